@@ -1,0 +1,414 @@
+/* SPDX-License-Identifier: MIT */
+/* lanjoin attach WAY TARGET [OPTIONS] */
+#include <getopt.h>
+#include <linux/if_link.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+enum {
+	OPT_BRIDGE = 0x100, OPT_UPLINK, OPT_VLAN, OPT_OVSDB, OPT_PARENT, OPT_MODE, OPT_HOST_SHIM,
+	OPT_ADDRESS, OPT_PUBLISH, OPT_PRIVATE, OPT_TO, OPT_IP, OPT_GATEWAY, OPT_DHCP,
+	OPT_DHCP_CLIENT, OPT_DHCP_TIMEOUT, OPT_SLAAC, OPT_IFNAME, OPT_MAC, OPT_MTU, OPT_ROUTE,
+	OPT_DRY_RUN, OPT_JSON, OPT_NO_CONFLICT_CHECK, OPT_HELP,
+};
+
+/* Which ways accept an option: bit (1 << way). */
+#define W(x) (1u << LJ_WAY_##x)
+#define W_ALL (W(BRIDGE) | W(OVS) | W(MACVLAN) | W(NAT))
+#define W_L2 (W(BRIDGE) | W(OVS) | W(MACVLAN))
+
+static const struct {
+	struct option opt;
+	unsigned ways;
+} options[] = {
+	{{"bridge", required_argument, NULL, OPT_BRIDGE}, W(BRIDGE) | W(OVS)},
+	{{"uplink", required_argument, NULL, OPT_UPLINK}, W(BRIDGE) | W(NAT)},
+	{{"vlan", required_argument, NULL, OPT_VLAN}, W(OVS)},
+	{{"ovsdb", required_argument, NULL, OPT_OVSDB}, W(OVS)},
+	{{"parent", required_argument, NULL, OPT_PARENT}, W(MACVLAN)},
+	{{"mode", required_argument, NULL, OPT_MODE}, W(MACVLAN)},
+	{{"host-shim", required_argument, NULL, OPT_HOST_SHIM}, W(MACVLAN)},
+	{{"address", required_argument, NULL, OPT_ADDRESS}, W(NAT)},
+	{{"publish", required_argument, NULL, OPT_PUBLISH}, W(NAT)},
+	{{"private", required_argument, NULL, OPT_PRIVATE}, W(NAT)},
+	{{"to", required_argument, NULL, OPT_TO}, W(NAT)},
+	{{"ip", required_argument, NULL, OPT_IP}, W_L2},
+	{{"gateway", required_argument, NULL, OPT_GATEWAY}, W_L2},
+	{{"dhcp", no_argument, NULL, OPT_DHCP}, W_L2},
+	{{"dhcp-client", required_argument, NULL, OPT_DHCP_CLIENT}, W_L2},
+	{{"dhcp-timeout", required_argument, NULL, OPT_DHCP_TIMEOUT}, W_L2},
+	{{"slaac", no_argument, NULL, OPT_SLAAC}, W_L2},
+	{{"no-conflict-check", no_argument, NULL, OPT_NO_CONFLICT_CHECK}, W_L2},
+	{{"ifname", required_argument, NULL, OPT_IFNAME}, W_ALL},
+	{{"mac", required_argument, NULL, OPT_MAC}, W_ALL},
+	{{"mtu", required_argument, NULL, OPT_MTU}, W_ALL},
+	{{"route", required_argument, NULL, OPT_ROUTE}, W_ALL},
+	{{"dry-run", no_argument, NULL, OPT_DRY_RUN}, W_ALL},
+	{{"json", no_argument, NULL, OPT_JSON}, W_ALL},
+	{{"help", no_argument, NULL, OPT_HELP}, W_ALL},
+};
+
+static void usage(FILE *f)
+{
+	fputs("Usage:\n"
+	      "  lanjoin attach bridge  TARGET --bridge BR [--uplink DEV]              ADDRESSING [COMMON]\n"
+	      "  lanjoin attach ovs     TARGET --bridge BR [--vlan TAG] [--ovsdb unix:PATH] ADDRESSING [COMMON]\n"
+	      "  lanjoin attach macvlan TARGET --parent DEV [--mode bridge|vepa|private|passthru]\n"
+	      "                                [--host-shim CIDR]                      ADDRESSING [COMMON]\n"
+	      "  lanjoin attach nat     TARGET --uplink DEV --address CIDR [--publish [tcp|udp/]PORT[:CPORT]]...\n"
+	      "                                [--private CIDR | --to ADDR]            [COMMON]\n"
+	      "\n"
+	      "TARGET: a Docker/Podman container name or ID, pid:N, netns:NAME, or a netns file path.\n"
+	      "ADDRESSING: --ip CIDR (repeatable, IPv4/IPv6) [--gateway ADDR]... | --dhcp\n"
+	      "            [--dhcp-client NAME] [--dhcp-timeout S]; [--slaac] [--no-conflict-check]\n"
+	      "COMMON:     --ifname NAME (in the container, default eth1) --mac MAC --mtu N\n"
+	      "            --route CIDR[@VIA] (repeatable) --dry-run --json\n"
+	      "\n"
+	      "Exit status: 0 attached; 1 failed and rolled back (nothing left behind); 2 bad usage or input.\n",
+	      f);
+}
+
+static int parse_way(const char *s, enum lj_way *ret)
+{
+	static const char *const ways[] = {"bridge", "ovs", "macvlan", "nat"};
+
+	for (size_t i = 0; i < sizeof(ways) / sizeof(ways[0]); i++)
+		if (strcmp(s, ways[i]) == 0) {
+			*ret = (enum lj_way)i;
+			return 0;
+		}
+	return -1;
+}
+
+static int parse_mode(const char *s, uint32_t *ret)
+{
+	if (strcmp(s, "bridge") == 0)
+		*ret = MACVLAN_MODE_BRIDGE;
+	else if (strcmp(s, "vepa") == 0)
+		*ret = MACVLAN_MODE_VEPA;
+	else if (strcmp(s, "private") == 0)
+		*ret = MACVLAN_MODE_PRIVATE;
+	else if (strcmp(s, "passthru") == 0)
+		*ret = MACVLAN_MODE_PASSTHRU;
+	else
+		return -1;
+	return 0;
+}
+
+static int copy_ifname(const char *what, const char *v, char ret[IFNAMSIZ])
+{
+	if (!lj_ifname_valid(v)) {
+		lj_err("Invalid %s '%s': 1-15 bytes, no '/', ':' or whitespace", what, v);
+		return -1;
+	}
+	snprintf(ret, IFNAMSIZ, "%s", v);
+	return 0;
+}
+
+/* Parse one option into o. Returns 0, or -1 after printing why. */
+static int parse_option(int c, const char *v, struct lj_attach_opts *o, bool *json)
+{
+	uint64_t n;
+
+	switch (c) {
+	case OPT_BRIDGE:
+		return copy_ifname("bridge name", v, o->bridge);
+	case OPT_UPLINK:
+		return copy_ifname("uplink name", v, o->uplink);
+	case OPT_PARENT:
+		return copy_ifname("parent name", v, o->parent);
+	case OPT_IFNAME:
+		return copy_ifname("interface name", v, o->ifname);
+	case OPT_VLAN:
+		if (lj_parse_uint(v, 1, 4094, &n) < 0) {
+			lj_err("Invalid VLAN tag '%s': expected 1-4094", v);
+			return -1;
+		}
+		o->vlan = (uint32_t)n;
+		return 0;
+	case OPT_OVSDB:
+		if (strncmp(v, "unix:", 5) != 0 || v[5] != '/') {
+			lj_err("Invalid --ovsdb '%s': expected unix:/PATH", v);
+			return -1;
+		}
+		o->ovsdb = v;
+		return 0;
+	case OPT_MODE:
+		if (parse_mode(v, &o->macvlan_mode) < 0) {
+			lj_err("Invalid macvlan mode '%s': expected bridge, vepa, private or passthru", v);
+			return -1;
+		}
+		return 0;
+	case OPT_HOST_SHIM:
+		if (lj_parse_cidr(v, true, &o->host_shim) < 0) {
+			lj_err("Invalid --host-shim '%s': expected ADDRESS/PREFIX", v);
+			return -1;
+		}
+		return 0;
+	case OPT_ADDRESS:
+		if (lj_parse_cidr(v, true, &o->address) < 0) {
+			lj_err("Invalid --address '%s': expected ADDRESS/PREFIX", v);
+			return -1;
+		}
+		return 0;
+	case OPT_PUBLISH:
+		if (o->n_publish == LJ_MAX_PUBLISH) {
+			lj_err("Too many --publish (at most %d)", LJ_MAX_PUBLISH);
+			return -1;
+		}
+		if (lj_parse_publish(v, &o->publish[o->n_publish]) < 0) {
+			lj_err("Invalid --publish '%s': expected [tcp|udp/]PORT[:CPORT], ports 1-65535", v);
+			return -1;
+		}
+		for (size_t i = 0; i < o->n_publish; i++)
+			if (o->publish[i].proto == o->publish[o->n_publish].proto &&
+			    o->publish[i].port == o->publish[o->n_publish].port) {
+				lj_err("Duplicate --publish '%s'", v);
+				return -1;
+			}
+		o->n_publish++;
+		return 0;
+	case OPT_PRIVATE:
+		if (lj_parse_cidr(v, true, &o->private_net) < 0) {
+			lj_err("Invalid --private '%s': expected ADDRESS/PREFIX", v);
+			return -1;
+		}
+		return 0;
+	case OPT_TO:
+		if (strcmp(v, "docker") == 0) {
+			o->to_engine = true;
+			return 0;
+		}
+		if (lj_parse_ip(v, &o->to) < 0) {
+			lj_err("Invalid --to '%s': expected an address or 'docker'", v);
+			return -1;
+		}
+		return 0;
+	case OPT_IP:
+		if (o->n_ips == LJ_MAX_IPS) {
+			lj_err("Too many --ip (at most %d)", LJ_MAX_IPS);
+			return -1;
+		}
+		if (lj_parse_cidr(v, true, &o->ips[o->n_ips]) < 0) {
+			lj_err("Invalid --ip '%s': expected ADDRESS/PREFIX, e.g. 198.51.100.117/24", v);
+			return -1;
+		}
+		o->n_ips++;
+		return 0;
+	case OPT_GATEWAY: {
+		struct lj_ip gw;
+		if (lj_parse_ip(v, &gw) < 0) {
+			lj_err("Invalid --gateway '%s': expected an IPv4 or IPv6 address", v);
+			return -1;
+		}
+		for (size_t i = 0; i < o->n_gateways; i++)
+			if (o->gateways[i].family == gw.family) {
+				lj_err("Only one --gateway per address family");
+				return -1;
+			}
+		o->gateways[o->n_gateways++] = gw;
+		return 0;
+	}
+	case OPT_DHCP:
+		o->dhcp = true;
+		return 0;
+	case OPT_DHCP_CLIENT:
+		if (strcmp(v, "udhcpc") && strcmp(v, "dhclient") && strcmp(v, "dhcpcd")) {
+			lj_err("Invalid --dhcp-client '%s': expected udhcpc, dhclient or dhcpcd", v);
+			return -1;
+		}
+		o->dhcp_client = v;
+		return 0;
+	case OPT_DHCP_TIMEOUT:
+		if (lj_parse_uint(v, 1, 3600, &n) < 0) {
+			lj_err("Invalid --dhcp-timeout '%s': expected 1-3600 seconds", v);
+			return -1;
+		}
+		o->dhcp_timeout = (unsigned)n;
+		return 0;
+	case OPT_SLAAC:
+		o->slaac = true;
+		return 0;
+	case OPT_NO_CONFLICT_CHECK:
+		o->no_conflict_check = true;
+		return 0;
+	case OPT_MAC:
+		if (lj_parse_mac(v, o->mac) < 0) {
+			lj_err("Invalid --mac '%s': expected a unicast aa:bb:cc:dd:ee:ff", v);
+			return -1;
+		}
+		o->has_mac = true;
+		return 0;
+	case OPT_MTU:
+		if (lj_parse_uint(v, 68, 65535, &n) < 0) {
+			lj_err("Invalid --mtu '%s': expected 68-65535", v);
+			return -1;
+		}
+		o->mtu = (uint32_t)n;
+		return 0;
+	case OPT_ROUTE:
+		if (o->n_routes == LJ_MAX_ROUTES) {
+			lj_err("Too many --route (at most %d)", LJ_MAX_ROUTES);
+			return -1;
+		}
+		if (lj_parse_route(v, &o->routes[o->n_routes]) < 0) {
+			lj_err("Invalid --route '%s': expected CIDR[@VIA] (network address, same family)", v);
+			return -1;
+		}
+		o->n_routes++;
+		return 0;
+	case OPT_DRY_RUN:
+		o->dry_run = true;
+		return 0;
+	case OPT_JSON:
+		*json = true;
+		return 0;
+	}
+	return -1;
+}
+
+static const char *option_name(int c)
+{
+	for (size_t i = 0; i < sizeof(options) / sizeof(options[0]); i++)
+		if (options[i].opt.val == c)
+			return options[i].opt.name;
+	return "?";
+}
+
+static unsigned option_ways(int c)
+{
+	for (size_t i = 0; i < sizeof(options) / sizeof(options[0]); i++)
+		if (options[i].opt.val == c)
+			return options[i].ways;
+	return 0;
+}
+
+static int check_required(const struct lj_attach_opts *o)
+{
+	switch (o->way) {
+	case LJ_WAY_BRIDGE:
+	case LJ_WAY_OVS:
+		if (!o->bridge[0]) {
+			lj_err("attach %s needs --bridge BR", lj_way_name(o->way));
+			return -1;
+		}
+		break;
+	case LJ_WAY_MACVLAN:
+		if (!o->parent[0]) {
+			lj_err("attach macvlan needs --parent DEV");
+			return -1;
+		}
+		break;
+	case LJ_WAY_NAT:
+		if (!o->uplink[0] || o->address.ip.family == AF_UNSPEC) {
+			lj_err("attach nat needs --uplink DEV and --address CIDR");
+			return -1;
+		}
+		if (o->private_net.ip.family != AF_UNSPEC &&
+		    (o->to.family != AF_UNSPEC || o->to_engine)) {
+			lj_err("--private and --to exclude each other");
+			return -1;
+		}
+		break;
+	}
+	if (o->dhcp && o->n_ips) {
+		for (size_t i = 0; i < o->n_ips; i++)
+			if (o->ips[i].ip.family == AF_INET) {
+				lj_err("--dhcp and an IPv4 --ip exclude each other");
+				return -1;
+			}
+	}
+	if (o->dhcp_client && !o->dhcp) {
+		lj_err("--dhcp-client needs --dhcp");
+		return -1;
+	}
+	return 0;
+}
+
+int lj_cmd_attach(int argc, char **argv)
+{
+	struct option longopts[sizeof(options) / sizeof(options[0]) + 1];
+	struct lj_attach_opts o = {0};
+	struct lj_result res;
+	bool json = false;
+	int c, r;
+
+	for (size_t i = 0; i < sizeof(options) / sizeof(options[0]); i++)
+		longopts[i] = options[i].opt;
+	memset(&longopts[sizeof(options) / sizeof(options[0])], 0, sizeof(struct option));
+
+	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		usage(stdout);
+		return LJ_EXIT_OK;
+	}
+	if (argc < 3 || argv[1][0] == '-' || argv[2][0] == '-') {
+		usage(stderr);
+		return LJ_EXIT_USAGE;
+	}
+	if (parse_way(argv[1], &o.way) < 0) {
+		lj_err("Unknown way '%s': expected bridge, ovs, macvlan or nat", argv[1]);
+		return LJ_EXIT_USAGE;
+	}
+	o.target = argv[2];
+
+	optind = 3;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if (c == '?' || c == ':') {
+			lj_err("Unknown or incomplete option '%s'; see 'lanjoin attach --help'",
+			       argv[optind - 1]);
+			return LJ_EXIT_USAGE;
+		}
+		if (c == OPT_HELP) {
+			usage(stdout);
+			return LJ_EXIT_OK;
+		}
+		if (!(option_ways(c) & (1u << o.way))) {
+			lj_err("--%s does not apply to the %s way", option_name(c), lj_way_name(o.way));
+			return LJ_EXIT_USAGE;
+		}
+		if (parse_option(c, optarg, &o, &json) < 0)
+			return LJ_EXIT_USAGE;
+	}
+	if (optind < argc) {
+		lj_err("Unexpected argument '%s'", argv[optind]);
+		return LJ_EXIT_USAGE;
+	}
+	if (check_required(&o) < 0)
+		return LJ_EXIT_USAGE;
+
+	r = lj_attach(&o, &res);
+	if (r < 0) {
+		int code = lj_report_failure(&res, r);
+		lj_result_done(&res);
+		return code;
+	}
+	if (o.dry_run) {
+		printf("# lanjoin attach %s %s: %zu steps (nothing is changed)\n",
+		       lj_way_name(o.way), o.target, res.dry_plan.n);
+		lj_plan_describe(res.dry_ctx, &res.dry_plan, false, stdout);
+	} else if (json) {
+		lj_print_json(json_incref(res.json));
+	} else {
+		json_t *info = json_object_get(res.json, "info");
+		json_t *addrs = json_object_get(info, "addresses");
+		const char *mac = json_string_value(json_object_get(info, "mac"));
+		size_t i;
+		json_t *a;
+
+		printf("Attached %s as %s", o.target, json_string_value(json_object_get(res.json, "ifname")));
+		if (mac)
+			printf(" (%s)", mac);
+		if (o.bridge[0])
+			printf(" to %s bridge %s", o.way == LJ_WAY_OVS ? "OVS" : "Linux", o.bridge);
+		else
+			printf(" (%s way)", lj_way_name(o.way));
+		json_array_foreach(addrs, i, a)
+			printf("%s%s", i ? ", " : ": ", json_string_value(a));
+		putchar('\n');
+	}
+	lj_result_done(&res);
+	return LJ_EXIT_OK;
+}

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: MIT */
+/* The command-line front end: one file per subcommand, dispatched from main.c. */
+#pragma once
+
+#include <stdbool.h>
+
+#include "lib/attach.h"
+
+/* Exit codes (the CLI contract). */
+#define LJ_EXIT_OK 0
+#define LJ_EXIT_FAILED 1  /* failed and rolled back: nothing left behind */
+#define LJ_EXIT_USAGE 2   /* bad usage or input */
+
+int lj_cmd_attach(int argc, char **argv);
+int lj_cmd_detach(int argc, char **argv);
+int lj_cmd_list(int argc, char **argv);
+int lj_cmd_gc(int argc, char **argv);
+
+/* Print "lanjoin: <message>" to stderr. */
+void lj_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Print a result's failure and map it to an exit code. */
+int lj_report_failure(const struct lj_result *res, int r);
+
+/* Print a JSON value (steals the reference) to stdout, indented. */
+void lj_print_json(json_t *j);

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: MIT */
+/* lanjoin detach TARGET [--ifname NAME] [--dry-run]; lanjoin gc */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+int lj_cmd_detach(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"ifname", required_argument, NULL, 'i'},
+		{"dry-run", no_argument, NULL, 'n'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	const char *ifname = NULL;
+	bool dry_run = false;
+	struct lj_result res;
+	int c, r;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'i':
+			ifname = optarg;
+			break;
+		case 'n':
+			dry_run = true;
+			break;
+		case 'h':
+			printf("Usage: lanjoin detach TARGET [--ifname NAME] [--dry-run]\n"
+			       "Undo exactly what attach did (every attachment of TARGET unless\n"
+			       "--ifname is given). Safe to repeat; works after the container died.\n");
+			return LJ_EXIT_OK;
+		default:
+			lj_err("Unknown or incomplete option '%s'", argv[optind - 1]);
+			return LJ_EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1) {
+		lj_err("Usage: lanjoin detach TARGET [--ifname NAME] [--dry-run]");
+		return LJ_EXIT_USAGE;
+	}
+	r = lj_detach(argv[optind], ifname, dry_run, &res);
+	if (r < 0) {
+		int code = lj_report_failure(&res, r);
+		lj_result_done(&res);
+		return code;
+	}
+	if (res.message[0])
+		printf("%s\n", res.message);
+	lj_result_done(&res);
+	return LJ_EXIT_OK;
+}
+
+int lj_cmd_gc(int argc, char **argv)
+{
+	struct lj_result res;
+	size_t removed = 0;
+	int r;
+
+	if (argc > 1) {
+		if (strcmp(argv[1], "--help") == 0) {
+			printf("Usage: lanjoin gc\nUndo attachments whose namespace is gone, and "
+			       "attachments an interrupted run left half-done.\n");
+			return LJ_EXIT_OK;
+		}
+		lj_err("Usage: lanjoin gc");
+		return LJ_EXIT_USAGE;
+	}
+	r = lj_gc(&res, &removed);
+	if (r < 0) {
+		int code = lj_report_failure(&res, r);
+		lj_result_done(&res);
+		return code;
+	}
+	printf("Removed %zu stale attachment%s\n", removed, removed == 1 ? "" : "s");
+	lj_result_done(&res);
+	return LJ_EXIT_OK;
+}

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: MIT */
+/* lanjoin list [--json] */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "lib/state.h"
+
+int lj_cmd_list(int argc, char **argv)
+{
+	struct lj_record *recs = NULL;
+	struct lj_state *st = NULL;
+	size_t n = 0, bad = 0;
+	bool json = false;
+	int r;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0) {
+			json = true;
+		} else if (strcmp(argv[i], "--help") == 0) {
+			printf("Usage: lanjoin list [--json]\nShow what lanjoin has attached.\n");
+			return LJ_EXIT_OK;
+		} else {
+			lj_err("Usage: lanjoin list [--json]");
+			return LJ_EXIT_USAGE;
+		}
+	}
+	r = lj_state_open(false, &st);
+	if (r == 0)
+		r = lj_state_list(st, &recs, &n, &bad);
+	lj_state_close(st);
+	if (r < 0) {
+		lj_err("Failed to read the state directory %s: %s", lj_state_dir(), strerror(-r));
+		return LJ_EXIT_FAILED;
+	}
+	if (json) {
+		json_t *a = json_array();
+		for (size_t i = 0; i < n; i++)
+			json_array_append_new(a, lj_record_to_json(&recs[i]));
+		lj_print_json(a);
+	} else {
+		printf("%-24s %-8s %-8s %-15s %-16s %s\n", "TARGET", "IFNAME", "WAY", "HOST-SIDE",
+		       "VIA", "ADDRESSES");
+		for (size_t i = 0; i < n; i++) {
+			const struct lj_record *rec = &recs[i];
+			json_t *addrs = json_object_get(rec->info, "addresses"), *a;
+			const char *via = json_string_value(json_object_get(rec->info, "bridge"));
+			size_t k;
+
+			if (!via)
+				via = json_string_value(json_object_get(rec->info, "parent"));
+			if (!via)
+				via = json_string_value(json_object_get(rec->info, "uplink"));
+			printf("%-24s %-8s %-8s %-15s %-16s ", rec->target_spec, rec->ifname, rec->way,
+			       rec->host_ifname[0] ? rec->host_ifname : "-", via ? via : "-");
+			json_array_foreach(addrs, k, a)
+				printf("%s%s", k ? "," : "", json_string_value(a));
+			if (!json_array_size(addrs))
+				printf("-");
+			if (strcmp(rec->status, "attached") != 0)
+				printf(" (%s: interrupted, run 'lanjoin gc')", rec->status);
+			putchar('\n');
+		}
+	}
+	if (bad)
+		lj_err("%zu file%s in %s/attachments could not be read (malformed or not lanjoin's)",
+		       bad, bad == 1 ? "" : "s", lj_state_dir());
+	lj_records_free(recs, n);
+	return LJ_EXIT_OK;
+}

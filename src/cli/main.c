@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: MIT */
+/* lanjoin: put a container on a local layer-2 network. Dispatch to one file per subcommand. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "config.h"
+
+static int cmd_version(int argc, char **argv)
+{
+	printf("lanjoin %s\n", LJ_VERSION);
+	return LJ_EXIT_OK;
+}
+
+static int cmd_help(int argc, char **argv);
+
+static const struct {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+} commands[] = {
+	{"attach", lj_cmd_attach, "attach a container to the LAN (bridge, ovs, macvlan, nat)"},
+	{"detach", lj_cmd_detach, "undo exactly what attach did; safe to repeat"},
+	{"list", lj_cmd_list, "show what is attached"},
+	{"gc", lj_cmd_gc, "undo attachments whose namespace is gone"},
+	{"version", cmd_version, "print the version"},
+	{"help", cmd_help, "show this help"},
+};
+
+static int cmd_help(int argc, char **argv)
+{
+	printf("Usage: lanjoin COMMAND [ARGS]\n\n"
+	       "Put a container (Docker/Podman name, pid:N, netns:NAME or a netns path) on a\n"
+	       "local layer-2 network.\n\nCommands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		printf("  %-8s %s\n", commands[i].name, commands[i].summary);
+	printf("\nRun 'lanjoin COMMAND --help' for a command's options. Exit status: 0 done,\n"
+	       "1 failed and rolled back (nothing left behind), 2 bad usage or input.\n");
+	return LJ_EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		cmd_help(0, NULL);
+		return LJ_EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
+		return cmd_help(argc - 1, argv + 1);
+	if (strcmp(argv[1], "--version") == 0)
+		return cmd_version(argc - 1, argv + 1);
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (strcmp(argv[1], commands[i].name) == 0)
+			return commands[i].fn(argc - 1, argv + 1);
+	lj_err("Unknown command '%s'; see 'lanjoin help'", argv[1]);
+	return LJ_EXIT_USAGE;
+}

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+void lj_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("lanjoin: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+int lj_report_failure(const struct lj_result *res, int r)
+{
+	const char *msg = res->message[0] ? res->message : strerror(-r);
+
+	if (res->bad_input) {
+		lj_err("%s", msg);
+		return LJ_EXIT_USAGE;
+	}
+	if (res->rolled_back && res->undo_failed == 0)
+		lj_err("%s. Rolled back: nothing was left behind.", msg);
+	else
+		lj_err("%s", msg);
+	return LJ_EXIT_FAILED;
+}
+
+void lj_print_json(json_t *j)
+{
+	if (!j)
+		return;
+	json_dumpf(j, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
+	fputc('\n', stdout);
+	json_decref(j);
+}

@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: MIT */
+/* rtnetlink addresses on a link. */
+#pragma once
+
+#include <stdint.h>
+
+#include "lib/netlink.h"
+#include "shared/parse.h"
+
+/*
+ * Add address c (with its prefix length) to link ifindex. flags are IFA_F_* (e.g.
+ * IFA_F_NODAD), sent as IFA_FLAGS. For IPv4 the broadcast address is derived. -EEXIST if the
+ * link already has it.
+ */
+int lj_addr_add(struct lj_nl *nl, int ifindex, const struct lj_cidr *c, uint32_t flags);
+
+/* Remove address c from link ifindex. -EADDRNOTAVAIL if it is not there. */
+int lj_addr_del(struct lj_nl *nl, int ifindex, const struct lj_cidr *c);

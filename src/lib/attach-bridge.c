@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: MIT */
+/* The bridge way: a veth pair, host end a port of a Linux bridge, peer end in the target. */
+#include <errno.h>
+#include <string.h>
+
+#include "lib/attach.h"
+#include "lib/link.h"
+#include "shared/name.h"
+
+int lj_attach_add_addressing(struct lj_ctx *ctx, const struct lj_attach_opts *o,
+			     const char *ifname, struct lj_plan *plan, struct lj_record *rec,
+			     struct lj_result *res)
+{
+	char buf[LJ_CIDR_STRLEN];
+	json_t *addrs = json_array();
+	struct lj_step *s;
+
+	if (!addrs)
+		return -ENOMEM;
+	json_object_set_new(rec->info, "addresses", addrs);
+
+	for (size_t g = 0; g < o->n_gateways; g++) {
+		bool family_ok = false;
+		for (size_t i = 0; i < o->n_ips; i++)
+			family_ok |= o->ips[i].ip.family == o->gateways[g].family;
+		if (!family_ok && !o->dhcp && !o->slaac)
+			return lj_bad_input(res, "Gateway %s has no --ip of its family to be reached "
+					    "through", lj_ip_to_string(&o->gateways[g], buf,
+								       sizeof(buf)));
+	}
+	for (size_t i = 0; i < o->n_ips; i++)
+		for (size_t j = 0; j < i; j++)
+			if (lj_ip_equal(&o->ips[i].ip, &o->ips[j].ip))
+				return lj_bad_input(res, "Address %s is given twice",
+						    lj_cidr_to_string(&o->ips[i], buf, sizeof(buf)));
+
+	s = lj_plan_add(plan, &lj_step_link_up, LJ_TARGET, "bring up '%s' in the target", ifname);
+	if (!s)
+		return -ENOMEM;
+	snprintf(s->link, sizeof(s->link), "%s", ifname);
+	s->skip_undo = true;
+
+	for (size_t i = 0; i < o->n_ips; i++) {
+		lj_cidr_to_string(&o->ips[i], buf, sizeof(buf));
+		s = lj_plan_add(plan, &lj_step_addr, LJ_TARGET, "add address %s to '%s'", buf,
+				ifname);
+		if (!s)
+			return -ENOMEM;
+		snprintf(s->link, sizeof(s->link), "%s", ifname);
+		s->cidr = o->ips[i];
+		s->skip_undo = true;
+		json_array_append_new(addrs, json_string(buf));
+	}
+
+	for (size_t g = 0; g < o->n_gateways; g++) {
+		const struct lj_ip *gw = &o->gateways[g];
+		bool on_subnet = false;
+
+		for (size_t i = 0; i < o->n_ips; i++)
+			on_subnet |= lj_cidr_contains(&o->ips[i], gw);
+		lj_ip_to_string(gw, buf, sizeof(buf));
+		s = lj_plan_add(plan, &lj_step_route, LJ_TARGET, "add default route via %s", buf);
+		if (!s)
+			return -ENOMEM;
+		snprintf(s->link, sizeof(s->link), "%s", ifname);
+		s->cidr.ip.family = gw->family;
+		s->via = *gw;
+		if (!on_subnet && !o->dhcp && !o->slaac)
+			s->flags |= LJ_STEP_F_ONLINK;
+		s->skip_undo = true;
+		json_object_set_new(rec->info, gw->family == AF_INET ? "gateway" : "gateway6",
+				    json_string(buf));
+	}
+
+	for (size_t i = 0; i < o->n_routes; i++) {
+		const struct lj_route_spec *rs = &o->routes[i];
+		lj_cidr_to_string(&rs->dst, buf, sizeof(buf));
+		s = lj_plan_add(plan, &lj_step_route, LJ_TARGET, "add route %s", buf);
+		if (!s)
+			return -ENOMEM;
+		snprintf(s->link, sizeof(s->link), "%s", ifname);
+		s->cidr = rs->dst;
+		s->via = rs->via;
+		s->skip_undo = true;
+	}
+	return 0;
+}
+
+int lj_attach_bridge_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, const char *ifname,
+			   struct lj_plan *plan, struct lj_record *rec, struct lj_result *res)
+{
+	char host_name[IFNAMSIZ], key[128];
+	uint32_t mtu = 1500;
+	struct lj_link br, l;
+	struct lj_step *s;
+	bool create;
+	int r;
+
+	if (!lj_ifname_valid(o->bridge))
+		return lj_bad_input(res, "Invalid bridge name '%s'", o->bridge);
+
+	r = lj_link_get(ctx->host, o->bridge, &br);
+	if (r < 0 && r != -ENODEV)
+		return lj_fail(res, r, "Failed to look up bridge '%s': %s", o->bridge, strerror(-r));
+	create = r == -ENODEV;
+	if (!create) {
+		if (strcmp(br.kind, "openvswitch") == 0)
+			return lj_bad_input(res, "'%s' is an Open vSwitch bridge: use 'lanjoin attach "
+					    "ovs'", o->bridge);
+		if (strcmp(br.kind, "bridge") != 0)
+			return lj_bad_input(res, "'%s' exists and is not a Linux bridge (kind '%s')",
+					    o->bridge, br.kind[0] ? br.kind : "none");
+		mtu = br.mtu;
+	} else if (o->uplink[0]) {
+		return lj_fail(res, -EOPNOTSUPP, "Bridge '%s' does not exist; adopting uplink '%s' "
+			       "into a new bridge is not implemented yet", o->bridge, o->uplink);
+	}
+	if (o->mtu > mtu)
+		return lj_bad_input(res, "MTU %u is above bridge '%s''s MTU %u", o->mtu, o->bridge,
+				    mtu);
+
+	r = lj_link_get(ctx->target, ifname, &l);
+	if (r == 0)
+		return lj_bad_input(res, "'%s' already exists in %s; choose another --ifname",
+				    ifname, ctx->tgt->spec);
+	if (r != -ENODEV)
+		return lj_fail(res, r, "Failed to look up '%s' in the target: %s", ifname,
+			       strerror(-r));
+
+	snprintf(key, sizeof(key), "%s/%s", ctx->tgt->key, ifname);
+	lj_name_hashed("ljv", key, host_name);
+	snprintf(rec->host_ifname, sizeof(rec->host_ifname), "%s", host_name);
+
+	s = lj_plan_add(plan, &lj_step_bridge, LJ_HOST, "%s bridge '%s'",
+			create ? "create" : "use", o->bridge);
+	if (!s)
+		return -ENOMEM;
+	snprintf(s->link, sizeof(s->link), "%s", o->bridge);
+	if (create)
+		s->flags |= LJ_STEP_F_WILL_CREATE;
+
+	s = lj_plan_add(plan, &lj_step_veth, LJ_HOST, "create veth pair '%s' (host) / '%s' (target)",
+			host_name, ifname);
+	if (!s)
+		return -ENOMEM;
+	snprintf(s->link, sizeof(s->link), "%s", host_name);
+	snprintf(s->peer, sizeof(s->peer), "%s", ifname);
+	snprintf(s->master, sizeof(s->master), "%s", o->bridge);
+	s->mtu = mtu;
+	s->peer_mtu = o->mtu ? o->mtu : mtu;
+	if (o->has_mac) {
+		memcpy(s->mac, o->mac, LJ_MAC_LEN);
+		s->has_mac = true;
+	}
+
+	json_object_set_new(rec->info, "bridge", json_string(o->bridge));
+	if (create)
+		json_object_set_new(rec->info, "bridge_created", json_true());
+	return lj_attach_add_addressing(ctx, o, ifname, plan, rec, res);
+}

@@ -1,0 +1,438 @@
+/* SPDX-License-Identifier: MIT */
+#include "lib/attach.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "lib/link.h"
+#include "shared/macro.h"
+#include "shared/name.h"
+
+const char *lj_way_name(enum lj_way w)
+{
+	static const char *const names[] = {
+		[LJ_WAY_BRIDGE] = "bridge",
+		[LJ_WAY_OVS] = "ovs",
+		[LJ_WAY_MACVLAN] = "macvlan",
+		[LJ_WAY_NAT] = "nat",
+	};
+	return w < ARRAY_SIZE(names) ? names[w] : "?";
+}
+
+int lj_bad_input(struct lj_result *res, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(res->message, sizeof(res->message), fmt, ap);
+	va_end(ap);
+	res->bad_input = true;
+	return -EINVAL;
+}
+
+int lj_fail(struct lj_result *res, int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(res->message, sizeof(res->message), fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+void lj_result_done(struct lj_result *res)
+{
+	json_decref(res->json);
+	res->json = NULL;
+	lj_plan_free(&res->dry_plan);
+	if (res->dry_ctx) {
+		lj_nl_close(res->dry_ctx->host);
+		lj_nl_close(res->dry_ctx->target);
+		free(res->dry_ctx);
+		res->dry_ctx = NULL;
+	}
+}
+
+static lj_build_fn way_builder(enum lj_way w)
+{
+	switch (w) {
+	case LJ_WAY_BRIDGE:
+		return lj_attach_bridge_build;
+	default:
+		return NULL;
+	}
+}
+
+/* Open netlink sockets for the host and (if fd >= 0) the target into ctx. */
+static int ctx_open(struct lj_ctx *ctx, const struct lj_target *t)
+{
+	int r;
+
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->target_fd = -1;
+	r = lj_nl_open(-1, &ctx->host);
+	if (r < 0)
+		return r;
+	if (t && t->netns_fd >= 0) {
+		r = lj_nl_open(t->netns_fd, &ctx->target);
+		if (r < 0)
+			return r;
+		ctx->target_fd = t->netns_fd;
+		ctx->tgt_copy = *t;
+		ctx->tgt = &ctx->tgt_copy;
+		lj_target_ip_prefix(t, ctx->target_ip, sizeof(ctx->target_ip));
+	}
+	return 0;
+}
+
+static void ctx_close(struct lj_ctx *ctx)
+{
+	lj_nl_close(ctx->host);
+	lj_nl_close(ctx->target);
+	ctx->host = ctx->target = NULL;
+}
+
+static void record_init(struct lj_record *rec, const struct lj_target *t, const char *ifname,
+			const char *way)
+{
+	memset(rec, 0, sizeof(*rec));
+	lj_record_id(t->key, ifname, rec->id);
+	snprintf(rec->way, sizeof(rec->way), "%s", way);
+	snprintf(rec->status, sizeof(rec->status), "applying");
+	snprintf(rec->ifname, sizeof(rec->ifname), "%s", ifname);
+	rec->target_kind = t->kind;
+	snprintf(rec->target_spec, sizeof(rec->target_spec), "%s", t->spec);
+	snprintf(rec->target_name, sizeof(rec->target_name), "%s", t->name);
+	rec->target_pid = t->pid;
+	snprintf(rec->container_id, sizeof(rec->container_id), "%s", t->container_id);
+	rec->netns = t->id;
+	rec->created = (int64_t)time(NULL);
+	rec->info = json_object();
+}
+
+/* Describe a target for messages: "netns:c1" as given. */
+static const char *tname(const struct lj_target *t)
+{
+	return t->spec;
+}
+
+/*
+ * An existing record for the same target and ifname: if the interface is still there, it
+ * is a second attach (refused); otherwise the record is stale (e.g. left by a crash) and is
+ * undone first.
+ */
+static int handle_existing(struct lj_state *st, struct lj_ctx *ctx, const struct lj_target *t,
+			   const char *ifname, const char *id, struct lj_result *res)
+{
+	struct lj_record old;
+	struct lj_link l;
+	size_t failed = 0;
+	int r;
+
+	r = lj_state_load(st, id, &old);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return lj_fail(res, r, "Failed to read the state record %s/attachments/%s.json: %s",
+			       lj_state_dir(), id, r == -EBADMSG ? "it is malformed or not lanjoin's"
+							  : strerror(-r));
+	if (strcmp(old.status, "attached") == 0 && lj_link_get(ctx->target, ifname, &l) == 0) {
+		lj_record_free(&old);
+		return lj_bad_input(res, "%s is already attached as '%s' (way %s); detach it first",
+				    tname(t), ifname, old.way);
+	}
+	r = lj_plan_undo_all(ctx, &old.plan, &failed);
+	if (r < 0) {
+		lj_record_free(&old);
+		return lj_fail(res, r, "Failed to clean up a stale attachment of %s as '%s': %s",
+			       tname(t), ifname, ctx->detail);
+	}
+	lj_record_free(&old);
+	return lj_state_remove(st, id);
+}
+
+static void fill_result(struct lj_ctx *ctx, const char *ifname, struct lj_record *rec,
+			struct lj_result *res)
+{
+	struct lj_link l;
+	char mac[LJ_MAC_STRLEN];
+
+	if (ctx->target && lj_link_get(ctx->target, ifname, &l) == 0 && l.has_mac)
+		json_object_set_new(rec->info, "mac",
+				    json_string(lj_mac_to_string(l.mac, mac, sizeof(mac))));
+	res->json = lj_record_to_json(rec);
+}
+
+int lj_attach(const struct lj_attach_opts *o, struct lj_result *res)
+{
+	const char *ifname = o->ifname[0] ? o->ifname : LJ_DEFAULT_IFNAME;
+	struct lj_state *st = NULL;
+	struct lj_plan plan = {0};
+	struct lj_record rec = {0};
+	struct lj_plan_error perr;
+	struct lj_target t;
+	struct lj_ctx *ctx;
+	lj_build_fn build;
+	int r;
+
+	memset(res, 0, sizeof(*res));
+	build = way_builder(o->way);
+	if (!build)
+		return lj_fail(res, -EOPNOTSUPP, "The %s way is not implemented yet",
+			       lj_way_name(o->way));
+	if (!lj_ifname_valid(ifname))
+		return lj_bad_input(res, "Invalid interface name '%s'", ifname);
+	if (lj_target_parse(o->target, &t) < 0)
+		return lj_bad_input(res, "Invalid target '%s': expected a container name, pid:N, "
+				    "netns:NAME or a path to a netns file", o->target);
+	r = lj_target_open(&t);
+	if (r < 0) {
+		if (r == -EPROTONOSUPPORT)
+			return lj_bad_input(res, "Cannot resolve container '%s': no Docker or "
+					    "Podman engine support yet", o->target);
+		return lj_bad_input(res, "Target %s: %s", o->target,
+				    r == -ENOENT || r == -ESRCH ? "no such namespace or process"
+				    : r == -EINVAL ? "not a network namespace"
+						   : strerror(-r));
+	}
+	if (lj_netns_is_current(t.netns_fd)) {
+		lj_target_close(&t);
+		return lj_bad_input(res, "Target %s is lanjoin's own network namespace", o->target);
+	}
+
+	ctx = calloc(1, sizeof(*ctx));
+	if (!ctx) {
+		lj_target_close(&t);
+		return -ENOMEM;
+	}
+	r = ctx_open(ctx, &t);
+	if (r < 0) {
+		lj_fail(res, r, "Failed to open netlink sockets: %s", strerror(-r));
+		goto out;
+	}
+
+	if (!o->dry_run) {
+		r = lj_state_open(true, &st);
+		if (r < 0) {
+			lj_fail(res, r, "Failed to open the state directory %s: %s", lj_state_dir(),
+				r == -EPERM ? "it must be a directory owned by root, mode 0700"
+					    : strerror(-r));
+			goto out;
+		}
+	}
+	record_init(&rec, &t, ifname, lj_way_name(o->way));
+	if (st) {
+		r = handle_existing(st, ctx, &t, ifname, rec.id, res);
+		if (r < 0)
+			goto out;
+	}
+
+	r = build(ctx, o, ifname, &plan, &rec, res);
+	if (r < 0)
+		goto out;
+
+	if (o->dry_run) {
+		/* Hand the plan and its context to the caller for printing. */
+		res->dry_plan = plan;
+		memset(&plan, 0, sizeof(plan));
+		res->dry_ctx = ctx;
+		ctx = NULL;
+		r = 0;
+		goto out;
+	}
+
+	/* Record the undo plan before the first change: a crash leaves a record gc can undo. */
+	rec.plan = plan;
+	r = lj_state_save(st, &rec);
+	rec.plan = (struct lj_plan){0};
+	if (r < 0) {
+		lj_fail(res, r, "Failed to write the state record: %s", strerror(-r));
+		goto out;
+	}
+
+	r = lj_plan_apply(ctx, &plan, &perr);
+	if (r < 0) {
+		const struct lj_step *s = &plan.steps[perr.step];
+		res->rolled_back = true;
+		res->undo_failed = perr.undo_failed;
+		if (perr.undo_failed == 0)
+			lj_state_remove(st, rec.id);
+		snprintf(res->message, sizeof(res->message),
+			 "Failed to attach %s (%s way), step %zu of %zu, %s: %s%s%s%s%s",
+			 tname(&t), lj_way_name(o->way), perr.step + 1, plan.n, s->what,
+			 strerror(-r), ctx->detail[0] ? " (" : "", ctx->detail,
+			 ctx->detail[0] ? ")" : "",
+			 perr.undo_failed ? ". Could not undo: " : "");
+		if (perr.undo_failed) {
+			size_t len = strlen(res->message);
+			snprintf(res->message + len, sizeof(res->message) - len,
+				 "%s; the record is kept: run 'lanjoin detach %s --ifname %s'",
+				 perr.undo_detail, tname(&t), ifname);
+		}
+		goto out;
+	}
+
+	snprintf(rec.status, sizeof(rec.status), "attached");
+	rec.plan = plan;
+	r = lj_state_save(st, &rec);
+	rec.plan = (struct lj_plan){0};
+	if (r < 0) {
+		/* Keep the system consistent with the state: undo everything. */
+		size_t failed = 0;
+		ctx->rollback = true;
+		lj_plan_undo_all(ctx, &plan, &failed);
+		if (!failed)
+			lj_state_remove(st, rec.id);
+		res->rolled_back = true;
+		lj_fail(res, r, "Failed to write the state record: %s", strerror(-r));
+		goto out;
+	}
+	rec.plan = plan;
+	fill_result(ctx, ifname, &rec, res);
+	rec.plan = (struct lj_plan){0};
+	r = 0;
+out:
+	lj_record_free(&rec);
+	lj_plan_free(&plan);
+	lj_state_close(st);
+	if (ctx) {
+		ctx_close(ctx);
+		free(ctx);
+	}
+	lj_target_close(&t);
+	return r;
+}
+
+/* --- detach and gc ---------------------------------------------------------------------- */
+
+static int undo_record(struct lj_state *st, struct lj_record *rec, bool target_alive,
+		       const struct lj_target *t, struct lj_result *res)
+{
+	struct lj_ctx ctx;
+	size_t failed = 0;
+	int r;
+
+	r = ctx_open(&ctx, target_alive ? t : NULL);
+	if (r < 0)
+		return lj_fail(res, r, "Failed to open netlink sockets: %s", strerror(-r));
+	lj_plan_undo_all(&ctx, &rec->plan, &failed);
+	if (failed) {
+		r = lj_fail(res, -EIO, "Failed to detach %s ('%s'): %s; the record is kept, run "
+			    "detach again once the cause is fixed", rec->target_spec, rec->ifname,
+			    ctx.detail);
+	} else {
+		r = lj_state_remove(st, rec->id);
+	}
+	res->undo_failed += failed;
+	ctx_close(&ctx);
+	return r;
+}
+
+int lj_detach(const char *target, const char *ifname, bool dry_run, struct lj_result *res)
+{
+	struct lj_record *recs = NULL;
+	struct lj_state *st = NULL;
+	struct lj_target t;
+	size_t n = 0, matched = 0;
+	bool opened;
+	int r;
+
+	memset(res, 0, sizeof(*res));
+	if (ifname && !lj_ifname_valid(ifname))
+		return lj_bad_input(res, "Invalid interface name '%s'", ifname);
+	if (lj_target_parse(target, &t) < 0)
+		return lj_bad_input(res, "Invalid target '%s'", target);
+	opened = lj_target_open(&t) == 0;
+
+	r = lj_state_open(!dry_run, &st);
+	if (r < 0) {
+		lj_target_close(&t);
+		return lj_fail(res, r, "Failed to open the state directory %s: %s", lj_state_dir(),
+			       strerror(-r));
+	}
+	r = lj_state_list(st, &recs, &n, NULL);
+	if (r < 0) {
+		lj_fail(res, r, "Failed to read the state directory: %s", strerror(-r));
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct lj_record *rec = &recs[i];
+		bool same_ns = opened && rec->netns.dev == t.id.dev && rec->netns.ino == t.id.ino;
+
+		if (ifname && strcmp(rec->ifname, ifname) != 0)
+			continue;
+		if (!same_ns && strcmp(rec->target_spec, t.spec) != 0 &&
+		    !(t.container_id[0] && strcmp(rec->container_id, t.container_id) == 0))
+			continue;
+		matched++;
+		if (dry_run) {
+			struct lj_ctx ctx;
+			if (ctx_open(&ctx, same_ns ? &t : NULL) == 0) {
+				printf("# detach %s (%s), way %s\n", rec->target_spec, rec->ifname,
+				       rec->way);
+				lj_plan_describe(&ctx, &rec->plan, true, stdout);
+			}
+			ctx_close(&ctx);
+			continue;
+		}
+		int u = undo_record(st, rec, same_ns, &t, res);
+		if (u < 0 && r == 0)
+			r = u;
+	}
+	if (!matched)
+		snprintf(res->message, sizeof(res->message), "%s%s%s is not attached; nothing to do",
+			 target, ifname ? " as " : "", ifname ? ifname : "");
+out:
+	lj_records_free(recs, n);
+	lj_state_close(st);
+	lj_target_close(&t);
+	return r;
+}
+
+int lj_gc(struct lj_result *res, size_t *ret_removed)
+{
+	struct lj_record *recs = NULL;
+	struct lj_state *st = NULL;
+	size_t n = 0, removed = 0;
+	int r;
+
+	memset(res, 0, sizeof(*res));
+	r = lj_state_open(true, &st);
+	if (r < 0)
+		return lj_fail(res, r, "Failed to open the state directory %s: %s", lj_state_dir(),
+			       strerror(-r));
+	r = lj_state_list(st, &recs, &n, NULL);
+	if (r < 0) {
+		lj_fail(res, r, "Failed to read the state directory: %s", strerror(-r));
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct lj_record *rec = &recs[i];
+		struct lj_target t;
+		bool alive = false;
+
+		if (lj_target_parse(rec->target_spec, &t) == 0 && lj_target_open(&t) == 0)
+			alive = t.id.dev == rec->netns.dev && t.id.ino == rec->netns.ino;
+		else
+			t.netns_fd = -1;
+		/* Under the lock no attach is running: "applying" means one crashed. */
+		if (!alive || strcmp(rec->status, "attached") != 0) {
+			int u = undo_record(st, rec, alive, &t, res);
+			if (u == 0)
+				removed++;
+			else if (r == 0)
+				r = u;
+		}
+		lj_target_close(&t);
+	}
+out:
+	lj_records_free(recs, n);
+	lj_state_close(st);
+	if (ret_removed)
+		*ret_removed = removed;
+	return r;
+}

@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Attach and detach: the library entry points the CLI and CNI front ends call. An attach
+ * resolves the target once, builds the way's plan, records it, applies it, and on failure
+ * rolls back so that nothing is left behind.
+ */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "lib/plan.h"
+#include "lib/state.h"
+#include "shared/parse.h"
+
+enum lj_way {
+	LJ_WAY_BRIDGE,
+	LJ_WAY_OVS,
+	LJ_WAY_MACVLAN,
+	LJ_WAY_NAT,
+};
+
+#define LJ_MAX_IPS 16
+#define LJ_MAX_ROUTES 32
+#define LJ_MAX_PUBLISH 64
+
+/* Everything an attach can be asked to do. Strings are borrowed for the call. */
+struct lj_attach_opts {
+	enum lj_way way;
+	const char *target;            /* TARGET as given */
+	char ifname[IFNAMSIZ];         /* inside the target; "" = "eth1" */
+
+	/* addressing */
+	struct lj_cidr ips[LJ_MAX_IPS];
+	size_t n_ips;
+	struct lj_ip gateways[2];      /* at most one per family */
+	size_t n_gateways;
+	struct lj_route_spec routes[LJ_MAX_ROUTES];
+	size_t n_routes;
+	bool dhcp;
+	const char *dhcp_client;       /* NULL = pick automatically */
+	unsigned dhcp_timeout;         /* seconds, 0 = default */
+	bool slaac;
+	bool no_conflict_check;
+
+	/* common */
+	uint8_t mac[LJ_MAC_LEN];
+	bool has_mac;
+	uint32_t mtu;                  /* 0 = the bridge's/parent's */
+	bool dry_run;
+
+	/* bridge, ovs */
+	char bridge[IFNAMSIZ];
+	char uplink[IFNAMSIZ];         /* bridge: adopt this uplink if the bridge is missing; nat: the uplink */
+	uint32_t vlan;                 /* ovs: access VLAN tag, 0 = none */
+	const char *ovsdb;             /* ovs: "unix:PATH" or NULL */
+
+	/* macvlan */
+	char parent[IFNAMSIZ];
+	uint32_t macvlan_mode;         /* MACVLAN_MODE_*, 0 = bridge */
+	struct lj_cidr host_shim;      /* family AF_UNSPEC = none */
+
+	/* nat */
+	struct lj_cidr address;        /* the LAN address claimed on the uplink */
+	struct lj_publish publish[LJ_MAX_PUBLISH];
+	size_t n_publish;
+	struct lj_cidr private_net;    /* AF_UNSPEC = default pool */
+	struct lj_ip to;               /* AF_UNSPEC = create a private link */
+	bool to_engine;                /* --to docker: ask the engine */
+};
+
+/* What happened, for the front end to print. */
+struct lj_result {
+	bool bad_input;         /* invalid request: nothing was attempted (exit 2) */
+	bool rolled_back;       /* a step failed and the done steps were undone */
+	size_t undo_failed;     /* undo steps that failed during rollback/detach */
+	char message[1024];     /* what failed and why; "" on success */
+	json_t *json;           /* on success: a description (owned; lj_result_done frees) */
+	struct lj_plan dry_plan;/* --dry-run: the plan (owned) */
+	struct lj_ctx *dry_ctx; /* --dry-run: context for describing it (owned) */
+};
+
+void lj_result_done(struct lj_result *res);
+
+/* The ifname used when none is given. */
+#define LJ_DEFAULT_IFNAME "eth1"
+
+/*
+ * Attach o->target. Returns 0 on success (res->json describes the attachment), or -errno with
+ * res->message set; res->bad_input says whether the input was at fault (nothing attempted)
+ * and res->rolled_back whether steps had to be undone.
+ */
+int lj_attach(const struct lj_attach_opts *o, struct lj_result *res);
+
+/*
+ * Detach what lanjoin attached to target as ifname (NULL: every attachment of the target).
+ * Safe to repeat: nothing attached is success (res->message says so). Works when the target
+ * is gone (undoes the host side). Returns 0 or -errno with res->message.
+ */
+int lj_detach(const char *target, const char *ifname, bool dry_run, struct lj_result *res);
+
+/* Undo every attachment whose namespace is gone (or that a crash left half-done). */
+int lj_gc(struct lj_result *res, size_t *ret_removed);
+
+/* --- for the attach-*.c files ------------------------------------------------------- */
+
+/*
+ * A way's plan builder: validate o against the live system (through ctx), append the steps
+ * to plan and fill rec->info/host_ifname. Returns 0, or -errno with res->message set
+ * (and res->bad_input for invalid input).
+ */
+typedef int (*lj_build_fn)(struct lj_ctx *ctx, const struct lj_attach_opts *o, const char *ifname,
+			   struct lj_plan *plan, struct lj_record *rec, struct lj_result *res);
+
+int lj_attach_bridge_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, const char *ifname,
+			   struct lj_plan *plan, struct lj_record *rec, struct lj_result *res);
+
+/*
+ * Add the container-side addressing steps shared by the bridge, ovs and macvlan ways:
+ * link up, static addresses, default routes via the gateways, extra routes. The link is
+ * assumed to be removed as a whole on undo (the steps are marked skip_undo).
+ */
+int lj_attach_add_addressing(struct lj_ctx *ctx, const struct lj_attach_opts *o,
+			     const char *ifname, struct lj_plan *plan, struct lj_record *rec,
+			     struct lj_result *res);
+
+/* Set res->message (printf-style) and mark the input as bad; returns -EINVAL. */
+int lj_bad_input(struct lj_result *res, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Set res->message (printf-style); returns r. */
+int lj_fail(struct lj_result *res, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Name of a way ("bridge", ...). */
+const char *lj_way_name(enum lj_way w);

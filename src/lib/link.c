@@ -1,0 +1,299 @@
+/* SPDX-License-Identifier: MIT */
+#include "lib/link.h"
+
+#include <errno.h>
+#include <linux/if_link.h>
+#include <linux/rtnetlink.h>
+#include <linux/veth.h>
+#include <string.h>
+
+#ifndef RTEXT_FILTER_SKIP_STATS
+#define RTEXT_FILTER_SKIP_STATS (1 << 3)
+#endif
+
+static int linkinfo_cb(const struct nlattr *attr, void *data)
+{
+	struct lj_link *l = data;
+	const char *s;
+
+	switch (mnl_attr_get_type(attr)) {
+	case IFLA_INFO_KIND:
+		if (mnl_attr_validate(attr, MNL_TYPE_STRING) >= 0) {
+			s = mnl_attr_get_str(attr);
+			snprintf(l->kind, sizeof(l->kind), "%.*s",
+				 (int)strnlen(s, mnl_attr_get_payload_len(attr)), s);
+		}
+		break;
+	case IFLA_INFO_SLAVE_KIND:
+		if (mnl_attr_validate(attr, MNL_TYPE_STRING) >= 0) {
+			s = mnl_attr_get_str(attr);
+			snprintf(l->slave_kind, sizeof(l->slave_kind), "%.*s",
+				 (int)strnlen(s, mnl_attr_get_payload_len(attr)), s);
+		}
+		break;
+	}
+	return MNL_CB_OK;
+}
+
+static int link_attr_cb(const struct nlattr *attr, void *data)
+{
+	struct lj_link *l = data;
+	const char *s;
+
+	switch (mnl_attr_get_type(attr)) {
+	case IFLA_IFNAME:
+		if (mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) >= 0)
+			snprintf(l->name, sizeof(l->name), "%s", mnl_attr_get_str(attr));
+		break;
+	case IFLA_MTU:
+		if (mnl_attr_validate(attr, MNL_TYPE_U32) >= 0)
+			l->mtu = mnl_attr_get_u32(attr);
+		break;
+	case IFLA_MASTER:
+		if (mnl_attr_validate(attr, MNL_TYPE_U32) >= 0)
+			l->master = (int)mnl_attr_get_u32(attr);
+		break;
+	case IFLA_LINK:
+		if (mnl_attr_validate(attr, MNL_TYPE_U32) >= 0)
+			l->parent = (int)mnl_attr_get_u32(attr);
+		break;
+	case IFLA_ADDRESS:
+		if (mnl_attr_get_payload_len(attr) == LJ_MAC_LEN) {
+			memcpy(l->mac, mnl_attr_get_payload(attr), LJ_MAC_LEN);
+			l->has_mac = true;
+		}
+		break;
+	case IFLA_IFALIAS:
+		if (mnl_attr_validate(attr, MNL_TYPE_STRING) >= 0) {
+			s = mnl_attr_get_str(attr);
+			snprintf(l->alias, sizeof(l->alias), "%.*s",
+				 (int)strnlen(s, mnl_attr_get_payload_len(attr)), s);
+		}
+		break;
+	case IFLA_LINKINFO:
+		mnl_attr_parse_nested(attr, linkinfo_cb, l);
+		break;
+	}
+	return MNL_CB_OK;
+}
+
+static int link_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
+	struct lj_link *l = data;
+
+	if (nlh->nlmsg_type != RTM_NEWLINK)
+		return MNL_CB_OK;
+	memset(l, 0, sizeof(*l));
+	l->ifindex = ifi->ifi_index;
+	l->flags = ifi->ifi_flags;
+	mnl_attr_parse(nlh, sizeof(*ifi), link_attr_cb, l);
+	return MNL_CB_OK;
+}
+
+void lj_link_put_ifname(struct nlmsghdr *nlh, const char *name)
+{
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+}
+
+static int link_get(struct lj_nl *nl, const char *name, int ifindex, struct lj_link *ret)
+{
+	struct nlmsghdr *nlh = lj_nl_msg(nl, RTM_GETLINK, 0);
+	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	struct lj_link l = {0};
+	int r;
+
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = ifindex;
+	if (name)
+		lj_link_put_ifname(nlh, name);
+	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
+	r = lj_nl_transact(nl, nlh, link_cb, &l);
+	if (r < 0)
+		return r;
+	if (l.ifindex <= 0)
+		return -ENODEV;
+	*ret = l;
+	return 0;
+}
+
+int lj_link_get(struct lj_nl *nl, const char *name, struct lj_link *ret)
+{
+	return link_get(nl, name, 0, ret);
+}
+
+int lj_link_get_by_index(struct lj_nl *nl, int ifindex, struct lj_link *ret)
+{
+	return link_get(nl, NULL, ifindex, ret);
+}
+
+static void put_no_ipv6(struct nlmsghdr *nlh)
+{
+	struct nlattr *af = mnl_attr_nest_start(nlh, IFLA_AF_SPEC);
+	struct nlattr *in6 = mnl_attr_nest_start(nlh, AF_INET6);
+
+	mnl_attr_put_u8(nlh, IFLA_INET6_ADDR_GEN_MODE, IN6_ADDR_GEN_MODE_NONE);
+	mnl_attr_nest_end(nlh, in6);
+	mnl_attr_nest_end(nlh, af);
+}
+
+int lj_link_add_veth(struct lj_nl *nl, const struct lj_veth_opts *o)
+{
+	struct nlmsghdr *nlh = lj_nl_msg(nl, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
+	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	struct nlattr *linkinfo, *data, *peer;
+	struct ifinfomsg *pifi;
+	int r;
+
+	ifi->ifi_family = AF_UNSPEC;
+	lj_link_put_ifname(nlh, o->name);
+	if (o->mtu)
+		mnl_attr_put_u32(nlh, IFLA_MTU, o->mtu);
+	if (o->master)
+		mnl_attr_put_u32(nlh, IFLA_MASTER, (uint32_t)o->master);
+
+	linkinfo = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "veth");
+	data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
+	peer = mnl_attr_nest_start(nlh, VETH_INFO_PEER);
+	pifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*pifi));
+	pifi->ifi_family = AF_UNSPEC;
+	lj_link_put_ifname(nlh, o->peer_name);
+	if (o->peer_mtu)
+		mnl_attr_put_u32(nlh, IFLA_MTU, o->peer_mtu);
+	if (o->peer_mac)
+		mnl_attr_put(nlh, IFLA_ADDRESS, LJ_MAC_LEN, o->peer_mac);
+	if (o->peer_netns_fd >= 0)
+		mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)o->peer_netns_fd);
+	mnl_attr_nest_end(nlh, peer);
+	mnl_attr_nest_end(nlh, data);
+	mnl_attr_nest_end(nlh, linkinfo);
+
+	r = lj_nl_transact(nl, nlh, NULL, NULL);
+	if (r < 0 || (!o->up && !o->no_ipv6))
+		return r;
+	/*
+	 * Linux 6.18 refuses IFLA_AF_SPEC in the request that creates a link (EAFNOSUPPORT),
+	 * so address generation is turned off in a second request, which also brings the link
+	 * up: the kernel applies IFLA_AF_SPEC before the link's first NETDEV_UP is handled by
+	 * addrconf only if the link was down, so no link-local address, DAD, MLD or RS happen.
+	 */
+	r = lj_link_setup(nl, o->name, o->up, o->no_ipv6);
+	if (r < 0) {
+		int saved = r;
+		lj_link_del(nl, o->name);
+		return saved;
+	}
+	return 0;
+}
+
+int lj_link_setup(struct lj_nl *nl, const char *name, bool up, bool no_ipv6)
+{
+	struct nlmsghdr *nlh = lj_nl_msg(nl, RTM_NEWLINK, 0);
+	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+
+	ifi->ifi_family = AF_UNSPEC;
+	if (up) {
+		ifi->ifi_flags = IFF_UP;
+		ifi->ifi_change = IFF_UP;
+	}
+	lj_link_put_ifname(nlh, name);
+	if (no_ipv6)
+		put_no_ipv6(nlh);
+	return lj_nl_transact(nl, nlh, NULL, NULL);
+}
+
+int lj_link_set_alias(struct lj_nl *nl, const char *name, const char *alias)
+{
+	struct nlmsghdr *nlh = lj_nl_msg(nl, RTM_NEWLINK, 0);
+	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+
+	ifi->ifi_family = AF_UNSPEC;
+	lj_link_put_ifname(nlh, name);
+	mnl_attr_put_strz(nlh, IFLA_IFALIAS, alias);
+	return lj_nl_transact(nl, nlh, NULL, NULL);
+}
+
+int lj_link_add_bridge(struct lj_nl *nl, const char *name, const char *alias, uint32_t mtu)
+{
+	struct nlmsghdr *nlh = lj_nl_msg(nl, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
+	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	struct nlattr *linkinfo;
+	int r;
+
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_flags = IFF_UP;
+	ifi->ifi_change = IFF_UP;
+	lj_link_put_ifname(nlh, name);
+	if (mtu)
+		mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
+	linkinfo = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "bridge");
+	mnl_attr_nest_end(nlh, linkinfo);
+	r = lj_nl_transact(nl, nlh, NULL, NULL);
+	if (r < 0 || !alias)
+		return r;
+	/* The kernel ignores IFLA_IFALIAS when creating a link. */
+	r = lj_link_set_alias(nl, name, alias);
+	if (r < 0) {
+		int saved = r;
+		lj_link_del(nl, name);
+		return saved;
+	}
+	return 0;
+}
+
+int lj_link_del(struct lj_nl *nl, const char *name)
+{
+	struct nlmsghdr *nlh = lj_nl_msg(nl, RTM_DELLINK, 0);
+	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+
+	ifi->ifi_family = AF_UNSPEC;
+	lj_link_put_ifname(nlh, name);
+	return lj_nl_transact(nl, nlh, NULL, NULL);
+}
+
+int lj_link_set_up(struct lj_nl *nl, const char *name, bool up)
+{
+	struct nlmsghdr *nlh = lj_nl_msg(nl, RTM_NEWLINK, 0);
+	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_change = IFF_UP;
+	ifi->ifi_flags = up ? IFF_UP : 0;
+	lj_link_put_ifname(nlh, name);
+	return lj_nl_transact(nl, nlh, NULL, NULL);
+}
+
+struct count_ctx {
+	int master;
+	int count;
+};
+
+static int count_port_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct count_ctx *c = data;
+	struct lj_link l;
+
+	link_cb(nlh, &l);
+	/* The kernel filters by master since 4.15; check again in case it did not. */
+	if (l.master == c->master)
+		c->count++;
+	return MNL_CB_OK;
+}
+
+int lj_link_has_ports(struct lj_nl *nl, int ifindex)
+{
+	struct nlmsghdr *nlh = lj_nl_msg(nl, RTM_GETLINK, NLM_F_DUMP);
+	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	struct count_ctx c = {.master = ifindex};
+	int r;
+
+	ifi->ifi_family = AF_UNSPEC;
+	mnl_attr_put_u32(nlh, IFLA_MASTER, (uint32_t)ifindex);
+	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
+	r = lj_nl_transact(nl, nlh, count_port_cb, &c);
+	if (r < 0)
+		return r;
+	return c.count > 0;
+}

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: MIT */
+/* rtnetlink links: look up by name, create veth pairs and bridges, set state, delete. */
+#pragma once
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lib/netlink.h"
+#include "shared/parse.h"
+
+/* What lanjoin needs to know about a link, from one RTM_GETLINK answer. */
+struct lj_link {
+	int ifindex;
+	char name[IFNAMSIZ];
+	unsigned flags;   /* IFF_* */
+	uint32_t mtu;     /* bytes */
+	uint8_t mac[LJ_MAC_LEN];
+	bool has_mac;
+	int master;       /* ifindex of the master (bridge), 0 if none */
+	int parent;       /* IFLA_LINK: lower device (macvlan parent, veth peer), 0 if none */
+	char kind[16];    /* IFLA_INFO_KIND: "bridge", "veth", "macvlan", "openvswitch", "" */
+	char slave_kind[16]; /* IFLA_INFO_SLAVE_KIND: "bridge" when a bridge port, ... */
+	char alias[64];   /* IFLA_IFALIAS, "" if none */
+};
+
+/* Look up a link by name. -ENODEV if there is none. */
+int lj_link_get(struct lj_nl *nl, const char *name, struct lj_link *ret);
+
+/* Look up a link by ifindex. -ENODEV if there is none. */
+int lj_link_get_by_index(struct lj_nl *nl, int ifindex, struct lj_link *ret);
+
+/*
+ * Options for a veth pair whose host end stays in nl's namespace and whose peer is created
+ * directly in another namespace. Pointers are borrowed for the call.
+ */
+struct lj_veth_opts {
+	const char *name;        /* host end */
+	const char *peer_name;   /* container end */
+	int peer_netns_fd;       /* namespace of the peer (borrowed) */
+	uint32_t mtu;            /* host end MTU, 0 = kernel default */
+	uint32_t peer_mtu;       /* container end MTU, 0 = kernel default */
+	const uint8_t *peer_mac; /* NULL = kernel-generated */
+	int master;              /* ifindex of a bridge for the host end, 0 = none */
+	bool up;                 /* bring the host end up in the same request */
+	bool no_ipv6;            /* host end: IPv6 address generation off (a bridge port needs none) */
+};
+
+/*
+ * Create a veth pair (NLM_F_CREATE|NLM_F_EXCL). -EEXIST if a name is taken. With up or
+ * no_ipv6 a second request configures the host end; if it fails the pair is deleted again.
+ */
+int lj_link_add_veth(struct lj_nl *nl, const struct lj_veth_opts *o);
+
+/* Create an up bridge named name, with IFLA_IFALIAS alias (NULL for none). */
+int lj_link_add_bridge(struct lj_nl *nl, const char *name, const char *alias, uint32_t mtu);
+
+/* One RTM_NEWLINK on name: IPv6 address generation off (no_ipv6) and IFF_UP (up). */
+int lj_link_setup(struct lj_nl *nl, const char *name, bool up, bool no_ipv6);
+
+/* Set IFLA_IFALIAS of name. */
+int lj_link_set_alias(struct lj_nl *nl, const char *name, const char *alias);
+
+/* Delete the link named name. -ENODEV if it does not exist. */
+int lj_link_del(struct lj_nl *nl, const char *name);
+
+/* Set or clear IFF_UP on the link named name. */
+int lj_link_set_up(struct lj_nl *nl, const char *name, bool up);
+
+/*
+ * Count the links whose master is ifindex, stopping at the first (returns 0 or 1), with a
+ * kernel-filtered dump so only ports are sent. Returns the count or -errno.
+ */
+int lj_link_has_ports(struct lj_nl *nl, int ifindex);
+
+/* Put link attributes for a generic RTM_NEWLINK/SETLINK by name. Internal to link*.c. */
+void lj_link_put_ifname(struct nlmsghdr *nlh, const char *name);

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The one place that talks netlink (rtnetlink) through libmnl: a socket bound in a given
+ * network namespace and one request/acknowledge path that checks sequence numbers and ports,
+ * returns -errno and keeps the kernel's extended-ack text.
+ */
+#pragma once
+
+#include <libmnl/libmnl.h>
+#include <linux/netlink.h>
+#include <stdint.h>
+
+struct lj_nl;
+
+/*
+ * Open a NETLINK_ROUTE socket inside the network namespace netns_fd (borrowed, not closed;
+ * -1 means the caller's namespace). The thread's namespace is restored before returning.
+ * On success *ret owns the socket (free with lj_nl_close). Errors: -errno of socket/setns.
+ */
+int lj_nl_open(int netns_fd, struct lj_nl **ret);
+
+/* Close and free; NULL is fine. */
+void lj_nl_close(struct lj_nl *nl);
+
+/*
+ * Start a new request in the socket's own buffer: a header of the given type and flags
+ * (NLM_F_REQUEST is always added) with a fresh sequence number. The buffer stays valid
+ * until the next lj_nl_msg call on this socket.
+ */
+struct nlmsghdr *lj_nl_msg(struct lj_nl *nl, uint16_t type, uint16_t flags);
+
+/*
+ * Send nlh and read answers until the acknowledgement (or NLMSG_DONE for dumps). Every data
+ * message is passed to cb (may be NULL) with data. NLM_F_ACK is added for non-dump requests.
+ * Returns 0, or -errno from the kernel (its extack text is then in lj_nl_extack()), or
+ * -errno of the socket, or the error a callback set in errno when it returned MNL_CB_ERROR.
+ */
+int lj_nl_transact(struct lj_nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data);
+
+/* The kernel's extended-ack message for the last failed request, or "" if none. */
+const char *lj_nl_extack(const struct lj_nl *nl);

@@ -1,0 +1,379 @@
+/* SPDX-License-Identifier: MIT */
+#include "lib/plan.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/link.h"
+#include "shared/macro.h"
+
+/* Every step type a state record may name. New ways add theirs here. */
+static const struct lj_step_type *const step_types[] = {
+	&lj_step_bridge, &lj_step_veth, &lj_step_link_up, &lj_step_addr, &lj_step_route,
+};
+
+const struct lj_step_type *lj_step_type_find(const char *id)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(step_types); i++)
+		if (strcmp(step_types[i]->id, id) == 0)
+			return step_types[i];
+	return NULL;
+}
+
+struct lj_step *lj_plan_add(struct lj_plan *p, const struct lj_step_type *t, enum lj_where where,
+			    const char *what_fmt, ...)
+{
+	struct lj_step *s;
+	va_list ap;
+
+	if (p->n == p->cap) {
+		size_t cap = p->cap ? p->cap * 2 : 8;
+		struct lj_step *n = realloc(p->steps, cap * sizeof(*n));
+		if (!n)
+			return NULL;
+		p->steps = n;
+		p->cap = cap;
+	}
+	s = &p->steps[p->n++];
+	memset(s, 0, sizeof(*s));
+	s->type = t;
+	s->where = where;
+	va_start(ap, what_fmt);
+	vsnprintf(s->what, sizeof(s->what), what_fmt, ap);
+	va_end(ap);
+	return s;
+}
+
+void lj_plan_free(struct lj_plan *p)
+{
+	for (size_t i = 0; i < p->n; i++)
+		free(p->steps[i].text);
+	free(p->steps);
+	memset(p, 0, sizeof(*p));
+}
+
+void lj_ctx_detail(struct lj_ctx *ctx, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (ctx->detail[0])
+		return;
+	va_start(ap, fmt);
+	vsnprintf(ctx->detail, sizeof(ctx->detail), fmt, ap);
+	va_end(ap);
+}
+
+int lj_ctx_ifindex(struct lj_ctx *ctx, enum lj_where where, const char *name)
+{
+	struct lj_nl *nl = lj_ctx_nl(ctx, where);
+	struct lj_link l;
+	size_t free_slot = ARRAY_SIZE(ctx->ifindex_cache);
+	int r;
+
+	if (!nl)
+		return -ENOENT;
+	for (size_t i = 0; i < ARRAY_SIZE(ctx->ifindex_cache); i++) {
+		if (ctx->ifindex_cache[i].ifindex <= 0) {
+			if (free_slot == ARRAY_SIZE(ctx->ifindex_cache))
+				free_slot = i;
+			continue;
+		}
+		if (ctx->ifindex_cache[i].where == where &&
+		    strcmp(ctx->ifindex_cache[i].name, name) == 0)
+			return ctx->ifindex_cache[i].ifindex;
+	}
+	r = lj_link_get(nl, name, &l);
+	if (r < 0)
+		return r;
+	if (free_slot < ARRAY_SIZE(ctx->ifindex_cache)) {
+		ctx->ifindex_cache[free_slot].where = where;
+		snprintf(ctx->ifindex_cache[free_slot].name, IFNAMSIZ, "%s", name);
+		ctx->ifindex_cache[free_slot].ifindex = l.ifindex;
+	}
+	return l.ifindex;
+}
+
+void lj_ctx_forget(struct lj_ctx *ctx, enum lj_where where, const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(ctx->ifindex_cache); i++)
+		if (ctx->ifindex_cache[i].where == where &&
+		    strcmp(ctx->ifindex_cache[i].name, name) == 0)
+			ctx->ifindex_cache[i].ifindex = 0;
+}
+
+static size_t env_index(const char *name)
+{
+	const char *v = getenv(name);
+	uint64_t n;
+
+	if (!v || lj_parse_uint(v, 1, 1000000, &n) < 0)
+		return 0;
+	return (size_t)n;
+}
+
+static int undo_step(struct lj_ctx *ctx, const struct lj_step *s, size_t index, size_t fault_undo)
+{
+	if (!s->type->undo || s->skip_undo)
+		return 0;
+	if (s->where == LJ_TARGET && !ctx->target)
+		return 0; /* the namespace is gone, and with it what the step made there */
+	if (index + 1 == fault_undo)
+		return -EIO;
+	return s->type->undo(ctx, s);
+}
+
+int lj_plan_apply(struct lj_ctx *ctx, struct lj_plan *p, struct lj_plan_error *err)
+{
+	size_t fault = env_index("LANJOIN_FAULT_STEP");
+	size_t fault_undo = env_index("LANJOIN_FAULT_UNDO");
+	size_t i;
+	int r = 0;
+
+	memset(err, 0, sizeof(*err));
+	ctx->detail[0] = '\0';
+	for (i = 0; i < p->n; i++) {
+		struct lj_step *s = &p->steps[i];
+
+		if (i + 1 == fault) {
+			r = -EIO;
+			lj_ctx_detail(ctx, "fault injected by LANJOIN_FAULT_STEP=%zu", fault);
+		} else if (s->where == LJ_TARGET && !ctx->target) {
+			r = -ENOENT;
+		} else {
+			r = s->type->apply(ctx, s);
+		}
+		if (r < 0)
+			break;
+	}
+	if (r >= 0)
+		return 0;
+
+	err->step = i;
+	err->error = r;
+	ctx->rollback = true;
+	/* Roll back the steps that were done, newest first, whatever fails along the way. */
+	while (i-- > 0) {
+		const struct lj_step *s = &p->steps[i];
+		int u = undo_step(ctx, s, i, fault_undo);
+		if (u < 0) {
+			size_t len = strlen(err->undo_detail);
+			if (err->undo_failed++ == 0 || len + 8 < sizeof(err->undo_detail))
+				snprintf(err->undo_detail + len, sizeof(err->undo_detail) - len,
+					 "%s%s (%s)", len ? "; " : "", s->what, strerror(-u));
+		}
+	}
+	ctx->rollback = false;
+	return r;
+}
+
+int lj_plan_undo_all(struct lj_ctx *ctx, const struct lj_plan *p, size_t *ret_failed)
+{
+	size_t fault_undo = env_index("LANJOIN_FAULT_UNDO");
+	size_t failed = 0;
+	int first = 0;
+
+	for (size_t i = p->n; i-- > 0;) {
+		int u = undo_step(ctx, &p->steps[i], i, fault_undo);
+		if (u < 0) {
+			failed++;
+			if (!first)
+				first = u;
+			lj_ctx_detail(ctx, "%s: %s", p->steps[i].what, strerror(-u));
+		}
+	}
+	if (ret_failed)
+		*ret_failed = failed;
+	return first;
+}
+
+void lj_plan_describe(const struct lj_ctx *ctx, const struct lj_plan *p, bool undo, FILE *f)
+{
+	if (!undo) {
+		for (size_t i = 0; i < p->n; i++)
+			p->steps[i].type->describe(ctx, &p->steps[i], f);
+		return;
+	}
+	for (size_t i = p->n; i-- > 0;) {
+		const struct lj_step *s = &p->steps[i];
+		if (s->type->describe_undo && !s->skip_undo && s->type->undo)
+			s->type->describe_undo(ctx, s, f);
+	}
+}
+
+/* --- serialisation ------------------------------------------------------------------ */
+
+static void put_str(json_t *o, const char *k, const char *v)
+{
+	if (v && *v)
+		json_object_set_new(o, k, json_string(v));
+}
+
+json_t *lj_plan_to_json(const struct lj_plan *p)
+{
+	json_t *a = json_array();
+	char buf[LJ_CIDR_STRLEN];
+
+	if (!a)
+		return NULL;
+	for (size_t i = 0; i < p->n; i++) {
+		const struct lj_step *s = &p->steps[i];
+		json_t *o = json_object();
+
+		if (!o) {
+			json_decref(a);
+			return NULL;
+		}
+		json_object_set_new(o, "type", json_string(s->type->id));
+		json_object_set_new(o, "where", json_string(s->where == LJ_TARGET ? "target" : "host"));
+		put_str(o, "what", s->what);
+		if (s->skip_undo)
+			json_object_set_new(o, "skip_undo", json_true());
+		if (s->created)
+			json_object_set_new(o, "created", json_true());
+		put_str(o, "link", s->link);
+		put_str(o, "peer", s->peer);
+		put_str(o, "master", s->master);
+		if (s->cidr.ip.family != AF_UNSPEC)
+			put_str(o, "cidr", lj_cidr_to_string(&s->cidr, buf, sizeof(buf)));
+		if (s->via.family != AF_UNSPEC)
+			put_str(o, "via", lj_ip_to_string(&s->via, buf, sizeof(buf)));
+		if (s->mtu)
+			json_object_set_new(o, "mtu", json_integer(s->mtu));
+		if (s->peer_mtu)
+			json_object_set_new(o, "peer_mtu", json_integer(s->peer_mtu));
+		if (s->has_mac)
+			put_str(o, "mac", lj_mac_to_string(s->mac, buf, sizeof(buf)));
+		if (s->u32)
+			json_object_set_new(o, "u32", json_integer(s->u32));
+		if (s->flags)
+			json_object_set_new(o, "flags", json_integer(s->flags));
+		if (s->i64)
+			json_object_set_new(o, "i64", json_integer(s->i64));
+		put_str(o, "text", s->text);
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
+static int get_name(const json_t *o, const char *k, char ret[IFNAMSIZ])
+{
+	const json_t *v = json_object_get(o, k);
+
+	if (!v)
+		return 0;
+	if (!json_is_string(v) || !lj_ifname_valid(json_string_value(v)))
+		return -EBADMSG;
+	snprintf(ret, IFNAMSIZ, "%s", json_string_value(v));
+	return 0;
+}
+
+static int get_uint(const json_t *o, const char *k, int64_t min, int64_t max, int64_t *ret)
+{
+	const json_t *v = json_object_get(o, k);
+
+	if (!v)
+		return 0;
+	if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max)
+		return -EBADMSG;
+	*ret = json_integer_value(v);
+	return 0;
+}
+
+static int step_from_json(const json_t *o, struct lj_step *s)
+{
+	const json_t *v;
+	int64_t n;
+
+	if (!json_is_object(o))
+		return -EBADMSG;
+	v = json_object_get(o, "type");
+	if (!json_is_string(v) || !(s->type = lj_step_type_find(json_string_value(v))))
+		return -EBADMSG;
+	v = json_object_get(o, "where");
+	if (!json_is_string(v))
+		return -EBADMSG;
+	if (strcmp(json_string_value(v), "target") == 0)
+		s->where = LJ_TARGET;
+	else if (strcmp(json_string_value(v), "host") == 0)
+		s->where = LJ_HOST;
+	else
+		return -EBADMSG;
+	v = json_object_get(o, "what");
+	if (v) {
+		if (!json_is_string(v))
+			return -EBADMSG;
+		snprintf(s->what, sizeof(s->what), "%s", json_string_value(v));
+	}
+	s->skip_undo = json_is_true(json_object_get(o, "skip_undo"));
+	s->created = json_is_true(json_object_get(o, "created"));
+	if (get_name(o, "link", s->link) < 0 || get_name(o, "peer", s->peer) < 0 ||
+	    get_name(o, "master", s->master) < 0)
+		return -EBADMSG;
+	v = json_object_get(o, "cidr");
+	if (v && (!json_is_string(v) || lj_parse_cidr(json_string_value(v), true, &s->cidr) < 0))
+		return -EBADMSG;
+	v = json_object_get(o, "via");
+	if (v && (!json_is_string(v) || lj_parse_ip(json_string_value(v), &s->via) < 0))
+		return -EBADMSG;
+	v = json_object_get(o, "mac");
+	if (v) {
+		if (!json_is_string(v) || lj_parse_mac(json_string_value(v), s->mac) < 0)
+			return -EBADMSG;
+		s->has_mac = true;
+	}
+	n = 0;
+	if (get_uint(o, "mtu", 0, 65535, &n) < 0)
+		return -EBADMSG;
+	s->mtu = (uint32_t)n;
+	n = 0;
+	if (get_uint(o, "peer_mtu", 0, 65535, &n) < 0)
+		return -EBADMSG;
+	s->peer_mtu = (uint32_t)n;
+	n = 0;
+	if (get_uint(o, "u32", 0, UINT32_MAX, &n) < 0)
+		return -EBADMSG;
+	s->u32 = (uint32_t)n;
+	n = 0;
+	if (get_uint(o, "flags", 0, UINT32_MAX, &n) < 0)
+		return -EBADMSG;
+	s->flags = (uint32_t)n;
+	if (get_uint(o, "i64", INT64_MIN, INT64_MAX, &s->i64) < 0)
+		return -EBADMSG;
+	v = json_object_get(o, "text");
+	if (v) {
+		if (!json_is_string(v) || json_string_length(v) > 65536)
+			return -EBADMSG;
+		s->text = strdup(json_string_value(v));
+		if (!s->text)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+int lj_plan_from_json(const json_t *j, struct lj_plan *ret)
+{
+	struct lj_plan p = {0};
+	size_t i;
+	const json_t *o;
+
+	if (!json_is_array(j) || json_array_size(j) > 1024)
+		return -EBADMSG;
+	json_array_foreach(j, i, o) {
+		struct lj_step *s = lj_plan_add(&p, &lj_step_link_up, LJ_HOST, "%s", "");
+		int r;
+
+		if (!s) {
+			lj_plan_free(&p);
+			return -ENOMEM;
+		}
+		r = step_from_json(o, s);
+		if (r < 0) {
+			lj_plan_free(&p);
+			return r;
+		}
+	}
+	*ret = p;
+	return 0;
+}

@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The step/undo runner. A plan is an ordered array of steps; each step can apply itself,
+ * undo itself (idempotently: "already gone" counts as undone) and describe itself as the
+ * equivalent shell command. A failing step makes the runner undo the steps already done, in
+ * reverse. A plan is also what a state record stores: detach replays its undo.
+ */
+#pragma once
+
+#include <jansson.h>
+#include <net/if.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "lib/netlink.h"
+#include "lib/target.h"
+#include "shared/parse.h"
+
+/* Where a step acts: lanjoin's own network namespace or the target's. */
+enum lj_where {
+	LJ_HOST = 0,
+	LJ_TARGET = 1,
+};
+
+/* What steps run against. Owned by the caller of the runner. */
+struct lj_ctx {
+	struct lj_nl *host;            /* netlink in lanjoin's namespace */
+	struct lj_nl *target;          /* netlink in the target; NULL when the target is gone */
+	int target_fd;                 /* target namespace fd (borrowed); -1 when gone */
+	const struct lj_target *tgt;   /* NULL when the target is gone; else &tgt_copy */
+	struct lj_target tgt_copy;     /* copy of the target (its fd is borrowed, not owned) */
+	char target_ip[LJ_TARGET_SPEC_MAX + 32]; /* "ip -n NAME" etc., for describe */
+	char detail[512];              /* why the last step failed, beyond strerror */
+	bool rollback;                 /* undoing a failed apply (vs. detach/gc) */
+	struct {
+		enum lj_where where;
+		char name[IFNAMSIZ];
+		int ifindex;
+	} ifindex_cache[8];            /* see lj_ctx_ifindex() */
+};
+
+struct lj_step;
+
+struct lj_step_type {
+	const char *id; /* stable name, stored in state records */
+	/* Do it. Return 0 or -errno; may fill ctx->detail. May record results in the step. */
+	int (*apply)(struct lj_ctx *ctx, struct lj_step *s);
+	/* Undo it; "already undone" is success. NULL: nothing to undo. */
+	int (*undo)(struct lj_ctx *ctx, const struct lj_step *s);
+	/* Print the equivalent shell command(s) for apply (each line ends in '\n'). */
+	void (*describe)(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f);
+	/* Print the equivalent shell command(s) for undo. NULL: none. */
+	void (*describe_undo)(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f);
+};
+
+/*
+ * One step. Fields are generic; each step type documents which it uses. Everything a step's
+ * undo needs is in these fields (they are what the state record stores).
+ */
+struct lj_step {
+	const struct lj_step_type *type;
+	enum lj_where where;
+	bool skip_undo;           /* undone by a later step's undo (e.g. deleting its link) */
+	bool created;             /* apply created the object (for "ensure" steps) */
+	char what[128];           /* "create veth pair ljv…/eth1": for messages */
+	char link[IFNAMSIZ];      /* the link acted on */
+	char peer[IFNAMSIZ];      /* veth peer / second link */
+	char master[IFNAMSIZ];    /* bridge or parent link */
+	struct lj_cidr cidr;      /* address, or route destination */
+	struct lj_ip via;         /* route gateway */
+	uint32_t mtu, peer_mtu;   /* bytes */
+	uint8_t mac[LJ_MAC_LEN];
+	bool has_mac;
+	uint32_t u32;             /* type-specific (mode, VLAN tag, route table) */
+	uint32_t flags;           /* type-specific flags (LJ_STEP_F_*) */
+	int64_t i64;              /* type-specific (e.g. a helper PID) */
+	char *text;               /* type-specific owned string, or NULL */
+};
+
+struct lj_plan {
+	struct lj_step *steps;
+	size_t n, cap;
+};
+
+/* Append a zeroed step of type t acting in where. NULL on out of memory. */
+struct lj_step *lj_plan_add(struct lj_plan *p, const struct lj_step_type *t, enum lj_where where,
+			    const char *what_fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* Free the steps' memory (not p itself). */
+void lj_plan_free(struct lj_plan *p);
+
+/* The outcome of a failed lj_plan_apply. */
+struct lj_plan_error {
+	size_t step;            /* index of the failed step */
+	int error;              /* its -errno */
+	size_t undo_failed;     /* how many undos failed during rollback */
+	char undo_detail[512];  /* what could not be undone */
+};
+
+/*
+ * Apply steps in order. On the first failure, undo the steps done so far in reverse
+ * (continuing past undo failures) and return that step's -errno with *err filled.
+ * Fault injection: env LANJOIN_FAULT_STEP=N makes step N (1-based) fail with -EIO, and
+ * LANJOIN_FAULT_UNDO=N makes the undo of step N fail.
+ */
+int lj_plan_apply(struct lj_ctx *ctx, struct lj_plan *p, struct lj_plan_error *err);
+
+/*
+ * Undo every step of p in reverse (for detach, gc and crash recovery): steps acting in the
+ * target are skipped when ctx->target is NULL. Continues past failures; returns the first
+ * -errno (0 if all undone), and the number of failures in *ret_failed (may be NULL).
+ */
+int lj_plan_undo_all(struct lj_ctx *ctx, const struct lj_plan *p, size_t *ret_failed);
+
+/* Print the plan as shell commands (--dry-run). undo=true prints the undo instead. */
+void lj_plan_describe(const struct lj_ctx *ctx, const struct lj_plan *p, bool undo, FILE *f);
+
+/* Serialise / parse (with validation) a plan for a state record. */
+json_t *lj_plan_to_json(const struct lj_plan *p);
+int lj_plan_from_json(const json_t *j, struct lj_plan *ret);
+
+/* Find a step type by id (NULL if unknown). */
+const struct lj_step_type *lj_step_type_find(const char *id);
+
+/*
+ * The ifindex of link name in where, looked up once per run and cached in ctx.
+ * Returns the ifindex or -errno (-ENODEV if there is no such link, -ENOENT if the target
+ * is gone).
+ */
+int lj_ctx_ifindex(struct lj_ctx *ctx, enum lj_where where, const char *name);
+
+/* Forget the cached ifindex of name (after deleting or renaming it). */
+void lj_ctx_forget(struct lj_ctx *ctx, enum lj_where where, const char *name);
+
+/* The netlink socket for where (NULL if the target is gone). */
+static inline struct lj_nl *lj_ctx_nl(const struct lj_ctx *ctx, enum lj_where where)
+{
+	return where == LJ_TARGET ? ctx->target : ctx->host;
+}
+
+/* The `ip` command prefix for where, for describe output. */
+static inline const char *lj_ctx_ip(const struct lj_ctx *ctx, enum lj_where where)
+{
+	return where == LJ_TARGET ? ctx->target_ip : "ip";
+}
+
+/* Flags in lj_step.flags */
+#define LJ_STEP_F_ONLINK (1u << 0)   /* route: gateway is on-link */
+#define LJ_STEP_F_WILL_CREATE (1u << 1) /* ensure-steps: the object is missing at plan time */
+
+/* Set ctx->detail (printf-style) unless already set. */
+void lj_ctx_detail(struct lj_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Step types defined by the rtnetlink steps (steps-rtnl.c). */
+extern const struct lj_step_type lj_step_bridge;   /* link=BR: ensure bridge; undo: delete if ours and empty */
+extern const struct lj_step_type lj_step_veth;     /* link=host end, peer=container end, master, mtu, mac */
+extern const struct lj_step_type lj_step_link_up;  /* link up, in where */
+extern const struct lj_step_type lj_step_addr;     /* cidr on link, in where; u32 = IFA_F_* flags */
+extern const struct lj_step_type lj_step_route;    /* cidr via on link, in where; u32 = table */
+
+/* The IFLA_IFALIAS lanjoin puts on links it creates and may remove when unused. */
+#define LJ_OWNED_ALIAS "lanjoin: created, removed when unused"

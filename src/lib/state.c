@@ -1,0 +1,384 @@
+/* SPDX-License-Identifier: MIT */
+#include "lib/state.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "shared/macro.h"
+#include "shared/name.h"
+
+#define RECORD_MAX_SIZE (1 << 20)
+#define RECORD_FORMAT "lanjoin-attachment/1"
+
+struct lj_state {
+	int dir_fd;  /* the attachments directory */
+	int lock_fd;
+};
+
+const char *lj_state_dir(void)
+{
+	const char *d = getenv("LANJOIN_STATE_DIR");
+
+	return d && *d == '/' ? d : LJ_STATE_DIR_DEFAULT;
+}
+
+static int safe_dir(int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return lj_negerrno();
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022))
+		return -EPERM;
+	return 0;
+}
+
+static int open_dir(int at, const char *path, int *ret)
+{
+	_cleanup_close_ int fd = -1;
+	int r;
+
+	if (mkdirat(at, path, 0700) < 0 && errno != EEXIST)
+		return lj_negerrno();
+	fd = openat(at, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ELOOP || errno == ENOTDIR ? -EPERM : lj_negerrno();
+	r = safe_dir(fd);
+	if (r < 0)
+		return r;
+	*ret = TAKE_FD(fd);
+	return 0;
+}
+
+int lj_state_open(bool exclusive, struct lj_state **ret)
+{
+	_cleanup_close_ int top = -1, dir = -1, lock = -1;
+	struct lj_state *st;
+	int r;
+
+	r = open_dir(AT_FDCWD, lj_state_dir(), &top);
+	if (r < 0)
+		return r;
+	r = open_dir(top, "attachments", &dir);
+	if (r < 0)
+		return r;
+	lock = openat(top, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (lock < 0)
+		return lj_negerrno();
+	while (flock(lock, exclusive ? LOCK_EX : LOCK_SH) < 0)
+		if (errno != EINTR)
+			return lj_negerrno();
+	st = calloc(1, sizeof(*st));
+	if (!st)
+		return -ENOMEM;
+	st->dir_fd = TAKE_FD(dir);
+	st->lock_fd = TAKE_FD(lock);
+	*ret = st;
+	return 0;
+}
+
+void lj_state_close(struct lj_state *st)
+{
+	if (!st)
+		return;
+	close(st->dir_fd);
+	close(st->lock_fd); /* releases the lock */
+	free(st);
+}
+
+void lj_record_id(const char *target_key, const char *ifname, char ret[LJ_RECORD_ID_LEN])
+{
+	char key[128];
+
+	snprintf(key, sizeof(key), "%s/%s", target_key, ifname);
+	snprintf(ret, LJ_RECORD_ID_LEN, "%012llx",
+		 (unsigned long long)(lj_hash64(key) >> 16));
+}
+
+static bool valid_id(const char *id)
+{
+	if (strlen(id) != LJ_RECORD_ID_LEN - 1)
+		return false;
+	for (const char *p = id; *p; p++)
+		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+			return false;
+	return true;
+}
+
+void lj_record_free(struct lj_record *rec)
+{
+	if (!rec)
+		return;
+	json_decref(rec->info);
+	rec->info = NULL;
+	lj_plan_free(&rec->plan);
+}
+
+void lj_records_free(struct lj_record *recs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		lj_record_free(&recs[i]);
+	free(recs);
+}
+
+json_t *lj_record_to_json(const struct lj_record *rec)
+{
+	json_t *o = json_object(), *t = json_object();
+
+	if (!o || !t) {
+		json_decref(o);
+		json_decref(t);
+		return NULL;
+	}
+	json_object_set_new(o, "format", json_string(RECORD_FORMAT));
+	json_object_set_new(o, "id", json_string(rec->id));
+	json_object_set_new(o, "way", json_string(rec->way));
+	json_object_set_new(o, "status", json_string(rec->status));
+	json_object_set_new(o, "ifname", json_string(rec->ifname));
+	if (rec->host_ifname[0])
+		json_object_set_new(o, "host_ifname", json_string(rec->host_ifname));
+	json_object_set_new(t, "kind", json_string(lj_target_kind_str(rec->target_kind)));
+	json_object_set_new(t, "spec", json_string(rec->target_spec));
+	json_object_set_new(t, "name", json_string(rec->target_name));
+	if (rec->target_pid > 0)
+		json_object_set_new(t, "pid", json_integer(rec->target_pid));
+	if (rec->container_id[0])
+		json_object_set_new(t, "container_id", json_string(rec->container_id));
+	json_object_set_new(t, "netns_dev", json_integer((json_int_t)rec->netns.dev));
+	json_object_set_new(t, "netns_ino", json_integer((json_int_t)rec->netns.ino));
+	json_object_set_new(o, "target", t);
+	json_object_set_new(o, "created", json_integer(rec->created));
+	json_object_set_new(o, "info", rec->info ? json_incref(rec->info) : json_object());
+	json_object_set_new(o, "undo", lj_plan_to_json(&rec->plan));
+	return o;
+}
+
+static int get_string(const json_t *o, const char *k, char *buf, size_t size, bool required)
+{
+	const json_t *v = json_object_get(o, k);
+
+	if (!v)
+		return required ? -EBADMSG : 0;
+	if (!json_is_string(v) || json_string_length(v) >= size ||
+	    strlen(json_string_value(v)) != json_string_length(v))
+		return -EBADMSG;
+	memcpy(buf, json_string_value(v), json_string_length(v) + 1);
+	return 0;
+}
+
+static int record_from_json(const json_t *o, const char *id, struct lj_record *ret)
+{
+	struct lj_record rec = {0};
+	const json_t *t, *v;
+	char format[32] = "", kind[16] = "";
+	int r;
+
+	if (!json_is_object(o))
+		return -EBADMSG;
+	if (get_string(o, "format", format, sizeof(format), true) < 0 ||
+	    strcmp(format, RECORD_FORMAT) != 0)
+		return -EBADMSG;
+	snprintf(rec.id, sizeof(rec.id), "%s", id);
+	if (get_string(o, "way", rec.way, sizeof(rec.way), true) < 0 ||
+	    get_string(o, "status", rec.status, sizeof(rec.status), true) < 0 ||
+	    get_string(o, "ifname", rec.ifname, sizeof(rec.ifname), true) < 0 ||
+	    get_string(o, "host_ifname", rec.host_ifname, sizeof(rec.host_ifname), false) < 0)
+		return -EBADMSG;
+	if (!lj_ifname_valid(rec.ifname) || (rec.host_ifname[0] && !lj_ifname_valid(rec.host_ifname)))
+		return -EBADMSG;
+	t = json_object_get(o, "target");
+	if (!json_is_object(t) || get_string(t, "kind", kind, sizeof(kind), true) < 0 ||
+	    get_string(t, "spec", rec.target_spec, sizeof(rec.target_spec), true) < 0 ||
+	    get_string(t, "name", rec.target_name, sizeof(rec.target_name), true) < 0 ||
+	    get_string(t, "container_id", rec.container_id, sizeof(rec.container_id), false) < 0)
+		return -EBADMSG;
+	for (r = LJ_TARGET_PID; r <= LJ_TARGET_CONTAINER; r++)
+		if (strcmp(kind, lj_target_kind_str((enum lj_target_kind)r)) == 0)
+			break;
+	if (r > LJ_TARGET_CONTAINER)
+		return -EBADMSG;
+	rec.target_kind = (enum lj_target_kind)r;
+	v = json_object_get(t, "pid");
+	if (v && (!json_is_integer(v) || json_integer_value(v) < 0))
+		return -EBADMSG;
+	rec.target_pid = v ? json_integer_value(v) : 0;
+	v = json_object_get(t, "netns_dev");
+	if (!json_is_integer(v))
+		return -EBADMSG;
+	rec.netns.dev = (uint64_t)json_integer_value(v);
+	v = json_object_get(t, "netns_ino");
+	if (!json_is_integer(v))
+		return -EBADMSG;
+	rec.netns.ino = (uint64_t)json_integer_value(v);
+	v = json_object_get(o, "created");
+	rec.created = json_is_integer(v) ? json_integer_value(v) : 0;
+	v = json_object_get(o, "info");
+	if (v && !json_is_object(v))
+		return -EBADMSG;
+	r = lj_plan_from_json(json_object_get(o, "undo"), &rec.plan);
+	if (r < 0)
+		return r;
+	rec.info = v ? json_incref((json_t *)v) : json_object();
+	*ret = rec;
+	return 0;
+}
+
+int lj_state_load(struct lj_state *st, const char *id, struct lj_record *ret)
+{
+	_cleanup_close_ int fd = -1;
+	_cleanup_free_ char *buf = NULL;
+	char name[LJ_RECORD_ID_LEN + 8];
+	json_error_t jerr;
+	struct stat s;
+	json_t *o;
+	ssize_t n;
+	int r;
+
+	if (!valid_id(id))
+		return -EINVAL;
+	snprintf(name, sizeof(name), "%s.json", id);
+	fd = openat(st->dir_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return errno == ENOENT ? -ENOENT : errno == ELOOP ? -EBADMSG : lj_negerrno();
+	if (fstat(fd, &s) < 0)
+		return lj_negerrno();
+	if (!S_ISREG(s.st_mode) || s.st_size <= 0 || s.st_size > RECORD_MAX_SIZE ||
+	    s.st_uid != geteuid())
+		return -EBADMSG;
+	buf = malloc((size_t)s.st_size + 1);
+	if (!buf)
+		return -ENOMEM;
+	n = read(fd, buf, (size_t)s.st_size);
+	if (n != s.st_size)
+		return -EBADMSG;
+	buf[n] = '\0';
+	o = json_loadb(buf, (size_t)n, JSON_REJECT_DUPLICATES, &jerr);
+	if (!o)
+		return -EBADMSG;
+	r = record_from_json(o, id, ret);
+	json_decref(o);
+	return r;
+}
+
+int lj_state_save(struct lj_state *st, const struct lj_record *rec)
+{
+	_cleanup_free_ char *text = NULL;
+	_cleanup_close_ int fd = -1;
+	char name[LJ_RECORD_ID_LEN + 8], tmp[LJ_RECORD_ID_LEN + 16];
+	json_t *o;
+	size_t len, off = 0;
+
+	o = lj_record_to_json(rec);
+	if (!o)
+		return -ENOMEM;
+	text = json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS);
+	json_decref(o);
+	if (!text)
+		return -ENOMEM;
+	len = strlen(text);
+	snprintf(name, sizeof(name), "%s.json", rec->id);
+	snprintf(tmp, sizeof(tmp), ".%s.tmp", rec->id);
+	fd = openat(st->dir_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return lj_negerrno();
+	while (off < len) {
+		ssize_t n = write(fd, text + off, len - off);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			int r = lj_negerrno();
+			unlinkat(st->dir_fd, tmp, 0);
+			return r;
+		}
+		off += (size_t)n;
+	}
+	/* /run is tmpfs, where fsync costs nothing; elsewhere it makes the rename durable. */
+	if (fsync(fd) < 0 || renameat(st->dir_fd, tmp, st->dir_fd, name) < 0) {
+		int r = lj_negerrno();
+		unlinkat(st->dir_fd, tmp, 0);
+		return r;
+	}
+	return 0;
+}
+
+int lj_state_remove(struct lj_state *st, const char *id)
+{
+	char name[LJ_RECORD_ID_LEN + 8];
+
+	if (!valid_id(id))
+		return -EINVAL;
+	snprintf(name, sizeof(name), "%s.json", id);
+	if (unlinkat(st->dir_fd, name, 0) < 0 && errno != ENOENT)
+		return lj_negerrno();
+	return 0;
+}
+
+static int cmp_created(const void *a, const void *b)
+{
+	const struct lj_record *x = a, *y = b;
+
+	if (x->created != y->created)
+		return x->created < y->created ? -1 : 1;
+	return strcmp(x->id, y->id);
+}
+
+int lj_state_list(struct lj_state *st, struct lj_record **ret, size_t *ret_n, size_t *ret_bad)
+{
+	struct lj_record *recs = NULL;
+	size_t n = 0, cap = 0, bad = 0;
+	struct dirent *de;
+	DIR *d;
+	int fd;
+
+	fd = dup(st->dir_fd);
+	if (fd < 0)
+		return lj_negerrno();
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return lj_negerrno();
+	}
+	rewinddir(d);
+	while ((de = readdir(d))) {
+		char id[LJ_RECORD_ID_LEN];
+		size_t len = strlen(de->d_name);
+
+		if (de->d_name[0] == '.')
+			continue;
+		if (len != LJ_RECORD_ID_LEN - 1 + 5 || strcmp(de->d_name + len - 5, ".json") != 0) {
+			bad++;
+			continue;
+		}
+		memcpy(id, de->d_name, LJ_RECORD_ID_LEN - 1);
+		id[LJ_RECORD_ID_LEN - 1] = '\0';
+		if (n == cap) {
+			struct lj_record *nr = realloc(recs, (cap ? cap * 2 : 16) * sizeof(*nr));
+			if (!nr) {
+				closedir(d);
+				lj_records_free(recs, n);
+				return -ENOMEM;
+			}
+			recs = nr;
+			cap = cap ? cap * 2 : 16;
+		}
+		if (lj_state_load(st, id, &recs[n]) < 0)
+			bad++;
+		else
+			n++;
+	}
+	closedir(d);
+	if (n)
+		qsort(recs, n, sizeof(*recs), cmp_created);
+	*ret = recs;
+	*ret_n = n;
+	if (ret_bad)
+		*ret_bad = bad;
+	return 0;
+}

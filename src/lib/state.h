@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * /run/lanjoin (or $LANJOIN_STATE_DIR): one JSON record per attachment, holding what was
+ * done and how to undo it (its plan). Records are written atomically (temp file, fsync,
+ * rename) before the kernel changes they describe, and only under the state lock.
+ */
+#pragma once
+
+#include <jansson.h>
+#include <net/if.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lib/plan.h"
+#include "lib/target.h"
+
+#define LJ_STATE_DIR_DEFAULT "/run/lanjoin"
+#define LJ_RECORD_ID_LEN 13 /* 12 hex digits + NUL */
+
+struct lj_record {
+	char id[LJ_RECORD_ID_LEN];     /* file name stem; see lj_record_id() */
+	char way[16];                  /* "bridge", "macvlan", "ovs", "nat" */
+	char status[16];               /* "applying" (crash window) or "attached" */
+	char ifname[IFNAMSIZ];         /* inside the target */
+	char host_ifname[IFNAMSIZ];    /* host side link, "" if none */
+	enum lj_target_kind target_kind;
+	char target_spec[LJ_TARGET_SPEC_MAX];
+	char target_name[LJ_TARGET_SPEC_MAX];
+	int64_t target_pid;
+	char container_id[65];
+	struct lj_netns_id netns;
+	int64_t created;               /* seconds since the epoch */
+	json_t *info;                  /* way-specific facts shown by list (owned object) */
+	struct lj_plan plan;           /* the undo plan (owned) */
+};
+
+struct lj_state;
+
+/*
+ * Open the state directory (created 0700 if missing; refused unless owned by root and not
+ * writable by others) and take its lock: exclusive when exclusive is true, else shared.
+ * Errors: -errno; -EPERM for an unsafe directory.
+ */
+int lj_state_open(bool exclusive, struct lj_state **ret);
+
+/* Release the lock and free. NULL is fine. */
+void lj_state_close(struct lj_state *st);
+
+/* The directory in use (for messages). */
+const char *lj_state_dir(void);
+
+/* Compute the record id of (target key, ifname) into ret. */
+void lj_record_id(const char *target_key, const char *ifname, char ret[LJ_RECORD_ID_LEN]);
+
+/*
+ * Load record id into ret (caller frees with lj_record_free). -ENOENT if there is none,
+ * -EBADMSG if it is malformed, truncated, a symlink or not lanjoin's.
+ */
+int lj_state_load(struct lj_state *st, const char *id, struct lj_record *ret);
+
+/* Write rec atomically under its id. */
+int lj_state_save(struct lj_state *st, const struct lj_record *rec);
+
+/* Remove record id; -ENOENT is success. */
+int lj_state_remove(struct lj_state *st, const char *id);
+
+/*
+ * Load every record, sorted by creation time. *ret is an array the caller frees with
+ * lj_records_free. *ret_bad counts files that were rejected (may be NULL).
+ */
+int lj_state_list(struct lj_state *st, struct lj_record **ret, size_t *ret_n, size_t *ret_bad);
+
+void lj_record_free(struct lj_record *rec);
+void lj_records_free(struct lj_record *recs, size_t n);
+
+/* The record as JSON (new reference), as list --json shows it. */
+json_t *lj_record_to_json(const struct lj_record *rec);

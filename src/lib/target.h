@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * TARGET → {kind, PID, netns fd, display name, identity}. A target is resolved once; every
+ * later step uses the namespace fd, never the PID or name again.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "lib/netns.h"
+
+enum lj_target_kind {
+	LJ_TARGET_PID,       /* "pid:N" */
+	LJ_TARGET_NETNS,     /* "netns:NAME" → /run/netns/NAME */
+	LJ_TARGET_PATH,      /* anything with a '/': a netns file */
+	LJ_TARGET_CONTAINER, /* anything else: a Docker/Podman container name or ID */
+};
+
+#define LJ_TARGET_SPEC_MAX 256
+
+struct lj_target {
+	enum lj_target_kind kind;
+	char spec[LJ_TARGET_SPEC_MAX];  /* as given on the command line */
+	char name[LJ_TARGET_SPEC_MAX];  /* netns name, path, container name, or the PID */
+	pid_t pid;                      /* 0 when not known */
+	char container_id[65];          /* "" unless a container */
+	int netns_fd;                   /* owned; -1 until opened */
+	struct lj_netns_id id;          /* identity of the namespace once opened */
+	char key[48];                   /* "ns:<dev>:<ino>": stable while the namespace lives */
+};
+
+/* Parse spec (syntax only, nothing opened). -EINVAL for an empty/overlong/malformed spec. */
+int lj_target_parse(const char *spec, struct lj_target *ret);
+
+/*
+ * Open the namespace of a parsed target and fill pid/id/key (and container fields).
+ * Errors: -ENOENT/-ESRCH (it does not exist), -EINVAL (not a network namespace),
+ * -EPROTONOSUPPORT (container names need an engine), other -errno. On failure t->netns_fd
+ * stays -1.
+ */
+int lj_target_open(struct lj_target *t);
+
+/* Close the namespace fd (idempotent). */
+void lj_target_close(struct lj_target *t);
+
+/*
+ * True if the namespace the target spec names now is the one with identity id (i.e. the
+ * attachment recorded for it is still alive). False when it is gone or was replaced.
+ */
+bool lj_target_alive(const char *spec, const struct lj_netns_id *id);
+
+/*
+ * The shell prefix that runs `ip` inside the target, for --dry-run output:
+ * "ip -n NAME", "nsenter -t PID -n ip" or "nsenter --net=PATH ip". Returns buf.
+ */
+const char *lj_target_ip_prefix(const struct lj_target *t, char *buf, size_t size);
+
+/* Human-readable description of a target kind ("netns", "pid", "path", "container"). */
+const char *lj_target_kind_str(enum lj_target_kind k);
