@@ -1,0 +1,199 @@
+# tests/integration/helpers.bash — sourced by every .bats file (`load helpers`).
+#
+# Each .bats file gets its own lab (lab/lab.sh, DESIGN.md §4) with a unique namespace prefix,
+# built once in setup_file and removed in teardown_file. Defaults are defined below; a file that
+# needs a different lab overrides them, e.g.
+#     setup_file() { lab_setup_file --bridge-host; }
+# and a file that defines its own teardown() must call lab_teardown in it.
+#
+# Environment exported by lab_setup_file (visible in every test):
+#   LAB_PREFIX         namespace prefix of this file's lab, e.g. "ljlab4242-"
+#   LAB                path of lab/lab.sh (it reads LAB_PREFIX)
+#   LAB_DIR            the lab's state directory (/run/lanjoin-lab/$LAB_PREFIX)
+#   LANJOIN            the binary under test (default $REPO/build/lanjoin; set LANJOIN to override)
+#   LANJOIN_STATE_DIR  a fresh, empty state directory for lanjoin, removed in teardown_file
+#
+# Functions:
+#   lab ARGS...               lab/lab.sh ARGS... for this file's lab
+#   on NODE CMD...            run CMD in the lab node NODE (gw, out, peer, host, lan or a container)
+#   lj ARGS...                run lanjoin in the host node: `run lj attach bridge ...`
+#   curl_from NODE URL [ARGS] curl -s --max-time 5 from NODE (fails on HTTP errors too)
+#   ping_from NODE ADDR       one ping (busybox; there is no iputils here), 2 s timeout
+#   add_container NAME [--with-8080]   lab container NAME (httpd on :80 serving hello.html,
+#                             "Hello world"), deleted at the end of the test; sets CONTAINER_PID
+#   defer CMD...              register a cleanup command, run by teardown (lab_teardown) after
+#                             the test, last registered first (like Go's defer). Register it right
+#                             after each create. Deferred commands must be idempotent; a failing
+#                             one is reported and fails the test, the others still run.
+#   wait_until SECONDS CMD... poll CMD every 0.1 s until it succeeds; fail after SECONDS
+#   wait_ipv6_ready NODE      wait until NODE has no tentative (DAD-pending) IPv6 address
+#   snapshot NODE             print NODE's state as normalized, comparable text (see below)
+#   assert_same_state NODE BEFORE_FILE   fail, showing the diff, if NODE's state differs from
+#                             BEFORE_FILE (a snapshot taken earlier)
+#
+# snapshot covers: links (ip -d), addresses, IPv4 and IPv6 routes of all tables, policy rules,
+# the nftables ruleset, iptables/ip6tables (nft backend), forwarding and per-interface sysctls,
+# and, for the host while the lab's OVS runs, the OVS database (bridges, ports, interfaces).
+# Dropped as noise: statistics, bridge timers, address lifetimes, route expiry, nft counter
+# values and element expiry, iptables counters and comments. Address and route lists are sorted,
+# so only their content is compared, not the kernel's list order.
+
+# shellcheck disable=SC2034,SC2119,SC2120 # used by the .bats files; args are optional
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+LAB=$REPO/lab/lab.sh
+
+_LJ_DEFERRED=()
+
+lab_setup_file() {
+  local base
+  base=$(basename "${BATS_TEST_FILENAME:-test}" .bats)
+  base=${base//[^A-Za-z0-9]/}
+  export LAB="$LAB"
+  export LAB_PREFIX="lj${base:0:8}$$-"
+  export LAB_DIR=/run/lanjoin-lab/$LAB_PREFIX
+  export LANJOIN=${LANJOIN:-$REPO/build/lanjoin}
+  LANJOIN_STATE_DIR=$(mktemp -d /tmp/lanjoin-state.XXXXXX)
+  export LANJOIN_STATE_DIR
+  "$LAB" down
+  "$LAB" up "$@"
+}
+
+lab_teardown_file() {
+  "$LAB" down
+  if [[ -n ${LANJOIN_STATE_DIR:-} && $LANJOIN_STATE_DIR == /tmp/lanjoin-state.* ]]; then
+    rm -rf "$LANJOIN_STATE_DIR"
+  fi
+}
+
+# Run the deferred cleanups of the current test, last first.
+lab_teardown() {
+  local i rc=0
+  for ((i = ${#_LJ_DEFERRED[@]} - 1; i >= 0; i--)); do
+    if ! eval "${_LJ_DEFERRED[i]}"; then
+      echo "# deferred cleanup failed: ${_LJ_DEFERRED[i]}" >&2
+      rc=1
+    fi
+  done
+  _LJ_DEFERRED=()
+  return "$rc"
+}
+
+setup_file() { lab_setup_file; }
+teardown_file() { lab_teardown_file; }
+teardown() { lab_teardown; }
+
+defer() {
+  (($# > 0)) || {
+    echo "defer: no command" >&2
+    return 2
+  }
+  local q
+  printf -v q '%q ' "$@"
+  _LJ_DEFERRED+=("$q")
+}
+
+lab() { "$LAB" "$@"; }
+
+on() {
+  local node=$1
+  shift
+  ip netns exec "$LAB_PREFIX$node" "$@"
+}
+
+lj() {
+  if [[ ! -x $LANJOIN ]]; then
+    echo "lanjoin binary '$LANJOIN' not found or not executable (build it, or set LANJOIN)" >&2
+    return 127
+  fi
+  ip netns exec "${LAB_PREFIX}host" "$LANJOIN" "$@"
+}
+
+curl_from() {
+  local node=$1 url=$2
+  shift 2
+  on "$node" curl -sS --fail --max-time 5 "$@" "$url"
+}
+
+ping_from() {
+  on "$1" busybox ping -c 1 -W 2 "$2"
+}
+
+add_container() {
+  CONTAINER_PID=$("$LAB" container add "$@") || return
+  defer "$LAB" container del "$1"
+}
+
+wait_until() {
+  local secs=$1 i
+  shift
+  for ((i = 0; i < secs * 10; i++)); do
+    if "$@" >/dev/null 2>&1; then
+      return 0
+    fi
+    sleep 0.1
+  done
+  echo "timed out after ${secs}s waiting for: $*" >&2
+  return 1
+}
+
+_no_tentative() { [[ -z $(ip -n "$LAB_PREFIX$1" -6 addr show tentative) ]]; }
+wait_ipv6_ready() { wait_until 10 _no_tentative "$1"; }
+
+# jq programs that drop what changes on its own.
+_JQ_LINK='map(del(.stats, .stats64)
+  | (.. | objects) |= with_entries(select(.key | endswith("_timer") | not)))'
+_JQ_ADDR='map(del(.stats, .stats64)
+  | .addr_info |= (map(del(.valid_life_time, .preferred_life_time)) | sort_by(tostring)))'
+_JQ_ROUTE='map(del(.expires)) | sort_by(tostring)'
+_JQ_NFT='(.. | objects | select(has("counter")) | .counter | objects) |= (.packets = 0 | .bytes = 0)
+  | (.. | objects | select(has("packets") and has("bytes"))) |= (.packets = 0 | .bytes = 0)
+  | del(.. | objects | .expires?)'
+
+snapshot() {
+  local node=$1 ns=$LAB_PREFIX$1
+  [[ -e /run/netns/$ns ]] || {
+    echo "snapshot: no lab node '$node' ($ns)" >&2
+    return 1
+  }
+  local -a nse=(nsenter "--net=/run/netns/$ns" --)
+  echo "## links"
+  ip -n "$ns" -j -d link show | jq -S "$_JQ_LINK"
+  echo "## addresses"
+  ip -n "$ns" -j addr show | jq -S "$_JQ_ADDR"
+  echo "## routes (IPv4, all tables)"
+  ip -n "$ns" -j -4 route show table all | jq -S "$_JQ_ROUTE"
+  echo "## routes (IPv6, all tables)"
+  ip -n "$ns" -j -6 route show table all | jq -S "$_JQ_ROUTE"
+  echo "## rules"
+  ip -n "$ns" -j -4 rule show | jq -S .
+  ip -n "$ns" -j -6 rule show | jq -S .
+  echo "## nftables"
+  "${nse[@]}" nft -j list ruleset | jq -S "$_JQ_NFT"
+  echo "## iptables"
+  "${nse[@]}" iptables-save | sed -e '/^#/d' -e 's/\[[0-9]*:[0-9]*\]/[]/g'
+  echo "## ip6tables"
+  "${nse[@]}" ip6tables-save | sed -e '/^#/d' -e 's/\[[0-9]*:[0-9]*\]/[]/g'
+  echo "## sysctl"
+  "${nse[@]}" sh -c 'cd /proc/sys/net && grep -H . ipv4/ip_forward \
+    ipv4/conf/*/forwarding ipv4/conf/*/proxy_arp ipv4/conf/*/rp_filter \
+    ipv4/conf/*/route_localnet ipv4/conf/*/arp_ignore \
+    ipv6/conf/*/forwarding ipv6/conf/*/disable_ipv6 ipv6/conf/*/accept_ra \
+    ipv6/conf/*/proxy_ndp' | sort
+  if [[ $node == host && -S $LAB_DIR/ovs/db.sock ]]; then
+    local -a vsctl=(ovs-vsctl "--db=unix:$LAB_DIR/ovs/db.sock" --timeout=10)
+    echo "## ovs"
+    "${vsctl[@]}" show
+    "${vsctl[@]}" -f csv --columns=name,datapath_type,fail_mode,external_ids,other_config list Bridge | sort
+    "${vsctl[@]}" -f csv --columns=name,tag,trunks,vlan_mode,external_ids,other_config list Port | sort
+    "${vsctl[@]}" -f csv --columns=name,type,options,external_ids,mac list Interface | sort
+  fi
+}
+
+assert_same_state() {
+  local node=$1 before=$2 now
+  now=$(snapshot "$node") || return
+  if ! diff -u --label "$node before" --label "$node now" "$before" <(printf '%s\n' "$now") >&2; then
+    echo "# state of lab node '$node' changed (diff above)" >&2
+    return 1
+  fi
+}
