@@ -185,7 +185,7 @@ static int add_shim_steps(const struct lj_attach_opts *o, const char *shim, bool
 			continue; /* the shim has no source address for it */
 		dst.prefixlen = dst.ip.family == AF_INET ? 32 : 128;
 		lj_cidr_to_string(&dst, buf, sizeof(buf));
-		s = lj_plan_add(plan, &lj_step_route, LJ_HOST, "add host route %s via shim '%s'",
+		s = lj_plan_add(plan, &lj_step_shim_route, LJ_HOST, "add host route %s via shim '%s'",
 				buf, shim);
 		if (!s)
 			return -ENOMEM;

@@ -166,6 +166,7 @@ extern const struct lj_step_type lj_step_route;    /* cidr via on link, in where
 /* Step types of the macvlan way (steps-macvlan.c). */
 extern const struct lj_step_type lj_step_macvlan;  /* link in the target, child of master (host) */
 extern const struct lj_step_type lj_step_shim;     /* link = host shim on master, cidr its address */
+extern const struct lj_step_type lj_step_shim_route; /* host route to cidr through shim link */
 
 /* The IFLA_IFALIAS lanjoin puts on links it creates and may remove when unused. */
 #define LJ_OWNED_ALIAS "lanjoin: created, removed when unused"

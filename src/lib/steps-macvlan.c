@@ -10,6 +10,7 @@
 #include "lib/addr.h"
 #include "lib/link.h"
 #include "lib/macvlan.h"
+#include "lib/neigh.h"
 #include "lib/plan.h"
 #include "lib/route.h"
 #include "shared/macro.h"
@@ -277,4 +278,73 @@ const struct lj_step_type lj_step_shim = {
 	.undo = shim_undo,
 	.describe = shim_describe,
 	.describe_undo = shim_describe_undo,
+};
+
+/*
+ * --- shim-route: a host route to cidr (a container's /32 or /128) through the shim link.
+ * The shim outlives containers, and its neighbour entry for the address may still name the
+ * MAC of a container that had the address before (Linux keeps a REACHABLE entry for up to
+ * 45 s and sends no probe meanwhile): the entry goes when the route comes and goes.
+ */
+
+static int shim_route_apply(struct lj_ctx *ctx, struct lj_step *s)
+{
+	int r, oif = lj_ctx_ifindex(ctx, LJ_HOST, s->link);
+	struct lj_route rt = {.dst = s->cidr};
+
+	if (oif < 0) {
+		lj_ctx_detail(ctx, "shim '%s' is gone", s->link);
+		return oif;
+	}
+	rt.oif = oif;
+	lj_neigh_del(ctx->host, oif, &s->cidr.ip); /* none is fine */
+	r = lj_route_add(ctx->host, &rt);
+	if (r == -EEXIST)
+		lj_ctx_detail(ctx, "the host already has a route to that address");
+	return nl_error(ctx, ctx->host, r);
+}
+
+static int shim_route_undo(struct lj_ctx *ctx, const struct lj_step *s)
+{
+	int r, oif = lj_ctx_ifindex(ctx, LJ_HOST, s->link);
+	struct lj_route rt = {.dst = s->cidr};
+
+	if (oif == -ENODEV)
+		return 0;
+	if (oif < 0)
+		return nl_error(ctx, ctx->host, oif);
+	rt.oif = oif;
+	r = lj_route_del(ctx->host, &rt);
+	if (r < 0 && r != -ESRCH && r != -ENODEV)
+		return nl_error(ctx, ctx->host, r);
+	lj_neigh_del(ctx->host, oif, &s->cidr.ip);
+	return 0;
+}
+
+static void shim_route_describe(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
+{
+	char c[LJ_CIDR_STRLEN];
+
+	lj_cidr_to_string(&s->cidr, c, sizeof(c));
+	fprintf(f, "ip neigh del %s dev %s 2>/dev/null\n", c, s->link);
+	fprintf(f, "ip %sroute add %s dev %s\n", s->cidr.ip.family == AF_INET6 ? "-6 " : "", c,
+		s->link);
+}
+
+static void shim_route_describe_undo(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
+{
+	char c[LJ_CIDR_STRLEN];
+
+	lj_cidr_to_string(&s->cidr, c, sizeof(c));
+	fprintf(f, "ip %sroute del %s dev %s\n", s->cidr.ip.family == AF_INET6 ? "-6 " : "", c,
+		s->link);
+	fprintf(f, "ip neigh del %s dev %s 2>/dev/null\n", c, s->link);
+}
+
+const struct lj_step_type lj_step_shim_route = {
+	.id = "shim-route",
+	.apply = shim_route_apply,
+	.undo = shim_route_undo,
+	.describe = shim_route_describe,
+	.describe_undo = shim_route_describe_undo,
 };
