@@ -257,7 +257,7 @@ while read -r kind value; do
     for c in /proc/[0-9]*/cmdline; do
       if grep -qF "/run/lanjoin-lab/$stem" "$c" 2>/dev/null; then
         c=${c%/cmdline}
-        fail "leak: process ${c#/proc/} ($(tr '\0' ' ' <"$c/cmdline" 2>/dev/null | cut -c1-100))"
+        fail "leak: process ${c#/proc/} ($(tr '\0' ' ' 2>/dev/null <"$c/cmdline" | cut -c1-100))"
       fi
     done
     ;;
