@@ -323,22 +323,24 @@ static int shim_route_undo(struct lj_ctx *ctx, const struct lj_step *s)
 
 static void shim_route_describe(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
 {
-	char c[LJ_CIDR_STRLEN];
+	char c[LJ_CIDR_STRLEN], a[LJ_IP_STRLEN];
 
 	lj_cidr_to_string(&s->cidr, c, sizeof(c));
-	fprintf(f, "ip neigh del %s dev %s 2>/dev/null\n", c, s->link);
+	fprintf(f, "ip neigh del %s dev %s 2>/dev/null\n",
+		lj_ip_to_string(&s->cidr.ip, a, sizeof(a)), s->link);
 	fprintf(f, "ip %sroute add %s dev %s\n", s->cidr.ip.family == AF_INET6 ? "-6 " : "", c,
 		s->link);
 }
 
 static void shim_route_describe_undo(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
 {
-	char c[LJ_CIDR_STRLEN];
+	char c[LJ_CIDR_STRLEN], a[LJ_IP_STRLEN];
 
 	lj_cidr_to_string(&s->cidr, c, sizeof(c));
 	fprintf(f, "ip %sroute del %s dev %s\n", s->cidr.ip.family == AF_INET6 ? "-6 " : "", c,
 		s->link);
-	fprintf(f, "ip neigh del %s dev %s 2>/dev/null\n", c, s->link);
+	fprintf(f, "ip neigh del %s dev %s 2>/dev/null\n",
+		lj_ip_to_string(&s->cidr.ip, a, sizeof(a)), s->link);
 }
 
 const struct lj_step_type lj_step_shim_route = {
