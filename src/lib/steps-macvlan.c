@@ -207,7 +207,10 @@ static int shim_apply(struct lj_ctx *ctx, struct lj_step *s)
 		r = lj_link_set_up(ctx->host, s->link, true);
 	if (r >= 0) {
 		int ifindex = lj_ctx_ifindex(ctx, LJ_HOST, s->link);
-		r = ifindex < 0 ? ifindex : lj_addr_add(ctx->host, ifindex, &s->cidr, IFA_F_NODAD);
+		/* NOPREFIXROUTE: IPv6 would add a route to the /128 itself. */
+		r = ifindex < 0 ? ifindex
+				: lj_addr_add(ctx->host, ifindex, &s->cidr,
+					      IFA_F_NODAD | IFA_F_NOPREFIXROUTE);
 	}
 	if (r < 0) {
 		nl_error(ctx, ctx->host, r);
@@ -263,7 +266,7 @@ static void shim_describe(const struct lj_ctx *ctx, const struct lj_step *s, FIL
 			s->link, s->link);
 	fprintf(f, "ip link set %s up\n", s->link);
 	fprintf(f, "ip addr add %s dev %s%s\n", lj_cidr_to_string(&s->cidr, c, sizeof(c)), s->link,
-		s->cidr.ip.family == AF_INET6 ? " nodad" : "");
+		s->cidr.ip.family == AF_INET6 ? " nodad noprefixroute" : "");
 }
 
 static void shim_describe_undo(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)

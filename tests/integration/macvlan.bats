@@ -354,6 +354,54 @@ detach_later() { defer ip netns exec "${LAB_PREFIX}host" "$LANJOIN" detach "netn
   assert_unchanged d
 }
 
+@test "macvlan: an IPv6 host shim reaches an IPv6 container; the host's IPv6 routes stay" {
+  add_container v6
+  take_snapshots v6
+  local r6
+  r6=$(host_routes -6)
+  run lj attach macvlan "netns:${LAB_PREFIX}v6" --parent em1 --ip 2001:db8:1::117/64 \
+    --host-shim 2001:db8:1::144/64
+  echo "$output"
+  [ "$status" -eq 0 ]
+  detach_later v6
+  local shim
+  shim=$(shim_name)
+  wait_ipv6_ready v6
+  run curl_from host 'http://[2001:db8:1::117]/hello.html'
+  [ "$output" = "Hello world" ]
+  run on host ip -j -6 route show dev "$shim"
+  # the route to the container and the shim's link-local prefix; none to the shim's /128
+  [ "$(jq -r '[.[].dst] | sort | join(",")' <<<"$output")" = "2001:db8:1::117,fe80::/64" ]
+  # apart from the shim's own link-local prefix, nothing else changed
+  [ "$(on host ip -j -6 route show | jq -S -c "map(select(.dev != \"$shim\")) | sort_by(tostring)")" = "$r6" ]
+  [ "$(on host cat "/proc/sys/net/ipv6/conf/$shim/accept_ra")" = 0 ]
+  lj detach "netns:${LAB_PREFIX}v6"
+  assert_unchanged v6
+}
+
+@test "macvlan: passthru gives one container the parent's MAC, alone; detach gives it back" {
+  add_container pt
+  add_container po
+  on host ip link add ljpt0 type veth peer name ljpt1
+  defer ip -n "${LAB_PREFIX}host" link del ljpt0
+  on host ip link set ljpt0 up
+  take_snapshots pt po
+  local mac
+  mac=$(on host cat /sys/class/net/ljpt0/address)
+  run lj attach macvlan "netns:${LAB_PREFIX}pt" --parent ljpt0 --mode passthru --ip 198.18.0.2/24
+  echo "$output"
+  [ "$status" -eq 0 ]
+  detach_later pt
+  [ "$(on pt cat /sys/class/net/eth1/address)" = "$mac" ]
+  [ "$(on pt ip -d -j link show dev eth1 | jq -r '.[0].linkinfo.info_data.mode')" = passthru ]
+  run lj attach macvlan "netns:${LAB_PREFIX}po" --parent ljpt0 --ip 198.18.0.3/24
+  echo "$output"
+  [ "$status" -eq 2 ]
+  [[ $output == *"passthru mode"* ]]
+  lj detach "netns:${LAB_PREFIX}pt"
+  assert_unchanged pt po
+}
+
 @test "macvlan: bad input is refused with exit 2 and nothing changes" {
   add_container b
   add_container o
