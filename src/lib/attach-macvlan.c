@@ -242,7 +242,8 @@ int lj_attach_macvlan_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, 
 	if (r == 0) {
 		if (strcmp(l.kind, "macvlan") != 0 || !lj_shim_is_ours(&l) || l.parent != p.ifindex)
 			return lj_bad_input(res, "'%s' (the name of the host shim for '%s') exists "
-					    "and is not lanjoin's shim", shim, o->parent);
+					    "and is not lanjoin's shim (if an interrupted lanjoin left "
+					    "it, 'lanjoin gc' removes it)", shim, o->parent);
 		shim_exists = true;
 		r = lj_addr_list(ctx->host, l.ifindex, AF_UNSPEC, saddrs, LJ_MACVLAN_MAX_ADDRS,
 				 &ns);

@@ -235,9 +235,24 @@ static int shim_undo(struct lj_ctx *ctx, const struct lj_step *s)
 		return 0;
 	if (r < 0)
 		return nl_error(ctx, ctx->host, r);
-	if (strcmp(l.kind, "macvlan") != 0 || !lj_shim_is_ours(&l))
+	if (strcmp(l.kind, "macvlan") != 0)
 		return 0; /* not ours: never remove it */
-	if (!(ctx->rollback && s->created)) {
+	if (!lj_shim_is_ours(&l)) {
+		/* Without an alias it is ours only if a run killed in shim_apply, between
+		 * creating it and setting the alias, left it: lanjoin's name, on that parent,
+		 * no address (gc undoes such a run's record). */
+		struct lj_cidr a;
+		size_t n = 0;
+		int parent = lj_ctx_ifindex(ctx, LJ_HOST, s->master);
+
+		if (l.alias[0] || parent < 0 || l.parent != parent)
+			return 0;
+		r = lj_addr_list(ctx->host, l.ifindex, AF_UNSPEC, &a, 1, &n);
+		if (r < 0)
+			return nl_error(ctx, ctx->host, r);
+		if (n)
+			return 0;
+	} else if (!(ctx->rollback && s->created)) {
 		if (strcmp(l.alias, LJ_OWNED_ALIAS) != 0)
 			return 0; /* pinned by `shim add`: kept until `shim del` */
 		/* Under the state lock no attach adds a route meanwhile. */
