@@ -62,6 +62,8 @@ static lj_build_fn way_builder(enum lj_way w)
 	switch (w) {
 	case LJ_WAY_BRIDGE:
 		return lj_attach_bridge_build;
+	case LJ_WAY_OVS:
+		return lj_attach_ovs_build;
 	default:
 		return NULL;
 	}
