@@ -431,3 +431,129 @@ out:
 	lj_ovs_close(ovs);
 	return r;
 }
+
+/* --- gc: lanjoin's OVS rows that no record explains ---------------------------------------- */
+
+#define GC_MAX_DBS 8
+
+static bool claimed(const struct lj_record *recs, size_t n, const char *port)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(recs[i].host_ifname, port) == 0)
+			return true;
+	return false;
+}
+
+static void add_db(char dbs[][LJ_OVS_DB_MAX], size_t *n, const char *db)
+{
+	char buf[LJ_OVS_DB_MAX];
+
+	if (*n >= GC_MAX_DBS || !lj_ovs_resolve_db(db, buf, sizeof(buf)))
+		return;
+	for (size_t i = 0; i < *n; i++)
+		if (strcmp(dbs[i], buf) == 0)
+			return;
+	snprintf(dbs[(*n)++], LJ_OVS_DB_MAX, "%s", buf);
+}
+
+/* Remove the orphans of one database; returns how many rows were removed, or -errno. */
+static int gc_db(const char *db, const struct lj_record *recs, size_t n, struct lj_result *res)
+{
+	struct lj_ovs_bridge *brs = NULL;
+	struct lj_ovs_port *ports = NULL;
+	_cleanup_close_ int ns = -1;
+	struct lj_nl *nl = NULL;
+	struct lj_ovs *o = NULL;
+	size_t n_ports = 0, n_brs = 0;
+	char path[64];
+	int removed = 0, r;
+	pid_t pid;
+
+	/* Nothing to do without OVS; nothing can be decided without ovs-vswitchd. */
+	if (lj_ovs_open(db, &o) < 0)
+		return 0;
+	if (lj_ovs_check_running(o, &pid) < 0) {
+		lj_ovs_close(o);
+		return 0;
+	}
+	r = lj_ovs_list_ours(o, &ports, &n_ports, &brs, &n_brs);
+	if (r < 0) {
+		lj_fail(res, r, "Failed to read the OVS database %s: %s", lj_ovs_db(o),
+			lj_ovs_error(o));
+		goto out;
+	}
+	if (n_ports == 0 && n_brs == 0)
+		goto out;
+	/* A port is dead when its link is gone from the namespace ovs-vswitchd runs in. */
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
+	r = lj_netns_open_path(path, &ns);
+	if (r == 0)
+		r = lj_nl_open(ns, &nl);
+	if (r < 0) {
+		lj_fail(res, r, "Failed to open the network namespace of ovs-vswitchd (%s): %s",
+			path, strerror(-r));
+		goto out;
+	}
+	for (size_t i = 0; i < n_ports; i++) {
+		struct lj_link l;
+
+		if (claimed(recs, n, ports[i].name))
+			continue;
+		r = lj_link_get(nl, ports[i].name, &l);
+		if (r != -ENODEV)
+			continue; /* alive (or unknown): leave it */
+		r = lj_ovs_port_del(o, ports[i].name);
+		if (r < 0) {
+			lj_fail(res, r, "Failed to remove stale OVS port '%s': %s", ports[i].name,
+				lj_ovs_error(o));
+			goto out;
+		}
+		removed++;
+	}
+	/* A bridge lanjoin created that has no port left but its own. */
+	for (size_t i = 0; i < n_brs; i++) {
+		struct lj_ovs_bridge b;
+
+		if (lj_ovs_bridge_get(o, brs[i].name, &b) < 0 || !b.ours || b.n_ports > 1)
+			continue;
+		r = lj_ovs_bridge_del(o, b.name);
+		if (r < 0) {
+			lj_fail(res, r, "Failed to remove unused OVS bridge '%s': %s", b.name,
+				lj_ovs_error(o));
+			goto out;
+		}
+	}
+	r = 0;
+out:
+	lj_nl_close(nl);
+	free(ports);
+	free(brs);
+	lj_ovs_close(o);
+	return r < 0 ? r : removed;
+}
+
+int lj_attach_ovs_gc(const struct lj_record *recs, size_t n, struct lj_result *res,
+		     size_t *ret_removed)
+{
+	char dbs[GC_MAX_DBS][LJ_OVS_DB_MAX];
+	size_t n_dbs = 0, removed = 0;
+	int first = 0;
+
+	add_db(dbs, &n_dbs, NULL);
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(recs[i].way, "ovs") != 0)
+			continue;
+		for (size_t j = 0; j < recs[i].plan.n; j++)
+			if (recs[i].plan.steps[j].type == &lj_step_ovs_port)
+				add_db(dbs, &n_dbs, recs[i].plan.steps[j].text);
+	}
+	for (size_t i = 0; i < n_dbs; i++) {
+		int r = gc_db(dbs[i], recs, n, res);
+		if (r > 0)
+			removed += (size_t)r;
+		else if (r < 0 && !first)
+			first = r;
+	}
+	*ret_removed = removed;
+	return first;
+}

@@ -431,6 +431,14 @@ int lj_gc(struct lj_result *res, size_t *ret_removed)
 		}
 		lj_target_close(&t);
 	}
+	{
+		/* OVS rows outlive /run/lanjoin (a reboot): remove the ones no record explains. */
+		size_t n_ovs = 0;
+		int u = lj_attach_ovs_gc(recs, n, res, &n_ovs);
+		removed += n_ovs;
+		if (u < 0 && r == 0)
+			r = u;
+	}
 out:
 	lj_records_free(recs, n);
 	lj_state_close(st);
