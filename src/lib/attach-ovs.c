@@ -91,7 +91,7 @@ static int ovs_bridge_undo(struct lj_ctx *ctx, const struct lj_step *s)
 		return ovs_error(ctx, o, 0);
 	if (r < 0)
 		return ovs_error(ctx, o, r);
-	/* Only a bridge lanjoin created, and only when its own internal port is all that is left. */
+	/* Only a bridge lanjoin created, and only when its own internal port is left. */
 	if (!b.ours || b.n_ports > 1)
 		return ovs_error(ctx, o, 0);
 	return ovs_error(ctx, o, lj_ovs_bridge_del(o, s->link));
@@ -244,9 +244,9 @@ static int pick_datapath(const struct lj_ovs_survey *sv)
 static int not_running(struct lj_result *res, const char *why)
 {
 	return lj_bad_input(res, "%s. Start Open vSwitch (e.g. 'systemctl start "
-			    "openvswitch-switch' or '/usr/share/openvswitch/scripts/ovs-ctl start'), "
-			    "or point --ovsdb unix:PATH or $OVS_RUNDIR at the ovsdb-server to use",
-			    why);
+			    "openvswitch-switch' or '/usr/share/openvswitch/scripts/ovs-ctl "
+			    "start'), or point --ovsdb unix:PATH or $OVS_RUNDIR at the "
+			    "ovsdb-server to use", why);
 }
 
 int lj_attach_ovs_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, const char *ifname,
@@ -269,8 +269,9 @@ int lj_attach_ovs_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, cons
 
 	r = lj_ovs_open(o->ovsdb, &ovs);
 	if (r == -ENOENT)
-		return lj_bad_input(res, "Open vSwitch is not installed (no ovs-vsctl in /usr/bin or "
-				    "/usr/sbin): install it, e.g. 'apt-get install openvswitch-switch'");
+		return lj_bad_input(res, "Open vSwitch is not installed (no ovs-vsctl in /usr/bin "
+				    "or /usr/sbin): install it, e.g. 'apt-get install "
+				    "openvswitch-switch'");
 	if (r == -EINVAL)
 		return lj_bad_input(res, "Invalid OVS database '%s': expected unix:/PATH (at most "
 				    "%d bytes)", o->ovsdb ? o->ovsdb : "", LJ_OVS_DB_MAX - 1);
@@ -316,12 +317,13 @@ int lj_attach_ovs_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, cons
 			br = &sv.bridges[i];
 	create = !br;
 	if (create && have_link) {
-		r = lj_bad_input(res, "'%s' is not an Open vSwitch bridge (it is a link of kind '%s')",
-				 o->bridge, brl.kind[0] ? brl.kind : "none");
+		r = lj_bad_input(res, "'%s' is not an Open vSwitch bridge (it is a link of kind "
+				 "'%s')", o->bridge, brl.kind[0] ? brl.kind : "none");
 		goto out;
 	}
 	if (create && sv.name_is_iface) {
-		r = lj_bad_input(res, "'%s' is an interface in Open vSwitch, not a bridge", o->bridge);
+		r = lj_bad_input(res, "'%s' is an interface in Open vSwitch, not a bridge",
+				 o->bridge);
 		goto out;
 	}
 	dp = create ? pick_datapath(&sv)
@@ -331,7 +333,8 @@ int lj_attach_ovs_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, cons
 	/* A port with a smaller MTU would make OVS lower the bridge's own MTU: the host end keeps
 	 * the bridge's, only the target's end may be smaller. */
 	if (o->mtu > mtu) {
-		r = lj_bad_input(res, "MTU %u is above bridge '%s''s MTU %u", o->mtu, o->bridge, mtu);
+		r = lj_bad_input(res, "MTU %u is above bridge '%s''s MTU %u", o->mtu, o->bridge,
+				 mtu);
 		goto out;
 	}
 
@@ -347,8 +350,9 @@ int lj_attach_ovs_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, cons
 	}
 	if (sv.has_port) {
 		if (!sv.port.ours) {
-			r = lj_bad_input(res, "A port named '%s' exists in Open vSwitch and is not "
-					 "lanjoin's; remove it or choose another --ifname", host_name);
+			r = lj_bad_input(res, "A port named '%s' exists in Open vSwitch and is "
+					 "not lanjoin's; remove it or choose another --ifname",
+					 host_name);
 			goto out;
 		}
 		/* Ours, and its interface is gone (checked above): a stale row, e.g. from
@@ -363,7 +367,8 @@ int lj_attach_ovs_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, cons
 		goto out;
 	}
 	if (r != -ENODEV) {
-		r = lj_fail(res, r, "Failed to look up '%s' in the target: %s", ifname, strerror(-r));
+		r = lj_fail(res, r, "Failed to look up '%s' in the target: %s", ifname,
+			    strerror(-r));
 		goto out;
 	}
 	snprintf(rec->host_ifname, sizeof(rec->host_ifname), "%s", host_name);
@@ -378,8 +383,8 @@ int lj_attach_ovs_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, cons
 	if (create)
 		s->flags |= LJ_STEP_F_WILL_CREATE;
 
-	s = lj_plan_add(plan, &lj_step_veth, LJ_HOST, "create veth pair '%s' (host) / '%s' (target)",
-			host_name, ifname);
+	s = lj_plan_add(plan, &lj_step_veth, LJ_HOST,
+			"create veth pair '%s' (host) / '%s' (target)", host_name, ifname);
 	if (!s)
 		goto out;
 	snprintf(s->link, sizeof(s->link), "%s", host_name);
@@ -406,8 +411,8 @@ int lj_attach_ovs_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, cons
 				"add port '%s' to OVS bridge '%s' (VLAN %u)", host_name, o->bridge,
 				o->vlan);
 	else
-		s = lj_plan_add(plan, &lj_step_ovs_port, LJ_HOST, "add port '%s' to OVS bridge '%s'",
-				host_name, o->bridge);
+		s = lj_plan_add(plan, &lj_step_ovs_port, LJ_HOST,
+				"add port '%s' to OVS bridge '%s'", host_name, o->bridge);
 	if (!s || !(s->text = strdup(lj_ovs_db(ovs))))
 		goto out;
 	snprintf(s->link, sizeof(s->link), "%s", host_name);

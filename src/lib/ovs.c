@@ -420,8 +420,8 @@ static int parse_tables(struct lj_ovs *o, const char *out, json_t **tables, size
 
 		while (pos < len && (out[pos] == '\n' || out[pos] == ' '))
 			pos++;
-		t = json_loadb(out + pos, len - pos, JSON_DISABLE_EOF_CHECK | JSON_REJECT_DUPLICATES,
-			       &e);
+		t = json_loadb(out + pos, len - pos,
+			       JSON_DISABLE_EOF_CHECK | JSON_REJECT_DUPLICATES, &e);
 		if (!t || !json_is_array(json_object_get(t, "headings")) ||
 		    !json_is_array(json_object_get(t, "data"))) {
 			json_decref(t);
@@ -491,7 +491,8 @@ static const char *map_get(const json_t *map, const char *key)
 	pairs = json_array_get(map, 1);
 	json_array_foreach(pairs, i, pair) {
 		const json_t *k = json_array_get(pair, 0), *v = json_array_get(pair, 1);
-		if (json_is_string(k) && json_is_string(v) && strcmp(json_string_value(k), key) == 0)
+		if (json_is_string(k) && json_is_string(v) &&
+		    strcmp(json_string_value(k), key) == 0)
 			return json_string_value(v);
 	}
 	return NULL;
@@ -835,8 +836,10 @@ int lj_ovs_bridge_add(struct lj_ovs *o, const char *name, const char *datapath_t
 	struct cmd c;
 	int r;
 
-	if (!name_ok(name) || (datapath_type && strspn(datapath_type, "abcdefghijklmnopqrstuvwxyz") !=
-							 strlen(datapath_type)))
+	if (!name_ok(name))
+		return -EINVAL;
+	if (datapath_type && strspn(datapath_type, "abcdefghijklmnopqrstuvwxyz") !=
+				     strlen(datapath_type))
 		return -EINVAL;
 	build_bridge_add(&c, o->vsctl, o->db, name, datapath_type);
 	r = run_free(o, &c, NULL);
