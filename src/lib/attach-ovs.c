@@ -257,6 +257,9 @@ int lj_attach_ovs_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, cons
 	struct lj_ovs_survey sv = {0};
 	struct lj_link brl, l;
 	struct lj_ovs *ovs = NULL;
+	_cleanup_close_ int ns = -1;
+	char path[64];
+	pid_t pid = 0;
 	bool create, replace = false, have_link;
 	uint32_t mtu = 1500;
 	struct lj_step *s;
@@ -278,9 +281,17 @@ int lj_attach_ovs_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, cons
 	if (r < 0)
 		return lj_fail(res, r, "Failed to prepare Open vSwitch access: %s", strerror(-r));
 
-	r = lj_ovs_check_running(ovs, NULL);
+	r = lj_ovs_check_running(ovs, &pid);
 	if (r < 0) {
 		r = not_running(res, lj_ovs_error(ovs));
+		goto out;
+	}
+	/* ovs-vswitchd opens ports by name in its own namespace: the veth must be made there. */
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
+	if (lj_netns_open_path(path, &ns) == 0 && !lj_netns_is_current(ns)) {
+		r = lj_bad_input(res, "ovs-vswitchd (pid %d) runs in another network namespace than "
+				 "lanjoin: run lanjoin in its namespace (e.g. 'nsenter --net=%s "
+				 "lanjoin ...')", (int)pid, path);
 		goto out;
 	}
 

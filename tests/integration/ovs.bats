@@ -330,6 +330,15 @@ planned_port() {
   bad "$t" "${ATTACH[@]}" --ovsdb "unix:$BATS_TEST_TMPDIR/novswitchd/db.sock"
   [[ $output == *"ovs-vswitchd is not running"*"Start Open vSwitch"* ]]
 
+  # lanjoin in another namespace than ovs-vswitchd (which could not open the veth)
+  snapshot peer >"$BATS_TEST_TMPDIR/peer.before"
+  run on peer "$LANJOIN" attach ovs "$t" "${ATTACH[@]}" "${db[@]}"
+  echo "$output"
+  [ "$status" -eq 2 ]
+  [[ $output == *"ovs-vswitchd (pid "*") runs in another network namespace"* ]]
+  assert_same_state peer "$BATS_TEST_TMPDIR/peer.before"
+  assert_unchanged b
+
   # a port of lanjoin's name for this target exists and is not lanjoin's
   local port
   port=$(planned_port "$t")
