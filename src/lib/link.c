@@ -175,8 +175,10 @@ int lj_link_add_veth(struct lj_nl *nl, const struct lj_veth_opts *o)
 	/*
 	 * Linux 6.18 refuses IFLA_AF_SPEC in the request that creates a link (EAFNOSUPPORT),
 	 * so address generation is turned off in a second request, which also brings the link
-	 * up: the kernel applies IFLA_AF_SPEC before the link's first NETDEV_UP is handled by
-	 * addrconf only if the link was down, so no link-local address, DAD, MLD or RS happen.
+	 * up. do_setlink() applies IFF_UP before IFLA_AF_SPEC, but a veth end has no carrier
+	 * while its peer is down (the peer is brought up later, from inside the target), and
+	 * addrconf starts only with carrier: by then the mode is "none", so no link-local
+	 * address, DAD, MLD or RS. A link with carrier needs two separate requests.
 	 */
 	r = lj_link_setup(nl, o->name, o->up, o->no_ipv6);
 	if (r < 0) {
