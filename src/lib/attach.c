@@ -62,6 +62,8 @@ static lj_build_fn way_builder(enum lj_way w)
 	switch (w) {
 	case LJ_WAY_BRIDGE:
 		return lj_attach_bridge_build;
+	case LJ_WAY_NAT:
+		return lj_attach_nat_build;
 	default:
 		return NULL;
 	}
@@ -231,6 +233,7 @@ int lj_attach(const struct lj_attach_opts *o, struct lj_result *res)
 			goto out;
 	}
 
+	ctx->state = st;
 	r = build(ctx, o, ifname, &plan, &rec, res);
 	if (r < 0)
 		goto out;

@@ -23,6 +23,8 @@ enum lj_where {
 	LJ_TARGET = 1,
 };
 
+struct lj_state;
+
 /* What steps run against. Owned by the caller of the runner. */
 struct lj_ctx {
 	struct lj_nl *host;            /* netlink in lanjoin's namespace */
@@ -33,6 +35,8 @@ struct lj_ctx {
 	char target_ip[LJ_TARGET_SPEC_MAX + 32]; /* "ip -n NAME" etc., for describe */
 	char detail[512];              /* why the last step failed, beyond strerror */
 	bool rollback;                 /* undoing a failed apply (vs. detach/gc) */
+	struct lj_state *state;        /* attach: the locked state directory, for builders that
+					  allocate from existing records; NULL otherwise (dry run) */
 	struct {
 		enum lj_where where;
 		char name[IFNAMSIZ];
