@@ -253,8 +253,8 @@ static int detect_firewall(char ret[IFNAMSIZ], struct lj_result *res)
 	if (r == -ENOENT)
 		return 0;
 	if (r == -EPERM)
-		return lj_bad_input(res, "lanjoin may not read the nftables ruleset (it needs "
-				    "CAP_NET_ADMIN): %s", err);
+		return lj_bad_input(res, "Cannot read the nftables ruleset: lanjoin needs "
+				    "CAP_NET_ADMIN (%s)", err);
 	if (r < 0)
 		return lj_fail(res, r, "Failed to read table ip filter: %s", err);
 	json_array_foreach(arr, i, o) {
@@ -294,8 +294,8 @@ static int check_nft(const struct lj_step *s, bool fw, struct lj_result *res)
 	if (r == 0)
 		return 0;
 	if (r == -EPERM)
-		return lj_bad_input(res, "lanjoin may not change the nftables ruleset (it needs "
-				    "CAP_NET_ADMIN in this network namespace): %s", err);
+		return lj_bad_input(res, "Cannot change the nftables ruleset: lanjoin needs "
+				    "CAP_NET_ADMIN in this network namespace (%s)", err);
 	if (r == -EEXIST)
 		return lj_bad_input(res, "Chains %s_* already exist in table ip lanjoin but no "
 				    "attachment records them; delete them with 'nft delete chain "

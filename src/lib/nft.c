@@ -2,9 +2,12 @@
 #include "lib/nft.h"
 
 #include <errno.h>
+#include <linux/capability.h>
 #include <nftables/libnftables.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "shared/macro.h"
 
@@ -70,12 +73,31 @@ static void copy_error(const char *text, char *err, size_t errsize)
 	snprintf(err, errsize, "%.*s", nl ? (int)(nl - line) : (int)strlen(line), line);
 }
 
+/*
+ * libnftables prints to stderr when the kernel refuses its socket for lack of rights; ask
+ * the kernel first whether this process has CAP_NET_ADMIN at all.
+ */
+static bool have_net_admin(void)
+{
+	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct d[2] = {0};
+
+	if (syscall(SYS_capget, &h, d) < 0)
+		return true; /* cannot tell: let nft try */
+	return d[CAP_NET_ADMIN / 32].effective & (1u << (CAP_NET_ADMIN % 32));
+}
+
 static int run(const char *cmds, bool check, bool json, json_t **ret, char *err, size_t errsize)
 {
 	_cleanup_nft_ struct nft_ctx *nft = NULL;
 	unsigned flags = 0;
 	int rc;
 
+	if (!have_net_admin()) {
+		if (err && errsize)
+			snprintf(err, errsize, "the process lacks CAP_NET_ADMIN");
+		return -EPERM;
+	}
 	nft = nft_ctx_new(NFT_CTX_DEFAULT);
 	if (!nft)
 		return -ENOMEM;
