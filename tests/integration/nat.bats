@@ -392,3 +392,42 @@ assert_outside_sees() { # NODE ADDRESS
   [ "$status" -eq 0 ]
   assert_same_state host "$BATS_TEST_TMPDIR/host"
 }
+
+@test "nat: gc after the container is gone removes the host side (address, rules, forwarding)" {
+  add_container gone
+  docker_firewall
+  snapshot host >"$BATS_TEST_TMPDIR/host"
+  detach_later gone
+  run nat_attach gone --address $LAN_ADDR/24
+  [ "$status" -eq 0 ]
+  lab container del gone
+  run lj gc
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ -z "$(lj list --json | jq -r '.[]')" ]
+  assert_same_state host "$BATS_TEST_TMPDIR/host"
+}
+
+@test "nat: kill -9 at any point of an attach, then gc, leaves the exact previous state" {
+  add_container kc
+  docker_firewall
+  snapshot host >"$BATS_TEST_TMPDIR/host"
+  snapshot kc >"$BATS_TEST_TMPDIR/kc"
+  local ms
+  # 10 steps, 100 ms apart: kill at points spread over the plan
+  for ms in 20 130 240 350 460 570 680 790 900 1010; do
+    LANJOIN_STEP_DELAY_MS=100 ip netns exec "${LAB_PREFIX}host" "$LANJOIN" attach nat \
+      "netns:${LAB_PREFIX}kc" --uplink em1 --address $LAN_ADDR/24 >/dev/null 2>&1 &
+    local pid=$!
+    sleep "$((ms / 1000)).$(printf %03d $((ms % 1000)))"
+    kill -9 "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    run lj gc
+    [ "$status" -eq 0 ]
+    run lj detach "netns:${LAB_PREFIX}kc"
+    [ "$status" -eq 0 ]
+    [ -z "$(lj list --json | jq -r '.[]')" ]
+    assert_same_state host "$BATS_TEST_TMPDIR/host"
+    assert_same_state kc "$BATS_TEST_TMPDIR/kc"
+  done
+}
