@@ -239,12 +239,32 @@ static int check_to_unused(struct lj_ctx *ctx, const struct lj_attach_opts *o,
 	return r;
 }
 
-/* The chain of iptables-nft's filter table that needs accept rules, or "" for none. */
+/* True if rule (an `nft -j` rule object) jumps to or goes to chain. */
+static bool rule_jumps_to(const json_t *rule, const char *chain)
+{
+	const json_t *e;
+	size_t i;
+
+	json_array_foreach(json_object_get(rule, "expr"), i, e) {
+		const json_t *v = json_object_get(e, "jump");
+		if (!v)
+			v = json_object_get(e, "goto");
+		const char *target = json_string_value(json_object_get(v, "target"));
+		if (target && strcmp(target, chain) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The chain of iptables-nft's filter table that needs accept rules, or "" for none: Docker's
+ * DOCKER-USER when it exists and is jumped to, else FORWARD when its policy is drop.
+ */
 static int detect_firewall(char ret[IFNAMSIZ], struct lj_result *res)
 {
 	json_t *arr = NULL, *o;
 	char err[256];
-	bool user = false, drop = false;
+	bool user = false, user_used = false, drop = false;
 	size_t i;
 	int r;
 
@@ -263,6 +283,9 @@ static int detect_firewall(char ret[IFNAMSIZ], struct lj_result *res)
 		const char *hook = json_string_value(json_object_get(ch, "hook"));
 		const char *policy = json_string_value(json_object_get(ch, "policy"));
 
+		if (json_object_get(o, "rule") && rule_jumps_to(json_object_get(o, "rule"),
+								"DOCKER-USER"))
+			user_used = true;
 		if (!name)
 			continue;
 		if (strcmp(name, "DOCKER-USER") == 0)
@@ -272,7 +295,7 @@ static int detect_firewall(char ret[IFNAMSIZ], struct lj_result *res)
 			drop = true;
 	}
 	json_decref(arr);
-	if (user)
+	if (user && user_used)
 		snprintf(ret, IFNAMSIZ, "DOCKER-USER");
 	else if (drop)
 		snprintf(ret, IFNAMSIZ, "FORWARD");

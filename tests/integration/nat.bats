@@ -136,10 +136,11 @@ assert_outside_sees() { # NODE ADDRESS
   assert_same_state host "$BATS_TEST_TMPDIR/host"
 }
 
-@test "nat: FORWARD policy DROP without DOCKER-USER: the accept rules go to FORWARD" {
+@test "nat: FORWARD policy DROP without a used DOCKER-USER: the accept rules go to FORWARD" {
   add_container web
   defer fw_reset
   on host iptables -P FORWARD DROP
+  on host iptables -N DOCKER-USER # exists, but nothing jumps to it
   snapshot host >"$BATS_TEST_TMPDIR/host"
   detach_later web
   run nat_attach web --address $LAN_ADDR/24
@@ -148,6 +149,7 @@ assert_outside_sees() { # NODE ADDRESS
   assert_hello peer http://$LAN_ADDR/hello.html
   assert_outside_sees web $LAN_ADDR
   [ "$(on host iptables -S FORWARD | grep -c lanjoin:)" -eq 2 ]
+  [ "$(on host iptables -S DOCKER-USER | grep -c lanjoin:)" -eq 0 ]
   run lj detach "netns:${LAB_PREFIX}web"
   [ "$status" -eq 0 ]
   assert_same_state host "$BATS_TEST_TMPDIR/host"
