@@ -310,7 +310,23 @@ static int check_nft(const struct lj_step *s, bool fw, struct lj_result *res)
 	char err[256];
 	int r;
 
-	r = fw ? lj_fw_accept_text(s, &cmds) : lj_nat_rules_text(s, &cmds);
+	if (!fw) {
+		bool exists = false, skeleton = false;
+
+		r = lj_nat_table_read(&exists, &skeleton, err, sizeof(err));
+		if (r == -EPERM)
+			return lj_bad_input(res, "Cannot read the nftables ruleset: lanjoin needs "
+					    "CAP_NET_ADMIN (%s)", err);
+		if (r < 0)
+			return lj_fail(res, r, "Failed to read table ip lanjoin: %s", err);
+		if (exists && !skeleton)
+			return lj_bad_input(res, "Table ip lanjoin lacks its maps or base chains (was "
+					    "it changed by hand?); delete it with 'nft delete table "
+					    "ip lanjoin' once no nat attachment is left");
+		r = lj_nat_rules_text(s, !exists, &cmds);
+	} else {
+		r = lj_fw_accept_text(s, &cmds);
+	}
 	if (r < 0)
 		return lj_fail(res, r, "Failed to build the nft rules");
 	r = lj_nft_run(cmds, true, err, sizeof(err));
@@ -320,9 +336,9 @@ static int check_nft(const struct lj_step *s, bool fw, struct lj_result *res)
 		return lj_bad_input(res, "Cannot change the nftables ruleset: lanjoin needs "
 				    "CAP_NET_ADMIN in this network namespace (%s)", err);
 	if (r == -EEXIST)
-		return lj_bad_input(res, "Chains %s_* already exist in table ip lanjoin but no "
-				    "attachment records them; delete them with 'nft delete chain "
-				    "ip lanjoin NAME'", s->link);
+		return lj_bad_input(res, "Table ip lanjoin already has chains %s_dnat/_snat or an "
+				    "element for these addresses, but no attachment records them: "
+				    "%s", s->link, err);
 	if (!fw && (r == -ENOENT || r == -EOPNOTSUPP || r == -EPROTONOSUPPORT ||
 		    r == -EAFNOSUPPORT))
 		return lj_bad_input(res, "The kernel refused the NAT rules (%s): it needs nf_tables "
@@ -628,7 +644,7 @@ int lj_attach_nat_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, cons
 	snprintf(base, sizeof(base), "lj%s", rec->id);
 	lj_ip_to_string(&dest, key, sizeof(key));
 	s = lj_plan_add(plan, &lj_step_nat_rules, LJ_HOST, "add NAT rules %s <-> %s (table ip "
-			"lanjoin, chains %s_*)", a, key, base);
+			"lanjoin, chains %s_dnat/_snat)", a, key, base);
 	if (!s)
 		return -ENOMEM;
 	snprintf(s->link, sizeof(s->link), "%s", base);

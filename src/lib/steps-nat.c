@@ -49,93 +49,125 @@ const struct lj_step_type lj_step_garp = {
 
 /* --- lanjoin's nft table ------------------------------------------------------------------ */
 
+/*
+ * table ip lanjoin: two verdict maps and three base chains, made by the first attachment and
+ * removed with the last; each attachment adds two regular chains and one element per map:
+ *
+ *   map inbound { ipv4_addr : verdict }   LAN address       -> jump lj<id>_dnat
+ *   map outbound { ipv4_addr : verdict }   private address   -> jump lj<id>_snat
+ *   prerouting, output (nat, -110):  ip daddr vmap @inbound   (before dstnat, -100)
+ *   postrouting        (nat,   90):  ip saddr vmap @outbound   (before srcnat, 100)
+ *
+ * Attaching and detaching thus never register or unregister netfilter hooks (each costs the
+ * kernel an RCU grace period), and a packet costs one map lookup however many are attached.
+ */
 #define NAT_TABLE "lanjoin"
-/* Base chain priorities: ahead of iptables-nft/Docker's dstnat (-100) and srcnat (100). */
 #define NAT_PRIO_DNAT (-110)
 #define NAT_PRIO_SNAT 90
 
-static const char *const nat_chain_suffix[] = {"_pre", "_out", "_post"};
+static const char nat_skeleton[] =
+	"add table ip " NAT_TABLE "\n"
+	"add map ip " NAT_TABLE " inbound { type ipv4_addr : verdict; }\n"
+	"add map ip " NAT_TABLE " outbound { type ipv4_addr : verdict; }\n"
+	"add chain ip " NAT_TABLE " prerouting { type nat hook prerouting priority -110; policy accept; }\n"
+	"add chain ip " NAT_TABLE " output { type nat hook output priority -110; policy accept; }\n"
+	"add chain ip " NAT_TABLE " postrouting { type nat hook postrouting priority 90; policy accept; }\n"
+	"add rule ip " NAT_TABLE " prerouting ip daddr vmap @inbound\n"
+	"add rule ip " NAT_TABLE " output ip daddr vmap @inbound\n"
+	"add rule ip " NAT_TABLE " postrouting ip saddr vmap @outbound\n";
 
-/*
- * The names of the chains of table ip lanjoin (caller frees the array and strings).
- * *ret_n = 0 and *ret = NULL when the table does not exist.
- */
-static int nat_table_chains(char ***ret, size_t *ret_n, char *err, size_t errsize)
+/* What the table holds now (from `nft -j list table ip lanjoin`). */
+struct nat_table {
+	bool exists;
+	bool skeleton;   /* both maps and the three base chains are there */
+	json_t *objs;    /* the listing (owned) */
+};
+
+static void nat_table_done(struct nat_table *t)
 {
-	json_t *arr = NULL, *o;
-	char **v = NULL;
-	size_t i, n = 0;
+	json_decref(t->objs);
+	t->objs = NULL;
+}
+
+static bool has_object(json_t *objs, const char *kind, const char *name)
+{
+	json_t *o;
+	size_t i;
+
+	json_array_foreach(objs, i, o) {
+		const char *n = json_string_value(json_object_get(json_object_get(o, kind), "name"));
+		if (n && strcmp(n, name) == 0)
+			return true;
+	}
+	return false;
+}
+
+static int nat_table_read(struct nat_table *t, char *err, size_t errsize)
+{
 	int r;
 
-	*ret = NULL;
-	*ret_n = 0;
-	r = lj_nft_list("list table ip " NAT_TABLE, &arr, err, errsize);
+	memset(t, 0, sizeof(*t));
+	r = lj_nft_list("list table ip " NAT_TABLE, &t->objs, err, errsize);
 	if (r == -ENOENT)
 		return 0;
 	if (r < 0)
 		return r;
-	v = calloc(json_array_size(arr) + 1, sizeof(*v));
-	if (!v) {
-		json_decref(arr);
-		return -ENOMEM;
-	}
-	json_array_foreach(arr, i, o) {
-		const char *name = json_string_value(json_object_get(json_object_get(o, "chain"),
-								     "name"));
-		if (name && !(v[n++] = strdup(name))) {
-			r = -ENOMEM;
-			break;
-		}
-	}
-	json_decref(arr);
-	if (r < 0) {
-		for (i = 0; i < n; i++)
-			free(v[i]);
-		free(v);
-		return r;
-	}
-	*ret = v;
-	*ret_n = n;
+	t->exists = true;
+	t->skeleton = has_object(t->objs, "map", "inbound") && has_object(t->objs, "map", "outbound") &&
+		      has_object(t->objs, "chain", "prerouting") &&
+		      has_object(t->objs, "chain", "output") &&
+		      has_object(t->objs, "chain", "postrouting");
 	return 0;
 }
 
-static void free_names(char **v, size_t n)
+int lj_nat_table_read(bool *ret_exists, bool *ret_skeleton, char *err, size_t errsize)
 {
-	for (size_t i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
+	struct nat_table t;
+	int r = nat_table_read(&t, err, errsize);
 
-/* True if name is one of base's chains (base + a suffix). */
-static bool is_chain_of(const char *name, const char *base)
-{
-	size_t len = strlen(base);
-
-	if (strncmp(name, base, len) != 0)
-		return false;
-	for (size_t i = 0; i < ARRAY_SIZE(nat_chain_suffix); i++)
-		if (strcmp(name + len, nat_chain_suffix[i]) == 0)
-			return true;
-	return false;
-}
-
-/* The number of attachments with NAT rules (one "…_post" chain each), or -errno. */
-static int nat_users(char *err, size_t errsize)
-{
-	char **v;
-	size_t n;
-	int r, users = 0;
-
-	r = nat_table_chains(&v, &n, err, errsize);
 	if (r < 0)
 		return r;
-	for (size_t i = 0; i < n; i++) {
-		size_t len = strlen(v[i]);
-		if (strncmp(v[i], "lj", 2) == 0 && len > 5 && strcmp(v[i] + len - 5, "_post") == 0)
+	*ret_exists = t.exists;
+	*ret_skeleton = t.skeleton;
+	nat_table_done(&t);
+	return 0;
+}
+
+/* True if chain name is "lj…<suffix>". */
+static bool attachment_chain(const char *name, const char *suffix)
+{
+	size_t len = strlen(name), slen = strlen(suffix);
+
+	return strncmp(name, "lj", 2) == 0 && len > slen + 2 &&
+	       strcmp(name + len - slen, suffix) == 0;
+}
+
+/* The number of attachments with NAT rules (one "lj…_snat" chain each) in t. */
+static int count_users(const struct nat_table *t)
+{
+	json_t *o;
+	size_t i;
+	int users = 0;
+
+	json_array_foreach(t->objs, i, o) {
+		const char *n = json_string_value(json_object_get(json_object_get(o, "chain"), "name"));
+		if (n && attachment_chain(n, "_snat"))
 			users++;
 	}
-	free_names(v, n);
 	return users;
+}
+
+/* The number of attachments with NAT rules, or -errno. */
+static int nat_users(char *err, size_t errsize)
+{
+	struct nat_table t;
+	int r = nat_table_read(&t, err, errsize);
+
+	if (r < 0)
+		return r;
+	r = count_users(&t);
+	nat_table_done(&t);
+	return r;
 }
 
 /* --- ip-forward: set net.ipv4.ip_forward to 1 while NAT attachments need it -------------- */
@@ -316,7 +348,7 @@ static int nat_step_check(const struct lj_step *s)
 	return 0;
 }
 
-int lj_nat_rules_text(const struct lj_step *s, char **ret)
+int lj_nat_rules_text(const struct lj_step *s, bool skeleton, char **ret)
 {
 	struct lj_publish pub[64];
 	char a[LJ_IP_STRLEN], c[LJ_IP_STRLEN];
@@ -331,25 +363,18 @@ int lj_nat_rules_text(const struct lj_step *s, char **ret)
 	f = open_memstream(&buf, &size);
 	if (!f)
 		return -ENOMEM;
-	fprintf(f, "add table ip " NAT_TABLE "\n");
-	fprintf(f, "create chain ip " NAT_TABLE " %s_pre { type nat hook prerouting priority %d; "
-		   "policy accept; }\n", s->link, NAT_PRIO_DNAT);
-	fprintf(f, "create chain ip " NAT_TABLE " %s_out { type nat hook output priority %d; "
-		   "policy accept; }\n", s->link, NAT_PRIO_DNAT);
-	fprintf(f, "create chain ip " NAT_TABLE " %s_post { type nat hook postrouting priority %d; "
-		   "policy accept; }\n", s->link, NAT_PRIO_SNAT);
-	for (size_t k = 0; k < 2; k++) {
-		const char *chain = k == 0 ? "pre" : "out";
-		if (n == 0)
-			fprintf(f, "add rule ip " NAT_TABLE " %s_%s ip daddr %s dnat to %s\n",
-				s->link, chain, a, c);
-		for (size_t i = 0; i < n; i++)
-			fprintf(f, "add rule ip " NAT_TABLE " %s_%s ip daddr %s %s dport %u "
-				   "dnat to %s:%u\n", s->link, chain, a,
-				pub[i].proto == IPPROTO_UDP ? "udp" : "tcp", pub[i].port, c,
-				pub[i].cport);
-	}
-	fprintf(f, "add rule ip " NAT_TABLE " %s_post ip saddr %s snat to %s\n", s->link, c, a);
+	if (skeleton)
+		fputs(nat_skeleton, f);
+	fprintf(f, "create chain ip " NAT_TABLE " %s_dnat\n", s->link);
+	if (n == 0)
+		fprintf(f, "add rule ip " NAT_TABLE " %s_dnat dnat to %s\n", s->link, c);
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "add rule ip " NAT_TABLE " %s_dnat %s dport %u dnat to %s:%u\n", s->link,
+			pub[i].proto == IPPROTO_UDP ? "udp" : "tcp", pub[i].port, c, pub[i].cport);
+	fprintf(f, "create chain ip " NAT_TABLE " %s_snat\n", s->link);
+	fprintf(f, "add rule ip " NAT_TABLE " %s_snat snat to %s\n", s->link, a);
+	fprintf(f, "create element ip " NAT_TABLE " inbound { %s : jump %s_dnat }\n", a, s->link);
+	fprintf(f, "create element ip " NAT_TABLE " outbound { %s : jump %s_snat }\n", c, s->link);
 	if (fclose(f) != 0) {
 		free(buf);
 		return -ENOMEM;
@@ -361,10 +386,22 @@ int lj_nat_rules_text(const struct lj_step *s, char **ret)
 static int nat_rules_apply(struct lj_ctx *ctx, struct lj_step *s)
 {
 	_cleanup_free_ char *cmds = NULL;
+	struct nat_table t;
 	char err[256];
 	int r;
 
-	r = lj_nat_rules_text(s, &cmds);
+	r = nat_table_read(&t, err, sizeof(err));
+	if (r < 0) {
+		lj_ctx_detail(ctx, "nft: %s", err);
+		return r;
+	}
+	nat_table_done(&t);
+	if (t.exists && !t.skeleton) {
+		lj_ctx_detail(ctx, "table ip " NAT_TABLE " lacks its maps or base chains; it was "
+				   "changed by hand");
+		return -EBADMSG;
+	}
+	r = lj_nat_rules_text(s, !t.exists, &cmds);
 	if (r < 0)
 		return r;
 	r = lj_nft_run(cmds, false, err, sizeof(err));
@@ -373,41 +410,75 @@ static int nat_rules_apply(struct lj_ctx *ctx, struct lj_step *s)
 	return r;
 }
 
+/* Delete the elements of map that jump to chain (as listed in t). */
+static void delete_elements(FILE *f, const struct nat_table *t, const char *map, const char *chain)
+{
+	json_t *o, *e;
+	size_t i, k;
+
+	json_array_foreach(t->objs, i, o) {
+		json_t *m = json_object_get(o, "map");
+		const char *name = json_string_value(json_object_get(m, "name"));
+
+		if (!name || strcmp(name, map) != 0)
+			continue;
+		json_array_foreach(json_object_get(m, "elem"), k, e) {
+			/* [key, {"jump": {"target": chain}}] with key an address string */
+			const char *key = json_string_value(json_array_get(e, 0));
+			const char *target = json_string_value(json_object_get(
+				json_object_get(json_array_get(e, 1), "jump"), "target"));
+			struct lj_ip ip;
+
+			if (key && target && strcmp(target, chain) == 0 &&
+			    lj_parse_ip(key, &ip) == 0 && ip.family == AF_INET)
+				fprintf(f, "delete element ip " NAT_TABLE " %s { %s }\n", map, key);
+		}
+	}
+}
+
 static int nat_rules_undo(struct lj_ctx *ctx, const struct lj_step *s)
 {
 	_cleanup_free_ char *cmds = NULL;
-	char err[256], **v;
-	size_t n, ours = 0, size = 0;
+	char err[256], dnat[64], snat[64];
+	struct nat_table t;
+	bool has_dnat, has_snat;
+	size_t size = 0;
 	FILE *f;
-	int r;
+	int r, users;
 
-	if (!lj_nft_name_valid(s->link))
+	if (!lj_nft_name_valid(s->link) || strlen(s->link) > 40)
 		return -EBADMSG;
-	r = nat_table_chains(&v, &n, err, sizeof(err));
+	r = nat_table_read(&t, err, sizeof(err));
 	if (r < 0) {
 		lj_ctx_detail(ctx, "nft: %s", err);
 		return r;
 	}
-	for (size_t i = 0; i < n; i++)
-		ours += is_chain_of(v[i], s->link);
-	if (ours == 0) {
-		free_names(v, n);
+	snprintf(dnat, sizeof(dnat), "%s_dnat", s->link);
+	snprintf(snat, sizeof(snat), "%s_snat", s->link);
+	has_dnat = has_object(t.objs, "chain", dnat);
+	has_snat = has_object(t.objs, "chain", snat);
+	users = count_users(&t);
+	if (!has_dnat && !has_snat) {
+		nat_table_done(&t);
 		return 0;
 	}
 	f = open_memstream(&cmds, &size);
 	if (!f) {
-		free_names(v, n);
+		nat_table_done(&t);
 		return -ENOMEM;
 	}
-	if (ours == n) {
-		/* Ours were the last chains: the table goes with them, in the same transaction. */
+	if (users <= (has_snat ? 1 : 0)) {
+		/* The last attachment: the table goes, in the same transaction. */
 		fprintf(f, "delete table ip " NAT_TABLE "\n");
 	} else {
-		for (size_t i = 0; i < n; i++)
-			if (is_chain_of(v[i], s->link))
-				fprintf(f, "delete chain ip " NAT_TABLE " %s\n", v[i]);
+		delete_elements(f, &t, "inbound", dnat);
+		delete_elements(f, &t, "outbound", snat);
+		if (has_dnat)
+			fprintf(f, "delete chain ip " NAT_TABLE " %s\n", dnat);
+		if (has_snat)
+			fprintf(f, "delete chain ip " NAT_TABLE " %s\n", snat);
 	}
-	free_names(v, n);
+	nat_table_done(&t);
 	if (fclose(f) != 0)
 		return -ENOMEM;
 	r = lj_nft_run(cmds, false, err, sizeof(err));
@@ -420,16 +491,21 @@ static void nat_rules_describe(const struct lj_ctx *ctx, const struct lj_step *s
 {
 	_cleanup_free_ char *cmds = NULL;
 
-	if (lj_nat_rules_text(s, &cmds) < 0)
+	if (lj_nat_rules_text(s, false, &cmds) < 0)
 		return;
-	fprintf(f, "nft -f - <<'EOF'\n%sEOF\n", cmds);
+	fprintf(f, "nft -f - <<'EOF'  # first, if table ip " NAT_TABLE " does not exist yet:\n%s"
+		   "EOF\nnft -f - <<'EOF'\n%sEOF\n", nat_skeleton, cmds);
 }
 
 static void nat_rules_describe_undo(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(nat_chain_suffix); i++)
-		fprintf(f, "nft delete chain ip " NAT_TABLE " %s%s\n", s->link, nat_chain_suffix[i]);
-	fprintf(f, "# and 'nft delete table ip " NAT_TABLE "' when no chain is left\n");
+	fprintf(f, "nft delete element ip " NAT_TABLE " inbound '{ ADDRESS }'  # the one that jumps "
+		   "to %s_dnat\n", s->link);
+	fprintf(f, "nft delete element ip " NAT_TABLE " outbound '{ ADDRESS }'  # the one that jumps "
+		   "to %s_snat\n", s->link);
+	fprintf(f, "nft delete chain ip " NAT_TABLE " %s_dnat\n", s->link);
+	fprintf(f, "nft delete chain ip " NAT_TABLE " %s_snat\n", s->link);
+	fprintf(f, "# or 'nft delete table ip " NAT_TABLE "' when this is the last attachment\n");
 }
 
 const struct lj_step_type lj_step_nat_rules = {

@@ -66,8 +66,15 @@ assert_outside_sees() { # NODE ADDRESS
   assert_hello host http://$LAN_ADDR/hello.html
   assert_outside_sees web $LAN_ADDR
   [ "$(on host cat /proc/sys/net/ipv4/ip_forward)" = 1 ]
-  # our own table, one set of chains per attachment
-  on host nft -j list table ip lanjoin | jq -e '[.nftables[] | .chain? // empty] | length == 3'
+  # our own table: base chains ahead of iptables' NAT, and per attachment two chains named by
+  # its record id, reached through one element of each verdict map
+  local id t
+  id=$(lj list --json | jq -r '.[0].id')
+  t=$(on host nft -j list table ip lanjoin)
+  jq -e '[.nftables[] | .chain? // empty | select(.hook == "prerouting" and .prio == -110)] | length == 1' <<<"$t"
+  jq -e '[.nftables[] | .chain? // empty | select(.hook == "postrouting" and .prio == 90)] | length == 1' <<<"$t"
+  jq -e --arg c "lj${id}_dnat" '[.nftables[] | .chain? // empty | select(.name == $c)] | length == 1' <<<"$t"
+  jq -e --arg c "lj${id}_snat" '[.nftables[] | .map? // empty | select(.name == "outbound") | .elem[][1].jump.target] == [$c]' <<<"$t"
 
   run lj detach "netns:${LAB_PREFIX}web"
   [ "$status" -eq 0 ]

@@ -30,16 +30,26 @@ static void test_nat_all_ports(void **state)
 	char *text = NULL;
 
 	nat_step(&s, NULL);
-	assert_int_equal(lj_nat_rules_text(&s, &text), 0);
+	assert_int_equal(lj_nat_rules_text(&s, false, &text), 0);
 	assert_string_equal(
 		text,
-		"add table ip lanjoin\n"
-		"create chain ip lanjoin lj0123456789ab_pre { type nat hook prerouting priority -110; policy accept; }\n"
-		"create chain ip lanjoin lj0123456789ab_out { type nat hook output priority -110; policy accept; }\n"
-		"create chain ip lanjoin lj0123456789ab_post { type nat hook postrouting priority 90; policy accept; }\n"
-		"add rule ip lanjoin lj0123456789ab_pre ip daddr 198.51.100.117 dnat to 198.18.0.1\n"
-		"add rule ip lanjoin lj0123456789ab_out ip daddr 198.51.100.117 dnat to 198.18.0.1\n"
-		"add rule ip lanjoin lj0123456789ab_post ip saddr 198.18.0.1 snat to 198.51.100.117\n");
+		"create chain ip lanjoin lj0123456789ab_dnat\n"
+		"add rule ip lanjoin lj0123456789ab_dnat dnat to 198.18.0.1\n"
+		"create chain ip lanjoin lj0123456789ab_snat\n"
+		"add rule ip lanjoin lj0123456789ab_snat snat to 198.51.100.117\n"
+		"create element ip lanjoin inbound { 198.51.100.117 : jump lj0123456789ab_dnat }\n"
+		"create element ip lanjoin outbound { 198.18.0.1 : jump lj0123456789ab_snat }\n");
+	free(text);
+	text = NULL;
+	/* the first attachment makes the table, its maps and base chains in the same transaction */
+	assert_int_equal(lj_nat_rules_text(&s, true, &text), 0);
+	assert_true(strncmp(text, "add table ip lanjoin\n", 21) == 0);
+	assert_non_null(strstr(text, "add chain ip lanjoin prerouting { type nat hook prerouting "
+				     "priority -110; policy accept; }\n"));
+	assert_non_null(strstr(text, "add chain ip lanjoin postrouting { type nat hook postrouting "
+				     "priority 90; policy accept; }\n"));
+	assert_non_null(strstr(text, "add rule ip lanjoin output ip daddr vmap @inbound\n"));
+	assert_non_null(strstr(text, "create chain ip lanjoin lj0123456789ab_dnat\n"));
 	free(text);
 	free(s.text);
 }
@@ -50,11 +60,11 @@ static void test_nat_published(void **state)
 	char *text = NULL;
 
 	nat_step(&s, "tcp/8080:80 udp/53:5353");
-	assert_int_equal(lj_nat_rules_text(&s, &text), 0);
-	assert_non_null(strstr(text, "add rule ip lanjoin lj0123456789ab_pre ip daddr 198.51.100.117 "
-				     "tcp dport 8080 dnat to 198.18.0.1:80\n"));
-	assert_non_null(strstr(text, "add rule ip lanjoin lj0123456789ab_out ip daddr 198.51.100.117 "
-				     "udp dport 53 dnat to 198.18.0.1:5353\n"));
+	assert_int_equal(lj_nat_rules_text(&s, false, &text), 0);
+	assert_non_null(strstr(text, "add rule ip lanjoin lj0123456789ab_dnat tcp dport 8080 dnat "
+				     "to 198.18.0.1:80\n"));
+	assert_non_null(strstr(text, "add rule ip lanjoin lj0123456789ab_dnat udp dport 53 dnat "
+				     "to 198.18.0.1:5353\n"));
 	assert_null(strstr(text, "dnat to 198.18.0.1\n")); /* no catch-all */
 	free(text);
 	free(s.text);
@@ -66,16 +76,16 @@ static void test_nat_rejects_bad_steps(void **state)
 	char *text = NULL;
 
 	nat_step(&s, "tcp/80;flush ruleset");
-	assert_int_equal(lj_nat_rules_text(&s, &text), -EBADMSG);
+	assert_int_equal(lj_nat_rules_text(&s, false, &text), -EBADMSG);
 	free(s.text);
 
 	nat_step(&s, NULL);
 	snprintf(s.link, sizeof(s.link), "x\";flush");
-	assert_int_equal(lj_nat_rules_text(&s, &text), -EBADMSG);
+	assert_int_equal(lj_nat_rules_text(&s, false, &text), -EBADMSG);
 
 	nat_step(&s, NULL);
 	assert_int_equal(lj_parse_ip("2001:db8::1", &s.via), 0);
-	assert_int_equal(lj_nat_rules_text(&s, &text), -EBADMSG);
+	assert_int_equal(lj_nat_rules_text(&s, false, &text), -EBADMSG);
 	assert_null(text);
 }
 
