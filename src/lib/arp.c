@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/if_packet.h>
 #include <net/ethernet.h>
 #include <net/if.h>
@@ -12,6 +13,8 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "lib/netns.h"
 #include "shared/macro.h"
@@ -34,10 +37,57 @@ static int arp_socket(int netns_fd)
 	return fd >= 0 ? fd : r;
 }
 
+/*
+ * Close a packet socket without waiting for it. packet_release() ends in synchronize_net(),
+ * an RCU grace period (10-20 ms here, more than the rest of an attach). A grandchild holds
+ * the last reference and pays for it: it waits on a pipe until this process and the child
+ * have dropped theirs, then closes the socket and exits (init reaps it). If a fork fails,
+ * the close is simply synchronous.
+ */
+static void close_off_path(int fd)
+{
+	int p[2];
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		close(fd);
+		return;
+	}
+	pid = fork();
+	if (pid == 0) {
+		pid_t g = fork();
+		if (g == 0) {
+			int lo = fd < p[0] ? fd : p[0], hi = fd < p[0] ? p[0] : fd;
+			char c;
+
+			/* Keep nothing else open (pipes, the state lock) past the parent. */
+			if (lo > 0)
+				close_range(0, (unsigned)lo - 1, 0);
+			if (hi > lo + 1)
+				close_range((unsigned)lo + 1, (unsigned)hi - 1, 0);
+			close_range((unsigned)hi + 1, ~0u, 0);
+			while (read(p[0], &c, 1) < 0 && errno == EINTR)
+				;
+			close(fd);
+			_exit(0);
+		}
+		close(fd);
+		close(p[1]);
+		_exit(0);
+	}
+	close(p[0]);
+	close(fd);
+	close(p[1]);
+	if (pid > 0)
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+}
+
 int lj_arp_announce(int netns_fd, const char *ifname, const struct lj_ip *ip, const uint8_t *mac)
 {
 	_cleanup_close_ int fd = -1;
 	struct ether_arp arp;
+	int r = 0;
 	struct sockaddr_ll sll;
 	struct ifreq ifr;
 	uint8_t hw[ETH_ALEN];
@@ -81,6 +131,7 @@ int lj_arp_announce(int netns_fd, const char *ifname, const struct lj_ip *ip, co
 	memcpy(arp.arp_spa, &ip->v4, 4);
 	memcpy(arp.arp_tpa, &ip->v4, 4);
 	if (sendto(fd, &arp, sizeof(arp), 0, (struct sockaddr *)&sll, sizeof(sll)) < 0)
-		return lj_negerrno();
-	return 0;
+		r = lj_negerrno();
+	close_off_path(TAKE_FD(fd));
+	return r;
 }

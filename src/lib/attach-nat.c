@@ -323,6 +323,10 @@ static int check_nft(const struct lj_step *s, bool fw, struct lj_result *res)
 			return lj_bad_input(res, "Table ip lanjoin lacks its maps or base chains (was "
 					    "it changed by hand?); delete it with 'nft delete table "
 					    "ip lanjoin' once no nat attachment is left");
+		/* An earlier attachment's table proves NAT works; a kernel check would cost an
+		 * RCU grace period for nothing. */
+		if (exists)
+			return 0;
 		r = lj_nat_rules_text(s, !exists, &cmds);
 	} else {
 		r = lj_fw_accept_text(s, &cmds);
