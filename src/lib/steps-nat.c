@@ -499,10 +499,12 @@ static void nat_rules_describe(const struct lj_ctx *ctx, const struct lj_step *s
 
 static void nat_rules_describe_undo(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
 {
-	fprintf(f, "nft delete element ip " NAT_TABLE " inbound '{ ADDRESS }'  # the one that jumps "
-		   "to %s_dnat\n", s->link);
-	fprintf(f, "nft delete element ip " NAT_TABLE " outbound '{ ADDRESS }'  # the one that jumps "
-		   "to %s_snat\n", s->link);
+	char a[LJ_IP_STRLEN], c[LJ_IP_STRLEN];
+
+	fprintf(f, "nft delete element ip " NAT_TABLE " inbound '{ %s }'\n",
+		lj_ip_to_string(&s->cidr.ip, a, sizeof(a)));
+	fprintf(f, "nft delete element ip " NAT_TABLE " outbound '{ %s }'\n",
+		lj_ip_to_string(&s->via, c, sizeof(c)));
 	fprintf(f, "nft delete chain ip " NAT_TABLE " %s_dnat\n", s->link);
 	fprintf(f, "nft delete chain ip " NAT_TABLE " %s_snat\n", s->link);
 	fprintf(f, "# or 'nft delete table ip " NAT_TABLE "' when this is the last attachment\n");
