@@ -127,6 +127,7 @@ static void test_hostile(void **state)
 	assert_int_equal(n, 1);
 	assert_int_equal(bad, 5);
 	lj_records_free(recs, n);
+	lj_record_free(&rec);
 	lj_state_close(st);
 }
 
