@@ -29,7 +29,7 @@
 #                    `run` before the image (e.g. --network none). Sets CONTAINER_ID (the full
 #                    ID); the container is removed by the test's teardown (defer), so do not
 #                    call it inside $(...).
-#   engine_inspect ENGINE NAME JQ  jq JQ over the engine's own inspect of NAME
+#   engine_inspect ENGINE NAME JQ  jq JQ over `docker inspect NAME` / `podman inspect NAME`
 #   engine_skip_reason ENGINE     print why ENGINE is unavailable ("" when it runs)
 #   require_engine ENGINE         skip the current test, with the reason, if ENGINE is not running
 #
@@ -349,6 +349,7 @@ engine_rm() { # ENGINE NAME: remove, idempotent (httpd as PID 1 ignores SIGTERM:
   return 0
 }
 
+# The engine's own command-line inspect (podman's reads its storage directly, not the API).
 engine_inspect() { # ENGINE NAME JQ
-  curl -sf --unix-socket "$(engine_sock "$1")" "http://d/containers/$2/json" | jq -r "$3"
+  engine_cli "$1" inspect "$2" | jq -r ".[0] | $3"
 }
