@@ -89,43 +89,6 @@ attach_by_name() { # ENGINE LAST-OCTET
   attach_by_name podman 118
 }
 
-attach_macvlan_by_name() { # ENGINE LAST-OCTET
-  local e=$1 name=lj-mv-$1 pid
-  require_engine "$e"
-  attach_args "$2"
-  engine_run "$e" "$name" --network none
-  pid=$(engine_inspect "$e" "$name" .State.Pid)
-  snapshot host >"$BATS_TEST_TMPDIR/host.before"
-  # em1 is a port of br-em1 in this lab: the macvlan's parent is the bridge
-  run lje "$e" attach macvlan "$name" --parent br-em1 --ip "198.51.100.$2/24" \
-    --gateway 198.51.100.254
-  echo "$output"
-  if [[ $status -ne 0 && $output == *"not implemented"* ]]; then
-    skip "the macvlan way is not on this branch yet"
-  fi
-  [ "$status" -eq 0 ]
-  defer ip netns exec "${LAB_PREFIX}host" "$LANJOIN" detach "$name" \
-    --engine-socket "$(engine_sock "$e")"
-  run curl_from peer "$URL"
-  [ "$status" -eq 0 ]
-  [ "$output" = "Hello world" ]
-  run nsenter --net="/proc/$pid/ns/net" ip -j -d link show dev eth1
-  [[ $output == *'"kind":"macvlan"'* ]]
-  run lje "$e" detach "$name"
-  [ "$status" -eq 0 ]
-  assert_same_state host "$BATS_TEST_TMPDIR/host.before"
-  no_records
-  ! nsenter --net="/proc/$pid/ns/net" ip link show eth1
-}
-
-@test "docker: a --network none container attached by name (macvlan way) answers the peer" {
-  attach_macvlan_by_name docker 124
-}
-
-@test "podman: a --network none container attached by name (macvlan way) answers the peer" {
-  attach_macvlan_by_name podman 125
-}
-
 @test "docker: attach by unique ID prefix and by full ID; detach by name finds it" {
   require_engine docker
   attach_args 119
