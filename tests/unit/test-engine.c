@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -409,6 +410,82 @@ static void test_http_answers(void **state)
 	assert_int_equal(lj_engine_inspect("web/../../x", &c, &err), -EINVAL);
 }
 
+/* An inspect answer naming pid, started at `started`. */
+static char *inspect_answer(pid_t pid, const char *started)
+{
+	char body[1024];
+
+	snprintf(body, sizeof(body), "{\"Id\":\"" ID "\",\"Name\":\"/web\",\"State\":{"
+		 "\"Status\":\"running\",\"Running\":true,\"Pid\":%d,\"StartedAt\":\"%s\"}}",
+		 (int)pid, started);
+	return http("200 OK", body);
+}
+
+static bool same_netns_as_self(int fd)
+{
+	struct stat a, b;
+
+	return fstat(fd, &a) == 0 && stat("/proc/self/ns/net", &b) == 0 && a.st_dev == b.st_dev &&
+	       a.st_ino == b.st_ino;
+}
+
+static void test_open_container_race(void **state)
+{
+	struct lj_engine_container c;
+	struct lj_engine_err err = {""};
+	const char *answers[6];
+	pid_t child, pid;
+	char *a1, *a2;
+	int fd = -1, st;
+
+	signal(SIGPIPE, SIG_IGN);
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		pause();
+		_exit(0);
+	}
+	a1 = inspect_answer(child, "2026-11-29T23:28:49.1Z");
+	a2 = inspect_answer(child, "2026-11-29T23:28:50.2Z");
+
+	/* The engine says the same twice and the process is alive: its namespace. */
+	answers[0] = answers[1] = a1;
+	pid = serve(answers, 2);
+	assert_int_equal(lj_engine_open_container("web", &c, &fd, &err), 0);
+	assert_int_equal(c.pid, child);
+	assert_true(same_netns_as_self(fd)); /* the child shares ours */
+	close(fd);
+	reap(pid);
+
+	/* The container restarted between the two questions, every time: -ESTALE, no fd. */
+	for (int i = 0; i < 6; i++)
+		answers[i] = i % 2 ? a2 : a1;
+	pid = serve(answers, 6);
+	fd = -1;
+	assert_int_equal(lj_engine_open_container("web", &c, &fd, &err), -ESTALE);
+	assert_int_equal(fd, -1);
+	assert_non_null(strstr(err.msg, "restarting"));
+	reap(pid);
+
+	/* Removed meanwhile. */
+	answers[0] = a1;
+	answers[1] = http("404 Not Found", "{\"message\":\"No such container\"}");
+	pid = serve(answers, 2);
+	assert_int_equal(lj_engine_open_container("web", &c, &fd, &err), -ENOENT);
+	assert_non_null(strstr(err.msg, "removed"));
+	reap(pid);
+
+	/* The PID the engine names is gone (it died before it could be pinned), every time. */
+	a1 = inspect_answer(4194303, "2026-11-29T23:28:49.1Z");
+	answers[0] = answers[1] = answers[2] = a1;
+	pid = serve(answers, 3);
+	assert_int_equal(lj_engine_open_container("web", &c, &fd, &err), -ESTALE);
+	reap(pid);
+
+	kill(child, SIGKILL);
+	waitpid(child, &st, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -419,6 +496,7 @@ int main(void)
 		cmocka_unit_test(test_socket_choice),
 		cmocka_unit_test(test_pick_address),
 		cmocka_unit_test(test_http_answers),
+		cmocka_unit_test(test_open_container_race),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
