@@ -188,6 +188,10 @@ _engine_remove_dir() {
 
 dk() { "$DOCKER_BIN" -H "unix://$(engine_sock docker)" "$@"; }
 
+# Empty directories dockerd and containerd create outside their --exec-root/--data-root (shim
+# sockets, plugin sockets); removed afterwards (rmdir: only while empty) if they were not there.
+_DOCKER_SYSTEM_DIRS=(/run/containerd/s /run/containerd /run/docker/plugins /run/docker)
+
 docker_start() {
   local d
   d=$(_engine_dir docker)
@@ -196,6 +200,10 @@ docker_start() {
   command -v "$DOCKER_BIN" >/dev/null || _engine_fail docker "the docker client is not installed" || return
   [[ -e /run/netns/${LAB_PREFIX}host ]] || _engine_fail docker "the lab is not up" || return
   mkdir -p "$d/data" "$d/exec"
+  local s
+  for s in "${_DOCKER_SYSTEM_DIRS[@]}"; do
+    [[ -e $s ]] || echo "$s" >>"$d/created-system-dirs"
+  done
   # deprecated-key-path: dockerd 20.10 otherwise writes /etc/docker/key.json.
   printf '{"deprecated-key-path": "%s/key.json"}\n' "$d" >"$d/daemon.json"
   _engine_spawn "$d/dockerd.log" nsenter "--net=/run/netns/${LAB_PREFIX}host" dockerd \
@@ -240,6 +248,12 @@ docker_stop() {
   fi
   _engine_kill_ours "$d" # dockerd first (TERM: it stops containerd), then shims
   _engine_kill_container_procs "$d/data/containers"
+  if [[ -f $d/created-system-dirs ]] && ! _engine_comm_running dockerd containerd; then
+    local s
+    while read -r s; do
+      [[ -n $s ]] && rmdir "$s" 2>/dev/null
+    done <"$d/created-system-dirs"
+  fi
   _engine_remove_dir "$d"
   rm -f "$LAB_DIR/docker.skip"
   return 0
