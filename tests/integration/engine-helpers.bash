@@ -238,7 +238,7 @@ docker_allow_bridge() {
 }
 
 docker_stop() {
-  local d ids
+  local d ids s
   d=$(_engine_dir docker)
   [[ -d $d ]] || return 0
   if [[ -S $d/docker.sock ]] && ids=$(timeout 20 "$DOCKER_BIN" -H "unix://$d/docker.sock" ps -aq 2>/dev/null) &&
@@ -249,9 +249,8 @@ docker_stop() {
   _engine_kill_ours "$d" # dockerd first (TERM: it stops containerd), then shims
   _engine_kill_container_procs "$d/data/containers"
   if [[ -f $d/created-system-dirs ]] && ! _engine_comm_running dockerd containerd; then
-    local s
     while read -r s; do
-      [[ -n $s ]] && rmdir "$s" 2>/dev/null
+      [[ -z $s ]] || rmdir "$s" 2>/dev/null || true
     done <"$d/created-system-dirs"
   fi
   _engine_remove_dir "$d"
@@ -274,8 +273,10 @@ pm() {
   _no_extra_fds nsenter "--net=/run/netns/${LAB_PREFIX}host" podman $(_podman_args) "$@"
 }
 
-# Podman creates these system directories on first use; remove them afterwards if it was us.
+# Podman creates these system directories on first use; remove them afterwards if it was us
+# (and no other podman runs). The CNI ones only while empty: other CNI users share them.
 _PODMAN_SYSTEM_DIRS=(/var/lib/containers /run/containers)
+_PODMAN_CNI_DIRS=(/var/lib/cni/results /var/lib/cni)
 
 podman_start() {
   local d
@@ -290,6 +291,9 @@ podman_start() {
   for s in "${_PODMAN_SYSTEM_DIRS[@]}"; do
     [[ -e $s ]] || echo "$s" >>"$d/created-system-dirs"
   done
+  for s in "${_PODMAN_CNI_DIRS[@]}"; do
+    [[ -e $s ]] || echo "$s" >>"$d/created-cni-dirs"
+  done
   # shellcheck disable=SC2046
   _engine_spawn "$d/service.log" nsenter "--net=/run/netns/${LAB_PREFIX}host" podman \
     $(_podman_args) system service --time 0 "unix://$d/podman.sock"
@@ -302,7 +306,7 @@ podman_start() {
 }
 
 podman_stop() {
-  local d
+  local d s
   d=$(_engine_dir podman)
   [[ -d $d ]] || return 0
   if [[ -d $d/root && -e /run/netns/${LAB_PREFIX}host ]]; then
@@ -311,13 +315,17 @@ podman_stop() {
   _engine_kill_ours "$d" # the API service and any conmon left
   _engine_kill_container_procs "$d/root/vfs-containers"
   if [[ -f $d/created-system-dirs ]]; then
-    local s
     while read -r s; do
       # Only if no other podman is running that could be using them.
       if [[ -n $s ]] && ! _engine_comm_running podman conmon; then
         rm -rf "$s"
       fi
     done <"$d/created-system-dirs"
+  fi
+  if [[ -f $d/created-cni-dirs ]]; then
+    while read -r s; do
+      [[ -z $s ]] || rmdir "$s" 2>/dev/null || true
+    done <"$d/created-cni-dirs"
   fi
   _engine_remove_dir "$d"
   rm -f "$LAB_DIR/podman.skip"

@@ -149,10 +149,22 @@ pid_and_ip() { # ENGINE NETWORK-ARGS...
   [ "$(on host curl -sS --max-time 5 "http://$output/hello.html")" = "Hello world" ]
 }
 
-@test "podman: lanjoin pid / ip match podman inspect (--network none: no address)" {
-  pid_and_ip podman --network none
+@test "podman: lanjoin pid / ip match podman inspect (container on a podman network)" {
+  require_engine podman
+  # a CNI bridge network of podman's own, inside the lab's host namespace
+  defer pm network rm -f lj-net
+  pm network create --subnet 198.18.1.0/24 lj-net
+  pid_and_ip podman --network lj-net
   run lje podman ip lj-ip-podman
+  [[ $output == 198.18.1.* ]]
+  [ "$(on host curl -sS --max-time 5 "http://$output/hello.html")" = "Hello world" ]
+  # --network none: no address at all
+  engine_run podman lj-none --network none
+  run lje podman ip lj-none
+  [ "$status" -eq 0 ]
   [ -z "$output" ]
+  run lje podman ip lj-none --json
+  [ "$(jq -c .networks <<<"$output")" = "[]" ]
 }
 
 stopped_refused() { # ENGINE
