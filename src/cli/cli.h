@@ -20,6 +20,7 @@ int lj_cmd_ip(int argc, char **argv);
 
 /* --engine-socket PATH: use PATH for container engine requests. Returns 0, or -1 (printed). */
 int lj_cli_engine_socket(const char *v);
+int lj_cmd_shim(int argc, char **argv);
 
 /* Print "lanjoin: <message>" to stderr. */
 void lj_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -25,6 +25,7 @@ static const struct {
 	{"gc", lj_cmd_gc, "undo attachments whose namespace is gone"},
 	{"pid", lj_cmd_pid, "print a container's PID (docker-pid)"},
 	{"ip", lj_cmd_ip, "print a container's engine addresses (docker-ip)"},
+	{"shim", lj_cmd_shim, "host-side macvlan shim on its own (add PARENT --ip CIDR | del PARENT)"},
 	{"version", cmd_version, "print the version"},
 	{"help", cmd_help, "show this help"},
 };
