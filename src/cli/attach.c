@@ -11,7 +11,7 @@ enum {
 	OPT_BRIDGE = 0x100, OPT_UPLINK, OPT_VLAN, OPT_OVSDB, OPT_PARENT, OPT_MODE, OPT_HOST_SHIM,
 	OPT_ADDRESS, OPT_PUBLISH, OPT_PRIVATE, OPT_TO, OPT_IP, OPT_GATEWAY, OPT_DHCP,
 	OPT_DHCP_CLIENT, OPT_DHCP_TIMEOUT, OPT_SLAAC, OPT_IFNAME, OPT_MAC, OPT_MTU, OPT_ROUTE,
-	OPT_DRY_RUN, OPT_JSON, OPT_NO_CONFLICT_CHECK, OPT_HELP,
+	OPT_DRY_RUN, OPT_JSON, OPT_NO_CONFLICT_CHECK, OPT_HELP, OPT_ENGINE_SOCKET,
 };
 
 /* Which ways accept an option: bit (1 << way). */
@@ -48,6 +48,7 @@ static const struct {
 	{{"dry-run", no_argument, NULL, OPT_DRY_RUN}, W_ALL},
 	{{"json", no_argument, NULL, OPT_JSON}, W_ALL},
 	{{"help", no_argument, NULL, OPT_HELP}, W_ALL},
+	{{"engine-socket", required_argument, NULL, OPT_ENGINE_SOCKET}, W_ALL},
 };
 
 static void usage(FILE *f)
@@ -65,6 +66,8 @@ static void usage(FILE *f)
 	      "            [--dhcp-client NAME] [--dhcp-timeout S]; [--slaac] [--no-conflict-check]\n"
 	      "COMMON:     --ifname NAME (in the container, default eth1) --mac MAC --mtu N\n"
 	      "            --route CIDR[@VIA] (repeatable) --dry-run --json\n"
+	      "            --engine-socket PATH (Docker/Podman API socket; default $DOCKER_HOST,\n"
+	      "            /var/run/docker.sock, then /run/podman/podman.sock)\n"
 	      "\n"
 	      "Exit status: 0 attached; 1 failed and rolled back (nothing left behind); 2 bad usage or input.\n",
 	      f);
@@ -265,6 +268,8 @@ static int parse_option(int c, const char *v, struct lj_attach_opts *o, bool *js
 	case OPT_JSON:
 		*json = true;
 		return 0;
+	case OPT_ENGINE_SOCKET:
+		return lj_cli_engine_socket(v);
 	}
 	return -1;
 }

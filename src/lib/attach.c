@@ -197,6 +197,8 @@ int lj_attach(const struct lj_attach_opts *o, struct lj_result *res)
 				    "netns:NAME or a path to a netns file", o->target);
 	r = lj_target_open(&t);
 	if (r < 0) {
+		if (t.error[0])
+			return lj_bad_input(res, "%s", t.error);
 		if (r == -EPROTONOSUPPORT)
 			return lj_bad_input(res, "Cannot resolve container '%s': no Docker or "
 					    "Podman engine support yet", o->target);
@@ -427,7 +429,9 @@ int lj_gc(struct lj_result *res, size_t *ret_removed)
 		struct lj_target t;
 		bool alive = false;
 
-		if (lj_target_parse(rec->target_spec, &t) == 0 && lj_target_open(&t) == 0)
+		/* Containers by their full ID; by the recorded PID if the engine is unreachable. */
+		if (lj_target_reopen(rec->target_spec, rec->container_id, (pid_t)rec->target_pid,
+				     &t) == 0)
 			alive = t.id.dev == rec->netns.dev && t.id.ino == rec->netns.ino;
 		else
 			t.netns_fd = -1;
