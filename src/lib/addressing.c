@@ -125,6 +125,17 @@ int lj_attach_add_addressing(struct lj_ctx *ctx, const struct lj_attach_opts *o,
 			s->skip_undo = true; /* the link, and its setting, go away on undo */
 		}
 	}
+	if (!o->slaac && ctx->target_fd >= 0) {
+		/* The link is lanjoin's: it gets exactly the addresses asked for, no stray SLAAC
+		 * address or RA default route unless --slaac. */
+		char val[8];
+		if (lj_sysctl_read(ctx->target_fd, "net/ipv6/conf/default/accept_ra", val,
+				   sizeof(val)) == 0 && strcmp(val, "0") != 0) {
+			if (!(s = add_sysctl(plan, ifname, "accept_ra", 0)))
+				return -ENOMEM;
+			s->skip_undo = true;
+		}
+	}
 	if (o->slaac) {
 		/* accept_ra=2: take router advertisements even if the container forwards. */
 		if (!(s = add_sysctl(plan, ifname, "accept_ra", 2)))
