@@ -538,25 +538,36 @@ static int private_mounts(const char *base)
 	return 0;
 }
 
-static pid_t spawn_client(const struct lj_dhcp_start_opts *o, const char *self)
-{
+/* The client's argv for starting it, or (release) for releasing the lease of the running one. */
+struct client_argv {
 	char notify[PATH_MAX + 32], ifenv[64], hook[64], lf[PATH_MAX], pf[PATH_MAX], cf[PATH_MAX];
 	char hostopt[80];
-	char *envp[] = {CLIENT_ENV_PATH, hook, ifenv, notify, NULL};
 	const char *argv[40];
-	size_t n = 0;
-	pid_t parent = getpid(), pid;
-	sigset_t none;
+	char *envp[5];
+};
 
-	snprintf(notify, sizeof(notify), "LANJOIN_DHCP_NOTIFY=%s.sock", o->base);
-	snprintf(ifenv, sizeof(ifenv), "LANJOIN_DHCP_IFNAME=%s", o->ifname);
-	snprintf(hook, sizeof(hook), "LANJOIN_DHCP_HOOK=%s", lj_dhcp_kind_name(o->kind));
-	snprintf(lf, sizeof(lf), "%s.leases", o->base);
-	snprintf(pf, sizeof(pf), "%s.pid", o->base);
-	snprintf(cf, sizeof(cf), "%s.conf", o->base);
+static int client_argv(const struct lj_dhcp_start_opts *o, const char *self, bool release,
+		       struct client_argv *c)
+{
+	const char **argv = c->argv;
+	size_t n = 0;
+
+	snprintf(c->notify, sizeof(c->notify), "LANJOIN_DHCP_NOTIFY=%s.sock", o->base);
+	snprintf(c->ifenv, sizeof(c->ifenv), "LANJOIN_DHCP_IFNAME=%s", o->ifname);
+	snprintf(c->hook, sizeof(c->hook), "LANJOIN_DHCP_HOOK=%s", lj_dhcp_kind_name(o->kind));
+	snprintf(c->lf, sizeof(c->lf), "%s.leases", o->base);
+	snprintf(c->pf, sizeof(c->pf), "%s.pid", o->base);
+	snprintf(c->cf, sizeof(c->cf), "%s.conf", o->base);
+	c->envp[0] = (char *)CLIENT_ENV_PATH;
+	c->envp[1] = c->hook;
+	c->envp[2] = c->ifenv;
+	c->envp[3] = c->notify;
+	c->envp[4] = NULL;
 
 	switch (o->kind) {
 	case LJ_DHCP_UDHCPC:
+		if (release)
+			return -EOPNOTSUPP; /* -R: it releases when it gets SIGTERM */
 		argv[n++] = "udhcpc";
 		argv[n++] = "-f"; /* foreground: the supervisor watches it */
 		argv[n++] = "-R"; /* release the lease when stopped */
@@ -571,34 +582,40 @@ static pid_t spawn_client(const struct lj_dhcp_start_opts *o, const char *self)
 		argv[n++] = "-A";
 		argv[n++] = "2";
 		if (o->hostname && *o->hostname) {
-			snprintf(hostopt, sizeof(hostopt), "hostname:%s", o->hostname);
+			snprintf(c->hostopt, sizeof(c->hostopt), "hostname:%s", o->hostname);
 			argv[n++] = "-x";
-			argv[n++] = hostopt;
+			argv[n++] = c->hostopt;
 		}
 		break;
 	case LJ_DHCP_DHCLIENT:
 		argv[n++] = "dhclient";
 		argv[n++] = "-4";
-		argv[n++] = "-d"; /* foreground */
+		/* -r: stop the running one (through the pid file) and release its lease */
+		argv[n++] = release ? "-r" : "-d";
 		argv[n++] = "-sf";
 		argv[n++] = self;
 		argv[n++] = "-lf";
-		argv[n++] = lf;
+		argv[n++] = c->lf;
 		argv[n++] = "-pf";
-		argv[n++] = pf;
+		argv[n++] = c->pf;
 		argv[n++] = "-cf";
-		argv[n++] = cf;
+		argv[n++] = c->cf;
 		argv[n++] = "-e";
-		argv[n++] = hook;
+		argv[n++] = c->hook;
 		argv[n++] = "-e";
-		argv[n++] = ifenv;
+		argv[n++] = c->ifenv;
 		argv[n++] = "-e";
-		argv[n++] = notify;
+		argv[n++] = c->notify;
 		argv[n++] = o->ifname;
 		break;
 	case LJ_DHCP_DHCPCD:
 		argv[n++] = "dhcpcd";
 		argv[n++] = "-4";          /* DHCPv4 only: IPv6 is lanjoin's --ip/--slaac */
+		if (release) {
+			argv[n++] = "-k";  /* ask the running one to release and exit */
+			argv[n++] = o->ifname;
+			break;
+		}
 		argv[n++] = "-B";          /* no background */
 		argv[n++] = "-f";
 		argv[n++] = "/dev/null";   /* no host configuration file */
@@ -608,11 +625,11 @@ static pid_t spawn_client(const struct lj_dhcp_start_opts *o, const char *self)
 		argv[n++] = "-G";          /* no routes of its own: the hook sets the default route */
 		argv[n++] = "--noarp";
 		argv[n++] = "-e";
-		argv[n++] = hook;
+		argv[n++] = c->hook;
 		argv[n++] = "-e";
-		argv[n++] = ifenv;
+		argv[n++] = c->ifenv;
 		argv[n++] = "-e";
-		argv[n++] = notify;
+		argv[n++] = c->notify;
 		if (o->hostname && *o->hostname) {
 			argv[n++] = "-h";
 			argv[n++] = o->hostname;
@@ -623,6 +640,19 @@ static pid_t spawn_client(const struct lj_dhcp_start_opts *o, const char *self)
 		return -EINVAL;
 	}
 	argv[n] = NULL;
+	return 0;
+}
+
+/*
+ * Fork a process that runs argv in the target namespace: in a new private mount namespace,
+ * or (join_pid > 0) in the mount namespace of the running client join_pid. Its own process
+ * group; it dies with the supervisor.
+ */
+static pid_t spawn_in_target(const struct lj_dhcp_start_opts *o, const struct client_argv *c,
+			     pid_t join_pid)
+{
+	pid_t parent = getpid(), pid;
+	sigset_t none;
 
 	pid = fork();
 	if (pid < 0)
@@ -634,18 +664,36 @@ static pid_t spawn_client(const struct lj_dhcp_start_opts *o, const char *self)
 	/* The client dies with the supervisor; if that already happened, do not start. */
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
 		_exit(127);
+	setpgid(0, 0);
 	if (setns(SUPERVISOR_NETNS_FD, CLONE_NEWNET) < 0) {
 		perror("lanjoin dhcp: cannot enter the target network namespace");
 		_exit(127);
 	}
 	close(SUPERVISOR_NETNS_FD);
-	if (private_mounts(o->base) < 0) {
+	if (join_pid > 0) {
+		char path[64];
+		int fd;
+		snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)join_pid);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || setns(fd, CLONE_NEWNS) < 0) {
+			perror("lanjoin dhcp: cannot join the client's mount namespace");
+			_exit(127);
+		}
+	} else if (private_mounts(o->base) < 0) {
 		perror("lanjoin dhcp: cannot set up the client's private mounts");
 		_exit(127);
 	}
-	execve(o->client_path, (char *const *)argv, envp);
+	execve(o->client_path, (char *const *)c->argv, c->envp);
 	perror("lanjoin dhcp: cannot start the client");
 	_exit(127);
+}
+
+static pid_t spawn_client(const struct lj_dhcp_start_opts *o, const char *self)
+{
+	struct client_argv c;
+	int r = client_argv(o, self, false, &c);
+
+	return r < 0 ? r : spawn_in_target(o, &c, 0);
 }
 
 /* Is the target still there? */
@@ -661,12 +709,63 @@ static bool target_alive(const struct lj_dhcp_start_opts *o, int target_pidfd)
 	return true;
 }
 
-static void stop_client(pid_t pid, int pidfd)
+/* Kill and reap every child left (the supervisor is a subreaper: the client's helpers end
+ * up here when it exits). Bounded: gives up after about 2 s. */
+static void reap_all(void)
 {
+	for (int round = 0; round < 40; round++) {
+		char path[64], buf[4096];
+		_cleanup_close_ int fd = -1;
+		ssize_t n;
+		bool any = false;
+
+		while (waitpid(-1, NULL, WNOHANG) > 0)
+			;
+		snprintf(path, sizeof(path), "/proc/self/task/%d/children", (int)getpid());
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+		if (n <= 0)
+			return;
+		buf[n] = '\0';
+		for (char *p = buf, *end; *p; p = end) {
+			long c = strtol(p, &end, 10);
+			if (end == p)
+				break;
+			if (c > 0) {
+				kill((pid_t)c, SIGKILL);
+				any = true;
+			}
+		}
+		if (!any)
+			return;
+		usleep(50 * 1000); /* only in this bounded clean-up of stragglers */
+	}
+}
+
+static void stop_client(const struct lj_dhcp_start_opts *o, const char *self, pid_t pid,
+			int pidfd, bool release)
+{
+	struct client_argv c;
+
+	/* dhclient and dhcpcd release their lease only when asked by a second invocation. */
+	if (release && client_argv(o, self, true, &c) == 0) {
+		pid_t r = spawn_in_target(o, &c, pid);
+		if (r > 0) {
+			_cleanup_close_ int rfd = (int)syscall(SYS_pidfd_open, r, 0);
+			if (rfd >= 0 && wait_pidfd(rfd, 3000) < 0)
+				kill(r, SIGKILL);
+			waitpid(r, NULL, 0);
+		}
+	}
+	kill(-pid, SIGTERM);
 	kill(pid, SIGTERM);
-	if (wait_pidfd(pidfd, 3000) < 0)
+	if (wait_pidfd(pidfd, 3000) < 0) {
+		kill(-pid, SIGKILL);
 		kill(pid, SIGKILL);
+	}
 	waitpid(pid, NULL, 0);
+	kill(-pid, SIGKILL); /* helpers left in its process group */
+	reap_all();
 }
 
 int lj_dhcp_supervise(const struct lj_dhcp_start_opts *o)
@@ -717,6 +816,8 @@ int lj_dhcp_supervise(const struct lj_dhcp_start_opts *o)
 		return 1;
 	}
 
+	/* Orphans of the client (helpers, hooks) are reparented here and reaped. */
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	pid = spawn_client(o, self);
 	if (pid < 0)
 		return 1;
@@ -742,12 +843,14 @@ int lj_dhcp_supervise(const struct lj_dhcp_start_opts *o)
 			waitpid(pid, &status, 0);
 			fprintf(stderr, "lanjoin dhcp: the client exited (status %d)\n",
 				WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+			kill(-pid, SIGKILL);
+			reap_all();
 			return 1;
 		}
 		if (pfd[0].revents & POLLIN) {
 			struct signalfd_siginfo si;
 			if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
-				stop_client(pid, cfd);
+				stop_client(o, self, pid, cfd, true);
 				return 0;
 			}
 		}
@@ -758,11 +861,11 @@ int lj_dhcp_supervise(const struct lj_dhcp_start_opts *o)
 		}
 		if (!target_alive(o, tfd)) {
 			fprintf(stderr, "lanjoin dhcp: the target namespace is gone; stopping the client\n");
-			stop_client(pid, cfd);
+			stop_client(o, self, pid, cfd, false);
 			return 0;
 		}
 	}
-	stop_client(pid, cfd);
+	stop_client(o, self, pid, cfd, false);
 	return 1;
 }
 
