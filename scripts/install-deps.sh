@@ -14,6 +14,8 @@ PACKAGES=(
   # tests and lab
   bats jq curl iproute2 nftables iptables ethtool psmisc
   busybox-static dnsmasq-base openvswitch-switch containernetworking-plugins
+  # DHCP clients lanjoin can run inside a container (udhcpc comes with busybox-static)
+  isc-dhcp-client dhcpcd-base
 )
 
 missing() {

@@ -22,7 +22,24 @@
 #include "lib/netlink.h"
 #include "lib/plan.h"
 #include "lib/sysctl.h"
+#include "lib/target.h"
 #include "shared/macro.h"
+
+/* The shell prefix that runs a command in the target, for describe output. */
+static const char *in_target(const struct lj_ctx *ctx, char *buf, size_t size)
+{
+	const struct lj_target *t = ctx->tgt;
+
+	if (!t)
+		snprintf(buf, size, "nsenter --net=<target>");
+	else if (t->kind == LJ_TARGET_NETNS)
+		snprintf(buf, size, "ip netns exec %s", t->name);
+	else if (t->kind == LJ_TARGET_PATH)
+		snprintf(buf, size, "nsenter --net=%s", t->name);
+	else
+		snprintf(buf, size, "nsenter -t %d -n", (int)t->pid);
+	return buf;
+}
 
 /* --- sysctl: text = key (relative to /proc/sys), u32 = value; i64 = old value, created = read */
 
@@ -70,8 +87,9 @@ static void sysctl_print(const struct lj_ctx *ctx, const struct lj_step *s, cons
 	for (char *p = key; *p; p++)
 		if (*p == '/')
 			*p = '.';
-	/* "ip -n NAME" → "ip netns exec NAME"-style: say where in a comment. */
-	fprintf(f, "sysctl -w %s=%s   # in the target (%s)\n", key, val, ctx->target_ip);
+	char pre[LJ_TARGET_SPEC_MAX + 32];
+
+	fprintf(f, "%s sysctl -qw %s=%s\n", in_target(ctx, pre, sizeof(pre)), key, val);
 }
 
 static void sysctl_describe(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
@@ -122,10 +140,11 @@ static int arp_probe_apply(struct lj_ctx *ctx, struct lj_step *s)
 
 static void arp_probe_describe(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
 {
-	char ip[LJ_IP_STRLEN];
+	char ip[LJ_IP_STRLEN], pre[LJ_TARGET_SPEC_MAX + 32];
 
-	fprintf(f, "arping -D -c %d -I %s %s   # in the target: fail if anyone answers\n",
-		LJ_ARP_PROBE_NUM, s->link, lj_ip_to_string(&s->cidr.ip, ip, sizeof(ip)));
+	fprintf(f, "%s arping -D -c %d -w 1 -I %s %s   # fail if anyone answers\n",
+		in_target(ctx, pre, sizeof(pre)), LJ_ARP_PROBE_NUM, s->link,
+		lj_ip_to_string(&s->cidr.ip, ip, sizeof(ip)));
 }
 
 const struct lj_step_type lj_step_arp_probe = {
@@ -266,14 +285,14 @@ static int announce_settle(struct lj_ctx *ctx, struct lj_step *s, json_t *info)
 
 static void announce_describe(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
 {
-	char ip[LJ_IP_STRLEN];
+	char ip[LJ_IP_STRLEN], pre[LJ_TARGET_SPEC_MAX + 32];
 
 	lj_ip_to_string(&s->cidr.ip, ip, sizeof(ip));
 	if (s->cidr.ip.family == AF_INET)
-		fprintf(f, "arping -U -c 2 -I %s %s   # in the target: gratuitous ARP\n", s->link,
-			ip);
+		fprintf(f, "%s arping -U -c 2 -I %s %s   # gratuitous ARP\n",
+			in_target(ctx, pre, sizeof(pre)), s->link, ip);
 	else
-		fprintf(f, "# in the target: wait until %s is not tentative (DAD), then send an "
+		fprintf(f, "# wait until %s is no longer tentative (DAD), then send an "
 			"unsolicited neighbour advertisement\n", ip);
 }
 
@@ -333,7 +352,7 @@ static int slaac_settle(struct lj_ctx *ctx, struct lj_step *s, json_t *info)
 
 static void slaac_describe(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
 {
-	fprintf(f, "# in the target: wait for an IPv6 address from router advertisements on %s\n",
+	fprintf(f, "# wait for an IPv6 address from router advertisements on %s (past DAD)\n",
 		s->link);
 }
 
@@ -503,8 +522,8 @@ static void dhcp_describe(const struct lj_ctx *ctx, const struct lj_step *s, FIL
 
 	if (dhcp_fields(s, buf, sizeof(buf), fl) < 0)
 		return;
-	fprintf(f, "# in the target, supervised by lanjoin: %s on %s (script: lanjoin), "
-		"wait up to %u s for the lease\n", fl[1], s->link, s->u32 ? s->u32 : 10);
+	fprintf(f, "# run %s on %s in the target, supervised by lanjoin, with lanjoin as its "
+		"script; wait up to %u s for the lease\n", fl[1], s->link, s->u32 ? s->u32 : 10);
 }
 
 static void dhcp_describe_undo(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
