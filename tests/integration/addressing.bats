@@ -23,11 +23,17 @@ assert_unchanged() {
 # True if process $1 exists and is not a zombie.
 alive() {
   local stat
-  stat=$(<"/proc/$1/stat") 2>/dev/null || return 1
+  stat=$(cat "/proc/$1/stat" 2>/dev/null || true)
+  [[ -n $stat ]] || return 1
   stat=${stat##*) }
   [[ ${stat:0:1} != Z ]]
 }
-gone() { ! alive "$1"; }
+gone() {
+  if alive "$1"; then
+    return 1
+  fi
+  return 0
+}
 
 # The DHCP supervisor PID of the attachment of container $1 (from list --json), and its children.
 supervisor_pid() {
@@ -169,7 +175,7 @@ dnsmasq_acks() { grep -c "DHCPACK(eth0) .* $1" "$LAB_DIR/dnsmasq.log" || true; }
 
 @test "addressing: no lease within --dhcp-timeout rolls back, exit 1" {
   add_container lonely
-  on host ip link add br-x type bridge
+  on host ip link add br-x address 02:00:00:00:0b:01 type bridge
   defer ip -n "${LAB_PREFIX}host" link del br-x
   on host ip link set br-x up
   take_snapshots lonely
@@ -185,7 +191,7 @@ dnsmasq_acks() { grep -c "DHCPACK(eth0) .* $1" "$LAB_DIR/dnsmasq.log" || true; }
 @test "addressing: waiting for a lease does not hold up other attaches" {
   add_container slow
   add_container quick
-  on host ip link add br-x type bridge
+  on host ip link add br-x address 02:00:00:00:0b:01 type bridge
   defer ip -n "${LAB_PREFIX}host" link del br-x
   on host ip link set br-x up
   lj attach bridge "netns:${LAB_PREFIX}slow" --bridge br-x --dhcp --dhcp-timeout 8 \
