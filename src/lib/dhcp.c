@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "lib/addr.h"
+#include "lib/arp.h"
 #include "lib/link.h"
 #include "lib/netlink.h"
 #include "lib/route.h"
@@ -1006,6 +1007,8 @@ static int apply_lease(struct lj_nl *nl, int ifindex, const struct lj_dhcp_lease
 		r = lj_addr_add(nl, ifindex, &l->addr, 0);
 		if (r < 0 && r != -EEXIST)
 			return r;
+		/* A new address: neighbours may still have the previous holder's MAC cached. */
+		lj_arp_announce(-1, ifindex, &l->addr.ip.v4, 2);
 	}
 	if (l->router.family == AF_INET) {
 		struct lj_route rt = {
