@@ -178,5 +178,10 @@ extern const struct lj_step_type lj_step_dhcp;      /* link: supervised DHCP cli
  * its index in *ret_step. */
 int lj_plan_settle(struct lj_ctx *ctx, struct lj_plan *p, json_t *info, size_t *ret_step);
 
+/* Step types of the ovs way (attach-ovs.c). */
+extern const struct lj_step_type lj_step_ovs_bridge;  /* link=BR, text=db: ensure; undo: del if ours and empty */
+extern const struct lj_step_type lj_step_ovs_port;    /* link=port, master=BR, u32=VLAN, text=db */
+extern const struct lj_step_type lj_step_tx_csum_off; /* link=host end, peer=target end */
+
 /* The IFLA_IFALIAS lanjoin puts on links it creates and may remove when unused. */
 #define LJ_OWNED_ALIAS "lanjoin: created, removed when unused"
