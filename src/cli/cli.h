@@ -17,6 +17,7 @@ int lj_cmd_list(int argc, char **argv);
 int lj_cmd_gc(int argc, char **argv);
 int lj_cmd_dhcp_supervise(int argc, char **argv); /* hidden, internal */
 int lj_dhcp_hook_main(int argc, char **argv);     /* the DHCP client's hook (env) */
+int lj_cmd_shim(int argc, char **argv);
 
 /* Print "lanjoin: <message>" to stderr. */
 void lj_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -969,7 +969,7 @@ static int deconfigure(struct lj_nl *nl, int ifindex, const struct lj_cidr *keep
 	size_t n = 0;
 	int r;
 
-	r = lj_addr_list(nl, AF_INET, ifindex, &v, &n);
+	r = lj_addr_dump(nl, AF_INET, ifindex, &v, &n);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < n; i++) {
@@ -997,7 +997,7 @@ static int apply_lease(struct lj_nl *nl, int ifindex, const struct lj_dhcp_lease
 	r = deconfigure(nl, ifindex, &l->addr);
 	if (r < 0)
 		return r;
-	r = lj_addr_list(nl, AF_INET, ifindex, &v, &n);
+	r = lj_addr_dump(nl, AF_INET, ifindex, &v, &n);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < n; i++)

@@ -197,7 +197,7 @@ static int wait_ipv6(struct lj_ctx *ctx, int ifindex, const struct lj_cidr *want
 		size_t n = 0;
 		int64_t left;
 
-		r = lj_addr_list(nl, AF_INET6, ifindex, &v, &n);
+		r = lj_addr_dump(nl, AF_INET6, ifindex, &v, &n);
 		if (r < 0)
 			break;
 		r = 1;
