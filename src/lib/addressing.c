@@ -118,7 +118,7 @@ int lj_attach_add_addressing(struct lj_ctx *ctx, const struct lj_attach_opts *o,
 	if (v6 && ctx->target_fd >= 0) {
 		char key[64], val[8];
 		snprintf(key, sizeof(key), "net/ipv6/conf/default/disable_ipv6");
-		if (lj_sysctl_read(ctx->target_fd, key, val, sizeof(val)) == 0 &&
+		if (lj_sysctl_read_in(ctx->target_fd, key, val, sizeof(val)) == 0 &&
 		    strcmp(val, "0") != 0) {
 			if (!(s = add_sysctl(plan, ifname, "disable_ipv6", 0)))
 				return -ENOMEM;
@@ -129,7 +129,7 @@ int lj_attach_add_addressing(struct lj_ctx *ctx, const struct lj_attach_opts *o,
 		/* The link is lanjoin's: it gets exactly the addresses asked for, no stray SLAAC
 		 * address or RA default route unless --slaac. */
 		char val[8];
-		if (lj_sysctl_read(ctx->target_fd, "net/ipv6/conf/default/accept_ra", val,
+		if (lj_sysctl_read_in(ctx->target_fd, "net/ipv6/conf/default/accept_ra", val,
 				   sizeof(val)) == 0 && strcmp(val, "0") != 0) {
 			if (!(s = add_sysctl(plan, ifname, "accept_ra", 0)))
 				return -ENOMEM;

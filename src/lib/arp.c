@@ -3,20 +3,142 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/if_packet.h>
 #include <net/ethernet.h>
 #include <net/if.h>
 #include <net/if_arp.h>
 #include <netinet/icmp6.h>
+#include <netinet/if_ether.h>
 #include <poll.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "lib/netns.h"
 #include "shared/macro.h"
+
+/* A packet socket for ARP, opened in netns_fd (-1: here). The socket keeps its namespace. */
+static int arp_socket(int netns_fd)
+{
+	int orig = -1, fd, r = 0;
+
+	if (netns_fd >= 0) {
+		r = lj_netns_enter(netns_fd, &orig);
+		if (r < 0)
+			return r;
+	}
+	fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons(ETH_P_ARP));
+	if (fd < 0)
+		r = lj_negerrno();
+	if (orig >= 0)
+		lj_netns_leave(orig);
+	return fd >= 0 ? fd : r;
+}
+
+/*
+ * Close a packet socket without waiting for it. packet_release() ends in synchronize_net(),
+ * an RCU grace period (10-20 ms here, more than the rest of an attach). A grandchild holds
+ * the last reference and pays for it: it waits on a pipe until this process and the child
+ * have dropped theirs, then closes the socket and exits (init reaps it). If a fork fails,
+ * the close is simply synchronous.
+ */
+static void close_off_path(int fd)
+{
+	int p[2];
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		close(fd);
+		return;
+	}
+	pid = fork();
+	if (pid == 0) {
+		pid_t g = fork();
+		if (g == 0) {
+			int lo = fd < p[0] ? fd : p[0], hi = fd < p[0] ? p[0] : fd;
+			char c;
+
+			/* Keep nothing else open (pipes, the state lock) past the parent. */
+			if (lo > 0)
+				close_range(0, (unsigned)lo - 1, 0);
+			if (hi > lo + 1)
+				close_range((unsigned)lo + 1, (unsigned)hi - 1, 0);
+			close_range((unsigned)hi + 1, ~0u, 0);
+			while (read(p[0], &c, 1) < 0 && errno == EINTR)
+				;
+			close(fd);
+			_exit(0);
+		}
+		close(fd);
+		close(p[1]);
+		_exit(0);
+	}
+	close(p[0]);
+	close(fd);
+	close(p[1]);
+	if (pid > 0)
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+}
+
+int lj_arp_announce(int netns_fd, const char *ifname, const struct lj_ip *ip, const uint8_t *mac)
+{
+	_cleanup_close_ int fd = -1;
+	struct ether_arp arp;
+	int r = 0;
+	struct sockaddr_ll sll;
+	struct ifreq ifr;
+	uint8_t hw[ETH_ALEN];
+
+	if (ip->family != AF_INET)
+		return -EAFNOSUPPORT;
+	if (!ifname || strlen(ifname) >= IFNAMSIZ)
+		return -EINVAL;
+	fd = arp_socket(netns_fd);
+	if (fd < 0)
+		return fd;
+
+	/* Link lookups through the socket happen in the socket's namespace. */
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	if (ioctl(fd, SIOCGIFINDEX, &ifr) < 0)
+		return lj_negerrno();
+	memset(&sll, 0, sizeof(sll));
+	sll.sll_family = AF_PACKET;
+	sll.sll_protocol = htons(ETH_P_ARP);
+	sll.sll_ifindex = ifr.ifr_ifindex;
+	sll.sll_halen = ETH_ALEN;
+	memset(sll.sll_addr, 0xff, ETH_ALEN);
+	if (mac) {
+		memcpy(hw, mac, ETH_ALEN);
+	} else {
+		if (ioctl(fd, SIOCGIFHWADDR, &ifr) < 0)
+			return lj_negerrno();
+		if (ifr.ifr_hwaddr.sa_family != ARPHRD_ETHER)
+			return -EOPNOTSUPP;
+		memcpy(hw, ifr.ifr_hwaddr.sa_data, ETH_ALEN);
+	}
+
+	memset(&arp, 0, sizeof(arp));
+	arp.arp_hrd = htons(ARPHRD_ETHER);
+	arp.arp_pro = htons(ETHERTYPE_IP);
+	arp.arp_hln = ETH_ALEN;
+	arp.arp_pln = 4;
+	arp.arp_op = htons(ARPOP_REQUEST);
+	memcpy(arp.arp_sha, hw, ETH_ALEN);
+	memcpy(arp.arp_spa, &ip->v4, 4);
+	memcpy(arp.arp_tpa, &ip->v4, 4);
+	if (sendto(fd, &arp, sizeof(arp), 0, (struct sockaddr *)&sll, sizeof(sll)) < 0)
+		r = lj_negerrno();
+	close_off_path(TAKE_FD(fd));
+	return r;
+}
 
 /* An Ethernet/IPv4 ARP packet (RFC 826), as it is on the wire after the Ethernet header. */
 struct arp_pkt {
@@ -66,7 +188,7 @@ static int link_mac(int fd, int ifindex, uint8_t mac[ETH_ALEN])
 }
 
 /* An ARP socket bound to ifindex (ARP frames only), with the link's MAC in mac. */
-static int arp_socket(int netns_fd, int ifindex, uint8_t mac[ETH_ALEN])
+static int arp_socket_bound(int netns_fd, int ifindex, uint8_t mac[ETH_ALEN])
 {
 	struct sockaddr_ll sll = {
 		.sll_family = AF_PACKET,
@@ -76,7 +198,7 @@ static int arp_socket(int netns_fd, int ifindex, uint8_t mac[ETH_ALEN])
 	_cleanup_close_ int fd = -1;
 	int r;
 
-	fd = socket_in(netns_fd, AF_PACKET, SOCK_DGRAM, htons(ETH_P_ARP));
+	fd = arp_socket(netns_fd);
 	if (fd < 0)
 		return fd;
 	r = link_mac(fd, ifindex, mac);
@@ -140,21 +262,17 @@ static bool is_conflict(const struct arp_pkt *p, const struct sockaddr_ll *from,
 	       memcmp(p->tpa, &ip->s_addr, 4) == 0;
 }
 
-int lj_arp_probe(int netns_fd, int ifindex, const struct in_addr *ip, unsigned probes,
-		 unsigned interval_ms, unsigned wait_ms, uint8_t ret_mac[LJ_MAC_LEN])
+static int probe_on(int fd, int ifindex, const uint8_t mac[ETH_ALEN], const struct in_addr *ip,
+		    unsigned probes, unsigned interval_ms, unsigned wait_ms,
+		    uint8_t ret_mac[LJ_MAC_LEN])
 {
 	static const uint8_t zero[4];
-	_cleanup_close_ int fd = -1;
-	uint8_t mac[ETH_ALEN];
 	int64_t next_send, end;
 	unsigned sent = 0;
 	int r;
 
 	if (probes == 0)
 		probes = 1;
-	fd = arp_socket(netns_fd, ifindex, mac);
-	if (fd < 0)
-		return fd;
 	next_send = now_ms();
 	end = next_send + (int64_t)(probes - 1) * interval_ms + wait_ms;
 	for (;;) {
@@ -199,23 +317,18 @@ int lj_arp_probe(int netns_fd, int ifindex, const struct in_addr *ip, unsigned p
 	}
 }
 
-int lj_arp_announce(int netns_fd, int ifindex, const struct in_addr *ip, unsigned count)
+int lj_arp_probe(int netns_fd, int ifindex, const struct in_addr *ip, unsigned probes,
+		 unsigned interval_ms, unsigned wait_ms, uint8_t ret_mac[LJ_MAC_LEN])
 {
-	_cleanup_close_ int fd = -1;
 	uint8_t mac[ETH_ALEN];
-	int r;
+	int fd, r;
 
-	fd = arp_socket(netns_fd, ifindex, mac);
+	fd = arp_socket_bound(netns_fd, ifindex, mac);
 	if (fd < 0)
 		return fd;
-	if (count == 0)
-		count = 1;
-	for (unsigned i = 0; i < count; i++) {
-		r = arp_send(fd, ifindex, ARPOP_REQUEST, mac, &ip->s_addr, &ip->s_addr);
-		if (r < 0)
-			return r;
-	}
-	return 0;
+	r = probe_on(fd, ifindex, mac, ip, probes, interval_ms, wait_ms, ret_mac);
+	close_off_path(fd);
+	return r;
 }
 
 int lj_ndisc_announce(int netns_fd, int ifindex, const struct in6_addr *ip)

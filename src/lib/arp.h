@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Address announcements and conflict detection on a link, from inside a network namespace:
- * RFC 5227 ARP probes and announcements (raw AF_PACKET), and IPv6 unsolicited neighbour
- * advertisements (RFC 4861 §7.2.6). Sockets are opened inside the namespace and closed
- * before returning; the caller's namespace is left as it was.
+ * gratuitous ARP, RFC 5227 ARP probes (raw AF_PACKET) and IPv6 unsolicited neighbour
+ * advertisements (RFC 4861 §7.2.6). Sockets are opened inside the namespace; the caller's
+ * namespace is left as it was.
  */
 #pragma once
 
@@ -11,6 +11,16 @@
 #include <stdint.h>
 
 #include "shared/parse.h"
+
+/*
+ * Send one gratuitous ARP request (sender and target address both ip, sender hardware
+ * address mac, to the broadcast address) out of link ifname, in network namespace netns_fd
+ * (borrowed; -1 = the caller's namespace). mac NULL means the link's own address. Neighbours
+ * that already have an entry for ip update it; with arp_accept set they also create one.
+ * Errors: -EAFNOSUPPORT for a non-IPv4 ip, -ENODEV if there is no such link, -errno of
+ * socket/setns/sendto (-EPERM without CAP_NET_RAW).
+ */
+int lj_arp_announce(int netns_fd, const char *ifname, const struct lj_ip *ip, const uint8_t *mac);
 
 /* Default probe timing: 3 probes 50 ms apart, then 100 ms of listening (200 ms in all; RFC
  * 5227 spaces them 1-2 s, but a LAN answers in well under a millisecond). */
@@ -29,14 +39,6 @@
  */
 int lj_arp_probe(int netns_fd, int ifindex, const struct in_addr *ip, unsigned probes,
 		 unsigned interval_ms, unsigned wait_ms, uint8_t ret_mac[LJ_MAC_LEN]);
-
-/*
- * Announce that ip is now at link ifindex's MAC (RFC 5227 §2.3 ARP announcement, i.e. a
- * gratuitous ARP request, sender = target = ip, broadcast), count times back to back, so
- * that neighbours that cached another MAC for ip update it. netns_fd as lj_arp_probe.
- * Returns 0 or -errno.
- */
-int lj_arp_announce(int netns_fd, int ifindex, const struct in_addr *ip, unsigned count);
 
 /*
  * Send an unsolicited neighbour advertisement for ip (Override set, to all-nodes ff02::1)

@@ -987,7 +987,8 @@ static int deconfigure(struct lj_nl *nl, int ifindex, const struct lj_cidr *keep
 	return 0;
 }
 
-static int apply_lease(struct lj_nl *nl, int ifindex, const struct lj_dhcp_lease *l)
+static int apply_lease(struct lj_nl *nl, int ifindex, const char *ifname,
+		       const struct lj_dhcp_lease *l)
 {
 	struct lj_addr_info *v = NULL;
 	bool have = false;
@@ -1008,7 +1009,7 @@ static int apply_lease(struct lj_nl *nl, int ifindex, const struct lj_dhcp_lease
 		if (r < 0 && r != -EEXIST)
 			return r;
 		/* A new address: neighbours may still have the previous holder's MAC cached. */
-		lj_arp_announce(-1, ifindex, &l->addr.ip.v4, 2);
+		lj_arp_announce(-1, ifname, &l->addr.ip, NULL);
 	}
 	if (l->router.family == AF_INET) {
 		struct lj_route rt = {
@@ -1120,7 +1121,7 @@ int lj_dhcp_hook(const char *arg, char *why, size_t why_size)
 		notify(msg);
 		goto out;
 	}
-	r = apply_lease(nl, link.ifindex, &l);
+	r = apply_lease(nl, link.ifindex, ifname, &l);
 	if (r < 0) {
 		snprintf(why, why_size, "configure %s on '%s': %s%s%s",
 			 lj_cidr_to_string(&l.addr, buf, sizeof(buf)), ifname, strerror(-r),

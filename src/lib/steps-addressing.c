@@ -49,7 +49,7 @@ static int sysctl_apply(struct lj_ctx *ctx, struct lj_step *s)
 	uint64_t n;
 	int r;
 
-	r = lj_sysctl_read(ctx->target_fd, s->text, old, sizeof(old));
+	r = lj_sysctl_read_in(ctx->target_fd, s->text, old, sizeof(old));
 	if (r < 0) {
 		lj_ctx_detail(ctx, "cannot read %s in the target: %s", s->text, strerror(-r));
 		return r;
@@ -59,7 +59,7 @@ static int sysctl_apply(struct lj_ctx *ctx, struct lj_step *s)
 		s->created = true;
 	}
 	snprintf(val, sizeof(val), "%" PRIu32, s->u32);
-	r = lj_sysctl_write(ctx->target_fd, s->text, val);
+	r = lj_sysctl_write_in(ctx->target_fd, s->text, val);
 	if (r < 0)
 		lj_ctx_detail(ctx, "cannot write %s=%s in the target: %s", s->text, val,
 			      strerror(-r));
@@ -74,7 +74,7 @@ static int sysctl_undo(struct lj_ctx *ctx, const struct lj_step *s)
 	if (!s->created)
 		return 0;
 	snprintf(val, sizeof(val), "%" PRId64, s->i64);
-	r = lj_sysctl_write(ctx->target_fd, s->text, val);
+	r = lj_sysctl_write_in(ctx->target_fd, s->text, val);
 	return r == -ENOENT ? 0 : r; /* the link (and its conf directory) is gone */
 }
 
@@ -239,14 +239,11 @@ static int wait_ipv6(struct lj_ctx *ctx, int ifindex, const struct lj_cidr *want
 static int announce_apply(struct lj_ctx *ctx, struct lj_step *s)
 {
 	char ip[LJ_IP_STRLEN];
-	int ifindex, r;
+	int r;
 
 	if (s->cidr.ip.family != AF_INET)
 		return 0;
-	ifindex = lj_ctx_ifindex(ctx, LJ_TARGET, s->link);
-	if (ifindex < 0)
-		return ifindex;
-	r = lj_arp_announce(ctx->target_fd, ifindex, &s->cidr.ip.v4, 2);
+	r = lj_arp_announce(ctx->target_fd, s->link, &s->cidr.ip, NULL);
 	if (r < 0)
 		lj_ctx_detail(ctx, "gratuitous ARP for %s: %s",
 			      lj_ip_to_string(&s->cidr.ip, ip, sizeof(ip)), strerror(-r));
@@ -289,7 +286,7 @@ static void announce_describe(const struct lj_ctx *ctx, const struct lj_step *s,
 
 	lj_ip_to_string(&s->cidr.ip, ip, sizeof(ip));
 	if (s->cidr.ip.family == AF_INET)
-		fprintf(f, "%s arping -U -c 2 -I %s %s   # gratuitous ARP\n",
+		fprintf(f, "%s arping -U -c 1 -I %s %s   # gratuitous ARP\n",
 			in_target(ctx, pre, sizeof(pre)), s->link, ip);
 	else
 		fprintf(f, "# wait until %s is no longer tentative (DAD), then send an "

@@ -10,54 +10,33 @@
 #include "lib/netns.h"
 #include "shared/macro.h"
 
-int lj_sysctl_key_valid(const char *key)
+static int key_path(const char *key, char *path, size_t size)
 {
-	const char *p = key;
-
-	if (!key || strncmp(key, "net/", 4) != 0 || strlen(key) > 200)
-		return 0;
-	for (; *p; p++) {
-		char c = *p;
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-		      c == '_' || c == '-' || c == '.' || c == '/' || c == '@'))
-			return 0;
-		if (c == '/' && (p[1] == '/' || p[1] == '\0'))
-			return 0;
-		if ((p == key || p[-1] == '/') && c == '.' && (p[1] == '.' || p[1] == '/'))
-			return 0;
-	}
-	return 1;
-}
-
-static int open_in(int netns_fd, const char *key, int flags)
-{
-	char path[256];
-	int orig = -1, fd, r;
-
-	if (!lj_sysctl_key_valid(key))
+	if (!key || !*key || key[0] == '/' || strstr(key, "..") || strlen(key) > 200)
 		return -EINVAL;
-	snprintf(path, sizeof(path), "/proc/sys/%s", key);
-	if (netns_fd >= 0) {
-		r = lj_netns_enter(netns_fd, &orig);
-		if (r < 0)
-			return r;
-	}
-	fd = open(path, flags | O_CLOEXEC | O_NOFOLLOW);
-	r = fd < 0 ? lj_negerrno() : fd;
-	if (netns_fd >= 0)
-		lj_netns_leave(orig);
-	return r;
+	for (const char *p = key; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || strchr("_-./", *p)))
+			return -EINVAL;
+	snprintf(path, size, "/proc/sys/%s", key);
+	return 0;
 }
 
-int lj_sysctl_read(int netns_fd, const char *key, char *buf, size_t size)
+int lj_sysctl_read(const char *key, char *buf, size_t size)
 {
-	_cleanup_close_ int fd = open_in(netns_fd, key, O_RDONLY);
+	_cleanup_close_ int fd = -1;
+	char path[256];
 	ssize_t n;
+	int r;
 
-	if (fd < 0)
-		return fd;
 	if (size < 2)
 		return -EINVAL;
+	r = key_path(key, path, sizeof(path));
+	if (r < 0)
+		return r;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return lj_negerrno();
 	n = read(fd, buf, size - 1);
 	if (n < 0)
 		return lj_negerrno();
@@ -67,14 +46,48 @@ int lj_sysctl_read(int netns_fd, const char *key, char *buf, size_t size)
 	return 0;
 }
 
-int lj_sysctl_write(int netns_fd, const char *key, const char *value)
+int lj_sysctl_write(const char *key, const char *value)
 {
-	_cleanup_close_ int fd = open_in(netns_fd, key, O_WRONLY);
+	_cleanup_close_ int fd = -1;
+	char path[256];
 	size_t len = strlen(value);
+	int r;
 
+	r = key_path(key, path, sizeof(path));
+	if (r < 0)
+		return r;
+	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
-		return fd;
+		return lj_negerrno();
 	if (write(fd, value, len) != (ssize_t)len)
 		return lj_negerrno();
 	return 0;
+}
+
+int lj_sysctl_read_in(int netns_fd, const char *key, char *buf, size_t size)
+{
+	int orig = -1, r;
+
+	if (netns_fd < 0)
+		return lj_sysctl_read(key, buf, size);
+	r = lj_netns_enter(netns_fd, &orig);
+	if (r < 0)
+		return r;
+	r = lj_sysctl_read(key, buf, size);
+	lj_netns_leave(orig);
+	return r;
+}
+
+int lj_sysctl_write_in(int netns_fd, const char *key, const char *value)
+{
+	int orig = -1, r;
+
+	if (netns_fd < 0)
+		return lj_sysctl_write(key, value);
+	r = lj_netns_enter(netns_fd, &orig);
+	if (r < 0)
+		return r;
+	r = lj_sysctl_write(key, value);
+	lj_netns_leave(orig);
+	return r;
 }

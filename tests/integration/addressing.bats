@@ -312,7 +312,7 @@ later_expiry() { [ "$(lease_expiry "$1")" -gt "$2" ]; }
   echo "$output"
   [ "$status" -eq 0 ]
   [[ $output == *"arping -D -c 3 -w 1 -I eth1 198.51.100.117"* ]]
-  [[ $output == *"arping -U -c 2 -I eth1 198.51.100.117"* ]]
+  [[ $output == *"arping -U -c 1 -I eth1 198.51.100.117"* ]]
   [[ $output == *"unsolicited neighbour advertisement"* ]]
   run lj attach bridge "netns:${LAB_PREFIX}dry" --bridge br-em1 --dhcp --slaac --dry-run
   echo "$output"

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Unit tests of the addressing helpers that need no root: stable MACs, DHCP host names and
- * client names, sysctl key validation. */
+ * client names. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include "lib/dhcp.h"
-#include "lib/sysctl.h"
 #include "shared/name.h"
 
 static void test_mac_from_name(void **state)
@@ -71,26 +70,12 @@ static void test_dhcp_kind(void **state)
 	assert_int_equal(lj_dhcp_find_client("pump", &k, path, sizeof(path)), -EINVAL);
 }
 
-static void test_sysctl_keys(void **state)
-{
-	assert_true(lj_sysctl_key_valid("net/ipv6/conf/eth1/accept_ra"));
-	assert_true(lj_sysctl_key_valid("net/ipv4/conf/br-x.10/arp_ignore"));
-	assert_false(lj_sysctl_key_valid("kernel/hostname"));
-	assert_false(lj_sysctl_key_valid("net/../kernel/hostname"));
-	assert_false(lj_sysctl_key_valid("net/ipv6/conf/../../x"));
-	assert_false(lj_sysctl_key_valid("net//ipv6"));
-	assert_false(lj_sysctl_key_valid("net/ipv6/"));
-	assert_false(lj_sysctl_key_valid("net/ipv6/conf/eth 1/x"));
-	assert_false(lj_sysctl_key_valid(NULL));
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_mac_from_name),
 		cmocka_unit_test(test_dhcp_hostname),
 		cmocka_unit_test(test_dhcp_kind),
-		cmocka_unit_test(test_sysctl_keys),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
