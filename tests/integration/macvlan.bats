@@ -204,8 +204,9 @@ detach_later() { defer ip netns exec "${LAB_PREFIX}host" "$LANJOIN" detach "netn
     n=$((n + 1))
     [ "$n" -le 30 ]
   done
-  # macvlan, up, 2 addresses, default route, shim, host route
-  [ "$steps" -eq 7 ]
+  # macvlan, accept_ra off, up, ARP probe, 2 addresses, 2 announcements, default route,
+  # shim, host route
+  [ "$steps" -eq 11 ]
   detach_later f
   run curl_from host http://198.51.100.140/hello.html
   [ "$output" = "Hello world" ]
@@ -233,7 +234,7 @@ detach_later() { defer ip netns exec "${LAB_PREFIX}host" "$LANJOIN" detach "netn
     n=$((n + 1))
     [ "$n" -le 30 ]
   done
-  [ "$steps" -eq 5 ]   # macvlan, up, address, shim, host route
+  [ "$steps" -eq 8 ]   # macvlan, accept_ra off, up, ARP probe, address, GARP, shim, host route
   detach_later f2
   run curl_from host http://198.51.100.141/hello.html
   [ "$output" = "Hello world" ]
