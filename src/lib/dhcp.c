@@ -1008,9 +1008,10 @@ static int apply_lease(struct lj_nl *nl, int ifindex, const char *ifname,
 		r = lj_addr_add(nl, ifindex, &l->addr, 0);
 		if (r < 0 && r != -EEXIST)
 			return r;
-		/* A new address: neighbours may still have the previous holder's MAC cached. */
-		lj_arp_announce(-1, ifname, &l->addr.ip, NULL);
 	}
+	/* Neighbours may still have a previous holder's MAC cached (dhcpcd adds the address
+	 * itself, so announce whether or not this hook added it). */
+	lj_arp_announce(-1, ifname, &l->addr.ip, NULL);
 	if (l->router.family == AF_INET) {
 		struct lj_route rt = {
 			.dst.ip.family = AF_INET,
