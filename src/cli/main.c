@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* lanjoin: put a container on a local layer-2 network. Dispatch to one file per subcommand. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
@@ -44,6 +45,11 @@ static int cmd_help(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+	/* Started by a DHCP client that lanjoin runs, as its event script (see lib/dhcp.h). */
+	if (getenv("LANJOIN_DHCP_HOOK"))
+		return lj_dhcp_hook_main(argc, argv);
+	if (argc >= 2 && strcmp(argv[1], "dhcp-supervise") == 0)
+		return lj_cmd_dhcp_supervise(argc - 1, argv + 1);
 	if (argc < 2) {
 		cmd_help(0, NULL);
 		return LJ_EXIT_USAGE;
