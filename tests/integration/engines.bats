@@ -324,3 +324,34 @@ gc_gone() { # ENGINE LAST-OCTET
 @test "podman: gc undoes the attachment of a removed container, keeps a live one" {
   gc_gone podman 123
 }
+
+@test "docker: nat --to docker exposes a container on Docker's bridge at a LAN address (the seed's nat case)" {
+  require_engine docker
+  engine_run docker lj-natweb
+  local addr
+  addr=$(engine_inspect docker lj-natweb '.NetworkSettings.Networks.bridge.IPAddress')
+  [[ $addr == 198.18.0.* ]]
+  snapshot host >"$BATS_TEST_TMPDIR/host.before"
+  # Docker's own iptables rules (MASQUERADE for 198.18.0.0/24, FORWARD DROP, DOCKER-USER) are live
+  on host iptables -t nat -S POSTROUTING | grep -q MASQUERADE
+  run lje docker attach nat lj-natweb --uplink br-em1 --address 198.51.100.131/24 --to docker
+  echo "$output"
+  [ "$status" -eq 0 ]
+  defer env DOCKER_HOST="unix://$(engine_sock docker)" ip netns exec "${LAB_PREFIX}host" "$LANJOIN" detach lj-natweb
+  run curl_from peer http://198.51.100.131/hello.html
+  [ "$output" = "Hello world" ]
+  run dk exec lj-natweb /bin/busybox wget -qO- http://203.0.113.1/cgi-bin/ip
+  echo "$output"
+  [ "$output" = "198.51.100.131" ]
+  # without --to, a container with exactly one address gets the same
+  run lje docker detach lj-natweb
+  [ "$status" -eq 0 ]
+  assert_same_state host "$BATS_TEST_TMPDIR/host.before"
+  run lje docker attach nat lj-natweb --uplink br-em1 --address 198.51.100.131/24
+  [ "$status" -eq 0 ]
+  [ "$(lj list --json | jq -r '.[0].info.to // .[0].info.private // empty')" != "" ]
+  run curl_from peer http://198.51.100.131/hello.html
+  [ "$output" = "Hello world" ]
+  run lje docker detach lj-natweb
+  assert_same_state host "$BATS_TEST_TMPDIR/host.before"
+}
