@@ -173,6 +173,18 @@ static void fill_result(struct lj_ctx *ctx, const char *ifname, struct lj_record
 	res->json = lj_record_to_json(rec);
 }
 
+/* ctx->save during apply: the record ("applying") with what the steps learned so far. */
+static int save_progress(struct lj_ctx *ctx, const struct lj_plan *p)
+{
+	struct lj_record *rec = ctx->save_data;
+	int r;
+
+	rec->plan = *p;
+	r = lj_state_save(ctx->state, rec);
+	rec->plan = (struct lj_plan){0};
+	return r;
+}
+
 static bool plan_settles(const struct lj_plan *p)
 {
 	for (size_t i = 0; i < p->n; i++)
@@ -333,7 +345,10 @@ int lj_attach(const struct lj_attach_opts *o, struct lj_result *res)
 		goto out;
 	}
 
+	ctx->save = save_progress;
+	ctx->save_data = &rec;
 	r = lj_plan_apply(ctx, &plan, &perr);
+	ctx->save = NULL;
 	if (r < 0) {
 		const struct lj_step *s = &plan.steps[perr.step];
 		res->rolled_back = true;

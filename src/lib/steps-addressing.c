@@ -110,6 +110,7 @@ static void sysctl_describe_undo(const struct lj_ctx *ctx, const struct lj_step 
 
 const struct lj_step_type lj_step_sysctl = {
 	.id = "sysctl",
+	.save_after = true, /* the old value */
 	.apply = sysctl_apply,
 	.undo = sysctl_undo,
 	.describe = sysctl_describe,
@@ -531,6 +532,7 @@ static void dhcp_describe_undo(const struct lj_ctx *ctx, const struct lj_step *s
 
 const struct lj_step_type lj_step_dhcp = {
 	.id = "dhcp",
+	.save_after = true, /* the supervisor's PID and start time */
 	.apply = dhcp_apply,
 	.undo = dhcp_undo,
 	.describe = dhcp_describe,
