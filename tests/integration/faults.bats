@@ -1,0 +1,290 @@
+#!/usr/bin/env bats
+# Fault injection over every command that changes the system (issue 10).
+#
+# For each command and option family, walk_faults finds the plan's length L from a real run
+# and then injects, through lanjoin's hidden hooks (src/lib/plan.c):
+#   apply     LANJOIN_FAULT_STEP=n for n = 1..L: exit 1, "step n of L", "nothing was left
+#             behind", and the host and the container (links, addresses, routes, rules, nft,
+#             iptables, sysctls, OVS) exactly as before, no record, no DHCP client;
+#   rollback  LANJOIN_FAULT_STEP=n with LANJOIN_FAULT_UNDO=n-1 (for every step whose undo acts):
+#             the rest of the rollback still runs, exit 1 names what could not be undone, the
+#             record is kept, and `detach` then brings back the exact previous state;
+#   detach    LANJOIN_FAULT_UNDO=k during detach for k = 1..L (every step whose undo acts):
+#             exit 1, record kept, a second detach finishes, exact previous state.
+# gc gets the same detach walk with the container gone; `shim add` the apply walk.
+# Each case counted is one where the injected fault really fired. The total is printed as
+# "# fault cases covered: N" (bats fd 3) and written to $LJ_FAULT_REPORT if that is set.
+
+load helpers
+
+setup_file() {
+  lab_setup_file
+  "$LAB" ovs start
+  eval "$("$LAB" ovs env)"
+  export LAB_OVSDB
+  export FAULT_CASES=$BATS_FILE_TMPDIR/fault-cases
+  : >"$FAULT_CASES"
+}
+
+teardown_file() {
+  local total
+  total=$(wc -l <"$FAULT_CASES")
+  awk '{n[$1]++; kind[$1 " " $2]++}
+    END {for (c in n) {
+      line = ""
+      for (x in kind) { split(x, p, " "); if (p[1] == c) line = line sprintf(" %s %d", p[2], kind[x]) }
+      printf "# fault cases: %-22s %3d:%s\n", c, n[c], line
+    }}' "$FAULT_CASES" | sort >&3
+  echo "# fault cases covered: $total" >&3
+  if [[ -n ${LJ_FAULT_REPORT:-} ]]; then
+    echo "$total" >"$LJ_FAULT_REPORT"
+  fi
+  lab_teardown_file
+}
+
+# case_covered LABEL KIND N: one (command, step) case checked
+case_covered() { echo "$1 $2 $3" >>"$FAULT_CASES"; }
+
+take_snapshots() {
+  SNAP_NODES=("$@")
+  snapshot host >"$BATS_TEST_TMPDIR/host.before"
+  local c
+  for c in "$@"; do
+    snapshot "$c" >"$BATS_TEST_TMPDIR/$c.before"
+  done
+}
+
+# Nothing of lanjoin's is left: state as in take_snapshots, no record, no DHCP client or file,
+# no nat forwarding note (only the lock and the two empty directories stay).
+assert_unchanged() {
+  assert_same_state host "$BATS_TEST_TMPDIR/host.before"
+  local c
+  for c in "${SNAP_NODES[@]}"; do
+    assert_same_state "$c" "$BATS_TEST_TMPDIR/$c.before"
+  done
+  local left
+  left=$(find "$LANJOIN_STATE_DIR" -mindepth 1 ! -path "$LANJOIN_STATE_DIR/lock" \
+    ! -path "$LANJOIN_STATE_DIR/attachments" ! -path "$LANJOIN_STATE_DIR/dhcp")
+  if [[ -n $left ]]; then
+    echo "# left in the state directory: $left" >&2
+    return 1
+  fi
+  if pgrep -f "dhcp-supervise .*$LANJOIN_STATE_DIR" >&2; then
+    echo "# a DHCP supervisor is still running" >&2
+    return 1
+  fi
+}
+
+records() { lj list --json | jq length; }
+
+# The 1-based indexes of the steps of the (one) attachment whose undo acts: not skip_undo, and
+# of a type with an undo (the types below have none: src/lib/*.c, `.undo` not set).
+NO_UNDO_TYPES='["arp-probe", "announce", "slaac", "garp", "tx-csum-off"]'
+acting_steps() {
+  lj list --json | jq -r --argjson none "$NO_UNDO_TYPES" '.[0].undo | to_entries[]
+    | select((.value.skip_undo // false) == false and (.value.type | IN($none[]) | not))
+    | .key + 1'
+}
+
+# walk_faults LABEL CONTAINER WAY ARGS...: the apply, rollback and detach walks (see above) for
+# `lanjoin attach WAY netns:CONTAINER ARGS...`.
+walk_faults() {
+  local label=$1 c=$2 way=$3
+  shift 3
+  local target=netns:$LAB_PREFIX$c
+  local -a attach=(attach "$way" "$target" "$@")
+  local L n k
+  local -A acts=()
+  take_snapshots "$c"
+
+  run lj "${attach[@]}"
+  echo "$label: $output"
+  [ "$status" -eq 0 ]
+  L=$(lj list --json | jq '.[0].undo | length')
+  [ "$L" -gt 0 ]
+
+  # detach, with the undo of step k failing, for every step whose undo acts
+  for k in $(acting_steps); do
+    acts[$k]=1
+  done
+  [ "${#acts[@]}" -gt 0 ]
+  local first=1
+  for k in $(acting_steps); do
+    if ((!first)); then
+      run lj "${attach[@]}"
+      [ "$status" -eq 0 ]
+    fi
+    first=0
+    LANJOIN_FAULT_UNDO=$k run lj detach "$target"
+    echo "$label: detach, undo $k failing -> $status: $output"
+    [ "$status" -eq 1 ]
+    [[ $output == *"the record is kept"* ]]
+    [ "$(records)" -eq 1 ]
+    run lj detach "$target"
+    echo "$label: detach again -> $status: $output"
+    [ "$status" -eq 0 ]
+    assert_unchanged
+    case_covered "$label" detach-undo "$k"
+  done
+
+  # apply, with step n failing; and the undo of step n-1 failing in that rollback
+  for ((n = 1; n <= L; n++)); do
+    LANJOIN_FAULT_STEP=$n run lj "${attach[@]}"
+    echo "$label: step $n failing -> $status: $output"
+    [ "$status" -eq 1 ]
+    [[ $output == *"step $n of $L"* ]]
+    [[ $output == *"nothing was left behind"* ]]
+    assert_unchanged
+    case_covered "$label" apply "$n"
+    if ((n >= 2)) && [[ -n ${acts[$((n - 1))]:-} ]]; then
+      LANJOIN_FAULT_STEP=$n LANJOIN_FAULT_UNDO=$((n - 1)) run lj "${attach[@]}"
+      echo "$label: step $n failing, undo $((n - 1)) failing -> $status: $output"
+      [ "$status" -eq 1 ]
+      [[ $output == *"Could not undo: "* ]]
+      [[ $output == *"the record is kept"* ]]
+      [[ $output != *"nothing was left behind"* ]]
+      [ "$(records)" -eq 1 ]
+      run lj detach "$target"
+      echo "$label: detach after it -> $status: $output"
+      [ "$status" -eq 0 ]
+      assert_unchanged
+      case_covered "$label" rollback-undo "$((n - 1))"
+    fi
+  done
+
+  # a fault past the last step changes nothing: L is the whole plan
+  LANJOIN_FAULT_STEP=$((L + 1)) run lj "${attach[@]}"
+  [ "$status" -eq 0 ]
+  run lj detach "$target"
+  [ "$status" -eq 0 ]
+  assert_unchanged
+}
+
+# walk_gc LABEL CONTAINER WAY ARGS...: attach, remove the container, gc with the undo of step k
+# failing (exit 1, record kept), gc again (exact host state); for every k.
+walk_gc() {
+  local label=$1 c=$2 way=$3
+  shift 3
+  local L k fired=0
+  take_snapshots
+  for ((k = 1; ; k++)); do
+    lab container add "$c" >/dev/null
+    defer "$LAB" container del "$c"
+    run lj attach "$way" "netns:$LAB_PREFIX$c" "$@"
+    echo "$label: attach -> $status: $output"
+    [ "$status" -eq 0 ]
+    L=$(lj list --json | jq '.[0].undo | length')
+    lab container del "$c"
+    LANJOIN_FAULT_UNDO=$k run lj gc
+    echo "$label: gc, undo $k failing -> $status: $output"
+    if [ "$status" -ne 0 ]; then
+      [ "$status" -eq 1 ]
+      [[ $output == *"the record is kept"* ]]
+      [ "$(records)" -eq 1 ]
+      run lj gc
+      echo "$label: gc again -> $status: $output"
+      [ "$status" -eq 0 ]
+      fired=$((fired + 1))
+      case_covered "$label" gc-undo "$k"
+    fi
+    [[ $output == *"Removed 1 stale attachment"* ]]
+    assert_unchanged
+    ((k < L)) || break
+  done
+  [ "$fired" -gt 0 ]
+}
+
+# Docker's firewall as far as the nat way cares (iptables-nft): FORWARD policy DROP, DOCKER-USER
+# jumped from FORWARD, a MASQUERADE for the private range.
+docker_firewall() {
+  defer fw_reset
+  on host iptables -N DOCKER-USER
+  on host iptables -A FORWARD -j DOCKER-USER
+  on host iptables -P FORWARD DROP
+  on host iptables -t nat -A POSTROUTING -s 198.18.0.0/15 ! -d 198.18.0.0/15 -j MASQUERADE
+}
+fw_reset() {
+  on host nft delete table ip filter 2>/dev/null || true
+  on host nft delete table ip nat 2>/dev/null || true
+}
+
+@test "faults: attach bridge, static IPv4 + IPv6, gateway, route, on an existing bridge" {
+  on host ip link add br-user type bridge
+  defer ip -n "${LAB_PREFIX}host" link del br-user
+  defer ip -n "${LAB_PREFIX}host" link del vu0
+  on host ip link set br-user up
+  # a port of its own, so that its carrier does not change when lanjoin's come and go
+  on host ip link add vu0 type veth peer name vu1
+  on host ip link set vu0 master br-user
+  on host ip link set vu0 up
+  on host ip link set vu1 up
+  add_container fb
+  walk_faults "bridge(static-v4v6)" fb bridge --bridge br-user --ip 198.51.100.120/24 \
+    --ip 2001:db8:1::120/64 --gateway 198.51.100.254 --route 203.0.113.0/25@198.51.100.254
+}
+
+@test "faults: attach bridge creating its bridge, with --mac and --mtu" {
+  add_container fn
+  walk_faults "bridge(new-bridge)" fn bridge --bridge br-new --ip 198.51.100.121/24 \
+    --mac 02:00:00:00:01:21 --mtu 1400
+  ! on host ip link show br-new
+}
+
+@test "faults: attach ovs on a new OVS bridge with a VLAN tag" {
+  add_container fo
+  walk_faults "ovs(vlan)" fo ovs --bridge br-fo --vlan 10 --ovsdb "$LAB_OVSDB" \
+    --ip 198.51.100.122/24 --gateway 198.51.100.254
+}
+
+@test "faults: attach macvlan, static IPv4 + IPv6" {
+  add_container fm
+  walk_faults "macvlan" fm macvlan --parent em1 --ip 198.51.100.123/24 \
+    --ip 2001:db8:1::123/64 --gateway 198.51.100.254
+}
+
+@test "faults: attach macvlan with a host shim" {
+  add_container fs
+  walk_faults "macvlan(host-shim)" fs macvlan --parent em1 --ip 198.51.100.124/24 \
+    --host-shim 198.51.100.144/24
+}
+
+@test "faults: attach nat" {
+  add_container fa
+  walk_faults "nat" fa nat --uplink em1 --address 198.51.100.125/24
+}
+
+@test "faults: attach nat with --publish, under Docker's firewall (iptables)" {
+  add_container fp --with-8080
+  docker_firewall
+  walk_faults "nat(publish)" fp nat --uplink em1 --address 198.51.100.126/24 --publish 80 \
+    --publish tcp/8081:8080 --publish udp/53
+}
+
+@test "faults: attach macvlan with DHCP" {
+  add_container fd
+  walk_faults "dhcp" fd macvlan --parent em1 --dhcp
+}
+
+@test "faults: gc of a nat attachment whose container is gone" {
+  docker_firewall
+  walk_gc "gc(nat)" ga nat --uplink em1 --address 198.51.100.127/24 --publish 80
+}
+
+@test "faults: gc of a macvlan attachment with a host shim whose container is gone" {
+  walk_gc "gc(macvlan-shim)" gm macvlan --parent em1 --ip 198.51.100.128/24 \
+    --host-shim 198.51.100.144/24
+}
+
+@test "faults: shim add" {
+  take_snapshots
+  LANJOIN_FAULT_STEP=1 run lj shim add em1 --ip 198.51.100.144/24
+  echo "$output"
+  [ "$status" -eq 1 ]
+  assert_unchanged
+  case_covered "shim-add" apply 1
+  LANJOIN_FAULT_STEP=2 run lj shim add em1 --ip 198.51.100.144/24
+  [ "$status" -eq 0 ]
+  run lj shim del em1
+  [ "$status" -eq 0 ]
+  assert_unchanged
+}
