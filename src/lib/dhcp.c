@@ -169,6 +169,42 @@ int lj_proc_start_time(pid_t pid, uint64_t *ret)
 	return 0;
 }
 
+/*
+ * pidfd_open failed with err because pidfds cannot be had here, not because of the process:
+ * Linux < 5.3, a seccomp filter that refuses it (older container runtimes), or valgrind < 3.20.
+ */
+static bool pidfd_unavailable(int err)
+{
+	return err == ENOSYS || err == EPERM;
+}
+
+/*
+ * Is process pid gone (no such process, a zombie, or another process than the one that
+ * started at start; start 0: any)? Reaps it if it is our child.
+ */
+static bool process_gone(pid_t pid, uint64_t start)
+{
+	char path[64], buf[1024], *p;
+	_cleanup_close_ int fd = -1;
+	uint64_t now;
+	ssize_t n;
+
+	if (waitpid(pid, NULL, WNOHANG) == pid)
+		return true;
+	if (lj_proc_start_time(pid, &now) < 0 || (start && now != start))
+		return true;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return true;
+	n = read(fd, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return true;
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	return !p || p[1] != ' ' || p[2] == 'Z' || p[2] == 'X';
+}
+
 /* --- files ---------------------------------------------------------------------------- */
 
 static bool base_ok(const char *base)
@@ -252,7 +288,7 @@ int lj_dhcp_start(const struct lj_dhcp_start_opts *o, pid_t *ret_pid, uint64_t *
 		  int *ret_notify_fd)
 {
 	char dir[PATH_MAX], path[PATH_MAX], netns_id[64], conf[512], hostname[64] = "";
-	_cleanup_close_ int notify = -1, logfd = -1, devnull = -1;
+	_cleanup_close_ int notify = -1, logfd = -1, devnull = -1, self = -1;
 	uint64_t start = 0;
 	pid_t pid;
 	int r;
@@ -297,6 +333,14 @@ int lj_dhcp_start(const struct lj_dhcp_start_opts *o, pid_t *ret_pid, uint64_t *
 		r = lj_negerrno();
 		goto fail;
 	}
+	/* The supervisor is this very binary, pinned by an fd (not re-resolved by path). Opened
+	 * here rather than exec'ing /proc/self/exe: under valgrind that is valgrind itself, while
+	 * an open of it gives the program. */
+	self = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	if (self < 0) {
+		r = lj_negerrno();
+		goto fail;
+	}
 
 	snprintf(netns_id, sizeof(netns_id), "%" PRIu64 ":%" PRIu64, o->netns_id.dev,
 		 o->netns_id.ino);
@@ -322,14 +366,21 @@ int lj_dhcp_start(const struct lj_dhcp_start_opts *o, pid_t *ret_pid, uint64_t *
 		setsid();
 		/* Move the namespace fd out of the way first: it may sit at 0-3 itself. */
 		int ns = fcntl(o->netns_fd, F_DUPFD_CLOEXEC, 10);
-		if (ns < 0 || dup2(devnull, 0) < 0 || dup2(logfd, 1) < 0 || dup2(logfd, 2) < 0 ||
-		    dup2(ns, SUPERVISOR_NETNS_FD) < 0)
+		int exe = fcntl(self, F_DUPFD_CLOEXEC, 10);
+		if (ns < 0 || exe < 0 || dup2(devnull, 0) < 0 || dup2(logfd, 1) < 0 ||
+		    dup2(logfd, 2) < 0 || dup2(ns, SUPERVISOR_NETNS_FD) < 0)
 			_exit(127);
-		/* Nothing else is inherited: no state lock, no netlink sockets, no test pipes. */
-		syscall(SYS_close_range, SUPERVISOR_NETNS_FD + 1, ~0U, 0);
+		/* Nothing else is inherited: no state lock, no netlink sockets, no test pipes (the
+		 * close-on-exec copy of exe goes with the exec). */
+		if (exe != SUPERVISOR_NETNS_FD + 1 && dup2(exe, SUPERVISOR_NETNS_FD + 1) < 0)
+			_exit(127);
+		exe = SUPERVISOR_NETNS_FD + 1;
+		if (fcntl(exe, F_SETFD, FD_CLOEXEC) < 0)
+			_exit(127);
+		syscall(SYS_close_range, SUPERVISOR_NETNS_FD + 2, ~0U, 0);
 		if (chdir("/") < 0)
 			_exit(127);
-		execve("/proc/self/exe", argv, envp);
+		syscall(SYS_execveat, exe, "", argv, envp, AT_EMPTY_PATH);
 		_exit(127);
 	}
 	r = lj_proc_start_time(pid, &start);
@@ -420,7 +471,7 @@ int lj_dhcp_wait(int notify_fd, pid_t pid, int timeout_ms, struct lj_dhcp_lease 
 	bool failed_once = false;
 
 	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (pidfd < 0)
+	if (pidfd < 0 && !pidfd_unavailable(errno))
 		return -ECHILD;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (;;) {
@@ -440,9 +491,13 @@ int lj_dhcp_wait(int notify_fd, pid_t pid, int timeout_ms, struct lj_dhcp_lease 
 				snprintf(why, why_size, "no DHCP server answered");
 			return -ETIMEDOUT;
 		}
-		r = poll(pfd, 2, (int)(timeout_ms - elapsed));
+		/* Without a pidfd, look at the process every 100 ms. */
+		r = poll(pfd, 2, (int)(pidfd < 0 && timeout_ms - elapsed > 100 ? 100
+									 : timeout_ms - elapsed));
 		if (r < 0 && errno != EINTR)
 			return lj_negerrno();
+		if (pidfd < 0 && !(pfd[0].revents & POLLIN) && process_gone(pid, 0))
+			return -ECHILD;
 		if (r <= 0)
 			continue;
 		if (pfd[0].revents & POLLIN) {
@@ -480,6 +535,31 @@ static int wait_pidfd(int pidfd, int timeout_ms)
 	return r > 0 ? 0 : r == 0 ? -ETIMEDOUT : lj_negerrno();
 }
 
+/* Wait up to timeout_ms for process pid (started at start) to be gone, looking every 10 ms. */
+static int wait_gone(pid_t pid, uint64_t start, int timeout_ms)
+{
+	for (int waited = 0; !process_gone(pid, start); waited += 10) {
+		if (waited >= timeout_ms)
+			return -ETIMEDOUT;
+		nanosleep(&(struct timespec){.tv_nsec = 10 * 1000000L}, NULL);
+	}
+	return 0;
+}
+
+/* lj_dhcp_stop without pidfds: signals by PID, right after checking the start time. */
+static int stop_by_pid(pid_t pid, uint64_t start, int timeout_ms)
+{
+	if (process_gone(pid, start))
+		return 0;
+	if (kill(pid, SIGTERM) < 0)
+		return errno == ESRCH ? 0 : lj_negerrno();
+	if (wait_gone(pid, start, timeout_ms) == 0)
+		return 0;
+	if (!process_gone(pid, start) && kill(pid, SIGKILL) < 0 && errno != ESRCH)
+		return lj_negerrno();
+	return wait_gone(pid, start, 2000);
+}
+
 int lj_dhcp_stop(pid_t pid, uint64_t start, int timeout_ms)
 {
 	_cleanup_close_ int pidfd = -1;
@@ -489,6 +569,8 @@ int lj_dhcp_stop(pid_t pid, uint64_t start, int timeout_ms)
 	if (pid <= 0)
 		return 0;
 	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pidfd < 0 && pidfd_unavailable(errno))
+		return stop_by_pid(pid, start, timeout_ms);
 	if (pidfd < 0)
 		return errno == ESRCH ? 0 : lj_negerrno();
 	/* The pidfd pins the process: checked after opening it, the start time is conclusive. */
