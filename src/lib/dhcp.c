@@ -401,7 +401,7 @@ fail:
 
 /* --- waiting for the lease ---------------------------------------------------------------- */
 
-static int parse_lease_msg(char *msg, struct lj_dhcp_lease *ret)
+int lj_dhcp_lease_msg_parse(char *msg, struct lj_dhcp_lease *ret)
 {
 	struct lj_dhcp_lease l = {0};
 	char *save = NULL, *line;
@@ -432,6 +432,32 @@ static int parse_lease_msg(char *msg, struct lj_dhcp_lease *ret)
 		return -EBADMSG;
 	*ret = l;
 	return 0;
+}
+
+size_t lj_dhcp_lease_msg_format(const struct lj_dhcp_lease *l, char *buf, size_t size)
+{
+	char a[LJ_CIDR_STRLEN];
+	size_t len = 0;
+
+	if (size == 0)
+		return 0;
+	buf[0] = '\0';
+#define PUT(...)                                                                       \
+	do {                                                                           \
+		int n_ = snprintf(buf + len, size - len, __VA_ARGS__);                 \
+		if (n_ < 0 || (size_t)n_ >= size - len) {                              \
+			buf[len] = '\0';                                               \
+			return len;                                                    \
+		}                                                                      \
+		len += (size_t)n_;                                                     \
+	} while (0)
+	PUT("addr=%s\nlease=%" PRIu32 "\n", lj_cidr_to_string(&l->addr, a, sizeof(a)), l->lease_s);
+	if (l->router.family == AF_INET)
+		PUT("router=%s\n", lj_ip_to_string(&l->router, a, sizeof(a)));
+	for (size_t i = 0; i < l->n_dns && i < ARRAY_SIZE(l->dns); i++)
+		PUT("dns=%s\n", lj_ip_to_string(&l->dns[i], a, sizeof(a)));
+#undef PUT
+	return len;
 }
 
 void lj_dhcp_log_tail(const char *base, char *why, size_t size)
@@ -505,7 +531,7 @@ int lj_dhcp_wait(int notify_fd, pid_t pid, int timeout_ms, struct lj_dhcp_lease 
 			if (n > 0) {
 				msg[n] = '\0';
 				if (strncmp(msg, "bound\n", 6) == 0) {
-					if (parse_lease_msg(msg + 6, ret) == 0)
+					if (lj_dhcp_lease_msg_parse(msg + 6, ret) == 0)
 						return 0;
 				} else if (strncmp(msg, "fail\n", 5) == 0) {
 					snprintf(why, why_size, "%s", msg + 5);
@@ -961,6 +987,11 @@ static const char *env(const char *name)
 	return v && *v ? v : NULL;
 }
 
+static const char *process_env(const char *name, void *data)
+{
+	return getenv(name);
+}
+
 /* First word of a space-separated list into buf. */
 static const char *first_word(const char *list, char *buf, size_t size, const char **rest)
 {
@@ -998,14 +1029,20 @@ static int mask_to_prefix(const char *s)
 }
 
 /* The lease in the environment of hook (udhcpc names or dhclient/dhcpcd "new_" names). */
-static int lease_from_env(enum lj_dhcp_kind k, struct lj_dhcp_lease *ret, char *why, size_t size)
+static const char *nonempty(const char *v)
 {
-	const char *ip = env(k == LJ_DHCP_UDHCPC ? "ip" : "new_ip_address");
-	const char *routers = env(k == LJ_DHCP_UDHCPC ? "router" : "new_routers");
-	const char *dns = env(k == LJ_DHCP_UDHCPC ? "dns" : "new_domain_name_servers");
-	const char *lease = env(k == LJ_DHCP_UDHCPC ? "lease" : "new_dhcp_lease_time");
-	const char *cidr = env(k == LJ_DHCP_UDHCPC ? "mask" : "new_subnet_cidr");
-	const char *mask = env(k == LJ_DHCP_UDHCPC ? "subnet" : "new_subnet_mask");
+	return v && *v ? v : NULL;
+}
+
+int lj_dhcp_lease_from_env(enum lj_dhcp_kind k, lj_dhcp_env_fn get, void *data,
+			   struct lj_dhcp_lease *ret, char *why, size_t size)
+{
+	const char *ip = nonempty(get(k == LJ_DHCP_UDHCPC ? "ip" : "new_ip_address", data));
+	const char *routers = nonempty(get(k == LJ_DHCP_UDHCPC ? "router" : "new_routers", data));
+	const char *dns = nonempty(get(k == LJ_DHCP_UDHCPC ? "dns" : "new_domain_name_servers", data));
+	const char *lease = nonempty(get(k == LJ_DHCP_UDHCPC ? "lease" : "new_dhcp_lease_time", data));
+	const char *cidr = nonempty(get(k == LJ_DHCP_UDHCPC ? "mask" : "new_subnet_cidr", data));
+	const char *mask = nonempty(get(k == LJ_DHCP_UDHCPC ? "subnet" : "new_subnet_mask", data));
 	struct lj_dhcp_lease l = {0};
 	uint64_t n;
 	char w[64];
@@ -1198,7 +1235,7 @@ int lj_dhcp_hook(const char *arg, char *why, size_t why_size)
 			snprintf(why, why_size, "deconfigure '%s': %s", ifname, strerror(-r));
 		goto out;
 	}
-	r = lease_from_env(k, &l, why, why_size);
+	r = lj_dhcp_lease_from_env(k, process_env, NULL, &l, why, why_size);
 	if (r < 0) {
 		snprintf(msg, sizeof(msg), "fail\n%s", why);
 		notify(msg);
@@ -1213,16 +1250,8 @@ int lj_dhcp_hook(const char *arg, char *why, size_t why_size)
 		notify(msg);
 		goto out;
 	}
-	{
-		size_t len = (size_t)snprintf(msg, sizeof(msg), "bound\naddr=%s\nlease=%" PRIu32 "\n",
-					      lj_cidr_to_string(&l.addr, buf, sizeof(buf)), l.lease_s);
-		if (l.router.family == AF_INET)
-			len += (size_t)snprintf(msg + len, sizeof(msg) - len, "router=%s\n",
-						lj_ip_to_string(&l.router, buf, sizeof(buf)));
-		for (size_t i = 0; i < l.n_dns && len < sizeof(msg); i++)
-			len += (size_t)snprintf(msg + len, sizeof(msg) - len, "dns=%s\n",
-						lj_ip_to_string(&l.dns[i], buf, sizeof(buf)));
-	}
+	snprintf(msg, sizeof(msg), "bound\n");
+	lj_dhcp_lease_msg_format(&l, msg + 6, sizeof(msg) - 6);
 	notify(msg);
 out:
 	lj_nl_close(nl);
