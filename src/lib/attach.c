@@ -309,8 +309,7 @@ int lj_attach(const struct lj_attach_opts *o, struct lj_result *res)
 		r = lj_state_open(true, &st);
 		if (r < 0) {
 			lj_fail(res, r, "Failed to open the state directory %s: %s", lj_state_dir(),
-				r == -EPERM ? "it must be a directory owned by root, mode 0700"
-					    : strerror(-r));
+				lj_state_strerror(r));
 			goto out;
 		}
 	}
@@ -449,9 +448,9 @@ int lj_detach(const char *target, const char *ifname, bool dry_run, struct lj_re
 	if (r < 0) {
 		lj_target_close(&t);
 		return lj_fail(res, r, "Failed to open the state directory %s: %s", lj_state_dir(),
-			       strerror(-r));
+			       lj_state_strerror(r));
 	}
-	r = lj_state_list(st, &recs, &n, NULL);
+	r = lj_state_list(st, &recs, &n, &res->bad_records);
 	if (r < 0) {
 		lj_fail(res, r, "Failed to read the state directory: %s", strerror(-r));
 		goto out;
@@ -506,8 +505,8 @@ int lj_gc(struct lj_result *res, size_t *ret_removed)
 	r = lj_state_open(true, &st);
 	if (r < 0)
 		return lj_fail(res, r, "Failed to open the state directory %s: %s", lj_state_dir(),
-			       strerror(-r));
-	r = lj_state_list(st, &recs, &n, NULL);
+			       lj_state_strerror(r));
+	r = lj_state_list(st, &recs, &n, &res->bad_records);
 	if (r < 0) {
 		lj_fail(res, r, "Failed to read the state directory: %s", strerror(-r));
 		goto out;

@@ -144,7 +144,7 @@ int lj_shim_add(const char *parent, const struct lj_cidr *ip, struct lj_result *
 	r = lj_state_open(true, &st);
 	if (r < 0) {
 		lj_fail(res, r, "Failed to open the state directory %s: %s", lj_state_dir(),
-			strerror(-r));
+			lj_state_strerror(r));
 		goto out;
 	}
 	r = lj_macvlan_check_parent(ctx.host, parent, &p, res);
@@ -261,7 +261,7 @@ int lj_shim_del(const char *parent, struct lj_result *res)
 	r = lj_state_open(true, &st);
 	if (r < 0) {
 		lj_fail(res, r, "Failed to open the state directory %s: %s", lj_state_dir(),
-			strerror(-r));
+			lj_state_strerror(r));
 		goto out;
 	}
 	lj_shim_name(parent, name);

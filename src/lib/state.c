@@ -84,6 +84,15 @@ int lj_state_open(bool exclusive, struct lj_state **ret)
 	return 0;
 }
 
+const char *lj_state_strerror(int r)
+{
+	if (r == -EPERM)
+		return "it, and its attachments directory, must be real directories (not symlinks) "
+		       "owned by root and writable by no one else (lanjoin creates them with mode "
+		       "0700)";
+	return strerror(-r);
+}
+
 void lj_state_close(struct lj_state *st)
 {
 	if (!st)

@@ -43,6 +43,9 @@ struct lj_state;
  */
 int lj_state_open(bool exclusive, struct lj_state **ret);
 
+/* Why lj_state_open failed with r, for messages (-EPERM: the directory is unsafe). */
+const char *lj_state_strerror(int r);
+
 /* Release the lock and free. NULL is fine. */
 void lj_state_close(struct lj_state *st);
 
