@@ -311,7 +311,7 @@ later_expiry() { [ "$(lease_expiry "$1")" -gt "$2" ]; }
     --ip 2001:db8:1::117/64 --dry-run
   echo "$output"
   [ "$status" -eq 0 ]
-  [[ $output == *"arping -D -c 3 -w 1 -I eth1 198.51.100.117"* ]]
+  [[ $output == *"arping -D -c 2 -w 1 -I eth1 198.51.100.117"* ]]
   [[ $output == *"arping -U -c 1 -I eth1 198.51.100.117"* ]]
   [[ $output == *"unsolicited neighbour advertisement"* ]]
   run lj attach bridge "netns:${LAB_PREFIX}dry" --bridge br-em1 --dhcp --slaac --dry-run
