@@ -191,3 +191,65 @@ crash_walk() {
   [ "$status" -eq 0 ]
   [ "$(records)" -eq 0 ]
 }
+
+@test "crash: a link left between its creation and its marking is recognised as lanjoin's (bridge, shim)" {
+  # The kernel ignores an alias in the request that creates a link: a kill right after the
+  # creation leaves an unmarked link. Made here by clearing the mark after a kill.
+  add_container cl
+  take_snapshots cl
+  LANJOIN_STEP_DELAY_MS=400 ip netns exec "${LAB_PREFIX}host" "$LANJOIN" attach bridge \
+    "netns:${LAB_PREFIX}cl" --bridge br-cl --ip 198.51.100.136/24 >/dev/null 2>&1 &
+  local pid=$!
+  wait_until 5 on host ip link show br-cl
+  kill -9 "$pid"
+  wait "$pid" || true
+  on host ip link set br-cl alias ""
+  [ -z "$(on host ip -j -d link show br-cl | jq -r '.[0].ifalias // empty')" ]
+  run lj gc
+  echo "$output"
+  [ "$status" -eq 0 ]
+  ! on host ip link show br-cl
+  assert_unchanged
+
+  # an unmarked bridge that was there before the attach stays (with a port of its own, so that
+  # its MAC and carrier do not change as lanjoin's port comes and goes)
+  on host ip link add br-cl type bridge
+  defer ip -n "${LAB_PREFIX}host" link del br-cl
+  on host ip link add vcl0 type veth peer name vcl1
+  defer ip -n "${LAB_PREFIX}host" link del vcl0
+  on host ip link set vcl0 master br-cl
+  take_snapshots cl
+  run lj attach bridge "netns:${LAB_PREFIX}cl" --bridge br-cl --ip 198.51.100.136/24
+  [ "$status" -eq 0 ]
+  run lj detach "netns:${LAB_PREFIX}cl"
+  [ "$status" -eq 0 ]
+  on host ip link show br-cl
+  assert_unchanged
+
+  # the shim: `shim add` takes over an unmarked, address-less shim of its name on the parent
+  run lj shim add em1 --ip 198.51.100.146/24
+  [ "$status" -eq 0 ]
+  local shim
+  shim=$(sed -n 's/^Created host shim \([^ ]*\) .*/\1/p' <<<"$output")
+  [ -n "$shim" ]
+  run lj shim del em1
+  [ "$status" -eq 0 ]
+  take_snapshots
+  on host ip link add link em1 name "$shim" type macvlan mode bridge
+  defer sh -c "ip -n ${LAB_PREFIX}host link del $shim 2>/dev/null; true"
+  run lj shim add em1 --ip 198.51.100.146/24
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == *"Created host shim $shim"* ]]
+  run lj shim del em1
+  [ "$status" -eq 0 ]
+  assert_unchanged
+  # ... but not one that has an address: that is someone's
+  on host ip link add link em1 name "$shim" type macvlan mode bridge
+  on host ip addr add 198.51.100.147/32 dev "$shim"
+  run lj shim add em1 --ip 198.51.100.146/24
+  echo "$output"
+  [ "$status" -eq 2 ]
+  [[ $output == *"is not lanjoin's host shim"* ]]
+  on host ip link del "$shim"
+}
