@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* lanjoin: put a container on a local layer-2 network. Dispatch to one file per subcommand. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cni/cni.h"
 #include "config.h"
 
 static int cmd_version(int argc, char **argv)
@@ -41,6 +43,9 @@ static int cmd_help(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+	/* A CNI runtime sets CNI_COMMAND: then argv means nothing and the protocol rules. */
+	if (getenv("CNI_COMMAND"))
+		return lj_cni_main();
 	if (argc < 2) {
 		cmd_help(0, NULL);
 		return LJ_EXIT_USAGE;
