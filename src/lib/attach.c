@@ -62,6 +62,8 @@ static lj_build_fn way_builder(enum lj_way w)
 	switch (w) {
 	case LJ_WAY_BRIDGE:
 		return lj_attach_bridge_build;
+	case LJ_WAY_OVS:
+		return lj_attach_ovs_build;
 	default:
 		return NULL;
 	}
@@ -386,6 +388,11 @@ int lj_detach(const char *target, const char *ifname, bool dry_run, struct lj_re
 		int u = undo_record(st, rec, same_ns, &t, res);
 		if (u < 0 && r == 0)
 			r = u;
+		if (u == 0) {
+			size_t len = strlen(res->message);
+			snprintf(res->message + len, sizeof(res->message) - len, "%sDetached %s (%s)",
+				 len ? "\n" : "", rec->target_spec, rec->ifname);
+		}
 	}
 	if (!matched)
 		snprintf(res->message, sizeof(res->message), "%s%s%s is not attached; nothing to do",
@@ -432,6 +439,14 @@ int lj_gc(struct lj_result *res, size_t *ret_removed)
 				r = u;
 		}
 		lj_target_close(&t);
+	}
+	{
+		/* OVS rows outlive /run/lanjoin (a reboot): remove the ones no record explains. */
+		size_t n_ovs = 0;
+		int u = lj_attach_ovs_gc(recs, n, res, &n_ovs);
+		removed += n_ovs;
+		if (u < 0 && r == 0)
+			r = u;
 	}
 out:
 	lj_records_free(recs, n);

@@ -102,7 +102,8 @@ struct lj_plan_error {
  * Apply steps in order. On the first failure, undo the steps done so far in reverse
  * (continuing past undo failures) and return that step's -errno with *err filled.
  * Fault injection: env LANJOIN_FAULT_STEP=N makes step N (1-based) fail with -EIO, and
- * LANJOIN_FAULT_UNDO=N makes the undo of step N fail.
+ * LANJOIN_FAULT_UNDO=N makes the undo of step N fail. LANJOIN_STEP_DELAY_MS=N sleeps before
+ * each step (crash-consistency tests kill the process in between).
  */
 int lj_plan_apply(struct lj_ctx *ctx, struct lj_plan *p, struct lj_plan_error *err);
 
@@ -158,6 +159,11 @@ extern const struct lj_step_type lj_step_veth;     /* link=host end, peer=contai
 extern const struct lj_step_type lj_step_link_up;  /* link up, in where */
 extern const struct lj_step_type lj_step_addr;     /* cidr on link, in where; u32 = IFA_F_* flags */
 extern const struct lj_step_type lj_step_route;    /* cidr via on link, in where; u32 = table */
+
+/* Step types of the ovs way (attach-ovs.c). */
+extern const struct lj_step_type lj_step_ovs_bridge;  /* link=BR, text=db: ensure; undo: del if ours and empty */
+extern const struct lj_step_type lj_step_ovs_port;    /* link=port, master=BR, u32=VLAN, text=db */
+extern const struct lj_step_type lj_step_tx_csum_off; /* link=host end, peer=target end */
 
 /* The IFLA_IFALIAS lanjoin puts on links it creates and may remove when unused. */
 #define LJ_OWNED_ALIAS "lanjoin: created, removed when unused"
