@@ -227,7 +227,10 @@ static int unsupported(struct lj_cni_err *err, const char *key, const char *why)
 			   "\"%s\": %s", key, why);
 }
 
-/* A string member: 0 absent, 1 present (*ret set), or an error code. No NULs, < max bytes. */
+/*
+ * Members: 0 absent, 1 present (*ret set), -1 invalid (err set, err->code is the answer).
+ * Strings: no NULs, shorter than max bytes.
+ */
 static int get_str(const json_t *o, const char *key, size_t max, const char **ret,
 		   struct lj_cni_err *err)
 {
@@ -236,9 +239,9 @@ static int get_str(const json_t *o, const char *key, size_t max, const char **re
 	if (!v)
 		return 0;
 	if (!json_is_string(v))
-		return bad(err, "\"%s\" must be a string", key);
+		return -!!bad(err, "\"%s\" must be a string", key);
 	if (json_string_length(v) >= max || strlen(json_string_value(v)) != json_string_length(v))
-		return bad(err, "\"%s\" must be a string shorter than %zu bytes", key, max);
+		return -!!bad(err, "\"%s\" must be a string shorter than %zu bytes", key, max);
 	*ret = json_string_value(v);
 	return 1;
 }
@@ -252,7 +255,7 @@ static int get_uint(const json_t *o, const char *key, uint64_t min, uint64_t max
 		return 0;
 	if (!json_is_integer(v) || json_integer_value(v) < (json_int_t)min ||
 	    json_integer_value(v) > (json_int_t)max)
-		return bad(err, "\"%s\" must be an integer from %llu to %llu", key,
+		return -!!bad(err, "\"%s\" must be an integer from %llu to %llu", key,
 			   (unsigned long long)min, (unsigned long long)max);
 	*ret = (uint32_t)json_integer_value(v);
 	return 1;
@@ -266,7 +269,7 @@ static int get_ifname(const json_t *o, const char *key, char ret[IFNAMSIZ], stru
 	if (r <= 0)
 		return r;
 	if (!lj_ifname_valid(s))
-		return bad(err, "\"%s\": '%s' is not a valid interface name (1-15 bytes, no '/', "
+		return -!!bad(err, "\"%s\": '%s' is not a valid interface name (1-15 bytes, no '/', "
 			   "':' or whitespace)", key, s);
 	snprintf(ret, IFNAMSIZ, "%s", s);
 	return 1;
@@ -280,7 +283,7 @@ static int get_cidr(const json_t *o, const char *key, struct lj_cidr *ret, struc
 	if (r <= 0)
 		return r;
 	if (lj_parse_cidr(s, true, ret) < 0)
-		return bad(err, "\"%s\": '%s' is not ADDRESS/PREFIX", key, s);
+		return -!!bad(err, "\"%s\": '%s' is not ADDRESS/PREFIX", key, s);
 	return 1;
 }
 
@@ -334,7 +337,7 @@ static int parse_way(const json_t *root, struct lj_cni_conf *c, struct lj_cni_er
 
 	r = get_str(root, "mode", 16, &s, err);
 	if (r < 0)
-		return r;
+		return err->code;
 	if (r == 0)
 		return bad(err, "\"mode\" is required: bridge, macvlan, ovs or nat");
 	for (size_t i = 0; i < ARRAY_SIZE(modes); i++)
@@ -355,35 +358,35 @@ static int parse_way(const json_t *root, struct lj_cni_conf *c, struct lj_cni_er
 	}
 
 	if ((r = get_uint(root, "mtu", 68, 65535, &o->mtu, err)) < 0)
-		return r;
+		return err->code;
 
 	switch (c->way) {
 	case LJ_WAY_BRIDGE:
 		if ((r = get_ifname(root, "bridge", o->bridge, err)) < 0)
-			return r;
+			return err->code;
 		if (r == 0)
 			snprintf(o->bridge, sizeof(o->bridge), "cni0");
 		if ((r = get_ifname(root, "uplink", o->uplink, err)) < 0)
-			return r;
+			return err->code;
 		break;
 	case LJ_WAY_OVS:
 		if ((r = get_ifname(root, "bridge", o->bridge, err)) < 0)
-			return r;
+			return err->code;
 		if (r == 0)
 			return bad(err, "mode ovs needs \"bridge\"");
 		if ((r = get_uint(root, "vlan", 1, 4094, &o->vlan, err)) < 0)
-			return r;
+			return err->code;
 		if ((r = get_str(root, "ovsdb", 256, &o->ovsdb, err)) < 0)
-			return r;
+			return err->code;
 		if (r && (strncmp(o->ovsdb, "unix:/", 6) != 0))
 			return bad(err, "\"ovsdb\": '%s' is not unix:/PATH", o->ovsdb);
 		break;
 	case LJ_WAY_MACVLAN: {
 		char parent[IFNAMSIZ] = "";
 		if ((r = get_ifname(root, "master", o->parent, err)) < 0)
-			return r;
+			return err->code;
 		if ((r = get_ifname(root, "parent", parent, err)) < 0)
-			return r;
+			return err->code;
 		if (r && o->parent[0] && strcmp(parent, o->parent) != 0)
 			return bad(err, "\"master\" and \"parent\" name different links");
 		if (r)
@@ -391,7 +394,7 @@ static int parse_way(const json_t *root, struct lj_cni_conf *c, struct lj_cni_er
 		if (!o->parent[0])
 			return bad(err, "mode macvlan needs \"master\" (or \"parent\")");
 		if ((r = get_str(root, "macvlanMode", 16, &s, err)) < 0)
-			return r;
+			return err->code;
 		if (r) {
 			if (strcmp(s, "bridge") == 0)
 				o->macvlan_mode = MACVLAN_MODE_BRIDGE;
@@ -406,7 +409,7 @@ static int parse_way(const json_t *root, struct lj_cni_conf *c, struct lj_cni_er
 					   "or passthru", s);
 		}
 		if ((r = get_cidr(root, "hostShim", &o->host_shim, err)) < 0)
-			return r;
+			return err->code;
 		break;
 	}
 	case LJ_WAY_NAT: {
@@ -414,16 +417,16 @@ static int parse_way(const json_t *root, struct lj_cni_conf *c, struct lj_cni_er
 		size_t i;
 
 		if ((r = get_ifname(root, "uplink", o->uplink, err)) < 0)
-			return r;
+			return err->code;
 		if (r == 0)
 			return bad(err, "mode nat needs \"uplink\"");
 		if ((r = get_cidr(root, "address", &o->address, err)) < 0)
-			return r;
+			return err->code;
 		c->has_address = r == 1;
 		if (c->has_address && o->address.ip.family != AF_INET)
 			return bad(err, "\"address\": the nat mode claims an IPv4 address");
 		if ((r = get_cidr(root, "private", &o->private_net, err)) < 0)
-			return r;
+			return err->code;
 		if (r && o->private_net.ip.family != AF_INET)
 			return bad(err, "\"private\": the nat mode's private side is IPv4");
 		if (pub && !json_is_array(pub))
@@ -467,14 +470,14 @@ static int parse_port_mappings(const json_t *pm, struct lj_cni_conf *c, struct l
 		if (!json_is_object(m))
 			return bad(err, "runtimeConfig.portMappings[%zu] must be an object", i);
 		if ((r = get_uint(m, "hostPort", 1, 65535, &host, err)) < 0)
-			return r;
+			return err->code;
 		if ((r = get_uint(m, "containerPort", 1, 65535, &cont, err)) < 0)
-			return r;
+			return err->code;
 		if (!host || !cont)
 			return bad(err, "runtimeConfig.portMappings[%zu] needs hostPort and "
 				   "containerPort", i);
 		if ((r = get_str(m, "protocol", 16, &proto, err)) < 0)
-			return r;
+			return err->code;
 		if (strcasecmp(proto, "tcp") == 0 || !*proto)
 			p.proto = IPPROTO_TCP;
 		else if (strcasecmp(proto, "udp") == 0)
@@ -483,7 +486,7 @@ static int parse_port_mappings(const json_t *pm, struct lj_cni_conf *c, struct l
 			return unsupported(err, "runtimeConfig.portMappings",
 					   "only tcp and udp can be published");
 		if ((r = get_str(m, "hostIP", 64, &hip, err)) < 0)
-			return r;
+			return err->code;
 		if (hip && *hip) {
 			struct lj_ip ip;
 			if (lj_parse_ip(hip, &ip) < 0)
@@ -564,7 +567,7 @@ static int parse_runtime(const json_t *root, const struct lj_cni_env *env, struc
 		o->has_mac = true;
 	}
 	if ((r = get_str(acni, "mac", 32, &s, err)) < 0)
-		return r;
+		return err->code;
 	if (r) {
 		if (lj_parse_mac(s, o->mac) < 0)
 			return bad(err, "args.cni.mac '%s' is not a unicast MAC address", s);
@@ -572,7 +575,7 @@ static int parse_runtime(const json_t *root, const struct lj_cni_env *env, struc
 	}
 	if (rc && capable(root, "mac")) {
 		if ((r = get_str(rc, "mac", 32, &s, err)) < 0)
-			return r;
+			return err->code;
 		if (r) {
 			if (lj_parse_mac(s, o->mac) < 0)
 				return bad(err, "runtimeConfig.mac '%s' is not a unicast MAC "
@@ -616,7 +619,7 @@ static int parse_valid_list(const json_t *root, struct lj_cni_conf *c, struct lj
 			return bad(err, "\"%s\"[%zu] must be an object", key, i);
 		if ((r = get_str(v, "containerID", CONTAINER_ID_MAX + 1, &id, err)) < 0 ||
 		    (r = get_str(v, "ifname", 64, &ifn, err)) < 0)
-			return r;
+			return err->code;
 		if (!id || !ifn || !id_valid(id) || !lj_ifname_valid(ifn))
 			return bad(err, "\"%s\"[%zu] needs a valid \"containerID\" and \"ifname\"",
 				   key, i);
@@ -688,8 +691,10 @@ int lj_cni_conf_parse(const char *buf, size_t size, enum lj_cni_cmd cmd,
 	}
 
 	r = get_str(c.root, "name", sizeof(c.name), &s, err);
-	if (r < 0)
+	if (r < 0) {
+		r = err->code;
 		goto fail;
+	}
 	if (r == 0 || !*s) {
 		r = bad(err, "\"name\" is required");
 		goto fail;
@@ -703,8 +708,10 @@ int lj_cni_conf_parse(const char *buf, size_t size, enum lj_cni_cmd cmd,
 		}
 	snprintf(c.name, sizeof(c.name), "%s", s);
 	r = get_str(c.root, "type", 64, &s, err);
-	if (r < 0)
+	if (r < 0) {
+		r = err->code;
 		goto fail;
+	}
 
 	r = parse_way(c.root, &c, err);
 	if (r)
@@ -717,8 +724,10 @@ int lj_cni_conf_parse(const char *buf, size_t size, enum lj_cni_cmd cmd,
 	}
 	if (ipam) {
 		r = get_str(ipam, "type", sizeof(c.ipam_type), &s, err);
-		if (r < 0)
+		if (r < 0) {
+			r = err->code;
 			goto fail;
+		}
 		if (r == 1 && *s) {
 			if (!plugin_name_valid(s)) {
 				r = bad(err, "\"ipam\".\"type\" '%s' is not a plugin name", s);

@@ -138,9 +138,9 @@ static void plugin_error(const char *type, const char *out, size_t len, int stat
 	json_decref(j);
 }
 
-int lj_cni_delegate(const struct lj_cni_env *env, const struct lj_cni_conf *conf, const char *type,
-		    const char *command, const char *container_id, const char *ifname,
-		    json_t **ret_out, struct lj_cni_err *err)
+static int delegate_raw(const struct lj_cni_env *env, const char *raw, size_t raw_size,
+			const char *type, const char *command, const char *container_id,
+			const char *ifname, json_t **ret_out, struct lj_cni_err *err)
 {
 	_cleanup_close_ int in = -1, rd = -1, wr = -1;
 	_cleanup_free_ char *out = NULL;
@@ -156,8 +156,8 @@ int lj_cni_delegate(const struct lj_cni_env *env, const struct lj_cni_conf *conf
 	in = memfd_create("lanjoin-cni-stdin", MFD_CLOEXEC);
 	if (in < 0)
 		return lj_cni_fail(err, LJ_CNI_E_IO, "I/O failure", "memfd_create: %m");
-	while (off < conf->raw_size) {
-		ssize_t n = write(in, conf->raw + off, conf->raw_size - off);
+	while (off < raw_size) {
+		ssize_t n = write(in, raw + off, raw_size - off);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -222,6 +222,34 @@ int lj_cni_delegate(const struct lj_cni_env *env, const struct lj_cni_conf *conf
 					   "%s: %s", type, jerr.text);
 	}
 	return 0;
+}
+
+int lj_cni_delegate(const struct lj_cni_env *env, const struct lj_cni_conf *conf, const char *type,
+		    const char *command, const char *container_id, const char *ifname,
+		    json_t **ret_out, struct lj_cni_err *err)
+{
+	_cleanup_free_ char *older = NULL;
+	json_t *copy;
+	int r;
+
+	r = delegate_raw(env, conf->raw, conf->raw_size, type, command, container_id, ifname,
+			 ret_out, err);
+	if (r != LJ_CNI_E_VERSION || strcmp(conf->version, "1.1.0") != 0)
+		return r;
+	/*
+	 * IPAM plugins older than spec 1.1.0 (Debian's 1.1.1 reference set) refuse a 1.1.0
+	 * request; their 1.0.0 answer has everything a 1.1.0 IPAM result has, so ask again in
+	 * 1.0.0.
+	 */
+	copy = json_deep_copy(conf->root);
+	if (!copy || json_object_set_new(copy, "cniVersion", json_string("1.0.0")) < 0 ||
+	    !(older = json_dumps(copy, JSON_COMPACT))) {
+		json_decref(copy);
+		return r;
+	}
+	json_decref(copy);
+	return delegate_raw(env, older, strlen(older), type, command, container_id, ifname, ret_out,
+			    err);
 }
 
 void lj_cni_ipam_free(struct lj_cni_ipam *ip)
