@@ -569,3 +569,86 @@ expect_error() {
   [ -z "$(ipam_ips)" ]
   assert_same_state host "$BATS_TEST_TMPDIR/host.before"
 }
+
+# --- Podman 4.3 as a client (CNI backend forced) ------------------------------------------------
+
+# podman_env — a private Podman world in $PODMAN_DIR: containers.conf forcing the CNI backend,
+# plugin dirs with lanjoin (as `lanjoin`) and the reference set, its own storage, an image
+# imported from a busybox rootfs made here. Defines `pm` (podman in the lab's host namespace).
+podman_env() {
+  command -v podman >/dev/null && command -v runc >/dev/null || skip "podman or runc missing"
+  PODMAN_DIR=$BATS_TEST_TMPDIR/podman
+  mkdir -p "$PODMAN_DIR"/{bin,net.d,ipam,rootfs/bin,rootfs/www}
+  ln -s "$(readlink -f "$LANJOIN")" "$PODMAN_DIR/bin/lanjoin"
+  cp "$(command -v busybox)" "$PODMAN_DIR/rootfs/bin/busybox"
+  echo "Hello world" >"$PODMAN_DIR/rootfs/www/hello.html"
+  tar -C "$PODMAN_DIR/rootfs" -cf "$PODMAN_DIR/rootfs.tar" .
+  cat >"$PODMAN_DIR/containers.conf" <<CONF
+[network]
+network_backend = "cni"
+cni_plugin_dirs = ["$PODMAN_DIR/bin", "$REF"]
+network_config_dir = "$PODMAN_DIR/net.d"
+[engine]
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+runtime = "runc"
+CONF
+  pm import "$PODMAN_DIR/rootfs.tar" localhost/ljcni-busybox >/dev/null
+  defer pm rmi -f localhost/ljcni-busybox
+}
+
+pm() {
+  nsenter --net="/run/netns/${LAB_PREFIX}host" env CONTAINERS_CONF="$PODMAN_DIR/containers.conf" \
+    podman --root "$PODMAN_DIR/root" --runroot "$PODMAN_DIR/runroot" --storage-driver vfs "$@"
+}
+
+pm_run() { # NAME NETWORK [PODMAN RUN ARGS...] — busybox httpd serving /www on :80, detached
+  local name=$1 net=$2 h
+  shift 2
+  h=$(ulimit -Hn)
+  pm run -d --name "$name" --network "$net" --ulimit "nofile=$h:$h" \
+    --ulimit nproc=32768:32768 "$@" localhost/ljcni-busybox /bin/busybox httpd -f -p 80 -h /www
+}
+
+@test "cni: podman run on a lanjoin network answers the peer at its LAN address; podman rm leaves nothing" {
+  podman_env
+  snapshot host >"$BATS_TEST_TMPDIR/host.before"
+  jq -n --arg dir "$PODMAN_DIR/ipam" --arg start "$RANGE_START" --arg last "$RANGE_END" '{
+    cniVersion: "1.0.0", name: "ljnet", plugins: [{
+      type: "lanjoin", mode: "bridge", bridge: "br-em1",
+      ipam: {type: "host-local", dataDir: $dir,
+             ranges: [[{subnet: "198.51.100.0/24", rangeStart: $start, rangeEnd: $last,
+                        gateway: "198.51.100.254"}]],
+             routes: [{dst: "0.0.0.0/0"}]}}]}' >"$PODMAN_DIR/net.d/ljnet.conflist"
+  run pm network ls --format '{{.Name}} {{.Driver}}'
+  [[ $output == *"ljnet lanjoin"* ]]
+
+  run pm_run web ljnet
+  echo "$output"
+  [ "$status" -eq 0 ]
+  defer pm rm -f -t 0 web
+  local id ip mac sandbox
+  id=$(pm inspect web --format '{{.Id}}')
+  ip=$(pm inspect web --format '{{(index .NetworkSettings.Networks "ljnet").IPAddress}}')
+  mac=$(pm inspect web --format '{{(index .NetworkSettings.Networks "ljnet").MacAddress}}')
+  sandbox=$(pm inspect web --format '{{.NetworkSettings.SandboxKey}}')
+  echo "id $id ip $ip mac $mac sandbox $sandbox"
+  [[ $ip == 198.51.100.* ]]
+  # the container's eth0 has the MAC podman reports (it came from our result)
+  [ "$(nsenter --net="$sandbox" ip -j link show eth0 | jq -r '.[0].address')" = "$mac" ]
+  wait_until 5 curl_from peer "http://$ip/hello.html"
+  run curl_from peer "http://$ip/hello.html"
+  [ "$output" = "Hello world" ]
+  # lanjoin's record is keyed by podman's network name, container ID and ifname
+  run lj list --json
+  [ "$(jq -r '.[0].info.cni | "\(.network) \(.containerID) \(.ifname)"' <<<"$output")" = "ljnet $id eth0" ]
+
+  run pm rm -f -t 0 web
+  [ "$status" -eq 0 ]
+  [ "$(records)" -eq 0 ]
+  [ -z "$(ls "$PODMAN_DIR/ipam/ljnet" | grep -E '^[0-9]')" ]
+  [ ! -e "$sandbox" ]
+  [ ! -e "/var/lib/cni/results/ljnet-$id-eth0" ]
+  ! curl_from peer "http://$ip/hello.html"
+  assert_same_state host "$BATS_TEST_TMPDIR/host.before"
+}
