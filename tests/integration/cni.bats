@@ -592,6 +592,9 @@ network_config_dir = "$PODMAN_DIR/net.d"
 cgroup_manager = "cgroupfs"
 events_logger = "file"
 runtime = "runc"
+# for every podman process, also the "podman container cleanup" conmon starts, which may be
+# the one that runs DEL: conmon does not pass our environment on
+env = ["LANJOIN_STATE_DIR=$LANJOIN_STATE_DIR"${ASAN_OPTIONS:+, \"ASAN_OPTIONS=$ASAN_OPTIONS\"}]
 CONF
   pm import "$PODMAN_DIR/rootfs.tar" localhost/ljcni-busybox >/dev/null
   defer pm rmi -f localhost/ljcni-busybox
