@@ -1,0 +1,112 @@
+#!/usr/bin/env bats
+# CNI plugin mode, the macvlan and nat ways, on the plain lab (em1 in the host): ADD with
+# host-local IPAM, the peer reaches the container, CHECK, DEL without the namespace leaves the
+# host as it was; the result's shape matches the reference macvlan plugin's.
+
+load helpers
+
+bats_require_minimum_version 1.5.0
+
+REF=/usr/lib/cni
+
+setup() {
+  IPAM_DIR=$BATS_TEST_TMPDIR/ipam
+  CONF=$BATS_TEST_TMPDIR/conf.json
+  local k=$((BATS_TEST_NUMBER - 1))
+  RANGE_START=198.51.100.$((100 + 10 * k))
+  RANGE_END=198.51.100.$((109 + 10 * k))
+}
+
+# conf MODE VERSION [JQ_FILTER] — network "waynet" with host-local IPAM over this test's block
+conf() {
+  jq -n --arg m "$1" --arg v "$2" --arg dir "$IPAM_DIR" --arg start "$RANGE_START" \
+    --arg last "$RANGE_END" '{
+    cniVersion: $v, name: "waynet", type: "lanjoin", mode: $m,
+    ipam: {type: "host-local", dataDir: $dir,
+           ranges: [[{subnet: "198.51.100.0/24", rangeStart: $start,
+                      rangeEnd: $last, gateway: "198.51.100.254"}]],
+           routes: [{dst: "0.0.0.0/0"}]}} | '"${3:-.}" >"$CONF"
+}
+
+cni() {
+  ip netns exec "${LAB_PREFIX}host" env CNI_COMMAND="$1" CNI_CONTAINERID="$2" CNI_NETNS="$3" \
+    CNI_IFNAME="${4:-eth0}" CNI_PATH="$REF" "$LANJOIN" <"${5:-$CONF}"
+}
+
+ref_cni() {
+  ip netns exec "${LAB_PREFIX}host" env CNI_COMMAND="$2" CNI_CONTAINERID="$3" CNI_NETNS="$4" \
+    CNI_IFNAME=eth0 CNI_PATH="$REF" "$REF/$1" <"$5"
+}
+
+ns() { echo "/run/netns/${LAB_PREFIX}$1"; }
+ipam_ips() { ls "$IPAM_DIR/waynet" 2>/dev/null | grep -E '^[0-9]' || true; }
+with_prev() {
+  jq --argjson p "$1" '. + {prevResult: $p}' "$CONF" >"$BATS_TEST_TMPDIR/prev.json"
+  echo "$BATS_TEST_TMPDIR/prev.json"
+}
+
+@test "cni macvlan: the peer reaches the container; same shape as the reference macvlan; DEL without the namespace" {
+  add_container mv
+  add_container refmv
+  snapshot host >"$BATS_TEST_TMPDIR/host.before"
+  conf macvlan 1.0.0 '.master = "em1"'
+  run --separate-stderr cni ADD cid-mv "$(ns mv)"
+  echo "$output $stderr"
+  [ "$status" -eq 0 ]
+  defer cni DEL cid-mv "$(ns mv)" eth0 "$CONF"
+  local a=$output b ip_a ip_b
+  [ "$(jq -r '.interfaces | length' <<<"$a")" -eq 1 ]
+  [ "$(jq -r '.interfaces[0].mac' <<<"$a")" = "$(on mv cat /sys/class/net/eth0/address)" ]
+  [ "$(on mv ip -j -d link show eth0 | jq -r '.[0].linkinfo.info_kind')" = macvlan ]
+  jq '.type = "macvlan" | del(.mode)' "$CONF" >"$BATS_TEST_TMPDIR/ref.json"
+  run --separate-stderr ref_cni macvlan ADD cid-refmv "$(ns refmv)" "$BATS_TEST_TMPDIR/ref.json"
+  [ "$status" -eq 0 ]
+  defer ref_cni macvlan DEL cid-refmv "$(ns refmv)" "$BATS_TEST_TMPDIR/ref.json"
+  b=$output
+  shape='{cniVersion, interfaces: [.interfaces[] | keys], ips: [.ips[] | keys | sort], routes, dns,
+          gw: [.ips[].gateway], idx: [.ips[].interface]}'
+  [ "$(jq -S -c "$shape" <<<"$a")" = "$(jq -S -c "$shape" <<<"$b")" ]
+  ip_a=$(jq -r '.ips[0].address | split("/")[0]' <<<"$a")
+  ip_b=$(jq -r '.ips[0].address | split("/")[0]' <<<"$b")
+  run curl_from peer "http://$ip_a/hello.html"
+  [ "$output" = "Hello world" ]
+  run curl_from peer "http://$ip_b/hello.html"
+  [ "$output" = "Hello world" ]
+  run --separate-stderr cni CHECK cid-mv "$(ns mv)" eth0 "$(with_prev "$a")"
+  [ "$status" -eq 0 ]
+  run --separate-stderr ref_cni macvlan DEL cid-refmv "$(ns refmv)" "$BATS_TEST_TMPDIR/ref.json"
+  [ "$status" -eq 0 ]
+
+  lab container del mv
+  run --separate-stderr cni DEL cid-mv "$(ns mv)" eth0 "$(with_prev "$a")"
+  [ "$status" -eq 0 ]
+  run --separate-stderr cni DEL cid-mv "" eth0 "$(with_prev "$a")"
+  [ "$status" -eq 0 ]
+  [ -z "$(ipam_ips)" ]
+  [ -z "$(ls -A "$LANJOIN_STATE_DIR/attachments")" ]
+  assert_same_state host "$BATS_TEST_TMPDIR/host.before"
+}
+
+@test "cni macvlan: hostShim lets the host reach the container; DEL removes the shim with the last container" {
+  add_container sh1
+  snapshot host >"$BATS_TEST_TMPDIR/host.before"
+  conf macvlan 1.1.0 '.master = "em1" | .hostShim = "'"$RANGE_END"'/24"'
+  run --separate-stderr cni ADD cid-sh1 "$(ns sh1)"
+  echo "$output $stderr"
+  [ "$status" -eq 0 ]
+  defer cni DEL cid-sh1 "$(ns sh1)" eth0 "$CONF"
+  local ip
+  ip=$(jq -r '.ips[0].address | split("/")[0]' <<<"$output")
+  run curl_from host "http://$ip/hello.html"
+  [ "$output" = "Hello world" ]
+  run --separate-stderr cni STATUS "" "" "" "$CONF"
+  [ "$status" -eq 0 ]
+  run --separate-stderr cni DEL cid-sh1 "$(ns sh1)"
+  [ "$status" -eq 0 ]
+  assert_same_state host "$BATS_TEST_TMPDIR/host.before"
+  # STATUS: the master must exist
+  conf macvlan 1.1.0 '.master = "nosuch0"'
+  run --separate-stderr cni STATUS "" "" "" "$CONF"
+  [ "$status" -eq 1 ]
+  [ "$(jq -r .code <<<"$output")" = 50 ]
+}
