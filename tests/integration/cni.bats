@@ -570,6 +570,58 @@ expect_error() {
   assert_same_state host "$BATS_TEST_TMPDIR/host.before"
 }
 
+@test "cni: dhcp IPAM gets a lease from the LAN's server; DEL releases it before removing the link" {
+  add_container d
+  snapshot host >"$BATS_TEST_TMPDIR/host.before"
+  snapshot d >"$BATS_TEST_TMPDIR/d.before"
+  local sock=$BATS_TEST_TMPDIR/dhcp.sock leases=$LAB_DIR/dnsmasq.leases
+  jq -n --arg s "$sock" '{cniVersion: "1.0.0", name: "dnet", type: "lanjoin", mode: "bridge",
+    bridge: "br-em1", ipam: {type: "dhcp", daemonSocketPath: $s}}' >"$CONF"
+
+  # no dhcp daemon: ADD fails after attaching, and takes the attachment back
+  run --separate-stderr cni ADD cid-d "$(ns d)"
+  echo "$output $stderr"
+  [ "$status" -eq 1 ]
+  [ "$(records)" -eq 0 ]
+  assert_same_state host "$BATS_TEST_TMPDIR/host.before"
+  assert_same_state d "$BATS_TEST_TMPDIR/d.before"
+  conf 1.1.0
+  jq --arg s "$sock" '.cniVersion = "1.1.0" | .ipam = {type: "dhcp", daemonSocketPath: $s}' \
+    "$CONF" >"$BATS_TEST_TMPDIR/status.json"
+  run --separate-stderr cni STATUS "" "" "" "$BATS_TEST_TMPDIR/status.json"
+  [ "$(jq -r .code <<<"$output")" = 50 ]
+
+  on host "$REF/dhcp" daemon -socketpath "$sock" >"$BATS_TEST_TMPDIR/dhcp.log" 2>&1 &
+  local pid=$!
+  defer kill "$pid"
+  wait_until 5 test -S "$sock"
+  run --separate-stderr cni STATUS "" "" "" "$BATS_TEST_TMPDIR/status.json"
+  [ "$status" -eq 0 ]
+  jq -n --arg s "$sock" '{cniVersion: "1.0.0", name: "dnet", type: "lanjoin", mode: "bridge",
+    bridge: "br-em1", ipam: {type: "dhcp", daemonSocketPath: $s}}' >"$CONF"
+  run --separate-stderr cni ADD cid-d "$(ns d)"
+  echo "$output $stderr"
+  [ "$status" -eq 0 ]
+  defer cni DEL cid-d "$(ns d)" eth0 "$CONF"
+  local ip mac
+  ip=$(jq -r '.ips[0].address | split("/")[0]' <<<"$output")
+  mac=$(jq -r '.interfaces[2].mac' <<<"$output")
+  [[ $ip == 198.51.100.1[5-9]? ]] # the lab's pool
+  [ "$(jq -r '.ips[0].gateway' <<<"$output")" = 198.51.100.254 ]
+  grep -q "$mac $ip" "$leases"
+  run curl_from peer "http://$ip/hello.html"
+  [ "$output" = "Hello world" ]
+  run on d ip -j route show default
+  [[ $output == *'"gateway":"198.51.100.254"'* ]]
+
+  run --separate-stderr cni DEL cid-d "$(ns d)"
+  [ "$status" -eq 0 ]
+  # the server forgot the lease (DHCPRELEASE went out while the link still existed)
+  wait_until 5 bash -c "! grep -q '$mac' '$leases'"
+  [ "$(records)" -eq 0 ]
+  assert_same_state host "$BATS_TEST_TMPDIR/host.before"
+}
+
 # --- Podman 4.3 as a client (CNI backend forced) ------------------------------------------------
 
 # podman_env — a private Podman world in $PODMAN_DIR: containers.conf forcing the CNI backend,
