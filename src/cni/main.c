@@ -111,13 +111,20 @@ int lj_cni_main(void)
 	}
 	if (r) {
 		const char *cmd = getenv("CNI_COMMAND");
+		const char *id = env.container_id && *env.container_id ? env.container_id : NULL;
+		const char *ifn = id && env.ifname ? env.ifname : NULL;
+		char line[2048];
+
 		print_error(version, &err);
-		fprintf(stderr, "lanjoin: CNI %s%s%s%s%s%s%s failed: %s%s%s\n",
-			cmd && strlen(cmd) < 16 ? cmd : "?", conf.name[0] ? " network " : "",
-			conf.name, env.container_id ? " container " : "",
-			env.container_id ? env.container_id : "", env.ifname ? " ifname " : "",
-			env.ifname ? env.ifname : "", err.msg, err.details[0] ? ": " : "",
-			err.details);
+		snprintf(line, sizeof(line), "lanjoin: CNI %s%s%s%s%s%s%s failed: %s%s%s",
+			 cmd && strlen(cmd) < 16 ? cmd : "?", conf.name[0] ? " network " : "",
+			 conf.name, id ? " container " : "", id ? id : "", ifn ? " ifname " : "",
+			 ifn ? ifn : "", err.msg, err.details[0] ? ": " : "", err.details);
+		/* Values quoted from hostile input must not reach a terminal or log as controls. */
+		for (char *p = line; *p; p++)
+			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				*p = '?';
+		fprintf(stderr, "%s\n", line);
 	}
 	lj_cni_conf_free(&conf);
 	free(buf);

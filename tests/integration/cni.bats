@@ -69,6 +69,7 @@ expect_error() {
   [ "${#lines[@]}" -eq 1 ]
   [ "$(wc -l <<<"$stderr")" -eq 1 ]
   [[ $stderr == lanjoin:* ]]
+  [[ $stderr != *$'\e'* ]] # hostile values are not echoed as control characters
 }
 
 @test "cni: VERSION lists 0.3.0 to 1.1.0 and answers in the version asked" {
@@ -359,6 +360,7 @@ expect_error() {
   bad_conf 7 '.bridge = "abcdefghijklmnop"'
   bad_conf 7 '.bridge = "../x"'
   bad_conf 7 '.bridge = 3'
+  bad_conf 7 '.bridge = "b\u001b[31m"'
   bad_conf 7 '.mtu = "1500"'
   bad_conf 7 '.mtu = 10'
   bad_conf 7 '.mtu = 9000' # above the bridge's: refused by the library, nothing attempted
@@ -390,6 +392,8 @@ expect_error() {
   bad_env 4 CNI_ARGS='IgnoreUnknown=1;broken'
   bad_env 4 CNI_ARGS='MAC=not-a-mac'
   bad_env 4 CNI_COMMAND=ATTACH
+  bad_env 4 CNI_COMMAND=$'A\e[31m'
+  bad_env 4 CNI_IFNAME=$'e\e[31m'
   bad_env 3 CNI_NETNS=/run/netns/no-such-netns-here
   bad_env 8 CNI_NETNS=/etc/hostname
   bad_env 8 CNI_NETNS="$(ns host)" # the plugin's own namespace
