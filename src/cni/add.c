@@ -221,6 +221,73 @@ static json_t *build_result(const struct lj_cni_env *env, const struct lj_cni_co
 	return j;
 }
 
+/*
+ * A chained ADD (lanjoin after other plugins): the result is prevResult's plus ours, with our
+ * "interface" indexes shifted past prevResult's interfaces and prevResult's "ips" in the
+ * request's version. Returns res (merged in place) or NULL when prevResult is malformed.
+ */
+static json_t *merge_prev(json_t *res, const json_t *prev, const char *version)
+{
+	const json_t *pifs = json_object_get(prev, "interfaces"), *pips = json_object_get(prev, "ips");
+	const json_t *prts = json_object_get(prev, "routes"), *pdns = json_object_get(prev, "dns");
+	json_t *ifs = json_array(), *ips = json_array(), *rts = json_array(), *v;
+	bool v1 = lj_cni_version_num(version) >= lj_cni_version_num("1.0.0");
+	size_t shift = json_array_size(pifs), i;
+
+	if ((pifs && !json_is_array(pifs)) || (pips && !json_is_array(pips)) ||
+	    (prts && !json_is_array(prts)) || (pdns && !json_is_object(pdns)) || !ifs || !ips ||
+	    !rts)
+		goto bad;
+	json_array_foreach(pifs, i, v) {
+		if (!json_is_object(v))
+			goto bad;
+		json_array_append(ifs, v);
+	}
+	json_array_foreach(pips, i, v) {
+		const char *a = json_string_value(json_object_get(v, "address"));
+		struct lj_cidr c;
+		json_t *copy;
+
+		if (!json_is_object(v) || !a || lj_parse_cidr(a, true, &c) < 0)
+			goto bad;
+		copy = json_deep_copy(v);
+		if (v1)
+			json_object_del(copy, "version");
+		else
+			json_object_set_new(copy, "version",
+					    json_string(c.ip.family == AF_INET ? "4" : "6"));
+		json_array_append_new(ips, copy);
+	}
+	json_array_foreach(prts, i, v) {
+		if (!json_is_object(v))
+			goto bad;
+		json_array_append(rts, v);
+	}
+	json_array_foreach(json_object_get(res, "interfaces"), i, v)
+		json_array_append(ifs, v);
+	json_array_foreach(json_object_get(res, "ips"), i, v) {
+		json_t *idx = json_object_get(v, "interface");
+		if (json_is_integer(idx))
+			json_object_set_new(v, "interface",
+					    json_integer(json_integer_value(idx) + (json_int_t)shift));
+		json_array_append(ips, v);
+	}
+	json_array_foreach(json_object_get(res, "routes"), i, v)
+		json_array_append(rts, v);
+	json_object_set_new(res, "interfaces", ifs);
+	json_object_set_new(res, "ips", ips);
+	json_object_set_new(res, "routes", rts);
+	if (pdns && json_object_size(json_object_get(res, "dns")) == 0)
+		json_object_set(res, "dns", (json_t *)pdns);
+	return res;
+bad:
+	json_decref(ifs);
+	json_decref(ips);
+	json_decref(rts);
+	json_decref(res);
+	return NULL;
+}
+
 /* dhcp: the interface exists now; put the lease's addresses and routes on it. */
 static int apply_late(const struct lj_target *t, const char *ifname, const struct lj_attach_opts *o,
 		      struct lj_cni_err *err)
@@ -309,6 +376,13 @@ int lj_cni_cmd_add(const struct lj_cni_env *env, struct lj_cni_conf *conf, struc
 	json_t *extra = NULL;
 	int r;
 
+	if (conf->prev_result) {
+		json_t *probe = merge_prev(json_object(), conf->prev_result, conf->version);
+		if (!probe)
+			return lj_cni_fail(err, LJ_CNI_E_CONFIG, "invalid network configuration",
+					   "prevResult is malformed (interfaces, ips, routes, dns)");
+		json_decref(probe);
+	}
 	r = lj_cni_open_netns(env, &t, err);
 	if (r)
 		return r;
@@ -411,7 +485,20 @@ int lj_cni_cmd_add(const struct lj_cni_env *env, struct lj_cni_conf *conf, struc
 		}
 	}
 
-	lj_cni_print(build_result(env, conf, &t, res.json, have_ipam ? &ipam : NULL));
+	{
+		json_t *out = build_result(env, conf, &t, res.json, have_ipam ? &ipam : NULL);
+		if (out && conf->prev_result)
+			out = merge_prev(out, conf->prev_result, conf->version);
+		if (!out) {
+			/* Checked before attaching, so this is out of memory. */
+			r = lj_cni_fail(err, LJ_CNI_E_IO, "out of memory", NULL);
+			if (have_ipam)
+				ipam_release(env, conf);
+			undo_attach(&key);
+			goto out;
+		}
+		lj_cni_print(out);
+	}
 	r = 0;
 	goto out;
 

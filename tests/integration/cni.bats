@@ -485,6 +485,33 @@ expect_error() {
   [ "$(on m cat /sys/class/net/net1/address)" = 02:00:c6:33:64:0b ]
 }
 
+@test "cni: chained after another plugin, the result carries prevResult's and ours" {
+  add_container ch
+  conf 1.0.0
+  jq '.type = "loopback" | del(.mode, .ipam)' "$CONF" >"$BATS_TEST_TMPDIR/lo.json"
+  run --separate-stderr ref_cni loopback ADD cid-ch "$(ns ch)" "$BATS_TEST_TMPDIR/lo.json"
+  [ "$status" -eq 0 ]
+  local lo=$output
+  echo "loopback: $lo"
+  run --separate-stderr cni ADD cid-ch "$(ns ch)" eth0 "$(with_prev "$lo")"
+  echo "$output $stderr"
+  [ "$status" -eq 0 ]
+  defer cni DEL cid-ch "$(ns ch)" eth0 "$CONF"
+  local n
+  n=$(jq '.interfaces | length' <<<"$lo")
+  [ "$(jq -c '.interfaces[:'"$n"']' <<<"$output")" = "$(jq -c .interfaces <<<"$lo")" ]
+  [ "$(jq -r ".interfaces[$n + 2].name" <<<"$output")" = eth0 ]
+  [ "$(jq -r '.ips[-1].interface' <<<"$output")" -eq $((n + 2)) ]
+  [ "$(jq -r '[.ips[] | has("version")] | any' <<<"$output")" = false ]
+  [ "$(jq -r '.ips | length' <<<"$output")" -eq $(($(jq '.ips | length' <<<"$lo") + 1)) ]
+  # a malformed prevResult is refused before anything is done
+  run --separate-stderr cni ADD cid-ch2 "$(ns ch)" eth1 "$(with_prev '{"interfaces": 3}')"
+  expect_error 7
+  run --separate-stderr cni DEL cid-ch "$(ns ch)"
+  [ "$status" -eq 0 ]
+  [ "$(records)" -eq 0 ]
+}
+
 @test "cni: side by side with the reference bridge plugin: same result shape, both reachable, DEL restores the lab" {
   add_container ours
   add_container theirs
