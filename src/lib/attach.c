@@ -66,6 +66,8 @@ static lj_build_fn way_builder(enum lj_way w)
 		return lj_attach_ovs_build;
 	case LJ_WAY_MACVLAN:
 		return lj_attach_macvlan_build;
+	case LJ_WAY_NAT:
+		return lj_attach_nat_build;
 	default:
 		return NULL;
 	}

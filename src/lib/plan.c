@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "lib/link.h"
+#include "lib/steps-nat.h"
 #include "shared/macro.h"
 
 /* Every step type a state record may name. New ways add theirs here. */
@@ -15,6 +16,7 @@ static const struct lj_step_type *const step_types[] = {
 	&lj_step_bridge, &lj_step_veth, &lj_step_link_up, &lj_step_addr, &lj_step_route,
 	&lj_step_ovs_bridge, &lj_step_ovs_port, &lj_step_tx_csum_off,
 	&lj_step_macvlan, &lj_step_shim, &lj_step_shim_route,
+	&lj_step_garp, &lj_step_ip_forward, &lj_step_nat_rules, &lj_step_fw_accept,
 };
 
 const struct lj_step_type *lj_step_type_find(const char *id)
