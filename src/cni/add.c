@@ -409,6 +409,7 @@ int lj_cni_cmd_add(const struct lj_cni_env *env, struct lj_cni_conf *conf, struc
 		lj_record_free(&old);
 		goto out;
 	}
+	r = 0;
 
 	/* Addressing */
 	if (conf->way == LJ_WAY_NAT) {

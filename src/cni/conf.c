@@ -647,6 +647,7 @@ int lj_cni_conf_parse(const char *buf, size_t size, enum lj_cni_cmd cmd,
 	const json_t *v, *ipam;
 	json_error_t jerr;
 	const char *s;
+	bool lenient;
 	long ver;
 	int r;
 
@@ -713,8 +714,14 @@ int lj_cni_conf_parse(const char *buf, size_t size, enum lj_cni_cmd cmd,
 		goto fail;
 	}
 
+	/*
+	 * DEL and GC need only the version, the name and the IPAM plugin: a runtime sends DEL
+	 * after every failed ADD, also one that failed on this configuration, and a DEL that
+	 * fails is retried forever. The rest is validated for ADD, CHECK and STATUS.
+	 */
+	lenient = cmd == LJ_CNI_DEL || cmd == LJ_CNI_GC;
 	r = parse_way(c.root, &c, err);
-	if (r)
+	if (r && !lenient)
 		goto fail;
 
 	ipam = json_object_get(c.root, "ipam");
@@ -737,26 +744,27 @@ int lj_cni_conf_parse(const char *buf, size_t size, enum lj_cni_cmd cmd,
 			c.ipam_dhcp = strcmp(s, "dhcp") == 0;
 		}
 	}
-	if (c.ipam_dhcp && c.way == LJ_WAY_NAT) {
+	if (c.ipam_dhcp && c.way == LJ_WAY_NAT && !lenient) {
 		r = unsupported(err, "ipam", "the nat mode cannot take its address from dhcp");
 		goto fail;
 	}
 	v = json_object_get(c.root, "dns");
-	if (v && !json_is_object(v)) {
+	if (v && !json_is_object(v) && !lenient) {
 		r = bad(err, "\"dns\" must be an object");
 		goto fail;
 	}
-	c.dns = (json_t *)v;
+	c.dns = json_is_object(v) ? (json_t *)v : NULL;
 	v = json_object_get(c.root, "prevResult");
-	if (v && !json_is_object(v)) {
+	if (v && !json_is_object(v) && !lenient) {
 		r = bad(err, "\"prevResult\" must be an object");
 		goto fail;
 	}
-	c.prev_result = (json_t *)v;
+	c.prev_result = json_is_object(v) ? (json_t *)v : NULL;
 
 	r = parse_runtime(c.root, env, &c, err);
-	if (r)
+	if (r && !lenient)
 		goto fail;
+	r = 0;
 	if (cmd == LJ_CNI_GC) {
 		r = parse_valid_list(c.root, &c, err);
 		if (r)

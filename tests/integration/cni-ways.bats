@@ -110,3 +110,73 @@ with_prev() {
   [ "$status" -eq 1 ]
   [ "$(jq -r .code <<<"$output")" = 50 ]
 }
+
+@test "cni nat: the IPAM address is claimed on the uplink; the peer reaches the container there, the outside sees it; DEL restores the host" {
+  add_container nt
+  snapshot host >"$BATS_TEST_TMPDIR/host.before"
+  conf nat 1.1.0 '.uplink = "em1"'
+  run --separate-stderr cni ADD cid-nt "$(ns nt)"
+  echo "$output $stderr"
+  [ "$status" -eq 0 ]
+  defer cni DEL cid-nt "$(ns nt)" eth0 "$CONF"
+  local r=$output lan priv
+  lan=$(jq -r '.ips[0].address | split("/")[0]' <<<"$r")
+  [ "$lan" = "$RANGE_START" ]
+  # interfaces: the uplink (holding the LAN address), the host end, the container end
+  [ "$(jq -r '[.interfaces[].name] | .[0]' <<<"$r")" = em1 ]
+  [[ $(jq -r '.interfaces[1].name' <<<"$r") == ljn* ]]
+  [ "$(jq -r '.interfaces[2].sandbox' <<<"$r")" = "$(ns nt)" ]
+  [ "$(jq -c '[.ips[].interface]' <<<"$r")" = '[0,2]' ]
+  priv=$(jq -r '.ips[1].address | split("/")[0]' <<<"$r")
+  on nt ip -4 -o addr show dev eth0 | grep -q "inet $priv/"
+  [ "$(jq -r '.routes[0].gw' <<<"$r")" = "$(jq -r '.ips[1].gateway' <<<"$r")" ]
+  on host ip -o addr show dev em1 | grep -q "inet $lan/24"
+  run curl_from peer "http://$lan/hello.html"
+  [ "$output" = "Hello world" ]
+  run curl_from nt http://203.0.113.1/cgi-bin/ip
+  [ "$output" = "$lan" ]
+  run --separate-stderr cni CHECK cid-nt "$(ns nt)" eth0 "$(with_prev "$r")"
+  [ "$status" -eq 0 ]
+  # someone removes the LAN address from the uplink: CHECK says so
+  on host ip addr del "$lan/24" dev em1
+  run --separate-stderr cni CHECK cid-nt "$(ns nt)" eth0 "$(with_prev "$r")"
+  [ "$status" -eq 1 ]
+  [[ $output == *"$lan/24 is missing from em1"* ]]
+  on host ip addr add "$lan/24" dev em1
+
+  lab container del nt
+  run --separate-stderr cni DEL cid-nt "" eth0 "$CONF"
+  [ "$status" -eq 0 ]
+  [ -z "$(ipam_ips)" ]
+  [ -z "$(ls -A "$LANJOIN_STATE_DIR/attachments")" ]
+  assert_same_state host "$BATS_TEST_TMPDIR/host.before"
+}
+
+@test "cni nat: runtimeConfig.portMappings and publish become published ports; DEL without them removes the rules" {
+  add_container pm
+  snapshot host >"$BATS_TEST_TMPDIR/host.before"
+  conf nat 1.0.0 '.uplink = "em1" | .address = "'"$RANGE_END"'/24" | del(.ipam) | .publish = ["tcp/8082:80"]
+    | .capabilities = {portMappings: true}
+    | .runtimeConfig = {portMappings: [{hostPort: 8081, containerPort: 80, protocol: "tcp", hostIP: ""}]}'
+  run --separate-stderr cni ADD cid-pm "$(ns pm)"
+  echo "$output $stderr"
+  [ "$status" -eq 0 ]
+  defer cni DEL cid-pm "$(ns pm)" eth0 "$CONF"
+  run curl_from peer "http://$RANGE_END:8081/hello.html"
+  [ "$output" = "Hello world" ]
+  run curl_from peer "http://$RANGE_END:8082/hello.html"
+  [ "$output" = "Hello world" ]
+  [ -n "$(on host nft list table ip lanjoin)" ]
+  # DEL with a configuration that no longer carries the mappings (plugins#509/#510)
+  jq 'del(.runtimeConfig)' "$CONF" >"$BATS_TEST_TMPDIR/plain.json"
+  run --separate-stderr cni DEL cid-pm "$(ns pm)" eth0 "$BATS_TEST_TMPDIR/plain.json"
+  [ "$status" -eq 0 ]
+  assert_same_state host "$BATS_TEST_TMPDIR/host.before"
+  # a hostIP that is not the network's address is refused
+  conf nat 1.0.0 '.uplink = "em1" | .address = "'"$RANGE_END"'/24" | del(.ipam)
+    | .runtimeConfig = {portMappings: [{hostPort: 8081, containerPort: 80, hostIP: "198.51.100.3"}]}'
+  run --separate-stderr cni ADD cid-pm "$(ns pm)"
+  [ "$status" -eq 1 ]
+  [ "$(jq -r .code <<<"$output")" = 2 ]
+  assert_same_state host "$BATS_TEST_TMPDIR/host.before"
+}

@@ -378,6 +378,13 @@ expect_error() {
   bad_conf 2 '.vlan = 5'
   bad_conf 2 '.runtimeConfig = {portMappings: [{hostPort: 8080, containerPort: 80, protocol: "tcp"}]}'
   bad_conf 7 '.bridge = "em1"' # exists and is not a bridge
+  # the DEL a runtime sends after such a failed ADD succeeds (else it is retried forever)
+  for f in '.isGateway = true' '.mode = "ipvlan"' '.bridge = "a/b"' '.runtimeConfig = {mac: "zz"}'; do
+    jq "$f" "$good" >"$BATS_TEST_TMPDIR/bad.json"
+    run --separate-stderr cni DEL cid-h "$ns_h" eth0 "$BATS_TEST_TMPDIR/bad.json"
+    [ "$status" -eq 0 ]
+  done
+  unchanged
   bad_env 4 -CNI_NETNS
   bad_env 4 -CNI_CONTAINERID -CNI_IFNAME
   bad_env 4 -CNI_PATH

@@ -291,6 +291,35 @@ static void test_conf_commands(void **state)
 	lj_cni_conf_free(&c);
 }
 
+static void test_conf_del_lenient(void **state)
+{
+	struct lj_cni_conf c;
+
+	/* what made ADD fail must not make the DEL that follows it fail */
+	const char *ok[] = {
+		BR ",\"isGateway\":true,\"ipam\":{\"type\":\"host-local\"}}",
+		"{\"cniVersion\":\"1.0.0\",\"name\":\"x\",\"mode\":\"ipvlan\"}",
+		BR ",\"runtimeConfig\":{\"mac\":\"zz\"},\"prevResult\":7,\"dns\":[]}",
+		"{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"mode\":\"nat\",\"ipam\":{\"type\":\"dhcp\"}}",
+	};
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		assert_int_not_equal(parse(ok[i], LJ_CNI_ADD, &c), 0);
+		assert_int_equal(parse(ok[i], LJ_CNI_DEL, &c), 0);
+		assert_null(c.prev_result);
+		lj_cni_conf_free(&c);
+	}
+	assert_int_equal(parse(ok[0], LJ_CNI_DEL, &c), 0);
+	assert_string_equal(c.ipam_type, "host-local");
+	lj_cni_conf_free(&c);
+	/* but what DEL needs must be right */
+	assert_int_equal(parse("{\"cniVersion\":\"1.0.0\",\"name\":\"a/b\",\"mode\":\"bridge\"}",
+			       LJ_CNI_DEL, &c), LJ_CNI_E_CONFIG);
+	assert_int_equal(parse(BR ",\"ipam\":{\"type\":\"../x\"}}", LJ_CNI_DEL, &c),
+			 LJ_CNI_E_CONFIG);
+	assert_int_equal(parse("{\"cniVersion\":\"0.2.0\",\"name\":\"x\"}", LJ_CNI_DEL, &c),
+			 LJ_CNI_E_VERSION);
+}
+
 static void test_conf_runtime(void **state)
 {
 	struct lj_cni_env env = {.has_args_mac = true, .args_mac = {2, 0, 0, 0, 0, 1}};
@@ -431,6 +460,7 @@ int main(void)
 		cmocka_unit_test(test_versions),       cmocka_unit_test(test_env),
 		cmocka_unit_test(test_conf_modes),     cmocka_unit_test(test_conf_bad),
 		cmocka_unit_test(test_conf_commands),  cmocka_unit_test(test_conf_runtime),
+		cmocka_unit_test(test_conf_del_lenient),
 		cmocka_unit_test(test_ipam_parse),     cmocka_unit_test(test_result_versions),
 		cmocka_unit_test(test_conf_mutations),
 	};
