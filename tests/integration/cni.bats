@@ -745,3 +745,27 @@ pm_run() { # NAME NETWORK [PODMAN RUN ARGS...] — busybox httpd serving /www on
   ! curl_from peer "http://$ip/hello.html"
   assert_same_state host "$BATS_TEST_TMPDIR/host.before"
 }
+
+@test "cni: podman run -p on a lanjoin nat network: the peer reaches the published port at the LAN address" {
+  podman_env
+  snapshot host >"$BATS_TEST_TMPDIR/host.before"
+  jq -n --arg dir "$PODMAN_DIR/ipam" --arg start "$RANGE_START" --arg last "$RANGE_END" '{
+    cniVersion: "1.0.0", name: "ljnat", plugins: [{
+      type: "lanjoin", mode: "nat", uplink: "br-em1", capabilities: {portMappings: true},
+      ipam: {type: "host-local", dataDir: $dir,
+             ranges: [[{subnet: "198.51.100.0/24", rangeStart: $start, rangeEnd: $last}]]}}]}' \
+    >"$PODMAN_DIR/net.d/ljnat.conflist"
+  run pm_run pub ljnat -p 8083:80/tcp
+  echo "$output"
+  [ "$status" -eq 0 ]
+  defer pm rm -f -t 0 pub
+  local lan
+  lan=$(lj list --json | jq -r '.[0].info.address | split("/")[0]')
+  [ "$lan" = "$RANGE_START" ]
+  run curl_from peer "http://$lan:8083/hello.html"
+  [ "$output" = "Hello world" ]
+  run pm rm -f -t 0 pub
+  [ "$status" -eq 0 ]
+  [ "$(records)" -eq 0 ]
+  assert_same_state host "$BATS_TEST_TMPDIR/host.before"
+}
