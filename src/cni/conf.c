@@ -261,6 +261,18 @@ static int get_uint(const json_t *o, const char *key, uint64_t min, uint64_t max
 	return 1;
 }
 
+static int get_bool(const json_t *o, const char *key, bool *ret, struct lj_cni_err *err)
+{
+	const json_t *v = json_object_get(o, key);
+
+	if (!v)
+		return 0;
+	if (!json_is_boolean(v))
+		return -!!bad(err, "\"%s\" must be true or false", key);
+	*ret = json_is_true(v);
+	return 1;
+}
+
 static int get_ifname(const json_t *o, const char *key, char ret[IFNAMSIZ], struct lj_cni_err *err)
 {
 	const char *s;
@@ -317,6 +329,7 @@ static const struct {
 	{"address", W(NAT)},
 	{"private", W(NAT)},
 	{"publish", W(NAT)},
+	{"conflictCheck", W(BRIDGE) | W(OVS) | W(MACVLAN)},
 };
 
 /* Features of the reference plugins lanjoin does not have: refused unless false. */
@@ -359,6 +372,16 @@ static int parse_way(const json_t *root, struct lj_cni_conf *c, struct lj_cni_er
 
 	if ((r = get_uint(root, "mtu", 68, 65535, &o->mtu, err)) < 0)
 		return err->code;
+	/*
+	 * The IPAM plugin is the authority on addresses here; an ARP probe of each address
+	 * (about 200 ms) is only done when asked for.
+	 */
+	{
+		bool check = false;
+		if (get_bool(root, "conflictCheck", &check, err) < 0)
+			return err->code;
+		o->no_conflict_check = !check;
+	}
 
 	switch (c->way) {
 	case LJ_WAY_BRIDGE:

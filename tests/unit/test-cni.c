@@ -137,7 +137,12 @@ static void test_conf_modes(void **state)
 	assert_string_equal(c.ipam_type, "host-local");
 	assert_string_equal(c.name, "lan");
 	assert_string_equal(c.version, "1.0.0");
+	assert_true(c.opts.no_conflict_check);
 	lj_cni_conf_free(&c);
+	assert_int_equal(parse(BR ",\"conflictCheck\":true}", LJ_CNI_ADD, &c), 0);
+	assert_false(c.opts.no_conflict_check);
+	lj_cni_conf_free(&c);
+	assert_int_equal(parse(BR ",\"conflictCheck\":1}", LJ_CNI_ADD, &c), LJ_CNI_E_CONFIG);
 	/* the default bridge; no IPAM */
 	assert_int_equal(parse(BR ",\"ipam\":{}}", LJ_CNI_ADD, &c), 0);
 	assert_string_equal(c.opts.bridge, "cni0");
