@@ -180,3 +180,41 @@ with_prev() {
   [ "$(jq -r .code <<<"$output")" = 2 ]
   assert_same_state host "$BATS_TEST_TMPDIR/host.before"
 }
+
+# fault_every_step MODE_FILTER CONTAINER — ADD with LANJOIN_FAULT_STEP=1.. until it succeeds:
+# each failure is code 100, rolled back, the address released, the host as before.
+fault_every_step() {
+  local n=1
+  conf "$1" 1.0.0 "$2"
+  while :; do
+    run --separate-stderr env LANJOIN_FAULT_STEP=$n ip netns exec "${LAB_PREFIX}host" env \
+      CNI_COMMAND=ADD CNI_CONTAINERID="cid-$3" CNI_NETNS="$(ns "$3")" CNI_IFNAME=eth0 \
+      CNI_PATH="$REF" "$LANJOIN" <"$CONF"
+    [ "$status" -eq 0 ] && break
+    echo "step $n: $output"
+    [ "$status" -eq 1 ]
+    [ "$(jq -r .code <<<"$output")" = 100 ]
+    [[ $output == *"step $n of"*"nothing was left behind"* ]]
+    assert_same_state host "$BATS_TEST_TMPDIR/host.before"
+    [ -z "$(ipam_ips)" ]
+    [ -z "$(ls -A "$LANJOIN_STATE_DIR/attachments")" ]
+    n=$((n + 1))
+    [ "$n" -le 30 ]
+  done
+  FAULT_STEPS=$((n - 1))
+  run --separate-stderr cni DEL "cid-$3" "$(ns "$3")"
+  [ "$status" -eq 0 ]
+  assert_same_state host "$BATS_TEST_TMPDIR/host.before"
+}
+
+@test "cni macvlan and nat: a failure at every attach step rolls back and releases the address" {
+  add_container fm
+  add_container fn
+  snapshot host >"$BATS_TEST_TMPDIR/host.before"
+  fault_every_step macvlan '.master = "em1"' fm
+  echo "macvlan: $FAULT_STEPS steps"
+  [ "$FAULT_STEPS" -ge 4 ]
+  fault_every_step nat '.uplink = "em1" | .publish = ["8084:80"]' fn
+  echo "nat: $FAULT_STEPS steps"
+  [ "$FAULT_STEPS" -ge 6 ]
+}
