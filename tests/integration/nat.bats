@@ -262,6 +262,8 @@ assert_outside_sees() { # NODE ADDRESS
   on dk ip route add default via 198.18.200.1
   defer fw_reset
   on host iptables -t nat -A POSTROUTING -s 198.18.200.0/24 ! -o dk0 -j MASQUERADE
+  wait_ipv6_ready host
+  wait_ipv6_ready dk
   snapshot host >"$BATS_TEST_TMPDIR/host"
   snapshot dk >"$BATS_TEST_TMPDIR/dk"
   # without --to the container's own default route would bypass the NAT: refused
