@@ -660,6 +660,49 @@ expect_error() {
   assert_same_state host "$BATS_TEST_TMPDIR/host.before"
 }
 
+# vg_cni COMMAND CONTAINER_ID NETNS CONF — lanjoin as a CNI plugin under valgrind memcheck;
+# fails on any memory error or leak (definite, indirect); sets $status and $output.
+vg_cni() {
+  local log=$BATS_TEST_TMPDIR/vg.$RANDOM
+  run --separate-stderr ip netns exec "${LAB_PREFIX}host" env CNI_COMMAND="$1" \
+    CNI_CONTAINERID="$2" CNI_NETNS="$3" CNI_IFNAME=eth0 CNI_PATH="$REF" valgrind --quiet \
+    --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
+    --track-origins=yes --child-silent-after-fork=yes --log-file="$log" "$LANJOIN" <"$4"
+  sed -i -e '/unhandled ioctl 0xb703/,+2d' "$log" # nsfs NS_GET_NSTYPE: unknown to valgrind
+  echo "CNI $1 -> $status: $output"
+  cat "$log"
+  [ "$status" -ne 99 ] && [ ! -s "$log" ]
+}
+
+@test "cni: valgrind finds no memory errors or leaks in ADD, CHECK, GC, DEL and a failed ADD" {
+  command -v valgrind >/dev/null || skip "valgrind missing"
+  add_container vg
+  conf 1.1.0
+  vg_cni ADD cid-vg "$(ns vg)" "$CONF"
+  [ "$status" -eq 0 ]
+  defer cni DEL cid-vg "$(ns vg)" eth0 "$CONF"
+  vg_cni CHECK cid-vg "$(ns vg)" "$(with_prev "$output")"
+  [ "$status" -eq 0 ]
+  vg_cni ADD cid-vg "$(ns vg)" "$CONF"
+  [ "$status" -eq 1 ]
+  jq '. + {"cni.dev/valid-attachments": []}' "$CONF" >"$BATS_TEST_TMPDIR/gc.json"
+  vg_cni GC "" "" "$BATS_TEST_TMPDIR/gc.json"
+  [ "$status" -eq 0 ]
+  [ "$(records)" -eq 0 ]
+  vg_cni DEL cid-vg "" "$CONF"
+  [ "$status" -eq 0 ]
+  vg_cni STATUS "" "" "$CONF"
+  [ "$status" -eq 0 ]
+  vg_cni VERSION "" "" "$CONF"
+  [ "$status" -eq 0 ]
+  printf '{"cniVersion": "1.1.0", "name": 7}' >"$BATS_TEST_TMPDIR/bad.json"
+  vg_cni ADD cid-vg "$(ns vg)" "$BATS_TEST_TMPDIR/bad.json"
+  [ "$status" -eq 1 ]
+  LANJOIN_FAULT_STEP=3 vg_cni ADD cid-vg "$(ns vg)" "$CONF"
+  [ "$status" -eq 1 ]
+  [ -z "$(ipam_ips)" ]
+}
+
 # --- Podman 4.3 as a client (CNI backend forced) ------------------------------------------------
 
 # podman_env — a private Podman world in $PODMAN_DIR: containers.conf forcing the CNI backend,
