@@ -292,9 +292,9 @@ bad:
 static int apply_late(const struct lj_target *t, const char *ifname, const struct lj_attach_opts *o,
 		      struct lj_cni_err *err)
 {
+	char buf[LJ_CIDR_STRLEN] = "the lease";
 	struct lj_nl *nl = NULL;
 	struct lj_link l;
-	char buf[LJ_CIDR_STRLEN];
 	int r;
 
 	r = lj_nl_open(t->netns_fd, &nl);
