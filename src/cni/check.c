@@ -225,6 +225,13 @@ int lj_cni_cmd_status(const struct lj_cni_env *env, struct lj_cni_conf *conf,
 		if (!lj_cni_plugin_exists(env, conf->ipam_type))
 			return not_ready(err, "IPAM plugin \"%s\" not found in CNI_PATH",
 					 conf->ipam_type);
+		/* Spec 1.1.0 delegates STATUS; plugins older than that do not know it. */
+		if (lj_cni_delegate_speaks(env, conf, "1.1.0")) {
+			struct lj_cni_err e = {0};
+			if (lj_cni_delegate(env, conf, conf->ipam_type, "STATUS", NULL, NULL, NULL, &e))
+				return not_ready(err, "IPAM plugin \"%s\": %s%s%s", conf->ipam_type,
+						 e.msg, e.details[0] ? ": " : "", e.details);
+		}
 		if (conf->ipam_dhcp) {
 			const json_t *ipam = json_object_get(conf->root, "ipam");
 			const char *sock = json_string_value(json_object_get(ipam, "daemonSocketPath"));

@@ -142,6 +142,10 @@ int lj_cni_delegate(const struct lj_cni_env *env, const struct lj_cni_conf *conf
 		    const char *command, const char *container_id, const char *ifname,
 		    json_t **ret_out, struct lj_cni_err *err);
 
+/* Whether the IPAM plugin advertises spec version v (one VERSION exec). */
+bool lj_cni_delegate_speaks(const struct lj_cni_env *env, const struct lj_cni_conf *conf,
+			    const char *v);
+
 /* Parse and validate an IPAM ADD result into ret. Returns 0 or LJ_CNI_E_IPAM. */
 int lj_cni_ipam_parse(const json_t *j, struct lj_cni_ipam *ret, struct lj_cni_err *err);
 

@@ -80,24 +80,6 @@ int lj_cni_cmd_del(const struct lj_cni_env *env, struct lj_cni_conf *conf, struc
 	return 0;
 }
 
-/* Whether the delegate advertises version v (one VERSION exec). */
-static bool delegate_speaks(const struct lj_cni_env *env, const struct lj_cni_conf *conf,
-			    const char *v)
-{
-	struct lj_cni_err e = {0};
-	json_t *out = NULL, *a, *x;
-	bool yes = false;
-	size_t i;
-
-	if (lj_cni_delegate(env, conf, conf->ipam_type, "VERSION", NULL, NULL, &out, &e))
-		return false;
-	a = json_object_get(out, "supportedVersions");
-	json_array_foreach(a, i, x)
-		yes |= json_is_string(x) && strcmp(json_string_value(x), v) == 0;
-	json_decref(out);
-	return yes;
-}
-
 int lj_cni_cmd_gc(const struct lj_cni_env *env, struct lj_cni_conf *conf, struct lj_cni_err *err)
 {
 	struct lj_cni_key key = {conf->name, NULL, NULL, conf->valid};
@@ -148,7 +130,7 @@ int lj_cni_cmd_gc(const struct lj_cni_env *env, struct lj_cni_conf *conf, struct
 			}
 		}
 		/* Reference IPAM plugins before 1.1.0 do not know GC: they got DELs above. */
-		if (delegate_speaks(env, conf, "1.1.0")) {
+		if (lj_cni_delegate_speaks(env, conf, "1.1.0")) {
 			struct lj_cni_err e = {0};
 			if (lj_cni_delegate(env, conf, conf->ipam_type, "GC", NULL, NULL, NULL, &e) &&
 			    !first) {

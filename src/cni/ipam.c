@@ -252,6 +252,23 @@ int lj_cni_delegate(const struct lj_cni_env *env, const struct lj_cni_conf *conf
 			    err);
 }
 
+bool lj_cni_delegate_speaks(const struct lj_cni_env *env, const struct lj_cni_conf *conf,
+			    const char *v)
+{
+	struct lj_cni_err e = {0};
+	json_t *out = NULL, *a, *x;
+	bool yes = false;
+	size_t i;
+
+	if (lj_cni_delegate(env, conf, conf->ipam_type, "VERSION", NULL, NULL, &out, &e))
+		return false;
+	a = json_object_get(out, "supportedVersions");
+	json_array_foreach(a, i, x)
+		yes |= json_is_string(x) && strcmp(json_string_value(x), v) == 0;
+	json_decref(out);
+	return yes;
+}
+
 void lj_cni_ipam_free(struct lj_cni_ipam *ip)
 {
 	json_decref(ip->dns);
