@@ -131,3 +131,98 @@ int lj_addr_list_link(struct lj_nl *nl, int ifindex, int family, struct lj_cidr 
 	*ret_n = k;
 	return 0;
 }
+
+struct addr_attrs {
+	const struct nlattr *tb[IFA_MAX + 1];
+};
+
+static int addr_attr_cb(const struct nlattr *attr, void *data)
+{
+	struct addr_attrs *a = data;
+	int type = mnl_attr_get_type(attr);
+
+	if (mnl_attr_type_valid(attr, IFA_MAX) < 0)
+		return MNL_CB_OK;
+	a->tb[type] = attr;
+	return MNL_CB_OK;
+}
+
+int lj_addr_parse(const struct nlmsghdr *nlh, struct lj_addr_info *ret)
+{
+	const struct ifaddrmsg *ifa;
+	struct addr_attrs a = {0};
+	const struct nlattr *ip;
+	size_t len;
+
+	if ((nlh->nlmsg_type != RTM_NEWADDR && nlh->nlmsg_type != RTM_DELADDR) ||
+	    nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*ifa)))
+		return -EINVAL;
+	ifa = mnl_nlmsg_get_payload(nlh);
+	if (ifa->ifa_family != AF_INET && ifa->ifa_family != AF_INET6)
+		return -EINVAL;
+	len = lj_ip_len(ifa->ifa_family);
+	if (mnl_attr_parse(nlh, sizeof(*ifa), addr_attr_cb, &a) < 0)
+		return -EINVAL;
+	/* IFA_LOCAL is the own address (IPv4 point-to-point); IPv6 sends only IFA_ADDRESS. */
+	ip = a.tb[IFA_LOCAL] ? a.tb[IFA_LOCAL] : a.tb[IFA_ADDRESS];
+	if (!ip || mnl_attr_get_payload_len(ip) != len)
+		return -EINVAL;
+	memset(ret, 0, sizeof(*ret));
+	ret->ifindex = (int)ifa->ifa_index;
+	ret->cidr.ip.family = ifa->ifa_family;
+	memcpy(ret->cidr.ip.bytes, mnl_attr_get_payload(ip), len);
+	ret->cidr.prefixlen = ifa->ifa_prefixlen;
+	ret->scope = ifa->ifa_scope;
+	ret->flags = ifa->ifa_flags;
+	if (a.tb[IFA_FLAGS] && mnl_attr_get_payload_len(a.tb[IFA_FLAGS]) == sizeof(uint32_t))
+		ret->flags = mnl_attr_get_u32(a.tb[IFA_FLAGS]);
+	return 0;
+}
+
+struct addr_dump {
+	int ifindex;
+	struct lj_addr_info *v;
+	size_t n, cap;
+};
+
+static int addr_dump_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct addr_dump *l = data;
+	struct lj_addr_info ai;
+
+	if (nlh->nlmsg_type != RTM_NEWADDR || lj_addr_parse(nlh, &ai) < 0)
+		return MNL_CB_OK;
+	if (l->ifindex && ai.ifindex != l->ifindex)
+		return MNL_CB_OK;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 8;
+		struct lj_addr_info *v = realloc(l->v, cap * sizeof(*v));
+		if (!v) {
+			errno = ENOMEM;
+			return MNL_CB_ERROR;
+		}
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n++] = ai;
+	return MNL_CB_OK;
+}
+
+int lj_addr_dump(struct lj_nl *nl, int family, int ifindex, struct lj_addr_info **ret,
+		 size_t *ret_n)
+{
+	struct nlmsghdr *nlh = lj_nl_msg(nl, RTM_GETADDR, NLM_F_DUMP);
+	struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	struct addr_dump l = {.ifindex = ifindex};
+	int r;
+
+	ifa->ifa_family = (uint8_t)family;
+	r = lj_nl_transact(nl, nlh, addr_dump_cb, &l);
+	if (r < 0) {
+		free(l.v);
+		return r;
+	}
+	*ret = l.v;
+	*ret_n = l.n;
+	return 0;
+}

@@ -37,3 +37,25 @@ int lj_addr_list(struct lj_nl *nl, int family, struct lj_addr_entry **ret, size_
  */
 int lj_addr_list_link(struct lj_nl *nl, int ifindex, int family, struct lj_cidr *ret, size_t max,
 		      size_t *ret_n);
+
+/* One address of a link, from RTM_NEWADDR (a dump answer or a notification). */
+struct lj_addr_info {
+	int ifindex;
+	struct lj_cidr cidr;
+	uint32_t flags;  /* IFA_F_*: TENTATIVE, DADFAILED, PERMANENT, ... (from IFA_FLAGS) */
+	uint8_t scope;   /* RT_SCOPE_* */
+};
+
+/*
+ * Parse an RTM_NEWADDR/RTM_DELADDR message into *ret. Returns 0, or -EINVAL if it is not an
+ * IPv4/IPv6 address message.
+ */
+int lj_addr_parse(const struct nlmsghdr *nlh, struct lj_addr_info *ret);
+
+/*
+ * The addresses of family (AF_INET, AF_INET6, or AF_UNSPEC for both) on link ifindex (0: all
+ * links), with their flags and scope. *ret is a malloc'd array of *ret_n entries (NULL when
+ * none); the caller frees it.
+ */
+int lj_addr_dump(struct lj_nl *nl, int family, int ifindex, struct lj_addr_info **ret,
+		 size_t *ret_n);

@@ -23,6 +23,9 @@ int lj_route_add(struct lj_nl *nl, const struct lj_route *rt);
 /* Delete a route; -ESRCH if there is none. */
 int lj_route_del(struct lj_nl *nl, const struct lj_route *rt);
 
+/* Add or replace the route to rt->dst in its table (NLM_F_CREATE|NLM_F_REPLACE). */
+int lj_route_replace(struct lj_nl *nl, const struct lj_route *rt);
+
 /*
  * Count the routes, IPv4 and IPv6, of every table except the local one, that leave through
  * link ifindex and that someone added: not those the kernel made by itself (protocol
