@@ -218,3 +218,24 @@ fault_every_step() {
   echo "nat: $FAULT_STEPS steps"
   [ "$FAULT_STEPS" -ge 6 ]
 }
+
+@test "cni: conflictCheck refuses an address another host on the LAN already uses" {
+  add_container cc
+  snapshot host >"$BATS_TEST_TMPDIR/host.before"
+  # the peer is 198.51.100.10
+  conf macvlan 1.0.0 '.master = "em1" | del(.ipam) | .conflictCheck = true
+    | .runtimeConfig = {ips: ["198.51.100.10/24"]}'
+  run --separate-stderr cni ADD cid-cc "$(ns cc)"
+  echo "$output $stderr"
+  [ "$status" -eq 1 ]
+  [[ $output == *"198.51.100.10"* ]]
+  assert_same_state host "$BATS_TEST_TMPDIR/host.before"
+  [ -z "$(ls -A "$LANJOIN_STATE_DIR/attachments")" ]
+  # a free address passes the probe
+  conf macvlan 1.0.0 '.master = "em1" | del(.ipam) | .conflictCheck = true
+    | .runtimeConfig = {ips: ["'"$RANGE_START"'/24"]}'
+  run --separate-stderr cni ADD cid-cc "$(ns cc)"
+  [ "$status" -eq 0 ]
+  run --separate-stderr cni DEL cid-cc "$(ns cc)"
+  [ "$status" -eq 0 ]
+}
