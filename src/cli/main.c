@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cni/cni.h"
 #include "config.h"
 
 static int cmd_version(int argc, char **argv)
@@ -50,6 +51,9 @@ int main(int argc, char **argv)
 		return lj_dhcp_hook_main(argc, argv);
 	if (argc >= 2 && strcmp(argv[1], "dhcp-supervise") == 0)
 		return lj_cmd_dhcp_supervise(argc - 1, argv + 1);
+	/* A CNI runtime sets CNI_COMMAND: then argv means nothing and the protocol rules. */
+	if (getenv("CNI_COMMAND"))
+		return lj_cni_main();
 	if (argc < 2) {
 		cmd_help(0, NULL);
 		return LJ_EXIT_USAGE;

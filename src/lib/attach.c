@@ -303,6 +303,10 @@ int lj_attach(const struct lj_attach_opts *o, struct lj_result *res)
 		}
 	}
 	record_init(&rec, &t, ifname, lj_way_name(o->way));
+	if (o->extra_info && json_object_update(rec.info, o->extra_info) < 0) {
+		r = -ENOMEM;
+		goto out;
+	}
 	if (st) {
 		r = handle_existing(st, ctx, &t, ifname, rec.id, res);
 		if (r < 0)
@@ -525,6 +529,51 @@ int lj_gc(struct lj_result *res, size_t *ret_removed)
 		removed += n_ovs;
 		if (u < 0 && r == 0)
 			r = u;
+	}
+out:
+	lj_records_free(recs, n);
+	lj_state_close(st);
+	if (ret_removed)
+		*ret_removed = removed;
+	return r;
+}
+
+int lj_detach_matching(lj_record_match_fn match, void *data, struct lj_result *res,
+		       size_t *ret_removed)
+{
+	struct lj_record *recs = NULL;
+	struct lj_state *st = NULL;
+	size_t n = 0, removed = 0;
+	int r;
+
+	memset(res, 0, sizeof(*res));
+	r = lj_state_open(true, &st);
+	if (r < 0)
+		return lj_fail(res, r, "Failed to open the state directory %s: %s", lj_state_dir(),
+			       strerror(-r));
+	r = lj_state_list(st, &recs, &n, NULL);
+	if (r < 0) {
+		lj_fail(res, r, "Failed to read the state directory: %s", strerror(-r));
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct lj_record *rec = &recs[i];
+		struct lj_target t;
+		bool alive = false;
+		int u;
+
+		if (!match(rec, data))
+			continue;
+		if (lj_target_parse(rec->target_spec, &t) == 0 && lj_target_open(&t) == 0)
+			alive = t.id.dev == rec->netns.dev && t.id.ino == rec->netns.ino;
+		else
+			t.netns_fd = -1;
+		u = undo_record(st, rec, alive, &t, res);
+		if (u == 0)
+			removed++;
+		else if (r == 0)
+			r = u;
+		lj_target_close(&t);
 	}
 out:
 	lj_records_free(recs, n);
