@@ -200,3 +200,16 @@ const char *lj_nl_extack(const struct lj_nl *nl)
 {
 	return nl ? nl->extack : "";
 }
+
+#ifndef NETLINK_GET_STRICT_CHK
+#define NETLINK_GET_STRICT_CHK 12
+#endif
+
+int lj_nl_set_strict(struct lj_nl *nl)
+{
+	int one = 1;
+
+	if (mnl_socket_setsockopt(nl->sock, NETLINK_GET_STRICT_CHK, &one, sizeof(one)) < 0)
+		return lj_negerrno();
+	return 0;
+}

@@ -39,3 +39,10 @@ int lj_nl_transact(struct lj_nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *da
 
 /* The kernel's extended-ack message for the last failed request, or "" if none. */
 const char *lj_nl_extack(const struct lj_nl *nl);
+
+/*
+ * Ask the kernel to check dump requests strictly and honour their filters (ifindex, table,
+ * output link; NETLINK_GET_STRICT_CHK, Linux 4.20). Returns 0 or -errno (then dumps are not
+ * filtered by the kernel and callers must filter the answers themselves, which they do anyway).
+ */
+int lj_nl_set_strict(struct lj_nl *nl);

@@ -7,11 +7,16 @@
 #include <string.h>
 
 #include "lib/link.h"
+#include "lib/uplink.h"
 #include "shared/macro.h"
 
 /* Every step type a state record may name. New ways add theirs here. */
 static const struct lj_step_type *const step_types[] = {
 	&lj_step_bridge, &lj_step_veth, &lj_step_link_up, &lj_step_addr, &lj_step_route,
+	/* uplink adoption (uplink.h) */
+	&lj_step_uplink_bridge, &lj_step_sysctl_copy, &lj_step_addr_copy, &lj_step_enslave,
+	&lj_step_route_move, &lj_step_addr_move, &lj_step_addr_flags, &lj_step_probe,
+	&lj_step_test_crash,
 };
 
 const struct lj_step_type *lj_step_type_find(const char *id)

@@ -59,14 +59,21 @@ static int open_dir(int at, const char *path, int *ret)
 
 int lj_state_open(bool exclusive, struct lj_state **ret)
 {
+	return lj_state_open_sub("attachments", exclusive, ret);
+}
+
+int lj_state_open_sub(const char *sub, bool exclusive, struct lj_state **ret)
+{
 	_cleanup_close_ int top = -1, dir = -1, lock = -1;
 	struct lj_state *st;
 	int r;
 
+	if (!sub || !*sub || strchr(sub, '/') || sub[0] == '.')
+		return -EINVAL;
 	r = open_dir(AT_FDCWD, lj_state_dir(), &top);
 	if (r < 0)
 		return r;
-	r = open_dir(top, "attachments", &dir);
+	r = open_dir(top, sub, &dir);
 	if (r < 0)
 		return r;
 	lock = openat(top, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);

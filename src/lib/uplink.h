@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Uplink adoption: move a host link's addresses and routes onto a new bridge that holds the
+ * link, with a probe and automatic rollback (the `netplan try` idea), and give them back.
+ * Records live in the state directory's "uplinks" subdirectory, one per bridge.
+ */
+#pragma once
+
+#include <net/if.h>
+#include <stdbool.h>
+
+#include "lib/addr.h"
+#include "lib/attach.h"
+#include "lib/plan.h"
+#include "lib/route.h"
+
+#define LJ_UPLINK_TIMEOUT_DEFAULT_MS 5000u
+#define LJ_UPLINK_TIMEOUT_MAX_S 600u
+
+struct lj_uplink_opts {
+	char bridge[IFNAMSIZ];  /* BR, created */
+	char dev[IFNAMSIZ];     /* DEV, the uplink */
+	bool ovs;               /* an Open vSwitch bridge instead of a Linux bridge */
+	const char *ovsdb;      /* "unix:PATH" or NULL (ovs only) */
+	struct lj_ip probe;     /* AF_UNSPEC = the default gateway */
+	bool no_probe;          /* skip the probe (no gateway to ask) */
+	unsigned timeout_ms;    /* probe deadline, 0 = default */
+	bool dry_run;
+};
+
+/*
+ * Adopt o->dev into the new bridge o->bridge. Returns 0 (res->json describes the adoption and
+ * holds "warnings", e.g. about DHCP), or -errno with res->message; res->bad_input when nothing
+ * was attempted, res->rolled_back when steps (or a failed probe) were undone. Re-running it for
+ * an adoption that is complete is a no-op (res->message says so); one left half-done by a
+ * crash is rolled back and redone.
+ */
+int lj_uplink_adopt(const struct lj_uplink_opts *o, struct lj_result *res);
+
+/*
+ * Give bridge's uplink back: addresses and routes back onto it, out of the bridge, bridge
+ * removed. Refused while other links (containers) are ports of the bridge unless force.
+ * Atomic: if a step fails, the steps already undone are redone (the adoption stays whole) and
+ * -errno is returned. Nothing adopted under that name is success (res->message says so).
+ */
+int lj_uplink_release(const char *bridge, bool force, bool dry_run, struct lj_result *res);
+
+/* List adopted uplinks as a JSON array (new reference in *ret). */
+int lj_uplink_list(json_t **ret);
+
+/* Step types of uplink adoption (steps-uplink.c). */
+extern const struct lj_step_type lj_step_uplink_bridge; /* create BR down: mac, mtu, u32 = gen mode + 1 */
+extern const struct lj_step_type lj_step_sysctl_copy;   /* link = BR, text = "key=value\n"... */
+extern const struct lj_step_type lj_step_addr_copy;     /* text = address on link (BR) */
+extern const struct lj_step_type lj_step_enslave;       /* link = DEV into master = BR */
+extern const struct lj_step_type lj_step_route_move;    /* text = route on link (DEV) → master (BR) */
+extern const struct lj_step_type lj_step_addr_move;     /* text = address removed from link (DEV) */
+extern const struct lj_step_type lj_step_addr_flags;    /* text = address on link (BR): final flags */
+extern const struct lj_step_type lj_step_probe;         /* via on link, u32 = timeout ms */
+extern const struct lj_step_type lj_step_test_crash;    /* tests: kill the process (see uplink.c) */
+
+/* Step flags of the uplink steps (lj_step.flags). */
+#define LJ_STEP_F_NODAD_FIRST (1u << 8) /* addr-copy: add with IFA_F_NODAD (flags fixed later) */
+#define LJ_STEP_F_PROBE_ONLINK (1u << 9) /* probe: the address is on the link */
+
+/* Address / route as JSON text for a step (malloc'd) and back (validated). */
+char *lj_addr_info_to_text(const struct lj_addr_info *a);
+int lj_addr_info_from_text(const char *text, struct lj_addr_info *ret);
+char *lj_route_info_to_text(const struct lj_route_info *rt);
+int lj_route_info_from_text(const char *text, struct lj_route_info *ret);
+
+/* Print address a / route rt in `ip` syntax (no newline). */
+void lj_addr_info_print(const struct lj_addr_info *a, const char *dev, FILE *f);
+void lj_route_info_print(const struct lj_route_info *rt, const char *dev, FILE *f);
+
+/* The per-link sysctls copied from the uplink to the bridge ("ipv4.NAME", "ipv6.NAME"). */
+const char *const *lj_uplink_sysctls(size_t *ret_n);
