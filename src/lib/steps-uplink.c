@@ -102,6 +102,19 @@ static int get_ip(const json_t *o, const char *k, int family, struct lj_ip *ret)
 	return 0;
 }
 
+/* An IPv4 address label: like an interface name, and may hold ':' ("em1:two"). */
+static bool label_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n >= IFNAMSIZ)
+		return false;
+	for (const char *p = s; *p; p++)
+		if (*p <= ' ' || *p >= 0x7f || *p == '/')
+			return false;
+	return true;
+}
+
 int lj_addr_info_from_text(const char *text, struct lj_addr_info *ret)
 {
 	struct lj_addr_info a = {0};
@@ -121,7 +134,7 @@ int lj_addr_info_from_text(const char *text, struct lj_addr_info *ret)
 		goto out;
 	v = json_object_get(o, "label");
 	if (v) {
-		if (!json_is_string(v) || !lj_ifname_valid(json_string_value(v)))
+		if (!json_is_string(v) || !label_valid(json_string_value(v)))
 			goto out;
 		snprintf(a.label, sizeof(a.label), "%s", json_string_value(v));
 	}

@@ -148,7 +148,7 @@ static int sysctl_read(const char *key, const char *link, char *buf, size_t size
 	return 0;
 }
 
-/* "key=value\n" lines of DEV's per-link sysctls (those this kernel has). */
+/* "key=value\n" lines of DEV's per-link sysctls that differ from a new link's. */
 static char *sysctl_text(const char *dev)
 {
 	size_t n, len = 0;
@@ -158,8 +158,11 @@ static char *sysctl_text(const char *dev)
 	if (!text)
 		return NULL;
 	for (size_t i = 0; i < n; i++) {
-		char v[32];
+		char v[32], def[32];
 		if (sysctl_read(keys[i], dev, v, sizeof(v)) < 0 || !*v || strlen(v) > 10)
+			continue;
+		/* A new link starts with the "default" values: only differences need writing. */
+		if (sysctl_read(keys[i], "default", def, sizeof(def)) == 0 && strcmp(v, def) == 0)
 			continue;
 		len += (size_t)snprintf(text + len, 48, "%s=%s\n", keys[i], v);
 	}
@@ -468,12 +471,20 @@ static int build(const struct lj_uplink_opts *o, struct lj_ctx *ctx, struct adop
 		s->u32 = 1u + (mode == IN6_ADDR_GEN_MODE_EUI64 ? IN6_ADDR_GEN_MODE_EUI64
 							       : IN6_ADDR_GEN_MODE_NONE);
 
-	s = add_text_step(plan, &lj_step_sysctl_copy, sysctl_text(o->dev), "copy the IPv4/IPv6 "
-			  "settings of the uplink to the bridge");
-	if (!s)
-		return -ENOMEM;
-	snprintf(s->link, sizeof(s->link), "%s", o->bridge);
-	s->peer[0] = '\0';
+	{
+		char *text = sysctl_text(o->dev);
+		if (!text)
+			return -ENOMEM;
+		if (*text) {
+			s = add_text_step(plan, &lj_step_sysctl_copy, text, "copy the IPv4/IPv6 "
+					  "settings of the uplink to the bridge");
+			if (!s)
+				return -ENOMEM;
+			snprintf(s->link, sizeof(s->link), "%s", o->bridge);
+		} else {
+			free(text);
+		}
+	}
 
 	for (size_t i = 0; i < f->n_addrs; i++) {
 		struct lj_addr_info a = f->addrs[i];

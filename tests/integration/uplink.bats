@@ -1,0 +1,369 @@
+#!/usr/bin/env bats
+# lanjoin uplink adopt / release: the host's uplink em1 moves into bridge br-em1 and back.
+# The lab is plain (no --bridge-host): em1 holds 198.51.100.76/24, 2001:db8:1::76/64 and the
+# default routes.
+
+load helpers
+
+setup_file() { lab_setup_file; }
+
+BEFORE=
+
+setup() {
+  BEFORE=$BATS_TEST_TMPDIR/before
+  snapshot host >"$BEFORE"
+  # Whatever a test does, the uplink goes back (release is a no-op when nothing is adopted).
+  defer lj uplink release br-em1 --force
+}
+
+# Addresses and routes of DEV, with DEV's name replaced by X, normalized for comparison.
+net_of() {
+  local dev=$1 fam
+  on host ip -j addr show dev "$dev" | jq -S --arg d "$dev" '.[0].addr_info
+    | map(del(.valid_life_time, .preferred_life_time)
+      | if .label == $d then del(.label)
+        elif ((.label // "") | startswith($d + ":")) then .label |= "X" + ltrimstr($d)
+        else . end)
+    | sort_by(tostring)'
+  for fam in -4 -6; do
+    on host ip -j "$fam" route show table all |
+      jq -S --arg d "$dev" 'map(select(.dev == $d) | del(.dev, .expires)) | sort_by(tostring)'
+  done
+}
+
+# True once br-em1 is fully up: carrier, no tentative address, its multicast route present.
+br_settled() {
+  [[ $(on host cat /sys/class/net/br-em1/operstate) == up ]] &&
+    [[ -z $(on host ip -6 addr show dev br-em1 tentative) ]] &&
+    on host ip -6 route show table local dev br-em1 | grep -q '^multicast ff00::/8'
+}
+
+# Back to the lab's permanent addresses and routes on em1.
+restore_em1() {
+  on host ip addr flush dev em1 scope global
+  on host ip addr add 198.51.100.76/24 dev em1
+  on host ip route replace default via 198.51.100.254 dev em1
+  on host ip -6 addr add 2001:db8:1::76/64 dev em1 nodad
+  on host ip -6 route replace default via 2001:db8:1::fe dev em1
+}
+
+kill_if_alive() { kill "$1" 2>/dev/null || true; }
+del_link() { on host ip link del "$1" 2>/dev/null || true; }
+
+mac_of() { on host cat "/sys/class/net/$1/address"; }
+
+reaches_all() {
+  ping_from host 198.51.100.254
+  ping_from host 2001:db8:1::fe
+  ping_from host 198.51.100.10
+  ping_from host 2001:db8:1::10
+  ping_from peer 198.51.100.76
+  ping_from peer 2001:db8:1::76
+  run curl_from host http://203.0.113.1/cgi-bin/ip
+  [ "$status" -eq 0 ]
+  [ "$output" = "198.51.100.76" ]
+  run curl_from host 'http://[2001:db8:2::1]/cgi-bin/ip'
+  [ "$status" -eq 0 ]
+  [ "$output" = "2001:db8:1::76" ]
+}
+
+@test "uplink: adopt moves every address and route of em1 onto br-em1; release puts them back" {
+  local net_before mac
+  net_before=$(net_of em1)
+  mac=$(mac_of em1)
+  run lj uplink adopt br-em1 em1 --json
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "$(echo "$output" | jq -r .probe)" = 198.51.100.254 ]
+  # em1 is a port of br-em1 and has nothing left of its own
+  [ "$(on host ip -j link show em1 | jq -r '.[0].master')" = br-em1 ]
+  [ "$(on host ip -j addr show dev em1 | jq '.[0].addr_info | length')" -eq 0 ]
+  [ "$(mac_of br-em1)" = "$mac" ]
+  [ "$(on host cat /sys/class/net/br-em1/mtu)" = "$(on host cat /sys/class/net/em1/mtu)" ]
+  wait_until 5 br_settled
+  diff -u <(echo "$net_before") <(net_of br-em1)
+  reaches_all
+  run lj uplink list
+  [[ $output == *br-em1*em1*adopted* ]]
+
+  run lj uplink release br-em1
+  echo "$output"
+  [ "$status" -eq 0 ]
+  assert_same_state host "$BEFORE"
+  reaches_all
+}
+
+@test "uplink: secondary and labelled addresses, lifetimes, flags, other tables and metrics move exactly" {
+  on host ip addr add 198.51.100.77/24 dev em1 label em1:two
+  defer on host ip addr del 198.51.100.77/24 dev em1
+  on host ip addr add 198.18.5.1/24 brd 198.18.5.255 dev em1 label em1:x
+  defer on host ip addr del 198.18.5.1/24 dev em1
+  on host ip -6 addr add 2001:db8:9::1/64 dev em1 valid_lft 3000 preferred_lft 2000 noprefixroute nodad
+  defer on host ip -6 addr del 2001:db8:9::1/64 dev em1
+  on host ip route add 198.18.7.0/24 via 198.51.100.254 dev em1 table 100 metric 50 src 198.51.100.76
+  defer on host ip route del 198.18.7.0/24 table 100
+  on host ip route add 198.18.8.0/24 dev em1 scope link proto static mtu 1400 advmss 1360
+  defer on host ip route del 198.18.8.0/24
+  on host ip -6 route add 2001:db8:7::/48 via 2001:db8:1::fe dev em1 metric 77 pref high
+  defer on host ip -6 route del 2001:db8:7::/48 metric 77
+  on host ip -6 route add 2001:db8:8::/48 via fe80::1 dev em1 table 200 hoplimit 9
+  defer on host ip -6 route del 2001:db8:8::/48 table 200
+  snapshot host >"$BEFORE"
+  local net_before
+  net_before=$(net_of em1)
+  run lj uplink adopt br-em1 em1
+  echo "$output"
+  [ "$status" -eq 0 ]
+  wait_until 5 br_settled
+  diff -u <(echo "$net_before") <(net_of br-em1)
+  # the lifetime moved along (it did not become "forever")
+  [ "$(on host ip -j -6 addr show dev br-em1 | jq '.[0].addr_info[] | select(.local == "2001:db8:9::1") | .valid_life_time')" -le 3000 ]
+  run lj uplink release br-em1
+  [ "$status" -eq 0 ]
+  assert_same_state host "$BEFORE"
+}
+
+@test "uplink: br-em1 keeps em1's MAC when a container with a lower MAC joins; release waits for it" {
+  local mac
+  mac=$(mac_of em1)
+  run lj uplink adopt br-em1 em1
+  [ "$status" -eq 0 ]
+  add_container c1
+  defer lj detach "pid:$CONTAINER_PID"
+  run lj attach bridge "pid:$CONTAINER_PID" --bridge br-em1 --ip 198.51.100.117/24 \
+    --gateway 198.51.100.254 --mac 02:00:00:00:00:01
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "$(mac_of br-em1)" = "$mac" ]
+  run curl_from peer http://198.51.100.117/hello.html
+  [ "$output" = "Hello world" ]
+  run curl_from c1 http://203.0.113.1/cgi-bin/ip
+  [ "$output" = "198.51.100.117" ]
+  ping_from host 198.51.100.254
+  # a container is still attached: release refuses and changes nothing
+  local adopted=$BATS_TEST_TMPDIR/adopted
+  snapshot host >"$adopted"
+  run lj uplink release br-em1
+  echo "$output"
+  [ "$status" -eq 2 ]
+  [[ $output == *"detach them first"* ]]
+  assert_same_state host "$adopted"
+  run lj detach "pid:$CONTAINER_PID"
+  [ "$status" -eq 0 ]
+  run lj uplink release br-em1
+  [ "$status" -eq 0 ]
+  assert_same_state host "$BEFORE"
+}
+
+@test "uplink: a TCP connection opened by the peer before adoption carries data after it and after release" {
+  local got=$BATS_TEST_TMPDIR/got fifo=$BATS_TEST_TMPDIR/fifo quiet=$BATS_TEST_TMPDIR/quiet
+  mkfifo "$fifo" "$quiet"
+  # the listener's stdin stays open (nc hangs up at its end of input)
+  exec 9<>"$quiet"
+  on host busybox nc -l -p 7777 <"$quiet" >"$got" 2>/dev/null 3>&- 8>&- &
+  defer kill_if_alive $!
+  wait_until 5 on host sh -c 'ss -Hlnt "sport = :7777" | grep -q .'
+  on peer busybox nc 198.51.100.76 7777 <"$fifo" >/dev/null 2>&1 3>&- 9>&- &
+  defer kill_if_alive $!
+  exec 8>"$fifo"
+  echo before >&8
+  wait_until 5 grep -q before "$got"
+  run lj uplink adopt br-em1 em1
+  [ "$status" -eq 0 ]
+  echo after-adopt >&8
+  wait_until 10 grep -q after-adopt "$got"
+  run lj uplink release br-em1
+  [ "$status" -eq 0 ]
+  echo after-release >&8
+  wait_until 10 grep -q after-release "$got"
+  exec 8>&- 9>&-
+  # one connection all along
+  [ "$(cat "$got")" = "$(printf 'before\nafter-adopt\nafter-release')" ]
+}
+
+@test "uplink: a probe nobody answers rolls everything back within the timeout (exit 1)" {
+  local t0 t1
+  t0=$(date +%s%N)
+  run lj uplink adopt br-em1 em1 --probe 198.51.100.99 --timeout 2
+  t1=$(date +%s%N)
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ $output == *"did not answer"* ]]
+  [[ $output == *"nothing was left behind"* ]]
+  (((t1 - t0) / 1000000 < 4000))
+  assert_same_state host "$BEFORE"
+  [ -z "$(ls "$LANJOIN_STATE_DIR/uplinks")" ]
+  # off-link probe addresses answer by ICMP echo: the outside host does
+  run lj uplink adopt br-em1 em1 --probe 203.0.113.1 --timeout 3
+  [ "$status" -eq 0 ]
+  run lj uplink release br-em1
+  [ "$status" -eq 0 ]
+  assert_same_state host "$BEFORE"
+}
+
+@test "uplink: bad input is refused with exit 2 and nothing changes" {
+  run lj uplink adopt br-em1 nosuch0
+  [ "$status" -eq 2 ]
+  [[ $output == *"does not exist"* ]]
+  run lj uplink adopt br-em1 lo
+  [ "$status" -eq 2 ]
+  run lj uplink adopt em1 em1
+  [ "$status" -eq 2 ]
+  run lj uplink adopt 'bad/name' em1
+  [ "$status" -eq 2 ]
+  run lj uplink adopt br-em1 em1 --timeout 0
+  [ "$status" -eq 2 ]
+  run lj uplink adopt br-em1 em1 --probe 203.0.113.300
+  [ "$status" -eq 2 ]
+  # the probe must be reached through the uplink
+  run lj uplink adopt br-em1 em1 --probe 127.0.0.1
+  [ "$status" -eq 2 ]
+  [[ $output == *"not reached through"* ]]
+  # BR exists: empty, or with ports
+  on host ip link add br-x type bridge
+  defer del_link br-x
+  on host ip link add dm-x type veth peer name dm-y
+  defer del_link dm-x
+  run lj uplink adopt br-x em1
+  [ "$status" -eq 2 ]
+  on host ip link set dm-x master br-x
+  run lj uplink adopt br-x em1
+  [ "$status" -eq 2 ]
+  [[ $output == *"not empty"* ]]
+  # DEV is a bridge itself, or already a port of one
+  run lj uplink adopt br-y br-x
+  [ "$status" -eq 2 ]
+  [[ $output == *"itself a bridge"* ]]
+  run lj uplink adopt br-y dm-x
+  [ "$status" -eq 2 ]
+  [[ $output == *"already a port"* ]]
+  on host ip link del dm-x
+  on host ip link del br-x
+  assert_same_state host "$BEFORE"
+  # --dry-run prints the plan and changes nothing
+  run lj uplink adopt br-em1 em1 --dry-run
+  [ "$status" -eq 0 ]
+  [[ $output == *"ip link set em1 master br-em1"* ]]
+  assert_same_state host "$BEFORE"
+}
+
+@test "uplink: adopting twice is a no-op, releasing twice too" {
+  run lj uplink adopt br-em1 em1
+  [ "$status" -eq 0 ]
+  wait_until 5 br_settled
+  local adopted=$BATS_TEST_TMPDIR/adopted
+  snapshot host >"$adopted"
+  run lj uplink adopt br-em1 em1
+  [ "$status" -eq 0 ]
+  [[ $output == *"nothing to do"* ]]
+  assert_same_state host "$adopted"
+  run lj uplink adopt br-other em1
+  [ "$status" -eq 2 ]
+  run lj uplink release br-em1
+  [ "$status" -eq 0 ]
+  run lj uplink release br-em1
+  [ "$status" -eq 0 ]
+  [[ $output == *"nothing to do"* ]]
+  assert_same_state host "$BEFORE"
+}
+
+@test "uplink: a dynamic (DHCP) address is reported, keeps its lifetime, and comes back" {
+  defer restore_em1
+  on host ip addr flush dev em1 scope global
+  on host ip addr add 198.51.100.76/24 dev em1 valid_lft 600 preferred_lft 600
+  on host ip route replace default via 198.51.100.254 dev em1
+  on host ip -6 addr add 2001:db8:1::76/64 dev em1 nodad
+  on host ip -6 route replace default via 2001:db8:1::fe dev em1
+  snapshot host >"$BEFORE"
+  run lj uplink adopt br-em1 em1
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == *"warning: 198.51.100.76/24 on 'em1' is dynamic"* ]]
+  [[ $output == *"DHCP client on 'br-em1'"* ]]
+  local lft
+  lft=$(on host ip -j -4 addr show dev br-em1 | jq '.[0].addr_info[0].valid_life_time')
+  ((lft > 0 && lft <= 600))
+  run lj uplink release br-em1
+  [ "$status" -eq 0 ]
+  assert_same_state host "$BEFORE"
+  lft=$(on host ip -j -4 addr show dev em1 | jq '.[0].addr_info[0].valid_life_time')
+  ((lft > 0 && lft <= 600))
+}
+
+@test "uplink: a fault at every step of adopt rolls back to the exact state (exit 1)" {
+  local n=1 out
+  while :; do
+    run env LANJOIN_FAULT_STEP=$n "$LANJOIN" --version >/dev/null
+    run on host env LANJOIN_FAULT_STEP=$n "$LANJOIN" uplink adopt br-em1 em1
+    if [ "$status" -eq 0 ]; then
+      break
+    fi
+    echo "step $n: $output"
+    [ "$status" -eq 1 ]
+    [[ $output == *"step $n of"* ]]
+    assert_same_state host "$BEFORE"
+    [ -z "$(ls "$LANJOIN_STATE_DIR/uplinks")" ]
+    n=$((n + 1))
+    ((n < 40))
+  done
+  echo "adopt has $((n - 1)) steps"
+  ((n > 8))
+  run lj uplink release br-em1
+  [ "$status" -eq 0 ]
+  assert_same_state host "$BEFORE"
+}
+
+@test "uplink: a fault at every step of release keeps the adoption whole (exit 1); then release works" {
+  run lj uplink adopt br-em1 em1
+  [ "$status" -eq 0 ]
+  wait_until 5 br_settled
+  local adopted=$BATS_TEST_TMPDIR/adopted steps
+  snapshot host >"$adopted"
+  # the steps that have an undo (1-based)
+  steps=$(jq -r '.undo | to_entries[]
+    | select((.value.type | IN("sysctl-copy", "probe", "test-crash") | not) and (.value.skip_undo | not))
+    | .key + 1' "$LANJOIN_STATE_DIR"/uplinks/*.json)
+  [ "$(echo "$steps" | wc -l)" -gt 6 ]
+  for n in $steps; do
+    run on host env LANJOIN_FAULT_UNDO=$n "$LANJOIN" uplink release br-em1
+    echo "undo $n: $output"
+    [ "$status" -eq 1 ]
+    [[ $output == *"nothing was released"* ]]
+    wait_until 5 br_settled
+    assert_same_state host "$adopted"
+  done
+  run lj uplink release br-em1
+  [ "$status" -eq 0 ]
+  assert_same_state host "$BEFORE"
+}
+
+@test "uplink: an adopt killed at any step is rolled back by release, or redone by a re-run" {
+  local n=1 steps
+  steps=$(lj uplink adopt br-em1 em1 --dry-run | grep -c . || true)
+  for ((n = 1; ; n++)); do
+    run on host env LANJOIN_FAULT_CRASH=$n "$LANJOIN" uplink adopt br-em1 em1
+    if [ "$status" -eq 0 ]; then
+      break # past the last step
+    fi
+    [ "$status" -eq 137 ] # SIGKILL
+    [ "$(jq -r .status "$LANJOIN_STATE_DIR"/uplinks/*.json)" = adopting ]
+    if ((n % 2)); then
+      run lj uplink release br-em1
+      echo "crash $n, release: $output"
+      [ "$status" -eq 0 ]
+      assert_same_state host "$BEFORE"
+    else
+      run lj uplink adopt br-em1 em1
+      echo "crash $n, re-run: $output"
+      [ "$status" -eq 0 ]
+      [[ $output == *"rolled back first"* ]]
+      run lj uplink release br-em1
+      [ "$status" -eq 0 ]
+      assert_same_state host "$BEFORE"
+    fi
+    ((n < 40))
+  done
+  run lj uplink release br-em1
+  [ "$status" -eq 0 ]
+  assert_same_state host "$BEFORE"
+}
