@@ -124,14 +124,14 @@ no_tentative() { # NODE
 # True if process $1 exists and was started by this lab (its command line names the lab dir).
 ours() {
   local cmd
-  cmd=$(tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null) || return 1
+  cmd=$(tr '\0' ' ' 2>/dev/null <"/proc/$1/cmdline") || return 1
   [[ $cmd == *"$LAB_DIR/"* ]]
 }
 
 # True if $1 exists and is not a zombie (our daemons are reparented to PID 1, which may reap late).
 running() {
   local stat
-  stat=$(<"/proc/$1/stat") 2>/dev/null || return 1
+  { stat=$(<"/proc/$1/stat"); } 2>/dev/null || return 1
   stat=${stat##*) }
   [[ ${stat:0:1} != Z ]]
 }

@@ -13,6 +13,9 @@
 #   LANJOIN            the binary under test (default $REPO/build/lanjoin; set LANJOIN to override)
 #   LANJOIN_STATE_DIR  a fresh, empty state directory for lanjoin, removed in teardown_file
 #
+# Any namespace a test makes itself must be named "$LAB_PREFIX..." (or "${LAB_PREFIX%-}x-..." for a
+# second lab): test.sh's leak check looks for leftovers by these prefixes.
+#
 # Functions:
 #   lab ARGS...               lab/lab.sh ARGS... for this file's lab
 #   on NODE CMD...            run CMD in the lab node NODE (gw, out, peer, host, lan or a container)
@@ -54,6 +57,9 @@ lab_setup_file() {
   export LANJOIN=${LANJOIN:-$REPO/build/lanjoin}
   LANJOIN_STATE_DIR=$(mktemp -d /tmp/lanjoin-state.XXXXXX)
   export LANJOIN_STATE_DIR
+  if [[ -n ${LJ_TEST_RECORD:-} ]]; then # test.sh's leak check
+    printf 'prefix %s\nstatedir %s\n' "$LAB_PREFIX" "$LANJOIN_STATE_DIR" >>"$LJ_TEST_RECORD"
+  fi
   "$LAB" down
   "$LAB" up "$@"
 }

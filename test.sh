@@ -1,0 +1,285 @@
+#!/usr/bin/env bash
+# test.sh — build lanjoin and run the unit and integration tests: `sudo ./test.sh`.
+#
+#   ./test.sh [--sanitize] [--no-unit] [--filter REGEX] [BATS_FILE_OR_DIR...]
+#
+#   --sanitize      build into build-asan with ASan+UBSan and test that binary
+#   --no-unit       skip the unit tests
+#   --filter REGEX  run only the integration tests whose name matches (bats -f)
+#   BATS_FILE...    run only these integration test files (default: tests/integration)
+#
+# Environment: LJ_SKIP_DEPS=1 skips scripts/install-deps.sh; LJ_BUILD_DIR overrides the build
+# directory; LANJOIN overrides the binary under test (not with --sanitize); BATS_TEST_TIMEOUT
+# (seconds, default 300) bounds each integration test.
+#
+# Ends with one line "N passed, N failed" (", N skipped" when some were), counting unit test
+# cases, integration tests, and the build and leak checks when they fail. Exits 1 if anything
+# failed, 2 on bad usage.
+set -uo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+cd "$REPO" || exit 2
+
+usage() { sed -n '2,/^set /{/^set /d;s/^# \{0,1\}//;p}' "$0"; }
+
+sanitize=0 unit=1 filter=
+files=()
+while (($# > 0)); do
+  case $1 in
+  --sanitize) sanitize=1 ;;
+  --no-unit) unit=0 ;;
+  --filter)
+    (($# >= 2)) || {
+      usage >&2
+      exit 2
+    }
+    filter=$2
+    shift
+    ;;
+  -h | --help)
+    usage
+    exit 0
+    ;;
+  -*)
+    echo "test.sh: unknown option '$1'" >&2
+    usage >&2
+    exit 2
+    ;;
+  *)
+    [[ -e $1 ]] || {
+      echo "test.sh: no such test file or directory: $1" >&2
+      exit 2
+    }
+    files+=("$1")
+    ;;
+  esac
+  shift
+done
+((${#files[@]} > 0)) || files=(tests/integration)
+
+if ((EUID != 0)); then
+  echo "test.sh: must run as root (the integration tests build network namespaces): sudo ./test.sh" >&2
+  exit 2
+fi
+
+passed=0 failed=0 skipped=0
+failures=()
+fail() { # fail DESCRIPTION [DETAILS]
+  failed=$((failed + 1))
+  failures+=("$1${2:-}")
+}
+say() { echo "== $*"; }
+
+LOGDIR=$(mktemp -d /tmp/lanjoin-test.XXXXXX)
+trap 'rm -rf "$LOGDIR"' EXIT
+
+# --- dependencies ---------------------------------------------------------------------------------
+if [[ ${LJ_SKIP_DEPS:-0} != 1 ]]; then
+  say "dependencies: scripts/install-deps.sh"
+  scripts/install-deps.sh || fail "dependencies: scripts/install-deps.sh failed"
+fi
+
+# --- what exists before, for the leak check ---------------------------------------------------------
+# Root-namespace links are compared with the start of the run. Namespaces, lab directories,
+# processes and state directories are checked only when they belong to this run: helpers.bash
+# records each lab prefix and state directory in $LJ_TEST_RECORD (other work on the machine may
+# create namespaces of its own meanwhile).
+root_links() { ip -o link show | awk -F': ' '{sub(/@.*/, "", $2); print $2}' | sort; }
+before_links=$(root_links)
+export LJ_TEST_RECORD=$LOGDIR/record
+: >"$LJ_TEST_RECORD"
+
+# --- build ----------------------------------------------------------------------------------------
+if ((sanitize)); then
+  BUILD=${LJ_BUILD_DIR:-build-asan}
+  # shellcheck disable=SC2054 # the comma is meson's
+  setup_opts=(-Db_sanitize=address,undefined -Db_lundef=false)
+  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+  export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+  export LANJOIN=$BUILD/lanjoin
+else
+  BUILD=${LJ_BUILD_DIR:-build}
+  setup_opts=()
+  export LANJOIN=${LANJOIN:-$BUILD/lanjoin}
+fi
+[[ $LANJOIN == /* ]] || LANJOIN=$REPO/$LANJOIN
+
+built=0
+if [[ ! -f meson.build ]]; then
+  say "no meson.build yet: skipping the build and the unit tests"
+  unit=0
+else
+  say "build: $BUILD${setup_opts[*]:+ (${setup_opts[*]})}"
+  if [[ ! -f $BUILD/build.ninja ]]; then
+    meson setup "$BUILD" "${setup_opts[@]}" || fail "build: meson setup $BUILD failed"
+  fi
+  if [[ -f $BUILD/build.ninja ]]; then
+    if ninja -C "$BUILD"; then
+      built=1
+    else
+      fail "build: ninja -C $BUILD failed"
+    fi
+  fi
+  ((built)) || unit=0
+fi
+if [[ ! -x $LANJOIN ]]; then
+  say "note: no lanjoin binary at $LANJOIN; tests that need it will fail"
+fi
+
+# --- unit tests -----------------------------------------------------------------------------------
+# Counts cmocka cases from each test program's output, in cmocka's default format ("[       OK ]",
+# "[  FAILED  ]", "[  SKIPPED ]" inside a "Running N test(s)" block) or in TAP (cmocka 1.1 prints
+# a skipped case as "not ok N # SKIP"); a program with neither counts as one case by its meson
+# result. A program that fails without a failing case (a crash, a sanitizer report) counts as
+# one more failure.
+cmocka_cases() { # stdout of a test program -> "pass|fail|skip<TAB>case" lines
+  awk '
+    /^\[==========\] Running / { blk = 1; next }
+    /^\[==========\] .* run\./ { blk = 0; next }
+    blk && /^\[       OK \] /   { print "pass\t" substr($0, 14); next }
+    blk && /^\[  FAILED  \] /   { print "fail\t" substr($0, 14); next }
+    blk && /^\[  SKIPPED \] /   { print "skip\t" substr($0, 14); next }
+    /^(not )?ok[ \t]/ {
+      if ($0 ~ /#[ \t]*[Ss][Kk][Ii][Pp]/) print "skip\t" $0
+      else if ($0 ~ /^not ok/) print "fail\t" $0
+      else print "pass\t" $0
+    }'
+}
+
+count_unit() {
+  local log=$BUILD/meson-logs/testlog.json rec name result rc kind case nfail ncases
+  [[ -s $log ]] || {
+    fail "unit: no $log after meson test"
+    return
+  }
+  while IFS= read -r rec; do
+    name=$(jq -r .name <<<"$rec")
+    result=$(jq -r .result <<<"$rec")
+    rc=$(jq -r '.returncode // "?"' <<<"$rec")
+    nfail=0 ncases=0
+    while IFS=$'\t' read -r kind case; do
+      ncases=$((ncases + 1))
+      case $kind in
+      pass) passed=$((passed + 1)) ;;
+      skip) skipped=$((skipped + 1)) ;;
+      fail)
+        nfail=$((nfail + 1))
+        fail "unit: $name: $case"
+        ;;
+      esac
+    done < <(jq -r '.stdout // ""' <<<"$rec" | cmocka_cases)
+    case $result in
+    OK | EXPECTEDFAIL) ((ncases > 0)) || passed=$((passed + 1)) ;;
+    SKIP) ((ncases > 0)) || skipped=$((skipped + 1)) ;;
+    *) ((nfail > 0)) || fail "unit: $name: $result (exit status $rc)" ;;
+    esac
+  done <"$log"
+}
+
+if ((unit)); then
+  say "unit tests: meson test -C $BUILD"
+  CMOCKA_MESSAGE_OUTPUT=TAP meson test -C "$BUILD" --print-errorlogs
+  count_unit
+fi
+
+# --- integration tests ----------------------------------------------------------------------------
+count_tap() { # count_tap TAPFILE LABEL
+  local tap=$1 label=$2 line current='' plan=0 seen=0
+  local -a detail=()
+  flush() {
+    if [[ -n $current ]]; then
+      fail "$label: $current" "$(printf '\n    %s' "${detail[@]}")"
+    fi
+    current=
+    detail=()
+  }
+  while IFS= read -r line; do
+    case $line in
+    1..*)
+      plan=${line#1..}
+      ;;
+    "not ok "*)
+      flush
+      seen=$((seen + 1))
+      current=${line#not ok }
+      current=${current%"${current##*[! ]}"} # trailing blanks
+      ;;
+    "ok "*)
+      flush
+      seen=$((seen + 1))
+      if [[ $line =~ \#\ [Ss][Kk][Ii][Pp] ]]; then
+        skipped=$((skipped + 1))
+      else
+        passed=$((passed + 1))
+      fi
+      ;;
+    "#"*)
+      [[ -n $current ]] && detail+=("$line")
+      ;;
+    esac
+  done <"$tap"
+  flush
+  if [[ $plan =~ ^[0-9]+$ ]] && ((seen < plan)); then
+    fail "$label: only $seen of $plan tests reported (bats was interrupted?)"
+  fi
+  return 0
+}
+
+export BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-300}
+bats_args=(--tap --print-output-on-failure)
+[[ -n $filter ]] && bats_args+=(--filter "$filter")
+say "integration tests: bats ${files[*]}${filter:+ (filter: $filter)}"
+bats "${bats_args[@]}" "${files[@]}" </dev/null 2>&1 | tee "$LOGDIR/bats.tap"
+bats_rc=${PIPESTATUS[0]}
+failed_before=$failed
+count_tap "$LOGDIR/bats.tap" integration
+if ((bats_rc != 0 && failed == failed_before)); then
+  fail "integration: bats exited with status $bats_rc without a failing test"
+fi
+
+# --- leaks ----------------------------------------------------------------------------------------
+say "leak check"
+while read -r kind value; do
+  case $kind in
+  prefix)
+    # Also catches sub-labs a test builds under "${LAB_PREFIX%-}x-".
+    stem=${value%-}
+    while read -r n; do
+      [[ $n == "$stem"* ]] || continue
+      pids=$(ip netns pids "$n" 2>/dev/null | xargs)
+      fail "leak: network namespace '$n'${pids:+ with processes $pids}"
+    done < <(ip netns list 2>/dev/null | awk '{print $1}')
+    for d in /run/lanjoin-lab/"$stem"*; do
+      [[ -e $d ]] || continue
+      fail "leak: lab directory $d; tearing that lab down"
+      LAB_PREFIX=${d##*/} lab/lab.sh down || true
+    done
+    for c in /proc/[0-9]*/cmdline; do
+      if grep -qF "/run/lanjoin-lab/$stem" "$c" 2>/dev/null; then
+        c=${c%/cmdline}
+        fail "leak: process ${c#/proc/} ($(tr '\0' ' ' 2>/dev/null <"$c/cmdline" | cut -c1-100))"
+      fi
+    done
+    ;;
+  statedir)
+    [[ ! -e $value ]] || fail "leak: lanjoin state directory $value"
+    ;;
+  esac
+done <"$LJ_TEST_RECORD"
+while read -r l; do
+  [[ -n $l ]] && fail "leak: link '$l' in the root network namespace"
+done < <(comm -13 <(echo "$before_links") <(root_links))
+
+# --- summary --------------------------------------------------------------------------------------
+if ((${#failures[@]} > 0)); then
+  echo
+  echo "== failures"
+  for f in "${failures[@]}"; do
+    echo "FAIL $f"
+  done
+  echo
+fi
+summary="$passed passed, $failed failed"
+((skipped > 0)) && summary+=", $skipped skipped"
+echo "$summary"
+((failed == 0))

@@ -1,0 +1,253 @@
+#!/usr/bin/env bats
+# The bridge way (issue 2): the seed's scenario end to end, exact detach, rollback at every
+# step, and bad input refused without any change.
+
+load helpers
+
+setup_file() { lab_setup_file --bridge-host; }
+
+ATTACH=(--bridge br-em1 --ip 198.51.100.117/24 --gateway 198.51.100.254)
+
+# snapshots of the host and container $1 into $BATS_TEST_TMPDIR
+take_snapshots() {
+  snapshot host >"$BATS_TEST_TMPDIR/host.before"
+  snapshot "$1" >"$BATS_TEST_TMPDIR/$1.before"
+}
+
+assert_unchanged() {
+  assert_same_state host "$BATS_TEST_TMPDIR/host.before"
+  assert_same_state "$1" "$BATS_TEST_TMPDIR/$1.before"
+  # no state record left behind
+  [ -z "$(ls -A "$LANJOIN_STATE_DIR/attachments" 2>/dev/null)" ]
+}
+
+@test "bridge: the peer reaches the container at .117 and the outside sees .117" {
+  add_container web
+  take_snapshots web
+  run lj attach bridge "netns:${LAB_PREFIX}web" "${ATTACH[@]}"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  defer ip netns exec "${LAB_PREFIX}host" "$LANJOIN" detach "netns:${LAB_PREFIX}web"
+
+  [[ $output == *"198.51.100.117/24"* ]]
+  run curl_from peer http://198.51.100.117/hello.html
+  [ "$status" -eq 0 ]
+  [ "$output" = "Hello world" ]
+  run curl_from web http://203.0.113.1/cgi-bin/ip
+  [ "$status" -eq 0 ]
+  [ "$output" = "198.51.100.117" ]
+
+  # the container's side is as asked: eth1, the address, the default route
+  run on web ip -j addr show dev eth1
+  [[ $output == *'"local":"198.51.100.117","prefixlen":24'* ]]
+  run on web ip -j route show default
+  [[ $output == *'"gateway":"198.51.100.254","dev":"eth1"'* ]]
+  # the host side is a port of br-em1 with no IPv6 address of its own
+  host_if=$(lj list --json | jq -r '.[0].host_ifname')
+  [[ ${#host_if} -le 15 ]]
+  [ "$(on host cat /sys/class/net/"$host_if"/master/uevent | sed -n 's/^INTERFACE=//p')" = br-em1 ]
+  [ -z "$(on host ip -6 addr show dev "$host_if")" ]
+
+  run lj detach "netns:${LAB_PREFIX}web"
+  [ "$status" -eq 0 ]
+  assert_unchanged web
+  ! curl_from peer http://198.51.100.117/hello.html
+  # detach again: safe, nothing to do
+  run lj detach "netns:${LAB_PREFIX}web"
+  [ "$status" -eq 0 ]
+  [[ $output == *"not attached"* ]]
+  assert_unchanged web
+}
+
+@test "bridge: targets by pid and by netns path; list shows them" {
+  add_container a
+  local pid_a=$CONTAINER_PID
+  add_container b
+  take_snapshots a
+  snapshot b >"$BATS_TEST_TMPDIR/b.before"
+
+  run lj attach bridge "pid:$pid_a" --bridge br-em1 --ip 198.51.100.121/24
+  [ "$status" -eq 0 ]
+  defer ip netns exec "${LAB_PREFIX}host" "$LANJOIN" detach "pid:$pid_a"
+  run lj attach bridge "/run/netns/${LAB_PREFIX}b" --bridge br-em1 --ip 198.51.100.122/24 --ifname lan0
+  [ "$status" -eq 0 ]
+  defer ip netns exec "${LAB_PREFIX}host" "$LANJOIN" detach "/run/netns/${LAB_PREFIX}b"
+
+  # two containers on the bridge reach each other and the peer
+  run curl_from a http://198.51.100.122/hello.html
+  [ "$output" = "Hello world" ]
+  run curl_from peer http://198.51.100.121/hello.html
+  [ "$output" = "Hello world" ]
+
+  run lj list
+  [ "$status" -eq 0 ]
+  [[ $output == *"pid:$pid_a"*"eth1"*"bridge"*"198.51.100.121/24"* ]]
+  [[ $output == *"/run/netns/${LAB_PREFIX}b"*"lan0"*"198.51.100.122/24"* ]]
+  run lj list --json
+  [ "$(jq length <<<"$output")" -eq 2 ]
+  [ "$(jq -r '.[] | select(.ifname == "lan0") | .info.bridge' <<<"$output")" = br-em1 ]
+
+  # the same namespace by another name is the same attachment
+  run lj attach bridge "netns:${LAB_PREFIX}a" --bridge br-em1 --ip 198.51.100.123/24
+  [ "$status" -eq 2 ]
+  [[ $output == *"already attached"* ]]
+
+  run lj detach "netns:${LAB_PREFIX}a"
+  [ "$status" -eq 0 ]
+  run lj detach "/run/netns/${LAB_PREFIX}b" --ifname lan0
+  [ "$status" -eq 0 ]
+  assert_unchanged a
+  assert_same_state b "$BATS_TEST_TMPDIR/b.before"
+}
+
+@test "bridge: --mac, --mtu, --route and an IPv6 address are applied" {
+  add_container c
+  take_snapshots c
+  run lj attach bridge "netns:${LAB_PREFIX}c" --bridge br-em1 --ip 198.51.100.130/24 \
+    --ip 2001:db8:1::130/64 --gateway 198.51.100.254 --mac 02:00:c6:33:64:82 --mtu 1400 \
+    --route 203.0.113.0/25@198.51.100.254 --ifname lan1
+  echo "$output"
+  [ "$status" -eq 0 ]
+  defer ip netns exec "${LAB_PREFIX}host" "$LANJOIN" detach "netns:${LAB_PREFIX}c"
+  [ "$(on c cat /sys/class/net/lan1/address)" = 02:00:c6:33:64:82 ]
+  [ "$(on c cat /sys/class/net/lan1/mtu)" = 1400 ]
+  run on c ip -4 route show 203.0.113.0/25
+  [[ $output == *"via 198.51.100.254 dev lan1"* ]]
+  run on c ip -6 addr show dev lan1
+  [[ $output == *"2001:db8:1::130/64"* ]]
+  run lj detach "netns:${LAB_PREFIX}c"
+  [ "$status" -eq 0 ]
+  assert_unchanged c
+}
+
+@test "bridge: a failure at every step rolls back to the exact previous state" {
+  add_container f
+  take_snapshots f
+  local n=1 steps=0
+  while :; do
+    run env LANJOIN_FAULT_STEP=$n ip netns exec "${LAB_PREFIX}host" "$LANJOIN" attach bridge \
+      "netns:${LAB_PREFIX}f" --bridge br-lj9 --ip 198.51.100.140/24 --ip 2001:db8:1::140/64 \
+      --gateway 198.51.100.254 --route 203.0.113.0/25@198.51.100.254
+    if [ "$status" -eq 0 ]; then
+      break
+    fi
+    echo "step $n: $output"
+    [ "$status" -eq 1 ]
+    [[ $output == *"step $n of"* ]]
+    [[ $output == *"nothing was left behind"* ]]
+    assert_unchanged f
+    steps=$n
+    n=$((n + 1))
+    [ "$n" -le 30 ]
+  done
+  # every step was covered: bridge, veth, up, 2 addresses, default route, extra route
+  [ "$steps" -eq 7 ]
+  defer ip netns exec "${LAB_PREFIX}host" "$LANJOIN" detach "netns:${LAB_PREFIX}f"
+  # the bridge lanjoin created goes away with its last port
+  on host ip link show br-lj9
+  run lj detach "netns:${LAB_PREFIX}f"
+  [ "$status" -eq 0 ]
+  ! on host ip link show br-lj9
+  assert_unchanged f
+}
+
+@test "bridge: a bridge lanjoin created is kept while another container uses it; a user's bridge is never removed" {
+  add_container g1
+  add_container g2
+  take_snapshots g1
+  lj attach bridge "netns:${LAB_PREFIX}g1" --bridge br-lj1 --ip 198.51.100.151/24
+  defer ip netns exec "${LAB_PREFIX}host" "$LANJOIN" detach "netns:${LAB_PREFIX}g1"
+  lj attach bridge "netns:${LAB_PREFIX}g2" --bridge br-lj1 --ip 198.51.100.152/24
+  defer ip netns exec "${LAB_PREFIX}host" "$LANJOIN" detach "netns:${LAB_PREFIX}g2"
+  run curl_from g1 http://198.51.100.152/hello.html
+  [ "$output" = "Hello world" ]
+  lj detach "netns:${LAB_PREFIX}g1"
+  on host ip link show br-lj1          # g2 still uses it
+  lj detach "netns:${LAB_PREFIX}g2"
+  ! on host ip link show br-lj1        # last port gone: removed
+
+  on host ip link add br-user type bridge
+  defer ip -n "${LAB_PREFIX}host" link del br-user
+  lj attach bridge "netns:${LAB_PREFIX}g1" --bridge br-user --ip 198.51.100.151/24
+  lj detach "netns:${LAB_PREFIX}g1"
+  on host ip link show br-user         # not lanjoin's: kept
+}
+
+@test "bridge: --dry-run prints ip commands and changes nothing" {
+  add_container d
+  take_snapshots d
+  run lj attach bridge "netns:${LAB_PREFIX}d" --bridge br-new --ip 198.51.100.160/24 \
+    --gateway 198.51.100.254 --dry-run
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == *"ip link add br-new type bridge"* ]]
+  [[ $output == *"type veth peer name eth1 netns ${LAB_PREFIX}d"* ]]
+  [[ $output == *"ip -n ${LAB_PREFIX}d addr add 198.51.100.160/24 dev eth1"* ]]
+  [[ $output == *"ip -n ${LAB_PREFIX}d route add default via 198.51.100.254 dev eth1"* ]]
+  assert_unchanged d
+}
+
+@test "bridge: detach after the container's namespace is gone; gc forgets dead attachments" {
+  lab container add z >/dev/null
+  defer "$LAB" container del z
+  lj attach bridge "netns:${LAB_PREFIX}z" --bridge br-em1 --ip 198.51.100.170/24
+  host_if=$(lj list --json | jq -r '.[0].host_ifname')
+  lab container del z
+  # the kernel removes both veth ends with the namespace; the record remains until detach/gc
+  [ "$(lj list --json | jq length)" -eq 1 ]
+  run lj detach "netns:${LAB_PREFIX}z"
+  [ "$status" -eq 0 ]
+  [ "$(lj list --json | jq length)" -eq 0 ]
+  ! on host ip link show "$host_if"
+
+  lab container add y >/dev/null
+  defer "$LAB" container del y
+  lj attach bridge "netns:${LAB_PREFIX}y" --bridge br-em1 --ip 198.51.100.171/24
+  lab container del y
+  run lj gc
+  [ "$status" -eq 0 ]
+  [[ $output == *"Removed 1 stale attachment"* ]]
+  [ "$(lj list --json | jq length)" -eq 0 ]
+}
+
+@test "bridge: bad input is refused with exit 2 and nothing changes" {
+  add_container b
+  take_snapshots b
+  local t="netns:${LAB_PREFIX}b"
+  bad() {
+    run lj attach bridge "$@"
+    echo "lanjoin attach bridge $*: $status $output"
+    [ "$status" -eq 2 ]
+    [[ $output == lanjoin:* ]]
+    [ "${#lines[@]}" -eq 1 ]
+    assert_unchanged b
+  }
+  bad "$t" --bridge br-em1 --ip 198.51.100.300/24
+  bad "$t" --bridge br-em1 --ip 198.51.100.117
+  bad "$t" --bridge br-em1 --ip 198.51.100.117/24 --mac 01:00:5e:00:00:01
+  bad "$t" --bridge br-em1 --ip 198.51.100.117/24 --mac 02:00:00:00:00
+  bad "$t" --bridge br-em1 --ip 198.51.100.117/24 --ifname abcdefghijklmnop
+  bad "$t" --bridge br-em1 --ip 198.51.100.117/24 --ifname a/b
+  bad "$t" --bridge br-em1 --ip 198.51.100.117/24 --ifname "a b"
+  bad "netns:${LAB_PREFIX}nosuch" --bridge br-em1 --ip 198.51.100.117/24
+  bad pid:999999999 --bridge br-em1 --ip 198.51.100.117/24
+  bad /etc/hostname --bridge br-em1 --ip 198.51.100.117/24
+  bad "$t" --bridge br-em1 --ip 198.51.100.117/24 --ifname lo
+  bad "$t" --bridge em1 --ip 198.51.100.117/24
+  bad "$t" --bridge br-em1 --ip 198.51.100.117/24 --mtu 9000
+  bad "$t" --bridge br-em1 --ip 198.51.100.117/24 --mtu 10
+  bad "$t" --bridge br-em1 --gateway 198.51.100.254
+  bad "$t" --bridge br-em1 --ip 198.51.100.117/24 --route 203.0.113.5/24
+  bad "$t" --ip 198.51.100.117/24
+  bad "$t" --bridge br-em1 --parent em1
+  bad "$t" --bridge br-em1 --ip 198.51.100.117/24 --bogus
+
+  # a second attach of the same target and ifname
+  lj attach bridge "$t" --bridge br-em1 --ip 198.51.100.117/24
+  defer ip netns exec "${LAB_PREFIX}host" "$LANJOIN" detach "$t"
+  snapshot host >"$BATS_TEST_TMPDIR/host.attached"
+  run lj attach bridge "$t" --bridge br-em1 --ip 198.51.100.118/24
+  [ "$status" -eq 2 ]
+  [[ $output == *"already attached"* ]]
+  assert_same_state host "$BATS_TEST_TMPDIR/host.attached"
+}

@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: MIT */
+/* State records: round trip, atomic replace, hostile files rejected, listing. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lib/state.h"
+
+static char dir[64];
+
+static int setup(void **state)
+{
+	strcpy(dir, "/tmp/lj-unit-XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	setenv("LANJOIN_STATE_DIR", dir, 1);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+	return 0;
+}
+
+static void make_record(struct lj_record *rec, const char *key, const char *ifname)
+{
+	struct lj_step *s;
+
+	memset(rec, 0, sizeof(*rec));
+	lj_record_id(key, ifname, rec->id);
+	strcpy(rec->way, "bridge");
+	strcpy(rec->status, "attached");
+	strcpy(rec->ifname, ifname);
+	strcpy(rec->host_ifname, "ljv0123456789ab");
+	rec->target_kind = LJ_TARGET_NETNS;
+	strcpy(rec->target_spec, "netns:c1");
+	strcpy(rec->target_name, "c1");
+	rec->netns.dev = 4;
+	rec->netns.ino = 4026532291;
+	rec->created = 1700000000;
+	rec->info = json_pack("{s:s}", "bridge", "br-em1");
+	s = lj_plan_add(&rec->plan, &lj_step_veth, LJ_HOST, "create veth");
+	strcpy(s->link, "ljv0123456789ab");
+	strcpy(s->peer, ifname);
+}
+
+static void test_round_trip(void **state)
+{
+	struct lj_state *st;
+	struct lj_record rec, back;
+	json_t *a, *b;
+
+	assert_int_equal(lj_state_open(true, &st), 0);
+	make_record(&rec, "ns:4:4026532291", "eth1");
+	assert_int_equal(lj_state_save(st, &rec), 0);
+	assert_int_equal(lj_state_load(st, rec.id, &back), 0);
+	a = lj_record_to_json(&rec);
+	b = lj_record_to_json(&back);
+	assert_true(json_equal(a, b));
+	json_decref(a);
+	json_decref(b);
+	lj_record_free(&back);
+
+	/* Replace atomically, then remove; removing twice is fine. */
+	strcpy(rec.status, "applying");
+	assert_int_equal(lj_state_save(st, &rec), 0);
+	assert_int_equal(lj_state_load(st, rec.id, &back), 0);
+	assert_string_equal(back.status, "applying");
+	lj_record_free(&back);
+	assert_int_equal(lj_state_remove(st, rec.id), 0);
+	assert_int_equal(lj_state_remove(st, rec.id), 0);
+	assert_int_equal(lj_state_load(st, rec.id, &back), -ENOENT);
+	lj_record_free(&rec);
+	lj_state_close(st);
+}
+
+static void write_file(const char *name, const char *text)
+{
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/attachments/%s", dir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void test_hostile(void **state)
+{
+	struct lj_state *st;
+	struct lj_record rec, *recs;
+	char path[256], target[256];
+	size_t n, bad;
+
+	assert_int_equal(lj_state_open(true, &st), 0);
+	make_record(&rec, "ns:4:1", "eth1");
+	assert_int_equal(lj_state_save(st, &rec), 0);
+
+	write_file("aaaaaaaaaaaa.json", "{\"format\":\"lanjoin-attachment/1\""); /* truncated */
+	write_file("bbbbbbbbbbbb.json", "{\"format\":\"something-else\"}");
+	write_file("cccccccccccc.json", "");
+	write_file("not-a-record", "x");
+	/* a symlink must never be followed */
+	snprintf(path, sizeof(path), "%s/attachments/dddddddddddd.json", dir);
+	snprintf(target, sizeof(target), "%s/attachments/%s.json", dir, rec.id);
+	assert_int_equal(symlink(target, path), 0);
+
+	assert_int_equal(lj_state_load(st, "aaaaaaaaaaaa", &rec), -EBADMSG);
+	assert_int_equal(lj_state_load(st, "bbbbbbbbbbbb", &rec), -EBADMSG);
+	assert_int_equal(lj_state_load(st, "cccccccccccc", &rec), -EBADMSG);
+	assert_int_equal(lj_state_load(st, "dddddddddddd", &rec), -EBADMSG);
+	assert_int_equal(lj_state_load(st, "../../etc/pa", &rec), -EINVAL);
+
+	assert_int_equal(lj_state_list(st, &recs, &n, &bad), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(bad, 5);
+	lj_records_free(recs, n);
+	lj_record_free(&rec);
+	lj_state_close(st);
+}
+
+static void test_unsafe_dir(void **state)
+{
+	struct lj_state *st;
+
+	assert_int_equal(chmod(dir, 0777), 0);
+	assert_int_equal(lj_state_open(true, &st), -EPERM);
+	assert_int_equal(chmod(dir, 0700), 0);
+	assert_int_equal(lj_state_open(false, &st), 0);
+	lj_state_close(st);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_hostile, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unsafe_dir, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
