@@ -544,6 +544,19 @@ static int build(const struct lj_uplink_opts *o, struct lj_ctx *ctx, struct adop
 		snprintf(s->master, sizeof(s->master), "%s", o->bridge);
 	}
 
+	for (uint32_t fam = 2; fam <= 10; fam += 8) {
+		char chain[16];
+		if (lj_uplink_fw_needed(fam, chain) <= 0)
+			continue;
+		s = lj_plan_add(plan, &lj_step_fw_accept, LJ_HOST, "accept traffic bridged on '%s' "
+				"in %s filter %s (br_netfilter, policy drop)", o->bridge,
+				fam == 2 ? "ip" : "ip6", chain);
+		if (!s || !(s->text = strdup(chain)))
+			return -ENOMEM;
+		snprintf(s->link, sizeof(s->link), "%s", o->bridge);
+		s->u32 = fam;
+	}
+
 	for (size_t i = 0; i < f->n_addrs; i++) {
 		struct lj_addr_info a = f->addrs[i];
 		char label[IFNAMSIZ];

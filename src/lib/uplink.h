@@ -58,6 +58,14 @@ extern const struct lj_step_type lj_step_addr_move;     /* text = address remove
 extern const struct lj_step_type lj_step_addr_flags;    /* text = address on link (BR): final flags */
 extern const struct lj_step_type lj_step_probe;         /* via on link, u32 = timeout ms */
 extern const struct lj_step_type lj_step_test_crash;    /* tests: kill the process (see uplink.c) */
+extern const struct lj_step_type lj_step_fw_accept;     /* link = BR, u32 = NFPROTO_*, text = chain */
+
+/*
+ * Does bridged traffic need an accept rule in family fam (NFPROTO_IPV4/IPV6)? 1 when
+ * br_netfilter hands bridged frames to iptables and the filter FORWARD policy is drop; then
+ * chain is "DOCKER-USER" if that chain exists, else "FORWARD". 0 otherwise.
+ */
+int lj_uplink_fw_needed(uint32_t fam, char chain[16]);
 
 /* Step flags of the uplink steps (lj_step.flags). */
 #define LJ_STEP_F_NODAD_FIRST (1u << 8) /* addr-copy: add with IFA_F_NODAD (flags fixed later) */

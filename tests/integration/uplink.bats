@@ -130,6 +130,7 @@ reaches_all() {
   [ "$status" -eq 0 ]
   add_container c1
   defer lj detach "pid:$CONTAINER_PID"
+  peer_forgets_117
   run lj attach bridge "pid:$CONTAINER_PID" --bridge br-em1 --ip 198.51.100.117/24 \
     --gateway 198.51.100.254 --mac 02:00:00:00:00:01
   echo "$output"
@@ -290,10 +291,19 @@ reaches_all() {
   ((lft > 0 && lft <= 600))
 }
 
+# With br_netfilter and FORWARD DROP the plans also hold the firewall steps: test those too.
+forward_drop_if_possible() {
+  on host test -e /proc/sys/net/bridge/bridge-nf-call-iptables || return 0
+  [ "$(on host cat /proc/sys/net/bridge/bridge-nf-call-iptables)" = 1 ] || return 0
+  on host iptables -P FORWARD DROP
+  defer on host iptables -P FORWARD ACCEPT
+  snapshot host >"$BEFORE"
+}
+
 @test "uplink: a fault at every step of adopt rolls back to the exact state (exit 1)" {
   local n=1 out
+  forward_drop_if_possible
   while :; do
-    run env LANJOIN_FAULT_STEP=$n "$LANJOIN" --version >/dev/null
     run on host env LANJOIN_FAULT_STEP=$n "$LANJOIN" uplink adopt br-em1 em1
     if [ "$status" -eq 0 ]; then
       break
@@ -314,6 +324,7 @@ reaches_all() {
 }
 
 @test "uplink: a fault at every step of release keeps the adoption whole (exit 1); then release works" {
+  forward_drop_if_possible
   run lj uplink adopt br-em1 em1
   [ "$status" -eq 0 ]
   wait_until 5 br_settled
@@ -363,6 +374,98 @@ reaches_all() {
     fi
     ((n < 40))
   done
+  run lj uplink release br-em1
+  [ "$status" -eq 0 ]
+  assert_same_state host "$BEFORE"
+}
+
+# br_netfilter is built into some kernels and a module in others; without it bridged frames never
+# see iptables and there is nothing to test.
+need_br_netfilter() {
+  on host test -e /proc/sys/net/bridge/bridge-nf-call-iptables ||
+    skip "br_netfilter is not available (not built in, and the module cannot be loaded here)"
+  local v4 v6
+  v4=$(on host cat /proc/sys/net/bridge/bridge-nf-call-iptables)
+  v6=$(on host cat /proc/sys/net/bridge/bridge-nf-call-ip6tables)
+  defer on host sysctl -qw "net.bridge.bridge-nf-call-iptables=$v4" "net.bridge.bridge-nf-call-ip6tables=$v6"
+  on host sysctl -qw net.bridge.bridge-nf-call-iptables=1 net.bridge.bridge-nf-call-ip6tables=1
+}
+
+# The peer forgets .117: an earlier test's container had another MAC address there.
+peer_forgets_117() {
+  on peer ip neigh flush to 198.51.100.117 2>/dev/null || true
+  on peer ip -6 neigh flush to 2001:db8:1::117 2>/dev/null || true
+}
+
+# Attach container c1 to br-em1 as .117 / ::117.
+attach_c1() {
+  peer_forgets_117
+  add_container c1
+  defer lj detach "pid:$CONTAINER_PID"
+  run lj attach bridge "pid:$CONTAINER_PID" --bridge br-em1 --ip 198.51.100.117/24 \
+    --ip 2001:db8:1::117/64 --gateway 198.51.100.254
+  echo "$output"
+  [ "$status" -eq 0 ]
+  wait_until 5 on c1 sh -c '[ -z "$(ip -6 addr show tentative)" ]'
+}
+
+c1_answers() {
+  [ "$(curl_from peer http://198.51.100.117/hello.html)" = "Hello world" ] &&
+    [ "$(curl_from peer 'http://[2001:db8:1::117]/hello.html')" = "Hello world" ]
+}
+
+@test "uplink: with br_netfilter on and FORWARD policy DROP, a container on br-em1 still answers the peer" {
+  need_br_netfilter
+  on host iptables -P FORWARD DROP
+  defer on host iptables -P FORWARD ACCEPT
+  on host ip6tables -P FORWARD DROP
+  defer on host ip6tables -P FORWARD ACCEPT
+  snapshot host >"$BEFORE"
+  run lj uplink adopt br-em1 em1
+  echo "$output"
+  [ "$status" -eq 0 ]
+  on host iptables-save | grep -- '-A FORWARD -i br-em1 -o br-em1 -m comment --comment "lanjoin: bridged on br-em1" -j ACCEPT'
+  on host ip6tables-save | grep -- '-A FORWARD -i br-em1 -o br-em1 -m comment --comment "lanjoin: bridged on br-em1" -j ACCEPT'
+  attach_c1
+  c1_answers
+  # the rule is what lets it through: without it the peer gets nothing
+  local h
+  h=$(on host nft -j -a list chain ip filter FORWARD | jq '.nftables[].rule | select(.comment? == "lanjoin: bridged on br-em1") | .handle')
+  on host nft delete rule ip filter FORWARD handle "$h"
+  run curl_from peer http://198.51.100.117/hello.html --max-time 2
+  [ "$status" -ne 0 ]
+  on host nft insert rule ip filter FORWARD iifname br-em1 oifname br-em1 counter accept comment '"lanjoin: bridged on br-em1"'
+  c1_answers
+  run lj detach "pid:$CONTAINER_PID"
+  [ "$status" -eq 0 ]
+  run lj uplink release br-em1
+  [ "$status" -eq 0 ]
+  assert_same_state host "$BEFORE"
+}
+
+@test "uplink: the accept rule goes into DOCKER-USER when it exists, ahead of its RETURN" {
+  need_br_netfilter
+  on host iptables -N DOCKER-USER
+  on host iptables -A DOCKER-USER -j RETURN
+  on host iptables -I FORWARD -j DOCKER-USER
+  on host iptables -A FORWARD -i br-em1 -j DROP
+  on host iptables -P FORWARD DROP
+  defer on host iptables -X DOCKER-USER
+  defer on host iptables -F
+  defer on host iptables -P FORWARD ACCEPT
+  snapshot host >"$BEFORE"
+  run lj uplink adopt br-em1 em1
+  [ "$status" -eq 0 ]
+  [ "$(on host iptables -S DOCKER-USER | sed -n 2p)" = '-A DOCKER-USER -i br-em1 -o br-em1 -m comment --comment "lanjoin: bridged on br-em1" -j ACCEPT' ]
+  ! on host iptables -S FORWARD | grep -q lanjoin
+  add_container c1
+  defer lj detach "pid:$CONTAINER_PID"
+  peer_forgets_117
+  run lj attach bridge "pid:$CONTAINER_PID" --bridge br-em1 --ip 198.51.100.117/24 --gateway 198.51.100.254
+  [ "$status" -eq 0 ]
+  run curl_from peer http://198.51.100.117/hello.html
+  [ "$output" = "Hello world" ]
+  run lj detach "pid:$CONTAINER_PID"
   run lj uplink release br-em1
   [ "$status" -eq 0 ]
   assert_same_state host "$BEFORE"

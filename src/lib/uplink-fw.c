@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Firewall coexistence for bridged traffic. With br_netfilter active
+ * (net.bridge.bridge-nf-call-iptables=1) frames bridged between the LAN and containers on BR
+ * traverse the iptables FORWARD chain; Docker sets its policy to DROP, which silently cuts
+ * containers off. The fw-accept step inserts "iifname BR oifname BR accept" where Docker
+ * expects user rules (chain DOCKER-USER, else FORWARD) of the iptables-nft table, marked with
+ * a comment; its undo deletes the rules carrying that comment.
+ *
+ * TODO(lead): this holds its own minimal libnftables wrapper; switch to lib/nft.c
+ * (lj_nft_run / lj_nft_list, branch nat) once both are merged.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <nftables/libnftables.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/uplink.h"
+#include "shared/macro.h"
+
+#define NFPROTO_IPV4_ 2
+#define NFPROTO_IPV6_ 10
+
+static const char *fam_name(uint32_t f)
+{
+	return f == NFPROTO_IPV6_ ? "ip6" : "ip";
+}
+
+/* Run nft commands (one transaction); with json, parse the output into *ret. */
+static int fw_run(const char *cmds, json_t **ret, char *err, size_t errsize)
+{
+	struct nft_ctx *nft = nft_ctx_new(NFT_CTX_DEFAULT);
+	const char *out, *e;
+	int r = 0;
+
+	if (!nft)
+		return -ENOMEM;
+	if (ret)
+		nft_ctx_output_set_flags(nft, NFT_CTX_OUTPUT_JSON | NFT_CTX_OUTPUT_HANDLE);
+	if (nft_ctx_buffer_output(nft) < 0 || nft_ctx_buffer_error(nft) < 0) {
+		nft_ctx_free(nft);
+		return -ENOMEM;
+	}
+	if (nft_run_cmd_from_buffer(nft, cmds) != 0) {
+		e = nft_ctx_get_error_buffer(nft);
+		r = e && strstr(e, "No such file or directory") ? -ENOENT
+		    : e && strstr(e, "Operation not permitted") ? -EPERM
+								 : -EIO;
+		if (err && errsize && e) {
+			const char *line = strstr(e, "Error:");
+			snprintf(err, errsize, "%.*s", (int)strcspn(line ? line : e, "\n"),
+				 line ? line : e);
+		}
+	} else if (ret) {
+		json_t *j;
+		out = nft_ctx_get_output_buffer(nft);
+		j = out ? json_loads(out, 0, NULL) : NULL;
+		*ret = json_incref(json_object_get(j, "nftables"));
+		json_decref(j);
+		if (!*ret)
+			r = -EBADMSG;
+	}
+	nft_ctx_free(nft);
+	return r;
+}
+
+static bool read_flag(const char *path)
+{
+	char c = 0;
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	return fd >= 0 && read(fd, &c, 1) == 1 && c == '1';
+}
+
+/* Look at chain fam filter NAME: -ENOENT if missing; *ret_drop: its policy is drop. */
+static int chain_info(uint32_t fam, const char *name, bool *ret_drop)
+{
+	char cmd[96];
+	json_t *a = NULL, *v;
+	size_t i;
+	int r;
+
+	snprintf(cmd, sizeof(cmd), "list chain %s filter %s", fam_name(fam), name);
+	r = fw_run(cmd, &a, NULL, 0);
+	if (r < 0)
+		return r;
+	*ret_drop = false;
+	json_array_foreach(a, i, v) {
+		const json_t *c = json_object_get(v, "chain");
+		const char *pol = json_string_value(json_object_get(c, "policy"));
+		if (c && pol && strcmp(pol, "drop") == 0)
+			*ret_drop = true;
+	}
+	json_decref(a);
+	return 0;
+}
+
+int lj_uplink_fw_needed(uint32_t fam, char chain[16])
+{
+	bool drop = false, dummy;
+	const char *knob = fam == NFPROTO_IPV6_ ? "/proc/sys/net/bridge/bridge-nf-call-ip6tables"
+						: "/proc/sys/net/bridge/bridge-nf-call-iptables";
+
+	if (!read_flag(knob))
+		return 0; /* br_netfilter absent or off: bridged frames skip iptables */
+	if (chain_info(fam, "FORWARD", &drop) < 0 || !drop)
+		return 0;
+	snprintf(chain, 16, "%s", chain_info(fam, "DOCKER-USER", &dummy) == 0 ? "DOCKER-USER"
+									       : "FORWARD");
+	return 1;
+}
+
+static void tag(const char *br, char *buf, size_t size)
+{
+	snprintf(buf, size, "lanjoin: bridged on %s", br);
+}
+
+static bool chain_ok(const char *c)
+{
+	return c && (strcmp(c, "DOCKER-USER") == 0 || strcmp(c, "FORWARD") == 0);
+}
+
+static int fw_apply(struct lj_ctx *ctx, struct lj_step *s)
+{
+	char cmd[256], t[64], err[256] = "";
+	int r;
+
+	if (!chain_ok(s->text) || (s->u32 != NFPROTO_IPV4_ && s->u32 != NFPROTO_IPV6_))
+		return -EINVAL;
+	tag(s->link, t, sizeof(t));
+	snprintf(cmd, sizeof(cmd), "insert rule %s filter %s iifname \"%s\" oifname \"%s\" "
+		 "counter accept comment \"%s\"", fam_name(s->u32), s->text, s->link, s->link, t);
+	r = fw_run(cmd, NULL, err, sizeof(err));
+	if (r < 0)
+		lj_ctx_detail(ctx, "nft: %s", err);
+	return r;
+}
+
+static int fw_undo(struct lj_ctx *ctx, const struct lj_step *s)
+{
+	char cmd[256], t[64], err[256] = "";
+	json_t *a = NULL, *v;
+	size_t i;
+	int r;
+
+	if (!chain_ok(s->text) || (s->u32 != NFPROTO_IPV4_ && s->u32 != NFPROTO_IPV6_))
+		return -EINVAL;
+	tag(s->link, t, sizeof(t));
+	snprintf(cmd, sizeof(cmd), "list chain %s filter %s", fam_name(s->u32), s->text);
+	r = fw_run(cmd, &a, NULL, 0);
+	if (r == -ENOENT)
+		return 0; /* the chain is gone, and our rule with it */
+	if (r < 0)
+		return r;
+	json_array_foreach(a, i, v) {
+		const json_t *rule = json_object_get(v, "rule");
+		const char *c = json_string_value(json_object_get(rule, "comment"));
+		const json_t *h = json_object_get(rule, "handle");
+		if (!rule || !c || strcmp(c, t) != 0 || !json_is_integer(h))
+			continue;
+		snprintf(cmd, sizeof(cmd), "delete rule %s filter %s handle %lld", fam_name(s->u32),
+			 s->text, (long long)json_integer_value(h));
+		r = fw_run(cmd, NULL, err, sizeof(err));
+		if (r < 0 && r != -ENOENT) {
+			lj_ctx_detail(ctx, "nft: %s", err);
+			json_decref(a);
+			return r;
+		}
+	}
+	json_decref(a);
+	return 0;
+}
+
+static void fw_describe(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
+{
+	char t[64];
+
+	tag(s->link, t, sizeof(t));
+	fprintf(f, "nft insert rule %s filter %s iifname %s oifname %s counter accept comment "
+		   "'\"%s\"'\n", fam_name(s->u32), s->text ? s->text : "?", s->link, s->link, t);
+}
+
+static void fw_describe_undo(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
+{
+	char t[64];
+
+	tag(s->link, t, sizeof(t));
+	fprintf(f, "nft delete rule %s filter %s handle H   # H: the rule with comment \"%s\"\n",
+		fam_name(s->u32), s->text ? s->text : "?", t);
+}
+
+const struct lj_step_type lj_step_fw_accept = {
+	.id = "fw-accept",
+	.apply = fw_apply,
+	.undo = fw_undo,
+	.describe = fw_describe,
+	.describe_undo = fw_describe_undo,
+};
