@@ -341,7 +341,8 @@ forward_drop_if_possible() {
     [ "$status" -eq 1 ]
     [[ $output == *"nothing was released"* ]]
     wait_until 5 br_settled
-    assert_same_state host "$adopted"
+    # a redone nft rule is the same rule under a new handle
+    diff -u <(grep -v '"handle":' "$adopted") <(snapshot host | grep -v '"handle":')
   done
   run lj uplink release br-em1
   [ "$status" -eq 0 ]
