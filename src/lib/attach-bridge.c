@@ -5,6 +5,7 @@
 
 #include "lib/attach.h"
 #include "lib/link.h"
+#include "lib/uplink.h"
 #include "shared/name.h"
 
 int lj_attach_add_addressing(struct lj_ctx *ctx, const struct lj_attach_opts *o,
@@ -112,8 +113,13 @@ int lj_attach_bridge_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, c
 					    o->bridge, br.kind[0] ? br.kind : "none");
 		mtu = br.mtu;
 	} else if (o->uplink[0]) {
-		return lj_fail(res, -EOPNOTSUPP, "Bridge '%s' does not exist; adopting uplink '%s' "
-			       "into a new bridge is not implemented yet", o->bridge, o->uplink);
+		/* lj_attach adopts the uplink first; a dry run shows that adoption's steps. */
+		if (!o->dry_run)
+			return lj_fail(res, -ENODEV, "Bridge '%s' disappeared", o->bridge);
+		r = lj_uplink_plan(ctx, o->bridge, o->uplink, plan, &mtu, res);
+		if (r < 0)
+			return r;
+		create = false;
 	}
 	if (o->mtu > mtu)
 		return lj_bad_input(res, "MTU %u is above bridge '%s''s MTU %u", o->mtu, o->bridge,

@@ -980,6 +980,62 @@ out:
 	return r;
 }
 
+int lj_uplink_adopt_if_missing(const char *bridge, const char *dev, struct lj_result *res,
+			       bool *ret_adopted)
+{
+	struct lj_uplink_opts o = {0};
+	struct lj_nl *nl = NULL;
+	struct lj_link l;
+	int r;
+
+	*ret_adopted = false;
+	memset(res, 0, sizeof(*res));
+	if (!lj_ifname_valid(bridge) || !lj_ifname_valid(dev))
+		return lj_bad_input(res, "Invalid bridge or uplink name");
+	r = lj_nl_open(-1, &nl);
+	if (r < 0)
+		return lj_fail(res, r, "Failed to open netlink sockets: %s", strerror(-r));
+	r = lj_link_get(nl, bridge, &l);
+	lj_nl_close(nl);
+	if (r == 0)
+		return 0; /* there already: the uplink option only matters for a new bridge */
+	if (r != -ENODEV)
+		return lj_fail(res, r, "Failed to look up '%s': %s", bridge, strerror(-r));
+	snprintf(o.bridge, sizeof(o.bridge), "%s", bridge);
+	snprintf(o.dev, sizeof(o.dev), "%s", dev);
+	r = lj_uplink_adopt(&o, res);
+	if (r == 0)
+		*ret_adopted = true;
+	return r;
+}
+
+int lj_uplink_plan(struct lj_ctx *ctx, const char *bridge, const char *dev, struct lj_plan *plan,
+		   uint32_t *ret_mtu, struct lj_result *res)
+{
+	struct lj_uplink_opts o = {.dry_run = true};
+	struct adopt_facts f = {0};
+	struct lj_nl *dump = NULL;
+	int r;
+
+	snprintf(o.bridge, sizeof(o.bridge), "%s", bridge);
+	snprintf(o.dev, sizeof(o.dev), "%s", dev);
+	f.warnings = json_array();
+	r = lj_nl_open(-1, &dump);
+	if (r < 0) {
+		facts_free(&f);
+		return lj_fail(res, r, "Failed to open netlink sockets: %s", strerror(-r));
+	}
+	lj_nl_set_strict(dump);
+	r = gather(ctx, dump, &o, &f, res);
+	if (r == 0)
+		r = build(&o, ctx, &f, plan, res);
+	if (r == 0)
+		*ret_mtu = f.dev.mtu;
+	lj_nl_close(dump);
+	facts_free(&f);
+	return r;
+}
+
 int lj_uplink_list(json_t **ret)
 {
 	struct lj_record *recs = NULL;

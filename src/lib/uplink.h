@@ -45,6 +45,21 @@ int lj_uplink_adopt(const struct lj_uplink_opts *o, struct lj_result *res);
  */
 int lj_uplink_release(const char *bridge, bool force, bool dry_run, struct lj_result *res);
 
+/*
+ * For `attach bridge --bridge BR --uplink DEV`: if BR does not exist, adopt DEV into it (with
+ * the default probe) and set *ret_adopted. Returns 0 or -errno with res filled as by
+ * lj_uplink_adopt.
+ */
+int lj_uplink_adopt_if_missing(const char *bridge, const char *dev, struct lj_result *res,
+			       bool *ret_adopted);
+
+/*
+ * For `attach bridge --uplink DEV --dry-run` on a missing bridge: append the adoption's steps
+ * to plan (for describing only) and return DEV's MTU in *ret_mtu. Returns 0 or -errno with res.
+ */
+int lj_uplink_plan(struct lj_ctx *ctx, const char *bridge, const char *dev, struct lj_plan *plan,
+		   uint32_t *ret_mtu, struct lj_result *res);
+
 /* List adopted uplinks as a JSON array (new reference in *ret). */
 int lj_uplink_list(json_t **ret);
 

@@ -471,3 +471,49 @@ c1_answers() {
   [ "$status" -eq 0 ]
   assert_same_state host "$BEFORE"
 }
+
+@test "uplink: attach bridge --uplink em1 on a missing bridge adopts em1 first; detach keeps the adoption" {
+  add_container c1
+  defer lj detach "pid:$CONTAINER_PID"
+  peer_forgets_117
+  run lj attach bridge "pid:$CONTAINER_PID" --bridge br-em1 --uplink em1 --ip 198.51.100.117/24 \
+    --gateway 198.51.100.254 --json
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "$(echo "$output" | jq -r .adopted_uplink)" = em1 ]
+  [ "$(on host ip -j link show em1 | jq -r '.[0].master')" = br-em1 ]
+  run curl_from peer http://198.51.100.117/hello.html
+  [ "$output" = "Hello world" ]
+  ping_from host 198.51.100.254
+  # the bridge exists now: a second container just joins it
+  run lj detach "pid:$CONTAINER_PID"
+  [ "$status" -eq 0 ]
+  [ "$(on host ip -j link show em1 | jq -r '.[0].master')" = br-em1 ]
+  ping_from host 198.51.100.254
+  run lj uplink release br-em1
+  [ "$status" -eq 0 ]
+  assert_same_state host "$BEFORE"
+}
+
+@test "uplink: attach bridge --uplink that fails after adopting gives the uplink back" {
+  add_container c1
+  defer lj detach "pid:$CONTAINER_PID"
+  # bad input found only once the bridge exists: the interface name is taken in the container
+  run lj attach bridge "pid:$CONTAINER_PID" --bridge br-em1 --uplink em1 --ip 198.51.100.117/24 --ifname lo
+  echo "$output"
+  [ "$status" -eq 2 ]
+  assert_same_state host "$BEFORE"
+  # a fault in any step of the adoption it starts with
+  local n
+  for ((n = 1; n <= 14; n++)); do
+    run on host env LANJOIN_FAULT_STEP=$n "$LANJOIN" attach bridge "pid:$CONTAINER_PID" \
+      --bridge br-em1 --uplink em1 --ip 198.51.100.117/24
+    [ "$status" -eq 1 ]
+    assert_same_state host "$BEFORE"
+  done
+  # --dry-run shows the adoption, then the attach, and changes nothing
+  run lj attach bridge "pid:$CONTAINER_PID" --bridge br-em1 --uplink em1 --ip 198.51.100.117/24 --dry-run
+  [ "$status" -eq 0 ]
+  [[ $output == *"ip link set em1 master br-em1"*"master br-em1 up"* ]]
+  assert_same_state host "$BEFORE"
+}
