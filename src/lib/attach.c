@@ -63,6 +63,8 @@ static lj_build_fn way_builder(enum lj_way w)
 	switch (w) {
 	case LJ_WAY_BRIDGE:
 		return lj_attach_bridge_build;
+	case LJ_WAY_OVS:
+		return lj_attach_ovs_build;
 	default:
 		return NULL;
 	}
@@ -468,6 +470,14 @@ int lj_gc(struct lj_result *res, size_t *ret_removed)
 				r = u;
 		}
 		lj_target_close(&t);
+	}
+	{
+		/* OVS rows outlive /run/lanjoin (a reboot): remove the ones no record explains. */
+		size_t n_ovs = 0;
+		int u = lj_attach_ovs_gc(recs, n, res, &n_ovs);
+		removed += n_ovs;
+		if (u < 0 && r == 0)
+			r = u;
 	}
 out:
 	lj_records_free(recs, n);

@@ -14,6 +14,7 @@
 /* Every step type a state record may name. New ways add theirs here. */
 static const struct lj_step_type *const step_types[] = {
 	&lj_step_bridge, &lj_step_veth, &lj_step_link_up, &lj_step_addr, &lj_step_route,
+	&lj_step_ovs_bridge, &lj_step_ovs_port, &lj_step_tx_csum_off,
 	/* uplink adoption (uplink.h) */
 	&lj_step_uplink_bridge, &lj_step_sysctl_copy, &lj_step_addr_copy, &lj_step_enslave,
 	&lj_step_route_move, &lj_step_addr_move, &lj_step_addr_flags, &lj_step_probe,

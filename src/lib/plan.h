@@ -160,5 +160,10 @@ extern const struct lj_step_type lj_step_link_up;  /* link up, in where */
 extern const struct lj_step_type lj_step_addr;     /* cidr on link, in where; u32 = IFA_F_* flags */
 extern const struct lj_step_type lj_step_route;    /* cidr via on link, in where; u32 = table */
 
+/* Step types of the ovs way (attach-ovs.c). */
+extern const struct lj_step_type lj_step_ovs_bridge;  /* link=BR, text=db: ensure; undo: del if ours and empty */
+extern const struct lj_step_type lj_step_ovs_port;    /* link=port, master=BR, u32=VLAN, text=db */
+extern const struct lj_step_type lj_step_tx_csum_off; /* link=host end, peer=target end */
+
 /* The IFLA_IFALIAS lanjoin puts on links it creates and may remove when unused. */
 #define LJ_OWNED_ALIAS "lanjoin: created, removed when unused"
