@@ -18,7 +18,8 @@ static const struct lj_step_type *const step_types[] = {
 	/* uplink adoption (uplink.h) */
 	&lj_step_uplink_bridge, &lj_step_sysctl_copy, &lj_step_addr_copy, &lj_step_enslave,
 	&lj_step_route_move, &lj_step_addr_move, &lj_step_addr_flags, &lj_step_probe,
-	&lj_step_test_crash, &lj_step_fw_accept,
+	&lj_step_test_crash, &lj_step_fw_accept, &lj_step_sysctl_set, &lj_step_ovs_uplink_bridge,
+	&lj_step_ovs_enslave,
 };
 
 const struct lj_step_type *lj_step_type_find(const char *id)

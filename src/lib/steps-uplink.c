@@ -947,3 +947,120 @@ const struct lj_step_type lj_step_test_crash = {
 	.undo = NULL,
 	.describe = crash_describe,
 };
+
+/* --- sysctl-set: link; text = "key=NEW/OLD\n" lines; apply writes NEW, undo writes OLD ------ */
+
+struct sysctl_line {
+	const char *key;
+	size_t key_len;
+	const char *val[2]; /* new, old */
+	size_t val_len[2];
+};
+
+static bool digits(const char *p, size_t n)
+{
+	if (n == 0 || n > 11)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((p[i] >= '0' && p[i] <= '9') || (p[i] == '-' && i == 0 && n > 1)))
+			return false;
+	return true;
+}
+
+/* Parse the line at *p (advancing it); false at the end or on a malformed line (*bad). */
+static bool sysctl_next(const char **p, struct sysctl_line *l, bool *bad)
+{
+	const char *eq, *slash, *nl;
+
+	if (!*p || !**p)
+		return false;
+	eq = strchr(*p, '=');
+	nl = strchr(*p, '\n');
+	slash = eq ? memchr(eq, '/', nl ? (size_t)(nl - eq) : 0) : NULL;
+	if (!eq || !nl || !slash || eq > nl || !sysctl_key_ok(*p, (size_t)(eq - *p))) {
+		*bad = true;
+		return false;
+	}
+	l->key = *p;
+	l->key_len = (size_t)(eq - *p);
+	l->val[0] = eq + 1;
+	l->val_len[0] = (size_t)(slash - eq - 1);
+	l->val[1] = slash + 1;
+	l->val_len[1] = (size_t)(nl - slash - 1);
+	if (!digits(l->val[0], l->val_len[0]) || !digits(l->val[1], l->val_len[1])) {
+		*bad = true;
+		return false;
+	}
+	*p = nl + 1;
+	return true;
+}
+
+static int sysctl_set_write(struct lj_ctx *ctx, const struct lj_step *s, int which)
+{
+	struct sysctl_line l;
+	const char *p = s->text;
+	bool bad = false;
+
+	/* Validate everything before writing anything. */
+	while (sysctl_next(&p, &l, &bad))
+		;
+	if (bad) {
+		lj_ctx_detail(ctx, "malformed sysctl list");
+		return -EINVAL;
+	}
+	p = s->text;
+	while (sysctl_next(&p, &l, &bad)) {
+		char path[128];
+		_cleanup_close_ int fd = -1;
+
+		sysctl_path(l.key, l.key_len, s->link, path, sizeof(path));
+		fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (fd < 0 && errno == ENOENT && which == 1)
+			return 0; /* the link is gone, and its settings with it */
+		if (fd < 0 || write(fd, l.val[which], l.val_len[which]) != (ssize_t)l.val_len[which]) {
+			int r = lj_negerrno();
+			lj_ctx_detail(ctx, "cannot write %s", path);
+			return r;
+		}
+	}
+	return 0;
+}
+
+static int sysctl_set_apply(struct lj_ctx *ctx, struct lj_step *s)
+{
+	return sysctl_set_write(ctx, s, 0);
+}
+
+static int sysctl_set_undo(struct lj_ctx *ctx, const struct lj_step *s)
+{
+	return sysctl_set_write(ctx, s, 1);
+}
+
+static void sysctl_set_print(const struct lj_step *s, int which, FILE *f)
+{
+	struct sysctl_line l;
+	const char *p = s->text;
+	bool bad = false;
+
+	while (sysctl_next(&p, &l, &bad))
+		fprintf(f, "sysctl -qw net.%.4s.conf.%s.%.*s=%.*s\n", l.key, s->link,
+			(int)(l.key_len - 5), l.key + 5, (int)l.val_len[which], l.val[which]);
+}
+
+static void sysctl_set_describe(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
+{
+	sysctl_set_print(s, 0, f);
+}
+
+static void sysctl_set_describe_undo(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
+{
+	sysctl_set_print(s, 1, f);
+}
+
+const struct lj_step_type lj_step_sysctl_set = {
+	.id = "sysctl-set",
+	.apply = sysctl_set_apply,
+	.undo = sysctl_set_undo,
+	.describe = sysctl_set_describe,
+	.describe_undo = sysctl_set_describe_undo,
+};

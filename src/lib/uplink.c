@@ -32,6 +32,7 @@
 
 #include "lib/link.h"
 #include "lib/netns.h"
+#include "lib/ovs.h"
 #include "lib/state.h"
 #include "shared/macro.h"
 
@@ -288,6 +289,8 @@ struct adopt_facts {
 	bool probe_onlink;
 	json_t *warnings;
 	bool dhcp;
+	bool ovs_netdev;             /* --ovs: the userspace datapath */
+	char ovsdb[LJ_OVS_DB_MAX];   /* --ovs: the database, resolved */
 };
 
 static void facts_free(struct adopt_facts *f)
@@ -295,6 +298,73 @@ static void facts_free(struct adopt_facts *f)
 	free(f->addrs);
 	free(f->routes);
 	json_decref(f->warnings);
+}
+
+/* --ovs: Open vSwitch installed and running here, BR and DEV not in it yet; the datapath. */
+static int gather_ovs(const struct lj_uplink_opts *o, struct adopt_facts *f,
+		      struct lj_result *res)
+{
+	struct lj_ovs_survey sv = {0};
+	struct lj_ovs *ovs = NULL;
+	_cleanup_close_ int ns = -1;
+	char path[64];
+	struct stat st;
+	pid_t pid = 0;
+	int r;
+
+	r = lj_ovs_open(o->ovsdb, &ovs);
+	if (r == -ENOENT)
+		return lj_bad_input(res, "Open vSwitch is not installed (no ovs-vsctl): install it, "
+				    "e.g. 'apt-get install openvswitch-switch', or adopt into a Linux "
+				    "bridge (without --ovs)");
+	if (r == -EINVAL)
+		return lj_bad_input(res, "Invalid OVS database '%s': expected unix:/PATH",
+				    o->ovsdb ? o->ovsdb : "");
+	if (r < 0)
+		return lj_fail(res, r, "Failed to prepare Open vSwitch access: %s", strerror(-r));
+	r = lj_ovs_check_running(ovs, &pid);
+	if (r < 0) {
+		r = lj_bad_input(res, "Open vSwitch is not running: %s. Start it (e.g. 'systemctl "
+				 "start openvswitch-switch'), point --ovsdb unix:PATH or "
+				 "$OVS_RUNDIR at its database, or adopt into a Linux bridge "
+				 "(without --ovs)", lj_ovs_error(ovs));
+		goto out;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
+	if (lj_netns_open_path(path, &ns) == 0 && !lj_netns_is_current(ns)) {
+		r = lj_bad_input(res, "ovs-vswitchd (pid %d) runs in another network namespace than "
+				 "lanjoin: run lanjoin in its namespace", (int)pid);
+		goto out;
+	}
+	r = lj_ovs_survey(ovs, o->dev, o->bridge, &sv);
+	if (r < 0) {
+		r = lj_fail(res, r, "Failed to read the OVS database %s: %s", lj_ovs_db(ovs),
+			    lj_ovs_error(ovs));
+		goto out;
+	}
+	for (size_t i = 0; i < sv.n_bridges; i++)
+		if (strcmp(sv.bridges[i].name, o->bridge) == 0) {
+			r = lj_bad_input(res, "OVS bridge '%s' exists; adopt creates the bridge "
+					 "itself", o->bridge);
+			goto out;
+		}
+	if (sv.has_port || sv.name_is_iface) {
+		r = lj_bad_input(res, sv.has_port ? "'%s' is already a port of an OVS bridge"
+						  : "An OVS interface named '%s' exists",
+				 sv.has_port ? o->dev : o->bridge);
+		goto out;
+	}
+	/* The datapath of the bridges there, else the kernel's if it has the module. */
+	if (sv.n_bridges)
+		f->ovs_netdev = strcmp(sv.bridges[0].datapath_type, "netdev") == 0;
+	else
+		f->ovs_netdev = stat("/sys/module/openvswitch", &st) != 0;
+	snprintf(f->ovsdb, sizeof(f->ovsdb), "%s", lj_ovs_db(ovs));
+	r = 0;
+out:
+	lj_ovs_survey_free(&sv);
+	lj_ovs_close(ovs);
+	return r;
 }
 
 /* Look at DEV, BR, addresses and routes; every refusal happens here, before any change. */
@@ -331,6 +401,12 @@ static int gather(struct lj_ctx *ctx, struct lj_nl *dump, const struct lj_uplink
 				    "bridged (the access point drops frames from other MAC "
 				    "addresses); use 'lanjoin attach nat' or 'attach macvlan' on it",
 				    o->dev);
+
+	if (o->ovs) {
+		r = gather_ovs(o, f, res);
+		if (r < 0)
+			return r;
+	}
 
 	r = lj_link_get(ctx->host, o->bridge, &f->br);
 	if (r == 0) {
@@ -457,11 +533,19 @@ static int build(const struct lj_uplink_opts *o, struct lj_ctx *ctx, struct adop
 	if (crash)
 		lj_parse_uint(crash, 1, 1000, &crash_at);
 
-	s = lj_plan_add(plan, &lj_step_uplink_bridge, LJ_HOST, "create bridge '%s' with the MAC "
-			"address of '%s'", o->bridge, o->dev);
+	s = lj_plan_add(plan, o->ovs ? &lj_step_ovs_uplink_bridge : &lj_step_uplink_bridge,
+			LJ_HOST, "create %sbridge '%s' with the MAC address of '%s'",
+			o->ovs ? "OVS " : "", o->bridge, o->dev);
 	if (!s)
 		return -ENOMEM;
 	snprintf(s->link, sizeof(s->link), "%s", o->bridge);
+	if (o->ovs) {
+		snprintf(s->peer, sizeof(s->peer), "%s", o->dev);
+		if (!(s->text = strdup(f->ovsdb)))
+			return -ENOMEM;
+		if (f->ovs_netdev)
+			s->flags |= LJ_STEP_F_OVS_NETDEV;
+	}
 	memcpy(s->mac, f->dev.mac, LJ_MAC_LEN);
 	s->has_mac = true;
 	s->mtu = f->dev.mtu;
@@ -504,12 +588,14 @@ static int build(const struct lj_uplink_opts *o, struct lj_ctx *ctx, struct adop
 			s->flags |= LJ_STEP_F_NODAD_FIRST;
 	}
 
-	s = lj_plan_add(plan, &lj_step_enslave, LJ_HOST, "make '%s' a port of '%s'", o->dev,
-			o->bridge);
+	s = lj_plan_add(plan, o->ovs ? &lj_step_ovs_enslave : &lj_step_enslave, LJ_HOST,
+			"make '%s' a port of '%s'", o->dev, o->bridge);
 	if (!s)
 		return -ENOMEM;
 	snprintf(s->link, sizeof(s->link), "%s", o->dev);
 	snprintf(s->master, sizeof(s->master), "%s", o->bridge);
+	if (o->ovs && !(s->text = strdup(f->ovsdb)))
+		return -ENOMEM;
 
 	s = lj_plan_add(plan, &lj_step_link_up, LJ_HOST, "bring '%s' up", o->bridge);
 	if (!s)
@@ -544,7 +630,35 @@ static int build(const struct lj_uplink_opts *o, struct lj_ctx *ctx, struct adop
 		snprintf(s->master, sizeof(s->master), "%s", o->bridge);
 	}
 
-	for (uint32_t fam = 2; fam <= 10; fam += 8) {
+	if (o->ovs && f->ovs_netdev) {
+		/*
+		 * The userspace datapath reads DEV with a packet socket, so the host's stack
+		 * still gets every frame DEV receives as well: keep DEV out of it (no IPv6, IPv4
+		 * dropped by the reverse-path check, no ARP answers), or the host answers twice.
+		 */
+		static const struct {
+			const char *key, *value;
+		} quiet[] = {
+			{"ipv6.disable_ipv6", "1"}, {"ipv4.rp_filter", "1"}, {"ipv4.arp_ignore", "8"},
+		};
+		char text[160] = "", old[32];
+		size_t len = 0;
+
+		for (size_t i = 0; i < ARRAY_SIZE(quiet); i++)
+			if (sysctl_read(quiet[i].key, o->dev, old, sizeof(old)) == 0 && old[0] &&
+			    strlen(old) < 12)
+				len += (size_t)snprintf(text + len, sizeof(text) - len, "%s=%s/%s\n",
+							quiet[i].key, quiet[i].value, old);
+		if (len) {
+			s = lj_plan_add(plan, &lj_step_sysctl_set, LJ_HOST, "keep '%s' out of the "
+					"host's IP stack (userspace datapath)", o->dev);
+			if (!s || !(s->text = strdup(text)))
+				return -ENOMEM;
+			snprintf(s->link, sizeof(s->link), "%s", o->dev);
+		}
+	}
+
+	for (uint32_t fam = 2; fam <= 10 && !o->ovs; fam += 8) {
 		char chain[16];
 		if (lj_uplink_fw_needed(fam, chain) <= 0)
 			continue;
@@ -668,9 +782,6 @@ int lj_uplink_adopt(const struct lj_uplink_opts *o, struct lj_result *res)
 		return lj_bad_input(res, "The bridge and the uplink must differ");
 	if (o->timeout_ms > LJ_UPLINK_TIMEOUT_MAX_S * 1000u)
 		return lj_bad_input(res, "Timeout above %u s", LJ_UPLINK_TIMEOUT_MAX_S);
-	if (o->ovs)
-		return lj_fail(res, -EOPNOTSUPP, "Adopting into an Open vSwitch bridge is not "
-			       "implemented yet");
 
 	f.warnings = json_array();
 	r = ctx_new(&ctx);
@@ -875,6 +986,29 @@ static int undo_atomic(struct lj_ctx *ctx, struct lj_plan *p, size_t *ret_failed
 	return r;
 }
 
+/* An OVS bridge of an adoption: refuse (bad input) when it has ports beyond DEV and itself. */
+static int ovs_other_ports(const struct lj_record *rec, struct lj_result *res)
+{
+	const char *db = NULL;
+	struct lj_ovs_bridge b;
+	struct lj_ovs *o;
+	int r;
+
+	for (size_t i = 0; i < rec->plan.n; i++)
+		if (rec->plan.steps[i].type == &lj_step_ovs_uplink_bridge)
+			db = rec->plan.steps[i].text;
+	if (lj_ovs_open(db, &o) < 0)
+		return 0; /* nothing to ask: the undo says what is wrong */
+	r = lj_ovs_bridge_get(o, rec->ifname, &b);
+	lj_ovs_close(o);
+	if (r == 0 && b.n_ports > 2)
+		return lj_bad_input(res, "OVS bridge '%s' still has %zu other port%s: containers are "
+				    "attached to it; detach them first, or use --force to release "
+				    "anyway (they lose the LAN)", rec->ifname, b.n_ports - 2,
+				    b.n_ports == 3 ? "" : "s");
+	return 0;
+}
+
 int lj_uplink_release(const char *bridge, bool force, bool dry_run, struct lj_result *res)
 {
 	struct lj_state *st = NULL;
@@ -918,7 +1052,11 @@ int lj_uplink_release(const char *bridge, bool force, bool dry_run, struct lj_re
 	if (r < 0)
 		goto out;
 
-	if (!force && lj_link_get(ctx->host, bridge, &br) == 0) {
+	if (!force && strcmp(rec.way, "uplink-ovs") == 0) {
+		r = ovs_other_ports(&rec, res);
+		if (r < 0)
+			goto out;
+	} else if (!force && lj_link_get(ctx->host, bridge, &br) == 0) {
 		struct lj_link *ports = NULL;
 		char names[256] = "";
 		size_t n = 0, others = 0, len = 0;

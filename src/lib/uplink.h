@@ -74,6 +74,9 @@ extern const struct lj_step_type lj_step_addr_flags;    /* text = address on lin
 extern const struct lj_step_type lj_step_probe;         /* via on link, u32 = timeout ms */
 extern const struct lj_step_type lj_step_test_crash;    /* tests: kill the process (see uplink.c) */
 extern const struct lj_step_type lj_step_fw_accept;     /* link = BR, u32 = NFPROTO_*, text = chain */
+extern const struct lj_step_type lj_step_sysctl_set;    /* link; text = "key=new/old\n"...; undo: old */
+extern const struct lj_step_type lj_step_ovs_uplink_bridge; /* OVS bridge BR with DEV's MAC, MTU */
+extern const struct lj_step_type lj_step_ovs_enslave;   /* link = DEV an OVS port of master = BR */
 
 /*
  * Does bridged traffic need an accept rule in family fam (NFPROTO_IPV4/IPV6)? 1 when
@@ -85,6 +88,7 @@ int lj_uplink_fw_needed(uint32_t fam, char chain[16]);
 /* Step flags of the uplink steps (lj_step.flags). */
 #define LJ_STEP_F_NODAD_FIRST (1u << 8) /* addr-copy: add with IFA_F_NODAD (flags fixed later) */
 #define LJ_STEP_F_PROBE_ONLINK (1u << 9) /* probe: the address is on the link */
+#define LJ_STEP_F_OVS_NETDEV (1u << 10)  /* ovs-uplink-bridge: userspace (netdev) datapath */
 
 /* Address / route as JSON text for a step (malloc'd) and back (validated). */
 char *lj_addr_info_to_text(const struct lj_addr_info *a);
