@@ -472,6 +472,12 @@ int lj_gc(struct lj_result *res, size_t *ret_removed)
 		lj_target_close(&t);
 	}
 	{
+		/* Adoptions a crash left half-done; OVS uplink ports no adoption explains. */
+		int u = lj_uplink_gc(st, res, &removed);
+		if (u < 0 && r == 0)
+			r = u;
+	}
+	{
 		/* OVS rows outlive /run/lanjoin (a reboot): remove the ones no record explains. */
 		size_t n_ovs = 0;
 		int u = lj_attach_ovs_gc(recs, n, res, &n_ovs);

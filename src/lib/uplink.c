@@ -1174,6 +1174,78 @@ int lj_uplink_plan(struct lj_ctx *ctx, const char *bridge, const char *dev, stru
 	return r;
 }
 
+int lj_uplink_gc(const struct lj_state *st, struct lj_result *res, size_t *ret_removed)
+{
+	struct lj_record *recs = NULL;
+	struct lj_ovs_port *ports = NULL;
+	struct lj_state *ust = NULL;
+	struct lj_ctx *ctx = NULL;
+	struct lj_ovs *o = NULL;
+	size_t n = 0, n_ports = 0;
+	struct lj_netns_id me;
+	int r, first = 0;
+
+	r = lj_state_open_sibling(st, UPLINK_SUBDIR, &ust);
+	if (r == 0)
+		r = lj_state_list(ust, &recs, &n, NULL);
+	if (r == 0)
+		r = ctx_new(&ctx);
+	if (r < 0) {
+		lj_fail(res, r, "Failed to read the uplink records: %s", strerror(-r));
+		goto out;
+	}
+	own_netns(&me);
+	for (size_t i = 0; i < n; i++) {
+		size_t failed = 0;
+
+		if (strcmp(recs[i].status, "adopted") == 0 || recs[i].netns.dev != me.dev ||
+		    recs[i].netns.ino != me.ino)
+			continue;
+		/* A crash in the middle of an adopt or release: put the uplink back. */
+		ctx->detail[0] = '\0';
+		memset(ctx->ifindex_cache, 0, sizeof(ctx->ifindex_cache));
+		lj_plan_undo_all(ctx, &recs[i].plan, &failed);
+		if (failed) {
+			if (!first)
+				first = lj_fail(res, -EIO, "Failed to roll back the interrupted adoption "
+						"of '%s': %s", recs[i].ifname, ctx->detail);
+			continue;
+		}
+		lj_state_remove(ust, recs[i].id);
+		snprintf(recs[i].status, sizeof(recs[i].status), "gone");
+		(*ret_removed)++;
+	}
+
+	/* OVS uplink ports no adoption explains. */
+	if (lj_ovs_open(NULL, &o) < 0 || lj_ovs_check_running(o, NULL) < 0 ||
+	    lj_ovs_list_ours(o, &ports, &n_ports, NULL, NULL) < 0)
+		goto out;
+	for (size_t i = 0; i < n_ports; i++) {
+		bool claimed = false;
+
+		if (strcmp(ports[i].target, "uplink") != 0)
+			continue;
+		for (size_t j = 0; j < n; j++)
+			claimed |= strcmp(recs[j].status, "gone") != 0 &&
+				   strcmp(recs[j].host_ifname, ports[i].name) == 0;
+		if (claimed)
+			continue;
+		r = lj_ovs_port_del(o, ports[i].name);
+		if (r < 0 && !first)
+			first = lj_fail(res, r, "Failed to take stale uplink '%s' out of OVS: %s",
+					ports[i].name, lj_ovs_error(o));
+		else if (r == 0)
+			(*ret_removed)++;
+	}
+out:
+	free(ports);
+	lj_ovs_close(o);
+	ctx_free(ctx);
+	lj_records_free(recs, n);
+	lj_state_close(ust);
+	return first ? first : r < 0 ? r : 0;
+}
+
 int lj_uplink_list(json_t **ret)
 {
 	struct lj_record *recs = NULL;

@@ -60,6 +60,14 @@ int lj_uplink_adopt_if_missing(const char *bridge, const char *dev, struct lj_re
 int lj_uplink_plan(struct lj_ctx *ctx, const char *bridge, const char *dev, struct lj_plan *plan,
 		   uint32_t *ret_mtu, struct lj_result *res);
 
+/*
+ * For gc, under the lock of st (the attachments state): roll back adoptions a crash left
+ * half-done, and remove OVS uplink ports (external_ids:lanjoin-target=uplink) that no record
+ * explains any more (after a reboot ovs-vswitchd puts the uplink back into its bridge while
+ * the addresses are on the uplink again: the host would be cut off). Adds to *ret_removed.
+ */
+int lj_uplink_gc(const struct lj_state *st, struct lj_result *res, size_t *ret_removed);
+
 /* List adopted uplinks as a JSON array (new reference in *ret). */
 int lj_uplink_list(json_t **ret);
 

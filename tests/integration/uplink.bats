@@ -354,7 +354,7 @@ forward_drop_if_possible() {
   assert_same_state host "$BEFORE"
 }
 
-@test "uplink: an adopt killed at any step is rolled back by release, or redone by a re-run" {
+@test "uplink: an adopt killed at any step is rolled back by release or gc, or redone by a re-run" {
   local n=1 steps
   steps=$(lj uplink adopt br-em1 em1 --dry-run | grep -c . || true)
   for ((n = 1; ; n++)); do
@@ -364,7 +364,13 @@ forward_drop_if_possible() {
     fi
     [ "$status" -eq 137 ] # SIGKILL
     [ "$(jq -r .status "$LANJOIN_STATE_DIR"/uplinks/*.json)" = adopting ]
-    if ((n % 2)); then
+    if ((n % 3 == 0)); then
+      run lj gc
+      echo "crash $n, gc: $output"
+      [ "$status" -eq 0 ]
+      [ -z "$(ls "$LANJOIN_STATE_DIR/uplinks")" ]
+      assert_same_state host "$BEFORE"
+    elif ((n % 3 == 1)); then
       run lj uplink release br-em1
       echo "crash $n, release: $output"
       [ "$status" -eq 0 ]
@@ -612,4 +618,22 @@ ovs_up() {
   [ "$status" -eq 2 ]
   [[ $output == *"not running"* ]]
   assert_same_state host "$BEFORE"
+}
+
+@test "uplink --ovs: after a reboot (records gone, OVS rows kept) gc takes the uplink out of OVS" {
+  ovs_up
+  run lj uplink adopt br-em1 em1 --ovs
+  [ "$status" -eq 0 ]
+  # a reboot empties /run/lanjoin; ovs-vswitchd would put em1 back into br-em1
+  rm -f "$LANJOIN_STATE_DIR"/uplinks/*.json
+  defer restore_em1
+  defer on host sysctl -qw net.ipv6.conf.em1.disable_ipv6=0 net.ipv4.conf.em1.rp_filter=0 \
+    net.ipv4.conf.em1.arp_ignore=0
+  run lj gc
+  echo "$output"
+  [ "$status" -eq 0 ]
+  ! on host ovs-vsctl --db="$LAB_OVSDB" list-ports br-em1
+  ! on host ovs-vsctl --db="$LAB_OVSDB" port-to-br em1
+  run on host ip link show br-em1
+  [ "$status" -ne 0 ]
 }
