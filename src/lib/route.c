@@ -164,7 +164,7 @@ static int route_dump_cb(const struct nlmsghdr *nlh, void *data)
 	if (rt.flags & RTM_F_CLONED)
 		return MNL_CB_OK;
 	/* A multipath route shows no RTA_OIF; the kernel filter says it uses the link. */
-	if (rt.oif != c->oif && !(rt.unsupported && rt.oif == 0))
+	if (c->oif > 0 && rt.oif != c->oif && !(rt.unsupported && rt.oif == 0))
 		return MNL_CB_OK;
 	if (c->n == c->cap) {
 		size_t cap = c->cap ? c->cap * 2 : 16;
@@ -189,7 +189,8 @@ int lj_route_dump(struct lj_nl *nl, int family, int oif, struct lj_route_info **
 	int r;
 
 	rtm->rtm_family = (uint8_t)family;
-	mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)oif);
+	if (oif > 0)
+		mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)oif);
 	r = lj_nl_transact(nl, nlh, route_dump_cb, &c);
 	if (r < 0) {
 		free(c.v);

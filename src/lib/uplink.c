@@ -17,6 +17,7 @@
 #include "lib/uplink.h"
 
 #include <dirent.h>
+#include <net/if.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_addr.h>
@@ -300,6 +301,53 @@ static void facts_free(struct adopt_facts *f)
 	json_decref(f->warnings);
 }
 
+/* Same key for the kernel's replace: table, destination, (IPv6) source, TOS, metric. */
+static bool route_same_key(const struct lj_route_info *a, const struct lj_route_info *b)
+{
+	return a->family == b->family && a->table == b->table && a->dst_len == b->dst_len &&
+	       (a->dst_len == 0 || lj_ip_equal(&a->dst, &b->dst)) && a->tos == b->tos &&
+	       a->src_len == b->src_len && (a->src_len == 0 || lj_ip_equal(&a->src, &b->src)) &&
+	       a->has_priority == b->has_priority && a->priority == b->priority;
+}
+
+/*
+ * A route to move whose key another route (through another link, or a blackhole) shares
+ * cannot be switched with one replace: it could hit the other one. Refuse those.
+ */
+static int check_route_twins(struct lj_nl *dump, const struct adopt_facts *f,
+			     const struct lj_uplink_opts *o, struct lj_result *res)
+{
+	for (int fam = 0; fam < 2; fam++) {
+		struct lj_route_info *all = NULL;
+		size_t n = 0;
+		int r = lj_route_dump(dump, fam ? AF_INET6 : AF_INET, 0, &all, &n);
+
+		if (r < 0)
+			return lj_fail(res, r, "Failed to list the routes: %s", strerror(-r));
+		for (size_t i = 0; i < f->n_routes; i++)
+			for (size_t j = 0; j < n; j++) {
+				char b[256] = "", other[IFNAMSIZ] = "none";
+				FILE *m;
+
+				if (all[j].oif == f->dev.ifindex || !route_same_key(&f->routes[i], &all[j]))
+					continue;
+				if (all[j].oif && if_indextoname((unsigned)all[j].oif, other) == NULL)
+					snprintf(other, sizeof(other), "#%d", all[j].oif);
+				m = fmemopen(b, sizeof(b), "w");
+				if (m) {
+					lj_route_info_print(&f->routes[i], o->dev, m);
+					fclose(m);
+				}
+				free(all);
+				return lj_bad_input(res, "Cannot move route '%s' exactly: a route with the "
+						    "same destination and metric goes through '%s' (give "
+						    "one of them another metric first)", b, other);
+			}
+		free(all);
+	}
+	return 0;
+}
+
 /* --ovs: Open vSwitch installed and running here, BR and DEV not in it yet; the datapath. */
 static int gather_ovs(const struct lj_uplink_opts *o, struct adopt_facts *f,
 		      struct lj_result *res)
@@ -389,8 +437,7 @@ static int gather(struct lj_ctx *ctx, struct lj_nl *dump, const struct lj_uplink
 	if (f->dev.master) {
 		const char *mn = lj_link_get_by_index(ctx->host, f->dev.master, &master) == 0
 					 ? master.name : "?";
-		return lj_bad_input(res, "'%s' is already a port of '%s'%s", o->dev, mn,
-				    f->dev.slave_kind[0] ? "" : "");
+		return lj_bad_input(res, "'%s' is already a port of '%s'", o->dev, mn);
 	}
 	if (!f->dev.has_mac)
 		return lj_bad_input(res, "'%s' has no Ethernet address (kind '%s'): it cannot be "
@@ -459,6 +506,9 @@ static int gather(struct lj_ctx *ctx, struct lj_nl *dump, const struct lj_uplink
 	}
 	if (f->n_routes)
 		qsort(f->routes, f->n_routes, sizeof(*f->routes), route_cmp);
+	r = check_route_twins(dump, f, o, res);
+	if (r < 0)
+		return r;
 
 	/* What to probe: --probe (reached through DEV), else the default gateway (IPv4 first). */
 	if (o->probe.family != AF_UNSPEC) {

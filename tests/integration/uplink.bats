@@ -245,6 +245,19 @@ tcp_survives() {
   [[ $output == *"already a port"* ]]
   on host ip link del dm-x
   on host ip link del br-x
+  # a route whose twin (same destination and metric) goes through another link
+  on host ip link add vt0 type veth peer name vt1
+  defer del_link vt0
+  on host ip link set vt0 up
+  on host ip addr add 198.18.3.1/24 dev vt0
+  on host ip route append 198.18.9.0/24 via 198.51.100.254 dev em1
+  on host ip route append 198.18.9.0/24 via 198.18.3.2 dev vt0 onlink
+  run lj uplink adopt br-em1 em1
+  echo "$output"
+  [ "$status" -eq 2 ]
+  [[ $output == *"Cannot move route"*"vt0"* ]]
+  on host ip route del 198.18.9.0/24 dev em1
+  on host ip link del vt0
   assert_same_state host "$BEFORE"
   # --dry-run prints the plan and changes nothing
   run lj uplink adopt br-em1 em1 --dry-run
