@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The bridge way: a veth pair, host end a port of a Linux bridge, peer end in the target. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lib/attach.h"
@@ -157,6 +158,25 @@ int lj_attach_bridge_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, c
 	if (o->has_mac) {
 		memcpy(s->mac, o->mac, LJ_MAC_LEN);
 		s->has_mac = true;
+	}
+
+	/*
+	 * br_netfilter with a FORWARD policy of drop (Docker's) silently drops what is bridged
+	 * to and from this port: accept it, unless an adoption of the bridge already does.
+	 */
+	for (uint32_t fam = 2; fam <= 10; fam += 8) {
+		char chain[16];
+		if (lj_uplink_fw_needed(fam, chain) <= 0 ||
+		    lj_uplink_fw_has_rule(fam, chain, o->bridge) > 0)
+			continue;
+		s = lj_plan_add(plan, &lj_step_fw_accept, LJ_HOST, "accept traffic bridged on '%s' "
+				"(%s filter %s has policy drop)", o->bridge, fam == 2 ? "ip" : "ip6",
+				chain);
+		if (!s || !(s->text = strdup(chain)))
+			return -ENOMEM;
+		snprintf(s->link, sizeof(s->link), "%s", o->bridge);
+		snprintf(s->peer, sizeof(s->peer), "%s", host_name);
+		s->u32 = fam;
 	}
 
 	json_object_set_new(rec->info, "bridge", json_string(o->bridge));

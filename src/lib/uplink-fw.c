@@ -75,6 +75,11 @@ static bool read_flag(const char *path)
 	return fd >= 0 && read(fd, &c, 1) == 1 && c == '1';
 }
 
+static bool chain_ok(const char *c)
+{
+	return c && (strcmp(c, "DOCKER-USER") == 0 || strcmp(c, "FORWARD") == 0);
+}
+
 /* Look at chain fam filter NAME: -ENOENT if missing; *ret_drop: its policy is drop. */
 static int chain_info(uint32_t fam, const char *name, bool *ret_drop)
 {
@@ -113,14 +118,35 @@ int lj_uplink_fw_needed(uint32_t fam, char chain[16])
 	return 1;
 }
 
-static void tag(const char *br, char *buf, size_t size)
+/* The comment that marks our rule: per bridge (adoption), or per port (attach bridge). */
+static void tag(const char *br, const char *port, char *buf, size_t size)
 {
-	snprintf(buf, size, "lanjoin: bridged on %s", br);
+	if (port && *port)
+		snprintf(buf, size, "lanjoin: bridged on %s for %s", br, port);
+	else
+		snprintf(buf, size, "lanjoin: bridged on %s", br);
 }
 
-static bool chain_ok(const char *c)
+int lj_uplink_fw_has_rule(uint32_t fam, const char *chain, const char *br)
 {
-	return c && (strcmp(c, "DOCKER-USER") == 0 || strcmp(c, "FORWARD") == 0);
+	char cmd[96], t[64];
+	json_t *a = NULL, *v;
+	size_t i;
+	int found = 0;
+
+	if (!chain_ok(chain))
+		return -EINVAL;
+	tag(br, NULL, t, sizeof(t));
+	snprintf(cmd, sizeof(cmd), "list chain %s filter %s", fam_name(fam), chain);
+	if (fw_run(cmd, &a, NULL, 0) < 0)
+		return 0;
+	json_array_foreach(a, i, v) {
+		const char *c = json_string_value(json_object_get(json_object_get(v, "rule"),
+								  "comment"));
+		found |= c && strcmp(c, t) == 0;
+	}
+	json_decref(a);
+	return found;
 }
 
 static int fw_apply(struct lj_ctx *ctx, struct lj_step *s)
@@ -130,7 +156,7 @@ static int fw_apply(struct lj_ctx *ctx, struct lj_step *s)
 
 	if (!chain_ok(s->text) || (s->u32 != NFPROTO_IPV4_ && s->u32 != NFPROTO_IPV6_))
 		return -EINVAL;
-	tag(s->link, t, sizeof(t));
+	tag(s->link, s->peer, t, sizeof(t));
 	snprintf(cmd, sizeof(cmd), "insert rule %s filter %s iifname \"%s\" oifname \"%s\" "
 		 "counter accept comment \"%s\"", fam_name(s->u32), s->text, s->link, s->link, t);
 	r = fw_run(cmd, NULL, err, sizeof(err));
@@ -148,7 +174,7 @@ static int fw_undo(struct lj_ctx *ctx, const struct lj_step *s)
 
 	if (!chain_ok(s->text) || (s->u32 != NFPROTO_IPV4_ && s->u32 != NFPROTO_IPV6_))
 		return -EINVAL;
-	tag(s->link, t, sizeof(t));
+	tag(s->link, s->peer, t, sizeof(t));
 	snprintf(cmd, sizeof(cmd), "list chain %s filter %s", fam_name(s->u32), s->text);
 	r = fw_run(cmd, &a, NULL, 0);
 	if (r == -ENOENT)
@@ -178,7 +204,7 @@ static void fw_describe(const struct lj_ctx *ctx, const struct lj_step *s, FILE 
 {
 	char t[64];
 
-	tag(s->link, t, sizeof(t));
+	tag(s->link, s->peer, t, sizeof(t));
 	fprintf(f, "nft insert rule %s filter %s iifname %s oifname %s counter accept comment "
 		   "'\"%s\"'\n", fam_name(s->u32), s->text ? s->text : "?", s->link, s->link, t);
 }
@@ -187,7 +213,7 @@ static void fw_describe_undo(const struct lj_ctx *ctx, const struct lj_step *s, 
 {
 	char t[64];
 
-	tag(s->link, t, sizeof(t));
+	tag(s->link, s->peer, t, sizeof(t));
 	fprintf(f, "nft delete rule %s filter %s handle H   # H: the rule with comment \"%s\"\n",
 		fam_name(s->u32), s->text ? s->text : "?", t);
 }

@@ -81,7 +81,8 @@ extern const struct lj_step_type lj_step_addr_move;     /* text = address remove
 extern const struct lj_step_type lj_step_addr_flags;    /* text = address on link (BR): final flags */
 extern const struct lj_step_type lj_step_probe;         /* via on link, u32 = timeout ms */
 extern const struct lj_step_type lj_step_test_crash;    /* tests: kill the process (see uplink.c) */
-extern const struct lj_step_type lj_step_fw_accept;     /* link = BR, u32 = NFPROTO_*, text = chain */
+extern const struct lj_step_type lj_step_fw_accept;     /* link = BR, u32 = NFPROTO_*, text = chain,
+							 * peer = the port it is for ("" = BR's) */
 extern const struct lj_step_type lj_step_sysctl_set;    /* link; text = "key=new/old\n"...; undo: old */
 extern const struct lj_step_type lj_step_ovs_uplink_bridge; /* OVS bridge BR with DEV's MAC, MTU */
 extern const struct lj_step_type lj_step_ovs_enslave;   /* link = DEV an OVS port of master = BR */
@@ -92,6 +93,9 @@ extern const struct lj_step_type lj_step_ovs_enslave;   /* link = DEV an OVS por
  * chain is "DOCKER-USER" if that chain exists, else "FORWARD". 0 otherwise.
  */
 int lj_uplink_fw_needed(uint32_t fam, char chain[16]);
+
+/* 1 if chain (of family fam's filter table) holds the accept rule of an adoption of br. */
+int lj_uplink_fw_has_rule(uint32_t fam, const char *chain, const char *br);
 
 /* Step flags of the uplink steps (lj_step.flags). */
 #define LJ_STEP_F_NODAD_FIRST (1u << 8) /* addr-copy: add with IFA_F_NODAD (flags fixed later) */

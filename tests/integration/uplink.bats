@@ -453,6 +453,8 @@ c1_answers() {
   on host ip6tables-save | grep -- '-A FORWARD -i br-em1 -o br-em1 -m comment --comment "lanjoin: bridged on br-em1" -j ACCEPT'
   attach_c1
   c1_answers
+  # the adoption's rule covers the bridge: the attach adds none of its own
+  [ "$(on host iptables-save | grep -c lanjoin)" -eq 1 ]
   # the rule is what lets it through: without it the peer gets nothing
   local h
   h=$(on host nft -j -a list chain ip filter FORWARD | jq '.nftables[].rule | select(.comment? == "lanjoin: bridged on br-em1") | .handle')
@@ -649,4 +651,45 @@ ovs_up() {
   ! on host ovs-vsctl --db="$LAB_OVSDB" port-to-br em1
   run on host ip link show br-em1
   [ "$status" -ne 0 ]
+}
+
+@test "uplink: attach bridge on any bridge accepts its bridged traffic under br_netfilter and FORWARD DROP" {
+  need_br_netfilter
+  on host iptables -P FORWARD DROP
+  defer on host iptables -P FORWARD ACCEPT
+  on host ip link add br-t type bridge
+  defer del_link br-t
+  on host ip link set br-t up
+  snapshot host >"$BEFORE"
+  add_container c1
+  local p1=$CONTAINER_PID
+  defer lj detach "pid:$p1"
+  add_container c2
+  local p2=$CONTAINER_PID
+  defer lj detach "pid:$p2"
+  # a fault at any step, the firewall step included, leaves no rule behind
+  local n fw_before=$BATS_TEST_TMPDIR/fw
+  sed -n '/^## nftables/,/^## sysctl/p' "$BEFORE" >"$fw_before"
+  for ((n = 1; ; n++)); do
+    run on host env LANJOIN_FAULT_STEP=$n "$LANJOIN" attach bridge "pid:$p1" --bridge br-t --ip 198.18.10.1/24
+    [ "$status" -eq 0 ] && break
+    [ "$status" -eq 1 ]
+    diff -u "$fw_before" <(snapshot host | sed -n '/^## nftables/,/^## sysctl/p')
+    ((n < 20))
+  done
+  ((n > 3))
+  run lj attach bridge "pid:$p2" --bridge br-t --ip 198.18.10.2/24
+  [ "$status" -eq 0 ]
+  [ "$(on host iptables-save | grep -c -- '-A FORWARD -i br-t -o br-t -m comment --comment "lanjoin: bridged on br-t for ljv')" -eq 2 ]
+  run curl_from c2 http://198.18.10.1/hello.html
+  [ "$output" = "Hello world" ]
+  # one detach takes its own rule only
+  run lj detach "pid:$p1"
+  [ "$status" -eq 0 ]
+  [ "$(on host iptables-save | grep -c lanjoin)" -eq 1 ]
+  run lj detach "pid:$p2"
+  [ "$status" -eq 0 ]
+  # the firewall is as before (br-t itself changed its MAC and TSO limit as ports came and went)
+  diff -u <(sed -n '/^## nftables/,/^## sysctl/p' "$BEFORE") \
+    <(snapshot host | sed -n '/^## nftables/,/^## sysctl/p')
 }
