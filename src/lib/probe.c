@@ -78,7 +78,7 @@ static uint16_t inet_csum(const void *data, size_t len)
 	return htons((uint16_t)~sum);
 }
 
-static int echo_send(int fd, const struct lj_ip *ip, uint16_t id, uint16_t seq)
+static int echo_send(int fd, int ifindex, const struct lj_ip *ip, uint16_t id, uint16_t seq)
 {
 	uint8_t pkt[16] = {0};
 	struct sockaddr_storage ss = {0};
@@ -102,6 +102,8 @@ static int echo_send(int fd, const struct lj_ip *ip, uint16_t id, uint16_t seq)
 		h->icmp6_seq = htons(seq);
 		sin6->sin6_family = AF_INET6;
 		sin6->sin6_addr = ip->v6;
+		/* A link-local gateway (fe80::, from router advertisements) needs its link. */
+		sin6->sin6_scope_id = (uint32_t)ifindex;
 		sl = sizeof(*sin6);
 	}
 	if (sendto(fd, pkt, sizeof(pkt), MSG_DONTWAIT, (struct sockaddr *)&ss, sl) < 0) {
@@ -184,7 +186,7 @@ int lj_probe(struct lj_nl *nl, int ifindex, const char *ifname, const struct lj_
 		if (now >= deadline)
 			return -ETIMEDOUT;
 		if (now >= next_send) {
-			r = echo_send(fd, ip, id, ++seq);
+			r = echo_send(fd, ifindex, ip, id, ++seq);
 			if (r < 0)
 				return r;
 			next_send = now + 200;

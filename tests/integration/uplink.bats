@@ -47,6 +47,21 @@ restore_em1() {
   on host ip -6 route replace default via 2001:db8:1::fe dev em1
 }
 
+# em1's IPv6 addresses are usable: not tentative, and each has its local route. The kernel
+# finishes an IPv6 address (even a nodad one) in a work item, a moment after it was added.
+em1_settled() {
+  local addrs routes
+  [[ -z $(on host ip -6 addr show dev em1 tentative) ]] || return 1
+  addrs=$(on host ip -j -6 addr show dev em1 | jq '[.[0].addr_info[]?] | length')
+  routes=$(on host ip -j -6 route show table local | jq '[.[] | select(.dev == "em1" and .type == "local")] | length')
+  [[ $addrs == "$routes" ]]
+}
+
+assert_host_back() {
+  wait_until 5 em1_settled || true
+  assert_same_state host "$1"
+}
+
 kill_if_alive() { kill "$1" 2>/dev/null || true; }
 del_link() { on host ip link del "$1" 2>/dev/null || true; }
 
@@ -89,7 +104,7 @@ reaches_all() {
   run lj uplink release br-em1
   echo "$output"
   [ "$status" -eq 0 ]
-  assert_same_state host "$BEFORE"
+  assert_host_back "$BEFORE"
   reaches_all
 }
 
@@ -120,7 +135,7 @@ reaches_all() {
   [ "$(on host ip -j -6 addr show dev br-em1 | jq '.[0].addr_info[] | select(.local == "2001:db8:9::1") | .valid_life_time')" -le 3000 ]
   run lj uplink release br-em1
   [ "$status" -eq 0 ]
-  assert_same_state host "$BEFORE"
+  assert_host_back "$BEFORE"
 }
 
 @test "uplink: br-em1 keeps em1's MAC when a container with a lower MAC joins; release waits for it" {
@@ -153,7 +168,7 @@ reaches_all() {
   [ "$status" -eq 0 ]
   run lj uplink release br-em1
   [ "$status" -eq 0 ]
-  assert_same_state host "$BEFORE"
+  assert_host_back "$BEFORE"
 }
 
 @test "uplink: a TCP connection opened by the peer before adoption carries data after it and after release" {
@@ -197,14 +212,14 @@ tcp_survives() {
   [[ $output == *"did not answer"* ]]
   [[ $output == *"nothing was left behind"* ]]
   (((t1 - t0) / 1000000 < 4000))
-  assert_same_state host "$BEFORE"
+  assert_host_back "$BEFORE"
   [ -z "$(ls "$LANJOIN_STATE_DIR/uplinks")" ]
   # off-link probe addresses answer by ICMP echo: the outside host does
   run lj uplink adopt br-em1 em1 --probe 203.0.113.1 --timeout 3
   [ "$status" -eq 0 ]
   run lj uplink release br-em1
   [ "$status" -eq 0 ]
-  assert_same_state host "$BEFORE"
+  assert_host_back "$BEFORE"
 }
 
 @test "uplink: bad input is refused with exit 2 and nothing changes" {
@@ -258,12 +273,12 @@ tcp_survives() {
   [[ $output == *"Cannot move route"*"vt0"* ]]
   on host ip route del 198.18.9.0/24 dev em1
   on host ip link del vt0
-  assert_same_state host "$BEFORE"
+  assert_host_back "$BEFORE"
   # --dry-run prints the plan and changes nothing
   run lj uplink adopt br-em1 em1 --dry-run
   [ "$status" -eq 0 ]
   [[ $output == *"ip link set em1 master br-em1"* ]]
-  assert_same_state host "$BEFORE"
+  assert_host_back "$BEFORE"
 }
 
 @test "uplink: adopting twice is a no-op, releasing twice too" {
@@ -283,7 +298,7 @@ tcp_survives() {
   run lj uplink release br-em1
   [ "$status" -eq 0 ]
   [[ $output == *"nothing to do"* ]]
-  assert_same_state host "$BEFORE"
+  assert_host_back "$BEFORE"
 }
 
 @test "uplink: a dynamic (DHCP) address is reported, keeps its lifetime, and comes back" {
@@ -304,7 +319,7 @@ tcp_survives() {
   ((lft > 0 && lft <= 600))
   run lj uplink release br-em1
   [ "$status" -eq 0 ]
-  assert_same_state host "$BEFORE"
+  assert_host_back "$BEFORE"
   lft=$(on host ip -j -4 addr show dev em1 | jq '.[0].addr_info[0].valid_life_time')
   ((lft > 0 && lft <= 600))
 }
@@ -329,7 +344,7 @@ forward_drop_if_possible() {
     echo "step $n: $output"
     [ "$status" -eq 1 ]
     [[ $output == *"step $n of"* ]]
-    assert_same_state host "$BEFORE"
+    assert_host_back "$BEFORE"
     [ -z "$(ls "$LANJOIN_STATE_DIR/uplinks")" ]
     n=$((n + 1))
     ((n < 40))
@@ -338,7 +353,7 @@ forward_drop_if_possible() {
   ((n > 8))
   run lj uplink release br-em1
   [ "$status" -eq 0 ]
-  assert_same_state host "$BEFORE"
+  assert_host_back "$BEFORE"
 }
 
 @test "uplink: a fault at every step of release keeps the adoption whole (exit 1); then release works" {
@@ -364,7 +379,7 @@ forward_drop_if_possible() {
   done
   run lj uplink release br-em1
   [ "$status" -eq 0 ]
-  assert_same_state host "$BEFORE"
+  assert_host_back "$BEFORE"
 }
 
 @test "uplink: an adopt killed at any step is rolled back by release or gc, or redone by a re-run" {
@@ -382,12 +397,12 @@ forward_drop_if_possible() {
       echo "crash $n, gc: $output"
       [ "$status" -eq 0 ]
       [ -z "$(ls "$LANJOIN_STATE_DIR/uplinks")" ]
-      assert_same_state host "$BEFORE"
+      assert_host_back "$BEFORE"
     elif ((n % 3 == 1)); then
       run lj uplink release br-em1
       echo "crash $n, release: $output"
       [ "$status" -eq 0 ]
-      assert_same_state host "$BEFORE"
+      assert_host_back "$BEFORE"
     else
       run lj uplink adopt br-em1 em1
       echo "crash $n, re-run: $output"
@@ -395,13 +410,13 @@ forward_drop_if_possible() {
       [[ $output == *"rolled back first"* ]]
       run lj uplink release br-em1
       [ "$status" -eq 0 ]
-      assert_same_state host "$BEFORE"
+      assert_host_back "$BEFORE"
     fi
     ((n < 40))
   done
   run lj uplink release br-em1
   [ "$status" -eq 0 ]
-  assert_same_state host "$BEFORE"
+  assert_host_back "$BEFORE"
 }
 
 # br_netfilter is built into some kernels and a module in others; without it bridged frames never
@@ -467,7 +482,7 @@ c1_answers() {
   [ "$status" -eq 0 ]
   run lj uplink release br-em1
   [ "$status" -eq 0 ]
-  assert_same_state host "$BEFORE"
+  assert_host_back "$BEFORE"
 }
 
 @test "uplink: the accept rule goes into DOCKER-USER when it exists, ahead of its RETURN" {
@@ -495,7 +510,7 @@ c1_answers() {
   run lj detach "pid:$CONTAINER_PID"
   run lj uplink release br-em1
   [ "$status" -eq 0 ]
-  assert_same_state host "$BEFORE"
+  assert_host_back "$BEFORE"
 }
 
 @test "uplink: attach bridge --uplink em1 on a missing bridge adopts em1 first; detach keeps the adoption" {
@@ -518,7 +533,7 @@ c1_answers() {
   ping_from host 198.51.100.254
   run lj uplink release br-em1
   [ "$status" -eq 0 ]
-  assert_same_state host "$BEFORE"
+  assert_host_back "$BEFORE"
 }
 
 @test "uplink: attach bridge --uplink that fails after adopting gives the uplink back" {
@@ -528,20 +543,20 @@ c1_answers() {
   run lj attach bridge "pid:$CONTAINER_PID" --bridge br-em1 --uplink em1 --ip 198.51.100.117/24 --ifname lo
   echo "$output"
   [ "$status" -eq 2 ]
-  assert_same_state host "$BEFORE"
+  assert_host_back "$BEFORE"
   # a fault in any step of the adoption it starts with
   local n
   for ((n = 1; n <= 14; n++)); do
     run on host env LANJOIN_FAULT_STEP=$n "$LANJOIN" attach bridge "pid:$CONTAINER_PID" \
       --bridge br-em1 --uplink em1 --ip 198.51.100.117/24
     [ "$status" -eq 1 ]
-    assert_same_state host "$BEFORE"
+    assert_host_back "$BEFORE"
   done
   # --dry-run shows the adoption, then the attach, and changes nothing
   run lj attach bridge "pid:$CONTAINER_PID" --bridge br-em1 --uplink em1 --ip 198.51.100.117/24 --dry-run
   [ "$status" -eq 0 ]
   [[ $output == *"ip link set em1 master br-em1"*"master br-em1 up"* ]]
-  assert_same_state host "$BEFORE"
+  assert_host_back "$BEFORE"
 }
 
 # --- Open vSwitch (the lab's OVS: userspace datapath, in the host node) -----------------------
@@ -583,7 +598,7 @@ ovs_up() {
   run lj uplink release br-em1
   [ "$status" -eq 0 ]
   wait_ipv6_ready host
-  assert_same_state host "$BEFORE"
+  assert_host_back "$BEFORE"
   reaches_all
 }
 
@@ -603,7 +618,7 @@ ovs_up() {
     echo "step $n: $output"
     [ "$status" -eq 1 ]
     wait_ipv6_ready host
-    assert_same_state host "$BEFORE"
+    assert_host_back "$BEFORE"
     ((n < 40))
   done
   wait_until 5 br_settled
@@ -624,7 +639,7 @@ ovs_up() {
   run lj uplink release br-em1
   [ "$status" -eq 0 ]
   wait_ipv6_ready host
-  assert_same_state host "$BEFORE"
+  assert_host_back "$BEFORE"
 }
 
 @test "uplink --ovs: without a running Open vSwitch, adopt is refused (exit 2) and nothing changes" {
@@ -632,7 +647,7 @@ ovs_up() {
   echo "$output"
   [ "$status" -eq 2 ]
   [[ $output == *"not running"* ]]
-  assert_same_state host "$BEFORE"
+  assert_host_back "$BEFORE"
 }
 
 @test "uplink --ovs: after a reboot (records gone, OVS rows kept) gc takes the uplink out of OVS" {
