@@ -24,6 +24,7 @@ static const struct {
 	{"list", lj_cmd_list, "show what is attached"},
 	{"gc", lj_cmd_gc, "undo attachments whose namespace is gone"},
 	{"uplink", lj_cmd_uplink, "adopt the host's uplink into a bridge (probed), or release it"},
+	{"shim", lj_cmd_shim, "host-side macvlan shim on its own (add PARENT --ip CIDR | del PARENT)"},
 	{"version", cmd_version, "print the version"},
 	{"help", cmd_help, "show this help"},
 };

@@ -2,10 +2,12 @@
 #include "lib/addr.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <linux/if_addr.h>
-#include <linux/rtnetlink.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <linux/rtnetlink.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,6 +45,94 @@ int lj_addr_add(struct lj_nl *nl, int ifindex, const struct lj_cidr *c, uint32_t
 int lj_addr_del(struct lj_nl *nl, int ifindex, const struct lj_cidr *c)
 {
 	return lj_nl_transact(nl, addr_msg(nl, RTM_DELADDR, 0, ifindex, c), NULL, NULL);
+}
+
+struct addr_list_ctx {
+	struct lj_addr_entry *v;
+	size_t n, cap;
+};
+
+static int addr_list_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct addr_list_ctx *c = data;
+	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *attr, *local = NULL, *address = NULL;
+	struct lj_addr_entry e = {0};
+	size_t len;
+
+	if (nlh->nlmsg_type != RTM_NEWADDR || nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*ifa)))
+		return MNL_CB_OK;
+	len = lj_ip_len(ifa->ifa_family);
+	if (!len)
+		return MNL_CB_OK;
+	mnl_attr_for_each(attr, nlh, sizeof(*ifa)) {
+		if (mnl_attr_get_payload_len(attr) != len)
+			continue;
+		if (mnl_attr_get_type(attr) == IFA_LOCAL)
+			local = attr;
+		else if (mnl_attr_get_type(attr) == IFA_ADDRESS)
+			address = attr;
+	}
+	if (!local)
+		local = address;
+	if (!local)
+		return MNL_CB_OK;
+	e.ifindex = (int)ifa->ifa_index;
+	e.cidr.ip.family = ifa->ifa_family;
+	memcpy(e.cidr.ip.bytes, mnl_attr_get_payload(local), len);
+	e.cidr.prefixlen = ifa->ifa_prefixlen;
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 16;
+		struct lj_addr_entry *v = realloc(c->v, cap * sizeof(*v));
+		if (!v) {
+			errno = ENOMEM;
+			return MNL_CB_ERROR;
+		}
+		c->v = v;
+		c->cap = cap;
+	}
+	c->v[c->n++] = e;
+	return MNL_CB_OK;
+}
+
+int lj_addr_list(struct lj_nl *nl, int family, struct lj_addr_entry **ret, size_t *ret_n)
+{
+	struct nlmsghdr *nlh = lj_nl_msg(nl, RTM_GETADDR, NLM_F_DUMP);
+	struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	struct addr_list_ctx c = {0};
+	int r;
+
+	ifa->ifa_family = (uint8_t)family;
+	r = lj_nl_transact(nl, nlh, addr_list_cb, &c);
+	if (r < 0) {
+		free(c.v);
+		return r;
+	}
+	*ret = c.v;
+	*ret_n = c.n;
+	return 0;
+}
+
+int lj_addr_list_link(struct lj_nl *nl, int ifindex, int family, struct lj_cidr *ret, size_t max,
+		      size_t *ret_n)
+{
+	struct lj_addr_entry *all = NULL;
+	size_t n = 0, k = 0;
+	int r;
+
+	r = lj_addr_list(nl, family, &all, &n);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n; i++) {
+		if (ifindex && all[i].ifindex != ifindex)
+			continue;
+		if (k < max)
+			ret[k] = all[i].cidr;
+		k++;
+	}
+	free(all);
+	*ret_n = k;
+	return 0;
 }
 
 struct addr_dump_ctx {

@@ -60,3 +60,24 @@ int lj_addr_add_info(struct lj_nl *nl, int ifindex, const struct lj_addr_info *a
 
 /* Remove a from link ifindex. -EADDRNOTAVAIL if it is not there. */
 int lj_addr_del_info(struct lj_nl *nl, int ifindex, const struct lj_addr_info *a);
+
+/* One address of a link, from an address dump. */
+struct lj_addr_entry {
+	int ifindex;
+	struct lj_cidr cidr; /* the local address and its prefix length */
+};
+
+/*
+ * Dump the addresses of family (AF_INET, AF_INET6 or AF_UNSPEC for both) of every link in
+ * nl's namespace. On success *ret is a malloc'd array of *ret_n entries (the caller frees
+ * it; NULL when there are none). Errors: -errno.
+ */
+int lj_addr_list(struct lj_nl *nl, int family, struct lj_addr_entry **ret, size_t *ret_n);
+
+/*
+ * The addresses of family (AF_UNSPEC for both) on link ifindex (0 = every link) into
+ * ret[0..max). *ret_n receives how many there are, which may exceed max (only max are
+ * stored). Returns 0 or -errno.
+ */
+int lj_addr_list_link(struct lj_nl *nl, int ifindex, int family, struct lj_cidr *ret, size_t max,
+		      size_t *ret_n);

@@ -169,7 +169,7 @@ int lj_attach_bridge_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, c
 		if (lj_uplink_fw_needed(fam, chain) <= 0 ||
 		    lj_uplink_fw_has_rule(fam, chain, o->bridge) > 0)
 			continue;
-		s = lj_plan_add(plan, &lj_step_fw_accept, LJ_HOST, "accept traffic bridged on '%s' "
+		s = lj_plan_add(plan, &lj_step_bridged_accept, LJ_HOST, "accept traffic bridged on '%s' "
 				"(%s filter %s has policy drop)", o->bridge, fam == 2 ? "ip" : "ip6",
 				chain);
 		if (!s || !(s->text = strdup(chain)))

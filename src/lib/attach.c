@@ -65,6 +65,10 @@ static lj_build_fn way_builder(enum lj_way w)
 		return lj_attach_bridge_build;
 	case LJ_WAY_OVS:
 		return lj_attach_ovs_build;
+	case LJ_WAY_MACVLAN:
+		return lj_attach_macvlan_build;
+	case LJ_WAY_NAT:
+		return lj_attach_nat_build;
 	default:
 		return NULL;
 	}
@@ -268,6 +272,7 @@ static int attach_one(const struct lj_attach_opts *o, struct lj_result *res)
 			goto out;
 	}
 
+	ctx->state = st;
 	r = build(ctx, o, ifname, &plan, &rec, res);
 	if (r < 0)
 		goto out;

@@ -115,6 +115,10 @@ typedef int (*lj_build_fn)(struct lj_ctx *ctx, const struct lj_attach_opts *o, c
 
 int lj_attach_bridge_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, const char *ifname,
 			   struct lj_plan *plan, struct lj_record *rec, struct lj_result *res);
+int lj_attach_macvlan_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, const char *ifname,
+			    struct lj_plan *plan, struct lj_record *rec, struct lj_result *res);
+int lj_attach_nat_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, const char *ifname,
+			struct lj_plan *plan, struct lj_record *rec, struct lj_result *res);
 
 int lj_attach_ovs_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, const char *ifname,
 			struct lj_plan *plan, struct lj_record *rec, struct lj_result *res);

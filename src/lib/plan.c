@@ -9,6 +9,7 @@
 
 #include "lib/link.h"
 #include "lib/uplink.h"
+#include "lib/steps-nat.h"
 #include "shared/macro.h"
 
 /* Every step type a state record may name. New ways add theirs here. */
@@ -18,8 +19,10 @@ static const struct lj_step_type *const step_types[] = {
 	/* uplink adoption (uplink.h) */
 	&lj_step_uplink_bridge, &lj_step_sysctl_copy, &lj_step_addr_copy, &lj_step_enslave,
 	&lj_step_route_move, &lj_step_addr_move, &lj_step_addr_flags, &lj_step_probe,
-	&lj_step_test_crash, &lj_step_fw_accept, &lj_step_sysctl_set, &lj_step_ovs_uplink_bridge,
+	&lj_step_test_crash, &lj_step_bridged_accept, &lj_step_sysctl_set, &lj_step_ovs_uplink_bridge,
 	&lj_step_ovs_enslave,
+	&lj_step_macvlan, &lj_step_shim, &lj_step_shim_route,
+	&lj_step_garp, &lj_step_ip_forward, &lj_step_nat_rules, &lj_step_fw_accept,
 };
 
 const struct lj_step_type *lj_step_type_find(const char *id)

@@ -23,6 +23,8 @@ enum lj_where {
 	LJ_TARGET = 1,
 };
 
+struct lj_state;
+
 /* What steps run against. Owned by the caller of the runner. */
 struct lj_ctx {
 	struct lj_nl *host;            /* netlink in lanjoin's namespace */
@@ -33,6 +35,8 @@ struct lj_ctx {
 	char target_ip[LJ_TARGET_SPEC_MAX + 32]; /* "ip -n NAME" etc., for describe */
 	char detail[512];              /* why the last step failed, beyond strerror */
 	bool rollback;                 /* undoing a failed apply (vs. detach/gc) */
+	struct lj_state *state;        /* attach: the locked state directory, for builders that
+	                                  look at other attachments (borrowed); NULL otherwise */
 	struct {
 		enum lj_where where;
 		char name[IFNAMSIZ];
@@ -159,6 +163,11 @@ extern const struct lj_step_type lj_step_veth;     /* link=host end, peer=contai
 extern const struct lj_step_type lj_step_link_up;  /* link up, in where */
 extern const struct lj_step_type lj_step_addr;     /* cidr on link, in where; u32 = IFA_F_* flags */
 extern const struct lj_step_type lj_step_route;    /* cidr via on link, in where; u32 = table */
+
+/* Step types of the macvlan way (steps-macvlan.c). */
+extern const struct lj_step_type lj_step_macvlan;  /* link in the target, child of master (host) */
+extern const struct lj_step_type lj_step_shim;     /* link = host shim on master, cidr its address */
+extern const struct lj_step_type lj_step_shim_route; /* host route to cidr through shim link */
 
 /* Step types of the ovs way (attach-ovs.c). */
 extern const struct lj_step_type lj_step_ovs_bridge;  /* link=BR, text=db: ensure; undo: del if ours and empty */

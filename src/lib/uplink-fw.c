@@ -6,18 +6,15 @@
  * containers off. The fw-accept step inserts "iifname BR oifname BR accept" where Docker
  * expects user rules (chain DOCKER-USER, else FORWARD) of the iptables-nft table, marked with
  * a comment; its undo deletes the rules carrying that comment.
- *
- * TODO(lead): this holds its own minimal libnftables wrapper; switch to lib/nft.c
- * (lj_nft_run / lj_nft_list, branch nat) once both are merged.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <nftables/libnftables.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/nft.h"
 #include "lib/uplink.h"
 #include "shared/macro.h"
 
@@ -29,42 +26,10 @@ static const char *fam_name(uint32_t f)
 	return f == NFPROTO_IPV6_ ? "ip6" : "ip";
 }
 
-/* Run nft commands (one transaction); with json, parse the output into *ret. */
+/* Run nft commands (one transaction); with ret, list: the parsed `nft -j` array. */
 static int fw_run(const char *cmds, json_t **ret, char *err, size_t errsize)
 {
-	struct nft_ctx *nft = nft_ctx_new(NFT_CTX_DEFAULT);
-	const char *out, *e;
-	int r = 0;
-
-	if (!nft)
-		return -ENOMEM;
-	if (ret)
-		nft_ctx_output_set_flags(nft, NFT_CTX_OUTPUT_JSON | NFT_CTX_OUTPUT_HANDLE);
-	if (nft_ctx_buffer_output(nft) < 0 || nft_ctx_buffer_error(nft) < 0) {
-		nft_ctx_free(nft);
-		return -ENOMEM;
-	}
-	if (nft_run_cmd_from_buffer(nft, cmds) != 0) {
-		e = nft_ctx_get_error_buffer(nft);
-		r = e && strstr(e, "No such file or directory") ? -ENOENT
-		    : e && strstr(e, "Operation not permitted") ? -EPERM
-								 : -EIO;
-		if (err && errsize && e) {
-			const char *line = strstr(e, "Error:");
-			snprintf(err, errsize, "%.*s", (int)strcspn(line ? line : e, "\n"),
-				 line ? line : e);
-		}
-	} else if (ret) {
-		json_t *j;
-		out = nft_ctx_get_output_buffer(nft);
-		j = out ? json_loads(out, 0, NULL) : NULL;
-		*ret = json_incref(json_object_get(j, "nftables"));
-		json_decref(j);
-		if (!*ret)
-			r = -EBADMSG;
-	}
-	nft_ctx_free(nft);
-	return r;
+	return ret ? lj_nft_list(cmds, ret, err, errsize) : lj_nft_run(cmds, false, err, errsize);
 }
 
 static bool read_flag(const char *path)
@@ -218,8 +183,8 @@ static void fw_describe_undo(const struct lj_ctx *ctx, const struct lj_step *s, 
 		fam_name(s->u32), s->text ? s->text : "?", t);
 }
 
-const struct lj_step_type lj_step_fw_accept = {
-	.id = "fw-accept",
+const struct lj_step_type lj_step_bridged_accept = {
+	.id = "bridged-accept",
 	.apply = fw_apply,
 	.undo = fw_undo,
 	.describe = fw_describe,

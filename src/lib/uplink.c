@@ -512,13 +512,13 @@ static int gather(struct lj_ctx *ctx, struct lj_nl *dump, const struct lj_uplink
 
 	/* What to probe: --probe (reached through DEV), else the default gateway (IPv4 first). */
 	if (o->probe.family != AF_UNSPEC) {
-		struct lj_route_info rt;
+		struct lj_route_entry rt;
 		r = lj_route_get(ctx->host, &o->probe, &rt);
 		if (r < 0 || rt.oif != f->dev.ifindex || rt.type != RTN_UNICAST)
 			return lj_bad_input(res, "Probe address %s is not reached through '%s'",
 					    lj_ip_to_string(&o->probe, b, sizeof(b)), o->dev);
 		f->probe = o->probe;
-		f->probe_onlink = rt.gateway.family == AF_UNSPEC;
+		f->probe_onlink = rt.via.family == AF_UNSPEC;
 	} else if (!o->no_probe) {
 		const struct lj_route_info *best = NULL;
 		for (size_t i = 0; i < f->n_routes; i++) {
@@ -712,7 +712,7 @@ static int build(const struct lj_uplink_opts *o, struct lj_ctx *ctx, struct adop
 		char chain[16];
 		if (lj_uplink_fw_needed(fam, chain) <= 0)
 			continue;
-		s = lj_plan_add(plan, &lj_step_fw_accept, LJ_HOST, "accept traffic bridged on '%s' "
+		s = lj_plan_add(plan, &lj_step_bridged_accept, LJ_HOST, "accept traffic bridged on '%s' "
 				"in %s filter %s (br_netfilter, policy drop)", o->bridge,
 				fam == 2 ? "ip" : "ip6", chain);
 		if (!s || !(s->text = strdup(chain)))

@@ -81,7 +81,7 @@ extern const struct lj_step_type lj_step_addr_move;     /* text = address remove
 extern const struct lj_step_type lj_step_addr_flags;    /* text = address on link (BR): final flags */
 extern const struct lj_step_type lj_step_probe;         /* via on link, u32 = timeout ms */
 extern const struct lj_step_type lj_step_test_crash;    /* tests: kill the process (see uplink.c) */
-extern const struct lj_step_type lj_step_fw_accept;     /* link = BR, u32 = NFPROTO_*, text = chain,
+extern const struct lj_step_type lj_step_bridged_accept;     /* link = BR, u32 = NFPROTO_*, text = chain,
 							 * peer = the port it is for ("" = BR's) */
 extern const struct lj_step_type lj_step_sysctl_set;    /* link; text = "key=new/old\n"...; undo: old */
 extern const struct lj_step_type lj_step_ovs_uplink_bridge; /* OVS bridge BR with DEV's MAC, MTU */

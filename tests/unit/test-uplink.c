@@ -209,7 +209,7 @@ static void test_plan_round_trip(void **state)
 	static const struct lj_step_type *const types[] = {
 		&lj_step_uplink_bridge, &lj_step_sysctl_copy, &lj_step_addr_copy, &lj_step_enslave,
 		&lj_step_route_move, &lj_step_addr_move, &lj_step_addr_flags, &lj_step_probe,
-		&lj_step_fw_accept, &lj_step_sysctl_set, &lj_step_ovs_uplink_bridge,
+		&lj_step_bridged_accept, &lj_step_sysctl_set, &lj_step_ovs_uplink_bridge,
 		&lj_step_ovs_enslave, &lj_step_test_crash,
 	};
 	struct lj_plan p = {0}, q;
