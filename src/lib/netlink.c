@@ -32,6 +32,11 @@ struct lj_nl {
 
 int lj_nl_open(int netns_fd, struct lj_nl **ret)
 {
+	return lj_nl_open_proto(netns_fd, NETLINK_ROUTE, ret);
+}
+
+int lj_nl_open_proto(int netns_fd, int proto, struct lj_nl **ret)
+{
 	_cleanup_close_ int orig = -1;
 	struct lj_nl *nl;
 	int one = 1, r = 0;
@@ -51,7 +56,7 @@ int lj_nl_open(int netns_fd, struct lj_nl **ret)
 			goto fail;
 		}
 	}
-	nl->sock = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+	nl->sock = mnl_socket_open2(proto, SOCK_CLOEXEC);
 	if (!nl->sock)
 		r = lj_negerrno();
 	if (netns_fd >= 0 && setns(orig, CLONE_NEWNET) < 0) {

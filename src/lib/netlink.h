@@ -19,6 +19,12 @@ struct lj_nl;
  */
 int lj_nl_open(int netns_fd, struct lj_nl **ret);
 
+/*
+ * The same for another netlink protocol (e.g. NETLINK_NETFILTER for a quick nf_tables query
+ * where libnftables would cost milliseconds).
+ */
+int lj_nl_open_proto(int netns_fd, int proto, struct lj_nl **ret);
+
 /* Close and free; NULL is fine. */
 void lj_nl_close(struct lj_nl *nl);
 
