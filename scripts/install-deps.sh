@@ -14,6 +14,10 @@ PACKAGES=(
   # tests and lab
   bats jq curl iproute2 nftables iptables ethtool psmisc valgrind
   busybox-static dnsmasq-base openvswitch-switch containernetworking-plugins
+  # container engines: the tests start their own daemons inside the lab (engine-helpers.bash)
+  docker.io podman runc
+  # DHCP clients lanjoin can run inside a container (udhcpc comes with busybox-static)
+  isc-dhcp-client dhcpcd-base
 )
 
 missing() {

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* lanjoin: put a container on a local layer-2 network. Dispatch to one file per subcommand. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
@@ -22,8 +23,10 @@ static const struct {
 	{"attach", lj_cmd_attach, "attach a container to the LAN (bridge, ovs, macvlan, nat)"},
 	{"detach", lj_cmd_detach, "undo exactly what attach did; safe to repeat"},
 	{"list", lj_cmd_list, "show what is attached"},
-	{"gc", lj_cmd_gc, "undo attachments whose namespace is gone"},
 	{"uplink", lj_cmd_uplink, "adopt the host's uplink into a bridge (probed), or release it"},
+	{"gc", lj_cmd_gc, "undo attachments whose namespace is gone"},
+	{"pid", lj_cmd_pid, "print a container's PID (docker-pid)"},
+	{"ip", lj_cmd_ip, "print a container's engine addresses (docker-ip)"},
 	{"shim", lj_cmd_shim, "host-side macvlan shim on its own (add PARENT --ip CIDR | del PARENT)"},
 	{"version", cmd_version, "print the version"},
 	{"help", cmd_help, "show this help"},
@@ -43,6 +46,11 @@ static int cmd_help(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+	/* Started by a DHCP client that lanjoin runs, as its event script (see lib/dhcp.h). */
+	if (getenv("LANJOIN_DHCP_HOOK"))
+		return lj_dhcp_hook_main(argc, argv);
+	if (argc >= 2 && strcmp(argv[1], "dhcp-supervise") == 0)
+		return lj_cmd_dhcp_supervise(argc - 1, argv + 1);
 	if (argc < 2) {
 		cmd_help(0, NULL);
 		return LJ_EXIT_USAGE;

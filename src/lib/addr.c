@@ -135,14 +135,109 @@ int lj_addr_list_link(struct lj_nl *nl, int ifindex, int family, struct lj_cidr 
 	return 0;
 }
 
-struct addr_dump_ctx {
-	int family, ifindex;
+struct addr_attrs {
+	const struct nlattr *tb[IFA_MAX + 1];
+};
+
+static int addr_attr_cb(const struct nlattr *attr, void *data)
+{
+	struct addr_attrs *a = data;
+	int type = mnl_attr_get_type(attr);
+
+	if (mnl_attr_type_valid(attr, IFA_MAX) < 0)
+		return MNL_CB_OK;
+	a->tb[type] = attr;
+	return MNL_CB_OK;
+}
+
+int lj_addr_parse(const struct nlmsghdr *nlh, struct lj_addr_info *ret)
+{
+	const struct ifaddrmsg *ifa;
+	struct addr_attrs a = {0};
+	const struct nlattr *ip;
+	size_t len;
+
+	if ((nlh->nlmsg_type != RTM_NEWADDR && nlh->nlmsg_type != RTM_DELADDR) ||
+	    nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*ifa)))
+		return -EINVAL;
+	ifa = mnl_nlmsg_get_payload(nlh);
+	if (ifa->ifa_family != AF_INET && ifa->ifa_family != AF_INET6)
+		return -EINVAL;
+	len = lj_ip_len(ifa->ifa_family);
+	if (mnl_attr_parse(nlh, sizeof(*ifa), addr_attr_cb, &a) < 0)
+		return -EINVAL;
+	/* IFA_LOCAL is the own address (IPv4 point-to-point); IPv6 sends only IFA_ADDRESS. */
+	ip = a.tb[IFA_LOCAL] ? a.tb[IFA_LOCAL] : a.tb[IFA_ADDRESS];
+	if (!ip || mnl_attr_get_payload_len(ip) != len)
+		return -EINVAL;
+	memset(ret, 0, sizeof(*ret));
+	ret->ifindex = (int)ifa->ifa_index;
+	ret->cidr.ip.family = ifa->ifa_family;
+	memcpy(ret->cidr.ip.bytes, mnl_attr_get_payload(ip), len);
+	ret->cidr.prefixlen = ifa->ifa_prefixlen;
+	ret->scope = ifa->ifa_scope;
+	ret->flags = ifa->ifa_flags;
+	if (a.tb[IFA_FLAGS] && mnl_attr_get_payload_len(a.tb[IFA_FLAGS]) == sizeof(uint32_t))
+		ret->flags = mnl_attr_get_u32(a.tb[IFA_FLAGS]);
+	return 0;
+}
+
+struct addr_dump {
+	int ifindex;
 	struct lj_addr_info *v;
+	size_t n, cap;
+};
+
+static int addr_dump_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct addr_dump *l = data;
+	struct lj_addr_info ai;
+
+	if (nlh->nlmsg_type != RTM_NEWADDR || lj_addr_parse(nlh, &ai) < 0)
+		return MNL_CB_OK;
+	if (l->ifindex && ai.ifindex != l->ifindex)
+		return MNL_CB_OK;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 8;
+		struct lj_addr_info *v = realloc(l->v, cap * sizeof(*v));
+		if (!v) {
+			errno = ENOMEM;
+			return MNL_CB_ERROR;
+		}
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n++] = ai;
+	return MNL_CB_OK;
+}
+
+int lj_addr_dump(struct lj_nl *nl, int family, int ifindex, struct lj_addr_info **ret,
+		 size_t *ret_n)
+{
+	struct nlmsghdr *nlh = lj_nl_msg(nl, RTM_GETADDR, NLM_F_DUMP);
+	struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	struct addr_dump l = {.ifindex = ifindex};
+	int r;
+
+	ifa->ifa_family = (uint8_t)family;
+	r = lj_nl_transact(nl, nlh, addr_dump_cb, &l);
+	if (r < 0) {
+		free(l.v);
+		return r;
+	}
+	*ret = l.v;
+	*ret_n = l.n;
+	return 0;
+}
+
+struct addr_full_ctx {
+	int family, ifindex;
+	struct lj_addr_full *v;
 	size_t n, cap;
 	int error;
 };
 
-static int addr_attr_cb(const struct nlattr *attr, void *data)
+static int full_attr_cb(const struct nlattr *attr, void *data)
 {
 	const struct nlattr **tb = data;
 	int type = mnl_attr_get_type(attr);
@@ -152,7 +247,7 @@ static int addr_attr_cb(const struct nlattr *attr, void *data)
 	return MNL_CB_OK;
 }
 
-static bool get_ip(const struct nlattr *a, int family, struct lj_ip *ret)
+static bool full_ip(const struct nlattr *a, int family, struct lj_ip *ret)
 {
 	size_t len = lj_ip_len(family);
 
@@ -164,12 +259,12 @@ static bool get_ip(const struct nlattr *a, int family, struct lj_ip *ret)
 	return true;
 }
 
-static int addr_dump_cb(const struct nlmsghdr *nlh, void *data)
+static int full_dump_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const struct nlattr *tb[IFA_MAX + 1] = {0};
-	struct addr_dump_ctx *c = data;
+	struct addr_full_ctx *c = data;
 	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
-	struct lj_addr_info a = {0};
+	struct lj_addr_full a = {0};
 	struct lj_ip local, addr;
 	bool has_local, has_addr;
 
@@ -179,9 +274,9 @@ static int addr_dump_cb(const struct nlmsghdr *nlh, void *data)
 	    (ifa->ifa_family != AF_INET && ifa->ifa_family != AF_INET6) ||
 	    (c->family != AF_UNSPEC && ifa->ifa_family != c->family))
 		return MNL_CB_OK;
-	mnl_attr_parse(nlh, sizeof(*ifa), addr_attr_cb, tb);
-	has_local = get_ip(tb[IFA_LOCAL], ifa->ifa_family, &local);
-	has_addr = get_ip(tb[IFA_ADDRESS], ifa->ifa_family, &addr);
+	mnl_attr_parse(nlh, sizeof(*ifa), full_attr_cb, tb);
+	has_local = full_ip(tb[IFA_LOCAL], ifa->ifa_family, &local);
+	has_addr = full_ip(tb[IFA_ADDRESS], ifa->ifa_family, &addr);
 	if (!has_local && !has_addr)
 		return MNL_CB_OK;
 	a.ifindex = (int)ifa->ifa_index;
@@ -189,7 +284,7 @@ static int addr_dump_cb(const struct nlmsghdr *nlh, void *data)
 	a.local.prefixlen = ifa->ifa_prefixlen;
 	if (has_local && has_addr && !lj_ip_equal(&local, &addr))
 		a.peer = addr;
-	get_ip(tb[IFA_BROADCAST], ifa->ifa_family, &a.broadcast);
+	full_ip(tb[IFA_BROADCAST], ifa->ifa_family, &a.broadcast);
 	if (tb[IFA_LABEL] && mnl_attr_validate(tb[IFA_LABEL], MNL_TYPE_NUL_STRING) >= 0)
 		snprintf(a.label, sizeof(a.label), "%s", mnl_attr_get_str(tb[IFA_LABEL]));
 	a.scope = ifa->ifa_scope;
@@ -211,7 +306,7 @@ static int addr_dump_cb(const struct nlmsghdr *nlh, void *data)
 #endif
 	if (c->n == c->cap) {
 		size_t cap = c->cap ? c->cap * 2 : 8;
-		struct lj_addr_info *v = realloc(c->v, cap * sizeof(*v));
+		struct lj_addr_full *v = realloc(c->v, cap * sizeof(*v));
 		if (!v) {
 			errno = ENOMEM;
 			return MNL_CB_ERROR;
@@ -223,17 +318,17 @@ static int addr_dump_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-int lj_addr_dump(struct lj_nl *nl, int family, int ifindex, struct lj_addr_info **ret,
+int lj_addr_dump_full(struct lj_nl *nl, int family, int ifindex, struct lj_addr_full **ret,
 		 size_t *ret_n)
 {
-	struct addr_dump_ctx c = {.family = family, .ifindex = ifindex};
+	struct addr_full_ctx c = {.family = family, .ifindex = ifindex};
 	struct nlmsghdr *nlh = lj_nl_msg(nl, RTM_GETADDR, NLM_F_DUMP);
 	struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
 	int r;
 
 	ifa->ifa_family = (uint8_t)family;
 	ifa->ifa_index = (uint32_t)ifindex;
-	r = lj_nl_transact(nl, nlh, addr_dump_cb, &c);
+	r = lj_nl_transact(nl, nlh, full_dump_cb, &c);
 	if (r < 0) {
 		free(c.v);
 		return r;
@@ -243,7 +338,7 @@ int lj_addr_dump(struct lj_nl *nl, int family, int ifindex, struct lj_addr_info 
 	return 0;
 }
 
-int lj_addr_add_info(struct lj_nl *nl, int ifindex, const struct lj_addr_info *a,
+int lj_addr_add_full(struct lj_nl *nl, int ifindex, const struct lj_addr_full *a,
 		     const char *label, uint32_t extra_flags, bool replace)
 {
 	struct nlmsghdr *nlh = lj_nl_msg(nl, RTM_NEWADDR,
@@ -287,7 +382,7 @@ int lj_addr_add_info(struct lj_nl *nl, int ifindex, const struct lj_addr_info *a
 	return lj_nl_transact(nl, nlh, NULL, NULL);
 }
 
-int lj_addr_del_info(struct lj_nl *nl, int ifindex, const struct lj_addr_info *a)
+int lj_addr_del_full(struct lj_nl *nl, int ifindex, const struct lj_addr_full *a)
 {
 	struct nlmsghdr *nlh = lj_nl_msg(nl, RTM_DELADDR, 0);
 	struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));

@@ -21,7 +21,7 @@ int lj_addr_add(struct lj_nl *nl, int ifindex, const struct lj_cidr *c, uint32_t
 int lj_addr_del(struct lj_nl *nl, int ifindex, const struct lj_cidr *c);
 
 /* Everything rtnetlink says about one address, enough to re-create it exactly elsewhere. */
-struct lj_addr_info {
+struct lj_addr_full {
 	int ifindex;
 	struct lj_cidr local;       /* the address and its prefix length */
 	struct lj_ip peer;          /* IPv4 IFA_ADDRESS if it differs from IFA_LOCAL (point-to-point) */
@@ -46,8 +46,8 @@ struct lj_addr_info {
  * the kernel's order (IPv4 primaries before their secondaries). *ret is malloc'd (caller frees),
  * possibly NULL when *ret_n is 0. Returns 0 or -errno.
  */
-int lj_addr_dump(struct lj_nl *nl, int family, int ifindex, struct lj_addr_info **ret,
-		 size_t *ret_n);
+int lj_addr_dump_full(struct lj_nl *nl, int family, int ifindex, struct lj_addr_full **ret,
+		      size_t *ret_n);
 
 /*
  * Add a (on link ifindex, a->ifindex is ignored) with its prefix length, peer, broadcast,
@@ -55,11 +55,11 @@ int lj_addr_dump(struct lj_nl *nl, int family, int ifindex, struct lj_addr_info 
  * prefix-route metric. replace: modify an existing address (NLM_F_REPLACE) instead of creating
  * (NLM_F_CREATE|NLM_F_EXCL: -EEXIST if present).
  */
-int lj_addr_add_info(struct lj_nl *nl, int ifindex, const struct lj_addr_info *a,
+int lj_addr_add_full(struct lj_nl *nl, int ifindex, const struct lj_addr_full *a,
 		     const char *label, uint32_t extra_flags, bool replace);
 
 /* Remove a from link ifindex. -EADDRNOTAVAIL if it is not there. */
-int lj_addr_del_info(struct lj_nl *nl, int ifindex, const struct lj_addr_info *a);
+int lj_addr_del_full(struct lj_nl *nl, int ifindex, const struct lj_addr_full *a);
 
 /* One address of a link, from an address dump. */
 struct lj_addr_entry {
@@ -81,3 +81,25 @@ int lj_addr_list(struct lj_nl *nl, int family, struct lj_addr_entry **ret, size_
  */
 int lj_addr_list_link(struct lj_nl *nl, int ifindex, int family, struct lj_cidr *ret, size_t max,
 		      size_t *ret_n);
+
+/* One address of a link, from RTM_NEWADDR (a dump answer or a notification). */
+struct lj_addr_info {
+	int ifindex;
+	struct lj_cidr cidr;
+	uint32_t flags;  /* IFA_F_*: TENTATIVE, DADFAILED, PERMANENT, ... (from IFA_FLAGS) */
+	uint8_t scope;   /* RT_SCOPE_* */
+};
+
+/*
+ * Parse an RTM_NEWADDR/RTM_DELADDR message into *ret. Returns 0, or -EINVAL if it is not an
+ * IPv4/IPv6 address message.
+ */
+int lj_addr_parse(const struct nlmsghdr *nlh, struct lj_addr_info *ret);
+
+/*
+ * The addresses of family (AF_INET, AF_INET6, or AF_UNSPEC for both) on link ifindex (0: all
+ * links), with their flags and scope. *ret is a malloc'd array of *ret_n entries (NULL when
+ * none); the caller frees it.
+ */
+int lj_addr_dump(struct lj_nl *nl, int family, int ifindex, struct lj_addr_info **ret,
+		 size_t *ret_n);

@@ -14,6 +14,7 @@
 
 #include "lib/addr.h"
 #include "lib/attach.h"
+#include "lib/engine.h"
 #include "lib/link.h"
 #include "lib/nft.h"
 #include "lib/route.h"
@@ -488,8 +489,35 @@ int lj_attach_nat_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, cons
 	struct lj_link up;
 	struct lj_step *s;
 	json_t *pub_list;
-	bool to = o->to.family != AF_UNSPEC;
+	struct lj_attach_opts resolved;
+	bool to;
 	int r;
+
+	bool container = ctx->tgt && ctx->tgt->container_id[0];
+	if (o->to_engine || (container && o->to.family == AF_UNSPEC &&
+			     o->private_net.ip.family == AF_UNSPEC)) {
+		/*
+		 * --to docker, and the default for a container with exactly one IPv4 address on
+		 * its engine networks (e.g. Docker's bridge): DNAT/SNAT to that address.
+		 */
+		struct lj_engine_err err = {0};
+		struct lj_cidr c;
+
+		if (!container)
+			return lj_bad_input(res, "--to docker needs a Docker or Podman container as "
+					    "the target");
+		r = lj_engine_container_address(ctx->tgt->container_id, NULL, AF_INET, &c, &err);
+		if (r < 0 && o->to_engine)
+			return lj_bad_input(res, "--to docker: %s", err.msg[0] ? err.msg : strerror(-r));
+		/* Without --to docker, no single address means: give it a private link. */
+		resolved = *o;
+		if (r < 0)
+			c.ip = o->to;
+		resolved.to = c.ip;
+		resolved.to_engine = false;
+		o = &resolved;
+	}
+	to = o->to.family != AF_UNSPEC;
 
 	if (o->n_ips || o->n_gateways || o->dhcp || o->slaac)
 		return lj_bad_input(res, "The nat way takes no addressing options: the container's "
@@ -504,9 +532,6 @@ int lj_attach_nat_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, cons
 	r = check_address(ctx, o, res);
 	if (r < 0)
 		return r;
-	if (o->to_engine)
-		return lj_bad_input(res, "--to docker needs the container engine support, which is "
-				    "not there yet: give the container's address with --to ADDR");
 	if (to && o->private_net.ip.family != AF_UNSPEC)
 		return lj_bad_input(res, "--private and --to exclude each other");
 	if (o->mtu && o->mtu > up.mtu)

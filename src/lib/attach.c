@@ -174,6 +174,76 @@ static void fill_result(struct lj_ctx *ctx, const char *ifname, struct lj_record
 	res->json = lj_record_to_json(rec);
 }
 
+static bool plan_settles(const struct lj_plan *p)
+{
+	for (size_t i = 0; i < p->n; i++)
+		if (p->steps[i].type->settle)
+			return true;
+	return false;
+}
+
+/*
+ * Run the plan's waiting steps (a DHCP lease, DAD) after it is applied and recorded as
+ * attached, without holding the state lock: other attaches are not held up meanwhile. Then
+ * take the lock again: on success save the facts learned (rec->info); on failure undo the
+ * attachment, unless a concurrent detach already did.
+ */
+static int settle(struct lj_state **st, struct lj_ctx *ctx, const struct lj_target *t,
+		  const char *ifname, const struct lj_attach_opts *o, struct lj_plan *plan,
+		  struct lj_record *rec, struct lj_result *res)
+{
+	struct lj_record cur;
+	size_t step = 0, failed = 0;
+	bool ours;
+	int r, l;
+
+	if (!plan_settles(plan))
+		return 0;
+	lj_state_close(*st);
+	*st = NULL;
+	r = lj_plan_settle(ctx, plan, rec->info, &step);
+	l = lj_state_open(true, st);
+	if (l < 0)
+		return lj_fail(res, l, "Failed to reopen the state directory %s: %s; run 'lanjoin "
+			       "detach %s --ifname %s'", lj_state_dir(), strerror(-l), tname(t),
+			       ifname);
+	ours = lj_state_load(*st, rec->id, &cur) == 0;
+	if (ours) {
+		ours = cur.created == rec->created && strcmp(cur.status, "attached") == 0;
+		lj_record_free(&cur);
+	}
+	if (r < 0) {
+		const struct lj_step *s = &plan->steps[step];
+		char detail[sizeof(ctx->detail)];
+
+		snprintf(detail, sizeof(detail), "%s", ctx->detail);
+		if (ours) {
+			ctx->rollback = true;
+			lj_plan_undo_all(ctx, plan, &failed);
+			ctx->rollback = false;
+			if (!failed)
+				lj_state_remove(*st, rec->id);
+		}
+		res->rolled_back = true;
+		res->undo_failed = failed;
+		snprintf(res->message, sizeof(res->message),
+			 "Failed to attach %s (%s way), step %zu of %zu, %s: %s%s%s%s%s", tname(t),
+			 lj_way_name(o->way), step + 1, plan->n, s->what, strerror(-r),
+			 detail[0] ? " (" : "", detail, detail[0] ? ")" : "",
+			 failed ? "; some steps could not be undone: run 'lanjoin detach' again" : "");
+		return r;
+	}
+	if (!ours)
+		return lj_fail(res, -ECANCELED, "%s as '%s' was detached while attach waited for it",
+			       tname(t), ifname);
+	rec->plan = *plan;
+	r = lj_state_save(*st, rec);
+	rec->plan = (struct lj_plan){0};
+	if (r < 0)
+		return lj_fail(res, r, "Failed to update the state record: %s", strerror(-r));
+	return 0;
+}
+
 static int attach_one(const struct lj_attach_opts *o, struct lj_result *res);
 
 /*
@@ -232,6 +302,8 @@ static int attach_one(const struct lj_attach_opts *o, struct lj_result *res)
 				    "netns:NAME or a path to a netns file", o->target);
 	r = lj_target_open(&t);
 	if (r < 0) {
+		if (t.error[0])
+			return lj_bad_input(res, "%s", t.error);
 		if (r == -EPROTONOSUPPORT)
 			return lj_bad_input(res, "Cannot resolve container '%s': no Docker or "
 					    "Podman engine support yet", o->target);
@@ -333,6 +405,9 @@ static int attach_one(const struct lj_attach_opts *o, struct lj_result *res)
 		lj_fail(res, r, "Failed to write the state record: %s", strerror(-r));
 		goto out;
 	}
+	r = settle(&st, ctx, &t, ifname, o, &plan, &rec, res);
+	if (r < 0)
+		goto out;
 	rec.plan = plan;
 	fill_result(ctx, ifname, &rec, res);
 	rec.plan = (struct lj_plan){0};
@@ -462,7 +537,9 @@ int lj_gc(struct lj_result *res, size_t *ret_removed)
 		struct lj_target t;
 		bool alive = false;
 
-		if (lj_target_parse(rec->target_spec, &t) == 0 && lj_target_open(&t) == 0)
+		/* Containers by their full ID; by the recorded PID if the engine is unreachable. */
+		if (lj_target_reopen(rec->target_spec, rec->container_id, (pid_t)rec->target_pid,
+				     &t) == 0)
 			alive = t.id.dev == rec->netns.dev && t.id.ino == rec->netns.ino;
 		else
 			t.netns_fd = -1;

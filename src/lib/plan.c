@@ -15,6 +15,7 @@
 /* Every step type a state record may name. New ways add theirs here. */
 static const struct lj_step_type *const step_types[] = {
 	&lj_step_bridge, &lj_step_veth, &lj_step_link_up, &lj_step_addr, &lj_step_route,
+	&lj_step_sysctl, &lj_step_arp_probe, &lj_step_announce, &lj_step_slaac, &lj_step_dhcp,
 	&lj_step_ovs_bridge, &lj_step_ovs_port, &lj_step_tx_csum_off,
 	/* uplink adoption (uplink.h) */
 	&lj_step_uplink_bridge, &lj_step_sysctl_copy, &lj_step_addr_copy, &lj_step_enslave,
@@ -184,6 +185,27 @@ int lj_plan_apply(struct lj_ctx *ctx, struct lj_plan *p, struct lj_plan_error *e
 	}
 	ctx->rollback = false;
 	return r;
+}
+
+int lj_plan_settle(struct lj_ctx *ctx, struct lj_plan *p, json_t *info, size_t *ret_step)
+{
+	ctx->detail[0] = '\0';
+	for (size_t i = 0; i < p->n; i++) {
+		struct lj_step *s = &p->steps[i];
+		int r;
+
+		if (!s->type->settle)
+			continue;
+		if (s->where == LJ_TARGET && !ctx->target)
+			r = -ENOENT;
+		else
+			r = s->type->settle(ctx, s, info);
+		if (r < 0) {
+			*ret_step = i;
+			return r;
+		}
+	}
+	return 0;
 }
 
 int lj_plan_undo_all(struct lj_ctx *ctx, const struct lj_plan *p, size_t *ret_failed)

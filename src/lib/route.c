@@ -179,6 +179,12 @@ int lj_route_count_dev(struct lj_nl *nl, int ifindex)
 	return count;
 }
 
+int lj_route_replace(struct lj_nl *nl, const struct lj_route *rt)
+{
+	return lj_nl_transact(nl, route_msg(nl, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, rt),
+			      NULL, NULL);
+}
+
 struct route_dump_ctx {
 	int family, oif;
 	struct lj_route_info *v;

@@ -23,6 +23,9 @@ int lj_route_add(struct lj_nl *nl, const struct lj_route *rt);
 /* Delete a route; -ESRCH if there is none. */
 int lj_route_del(struct lj_nl *nl, const struct lj_route *rt);
 
+/* Add or replace the route to rt->dst in its table (NLM_F_CREATE|NLM_F_REPLACE). */
+int lj_route_replace(struct lj_nl *nl, const struct lj_route *rt);
+
 #define LJ_ROUTE_METRICS 17 /* RTAX_MAX + 1 on Linux 6.x; unknown ones make a route unsupported */
 
 /*

@@ -54,7 +54,7 @@ static char *dump_text(json_t *o)
 	return s;
 }
 
-char *lj_addr_info_to_text(const struct lj_addr_info *a)
+char *lj_addr_full_to_text(const struct lj_addr_full *a)
 {
 	char buf[LJ_CIDR_STRLEN];
 	json_t *o = json_object();
@@ -115,9 +115,9 @@ static bool label_valid(const char *s)
 	return true;
 }
 
-int lj_addr_info_from_text(const char *text, struct lj_addr_info *ret)
+int lj_addr_full_from_text(const char *text, struct lj_addr_full *ret)
 {
-	struct lj_addr_info a = {0};
+	struct lj_addr_full a = {0};
 	uint64_t n;
 	json_t *o;
 	const json_t *v;
@@ -356,7 +356,7 @@ void lj_route_info_print(const struct lj_route_info *rt, const char *dev, FILE *
 			fprintf(f, " %s %u", rtax_names[i], rt->metrics[i]);
 }
 
-void lj_addr_info_print(const struct lj_addr_info *a, const char *dev, FILE *f)
+void lj_addr_full_print(const struct lj_addr_full *a, const char *dev, FILE *f)
 {
 	char b[LJ_CIDR_STRLEN];
 
@@ -562,9 +562,9 @@ const struct lj_step_type lj_step_sysctl_copy = {
 
 /* --- addr-copy: text = address, added to link (BR); undo removes it --------------------------- */
 
-static int step_addr(struct lj_ctx *ctx, const struct lj_step *s, struct lj_addr_info *a)
+static int step_addr(struct lj_ctx *ctx, const struct lj_step *s, struct lj_addr_full *a)
 {
-	int r = lj_addr_info_from_text(s->text, a);
+	int r = lj_addr_full_from_text(s->text, a);
 
 	if (r < 0)
 		lj_ctx_detail(ctx, "malformed address in the plan");
@@ -573,7 +573,7 @@ static int step_addr(struct lj_ctx *ctx, const struct lj_step *s, struct lj_addr
 
 static int addr_copy_apply(struct lj_ctx *ctx, struct lj_step *s)
 {
-	struct lj_addr_info a;
+	struct lj_addr_full a;
 	uint32_t extra = 0;
 	int ifindex, r;
 
@@ -586,7 +586,7 @@ static int addr_copy_apply(struct lj_ctx *ctx, struct lj_step *s)
 	/* An address that is only moving needs no duplicate detection: it is ours already. */
 	if ((s->flags & LJ_STEP_F_NODAD_FIRST) && a.local.ip.family == AF_INET6)
 		extra = IFA_F_NODAD;
-	r = lj_addr_add_info(ctx->host, ifindex, &a, NULL, extra, false);
+	r = lj_addr_add_full(ctx->host, ifindex, &a, NULL, extra, false);
 	if (r == -EEXIST)
 		lj_ctx_detail(ctx, "'%s' already has that address", s->link);
 	return nl_error(ctx, ctx->host, r);
@@ -594,7 +594,7 @@ static int addr_copy_apply(struct lj_ctx *ctx, struct lj_step *s)
 
 static int addr_copy_undo(struct lj_ctx *ctx, const struct lj_step *s)
 {
-	struct lj_addr_info a;
+	struct lj_addr_full a;
 	int ifindex, r;
 
 	r = step_addr(ctx, s, &a);
@@ -605,29 +605,29 @@ static int addr_copy_undo(struct lj_ctx *ctx, const struct lj_step *s)
 		return 0;
 	if (ifindex < 0)
 		return ifindex;
-	r = lj_addr_del_info(ctx->host, ifindex, &a);
+	r = lj_addr_del_full(ctx->host, ifindex, &a);
 	return r == -EADDRNOTAVAIL || r == -ENODEV ? 0 : nl_error(ctx, ctx->host, r);
 }
 
 static void addr_copy_describe(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
 {
-	struct lj_addr_info a;
+	struct lj_addr_full a;
 
-	if (lj_addr_info_from_text(s->text, &a) < 0)
+	if (lj_addr_full_from_text(s->text, &a) < 0)
 		return;
 	if ((s->flags & LJ_STEP_F_NODAD_FIRST) && a.local.ip.family == AF_INET6)
 		a.flags |= IFA_F_NODAD;
 	fprintf(f, "ip addr add ");
-	lj_addr_info_print(&a, s->link, f);
+	lj_addr_full_print(&a, s->link, f);
 	fputc('\n', f);
 }
 
 static void addr_copy_describe_undo(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
 {
-	struct lj_addr_info a;
+	struct lj_addr_full a;
 	char b[LJ_CIDR_STRLEN];
 
-	if (lj_addr_info_from_text(s->text, &a) == 0)
+	if (lj_addr_full_from_text(s->text, &a) == 0)
 		fprintf(f, "ip addr del %s dev %s\n", lj_cidr_to_string(&a.local, b, sizeof(b)),
 			s->link);
 }
@@ -644,7 +644,7 @@ const struct lj_step_type lj_step_addr_copy = {
 
 static int addr_flags_apply(struct lj_ctx *ctx, struct lj_step *s)
 {
-	struct lj_addr_info a;
+	struct lj_addr_full a;
 	int ifindex, r;
 
 	r = step_addr(ctx, s, &a);
@@ -654,7 +654,7 @@ static int addr_flags_apply(struct lj_ctx *ctx, struct lj_step *s)
 	if (ifindex < 0)
 		return ifindex;
 	/* NLM_F_REPLACE modifies flags and lifetimes without a new duplicate detection. */
-	return nl_error(ctx, ctx->host, lj_addr_add_info(ctx->host, ifindex, &a, NULL, 0, true));
+	return nl_error(ctx, ctx->host, lj_addr_add_full(ctx->host, ifindex, &a, NULL, 0, true));
 }
 
 static int addr_flags_undo(struct lj_ctx *ctx, const struct lj_step *s)
@@ -664,12 +664,12 @@ static int addr_flags_undo(struct lj_ctx *ctx, const struct lj_step *s)
 
 static void addr_flags_describe(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
 {
-	struct lj_addr_info a;
+	struct lj_addr_full a;
 
-	if (lj_addr_info_from_text(s->text, &a) < 0)
+	if (lj_addr_full_from_text(s->text, &a) < 0)
 		return;
 	fprintf(f, "ip addr change ");
-	lj_addr_info_print(&a, s->link, f);
+	lj_addr_full_print(&a, s->link, f);
 	fputc('\n', f);
 }
 
@@ -684,7 +684,7 @@ const struct lj_step_type lj_step_addr_flags = {
 
 static int addr_move_apply(struct lj_ctx *ctx, struct lj_step *s)
 {
-	struct lj_addr_info a;
+	struct lj_addr_full a;
 	int ifindex, r;
 
 	r = step_addr(ctx, s, &a);
@@ -693,21 +693,21 @@ static int addr_move_apply(struct lj_ctx *ctx, struct lj_step *s)
 	ifindex = lj_ctx_ifindex(ctx, LJ_HOST, s->link);
 	if (ifindex < 0)
 		return ifindex;
-	r = lj_addr_del_info(ctx->host, ifindex, &a);
+	r = lj_addr_del_full(ctx->host, ifindex, &a);
 	return r == -EADDRNOTAVAIL ? 0 : nl_error(ctx, ctx->host, r);
 }
 
 /* The address as it is now on master (its lifetimes went on ticking there), else as recorded. */
-static void current_lifetimes(struct lj_ctx *ctx, const char *master, struct lj_addr_info *a)
+static void current_lifetimes(struct lj_ctx *ctx, const char *master, struct lj_addr_full *a)
 {
-	struct lj_addr_info *v = NULL;
+	struct lj_addr_full *v = NULL;
 	size_t n = 0;
 	int ifindex;
 
 	if (!master[0] || (a->valid_lft == UINT32_MAX && a->preferred_lft == UINT32_MAX))
 		return;
 	ifindex = lj_ctx_ifindex(ctx, LJ_HOST, master);
-	if (ifindex < 0 || lj_addr_dump(ctx->host, a->local.ip.family, ifindex, &v, &n) < 0)
+	if (ifindex < 0 || lj_addr_dump_full(ctx->host, a->local.ip.family, ifindex, &v, &n) < 0)
 		return;
 	for (size_t i = 0; i < n; i++)
 		if (lj_ip_equal(&v[i].local.ip, &a->local.ip) &&
@@ -720,7 +720,7 @@ static void current_lifetimes(struct lj_ctx *ctx, const char *master, struct lj_
 
 static int addr_move_undo(struct lj_ctx *ctx, const struct lj_step *s)
 {
-	struct lj_addr_info a;
+	struct lj_addr_full a;
 	int ifindex, r;
 
 	r = step_addr(ctx, s, &a);
@@ -738,35 +738,35 @@ static int addr_move_undo(struct lj_ctx *ctx, const struct lj_step *s)
 	 * Back without duplicate detection (it is our address, still answering on the bridge),
 	 * then with its own flags: a modify does not start detection again.
 	 */
-	r = lj_addr_add_info(ctx->host, ifindex, &a, NULL,
+	r = lj_addr_add_full(ctx->host, ifindex, &a, NULL,
 			     a.local.ip.family == AF_INET6 ? IFA_F_NODAD : 0, false);
 	if (r == -EEXIST)
 		return 0;
 	if (r < 0)
 		return nl_error(ctx, ctx->host, r);
 	if (a.local.ip.family == AF_INET6 && !(a.flags & IFA_F_NODAD))
-		r = lj_addr_add_info(ctx->host, ifindex, &a, NULL, 0, true);
+		r = lj_addr_add_full(ctx->host, ifindex, &a, NULL, 0, true);
 	return nl_error(ctx, ctx->host, r);
 }
 
 static void addr_move_describe(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
 {
-	struct lj_addr_info a;
+	struct lj_addr_full a;
 	char b[LJ_CIDR_STRLEN];
 
-	if (lj_addr_info_from_text(s->text, &a) == 0)
+	if (lj_addr_full_from_text(s->text, &a) == 0)
 		fprintf(f, "ip addr del %s dev %s\n", lj_cidr_to_string(&a.local, b, sizeof(b)),
 			s->link);
 }
 
 static void addr_move_describe_undo(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
 {
-	struct lj_addr_info a;
+	struct lj_addr_full a;
 
-	if (lj_addr_info_from_text(s->text, &a) < 0)
+	if (lj_addr_full_from_text(s->text, &a) < 0)
 		return;
 	fprintf(f, "ip addr add ");
-	lj_addr_info_print(&a, s->link, f);
+	lj_addr_full_print(&a, s->link, f);
 	fputc('\n', f);
 }
 

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/netns.h"
 #include "shared/macro.h"
 
 static int key_path(const char *key, char *path, size_t size)
@@ -61,4 +62,32 @@ int lj_sysctl_write(const char *key, const char *value)
 	if (write(fd, value, len) != (ssize_t)len)
 		return lj_negerrno();
 	return 0;
+}
+
+int lj_sysctl_read_in(int netns_fd, const char *key, char *buf, size_t size)
+{
+	int orig = -1, r;
+
+	if (netns_fd < 0)
+		return lj_sysctl_read(key, buf, size);
+	r = lj_netns_enter(netns_fd, &orig);
+	if (r < 0)
+		return r;
+	r = lj_sysctl_read(key, buf, size);
+	lj_netns_leave(orig);
+	return r;
+}
+
+int lj_sysctl_write_in(int netns_fd, const char *key, const char *value)
+{
+	int orig = -1, r;
+
+	if (netns_fd < 0)
+		return lj_sysctl_write(key, value);
+	r = lj_netns_enter(netns_fd, &orig);
+	if (r < 0)
+		return r;
+	r = lj_sysctl_write(key, value);
+	lj_netns_leave(orig);
+	return r;
 }

@@ -282,7 +282,7 @@ static int route_cmp(const void *a, const void *b)
 struct adopt_facts {
 	struct lj_link dev, br;
 	bool br_exists;
-	struct lj_addr_info *addrs;
+	struct lj_addr_full *addrs;
 	size_t n_addrs;
 	struct lj_route_info *routes;
 	size_t n_routes;
@@ -467,7 +467,7 @@ static int gather(struct lj_ctx *ctx, struct lj_nl *dump, const struct lj_uplink
 	if (r != -ENODEV)
 		return lj_fail(res, r, "Failed to look up '%s': %s", o->bridge, strerror(-r));
 
-	r = lj_addr_dump(dump, AF_UNSPEC, f->dev.ifindex, &f->addrs, &f->n_addrs);
+	r = lj_addr_dump_full(dump, AF_UNSPEC, f->dev.ifindex, &f->addrs, &f->n_addrs);
 	if (r < 0)
 		return lj_fail(res, r, "Failed to list the addresses of '%s': %s", o->dev,
 			       strerror(-r));
@@ -540,7 +540,7 @@ static int gather(struct lj_ctx *ctx, struct lj_nl *dump, const struct lj_uplink
 
 	/* DHCP: addresses with a lease, and clients still running for DEV. */
 	for (size_t i = 0; i < f->n_addrs; i++) {
-		const struct lj_addr_info *a = &f->addrs[i];
+		const struct lj_addr_full *a = &f->addrs[i];
 		if (a->local.ip.family == AF_INET && a->valid_lft != UINT32_MAX) {
 			f->dhcp = true;
 			warn(f->warnings, "%s on '%s' is dynamic (a DHCP lease, %u s left): it moves to "
@@ -621,7 +621,7 @@ static int build(const struct lj_uplink_opts *o, struct lj_ctx *ctx, struct adop
 	}
 
 	for (size_t i = 0; i < f->n_addrs; i++) {
-		struct lj_addr_info a = f->addrs[i];
+		struct lj_addr_full a = f->addrs[i];
 		char label[IFNAMSIZ];
 
 		if (move_label(a.label, o->dev, o->bridge, label) < 0)
@@ -630,7 +630,7 @@ static int build(const struct lj_uplink_opts *o, struct lj_ctx *ctx, struct adop
 		memcpy(a.label, label, sizeof(a.label));
 		snprintf(what, sizeof(what), "add %s to '%s'",
 			 lj_cidr_to_string(&a.local, b, sizeof(b)), o->bridge);
-		s = add_text_step(plan, &lj_step_addr_copy, lj_addr_info_to_text(&a), what);
+		s = add_text_step(plan, &lj_step_addr_copy, lj_addr_full_to_text(&a), what);
 		if (!s)
 			return -ENOMEM;
 		snprintf(s->link, sizeof(s->link), "%s", o->bridge);
@@ -672,7 +672,7 @@ static int build(const struct lj_uplink_opts *o, struct lj_ctx *ctx, struct adop
 	for (size_t i = f->n_addrs; i-- > 0;) {
 		snprintf(what, sizeof(what), "remove %s from '%s'",
 			 lj_cidr_to_string(&f->addrs[i].local, b, sizeof(b)), o->dev);
-		s = add_text_step(plan, &lj_step_addr_move, lj_addr_info_to_text(&f->addrs[i]),
+		s = add_text_step(plan, &lj_step_addr_move, lj_addr_full_to_text(&f->addrs[i]),
 				  what);
 		if (!s)
 			return -ENOMEM;
@@ -722,7 +722,7 @@ static int build(const struct lj_uplink_opts *o, struct lj_ctx *ctx, struct adop
 	}
 
 	for (size_t i = 0; i < f->n_addrs; i++) {
-		struct lj_addr_info a = f->addrs[i];
+		struct lj_addr_full a = f->addrs[i];
 		char label[IFNAMSIZ];
 
 		if (a.local.ip.family != AF_INET6 || (a.flags & IFA_F_NODAD))
@@ -731,7 +731,7 @@ static int build(const struct lj_uplink_opts *o, struct lj_ctx *ctx, struct adop
 		memcpy(a.label, label, sizeof(a.label));
 		snprintf(what, sizeof(what), "restore the flags of %s on '%s'",
 			 lj_cidr_to_string(&a.local, b, sizeof(b)), o->bridge);
-		s = add_text_step(plan, &lj_step_addr_flags, lj_addr_info_to_text(&a), what);
+		s = add_text_step(plan, &lj_step_addr_flags, lj_addr_full_to_text(&a), what);
 		if (!s)
 			return -ENOMEM;
 		snprintf(s->link, sizeof(s->link), "%s", o->bridge);

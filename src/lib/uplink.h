@@ -103,13 +103,13 @@ int lj_uplink_fw_has_rule(uint32_t fam, const char *chain, const char *br);
 #define LJ_STEP_F_OVS_NETDEV (1u << 10)  /* ovs-uplink-bridge: userspace (netdev) datapath */
 
 /* Address / route as JSON text for a step (malloc'd) and back (validated). */
-char *lj_addr_info_to_text(const struct lj_addr_info *a);
-int lj_addr_info_from_text(const char *text, struct lj_addr_info *ret);
+char *lj_addr_full_to_text(const struct lj_addr_full *a);
+int lj_addr_full_from_text(const char *text, struct lj_addr_full *ret);
 char *lj_route_info_to_text(const struct lj_route_info *rt);
 int lj_route_info_from_text(const char *text, struct lj_route_info *ret);
 
 /* Print address a / route rt in `ip` syntax (no newline). */
-void lj_addr_info_print(const struct lj_addr_info *a, const char *dev, FILE *f);
+void lj_addr_full_print(const struct lj_addr_full *a, const char *dev, FILE *f);
 void lj_route_info_print(const struct lj_route_info *rt, const char *dev, FILE *f);
 
 /* The per-link sysctls copied from the uplink to the bridge ("ipv4.NAME", "ipv6.NAME"). */

@@ -23,7 +23,7 @@ static void ip(const char *s, struct lj_ip *ret)
 
 static void test_addr_round_trip(void **state)
 {
-	struct lj_addr_info a = {0}, b;
+	struct lj_addr_full a = {0}, b;
 	char *t;
 
 	assert_int_equal(lj_parse_cidr("198.18.5.1/24", true, &a.local), 0);
@@ -35,9 +35,9 @@ static void test_addr_round_trip(void **state)
 	a.preferred_lft = 2000;
 	a.rt_priority = 77;
 	a.proto = 3;
-	t = lj_addr_info_to_text(&a);
+	t = lj_addr_full_to_text(&a);
 	assert_non_null(t);
-	assert_int_equal(lj_addr_info_from_text(t, &b), 0);
+	assert_int_equal(lj_addr_full_from_text(t, &b), 0);
 	free(t);
 	assert_true(lj_ip_equal(&a.local.ip, &b.local.ip));
 	assert_int_equal(b.local.prefixlen, 24);
@@ -56,8 +56,8 @@ static void test_addr_round_trip(void **state)
 	assert_int_equal(lj_parse_cidr("2001:db8:9::1/64", true, &a.local), 0);
 	ip("2001:db8:9::2", &a.peer);
 	a.valid_lft = a.preferred_lft = UINT32_MAX;
-	t = lj_addr_info_to_text(&a);
-	assert_int_equal(lj_addr_info_from_text(t, &b), 0);
+	t = lj_addr_full_to_text(&a);
+	assert_int_equal(lj_addr_full_from_text(t, &b), 0);
 	free(t);
 	assert_true(lj_ip_equal(&a.peer, &b.peer));
 	assert_int_equal(b.valid_lft, UINT32_MAX);
@@ -65,7 +65,7 @@ static void test_addr_round_trip(void **state)
 
 static void test_addr_rejects(void **state)
 {
-	struct lj_addr_info a;
+	struct lj_addr_full a;
 	static const char *const bad[] = {
 		NULL,
 		"",
@@ -85,7 +85,7 @@ static void test_addr_rejects(void **state)
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		assert_int_equal(lj_addr_info_from_text(bad[i], &a), -EBADMSG);
+		assert_int_equal(lj_addr_full_from_text(bad[i], &a), -EBADMSG);
 }
 
 static void test_route_round_trip(void **state)
