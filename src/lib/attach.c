@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "lib/link.h"
+#include "lib/uplink.h"
 #include "shared/macro.h"
 #include "shared/name.h"
 
@@ -243,7 +244,41 @@ static int settle(struct lj_state **st, struct lj_ctx *ctx, const struct lj_targ
 	return 0;
 }
 
+static int attach_one(const struct lj_attach_opts *o, struct lj_result *res);
+
+/*
+ * attach bridge --uplink DEV on a missing bridge: adopt DEV first (its own record, see
+ * uplink.h), and give it back if the attach then fails, so a failed attach leaves nothing.
+ */
 int lj_attach(const struct lj_attach_opts *o, struct lj_result *res)
+{
+	struct lj_result rr;
+	bool adopted = false;
+	int r;
+
+	if (o->way == LJ_WAY_BRIDGE && o->uplink[0] && !o->dry_run) {
+		r = lj_uplink_adopt_if_missing(o->bridge, o->uplink, res, &adopted);
+		if (r < 0)
+			return r;
+		lj_result_done(res);
+	}
+	r = attach_one(o, res);
+	if (r < 0 && adopted) {
+		if (lj_uplink_release(o->bridge, true, false, &rr) < 0) {
+			size_t len = strlen(res->message);
+			snprintf(res->message + len, sizeof(res->message) - len,
+				 "; and the uplink adopted for it could not be given back: %s",
+				 rr.message);
+			res->undo_failed++;
+		}
+		lj_result_done(&rr);
+	} else if (r == 0 && adopted && res->json) {
+		json_object_set_new(res->json, "adopted_uplink", json_string(o->uplink));
+	}
+	return r;
+}
+
+static int attach_one(const struct lj_attach_opts *o, struct lj_result *res)
 {
 	const char *ifname = o->ifname[0] ? o->ifname : LJ_DEFAULT_IFNAME;
 	struct lj_state *st = NULL;
@@ -521,6 +556,12 @@ int lj_gc(struct lj_result *res, size_t *ret_removed)
 				r = u;
 		}
 		lj_target_close(&t);
+	}
+	{
+		/* Adoptions a crash left half-done; OVS uplink ports no adoption explains. */
+		int u = lj_uplink_gc(st, res, &removed);
+		if (u < 0 && r == 0)
+			r = u;
 	}
 	{
 		/* OVS rows outlive /run/lanjoin (a reboot): remove the ones no record explains. */

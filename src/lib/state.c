@@ -59,14 +59,21 @@ static int open_dir(int at, const char *path, int *ret)
 
 int lj_state_open(bool exclusive, struct lj_state **ret)
 {
+	return lj_state_open_sub("attachments", exclusive, ret);
+}
+
+int lj_state_open_sub(const char *sub, bool exclusive, struct lj_state **ret)
+{
 	_cleanup_close_ int top = -1, dir = -1, lock = -1;
 	struct lj_state *st;
 	int r;
 
+	if (!sub || !*sub || strchr(sub, '/') || sub[0] == '.')
+		return -EINVAL;
 	r = open_dir(AT_FDCWD, lj_state_dir(), &top);
 	if (r < 0)
 		return r;
-	r = open_dir(top, "attachments", &dir);
+	r = open_dir(top, sub, &dir);
 	if (r < 0)
 		return r;
 	lock = openat(top, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -84,12 +91,36 @@ int lj_state_open(bool exclusive, struct lj_state **ret)
 	return 0;
 }
 
+int lj_state_open_sibling(const struct lj_state *st, const char *sub, struct lj_state **ret)
+{
+	_cleanup_close_ int top = -1, dir = -1;
+	struct lj_state *s;
+	int r;
+
+	if (!st || !sub || !*sub || strchr(sub, '/') || sub[0] == '.')
+		return -EINVAL;
+	r = open_dir(AT_FDCWD, lj_state_dir(), &top);
+	if (r < 0)
+		return r;
+	r = open_dir(top, sub, &dir);
+	if (r < 0)
+		return r;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->dir_fd = TAKE_FD(dir);
+	s->lock_fd = -1; /* the lock is st's */
+	*ret = s;
+	return 0;
+}
+
 void lj_state_close(struct lj_state *st)
 {
 	if (!st)
 		return;
 	close(st->dir_fd);
-	close(st->lock_fd); /* releases the lock */
+	if (st->lock_fd >= 0)
+		close(st->lock_fd); /* releases the lock */
 	free(st);
 }
 

@@ -43,6 +43,19 @@ struct lj_state;
  */
 int lj_state_open(bool exclusive, struct lj_state **ret);
 
+/*
+ * The same for another kind of record, kept in subdirectory sub of the state directory (e.g.
+ * "uplinks") under the same lock. lj_state_open is lj_state_open_sub("attachments", ...).
+ */
+int lj_state_open_sub(const char *sub, bool exclusive, struct lj_state **ret);
+
+/*
+ * The records of subdirectory sub, under the lock that st already holds (for a caller that
+ * must see both kinds at once, e.g. gc). Free the result with lj_state_close; it releases
+ * nothing.
+ */
+int lj_state_open_sibling(const struct lj_state *st, const char *sub, struct lj_state **ret);
+
 /* Release the lock and free. NULL is fine. */
 void lj_state_close(struct lj_state *st);
 
