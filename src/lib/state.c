@@ -421,3 +421,29 @@ int lj_state_list(struct lj_state *st, struct lj_record **ret, size_t *ret_n, si
 		*ret_bad = bad;
 	return 0;
 }
+
+int lj_state_sweep_tmp(struct lj_state *st)
+{
+	struct dirent *de;
+	int fd, removed = 0;
+	DIR *d;
+
+	fd = dup(st->dir_fd);
+	if (fd < 0)
+		return lj_negerrno();
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return lj_negerrno();
+	}
+	rewinddir(d);
+	while ((de = readdir(d))) {
+		size_t len = strlen(de->d_name);
+		/* ".<id>.tmp": a record write that a killed process never renamed. */
+		if (de->d_name[0] == '.' && len > 5 && strcmp(de->d_name + len - 4, ".tmp") == 0 &&
+		    unlinkat(st->dir_fd, de->d_name, 0) == 0)
+			removed++;
+	}
+	closedir(d);
+	return removed;
+}

@@ -89,6 +89,12 @@ int lj_state_remove(struct lj_state *st, const char *id);
  */
 int lj_state_list(struct lj_state *st, struct lj_record **ret, size_t *ret_n, size_t *ret_bad);
 
+/*
+ * Remove temporary files of record writes that never completed (a process killed between
+ * write and rename). Only with the exclusive lock held. Returns how many, or -errno.
+ */
+int lj_state_sweep_tmp(struct lj_state *st);
+
 void lj_record_free(struct lj_record *rec);
 void lj_records_free(struct lj_record *recs, size_t n);
 
