@@ -10,6 +10,7 @@
 #include <linux/rtnetlink.h>
 #include <stdlib.h>
 #include <string.h>
+#include "shared/array.h"
 
 static struct nlmsghdr *addr_msg(struct lj_nl *nl, uint16_t type, uint16_t flags, int ifindex,
 				 const struct lj_cidr *c)
@@ -81,17 +82,10 @@ static int addr_list_cb(const struct nlmsghdr *nlh, void *data)
 	e.cidr.ip.family = ifa->ifa_family;
 	memcpy(e.cidr.ip.bytes, mnl_attr_get_payload(local), len);
 	e.cidr.prefixlen = ifa->ifa_prefixlen;
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 16;
-		struct lj_addr_entry *v = realloc(c->v, cap * sizeof(*v));
-		if (!v) {
-			errno = ENOMEM;
-			return MNL_CB_ERROR;
-		}
-		c->v = v;
-		c->cap = cap;
+	if (lj_array_append(&c->v, &c->n, &c->cap, sizeof(e), &e) < 0) {
+		errno = ENOMEM;
+		return MNL_CB_ERROR;
 	}
-	c->v[c->n++] = e;
 	return MNL_CB_OK;
 }
 
@@ -197,17 +191,10 @@ static int addr_dump_cb(const struct nlmsghdr *nlh, void *data)
 		return MNL_CB_OK;
 	if (l->ifindex && ai.ifindex != l->ifindex)
 		return MNL_CB_OK;
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 8;
-		struct lj_addr_info *v = realloc(l->v, cap * sizeof(*v));
-		if (!v) {
-			errno = ENOMEM;
-			return MNL_CB_ERROR;
-		}
-		l->v = v;
-		l->cap = cap;
+	if (lj_array_append(&l->v, &l->n, &l->cap, sizeof(ai), &ai) < 0) {
+		errno = ENOMEM;
+		return MNL_CB_ERROR;
 	}
-	l->v[l->n++] = ai;
 	return MNL_CB_OK;
 }
 
@@ -304,17 +291,10 @@ static int full_dump_cb(const struct nlmsghdr *nlh, void *data)
 	if (tb[IFA_PROTO] && mnl_attr_validate(tb[IFA_PROTO], MNL_TYPE_U8) >= 0)
 		a.proto = mnl_attr_get_u8(tb[IFA_PROTO]);
 #endif
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 8;
-		struct lj_addr_full *v = realloc(c->v, cap * sizeof(*v));
-		if (!v) {
-			errno = ENOMEM;
-			return MNL_CB_ERROR;
-		}
-		c->v = v;
-		c->cap = cap;
+	if (lj_array_append(&c->v, &c->n, &c->cap, sizeof(a), &a) < 0) {
+		errno = ENOMEM;
+		return MNL_CB_ERROR;
 	}
-	c->v[c->n++] = a;
 	return MNL_CB_OK;
 }
 

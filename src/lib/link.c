@@ -7,6 +7,7 @@
 #include <linux/veth.h>
 #include <stdlib.h>
 #include <string.h>
+#include "shared/array.h"
 
 #ifndef RTEXT_FILTER_SKIP_STATS
 #define RTEXT_FILTER_SKIP_STATS (1 << 3)
@@ -507,17 +508,10 @@ static int list_port_cb(const struct nlmsghdr *nlh, void *data)
 	link_cb(nlh, &l);
 	if (l.ifindex <= 0 || l.master != c->master)
 		return MNL_CB_OK;
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 8;
-		struct lj_link *v = realloc(c->v, cap * sizeof(*v));
-		if (!v) {
-			errno = ENOMEM;
-			return MNL_CB_ERROR;
-		}
-		c->v = v;
-		c->cap = cap;
+	if (lj_array_append(&c->v, &c->n, &c->cap, sizeof(l), &l) < 0) {
+		errno = ENOMEM;
+		return MNL_CB_ERROR;
 	}
-	c->v[c->n++] = l;
 	return MNL_CB_OK;
 }
 

@@ -5,6 +5,7 @@
 #include <linux/rtnetlink.h>
 #include <stdlib.h>
 #include <string.h>
+#include "shared/array.h"
 
 static struct nlmsghdr *route_msg(struct lj_nl *nl, uint16_t type, uint16_t flags,
 				  const struct lj_route *rt)
@@ -100,17 +101,10 @@ static int route_list_cb(const struct nlmsghdr *nlh, void *data)
 			break;
 		}
 	}
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 16;
-		struct lj_route_entry *v = realloc(c->v, cap * sizeof(*v));
-		if (!v) {
-			errno = ENOMEM;
-			return MNL_CB_ERROR;
-		}
-		c->v = v;
-		c->cap = cap;
+	if (lj_array_append(&c->v, &c->n, &c->cap, sizeof(e), &e) < 0) {
+		errno = ENOMEM;
+		return MNL_CB_ERROR;
 	}
-	c->v[c->n++] = e;
 	return MNL_CB_OK;
 }
 
@@ -304,17 +298,10 @@ static int route_dump_cb(const struct nlmsghdr *nlh, void *data)
 	/* A multipath route shows no RTA_OIF; the kernel filter says it uses the link. */
 	if (c->oif > 0 && rt.oif != c->oif && !(rt.unsupported && rt.oif == 0))
 		return MNL_CB_OK;
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 16;
-		struct lj_route_info *v = realloc(c->v, cap * sizeof(*v));
-		if (!v) {
-			errno = ENOMEM;
-			return MNL_CB_ERROR;
-		}
-		c->v = v;
-		c->cap = cap;
+	if (lj_array_append(&c->v, &c->n, &c->cap, sizeof(rt), &rt) < 0) {
+		errno = ENOMEM;
+		return MNL_CB_ERROR;
 	}
-	c->v[c->n++] = rt;
 	return MNL_CB_OK;
 }
 
