@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cni/cni.h"
 #include "config.h"
 
 static int cmd_version(int argc, char **argv)
@@ -23,6 +24,7 @@ static const struct {
 	{"attach", lj_cmd_attach, "attach a container to the LAN (bridge, ovs, macvlan, nat)"},
 	{"detach", lj_cmd_detach, "undo exactly what attach did; safe to repeat"},
 	{"list", lj_cmd_list, "show what is attached"},
+	{"uplink", lj_cmd_uplink, "adopt the host's uplink into a bridge (probed), or release it"},
 	{"gc", lj_cmd_gc, "undo attachments whose namespace is gone"},
 	{"pid", lj_cmd_pid, "print a container's PID (docker-pid)"},
 	{"ip", lj_cmd_ip, "print a container's engine addresses (docker-ip)"},
@@ -50,6 +52,9 @@ int main(int argc, char **argv)
 		return lj_dhcp_hook_main(argc, argv);
 	if (argc >= 2 && strcmp(argv[1], "dhcp-supervise") == 0)
 		return lj_cmd_dhcp_supervise(argc - 1, argv + 1);
+	/* A CNI runtime sets CNI_COMMAND: then argv means nothing and the protocol rules. */
+	if (getenv("CNI_COMMAND"))
+		return lj_cni_main();
 	if (argc < 2) {
 		cmd_help(0, NULL);
 		return LJ_EXIT_USAGE;

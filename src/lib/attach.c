@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "lib/link.h"
+#include "lib/uplink.h"
 #include "shared/macro.h"
 #include "shared/name.h"
 
@@ -255,7 +256,41 @@ static int settle(struct lj_state **st, struct lj_ctx *ctx, const struct lj_targ
 	return 0;
 }
 
+static int attach_one(const struct lj_attach_opts *o, struct lj_result *res);
+
+/*
+ * attach bridge --uplink DEV on a missing bridge: adopt DEV first (its own record, see
+ * uplink.h), and give it back if the attach then fails, so a failed attach leaves nothing.
+ */
 int lj_attach(const struct lj_attach_opts *o, struct lj_result *res)
+{
+	struct lj_result rr;
+	bool adopted = false;
+	int r;
+
+	if (o->way == LJ_WAY_BRIDGE && o->uplink[0] && !o->dry_run) {
+		r = lj_uplink_adopt_if_missing(o->bridge, o->uplink, res, &adopted);
+		if (r < 0)
+			return r;
+		lj_result_done(res);
+	}
+	r = attach_one(o, res);
+	if (r < 0 && adopted) {
+		if (lj_uplink_release(o->bridge, true, false, &rr) < 0) {
+			size_t len = strlen(res->message);
+			snprintf(res->message + len, sizeof(res->message) - len,
+				 "; and the uplink adopted for it could not be given back: %s",
+				 rr.message);
+			res->undo_failed++;
+		}
+		lj_result_done(&rr);
+	} else if (r == 0 && adopted && res->json) {
+		json_object_set_new(res->json, "adopted_uplink", json_string(o->uplink));
+	}
+	return r;
+}
+
+static int attach_one(const struct lj_attach_opts *o, struct lj_result *res)
 {
 	const char *ifname = o->ifname[0] ? o->ifname : LJ_DEFAULT_IFNAME;
 	struct lj_state *st = NULL;
@@ -314,6 +349,10 @@ int lj_attach(const struct lj_attach_opts *o, struct lj_result *res)
 		}
 	}
 	record_init(&rec, &t, ifname, lj_way_name(o->way));
+	if (o->extra_info && json_object_update(rec.info, o->extra_info) < 0) {
+		r = -ENOMEM;
+		goto out;
+	}
 	if (st) {
 		r = handle_existing(st, ctx, &t, ifname, rec.id, res);
 		if (r < 0)
@@ -506,6 +545,7 @@ int lj_gc(struct lj_result *res, size_t *ret_removed)
 	if (r < 0)
 		return lj_fail(res, r, "Failed to open the state directory %s: %s", lj_state_dir(),
 			       lj_state_strerror(r));
+	lj_state_sweep_tmp(st);
 	r = lj_state_list(st, &recs, &n, &res->bad_records);
 	if (r < 0) {
 		lj_fail(res, r, "Failed to read the state directory: %s", strerror(-r));
@@ -533,12 +573,64 @@ int lj_gc(struct lj_result *res, size_t *ret_removed)
 		lj_target_close(&t);
 	}
 	{
+		/* Adoptions a crash left half-done; OVS uplink ports no adoption explains. */
+		int u = lj_uplink_gc(st, res, &removed);
+		if (u < 0 && r == 0)
+			r = u;
+	}
+	{
 		/* OVS rows outlive /run/lanjoin (a reboot): remove the ones no record explains. */
 		size_t n_ovs = 0;
 		int u = lj_attach_ovs_gc(recs, n, res, &n_ovs);
 		removed += n_ovs;
 		if (u < 0 && r == 0)
 			r = u;
+	}
+out:
+	lj_records_free(recs, n);
+	lj_state_close(st);
+	if (ret_removed)
+		*ret_removed = removed;
+	return r;
+}
+
+int lj_detach_matching(lj_record_match_fn match, void *data, struct lj_result *res,
+		       size_t *ret_removed)
+{
+	struct lj_record *recs = NULL;
+	struct lj_state *st = NULL;
+	size_t n = 0, removed = 0;
+	int r;
+
+	memset(res, 0, sizeof(*res));
+	r = lj_state_open(true, &st);
+	if (r < 0)
+		return lj_fail(res, r, "Failed to open the state directory %s: %s", lj_state_dir(),
+			       strerror(-r));
+	lj_state_sweep_tmp(st);
+	r = lj_state_list(st, &recs, &n, NULL);
+	if (r < 0) {
+		lj_fail(res, r, "Failed to read the state directory: %s", strerror(-r));
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct lj_record *rec = &recs[i];
+		struct lj_target t;
+		bool alive = false;
+		int u;
+
+		if (!match(rec, data))
+			continue;
+		if (lj_target_parse(rec->target_spec, &t) == 0 && lj_target_open(&t) == 0)
+			alive = t.id.dev == rec->netns.dev && t.id.ino == rec->netns.ino;
+		else
+			t.netns_fd = -1;
+		u = undo_record(st, rec, alive, &t, res);
+		if (u == 0)
+			removed++;
+		else if (r == 0)
+			r = u;
+		lj_target_close(&t);
 	}
 out:
 	lj_records_free(recs, n);

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "lib/link.h"
+#include "lib/uplink.h"
 #include "lib/steps-nat.h"
 #include "shared/macro.h"
 
@@ -16,6 +17,11 @@ static const struct lj_step_type *const step_types[] = {
 	&lj_step_bridge, &lj_step_veth, &lj_step_link_up, &lj_step_addr, &lj_step_route,
 	&lj_step_sysctl, &lj_step_arp_probe, &lj_step_announce, &lj_step_slaac, &lj_step_dhcp,
 	&lj_step_ovs_bridge, &lj_step_ovs_port, &lj_step_tx_csum_off,
+	/* uplink adoption (uplink.h) */
+	&lj_step_uplink_bridge, &lj_step_sysctl_copy, &lj_step_addr_copy, &lj_step_enslave,
+	&lj_step_route_move, &lj_step_addr_move, &lj_step_addr_flags, &lj_step_probe,
+	&lj_step_test_crash, &lj_step_bridged_accept, &lj_step_sysctl_set, &lj_step_ovs_uplink_bridge,
+	&lj_step_ovs_enslave,
 	&lj_step_macvlan, &lj_step_shim, &lj_step_shim_route,
 	&lj_step_garp, &lj_step_ip_forward, &lj_step_nat_rules, &lj_step_fw_accept,
 };

@@ -59,14 +59,21 @@ static int open_dir(int at, const char *path, int *ret)
 
 int lj_state_open(bool exclusive, struct lj_state **ret)
 {
+	return lj_state_open_sub("attachments", exclusive, ret);
+}
+
+int lj_state_open_sub(const char *sub, bool exclusive, struct lj_state **ret)
+{
 	_cleanup_close_ int top = -1, dir = -1, lock = -1;
 	struct lj_state *st;
 	int r;
 
+	if (!sub || !*sub || strchr(sub, '/') || sub[0] == '.')
+		return -EINVAL;
 	r = open_dir(AT_FDCWD, lj_state_dir(), &top);
 	if (r < 0)
 		return r;
-	r = open_dir(top, "attachments", &dir);
+	r = open_dir(top, sub, &dir);
 	if (r < 0)
 		return r;
 	lock = openat(top, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -87,10 +94,33 @@ int lj_state_open(bool exclusive, struct lj_state **ret)
 const char *lj_state_strerror(int r)
 {
 	if (r == -EPERM)
-		return "it, and its attachments directory, must be real directories (not symlinks) "
+		return "it and its subdirectories must be real directories (not symlinks) "
 		       "owned by root and writable by no one else (lanjoin creates them with mode "
 		       "0700)";
 	return strerror(-r);
+}
+
+int lj_state_open_sibling(const struct lj_state *st, const char *sub, struct lj_state **ret)
+{
+	_cleanup_close_ int top = -1, dir = -1;
+	struct lj_state *s;
+	int r;
+
+	if (!st || !sub || !*sub || strchr(sub, '/') || sub[0] == '.')
+		return -EINVAL;
+	r = open_dir(AT_FDCWD, lj_state_dir(), &top);
+	if (r < 0)
+		return r;
+	r = open_dir(top, sub, &dir);
+	if (r < 0)
+		return r;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->dir_fd = TAKE_FD(dir);
+	s->lock_fd = -1; /* the lock is st's */
+	*ret = s;
+	return 0;
 }
 
 void lj_state_close(struct lj_state *st)
@@ -98,7 +128,8 @@ void lj_state_close(struct lj_state *st)
 	if (!st)
 		return;
 	close(st->dir_fd);
-	close(st->lock_fd); /* releases the lock */
+	if (st->lock_fd >= 0)
+		close(st->lock_fd); /* releases the lock */
 	free(st);
 }
 
@@ -398,4 +429,30 @@ int lj_state_list(struct lj_state *st, struct lj_record **ret, size_t *ret_n, si
 	if (ret_bad)
 		*ret_bad = bad;
 	return 0;
+}
+
+int lj_state_sweep_tmp(struct lj_state *st)
+{
+	struct dirent *de;
+	int fd, removed = 0;
+	DIR *d;
+
+	fd = dup(st->dir_fd);
+	if (fd < 0)
+		return lj_negerrno();
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return lj_negerrno();
+	}
+	rewinddir(d);
+	while ((de = readdir(d))) {
+		size_t len = strlen(de->d_name);
+		/* ".<id>.tmp": a record write that a killed process never renamed. */
+		if (de->d_name[0] == '.' && len > 5 && strcmp(de->d_name + len - 4, ".tmp") == 0 &&
+		    unlinkat(st->dir_fd, de->d_name, 0) == 0)
+			removed++;
+	}
+	closedir(d);
+	return removed;
 }

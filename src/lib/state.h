@@ -46,6 +46,19 @@ int lj_state_open(bool exclusive, struct lj_state **ret);
 /* Why lj_state_open failed with r, for messages (-EPERM: the directory is unsafe). */
 const char *lj_state_strerror(int r);
 
+/*
+ * The same for another kind of record, kept in subdirectory sub of the state directory (e.g.
+ * "uplinks") under the same lock. lj_state_open is lj_state_open_sub("attachments", ...).
+ */
+int lj_state_open_sub(const char *sub, bool exclusive, struct lj_state **ret);
+
+/*
+ * The records of subdirectory sub, under the lock that st already holds (for a caller that
+ * must see both kinds at once, e.g. gc). Free the result with lj_state_close; it releases
+ * nothing.
+ */
+int lj_state_open_sibling(const struct lj_state *st, const char *sub, struct lj_state **ret);
+
 /* Release the lock and free. NULL is fine. */
 void lj_state_close(struct lj_state *st);
 
@@ -78,6 +91,12 @@ int lj_state_remove(struct lj_state *st, const char *id);
  * lj_records_free. *ret_bad counts files that were rejected (may be NULL).
  */
 int lj_state_list(struct lj_state *st, struct lj_record **ret, size_t *ret_n, size_t *ret_bad);
+
+/*
+ * Remove temporary files of record writes that never completed (a process killed between
+ * write and rename). Only with the exclusive lock held. Returns how many, or -errno.
+ */
+int lj_state_sweep_tmp(struct lj_state *st);
 
 void lj_record_free(struct lj_record *rec);
 void lj_records_free(struct lj_record *recs, size_t n);

@@ -227,8 +227,9 @@ later_expiry() { [ "$(lease_expiry "$1")" -gt "$2" ]; }
   echo "$output"
   [ "$status" -eq 0 ]
   defer ip netns exec "${LAB_PREFIX}host" "$LANJOIN" detach "netns:${LAB_PREFIX}dual"
-  # reported only once DAD is done: not tentative
-  [ -z "$(on dual ip -6 addr show dev eth1 tentative)" ]
+  # reported only once DAD is done: the configured address is not tentative (the link-local
+  # address lanjoin did not ask for may still be)
+  [ -z "$(on dual ip -6 addr show dev eth1 scope global tentative)" ]
   run on dual ip -j -4 route show default
   [ "$(jq -r '.[0].gateway' <<<"$output")" = 198.51.100.254 ]
   run on dual ip -j -6 route show default

@@ -39,8 +39,7 @@ assert_unchanged() {
     assert_same_state "$c" "$BATS_TEST_TMPDIR/$c.before"
   done
   local left
-  left=$(find "$LANJOIN_STATE_DIR" -mindepth 1 ! -path "$LANJOIN_STATE_DIR/lock" \
-    ! -path "$LANJOIN_STATE_DIR/attachments" ! -path "$LANJOIN_STATE_DIR/dhcp")
+  left=$(find "$LANJOIN_STATE_DIR" -mindepth 1 ! -type d ! -path "$LANJOIN_STATE_DIR/lock")
   [ -z "$left" ] || {
     echo "# left in the state directory: $left" >&2
     return 1
