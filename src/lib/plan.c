@@ -136,6 +136,11 @@ static void step_delay(size_t delay_ms)
 		nanosleep(&ts, NULL);
 }
 
+void lj_plan_test_delay(void)
+{
+	step_delay(env_index("LANJOIN_STEP_DELAY_MS"));
+}
+
 static int undo_step(struct lj_ctx *ctx, const struct lj_step *s, size_t index, size_t fault_undo,
 		     size_t delay_ms)
 {

@@ -132,6 +132,10 @@ struct lj_plan_error {
  */
 int lj_plan_apply(struct lj_ctx *ctx, struct lj_plan *p, struct lj_plan_error *err);
 
+/* The LANJOIN_STEP_DELAY_MS test hook, for runners of their own (uplink release): sleep that
+ * long, if it is set. */
+void lj_plan_test_delay(void);
+
 /*
  * Undo every step of p in reverse (for detach, gc and crash recovery): steps acting in the
  * target are skipped when ctx->target is NULL. Continues past failures; returns the first

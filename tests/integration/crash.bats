@@ -252,3 +252,60 @@ crash_walk() {
   [[ $output == *"is not lanjoin's host shim"* ]]
   on host ip link del "$shim"
 }
+
+em1_settled() {
+  local addrs routes
+  [[ -z $(on host ip -6 addr show dev em1 tentative) ]] || return 1
+  addrs=$(on host ip -j -6 addr show dev em1 | jq '[.[0].addr_info[]?] | length')
+  routes=$(on host ip -j -6 route show table local | jq '[.[] | select(.dev == "em1" and .type == "local")] | length')
+  [[ $addrs == "$routes" ]]
+}
+uplink_records() { find "$LANJOIN_STATE_DIR/uplinks" -name '*.json' 2>/dev/null | wc -l; }
+
+@test "crash: uplink adopt and release killed at random points; gc, release or a re-run recover" {
+  take_snapshots
+  defer ip netns exec "${LAB_PREFIX}host" "$LANJOIN" uplink release br-cu --force
+  local i ms L total
+  run lj uplink adopt br-cu em1
+  [ "$status" -eq 0 ]
+  L=$(jq '.undo | length' "$LANJOIN_STATE_DIR"/uplinks/*.json)
+  run lj uplink release br-cu
+  [ "$status" -eq 0 ]
+  wait_until 5 em1_settled
+  total=$(((L + 1) * DELAY))
+  for ((i = 0; i < 8; i++)); do
+    ms=$((RANDOM % total))
+    kill_at "$ms" uplink adopt br-cu em1
+    case $((i % 3)) in
+    0) run lj gc ;;
+    1) run lj uplink release br-cu ;;
+    2)
+      run lj uplink adopt br-cu em1
+      echo "adopt killed at $ms ms, adopt again -> $status: $output"
+      [ "$status" -eq 0 ]
+      run lj uplink release br-cu
+      ;;
+    esac
+    echo "adopt killed at $ms ms, recovery $((i % 3)) -> $status: $output"
+    [ "$status" -eq 0 ]
+    if [ "$(uplink_records)" -ne 0 ]; then
+      # gc leaves a whole adoption alone (the kill came after the end): release it
+      run lj uplink release br-cu
+      [ "$status" -eq 0 ]
+    fi
+    wait_until 5 em1_settled
+    assert_unchanged
+  done
+  for ((i = 0; i < 6; i++)); do
+    run lj uplink adopt br-cu em1
+    [ "$status" -eq 0 ]
+    ms=$((RANDOM % total))
+    kill_at "$ms" uplink release br-cu
+    run lj uplink release br-cu
+    echo "release killed at $ms ms, release again -> $status: $output"
+    [ "$status" -eq 0 ]
+    [ "$(uplink_records)" -eq 0 ]
+    wait_until 5 em1_settled
+    assert_unchanged
+  done
+}

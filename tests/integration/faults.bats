@@ -11,7 +11,9 @@
 #             record is kept, and `detach` then brings back the exact previous state;
 #   detach    LANJOIN_FAULT_UNDO=k during detach for k = 1..L (every step whose undo acts):
 #             exit 1, record kept, a second detach finishes, exact previous state.
-# gc gets the same detach walk with the container gone; `shim add` the apply walk.
+# gc gets the same detach walk with the container gone; `shim add` the apply walk; `uplink adopt`
+# (Linux and OVS bridge) the apply and rollback walks, and `uplink release` the undo walk
+# (release is atomic: a failing undo redoes what was undone, the adoption stays whole).
 # Each case counted is one where the injected fault really fired. The total is printed as
 # "# fault cases covered: N" (bats fd 3) and written to $LJ_FAULT_REPORT if that is set.
 
@@ -30,11 +32,15 @@ teardown_file() {
   local total
   total=$(wc -l <"$FAULT_CASES")
   awk '{n[$1]++; kind[$1 " " $2]++}
-    END {for (c in n) {
-      line = ""
-      for (x in kind) { split(x, p, " "); if (p[1] == c) line = line sprintf(" %s %d", p[2], kind[x]) }
-      printf "# fault cases: %-22s %3d:%s\n", c, n[c], line
-    }}' "$FAULT_CASES" | sort >&3
+    END {
+      nk = split("apply rollback-undo detach-undo gc-undo release-undo", kinds, " ")
+      for (c in n) {
+        line = ""
+        for (i = 1; i <= nk; i++)
+          if ((c " " kinds[i]) in kind) line = line sprintf(" %s %d", kinds[i], kind[c " " kinds[i]])
+        printf "# fault cases: %-22s %3d:%s\n", c, n[c], line
+      }
+    }' "$FAULT_CASES" | sort >&3
   echo "# fault cases covered: $total" >&3
   if [[ -n ${LJ_FAULT_REPORT:-} ]]; then
     echo "$total" >"$LJ_FAULT_REPORT"
@@ -286,4 +292,105 @@ fw_reset() {
   run lj shim del em1
   [ "$status" -eq 0 ]
   assert_unchanged
+}
+
+# --- uplink adopt / release -------------------------------------------------------------------
+
+# em1's IPv6 addresses are usable again after they moved back: not tentative, each with its
+# local route (the kernel finishes an address in a work item, a moment after it was added)
+em1_settled() {
+  local addrs routes
+  [[ -z $(on host ip -6 addr show dev em1 tentative) ]] || return 1
+  addrs=$(on host ip -j -6 addr show dev em1 | jq '[.[0].addr_info[]?] | length')
+  routes=$(on host ip -j -6 route show table local | jq '[.[] | select(.dev == "em1" and .type == "local")] | length')
+  [[ $addrs == "$routes" ]]
+}
+br_settled() {
+  [[ $(on host cat /sys/class/net/br-up/operstate) == @(up|unknown) ]] &&
+    [[ -z $(on host ip -6 addr show dev br-up tentative) ]]
+}
+uplink_records() { find "$LANJOIN_STATE_DIR/uplinks" -name '*.json' 2>/dev/null | wc -l; }
+UPLINK_NO_UNDO='["sysctl-copy", "probe", "test-crash"]'
+uplink_acting_steps() {
+  jq -r --argjson none "$UPLINK_NO_UNDO" '.undo | to_entries[]
+    | select((.value.skip_undo // false) == false and (.value.type | IN($none[]) | not))
+    | .key + 1' "$LANJOIN_STATE_DIR"/uplinks/*.json
+}
+# the host as adopted: OVS rows made again get new UUIDs (another order in `ovs-vsctl show`),
+# nft rules new handles; the content must be the same
+adopted_view() { grep -v '"handle":' | sort; }
+
+# walk_uplink LABEL ADOPT_ARGS...: `uplink adopt br-up em1 ADOPT_ARGS...`
+walk_uplink() {
+  local label=$1 n k L
+  shift
+  local -a adopt=(uplink adopt br-up em1 "$@")
+  local -A acts=()
+  defer ip netns exec "${LAB_PREFIX}host" "$LANJOIN" uplink release br-up --force
+  take_snapshots
+
+  run lj "${adopt[@]}"
+  echo "$label: $output"
+  [ "$status" -eq 0 ]
+  L=$(jq '.undo | length' "$LANJOIN_STATE_DIR"/uplinks/*.json)
+  wait_until 5 br_settled
+  snapshot host | adopted_view >"$BATS_TEST_TMPDIR/adopted"
+  # release, with the undo of step k failing: nothing is released
+  for k in $(uplink_acting_steps); do
+    acts[$k]=1
+    LANJOIN_FAULT_UNDO=$k run lj uplink release br-up
+    echo "$label: release, undo $k failing -> $status: $output"
+    [ "$status" -eq 1 ]
+    [[ $output == *"nothing was released"* ]]
+    [ "$(uplink_records)" -eq 1 ]
+    wait_until 5 br_settled
+    diff -u "$BATS_TEST_TMPDIR/adopted" <(snapshot host | adopted_view)
+    case_covered "$label" release-undo "$k"
+  done
+  [ "${#acts[@]}" -gt 5 ]
+  run lj uplink release br-up
+  [ "$status" -eq 0 ]
+  wait_until 5 em1_settled
+  assert_unchanged
+  [ "$(uplink_records)" -eq 0 ]
+
+  for ((n = 1; n <= L; n++)); do
+    LANJOIN_FAULT_STEP=$n run lj "${adopt[@]}"
+    echo "$label: step $n failing -> $status: $output"
+    [ "$status" -eq 1 ]
+    [[ $output == *"step $n of $L"* ]]
+    wait_until 5 em1_settled
+    assert_unchanged
+    [ "$(uplink_records)" -eq 0 ]
+    case_covered "$label" apply "$n"
+    if ((n >= 2)) && [[ -n ${acts[$((n - 1))]:-} ]]; then
+      LANJOIN_FAULT_STEP=$n LANJOIN_FAULT_UNDO=$((n - 1)) run lj "${adopt[@]}"
+      echo "$label: step $n failing, undo $((n - 1)) failing -> $status: $output"
+      [ "$status" -eq 1 ]
+      [[ $output == *"Could not undo: "* ]]
+      [[ $output == *"the record is kept"* ]]
+      [ "$(uplink_records)" -eq 1 ]
+      run lj uplink release br-up
+      echo "$label: release after it -> $status: $output"
+      [ "$status" -eq 0 ]
+      wait_until 5 em1_settled
+      assert_unchanged
+      [ "$(uplink_records)" -eq 0 ]
+      case_covered "$label" rollback-undo "$((n - 1))"
+    fi
+  done
+  LANJOIN_FAULT_STEP=$((L + 1)) run lj "${adopt[@]}"
+  [ "$status" -eq 0 ]
+  run lj uplink release br-up
+  [ "$status" -eq 0 ]
+  wait_until 5 em1_settled
+  assert_unchanged
+}
+
+@test "faults: uplink adopt into a Linux bridge, and release" {
+  walk_uplink "uplink(bridge)"
+}
+
+@test "faults: uplink adopt into an OVS bridge, and release" {
+  walk_uplink "uplink(ovs)" --ovs --ovsdb "$LAB_OVSDB"
 }
