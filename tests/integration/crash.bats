@@ -13,6 +13,13 @@ setup_file() {
   "$LAB" ovs start
   eval "$("$LAB" ovs env)"
   export LAB_OVSDB
+  export CRASH_KILLS=$BATS_FILE_TMPDIR/kills
+  : >"$CRASH_KILLS"
+}
+
+teardown_file() {
+  echo "# crash kills recovered from: $(wc -l <"$CRASH_KILLS")" >&3
+  lab_teardown_file
 }
 
 DELAY=60 # ms before each step / each undo that acts
@@ -66,6 +73,7 @@ kill_at() {
   sleep "$((ms / 1000)).$(printf %03d $((ms % 1000)))"
   kill -9 "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
+  echo "$* $ms" >>"$CRASH_KILLS"
 }
 
 # the kill time for point j: (j + 1/2) delays, +- a third of a delay

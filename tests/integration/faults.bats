@@ -11,6 +11,7 @@
 #             record is kept, and `detach` then brings back the exact previous state;
 #   detach    LANJOIN_FAULT_UNDO=k during detach for k = 1..L (every step whose undo acts):
 #             exit 1, record kept, a second detach finishes, exact previous state.
+# CNI ADD and DEL get the same walks (macvlan with a host shim, nat with published ports).
 # gc gets the same detach walk with the container gone; `shim add` the apply walk; `uplink adopt`
 # (Linux and OVS bridge) the apply and rollback walks, and `uplink release` the undo walk
 # (release is atomic: a failing undo redoes what was undone, the adoption stays whole).
@@ -78,6 +79,9 @@ assert_unchanged() {
     echo "# a DHCP supervisor is still running" >&2
     return 1
   fi
+  if [[ -n ${WALK_CLEAN:-} ]]; then
+    "$WALK_CLEAN"
+  fi
 }
 
 records() { lj list --json | jq length; }
@@ -92,17 +96,25 @@ acting_steps() {
 }
 
 # walk_faults LABEL CONTAINER WAY ARGS...: the apply, rollback and detach walks (see above) for
-# `lanjoin attach WAY netns:CONTAINER ARGS...`.
+# `lanjoin attach WAY netns:CONTAINER ARGS...` and `lanjoin detach netns:CONTAINER`.
 walk_faults() {
   local label=$1 c=$2 way=$3
   shift 3
-  local target=netns:$LAB_PREFIX$c
-  local -a attach=(attach "$way" "$target" "$@")
+  WALK_ATTACH=(lj attach "$way" "netns:$LAB_PREFIX$c" "$@")
+  WALK_DETACH=(lj detach "netns:$LAB_PREFIX$c")
+  walk "$label" "$c"
+}
+
+# walk LABEL CONTAINER: the walks for the commands in WALK_ATTACH and WALK_DETACH (arrays: a
+# function or program and its arguments); WALK_CLEAN (optional) names one more check that
+# nothing is left.
+walk() {
+  local label=$1 c=$2
   local L n k
   local -A acts=()
   take_snapshots "$c"
 
-  run lj "${attach[@]}"
+  run "${WALK_ATTACH[@]}"
   echo "$label: $output"
   [ "$status" -eq 0 ]
   L=$(lj list --json | jq '.[0].undo | length')
@@ -116,16 +128,16 @@ walk_faults() {
   local first=1
   for k in $(acting_steps); do
     if ((!first)); then
-      run lj "${attach[@]}"
+      run "${WALK_ATTACH[@]}"
       [ "$status" -eq 0 ]
     fi
     first=0
-    LANJOIN_FAULT_UNDO=$k run lj detach "$target"
+    LANJOIN_FAULT_UNDO=$k run "${WALK_DETACH[@]}"
     echo "$label: detach, undo $k failing -> $status: $output"
     [ "$status" -eq 1 ]
     [[ $output == *"the record is kept"* ]]
     [ "$(records)" -eq 1 ]
-    run lj detach "$target"
+    run "${WALK_DETACH[@]}"
     echo "$label: detach again -> $status: $output"
     [ "$status" -eq 0 ]
     assert_unchanged
@@ -134,7 +146,7 @@ walk_faults() {
 
   # apply, with step n failing; and the undo of step n-1 failing in that rollback
   for ((n = 1; n <= L; n++)); do
-    LANJOIN_FAULT_STEP=$n run lj "${attach[@]}"
+    LANJOIN_FAULT_STEP=$n run "${WALK_ATTACH[@]}"
     echo "$label: step $n failing -> $status: $output"
     [ "$status" -eq 1 ]
     [[ $output == *"step $n of $L"* ]]
@@ -142,14 +154,14 @@ walk_faults() {
     assert_unchanged
     case_covered "$label" apply "$n"
     if ((n >= 2)) && [[ -n ${acts[$((n - 1))]:-} ]]; then
-      LANJOIN_FAULT_STEP=$n LANJOIN_FAULT_UNDO=$((n - 1)) run lj "${attach[@]}"
+      LANJOIN_FAULT_STEP=$n LANJOIN_FAULT_UNDO=$((n - 1)) run "${WALK_ATTACH[@]}"
       echo "$label: step $n failing, undo $((n - 1)) failing -> $status: $output"
       [ "$status" -eq 1 ]
       [[ $output == *"Could not undo: "* ]]
       [[ $output == *"the record is kept"* ]]
       [[ $output != *"nothing was left behind"* ]]
       [ "$(records)" -eq 1 ]
-      run lj detach "$target"
+      run "${WALK_DETACH[@]}"
       echo "$label: detach after it -> $status: $output"
       [ "$status" -eq 0 ]
       assert_unchanged
@@ -158,9 +170,9 @@ walk_faults() {
   done
 
   # a fault past the last step changes nothing: L is the whole plan
-  LANJOIN_FAULT_STEP=$((L + 1)) run lj "${attach[@]}"
+  LANJOIN_FAULT_STEP=$((L + 1)) run "${WALK_ATTACH[@]}"
   [ "$status" -eq 0 ]
-  run lj detach "$target"
+  run "${WALK_DETACH[@]}"
   [ "$status" -eq 0 ]
   assert_unchanged
 }
@@ -393,4 +405,51 @@ walk_uplink() {
 
 @test "faults: uplink adopt into an OVS bridge, and release" {
   walk_uplink "uplink(ovs)" --ovs --ovsdb "$LAB_OVSDB"
+}
+
+# --- CNI ADD / DEL ----------------------------------------------------------------------------
+
+# cni_conf MODE JQ_FILTER: a lanjoin network with host-local IPAM over .137-.139, into $CONF
+cni_conf() {
+  CONF=$BATS_TEST_TMPDIR/conf.json
+  IPAM_DIR=$BATS_TEST_TMPDIR/ipam
+  jq -n --arg m "$1" --arg dir "$IPAM_DIR" '{
+    cniVersion: "1.0.0", name: "faultnet", type: "lanjoin", mode: $m,
+    ipam: {type: "host-local", dataDir: $dir,
+           ranges: [[{subnet: "198.51.100.0/24", rangeStart: "198.51.100.137",
+                      rangeEnd: "198.51.100.139", gateway: "198.51.100.254"}]],
+           routes: [{dst: "0.0.0.0/0"}]}} | '"$2" >"$CONF"
+}
+# cni COMMAND: lanjoin as a CNI plugin for container CNI_C, in the host node
+cni() {
+  ip netns exec "${LAB_PREFIX}host" env CNI_COMMAND="$1" CNI_CONTAINERID="cid-$CNI_C" \
+    CNI_NETNS="/run/netns/$LAB_PREFIX$CNI_C" CNI_IFNAME=eth0 CNI_PATH=/usr/lib/cni "$LANJOIN" <"$CONF"
+}
+# no address is left reserved in host-local's store
+ipam_released() {
+  [ -z "$(find "$IPAM_DIR" -name '198.51.100.*' 2>/dev/null)" ] || {
+    echo "# IPAM still holds: $(ls "$IPAM_DIR"/*)" >&2
+    return 1
+  }
+}
+
+walk_cni() {
+  local label=$1 mode=$2 filter=$3
+  [ -x /usr/lib/cni/host-local ] || skip "the CNI reference plugins (host-local) are missing"
+  CNI_C=c$mode
+  add_container "$CNI_C"
+  cni_conf "$mode" "$filter"
+  WALK_ATTACH=(cni ADD)
+  WALK_DETACH=(cni DEL)
+  WALK_CLEAN=ipam_released
+  walk "$label" "$CNI_C"
+}
+
+@test "faults: CNI ADD and DEL, macvlan mode with a host shim" {
+  walk_cni "cni(macvlan-shim)" macvlan '.master = "em1" | .hostShim = "198.51.100.148/24"'
+}
+
+@test "faults: CNI ADD and DEL, nat mode with published ports" {
+  walk_cni "cni(nat-publish)" nat '.uplink = "em1" | .publish = ["tcp/8085:80"]
+    | .runtimeConfig = {portMappings: [{hostPort: 8086, containerPort: 80, protocol: "tcp"}]}'
 }

@@ -29,6 +29,7 @@
 #                             after each create. Deferred commands must be idempotent; a failing
 #                             one is reported and fails the test, the others still run.
 #   wait_until SECONDS CMD... poll CMD every 0.1 s until it succeeds; fail after SECONDS
+#   skip_if_sanitized         skip (a valgrind test) when LANJOIN is an ASan build
 #   wait_ipv6_ready NODE      wait until NODE has no tentative (DAD-pending) IPv6 address
 #   snapshot NODE             print NODE's state as normalized, comparable text (see below)
 #   assert_same_state NODE BEFORE_FILE   fail, showing the diff, if NODE's state differs from
@@ -99,6 +100,14 @@ defer() {
 }
 
 lab() { "$LAB" "$@"; }
+
+# Skip a valgrind test when the binary under test is an ASan build (./test.sh --sanitize):
+# ASan and valgrind cannot run together; valgrind runs in the plain pass.
+skip_if_sanitized() {
+  if grep -q __asan_init "$LANJOIN" 2>/dev/null; then
+    skip "valgrind cannot run an ASan build (it runs in the plain pass)"
+  fi
+}
 
 on() {
   local node=$1

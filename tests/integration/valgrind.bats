@@ -13,6 +13,8 @@ setup_file() {
   export LAB_OVSDB
 }
 
+setup() { skip_if_sanitized; }
+
 # memcheck ARGS...: run lanjoin ARGS under valgrind in the host node; fail on any error.
 memcheck() {
   local log=$BATS_TEST_TMPDIR/vg.$RANDOM
