@@ -225,7 +225,7 @@ static bool base_ok(const char *base)
 }
 
 static const char *const file_suffixes[] = {".sock", ".log", ".conf", ".leases", ".pid",
-					    ".resolv"};
+					    ".resolv", ".supervisor"};
 
 void lj_dhcp_remove_files(const char *base)
 {
@@ -281,6 +281,51 @@ static int make_dir(const char *path)
 		return lj_negerrno();
 	if (!S_ISDIR(st.st_mode) || st.st_uid != 0 || (st.st_mode & 0077))
 		return -EPERM;
+	return 0;
+}
+
+/* BASE.supervisor: "PID START\n" of the calling process (the supervisor, before its exec). */
+static int write_supervisor_file(const char *base)
+{
+	char path[PATH_MAX], line[64];
+	uint64_t start;
+	int fd, n, r;
+
+	r = lj_proc_start_time(getpid(), &start);
+	if (r < 0)
+		return r;
+	snprintf(path, sizeof(path), "%s.supervisor", base);
+	n = snprintf(line, sizeof(line), "%d %" PRIu64 "\n", (int)getpid(), start);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return lj_negerrno();
+	r = write(fd, line, (size_t)n) == n ? 0 : -EIO;
+	close(fd);
+	return r;
+}
+
+int lj_dhcp_supervisor_of(const char *base, pid_t *ret_pid, uint64_t *ret_start)
+{
+	char path[PATH_MAX], line[64];
+	unsigned long long start;
+	_cleanup_close_ int fd = -1;
+	ssize_t n;
+	int pid;
+
+	if (!base_ok(base))
+		return -EINVAL;
+	snprintf(path, sizeof(path), "%s.supervisor", base);
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return errno == ENOENT ? -ENOENT : lj_negerrno();
+	n = read(fd, line, sizeof(line) - 1);
+	if (n <= 0)
+		return -EBADMSG;
+	line[n] = '\0';
+	if (sscanf(line, "%d %llu", &pid, &start) != 2 || pid <= 1)
+		return -EBADMSG;
+	*ret_pid = pid;
+	*ret_start = start;
 	return 0;
 }
 
@@ -378,7 +423,9 @@ int lj_dhcp_start(const struct lj_dhcp_start_opts *o, pid_t *ret_pid, uint64_t *
 		if (fcntl(exe, F_SETFD, FD_CLOEXEC) < 0)
 			_exit(127);
 		syscall(SYS_close_range, SUPERVISOR_NETNS_FD + 2, ~0U, 0);
-		if (chdir("/") < 0)
+		/* Say who we are before anything else: if attach is killed before it records our
+		 * PID, its undo finds us here (lj_dhcp_supervisor_of). */
+		if (write_supervisor_file(o->base) < 0 || chdir("/") < 0)
 			_exit(127);
 		syscall(SYS_execveat, exe, "", argv, envp, AT_EMPTY_PATH);
 		_exit(127);

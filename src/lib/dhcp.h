@@ -99,6 +99,13 @@ int lj_dhcp_wait(int notify_fd, pid_t pid, int timeout_ms, struct lj_dhcp_lease 
  */
 int lj_dhcp_stop(pid_t pid, uint64_t start, int timeout_ms);
 
+/*
+ * The supervisor started for BASE, as it wrote itself into BASE.supervisor before its exec
+ * (for an undo whose record lost the PID: attach was killed right after starting it).
+ * -ENOENT if there is none (never started). Pass the result to lj_dhcp_stop.
+ */
+int lj_dhcp_supervisor_of(const char *base, pid_t *ret_pid, uint64_t *ret_start);
+
 /* The last non-empty line of the client's log BASE.log into why (size bytes), if any. */
 void lj_dhcp_log_tail(const char *base, char *why, size_t size);
 
