@@ -118,6 +118,7 @@ static void record_init(struct lj_record *rec, const struct lj_target *t, const 
 	snprintf(rec->container_id, sizeof(rec->container_id), "%s", t->container_id);
 	rec->netns = t->id;
 	rec->created = (int64_t)time(NULL);
+	lj_netns_self_id(&rec->host_netns);
 	rec->info = json_object();
 }
 
@@ -143,6 +144,9 @@ static int handle_existing(struct lj_state *st, struct lj_ctx *ctx, const struct
 	r = lj_state_load(st, id, &old);
 	if (r == -ENOENT)
 		return 0;
+	if (r == -EXDEV)
+		return lj_bad_input(res, "%s is already attached as '%s' by lanjoin running in another "
+				    "network namespace; detach it there", tname(t), ifname);
 	if (r < 0)
 		return lj_fail(res, r, "Failed to read the state record %s/attachments/%s.json: %s",
 			       lj_state_dir(), id, r == -EBADMSG ? "it is malformed or not lanjoin's"

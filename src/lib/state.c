@@ -20,6 +20,7 @@
 struct lj_state {
 	int dir_fd;  /* the attachments directory */
 	int lock_fd;
+	struct lj_netns_id self; /* the namespace lanjoin runs in */
 };
 
 const char *lj_state_dir(void)
@@ -86,6 +87,7 @@ int lj_state_open_sub(const char *sub, bool exclusive, struct lj_state **ret)
 	if (!st)
 		return -ENOMEM;
 	st->dir_fd = TAKE_FD(dir);
+	lj_netns_self_id(&st->self);
 	st->lock_fd = TAKE_FD(lock);
 	*ret = st;
 	return 0;
@@ -110,6 +112,7 @@ int lj_state_open_sibling(const struct lj_state *st, const char *sub, struct lj_
 		return -ENOMEM;
 	s->dir_fd = TAKE_FD(dir);
 	s->lock_fd = -1; /* the lock is st's */
+	s->self = st->self;
 	*ret = s;
 	return 0;
 }
@@ -186,6 +189,12 @@ json_t *lj_record_to_json(const struct lj_record *rec)
 	json_object_set_new(t, "netns_ino", json_integer((json_int_t)rec->netns.ino));
 	json_object_set_new(o, "target", t);
 	json_object_set_new(o, "created", json_integer(rec->created));
+	if (rec->host_netns.ino) {
+		json_t *h = json_object();
+		json_object_set_new(h, "dev", json_integer((json_int_t)rec->host_netns.dev));
+		json_object_set_new(h, "ino", json_integer((json_int_t)rec->host_netns.ino));
+		json_object_set_new(o, "host_netns", h);
+	}
 	json_object_set_new(o, "info", rec->info ? json_incref(rec->info) : json_object());
 	json_object_set_new(o, "undo", lj_plan_to_json(&rec->plan));
 	return o;
@@ -250,6 +259,14 @@ static int record_from_json(const json_t *o, const char *id, struct lj_record *r
 	rec.netns.ino = (uint64_t)json_integer_value(v);
 	v = json_object_get(o, "created");
 	rec.created = json_is_integer(v) ? json_integer_value(v) : 0;
+	v = json_object_get(o, "host_netns");
+	if (v) {
+		const json_t *dev = json_object_get(v, "dev"), *ino = json_object_get(v, "ino");
+		if (!json_is_integer(dev) || !json_is_integer(ino))
+			return -EBADMSG;
+		rec.host_netns.dev = (uint64_t)json_integer_value(dev);
+		rec.host_netns.ino = (uint64_t)json_integer_value(ino);
+	}
 	v = json_object_get(o, "info");
 	if (v && !json_is_object(v))
 		return -EBADMSG;
@@ -268,6 +285,7 @@ int lj_state_load(struct lj_state *st, const char *id, struct lj_record *ret)
 	char name[LJ_RECORD_ID_LEN + 8];
 	struct stat s;
 	ssize_t n;
+	int r;
 
 	if (!valid_id(id))
 		return -EINVAL;
@@ -287,7 +305,13 @@ int lj_state_load(struct lj_state *st, const char *id, struct lj_record *ret)
 	if (n != s.st_size)
 		return -EBADMSG;
 	buf[n] = '\0';
-	return lj_record_parse(buf, (size_t)n, id, ret);
+	r = lj_record_parse(buf, (size_t)n, id, ret);
+	if (r == 0 && ret->host_netns.ino &&
+	    (ret->host_netns.ino != st->self.ino || ret->host_netns.dev != st->self.dev)) {
+		lj_record_free(ret);
+		return -EXDEV; /* written by lanjoin running in another network namespace */
+	}
+	return r;
 }
 
 int lj_record_parse(const char *buf, size_t size, const char *id, struct lj_record *ret)
@@ -374,7 +398,7 @@ int lj_state_list(struct lj_state *st, struct lj_record **ret, size_t *ret_n, si
 	size_t n = 0, cap = 0, bad = 0;
 	struct dirent *de;
 	DIR *d;
-	int fd;
+	int fd, r;
 
 	fd = dup(st->dir_fd);
 	if (fd < 0)
@@ -407,10 +431,11 @@ int lj_state_list(struct lj_state *st, struct lj_record **ret, size_t *ret_n, si
 			recs = nr;
 			cap = cap ? cap * 2 : 16;
 		}
-		if (lj_state_load(st, id, &recs[n]) < 0)
-			bad++;
-		else
+		r = lj_state_load(st, id, &recs[n]);
+		if (r == 0)
 			n++;
+		else if (r != -EXDEV)
+			bad++;
 	}
 	closedir(d);
 	if (n)

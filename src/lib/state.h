@@ -30,6 +30,8 @@ struct lj_record {
 	char container_id[65];
 	struct lj_netns_id netns;
 	int64_t created;               /* seconds since the epoch */
+	struct lj_netns_id host_netns; /* the namespace lanjoin ran in (whose links it changed);
+	                                  {0,0} in records from before it was recorded */
 	json_t *info;                  /* way-specific facts shown by list (owned object) */
 	struct lj_plan plan;           /* the undo plan (owned) */
 };
@@ -84,6 +86,10 @@ int lj_state_save(struct lj_state *st, const struct lj_record *rec);
 int lj_state_remove(struct lj_state *st, const char *id);
 
 /*
+ * Records belong to the network namespace lanjoin ran in: lj_state_load returns -EXDEV and
+ * lj_state_list skips (counting them in *ret_other) the records written from another one,
+ * so that detach and gc never undo, in this namespace, what was done in another.
+ *
  * Load every record, sorted by creation time. *ret is an array the caller frees with
  * lj_records_free. *ret_bad counts files that were rejected (may be NULL).
  */

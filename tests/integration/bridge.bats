@@ -252,3 +252,24 @@ assert_unchanged() {
   [[ $output == *"already attached"* ]]
   assert_same_state host "$BATS_TEST_TMPDIR/host.attached"
 }
+
+@test "bridge: records belong to the namespace lanjoin ran in: gc and detach from another leave them alone" {
+  add_container h
+  lj attach bridge "netns:${LAB_PREFIX}h" --bridge br-em1 --ip 198.51.100.180/24
+  defer ip netns exec "${LAB_PREFIX}host" "$LANJOIN" detach "netns:${LAB_PREFIX}h"
+  # lanjoin run in another namespace with the same state directory (e.g. a lab rebuilt
+  # around an old /run/lanjoin) must not undo, there, what was done here
+  run ip netns exec "${LAB_PREFIX}peer" "$LANJOIN" gc
+  [ "$status" -eq 0 ]
+  [[ $output == *"Removed 0"* ]]
+  run ip netns exec "${LAB_PREFIX}peer" "$LANJOIN" detach "netns:${LAB_PREFIX}h"
+  [ "$status" -eq 0 ]
+  [[ $output == *"not attached"* ]]
+  [ "$(ip netns exec "${LAB_PREFIX}peer" "$LANJOIN" list --json | jq length)" -eq 0 ]
+  run ip netns exec "${LAB_PREFIX}peer" "$LANJOIN" attach bridge "netns:${LAB_PREFIX}h" --bridge brx --ip 198.51.100.181/24
+  [ "$status" -eq 2 ]
+  [[ $output == *"another network namespace"* ]]
+  [ "$(lj list --json | jq length)" -eq 1 ]
+  run curl_from peer http://198.51.100.180/hello.html
+  [ "$output" = "Hello world" ]
+}
