@@ -102,7 +102,8 @@ static int veth_apply(struct lj_ctx *ctx, struct lj_step *s)
 		.peer_mtu = s->peer_mtu,
 		.peer_mac = s->has_mac ? s->mac : NULL,
 		.up = true,
-		.no_ipv6 = true,
+		/* below 1280 bytes the kernel gives a link no IPv6 at all (nor its settings) */
+		.no_ipv6 = !s->mtu || s->mtu >= 1280,
 	};
 	int r;
 
