@@ -462,7 +462,7 @@ int lj_detach(const char *target, const char *ifname, bool dry_run, struct lj_re
 	struct lj_record *recs = NULL;
 	struct lj_state *st = NULL;
 	struct lj_target t;
-	size_t n = 0, matched = 0;
+	size_t n = 0, matched = 0, bad = 0;
 	bool opened;
 	int r;
 
@@ -479,7 +479,7 @@ int lj_detach(const char *target, const char *ifname, bool dry_run, struct lj_re
 		return lj_fail(res, r, "Failed to open the state directory %s: %s", lj_state_dir(),
 			       strerror(-r));
 	}
-	r = lj_state_list(st, &recs, &n, NULL);
+	r = lj_state_list(st, &recs, &n, &bad);
 	if (r < 0) {
 		lj_fail(res, r, "Failed to read the state directory: %s", strerror(-r));
 		goto out;
@@ -513,7 +513,12 @@ int lj_detach(const char *target, const char *ifname, bool dry_run, struct lj_re
 				 len ? "\n" : "", rec->target_spec, rec->ifname);
 		}
 	}
-	if (!matched)
+	if (!matched && bad)
+		r = lj_fail(res, -EBADMSG, "No readable record attaches %s%s%s, but %zu record file%s "
+			    "in %s/attachments could not be read (malformed or not lanjoin's): "
+			    "nothing was changed", target, ifname ? " as " : "", ifname ? ifname : "",
+			    bad, bad == 1 ? "" : "s", lj_state_dir());
+	else if (!matched)
 		snprintf(res->message, sizeof(res->message), "%s%s%s is not attached; nothing to do",
 			 target, ifname ? " as " : "", ifname ? ifname : "");
 out:
