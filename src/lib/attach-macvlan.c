@@ -79,7 +79,7 @@ int lj_macvlan_check_users(struct lj_ctx *ctx, struct lj_state *st, const char *
 		r = lj_state_open(false, &own);
 		if (r < 0)
 			return lj_fail(res, r, "Failed to open the state directory %s: %s",
-				       lj_state_dir(), strerror(-r));
+				       lj_state_dir(), lj_state_strerror(r));
 		st = own;
 	}
 	r = lj_state_list(st, &recs, &n, NULL);

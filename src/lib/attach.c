@@ -178,6 +178,18 @@ static void fill_result(struct lj_ctx *ctx, const char *ifname, struct lj_record
 	res->json = lj_record_to_json(rec);
 }
 
+/* ctx->save during apply: the record ("applying") with what the steps learned so far. */
+static int save_progress(struct lj_ctx *ctx, const struct lj_plan *p)
+{
+	struct lj_record *rec = ctx->save_data;
+	int r;
+
+	rec->plan = *p;
+	r = lj_state_save(ctx->state, rec);
+	rec->plan = (struct lj_plan){0};
+	return r;
+}
+
 static bool plan_settles(const struct lj_plan *p)
 {
 	for (size_t i = 0; i < p->n; i++)
@@ -336,8 +348,7 @@ static int attach_one(const struct lj_attach_opts *o, struct lj_result *res)
 		r = lj_state_open(true, &st);
 		if (r < 0) {
 			lj_fail(res, r, "Failed to open the state directory %s: %s", lj_state_dir(),
-				r == -EPERM ? "it must be a directory owned by root, mode 0700"
-					    : strerror(-r));
+				lj_state_strerror(r));
 			goto out;
 		}
 	}
@@ -376,7 +387,10 @@ static int attach_one(const struct lj_attach_opts *o, struct lj_result *res)
 		goto out;
 	}
 
+	ctx->save = save_progress;
+	ctx->save_data = &rec;
 	r = lj_plan_apply(ctx, &plan, &perr);
+	ctx->save = NULL;
 	if (r < 0) {
 		const struct lj_step *s = &plan.steps[perr.step];
 		res->rolled_back = true;
@@ -462,7 +476,7 @@ int lj_detach(const char *target, const char *ifname, bool dry_run, struct lj_re
 	struct lj_record *recs = NULL;
 	struct lj_state *st = NULL;
 	struct lj_target t;
-	size_t n = 0, matched = 0, bad = 0;
+	size_t n = 0, matched = 0;
 	bool opened;
 	int r;
 
@@ -477,9 +491,9 @@ int lj_detach(const char *target, const char *ifname, bool dry_run, struct lj_re
 	if (r < 0) {
 		lj_target_close(&t);
 		return lj_fail(res, r, "Failed to open the state directory %s: %s", lj_state_dir(),
-			       strerror(-r));
+			       lj_state_strerror(r));
 	}
-	r = lj_state_list(st, &recs, &n, &bad);
+	r = lj_state_list(st, &recs, &n, &res->bad_records);
 	if (r < 0) {
 		lj_fail(res, r, "Failed to read the state directory: %s", strerror(-r));
 		goto out;
@@ -513,11 +527,11 @@ int lj_detach(const char *target, const char *ifname, bool dry_run, struct lj_re
 				 len ? "\n" : "", rec->target_spec, rec->ifname);
 		}
 	}
-	if (!matched && bad)
+	if (!matched && res->bad_records)
 		r = lj_fail(res, -EBADMSG, "No readable record attaches %s%s%s, but %zu record file%s "
 			    "in %s/attachments could not be read (malformed or not lanjoin's): "
 			    "nothing was changed", target, ifname ? " as " : "", ifname ? ifname : "",
-			    bad, bad == 1 ? "" : "s", lj_state_dir());
+			    res->bad_records, res->bad_records == 1 ? "" : "s", lj_state_dir());
 	else if (!matched)
 		snprintf(res->message, sizeof(res->message), "%s%s%s is not attached; nothing to do",
 			 target, ifname ? " as " : "", ifname ? ifname : "");
@@ -539,9 +553,9 @@ int lj_gc(struct lj_result *res, size_t *ret_removed)
 	r = lj_state_open(true, &st);
 	if (r < 0)
 		return lj_fail(res, r, "Failed to open the state directory %s: %s", lj_state_dir(),
-			       strerror(-r));
+			       lj_state_strerror(r));
 	lj_state_sweep_tmp(st);
-	r = lj_state_list(st, &recs, &n, NULL);
+	r = lj_state_list(st, &recs, &n, &res->bad_records);
 	if (r < 0) {
 		lj_fail(res, r, "Failed to read the state directory: %s", strerror(-r));
 		goto out;

@@ -21,6 +21,20 @@ bool lj_shim_is_ours(const struct lj_link *l)
 	return strcmp(l->alias, LJ_OWNED_ALIAS) == 0 || strcmp(l->alias, LJ_SHIM_PINNED_ALIAS) == 0;
 }
 
+int lj_shim_is_leftover(struct lj_nl *nl, const struct lj_link *l, int parent)
+{
+	struct lj_cidr a;
+	size_t n = 0;
+	int r;
+
+	if (strcmp(l->kind, "macvlan") != 0 || l->alias[0] || parent <= 0 || l->parent != parent)
+		return 0;
+	r = lj_addr_list_link(nl, l->ifindex, AF_UNSPEC, &a, 1, &n);
+	if (r < 0)
+		return r;
+	return n == 0;
+}
+
 int lj_macvlan_check_parent(struct lj_nl *nl, const char *parent, struct lj_link *ret,
 			    struct lj_result *res)
 {
@@ -148,7 +162,7 @@ int lj_shim_add(const char *parent, const struct lj_cidr *ip, struct lj_result *
 	r = lj_state_open(true, &st);
 	if (r < 0) {
 		lj_fail(res, r, "Failed to open the state directory %s: %s", lj_state_dir(),
-			strerror(-r));
+			lj_state_strerror(r));
 		goto out;
 	}
 	r = lj_macvlan_check_parent(ctx.host, parent, &p, res);
@@ -169,6 +183,16 @@ int lj_shim_add(const char *parent, const struct lj_cidr *ip, struct lj_result *
 	lj_cidr_to_string(&host_ip, buf, sizeof(buf));
 	lj_shim_name(parent, name);
 	r = lj_link_get(ctx.host, name, &l);
+	if (r == 0 && lj_shim_is_leftover(ctx.host, &l, p.ifindex) == 1) {
+		/* an interrupted run's, never marked: start afresh */
+		r = lj_link_del(ctx.host, name);
+		if (r < 0 && r != -ENODEV) {
+			lj_fail(res, r, "Failed to remove the unfinished host shim '%s': %s", name,
+				strerror(-r));
+			goto out;
+		}
+		r = -ENODEV;
+	}
 	if (r == 0) {
 		struct lj_cidr have[LJ_MACVLAN_MAX_ADDRS];
 		size_t nh = 0;
@@ -276,7 +300,7 @@ int lj_shim_del(const char *parent, struct lj_result *res)
 	r = lj_state_open(true, &st);
 	if (r < 0) {
 		lj_fail(res, r, "Failed to open the state directory %s: %s", lj_state_dir(),
-			strerror(-r));
+			lj_state_strerror(r));
 		goto out;
 	}
 	lj_shim_name(parent, name);

@@ -93,6 +93,15 @@ int lj_state_open_sub(const char *sub, bool exclusive, struct lj_state **ret)
 	return 0;
 }
 
+const char *lj_state_strerror(int r)
+{
+	if (r == -EPERM)
+		return "it and its subdirectories must be real directories (not symlinks) "
+		       "owned by root and writable by no one else (lanjoin creates them with mode "
+		       "0700)";
+	return strerror(-r);
+}
+
 int lj_state_open_sibling(const struct lj_state *st, const char *sub, struct lj_state **ret)
 {
 	_cleanup_close_ int top = -1, dir = -1;

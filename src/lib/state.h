@@ -45,6 +45,9 @@ struct lj_state;
  */
 int lj_state_open(bool exclusive, struct lj_state **ret);
 
+/* Why lj_state_open failed with r, for messages (-EPERM: the directory is unsafe). */
+const char *lj_state_strerror(int r);
+
 /*
  * The same for another kind of record, kept in subdirectory sub of the state directory (e.g.
  * "uplinks") under the same lock. lj_state_open is lj_state_open_sub("attachments", ...).

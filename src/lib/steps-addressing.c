@@ -110,6 +110,7 @@ static void sysctl_describe_undo(const struct lj_ctx *ctx, const struct lj_step 
 
 const struct lj_step_type lj_step_sysctl = {
 	.id = "sysctl",
+	.save_after = true, /* the old value */
 	.apply = sysctl_apply,
 	.undo = sysctl_undo,
 	.describe = sysctl_describe,
@@ -454,8 +455,23 @@ static int dhcp_undo(struct lj_ctx *ctx, const struct lj_step *s)
 	pending_close(s->i64);
 	if (dhcp_fields(s, buf, sizeof(buf), f) < 0)
 		return -EBADMSG;
-	if (s->i64 <= 0 || s->i64 > INT_MAX)
-		return 0; /* never started */
+	if (s->i64 <= 0 || s->i64 > INT_MAX) {
+		/* Not recorded: never started, or attach was killed right after starting it. */
+		pid_t pid;
+
+		if (lj_dhcp_supervisor_of(f[0], &pid, &start) < 0) {
+			lj_dhcp_remove_files(f[0]);
+			return 0;
+		}
+		r = lj_dhcp_stop(pid, start, 3000);
+		if (r < 0) {
+			lj_ctx_detail(ctx, "cannot stop the DHCP client (supervisor PID %d): %s",
+				      (int)pid, strerror(-r));
+			return r;
+		}
+		lj_dhcp_remove_files(f[0]);
+		return 0;
+	}
 	if (*f[5] && sscanf(f[5], "%" SCNu64, &start) != 1)
 		return -EBADMSG;
 	r = lj_dhcp_stop((pid_t)s->i64, start, 3000);
@@ -534,6 +550,7 @@ static void dhcp_describe_undo(const struct lj_ctx *ctx, const struct lj_step *s
 
 const struct lj_step_type lj_step_dhcp = {
 	.id = "dhcp",
+	.save_after = true, /* the supervisor's PID and start time */
 	.apply = dhcp_apply,
 	.undo = dhcp_undo,
 	.describe = dhcp_describe,

@@ -1003,6 +1003,7 @@ static int undo_atomic(struct lj_ctx *ctx, struct lj_plan *p, size_t *ret_failed
 		struct lj_step *s = &p->steps[i];
 		if (!undoable(s))
 			continue;
+		lj_plan_test_delay();
 		if (i + 1 == fault) {
 			r = -EIO;
 			lj_ctx_detail(ctx, "fault injected by LANJOIN_FAULT_UNDO=%zu", fault);
