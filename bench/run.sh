@@ -1,0 +1,327 @@
+#!/usr/bin/env bash
+# bench/run.sh — attach/detach latency of lanjoin against the floor (bench/floor.c: the fewest
+# netlink requests, from a fresh process), the same work as plain `ip` commands, and Debian's
+# CNI reference plugins (containernetworking-plugins, static IPAM, invoked as runtimes do).
+#
+#   sudo bench/run.sh [--n 1,100,1000] [--ways bridge,macvlan] [--methods LIST]
+#                     [--rounds-1 R] [--out FILE] [--build-dir DIR]
+#
+#   --n LIST        containers per method and run (default 1,100,1000). N = 1 is repeated
+#                   --rounds-1 times (default 30) so that it has percentiles too.
+#   --ways LIST     bridge, macvlan (default: the ways this lanjoin implements)
+#   --methods LIST  floor, lanjoin, ip, cni, lanjoin-cni (default: all that are available)
+#   --out FILE      the Markdown report (default bench/results-YYYY-MM-DD.md); the raw
+#                   per-call results go beside it as .tsv
+#   --build-dir DIR use this meson build directory (default: build, set up if missing)
+#
+# Everything runs in lab namespaces with the prefix $BENCH_PREFIX (default "ljbench-"):
+# lab/lab.sh builds the lab, each method gets its own bridge (br-METHOD) and its own macvlan
+# parent (mv-METHOD) in ${PREFIX}host, and N containers (plain namespaces ${PREFIX}METHOD-I)
+# per method. One driver process (build/bench/lj-bench run) runs inside ${PREFIX}host and
+# spawns every call, alternating the methods round-robin container by container (the order
+# rotates), and times each from spawn to wait4() (wall time, ru_maxrss). Everything is removed
+# at the end, also on failure or Ctrl-C. Timings are never asserted; the report shows ratios.
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+P=${BENCH_PREFIX:-ljbench-}
+RUN=/run/lanjoin-bench/$P
+CNI_DIR=/usr/lib/cni
+
+usage() { sed -n '2,/^set /{/^set /d;s/^# \{0,1\}//;p}' "$0"; }
+die() {
+  echo "bench: $*" >&2
+  exit 1
+}
+
+ns_list=(1 100 1000)
+ways=
+methods=
+rounds1=30
+out=
+build=
+
+while (($# > 0)); do
+  case $1 in
+  --n) ns_list=(${2//,/ }) && shift ;;
+  --ways) ways=${2//,/ } && shift ;;
+  --methods) methods=${2//,/ } && shift ;;
+  --rounds-1) rounds1=$2 && shift ;;
+  --out) out=$2 && shift ;;
+  --build-dir) build=$2 && shift ;;
+  -h | --help)
+    usage
+    exit 0
+    ;;
+  *)
+    usage >&2
+    exit 2
+    ;;
+  esac
+  shift
+done
+for n in "${ns_list[@]}"; do
+  [[ $n =~ ^[1-9][0-9]*$ && $n -le 4000 ]] || die "--n: '$n' is not a count from 1 to 4000"
+done
+[[ $rounds1 =~ ^[1-9][0-9]*$ ]] || die "--rounds-1: '$rounds1' is not a count"
+((EUID == 0)) || die "run as root (it builds network namespaces)"
+
+# --- build ---------------------------------------------------------------------------------
+
+if [[ -z $build ]]; then
+  build=$REPO/build
+  [[ -f $build/build.ninja ]] || meson setup "$build" "$REPO" >/dev/null
+  ninja -C "$build" lanjoin bench/lj-bench bench/lj-bench-floor >/dev/null
+fi
+build=$(cd "$build" && pwd)
+LJ=$build/lanjoin
+DRIVER=$build/bench/lj-bench
+FLOOR=$build/bench/lj-bench-floor
+IP=$(command -v ip)
+for f in "$LJ" "$DRIVER" "$FLOOR" "$IP"; do
+  [[ -x $f ]] || die "$f is missing: build first (meson setup build && ninja -C build)"
+done
+
+supports_way() { # can this lanjoin attach WAY? (--dry-run against a namespace that exists)
+  local out
+  local dev=--bridge
+  [[ $1 == macvlan ]] && dev=--parent
+  out=$(LANJOIN_STATE_DIR=$RUN/probe "$LJ" attach "$1" /proc/self/ns/net --dry-run \
+    "$dev" x --ip 198.18.0.2/24 2>&1) || true
+  [[ $out != *"not implemented"* ]]
+}
+
+# --- cleanup (also on failure and Ctrl-C) -----------------------------------------------------
+
+driver_pid=
+cleanup() {
+  local rc=$? n
+  trap - EXIT INT TERM
+  set +e
+  if [[ -n $driver_pid ]]; then
+    kill "$driver_pid" 2>/dev/null
+    wait "$driver_pid" 2>/dev/null
+  fi
+  # Containers first, in one ip process (lab.sh down handles them one by one).
+  ip netns list 2>/dev/null | awk -v p="$P" 'index($1, p) == 1 { print "netns del " $1 }' |
+    ip -batch - 2>/dev/null
+  LAB_PREFIX=$P "$REPO/lab/lab.sh" down
+  rm -rf "$RUN"
+  rmdir /run/lanjoin-bench 2>/dev/null
+  for n in $(ip netns list 2>/dev/null | awk '{print $1}'); do
+    [[ $n == "$P"* ]] && echo "bench: warning: namespace $n is left over" >&2
+  done
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+[[ ! -e $RUN ]] || die "$RUN exists: another bench with prefix '$P' is running (BENCH_PREFIX)"
+mkdir -p "$RUN/state" "$RUN/probe"
+chmod 700 "$RUN/state" "$RUN/probe"
+
+if [[ -z $ways ]]; then
+  for w in bridge macvlan; do
+    supports_way "$w" && ways+="${ways:+ }$w"
+  done
+fi
+[[ -n ${ways// /} ]] || die "this lanjoin implements none of the ways bridge, macvlan"
+for w in $ways; do
+  [[ $w == bridge || $w == macvlan ]] || die "--ways: unknown way '$w'"
+  supports_way "$w" || die "this lanjoin does not implement the $w way yet"
+done
+
+# lanjoin speaks CNI when CNI_COMMAND is set (the CNI issue). HOOK: once that lands on main,
+# a plugin binary named "lanjoin" in a CNI_PATH directory is all this needs: the method
+# "lanjoin-cni" then runs $LJ as the plugin with the same JSON as the reference plugin,
+# "type" set to "lanjoin" (the way, bridge or parent come from the configuration; see
+# cni_conf below).
+lanjoin_cni_available() {
+  local out
+  out=$(printf '{"cniVersion":"1.0.0"}' | env -i CNI_COMMAND=VERSION "$LJ" 2>/dev/null) || return 1
+  [[ $out == *supportedVersions* ]]
+}
+
+if [[ -z $methods ]]; then
+  methods="floor lanjoin ip"
+  [[ -x $CNI_DIR/bridge && -x $CNI_DIR/macvlan ]] && methods+=" cni"
+  lanjoin_cni_available && methods+=" lanjoin-cni"
+fi
+for m in $methods; do
+  case $m in
+  floor | lanjoin | ip) ;;
+  cni) [[ -x $CNI_DIR/bridge && -x $CNI_DIR/macvlan ]] ||
+    die "the CNI plugins are missing: apt-get install containernetworking-plugins" ;;
+  lanjoin-cni) lanjoin_cni_available || die "this lanjoin does not speak CNI yet" ;;
+  *) die "--methods: unknown method '$m'" ;;
+  esac
+done
+read -r -a METHODS <<<"$methods"
+M=${#METHODS[@]}
+
+# Short codes for names: containers ${P}CODE-I, host ends CODE-vI.
+declare -A CODE=([floor]=fl [lanjoin]=lj [ip]=ip [cni]=cn [lanjoin-cni]=lc)
+# Each method its own /20 of 198.18.0.0/17: 198.18.(16k).0/20, gateway .1.
+declare -A NET=([floor]=0 [lanjoin]=1 [ip]=2 [cni]=3 [lanjoin-cni]=4)
+
+set_addr() { # METHOD I: sets CIDR and GW (no subshell: schedules have thousands of calls)
+  local k=${NET[$1]} off=$(($2 + 2))
+  CIDR="198.18.$((16 * k + off / 256)).$((off % 256))/20"
+  GW="198.18.$((16 * k)).1"
+}
+
+max_n=0
+for n in "${ns_list[@]}"; do ((n > max_n)) && max_n=$n; done
+
+# --- the lab ------------------------------------------------------------------------------------
+
+echo "bench: building the lab (prefix $P) with $((M * max_n)) containers" >&2
+LAB_PREFIX=$P "$REPO/lab/lab.sh" up
+H=${P}host
+for m in "${METHODS[@]}"; do
+  c=${CODE[$m]}
+  ip -n "$H" link add "br-$c" type bridge
+  ip -n "$H" link set "br-$c" up
+  # A macvlan parent of its own per method: a veth whose other end stays in the host.
+  ip -n "$H" link add "mv-$c" type veth peer name "mw-$c"
+  ip -n "$H" link set "mv-$c" up
+  ip -n "$H" link set "mw-$c" up
+done
+for m in "${METHODS[@]}"; do
+  for ((i = 0; i < max_n; i++)); do
+    echo "netns add $P${CODE[$m]}-$i"
+  done
+done | ip -batch -
+
+# --- schedules ----------------------------------------------------------------------------------
+
+T=$'\t'
+STATE_ENV="LANJOIN_STATE_DIR=$RUN/state"
+
+cni_conf() { # WAY METHOD (after set_addr): sets CONF
+  local type=$1 dev a b
+  [[ $2 == lanjoin-cni ]] && type=lanjoin
+  if [[ $1 == bridge ]]; then
+    dev="\"bridge\":\"br-${CODE[$2]}\",\"isGateway\":false,\"ipMasq\":false"
+  else
+    dev="\"master\":\"mv-${CODE[$2]}\",\"mode\":\"bridge\""
+  fi
+  printf -v a '{"cniVersion":"1.0.0","name":"bench","type":"%s",%s,"ipam":{"type":"static",' "$type" "$dev"
+  printf -v b '"addresses":[{"address":"%s","gateway":"%s"}],"routes":[{"dst":"0.0.0.0/0"}]}}' \
+    "$CIDR" "$GW"
+  CONF=$a$b
+}
+
+# call WAY N METHOD OP I: the schedule lines of one call
+call() {
+  local way=$1 n=$2 m=$3 op=$4 i=$5
+  local c=${CODE[$m]} ns=$P${CODE[$3]}-$5 label="$1,$2,$3,$4,$5"
+  local hv=$c-v$i cidr gw
+  set_addr "$m" "$i"
+  cidr=$CIDR gw=$GW
+  local L="$label$T.$T-$T"
+  case $m/$way/$op in
+  floor/bridge/attach) echo "$L--$T$FLOOR${T}veth$T/run/netns/$ns$T$hv${T}eth1${T}br-$c$T$cidr$T$gw" ;;
+  floor/bridge/detach) echo "$L--$T$FLOOR${T}del$T$hv" ;;
+  floor/macvlan/attach) echo "$L--$T$FLOOR${T}macvlan$T/run/netns/$ns${T}mv-$c${T}eth1$T$cidr$T$gw" ;;
+  floor/macvlan/detach) echo "$L--$T$FLOOR${T}del-in$T/run/netns/$ns${T}eth1" ;;
+  lanjoin/bridge/attach)
+    echo "$L$STATE_ENV$T--$T$LJ${T}attach${T}bridge${T}netns:$ns$T--bridge${T}br-$c$T--ip$T$cidr$T--gateway$T$gw" ;;
+  lanjoin/macvlan/attach)
+    echo "$L$STATE_ENV$T--$T$LJ${T}attach${T}macvlan${T}netns:$ns$T--parent${T}mv-$c$T--ip$T$cidr$T--gateway$T$gw" ;;
+  lanjoin/*/detach) echo "$L$STATE_ENV$T--$T$LJ${T}detach${T}netns:$ns" ;;
+  ip/*/attach)
+    if [[ $way == bridge ]]; then
+      # Linux 6.18 refuses addrgenmode in the creating request: a second one, as lanjoin does.
+      echo "$L--$T$IP${T}link${T}add$T$hv${T}type${T}veth${T}peer${T}name${T}eth1${T}netns$T$ns"
+      echo "$label$T+$T-$T--$T$IP${T}link${T}set$T$hv${T}addrgenmode${T}none${T}master${T}br-$c${T}up"
+    else
+      echo "$L--$T$IP${T}link${T}add${T}eth1${T}link${T}mv-$c${T}netns$T$ns${T}type${T}macvlan${T}mode${T}bridge"
+    fi
+    echo "$label$T+$T-$T--$T$IP$T-n$T$ns${T}link${T}set${T}eth1${T}up"
+    echo "$label$T+$T-$T--$T$IP$T-n$T$ns${T}addr${T}add$T$cidr${T}dev${T}eth1"
+    echo "$label$T+$T-$T--$T$IP$T-n$T$ns${T}route${T}add${T}default${T}via$T$gw${T}dev${T}eth1"
+    ;;
+  ip/bridge/detach) echo "$L--$T$IP${T}link${T}del$T$hv" ;;
+  ip/macvlan/detach) echo "$L--$T$IP$T-n$T$ns${T}link${T}del${T}eth1" ;;
+  cni/*/* | lanjoin-cni/*/*)
+    local cmd=ADD plugin=$CNI_DIR/$way path=$CNI_DIR
+    [[ $op == detach ]] && cmd=DEL
+    if [[ $m == lanjoin-cni ]]; then
+      plugin=$LJ path=$(dirname "$LJ")
+    fi
+    cni_conf "$way" "$m"
+    echo "$label$T.$T$CONF$T$STATE_ENV${T}CNI_COMMAND=$cmd${T}CNI_CONTAINERID=$ns${T}CNI_NETNS=/run/netns/$ns${T}CNI_IFNAME=eth1${T}CNI_PATH=$path$T--$T$plugin"
+    ;;
+  *) die "no $op for $m/$way" ;;
+  esac
+}
+
+# schedule WAY N: attach N containers per method, alternating methods round-robin with the
+# order rotating by one per container, then detach them the same way. N = 1: repeated.
+schedule() {
+  local way=$1 n=$2 rounds=1 r i k op
+  ((n == 1)) && rounds=$rounds1
+  for ((r = 0; r < rounds; r++)); do
+    for op in attach detach; do
+      for ((i = 0; i < n; i++)); do
+        for ((k = 0; k < M; k++)); do
+          call "$way" "$n" "${METHODS[(i + r + k) % M]}" "$op" "$i"
+        done
+      done
+    done
+  done
+}
+
+# Nothing of a run may be left in the host or the containers (else later runs measure junk).
+check_clean() {
+  local extra
+  extra=$(ip -n "$H" -o link show | awk -F': ' '{sub(/@.*/, "", $2); print $2}' |
+    grep -Ev '^(lo|em1|br-..|mv-..|mw-..)$' || true)
+  [[ -z $extra ]] || die "links left in $H after a run: $(echo $extra | head -c 300)"
+  [[ -z $(ls -A "$RUN/state/attachments" 2>/dev/null) ]] || die "lanjoin state records left after a run"
+}
+
+raw=$RUN/results.tsv
+: >"$raw"
+for way in $ways; do
+  for n in "${ns_list[@]}"; do
+    echo "bench: $way, N = $n, methods: ${METHODS[*]}" >&2
+    schedule "$way" "$n" >"$RUN/schedule.tsv"
+    ip netns exec "$H" "$DRIVER" run --log "$RUN/calls.log" <"$RUN/schedule.tsv" >>"$raw" &
+    driver_pid=$!
+    wait "$driver_pid" || {
+      driver_pid=
+      tail -n 20 "$RUN/calls.log" >&2
+      die "a call failed ($way, N = $n); the log's end is above"
+    }
+    driver_pid=
+    check_clean
+  done
+done
+
+# --- report ---------------------------------------------------------------------------------
+
+date=$(date +%F)
+[[ -n $out ]] || out=$REPO/bench/results-$date.md
+cpus=$(nproc)
+mem=$(awk '/MemTotal/ { printf "%.0f", $2 / 1048576 }' /proc/meminfo)
+cpu=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)
+cni_ver=$(dpkg-query -W -f='${Version}' containernetworking-plugins 2>/dev/null || echo unknown)
+lj_ver=$(git -C "$REPO" describe --always --dirty 2>/dev/null || "$LJ" version)
+{
+  echo "# lanjoin benchmark, $date"
+  echo
+  echo "Machine: $cpus cores ($cpu), $mem GiB, Linux $(uname -r). lanjoin $lj_ver;"
+  echo "containernetworking-plugins $cni_ver; $($IP -V | sed 's/, libbpf.*//')."
+  echo "Command: \`bench/run.sh --n $(IFS=,; echo "${ns_list[*]}") --ways ${ways// /,}" \
+    "--methods $(echo "${METHODS[*]}" | tr ' ' ,)\` (N = 1 repeated $rounds1 times)."
+  echo
+  "$DRIVER" report <"$raw"
+} >"$out.tmp"
+mv "$out.tmp" "$out"
+cp "$raw" "${out%.md}.tsv"
+cat "$out"
+echo >&2
+echo "bench: report in $out, per-call results in ${out%.md}.tsv" >&2
