@@ -20,7 +20,10 @@
  *   STDIN  "-" for /dev/null, else the text fed on stdin (a CNI network configuration)
  *   NAME=VALUE  environment entries besides PATH (CNI_COMMAND, LANJOIN_STATE_DIR, ...)
  *   Lines starting with '#' are ignored.
- * RESULTS: one line per call: LABEL  WALL_NS  MAXRSS_KIB  STATUS (exit code, 128+signal).
+ * RESULTS: one line per call: LABEL  WALL_NS  MAXRSS_KIB  STATUS (exit code, 128+signal)  CPU_NS
+ *   (CPU_NS: user + system time of the call's processes, from wait4; less sensitive to other
+ *   load on the machine than the wall time, but blind to waits and to kernel work done
+ *   elsewhere, such as deferred link deletion).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -67,6 +70,7 @@ static int split(char *line, char **f, int max)
 struct call {
 	char label[256];
 	int64_t ns;
+	int64_t cpu_ns;
 	long rss;
 	int status;
 	bool open;
@@ -118,6 +122,8 @@ static int run_one(char **f, int n, int logfd, struct call *c)
 			if (errno != EINTR)
 				return -errno;
 		c->ns += now_ns() - t0;
+		c->cpu_ns += ((int64_t)ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000 +
+			     ((int64_t)ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000;
 		if (ru.ru_maxrss > c->rss)
 			c->rss = ru.ru_maxrss;
 		if (!c->status)
@@ -132,7 +138,8 @@ static int run_one(char **f, int n, int logfd, struct call *c)
 static void flush_call(struct call *c)
 {
 	if (c->open)
-		printf("%s\t%lld\t%ld\t%d\n", c->label, (long long)c->ns, c->rss, c->status);
+		printf("%s\t%lld\t%ld\t%d\t%lld\n", c->label, (long long)c->ns, c->rss, c->status,
+		       (long long)c->cpu_ns);
 	fflush(stdout);
 	c->open = false;
 }
@@ -214,6 +221,7 @@ struct group {
 	char way[16], method[24], op[16];
 	long n;
 	double *ms;   /* per call, in schedule order */
+	double *cpu;  /* CPU time per call (ms) */
 	long *idx;    /* the call's index (the number of ports before it, for attach) */
 	size_t count, cap;
 	double total_ms;
@@ -255,16 +263,18 @@ static struct group *group_get(const char *way, long n, const char *method, cons
 	return g;
 }
 
-static void group_add(struct group *g, long idx, double ms, long rss)
+static void group_add(struct group *g, long idx, double ms, double cpu, long rss)
 {
 	if (g->count == g->cap) {
 		g->cap = g->cap ? g->cap * 2 : 64;
 		g->ms = realloc(g->ms, g->cap * sizeof(*g->ms));
+		g->cpu = realloc(g->cpu, g->cap * sizeof(*g->cpu));
 		g->idx = realloc(g->idx, g->cap * sizeof(*g->idx));
-		if (!g->ms || !g->idx)
+		if (!g->ms || !g->cpu || !g->idx)
 			abort();
 	}
 	g->ms[g->count] = ms;
+	g->cpu[g->count] = cpu;
 	g->idx[g->count] = idx;
 	g->count++;
 	g->total_ms += ms;
@@ -299,8 +309,9 @@ struct stats {
 	double p10, median, p90;
 };
 
-/* Percentiles of the calls of g whose index is in [from, to). All NAN for a NULL group. */
-static struct stats stats_range(const struct group *g, long from, long to)
+/* Percentiles of the calls of g (wall time, or CPU time) whose index is in [from, to). All NAN
+ * for a NULL group. */
+static struct stats stats_of(const struct group *g, long from, long to, bool cpu)
 {
 	struct stats st = {0, NAN, NAN, NAN};
 	double *v;
@@ -312,7 +323,7 @@ static struct stats stats_range(const struct group *g, long from, long to)
 		abort();
 	for (size_t i = 0; i < g->count; i++)
 		if (g->idx[i] >= from && g->idx[i] < to)
-			v[st.n++] = g->ms[i];
+			v[st.n++] = cpu ? g->cpu[i] : g->ms[i];
 	qsort(v, st.n, sizeof(*v), cmp_double);
 	st.p10 = pct(v, st.n, 10);
 	st.median = pct(v, st.n, 50);
@@ -321,9 +332,19 @@ static struct stats stats_range(const struct group *g, long from, long to)
 	return st;
 }
 
+static struct stats stats_range(const struct group *g, long from, long to)
+{
+	return stats_of(g, from, to, false);
+}
+
 static struct stats stats(const struct group *g)
 {
 	return stats_range(g, 0, LONG_MAX);
+}
+
+static struct stats stats_cpu(const struct group *g)
+{
+	return stats_of(g, 0, LONG_MAX, true);
 }
 
 static void print_ratio(double x)
@@ -384,11 +405,11 @@ static int cmd_report(void)
 
 	while ((len = getline(&line, &cap, stdin)) > 0) {
 		char *f[8], *l[8], *p, *tok;
-		int n = 0;
+		int n = 0, nf;
 
 		if (line[len - 1] == '\n')
 			line[--len] = '\0';
-		if (!len || line[0] == '#' || split(line, f, 8) < 4 || atoi(f[3]) != 0)
+		if (!len || line[0] == '#' || (nf = split(line, f, 8)) < 4 || atoi(f[3]) != 0)
 			continue;
 		/* label: way,N,method,op,index */
 		p = f[0];
@@ -398,7 +419,8 @@ static int cmd_report(void)
 			       strcmp(l[3], "bulk")))
 			continue;
 		group_add(group_get(l[0], atol(l[1]), l[2], l[3]), atol(l[4]),
-			  (double)atoll(f[1]) / 1e6, atol(f[2]));
+			  (double)atoll(f[1]) / 1e6, nf >= 5 ? (double)atoll(f[4]) / 1e6 : NAN,
+			  atol(f[2]));
 	}
 	free(line);
 	if (!n_groups) {
@@ -408,11 +430,13 @@ static int cmd_report(void)
 	qsort(groups, n_groups, sizeof(*groups), cmp_group);
 
 	printf("Per call: wall time from spawn to exit, in ms. × floor, × CNI: this median over "
-	       "the floor's, the CNI plugin's median (same way, N and operation). Peak RSS: the "
-	       "largest ru_maxrss of the calls.\n\n");
+	       "the floor's, the CNI plugin's median (same way, N and operation). CPU: user + "
+	       "system time of the call's processes (median; blind to kernel work deferred to "
+	       "other threads, e.g. the wait of a link deletion). Peak RSS: the largest "
+	       "ru_maxrss of the calls.\n\n");
 	printf("| way | N | op | method | calls | median ms | p10 | p90 | total s | × floor | "
-	       "× CNI | peak RSS MiB |\n");
-	printf("|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+	       "× CNI | CPU ms | CPU × floor | peak RSS MiB |\n");
+	printf("|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
 	for (size_t i = 0; i < n_groups; i++) {
 		struct group *g = &groups[i];
 		struct stats s = stats(g);
@@ -423,6 +447,9 @@ static int cmd_report(void)
 		       g->op, g->method, s.n, s.median, s.p10, s.p90, g->total_ms / 1000.0);
 		print_ratio(s.median / stats(find(g->way, g->n, "floor", g->op)).median);
 		print_ratio(s.median / stats(find(g->way, g->n, "cni", g->op)).median);
+		printf(" %.2f |", stats_cpu(g).median);
+		print_ratio(stats_cpu(g).median /
+			    stats_cpu(find(g->way, g->n, "floor", g->op)).median);
 		printf(" %.1f |\n", (double)g->max_rss / 1024.0);
 		if (!strcmp(g->method, "lanjoin") && (isnan(max_rss_lj) || g->max_rss > max_rss_lj))
 			max_rss_lj = (double)g->max_rss;

@@ -197,7 +197,7 @@ done | ip -batch -
 # --- schedules ----------------------------------------------------------------------------------
 
 T=$'\t'
-STATE_ENV="LANJOIN_STATE_DIR=$RUN/state"
+STATE_ENV="LANJOIN_STATE_DIR=${BENCH_STATE_DIR:-$RUN/state}"
 
 cni_conf() { # WAY METHOD (after set_addr): sets CONF
   local type=$1 dev a b

@@ -299,8 +299,14 @@ int lj_state_save(struct lj_state *st, const struct lj_record *rec)
 		}
 		off += (size_t)n;
 	}
-	/* /run is tmpfs, where fsync costs nothing; elsewhere it makes the rename durable. */
-	if (fsync(fd) < 0 || renameat(st->dir_fd, tmp, st->dir_fd, name) < 0) {
+	/*
+	 * No fsync: the rename alone makes the record atomic for readers and against a crash of
+	 * lanjoin. fsync would only add durability across a power loss, after which the kernel
+	 * state the record describes is gone anyway (gc drops such records). Where /run is not
+	 * tmpfs (ext4 on these machines), fsync forced a journal commit per save: it doubled the
+	 * wall time of an attach and made it depend on other disk writers (bench/, issue 11).
+	 */
+	if (renameat(st->dir_fd, tmp, st->dir_fd, name) < 0) {
 		int r = lj_negerrno();
 		unlinkat(st->dir_fd, tmp, 0);
 		return r;
