@@ -382,6 +382,11 @@ int lj_detach(const char *target, const char *ifname, bool dry_run, struct lj_re
 		int u = undo_record(st, rec, same_ns, &t, res);
 		if (u < 0 && r == 0)
 			r = u;
+		if (u == 0) {
+			size_t len = strlen(res->message);
+			snprintf(res->message + len, sizeof(res->message) - len, "%sDetached %s (%s)",
+				 len ? "\n" : "", rec->target_spec, rec->ifname);
+		}
 	}
 	if (!matched)
 		snprintf(res->message, sizeof(res->message), "%s%s%s is not attached; nothing to do",

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "lib/link.h"
 #include "shared/macro.h"
@@ -128,6 +129,7 @@ int lj_plan_apply(struct lj_ctx *ctx, struct lj_plan *p, struct lj_plan_error *e
 {
 	size_t fault = env_index("LANJOIN_FAULT_STEP");
 	size_t fault_undo = env_index("LANJOIN_FAULT_UNDO");
+	size_t delay_ms = env_index("LANJOIN_STEP_DELAY_MS");
 	size_t i;
 	int r = 0;
 
@@ -136,6 +138,12 @@ int lj_plan_apply(struct lj_ctx *ctx, struct lj_plan *p, struct lj_plan_error *e
 	for (i = 0; i < p->n; i++) {
 		struct lj_step *s = &p->steps[i];
 
+		if (delay_ms) {
+			/* Test hook: widen the window between steps so crash tests can kill us there. */
+			struct timespec ts = {.tv_sec = (time_t)(delay_ms / 1000),
+					      .tv_nsec = (long)(delay_ms % 1000) * 1000000L};
+			nanosleep(&ts, NULL);
+		}
 		if (i + 1 == fault) {
 			r = -EIO;
 			lj_ctx_detail(ctx, "fault injected by LANJOIN_FAULT_STEP=%zu", fault);

@@ -102,7 +102,8 @@ struct lj_plan_error {
  * Apply steps in order. On the first failure, undo the steps done so far in reverse
  * (continuing past undo failures) and return that step's -errno with *err filled.
  * Fault injection: env LANJOIN_FAULT_STEP=N makes step N (1-based) fail with -EIO, and
- * LANJOIN_FAULT_UNDO=N makes the undo of step N fail.
+ * LANJOIN_FAULT_UNDO=N makes the undo of step N fail. LANJOIN_STEP_DELAY_MS=N sleeps before
+ * each step (crash-consistency tests kill the process in between).
  */
 int lj_plan_apply(struct lj_ctx *ctx, struct lj_plan *p, struct lj_plan_error *err);
 

@@ -235,11 +235,8 @@ int lj_state_load(struct lj_state *st, const char *id, struct lj_record *ret)
 	_cleanup_close_ int fd = -1;
 	_cleanup_free_ char *buf = NULL;
 	char name[LJ_RECORD_ID_LEN + 8];
-	json_error_t jerr;
 	struct stat s;
-	json_t *o;
 	ssize_t n;
-	int r;
 
 	if (!valid_id(id))
 		return -EINVAL;
@@ -259,7 +256,18 @@ int lj_state_load(struct lj_state *st, const char *id, struct lj_record *ret)
 	if (n != s.st_size)
 		return -EBADMSG;
 	buf[n] = '\0';
-	o = json_loadb(buf, (size_t)n, JSON_REJECT_DUPLICATES, &jerr);
+	return lj_record_parse(buf, (size_t)n, id, ret);
+}
+
+int lj_record_parse(const char *buf, size_t size, const char *id, struct lj_record *ret)
+{
+	json_error_t jerr;
+	json_t *o;
+	int r;
+
+	if (!valid_id(id) || size > RECORD_MAX_SIZE)
+		return -EBADMSG;
+	o = json_loadb(buf, size, JSON_REJECT_DUPLICATES, &jerr);
 	if (!o)
 		return -EBADMSG;
 	r = record_from_json(o, id, ret);

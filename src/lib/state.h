@@ -58,6 +58,12 @@ void lj_record_id(const char *target_key, const char *ifname, char ret[LJ_RECORD
  */
 int lj_state_load(struct lj_state *st, const char *id, struct lj_record *ret);
 
+/*
+ * Parse and validate a record's text (size bytes, need not be NUL-terminated) as record id.
+ * -EBADMSG for anything that is not a well-formed lanjoin record.
+ */
+int lj_record_parse(const char *buf, size_t size, const char *id, struct lj_record *ret);
+
 /* Write rec atomically under its id. */
 int lj_state_save(struct lj_state *st, const struct lj_record *rec);
 
