@@ -274,6 +274,34 @@ schedule() {
   done
 }
 
+# bulk WAY N: attach N containers again with lanjoin and the floor (op "fill", not reported),
+# then remove all of them in one call each: `lanjoin detach --all` and the floor's del-group
+# (one RTM_DELLINK for a link group). Bridge way only: macvlan children live in N namespaces,
+# which one request cannot span.
+bulk() {
+  local way=$1 n=$2 i m names=() bm=()
+  [[ $way == bridge ]] && ((n > 1)) || return 0
+  for m in floor lanjoin; do
+    [[ " ${METHODS[*]} " == *" $m "* ]] && bm+=("$m")
+  done
+  ((${#bm[@]})) || return 0
+  for ((i = 0; i < n; i++)); do
+    for m in "${bm[@]}"; do
+      call "$way" "$n" "$m" attach "$i" | sed "s/^$way,$n,$m,attach,/$way,$n,$m,fill,/"
+    done
+    names+=("fl-v$i")
+  done
+  for m in "${bm[@]}"; do
+    if [[ $m == floor ]]; then
+      local IFS=$T
+      echo "$way,$n,floor,bulk,0$T.$T-$T--$T$FLOOR${T}del-group$T${names[*]}"
+      unset IFS
+    else
+      echo "$way,$n,lanjoin,bulk,0$T.$T-$T$STATE_ENV$T--$T$LJ${T}detach$T--all"
+    fi
+  done
+}
+
 # Nothing of a run may be left in the host or the containers (else later runs measure junk).
 check_clean() {
   local extra
@@ -288,7 +316,7 @@ raw=$RUN/results.tsv
 for way in $ways; do
   for n in "${ns_list[@]}"; do
     echo "bench: $way, N = $n, methods: ${METHODS[*]}" >&2
-    schedule "$way" "$n" >"$RUN/schedule.tsv"
+    { schedule "$way" "$n" && bulk "$way" "$n"; } >"$RUN/schedule.tsv"
     ip netns exec "$H" "$DRIVER" run --log "$RUN/calls.log" <"$RUN/schedule.tsv" >>"$raw" &
     driver_pid=$!
     wait "$driver_pid" || {
@@ -310,13 +338,15 @@ mem=$(awk '/MemTotal/ { printf "%.0f", $2 / 1048576 }' /proc/meminfo)
 cpu=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)
 cni_ver=$(dpkg-query -W -f='${Version}' containernetworking-plugins 2>/dev/null || echo unknown)
 lj_ver=$(git -C "$REPO" describe --always --dirty 2>/dev/null || "$LJ" version)
+rep=
+[[ " ${ns_list[*]} " == *" 1 "* ]] && rep=" (N = 1: $rounds1 rounds)"
 {
   echo "# lanjoin benchmark, $date"
   echo
   echo "Machine: $cpus cores ($cpu), $mem GiB, Linux $(uname -r). lanjoin $lj_ver;"
   echo "containernetworking-plugins $cni_ver; $($IP -V | sed 's/, libbpf.*//')."
   echo "Command: \`bench/run.sh --n $(IFS=,; echo "${ns_list[*]}") --ways ${ways// /,}" \
-    "--methods $(echo "${METHODS[*]}" | tr ' ' ,)\` (N = 1 repeated $rounds1 times)."
+    "--methods $(echo "${METHODS[*]}" | tr ' ' ,)\`$rep."
   echo
   "$DRIVER" report <"$raw"
 } >"$out.tmp"

@@ -176,21 +176,37 @@ int lj_plan_apply(struct lj_ctx *ctx, struct lj_plan *p, struct lj_plan_error *e
 	return r;
 }
 
-int lj_plan_undo_all(struct lj_ctx *ctx, const struct lj_plan *p, size_t *ret_failed)
+int lj_plan_undo_from(struct lj_ctx *ctx, const struct lj_plan *p, size_t *pos, size_t *failed)
 {
 	size_t fault_undo = env_index("LANJOIN_FAULT_UNDO");
-	size_t failed = 0;
 	int first = 0;
 
-	for (size_t i = p->n; i-- > 0;) {
+	for (size_t i = *pos; i-- > 0;) {
 		int u = undo_step(ctx, &p->steps[i], i, fault_undo);
+		if (u == LJ_UNDO_DEFERRED) {
+			*pos = i;
+			return first;
+		}
 		if (u < 0) {
-			failed++;
+			(*failed)++;
 			if (!first)
 				first = u;
 			lj_ctx_detail(ctx, "%s: %s", p->steps[i].what, strerror(-u));
 		}
 	}
+	*pos = 0;
+	return first;
+}
+
+int lj_plan_undo_all(struct lj_ctx *ctx, const struct lj_plan *p, size_t *ret_failed)
+{
+	struct lj_link_batch *batch = ctx->batch;
+	size_t failed = 0, pos = p->n;
+	int first;
+
+	ctx->batch = NULL; /* nothing is deferred: the whole plan is undone here */
+	first = lj_plan_undo_from(ctx, p, &pos, &failed);
+	ctx->batch = batch;
 	if (ret_failed)
 		*ret_failed = failed;
 	return first;

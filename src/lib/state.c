@@ -97,9 +97,13 @@ void lj_record_id(const char *target_key, const char *ifname, char ret[LJ_RECORD
 {
 	char key[128];
 
+	/* The target's digits first: lj_state_list_target finds its records by name alone. */
 	snprintf(key, sizeof(key), "%s/%s", target_key, ifname);
-	snprintf(ret, LJ_RECORD_ID_LEN, "%012llx",
-		 (unsigned long long)(lj_hash64(key) >> 16));
+	snprintf(ret, LJ_RECORD_ID_LEN, "%0*llx%0*llx", LJ_RECORD_TARGET_LEN,
+		 (unsigned long long)(lj_hash64(target_key) >> (64 - 4 * LJ_RECORD_TARGET_LEN)),
+		 LJ_RECORD_ID_LEN - 1 - LJ_RECORD_TARGET_LEN,
+		 (unsigned long long)(lj_hash64(key) >> (64 - 4 * (LJ_RECORD_ID_LEN - 1 -
+								      LJ_RECORD_TARGET_LEN))));
 }
 
 static bool valid_id(const char *id)
@@ -343,8 +347,11 @@ static int cmp_created(const void *a, const void *b)
 	return strcmp(x->id, y->id);
 }
 
-int lj_state_list(struct lj_state *st, struct lj_record **ret, size_t *ret_n, size_t *ret_bad)
+/* Load the records whose id starts with prefix ("" = all). */
+static int list(struct lj_state *st, const char *prefix, struct lj_record **ret, size_t *ret_n,
+		size_t *ret_bad)
 {
+	size_t plen = strlen(prefix);
 	struct lj_record *recs = NULL;
 	size_t n = 0, cap = 0, bad = 0;
 	struct dirent *de;
@@ -370,6 +377,8 @@ int lj_state_list(struct lj_state *st, struct lj_record **ret, size_t *ret_n, si
 			bad++;
 			continue;
 		}
+		if (strncmp(de->d_name, prefix, plen) != 0)
+			continue;
 		memcpy(id, de->d_name, LJ_RECORD_ID_LEN - 1);
 		id[LJ_RECORD_ID_LEN - 1] = '\0';
 		if (n == cap) {
@@ -395,4 +404,19 @@ int lj_state_list(struct lj_state *st, struct lj_record **ret, size_t *ret_n, si
 	if (ret_bad)
 		*ret_bad = bad;
 	return 0;
+}
+
+int lj_state_list(struct lj_state *st, struct lj_record **ret, size_t *ret_n, size_t *ret_bad)
+{
+	return list(st, "", ret, ret_n, ret_bad);
+}
+
+int lj_state_list_target(struct lj_state *st, const char *target_key, struct lj_record **ret,
+			 size_t *ret_n)
+{
+	char id[LJ_RECORD_ID_LEN];
+
+	lj_record_id(target_key, "", id);
+	id[LJ_RECORD_TARGET_LEN] = '\0';
+	return list(st, id, ret, ret_n, NULL);
 }
