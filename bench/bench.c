@@ -355,7 +355,8 @@ static void print_ratio(double x)
 		printf(" %.2f× |", x);
 }
 
-static const char *const method_order[] = {"floor", "lanjoin", "lanjoin-cni", "ip", "cni"};
+static const char *const method_order[] = {"floor", "lanjoin", "lanjoin-tmpfs", "lanjoin-cni",
+					   "ip", "cni"};
 
 static int method_rank(const char *m)
 {
@@ -451,7 +452,7 @@ static int cmd_report(void)
 		print_ratio(stats_cpu(g).median /
 			    stats_cpu(find(g->way, g->n, "floor", g->op)).median);
 		printf(" %.1f |\n", (double)g->max_rss / 1024.0);
-		if (!strcmp(g->method, "lanjoin") && (isnan(max_rss_lj) || g->max_rss > max_rss_lj))
+		if (!strncmp(g->method, "lanjoin", 7) && (isnan(max_rss_lj) || g->max_rss > max_rss_lj))
 			max_rss_lj = (double)g->max_rss;
 		if (!strcmp(g->op, "attach") && g->n >= 200 && g->n > fill_n)
 			fill_n = g->n;
@@ -510,7 +511,7 @@ static int cmd_report(void)
 		struct group *g = &groups[i], *fl;
 		char what[128];
 
-		if (strcmp(g->method, "lanjoin"))
+		if (strcmp(g->method, "lanjoin") && strcmp(g->method, "lanjoin-tmpfs"))
 			continue;
 		if (!strcmp(g->op, "bulk")) {
 			struct group *single = find(g->way, g->n, "lanjoin", "detach");
@@ -520,7 +521,8 @@ static int cmd_report(void)
 			continue;
 		}
 		fl = find(g->way, g->n, "floor", g->op);
-		snprintf(what, sizeof(what), "%s, N = %ld: %s median × floor", g->way, g->n, g->op);
+		snprintf(what, sizeof(what), "%s, %s, N = %ld: %s median × floor", g->method, g->way,
+			 g->n, g->op);
 		target_row(what, stats(g).median / stats(fl).median, "×",
 			   !strcmp(g->op, "attach") ? 1.3 : 1.1);
 		if (!strcmp(g->op, "attach") && g->n == fill_n) {
@@ -528,8 +530,8 @@ static int cmd_report(void)
 					stats_range(g, 0, 100).median;
 			double fgrowth = stats_range(fl, fill_n - 100, fill_n).median /
 					 stats_range(fl, 0, 100).median;
-			snprintf(what, sizeof(what), "%s, N = %ld: attach growth (last/first 100) "
-				 "× floor's", g->way, g->n);
+			snprintf(what, sizeof(what), "%s, %s, N = %ld: attach growth (last/first "
+				 "100) × floor's", g->method, g->way, g->n);
 			target_row(what, growth / fgrowth, "×", 1.0);
 		}
 	}

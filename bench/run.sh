@@ -9,7 +9,9 @@
 #   --n LIST        containers per method and run (default 1,100,1000). N = 1 is repeated
 #                   --rounds-1 times (default 30) so that it has percentiles too.
 #   --ways LIST     bridge, macvlan (default: the ways this lanjoin implements)
-#   --methods LIST  floor, lanjoin, ip, cni, lanjoin-cni (default: all that are available)
+#   --methods LIST  floor, lanjoin, lanjoin-tmpfs, ip, cni, lanjoin-cni (default: all that
+#                   are available; lanjoin-tmpfs, lanjoin with its state directory on tmpfs,
+#                   only where /run is not tmpfs: it isolates the cost of the state files)
 #   --out FILE      the Markdown report (default bench/results-YYYY-MM-DD.md); the raw
 #                   per-call results go beside it as .tsv
 #   --build-dir DIR use this meson build directory (default: build, set up if missing)
@@ -18,14 +20,15 @@
 # lab/lab.sh builds the lab, each method gets its own bridge (br-METHOD) and its own macvlan
 # parent (mv-METHOD) in ${PREFIX}host, and N containers (plain namespaces ${PREFIX}METHOD-I)
 # per method. One driver process (build/bench/lj-bench run) runs inside ${PREFIX}host and
-# spawns every call, alternating the methods round-robin container by container (the order
-# rotates), and times each from spawn to wait4() (wall time, ru_maxrss). Everything is removed
+# spawns every call, alternating the methods container by container (in a shuffled order),
+# and times each from spawn to wait4() (wall time, ru_maxrss). Everything is removed
 # at the end, also on failure or Ctrl-C. Timings are never asserted; the report shows ratios.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 P=${BENCH_PREFIX:-ljbench-}
 RUN=/run/lanjoin-bench/$P
+SHM_STATE=/dev/shm/lanjoin-bench-$P
 CNI_DIR=/usr/lib/cni
 
 usage() { sed -n '2,/^set /{/^set /d;s/^# \{0,1\}//;p}' "$0"; }
@@ -106,7 +109,7 @@ cleanup() {
   ip netns list 2>/dev/null | awk -v p="$P" 'index($1, p) == 1 { print "netns del " $1 }' |
     ip -batch - 2>/dev/null
   LAB_PREFIX=$P "$REPO/lab/lab.sh" down
-  rm -rf "$RUN"
+  rm -rf "$RUN" "$SHM_STATE"
   rmdir /run/lanjoin-bench 2>/dev/null
   for n in $(ip netns list 2>/dev/null | awk '{print $1}'); do
     [[ $n == "$P"* ]] && echo "bench: warning: namespace $n is left over" >&2
@@ -118,8 +121,8 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 [[ ! -e $RUN ]] || die "$RUN exists: another bench with prefix '$P' is running (BENCH_PREFIX)"
-mkdir -p "$RUN/state" "$RUN/probe"
-chmod 700 "$RUN/state" "$RUN/probe"
+mkdir -p "$RUN/state" "$RUN/probe" "$SHM_STATE"
+chmod 700 "$RUN/state" "$RUN/probe" "$SHM_STATE"
 
 if [[ -z $ways ]]; then
   for w in bridge macvlan; do
@@ -145,12 +148,13 @@ lanjoin_cni_available() {
 
 if [[ -z $methods ]]; then
   methods="floor lanjoin ip"
+  [[ $(stat -f -c %T /run) == tmpfs ]] || methods="floor lanjoin lanjoin-tmpfs ip"
   [[ -x $CNI_DIR/bridge && -x $CNI_DIR/macvlan ]] && methods+=" cni"
   lanjoin_cni_available && methods+=" lanjoin-cni"
 fi
 for m in $methods; do
   case $m in
-  floor | lanjoin | ip) ;;
+  floor | lanjoin | lanjoin-tmpfs | ip) ;;
   cni) [[ -x $CNI_DIR/bridge && -x $CNI_DIR/macvlan ]] ||
     die "the CNI plugins are missing: apt-get install containernetworking-plugins" ;;
   lanjoin-cni) lanjoin_cni_available || die "this lanjoin does not speak CNI yet" ;;
@@ -161,9 +165,9 @@ read -r -a METHODS <<<"$methods"
 M=${#METHODS[@]}
 
 # Short codes for names: containers ${P}CODE-I, host ends CODE-vI.
-declare -A CODE=([floor]=fl [lanjoin]=lj [ip]=ip [cni]=cn [lanjoin-cni]=lc)
+declare -A CODE=([floor]=fl [lanjoin]=lj [ip]=ip [cni]=cn [lanjoin-cni]=lc [lanjoin-tmpfs]=lt)
 # Each method its own /20 of 198.18.0.0/17: 198.18.(16k).0/20, gateway .1.
-declare -A NET=([floor]=0 [lanjoin]=1 [ip]=2 [cni]=3 [lanjoin-cni]=4)
+declare -A NET=([floor]=0 [lanjoin]=1 [ip]=2 [cni]=3 [lanjoin-cni]=4 [lanjoin-tmpfs]=5)
 
 set_addr() { # METHOD I: sets CIDR and GW (no subshell: schedules have thousands of calls)
   local k=${NET[$1]} off=$(($2 + 2))
@@ -198,6 +202,7 @@ done | ip -batch -
 
 T=$'\t'
 STATE_ENV="LANJOIN_STATE_DIR=${BENCH_STATE_DIR:-$RUN/state}"
+TMPFS_ENV="LANJOIN_STATE_DIR=$SHM_STATE"
 
 cni_conf() { # WAY METHOD (after set_addr): sets CONF
   local type=$1 dev a b
@@ -220,17 +225,20 @@ call() {
   local hv=$c-v$i cidr gw
   set_addr "$m" "$i"
   cidr=$CIDR gw=$GW
-  local L="$label$T.$T-$T"
+  local L="$label$T.$T-$T" se=$STATE_ENV
+  if [[ $m == lanjoin-tmpfs ]]; then
+    m=lanjoin se=$TMPFS_ENV
+  fi
   case $m/$way/$op in
   floor/bridge/attach) echo "$L--$T$FLOOR${T}veth$T/run/netns/$ns$T$hv${T}eth1${T}br-$c$T$cidr$T$gw" ;;
   floor/bridge/detach) echo "$L--$T$FLOOR${T}del$T$hv" ;;
   floor/macvlan/attach) echo "$L--$T$FLOOR${T}macvlan$T/run/netns/$ns${T}mv-$c${T}eth1$T$cidr$T$gw" ;;
   floor/macvlan/detach) echo "$L--$T$FLOOR${T}del-in$T/run/netns/$ns${T}eth1" ;;
   lanjoin/bridge/attach)
-    echo "$L$STATE_ENV$T--$T$LJ${T}attach${T}bridge${T}netns:$ns$T--bridge${T}br-$c$T--ip$T$cidr$T--gateway$T$gw" ;;
+    echo "$L$se$T--$T$LJ${T}attach${T}bridge${T}netns:$ns$T--bridge${T}br-$c$T--ip$T$cidr$T--gateway$T$gw" ;;
   lanjoin/macvlan/attach)
-    echo "$L$STATE_ENV$T--$T$LJ${T}attach${T}macvlan${T}netns:$ns$T--parent${T}mv-$c$T--ip$T$cidr$T--gateway$T$gw" ;;
-  lanjoin/*/detach) echo "$L$STATE_ENV$T--$T$LJ${T}detach${T}netns:$ns" ;;
+    echo "$L$se$T--$T$LJ${T}attach${T}macvlan${T}netns:$ns$T--parent${T}mv-$c$T--ip$T$cidr$T--gateway$T$gw" ;;
+  lanjoin/*/detach) echo "$L$se$T--$T$LJ${T}detach${T}netns:$ns" ;;
   ip/*/attach)
     if [[ $way == bridge ]]; then
       # Linux 6.18 refuses addrgenmode in the creating request: a second one, as lanjoin does.
@@ -258,16 +266,31 @@ call() {
   esac
 }
 
-# schedule WAY N: attach N containers per method, alternating methods round-robin with the
-# order rotating by one per container, then detach them the same way. N = 1: repeated.
+# order: METHODS shuffled into ORDER (Fisher-Yates; $RANDOM is seeded, so runs repeat). A
+# rotation would always put the same method after the same other one, and a call pays for
+# the deferred work of the call before it (the CNI plugin's IPv6 DAD and MLD on its new
+# links, say): shuffling spreads that evenly.
+order() {
+  local k j t
+  ORDER=("${METHODS[@]}")
+  for ((k = M - 1; k > 0; k--)); do
+    j=$((RANDOM % (k + 1)))
+    t=${ORDER[k]} ORDER[k]=${ORDER[j]} ORDER[j]=$t
+  done
+}
+
+# schedule WAY N: attach N containers per method, the methods in a fresh random order for
+# each container, then detach them the same way. N = 1: repeated --rounds-1 times.
 schedule() {
-  local way=$1 n=$2 rounds=1 r i k op
+  local way=$1 n=$2 rounds=1 r i m op
   ((n == 1)) && rounds=$rounds1
+  RANDOM=11
   for ((r = 0; r < rounds; r++)); do
     for op in attach detach; do
       for ((i = 0; i < n; i++)); do
-        for ((k = 0; k < M; k++)); do
-          call "$way" "$n" "${METHODS[(i + r + k) % M]}" "$op" "$i"
+        order
+        for m in "${ORDER[@]}"; do
+          call "$way" "$n" "$m" "$op" "$i"
         done
       done
     done
