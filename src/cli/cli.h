@@ -15,6 +15,7 @@ int lj_cmd_attach(int argc, char **argv);
 int lj_cmd_detach(int argc, char **argv);
 int lj_cmd_list(int argc, char **argv);
 int lj_cmd_gc(int argc, char **argv);
+int lj_cmd_shim(int argc, char **argv);
 
 /* Print "lanjoin: <message>" to stderr. */
 void lj_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -23,6 +23,7 @@ static const struct {
 	{"detach", lj_cmd_detach, "undo exactly what attach did; safe to repeat"},
 	{"list", lj_cmd_list, "show what is attached"},
 	{"gc", lj_cmd_gc, "undo attachments whose namespace is gone"},
+	{"shim", lj_cmd_shim, "host-side macvlan shim on its own (add PARENT --ip CIDR | del PARENT)"},
 	{"version", cmd_version, "print the version"},
 	{"help", cmd_help, "show this help"},
 };

@@ -41,3 +41,64 @@ int lj_addr_del(struct lj_nl *nl, int ifindex, const struct lj_cidr *c)
 {
 	return lj_nl_transact(nl, addr_msg(nl, RTM_DELADDR, 0, ifindex, c), NULL, NULL);
 }
+
+struct list_ctx {
+	int ifindex;
+	struct lj_cidr *ret;
+	size_t max, n;
+};
+
+static int list_attr_cb(const struct nlattr *attr, void *data)
+{
+	const struct nlattr **tb = data;
+	int type = mnl_attr_get_type(attr);
+
+	if (type == IFA_LOCAL || type == IFA_ADDRESS)
+		tb[type] = attr;
+	return MNL_CB_OK;
+}
+
+static int list_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *tb[IFA_MAX + 1] = {0};
+	struct list_ctx *c = data;
+	const struct nlattr *a;
+	struct lj_cidr cidr = {0};
+	size_t len;
+
+	if (nlh->nlmsg_type != RTM_NEWADDR || (c->ifindex && (int)ifa->ifa_index != c->ifindex))
+		return MNL_CB_OK;
+	len = lj_ip_len(ifa->ifa_family);
+	if (!len)
+		return MNL_CB_OK;
+	mnl_attr_parse(nlh, sizeof(*ifa), list_attr_cb, tb);
+	/* IFA_LOCAL is the address itself; IFA_ADDRESS is the peer on point-to-point links. */
+	a = tb[IFA_LOCAL] ? tb[IFA_LOCAL] : tb[IFA_ADDRESS];
+	if (!a || mnl_attr_get_payload_len(a) != len)
+		return MNL_CB_OK;
+	cidr.ip.family = ifa->ifa_family;
+	memcpy(cidr.ip.bytes, mnl_attr_get_payload(a), len);
+	cidr.prefixlen = ifa->ifa_prefixlen;
+	if (c->n < c->max)
+		c->ret[c->n] = cidr;
+	c->n++;
+	return MNL_CB_OK;
+}
+
+int lj_addr_list(struct lj_nl *nl, int ifindex, int family, struct lj_cidr *ret, size_t max,
+		 size_t *ret_n)
+{
+	struct nlmsghdr *nlh = lj_nl_msg(nl, RTM_GETADDR, NLM_F_DUMP);
+	struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	struct list_ctx c = {.ifindex = ifindex, .ret = ret, .max = max};
+	int r;
+
+	/* Without strict checking the kernel ignores ifa_index: list_cb filters. */
+	ifa->ifa_family = (uint8_t)family;
+	r = lj_nl_transact(nl, nlh, list_cb, &c);
+	if (r < 0)
+		return r;
+	*ret_n = c.n;
+	return 0;
+}

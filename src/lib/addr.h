@@ -16,3 +16,11 @@ int lj_addr_add(struct lj_nl *nl, int ifindex, const struct lj_cidr *c, uint32_t
 
 /* Remove address c from link ifindex. -EADDRNOTAVAIL if it is not there. */
 int lj_addr_del(struct lj_nl *nl, int ifindex, const struct lj_cidr *c);
+
+/*
+ * List the addresses of family (AF_INET, AF_INET6 or AF_UNSPEC for both) on link ifindex
+ * (0 = every link) into ret[0..max), with a dump. *ret_n receives how many there are, which
+ * may exceed max (only max are stored). Returns 0 or -errno.
+ */
+int lj_addr_list(struct lj_nl *nl, int ifindex, int family, struct lj_cidr *ret, size_t max,
+		 size_t *ret_n);

@@ -62,6 +62,10 @@ static lj_build_fn way_builder(enum lj_way w)
 	switch (w) {
 	case LJ_WAY_BRIDGE:
 		return lj_attach_bridge_build;
+	case LJ_WAY_OVS:
+		return lj_attach_ovs_build;
+	case LJ_WAY_MACVLAN:
+		return lj_attach_macvlan_build;
 	default:
 		return NULL;
 	}
@@ -231,6 +235,7 @@ int lj_attach(const struct lj_attach_opts *o, struct lj_result *res)
 			goto out;
 	}
 
+	ctx->state = st;
 	r = build(ctx, o, ifname, &plan, &rec, res);
 	if (r < 0)
 		goto out;
@@ -574,6 +579,14 @@ int lj_gc(struct lj_result *res, size_t *ret_removed)
 		sel[i] = !alive || strcmp(recs[i].status, "attached") != 0;
 	}
 	r = undo_bulk(st, recs, sel, n, res, &removed);
+	{
+		/* OVS rows outlive /run/lanjoin (a reboot): remove the ones no record explains. */
+		size_t n_ovs = 0;
+		int u = lj_attach_ovs_gc(recs, n, res, &n_ovs);
+		removed += n_ovs;
+		if (u < 0 && r == 0)
+			r = u;
+	}
 out:
 	free(sel);
 	lj_records_free(recs, n);

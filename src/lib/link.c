@@ -177,8 +177,10 @@ int lj_link_add_veth(struct lj_nl *nl, const struct lj_veth_opts *o)
 	/*
 	 * Linux 6.18 refuses IFLA_AF_SPEC in the request that creates a link (EAFNOSUPPORT),
 	 * so address generation is turned off in a second request, which also brings the link
-	 * up: the kernel applies IFLA_AF_SPEC before the link's first NETDEV_UP is handled by
-	 * addrconf only if the link was down, so no link-local address, DAD, MLD or RS happen.
+	 * up. do_setlink() applies IFF_UP before IFLA_AF_SPEC, but a veth end has no carrier
+	 * while its peer is down (the peer is brought up later, from inside the target), and
+	 * addrconf starts only with carrier: by then the mode is "none", so no link-local
+	 * address, DAD, MLD or RS. A link with carrier needs two separate requests.
 	 */
 	r = lj_link_setup(nl, o->name, o->up, o->no_ipv6);
 	if (r < 0) {
@@ -298,6 +300,81 @@ int lj_link_has_ports(struct lj_nl *nl, int ifindex)
 	if (r < 0)
 		return r;
 	return c.count > 0;
+}
+
+int lj_link_add_macvlan(struct lj_nl *nl, const struct lj_macvlan_opts *o)
+{
+	struct nlmsghdr *nlh = lj_nl_msg(nl, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
+	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	struct nlattr *linkinfo, *data;
+
+	ifi->ifi_family = AF_UNSPEC;
+	if (o->up) {
+		ifi->ifi_flags = IFF_UP;
+		ifi->ifi_change = IFF_UP;
+	}
+	lj_link_put_ifname(nlh, o->name);
+	/* The kernel resolves IFLA_LINK in the sender's namespace and creates the link in the
+	 * IFLA_NET_NS_FD one directly (rtnl_create_link(dest_net)). */
+	mnl_attr_put_u32(nlh, IFLA_LINK, (uint32_t)o->parent);
+	if (o->netns_fd >= 0)
+		mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)o->netns_fd);
+	if (o->mtu)
+		mnl_attr_put_u32(nlh, IFLA_MTU, o->mtu);
+	if (o->mac)
+		mnl_attr_put(nlh, IFLA_ADDRESS, LJ_MAC_LEN, o->mac);
+	linkinfo = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "macvlan");
+	data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
+	mnl_attr_put_u32(nlh, IFLA_MACVLAN_MODE, o->mode ? o->mode : MACVLAN_MODE_BRIDGE);
+	mnl_attr_nest_end(nlh, data);
+	mnl_attr_nest_end(nlh, linkinfo);
+	return lj_nl_transact(nl, nlh, NULL, NULL);
+}
+
+struct child_ctx {
+	int parent;
+	int (*cb)(const struct lj_link *l, void *data);
+	void *data;
+	int result;
+};
+
+static int netnsid_attr_cb(const struct nlattr *attr, void *data)
+{
+	if (mnl_attr_get_type(attr) == IFLA_LINK_NETNSID)
+		*(bool *)data = true;
+	return MNL_CB_OK;
+}
+
+static int child_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct child_ctx *c = data;
+	bool elsewhere = false;
+	struct lj_link l;
+
+	if (c->result || nlh->nlmsg_type != RTM_NEWLINK)
+		return MNL_CB_OK; /* stopped: drain the rest of the dump */
+	link_cb(nlh, &l);
+	/* With IFLA_LINK_NETNSID, IFLA_LINK is an ifindex of another namespace (e.g. the peer
+	 * of a veth end): not a child of ours whatever its number. */
+	mnl_attr_parse(nlh, sizeof(struct ifinfomsg), netnsid_attr_cb, &elsewhere);
+	if (!elsewhere && l.ifindex > 0 && l.parent == c->parent && l.ifindex != c->parent)
+		c->result = c->cb(&l, c->data);
+	return MNL_CB_OK;
+}
+
+int lj_link_foreach_child(struct lj_nl *nl, int parent,
+			  int (*cb)(const struct lj_link *l, void *data), void *data)
+{
+	struct nlmsghdr *nlh = lj_nl_msg(nl, RTM_GETLINK, NLM_F_DUMP);
+	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	struct child_ctx c = {.parent = parent, .cb = cb, .data = data};
+	int r;
+
+	ifi->ifi_family = AF_UNSPEC;
+	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
+	r = lj_nl_transact(nl, nlh, child_cb, &c);
+	return r < 0 ? r : c.result;
 }
 
 int lj_link_batch_add(struct lj_link_batch *b, const char *name)

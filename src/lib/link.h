@@ -97,3 +97,33 @@ void lj_link_batch_free(struct lj_link_batch *b);
  * them one by one. Returns 0 or -errno.
  */
 int lj_link_del_batch(struct lj_nl *nl, const struct lj_link_batch *b);
+
+/*
+ * Options for a macvlan link on a parent in nl's namespace, created directly in another
+ * namespace (or in nl's own). Pointers are borrowed for the call.
+ */
+struct lj_macvlan_opts {
+	const char *name;   /* the new link's name (in netns_fd's namespace) */
+	int parent;         /* ifindex of the parent (lower device) in nl's namespace */
+	int netns_fd;       /* namespace to create it in (borrowed); -1 = nl's own */
+	uint32_t mode;      /* MACVLAN_MODE_*; 0 = bridge */
+	uint32_t mtu;       /* bytes, 0 = the parent's */
+	const uint8_t *mac; /* NULL = kernel-generated */
+	bool up;            /* IFF_UP in the creating request */
+};
+
+/*
+ * Create a macvlan link (NLM_F_CREATE|NLM_F_EXCL) in one request: the link never exists in
+ * nl's namespace when netns_fd is another one. -EEXIST if the name is taken there, -EBUSY if
+ * the parent is a bridge/bond port, -EINVAL if the mode clashes with the parent's other
+ * macvlans (passthru), -EADDRINUSE if mac is taken on the parent.
+ */
+int lj_link_add_macvlan(struct lj_nl *nl, const struct lj_macvlan_opts *o);
+
+/*
+ * Visit every link of nl's namespace whose IFLA_LINK is parent (macvlan children, VLANs, ...)
+ * with a dump; cb gets each link and data and returns 0 to go on, or a value that stops the
+ * walk and is returned. Returns 0, that value, or -errno.
+ */
+int lj_link_foreach_child(struct lj_nl *nl, int parent,
+			  int (*cb)(const struct lj_link *l, void *data), void *data);

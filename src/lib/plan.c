@@ -13,6 +13,8 @@
 /* Every step type a state record may name. New ways add theirs here. */
 static const struct lj_step_type *const step_types[] = {
 	&lj_step_bridge, &lj_step_veth, &lj_step_link_up, &lj_step_addr, &lj_step_route,
+	&lj_step_ovs_bridge, &lj_step_ovs_port, &lj_step_tx_csum_off,
+	&lj_step_macvlan, &lj_step_shim, &lj_step_shim_route,
 };
 
 const struct lj_step_type *lj_step_type_find(const char *id)

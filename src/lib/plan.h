@@ -23,6 +23,8 @@ enum lj_where {
 	LJ_TARGET = 1,
 };
 
+struct lj_state;
+
 /* What steps run against. Owned by the caller of the runner. */
 struct lj_ctx {
 	struct lj_nl *host;            /* netlink in lanjoin's namespace */
@@ -35,6 +37,8 @@ struct lj_ctx {
 	bool rollback;                 /* undoing a failed apply (vs. detach/gc) */
 	struct lj_link_batch *batch;   /* bulk detach/gc: host links to delete in one request
 					  (see LJ_UNDO_DEFERRED); NULL: one by one */
+	struct lj_state *state;        /* attach: the locked state directory, for builders that
+	                                  look at other attachments (borrowed); NULL otherwise */
 	struct {
 		enum lj_where where;
 		char name[IFNAMSIZ];
@@ -177,6 +181,16 @@ extern const struct lj_step_type lj_step_veth;     /* link=host end, peer=contai
 extern const struct lj_step_type lj_step_link_up;  /* link up, in where */
 extern const struct lj_step_type lj_step_addr;     /* cidr on link, in where; u32 = IFA_F_* flags */
 extern const struct lj_step_type lj_step_route;    /* cidr via on link, in where; u32 = table */
+
+/* Step types of the macvlan way (steps-macvlan.c). */
+extern const struct lj_step_type lj_step_macvlan;  /* link in the target, child of master (host) */
+extern const struct lj_step_type lj_step_shim;     /* link = host shim on master, cidr its address */
+extern const struct lj_step_type lj_step_shim_route; /* host route to cidr through shim link */
+
+/* Step types of the ovs way (attach-ovs.c). */
+extern const struct lj_step_type lj_step_ovs_bridge;  /* link=BR, text=db: ensure; undo: del if ours and empty */
+extern const struct lj_step_type lj_step_ovs_port;    /* link=port, master=BR, u32=VLAN, text=db */
+extern const struct lj_step_type lj_step_tx_csum_off; /* link=host end, peer=target end */
 
 /* The IFLA_IFALIAS lanjoin puts on links it creates and may remove when unused. */
 #define LJ_OWNED_ALIAS "lanjoin: created, removed when unused"

@@ -22,3 +22,10 @@ int lj_route_add(struct lj_nl *nl, const struct lj_route *rt);
 
 /* Delete a route; -ESRCH if there is none. */
 int lj_route_del(struct lj_nl *nl, const struct lj_route *rt);
+
+/*
+ * Count the routes, IPv4 and IPv6, of every table except the local one, that leave through
+ * link ifindex and that someone added: not those the kernel made by itself (protocol
+ * "kernel" for address prefixes, "ra" from router advertisements, "redirect"), with a dump. Returns the count or -errno.
+ */
+int lj_route_count_dev(struct lj_nl *nl, int ifindex);

@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Open vSwitch, driven through `ovs-vsctl` run with fork+execve (an argv array, no shell, a
+ * fixed minimal environment, an explicit --db and --timeout). Every change is one ovs-vsctl
+ * invocation, i.e. one OVSDB transaction; queries read `--format=json` output with jansson.
+ * The API is small on purpose so that it can later be backed by an OVSDB client instead.
+ *
+ * lanjoin marks what it creates with external_ids: lanjoin-owner=lanjoin on bridges and ports,
+ * and on ports also lanjoin-target=TARGET and lanjoin-ifname=IFNAME, so that detach, gc and
+ * other tools can tell whose a row is.
+ */
+#pragma once
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#define LJ_OVS_KEY_OWNER "lanjoin-owner"
+#define LJ_OVS_KEY_TARGET "lanjoin-target"
+#define LJ_OVS_KEY_IFNAME "lanjoin-ifname"
+#define LJ_OVS_OWNER "lanjoin"
+
+/* The database socket when neither --ovsdb nor $OVS_RUNDIR says otherwise. */
+#define LJ_OVS_DEFAULT_RUNDIR "/var/run/openvswitch"
+/* Seconds ovs-vsctl may wait for ovsdb-server and ovs-vswitchd (its --timeout). */
+#define LJ_OVS_TIMEOUT 10
+
+#define LJ_OVS_DB_MAX 256      /* "unix:" + a path, bytes with the NUL */
+#define LJ_OVS_ERROR_MAX 512   /* bytes kept of ovs-vsctl's stderr */
+#define LJ_OVS_VALUE_MAX 256   /* bytes kept of an external_ids value */
+
+struct lj_ovs;
+
+/*
+ * Prepare to talk to the OVSDB at db ("unix:/PATH"), or when db is NULL or "" at
+ * $OVS_RUNDIR/db.sock, else LJ_OVS_DEFAULT_RUNDIR/db.sock. Finds ovs-vsctl
+ * ($LANJOIN_OVS_VSCTL if set, an absolute path; else /usr/bin, /usr/sbin, /bin, /sbin).
+ * Runs nothing. On success *ret is the caller's (lj_ovs_close). Errors: -EINVAL (db is not
+ * "unix:/PATH" or too long), -ENOENT (no ovs-vsctl: Open vSwitch is not installed), -ENOMEM.
+ */
+int lj_ovs_open(const char *db, struct lj_ovs **ret);
+
+/* Free; NULL is fine. */
+void lj_ovs_close(struct lj_ovs *o);
+
+/* The database in use, "unix:/PATH" (for messages and --dry-run). */
+const char *lj_ovs_db(const struct lj_ovs *o);
+
+/* The resolved database for db as lj_ovs_open would use it, into buf; returns buf or NULL. */
+const char *lj_ovs_resolve_db(const char *db, char *buf, size_t size);
+
+/*
+ * Why the last call failed: ovs-vsctl's stderr (first line(s), trimmed) or lanjoin's own
+ * explanation; "" if none.
+ */
+const char *lj_ovs_error(const struct lj_ovs *o);
+
+/*
+ * Check that the daemons are up: the database socket exists and ovs-vswitchd runs (its pid
+ * file ovs-vswitchd.pid in the socket's directory names a live ovs-vswitchd process).
+ * Returns 0, -ECONNREFUSED (ovsdb-server: no socket), -ESRCH (ovs-vswitchd not running);
+ * lj_ovs_error says which and where it looked. *ret_pid (may be NULL) gets ovs-vswitchd's PID.
+ */
+int lj_ovs_check_running(struct lj_ovs *o, pid_t *ret_pid);
+
+struct lj_ovs_bridge {
+	char name[IFNAMSIZ];
+	char datapath_type[16]; /* "" = the default ("system") */
+	bool ours;              /* external_ids:lanjoin-owner=lanjoin */
+	size_t n_ports;         /* rows in its ports column, its own internal port included */
+};
+
+struct lj_ovs_port {
+	char name[IFNAMSIZ];
+	uint32_t tag;          /* access VLAN, 0 = none */
+	bool ours;
+	char target[LJ_OVS_VALUE_MAX];  /* external_ids:lanjoin-target, "" if none */
+	char ifname[IFNAMSIZ];          /* external_ids:lanjoin-ifname, "" if none */
+};
+
+/* What attach needs to decide, read in one ovs-vsctl run. */
+struct lj_ovs_survey {
+	struct lj_ovs_bridge *bridges; /* every bridge (owned; lj_ovs_survey_free) */
+	size_t n_bridges;
+	bool has_port;                 /* a Port row named port exists ... */
+	struct lj_ovs_port port;       /* ... and this is it */
+	bool name_is_iface;            /* an Interface row is named like the bridge asked for */
+};
+
+/*
+ * Read every bridge, the Port row named port (if any) and whether an Interface named
+ * iface exists. Errors: -ECONNREFUSED (database connection failed), -ETIMEDOUT, -EIO
+ * (ovs-vsctl failed: lj_ovs_error), -EBADMSG (unparsable output), -ENOMEM.
+ */
+int lj_ovs_survey(struct lj_ovs *o, const char *port, const char *iface,
+		  struct lj_ovs_survey *ret);
+void lj_ovs_survey_free(struct lj_ovs_survey *s);
+
+/* Look up bridge name. -ENODEV if there is none; other errors as lj_ovs_survey. */
+int lj_ovs_bridge_get(struct lj_ovs *o, const char *name, struct lj_ovs_bridge *ret);
+
+/*
+ * Create bridge name (without --may-exist: an existing bridge is an error, -EEXIST, never
+ * adopted) with datapath_type (NULL or "" = the default) and marked as lanjoin's, in one
+ * transaction. If ovs-vsctl times out after committing, the row is removed again.
+ */
+int lj_ovs_bridge_add(struct lj_ovs *o, const char *name, const char *datapath_type);
+
+/* Delete bridge name (--if-exists: a missing bridge is success). */
+int lj_ovs_bridge_del(struct lj_ovs *o, const char *name);
+
+/* What lj_ovs_port_add creates. Strings are borrowed. */
+struct lj_ovs_port_opts {
+	const char *bridge;
+	const char *name;     /* the port and its interface (a host link of that name) */
+	uint32_t tag;         /* access VLAN 1-4094, 0 = none */
+	const char *target;   /* for external_ids:lanjoin-target (sanitised to printable ASCII) */
+	const char *ifname;   /* for external_ids:lanjoin-ifname */
+	bool replace;         /* first delete a (stale) row of that name, in the same transaction */
+};
+
+/*
+ * Add port o->name to o->bridge as lanjoin's, in one transaction (no --may-exist: a port of
+ * that name is an error, -EEXIST, unless replace). If ovs-vsctl times out after committing,
+ * the row is removed again. Errors: -EEXIST, -ENODEV (no such bridge), as lj_ovs_survey.
+ */
+int lj_ovs_port_add(struct lj_ovs *o, const struct lj_ovs_port_opts *p);
+
+/* Delete port name wherever it is (--if-exists: a missing port is success). */
+int lj_ovs_port_del(struct lj_ovs *o, const char *name);
+
+/*
+ * Every Port marked as lanjoin's (*ret: array owned by the caller, free()), and every bridge
+ * marked as lanjoin's (*ret_br, may be NULL). Errors as lj_ovs_survey.
+ */
+int lj_ovs_list_ours(struct lj_ovs *o, struct lj_ovs_port **ret, size_t *ret_n,
+		     struct lj_ovs_bridge **ret_br, size_t *ret_n_br);
+
+/* --dry-run: print the ovs-vsctl command lines the calls above would run (each ends in \n). */
+void lj_ovs_describe_bridge_add(FILE *f, const char *db, const char *name,
+				const char *datapath_type);
+void lj_ovs_describe_bridge_del(FILE *f, const char *db, const char *name);
+void lj_ovs_describe_port_add(FILE *f, const char *db, const struct lj_ovs_port_opts *p);
+void lj_ovs_describe_port_del(FILE *f, const char *db, const char *name);
+
+/*
+ * Quote s as an OVSDB string value ("..." with \" and \\ escaped); characters outside
+ * printable ASCII become '?'. Writes at most size bytes (NUL included); returns buf, or
+ * NULL if it does not fit.
+ */
+const char *lj_ovs_quote(const char *s, char *buf, size_t size);

@@ -1,0 +1,464 @@
+#!/usr/bin/env bats
+# The macvlan way (issue 3): the seed's scenario, the host shim, modes, exact detach, rollback
+# at every step, gc after the container died, and bad input refused without any change.
+# The lab's host has the plain uplink em1 (198.51.100.76/24, default via .254).
+
+load helpers
+
+SHIM_IP=198.51.100.144
+
+take_snapshots() {
+  snapshot host >"$BATS_TEST_TMPDIR/host.before"
+  local c
+  for c in "$@"; do
+    snapshot "$c" >"$BATS_TEST_TMPDIR/$c.before"
+  done
+}
+
+# host and the given containers as in take_snapshots, and no state record left
+assert_unchanged() {
+  assert_same_state host "$BATS_TEST_TMPDIR/host.before"
+  local c
+  for c in "$@"; do
+    assert_same_state "$c" "$BATS_TEST_TMPDIR/$c.before"
+  done
+  [ -z "$(ls -A "$LANJOIN_STATE_DIR/attachments" 2>/dev/null)" ]
+}
+
+# the host's main-table routes of one family, sorted, as JSON
+host_routes() { on host ip -j "$1" route show | jq -S -c 'sort_by(tostring)'; }
+
+shim_name() { lj list --json | jq -r "[.[] | .info.host_shim // empty][0]"; }
+
+# wait until a freshly attached container's IPv6 stopped changing: the LAN's router
+# advertisement gave it an address and a default route, and DAD is over
+_ra_default() { [[ -n $(on "$1" ip -6 route show default proto ra) ]]; }
+settle() { wait_until 10 _ra_default "$1" && wait_ipv6_ready "$1"; }
+
+forget_neighbour() { on "$1" ip neigh flush to "$2"; }
+
+detach_later() { defer ip netns exec "${LAB_PREFIX}host" "$LANJOIN" detach "netns:${LAB_PREFIX}$1"; }
+
+@test "macvlan: the peer reaches the container at .117, the outside sees .117, the host cannot" {
+  add_container web
+  take_snapshots web
+  run lj attach macvlan "netns:${LAB_PREFIX}web" --parent em1 --ip 198.51.100.117/24 \
+    --gateway 198.51.100.254
+  echo "$output"
+  [ "$status" -eq 0 ]
+  detach_later web
+  [[ $output == *"198.51.100.117/24"* ]]
+
+  run curl_from peer http://198.51.100.117/hello.html
+  [ "$status" -eq 0 ]
+  [ "$output" = "Hello world" ]
+  run curl_from web http://203.0.113.1/cgi-bin/ip
+  [ "$status" -eq 0 ]
+  [ "$output" = "198.51.100.117" ]
+  # the kernel never passes frames between a macvlan parent and its children
+  run on host curl -sS --fail --max-time 3 http://198.51.100.117/hello.html
+  [ "$status" -ne 0 ]
+
+  # the container's side: a macvlan child of em1 in bridge mode with the parent's MTU
+  run on web ip -d -j link show dev eth1
+  [ "$(jq -r '.[0].linkinfo.info_kind' <<<"$output")" = macvlan ]
+  [ "$(jq -r '.[0].linkinfo.info_data.mode' <<<"$output")" = bridge ]
+  [ "$(jq -r '.[0].mtu' <<<"$output")" = 1500 ]
+  run on web ip -j route show default
+  [[ $output == *'"gateway":"198.51.100.254","dev":"eth1"'* ]]
+  # nothing new on the host: no host-side link, no route
+  [ "$(on host ip -o link show | wc -l)" -eq 2 ]
+  [ "$(lj list --json | jq -r '.[0].info.parent')" = em1 ]
+
+  run lj detach "netns:${LAB_PREFIX}web"
+  [ "$status" -eq 0 ]
+  assert_unchanged web
+  ! curl_from peer http://198.51.100.117/hello.html
+  run lj detach "netns:${LAB_PREFIX}web"
+  [ "$status" -eq 0 ]
+  [[ $output == *"not attached"* ]]
+}
+
+@test "macvlan: with --host-shim the host reaches the container; its own routes stay as they were" {
+  # .117 had another MAC in the test before and lanjoin sends no gratuitous ARP (yet): the
+  # peer would keep using the old MAC until its neighbour entry expires
+  forget_neighbour peer 198.51.100.117
+  add_container web
+  take_snapshots web
+  local r4 r6
+  r4=$(host_routes -4)
+  r6=$(host_routes -6)
+  run lj attach macvlan "netns:${LAB_PREFIX}web" --parent em1 --ip 198.51.100.117/24 \
+    --gateway 198.51.100.254 --host-shim "$SHIM_IP/24"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  detach_later web
+  local shim
+  shim=$(shim_name)
+  [[ $shim == ljs* && ${#shim} -le 15 ]]
+
+  run curl_from host http://198.51.100.117/hello.html
+  [ "$status" -eq 0 ]
+  [ "$output" = "Hello world" ]
+  # the container sees the host as the shim's address
+  [ "$(on web ip neigh show "$SHIM_IP" | wc -l)" -eq 1 ]
+  # the host still reaches the peer and the outside, from its own address
+  ping_from host 198.51.100.10
+  ping_from host 2001:db8:1::10
+  run curl_from host http://203.0.113.1/cgi-bin/ip
+  [ "$output" = "198.51.100.76" ]
+  run curl_from peer http://198.51.100.117/hello.html
+  [ "$output" = "Hello world" ]
+
+  # routes: exactly one more, the /32 to the container through the shim
+  run on host ip -j -4 route show dev "$shim"
+  [ "$(jq -c '[.[] | {dst, scope}]' <<<"$output")" = '[{"dst":"198.51.100.117","scope":"link"}]' ]
+  [ "$(on host ip -j -4 route show | jq -S -c "map(select(.dev != \"$shim\")) | sort_by(tostring)")" = "$r4" ]
+  [ "$(host_routes -6)" = "$r6" ]
+  # the shim: macvlan bridge on em1, the address as a /32 (no prefix route), no IPv6 at all
+  run on host ip -d -j addr show dev "$shim"
+  [ "$(jq -r '.[0].linkinfo.info_data.mode' <<<"$output")" = bridge ]
+  [ "$(jq -c '[.[0].addr_info[] | "\(.local)/\(.prefixlen)"]' <<<"$output")" = "[\"$SHIM_IP/32\"]" ]
+  [ "$(on host cat "/proc/sys/net/ipv6/conf/$shim/disable_ipv6")" = 1 ]
+  [ "$(host_routes -4)" != "$r4" ]
+
+  run lj detach "netns:${LAB_PREFIX}web"
+  [ "$status" -eq 0 ]
+  ! on host ip link show "$shim"
+  assert_unchanged web
+  [ "$(host_routes -4)" = "$r4" ]
+}
+
+@test "macvlan: two containers share one shim; it goes with the last; bridge mode connects them" {
+  add_container a
+  add_container b
+  take_snapshots a b
+  lj attach macvlan "netns:${LAB_PREFIX}a" --parent em1 --ip 198.51.100.121/24 --host-shim "$SHIM_IP/24"
+  detach_later a
+  local shim ifindex
+  shim=$(shim_name)
+  ifindex=$(on host cat "/sys/class/net/$shim/ifindex")
+  lj attach macvlan "netns:${LAB_PREFIX}b" --parent em1 --ip 198.51.100.122/24 --host-shim "$SHIM_IP/24"
+  detach_later b
+  # reused, not recreated
+  [ "$(on host cat "/sys/class/net/$shim/ifindex")" = "$ifindex" ]
+  [ "$(on host ip -o link show | grep -c 'ljs')" -eq 1 ]
+
+  run curl_from a http://198.51.100.122/hello.html
+  [ "$output" = "Hello world" ]
+  run curl_from b http://198.51.100.121/hello.html
+  [ "$output" = "Hello world" ]
+  run curl_from host http://198.51.100.121/hello.html
+  [ "$output" = "Hello world" ]
+  run curl_from host http://198.51.100.122/hello.html
+  [ "$output" = "Hello world" ]
+
+  lj detach "netns:${LAB_PREFIX}a"
+  on host ip link show "$shim"            # b still routes through it
+  run on host ip -j route show dev "$shim"
+  [ "$(jq -r '[.[].dst] | join(",")' <<<"$output")" = 198.51.100.122 ]
+  run curl_from host http://198.51.100.122/hello.html
+  [ "$output" = "Hello world" ]
+  lj detach "netns:${LAB_PREFIX}b"
+  ! on host ip link show "$shim"          # the last one: gone
+  assert_unchanged a b
+}
+
+@test "macvlan: private mode keeps containers on one parent apart; the LAN still reaches both" {
+  add_container p1
+  add_container p2
+  take_snapshots p1 p2
+  lj attach macvlan "netns:${LAB_PREFIX}p1" --parent em1 --mode private --ip 198.51.100.131/24
+  detach_later p1
+  lj attach macvlan "netns:${LAB_PREFIX}p2" --parent em1 --mode private --ip 198.51.100.132/24
+  detach_later p2
+  [ "$(on p1 ip -d -j link show dev eth1 | jq -r '.[0].linkinfo.info_data.mode')" = private ]
+  run on p1 curl -sS --fail --max-time 3 http://198.51.100.132/hello.html
+  [ "$status" -ne 0 ]
+  run curl_from peer http://198.51.100.131/hello.html
+  [ "$output" = "Hello world" ]
+  run curl_from peer http://198.51.100.132/hello.html
+  [ "$output" = "Hello world" ]
+  lj detach "netns:${LAB_PREFIX}p1"
+  lj detach "netns:${LAB_PREFIX}p2"
+  assert_unchanged p1 p2
+}
+
+@test "macvlan: a failure at every step rolls back to the exact previous state" {
+  add_container f
+  take_snapshots f
+  local n=1 steps=0
+  while :; do
+    run env LANJOIN_FAULT_STEP=$n ip netns exec "${LAB_PREFIX}host" "$LANJOIN" attach macvlan \
+      "netns:${LAB_PREFIX}f" --parent em1 --ip 198.51.100.140/24 --ip 2001:db8:1::140/64 \
+      --gateway 198.51.100.254 --host-shim "$SHIM_IP/24"
+    if [ "$status" -eq 0 ]; then
+      break
+    fi
+    echo "step $n: $output"
+    [ "$status" -eq 1 ]
+    [[ $output == *"step $n of"* ]]
+    [[ $output == *"nothing was left behind"* ]]
+    assert_unchanged f
+    steps=$n
+    n=$((n + 1))
+    [ "$n" -le 30 ]
+  done
+  # macvlan, up, 2 addresses, default route, shim, host route
+  [ "$steps" -eq 7 ]
+  detach_later f
+  run curl_from host http://198.51.100.140/hello.html
+  [ "$output" = "Hello world" ]
+  lj detach "netns:${LAB_PREFIX}f"
+  assert_unchanged f
+}
+
+@test "macvlan: a failure while another container uses the shim leaves that shim and its route alone" {
+  add_container u
+  add_container f2
+  lj attach macvlan "netns:${LAB_PREFIX}u" --parent em1 --ip 198.51.100.141/24 --host-shim "$SHIM_IP/24"
+  detach_later u
+  take_snapshots f2
+  local n=1 steps=0
+  while :; do
+    run env LANJOIN_FAULT_STEP=$n ip netns exec "${LAB_PREFIX}host" "$LANJOIN" attach macvlan \
+      "netns:${LAB_PREFIX}f2" --parent em1 --ip 198.51.100.142/24 --host-shim "$SHIM_IP/24"
+    if [ "$status" -eq 0 ]; then
+      break
+    fi
+    [ "$status" -eq 1 ]
+    assert_same_state host "$BATS_TEST_TMPDIR/host.before"
+    assert_same_state f2 "$BATS_TEST_TMPDIR/f2.before"
+    steps=$n
+    n=$((n + 1))
+    [ "$n" -le 30 ]
+  done
+  [ "$steps" -eq 5 ]   # macvlan, up, address, shim, host route
+  detach_later f2
+  run curl_from host http://198.51.100.141/hello.html
+  [ "$output" = "Hello world" ]
+  lj detach "netns:${LAB_PREFIX}f2"
+  assert_same_state host "$BATS_TEST_TMPDIR/host.before"
+}
+
+@test "macvlan: detach after the container died, and gc, remove the shim routes and the shim" {
+  take_snapshots
+  lab container add z >/dev/null
+  defer "$LAB" container del z
+  lj attach macvlan "netns:${LAB_PREFIX}z" --parent em1 --ip 198.51.100.171/24 --host-shim "$SHIM_IP/24"
+  local shim
+  shim=$(shim_name)
+  lab container del z
+  on host ip link show "$shim"
+  run lj detach "netns:${LAB_PREFIX}z"
+  [ "$status" -eq 0 ]
+  ! on host ip link show "$shim"
+  assert_unchanged
+
+  lab container add y >/dev/null
+  defer "$LAB" container del y
+  lab container add x >/dev/null
+  defer "$LAB" container del x
+  lj attach macvlan "netns:${LAB_PREFIX}y" --parent em1 --ip 198.51.100.172/24 --host-shim "$SHIM_IP/24"
+  lj attach macvlan "netns:${LAB_PREFIX}x" --parent em1 --ip 198.51.100.173/24 --host-shim "$SHIM_IP/24"
+  detach_later x
+  lab container del y
+  run lj gc
+  [ "$status" -eq 0 ]
+  [[ $output == *"Removed 1 stale attachment"* ]]
+  # y's route is gone, x's stays, and so does the shim
+  run on host ip -j route show dev "$shim"
+  [ "$(jq -r '[.[].dst] | join(",")' <<<"$output")" = 198.51.100.173 ]
+  lab container del x
+  run lj gc
+  [[ $output == *"Removed 1 stale attachment"* ]]
+  ! on host ip link show "$shim"
+  assert_unchanged
+}
+
+@test "macvlan: shim add before any container, kept until shim del" {
+  add_container s
+  take_snapshots s
+  run lj shim add em1 --ip "$SHIM_IP/24"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  defer ip netns exec "${LAB_PREFIX}host" "$LANJOIN" shim del em1
+  local shim
+  shim=$(on host ip -o link show type macvlan | awk -F': ' '{print $2}' | cut -d@ -f1)
+  [[ $shim == ljs* ]]
+  run lj shim add em1 --ip "$SHIM_IP/24"        # again: fine, nothing to do
+  [ "$status" -eq 0 ]
+  [[ $output == *"nothing to do"* ]]
+  snapshot host >"$BATS_TEST_TMPDIR/host.shim"
+
+  lj attach macvlan "netns:${LAB_PREFIX}s" --parent em1 --ip 198.51.100.151/24 --host-shim "$SHIM_IP/24"
+  detach_later s
+  run curl_from host http://198.51.100.151/hello.html
+  [ "$output" = "Hello world" ]
+  lj detach "netns:${LAB_PREFIX}s"
+  assert_same_state host "$BATS_TEST_TMPDIR/host.shim"   # the shim stays
+
+  # shim del while a container uses it: it goes with that container
+  lj attach macvlan "netns:${LAB_PREFIX}s" --parent em1 --ip 198.51.100.151/24 --host-shim "$SHIM_IP/24"
+  run lj shim del em1
+  [ "$status" -eq 0 ]
+  [[ $output == *"goes away when the last"* ]]
+  on host ip link show "$shim"
+  run curl_from host http://198.51.100.151/hello.html
+  [ "$output" = "Hello world" ]
+  lj detach "netns:${LAB_PREFIX}s"
+  ! on host ip link show "$shim"
+  assert_unchanged s
+
+  run lj shim add em1 --ip "$SHIM_IP/24"
+  [ "$status" -eq 0 ]
+  run lj shim del em1
+  [ "$status" -eq 0 ]
+  [[ $output == *"Removed host shim"* ]]
+  run lj shim del em1
+  [ "$status" -eq 0 ]
+  [[ $output == *"nothing to do"* ]]
+  assert_unchanged s
+
+  # bad input for shim add: nothing created
+  for args in "nosuch --ip $SHIM_IP/24" "em1 --ip 203.0.113.9/24" "em1 --ip 198.51.100.76/24" \
+    "em1 --ip 198.51.100.300/24" "em1"; do
+    # shellcheck disable=SC2086
+    run lj shim add $args
+    echo "shim add $args: $status $output"
+    [ "$status" -eq 2 ]
+  done
+  assert_unchanged s
+}
+
+@test "macvlan: --dry-run prints ip commands and changes nothing; --mac and --mtu are applied" {
+  add_container d
+  take_snapshots d
+  run lj attach macvlan "netns:${LAB_PREFIX}d" --parent em1 --ip 198.51.100.160/24 \
+    --gateway 198.51.100.254 --host-shim "$SHIM_IP/24" --dry-run
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == *"ip link add link em1 name eth1 netns ${LAB_PREFIX}d mtu 1500 type macvlan mode bridge"* ]]
+  [[ $output == *"ip -n ${LAB_PREFIX}d addr add 198.51.100.160/24 dev eth1"* ]]
+  [[ $output == *"ip addr add $SHIM_IP/32 dev ljs"* ]]
+  [[ $output == *"ip route add 198.51.100.160/32 dev ljs"* ]]
+  assert_unchanged d
+
+  lj attach macvlan "netns:${LAB_PREFIX}d" --parent em1 --mode vepa --ip 198.51.100.161/24 \
+    --mac 02:00:c6:33:64:a1 --mtu 1400 --ifname lan1
+  detach_later d
+  [ "$(on d cat /sys/class/net/lan1/address)" = 02:00:c6:33:64:a1 ]
+  [ "$(on d cat /sys/class/net/lan1/mtu)" = 1400 ]
+  [ "$(on d ip -d -j link show dev lan1 | jq -r '.[0].linkinfo.info_data.mode')" = vepa ]
+  lj detach "netns:${LAB_PREFIX}d"
+  assert_unchanged d
+}
+
+@test "macvlan: an IPv6 host shim reaches an IPv6 container; the host's IPv6 routes stay" {
+  add_container v6
+  take_snapshots v6
+  local r6
+  r6=$(host_routes -6)
+  run lj attach macvlan "netns:${LAB_PREFIX}v6" --parent em1 --ip 2001:db8:1::117/64 \
+    --host-shim 2001:db8:1::144/64
+  echo "$output"
+  [ "$status" -eq 0 ]
+  detach_later v6
+  local shim
+  shim=$(shim_name)
+  wait_ipv6_ready v6
+  run curl_from host 'http://[2001:db8:1::117]/hello.html'
+  [ "$output" = "Hello world" ]
+  run on host ip -j -6 route show dev "$shim"
+  # the route to the container and the shim's link-local prefix; none to the shim's /128
+  [ "$(jq -r '[.[].dst] | sort | join(",")' <<<"$output")" = "2001:db8:1::117,fe80::/64" ]
+  # apart from the shim's own link-local prefix, nothing else changed
+  [ "$(on host ip -j -6 route show | jq -S -c "map(select(.dev != \"$shim\")) | sort_by(tostring)")" = "$r6" ]
+  [ "$(on host cat "/proc/sys/net/ipv6/conf/$shim/accept_ra")" = 0 ]
+  lj detach "netns:${LAB_PREFIX}v6"
+  assert_unchanged v6
+}
+
+@test "macvlan: passthru gives one container the parent's MAC, alone; detach gives it back" {
+  add_container pt
+  add_container po
+  on host ip link add ljpt0 type veth peer name ljpt1
+  defer ip -n "${LAB_PREFIX}host" link del ljpt0
+  on host ip link set ljpt0 up
+  take_snapshots pt po
+  local mac
+  mac=$(on host cat /sys/class/net/ljpt0/address)
+  run lj attach macvlan "netns:${LAB_PREFIX}pt" --parent ljpt0 --mode passthru --ip 198.18.0.2/24
+  echo "$output"
+  [ "$status" -eq 0 ]
+  detach_later pt
+  [ "$(on pt cat /sys/class/net/eth1/address)" = "$mac" ]
+  [ "$(on pt ip -d -j link show dev eth1 | jq -r '.[0].linkinfo.info_data.mode')" = passthru ]
+  run lj attach macvlan "netns:${LAB_PREFIX}po" --parent ljpt0 --ip 198.18.0.3/24
+  echo "$output"
+  [ "$status" -eq 2 ]
+  [[ $output == *"passthru mode"* ]]
+  lj detach "netns:${LAB_PREFIX}pt"
+  assert_unchanged pt po
+}
+
+@test "macvlan: bad input is refused with exit 2 and nothing changes" {
+  add_container b
+  add_container o
+  # a bridge with a port, to offer as parents
+  on host ip link add br-x type bridge
+  defer ip -n "${LAB_PREFIX}host" link del br-x
+  on host ip link add vx type veth peer name vy
+  defer ip -n "${LAB_PREFIX}host" link del vx
+  on host ip link set vx master br-x
+  # another container already on em1, with the shim
+  lj attach macvlan "netns:${LAB_PREFIX}o" --parent em1 --ip 198.51.100.181/24 --host-shim "$SHIM_IP/24"
+  detach_later o
+  settle o
+  take_snapshots b o
+  local t="netns:${LAB_PREFIX}b"
+  bad() {
+    run lj attach macvlan "$t" "$@"
+    echo "lanjoin attach macvlan $t $*: $status $output"
+    [ "$status" -eq 2 ]
+    [[ $output == lanjoin:* ]]
+    [ "${#lines[@]}" -eq 1 ]
+    assert_same_state host "$BATS_TEST_TMPDIR/host.before"
+    assert_same_state b "$BATS_TEST_TMPDIR/b.before"
+    assert_same_state o "$BATS_TEST_TMPDIR/o.before"
+  }
+  bad --parent nosuch --ip 198.51.100.117/24
+  [[ $output == *"does not exist"* ]]
+  bad --parent br-x --ip 198.51.100.117/24
+  [[ $output == *"Linux bridge"*"attach bridge"* ]]
+  bad --parent vx --ip 198.51.100.117/24
+  [[ $output == *"port of bridge 'br-x'"*"attach bridge TARGET --bridge br-x"* ]]
+  bad --parent lo --ip 198.51.100.117/24
+  bad --parent em1 --ip 198.51.100.117/24 --mode passthru
+  [[ $output == *"passthru"*"alone"* ]]
+  bad --parent em1 --ip 198.51.100.117/24 --mtu 1501
+  [[ $output == *"above parent 'em1''s MTU 1500"* ]]
+  bad --parent em1 --ip 198.51.100.117/24 --host-shim 203.0.113.9/24
+  [[ $output == *"not in the subnet"* ]]
+  bad --parent em1 --ip 198.51.100.117/24 --host-shim 198.51.100.145/24
+  [[ $output == *"already has a host shim"* ]]
+  bad --parent em1 --ip 198.51.100.76/24
+  [[ $output == *"host's own address"* ]]
+  bad --parent em1 --ip "$SHIM_IP/24"
+  [[ $output == *"host shim"* ]]
+  bad --parent em1 --ip 198.51.100.181/24
+  bad --parent em1 --ip 198.51.100.117/24 --host-shim 198.51.100.117/24
+  bad --parent em1 --ip 2001:db8:1::117/64 --host-shim "$SHIM_IP/24"
+  bad --parent em1 --ip 198.51.100.117/24 --mode bogus
+  bad --parent em1 --ip 198.51.100.117/24 --bridge br-x
+  bad --ip 198.51.100.117/24
+  bad --parent em1 --ip 198.51.100.117/24 --mode passthru --mac 02:00:00:00:00:01
+
+  # passthru needs the parent alone also when the other macvlan lives in a container
+  lj detach "netns:${LAB_PREFIX}o"
+  lj attach macvlan "netns:${LAB_PREFIX}o" --parent em1 --ip 198.51.100.181/24
+  settle o
+  take_snapshots b o
+  bad --parent em1 --ip 198.51.100.117/24 --mode passthru
+  [[ $output == *"passthru"*"alone"* ]]
+}
