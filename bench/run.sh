@@ -15,6 +15,7 @@
 #   --out FILE      the Markdown report (default bench/results-YYYY-MM-DD.md); the raw
 #                   per-call results go beside it as .tsv
 #   --build-dir DIR use this meson build directory (default: build, set up if missing)
+#   --lanjoin PATH  the lanjoin binary to measure (default: the build's)
 #
 # Everything runs in lab namespaces with the prefix $BENCH_PREFIX (default "ljbench-"):
 # lab/lab.sh builds the lab, each method gets its own bridge (br-METHOD) and its own macvlan
@@ -43,6 +44,7 @@ methods=
 rounds1=30
 out=
 build=
+lj_bin=
 
 while (($# > 0)); do
   case $1 in
@@ -52,6 +54,7 @@ while (($# > 0)); do
   --rounds-1) rounds1=$2 && shift ;;
   --out) out=$2 && shift ;;
   --build-dir) build=$2 && shift ;;
+  --lanjoin) lj_bin=$2 && shift ;;
   -h | --help)
     usage
     exit 0
@@ -77,7 +80,8 @@ if [[ -z $build ]]; then
   ninja -C "$build" lanjoin bench/lj-bench bench/lj-bench-floor >/dev/null
 fi
 build=$(cd "$build" && pwd)
-LJ=$build/lanjoin
+LJ=${lj_bin:-$build/lanjoin}
+[[ $LJ == /* ]] || LJ=$PWD/$LJ
 DRIVER=$build/bench/lj-bench
 FLOOR=$build/bench/lj-bench-floor
 IP=$(command -v ip)
@@ -135,11 +139,10 @@ for w in $ways; do
   supports_way "$w" || die "this lanjoin does not implement the $w way yet"
 done
 
-# lanjoin speaks CNI when CNI_COMMAND is set (the CNI issue). HOOK: once that lands on main,
-# a plugin binary named "lanjoin" in a CNI_PATH directory is all this needs: the method
-# "lanjoin-cni" then runs $LJ as the plugin with the same JSON as the reference plugin,
-# "type" set to "lanjoin" (the way, bridge or parent come from the configuration; see
-# cni_conf below).
+# lanjoin speaks CNI when CNI_COMMAND is set (the CNI issue). Once the binary answers
+# CNI_COMMAND=VERSION, the method "lanjoin-cni" joins the default methods: it runs $LJ as the
+# plugin with the reference plugin's configuration, "type": "lanjoin" and the way in "mode"
+# (see cni_conf).
 lanjoin_cni_available() {
   local out
   out=$(printf '{"cniVersion":"1.0.0"}' | env -i CNI_COMMAND=VERSION "$LJ" 2>/dev/null) || return 1
@@ -204,15 +207,20 @@ T=$'\t'
 STATE_ENV="LANJOIN_STATE_DIR=${BENCH_STATE_DIR:-$RUN/state}"
 TMPFS_ENV="LANJOIN_STATE_DIR=$SHM_STATE"
 
+# lanjoin's CNI configuration names the way in "mode" (and the macvlan mode in "macvlanMode");
+# the reference plugins' "mode" is the macvlan mode.
 cni_conf() { # WAY METHOD (after set_addr): sets CONF
-  local type=$1 dev a b
-  [[ $2 == lanjoin-cni ]] && type=lanjoin
-  if [[ $1 == bridge ]]; then
-    dev="\"bridge\":\"br-${CODE[$2]}\",\"isGateway\":false,\"ipMasq\":false"
+  local dev a b br=br-${CODE[$2]} mv=mv-${CODE[$2]}
+  if [[ $2 == lanjoin-cni && $1 == bridge ]]; then
+    dev="\"type\":\"lanjoin\",\"mode\":\"bridge\",\"bridge\":\"$br\",\"isGateway\":false,\"ipMasq\":false"
+  elif [[ $2 == lanjoin-cni ]]; then
+    dev="\"type\":\"lanjoin\",\"mode\":\"macvlan\",\"master\":\"$mv\",\"macvlanMode\":\"bridge\""
+  elif [[ $1 == bridge ]]; then
+    dev="\"type\":\"bridge\",\"bridge\":\"$br\",\"isGateway\":false,\"ipMasq\":false"
   else
-    dev="\"master\":\"mv-${CODE[$2]}\",\"mode\":\"bridge\""
+    dev="\"type\":\"macvlan\",\"master\":\"$mv\",\"mode\":\"bridge\""
   fi
-  printf -v a '{"cniVersion":"1.0.0","name":"bench","type":"%s",%s,"ipam":{"type":"static",' "$type" "$dev"
+  printf -v a '{"cniVersion":"1.0.0","name":"bench",%s,"ipam":{"type":"static",' "$dev"
   printf -v b '"addresses":[{"address":"%s","gateway":"%s"}],"routes":[{"dst":"0.0.0.0/0"}]}}' \
     "$CIDR" "$GW"
   CONF=$a$b
@@ -257,7 +265,8 @@ call() {
     local cmd=ADD plugin=$CNI_DIR/$way path=$CNI_DIR
     [[ $op == detach ]] && cmd=DEL
     if [[ $m == lanjoin-cni ]]; then
-      plugin=$LJ path=$(dirname "$LJ")
+      # static IPAM is delegated to the reference "static" plugin, found in CNI_PATH
+      plugin=$LJ path=$(dirname "$LJ"):$CNI_DIR
     fi
     cni_conf "$way" "$m"
     echo "$label$T.$T$CONF$T$STATE_ENV${T}CNI_COMMAND=$cmd${T}CNI_CONTAINERID=$ns${T}CNI_NETNS=/run/netns/$ns${T}CNI_IFNAME=eth1${T}CNI_PATH=$path$T--$T$plugin"
