@@ -314,7 +314,10 @@ bulk() {
   local way=$1 n=$2 i m names=() bm=()
   [[ $way == bridge ]] && ((n > 1)) || return 0
   for m in floor lanjoin; do
-    [[ " ${METHODS[*]} " == *" $m "* ]] && bm+=("$m")
+    [[ " ${METHODS[*]} " == *" $m "* ]] || continue
+    # an older lanjoin (--lanjoin PATH) may lack `detach --all`
+    [[ $m == lanjoin && $("$LJ" detach --help 2>&1) != *--all* ]] && continue
+    bm+=("$m")
   done
   ((${#bm[@]})) || return 0
   for ((i = 0; i < n; i++)); do
