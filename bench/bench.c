@@ -40,7 +40,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_FIELDS 256
+#define MAX_FIELDS 16384 /* per schedule line: a bulk call names up to 4000 links */
 
 static const char *const fixed_env[] = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"};
 
@@ -79,7 +79,8 @@ struct call {
 /* Spawn one process of a schedule line and wait for it; adds to c. Returns 0 or -errno. */
 static int run_one(char **f, int n, int logfd, struct call *c)
 {
-	char *env[MAX_FIELDS], **argv = NULL;
+	static char *env[MAX_FIELDS];
+	char **argv = NULL;
 	posix_spawn_file_actions_t fa;
 	int pipefd[2] = {-1, -1}, ne = 0, status, r;
 	struct rusage ru;
@@ -149,7 +150,8 @@ static int cmd_run(int argc, char **argv)
 	const char *log = "/dev/null";
 	bool keep_going = false;
 	struct call c = {0};
-	char *line = NULL, *f[MAX_FIELDS + 1];
+	static char *f[MAX_FIELDS + 1];
+	char *line = NULL;
 	size_t cap = 0, lineno = 0;
 	ssize_t len;
 	int logfd;
@@ -179,6 +181,10 @@ static int cmd_run(int argc, char **argv)
 		if (!len || line[0] == '#')
 			continue;
 		n = split(line, f, MAX_FIELDS);
+		if (n == MAX_FIELDS && strchr(f[n - 1], '\t')) {
+			fprintf(stderr, "lj-bench run: schedule line %zu has too many fields\n", lineno);
+			return 2;
+		}
 		if (n < 5 || (strcmp(f[1], ".") != 0 && strcmp(f[1], "+") != 0)) {
 			fprintf(stderr, "lj-bench run: schedule line %zu is malformed\n", lineno);
 			return 2;

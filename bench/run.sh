@@ -342,11 +342,13 @@ check_clean() {
   local extra
   extra=$(ip -n "$H" -o link show | awk -F': ' '{sub(/@.*/, "", $2); print $2}' |
     grep -Ev '^(lo|em1|br-..|mv-..|mw-..)$' || true)
-  [[ -z $extra ]] || die "links left in $H after a run: $(echo $extra | head -c 300)"
+  [[ -z $extra ]] || die "links left in $H after a run: $(echo $extra | head -c 300); results so far in $raw"
   [[ -z $(ls -A "$RUN/state/attachments" 2>/dev/null) ]] || die "lanjoin state records left after a run"
 }
 
-raw=$RUN/results.tsv
+date=$(date +%F)
+[[ -n $out ]] || out=$REPO/bench/results-$date.md
+raw=${out%.md}.tsv # kept (partial) when a run fails
 : >"$raw"
 for way in $ways; do
   for n in "${ns_list[@]}"; do
@@ -357,7 +359,7 @@ for way in $ways; do
     wait "$driver_pid" || {
       driver_pid=
       tail -n 20 "$RUN/calls.log" >&2
-      die "a call failed ($way, N = $n); the log's end is above"
+      die "a call failed ($way, N = $n); the log's end is above; results so far in $raw"
     }
     driver_pid=
     check_clean
@@ -366,8 +368,6 @@ done
 
 # --- report ---------------------------------------------------------------------------------
 
-date=$(date +%F)
-[[ -n $out ]] || out=$REPO/bench/results-$date.md
 cpus=$(nproc)
 mem=$(awk '/MemTotal/ { printf "%.0f", $2 / 1048576 }' /proc/meminfo)
 cpu=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)
@@ -386,7 +386,6 @@ rep=
   "$DRIVER" report <"$raw"
 } >"$out.tmp"
 mv "$out.tmp" "$out"
-cp "$raw" "${out%.md}.tsv"
 cat "$out"
 echo >&2
-echo "bench: report in $out, per-call results in ${out%.md}.tsv" >&2
+echo "bench: report in $out, per-call results in $raw" >&2

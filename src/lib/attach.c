@@ -72,13 +72,15 @@ static lj_build_fn way_builder(enum lj_way w)
 }
 
 /* Open netlink sockets for the host and (if fd >= 0) the target into ctx. */
-static int ctx_open(struct lj_ctx *ctx, const struct lj_target *t)
+/* Like ctx_open, with host a borrowed socket in lanjoin's namespace (NULL: open one). */
+static int ctx_open_with(struct lj_ctx *ctx, struct lj_nl *host, const struct lj_target *t)
 {
 	int r;
 
 	memset(ctx, 0, sizeof(*ctx));
 	ctx->target_fd = -1;
-	r = lj_nl_open(-1, &ctx->host);
+	ctx->host = host;
+	r = host ? 0 : lj_nl_open(-1, &ctx->host);
 	if (r < 0)
 		return r;
 	if (t && t->netns_fd >= 0) {
@@ -91,6 +93,11 @@ static int ctx_open(struct lj_ctx *ctx, const struct lj_target *t)
 		lj_target_ip_prefix(t, ctx->target_ip, sizeof(ctx->target_ip));
 	}
 	return 0;
+}
+
+static int ctx_open(struct lj_ctx *ctx, const struct lj_target *t)
+{
+	return ctx_open_with(ctx, NULL, t);
 }
 
 static void ctx_close(struct lj_ctx *ctx)
@@ -443,25 +450,42 @@ static bool open_alive(const struct lj_record *rec, struct lj_target *t)
 	return false;
 }
 
-/* Undo rec's plan from *pos down (see lj_plan_undo_from), deferring to batch if not NULL. */
-static int undo_part(struct lj_record *rec, struct lj_link_batch *batch, size_t *pos,
-		     size_t *failed, char *detail, size_t detail_size)
+/* Does a step below pos act in the target when undone? */
+static bool needs_target(const struct lj_plan *p, size_t pos)
 {
-	struct lj_target t;
+	for (size_t i = 0; i < pos; i++)
+		if (p->steps[i].where == LJ_TARGET && !p->steps[i].skip_undo &&
+		    p->steps[i].type->undo)
+			return true;
+	return false;
+}
+
+/*
+ * Undo rec's plan from *pos down (see lj_plan_undo_from), deferring to batch if not NULL,
+ * with host (borrowed) as the socket in lanjoin's namespace. The target is opened only when a
+ * step to undo acts there: a bridge way's plan undoes in the host alone.
+ */
+static void undo_part(struct lj_nl *host, struct lj_record *rec, struct lj_link_batch *batch,
+		      size_t *pos, size_t *failed, char *detail, size_t detail_size)
+{
+	struct lj_target t = {.netns_fd = -1};
 	struct lj_ctx ctx;
-	bool alive = open_alive(rec, &t);
+	bool alive = needs_target(&rec->plan, *pos) && open_alive(rec, &t);
 	int r;
 
-	r = ctx_open(&ctx, alive ? &t : NULL);
+	r = ctx_open_with(&ctx, host, alive ? &t : NULL);
 	if (r == 0) {
 		ctx.batch = batch;
 		lj_plan_undo_from(&ctx, &rec->plan, pos, failed);
 		if (ctx.detail[0])
 			snprintf(detail, detail_size, "%s", ctx.detail);
+	} else {
+		(*failed)++;
+		snprintf(detail, detail_size, "open netlink sockets: %s", strerror(-r));
 	}
+	ctx.host = NULL; /* borrowed */
 	ctx_close(&ctx);
 	lj_target_close(&t);
-	return r;
 }
 
 struct bulk_item {
@@ -490,24 +514,27 @@ static int undo_bulk(struct lj_state *st, struct lj_record *recs, const bool *se
 	items = calloc(n ? n : 1, sizeof(*items));
 	if (!items)
 		return -ENOMEM;
+	r = lj_nl_open(-1, &host);
+	if (r < 0) {
+		free(items);
+		return lj_fail(res, r, "Failed to open a netlink socket: %s", strerror(-r));
+	}
 	for (size_t i = 0; i < n; i++) {
 		if (!sel[i])
 			continue;
 		items[i].pos = recs[i].plan.n;
 		items[i].batch_from = batch.n;
-		if (undo_part(&recs[i], &batch, &items[i].pos, &items[i].failed, items[i].detail,
-			      sizeof(items[i].detail)) < 0)
-			items[i].failed++;
+		undo_part(host, &recs[i], &batch, &items[i].pos, &items[i].failed,
+			  items[i].detail, sizeof(items[i].detail));
 		items[i].batch_to = batch.n;
 	}
 	if (batch.n) {
-		int b = lj_nl_open(-1, &host);
 		/* Test hook: LANJOIN_FAULT_BATCH=1 takes the one-by-one path below. */
 		const char *fault = getenv("LANJOIN_FAULT_BATCH");
-		if (b == 0)
-			b = fault && *fault == '1' ? -EIO : lj_link_del_batch(host, &batch);
+		int b = fault && *fault == '1' ? -EIO : lj_link_del_batch(host, &batch);
+
 		for (size_t k = 0; b < 0 && k < batch.n; k++) {
-			int d = host ? lj_link_del(host, batch.names[k]) : b;
+			int d = lj_link_del(host, batch.names[k]);
 			if (d == 0 || d == -ENODEV)
 				continue;
 			for (size_t i = 0; i < n; i++)
@@ -517,7 +544,6 @@ static int undo_bulk(struct lj_state *st, struct lj_record *recs, const bool *se
 						 "delete link '%s': %s", batch.names[k], strerror(-d));
 				}
 		}
-		lj_nl_close(host);
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct lj_record *rec = &recs[i];
@@ -525,10 +551,9 @@ static int undo_bulk(struct lj_state *st, struct lj_record *recs, const bool *se
 
 		if (!sel[i])
 			continue;
-		if (items[i].pos &&
-		    undo_part(rec, NULL, &items[i].pos, &items[i].failed, items[i].detail,
-			      sizeof(items[i].detail)) < 0)
-			items[i].failed++;
+		if (items[i].pos)
+			undo_part(host, rec, NULL, &items[i].pos, &items[i].failed,
+				  items[i].detail, sizeof(items[i].detail));
 		res->undo_failed += items[i].failed;
 		if (items[i].failed)
 			u = lj_fail(res, -EIO, "Failed to detach %s ('%s'): %s; the record is kept, "
@@ -541,6 +566,7 @@ static int undo_bulk(struct lj_state *st, struct lj_record *recs, const bool *se
 		else if (r == 0)
 			r = u;
 	}
+	lj_nl_close(host);
 	lj_link_batch_free(&batch);
 	free(items);
 	*ret_removed = removed;
