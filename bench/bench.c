@@ -8,9 +8,10 @@
  *       from just before the spawn to just after wait4(): wall time in ns and the peak RSS
  *       (ru_maxrss, KiB) that wait4 reports. Stops at the first failing call unless
  *       --keep-going.
- *   lj-bench report < RESULTS > MARKDOWN
+ *   lj-bench report [--summary] < RESULTS > MARKDOWN
  *       Medians, p10, p90, totals, ratios to the floor and to the CNI plugin, peak RSS, the
  *       cost as the bridge fills, bulk teardown, and the issue's targets, as Markdown tables.
+ *       --summary: only a compact table of medians and ratios, one column per N.
  *
  * SCHEDULE: one line per process, fields separated by TABs:
  *       LABEL  CONT  STDIN  [NAME=VALUE ...]  --  ARGV0 ARGV1 ...
@@ -402,7 +403,72 @@ static void target_row(const char *what, double measured, const char *unit, doub
 		       measured <= limit ? "met" : "**missed**");
 }
 
-static int cmd_report(void)
+/* The compact table the README quotes: one row per way, op and method, one column per N. */
+static void print_summary(void)
+{
+	long ns[8];
+	size_t n_ns = 0;
+
+	for (size_t i = 0; i < n_groups; i++) {
+		bool seen = false;
+		for (size_t k = 0; k < n_ns; k++)
+			seen |= ns[k] == groups[i].n;
+		if (!seen && n_ns < 8)
+			ns[n_ns++] = groups[i].n;
+	}
+	for (size_t a = 0; a < n_ns; a++)
+		for (size_t b = a + 1; b < n_ns; b++)
+			if (ns[b] < ns[a]) {
+				long t = ns[a];
+				ns[a] = ns[b];
+				ns[b] = t;
+			}
+	printf("Median ms per call (× the floor's median / × the CNI plugin's):\n\n| way | op | method |");
+	for (size_t k = 0; k < n_ns; k++)
+		printf(" N = %ld |", ns[k]);
+	printf("\n|---|---|---|");
+	for (size_t k = 0; k < n_ns; k++)
+		printf("---:|");
+	printf("\n");
+	for (size_t i = 0; i < n_groups; i++) {
+		const struct group *g = &groups[i];
+		bool first = true;
+
+		if (!strcmp(g->op, "bulk"))
+			continue;
+		/* one row per (way, op, method): print it at its first group */
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(groups[j].way, g->way) && !strcmp(groups[j].op, g->op) &&
+			    !strcmp(groups[j].method, g->method))
+				first = false;
+		if (!first)
+			continue;
+		printf("| %s | %s | %s |", g->way, g->op, g->method);
+		for (size_t k = 0; k < n_ns; k++) {
+			const struct group *h = find(g->way, ns[k], g->method, g->op);
+			double m = stats(h).median;
+			double f = stats(find(g->way, ns[k], "floor", g->op)).median;
+			double c = stats(find(g->way, ns[k], "cni", g->op)).median;
+
+			if (!h) {
+				printf(" – |");
+				continue;
+			}
+			printf(" %.1f (", m);
+			if (isnan(f) || !strcmp(g->method, "floor"))
+				printf("–");
+			else
+				printf("%.2f×", m / f);
+			if (isnan(c) || !strcmp(g->method, "cni"))
+				printf(" / –) |");
+			else
+				printf(" / %.2f×) |", m / c);
+		}
+		printf("\n");
+	}
+}
+
+static int cmd_report(bool summary)
 {
 	char *line = NULL;
 	size_t cap = 0;
@@ -435,6 +501,10 @@ static int cmd_report(void)
 		return 1;
 	}
 	qsort(groups, n_groups, sizeof(*groups), cmp_group);
+	if (summary) {
+		print_summary();
+		return 0;
+	}
 
 	printf("Per call: wall time from spawn to exit, in ms. × floor, × CNI: this median over "
 	       "the floor's, the CNI plugin's median (same way, N and operation). CPU: user + "
@@ -550,8 +620,10 @@ int main(int argc, char **argv)
 	if (argc >= 2 && !strcmp(argv[1], "run"))
 		return cmd_run(argc - 1, argv + 1);
 	if (argc == 2 && !strcmp(argv[1], "report"))
-		return cmd_report();
+		return cmd_report(false);
+	if (argc == 3 && !strcmp(argv[1], "report") && !strcmp(argv[2], "--summary"))
+		return cmd_report(true);
 	fprintf(stderr, "usage: lj-bench run [--log FILE] [--keep-going] < SCHEDULE > RESULTS\n"
-			"       lj-bench report < RESULTS > MARKDOWN\n");
+			"       lj-bench report [--summary] < RESULTS > MARKDOWN\n");
 	return 2;
 }

@@ -178,12 +178,9 @@ set_addr() { # METHOD I: sets CIDR and GW (no subshell: schedules have thousands
   GW="198.18.$((16 * k)).1"
 }
 
-max_n=0
-for n in "${ns_list[@]}"; do ((n > max_n)) && max_n=$n; done
-
 # --- the lab ------------------------------------------------------------------------------------
 
-echo "bench: building the lab (prefix $P) with $((M * max_n)) containers" >&2
+echo "bench: building the lab (prefix $P)" >&2
 LAB_PREFIX=$P "$REPO/lab/lab.sh" up
 H=${P}host
 for m in "${METHODS[@]}"; do
@@ -195,11 +192,20 @@ for m in "${METHODS[@]}"; do
   ip -n "$H" link set "mv-$c" up
   ip -n "$H" link set "mw-$c" up
 done
-for m in "${METHODS[@]}"; do
-  for ((i = 0; i < max_n; i++)); do
-    echo "netns add $P${CODE[$m]}-$i"
-  done
-done | ip -batch -
+
+# containers N: exactly M × N container namespaces, one ip process for all. Only the current
+# run's containers exist: `ip -n` (the ip method) copies the mount table, with every
+# /run/netns mount, on each call, so extra namespaces would make it slower than it is.
+containers() {
+  local want=$1 m i
+  ip netns list | awk -v p="$P" 'index($1, p) == 1 && $1 ~ /-[0-9]+$/ { print "netns del " $1 }' |
+    ip -batch - 2>/dev/null || true
+  for m in "${METHODS[@]}"; do
+    for ((i = 0; i < want; i++)); do
+      echo "netns add $P${CODE[$m]}-$i"
+    done
+  done | ip -batch -
+}
 
 # --- schedules ----------------------------------------------------------------------------------
 
@@ -350,9 +356,10 @@ date=$(date +%F)
 [[ -n $out ]] || out=$REPO/bench/results-$date.md
 raw=${out%.md}.tsv # kept (partial) when a run fails
 : >"$raw"
-for way in $ways; do
-  for n in "${ns_list[@]}"; do
-    echo "bench: $way, N = $n, methods: ${METHODS[*]}" >&2
+for n in "${ns_list[@]}"; do
+  containers "$n"
+  for way in $ways; do
+    echo "bench: $way, N = $n, methods: ${METHODS[*]} ($((M * n)) containers)" >&2
     { schedule "$way" "$n" && bulk "$way" "$n"; } >"$RUN/schedule.tsv"
     ip netns exec "$H" "$DRIVER" run --log "$RUN/calls.log" <"$RUN/schedule.tsv" >>"$raw" &
     driver_pid=$!
@@ -382,6 +389,8 @@ rep=
   echo "containernetworking-plugins $cni_ver; $($IP -V | sed 's/, libbpf.*//')."
   echo "Command: \`bench/run.sh --n $(IFS=,; echo "${ns_list[*]}") --ways ${ways// /,}" \
     "--methods $(echo "${METHODS[*]}" | tr ' ' ,)\`$rep."
+  echo
+  "$DRIVER" report --summary <"$raw"
   echo
   "$DRIVER" report <"$raw"
 } >"$out.tmp"
