@@ -12,8 +12,12 @@ PACKAGES=(
   build-essential meson ninja-build pkg-config clang
   libmnl-dev libjansson-dev libcmocka-dev libnftables-dev libcurl4-openssl-dev
   # tests and lab
-  bats jq curl iproute2 nftables iptables ethtool psmisc
+  bats jq curl iproute2 nftables iptables ethtool psmisc valgrind
   busybox-static dnsmasq-base openvswitch-switch containernetworking-plugins
+  # container engines: the tests start their own daemons inside the lab (engine-helpers.bash)
+  docker.io podman runc
+  # DHCP clients lanjoin can run inside a container (udhcpc comes with busybox-static)
+  isc-dhcp-client dhcpcd-base
 )
 
 missing() {

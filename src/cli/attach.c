@@ -6,12 +6,13 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "shared/name.h"
 
 enum {
 	OPT_BRIDGE = 0x100, OPT_UPLINK, OPT_VLAN, OPT_OVSDB, OPT_PARENT, OPT_MODE, OPT_HOST_SHIM,
 	OPT_ADDRESS, OPT_PUBLISH, OPT_PRIVATE, OPT_TO, OPT_IP, OPT_GATEWAY, OPT_DHCP,
 	OPT_DHCP_CLIENT, OPT_DHCP_TIMEOUT, OPT_SLAAC, OPT_IFNAME, OPT_MAC, OPT_MTU, OPT_ROUTE,
-	OPT_DRY_RUN, OPT_JSON, OPT_NO_CONFLICT_CHECK, OPT_HELP,
+	OPT_DRY_RUN, OPT_JSON, OPT_NO_CONFLICT_CHECK, OPT_HELP, OPT_ENGINE_SOCKET, OPT_MAC_FROM,
 };
 
 /* Which ways accept an option: bit (1 << way). */
@@ -43,11 +44,13 @@ static const struct {
 	{{"no-conflict-check", no_argument, NULL, OPT_NO_CONFLICT_CHECK}, W_L2},
 	{{"ifname", required_argument, NULL, OPT_IFNAME}, W_ALL},
 	{{"mac", required_argument, NULL, OPT_MAC}, W_ALL},
+	{{"mac-from", required_argument, NULL, OPT_MAC_FROM}, W_ALL},
 	{{"mtu", required_argument, NULL, OPT_MTU}, W_ALL},
 	{{"route", required_argument, NULL, OPT_ROUTE}, W_ALL},
 	{{"dry-run", no_argument, NULL, OPT_DRY_RUN}, W_ALL},
 	{{"json", no_argument, NULL, OPT_JSON}, W_ALL},
 	{{"help", no_argument, NULL, OPT_HELP}, W_ALL},
+	{{"engine-socket", required_argument, NULL, OPT_ENGINE_SOCKET}, W_ALL},
 };
 
 static void usage(FILE *f)
@@ -63,8 +66,11 @@ static void usage(FILE *f)
 	      "TARGET: a Docker/Podman container name or ID, pid:N, netns:NAME, or a netns file path.\n"
 	      "ADDRESSING: --ip CIDR (repeatable, IPv4/IPv6) [--gateway ADDR]... | --dhcp\n"
 	      "            [--dhcp-client NAME] [--dhcp-timeout S]; [--slaac] [--no-conflict-check]\n"
-	      "COMMON:     --ifname NAME (in the container, default eth1) --mac MAC --mtu N\n"
+	      "COMMON:     --ifname NAME (in the container, default eth1) --mac MAC | --mac-from NAME\n"
+	      "            (a stable MAC derived from NAME, e.g. for a stable DHCP lease) --mtu N\n"
 	      "            --route CIDR[@VIA] (repeatable) --dry-run --json\n"
+	      "            --engine-socket PATH (Docker/Podman API socket; default $DOCKER_HOST,\n"
+	      "            /var/run/docker.sock, then /run/podman/podman.sock)\n"
 	      "\n"
 	      "Exit status: 0 attached; 1 failed and rolled back (nothing left behind); 2 bad usage or input.\n",
 	      f);
@@ -235,8 +241,23 @@ static int parse_option(int c, const char *v, struct lj_attach_opts *o, bool *js
 		o->no_conflict_check = true;
 		return 0;
 	case OPT_MAC:
+		if (o->has_mac) {
+			lj_err("--mac and --mac-from exclude each other");
+			return -1;
+		}
 		if (lj_parse_mac(v, o->mac) < 0) {
 			lj_err("Invalid --mac '%s': expected a unicast aa:bb:cc:dd:ee:ff", v);
+			return -1;
+		}
+		o->has_mac = true;
+		return 0;
+	case OPT_MAC_FROM:
+		if (o->has_mac) {
+			lj_err("--mac and --mac-from exclude each other");
+			return -1;
+		}
+		if (lj_mac_from_name(v, o->mac) < 0) {
+			lj_err("Invalid --mac-from '%s': 1-255 printable characters", v);
 			return -1;
 		}
 		o->has_mac = true;
@@ -265,6 +286,8 @@ static int parse_option(int c, const char *v, struct lj_attach_opts *o, bool *js
 	case OPT_JSON:
 		*json = true;
 		return 0;
+	case OPT_ENGINE_SOCKET:
+		return lj_cli_engine_socket(v);
 	}
 	return -1;
 }

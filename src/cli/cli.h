@@ -15,6 +15,13 @@ int lj_cmd_attach(int argc, char **argv);
 int lj_cmd_detach(int argc, char **argv);
 int lj_cmd_list(int argc, char **argv);
 int lj_cmd_gc(int argc, char **argv);
+int lj_cmd_pid(int argc, char **argv);
+int lj_cmd_ip(int argc, char **argv);
+
+/* --engine-socket PATH: use PATH for container engine requests. Returns 0, or -1 (printed). */
+int lj_cli_engine_socket(const char *v);
+int lj_cmd_dhcp_supervise(int argc, char **argv); /* hidden, internal */
+int lj_dhcp_hook_main(int argc, char **argv);     /* the DHCP client's hook (env) */
 int lj_cmd_shim(int argc, char **argv);
 
 /* Print "lanjoin: <message>" to stderr. */

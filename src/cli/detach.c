@@ -12,6 +12,7 @@ int lj_cmd_detach(int argc, char **argv)
 		{"ifname", required_argument, NULL, 'i'},
 		{"dry-run", no_argument, NULL, 'n'},
 		{"all", no_argument, NULL, 'a'},
+		{"engine-socket", required_argument, NULL, 'S'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
@@ -32,8 +33,13 @@ int lj_cmd_detach(int argc, char **argv)
 		case 'a':
 			all = true;
 			break;
+		case 'S':
+			if (lj_cli_engine_socket(optarg) < 0)
+				return LJ_EXIT_USAGE;
+			break;
 		case 'h':
-			printf("Usage: lanjoin detach TARGET [--ifname NAME] [--dry-run]\n"
+			printf("Usage: lanjoin detach TARGET [--ifname NAME] [--dry-run] "
+			       "[--engine-socket PATH]\n"
 			       "       lanjoin detach --all [--dry-run]\n"
 			       "Undo exactly what attach did (every attachment of TARGET unless\n"
 			       "--ifname is given). Safe to repeat; works after the container died.\n"
@@ -62,7 +68,7 @@ int lj_cmd_detach(int argc, char **argv)
 		return LJ_EXIT_OK;
 	}
 	if (optind != argc - 1) {
-		lj_err("Usage: lanjoin detach TARGET [--ifname NAME] [--dry-run]");
+		lj_err("Usage: lanjoin detach TARGET [--ifname NAME] [--dry-run] [--engine-socket PATH]");
 		return LJ_EXIT_USAGE;
 	}
 	r = lj_detach(argv[optind], ifname, dry_run, &res);
@@ -83,13 +89,17 @@ int lj_cmd_gc(int argc, char **argv)
 	size_t removed = 0;
 	int r;
 
-	if (argc > 1) {
+	if (argc == 3 && strcmp(argv[1], "--engine-socket") == 0) {
+		if (lj_cli_engine_socket(argv[2]) < 0)
+			return LJ_EXIT_USAGE;
+	} else if (argc > 1) {
 		if (strcmp(argv[1], "--help") == 0) {
-			printf("Usage: lanjoin gc\nUndo attachments whose namespace is gone, and "
-			       "attachments an interrupted run left half-done.\n");
+			printf("Usage: lanjoin gc [--engine-socket PATH]\nUndo attachments whose "
+			       "namespace (or container) is gone, and attachments an interrupted run "
+			       "left half-done.\n");
 			return LJ_EXIT_OK;
 		}
-		lj_err("Usage: lanjoin gc");
+		lj_err("Usage: lanjoin gc [--engine-socket PATH]");
 		return LJ_EXIT_USAGE;
 	}
 	r = lj_gc(&res, &removed);

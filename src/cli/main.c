@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* lanjoin: put a container on a local layer-2 network. Dispatch to one file per subcommand. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cni/cni.h"
 #include "config.h"
 
 static int cmd_version(int argc, char **argv)
@@ -23,6 +25,8 @@ static const struct {
 	{"detach", lj_cmd_detach, "undo exactly what attach did; safe to repeat"},
 	{"list", lj_cmd_list, "show what is attached"},
 	{"gc", lj_cmd_gc, "undo attachments whose namespace is gone"},
+	{"pid", lj_cmd_pid, "print a container's PID (docker-pid)"},
+	{"ip", lj_cmd_ip, "print a container's engine addresses (docker-ip)"},
 	{"shim", lj_cmd_shim, "host-side macvlan shim on its own (add PARENT --ip CIDR | del PARENT)"},
 	{"version", cmd_version, "print the version"},
 	{"help", cmd_help, "show this help"},
@@ -42,6 +46,14 @@ static int cmd_help(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+	/* Started by a DHCP client that lanjoin runs, as its event script (see lib/dhcp.h). */
+	if (getenv("LANJOIN_DHCP_HOOK"))
+		return lj_dhcp_hook_main(argc, argv);
+	if (argc >= 2 && strcmp(argv[1], "dhcp-supervise") == 0)
+		return lj_cmd_dhcp_supervise(argc - 1, argv + 1);
+	/* A CNI runtime sets CNI_COMMAND: then argv means nothing and the protocol rules. */
+	if (getenv("CNI_COMMAND"))
+		return lj_cni_main();
 	if (argc < 2) {
 		cmd_help(0, NULL);
 		return LJ_EXIT_USAGE;

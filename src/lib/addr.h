@@ -17,10 +17,45 @@ int lj_addr_add(struct lj_nl *nl, int ifindex, const struct lj_cidr *c, uint32_t
 /* Remove address c from link ifindex. -EADDRNOTAVAIL if it is not there. */
 int lj_addr_del(struct lj_nl *nl, int ifindex, const struct lj_cidr *c);
 
+/* One address of a link, from an address dump. */
+struct lj_addr_entry {
+	int ifindex;
+	struct lj_cidr cidr; /* the local address and its prefix length */
+};
+
 /*
- * List the addresses of family (AF_INET, AF_INET6 or AF_UNSPEC for both) on link ifindex
- * (0 = every link) into ret[0..max), with a dump. *ret_n receives how many there are, which
- * may exceed max (only max are stored). Returns 0 or -errno.
+ * Dump the addresses of family (AF_INET, AF_INET6 or AF_UNSPEC for both) of every link in
+ * nl's namespace. On success *ret is a malloc'd array of *ret_n entries (the caller frees
+ * it; NULL when there are none). Errors: -errno.
  */
-int lj_addr_list(struct lj_nl *nl, int ifindex, int family, struct lj_cidr *ret, size_t max,
+int lj_addr_list(struct lj_nl *nl, int family, struct lj_addr_entry **ret, size_t *ret_n);
+
+/*
+ * The addresses of family (AF_UNSPEC for both) on link ifindex (0 = every link) into
+ * ret[0..max). *ret_n receives how many there are, which may exceed max (only max are
+ * stored). Returns 0 or -errno.
+ */
+int lj_addr_list_link(struct lj_nl *nl, int ifindex, int family, struct lj_cidr *ret, size_t max,
+		      size_t *ret_n);
+
+/* One address of a link, from RTM_NEWADDR (a dump answer or a notification). */
+struct lj_addr_info {
+	int ifindex;
+	struct lj_cidr cidr;
+	uint32_t flags;  /* IFA_F_*: TENTATIVE, DADFAILED, PERMANENT, ... (from IFA_FLAGS) */
+	uint8_t scope;   /* RT_SCOPE_* */
+};
+
+/*
+ * Parse an RTM_NEWADDR/RTM_DELADDR message into *ret. Returns 0, or -EINVAL if it is not an
+ * IPv4/IPv6 address message.
+ */
+int lj_addr_parse(const struct nlmsghdr *nlh, struct lj_addr_info *ret);
+
+/*
+ * The addresses of family (AF_INET, AF_INET6, or AF_UNSPEC for both) on link ifindex (0: all
+ * links), with their flags and scope. *ret is a malloc'd array of *ret_n entries (NULL when
+ * none); the caller frees it.
+ */
+int lj_addr_dump(struct lj_nl *nl, int family, int ifindex, struct lj_addr_info **ret,
 		 size_t *ret_n);

@@ -230,7 +230,7 @@ int lj_attach_macvlan_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, 
 		return lj_fail(res, r, "Failed to look up '%s' in the target: %s", ifname,
 			       strerror(-r));
 
-	r = lj_addr_list(ctx->host, p.ifindex, AF_UNSPEC, paddrs, LJ_MACVLAN_MAX_ADDRS, &np);
+	r = lj_addr_list_link(ctx->host, p.ifindex, AF_UNSPEC, paddrs, LJ_MACVLAN_MAX_ADDRS, &np);
 	if (r < 0)
 		return lj_fail(res, r, "Failed to list the addresses of '%s': %s", o->parent,
 			       strerror(-r));
@@ -245,7 +245,7 @@ int lj_attach_macvlan_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, 
 					    "and is not lanjoin's shim (if an interrupted lanjoin left "
 					    "it, 'lanjoin gc' removes it)", shim, o->parent);
 		shim_exists = true;
-		r = lj_addr_list(ctx->host, l.ifindex, AF_UNSPEC, saddrs, LJ_MACVLAN_MAX_ADDRS,
+		r = lj_addr_list_link(ctx->host, l.ifindex, AF_UNSPEC, saddrs, LJ_MACVLAN_MAX_ADDRS,
 				 &ns);
 		if (r < 0)
 			return lj_fail(res, r, "Failed to list the addresses of '%s': %s", shim,

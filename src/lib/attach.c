@@ -66,6 +66,8 @@ static lj_build_fn way_builder(enum lj_way w)
 		return lj_attach_ovs_build;
 	case LJ_WAY_MACVLAN:
 		return lj_attach_macvlan_build;
+	case LJ_WAY_NAT:
+		return lj_attach_nat_build;
 	default:
 		return NULL;
 	}
@@ -178,6 +180,76 @@ static void fill_result(struct lj_ctx *ctx, const char *ifname, struct lj_record
 	res->json = lj_record_to_json(rec);
 }
 
+static bool plan_settles(const struct lj_plan *p)
+{
+	for (size_t i = 0; i < p->n; i++)
+		if (p->steps[i].type->settle)
+			return true;
+	return false;
+}
+
+/*
+ * Run the plan's waiting steps (a DHCP lease, DAD) after it is applied and recorded as
+ * attached, without holding the state lock: other attaches are not held up meanwhile. Then
+ * take the lock again: on success save the facts learned (rec->info); on failure undo the
+ * attachment, unless a concurrent detach already did.
+ */
+static int settle(struct lj_state **st, struct lj_ctx *ctx, const struct lj_target *t,
+		  const char *ifname, const struct lj_attach_opts *o, struct lj_plan *plan,
+		  struct lj_record *rec, struct lj_result *res)
+{
+	struct lj_record cur;
+	size_t step = 0, failed = 0;
+	bool ours;
+	int r, l;
+
+	if (!plan_settles(plan))
+		return 0;
+	lj_state_close(*st);
+	*st = NULL;
+	r = lj_plan_settle(ctx, plan, rec->info, &step);
+	l = lj_state_open(true, st);
+	if (l < 0)
+		return lj_fail(res, l, "Failed to reopen the state directory %s: %s; run 'lanjoin "
+			       "detach %s --ifname %s'", lj_state_dir(), strerror(-l), tname(t),
+			       ifname);
+	ours = lj_state_load(*st, rec->id, &cur) == 0;
+	if (ours) {
+		ours = cur.created == rec->created && strcmp(cur.status, "attached") == 0;
+		lj_record_free(&cur);
+	}
+	if (r < 0) {
+		const struct lj_step *s = &plan->steps[step];
+		char detail[sizeof(ctx->detail)];
+
+		snprintf(detail, sizeof(detail), "%s", ctx->detail);
+		if (ours) {
+			ctx->rollback = true;
+			lj_plan_undo_all(ctx, plan, &failed);
+			ctx->rollback = false;
+			if (!failed)
+				lj_state_remove(*st, rec->id);
+		}
+		res->rolled_back = true;
+		res->undo_failed = failed;
+		snprintf(res->message, sizeof(res->message),
+			 "Failed to attach %s (%s way), step %zu of %zu, %s: %s%s%s%s%s", tname(t),
+			 lj_way_name(o->way), step + 1, plan->n, s->what, strerror(-r),
+			 detail[0] ? " (" : "", detail, detail[0] ? ")" : "",
+			 failed ? "; some steps could not be undone: run 'lanjoin detach' again" : "");
+		return r;
+	}
+	if (!ours)
+		return lj_fail(res, -ECANCELED, "%s as '%s' was detached while attach waited for it",
+			       tname(t), ifname);
+	rec->plan = *plan;
+	r = lj_state_save(*st, rec);
+	rec->plan = (struct lj_plan){0};
+	if (r < 0)
+		return lj_fail(res, r, "Failed to update the state record: %s", strerror(-r));
+	return 0;
+}
+
 int lj_attach(const struct lj_attach_opts *o, struct lj_result *res)
 {
 	const char *ifname = o->ifname[0] ? o->ifname : LJ_DEFAULT_IFNAME;
@@ -202,6 +274,8 @@ int lj_attach(const struct lj_attach_opts *o, struct lj_result *res)
 				    "netns:NAME or a path to a netns file", o->target);
 	r = lj_target_open(&t);
 	if (r < 0) {
+		if (t.error[0])
+			return lj_bad_input(res, "%s", t.error);
 		if (r == -EPROTONOSUPPORT)
 			return lj_bad_input(res, "Cannot resolve container '%s': no Docker or "
 					    "Podman engine support yet", o->target);
@@ -236,6 +310,10 @@ int lj_attach(const struct lj_attach_opts *o, struct lj_result *res)
 		}
 	}
 	record_init(&rec, &t, ifname, lj_way_name(o->way));
+	if (o->extra_info && json_object_update(rec.info, o->extra_info) < 0) {
+		r = -ENOMEM;
+		goto out;
+	}
 	if (st) {
 		r = handle_existing(st, ctx, &t, ifname, rec.id, res);
 		if (r < 0)
@@ -303,6 +381,9 @@ int lj_attach(const struct lj_attach_opts *o, struct lj_result *res)
 		lj_fail(res, r, "Failed to write the state record: %s", strerror(-r));
 		goto out;
 	}
+	r = settle(&st, ctx, &t, ifname, o, &plan, &rec, res);
+	if (r < 0)
+		goto out;
 	rec.plan = plan;
 	fill_result(ctx, ifname, &rec, res);
 	rec.plan = (struct lj_plan){0};
@@ -435,15 +516,16 @@ out:
 	return r;
 }
 
-/* Open rec's target; true if it is the namespace the record was made for (t then open). */
+/*
+ * Open rec's target (a container by its full ID, by the recorded PID if the engine is
+ * unreachable); true if it is the namespace the record was made for (t then open).
+ */
 static bool open_alive(const struct lj_record *rec, struct lj_target *t)
 {
-	if (lj_target_parse(rec->target_spec, t) < 0) {
+	if (lj_target_reopen(rec->target_spec, rec->container_id, (pid_t)rec->target_pid, t) < 0) {
 		t->netns_fd = -1;
 		return false;
 	}
-	if (lj_target_open(t) < 0)
-		return false;
 	if (t->id.dev == rec->netns.dev && t->id.ino == rec->netns.ino)
 		return true;
 	lj_target_close(t);
@@ -663,6 +745,42 @@ int lj_detach_all(bool dry_run, struct lj_result *res, size_t *ret_removed)
 	}
 	for (size_t i = 0; i < n; i++)
 		sel[i] = true;
+	r = undo_bulk(st, recs, sel, n, res, &removed);
+out:
+	free(sel);
+	lj_records_free(recs, n);
+	lj_state_close(st);
+	if (ret_removed)
+		*ret_removed = removed;
+	return r;
+}
+
+int lj_detach_matching(lj_record_match_fn match, void *data, struct lj_result *res,
+		       size_t *ret_removed)
+{
+	struct lj_record *recs = NULL;
+	struct lj_state *st = NULL;
+	size_t n = 0, removed = 0;
+	bool *sel = NULL;
+	int r;
+
+	memset(res, 0, sizeof(*res));
+	r = lj_state_open(true, &st);
+	if (r < 0)
+		return lj_fail(res, r, "Failed to open the state directory %s: %s", lj_state_dir(),
+			       strerror(-r));
+	r = lj_state_list(st, &recs, &n, NULL);
+	if (r < 0) {
+		lj_fail(res, r, "Failed to read the state directory: %s", strerror(-r));
+		goto out;
+	}
+	sel = calloc(n ? n : 1, sizeof(*sel));
+	if (!sel) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++)
+		sel[i] = match(&recs[i], data);
 	r = undo_bulk(st, recs, sel, n, res, &removed);
 out:
 	free(sel);

@@ -68,6 +68,11 @@ struct lj_attach_opts {
 	struct lj_cidr private_net;    /* AF_UNSPEC = default pool */
 	struct lj_ip to;               /* AF_UNSPEC = create a private link */
 	bool to_engine;                /* --to docker: ask the engine */
+
+	/* record */
+	json_t *extra_info;            /* merged into the record's info (borrowed), e.g. the CNI
+					  front end's {"cni": {network, containerID, ifname}} so it
+					  can find the attachment again by its own key; NULL = none */
 };
 
 /* What happened, for the front end to print. */
@@ -116,6 +121,20 @@ int lj_gc(struct lj_result *res, size_t *ret_removed);
  */
 int lj_detach_all(bool dry_run, struct lj_result *res, size_t *ret_removed);
 
+/* A predicate over state records (for lj_detach_matching); data is the caller's. */
+typedef bool (*lj_record_match_fn)(const struct lj_record *rec, void *data);
+
+/*
+ * Detach every attachment whose record matches, under the exclusive state lock: the host side
+ * always, the target side too while the recorded namespace still lives (it is found again by
+ * the recorded spec and identity). For front ends that key attachments by something other
+ * than the target, e.g. CNI's (network, container ID, ifname) when CNI_NETNS is gone or empty.
+ * Safe to repeat: no match is success. *ret_removed (may be NULL) counts the records removed.
+ * Returns 0, or the first -errno with res->message (the other matches are still tried).
+ */
+int lj_detach_matching(lj_record_match_fn match, void *data, struct lj_result *res,
+		       size_t *ret_removed);
+
 /* --- for the attach-*.c files ------------------------------------------------------- */
 
 /*
@@ -130,6 +149,8 @@ int lj_attach_bridge_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, c
 			   struct lj_plan *plan, struct lj_record *rec, struct lj_result *res);
 int lj_attach_macvlan_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, const char *ifname,
 			    struct lj_plan *plan, struct lj_record *rec, struct lj_result *res);
+int lj_attach_nat_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, const char *ifname,
+			struct lj_plan *plan, struct lj_record *rec, struct lj_result *res);
 
 int lj_attach_ovs_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, const char *ifname,
 			struct lj_plan *plan, struct lj_record *rec, struct lj_result *res);

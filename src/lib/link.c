@@ -445,6 +445,11 @@ int lj_link_del_batch(struct lj_nl *nl, const struct lj_link_batch *b)
 
 	if (!b->n)
 		return 0;
+	if (b->n == 1) {
+		/* Nothing to share: one plain delete is cheaper than finding a free group. */
+		r = lj_link_del(nl, b->names[0]);
+		return r == -ENODEV ? 0 : r;
+	}
 	/* A group no link uses. The state lock keeps other lanjoin runs out meanwhile. */
 	nlh = lj_nl_msg(nl, RTM_GETLINK, NLM_F_DUMP);
 	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));

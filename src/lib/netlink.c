@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -30,7 +32,19 @@ struct lj_nl {
 	char rx[32768] __attribute__((aligned(NLMSG_ALIGNTO)));
 };
 
+static int nl_open(int netns_fd, unsigned groups, struct lj_nl **ret);
+
 int lj_nl_open(int netns_fd, struct lj_nl **ret)
+{
+	return nl_open(netns_fd, 0, ret);
+}
+
+int lj_nl_open_groups(int netns_fd, unsigned groups, struct lj_nl **ret)
+{
+	return nl_open(netns_fd, groups, ret);
+}
+
+static int nl_open(int netns_fd, unsigned groups, struct lj_nl **ret)
 {
 	_cleanup_close_ int orig = -1;
 	struct lj_nl *nl;
@@ -65,7 +79,7 @@ int lj_nl_open(int netns_fd, struct lj_nl **ret)
 	/* Best effort: older kernels lack these options. */
 	mnl_socket_setsockopt(nl->sock, NETLINK_EXT_ACK, &one, sizeof(one));
 	mnl_socket_setsockopt(nl->sock, NETLINK_CAP_ACK, &one, sizeof(one));
-	if (mnl_socket_bind(nl->sock, 0, MNL_SOCKET_AUTOPID) < 0) {
+	if (mnl_socket_bind(nl->sock, groups, MNL_SOCKET_AUTOPID) < 0) {
 		r = lj_negerrno();
 		goto fail;
 	}
@@ -199,4 +213,26 @@ int lj_nl_transact(struct lj_nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *da
 const char *lj_nl_extack(const struct lj_nl *nl)
 {
 	return nl ? nl->extack : "";
+}
+
+int lj_nl_wait(struct lj_nl *nl, int timeout_ms, mnl_cb_t cb, void *data)
+{
+	struct pollfd pfd = {.fd = mnl_socket_get_fd(nl->sock), .events = POLLIN};
+	ssize_t n;
+	int r;
+
+	r = poll(&pfd, 1, timeout_ms);
+	if (r < 0)
+		return errno == EINTR ? 0 : lj_negerrno();
+	if (r == 0)
+		return 0;
+	n = recv(pfd.fd, nl->rx, sizeof(nl->rx), MSG_DONTWAIT);
+	if (n < 0)
+		return errno == EAGAIN ? 0 : lj_negerrno();
+	errno = 0;
+	/* Notifications carry seq 0 and portid 0: no sequence/port check. */
+	r = mnl_cb_run(nl->rx, (size_t)n, 0, 0, cb, data);
+	if (r == MNL_CB_ERROR)
+		return errno ? -errno : -EIO;
+	return 1;
 }

@@ -39,3 +39,20 @@ int lj_nl_transact(struct lj_nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *da
 
 /* The kernel's extended-ack message for the last failed request, or "" if none. */
 const char *lj_nl_extack(const struct lj_nl *nl);
+
+/*
+ * Open a NETLINK_ROUTE socket in netns_fd (as lj_nl_open) that is also subscribed to the
+ * multicast groups in groups (RTMGRP_* bits, e.g. RTMGRP_IPV6_IFADDR), for waiting on
+ * notifications with lj_nl_wait. Subscribe before dumping the current state so that no
+ * change falls between the two. Errors as lj_nl_open.
+ */
+int lj_nl_open_groups(int netns_fd, unsigned groups, struct lj_nl **ret);
+
+/*
+ * Wait up to timeout_ms (milliseconds; -1 forever) for notifications on a subscribed socket
+ * and pass each message to cb with data. Returns 1 if messages were read, 0 on timeout, or
+ * -errno (-ENOBUFS when the kernel dropped notifications: dump again), or the error a
+ * callback set in errno when it returned MNL_CB_ERROR. A callback returning MNL_CB_STOP
+ * makes it return 1 at once.
+ */
+int lj_nl_wait(struct lj_nl *nl, int timeout_ms, mnl_cb_t cb, void *data);

@@ -8,13 +8,16 @@
 #include <time.h>
 
 #include "lib/link.h"
+#include "lib/steps-nat.h"
 #include "shared/macro.h"
 
 /* Every step type a state record may name. New ways add theirs here. */
 static const struct lj_step_type *const step_types[] = {
 	&lj_step_bridge, &lj_step_veth, &lj_step_link_up, &lj_step_addr, &lj_step_route,
+	&lj_step_sysctl, &lj_step_arp_probe, &lj_step_announce, &lj_step_slaac, &lj_step_dhcp,
 	&lj_step_ovs_bridge, &lj_step_ovs_port, &lj_step_tx_csum_off,
 	&lj_step_macvlan, &lj_step_shim, &lj_step_shim_route,
+	&lj_step_garp, &lj_step_ip_forward, &lj_step_nat_rules, &lj_step_fw_accept,
 };
 
 const struct lj_step_type *lj_step_type_find(const char *id)
@@ -176,6 +179,27 @@ int lj_plan_apply(struct lj_ctx *ctx, struct lj_plan *p, struct lj_plan_error *e
 	}
 	ctx->rollback = false;
 	return r;
+}
+
+int lj_plan_settle(struct lj_ctx *ctx, struct lj_plan *p, json_t *info, size_t *ret_step)
+{
+	ctx->detail[0] = '\0';
+	for (size_t i = 0; i < p->n; i++) {
+		struct lj_step *s = &p->steps[i];
+		int r;
+
+		if (!s->type->settle)
+			continue;
+		if (s->where == LJ_TARGET && !ctx->target)
+			r = -ENOENT;
+		else
+			r = s->type->settle(ctx, s, info);
+		if (r < 0) {
+			*ret_step = i;
+			return r;
+		}
+	}
+	return 0;
 }
 
 int lj_plan_undo_from(struct lj_ctx *ctx, const struct lj_plan *p, size_t *pos, size_t *failed)

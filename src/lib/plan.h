@@ -66,6 +66,13 @@ struct lj_step_type {
 	void (*describe)(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f);
 	/* Print the equivalent shell command(s) for undo. NULL: none. */
 	void (*describe_undo)(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f);
+	/*
+	 * Optional: wait until what apply started is ready (a DHCP lease, an IPv6 address past
+	 * DAD). Runs after the whole plan is applied and recorded, without the state lock, in
+	 * plan order. May add facts to info (the record's info object). Return 0 or -errno
+	 * (may fill ctx->detail); a failure rolls the whole attachment back.
+	 */
+	int (*settle)(struct lj_ctx *ctx, struct lj_step *s, json_t *info);
 };
 
 /*
@@ -181,6 +188,17 @@ extern const struct lj_step_type lj_step_veth;     /* link=host end, peer=contai
 extern const struct lj_step_type lj_step_link_up;  /* link up, in where */
 extern const struct lj_step_type lj_step_addr;     /* cidr on link, in where; u32 = IFA_F_* flags */
 extern const struct lj_step_type lj_step_route;    /* cidr via on link, in where; u32 = table */
+
+/* Step types of addressing inside the target (steps-addressing.c). */
+extern const struct lj_step_type lj_step_sysctl;    /* text = key under /proc/sys, u32 = value */
+extern const struct lj_step_type lj_step_arp_probe; /* cidr (IPv4) on link: RFC 5227 probe */
+extern const struct lj_step_type lj_step_announce;  /* cidr on link: GARP / DAD wait + NA */
+extern const struct lj_step_type lj_step_slaac;     /* link: wait for a SLAAC address */
+extern const struct lj_step_type lj_step_dhcp;      /* link: supervised DHCP client */
+
+/* Run the settle callbacks of a plan's steps in order; returns the first failure's -errno and
+ * its index in *ret_step. */
+int lj_plan_settle(struct lj_ctx *ctx, struct lj_plan *p, json_t *info, size_t *ret_step);
 
 /* Step types of the macvlan way (steps-macvlan.c). */
 extern const struct lj_step_type lj_step_macvlan;  /* link in the target, child of master (host) */

@@ -114,7 +114,7 @@ static int host_ctx(struct lj_ctx *ctx)
 static int parent_addrs(struct lj_nl *nl, const struct lj_link *p, struct lj_cidr *addrs,
 			size_t *ret_n, struct lj_result *res)
 {
-	int r = lj_addr_list(nl, p->ifindex, AF_UNSPEC, addrs, LJ_MACVLAN_MAX_ADDRS, ret_n);
+	int r = lj_addr_list_link(nl, p->ifindex, AF_UNSPEC, addrs, LJ_MACVLAN_MAX_ADDRS, ret_n);
 
 	if (r < 0)
 		return lj_fail(res, r, "Failed to list the addresses of '%s': %s", p->name,
@@ -175,7 +175,7 @@ int lj_shim_add(const char *parent, const struct lj_cidr *ip, struct lj_result *
 					 name, parent);
 			goto out;
 		}
-		r = lj_addr_list(ctx.host, l.ifindex, AF_UNSPEC, have, LJ_MACVLAN_MAX_ADDRS, &nh);
+		r = lj_addr_list_link(ctx.host, l.ifindex, AF_UNSPEC, have, LJ_MACVLAN_MAX_ADDRS, &nh);
 		if (r < 0) {
 			lj_fail(res, r, "Failed to list the addresses of '%s': %s", name,
 				strerror(-r));

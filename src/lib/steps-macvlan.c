@@ -114,7 +114,7 @@ static int shim_has_addr(struct lj_nl *nl, int ifindex, const struct lj_cidr *c)
 	size_t n;
 	int r;
 
-	r = lj_addr_list(nl, ifindex, c->ip.family, addrs, LJ_MACVLAN_MAX_ADDRS, &n);
+	r = lj_addr_list_link(nl, ifindex, c->ip.family, addrs, LJ_MACVLAN_MAX_ADDRS, &n);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < n && i < LJ_MACVLAN_MAX_ADDRS; i++)
@@ -247,7 +247,7 @@ static int shim_undo(struct lj_ctx *ctx, const struct lj_step *s)
 
 		if (l.alias[0] || parent < 0 || l.parent != parent)
 			return 0;
-		r = lj_addr_list(ctx->host, l.ifindex, AF_UNSPEC, &a, 1, &n);
+		r = lj_addr_list_link(ctx->host, l.ifindex, AF_UNSPEC, &a, 1, &n);
 		if (r < 0)
 			return nl_error(ctx, ctx->host, r);
 		if (n)

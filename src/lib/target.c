@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -52,6 +53,27 @@ int lj_target_parse(const char *spec, struct lj_target *ret)
 	return 0;
 }
 
+static int open_container(struct lj_target *t, int *ret_fd)
+{
+	_cleanup_free_ struct lj_engine_container *c = NULL;
+	struct lj_engine_err err = {""};
+	int r;
+
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	r = lj_engine_open_container(t->name, c, ret_fd, &err);
+	if (r == 0 || r == -ESRCH)
+		snprintf(t->container_id, sizeof(t->container_id), "%s", c->id);
+	if (r < 0) {
+		snprintf(t->error, sizeof(t->error), "%s", err.msg);
+		return r;
+	}
+	t->pid = c->pid;
+	snprintf(t->name, sizeof(t->name), "%s", c->name);
+	return 0;
+}
+
 int lj_target_open(struct lj_target *t)
 {
 	int fd = -1, r;
@@ -67,8 +89,7 @@ int lj_target_open(struct lj_target *t)
 		r = lj_netns_open_path(t->name, &fd);
 		break;
 	case LJ_TARGET_CONTAINER:
-		r = lj_engine_open_container(t->name, t->container_id, sizeof(t->container_id),
-					     &t->pid, &fd);
+		r = open_container(t, &fd);
 		break;
 	default:
 		r = -EINVAL;
@@ -83,6 +104,38 @@ int lj_target_open(struct lj_target *t)
 	t->netns_fd = fd;
 	snprintf(t->key, sizeof(t->key), "ns:%" PRIu64 ":%" PRIu64, t->id.dev, t->id.ino);
 	return 0;
+}
+
+int lj_target_reopen(const char *spec, const char *container_id, pid_t pid, struct lj_target *ret)
+{
+	struct lj_target t;
+	int r;
+
+	if (!container_id || !*container_id) {
+		r = lj_target_parse(spec, &t);
+		if (r < 0)
+			return r;
+		r = lj_target_open(&t);
+		*ret = t;
+		return r;
+	}
+	r = lj_target_parse(container_id, &t);
+	if (r < 0)
+		return r;
+	snprintf(t.spec, sizeof(t.spec), "%s", spec);
+	r = lj_target_open(&t);
+	/* The engine said the container is gone or stopped: that is the answer. */
+	if (r == 0 || r == -ENOENT || r == -ESRCH || pid <= 0) {
+		*ret = t;
+		return r;
+	}
+	/* The engine cannot be asked (down, restarting): the recorded PID tells. */
+	t.kind = LJ_TARGET_PID;
+	t.pid = pid;
+	t.error[0] = '\0';
+	r = lj_target_open(&t);
+	*ret = t;
+	return r;
 }
 
 void lj_target_close(struct lj_target *t)

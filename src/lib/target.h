@@ -28,18 +28,29 @@ struct lj_target {
 	int netns_fd;                   /* owned; -1 until opened */
 	struct lj_netns_id id;          /* identity of the namespace once opened */
 	char key[48];                   /* "ns:<dev>:<ino>": stable while the namespace lives */
+	char error[512];                /* why lj_target_open failed, when it can say more than
+					   an errno (container engines); "" otherwise */
 };
 
 /* Parse spec (syntax only, nothing opened). -EINVAL for an empty/overlong/malformed spec. */
 int lj_target_parse(const char *spec, struct lj_target *ret);
 
 /*
- * Open the namespace of a parsed target and fill pid/id/key (and container fields).
- * Errors: -ENOENT/-ESRCH (it does not exist), -EINVAL (not a network namespace),
- * -EPROTONOSUPPORT (container names need an engine), other -errno. On failure t->netns_fd
- * stays -1.
+ * Open the namespace of a parsed target and fill pid/id/key (and container fields: the
+ * full ID, and the engine's name in t->name). Errors: -ENOENT/-ESRCH (it does not exist /
+ * is not running; a container that exists but is stopped still gets container_id),
+ * -EINVAL (not a network namespace), for containers the errors of engine.h with t->error
+ * set, other -errno. On failure t->netns_fd stays -1.
  */
 int lj_target_open(struct lj_target *t);
+
+/*
+ * Reopen the target of a recorded attachment (gc): a container by its full container_id, not
+ * by the name or prefix it was given as (which may now mean another container); when its
+ * engine cannot be reached, by the recorded pid instead (kind becomes LJ_TARGET_PID; the
+ * caller compares the namespace identity). Other targets by spec. Errors as lj_target_open.
+ */
+int lj_target_reopen(const char *spec, const char *container_id, pid_t pid, struct lj_target *ret);
 
 /* Close the namespace fd (idempotent). */
 void lj_target_close(struct lj_target *t);

@@ -25,3 +25,21 @@ int lj_name_hashed(const char *prefix, const char *key, char ret[IFNAMSIZ])
 	snprintf(ret, IFNAMSIZ, "%s%012" PRIx64, prefix, lj_hash64(key) >> 16);
 	return 0;
 }
+
+int lj_mac_from_name(const char *name, uint8_t ret[6])
+{
+	char key[300];
+	uint64_t h;
+
+	if (!name || !*name || strlen(name) > 255)
+		return -EINVAL;
+	for (const char *p = name; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return -EINVAL;
+	snprintf(key, sizeof(key), "lanjoin-mac:%s", name);
+	h = lj_hash64(key);
+	for (int i = 0; i < 6; i++)
+		ret[i] = (uint8_t)(h >> (56 - 8 * i));
+	ret[0] = (uint8_t)((ret[0] & 0xfc) | 0x02); /* unicast, locally administered */
+	return 0;
+}

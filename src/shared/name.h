@@ -13,3 +13,11 @@ uint64_t lj_hash64(const char *s);
  * prefix must be at most 3 bytes so the name fits in 15. Returns 0 or -EINVAL.
  */
 int lj_name_hashed(const char *prefix, const char *key, char ret[IFNAMSIZ]);
+
+/*
+ * A stable MAC for a name (e.g. a container name), so that DHCP servers give it the same
+ * lease every time: 6 bytes of a hash of "lanjoin-mac:" + name, with the locally-administered
+ * bit set and the multicast bit clear. Returns 0, or -EINVAL for an empty name, one longer
+ * than 255 bytes or with control characters.
+ */
+int lj_mac_from_name(const char *name, uint8_t ret[6]);

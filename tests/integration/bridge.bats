@@ -140,8 +140,9 @@ assert_unchanged() {
     n=$((n + 1))
     [ "$n" -le 30 ]
   done
-  # every step was covered: bridge, veth, up, 2 addresses, default route, extra route
-  [ "$steps" -eq 7 ]
+  # every step was covered: bridge, veth, accept_ra off, up, ARP probe, 2 addresses,
+  # 2 announcements, default route, extra route
+  [ "$steps" -eq 11 ]
   defer ip netns exec "${LAB_PREFIX}host" "$LANJOIN" detach "netns:${LAB_PREFIX}f"
   # the bridge lanjoin created goes away with its last port
   on host ip link show br-lj9

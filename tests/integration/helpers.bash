@@ -162,6 +162,9 @@ snapshot() {
     return 1
   }
   local -a nse=(nsenter "--net=/run/netns/$ns" --)
+  # A link created just before (by the test, or a daemon like dockerd) may still be doing
+  # IPv6 DAD: let it finish, so that "tentative" is not mistaken for a change.
+  wait_until 3 _no_tentative "$node" 2>/dev/null || true
   echo "## links"
   ip -n "$ns" -j -d link show | jq -S "$_JQ_LINK"
   echo "## addresses"

@@ -30,10 +30,9 @@ host_routes() { on host ip -j "$1" route show | jq -S -c 'sort_by(tostring)'; }
 
 shim_name() { lj list --json | jq -r "[.[] | .info.host_shim // empty][0]"; }
 
-# wait until a freshly attached container's IPv6 stopped changing: the LAN's router
-# advertisement gave it an address and a default route, and DAD is over
-_ra_default() { [[ -n $(on "$1" ip -6 route show default proto ra) ]]; }
-settle() { wait_until 10 _ra_default "$1" && wait_ipv6_ready "$1"; }
+# wait until a freshly attached container's IPv6 stopped changing: DAD is over (lanjoin turns
+# router advertisements off on the interface unless --slaac, so nothing else comes later)
+settle() { wait_ipv6_ready "$1"; }
 
 forget_neighbour() { on "$1" ip neigh flush to "$2"; }
 
@@ -204,8 +203,9 @@ detach_later() { defer ip netns exec "${LAB_PREFIX}host" "$LANJOIN" detach "netn
     n=$((n + 1))
     [ "$n" -le 30 ]
   done
-  # macvlan, up, 2 addresses, default route, shim, host route
-  [ "$steps" -eq 7 ]
+  # macvlan, accept_ra off, up, ARP probe, 2 addresses, 2 announcements, default route,
+  # shim, host route
+  [ "$steps" -eq 11 ]
   detach_later f
   run curl_from host http://198.51.100.140/hello.html
   [ "$output" = "Hello world" ]
@@ -233,7 +233,7 @@ detach_later() { defer ip netns exec "${LAB_PREFIX}host" "$LANJOIN" detach "netn
     n=$((n + 1))
     [ "$n" -le 30 ]
   done
-  [ "$steps" -eq 5 ]   # macvlan, up, address, shim, host route
+  [ "$steps" -eq 8 ]   # macvlan, accept_ra off, up, ARP probe, address, GARP, shim, host route
   detach_later f2
   run curl_from host http://198.51.100.141/hello.html
   [ "$output" = "Hello world" ]

@@ -153,8 +153,9 @@ planned_port() {
       [ "$n" -le 30 ]
     done
     detach_later "netns:${LAB_PREFIX}f"
-    # bridge, veth, TX csum, port, up, 2 addresses, default route, extra route
-    [ "$steps" -eq 9 ]
+    # bridge, veth, TX csum, port, accept_ra off, up, ARP probe, 2 addresses,
+    # 2 announcements, default route, extra route
+    [ "$steps" -eq 13 ]
     [ "$(vsctl get Port "$(lanjoin_ports "$bridge")" tag)" = 10 ]
     run lj detach "netns:${LAB_PREFIX}f"
     [ "$status" -eq 0 ]

@@ -6,6 +6,7 @@ load helpers
 setup_file() { lab_setup_file --bridge-host; }
 
 N=64
+# addresses .85-.148: free in the lab (.10 peer, .76 host, .150-.199 DHCP), as the ARP probe checks
 
 make_namespaces() {
   local i
@@ -20,7 +21,7 @@ make_namespaces() {
   snapshot host >"$BATS_TEST_TMPDIR/host.before"
   local i pids=() rc=0
   for ((i = 1; i <= N; i++)); do
-    lj attach bridge "netns:${LAB_PREFIX}k$i" --bridge br-em1 --ip "198.51.100.$((i + 20))/24" \
+    lj attach bridge "netns:${LAB_PREFIX}k$i" --bridge br-em1 --ip "198.51.100.$((i + 84))/24" \
       >"$BATS_TEST_TMPDIR/a$i.log" 2>&1 &
     pids+=($!)
   done
@@ -34,9 +35,9 @@ make_namespaces() {
   [ "$(jq -r '.[].host_ifname' <<<"$output" | sort -u | wc -l)" -eq "$N" ]
   [ "$(on host ip -o link show master br-em1 | grep -c ' ljv')" -eq "$N" ]
   for i in 1 17 33 64; do
-    [[ $(ip -n "${LAB_PREFIX}k$i" -o addr show dev eth1) == *"198.51.100.$((i + 20))/24"* ]]
+    [[ $(ip -n "${LAB_PREFIX}k$i" -o addr show dev eth1) == *"198.51.100.$((i + 84))/24"* ]]
   done
-  ping_from peer 198.51.100.84
+  ping_from peer 198.51.100.148
 
   # list and gc racing with detaches must not disturb them
   pids=()

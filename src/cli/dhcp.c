@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Hidden entry points of the DHCP machinery (see lib/dhcp.h): the supervisor that attach
+ * starts (`lanjoin dhcp-supervise ...`) and the hook the DHCP client runs at each event
+ * (lanjoin with LANJOIN_DHCP_HOOK in its environment). Not for users.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "lib/dhcp.h"
+
+int lj_cmd_dhcp_supervise(int argc, char **argv)
+{
+	struct lj_dhcp_start_opts o = {0};
+	unsigned long long dev, ino;
+
+	if (argc != 8 || lj_dhcp_kind_parse(argv[1], &o.kind) < 0 || argv[2][0] != '/' ||
+	    !lj_ifname_valid(argv[3]) || sscanf(argv[6], "%llu:%llu", &dev, &ino) != 2) {
+		lj_err("dhcp-supervise is internal to lanjoin attach");
+		return LJ_EXIT_USAGE;
+	}
+	o.client_path = argv[2];
+	o.ifname = argv[3];
+	o.hostname = argv[4];
+	o.watch = argv[5];
+	o.netns_id.dev = dev;
+	o.netns_id.ino = ino;
+	o.base = argv[7];
+	o.netns_fd = 3;
+	return lj_dhcp_supervise(&o);
+}
+
+int lj_dhcp_hook_main(int argc, char **argv)
+{
+	char why[512];
+	int r;
+
+	r = lj_dhcp_hook(argc > 1 ? argv[1] : NULL, why, sizeof(why));
+	/* stderr is the client's, i.e. the attachment's DHCP log. */
+	if (why[0])
+		fprintf(stderr, "lanjoin dhcp hook: %s\n", why);
+	return r < 0 ? 1 : 0;
+}

@@ -1,0 +1,194 @@
+/* SPDX-License-Identifier: MIT */
+/* lanjoin pid TARGET; lanjoin ip TARGET [--json]: the seed's docker-pid and docker-ip. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "lib/engine.h"
+#include "lib/netns.h"
+#include "lib/target.h"
+#include "shared/macro.h"
+
+int lj_cli_engine_socket(const char *v)
+{
+	if (lj_engine_set_socket(v) < 0) {
+		lj_err("Invalid --engine-socket '%s': expected an absolute path shorter than %d bytes",
+		       v, LJ_ENGINE_SOCKET_MAX);
+		return -1;
+	}
+	return 0;
+}
+
+/* Parse "CMD TARGET [--json] [--engine-socket PATH]"; returns the target or NULL (printed). */
+static const char *parse_args(int argc, char **argv, const char *usage, bool allow_json,
+			      bool *json, int *ret_code)
+{
+	static const struct option longopts[] = {
+		{"json", no_argument, NULL, 'j'},
+		{"engine-socket", required_argument, NULL, 'S'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	int c;
+
+	*ret_code = LJ_EXIT_USAGE;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			if (!allow_json)
+				goto bad;
+			*json = true;
+			break;
+		case 'S':
+			if (lj_cli_engine_socket(optarg) < 0)
+				return NULL;
+			break;
+		case 'h':
+			printf("%s", usage);
+			*ret_code = LJ_EXIT_OK;
+			return NULL;
+		default:
+			goto bad;
+		}
+	}
+	if (optind != argc - 1)
+		goto bad;
+	return argv[optind];
+bad:
+	fputs(usage, stderr);
+	return NULL;
+}
+
+/* Inspect the container target names; prints the error. Returns an exit code. */
+static int inspect(const struct lj_target *t, struct lj_engine_container *c)
+{
+	struct lj_engine_err err = {""};
+	int r;
+
+	r = lj_engine_inspect(t->name, c, &err);
+	if (r < 0) {
+		lj_err("%s", err.msg[0] ? err.msg : strerror(-r));
+		return r == -ENOMEM ? LJ_EXIT_FAILED : LJ_EXIT_USAGE;
+	}
+	return LJ_EXIT_OK;
+}
+
+int lj_cmd_pid(int argc, char **argv)
+{
+	static const char usage[] =
+		"Usage: lanjoin pid TARGET [--engine-socket PATH]\n"
+		"Print the PID of a running container (name, ID or unique ID prefix) or of pid:N.\n";
+	_cleanup_free_ struct lj_engine_container *c = NULL;
+	struct lj_target t;
+	bool json = false;
+	const char *spec;
+	int code, fd;
+
+	spec = parse_args(argc, argv, usage, false, &json, &code);
+	if (!spec)
+		return code;
+	if (lj_target_parse(spec, &t) < 0) {
+		lj_err("Invalid target '%s': expected a container name, pid:N, netns:NAME or a path",
+		       spec);
+		return LJ_EXIT_USAGE;
+	}
+	if (t.kind == LJ_TARGET_PID) {
+		if (lj_netns_open_pid(t.pid, &fd) < 0) {
+			lj_err("No such process %d", (int)t.pid);
+			return LJ_EXIT_USAGE;
+		}
+		close(fd);
+		printf("%d\n", (int)t.pid);
+		return LJ_EXIT_OK;
+	}
+	if (t.kind != LJ_TARGET_CONTAINER) {
+		lj_err("Target %s has no PID: only containers and pid:N have one", spec);
+		return LJ_EXIT_USAGE;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return LJ_EXIT_FAILED;
+	code = inspect(&t, c);
+	if (code != LJ_EXIT_OK)
+		return code;
+	if (!c->running) {
+		lj_err("Container '%s' is not running (status %s)", c->name,
+		       c->status[0] ? c->status : "unknown");
+		return LJ_EXIT_USAGE;
+	}
+	printf("%d\n", (int)c->pid);
+	return LJ_EXIT_OK;
+}
+
+static json_t *net_to_json(const struct lj_engine_net *n)
+{
+	char buf[LJ_CIDR_STRLEN];
+	json_t *o = json_object();
+
+	json_object_set_new(o, "name", json_string(n->name));
+	if (n->ipv4.ip.family)
+		json_object_set_new(o, "ipv4", json_string(lj_cidr_to_string(&n->ipv4, buf, sizeof(buf))));
+	if (n->ipv6.ip.family)
+		json_object_set_new(o, "ipv6", json_string(lj_cidr_to_string(&n->ipv6, buf, sizeof(buf))));
+	if (n->gateway.family)
+		json_object_set_new(o, "gateway", json_string(lj_ip_to_string(&n->gateway, buf, sizeof(buf))));
+	if (n->gateway6.family)
+		json_object_set_new(o, "gateway6",
+				    json_string(lj_ip_to_string(&n->gateway6, buf, sizeof(buf))));
+	if (n->has_mac)
+		json_object_set_new(o, "mac", json_string(lj_mac_to_string(n->mac, buf, sizeof(buf))));
+	return o;
+}
+
+int lj_cmd_ip(int argc, char **argv)
+{
+	static const char usage[] =
+		"Usage: lanjoin ip CONTAINER [--json] [--engine-socket PATH]\n"
+		"Print the container's addresses on its engine networks, one per line; with --json\n"
+		"every network with its addresses, gateways and MAC.\n";
+	_cleanup_free_ struct lj_engine_container *c = NULL;
+	char buf[LJ_CIDR_STRLEN];
+	struct lj_target t;
+	bool json = false;
+	const char *spec;
+	int code;
+
+	spec = parse_args(argc, argv, usage, true, &json, &code);
+	if (!spec)
+		return code;
+	if (lj_target_parse(spec, &t) < 0 || t.kind != LJ_TARGET_CONTAINER) {
+		lj_err("lanjoin ip needs a container name or ID, not '%s' (for a namespace: "
+		       "ip -n NAME addr)", spec);
+		return LJ_EXIT_USAGE;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return LJ_EXIT_FAILED;
+	code = inspect(&t, c);
+	if (code != LJ_EXIT_OK)
+		return code;
+	if (json) {
+		json_t *o = json_object(), *nets = json_array();
+		json_object_set_new(o, "id", json_string(c->id));
+		json_object_set_new(o, "name", json_string(c->name));
+		json_object_set_new(o, "running", json_boolean(c->running));
+		json_object_set_new(o, "pid", json_integer(c->pid));
+		for (size_t i = 0; i < c->n_nets; i++)
+			json_array_append_new(nets, net_to_json(&c->nets[i]));
+		json_object_set_new(o, "networks", nets);
+		lj_print_json(o);
+		return LJ_EXIT_OK;
+	}
+	for (size_t i = 0; i < c->n_nets; i++) {
+		if (c->nets[i].ipv4.ip.family)
+			printf("%s\n", lj_ip_to_string(&c->nets[i].ipv4.ip, buf, sizeof(buf)));
+		if (c->nets[i].ipv6.ip.family)
+			printf("%s\n", lj_ip_to_string(&c->nets[i].ipv6.ip, buf, sizeof(buf)));
+	}
+	return LJ_EXIT_OK;
+}

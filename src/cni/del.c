@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * CNI DEL and GC: undo attachments found by (network, container ID, ifname) in the state
+ * records, whether or not the namespace still exists, and release their IPAM addresses.
+ * Never fails because something is already gone.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cni/cni.h"
+#include "lib/link.h"
+
+/* lanjoin's hashed host-side names: "lj" + one letter + 12 hex digits. */
+static bool lanjoin_name(const char *s)
+{
+	if (strlen(s) != 15 || strncmp(s, "lj", 2) != 0 || s[2] < 'a' || s[2] > 'z')
+		return false;
+	for (const char *p = s + 3; *p; p++)
+		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+			return false;
+	return true;
+}
+
+/*
+ * No record (e.g. the state directory was lost): remove the host-side veth ends prevResult
+ * names, if they carry lanjoin's hashed names. Their peers went with the namespace or go now.
+ */
+static void del_from_prev_result(const json_t *prev)
+{
+	const json_t *ifs = json_object_get(prev, "interfaces"), *v;
+	struct lj_nl *nl = NULL;
+	size_t i;
+
+	if (!json_is_array(ifs) || lj_nl_open(-1, &nl) < 0)
+		return;
+	json_array_foreach(ifs, i, v) {
+		const char *name = json_string_value(json_object_get(v, "name"));
+		const char *sb = json_string_value(json_object_get(v, "sandbox"));
+		struct lj_link l;
+
+		if (!name || (sb && *sb) || !lanjoin_name(name))
+			continue;
+		if (lj_link_get(nl, name, &l) == 0 && strcmp(l.kind, "veth") == 0) {
+			fprintf(stderr, "lanjoin: DEL: no record; removing '%s' named in prevResult\n",
+				name);
+			lj_link_del(nl, name);
+		}
+	}
+	lj_nl_close(nl);
+}
+
+int lj_cni_cmd_del(const struct lj_cni_env *env, struct lj_cni_conf *conf, struct lj_cni_err *err)
+{
+	struct lj_cni_key key = {conf->name, env->container_id, env->ifname, NULL};
+	struct lj_cni_err ierr = {0};
+	struct lj_result res;
+	size_t removed = 0;
+	int r, ir = 0;
+
+	/* A DHCP lease is released while the link exists (plugins#791); other IPAM after. */
+	if (conf->ipam_dhcp)
+		ir = lj_cni_delegate(env, conf, conf->ipam_type, "DEL", NULL, NULL, NULL, &ierr);
+	r = lj_detach_matching(lj_cni_key_match, &key, &res, &removed);
+	if (r < 0) {
+		lj_cni_fail(err, LJ_CNI_E_DETACH, "failed to detach", "%s",
+			    res.message[0] ? res.message : strerror(-r));
+		lj_result_done(&res);
+		return err->code;
+	}
+	lj_result_done(&res);
+	if (!removed && conf->prev_result)
+		del_from_prev_result(conf->prev_result);
+	if (conf->ipam_type[0] && !conf->ipam_dhcp)
+		ir = lj_cni_delegate(env, conf, conf->ipam_type, "DEL", NULL, NULL, NULL, &ierr);
+	if (ir) {
+		*err = ierr;
+		return ir;
+	}
+	return 0;
+}
+
+int lj_cni_cmd_gc(const struct lj_cni_env *env, struct lj_cni_conf *conf, struct lj_cni_err *err)
+{
+	struct lj_cni_key key = {conf->name, NULL, NULL, conf->valid};
+	struct lj_record *recs = NULL;
+	struct lj_state *st = NULL;
+	struct lj_result res;
+	json_t *stale = json_array();
+	size_t n = 0, i, removed = 0;
+	json_t *v;
+	int r, first = 0;
+
+	if (!stale)
+		return lj_cni_fail(err, LJ_CNI_E_IO, "out of memory", NULL);
+	/* Which attachments go (for their IPAM release), then undo them. */
+	r = lj_state_open(false, &st);
+	if (r == 0) {
+		r = lj_state_list(st, &recs, &n, NULL);
+		lj_state_close(st);
+	}
+	if (r < 0) {
+		json_decref(stale);
+		return lj_cni_fail(err, LJ_CNI_E_IO, "I/O failure", "state directory %s: %s",
+				   lj_state_dir(), strerror(-r));
+	}
+	for (i = 0; i < n; i++)
+		if (lj_cni_key_match(&recs[i], &key))
+			json_array_append(stale, json_object_get(recs[i].info, "cni"));
+	lj_records_free(recs, n);
+
+	r = lj_detach_matching(lj_cni_key_match, &key, &res, &removed);
+	if (r < 0)
+		first = lj_cni_fail(err, LJ_CNI_E_DETACH, "failed to detach", "%s",
+				    res.message[0] ? res.message : strerror(-r));
+	lj_result_done(&res);
+	if (removed)
+		fprintf(stderr, "lanjoin: GC: removed %zu stale attachment%s of network %s\n",
+			removed, removed == 1 ? "" : "s", conf->name);
+
+	if (conf->ipam_type[0]) {
+		json_array_foreach(stale, i, v) {
+			struct lj_cni_err e = {0};
+			const char *id = json_string_value(json_object_get(v, "containerID"));
+			const char *ifn = json_string_value(json_object_get(v, "ifname"));
+			if (id && ifn && lj_cni_delegate(env, conf, conf->ipam_type, "DEL", id, ifn,
+							  NULL, &e) && !first) {
+				*err = e;
+				first = e.code;
+			}
+		}
+		/* Reference IPAM plugins before 1.1.0 do not know GC: they got DELs above. */
+		if (lj_cni_delegate_speaks(env, conf, "1.1.0")) {
+			struct lj_cni_err e = {0};
+			if (lj_cni_delegate(env, conf, conf->ipam_type, "GC", NULL, NULL, NULL, &e) &&
+			    !first) {
+				*err = e;
+				first = e.code;
+			}
+		}
+	}
+	json_decref(stale);
+	return first;
+}

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The one place that uses libnftables. Every change is one command buffer that the kernel
+ * commits atomically (all or nothing); reads come back as `nft -j` JSON. Callers build the
+ * buffers from validated values only (addresses they formatted, names they checked with
+ * lj_nft_name_valid()).
+ */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+/*
+ * Run the nft commands in cmds (one atomic transaction) in the caller's network namespace.
+ * With check, the kernel validates the transaction and discards it (`nft -c`): nothing
+ * changes. err (errsize bytes, may be NULL) receives nft's first error line on failure.
+ * Returns 0, or -errno recovered from nft's message (-EPERM without CAP_NET_ADMIN, -ENOENT
+ * for a missing table/chain, -EEXIST, -EOPNOTSUPP when the kernel lacks a feature such as
+ * NAT), -EINVAL for a syntax error, -ENOMEM.
+ */
+int lj_nft_run(const char *cmds, bool check, char *err, size_t errsize);
+
+/*
+ * Run one list command (e.g. "list table ip lanjoin") and return its `nft -j` output,
+ * parsed: *ret is the array under "nftables" (new reference, caller decrefs). -ENOENT when
+ * the listed object does not exist; other errors as lj_nft_run.
+ */
+int lj_nft_list(const char *cmd, json_t **ret, char *err, size_t errsize);
+
+/*
+ * True if s is safe to put unquoted into an nft command as a table/chain name or quoted as
+ * an interface name: 1..63 bytes of [A-Za-z0-9_-], starting with a letter.
+ */
+bool lj_nft_name_valid(const char *s);

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sysctls under /proc/sys. Those under net/ belong to the network namespace of the process
+ * that opens the file: lanjoin's own namespace.
+ */
+#pragma once
+
+#include <stddef.h>
+
+/*
+ * Read the sysctl key ("net/ipv4/ip_forward", '/'-separated, relative to /proc/sys) into buf
+ * (size bytes), without the trailing newline. Errors: -EINVAL for a malformed key, -ENOENT,
+ * -errno of open/read.
+ */
+int lj_sysctl_read(const char *key, char *buf, size_t size);
+
+/* Write value (no newline needed) to the sysctl key. Errors as lj_sysctl_read; -EPERM. */
+int lj_sysctl_write(const char *key, const char *value);
+
+/*
+ * The same inside the network namespace netns_fd (borrowed; -1 = the caller's): the file is
+ * opened from inside it, since /proc/sys/net is the opening process's namespace's.
+ */
+int lj_sysctl_read_in(int netns_fd, const char *key, char *buf, size_t size);
+int lj_sysctl_write_in(int netns_fd, const char *key, const char *value);

@@ -1,0 +1,365 @@
+#!/usr/bin/env bats
+# Addressing (issue 8): DHCP with a supervised client, IPv6 static and SLAAC with DAD,
+# gratuitous ARP / unsolicited NA, RFC 5227 conflict detection. Lab: dnsmasq on gw gives
+# DHCPv4 .150-.199 with 2-minute leases and RA for 2001:db8:1::/64.
+
+load helpers
+
+setup_file() { lab_setup_file --bridge-host; }
+
+# snapshots of the host and container $1 into $BATS_TEST_TMPDIR
+take_snapshots() {
+  snapshot host >"$BATS_TEST_TMPDIR/host.before"
+  snapshot "$1" >"$BATS_TEST_TMPDIR/$1.before"
+}
+
+assert_unchanged() {
+  assert_same_state host "$BATS_TEST_TMPDIR/host.before"
+  assert_same_state "$1" "$BATS_TEST_TMPDIR/$1.before"
+  [ -z "$(ls -A "$LANJOIN_STATE_DIR/attachments" 2>/dev/null)" ]
+  [ -z "$(ls -A "$LANJOIN_STATE_DIR/dhcp" 2>/dev/null)" ]
+}
+
+# True if process $1 exists and is not a zombie.
+alive() {
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null || true)
+  [[ -n $stat ]] || return 1
+  stat=${stat##*) }
+  [[ ${stat:0:1} != Z ]]
+}
+gone() {
+  if alive "$1"; then
+    return 1
+  fi
+  return 0
+}
+
+# The DHCP supervisor PID of the attachment of container $1 (from list --json), and its children.
+supervisor_pid() {
+  lj list --json | jq -r --arg t "netns:${LAB_PREFIX}$1" '.[] | select(.target.spec == $t) | .info.dhcp.pid'
+}
+children_of() { cat /proc/"$1"/task/*/children 2>/dev/null | tr ' ' '\n' | grep . | head -1; }
+
+# Clients installed here (the same fixed paths lanjoin looks at).
+available_clients() {
+  [[ -x /bin/busybox || -x /usr/bin/busybox ]] && echo udhcpc
+  [[ -x /sbin/dhclient || -x /usr/sbin/dhclient ]] && echo dhclient
+  [[ -x /sbin/dhcpcd || -x /usr/sbin/dhcpcd ]] && echo dhcpcd
+  return 0
+}
+
+# Everything a DHCP client might write on a host, hashed and listed.
+host_files() {
+  local p
+  for p in /etc/resolv.conf /etc/hosts /etc/hostname /etc/dhcp /etc/dhcpcd.conf \
+    /var/lib/dhcp /var/lib/dhclient /var/lib/dhcpcd /run/dhcpcd /run/resolvconf; do
+    [[ -e $p ]] || continue
+    find "$p" -xdev \( -type f -o -type l \) -print0 | sort -z | xargs -0r sha256sum
+    find "$p" -xdev -printf '%p %y %s %m\n' | sort
+  done
+}
+
+dnsmasq_acks() { grep -c "DHCPACK(eth0) .* $1" "$LAB_DIR/dnsmasq.log" || true; }
+lease_expiry() { awk -v m="$1" '$2 == m {print $1}' "$LAB_DIR/dnsmasq.leases"; }
+# (functions, so that wait_until re-evaluates them)
+more_acks() { [ "$(dnsmasq_acks "$1")" -gt "$2" ]; }
+later_expiry() { [ "$(lease_expiry "$1")" -gt "$2" ]; }
+
+@test "addressing: --dhcp gets a pool address; peer and outside reach it; detach stops the client and releases the lease" {
+  add_container web
+  take_snapshots web
+  run lj attach bridge "netns:${LAB_PREFIX}web" --bridge br-em1 --dhcp --mac-from web --json
+  echo "$output"
+  [ "$status" -eq 0 ]
+  defer ip netns exec "${LAB_PREFIX}host" "$LANJOIN" detach "netns:${LAB_PREFIX}web"
+  addr=$(jq -r '.info.dhcp.address' <<<"$output")
+  ip=${addr%/*}
+  [[ $addr =~ ^198\.51\.100\.(1[5-9][0-9])/24$ ]]
+  [ "$(jq -r '.info.addresses[0]' <<<"$output")" = "$addr" ]
+  [ "$(jq -r '.info.dhcp.router' <<<"$output")" = 198.51.100.254 ]
+  [ "$(jq -r '.info.dhcp.hostname' <<<"$output")" = "${LAB_PREFIX}web" ]
+  mac=$(jq -r '.info.mac' <<<"$output")
+  sup=$(jq -r '.info.dhcp.pid' <<<"$output")
+  alive "$sup"
+  client=$(children_of "$sup")
+  [ -n "$client" ]
+  alive "$client"
+  # the client runs inside the container's namespace
+  [ "$(readlink "/proc/$client/ns/net")" = "$(on web readlink /proc/self/ns/net)" ]
+  # dnsmasq leased it to this MAC and got the container's name as host name
+  grep -q "DHCPACK(eth0) $ip $mac ${LAB_PREFIX}web" "$LAB_DIR/dnsmasq.log"
+
+  run curl_from peer "http://$ip/hello.html"
+  [ "$output" = "Hello world" ]
+  run curl_from web http://203.0.113.1/cgi-bin/ip
+  [ "$output" = "$ip" ]
+  run on web ip -j route show default
+  [[ $output == *'"gateway":"198.51.100.254","dev":"eth1"'* ]]
+
+  # the plain output names the address too
+  run lj list
+  [[ $output == *"$addr"* ]]
+
+  run lj detach "netns:${LAB_PREFIX}web"
+  [ "$status" -eq 0 ]
+  gone "$sup"
+  gone "$client"
+  grep -q "DHCPRELEASE(eth0) $ip $mac" "$LAB_DIR/dnsmasq.log"
+  ! grep -q " $mac " "$LAB_DIR/dnsmasq.leases"
+  assert_unchanged web
+}
+
+@test "addressing: the DHCP lease renews (2-minute lease: about a minute)" {
+  add_container renew
+  run lj attach bridge "netns:${LAB_PREFIX}renew" --bridge br-em1 --dhcp --mac-from renew --json
+  [ "$status" -eq 0 ]
+  defer ip netns exec "${LAB_PREFIX}host" "$LANJOIN" detach "netns:${LAB_PREFIX}renew"
+  mac=$(jq -r '.info.mac' <<<"$output")
+  addr=$(jq -r '.info.dhcp.address' <<<"$output")
+  acks=$(dnsmasq_acks "$mac")
+  expiry=$(lease_expiry "$mac")
+  [ -n "$expiry" ]
+  # udhcpc renews at half the lease time (60 s): dnsmasq acks again and extends the lease
+  wait_until 100 more_acks "$mac" "$acks"
+  wait_until 5 later_expiry "$mac" "$expiry"
+  # same address, still configured, still reachable
+  run on renew ip -4 -o addr show dev eth1
+  [[ $output == *"${addr}"* ]]
+  run curl_from peer "http://${addr%/*}/hello.html"
+  [ "$output" = "Hello world" ]
+}
+
+@test "addressing: deleting the container's namespace stops its DHCP client" {
+  add_container gone
+  run lj attach bridge "netns:${LAB_PREFIX}gone" --bridge br-em1 --dhcp --json
+  [ "$status" -eq 0 ]
+  sup=$(jq -r '.info.dhcp.pid' <<<"$output")
+  client=$(children_of "$sup")
+  alive "$sup"
+  alive "$client"
+  # Not the lab's `container del`, which kills every process in the namespace first: only
+  # the namespace's name goes away, as when a runtime removes it.
+  kill "$(lab container pid gone)"
+  ip netns del "${LAB_PREFIX}gone"
+  wait_until 5 gone "$client"
+  wait_until 5 gone "$sup"
+  # gc then drops the attachment and its host side
+  run lj gc
+  [ "$status" -eq 0 ]
+  [ "$(lj list --json | jq length)" -eq 0 ]
+  [ -z "$(ls -A "$LANJOIN_STATE_DIR/dhcp")" ]
+}
+
+@test "addressing: host files are byte-identical around DHCP attaches with each client" {
+  host_files >"$BATS_TEST_TMPDIR/files.before"
+  local c n=0
+  for c in $(available_clients); do
+    add_container "h$c"
+    run lj attach bridge "netns:${LAB_PREFIX}h$c" --bridge br-em1 --dhcp --dhcp-client "$c" --json
+    echo "$c: $output"
+    [ "$status" -eq 0 ]
+    defer ip netns exec "${LAB_PREFIX}host" "$LANJOIN" detach "netns:${LAB_PREFIX}h$c"
+    [ "$(jq -r '.info.dhcp.client' <<<"$output")" = "$c" ]
+    ip=$(jq -r '.info.dhcp.address' <<<"$output")
+    ip=${ip%/*}
+    run curl_from peer "http://$ip/hello.html"
+    [ "$output" = "Hello world" ]
+    # while it runs...
+    diff -u "$BATS_TEST_TMPDIR/files.before" <(host_files)
+    run lj detach "netns:${LAB_PREFIX}h$c"
+    [ "$status" -eq 0 ]
+    grep -q "DHCPRELEASE(eth0) $ip " "$LAB_DIR/dnsmasq.log"
+    # ...and after it stopped
+    diff -u "$BATS_TEST_TMPDIR/files.before" <(host_files)
+    n=$((n + 1))
+  done
+  [ "$n" -ge 1 ]
+}
+
+@test "addressing: no lease within --dhcp-timeout rolls back, exit 1" {
+  add_container lonely
+  # a bridge with no DHCP server behind it (its own MAC, IPv6 and offloads change as ports
+  # come and go, so the host is compared through what lanjoin made: links and records)
+  on host ip link add br-x address 02:00:00:00:0b:01 type bridge
+  defer ip -n "${LAB_PREFIX}host" link del br-x
+  on host ip link set br-x up
+  snapshot lonely >"$BATS_TEST_TMPDIR/lonely.before"
+  on host ip -o link show >"$BATS_TEST_TMPDIR/links.before"
+  run lj attach bridge "netns:${LAB_PREFIX}lonely" --bridge br-x --dhcp --dhcp-timeout 2
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ $output == *"no DHCP lease for 'eth1' within 2 s"* ]]
+  [[ $output == *"nothing was left behind"* ]]
+  assert_same_state lonely "$BATS_TEST_TMPDIR/lonely.before"
+  [ -z "$(on host ip -o link show | grep ' ljv' || true)" ]
+  [ -z "$(ls -A "$LANJOIN_STATE_DIR/attachments" 2>/dev/null)" ]
+  [ -z "$(ls -A "$LANJOIN_STATE_DIR/dhcp" 2>/dev/null)" ]
+  [ -z "$(pgrep -f "dhcp-supervise .*$LANJOIN_STATE_DIR" || true)" ]
+}
+
+@test "addressing: waiting for a lease does not hold up other attaches" {
+  add_container slow
+  add_container quick
+  on host ip link add br-x address 02:00:00:00:0b:01 type bridge
+  defer ip -n "${LAB_PREFIX}host" link del br-x
+  on host ip link set br-x up
+  lj attach bridge "netns:${LAB_PREFIX}slow" --bridge br-x --dhcp --dhcp-timeout 8 \
+    >"$BATS_TEST_TMPDIR/slow.out" 2>&1 3>&- &
+  slow=$!
+  wait_until 5 pgrep -f "dhcp-supervise .*${LAB_PREFIX}slow"
+  run lj attach bridge "netns:${LAB_PREFIX}quick" --bridge br-em1 --ip 198.51.100.140/24
+  [ "$status" -eq 0 ]
+  defer ip netns exec "${LAB_PREFIX}host" "$LANJOIN" detach "netns:${LAB_PREFIX}quick"
+  # the quick one is done while the slow one still waits for its lease
+  kill -0 "$slow"
+  rc=0
+  wait "$slow" || rc=$?
+  cat "$BATS_TEST_TMPDIR/slow.out"
+  [ "$rc" -eq 1 ]
+}
+
+@test "addressing: static IPv4 + IPv6 on one interface: both default routes; the peer reaches both" {
+  add_container dual
+  take_snapshots dual
+  run lj attach bridge "netns:${LAB_PREFIX}dual" --bridge br-em1 --ip 198.51.100.117/24 \
+    --gateway 198.51.100.254 --ip 2001:db8:1::117/64 --gateway 2001:db8:1::fe
+  echo "$output"
+  [ "$status" -eq 0 ]
+  defer ip netns exec "${LAB_PREFIX}host" "$LANJOIN" detach "netns:${LAB_PREFIX}dual"
+  # reported only once DAD is done: the configured address is not tentative (the link-local
+  # address lanjoin did not ask for may still be)
+  [ -z "$(on dual ip -6 addr show dev eth1 scope global tentative)" ]
+  run on dual ip -j -4 route show default
+  [ "$(jq -r '.[0].gateway' <<<"$output")" = 198.51.100.254 ]
+  run on dual ip -j -6 route show default
+  [ "$(jq length <<<"$output")" -eq 1 ]
+  [ "$(jq -r '.[0].gateway' <<<"$output")" = 2001:db8:1::fe ]
+  # exactly the addresses asked for: no SLAAC address without --slaac
+  [ "$(on dual ip -j -6 addr show dev eth1 scope global | jq '[.[].addr_info[] | select(.local)] | length')" -eq 1 ]
+  run curl_from peer http://198.51.100.117/hello.html
+  [ "$output" = "Hello world" ]
+  run curl_from peer 'http://[2001:db8:1::117]/hello.html'
+  [ "$output" = "Hello world" ]
+  run curl_from dual 'http://[2001:db8:2::1]/cgi-bin/ip'
+  [ "$output" = 2001:db8:1::117 ]
+  run lj detach "netns:${LAB_PREFIX}dual"
+  [ "$status" -eq 0 ]
+  assert_unchanged dual
+}
+
+@test "addressing: --slaac: an address from the router advertisements, reported by attach" {
+  add_container sl
+  take_snapshots sl
+  run lj attach bridge "netns:${LAB_PREFIX}sl" --bridge br-em1 --slaac --ip 198.51.100.119/24 --json
+  echo "$output"
+  [ "$status" -eq 0 ]
+  defer ip netns exec "${LAB_PREFIX}host" "$LANJOIN" detach "netns:${LAB_PREFIX}sl"
+  addr=$(jq -r '.info.slaac' <<<"$output")
+  [[ $addr == 2001:db8:1:0:*/64 ]]
+  jq -e --arg a "$addr" '.info.addresses | index($a)' <<<"$output"
+  run on sl ip -6 -o addr show dev eth1
+  [[ $output == *"${addr}"* ]]
+  [[ $output != *tentative* ]]
+  run curl_from peer "http://[${addr%/*}]/hello.html"
+  [ "$output" = "Hello world" ]
+  run lj detach "netns:${LAB_PREFIX}sl"
+  [ "$status" -eq 0 ]
+  assert_unchanged sl
+}
+
+@test "addressing: gratuitous ARP and unsolicited NA update the peer's neighbour cache" {
+  add_container garp
+  on peer ip neigh replace 198.51.100.117 lladdr 02:00:00:00:00:01 dev eth0 nud stale
+  on peer ip neigh replace 2001:db8:1::117 lladdr 02:00:00:00:00:01 dev eth0 nud stale
+  defer ip -n "${LAB_PREFIX}peer" neigh flush dev eth0
+  run lj attach bridge "netns:${LAB_PREFIX}garp" --bridge br-em1 --ip 198.51.100.117/24 \
+    --ip 2001:db8:1::117/64 --mac 02:00:00:00:01:17
+  [ "$status" -eq 0 ]
+  defer ip netns exec "${LAB_PREFIX}host" "$LANJOIN" detach "netns:${LAB_PREFIX}garp"
+  # no traffic from the peer: only the announcements can have changed these
+  run on peer ip -j neigh show 198.51.100.117 dev eth0
+  [ "$(jq -r '.[0].lladdr' <<<"$output")" = 02:00:00:00:01:17 ]
+  run on peer ip -j neigh show 2001:db8:1::117 dev eth0
+  [ "$(jq -r '.[0].lladdr' <<<"$output")" = 02:00:00:00:01:17 ]
+}
+
+@test "addressing: conflict: the peer holds .117, attach exits 1 naming its MAC, nothing changed" {
+  add_container dup
+  on peer ip addr add 198.51.100.117/24 dev eth0
+  defer ip -n "${LAB_PREFIX}peer" addr del 198.51.100.117/24 dev eth0
+  peer_mac=$(on peer cat /sys/class/net/eth0/address)
+  take_snapshots dup
+  run lj attach bridge "netns:${LAB_PREFIX}dup" --bridge br-em1 --ip 198.51.100.117/24 \
+    --gateway 198.51.100.254
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ $output == *"198.51.100.117 is already in use on the LAN by $peer_mac"* ]]
+  assert_unchanged dup
+  # --no-conflict-check skips the probe
+  run lj attach bridge "netns:${LAB_PREFIX}dup" --bridge br-em1 --ip 198.51.100.117/24 \
+    --no-conflict-check
+  [ "$status" -eq 0 ]
+  run lj detach "netns:${LAB_PREFIX}dup"
+  [ "$status" -eq 0 ]
+  assert_unchanged dup
+}
+
+@test "addressing: --dry-run shows the probe, the announcements and the DHCP client; changes nothing" {
+  add_container dry
+  take_snapshots dry
+  run lj attach bridge "netns:${LAB_PREFIX}dry" --bridge br-em1 --ip 198.51.100.117/24 \
+    --ip 2001:db8:1::117/64 --dry-run
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == *"arping -D -c 2 -w 1 -I eth1 198.51.100.117"* ]]
+  [[ $output == *"arping -U -c 1 -I eth1 198.51.100.117"* ]]
+  [[ $output == *"unsolicited neighbour advertisement"* ]]
+  run lj attach bridge "netns:${LAB_PREFIX}dry" --bridge br-em1 --dhcp --slaac --dry-run
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == *"udhcpc on eth1"* ]]
+  [[ $output == *"accept_ra=2"* ]]
+  assert_unchanged dry
+}
+
+@test "addressing: a fault at every step leaves everything as it was (static dual-stack and DHCP)" {
+  add_container f
+  take_snapshots f
+  local args n
+  for args in "--ip 198.51.100.117/24 --gateway 198.51.100.254 --ip 2001:db8:1::117/64 --gateway 2001:db8:1::fe" \
+    "--dhcp --slaac"; do
+    for ((n = 1; n < 30; n++)); do
+      # shellcheck disable=SC2086
+      run env LANJOIN_FAULT_STEP=$n ip netns exec "${LAB_PREFIX}host" "$LANJOIN" attach bridge \
+        "netns:${LAB_PREFIX}f" --bridge br-em1 $args
+      if [ "$status" -eq 0 ]; then
+        break
+      fi
+      echo "step $n: $output"
+      [ "$status" -eq 1 ]
+      [[ $output == *"nothing was left behind"* ]]
+      assert_unchanged f
+      [ -z "$(pgrep -f "dhcp-supervise .*$LANJOIN_STATE_DIR" || true)" ]
+    done
+    [ "$n" -gt 3 ]
+    run lj detach "netns:${LAB_PREFIX}f"
+    [ "$status" -eq 0 ]
+    assert_unchanged f
+    [ -z "$(pgrep -f "dhcp-supervise .*$LANJOIN_STATE_DIR" || true)" ]
+  done
+}
+
+@test "addressing: bad input is refused (exit 2) without any change" {
+  add_container bad
+  take_snapshots bad
+  run lj attach bridge "netns:${LAB_PREFIX}bad" --bridge br-em1 --dhcp --gateway 198.51.100.254
+  [ "$status" -eq 2 ]
+  run lj attach bridge "netns:${LAB_PREFIX}bad" --bridge br-em1 --dhcp --ip 198.51.100.117/24
+  [ "$status" -eq 2 ]
+  run lj attach bridge "netns:${LAB_PREFIX}bad" --bridge br-em1 --mac 02:00:00:00:00:01 --mac-from x
+  [ "$status" -eq 2 ]
+  run lj attach bridge "netns:${LAB_PREFIX}bad" --bridge br-em1 --dhcp-client pump --dhcp
+  [ "$status" -eq 2 ]
+  assert_unchanged bad
+}

@@ -1,0 +1,377 @@
+# tests/integration/engine-helpers.bash — real Docker and Podman for the integration tests.
+#
+# Load after helpers.bash (`load helpers` then `load engine-helpers`) and start the engines once
+# the lab is up, typically in setup_file:
+#     setup_file() { lab_setup_file --bridge-host; docker_start || true; podman_start || true; }
+#     teardown_file() { podman_stop; docker_stop; lab_teardown_file; }
+# Nothing is started globally: each engine runs INSIDE the lab's host namespace
+# (${LAB_PREFIX}host), with its state under $LAB_DIR, its API on a private socket, and its
+# bridge, iptables rules and FORWARD DROP policy in that namespace only. The root namespace, the
+# system's /var/lib/docker and /var/run/docker.sock are never touched.
+#
+#   docker_start     dockerd (with its own containerd) entered with nsenter --net (not
+#                    `ip netns exec`, which remounts /sys and hides the cgroup mounts dockerd
+#                    needs); storage vfs, default bridge docker0 198.18.0.1/24, no userland proxy.
+#                    Imports the test image. Returns 1 if it cannot start; engine_skip_reason
+#                    docker then says why (the tests skip with it).
+#   docker_stop      remove every container, stop the daemons, unmount and delete the state.
+#                    Idempotent; never fails.
+#   podman_start     podman with runc, cgroupfs, vfs, its own --root/--runroot/--tmpdir under
+#                    $LAB_DIR/podman, and `podman system service` on a socket for the API.
+#   podman_stop      like docker_stop.
+#   docker_allow_bridge BR  accept frames bridged through BR despite Docker's FORWARD DROP
+#                    (br_netfilter); see the function
+#   dk ARGS...       the docker client against the test daemon
+#   pm ARGS...       podman with the test's storage, run inside ${LAB_PREFIX}host
+#   engine_sock ENGINE            print the API socket of ENGINE (docker|podman)
+#   engine_run ENGINE NAME [ARGS...]  run container NAME from the test image, detached, serving
+#                    /www/hello.html ("Hello world") with busybox httpd on :80; ARGS go to
+#                    `run` before the image (e.g. --network none). Sets CONTAINER_ID (the full
+#                    ID); the container is removed by the test's teardown (defer), so do not
+#                    call it inside $(...).
+#   engine_inspect ENGINE NAME JQ  jq JQ over `docker inspect NAME` / `podman inspect NAME`
+#   engine_skip_reason ENGINE     print why ENGINE is unavailable ("" when it runs)
+#   require_engine ENGINE         skip the current test, with the reason, if ENGINE is not running
+#
+# The image "lanjoin-test/busybox:1" is made here: a rootfs of busybox-static with
+# /www/hello.html, imported with `docker import` / `podman import`.
+
+# shellcheck disable=SC2034
+ENGINE_IMAGE=lanjoin-test/busybox:1
+DOCKER_BIN=/usr/bin/docker
+[[ -x $DOCKER_BIN ]] || DOCKER_BIN=docker
+
+_engine_dir() { echo "$LAB_DIR/$1"; }
+engine_sock() { echo "$LAB_DIR/$1/$1.sock"; }
+engine_skip_reason() {
+  local f="$LAB_DIR/$1.skip"
+  if [[ -f $f ]]; then cat "$f"; elif [[ ! -S $(engine_sock "$1") ]]; then echo "$1 was not started"; fi
+}
+require_engine() {
+  local why
+  why=$(engine_skip_reason "$1")
+  [[ -z $why ]] || skip "$why"
+}
+
+# Run "$@" detached, no inherited fds beyond 0-2 (bats waits on fd 3), output to $1.
+_engine_spawn() {
+  local log=$1
+  shift
+  (
+    for fd in "/proc/$BASHPID/fd/"*; do
+      fd=${fd##*/}
+      ((fd > 2)) && eval "exec $fd>&-" 2>/dev/null
+    done
+    exec setsid "$@"
+  ) </dev/null >>"$log" 2>&1 &
+}
+
+# Like "$@" but without fds beyond 0-2 (podman run leaves conmon behind).
+_no_extra_fds() {
+  (
+    for fd in "/proc/$BASHPID/fd/"*; do
+      fd=${fd##*/}
+      ((fd > 2)) && eval "exec $fd>&-" 2>/dev/null
+    done
+    exec "$@"
+  )
+}
+
+_engine_wait() { # SECONDS CMD...
+  local secs=$1 i
+  shift
+  for ((i = 0; i < secs * 10; i++)); do
+    "$@" >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+_engine_fail() { # ENGINE REASON: record why, clean up, return 1
+  echo "$2" >"$LAB_DIR/$1.skip"
+  echo "# $1: $2" >&3 2>/dev/null || echo "# $1: $2" >&2
+  "${1}_stop"
+  echo "$2" >"$LAB_DIR/$1.skip"
+  return 1
+}
+
+# The test image's rootfs tar (made once per lab).
+_engine_rootfs() {
+  local d=$LAB_DIR/engine-image
+  if [[ ! -f $d/rootfs.tar ]]; then
+    rm -rf "$d"
+    mkdir -p "$d/root/bin" "$d/root/www" "$d/root/etc" "$d/root/tmp" "$d/root/proc" \
+      "$d/root/sys" "$d/root/dev"
+    cp /bin/busybox "$d/root/bin/busybox"
+    local l
+    for l in sh httpd ip sleep cat; do
+      ln -s busybox "$d/root/bin/$l"
+    done
+    printf 'Hello world\n' >"$d/root/www/hello.html"
+    tar -C "$d/root" -cf "$d/rootfs.tar.tmp" . && mv "$d/rootfs.tar.tmp" "$d/rootfs.tar"
+  fi
+  echo "$d/rootfs.tar"
+}
+
+# Kill processes still in the cgroups of containers whose IDs are directories under $@.
+_engine_kill_container_procs() {
+  local dir id p pids=()
+  for dir in "$@"; do
+    [[ -d $dir ]] || continue
+    for id in "$dir"/*; do
+      id=${id##*/}
+      [[ $id =~ ^[0-9a-f]{64}$ ]] || continue
+      for p in /proc/[0-9]*; do
+        if grep -qs "$id" "$p/cgroup"; then
+          pids+=("${p#/proc/}")
+        fi
+      done
+    done
+  done
+  if ((${#pids[@]} > 0)); then
+    kill -KILL "${pids[@]}" 2>/dev/null
+  fi
+  return 0
+}
+
+# Kill processes whose command line names $1 (our daemons, shims, conmon).
+_engine_kill_ours() {
+  local p cmd pids=()
+  for p in /proc/[0-9]*; do
+    { cmd=$(tr '\0' ' ' <"$p/cmdline"); } 2>/dev/null || continue
+    [[ $cmd == *"$1/"* ]] && pids+=("${p#/proc/}")
+  done
+  ((${#pids[@]} > 0)) || return 0
+  kill -TERM "${pids[@]}" 2>/dev/null
+  if ! _engine_wait 20 _engine_none_alive "${pids[@]}"; then
+    kill -KILL "${pids[@]}" 2>/dev/null
+    _engine_wait 5 _engine_none_alive "${pids[@]}" || true
+  fi
+  return 0
+}
+_engine_comm_running() { # NAME...: true if a live (non-zombie) process has one of these names
+  local p st comm n
+  for p in /proc/[0-9]*; do
+    { read -r st <"$p/stat"; } 2>/dev/null || continue
+    comm=${st#*(}
+    comm=${comm%%)*}
+    st=${st##*) }
+    [[ ${st:0:1} != Z ]] || continue
+    for n in "$@"; do
+      [[ $comm == "$n" ]] && return 0
+    done
+  done
+  return 1
+}
+
+_engine_none_alive() {
+  local p s
+  for p in "$@"; do
+    { read -r s <"/proc/$p/stat"; } 2>/dev/null || continue
+    s=${s##*) }
+    [[ ${s:0:1} == Z ]] || return 1
+  done
+  return 0
+}
+
+# Unmount everything at or below $1 (deepest first) and delete it.
+_engine_remove_dir() {
+  local d=$1 m
+  [[ -n $d && $d == "$LAB_DIR"/* ]] || return 0
+  while read -r m; do
+    [[ -n $m ]] && umount -l "$m" 2>/dev/null
+  done < <(findmnt -rn -o TARGET | awk -v d="$d" 'index($0, d "/") == 1 || $0 == d' | sort -r)
+  rm -rf "$d"
+}
+
+# --- Docker -----------------------------------------------------------------------------------
+
+dk() { "$DOCKER_BIN" -H "unix://$(engine_sock docker)" "$@"; }
+
+# Empty directories dockerd and containerd create outside their --exec-root/--data-root (shim
+# sockets, plugin sockets); removed afterwards (rmdir: only while empty) if they were not there.
+_DOCKER_SYSTEM_DIRS=(/run/containerd/s /run/containerd /run/docker/plugins /run/docker)
+
+docker_start() {
+  local d
+  d=$(_engine_dir docker)
+  rm -f "$LAB_DIR/docker.skip"
+  command -v dockerd >/dev/null || _engine_fail docker "dockerd is not installed (apt-get install docker.io)" || return
+  command -v "$DOCKER_BIN" >/dev/null || _engine_fail docker "the docker client is not installed" || return
+  [[ -e /run/netns/${LAB_PREFIX}host ]] || _engine_fail docker "the lab is not up" || return
+  mkdir -p "$d/data" "$d/exec"
+  local s
+  for s in "${_DOCKER_SYSTEM_DIRS[@]}"; do
+    [[ -e $s ]] || echo "$s" >>"$d/created-system-dirs"
+  done
+  # deprecated-key-path: dockerd 20.10 otherwise writes /etc/docker/key.json.
+  printf '{"deprecated-key-path": "%s/key.json"}\n' "$d" >"$d/daemon.json"
+  _engine_spawn "$d/dockerd.log" nsenter "--net=/run/netns/${LAB_PREFIX}host" dockerd \
+    --config-file "$d/daemon.json" --storage-driver vfs --bip 198.18.0.1/24 \
+    -H "unix://$d/docker.sock" --pidfile "$d/docker.pid" --exec-root "$d/exec" \
+    --data-root "$d/data" --userland-proxy=false
+  if ! _engine_wait 60 dk version; then
+    _engine_fail docker "dockerd did not start: $(tail -n 3 "$d/dockerd.log" 2>/dev/null | tr '\n' ' ')"
+    return
+  fi
+  dk import "$(_engine_rootfs)" "$ENGINE_IMAGE" >/dev/null ||
+    _engine_fail docker "docker import of the test image failed" || return
+  # docker0's IPv6 link-local address: let DAD finish so that snapshots are stable.
+  _engine_wait 10 _engine_no_tentative || true
+}
+
+_docker0_settled() { # docker0 has ports and is up, or has none and is down
+  local ports state
+  ports=$(ip -n "${LAB_PREFIX}host" -o link show master docker0 2>/dev/null)
+  state=$(ip -n "${LAB_PREFIX}host" -j link show docker0 2>/dev/null | jq -r '.[0].operstate')
+  [[ -z $state ]] || { [[ -n $ports ]] && [[ $state == UP ]]; } || { [[ -z $ports ]] && [[ $state == DOWN ]]; }
+}
+
+_engine_no_tentative() { [[ -z $(ip -n "${LAB_PREFIX}host" -6 addr show tentative) ]]; }
+
+# docker_allow_bridge BR: accept traffic bridged through BR in Docker's DOCKER-USER chain.
+# Docker turns on br_netfilter (bridge-nf-call-iptables=1) and sets the FORWARD policy to DROP
+# in the namespace it runs in, which drops frames bridged between the LAN uplink and a container
+# on any other bridge. Docker's documented remedy; removed by docker_stop with the daemon's rules.
+docker_allow_bridge() {
+  nsenter "--net=/run/netns/${LAB_PREFIX}host" iptables -I DOCKER-USER -i "$1" -o "$1" -j ACCEPT
+}
+
+docker_stop() {
+  local d ids s
+  d=$(_engine_dir docker)
+  [[ -d $d ]] || return 0
+  if [[ -S $d/docker.sock ]] && ids=$(timeout 20 "$DOCKER_BIN" -H "unix://$d/docker.sock" ps -aq 2>/dev/null) &&
+    [[ -n $ids ]]; then
+    # shellcheck disable=SC2086
+    timeout 60 "$DOCKER_BIN" -H "unix://$d/docker.sock" rm -f $ids >/dev/null 2>&1
+  fi
+  _engine_kill_ours "$d" # dockerd first (TERM: it stops containerd), then shims
+  _engine_kill_container_procs "$d/data/containers"
+  if [[ -f $d/created-system-dirs ]] && ! _engine_comm_running dockerd containerd; then
+    while read -r s; do
+      [[ -z $s ]] || rmdir "$s" 2>/dev/null || true
+    done <"$d/created-system-dirs"
+  fi
+  _engine_remove_dir "$d"
+  rm -f "$LAB_DIR/docker.skip"
+  return 0
+}
+
+# --- Podman -----------------------------------------------------------------------------------
+
+_podman_args() {
+  local d
+  d=$(_engine_dir podman)
+  echo --root "$d/root" --runroot "$d/runroot" --tmpdir "$d/tmp" --runtime runc \
+    --cgroup-manager cgroupfs --storage-driver vfs --events-backend file \
+    --network-config-dir "$d/netconf"
+}
+
+pm() {
+  # shellcheck disable=SC2046 # the arguments are paths without spaces (checked in podman_start)
+  _no_extra_fds nsenter "--net=/run/netns/${LAB_PREFIX}host" podman $(_podman_args) "$@"
+}
+
+# Podman creates these system directories on first use; remove them afterwards if it was us
+# (and no other podman runs). The CNI ones only while empty: other CNI users share them.
+_PODMAN_SYSTEM_DIRS=(/var/lib/containers /run/containers)
+_PODMAN_CNI_DIRS=(/var/lib/cni/results /var/lib/cni)
+
+podman_start() {
+  local d
+  d=$(_engine_dir podman)
+  rm -f "$LAB_DIR/podman.skip"
+  command -v podman >/dev/null || _engine_fail podman "podman is not installed (apt-get install podman)" || return
+  command -v runc >/dev/null || _engine_fail podman "runc is not installed" || return
+  [[ -e /run/netns/${LAB_PREFIX}host ]] || _engine_fail podman "the lab is not up" || return
+  [[ $d != *[[:space:]]* ]] || _engine_fail podman "the lab directory has spaces" || return
+  mkdir -p "$d/root" "$d/runroot" "$d/tmp" "$d/netconf"
+  local s
+  for s in "${_PODMAN_SYSTEM_DIRS[@]}"; do
+    [[ -e $s ]] || echo "$s" >>"$d/created-system-dirs"
+  done
+  for s in "${_PODMAN_CNI_DIRS[@]}"; do
+    [[ -e $s ]] || echo "$s" >>"$d/created-cni-dirs"
+  done
+  # shellcheck disable=SC2046
+  _engine_spawn "$d/service.log" nsenter "--net=/run/netns/${LAB_PREFIX}host" podman \
+    $(_podman_args) system service --time 0 "unix://$d/podman.sock"
+  if ! _engine_wait 30 curl -sf --unix-socket "$d/podman.sock" http://d/_ping; then
+    _engine_fail podman "podman system service did not start: $(tail -n 3 "$d/service.log" 2>/dev/null | tr '\n' ' ')"
+    return
+  fi
+  pm import "$(_engine_rootfs)" "localhost/$ENGINE_IMAGE" >/dev/null 2>"$d/import.log" ||
+    _engine_fail podman "podman import of the test image failed: $(tail -n 2 "$d/import.log")" || return
+}
+
+podman_stop() {
+  local d s
+  d=$(_engine_dir podman)
+  [[ -d $d ]] || return 0
+  if [[ -d $d/root && -e /run/netns/${LAB_PREFIX}host ]]; then
+    pm rm -f -t 0 -a >/dev/null 2>&1
+  fi
+  _engine_kill_ours "$d" # the API service and any conmon left
+  _engine_kill_container_procs "$d/root/vfs-containers"
+  if [[ -f $d/created-system-dirs ]]; then
+    while read -r s; do
+      # Only if no other podman is running that could be using them.
+      if [[ -n $s ]] && ! _engine_comm_running podman conmon; then
+        rm -rf "$s"
+      fi
+    done <"$d/created-system-dirs"
+  fi
+  if [[ -f $d/created-cni-dirs ]]; then
+    while read -r s; do
+      [[ -z $s ]] || rmdir "$s" 2>/dev/null || true
+    done <"$d/created-cni-dirs"
+  fi
+  _engine_remove_dir "$d"
+  rm -f "$LAB_DIR/podman.skip"
+  return 0
+}
+
+# --- both -------------------------------------------------------------------------------------
+
+engine_cli() { # ENGINE ARGS...
+  local e=$1
+  shift
+  case $e in
+  docker) dk "$@" ;;
+  podman) pm "$@" ;;
+  *) return 2 ;;
+  esac
+}
+
+engine_run() { # ENGINE NAME [RUN-ARGS...]: sets CONTAINER_ID (not in $(...): it defers)
+  local e=$1 name=$2 img=$ENGINE_IMAGE
+  shift 2
+  local extra=()
+  if [[ $e == podman ]]; then
+    img=localhost/$ENGINE_IMAGE
+    # This VM cannot raise rlimits (podman's default nofile is higher than the hard limit).
+    extra=(--ulimit "nofile=$(ulimit -Hn):$(ulimit -Hn)" --ulimit nproc=32768:32768)
+  fi
+  defer engine_rm "$e" "$name"
+  CONTAINER_ID=$(engine_cli "$e" run -d --name "$name" "${extra[@]}" "$@" "$img" \
+    /bin/httpd -f -p 80 -h /www) || return
+  CONTAINER_ID=${CONTAINER_ID##*$'\n'}
+}
+
+engine_rm() { # ENGINE NAME: remove, idempotent (httpd as PID 1 ignores SIGTERM: kill at once)
+  if [[ $1 == podman ]]; then
+    pm rm -f -t 0 "$2" >/dev/null 2>&1
+  else
+    dk rm -f "$2" >/dev/null 2>&1
+    # The kernel reports docker0's carrier loss a moment after its last port goes: wait, so
+    # that the next snapshot of the host does not see it change.
+    _engine_wait 5 _docker0_settled || true
+  fi
+  return 0
+}
+
+# The engine's own command-line inspect (podman's reads its storage directly, not the API).
+engine_inspect() { # ENGINE NAME JQ
+  engine_cli "$1" inspect "$2" | jq -r ".[0] | $3"
+}

@@ -1,0 +1,444 @@
+#!/usr/bin/env bats
+# The nat way (issue 4): lanjoin claims a LAN address on the host's uplink em1 and translates
+# it to the container's private address with nftables, ahead of any iptables-nft MASQUERADE,
+# and opens Docker-style firewalls (FORWARD policy DROP, DOCKER-USER) for exactly that flow.
+
+load helpers
+
+LAN_ADDR=198.51.100.117
+
+# nat_attach NAME [ARGS...]: attach lab container NAME with the nat way. Run it with `run`
+# after `detach_later NAME` (a deferral made inside `run` would be lost with its subshell).
+nat_attach() {
+  local name=$1
+  shift
+  lj attach nat "netns:$LAB_PREFIX$name" --uplink em1 "$@"
+}
+detach_later() { defer lj detach "netns:$LAB_PREFIX$1"; }
+
+# The private network lanjoin picked for container NAME.
+private_of() {
+  lj list --json | jq -r --arg s "netns:$LAB_PREFIX$1" '.[] | select(.target.spec == $s) | .info.private'
+}
+
+# Undo the iptables-nft tables a test made in the host (iptables leaves empty tables behind).
+fw_reset() {
+  on host nft delete table ip filter 2>/dev/null || true
+  on host nft delete table ip nat 2>/dev/null || true
+}
+
+# Docker's firewall as far as it matters: FORWARD policy DROP, an empty DOCKER-USER jumped from
+# FORWARD (iptables-nft, table ip filter).
+docker_firewall() {
+  defer fw_reset
+  on host iptables -N DOCKER-USER
+  on host iptables -A FORWARD -j DOCKER-USER
+  on host iptables -P FORWARD DROP
+}
+
+assert_hello() { # NODE URL
+  run curl_from "$1" "$2"
+  echo "$1 $2 -> status $status: $output"
+  [ "$status" -eq 0 ]
+  [ "$output" = "Hello world" ]
+}
+
+assert_outside_sees() { # NODE ADDRESS
+  run curl_from "$1" http://203.0.113.1/cgi-bin/ip
+  echo "$1 seen by the outside host as: $output"
+  [ "$status" -eq 0 ]
+  [ "$output" = "$2" ]
+}
+
+@test "nat: the peer and the host reach the container at the LAN address; the outside sees it" {
+  add_container web
+  snapshot host >"$BATS_TEST_TMPDIR/host"
+  snapshot web >"$BATS_TEST_TMPDIR/web"
+  detach_later web
+  run nat_attach web --address $LAN_ADDR/24
+  echo "$output"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  # the address is on em1, and the container got a private /31 from 198.18.0.0/15
+  on host ip -o addr show dev em1 | grep -q "inet $LAN_ADDR/24"
+  [[ $(private_of web) =~ ^198\.1[89]\.[0-9]+\.[0-9]+/31$ ]]
+  assert_hello peer http://$LAN_ADDR/hello.html
+  assert_hello host http://$LAN_ADDR/hello.html
+  assert_outside_sees web $LAN_ADDR
+  [ "$(on host cat /proc/sys/net/ipv4/ip_forward)" = 1 ]
+  # our own table: base chains ahead of iptables' NAT, and per attachment two chains named by
+  # its record id, reached through one element of each verdict map
+  local id t
+  id=$(lj list --json | jq -r '.[0].id')
+  t=$(on host nft -j list table ip lanjoin)
+  jq -e '[.nftables[] | .chain? // empty | select(.hook == "prerouting" and .prio == -110)] | length == 1' <<<"$t"
+  jq -e '[.nftables[] | .chain? // empty | select(.hook == "postrouting" and .prio == 90)] | length == 1' <<<"$t"
+  jq -e --arg c "lj${id}_dnat" '[.nftables[] | .chain? // empty | select(.name == $c)] | length == 1' <<<"$t"
+  jq -e --arg c "lj${id}_snat" '[.nftables[] | .map? // empty | select(.name == "outbound") | .elem[][1].jump.target] == [$c]' <<<"$t"
+
+  run lj detach "netns:${LAB_PREFIX}web"
+  [ "$status" -eq 0 ]
+  assert_same_state host "$BATS_TEST_TMPDIR/host"
+  assert_same_state web "$BATS_TEST_TMPDIR/web"
+  run curl_from peer http://$LAN_ADDR/hello.html
+  [ "$status" -ne 0 ]
+  # detach again: nothing to do, still success
+  run lj detach "netns:${LAB_PREFIX}web"
+  [ "$status" -eq 0 ]
+}
+
+@test "nat: SNAT wins over an iptables-nft MASQUERADE for the private subnet, before or after" {
+  add_container web
+  defer fw_reset
+  # inserted before the attach, for the whole pool
+  on host iptables -t nat -I POSTROUTING -s 198.18.0.0/15 ! -d 198.18.0.0/15 -j MASQUERADE
+  snapshot host >"$BATS_TEST_TMPDIR/host"
+  detach_later web
+  run nat_attach web --address $LAN_ADDR/24
+  echo "$output"
+  [ "$status" -eq 0 ]
+  local net
+  net=$(private_of web)
+  assert_outside_sees web $LAN_ADDR
+  # inserted after the attach at the top, for exactly the private subnet, and re-inserted
+  on host iptables -t nat -I POSTROUTING -s "$net" ! -d "$net" -j MASQUERADE
+  assert_outside_sees web $LAN_ADDR
+  on host iptables -t nat -D POSTROUTING -s "$net" ! -d "$net" -j MASQUERADE
+  on host iptables -t nat -I POSTROUTING 1 -s "$net" ! -d "$net" -j MASQUERADE
+  [[ $(on host iptables -t nat -S POSTROUTING | sed -n 2p) == *"-s $net"*MASQUERADE* ]]
+  assert_outside_sees web $LAN_ADDR
+  assert_hello peer http://$LAN_ADDR/hello.html
+  on host iptables -t nat -D POSTROUTING -s "$net" ! -d "$net" -j MASQUERADE
+  run lj detach "netns:${LAB_PREFIX}web"
+  [ "$status" -eq 0 ]
+  assert_same_state host "$BATS_TEST_TMPDIR/host"
+}
+
+@test "nat: Docker's FORWARD DROP and DOCKER-USER: accept rules for exactly this flow, removed on detach" {
+  add_container web
+  docker_firewall
+  on host iptables -t nat -I POSTROUTING -s 198.18.0.0/15 ! -d 198.18.0.0/15 -j MASQUERADE
+  snapshot host >"$BATS_TEST_TMPDIR/host"
+  detach_later web
+  run nat_attach web --address $LAN_ADDR/24
+  echo "$output"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  assert_hello peer http://$LAN_ADDR/hello.html
+  assert_outside_sees web $LAN_ADDR
+  # two rules at the top of DOCKER-USER, naming the container's address and link
+  local c rules
+  c=$(lj list --json | jq -r '.[0].info.container_address')
+  rules=$(on host iptables -S DOCKER-USER)
+  echo "$rules"
+  [ "$(grep -c "lanjoin:" <<<"$rules")" -eq 2 ]
+  grep -q -- "-s $c/32 -i ljn.* -j ACCEPT" <<<"$rules"
+  grep -q -- "-d $c/32 -o ljn.* -j ACCEPT" <<<"$rules"
+  [ -z "$(on host iptables -S FORWARD | grep lanjoin)" ]
+  # iptables-nft can still work on the chain (as Docker does)
+  on host iptables -I DOCKER-USER -s 203.0.113.99 -j ACCEPT
+  on host iptables -D DOCKER-USER -s 203.0.113.99 -j ACCEPT
+  run lj detach "netns:${LAB_PREFIX}web"
+  [ "$status" -eq 0 ]
+  assert_same_state host "$BATS_TEST_TMPDIR/host"
+}
+
+@test "nat: FORWARD policy DROP without a used DOCKER-USER: the accept rules go to FORWARD" {
+  add_container web
+  defer fw_reset
+  on host iptables -P FORWARD DROP
+  on host iptables -N DOCKER-USER # exists, but nothing jumps to it
+  snapshot host >"$BATS_TEST_TMPDIR/host"
+  detach_later web
+  run nat_attach web --address $LAN_ADDR/24
+  echo "$output"
+  [ "$status" -eq 0 ]
+  assert_hello peer http://$LAN_ADDR/hello.html
+  assert_outside_sees web $LAN_ADDR
+  [ "$(on host iptables -S FORWARD | grep -c lanjoin:)" -eq 2 ]
+  [ "$(on host iptables -S DOCKER-USER | grep -c lanjoin:)" -eq 0 ]
+  run lj detach "netns:${LAB_PREFIX}web"
+  [ "$status" -eq 0 ]
+  assert_same_state host "$BATS_TEST_TMPDIR/host"
+  run curl_from peer http://$LAN_ADDR/hello.html
+  [ "$status" -ne 0 ]
+}
+
+@test "nat: --publish 80 forwards port 80 only" {
+  add_container web --with-8080
+  assert_hello web http://127.0.0.1:8080/hello.html
+  detach_later web
+  run nat_attach web --address $LAN_ADDR/24 --publish 80
+  echo "$output"
+  [ "$status" -eq 0 ]
+  assert_hello peer http://$LAN_ADDR/hello.html
+  assert_hello host http://$LAN_ADDR/hello.html
+  run curl_from peer http://$LAN_ADDR:8080/hello.html
+  [ "$status" -ne 0 ]
+  # the container still goes out as the LAN address
+  assert_outside_sees web $LAN_ADDR
+}
+
+@test "nat: --publish tcp/8080:80 translates the port; udp rules are made too" {
+  add_container web
+  detach_later web
+  run nat_attach web --address $LAN_ADDR/24 --publish tcp/8080:80 --publish udp/5353:53
+  echo "$output"
+  [ "$status" -eq 0 ]
+  assert_hello peer http://$LAN_ADDR:8080/hello.html
+  assert_hello host http://$LAN_ADDR:8080/hello.html
+  run curl_from peer http://$LAN_ADDR/hello.html
+  [ "$status" -ne 0 ]
+  on host nft list table ip lanjoin | grep -q "udp dport 5353 dnat to 198.1[89].*:53"
+}
+
+@test "nat: two containers, two LAN addresses; detaching one leaves the other working" {
+  add_container c1
+  add_container c2
+  snapshot host >"$BATS_TEST_TMPDIR/host"
+  detach_later c1
+  run nat_attach c1 --address 198.51.100.117/24
+  echo "$output"
+  [ "$status" -eq 0 ]
+  detach_later c2
+  run nat_attach c2 --address 198.51.100.118/24
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "$(private_of c1)" != "$(private_of c2)" ]
+  assert_hello peer http://198.51.100.117/hello.html
+  assert_hello peer http://198.51.100.118/hello.html
+  assert_outside_sees c1 198.51.100.117
+  assert_outside_sees c2 198.51.100.118
+  run lj detach "netns:${LAB_PREFIX}c1"
+  [ "$status" -eq 0 ]
+  run curl_from peer http://198.51.100.117/hello.html
+  [ "$status" -ne 0 ]
+  assert_hello peer http://198.51.100.118/hello.html
+  assert_outside_sees c2 198.51.100.118
+  # forwarding stays on while an attachment needs it
+  [ "$(on host cat /proc/sys/net/ipv4/ip_forward)" = 1 ]
+  run lj detach "netns:${LAB_PREFIX}c2"
+  [ "$status" -eq 0 ]
+  assert_same_state host "$BATS_TEST_TMPDIR/host"
+}
+
+@test "nat: concurrent attaches get distinct private links" {
+  local i pids=()
+  for i in 1 2 3 4; do
+    add_container "p$i"
+  done
+  snapshot host >"$BATS_TEST_TMPDIR/host"
+  for i in 1 2 3 4; do
+    defer lj detach "netns:${LAB_PREFIX}p$i"
+    lj attach nat "netns:${LAB_PREFIX}p$i" --uplink em1 --address "198.51.100.12$i/24" \
+      >"$BATS_TEST_TMPDIR/out$i" 2>&1 &
+    pids+=($!)
+  done
+  for i in 0 1 2 3; do
+    wait "${pids[i]}" || {
+      cat "$BATS_TEST_TMPDIR/out$((i + 1))"
+      false
+    }
+  done
+  [ "$(lj list --json | jq -r '.[].info.private' | sort -u | wc -l)" -eq 4 ]
+  for i in 1 2 3 4; do
+    assert_hello peer "http://198.51.100.12$i/hello.html"
+  done
+  for i in 1 2 3 4; do
+    lj detach "netns:${LAB_PREFIX}p$i"
+  done
+  assert_same_state host "$BATS_TEST_TMPDIR/host"
+}
+
+@test "nat: --to forwards to an address the container already has (Docker-bridge style)" {
+  add_container dk
+  # a "docker0": the container's eth0 on a host link, default route, and Docker's MASQUERADE
+  defer on host ip link del dk0
+  on host ip link add dk0 type veth peer name eth0 netns "${LAB_PREFIX}dk"
+  on host ip addr add 198.18.200.1/24 dev dk0
+  on host ip link set dk0 up
+  on dk ip addr add 198.18.200.2/24 dev eth0
+  on dk ip link set eth0 up
+  on dk ip route add default via 198.18.200.1
+  defer fw_reset
+  on host iptables -t nat -A POSTROUTING -s 198.18.200.0/24 ! -o dk0 -j MASQUERADE
+  wait_ipv6_ready host
+  wait_ipv6_ready dk
+  snapshot host >"$BATS_TEST_TMPDIR/host"
+  snapshot dk >"$BATS_TEST_TMPDIR/dk"
+  # without --to the container's own default route would bypass the NAT: refused
+  detach_later dk
+  run nat_attach dk --address 198.51.100.119/24
+  echo "$output"
+  echo "$output"
+  [ "$status" -eq 2 ]
+  [[ $output == *"default route"* ]]
+  detach_later dk
+  run nat_attach dk --address 198.51.100.119/24 --to 198.18.200.2
+  echo "$output"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  assert_hello peer http://198.51.100.119/hello.html
+  assert_outside_sees dk 198.51.100.119
+  run lj detach "netns:${LAB_PREFIX}dk"
+  [ "$status" -eq 0 ]
+  assert_same_state host "$BATS_TEST_TMPDIR/host"
+  assert_same_state dk "$BATS_TEST_TMPDIR/dk"
+}
+
+@test "nat: a gratuitous ARP announces the LAN address" {
+  add_container web
+  defer on peer sysctl -qw net.ipv4.conf.eth0.arp_accept=0
+  on peer sysctl -qw net.ipv4.conf.eth0.arp_accept=1
+  on peer ip neigh flush dev eth0
+  detach_later web
+  run nat_attach web --address $LAN_ADDR/24
+  echo "$output"
+  [ "$status" -eq 0 ]
+  local mac
+  mac=$(on host ip -j link show em1 | jq -r '.[0].address')
+  wait_until 3 eval "on peer ip neigh show $LAN_ADDR dev eth0 | grep -q '$mac'"
+}
+
+@test "nat: bad input exits 2 and changes nothing" {
+  add_container web
+  snapshot host >"$BATS_TEST_TMPDIR/host"
+  snapshot web >"$BATS_TEST_TMPDIR/web"
+  local -a bad=(
+    "--uplink nope0 --address $LAN_ADDR/24"
+    "--uplink em1 --address 198.51.100.0/24"
+    "--uplink em1 --address 198.51.100.255/24"
+    "--uplink em1 --address 224.1.1.1/32"
+    "--uplink em1 --address 198.51.100.76/24"
+    "--uplink em1 --address 2001:db8:1::117/64"
+    "--uplink em1 --address 198.18.9.2/32 --private 198.18.9.0/30"
+    "--uplink em1 --address $LAN_ADDR/24 --private 198.51.100.0/30"
+    "--uplink em1 --address $LAN_ADDR/24 --publish 80 --publish 80"
+    "--uplink em1 --address $LAN_ADDR/24 --publish tcp/80:80 --publish 80:8080"
+    "--uplink em1 --address $LAN_ADDR/24 --publish sctp/80"
+    "--uplink em1 --address $LAN_ADDR/24 --publish 0"
+    "--uplink em1 --address $LAN_ADDR/24 --to 10.9.9.9"
+    "--uplink em1 --address $LAN_ADDR/24 --to 198.51.100.76"
+    "--uplink em1 --address $LAN_ADDR/24 --to docker"
+    "--uplink em1 --address $LAN_ADDR/24 --ip 198.18.3.3/24"
+    "--uplink em1"
+  )
+  local args
+  for args in "${bad[@]}"; do
+    # shellcheck disable=SC2086
+    run lj attach nat "netns:${LAB_PREFIX}web" $args
+    echo "$args -> $status: $output"
+    [ "$status" -eq 2 ]
+    [[ $output == *lanjoin:* ]]
+  done
+  # no rights for nftables (CAP_NET_ADMIN dropped): a clear message, still nothing changed
+  run on host setpriv --bounding-set=-net_admin "$LANJOIN" attach nat "netns:${LAB_PREFIX}web" \
+    --uplink em1 --address $LAN_ADDR/24
+  echo "$output"
+  [ "$status" -eq 2 ]
+  [[ $output == *CAP_NET_ADMIN* ]]
+  assert_same_state host "$BATS_TEST_TMPDIR/host"
+  assert_same_state web "$BATS_TEST_TMPDIR/web"
+  [ -z "$(lj list --json | jq -r '.[]')" ]
+}
+
+@test "nat: --dry-run prints the plan and changes nothing" {
+  add_container web
+  docker_firewall
+  snapshot host >"$BATS_TEST_TMPDIR/host"
+  run lj attach nat "netns:${LAB_PREFIX}web" --uplink em1 --address $LAN_ADDR/24 --publish 80 --dry-run
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == *"ip addr add $LAN_ADDR/24 dev em1"* ]]
+  [[ $output == *"sysctl -w net.ipv4.ip_forward=1"* ]]
+  [[ $output == *"tcp dport 80 dnat to"* ]]
+  [[ $output == *"insert rule ip filter DOCKER-USER"* ]]
+  assert_same_state host "$BATS_TEST_TMPDIR/host"
+}
+
+@test "nat: a fault at every step rolls back to the exact state (exit 1)" {
+  add_container web --with-8080
+  docker_firewall
+  on host iptables -t nat -I POSTROUTING -s 198.18.0.0/15 ! -d 198.18.0.0/15 -j MASQUERADE
+  snapshot host >"$BATS_TEST_TMPDIR/host"
+  snapshot web >"$BATS_TEST_TMPDIR/web"
+  local n steps=0
+  for ((n = 1; n <= 30; n++)); do
+    LANJOIN_FAULT_STEP=$n run lj attach nat "netns:${LAB_PREFIX}web" --uplink em1 \
+      --address $LAN_ADDR/24 --publish 80 --publish tcp/8080:8080
+    echo "fault at step $n -> $status: $output"
+    if [ "$status" -eq 0 ]; then
+      break
+    fi
+    [ "$status" -eq 1 ]
+    [[ $output == *"Rolled back"* ]]
+    assert_same_state host "$BATS_TEST_TMPDIR/host"
+    assert_same_state web "$BATS_TEST_TMPDIR/web"
+    [ -z "$(lj list --json | jq -r '.[]')" ]
+    steps=$n
+  done
+  defer lj detach "netns:${LAB_PREFIX}web"
+  # every step was tried (addr, garp, veth, 4 container-side, forwarding, nat, firewall)
+  [ "$steps" -eq 10 ]
+  assert_hello peer http://$LAN_ADDR:8080/hello.html
+  run lj detach "netns:${LAB_PREFIX}web"
+  [ "$status" -eq 0 ]
+  assert_same_state host "$BATS_TEST_TMPDIR/host"
+  assert_same_state web "$BATS_TEST_TMPDIR/web"
+}
+
+@test "nat: an undo failing during detach keeps the record; detach again finishes" {
+  add_container web
+  snapshot host >"$BATS_TEST_TMPDIR/host"
+  detach_later web
+  run nat_attach web --address $LAN_ADDR/24
+  echo "$output"
+  [ "$status" -eq 0 ]
+  # step 9 is the NAT rules
+  LANJOIN_FAULT_UNDO=9 run lj detach "netns:${LAB_PREFIX}web"
+  echo "$output"
+  [ "$status" -ne 0 ]
+  [ -n "$(lj list --json | jq -r '.[]')" ]
+  run lj detach "netns:${LAB_PREFIX}web"
+  [ "$status" -eq 0 ]
+  assert_same_state host "$BATS_TEST_TMPDIR/host"
+}
+
+@test "nat: gc after the container is gone removes the host side (address, rules, forwarding)" {
+  add_container gone
+  docker_firewall
+  snapshot host >"$BATS_TEST_TMPDIR/host"
+  detach_later gone
+  run nat_attach gone --address $LAN_ADDR/24
+  [ "$status" -eq 0 ]
+  lab container del gone
+  run lj gc
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ -z "$(lj list --json | jq -r '.[]')" ]
+  assert_same_state host "$BATS_TEST_TMPDIR/host"
+}
+
+@test "nat: kill -9 at any point of an attach, then gc, leaves the exact previous state" {
+  add_container kc
+  docker_firewall
+  snapshot host >"$BATS_TEST_TMPDIR/host"
+  snapshot kc >"$BATS_TEST_TMPDIR/kc"
+  local ms
+  # 10 steps, 100 ms apart: kill at points spread over the plan
+  for ms in 20 130 240 350 460 570 680 790 900 1010; do
+    LANJOIN_STEP_DELAY_MS=100 ip netns exec "${LAB_PREFIX}host" "$LANJOIN" attach nat \
+      "netns:${LAB_PREFIX}kc" --uplink em1 --address $LAN_ADDR/24 >/dev/null 2>&1 &
+    local pid=$!
+    sleep "$((ms / 1000)).$(printf %03d $((ms % 1000)))"
+    kill -9 "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    run lj gc
+    [ "$status" -eq 0 ]
+    run lj detach "netns:${LAB_PREFIX}kc"
+    [ "$status" -eq 0 ]
+    [ -z "$(lj list --json | jq -r '.[]')" ]
+    assert_same_state host "$BATS_TEST_TMPDIR/host"
+    assert_same_state kc "$BATS_TEST_TMPDIR/kc"
+  done
+}

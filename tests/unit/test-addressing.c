@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: MIT */
+/* Unit tests of the addressing helpers that need no root: stable MACs, DHCP host names and
+ * client names. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <string.h>
+
+#include "lib/dhcp.h"
+#include "shared/name.h"
+
+static void test_mac_from_name(void **state)
+{
+	uint8_t a[6], b[6], c[6];
+
+	assert_int_equal(lj_mac_from_name("web", a), 0);
+	assert_int_equal(lj_mac_from_name("web", b), 0);
+	assert_memory_equal(a, b, 6); /* stable */
+	assert_int_equal(a[0] & 0x01, 0); /* unicast */
+	assert_int_equal(a[0] & 0x02, 0x02); /* locally administered */
+	assert_int_equal(lj_mac_from_name("web2", c), 0);
+	assert_memory_not_equal(a, c, 6);
+	assert_int_equal(lj_mac_from_name("", a), -EINVAL);
+	assert_int_equal(lj_mac_from_name("a\nb", a), -EINVAL);
+	char long_name[300];
+	memset(long_name, 'x', sizeof(long_name) - 1);
+	long_name[sizeof(long_name) - 1] = '\0';
+	assert_int_equal(lj_mac_from_name(long_name, a), -EINVAL);
+}
+
+static void test_dhcp_hostname(void **state)
+{
+	char h[64];
+
+	assert_true(lj_dhcp_hostname("web", h));
+	assert_string_equal(h, "web");
+	assert_true(lj_dhcp_hostname("my_app.v2", h));
+	assert_string_equal(h, "my-app-v2");
+	assert_true(lj_dhcp_hostname("--x--", h));
+	assert_string_equal(h, "x");
+	assert_false(lj_dhcp_hostname("___", h));
+	assert_false(lj_dhcp_hostname("", h));
+	char big[200];
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	assert_true(lj_dhcp_hostname(big, h));
+	assert_int_equal(strlen(h), 63);
+	/* shell and option metacharacters never survive */
+	assert_true(lj_dhcp_hostname("a\";rm -rf /;\"b", h));
+	assert_null(strpbrk(h, "\";/ "));
+}
+
+static void test_dhcp_kind(void **state)
+{
+	enum lj_dhcp_kind k;
+
+	assert_int_equal(lj_dhcp_kind_parse("udhcpc", &k), 0);
+	assert_int_equal(k, LJ_DHCP_UDHCPC);
+	assert_int_equal(lj_dhcp_kind_parse("dhclient", &k), 0);
+	assert_int_equal(k, LJ_DHCP_DHCLIENT);
+	assert_int_equal(lj_dhcp_kind_parse("dhcpcd", &k), 0);
+	assert_int_equal(k, LJ_DHCP_DHCPCD);
+	assert_int_equal(lj_dhcp_kind_parse("pump", &k), -EINVAL);
+	assert_int_equal(lj_dhcp_kind_parse(NULL, &k), -EINVAL);
+	assert_string_equal(lj_dhcp_kind_name(LJ_DHCP_DHCPCD), "dhcpcd");
+	char path[64];
+	assert_int_equal(lj_dhcp_find_client("pump", &k, path, sizeof(path)), -EINVAL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_mac_from_name),
+		cmocka_unit_test(test_dhcp_hostname),
+		cmocka_unit_test(test_dhcp_kind),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,196 @@
+/* SPDX-License-Identifier: MIT */
+/* The nat way's nft command text, step validation and state round trip (no root needed). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/nft.h"
+#include "lib/plan.h"
+#include "lib/steps-nat.h"
+
+static void nat_step(struct lj_step *s, const char *publish)
+{
+	memset(s, 0, sizeof(*s));
+	s->type = &lj_step_nat_rules;
+	snprintf(s->link, sizeof(s->link), "lj0123456789ab");
+	assert_int_equal(lj_parse_cidr("198.51.100.117/32", true, &s->cidr), 0);
+	assert_int_equal(lj_parse_ip("198.18.0.1", &s->via), 0);
+	s->text = publish ? strdup(publish) : NULL;
+}
+
+static void test_nat_all_ports(void **state)
+{
+	struct lj_step s;
+	char *text = NULL;
+
+	nat_step(&s, NULL);
+	assert_int_equal(lj_nat_rules_text(&s, false, &text), 0);
+	assert_string_equal(
+		text,
+		"create chain ip lanjoin lj0123456789ab_dnat\n"
+		"add rule ip lanjoin lj0123456789ab_dnat dnat to 198.18.0.1\n"
+		"create chain ip lanjoin lj0123456789ab_snat\n"
+		"add rule ip lanjoin lj0123456789ab_snat snat to 198.51.100.117\n"
+		"create element ip lanjoin inbound { 198.51.100.117 : jump lj0123456789ab_dnat }\n"
+		"create element ip lanjoin outbound { 198.18.0.1 : jump lj0123456789ab_snat }\n");
+	free(text);
+	text = NULL;
+	/* the first attachment makes the table, its maps and base chains in the same transaction */
+	assert_int_equal(lj_nat_rules_text(&s, true, &text), 0);
+	assert_true(strncmp(text, "add table ip lanjoin\n", 21) == 0);
+	assert_non_null(strstr(text, "add chain ip lanjoin prerouting { type nat hook prerouting "
+				     "priority -110; policy accept; }\n"));
+	assert_non_null(strstr(text, "add chain ip lanjoin postrouting { type nat hook postrouting "
+				     "priority 90; policy accept; }\n"));
+	assert_non_null(strstr(text, "add rule ip lanjoin output ip daddr vmap @inbound\n"));
+	assert_non_null(strstr(text, "create chain ip lanjoin lj0123456789ab_dnat\n"));
+	free(text);
+	free(s.text);
+}
+
+static void test_nat_published(void **state)
+{
+	struct lj_step s;
+	char *text = NULL;
+
+	nat_step(&s, "tcp/8080:80 udp/53:5353");
+	assert_int_equal(lj_nat_rules_text(&s, false, &text), 0);
+	assert_non_null(strstr(text, "add rule ip lanjoin lj0123456789ab_dnat tcp dport 8080 dnat "
+				     "to 198.18.0.1:80\n"));
+	assert_non_null(strstr(text, "add rule ip lanjoin lj0123456789ab_dnat udp dport 53 dnat "
+				     "to 198.18.0.1:5353\n"));
+	assert_null(strstr(text, "dnat to 198.18.0.1\n")); /* no catch-all */
+	free(text);
+	free(s.text);
+}
+
+static void test_nat_rejects_bad_steps(void **state)
+{
+	struct lj_step s;
+	char *text = NULL;
+
+	nat_step(&s, "tcp/80;flush ruleset");
+	assert_int_equal(lj_nat_rules_text(&s, false, &text), -EBADMSG);
+	free(s.text);
+
+	nat_step(&s, NULL);
+	snprintf(s.link, sizeof(s.link), "x\";flush");
+	assert_int_equal(lj_nat_rules_text(&s, false, &text), -EBADMSG);
+
+	nat_step(&s, NULL);
+	assert_int_equal(lj_parse_ip("2001:db8::1", &s.via), 0);
+	assert_int_equal(lj_nat_rules_text(&s, false, &text), -EBADMSG);
+	assert_null(text);
+}
+
+static void fw_step(struct lj_step *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->type = &lj_step_fw_accept;
+	snprintf(s->master, sizeof(s->master), "DOCKER-USER");
+	snprintf(s->link, sizeof(s->link), "ljn0123456789ab");
+	assert_int_equal(lj_parse_ip("198.18.0.1", &s->via), 0);
+	s->text = strdup("lanjoin:0123456789ab");
+}
+
+static void test_fw_accept(void **state)
+{
+	struct lj_step s;
+	char *text = NULL;
+
+	fw_step(&s);
+	assert_int_equal(lj_fw_accept_text(&s, &text), 0);
+	assert_string_equal(text,
+			    "insert rule ip filter DOCKER-USER iifname \"ljn0123456789ab\" ip saddr "
+			    "198.18.0.1 counter accept comment \"lanjoin:0123456789ab\"\n"
+			    "insert rule ip filter DOCKER-USER oifname \"ljn0123456789ab\" ip daddr "
+			    "198.18.0.1 counter accept comment \"lanjoin:0123456789ab\"\n");
+	free(text);
+	text = NULL;
+
+	/* --to: no link, only the address */
+	s.link[0] = '\0';
+	assert_int_equal(lj_fw_accept_text(&s, &text), 0);
+	assert_non_null(strstr(text, "DOCKER-USER ip saddr 198.18.0.1 counter"));
+	free(text);
+	text = NULL;
+
+	free(s.text);
+	s.text = strdup("lanjoin:\"; flush ruleset");
+	assert_int_equal(lj_fw_accept_text(&s, &text), -EBADMSG);
+	free(s.text);
+	s.text = NULL;
+	assert_int_equal(lj_fw_accept_text(&s, &text), -EBADMSG);
+	fw_step(&s);
+	snprintf(s.master, sizeof(s.master), "a b");
+	assert_int_equal(lj_fw_accept_text(&s, &text), -EBADMSG);
+	free(s.text);
+}
+
+static void test_nft_names(void **state)
+{
+	assert_true(lj_nft_name_valid("DOCKER-USER"));
+	assert_true(lj_nft_name_valid("lj0123_pre"));
+	assert_false(lj_nft_name_valid(""));
+	assert_false(lj_nft_name_valid("0abc"));
+	assert_false(lj_nft_name_valid("a\"b"));
+	assert_false(lj_nft_name_valid("a b"));
+	assert_false(lj_nft_name_valid("a;b"));
+	assert_false(lj_nft_name_valid(NULL));
+}
+
+static void test_round_trip(void **state)
+{
+	struct lj_plan p = {0}, q = {0};
+	struct lj_step *s;
+	json_t *j;
+
+	s = lj_plan_add(&p, &lj_step_ip_forward, LJ_HOST, "turn on IPv4 forwarding");
+	s->u32 = 1;
+	s = lj_plan_add(&p, &lj_step_nat_rules, LJ_HOST, "nat");
+	nat_step(s, "tcp/80:80");
+	s = lj_plan_add(&p, &lj_step_fw_accept, LJ_HOST, "fw");
+	fw_step(s);
+	s = lj_plan_add(&p, &lj_step_garp, LJ_HOST, "garp");
+	snprintf(s->link, sizeof(s->link), "em1");
+	assert_int_equal(lj_parse_cidr("198.51.100.117/24", true, &s->cidr), 0);
+
+	j = lj_plan_to_json(&p);
+	assert_non_null(j);
+	assert_int_equal(lj_plan_from_json(j, &q), 0);
+	assert_int_equal(q.n, 4);
+	assert_ptr_equal(q.steps[0].type, &lj_step_ip_forward);
+	assert_ptr_equal(q.steps[1].type, &lj_step_nat_rules);
+	assert_string_equal(q.steps[1].text, "tcp/80:80");
+	assert_string_equal(q.steps[1].link, "lj0123456789ab");
+	assert_ptr_equal(q.steps[2].type, &lj_step_fw_accept);
+	assert_string_equal(q.steps[2].master, "DOCKER-USER");
+	assert_string_equal(q.steps[2].text, "lanjoin:0123456789ab");
+	assert_ptr_equal(q.steps[3].type, &lj_step_garp);
+	assert_non_null(lj_step_type_find("nft-nat"));
+	assert_non_null(lj_step_type_find("nft-fw-accept"));
+	assert_non_null(lj_step_type_find("ip-forward"));
+	assert_non_null(lj_step_type_find("garp"));
+	json_decref(j);
+	lj_plan_free(&p);
+	lj_plan_free(&q);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_nat_all_ports),
+		cmocka_unit_test(test_nat_published),
+		cmocka_unit_test(test_nat_rejects_bad_steps),
+		cmocka_unit_test(test_fw_accept),
+		cmocka_unit_test(test_nft_names),
+		cmocka_unit_test(test_round_trip),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
