@@ -71,33 +71,50 @@ void lj_ctx_detail(struct lj_ctx *ctx, const char *fmt, ...)
 	va_end(ap);
 }
 
-int lj_ctx_ifindex(struct lj_ctx *ctx, enum lj_where where, const char *name)
+/* The cache slot of (where, name), else a free one (its ifindex <= 0), else -1. */
+static int cache_slot(struct lj_ctx *ctx, enum lj_where where, const char *name)
 {
-	struct lj_nl *nl = lj_ctx_nl(ctx, where);
-	struct lj_link l;
-	size_t free_slot = ARRAY_SIZE(ctx->ifindex_cache);
-	int r;
+	int free_slot = -1;
 
-	if (!nl)
-		return -ENOENT;
 	for (size_t i = 0; i < ARRAY_SIZE(ctx->ifindex_cache); i++) {
 		if (ctx->ifindex_cache[i].ifindex <= 0) {
-			if (free_slot == ARRAY_SIZE(ctx->ifindex_cache))
-				free_slot = i;
+			if (free_slot < 0)
+				free_slot = (int)i;
 			continue;
 		}
 		if (ctx->ifindex_cache[i].where == where &&
 		    strcmp(ctx->ifindex_cache[i].name, name) == 0)
-			return ctx->ifindex_cache[i].ifindex;
+			return (int)i;
 	}
+	return free_slot;
+}
+
+void lj_ctx_remember(struct lj_ctx *ctx, enum lj_where where, const char *name, int ifindex)
+{
+	int i = cache_slot(ctx, where, name);
+
+	if (i < 0 || ifindex <= 0)
+		return;
+	ctx->ifindex_cache[i].where = where;
+	snprintf(ctx->ifindex_cache[i].name, IFNAMSIZ, "%s", name);
+	ctx->ifindex_cache[i].ifindex = ifindex;
+}
+
+int lj_ctx_ifindex(struct lj_ctx *ctx, enum lj_where where, const char *name)
+{
+	struct lj_nl *nl = lj_ctx_nl(ctx, where);
+	struct lj_link l;
+	int i, r;
+
+	if (!nl)
+		return -ENOENT;
+	i = cache_slot(ctx, where, name);
+	if (i >= 0 && ctx->ifindex_cache[i].ifindex > 0)
+		return ctx->ifindex_cache[i].ifindex;
 	r = lj_link_get(nl, name, &l);
 	if (r < 0)
 		return r;
-	if (free_slot < ARRAY_SIZE(ctx->ifindex_cache)) {
-		ctx->ifindex_cache[free_slot].where = where;
-		snprintf(ctx->ifindex_cache[free_slot].name, IFNAMSIZ, "%s", name);
-		ctx->ifindex_cache[free_slot].ifindex = l.ifindex;
-	}
+	lj_ctx_remember(ctx, where, name, l.ifindex);
 	return l.ifindex;
 }
 

@@ -160,6 +160,9 @@ const struct lj_step_type *lj_step_type_find(const char *id);
  */
 int lj_ctx_ifindex(struct lj_ctx *ctx, enum lj_where where, const char *name);
 
+/* Cache the ifindex of name in where, learnt from a lookup the caller made anyway. */
+void lj_ctx_remember(struct lj_ctx *ctx, enum lj_where where, const char *name, int ifindex);
+
 /* Forget the cached ifindex of name (after deleting or renaming it). */
 void lj_ctx_forget(struct lj_ctx *ctx, enum lj_where where, const char *name);
 

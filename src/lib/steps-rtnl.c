@@ -32,6 +32,8 @@ static int bridge_apply(struct lj_ctx *ctx, struct lj_step *s)
 				      s->link, l.kind[0] ? l.kind : "none");
 			return -EEXIST;
 		}
+		/* The veth step needs its ifindex next: spare it another lookup. */
+		lj_ctx_remember(ctx, LJ_HOST, s->link, l.ifindex);
 		return 0;
 	}
 	if (r != -ENODEV)
