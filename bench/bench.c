@@ -362,8 +362,8 @@ static void print_ratio(double x)
 		printf(" %.2f× |", x);
 }
 
-static const char *const method_order[] = {"floor", "lanjoin", "lanjoin-tmpfs", "lanjoin-cni",
-					   "ip", "cni"};
+static const char *const method_order[] = {"floor",	      "lanjoin", "lanjoin-tmpfs",
+					   "lanjoin-default", "lanjoin-cni", "ip", "cni"};
 
 static int method_rank(const char *m)
 {

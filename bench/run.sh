@@ -9,9 +9,12 @@
 #   --n LIST        containers per method and run (default 1,100,1000). N = 1 is repeated
 #                   --rounds-1 times (default 30) so that it has percentiles too.
 #   --ways LIST     bridge, macvlan (default: the ways this lanjoin implements)
-#   --methods LIST  floor, lanjoin, lanjoin-tmpfs, ip, cni, lanjoin-cni (default: all that
-#                   are available; lanjoin-tmpfs, lanjoin with its state directory on tmpfs,
-#                   only where /run is not tmpfs: it isolates the cost of the state files)
+#   --methods LIST  floor, lanjoin, lanjoin-default, lanjoin-tmpfs, ip, cni, lanjoin-cni
+#                   (default: all that are available). lanjoin runs with --no-conflict-check,
+#                   to do the same work as the others; lanjoin-default with lanjoin's defaults
+#                   (an RFC 5227 ARP probe of the address first), for N <= 100 only (its extra
+#                   cost does not depend on N); lanjoin-tmpfs is lanjoin with its state
+#                   directory on tmpfs, only where /run is not tmpfs (the state files' cost)
 #   --out FILE      the Markdown report (default bench/results-YYYY-MM-DD.md); the raw
 #                   per-call results go beside it as .tsv
 #   --build-dir DIR use this meson build directory (default: build, set up if missing)
@@ -150,27 +153,40 @@ lanjoin_cni_available() {
 }
 
 if [[ -z $methods ]]; then
-  methods="floor lanjoin ip"
-  [[ $(stat -f -c %T /run) == tmpfs ]] || methods="floor lanjoin lanjoin-tmpfs ip"
+  methods="floor lanjoin lanjoin-default ip"
+  [[ $(stat -f -c %T /run) == tmpfs ]] || methods="floor lanjoin lanjoin-default lanjoin-tmpfs ip"
   [[ -x $CNI_DIR/bridge && -x $CNI_DIR/macvlan ]] && methods+=" cni"
   lanjoin_cni_available && methods+=" lanjoin-cni"
 fi
 for m in $methods; do
   case $m in
-  floor | lanjoin | lanjoin-tmpfs | ip) ;;
+  floor | lanjoin | lanjoin-default | lanjoin-tmpfs | ip) ;;
   cni) [[ -x $CNI_DIR/bridge && -x $CNI_DIR/macvlan ]] ||
     die "the CNI plugins are missing: apt-get install containernetworking-plugins" ;;
   lanjoin-cni) lanjoin_cni_available || die "this lanjoin does not speak CNI yet" ;;
   *) die "--methods: unknown method '$m'" ;;
   esac
 done
-read -r -a METHODS <<<"$methods"
-M=${#METHODS[@]}
+read -r -a ALL_METHODS <<<"$methods"
+
+# METHODS, M: the methods of a run with N containers (lanjoin-default up to N = 100).
+methods_for() {
+  local m
+  METHODS=()
+  for m in "${ALL_METHODS[@]}"; do
+    [[ $m == lanjoin-default ]] && (($1 > 100)) && continue
+    METHODS+=("$m")
+  done
+  M=${#METHODS[@]}
+}
+methods_for 1
 
 # Short codes for names: containers ${P}CODE-I, host ends CODE-vI.
-declare -A CODE=([floor]=fl [lanjoin]=lj [ip]=ip [cni]=cn [lanjoin-cni]=lc [lanjoin-tmpfs]=lt)
+declare -A CODE=([floor]=fl [lanjoin]=lj [ip]=ip [cni]=cn [lanjoin-cni]=lc [lanjoin-tmpfs]=lt
+  [lanjoin-default]=ld)
 # Each method its own /20 of 198.18.0.0/17: 198.18.(16k).0/20, gateway .1.
-declare -A NET=([floor]=0 [lanjoin]=1 [ip]=2 [cni]=3 [lanjoin-cni]=4 [lanjoin-tmpfs]=5)
+declare -A NET=([floor]=0 [lanjoin]=1 [ip]=2 [cni]=3 [lanjoin-cni]=4 [lanjoin-tmpfs]=5
+  [lanjoin-default]=6)
 
 set_addr() { # METHOD I: sets CIDR and GW (no subshell: schedules have thousands of calls)
   local k=${NET[$1]} off=$(($2 + 2))
@@ -183,7 +199,7 @@ set_addr() { # METHOD I: sets CIDR and GW (no subshell: schedules have thousands
 echo "bench: building the lab (prefix $P)" >&2
 LAB_PREFIX=$P "$REPO/lab/lab.sh" up
 H=${P}host
-for m in "${METHODS[@]}"; do
+for m in "${ALL_METHODS[@]}"; do
   c=${CODE[$m]}
   ip -n "$H" link add "br-$c" type bridge
   ip -n "$H" link set "br-$c" up
@@ -239,9 +255,11 @@ call() {
   local hv=$c-v$i cidr gw
   set_addr "$m" "$i"
   cidr=$CIDR gw=$GW
-  local L="$label$T.$T-$T" se=$STATE_ENV
+  local L="$label$T.$T-$T" se=$STATE_ENV nc=$T--no-conflict-check
   if [[ $m == lanjoin-tmpfs ]]; then
     m=lanjoin se=$TMPFS_ENV
+  elif [[ $m == lanjoin-default ]]; then
+    m=lanjoin nc=
   fi
   case $m/$way/$op in
   floor/bridge/attach) echo "$L--$T$FLOOR${T}veth$T/run/netns/$ns$T$hv${T}eth1${T}br-$c$T$cidr$T$gw" ;;
@@ -249,9 +267,9 @@ call() {
   floor/macvlan/attach) echo "$L--$T$FLOOR${T}macvlan$T/run/netns/$ns${T}mv-$c${T}eth1$T$cidr$T$gw" ;;
   floor/macvlan/detach) echo "$L--$T$FLOOR${T}del-in$T/run/netns/$ns${T}eth1" ;;
   lanjoin/bridge/attach)
-    echo "$L$se$T--$T$LJ${T}attach${T}bridge${T}netns:$ns$T--bridge${T}br-$c$T--ip$T$cidr$T--gateway$T$gw" ;;
+    echo "$L$se$T--$T$LJ${T}attach${T}bridge${T}netns:$ns$T--bridge${T}br-$c$T--ip$T$cidr$T--gateway$T$gw$nc" ;;
   lanjoin/macvlan/attach)
-    echo "$L$se$T--$T$LJ${T}attach${T}macvlan${T}netns:$ns$T--parent${T}mv-$c$T--ip$T$cidr$T--gateway$T$gw" ;;
+    echo "$L$se$T--$T$LJ${T}attach${T}macvlan${T}netns:$ns$T--parent${T}mv-$c$T--ip$T$cidr$T--gateway$T$gw$nc" ;;
   lanjoin/*/detach) echo "$L$se$T--$T$LJ${T}detach${T}netns:$ns" ;;
   ip/*/attach)
     if [[ $way == bridge ]]; then
@@ -357,6 +375,7 @@ date=$(date +%F)
 raw=${out%.md}.tsv # kept (partial) when a run fails
 : >"$raw"
 for n in "${ns_list[@]}"; do
+  methods_for "$n"
   containers "$n"
   for way in $ways; do
     echo "bench: $way, N = $n, methods: ${METHODS[*]} ($((M * n)) containers)" >&2
@@ -388,7 +407,7 @@ rep=
   echo "Machine: $cpus cores ($cpu), $mem GiB, Linux $(uname -r). lanjoin $lj_ver;"
   echo "containernetworking-plugins $cni_ver; $($IP -V | sed 's/, libbpf.*//')."
   echo "Command: \`bench/run.sh --n $(IFS=,; echo "${ns_list[*]}") --ways ${ways// /,}" \
-    "--methods $(echo "${METHODS[*]}" | tr ' ' ,)\`$rep."
+    "--methods $(echo "${ALL_METHODS[*]}" | tr ' ' ,)\`$rep."
   echo
   "$DRIVER" report --summary <"$raw"
   echo
