@@ -19,6 +19,7 @@
 #                   per-call results go beside it as .tsv
 #   --build-dir DIR use this meson build directory (default: build, set up if missing)
 #   --lanjoin PATH  the lanjoin binary to measure (default: the build's)
+#   $BENCH_ARGS     more options (e.g. for `sudo BENCH_ARGS="--n 1,100" ninja -C build bench`)
 #
 # Everything runs in lab namespaces with the prefix $BENCH_PREFIX (default "ljbench-"):
 # lab/lab.sh builds the lab, each method gets its own bridge (br-METHOD) and its own macvlan
@@ -49,9 +50,12 @@ out=
 build=
 lj_bin=
 
+# `ninja -C build bench` passes --build-dir only; more options can come from $BENCH_ARGS.
+# shellcheck disable=SC2086 # split on purpose
+set -- "$@" ${BENCH_ARGS:-}
 while (($# > 0)); do
   case $1 in
-  --n) ns_list=(${2//,/ }) && shift ;;
+  --n) IFS=, read -r -a ns_list <<<"$2" && shift ;;
   --ways) ways=${2//,/ } && shift ;;
   --methods) methods=${2//,/ } && shift ;;
   --rounds-1) rounds1=$2 && shift ;;
@@ -366,8 +370,9 @@ check_clean() {
   local extra
   extra=$(ip -n "$H" -o link show | awk -F': ' '{sub(/@.*/, "", $2); print $2}' |
     grep -Ev '^(lo|em1|br-..|mv-..|mw-..)$' || true)
-  [[ -z $extra ]] || die "links left in $H after a run: $(echo $extra | head -c 300); results so far in $raw"
-  [[ -z $(ls -A "$RUN/state/attachments" 2>/dev/null) ]] || die "lanjoin state records left after a run"
+  [[ -z $extra ]] || die "links left in $H after a run: $(echo "$extra" | tr "\n" " " | head -c 300); results so far in $raw"
+  [[ -z $(ls -A "$RUN/state/attachments" "$SHM_STATE/attachments" 2>/dev/null | grep -v -e "^$" -e ":$") ]] ||
+    die "lanjoin state records left after a run"
 }
 
 date=$(date +%F)
