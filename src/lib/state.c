@@ -140,9 +140,13 @@ void lj_record_id(const char *target_key, const char *ifname, char ret[LJ_RECORD
 {
 	char key[128];
 
+	/* The target's digits first: lj_state_list_target finds its records by name alone. */
 	snprintf(key, sizeof(key), "%s/%s", target_key, ifname);
-	snprintf(ret, LJ_RECORD_ID_LEN, "%012llx",
-		 (unsigned long long)(lj_hash64(key) >> 16));
+	snprintf(ret, LJ_RECORD_ID_LEN, "%0*llx%0*llx", LJ_RECORD_TARGET_LEN,
+		 (unsigned long long)(lj_hash64(target_key) >> (64 - 4 * LJ_RECORD_TARGET_LEN)),
+		 LJ_RECORD_ID_LEN - 1 - LJ_RECORD_TARGET_LEN,
+		 (unsigned long long)(lj_hash64(key) >> (64 - 4 * (LJ_RECORD_ID_LEN - 1 -
+								      LJ_RECORD_TARGET_LEN))));
 }
 
 static bool valid_id(const char *id)
@@ -371,8 +375,14 @@ int lj_state_save(struct lj_state *st, const struct lj_record *rec)
 		}
 		off += (size_t)n;
 	}
-	/* /run is tmpfs, where fsync costs nothing; elsewhere it makes the rename durable. */
-	if (fsync(fd) < 0 || renameat(st->dir_fd, tmp, st->dir_fd, name) < 0) {
+	/*
+	 * No fsync: the rename alone makes the record atomic for readers and against a crash of
+	 * lanjoin. fsync would only add durability across a power loss, after which the kernel
+	 * state the record describes is gone anyway (gc drops such records). Where /run is not
+	 * tmpfs (ext4 on these machines), fsync forced a journal commit per save: it doubled the
+	 * wall time of an attach and made it depend on other disk writers (bench/, issue 11).
+	 */
+	if (renameat(st->dir_fd, tmp, st->dir_fd, name) < 0) {
 		int r = lj_negerrno();
 		unlinkat(st->dir_fd, tmp, 0);
 		return r;
@@ -401,8 +411,11 @@ static int cmp_created(const void *a, const void *b)
 	return strcmp(x->id, y->id);
 }
 
-int lj_state_list(struct lj_state *st, struct lj_record **ret, size_t *ret_n, size_t *ret_bad)
+/* Load the records whose id starts with prefix ("" = all). */
+static int list(struct lj_state *st, const char *prefix, struct lj_record **ret, size_t *ret_n,
+		size_t *ret_bad)
 {
+	size_t plen = strlen(prefix);
 	struct lj_record *recs = NULL;
 	size_t n = 0, cap = 0, bad = 0;
 	struct dirent *de;
@@ -423,6 +436,8 @@ int lj_state_list(struct lj_state *st, struct lj_record **ret, size_t *ret_n, si
 		size_t len = strlen(de->d_name);
 
 		if (de->d_name[0] == '.')
+			continue;
+		if (strncmp(de->d_name, prefix, plen) != 0)
 			continue;
 		if (len != LJ_RECORD_ID_LEN - 1 + 5 || strcmp(de->d_name + len - 5, ".json") != 0) {
 			bad++;
@@ -480,4 +495,19 @@ int lj_state_sweep_tmp(struct lj_state *st)
 	}
 	closedir(d);
 	return removed;
+}
+
+int lj_state_list(struct lj_state *st, struct lj_record **ret, size_t *ret_n, size_t *ret_bad)
+{
+	return list(st, "", ret, ret_n, ret_bad);
+}
+
+int lj_state_list_target(struct lj_state *st, const char *target_key, struct lj_record **ret,
+			 size_t *ret_n)
+{
+	char id[LJ_RECORD_ID_LEN];
+
+	lj_record_id(target_key, "", id);
+	id[LJ_RECORD_TARGET_LEN] = '\0';
+	return list(st, id, ret, ret_n, NULL);
 }
