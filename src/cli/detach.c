@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* lanjoin detach TARGET [--ifname NAME] [--dry-run]; lanjoin gc */
+/* lanjoin detach TARGET [--ifname NAME] [--dry-run] | detach --all [--dry-run]; lanjoin gc */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,12 +11,13 @@ int lj_cmd_detach(int argc, char **argv)
 	static const struct option longopts[] = {
 		{"ifname", required_argument, NULL, 'i'},
 		{"dry-run", no_argument, NULL, 'n'},
+		{"all", no_argument, NULL, 'a'},
 		{"engine-socket", required_argument, NULL, 'S'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
 	const char *ifname = NULL;
-	bool dry_run = false;
+	bool dry_run = false, all = false;
 	struct lj_result res;
 	int c, r;
 
@@ -29,6 +30,9 @@ int lj_cmd_detach(int argc, char **argv)
 		case 'n':
 			dry_run = true;
 			break;
+		case 'a':
+			all = true;
+			break;
 		case 'S':
 			if (lj_cli_engine_socket(optarg) < 0)
 				return LJ_EXIT_USAGE;
@@ -36,13 +40,32 @@ int lj_cmd_detach(int argc, char **argv)
 		case 'h':
 			printf("Usage: lanjoin detach TARGET [--ifname NAME] [--dry-run] "
 			       "[--engine-socket PATH]\n"
+			       "       lanjoin detach --all [--dry-run]\n"
 			       "Undo exactly what attach did (every attachment of TARGET unless\n"
-			       "--ifname is given). Safe to repeat; works after the container died.\n");
+			       "--ifname is given). Safe to repeat; works after the container died.\n"
+			       "--all detaches everything, deleting the host-side links together.\n");
 			return LJ_EXIT_OK;
 		default:
 			lj_err("Unknown or incomplete option '%s'", argv[optind - 1]);
 			return LJ_EXIT_USAGE;
 		}
+	}
+	if (all) {
+		size_t removed = 0;
+		if (optind != argc || ifname) {
+			lj_err("Usage: lanjoin detach --all [--dry-run] (no TARGET, no --ifname)");
+			return LJ_EXIT_USAGE;
+		}
+		r = lj_detach_all(dry_run, &res, &removed);
+		if (r < 0) {
+			int code = lj_report_failure(&res, r);
+			lj_result_done(&res);
+			return code;
+		}
+		if (!dry_run)
+			printf("Detached %zu attachment%s\n", removed, removed == 1 ? "" : "s");
+		lj_result_done(&res);
+		return LJ_EXIT_OK;
 	}
 	if (optind != argc - 1) {
 		lj_err("Usage: lanjoin detach TARGET [--ifname NAME] [--dry-run] [--engine-socket PATH]");

@@ -75,13 +75,15 @@ static lj_build_fn way_builder(enum lj_way w)
 }
 
 /* Open netlink sockets for the host and (if fd >= 0) the target into ctx. */
-static int ctx_open(struct lj_ctx *ctx, const struct lj_target *t)
+/* Like ctx_open, with host a borrowed socket in lanjoin's namespace (NULL: open one). */
+static int ctx_open_with(struct lj_ctx *ctx, struct lj_nl *host, const struct lj_target *t)
 {
 	int r;
 
 	memset(ctx, 0, sizeof(*ctx));
 	ctx->target_fd = -1;
-	r = lj_nl_open(-1, &ctx->host);
+	ctx->host = host;
+	r = host ? 0 : lj_nl_open(-1, &ctx->host);
 	if (r < 0)
 		return r;
 	if (t && t->netns_fd >= 0) {
@@ -94,6 +96,11 @@ static int ctx_open(struct lj_ctx *ctx, const struct lj_target *t)
 		lj_target_ip_prefix(t, ctx->target_ip, sizeof(ctx->target_ip));
 	}
 	return 0;
+}
+
+static int ctx_open(struct lj_ctx *ctx, const struct lj_target *t)
+{
+	return ctx_open_with(ctx, NULL, t);
 }
 
 static void ctx_close(struct lj_ctx *ctx)
@@ -118,6 +125,7 @@ static void record_init(struct lj_record *rec, const struct lj_target *t, const 
 	snprintf(rec->container_id, sizeof(rec->container_id), "%s", t->container_id);
 	rec->netns = t->id;
 	rec->created = (int64_t)time(NULL);
+	lj_netns_self_id(&rec->host_netns);
 	rec->info = json_object();
 }
 
@@ -143,6 +151,9 @@ static int handle_existing(struct lj_state *st, struct lj_ctx *ctx, const struct
 	r = lj_state_load(st, id, &old);
 	if (r == -ENOENT)
 		return 0;
+	if (r == -EXDEV)
+		return lj_bad_input(res, "%s is already attached as '%s' by lanjoin running in another "
+				    "network namespace; detach it there", tname(t), ifname);
 	if (r < 0)
 		return lj_fail(res, r, "Failed to read the state record %s/attachments/%s.json: %s",
 			       lj_state_dir(), id, r == -EBADMSG ? "it is malformed or not lanjoin's"
@@ -467,6 +478,17 @@ static int undo_record(struct lj_state *st, struct lj_record *rec, bool target_a
 	return r;
 }
 
+/* Is one of recs an attachment of the (open) target t as ifname (NULL: any)? */
+static bool has_target_record(const struct lj_record *recs, size_t n, const struct lj_target *t,
+			      const char *ifname)
+{
+	for (size_t i = 0; i < n; i++)
+		if (recs[i].netns.dev == t->id.dev && recs[i].netns.ino == t->id.ino &&
+		    (!ifname || strcmp(recs[i].ifname, ifname) == 0))
+			return true;
+	return false;
+}
+
 int lj_detach(const char *target, const char *ifname, bool dry_run, struct lj_result *res)
 {
 	struct lj_record *recs = NULL;
@@ -489,7 +511,21 @@ int lj_detach(const char *target, const char *ifname, bool dry_run, struct lj_re
 		return lj_fail(res, r, "Failed to open the state directory %s: %s", lj_state_dir(),
 			       lj_state_strerror(r));
 	}
-	r = lj_state_list(st, &recs, &n, &res->bad_records);
+	/*
+	 * A live target's records are named by its key: read only those, not every record (a
+	 * detach among 1000 attachments would read 1000 files). Nothing there (a record named
+	 * before ids had a target prefix, a namespace replaced under the same name, or nothing
+	 * attached): look at them all.
+	 */
+	r = opened ? lj_state_list_target(st, t.key, &recs, &n) : -ENOENT;
+	if (r == 0 && !has_target_record(recs, n, &t, ifname)) {
+		lj_records_free(recs, n);
+		recs = NULL;
+		n = 0;
+		r = -ENOENT;
+	}
+	if (r < 0)
+		r = lj_state_list(st, &recs, &n, &res->bad_records);
 	if (r < 0) {
 		lj_fail(res, r, "Failed to read the state directory: %s", strerror(-r));
 		goto out;
@@ -523,7 +559,12 @@ int lj_detach(const char *target, const char *ifname, bool dry_run, struct lj_re
 				 len ? "\n" : "", rec->target_spec, rec->ifname);
 		}
 	}
-	if (!matched)
+	if (!matched && res->bad_records)
+		r = lj_fail(res, -EBADMSG, "No readable record attaches %s%s%s, but %zu record file%s "
+			    "in %s/attachments could not be read (malformed or not lanjoin's): "
+			    "nothing was changed", target, ifname ? " as " : "", ifname ? ifname : "",
+			    res->bad_records, res->bad_records == 1 ? "" : "s", lj_state_dir());
+	else if (!matched)
 		snprintf(res->message, sizeof(res->message), "%s%s%s is not attached; nothing to do",
 			 target, ifname ? " as " : "", ifname ? ifname : "");
 out:
@@ -533,11 +574,151 @@ out:
 	return r;
 }
 
+/*
+ * Open rec's target (a container by its full ID, by the recorded PID if the engine is
+ * unreachable); true if it is the namespace the record was made for (t then open).
+ */
+static bool open_alive(const struct lj_record *rec, struct lj_target *t)
+{
+	if (lj_target_reopen(rec->target_spec, rec->container_id, (pid_t)rec->target_pid, t) < 0) {
+		t->netns_fd = -1;
+		return false;
+	}
+	if (t->id.dev == rec->netns.dev && t->id.ino == rec->netns.ino)
+		return true;
+	lj_target_close(t);
+	return false;
+}
+
+/* Does a step below pos act in the target when undone? */
+static bool needs_target(const struct lj_plan *p, size_t pos)
+{
+	for (size_t i = 0; i < pos; i++)
+		if (p->steps[i].where == LJ_TARGET && !p->steps[i].skip_undo &&
+		    p->steps[i].type->undo)
+			return true;
+	return false;
+}
+
+/*
+ * Undo rec's plan from *pos down (see lj_plan_undo_from), deferring to batch if not NULL,
+ * with host (borrowed) as the socket in lanjoin's namespace. The target is opened only when a
+ * step to undo acts there: a bridge way's plan undoes in the host alone.
+ */
+static void undo_part(struct lj_nl *host, struct lj_record *rec, struct lj_link_batch *batch,
+		      size_t *pos, size_t *failed, char *detail, size_t detail_size)
+{
+	struct lj_target t = {.netns_fd = -1};
+	struct lj_ctx ctx;
+	bool alive = needs_target(&rec->plan, *pos) && open_alive(rec, &t);
+	int r;
+
+	r = ctx_open_with(&ctx, host, alive ? &t : NULL);
+	if (r == 0) {
+		ctx.batch = batch;
+		lj_plan_undo_from(&ctx, &rec->plan, pos, failed);
+		if (ctx.detail[0])
+			snprintf(detail, detail_size, "%s", ctx.detail);
+	} else {
+		(*failed)++;
+		snprintf(detail, detail_size, "open netlink sockets: %s", strerror(-r));
+	}
+	ctx.host = NULL; /* borrowed */
+	ctx_close(&ctx);
+	lj_target_close(&t);
+}
+
+struct bulk_item {
+	size_t pos;                /* undo resumes below this step */
+	size_t failed;             /* undo steps that failed */
+	size_t batch_from, batch_to; /* its links in the batch */
+	char detail[512];
+};
+
+/*
+ * Undo the records recs[i] with sel[i] set, so that the host links they delete go in one
+ * request: each plan is undone down to its link deletion (deferred to a batch), the batch is
+ * deleted at once (lj_link_del_batch; one by one if that fails), then the rest of each plan.
+ * Records undone without failure are removed. Returns 0 or the first -errno (res->message
+ * says which record is kept); *ret_removed counts the removed records.
+ */
+static int undo_bulk(struct lj_state *st, struct lj_record *recs, const bool *sel, size_t n,
+		     struct lj_result *res, size_t *ret_removed)
+{
+	struct lj_link_batch batch = {0};
+	struct bulk_item *items;
+	struct lj_nl *host = NULL;
+	size_t removed = 0;
+	int r = 0;
+
+	items = calloc(n ? n : 1, sizeof(*items));
+	if (!items)
+		return -ENOMEM;
+	r = lj_nl_open(-1, &host);
+	if (r < 0) {
+		free(items);
+		return lj_fail(res, r, "Failed to open a netlink socket: %s", strerror(-r));
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!sel[i])
+			continue;
+		items[i].pos = recs[i].plan.n;
+		items[i].batch_from = batch.n;
+		undo_part(host, &recs[i], &batch, &items[i].pos, &items[i].failed,
+			  items[i].detail, sizeof(items[i].detail));
+		items[i].batch_to = batch.n;
+	}
+	if (batch.n) {
+		/* Test hook: LANJOIN_FAULT_BATCH=1 takes the one-by-one path below. */
+		const char *fault = getenv("LANJOIN_FAULT_BATCH");
+		int b = fault && *fault == '1' ? -EIO : lj_link_del_batch(host, &batch);
+
+		for (size_t k = 0; b < 0 && k < batch.n; k++) {
+			int d = lj_link_del(host, batch.names[k]);
+			if (d == 0 || d == -ENODEV)
+				continue;
+			for (size_t i = 0; i < n; i++)
+				if (sel[i] && k >= items[i].batch_from && k < items[i].batch_to) {
+					items[i].failed++;
+					snprintf(items[i].detail, sizeof(items[i].detail),
+						 "delete link '%s': %s", batch.names[k], strerror(-d));
+				}
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct lj_record *rec = &recs[i];
+		int u = 0;
+
+		if (!sel[i])
+			continue;
+		if (items[i].pos)
+			undo_part(host, rec, NULL, &items[i].pos, &items[i].failed,
+				  items[i].detail, sizeof(items[i].detail));
+		res->undo_failed += items[i].failed;
+		if (items[i].failed)
+			u = lj_fail(res, -EIO, "Failed to detach %s ('%s'): %s; the record is kept, "
+				    "run detach again once the cause is fixed", rec->target_spec,
+				    rec->ifname, items[i].detail);
+		else
+			u = lj_state_remove(st, rec->id);
+		if (u == 0)
+			removed++;
+		else if (r == 0)
+			r = u;
+	}
+	lj_nl_close(host);
+	lj_link_batch_free(&batch);
+	free(items);
+	*ret_removed = removed;
+	return r;
+}
+
 int lj_gc(struct lj_result *res, size_t *ret_removed)
 {
 	struct lj_record *recs = NULL;
 	struct lj_state *st = NULL;
 	size_t n = 0, removed = 0;
+	bool *sel = NULL;
 	int r;
 
 	memset(res, 0, sizeof(*res));
@@ -551,27 +732,20 @@ int lj_gc(struct lj_result *res, size_t *ret_removed)
 		lj_fail(res, r, "Failed to read the state directory: %s", strerror(-r));
 		goto out;
 	}
-	for (size_t i = 0; i < n; i++) {
-		struct lj_record *rec = &recs[i];
-		struct lj_target t;
-		bool alive = false;
-
-		/* Containers by their full ID; by the recorded PID if the engine is unreachable. */
-		if (lj_target_reopen(rec->target_spec, rec->container_id, (pid_t)rec->target_pid,
-				     &t) == 0)
-			alive = t.id.dev == rec->netns.dev && t.id.ino == rec->netns.ino;
-		else
-			t.netns_fd = -1;
-		/* Under the lock no attach is running: "applying" means one crashed. */
-		if (!alive || strcmp(rec->status, "attached") != 0) {
-			int u = undo_record(st, rec, alive, &t, res);
-			if (u == 0)
-				removed++;
-			else if (r == 0)
-				r = u;
-		}
-		lj_target_close(&t);
+	sel = calloc(n ? n : 1, sizeof(*sel));
+	if (!sel) {
+		r = -ENOMEM;
+		goto out;
 	}
+	for (size_t i = 0; i < n; i++) {
+		struct lj_target t;
+		bool alive = open_alive(&recs[i], &t);
+
+		lj_target_close(&t);
+		/* Under the lock no attach is running: "applying" means one crashed. */
+		sel[i] = !alive || strcmp(recs[i].status, "attached") != 0;
+	}
+	r = undo_bulk(st, recs, sel, n, res, &removed);
 	{
 		/* Adoptions a crash left half-done; OVS uplink ports no adoption explains. */
 		int u = lj_uplink_gc(st, res, &removed);
@@ -587,6 +761,58 @@ int lj_gc(struct lj_result *res, size_t *ret_removed)
 			r = u;
 	}
 out:
+	free(sel);
+	lj_records_free(recs, n);
+	lj_state_close(st);
+	if (ret_removed)
+		*ret_removed = removed;
+	return r;
+}
+
+int lj_detach_all(bool dry_run, struct lj_result *res, size_t *ret_removed)
+{
+	struct lj_record *recs = NULL;
+	struct lj_state *st = NULL;
+	size_t n = 0, removed = 0;
+	bool *sel = NULL;
+	int r;
+
+	memset(res, 0, sizeof(*res));
+	r = lj_state_open(!dry_run, &st);
+	if (r < 0)
+		return lj_fail(res, r, "Failed to open the state directory %s: %s", lj_state_dir(),
+			       strerror(-r));
+	r = lj_state_list(st, &recs, &n, NULL);
+	if (r < 0) {
+		lj_fail(res, r, "Failed to read the state directory: %s", strerror(-r));
+		goto out;
+	}
+	if (dry_run) {
+		for (size_t i = 0; i < n; i++) {
+			struct lj_target t;
+			struct lj_ctx ctx;
+			bool alive = open_alive(&recs[i], &t);
+
+			if (ctx_open(&ctx, alive ? &t : NULL) == 0) {
+				printf("# detach %s (%s), way %s\n", recs[i].target_spec,
+				       recs[i].ifname, recs[i].way);
+				lj_plan_describe(&ctx, &recs[i].plan, true, stdout);
+			}
+			ctx_close(&ctx);
+			lj_target_close(&t);
+		}
+		goto out;
+	}
+	sel = malloc((n ? n : 1) * sizeof(*sel));
+	if (!sel) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++)
+		sel[i] = true;
+	r = undo_bulk(st, recs, sel, n, res, &removed);
+out:
+	free(sel);
 	lj_records_free(recs, n);
 	lj_state_close(st);
 	if (ret_removed)
@@ -600,6 +826,7 @@ int lj_detach_matching(lj_record_match_fn match, void *data, struct lj_result *r
 	struct lj_record *recs = NULL;
 	struct lj_state *st = NULL;
 	size_t n = 0, removed = 0;
+	bool *sel = NULL;
 	int r;
 
 	memset(res, 0, sizeof(*res));
@@ -613,26 +840,16 @@ int lj_detach_matching(lj_record_match_fn match, void *data, struct lj_result *r
 		lj_fail(res, r, "Failed to read the state directory: %s", strerror(-r));
 		goto out;
 	}
-	for (size_t i = 0; i < n; i++) {
-		struct lj_record *rec = &recs[i];
-		struct lj_target t;
-		bool alive = false;
-		int u;
-
-		if (!match(rec, data))
-			continue;
-		if (lj_target_parse(rec->target_spec, &t) == 0 && lj_target_open(&t) == 0)
-			alive = t.id.dev == rec->netns.dev && t.id.ino == rec->netns.ino;
-		else
-			t.netns_fd = -1;
-		u = undo_record(st, rec, alive, &t, res);
-		if (u == 0)
-			removed++;
-		else if (r == 0)
-			r = u;
-		lj_target_close(&t);
+	sel = calloc(n ? n : 1, sizeof(*sel));
+	if (!sel) {
+		r = -ENOMEM;
+		goto out;
 	}
+	for (size_t i = 0; i < n; i++)
+		sel[i] = match(&recs[i], data);
+	r = undo_bulk(st, recs, sel, n, res, &removed);
 out:
+	free(sel);
 	lj_records_free(recs, n);
 	lj_state_close(st);
 	if (ret_removed)

@@ -106,8 +106,21 @@ int lj_attach(const struct lj_attach_opts *o, struct lj_result *res);
  */
 int lj_detach(const char *target, const char *ifname, bool dry_run, struct lj_result *res);
 
-/* Undo every attachment whose namespace is gone (or that a crash left half-done). */
+/*
+ * Undo every attachment whose namespace is gone (or that a crash left half-done). Host links
+ * are deleted together in one request (see lj_detach_all). *ret_removed (may be NULL) counts
+ * the records removed.
+ */
 int lj_gc(struct lj_result *res, size_t *ret_removed);
+
+/*
+ * Detach every attachment (lanjoin detach --all). The host-side links of all of them are
+ * deleted with one request (a link group), so the kernel's wait after deleting links is paid
+ * once rather than once per attachment. With dry_run, print the undo plans instead. Returns
+ * 0 or the first -errno (records that could not be undone are kept); *ret_removed (may be
+ * NULL) counts the records removed.
+ */
+int lj_detach_all(bool dry_run, struct lj_result *res, size_t *ret_removed);
 
 /* A predicate over state records (for lj_detach_matching); data is the caller's. */
 typedef bool (*lj_record_match_fn)(const struct lj_record *rec, void *data);

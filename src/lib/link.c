@@ -5,6 +5,7 @@
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "shared/array.h"
@@ -533,4 +534,116 @@ int lj_link_list_ports(struct lj_nl *nl, int master, struct lj_link **ret, size_
 	*ret = c.v;
 	*ret_n = c.n;
 	return 0;
+}
+
+int lj_link_batch_add(struct lj_link_batch *b, const char *name)
+{
+	if (b->n == b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 64;
+		char(*names)[IFNAMSIZ] = realloc(b->names, cap * sizeof(*names));
+		if (!names)
+			return -ENOMEM;
+		b->names = names;
+		b->cap = cap;
+	}
+	snprintf(b->names[b->n++], IFNAMSIZ, "%s", name);
+	return 0;
+}
+
+void lj_link_batch_free(struct lj_link_batch *b)
+{
+	free(b->names);
+	memset(b, 0, sizeof(*b));
+}
+
+/* lanjoin's range of link groups for batch deletion; the low bits vary until one is unused. */
+#define BATCH_GROUP_BASE 0x4c4a0000u
+
+struct groups_ctx {
+	uint32_t base;
+	uint64_t used[4]; /* bit k: group base + k is in use */
+};
+
+static int group_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct groups_ctx *g = data;
+	const struct nlattr *a;
+
+	if (nlh->nlmsg_type != RTM_NEWLINK)
+		return MNL_CB_OK;
+	mnl_attr_for_each(a, nlh, sizeof(struct ifinfomsg)) {
+		uint32_t v;
+		if (mnl_attr_get_type(a) != IFLA_GROUP || mnl_attr_validate(a, MNL_TYPE_U32) < 0)
+			continue;
+		v = mnl_attr_get_u32(a) - g->base;
+		if (v < 256)
+			g->used[v / 64] |= 1ull << (v % 64);
+	}
+	return MNL_CB_OK;
+}
+
+static int set_group(struct lj_nl *nl, const char *name, uint32_t group)
+{
+	struct nlmsghdr *nlh = lj_nl_msg(nl, RTM_NEWLINK, 0);
+	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+
+	ifi->ifi_family = AF_UNSPEC;
+	lj_link_put_ifname(nlh, name);
+	mnl_attr_put_u32(nlh, IFLA_GROUP, group);
+	return lj_nl_transact(nl, nlh, NULL, NULL);
+}
+
+int lj_link_del_batch(struct lj_nl *nl, const struct lj_link_batch *b)
+{
+	struct groups_ctx g = {.base = BATCH_GROUP_BASE};
+	struct nlmsghdr *nlh;
+	struct ifinfomsg *ifi;
+	uint32_t group = 0;
+	size_t moved = 0, i;
+	int r;
+
+	if (!b->n)
+		return 0;
+	if (b->n == 1) {
+		/* Nothing to share: one plain delete is cheaper than finding a free group. */
+		r = lj_link_del(nl, b->names[0]);
+		return r == -ENODEV ? 0 : r;
+	}
+	/* A group no link uses. The state lock keeps other lanjoin runs out meanwhile. */
+	nlh = lj_nl_msg(nl, RTM_GETLINK, NLM_F_DUMP);
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
+	r = lj_nl_transact(nl, nlh, group_cb, &g);
+	if (r < 0)
+		return r;
+	for (uint32_t k = 1; k < 256 && !group; k++)
+		if (!(g.used[k / 64] & (1ull << (k % 64))))
+			group = g.base + k;
+	if (!group)
+		return -EBUSY;
+
+	for (i = 0; i < b->n; i++) {
+		r = set_group(nl, b->names[i], group);
+		if (r == -ENODEV)
+			continue; /* already gone */
+		if (r < 0)
+			goto restore;
+		moved++;
+	}
+	if (!moved)
+		return 0;
+	nlh = lj_nl_msg(nl, RTM_DELLINK, 0);
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	mnl_attr_put_u32(nlh, IFLA_GROUP, group);
+	r = lj_nl_transact(nl, nlh, NULL, NULL);
+	if (r == 0)
+		return 0;
+	i = b->n;
+restore:
+	/* lanjoin's links are in the default group (0) until moved here. */
+	while (i-- > 0)
+		set_group(nl, b->names[i], 0);
+	return r;
 }

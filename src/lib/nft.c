@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "lib/nft.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <linux/capability.h>
 #include <nftables/libnftables.h>
@@ -11,10 +12,65 @@
 
 #include "shared/macro.h"
 
+/*
+ * libnftables is loaded with dlopen() on first use, as engine.c loads libcurl: linked, it and
+ * what it pulls in (libnftnl, libxtables, libgmp) cost every lanjoin process ~0.3 ms of CPU
+ * and ~0.4 ms of wall time in the dynamic loader (bench/, issue 11), and only the nat way
+ * needs it. Only types and constants come from the header.
+ */
+static struct {
+	bool loaded;
+	__typeof__(&nft_ctx_new) ctx_new;
+	__typeof__(&nft_ctx_free) ctx_free;
+	__typeof__(&nft_ctx_buffer_output) buffer_output;
+	__typeof__(&nft_ctx_buffer_error) buffer_error;
+	__typeof__(&nft_ctx_output_set_flags) output_set_flags;
+	__typeof__(&nft_ctx_set_dry_run) set_dry_run;
+	__typeof__(&nft_run_cmd_from_buffer) run_cmd_from_buffer;
+	__typeof__(&nft_ctx_get_output_buffer) get_output_buffer;
+	__typeof__(&nft_ctx_get_error_buffer) get_error_buffer;
+} nf;
+
+static int nft_load(char *err, size_t errsize)
+{
+	void *h;
+
+	if (nf.loaded)
+		return 0;
+	h = dlopen("libnftables.so.1", RTLD_NOW | RTLD_LOCAL);
+	if (!h) {
+		if (err && errsize)
+			snprintf(err, errsize, "cannot load libnftables: %s", dlerror());
+		return -EPROTONOSUPPORT;
+	}
+	/* POSIX's way to turn a dlsym() result into a function pointer. */
+#define SYM(field, name) *(void **)(&nf.field) = dlsym(h, name)
+	SYM(ctx_new, "nft_ctx_new");
+	SYM(ctx_free, "nft_ctx_free");
+	SYM(buffer_output, "nft_ctx_buffer_output");
+	SYM(buffer_error, "nft_ctx_buffer_error");
+	SYM(output_set_flags, "nft_ctx_output_set_flags");
+	SYM(set_dry_run, "nft_ctx_set_dry_run");
+	SYM(run_cmd_from_buffer, "nft_run_cmd_from_buffer");
+	SYM(get_output_buffer, "nft_ctx_get_output_buffer");
+	SYM(get_error_buffer, "nft_ctx_get_error_buffer");
+#undef SYM
+	if (!nf.ctx_new || !nf.ctx_free || !nf.buffer_output || !nf.buffer_error ||
+	    !nf.output_set_flags || !nf.set_dry_run || !nf.run_cmd_from_buffer ||
+	    !nf.get_output_buffer || !nf.get_error_buffer) {
+		dlclose(h);
+		if (err && errsize)
+			snprintf(err, errsize, "the libnftables found lacks the functions lanjoin needs");
+		return -EPROTONOSUPPORT;
+	}
+	nf.loaded = true; /* stays loaded for the life of the process */
+	return 0;
+}
+
 static void nft_freep(struct nft_ctx **p)
 {
 	if (*p)
-		nft_ctx_free(*p);
+		nf.ctx_free(*p);
 }
 #define _cleanup_nft_ _cleanup_(nft_freep)
 
@@ -98,23 +154,26 @@ static int run(const char *cmds, bool check, bool json, json_t **ret, char *err,
 			snprintf(err, errsize, "the process lacks CAP_NET_ADMIN");
 		return -EPERM;
 	}
-	nft = nft_ctx_new(NFT_CTX_DEFAULT);
+	rc = nft_load(err, errsize);
+	if (rc < 0)
+		return rc;
+	nft = nf.ctx_new(NFT_CTX_DEFAULT);
 	if (!nft)
 		return -ENOMEM;
-	if (nft_ctx_buffer_output(nft) < 0 || nft_ctx_buffer_error(nft) < 0)
+	if (nf.buffer_output(nft) < 0 || nf.buffer_error(nft) < 0)
 		return -ENOMEM;
 	if (json)
 		flags |= NFT_CTX_OUTPUT_JSON | NFT_CTX_OUTPUT_HANDLE;
-	nft_ctx_output_set_flags(nft, flags);
-	nft_ctx_set_dry_run(nft, check);
-	rc = nft_run_cmd_from_buffer(nft, cmds);
+	nf.output_set_flags(nft, flags);
+	nf.set_dry_run(nft, check);
+	rc = nf.run_cmd_from_buffer(nft, cmds);
 	if (rc != 0) {
-		const char *text = nft_ctx_get_error_buffer(nft);
+		const char *text = nf.get_error_buffer(nft);
 		copy_error(text, err, errsize);
 		return errno_from_text(text);
 	}
 	if (ret) {
-		const char *out = nft_ctx_get_output_buffer(nft);
+		const char *out = nf.get_output_buffer(nft);
 		json_t *root, *arr;
 
 		root = json_loads(out ? out : "", 0, NULL);

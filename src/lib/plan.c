@@ -77,33 +77,50 @@ void lj_ctx_detail(struct lj_ctx *ctx, const char *fmt, ...)
 	va_end(ap);
 }
 
-int lj_ctx_ifindex(struct lj_ctx *ctx, enum lj_where where, const char *name)
+/* The cache slot of (where, name), else a free one (its ifindex <= 0), else -1. */
+static int cache_slot(struct lj_ctx *ctx, enum lj_where where, const char *name)
 {
-	struct lj_nl *nl = lj_ctx_nl(ctx, where);
-	struct lj_link l;
-	size_t free_slot = ARRAY_SIZE(ctx->ifindex_cache);
-	int r;
+	int free_slot = -1;
 
-	if (!nl)
-		return -ENOENT;
 	for (size_t i = 0; i < ARRAY_SIZE(ctx->ifindex_cache); i++) {
 		if (ctx->ifindex_cache[i].ifindex <= 0) {
-			if (free_slot == ARRAY_SIZE(ctx->ifindex_cache))
-				free_slot = i;
+			if (free_slot < 0)
+				free_slot = (int)i;
 			continue;
 		}
 		if (ctx->ifindex_cache[i].where == where &&
 		    strcmp(ctx->ifindex_cache[i].name, name) == 0)
-			return ctx->ifindex_cache[i].ifindex;
+			return (int)i;
 	}
+	return free_slot;
+}
+
+void lj_ctx_remember(struct lj_ctx *ctx, enum lj_where where, const char *name, int ifindex)
+{
+	int i = cache_slot(ctx, where, name);
+
+	if (i < 0 || ifindex <= 0)
+		return;
+	ctx->ifindex_cache[i].where = where;
+	snprintf(ctx->ifindex_cache[i].name, IFNAMSIZ, "%s", name);
+	ctx->ifindex_cache[i].ifindex = ifindex;
+}
+
+int lj_ctx_ifindex(struct lj_ctx *ctx, enum lj_where where, const char *name)
+{
+	struct lj_nl *nl = lj_ctx_nl(ctx, where);
+	struct lj_link l;
+	int i, r;
+
+	if (!nl)
+		return -ENOENT;
+	i = cache_slot(ctx, where, name);
+	if (i >= 0 && ctx->ifindex_cache[i].ifindex > 0)
+		return ctx->ifindex_cache[i].ifindex;
 	r = lj_link_get(nl, name, &l);
 	if (r < 0)
 		return r;
-	if (free_slot < ARRAY_SIZE(ctx->ifindex_cache)) {
-		ctx->ifindex_cache[free_slot].where = where;
-		snprintf(ctx->ifindex_cache[free_slot].name, IFNAMSIZ, "%s", name);
-		ctx->ifindex_cache[free_slot].ifindex = l.ifindex;
-	}
+	lj_ctx_remember(ctx, where, name, l.ifindex);
 	return l.ifindex;
 }
 
@@ -231,22 +248,38 @@ int lj_plan_settle(struct lj_ctx *ctx, struct lj_plan *p, json_t *info, size_t *
 	return 0;
 }
 
-int lj_plan_undo_all(struct lj_ctx *ctx, const struct lj_plan *p, size_t *ret_failed)
+int lj_plan_undo_from(struct lj_ctx *ctx, const struct lj_plan *p, size_t *pos, size_t *failed)
 {
 	size_t fault_undo = env_index("LANJOIN_FAULT_UNDO");
 	size_t delay_ms = env_index("LANJOIN_STEP_DELAY_MS");
-	size_t failed = 0;
 	int first = 0;
 
-	for (size_t i = p->n; i-- > 0;) {
+	for (size_t i = *pos; i-- > 0;) {
 		int u = undo_step(ctx, &p->steps[i], i, fault_undo, delay_ms);
+		if (u == LJ_UNDO_DEFERRED) {
+			*pos = i;
+			return first;
+		}
 		if (u < 0) {
-			failed++;
+			(*failed)++;
 			if (!first)
 				first = u;
 			lj_ctx_detail(ctx, "%s: %s", p->steps[i].what, strerror(-u));
 		}
 	}
+	*pos = 0;
+	return first;
+}
+
+int lj_plan_undo_all(struct lj_ctx *ctx, const struct lj_plan *p, size_t *ret_failed)
+{
+	struct lj_link_batch *batch = ctx->batch;
+	size_t failed = 0, pos = p->n;
+	int first;
+
+	ctx->batch = NULL; /* nothing is deferred: the whole plan is undone here */
+	first = lj_plan_undo_from(ctx, p, &pos, &failed);
+	ctx->batch = batch;
 	if (ret_failed)
 		*ret_failed = failed;
 	return first;

@@ -36,6 +36,8 @@ struct lj_ctx {
 	char target_ip[LJ_TARGET_SPEC_MAX + 32]; /* "ip -n NAME" etc., for describe */
 	char detail[512];              /* why the last step failed, beyond strerror */
 	bool rollback;                 /* undoing a failed apply (vs. detach/gc) */
+	struct lj_link_batch *batch;   /* bulk detach/gc: host links to delete in one request
+					  (see LJ_UNDO_DEFERRED); NULL: one by one */
 	struct lj_state *state;        /* attach: the locked state directory, for builders that
 	                                  look at other attachments (borrowed); NULL otherwise */
 	/* attach: save the record with p as it is now; called by lj_plan_apply right after a
@@ -50,6 +52,14 @@ struct lj_ctx {
 };
 
 struct lj_step;
+struct lj_link_batch;
+
+/*
+ * What an undo may return, besides 0 and -errno, when ctx->batch is set: the step queued its
+ * work there (e.g. a host link to delete with the others); lj_plan_undo_from stops after it so
+ * that the batch runs before the steps below it are undone.
+ */
+#define LJ_UNDO_DEFERRED 1
 
 struct lj_step_type {
 	const char *id; /* stable name, stored in state records */
@@ -144,6 +154,14 @@ void lj_plan_test_delay(void);
  */
 int lj_plan_undo_all(struct lj_ctx *ctx, const struct lj_plan *p, size_t *ret_failed);
 
+/*
+ * Undo steps *pos - 1 down to 0 like lj_plan_undo_all, but stop after a step whose undo was
+ * deferred to ctx->batch (LJ_UNDO_DEFERRED): *pos is then that step's index (call again, after
+ * running the batch, to undo the rest), else 0. Failures are counted into *failed (added).
+ * Returns the first -errno, or 0.
+ */
+int lj_plan_undo_from(struct lj_ctx *ctx, const struct lj_plan *p, size_t *pos, size_t *failed);
+
 /* Print the plan as shell commands (--dry-run). undo=true prints the undo instead. */
 void lj_plan_describe(const struct lj_ctx *ctx, const struct lj_plan *p, bool undo, FILE *f);
 
@@ -160,6 +178,9 @@ const struct lj_step_type *lj_step_type_find(const char *id);
  * is gone).
  */
 int lj_ctx_ifindex(struct lj_ctx *ctx, enum lj_where where, const char *name);
+
+/* Cache the ifindex of name in where, learnt from a lookup the caller made anyway. */
+void lj_ctx_remember(struct lj_ctx *ctx, enum lj_where where, const char *name, int ifindex);
 
 /* Forget the cached ifindex of name (after deleting or renaming it). */
 void lj_ctx_forget(struct lj_ctx *ctx, enum lj_where where, const char *name);

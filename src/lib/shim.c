@@ -90,8 +90,12 @@ int lj_macvlan_check_shim_ip(const char *parent, const struct lj_cidr *shim,
 			     const struct lj_cidr *parent_addrs, size_t n, struct lj_result *res)
 {
 	char a[LJ_CIDR_STRLEN], b[LJ_CIDR_STRLEN];
+	const char *why = lj_ip_unicast_problem(&shim->ip, shim->prefixlen);
 	bool in_subnet = false;
 
+	if (why)
+		return lj_bad_input(res, "Host shim address %s is %s",
+				    lj_cidr_to_string(shim, a, sizeof(a)), why);
 	for (size_t i = 0; i < n; i++) {
 		if (lj_ip_equal(&parent_addrs[i].ip, &shim->ip))
 			return lj_bad_input(res, "Host shim address %s is the host's own address on "
@@ -237,6 +241,17 @@ int lj_shim_add(const char *parent, const struct lj_cidr *ip, struct lj_result *
 		goto out;
 	}
 
+	if (host_ip.ip.family == AF_INET) {
+		/* The shim's address must be free on the LAN (RFC 5227 probe from the parent). */
+		s = lj_plan_add(&plan, &lj_step_arp_probe, LJ_HOST, "probe the LAN for %s on '%s'",
+				buf, parent);
+		if (!s) {
+			r = -ENOMEM;
+			goto out;
+		}
+		snprintf(s->link, sizeof(s->link), "%s", parent);
+		s->cidr = host_ip;
+	}
 	s = lj_plan_add(&plan, &lj_step_shim, LJ_HOST, "create host shim '%s' on '%s' with %s",
 			name, parent, buf);
 	if (!s) {

@@ -20,6 +20,7 @@
 struct lj_state {
 	int dir_fd;  /* the attachments directory */
 	int lock_fd;
+	struct lj_netns_id self; /* the namespace lanjoin runs in */
 };
 
 const char *lj_state_dir(void)
@@ -86,6 +87,7 @@ int lj_state_open_sub(const char *sub, bool exclusive, struct lj_state **ret)
 	if (!st)
 		return -ENOMEM;
 	st->dir_fd = TAKE_FD(dir);
+	lj_netns_self_id(&st->self);
 	st->lock_fd = TAKE_FD(lock);
 	*ret = st;
 	return 0;
@@ -119,6 +121,7 @@ int lj_state_open_sibling(const struct lj_state *st, const char *sub, struct lj_
 		return -ENOMEM;
 	s->dir_fd = TAKE_FD(dir);
 	s->lock_fd = -1; /* the lock is st's */
+	s->self = st->self;
 	*ret = s;
 	return 0;
 }
@@ -137,9 +140,13 @@ void lj_record_id(const char *target_key, const char *ifname, char ret[LJ_RECORD
 {
 	char key[128];
 
+	/* The target's digits first: lj_state_list_target finds its records by name alone. */
 	snprintf(key, sizeof(key), "%s/%s", target_key, ifname);
-	snprintf(ret, LJ_RECORD_ID_LEN, "%012llx",
-		 (unsigned long long)(lj_hash64(key) >> 16));
+	snprintf(ret, LJ_RECORD_ID_LEN, "%0*llx%0*llx", LJ_RECORD_TARGET_LEN,
+		 (unsigned long long)(lj_hash64(target_key) >> (64 - 4 * LJ_RECORD_TARGET_LEN)),
+		 LJ_RECORD_ID_LEN - 1 - LJ_RECORD_TARGET_LEN,
+		 (unsigned long long)(lj_hash64(key) >> (64 - 4 * (LJ_RECORD_ID_LEN - 1 -
+								      LJ_RECORD_TARGET_LEN))));
 }
 
 static bool valid_id(const char *id)
@@ -195,6 +202,12 @@ json_t *lj_record_to_json(const struct lj_record *rec)
 	json_object_set_new(t, "netns_ino", json_integer((json_int_t)rec->netns.ino));
 	json_object_set_new(o, "target", t);
 	json_object_set_new(o, "created", json_integer(rec->created));
+	if (rec->host_netns.ino) {
+		json_t *h = json_object();
+		json_object_set_new(h, "dev", json_integer((json_int_t)rec->host_netns.dev));
+		json_object_set_new(h, "ino", json_integer((json_int_t)rec->host_netns.ino));
+		json_object_set_new(o, "host_netns", h);
+	}
 	json_object_set_new(o, "info", rec->info ? json_incref(rec->info) : json_object());
 	json_object_set_new(o, "undo", lj_plan_to_json(&rec->plan));
 	return o;
@@ -259,6 +272,14 @@ static int record_from_json(const json_t *o, const char *id, struct lj_record *r
 	rec.netns.ino = (uint64_t)json_integer_value(v);
 	v = json_object_get(o, "created");
 	rec.created = json_is_integer(v) ? json_integer_value(v) : 0;
+	v = json_object_get(o, "host_netns");
+	if (v) {
+		const json_t *dev = json_object_get(v, "dev"), *ino = json_object_get(v, "ino");
+		if (!json_is_integer(dev) || !json_is_integer(ino))
+			return -EBADMSG;
+		rec.host_netns.dev = (uint64_t)json_integer_value(dev);
+		rec.host_netns.ino = (uint64_t)json_integer_value(ino);
+	}
 	v = json_object_get(o, "info");
 	if (v && !json_is_object(v))
 		return -EBADMSG;
@@ -277,6 +298,7 @@ int lj_state_load(struct lj_state *st, const char *id, struct lj_record *ret)
 	char name[LJ_RECORD_ID_LEN + 8];
 	struct stat s;
 	ssize_t n;
+	int r;
 
 	if (!valid_id(id))
 		return -EINVAL;
@@ -296,7 +318,13 @@ int lj_state_load(struct lj_state *st, const char *id, struct lj_record *ret)
 	if (n != s.st_size)
 		return -EBADMSG;
 	buf[n] = '\0';
-	return lj_record_parse(buf, (size_t)n, id, ret);
+	r = lj_record_parse(buf, (size_t)n, id, ret);
+	if (r == 0 && ret->host_netns.ino &&
+	    (ret->host_netns.ino != st->self.ino || ret->host_netns.dev != st->self.dev)) {
+		lj_record_free(ret);
+		return -EXDEV; /* written by lanjoin running in another network namespace */
+	}
+	return r;
 }
 
 int lj_record_parse(const char *buf, size_t size, const char *id, struct lj_record *ret)
@@ -347,8 +375,14 @@ int lj_state_save(struct lj_state *st, const struct lj_record *rec)
 		}
 		off += (size_t)n;
 	}
-	/* /run is tmpfs, where fsync costs nothing; elsewhere it makes the rename durable. */
-	if (fsync(fd) < 0 || renameat(st->dir_fd, tmp, st->dir_fd, name) < 0) {
+	/*
+	 * No fsync: the rename alone makes the record atomic for readers and against a crash of
+	 * lanjoin. fsync would only add durability across a power loss, after which the kernel
+	 * state the record describes is gone anyway (gc drops such records). Where /run is not
+	 * tmpfs (ext4 on these machines), fsync forced a journal commit per save: it doubled the
+	 * wall time of an attach and made it depend on other disk writers (bench/, issue 11).
+	 */
+	if (renameat(st->dir_fd, tmp, st->dir_fd, name) < 0) {
 		int r = lj_negerrno();
 		unlinkat(st->dir_fd, tmp, 0);
 		return r;
@@ -377,13 +411,16 @@ static int cmp_created(const void *a, const void *b)
 	return strcmp(x->id, y->id);
 }
 
-int lj_state_list(struct lj_state *st, struct lj_record **ret, size_t *ret_n, size_t *ret_bad)
+/* Load the records whose id starts with prefix ("" = all). */
+static int list(struct lj_state *st, const char *prefix, struct lj_record **ret, size_t *ret_n,
+		size_t *ret_bad)
 {
+	size_t plen = strlen(prefix);
 	struct lj_record *recs = NULL;
 	size_t n = 0, cap = 0, bad = 0;
 	struct dirent *de;
 	DIR *d;
-	int fd;
+	int fd, r;
 
 	fd = dup(st->dir_fd);
 	if (fd < 0)
@@ -399,6 +436,8 @@ int lj_state_list(struct lj_state *st, struct lj_record **ret, size_t *ret_n, si
 		size_t len = strlen(de->d_name);
 
 		if (de->d_name[0] == '.')
+			continue;
+		if (strncmp(de->d_name, prefix, plen) != 0)
 			continue;
 		if (len != LJ_RECORD_ID_LEN - 1 + 5 || strcmp(de->d_name + len - 5, ".json") != 0) {
 			bad++;
@@ -416,10 +455,11 @@ int lj_state_list(struct lj_state *st, struct lj_record **ret, size_t *ret_n, si
 			recs = nr;
 			cap = cap ? cap * 2 : 16;
 		}
-		if (lj_state_load(st, id, &recs[n]) < 0)
-			bad++;
-		else
+		r = lj_state_load(st, id, &recs[n]);
+		if (r == 0)
 			n++;
+		else if (r != -EXDEV)
+			bad++;
 	}
 	closedir(d);
 	if (n)
@@ -455,4 +495,19 @@ int lj_state_sweep_tmp(struct lj_state *st)
 	}
 	closedir(d);
 	return removed;
+}
+
+int lj_state_list(struct lj_state *st, struct lj_record **ret, size_t *ret_n, size_t *ret_bad)
+{
+	return list(st, "", ret, ret_n, ret_bad);
+}
+
+int lj_state_list_target(struct lj_state *st, const char *target_key, struct lj_record **ret,
+			 size_t *ret_n)
+{
+	char id[LJ_RECORD_ID_LEN];
+
+	lj_record_id(target_key, "", id);
+	id[LJ_RECORD_TARGET_LEN] = '\0';
+	return list(st, id, ret, ret_n, NULL);
 }

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * /run/lanjoin (or $LANJOIN_STATE_DIR): one JSON record per attachment, holding what was
- * done and how to undo it (its plan). Records are written atomically (temp file, fsync,
- * rename) before the kernel changes they describe, and only under the state lock.
+ * done and how to undo it (its plan). Records are written atomically (temp file, rename)
+ * before the kernel changes they describe, and only under the state lock.
  */
 #pragma once
 
@@ -30,6 +30,8 @@ struct lj_record {
 	char container_id[65];
 	struct lj_netns_id netns;
 	int64_t created;               /* seconds since the epoch */
+	struct lj_netns_id host_netns; /* the namespace lanjoin ran in (whose links it changed);
+	                                  {0,0} in records from before it was recorded */
 	json_t *info;                  /* way-specific facts shown by list (owned object) */
 	struct lj_plan plan;           /* the undo plan (owned) */
 };
@@ -65,7 +67,11 @@ void lj_state_close(struct lj_state *st);
 /* The directory in use (for messages). */
 const char *lj_state_dir(void);
 
-/* Compute the record id of (target key, ifname) into ret. */
+/*
+ * Compute the record id of (target key, ifname) into ret: LJ_RECORD_TARGET_LEN hex digits of a
+ * hash of the target key, then digits of a hash of the pair.
+ */
+#define LJ_RECORD_TARGET_LEN 6
 void lj_record_id(const char *target_key, const char *ifname, char ret[LJ_RECORD_ID_LEN]);
 
 /*
@@ -87,6 +93,10 @@ int lj_state_save(struct lj_state *st, const struct lj_record *rec);
 int lj_state_remove(struct lj_state *st, const char *id);
 
 /*
+ * Records belong to the network namespace lanjoin ran in: lj_state_load returns -EXDEV and
+ * lj_state_list skips (counting them in *ret_other) the records written from another one,
+ * so that detach and gc never undo, in this namespace, what was done in another.
+ *
  * Load every record, sorted by creation time. *ret is an array the caller frees with
  * lj_records_free. *ret_bad counts files that were rejected (may be NULL).
  */
@@ -97,6 +107,14 @@ int lj_state_list(struct lj_state *st, struct lj_record **ret, size_t *ret_n, si
  * write and rename). Only with the exclusive lock held. Returns how many, or -errno.
  */
 int lj_state_sweep_tmp(struct lj_state *st);
+
+/*
+ * Like lj_state_list, but read only the records named with target_key's id prefix: every
+ * record of that target, and rarely another's (24-bit prefix): callers check the identity.
+ * Records written before ids had a target prefix are not found (use lj_state_list).
+ */
+int lj_state_list_target(struct lj_state *st, const char *target_key, struct lj_record **ret,
+			 size_t *ret_n);
 
 void lj_record_free(struct lj_record *rec);
 void lj_records_free(struct lj_record *recs, size_t n);

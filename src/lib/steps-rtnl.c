@@ -32,6 +32,8 @@ static int bridge_apply(struct lj_ctx *ctx, struct lj_step *s)
 				      s->link, l.kind[0] ? l.kind : "none");
 			return -EEXIST;
 		}
+		/* The veth step needs its ifindex next: spare it another lookup. */
+		lj_ctx_remember(ctx, LJ_HOST, s->link, l.ifindex);
 		return 0;
 	}
 	if (r != -ENODEV)
@@ -109,7 +111,8 @@ static int veth_apply(struct lj_ctx *ctx, struct lj_step *s)
 		.peer_mtu = s->peer_mtu,
 		.peer_mac = s->has_mac ? s->mac : NULL,
 		.up = true,
-		.no_ipv6 = true,
+		/* below 1280 bytes the kernel gives a link no IPv6 at all (nor its settings) */
+		.no_ipv6 = !s->mtu || s->mtu >= 1280,
 	};
 	int r;
 
@@ -130,8 +133,16 @@ static int veth_apply(struct lj_ctx *ctx, struct lj_step *s)
 
 static int veth_undo(struct lj_ctx *ctx, const struct lj_step *s)
 {
+	int r;
+
+	/* Bulk detach: deleted with the others in one request (lj_link_del_batch). */
+	if (ctx->batch && lj_link_batch_add(ctx->batch, s->link) == 0) {
+		lj_ctx_forget(ctx, LJ_HOST, s->link);
+		lj_ctx_forget(ctx, LJ_TARGET, s->peer);
+		return LJ_UNDO_DEFERRED;
+	}
 	/* Deleting one end deletes both, with the peer's addresses and routes. */
-	int r = lj_link_del(ctx->host, s->link);
+	r = lj_link_del(ctx->host, s->link);
 
 	lj_ctx_forget(ctx, LJ_HOST, s->link);
 	lj_ctx_forget(ctx, LJ_TARGET, s->peer);

@@ -1,6 +1,6 @@
 # tests/integration/helpers.bash — sourced by every .bats file (`load helpers`).
 #
-# Each .bats file gets its own lab (lab/lab.sh, DESIGN.md §4) with a unique namespace prefix,
+# Each .bats file gets its own lab (lab/lab.sh) with a unique namespace prefix,
 # built once in setup_file and removed in teardown_file. Defaults are defined below; a file that
 # needs a different lab overrides them, e.g.
 #     setup_file() { lab_setup_file --bridge-host; }

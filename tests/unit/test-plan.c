@@ -257,13 +257,57 @@ static void test_save_after(void **state)
 	lj_plan_free(&p);
 }
 
+/* A step that defers its undo to ctx->batch when there is one (like a veth in bulk detach). */
+static int deferring_undo(struct lj_ctx *ctx, const struct lj_step *s)
+{
+	note(ctx->batch ? '~' : '-', s);
+	return ctx->batch ? LJ_UNDO_DEFERRED : 0;
+}
+
+static const struct lj_step_type deferring = {
+	.id = "deferring", .apply = fake_apply, .undo = deferring_undo, .describe = fake_describe,
+};
+
+/* lj_plan_undo_from stops after a deferred undo and resumes below it; undo_all never defers. */
+static void test_undo_deferred(void **state)
+{
+	struct lj_link_batch *batch = (struct lj_link_batch *)&journal; /* any non-NULL pointer */
+	struct lj_ctx ctx = {0};
+	struct lj_plan p = {0};
+	size_t pos, failed = 0;
+
+	build(&p, 4);
+	p.steps[1].type = &deferring;
+	unsetenv("LANJOIN_FAULT_UNDO");
+
+	journal[0] = '\0';
+	ctx.batch = batch;
+	pos = p.n;
+	assert_int_equal(lj_plan_undo_from(&ctx, &p, &pos, &failed), 0);
+	assert_int_equal(pos, 1);
+	assert_string_equal(journal, "-s4 -s3 ~s2 ");
+	ctx.batch = NULL;
+	assert_int_equal(lj_plan_undo_from(&ctx, &p, &pos, &failed), 0);
+	assert_int_equal(pos, 0);
+	assert_string_equal(journal, "-s4 -s3 ~s2 -s1 ");
+	assert_int_equal(failed, 0);
+
+	/* lj_plan_undo_all runs everything itself, batch or not, and keeps ctx->batch. */
+	journal[0] = '\0';
+	ctx.batch = batch;
+	assert_int_equal(lj_plan_undo_all(&ctx, &p, NULL), 0);
+	assert_string_equal(journal, "-s4 -s3 -s2 -s1 ");
+	assert_ptr_equal(ctx.batch, batch);
+	lj_plan_free(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_apply_all),       cmocka_unit_test(test_rollback_each_step),
 		cmocka_unit_test(test_fault_injection), cmocka_unit_test(test_undo_failure),
 		cmocka_unit_test(test_skip_undo),       cmocka_unit_test(test_json_round_trip),
-		cmocka_unit_test(test_json_rejects),    cmocka_unit_test(test_save_after),
+		cmocka_unit_test(test_json_rejects),    cmocka_unit_test(test_undo_deferred),    cmocka_unit_test(test_save_after),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -148,6 +148,45 @@ static void test_sweep_tmp(void **state)
 	lj_state_close(st);
 }
 
+/* A target's records share an id prefix: lj_state_list_target reads only those. */
+static void test_list_target(void **state)
+{
+	static const char *const keys[] = {"ns:4:1", "ns:4:1", "ns:4:2", "ns:5:1"};
+	static const char *const ifnames[] = {"eth1", "eth2", "eth1", "eth1"};
+	struct lj_record rec, *recs;
+	struct lj_state *st;
+	char a[LJ_RECORD_ID_LEN], b[LJ_RECORD_ID_LEN];
+	size_t n;
+
+	lj_record_id("ns:4:1", "eth1", a);
+	lj_record_id("ns:4:1", "eth2", b);
+	assert_int_equal(strlen(a), LJ_RECORD_ID_LEN - 1);
+	assert_memory_equal(a, b, LJ_RECORD_TARGET_LEN);
+	assert_string_not_equal(a, b);
+	lj_record_id("ns:4:2", "eth1", b);
+	assert_memory_not_equal(a, b, LJ_RECORD_TARGET_LEN);
+
+	assert_int_equal(lj_state_open(true, &st), 0);
+	for (size_t i = 0; i < 4; i++) {
+		make_record(&rec, keys[i], ifnames[i]);
+		assert_int_equal(lj_state_save(st, &rec), 0);
+		lj_record_free(&rec);
+	}
+	assert_int_equal(lj_state_list_target(st, "ns:4:1", &recs, &n), 0);
+	assert_int_equal(n, 2);
+	lj_records_free(recs, n);
+	assert_int_equal(lj_state_list_target(st, "ns:5:1", &recs, &n), 0);
+	assert_int_equal(n, 1);
+	lj_records_free(recs, n);
+	assert_int_equal(lj_state_list_target(st, "ns:9:9", &recs, &n), 0);
+	assert_int_equal(n, 0);
+	lj_records_free(recs, n);
+	assert_int_equal(lj_state_list(st, &recs, &n, NULL), 0);
+	assert_int_equal(n, 4);
+	lj_records_free(recs, n);
+	lj_state_close(st);
+}
+
 static void test_unsafe_dir(void **state)
 {
 	struct lj_state *st;
@@ -165,6 +204,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hostile, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sweep_tmp, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_list_target, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unsafe_dir, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

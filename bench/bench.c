@@ -1,0 +1,629 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * lj-bench: the benchmark's driver and report (bench-only, not installed).
+ *
+ *   lj-bench run [--log FILE] [--keep-going] < SCHEDULE > RESULTS
+ *       Run the calls of a schedule one after the other, each as a fresh process (posix_spawn,
+ *       minimal fixed environment, stdout to /dev/null, stderr to FILE), and time each call
+ *       from just before the spawn to just after wait4(): wall time in ns and the peak RSS
+ *       (ru_maxrss, KiB) that wait4 reports. Stops at the first failing call unless
+ *       --keep-going.
+ *   lj-bench report [--summary] < RESULTS > MARKDOWN
+ *       Medians, p10, p90, totals, ratios to the floor and to the CNI plugin, peak RSS, the
+ *       cost as the bridge fills, bulk teardown, and the issue's targets, as Markdown tables.
+ *       --summary: only a compact table of medians and ratios, one column per N.
+ *
+ * SCHEDULE: one line per process, fields separated by TABs:
+ *       LABEL  CONT  STDIN  [NAME=VALUE ...]  --  ARGV0 ARGV1 ...
+ *   LABEL  "way,N,method,op,index" (op: attach, detach, bulk; other ops are run, not reported)
+ *   CONT   "." starts a call, "+" adds this process to the previous call (timed as one: e.g.
+ *          the five `ip` commands of one attach)
+ *   STDIN  "-" for /dev/null, else the text fed on stdin (a CNI network configuration)
+ *   NAME=VALUE  environment entries besides PATH (CNI_COMMAND, LANJOIN_STATE_DIR, ...)
+ *   Lines starting with '#' are ignored.
+ * RESULTS: one line per call: LABEL  WALL_NS  MAXRSS_KIB  STATUS (exit code, 128+signal)  CPU_NS
+ *   (CPU_NS: user + system time of the call's processes, from wait4; less sensitive to other
+ *   load on the machine than the wall time, but blind to waits and to kernel work done
+ *   elsewhere, such as deferred link deletion).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <spawn.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_FIELDS 16384 /* per schedule line: a bulk call names up to 4000 links */
+
+static const char *const fixed_env[] = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"};
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Split line at TABs in place. Returns the number of fields. */
+static int split(char *line, char **f, int max)
+{
+	int n = 0;
+
+	while (n < max) {
+		f[n++] = line;
+		line = strchr(line, '\t');
+		if (!line)
+			break;
+		*line++ = '\0';
+	}
+	return n;
+}
+
+struct call {
+	char label[256];
+	int64_t ns;
+	int64_t cpu_ns;
+	long rss;
+	int status;
+	bool open;
+};
+
+/* Spawn one process of a schedule line and wait for it; adds to c. Returns 0 or -errno. */
+static int run_one(char **f, int n, int logfd, struct call *c)
+{
+	static char *env[MAX_FIELDS];
+	char **argv = NULL;
+	posix_spawn_file_actions_t fa;
+	int pipefd[2] = {-1, -1}, ne = 0, status, r;
+	struct rusage ru;
+	int64_t t0;
+	pid_t pid;
+
+	env[ne++] = (char *)fixed_env[0];
+	for (int i = 3; i < n; i++) {
+		if (strcmp(f[i], "--") == 0) {
+			argv = f + i + 1;
+			break;
+		}
+		env[ne++] = f[i];
+	}
+	env[ne] = NULL;
+	if (!argv || !argv[0])
+		return -EINVAL;
+	f[n] = NULL;
+
+	posix_spawn_file_actions_init(&fa);
+	if (strcmp(f[2], "-") != 0) {
+		size_t len = strlen(f[2]);
+		if (pipe2(pipefd, O_CLOEXEC) < 0)
+			return -errno;
+		/* The configuration is small: it fits the pipe before the child runs. */
+		if (write(pipefd[1], f[2], len) != (ssize_t)len)
+			return -EIO;
+		close(pipefd[1]);
+		posix_spawn_file_actions_adddup2(&fa, pipefd[0], 0);
+	} else {
+		posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	}
+	posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, logfd, 2);
+
+	t0 = now_ns();
+	r = posix_spawn(&pid, argv[0], &fa, NULL, argv, env);
+	if (r == 0) {
+		while (wait4(pid, &status, 0, &ru) < 0)
+			if (errno != EINTR)
+				return -errno;
+		c->ns += now_ns() - t0;
+		c->cpu_ns += ((int64_t)ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000 +
+			     ((int64_t)ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000;
+		if (ru.ru_maxrss > c->rss)
+			c->rss = ru.ru_maxrss;
+		if (!c->status)
+			c->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	}
+	posix_spawn_file_actions_destroy(&fa);
+	if (pipefd[0] >= 0)
+		close(pipefd[0]);
+	return r ? -r : 0;
+}
+
+static void flush_call(struct call *c)
+{
+	if (c->open)
+		printf("%s\t%lld\t%ld\t%d\t%lld\n", c->label, (long long)c->ns, c->rss, c->status,
+		       (long long)c->cpu_ns);
+	fflush(stdout);
+	c->open = false;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	const char *log = "/dev/null";
+	bool keep_going = false;
+	struct call c = {0};
+	static char *f[MAX_FIELDS + 1];
+	char *line = NULL;
+	size_t cap = 0, lineno = 0;
+	ssize_t len;
+	int logfd;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--log") == 0 && i + 1 < argc)
+			log = argv[++i];
+		else if (strcmp(argv[i], "--keep-going") == 0)
+			keep_going = true;
+		else {
+			fprintf(stderr, "lj-bench run: unknown argument '%s'\n", argv[i]);
+			return 2;
+		}
+	}
+	logfd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (logfd < 0) {
+		fprintf(stderr, "lj-bench run: %s: %s\n", log, strerror(errno));
+		return 1;
+	}
+
+	while ((len = getline(&line, &cap, stdin)) > 0) {
+		int n, r;
+
+		lineno++;
+		if (line[len - 1] == '\n')
+			line[--len] = '\0';
+		if (!len || line[0] == '#')
+			continue;
+		n = split(line, f, MAX_FIELDS);
+		if (n == MAX_FIELDS && strchr(f[n - 1], '\t')) {
+			fprintf(stderr, "lj-bench run: schedule line %zu has too many fields\n", lineno);
+			return 2;
+		}
+		if (n < 5 || (strcmp(f[1], ".") != 0 && strcmp(f[1], "+") != 0)) {
+			fprintf(stderr, "lj-bench run: schedule line %zu is malformed\n", lineno);
+			return 2;
+		}
+		if (strcmp(f[1], ".") == 0) {
+			flush_call(&c);
+			if (c.status && !keep_going)
+				break;
+			memset(&c, 0, sizeof(c));
+			snprintf(c.label, sizeof(c.label), "%s", f[0]);
+			c.open = true;
+		} else if (!c.open) {
+			fprintf(stderr, "lj-bench run: schedule line %zu continues nothing\n", lineno);
+			return 2;
+		} else if (c.status) {
+			continue; /* an earlier process of this call failed: skip the rest */
+		}
+		r = run_one(f, n, logfd, &c);
+		if (r < 0) {
+			fprintf(stderr, "lj-bench run: line %zu: cannot run '%s': %s\n", lineno,
+				f[4], strerror(-r));
+			return 1;
+		}
+		if (c.status) {
+			dprintf(logfd, "lj-bench: call %s failed with status %d\n", c.label,
+				c.status);
+			fprintf(stderr, "lj-bench run: call %s failed with status %d (see %s)\n",
+				c.label, c.status, log);
+		}
+	}
+	flush_call(&c);
+	free(line);
+	close(logfd);
+	return c.status && !keep_going ? 1 : 0;
+}
+
+/* --- report ----------------------------------------------------------------------------- */
+
+struct group {
+	char way[16], method[24], op[16];
+	long n;
+	double *ms;   /* per call, in schedule order */
+	double *cpu;  /* CPU time per call (ms) */
+	long *idx;    /* the call's index (the number of ports before it, for attach) */
+	size_t count, cap;
+	double total_ms;
+	long max_rss; /* KiB */
+};
+
+static struct group *groups;
+static size_t n_groups, cap_groups;
+
+static struct group *find(const char *way, long n, const char *method, const char *op)
+{
+	for (size_t i = 0; i < n_groups; i++) {
+		struct group *g = &groups[i];
+		if (g->n == n && !strcmp(g->way, way) && !strcmp(g->method, method) &&
+		    !strcmp(g->op, op))
+			return g;
+	}
+	return NULL;
+}
+
+static struct group *group_get(const char *way, long n, const char *method, const char *op)
+{
+	struct group *g = find(way, n, method, op);
+
+	if (g)
+		return g;
+	if (n_groups == cap_groups) {
+		cap_groups = cap_groups ? cap_groups * 2 : 64;
+		groups = realloc(groups, cap_groups * sizeof(*groups));
+		if (!groups)
+			abort();
+	}
+	g = &groups[n_groups++];
+	memset(g, 0, sizeof(*g));
+	snprintf(g->way, sizeof(g->way), "%s", way);
+	snprintf(g->method, sizeof(g->method), "%s", method);
+	snprintf(g->op, sizeof(g->op), "%s", op);
+	g->n = n;
+	return g;
+}
+
+static void group_add(struct group *g, long idx, double ms, double cpu, long rss)
+{
+	if (g->count == g->cap) {
+		g->cap = g->cap ? g->cap * 2 : 64;
+		g->ms = realloc(g->ms, g->cap * sizeof(*g->ms));
+		g->cpu = realloc(g->cpu, g->cap * sizeof(*g->cpu));
+		g->idx = realloc(g->idx, g->cap * sizeof(*g->idx));
+		if (!g->ms || !g->cpu || !g->idx)
+			abort();
+	}
+	g->ms[g->count] = ms;
+	g->cpu[g->count] = cpu;
+	g->idx[g->count] = idx;
+	g->count++;
+	g->total_ms += ms;
+	if (rss > g->max_rss)
+		g->max_rss = rss;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Percentile p (0..100) of sorted v[0..n), interpolating between ranks; NAN if n = 0. */
+static double pct(const double *v, size_t n, double p)
+{
+	double rank;
+	size_t lo;
+
+	if (!n)
+		return NAN;
+	rank = p / 100.0 * (double)(n - 1);
+	lo = (size_t)rank;
+	if (lo + 1 >= n)
+		return v[n - 1];
+	return v[lo] + (rank - (double)lo) * (v[lo + 1] - v[lo]);
+}
+
+struct stats {
+	size_t n;
+	double p10, median, p90;
+};
+
+/* Percentiles of the calls of g (wall time, or CPU time) whose index is in [from, to). All NAN
+ * for a NULL group. */
+static struct stats stats_of(const struct group *g, long from, long to, bool cpu)
+{
+	struct stats st = {0, NAN, NAN, NAN};
+	double *v;
+
+	if (!g || !g->count)
+		return st;
+	v = malloc(g->count * sizeof(*v));
+	if (!v)
+		abort();
+	for (size_t i = 0; i < g->count; i++)
+		if (g->idx[i] >= from && g->idx[i] < to)
+			v[st.n++] = cpu ? g->cpu[i] : g->ms[i];
+	qsort(v, st.n, sizeof(*v), cmp_double);
+	st.p10 = pct(v, st.n, 10);
+	st.median = pct(v, st.n, 50);
+	st.p90 = pct(v, st.n, 90);
+	free(v);
+	return st;
+}
+
+static struct stats stats_range(const struct group *g, long from, long to)
+{
+	return stats_of(g, from, to, false);
+}
+
+static struct stats stats(const struct group *g)
+{
+	return stats_range(g, 0, LONG_MAX);
+}
+
+static struct stats stats_cpu(const struct group *g)
+{
+	return stats_of(g, 0, LONG_MAX, true);
+}
+
+static void print_ratio(double x)
+{
+	if (isnan(x))
+		printf(" – |");
+	else
+		printf(" %.2f× |", x);
+}
+
+static const char *const method_order[] = {"floor",	      "lanjoin", "lanjoin-tmpfs",
+					   "lanjoin-default", "lanjoin-cni", "ip", "cni"};
+
+static int method_rank(const char *m)
+{
+	for (size_t i = 0; i < sizeof(method_order) / sizeof(method_order[0]); i++)
+		if (!strcmp(m, method_order[i]))
+			return (int)i;
+	return 100;
+}
+
+static int op_rank(const char *op)
+{
+	return !strcmp(op, "attach") ? 0 : !strcmp(op, "detach") ? 1 : 2;
+}
+
+static int cmp_group(const void *a, const void *b)
+{
+	const struct group *x = a, *y = b;
+	int c = strcmp(x->way, y->way);
+
+	if (c)
+		return c;
+	if (x->n != y->n)
+		return x->n < y->n ? -1 : 1;
+	if (op_rank(x->op) != op_rank(y->op))
+		return op_rank(x->op) - op_rank(y->op);
+	return method_rank(x->method) - method_rank(y->method);
+}
+
+/* The issue's targets: one row, "met" when measured <= limit. */
+static void target_row(const char *what, double measured, const char *unit, double limit)
+{
+	printf("| %s | ", what);
+	if (isnan(measured))
+		printf("– | %s%.2f%s | not measured |\n", "≤ ", limit, unit);
+	else
+		printf("%.2f%s | ≤ %.2f%s | %s |\n", measured, unit, limit, unit,
+		       measured <= limit ? "met" : "**missed**");
+}
+
+/* The compact table the README quotes: one row per way, op and method, one column per N. */
+static void print_summary(void)
+{
+	long ns[8];
+	size_t n_ns = 0;
+
+	for (size_t i = 0; i < n_groups; i++) {
+		bool seen = false;
+		for (size_t k = 0; k < n_ns; k++)
+			seen |= ns[k] == groups[i].n;
+		if (!seen && n_ns < 8)
+			ns[n_ns++] = groups[i].n;
+	}
+	for (size_t a = 0; a < n_ns; a++)
+		for (size_t b = a + 1; b < n_ns; b++)
+			if (ns[b] < ns[a]) {
+				long t = ns[a];
+				ns[a] = ns[b];
+				ns[b] = t;
+			}
+	printf("Median ms per call (× the floor's median / × the CNI plugin's):\n\n| way | op | method |");
+	for (size_t k = 0; k < n_ns; k++)
+		printf(" N = %ld |", ns[k]);
+	printf("\n|---|---|---|");
+	for (size_t k = 0; k < n_ns; k++)
+		printf("---:|");
+	printf("\n");
+	for (size_t i = 0; i < n_groups; i++) {
+		const struct group *g = &groups[i];
+		bool first = true;
+
+		if (!strcmp(g->op, "bulk"))
+			continue;
+		/* one row per (way, op, method): print it at its first group */
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(groups[j].way, g->way) && !strcmp(groups[j].op, g->op) &&
+			    !strcmp(groups[j].method, g->method))
+				first = false;
+		if (!first)
+			continue;
+		printf("| %s | %s | %s |", g->way, g->op, g->method);
+		for (size_t k = 0; k < n_ns; k++) {
+			const struct group *h = find(g->way, ns[k], g->method, g->op);
+			double m = stats(h).median;
+			double f = stats(find(g->way, ns[k], "floor", g->op)).median;
+			double c = stats(find(g->way, ns[k], "cni", g->op)).median;
+
+			if (!h) {
+				printf(" – |");
+				continue;
+			}
+			printf(" %.1f (", m);
+			if (isnan(f) || !strcmp(g->method, "floor"))
+				printf("–");
+			else
+				printf("%.2f×", m / f);
+			if (isnan(c) || !strcmp(g->method, "cni"))
+				printf(" / –) |");
+			else
+				printf(" / %.2f×) |", m / c);
+		}
+		printf("\n");
+	}
+}
+
+static int cmd_report(bool summary)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	long fill_n = 0;
+	double max_rss_lj = NAN;
+
+	while ((len = getline(&line, &cap, stdin)) > 0) {
+		char *f[8], *l[8], *p, *tok;
+		int n = 0, nf;
+
+		if (line[len - 1] == '\n')
+			line[--len] = '\0';
+		if (!len || line[0] == '#' || (nf = split(line, f, 8)) < 4 || atoi(f[3]) != 0)
+			continue;
+		/* label: way,N,method,op,index */
+		p = f[0];
+		while ((tok = strsep(&p, ",")) && n < 8)
+			l[n++] = tok;
+		if (n != 5 || (strcmp(l[3], "attach") && strcmp(l[3], "detach") &&
+			       strcmp(l[3], "bulk")))
+			continue;
+		group_add(group_get(l[0], atol(l[1]), l[2], l[3]), atol(l[4]),
+			  (double)atoll(f[1]) / 1e6, nf >= 5 ? (double)atoll(f[4]) / 1e6 : NAN,
+			  atol(f[2]));
+	}
+	free(line);
+	if (!n_groups) {
+		fprintf(stderr, "lj-bench report: no results\n");
+		return 1;
+	}
+	qsort(groups, n_groups, sizeof(*groups), cmp_group);
+	if (summary) {
+		print_summary();
+		return 0;
+	}
+
+	printf("Per call: wall time from spawn to exit, in ms. × floor, × CNI: this median over "
+	       "the floor's, the CNI plugin's median (same way, N and operation). CPU: user + "
+	       "system time of the call's processes (median; blind to kernel work deferred to "
+	       "other threads, e.g. the wait of a link deletion). Peak RSS: the largest "
+	       "ru_maxrss of the calls.\n\n");
+	printf("| way | N | op | method | calls | median ms | p10 | p90 | total s | × floor | "
+	       "× CNI | CPU ms | CPU × floor | peak RSS MiB |\n");
+	printf("|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+	for (size_t i = 0; i < n_groups; i++) {
+		struct group *g = &groups[i];
+		struct stats s = stats(g);
+
+		if (!strcmp(g->op, "bulk"))
+			continue;
+		printf("| %s | %ld | %s | %s | %zu | %.2f | %.2f | %.2f | %.2f |", g->way, g->n,
+		       g->op, g->method, s.n, s.median, s.p10, s.p90, g->total_ms / 1000.0);
+		print_ratio(s.median / stats(find(g->way, g->n, "floor", g->op)).median);
+		print_ratio(s.median / stats(find(g->way, g->n, "cni", g->op)).median);
+		printf(" %.2f |", stats_cpu(g).median);
+		print_ratio(stats_cpu(g).median /
+			    stats_cpu(find(g->way, g->n, "floor", g->op)).median);
+		printf(" %.1f |\n", (double)g->max_rss / 1024.0);
+		if (!strncmp(g->method, "lanjoin", 7) && (isnan(max_rss_lj) || g->max_rss > max_rss_lj))
+			max_rss_lj = (double)g->max_rss;
+		if (!strcmp(g->op, "attach") && g->n >= 200 && g->n > fill_n)
+			fill_n = g->n;
+	}
+
+	if (fill_n) {
+		printf("\nAs the bridge (or the macvlan parent) fills, N = %ld: median attach of the "
+		       "first 100 calls (ports 1–100) and of the last 100 (ports %ld–%ld). Growth "
+		       "× floor's: this method's growth over the floor's.\n\n",
+		       fill_n, fill_n - 99, fill_n);
+		printf("| way | method | first 100 ms | last 100 ms | growth | growth × floor's |\n");
+		printf("|---|---|---:|---:|---:|---:|\n");
+		for (size_t i = 0; i < n_groups; i++) {
+			struct group *g = &groups[i], *fl;
+			double first, last, ffirst, flast;
+
+			if (g->n != fill_n || strcmp(g->op, "attach"))
+				continue;
+			fl = find(g->way, g->n, "floor", "attach");
+			first = stats_range(g, 0, 100).median;
+			last = stats_range(g, fill_n - 100, fill_n).median;
+			ffirst = stats_range(fl, 0, 100).median;
+			flast = stats_range(fl, fill_n - 100, fill_n).median;
+			printf("| %s | %s | %.2f | %.2f | %.2f× |", g->way, g->method, first, last,
+			       last / first);
+			print_ratio((last / first) / (flast / ffirst));
+			printf("\n");
+		}
+	}
+
+	bool any_bulk = false;
+	for (size_t i = 0; i < n_groups; i++) {
+		struct group *g = &groups[i], *single;
+
+		if (strcmp(g->op, "bulk"))
+			continue;
+		if (!any_bulk) {
+			printf("\nBulk teardown: one call removing all N attachments, against the N "
+			       "single detaches of the same method above.\n\n");
+			printf("| way | N | method | bulk s | N single detaches s | bulk / singles |\n");
+			printf("|---|---:|---|---:|---:|---:|\n");
+			any_bulk = true;
+		}
+		single = find(g->way, g->n, g->method, "detach");
+		printf("| %s | %ld | %s | %.3f | %s", g->way, g->n, g->method, g->total_ms / 1000.0,
+		       single ? "" : "– |");
+		if (single)
+			printf("%.3f |", single->total_ms / 1000.0);
+		print_ratio(single ? g->total_ms / single->total_ms : NAN);
+		printf("\n");
+	}
+
+	printf("\nTargets (issue 11), lanjoin against the floor:\n\n");
+	printf("| target | measured | limit | |\n|---|---:|---:|---|\n");
+	for (size_t i = 0; i < n_groups; i++) {
+		struct group *g = &groups[i], *fl;
+		char what[128];
+
+		if (strcmp(g->method, "lanjoin") && strcmp(g->method, "lanjoin-tmpfs"))
+			continue;
+		if (!strcmp(g->op, "bulk")) {
+			struct group *single = find(g->way, g->n, "lanjoin", "detach");
+			snprintf(what, sizeof(what), "%s, N = %ld: bulk teardown / N single detaches",
+				 g->way, g->n);
+			target_row(what, single ? g->total_ms / single->total_ms : NAN, "×", 0.25);
+			continue;
+		}
+		fl = find(g->way, g->n, "floor", g->op);
+		snprintf(what, sizeof(what), "%s, %s, N = %ld: %s median × floor", g->method, g->way,
+			 g->n, g->op);
+		target_row(what, stats(g).median / stats(fl).median, "×",
+			   !strcmp(g->op, "attach") ? 1.3 : 1.1);
+		if (!strcmp(g->op, "attach") && g->n == fill_n) {
+			double growth = stats_range(g, fill_n - 100, fill_n).median /
+					stats_range(g, 0, 100).median;
+			double fgrowth = stats_range(fl, fill_n - 100, fill_n).median /
+					 stats_range(fl, 0, 100).median;
+			snprintf(what, sizeof(what), "%s, %s, N = %ld: attach growth (last/first "
+				 "100) × floor's", g->method, g->way, g->n);
+			target_row(what, growth / fgrowth, "×", 1.0);
+		}
+	}
+	target_row("peak RSS of any lanjoin call", max_rss_lj / 1024.0, " MiB", 4.0);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc >= 2 && !strcmp(argv[1], "run"))
+		return cmd_run(argc - 1, argv + 1);
+	if (argc == 2 && !strcmp(argv[1], "report"))
+		return cmd_report(false);
+	if (argc == 3 && !strcmp(argv[1], "report") && !strcmp(argv[2], "--summary"))
+		return cmd_report(true);
+	fprintf(stderr, "usage: lj-bench run [--log FILE] [--keep-going] < SCHEDULE > RESULTS\n"
+			"       lj-bench report [--summary] < RESULTS > MARKDOWN\n");
+	return 2;
+}
