@@ -196,7 +196,7 @@ int lj_cni_cmd_status(const struct lj_cni_env *env, struct lj_cni_conf *conf,
 	r = lj_state_open(false, &st);
 	lj_state_close(st);
 	if (r < 0)
-		return not_ready(err, "state directory %s: %s", lj_state_dir(), strerror(-r));
+		return not_ready(err, "state directory %s: %s", lj_state_dir(), lj_state_strerror(r));
 	switch (conf->way) {
 	case LJ_WAY_BRIDGE:
 		if (o->uplink[0])

@@ -102,7 +102,7 @@ int lj_cni_cmd_gc(const struct lj_cni_env *env, struct lj_cni_conf *conf, struct
 	if (r < 0) {
 		json_decref(stale);
 		return lj_cni_fail(err, LJ_CNI_E_IO, "I/O failure", "state directory %s: %s",
-				   lj_state_dir(), strerror(-r));
+				   lj_state_dir(), lj_state_strerror(r));
 	}
 	for (i = 0; i < n; i++)
 		if (lj_cni_key_match(&recs[i], &key))

@@ -781,7 +781,7 @@ int lj_detach_all(bool dry_run, struct lj_result *res, size_t *ret_removed)
 	r = lj_state_open(!dry_run, &st);
 	if (r < 0)
 		return lj_fail(res, r, "Failed to open the state directory %s: %s", lj_state_dir(),
-			       strerror(-r));
+			       lj_state_strerror(r));
 	r = lj_state_list(st, &recs, &n, NULL);
 	if (r < 0) {
 		lj_fail(res, r, "Failed to read the state directory: %s", strerror(-r));
@@ -833,7 +833,7 @@ int lj_detach_matching(lj_record_match_fn match, void *data, struct lj_result *r
 	r = lj_state_open(true, &st);
 	if (r < 0)
 		return lj_fail(res, r, "Failed to open the state directory %s: %s", lj_state_dir(),
-			       strerror(-r));
+			       lj_state_strerror(r));
 	lj_state_sweep_tmp(st);
 	r = lj_state_list(st, &recs, &n, NULL);
 	if (r < 0) {

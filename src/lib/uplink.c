@@ -847,8 +847,7 @@ int lj_uplink_adopt(const struct lj_uplink_opts *o, struct lj_result *res)
 		r = lj_state_open_sub(UPLINK_SUBDIR, true, &st);
 		if (r < 0) {
 			lj_fail(res, r, "Failed to open the state directory %s: %s", lj_state_dir(),
-				r == -EPERM ? "it must be a directory owned by root, mode 0700"
-					    : strerror(-r));
+				lj_state_strerror(r));
 			goto out;
 		}
 		record_init(&rec, o->bridge, o->dev, o->ovs);
@@ -1080,7 +1079,7 @@ int lj_uplink_release(const char *bridge, bool force, bool dry_run, struct lj_re
 	r = lj_state_open_sub(UPLINK_SUBDIR, !dry_run, &st);
 	if (r < 0) {
 		lj_fail(res, r, "Failed to open the state directory %s: %s", lj_state_dir(),
-			strerror(-r));
+			lj_state_strerror(r));
 		goto out;
 	}
 	{

@@ -294,13 +294,18 @@ fw_reset() {
 
 @test "faults: shim add" {
   take_snapshots
-  LANJOIN_FAULT_STEP=1 run lj shim add em1 --ip 198.51.100.144/24
-  echo "$output"
-  [ "$status" -eq 1 ]
-  assert_unchanged
-  case_covered "shim-add" apply 1
-  LANJOIN_FAULT_STEP=2 run lj shim add em1 --ip 198.51.100.144/24
-  [ "$status" -eq 0 ]
+  local n
+  for ((n = 1; ; n++)); do
+    LANJOIN_FAULT_STEP=$n run lj shim add em1 --ip 198.51.100.144/24
+    echo "shim add, step $n failing -> $status: $output"
+    [ "$status" -eq 0 ] && break
+    [ "$status" -eq 1 ]
+    [[ $output == *"fault injected by LANJOIN_FAULT_STEP=$n"*"nothing was left behind"* ]]
+    assert_unchanged
+    case_covered "shim-add" apply "$n"
+    ((n < 10))
+  done
+  ((n > 1))
   run lj shim del em1
   [ "$status" -eq 0 ]
   assert_unchanged
@@ -452,4 +457,40 @@ walk_cni() {
 @test "faults: CNI ADD and DEL, nat mode with published ports" {
   walk_cni "cni(nat-publish)" nat '.uplink = "em1" | .publish = ["tcp/8085:80"]
     | .runtimeConfig = {portMappings: [{hostPort: 8086, containerPort: 80, protocol: "tcp"}]}'
+}
+
+@test "faults: detach --all over three ways, with the undo of step k failing in every record" {
+  add_container da
+  add_container dm
+  add_container dn
+  take_snapshots da dm dn
+  local k L fired=0
+  attach_three() {
+    lj attach bridge "netns:${LAB_PREFIX}da" --bridge br-all --ip 198.51.100.140/24 >/dev/null &&
+      lj attach macvlan "netns:${LAB_PREFIX}dm" --parent em1 --ip 198.51.100.141/24 \
+        --host-shim 198.51.100.149/24 >/dev/null &&
+      lj attach nat "netns:${LAB_PREFIX}dn" --uplink em1 --address 198.51.100.142/24 \
+        --publish 80 >/dev/null
+  }
+  defer ip netns exec "${LAB_PREFIX}host" "$LANJOIN" detach --all
+  attach_three
+  L=$(lj list --json | jq '[.[].undo | length] | max')
+  for ((k = 1; k <= L; k++)); do
+    ((k == 1)) || attach_three
+    LANJOIN_FAULT_UNDO=$k run lj detach --all
+    echo "detach --all, undo $k failing -> $status: $output"
+    if [ "$status" -ne 0 ]; then
+      [ "$status" -eq 1 ]
+      [[ $output == *"the record is kept"* ]]
+      [ "$(records)" -ge 1 ]
+      run lj detach --all
+      echo "detach --all again -> $status: $output"
+      [ "$status" -eq 0 ]
+      fired=$((fired + 1))
+      case_covered "detach--all" detach-undo "$k"
+    fi
+    [ "$(records)" -eq 0 ]
+    assert_unchanged
+  done
+  [ "$fired" -gt 3 ]
 }
