@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # demo.sh — the README's demo: `sudo ./demo.sh`.
-# Builds lanjoin, builds a private lab (DESIGN.md §4: a LAN with a gateway, a peer and a host
+# Builds lanjoin, builds a private lab (see README, "By hand in the lab": a LAN with a gateway, a peer and a host
 # with its uplink em1 in bridge br-em1), starts a container "web" serving hello.html, and
 # attaches it to the LAN with lanjoin's bridge way. The lab is always removed at the end.
 # Environment: LJ_SKIP_DEPS=1 skips installing packages; LJ_BUILD_DIR (default build);

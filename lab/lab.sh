@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# lab/lab.sh — the lanjoin lab (DESIGN.md §4): the reference LAN built from network namespaces.
+# lab/lab.sh — the lanjoin lab: the reference LAN built from network namespaces.
 #
 #            LAN 198.51.100.0/24, 2001:db8:1::/64  (${P}lan: bridge lan0)
 #   +--------------+----------------+

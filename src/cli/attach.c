@@ -41,7 +41,7 @@ static const struct {
 	{{"dhcp-client", required_argument, NULL, OPT_DHCP_CLIENT}, W_L2},
 	{{"dhcp-timeout", required_argument, NULL, OPT_DHCP_TIMEOUT}, W_L2},
 	{{"slaac", no_argument, NULL, OPT_SLAAC}, W_L2},
-	{{"no-conflict-check", no_argument, NULL, OPT_NO_CONFLICT_CHECK}, W_L2},
+	{{"no-conflict-check", no_argument, NULL, OPT_NO_CONFLICT_CHECK}, W_ALL},
 	{{"ifname", required_argument, NULL, OPT_IFNAME}, W_ALL},
 	{{"mac", required_argument, NULL, OPT_MAC}, W_ALL},
 	{{"mac-from", required_argument, NULL, OPT_MAC_FROM}, W_ALL},

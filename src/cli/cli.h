@@ -15,6 +15,7 @@ int lj_cmd_attach(int argc, char **argv);
 int lj_cmd_detach(int argc, char **argv);
 int lj_cmd_list(int argc, char **argv);
 int lj_cmd_gc(int argc, char **argv);
+int lj_cmd_uplink(int argc, char **argv);
 int lj_cmd_pid(int argc, char **argv);
 int lj_cmd_ip(int argc, char **argv);
 
@@ -29,6 +30,9 @@ void lj_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Print a result's failure and map it to an exit code. */
 int lj_report_failure(const struct lj_result *res, int r);
+
+/* Warn on stderr about record files detach or gc could not read (res->bad_records). */
+void lj_warn_bad_records(const struct lj_result *res);
 
 /* Print a JSON value (steals the reference) to stdout, indented. */
 void lj_print_json(json_t *j);

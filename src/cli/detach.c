@@ -72,6 +72,7 @@ int lj_cmd_detach(int argc, char **argv)
 		return LJ_EXIT_USAGE;
 	}
 	r = lj_detach(argv[optind], ifname, dry_run, &res);
+	lj_warn_bad_records(&res);
 	if (r < 0) {
 		int code = lj_report_failure(&res, r);
 		lj_result_done(&res);
@@ -103,6 +104,7 @@ int lj_cmd_gc(int argc, char **argv)
 		return LJ_EXIT_USAGE;
 	}
 	r = lj_gc(&res, &removed);
+	lj_warn_bad_records(&res);
 	if (r < 0) {
 		int code = lj_report_failure(&res, r);
 		lj_result_done(&res);

@@ -30,7 +30,8 @@ int lj_cmd_list(int argc, char **argv)
 		r = lj_state_list(st, &recs, &n, &bad);
 	lj_state_close(st);
 	if (r < 0) {
-		lj_err("Failed to read the state directory %s: %s", lj_state_dir(), strerror(-r));
+		lj_err("Failed to read the state directory %s: %s", lj_state_dir(),
+		       lj_state_strerror(r));
 		return LJ_EXIT_FAILED;
 	}
 	if (json) {

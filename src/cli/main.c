@@ -24,6 +24,7 @@ static const struct {
 	{"attach", lj_cmd_attach, "attach a container to the LAN (bridge, ovs, macvlan, nat)"},
 	{"detach", lj_cmd_detach, "undo exactly what attach did; safe to repeat"},
 	{"list", lj_cmd_list, "show what is attached"},
+	{"uplink", lj_cmd_uplink, "adopt the host's uplink into a bridge (probed), or release it"},
 	{"gc", lj_cmd_gc, "undo attachments whose namespace is gone"},
 	{"pid", lj_cmd_pid, "print a container's PID (docker-pid)"},
 	{"ip", lj_cmd_ip, "print a container's engine addresses (docker-ip)"},

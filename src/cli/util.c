@@ -39,3 +39,11 @@ void lj_print_json(json_t *j)
 	fputc('\n', stdout);
 	json_decref(j);
 }
+
+void lj_warn_bad_records(const struct lj_result *res)
+{
+	if (res->bad_records)
+		lj_err("warning: %zu file%s in %s/attachments could not be read (malformed, a "
+		       "symlink or not lanjoin's): left alone", res->bad_records,
+		       res->bad_records == 1 ? "" : "s", lj_state_dir());
+}

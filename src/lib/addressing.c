@@ -103,8 +103,26 @@ int lj_attach_add_addressing(struct lj_ctx *ctx, const struct lj_attach_opts *o,
 					    "through", lj_ip_to_string(&o->gateways[g], buf,
 								       sizeof(buf)));
 	}
+	for (size_t g = 0; g < o->n_gateways; g++) {
+		const char *why = lj_ip_unicast_problem(&o->gateways[g], 0);
+		lj_ip_to_string(&o->gateways[g], buf, sizeof(buf));
+		if (why)
+			return lj_bad_input(res, "Gateway %s is %s", buf, why);
+		for (size_t i = 0; i < o->n_ips; i++)
+			if (lj_ip_equal(&o->ips[i].ip, &o->gateways[g]))
+				return lj_bad_input(res, "Gateway %s is the container's own address",
+						    buf);
+	}
 	for (size_t i = 0; i < o->n_ips; i++) {
 		const struct lj_cidr *c = &o->ips[i];
+		const char *why = lj_ip_unicast_problem(&c->ip, c->prefixlen);
+		if (why)
+			return lj_bad_input(res, "--ip %s is %s", lj_cidr_to_string(c, buf, sizeof(buf)),
+					    why);
+		if (c->ip.family == AF_INET6 && o->mtu && o->mtu < 1280)
+			return lj_bad_input(res, "--ip %s needs an MTU of at least 1280 (the kernel "
+					    "turns IPv6 off on smaller links)",
+					    lj_cidr_to_string(c, buf, sizeof(buf)));
 		for (size_t j = 0; j < i; j++)
 			if (lj_ip_equal(&c->ip, &o->ips[j].ip))
 				return lj_bad_input(res, "Address %s is given twice",
@@ -125,7 +143,11 @@ int lj_attach_add_addressing(struct lj_ctx *ctx, const struct lj_attach_opts *o,
 			s->skip_undo = true; /* the link, and its setting, go away on undo */
 		}
 	}
-	if (!o->slaac && ctx->target_fd >= 0) {
+	if (o->slaac && o->mtu && o->mtu < 1280)
+		return lj_bad_input(res, "--slaac needs an MTU of at least 1280 (the kernel turns IPv6 "
+				    "off on smaller links)");
+	/* Below 1280 bytes the link has no IPv6 at all: nothing to turn off. */
+	if (!o->slaac && ctx->target_fd >= 0 && !(o->mtu && o->mtu < 1280)) {
 		/* The link is lanjoin's: it gets exactly the addresses asked for, no stray SLAAC
 		 * address or RA default route unless --slaac. */
 		char val[8];

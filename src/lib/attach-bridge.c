@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* The bridge way: a veth pair, host end a port of a Linux bridge, peer end in the target. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "lib/attach.h"
 #include "lib/link.h"
+#include "lib/uplink.h"
 #include "shared/name.h"
 
 int lj_attach_bridge_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, const char *ifname,
@@ -33,8 +35,13 @@ int lj_attach_bridge_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, c
 					    o->bridge, br.kind[0] ? br.kind : "none");
 		mtu = br.mtu;
 	} else if (o->uplink[0]) {
-		return lj_fail(res, -EOPNOTSUPP, "Bridge '%s' does not exist; adopting uplink '%s' "
-			       "into a new bridge is not implemented yet", o->bridge, o->uplink);
+		/* lj_attach adopts the uplink first; a dry run shows that adoption's steps. */
+		if (!o->dry_run)
+			return lj_fail(res, -ENODEV, "Bridge '%s' disappeared", o->bridge);
+		r = lj_uplink_plan(ctx, o->bridge, o->uplink, plan, &mtu, res);
+		if (r < 0)
+			return r;
+		create = false;
 	}
 	if (o->mtu > mtu)
 		return lj_bad_input(res, "MTU %u is above bridge '%s''s MTU %u", o->mtu, o->bridge,
@@ -72,6 +79,25 @@ int lj_attach_bridge_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, c
 	if (o->has_mac) {
 		memcpy(s->mac, o->mac, LJ_MAC_LEN);
 		s->has_mac = true;
+	}
+
+	/*
+	 * br_netfilter with a FORWARD policy of drop (Docker's) silently drops what is bridged
+	 * to and from this port: accept it, unless an adoption of the bridge already does.
+	 */
+	for (uint32_t fam = 2; fam <= 10; fam += 8) {
+		char chain[16];
+		if (lj_uplink_fw_needed(fam, chain) <= 0 ||
+		    lj_uplink_fw_has_rule(fam, chain, o->bridge) > 0)
+			continue;
+		s = lj_plan_add(plan, &lj_step_bridged_accept, LJ_HOST, "accept traffic bridged on '%s' "
+				"(%s filter %s has policy drop)", o->bridge, fam == 2 ? "ip" : "ip6",
+				chain);
+		if (!s || !(s->text = strdup(chain)))
+			return -ENOMEM;
+		snprintf(s->link, sizeof(s->link), "%s", o->bridge);
+		snprintf(s->peer, sizeof(s->peer), "%s", host_name);
+		s->u32 = fam;
 	}
 
 	json_object_set_new(rec->info, "bridge", json_string(o->bridge));

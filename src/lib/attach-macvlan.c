@@ -79,7 +79,7 @@ int lj_macvlan_check_users(struct lj_ctx *ctx, struct lj_state *st, const char *
 		r = lj_state_open(false, &own);
 		if (r < 0)
 			return lj_fail(res, r, "Failed to open the state directory %s: %s",
-				       lj_state_dir(), strerror(-r));
+				       lj_state_dir(), lj_state_strerror(r));
 		st = own;
 	}
 	r = lj_state_list(st, &recs, &n, NULL);
@@ -159,6 +159,15 @@ static int add_shim_steps(const struct lj_attach_opts *o, const char *shim, bool
 	struct lj_step *s;
 	json_t *routes;
 
+	if (create && o->host_shim.ip.family == AF_INET && !o->no_conflict_check) {
+		/* The shim's address must be free on the LAN (RFC 5227 probe from the parent). */
+		s = lj_plan_add(plan, &lj_step_arp_probe, LJ_HOST, "probe the LAN for %s on '%s'",
+				lj_ip_to_string(&o->host_shim.ip, buf, sizeof(buf)), o->parent);
+		if (!s)
+			return -ENOMEM;
+		snprintf(s->link, sizeof(s->link), "%s", o->parent);
+		s->cidr = o->host_shim;
+	}
 	s = lj_plan_add(plan, &lj_step_shim, LJ_HOST, "%s host shim '%s' on '%s'",
 			create ? "create" : "use", shim, o->parent);
 	if (!s)

@@ -582,8 +582,16 @@ int lj_attach_nat_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, cons
 	if (r < 0)
 		return r;
 
-	/* 1. the LAN address on the uplink, announced */
+	/* 1. the LAN address on the uplink, if nobody on the LAN holds it (RFC 5227), announced */
 	lj_cidr_to_string(&o->address, a, sizeof(a));
+	if (!o->no_conflict_check) {
+		s = lj_plan_add(plan, &lj_step_arp_probe, LJ_HOST, "probe the LAN for %s on '%s'",
+				a, o->uplink);
+		if (!s)
+			return -ENOMEM;
+		snprintf(s->link, sizeof(s->link), "%s", o->uplink);
+		s->cidr = o->address;
+	}
 	s = lj_plan_add(plan, &lj_step_addr, LJ_HOST, "add address %s to uplink '%s'", a,
 			o->uplink);
 	if (!s)

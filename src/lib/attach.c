@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "lib/link.h"
+#include "lib/uplink.h"
 #include "shared/macro.h"
 #include "shared/name.h"
 
@@ -124,6 +125,7 @@ static void record_init(struct lj_record *rec, const struct lj_target *t, const 
 	snprintf(rec->container_id, sizeof(rec->container_id), "%s", t->container_id);
 	rec->netns = t->id;
 	rec->created = (int64_t)time(NULL);
+	lj_netns_self_id(&rec->host_netns);
 	rec->info = json_object();
 }
 
@@ -149,6 +151,9 @@ static int handle_existing(struct lj_state *st, struct lj_ctx *ctx, const struct
 	r = lj_state_load(st, id, &old);
 	if (r == -ENOENT)
 		return 0;
+	if (r == -EXDEV)
+		return lj_bad_input(res, "%s is already attached as '%s' by lanjoin running in another "
+				    "network namespace; detach it there", tname(t), ifname);
 	if (r < 0)
 		return lj_fail(res, r, "Failed to read the state record %s/attachments/%s.json: %s",
 			       lj_state_dir(), id, r == -EBADMSG ? "it is malformed or not lanjoin's"
@@ -178,6 +183,18 @@ static void fill_result(struct lj_ctx *ctx, const char *ifname, struct lj_record
 		json_object_set_new(rec->info, "mac",
 				    json_string(lj_mac_to_string(l.mac, mac, sizeof(mac))));
 	res->json = lj_record_to_json(rec);
+}
+
+/* ctx->save during apply: the record ("applying") with what the steps learned so far. */
+static int save_progress(struct lj_ctx *ctx, const struct lj_plan *p)
+{
+	struct lj_record *rec = ctx->save_data;
+	int r;
+
+	rec->plan = *p;
+	r = lj_state_save(ctx->state, rec);
+	rec->plan = (struct lj_plan){0};
+	return r;
 }
 
 static bool plan_settles(const struct lj_plan *p)
@@ -250,7 +267,41 @@ static int settle(struct lj_state **st, struct lj_ctx *ctx, const struct lj_targ
 	return 0;
 }
 
+static int attach_one(const struct lj_attach_opts *o, struct lj_result *res);
+
+/*
+ * attach bridge --uplink DEV on a missing bridge: adopt DEV first (its own record, see
+ * uplink.h), and give it back if the attach then fails, so a failed attach leaves nothing.
+ */
 int lj_attach(const struct lj_attach_opts *o, struct lj_result *res)
+{
+	struct lj_result rr;
+	bool adopted = false;
+	int r;
+
+	if (o->way == LJ_WAY_BRIDGE && o->uplink[0] && !o->dry_run) {
+		r = lj_uplink_adopt_if_missing(o->bridge, o->uplink, res, &adopted);
+		if (r < 0)
+			return r;
+		lj_result_done(res);
+	}
+	r = attach_one(o, res);
+	if (r < 0 && adopted) {
+		if (lj_uplink_release(o->bridge, true, false, &rr) < 0) {
+			size_t len = strlen(res->message);
+			snprintf(res->message + len, sizeof(res->message) - len,
+				 "; and the uplink adopted for it could not be given back: %s",
+				 rr.message);
+			res->undo_failed++;
+		}
+		lj_result_done(&rr);
+	} else if (r == 0 && adopted && res->json) {
+		json_object_set_new(res->json, "adopted_uplink", json_string(o->uplink));
+	}
+	return r;
+}
+
+static int attach_one(const struct lj_attach_opts *o, struct lj_result *res)
 {
 	const char *ifname = o->ifname[0] ? o->ifname : LJ_DEFAULT_IFNAME;
 	struct lj_state *st = NULL;
@@ -304,8 +355,7 @@ int lj_attach(const struct lj_attach_opts *o, struct lj_result *res)
 		r = lj_state_open(true, &st);
 		if (r < 0) {
 			lj_fail(res, r, "Failed to open the state directory %s: %s", lj_state_dir(),
-				r == -EPERM ? "it must be a directory owned by root, mode 0700"
-					    : strerror(-r));
+				lj_state_strerror(r));
 			goto out;
 		}
 	}
@@ -344,7 +394,10 @@ int lj_attach(const struct lj_attach_opts *o, struct lj_result *res)
 		goto out;
 	}
 
+	ctx->save = save_progress;
+	ctx->save_data = &rec;
 	r = lj_plan_apply(ctx, &plan, &perr);
+	ctx->save = NULL;
 	if (r < 0) {
 		const struct lj_step *s = &plan.steps[perr.step];
 		res->rolled_back = true;
@@ -456,7 +509,7 @@ int lj_detach(const char *target, const char *ifname, bool dry_run, struct lj_re
 	if (r < 0) {
 		lj_target_close(&t);
 		return lj_fail(res, r, "Failed to open the state directory %s: %s", lj_state_dir(),
-			       strerror(-r));
+			       lj_state_strerror(r));
 	}
 	/*
 	 * A live target's records are named by its key: read only those, not every record (a
@@ -472,7 +525,7 @@ int lj_detach(const char *target, const char *ifname, bool dry_run, struct lj_re
 		r = -ENOENT;
 	}
 	if (r < 0)
-		r = lj_state_list(st, &recs, &n, NULL);
+		r = lj_state_list(st, &recs, &n, &res->bad_records);
 	if (r < 0) {
 		lj_fail(res, r, "Failed to read the state directory: %s", strerror(-r));
 		goto out;
@@ -506,7 +559,12 @@ int lj_detach(const char *target, const char *ifname, bool dry_run, struct lj_re
 				 len ? "\n" : "", rec->target_spec, rec->ifname);
 		}
 	}
-	if (!matched)
+	if (!matched && res->bad_records)
+		r = lj_fail(res, -EBADMSG, "No readable record attaches %s%s%s, but %zu record file%s "
+			    "in %s/attachments could not be read (malformed or not lanjoin's): "
+			    "nothing was changed", target, ifname ? " as " : "", ifname ? ifname : "",
+			    res->bad_records, res->bad_records == 1 ? "" : "s", lj_state_dir());
+	else if (!matched)
 		snprintf(res->message, sizeof(res->message), "%s%s%s is not attached; nothing to do",
 			 target, ifname ? " as " : "", ifname ? ifname : "");
 out:
@@ -667,8 +725,9 @@ int lj_gc(struct lj_result *res, size_t *ret_removed)
 	r = lj_state_open(true, &st);
 	if (r < 0)
 		return lj_fail(res, r, "Failed to open the state directory %s: %s", lj_state_dir(),
-			       strerror(-r));
-	r = lj_state_list(st, &recs, &n, NULL);
+			       lj_state_strerror(r));
+	lj_state_sweep_tmp(st);
+	r = lj_state_list(st, &recs, &n, &res->bad_records);
 	if (r < 0) {
 		lj_fail(res, r, "Failed to read the state directory: %s", strerror(-r));
 		goto out;
@@ -687,6 +746,12 @@ int lj_gc(struct lj_result *res, size_t *ret_removed)
 		sel[i] = !alive || strcmp(recs[i].status, "attached") != 0;
 	}
 	r = undo_bulk(st, recs, sel, n, res, &removed);
+	{
+		/* Adoptions a crash left half-done; OVS uplink ports no adoption explains. */
+		int u = lj_uplink_gc(st, res, &removed);
+		if (u < 0 && r == 0)
+			r = u;
+	}
 	{
 		/* OVS rows outlive /run/lanjoin (a reboot): remove the ones no record explains. */
 		size_t n_ovs = 0;
@@ -769,6 +834,7 @@ int lj_detach_matching(lj_record_match_fn match, void *data, struct lj_result *r
 	if (r < 0)
 		return lj_fail(res, r, "Failed to open the state directory %s: %s", lj_state_dir(),
 			       strerror(-r));
+	lj_state_sweep_tmp(st);
 	r = lj_state_list(st, &recs, &n, NULL);
 	if (r < 0) {
 		lj_fail(res, r, "Failed to read the state directory: %s", strerror(-r));

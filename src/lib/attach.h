@@ -80,6 +80,7 @@ struct lj_result {
 	bool bad_input;         /* invalid request: nothing was attempted (exit 2) */
 	bool rolled_back;       /* a step failed and the done steps were undone */
 	size_t undo_failed;     /* undo steps that failed during rollback/detach */
+	size_t bad_records;     /* detach, gc: record files that could not be read (left alone) */
 	char message[1024];     /* what failed and why; "" on success */
 	json_t *json;           /* on success: a description (owned; lj_result_done frees) */
 	struct lj_plan dry_plan;/* --dry-run: the plan (owned) */

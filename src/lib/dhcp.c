@@ -169,6 +169,42 @@ int lj_proc_start_time(pid_t pid, uint64_t *ret)
 	return 0;
 }
 
+/*
+ * pidfd_open failed with err because pidfds cannot be had here, not because of the process:
+ * Linux < 5.3, a seccomp filter that refuses it (older container runtimes), or valgrind < 3.20.
+ */
+static bool pidfd_unavailable(int err)
+{
+	return err == ENOSYS || err == EPERM;
+}
+
+/*
+ * Is process pid gone (no such process, a zombie, or another process than the one that
+ * started at start; start 0: any)? Reaps it if it is our child.
+ */
+static bool process_gone(pid_t pid, uint64_t start)
+{
+	char path[64], buf[1024], *p;
+	_cleanup_close_ int fd = -1;
+	uint64_t now;
+	ssize_t n;
+
+	if (waitpid(pid, NULL, WNOHANG) == pid)
+		return true;
+	if (lj_proc_start_time(pid, &now) < 0 || (start && now != start))
+		return true;
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return true;
+	n = read(fd, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return true;
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	return !p || p[1] != ' ' || p[2] == 'Z' || p[2] == 'X';
+}
+
 /* --- files ---------------------------------------------------------------------------- */
 
 static bool base_ok(const char *base)
@@ -189,7 +225,7 @@ static bool base_ok(const char *base)
 }
 
 static const char *const file_suffixes[] = {".sock", ".log", ".conf", ".leases", ".pid",
-					    ".resolv"};
+					    ".resolv", ".supervisor"};
 
 void lj_dhcp_remove_files(const char *base)
 {
@@ -248,11 +284,56 @@ static int make_dir(const char *path)
 	return 0;
 }
 
+/* BASE.supervisor: "PID START\n" of the calling process (the supervisor, before its exec). */
+static int write_supervisor_file(const char *base)
+{
+	char path[PATH_MAX], line[64];
+	uint64_t start;
+	int fd, n, r;
+
+	r = lj_proc_start_time(getpid(), &start);
+	if (r < 0)
+		return r;
+	snprintf(path, sizeof(path), "%s.supervisor", base);
+	n = snprintf(line, sizeof(line), "%d %" PRIu64 "\n", (int)getpid(), start);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return lj_negerrno();
+	r = write(fd, line, (size_t)n) == n ? 0 : -EIO;
+	close(fd);
+	return r;
+}
+
+int lj_dhcp_supervisor_of(const char *base, pid_t *ret_pid, uint64_t *ret_start)
+{
+	char path[PATH_MAX], line[64];
+	unsigned long long start;
+	_cleanup_close_ int fd = -1;
+	ssize_t n;
+	int pid;
+
+	if (!base_ok(base))
+		return -EINVAL;
+	snprintf(path, sizeof(path), "%s.supervisor", base);
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return errno == ENOENT ? -ENOENT : lj_negerrno();
+	n = read(fd, line, sizeof(line) - 1);
+	if (n <= 0)
+		return -EBADMSG;
+	line[n] = '\0';
+	if (sscanf(line, "%d %llu", &pid, &start) != 2 || pid <= 1)
+		return -EBADMSG;
+	*ret_pid = pid;
+	*ret_start = start;
+	return 0;
+}
+
 int lj_dhcp_start(const struct lj_dhcp_start_opts *o, pid_t *ret_pid, uint64_t *ret_start,
 		  int *ret_notify_fd)
 {
 	char dir[PATH_MAX], path[PATH_MAX], netns_id[64], conf[512], hostname[64] = "";
-	_cleanup_close_ int notify = -1, logfd = -1, devnull = -1;
+	_cleanup_close_ int notify = -1, logfd = -1, devnull = -1, self = -1;
 	uint64_t start = 0;
 	pid_t pid;
 	int r;
@@ -297,6 +378,14 @@ int lj_dhcp_start(const struct lj_dhcp_start_opts *o, pid_t *ret_pid, uint64_t *
 		r = lj_negerrno();
 		goto fail;
 	}
+	/* The supervisor is this very binary, pinned by an fd (not re-resolved by path). Opened
+	 * here rather than exec'ing /proc/self/exe: under valgrind that is valgrind itself, while
+	 * an open of it gives the program. */
+	self = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+	if (self < 0) {
+		r = lj_negerrno();
+		goto fail;
+	}
 
 	snprintf(netns_id, sizeof(netns_id), "%" PRIu64 ":%" PRIu64, o->netns_id.dev,
 		 o->netns_id.ino);
@@ -322,14 +411,23 @@ int lj_dhcp_start(const struct lj_dhcp_start_opts *o, pid_t *ret_pid, uint64_t *
 		setsid();
 		/* Move the namespace fd out of the way first: it may sit at 0-3 itself. */
 		int ns = fcntl(o->netns_fd, F_DUPFD_CLOEXEC, 10);
-		if (ns < 0 || dup2(devnull, 0) < 0 || dup2(logfd, 1) < 0 || dup2(logfd, 2) < 0 ||
-		    dup2(ns, SUPERVISOR_NETNS_FD) < 0)
+		int exe = fcntl(self, F_DUPFD_CLOEXEC, 10);
+		if (ns < 0 || exe < 0 || dup2(devnull, 0) < 0 || dup2(logfd, 1) < 0 ||
+		    dup2(logfd, 2) < 0 || dup2(ns, SUPERVISOR_NETNS_FD) < 0)
 			_exit(127);
-		/* Nothing else is inherited: no state lock, no netlink sockets, no test pipes. */
-		syscall(SYS_close_range, SUPERVISOR_NETNS_FD + 1, ~0U, 0);
-		if (chdir("/") < 0)
+		/* Nothing else is inherited: no state lock, no netlink sockets, no test pipes (the
+		 * close-on-exec copy of exe goes with the exec). */
+		if (exe != SUPERVISOR_NETNS_FD + 1 && dup2(exe, SUPERVISOR_NETNS_FD + 1) < 0)
 			_exit(127);
-		execve("/proc/self/exe", argv, envp);
+		exe = SUPERVISOR_NETNS_FD + 1;
+		if (fcntl(exe, F_SETFD, FD_CLOEXEC) < 0)
+			_exit(127);
+		syscall(SYS_close_range, SUPERVISOR_NETNS_FD + 2, ~0U, 0);
+		/* Say who we are before anything else: if attach is killed before it records our
+		 * PID, its undo finds us here (lj_dhcp_supervisor_of). */
+		if (write_supervisor_file(o->base) < 0 || chdir("/") < 0)
+			_exit(127);
+		syscall(SYS_execveat, exe, "", argv, envp, AT_EMPTY_PATH);
 		_exit(127);
 	}
 	r = lj_proc_start_time(pid, &start);
@@ -350,7 +448,7 @@ fail:
 
 /* --- waiting for the lease ---------------------------------------------------------------- */
 
-static int parse_lease_msg(char *msg, struct lj_dhcp_lease *ret)
+int lj_dhcp_lease_msg_parse(char *msg, struct lj_dhcp_lease *ret)
 {
 	struct lj_dhcp_lease l = {0};
 	char *save = NULL, *line;
@@ -381,6 +479,32 @@ static int parse_lease_msg(char *msg, struct lj_dhcp_lease *ret)
 		return -EBADMSG;
 	*ret = l;
 	return 0;
+}
+
+size_t lj_dhcp_lease_msg_format(const struct lj_dhcp_lease *l, char *buf, size_t size)
+{
+	char a[LJ_CIDR_STRLEN];
+	size_t len = 0;
+
+	if (size == 0)
+		return 0;
+	buf[0] = '\0';
+#define PUT(...)                                                                       \
+	do {                                                                           \
+		int n_ = snprintf(buf + len, size - len, __VA_ARGS__);                 \
+		if (n_ < 0 || (size_t)n_ >= size - len) {                              \
+			buf[len] = '\0';                                               \
+			return len;                                                    \
+		}                                                                      \
+		len += (size_t)n_;                                                     \
+	} while (0)
+	PUT("addr=%s\nlease=%" PRIu32 "\n", lj_cidr_to_string(&l->addr, a, sizeof(a)), l->lease_s);
+	if (l->router.family == AF_INET)
+		PUT("router=%s\n", lj_ip_to_string(&l->router, a, sizeof(a)));
+	for (size_t i = 0; i < l->n_dns && i < ARRAY_SIZE(l->dns); i++)
+		PUT("dns=%s\n", lj_ip_to_string(&l->dns[i], a, sizeof(a)));
+#undef PUT
+	return len;
 }
 
 void lj_dhcp_log_tail(const char *base, char *why, size_t size)
@@ -420,7 +544,7 @@ int lj_dhcp_wait(int notify_fd, pid_t pid, int timeout_ms, struct lj_dhcp_lease 
 	bool failed_once = false;
 
 	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (pidfd < 0)
+	if (pidfd < 0 && !pidfd_unavailable(errno))
 		return -ECHILD;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (;;) {
@@ -440,9 +564,13 @@ int lj_dhcp_wait(int notify_fd, pid_t pid, int timeout_ms, struct lj_dhcp_lease 
 				snprintf(why, why_size, "no DHCP server answered");
 			return -ETIMEDOUT;
 		}
-		r = poll(pfd, 2, (int)(timeout_ms - elapsed));
+		/* Without a pidfd, look at the process every 100 ms. */
+		r = poll(pfd, 2, (int)(pidfd < 0 && timeout_ms - elapsed > 100 ? 100
+									 : timeout_ms - elapsed));
 		if (r < 0 && errno != EINTR)
 			return lj_negerrno();
+		if (pidfd < 0 && !(pfd[0].revents & POLLIN) && process_gone(pid, 0))
+			return -ECHILD;
 		if (r <= 0)
 			continue;
 		if (pfd[0].revents & POLLIN) {
@@ -450,7 +578,7 @@ int lj_dhcp_wait(int notify_fd, pid_t pid, int timeout_ms, struct lj_dhcp_lease 
 			if (n > 0) {
 				msg[n] = '\0';
 				if (strncmp(msg, "bound\n", 6) == 0) {
-					if (parse_lease_msg(msg + 6, ret) == 0)
+					if (lj_dhcp_lease_msg_parse(msg + 6, ret) == 0)
 						return 0;
 				} else if (strncmp(msg, "fail\n", 5) == 0) {
 					snprintf(why, why_size, "%s", msg + 5);
@@ -480,6 +608,31 @@ static int wait_pidfd(int pidfd, int timeout_ms)
 	return r > 0 ? 0 : r == 0 ? -ETIMEDOUT : lj_negerrno();
 }
 
+/* Wait up to timeout_ms for process pid (started at start) to be gone, looking every 10 ms. */
+static int wait_gone(pid_t pid, uint64_t start, int timeout_ms)
+{
+	for (int waited = 0; !process_gone(pid, start); waited += 10) {
+		if (waited >= timeout_ms)
+			return -ETIMEDOUT;
+		nanosleep(&(struct timespec){.tv_nsec = 10 * 1000000L}, NULL);
+	}
+	return 0;
+}
+
+/* lj_dhcp_stop without pidfds: signals by PID, right after checking the start time. */
+static int stop_by_pid(pid_t pid, uint64_t start, int timeout_ms)
+{
+	if (process_gone(pid, start))
+		return 0;
+	if (kill(pid, SIGTERM) < 0)
+		return errno == ESRCH ? 0 : lj_negerrno();
+	if (wait_gone(pid, start, timeout_ms) == 0)
+		return 0;
+	if (!process_gone(pid, start) && kill(pid, SIGKILL) < 0 && errno != ESRCH)
+		return lj_negerrno();
+	return wait_gone(pid, start, 2000);
+}
+
 int lj_dhcp_stop(pid_t pid, uint64_t start, int timeout_ms)
 {
 	_cleanup_close_ int pidfd = -1;
@@ -489,6 +642,8 @@ int lj_dhcp_stop(pid_t pid, uint64_t start, int timeout_ms)
 	if (pid <= 0)
 		return 0;
 	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pidfd < 0 && pidfd_unavailable(errno))
+		return stop_by_pid(pid, start, timeout_ms);
 	if (pidfd < 0)
 		return errno == ESRCH ? 0 : lj_negerrno();
 	/* The pidfd pins the process: checked after opening it, the start time is conclusive. */
@@ -879,6 +1034,11 @@ static const char *env(const char *name)
 	return v && *v ? v : NULL;
 }
 
+static const char *process_env(const char *name, void *data)
+{
+	return getenv(name);
+}
+
 /* First word of a space-separated list into buf. */
 static const char *first_word(const char *list, char *buf, size_t size, const char **rest)
 {
@@ -916,14 +1076,20 @@ static int mask_to_prefix(const char *s)
 }
 
 /* The lease in the environment of hook (udhcpc names or dhclient/dhcpcd "new_" names). */
-static int lease_from_env(enum lj_dhcp_kind k, struct lj_dhcp_lease *ret, char *why, size_t size)
+static const char *nonempty(const char *v)
 {
-	const char *ip = env(k == LJ_DHCP_UDHCPC ? "ip" : "new_ip_address");
-	const char *routers = env(k == LJ_DHCP_UDHCPC ? "router" : "new_routers");
-	const char *dns = env(k == LJ_DHCP_UDHCPC ? "dns" : "new_domain_name_servers");
-	const char *lease = env(k == LJ_DHCP_UDHCPC ? "lease" : "new_dhcp_lease_time");
-	const char *cidr = env(k == LJ_DHCP_UDHCPC ? "mask" : "new_subnet_cidr");
-	const char *mask = env(k == LJ_DHCP_UDHCPC ? "subnet" : "new_subnet_mask");
+	return v && *v ? v : NULL;
+}
+
+int lj_dhcp_lease_from_env(enum lj_dhcp_kind k, lj_dhcp_env_fn get, void *data,
+			   struct lj_dhcp_lease *ret, char *why, size_t size)
+{
+	const char *ip = nonempty(get(k == LJ_DHCP_UDHCPC ? "ip" : "new_ip_address", data));
+	const char *routers = nonempty(get(k == LJ_DHCP_UDHCPC ? "router" : "new_routers", data));
+	const char *dns = nonempty(get(k == LJ_DHCP_UDHCPC ? "dns" : "new_domain_name_servers", data));
+	const char *lease = nonempty(get(k == LJ_DHCP_UDHCPC ? "lease" : "new_dhcp_lease_time", data));
+	const char *cidr = nonempty(get(k == LJ_DHCP_UDHCPC ? "mask" : "new_subnet_cidr", data));
+	const char *mask = nonempty(get(k == LJ_DHCP_UDHCPC ? "subnet" : "new_subnet_mask", data));
 	struct lj_dhcp_lease l = {0};
 	uint64_t n;
 	char w[64];
@@ -1116,7 +1282,7 @@ int lj_dhcp_hook(const char *arg, char *why, size_t why_size)
 			snprintf(why, why_size, "deconfigure '%s': %s", ifname, strerror(-r));
 		goto out;
 	}
-	r = lease_from_env(k, &l, why, why_size);
+	r = lj_dhcp_lease_from_env(k, process_env, NULL, &l, why, why_size);
 	if (r < 0) {
 		snprintf(msg, sizeof(msg), "fail\n%s", why);
 		notify(msg);
@@ -1131,16 +1297,8 @@ int lj_dhcp_hook(const char *arg, char *why, size_t why_size)
 		notify(msg);
 		goto out;
 	}
-	{
-		size_t len = (size_t)snprintf(msg, sizeof(msg), "bound\naddr=%s\nlease=%" PRIu32 "\n",
-					      lj_cidr_to_string(&l.addr, buf, sizeof(buf)), l.lease_s);
-		if (l.router.family == AF_INET)
-			len += (size_t)snprintf(msg + len, sizeof(msg) - len, "router=%s\n",
-						lj_ip_to_string(&l.router, buf, sizeof(buf)));
-		for (size_t i = 0; i < l.n_dns && len < sizeof(msg); i++)
-			len += (size_t)snprintf(msg + len, sizeof(msg) - len, "dns=%s\n",
-						lj_ip_to_string(&l.dns[i], buf, sizeof(buf)));
-	}
+	snprintf(msg, sizeof(msg), "bound\n");
+	lj_dhcp_lease_msg_format(&l, msg + 6, sizeof(msg) - 6);
 	notify(msg);
 out:
 	lj_nl_close(nl);

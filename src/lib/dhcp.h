@@ -99,6 +99,13 @@ int lj_dhcp_wait(int notify_fd, pid_t pid, int timeout_ms, struct lj_dhcp_lease 
  */
 int lj_dhcp_stop(pid_t pid, uint64_t start, int timeout_ms);
 
+/*
+ * The supervisor started for BASE, as it wrote itself into BASE.supervisor before its exec
+ * (for an undo whose record lost the PID: attach was killed right after starting it).
+ * -ENOENT if there is none (never started). Pass the result to lj_dhcp_stop.
+ */
+int lj_dhcp_supervisor_of(const char *base, pid_t *ret_pid, uint64_t *ret_start);
+
 /* The last non-empty line of the client's log BASE.log into why (size bytes), if any. */
 void lj_dhcp_log_tail(const char *base, char *why, size_t size);
 
@@ -128,6 +135,31 @@ int lj_dhcp_supervise(const struct lj_dhcp_start_opts *o);
  * Returns 0 or -errno with why filled.
  */
 int lj_dhcp_hook(const char *arg, char *why, size_t why_size);
+
+/* Look up variable name of a DHCP client's hook environment (NULL if unset). */
+typedef const char *(*lj_dhcp_env_fn)(const char *name, void *data);
+
+/*
+ * The lease a client of kind k hands its hook, from the hook's environment (udhcpc's names
+ * ip, mask/subnet, router, dns, lease; dhclient's and dhcpcd's new_* names), looked up through
+ * get(name, data). Everything in it comes from a DHCP server, i.e. from the network: the
+ * address must be a usable unicast IPv4 address with a prefix of 1-32 bits; a router that
+ * does not parse is dropped, at most 4 DNS servers are kept. Returns 0, or -EINVAL with why
+ * (size bytes) filled.
+ */
+int lj_dhcp_lease_from_env(enum lj_dhcp_kind k, lj_dhcp_env_fn get, void *data,
+			   struct lj_dhcp_lease *ret, char *why, size_t size);
+
+/*
+ * The hook's "bound" notification body ("addr=CIDR\nlease=S\n[router=IP\n][dns=IP\n]...") for
+ * lease l into buf (size bytes, always NUL-terminated; cut at a line boundary if too small).
+ * Returns the length written.
+ */
+size_t lj_dhcp_lease_msg_format(const struct lj_dhcp_lease *l, char *buf, size_t size);
+
+/* Parse a notification body as written by lj_dhcp_lease_msg_format (msg is modified). Unknown
+ * lines are ignored. -EBADMSG without a valid addr line. */
+int lj_dhcp_lease_msg_parse(char *msg, struct lj_dhcp_lease *ret);
 
 /* Normalise a name into a DHCP host name (letters, digits, '-', at most 63) in ret. False if
  * nothing is left. */

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "shared/array.h"
 
 #ifndef RTEXT_FILTER_SKIP_STATS
 #define RTEXT_FILTER_SKIP_STATS (1 << 3)
@@ -375,6 +376,164 @@ int lj_link_foreach_child(struct lj_nl *nl, int parent,
 	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
 	r = lj_nl_transact(nl, nlh, child_cb, &c);
 	return r < 0 ? r : c.result;
+}
+
+int lj_link_add_bridge_opts(struct lj_nl *nl, const struct lj_bridge_opts *o)
+{
+	struct nlmsghdr *nlh = lj_nl_msg(nl, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
+	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	struct nlattr *linkinfo;
+	int r;
+
+	ifi->ifi_family = AF_UNSPEC;
+	if (o->up) {
+		ifi->ifi_flags = IFF_UP;
+		ifi->ifi_change = IFF_UP;
+	}
+	lj_link_put_ifname(nlh, o->name);
+	if (o->mtu)
+		mnl_attr_put_u32(nlh, IFLA_MTU, o->mtu);
+	/* An address given at creation is "set" (NET_ADDR_SET): the bridge keeps it. */
+	if (o->mac)
+		mnl_attr_put(nlh, IFLA_ADDRESS, LJ_MAC_LEN, o->mac);
+	linkinfo = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "bridge");
+	mnl_attr_nest_end(nlh, linkinfo);
+	r = lj_nl_transact(nl, nlh, NULL, NULL);
+	if (r < 0 || !o->alias)
+		return r;
+	r = lj_link_set_alias(nl, o->name, o->alias);
+	if (r < 0) {
+		int saved = r;
+		lj_link_del(nl, o->name);
+		return saved;
+	}
+	return 0;
+}
+
+int lj_link_set_master(struct lj_nl *nl, const char *name, int master_ifindex)
+{
+	struct nlmsghdr *nlh = lj_nl_msg(nl, RTM_NEWLINK, 0);
+	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+
+	ifi->ifi_family = AF_UNSPEC;
+	lj_link_put_ifname(nlh, name);
+	mnl_attr_put_u32(nlh, IFLA_MASTER, (uint32_t)master_ifindex);
+	return lj_nl_transact(nl, nlh, NULL, NULL);
+}
+
+struct gen_mode_ctx {
+	int found;
+	uint8_t mode;
+};
+
+static int inet6_cb(const struct nlattr *attr, void *data)
+{
+	struct gen_mode_ctx *c = data;
+
+	if (mnl_attr_get_type(attr) == IFLA_INET6_ADDR_GEN_MODE &&
+	    mnl_attr_validate(attr, MNL_TYPE_U8) >= 0) {
+		c->mode = mnl_attr_get_u8(attr);
+		c->found = 1;
+	}
+	return MNL_CB_OK;
+}
+
+static int af_spec_cb(const struct nlattr *attr, void *data)
+{
+	if (mnl_attr_get_type(attr) == AF_INET6)
+		mnl_attr_parse_nested(attr, inet6_cb, data);
+	return MNL_CB_OK;
+}
+
+static int gen_mode_attr_cb(const struct nlattr *attr, void *data)
+{
+	if (mnl_attr_get_type(attr) == IFLA_AF_SPEC)
+		mnl_attr_parse_nested(attr, af_spec_cb, data);
+	return MNL_CB_OK;
+}
+
+static int gen_mode_cb(const struct nlmsghdr *nlh, void *data)
+{
+	if (nlh->nlmsg_type == RTM_NEWLINK)
+		mnl_attr_parse(nlh, sizeof(struct ifinfomsg), gen_mode_attr_cb, data);
+	return MNL_CB_OK;
+}
+
+int lj_link_get_addr_gen_mode(struct lj_nl *nl, int ifindex, uint8_t *ret)
+{
+	struct nlmsghdr *nlh = lj_nl_msg(nl, RTM_GETLINK, 0);
+	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	struct gen_mode_ctx c = {0};
+	int r;
+
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = ifindex;
+	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
+	r = lj_nl_transact(nl, nlh, gen_mode_cb, &c);
+	if (r < 0)
+		return r;
+	if (!c.found)
+		return -ENODATA;
+	*ret = c.mode;
+	return 0;
+}
+
+int lj_link_set_addr_gen_mode(struct lj_nl *nl, const char *name, uint8_t mode)
+{
+	struct nlmsghdr *nlh = lj_nl_msg(nl, RTM_NEWLINK, 0);
+	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	struct nlattr *af, *in6;
+
+	ifi->ifi_family = AF_UNSPEC;
+	lj_link_put_ifname(nlh, name);
+	af = mnl_attr_nest_start(nlh, IFLA_AF_SPEC);
+	in6 = mnl_attr_nest_start(nlh, AF_INET6);
+	mnl_attr_put_u8(nlh, IFLA_INET6_ADDR_GEN_MODE, mode);
+	mnl_attr_nest_end(nlh, in6);
+	mnl_attr_nest_end(nlh, af);
+	return lj_nl_transact(nl, nlh, NULL, NULL);
+}
+
+struct ports_ctx {
+	int master;
+	struct lj_link *v;
+	size_t n, cap;
+};
+
+static int list_port_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct ports_ctx *c = data;
+	struct lj_link l;
+
+	link_cb(nlh, &l);
+	if (l.ifindex <= 0 || l.master != c->master)
+		return MNL_CB_OK;
+	if (lj_array_append(&c->v, &c->n, &c->cap, sizeof(l), &l) < 0) {
+		errno = ENOMEM;
+		return MNL_CB_ERROR;
+	}
+	return MNL_CB_OK;
+}
+
+int lj_link_list_ports(struct lj_nl *nl, int master, struct lj_link **ret, size_t *ret_n)
+{
+	struct nlmsghdr *nlh = lj_nl_msg(nl, RTM_GETLINK, NLM_F_DUMP);
+	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	struct ports_ctx c = {.master = master};
+	int r;
+
+	ifi->ifi_family = AF_UNSPEC;
+	mnl_attr_put_u32(nlh, IFLA_MASTER, (uint32_t)master);
+	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
+	r = lj_nl_transact(nl, nlh, list_port_cb, &c);
+	if (r < 0) {
+		free(c.v);
+		return r;
+	}
+	*ret = c.v;
+	*ret_n = c.n;
+	return 0;
 }
 
 int lj_link_batch_add(struct lj_link_batch *b, const char *name)

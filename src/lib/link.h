@@ -76,6 +76,36 @@ int lj_link_has_ports(struct lj_nl *nl, int ifindex);
 /* Put link attributes for a generic RTM_NEWLINK/SETLINK by name. Internal to link*.c. */
 void lj_link_put_ifname(struct nlmsghdr *nlh, const char *name);
 
+/* How a new bridge is made (lj_link_add_bridge_opts). Pointers are borrowed for the call. */
+struct lj_bridge_opts {
+	const char *name;
+	const char *alias;       /* IFLA_IFALIAS, NULL = none */
+	uint32_t mtu;            /* bytes; 0 = kernel default. Set explicitly, it stays. */
+	const uint8_t *mac;      /* NULL = kernel's choice. Set explicitly, it stays (the bridge
+				  * no longer takes the lowest port MAC) */
+	bool up;
+};
+
+/* Create a Linux bridge (NLM_F_CREATE|NLM_F_EXCL); if setting the alias fails it is deleted. */
+int lj_link_add_bridge_opts(struct lj_nl *nl, const struct lj_bridge_opts *o);
+
+/* Make link name a port of master_ifindex (0: leave its master). */
+int lj_link_set_master(struct lj_nl *nl, const char *name, int master_ifindex);
+
+/*
+ * IPv6 address generation mode (IN6_ADDR_GEN_MODE_*) of link ifindex. -ENODATA if the link has
+ * no IPv6 (disabled).
+ */
+int lj_link_get_addr_gen_mode(struct lj_nl *nl, int ifindex, uint8_t *ret);
+
+/* Set the IPv6 address generation mode of link name. */
+int lj_link_set_addr_gen_mode(struct lj_nl *nl, const char *name, uint8_t mode);
+
+/*
+ * The ports of bridge master (links whose master it is), kernel-filtered dump. *ret is
+ * malloc'd (caller frees), NULL when *ret_n is 0. Returns 0 or -errno.
+ */
+int lj_link_list_ports(struct lj_nl *nl, int master, struct lj_link **ret, size_t *ret_n);
 /* Host links whose deletion is deferred to one request (bulk detach, gc). */
 struct lj_link_batch {
 	char (*names)[IFNAMSIZ];

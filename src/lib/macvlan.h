@@ -35,6 +35,14 @@ void lj_shim_name(const char *parent, char ret[IFNAMSIZ]);
 bool lj_shim_is_ours(const struct lj_link *l);
 
 /*
+ * Is l (named as lanjoin names the shim on the parent with ifindex parent) what a run killed
+ * between creating the shim and marking it left behind: a macvlan on that parent with no
+ * alias and no address? The kernel ignores an alias in the creating request, so that window
+ * cannot be closed. Returns 1 (a leftover: lanjoin may remove it), 0, or -errno.
+ */
+int lj_shim_is_leftover(struct lj_nl *nl, const struct lj_link *l, int parent);
+
+/*
  * Look up parent in nl's namespace and check that a macvlan can sit on it: it exists, is
  * not a bridge (Linux or OVS) and not a port of one, a bond or a team (the kernel refuses
  * macvlan on a port; a bridge wants the bridge way), and is an Ethernet-like link. Fills *ret.

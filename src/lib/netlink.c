@@ -32,19 +32,24 @@ struct lj_nl {
 	char rx[32768] __attribute__((aligned(NLMSG_ALIGNTO)));
 };
 
-static int nl_open(int netns_fd, unsigned groups, struct lj_nl **ret);
+static int nl_open(int netns_fd, int proto, unsigned groups, struct lj_nl **ret);
 
 int lj_nl_open(int netns_fd, struct lj_nl **ret)
 {
-	return nl_open(netns_fd, 0, ret);
+	return nl_open(netns_fd, NETLINK_ROUTE, 0, ret);
+}
+
+int lj_nl_open_proto(int netns_fd, int proto, struct lj_nl **ret)
+{
+	return nl_open(netns_fd, proto, 0, ret);
 }
 
 int lj_nl_open_groups(int netns_fd, unsigned groups, struct lj_nl **ret)
 {
-	return nl_open(netns_fd, groups, ret);
+	return nl_open(netns_fd, NETLINK_ROUTE, groups, ret);
 }
 
-static int nl_open(int netns_fd, unsigned groups, struct lj_nl **ret)
+static int nl_open(int netns_fd, int proto, unsigned groups, struct lj_nl **ret)
 {
 	_cleanup_close_ int orig = -1;
 	struct lj_nl *nl;
@@ -65,7 +70,7 @@ static int nl_open(int netns_fd, unsigned groups, struct lj_nl **ret)
 			goto fail;
 		}
 	}
-	nl->sock = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
+	nl->sock = mnl_socket_open2(proto, SOCK_CLOEXEC);
 	if (!nl->sock)
 		r = lj_negerrno();
 	if (netns_fd >= 0 && setns(orig, CLONE_NEWNET) < 0) {
@@ -235,4 +240,17 @@ int lj_nl_wait(struct lj_nl *nl, int timeout_ms, mnl_cb_t cb, void *data)
 	if (r == MNL_CB_ERROR)
 		return errno ? -errno : -EIO;
 	return 1;
+}
+
+#ifndef NETLINK_GET_STRICT_CHK
+#define NETLINK_GET_STRICT_CHK 12
+#endif
+
+int lj_nl_set_strict(struct lj_nl *nl)
+{
+	int one = 1;
+
+	if (mnl_socket_setsockopt(nl->sock, NETLINK_GET_STRICT_CHK, &one, sizeof(one)) < 0)
+		return lj_negerrno();
+	return 0;
 }

@@ -19,6 +19,12 @@ struct lj_nl;
  */
 int lj_nl_open(int netns_fd, struct lj_nl **ret);
 
+/*
+ * The same for another netlink protocol (e.g. NETLINK_NETFILTER for a quick nf_tables query
+ * where libnftables would cost milliseconds).
+ */
+int lj_nl_open_proto(int netns_fd, int proto, struct lj_nl **ret);
+
 /* Close and free; NULL is fine. */
 void lj_nl_close(struct lj_nl *nl);
 
@@ -39,6 +45,13 @@ int lj_nl_transact(struct lj_nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *da
 
 /* The kernel's extended-ack message for the last failed request, or "" if none. */
 const char *lj_nl_extack(const struct lj_nl *nl);
+
+/*
+ * Ask the kernel to check dump requests strictly and honour their filters (ifindex, table,
+ * output link; NETLINK_GET_STRICT_CHK, Linux 4.20). Returns 0 or -errno (then dumps are not
+ * filtered by the kernel and callers must filter the answers themselves, which they do anyway).
+ */
+int lj_nl_set_strict(struct lj_nl *nl);
 
 /*
  * Open a NETLINK_ROUTE socket in netns_fd (as lj_nl_open) that is also subscribed to the

@@ -110,3 +110,14 @@ void lj_netns_leave(int orig)
 	}
 	close(orig);
 }
+
+int lj_netns_self_id(struct lj_netns_id *ret)
+{
+	struct stat st;
+
+	if (stat("/proc/thread-self/ns/net", &st) < 0)
+		return lj_negerrno();
+	ret->dev = (uint64_t)st.st_dev;
+	ret->ino = (uint64_t)st.st_ino;
+	return 0;
+}

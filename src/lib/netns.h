@@ -34,6 +34,9 @@ int lj_netns_open_pid(pid_t pid, int *ret_fd);
 /* Read the identity of an open namespace fd. */
 int lj_netns_get_id(int fd, struct lj_netns_id *ret);
 
+/* The identity of the calling thread's own network namespace. */
+int lj_netns_self_id(struct lj_netns_id *ret);
+
 /* True if fd is the caller's own network namespace. */
 bool lj_netns_is_current(int fd);
 

@@ -952,3 +952,57 @@ void lj_ovs_describe_port_del(FILE *f, const char *db, const char *name)
 	build_port_del(&c, NULL, db, name, false);
 	print_cmd(f, &c);
 }
+
+/* --- bridges with a fixed MAC address and MTU (uplink adoption) ---------------------------- */
+
+static void build_bridge_add_hw(struct cmd *c, const char *vsctl, const char *db,
+				const char *name, const char *datapath_type, const uint8_t *mac,
+				uint32_t mtu, const char *uplink)
+{
+	build_bridge_add(c, vsctl, db, name, datapath_type);
+	if (mac)
+		cmd_addf(c, "other-config:hwaddr=\"%02x:%02x:%02x:%02x:%02x:%02x\"", mac[0], mac[1],
+			 mac[2], mac[3], mac[4], mac[5]);
+	if (uplink && *uplink)
+		cmd_addf(c, "external_ids:lanjoin-uplink=%s", uplink);
+	if (mtu) {
+		cmd_add(c, "--");
+		cmd_add(c, "set");
+		cmd_add(c, "Interface");
+		cmd_add(c, name);
+		cmd_addf(c, "mtu_request=%u", mtu);
+	}
+}
+
+int lj_ovs_bridge_add_hw(struct lj_ovs *o, const char *name, const char *datapath_type,
+			 const uint8_t *mac, uint32_t mtu, const char *uplink)
+{
+	struct cmd c;
+	int r;
+
+	if (!name_ok(name) || (uplink && *uplink && !name_ok(uplink)))
+		return -EINVAL;
+	if (datapath_type && strspn(datapath_type, "abcdefghijklmnopqrstuvwxyz") !=
+				     strlen(datapath_type))
+		return -EINVAL;
+	build_bridge_add_hw(&c, o->vsctl, o->db, name, datapath_type, mac, mtu, uplink);
+	r = run_free(o, &c, NULL);
+	if (r == -ETIMEDOUT) {
+		char saved[LJ_OVS_ERROR_MAX];
+		snprintf(saved, sizeof(saved), "%s", o->error);
+		build_bridge_del(&c, o->vsctl, o->db, name, true);
+		run_free(o, &c, NULL);
+		snprintf(o->error, sizeof(o->error), "%s", saved);
+	}
+	return r;
+}
+
+void lj_ovs_describe_bridge_add_hw(FILE *f, const char *db, const char *name,
+				   const char *datapath_type, const uint8_t *mac, uint32_t mtu,
+				   const char *uplink)
+{
+	struct cmd c;
+
+	build_bridge_add_hw(&c, NULL, db, name, datapath_type, mac, mtu, uplink);
+	print_cmd(f, &c);
+}

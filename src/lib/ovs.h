@@ -151,3 +151,15 @@ void lj_ovs_describe_port_del(FILE *f, const char *db, const char *name);
  * NULL if it does not fit.
  */
 const char *lj_ovs_quote(const char *s, char *buf, size_t size);
+
+/*
+ * lj_ovs_bridge_add with, in the same transaction, other-config:hwaddr=mac (the bridge keeps
+ * that MAC address whatever ports join; NULL = OVS's choice), its internal interface's
+ * mtu_request=mtu (0 = none) and external_ids:lanjoin-uplink=uplink (NULL = none). For uplink
+ * adoption (uplink-ovs.c).
+ */
+int lj_ovs_bridge_add_hw(struct lj_ovs *o, const char *name, const char *datapath_type,
+			 const uint8_t *mac, uint32_t mtu, const char *uplink);
+void lj_ovs_describe_bridge_add_hw(FILE *f, const char *db, const char *name,
+				   const char *datapath_type, const uint8_t *mac, uint32_t mtu,
+				   const char *uplink);

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "lib/link.h"
+#include "lib/uplink.h"
 #include "lib/steps-nat.h"
 #include "shared/macro.h"
 
@@ -16,6 +17,11 @@ static const struct lj_step_type *const step_types[] = {
 	&lj_step_bridge, &lj_step_veth, &lj_step_link_up, &lj_step_addr, &lj_step_route,
 	&lj_step_sysctl, &lj_step_arp_probe, &lj_step_announce, &lj_step_slaac, &lj_step_dhcp,
 	&lj_step_ovs_bridge, &lj_step_ovs_port, &lj_step_tx_csum_off,
+	/* uplink adoption (uplink.h) */
+	&lj_step_uplink_bridge, &lj_step_sysctl_copy, &lj_step_addr_copy, &lj_step_enslave,
+	&lj_step_route_move, &lj_step_addr_move, &lj_step_addr_flags, &lj_step_probe,
+	&lj_step_test_crash, &lj_step_bridged_accept, &lj_step_sysctl_set, &lj_step_ovs_uplink_bridge,
+	&lj_step_ovs_enslave,
 	&lj_step_macvlan, &lj_step_shim, &lj_step_shim_route,
 	&lj_step_garp, &lj_step_ip_forward, &lj_step_nat_rules, &lj_step_fw_accept,
 };
@@ -136,12 +142,30 @@ static size_t env_index(const char *name)
 	return (size_t)n;
 }
 
-static int undo_step(struct lj_ctx *ctx, const struct lj_step *s, size_t index, size_t fault_undo)
+/* Test hook (LANJOIN_STEP_DELAY_MS): widen the window before a step or an undo so that
+ * crash-consistency tests can kill the process there. */
+static void step_delay(size_t delay_ms)
+{
+	struct timespec ts = {.tv_sec = (time_t)(delay_ms / 1000),
+			      .tv_nsec = (long)(delay_ms % 1000) * 1000000L};
+
+	if (delay_ms)
+		nanosleep(&ts, NULL);
+}
+
+void lj_plan_test_delay(void)
+{
+	step_delay(env_index("LANJOIN_STEP_DELAY_MS"));
+}
+
+static int undo_step(struct lj_ctx *ctx, const struct lj_step *s, size_t index, size_t fault_undo,
+		     size_t delay_ms)
 {
 	if (!s->type->undo || s->skip_undo)
 		return 0;
 	if (s->where == LJ_TARGET && !ctx->target)
 		return 0; /* the namespace is gone, and with it what the step made there */
+	step_delay(delay_ms);
 	if (index + 1 == fault_undo)
 		return -EIO;
 	return s->type->undo(ctx, s);
@@ -152,7 +176,7 @@ int lj_plan_apply(struct lj_ctx *ctx, struct lj_plan *p, struct lj_plan_error *e
 	size_t fault = env_index("LANJOIN_FAULT_STEP");
 	size_t fault_undo = env_index("LANJOIN_FAULT_UNDO");
 	size_t delay_ms = env_index("LANJOIN_STEP_DELAY_MS");
-	size_t i;
+	size_t i, done;
 	int r = 0;
 
 	memset(err, 0, sizeof(*err));
@@ -160,12 +184,7 @@ int lj_plan_apply(struct lj_ctx *ctx, struct lj_plan *p, struct lj_plan_error *e
 	for (i = 0; i < p->n; i++) {
 		struct lj_step *s = &p->steps[i];
 
-		if (delay_ms) {
-			/* Test hook: widen the window between steps so crash tests can kill us there. */
-			struct timespec ts = {.tv_sec = (time_t)(delay_ms / 1000),
-					      .tv_nsec = (long)(delay_ms % 1000) * 1000000L};
-			nanosleep(&ts, NULL);
-		}
+		step_delay(delay_ms);
 		if (i + 1 == fault) {
 			r = -EIO;
 			lj_ctx_detail(ctx, "fault injected by LANJOIN_FAULT_STEP=%zu", fault);
@@ -174,8 +193,18 @@ int lj_plan_apply(struct lj_ctx *ctx, struct lj_plan *p, struct lj_plan_error *e
 		} else {
 			r = s->type->apply(ctx, s);
 		}
-		if (r < 0)
+		if (r < 0) {
+			done = i;
 			break;
+		}
+		if (s->type->save_after && !s->skip_undo && ctx->save) {
+			r = ctx->save(ctx, p);
+			if (r < 0) {
+				lj_ctx_detail(ctx, "cannot update the state record: %s", strerror(-r));
+				done = i + 1; /* applied: undo it too */
+				break;
+			}
+		}
 	}
 	if (r >= 0)
 		return 0;
@@ -184,9 +213,9 @@ int lj_plan_apply(struct lj_ctx *ctx, struct lj_plan *p, struct lj_plan_error *e
 	err->error = r;
 	ctx->rollback = true;
 	/* Roll back the steps that were done, newest first, whatever fails along the way. */
-	while (i-- > 0) {
+	for (i = done; i-- > 0;) {
 		const struct lj_step *s = &p->steps[i];
-		int u = undo_step(ctx, s, i, fault_undo);
+		int u = undo_step(ctx, s, i, fault_undo, delay_ms);
 		if (u < 0) {
 			size_t len = strlen(err->undo_detail);
 			if (err->undo_failed++ == 0 || len + 8 < sizeof(err->undo_detail))
@@ -222,10 +251,11 @@ int lj_plan_settle(struct lj_ctx *ctx, struct lj_plan *p, json_t *info, size_t *
 int lj_plan_undo_from(struct lj_ctx *ctx, const struct lj_plan *p, size_t *pos, size_t *failed)
 {
 	size_t fault_undo = env_index("LANJOIN_FAULT_UNDO");
+	size_t delay_ms = env_index("LANJOIN_STEP_DELAY_MS");
 	int first = 0;
 
 	for (size_t i = *pos; i-- > 0;) {
-		int u = undo_step(ctx, &p->steps[i], i, fault_undo);
+		int u = undo_step(ctx, &p->steps[i], i, fault_undo, delay_ms);
 		if (u == LJ_UNDO_DEFERRED) {
 			*pos = i;
 			return first;

@@ -24,6 +24,7 @@ enum lj_where {
 };
 
 struct lj_state;
+struct lj_plan;
 
 /* What steps run against. Owned by the caller of the runner. */
 struct lj_ctx {
@@ -39,6 +40,10 @@ struct lj_ctx {
 					  (see LJ_UNDO_DEFERRED); NULL: one by one */
 	struct lj_state *state;        /* attach: the locked state directory, for builders that
 	                                  look at other attachments (borrowed); NULL otherwise */
+	/* attach: save the record with p as it is now; called by lj_plan_apply right after a
+	 * step whose type has save_after. NULL: nothing is saved. Returns 0 or -errno. */
+	int (*save)(struct lj_ctx *ctx, const struct lj_plan *p);
+	void *save_data;               /* for save (borrowed) */
 	struct {
 		enum lj_where where;
 		char name[IFNAMSIZ];
@@ -73,6 +78,12 @@ struct lj_step_type {
 	 * (may fill ctx->detail); a failure rolls the whole attachment back.
 	 */
 	int (*settle)(struct lj_ctx *ctx, struct lj_step *s, json_t *info);
+	/*
+	 * apply learns what its undo needs (a helper's PID, a value it overwrote): the runner
+	 * saves the record (ctx->save) right after the step, so that a crash before the
+	 * attachment is recorded as attached cannot lose it. Not for skip_undo steps.
+	 */
+	bool save_after;
 };
 
 /*
@@ -121,17 +132,25 @@ struct lj_plan_error {
 
 /*
  * Apply steps in order. On the first failure, undo the steps done so far in reverse
- * (continuing past undo failures) and return that step's -errno with *err filled.
+ * (continuing past undo failures) and return that step's -errno with *err filled. After a
+ * save_after step, ctx->save (if set) records the plan; if that fails, the step counts as
+ * failed and is undone with the others.
  * Fault injection: env LANJOIN_FAULT_STEP=N makes step N (1-based) fail with -EIO, and
  * LANJOIN_FAULT_UNDO=N makes the undo of step N fail. LANJOIN_STEP_DELAY_MS=N sleeps before
- * each step (crash-consistency tests kill the process in between).
+ * each step and before each undo that acts, here and in lj_plan_undo_all (crash-consistency
+ * tests kill the process in between).
  */
 int lj_plan_apply(struct lj_ctx *ctx, struct lj_plan *p, struct lj_plan_error *err);
+
+/* The LANJOIN_STEP_DELAY_MS test hook, for runners of their own (uplink release): sleep that
+ * long, if it is set. */
+void lj_plan_test_delay(void);
 
 /*
  * Undo every step of p in reverse (for detach, gc and crash recovery): steps acting in the
  * target are skipped when ctx->target is NULL. Continues past failures; returns the first
  * -errno (0 if all undone), and the number of failures in *ret_failed (may be NULL).
+ * Honours LANJOIN_FAULT_UNDO and LANJOIN_STEP_DELAY_MS as lj_plan_apply does.
  */
 int lj_plan_undo_all(struct lj_ctx *ctx, const struct lj_plan *p, size_t *ret_failed);
 

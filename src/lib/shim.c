@@ -21,6 +21,20 @@ bool lj_shim_is_ours(const struct lj_link *l)
 	return strcmp(l->alias, LJ_OWNED_ALIAS) == 0 || strcmp(l->alias, LJ_SHIM_PINNED_ALIAS) == 0;
 }
 
+int lj_shim_is_leftover(struct lj_nl *nl, const struct lj_link *l, int parent)
+{
+	struct lj_cidr a;
+	size_t n = 0;
+	int r;
+
+	if (strcmp(l->kind, "macvlan") != 0 || l->alias[0] || parent <= 0 || l->parent != parent)
+		return 0;
+	r = lj_addr_list_link(nl, l->ifindex, AF_UNSPEC, &a, 1, &n);
+	if (r < 0)
+		return r;
+	return n == 0;
+}
+
 int lj_macvlan_check_parent(struct lj_nl *nl, const char *parent, struct lj_link *ret,
 			    struct lj_result *res)
 {
@@ -76,8 +90,12 @@ int lj_macvlan_check_shim_ip(const char *parent, const struct lj_cidr *shim,
 			     const struct lj_cidr *parent_addrs, size_t n, struct lj_result *res)
 {
 	char a[LJ_CIDR_STRLEN], b[LJ_CIDR_STRLEN];
+	const char *why = lj_ip_unicast_problem(&shim->ip, shim->prefixlen);
 	bool in_subnet = false;
 
+	if (why)
+		return lj_bad_input(res, "Host shim address %s is %s",
+				    lj_cidr_to_string(shim, a, sizeof(a)), why);
 	for (size_t i = 0; i < n; i++) {
 		if (lj_ip_equal(&parent_addrs[i].ip, &shim->ip))
 			return lj_bad_input(res, "Host shim address %s is the host's own address on "
@@ -144,7 +162,7 @@ int lj_shim_add(const char *parent, const struct lj_cidr *ip, struct lj_result *
 	r = lj_state_open(true, &st);
 	if (r < 0) {
 		lj_fail(res, r, "Failed to open the state directory %s: %s", lj_state_dir(),
-			strerror(-r));
+			lj_state_strerror(r));
 		goto out;
 	}
 	r = lj_macvlan_check_parent(ctx.host, parent, &p, res);
@@ -165,6 +183,16 @@ int lj_shim_add(const char *parent, const struct lj_cidr *ip, struct lj_result *
 	lj_cidr_to_string(&host_ip, buf, sizeof(buf));
 	lj_shim_name(parent, name);
 	r = lj_link_get(ctx.host, name, &l);
+	if (r == 0 && lj_shim_is_leftover(ctx.host, &l, p.ifindex) == 1) {
+		/* an interrupted run's, never marked: start afresh */
+		r = lj_link_del(ctx.host, name);
+		if (r < 0 && r != -ENODEV) {
+			lj_fail(res, r, "Failed to remove the unfinished host shim '%s': %s", name,
+				strerror(-r));
+			goto out;
+		}
+		r = -ENODEV;
+	}
 	if (r == 0) {
 		struct lj_cidr have[LJ_MACVLAN_MAX_ADDRS];
 		size_t nh = 0;
@@ -213,6 +241,17 @@ int lj_shim_add(const char *parent, const struct lj_cidr *ip, struct lj_result *
 		goto out;
 	}
 
+	if (host_ip.ip.family == AF_INET) {
+		/* The shim's address must be free on the LAN (RFC 5227 probe from the parent). */
+		s = lj_plan_add(&plan, &lj_step_arp_probe, LJ_HOST, "probe the LAN for %s on '%s'",
+				buf, parent);
+		if (!s) {
+			r = -ENOMEM;
+			goto out;
+		}
+		snprintf(s->link, sizeof(s->link), "%s", parent);
+		s->cidr = host_ip;
+	}
 	s = lj_plan_add(&plan, &lj_step_shim, LJ_HOST, "create host shim '%s' on '%s' with %s",
 			name, parent, buf);
 	if (!s) {
@@ -261,7 +300,7 @@ int lj_shim_del(const char *parent, struct lj_result *res)
 	r = lj_state_open(true, &st);
 	if (r < 0) {
 		lj_fail(res, r, "Failed to open the state directory %s: %s", lj_state_dir(),
-			strerror(-r));
+			lj_state_strerror(r));
 		goto out;
 	}
 	lj_shim_name(parent, name);

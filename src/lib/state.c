@@ -20,6 +20,7 @@
 struct lj_state {
 	int dir_fd;  /* the attachments directory */
 	int lock_fd;
+	struct lj_netns_id self; /* the namespace lanjoin runs in */
 };
 
 const char *lj_state_dir(void)
@@ -59,14 +60,21 @@ static int open_dir(int at, const char *path, int *ret)
 
 int lj_state_open(bool exclusive, struct lj_state **ret)
 {
+	return lj_state_open_sub("attachments", exclusive, ret);
+}
+
+int lj_state_open_sub(const char *sub, bool exclusive, struct lj_state **ret)
+{
 	_cleanup_close_ int top = -1, dir = -1, lock = -1;
 	struct lj_state *st;
 	int r;
 
+	if (!sub || !*sub || strchr(sub, '/') || sub[0] == '.')
+		return -EINVAL;
 	r = open_dir(AT_FDCWD, lj_state_dir(), &top);
 	if (r < 0)
 		return r;
-	r = open_dir(top, "attachments", &dir);
+	r = open_dir(top, sub, &dir);
 	if (r < 0)
 		return r;
 	lock = openat(top, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -79,8 +87,42 @@ int lj_state_open(bool exclusive, struct lj_state **ret)
 	if (!st)
 		return -ENOMEM;
 	st->dir_fd = TAKE_FD(dir);
+	lj_netns_self_id(&st->self);
 	st->lock_fd = TAKE_FD(lock);
 	*ret = st;
+	return 0;
+}
+
+const char *lj_state_strerror(int r)
+{
+	if (r == -EPERM)
+		return "it and its subdirectories must be real directories (not symlinks) "
+		       "owned by root and writable by no one else (lanjoin creates them with mode "
+		       "0700)";
+	return strerror(-r);
+}
+
+int lj_state_open_sibling(const struct lj_state *st, const char *sub, struct lj_state **ret)
+{
+	_cleanup_close_ int top = -1, dir = -1;
+	struct lj_state *s;
+	int r;
+
+	if (!st || !sub || !*sub || strchr(sub, '/') || sub[0] == '.')
+		return -EINVAL;
+	r = open_dir(AT_FDCWD, lj_state_dir(), &top);
+	if (r < 0)
+		return r;
+	r = open_dir(top, sub, &dir);
+	if (r < 0)
+		return r;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->dir_fd = TAKE_FD(dir);
+	s->lock_fd = -1; /* the lock is st's */
+	s->self = st->self;
+	*ret = s;
 	return 0;
 }
 
@@ -89,7 +131,8 @@ void lj_state_close(struct lj_state *st)
 	if (!st)
 		return;
 	close(st->dir_fd);
-	close(st->lock_fd); /* releases the lock */
+	if (st->lock_fd >= 0)
+		close(st->lock_fd); /* releases the lock */
 	free(st);
 }
 
@@ -159,6 +202,12 @@ json_t *lj_record_to_json(const struct lj_record *rec)
 	json_object_set_new(t, "netns_ino", json_integer((json_int_t)rec->netns.ino));
 	json_object_set_new(o, "target", t);
 	json_object_set_new(o, "created", json_integer(rec->created));
+	if (rec->host_netns.ino) {
+		json_t *h = json_object();
+		json_object_set_new(h, "dev", json_integer((json_int_t)rec->host_netns.dev));
+		json_object_set_new(h, "ino", json_integer((json_int_t)rec->host_netns.ino));
+		json_object_set_new(o, "host_netns", h);
+	}
 	json_object_set_new(o, "info", rec->info ? json_incref(rec->info) : json_object());
 	json_object_set_new(o, "undo", lj_plan_to_json(&rec->plan));
 	return o;
@@ -223,6 +272,14 @@ static int record_from_json(const json_t *o, const char *id, struct lj_record *r
 	rec.netns.ino = (uint64_t)json_integer_value(v);
 	v = json_object_get(o, "created");
 	rec.created = json_is_integer(v) ? json_integer_value(v) : 0;
+	v = json_object_get(o, "host_netns");
+	if (v) {
+		const json_t *dev = json_object_get(v, "dev"), *ino = json_object_get(v, "ino");
+		if (!json_is_integer(dev) || !json_is_integer(ino))
+			return -EBADMSG;
+		rec.host_netns.dev = (uint64_t)json_integer_value(dev);
+		rec.host_netns.ino = (uint64_t)json_integer_value(ino);
+	}
 	v = json_object_get(o, "info");
 	if (v && !json_is_object(v))
 		return -EBADMSG;
@@ -241,6 +298,7 @@ int lj_state_load(struct lj_state *st, const char *id, struct lj_record *ret)
 	char name[LJ_RECORD_ID_LEN + 8];
 	struct stat s;
 	ssize_t n;
+	int r;
 
 	if (!valid_id(id))
 		return -EINVAL;
@@ -260,7 +318,13 @@ int lj_state_load(struct lj_state *st, const char *id, struct lj_record *ret)
 	if (n != s.st_size)
 		return -EBADMSG;
 	buf[n] = '\0';
-	return lj_record_parse(buf, (size_t)n, id, ret);
+	r = lj_record_parse(buf, (size_t)n, id, ret);
+	if (r == 0 && ret->host_netns.ino &&
+	    (ret->host_netns.ino != st->self.ino || ret->host_netns.dev != st->self.dev)) {
+		lj_record_free(ret);
+		return -EXDEV; /* written by lanjoin running in another network namespace */
+	}
+	return r;
 }
 
 int lj_record_parse(const char *buf, size_t size, const char *id, struct lj_record *ret)
@@ -356,7 +420,7 @@ static int list(struct lj_state *st, const char *prefix, struct lj_record **ret,
 	size_t n = 0, cap = 0, bad = 0;
 	struct dirent *de;
 	DIR *d;
-	int fd;
+	int fd, r;
 
 	fd = dup(st->dir_fd);
 	if (fd < 0)
@@ -373,12 +437,12 @@ static int list(struct lj_state *st, const char *prefix, struct lj_record **ret,
 
 		if (de->d_name[0] == '.')
 			continue;
+		if (strncmp(de->d_name, prefix, plen) != 0)
+			continue;
 		if (len != LJ_RECORD_ID_LEN - 1 + 5 || strcmp(de->d_name + len - 5, ".json") != 0) {
 			bad++;
 			continue;
 		}
-		if (strncmp(de->d_name, prefix, plen) != 0)
-			continue;
 		memcpy(id, de->d_name, LJ_RECORD_ID_LEN - 1);
 		id[LJ_RECORD_ID_LEN - 1] = '\0';
 		if (n == cap) {
@@ -391,10 +455,11 @@ static int list(struct lj_state *st, const char *prefix, struct lj_record **ret,
 			recs = nr;
 			cap = cap ? cap * 2 : 16;
 		}
-		if (lj_state_load(st, id, &recs[n]) < 0)
-			bad++;
-		else
+		r = lj_state_load(st, id, &recs[n]);
+		if (r == 0)
 			n++;
+		else if (r != -EXDEV)
+			bad++;
 	}
 	closedir(d);
 	if (n)
@@ -404,6 +469,32 @@ static int list(struct lj_state *st, const char *prefix, struct lj_record **ret,
 	if (ret_bad)
 		*ret_bad = bad;
 	return 0;
+}
+
+int lj_state_sweep_tmp(struct lj_state *st)
+{
+	struct dirent *de;
+	int fd, removed = 0;
+	DIR *d;
+
+	fd = dup(st->dir_fd);
+	if (fd < 0)
+		return lj_negerrno();
+	d = fdopendir(fd);
+	if (!d) {
+		close(fd);
+		return lj_negerrno();
+	}
+	rewinddir(d);
+	while ((de = readdir(d))) {
+		size_t len = strlen(de->d_name);
+		/* ".<id>.tmp": a record write that a killed process never renamed. */
+		if (de->d_name[0] == '.' && len > 5 && strcmp(de->d_name + len - 4, ".tmp") == 0 &&
+		    unlinkat(st->dir_fd, de->d_name, 0) == 0)
+			removed++;
+	}
+	closedir(d);
+	return removed;
 }
 
 int lj_state_list(struct lj_state *st, struct lj_record **ret, size_t *ret_n, size_t *ret_bad)

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * /run/lanjoin (or $LANJOIN_STATE_DIR): one JSON record per attachment, holding what was
- * done and how to undo it (its plan). Records are written atomically (temp file, rename) before the kernel changes they describe, and only under the state lock.
+ * done and how to undo it (its plan). Records are written atomically (temp file, rename)
+ * before the kernel changes they describe, and only under the state lock.
  */
 #pragma once
 
@@ -29,6 +30,8 @@ struct lj_record {
 	char container_id[65];
 	struct lj_netns_id netns;
 	int64_t created;               /* seconds since the epoch */
+	struct lj_netns_id host_netns; /* the namespace lanjoin ran in (whose links it changed);
+	                                  {0,0} in records from before it was recorded */
 	json_t *info;                  /* way-specific facts shown by list (owned object) */
 	struct lj_plan plan;           /* the undo plan (owned) */
 };
@@ -41,6 +44,22 @@ struct lj_state;
  * Errors: -errno; -EPERM for an unsafe directory.
  */
 int lj_state_open(bool exclusive, struct lj_state **ret);
+
+/* Why lj_state_open failed with r, for messages (-EPERM: the directory is unsafe). */
+const char *lj_state_strerror(int r);
+
+/*
+ * The same for another kind of record, kept in subdirectory sub of the state directory (e.g.
+ * "uplinks") under the same lock. lj_state_open is lj_state_open_sub("attachments", ...).
+ */
+int lj_state_open_sub(const char *sub, bool exclusive, struct lj_state **ret);
+
+/*
+ * The records of subdirectory sub, under the lock that st already holds (for a caller that
+ * must see both kinds at once, e.g. gc). Free the result with lj_state_close; it releases
+ * nothing.
+ */
+int lj_state_open_sibling(const struct lj_state *st, const char *sub, struct lj_state **ret);
 
 /* Release the lock and free. NULL is fine. */
 void lj_state_close(struct lj_state *st);
@@ -74,10 +93,20 @@ int lj_state_save(struct lj_state *st, const struct lj_record *rec);
 int lj_state_remove(struct lj_state *st, const char *id);
 
 /*
+ * Records belong to the network namespace lanjoin ran in: lj_state_load returns -EXDEV and
+ * lj_state_list skips (counting them in *ret_other) the records written from another one,
+ * so that detach and gc never undo, in this namespace, what was done in another.
+ *
  * Load every record, sorted by creation time. *ret is an array the caller frees with
  * lj_records_free. *ret_bad counts files that were rejected (may be NULL).
  */
 int lj_state_list(struct lj_state *st, struct lj_record **ret, size_t *ret_n, size_t *ret_bad);
+
+/*
+ * Remove temporary files of record writes that never completed (a process killed between
+ * write and rename). Only with the exclusive lock held. Returns how many, or -errno.
+ */
+int lj_state_sweep_tmp(struct lj_state *st);
 
 /*
  * Like lj_state_list, but read only the records named with target_key's id prefix: every

@@ -110,6 +110,7 @@ static void sysctl_describe_undo(const struct lj_ctx *ctx, const struct lj_step 
 
 const struct lj_step_type lj_step_sysctl = {
 	.id = "sysctl",
+	.save_after = true, /* the old value */
 	.apply = sysctl_apply,
 	.undo = sysctl_undo,
 	.describe = sysctl_describe,
@@ -120,14 +121,16 @@ const struct lj_step_type lj_step_sysctl = {
 
 static int arp_probe_apply(struct lj_ctx *ctx, struct lj_step *s)
 {
-	int ifindex = lj_ctx_ifindex(ctx, LJ_TARGET, s->link);
+	int ifindex = lj_ctx_ifindex(ctx, s->where, s->link);
 	uint8_t mac[LJ_MAC_LEN];
 	char ip[LJ_IP_STRLEN], m[LJ_MAC_STRLEN];
 	int r;
 
 	if (ifindex < 0)
 		return ifindex;
-	r = lj_arp_probe(ctx->target_fd, ifindex, &s->cidr.ip.v4, LJ_ARP_PROBE_NUM,
+	/* From the container's new link, or (nat's LAN address) from the host's uplink. */
+	r = lj_arp_probe(s->where == LJ_TARGET ? ctx->target_fd : -1, ifindex, &s->cidr.ip.v4,
+			 LJ_ARP_PROBE_NUM,
 			 LJ_ARP_PROBE_INTERVAL_MS, LJ_ARP_PROBE_WAIT_MS, mac);
 	if (r == -EADDRINUSE)
 		lj_ctx_detail(ctx, "%s is already in use on the LAN by %s",
@@ -142,8 +145,9 @@ static void arp_probe_describe(const struct lj_ctx *ctx, const struct lj_step *s
 {
 	char ip[LJ_IP_STRLEN], pre[LJ_TARGET_SPEC_MAX + 32];
 
-	fprintf(f, "%s arping -D -c %d -w 1 -I %s %s   # fail if anyone answers\n",
-		in_target(ctx, pre, sizeof(pre)), LJ_ARP_PROBE_NUM, s->link,
+	fprintf(f, "%s%sarping -D -c %d -w 1 -I %s %s   # fail if anyone answers\n",
+		s->where == LJ_TARGET ? in_target(ctx, pre, sizeof(pre)) : "",
+		s->where == LJ_TARGET ? " " : "", LJ_ARP_PROBE_NUM, s->link,
 		lj_ip_to_string(&s->cidr.ip, ip, sizeof(ip)));
 }
 
@@ -451,8 +455,23 @@ static int dhcp_undo(struct lj_ctx *ctx, const struct lj_step *s)
 	pending_close(s->i64);
 	if (dhcp_fields(s, buf, sizeof(buf), f) < 0)
 		return -EBADMSG;
-	if (s->i64 <= 0 || s->i64 > INT_MAX)
-		return 0; /* never started */
+	if (s->i64 <= 0 || s->i64 > INT_MAX) {
+		/* Not recorded: never started, or attach was killed right after starting it. */
+		pid_t pid;
+
+		if (lj_dhcp_supervisor_of(f[0], &pid, &start) < 0) {
+			lj_dhcp_remove_files(f[0]);
+			return 0;
+		}
+		r = lj_dhcp_stop(pid, start, 3000);
+		if (r < 0) {
+			lj_ctx_detail(ctx, "cannot stop the DHCP client (supervisor PID %d): %s",
+				      (int)pid, strerror(-r));
+			return r;
+		}
+		lj_dhcp_remove_files(f[0]);
+		return 0;
+	}
 	if (*f[5] && sscanf(f[5], "%" SCNu64, &start) != 1)
 		return -EBADMSG;
 	r = lj_dhcp_stop((pid_t)s->i64, start, 3000);
@@ -531,6 +550,7 @@ static void dhcp_describe_undo(const struct lj_ctx *ctx, const struct lj_step *s
 
 const struct lj_step_type lj_step_dhcp = {
 	.id = "dhcp",
+	.save_after = true, /* the supervisor's PID and start time */
 	.apply = dhcp_apply,
 	.undo = dhcp_undo,
 	.describe = dhcp_describe,

@@ -166,6 +166,14 @@ static int shim_apply(struct lj_ctx *ctx, struct lj_step *s)
 		return parent;
 	}
 	r = lj_link_get(ctx->host, s->link, &l);
+	if (r == 0 && lj_shim_is_leftover(ctx->host, &l, parent) == 1) {
+		/* an interrupted run's, never marked: start afresh */
+		r = lj_link_del(ctx->host, s->link);
+		lj_ctx_forget(ctx, LJ_HOST, s->link);
+		if (r < 0 && r != -ENODEV)
+			return nl_error(ctx, ctx->host, r);
+		r = -ENODEV;
+	}
 	if (r == 0) {
 		if (strcmp(l.kind, "macvlan") != 0 || !lj_shim_is_ours(&l) || l.parent != parent) {
 			lj_ctx_detail(ctx, "'%s' exists and is not lanjoin's shim on '%s'", s->link,
@@ -239,19 +247,10 @@ static int shim_undo(struct lj_ctx *ctx, const struct lj_step *s)
 		return 0; /* not ours: never remove it */
 	if (!lj_shim_is_ours(&l)) {
 		/* Without an alias it is ours only if a run killed in shim_apply, between
-		 * creating it and setting the alias, left it: lanjoin's name, on that parent,
-		 * no address (gc undoes such a run's record). */
-		struct lj_cidr a;
-		size_t n = 0;
-		int parent = lj_ctx_ifindex(ctx, LJ_HOST, s->master);
-
-		if (l.alias[0] || parent < 0 || l.parent != parent)
-			return 0;
-		r = lj_addr_list_link(ctx->host, l.ifindex, AF_UNSPEC, &a, 1, &n);
-		if (r < 0)
-			return nl_error(ctx, ctx->host, r);
-		if (n)
-			return 0;
+		 * creating it and setting the alias, left it (gc undoes such a run's record). */
+		r = lj_shim_is_leftover(ctx->host, &l, lj_ctx_ifindex(ctx, LJ_HOST, s->master));
+		if (r <= 0)
+			return r < 0 ? nl_error(ctx, ctx->host, r) : 0;
 	} else if (!(ctx->rollback && s->created)) {
 		if (strcmp(l.alias, LJ_OWNED_ALIAS) != 0)
 			return 0; /* pinned by `shim add`: kept until `shim del` */

@@ -58,8 +58,15 @@ static int bridge_undo(struct lj_ctx *ctx, const struct lj_step *s)
 		return 0;
 	if (r < 0)
 		return nl_error(ctx, ctx->host, r);
-	if (strcmp(l.alias, LJ_OWNED_ALIAS) != 0 || strcmp(l.kind, "bridge") != 0)
+	if (strcmp(l.kind, "bridge") != 0)
 		return 0; /* not ours: never remove it */
+	/*
+	 * Without lanjoin's alias it is not ours, unless a run of this very record was killed
+	 * between creating it and setting the alias (the kernel ignores an alias in the creating
+	 * request): the bridge was missing when the plan was made and has no alias at all.
+	 */
+	if (strcmp(l.alias, LJ_OWNED_ALIAS) != 0 && (l.alias[0] || !(s->flags & LJ_STEP_F_WILL_CREATE)))
+		return 0;
 	r = lj_link_has_ports(ctx->host, l.ifindex);
 	if (r != 0)
 		return r < 0 ? nl_error(ctx, ctx->host, r) : 0;
@@ -104,7 +111,8 @@ static int veth_apply(struct lj_ctx *ctx, struct lj_step *s)
 		.peer_mtu = s->peer_mtu,
 		.peer_mac = s->has_mac ? s->mac : NULL,
 		.up = true,
-		.no_ipv6 = true,
+		/* below 1280 bytes the kernel gives a link no IPv6 at all (nor its settings) */
+		.no_ipv6 = !s->mtu || s->mtu >= 1280,
 	};
 	int r;
 

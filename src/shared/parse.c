@@ -145,8 +145,11 @@ bool lj_ifname_valid(const char *s)
 	n = strlen(s);
 	if (n == 0 || n >= IFNAMSIZ || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
 		return false;
+	/* "all" and "default" are taken in /proc/sys/net/ipv{4,6}/conf; '%' is a kernel template */
+	if (strcmp(s, "all") == 0 || strcmp(s, "default") == 0)
+		return false;
 	for (const char *p = s; *p; p++)
-		if (*p == '/' || *p == ':' || !isgraph((unsigned char)*p))
+		if (*p == '/' || *p == ':' || *p == '%' || !isgraph((unsigned char)*p))
 			return false;
 	return true;
 }
@@ -250,4 +253,45 @@ int lj_parse_publish(const char *s, struct lj_publish *ret)
 	}
 	*ret = p;
 	return 0;
+}
+
+const char *lj_ip_unicast_problem(const struct lj_ip *ip, uint8_t prefixlen)
+{
+	if (ip->family == AF_INET) {
+		uint32_t a = ntohl(ip->v4.s_addr);
+
+		if ((a >> 24) == 0)
+			return "an unspecified (0.0.0.0/8) address";
+		if ((a >> 24) == 127)
+			return "a loopback address";
+		if ((a >> 28) == 0xe)
+			return "a multicast address";
+		if (a == 0xffffffffu)
+			return "the limited broadcast address";
+		if ((a >> 28) == 0xf)
+			return "a reserved (240.0.0.0/4) address";
+		if (prefixlen && prefixlen <= 30) {
+			uint32_t host = ~0u >> prefixlen;
+			if ((a & host) == 0)
+				return "the network address of its subnet";
+			if ((a & host) == host)
+				return "the broadcast address of its subnet";
+		}
+		return NULL;
+	}
+	if (ip->family == AF_INET6) {
+		static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+		struct in6_addr any = IN6ADDR_ANY_INIT, lo = IN6ADDR_LOOPBACK_INIT;
+
+		if (memcmp(&ip->v6, &any, 16) == 0)
+			return "the unspecified address";
+		if (memcmp(&ip->v6, &lo, 16) == 0)
+			return "the loopback address";
+		if (ip->bytes[0] == 0xff)
+			return "a multicast address";
+		if (memcmp(ip->bytes, mapped, 12) == 0)
+			return "an IPv4-mapped address";
+		return NULL;
+	}
+	return "not an IP address";
 }

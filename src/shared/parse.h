@@ -55,8 +55,8 @@ int lj_parse_route(const char *s, struct lj_route_spec *ret);
 int lj_parse_mac(const char *s, uint8_t ret[LJ_MAC_LEN]);
 
 /*
- * Validate a Linux interface name: 1..15 bytes, not "." or "..", no '/', ':' or whitespace,
- * printable ASCII only. Returns true if valid.
+ * Validate a Linux interface name: 1..15 bytes, not "." or "..", "all" or "default", no '/',
+ * ':', '%' or whitespace, printable ASCII only. Returns true if valid.
  */
 bool lj_ifname_valid(const char *s);
 
@@ -87,3 +87,10 @@ struct lj_publish {
 
 /* Parse a --publish value. Ports 1..65535; protocol defaults to tcp. */
 int lj_parse_publish(const char *s, struct lj_publish *ret);
+
+/*
+ * Why ip (with prefixlen, 0 = no subnet to check) cannot be a host's unicast address, or
+ * NULL if it can: unspecified, loopback, multicast, limited broadcast, IPv4-mapped, or the
+ * network or broadcast address of its own IPv4 subnet (prefixes up to /30).
+ */
+const char *lj_ip_unicast_problem(const struct lj_ip *ip, uint8_t prefixlen);

@@ -242,6 +242,14 @@ assert_unchanged() {
   bad "$t" --ip 198.51.100.117/24
   bad "$t" --bridge br-em1 --parent em1
   bad "$t" --bridge br-em1 --ip 198.51.100.117/24 --bogus
+  bad "$t" --bridge br-em1 --ip 198.51.100.255/24
+  bad "$t" --bridge br-em1 --ip 198.51.100.0/24
+  bad "$t" --bridge br-em1 --ip 224.0.0.1/24
+  bad "$t" --bridge br-em1 --ip ff02::1/64
+  bad "$t" --bridge br-em1 --ip 198.51.100.117/24 --gateway 0.0.0.0
+  bad "$t" --bridge br-em1 --ip 198.51.100.117/24 --gateway 198.51.100.117
+  bad "$t" --bridge br-em1 --ip 198.51.100.117/24 --ifname all
+  bad "$t" --bridge br-em1 --ip 2001:db8:1::117/64 --mtu 1000
 
   # a second attach of the same target and ifname
   lj attach bridge "$t" --bridge br-em1 --ip 198.51.100.117/24
@@ -251,4 +259,38 @@ assert_unchanged() {
   [ "$status" -eq 2 ]
   [[ $output == *"already attached"* ]]
   assert_same_state host "$BATS_TEST_TMPDIR/host.attached"
+}
+
+@test "bridge: an MTU below IPv6's minimum works for an IPv4-only container" {
+  add_container m
+  take_snapshots m
+  run lj attach bridge "netns:${LAB_PREFIX}m" --bridge br-em1 --ip 198.51.100.182/24 --mtu 576
+  echo "$output"
+  [ "$status" -eq 0 ]
+  defer ip netns exec "${LAB_PREFIX}host" "$LANJOIN" detach "netns:${LAB_PREFIX}m"
+  [ "$(on m cat /sys/class/net/eth1/mtu)" = 576 ]
+  ping_from m 198.51.100.10
+  lj detach "netns:${LAB_PREFIX}m"
+  assert_unchanged m
+}
+
+@test "bridge: records belong to the namespace lanjoin ran in: gc and detach from another leave them alone" {
+  add_container h
+  lj attach bridge "netns:${LAB_PREFIX}h" --bridge br-em1 --ip 198.51.100.180/24
+  defer ip netns exec "${LAB_PREFIX}host" "$LANJOIN" detach "netns:${LAB_PREFIX}h"
+  # lanjoin run in another namespace with the same state directory (e.g. a lab rebuilt
+  # around an old /run/lanjoin) must not undo, there, what was done here
+  run ip netns exec "${LAB_PREFIX}peer" "$LANJOIN" gc
+  [ "$status" -eq 0 ]
+  [[ $output == *"Removed 0"* ]]
+  run ip netns exec "${LAB_PREFIX}peer" "$LANJOIN" detach "netns:${LAB_PREFIX}h"
+  [ "$status" -eq 0 ]
+  [[ $output == *"not attached"* ]]
+  [ "$(ip netns exec "${LAB_PREFIX}peer" "$LANJOIN" list --json | jq length)" -eq 0 ]
+  run ip netns exec "${LAB_PREFIX}peer" "$LANJOIN" attach bridge "netns:${LAB_PREFIX}h" --bridge brx --ip 198.51.100.181/24
+  [ "$status" -eq 2 ]
+  [[ $output == *"another network namespace"* ]]
+  [ "$(lj list --json | jq length)" -eq 1 ]
+  run curl_from peer http://198.51.100.180/hello.html
+  [ "$output" = "Hello world" ]
 }

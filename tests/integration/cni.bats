@@ -677,6 +677,7 @@ vg_cni() {
 
 @test "cni: valgrind finds no memory errors or leaks in ADD, CHECK, GC, DEL and a failed ADD" {
   command -v valgrind >/dev/null || skip "valgrind missing"
+  skip_if_sanitized
   add_container vg
   conf 1.1.0
   vg_cni ADD cid-vg "$(ns vg)" "$CONF"

@@ -1,6 +1,6 @@
 # tests/integration/helpers.bash — sourced by every .bats file (`load helpers`).
 #
-# Each .bats file gets its own lab (lab/lab.sh, DESIGN.md §4) with a unique namespace prefix,
+# Each .bats file gets its own lab (lab/lab.sh) with a unique namespace prefix,
 # built once in setup_file and removed in teardown_file. Defaults are defined below; a file that
 # needs a different lab overrides them, e.g.
 #     setup_file() { lab_setup_file --bridge-host; }
@@ -29,6 +29,7 @@
 #                             after each create. Deferred commands must be idempotent; a failing
 #                             one is reported and fails the test, the others still run.
 #   wait_until SECONDS CMD... poll CMD every 0.1 s until it succeeds; fail after SECONDS
+#   skip_if_sanitized         skip (a valgrind test) when LANJOIN is an ASan build
 #   wait_ipv6_ready NODE      wait until NODE has no tentative (DAD-pending) IPv6 address
 #   snapshot NODE             print NODE's state as normalized, comparable text (see below)
 #   assert_same_state NODE BEFORE_FILE   fail, showing the diff, if NODE's state differs from
@@ -100,6 +101,14 @@ defer() {
 
 lab() { "$LAB" "$@"; }
 
+# Skip a valgrind test when the binary under test is an ASan build (./test.sh --sanitize):
+# ASan and valgrind cannot run together; valgrind runs in the plain pass.
+skip_if_sanitized() {
+  if grep -q __asan_init "$LANJOIN" 2>/dev/null; then
+    skip "valgrind cannot run an ASan build (it runs in the plain pass)"
+  fi
+}
+
 on() {
   local node=$1
   shift
@@ -165,19 +174,21 @@ snapshot() {
   # A link created just before (by the test, or a daemon like dockerd) may still be doing
   # IPv6 DAD: let it finish, so that "tentative" is not mistaken for a change.
   wait_until 3 _no_tentative "$node" 2>/dev/null || true
-  echo "## links"
-  ip -n "$ns" -j -d link show | jq -S "$_JQ_LINK"
-  echo "## addresses"
-  ip -n "$ns" -j addr show | jq -S "$_JQ_ADDR"
-  echo "## routes (IPv4, all tables)"
-  ip -n "$ns" -j -4 route show table all | jq -S "$_JQ_ROUTE"
-  echo "## routes (IPv6, all tables)"
-  ip -n "$ns" -j -6 route show table all | jq -S "$_JQ_ROUTE"
-  echo "## rules"
-  ip -n "$ns" -j -4 rule show | jq -S .
-  ip -n "$ns" -j -6 rule show | jq -S .
-  echo "## nftables"
-  "${nse[@]}" nft -j list ruleset | jq -S "$_JQ_NFT"
+  # One jq for all the JSON (each jq start costs ~40 ms; snapshots run thousands of times).
+  # shellcheck disable=SC2016 # jq variables
+  jq -n -r -S --slurpfile link <(ip -n "$ns" -j -d link show) \
+    --slurpfile addr <(ip -n "$ns" -j addr show) \
+    --slurpfile r4 <(ip -n "$ns" -j -4 route show table all) \
+    --slurpfile r6 <(ip -n "$ns" -j -6 route show table all) \
+    --slurpfile rule4 <(ip -n "$ns" -j -4 rule show) \
+    --slurpfile rule6 <(ip -n "$ns" -j -6 rule show) \
+    --slurpfile nft <("${nse[@]}" nft -j list ruleset) "
+    \"## links\", (\$link[0] // [] | $_JQ_LINK),
+    \"## addresses\", (\$addr[0] // [] | $_JQ_ADDR),
+    \"## routes (IPv4, all tables)\", (\$r4[0] // [] | $_JQ_ROUTE),
+    \"## routes (IPv6, all tables)\", (\$r6[0] // [] | $_JQ_ROUTE),
+    \"## rules\", (\$rule4[0] // []), (\$rule6[0] // []),
+    \"## nftables\", (\$nft[0] // {} | $_JQ_NFT)"
   echo "## iptables"
   "${nse[@]}" iptables-save | sed -e '/^#/d' -e 's/\[[0-9]*:[0-9]*\]/[]/g'
   echo "## ip6tables"

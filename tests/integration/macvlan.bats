@@ -204,8 +204,8 @@ detach_later() { defer ip netns exec "${LAB_PREFIX}host" "$LANJOIN" detach "netn
     [ "$n" -le 30 ]
   done
   # macvlan, accept_ra off, up, ARP probe, 2 addresses, 2 announcements, default route,
-  # shim, host route
-  [ "$steps" -eq 11 ]
+  # the shim address's probe, shim, host route
+  [ "$steps" -eq 12 ]
   detach_later f
   run curl_from host http://198.51.100.140/hello.html
   [ "$output" = "Hello world" ]
@@ -461,4 +461,19 @@ detach_later() { defer ip netns exec "${LAB_PREFIX}host" "$LANJOIN" detach "netn
   take_snapshots b o
   bad --parent em1 --ip 198.51.100.117/24 --mode passthru
   [[ $output == *"passthru"*"alone"* ]]
+}
+
+@test "macvlan: a shim address someone on the LAN holds, or a subnet's broadcast, is refused" {
+  add_container sh
+  snapshot host >"$BATS_TEST_TMPDIR/host.before"
+  run lj shim add em1 --ip 198.51.100.10/24
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ $output == *"$(on peer cat /sys/class/net/eth0/address)"* ]]
+  run lj shim add em1 --ip 198.51.100.255/24
+  [ "$status" -eq 2 ]
+  run lj attach macvlan "netns:${LAB_PREFIX}sh" --parent em1 --ip 198.51.100.190/24 \
+    --host-shim 198.51.100.254/24
+  [ "$status" -eq 1 ]
+  assert_same_state host "$BATS_TEST_TMPDIR/host.before"
 }

@@ -378,8 +378,8 @@ assert_outside_sees() { # NODE ADDRESS
     steps=$n
   done
   defer lj detach "netns:${LAB_PREFIX}web"
-  # every step was tried (addr, garp, veth, 4 container-side, forwarding, nat, firewall)
-  [ "$steps" -eq 10 ]
+  # every step was tried (probe, addr, garp, veth, 4 container-side, forwarding, nat, firewall)
+  [ "$steps" -eq 11 ]
   assert_hello peer http://$LAN_ADDR:8080/hello.html
   run lj detach "netns:${LAB_PREFIX}web"
   [ "$status" -eq 0 ]
@@ -441,4 +441,19 @@ assert_outside_sees() { # NODE ADDRESS
     assert_same_state host "$BATS_TEST_TMPDIR/host"
     assert_same_state kc "$BATS_TEST_TMPDIR/kc"
   done
+}
+
+@test "nat: a LAN address someone already holds is refused (ARP probe), naming its MAC" {
+  add_container held
+  snapshot host >"$BATS_TEST_TMPDIR/host"
+  local gw_mac
+  gw_mac=$(on gw cat /sys/class/net/eth0/address)
+  run lj attach nat "netns:${LAB_PREFIX}held" --uplink em1 --address 198.51.100.254/24
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ $output == *"$gw_mac"* ]]
+  assert_same_state host "$BATS_TEST_TMPDIR/host"
+  # the gateway's neighbours were not told otherwise: the peer still reaches the outside
+  run curl_from peer http://203.0.113.1/cgi-bin/ip
+  [ "$output" = 198.51.100.10 ]
 }

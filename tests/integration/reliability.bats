@@ -1,5 +1,6 @@
 #!/usr/bin/env bats
-# Reliability (issue 10), bridge way: many attaches at once, and kill -9 at any point.
+# Reliability (issue 10), bridge way: many attaches at once, kill -9 at any point, a failing
+# undo; hostile state directories and record files; the environment of exec'd helpers.
 
 load helpers
 
@@ -135,6 +136,10 @@ make_namespaces() {
   [[ $output == *"2 files"*"could not be read"* ]]
   run lj gc
   [ "$status" -eq 0 ]
+  # detach cannot tell whether an unreadable record was this target's: it says so
+  run lj detach "netns:${LAB_PREFIX}nothere"
+  [ "$status" -eq 1 ]
+  [[ $output == *"could not be read"* ]]
   [ "$(stat -c %a "$LANJOIN_STATE_DIR")" = 700 ]
   # a world-writable state directory is refused
   chmod 0777 "$LANJOIN_STATE_DIR"
@@ -142,6 +147,162 @@ make_namespaces() {
   add_container hs
   run lj attach bridge "netns:${LAB_PREFIX}hs" --bridge br-em1 --ip 198.51.100.203/24
   [ "$status" -eq 1 ]
-  [[ $output == *"owned by root, mode 0700"* ]]
+  [[ $output == *"owned by root and writable by no one else"* ]]
   [ -z "$(on hs ip -o link show eth1 2>/dev/null)" ]
+}
+
+@test "reliability: an unsafe state directory is refused by every command, never followed" {
+  add_container hd
+  local real=$BATS_TEST_TMPDIR/real victim=$BATS_TEST_TMPDIR/victim d cmd
+  mkdir -m 0700 "$real"
+  echo "do not touch" >"$victim"
+  # a symlinked state directory; one owned by another user; a symlinked attachments
+  # directory; a world-writable one; a lock that is a symlink
+  ln -s "$real" "$BATS_TEST_TMPDIR/link"
+  mkdir -m 0700 "$BATS_TEST_TMPDIR/foreign" && chown 65534 "$BATS_TEST_TMPDIR/foreign"
+  mkdir -m 0700 -p "$BATS_TEST_TMPDIR/attlink" && ln -s "$real" "$BATS_TEST_TMPDIR/attlink/attachments"
+  mkdir -m 0777 "$BATS_TEST_TMPDIR/open" && chmod 0777 "$BATS_TEST_TMPDIR/open"
+  mkdir -m 0700 "$BATS_TEST_TMPDIR/locklink" && ln -s "$victim" "$BATS_TEST_TMPDIR/locklink/lock"
+  for d in link foreign attlink open locklink; do
+    for cmd in "attach bridge netns:${LAB_PREFIX}hd --bridge br-em1 --ip 198.51.100.204/24" \
+      "detach netns:${LAB_PREFIX}hd" "gc" "list" "shim add em1 --ip 198.51.100.205/24"; do
+      # shellcheck disable=SC2086
+      LANJOIN_STATE_DIR=$BATS_TEST_TMPDIR/$d run lj $cmd
+      echo "$d: lanjoin $cmd -> $status: $output"
+      [ "$status" -eq 1 ]
+      if [[ $d == locklink ]]; then
+        [[ $output == *"Too many levels of symbolic links"* ]]
+      else
+        [[ $output == *"must be real directories (not symlinks) owned by root and writable by no one else"* ]]
+      fi
+    done
+  done
+  [ -z "$(ls -A "$real")" ]
+  [ "$(cat "$victim")" = "do not touch" ]
+  [ -z "$(on hd ip -o link show eth1 2>/dev/null)" ]
+
+  # a state directory lanjoin creates is 0700 and root's whatever the umask; so is its content
+  d=$BATS_TEST_TMPDIR/fresh
+  (umask 000 && LANJOIN_STATE_DIR=$d lj list >/dev/null)
+  [ "$(stat -c '%a %u' "$d" "$d/attachments" "$d/lock")" = "700 0
+700 0
+600 0" ]
+}
+
+@test "reliability: foreign, truncated and special record files are refused with a clear error and left alone" {
+  add_container hr
+  local a=$LANJOIN_STATE_DIR/attachments f id victim=$BATS_TEST_TMPDIR/victim
+  echo "do not touch" >"$victim"
+  run lj attach bridge "netns:${LAB_PREFIX}hr" --bridge br-em1 --ip 198.51.100.206/24
+  [ "$status" -eq 0 ]
+  defer ip netns exec "${LAB_PREFIX}host" "$LANJOIN" detach "netns:${LAB_PREFIX}hr"
+  f=$(ls "$a"/*.json)
+  id=$(basename "$f" .json)
+  cp -p "$f" "$BATS_TEST_TMPDIR/record"
+  defer cp -p "$BATS_TEST_TMPDIR/record" "$f"
+
+  # truncated: attach refuses to guess, detach and gc leave it alone and say so
+  head -c 200 "$BATS_TEST_TMPDIR/record" >"$f"
+  run lj attach bridge "netns:${LAB_PREFIX}hr" --bridge br-em1 --ip 198.51.100.206/24
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ $output == *"Failed to read the state record $f: it is malformed or not lanjoin's"* ]]
+  run lj detach "netns:${LAB_PREFIX}hr"
+  echo "$output"
+  [[ $output == *"warning: 1 file in $LANJOIN_STATE_DIR/attachments could not be read"*"left alone"* ]]
+  run lj gc
+  [[ $output == *"warning: 1 file"*"left alone"* ]]
+  [ "$(head -c 200 "$BATS_TEST_TMPDIR/record")" = "$(cat "$f")" ]
+
+  # a whole, valid record that is not root's
+  cp -p "$BATS_TEST_TMPDIR/record" "$f"
+  chown 65534 "$f"
+  run lj list
+  [[ $output == *"1 file in $LANJOIN_STATE_DIR/attachments could not be read"* ]]
+  run lj attach bridge "netns:${LAB_PREFIX}hr" --bridge br-em1 --ip 198.51.100.206/24
+  [ "$status" -eq 1 ]
+  [[ $output == *"malformed or not lanjoin's"* ]]
+  on hr ip link show eth1 # untouched
+  chown 0 "$f"
+
+  # a FIFO in its place (list must not block on it) and a symlink to a file elsewhere
+  mv "$f" "$BATS_TEST_TMPDIR/record.live"
+  mkfifo "$f"
+  run timeout 5 ip netns exec "${LAB_PREFIX}host" "$LANJOIN" list
+  [ "$status" -eq 0 ]
+  [[ $output == *"1 file"*"could not be read"* ]]
+  rm "$f"
+  ln -s "$victim" "$f"
+  run lj gc
+  [[ $output == *"warning: 1 file"* ]]
+  [ "$(cat "$victim")" = "do not touch" ]
+  rm "$f"
+  mv "$BATS_TEST_TMPDIR/record.live" "$f"
+
+  # a symlink where the record's temporary file goes: the write is refused, nothing followed
+  run lj detach "netns:${LAB_PREFIX}hr"
+  [ "$status" -eq 0 ]
+  ln -s "$victim" "$a/.$id.tmp"
+  defer rm -f "$a/.$id.tmp"
+  snapshot host >"$BATS_TEST_TMPDIR/host.before"
+  run lj attach bridge "netns:${LAB_PREFIX}hr" --bridge br-em1 --ip 198.51.100.206/24
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ $output == *"Failed to write the state record: Too many levels of symbolic links"* ]]
+  [ "$(cat "$victim")" = "do not touch" ]
+  [ -z "$(on hr ip -o link show eth1 2>/dev/null)" ]
+  assert_same_state host "$BATS_TEST_TMPDIR/host.before"
+}
+
+# the environment of process $1, sorted, one variable a line
+environ_of() { tr '\0' '\n' <"/proc/$1/environ" | sort; }
+
+@test "reliability: helpers get a minimal fixed environment, whatever lanjoin's is (DHCP client, ovs-vsctl)" {
+  add_container he
+  local poison=(LD_PRELOAD=/nonexistent/evil.so "PATH=$BATS_TEST_TMPDIR/evil:$PATH"
+    BASH_ENV=/nonexistent/evil IFS=x LANJOIN_EVIL=1 OVS_DBDIR=/nonexistent)
+  run env "${poison[@]}" ip netns exec "${LAB_PREFIX}host" "$LANJOIN" attach bridge \
+    "netns:${LAB_PREFIX}he" --bridge br-em1 --dhcp
+  echo "$output"
+  [ "$status" -eq 0 ]
+  defer ip netns exec "${LAB_PREFIX}host" "$LANJOIN" detach "netns:${LAB_PREFIX}he"
+  local sup client
+  sup=$(lj list --json | jq -r '.[0].info.dhcp.pid')
+  client=$(cat /proc/"$sup"/task/*/children | tr ' ' '\n' | grep . | head -1)
+  [ -n "$client" ]
+  run environ_of "$sup"
+  echo "supervisor: $output"
+  [ "$output" = "LANJOIN_STATE_DIR=$LANJOIN_STATE_DIR
+PATH=/usr/sbin:/usr/bin:/sbin:/bin" ]
+  run environ_of "$client"
+  echo "client: $output"
+  local sock
+  sock=$(ls "$LANJOIN_STATE_DIR"/dhcp/*.sock)
+  [ "$output" = "LANJOIN_DHCP_HOOK=udhcpc
+LANJOIN_DHCP_IFNAME=eth1
+LANJOIN_DHCP_NOTIFY=$sock
+PATH=/usr/sbin:/usr/bin:/sbin:/bin" ]
+
+  # ovs-vsctl: a stand-in records the environment it is started with, then runs the real one
+  "$LAB" ovs start
+  defer "$LAB" ovs stop
+  eval "$("$LAB" ovs env)"
+  local wrap=$BATS_TEST_TMPDIR/vsctl envlog=$BATS_TEST_TMPDIR/vsctl.env
+  printf '#!/bin/sh\ntr "\\0" "\\n" </proc/$$/environ | sort >>%s\nexec %s "$@"\n' "$envlog" \
+    "$(command -v ovs-vsctl)" >"$wrap"
+  chmod 0755 "$wrap"
+  add_container ho
+  run env "${poison[@]}" LANJOIN_OVS_VSCTL="$wrap" ip netns exec "${LAB_PREFIX}host" \
+    "$LANJOIN" attach ovs "netns:${LAB_PREFIX}ho" --bridge br-env --ovsdb "$LAB_OVSDB" \
+    --ip 198.51.100.207/24
+  echo "$output"
+  [ "$status" -eq 0 ]
+  run env LANJOIN_OVS_VSCTL="$wrap" ip netns exec "${LAB_PREFIX}host" "$LANJOIN" detach \
+    "netns:${LAB_PREFIX}ho"
+  [ "$status" -eq 0 ]
+  [ -s "$envlog" ]
+  run sort -u "$envlog"
+  echo "ovs-vsctl: $output"
+  [ "$output" = "LC_ALL=C
+PATH=/usr/sbin:/usr/bin:/sbin:/bin" ]
 }

@@ -83,6 +83,9 @@ static void test_ifname(void **state)
 	assert_false(lj_ifname_valid("a\tb"));
 	assert_false(lj_ifname_valid("a\xc3\xa9"));
 	assert_false(lj_ifname_valid(NULL));
+	assert_false(lj_ifname_valid("all"));
+	assert_false(lj_ifname_valid("default"));
+	assert_false(lj_ifname_valid("eth%d"));
 }
 
 static void test_uint_publish(void **state)
@@ -111,6 +114,25 @@ static void test_uint_publish(void **state)
 		assert_int_not_equal(lj_parse_publish(bad[i], &p), 0);
 }
 
+static void test_unicast(void **state)
+{
+	static const char *const bad[] = {"0.0.0.0/0", "198.51.100.0/24", "198.51.100.255/24",
+					  "224.0.0.1/24", "127.0.0.5/8", "255.255.255.255/32",
+					  "::/128", "::1/128", "ff02::1/64", "::ffff:1.2.3.4/96"};
+	static const char *const good[] = {"198.51.100.117/24", "198.51.100.0/31",
+					   "198.51.100.255/32", "2001:db8::1/64", "fe80::1/64"};
+	struct lj_cidr c;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(lj_parse_cidr(bad[i], true, &c), 0);
+		assert_non_null(lj_ip_unicast_problem(&c.ip, c.prefixlen));
+	}
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		assert_int_equal(lj_parse_cidr(good[i], true, &c), 0);
+		assert_null(lj_ip_unicast_problem(&c.ip, c.prefixlen));
+	}
+}
+
 static void test_contains(void **state)
 {
 	struct lj_cidr c;
@@ -134,6 +156,7 @@ int main(void)
 		cmocka_unit_test(test_cidr),        cmocka_unit_test(test_route),
 		cmocka_unit_test(test_mac),         cmocka_unit_test(test_ifname),
 		cmocka_unit_test(test_uint_publish), cmocka_unit_test(test_contains),
+		cmocka_unit_test(test_unicast),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -215,6 +215,48 @@ static void test_json_rejects(void **state)
 	}
 }
 
+static const struct lj_step_type fake_saved = {
+	.id = "fake", .apply = fake_apply, .undo = fake_undo, .describe = fake_describe,
+	.save_after = true,
+};
+static int save_result;
+
+static int fake_save(struct lj_ctx *ctx, const struct lj_plan *p)
+{
+	size_t n = strlen(journal);
+	snprintf(journal + n, sizeof(journal) - n, "save ");
+	return save_result;
+}
+
+/* A save_after step is recorded right after it is applied; a failing save undoes it too. */
+static void test_save_after(void **state)
+{
+	struct lj_ctx ctx = {.save = fake_save};
+	struct lj_plan p = {0};
+	struct lj_plan_error err;
+
+	build(&p, 3);
+	p.steps[1].type = &fake_saved;
+	unsetenv("LANJOIN_FAULT_STEP");
+	unsetenv("LANJOIN_FAULT_UNDO");
+	fail_apply_at = 0;
+	save_result = 0;
+	journal[0] = '\0';
+	assert_int_equal(lj_plan_apply(&ctx, &p, &err), 0);
+	assert_string_equal(journal, "+s1 +s2 save +s3 ");
+	p.steps[1].skip_undo = true; /* nothing to undo: nothing to save */
+	journal[0] = '\0';
+	assert_int_equal(lj_plan_apply(&ctx, &p, &err), 0);
+	assert_string_equal(journal, "+s1 +s2 +s3 ");
+	p.steps[1].skip_undo = false;
+	save_result = -ENOSPC;
+	journal[0] = '\0';
+	assert_int_equal(lj_plan_apply(&ctx, &p, &err), -ENOSPC);
+	assert_string_equal(journal, "+s1 +s2 save -s2 -s1 ");
+	assert_int_equal(err.step, 1);
+	lj_plan_free(&p);
+}
+
 /* A step that defers its undo to ctx->batch when there is one (like a veth in bulk detach). */
 static int deferring_undo(struct lj_ctx *ctx, const struct lj_step *s)
 {
@@ -265,7 +307,7 @@ int main(void)
 		cmocka_unit_test(test_apply_all),       cmocka_unit_test(test_rollback_each_step),
 		cmocka_unit_test(test_fault_injection), cmocka_unit_test(test_undo_failure),
 		cmocka_unit_test(test_skip_undo),       cmocka_unit_test(test_json_round_trip),
-		cmocka_unit_test(test_json_rejects),    cmocka_unit_test(test_undo_deferred),
+		cmocka_unit_test(test_json_rejects),    cmocka_unit_test(test_undo_deferred),    cmocka_unit_test(test_save_after),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

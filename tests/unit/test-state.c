@@ -131,6 +131,23 @@ static void test_hostile(void **state)
 	lj_state_close(st);
 }
 
+static void test_sweep_tmp(void **state)
+{
+	struct lj_state *st;
+	struct lj_record rec, back;
+
+	assert_int_equal(lj_state_open(true, &st), 0);
+	make_record(&rec, "ns:4:9", "eth1");
+	assert_int_equal(lj_state_save(st, &rec), 0);
+	write_file(".0123456789ab.tmp", "{\"format\":");   /* a write killed before rename */
+	assert_int_equal(lj_state_sweep_tmp(st), 1);
+	assert_int_equal(lj_state_sweep_tmp(st), 0);
+	assert_int_equal(lj_state_load(st, rec.id, &back), 0); /* records stay */
+	lj_record_free(&back);
+	lj_record_free(&rec);
+	lj_state_close(st);
+}
+
 /* A target's records share an id prefix: lj_state_list_target reads only those. */
 static void test_list_target(void **state)
 {
@@ -186,6 +203,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hostile, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sweep_tmp, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_target, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unsafe_dir, setup, teardown),
 	};

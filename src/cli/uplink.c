@@ -1,0 +1,239 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * lanjoin uplink adopt BR DEV [--ovs] [--probe ADDR] [--timeout S] [--no-probe] [--dry-run] [--json]
+ * lanjoin uplink release BR [--force] [--dry-run]
+ * lanjoin uplink list [--json]
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "lib/uplink.h"
+
+static void usage(FILE *f)
+{
+	fputs("Usage:\n"
+	      "  lanjoin uplink adopt BR DEV [--ovs [--ovsdb unix:PATH]] [--probe ADDR] [--timeout S]\n"
+	      "                              [--no-probe] [--dry-run] [--json]\n"
+	      "  lanjoin uplink release BR [--force] [--dry-run]\n"
+	      "  lanjoin uplink list [--json]\n"
+	      "\n"
+	      "adopt creates bridge BR with DEV's MAC address and MTU, moves every address and route\n"
+	      "of DEV onto it and makes DEV its port. Then the default gateway (or --probe ADDR) must\n"
+	      "answer through BR within --timeout seconds (default 5), or everything is undone.\n"
+	      "release puts it all back on DEV and removes BR (refused while containers are attached,\n"
+	      "unless --force).\n"
+	      "\n"
+	      "Exit status: 0 done; 1 failed and rolled back (nothing changed); 2 bad usage or input.\n",
+	      f);
+}
+
+static void print_warnings(const json_t *j)
+{
+	const json_t *w = json_object_get(j, "warnings"), *v;
+	size_t i;
+
+	json_array_foreach(w, i, v)
+		lj_err("warning: %s", json_string_value(v));
+}
+
+static int cmd_adopt(int argc, char **argv)
+{
+	enum { OPT_OVS = 0x100, OPT_OVSDB, OPT_PROBE, OPT_TIMEOUT, OPT_NO_PROBE, OPT_DRY_RUN,
+	       OPT_JSON, OPT_HELP };
+	static const struct option longopts[] = {
+		{"ovs", no_argument, NULL, OPT_OVS},
+		{"ovsdb", required_argument, NULL, OPT_OVSDB},
+		{"probe", required_argument, NULL, OPT_PROBE},
+		{"timeout", required_argument, NULL, OPT_TIMEOUT},
+		{"no-probe", no_argument, NULL, OPT_NO_PROBE},
+		{"dry-run", no_argument, NULL, OPT_DRY_RUN},
+		{"json", no_argument, NULL, OPT_JSON},
+		{"help", no_argument, NULL, OPT_HELP},
+		{0},
+	};
+	struct lj_uplink_opts o = {0};
+	struct lj_result res;
+	bool json = false;
+	uint64_t n;
+	int c, r;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_OVS:
+			o.ovs = true;
+			break;
+		case OPT_OVSDB:
+			o.ovsdb = optarg;
+			break;
+		case OPT_PROBE:
+			if (lj_parse_ip(optarg, &o.probe) < 0) {
+				lj_err("Invalid --probe address '%s'", optarg);
+				return LJ_EXIT_USAGE;
+			}
+			break;
+		case OPT_TIMEOUT:
+			if (lj_parse_uint(optarg, 1, LJ_UPLINK_TIMEOUT_MAX_S, &n) < 0) {
+				lj_err("Invalid --timeout '%s': seconds, 1 to %u", optarg,
+				       LJ_UPLINK_TIMEOUT_MAX_S);
+				return LJ_EXIT_USAGE;
+			}
+			o.timeout_ms = (unsigned)n * 1000u;
+			break;
+		case OPT_NO_PROBE:
+			o.no_probe = true;
+			break;
+		case OPT_DRY_RUN:
+			o.dry_run = true;
+			break;
+		case OPT_JSON:
+			json = true;
+			break;
+		case OPT_HELP:
+			usage(stdout);
+			return LJ_EXIT_OK;
+		default:
+			lj_err("Unknown or incomplete option '%s'", argv[optind - 1]);
+			return LJ_EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 2) {
+		usage(stderr);
+		return LJ_EXIT_USAGE;
+	}
+	if (o.no_probe && o.probe.family != AF_UNSPEC) {
+		lj_err("--probe and --no-probe exclude each other");
+		return LJ_EXIT_USAGE;
+	}
+	if (o.ovsdb && !o.ovs) {
+		lj_err("--ovsdb needs --ovs");
+		return LJ_EXIT_USAGE;
+	}
+	if (strlen(argv[optind]) >= IFNAMSIZ || strlen(argv[optind + 1]) >= IFNAMSIZ) {
+		lj_err("Interface names are at most %d bytes", IFNAMSIZ - 1);
+		return LJ_EXIT_USAGE;
+	}
+	snprintf(o.bridge, sizeof(o.bridge), "%s", argv[optind]);
+	snprintf(o.dev, sizeof(o.dev), "%s", argv[optind + 1]);
+
+	r = lj_uplink_adopt(&o, &res);
+	if (r < 0) {
+		int code = lj_report_failure(&res, r);
+		lj_result_done(&res);
+		return code;
+	}
+	if (o.dry_run) {
+		lj_plan_describe(res.dry_ctx, &res.dry_plan, false, stdout);
+		print_warnings(res.json);
+	} else if (res.message[0]) {
+		printf("%s\n", res.message);
+	} else {
+		print_warnings(res.json);
+		if (json)
+			lj_print_json(json_incref(res.json));
+		else
+			printf("Adopted '%s' into '%s'\n", o.dev, o.bridge);
+	}
+	lj_result_done(&res);
+	return LJ_EXIT_OK;
+}
+
+static int cmd_release(int argc, char **argv)
+{
+	bool force = false, dry_run = false;
+	const char *bridge = NULL;
+	struct lj_result res;
+	int r;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--force") == 0) {
+			force = true;
+		} else if (strcmp(argv[i], "--dry-run") == 0) {
+			dry_run = true;
+		} else if (strcmp(argv[i], "--help") == 0) {
+			usage(stdout);
+			return LJ_EXIT_OK;
+		} else if (argv[i][0] == '-' || bridge) {
+			usage(stderr);
+			return LJ_EXIT_USAGE;
+		} else {
+			bridge = argv[i];
+		}
+	}
+	if (!bridge) {
+		usage(stderr);
+		return LJ_EXIT_USAGE;
+	}
+	r = lj_uplink_release(bridge, force, dry_run, &res);
+	if (r < 0) {
+		int code;
+		if (res.rolled_back) {
+			/* Not the attach wording: here "rolled back" means the adoption is intact. */
+			lj_err("%s", res.message);
+			code = LJ_EXIT_FAILED;
+		} else {
+			code = lj_report_failure(&res, r);
+		}
+		lj_result_done(&res);
+		return code;
+	}
+	if (res.message[0] && !dry_run)
+		printf("%s\n", res.message);
+	lj_result_done(&res);
+	return LJ_EXIT_OK;
+}
+
+static int cmd_list(int argc, char **argv)
+{
+	bool json = argc > 1 && strcmp(argv[1], "--json") == 0;
+	json_t *a = NULL, *v;
+	size_t i;
+	int r;
+
+	r = lj_uplink_list(&a);
+	if (r < 0) {
+		lj_err("Failed to read the state directory %s: %s", lj_state_dir(), strerror(-r));
+		return LJ_EXIT_FAILED;
+	}
+	if (json) {
+		lj_print_json(a);
+		return LJ_EXIT_OK;
+	}
+	printf("%-15s %-15s %-10s %s\n", "BRIDGE", "UPLINK", "STATUS", "ADDRESSES");
+	json_array_foreach(a, i, v) {
+		const json_t *addrs = json_object_get(v, "addresses"), *x;
+		size_t k;
+		printf("%-15s %-15s %-10s ", json_string_value(json_object_get(v, "bridge")),
+		       json_string_value(json_object_get(v, "uplink")),
+		       json_string_value(json_object_get(v, "status")));
+		json_array_foreach(addrs, k, x)
+			printf("%s%s", k ? "," : "", json_string_value(x));
+		putchar('\n');
+	}
+	json_decref(a);
+	return LJ_EXIT_OK;
+}
+
+int lj_cmd_uplink(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return LJ_EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "adopt") == 0)
+		return cmd_adopt(argc - 1, argv + 1);
+	if (strcmp(argv[1], "release") == 0)
+		return cmd_release(argc - 1, argv + 1);
+	if (strcmp(argv[1], "list") == 0)
+		return cmd_list(argc - 1, argv + 1);
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
+		usage(stdout);
+		return LJ_EXIT_OK;
+	}
+	lj_err("Unknown uplink command '%s'", argv[1]);
+	usage(stderr);
+	return LJ_EXIT_USAGE;
+}

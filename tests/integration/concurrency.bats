@@ -1,0 +1,226 @@
+#!/usr/bin/env bats
+# Concurrency beyond the bridge (issue 10): 64 macvlan attaches at once sharing one host shim,
+# 64 nat attaches at once drawing private subnets from the pool, and a mixed race of attach,
+# detach, list and gc over the bridge, macvlan and nat ways. No torn record at any point, and
+# the host exactly as before at the end. (The 64-at-once bridge case is in reliability.bats.)
+# Lab: the plain one (em1 198.51.100.76/24 is the macvlan parent and the nat uplink).
+
+load helpers
+
+N=64
+SHIM=198.51.100.141
+
+# LAN addresses for N containers: .77-.140 (the lab uses .10, .76, .254 and DHCP .150-.199)
+lan_ip() { echo "198.51.100.$((76 + $1))"; }
+
+# make_namespaces STEM COUNT: empty namespaces ${LAB_PREFIX}STEM1.., deleted after the test
+make_namespaces() {
+  local i
+  for ((i = 1; i <= $2; i++)); do
+    ip netns add "${LAB_PREFIX}$1$i"
+    defer ip netns del "${LAB_PREFIX}$1$i"
+  done
+}
+
+# bg CMD...: run lanjoin CMD in the background; its PID goes to BG_PIDS, its output to a log
+declare -A BG_LOG=()
+BG_N=0
+bg() {
+  BG_N=$((BG_N + 1))
+  local log=$BATS_TEST_TMPDIR/bg.$BG_N.log
+  echo "lanjoin $*" >"$log"
+  lj "$@" >>"$log" 2>&1 &
+  BG_PIDS+=($!)
+  BG_LOG[$!]=$log
+}
+
+# wait_all PID...: wait for every PID; print the logs of the ones that failed
+wait_all() {
+  local p rc=0
+  for p in "$@"; do
+    if ! wait "$p"; then
+      rc=1
+      cat "${BG_LOG[$p]}"
+    fi
+  done
+  return "$rc"
+}
+
+# Every record file parses as a lanjoin record; list sees no unreadable file.
+assert_records_sound() {
+  local f
+  for f in "$LANJOIN_STATE_DIR"/attachments/*.json; do
+    [[ -e $f ]] || continue
+    jq -e '.format == "lanjoin-attachment/1" and (.undo | length > 0)' "$f" >/dev/null || {
+      echo "# torn or foreign record: $f" >&2
+      cat "$f" >&2
+      return 1
+    }
+  done
+  run lj list
+  [ "$status" -eq 0 ]
+  [[ $output != *"could not be read"* ]]
+}
+
+# ping_all NODE ADDR...: one ping to each address from NODE, 16 at a time; fail if any fails
+ping_all() {
+  local node=$1 a rc=0
+  shift
+  local -a pids=()
+  for a in "$@"; do
+    ping_from "$node" "$a" >/dev/null 2>&1 &
+    pids+=($!)
+    if ((${#pids[@]} == 16)); then
+      for p in "${pids[@]}"; do wait "$p" || rc=1; done
+      pids=()
+    fi
+  done
+  for p in "${pids[@]}"; do wait "$p" || rc=1; done
+  return "$rc"
+}
+
+@test "concurrency: $N macvlan attaches at once share one host shim; $N detaches at once remove it" {
+  make_namespaces m "$N"
+  snapshot host >"$BATS_TEST_TMPDIR/host.before"
+  local i
+  BG_PIDS=()
+  for ((i = 1; i <= N; i++)); do
+    bg attach macvlan "netns:${LAB_PREFIX}m$i" --parent em1 --ip "$(lan_ip "$i")/24" \
+      --host-shim "$SHIM/24"
+  done
+  defer ip netns exec "${LAB_PREFIX}host" "$LANJOIN" gc
+  wait_all "${BG_PIDS[@]}"
+  assert_records_sound
+
+  # one shim, one host route per container through it; the host and the peer reach them all
+  run lj list --json
+  [ "$(jq length <<<"$output")" -eq "$N" ]
+  [ "$(jq -r '.[].info.host_shim' <<<"$output" | sort -u | wc -l)" -eq 1 ]
+  local shim
+  shim=$(jq -r '.[0].info.host_shim' <<<"$output")
+  [ "$(on host ip -o link show type macvlan | wc -l)" -eq 1 ]
+  [ "$(on host ip -4 route show dev "$shim" | wc -l)" -eq "$N" ]
+  local -a addrs=()
+  for ((i = 1; i <= N; i++)); do addrs+=("$(lan_ip "$i")"); done
+  ping_all host "${addrs[@]}"
+  ping_all peer "${addrs[@]}"
+
+  BG_PIDS=()
+  for ((i = 1; i <= N; i++)); do
+    bg detach "netns:${LAB_PREFIX}m$i"
+  done
+  wait_all "${BG_PIDS[@]}"
+  [ "$(lj list --json | jq length)" -eq 0 ]
+  ! on host ip link show "$shim"
+  assert_same_state host "$BATS_TEST_TMPDIR/host.before"
+}
+
+@test "concurrency: $N nat attaches at once get distinct private subnets; each is reachable at its LAN address" {
+  make_namespaces n "$N"
+  snapshot host >"$BATS_TEST_TMPDIR/host.before"
+  local i
+  BG_PIDS=()
+  for ((i = 1; i <= N; i++)); do
+    bg attach nat "netns:${LAB_PREFIX}n$i" --uplink em1 --address "$(lan_ip "$i")/24"
+  done
+  defer ip netns exec "${LAB_PREFIX}host" "$LANJOIN" gc
+  wait_all "${BG_PIDS[@]}"
+  assert_records_sound
+
+  run lj list --json
+  [ "$(jq length <<<"$output")" -eq "$N" ]
+  [ "$(jq -r '.[].info.private' <<<"$output" | sort -u | wc -l)" -eq "$N" ]
+  [ "$(jq -r '.[].host_ifname' <<<"$output" | sort -u | wc -l)" -eq "$N" ]
+  # the private subnets do not overlap: every container's private address is in its own only
+  local privs
+  privs=$(jq -r '.[].info.private' <<<"$output")
+  python3 - "$privs" <<'EOF'
+import ipaddress, sys
+nets = [ipaddress.ip_network(l, strict=False) for l in sys.argv[1].split()]
+for i, a in enumerate(nets):
+    for b in nets[i + 1:]:
+        assert not a.overlaps(b), (a, b)
+EOF
+  local -a addrs=()
+  for ((i = 1; i <= N; i++)); do addrs+=("$(lan_ip "$i")"); done
+  ping_all peer "${addrs[@]}"
+
+  BG_PIDS=()
+  for ((i = 1; i <= N; i++)); do
+    bg detach "netns:${LAB_PREFIX}n$i"
+  done
+  wait_all "${BG_PIDS[@]}"
+  [ "$(lj list --json | jq length)" -eq 0 ]
+  assert_same_state host "$BATS_TEST_TMPDIR/host.before"
+}
+
+@test "concurrency: attach, detach, list and gc racing over the bridge, macvlan and nat ways" {
+  local W=16 i
+  make_namespaces xb $((2 * W))
+  make_namespaces xm $((2 * W))
+  make_namespaces xn $((2 * W))
+  snapshot host >"$BATS_TEST_TMPDIR/host.before"
+  defer ip netns exec "${LAB_PREFIX}host" "$LANJOIN" gc
+
+  # attach_one WAY I: the I-th container of a way (bridge: a bridge lanjoin creates, with no
+  # uplink; macvlan .77-.108; nat .109-.140)
+  attach_one() {
+    case $1 in
+    b) bg attach bridge "netns:${LAB_PREFIX}xb$2" --bridge br-mix --ip "198.51.100.$((19 + $2))/24" ;;
+    m) bg attach macvlan "netns:${LAB_PREFIX}xm$2" --parent em1 --ip "198.51.100.$((76 + $2))/24" \
+      --host-shim "$SHIM/24" ;;
+    n) bg attach nat "netns:${LAB_PREFIX}xn$2" --uplink em1 --address "198.51.100.$((108 + $2))/24" ;;
+    esac
+  }
+
+  # round 1: the first W of each way attach, while list and gc run
+  BG_PIDS=()
+  for ((i = 1; i <= W; i++)); do
+    attach_one b "$i"
+    attach_one m "$i"
+    attach_one n "$i"
+    if ((i % 4 == 0)); then
+      bg list --json
+      bg gc
+    fi
+  done
+  wait_all "${BG_PIDS[@]}"
+  assert_records_sound
+  [ "$(lj list --json | jq length)" -eq $((3 * W)) ]
+
+  # round 2: those detach while the next W of each way attach, with list and gc again
+  BG_PIDS=()
+  for ((i = 1; i <= W; i++)); do
+    bg detach "netns:${LAB_PREFIX}xb$i"
+    attach_one b $((W + i))
+    bg detach "netns:${LAB_PREFIX}xm$i"
+    attach_one m $((W + i))
+    bg detach "netns:${LAB_PREFIX}xn$i"
+    attach_one n $((W + i))
+    if ((i % 4 == 0)); then
+      bg list
+      bg gc
+    fi
+  done
+  wait_all "${BG_PIDS[@]}"
+  assert_records_sound
+  run lj list --json
+  [ "$(jq length <<<"$output")" -eq $((3 * W)) ]
+  [ "$(jq -r '.[].target.spec' <<<"$output" | grep -c -E "x[bmn]($(seq -s '|' $((W + 1)) $((2 * W))))\$")" -eq $((3 * W)) ]
+  ping_from peer 198.51.100.$((76 + 2 * W))
+  ping_from peer 198.51.100.$((108 + 2 * W))
+  ping_from host 198.51.100.$((76 + W + 1))
+
+  # round 3: the rest detach at once
+  BG_PIDS=()
+  for ((i = W + 1; i <= 2 * W; i++)); do
+    bg detach "netns:${LAB_PREFIX}xb$i"
+    bg detach "netns:${LAB_PREFIX}xm$i"
+    bg detach "netns:${LAB_PREFIX}xn$i"
+  done
+  bg gc
+  wait_all "${BG_PIDS[@]}"
+  [ "$(lj list --json | jq length)" -eq 0 ]
+  ! on host ip link show br-mix
+  assert_same_state host "$BATS_TEST_TMPDIR/host.before"
+}

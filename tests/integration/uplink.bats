@@ -1,0 +1,710 @@
+#!/usr/bin/env bats
+# lanjoin uplink adopt / release: the host's uplink em1 moves into bridge br-em1 and back.
+# The lab is plain (no --bridge-host): em1 holds 198.51.100.76/24, 2001:db8:1::76/64 and the
+# default routes.
+
+load helpers
+
+setup_file() { lab_setup_file; }
+
+BEFORE=
+
+setup() {
+  BEFORE=$BATS_TEST_TMPDIR/before
+  snapshot host >"$BEFORE"
+  # Whatever a test does, the uplink goes back (release is a no-op when nothing is adopted).
+  defer lj uplink release br-em1 --force
+}
+
+# Addresses and routes of DEV, with DEV's name replaced by X, normalized for comparison.
+net_of() {
+  local dev=$1 fam
+  on host ip -j addr show dev "$dev" | jq -S --arg d "$dev" '.[0].addr_info
+    | map(del(.valid_life_time, .preferred_life_time)
+      | if .label == $d then del(.label)
+        elif ((.label // "") | startswith($d + ":")) then .label |= "X" + ltrimstr($d)
+        else . end)
+    | sort_by(tostring)'
+  for fam in -4 -6; do
+    on host ip -j "$fam" route show table all |
+      jq -S --arg d "$dev" 'map(select(.dev == $d) | del(.dev, .expires)) | sort_by(tostring)'
+  done
+}
+
+# True once br-em1 is fully up: carrier, no tentative address, its multicast route present.
+br_settled() {
+  [[ $(on host cat /sys/class/net/br-em1/operstate) == @(up|unknown) ]] &&
+    [[ -z $(on host ip -6 addr show dev br-em1 tentative) ]] &&
+    on host ip -6 route show table local dev br-em1 | grep -q '^multicast ff00::/8'
+}
+
+# Back to the lab's permanent addresses and routes on em1.
+restore_em1() {
+  on host ip addr flush dev em1 scope global
+  on host ip addr add 198.51.100.76/24 dev em1
+  on host ip route replace default via 198.51.100.254 dev em1
+  on host ip -6 addr add 2001:db8:1::76/64 dev em1 nodad
+  on host ip -6 route replace default via 2001:db8:1::fe dev em1
+}
+
+# em1's IPv6 addresses are usable: not tentative, and each has its local route. The kernel
+# finishes an IPv6 address (even a nodad one) in a work item, a moment after it was added.
+em1_settled() {
+  local addrs routes
+  [[ -z $(on host ip -6 addr show dev em1 tentative) ]] || return 1
+  addrs=$(on host ip -j -6 addr show dev em1 | jq '[.[0].addr_info[]?] | length')
+  routes=$(on host ip -j -6 route show table local | jq '[.[] | select(.dev == "em1" and .type == "local")] | length')
+  [[ $addrs == "$routes" ]]
+}
+
+assert_host_back() {
+  wait_until 5 em1_settled || true
+  assert_same_state host "$1"
+}
+
+kill_if_alive() { kill "$1" 2>/dev/null || true; }
+del_link() { on host ip link del "$1" 2>/dev/null || true; }
+
+mac_of() { on host cat "/sys/class/net/$1/address"; }
+
+reaches_all() {
+  ping_from host 198.51.100.254
+  ping_from host 2001:db8:1::fe
+  ping_from host 198.51.100.10
+  ping_from host 2001:db8:1::10
+  ping_from peer 198.51.100.76
+  ping_from peer 2001:db8:1::76
+  run curl_from host http://203.0.113.1/cgi-bin/ip
+  [ "$status" -eq 0 ]
+  [ "$output" = "198.51.100.76" ]
+  run curl_from host 'http://[2001:db8:2::1]/cgi-bin/ip'
+  [ "$status" -eq 0 ]
+  [ "$output" = "2001:db8:1::76" ]
+}
+
+@test "uplink: adopt moves every address and route of em1 onto br-em1; release puts them back" {
+  local net_before mac
+  net_before=$(net_of em1)
+  mac=$(mac_of em1)
+  run lj uplink adopt br-em1 em1 --json
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "$(echo "$output" | jq -r .probe)" = 198.51.100.254 ]
+  # em1 is a port of br-em1 and has nothing left of its own
+  [ "$(on host ip -j link show em1 | jq -r '.[0].master')" = br-em1 ]
+  [ "$(on host ip -j addr show dev em1 | jq '.[0].addr_info | length')" -eq 0 ]
+  [ "$(mac_of br-em1)" = "$mac" ]
+  [ "$(on host cat /sys/class/net/br-em1/mtu)" = "$(on host cat /sys/class/net/em1/mtu)" ]
+  wait_until 5 br_settled
+  diff -u <(echo "$net_before") <(net_of br-em1)
+  reaches_all
+  run lj uplink list
+  [[ $output == *br-em1*em1*adopted* ]]
+
+  run lj uplink release br-em1
+  echo "$output"
+  [ "$status" -eq 0 ]
+  assert_host_back "$BEFORE"
+  reaches_all
+}
+
+@test "uplink: secondary and labelled addresses, lifetimes, flags, other tables and metrics move exactly" {
+  on host ip addr add 198.51.100.77/24 dev em1 label em1:two
+  defer on host ip addr del 198.51.100.77/24 dev em1
+  on host ip addr add 198.18.5.1/24 brd 198.18.5.255 dev em1 label em1:x
+  defer on host ip addr del 198.18.5.1/24 dev em1
+  on host ip -6 addr add 2001:db8:9::1/64 dev em1 valid_lft 3000 preferred_lft 2000 noprefixroute nodad
+  defer on host ip -6 addr del 2001:db8:9::1/64 dev em1
+  on host ip route add 198.18.7.0/24 via 198.51.100.254 dev em1 table 100 metric 50 src 198.51.100.76
+  defer on host ip route del 198.18.7.0/24 table 100
+  on host ip route add 198.18.8.0/24 dev em1 scope link proto static mtu 1400 advmss 1360
+  defer on host ip route del 198.18.8.0/24
+  on host ip -6 route add 2001:db8:7::/48 via 2001:db8:1::fe dev em1 metric 77 pref high
+  defer on host ip -6 route del 2001:db8:7::/48 metric 77
+  on host ip -6 route add 2001:db8:8::/48 via fe80::1 dev em1 table 200 hoplimit 9
+  defer on host ip -6 route del 2001:db8:8::/48 table 200
+  snapshot host >"$BEFORE"
+  local net_before
+  net_before=$(net_of em1)
+  run lj uplink adopt br-em1 em1
+  echo "$output"
+  [ "$status" -eq 0 ]
+  wait_until 5 br_settled
+  diff -u <(echo "$net_before") <(net_of br-em1)
+  # the lifetime moved along (it did not become "forever")
+  [ "$(on host ip -j -6 addr show dev br-em1 | jq '.[0].addr_info[] | select(.local == "2001:db8:9::1") | .valid_life_time')" -le 3000 ]
+  run lj uplink release br-em1
+  [ "$status" -eq 0 ]
+  assert_host_back "$BEFORE"
+}
+
+@test "uplink: br-em1 keeps em1's MAC when a container with a lower MAC joins; release waits for it" {
+  local mac
+  mac=$(mac_of em1)
+  run lj uplink adopt br-em1 em1
+  [ "$status" -eq 0 ]
+  add_container c1
+  defer lj detach "pid:$CONTAINER_PID"
+  peer_forgets_117
+  run lj attach bridge "pid:$CONTAINER_PID" --bridge br-em1 --ip 198.51.100.117/24 \
+    --gateway 198.51.100.254 --mac 02:00:00:00:00:01
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "$(mac_of br-em1)" = "$mac" ]
+  run curl_from peer http://198.51.100.117/hello.html
+  [ "$output" = "Hello world" ]
+  run curl_from c1 http://203.0.113.1/cgi-bin/ip
+  [ "$output" = "198.51.100.117" ]
+  ping_from host 198.51.100.254
+  # a container is still attached: release refuses and changes nothing
+  local adopted=$BATS_TEST_TMPDIR/adopted
+  snapshot host >"$adopted"
+  run lj uplink release br-em1
+  echo "$output"
+  [ "$status" -eq 2 ]
+  [[ $output == *"detach them first"* ]]
+  assert_same_state host "$adopted"
+  run lj detach "pid:$CONTAINER_PID"
+  [ "$status" -eq 0 ]
+  run lj uplink release br-em1
+  [ "$status" -eq 0 ]
+  assert_host_back "$BEFORE"
+}
+
+@test "uplink: a TCP connection opened by the peer before adoption carries data after it and after release" {
+  tcp_survives
+}
+
+# tcp_survives [ADOPT-OPTIONS...]
+tcp_survives() {
+  local got=$BATS_TEST_TMPDIR/got fifo=$BATS_TEST_TMPDIR/fifo quiet=$BATS_TEST_TMPDIR/quiet
+  mkfifo "$fifo" "$quiet"
+  # the listener's stdin stays open (nc hangs up at its end of input)
+  exec 9<>"$quiet"
+  on host busybox nc -l -p 7777 <"$quiet" >"$got" 2>/dev/null 3>&- 8>&- &
+  defer kill_if_alive $!
+  wait_until 5 on host sh -c 'ss -Hlnt "sport = :7777" | grep -q .'
+  on peer busybox nc 198.51.100.76 7777 <"$fifo" >/dev/null 2>&1 3>&- 9>&- &
+  defer kill_if_alive $!
+  exec 8>"$fifo"
+  echo before >&8
+  wait_until 5 grep -q before "$got"
+  run lj uplink adopt br-em1 em1 "$@"
+  [ "$status" -eq 0 ]
+  echo after-adopt >&8
+  wait_until 10 grep -q after-adopt "$got"
+  run lj uplink release br-em1
+  [ "$status" -eq 0 ]
+  echo after-release >&8
+  wait_until 10 grep -q after-release "$got"
+  exec 8>&- 9>&-
+  # one connection all along
+  [ "$(cat "$got")" = "$(printf 'before\nafter-adopt\nafter-release')" ]
+}
+
+@test "uplink: a probe nobody answers rolls everything back within the timeout (exit 1)" {
+  local t0 t1
+  t0=$(date +%s%N)
+  run lj uplink adopt br-em1 em1 --probe 198.51.100.99 --timeout 2
+  t1=$(date +%s%N)
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ $output == *"did not answer"* ]]
+  [[ $output == *"nothing was left behind"* ]]
+  (((t1 - t0) / 1000000 < 4000))
+  assert_host_back "$BEFORE"
+  [ -z "$(ls "$LANJOIN_STATE_DIR/uplinks")" ]
+  # off-link probe addresses answer by ICMP echo: the outside host does
+  run lj uplink adopt br-em1 em1 --probe 203.0.113.1 --timeout 3
+  [ "$status" -eq 0 ]
+  run lj uplink release br-em1
+  [ "$status" -eq 0 ]
+  assert_host_back "$BEFORE"
+}
+
+@test "uplink: bad input is refused with exit 2 and nothing changes" {
+  run lj uplink adopt br-em1 nosuch0
+  [ "$status" -eq 2 ]
+  [[ $output == *"does not exist"* ]]
+  run lj uplink adopt br-em1 lo
+  [ "$status" -eq 2 ]
+  run lj uplink adopt em1 em1
+  [ "$status" -eq 2 ]
+  run lj uplink adopt 'bad/name' em1
+  [ "$status" -eq 2 ]
+  run lj uplink adopt br-em1 em1 --timeout 0
+  [ "$status" -eq 2 ]
+  run lj uplink adopt br-em1 em1 --probe 203.0.113.300
+  [ "$status" -eq 2 ]
+  # the probe must be reached through the uplink
+  run lj uplink adopt br-em1 em1 --probe 127.0.0.1
+  [ "$status" -eq 2 ]
+  [[ $output == *"not reached through"* ]]
+  # BR exists: empty, or with ports
+  on host ip link add br-x type bridge
+  defer del_link br-x
+  on host ip link add dm-x type veth peer name dm-y
+  defer del_link dm-x
+  run lj uplink adopt br-x em1
+  [ "$status" -eq 2 ]
+  on host ip link set dm-x master br-x
+  run lj uplink adopt br-x em1
+  [ "$status" -eq 2 ]
+  [[ $output == *"not empty"* ]]
+  # DEV is a bridge itself, or already a port of one
+  run lj uplink adopt br-y br-x
+  [ "$status" -eq 2 ]
+  [[ $output == *"itself a bridge"* ]]
+  run lj uplink adopt br-y dm-x
+  [ "$status" -eq 2 ]
+  [[ $output == *"already a port"* ]]
+  on host ip link del dm-x
+  on host ip link del br-x
+  # a route whose twin (same destination and metric) goes through another link
+  on host ip link add vt0 type veth peer name vt1
+  defer del_link vt0
+  on host ip link set vt0 up
+  on host ip addr add 198.18.3.1/24 dev vt0
+  on host ip route append 198.18.9.0/24 via 198.51.100.254 dev em1
+  on host ip route append 198.18.9.0/24 via 198.18.3.2 dev vt0 onlink
+  run lj uplink adopt br-em1 em1
+  echo "$output"
+  [ "$status" -eq 2 ]
+  [[ $output == *"Cannot move route"*"vt0"* ]]
+  on host ip route del 198.18.9.0/24 dev em1
+  on host ip link del vt0
+  assert_host_back "$BEFORE"
+  # --dry-run prints the plan and changes nothing
+  run lj uplink adopt br-em1 em1 --dry-run
+  [ "$status" -eq 0 ]
+  [[ $output == *"ip link set em1 master br-em1"* ]]
+  assert_host_back "$BEFORE"
+}
+
+@test "uplink: adopting twice is a no-op, releasing twice too" {
+  run lj uplink adopt br-em1 em1
+  [ "$status" -eq 0 ]
+  wait_until 5 br_settled
+  local adopted=$BATS_TEST_TMPDIR/adopted
+  snapshot host >"$adopted"
+  run lj uplink adopt br-em1 em1
+  [ "$status" -eq 0 ]
+  [[ $output == *"nothing to do"* ]]
+  assert_same_state host "$adopted"
+  run lj uplink adopt br-other em1
+  [ "$status" -eq 2 ]
+  run lj uplink release br-em1
+  [ "$status" -eq 0 ]
+  run lj uplink release br-em1
+  [ "$status" -eq 0 ]
+  [[ $output == *"nothing to do"* ]]
+  assert_host_back "$BEFORE"
+}
+
+@test "uplink: a dynamic (DHCP) address is reported, keeps its lifetime, and comes back" {
+  defer restore_em1
+  on host ip addr flush dev em1 scope global
+  on host ip addr add 198.51.100.76/24 dev em1 valid_lft 600 preferred_lft 600
+  on host ip route replace default via 198.51.100.254 dev em1
+  on host ip -6 addr add 2001:db8:1::76/64 dev em1 nodad
+  on host ip -6 route replace default via 2001:db8:1::fe dev em1
+  snapshot host >"$BEFORE"
+  run lj uplink adopt br-em1 em1
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == *"warning: 198.51.100.76/24 on 'em1' is dynamic"* ]]
+  [[ $output == *"DHCP client on 'br-em1'"* ]]
+  local lft
+  lft=$(on host ip -j -4 addr show dev br-em1 | jq '.[0].addr_info[0].valid_life_time')
+  ((lft > 0 && lft <= 600))
+  run lj uplink release br-em1
+  [ "$status" -eq 0 ]
+  assert_host_back "$BEFORE"
+  lft=$(on host ip -j -4 addr show dev em1 | jq '.[0].addr_info[0].valid_life_time')
+  ((lft > 0 && lft <= 600))
+}
+
+# With br_netfilter and FORWARD DROP the plans also hold the firewall steps: test those too.
+forward_drop_if_possible() {
+  on host test -e /proc/sys/net/bridge/bridge-nf-call-iptables || return 0
+  [ "$(on host cat /proc/sys/net/bridge/bridge-nf-call-iptables)" = 1 ] || return 0
+  on host iptables -P FORWARD DROP
+  defer on host iptables -P FORWARD ACCEPT
+  snapshot host >"$BEFORE"
+}
+
+@test "uplink: a fault at every step of adopt rolls back to the exact state (exit 1)" {
+  local n=1 out
+  forward_drop_if_possible
+  while :; do
+    run on host env LANJOIN_FAULT_STEP=$n "$LANJOIN" uplink adopt br-em1 em1
+    if [ "$status" -eq 0 ]; then
+      break
+    fi
+    echo "step $n: $output"
+    [ "$status" -eq 1 ]
+    [[ $output == *"step $n of"* ]]
+    assert_host_back "$BEFORE"
+    [ -z "$(ls "$LANJOIN_STATE_DIR/uplinks")" ]
+    n=$((n + 1))
+    ((n < 40))
+  done
+  echo "adopt has $((n - 1)) steps"
+  ((n > 8))
+  run lj uplink release br-em1
+  [ "$status" -eq 0 ]
+  assert_host_back "$BEFORE"
+}
+
+@test "uplink: a fault at every step of release keeps the adoption whole (exit 1); then release works" {
+  forward_drop_if_possible
+  run lj uplink adopt br-em1 em1
+  [ "$status" -eq 0 ]
+  wait_until 5 br_settled
+  local adopted=$BATS_TEST_TMPDIR/adopted steps
+  snapshot host >"$adopted"
+  # the steps that have an undo (1-based)
+  steps=$(jq -r '.undo | to_entries[]
+    | select((.value.type | IN("sysctl-copy", "probe", "test-crash") | not) and (.value.skip_undo | not))
+    | .key + 1' "$LANJOIN_STATE_DIR"/uplinks/*.json)
+  [ "$(echo "$steps" | wc -l)" -gt 6 ]
+  for n in $steps; do
+    run on host env LANJOIN_FAULT_UNDO=$n "$LANJOIN" uplink release br-em1
+    echo "undo $n: $output"
+    [ "$status" -eq 1 ]
+    [[ $output == *"nothing was released"* ]]
+    wait_until 5 br_settled
+    # a redone nft rule is the same rule under a new handle
+    diff -u <(grep -v '"handle":' "$adopted") <(snapshot host | grep -v '"handle":')
+  done
+  run lj uplink release br-em1
+  [ "$status" -eq 0 ]
+  assert_host_back "$BEFORE"
+}
+
+@test "uplink: an adopt killed at any step is rolled back by release or gc, or redone by a re-run" {
+  local n=1 steps
+  steps=$(lj uplink adopt br-em1 em1 --dry-run | grep -c . || true)
+  for ((n = 1; ; n++)); do
+    run on host env LANJOIN_FAULT_CRASH=$n "$LANJOIN" uplink adopt br-em1 em1
+    if [ "$status" -eq 0 ]; then
+      break # past the last step
+    fi
+    [ "$status" -eq 137 ] # SIGKILL
+    [ "$(jq -r .status "$LANJOIN_STATE_DIR"/uplinks/*.json)" = adopting ]
+    if ((n % 3 == 0)); then
+      run lj gc
+      echo "crash $n, gc: $output"
+      [ "$status" -eq 0 ]
+      [ -z "$(ls "$LANJOIN_STATE_DIR/uplinks")" ]
+      assert_host_back "$BEFORE"
+    elif ((n % 3 == 1)); then
+      run lj uplink release br-em1
+      echo "crash $n, release: $output"
+      [ "$status" -eq 0 ]
+      assert_host_back "$BEFORE"
+    else
+      run lj uplink adopt br-em1 em1
+      echo "crash $n, re-run: $output"
+      [ "$status" -eq 0 ]
+      [[ $output == *"rolled back first"* ]]
+      run lj uplink release br-em1
+      [ "$status" -eq 0 ]
+      assert_host_back "$BEFORE"
+    fi
+    ((n < 40))
+  done
+  run lj uplink release br-em1
+  [ "$status" -eq 0 ]
+  assert_host_back "$BEFORE"
+}
+
+# br_netfilter is built into some kernels and a module in others; without it bridged frames never
+# see iptables and there is nothing to test.
+need_br_netfilter() {
+  on host test -e /proc/sys/net/bridge/bridge-nf-call-iptables ||
+    skip "br_netfilter is not available (not built in, and the module cannot be loaded here)"
+  local v4 v6
+  v4=$(on host cat /proc/sys/net/bridge/bridge-nf-call-iptables)
+  v6=$(on host cat /proc/sys/net/bridge/bridge-nf-call-ip6tables)
+  defer on host sysctl -qw "net.bridge.bridge-nf-call-iptables=$v4" "net.bridge.bridge-nf-call-ip6tables=$v6"
+  on host sysctl -qw net.bridge.bridge-nf-call-iptables=1 net.bridge.bridge-nf-call-ip6tables=1
+}
+
+# The peer forgets .117: an earlier test's container had another MAC address there.
+peer_forgets_117() {
+  on peer ip neigh flush to 198.51.100.117 2>/dev/null || true
+  on peer ip -6 neigh flush to 2001:db8:1::117 2>/dev/null || true
+}
+
+# Attach container c1 to br-em1 as .117 / ::117.
+attach_c1() {
+  peer_forgets_117
+  add_container c1
+  defer lj detach "pid:$CONTAINER_PID"
+  run lj attach bridge "pid:$CONTAINER_PID" --bridge br-em1 --ip 198.51.100.117/24 \
+    --ip 2001:db8:1::117/64 --gateway 198.51.100.254
+  echo "$output"
+  [ "$status" -eq 0 ]
+  wait_until 5 on c1 sh -c '[ -z "$(ip -6 addr show tentative)" ]'
+}
+
+c1_answers() {
+  [ "$(curl_from peer http://198.51.100.117/hello.html)" = "Hello world" ] &&
+    [ "$(curl_from peer 'http://[2001:db8:1::117]/hello.html')" = "Hello world" ]
+}
+
+@test "uplink: with br_netfilter on and FORWARD policy DROP, a container on br-em1 still answers the peer" {
+  need_br_netfilter
+  on host iptables -P FORWARD DROP
+  defer on host iptables -P FORWARD ACCEPT
+  on host ip6tables -P FORWARD DROP
+  defer on host ip6tables -P FORWARD ACCEPT
+  snapshot host >"$BEFORE"
+  run lj uplink adopt br-em1 em1
+  echo "$output"
+  [ "$status" -eq 0 ]
+  on host iptables-save | grep -- '-A FORWARD -i br-em1 -o br-em1 -m comment --comment "lanjoin: bridged on br-em1" -j ACCEPT'
+  on host ip6tables-save | grep -- '-A FORWARD -i br-em1 -o br-em1 -m comment --comment "lanjoin: bridged on br-em1" -j ACCEPT'
+  attach_c1
+  c1_answers
+  # the adoption's rule covers the bridge: the attach adds none of its own
+  [ "$(on host iptables-save | grep -c lanjoin)" -eq 1 ]
+  # the rule is what lets it through: without it the peer gets nothing
+  local h
+  h=$(on host nft -j -a list chain ip filter FORWARD | jq '.nftables[].rule | select(.comment? == "lanjoin: bridged on br-em1") | .handle')
+  on host nft delete rule ip filter FORWARD handle "$h"
+  run curl_from peer http://198.51.100.117/hello.html --max-time 2
+  [ "$status" -ne 0 ]
+  on host nft insert rule ip filter FORWARD iifname br-em1 oifname br-em1 counter accept comment '"lanjoin: bridged on br-em1"'
+  c1_answers
+  run lj detach "pid:$CONTAINER_PID"
+  [ "$status" -eq 0 ]
+  run lj uplink release br-em1
+  [ "$status" -eq 0 ]
+  assert_host_back "$BEFORE"
+}
+
+@test "uplink: the accept rule goes into DOCKER-USER when it exists, ahead of its RETURN" {
+  need_br_netfilter
+  on host iptables -N DOCKER-USER
+  on host iptables -A DOCKER-USER -j RETURN
+  on host iptables -I FORWARD -j DOCKER-USER
+  on host iptables -A FORWARD -i br-em1 -j DROP
+  on host iptables -P FORWARD DROP
+  defer on host iptables -X DOCKER-USER
+  defer on host iptables -F
+  defer on host iptables -P FORWARD ACCEPT
+  snapshot host >"$BEFORE"
+  run lj uplink adopt br-em1 em1
+  [ "$status" -eq 0 ]
+  [ "$(on host iptables -S DOCKER-USER | sed -n 2p)" = '-A DOCKER-USER -i br-em1 -o br-em1 -m comment --comment "lanjoin: bridged on br-em1" -j ACCEPT' ]
+  ! on host iptables -S FORWARD | grep -q lanjoin
+  add_container c1
+  defer lj detach "pid:$CONTAINER_PID"
+  peer_forgets_117
+  run lj attach bridge "pid:$CONTAINER_PID" --bridge br-em1 --ip 198.51.100.117/24 --gateway 198.51.100.254
+  [ "$status" -eq 0 ]
+  run curl_from peer http://198.51.100.117/hello.html
+  [ "$output" = "Hello world" ]
+  run lj detach "pid:$CONTAINER_PID"
+  run lj uplink release br-em1
+  [ "$status" -eq 0 ]
+  assert_host_back "$BEFORE"
+}
+
+@test "uplink: attach bridge --uplink em1 on a missing bridge adopts em1 first; detach keeps the adoption" {
+  add_container c1
+  defer lj detach "pid:$CONTAINER_PID"
+  peer_forgets_117
+  run lj attach bridge "pid:$CONTAINER_PID" --bridge br-em1 --uplink em1 --ip 198.51.100.117/24 \
+    --gateway 198.51.100.254 --json
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "$(echo "$output" | jq -r .adopted_uplink)" = em1 ]
+  [ "$(on host ip -j link show em1 | jq -r '.[0].master')" = br-em1 ]
+  run curl_from peer http://198.51.100.117/hello.html
+  [ "$output" = "Hello world" ]
+  ping_from host 198.51.100.254
+  # the bridge exists now: a second container just joins it
+  run lj detach "pid:$CONTAINER_PID"
+  [ "$status" -eq 0 ]
+  [ "$(on host ip -j link show em1 | jq -r '.[0].master')" = br-em1 ]
+  ping_from host 198.51.100.254
+  run lj uplink release br-em1
+  [ "$status" -eq 0 ]
+  assert_host_back "$BEFORE"
+}
+
+@test "uplink: attach bridge --uplink that fails after adopting gives the uplink back" {
+  add_container c1
+  defer lj detach "pid:$CONTAINER_PID"
+  # bad input found only once the bridge exists: the interface name is taken in the container
+  run lj attach bridge "pid:$CONTAINER_PID" --bridge br-em1 --uplink em1 --ip 198.51.100.117/24 --ifname lo
+  echo "$output"
+  [ "$status" -eq 2 ]
+  assert_host_back "$BEFORE"
+  # a fault in any step of the adoption it starts with
+  local n
+  for ((n = 1; n <= 14; n++)); do
+    run on host env LANJOIN_FAULT_STEP=$n "$LANJOIN" attach bridge "pid:$CONTAINER_PID" \
+      --bridge br-em1 --uplink em1 --ip 198.51.100.117/24
+    [ "$status" -eq 1 ]
+    assert_host_back "$BEFORE"
+  done
+  # --dry-run shows the adoption, then the attach, and changes nothing
+  run lj attach bridge "pid:$CONTAINER_PID" --bridge br-em1 --uplink em1 --ip 198.51.100.117/24 --dry-run
+  [ "$status" -eq 0 ]
+  [[ $output == *"ip link set em1 master br-em1"*"master br-em1 up"* ]]
+  assert_host_back "$BEFORE"
+}
+
+# --- Open vSwitch (the lab's OVS: userspace datapath, in the host node) -----------------------
+
+ovs_up() {
+  lab ovs start
+  eval "$(lab ovs env)"
+  snapshot host >"$BEFORE"
+}
+
+@test "uplink --ovs: adopt into an OVS bridge: same addresses and routes, MAC kept, containers join, release waits for them" {
+  ovs_up
+  local net_before mac
+  net_before=$(net_of em1)
+  mac=$(mac_of em1)
+  run lj uplink adopt br-em1 em1 --ovs --json
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "$(echo "$output" | jq -r .kind)" = openvswitch ]
+  on host ovs-vsctl --db="$LAB_OVSDB" list-ports br-em1 | grep -qx em1
+  [ "$(mac_of br-em1)" = "$mac" ]
+  wait_until 5 br_settled
+  diff -u <(echo "$net_before") <(net_of br-em1)
+  reaches_all
+  add_container c1
+  defer lj detach "pid:$CONTAINER_PID"
+  peer_forgets_117
+  run lj attach ovs "pid:$CONTAINER_PID" --bridge br-em1 --ip 198.51.100.117/24 \
+    --gateway 198.51.100.254 --mac 02:00:00:00:00:01
+  [ "$status" -eq 0 ]
+  [ "$(mac_of br-em1)" = "$mac" ]
+  run curl_from peer http://198.51.100.117/hello.html
+  [ "$output" = "Hello world" ]
+  run lj uplink release br-em1
+  [ "$status" -eq 2 ]
+  [[ $output == *"detach them first"* ]]
+  run lj detach "pid:$CONTAINER_PID"
+  [ "$status" -eq 0 ]
+  run lj uplink release br-em1
+  [ "$status" -eq 0 ]
+  wait_ipv6_ready host
+  assert_host_back "$BEFORE"
+  reaches_all
+}
+
+@test "uplink --ovs: a TCP connection opened before adoption carries data after it and after release" {
+  ovs_up
+  tcp_survives --ovs
+}
+
+@test "uplink --ovs: a fault at every step of adopt and of release leaves the state exact" {
+  ovs_up
+  local n out
+  for ((n = 1; ; n++)); do
+    run on host env LANJOIN_FAULT_STEP=$n "$LANJOIN" uplink adopt br-em1 em1 --ovs
+    if [ "$status" -eq 0 ]; then
+      break
+    fi
+    echo "step $n: $output"
+    [ "$status" -eq 1 ]
+    wait_ipv6_ready host
+    assert_host_back "$BEFORE"
+    ((n < 40))
+  done
+  wait_until 5 br_settled
+  local adopted=$BATS_TEST_TMPDIR/adopted steps
+  snapshot host >"$adopted"
+  steps=$(jq -r '.undo | to_entries[]
+    | select((.value.type | IN("sysctl-copy", "probe", "test-crash") | not) and (.value.skip_undo | not))
+    | .key + 1' "$LANJOIN_STATE_DIR"/uplinks/*.json)
+  for n in $steps; do
+    run on host env LANJOIN_FAULT_UNDO=$n "$LANJOIN" uplink release br-em1
+    echo "undo $n: $output"
+    [ "$status" -eq 1 ]
+    wait_until 5 br_settled
+    # OVS rows made again get new UUIDs (and so another order in 'ovs-vsctl show'), nft rules
+    # new handles; the content is the same
+    diff -u <(grep -v '"handle":' "$adopted" | sort) <(snapshot host | grep -v '"handle":' | sort)
+  done
+  run lj uplink release br-em1
+  [ "$status" -eq 0 ]
+  wait_ipv6_ready host
+  assert_host_back "$BEFORE"
+}
+
+@test "uplink --ovs: without a running Open vSwitch, adopt is refused (exit 2) and nothing changes" {
+  run lj uplink adopt br-em1 em1 --ovs --ovsdb unix:/nonexistent/db.sock
+  echo "$output"
+  [ "$status" -eq 2 ]
+  [[ $output == *"not running"* ]]
+  assert_host_back "$BEFORE"
+}
+
+@test "uplink --ovs: after a reboot (records gone, OVS rows kept) gc takes the uplink out of OVS" {
+  ovs_up
+  run lj uplink adopt br-em1 em1 --ovs
+  [ "$status" -eq 0 ]
+  # a reboot empties /run/lanjoin; ovs-vswitchd would put em1 back into br-em1
+  rm -f "$LANJOIN_STATE_DIR"/uplinks/*.json
+  defer restore_em1
+  defer on host sysctl -qw net.ipv6.conf.em1.disable_ipv6=0 net.ipv4.conf.em1.rp_filter=0 \
+    net.ipv4.conf.em1.arp_ignore=0
+  run lj gc
+  echo "$output"
+  [ "$status" -eq 0 ]
+  ! on host ovs-vsctl --db="$LAB_OVSDB" list-ports br-em1
+  ! on host ovs-vsctl --db="$LAB_OVSDB" port-to-br em1
+  run on host ip link show br-em1
+  [ "$status" -ne 0 ]
+}
+
+@test "uplink: attach bridge on any bridge accepts its bridged traffic under br_netfilter and FORWARD DROP" {
+  need_br_netfilter
+  on host iptables -P FORWARD DROP
+  defer on host iptables -P FORWARD ACCEPT
+  on host ip link add br-t type bridge
+  defer del_link br-t
+  on host ip link set br-t up
+  snapshot host >"$BEFORE"
+  add_container c1
+  local p1=$CONTAINER_PID
+  defer lj detach "pid:$p1"
+  add_container c2
+  local p2=$CONTAINER_PID
+  defer lj detach "pid:$p2"
+  # a fault at any step, the firewall step included, leaves no rule behind
+  local n fw_before=$BATS_TEST_TMPDIR/fw
+  sed -n '/^## nftables/,/^## sysctl/p' "$BEFORE" >"$fw_before"
+  for ((n = 1; ; n++)); do
+    run on host env LANJOIN_FAULT_STEP=$n "$LANJOIN" attach bridge "pid:$p1" --bridge br-t --ip 198.18.10.1/24
+    [ "$status" -eq 0 ] && break
+    [ "$status" -eq 1 ]
+    diff -u "$fw_before" <(snapshot host | sed -n '/^## nftables/,/^## sysctl/p')
+    ((n < 20))
+  done
+  ((n > 3))
+  run lj attach bridge "pid:$p2" --bridge br-t --ip 198.18.10.2/24
+  [ "$status" -eq 0 ]
+  [ "$(on host iptables-save | grep -c -- '-A FORWARD -i br-t -o br-t -m comment --comment "lanjoin: bridged on br-t for ljv')" -eq 2 ]
+  run curl_from c2 http://198.18.10.1/hello.html
+  [ "$output" = "Hello world" ]
+  # one detach takes its own rule only
+  run lj detach "pid:$p1"
+  [ "$status" -eq 0 ]
+  [ "$(on host iptables-save | grep -c lanjoin)" -eq 1 ]
+  run lj detach "pid:$p2"
+  [ "$status" -eq 0 ]
+  # the firewall is as before (br-t itself changed its MAC and TSO limit as ports came and went)
+  diff -u <(sed -n '/^## nftables/,/^## sysctl/p' "$BEFORE") \
+    <(snapshot host | sed -n '/^## nftables/,/^## sysctl/p')
+}
