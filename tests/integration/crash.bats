@@ -317,3 +317,23 @@ uplink_records() { find "$LANJOIN_STATE_DIR/uplinks" -name '*.json' 2>/dev/null 
     assert_unchanged
   done
 }
+
+@test "crash: a DHCP client whose PID never reached the record is still stopped" {
+  # attach killed between starting the DHCP supervisor and saving its PID: emulated by
+  # dropping the PID from the record; the supervisor's own BASE.supervisor file names it
+  add_container cp
+  take_snapshots cp
+  run lj attach macvlan "netns:${LAB_PREFIX}cp" --parent em1 --dhcp
+  [ "$status" -eq 0 ]
+  local f sup
+  f=$(ls "$LANJOIN_STATE_DIR"/attachments/*.json)
+  sup=$(jq -r '.info.dhcp.pid' "$f")
+  [ "$(cut -d' ' -f1 "$LANJOIN_STATE_DIR"/dhcp/*.supervisor)" = "$sup" ]
+  jq '(.undo[] | select(.type == "dhcp")) |= del(.i64) | .status = "applying"' "$f" >"$f.new"
+  mv "$f.new" "$f"
+  run lj gc
+  echo "$output"
+  [ "$status" -eq 0 ]
+  ! kill -0 "$sup" 2>/dev/null
+  assert_unchanged
+}
