@@ -82,7 +82,7 @@ int lj_macvlan_check_users(struct lj_ctx *ctx, struct lj_state *st, const char *
 				       lj_state_dir(), lj_state_strerror(r));
 		st = own;
 	}
-	r = lj_state_list(st, &recs, &n, NULL);
+	r = lj_state_list_info(st, "parent", parent, &recs, &n);
 	if (r < 0) {
 		lj_fail(res, r, "Failed to read the state directory: %s", strerror(-r));
 		goto out;
