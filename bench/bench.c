@@ -8,10 +8,11 @@
  *       from just before the spawn to just after wait4(): wall time in ns and the peak RSS
  *       (ru_maxrss, KiB) that wait4 reports. Stops at the first failing call unless
  *       --keep-going.
- *   lj-bench report [--summary] < RESULTS > MARKDOWN
+ *   lj-bench report [--summary | --readme] < RESULTS > MARKDOWN
  *       Medians, p10, p90, totals, ratios to the floor and to the CNI plugin, peak RSS, the
  *       cost as the bridge fills, bulk teardown, and the issue's targets, as Markdown tables.
- *       --summary: only a compact table of medians and ratios, one column per N.
+ *       --summary: only a compact table of medians and ratios, one column per N; --readme:
+ *       that and the bulk teardown table (what the README quotes).
  *
  * SCHEDULE: one line per process, fields separated by TABs:
  *       LABEL  CONT  STDIN  [NAME=VALUE ...]  --  ARGV0 ARGV1 ...
@@ -468,7 +469,39 @@ static void print_summary(void)
 	}
 }
 
-static int cmd_report(bool summary)
+/* The bulk teardown table (nothing if the run had no bulk calls). */
+static void print_bulk(void)
+{
+	bool any_bulk = false;
+	for (size_t i = 0; i < n_groups; i++) {
+		struct group *g = &groups[i], *single;
+
+		if (strcmp(g->op, "bulk"))
+			continue;
+		if (!any_bulk) {
+			printf("\nBulk teardown: one call removing all N attachments, against the N "
+			       "single detaches of the same method above.\n\n");
+			printf("| way | N | method | bulk s | N single detaches s | bulk / singles |\n");
+			printf("|---|---:|---|---:|---:|---:|\n");
+			any_bulk = true;
+		}
+		single = find(g->way, g->n, g->method, "detach");
+		printf("| %s | %ld | %s | %.3f | %s", g->way, g->n, g->method, g->total_ms / 1000.0,
+		       single ? "" : "– |");
+		if (single)
+			printf("%.3f |", single->total_ms / 1000.0);
+		print_ratio(single ? g->total_ms / single->total_ms : NAN);
+		printf("\n");
+	}
+}
+
+enum report_mode {
+	REPORT_FULL,
+	REPORT_SUMMARY, /* the summary table */
+	REPORT_README,  /* the summary and bulk tables */
+};
+
+static int cmd_report(enum report_mode mode)
 {
 	char *line = NULL;
 	size_t cap = 0;
@@ -501,8 +534,10 @@ static int cmd_report(bool summary)
 		return 1;
 	}
 	qsort(groups, n_groups, sizeof(*groups), cmp_group);
-	if (summary) {
+	if (mode != REPORT_FULL) {
 		print_summary();
+		if (mode == REPORT_README)
+			print_bulk();
 		return 0;
 	}
 
@@ -559,27 +594,7 @@ static int cmd_report(bool summary)
 		}
 	}
 
-	bool any_bulk = false;
-	for (size_t i = 0; i < n_groups; i++) {
-		struct group *g = &groups[i], *single;
-
-		if (strcmp(g->op, "bulk"))
-			continue;
-		if (!any_bulk) {
-			printf("\nBulk teardown: one call removing all N attachments, against the N "
-			       "single detaches of the same method above.\n\n");
-			printf("| way | N | method | bulk s | N single detaches s | bulk / singles |\n");
-			printf("|---|---:|---|---:|---:|---:|\n");
-			any_bulk = true;
-		}
-		single = find(g->way, g->n, g->method, "detach");
-		printf("| %s | %ld | %s | %.3f | %s", g->way, g->n, g->method, g->total_ms / 1000.0,
-		       single ? "" : "– |");
-		if (single)
-			printf("%.3f |", single->total_ms / 1000.0);
-		print_ratio(single ? g->total_ms / single->total_ms : NAN);
-		printf("\n");
-	}
+	print_bulk();
 
 	printf("\nTargets (issue 11), lanjoin against the floor:\n\n");
 	printf("| target | measured | limit | |\n|---|---:|---:|---|\n");
@@ -620,10 +635,12 @@ int main(int argc, char **argv)
 	if (argc >= 2 && !strcmp(argv[1], "run"))
 		return cmd_run(argc - 1, argv + 1);
 	if (argc == 2 && !strcmp(argv[1], "report"))
-		return cmd_report(false);
+		return cmd_report(REPORT_FULL);
 	if (argc == 3 && !strcmp(argv[1], "report") && !strcmp(argv[2], "--summary"))
-		return cmd_report(true);
+		return cmd_report(REPORT_SUMMARY);
+	if (argc == 3 && !strcmp(argv[1], "report") && !strcmp(argv[2], "--readme"))
+		return cmd_report(REPORT_README);
 	fprintf(stderr, "usage: lj-bench run [--log FILE] [--keep-going] < SCHEDULE > RESULTS\n"
-			"       lj-bench report [--summary] < RESULTS > MARKDOWN\n");
+			"       lj-bench report [--summary | --readme] < RESULTS > MARKDOWN\n");
 	return 2;
 }

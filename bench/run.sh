@@ -19,6 +19,7 @@
 #                   per-call results go beside it as .tsv
 #   --build-dir DIR use this meson build directory (default: build, set up if missing)
 #   --lanjoin PATH  the lanjoin binary to measure (default: the build's)
+#   --readme        also put the summary into README.md (between its bench markers)
 #   $BENCH_ARGS     more options (e.g. for `sudo BENCH_ARGS="--n 1,100" ninja -C build bench`)
 #
 # Everything runs in lab namespaces with the prefix $BENCH_PREFIX (default "ljbench-"):
@@ -49,6 +50,7 @@ rounds1=30
 out=
 build=
 lj_bin=
+readme=0
 
 # `ninja -C build bench` passes --build-dir only; more options can come from $BENCH_ARGS.
 # shellcheck disable=SC2086 # split on purpose
@@ -62,6 +64,7 @@ while (($# > 0)); do
   --out) out=$2 && shift ;;
   --build-dir) build=$2 && shift ;;
   --lanjoin) lj_bin=$2 && shift ;;
+  --readme) readme=1 ;;
   -h | --help)
     usage
     exit 0
@@ -371,13 +374,14 @@ check_clean() {
   extra=$(ip -n "$H" -o link show | awk -F': ' '{sub(/@.*/, "", $2); print $2}' |
     grep -Ev '^(lo|em1|br-..|mv-..|mw-..)$' || true)
   [[ -z $extra ]] || die "links left in $H after a run: $(echo "$extra" | tr "\n" " " | head -c 300); results so far in $raw"
-  [[ -z $(ls -A "$RUN/state/attachments" "$SHM_STATE/attachments" 2>/dev/null | grep -v -e "^$" -e ":$") ]] ||
+  [[ -z $(find "$RUN/state/attachments" "$SHM_STATE/attachments" -type f 2>/dev/null) ]] ||
     die "lanjoin state records left after a run"
 }
 
 date=$(date +%F)
 [[ -n $out ]] || out=$REPO/bench/results-$date.md
 raw=${out%.md}.tsv # kept (partial) when a run fails
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 : >"$raw"
 for n in "${ns_list[@]}"; do
   methods_for "$n"
@@ -406,6 +410,7 @@ cni_ver=$(dpkg-query -W -f='${Version}' containernetworking-plugins 2>/dev/null 
 lj_ver=$(git -C "$REPO" describe --always --dirty 2>/dev/null || "$LJ" version)
 rep=
 [[ " ${ns_list[*]} " == *" 1 "* ]] && rep=" (N = 1: $rounds1 rounds)"
+load_end=$(cut -d' ' -f1-3 /proc/loadavg)
 {
   echo "# lanjoin benchmark, $date"
   echo
@@ -413,6 +418,7 @@ rep=
   echo "containernetworking-plugins $cni_ver; $($IP -V | sed 's/, libbpf.*//')."
   echo "Command: \`bench/run.sh --n $(IFS=,; echo "${ns_list[*]}") --ways ${ways// /,}" \
     "--methods $(echo "${ALL_METHODS[*]}" | tr ' ' ,)\`$rep."
+  echo "Load average (1, 5, 15 min) at the start: $load_start; at the end: $load_end."
   echo
   "$DRIVER" report --summary <"$raw"
   echo
@@ -420,5 +426,27 @@ rep=
 } >"$out.tmp"
 mv "$out.tmp" "$out"
 cat "$out"
+
+if ((readme)); then
+  # The block between the markers: the report's first lines, the summary and bulk tables.
+  block=$RUN/readme-block.md
+  {
+    echo "From \`${out#"$REPO"/}\` (all tables, the fill and the targets there):"
+    echo
+    sed -n '3,6p' "$out"
+    echo
+    "$DRIVER" report --readme <"$raw"
+  } >"$block"
+  awk -v block="$block" '
+    /<!-- bench:begin -->/ { print; while ((getline l < block) > 0) print l; skip = 1; next }
+    /<!-- bench:end -->/ { skip = 0 }
+    !skip { print }' "$REPO/README.md" >"$RUN/README.md"
+  if grep -q '<!-- bench:end -->' "$RUN/README.md"; then
+    cat "$RUN/README.md" >"$REPO/README.md"
+    echo "bench: README.md updated" >&2
+  else
+    echo "bench: README.md has no <!-- bench:begin/end --> markers; not updated" >&2
+  fi
+fi
 echo >&2
 echo "bench: report in $out, per-call results in $raw" >&2

@@ -291,7 +291,17 @@ static int record_from_json(const json_t *o, const char *id, struct lj_record *r
 	return 0;
 }
 
+/* lj_state_load, but -ENOENT without parsing when the file's text does not contain needle. */
+static int load_if(struct lj_state *st, const char *id, const char *needle,
+		   struct lj_record *ret);
+
 int lj_state_load(struct lj_state *st, const char *id, struct lj_record *ret)
+{
+	return load_if(st, id, NULL, ret);
+}
+
+static int load_if(struct lj_state *st, const char *id, const char *needle,
+		   struct lj_record *ret)
 {
 	_cleanup_close_ int fd = -1;
 	_cleanup_free_ char *buf = NULL;
@@ -318,6 +328,9 @@ int lj_state_load(struct lj_state *st, const char *id, struct lj_record *ret)
 	if (n != s.st_size)
 		return -EBADMSG;
 	buf[n] = '\0';
+	/* Parsing is most of a record's cost: skip records that cannot match. */
+	if (needle && !memmem(buf, (size_t)n, needle, strlen(needle)))
+		return -ENOENT;
 	r = lj_record_parse(buf, (size_t)n, id, ret);
 	if (r == 0 && ret->host_netns.ino &&
 	    (ret->host_netns.ino != st->self.ino || ret->host_netns.dev != st->self.dev)) {
@@ -412,8 +425,8 @@ static int cmp_created(const void *a, const void *b)
 }
 
 /* Load the records whose id starts with prefix ("" = all). */
-static int list(struct lj_state *st, const char *prefix, struct lj_record **ret, size_t *ret_n,
-		size_t *ret_bad)
+static int list(struct lj_state *st, const char *prefix, const char *needle,
+		struct lj_record **ret, size_t *ret_n, size_t *ret_bad)
 {
 	size_t plen = strlen(prefix);
 	struct lj_record *recs = NULL;
@@ -455,10 +468,10 @@ static int list(struct lj_state *st, const char *prefix, struct lj_record **ret,
 			recs = nr;
 			cap = cap ? cap * 2 : 16;
 		}
-		r = lj_state_load(st, id, &recs[n]);
+		r = load_if(st, id, needle, &recs[n]);
 		if (r == 0)
 			n++;
-		else if (r != -EXDEV)
+		else if (r != -EXDEV && r != -ENOENT)
 			bad++;
 	}
 	closedir(d);
@@ -499,7 +512,7 @@ int lj_state_sweep_tmp(struct lj_state *st)
 
 int lj_state_list(struct lj_state *st, struct lj_record **ret, size_t *ret_n, size_t *ret_bad)
 {
-	return list(st, "", ret, ret_n, ret_bad);
+	return list(st, "", NULL, ret, ret_n, ret_bad);
 }
 
 int lj_state_list_target(struct lj_state *st, const char *target_key, struct lj_record **ret,
@@ -509,5 +522,19 @@ int lj_state_list_target(struct lj_state *st, const char *target_key, struct lj_
 
 	lj_record_id(target_key, "", id);
 	id[LJ_RECORD_TARGET_LEN] = '\0';
-	return list(st, id, ret, ret_n, NULL);
+	return list(st, id, NULL, ret, ret_n, NULL);
+}
+
+int lj_state_list_info(struct lj_state *st, const char *key, const char *value,
+		       struct lj_record **ret, size_t *ret_n)
+{
+	_cleanup_free_ char *needle = NULL, *v = NULL;
+	json_t *j = json_string(value);
+
+	/* Records are written with JSON_INDENT: a member reads '"key": "value"'. */
+	v = j ? json_dumps(j, JSON_ENCODE_ANY) : NULL;
+	json_decref(j);
+	if (!v || asprintf(&needle, "\"%s\": %s", key, v) < 0)
+		return -ENOMEM;
+	return list(st, "", needle, ret, ret_n, NULL);
 }

@@ -116,6 +116,15 @@ int lj_state_sweep_tmp(struct lj_state *st);
 int lj_state_list_target(struct lj_state *st, const char *target_key, struct lj_record **ret,
 			 size_t *ret_n);
 
+/*
+ * Like lj_state_list, but only the records whose text has the member "key": "value" (a
+ * string), found before parsing: a way that looks for its peers (e.g. macvlan attachments of
+ * one parent) does not pay for parsing every other record. Callers still check the parsed
+ * record.
+ */
+int lj_state_list_info(struct lj_state *st, const char *key, const char *value,
+		       struct lj_record **ret, size_t *ret_n);
+
 void lj_record_free(struct lj_record *rec);
 void lj_records_free(struct lj_record *recs, size_t n);
 

@@ -187,6 +187,34 @@ static void test_list_target(void **state)
 	lj_state_close(st);
 }
 
+/* lj_state_list_info finds records by a member of their info, without parsing the others. */
+static void test_list_info(void **state)
+{
+	struct lj_record rec, *recs;
+	struct lj_state *st;
+	size_t n;
+
+	assert_int_equal(lj_state_open(true, &st), 0);
+	make_record(&rec, "ns:4:1", "eth1");
+	json_object_set_new(rec.info, "parent", json_string("em1"));
+	assert_int_equal(lj_state_save(st, &rec), 0);
+	lj_record_free(&rec);
+	make_record(&rec, "ns:4:2", "eth1");
+	json_object_set_new(rec.info, "parent", json_string("em2"));
+	assert_int_equal(lj_state_save(st, &rec), 0);
+	lj_record_free(&rec);
+	write_file("eeeeeeeeeeee.json", "{\"parent\": \"em1\", broken"); /* matches, does not parse */
+
+	assert_int_equal(lj_state_list_info(st, "parent", "em1", &recs, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(json_string_value(json_object_get(recs[0].info, "parent")), "em1");
+	lj_records_free(recs, n);
+	assert_int_equal(lj_state_list_info(st, "parent", "em3", &recs, &n), 0);
+	assert_int_equal(n, 0);
+	lj_records_free(recs, n);
+	lj_state_close(st);
+}
+
 static void test_unsafe_dir(void **state)
 {
 	struct lj_state *st;
@@ -205,6 +233,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_hostile, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sweep_tmp, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_target, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_list_info, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unsafe_dir, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
