@@ -713,55 +713,85 @@ static int undo_bulk(struct lj_state *st, struct lj_record *recs, const bool *se
 	return r;
 }
 
+/*
+ * Open the state directory (exclusively unless shared), drop the leftovers of record writes a
+ * killed process never finished (exclusive only) and load every record. On failure res says
+ * why and nothing is left to free.
+ */
+static int load_records(bool exclusive, struct lj_state **ret_st, struct lj_record **ret_recs,
+			size_t *ret_n, struct lj_result *res)
+{
+	struct lj_state *st;
+	int r;
+
+	r = lj_state_open(exclusive, &st);
+	if (r < 0)
+		return lj_fail(res, r, "Failed to open the state directory %s: %s", lj_state_dir(),
+			       lj_state_strerror(r));
+	if (exclusive)
+		lj_state_sweep_tmp(st);
+	r = lj_state_list(st, ret_recs, ret_n, &res->bad_records);
+	if (r < 0) {
+		lj_state_close(st);
+		return lj_fail(res, r, "Failed to read the state directory: %s", strerror(-r));
+	}
+	*ret_st = st;
+	return 0;
+}
+
+/* Undo, in bulk, the records for which match says true. */
+static int undo_matching(struct lj_state *st, struct lj_record *recs, size_t n,
+			 lj_record_match_fn match, void *data, struct lj_result *res,
+			 size_t *ret_removed)
+{
+	bool *sel = calloc(n ? n : 1, sizeof(*sel));
+	int r;
+
+	if (!sel)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		sel[i] = match(&recs[i], data);
+	r = undo_bulk(st, recs, sel, n, res, ret_removed);
+	free(sel);
+	return r;
+}
+
+/* gc: the target is gone, or (under the lock no attach runs) an attach crashed midway. */
+static bool gc_match(const struct lj_record *rec, void *data)
+{
+	struct lj_target t;
+	bool alive = open_alive(rec, &t);
+
+	lj_target_close(&t);
+	return !alive || strcmp(rec->status, "attached") != 0;
+}
+
+static bool match_all(const struct lj_record *rec, void *data)
+{
+	return true;
+}
+
 int lj_gc(struct lj_result *res, size_t *ret_removed)
 {
 	struct lj_record *recs = NULL;
 	struct lj_state *st = NULL;
-	size_t n = 0, removed = 0;
-	bool *sel = NULL;
-	int r;
+	size_t n = 0, removed = 0, n_ovs = 0;
+	int r, u;
 
 	memset(res, 0, sizeof(*res));
-	r = lj_state_open(true, &st);
+	r = load_records(true, &st, &recs, &n, res);
 	if (r < 0)
-		return lj_fail(res, r, "Failed to open the state directory %s: %s", lj_state_dir(),
-			       lj_state_strerror(r));
-	lj_state_sweep_tmp(st);
-	r = lj_state_list(st, &recs, &n, &res->bad_records);
-	if (r < 0) {
-		lj_fail(res, r, "Failed to read the state directory: %s", strerror(-r));
-		goto out;
-	}
-	sel = calloc(n ? n : 1, sizeof(*sel));
-	if (!sel) {
-		r = -ENOMEM;
-		goto out;
-	}
-	for (size_t i = 0; i < n; i++) {
-		struct lj_target t;
-		bool alive = open_alive(&recs[i], &t);
-
-		lj_target_close(&t);
-		/* Under the lock no attach is running: "applying" means one crashed. */
-		sel[i] = !alive || strcmp(recs[i].status, "attached") != 0;
-	}
-	r = undo_bulk(st, recs, sel, n, res, &removed);
-	{
-		/* Adoptions a crash left half-done; OVS uplink ports no adoption explains. */
-		int u = lj_uplink_gc(st, res, &removed);
-		if (u < 0 && r == 0)
-			r = u;
-	}
-	{
-		/* OVS rows outlive /run/lanjoin (a reboot): remove the ones no record explains. */
-		size_t n_ovs = 0;
-		int u = lj_attach_ovs_gc(recs, n, res, &n_ovs);
-		removed += n_ovs;
-		if (u < 0 && r == 0)
-			r = u;
-	}
-out:
-	free(sel);
+		return r;
+	r = undo_matching(st, recs, n, gc_match, NULL, res, &removed);
+	/* Adoptions a crash left half-done; OVS uplink ports no adoption explains. */
+	u = lj_uplink_gc(st, res, &removed);
+	if (u < 0 && r == 0)
+		r = u;
+	/* OVS rows outlive /run/lanjoin (a reboot): remove the ones no record explains. */
+	u = lj_attach_ovs_gc(recs, n, res, &n_ovs);
+	removed += n_ovs;
+	if (u < 0 && r == 0)
+		r = u;
 	lj_records_free(recs, n);
 	lj_state_close(st);
 	if (ret_removed)
@@ -774,19 +804,12 @@ int lj_detach_all(bool dry_run, struct lj_result *res, size_t *ret_removed)
 	struct lj_record *recs = NULL;
 	struct lj_state *st = NULL;
 	size_t n = 0, removed = 0;
-	bool *sel = NULL;
 	int r;
 
 	memset(res, 0, sizeof(*res));
-	r = lj_state_open(!dry_run, &st);
+	r = load_records(!dry_run, &st, &recs, &n, res);
 	if (r < 0)
-		return lj_fail(res, r, "Failed to open the state directory %s: %s", lj_state_dir(),
-			       lj_state_strerror(r));
-	r = lj_state_list(st, &recs, &n, NULL);
-	if (r < 0) {
-		lj_fail(res, r, "Failed to read the state directory: %s", strerror(-r));
-		goto out;
-	}
+		return r;
 	if (dry_run) {
 		for (size_t i = 0; i < n; i++) {
 			struct lj_target t;
@@ -801,18 +824,9 @@ int lj_detach_all(bool dry_run, struct lj_result *res, size_t *ret_removed)
 			ctx_close(&ctx);
 			lj_target_close(&t);
 		}
-		goto out;
+	} else {
+		r = undo_matching(st, recs, n, match_all, NULL, res, &removed);
 	}
-	sel = malloc((n ? n : 1) * sizeof(*sel));
-	if (!sel) {
-		r = -ENOMEM;
-		goto out;
-	}
-	for (size_t i = 0; i < n; i++)
-		sel[i] = true;
-	r = undo_bulk(st, recs, sel, n, res, &removed);
-out:
-	free(sel);
 	lj_records_free(recs, n);
 	lj_state_close(st);
 	if (ret_removed)
@@ -826,30 +840,13 @@ int lj_detach_matching(lj_record_match_fn match, void *data, struct lj_result *r
 	struct lj_record *recs = NULL;
 	struct lj_state *st = NULL;
 	size_t n = 0, removed = 0;
-	bool *sel = NULL;
 	int r;
 
 	memset(res, 0, sizeof(*res));
-	r = lj_state_open(true, &st);
+	r = load_records(true, &st, &recs, &n, res);
 	if (r < 0)
-		return lj_fail(res, r, "Failed to open the state directory %s: %s", lj_state_dir(),
-			       lj_state_strerror(r));
-	lj_state_sweep_tmp(st);
-	r = lj_state_list(st, &recs, &n, NULL);
-	if (r < 0) {
-		lj_fail(res, r, "Failed to read the state directory: %s", strerror(-r));
-		goto out;
-	}
-	sel = calloc(n ? n : 1, sizeof(*sel));
-	if (!sel) {
-		r = -ENOMEM;
-		goto out;
-	}
-	for (size_t i = 0; i < n; i++)
-		sel[i] = match(&recs[i], data);
-	r = undo_bulk(st, recs, sel, n, res, &removed);
-out:
-	free(sel);
+		return r;
+	r = undo_matching(st, recs, n, match, data, res, &removed);
 	lj_records_free(recs, n);
 	lj_state_close(st);
 	if (ret_removed)
