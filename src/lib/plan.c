@@ -66,6 +66,15 @@ void lj_plan_free(struct lj_plan *p)
 	memset(p, 0, sizeof(*p));
 }
 
+int lj_ctx_nl_error(struct lj_ctx *ctx, struct lj_nl *nl, int r)
+{
+	const char *ext = lj_nl_extack(nl);
+
+	if (r < 0 && ext && *ext)
+		lj_ctx_detail(ctx, "kernel says: %s", ext);
+	return r;
+}
+
 void lj_ctx_detail(struct lj_ctx *ctx, const char *fmt, ...)
 {
 	va_list ap;

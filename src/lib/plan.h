@@ -201,6 +201,12 @@ static inline const char *lj_ctx_ip(const struct lj_ctx *ctx, enum lj_where wher
 #define LJ_STEP_F_ONLINK (1u << 0)   /* route: gateway is on-link */
 #define LJ_STEP_F_WILL_CREATE (1u << 1) /* ensure-steps: the object is missing at plan time */
 
+/*
+ * Pass r through; if it is an error, put the kernel's extack text of nl's last request (if
+ * any) into ctx->detail. For step implementations: `return lj_ctx_nl_error(ctx, nl, r);`.
+ */
+int lj_ctx_nl_error(struct lj_ctx *ctx, struct lj_nl *nl, int r);
+
 /* Set ctx->detail (printf-style) unless already set. */
 void lj_ctx_detail(struct lj_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

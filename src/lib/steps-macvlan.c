@@ -15,15 +15,6 @@
 #include "lib/route.h"
 #include "shared/macro.h"
 
-static int nl_error(struct lj_ctx *ctx, struct lj_nl *nl, int r)
-{
-	const char *ext = lj_nl_extack(nl);
-
-	if (r < 0 && ext && *ext)
-		lj_ctx_detail(ctx, "kernel says: %s", ext);
-	return r;
-}
-
 /*
  * --- macvlan: link = the child's name in the target, master = the parent in the host,
  * u32 = MACVLAN_MODE_*, mtu, mac. Created in the target by a request on the host socket
@@ -57,7 +48,7 @@ static int macvlan_apply(struct lj_ctx *ctx, struct lj_step *s)
 	else if (r == -EINVAL && !lj_nl_extack(ctx->host)[0])
 		lj_ctx_detail(ctx, "mode %s clashes with '%s''s other macvlans (passthru needs "
 			      "the parent alone)", lj_macvlan_mode_name(s->u32), s->master);
-	return nl_error(ctx, ctx->host, r);
+	return lj_ctx_nl_error(ctx, ctx->host, r);
 }
 
 static int macvlan_undo(struct lj_ctx *ctx, const struct lj_step *s)
@@ -65,7 +56,7 @@ static int macvlan_undo(struct lj_ctx *ctx, const struct lj_step *s)
 	int r = lj_link_del(ctx->target, s->link);
 
 	lj_ctx_forget(ctx, LJ_TARGET, s->link);
-	return r == -ENODEV ? 0 : nl_error(ctx, ctx->target, r);
+	return r == -ENODEV ? 0 : lj_ctx_nl_error(ctx, ctx->target, r);
 }
 
 static void macvlan_describe(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
@@ -171,7 +162,7 @@ static int shim_apply(struct lj_ctx *ctx, struct lj_step *s)
 		r = lj_link_del(ctx->host, s->link);
 		lj_ctx_forget(ctx, LJ_HOST, s->link);
 		if (r < 0 && r != -ENODEV)
-			return nl_error(ctx, ctx->host, r);
+			return lj_ctx_nl_error(ctx, ctx->host, r);
 		r = -ENODEV;
 	}
 	if (r == 0) {
@@ -182,7 +173,7 @@ static int shim_apply(struct lj_ctx *ctx, struct lj_step *s)
 		}
 		r = shim_has_addr(ctx->host, l.ifindex, &s->cidr);
 		if (r < 0)
-			return nl_error(ctx, ctx->host, r);
+			return lj_ctx_nl_error(ctx, ctx->host, r);
 		if (r == 0) {
 			lj_ctx_detail(ctx, "shim '%s' does not hold %s", s->link,
 				      lj_ip_to_string(&s->cidr.ip, buf, sizeof(buf)));
@@ -191,12 +182,12 @@ static int shim_apply(struct lj_ctx *ctx, struct lj_step *s)
 		return 0;
 	}
 	if (r != -ENODEV)
-		return nl_error(ctx, ctx->host, r);
+		return lj_ctx_nl_error(ctx, ctx->host, r);
 
 	o.parent = parent;
 	r = lj_link_add_macvlan(ctx->host, &o);
 	if (r < 0)
-		return nl_error(ctx, ctx->host, r);
+		return lj_ctx_nl_error(ctx, ctx->host, r);
 	/*
 	 * Alias, IPv6 set up, up, then the address: if any of it fails the link goes again.
 	 * The shim must not take router advertisements (new links accept them by default): a
@@ -221,7 +212,7 @@ static int shim_apply(struct lj_ctx *ctx, struct lj_step *s)
 					      IFA_F_NODAD | IFA_F_NOPREFIXROUTE);
 	}
 	if (r < 0) {
-		nl_error(ctx, ctx->host, r);
+		lj_ctx_nl_error(ctx, ctx->host, r);
 		lj_link_del(ctx->host, s->link);
 		lj_ctx_forget(ctx, LJ_HOST, s->link);
 		return r;
@@ -242,7 +233,7 @@ static int shim_undo(struct lj_ctx *ctx, const struct lj_step *s)
 	if (r == -ENODEV)
 		return 0;
 	if (r < 0)
-		return nl_error(ctx, ctx->host, r);
+		return lj_ctx_nl_error(ctx, ctx->host, r);
 	if (strcmp(l.kind, "macvlan") != 0)
 		return 0; /* not ours: never remove it */
 	if (!lj_shim_is_ours(&l)) {
@@ -250,18 +241,18 @@ static int shim_undo(struct lj_ctx *ctx, const struct lj_step *s)
 		 * creating it and setting the alias, left it (gc undoes such a run's record). */
 		r = lj_shim_is_leftover(ctx->host, &l, lj_ctx_ifindex(ctx, LJ_HOST, s->master));
 		if (r <= 0)
-			return r < 0 ? nl_error(ctx, ctx->host, r) : 0;
+			return r < 0 ? lj_ctx_nl_error(ctx, ctx->host, r) : 0;
 	} else if (!(ctx->rollback && s->created)) {
 		if (strcmp(l.alias, LJ_OWNED_ALIAS) != 0)
 			return 0; /* pinned by `shim add`: kept until `shim del` */
 		/* Under the state lock no attach adds a route meanwhile. */
 		r = lj_route_count_dev(ctx->host, l.ifindex);
 		if (r != 0)
-			return r < 0 ? nl_error(ctx, ctx->host, r) : 0;
+			return r < 0 ? lj_ctx_nl_error(ctx, ctx->host, r) : 0;
 	}
 	r = lj_link_del(ctx->host, s->link);
 	lj_ctx_forget(ctx, LJ_HOST, s->link);
-	return r == -ENODEV ? 0 : nl_error(ctx, ctx->host, r);
+	return r == -ENODEV ? 0 : lj_ctx_nl_error(ctx, ctx->host, r);
 }
 
 static void shim_describe(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
@@ -318,7 +309,7 @@ static int shim_route_apply(struct lj_ctx *ctx, struct lj_step *s)
 	r = lj_route_add(ctx->host, &rt);
 	if (r == -EEXIST)
 		lj_ctx_detail(ctx, "the host already has a route to that address");
-	return nl_error(ctx, ctx->host, r);
+	return lj_ctx_nl_error(ctx, ctx->host, r);
 }
 
 static int shim_route_undo(struct lj_ctx *ctx, const struct lj_step *s)
@@ -329,11 +320,11 @@ static int shim_route_undo(struct lj_ctx *ctx, const struct lj_step *s)
 	if (oif == -ENODEV)
 		return 0;
 	if (oif < 0)
-		return nl_error(ctx, ctx->host, oif);
+		return lj_ctx_nl_error(ctx, ctx->host, oif);
 	rt.oif = oif;
 	r = lj_route_del(ctx->host, &rt);
 	if (r < 0 && r != -ESRCH && r != -ENODEV)
-		return nl_error(ctx, ctx->host, r);
+		return lj_ctx_nl_error(ctx, ctx->host, r);
 	lj_neigh_del(ctx->host, oif, &s->cidr.ip);
 	return 0;
 }

@@ -9,15 +9,6 @@
 #include "lib/plan.h"
 #include "lib/route.h"
 
-static int nl_error(struct lj_ctx *ctx, struct lj_nl *nl, int r)
-{
-	const char *ext = lj_nl_extack(nl);
-
-	if (ext && *ext)
-		lj_ctx_detail(ctx, "kernel says: %s", ext);
-	return r;
-}
-
 /* --- bridge: link = BR, mtu; ensure it exists; undo deletes it if lanjoin made it and it is empty */
 
 static int bridge_apply(struct lj_ctx *ctx, struct lj_step *s)
@@ -37,10 +28,10 @@ static int bridge_apply(struct lj_ctx *ctx, struct lj_step *s)
 		return 0;
 	}
 	if (r != -ENODEV)
-		return nl_error(ctx, ctx->host, r);
+		return lj_ctx_nl_error(ctx, ctx->host, r);
 	r = lj_link_add_bridge(ctx->host, s->link, LJ_OWNED_ALIAS, s->mtu);
 	if (r < 0)
-		return nl_error(ctx, ctx->host, r);
+		return lj_ctx_nl_error(ctx, ctx->host, r);
 	s->created = true;
 	return 0;
 }
@@ -57,7 +48,7 @@ static int bridge_undo(struct lj_ctx *ctx, const struct lj_step *s)
 	if (r == -ENODEV)
 		return 0;
 	if (r < 0)
-		return nl_error(ctx, ctx->host, r);
+		return lj_ctx_nl_error(ctx, ctx->host, r);
 	if (strcmp(l.kind, "bridge") != 0)
 		return 0; /* not ours: never remove it */
 	/*
@@ -69,10 +60,10 @@ static int bridge_undo(struct lj_ctx *ctx, const struct lj_step *s)
 		return 0;
 	r = lj_link_has_ports(ctx->host, l.ifindex);
 	if (r != 0)
-		return r < 0 ? nl_error(ctx, ctx->host, r) : 0;
+		return r < 0 ? lj_ctx_nl_error(ctx, ctx->host, r) : 0;
 	r = lj_link_del(ctx->host, s->link);
 	lj_ctx_forget(ctx, LJ_HOST, s->link);
-	return r == -ENODEV ? 0 : nl_error(ctx, ctx->host, r);
+	return r == -ENODEV ? 0 : lj_ctx_nl_error(ctx, ctx->host, r);
 }
 
 static void bridge_describe(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
@@ -128,7 +119,7 @@ static int veth_apply(struct lj_ctx *ctx, struct lj_step *s)
 	if (r == -EEXIST)
 		lj_ctx_detail(ctx, "a link named '%s' exists on the host or '%s' in the target",
 			      s->link, s->peer);
-	return nl_error(ctx, ctx->host, r);
+	return lj_ctx_nl_error(ctx, ctx->host, r);
 }
 
 static int veth_undo(struct lj_ctx *ctx, const struct lj_step *s)
@@ -146,7 +137,7 @@ static int veth_undo(struct lj_ctx *ctx, const struct lj_step *s)
 
 	lj_ctx_forget(ctx, LJ_HOST, s->link);
 	lj_ctx_forget(ctx, LJ_TARGET, s->peer);
-	return r == -ENODEV ? 0 : nl_error(ctx, ctx->host, r);
+	return r == -ENODEV ? 0 : lj_ctx_nl_error(ctx, ctx->host, r);
 }
 
 static void veth_describe(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
@@ -191,7 +182,7 @@ static int link_up_apply(struct lj_ctx *ctx, struct lj_step *s)
 {
 	struct lj_nl *nl = lj_ctx_nl(ctx, s->where);
 
-	return nl_error(ctx, nl, lj_link_set_up(nl, s->link, true));
+	return lj_ctx_nl_error(ctx, nl, lj_link_set_up(nl, s->link, true));
 }
 
 static int link_up_undo(struct lj_ctx *ctx, const struct lj_step *s)
@@ -199,7 +190,7 @@ static int link_up_undo(struct lj_ctx *ctx, const struct lj_step *s)
 	struct lj_nl *nl = lj_ctx_nl(ctx, s->where);
 	int r = lj_link_set_up(nl, s->link, false);
 
-	return r == -ENODEV ? 0 : nl_error(ctx, nl, r);
+	return r == -ENODEV ? 0 : lj_ctx_nl_error(ctx, nl, r);
 }
 
 static void link_up_describe(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
@@ -229,11 +220,11 @@ static int addr_apply(struct lj_ctx *ctx, struct lj_step *s)
 	int r;
 
 	if (ifindex < 0)
-		return nl_error(ctx, nl, ifindex);
+		return lj_ctx_nl_error(ctx, nl, ifindex);
 	r = lj_addr_add(nl, ifindex, &s->cidr, s->u32);
 	if (r == -EEXIST)
 		lj_ctx_detail(ctx, "'%s' already has that address", s->link);
-	return nl_error(ctx, nl, r);
+	return lj_ctx_nl_error(ctx, nl, r);
 }
 
 static int addr_undo(struct lj_ctx *ctx, const struct lj_step *s)
@@ -245,9 +236,9 @@ static int addr_undo(struct lj_ctx *ctx, const struct lj_step *s)
 	if (ifindex == -ENODEV)
 		return 0;
 	if (ifindex < 0)
-		return nl_error(ctx, nl, ifindex);
+		return lj_ctx_nl_error(ctx, nl, ifindex);
 	r = lj_addr_del(nl, ifindex, &s->cidr);
-	return r == -EADDRNOTAVAIL || r == -ENODEV ? 0 : nl_error(ctx, nl, r);
+	return r == -EADDRNOTAVAIL || r == -ENODEV ? 0 : lj_ctx_nl_error(ctx, nl, r);
 }
 
 static void addr_describe(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
@@ -295,14 +286,14 @@ static int route_apply(struct lj_ctx *ctx, struct lj_step *s)
 	int r;
 
 	if (oif < 0)
-		return nl_error(ctx, nl, oif);
+		return lj_ctx_nl_error(ctx, nl, oif);
 	route_from_step(s, oif, &rt);
 	r = lj_route_add(nl, &rt);
 	if (r == -EEXIST)
 		lj_ctx_detail(ctx, "an equal route already exists");
 	else if (r == -ENETUNREACH)
 		lj_ctx_detail(ctx, "the gateway is not reachable on '%s'", s->link);
-	return nl_error(ctx, nl, r);
+	return lj_ctx_nl_error(ctx, nl, r);
 }
 
 static int route_undo(struct lj_ctx *ctx, const struct lj_step *s)
@@ -315,10 +306,10 @@ static int route_undo(struct lj_ctx *ctx, const struct lj_step *s)
 	if (oif == -ENODEV)
 		return 0;
 	if (oif < 0)
-		return nl_error(ctx, nl, oif);
+		return lj_ctx_nl_error(ctx, nl, oif);
 	route_from_step(s, oif, &rt);
 	r = lj_route_del(nl, &rt);
-	return r == -ESRCH || r == -ENODEV ? 0 : nl_error(ctx, nl, r);
+	return r == -ESRCH || r == -ENODEV ? 0 : lj_ctx_nl_error(ctx, nl, r);
 }
 
 static void route_print(const struct lj_ctx *ctx, const struct lj_step *s, const char *verb,

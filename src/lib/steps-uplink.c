@@ -19,15 +19,6 @@
 #include "lib/uplink.h"
 #include "shared/macro.h"
 
-static int nl_error(struct lj_ctx *ctx, struct lj_nl *nl, int r)
-{
-	const char *ext = lj_nl_extack(nl);
-
-	if (r < 0 && ext && *ext)
-		lj_ctx_detail(ctx, "kernel says: %s", ext);
-	return r;
-}
-
 /* --- JSON text of addresses and routes ---------------------------------------------------- */
 
 static void put_ip(json_t *o, const char *k, const struct lj_ip *ip)
@@ -404,12 +395,12 @@ static int ubridge_apply(struct lj_ctx *ctx, struct lj_step *s)
 	if (r == -EEXIST)
 		lj_ctx_detail(ctx, "a link named '%s' exists", s->link);
 	if (r < 0)
-		return nl_error(ctx, ctx->host, r);
+		return lj_ctx_nl_error(ctx, ctx->host, r);
 	s->created = true;
 	if (s->u32) {
 		r = lj_link_set_addr_gen_mode(ctx->host, s->link, (uint8_t)(s->u32 - 1));
 		if (r < 0) {
-			nl_error(ctx, ctx->host, r);
+			lj_ctx_nl_error(ctx, ctx->host, r);
 			lj_link_del(ctx->host, s->link);
 			return r;
 		}
@@ -426,7 +417,7 @@ static int ubridge_undo(struct lj_ctx *ctx, const struct lj_step *s)
 	if (r == -ENODEV)
 		return 0;
 	if (r < 0)
-		return nl_error(ctx, ctx->host, r);
+		return lj_ctx_nl_error(ctx, ctx->host, r);
 	if (strcmp(l.alias, LJ_OWNED_ALIAS) != 0 || strcmp(l.kind, "bridge") != 0) {
 		lj_ctx_detail(ctx, "'%s' is not a bridge lanjoin made; left alone", s->link);
 		return 0;
@@ -434,7 +425,7 @@ static int ubridge_undo(struct lj_ctx *ctx, const struct lj_step *s)
 	/* Deleting a bridge releases its ports. */
 	r = lj_link_del(ctx->host, s->link);
 	lj_ctx_forget(ctx, LJ_HOST, s->link);
-	return r == -ENODEV ? 0 : nl_error(ctx, ctx->host, r);
+	return r == -ENODEV ? 0 : lj_ctx_nl_error(ctx, ctx->host, r);
 }
 
 static void ubridge_describe(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
@@ -589,7 +580,7 @@ static int addr_copy_apply(struct lj_ctx *ctx, struct lj_step *s)
 	r = lj_addr_add_full(ctx->host, ifindex, &a, NULL, extra, false);
 	if (r == -EEXIST)
 		lj_ctx_detail(ctx, "'%s' already has that address", s->link);
-	return nl_error(ctx, ctx->host, r);
+	return lj_ctx_nl_error(ctx, ctx->host, r);
 }
 
 static int addr_copy_undo(struct lj_ctx *ctx, const struct lj_step *s)
@@ -606,7 +597,7 @@ static int addr_copy_undo(struct lj_ctx *ctx, const struct lj_step *s)
 	if (ifindex < 0)
 		return ifindex;
 	r = lj_addr_del_full(ctx->host, ifindex, &a);
-	return r == -EADDRNOTAVAIL || r == -ENODEV ? 0 : nl_error(ctx, ctx->host, r);
+	return r == -EADDRNOTAVAIL || r == -ENODEV ? 0 : lj_ctx_nl_error(ctx, ctx->host, r);
 }
 
 static void addr_copy_describe(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
@@ -654,7 +645,7 @@ static int addr_flags_apply(struct lj_ctx *ctx, struct lj_step *s)
 	if (ifindex < 0)
 		return ifindex;
 	/* NLM_F_REPLACE modifies flags and lifetimes without a new duplicate detection. */
-	return nl_error(ctx, ctx->host, lj_addr_add_full(ctx->host, ifindex, &a, NULL, 0, true));
+	return lj_ctx_nl_error(ctx, ctx->host, lj_addr_add_full(ctx->host, ifindex, &a, NULL, 0, true));
 }
 
 static int addr_flags_undo(struct lj_ctx *ctx, const struct lj_step *s)
@@ -694,7 +685,7 @@ static int addr_move_apply(struct lj_ctx *ctx, struct lj_step *s)
 	if (ifindex < 0)
 		return ifindex;
 	r = lj_addr_del_full(ctx->host, ifindex, &a);
-	return r == -EADDRNOTAVAIL ? 0 : nl_error(ctx, ctx->host, r);
+	return r == -EADDRNOTAVAIL ? 0 : lj_ctx_nl_error(ctx, ctx->host, r);
 }
 
 /* The address as it is now on master (its lifetimes went on ticking there), else as recorded. */
@@ -743,10 +734,10 @@ static int addr_move_undo(struct lj_ctx *ctx, const struct lj_step *s)
 	if (r == -EEXIST)
 		return 0;
 	if (r < 0)
-		return nl_error(ctx, ctx->host, r);
+		return lj_ctx_nl_error(ctx, ctx->host, r);
 	if (a.local.ip.family == AF_INET6 && !(a.flags & IFA_F_NODAD))
 		r = lj_addr_add_full(ctx->host, ifindex, &a, NULL, 0, true);
-	return nl_error(ctx, ctx->host, r);
+	return lj_ctx_nl_error(ctx, ctx->host, r);
 }
 
 static void addr_move_describe(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
@@ -788,7 +779,7 @@ static int enslave_apply(struct lj_ctx *ctx, struct lj_step *s)
 		lj_ctx_detail(ctx, "bridge '%s' is gone", s->master);
 		return br;
 	}
-	return nl_error(ctx, ctx->host, lj_link_set_master(ctx->host, s->link, br));
+	return lj_ctx_nl_error(ctx, ctx->host, lj_link_set_master(ctx->host, s->link, br));
 }
 
 static int enslave_undo(struct lj_ctx *ctx, const struct lj_step *s)
@@ -800,15 +791,15 @@ static int enslave_undo(struct lj_ctx *ctx, const struct lj_step *s)
 	if (r == -ENODEV)
 		return 0;
 	if (r < 0)
-		return nl_error(ctx, ctx->host, r);
+		return lj_ctx_nl_error(ctx, ctx->host, r);
 	if (!l.master)
 		return 0;
 	r = lj_link_get_by_index(ctx->host, l.master, &br);
 	if (r == -ENODEV || (r == 0 && strcmp(br.name, s->master) != 0))
 		return 0; /* in some other master now: not ours to change */
 	if (r < 0)
-		return nl_error(ctx, ctx->host, r);
-	return nl_error(ctx, ctx->host, lj_link_set_master(ctx->host, s->link, 0));
+		return lj_ctx_nl_error(ctx, ctx->host, r);
+	return lj_ctx_nl_error(ctx, ctx->host, lj_link_set_master(ctx->host, s->link, 0));
 }
 
 static void enslave_describe(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
@@ -848,7 +839,7 @@ static int route_switch(struct lj_ctx *ctx, const struct lj_step *s, const char 
 	r = lj_route_replace_info(ctx->host, &rt, oif);
 	if (r == -ENETUNREACH)
 		lj_ctx_detail(ctx, "the gateway is not reachable on '%s'", to);
-	return nl_error(ctx, ctx->host, r);
+	return lj_ctx_nl_error(ctx, ctx->host, r);
 }
 
 static int route_move_apply(struct lj_ctx *ctx, struct lj_step *s)
