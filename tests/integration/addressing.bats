@@ -7,18 +7,7 @@ load helpers
 
 setup_file() { lab_setup_file --bridge-host; }
 
-# snapshots of the host and container $1 into $BATS_TEST_TMPDIR
-take_snapshots() {
-  snapshot host >"$BATS_TEST_TMPDIR/host.before"
-  snapshot "$1" >"$BATS_TEST_TMPDIR/$1.before"
-}
 
-assert_unchanged() {
-  assert_same_state host "$BATS_TEST_TMPDIR/host.before"
-  assert_same_state "$1" "$BATS_TEST_TMPDIR/$1.before"
-  [ -z "$(ls -A "$LANJOIN_STATE_DIR/attachments" 2>/dev/null)" ]
-  [ -z "$(ls -A "$LANJOIN_STATE_DIR/dhcp" 2>/dev/null)" ]
-}
 
 # True if process $1 exists and is not a zombie.
 alive() {

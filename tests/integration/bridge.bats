@@ -8,18 +8,7 @@ setup_file() { lab_setup_file --bridge-host; }
 
 ATTACH=(--bridge br-em1 --ip 198.51.100.117/24 --gateway 198.51.100.254)
 
-# snapshots of the host and container $1 into $BATS_TEST_TMPDIR
-take_snapshots() {
-  snapshot host >"$BATS_TEST_TMPDIR/host.before"
-  snapshot "$1" >"$BATS_TEST_TMPDIR/$1.before"
-}
 
-assert_unchanged() {
-  assert_same_state host "$BATS_TEST_TMPDIR/host.before"
-  assert_same_state "$1" "$BATS_TEST_TMPDIR/$1.before"
-  # no state record left behind
-  [ -z "$(ls -A "$LANJOIN_STATE_DIR/attachments" 2>/dev/null)" ]
-}
 
 @test "bridge: the peer reaches the container at .117 and the outside sees .117" {
   add_container web

@@ -30,29 +30,7 @@ setup() {
   echo "# crash seed $SEED (LJ_CRASH_SEED=$SEED repeats it)"
 }
 
-take_snapshots() {
-  SNAP_NODES=("$@")
-  snapshot host >"$BATS_TEST_TMPDIR/host.before"
-  local c
-  for c in "$@"; do
-    snapshot "$c" >"$BATS_TEST_TMPDIR/$c.before"
-  done
-}
 
-assert_unchanged() {
-  assert_same_state host "$BATS_TEST_TMPDIR/host.before"
-  local c
-  for c in "${SNAP_NODES[@]}"; do
-    assert_same_state "$c" "$BATS_TEST_TMPDIR/$c.before"
-  done
-  local left
-  left=$(find "$LANJOIN_STATE_DIR" -mindepth 1 ! -type d ! -path "$LANJOIN_STATE_DIR/lock")
-  [ -z "$left" ] || {
-    echo "# left in the state directory: $left" >&2
-    return 1
-  }
-  ! pgrep -f "dhcp-supervise .*$LANJOIN_STATE_DIR" >&2
-}
 
 records() { lj list --json | jq length; }
 has_record() { compgen -G "$LANJOIN_STATE_DIR/attachments/*.json" >/dev/null; }

@@ -52,37 +52,7 @@ teardown_file() {
 # case_covered LABEL KIND N: one (command, step) case checked
 case_covered() { echo "$1 $2 $3" >>"$FAULT_CASES"; }
 
-take_snapshots() {
-  SNAP_NODES=("$@")
-  snapshot host >"$BATS_TEST_TMPDIR/host.before"
-  local c
-  for c in "$@"; do
-    snapshot "$c" >"$BATS_TEST_TMPDIR/$c.before"
-  done
-}
 
-# Nothing of lanjoin's is left: state as in take_snapshots, no record, no DHCP client or file,
-# no nat forwarding note (only the lock and empty directories stay).
-assert_unchanged() {
-  assert_same_state host "$BATS_TEST_TMPDIR/host.before"
-  local c
-  for c in "${SNAP_NODES[@]}"; do
-    assert_same_state "$c" "$BATS_TEST_TMPDIR/$c.before"
-  done
-  local left
-  left=$(find "$LANJOIN_STATE_DIR" -mindepth 1 ! -type d ! -path "$LANJOIN_STATE_DIR/lock")
-  if [[ -n $left ]]; then
-    echo "# left in the state directory: $left" >&2
-    return 1
-  fi
-  if pgrep -f "dhcp-supervise .*$LANJOIN_STATE_DIR" >&2; then
-    echo "# a DHCP supervisor is still running" >&2
-    return 1
-  fi
-  if [[ -n ${WALK_CLEAN:-} ]]; then
-    "$WALK_CLEAN"
-  fi
-}
 
 records() { lj list --json | jq length; }
 
@@ -106,7 +76,7 @@ walk_faults() {
 }
 
 # walk LABEL CONTAINER: the walks for the commands in WALK_ATTACH and WALK_DETACH (arrays: a
-# function or program and its arguments); WALK_CLEAN (optional) names one more check that
+# function or program and its arguments); UNCHANGED_CHECK (optional) names one more check that
 # nothing is left.
 walk() {
   local label=$1 c=$2
@@ -446,7 +416,7 @@ walk_cni() {
   cni_conf "$mode" "$filter"
   WALK_ATTACH=(cni ADD)
   WALK_DETACH=(cni DEL)
-  WALK_CLEAN=ipam_released
+  UNCHANGED_CHECK=ipam_released
   walk "$label" "$CNI_C"
 }
 

@@ -31,6 +31,8 @@
 #   wait_until SECONDS CMD... poll CMD every 0.1 s until it succeeds; fail after SECONDS
 #   skip_if_sanitized         skip (a valgrind test) when LANJOIN is an ASan build
 #   wait_ipv6_ready NODE      wait until NODE has no tentative (DAD-pending) IPv6 address
+#   take_snapshots [NODE...] / assert_unchanged   snapshot host + nodes, then assert they are
+#                             exactly as then and that lanjoin left no file or DHCP process
 #   snapshot NODE             print NODE's state as normalized, comparable text (see below)
 #   assert_same_state NODE BEFORE_FILE   fail, showing the diff, if NODE's state differs from
 #                             BEFORE_FILE (a snapshot taken earlier)
@@ -215,5 +217,39 @@ assert_same_state() {
   if ! diff -u --label "$node before" --label "$node now" "$before" <(printf '%s\n' "$now") >&2; then
     echo "# state of lab node '$node' changed (diff above)" >&2
     return 1
+  fi
+}
+
+# take_snapshots [NODE...]: snapshot the host and the given nodes (containers) for
+# assert_unchanged.
+take_snapshots() {
+  SNAP_NODES=("$@")
+  snapshot host >"$BATS_TEST_TMPDIR/host.before"
+  local c
+  for c in "$@"; do
+    snapshot "$c" >"$BATS_TEST_TMPDIR/$c.before"
+  done
+}
+
+# assert_unchanged: the host and the nodes of take_snapshots are exactly as then, lanjoin's
+# state directory holds nothing but its lock (no record, no DHCP file), and no DHCP
+# supervisor of this state directory runs. UNCHANGED_CHECK (optional) names one more check.
+assert_unchanged() {
+  assert_same_state host "$BATS_TEST_TMPDIR/host.before"
+  local c left
+  for c in "${SNAP_NODES[@]}"; do
+    assert_same_state "$c" "$BATS_TEST_TMPDIR/$c.before"
+  done
+  left=$(find "$LANJOIN_STATE_DIR" -mindepth 1 ! -type d ! -path "$LANJOIN_STATE_DIR/lock")
+  if [[ -n $left ]]; then
+    echo "# left in the state directory: $left" >&2
+    return 1
+  fi
+  if pgrep -f "dhcp-supervise .*$LANJOIN_STATE_DIR" >&2; then
+    echo "# a DHCP supervisor is still running" >&2
+    return 1
+  fi
+  if [[ -n ${UNCHANGED_CHECK:-} ]]; then
+    "$UNCHANGED_CHECK"
   fi
 }

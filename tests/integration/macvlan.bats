@@ -7,23 +7,7 @@ load helpers
 
 SHIM_IP=198.51.100.144
 
-take_snapshots() {
-  snapshot host >"$BATS_TEST_TMPDIR/host.before"
-  local c
-  for c in "$@"; do
-    snapshot "$c" >"$BATS_TEST_TMPDIR/$c.before"
-  done
-}
 
-# host and the given containers as in take_snapshots, and no state record left
-assert_unchanged() {
-  assert_same_state host "$BATS_TEST_TMPDIR/host.before"
-  local c
-  for c in "$@"; do
-    assert_same_state "$c" "$BATS_TEST_TMPDIR/$c.before"
-  done
-  [ -z "$(ls -A "$LANJOIN_STATE_DIR/attachments" 2>/dev/null)" ]
-}
 
 # the host's main-table routes of one family, sorted, as JSON
 host_routes() { on host ip -j "$1" route show | jq -S -c 'sort_by(tostring)'; }

@@ -24,23 +24,7 @@ del_host_link() { ip -n "${LAB_PREFIX}host" link del "$1" 2>/dev/null || true; }
 # The port names lanjoin made in br-em1 (everything but em1 and the bridge's own port).
 lanjoin_ports() { vsctl list-ports "${1:-br-em1}" | grep -v '^em1$' || true; }
 
-take_snapshots() {
-  snapshot host >"$BATS_TEST_TMPDIR/host.before"
-  local c
-  for c in "$@"; do
-    snapshot "$c" >"$BATS_TEST_TMPDIR/$c.before"
-  done
-}
 
-assert_unchanged() {
-  assert_same_state host "$BATS_TEST_TMPDIR/host.before"
-  local c
-  for c in "$@"; do
-    assert_same_state "$c" "$BATS_TEST_TMPDIR/$c.before"
-  done
-  [ -z "$(ls -A "$LANJOIN_STATE_DIR/attachments" 2>/dev/null)" ]
-  [ -z "$(lanjoin_ports)" ]
-}
 
 detach_later() { defer ip netns exec "${LAB_PREFIX}host" "$LANJOIN" detach "$@"; }
 
