@@ -72,7 +72,9 @@ static void usage(FILE *f)
 	      "            --engine-socket PATH (Docker/Podman API socket; default $DOCKER_HOST,\n"
 	      "            /var/run/docker.sock, then /run/podman/podman.sock)\n"
 	      "\n"
-	      "Exit status: 0 attached; 1 failed and rolled back (nothing left behind); 2 bad usage or input.\n",
+	      "Exit status: 0 attached; 1 failed and rolled back (nothing left behind); 2 bad usage or input.\n"
+	      "SIGINT, SIGTERM or SIGHUP during attach (e.g. while it waits for a DHCP lease) roll it\n"
+	      "back the same way (exit status 1).\n",
 	      f);
 }
 
@@ -402,6 +404,10 @@ int lj_cmd_attach(int argc, char **argv)
 	if (check_required(&o) < 0)
 		return LJ_EXIT_USAGE;
 
+	/* Ctrl-C, SIGTERM or SIGHUP must not leave a half-done attachment: roll back instead. */
+	if (!o.dry_run && lj_catch_interrupts() < 0)
+		lj_err("warning: cannot catch SIGINT/SIGTERM: an interrupted attach may leave a "
+		       "record for 'lanjoin gc'");
 	r = lj_attach(&o, &res);
 	if (r < 0) {
 		int code = lj_report_failure(&res, r);

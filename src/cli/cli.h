@@ -28,7 +28,16 @@ int lj_cmd_shim(int argc, char **argv);
 /* Print "lanjoin: <message>" to stderr. */
 void lj_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* Print a result's failure and map it to an exit code. */
+/*
+ * Catch SIGINT, SIGTERM and SIGHUP for the rest of the process: the handler only records the
+ * signal (lj_interrupt_raise), the library's waits and plan runner then stop and roll back
+ * (SA_RESTART: other system calls go on, so that the rollback itself is not cut short).
+ * Returns 0 or -errno.
+ */
+int lj_catch_interrupts(void);
+
+/* Print a result's failure and map it to an exit code (an interrupted, rolled-back attach
+ * is a failure like any other: 1). */
 int lj_report_failure(const struct lj_result *res, int r);
 
 /* Warn on stderr about record files detach or gc could not read (res->bad_records). */

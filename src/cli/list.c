@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* lanjoin list [--json] */
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -58,7 +59,10 @@ int lj_cmd_list(int argc, char **argv)
 				printf("%s%s", k ? "," : "", json_string_value(a));
 			if (!json_array_size(addrs))
 				printf("-");
-			if (strcmp(rec->status, "attached") != 0)
+			if (lj_record_settling_live(rec))
+				printf(" (settling: attach PID %" PRId64 " waits for its addresses)",
+				       rec->owner_pid);
+			else if (strcmp(rec->status, "attached") != 0)
 				printf(" (%s: interrupted, run 'lanjoin gc')", rec->status);
 			putchar('\n');
 		}

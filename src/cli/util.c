@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "lib/interrupt.h"
 
 void lj_err(const char *fmt, ...)
 {
@@ -24,7 +27,9 @@ int lj_report_failure(const struct lj_result *res, int r)
 		lj_err("%s", msg);
 		return LJ_EXIT_USAGE;
 	}
-	if (res->rolled_back && res->undo_failed == 0)
+	if (res->interrupted && res->rolled_back && res->undo_failed == 0)
+		lj_err("%s; nothing was left behind.", msg);
+	else if (res->rolled_back && res->undo_failed == 0)
 		lj_err("%s. Rolled back: nothing was left behind.", msg);
 	else
 		lj_err("%s", msg);
@@ -46,4 +51,27 @@ void lj_warn_bad_records(const struct lj_result *res)
 		lj_err("warning: %zu file%s in %s/attachments could not be read (malformed, a "
 		       "symlink or not lanjoin's): left alone", res->bad_records,
 		       res->bad_records == 1 ? "" : "s", lj_state_dir());
+}
+
+static void on_signal(int signo)
+{
+	lj_interrupt_raise(signo);
+}
+
+int lj_catch_interrupts(void)
+{
+	static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+	struct sigaction sa = {.sa_handler = on_signal, .sa_flags = SA_RESTART};
+	int r;
+
+	r = lj_interrupt_setup();
+	if (r < 0)
+		return r;
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaddset(&sa.sa_mask, sigs[i]);
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if (sigaction(sigs[i], &sa, NULL) < 0)
+			return -errno;
+	return 0;
 }

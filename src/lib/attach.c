@@ -2,12 +2,16 @@
 #include "lib/attach.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "lib/dhcp.h"
+#include "lib/interrupt.h"
 #include "lib/link.h"
 #include "lib/uplink.h"
 #include "shared/macro.h"
@@ -158,6 +162,13 @@ static int handle_existing(struct lj_state *st, struct lj_ctx *ctx, const struct
 		return lj_fail(res, r, "Failed to read the state record %s/attachments/%s.json: %s",
 			       lj_state_dir(), id, r == -EBADMSG ? "it is malformed or not lanjoin's"
 							  : strerror(-r));
+	if (lj_record_settling_live(&old)) {
+		int64_t pid = old.owner_pid;
+		lj_record_free(&old);
+		return lj_bad_input(res, "%s is being attached as '%s' by lanjoin (PID %" PRId64 "), "
+				    "which waits for its addresses; wait for it, or detach it first",
+				    tname(t), ifname, pid);
+	}
 	if (strcmp(old.status, "attached") == 0 && lj_link_get(ctx->target, ifname, &l) == 0) {
 		lj_record_free(&old);
 		return lj_bad_input(res, "%s is already attached as '%s' (way %s); detach it first",
@@ -205,11 +216,29 @@ static bool plan_settles(const struct lj_plan *p)
 	return false;
 }
 
+/* What settle step s waits for, for messages: "a DHCP lease on 'eth1'". */
+static const char *settle_what(const struct lj_step *s, char *buf, size_t size)
+{
+	char ip[LJ_IP_STRLEN];
+
+	if (s->type == &lj_step_dhcp)
+		snprintf(buf, size, "a DHCP lease on '%s'", s->link);
+	else if (s->type == &lj_step_slaac)
+		snprintf(buf, size, "a SLAAC address on '%s'", s->link);
+	else if (s->type == &lj_step_announce)
+		snprintf(buf, size, "duplicate address detection of %s on '%s'",
+			 lj_ip_to_string(&s->cidr.ip, ip, sizeof(ip)), s->link);
+	else
+		snprintf(buf, size, "%s", s->what);
+	return buf;
+}
+
 /*
  * Run the plan's waiting steps (a DHCP lease, DAD) after it is applied and recorded as
- * attached, without holding the state lock: other attaches are not held up meanwhile. Then
- * take the lock again: on success save the facts learned (rec->info); on failure undo the
- * attachment, unless a concurrent detach already did.
+ * "settling" (with this process as its owner), without holding the state lock: other
+ * attaches are not held up meanwhile. Then take the lock again: on success record it as
+ * "attached" with the facts learned (rec->info); on failure or a signal undo the attachment,
+ * unless a concurrent detach already did.
  */
 static int settle(struct lj_state **st, struct lj_ctx *ctx, const struct lj_target *t,
 		  const char *ifname, const struct lj_attach_opts *o, struct lj_plan *plan,
@@ -230,14 +259,16 @@ static int settle(struct lj_state **st, struct lj_ctx *ctx, const struct lj_targ
 		return lj_fail(res, l, "Failed to reopen the state directory %s: %s; run 'lanjoin "
 			       "detach %s --ifname %s'", lj_state_dir(), strerror(-l), tname(t),
 			       ifname);
+	/* Still the record this attach wrote: not detached (and maybe re-attached) meanwhile. */
 	ours = lj_state_load(*st, rec->id, &cur) == 0;
 	if (ours) {
-		ours = cur.created == rec->created && strcmp(cur.status, "attached") == 0;
+		ours = cur.created == rec->created && strcmp(cur.status, "settling") == 0 &&
+		       cur.owner_pid == rec->owner_pid && cur.owner_start == rec->owner_start;
 		lj_record_free(&cur);
 	}
 	if (r < 0) {
 		const struct lj_step *s = &plan->steps[step];
-		char detail[sizeof(ctx->detail)];
+		char detail[sizeof(ctx->detail)], waited[128];
 
 		snprintf(detail, sizeof(detail), "%s", ctx->detail);
 		if (ours) {
@@ -249,6 +280,15 @@ static int settle(struct lj_state **st, struct lj_ctx *ctx, const struct lj_targ
 		}
 		res->rolled_back = true;
 		res->undo_failed = failed;
+		if (r == -EINTR && lj_interrupted()) {
+			res->interrupted = lj_interrupted();
+			snprintf(res->message, sizeof(res->message),
+				 "Interrupted (%s) while waiting for %s%s", lj_interrupt_name(res->interrupted),
+				 settle_what(s, waited, sizeof(waited)),
+				 failed ? "; some steps could not be undone: run 'lanjoin detach' again"
+					: "");
+			return r;
+		}
 		snprintf(res->message, sizeof(res->message),
 			 "Failed to attach %s (%s way), step %zu of %zu, %s: %s%s%s%s%s", tname(t),
 			 lj_way_name(o->way), step + 1, plan->n, s->what, strerror(-r),
@@ -259,6 +299,9 @@ static int settle(struct lj_state **st, struct lj_ctx *ctx, const struct lj_targ
 	if (!ours)
 		return lj_fail(res, -ECANCELED, "%s as '%s' was detached while attach waited for it",
 			       tname(t), ifname);
+	snprintf(rec->status, sizeof(rec->status), "attached");
+	rec->owner_pid = 0;
+	rec->owner_start = 0;
 	rec->plan = *plan;
 	r = lj_state_save(*st, rec);
 	rec->plan = (struct lj_plan){0};
@@ -404,12 +447,21 @@ static int attach_one(const struct lj_attach_opts *o, struct lj_result *res)
 		res->undo_failed = perr.undo_failed;
 		if (perr.undo_failed == 0)
 			lj_state_remove(st, rec.id);
-		snprintf(res->message, sizeof(res->message),
-			 "Failed to attach %s (%s way), step %zu of %zu, %s: %s%s%s%s%s",
-			 tname(&t), lj_way_name(o->way), perr.step + 1, plan.n, s->what,
-			 strerror(-r), ctx->detail[0] ? " (" : "", ctx->detail,
-			 ctx->detail[0] ? ")" : "",
-			 perr.undo_failed ? ". Could not undo: " : "");
+		if (r == -EINTR && lj_interrupted()) {
+			res->interrupted = lj_interrupted();
+			snprintf(res->message, sizeof(res->message),
+				 "Interrupted (%s) while attaching %s (%s way), before step %zu of %zu, "
+				 "%s%s", lj_interrupt_name(res->interrupted), tname(&t),
+				 lj_way_name(o->way), perr.step + 1, plan.n, s->what,
+				 perr.undo_failed ? ". Could not undo: " : "");
+		} else {
+			snprintf(res->message, sizeof(res->message),
+				 "Failed to attach %s (%s way), step %zu of %zu, %s: %s%s%s%s%s",
+				 tname(&t), lj_way_name(o->way), perr.step + 1, plan.n, s->what,
+				 strerror(-r), ctx->detail[0] ? " (" : "", ctx->detail,
+				 ctx->detail[0] ? ")" : "",
+				 perr.undo_failed ? ". Could not undo: " : "");
+		}
 		if (perr.undo_failed) {
 			size_t len = strlen(res->message);
 			snprintf(res->message + len, sizeof(res->message) - len,
@@ -419,9 +471,18 @@ static int attach_one(const struct lj_attach_opts *o, struct lj_result *res)
 		goto out;
 	}
 
-	snprintf(rec.status, sizeof(rec.status), "attached");
+	if (plan_settles(&plan)) {
+		/* gc tells a live wait from a killed one by this process and its start time. */
+		rec.owner_pid = getpid();
+		r = lj_proc_start_time(getpid(), &rec.owner_start);
+		snprintf(rec.status, sizeof(rec.status), "settling");
+	} else {
+		r = 0;
+		snprintf(rec.status, sizeof(rec.status), "attached");
+	}
 	rec.plan = plan;
-	r = lj_state_save(st, &rec);
+	if (r == 0)
+		r = lj_state_save(st, &rec);
 	rec.plan = (struct lj_plan){0};
 	if (r < 0) {
 		/* Keep the system consistent with the state: undo everything. */
@@ -763,7 +824,12 @@ static bool gc_match(const struct lj_record *rec, void *data)
 	bool alive = open_alive(rec, &t);
 
 	lj_target_close(&t);
-	return !alive || strcmp(rec->status, "attached") != 0;
+	/* A settling record is live while its attach process waits: that one finishes it. */
+	if (!alive)
+		return true;
+	if (strcmp(rec->status, "settling") == 0)
+		return !lj_record_settling_live(rec);
+	return strcmp(rec->status, "attached") != 0;
 }
 
 static bool match_all(const struct lj_record *rec, void *data)

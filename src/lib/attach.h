@@ -81,6 +81,7 @@ struct lj_result {
 	bool rolled_back;       /* a step failed and the done steps were undone */
 	size_t undo_failed;     /* undo steps that failed during rollback/detach */
 	size_t bad_records;     /* detach, gc: record files that could not be read (left alone) */
+	int interrupted;        /* attach: the signal (lj_interrupt_raise) that stopped it, or 0 */
 	char message[1024];     /* what failed and why; "" on success */
 	json_t *json;           /* on success: a description (owned; lj_result_done frees) */
 	struct lj_plan dry_plan;/* --dry-run: the plan (owned) */
@@ -95,7 +96,10 @@ void lj_result_done(struct lj_result *res);
 /*
  * Attach o->target. Returns 0 on success (res->json describes the attachment), or -errno with
  * res->message set; res->bad_input says whether the input was at fault (nothing attempted)
- * and res->rolled_back whether steps had to be undone.
+ * and res->rolled_back whether steps had to be undone. While it waits for a DHCP lease or
+ * DAD the record has status "settling" and names this process (see lj_record_settling_live).
+ * A signal the front end passed to lj_interrupt_raise stops it before the next step or in
+ * that wait: it rolls back and returns -EINTR with res->interrupted set.
  */
 int lj_attach(const struct lj_attach_opts *o, struct lj_result *res);
 
@@ -107,7 +111,8 @@ int lj_attach(const struct lj_attach_opts *o, struct lj_result *res);
 int lj_detach(const char *target, const char *ifname, bool dry_run, struct lj_result *res);
 
 /*
- * Undo every attachment whose namespace is gone (or that a crash left half-done). Host links
+ * Undo every attachment whose namespace is gone, or that a crash left half-done: "applying",
+ * or "settling" whose attach process is gone (killed while it waited). Host links
  * are deleted together in one request (see lj_detach_all). *ret_removed (may be NULL) counts
  * the records removed.
  */

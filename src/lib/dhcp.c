@@ -28,6 +28,7 @@
 
 #include "lib/addr.h"
 #include "lib/arp.h"
+#include "lib/interrupt.h"
 #include "lib/link.h"
 #include "lib/netlink.h"
 #include "lib/route.h"
@@ -203,6 +204,11 @@ static bool process_gone(pid_t pid, uint64_t start)
 	buf[n] = '\0';
 	p = strrchr(buf, ')');
 	return !p || p[1] != ' ' || p[2] == 'Z' || p[2] == 'X';
+}
+
+bool lj_proc_alive(pid_t pid, uint64_t start)
+{
+	return pid > 0 && !process_gone(pid, start);
 }
 
 /* --- files ---------------------------------------------------------------------------- */
@@ -548,15 +554,18 @@ int lj_dhcp_wait(int notify_fd, pid_t pid, int timeout_ms, struct lj_dhcp_lease 
 		return -ECHILD;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (;;) {
-		struct pollfd pfd[2] = {
+		struct pollfd pfd[3] = {
 			{.fd = notify_fd, .events = POLLIN},
 			{.fd = pidfd, .events = POLLIN},
+			{.fd = lj_interrupt_fd(), .events = POLLIN},
 		};
 		char msg[1024];
 		int64_t elapsed;
 		ssize_t n;
 		int r;
 
+		if (lj_interrupted())
+			return -EINTR;
 		clock_gettime(CLOCK_MONOTONIC, &t);
 		elapsed = (int64_t)(t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000;
 		if (elapsed >= timeout_ms) {
@@ -565,10 +574,12 @@ int lj_dhcp_wait(int notify_fd, pid_t pid, int timeout_ms, struct lj_dhcp_lease 
 			return -ETIMEDOUT;
 		}
 		/* Without a pidfd, look at the process every 100 ms. */
-		r = poll(pfd, 2, (int)(pidfd < 0 && timeout_ms - elapsed > 100 ? 100
+		r = poll(pfd, 3, (int)(pidfd < 0 && timeout_ms - elapsed > 100 ? 100
 									 : timeout_ms - elapsed));
 		if (r < 0 && errno != EINTR)
 			return lj_negerrno();
+		if (lj_interrupted())
+			return -EINTR;
 		if (pidfd < 0 && !(pfd[0].revents & POLLIN) && process_gone(pid, 0))
 			return -ECHILD;
 		if (r <= 0)

@@ -86,7 +86,8 @@ int lj_dhcp_start(const struct lj_dhcp_start_opts *o, pid_t *ret_pid, uint64_t *
 /*
  * Wait up to timeout_ms for the client's first lease on notify_fd. pid is the supervisor
  * (if it exits, waiting stops). On success fills *ret. Errors: -ETIMEDOUT (no lease),
- * -ECHILD (the supervisor or client exited; why says what its log says), -errno. why
+ * -ECHILD (the supervisor or client exited; why says what its log says), -EINTR (the front
+ * end caught a signal: lj_interrupted()), -errno. why
  * (why_size bytes) gets a reason when there is one.
  */
 int lj_dhcp_wait(int notify_fd, pid_t pid, int timeout_ms, struct lj_dhcp_lease *ret, char *why,
@@ -114,6 +115,12 @@ void lj_dhcp_remove_files(const char *base);
 
 /* Start time of process pid (clock ticks since boot), or -errno (-ESRCH if none). */
 int lj_proc_start_time(pid_t pid, uint64_t *ret);
+
+/*
+ * Is process pid alive (not a zombie) and the one that started at start (clock ticks since
+ * boot, as lj_proc_start_time; 0: any)? Reaps it if it is a child of ours that exited.
+ */
+bool lj_proc_alive(pid_t pid, uint64_t start);
 
 /*
  * The watch spec for a target: "pid:N" when it has a PID, "path:P" for a netns file path,

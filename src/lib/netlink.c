@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "lib/netlink.h"
+#include "lib/interrupt.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -222,16 +223,23 @@ const char *lj_nl_extack(const struct lj_nl *nl)
 
 int lj_nl_wait(struct lj_nl *nl, int timeout_ms, mnl_cb_t cb, void *data)
 {
-	struct pollfd pfd = {.fd = mnl_socket_get_fd(nl->sock), .events = POLLIN};
+	struct pollfd pfd[2] = {
+		{.fd = mnl_socket_get_fd(nl->sock), .events = POLLIN},
+		{.fd = lj_interrupt_fd(), .events = POLLIN},
+	};
 	ssize_t n;
 	int r;
 
-	r = poll(&pfd, 1, timeout_ms);
+	if (lj_interrupted())
+		return -EINTR;
+	r = poll(pfd, 2, timeout_ms);
+	if (lj_interrupted())
+		return -EINTR;
 	if (r < 0)
 		return errno == EINTR ? 0 : lj_negerrno();
-	if (r == 0)
+	if (r == 0 || !(pfd[0].revents & POLLIN))
 		return 0;
-	n = recv(pfd.fd, nl->rx, sizeof(nl->rx), MSG_DONTWAIT);
+	n = recv(pfd[0].fd, nl->rx, sizeof(nl->rx), MSG_DONTWAIT);
 	if (n < 0)
 		return errno == EAGAIN ? 0 : lj_negerrno();
 	errno = 0;

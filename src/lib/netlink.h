@@ -66,6 +66,6 @@ int lj_nl_open_groups(int netns_fd, unsigned groups, struct lj_nl **ret);
  * and pass each message to cb with data. Returns 1 if messages were read, 0 on timeout, or
  * -errno (-ENOBUFS when the kernel dropped notifications: dump again), or the error a
  * callback set in errno when it returned MNL_CB_ERROR. A callback returning MNL_CB_STOP
- * makes it return 1 at once.
+ * makes it return 1 at once. -EINTR once lj_interrupted() (a signal the front end caught).
  */
 int lj_nl_wait(struct lj_nl *nl, int timeout_ms, mnl_cb_t cb, void *data);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "lib/plan.h"
+#include "lib/interrupt.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -194,7 +195,11 @@ int lj_plan_apply(struct lj_ctx *ctx, struct lj_plan *p, struct lj_plan_error *e
 		struct lj_step *s = &p->steps[i];
 
 		step_delay(delay_ms);
-		if (i + 1 == fault) {
+		if (lj_interrupted()) {
+			/* The front end caught SIGINT/SIGTERM: stop here and roll back. */
+			r = -EINTR;
+			lj_ctx_detail(ctx, "interrupted by %s", lj_interrupt_name(lj_interrupted()));
+		} else if (i + 1 == fault) {
 			r = -EIO;
 			lj_ctx_detail(ctx, "fault injected by LANJOIN_FAULT_STEP=%zu", fault);
 		} else if (s->where == LJ_TARGET && !ctx->target) {
@@ -245,7 +250,9 @@ int lj_plan_settle(struct lj_ctx *ctx, struct lj_plan *p, json_t *info, size_t *
 
 		if (!s->type->settle)
 			continue;
-		if (s->where == LJ_TARGET && !ctx->target)
+		if (lj_interrupted())
+			r = -EINTR;
+		else if (s->where == LJ_TARGET && !ctx->target)
 			r = -ENOENT;
 		else
 			r = s->type->settle(ctx, s, info);

@@ -134,7 +134,8 @@ struct lj_plan_error {
  * Apply steps in order. On the first failure, undo the steps done so far in reverse
  * (continuing past undo failures) and return that step's -errno with *err filled. After a
  * save_after step, ctx->save (if set) records the plan; if that fails, the step counts as
- * failed and is undone with the others.
+ * failed and is undone with the others. Once lj_interrupted() (the front end caught a signal),
+ * the next step fails with -EINTR instead of running.
  * Fault injection: env LANJOIN_FAULT_STEP=N makes step N (1-based) fail with -EIO, and
  * LANJOIN_FAULT_UNDO=N makes the undo of step N fail. LANJOIN_STEP_DELAY_MS=N sleeps before
  * each step and before each undo that acts, here and in lj_plan_undo_all (crash-consistency
@@ -225,7 +226,8 @@ extern const struct lj_step_type lj_step_slaac;     /* link: wait for a SLAAC ad
 extern const struct lj_step_type lj_step_dhcp;      /* link: supervised DHCP client */
 
 /* Run the settle callbacks of a plan's steps in order; returns the first failure's -errno and
- * its index in *ret_step. */
+ * its index in *ret_step. -EINTR once lj_interrupted(): the waits in settle callbacks poll
+ * lj_interrupt_fd() and return -EINTR too. */
 int lj_plan_settle(struct lj_ctx *ctx, struct lj_plan *p, json_t *info, size_t *ret_step);
 
 /* Step types of the macvlan way (steps-macvlan.c). */

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lib/dhcp.h"
 #include "shared/macro.h"
 #include "shared/name.h"
 
@@ -202,6 +203,12 @@ json_t *lj_record_to_json(const struct lj_record *rec)
 	json_object_set_new(t, "netns_ino", json_integer((json_int_t)rec->netns.ino));
 	json_object_set_new(o, "target", t);
 	json_object_set_new(o, "created", json_integer(rec->created));
+	if (rec->owner_pid > 0) {
+		json_t *w = json_object();
+		json_object_set_new(w, "pid", json_integer(rec->owner_pid));
+		json_object_set_new(w, "start_time", json_integer((json_int_t)rec->owner_start));
+		json_object_set_new(o, "owner", w);
+	}
 	if (rec->host_netns.ino) {
 		json_t *h = json_object();
 		json_object_set_new(h, "dev", json_integer((json_int_t)rec->host_netns.dev));
@@ -211,6 +218,12 @@ json_t *lj_record_to_json(const struct lj_record *rec)
 	json_object_set_new(o, "info", rec->info ? json_incref(rec->info) : json_object());
 	json_object_set_new(o, "undo", lj_plan_to_json(&rec->plan));
 	return o;
+}
+
+bool lj_record_settling_live(const struct lj_record *rec)
+{
+	return strcmp(rec->status, "settling") == 0 &&
+	       lj_proc_alive((pid_t)rec->owner_pid, rec->owner_start);
 }
 
 static int get_string(const json_t *o, const char *k, char *buf, size_t size, bool required)
@@ -280,6 +293,22 @@ static int record_from_json(const json_t *o, const char *id, struct lj_record *r
 		rec.host_netns.dev = (uint64_t)json_integer_value(dev);
 		rec.host_netns.ino = (uint64_t)json_integer_value(ino);
 	}
+	/* Records from before "settling" had "applying" or "attached" and no owner. */
+	if (strcmp(rec.status, "applying") != 0 && strcmp(rec.status, "settling") != 0 &&
+	    strcmp(rec.status, "attached") != 0)
+		return -EBADMSG;
+	v = json_object_get(o, "owner");
+	if (v) {
+		const json_t *pid = json_object_get(v, "pid"), *start = json_object_get(v, "start_time");
+		if (!json_is_object(v) || !json_is_integer(pid) || !json_is_integer(start) ||
+		    json_integer_value(pid) <= 0 || json_integer_value(pid) > INT32_MAX ||
+		    json_integer_value(start) < 0)
+			return -EBADMSG;
+		rec.owner_pid = json_integer_value(pid);
+		rec.owner_start = (uint64_t)json_integer_value(start);
+	}
+	if ((strcmp(rec.status, "settling") == 0) != (rec.owner_pid > 0))
+		return -EBADMSG; /* a settling record names its owner; no other one does */
 	v = json_object_get(o, "info");
 	if (v && !json_is_object(v))
 		return -EBADMSG;

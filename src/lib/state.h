@@ -20,7 +20,9 @@
 struct lj_record {
 	char id[LJ_RECORD_ID_LEN];     /* file name stem; see lj_record_id() */
 	char way[16];                  /* "bridge", "macvlan", "ovs", "nat" */
-	char status[16];               /* "applying" (crash window) or "attached" */
+	char status[16];               /* "applying" (steps being applied, under the lock: a crash
+	                                  window), "settling" (applied; attach waits for a DHCP
+	                                  lease or DAD without the lock) or "attached" */
 	char ifname[IFNAMSIZ];         /* inside the target */
 	char host_ifname[IFNAMSIZ];    /* host side link, "" if none */
 	enum lj_target_kind target_kind;
@@ -32,6 +34,9 @@ struct lj_record {
 	int64_t created;               /* seconds since the epoch */
 	struct lj_netns_id host_netns; /* the namespace lanjoin ran in (whose links it changed);
 	                                  {0,0} in records from before it was recorded */
+	int64_t owner_pid;             /* "settling": the attaching process; 0 otherwise */
+	uint64_t owner_start;          /* its start time (clock ticks since boot, /proc/PID/stat
+	                                  field 22), so that a reused PID is not taken for it */
 	json_t *info;                  /* way-specific facts shown by list (owned object) */
 	struct lj_plan plan;           /* the undo plan (owned) */
 };
@@ -127,6 +132,12 @@ int lj_state_list_info(struct lj_state *st, const char *key, const char *value,
 
 void lj_record_free(struct lj_record *rec);
 void lj_records_free(struct lj_record *recs, size_t n);
+
+/*
+ * Is rec an attachment whose attach is still waiting (status "settling") in a live process
+ * (owner_pid runs and started at owner_start)? False for any other status.
+ */
+bool lj_record_settling_live(const struct lj_record *rec);
 
 /* The record as JSON (new reference), as list --json shows it. */
 json_t *lj_record_to_json(const struct lj_record *rec);
