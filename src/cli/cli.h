@@ -32,6 +32,7 @@ void lj_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * Catch SIGINT, SIGTERM and SIGHUP for the rest of the process: the handler only records the
  * signal (lj_interrupt_raise), the library's waits and plan runner then stop and roll back
  * (SA_RESTART: other system calls go on, so that the rollback itself is not cut short).
+ * A signal that was ignored when lanjoin started (nohup, a background job) is left ignored.
  * Returns 0 or -errno.
  */
 int lj_catch_interrupts(void);

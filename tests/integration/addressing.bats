@@ -187,6 +187,100 @@ later_expiry() { [ "$(lease_expiry "$1")" -gt "$2" ]; }
   [ -z "$(pgrep -f "dhcp-supervise .*$LANJOIN_STATE_DIR" || true)" ]
 }
 
+# A bridge br-x on the host with no DHCP server behind it, made so that a port coming and
+# going leaves no trace on it (fixed MAC, no IPv6 address): the host snapshot can include it.
+quiet_bridge() {
+  on host ip link add br-x address 02:00:00:00:0b:01 type bridge
+  defer ip -n "${LAB_PREFIX}host" link del br-x
+  on host ip link set br-x addrgenmode none
+  on host ip link set br-x up
+}
+stop_pid() { kill -KILL "$1" 2>/dev/null || true; }
+
+# Start `lanjoin attach bridge netns:PREFIX$1 --bridge br-x --dhcp` in the background, with
+# SIGINT not ignored (a non-interactive shell's background job ignores it), waiting for a
+# lease that never comes; ATTACH_PID is lanjoin's PID (env and ip netns exec exec it).
+start_waiting_attach() {
+  env --default-signal=INT ip netns exec "${LAB_PREFIX}host" "$LANJOIN" attach bridge \
+    "netns:${LAB_PREFIX}$1" --bridge br-x --dhcp --dhcp-timeout 60 \
+    >"$BATS_TEST_TMPDIR/$1.out" 2>&1 3>&- &
+  ATTACH_PID=$!
+  defer stop_pid "$ATTACH_PID"
+  wait_until 10 pgrep -f "dhcp-supervise .*${LAB_PREFIX}$1"
+}
+
+record_status() { jq -r .status "$LANJOIN_STATE_DIR"/attachments/*.json; }
+is_settling() { [ "$(record_status)" = settling ]; }
+
+@test "addressing: SIGINT or SIGTERM while waiting for a DHCP lease rolls back; nothing is left" {
+  add_container sigint
+  quiet_bridge
+  take_snapshots sigint
+  local sig rc
+  for sig in INT TERM; do
+    start_waiting_attach sigint
+    # the record says who waits: this process, by PID and start time
+    wait_until 5 is_settling
+    f=$(ls "$LANJOIN_STATE_DIR"/attachments/*.json)
+    [ "$(jq -r .owner.pid "$f")" = "$ATTACH_PID" ]
+    [ "$(jq -r .owner.start_time "$f")" = "$(awk '{print $22}' "/proc/$ATTACH_PID/stat")" ]
+    run lj list
+    [[ $output == *"settling: attach PID $ATTACH_PID waits"* ]]
+    kill -"$sig" "$ATTACH_PID"
+    rc=0
+    wait "$ATTACH_PID" || rc=$?
+    cat "$BATS_TEST_TMPDIR/sigint.out"
+    [ "$rc" -eq 1 ]
+    grep -q "Interrupted (SIG$sig) while waiting for a DHCP lease on 'eth1'; nothing was left behind" \
+      "$BATS_TEST_TMPDIR/sigint.out"
+    assert_unchanged
+  done
+}
+
+@test "addressing: gc leaves a live settling attach alone, and undoes it once the attach is killed" {
+  add_container killed
+  quiet_bridge
+  take_snapshots killed
+  start_waiting_attach killed
+  wait_until 5 is_settling
+  sup=$(jq -r '.undo[] | select(.type == "dhcp") | .i64' "$LANJOIN_STATE_DIR"/attachments/*.json)
+  # alive: gc keeps it and a second attach of the same interface is refused
+  run lj gc
+  [ "$status" -eq 0 ]
+  [ "$(record_status)" = settling ]
+  kill -0 "$sup"
+  run lj attach bridge "netns:${LAB_PREFIX}killed" --bridge br-x --dhcp
+  [ "$status" -eq 2 ]
+  [[ $output == *"is being attached as 'eth1' by lanjoin (PID $ATTACH_PID)"* ]]
+  # killed: the record stays as settling, list says so, gc undoes it (client included)
+  kill -KILL "$ATTACH_PID"
+  wait "$ATTACH_PID" || true
+  [ "$(record_status)" = settling ]
+  run lj list
+  [[ $output == *"(settling: interrupted, run 'lanjoin gc')"* ]]
+  run lj gc
+  echo "$output"
+  [ "$status" -eq 0 ]
+  ! kill -0 "$sup" 2>/dev/null
+  assert_unchanged
+}
+
+@test "addressing: detach undoes a settling attachment; the waiting attach then fails" {
+  add_container det
+  quiet_bridge
+  take_snapshots det
+  start_waiting_attach det
+  wait_until 5 is_settling
+  run lj detach "netns:${LAB_PREFIX}det"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  rc=0
+  wait "$ATTACH_PID" || rc=$?
+  cat "$BATS_TEST_TMPDIR/det.out"
+  [ "$rc" -eq 1 ]
+  assert_unchanged
+}
+
 @test "addressing: waiting for a lease does not hold up other attaches" {
   add_container slow
   add_container quick
