@@ -278,6 +278,9 @@ static int settle(struct lj_state **st, struct lj_ctx *ctx, const struct lj_targ
 			if (!failed)
 				lj_state_remove(*st, rec->id);
 		}
+		if (!ours && !(r == -EINTR && lj_interrupted()))
+			return lj_fail(res, -ECANCELED, "%s as '%s' was detached while attach waited "
+				       "for it (then %s: %s)", tname(t), ifname, s->what, strerror(-r));
 		res->rolled_back = true;
 		res->undo_failed = failed;
 		if (r == -EINTR && lj_interrupted()) {

@@ -188,13 +188,23 @@ later_expiry() { [ "$(lease_expiry "$1")" -gt "$2" ]; }
 }
 
 # A bridge br-x on the host with no DHCP server behind it, made so that a port coming and
-# going leaves no trace on it (fixed MAC, no IPv6 address): the host snapshot can include it.
+# going leaves no trace on it (fixed MAC, no IPv6 address, and one veth port added and removed
+# first: the bridge keeps the TSO limit and multicast route its first port gave it), so that
+# the host snapshot can include it.
 quiet_bridge() {
   on host ip link add br-x address 02:00:00:00:0b:01 type bridge
   defer ip -n "${LAB_PREFIX}host" link del br-x
   on host ip link set br-x addrgenmode none
   on host ip link set br-x up
+  on host ip link add brx-prime master br-x type veth peer name brx-prime-p
+  on host ip link set brx-prime-p up
+  on host ip link set brx-prime up
+  wait_until 5 _no_tentative host
+  on host ip link del brx-prime
+  wait_until 5 br_x_down
 }
+# (the kernel's linkwatch reports a lost carrier up to a second later)
+br_x_down() { [ "$(on host ip -j link show br-x | jq -r '.[0].operstate')" = DOWN ]; }
 stop_pid() { kill -KILL "$1" 2>/dev/null || true; }
 
 # Start `lanjoin attach bridge netns:PREFIX$1 --bridge br-x --dhcp` in the background, with
@@ -233,6 +243,7 @@ is_settling() { [ "$(record_status)" = settling ]; }
     [ "$rc" -eq 1 ]
     grep -q "Interrupted (SIG$sig) while waiting for a DHCP lease on 'eth1'; nothing was left behind" \
       "$BATS_TEST_TMPDIR/sigint.out"
+    wait_until 5 br_x_down
     assert_unchanged
   done
 }
@@ -262,6 +273,7 @@ is_settling() { [ "$(record_status)" = settling ]; }
   echo "$output"
   [ "$status" -eq 0 ]
   ! kill -0 "$sup" 2>/dev/null
+  wait_until 5 br_x_down
   assert_unchanged
 }
 
@@ -278,6 +290,8 @@ is_settling() { [ "$(record_status)" = settling ]; }
   wait "$ATTACH_PID" || rc=$?
   cat "$BATS_TEST_TMPDIR/det.out"
   [ "$rc" -eq 1 ]
+  grep -q "was detached while attach waited for it" "$BATS_TEST_TMPDIR/det.out"
+  wait_until 5 br_x_down
   assert_unchanged
 }
 
