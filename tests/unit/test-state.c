@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "lib/dhcp.h"
 #include "lib/state.h"
 
 static char dir[64];
@@ -226,10 +227,95 @@ static void test_unsafe_dir(void **state)
 	lj_state_close(st);
 }
 
+/* Parse the JSON text of rec after edit (a jq-like tweak in C) as a record. */
+static int parse_edited(const struct lj_record *rec, void (*edit)(json_t *o), struct lj_record *ret)
+{
+	json_t *o = lj_record_to_json(rec);
+	char *text;
+	int r;
+
+	edit(o);
+	text = json_dumps(o, 0);
+	json_decref(o);
+	assert_non_null(text);
+	r = lj_record_parse(text, strlen(text), rec->id, ret);
+	free(text);
+	return r;
+}
+
+static void edit_none(json_t *o) {}
+static void edit_drop_owner(json_t *o) { json_object_del(o, "owner"); }
+static void edit_status_attached(json_t *o)
+{
+	json_object_set_new(o, "status", json_string("attached"));
+}
+static void edit_status_bogus(json_t *o) { json_object_set_new(o, "status", json_string("done")); }
+static void edit_owner_pid_zero(json_t *o)
+{
+	json_object_set_new(json_object_get(o, "owner"), "pid", json_integer(0));
+}
+static void edit_owner_pid_string(json_t *o)
+{
+	json_object_set_new(json_object_get(o, "owner"), "pid", json_string("1"));
+}
+static void edit_owner_start_negative(json_t *o)
+{
+	json_object_set_new(json_object_get(o, "owner"), "start_time", json_integer(-1));
+}
+static void edit_owner_not_object(json_t *o) { json_object_set_new(o, "owner", json_integer(5)); }
+
+/* "settling" names the attaching process; old records ("applying", "attached", no owner)
+ * still load; a settling record is live only while that very process runs. */
+static void test_settling(void **state)
+{
+	struct lj_record rec, back;
+	uint64_t start;
+
+	make_record(&rec, "ns:4:7", "eth1");
+	strcpy(rec.status, "settling");
+	rec.owner_pid = getpid();
+	assert_int_equal(lj_proc_start_time(getpid(), &start), 0);
+	rec.owner_start = start;
+
+	assert_int_equal(parse_edited(&rec, edit_none, &back), 0);
+	assert_string_equal(back.status, "settling");
+	assert_int_equal(back.owner_pid, getpid());
+	assert_true(back.owner_start == start);
+	assert_true(lj_record_settling_live(&back));
+	back.owner_start = start + 1; /* another process under a reused PID */
+	assert_false(lj_record_settling_live(&back));
+	back.owner_start = start;
+	strcpy(back.status, "attached");
+	assert_false(lj_record_settling_live(&back));
+	lj_record_free(&back);
+
+	assert_int_equal(parse_edited(&rec, edit_drop_owner, &back), -EBADMSG);
+	assert_int_equal(parse_edited(&rec, edit_status_attached, &back), -EBADMSG);
+	assert_int_equal(parse_edited(&rec, edit_status_bogus, &back), -EBADMSG);
+	assert_int_equal(parse_edited(&rec, edit_owner_pid_zero, &back), -EBADMSG);
+	assert_int_equal(parse_edited(&rec, edit_owner_pid_string, &back), -EBADMSG);
+	assert_int_equal(parse_edited(&rec, edit_owner_start_negative, &back), -EBADMSG);
+	assert_int_equal(parse_edited(&rec, edit_owner_not_object, &back), -EBADMSG);
+
+	/* records written before "settling": no owner */
+	rec.owner_pid = 0;
+	rec.owner_start = 0;
+	strcpy(rec.status, "applying");
+	assert_int_equal(parse_edited(&rec, edit_none, &back), 0);
+	assert_int_equal(back.owner_pid, 0);
+	assert_false(lj_record_settling_live(&back));
+	lj_record_free(&back);
+	strcpy(rec.status, "attached");
+	assert_int_equal(parse_edited(&rec, edit_none, &back), 0);
+	lj_record_free(&back);
+	lj_record_free(&rec);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_settling, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hostile, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sweep_tmp, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_target, setup, teardown),
