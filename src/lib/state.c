@@ -293,9 +293,9 @@ static int record_from_json(const json_t *o, const char *id, struct lj_record *r
 		rec.host_netns.dev = (uint64_t)json_integer_value(dev);
 		rec.host_netns.ino = (uint64_t)json_integer_value(ino);
 	}
-	/* Records from before "settling" had "applying" or "attached" and no owner. */
-	if (strcmp(rec.status, "applying") != 0 && strcmp(rec.status, "settling") != 0 &&
-	    strcmp(rec.status, "attached") != 0)
+	/* A word: "applying", "settling", "attached"; uplink records (same format) have their
+	 * own ("adopting", "adopted", ...). Records from before "settling" have no owner. */
+	if (!rec.status[0] || strspn(rec.status, "abcdefghijklmnopqrstuvwxyz") != strlen(rec.status))
 		return -EBADMSG;
 	v = json_object_get(o, "owner");
 	if (v) {

@@ -249,7 +249,7 @@ static void edit_status_attached(json_t *o)
 {
 	json_object_set_new(o, "status", json_string("attached"));
 }
-static void edit_status_bogus(json_t *o) { json_object_set_new(o, "status", json_string("done")); }
+static void edit_status_bogus(json_t *o) { json_object_set_new(o, "status", json_string("a b")); }
 static void edit_owner_pid_zero(json_t *o)
 {
 	json_object_set_new(json_object_get(o, "owner"), "pid", json_integer(0));
