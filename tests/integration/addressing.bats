@@ -248,6 +248,27 @@ is_settling() { [ "$(record_status)" = settling ]; }
   done
 }
 
+@test "addressing: SIGHUP while waiting for a SLAAC address (no router advertisement) rolls back" {
+  add_container hup
+  quiet_bridge
+  take_snapshots hup
+  env --default-signal=HUP ip netns exec "${LAB_PREFIX}host" "$LANJOIN" attach bridge \
+    "netns:${LAB_PREFIX}hup" --bridge br-x --slaac --dhcp-timeout 60 \
+    >"$BATS_TEST_TMPDIR/hup.out" 2>&1 3>&- &
+  ATTACH_PID=$!
+  defer stop_pid "$ATTACH_PID"
+  wait_until 10 is_settling
+  kill -HUP "$ATTACH_PID"
+  rc=0
+  wait "$ATTACH_PID" || rc=$?
+  cat "$BATS_TEST_TMPDIR/hup.out"
+  [ "$rc" -eq 1 ]
+  grep -q "Interrupted (SIGHUP) while waiting for a SLAAC address on 'eth1'; nothing was left behind" \
+    "$BATS_TEST_TMPDIR/hup.out"
+  wait_until 5 br_x_down
+  assert_unchanged
+}
+
 @test "addressing: gc leaves a live settling attach alone, and undoes it once the attach is killed" {
   add_container killed
   quiet_bridge
