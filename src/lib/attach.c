@@ -200,7 +200,8 @@ static int save_progress(struct lj_ctx *ctx, const struct lj_plan *p)
 static bool plan_settles(const struct lj_plan *p)
 {
 	for (size_t i = 0; i < p->n; i++)
-		if (p->steps[i].type->settle)
+		if (p->steps[i].type->settle &&
+		    (!p->steps[i].type->settles || p->steps[i].type->settles(&p->steps[i])))
 			return true;
 	return false;
 }

@@ -78,6 +78,8 @@ struct lj_step_type {
 	 * (may fill ctx->detail); a failure rolls the whole attachment back.
 	 */
 	int (*settle)(struct lj_ctx *ctx, struct lj_step *s, json_t *info);
+	/* Optional: whether settle has anything to wait for in this step (NULL: it has). */
+	bool (*settles)(const struct lj_step *s);
 	/*
 	 * apply learns what its undo needs (a helper's PID, a value it overwrote): the runner
 	 * saves the record (ctx->save) right after the step, so that a crash before the
