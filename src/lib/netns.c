@@ -80,25 +80,39 @@ int lj_netns_get_id(int fd, struct lj_netns_id *ret)
 	return 0;
 }
 
-bool lj_netns_is_current(int fd)
-{
-	struct stat a, b;
 
-	if (fstat(fd, &a) < 0 || stat("/proc/thread-self/ns/net", &b) < 0)
-		return false;
-	return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+/*
+ * The namespace this process started in, opened once: lanjoin enters other namespaces only
+ * for a moment (lj_netns_enter/leave), so it is where every leave returns to. Reopened in a
+ * forked child (another PID), which may have moved for good.
+ */
+static int home_fd = -1;
+static pid_t home_pid;
+
+static int home_netns(void)
+{
+	pid_t pid = getpid();
+
+	if (home_fd >= 0 && home_pid == pid)
+		return home_fd;
+	if (home_fd >= 0)
+		close(home_fd);
+	home_fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (home_fd < 0)
+		return lj_negerrno();
+	home_pid = pid;
+	return home_fd;
 }
 
 int lj_netns_enter(int fd, int *ret_orig)
 {
-	_cleanup_close_ int orig = -1;
+	int home = home_netns();
 
-	orig = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (orig < 0)
-		return lj_negerrno();
+	if (home < 0)
+		return home;
 	if (setns(fd, CLONE_NEWNET) < 0)
 		return lj_negerrno();
-	*ret_orig = TAKE_FD(orig);
+	*ret_orig = home;
 	return 0;
 }
 
@@ -108,14 +122,29 @@ void lj_netns_leave(int orig)
 		perror("lanjoin: cannot return to the original network namespace");
 		abort();
 	}
-	close(orig);
+	if (orig != home_fd)
+		close(orig);
+}
+
+bool lj_netns_is_current(int fd)
+{
+	int home = home_netns();
+	struct stat a, b;
+
+	if (home < 0 || fstat(fd, &a) < 0 || fstat(home, &b) < 0)
+		return false;
+	return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
 int lj_netns_self_id(struct lj_netns_id *ret)
 {
+	int home = home_netns();
 	struct stat st;
 
-	if (stat("/proc/thread-self/ns/net", &st) < 0)
+	/* Outside lj_netns_enter/leave, the thread is in its home namespace. */
+	if (home < 0)
+		return home;
+	if (fstat(home, &st) < 0)
 		return lj_negerrno();
 	ret->dev = (uint64_t)st.st_dev;
 	ret->ino = (uint64_t)st.st_ino;

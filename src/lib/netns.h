@@ -41,10 +41,12 @@ int lj_netns_self_id(struct lj_netns_id *ret);
 bool lj_netns_is_current(int fd);
 
 /*
- * Move the calling thread into namespace fd; *ret_orig receives an fd of the namespace it
- * was in (caller's, for lj_netns_leave). Errors: -errno of setns/open.
+ * Move the calling thread into namespace fd for a moment; *ret_orig receives an fd of the
+ * namespace to return to with lj_netns_leave: the one this process started in (opened once,
+ * kept open; lanjoin is single-threaded and never stays in another namespace, except in a
+ * forked child, which gets its own). Errors: -errno of setns/open.
  */
 int lj_netns_enter(int fd, int *ret_orig);
 
-/* Return to orig (from lj_netns_enter) and close it. Aborts if that is impossible. */
+/* Return to orig (from lj_netns_enter). Aborts if that is impossible. */
 void lj_netns_leave(int orig);
