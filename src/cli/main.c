@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* lanjoin: put a container on a local layer-2 network. Dispatch to one file per subcommand. */
+#include <jansson.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "cli/cli.h"
 #include "cni/cni.h"
@@ -45,8 +48,21 @@ static int cmd_help(int argc, char **argv)
 	return LJ_EXIT_OK;
 }
 
+/*
+ * Seed jansson's hash function from getrandom(): jansson would otherwise open /dev/urandom
+ * itself on first use. Without entropy yet, jansson's own fallback seeding applies.
+ */
+static void seed_json(void)
+{
+	uint32_t seed = 0;
+
+	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) == (ssize_t)sizeof(seed) && seed)
+		json_object_seed(seed);
+}
+
 int main(int argc, char **argv)
 {
+	seed_json();
 	/* Started by a DHCP client that lanjoin runs, as its event script (see lib/dhcp.h). */
 	if (getenv("LANJOIN_DHCP_HOOK"))
 		return lj_dhcp_hook_main(argc, argv);
