@@ -105,7 +105,8 @@ struct nlmsghdr *lj_nl_msg(struct lj_nl *nl, uint16_t type, uint16_t flags)
 {
 	struct nlmsghdr *nlh;
 
-	memset(nl->tx, 0, sizeof(struct nlmsghdr) + 64);
+	/* Zeroed whole: libmnl before 1.0.5 leaves attribute padding as it finds it. */
+	memset(nl->tx, 0, sizeof(nl->tx));
 	nlh = mnl_nlmsg_put_header(nl->tx);
 	nlh->nlmsg_type = type;
 	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
