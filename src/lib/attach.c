@@ -838,15 +838,36 @@ int lj_detach_all(bool dry_run, struct lj_result *res, size_t *ret_removed)
 int lj_detach_matching(lj_record_match_fn match, void *data, struct lj_result *res,
 		       size_t *ret_removed)
 {
+	return lj_detach_matching_hint(NULL, NULL, match, data, res, ret_removed);
+}
+
+int lj_detach_matching_hint(const char *hint_key, const char *hint_value,
+			    lj_record_match_fn match, void *data, struct lj_result *res,
+			    size_t *ret_removed)
+{
 	struct lj_record *recs = NULL;
 	struct lj_state *st = NULL;
 	size_t n = 0, removed = 0;
 	int r;
 
 	memset(res, 0, sizeof(*res));
-	r = load_records(true, &st, &recs, &n, res);
-	if (r < 0)
-		return r;
+	if (hint_key && hint_value) {
+		r = lj_state_open(true, &st);
+		if (r < 0)
+			return lj_fail(res, r, "Failed to open the state directory %s: %s",
+				       lj_state_dir(), lj_state_strerror(r));
+		lj_state_sweep_tmp(st);
+		r = lj_state_list_info(st, hint_key, hint_value, &recs, &n);
+		if (r < 0) {
+			lj_state_close(st);
+			return lj_fail(res, r, "Failed to read the state directory: %s",
+				       strerror(-r));
+		}
+	} else {
+		r = load_records(true, &st, &recs, &n, res);
+		if (r < 0)
+			return r;
+	}
 	r = undo_matching(st, recs, n, match, data, res, &removed);
 	lj_records_free(recs, n);
 	lj_state_close(st);

@@ -136,6 +136,16 @@ typedef bool (*lj_record_match_fn)(const struct lj_record *rec, void *data);
 int lj_detach_matching(lj_record_match_fn match, void *data, struct lj_result *res,
 		       size_t *ret_removed);
 
+/*
+ * lj_detach_matching, looking only at the records whose text has the member
+ * "hint_key": "hint_value" (see lj_state_list_info): with many records, the others are not
+ * parsed (hint_key or hint_value NULL: all are). match still decides. Unreadable records
+ * are not counted.
+ */
+int lj_detach_matching_hint(const char *hint_key, const char *hint_value,
+			    lj_record_match_fn match, void *data, struct lj_result *res,
+			    size_t *ret_removed);
+
 /* --- for the attach-*.c files ------------------------------------------------------- */
 
 /*
