@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* lanjoin attach WAY TARGET [OPTIONS] */
+#include <errno.h>
 #include <getopt.h>
 #include <linux/if_link.h>
 #include <stdio.h>
@@ -407,7 +408,19 @@ int lj_cmd_attach(int argc, char **argv)
 		lj_result_done(&res);
 		return code;
 	}
-	if (o.dry_run) {
+	if (o.dry_run && json) {
+		json_t *j = lj_plan_describe_json(res.dry_ctx, &res.dry_plan);
+
+		if (!j || json_object_set_new(j, "dry_run", json_true()) < 0 ||
+		    json_object_set_new(j, "way", json_string(lj_way_name(o.way))) < 0 ||
+		    json_object_set_new(j, "target", json_string(o.target)) < 0) {
+			json_decref(j);
+			lj_result_done(&res);
+			lj_err("Failed to describe the plan: %s", strerror(ENOMEM));
+			return LJ_EXIT_FAILED;
+		}
+		lj_print_json(j);
+	} else if (o.dry_run) {
 		printf("# lanjoin attach %s %s: %zu steps (nothing is changed)\n",
 		       lj_way_name(o.way), o.target, res.dry_plan.n);
 		lj_plan_describe(res.dry_ctx, &res.dry_plan, false, stdout);

@@ -4,6 +4,7 @@
  * lanjoin uplink release BR [--force] [--dry-run]
  * lanjoin uplink list [--json]
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -121,7 +122,19 @@ static int cmd_adopt(int argc, char **argv)
 		lj_result_done(&res);
 		return code;
 	}
-	if (o.dry_run) {
+	if (o.dry_run && json) {
+		json_t *j = lj_plan_describe_json(res.dry_ctx, &res.dry_plan);
+		json_t *w = json_object_get(res.json, "warnings");
+
+		if (!j || json_object_set_new(j, "dry_run", json_true()) < 0 ||
+		    json_object_set_new(j, "warnings", w ? json_incref(w) : json_array()) < 0) {
+			json_decref(j);
+			lj_result_done(&res);
+			lj_err("Failed to describe the plan: %s", strerror(ENOMEM));
+			return LJ_EXIT_FAILED;
+		}
+		lj_print_json(j);
+	} else if (o.dry_run) {
 		lj_plan_describe(res.dry_ctx, &res.dry_plan, false, stdout);
 		print_warnings(res.json);
 	} else if (res.message[0]) {
