@@ -353,7 +353,7 @@ static int check_required(const struct lj_attach_opts *o)
 
 int lj_cmd_attach(int argc, char **argv)
 {
-	static const char hint[] = "See 'lanjoin attach --help'.\n";
+	static const char hint[] = "; see 'lanjoin attach --help'";
 	struct option longopts[sizeof(options) / sizeof(options[0]) + 1];
 	struct lj_attach_opts o = {0};
 	struct lj_result res;

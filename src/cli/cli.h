@@ -29,8 +29,9 @@ int lj_cmd_shim(int argc, char **argv);
 void lj_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /*
- * Bad usage: print "lanjoin: <reason>" and then usage (if not NULL) to stderr. Returns
- * LJ_EXIT_USAGE.
+ * Bad usage: print "lanjoin: <reason>" and then usage (if not NULL) to stderr. A usage that
+ * starts with "; " is a hint for the end of the reason's line instead (attach, whose usage
+ * is long: "; see 'lanjoin attach --help'"). Returns LJ_EXIT_USAGE.
  */
 int lj_usage_error(const char *usage, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -25,6 +25,10 @@ int lj_usage_error(const char *usage, const char *fmt, ...)
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
+	if (usage && strncmp(usage, "; ", 2) == 0) {
+		fprintf(stderr, "%s\n", usage);
+		return LJ_EXIT_USAGE;
+	}
 	fputc('\n', stderr);
 	if (usage)
 		fputs(usage, stderr);

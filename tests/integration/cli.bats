@@ -45,8 +45,9 @@ usage_error() {
 }
 
 @test "cli: every command names an unknown option, or one missing its value" {
-  usage_error "Unknown option '--frob'" attach bridge netns:x --frob
-  usage_error "Option '--ip' needs a value" attach bridge netns:x --bridge br0 --ip
+  usage_error "Unknown option '--frob'; see 'lanjoin attach --help'" attach bridge netns:x --frob
+  [ "$stderr" = "lanjoin: Unknown option '--frob'; see 'lanjoin attach --help'" ] # one line
+  usage_error "Option '--ip' needs a value;*" attach bridge netns:x --bridge br0 --ip
   usage_error "Unknown option '--frob'" detach netns:x --frob
   usage_error "Option '--ifname' needs a value" detach netns:x --ifname
   usage_error "Unknown option '--frob'" list --frob
@@ -82,7 +83,7 @@ usage_error() {
   usage_error "Unexpected argument 'extra'" ip web extra
   usage_error "Unexpected argument 'extra'" shim del em1 extra
   usage_error "Unexpected argument 'extra'" shim add em1 extra --ip 198.51.100.144/24
-  usage_error "Unexpected argument 'extra'" attach bridge netns:x extra --bridge br0
+  usage_error "Unexpected argument 'extra';*" attach bridge netns:x extra --bridge br0
   usage_error "Missing TARGET*" attach bridge
   usage_error "Missing WAY*" attach
   usage_error "Unexpected argument 'extra'*" help list extra
