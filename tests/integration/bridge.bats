@@ -253,6 +253,7 @@ ATTACH=(--bridge br-em1 --ip 198.51.100.117/24 --gateway 198.51.100.254)
 @test "bridge: attach nat refuses an uplink that is a port of the bridge, naming the bridge" {
   add_container n
   take_snapshots n
+  defer ip netns exec "${LAB_PREFIX}host" "$LANJOIN" detach "netns:${LAB_PREFIX}n" # were it accepted
   run lj attach nat "netns:${LAB_PREFIX}n" --uplink em1 --address 198.51.100.131/24
   echo "$output"
   [ "$status" -eq 2 ]
