@@ -421,7 +421,7 @@ detach_later() { defer ip netns exec "${LAB_PREFIX}host" "$LANJOIN" detach "netn
   bad --parent em1 --ip 198.51.100.117/24 --mode passthru
   [[ $output == *"passthru"*"alone"* ]]
   bad --parent em1 --ip 198.51.100.117/24 --mtu 1501
-  [[ $output == *"above parent 'em1''s MTU 1500"* ]]
+  [[ $output == *"above the MTU of parent 'em1', 1500"* ]]
   bad --parent em1 --ip 198.51.100.117/24 --host-shim 203.0.113.9/24
   [[ $output == *"not in the subnet"* ]]
   bad --parent em1 --ip 198.51.100.117/24 --host-shim 198.51.100.145/24
