@@ -119,6 +119,13 @@ int lj_cmd_gc(int argc, char **argv)
 		lj_result_done(&res);
 		return code;
 	}
+	{
+		const json_t *notes = json_object_get(res.json, "notes"), *v;
+		size_t i;
+
+		json_array_foreach(notes, i, v)
+			printf("%s\n", json_string_value(v));
+	}
 	printf("Removed %zu stale attachment%s\n", removed, removed == 1 ? "" : "s");
 	lj_result_done(&res);
 	return LJ_EXIT_OK;

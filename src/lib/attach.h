@@ -89,6 +89,14 @@ struct lj_result {
 
 void lj_result_done(struct lj_result *res);
 
+/*
+ * Add a line to res->json's array "notes" (res->json becomes an object if it is NULL): what a
+ * successful run did that its caller should say (e.g. gc dropping records).
+ */
+void lj_result_note(struct lj_result *res, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+
 /* The ifname used when none is given. */
 #define LJ_DEFAULT_IFNAME "eth1"
 
@@ -108,8 +116,11 @@ int lj_detach(const char *target, const char *ifname, bool dry_run, struct lj_re
 
 /*
  * Undo every attachment whose namespace is gone (or that a crash left half-done). Host links
- * are deleted together in one request (see lj_detach_all). *ret_removed (may be NULL) counts
- * the records removed.
+ * are deleted together in one request (see lj_detach_all). A pid:N target whose process died
+ * is not gone while its namespace lives on (another process in it, a file bound to it): it
+ * stays attached until detached. Records written by lanjoin running in a network namespace
+ * that no longer exists (its links went with it) are dropped, each with a note in res->json
+ * (lj_result_note). *ret_removed (may be NULL) counts the records removed.
  */
 int lj_gc(struct lj_result *res, size_t *ret_removed);
 
