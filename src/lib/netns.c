@@ -189,11 +189,25 @@ int lj_netns_cookie(int fd, uint64_t *ret)
 
 int lj_netns_self_cookie(uint64_t *ret)
 {
-	_cleanup_close_ int sock = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	/* Of the home namespace (see home_netns()): asked for several times per command. */
+	static uint64_t cookie;
+	static pid_t cookie_pid;
+	_cleanup_close_ int sock = -1;
+	int r;
 
+	if (cookie && cookie_pid == getpid()) {
+		*ret = cookie;
+		return 0;
+	}
+	sock = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (sock < 0)
 		return lj_negerrno();
-	return socket_cookie(sock, ret);
+	r = socket_cookie(sock, &cookie);
+	if (r < 0)
+		return r;
+	cookie_pid = getpid();
+	*ret = cookie;
+	return 0;
 }
 
 struct netns_place {

@@ -59,7 +59,7 @@ void lj_netns_leave(int orig);
  */
 int lj_netns_cookie(int fd, uint64_t *ret);
 
-/* The cookie of the calling thread's own network namespace (as lj_netns_cookie). */
+/* The cookie of the namespace this process started in (as lj_netns_cookie; remembered). */
 int lj_netns_self_cookie(uint64_t *ret);
 
 /*
