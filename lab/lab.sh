@@ -32,7 +32,8 @@ usage: lab.sh [-p PREFIX] COMMAND [ARGS]
   container pid NAME                print the :80 httpd PID
   container list                    print container names
   ovs start|stop|env|status         OVS daemons inside ${PREFIX}host with a private run dir;
-                                    `eval "$(lab.sh ovs env)"` points ovs-vsctl/ovs-appctl at it
+                                    `eval "$(lab.sh ovs env)"` points ovs-vsctl/ovs-appctl at it;
+                                    status says whether it runs, and where (exit 3 if not)
   dir                               print the lab state directory
 PREFIX: -p PREFIX or $LAB_PREFIX, default "lj-".
 EOF
@@ -198,6 +199,18 @@ ovs_env() {
 
 ovs_running() {
   [[ -S $OVS_DIR/ovs-vswitchd.ctl ]] && ovs-appctl -t "$OVS_DIR/ovs-vswitchd.ctl" version >/dev/null 2>&1
+}
+
+# Say whether this lab's OVS runs, and where; exit 0 if it does, 3 if it does not.
+ovs_status() {
+  local pid
+  if ovs_running; then
+    pid=$(cat "$OVS_DIR/ovs-vswitchd.pid" 2>/dev/null || echo '?')
+    echo "OVS of lab '$P': running in $(ns host) (ovs-vswitchd pid $pid), database unix:$OVS_DIR/db.sock"
+    return 0
+  fi
+  echo "OVS of lab '$P': not running (start it with 'lab.sh ovs start' or 'lab.sh up --ovs-host')"
+  return 3
 }
 
 vsctl() {
@@ -543,7 +556,7 @@ ovs)
   start) ovs_start ;;
   stop) ovs_stop ;;
   env) ovs_env ;;
-  status) ovs_running ;;
+  status) ovs_status ;;
   *) die "usage: ovs start|stop|env|status" ;;
   esac
   ;;

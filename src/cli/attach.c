@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* lanjoin attach WAY TARGET [OPTIONS] */
+#include <errno.h>
 #include <getopt.h>
 #include <linux/if_link.h>
 #include <stdio.h>
@@ -354,6 +355,7 @@ static int check_required(const struct lj_attach_opts *o)
 
 int lj_cmd_attach(int argc, char **argv)
 {
+	static const char hint[] = "; see 'lanjoin attach --help'";
 	struct option longopts[sizeof(options) / sizeof(options[0]) + 1];
 	struct lj_attach_opts o = {0};
 	struct lj_result res;
@@ -368,24 +370,24 @@ int lj_cmd_attach(int argc, char **argv)
 		usage(stdout);
 		return LJ_EXIT_OK;
 	}
-	if (argc < 3 || argv[1][0] == '-' || argv[2][0] == '-') {
-		usage(stderr);
-		return LJ_EXIT_USAGE;
+	if (argc < 2)
+		return lj_usage_error(hint, "Missing WAY: bridge, ovs, macvlan or nat");
+	if (parse_way(argv[1], &o.way) < 0)
+		return lj_usage_error(hint, "Unknown way '%s': expected bridge, ovs, macvlan or nat",
+				      argv[1]);
+	if (argc >= 3 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0)) {
+		usage(stdout);
+		return LJ_EXIT_OK;
 	}
-	if (parse_way(argv[1], &o.way) < 0) {
-		lj_err("Unknown way '%s': expected bridge, ovs, macvlan or nat", argv[1]);
-		return LJ_EXIT_USAGE;
-	}
+	if (argc < 3 || argv[2][0] == '-')
+		return lj_usage_error(hint, "Missing TARGET after 'attach %s'", argv[1]);
 	o.target = argv[2];
 
 	optind = 3;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		if (c == '?' || c == ':') {
-			lj_err("Unknown or incomplete option '%s'; see 'lanjoin attach --help'",
-			       argv[optind - 1]);
-			return LJ_EXIT_USAGE;
-		}
+	while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+		if (c == '?' || c == ':')
+			return lj_getopt_error(c, argc, argv, hint);
 		if (c == OPT_HELP) {
 			usage(stdout);
 			return LJ_EXIT_OK;
@@ -397,10 +399,8 @@ int lj_cmd_attach(int argc, char **argv)
 		if (parse_option(c, optarg, &o, &json) < 0)
 			return LJ_EXIT_USAGE;
 	}
-	if (optind < argc) {
-		lj_err("Unexpected argument '%s'", argv[optind]);
-		return LJ_EXIT_USAGE;
-	}
+	if (optind < argc)
+		return lj_usage_error(hint, "Unexpected argument '%s'", argv[optind]);
 	if (check_required(&o) < 0)
 		return LJ_EXIT_USAGE;
 
@@ -414,7 +414,19 @@ int lj_cmd_attach(int argc, char **argv)
 		lj_result_done(&res);
 		return code;
 	}
-	if (o.dry_run) {
+	if (o.dry_run && json) {
+		json_t *j = lj_plan_describe_json(res.dry_ctx, &res.dry_plan);
+
+		if (!j || json_object_set_new(j, "dry_run", json_true()) < 0 ||
+		    json_object_set_new(j, "way", json_string(lj_way_name(o.way))) < 0 ||
+		    json_object_set_new(j, "target", json_string(o.target)) < 0) {
+			json_decref(j);
+			lj_result_done(&res);
+			lj_err("Failed to describe the plan: %s", strerror(ENOMEM));
+			return LJ_EXIT_FAILED;
+		}
+		lj_print_json(j);
+	} else if (o.dry_run) {
 		printf("# lanjoin attach %s %s: %zu steps (nothing is changed)\n",
 		       lj_way_name(o.way), o.target, res.dry_plan.n);
 		lj_plan_describe(res.dry_ctx, &res.dry_plan, false, stdout);

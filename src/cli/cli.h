@@ -29,6 +29,20 @@ int lj_cmd_shim(int argc, char **argv);
 void lj_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /*
+ * Bad usage: print "lanjoin: <reason>" and then usage (if not NULL) to stderr. A usage that
+ * starts with "; " is a hint for the end of the reason's line instead (attach, whose usage
+ * is long: "; see 'lanjoin attach --help'"). Returns LJ_EXIT_USAGE.
+ */
+int lj_usage_error(const char *usage, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/*
+ * getopt_long returned c ('?' or, with an optstring starting with ':', ':'): say which
+ * argument of argv (argc items) was wrong ("Unknown option '--x'", "Option '--ip' needs a
+ * value", "Option '--json' takes no value") as lj_usage_error does. Returns LJ_EXIT_USAGE.
+ */
+int lj_getopt_error(int c, int argc, char **argv, const char *usage);
+
+/*
  * Catch SIGINT, SIGTERM and SIGHUP for the rest of the process: the handler only records the
  * signal (lj_interrupt_raise), the library's waits and plan runner then stop and roll back
  * (SA_RESTART: other system calls go on, so that the rollback itself is not cut short).

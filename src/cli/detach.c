@@ -6,6 +6,13 @@
 
 #include "cli/cli.h"
 
+static const char detach_usage[] =
+	"Usage: lanjoin detach TARGET [--ifname NAME] [--dry-run] [--engine-socket PATH]\n"
+	"       lanjoin detach --all [--dry-run]\n"
+	"Undo exactly what attach did (every attachment of TARGET unless\n"
+	"--ifname is given). Safe to repeat; works after the container died.\n"
+	"--all detaches everything, deleting the host-side links together.\n";
+
 int lj_cmd_detach(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -22,7 +29,7 @@ int lj_cmd_detach(int argc, char **argv)
 	int c, r;
 
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'i':
 			ifname = optarg;
@@ -38,24 +45,19 @@ int lj_cmd_detach(int argc, char **argv)
 				return LJ_EXIT_USAGE;
 			break;
 		case 'h':
-			printf("Usage: lanjoin detach TARGET [--ifname NAME] [--dry-run] "
-			       "[--engine-socket PATH]\n"
-			       "       lanjoin detach --all [--dry-run]\n"
-			       "Undo exactly what attach did (every attachment of TARGET unless\n"
-			       "--ifname is given). Safe to repeat; works after the container died.\n"
-			       "--all detaches everything, deleting the host-side links together.\n");
+			fputs(detach_usage, stdout);
 			return LJ_EXIT_OK;
 		default:
-			lj_err("Unknown or incomplete option '%s'", argv[optind - 1]);
-			return LJ_EXIT_USAGE;
+			return lj_getopt_error(c, argc, argv, detach_usage);
 		}
 	}
 	if (all) {
 		size_t removed = 0;
-		if (optind != argc || ifname) {
-			lj_err("Usage: lanjoin detach --all [--dry-run] (no TARGET, no --ifname)");
-			return LJ_EXIT_USAGE;
-		}
+		if (optind != argc)
+			return lj_usage_error(detach_usage, "--all takes no TARGET (got '%s')",
+					      argv[optind]);
+		if (ifname)
+			return lj_usage_error(detach_usage, "--all and --ifname exclude each other");
 		r = lj_detach_all(dry_run, &res, &removed);
 		if (r < 0) {
 			int code = lj_report_failure(&res, r);
@@ -67,10 +69,10 @@ int lj_cmd_detach(int argc, char **argv)
 		lj_result_done(&res);
 		return LJ_EXIT_OK;
 	}
-	if (optind != argc - 1) {
-		lj_err("Usage: lanjoin detach TARGET [--ifname NAME] [--dry-run] [--engine-socket PATH]");
-		return LJ_EXIT_USAGE;
-	}
+	if (optind == argc)
+		return lj_usage_error(detach_usage, "Missing TARGET (or --all)");
+	if (optind < argc - 1)
+		return lj_usage_error(detach_usage, "Unexpected argument '%s'", argv[optind + 1]);
 	r = lj_detach(argv[optind], ifname, dry_run, &res);
 	lj_warn_bad_records(&res);
 	if (r < 0) {
@@ -90,18 +92,25 @@ int lj_cmd_gc(int argc, char **argv)
 	size_t removed = 0;
 	int r;
 
-	if (argc == 3 && strcmp(argv[1], "--engine-socket") == 0) {
-		if (lj_cli_engine_socket(argv[2]) < 0)
-			return LJ_EXIT_USAGE;
-	} else if (argc > 1) {
-		if (strcmp(argv[1], "--help") == 0) {
-			printf("Usage: lanjoin gc [--engine-socket PATH]\nUndo attachments whose "
-			       "namespace (or container) is gone, and attachments an interrupted run "
-			       "left half-done.\n");
+	static const char usage[] =
+		"Usage: lanjoin gc [--engine-socket PATH]\n"
+		"Undo attachments whose namespace (or container) is gone, and attachments an\n"
+		"interrupted run left half-done.\n";
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--engine-socket") == 0) {
+			if (i + 1 == argc)
+				return lj_usage_error(usage, "Option '--engine-socket' needs a value");
+			if (lj_cli_engine_socket(argv[++i]) < 0)
+				return LJ_EXIT_USAGE;
+		} else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			fputs(usage, stdout);
 			return LJ_EXIT_OK;
+		} else if (argv[i][0] == '-') {
+			return lj_usage_error(usage, "Unknown option '%s'", argv[i]);
+		} else {
+			return lj_usage_error(usage, "Unexpected argument '%s'", argv[i]);
 		}
-		lj_err("Usage: lanjoin gc [--engine-socket PATH]");
-		return LJ_EXIT_USAGE;
 	}
 	r = lj_gc(&res, &removed);
 	lj_warn_bad_records(&res);
@@ -109,6 +118,13 @@ int lj_cmd_gc(int argc, char **argv)
 		int code = lj_report_failure(&res, r);
 		lj_result_done(&res);
 		return code;
+	}
+	{
+		const json_t *notes = json_object_get(res.json, "notes"), *v;
+		size_t i;
+
+		json_array_foreach(notes, i, v)
+			printf("%s\n", json_string_value(v));
 	}
 	printf("Removed %zu stale attachment%s\n", removed, removed == 1 ? "" : "s");
 	lj_result_done(&res);

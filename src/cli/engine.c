@@ -37,11 +37,13 @@ static const char *parse_args(int argc, char **argv, const char *usage, bool all
 
 	*ret_code = LJ_EXIT_USAGE;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
-			if (!allow_json)
-				goto bad;
+			if (!allow_json) {
+				lj_usage_error(usage, "Unknown option '--json'");
+				return NULL;
+			}
 			*json = true;
 			break;
 		case 'S':
@@ -53,14 +55,16 @@ static const char *parse_args(int argc, char **argv, const char *usage, bool all
 			*ret_code = LJ_EXIT_OK;
 			return NULL;
 		default:
-			goto bad;
+			lj_getopt_error(c, argc, argv, usage);
+			return NULL;
 		}
 	}
-	if (optind != argc - 1)
-		goto bad;
-	return argv[optind];
-bad:
-	fputs(usage, stderr);
+	if (optind == argc)
+		lj_usage_error(usage, "Missing %s", allow_json ? "CONTAINER" : "TARGET");
+	else if (optind < argc - 1)
+		lj_usage_error(usage, "Unexpected argument '%s'", argv[optind + 1]);
+	else
+		return argv[optind];
 	return NULL;
 }
 

@@ -7,6 +7,8 @@
 #include "cli/cli.h"
 #include "lib/state.h"
 
+static const char usage[] = "Usage: lanjoin list [--json]\nShow what lanjoin has attached.\n";
+
 int lj_cmd_list(int argc, char **argv)
 {
 	struct lj_record *recs = NULL;
@@ -18,12 +20,13 @@ int lj_cmd_list(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--json") == 0) {
 			json = true;
-		} else if (strcmp(argv[i], "--help") == 0) {
-			printf("Usage: lanjoin list [--json]\nShow what lanjoin has attached.\n");
+		} else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			fputs(usage, stdout);
 			return LJ_EXIT_OK;
+		} else if (argv[i][0] == '-') {
+			return lj_usage_error(usage, "Unknown option '%s'", argv[i]);
 		} else {
-			lj_err("Usage: lanjoin list [--json]");
-			return LJ_EXIT_USAGE;
+			return lj_usage_error(usage, "Unexpected argument '%s'", argv[i]);
 		}
 	}
 	r = lj_state_open(false, &st);

@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /* lanjoin: put a container on a local layer-2 network. Dispatch to one file per subcommand. */
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "cli/cli.h"
 #include "cni/cni.h"
@@ -10,6 +14,15 @@
 
 static int cmd_version(int argc, char **argv)
 {
+	static const char usage[] = "Usage: lanjoin version\nPrint the version.\n";
+
+	if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		fputs(usage, stdout);
+		return LJ_EXIT_OK;
+	}
+	if (argc > 1)
+		return lj_usage_error(usage, "%s '%s'", argv[1][0] == '-' ? "Unknown option" :
+				      "Unexpected argument", argv[1]);
 	printf("lanjoin %s\n", LJ_VERSION);
 	return LJ_EXIT_OK;
 }
@@ -20,33 +33,75 @@ static const struct {
 	const char *name;
 	int (*fn)(int argc, char **argv);
 	const char *summary;
+	bool has_sub; /* help CMD SUB: CMD has per-SUB help (attach WAY, uplink CMD, shim CMD) */
 } commands[] = {
-	{"attach", lj_cmd_attach, "attach a container to the LAN (bridge, ovs, macvlan, nat)"},
-	{"detach", lj_cmd_detach, "undo exactly what attach did; safe to repeat"},
-	{"list", lj_cmd_list, "show what is attached"},
-	{"uplink", lj_cmd_uplink, "adopt the host's uplink into a bridge (probed), or release it"},
-	{"gc", lj_cmd_gc, "undo attachments whose namespace is gone"},
-	{"pid", lj_cmd_pid, "print a container's PID (docker-pid)"},
-	{"ip", lj_cmd_ip, "print a container's engine addresses (docker-ip)"},
-	{"shim", lj_cmd_shim, "host-side macvlan shim on its own (add PARENT --ip CIDR | del PARENT)"},
-	{"version", cmd_version, "print the version"},
-	{"help", cmd_help, "show this help"},
+	{"attach", lj_cmd_attach, "attach a container to the LAN (bridge, ovs, macvlan, nat)", true},
+	{"detach", lj_cmd_detach, "undo exactly what attach did; safe to repeat", false},
+	{"list", lj_cmd_list, "show what is attached", false},
+	{"uplink", lj_cmd_uplink, "adopt the host's uplink into a bridge (probed), or release it", true},
+	{"gc", lj_cmd_gc, "undo attachments whose namespace is gone", false},
+	{"pid", lj_cmd_pid, "print a container's PID (docker-pid)", false},
+	{"ip", lj_cmd_ip, "print a container's engine addresses (docker-ip)", false},
+	{"shim", lj_cmd_shim, "host-side macvlan shim on its own (add PARENT --ip CIDR | del PARENT)", true},
+	{"version", cmd_version, "print the version", false},
+	{"help", cmd_help, "show this help, or a command's: help COMMAND [SUBCOMMAND]", false},
 };
+
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+/* `help CMD [SUB...]` is `CMD [SUB...] --help`. */
+static int help_for(int argc, char **argv)
+{
+	char *args[4];
+	int n = 0;
+
+	for (size_t i = 0; i < N_COMMANDS; i++) {
+		if (strcmp(argv[1], commands[i].name) != 0 || commands[i].fn == cmd_help)
+			continue;
+		/* Only attach (WAY), uplink and shim (their commands) take a second word. */
+		if (argc > (commands[i].has_sub ? 3 : 2))
+			return lj_usage_error(NULL, "Unexpected argument '%s'; see 'lanjoin help %s'",
+					      argv[commands[i].has_sub ? 3 : 2], argv[1]);
+		for (int k = 1; k < argc; k++)
+			args[n++] = argv[k];
+		args[n++] = (char *)"--help";
+		args[n] = NULL;
+		return commands[i].fn(n, args);
+	}
+	return lj_usage_error(NULL, "Unknown command '%s'; see 'lanjoin help'", argv[1]);
+}
 
 static int cmd_help(int argc, char **argv)
 {
+	if (argc > 1 && strcmp(argv[1], "--help") != 0 && strcmp(argv[1], "-h") != 0 &&
+	    strcmp(argv[1], "help") != 0)
+		return help_for(argc, argv);
 	printf("Usage: lanjoin COMMAND [ARGS]\n\n"
 	       "Put a container (Docker/Podman name, pid:N, netns:NAME or a netns path) on a\n"
 	       "local layer-2 network.\n\nCommands:\n");
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+	for (size_t i = 0; i < N_COMMANDS; i++)
 		printf("  %-8s %s\n", commands[i].name, commands[i].summary);
-	printf("\nRun 'lanjoin COMMAND --help' for a command's options. Exit status: 0 done,\n"
-	       "1 failed and rolled back (nothing left behind), 2 bad usage or input.\n");
+	printf("\nRun 'lanjoin help COMMAND' (or 'lanjoin COMMAND --help') for a command's options.\n"
+	       "Exit status: 0 done, 1 failed and rolled back (nothing left behind), 2 bad usage or\n"
+	       "input.\n");
 	return LJ_EXIT_OK;
+}
+
+/*
+ * Seed jansson's hash function from getrandom(): jansson would otherwise open /dev/urandom
+ * itself on first use. Without entropy yet, jansson's own fallback seeding applies.
+ */
+static void seed_json(void)
+{
+	uint32_t seed = 0;
+
+	if (getrandom(&seed, sizeof(seed), GRND_NONBLOCK) == (ssize_t)sizeof(seed) && seed)
+		json_object_seed(seed);
 }
 
 int main(int argc, char **argv)
 {
+	seed_json();
 	/* Started by a DHCP client that lanjoin runs, as its event script (see lib/dhcp.h). */
 	if (getenv("LANJOIN_DHCP_HOOK"))
 		return lj_dhcp_hook_main(argc, argv);
@@ -63,7 +118,7 @@ int main(int argc, char **argv)
 		return cmd_help(argc - 1, argv + 1);
 	if (strcmp(argv[1], "--version") == 0)
 		return cmd_version(argc - 1, argv + 1);
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+	for (size_t i = 0; i < N_COMMANDS; i++)
 		if (strcmp(argv[1], commands[i].name) == 0)
 			return commands[i].fn(argc - 1, argv + 1);
 	lj_err("Unknown command '%s'; see 'lanjoin help'", argv[1]);

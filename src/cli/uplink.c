@@ -4,6 +4,7 @@
  * lanjoin uplink release BR [--force] [--dry-run]
  * lanjoin uplink list [--json]
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,23 +12,20 @@
 #include "cli/cli.h"
 #include "lib/uplink.h"
 
-static void usage(FILE *f)
-{
-	fputs("Usage:\n"
-	      "  lanjoin uplink adopt BR DEV [--ovs [--ovsdb unix:PATH]] [--probe ADDR] [--timeout S]\n"
-	      "                              [--no-probe] [--dry-run] [--json]\n"
-	      "  lanjoin uplink release BR [--force] [--dry-run]\n"
-	      "  lanjoin uplink list [--json]\n"
-	      "\n"
-	      "adopt creates bridge BR with DEV's MAC address and MTU, moves every address and route\n"
-	      "of DEV onto it and makes DEV its port. Then the default gateway (or --probe ADDR) must\n"
-	      "answer through BR within --timeout seconds (default 5), or everything is undone.\n"
-	      "release puts it all back on DEV and removes BR (refused while containers are attached,\n"
-	      "unless --force).\n"
-	      "\n"
-	      "Exit status: 0 done; 1 failed and rolled back (nothing changed); 2 bad usage or input.\n",
-	      f);
-}
+static const char usage[] =
+	"Usage:\n"
+	"  lanjoin uplink adopt BR DEV [--ovs [--ovsdb unix:PATH]] [--probe ADDR] [--timeout S]\n"
+	"                              [--no-probe] [--dry-run] [--json]\n"
+	"  lanjoin uplink release BR [--force] [--dry-run]\n"
+	"  lanjoin uplink list [--json]\n"
+	"\n"
+	"adopt creates bridge BR with DEV's MAC address and MTU, moves every address and route\n"
+	"of DEV onto it and makes DEV its port. Then the default gateway (or --probe ADDR) must\n"
+	"answer through BR within --timeout seconds (default 5), or everything is undone.\n"
+	"release puts it all back on DEV and removes BR (refused while containers are attached,\n"
+	"unless --force).\n"
+	"\n"
+	"Exit status: 0 done; 1 failed and rolled back (nothing changed); 2 bad usage or input.\n";
 
 static void print_warnings(const json_t *j)
 {
@@ -61,7 +59,7 @@ static int cmd_adopt(int argc, char **argv)
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_OVS:
 			o.ovs = true;
@@ -93,17 +91,16 @@ static int cmd_adopt(int argc, char **argv)
 			json = true;
 			break;
 		case OPT_HELP:
-			usage(stdout);
+			fputs(usage, stdout);
 			return LJ_EXIT_OK;
 		default:
-			lj_err("Unknown or incomplete option '%s'", argv[optind - 1]);
-			return LJ_EXIT_USAGE;
+			return lj_getopt_error(c, argc, argv, usage);
 		}
 	}
-	if (optind != argc - 2) {
-		usage(stderr);
-		return LJ_EXIT_USAGE;
-	}
+	if (optind > argc - 2)
+		return lj_usage_error(usage, "uplink adopt needs BR and DEV");
+	if (optind < argc - 2)
+		return lj_usage_error(usage, "Unexpected argument '%s'", argv[optind + 2]);
 	if (o.no_probe && o.probe.family != AF_UNSPEC) {
 		lj_err("--probe and --no-probe exclude each other");
 		return LJ_EXIT_USAGE;
@@ -125,7 +122,19 @@ static int cmd_adopt(int argc, char **argv)
 		lj_result_done(&res);
 		return code;
 	}
-	if (o.dry_run) {
+	if (o.dry_run && json) {
+		json_t *j = lj_plan_describe_json(res.dry_ctx, &res.dry_plan);
+		json_t *w = json_object_get(res.json, "warnings");
+
+		if (!j || json_object_set_new(j, "dry_run", json_true()) < 0 ||
+		    json_object_set_new(j, "warnings", w ? json_incref(w) : json_array()) < 0) {
+			json_decref(j);
+			lj_result_done(&res);
+			lj_err("Failed to describe the plan: %s", strerror(ENOMEM));
+			return LJ_EXIT_FAILED;
+		}
+		lj_print_json(j);
+	} else if (o.dry_run) {
 		lj_plan_describe(res.dry_ctx, &res.dry_plan, false, stdout);
 		print_warnings(res.json);
 	} else if (res.message[0]) {
@@ -153,20 +162,19 @@ static int cmd_release(int argc, char **argv)
 			force = true;
 		} else if (strcmp(argv[i], "--dry-run") == 0) {
 			dry_run = true;
-		} else if (strcmp(argv[i], "--help") == 0) {
-			usage(stdout);
+		} else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			fputs(usage, stdout);
 			return LJ_EXIT_OK;
-		} else if (argv[i][0] == '-' || bridge) {
-			usage(stderr);
-			return LJ_EXIT_USAGE;
+		} else if (argv[i][0] == '-') {
+			return lj_usage_error(usage, "Unknown option '%s'", argv[i]);
+		} else if (bridge) {
+			return lj_usage_error(usage, "Unexpected argument '%s'", argv[i]);
 		} else {
 			bridge = argv[i];
 		}
 	}
-	if (!bridge) {
-		usage(stderr);
-		return LJ_EXIT_USAGE;
-	}
+	if (!bridge)
+		return lj_usage_error(usage, "uplink release needs BR");
 	r = lj_uplink_release(bridge, force, dry_run, &res);
 	if (r < 0) {
 		int code;
@@ -188,10 +196,23 @@ static int cmd_release(int argc, char **argv)
 
 static int cmd_list(int argc, char **argv)
 {
-	bool json = argc > 1 && strcmp(argv[1], "--json") == 0;
 	json_t *a = NULL, *v;
+	bool json = false;
 	size_t i;
 	int r;
+
+	for (int k = 1; k < argc; k++) {
+		if (strcmp(argv[k], "--json") == 0) {
+			json = true;
+		} else if (strcmp(argv[k], "--help") == 0 || strcmp(argv[k], "-h") == 0) {
+			fputs(usage, stdout);
+			return LJ_EXIT_OK;
+		} else if (argv[k][0] == '-') {
+			return lj_usage_error(usage, "Unknown option '%s'", argv[k]);
+		} else {
+			return lj_usage_error(usage, "Unexpected argument '%s'", argv[k]);
+		}
+	}
 
 	r = lj_uplink_list(&a);
 	if (r < 0) {
@@ -219,21 +240,19 @@ static int cmd_list(int argc, char **argv)
 
 int lj_cmd_uplink(int argc, char **argv)
 {
-	if (argc < 2) {
-		usage(stderr);
-		return LJ_EXIT_USAGE;
-	}
+	if (argc < 2)
+		return lj_usage_error(usage, "Missing uplink command: adopt, release or list");
 	if (strcmp(argv[1], "adopt") == 0)
 		return cmd_adopt(argc - 1, argv + 1);
 	if (strcmp(argv[1], "release") == 0)
 		return cmd_release(argc - 1, argv + 1);
 	if (strcmp(argv[1], "list") == 0)
 		return cmd_list(argc - 1, argv + 1);
-	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
-		usage(stdout);
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "help") == 0) {
+		fputs(usage, stdout);
 		return LJ_EXIT_OK;
 	}
-	lj_err("Unknown uplink command '%s'", argv[1]);
-	usage(stderr);
-	return LJ_EXIT_USAGE;
+	return lj_usage_error(usage, "Unknown uplink command '%s': expected adopt, release or list",
+			      argv[1]);
 }

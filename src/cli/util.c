@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <getopt.h>
 #include <string.h>
 
 #include "cli/cli.h"
@@ -17,6 +18,42 @@ void lj_err(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+}
+
+int lj_usage_error(const char *usage, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("lanjoin: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	if (usage && strncmp(usage, "; ", 2) == 0) {
+		fprintf(stderr, "%s\n", usage);
+		return LJ_EXIT_USAGE;
+	}
+	fputc('\n', stderr);
+	if (usage)
+		fputs(usage, stderr);
+	return LJ_EXIT_USAGE;
+}
+
+int lj_getopt_error(int c, int argc, char **argv, const char *usage)
+{
+	const char *arg = optind > 0 && optind <= argc ? argv[optind - 1] : "?";
+
+	if (strncmp(arg, "--", 2) != 0) {
+		/* A short option (there are none): optopt is its letter. */
+		if (optopt > ' ' && optopt < 0x7f)
+			return lj_usage_error(usage, "Unknown option '-%c'", optopt);
+		return lj_usage_error(usage, "Unknown option '%s'", arg);
+	}
+	if (c == ':')
+		return lj_usage_error(usage, "Option '%s' needs a value", arg);
+	if (optopt && strchr(arg, '='))
+		return lj_usage_error(usage, "Option '%.*s' takes no value",
+				      (int)(strchr(arg, '=') - arg), arg);
+	return lj_usage_error(usage, "Unknown option '%.*s'", (int)strcspn(arg, "="), arg);
 }
 
 int lj_report_failure(const struct lj_result *res, int r)

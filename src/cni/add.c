@@ -67,7 +67,11 @@ int lj_cni_find_record(struct lj_cni_key *k, struct lj_record *ret)
 	r = lj_state_open(false, &st);
 	if (r < 0)
 		return r;
-	r = lj_state_list(st, &recs, &n, NULL);
+	/* Only the records of this container are parsed. */
+	if (k->container_id)
+		r = lj_state_list_info(st, "containerID", k->container_id, &recs, &n);
+	else
+		r = lj_state_list(st, &recs, &n, NULL);
 	lj_state_close(st);
 	if (r < 0)
 		return r;
@@ -331,7 +335,7 @@ static void undo_attach(struct lj_cni_key *k)
 {
 	struct lj_result res;
 
-	lj_detach_matching(lj_cni_key_match, k, &res, NULL);
+	lj_detach_matching_hint("containerID", k->container_id, lj_cni_key_match, k, &res, NULL);
 	if (res.message[0])
 		fprintf(stderr, "lanjoin: cleanup after a failed ADD: %s\n", res.message);
 	lj_result_done(&res);

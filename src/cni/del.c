@@ -61,7 +61,8 @@ int lj_cni_cmd_del(const struct lj_cni_env *env, struct lj_cni_conf *conf, struc
 	/* A DHCP lease is released while the link exists (plugins#791); other IPAM after. */
 	if (conf->ipam_dhcp)
 		ir = lj_cni_delegate(env, conf, conf->ipam_type, "DEL", NULL, NULL, NULL, &ierr);
-	r = lj_detach_matching(lj_cni_key_match, &key, &res, &removed);
+	r = lj_detach_matching_hint("containerID", env->container_id, lj_cni_key_match, &key, &res,
+				    &removed);
 	if (r < 0) {
 		lj_cni_fail(err, LJ_CNI_E_DETACH, "failed to detach", "%s",
 			    res.message[0] ? res.message : strerror(-r));

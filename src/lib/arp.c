@@ -16,7 +16,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -42,56 +41,59 @@ static int arp_socket(int netns_fd)
 }
 
 /*
- * Close a packet socket without waiting for it. packet_release() ends in synchronize_net(),
- * an RCU grace period (10-20 ms here, more than the rest of an attach). A grandchild holds
- * the last reference and pays for it: it waits on a pipe until this process and the child
- * have dropped theirs, then closes the socket and exits (init reaps it). If a fork fails,
- * the close is simply synchronous.
+ * Send pkt (if not NULL) to `to` through packet socket fd, then close fd, without waiting for
+ * either. packet_release() ends in synchronize_net(), an RCU grace period (10-20 ms here, more
+ * than the rest of an attach); and a broadcast on a bridge is delivered to every port inside
+ * the sendto() call. A child does both: it sends, waits on a pipe until this process has
+ * dropped its own reference to the socket, closes it and exits. It is not waited for (that
+ * would cost a second fork to avoid a zombie): lanjoin is short-lived, and when it exits, init
+ * (or the caller's subreaper) reaps the child. Takes fd. If the fork fails, both happen here.
+ * Returns 0, or the sendto error when it was sent here.
  */
-static void close_off_path(int fd)
+static int send_close_off_path(int fd, const void *pkt, size_t len, const struct sockaddr_ll *to)
 {
-	int p[2];
-	pid_t pid;
+	int p[2], r = 0;
+	pid_t pid = -1;
 
-	if (pipe2(p, O_CLOEXEC) < 0) {
-		close(fd);
-		return;
-	}
-	pid = fork();
-	if (pid == 0) {
-		pid_t g = fork();
-		if (g == 0) {
-			int lo = fd < p[0] ? fd : p[0], hi = fd < p[0] ? p[0] : fd;
-			char c;
-
-			/* Keep nothing else open (pipes, the state lock) past the parent. */
-			if (lo > 0)
-				close_range(0, (unsigned)lo - 1, 0);
-			if (hi > lo + 1)
-				close_range((unsigned)lo + 1, (unsigned)hi - 1, 0);
-			close_range((unsigned)hi + 1, ~0u, 0);
-			while (read(p[0], &c, 1) < 0 && errno == EINTR)
-				;
-			close(fd);
-			_exit(0);
+	if (pipe2(p, O_CLOEXEC) == 0) {
+		pid = fork();
+		if (pid < 0) {
+			close(p[0]);
+			close(p[1]);
 		}
+	}
+	if (pid == 0) {
+		int lo = fd < p[0] ? fd : p[0], hi = fd < p[0] ? p[0] : fd;
+		char c;
+
+		/* Keep nothing else open (the pipe's write end, the state lock) past the parent. */
+		if (lo > 0)
+			close_range(0, (unsigned)lo - 1, 0);
+		if (hi > lo + 1)
+			close_range((unsigned)lo + 1, (unsigned)hi - 1, 0);
+		close_range((unsigned)hi + 1, ~0u, 0);
+		if (pkt)
+			(void)sendto(fd, pkt, len, 0, (const struct sockaddr *)to, sizeof(*to));
+		while (read(p[0], &c, 1) < 0 && errno == EINTR)
+			;
 		close(fd);
-		close(p[1]);
 		_exit(0);
 	}
-	close(p[0]);
+	if (pid < 0 && pkt &&
+	    sendto(fd, pkt, len, 0, (const struct sockaddr *)to, sizeof(*to)) < 0)
+		r = lj_negerrno();
 	close(fd);
-	close(p[1]);
-	if (pid > 0)
-		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
-			;
+	if (pid > 0) {
+		close(p[0]);
+		close(p[1]);
+	}
+	return r;
 }
 
 int lj_arp_announce(int netns_fd, const char *ifname, const struct lj_ip *ip, const uint8_t *mac)
 {
 	_cleanup_close_ int fd = -1;
 	struct ether_arp arp;
-	int r = 0;
 	struct sockaddr_ll sll;
 	struct ifreq ifr;
 	uint8_t hw[ETH_ALEN];
@@ -134,10 +136,7 @@ int lj_arp_announce(int netns_fd, const char *ifname, const struct lj_ip *ip, co
 	memcpy(arp.arp_sha, hw, ETH_ALEN);
 	memcpy(arp.arp_spa, &ip->v4, 4);
 	memcpy(arp.arp_tpa, &ip->v4, 4);
-	if (sendto(fd, &arp, sizeof(arp), 0, (struct sockaddr *)&sll, sizeof(sll)) < 0)
-		r = lj_negerrno();
-	close_off_path(TAKE_FD(fd));
-	return r;
+	return send_close_off_path(TAKE_FD(fd), &arp, sizeof(arp), &sll);
 }
 
 /* An Ethernet/IPv4 ARP packet (RFC 826), as it is on the wire after the Ethernet header. */
@@ -327,7 +326,7 @@ int lj_arp_probe(int netns_fd, int ifindex, const struct in_addr *ip, unsigned p
 	if (fd < 0)
 		return fd;
 	r = probe_on(fd, ifindex, mac, ip, probes, interval_ms, wait_ms, ret_mac);
-	close_off_path(fd);
+	send_close_off_path(fd, NULL, 0, NULL);
 	return r;
 }
 

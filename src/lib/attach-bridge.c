@@ -9,6 +9,21 @@
 #include "lib/uplink.h"
 #include "shared/name.h"
 
+/*
+ * Whether link l (not a Linux bridge) looks like an Open vSwitch bridge: the kernel datapath
+ * makes it a link of kind "openvswitch"; the userspace (netdev) datapath makes it a tap (kind
+ * "tun") next to the datapath's own tap "ovs-netdev". The OVS database is not asked: it may
+ * not be the default one (e.g. the lab's), and this only picks the wording of an error.
+ */
+static bool is_ovs_bridge(struct lj_ctx *ctx, const struct lj_link *l)
+{
+	struct lj_link dp;
+
+	if (strcmp(l->kind, "openvswitch") == 0)
+		return true;
+	return strcmp(l->kind, "tun") == 0 && lj_link_get(ctx->host, "ovs-netdev", &dp) == 0;
+}
+
 int lj_attach_bridge_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, const char *ifname,
 			   struct lj_plan *plan, struct lj_record *rec, struct lj_result *res)
 {
@@ -27,7 +42,7 @@ int lj_attach_bridge_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, c
 		return lj_fail(res, r, "Failed to look up bridge '%s': %s", o->bridge, strerror(-r));
 	create = r == -ENODEV;
 	if (!create) {
-		if (strcmp(br.kind, "openvswitch") == 0)
+		if (is_ovs_bridge(ctx, &br))
 			return lj_bad_input(res, "'%s' is an Open vSwitch bridge: use 'lanjoin attach "
 					    "ovs'", o->bridge);
 		if (strcmp(br.kind, "bridge") != 0)
@@ -44,7 +59,7 @@ int lj_attach_bridge_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, c
 		create = false;
 	}
 	if (o->mtu > mtu)
-		return lj_bad_input(res, "MTU %u is above bridge '%s''s MTU %u", o->mtu, o->bridge,
+		return lj_bad_input(res, "MTU %u is above the MTU of bridge '%s', %u", o->mtu, o->bridge,
 				    mtu);
 
 	r = lj_link_get(ctx->target, ifname, &l);

@@ -222,7 +222,7 @@ int lj_attach_macvlan_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, 
 	if (r < 0)
 		return r;
 	if (o->mtu > p.mtu)
-		return lj_bad_input(res, "MTU %u is above parent '%s''s MTU %u: a macvlan cannot "
+		return lj_bad_input(res, "MTU %u is above the MTU of parent '%s', %u: a macvlan cannot "
 				    "exceed its parent", o->mtu, o->parent, p.mtu);
 	if (mode == MACVLAN_MODE_PASSTHRU && o->has_mac)
 		return lj_bad_input(res, "--mac does not go with passthru mode: the macvlan takes "

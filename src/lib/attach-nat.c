@@ -529,13 +529,33 @@ int lj_attach_nat_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, cons
 		return lj_bad_input(res, "Uplink '%s' does not exist", o->uplink);
 	if (r < 0)
 		return lj_fail(res, r, "Failed to look up uplink '%s': %s", o->uplink, strerror(-r));
+	/* The LAN address goes on the uplink: on a bridge (or bond) port the kernel would hold
+	 * it, but the LAN's frames for it are handed up to the master, where nothing answers. */
+	if (up.master) {
+		struct lj_link m;
+
+		r = lj_link_get_by_index(ctx->host, up.master, &m);
+		if (r < 0 && r != -ENODEV)
+			return lj_fail(res, r, "Failed to look up the master of uplink '%s': %s",
+				       o->uplink, strerror(-r));
+		if (r == 0 && strcmp(m.kind, "openvswitch") == 0)
+			return lj_bad_input(res, "'%s' is a port of an Open vSwitch bridge; use "
+					    "that bridge as --uplink", o->uplink);
+		if (r == 0 && strcmp(m.kind, "bridge") == 0)
+			return lj_bad_input(res, "'%s' is a port of bridge '%s'; use --uplink %s",
+					    o->uplink, m.name, m.name);
+		if (r == 0 && (strcmp(m.kind, "bond") == 0 || strcmp(m.kind, "team") == 0))
+			return lj_bad_input(res, "'%s' is a port of %s '%s'; use --uplink %s",
+					    o->uplink, m.kind, m.name, m.name);
+		/* Other masters (a VRF) leave the address working on the uplink. */
+	}
 	r = check_address(ctx, o, res);
 	if (r < 0)
 		return r;
 	if (to && o->private_net.ip.family != AF_UNSPEC)
 		return lj_bad_input(res, "--private and --to exclude each other");
 	if (o->mtu && o->mtu > up.mtu)
-		return lj_bad_input(res, "MTU %u is above uplink '%s''s MTU %u", o->mtu, o->uplink,
+		return lj_bad_input(res, "MTU %u is above the MTU of uplink '%s', %u", o->mtu, o->uplink,
 				    up.mtu);
 	pub_list = json_array();
 	if (!pub_list)

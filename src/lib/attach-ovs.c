@@ -344,7 +344,7 @@ int lj_attach_ovs_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, cons
 	/* A port with a smaller MTU would make OVS lower the bridge's own MTU: the host end keeps
 	 * the bridge's, only the target's end may be smaller. */
 	if (o->mtu > mtu) {
-		r = lj_bad_input(res, "MTU %u is above bridge '%s''s MTU %u", o->mtu, o->bridge,
+		r = lj_bad_input(res, "MTU %u is above the MTU of bridge '%s', %u", o->mtu, o->bridge,
 				 mtu);
 		goto out;
 	}

@@ -62,6 +62,27 @@ void lj_result_done(struct lj_result *res)
 	}
 }
 
+void lj_result_note(struct lj_result *res, const char *fmt, ...)
+{
+	json_t *notes;
+	char buf[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (!res->json)
+		res->json = json_object();
+	if (!json_is_object(res->json))
+		return;
+	notes = json_object_get(res->json, "notes");
+	if (!notes) {
+		notes = json_array();
+		json_object_set_new(res->json, "notes", notes);
+	}
+	json_array_append_new(notes, json_string(buf));
+}
+
 static lj_build_fn way_builder(enum lj_way w)
 {
 	switch (w) {
@@ -128,8 +149,11 @@ static void record_init(struct lj_record *rec, const struct lj_target *t, const 
 	rec->target_pid = t->pid;
 	snprintf(rec->container_id, sizeof(rec->container_id), "%s", t->container_id);
 	rec->netns = t->id;
+	rec->netns_cookie = t->cookie;
 	rec->created = (int64_t)time(NULL);
 	lj_netns_self_id(&rec->host_netns);
+	if (lj_netns_self_cookie(&rec->host_netns_cookie) < 0)
+		rec->host_netns_cookie = 0;
 	rec->info = json_object();
 }
 
@@ -169,12 +193,27 @@ static int handle_existing(struct lj_state *st, struct lj_ctx *ctx, const struct
 				    "which waits for its addresses; wait for it, or detach it first",
 				    tname(t), ifname, pid);
 	}
-	if (strcmp(old.status, "attached") == 0 && lj_link_get(ctx->target, ifname, &l) == 0) {
+	if (old.netns_cookie && t->cookie && old.netns_cookie != t->cookie) {
+		/*
+		 * The record's namespace died and this newer one got its inode number (and so the
+		 * record's id): undo the host side alone, never in this namespace.
+		 */
+		struct lj_ctx host_only;
+
+		r = ctx_open_with(&host_only, ctx->host, NULL);
+		if (r == 0)
+			r = lj_plan_undo_all(&host_only, &old.plan, &failed);
+		if (r < 0)
+			snprintf(ctx->detail, sizeof(ctx->detail), "%s", host_only.detail);
+		host_only.host = NULL; /* borrowed */
+		ctx_close(&host_only);
+	} else if (strcmp(old.status, "attached") == 0 && lj_link_get(ctx->target, ifname, &l) == 0) {
 		lj_record_free(&old);
 		return lj_bad_input(res, "%s is already attached as '%s' (way %s); detach it first",
 				    tname(t), ifname, old.way);
+	} else {
+		r = lj_plan_undo_all(ctx, &old.plan, &failed);
 	}
-	r = lj_plan_undo_all(ctx, &old.plan, &failed);
 	if (r < 0) {
 		lj_record_free(&old);
 		return lj_fail(res, r, "Failed to clean up a stale attachment of %s as '%s': %s",
@@ -211,7 +250,8 @@ static int save_progress(struct lj_ctx *ctx, const struct lj_plan *p)
 static bool plan_settles(const struct lj_plan *p)
 {
 	for (size_t i = 0; i < p->n; i++)
-		if (p->steps[i].type->settle)
+		if (p->steps[i].type->settle &&
+		    (!p->steps[i].type->settles || p->steps[i].type->settles(&p->steps[i])))
 			return true;
 	return false;
 }
@@ -519,6 +559,57 @@ out:
 
 /* --- detach and gc ---------------------------------------------------------------------- */
 
+/* Is the open target t the namespace rec was made for (inode, and cookie when both known)? */
+static bool same_netns(const struct lj_record *rec, const struct lj_target *t)
+{
+	return t->netns_fd >= 0 && t->id.dev == rec->netns.dev && t->id.ino == rec->netns.ino &&
+	       (!rec->netns_cookie || !t->cookie || rec->netns_cookie == t->cookie);
+}
+
+/*
+ * The namespaces of the processes and the bind mounts, read once per detach or gc (only when
+ * a record's target is gone), freed by lj_detach, lj_gc, lj_detach_all, lj_detach_matching.
+ */
+static struct lj_netns_index *netns_index;
+
+static void netns_index_drop(void)
+{
+	lj_netns_index_free(netns_index);
+	netns_index = NULL;
+}
+
+/*
+ * rec's target by name is gone or now another namespace (a pid:N whose process died, or whose
+ * PID a process in another namespace has now): find the namespace by its identity, which
+ * lives on while a process is in it or a file is bound to it (/run/netns). Only for records
+ * with a cookie: an inode number alone may be a newer namespace's (the kernel gives freed
+ * numbers out again at once), and the undo must never act in a namespace not ours. On success
+ * t is that namespace, kind LJ_TARGET_PATH (named by its nsfs file, for messages).
+ */
+static bool find_netns(const struct lj_record *rec, struct lj_target *t)
+{
+	int fd;
+
+	if (!rec->netns_cookie || !rec->netns.ino)
+		return false;
+	if (!netns_index && lj_netns_index_new(&netns_index) < 0)
+		return false;
+	memset(t, 0, sizeof(*t));
+	if (lj_netns_find(netns_index, &rec->netns, rec->netns_cookie, &fd, t->name,
+			  sizeof(t->name)) < 0) {
+		t->netns_fd = -1;
+		return false;
+	}
+	t->kind = LJ_TARGET_PATH;
+	snprintf(t->spec, sizeof(t->spec), "%s", rec->target_spec);
+	t->netns_fd = fd;
+	t->id = rec->netns;
+	t->cookie = rec->netns_cookie;
+	snprintf(t->key, sizeof(t->key), "ns:%llu:%llu", (unsigned long long)t->id.dev,
+		 (unsigned long long)t->id.ino);
+	return true;
+}
+
 static int undo_record(struct lj_state *st, struct lj_record *rec, bool target_alive,
 		       const struct lj_target *t, struct lj_result *res)
 {
@@ -596,7 +687,9 @@ int lj_detach(const char *target, const char *ifname, bool dry_run, struct lj_re
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct lj_record *rec = &recs[i];
-		bool same_ns = opened && rec->netns.dev == t.id.dev && rec->netns.ino == t.id.ino;
+		bool same_ns = opened && same_netns(rec, &t);
+		struct lj_target found = {.netns_fd = -1};
+		bool in_found;
 
 		if (ifname && strcmp(rec->ifname, ifname) != 0)
 			continue;
@@ -604,17 +697,21 @@ int lj_detach(const char *target, const char *ifname, bool dry_run, struct lj_re
 		    !(t.container_id[0] && strcmp(rec->container_id, t.container_id) == 0))
 			continue;
 		matched++;
+		/* The target by name is gone or another namespace: is its namespace still there? */
+		in_found = !same_ns && find_netns(rec, &found);
 		if (dry_run) {
 			struct lj_ctx ctx;
-			if (ctx_open(&ctx, same_ns ? &t : NULL) == 0) {
+			if (ctx_open(&ctx, same_ns ? &t : in_found ? &found : NULL) == 0) {
 				printf("# detach %s (%s), way %s\n", rec->target_spec, rec->ifname,
 				       rec->way);
 				lj_plan_describe(&ctx, &rec->plan, true, stdout);
 			}
 			ctx_close(&ctx);
+			lj_target_close(&found);
 			continue;
 		}
-		int u = undo_record(st, rec, same_ns, &t, res);
+		int u = undo_record(st, rec, same_ns || in_found, same_ns ? &t : &found, res);
+		lj_target_close(&found);
 		if (u < 0 && r == 0)
 			r = u;
 		if (u == 0) {
@@ -632,6 +729,7 @@ int lj_detach(const char *target, const char *ifname, bool dry_run, struct lj_re
 		snprintf(res->message, sizeof(res->message), "%s%s%s is not attached; nothing to do",
 			 target, ifname ? " as " : "", ifname ? ifname : "");
 out:
+	netns_index_drop();
 	lj_records_free(recs, n);
 	lj_state_close(st);
 	lj_target_close(&t);
@@ -640,17 +738,19 @@ out:
 
 /*
  * Open rec's target (a container by its full ID, by the recorded PID if the engine is
- * unreachable); true if it is the namespace the record was made for (t then open).
+ * unreachable; failing that, the namespace by its identity, see find_netns); true if it is
+ * the namespace the record was made for (t then open).
  */
 static bool open_alive(const struct lj_record *rec, struct lj_target *t)
 {
-	if (lj_target_reopen(rec->target_spec, rec->container_id, (pid_t)rec->target_pid, t) < 0) {
+	if (lj_target_reopen(rec->target_spec, rec->container_id, (pid_t)rec->target_pid, t) < 0)
 		t->netns_fd = -1;
-		return false;
-	}
-	if (t->id.dev == rec->netns.dev && t->id.ino == rec->netns.ino)
+	if (same_netns(rec, t))
 		return true;
 	lj_target_close(t);
+	if (find_netns(rec, t))
+		return true;
+	t->netns_fd = -1;
 	return false;
 }
 
@@ -840,11 +940,52 @@ static bool match_all(const struct lj_record *rec, void *data)
 	return true;
 }
 
-int lj_gc(struct lj_result *res, size_t *ret_removed)
+/*
+ * Remove the records written from a network namespace that no longer exists anywhere: all the
+ * kernel objects they describe went with it. *ret (n in *ret_n) are the removed records, for
+ * OVS gc (the caller frees them with lj_records_free).
+ */
+static int drop_foreign(struct lj_state *st, struct lj_result *res, struct lj_record **ret,
+			size_t *ret_n)
 {
 	struct lj_record *recs = NULL;
+	size_t n = 0, k = 0;
+	int r, first = 0;
+
+	*ret = NULL;
+	*ret_n = 0;
+	r = lj_state_list_foreign(st, &recs, &n);
+	if (r < 0)
+		return lj_fail(res, r, "Failed to read the state directory: %s", strerror(-r));
+	if (n && !netns_index && (r = lj_netns_index_new(&netns_index)) < 0) {
+		lj_records_free(recs, n);
+		return lj_fail(res, r, "Failed to look for network namespaces: %s", strerror(-r));
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (lj_netns_exists(netns_index, &recs[i].host_netns, recs[i].host_netns_cookie) ||
+		    (r = lj_state_remove(st, recs[i].id)) < 0) {
+			if (r < 0 && !first)
+				first = lj_fail(res, r, "Failed to remove the record %s: %s",
+						recs[i].id, strerror(-r));
+			lj_record_free(&recs[i]);
+			r = 0;
+			continue;
+		}
+		lj_result_note(res, "Dropped the record of %s ('%s', %s way): the network namespace "
+			       "lanjoin attached it from no longer exists", recs[i].target_spec,
+			       recs[i].ifname, recs[i].way);
+		recs[k++] = recs[i];
+	}
+	*ret = recs;
+	*ret_n = k;
+	return first;
+}
+
+int lj_gc(struct lj_result *res, size_t *ret_removed)
+{
+	struct lj_record *recs = NULL, *dropped = NULL, *all;
 	struct lj_state *st = NULL;
-	size_t n = 0, removed = 0, n_ovs = 0;
+	size_t n = 0, removed = 0, n_ovs = 0, n_dropped = 0;
 	int r, u;
 
 	memset(res, 0, sizeof(*res));
@@ -852,15 +993,38 @@ int lj_gc(struct lj_result *res, size_t *ret_removed)
 	if (r < 0)
 		return r;
 	r = undo_matching(st, recs, n, gc_match, NULL, res, &removed);
-	/* Adoptions a crash left half-done; OVS uplink ports no adoption explains. */
+	/* Records of a host namespace that is gone: they describe nothing any more. */
+	u = drop_foreign(st, res, &dropped, &n_dropped);
+	removed += n_dropped;
+	if (u < 0 && r == 0)
+		r = u;
+	/* Adoptions a crash left half-done or whose namespace is gone; OVS uplink ports no
+	 * adoption explains. */
 	u = lj_uplink_gc(st, res, &removed);
 	if (u < 0 && r == 0)
 		r = u;
-	/* OVS rows outlive /run/lanjoin (a reboot): remove the ones no record explains. */
-	u = lj_attach_ovs_gc(recs, n, res, &n_ovs);
+	/*
+	 * OVS rows outlive /run/lanjoin (a reboot) and a namespace: remove the ones no record
+	 * explains. The dropped records name their databases but claim no port.
+	 */
+	all = calloc(n + n_dropped + 1, sizeof(*all));
+	if (!all) {
+		u = -ENOMEM;
+	} else {
+		if (n)
+			memcpy(all, recs, n * sizeof(*all));
+		for (size_t i = 0; i < n_dropped; i++) {
+			all[n + i] = dropped[i];
+			all[n + i].host_ifname[0] = '\0';
+		}
+		u = lj_attach_ovs_gc(all, n + n_dropped, res, &n_ovs);
+		free(all); /* shallow copies: the records are freed below */
+	}
 	removed += n_ovs;
 	if (u < 0 && r == 0)
 		r = u;
+	lj_records_free(dropped, n_dropped);
+	netns_index_drop();
 	lj_records_free(recs, n);
 	lj_state_close(st);
 	if (ret_removed)
@@ -896,6 +1060,7 @@ int lj_detach_all(bool dry_run, struct lj_result *res, size_t *ret_removed)
 	} else {
 		r = undo_matching(st, recs, n, match_all, NULL, res, &removed);
 	}
+	netns_index_drop();
 	lj_records_free(recs, n);
 	lj_state_close(st);
 	if (ret_removed)
@@ -906,16 +1071,38 @@ int lj_detach_all(bool dry_run, struct lj_result *res, size_t *ret_removed)
 int lj_detach_matching(lj_record_match_fn match, void *data, struct lj_result *res,
 		       size_t *ret_removed)
 {
+	return lj_detach_matching_hint(NULL, NULL, match, data, res, ret_removed);
+}
+
+int lj_detach_matching_hint(const char *hint_key, const char *hint_value,
+			    lj_record_match_fn match, void *data, struct lj_result *res,
+			    size_t *ret_removed)
+{
 	struct lj_record *recs = NULL;
 	struct lj_state *st = NULL;
 	size_t n = 0, removed = 0;
 	int r;
 
 	memset(res, 0, sizeof(*res));
-	r = load_records(true, &st, &recs, &n, res);
-	if (r < 0)
-		return r;
+	if (hint_key && hint_value) {
+		r = lj_state_open(true, &st);
+		if (r < 0)
+			return lj_fail(res, r, "Failed to open the state directory %s: %s",
+				       lj_state_dir(), lj_state_strerror(r));
+		lj_state_sweep_tmp(st);
+		r = lj_state_list_info(st, hint_key, hint_value, &recs, &n);
+		if (r < 0) {
+			lj_state_close(st);
+			return lj_fail(res, r, "Failed to read the state directory: %s",
+				       strerror(-r));
+		}
+	} else {
+		r = load_records(true, &st, &recs, &n, res);
+		if (r < 0)
+			return r;
+	}
 	r = undo_matching(st, recs, n, match, data, res, &removed);
+	netns_index_drop();
 	lj_records_free(recs, n);
 	lj_state_close(st);
 	if (ret_removed)

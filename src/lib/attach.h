@@ -90,6 +90,14 @@ struct lj_result {
 
 void lj_result_done(struct lj_result *res);
 
+/*
+ * Add a line to res->json's array "notes" (res->json becomes an object if it is NULL): what a
+ * successful run did that its caller should say (e.g. gc dropping records).
+ */
+void lj_result_note(struct lj_result *res, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+
 /* The ifname used when none is given. */
 #define LJ_DEFAULT_IFNAME "eth1"
 
@@ -113,8 +121,11 @@ int lj_detach(const char *target, const char *ifname, bool dry_run, struct lj_re
 /*
  * Undo every attachment whose namespace is gone, or that a crash left half-done: "applying",
  * or "settling" whose attach process is gone (killed while it waited). Host links
- * are deleted together in one request (see lj_detach_all). *ret_removed (may be NULL) counts
- * the records removed.
+ * are deleted together in one request (see lj_detach_all). A pid:N target whose process died
+ * is not gone while its namespace lives on (another process in it, a file bound to it): it
+ * stays attached until detached. Records written by lanjoin running in a network namespace
+ * that no longer exists (its links went with it) are dropped, each with a note in res->json
+ * (lj_result_note). *ret_removed (may be NULL) counts the records removed.
  */
 int lj_gc(struct lj_result *res, size_t *ret_removed);
 
@@ -140,6 +151,16 @@ typedef bool (*lj_record_match_fn)(const struct lj_record *rec, void *data);
  */
 int lj_detach_matching(lj_record_match_fn match, void *data, struct lj_result *res,
 		       size_t *ret_removed);
+
+/*
+ * lj_detach_matching, looking only at the records whose text has the member
+ * "hint_key": "hint_value" (see lj_state_list_info): with many records, the others are not
+ * parsed (hint_key or hint_value NULL: all are). match still decides. Unreadable records
+ * are not counted.
+ */
+int lj_detach_matching_hint(const char *hint_key, const char *hint_value,
+			    lj_record_match_fn match, void *data, struct lj_result *res,
+			    size_t *ret_removed);
 
 /* --- for the attach-*.c files ------------------------------------------------------- */
 

@@ -3,18 +3,25 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/nsfs.h>
+#include <dirent.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "shared/macro.h"
+
+#ifndef SO_NETNS_COOKIE
+#define SO_NETNS_COOKIE 71
+#endif
 
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
@@ -80,25 +87,39 @@ int lj_netns_get_id(int fd, struct lj_netns_id *ret)
 	return 0;
 }
 
-bool lj_netns_is_current(int fd)
-{
-	struct stat a, b;
 
-	if (fstat(fd, &a) < 0 || stat("/proc/thread-self/ns/net", &b) < 0)
-		return false;
-	return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+/*
+ * The namespace this process started in, opened once: lanjoin enters other namespaces only
+ * for a moment (lj_netns_enter/leave), so it is where every leave returns to. Reopened in a
+ * forked child (another PID), which may have moved for good.
+ */
+static int home_fd = -1;
+static pid_t home_pid;
+
+static int home_netns(void)
+{
+	pid_t pid = getpid();
+
+	if (home_fd >= 0 && home_pid == pid)
+		return home_fd;
+	if (home_fd >= 0)
+		close(home_fd);
+	home_fd = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (home_fd < 0)
+		return lj_negerrno();
+	home_pid = pid;
+	return home_fd;
 }
 
 int lj_netns_enter(int fd, int *ret_orig)
 {
-	_cleanup_close_ int orig = -1;
+	int home = home_netns();
 
-	orig = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (orig < 0)
-		return lj_negerrno();
+	if (home < 0)
+		return home;
 	if (setns(fd, CLONE_NEWNET) < 0)
 		return lj_negerrno();
-	*ret_orig = TAKE_FD(orig);
+	*ret_orig = home;
 	return 0;
 }
 
@@ -108,16 +129,272 @@ void lj_netns_leave(int orig)
 		perror("lanjoin: cannot return to the original network namespace");
 		abort();
 	}
-	close(orig);
+	if (orig != home_fd)
+		close(orig);
+}
+
+bool lj_netns_is_current(int fd)
+{
+	int home = home_netns();
+	struct stat a, b;
+
+	if (home < 0 || fstat(fd, &a) < 0 || fstat(home, &b) < 0)
+		return false;
+	return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
 int lj_netns_self_id(struct lj_netns_id *ret)
 {
+	int home = home_netns();
 	struct stat st;
 
-	if (stat("/proc/thread-self/ns/net", &st) < 0)
+	/* Outside lj_netns_enter/leave, the thread is in its home namespace. */
+	if (home < 0)
+		return home;
+	if (fstat(home, &st) < 0)
 		return lj_negerrno();
 	ret->dev = (uint64_t)st.st_dev;
 	ret->ino = (uint64_t)st.st_ino;
 	return 0;
+}
+
+static int socket_cookie(int sock, uint64_t *ret)
+{
+	uint64_t c = 0;
+	socklen_t len = sizeof(c);
+
+	if (getsockopt(sock, SOL_SOCKET, SO_NETNS_COOKIE, &c, &len) < 0)
+		return lj_negerrno();
+	if (len != sizeof(c) || c == 0)
+		return -ENOPROTOOPT;
+	*ret = c;
+	return 0;
+}
+
+int lj_netns_cookie(int fd, uint64_t *ret)
+{
+	_cleanup_close_ int sock = -1;
+	int orig, r;
+
+	r = lj_netns_enter(fd, &orig);
+	if (r < 0)
+		return r;
+	sock = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	r = sock < 0 ? lj_negerrno() : 0;
+	lj_netns_leave(orig);
+	if (r < 0)
+		return r;
+	return socket_cookie(sock, ret);
+}
+
+int lj_netns_self_cookie(uint64_t *ret)
+{
+	/* Of the home namespace (see home_netns()): asked for several times per command. */
+	static uint64_t cookie;
+	static pid_t cookie_pid;
+	_cleanup_close_ int sock = -1;
+	int r;
+
+	if (cookie && cookie_pid == getpid()) {
+		*ret = cookie;
+		return 0;
+	}
+	sock = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (sock < 0)
+		return lj_negerrno();
+	r = socket_cookie(sock, &cookie);
+	if (r < 0)
+		return r;
+	cookie_pid = getpid();
+	*ret = cookie;
+	return 0;
+}
+
+struct netns_place {
+	uint64_t dev, ino;
+	char *path;
+};
+
+struct lj_netns_index {
+	struct netns_place *places;
+	size_t n, cap;
+};
+
+static int index_add(struct lj_netns_index *idx, const char *path)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return 0; /* gone meanwhile, or not ours to see: not a place */
+	if (idx->n == idx->cap) {
+		size_t cap = idx->cap ? idx->cap * 2 : 64;
+		struct netns_place *p = realloc(idx->places, cap * sizeof(*p));
+		if (!p)
+			return -ENOMEM;
+		idx->places = p;
+		idx->cap = cap;
+	}
+	idx->places[idx->n].path = strdup(path);
+	if (!idx->places[idx->n].path)
+		return -ENOMEM;
+	idx->places[idx->n].dev = (uint64_t)st.st_dev;
+	idx->places[idx->n].ino = (uint64_t)st.st_ino;
+	idx->n++;
+	return 0;
+}
+
+/* Undo mountinfo's octal escapes (\040 for a space) in place. */
+static void unescape(char *s)
+{
+	char *w = s;
+
+	for (char *p = s; *p; p++) {
+		if (p[0] == '\\' && p[1] >= '0' && p[1] <= '3' && p[2] >= '0' && p[2] <= '7' &&
+		    p[3] >= '0' && p[3] <= '7') {
+			*w++ = (char)((p[1] - '0') * 64 + (p[2] - '0') * 8 + (p[3] - '0'));
+			p += 3;
+		} else {
+			*w++ = *p;
+		}
+	}
+	*w = '\0';
+}
+
+/* Every nsfs mount point (a namespace bound to a file anywhere). */
+static int index_mounts(struct lj_netns_index *idx)
+{
+	_cleanup_free_ char *line = NULL;
+	size_t size = 0;
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	int r = 0;
+
+	if (!f)
+		return 0;
+	while (r == 0 && getline(&line, &size, f) > 0) {
+		char *sep = strstr(line, " - "), *save = NULL, *mp = NULL, *tok;
+		int i = 0;
+
+		if (!sep || strncmp(sep, " - nsfs ", 8) != 0)
+			continue;
+		*sep = '\0';
+		for (tok = strtok_r(line, " ", &save); tok; tok = strtok_r(NULL, " ", &save))
+			if (i++ == 4) {
+				mp = tok;
+				break;
+			}
+		if (!mp)
+			continue;
+		unescape(mp);
+		r = index_add(idx, mp);
+	}
+	fclose(f);
+	return r;
+}
+
+static int index_dir(struct lj_netns_index *idx, const char *dir, bool procs)
+{
+	struct dirent *de;
+	DIR *d = opendir(dir);
+	int r = 0;
+
+	if (!d)
+		return 0;
+	while (r == 0 && (de = readdir(d))) {
+		char path[PATH_MAX];
+
+		if (de->d_name[0] == '.')
+			continue;
+		if (procs && (de->d_name[0] < '1' || de->d_name[0] > '9'))
+			continue;
+		snprintf(path, sizeof(path), procs ? "%s/%s/ns/net" : "%s/%s", dir, de->d_name);
+		r = index_add(idx, path);
+	}
+	closedir(d);
+	return r;
+}
+
+int lj_netns_index_new(struct lj_netns_index **ret)
+{
+	struct lj_netns_index *idx = calloc(1, sizeof(*idx));
+	int r;
+
+	if (!idx)
+		return -ENOMEM;
+	r = index_dir(idx, LJ_NETNS_RUN_DIR, false);
+	if (r == 0)
+		r = index_mounts(idx);
+	if (r == 0)
+		r = index_dir(idx, "/proc", true);
+	if (r < 0) {
+		lj_netns_index_free(idx);
+		return r;
+	}
+	*ret = idx;
+	return 0;
+}
+
+void lj_netns_index_free(struct lj_netns_index *idx)
+{
+	if (!idx)
+		return;
+	for (size_t i = 0; i < idx->n; i++)
+		free(idx->places[i].path);
+	free(idx->places);
+	free(idx);
+}
+
+int lj_netns_find(struct lj_netns_index *idx, const struct lj_netns_id *id, uint64_t cookie,
+		  int *ret_fd, char *ret_path, size_t path_size)
+{
+	struct lj_netns_index *own = NULL;
+	int r;
+
+	if (!id || !id->ino)
+		return -EINVAL;
+	if (!idx) {
+		r = lj_netns_index_new(&own);
+		if (r < 0)
+			return r;
+		idx = own;
+	}
+	r = -ENOENT;
+	for (size_t i = 0; i < idx->n; i++) {
+		const struct netns_place *p = &idx->places[i];
+		struct lj_netns_id now;
+		uint64_t c;
+		int fd;
+
+		if (p->dev != id->dev || p->ino != id->ino)
+			continue;
+		if (lj_netns_open_path(p->path, &fd) < 0)
+			continue;
+		if (lj_netns_get_id(fd, &now) < 0 || now.dev != id->dev || now.ino != id->ino) {
+			close(fd);
+			continue;
+		}
+		/* Live namespaces have distinct inode numbers: another cookie means ours is gone. */
+		if (cookie && (lj_netns_cookie(fd, &c) < 0 || c != cookie)) {
+			close(fd);
+			break;
+		}
+		*ret_fd = fd;
+		if (ret_path && path_size)
+			snprintf(ret_path, path_size, "%s", p->path);
+		r = 0;
+		break;
+	}
+	lj_netns_index_free(own);
+	return r;
+}
+
+bool lj_netns_exists(struct lj_netns_index *idx, const struct lj_netns_id *id, uint64_t cookie)
+{
+	int fd, r;
+
+	if (!id->ino)
+		return true; /* not recorded: nothing can be said */
+	r = lj_netns_find(idx, id, cookie, &fd, NULL, 0);
+	if (r == 0)
+		close(fd);
+	return r != -ENOENT;
 }

@@ -41,10 +41,54 @@ int lj_netns_self_id(struct lj_netns_id *ret);
 bool lj_netns_is_current(int fd);
 
 /*
- * Move the calling thread into namespace fd; *ret_orig receives an fd of the namespace it
- * was in (caller's, for lj_netns_leave). Errors: -errno of setns/open.
+ * Move the calling thread into namespace fd for a moment; *ret_orig receives an fd of the
+ * namespace to return to with lj_netns_leave: the one this process started in (opened once,
+ * kept open; lanjoin is single-threaded and never stays in another namespace, except in a
+ * forked child, which gets its own). Errors: -errno of setns/open.
  */
 int lj_netns_enter(int fd, int *ret_orig);
 
-/* Return to orig (from lj_netns_enter) and close it. Aborts if that is impossible. */
+/* Return to orig (from lj_netns_enter). Aborts if that is impossible. */
 void lj_netns_leave(int orig);
+
+/*
+ * The cookie of namespace fd (SO_NETNS_COOKIE of a socket made in it): a 64-bit number the
+ * kernel never gives to another namespace until reboot, unlike the nsfs inode number, which a
+ * new namespace gets again as soon as the old one is freed. Errors: -errno (-ENOPROTOOPT on
+ * kernels before 5.14).
+ */
+int lj_netns_cookie(int fd, uint64_t *ret);
+
+/* The cookie of the namespace this process started in (as lj_netns_cookie; remembered). */
+int lj_netns_self_cookie(uint64_t *ret);
+
+/*
+ * Where network namespaces can be found by identity: the files of /run/netns, every nsfs
+ * mount point (/proc/self/mountinfo: Docker's and others' bind mounts), and /proc/PID/ns/net
+ * of every process; the places are read once (lj_netns_index_new) and looked up many times
+ * (gc). A namespace held only by an open file descriptor or by a thread other than a process's
+ * main thread is not found.
+ */
+struct lj_netns_index;
+
+/* Read the places (see above). *ret is the caller's (lj_netns_index_free). -errno. */
+int lj_netns_index_new(struct lj_netns_index **ret);
+
+void lj_netns_index_free(struct lj_netns_index *idx);
+
+/*
+ * Open the namespace whose identity is id, looking in idx (NULL: read the places now), like
+ * `ip netns identify` in reverse. Every candidate is opened and checked again (a place may
+ * have changed since it was read), and when cookie is not 0, its cookie must be cookie too
+ * (an inode number alone may be a newer namespace's). *ret_fd is the caller's; the place it
+ * was found at is copied to ret_path (path_size bytes, may be NULL). -ENOENT when no such
+ * namespace exists (any more), other -errno.
+ */
+int lj_netns_find(struct lj_netns_index *idx, const struct lj_netns_id *id, uint64_t cookie,
+		  int *ret_fd, char *ret_path, size_t path_size);
+
+/*
+ * Does the network namespace with identity id (and cookie, 0 if unknown) still exist
+ * anywhere (lj_netns_find in idx, NULL: look now)? False only when it is surely gone.
+ */
+bool lj_netns_exists(struct lj_netns_index *idx, const struct lj_netns_id *id, uint64_t cookie);

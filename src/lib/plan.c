@@ -315,6 +315,89 @@ void lj_plan_describe(const struct lj_ctx *ctx, const struct lj_plan *p, bool un
 	}
 }
 
+/* Append the commands of text (lines, here-documents kept whole) to the arrays a and b. */
+static int split_commands(char *text, json_t *a, json_t *b)
+{
+	char delim[32] = "";
+	char *cmd = NULL;
+
+	for (char *line = text, *next; line && *line; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		if (!cmd)
+			cmd = line;
+		else
+			line[-1] = '\n'; /* joins the here-document's lines back */
+		if (delim[0] && strcmp(line, delim) != 0)
+			continue;
+		if (!delim[0]) {
+			const char *h = strstr(line, "<<'"), *e = h ? strchr(h + 3, '\'') : NULL;
+			if (e && (size_t)(e - h - 3) < sizeof(delim)) {
+				snprintf(delim, sizeof(delim), "%.*s", (int)(e - h - 3), h + 3);
+				continue;
+			}
+		}
+		delim[0] = '\0';
+		if (json_array_append_new(a, json_string(cmd)) < 0 ||
+		    json_array_append_new(b, json_string(cmd)) < 0)
+			return -ENOMEM;
+		cmd = NULL;
+	}
+	if (cmd && (json_array_append_new(a, json_string(cmd)) < 0 ||
+		    json_array_append_new(b, json_string(cmd)) < 0))
+		return -ENOMEM;
+	return 0;
+}
+
+json_t *lj_plan_describe_json(const struct lj_ctx *ctx, const struct lj_plan *p)
+{
+	json_t *o = json_object(), *steps = json_array(), *all = json_array();
+
+	if (!o || !steps || !all || json_object_set(o, "steps", steps) < 0 ||
+	    json_object_set(o, "commands", all) < 0)
+		goto fail;
+	for (size_t i = 0; i < p->n; i++) {
+		const struct lj_step *s = &p->steps[i];
+		json_t *js = json_object(), *cmds = json_array();
+		char *text = NULL;
+		size_t size = 0;
+		FILE *f;
+		int r;
+
+		if (!js || !cmds || json_array_append_new(steps, js) < 0) {
+			json_decref(js);
+			json_decref(cmds);
+			goto fail;
+		}
+		if (json_object_set_new(js, "what", json_string(s->what)) < 0 ||
+		    json_object_set_new(js, "where", json_string(s->where == LJ_TARGET ? "target"
+										: "host")) < 0 ||
+		    json_object_set_new(js, "commands", cmds) < 0)
+			goto fail;
+		f = open_memstream(&text, &size);
+		if (!f)
+			goto fail;
+		s->type->describe(ctx, s, f);
+		if (fclose(f) != 0) {
+			free(text);
+			goto fail;
+		}
+		r = split_commands(text, cmds, all);
+		free(text);
+		if (r < 0)
+			goto fail;
+	}
+	json_decref(steps);
+	json_decref(all);
+	return o;
+fail:
+	json_decref(o);
+	json_decref(steps);
+	json_decref(all);
+	return NULL;
+}
+
 /* --- serialisation ------------------------------------------------------------------ */
 
 static void put_str(json_t *o, const char *k, const char *v)

@@ -78,6 +78,8 @@ struct lj_step_type {
 	 * (may fill ctx->detail); a failure rolls the whole attachment back.
 	 */
 	int (*settle)(struct lj_ctx *ctx, struct lj_step *s, json_t *info);
+	/* Optional: whether settle has anything to wait for in this step (NULL: it has). */
+	bool (*settles)(const struct lj_step *s);
 	/*
 	 * apply learns what its undo needs (a helper's PID, a value it overwrote): the runner
 	 * saves the record (ctx->save) right after the step, so that a crash before the
@@ -165,6 +167,15 @@ int lj_plan_undo_from(struct lj_ctx *ctx, const struct lj_plan *p, size_t *pos, 
 
 /* Print the plan as shell commands (--dry-run). undo=true prints the undo instead. */
 void lj_plan_describe(const struct lj_ctx *ctx, const struct lj_plan *p, bool undo, FILE *f);
+
+/*
+ * The plan as JSON for --dry-run --json: {"steps": [{"what", "where": "host"|"target",
+ * "commands": [...]}...], "commands": [...]}, where each command is one shell command as
+ * lj_plan_describe prints it, without its final newline (a here-document, "nft -f - <<'EOF'",
+ * stays one command, its lines joined with '\n'); "commands" is every step's in order. New
+ * reference, or NULL on out of memory.
+ */
+json_t *lj_plan_describe_json(const struct lj_ctx *ctx, const struct lj_plan *p);
 
 /* Serialise / parse (with validation) a plan for a state record. */
 json_t *lj_plan_to_json(const struct lj_plan *p);

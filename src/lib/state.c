@@ -22,6 +22,7 @@ struct lj_state {
 	int dir_fd;  /* the attachments directory */
 	int lock_fd;
 	struct lj_netns_id self; /* the namespace lanjoin runs in */
+	uint64_t self_cookie;    /* its cookie, 0 if unknown */
 };
 
 const char *lj_state_dir(void)
@@ -89,6 +90,8 @@ int lj_state_open_sub(const char *sub, bool exclusive, struct lj_state **ret)
 		return -ENOMEM;
 	st->dir_fd = TAKE_FD(dir);
 	lj_netns_self_id(&st->self);
+	if (lj_netns_self_cookie(&st->self_cookie) < 0)
+		st->self_cookie = 0;
 	st->lock_fd = TAKE_FD(lock);
 	*ret = st;
 	return 0;
@@ -123,6 +126,7 @@ int lj_state_open_sibling(const struct lj_state *st, const char *sub, struct lj_
 	s->dir_fd = TAKE_FD(dir);
 	s->lock_fd = -1; /* the lock is st's */
 	s->self = st->self;
+	s->self_cookie = st->self_cookie;
 	*ret = s;
 	return 0;
 }
@@ -201,6 +205,8 @@ json_t *lj_record_to_json(const struct lj_record *rec)
 		json_object_set_new(t, "container_id", json_string(rec->container_id));
 	json_object_set_new(t, "netns_dev", json_integer((json_int_t)rec->netns.dev));
 	json_object_set_new(t, "netns_ino", json_integer((json_int_t)rec->netns.ino));
+	if (rec->netns_cookie)
+		json_object_set_new(t, "netns_cookie", json_integer((json_int_t)rec->netns_cookie));
 	json_object_set_new(o, "target", t);
 	json_object_set_new(o, "created", json_integer(rec->created));
 	if (rec->owner_pid > 0) {
@@ -213,6 +219,9 @@ json_t *lj_record_to_json(const struct lj_record *rec)
 		json_t *h = json_object();
 		json_object_set_new(h, "dev", json_integer((json_int_t)rec->host_netns.dev));
 		json_object_set_new(h, "ino", json_integer((json_int_t)rec->host_netns.ino));
+		if (rec->host_netns_cookie)
+			json_object_set_new(h, "cookie",
+					    json_integer((json_int_t)rec->host_netns_cookie));
 		json_object_set_new(o, "host_netns", h);
 	}
 	json_object_set_new(o, "info", rec->info ? json_incref(rec->info) : json_object());
@@ -283,15 +292,22 @@ static int record_from_json(const json_t *o, const char *id, struct lj_record *r
 	if (!json_is_integer(v))
 		return -EBADMSG;
 	rec.netns.ino = (uint64_t)json_integer_value(v);
+	v = json_object_get(t, "netns_cookie"); /* absent in records of older versions */
+	if (v && !json_is_integer(v))
+		return -EBADMSG;
+	rec.netns_cookie = v ? (uint64_t)json_integer_value(v) : 0;
 	v = json_object_get(o, "created");
 	rec.created = json_is_integer(v) ? json_integer_value(v) : 0;
 	v = json_object_get(o, "host_netns");
 	if (v) {
 		const json_t *dev = json_object_get(v, "dev"), *ino = json_object_get(v, "ino");
-		if (!json_is_integer(dev) || !json_is_integer(ino))
+		const json_t *cookie = json_object_get(v, "cookie");
+		if (!json_is_integer(dev) || !json_is_integer(ino) ||
+		    (cookie && !json_is_integer(cookie)))
 			return -EBADMSG;
 		rec.host_netns.dev = (uint64_t)json_integer_value(dev);
 		rec.host_netns.ino = (uint64_t)json_integer_value(ino);
+		rec.host_netns_cookie = cookie ? (uint64_t)json_integer_value(cookie) : 0;
 	}
 	/* A word: "applying", "settling", "attached"; uplink records (same format) have their
 	 * own ("adopting", "adopted", ...). Records from before "settling" have no owner. */
@@ -320,16 +336,31 @@ static int record_from_json(const json_t *o, const char *id, struct lj_record *r
 	return 0;
 }
 
-/* lj_state_load, but -ENOENT without parsing when the file's text does not contain needle. */
-static int load_if(struct lj_state *st, const char *id, const char *needle,
+/*
+ * lj_state_load, but -ENOENT without parsing when the file's text does not contain needle;
+ * with foreign, the other way round: only a record from another namespace is returned (-EXDEV
+ * for one from this namespace).
+ */
+static int load_if(struct lj_state *st, const char *id, const char *needle, bool foreign,
 		   struct lj_record *ret);
 
 int lj_state_load(struct lj_state *st, const char *id, struct lj_record *ret)
 {
-	return load_if(st, id, NULL, ret);
+	return load_if(st, id, NULL, false, ret);
 }
 
-static int load_if(struct lj_state *st, const char *id, const char *needle,
+/* Was rec written by lanjoin running in another network namespace than st's? */
+static bool foreign_record(const struct lj_state *st, const struct lj_record *rec)
+{
+	if (!rec->host_netns.ino)
+		return false; /* from before the namespace was recorded */
+	if (rec->host_netns.ino != st->self.ino || rec->host_netns.dev != st->self.dev)
+		return true;
+	/* The same inode number, but a newer namespace that got it again (see netns.h). */
+	return rec->host_netns_cookie && st->self_cookie && rec->host_netns_cookie != st->self_cookie;
+}
+
+static int load_if(struct lj_state *st, const char *id, const char *needle, bool foreign,
 		   struct lj_record *ret)
 {
 	_cleanup_close_ int fd = -1;
@@ -361,8 +392,7 @@ static int load_if(struct lj_state *st, const char *id, const char *needle,
 	if (needle && !memmem(buf, (size_t)n, needle, strlen(needle)))
 		return -ENOENT;
 	r = lj_record_parse(buf, (size_t)n, id, ret);
-	if (r == 0 && ret->host_netns.ino &&
-	    (ret->host_netns.ino != st->self.ino || ret->host_netns.dev != st->self.dev)) {
+	if (r == 0 && foreign_record(st, ret) != foreign) {
 		lj_record_free(ret);
 		return -EXDEV; /* written by lanjoin running in another network namespace */
 	}
@@ -454,7 +484,7 @@ static int cmp_created(const void *a, const void *b)
 }
 
 /* Load the records whose id starts with prefix ("" = all). */
-static int list(struct lj_state *st, const char *prefix, const char *needle,
+static int list(struct lj_state *st, const char *prefix, const char *needle, bool foreign,
 		struct lj_record **ret, size_t *ret_n, size_t *ret_bad)
 {
 	size_t plen = strlen(prefix);
@@ -497,7 +527,7 @@ static int list(struct lj_state *st, const char *prefix, const char *needle,
 			recs = nr;
 			cap = cap ? cap * 2 : 16;
 		}
-		r = load_if(st, id, needle, &recs[n]);
+		r = load_if(st, id, needle, foreign, &recs[n]);
 		if (r == 0)
 			n++;
 		else if (r != -EXDEV && r != -ENOENT)
@@ -541,7 +571,12 @@ int lj_state_sweep_tmp(struct lj_state *st)
 
 int lj_state_list(struct lj_state *st, struct lj_record **ret, size_t *ret_n, size_t *ret_bad)
 {
-	return list(st, "", NULL, ret, ret_n, ret_bad);
+	return list(st, "", NULL, false, ret, ret_n, ret_bad);
+}
+
+int lj_state_list_foreign(struct lj_state *st, struct lj_record **ret, size_t *ret_n)
+{
+	return list(st, "", NULL, true, ret, ret_n, NULL);
 }
 
 int lj_state_list_target(struct lj_state *st, const char *target_key, struct lj_record **ret,
@@ -551,7 +586,7 @@ int lj_state_list_target(struct lj_state *st, const char *target_key, struct lj_
 
 	lj_record_id(target_key, "", id);
 	id[LJ_RECORD_TARGET_LEN] = '\0';
-	return list(st, id, NULL, ret, ret_n, NULL);
+	return list(st, id, NULL, false, ret, ret_n, NULL);
 }
 
 int lj_state_list_info(struct lj_state *st, const char *key, const char *value,
@@ -565,5 +600,5 @@ int lj_state_list_info(struct lj_state *st, const char *key, const char *value,
 	json_decref(j);
 	if (!v || asprintf(&needle, "\"%s\": %s", key, v) < 0)
 		return -ENOMEM;
-	return list(st, "", needle, ret, ret_n, NULL);
+	return list(st, "", needle, false, ret, ret_n, NULL);
 }

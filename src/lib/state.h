@@ -31,9 +31,12 @@ struct lj_record {
 	int64_t target_pid;
 	char container_id[65];
 	struct lj_netns_id netns;
+	uint64_t netns_cookie;         /* the target namespace's cookie (lj_netns_cookie); 0 in
+	                                  records from before it was recorded */
 	int64_t created;               /* seconds since the epoch */
 	struct lj_netns_id host_netns; /* the namespace lanjoin ran in (whose links it changed);
 	                                  {0,0} in records from before it was recorded */
+	uint64_t host_netns_cookie;    /* its cookie, 0 if not recorded */
 	int64_t owner_pid;             /* "settling": the attaching process; 0 otherwise */
 	uint64_t owner_start;          /* its start time (clock ticks since boot, /proc/PID/stat
 	                                  field 22), so that a reused PID is not taken for it */
@@ -106,6 +109,13 @@ int lj_state_remove(struct lj_state *st, const char *id);
  * lj_records_free. *ret_bad counts files that were rejected (may be NULL).
  */
 int lj_state_list(struct lj_state *st, struct lj_record **ret, size_t *ret_n, size_t *ret_bad);
+
+/*
+ * The opposite of lj_state_list: only the records written from another network namespace than
+ * the caller's (for gc, which drops those of namespaces that no longer exist). Free *ret with
+ * lj_records_free.
+ */
+int lj_state_list_foreign(struct lj_state *st, struct lj_record **ret, size_t *ret_n);
 
 /*
  * Remove temporary files of record writes that never completed (a process killed between

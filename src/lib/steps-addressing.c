@@ -49,14 +49,18 @@ static int sysctl_apply(struct lj_ctx *ctx, struct lj_step *s)
 	uint64_t n;
 	int r;
 
-	r = lj_sysctl_read_in(ctx->target_fd, s->text, old, sizeof(old));
-	if (r < 0) {
-		lj_ctx_detail(ctx, "cannot read %s in the target: %s", s->text, strerror(-r));
-		return r;
-	}
-	if (lj_parse_uint(old, 0, INT32_MAX, &n) == 0) {
-		s->i64 = (int64_t)n;
-		s->created = true;
+	/* The value it overwrites matters only if the undo puts it back. */
+	if (!s->skip_undo) {
+		r = lj_sysctl_read_in(ctx->target_fd, s->text, old, sizeof(old));
+		if (r < 0) {
+			lj_ctx_detail(ctx, "cannot read %s in the target: %s", s->text,
+				      strerror(-r));
+			return r;
+		}
+		if (lj_parse_uint(old, 0, INT32_MAX, &n) == 0) {
+			s->i64 = (int64_t)n;
+			s->created = true;
+		}
 	}
 	snprintf(val, sizeof(val), "%" PRIu32, s->u32);
 	r = lj_sysctl_write_in(ctx->target_fd, s->text, val);
@@ -284,6 +288,12 @@ static int announce_settle(struct lj_ctx *ctx, struct lj_step *s, json_t *info)
 	return r;
 }
 
+/* Only IPv6 waits (for DAD); an IPv4 announcement is done in apply. */
+static bool announce_settles(const struct lj_step *s)
+{
+	return s->cidr.ip.family == AF_INET6;
+}
+
 static void announce_describe(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
 {
 	char ip[LJ_IP_STRLEN], pre[LJ_TARGET_SPEC_MAX + 32];
@@ -302,6 +312,7 @@ const struct lj_step_type lj_step_announce = {
 	.apply = announce_apply,
 	.describe = announce_describe,
 	.settle = announce_settle,
+	.settles = announce_settles,
 };
 
 /* --- slaac: wait (settle) for an address from router advertisements on link; u32 = timeout s */

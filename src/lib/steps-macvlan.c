@@ -46,7 +46,7 @@ static int macvlan_apply(struct lj_ctx *ctx, struct lj_step *s)
 	else if (r == -EADDRINUSE)
 		lj_ctx_detail(ctx, "another macvlan on '%s' has that MAC address", s->master);
 	else if (r == -EINVAL && !lj_nl_extack(ctx->host)[0])
-		lj_ctx_detail(ctx, "mode %s clashes with '%s''s other macvlans (passthru needs "
+		lj_ctx_detail(ctx, "mode %s clashes with the other macvlans on '%s' (passthru needs "
 			      "the parent alone)", lj_macvlan_mode_name(s->u32), s->master);
 	return lj_ctx_nl_error(ctx, ctx->host, r);
 }

@@ -102,6 +102,8 @@ int lj_target_open(struct lj_target *t)
 		return r;
 	}
 	t->netns_fd = fd;
+	if (lj_netns_cookie(fd, &t->cookie) < 0)
+		t->cookie = 0; /* an old kernel: identity by inode alone */
 	snprintf(t->key, sizeof(t->key), "ns:%" PRIu64 ":%" PRIu64, t->id.dev, t->id.ino);
 	return 0;
 }

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "lib/netns.h"
@@ -27,6 +28,7 @@ struct lj_target {
 	char container_id[65];          /* "" unless a container */
 	int netns_fd;                   /* owned; -1 until opened */
 	struct lj_netns_id id;          /* identity of the namespace once opened */
+	uint64_t cookie;                /* its cookie (lj_netns_cookie), 0 if unknown */
 	char key[48];                   /* "ns:<dev>:<ino>": stable while the namespace lives */
 	char error[512];                /* why lj_target_open failed, when it can say more than
 					   an errno (container engines); "" otherwise */
@@ -36,7 +38,7 @@ struct lj_target {
 int lj_target_parse(const char *spec, struct lj_target *ret);
 
 /*
- * Open the namespace of a parsed target and fill pid/id/key (and container fields: the
+ * Open the namespace of a parsed target and fill pid/id/cookie/key (and container fields: the
  * full ID, and the engine's name in t->name). Errors: -ENOENT/-ESRCH (it does not exist /
  * is not running; a container that exists but is stopped still gets container_id),
  * -EINVAL (not a network namespace), for containers the errors of engine.h with t->error

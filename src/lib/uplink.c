@@ -89,6 +89,23 @@ static int own_netns(struct lj_netns_id *ret)
 	return lj_netns_get_id(fd, ret);
 }
 
+/*
+ * Was rec (an adoption) made in lanjoin's own network namespace? By inode, and by cookie when
+ * both are known: a namespace made after the recorded one died may have its inode number.
+ */
+static bool own_record(const struct lj_record *rec)
+{
+	struct lj_netns_id me;
+	uint64_t cookie;
+
+	if (own_netns(&me) < 0)
+		return true; /* cannot tell: as before namespaces were recorded */
+	if (me.dev != rec->netns.dev || me.ino != rec->netns.ino)
+		return false;
+	return !rec->netns_cookie || lj_netns_self_cookie(&cookie) < 0 ||
+	       cookie == rec->netns_cookie;
+}
+
 static void record_init(struct lj_record *rec, const char *bridge, const char *dev, bool ovs)
 {
 	memset(rec, 0, sizeof(*rec));
@@ -101,6 +118,8 @@ static void record_init(struct lj_record *rec, const char *bridge, const char *d
 	snprintf(rec->target_spec, sizeof(rec->target_spec), "/proc/self/ns/net");
 	snprintf(rec->target_name, sizeof(rec->target_name), "host");
 	own_netns(&rec->netns);
+	if (lj_netns_self_cookie(&rec->netns_cookie) < 0)
+		rec->netns_cookie = 0;
 	rec->created = (int64_t)time(NULL);
 	rec->info = json_object();
 }
@@ -794,9 +813,7 @@ static json_t *adoption_json(const struct lj_uplink_opts *o, const struct adopt_
 
 static int check_namespace(const struct lj_record *rec, struct lj_result *res)
 {
-	struct lj_netns_id me;
-
-	if (own_netns(&me) == 0 && (me.dev != rec->netns.dev || me.ino != rec->netns.ino))
+	if (!own_record(rec))
 		return lj_bad_input(res, "'%s' was adopted in another network namespace; run lanjoin "
 				    "there", rec->ifname);
 	return 0;
@@ -1232,7 +1249,6 @@ int lj_uplink_gc(const struct lj_state *st, struct lj_result *res, size_t *ret_r
 	struct lj_ctx *ctx = NULL;
 	struct lj_ovs *o = NULL;
 	size_t n = 0, n_ports = 0;
-	struct lj_netns_id me;
 	int r, first = 0;
 
 	r = lj_state_open_sibling(st, UPLINK_SUBDIR, &ust);
@@ -1244,12 +1260,22 @@ int lj_uplink_gc(const struct lj_state *st, struct lj_result *res, size_t *ret_r
 		lj_fail(res, r, "Failed to read the uplink records: %s", strerror(-r));
 		goto out;
 	}
-	own_netns(&me);
 	for (size_t i = 0; i < n; i++) {
 		size_t failed = 0;
 
-		if (strcmp(recs[i].status, "adopted") == 0 || recs[i].netns.dev != me.dev ||
-		    recs[i].netns.ino != me.ino)
+		if (!own_record(&recs[i])) {
+			/* Its namespace is gone, and with it the bridge and the uplink: drop it. */
+			if (lj_netns_exists(NULL, &recs[i].netns, recs[i].netns_cookie) ||
+			    lj_state_remove(ust, recs[i].id) < 0)
+				continue;
+			lj_result_note(res, "Dropped the record of uplink adoption '%s' (%s): the "
+				       "network namespace it was adopted in no longer exists",
+				       recs[i].ifname, recs[i].host_ifname);
+			snprintf(recs[i].status, sizeof(recs[i].status), "gone");
+			(*ret_removed)++;
+			continue;
+		}
+		if (strcmp(recs[i].status, "adopted") == 0)
 			continue;
 		/* A crash in the middle of an adopt or release: put the uplink back. */
 		ctx->detail[0] = '\0';
@@ -1314,7 +1340,11 @@ int lj_uplink_list(json_t **ret)
 	a = json_array();
 	for (size_t i = 0; i < n; i++) {
 		json_t *o = json_incref(recs[i].info);
-		json_object_set_new(o, "status", json_string(recs[i].status));
+		/* Adopted in a namespace that is gone: the record describes nothing (gc drops it). */
+		bool stale = !own_record(&recs[i]) &&
+			     !lj_netns_exists(NULL, &recs[i].netns, recs[i].netns_cookie);
+
+		json_object_set_new(o, "status", json_string(stale ? "stale" : recs[i].status));
 		json_array_append_new(a, o);
 	}
 	lj_records_free(recs, n);

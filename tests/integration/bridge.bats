@@ -250,6 +250,21 @@ ATTACH=(--bridge br-em1 --ip 198.51.100.117/24 --gateway 198.51.100.254)
   assert_same_state host "$BATS_TEST_TMPDIR/host.attached"
 }
 
+@test "bridge: attach nat refuses an uplink that is a port of the bridge, naming the bridge" {
+  add_container n
+  take_snapshots n
+  defer ip netns exec "${LAB_PREFIX}host" "$LANJOIN" detach "netns:${LAB_PREFIX}n" # were it accepted
+  run lj attach nat "netns:${LAB_PREFIX}n" --uplink em1 --address 198.51.100.131/24
+  echo "$output"
+  [ "$status" -eq 2 ]
+  [ "$output" = "lanjoin: 'em1' is a port of bridge 'br-em1'; use --uplink br-em1" ]
+  assert_unchanged
+  # and the bridge itself is a fine uplink (a dry run shows the address going there)
+  run lj attach nat "netns:${LAB_PREFIX}n" --uplink br-em1 --address 198.51.100.131/24 --dry-run
+  [ "$status" -eq 0 ]
+  [[ $output == *"ip addr add 198.51.100.131/24 dev br-em1"* ]]
+}
+
 @test "bridge: an MTU below IPv6's minimum works for an IPv4-only container" {
   add_container m
   take_snapshots m

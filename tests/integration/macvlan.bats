@@ -421,7 +421,7 @@ detach_later() { defer ip netns exec "${LAB_PREFIX}host" "$LANJOIN" detach "netn
   bad --parent em1 --ip 198.51.100.117/24 --mode passthru
   [[ $output == *"passthru"*"alone"* ]]
   bad --parent em1 --ip 198.51.100.117/24 --mtu 1501
-  [[ $output == *"above parent 'em1''s MTU 1500"* ]]
+  [[ $output == *"above the MTU of parent 'em1', 1500"* ]]
   bad --parent em1 --ip 198.51.100.117/24 --host-shim 203.0.113.9/24
   [[ $output == *"not in the subnet"* ]]
   bad --parent em1 --ip 198.51.100.117/24 --host-shim 198.51.100.145/24
@@ -460,4 +460,67 @@ detach_later() { defer ip netns exec "${LAB_PREFIX}host" "$LANJOIN" detach "netn
     --host-shim 198.51.100.254/24
   [ "$status" -eq 1 ]
   assert_same_state host "$BATS_TEST_TMPDIR/host.before"
+}
+
+# a namespace of the test's own ($LAB_PREFIX$1) with a process in it: prints the PID
+ns_with_process() {
+  ip netns add "$LAB_PREFIX$1"
+  ip -n "$LAB_PREFIX$1" link set lo up
+  ip netns exec "$LAB_PREFIX$1" sleep 1000 </dev/null >/dev/null 2>&1 3>&- &
+  echo $!
+}
+ns_del() { ! [[ -e /run/netns/$LAB_PREFIX$1 ]] || ip netns del "$LAB_PREFIX$1"; }
+kill_quiet() { kill "$1" 2>/dev/null || true; }
+
+@test "macvlan: pid:N whose process died while its namespace lives on: gc keeps it, detach undoes inside" {
+  local pid
+  pid=$(ns_with_process pd)
+  defer ns_del pd
+  defer kill_quiet "$pid"
+  take_snapshots pd
+  lj attach macvlan "pid:$pid" --parent em1 --ip 198.51.100.131/24
+  on pd ip link show eth1
+  kill "$pid"
+  wait_until 5 bash -c "! kill -0 $pid 2>/dev/null"
+  # /run/netns keeps the namespace: the attachment still works, gc leaves it alone
+  run lj gc
+  [ "$status" -eq 0 ]
+  [[ $output == *"Removed 0 stale attachments"* ]]
+  on pd ip link show eth1
+  [ "$(lj list --json | jq length)" -eq 1 ]
+  # detach finds the namespace by its identity and removes the container side too
+  run lj detach "pid:$pid"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == *"Detached pid:$pid (eth1)"* ]]
+  ! on pd ip link show eth1
+  assert_unchanged
+}
+
+@test "macvlan: a record's pid reused in a namespace with the old one's inode number is never undone there" {
+  local pa pb rec ino
+  pa=$(ns_with_process pa)
+  defer ns_del pa
+  defer kill_quiet "$pa"
+  lj attach macvlan "pid:$pa" --parent em1 --ip 198.51.100.132/24
+  kill "$pa"
+  ns_del pa # the namespace and the macvlan in it are gone
+  pb=$(ns_with_process pb)
+  defer ns_del pb
+  defer kill_quiet "$pb"
+  ip -n "${LAB_PREFIX}pb" link add eth1 type veth peer name x1
+  # As if pb's process had got pa's PID, and pb pa's namespace inode number: the kernel hands
+  # a freed namespace's number out again (often at once, but other namespaces made meanwhile
+  # may take it first, so the test sets it in the record instead of waiting for it).
+  ino=$(stat -L -c %i "/run/netns/${LAB_PREFIX}pb")
+  rec=$(ls "$LANJOIN_STATE_DIR"/attachments/*.json)
+  jq ".target.pid = $pb | .target.spec = \"pid:$pb\" | .target.name = \"$pb\"
+      | .target.netns_ino = $ino" "$rec" >"$rec.new"
+  chmod 600 "$rec.new"
+  mv "$rec.new" "$rec"
+  run lj detach "pid:$pb"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  on pb ip link show eth1 # pb's own eth1 was not touched
+  [ "$(lj list --json | jq length)" -eq 0 ]
 }

@@ -356,6 +356,26 @@ assert_outside_sees() { # NODE ADDRESS
   assert_same_state host "$BATS_TEST_TMPDIR/host"
 }
 
+@test "nat: --dry-run --json prints the same commands as one JSON document, and changes nothing" {
+  add_container web
+  take_snapshots web
+  local args=("netns:${LAB_PREFIX}web" --uplink em1 --address "$LAN_ADDR/24" --publish 80 --dry-run)
+  run lj attach nat "${args[@]}"
+  [ "$status" -eq 0 ]
+  local text=$output
+  run lj attach nat "${args[@]}" --json
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "$(jq -r '.dry_run' <<<"$output")" = true ]
+  [ "$(jq -r '.way + " " + .target' <<<"$output")" = "nat netns:${LAB_PREFIX}web" ]
+  # the text's commands after its "# lanjoin attach ..." header line, here-documents and all
+  diff <(tail -n +2 <<<"$text") <(jq -r '.commands[]' <<<"$output")
+  diff <(jq -r '.commands[]' <<<"$output") <(jq -r '.steps[].commands[]' <<<"$output")
+  [ "$(jq -r '.steps[0].where' <<<"$output")" = host ]
+  [[ $(jq -r '.steps[1].what' <<<"$output") == *"$LAN_ADDR"* ]]
+  assert_unchanged
+}
+
 @test "nat: a fault at every step rolls back to the exact state (exit 1)" {
   add_container web --with-8080
   docker_firewall

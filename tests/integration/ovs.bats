@@ -294,6 +294,12 @@ planned_port() {
   # em1 is a port of the OVS bridge, not a bridge
   bad "$t" --bridge em1 --ip 198.51.100.117/24 "${db[@]}"
   [[ $output == *"'em1' is not an Open vSwitch bridge"* ]]
+  # the other way round: the OVS bridge (a tap of the netdev datapath) given to attach bridge
+  run lj attach bridge "$t" --bridge br-em1 --ip 198.51.100.117/24
+  echo "$output"
+  [ "$status" -eq 2 ]
+  [ "$output" = "lanjoin: 'br-em1' is an Open vSwitch bridge: use 'lanjoin attach ovs'" ]
+  assert_unchanged b
   # a Linux bridge
   on host ip link add br-lin type bridge
   defer del_host_link br-lin
@@ -349,4 +355,17 @@ planned_port() {
   assert_same_state host "$BATS_TEST_TMPDIR/host.attached"
   lj detach "$t"
   assert_unchanged b
+}
+
+@test "ovs: 'lab.sh ovs status' says whether the lab's OVS runs, and where" {
+  run lab ovs status
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == *"running in ${LAB_PREFIX}host"*"$LAB_OVSDB"* ]]
+  # a lab that is not up (no namespace, no OVS): exit 3, and nothing is created
+  run "$LAB" -p "${LAB_PREFIX%-}x-" ovs status
+  echo "$output"
+  [ "$status" -eq 3 ]
+  [[ $output == *"not running"* ]]
+  [ ! -e "/run/lanjoin-lab/${LAB_PREFIX%-}x-" ]
 }

@@ -708,3 +708,40 @@ ovs_up() {
   diff -u <(sed -n '/^## nftables/,/^## sysctl/p' "$BEFORE") \
     <(snapshot host | sed -n '/^## nftables/,/^## sysctl/p')
 }
+
+ns_del() { ! [[ -e /run/netns/$LAB_PREFIX$1 ]] || ip netns del "$LAB_PREFIX$1"; }
+
+@test "uplink: records of a host namespace that no longer exists are stale; gc from another drops them" {
+  local h2="${LAB_PREFIX}h2"
+  # a throwaway "host" with its own uplink; lanjoin runs there with the same state directory
+  ip netns add "$h2"
+  defer ns_del h2
+  ip -n "$h2" link add em9 type veth peer name em9p
+  ip -n "$h2" addr add 198.18.20.1/24 dev em9
+  ip -n "$h2" link set em9 up
+  ip -n "$h2" link set lo up
+  add_container c9
+  ip netns exec "$h2" "$LANJOIN" uplink adopt br9 em9 --no-probe
+  ip netns exec "$h2" "$LANJOIN" attach bridge "netns:${LAB_PREFIX}c9" --bridge br9 --ip 198.18.20.5/24
+  [ "$(ip netns exec "$h2" "$LANJOIN" uplink list --json | jq -r '.[0].status')" = adopted ]
+  # while h2 lives, lanjoin elsewhere leaves its records alone
+  run lj gc
+  [ "$status" -eq 0 ]
+  [[ $output == *"Removed 0"* ]]
+  [ "$(lj uplink list --json | jq -r '.[0].status')" = adopted ]
+  # h2 goes, and all its links with it
+  ip netns del "$h2"
+  [ "$(lj uplink list --json | jq -r '.[0].status')" = stale ]
+  run lj uplink list
+  [[ $output == *br9*em9*stale* ]]
+  run lj gc
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == *"Dropped the record of uplink adoption 'br9' (em9)"* ]]
+  [[ $output == *"Dropped the record of netns:${LAB_PREFIX}c9 ('eth1', bridge way)"* ]]
+  [[ $output == *"Removed 2 stale attachments"* ]]
+  [ -z "$(ls -A "$LANJOIN_STATE_DIR/uplinks")" ]
+  [ -z "$(ls -A "$LANJOIN_STATE_DIR/attachments")" ]
+  [ "$(lj uplink list --json | jq length)" -eq 0 ]
+  ! on c9 ip link show eth1
+}

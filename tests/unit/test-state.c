@@ -216,6 +216,43 @@ static void test_list_info(void **state)
 	lj_state_close(st);
 }
 
+/* Cookies round-trip; a record of a namespace with our inode but another cookie is foreign. */
+static void test_cookies(void **state)
+{
+	struct lj_record rec, back, *recs;
+	struct lj_state *st;
+	uint64_t me = 0;
+	size_t n;
+
+	assert_int_equal(lj_state_open(true, &st), 0);
+	make_record(&rec, "ns:4:4026532291", "eth1");
+	rec.netns_cookie = 77;
+	assert_int_equal(lj_netns_self_id(&rec.host_netns), 0);
+	assert_int_equal(lj_netns_self_cookie(&me), 0);
+	rec.host_netns_cookie = me;
+	assert_int_equal(lj_state_save(st, &rec), 0);
+	assert_int_equal(lj_state_load(st, rec.id, &back), 0);
+	assert_true(back.netns_cookie == 77 && back.host_netns_cookie == me);
+	lj_record_free(&back);
+	assert_int_equal(lj_state_list_foreign(st, &recs, &n), 0);
+	assert_int_equal(n, 0);
+	lj_records_free(recs, n);
+
+	/* The same inode number, a newer namespace: not ours. */
+	rec.host_netns_cookie = me + 1;
+	assert_int_equal(lj_state_save(st, &rec), 0);
+	assert_int_equal(lj_state_load(st, rec.id, &back), -EXDEV);
+	assert_int_equal(lj_state_list(st, &recs, &n, NULL), 0);
+	assert_int_equal(n, 0);
+	lj_records_free(recs, n);
+	assert_int_equal(lj_state_list_foreign(st, &recs, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(recs[0].id, rec.id);
+	lj_records_free(recs, n);
+	lj_record_free(&rec);
+	lj_state_close(st);
+}
+
 static void test_unsafe_dir(void **state)
 {
 	struct lj_state *st;
@@ -321,6 +358,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_list_target, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_info, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unsafe_dir, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cookies, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
