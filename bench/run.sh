@@ -378,6 +378,31 @@ check_clean() {
     die "lanjoin state records left after a run"
 }
 
+# quiesce: wait (at most 120 s) until the machine has been idle (≥ 90 % of CPU time) for two
+# seconds in a row. Deleting thousands of namespaces, links and records leaves the kernel
+# work for a while (namespace teardown, RCU callbacks, ext4's recently deleted inodes); a
+# phase must not pay for the one before it.
+cpu_sample() { # sets TOT and IDLE from the first line of /proc/stat
+  local _c u n s i w q sq st
+  read -r _c u n s i w q sq st _ </proc/stat
+  TOT=$((u + n + s + i + w + q + sq + st)) IDLE=$((i + w))
+}
+quiesce() {
+  local t0 i0 calm=0 k
+  for ((k = 0; k < 120 && calm < 2; k++)); do
+    cpu_sample
+    t0=$TOT i0=$IDLE
+    sleep 1
+    cpu_sample
+    if ((TOT > t0 && (IDLE - i0) * 100 >= 90 * (TOT - t0))); then
+      calm=$((calm + 1))
+    else
+      calm=0
+    fi
+  done
+  ((calm >= 2)) || echo "bench: the machine did not become idle within 120 s" >&2
+}
+
 date=$(date +%F)
 [[ -n $out ]] || out=$REPO/bench/results-$date.md
 raw=${out%.md}.tsv # kept (partial) when a run fails
@@ -388,6 +413,7 @@ for n in "${ns_list[@]}"; do
   containers "$n"
   for way in $ways; do
     echo "bench: $way, N = $n, methods: ${METHODS[*]} ($((M * n)) containers)" >&2
+    quiesce
     { schedule "$way" "$n" && bulk "$way" "$n"; } >"$RUN/schedule.tsv"
     ip netns exec "$H" "$DRIVER" run --log "$RUN/calls.log" <"$RUN/schedule.tsv" >>"$raw" &
     driver_pid=$!
