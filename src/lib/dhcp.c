@@ -876,6 +876,23 @@ static bool target_alive(const struct lj_dhcp_start_opts *o, int target_pidfd)
 	return true;
 }
 
+/*
+ * Reap the children that have exited, except client (its exit is handled where it is waited
+ * for): orphans of the client's helpers are reparented to the supervisor, a subreaper, and
+ * would stay zombies for the attachment's life. Never blocks.
+ */
+static void reap_orphans(pid_t client)
+{
+	for (;;) {
+		siginfo_t si = {0};
+
+		if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) < 0 || si.si_pid == 0 ||
+		    si.si_pid == client)
+			return;
+		waitpid(si.si_pid, NULL, 0);
+	}
+}
+
 /* Kill and reap every child left (the supervisor is a subreaper: the client's helpers end
  * up here when it exits). Bounded: gives up after about 2 s. */
 static void reap_all(void)
@@ -1005,6 +1022,7 @@ int lj_dhcp_supervise(const struct lj_dhcp_start_opts *o)
 
 		if (r < 0 && errno != EINTR)
 			break;
+		reap_orphans(pid);
 		if (pfd[1].revents & POLLIN) {
 			int status = 0;
 			waitpid(pid, &status, 0);

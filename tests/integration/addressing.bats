@@ -29,6 +29,14 @@ supervisor_pid() {
   lj list --json | jq -r --arg t "netns:${LAB_PREFIX}$1" '.[] | select(.target.spec == $t) | .info.dhcp.pid'
 }
 children_of() { cat /proc/"$1"/task/*/children 2>/dev/null | tr ' ' '\n' | grep . | head -1; }
+# No child of process $1 is a zombie.
+no_zombies() {
+  local c
+  for c in $(cat /proc/"$1"/task/*/children 2>/dev/null); do
+    grep -q '^State:[[:space:]]*Z' /proc/"$c"/status 2>/dev/null && return 1
+  done
+  return 0
+}
 
 # Clients installed here (the same fixed paths lanjoin looks at).
 available_clients() {
@@ -112,6 +120,10 @@ later_expiry() { [ "$(lease_expiry "$1")" -gt "$2" ]; }
   # udhcpc renews at half the lease time (60 s): dnsmasq acks again and extends the lease
   wait_until 100 more_acks "$mac" "$acks"
   wait_until 5 later_expiry "$mac" "$expiry"
+  # what the client's hooks leave behind is reaped by the supervisor (not a zombie a renewal)
+  sup=$(supervisor_pid renew)
+  [ -n "$sup" ]
+  wait_until 5 no_zombies "$sup"
   # same address, still configured, still reachable
   run on renew ip -4 -o addr show dev eth1
   [[ $output == *"${addr}"* ]]
