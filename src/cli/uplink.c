@@ -216,7 +216,7 @@ static int cmd_list(int argc, char **argv)
 
 	r = lj_uplink_list(&a);
 	if (r < 0) {
-		lj_err("Failed to read the state directory %s: %s", lj_state_dir(), strerror(-r));
+		lj_err("Failed to read the state directory %s: %s", lj_state_dir(), lj_state_strerror(r));
 		return LJ_EXIT_FAILED;
 	}
 	if (json) {

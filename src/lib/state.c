@@ -29,8 +29,10 @@ const char *lj_state_dir(void)
 {
 	const char *d = getenv("LANJOIN_STATE_DIR");
 
-	return d && *d == '/' ? d : LJ_STATE_DIR_DEFAULT;
+	/* A relative path is returned as given: opening it fails (see open_state_dir). */
+	return d && *d ? d : LJ_STATE_DIR_DEFAULT;
 }
+
 
 static int safe_dir(int fd)
 {
@@ -60,6 +62,16 @@ static int open_dir(int at, const char *path, int *ret)
 	return 0;
 }
 
+/* open_dir of lj_state_dir(), which must be an absolute path. */
+static int open_state_dir(int *ret)
+{
+	const char *d = lj_state_dir();
+
+	if (d[0] != '/')
+		return -EDESTADDRREQ;
+	return open_dir(AT_FDCWD, d, ret);
+}
+
 int lj_state_open(bool exclusive, struct lj_state **ret)
 {
 	return lj_state_open_sub("attachments", exclusive, ret);
@@ -73,7 +85,7 @@ int lj_state_open_sub(const char *sub, bool exclusive, struct lj_state **ret)
 
 	if (!sub || !*sub || strchr(sub, '/') || sub[0] == '.')
 		return -EINVAL;
-	r = open_dir(AT_FDCWD, lj_state_dir(), &top);
+	r = open_state_dir(&top);
 	if (r < 0)
 		return r;
 	r = open_dir(top, sub, &dir);
@@ -99,6 +111,8 @@ int lj_state_open_sub(const char *sub, bool exclusive, struct lj_state **ret)
 
 const char *lj_state_strerror(int r)
 {
+	if (r == -EDESTADDRREQ)
+		return "LANJOIN_STATE_DIR must be an absolute path";
 	if (r == -EPERM)
 		return "it and its subdirectories must be real directories (not symlinks) "
 		       "owned by root and writable by no one else (lanjoin creates them with mode "
@@ -114,7 +128,7 @@ int lj_state_open_sibling(const struct lj_state *st, const char *sub, struct lj_
 
 	if (!st || !sub || !*sub || strchr(sub, '/') || sub[0] == '.')
 		return -EINVAL;
-	r = open_dir(AT_FDCWD, lj_state_dir(), &top);
+	r = open_state_dir(&top);
 	if (r < 0)
 		return r;
 	r = open_dir(top, sub, &dir);

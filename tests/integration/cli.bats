@@ -121,3 +121,11 @@ lanjoin_out() { "$LANJOIN" "$@" 2>&1; }
   echo "$output"
   [ "$output" = 0 ]
 }
+
+@test "cli: a relative LANJOIN_STATE_DIR is refused, not replaced by the default" {
+  run --separate-stderr env LANJOIN_STATE_DIR=relative-state "$LANJOIN" list
+  echo "status $status, stderr: $stderr"
+  [ "$status" -eq 1 ]
+  [[ $stderr == *"relative-state"*"LANJOIN_STATE_DIR must be an absolute path"* ]]
+  [ ! -e relative-state ]
+}
