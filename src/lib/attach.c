@@ -419,7 +419,11 @@ static int attach_one(const struct lj_attach_opts *o, struct lj_result *res)
 		return lj_bad_input(res, "Target %s: %s", o->target,
 				    r == -ENOENT || r == -ESRCH ? "no such namespace or process"
 				    : r == -EINVAL ? "not a network namespace"
-						   : strerror(-r));
+				    : (r == -EACCES || r == -EPERM) && t.kind == LJ_TARGET_PID
+					? "the kernel refuses to open its network namespace (the "
+					  "process is protected, e.g. not dumpable or in another "
+					  "user namespace)"
+					: strerror(-r));
 	}
 	if (lj_netns_is_current(t.netns_fd)) {
 		lj_target_close(&t);
