@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -221,6 +222,41 @@ static int handle_existing(struct lj_state *st, struct lj_ctx *ctx, const struct
 	}
 	lj_record_free(&old);
 	return lj_state_remove(st, id);
+}
+
+/*
+ * --dry-run: say what the attach would say about a live attachment of the same target and
+ * ifname (read-only; the stale cases handle_existing cleans up are left to the real run).
+ */
+static int dry_run_existing(struct lj_ctx *ctx, const struct lj_target *t, const char *ifname,
+			    const char *id, struct lj_result *res)
+{
+	struct lj_state *ro = NULL;
+	struct lj_record old;
+	struct lj_link l;
+	char path[PATH_MAX];
+	int r = 0;
+
+	/* No record, nothing to say; and a dry run creates no state directory. */
+	snprintf(path, sizeof(path), "%s/attachments/%s.json", lj_state_dir(), id);
+	if (lj_state_dir()[0] != '/' || access(path, F_OK) < 0)
+		return 0;
+	if (lj_state_open(false, &ro) < 0)
+		return 0; /* the real run reports it */
+	if (lj_state_load(ro, id, &old) == 0) {
+		if (lj_record_settling_live(&old))
+			r = lj_bad_input(res, "%s is being attached as '%s' by lanjoin (PID %" PRId64
+					 "), which waits for its addresses; wait for it, or detach "
+					 "it first", tname(t), ifname, old.owner_pid);
+		else if (strcmp(old.status, "attached") == 0 &&
+			 (!old.netns_cookie || !t->cookie || old.netns_cookie == t->cookie) &&
+			 lj_link_get(ctx->target, ifname, &l) == 0)
+			r = lj_bad_input(res, "%s is already attached as '%s' (way %s); detach it "
+					 "first", tname(t), ifname, old.way);
+		lj_record_free(&old);
+	}
+	lj_state_close(ro);
+	return r;
 }
 
 static void fill_result(struct lj_ctx *ctx, const char *ifname, struct lj_record *rec,
@@ -456,6 +492,10 @@ static int attach_one(const struct lj_attach_opts *o, struct lj_result *res)
 	}
 	if (st) {
 		r = handle_existing(st, ctx, &t, ifname, rec.id, res);
+		if (r < 0)
+			goto out;
+	} else {
+		r = dry_run_existing(ctx, &t, ifname, rec.id, res);
 		if (r < 0)
 			goto out;
 	}

@@ -76,10 +76,13 @@ ATTACH=(--bridge br-em1 --ip 198.51.100.117/24 --gateway 198.51.100.254)
   [ "$(jq length <<<"$output")" -eq 2 ]
   [ "$(jq -r '.[] | select(.ifname == "lan0") | .info.bridge' <<<"$output")" = br-em1 ]
 
-  # the same namespace by another name is the same attachment
+  # the same namespace by another name is the same attachment; a dry run says so too
   run lj attach bridge "netns:${LAB_PREFIX}a" --bridge br-em1 --ip 198.51.100.123/24
   [ "$status" -eq 2 ]
   [[ $output == *"already attached"* ]]
+  run lj attach bridge "netns:${LAB_PREFIX}a" --bridge br-em1 --ip 198.51.100.123/24 --dry-run
+  [ "$status" -eq 2 ]
+  [[ $output == *"already attached as 'eth1' (way bridge)"* ]]
 
   run lj detach "netns:${LAB_PREFIX}a"
   [ "$status" -eq 0 ]
