@@ -76,6 +76,38 @@ static int add_dhcp(struct lj_ctx *ctx, const struct lj_attach_opts *o, const ch
 	return 0;
 }
 
+/* The route at o->routes[i] against the gateways, the earlier routes and the own addresses:
+ * each of these would only fail while being applied (EEXIST, a via that is ourselves). */
+static int check_route(const struct lj_attach_opts *o, size_t i, struct lj_result *res)
+{
+	const struct lj_route_spec *rs = &o->routes[i];
+	char dst[LJ_CIDR_STRLEN], via[LJ_CIDR_STRLEN];
+	const char *why;
+
+	lj_cidr_to_string(&rs->dst, dst, sizeof(dst));
+	if (rs->dst.prefixlen == 0)
+		for (size_t g = 0; g < o->n_gateways; g++)
+			if (o->gateways[g].family == rs->dst.ip.family)
+				return lj_bad_input(res, "The %s default route is given twice "
+						    "(--gateway and --route %s)",
+						    rs->dst.ip.family == AF_INET ? "IPv4" : "IPv6",
+						    dst);
+	for (size_t j = 0; j < i; j++)
+		if (o->routes[j].dst.prefixlen == rs->dst.prefixlen &&
+		    lj_ip_equal(&o->routes[j].dst.ip, &rs->dst.ip))
+			return lj_bad_input(res, "Route %s is given twice (--route)", dst);
+	if (rs->via.family == AF_UNSPEC)
+		return 0;
+	lj_ip_to_string(&rs->via, via, sizeof(via));
+	if ((why = lj_ip_unicast_problem(&rs->via, 0)))
+		return lj_bad_input(res, "Route %s: via %s is %s", dst, via, why);
+	for (size_t k = 0; k < o->n_ips; k++)
+		if (lj_ip_equal(&o->ips[k].ip, &rs->via))
+			return lj_bad_input(res, "Route %s: via %s is the container's own address",
+					    dst, via);
+	return 0;
+}
+
 int lj_attach_add_addressing(struct lj_ctx *ctx, const struct lj_attach_opts *o,
 			     const char *ifname, struct lj_plan *plan, struct lj_record *rec,
 			     struct lj_result *res)
@@ -112,6 +144,11 @@ int lj_attach_add_addressing(struct lj_ctx *ctx, const struct lj_attach_opts *o,
 			if (lj_ip_equal(&o->ips[i].ip, &o->gateways[g]))
 				return lj_bad_input(res, "Gateway %s is the container's own address",
 						    buf);
+	}
+	for (size_t i = 0; i < o->n_routes; i++) {
+		int r = check_route(o, i, res);
+		if (r < 0)
+			return r;
 	}
 	for (size_t i = 0; i < o->n_ips; i++) {
 		const struct lj_cidr *c = &o->ips[i];
@@ -235,6 +272,11 @@ int lj_attach_add_addressing(struct lj_ctx *ctx, const struct lj_attach_opts *o,
 
 	for (size_t i = 0; i < o->n_routes; i++) {
 		const struct lj_route_spec *rs = &o->routes[i];
+		bool on_subnet = rs->via.family == AF_UNSPEC;
+
+		/* Like a gateway: a via on none of our subnets is on the link (onlink). */
+		for (size_t k = 0; k < o->n_ips; k++)
+			on_subnet |= lj_cidr_contains(&o->ips[k], &rs->via);
 		lj_cidr_to_string(&rs->dst, buf, sizeof(buf));
 		s = lj_plan_add(plan, &lj_step_route, LJ_TARGET, "add route %s", buf);
 		if (!s)
@@ -242,6 +284,8 @@ int lj_attach_add_addressing(struct lj_ctx *ctx, const struct lj_attach_opts *o,
 		snprintf(s->link, sizeof(s->link), "%s", ifname);
 		s->cidr = rs->dst;
 		s->via = rs->via;
+		if (!on_subnet)
+			s->flags |= LJ_STEP_F_ONLINK;
 		s->skip_undo = true;
 	}
 

@@ -291,6 +291,15 @@ const char *lj_ip_unicast_problem(const struct lj_ip *ip, uint8_t prefixlen)
 			return "a multicast address";
 		if (memcmp(ip->bytes, mapped, 12) == 0)
 			return "an IPv4-mapped address";
+		/* RFC 4291 2.6.1: host bits all zero is the subnet-router anycast address (not on
+		 * /127, RFC 6164, nor /128); the kernel's DAD refuses it. */
+		if (prefixlen && prefixlen < 127) {
+			bool zero = true;
+			for (unsigned b = prefixlen; b < 128 && zero; b++)
+				zero = !(ip->bytes[b / 8] & (0x80u >> (b % 8)));
+			if (zero)
+				return "the subnet-router anycast address of its subnet";
+		}
 		return NULL;
 	}
 	return "not an IP address";

@@ -91,6 +91,7 @@ int lj_parse_publish(const char *s, struct lj_publish *ret);
 /*
  * Why ip (with prefixlen, 0 = no subnet to check) cannot be a host's unicast address, or
  * NULL if it can: unspecified, loopback, multicast, limited broadcast, IPv4-mapped, or the
- * network or broadcast address of its own IPv4 subnet (prefixes up to /30).
+ * network or broadcast address of its own IPv4 subnet (prefixes up to /30), or the IPv6
+ * subnet-router anycast address (host bits all zero, prefixes up to /126).
  */
 const char *lj_ip_unicast_problem(const struct lj_ip *ip, uint8_t prefixlen);

@@ -493,3 +493,61 @@ is_settling() { [ "$(record_status)" = settling ]; }
   [ "$status" -eq 2 ]
   assert_unchanged bad
 }
+
+@test "addressing: routes and addresses that could only fail while applied are refused up front (exit 2)" {
+  add_container badrt
+  take_snapshots badrt
+  local b=(attach bridge "netns:${LAB_PREFIX}badrt" --bridge br-em1)
+  # the default route twice: --gateway and --route 0.0.0.0/0 (also in --dry-run)
+  run lj "${b[@]}" --ip 198.51.100.117/24 --gateway 198.51.100.254 --route 0.0.0.0/0@198.51.100.253
+  echo "$output"
+  [ "$status" -eq 2 ]
+  [[ $output == *"The IPv4 default route is given twice (--gateway and --route 0.0.0.0/0)"* ]]
+  run lj "${b[@]}" --dry-run --ip 198.51.100.117/24 --gateway 198.51.100.254 --route 0.0.0.0/0
+  [ "$status" -eq 2 ]
+  run lj "${b[@]}" --ip 2001:db8:1::117/64 --gateway 2001:db8:1::fe --route ::/0@2001:db8:1::fd
+  [ "$status" -eq 2 ]
+  [[ $output == *"The IPv6 default route is given twice (--gateway and --route ::/0)"* ]]
+  # the same destination twice, with the same or another via
+  run lj "${b[@]}" --ip 198.51.100.117/24 --route 203.0.113.0/24 --route 203.0.113.0/24
+  [ "$status" -eq 2 ]
+  [[ $output == *"Route 203.0.113.0/24 is given twice"* ]]
+  run lj "${b[@]}" --ip 198.51.100.117/24 --route 203.0.113.0/24@198.51.100.254 \
+    --route 203.0.113.0/24@198.51.100.253
+  [ "$status" -eq 2 ]
+  [[ $output == *"Route 203.0.113.0/24 is given twice"* ]]
+  # a via that is one of the container's own addresses
+  run lj "${b[@]}" --ip 198.51.100.117/24 --ip 2001:db8:1::117/64 --route 2001:db8:2::/64@2001:db8:1::117
+  [ "$status" -eq 2 ]
+  [[ $output == *"Route 2001:db8:2::/64: via 2001:db8:1::117 is the container's own address"* ]]
+  # the IPv6 subnet-router anycast address (like the IPv4 network address)
+  run lj "${b[@]}" --ip 2001:db8:1::/64
+  [ "$status" -eq 2 ]
+  [[ $output == *"--ip 2001:db8:1::/64 is the subnet-router anycast address of its subnet"* ]]
+  assert_unchanged badrt
+}
+
+@test "addressing: --route via an address on none of the container's subnets is onlink and works" {
+  add_container onl
+  take_snapshots onl
+  # a /32 address: the LAN gateway is on no subnet of the container
+  run lj attach bridge "netns:${LAB_PREFIX}onl" --bridge br-em1 --ip 198.51.100.117/32 \
+    --route 203.0.113.0/24@198.51.100.254 --dry-run
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == *onlink* ]]
+  run lj attach bridge "netns:${LAB_PREFIX}onl" --bridge br-em1 --ip 198.51.100.117/32 \
+    --route 203.0.113.0/24@198.51.100.254
+  echo "$output"
+  [ "$status" -eq 0 ]
+  defer ip netns exec "${LAB_PREFIX}host" "$LANJOIN" detach "netns:${LAB_PREFIX}onl"
+  run on onl ip -j route show 203.0.113.0/24
+  echo "$output"
+  [ "$(jq -r '.[0].gateway' <<<"$output")" = 198.51.100.254 ]
+  [ "$(jq -r '.[0].flags | index("onlink") != null' <<<"$output")" = true ]
+  run curl_from onl http://203.0.113.1/cgi-bin/ip
+  [ "$output" = 198.51.100.117 ]
+  run lj detach "netns:${LAB_PREFIX}onl"
+  [ "$status" -eq 0 ]
+  assert_unchanged onl
+}
