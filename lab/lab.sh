@@ -166,8 +166,7 @@ kill_pids() {
 kill_pidfiles() {
   local f pid pids=()
   for f in "$@"; do
-    [[ -f $f ]] || continue
-    pid=$(<"$f") || continue
+    pid=$(cat "$f" 2>/dev/null) || continue # gone meanwhile: its process exited
     [[ $pid =~ ^[0-9]+$ ]] && ours "$pid" && pids+=("$pid")
   done
   kill_pids "${pids[@]}"
@@ -253,6 +252,15 @@ ovs_start() {
 
 ovs_stop() {
   [[ -d $OVS_DIR ]] || return 0
+  local f pid pids=()
+  # The PIDs first: a daemon removes its pid file while it exits, and rm -rf must not race
+  # with a daemon still writing into the directory.
+  for f in "$OVS_DIR/ovs-vswitchd.pid" "$OVS_DIR/ovsdb-server.pid"; do
+    pid=$(cat "$f" 2>/dev/null) || continue
+    if [[ $pid =~ ^[0-9]+$ ]] && ours "$pid"; then
+      pids+=("$pid")
+    fi
+  done
   # --cleanup removes the datapath ports (the taps of the netdev datapath).
   if ovs_running; then
     timeout 10 ovs-appctl -t "$OVS_DIR/ovs-vswitchd.ctl" exit --cleanup >/dev/null 2>&1 || true
@@ -260,8 +268,11 @@ ovs_stop() {
   if [[ -S $OVS_DIR/ovsdb-server.ctl ]]; then
     timeout 10 ovs-appctl -t "$OVS_DIR/ovsdb-server.ctl" exit >/dev/null 2>&1 || true
   fi
-  kill_pidfiles "$OVS_DIR/ovs-vswitchd.pid" "$OVS_DIR/ovsdb-server.pid"
-  rm -rf "$OVS_DIR"
+  kill_pids "${pids[@]}"
+  rm -rf "$OVS_DIR" 2>/dev/null || {
+    sleep 0.2
+    rm -rf "$OVS_DIR"
+  }
 }
 
 # --- up / down --------------------------------------------------------------------------------
