@@ -165,6 +165,28 @@ static const char *tname(const struct lj_target *t)
 }
 
 /*
+ * old is a live attachment of target t as ifname: an attach that still waits for its
+ * addresses, or an attached record of this very namespace whose interface is there. Then a
+ * second attach is refused (the returned -EINVAL, res says why); else 0.
+ */
+static int refuse_live(struct lj_ctx *ctx, const struct lj_target *t, const char *ifname,
+		       const struct lj_record *old, struct lj_result *res)
+{
+	struct lj_link l;
+
+	if (lj_record_settling_live(old))
+		return lj_bad_input(res, "%s is being attached as '%s' by lanjoin (PID %" PRId64 "), "
+				    "which waits for its addresses; wait for it, or detach it first",
+				    tname(t), ifname, old->owner_pid);
+	if (strcmp(old->status, "attached") == 0 &&
+	    (!old->netns_cookie || !t->cookie || old->netns_cookie == t->cookie) &&
+	    lj_link_get(ctx->target, ifname, &l) == 0)
+		return lj_bad_input(res, "%s is already attached as '%s' (way %s); detach it first",
+				    tname(t), ifname, old->way);
+	return 0;
+}
+
+/*
  * An existing record for the same target and ifname: if the interface is still there, it
  * is a second attach (refused); otherwise the record is stale (e.g. left by a crash) and is
  * undone first.
@@ -173,7 +195,6 @@ static int handle_existing(struct lj_state *st, struct lj_ctx *ctx, const struct
 			   const char *ifname, const char *id, struct lj_result *res)
 {
 	struct lj_record old;
-	struct lj_link l;
 	size_t failed = 0;
 	int r;
 
@@ -187,12 +208,10 @@ static int handle_existing(struct lj_state *st, struct lj_ctx *ctx, const struct
 		return lj_fail(res, r, "Failed to read the state record %s/attachments/%s.json: %s",
 			       lj_state_dir(), id, r == -EBADMSG ? "it is malformed or not lanjoin's"
 							  : strerror(-r));
-	if (lj_record_settling_live(&old)) {
-		int64_t pid = old.owner_pid;
+	r = refuse_live(ctx, t, ifname, &old, res);
+	if (r < 0) {
 		lj_record_free(&old);
-		return lj_bad_input(res, "%s is being attached as '%s' by lanjoin (PID %" PRId64 "), "
-				    "which waits for its addresses; wait for it, or detach it first",
-				    tname(t), ifname, pid);
+		return r;
 	}
 	if (old.netns_cookie && t->cookie && old.netns_cookie != t->cookie) {
 		/*
@@ -208,10 +227,6 @@ static int handle_existing(struct lj_state *st, struct lj_ctx *ctx, const struct
 			snprintf(ctx->detail, sizeof(ctx->detail), "%s", host_only.detail);
 		host_only.host = NULL; /* borrowed */
 		ctx_close(&host_only);
-	} else if (strcmp(old.status, "attached") == 0 && lj_link_get(ctx->target, ifname, &l) == 0) {
-		lj_record_free(&old);
-		return lj_bad_input(res, "%s is already attached as '%s' (way %s); detach it first",
-				    tname(t), ifname, old.way);
 	} else {
 		r = lj_plan_undo_all(ctx, &old.plan, &failed);
 	}
@@ -233,7 +248,6 @@ static int dry_run_existing(struct lj_ctx *ctx, const struct lj_target *t, const
 {
 	struct lj_state *ro = NULL;
 	struct lj_record old;
-	struct lj_link l;
 	char path[PATH_MAX];
 	int r = 0;
 
@@ -244,15 +258,7 @@ static int dry_run_existing(struct lj_ctx *ctx, const struct lj_target *t, const
 	if (lj_state_open(false, &ro) < 0)
 		return 0; /* the real run reports it */
 	if (lj_state_load(ro, id, &old) == 0) {
-		if (lj_record_settling_live(&old))
-			r = lj_bad_input(res, "%s is being attached as '%s' by lanjoin (PID %" PRId64
-					 "), which waits for its addresses; wait for it, or detach "
-					 "it first", tname(t), ifname, old.owner_pid);
-		else if (strcmp(old.status, "attached") == 0 &&
-			 (!old.netns_cookie || !t->cookie || old.netns_cookie == t->cookie) &&
-			 lj_link_get(ctx->target, ifname, &l) == 0)
-			r = lj_bad_input(res, "%s is already attached as '%s' (way %s); detach it "
-					 "first", tname(t), ifname, old.way);
+		r = refuse_live(ctx, t, ifname, &old, res);
 		lj_record_free(&old);
 	}
 	lj_state_close(ro);
@@ -926,8 +932,9 @@ static int undo_bulk(struct lj_state *st, struct lj_record *recs, const bool *se
  * killed process never finished (exclusive only) and load every record. On failure res says
  * why and nothing is left to free.
  */
-static int load_records(bool exclusive, struct lj_state **ret_st, struct lj_record **ret_recs,
-			size_t *ret_n, struct lj_result *res)
+static int load_records(bool exclusive, const char *hint_key, const char *hint_value,
+			struct lj_state **ret_st, struct lj_record **ret_recs, size_t *ret_n,
+			struct lj_result *res)
 {
 	struct lj_state *st;
 	int r;
@@ -938,7 +945,11 @@ static int load_records(bool exclusive, struct lj_state **ret_st, struct lj_reco
 			       lj_state_strerror(r));
 	if (exclusive)
 		lj_state_sweep_tmp(st);
-	r = lj_state_list(st, ret_recs, ret_n, &res->bad_records);
+	/* With a hint, only the records whose text has it are parsed (lj_state_list_info). */
+	if (hint_key && hint_value)
+		r = lj_state_list_info(st, hint_key, hint_value, ret_recs, ret_n);
+	else
+		r = lj_state_list(st, ret_recs, ret_n, &res->bad_records);
 	if (r < 0) {
 		lj_state_close(st);
 		return lj_fail(res, r, "Failed to read the state directory: %s", strerror(-r));
@@ -1033,7 +1044,7 @@ int lj_gc(struct lj_result *res, size_t *ret_removed)
 	int r, u;
 
 	memset(res, 0, sizeof(*res));
-	r = load_records(true, &st, &recs, &n, res);
+	r = load_records(true, NULL, NULL, &st, &recs, &n, res);
 	if (r < 0)
 		return r;
 	r = undo_matching(st, recs, n, gc_match, NULL, res, &removed);
@@ -1084,7 +1095,7 @@ int lj_detach_all(bool dry_run, struct lj_result *res, size_t *ret_removed)
 	int r;
 
 	memset(res, 0, sizeof(*res));
-	r = load_records(!dry_run, &st, &recs, &n, res);
+	r = load_records(!dry_run, NULL, NULL, &st, &recs, &n, res);
 	if (r < 0)
 		return r;
 	if (dry_run) {
@@ -1128,23 +1139,9 @@ int lj_detach_matching_hint(const char *hint_key, const char *hint_value,
 	int r;
 
 	memset(res, 0, sizeof(*res));
-	if (hint_key && hint_value) {
-		r = lj_state_open(true, &st);
-		if (r < 0)
-			return lj_fail(res, r, "Failed to open the state directory %s: %s",
-				       lj_state_dir(), lj_state_strerror(r));
-		lj_state_sweep_tmp(st);
-		r = lj_state_list_info(st, hint_key, hint_value, &recs, &n);
-		if (r < 0) {
-			lj_state_close(st);
-			return lj_fail(res, r, "Failed to read the state directory: %s",
-				       strerror(-r));
-		}
-	} else {
-		r = load_records(true, &st, &recs, &n, res);
-		if (r < 0)
-			return r;
-	}
+	r = load_records(true, hint_key, hint_value, &st, &recs, &n, res);
+	if (r < 0)
+		return r;
 	r = undo_matching(st, recs, n, match, data, res, &removed);
 	netns_index_drop();
 	lj_records_free(recs, n);
