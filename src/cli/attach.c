@@ -416,17 +416,13 @@ int lj_cmd_attach(int argc, char **argv)
 		return code;
 	}
 	if (o.dry_run && json) {
-		json_t *j = lj_plan_describe_json(res.dry_ctx, &res.dry_plan);
-
-		if (!j || json_object_set_new(j, "dry_run", json_true()) < 0 ||
-		    json_object_set_new(j, "way", json_string(lj_way_name(o.way))) < 0 ||
-		    json_object_set_new(j, "target", json_string(o.target)) < 0) {
-			json_decref(j);
+		int code = lj_print_dry_run_json(&res, json_pack("{s:s, s:s}", "way",
+								 lj_way_name(o.way), "target",
+								 o.target));
+		if (code != LJ_EXIT_OK) {
 			lj_result_done(&res);
-			lj_err("Failed to describe the plan: %s", strerror(ENOMEM));
-			return LJ_EXIT_FAILED;
+			return code;
 		}
-		lj_print_json(j);
 	} else if (o.dry_run) {
 		printf("# lanjoin attach %s %s: %zu steps (nothing is changed)\n",
 		       lj_way_name(o.way), o.target, res.dry_plan.n);

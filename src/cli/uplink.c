@@ -123,17 +123,13 @@ static int cmd_adopt(int argc, char **argv)
 		return code;
 	}
 	if (o.dry_run && json) {
-		json_t *j = lj_plan_describe_json(res.dry_ctx, &res.dry_plan);
 		json_t *w = json_object_get(res.json, "warnings");
-
-		if (!j || json_object_set_new(j, "dry_run", json_true()) < 0 ||
-		    json_object_set_new(j, "warnings", w ? json_incref(w) : json_array()) < 0) {
-			json_decref(j);
+		int code = lj_print_dry_run_json(&res, json_pack("{s:o}", "warnings",
+								 w ? json_incref(w) : json_array()));
+		if (code != LJ_EXIT_OK) {
 			lj_result_done(&res);
-			lj_err("Failed to describe the plan: %s", strerror(ENOMEM));
-			return LJ_EXIT_FAILED;
+			return code;
 		}
-		lj_print_json(j);
 	} else if (o.dry_run) {
 		lj_plan_describe(res.dry_ctx, &res.dry_plan, false, stdout);
 		print_warnings(res.json);

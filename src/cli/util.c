@@ -82,6 +82,22 @@ void lj_print_json(json_t *j)
 	json_decref(j);
 }
 
+int lj_print_dry_run_json(const struct lj_result *res, json_t *extra)
+{
+	json_t *j = lj_plan_describe_json(res->dry_ctx, &res->dry_plan);
+
+	if (!j || !extra || json_object_set_new(j, "dry_run", json_true()) < 0 ||
+	    json_object_update(j, extra) < 0) {
+		json_decref(j);
+		json_decref(extra);
+		lj_err("Failed to describe the plan: %s", strerror(ENOMEM));
+		return LJ_EXIT_FAILED;
+	}
+	json_decref(extra);
+	lj_print_json(j);
+	return LJ_EXIT_OK;
+}
+
 void lj_warn_bad_records(const struct lj_result *res)
 {
 	if (res->bad_records)
