@@ -17,6 +17,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "shared/array.h"
 #include "shared/macro.h"
 
 #ifndef SO_NETNS_COOKIE
@@ -222,24 +223,18 @@ struct lj_netns_index {
 
 static int index_add(struct lj_netns_index *idx, const char *path)
 {
+	struct netns_place p;
 	struct stat st;
 
 	if (stat(path, &st) < 0)
 		return 0; /* gone meanwhile, or not ours to see: not a place */
-	if (idx->n == idx->cap) {
-		size_t cap = idx->cap ? idx->cap * 2 : 64;
-		struct netns_place *p = realloc(idx->places, cap * sizeof(*p));
-		if (!p)
-			return -ENOMEM;
-		idx->places = p;
-		idx->cap = cap;
-	}
-	idx->places[idx->n].path = strdup(path);
-	if (!idx->places[idx->n].path)
+	p.dev = (uint64_t)st.st_dev;
+	p.ino = (uint64_t)st.st_ino;
+	p.path = strdup(path);
+	if (!p.path || lj_array_append(&idx->places, &idx->n, &idx->cap, sizeof(p), &p) < 0) {
+		free(p.path);
 		return -ENOMEM;
-	idx->places[idx->n].dev = (uint64_t)st.st_dev;
-	idx->places[idx->n].ino = (uint64_t)st.st_ino;
-	idx->n++;
+	}
 	return 0;
 }
 
