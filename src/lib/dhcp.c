@@ -678,25 +678,160 @@ int lj_dhcp_stop(pid_t pid, uint64_t start, int timeout_ms)
 
 /* --- the supervisor -------------------------------------------------------------------------- */
 
-/* Give the client a private mount namespace where host files are out of its reach. */
+/*
+ * Directories a client may write its own state to (leases, DUID, pid files, control sockets):
+ * each is private to the client, whether or not it exists on the host. Debian's dhcpcd, for
+ * one, creates /run/dhcpcd at start when it is missing.
+ */
+static const char *const client_state_dirs[] = {"/var/lib/dhcp", "/var/lib/dhclient",
+						"/var/lib/dhcpcd", "/run/dhcpcd", "/var/db/dhcpcd"};
+/* Host hook directories a client would run scripts from: hidden where they exist. */
+static const char *const client_hook_dirs[] = {"/etc/dhcp/dhclient-exit-hooks.d",
+					       "/etc/dhcp/dhclient-enter-hooks.d"};
+
+static int mount_private_tmpfs(const char *dir)
+{
+	if (mount("lanjoin-dhcp", dir, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0)
+		return lj_negerrno();
+	return 0;
+}
+
+/*
+ * Put a copy-on-write overlay on DIR: the client sees DIR's content, and whatever it creates
+ * or changes there lands in a tmpfs that lives only as long as this mount namespace. The
+ * tmpfs is never attached anywhere (fsmount); the overlay reaches it through /proc/self/fd.
+ */
+static int mount_private_overlay(const char *dir)
+{
+	_cleanup_close_ int fs = -1, mnt = -1;
+	char opts[3 * PATH_MAX];
+
+	fs = fsopen("tmpfs", FSOPEN_CLOEXEC);
+	if (fs < 0)
+		return lj_negerrno();
+	if (fsconfig(fs, FSCONFIG_SET_STRING, "mode", "0755", 0) < 0 ||
+	    fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+		return lj_negerrno();
+	mnt = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+	if (mnt < 0)
+		return lj_negerrno();
+	if (mkdirat(mnt, "upper", 0755) < 0 || mkdirat(mnt, "work", 0755) < 0)
+		return lj_negerrno();
+	if (snprintf(opts, sizeof(opts),
+		     "lowerdir=%s,upperdir=/proc/self/fd/%d/upper,workdir=/proc/self/fd/%d/work", dir,
+		     mnt, mnt) >= (int)sizeof(opts))
+		return -ENAMETOOLONG;
+	return mount("lanjoin-dhcp", dir, "overlay", 0, opts) < 0 ? lj_negerrno() : 0;
+}
+
+/* mkdir -p DIR (in this mount namespace's view). */
+static int mkdir_parents(const char *dir)
+{
+	char path[PATH_MAX];
+
+	if (snprintf(path, sizeof(path), "%s", dir) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	for (char *p = path + 1;; p++) {
+		bool last = *p == '\0';
+		if (*p != '/' && !last)
+			continue;
+		*p = '\0';
+		if (mkdir(path, 0755) < 0 && errno != EEXIST)
+			return lj_negerrno();
+		if (last)
+			return 0;
+		*p = '/';
+	}
+}
+
+/* The ancestors this client's mount namespace has put an overlay on (see private_state_dir). */
+struct overlaid {
+	char path[ARRAY_SIZE(client_state_dirs)][PATH_MAX];
+	size_t n;
+};
+
+/*
+ * Make DIR a private, empty directory of the client. An existing one gets a tmpfs on top. A
+ * missing one is created inside a copy-on-write overlay on its nearest existing ancestor, so
+ * that nothing appears on the host.
+ */
+static int private_state_dir(const char *dir, struct overlaid *ov)
+{
+	char anc[PATH_MAX];
+	struct stat st;
+	char *slash;
+	int r;
+
+	if (stat(dir, &st) == 0)
+		return S_ISDIR(st.st_mode) ? mount_private_tmpfs(dir) : 0;
+	if (errno != ENOENT)
+		return lj_negerrno();
+	if (snprintf(anc, sizeof(anc), "%s", dir) >= (int)sizeof(anc))
+		return -ENAMETOOLONG;
+	do {
+		slash = strrchr(anc, '/');
+		if (!slash)
+			return -EINVAL;
+		slash[slash == anc] = '\0'; /* the parent, or "/" */
+	} while (stat(anc, &st) < 0 && errno == ENOENT);
+	if (!S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+	/* Below an overlay put there for an earlier directory, the directories are private already. */
+	for (size_t i = 0; i < ov->n; i++) {
+		size_t len = strlen(ov->path[i]);
+		if (strncmp(anc, ov->path[i], len) == 0 && (anc[len] == '\0' || anc[len] == '/'))
+			return mkdir_parents(dir);
+	}
+	r = mount_private_overlay(anc);
+	if (r < 0)
+		return r;
+	if (ov->n < ARRAY_SIZE(ov->path))
+		snprintf(ov->path[ov->n++], PATH_MAX, "%s", anc);
+	return mkdir_parents(dir);
+}
+
+/*
+ * Give the client a private mount namespace where host files are out of its reach: its state
+ * directories private (created privately where missing), the host's hook directories hidden,
+ * /etc/resolv.conf a private file. BASE's directory (lanjoin's own files, shared with the
+ * supervisor and the hook) stays the host's, even below an overlay.
+ */
 static int private_mounts(const char *base)
 {
-	static const char *const dirs[] = {"/var/lib/dhcp", "/var/lib/dhclient", "/var/lib/dhcpcd",
-					   "/run/dhcpcd", "/var/db/dhcpcd", "/etc/dhcp/dhclient-exit-hooks.d",
-					   "/etc/dhcp/dhclient-enter-hooks.d"};
-	char path[PATH_MAX];
+	_cleanup_close_ int base_tree = -1;
+	struct overlaid ov = {.n = 0};
+	char path[PATH_MAX], *slash;
 	struct stat st;
+	int r;
 
 	if (unshare(CLONE_NEWNS) < 0)
 		return lj_negerrno();
 	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
 		return lj_negerrno();
-	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
-		if (stat(dirs[i], &st) < 0 || !S_ISDIR(st.st_mode))
-			continue;
-		if (mount("lanjoin-dhcp", dirs[i], "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0)
-			return lj_negerrno();
+	if (snprintf(path, sizeof(path), "%s", base) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	slash = strrchr(path, '/');
+	if (!slash || slash == path)
+		return -EINVAL;
+	*slash = '\0';
+	base_tree = open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+	if (base_tree < 0)
+		return lj_negerrno();
+	for (size_t i = 0; i < ARRAY_SIZE(client_state_dirs); i++) {
+		r = private_state_dir(client_state_dirs[i], &ov);
+		if (r < 0)
+			return r;
 	}
+	for (size_t i = 0; i < ARRAY_SIZE(client_hook_dirs); i++) {
+		if (stat(client_hook_dirs[i], &st) < 0 || !S_ISDIR(st.st_mode))
+			continue;
+		r = mount_private_tmpfs(client_hook_dirs[i]);
+		if (r < 0)
+			return r;
+	}
+	/* Put the host's BASE directory back on top of any overlay that now covers its path. */
+	if (move_mount(base_tree, "", AT_FDCWD, path, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		return lj_negerrno();
 	/* /etc/resolv.conf (what a client's default script would rewrite) is a private file. */
 	snprintf(path, sizeof(path), "%s.resolv", base);
 	if (stat("/etc/resolv.conf", &st) == 0 &&

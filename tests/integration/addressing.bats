@@ -50,7 +50,7 @@ available_clients() {
 host_files() {
   local p
   for p in /etc/resolv.conf /etc/hosts /etc/hostname /etc/dhcp /etc/dhcpcd.conf \
-    /var/lib/dhcp /var/lib/dhclient /var/lib/dhcpcd /run/dhcpcd /run/resolvconf; do
+    /var/lib/dhcp /var/lib/dhclient /var/lib/dhcpcd /run/dhcpcd /var/db /run/resolvconf; do
     [[ -e $p ]] || continue
     find "$p" -xdev \( -type f -o -type l \) -print0 | sort -z | xargs -0r sha256sum
     find "$p" -xdev -printf '%p %y %s %m\n' | sort
@@ -152,9 +152,15 @@ later_expiry() { [ "$(lease_expiry "$1")" -gt "$2" ]; }
   [ -z "$(ls -A "$LANJOIN_STATE_DIR/dhcp")" ]
 }
 
+# Directories a client writes to may be missing on the host (a fresh machine has no /run/dhcpcd):
+# they must not appear there. The state directory is under /run here, as the default one is,
+# so that lanjoin's own files lie below the overlay the client gets on /run.
 @test "addressing: host files are byte-identical around DHCP attaches with each client" {
+  local c n=0 LANJOIN_STATE_DIR
+  LANJOIN_STATE_DIR=$(mktemp -d /run/lanjoin-state.XXXXXX)
+  defer rm -rf "$LANJOIN_STATE_DIR"
+  export LANJOIN_STATE_DIR
   host_files >"$BATS_TEST_TMPDIR/files.before"
-  local c n=0
   for c in $(available_clients); do
     add_container "h$c"
     run lj attach bridge "netns:${LAB_PREFIX}h$c" --bridge br-em1 --dhcp --dhcp-client "$c" --json
