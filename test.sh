@@ -86,6 +86,22 @@ fi
 # create namespaces of its own meanwhile).
 root_links() { ip -o link show | awk -F': ' '{sub(/@.*/, "", $2); print $2}' | sort; }
 before_links=$(root_links)
+# Host paths a test, the lab, a daemon or a DHCP client could leave behind (no Debian package
+# ships them): each path, and the entries directly in it. A fresh machine has none of them, so a
+# test that created one and relied on it would pass here and fail there.
+HOST_PATHS=(/run/lanjoin /var/lib/lanjoin /etc/lanjoin /run/dhcpcd /var/lib/dhcpcd /var/lib/dhcp
+  /var/lib/dhclient /var/db/dhcpcd /run/docker /run/docker.sock /var/lib/docker /run/containerd
+  /var/lib/containerd /run/containers /var/lib/containers /var/lib/cni /run/cni /etc/cni/net.d
+  /run/openvswitch /var/run/openvswitch /etc/openvswitch)
+host_paths() {
+  local p
+  for p in "${HOST_PATHS[@]}"; do
+    [[ -e $p || -L $p ]] || continue
+    echo "$p"
+    [[ -d $p && ! -L $p ]] && find "$p" -mindepth 1 -maxdepth 1 2>/dev/null
+  done | sort
+}
+before_paths=$(host_paths)
 export LJ_TEST_RECORD=$LOGDIR/record
 : >"$LJ_TEST_RECORD"
 
@@ -269,6 +285,9 @@ done <"$LJ_TEST_RECORD"
 while read -r l; do
   [[ -n $l ]] && fail "leak: link '$l' in the root network namespace"
 done < <(comm -13 <(echo "$before_links") <(root_links))
+while read -r l; do
+  [[ -n $l ]] && fail "leak: host path '$l' appeared during the run"
+done < <(comm -13 <(echo "$before_paths") <(host_paths))
 
 # --- summary --------------------------------------------------------------------------------------
 if ((${#failures[@]} > 0)); then
