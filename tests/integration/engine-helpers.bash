@@ -17,7 +17,9 @@
 #   docker_stop      remove every container, stop the daemons, unmount and delete the state.
 #                    Idempotent; never fails.
 #   podman_start     podman with runc, cgroupfs, vfs, its own --root/--runroot/--tmpdir under
-#                    $LAB_DIR/podman, and `podman system service` on a socket for the API.
+#                    $LAB_DIR/podman, its default network "podman" on 198.19.0.0/24 (bridge
+#                    cni-podman0, IPAM state under $LAB_DIR/podman), and `podman system
+#                    service` on a socket for the API.
 #   podman_stop      like docker_stop.
 #   docker_allow_bridge BR  accept frames bridged through BR despite Docker's FORWARD DROP
 #                    (br_netfilter); see the function
@@ -278,6 +280,29 @@ pm() {
 _PODMAN_SYSTEM_DIRS=(/var/lib/containers /run/containers)
 _PODMAN_CNI_DIRS=(/var/lib/cni/results /var/lib/cni)
 
+# Podman's default network ("podman"), defined in the test's --network-config-dir so that it
+# takes an address range of the lab's (198.19.0.0/24, inside 198.18.0.0/15; podman's built-in
+# default is 10.88.0.0/16) and keeps its IPAM state under $LAB_DIR (the built-in one writes
+# /var/lib/cni/networks/podman on the host).
+_podman_default_network() { # DIR
+  cat >"$1/netconf/87-podman.conflist" <<EOF
+{
+  "cniVersion": "0.4.0",
+  "name": "podman",
+  "plugins": [
+    { "type": "bridge", "bridge": "cni-podman0", "isGateway": true, "ipMasq": true,
+      "hairpinMode": true,
+      "ipam": { "type": "host-local", "dataDir": "$1/cni-ipam",
+                "routes": [ { "dst": "0.0.0.0/0" } ],
+                "ranges": [ [ { "subnet": "198.19.0.0/24", "gateway": "198.19.0.1" } ] ] } },
+    { "type": "portmap", "capabilities": { "portMappings": true } },
+    { "type": "firewall" },
+    { "type": "tuning" }
+  ]
+}
+EOF
+}
+
 podman_start() {
   local d
   d=$(_engine_dir podman)
@@ -286,7 +311,8 @@ podman_start() {
   command -v runc >/dev/null || _engine_fail podman "runc is not installed" || return
   [[ -e /run/netns/${LAB_PREFIX}host ]] || _engine_fail podman "the lab is not up" || return
   [[ $d != *[[:space:]]* ]] || _engine_fail podman "the lab directory has spaces" || return
-  mkdir -p "$d/root" "$d/runroot" "$d/tmp" "$d/netconf"
+  mkdir -p "$d/root" "$d/runroot" "$d/tmp" "$d/netconf" "$d/cni-ipam"
+  _podman_default_network "$d"
   local s
   for s in "${_PODMAN_SYSTEM_DIRS[@]}"; do
     [[ -e $s ]] || echo "$s" >>"$d/created-system-dirs"
