@@ -1519,10 +1519,14 @@ int lj_dhcp_hook(const char *arg, char *why, size_t why_size)
 			snprintf(why, why_size, "the server offered %s, which is already in use on "
 				 "the LAN by %s", lj_ip_to_string(&l.addr.ip, buf, sizeof(buf)),
 				 lj_mac_to_string(mac, m, sizeof(m)));
-		else if (r < 0)
-			snprintf(why, why_size, "ARP probe of %s from '%s': %s",
-				 lj_ip_to_string(&l.addr.ip, buf, sizeof(buf)), ifname,
+		else if (r < 0) {
+			/* Not a conflict: the lease is taken as before there was a probe; the
+			 * reason goes to the client's log. */
+			snprintf(why, why_size, "ARP probe of %s from '%s' failed (%s): taken "
+				 "unchecked", lj_ip_to_string(&l.addr.ip, buf, sizeof(buf)), ifname,
 				 strerror(-r));
+			r = 0;
+		}
 	}
 	if (r < 0) {
 		struct lj_ip bad;

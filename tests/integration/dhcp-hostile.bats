@@ -239,3 +239,47 @@ assert_nothing_left() {
     i=$((i + 1))
   done
 }
+
+restore_arp_ignore() { on host sysctl -qw "net.ipv4.conf.br-em1.arp_ignore=$1"; }
+
+@test "dhcp-hostile: macvlan: an offer of the host's own address, which the container's link cannot probe, is refused (each client)" {
+  local c addr old mac=02:00:00:00:af:01
+  # a second host uplink em2 (198.51.100.77) to be a macvlan parent; the host answers ARP
+  # for an address only on the link that has it (else br-em1 would answer the probe for .77)
+  old=$(on host sysctl -n net.ipv4.conf.br-em1.arp_ignore)
+  on host sysctl -qw net.ipv4.conf.br-em1.arp_ignore=1
+  defer restore_arp_ignore "$old"
+  ip -n "${LAB_PREFIX}lan" link add mv0 type veth peer name em2 netns "${LAB_PREFIX}host"
+  defer ip -n "${LAB_PREFIX}lan" link del mv0
+  ip -n "${LAB_PREFIX}lan" link set mv0 master lan0 up
+  on host sysctl -qw net.ipv4.conf.em2.arp_ignore=1
+  on host ip link set em2 up
+  on host ip addr add 198.51.100.77/24 dev em2
+  add_rogue_node
+  mute_gateway_for "$mac"
+  add_container mv
+  snapshot mv >"$BATS_TEST_TMPDIR/mv.before"
+  for c in $(available_clients); do
+    start_rogue_dnsmasq --dhcp-range=198.51.100.120,198.51.100.129,255.255.255.0,10m \
+      "--dhcp-host=$mac,198.51.100.77"
+    # a macvlan child and its parent do not hear each other: no ARP answer for .77
+    run lj attach macvlan "netns:${LAB_PREFIX}mv" --parent em2 --dhcp --dhcp-client "$c" \
+      --mac "$mac" --dhcp-timeout "$([ "$c" = dhcpcd ] && echo 12 || echo 5)" --json
+    echo "$c: $output"
+    if [ "$c" = dhclient ]; then
+      # declined by the hook's refusal; the next offer is taken
+      [ "$status" -eq 0 ]
+      addr=$(jq -r '.info.dhcp.address' <<<"$output")
+      [[ $addr == 198.51.100.12[0-9]/24 ]]
+      grep -q "DHCPDECLINE(eth0) 198.51.100.77 $mac" "$ROGUE/log"
+      lj detach "netns:${LAB_PREFIX}mv"
+    else
+      # udhcpc and dhcpcd cannot be made to decline it: it stays unconfigured, no lease
+      [ "$status" -eq 1 ]
+      [[ $output == *"198.51.100.77, which is the host's own address"* ]]
+      [[ $output == *"nothing was left behind"* ]]
+      assert_nothing_left
+    fi
+    assert_same_state mv "$BATS_TEST_TMPDIR/mv.before"
+  done
+}
