@@ -44,6 +44,9 @@
 #endif
 
 #define CLIENT_ENV_PATH "PATH=/usr/sbin:/usr/bin:/sbin:/bin"
+/* udhcpc's ARP check of an offer: one request, then this many ms for an answer (a switched
+ * LAN answers in well under a millisecond; each lease waits this long when nobody does). */
+#define UDHCPC_ARP_OPT "-a200"
 #define SUPERVISOR_NETNS_FD 3
 
 static const char *const kind_names[] = {
@@ -231,7 +234,7 @@ static bool base_ok(const char *base)
 }
 
 static const char *const file_suffixes[] = {".sock", ".log", ".conf", ".leases", ".pid",
-					    ".resolv", ".supervisor"};
+					    ".resolv", ".supervisor", ".hook"};
 
 void lj_dhcp_remove_files(const char *base)
 {
@@ -310,7 +313,7 @@ static int write_supervisor_file(const char *base)
 	return r;
 }
 
-int lj_dhcp_supervisor_of(const char *base, pid_t *ret_pid, uint64_t *ret_start)
+static int read_supervisor_file(const char *base, pid_t *ret_pid, uint64_t *ret_start)
 {
 	char path[PATH_MAX], line[64];
 	unsigned long long start;
@@ -318,8 +321,6 @@ int lj_dhcp_supervisor_of(const char *base, pid_t *ret_pid, uint64_t *ret_start)
 	ssize_t n;
 	int pid;
 
-	if (!base_ok(base))
-		return -EINVAL;
 	snprintf(path, sizeof(path), "%s.supervisor", base);
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
@@ -333,6 +334,13 @@ int lj_dhcp_supervisor_of(const char *base, pid_t *ret_pid, uint64_t *ret_start)
 	*ret_pid = pid;
 	*ret_start = start;
 	return 0;
+}
+
+int lj_dhcp_supervisor_of(const char *base, pid_t *ret_pid, uint64_t *ret_start)
+{
+	if (!base_ok(base))
+		return -EINVAL;
+	return read_supervisor_file(base, ret_pid, ret_start);
 }
 
 int lj_dhcp_start(const struct lj_dhcp_start_opts *o, pid_t *ret_pid, uint64_t *ret_start,
@@ -540,6 +548,37 @@ void lj_dhcp_log_tail(const char *base, char *why, size_t size)
 	p = p ? p + 1 : buf;
 	if (*p)
 		snprintf(why, size, "%s", p);
+}
+
+bool lj_dhcp_log_declined(const char *base, char *why, size_t size)
+{
+	char path[PATH_MAX], buf[8192], *save = NULL, *found = NULL;
+	_cleanup_close_ int fd = -1;
+	off_t len;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s.log", base);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return false;
+	len = lseek(fd, 0, SEEK_END);
+	if (len < 0 || lseek(fd, len > (off_t)sizeof(buf) - 1 ? len - (off_t)sizeof(buf) + 1 : 0,
+			     SEEK_SET) < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	/* udhcpc: "offered address is in use (got ARP reply), declining";
+	 * dhcpcd: "eth1: MAC(MAC) claims 198.51.100.254" (then "DAD detected", and a decline). */
+	for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		if (strstr(line, "in use (got ARP reply)") || strstr(line, ") claims "))
+			found = line;
+	if (!found)
+		return false;
+	snprintf(why, size, "the client declined an offered address in use on the LAN (%s)",
+		 found);
+	return true;
 }
 
 int lj_dhcp_wait(int notify_fd, pid_t pid, int timeout_ms, struct lj_dhcp_lease *ret, char *why,
@@ -883,6 +922,9 @@ static int client_argv(const struct lj_dhcp_start_opts *o, const char *self, boo
 		argv[n++] = "1";
 		argv[n++] = "-A";
 		argv[n++] = "2";
+		/* RFC 5227: ARP-probe the offered address (sender 0.0.0.0) before taking it; on
+		 * an answer udhcpc sends DHCPDECLINE and starts over after -A. */
+		argv[n++] = UDHCPC_ARP_OPT;
 		if (o->hostname && *o->hostname) {
 			snprintf(c->hostopt, sizeof(c->hostopt), "hostname:%s", o->hostname);
 			argv[n++] = "-x";
@@ -894,6 +936,12 @@ static int client_argv(const struct lj_dhcp_start_opts *o, const char *self, boo
 		argv[n++] = "-4";
 		/* -r: stop the running one (through the pid file) and release its lease */
 		argv[n++] = release ? "-r" : "-d";
+		if (!release) {
+			/* After a lease the hook refused (exit 1: DHCPDECLINE), start over in 2 s,
+			 * as udhcpc's -A 2, not the default 10 s. */
+			argv[n++] = "--decline-wait-time";
+			argv[n++] = "2";
+		}
 		argv[n++] = "-sf";
 		argv[n++] = self;
 		argv[n++] = "-lf";
@@ -925,7 +973,8 @@ static int client_argv(const struct lj_dhcp_start_opts *o, const char *self, boo
 		argv[n++] = self;          /* lanjoin is the hook script */
 		argv[n++] = "-L";          /* no IPv4LL */
 		argv[n++] = "-G";          /* no routes of its own: the hook sets the default route */
-		argv[n++] = "--noarp";
+		/* No --noarp: dhcpcd ARP-probes the offered address (RFC 5227) before it adds it,
+		 * and declines it (DHCPDECLINE) if someone answers. */
 		argv[n++] = "-e";
 		argv[n++] = c->hook;
 		argv[n++] = "-e";
@@ -1273,9 +1322,11 @@ int lj_dhcp_lease_from_env(enum lj_dhcp_kind k, lj_dhcp_env_fn get, void *data,
 	}
 	l.addr.prefixlen = (uint8_t)prefix;
 	{
-		uint32_t a = ntohl(l.addr.ip.v4.s_addr);
-		if (a == 0 || a == 0xffffffffu || (a >> 28) == 0xe || (a >> 24) == 127) {
-			snprintf(why, size, "the server offered an unusable address %s", ip);
+		/* What --ip refuses, a lease may not give either. */
+		const char *problem = lj_ip_unicast_problem(&l.addr.ip, l.addr.prefixlen);
+		if (problem) {
+			snprintf(why, size, "the server offered %s/%d, which is %s", ip, prefix,
+				 problem);
 			return -EINVAL;
 		}
 	}
@@ -1315,6 +1366,20 @@ static int deconfigure(struct lj_nl *nl, int ifindex, const struct lj_cidr *keep
 			;
 	}
 	return 0;
+}
+
+/* Remove every address ip on link ifindex (whatever its prefix). */
+static void remove_address(struct lj_nl *nl, int ifindex, const struct lj_ip *ip)
+{
+	struct lj_addr_info *v = NULL;
+	size_t n = 0;
+
+	if (lj_addr_dump(nl, AF_INET, ifindex, &v, &n) < 0)
+		return;
+	for (size_t i = 0; i < n; i++)
+		if (lj_ip_equal(&v[i].cidr.ip, ip))
+			lj_addr_del(nl, ifindex, &v[i].cidr);
+	free(v);
 }
 
 static int apply_lease(struct lj_nl *nl, int ifindex, const char *ifname,
@@ -1373,6 +1438,124 @@ static void notify(const char *msg)
 	sendto(fd, msg, strlen(msg), MSG_DONTWAIT, (struct sockaddr *)&sun, sizeof(sun));
 }
 
+/*
+ * BASE of the attachment the hook runs for, from its notification path BASE.sock. The hook's
+ * environment has no LANJOIN_STATE_DIR (base_ok cannot be used): BASE must be an absolute
+ * path ending in /dhcp/<record id>, as lj_dhcp_start makes it.
+ */
+static bool hook_base(char *buf, size_t size)
+{
+	const char *n = env("LANJOIN_DHCP_NOTIFY"), *id;
+	size_t len = n ? strlen(n) : 0;
+
+	if (len < 5 || len - 5 >= size || n[0] != '/' || strcmp(n + len - 5, ".sock") != 0 ||
+	    strstr(n, "/../"))
+		return false;
+	memcpy(buf, n, len - 5);
+	buf[len - 5] = '\0';
+	id = strrchr(buf, '/');
+	if (!id || strlen(id + 1) != LJ_RECORD_ID_LEN - 1 || id - buf < 5 ||
+	    strncmp(id - 5, "/dhcp", 5) != 0)
+		return false;
+	for (const char *p = id + 1; *p; p++)
+		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
+			return false;
+	return true;
+}
+
+static int64_t boottime_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Hold the client in its hook until LJ_DHCP_MIN_EVENT_INTERVAL_MS have passed since the
+ * previous lease event of this attachment (BASE.hook holds its CLOCK_BOOTTIME in ms). The
+ * client waits for its hook, so this bounds how often any client can renew, whatever the
+ * lease time (dhclient renews at once when a lease is a second long). Best effort: without
+ * the file it does not wait.
+ */
+static void throttle(const char *base)
+{
+	char path[PATH_MAX + 8], buf[32];
+	_cleanup_close_ int fd = -1;
+	int64_t now = boottime_ms(), last = 0, wait;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s.hook", base);
+	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return;
+	n = pread(fd, buf, sizeof(buf) - 1, 0);
+	if (n > 0) {
+		buf[n] = '\0';
+		last = strtoll(buf, NULL, 10);
+	}
+	wait = last + LJ_DHCP_MIN_EVENT_INTERVAL_MS - now;
+	if (last > 0 && wait > 0) {
+		if (wait > LJ_DHCP_MIN_EVENT_INTERVAL_MS)
+			wait = LJ_DHCP_MIN_EVENT_INTERVAL_MS;
+		/* SIGTERM (the supervisor stopping the client's process group) ends it. */
+		nanosleep(&(struct timespec){.tv_sec = wait / 1000,
+					      .tv_nsec = (wait % 1000) * 1000000L}, NULL);
+		now = boottime_ms();
+	}
+	n = snprintf(buf, sizeof(buf), "%" PRId64 "\n", now);
+	if (ftruncate(fd, 0) == 0 && pwrite(fd, buf, (size_t)n, 0) != n)
+		return;
+}
+
+/*
+ * Is ip an address of the host, i.e. of the network namespace lanjoin's supervisor runs in
+ * (BASE.supervisor, checked against the process's start time)? False when that cannot be
+ * told (the ARP probe still covers the host's addresses on a bridge).
+ */
+static bool host_address(const char *base, const struct lj_ip *ip)
+{
+	struct lj_addr_info *v = NULL;
+	struct lj_nl *nl = NULL;
+	_cleanup_close_ int fd = -1;
+	char path[64];
+	uint64_t start, now;
+	bool found = false;
+	size_t n = 0;
+	pid_t pid;
+
+	if (read_supervisor_file(base, &pid, &start) < 0)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* Checked after the open: the namespace is the supervisor's, not a PID reuser's. */
+	if (fd < 0 || lj_proc_start_time(pid, &now) < 0 || now != start)
+		return false;
+	if (lj_nl_open(fd, &nl) < 0)
+		return false;
+	if (lj_addr_dump(nl, AF_INET, 0, &v, &n) == 0)
+		for (size_t i = 0; i < n && !found; i++)
+			found = lj_ip_equal(&v[i].cidr.ip, ip);
+	free(v);
+	lj_nl_close(nl);
+	return found;
+}
+
+/* Does link ifindex hold ip already (a renewal, or dhcpcd, which adds the address itself)? */
+static bool link_has(struct lj_nl *nl, int ifindex, const struct lj_ip *ip)
+{
+	struct lj_addr_info *v = NULL;
+	bool have = false;
+	size_t n = 0;
+
+	if (lj_addr_dump(nl, AF_INET, ifindex, &v, &n) < 0)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		have |= lj_ip_equal(&v[i].cidr.ip, ip);
+	free(v);
+	return have;
+}
+
 enum hook_action { HOOK_IGNORE, HOOK_BOUND, HOOK_DECONFIG, HOOK_FAIL };
 
 static enum hook_action hook_action(enum lj_dhcp_kind k, const char *ev)
@@ -1404,7 +1587,7 @@ int lj_dhcp_hook(const char *arg, char *why, size_t why_size)
 	struct lj_dhcp_lease l;
 	struct lj_nl *nl = NULL;
 	struct lj_link link;
-	char msg[1024], buf[LJ_CIDR_STRLEN];
+	char msg[1024], buf[LJ_CIDR_STRLEN], base[PATH_MAX];
 	int r;
 
 	why[0] = '\0';
@@ -1446,9 +1629,49 @@ int lj_dhcp_hook(const char *arg, char *why, size_t why_size)
 			snprintf(why, why_size, "deconfigure '%s': %s", ifname, strerror(-r));
 		goto out;
 	}
+	/* A lease the hook refuses or finds in use is never configured, and the hook exits 1:
+	 * dhclient then sends DHCPDECLINE and starts over. udhcpc (-a) and dhcpcd have probed
+	 * and declined conflicts themselves; they ignore the hook's status, and what the hook
+	 * refuses (dhcpcd has added it already: removed here) leaves them bound to nothing. */
+	if (hook_base(base, sizeof(base)))
+		throttle(base);
+	else
+		base[0] = '\0';
 	r = lj_dhcp_lease_from_env(k, process_env, NULL, &l, why, why_size);
+	if (r == 0 && base[0] && host_address(base, &l.addr.ip)) {
+		snprintf(why, why_size, "the server offered %s, which is the host's own address",
+			 lj_ip_to_string(&l.addr.ip, buf, sizeof(buf)));
+		r = -EADDRINUSE;
+	}
+	if (r == 0 && !link_has(nl, link.ifindex, &l.addr.ip)) {
+		uint8_t mac[LJ_MAC_LEN];
+		char m[LJ_MAC_STRLEN];
+
+		/* RFC 5227, as for a static address: probe before taking it. */
+		r = lj_arp_probe(-1, link.ifindex, &l.addr.ip.v4, LJ_ARP_PROBE_NUM,
+				 LJ_ARP_PROBE_INTERVAL_MS, LJ_ARP_PROBE_WAIT_MS, mac);
+		if (r == -EADDRINUSE)
+			snprintf(why, why_size, "the server offered %s, which is already in use on "
+				 "the LAN by %s", lj_ip_to_string(&l.addr.ip, buf, sizeof(buf)),
+				 lj_mac_to_string(mac, m, sizeof(m)));
+		else if (r < 0) {
+			/* Not a conflict: the lease is taken as before there was a probe; the
+			 * reason goes to the client's log. */
+			snprintf(why, why_size, "ARP probe of %s from '%s' failed (%s): taken "
+				 "unchecked", lj_ip_to_string(&l.addr.ip, buf, sizeof(buf)), ifname,
+				 strerror(-r));
+			r = 0;
+		}
+	}
 	if (r < 0) {
-		snprintf(msg, sizeof(msg), "fail\n%s", why);
+		struct lj_ip bad;
+		const char *ip = env(k == LJ_DHCP_UDHCPC ? "ip" : "new_ip_address");
+
+		/* dhcpcd added it before running the hook: take it away again. */
+		if (ip && lj_parse_ip(ip, &bad) == 0 && bad.family == AF_INET)
+			remove_address(nl, link.ifindex, &bad);
+		snprintf(msg, sizeof(msg), "fail\n%s: refused%s", why,
+			 k == LJ_DHCP_DHCLIENT ? " (declined)" : "");
 		notify(msg);
 		goto out;
 	}

@@ -107,6 +107,13 @@ int lj_dhcp_stop(pid_t pid, uint64_t start, int timeout_ms);
  */
 int lj_dhcp_supervisor_of(const char *base, pid_t *ret_pid, uint64_t *ret_start);
 
+/*
+ * If the client's log BASE.log says the client itself declined an offer because its address
+ * answered an ARP probe (udhcpc -a, dhcpcd), the last such line, as a reason, into why (size
+ * bytes), and true; else false and why untouched.
+ */
+bool lj_dhcp_log_declined(const char *base, char *why, size_t size);
+
 /* The last non-empty line of the client's log BASE.log into why (size bytes), if any. */
 void lj_dhcp_log_tail(const char *base, char *why, size_t size);
 
@@ -136,9 +143,19 @@ const char *lj_dhcp_watch_spec(const struct lj_target *t, char *buf, size_t size
 int lj_dhcp_supervise(const struct lj_dhcp_start_opts *o);
 
 /*
+ * The hook acts on at most one lease event (bound, renew, rebind...) per this many ms of an
+ * attachment: a client that renews faster (dhclient with a 1-second lease renews at once) is
+ * held in its hook until the time has passed.
+ */
+#define LJ_DHCP_MIN_EVENT_INTERVAL_MS 2000
+
+/*
  * The client hook (lanjoin started by the client with LANJOIN_DHCP_HOOK in its environment):
  * apply the event named by arg (udhcpc) or $reason (dhclient, dhcpcd) to the interface
  * LANJOIN_DHCP_IFNAME in the current network namespace and notify LANJOIN_DHCP_NOTIFY.
+ * A lease is refused (never configured; -EINVAL or -EADDRINUSE, so that dhclient declines
+ * it) if its address is one --ip refuses, one of the host's own, or answers an RFC 5227 ARP
+ * probe from the link. Lease events are spaced by LJ_DHCP_MIN_EVENT_INTERVAL_MS.
  * Returns 0 or -errno with why filled.
  */
 int lj_dhcp_hook(const char *arg, char *why, size_t why_size);

@@ -510,6 +510,9 @@ static int dhcp_settle(struct lj_ctx *ctx, struct lj_step *s, json_t *info)
 	r = lj_dhcp_wait(pending.fd, (pid_t)s->i64, (int)timeout * 1000, &l, why, sizeof(why));
 	pending_close(s->i64);
 	if (r == -ETIMEDOUT) {
+		/* Nothing from the hook: udhcpc and dhcpcd decline conflicts without running it. */
+		if (strncmp(why, "no DHCP server", 14) == 0)
+			lj_dhcp_log_declined(f[0], why, sizeof(why));
 		lj_ctx_detail(ctx, "no DHCP lease for '%s' within %u s%s%s", s->link, timeout,
 			      why[0] ? ": " : "", why);
 		return r;

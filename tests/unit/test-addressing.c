@@ -70,12 +70,50 @@ static void test_dhcp_kind(void **state)
 	assert_int_equal(lj_dhcp_find_client("pump", &k, path, sizeof(path)), -EINVAL);
 }
 
+/* A udhcpc-style hook environment: ip and mask from a static table. */
+static const char *lease_env_ip;
+static const char *lease_env(const char *name, void *data)
+{
+	if (strcmp(name, "ip") == 0)
+		return lease_env_ip;
+	if (strcmp(name, "mask") == 0)
+		return "24";
+	return NULL;
+}
+
+/* A lease may not give what --ip refuses (lj_ip_unicast_problem). */
+static void test_dhcp_lease_refused(void **state)
+{
+	static const char *const bad[] = {"198.51.100.255", "198.51.100.0", "127.0.0.1",
+					  "224.0.0.1", "240.0.0.1", "0.0.0.1",
+					  "255.255.255.255"};
+	struct lj_dhcp_lease l;
+	char why[256];
+
+	lease_env_ip = "198.51.100.117";
+	assert_int_equal(lj_dhcp_lease_from_env(LJ_DHCP_UDHCPC, lease_env, NULL, &l, why,
+						sizeof(why)), 0);
+	assert_int_equal(l.addr.prefixlen, 24);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		lease_env_ip = bad[i];
+		why[0] = '\0';
+		assert_int_equal(lj_dhcp_lease_from_env(LJ_DHCP_UDHCPC, lease_env, NULL, &l, why,
+							sizeof(why)), -EINVAL);
+		assert_non_null(strstr(why, bad[i]));
+	}
+	lease_env_ip = "198.51.100.255";
+	lj_dhcp_lease_from_env(LJ_DHCP_UDHCPC, lease_env, NULL, &l, why, sizeof(why));
+	assert_string_equal(why, "the server offered 198.51.100.255/24, which is the broadcast "
+				 "address of its subnet");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_mac_from_name),
 		cmocka_unit_test(test_dhcp_hostname),
 		cmocka_unit_test(test_dhcp_kind),
+		cmocka_unit_test(test_dhcp_lease_refused),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
