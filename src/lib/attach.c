@@ -384,15 +384,55 @@ static int settle(struct lj_state **st, struct lj_ctx *ctx, const struct lj_targ
 	if (!ours)
 		return lj_fail(res, -ECANCELED, "%s as '%s' was detached while attach waited for it",
 			       tname(t), ifname);
-	snprintf(rec->status, sizeof(rec->status), "attached");
-	rec->owner_pid = 0;
-	rec->owner_start = 0;
-	rec->plan = *plan;
-	r = lj_state_save(*st, rec);
-	rec->plan = (struct lj_plan){0};
-	if (r < 0)
-		return lj_fail(res, r, "Failed to update the state record: %s", strerror(-r));
 	return 0;
+}
+
+/*
+ * The end of an attach, under the state lock, after the plan and its waits: check that what
+ * the plan relies on still holds (lj_plan_check: e.g. its bridge was not deleted meanwhile),
+ * then record the attachment as attached. If either fails, the whole attachment is undone and
+ * its record removed, as for a failed step (res says so).
+ */
+static int finish(struct lj_state *st, struct lj_ctx *ctx, const struct lj_target *t,
+		  const char *ifname, const struct lj_attach_opts *o, struct lj_plan *plan,
+		  struct lj_record *rec, struct lj_result *res)
+{
+	char detail[sizeof(ctx->detail)];
+	size_t step = 0, failed = 0;
+	int r;
+
+	lj_plan_test_pause(plan->n + 1);
+	r = lj_plan_check(ctx, plan, &step);
+	if (r < 0) {
+		snprintf(detail, sizeof(detail), "%s", ctx->detail[0] ? ctx->detail
+			 : plan->steps[step].what);
+	} else {
+		snprintf(rec->status, sizeof(rec->status), "attached");
+		rec->owner_pid = 0;
+		rec->owner_start = 0;
+		rec->plan = *plan;
+		r = lj_state_save(st, rec);
+		rec->plan = (struct lj_plan){0};
+		if (r == 0)
+			return 0;
+		snprintf(detail, sizeof(detail), "cannot write the state record: %s", strerror(-r));
+	}
+	/* Keep the system consistent with the state: undo everything, as for a failed step. */
+	ctx->rollback = true;
+	lj_plan_undo_all(ctx, plan, &failed);
+	ctx->rollback = false;
+	if (!failed)
+		lj_state_remove(st, rec->id);
+	res->rolled_back = true;
+	res->undo_failed = failed;
+	lj_fail(res, r, "Failed to attach %s (%s way): %s", tname(t), lj_way_name(o->way), detail);
+	if (failed) {
+		size_t len = strlen(res->message);
+		snprintf(res->message + len, sizeof(res->message) - len,
+			 "; some steps could not be undone: the record is kept: run 'lanjoin detach "
+			 "%s --ifname %s'", tname(t), ifname);
+	}
+	return r;
 }
 
 static int attach_one(const struct lj_attach_opts *o, struct lj_result *res);
@@ -564,19 +604,17 @@ static int attach_one(const struct lj_attach_opts *o, struct lj_result *res)
 		goto out;
 	}
 
+	r = 0;
 	if (plan_settles(&plan)) {
 		/* gc tells a live wait from a killed one by this process and its start time. */
 		rec.owner_pid = getpid();
 		r = lj_proc_start_time(getpid(), &rec.owner_start);
 		snprintf(rec.status, sizeof(rec.status), "settling");
-	} else {
-		r = 0;
-		snprintf(rec.status, sizeof(rec.status), "attached");
+		rec.plan = plan;
+		if (r == 0)
+			r = lj_state_save(st, &rec);
+		rec.plan = (struct lj_plan){0};
 	}
-	rec.plan = plan;
-	if (r == 0)
-		r = lj_state_save(st, &rec);
-	rec.plan = (struct lj_plan){0};
 	if (r < 0) {
 		/* Keep the system consistent with the state: undo everything. */
 		size_t failed = 0;
@@ -589,6 +627,9 @@ static int attach_one(const struct lj_attach_opts *o, struct lj_result *res)
 		goto out;
 	}
 	r = settle(&st, ctx, &t, ifname, o, &plan, &rec, res);
+	if (r < 0)
+		goto out;
+	r = finish(st, ctx, &t, ifname, o, &plan, &rec, res);
 	if (r < 0)
 		goto out;
 	rec.plan = plan;
