@@ -343,6 +343,9 @@ resume_attach() {
   mount -t tmpfs -o size=4m,mode=0755 lj-fault-tmpfs "$mnt"
   defer umount "$mnt"
   export LANJOIN_STATE_DIR=$mnt/state
+  # should the rollback fail, this stops the DHCP client before the tmpfs is unmounted
+  defer ip netns exec "${LAB_PREFIX}host" env LANJOIN_STATE_DIR="$LANJOIN_STATE_DIR" \
+    "$LANJOIN" detach "netns:${LAB_PREFIX}fe"
   args=(attach macvlan "netns:${LAB_PREFIX}fe" --parent em1 --dhcp)
   L=$(lj "${args[@]}" --dry-run --json | jq '.steps | length')
   take_snapshots fe

@@ -210,7 +210,7 @@ make_namespaces() {
       [[ $output == *"$t/$d"*"every directory above it must be a real directory (not a symlink), owned by root, and not writable by group or others unless sticky and root's (like /tmp)"* ]]
     done
   done
-  [ -z "$(ls -A "$t/real" "$t/open" "$t/group" "$t/foreign" "$t/sticky")" ]
+  [ -z "$(find "$t/real" "$t/open" "$t/group" "$t/foreign" "$t/sticky" -mindepth 1)" ]
   [ -z "$(on hp ip -o link show eth1 2>/dev/null)" ]
 
   # accepted: a root-owned sticky world-writable parent (like /tmp, where the suite's own state
