@@ -194,7 +194,7 @@ make_namespaces() {
   local t=$BATS_TEST_TMPDIR d cmd
   # a parent writable by others (not sticky); one writable by its group; one owned by another
   # user; a symlinked parent; a sticky world-writable parent not owned by root; a '..' step
-  mkdir -m 0777 "$t/open" && chmod 0777 "$t/open"
+  mkdir -m 0777 "$t/open" && chmod 0777 "$t/open" && mkdir -m 0755 "$t/open/a"
   mkdir -m 0775 "$t/group" && chmod 0775 "$t/group"
   mkdir -m 0755 "$t/foreign" && chown 65534 "$t/foreign"
   mkdir -m 0755 "$t/real" && ln -s "$t/real" "$t/link"
@@ -210,7 +210,7 @@ make_namespaces() {
       [[ $output == *"$t/$d"*"every directory above it must be a real directory (not a symlink), owned by root, and not writable by group or others unless sticky and root's (like /tmp)"* ]]
     done
   done
-  [ -z "$(find "$t/real" "$t/open" "$t/group" "$t/foreign" "$t/sticky" -mindepth 1)" ]
+  [ -z "$(find "$t/real" "$t/open/a" "$t/group" "$t/foreign" "$t/sticky" -mindepth 1)" ]
   [ -z "$(on hp ip -o link show eth1 2>/dev/null)" ]
 
   # accepted: a root-owned sticky world-writable parent (like /tmp, where the suite's own state
