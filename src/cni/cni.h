@@ -93,6 +93,7 @@ struct lj_cni_conf {
 	bool has_address;         /* nat: "address" given in the configuration */
 	char ipam_type[64];       /* "" = no IPAM */
 	bool ipam_dhcp;           /* ipam.type is "dhcp": run it after the interface exists */
+	uint32_t ipam_timeout;    /* seconds an IPAM plugin may run ("ipamTimeout") */
 	struct lj_cidr rt_ips[LJ_MAX_IPS]; /* runtimeConfig.ips (capability "ips") */
 	size_t n_rt_ips;
 	json_t *dns;              /* the configuration's "dns" (borrowed), NULL if none */
@@ -117,6 +118,9 @@ void lj_cni_peek_version(const char *buf, size_t size, char ret[16]);
 
 /* --- IPAM delegation (ipam.c) -------------------------------------------------------- */
 
+/* Seconds an IPAM plugin may take to answer when "ipamTimeout" is not set. */
+#define LJ_CNI_IPAM_TIMEOUT_DEFAULT 30
+
 #define LJ_CNI_MAX_DNS 8
 
 /* What an IPAM plugin answered for ADD, validated. */
@@ -136,7 +140,10 @@ void lj_cni_ipam_free(struct lj_cni_ipam *ip);
  * CNI_CONTAINERID/CNI_IFNAME replaced), the rest of the environment unchanged and the same
  * stdin (conf->raw). fork+execve, no shell; its stderr passes through. On exit 0 and
  * ret_out != NULL, *ret_out is its stdout as JSON (NULL if empty). On failure err carries the
- * plugin's own error (code, msg, details) or why it could not be run. Returns 0 or a code.
+ * plugin's own error (code, msg, details) or why it could not be run. The plugin runs in its
+ * own process group; if it has not exited within conf->ipam_timeout seconds (0: the
+ * default), the group is killed with SIGKILL and the answer is LJ_CNI_E_IPAM ("did not
+ * answer within N s"). Returns 0 or a code.
  */
 int lj_cni_delegate(const struct lj_cni_env *env, const struct lj_cni_conf *conf, const char *type,
 		    const char *command, const char *container_id, const char *ifname,

@@ -767,6 +767,17 @@ int lj_cni_conf_parse(const char *buf, size_t size, enum lj_cni_cmd cmd,
 			c.ipam_dhcp = strcmp(s, "dhcp") == 0;
 		}
 	}
+	/* How long an IPAM plugin may take (seconds; lj_cni_delegate kills it then). */
+	c.ipam_timeout = LJ_CNI_IPAM_TIMEOUT_DEFAULT;
+	r = get_uint(c.root, "ipamTimeout", 1, 3600, &c.ipam_timeout, err);
+	if (r < 0 && !lenient) {
+		r = err->code;
+		goto fail;
+	}
+	if (r < 0) {
+		memset(err, 0, sizeof(*err));
+		c.ipam_timeout = LJ_CNI_IPAM_TIMEOUT_DEFAULT;
+	}
 	if (c.ipam_dhcp && c.way == LJ_WAY_NAT && !lenient) {
 		r = unsupported(err, "ipam", "the nat mode cannot take its address from dhcp");
 		goto fail;

@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +12,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cni/cni.h"
@@ -138,9 +141,50 @@ static void plugin_error(const char *type, const char *out, size_t len, int stat
 	json_decref(j);
 }
 
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Read the plugin's stdout from rd into out (up to OUTPUT_MAX bytes, the rest drained) until
+ * EOF or deadline (CLOCK_MONOTONIC, ms). 0 at EOF, -ETIMEDOUT, other -errno.
+ */
+static int read_until(int rd, char *out, size_t *len, int64_t deadline)
+{
+	for (;;) {
+		struct pollfd p = {.fd = rd, .events = POLLIN};
+		int64_t left = deadline - now_ms();
+		char sink[4096];
+		ssize_t n;
+
+		if (left <= 0)
+			return -ETIMEDOUT;
+		n = poll(&p, 1, left > INT32_MAX ? INT32_MAX : (int)left);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			continue; /* the deadline is checked above */
+		n = read(rd, *len < OUTPUT_MAX ? out + *len : sink,
+			 *len < OUTPUT_MAX ? OUTPUT_MAX - *len : sizeof(sink));
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n <= 0)
+			return 0;
+		if (*len < OUTPUT_MAX)
+			*len += (size_t)n;
+	}
+}
+
 static int delegate_raw(const struct lj_cni_env *env, const char *raw, size_t raw_size,
 			const char *type, const char *command, const char *container_id,
-			const char *ifname, json_t **ret_out, struct lj_cni_err *err)
+			const char *ifname, unsigned timeout_s, json_t **ret_out,
+			struct lj_cni_err *err)
 {
 	_cleanup_close_ int in = -1, rd = -1, wr = -1;
 	_cleanup_free_ char *out = NULL;
@@ -148,6 +192,7 @@ static int delegate_raw(const struct lj_cni_env *env, const char *raw, size_t ra
 	size_t len = 0, off = 0;
 	char **envp;
 	int pipefd[2], status = 0;
+	bool timed_out;
 	pid_t pid;
 
 	if (find_plugin(env->path, type, file) < 0)
@@ -185,28 +230,29 @@ static int delegate_raw(const struct lj_cni_env *env, const char *raw, size_t ra
 	}
 	if (pid == 0) {
 		char *argv[] = {file, NULL};
-		if (dup2(in, STDIN_FILENO) < 0 || dup2(wr, STDOUT_FILENO) < 0)
+		/* Its own process group: a timeout kills what it started too (a shell's sleep). */
+		if (setpgid(0, 0) < 0 || dup2(in, STDIN_FILENO) < 0 ||
+		    dup2(wr, STDOUT_FILENO) < 0)
 			_exit(127);
 		execve(file, argv, envp);
 		_exit(127);
 	}
+	setpgid(pid, pid); /* also here: no window before the child's own call */
 	free_env(envp, container_id != NULL);
 	close(TAKE_FD(wr));
-	for (;;) {
-		char sink[4096];
-		ssize_t n = read(rd, len < OUTPUT_MAX ? out + len : sink,
-				 len < OUTPUT_MAX ? OUTPUT_MAX - len : sizeof(sink));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		if (len < OUTPUT_MAX)
-			len += (size_t)n;
-	}
+	timed_out = read_until(rd, out, &len, now_ms() + 1000 * (int64_t)timeout_s) == -ETIMEDOUT;
 	out[len] = '\0';
+	if (timed_out) {
+		kill(-pid, SIGKILL);
+		kill(pid, SIGKILL);
+	}
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			return lj_cni_fail(err, LJ_CNI_E_IO, "I/O failure", "waitpid: %m");
+	if (timed_out)
+		return lj_cni_fail(err, LJ_CNI_E_IPAM, "IPAM plugin timed out",
+				   "%s did not answer %s within %u s (\"ipamTimeout\"): killed", type,
+				   command, timeout_s);
 
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		plugin_error(type, out, len, status, err);
@@ -232,8 +278,10 @@ int lj_cni_delegate(const struct lj_cni_env *env, const struct lj_cni_conf *conf
 	json_t *copy;
 	int r;
 
+	unsigned timeout_s = conf->ipam_timeout ? conf->ipam_timeout : LJ_CNI_IPAM_TIMEOUT_DEFAULT;
+
 	r = delegate_raw(env, conf->raw, conf->raw_size, type, command, container_id, ifname,
-			 ret_out, err);
+			 timeout_s, ret_out, err);
 	if (r != LJ_CNI_E_VERSION || strcmp(conf->version, "1.1.0") != 0)
 		return r;
 	/*
@@ -248,8 +296,8 @@ int lj_cni_delegate(const struct lj_cni_env *env, const struct lj_cni_conf *conf
 		return r;
 	}
 	json_decref(copy);
-	return delegate_raw(env, older, strlen(older), type, command, container_id, ifname, ret_out,
-			    err);
+	return delegate_raw(env, older, strlen(older), type, command, container_id, ifname,
+			    timeout_s, ret_out, err);
 }
 
 bool lj_cni_delegate_speaks(const struct lj_cni_env *env, const struct lj_cni_conf *conf,

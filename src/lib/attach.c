@@ -384,15 +384,55 @@ static int settle(struct lj_state **st, struct lj_ctx *ctx, const struct lj_targ
 	if (!ours)
 		return lj_fail(res, -ECANCELED, "%s as '%s' was detached while attach waited for it",
 			       tname(t), ifname);
-	snprintf(rec->status, sizeof(rec->status), "attached");
-	rec->owner_pid = 0;
-	rec->owner_start = 0;
-	rec->plan = *plan;
-	r = lj_state_save(*st, rec);
-	rec->plan = (struct lj_plan){0};
-	if (r < 0)
-		return lj_fail(res, r, "Failed to update the state record: %s", strerror(-r));
 	return 0;
+}
+
+/*
+ * The end of an attach, under the state lock, after the plan and its waits: check that what
+ * the plan relies on still holds (lj_plan_check: e.g. its bridge was not deleted meanwhile),
+ * then record the attachment as attached. If either fails, the whole attachment is undone and
+ * its record removed, as for a failed step (res says so).
+ */
+static int finish(struct lj_state *st, struct lj_ctx *ctx, const struct lj_target *t,
+		  const char *ifname, const struct lj_attach_opts *o, struct lj_plan *plan,
+		  struct lj_record *rec, struct lj_result *res)
+{
+	char detail[sizeof(ctx->detail)];
+	size_t step = 0, failed = 0;
+	int r;
+
+	lj_plan_test_pause(plan->n + 1);
+	r = lj_plan_check(ctx, plan, &step);
+	if (r < 0) {
+		snprintf(detail, sizeof(detail), "%s", ctx->detail[0] ? ctx->detail
+			 : plan->steps[step].what);
+	} else {
+		snprintf(rec->status, sizeof(rec->status), "attached");
+		rec->owner_pid = 0;
+		rec->owner_start = 0;
+		rec->plan = *plan;
+		r = lj_state_save(st, rec);
+		rec->plan = (struct lj_plan){0};
+		if (r == 0)
+			return 0;
+		snprintf(detail, sizeof(detail), "cannot write the state record: %s", strerror(-r));
+	}
+	/* Keep the system consistent with the state: undo everything, as for a failed step. */
+	ctx->rollback = true;
+	lj_plan_undo_all(ctx, plan, &failed);
+	ctx->rollback = false;
+	if (!failed)
+		lj_state_remove(st, rec->id);
+	res->rolled_back = true;
+	res->undo_failed = failed;
+	lj_fail(res, r, "Failed to attach %s (%s way): %s", tname(t), lj_way_name(o->way), detail);
+	if (failed) {
+		size_t len = strlen(res->message);
+		snprintf(res->message + len, sizeof(res->message) - len,
+			 "; some steps could not be undone: the record is kept: run 'lanjoin detach "
+			 "%s --ifname %s'", tname(t), ifname);
+	}
+	return r;
 }
 
 static int attach_one(const struct lj_attach_opts *o, struct lj_result *res);
@@ -564,19 +604,17 @@ static int attach_one(const struct lj_attach_opts *o, struct lj_result *res)
 		goto out;
 	}
 
+	r = 0;
 	if (plan_settles(&plan)) {
 		/* gc tells a live wait from a killed one by this process and its start time. */
 		rec.owner_pid = getpid();
 		r = lj_proc_start_time(getpid(), &rec.owner_start);
 		snprintf(rec.status, sizeof(rec.status), "settling");
-	} else {
-		r = 0;
-		snprintf(rec.status, sizeof(rec.status), "attached");
+		rec.plan = plan;
+		if (r == 0)
+			r = lj_state_save(st, &rec);
+		rec.plan = (struct lj_plan){0};
 	}
-	rec.plan = plan;
-	if (r == 0)
-		r = lj_state_save(st, &rec);
-	rec.plan = (struct lj_plan){0};
 	if (r < 0) {
 		/* Keep the system consistent with the state: undo everything. */
 		size_t failed = 0;
@@ -589,6 +627,9 @@ static int attach_one(const struct lj_attach_opts *o, struct lj_result *res)
 		goto out;
 	}
 	r = settle(&st, ctx, &t, ifname, o, &plan, &rec, res);
+	if (r < 0)
+		goto out;
+	r = finish(st, ctx, &t, ifname, o, &plan, &rec, res);
 	if (r < 0)
 		goto out;
 	rec.plan = plan;
@@ -817,17 +858,21 @@ static bool needs_target(const struct lj_plan *p, size_t pos)
 /*
  * Undo rec's plan from *pos down (see lj_plan_undo_from), deferring to batch if not NULL,
  * with host (borrowed) as the socket in lanjoin's namespace. The target is opened only when a
- * step to undo acts there: a bridge way's plan undoes in the host alone.
+ * step to undo acts there: a bridge way's plan undoes in the host alone. With known (not
+ * NULL), the target was opened before (gc, see gc_survey): known->netns_fd (borrowed), or
+ * gone when it is -1; nothing is asked again.
  */
-static void undo_part(struct lj_nl *host, struct lj_record *rec, struct lj_link_batch *batch,
-		      size_t *pos, size_t *failed, char *detail, size_t detail_size)
+static void undo_part(struct lj_nl *host, struct lj_record *rec, const struct lj_target *known,
+		      struct lj_link_batch *batch, size_t *pos, size_t *failed, char *detail,
+		      size_t detail_size)
 {
 	struct lj_target t = {.netns_fd = -1};
 	struct lj_ctx ctx;
-	bool alive = needs_target(&rec->plan, *pos) && open_alive(rec, &t);
+	bool needs = needs_target(&rec->plan, *pos);
+	bool alive = needs && (known ? known->netns_fd >= 0 : open_alive(rec, &t));
 	int r;
 
-	r = ctx_open_with(&ctx, host, alive ? &t : NULL);
+	r = ctx_open_with(&ctx, host, alive ? (known ? known : &t) : NULL);
 	if (r == 0) {
 		ctx.batch = batch;
 		lj_plan_undo_from(&ctx, &rec->plan, pos, failed);
@@ -854,10 +899,11 @@ struct bulk_item {
  * request: each plan is undone down to its link deletion (deferred to a batch), the batch is
  * deleted at once (lj_link_del_batch; one by one if that fails), then the rest of each plan.
  * Records undone without failure are removed. Returns 0 or the first -errno (res->message
- * says which record is kept); *ret_removed counts the removed records.
+ * says which record is kept); *ret_removed counts the removed records. known (NULL: each
+ * target is opened here) is, per record, its target opened before (see undo_part).
  */
 static int undo_bulk(struct lj_state *st, struct lj_record *recs, const bool *sel, size_t n,
-		     struct lj_result *res, size_t *ret_removed)
+		     const struct lj_target *known, struct lj_result *res, size_t *ret_removed)
 {
 	struct lj_link_batch batch = {0};
 	struct bulk_item *items;
@@ -878,8 +924,8 @@ static int undo_bulk(struct lj_state *st, struct lj_record *recs, const bool *se
 			continue;
 		items[i].pos = recs[i].plan.n;
 		items[i].batch_from = batch.n;
-		undo_part(host, &recs[i], &batch, &items[i].pos, &items[i].failed,
-			  items[i].detail, sizeof(items[i].detail));
+		undo_part(host, &recs[i], known ? &known[i] : NULL, &batch, &items[i].pos,
+			  &items[i].failed, items[i].detail, sizeof(items[i].detail));
 		items[i].batch_to = batch.n;
 	}
 	if (batch.n) {
@@ -906,8 +952,8 @@ static int undo_bulk(struct lj_state *st, struct lj_record *recs, const bool *se
 		if (!sel[i])
 			continue;
 		if (items[i].pos)
-			undo_part(host, rec, NULL, &items[i].pos, &items[i].failed,
-				  items[i].detail, sizeof(items[i].detail));
+			undo_part(host, rec, known ? &known[i] : NULL, NULL, &items[i].pos,
+				  &items[i].failed, items[i].detail, sizeof(items[i].detail));
 		res->undo_failed += items[i].failed;
 		if (items[i].failed)
 			u = lj_fail(res, -EIO, "Failed to detach %s ('%s'): %s; the record is kept, "
@@ -970,24 +1016,129 @@ static int undo_matching(struct lj_state *st, struct lj_record *recs, size_t n,
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++)
 		sel[i] = match(&recs[i], data);
-	r = undo_bulk(st, recs, sel, n, res, ret_removed);
+	r = undo_bulk(st, recs, sel, n, NULL, res, ret_removed);
 	free(sel);
 	return r;
 }
 
-/* gc: the target is gone, or (under the lock no attach runs) an attach crashed midway. */
-static bool gc_match(const struct lj_record *rec, void *data)
+/*
+ * gc: the target is gone (alive false), or (under the lock no attach runs) an attach crashed
+ * midway.
+ */
+static bool gc_due(const struct lj_record *rec, bool alive)
 {
-	struct lj_target t;
-	bool alive = open_alive(rec, &t);
-
-	lj_target_close(&t);
 	/* A settling record is live while its attach process waits: that one finishes it. */
 	if (!alive)
 		return true;
 	if (strcmp(rec->status, "settling") == 0)
 		return !lj_record_settling_live(rec);
 	return strcmp(rec->status, "attached") != 0;
+}
+
+/* What gc learned about a record before taking the lock (gc_survey). */
+struct gc_seen {
+	struct lj_record rec;  /* the record as it was then (its plan freed) */
+	struct lj_target t;    /* its target, open if alive and gc was to act on it then */
+	bool alive;
+};
+
+static void gc_seen_free(struct gc_seen *seen, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		lj_target_close(&seen[i].t);
+	free(seen);
+}
+
+/*
+ * gc asks about each record's target (the container engine, which may hang up to its timeout,
+ * see engine.h; the namespaces) without the state lock, so that a slow engine holds up no
+ * other attach or detach: the records are read under a shared lock, which is then dropped,
+ * and each target is opened. *ret (n in *ret_n, freed with gc_seen_free) says, per record,
+ * whether its target is alive, and holds it open if the record was due (gc_due) then.
+ */
+static int gc_survey(struct gc_seen **ret, size_t *ret_n, struct lj_result *res)
+{
+	struct lj_record *recs = NULL;
+	struct lj_state *st = NULL;
+	struct gc_seen *seen;
+	size_t n = 0;
+	int r;
+
+	r = load_records(false, NULL, NULL, &st, &recs, &n, res);
+	if (r < 0)
+		return r;
+	lj_state_close(st); /* the lock goes: what follows may wait for the engine */
+	seen = calloc(n ? n : 1, sizeof(*seen));
+	if (!seen) {
+		lj_records_free(recs, n);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		seen[i].alive = open_alive(&recs[i], &seen[i].t);
+		/* Only a target gc will act in stays open (a thousand attachments, a thousand fds) */
+		if (seen[i].alive && !gc_due(&recs[i], true))
+			lj_target_close(&seen[i].t);
+		if (!seen[i].alive)
+			seen[i].t.netns_fd = -1;
+		seen[i].rec = recs[i];
+		lj_record_free(&seen[i].rec); /* info and plan: not needed, the reload has them */
+	}
+	free(recs);
+	*ret = seen;
+	*ret_n = n;
+	return 0;
+}
+
+/*
+ * rec (read under the exclusive lock) as gc_survey saw it, unchanged since: the same
+ * attachment (creation, namespace) in the same status and owner. NULL when it is new or
+ * changed: then gc leaves it to the next run (asking the engine now would hold the lock).
+ */
+static const struct gc_seen *gc_seen_find(const struct gc_seen *seen, size_t n,
+					  const struct lj_record *rec)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct lj_record *o = &seen[i].rec;
+		if (strcmp(o->id, rec->id) == 0 && o->created == rec->created &&
+		    strcmp(o->status, rec->status) == 0 && o->owner_pid == rec->owner_pid &&
+		    o->owner_start == rec->owner_start && o->netns.dev == rec->netns.dev &&
+		    o->netns.ino == rec->netns.ino && o->netns_cookie == rec->netns_cookie)
+			return &seen[i];
+	}
+	return NULL;
+}
+
+/*
+ * Undo, in bulk, the records gc_survey found due (gc_due) and that are unchanged since; their
+ * targets are the ones it opened.
+ */
+static int gc_undo(struct lj_state *st, struct lj_record *recs, size_t n,
+		   const struct gc_seen *seen, size_t n_seen, struct lj_result *res,
+		   size_t *ret_removed)
+{
+	struct lj_target *known = calloc(n ? n : 1, sizeof(*known));
+	bool *sel = calloc(n ? n : 1, sizeof(*sel));
+	int r;
+
+	if (!known || !sel) {
+		free(known);
+		free(sel);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct gc_seen *g = gc_seen_find(seen, n_seen, &recs[i]);
+
+		known[i].netns_fd = -1;
+		/* New or changed since, or due now but alive and not due then: the next gc's. */
+		if (!g || (g->alive && g->t.netns_fd < 0))
+			continue;
+		sel[i] = gc_due(&recs[i], g->alive);
+		known[i] = g->t; /* borrowed: closed with seen */
+	}
+	r = undo_bulk(st, recs, sel, n, known, res, ret_removed);
+	free(known);
+	free(sel);
+	return r;
 }
 
 static bool match_all(const struct lj_record *rec, void *data)
@@ -1040,14 +1191,21 @@ int lj_gc(struct lj_result *res, size_t *ret_removed)
 {
 	struct lj_record *recs = NULL, *dropped = NULL, *all;
 	struct lj_state *st = NULL;
-	size_t n = 0, removed = 0, n_ovs = 0, n_dropped = 0;
+	struct gc_seen *seen = NULL;
+	size_t n = 0, removed = 0, n_ovs = 0, n_dropped = 0, n_seen = 0;
 	int r, u;
 
 	memset(res, 0, sizeof(*res));
-	r = load_records(true, NULL, NULL, &st, &recs, &n, res);
+	r = gc_survey(&seen, &n_seen, res);
 	if (r < 0)
 		return r;
-	r = undo_matching(st, recs, n, gc_match, NULL, res, &removed);
+	r = load_records(true, NULL, NULL, &st, &recs, &n, res);
+	if (r < 0) {
+		gc_seen_free(seen, n_seen);
+		return r;
+	}
+	r = gc_undo(st, recs, n, seen, n_seen, res, &removed);
+	gc_seen_free(seen, n_seen);
 	/* Records of a host namespace that is gone: they describe nothing any more. */
 	u = drop_foreign(st, res, &dropped, &n_dropped);
 	removed += n_dropped;

@@ -36,6 +36,9 @@
 #define ENGINE_OPEN_TRIES 3
 
 static char socket_override[LJ_ENGINE_SOCKET_MAX];
+/* An engine that let a request time out is not asked again by this process (gc asks about
+ * many containers: one hung engine costs one timeout, not one per record). */
+static char hung_socket[LJ_ENGINE_SOCKET_MAX];
 
 static int fail(struct lj_engine_err *err, int r, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -248,6 +251,9 @@ static int engine_get(const char *sock, const char *path, long *ret_status, char
 	CURL *h;
 	int r;
 
+	if (hung_socket[0] && strcmp(hung_socket, sock) == 0)
+		return fail(err, -ETIMEDOUT, "The engine at %s did not answer within %ld s before; "
+			    "not asked again", sock, ENGINE_TIMEOUT_MS / 1000);
 	r = curl_load(err);
 	if (r < 0)
 		return r;
@@ -280,9 +286,11 @@ static int engine_get(const char *sock, const char *path, long *ret_status, char
 		if (b.too_big)
 			return fail(err, -EPROTO, "The engine at %s sent an answer over %u bytes", sock,
 				    ENGINE_BODY_MAX);
-		if (c == CURLE_OPERATION_TIMEDOUT)
+		if (c == CURLE_OPERATION_TIMEDOUT) {
+			snprintf(hung_socket, sizeof(hung_socket), "%s", sock);
 			return fail(err, -ETIMEDOUT, "The engine at %s did not answer within %ld s",
 				    sock, ENGINE_TIMEOUT_MS / 1000);
+		}
 		if (c == CURLE_COULDNT_CONNECT) {
 			r = oserr == EACCES || oserr == EPERM ? -EACCES : -ECONNREFUSED;
 			return fail(err, r, "Cannot reach the container engine at %s: %s", sock,

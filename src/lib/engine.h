@@ -24,7 +24,8 @@
  *   -ESRCH         the container is not running (PID 0)
  *   -ESTALE        the container restarted while its namespace was being opened
  *   -EPROTO        the engine answered an error (its text is passed through) or malformed JSON
- *   -ETIMEDOUT     the engine did not answer in time (10 s)
+ *   -ETIMEDOUT     the engine did not answer in time (10 s); such an engine is not asked
+ *                  again by this process (the same -ETIMEDOUT at once)
  *   -EINVAL        invalid name; other -errno
  */
 #pragma once

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/magic.h>
 #include <linux/nsfs.h>
 #include <dirent.h>
 #include <sched.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/statfs.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -35,11 +37,26 @@ int lj_netns_open_path(const char *path, int *ret_fd)
 {
 	_cleanup_close_ int fd = -1;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct statfs sfs;
+
+	/*
+	 * O_NONBLOCK: a FIFO put where a namespace file was (CNI_NETNS, a recorded /run/netns
+	 * path) would otherwise block the open until a writer comes, forever and maybe with the
+	 * state lock held. Only an nsfs file is a namespace; anything else is refused before
+	 * any ioctl is sent to it (a device node would get it).
+	 */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0)
 		return lj_negerrno();
+	if (fstatfs(fd, &sfs) < 0)
+		return lj_negerrno();
+	if (sfs.f_type != NSFS_MAGIC)
+		return -EINVAL;
 	if (ioctl(fd, NS_GET_NSTYPE) != CLONE_NEWNET)
 		return -EINVAL;
+	/* The flag does nothing on nsfs; clear it so that the fd is a plain one for its users. */
+	if (fcntl(fd, F_SETFL, 0) < 0)
+		return lj_negerrno();
 	*ret_fd = TAKE_FD(fd);
 	return 0;
 }

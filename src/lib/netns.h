@@ -15,9 +15,11 @@ struct lj_netns_id {
 };
 
 /*
- * Open path as a network namespace (O_RDONLY|O_CLOEXEC) and check that it is one.
- * On success *ret_fd is the caller's. Errors: -ENOENT (no such file), -EINVAL (not a network
- * namespace), other -errno.
+ * Open path as a network namespace (O_RDONLY|O_CLOEXEC) and check that it is one: opened
+ * without blocking (a FIFO in its place does not hang the caller), then it must be an nsfs
+ * file (fstatfs, NSFS_MAGIC) of a network namespace. On success *ret_fd is the caller's.
+ * Errors: -ENOENT (no such file), -EINVAL (not a network namespace, e.g. a FIFO or a regular
+ * file), other -errno.
  */
 int lj_netns_open_path(const char *path, int *ret_fd);
 

@@ -3,10 +3,12 @@
 #include "lib/interrupt.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "lib/link.h"
 #include "lib/uplink.h"
@@ -168,6 +170,41 @@ void lj_plan_test_delay(void)
 	step_delay(env_index("LANJOIN_STEP_DELAY_MS"));
 }
 
+void lj_plan_test_pause(size_t n)
+{
+	const char *fifo = getenv("LANJOIN_PAUSE_FIFO");
+	char buf[64];
+	int fd;
+
+	if (!n || env_index("LANJOIN_PAUSE_AT") != n || !fifo || !*fifo)
+		return;
+	/* Blocks until the test opens the FIFO for writing; then wait for it to close it. */
+	fd = open(fifo, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	while (read(fd, buf, sizeof(buf)) > 0 || errno == EINTR)
+		errno = 0;
+	close(fd);
+}
+
+int lj_plan_check(struct lj_ctx *ctx, const struct lj_plan *p, size_t *ret_step)
+{
+	ctx->detail[0] = '\0';
+	for (size_t i = 0; i < p->n; i++) {
+		const struct lj_step *s = &p->steps[i];
+		int r;
+
+		if (!s->type->check || (s->where == LJ_TARGET && !ctx->target))
+			continue;
+		r = s->type->check(ctx, s);
+		if (r < 0) {
+			*ret_step = i;
+			return r;
+		}
+	}
+	return 0;
+}
+
 static int undo_step(struct lj_ctx *ctx, const struct lj_step *s, size_t index, size_t fault_undo,
 		     size_t delay_ms)
 {
@@ -195,6 +232,7 @@ int lj_plan_apply(struct lj_ctx *ctx, struct lj_plan *p, struct lj_plan_error *e
 		struct lj_step *s = &p->steps[i];
 
 		step_delay(delay_ms);
+		lj_plan_test_pause(i + 1);
 		if (lj_interrupted()) {
 			/* The front end caught SIGINT/SIGTERM: stop here and roll back. */
 			r = -EINTR;

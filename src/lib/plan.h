@@ -86,6 +86,13 @@ struct lj_step_type {
 	 * attachment is recorded as attached cannot lose it. Not for skip_undo steps.
 	 */
 	bool save_after;
+	/*
+	 * Optional: once the whole plan is applied (and settled), confirm that what the
+	 * attachment relies on still holds, as apply left it (e.g. the host end of a veth is
+	 * still a port of the very bridge it was put in: someone may have deleted the bridge
+	 * meanwhile). 0, or -errno with ctx->detail saying what changed.
+	 */
+	int (*check)(struct lj_ctx *ctx, const struct lj_step *s);
 };
 
 /*
@@ -148,6 +155,23 @@ int lj_plan_apply(struct lj_ctx *ctx, struct lj_plan *p, struct lj_plan_error *e
 /* The LANJOIN_STEP_DELAY_MS test hook, for runners of their own (uplink release): sleep that
  * long, if it is set. */
 void lj_plan_test_delay(void);
+
+/*
+ * Hidden test hook for race tests: with LANJOIN_PAUSE_AT=n (1-based) and
+ * LANJOIN_PAUSE_FIFO=PATH both set, stop at point n: lj_plan_apply calls this before step n,
+ * and the attach calls it with n = the plan's length + 1 after the whole plan and its waits,
+ * before the final check and record. PATH (a FIFO the test made) is opened for reading, which
+ * blocks until the test opens it for writing (the test then knows lanjoin is there), and read
+ * until the test closes it. Does nothing for another n or without both variables.
+ */
+void lj_plan_test_pause(size_t n);
+
+/*
+ * Run the check callbacks of p's steps, in order (steps in the target are skipped when the
+ * target is gone). The first failure's -errno (ctx->detail says what) and its index in
+ * *ret_step; 0 when all hold.
+ */
+int lj_plan_check(struct lj_ctx *ctx, const struct lj_plan *p, size_t *ret_step);
 
 /*
  * Undo every step of p in reverse (for detach, gc and crash recovery): steps acting in the

@@ -62,14 +62,83 @@ static int open_dir(int at, const char *path, int *ret)
 	return 0;
 }
 
-/* open_dir of lj_state_dir(), which must be an absolute path. */
+/*
+ * A directory above the state directory must not let anyone but root change what the path
+ * leads to: a real directory (not a symlink), owned by root (or lanjoin's own user), and not
+ * writable by group or others, unless it is sticky and root's (like /tmp: others may add
+ * entries there but not rename or remove root's, so the root-owned entry below stays put).
+ */
+static int safe_parent(int fd)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return lj_negerrno();
+	if (!S_ISDIR(st.st_mode))
+		return -EACCES;
+	if (st.st_uid != 0 && st.st_uid != geteuid())
+		return -EACCES;
+	if ((st.st_mode & 022) && !((st.st_mode & S_ISVTX) && st.st_uid == 0))
+		return -EACCES;
+	return 0;
+}
+
+/*
+ * open_dir of lj_state_dir(), which must be an absolute path. Every directory above it is
+ * walked from "/" one component at a time without following symlinks and checked with
+ * safe_parent (-EACCES); "." and ".." components are refused (-EACCES).
+ */
 static int open_state_dir(int *ret)
 {
+	_cleanup_free_ char *copy = NULL;
+	_cleanup_close_ int at = -1;
 	const char *d = lj_state_dir();
+	char *p, *next, *last = NULL;
+	int r;
 
 	if (d[0] != '/')
 		return -EDESTADDRREQ;
-	return open_dir(AT_FDCWD, d, ret);
+	copy = strdup(d);
+	if (!copy)
+		return -ENOMEM;
+	at = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (at < 0)
+		return lj_negerrno();
+	r = safe_parent(at);
+	if (r < 0)
+		return r;
+	for (p = copy; p; p = next) {
+		int fd;
+
+		while (*p == '/')
+			p++;
+		next = strchr(p, '/');
+		if (next)
+			*next++ = '\0';
+		if (!*p)
+			break;
+		if (strcmp(p, ".") == 0 || strcmp(p, "..") == 0)
+			return -EACCES;
+		/* Is there a further component? Then p is a parent, else the state dir itself. */
+		while (next && *next == '/')
+			next++;
+		if (!next || !*next) {
+			last = p;
+			break;
+		}
+		fd = openat(at, p, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			/* a symlink: ELOOP, or ENOTDIR with O_PATH|O_DIRECTORY on some kernels */
+			return errno == ELOOP || errno == ENOTDIR ? -EACCES : lj_negerrno();
+		close(at);
+		at = fd;
+		r = safe_parent(at);
+		if (r < 0)
+			return r;
+	}
+	if (!last)
+		return -EPERM; /* "/" itself */
+	return open_dir(at, last, ret);
 }
 
 int lj_state_open(bool exclusive, struct lj_state **ret)
@@ -117,6 +186,10 @@ const char *lj_state_strerror(int r)
 		return "it and its subdirectories must be real directories (not symlinks) "
 		       "owned by root and writable by no one else (lanjoin creates them with mode "
 		       "0700)";
+	if (r == -EACCES)
+		return "every directory above it must be a real directory (not a symlink), owned "
+		       "by root, and not writable by group or others unless sticky and root's "
+		       "(like /tmp); no '.' or '..' in the path";
 	return strerror(-r);
 }
 

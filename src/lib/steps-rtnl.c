@@ -114,6 +114,7 @@ static int veth_apply(struct lj_ctx *ctx, struct lj_step *s)
 			return r;
 		}
 		o.master = r;
+		s->u32 = (uint32_t)r; /* the bridge it joined: check_veth compares */
 	}
 	r = lj_link_add_veth(ctx->host, &o);
 	if (r == -EEXIST)
@@ -168,9 +169,49 @@ static void veth_describe_undo(const struct lj_ctx *ctx, const struct lj_step *s
 	fprintf(f, "ip link del %s\n", s->link);
 }
 
+/*
+ * The port the plan relies on: the host end still in the bridge it joined (u32 = the bridge's
+ * ifindex then), and that bridge still there under its name. A bridge deleted (and maybe made
+ * again) by someone else while the attach ran leaves the veth without a master, or with
+ * another one.
+ */
+static int veth_check(struct lj_ctx *ctx, const struct lj_step *s)
+{
+	struct lj_link br, l;
+	int r;
+
+	if (!s->master[0] || !s->u32)
+		return 0;
+	r = lj_link_get(ctx->host, s->master, &br);
+	if (r == -ENODEV) {
+		lj_ctx_detail(ctx, "bridge '%s' was deleted while lanjoin attached to it", s->master);
+		return -ENODEV;
+	}
+	if (r < 0)
+		return lj_ctx_nl_error(ctx, ctx->host, r);
+	if (br.ifindex != (int)s->u32 || strcmp(br.kind, "bridge") != 0) {
+		lj_ctx_detail(ctx, "bridge '%s' was deleted and replaced (ifindex %d, was %u) while "
+			      "lanjoin attached to it", s->master, br.ifindex, s->u32);
+		return -ENODEV;
+	}
+	r = lj_link_get(ctx->host, s->link, &l);
+	if (r == -ENODEV) {
+		lj_ctx_detail(ctx, "'%s' was deleted while lanjoin attached it", s->link);
+		return -ENODEV;
+	}
+	if (r < 0)
+		return lj_ctx_nl_error(ctx, ctx->host, r);
+	if (l.master != br.ifindex) {
+		lj_ctx_detail(ctx, "'%s' is no longer a port of bridge '%s'", s->link, s->master);
+		return -ENOLINK;
+	}
+	return 0;
+}
+
 const struct lj_step_type lj_step_veth = {
 	.id = "veth",
 	.apply = veth_apply,
+	.check = veth_check,
 	.undo = veth_undo,
 	.describe = veth_describe,
 	.describe_undo = veth_describe_undo,

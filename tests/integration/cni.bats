@@ -814,3 +814,57 @@ pm_run() { # NAME NETWORK [PODMAN RUN ARGS...] — busybox httpd serving /www on
   [ "$(records)" -eq 0 ]
   assert_same_state host "$BATS_TEST_TMPDIR/host.before"
 }
+
+@test "cni: a FIFO as CNI_NETNS is refused at once (ADD, CHECK, DEL), never opened for reading" {
+  conf 1.0.0
+  local fifo=$BATS_TEST_TMPDIR/netns-fifo
+  mkfifo -m 0600 "$fifo"
+  snapshot host >"$BATS_TEST_TMPDIR/host.before"
+  # timeout: without the non-blocking open, each would wait for a writer forever
+  cni_t() {
+    timeout 60 ip netns exec "${LAB_PREFIX}host" env CNI_COMMAND="$1" CNI_CONTAINERID=cid-fifo \
+      CNI_NETNS="$fifo" CNI_IFNAME=eth0 CNI_PATH="$REF" "$LANJOIN" <"${2:-$CONF}"
+  }
+  run --separate-stderr cni_t ADD
+  expect_error 8
+  [[ $output == *"not a network namespace"* ]]
+  run --separate-stderr cni_t CHECK "$(with_prev '{"cniVersion": "1.0.0"}')"
+  echo "CHECK: $status $output"
+  [ "$status" -eq 1 ]
+  [ "$(jq -r .code <<<"$output")" != null ]
+  run --separate-stderr cni_t DEL
+  echo "DEL: $status $output"
+  [ "$status" -eq 0 ]
+  [ -p "$fifo" ]
+  [ "$(records)" -eq 0 ]
+  [ -z "$(ipam_ips)" ]
+  assert_same_state host "$BATS_TEST_TMPDIR/host.before"
+}
+
+@test "cni: a hung IPAM plugin is killed after ipamTimeout; ADD fails and leaves nothing behind" {
+  add_container hi
+  local dir=$BATS_TEST_TMPDIR/plugins pid
+  mkdir -p "$dir"
+  # a plugin that never answers, with a child of its own (killed with it: same process group)
+  printf '#!/bin/sh\nsleep 3600 &\necho $! >>"%s/sleep.pids"\nwait\n' "$dir" >"$dir/hang-ipam"
+  chmod 0755 "$dir/hang-ipam"
+  conf 1.0.0 '.ipam = {type: "hang-ipam"} | .ipamTimeout = 1'
+  snapshot host >"$BATS_TEST_TMPDIR/host.before"
+  snapshot hi >"$BATS_TEST_TMPDIR/hi.before"
+  run --separate-stderr timeout 120 ip netns exec "${LAB_PREFIX}host" env CNI_COMMAND=ADD \
+    CNI_CONTAINERID=cid-hi CNI_NETNS="$(ns hi)" CNI_IFNAME=eth0 CNI_PATH="$dir" "$LANJOIN" <"$CONF"
+  expect_error 104
+  [[ $output == *"hang-ipam did not answer ADD within 1 s"* ]]
+  [ -s "$dir/sleep.pids" ]
+  while read -r pid; do
+    ! kill -0 "$pid" 2>/dev/null
+  done <"$dir/sleep.pids"
+  [ "$(records)" -eq 0 ]
+  assert_same_state host "$BATS_TEST_TMPDIR/host.before"
+  assert_same_state hi "$BATS_TEST_TMPDIR/hi.before"
+  # the setting is validated like any other
+  conf 1.0.0 '.ipamTimeout = 0'
+  run --separate-stderr cni ADD cid-hi "$(ns hi)"
+  expect_error 7
+  [[ $output == *ipamTimeout* ]]
+}

@@ -224,3 +224,56 @@ EOF
   ! on host ip link show br-mix
   assert_same_state host "$BATS_TEST_TMPDIR/host.before"
 }
+
+kill_quietly() { kill "$@" 2>/dev/null || true; }
+
+@test "concurrency: gc waiting for a hung container engine holds up no attach" {
+  make_namespaces g 2
+  take_snapshots
+  local sock=$BATS_TEST_TMPDIR/engine.sock accepted=$BATS_TEST_TMPDIR/engine.accepted
+  local gc_done=$BATS_TEST_TMPDIR/gc.done f
+  run lj attach macvlan "netns:${LAB_PREFIX}g1" --parent em1 --ip 198.51.100.145/24
+  [ "$status" -eq 0 ]
+  defer ip netns exec "${LAB_PREFIX}host" "$LANJOIN" detach "netns:${LAB_PREFIX}g1"
+  # make it a container's record: gc asks the engine whether that container still runs
+  f=$(ls "$LANJOIN_STATE_DIR"/attachments/*.json)
+  jq '.target.kind = "container" | .target.spec = "ghost" | .target.container_id = ("ab" * 32)' \
+    "$f" >"$BATS_TEST_TMPDIR/record"
+  cat "$BATS_TEST_TMPDIR/record" >"$f"
+  # an engine that accepts connections and never answers (perl-base is in every Debian)
+  perl -MIO::Socket::UNIX -e '
+    my ($path, $flag) = @ARGV;
+    my $s = IO::Socket::UNIX->new(Type => SOCK_STREAM(), Local => $path, Listen => 16) or die $!;
+    my @held;
+    while (my $c = $s->accept) {
+      push @held, $c;
+      open(my $f, ">>", $flag) or die $!;
+      print $f "accepted\n";
+      close $f;
+    }' "$sock" "$accepted" &
+  defer kill_quietly $!
+  wait_until 10 test -S "$sock"
+  (
+    LANJOIN_ENGINE_SOCKET=$sock lj gc >"$BATS_TEST_TMPDIR/gc.log" 2>&1
+    echo $? >"$gc_done"
+  ) &
+  defer kill_quietly $!
+  # gc now waits for the engine's answer (it gives up after the engine timeout, 10 s)
+  wait_until 30 test -s "$accepted"
+  run lj attach macvlan "netns:${LAB_PREFIX}g2" --parent em1 --ip 198.51.100.146/24
+  echo "attach: $status: $output"
+  [ "$status" -eq 0 ]
+  defer ip netns exec "${LAB_PREFIX}host" "$LANJOIN" detach "netns:${LAB_PREFIX}g2"
+  # the attach was done while gc still waited: it did not wait for gc's engine query
+  [ ! -e "$gc_done" ]
+  wait_until 60 test -s "$gc_done"
+  cat "$BATS_TEST_TMPDIR/gc.log"
+  [ "$(cat "$gc_done")" -eq 0 ]
+  # gc judged the first attachment by its namespace (alive) and left both alone
+  [ "$(lj list --json | jq length)" -eq 2 ]
+  run lj detach "netns:${LAB_PREFIX}g1"
+  [ "$status" -eq 0 ]
+  run lj detach "netns:${LAB_PREFIX}g2"
+  [ "$status" -eq 0 ]
+  assert_unchanged
+}

@@ -252,6 +252,117 @@ fw_reset() {
   walk_faults "dhcp" fd macvlan --parent em1 --dhcp
 }
 
+# --- races: someone else acts while an attach runs (issue 15) --------------------------------
+
+# pause_attach N ARGS...: start `lanjoin ARGS...` in the host node, in the background, stopped at
+# point N by the hidden LANJOIN_PAUSE_AT/LANJOIN_PAUSE_FIFO hook (src/lib/plan.c: before step N,
+# or with N = the plan's length + 1 after the whole plan and its waits, before the final check
+# and record); returns once lanjoin is there (it has opened the FIFO). resume_attach lets it go
+# on and sets status and output.
+pause_attach() {
+  local n=$1
+  shift
+  PAUSE_FIFO=$BATS_TEST_TMPDIR/pause.$n
+  PAUSE_OUT=$BATS_TEST_TMPDIR/pause.$n.out
+  rm -f "$PAUSE_FIFO"
+  mkfifo -m 0600 "$PAUSE_FIFO"
+  LANJOIN_PAUSE_AT=$n LANJOIN_PAUSE_FIFO=$PAUSE_FIFO \
+    ip netns exec "${LAB_PREFIX}host" "$LANJOIN" "$@" >"$PAUSE_OUT" 2>&1 &
+  PAUSED_PID=$!
+  defer kill_quietly "$PAUSED_PID"
+  # the holder's open of the FIFO for writing returns once lanjoin opened it for reading
+  sleep infinity >"$PAUSE_FIFO" &
+  PAUSE_HOLDER=$!
+  defer kill_quietly "$PAUSE_HOLDER"
+  wait_until 60 fifo_open_by "$PAUSE_HOLDER" "$PAUSE_FIFO"
+}
+del_link_quietly() { ip -n "${LAB_PREFIX}host" link del "$1" 2>/dev/null || true; }
+fifo_open_by() { [ "$(readlink "/proc/$1/fd/1")" = "$2" ]; }
+kill_quietly() { kill "$@" 2>/dev/null || true; }
+resume_attach() {
+  kill "$PAUSE_HOLDER"
+  status=0
+  wait "$PAUSED_PID" || status=$?
+  output=$(cat "$PAUSE_OUT")
+}
+
+@test "faults: a bridge deleted (or replaced) by someone else during an attach fails it and rolls it back" {
+  add_container fr
+  defer del_link_quietly br-race
+  local args=(attach bridge "netns:${LAB_PREFIX}fr" --bridge br-race --ip 198.51.100.129/24
+    --gateway 198.51.100.254) L n how
+  # the host without the bridge: each case ends with it deleted
+  take_snapshots fr
+  on host ip link add br-race type bridge
+  on host ip link set br-race up
+  L=$(lj "${args[@]}" --dry-run --json | jq '.steps | length')
+  [ "$L" -ge 4 ]
+  on host ip link del br-race
+  # deleted once the veth is its port (before step 3), or at the very end; or deleted and made
+  # again under the same name (another ifindex)
+  for how in del recreate; do
+    for n in 3 $((L + 1)); do
+      on host ip link add br-race type bridge
+      on host ip link set br-race up
+      pause_attach "$n" "${args[@]}"
+      on host ip link del br-race
+      if [[ $how == recreate ]]; then
+        on host ip link add br-race type bridge
+        on host ip link set br-race up
+      fi
+      resume_attach
+      echo "bridge $how before point $n -> $status: $output"
+      [ "$status" -eq 1 ]
+      [[ $output == *"bridge 'br-race' was deleted"* ]]
+      [[ $output == *"nothing was left behind"* ]]
+      [ "$(records)" -eq 0 ]
+      assert_same_state fr "$BATS_TEST_TMPDIR/fr.before"
+      if [[ $how == recreate ]]; then
+        [ -z "$(on host ip -o link show master br-race)" ]
+        on host ip link del br-race
+      fi
+      assert_same_state host "$BATS_TEST_TMPDIR/host.before"
+    done
+  done
+  # undisturbed, the same attach succeeds
+  on host ip link add br-race type bridge
+  on host ip link set br-race up
+  run lj "${args[@]}"
+  [ "$status" -eq 0 ]
+  [[ $output == *"br-race"* ]]
+  run lj detach "netns:${LAB_PREFIX}fr"
+  [ "$status" -eq 0 ]
+  on host ip link del br-race
+  assert_unchanged
+}
+
+@test "faults: the state directory full (ENOSPC) at the last record write of a DHCP attach rolls it back" {
+  add_container fe
+  local mnt=$BATS_TEST_TMPDIR/tmpfs L args
+  mkdir -m 0755 "$mnt"
+  mount -t tmpfs -o size=4m,mode=0755 lj-fault-tmpfs "$mnt"
+  defer umount "$mnt"
+  export LANJOIN_STATE_DIR=$mnt/state
+  # should the rollback fail, this stops the DHCP client before the tmpfs is unmounted
+  defer ip netns exec "${LAB_PREFIX}host" env LANJOIN_STATE_DIR="$LANJOIN_STATE_DIR" \
+    "$LANJOIN" detach "netns:${LAB_PREFIX}fe"
+  args=(attach macvlan "netns:${LAB_PREFIX}fe" --parent em1 --dhcp)
+  L=$(lj "${args[@]}" --dry-run --json | jq '.steps | length')
+  take_snapshots fe
+  # stopped after the plan and its lease, before the record is written as attached: fill it
+  pause_attach $((L + 1)) "${args[@]}"
+  dd if=/dev/zero of="$mnt/fill" bs=64k 2>/dev/null || true
+  defer rm -f "$mnt/fill"
+  resume_attach
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ $output == *"cannot write the state record: No space left on device"* ]]
+  [[ $output == *"nothing was left behind"* ]]
+  rm -f "$mnt/fill"
+  assert_unchanged
+  ! pgrep -f "$LANJOIN_STATE_DIR"
+}
+
 @test "faults: gc of a nat attachment whose container is gone" {
   docker_firewall
   walk_gc "gc(nat)" ga nat --uplink em1 --address 198.51.100.127/24 --publish 80

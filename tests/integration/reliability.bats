@@ -189,6 +189,64 @@ make_namespaces() {
 600 0" ]
 }
 
+@test "reliability: a state directory under an unsafe parent is refused by every command, never created" {
+  add_container hp
+  local t=$BATS_TEST_TMPDIR d cmd
+  # a parent writable by others (not sticky); one writable by its group; one owned by another
+  # user; a symlinked parent; a sticky world-writable parent not owned by root; a '..' step
+  mkdir -m 0777 "$t/open" && chmod 0777 "$t/open" && mkdir -m 0755 "$t/open/a"
+  mkdir -m 0775 "$t/group" && chmod 0775 "$t/group"
+  mkdir -m 0755 "$t/foreign" && chown 65534 "$t/foreign"
+  mkdir -m 0755 "$t/real" && ln -s "$t/real" "$t/link"
+  mkdir "$t/sticky" && chown 65534 "$t/sticky" && chmod 1777 "$t/sticky"
+  mkdir -m 0755 "$t/up"
+  for d in open/a/state group/state foreign/state link/state sticky/state up/../real/state; do
+    for cmd in "attach bridge netns:${LAB_PREFIX}hp --bridge br-em1 --ip 198.51.100.207/24" \
+      "detach netns:${LAB_PREFIX}hp" "gc" "list" "shim add em1 --ip 198.51.100.205/24"; do
+      # shellcheck disable=SC2086
+      LANJOIN_STATE_DIR=$t/$d run lj $cmd
+      echo "$d: lanjoin $cmd -> $status: $output"
+      [ "$status" -eq 1 ]
+      [[ $output == *"$t/$d"*"every directory above it must be a real directory (not a symlink), owned by root, and not writable by group or others unless sticky and root's (like /tmp)"* ]]
+    done
+  done
+  [ -z "$(find "$t/real" "$t/open/a" "$t/group" "$t/foreign" "$t/sticky" -mindepth 1)" ]
+  [ -z "$(on hp ip -o link show eth1 2>/dev/null)" ]
+
+  # accepted: a root-owned sticky world-writable parent (like /tmp, where the suite's own state
+  # directories are), doubled slashes, and parents that are 0755 root's
+  mkdir -m 1777 "$t/tmplike" && chmod 1777 "$t/tmplike"
+  for d in "$t/tmplike/state" "$t//real/x/" "$LANJOIN_STATE_DIR"; do
+    [[ $d == */x/ ]] && mkdir -m 0700 "$t/real/x"
+    LANJOIN_STATE_DIR=$d run lj list
+    echo "$d: list -> $status: $output"
+    [ "$status" -eq 0 ]
+  done
+  [ "$(stat -c '%a %u' "$t/tmplike/state")" = "700 0" ]
+}
+
+@test "reliability: a FIFO where a recorded netns path was does not block detach or gc" {
+  local cmd fifo=/run/netns/${LAB_PREFIX}hf
+  for cmd in "detach netns:${LAB_PREFIX}hf" gc; do
+    add_container hf
+    take_snapshots
+    run lj attach bridge "netns:${LAB_PREFIX}hf" --bridge br-em1 --ip 198.51.100.208/24
+    [ "$status" -eq 0 ]
+    # the namespace goes; a FIFO takes its name: opening it for reading would wait for a writer
+    lab container del hf
+    mkfifo -m 0600 "$fifo"
+    defer rm -f "$fifo"
+    # shellcheck disable=SC2086
+    run timeout 60 ip netns exec "${LAB_PREFIX}host" "$LANJOIN" $cmd
+    echo "lanjoin $cmd -> $status: $output"
+    [ "$status" -eq 0 ]
+    [ "$(lj list --json | jq length)" -eq 0 ]
+    [ -p "$fifo" ] # left alone
+    rm -f "$fifo"
+    assert_unchanged
+  done
+}
+
 @test "reliability: foreign, truncated and special record files are refused with a clear error and left alone" {
   add_container hr
   local a=$LANJOIN_STATE_DIR/attachments f id victim=$BATS_TEST_TMPDIR/victim
