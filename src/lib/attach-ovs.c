@@ -327,6 +327,20 @@ int lj_attach_ovs_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, cons
 		if (strcmp(sv.bridges[i].name, o->bridge) == 0)
 			br = &sv.bridges[i];
 	create = !br;
+	if (create && !have_link && !sv.name_is_iface && !o->create_bridge) {
+		char names[512] = "";
+		size_t len = 0;
+
+		for (size_t i = 0; i < sv.n_bridges && len < sizeof(names); i++)
+			len += (size_t)snprintf(names + len, sizeof(names) - len, "%s%s",
+						i ? ", " : "", sv.bridges[i].name);
+		r = lj_bad_input(res, "OVS bridge '%s' does not exist (OVS bridges in %s: %s). To "
+				 "create it: 'lanjoin uplink adopt %s DEV --ovs' adopts DEV into it "
+				 "(DEV's addresses and routes move onto the bridge); --create-bridge "
+				 "makes an empty bridge that reaches no LAN until it has an uplink",
+				 o->bridge, lj_ovs_db(ovs), sv.n_bridges ? names : "none", o->bridge);
+		goto out;
+	}
 	if (create && have_link) {
 		r = lj_bad_input(res, "'%s' is not an Open vSwitch bridge (it is a link of kind "
 				 "'%s')", o->bridge, brl.kind[0] ? brl.kind : "none");

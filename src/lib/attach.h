@@ -53,6 +53,9 @@ struct lj_attach_opts {
 	/* bridge, ovs */
 	char bridge[IFNAMSIZ];
 	char uplink[IFNAMSIZ];         /* bridge: adopt this uplink if the bridge is missing; nat: the uplink */
+	bool create_bridge;            /* bridge, ovs: create a missing bridge (without it, and
+					  without bridge --uplink, a missing bridge is refused: a
+					  misspelt name would make a bridge that reaches nothing) */
 	uint32_t vlan;                 /* ovs: access VLAN tag, 0 = none */
 	const char *ovsdb;             /* ovs: "unix:PATH" or NULL */
 

@@ -497,6 +497,7 @@ int lj_link_set_addr_gen_mode(struct lj_nl *nl, const char *name, uint8_t mode)
 
 struct ports_ctx {
 	int master;
+	const char *kind; /* not NULL: links of this kind, master ignored */
 	struct lj_link *v;
 	size_t n, cap;
 };
@@ -507,7 +508,7 @@ static int list_port_cb(const struct nlmsghdr *nlh, void *data)
 	struct lj_link l;
 
 	link_cb(nlh, &l);
-	if (l.ifindex <= 0 || l.master != c->master)
+	if (l.ifindex <= 0 || (c->kind ? strcmp(l.kind, c->kind) != 0 : l.master != c->master))
 		return MNL_CB_OK;
 	if (lj_array_append(&c->v, &c->n, &c->cap, sizeof(l), &l) < 0) {
 		errno = ENOMEM;
@@ -525,6 +526,25 @@ int lj_link_list_ports(struct lj_nl *nl, int master, struct lj_link **ret, size_
 
 	ifi->ifi_family = AF_UNSPEC;
 	mnl_attr_put_u32(nlh, IFLA_MASTER, (uint32_t)master);
+	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
+	r = lj_nl_transact(nl, nlh, list_port_cb, &c);
+	if (r < 0) {
+		free(c.v);
+		return r;
+	}
+	*ret = c.v;
+	*ret_n = c.n;
+	return 0;
+}
+
+int lj_link_list_kind(struct lj_nl *nl, const char *kind, struct lj_link **ret, size_t *ret_n)
+{
+	struct nlmsghdr *nlh = lj_nl_msg(nl, RTM_GETLINK, NLM_F_DUMP);
+	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	struct ports_ctx c = {.kind = kind};
+	int r;
+
+	ifi->ifi_family = AF_UNSPEC;
 	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
 	r = lj_nl_transact(nl, nlh, list_port_cb, &c);
 	if (r < 0) {

@@ -106,6 +106,9 @@ int lj_link_set_addr_gen_mode(struct lj_nl *nl, const char *name, uint8_t mode);
  * malloc'd (caller frees), NULL when *ret_n is 0. Returns 0 or -errno.
  */
 int lj_link_list_ports(struct lj_nl *nl, int master, struct lj_link **ret, size_t *ret_n);
+
+/* The links of kind kind ("bridge", ...) in nl's namespace, dump order; as lj_link_list_ports. */
+int lj_link_list_kind(struct lj_nl *nl, const char *kind, struct lj_link **ret, size_t *ret_n);
 /* Host links whose deletion is deferred to one request (bulk detach, gc). */
 struct lj_link_batch {
 	char (*names)[IFNAMSIZ];

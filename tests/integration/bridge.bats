@@ -118,7 +118,7 @@ ATTACH=(--bridge br-em1 --ip 198.51.100.117/24 --gateway 198.51.100.254)
   local n=1 steps=0
   while :; do
     run env LANJOIN_FAULT_STEP=$n ip netns exec "${LAB_PREFIX}host" "$LANJOIN" attach bridge \
-      "netns:${LAB_PREFIX}f" --bridge br-lj9 --ip 198.51.100.140/24 --ip 2001:db8:1::140/64 \
+      "netns:${LAB_PREFIX}f" --bridge br-lj9 --create-bridge --ip 198.51.100.140/24 --ip 2001:db8:1::140/64 \
       --gateway 198.51.100.254 --route 203.0.113.0/25@198.51.100.254
     if [ "$status" -eq 0 ]; then
       break
@@ -148,9 +148,9 @@ ATTACH=(--bridge br-em1 --ip 198.51.100.117/24 --gateway 198.51.100.254)
   add_container g1
   add_container g2
   take_snapshots g1
-  lj attach bridge "netns:${LAB_PREFIX}g1" --bridge br-lj1 --ip 198.51.100.151/24
+  lj attach bridge "netns:${LAB_PREFIX}g1" --bridge br-lj1 --create-bridge --ip 198.51.100.151/24
   defer ip netns exec "${LAB_PREFIX}host" "$LANJOIN" detach "netns:${LAB_PREFIX}g1"
-  lj attach bridge "netns:${LAB_PREFIX}g2" --bridge br-lj1 --ip 198.51.100.152/24
+  lj attach bridge "netns:${LAB_PREFIX}g2" --bridge br-lj1 --create-bridge --ip 198.51.100.152/24
   defer ip netns exec "${LAB_PREFIX}host" "$LANJOIN" detach "netns:${LAB_PREFIX}g2"
   run curl_from g1 http://198.51.100.152/hello.html
   [ "$output" = "Hello world" ]
@@ -169,7 +169,7 @@ ATTACH=(--bridge br-em1 --ip 198.51.100.117/24 --gateway 198.51.100.254)
 @test "bridge: --dry-run prints ip commands and changes nothing" {
   add_container d
   take_snapshots d
-  run lj attach bridge "netns:${LAB_PREFIX}d" --bridge br-new --ip 198.51.100.160/24 \
+  run lj attach bridge "netns:${LAB_PREFIX}d" --bridge br-new --create-bridge --ip 198.51.100.160/24 \
     --gateway 198.51.100.254 --dry-run
   echo "$output"
   [ "$status" -eq 0 ]
@@ -300,4 +300,28 @@ ATTACH=(--bridge br-em1 --ip 198.51.100.117/24 --gateway 198.51.100.254)
   [ "$(lj list --json | jq length)" -eq 1 ]
   run curl_from peer http://198.51.100.180/hello.html
   [ "$output" = "Hello world" ]
+}
+
+@test "bridge: a missing bridge is refused (a misspelt name would reach no LAN) unless --create-bridge" {
+  add_container ms
+  take_snapshots ms
+  run lj attach bridge "netns:${LAB_PREFIX}ms" --bridge br-eml --ip 198.51.100.183/24
+  echo "$output"
+  [ "$status" -eq 2 ]
+  [ "${#lines[@]}" -eq 1 ]
+  [[ $output == *"Bridge 'br-eml' does not exist (Linux bridges here: br-em1)"* ]]
+  [[ $output == *"--uplink DEV"*"uplink adopt br-eml DEV"*"--create-bridge"* ]]
+  ! on host ip link show br-eml
+  # a dry run says the same
+  run lj attach bridge "netns:${LAB_PREFIX}ms" --bridge br-eml --ip 198.51.100.183/24 --dry-run
+  [ "$status" -eq 2 ]
+  [[ $output == *"'br-eml' does not exist"* ]]
+  assert_unchanged ms
+  # asked for explicitly, the new bridge is made (and removed with its last port)
+  run lj attach bridge "netns:${LAB_PREFIX}ms" --bridge br-eml --create-bridge --ip 198.51.100.183/24
+  [ "$status" -eq 0 ]
+  defer ip netns exec "${LAB_PREFIX}host" "$LANJOIN" detach "netns:${LAB_PREFIX}ms"
+  on host ip link show br-eml
+  lj detach "netns:${LAB_PREFIX}ms"
+  assert_unchanged ms
 }
