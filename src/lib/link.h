@@ -160,3 +160,12 @@ int lj_link_add_macvlan(struct lj_nl *nl, const struct lj_macvlan_opts *o);
  */
 int lj_link_foreach_child(struct lj_nl *nl, int parent,
 			  int (*cb)(const struct lj_link *l, void *data), void *data);
+
+/*
+ * The same for the links of nl's namespace whose IFLA_LINK is parent in another namespace,
+ * home (home_fd, borrowed): e.g. a macvlan child of a host link moved into a container. Found
+ * by the number nl's namespace gives home (RTM_GETNSID), so an ifindex of a third namespace is
+ * never taken for parent. Returns 0, cb's stopping value, or -errno.
+ */
+int lj_link_foreach_remote_child(struct lj_nl *nl, int home_fd, int parent,
+				 int (*cb)(const struct lj_link *l, void *data), void *data);

@@ -434,6 +434,86 @@ out:
 	return r;
 }
 
+/*
+ * Kinds of link that take their lower device's receive handler: while one exists, the kernel
+ * refuses to make that device a bridge or OVS port (EBUSY, kernel 6.1 netdev_rx_handler_register).
+ */
+static bool holds_rx_handler(const char *kind)
+{
+	return strcmp(kind, "macvlan") == 0 || strcmp(kind, "macvtap") == 0 ||
+	       strcmp(kind, "ipvlan") == 0 || strcmp(kind, "ipvtap") == 0;
+}
+
+struct holders {
+	char names[512];
+	size_t len, n;
+	const char *where; /* the namespace being looked at, NULL: lanjoin's */
+};
+
+static int holder_cb(const struct lj_link *l, void *data)
+{
+	struct holders *h = data;
+
+	if (!holds_rx_handler(l->kind))
+		return 0;
+	if (h->len < sizeof(h->names))
+		h->len += (size_t)snprintf(h->names + h->len, sizeof(h->names) - h->len,
+					   "%s%s %s%s%s%s", h->n ? ", " : "", l->kind, l->name,
+					   h->where ? " (in " : "", h->where ? h->where : "",
+					   h->where ? ")" : "");
+	h->n++;
+	return 0;
+}
+
+struct remote_holders {
+	struct holders *h;
+	int home_fd, parent;
+};
+
+static int remote_holders_cb(int fd, const char *path, void *data)
+{
+	struct remote_holders *rh = data;
+	struct lj_nl *nl = NULL;
+
+	if (lj_nl_open(fd, &nl) < 0)
+		return 0;
+	rh->h->where = path;
+	lj_link_foreach_remote_child(nl, rh->home_fd, rh->parent, holder_cb, rh->h);
+	rh->h->where = NULL;
+	lj_nl_close(nl);
+	return 0;
+}
+
+/*
+ * Refuse DEV while macvlan/ipvlan children hold it, here or moved into other namespaces
+ * (Docker's macvlan networks, lanjoin's macvlan way): the kernel would refuse it as a port
+ * only at the step that enslaves it.
+ */
+static int check_holders(struct lj_ctx *ctx, const char *dev, int ifindex, struct lj_result *res)
+{
+	struct lj_netns_index *idx = NULL;
+	struct holders h = {0};
+	int r, home;
+
+	r = lj_link_foreach_child(ctx->host, ifindex, holder_cb, &h);
+	if (r < 0)
+		return lj_fail(res, r, "Failed to list the links on '%s': %s", dev, strerror(-r));
+	home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (home >= 0 && lj_netns_index_new(&idx) == 0) {
+		struct remote_holders rh = {.h = &h, .home_fd = home, .parent = ifindex};
+		lj_netns_index_foreach(idx, remote_holders_cb, &rh);
+	}
+	lj_netns_index_free(idx);
+	if (home >= 0)
+		close(home);
+	if (h.n)
+		return lj_bad_input(res, "'%s' cannot become a bridge port while links on it hold it "
+				    "(the kernel refuses: %s): %s%s. Remove them first (a Docker "
+				    "macvlan network: its containers; lanjoin's: 'lanjoin detach')",
+				    dev, strerror(EBUSY), h.names, h.len >= sizeof(h.names) ? "..." : "");
+	return 0;
+}
+
 /* Look at DEV, BR, addresses and routes; every refusal happens here, before any change. */
 static int gather(struct lj_ctx *ctx, struct lj_nl *dump, const struct lj_uplink_opts *o,
 		  struct adopt_facts *f, struct lj_result *res)
@@ -454,10 +534,18 @@ static int gather(struct lj_ctx *ctx, struct lj_nl *dump, const struct lj_uplink
 				    "(lanjoin attach %s ... --bridge %s)", o->dev,
 				    f->dev.kind[0] == 'b' ? "bridge" : "ovs", o->dev);
 	if (f->dev.master) {
-		const char *mn = lj_link_get_by_index(ctx->host, f->dev.master, &master) == 0
-					 ? master.name : "?";
-		return lj_bad_input(res, "'%s' is already a port of '%s'", o->dev, mn);
+		bool known = lj_link_get_by_index(ctx->host, f->dev.master, &master) == 0;
+
+		/* A bond, team, bridge or OVS (ovs-system) port: the kernel allows one master. */
+		return lj_bad_input(res, "'%s' is already a port of '%s'%s%s%s: a link has one master; "
+				    "adopt '%s' instead, or take '%s' out of it first", o->dev,
+				    known ? master.name : "?", known && master.kind[0] ? " (kind " : "",
+				    known ? master.kind : "", known && master.kind[0] ? ")" : "",
+				    known ? master.name : "it", o->dev);
 	}
+	r = check_holders(ctx, o->dev, f->dev.ifindex, res);
+	if (r < 0)
+		return r;
 	if (!f->dev.has_mac)
 		return lj_bad_input(res, "'%s' has no Ethernet address (kind '%s'): it cannot be "
 				    "bridged; use the nat way", o->dev,

@@ -745,3 +745,27 @@ ns_del() { ! [[ -e /run/netns/$LAB_PREFIX$1 ]] || ip netns del "$LAB_PREFIX$1"; 
   [ "$(lj uplink list --json | jq length)" -eq 0 ]
   ! on c9 ip link show eth1
 }
+
+@test "uplink: adopt refuses up front an uplink that macvlan children hold, here or moved into a container" {
+  take_snapshots
+  on host ip link add mvx0 link em1 type macvlan mode bridge
+  defer del_link mvx0
+  run lj uplink adopt br-em1 em1
+  echo "$output"
+  [ "$status" -eq 2 ]
+  [[ $output == *"'em1' cannot become a bridge port"*"macvlan mvx0"* ]]
+  # as Docker's macvlan network does: the child lives in the container's namespace
+  add_container mvc
+  on host ip link set mvx0 netns "${LAB_PREFIX}mvc"
+  run lj uplink adopt br-em1 em1
+  echo "$output"
+  [ "$status" -eq 2 ]
+  [[ $output == *"macvlan mvx0 (in "* ]]
+  # attach bridge --uplink adopts through the same checks
+  run lj attach bridge "netns:${LAB_PREFIX}mvc" --bridge br-em1 --uplink em1 --ip 198.51.100.117/24
+  echo "$output"
+  [ "$status" -eq 2 ]
+  [[ $output == *"macvlan mvx0"* ]]
+  on mvc ip link del mvx0
+  assert_unchanged
+}
