@@ -537,11 +537,15 @@ static int gather(struct lj_ctx *ctx, struct lj_nl *dump, const struct lj_uplink
 		bool known = lj_link_get_by_index(ctx->host, f->dev.master, &master) == 0;
 
 		/* A bond, team, bridge or OVS (ovs-system) port: the kernel allows one master. */
-		return lj_bad_input(res, "'%s' is already a port of '%s'%s%s%s: a link has one master; "
-				    "adopt '%s' instead, or take '%s' out of it first", o->dev,
+		if (known && strcmp(master.kind, "bridge") == 0)
+			return lj_bad_input(res, "'%s' is already a port of bridge '%s': attach "
+					    "containers to '%s' directly (lanjoin attach bridge ... "
+					    "--bridge %s)", o->dev, master.name, master.name, master.name);
+		return lj_bad_input(res, "'%s' is already a port of '%s'%s%s%s: a link has one "
+				    "master; take '%s' out of it first, or adopt '%s' instead", o->dev,
 				    known ? master.name : "?", known && master.kind[0] ? " (kind " : "",
-				    known ? master.kind : "", known && master.kind[0] ? ")" : "",
-				    known ? master.name : "it", o->dev);
+				    known ? master.kind : "", known && master.kind[0] ? ")" : "", o->dev,
+				    known ? master.name : "it");
 	}
 	r = check_holders(ctx, o->dev, f->dev.ifindex, res);
 	if (r < 0)
