@@ -524,6 +524,10 @@ int lj_cmd_attach(int argc, char **argv)
 		json_array_foreach(addrs, i, a)
 			printf("%s%s", i ? ", " : ": ", json_string_value(a));
 		putchar('\n');
+		if (json_object_get(res.json, "adopted_uplink"))
+			printf("Adopted %s into %s first: %s's addresses and routes moved onto %s; "
+			       "give them back with 'lanjoin uplink release %s'\n", o.uplink, o.bridge,
+			       o.uplink, o.bridge, o.bridge);
 	}
 	lj_result_done(&res);
 	return LJ_EXIT_OK;

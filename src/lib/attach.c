@@ -683,6 +683,37 @@ static int undo_record(struct lj_state *st, struct lj_record *rec, bool target_a
 	return r;
 }
 
+/*
+ * rec (on a bridge) was just detached: if it was the last attachment on a bridge that holds an
+ * uplink lanjoin adopted, say so in res->message, and how to give the uplink its addresses
+ * back: detach never does that by itself (the host's own network is on that bridge).
+ */
+static void note_adopted_bridge(struct lj_state *st, const struct lj_record *rec,
+				struct lj_result *res)
+{
+	const char *br = json_string_value(json_object_get(rec->info, "bridge"));
+	struct lj_record *others = NULL;
+	char dev[IFNAMSIZ];
+	size_t n = 0, len, left = 0;
+
+	if (!br || lj_uplink_adopted_dev(st, br, dev) < 0)
+		return;
+	if (lj_state_list_info(st, "bridge", br, &others, &n) < 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		const char *b = json_string_value(json_object_get(others[i].info, "bridge"));
+		left += b && strcmp(b, br) == 0 && strcmp(others[i].id, rec->id) != 0;
+	}
+	lj_records_free(others, n);
+	if (left)
+		return;
+	len = strlen(res->message);
+	snprintf(res->message + len, sizeof(res->message) - len,
+		 "\nNo attachment is left on %s, which still holds the uplink %s with the host's "
+		 "addresses and routes; give them back to %s with 'lanjoin uplink release %s'",
+		 br, dev, dev, br);
+}
+
 /* Is one of recs an attachment of the (open) target t as ifname (NULL: any)? */
 static bool has_target_record(const struct lj_record *recs, size_t n, const struct lj_target *t,
 			      const char *ifname)
@@ -768,6 +799,7 @@ int lj_detach(const char *target, const char *ifname, bool dry_run, struct lj_re
 			size_t len = strlen(res->message);
 			snprintf(res->message + len, sizeof(res->message) - len, "%sDetached %s (%s)",
 				 len ? "\n" : "", rec->target_spec, rec->ifname);
+			note_adopted_bridge(st, rec, res);
 		}
 	}
 	if (!matched && res->bad_records)

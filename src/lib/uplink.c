@@ -1414,6 +1414,29 @@ out:
 	return first ? first : r < 0 ? r : 0;
 }
 
+int lj_uplink_adopted_dev(const struct lj_state *st, const char *bridge, char ret_dev[IFNAMSIZ])
+{
+	struct lj_state *ust = NULL;
+	struct lj_record rec;
+	char id[LJ_RECORD_ID_LEN];
+	int r;
+
+	lj_record_id(UPLINK_KEY, bridge, id);
+	r = lj_state_open_sibling(st, UPLINK_SUBDIR, &ust);
+	if (r == 0)
+		r = lj_state_load(ust, id, &rec);
+	lj_state_close(ust);
+	if (r < 0)
+		return r == -EXDEV ? -ENOENT : r;
+	if (own_record(&rec) && strcmp(rec.status, "adopted") == 0 &&
+	    strcmp(rec.ifname, bridge) == 0)
+		snprintf(ret_dev, IFNAMSIZ, "%s", rec.host_ifname);
+	else
+		r = -ENOENT;
+	lj_record_free(&rec);
+	return r;
+}
+
 int lj_uplink_list(json_t **ret)
 {
 	struct lj_record *recs = NULL;

@@ -769,3 +769,31 @@ ns_del() { ! [[ -e /run/netns/$LAB_PREFIX$1 ]] || ip netns del "$LAB_PREFIX$1"; 
   on mvc ip link del mvx0
   assert_unchanged
 }
+
+@test "uplink: attach --uplink says it adopted the uplink; detaching the bridge's last attachment says it still holds it" {
+  add_container c1
+  local p1=$CONTAINER_PID
+  defer lj detach "pid:$p1"
+  add_container c2
+  local p2=$CONTAINER_PID
+  defer lj detach "pid:$p2"
+  run lj attach bridge "pid:$p1" --bridge br-em1 --uplink em1 --ip 198.51.100.117/24
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == *"Adopted em1 into br-em1 first: em1's addresses and routes moved onto br-em1; give them back with 'lanjoin uplink release br-em1'"* ]]
+  # the bridge is there now: nothing adopted, nothing said
+  run lj attach bridge "pid:$p2" --bridge br-em1 --uplink em1 --ip 198.51.100.118/24
+  [ "$status" -eq 0 ]
+  [[ $output != *"Adopted"* ]]
+  run lj detach "pid:$p1"
+  [ "$status" -eq 0 ]
+  [[ $output != *"uplink release"* ]]   # c2 is still on br-em1
+  run lj detach "pid:$p2"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == *"No attachment is left on br-em1, which still holds the uplink em1"*"'lanjoin uplink release br-em1'"* ]]
+  [ "$(on host ip -j link show em1 | jq -r '.[0].master')" = br-em1 ]
+  run lj uplink release br-em1
+  [ "$status" -eq 0 ]
+  assert_host_back "$BEFORE"
+}
