@@ -538,6 +538,10 @@ static int gc_db(const char *db, const struct lj_record *recs, size_t n, struct 
 				lj_ovs_error(o));
 			goto out;
 		}
+		lj_result_note(res, "Removed OVS port row %s of %s (%s, ovs way) from %s: its link "
+			       "is gone and no record claims it", ports[i].name,
+			       ports[i].target[0] ? ports[i].target : "?",
+			       ports[i].ifname[0] ? ports[i].ifname : "?", lj_ovs_db(o));
 		removed++;
 	}
 	/* A bridge lanjoin created that has no port left but its own. */
@@ -552,6 +556,8 @@ static int gc_db(const char *db, const struct lj_record *recs, size_t n, struct 
 				lj_ovs_error(o));
 			goto out;
 		}
+		lj_result_note(res, "Removed OVS bridge %s from %s: lanjoin created it and no port "
+			       "is left", b.name, lj_ovs_db(o));
 	}
 	r = 0;
 out:

@@ -874,6 +874,9 @@ static void undo_part(struct lj_nl *host, struct lj_record *rec, struct lj_link_
 	lj_target_close(&t);
 }
 
+/* undo_bulk: a record selected without a note. */
+static const char SEL_QUIET[] = "";
+
 struct bulk_item {
 	size_t pos;                /* undo resumes below this step */
 	size_t failed;             /* undo steps that failed */
@@ -888,8 +891,8 @@ struct bulk_item {
  * Records undone without failure are removed. Returns 0 or the first -errno (res->message
  * says which record is kept); *ret_removed counts the removed records.
  */
-static int undo_bulk(struct lj_state *st, struct lj_record *recs, const bool *sel, size_t n,
-		     struct lj_result *res, size_t *ret_removed)
+static int undo_bulk(struct lj_state *st, struct lj_record *recs, const char *const *sel,
+		     size_t n, struct lj_result *res, size_t *ret_removed)
 {
 	struct lj_link_batch batch = {0};
 	struct bulk_item *items;
@@ -947,6 +950,9 @@ static int undo_bulk(struct lj_state *st, struct lj_record *recs, const bool *se
 				    rec->ifname, items[i].detail);
 		else
 			u = lj_state_remove(st, rec->id);
+		if (u == 0 && sel[i] != SEL_QUIET)
+			lj_result_note(res, "Removed attachment %s %s (%s way): %s", rec->target_spec,
+				       rec->ifname, rec->way, sel[i]);
 		if (u == 0)
 			removed++;
 		else if (r == 0)
@@ -990,20 +996,25 @@ static int load_records(bool exclusive, const char *hint_key, const char *hint_v
 	return 0;
 }
 
-/* Undo, in bulk, the records for which match says true. */
+/*
+ * Undo, in bulk, the records for which match says true; with why (gc), each removed record
+ * gets a note naming it and why(rec) (a static string).
+ */
 static int undo_matching(struct lj_state *st, struct lj_record *recs, size_t n,
-			 lj_record_match_fn match, void *data, struct lj_result *res,
+			 lj_record_match_fn match, void *data,
+			 const char *(*why)(const struct lj_record *rec), struct lj_result *res,
 			 size_t *ret_removed)
 {
-	bool *sel = calloc(n ? n : 1, sizeof(*sel));
+	const char **sel = calloc(n ? n : 1, sizeof(*sel));
 	int r;
 
 	if (!sel)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++)
-		sel[i] = match(&recs[i], data);
+		if (match(&recs[i], data))
+			sel[i] = why ? why(&recs[i]) : SEL_QUIET;
 	r = undo_bulk(st, recs, sel, n, res, ret_removed);
-	free(sel);
+	free((void *)sel);
 	return r;
 }
 
@@ -1020,6 +1031,16 @@ static bool gc_match(const struct lj_record *rec, void *data)
 	if (strcmp(rec->status, "settling") == 0)
 		return !lj_record_settling_live(rec);
 	return strcmp(rec->status, "attached") != 0;
+}
+
+/* Why gc undoes rec (gc_match said so); the namespace check is gc_match's, remembered. */
+static const char *gc_why(const struct lj_record *rec)
+{
+	if (strcmp(rec->status, "applying") == 0)
+		return "an attach was interrupted while applying it";
+	if (strcmp(rec->status, "settling") == 0)
+		return "its namespace is gone, or the attach that waited for its addresses was killed";
+	return "its namespace (or container) is gone";
 }
 
 static bool match_all(const struct lj_record *rec, void *data)
@@ -1058,9 +1079,9 @@ static int drop_foreign(struct lj_state *st, struct lj_result *res, struct lj_re
 			r = 0;
 			continue;
 		}
-		lj_result_note(res, "Dropped the record of %s ('%s', %s way): the network namespace "
-			       "lanjoin attached it from no longer exists", recs[i].target_spec,
-			       recs[i].ifname, recs[i].way);
+		lj_result_note(res, "Removed attachment %s %s (%s way): dropped its record, the "
+			       "network namespace lanjoin attached it from no longer exists",
+			       recs[i].target_spec, recs[i].ifname, recs[i].way);
 		recs[k++] = recs[i];
 	}
 	*ret = recs;
@@ -1072,14 +1093,14 @@ int lj_gc(struct lj_result *res, size_t *ret_removed)
 {
 	struct lj_record *recs = NULL, *dropped = NULL, *all;
 	struct lj_state *st = NULL;
-	size_t n = 0, removed = 0, n_ovs = 0, n_dropped = 0;
+	size_t n = 0, removed = 0, n_ovs = 0, n_dropped = 0, n_uplinks = 0;
 	int r, u;
 
 	memset(res, 0, sizeof(*res));
 	r = load_records(true, NULL, NULL, &st, &recs, &n, res);
 	if (r < 0)
 		return r;
-	r = undo_matching(st, recs, n, gc_match, NULL, res, &removed);
+	r = undo_matching(st, recs, n, gc_match, NULL, gc_why, res, &removed);
 	/* Records of a host namespace that is gone: they describe nothing any more. */
 	u = drop_foreign(st, res, &dropped, &n_dropped);
 	removed += n_dropped;
@@ -1087,7 +1108,7 @@ int lj_gc(struct lj_result *res, size_t *ret_removed)
 		r = u;
 	/* Adoptions a crash left half-done or whose namespace is gone; OVS uplink ports no
 	 * adoption explains. */
-	u = lj_uplink_gc(st, res, &removed);
+	u = lj_uplink_gc(st, res, &n_uplinks);
 	if (u < 0 && r == 0)
 		r = u;
 	/*
@@ -1107,9 +1128,15 @@ int lj_gc(struct lj_result *res, size_t *ret_removed)
 		u = lj_attach_ovs_gc(all, n + n_dropped, res, &n_ovs);
 		free(all); /* shallow copies: the records are freed below */
 	}
-	removed += n_ovs;
 	if (u < 0 && r == 0)
 		r = u;
+	if (!res->json)
+		res->json = json_object();
+	json_object_set_new(res->json, "removed",
+			    json_pack("{s:I, s:I, s:I}", "attachments", (json_int_t)removed,
+				      "uplink_adoptions", (json_int_t)n_uplinks, "ovs_rows",
+				      (json_int_t)n_ovs));
+	removed += n_uplinks + n_ovs;
 	lj_records_free(dropped, n_dropped);
 	netns_index_drop();
 	lj_records_free(recs, n);
@@ -1145,7 +1172,7 @@ int lj_detach_all(bool dry_run, struct lj_result *res, size_t *ret_removed)
 			lj_target_close(&t);
 		}
 	} else {
-		r = undo_matching(st, recs, n, match_all, NULL, res, &removed);
+		r = undo_matching(st, recs, n, match_all, NULL, NULL, res, &removed);
 	}
 	netns_index_drop();
 	lj_records_free(recs, n);
@@ -1174,7 +1201,7 @@ int lj_detach_matching_hint(const char *hint_key, const char *hint_value,
 	r = load_records(true, hint_key, hint_value, &st, &recs, &n, res);
 	if (r < 0)
 		return r;
-	r = undo_matching(st, recs, n, match, data, res, &removed);
+	r = undo_matching(st, recs, n, match, data, NULL, res, &removed);
 	netns_index_drop();
 	lj_records_free(recs, n);
 	lj_state_close(st);

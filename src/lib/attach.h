@@ -128,7 +128,9 @@ int lj_detach(const char *target, const char *ifname, bool dry_run, struct lj_re
  * is not gone while its namespace lives on (another process in it, a file bound to it): it
  * stays attached until detached. Records written by lanjoin running in a network namespace
  * that no longer exists (its links went with it) are dropped, each with a note in res->json
- * (lj_result_note). *ret_removed (may be NULL) counts the records removed.
+ * (lj_result_note). Everything removed gets a note naming it (attachment: target, ifname,
+ * way; uplink adoption: bridge, uplink; OVS rows). *ret_removed (may be NULL) counts all of
+ * them; res->json's "removed" is {"attachments", "uplink_adoptions", "ovs_rows"} (counts).
  */
 int lj_gc(struct lj_result *res, size_t *ret_removed);
 

@@ -1360,7 +1360,7 @@ int lj_uplink_gc(const struct lj_state *st, struct lj_result *res, size_t *ret_r
 			if (lj_netns_exists(NULL, &recs[i].netns, recs[i].netns_cookie) ||
 			    lj_state_remove(ust, recs[i].id) < 0)
 				continue;
-			lj_result_note(res, "Dropped the record of uplink adoption '%s' (%s): the "
+			lj_result_note(res, "Removed uplink adoption %s %s: dropped its record, the "
 				       "network namespace it was adopted in no longer exists",
 				       recs[i].ifname, recs[i].host_ifname);
 			snprintf(recs[i].status, sizeof(recs[i].status), "gone");
@@ -1380,6 +1380,9 @@ int lj_uplink_gc(const struct lj_state *st, struct lj_result *res, size_t *ret_r
 			continue;
 		}
 		lj_state_remove(ust, recs[i].id);
+		lj_result_note(res, "Removed uplink adoption %s %s: rolled back the %s an interrupted "
+			       "run left half-done", recs[i].ifname, recs[i].host_ifname,
+			       recs[i].status[0] == 'r' ? "release" : "adoption");
 		snprintf(recs[i].status, sizeof(recs[i].status), "gone");
 		(*ret_removed)++;
 	}
@@ -1402,8 +1405,11 @@ int lj_uplink_gc(const struct lj_state *st, struct lj_result *res, size_t *ret_r
 		if (r < 0 && !first)
 			first = lj_fail(res, r, "Failed to take stale uplink '%s' out of OVS: %s",
 					ports[i].name, lj_ovs_error(o));
-		else if (r == 0)
+		else if (r == 0) {
+			lj_result_note(res, "Removed OVS uplink port %s: no uplink adoption explains it",
+				       ports[i].name);
 			(*ret_removed)++;
+		}
 	}
 out:
 	free(ports);

@@ -198,8 +198,10 @@ ATTACH=(--bridge br-em1 --ip 198.51.100.117/24 --gateway 198.51.100.254)
   lj attach bridge "netns:${LAB_PREFIX}y" --bridge br-em1 --ip 198.51.100.171/24
   lab container del y
   run lj gc
+  echo "$output"
   [ "$status" -eq 0 ]
-  [[ $output == *"Removed 1 stale attachment"* ]]
+  [ "${lines[0]}" = "Removed attachment netns:${LAB_PREFIX}y eth1 (bridge way): its namespace (or container) is gone" ]
+  [ "${lines[1]}" = "Removed 1 stale attachment" ]
   [ "$(lj list --json | jq length)" -eq 0 ]
 }
 

@@ -226,7 +226,10 @@ planned_port() {
   run env OVS_RUNDIR="$LAB_DIR/ovs" ip netns exec "${LAB_PREFIX}host" "$LANJOIN" gc
   echo "$output"
   [ "$status" -eq 0 ]
-  [[ $output == *"Removed 2 stale attachments"* ]]
+  [[ $output == *"Removed OVS port row ljo0123456789ab of netns:gone (?, ovs way) from $LAB_OVSDB"* ]]
+  [[ $output == *"Removed OVS port row ljo0123456789ac of ? (?, ovs way)"* ]]
+  [[ $output == *"Removed OVS bridge br-lj7 from $LAB_OVSDB"* ]]
+  [ "${lines[-1]}" = "Removed 0 stale attachments, 2 OVS rows" ]
   ! vsctl br-exists br-lj7
   [ "$(lanjoin_ports | sort | tr '\n' ' ')" = "ljo0123456789ad user0 " ]
   vsctl del-port user0

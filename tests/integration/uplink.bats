@@ -737,9 +737,10 @@ ns_del() { ! [[ -e /run/netns/$LAB_PREFIX$1 ]] || ip netns del "$LAB_PREFIX$1"; 
   run lj gc
   echo "$output"
   [ "$status" -eq 0 ]
-  [[ $output == *"Dropped the record of uplink adoption 'br9' (em9)"* ]]
-  [[ $output == *"Dropped the record of netns:${LAB_PREFIX}c9 ('eth1', bridge way)"* ]]
-  [[ $output == *"Removed 2 stale attachments"* ]]
+  # one line per thing removed, each named; an adoption is not called an attachment
+  [[ $output == *"Removed uplink adoption br9 em9: dropped its record"* ]]
+  [[ $output == *"Removed attachment netns:${LAB_PREFIX}c9 eth1 (bridge way): dropped its record"* ]]
+  [ "${lines[-1]}" = "Removed 1 stale attachment, 1 uplink adoption" ]
   [ -z "$(ls -A "$LANJOIN_STATE_DIR/uplinks")" ]
   [ -z "$(ls -A "$LANJOIN_STATE_DIR/attachments")" ]
   [ "$(lj uplink list --json | jq length)" -eq 0 ]
