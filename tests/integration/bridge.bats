@@ -327,3 +327,24 @@ ATTACH=(--bridge br-em1 --ip 198.51.100.117/24 --gateway 198.51.100.254)
   lj detach "netns:${LAB_PREFIX}ms"
   assert_unchanged ms
 }
+
+@test "bridge: without root lanjoin says in one line that it needs root, exit 2, and changes nothing" {
+  add_container nr
+  take_snapshots nr
+  nobody() { ip netns exec "${LAB_PREFIX}host" setpriv --reuid=65534 --regid=65534 --clear-groups "$LANJOIN" "$@"; }
+  local cmd
+  for cmd in "attach bridge netns:${LAB_PREFIX}nr --bridge br-em1 --ip 198.51.100.184/24" \
+    "detach netns:${LAB_PREFIX}nr" list gc "uplink list" "uplink release br-em1"; do
+    # shellcheck disable=SC2086 # split the command
+    run nobody $cmd
+    echo "$cmd: $status $output"
+    [ "$status" -eq 2 ]
+    [ "${#lines[@]}" -eq 1 ]
+    [[ $output == "lanjoin: 'lanjoin "*"' needs root (CAP_NET_ADMIN"*"run it as root"* ]]
+  done
+  # help needs nothing
+  run nobody attach bridge --help
+  [ "$status" -eq 0 ]
+  [[ $output == "Usage: lanjoin attach bridge"* ]]
+  assert_unchanged nr
+}
