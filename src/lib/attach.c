@@ -714,6 +714,50 @@ static void note_adopted_bridge(struct lj_state *st, const struct lj_record *rec
 		 br, dev, dev, br);
 }
 
+/*
+ * Nothing here attaches target: if lanjoin attached it from another network namespace, refuse
+ * (res->bad_input, -EINVAL) and say where, for the user to run detach there; else 0.
+ */
+static int refuse_foreign(struct lj_state *st, const struct lj_target *t, bool opened,
+			  const char *target, const char *ifname, struct lj_result *res)
+{
+	struct lj_record *recs = NULL;
+	size_t n = 0;
+	int r = 0;
+
+	if (lj_state_list_foreign(st, &recs, &n) < 0)
+		return 0;
+	for (size_t i = 0; i < n && r == 0; i++) {
+		const struct lj_record *rec = &recs[i];
+		char where[256] = "";
+		int fd;
+
+		if (ifname && strcmp(rec->ifname, ifname) != 0)
+			continue;
+		if (!(opened && same_netns(rec, t)) && strcmp(rec->target_spec, t->spec) != 0 &&
+		    !(t->container_id[0] && strcmp(rec->container_id, t->container_id) == 0))
+			continue;
+		if (!netns_index && lj_netns_index_new(&netns_index) < 0)
+			netns_index = NULL;
+		if (netns_index && lj_netns_find(netns_index, &rec->host_netns,
+						 rec->host_netns_cookie, &fd, where, sizeof(where)) == 0)
+			close(fd);
+		else
+			where[0] = '\0';
+		if (where[0])
+			r = lj_bad_input(res, "%s is attached as '%s' (%s way) from network namespace "
+					 "%s, not this one: run detach there (e.g. 'nsenter --net=%s "
+					 "lanjoin detach %s')", target, rec->ifname, rec->way, where,
+					 where, target);
+		else
+			r = lj_bad_input(res, "%s is attached as '%s' (%s way) from a network namespace "
+					 "that no longer exists: its links went with it; 'lanjoin gc' "
+					 "drops the record", target, rec->ifname, rec->way);
+	}
+	lj_records_free(recs, n);
+	return r;
+}
+
 /* Is one of recs an attachment of the (open) target t as ifname (NULL: any)? */
 static bool has_target_record(const struct lj_record *recs, size_t n, const struct lj_target *t,
 			      const char *ifname)
@@ -802,7 +846,9 @@ int lj_detach(const char *target, const char *ifname, bool dry_run, struct lj_re
 			note_adopted_bridge(st, rec, res);
 		}
 	}
-	if (!matched && res->bad_records)
+	if (!matched && !dry_run && refuse_foreign(st, &t, opened, target, ifname, res) < 0)
+		r = -EXDEV;
+	else if (!matched && res->bad_records)
 		r = lj_fail(res, -EBADMSG, "No readable record attaches %s%s%s, but %zu record file%s "
 			    "in %s/attachments could not be read (malformed or not lanjoin's): "
 			    "nothing was changed", target, ifname ? " as " : "", ifname ? ifname : "",

@@ -292,10 +292,20 @@ ATTACH=(--bridge br-em1 --ip 198.51.100.117/24 --gateway 198.51.100.254)
   run ip netns exec "${LAB_PREFIX}peer" "$LANJOIN" gc
   [ "$status" -eq 0 ]
   [[ $output == *"Removed 0"* ]]
+  # one rule: the records are this namespace's; detach and list elsewhere say where it lives
   run ip netns exec "${LAB_PREFIX}peer" "$LANJOIN" detach "netns:${LAB_PREFIX}h"
+  echo "$output"
+  [ "$status" -eq 2 ]
+  [[ $output == *"netns:${LAB_PREFIX}h is attached as 'eth1' (bridge way) from network namespace /run/netns/${LAB_PREFIX}host, not this one: run detach there"* ]]
+  [ "$(ip netns exec "${LAB_PREFIX}peer" "$LANJOIN" list --json 2>/dev/null | jq length)" -eq 0 ]
+  run ip netns exec "${LAB_PREFIX}peer" "$LANJOIN" list
+  echo "$output"
   [ "$status" -eq 0 ]
-  [[ $output == *"not attached"* ]]
-  [ "$(ip netns exec "${LAB_PREFIX}peer" "$LANJOIN" list --json | jq length)" -eq 0 ]
+  [[ $output == *"1 attachment lanjoin made from other network namespaces"* ]]
+  [[ $output == *"netns:${LAB_PREFIX}h eth1 (bridge way), from /run/netns/${LAB_PREFIX}host"* ]]
+  # and here, nothing of the sort
+  run lj list
+  [[ $output != *"other network namespaces"* ]]
   run ip netns exec "${LAB_PREFIX}peer" "$LANJOIN" attach bridge "netns:${LAB_PREFIX}h" --bridge brx --ip 198.51.100.181/24
   [ "$status" -eq 2 ]
   [[ $output == *"another network namespace"* ]]
