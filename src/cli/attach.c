@@ -14,6 +14,7 @@ enum {
 	OPT_ADDRESS, OPT_PUBLISH, OPT_PRIVATE, OPT_TO, OPT_IP, OPT_GATEWAY, OPT_DHCP,
 	OPT_DHCP_CLIENT, OPT_DHCP_TIMEOUT, OPT_SLAAC, OPT_IFNAME, OPT_MAC, OPT_MTU, OPT_ROUTE,
 	OPT_DRY_RUN, OPT_JSON, OPT_NO_CONFLICT_CHECK, OPT_HELP, OPT_ENGINE_SOCKET, OPT_MAC_FROM,
+	OPT_CREATE_BRIDGE,
 };
 
 /* Which ways accept an option: bit (1 << way). */
@@ -27,6 +28,7 @@ static const struct {
 } options[] = {
 	{{"bridge", required_argument, NULL, OPT_BRIDGE}, W(BRIDGE) | W(OVS)},
 	{{"uplink", required_argument, NULL, OPT_UPLINK}, W(BRIDGE) | W(NAT)},
+	{{"create-bridge", no_argument, NULL, OPT_CREATE_BRIDGE}, W(BRIDGE) | W(OVS)},
 	{{"vlan", required_argument, NULL, OPT_VLAN}, W(OVS)},
 	{{"ovsdb", required_argument, NULL, OPT_OVSDB}, W(OVS)},
 	{{"parent", required_argument, NULL, OPT_PARENT}, W(MACVLAN)},
@@ -54,30 +56,103 @@ static const struct {
 	{{"engine-socket", required_argument, NULL, OPT_ENGINE_SOCKET}, W_ALL},
 };
 
-static void usage(FILE *f)
+static const char usage_ways[] =
+	"  lanjoin attach bridge  TARGET --bridge BR [--uplink DEV | --create-bridge] [ADDRESSING] [COMMON]\n"
+	"  lanjoin attach ovs     TARGET --bridge BR [--create-bridge] [--vlan TAG] [--ovsdb unix:PATH]\n"
+	"                                [ADDRESSING] [COMMON]\n"
+	"  lanjoin attach macvlan TARGET --parent DEV [--mode bridge|vepa|private|passthru]\n"
+	"                                [--host-shim CIDR]                      [ADDRESSING] [COMMON]\n"
+	"  lanjoin attach nat     TARGET --uplink DEV --address CIDR [--publish [tcp|udp/]PORT[:CPORT]]...\n"
+	"                                [--private CIDR | --to ADDR]            [COMMON]\n";
+
+/* Each way's own synopsis and options (attach WAY --help, help attach WAY). */
+static const char *const usage_way[] = {
+	[LJ_WAY_BRIDGE] =
+	"Usage: lanjoin attach bridge TARGET --bridge BR [--uplink DEV | --create-bridge]\n"
+	"                             [ADDRESSING] [COMMON]\n"
+	"A veth pair: one end a port of the Linux bridge BR, the other in the target.\n"
+	"\n"
+	"  --bridge BR       the Linux bridge to join; it must exist (e.g. made by\n"
+	"                    'lanjoin uplink adopt BR DEV'), unless:\n"
+	"  --uplink DEV      BR missing: create it by adopting DEV, as 'lanjoin uplink adopt BR DEV'\n"
+	"                    does (DEV's addresses and routes move onto BR; 'lanjoin uplink release\n"
+	"                    BR' gives them back). BR there already: DEV is not looked at\n"
+	"  --create-bridge   BR missing: create an empty bridge (it reaches no LAN until it has an\n"
+	"                    uplink); removed again with its last lanjoin port\n",
+	[LJ_WAY_OVS] =
+	"Usage: lanjoin attach ovs TARGET --bridge BR [--create-bridge] [--vlan TAG]\n"
+	"                          [--ovsdb unix:PATH] [ADDRESSING] [COMMON]\n"
+	"A veth pair: one end a port of the Open vSwitch bridge BR, the other in the target.\n"
+	"\n"
+	"  --bridge BR       the OVS bridge to join; it must exist (e.g. made by\n"
+	"                    'lanjoin uplink adopt BR DEV --ovs'), unless:\n"
+	"  --create-bridge   BR missing: create an empty OVS bridge (it reaches no LAN until it has\n"
+	"                    an uplink); removed again with its last lanjoin port\n"
+	"  --vlan TAG        make the port an access port of VLAN TAG (1-4094)\n"
+	"  --ovsdb unix:PATH the OVS database socket (default $OVS_RUNDIR/db.sock, else\n"
+	"                    /var/run/openvswitch/db.sock)\n",
+	[LJ_WAY_MACVLAN] =
+	"Usage: lanjoin attach macvlan TARGET --parent DEV [--mode bridge|vepa|private|passthru]\n"
+	"                              [--host-shim CIDR] [ADDRESSING] [COMMON]\n"
+	"A macvlan child of DEV, created in the target.\n"
+	"\n"
+	"  --parent DEV      the host link the child is made on (the LAN uplink)\n"
+	"  --mode MODE       macvlan mode: bridge (default), vepa, private or passthru\n"
+	"  --host-shim CIDR  also a host-side macvlan on DEV with this address and a host route to\n"
+	"                    the container's addresses (a macvlan child cannot reach its parent's\n"
+	"                    host otherwise)\n",
+	[LJ_WAY_NAT] =
+	"Usage: lanjoin attach nat TARGET --uplink DEV --address CIDR\n"
+	"                          [--publish [tcp|udp/]PORT[:CPORT]]... [--private CIDR | --to ADDR]\n"
+	"                          [COMMON]\n"
+	"The LAN address CIDR on DEV, translated to and from the container (nftables DNAT/SNAT).\n"
+	"\n"
+	"  --uplink DEV      the host's LAN link that gets the address\n"
+	"  --address CIDR    the LAN address claimed for the container, e.g. 198.51.100.117/24\n"
+	"  --publish SPEC    forward only this port ([tcp|udp/]PORT[:CPORT], repeatable); none:\n"
+	"                    every port\n"
+	"  --private CIDR    the private veth link's network (default: the first free /31 of\n"
+	"                    198.18.0.0/15)\n"
+	"  --to ADDR         no private link: translate to ADDR, an address the container has\n"
+	"                    already ('docker': its engine network address)\n",
+};
+
+static const char usage_addressing[] =
+	"ADDRESSING (none: the interface comes up with no address, e.g. to address it later):\n"
+	"            --ip CIDR (repeatable, IPv4/IPv6) [--gateway ADDR]... | --dhcp\n"
+	"            [--dhcp-client NAME] [--dhcp-timeout S]; [--slaac] [--no-conflict-check]\n";
+
+static const char usage_common[] =
+	"COMMON:     --ifname NAME (in the container, default eth1) --mac MAC | --mac-from NAME\n"
+	"            (a stable MAC derived from NAME, e.g. for a stable DHCP lease) --mtu N\n"
+	"            --route CIDR[@VIA] (repeatable) --dry-run --json\n"
+	"            --engine-socket PATH (Docker/Podman API socket; default $DOCKER_HOST,\n"
+	"            /var/run/docker.sock, then /run/podman/podman.sock)\n"
+	"\n"
+	"Exit status: 0 attached; 1 failed and rolled back (nothing left behind); 2 bad usage or input.\n"
+	"SIGINT, SIGTERM or SIGHUP during attach (e.g. while it waits for a DHCP lease) roll it\n"
+	"back the same way (exit status 1).\n";
+
+/* The help of one way (way >= 0) or of attach as a whole (-1). */
+static void usage(FILE *f, int way)
 {
-	fputs("Usage:\n"
-	      "  lanjoin attach bridge  TARGET --bridge BR [--uplink DEV]              [ADDRESSING] [COMMON]\n"
-	      "  lanjoin attach ovs     TARGET --bridge BR [--vlan TAG] [--ovsdb unix:PATH] [ADDRESSING] [COMMON]\n"
-	      "  lanjoin attach macvlan TARGET --parent DEV [--mode bridge|vepa|private|passthru]\n"
-	      "                                [--host-shim CIDR]                      [ADDRESSING] [COMMON]\n"
-	      "  lanjoin attach nat     TARGET --uplink DEV --address CIDR [--publish [tcp|udp/]PORT[:CPORT]]...\n"
-	      "                                [--private CIDR | --to ADDR]            [COMMON]\n"
-	      "\n"
-	      "TARGET: a Docker/Podman container name or ID, pid:N, netns:NAME, or a netns file path.\n"
-	      "ADDRESSING (none: the interface comes up with no address, e.g. to address it later):\n"
-	      "            --ip CIDR (repeatable, IPv4/IPv6) [--gateway ADDR]... | --dhcp\n"
-	      "            [--dhcp-client NAME] [--dhcp-timeout S]; [--slaac] [--no-conflict-check]\n"
-	      "COMMON:     --ifname NAME (in the container, default eth1) --mac MAC | --mac-from NAME\n"
-	      "            (a stable MAC derived from NAME, e.g. for a stable DHCP lease) --mtu N\n"
-	      "            --route CIDR[@VIA] (repeatable) --dry-run --json\n"
-	      "            --engine-socket PATH (Docker/Podman API socket; default $DOCKER_HOST,\n"
-	      "            /var/run/docker.sock, then /run/podman/podman.sock)\n"
-	      "\n"
-	      "Exit status: 0 attached; 1 failed and rolled back (nothing left behind); 2 bad usage or input.\n"
-	      "SIGINT, SIGTERM or SIGHUP during attach (e.g. while it waits for a DHCP lease) roll it\n"
-	      "back the same way (exit status 1).\n",
+	if (way >= 0) {
+		fputs(usage_way[way], f);
+		fputs("\nTARGET: a Docker/Podman container name or ID, pid:N, netns:NAME, or a netns "
+		      "file path.\n", f);
+		if (way != LJ_WAY_NAT)
+			fputs(usage_addressing, f);
+		fputs(usage_common, f);
+		return;
+	}
+	fputs("Usage:\n", f);
+	fputs(usage_ways, f);
+	fputs("\n"
+	      "TARGET: a Docker/Podman container name or ID, pid:N, netns:NAME, or a netns file path.\n",
 	      f);
+	fputs(usage_addressing, f);
+	fputs(usage_common, f);
+	fputs("\nRun 'lanjoin help attach WAY' for a way's own options.\n", f);
 }
 
 static int parse_way(const char *s, enum lj_way *ret)
@@ -127,6 +202,9 @@ static int parse_option(int c, const char *v, struct lj_attach_opts *o, bool *js
 		return copy_ifname("bridge name", v, o->bridge);
 	case OPT_UPLINK:
 		return copy_ifname("uplink name", v, o->uplink);
+	case OPT_CREATE_BRIDGE:
+		o->create_bridge = true;
+		return 0;
 	case OPT_PARENT:
 		return copy_ifname("parent name", v, o->parent);
 	case OPT_IFNAME:
@@ -368,7 +446,7 @@ int lj_cmd_attach(int argc, char **argv)
 	memset(&longopts[sizeof(options) / sizeof(options[0])], 0, sizeof(struct option));
 
 	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-		usage(stdout);
+		usage(stdout, -1);
 		return LJ_EXIT_OK;
 	}
 	if (argc < 2)
@@ -377,7 +455,7 @@ int lj_cmd_attach(int argc, char **argv)
 		return lj_usage_error(hint, "Unknown way '%s': expected bridge, ovs, macvlan or nat",
 				      argv[1]);
 	if (argc >= 3 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0)) {
-		usage(stdout);
+		usage(stdout, (int)o.way);
 		return LJ_EXIT_OK;
 	}
 	if (argc < 3 || argv[2][0] == '-')
@@ -390,7 +468,7 @@ int lj_cmd_attach(int argc, char **argv)
 		if (c == '?' || c == ':')
 			return lj_getopt_error(c, argc, argv, hint);
 		if (c == OPT_HELP) {
-			usage(stdout);
+			usage(stdout, (int)o.way);
 			return LJ_EXIT_OK;
 		}
 		if (!(option_ways(c) & (1u << o.way))) {
@@ -446,6 +524,10 @@ int lj_cmd_attach(int argc, char **argv)
 		json_array_foreach(addrs, i, a)
 			printf("%s%s", i ? ", " : ": ", json_string_value(a));
 		putchar('\n');
+		if (json_object_get(res.json, "adopted_uplink"))
+			printf("Adopted %s into %s first: %s's addresses and routes moved onto %s; "
+			       "give them back with 'lanjoin uplink release %s'\n", o.uplink, o.bridge,
+			       o.uplink, o.bridge, o.bridge);
 	}
 	lj_result_done(&res);
 	return LJ_EXIT_OK;

@@ -25,6 +25,13 @@ int lj_cmd_dhcp_supervise(int argc, char **argv); /* hidden, internal */
 int lj_dhcp_hook_main(int argc, char **argv);     /* the DHCP client's hook (env) */
 int lj_cmd_shim(int argc, char **argv);
 
+/*
+ * Check that lanjoin has CAP_NET_ADMIN and CAP_SYS_ADMIN (root) for command cmd: if not, say
+ * so in one line and return -EPERM (the caller exits 2: nothing was attempted). 0 when it
+ * has them, or when it cannot tell.
+ */
+int lj_require_root(const char *cmd);
+
 /* Print "lanjoin: <message>" to stderr. */
 void lj_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

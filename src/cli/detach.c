@@ -95,7 +95,8 @@ int lj_cmd_gc(int argc, char **argv)
 	static const char usage[] =
 		"Usage: lanjoin gc [--engine-socket PATH]\n"
 		"Undo attachments whose namespace (or container) is gone, and attachments an\n"
-		"interrupted run left half-done.\n";
+		"interrupted run left half-done; roll back interrupted uplink adoptions; remove\n"
+		"lanjoin's OVS rows no record explains. Prints one line per thing removed.\n";
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--engine-socket") == 0) {
@@ -126,7 +127,19 @@ int lj_cmd_gc(int argc, char **argv)
 		json_array_foreach(notes, i, v)
 			printf("%s\n", json_string_value(v));
 	}
-	printf("Removed %zu stale attachment%s\n", removed, removed == 1 ? "" : "s");
+	{
+		const json_t *c = json_object_get(res.json, "removed");
+		size_t att = (size_t)json_integer_value(json_object_get(c, "attachments"));
+		size_t upl = (size_t)json_integer_value(json_object_get(c, "uplink_adoptions"));
+		size_t ovs = (size_t)json_integer_value(json_object_get(c, "ovs_rows"));
+
+		printf("Removed %zu stale attachment%s", att, att == 1 ? "" : "s");
+		if (upl)
+			printf(", %zu uplink adoption%s", upl, upl == 1 ? "" : "s");
+		if (ovs)
+			printf(", %zu OVS row%s", ovs, ovs == 1 ? "" : "s");
+		putchar('\n');
+	}
 	lj_result_done(&res);
 	return LJ_EXIT_OK;
 }

@@ -10,6 +10,7 @@
 #include "cli/cli.h"
 #include "lib/engine.h"
 #include "lib/netns.h"
+#include "lib/state.h"
 #include "lib/target.h"
 #include "shared/macro.h"
 
@@ -149,17 +150,67 @@ static json_t *net_to_json(const struct lj_engine_net *n)
 	return o;
 }
 
+/*
+ * The addresses lanjoin gave container id (its records of this namespace), appended to
+ * addrs as {"address", "ifname", "source": "lanjoin", "way", "via"}. Reads the state
+ * directory only if it exists (a look-up creates nothing); one it cannot read is said once.
+ */
+static void lanjoin_addresses(const char *id, json_t *addrs)
+{
+	struct lj_record *recs = NULL;
+	struct lj_state *st = NULL;
+	char path[4096];
+	size_t n = 0;
+	int r;
+
+	snprintf(path, sizeof(path), "%s/attachments", lj_state_dir());
+	if (lj_state_dir()[0] != '/' || access(path, F_OK) < 0)
+		return;
+	r = lj_state_open(false, &st);
+	if (r == 0)
+		r = lj_state_list(st, &recs, &n, NULL);
+	lj_state_close(st);
+	if (r < 0) {
+		lj_err("warning: cannot read lanjoin's records in %s (%s): its addresses are not "
+		       "shown", lj_state_dir(), lj_state_strerror(r));
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const json_t *info = recs[i].info, *a;
+		const char *via = json_string_value(json_object_get(info, "bridge"));
+		size_t k;
+
+		if (strcmp(recs[i].container_id, id) != 0)
+			continue;
+		if (!via)
+			via = json_string_value(json_object_get(info, "parent"));
+		if (!via)
+			via = json_string_value(json_object_get(info, "uplink"));
+		json_array_foreach(json_object_get(info, "addresses"), k, a)
+			json_array_append_new(addrs, json_pack("{s:O, s:s, s:s, s:s, s:s?}", "address", a,
+							       "ifname", recs[i].ifname, "source",
+							       "lanjoin", "way", recs[i].way, "via",
+							       via));
+	}
+	lj_records_free(recs, n);
+}
+
 int lj_cmd_ip(int argc, char **argv)
 {
 	static const char usage[] =
 		"Usage: lanjoin ip CONTAINER [--json] [--engine-socket PATH]\n"
-		"Print the container's addresses on its engine networks, one per line; with --json\n"
-		"every network with its addresses, gateways and MAC.\n";
+		"Print the container's addresses on its engine networks, one per line, then the LAN\n"
+		"addresses lanjoin gave it, marked as lanjoin's ('198.51.100.117/24 eth1 (lanjoin\n"
+		"bridge br-em1)'). With --json every engine network with its addresses, gateways\n"
+		"and MAC, and \"addresses\": [{\"address\", \"ifname\", \"source\": \"engine\" or\n"
+		"\"lanjoin\", \"way\", ...}].\n";
 	_cleanup_free_ struct lj_engine_container *c = NULL;
 	char buf[LJ_CIDR_STRLEN];
+	json_t *addrs, *a;
 	struct lj_target t;
 	bool json = false;
 	const char *spec;
+	size_t j;
 	int code;
 
 	spec = parse_args(argc, argv, usage, true, &json, &code);
@@ -176,8 +227,22 @@ int lj_cmd_ip(int argc, char **argv)
 	code = inspect(&t, c);
 	if (code != LJ_EXIT_OK)
 		return code;
+	addrs = json_array();
+	for (size_t i = 0; i < c->n_nets; i++) {
+		const struct lj_engine_net *nw = &c->nets[i];
+		const struct lj_cidr *v[2] = {&nw->ipv4, &nw->ipv6};
+
+		for (int k = 0; k < 2; k++)
+			if (v[k]->ip.family)
+				json_array_append_new(addrs, json_pack(
+					"{s:s, s:n, s:s, s:n, s:s}", "address",
+					lj_cidr_to_string(v[k], buf, sizeof(buf)), "ifname", "source",
+					"engine", "way", "network", nw->name));
+	}
+	lanjoin_addresses(c->id, addrs);
 	if (json) {
 		json_t *o = json_object(), *nets = json_array();
+		json_object_set_new(o, "addresses", addrs);
 		json_object_set_new(o, "id", json_string(c->id));
 		json_object_set_new(o, "name", json_string(c->name));
 		json_object_set_new(o, "running", json_boolean(c->running));
@@ -194,5 +259,16 @@ int lj_cmd_ip(int argc, char **argv)
 		if (c->nets[i].ipv6.ip.family)
 			printf("%s\n", lj_ip_to_string(&c->nets[i].ipv6.ip, buf, sizeof(buf)));
 	}
+	/* The engine's, as docker-ip printed them (bare); then lanjoin's, marked. */
+	json_array_foreach(addrs, j, a) {
+		const char *via = json_string_value(json_object_get(a, "via"));
+
+		if (strcmp(json_string_value(json_object_get(a, "source")), "lanjoin") != 0)
+			continue;
+		printf("%s %s (lanjoin %s%s%s)\n", json_string_value(json_object_get(a, "address")),
+		       json_string_value(json_object_get(a, "ifname")),
+		       json_string_value(json_object_get(a, "way")), via ? " " : "", via ? via : "");
+	}
+	json_decref(addrs);
 	return LJ_EXIT_OK;
 }

@@ -4,10 +4,53 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <unistd.h>
+
 #include "cli/cli.h"
+#include "lib/netns.h"
 #include "lib/state.h"
 
-static const char usage[] = "Usage: lanjoin list [--json]\nShow what lanjoin has attached.\n";
+static const char usage[] =
+	"Usage: lanjoin list [--json]\n"
+	"Show what lanjoin has attached from this network namespace (records belong to the\n"
+	"namespace lanjoin ran in); says how many were attached from other namespaces, and where.\n";
+
+/*
+ * The records made by lanjoin in other network namespaces: one line saying how many and where
+ * (to f), so that an attachment never seems lost. Unreadable places say nothing.
+ */
+static void say_foreign(struct lj_state *st, FILE *f)
+{
+	struct lj_netns_index *idx = NULL;
+	struct lj_record *recs = NULL;
+	size_t n = 0, gone = 0;
+
+	if (lj_state_list_foreign(st, &recs, &n) < 0 || n == 0)
+		goto out;
+	lj_netns_index_new(&idx);
+	fprintf(f, "%zu attachment%s lanjoin made from other network namespaces (run 'lanjoin list' "
+		"there):", n, n == 1 ? "" : "s");
+	for (size_t i = 0; i < n; i++) {
+		char where[256];
+		int fd;
+
+		if (idx && lj_netns_find(idx, &recs[i].host_netns, recs[i].host_netns_cookie, &fd,
+					 where, sizeof(where)) == 0) {
+			close(fd);
+			fprintf(f, "\n  %s %s (%s way), from %s", recs[i].target_spec, recs[i].ifname,
+				recs[i].way, where);
+		} else {
+			gone++;
+		}
+	}
+	if (gone)
+		fprintf(f, "\n  %zu from network namespaces that no longer exist ('lanjoin gc' drops "
+			"them)", gone);
+	fputc('\n', f);
+out:
+	lj_netns_index_free(idx);
+	lj_records_free(recs, n);
+}
 
 int lj_cmd_list(int argc, char **argv)
 {
@@ -32,8 +75,8 @@ int lj_cmd_list(int argc, char **argv)
 	r = lj_state_open(false, &st);
 	if (r == 0)
 		r = lj_state_list(st, &recs, &n, &bad);
-	lj_state_close(st);
 	if (r < 0) {
+		lj_state_close(st);
 		lj_err("Failed to read the state directory %s: %s", lj_state_dir(),
 		       lj_state_strerror(r));
 		return LJ_EXIT_FAILED;
@@ -70,6 +113,9 @@ int lj_cmd_list(int argc, char **argv)
 			putchar('\n');
 		}
 	}
+	/* On stdout after the table; with --json on stderr, so that stdout stays one value. */
+	say_foreign(st, json ? stderr : stdout);
+	lj_state_close(st);
 	if (bad)
 		lj_err("%zu file%s in %s/attachments could not be read (malformed or not lanjoin's)",
 		       bad, bad == 1 ? "" : "s", lj_state_dir());

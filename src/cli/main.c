@@ -34,17 +34,18 @@ static const struct {
 	int (*fn)(int argc, char **argv);
 	const char *summary;
 	bool has_sub; /* help CMD SUB: CMD has per-SUB help (attach WAY, uplink CMD, shim CMD) */
+	bool root;    /* needs root (CAP_NET_ADMIN, CAP_SYS_ADMIN) but for its --help */
 } commands[] = {
-	{"attach", lj_cmd_attach, "attach a container to the LAN (bridge, ovs, macvlan, nat)", true},
-	{"detach", lj_cmd_detach, "undo exactly what attach did; safe to repeat", false},
-	{"list", lj_cmd_list, "show what is attached", false},
-	{"uplink", lj_cmd_uplink, "adopt the host's uplink into a bridge (probed), or release it", true},
-	{"gc", lj_cmd_gc, "undo attachments whose namespace is gone", false},
-	{"pid", lj_cmd_pid, "print a container's PID (docker-pid)", false},
-	{"ip", lj_cmd_ip, "print a container's engine addresses (docker-ip)", false},
-	{"shim", lj_cmd_shim, "host-side macvlan shim on its own (add PARENT --ip CIDR | del PARENT)", true},
-	{"version", cmd_version, "print the version", false},
-	{"help", cmd_help, "show this help, or a command's: help COMMAND [SUBCOMMAND]", false},
+	{"attach", lj_cmd_attach, "attach a container to the LAN (bridge, ovs, macvlan, nat)", true, true},
+	{"detach", lj_cmd_detach, "undo exactly what attach did; safe to repeat", false, true},
+	{"list", lj_cmd_list, "show what is attached", false, true},
+	{"uplink", lj_cmd_uplink, "adopt the host's uplink into a bridge (probed), or release it", true, true},
+	{"gc", lj_cmd_gc, "undo attachments whose namespace is gone", false, true},
+	{"pid", lj_cmd_pid, "print a container's PID (docker-pid)", false, false},
+	{"ip", lj_cmd_ip, "print a container's engine and lanjoin addresses (docker-ip)", false, false},
+	{"shim", lj_cmd_shim, "host-side macvlan shim on its own (add PARENT --ip CIDR | del PARENT)", true, true},
+	{"version", cmd_version, "print the version", false, false},
+	{"help", cmd_help, "show this help, or a command's: help COMMAND [SUBCOMMAND]", false, false},
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -83,8 +84,18 @@ static int cmd_help(int argc, char **argv)
 		printf("  %-8s %s\n", commands[i].name, commands[i].summary);
 	printf("\nRun 'lanjoin help COMMAND' (or 'lanjoin COMMAND --help') for a command's options.\n"
 	       "Exit status: 0 done, 1 failed and rolled back (nothing left behind), 2 bad usage or\n"
-	       "input.\n");
+	       "input. Every command but pid, ip, version and help needs root (CAP_NET_ADMIN and\n"
+	       "CAP_SYS_ADMIN); without it lanjoin says so and exits 2, changing nothing.\n");
 	return LJ_EXIT_OK;
+}
+
+/* Does argv ask for help (--help or -h anywhere, or no arguments for uplink/shim)? */
+static bool asks_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return true;
+	return false;
 }
 
 /*
@@ -118,9 +129,13 @@ int main(int argc, char **argv)
 		return cmd_help(argc - 1, argv + 1);
 	if (strcmp(argv[1], "--version") == 0)
 		return cmd_version(argc - 1, argv + 1);
-	for (size_t i = 0; i < N_COMMANDS; i++)
-		if (strcmp(argv[1], commands[i].name) == 0)
-			return commands[i].fn(argc - 1, argv + 1);
+	for (size_t i = 0; i < N_COMMANDS; i++) {
+		if (strcmp(argv[1], commands[i].name) != 0)
+			continue;
+		if (commands[i].root && !asks_help(argc - 1, argv + 1) && lj_require_root(argv[1]) < 0)
+			return LJ_EXIT_USAGE;
+		return commands[i].fn(argc - 1, argv + 1);
+	}
 	lj_err("Unknown command '%s'; see 'lanjoin help'", argv[1]);
 	return LJ_EXIT_USAGE;
 }

@@ -6,6 +6,10 @@
 #include <getopt.h>
 #include <string.h>
 
+#include <linux/capability.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include "cli/cli.h"
 #include "lib/interrupt.h"
 
@@ -133,4 +137,22 @@ int lj_catch_interrupts(void)
 			return -errno;
 	}
 	return 0;
+}
+
+int lj_require_root(const char *cmd)
+{
+	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3] = {0};
+	bool net, sys;
+
+	/* Cannot tell: let the command try, and fail with its own message if it must. */
+	if (syscall(SYS_capget, &h, d) < 0)
+		return 0;
+	net = d[CAP_NET_ADMIN / 32].effective & (1u << (CAP_NET_ADMIN % 32));
+	sys = d[CAP_SYS_ADMIN / 32].effective & (1u << (CAP_SYS_ADMIN % 32));
+	if (net && sys)
+		return 0;
+	lj_err("'lanjoin %s' needs root (CAP_NET_ADMIN%s): run it as root, e.g. with sudo", cmd,
+	       sys ? "" : " and CAP_SYS_ADMIN");
+	return -EPERM;
 }

@@ -383,6 +383,8 @@ static int parse_way(const json_t *root, struct lj_cni_conf *c, struct lj_cni_er
 		o->no_conflict_check = !check;
 	}
 
+	/* CNI's bridge plugin creates a missing bridge by design (default cni0): so do we. */
+	o->create_bridge = true;
 	switch (c->way) {
 	case LJ_WAY_BRIDGE:
 		if ((r = get_ifname(root, "bridge", o->bridge, err)) < 0)

@@ -24,6 +24,29 @@ static bool is_ovs_bridge(struct lj_ctx *ctx, const struct lj_link *l)
 	return strcmp(l->kind, "tun") == 0 && lj_link_get(ctx->host, "ovs-netdev", &dp) == 0;
 }
 
+/*
+ * The bridge o->bridge is missing and the user did not ask for a new one: refuse, naming the
+ * Linux bridges there are and the two ways to get this one.
+ */
+static int refuse_missing(struct lj_ctx *ctx, const struct lj_attach_opts *o,
+			  struct lj_result *res)
+{
+	struct lj_link *v = NULL;
+	char names[512] = "";
+	size_t n = 0, len = 0;
+
+	if (lj_link_list_kind(ctx->host, "bridge", &v, &n) == 0)
+		for (size_t i = 0; i < n && len < sizeof(names); i++)
+			len += (size_t)snprintf(names + len, sizeof(names) - len, "%s%s",
+						i ? ", " : "", v[i].name);
+	free(v);
+	return lj_bad_input(res, "Bridge '%s' does not exist (Linux bridges here: %s). To create "
+			    "it: --uplink DEV adopts DEV into it (DEV's addresses and routes move "
+			    "onto the bridge, as 'lanjoin uplink adopt %s DEV' does); "
+			    "--create-bridge makes an empty bridge that reaches no LAN until it "
+			    "has an uplink", o->bridge, n ? names : "none", o->bridge);
+}
+
 int lj_attach_bridge_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, const char *ifname,
 			   struct lj_plan *plan, struct lj_record *rec, struct lj_result *res)
 {
@@ -57,6 +80,8 @@ int lj_attach_bridge_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, c
 		if (r < 0)
 			return r;
 		create = false;
+	} else if (!o->create_bridge) {
+		return refuse_missing(ctx, o, res);
 	}
 	if (o->mtu > mtu)
 		return lj_bad_input(res, "MTU %u is above the MTU of bridge '%s', %u", o->mtu, o->bridge,

@@ -327,6 +327,20 @@ int lj_attach_ovs_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, cons
 		if (strcmp(sv.bridges[i].name, o->bridge) == 0)
 			br = &sv.bridges[i];
 	create = !br;
+	if (create && !have_link && !sv.name_is_iface && !o->create_bridge) {
+		char names[512] = "";
+		size_t len = 0;
+
+		for (size_t i = 0; i < sv.n_bridges && len < sizeof(names); i++)
+			len += (size_t)snprintf(names + len, sizeof(names) - len, "%s%s",
+						i ? ", " : "", sv.bridges[i].name);
+		r = lj_bad_input(res, "OVS bridge '%s' does not exist (OVS bridges in %s: %s). To "
+				 "create it: 'lanjoin uplink adopt %s DEV --ovs' adopts DEV into it "
+				 "(DEV's addresses and routes move onto the bridge); --create-bridge "
+				 "makes an empty bridge that reaches no LAN until it has an uplink",
+				 o->bridge, lj_ovs_db(ovs), sv.n_bridges ? names : "none", o->bridge);
+		goto out;
+	}
 	if (create && have_link) {
 		r = lj_bad_input(res, "'%s' is not an Open vSwitch bridge (it is a link of kind "
 				 "'%s')", o->bridge, brl.kind[0] ? brl.kind : "none");
@@ -524,6 +538,10 @@ static int gc_db(const char *db, const struct lj_record *recs, size_t n, struct 
 				lj_ovs_error(o));
 			goto out;
 		}
+		lj_result_note(res, "Removed OVS port row %s of %s (%s, ovs way) from %s: its link "
+			       "is gone and no record claims it", ports[i].name,
+			       ports[i].target[0] ? ports[i].target : "?",
+			       ports[i].ifname[0] ? ports[i].ifname : "?", lj_ovs_db(o));
 		removed++;
 	}
 	/* A bridge lanjoin created that has no port left but its own. */
@@ -538,6 +556,8 @@ static int gc_db(const char *db, const struct lj_record *recs, size_t n, struct 
 				lj_ovs_error(o));
 			goto out;
 		}
+		lj_result_note(res, "Removed OVS bridge %s from %s: lanjoin created it and no port "
+			       "is left", b.name, lj_ovs_db(o));
 	}
 	r = 0;
 out:

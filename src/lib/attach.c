@@ -724,6 +724,81 @@ static int undo_record(struct lj_state *st, struct lj_record *rec, bool target_a
 	return r;
 }
 
+/*
+ * rec (on a bridge) was just detached: if it was the last attachment on a bridge that holds an
+ * uplink lanjoin adopted, say so in res->message, and how to give the uplink its addresses
+ * back: detach never does that by itself (the host's own network is on that bridge).
+ */
+static void note_adopted_bridge(struct lj_state *st, const struct lj_record *rec,
+				struct lj_result *res)
+{
+	const char *br = json_string_value(json_object_get(rec->info, "bridge"));
+	struct lj_record *others = NULL;
+	char dev[IFNAMSIZ];
+	size_t n = 0, len, left = 0;
+
+	if (!br || lj_uplink_adopted_dev(st, br, dev) < 0)
+		return;
+	if (lj_state_list_info(st, "bridge", br, &others, &n) < 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		const char *b = json_string_value(json_object_get(others[i].info, "bridge"));
+		left += b && strcmp(b, br) == 0 && strcmp(others[i].id, rec->id) != 0;
+	}
+	lj_records_free(others, n);
+	if (left)
+		return;
+	len = strlen(res->message);
+	snprintf(res->message + len, sizeof(res->message) - len,
+		 "\nNo attachment is left on %s, which still holds the uplink %s with the host's "
+		 "addresses and routes; give them back to %s with 'lanjoin uplink release %s'",
+		 br, dev, dev, br);
+}
+
+/*
+ * Nothing here attaches target: if lanjoin attached it from another network namespace, refuse
+ * (res->bad_input, -EINVAL) and say where, for the user to run detach there; else 0.
+ */
+static int refuse_foreign(struct lj_state *st, const struct lj_target *t, bool opened,
+			  const char *target, const char *ifname, struct lj_result *res)
+{
+	struct lj_record *recs = NULL;
+	size_t n = 0;
+	int r = 0;
+
+	if (lj_state_list_foreign(st, &recs, &n) < 0)
+		return 0;
+	for (size_t i = 0; i < n && r == 0; i++) {
+		const struct lj_record *rec = &recs[i];
+		char where[256] = "";
+		int fd;
+
+		if (ifname && strcmp(rec->ifname, ifname) != 0)
+			continue;
+		if (!(opened && same_netns(rec, t)) && strcmp(rec->target_spec, t->spec) != 0 &&
+		    !(t->container_id[0] && strcmp(rec->container_id, t->container_id) == 0))
+			continue;
+		if (!netns_index && lj_netns_index_new(&netns_index) < 0)
+			netns_index = NULL;
+		if (netns_index && lj_netns_find(netns_index, &rec->host_netns,
+						 rec->host_netns_cookie, &fd, where, sizeof(where)) == 0)
+			close(fd);
+		else
+			where[0] = '\0';
+		if (where[0])
+			r = lj_bad_input(res, "%s is attached as '%s' (%s way) from network namespace "
+					 "%s, not this one: run detach there (e.g. 'nsenter --net=%s "
+					 "lanjoin detach %s')", target, rec->ifname, rec->way, where,
+					 where, target);
+		else
+			r = lj_bad_input(res, "%s is attached as '%s' (%s way) from a network namespace "
+					 "that no longer exists: its links went with it; 'lanjoin gc' "
+					 "drops the record", target, rec->ifname, rec->way);
+	}
+	lj_records_free(recs, n);
+	return r;
+}
+
 /* Is one of recs an attachment of the (open) target t as ifname (NULL: any)? */
 static bool has_target_record(const struct lj_record *recs, size_t n, const struct lj_target *t,
 			      const char *ifname)
@@ -809,9 +884,12 @@ int lj_detach(const char *target, const char *ifname, bool dry_run, struct lj_re
 			size_t len = strlen(res->message);
 			snprintf(res->message + len, sizeof(res->message) - len, "%sDetached %s (%s)",
 				 len ? "\n" : "", rec->target_spec, rec->ifname);
+			note_adopted_bridge(st, rec, res);
 		}
 	}
-	if (!matched && res->bad_records)
+	if (!matched && !dry_run && refuse_foreign(st, &t, opened, target, ifname, res) < 0)
+		r = -EXDEV;
+	else if (!matched && res->bad_records)
 		r = lj_fail(res, -EBADMSG, "No readable record attaches %s%s%s, but %zu record file%s "
 			    "in %s/attachments could not be read (malformed or not lanjoin's): "
 			    "nothing was changed", target, ifname ? " as " : "", ifname ? ifname : "",
@@ -887,6 +965,9 @@ static void undo_part(struct lj_nl *host, struct lj_record *rec, const struct lj
 	lj_target_close(&t);
 }
 
+/* undo_bulk: a record selected without a note. */
+static const char SEL_QUIET[] = "";
+
 struct bulk_item {
 	size_t pos;                /* undo resumes below this step */
 	size_t failed;             /* undo steps that failed */
@@ -902,8 +983,9 @@ struct bulk_item {
  * says which record is kept); *ret_removed counts the removed records. known (NULL: each
  * target is opened here) is, per record, its target opened before (see undo_part).
  */
-static int undo_bulk(struct lj_state *st, struct lj_record *recs, const bool *sel, size_t n,
-		     const struct lj_target *known, struct lj_result *res, size_t *ret_removed)
+static int undo_bulk(struct lj_state *st, struct lj_record *recs, const char *const *sel,
+		     size_t n, const struct lj_target *known, struct lj_result *res,
+		     size_t *ret_removed)
 {
 	struct lj_link_batch batch = {0};
 	struct bulk_item *items;
@@ -961,6 +1043,9 @@ static int undo_bulk(struct lj_state *st, struct lj_record *recs, const bool *se
 				    rec->ifname, items[i].detail);
 		else
 			u = lj_state_remove(st, rec->id);
+		if (u == 0 && sel[i] != SEL_QUIET)
+			lj_result_note(res, "Removed attachment %s %s (%s way): %s", rec->target_spec,
+				       rec->ifname, rec->way, sel[i]);
 		if (u == 0)
 			removed++;
 		else if (r == 0)
@@ -1004,20 +1089,25 @@ static int load_records(bool exclusive, const char *hint_key, const char *hint_v
 	return 0;
 }
 
-/* Undo, in bulk, the records for which match says true. */
+/*
+ * Undo, in bulk, the records for which match says true; with why (gc), each removed record
+ * gets a note naming it and why(rec) (a static string).
+ */
 static int undo_matching(struct lj_state *st, struct lj_record *recs, size_t n,
-			 lj_record_match_fn match, void *data, struct lj_result *res,
+			 lj_record_match_fn match, void *data,
+			 const char *(*why)(const struct lj_record *rec), struct lj_result *res,
 			 size_t *ret_removed)
 {
-	bool *sel = calloc(n ? n : 1, sizeof(*sel));
+	const char **sel = calloc(n ? n : 1, sizeof(*sel));
 	int r;
 
 	if (!sel)
 		return -ENOMEM;
 	for (size_t i = 0; i < n; i++)
-		sel[i] = match(&recs[i], data);
+		if (match(&recs[i], data))
+			sel[i] = why ? why(&recs[i]) : SEL_QUIET;
 	r = undo_bulk(st, recs, sel, n, NULL, res, ret_removed);
-	free(sel);
+	free((void *)sel);
 	return r;
 }
 
@@ -1108,6 +1198,18 @@ static const struct gc_seen *gc_seen_find(const struct gc_seen *seen, size_t n,
 	return NULL;
 }
 
+/* Why gc undoes rec (gc_due said so), for its note. */
+static const char *gc_why(const struct lj_record *rec, bool alive)
+{
+	if (!alive)
+		return "its namespace (or container) is gone";
+	if (strcmp(rec->status, "applying") == 0)
+		return "an attach was interrupted while applying it";
+	if (strcmp(rec->status, "settling") == 0)
+		return "the attach that waited for its addresses was killed";
+	return "an attach did not finish";
+}
+
 /*
  * Undo, in bulk, the records gc_survey found due (gc_due) and that are unchanged since; their
  * targets are the ones it opened.
@@ -1117,12 +1219,12 @@ static int gc_undo(struct lj_state *st, struct lj_record *recs, size_t n,
 		   size_t *ret_removed)
 {
 	struct lj_target *known = calloc(n ? n : 1, sizeof(*known));
-	bool *sel = calloc(n ? n : 1, sizeof(*sel));
+	const char **sel = calloc(n ? n : 1, sizeof(*sel));
 	int r;
 
 	if (!known || !sel) {
 		free(known);
-		free(sel);
+		free((void *)sel);
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -1132,12 +1234,13 @@ static int gc_undo(struct lj_state *st, struct lj_record *recs, size_t n,
 		/* New or changed since, or due now but alive and not due then: the next gc's. */
 		if (!g || (g->alive && g->t.netns_fd < 0))
 			continue;
-		sel[i] = gc_due(&recs[i], g->alive);
+		if (gc_due(&recs[i], g->alive))
+			sel[i] = gc_why(&recs[i], g->alive);
 		known[i] = g->t; /* borrowed: closed with seen */
 	}
 	r = undo_bulk(st, recs, sel, n, known, res, ret_removed);
 	free(known);
-	free(sel);
+	free((void *)sel);
 	return r;
 }
 
@@ -1177,9 +1280,9 @@ static int drop_foreign(struct lj_state *st, struct lj_result *res, struct lj_re
 			r = 0;
 			continue;
 		}
-		lj_result_note(res, "Dropped the record of %s ('%s', %s way): the network namespace "
-			       "lanjoin attached it from no longer exists", recs[i].target_spec,
-			       recs[i].ifname, recs[i].way);
+		lj_result_note(res, "Removed attachment %s %s (%s way): dropped its record, the "
+			       "network namespace lanjoin attached it from no longer exists",
+			       recs[i].target_spec, recs[i].ifname, recs[i].way);
 		recs[k++] = recs[i];
 	}
 	*ret = recs;
@@ -1192,7 +1295,7 @@ int lj_gc(struct lj_result *res, size_t *ret_removed)
 	struct lj_record *recs = NULL, *dropped = NULL, *all;
 	struct lj_state *st = NULL;
 	struct gc_seen *seen = NULL;
-	size_t n = 0, removed = 0, n_ovs = 0, n_dropped = 0, n_seen = 0;
+	size_t n = 0, removed = 0, n_ovs = 0, n_dropped = 0, n_seen = 0, n_uplinks = 0;
 	int r, u;
 
 	memset(res, 0, sizeof(*res));
@@ -1213,7 +1316,7 @@ int lj_gc(struct lj_result *res, size_t *ret_removed)
 		r = u;
 	/* Adoptions a crash left half-done or whose namespace is gone; OVS uplink ports no
 	 * adoption explains. */
-	u = lj_uplink_gc(st, res, &removed);
+	u = lj_uplink_gc(st, res, &n_uplinks);
 	if (u < 0 && r == 0)
 		r = u;
 	/*
@@ -1233,9 +1336,15 @@ int lj_gc(struct lj_result *res, size_t *ret_removed)
 		u = lj_attach_ovs_gc(all, n + n_dropped, res, &n_ovs);
 		free(all); /* shallow copies: the records are freed below */
 	}
-	removed += n_ovs;
 	if (u < 0 && r == 0)
 		r = u;
+	if (!res->json)
+		res->json = json_object();
+	json_object_set_new(res->json, "removed",
+			    json_pack("{s:I, s:I, s:I}", "attachments", (json_int_t)removed,
+				      "uplink_adoptions", (json_int_t)n_uplinks, "ovs_rows",
+				      (json_int_t)n_ovs));
+	removed += n_uplinks + n_ovs;
 	lj_records_free(dropped, n_dropped);
 	netns_index_drop();
 	lj_records_free(recs, n);
@@ -1271,7 +1380,7 @@ int lj_detach_all(bool dry_run, struct lj_result *res, size_t *ret_removed)
 			lj_target_close(&t);
 		}
 	} else {
-		r = undo_matching(st, recs, n, match_all, NULL, res, &removed);
+		r = undo_matching(st, recs, n, match_all, NULL, NULL, res, &removed);
 	}
 	netns_index_drop();
 	lj_records_free(recs, n);
@@ -1300,7 +1409,7 @@ int lj_detach_matching_hint(const char *hint_key, const char *hint_value,
 	r = load_records(true, hint_key, hint_value, &st, &recs, &n, res);
 	if (r < 0)
 		return r;
-	r = undo_matching(st, recs, n, match, data, res, &removed);
+	r = undo_matching(st, recs, n, match, data, NULL, res, &removed);
 	netns_index_drop();
 	lj_records_free(recs, n);
 	lj_state_close(st);

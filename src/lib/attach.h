@@ -53,6 +53,9 @@ struct lj_attach_opts {
 	/* bridge, ovs */
 	char bridge[IFNAMSIZ];
 	char uplink[IFNAMSIZ];         /* bridge: adopt this uplink if the bridge is missing; nat: the uplink */
+	bool create_bridge;            /* bridge, ovs: create a missing bridge (without it, and
+					  without bridge --uplink, a missing bridge is refused: a
+					  misspelt name would make a bridge that reaches nothing) */
 	uint32_t vlan;                 /* ovs: access VLAN tag, 0 = none */
 	const char *ovsdb;             /* ovs: "unix:PATH" or NULL */
 
@@ -125,7 +128,9 @@ int lj_detach(const char *target, const char *ifname, bool dry_run, struct lj_re
  * is not gone while its namespace lives on (another process in it, a file bound to it): it
  * stays attached until detached. Records written by lanjoin running in a network namespace
  * that no longer exists (its links went with it) are dropped, each with a note in res->json
- * (lj_result_note). *ret_removed (may be NULL) counts the records removed.
+ * (lj_result_note). Everything removed gets a note naming it (attachment: target, ifname,
+ * way; uplink adoption: bridge, uplink; OVS rows). *ret_removed (may be NULL) counts all of
+ * them; res->json's "removed" is {"attachments", "uplink_adoptions", "ovs_rows"} (counts).
  */
 int lj_gc(struct lj_result *res, size_t *ret_removed);
 

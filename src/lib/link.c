@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <linux/if_link.h>
+#include <linux/net_namespace.h>
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
 #include <stdio.h>
@@ -378,6 +379,77 @@ int lj_link_foreach_child(struct lj_nl *nl, int parent,
 	return r < 0 ? r : c.result;
 }
 
+struct remote_ctx {
+	int parent;
+	int32_t nsid;
+	int (*cb)(const struct lj_link *l, void *data);
+	void *data;
+	int result;
+};
+
+static int nsid_attr_cb(const struct nlattr *attr, void *data)
+{
+	if (mnl_attr_get_type(attr) == NETNSA_NSID &&
+	    mnl_attr_validate(attr, MNL_TYPE_U32) >= 0)
+		*(int32_t *)data = (int32_t)mnl_attr_get_u32(attr);
+	return MNL_CB_OK;
+}
+
+static int nsid_cb(const struct nlmsghdr *nlh, void *data)
+{
+	if (nlh->nlmsg_type == RTM_NEWNSID)
+		mnl_attr_parse(nlh, sizeof(struct rtgenmsg), nsid_attr_cb, data);
+	return MNL_CB_OK;
+}
+
+static int link_netnsid_cb(const struct nlattr *attr, void *data)
+{
+	if (mnl_attr_get_type(attr) == IFLA_LINK_NETNSID &&
+	    mnl_attr_validate(attr, MNL_TYPE_U32) >= 0)
+		*(int32_t *)data = (int32_t)mnl_attr_get_u32(attr);
+	return MNL_CB_OK;
+}
+
+static int remote_child_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct remote_ctx *c = data;
+	int32_t nsid = -1;
+	struct lj_link l;
+
+	if (c->result || nlh->nlmsg_type != RTM_NEWLINK)
+		return MNL_CB_OK;
+	link_cb(nlh, &l);
+	mnl_attr_parse(nlh, sizeof(struct ifinfomsg), link_netnsid_cb, &nsid);
+	if (nsid == c->nsid && l.ifindex > 0 && l.parent == c->parent)
+		c->result = c->cb(&l, c->data);
+	return MNL_CB_OK;
+}
+
+int lj_link_foreach_remote_child(struct lj_nl *nl, int home_fd, int parent,
+				 int (*cb)(const struct lj_link *l, void *data), void *data)
+{
+	struct remote_ctx c = {.parent = parent, .nsid = -1, .cb = cb, .data = data};
+	struct nlmsghdr *nlh = lj_nl_msg(nl, RTM_GETNSID, 0);
+	struct rtgenmsg *rtg = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtg));
+	struct ifinfomsg *ifi;
+	int r;
+
+	/* The number nl's namespace knows home by: none means no link there refers to home. */
+	rtg->rtgen_family = AF_UNSPEC;
+	mnl_attr_put_u32(nlh, NETNSA_FD, (uint32_t)home_fd);
+	r = lj_nl_transact(nl, nlh, nsid_cb, &c.nsid);
+	if (r < 0)
+		return r;
+	if (c.nsid < 0)
+		return 0;
+	nlh = lj_nl_msg(nl, RTM_GETLINK, NLM_F_DUMP);
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
+	r = lj_nl_transact(nl, nlh, remote_child_cb, &c);
+	return r < 0 ? r : c.result;
+}
+
 int lj_link_add_bridge_opts(struct lj_nl *nl, const struct lj_bridge_opts *o)
 {
 	struct nlmsghdr *nlh = lj_nl_msg(nl, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
@@ -497,6 +569,7 @@ int lj_link_set_addr_gen_mode(struct lj_nl *nl, const char *name, uint8_t mode)
 
 struct ports_ctx {
 	int master;
+	const char *kind; /* not NULL: links of this kind, master ignored */
 	struct lj_link *v;
 	size_t n, cap;
 };
@@ -507,7 +580,7 @@ static int list_port_cb(const struct nlmsghdr *nlh, void *data)
 	struct lj_link l;
 
 	link_cb(nlh, &l);
-	if (l.ifindex <= 0 || l.master != c->master)
+	if (l.ifindex <= 0 || (c->kind ? strcmp(l.kind, c->kind) != 0 : l.master != c->master))
 		return MNL_CB_OK;
 	if (lj_array_append(&c->v, &c->n, &c->cap, sizeof(l), &l) < 0) {
 		errno = ENOMEM;
@@ -525,6 +598,25 @@ int lj_link_list_ports(struct lj_nl *nl, int master, struct lj_link **ret, size_
 
 	ifi->ifi_family = AF_UNSPEC;
 	mnl_attr_put_u32(nlh, IFLA_MASTER, (uint32_t)master);
+	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
+	r = lj_nl_transact(nl, nlh, list_port_cb, &c);
+	if (r < 0) {
+		free(c.v);
+		return r;
+	}
+	*ret = c.v;
+	*ret_n = c.n;
+	return 0;
+}
+
+int lj_link_list_kind(struct lj_nl *nl, const char *kind, struct lj_link **ret, size_t *ret_n)
+{
+	struct nlmsghdr *nlh = lj_nl_msg(nl, RTM_GETLINK, NLM_F_DUMP);
+	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	struct ports_ctx c = {.kind = kind};
+	int r;
+
+	ifi->ifi_family = AF_UNSPEC;
 	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
 	r = lj_nl_transact(nl, nlh, list_port_cb, &c);
 	if (r < 0) {

@@ -106,6 +106,9 @@ int lj_link_set_addr_gen_mode(struct lj_nl *nl, const char *name, uint8_t mode);
  * malloc'd (caller frees), NULL when *ret_n is 0. Returns 0 or -errno.
  */
 int lj_link_list_ports(struct lj_nl *nl, int master, struct lj_link **ret, size_t *ret_n);
+
+/* The links of kind kind ("bridge", ...) in nl's namespace, dump order; as lj_link_list_ports. */
+int lj_link_list_kind(struct lj_nl *nl, const char *kind, struct lj_link **ret, size_t *ret_n);
 /* Host links whose deletion is deferred to one request (bulk detach, gc). */
 struct lj_link_batch {
 	char (*names)[IFNAMSIZ];
@@ -157,3 +160,12 @@ int lj_link_add_macvlan(struct lj_nl *nl, const struct lj_macvlan_opts *o);
  */
 int lj_link_foreach_child(struct lj_nl *nl, int parent,
 			  int (*cb)(const struct lj_link *l, void *data), void *data);
+
+/*
+ * The same for the links of nl's namespace whose IFLA_LINK is parent in another namespace,
+ * home (home_fd, borrowed): e.g. a macvlan child of a host link moved into a container. Found
+ * by the number nl's namespace gives home (RTM_GETNSID), so an ifindex of a third namespace is
+ * never taken for parent. Returns 0, cb's stopping value, or -errno.
+ */
+int lj_link_foreach_remote_child(struct lj_nl *nl, int home_fd, int parent,
+				 int (*cb)(const struct lj_link *l, void *data), void *data);

@@ -399,6 +399,26 @@ int lj_netns_find(struct lj_netns_index *idx, const struct lj_netns_id *id, uint
 	return r;
 }
 
+int lj_netns_index_foreach(struct lj_netns_index *idx,
+			   int (*cb)(int fd, const char *path, void *data), void *data)
+{
+	for (size_t i = 0; i < idx->n; i++) {
+		const struct netns_place *p = &idx->places[i];
+		bool seen = false;
+		int fd, r;
+
+		for (size_t k = 0; k < i && !seen; k++)
+			seen = idx->places[k].dev == p->dev && idx->places[k].ino == p->ino;
+		if (seen || lj_netns_open_path(p->path, &fd) < 0)
+			continue;
+		r = lj_netns_is_current(fd) ? 0 : cb(fd, p->path, data);
+		close(fd);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
 bool lj_netns_exists(struct lj_netns_index *idx, const struct lj_netns_id *id, uint64_t cookie)
 {
 	int fd, r;

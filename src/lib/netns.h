@@ -90,6 +90,14 @@ int lj_netns_find(struct lj_netns_index *idx, const struct lj_netns_id *id, uint
 		  int *ret_fd, char *ret_path, size_t path_size);
 
 /*
+ * Visit every namespace of idx once (by identity), except the caller's own: cb gets an fd of
+ * it (closed after cb returns) and the place it was found at; a cb result other than 0 stops
+ * the walk and is returned. Places that cannot be opened any more are skipped.
+ */
+int lj_netns_index_foreach(struct lj_netns_index *idx,
+			   int (*cb)(int fd, const char *path, void *data), void *data);
+
+/*
  * Does the network namespace with identity id (and cookie, 0 if unknown) still exist
  * anywhere (lj_netns_find in idx, NULL: look now)? False only when it is surely gone.
  */

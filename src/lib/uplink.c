@@ -434,6 +434,86 @@ out:
 	return r;
 }
 
+/*
+ * Kinds of link that take their lower device's receive handler: while one exists, the kernel
+ * refuses to make that device a bridge or OVS port (EBUSY, kernel 6.1 netdev_rx_handler_register).
+ */
+static bool holds_rx_handler(const char *kind)
+{
+	return strcmp(kind, "macvlan") == 0 || strcmp(kind, "macvtap") == 0 ||
+	       strcmp(kind, "ipvlan") == 0 || strcmp(kind, "ipvtap") == 0;
+}
+
+struct holders {
+	char names[512];
+	size_t len, n;
+	const char *where; /* the namespace being looked at, NULL: lanjoin's */
+};
+
+static int holder_cb(const struct lj_link *l, void *data)
+{
+	struct holders *h = data;
+
+	if (!holds_rx_handler(l->kind))
+		return 0;
+	if (h->len < sizeof(h->names))
+		h->len += (size_t)snprintf(h->names + h->len, sizeof(h->names) - h->len,
+					   "%s%s %s%s%s%s", h->n ? ", " : "", l->kind, l->name,
+					   h->where ? " (in " : "", h->where ? h->where : "",
+					   h->where ? ")" : "");
+	h->n++;
+	return 0;
+}
+
+struct remote_holders {
+	struct holders *h;
+	int home_fd, parent;
+};
+
+static int remote_holders_cb(int fd, const char *path, void *data)
+{
+	struct remote_holders *rh = data;
+	struct lj_nl *nl = NULL;
+
+	if (lj_nl_open(fd, &nl) < 0)
+		return 0;
+	rh->h->where = path;
+	lj_link_foreach_remote_child(nl, rh->home_fd, rh->parent, holder_cb, rh->h);
+	rh->h->where = NULL;
+	lj_nl_close(nl);
+	return 0;
+}
+
+/*
+ * Refuse DEV while macvlan/ipvlan children hold it, here or moved into other namespaces
+ * (Docker's macvlan networks, lanjoin's macvlan way): the kernel would refuse it as a port
+ * only at the step that enslaves it.
+ */
+static int check_holders(struct lj_ctx *ctx, const char *dev, int ifindex, struct lj_result *res)
+{
+	struct lj_netns_index *idx = NULL;
+	struct holders h = {0};
+	int r, home;
+
+	r = lj_link_foreach_child(ctx->host, ifindex, holder_cb, &h);
+	if (r < 0)
+		return lj_fail(res, r, "Failed to list the links on '%s': %s", dev, strerror(-r));
+	home = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (home >= 0 && lj_netns_index_new(&idx) == 0) {
+		struct remote_holders rh = {.h = &h, .home_fd = home, .parent = ifindex};
+		lj_netns_index_foreach(idx, remote_holders_cb, &rh);
+	}
+	lj_netns_index_free(idx);
+	if (home >= 0)
+		close(home);
+	if (h.n)
+		return lj_bad_input(res, "'%s' cannot become a bridge port while links on it hold it "
+				    "(the kernel refuses: %s): %s%s. Remove them first (a Docker "
+				    "macvlan network: its containers; lanjoin's: 'lanjoin detach')",
+				    dev, strerror(EBUSY), h.names, h.len >= sizeof(h.names) ? "..." : "");
+	return 0;
+}
+
 /* Look at DEV, BR, addresses and routes; every refusal happens here, before any change. */
 static int gather(struct lj_ctx *ctx, struct lj_nl *dump, const struct lj_uplink_opts *o,
 		  struct adopt_facts *f, struct lj_result *res)
@@ -454,10 +534,22 @@ static int gather(struct lj_ctx *ctx, struct lj_nl *dump, const struct lj_uplink
 				    "(lanjoin attach %s ... --bridge %s)", o->dev,
 				    f->dev.kind[0] == 'b' ? "bridge" : "ovs", o->dev);
 	if (f->dev.master) {
-		const char *mn = lj_link_get_by_index(ctx->host, f->dev.master, &master) == 0
-					 ? master.name : "?";
-		return lj_bad_input(res, "'%s' is already a port of '%s'", o->dev, mn);
+		bool known = lj_link_get_by_index(ctx->host, f->dev.master, &master) == 0;
+
+		/* A bond, team, bridge or OVS (ovs-system) port: the kernel allows one master. */
+		if (known && strcmp(master.kind, "bridge") == 0)
+			return lj_bad_input(res, "'%s' is already a port of bridge '%s': attach "
+					    "containers to '%s' directly (lanjoin attach bridge ... "
+					    "--bridge %s)", o->dev, master.name, master.name, master.name);
+		return lj_bad_input(res, "'%s' is already a port of '%s'%s%s%s: a link has one "
+				    "master; take '%s' out of it first, or adopt '%s' instead", o->dev,
+				    known ? master.name : "?", known && master.kind[0] ? " (kind " : "",
+				    known ? master.kind : "", known && master.kind[0] ? ")" : "", o->dev,
+				    known ? master.name : "it");
 	}
+	r = check_holders(ctx, o->dev, f->dev.ifindex, res);
+	if (r < 0)
+		return r;
 	if (!f->dev.has_mac)
 		return lj_bad_input(res, "'%s' has no Ethernet address (kind '%s'): it cannot be "
 				    "bridged; use the nat way", o->dev,
@@ -1268,7 +1360,7 @@ int lj_uplink_gc(const struct lj_state *st, struct lj_result *res, size_t *ret_r
 			if (lj_netns_exists(NULL, &recs[i].netns, recs[i].netns_cookie) ||
 			    lj_state_remove(ust, recs[i].id) < 0)
 				continue;
-			lj_result_note(res, "Dropped the record of uplink adoption '%s' (%s): the "
+			lj_result_note(res, "Removed uplink adoption %s %s: dropped its record, the "
 				       "network namespace it was adopted in no longer exists",
 				       recs[i].ifname, recs[i].host_ifname);
 			snprintf(recs[i].status, sizeof(recs[i].status), "gone");
@@ -1288,6 +1380,9 @@ int lj_uplink_gc(const struct lj_state *st, struct lj_result *res, size_t *ret_r
 			continue;
 		}
 		lj_state_remove(ust, recs[i].id);
+		lj_result_note(res, "Removed uplink adoption %s %s: rolled back the %s an interrupted "
+			       "run left half-done", recs[i].ifname, recs[i].host_ifname,
+			       recs[i].status[0] == 'r' ? "release" : "adoption");
 		snprintf(recs[i].status, sizeof(recs[i].status), "gone");
 		(*ret_removed)++;
 	}
@@ -1310,8 +1405,11 @@ int lj_uplink_gc(const struct lj_state *st, struct lj_result *res, size_t *ret_r
 		if (r < 0 && !first)
 			first = lj_fail(res, r, "Failed to take stale uplink '%s' out of OVS: %s",
 					ports[i].name, lj_ovs_error(o));
-		else if (r == 0)
+		else if (r == 0) {
+			lj_result_note(res, "Removed OVS uplink port %s: no uplink adoption explains it",
+				       ports[i].name);
 			(*ret_removed)++;
+		}
 	}
 out:
 	free(ports);
@@ -1320,6 +1418,29 @@ out:
 	lj_records_free(recs, n);
 	lj_state_close(ust);
 	return first ? first : r < 0 ? r : 0;
+}
+
+int lj_uplink_adopted_dev(const struct lj_state *st, const char *bridge, char ret_dev[IFNAMSIZ])
+{
+	struct lj_state *ust = NULL;
+	struct lj_record rec;
+	char id[LJ_RECORD_ID_LEN];
+	int r;
+
+	lj_record_id(UPLINK_KEY, bridge, id);
+	r = lj_state_open_sibling(st, UPLINK_SUBDIR, &ust);
+	if (r == 0)
+		r = lj_state_load(ust, id, &rec);
+	lj_state_close(ust);
+	if (r < 0)
+		return r == -EXDEV ? -ENOENT : r;
+	if (own_record(&rec) && strcmp(rec.status, "adopted") == 0 &&
+	    strcmp(rec.ifname, bridge) == 0)
+		snprintf(ret_dev, IFNAMSIZ, "%s", rec.host_ifname);
+	else
+		r = -ENOENT;
+	lj_record_free(&rec);
+	return r;
 }
 
 int lj_uplink_list(json_t **ret)

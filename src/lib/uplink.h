@@ -71,6 +71,12 @@ int lj_uplink_gc(const struct lj_state *st, struct lj_result *res, size_t *ret_r
 /* List adopted uplinks as a JSON array (new reference in *ret). */
 int lj_uplink_list(json_t **ret);
 
+/*
+ * The uplink lanjoin adopted into bridge in this network namespace (an "adopted" record),
+ * copied to ret_dev; read under the lock st holds (an attachment state). -ENOENT if none.
+ */
+int lj_uplink_adopted_dev(const struct lj_state *st, const char *bridge, char ret_dev[IFNAMSIZ]);
+
 /* Step types of uplink adoption (steps-uplink.c). */
 extern const struct lj_step_type lj_step_uplink_bridge; /* create BR down: mac, mtu, u32 = gen mode + 1 */
 extern const struct lj_step_type lj_step_sysctl_copy;   /* link = BR, text = "key=value\n"... */

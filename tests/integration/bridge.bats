@@ -118,7 +118,7 @@ ATTACH=(--bridge br-em1 --ip 198.51.100.117/24 --gateway 198.51.100.254)
   local n=1 steps=0
   while :; do
     run env LANJOIN_FAULT_STEP=$n ip netns exec "${LAB_PREFIX}host" "$LANJOIN" attach bridge \
-      "netns:${LAB_PREFIX}f" --bridge br-lj9 --ip 198.51.100.140/24 --ip 2001:db8:1::140/64 \
+      "netns:${LAB_PREFIX}f" --bridge br-lj9 --create-bridge --ip 198.51.100.140/24 --ip 2001:db8:1::140/64 \
       --gateway 198.51.100.254 --route 203.0.113.0/25@198.51.100.254
     if [ "$status" -eq 0 ]; then
       break
@@ -148,9 +148,9 @@ ATTACH=(--bridge br-em1 --ip 198.51.100.117/24 --gateway 198.51.100.254)
   add_container g1
   add_container g2
   take_snapshots g1
-  lj attach bridge "netns:${LAB_PREFIX}g1" --bridge br-lj1 --ip 198.51.100.151/24
+  lj attach bridge "netns:${LAB_PREFIX}g1" --bridge br-lj1 --create-bridge --ip 198.51.100.151/24
   defer ip netns exec "${LAB_PREFIX}host" "$LANJOIN" detach "netns:${LAB_PREFIX}g1"
-  lj attach bridge "netns:${LAB_PREFIX}g2" --bridge br-lj1 --ip 198.51.100.152/24
+  lj attach bridge "netns:${LAB_PREFIX}g2" --bridge br-lj1 --create-bridge --ip 198.51.100.152/24
   defer ip netns exec "${LAB_PREFIX}host" "$LANJOIN" detach "netns:${LAB_PREFIX}g2"
   run curl_from g1 http://198.51.100.152/hello.html
   [ "$output" = "Hello world" ]
@@ -169,7 +169,7 @@ ATTACH=(--bridge br-em1 --ip 198.51.100.117/24 --gateway 198.51.100.254)
 @test "bridge: --dry-run prints ip commands and changes nothing" {
   add_container d
   take_snapshots d
-  run lj attach bridge "netns:${LAB_PREFIX}d" --bridge br-new --ip 198.51.100.160/24 \
+  run lj attach bridge "netns:${LAB_PREFIX}d" --bridge br-new --create-bridge --ip 198.51.100.160/24 \
     --gateway 198.51.100.254 --dry-run
   echo "$output"
   [ "$status" -eq 0 ]
@@ -198,8 +198,10 @@ ATTACH=(--bridge br-em1 --ip 198.51.100.117/24 --gateway 198.51.100.254)
   lj attach bridge "netns:${LAB_PREFIX}y" --bridge br-em1 --ip 198.51.100.171/24
   lab container del y
   run lj gc
+  echo "$output"
   [ "$status" -eq 0 ]
-  [[ $output == *"Removed 1 stale attachment"* ]]
+  [ "${lines[0]}" = "Removed attachment netns:${LAB_PREFIX}y eth1 (bridge way): its namespace (or container) is gone" ]
+  [ "${lines[1]}" = "Removed 1 stale attachment" ]
   [ "$(lj list --json | jq length)" -eq 0 ]
 }
 
@@ -290,14 +292,69 @@ ATTACH=(--bridge br-em1 --ip 198.51.100.117/24 --gateway 198.51.100.254)
   run ip netns exec "${LAB_PREFIX}peer" "$LANJOIN" gc
   [ "$status" -eq 0 ]
   [[ $output == *"Removed 0"* ]]
+  # one rule: the records are this namespace's; detach and list elsewhere say where it lives
   run ip netns exec "${LAB_PREFIX}peer" "$LANJOIN" detach "netns:${LAB_PREFIX}h"
+  echo "$output"
+  [ "$status" -eq 2 ]
+  [[ $output == *"netns:${LAB_PREFIX}h is attached as 'eth1' (bridge way) from network namespace /run/netns/${LAB_PREFIX}host, not this one: run detach there"* ]]
+  [ "$(ip netns exec "${LAB_PREFIX}peer" "$LANJOIN" list --json 2>/dev/null | jq length)" -eq 0 ]
+  run ip netns exec "${LAB_PREFIX}peer" "$LANJOIN" list
+  echo "$output"
   [ "$status" -eq 0 ]
-  [[ $output == *"not attached"* ]]
-  [ "$(ip netns exec "${LAB_PREFIX}peer" "$LANJOIN" list --json | jq length)" -eq 0 ]
+  [[ $output == *"1 attachment lanjoin made from other network namespaces"* ]]
+  [[ $output == *"netns:${LAB_PREFIX}h eth1 (bridge way), from /run/netns/${LAB_PREFIX}host"* ]]
+  # and here, nothing of the sort
+  run lj list
+  [[ $output != *"other network namespaces"* ]]
   run ip netns exec "${LAB_PREFIX}peer" "$LANJOIN" attach bridge "netns:${LAB_PREFIX}h" --bridge brx --ip 198.51.100.181/24
   [ "$status" -eq 2 ]
   [[ $output == *"another network namespace"* ]]
   [ "$(lj list --json | jq length)" -eq 1 ]
   run curl_from peer http://198.51.100.180/hello.html
   [ "$output" = "Hello world" ]
+}
+
+@test "bridge: a missing bridge is refused (a misspelt name would reach no LAN) unless --create-bridge" {
+  add_container ms
+  take_snapshots ms
+  run lj attach bridge "netns:${LAB_PREFIX}ms" --bridge br-eml --ip 198.51.100.183/24
+  echo "$output"
+  [ "$status" -eq 2 ]
+  [ "${#lines[@]}" -eq 1 ]
+  [[ $output == *"Bridge 'br-eml' does not exist (Linux bridges here: br-em1)"* ]]
+  [[ $output == *"--uplink DEV"*"uplink adopt br-eml DEV"*"--create-bridge"* ]]
+  ! on host ip link show br-eml
+  # a dry run says the same
+  run lj attach bridge "netns:${LAB_PREFIX}ms" --bridge br-eml --ip 198.51.100.183/24 --dry-run
+  [ "$status" -eq 2 ]
+  [[ $output == *"'br-eml' does not exist"* ]]
+  assert_unchanged ms
+  # asked for explicitly, the new bridge is made (and removed with its last port)
+  run lj attach bridge "netns:${LAB_PREFIX}ms" --bridge br-eml --create-bridge --ip 198.51.100.183/24
+  [ "$status" -eq 0 ]
+  defer ip netns exec "${LAB_PREFIX}host" "$LANJOIN" detach "netns:${LAB_PREFIX}ms"
+  on host ip link show br-eml
+  lj detach "netns:${LAB_PREFIX}ms"
+  assert_unchanged ms
+}
+
+@test "bridge: without root lanjoin says in one line that it needs root, exit 2, and changes nothing" {
+  add_container nr
+  take_snapshots nr
+  nobody() { ip netns exec "${LAB_PREFIX}host" setpriv --reuid=65534 --regid=65534 --clear-groups "$LANJOIN" "$@"; }
+  local cmd
+  for cmd in "attach bridge netns:${LAB_PREFIX}nr --bridge br-em1 --ip 198.51.100.184/24" \
+    "detach netns:${LAB_PREFIX}nr" list gc "uplink list" "uplink release br-em1"; do
+    # shellcheck disable=SC2086 # split the command
+    run nobody $cmd
+    echo "$cmd: $status $output"
+    [ "$status" -eq 2 ]
+    [ "${#lines[@]}" -eq 1 ]
+    [[ $output == "lanjoin: 'lanjoin "*"' needs root (CAP_NET_ADMIN"*"run it as root"* ]]
+  done
+  # help needs nothing
+  run nobody attach bridge --help
+  [ "$status" -eq 0 ]
+  [[ $output == "Usage: lanjoin attach bridge"* ]]
+  assert_unchanged nr
 }

@@ -27,9 +27,9 @@ attach_four() {
   defer ip netns exec "${LAB_PREFIX}host" "$LANJOIN" detach "netns:${LAB_PREFIX}a"
   lj attach bridge "netns:${LAB_PREFIX}b" --bridge br-em1 --ip 198.51.100.182/24
   defer ip netns exec "${LAB_PREFIX}host" "$LANJOIN" detach "netns:${LAB_PREFIX}b"
-  lj attach bridge "netns:${LAB_PREFIX}c" --bridge br-bulk --ip 198.18.1.2/24
+  lj attach bridge "netns:${LAB_PREFIX}c" --bridge br-bulk --create-bridge --ip 198.18.1.2/24
   defer ip netns exec "${LAB_PREFIX}host" "$LANJOIN" detach "netns:${LAB_PREFIX}c"
-  lj attach bridge "netns:${LAB_PREFIX}c" --bridge br-bulk --ip 198.18.2.2/24 --ifname eth2
+  lj attach bridge "netns:${LAB_PREFIX}c" --bridge br-bulk --create-bridge --ip 198.18.2.2/24 --ifname eth2
   [ "$(lj list --json | jq length)" -eq 4 ]
 }
 

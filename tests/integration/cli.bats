@@ -116,6 +116,31 @@ usage_error() {
 
 lanjoin_out() { "$LANJOIN" "$@" 2>&1; }
 
+@test "cli: each way's help lists its own options, not the others'" {
+  local way opt
+  declare -A own=([bridge]="--bridge --uplink --create-bridge --ip --dhcp"
+    [ovs]="--bridge --create-bridge --vlan --ovsdb --ip --dhcp"
+    [macvlan]="--parent --mode --host-shim --ip --dhcp"
+    [nat]="--uplink --address --publish --private --to")
+  declare -A foreign=([bridge]="--vlan --parent --publish --address"
+    [ovs]="--uplink --parent --publish --host-shim"
+    [macvlan]="--bridge --uplink --vlan --publish"
+    [nat]="--bridge --parent --vlan --dhcp --create-bridge")
+  for way in bridge ovs macvlan nat; do
+    run "$LANJOIN" help attach "$way"
+    [ "$status" -eq 0 ]
+    [[ $output == "Usage: lanjoin attach $way TARGET"* ]]
+    for opt in ${own[$way]}; do
+      [[ $output =~ $opt([^a-z-]|$) ]] || { echo "help attach $way lacks $opt"; false; }
+    done
+    for opt in ${foreign[$way]}; do
+      ! [[ $output =~ $opt([^a-z-]|$) ]] || { echo "help attach $way shows $opt"; false; }
+    done
+    # the same with a TARGET and other options before --help
+    [ "$(lanjoin_out attach "$way" netns:x --help)" = "$output" ]
+  done
+}
+
 @test "cli: no message in the binary has a doubled quote (a possessive like 'em1''s)" {
   run grep -c "''s" <(strings "$LANJOIN")
   echo "$output"

@@ -868,3 +868,18 @@ pm_run() { # NAME NETWORK [PODMAN RUN ARGS...] — busybox httpd serving /www on
   expect_error 7
   [[ $output == *ipamTimeout* ]]
 }
+
+@test "cni: a missing bridge is created, as CNI's bridge plugin does, and removed by the last DEL" {
+  conf 1.0.0 '.bridge = "br-cnin" | .ipam.ranges = [[{subnet: "198.18.30.0/24"}]] | .ipam.routes = []'
+  snapshot host >"$BATS_TEST_TMPDIR/host.before"
+  add_container cn
+  run --separate-stderr cni ADD cid-cn "$(ns cn)"
+  echo "$output $stderr"
+  [ "$status" -eq 0 ]
+  defer cni DEL cid-cn "$(ns cn)"
+  [ "$(on host ip -j -d link show br-cnin | jq -r '.[0].linkinfo.info_kind')" = bridge ]
+  run --separate-stderr cni DEL cid-cn "$(ns cn)"
+  [ "$status" -eq 0 ]
+  ! on host ip link show br-cnin
+  assert_same_state host "$BATS_TEST_TMPDIR/host.before"
+}

@@ -166,7 +166,7 @@ EOF
   # uplink; macvlan .77-.108; nat .109-.140)
   attach_one() {
     case $1 in
-    b) bg attach bridge "netns:${LAB_PREFIX}xb$2" --bridge br-mix --ip "198.51.100.$((19 + $2))/24" ;;
+    b) bg attach bridge "netns:${LAB_PREFIX}xb$2" --bridge br-mix --create-bridge --ip "198.51.100.$((19 + $2))/24" ;;
     m) bg attach macvlan "netns:${LAB_PREFIX}xm$2" --parent em1 --ip "198.51.100.$((76 + $2))/24" \
       --host-shim "$SHIM/24" ;;
     n) bg attach nat "netns:${LAB_PREFIX}xn$2" --uplink em1 --address "198.51.100.$((108 + $2))/24" ;;

@@ -110,12 +110,12 @@ crash_walk() {
 
 @test "crash: bridge way creating its bridge" {
   add_container cb
-  crash_walk bridge cb bridge --bridge br-cr --ip 198.51.100.130/24 --gateway 198.51.100.254
+  crash_walk bridge cb bridge --bridge br-cr --create-bridge --ip 198.51.100.130/24 --gateway 198.51.100.254
 }
 
 @test "crash: ovs way with a VLAN tag" {
   add_container co
-  crash_walk ovs co ovs --bridge br-cro --vlan 20 --ovsdb "$LAB_OVSDB" --ip 198.51.100.131/24
+  crash_walk ovs co ovs --bridge br-cro --create-bridge --vlan 20 --ovsdb "$LAB_OVSDB" --ip 198.51.100.131/24
 }
 
 @test "crash: macvlan way with a host shim" {
@@ -158,7 +158,7 @@ crash_walk() {
   # Stop an attach (SIGSTOP) before its first step: the record already holds the whole plan.
   add_container cr
   LANJOIN_STEP_DELAY_MS=2000 ip netns exec "${LAB_PREFIX}host" "$LANJOIN" attach bridge \
-    "netns:${LAB_PREFIX}cr" --bridge br-crr --ip 198.51.100.135/24 >/dev/null 2>&1 &
+    "netns:${LAB_PREFIX}cr" --bridge br-crr --create-bridge --ip 198.51.100.135/24 >/dev/null 2>&1 &
   local pid=$!
   defer sh -c "kill -9 $pid 2>/dev/null; true"
   wait_until 5 has_record
@@ -183,7 +183,7 @@ crash_walk() {
   add_container cl
   take_snapshots cl
   LANJOIN_STEP_DELAY_MS=400 ip netns exec "${LAB_PREFIX}host" "$LANJOIN" attach bridge \
-    "netns:${LAB_PREFIX}cl" --bridge br-cl --ip 198.51.100.136/24 >/dev/null 2>&1 &
+    "netns:${LAB_PREFIX}cl" --bridge br-cl --create-bridge --ip 198.51.100.136/24 >/dev/null 2>&1 &
   local pid=$!
   wait_until 5 on host ip link show br-cl
   kill -9 "$pid"
@@ -204,7 +204,7 @@ crash_walk() {
   defer ip -n "${LAB_PREFIX}host" link del vcl0
   on host ip link set vcl0 master br-cl
   take_snapshots cl
-  run lj attach bridge "netns:${LAB_PREFIX}cl" --bridge br-cl --ip 198.51.100.136/24
+  run lj attach bridge "netns:${LAB_PREFIX}cl" --bridge br-cl --create-bridge --ip 198.51.100.136/24
   [ "$status" -eq 0 ]
   run lj detach "netns:${LAB_PREFIX}cl"
   [ "$status" -eq 0 ]

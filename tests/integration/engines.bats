@@ -69,6 +69,14 @@ attach_by_name() { # ENGINE LAST-OCTET
   run lj list --json
   [ "$(jq -r '.[0].target.container_id' <<<"$output")" = "$CONTAINER_ID" ]
   [ "$(jq -r '.[0].target.name' <<<"$output")" = "$name" ]
+  # lanjoin ip (docker-ip) shows the LAN address lanjoin gave it, marked as lanjoin's
+  run lje "$e" ip "$name"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "$output" = "198.51.100.$2/24 eth1 (lanjoin bridge br-em1)" ]
+  run lje "$e" ip "$name" --json
+  [ "$(jq -c '.addresses' <<<"$output")" = \
+    '[{"address":"198.51.100.'"$2"'/24","ifname":"eth1","source":"lanjoin","via":"br-em1","way":"bridge"}]' ]
 
   run lje "$e" detach "$name"
   echo "$output"
@@ -145,6 +153,9 @@ pid_and_ip() { # ENGINE NETWORK-ARGS...
   run lje docker ip lj-ip-docker
   [[ $output == 198.18.0.* ]]
   [ "$(on host curl -sS --max-time 5 "http://$output/hello.html")" = "Hello world" ]
+  run lje docker ip lj-ip-docker --json
+  [ "$(jq -r '.addresses[] | select(.source == "engine") | .address' <<<"$output")" = \
+    "$(engine_inspect docker lj-ip-docker '.NetworkSettings.Networks.bridge | "\(.IPAddress)/\(.IPPrefixLen)"')" ]
 }
 
 @test "podman: lanjoin pid / ip match podman inspect (container on a podman network)" {

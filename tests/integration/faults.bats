@@ -212,14 +212,14 @@ fw_reset() {
 
 @test "faults: attach bridge creating its bridge, with --mac and --mtu" {
   add_container fn
-  walk_faults "bridge(new-bridge)" fn bridge --bridge br-new --ip 198.51.100.121/24 \
+  walk_faults "bridge(new-bridge)" fn bridge --bridge br-new --create-bridge --ip 198.51.100.121/24 \
     --mac 02:00:00:00:01:21 --mtu 1400
   ! on host ip link show br-new
 }
 
 @test "faults: attach ovs on a new OVS bridge with a VLAN tag" {
   add_container fo
-  walk_faults "ovs(vlan)" fo ovs --bridge br-fo --vlan 10 --ovsdb "$LAB_OVSDB" \
+  walk_faults "ovs(vlan)" fo ovs --bridge br-fo --create-bridge --vlan 10 --ovsdb "$LAB_OVSDB" \
     --ip 198.51.100.122/24 --gateway 198.51.100.254
 }
 
@@ -547,7 +547,7 @@ walk_cni() {
   take_snapshots da dm dn
   local k L fired=0
   attach_three() {
-    lj attach bridge "netns:${LAB_PREFIX}da" --bridge br-all --ip 198.51.100.140/24 >/dev/null &&
+    lj attach bridge "netns:${LAB_PREFIX}da" --bridge br-all --create-bridge --ip 198.51.100.140/24 >/dev/null &&
       lj attach macvlan "netns:${LAB_PREFIX}dm" --parent em1 --ip 198.51.100.141/24 \
         --host-shim 198.51.100.149/24 >/dev/null &&
       lj attach nat "netns:${LAB_PREFIX}dn" --uplink em1 --address 198.51.100.142/24 \

@@ -120,7 +120,7 @@ planned_port() {
     n=1 steps=0
     while :; do
       run env LANJOIN_FAULT_STEP=$n ip netns exec "${LAB_PREFIX}host" "$LANJOIN" attach ovs \
-        "netns:${LAB_PREFIX}f" --bridge "$bridge" --vlan 10 --ovsdb "$LAB_OVSDB" \
+        "netns:${LAB_PREFIX}f" --bridge "$bridge" --create-bridge --vlan 10 --ovsdb "$LAB_OVSDB" \
         --ip 198.51.100.140/24 --ip 2001:db8:1::140/64 --gateway 198.51.100.254 \
         --route 203.0.113.0/25@198.51.100.254
       if [ "$status" -eq 0 ]; then
@@ -153,12 +153,12 @@ planned_port() {
   add_container g1
   add_container g2
   take_snapshots g1 g2
-  lj attach ovs "netns:${LAB_PREFIX}g1" --bridge br-lj1 --ip 198.51.100.151/24 --ovsdb "$LAB_OVSDB"
+  lj attach ovs "netns:${LAB_PREFIX}g1" --bridge br-lj1 --create-bridge --ip 198.51.100.151/24 --ovsdb "$LAB_OVSDB"
   detach_later "netns:${LAB_PREFIX}g1"
   [ "$(ext Bridge br-lj1 lanjoin-owner)" = lanjoin ]
   # it follows the datapath of the bridges already there
   [ "$(vsctl get Bridge br-lj1 datapath_type)" = netdev ]
-  lj attach ovs "netns:${LAB_PREFIX}g2" --bridge br-lj1 --ip 198.51.100.152/24 --ovsdb "$LAB_OVSDB"
+  lj attach ovs "netns:${LAB_PREFIX}g2" --bridge br-lj1 --create-bridge --ip 198.51.100.152/24 --ovsdb "$LAB_OVSDB"
   detach_later "netns:${LAB_PREFIX}g2"
   run curl_from g1 http://198.51.100.152/hello.html
   [ "$output" = "Hello world" ]
@@ -226,7 +226,10 @@ planned_port() {
   run env OVS_RUNDIR="$LAB_DIR/ovs" ip netns exec "${LAB_PREFIX}host" "$LANJOIN" gc
   echo "$output"
   [ "$status" -eq 0 ]
-  [[ $output == *"Removed 2 stale attachments"* ]]
+  [[ $output == *"Removed OVS port row ljo0123456789ab of netns:gone (?, ovs way) from $LAB_OVSDB"* ]]
+  [[ $output == *"Removed OVS port row ljo0123456789ac of ? (?, ovs way)"* ]]
+  [[ $output == *"Removed OVS bridge br-lj7 from $LAB_OVSDB"* ]]
+  [ "${lines[-1]}" = "Removed 0 stale attachments, 2 OVS rows" ]
   ! vsctl br-exists br-lj7
   [ "$(lanjoin_ports | sort | tr '\n' ' ')" = "ljo0123456789ad user0 " ]
   vsctl del-port user0
@@ -258,7 +261,7 @@ planned_port() {
 @test "ovs: --dry-run prints ovs-vsctl, ethtool and ip commands and changes nothing" {
   add_container d
   take_snapshots d
-  run lj attach ovs "netns:${LAB_PREFIX}d" --bridge br-new --vlan 42 --ip 198.51.100.160/24 \
+  run lj attach ovs "netns:${LAB_PREFIX}d" --bridge br-new --create-bridge --vlan 42 --ip 198.51.100.160/24 \
     --gateway 198.51.100.254 --ovsdb "$LAB_OVSDB" --dry-run
   echo "$output"
   [ "$status" -eq 0 ]
@@ -355,6 +358,26 @@ planned_port() {
   assert_same_state host "$BATS_TEST_TMPDIR/host.attached"
   lj detach "$t"
   assert_unchanged b
+}
+
+@test "ovs: a missing OVS bridge is refused (a misspelt name would reach no LAN) unless --create-bridge" {
+  add_container ms
+  take_snapshots ms
+  run lj attach ovs "netns:${LAB_PREFIX}ms" --bridge br-eml --ip 198.51.100.183/24 --ovsdb "$LAB_OVSDB"
+  echo "$output"
+  [ "$status" -eq 2 ]
+  [ "${#lines[@]}" -eq 1 ]
+  [[ $output == *"OVS bridge 'br-eml' does not exist (OVS bridges in $LAB_OVSDB: "*"br-em1"* ]]
+  [[ $output == *"uplink adopt br-eml DEV --ovs"*"--create-bridge"* ]]
+  ! vsctl br-exists br-eml
+  assert_unchanged ms
+  run lj attach ovs "netns:${LAB_PREFIX}ms" --bridge br-eml --create-bridge --ip 198.51.100.183/24 --ovsdb "$LAB_OVSDB"
+  [ "$status" -eq 0 ]
+  defer ip netns exec "${LAB_PREFIX}host" "$LANJOIN" detach "netns:${LAB_PREFIX}ms"
+  vsctl br-exists br-eml
+  lj detach "netns:${LAB_PREFIX}ms"
+  ! vsctl br-exists br-eml
+  assert_unchanged ms
 }
 
 @test "ovs: 'lab.sh ovs status' says whether the lab's OVS runs, and where" {

@@ -69,7 +69,7 @@ make_namespaces() {
   # with 100 ms between steps, kill at points spread over the 7-step plan
   for ms in 20 130 240 350 460 570 680 790; do
     LANJOIN_STEP_DELAY_MS=100 ip netns exec "${LAB_PREFIX}host" "$LANJOIN" attach bridge \
-      "netns:${LAB_PREFIX}kc" --bridge br-lj7 --ip 198.51.100.200/24 --ip 2001:db8:1::200/64 \
+      "netns:${LAB_PREFIX}kc" --bridge br-lj7 --create-bridge --ip 198.51.100.200/24 --ip 2001:db8:1::200/64 \
       --gateway 198.51.100.254 >/dev/null 2>&1 &
     local pid=$!
     sleep "0.$(printf %03d "$ms")"
@@ -113,7 +113,7 @@ make_namespaces() {
 @test "reliability: a failing undo still lets the rest of the rollback run, and says what is left" {
   add_container uf
   run env LANJOIN_FAULT_STEP=4 LANJOIN_FAULT_UNDO=1 ip netns exec "${LAB_PREFIX}host" \
-    "$LANJOIN" attach bridge "netns:${LAB_PREFIX}uf" --bridge br-lj8 --ip 198.51.100.202/24
+    "$LANJOIN" attach bridge "netns:${LAB_PREFIX}uf" --bridge br-lj8 --create-bridge --ip 198.51.100.202/24
   echo "$output"
   [ "$status" -eq 1 ]
   [[ $output == *"Could not undo: create bridge 'br-lj8'"* ]]
@@ -351,7 +351,7 @@ PATH=/usr/sbin:/usr/bin:/sbin:/bin" ]
   chmod 0755 "$wrap"
   add_container ho
   run env "${poison[@]}" LANJOIN_OVS_VSCTL="$wrap" ip netns exec "${LAB_PREFIX}host" \
-    "$LANJOIN" attach ovs "netns:${LAB_PREFIX}ho" --bridge br-env --ovsdb "$LAB_OVSDB" \
+    "$LANJOIN" attach ovs "netns:${LAB_PREFIX}ho" --bridge br-env --create-bridge --ovsdb "$LAB_OVSDB" \
     --ip 198.51.100.207/24
   echo "$output"
   [ "$status" -eq 0 ]

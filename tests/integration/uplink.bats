@@ -737,11 +737,64 @@ ns_del() { ! [[ -e /run/netns/$LAB_PREFIX$1 ]] || ip netns del "$LAB_PREFIX$1"; 
   run lj gc
   echo "$output"
   [ "$status" -eq 0 ]
-  [[ $output == *"Dropped the record of uplink adoption 'br9' (em9)"* ]]
-  [[ $output == *"Dropped the record of netns:${LAB_PREFIX}c9 ('eth1', bridge way)"* ]]
-  [[ $output == *"Removed 2 stale attachments"* ]]
+  # one line per thing removed, each named; an adoption is not called an attachment
+  [[ $output == *"Removed uplink adoption br9 em9: dropped its record"* ]]
+  [[ $output == *"Removed attachment netns:${LAB_PREFIX}c9 eth1 (bridge way): dropped its record"* ]]
+  [ "${lines[-1]}" = "Removed 1 stale attachment, 1 uplink adoption" ]
   [ -z "$(ls -A "$LANJOIN_STATE_DIR/uplinks")" ]
   [ -z "$(ls -A "$LANJOIN_STATE_DIR/attachments")" ]
   [ "$(lj uplink list --json | jq length)" -eq 0 ]
   ! on c9 ip link show eth1
+}
+
+@test "uplink: adopt refuses up front an uplink that macvlan children hold, here or moved into a container" {
+  take_snapshots
+  on host ip link add mvx0 link em1 type macvlan mode bridge
+  defer del_link mvx0
+  run lj uplink adopt br-em1 em1
+  echo "$output"
+  [ "$status" -eq 2 ]
+  [[ $output == *"'em1' cannot become a bridge port"*"macvlan mvx0"* ]]
+  # as Docker's macvlan network does: the child lives in the container's namespace
+  add_container mvc
+  on host ip link set mvx0 netns "${LAB_PREFIX}mvc"
+  run lj uplink adopt br-em1 em1
+  echo "$output"
+  [ "$status" -eq 2 ]
+  [[ $output == *"macvlan mvx0 (in "* ]]
+  # attach bridge --uplink adopts through the same checks
+  run lj attach bridge "netns:${LAB_PREFIX}mvc" --bridge br-em1 --uplink em1 --ip 198.51.100.117/24
+  echo "$output"
+  [ "$status" -eq 2 ]
+  [[ $output == *"macvlan mvx0"* ]]
+  on mvc ip link del mvx0
+  assert_unchanged
+}
+
+@test "uplink: attach --uplink says it adopted the uplink; detaching the bridge's last attachment says it still holds it" {
+  add_container c1
+  local p1=$CONTAINER_PID
+  defer lj detach "pid:$p1"
+  add_container c2
+  local p2=$CONTAINER_PID
+  defer lj detach "pid:$p2"
+  run lj attach bridge "pid:$p1" --bridge br-em1 --uplink em1 --ip 198.51.100.117/24
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == *"Adopted em1 into br-em1 first: em1's addresses and routes moved onto br-em1; give them back with 'lanjoin uplink release br-em1'"* ]]
+  # the bridge is there now: nothing adopted, nothing said
+  run lj attach bridge "pid:$p2" --bridge br-em1 --uplink em1 --ip 198.51.100.118/24
+  [ "$status" -eq 0 ]
+  [[ $output != *"Adopted"* ]]
+  run lj detach "pid:$p1"
+  [ "$status" -eq 0 ]
+  [[ $output != *"uplink release"* ]]   # c2 is still on br-em1
+  run lj detach "pid:$p2"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == *"No attachment is left on br-em1, which still holds the uplink em1"*"'lanjoin uplink release br-em1'"* ]]
+  [ "$(on host ip -j link show em1 | jq -r '.[0].master')" = br-em1 ]
+  run lj uplink release br-em1
+  [ "$status" -eq 0 ]
+  assert_host_back "$BEFORE"
 }

@@ -34,17 +34,17 @@ memcheck() {
 
 @test "valgrind: bridge way attach, list, detach (and a rolled-back attach)" {
   add_container vb
-  memcheck attach bridge "netns:${LAB_PREFIX}vb" --bridge br-lj5 --ip 198.51.100.117/24 \
+  memcheck attach bridge "netns:${LAB_PREFIX}vb" --bridge br-lj5 --create-bridge --ip 198.51.100.117/24 \
     --ip 2001:db8:1::117/64 --gateway 198.51.100.254
   defer ip netns exec "${LAB_PREFIX}host" "$LANJOIN" detach "netns:${LAB_PREFIX}vb"
   memcheck list --json
   memcheck detach "netns:${LAB_PREFIX}vb"
   export LANJOIN_FAULT_STEP=4
-  run memcheck attach bridge "netns:${LAB_PREFIX}vb" --bridge br-lj5 --ip 198.51.100.117/24
+  run memcheck attach bridge "netns:${LAB_PREFIX}vb" --bridge br-lj5 --create-bridge --ip 198.51.100.117/24
   unset LANJOIN_FAULT_STEP
   [[ $output == *"-> 1:"* ]]           # failed and rolled back, but no valgrind error
   [[ $output != *"=="* ]]
-  memcheck attach bridge "netns:${LAB_PREFIX}vb" --bridge br-lj5 --ip 198.51.100.117/24 --dry-run
+  memcheck attach bridge "netns:${LAB_PREFIX}vb" --bridge br-lj5 --create-bridge --ip 198.51.100.117/24 --dry-run
   memcheck gc
 }
 
@@ -58,7 +58,7 @@ memcheck() {
 
 @test "valgrind: ovs way" {
   add_container vo
-  memcheck attach ovs "netns:${LAB_PREFIX}vo" --bridge br-vg --ip 198.51.100.119/24 --vlan 10 \
+  memcheck attach ovs "netns:${LAB_PREFIX}vo" --bridge br-vg --create-bridge --ip 198.51.100.119/24 --vlan 10 \
     --ovsdb "$LAB_OVSDB"
   defer ip netns exec "${LAB_PREFIX}host" "$LANJOIN" detach "netns:${LAB_PREFIX}vo"
   memcheck detach "netns:${LAB_PREFIX}vo"
