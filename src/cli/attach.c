@@ -14,6 +14,7 @@ enum {
 	OPT_ADDRESS, OPT_PUBLISH, OPT_PRIVATE, OPT_TO, OPT_IP, OPT_GATEWAY, OPT_DHCP,
 	OPT_DHCP_CLIENT, OPT_DHCP_TIMEOUT, OPT_SLAAC, OPT_IFNAME, OPT_MAC, OPT_MTU, OPT_ROUTE,
 	OPT_DRY_RUN, OPT_JSON, OPT_NO_CONFLICT_CHECK, OPT_HELP, OPT_ENGINE_SOCKET, OPT_MAC_FROM,
+	OPT_NO_DEFAULT_ROUTE,
 };
 
 /* Which ways accept an option: bit (1 << way). */
@@ -42,6 +43,7 @@ static const struct {
 	{{"dhcp-client", required_argument, NULL, OPT_DHCP_CLIENT}, W_L2},
 	{{"dhcp-timeout", required_argument, NULL, OPT_DHCP_TIMEOUT}, W_L2},
 	{{"slaac", no_argument, NULL, OPT_SLAAC}, W_L2},
+	{{"no-default-route", no_argument, NULL, OPT_NO_DEFAULT_ROUTE}, W_L2},
 	{{"no-conflict-check", no_argument, NULL, OPT_NO_CONFLICT_CHECK}, W_ALL},
 	{{"ifname", required_argument, NULL, OPT_IFNAME}, W_ALL},
 	{{"mac", required_argument, NULL, OPT_MAC}, W_ALL},
@@ -62,15 +64,23 @@ static void usage(FILE *f)
 	      "  lanjoin attach macvlan TARGET --parent DEV [--mode bridge|vepa|private|passthru]\n"
 	      "                                [--host-shim CIDR]                      [ADDRESSING] [COMMON]\n"
 	      "  lanjoin attach nat     TARGET --uplink DEV --address CIDR [--publish [tcp|udp/]PORT[:CPORT]]...\n"
-	      "                                [--private CIDR | --to ADDR]            [COMMON]\n"
+	      "                                [--private CIDR | --to ADDR | --to docker] [COMMON]\n"
 	      "\n"
 	      "TARGET: a Docker/Podman container name or ID, pid:N, netns:NAME, or a netns file path.\n"
 	      "ADDRESSING (none: the interface comes up with no address, e.g. to address it later):\n"
 	      "            --ip CIDR (repeatable, IPv4/IPv6) [--gateway ADDR]... | --dhcp\n"
 	      "            [--dhcp-client NAME] [--dhcp-timeout S]; [--slaac] [--no-conflict-check]\n"
+	      "            The gateway (or the lease's router) replaces the target's default route\n"
+	      "            (e.g. its engine's); detach puts that back. --no-default-route keeps it\n"
+	      "            (no gateway is installed). Replies from the engine-side address keep\n"
+	      "            leaving through the engine's interface (published ports keep working).\n"
 	      "COMMON:     --ifname NAME (in the container, default eth1) --mac MAC | --mac-from NAME\n"
 	      "            (a stable MAC derived from NAME, e.g. for a stable DHCP lease) --mtu N\n"
 	      "            --route CIDR[@VIA] (repeatable) --dry-run --json\n"
+	      "nat:        --to ADDR: translate to an address the target already has (no interface is\n"
+	      "            created); --to docker: to the container's address on its engine's network,\n"
+	      "            asked from the engine (also the default for a container with exactly one\n"
+	      "            IPv4 address there); else a private link (--private, default 198.18.0.0/15).\n"
 	      "            --engine-socket PATH (Docker/Podman API socket; default $DOCKER_HOST,\n"
 	      "            /var/run/docker.sock, then /run/podman/podman.sock)\n"
 	      "\n"
@@ -237,6 +247,9 @@ static int parse_option(int c, const char *v, struct lj_attach_opts *o, bool *js
 			return -1;
 		}
 		o->dhcp_timeout = (unsigned)n;
+		return 0;
+	case OPT_NO_DEFAULT_ROUTE:
+		o->no_default_route = true;
 		return 0;
 	case OPT_SLAAC:
 		o->slaac = true;
@@ -436,16 +449,28 @@ int lj_cmd_attach(int argc, char **argv)
 		size_t i;
 		json_t *a;
 
-		printf("Attached %s as %s", o.target, json_string_value(json_object_get(res.json, "ifname")));
-		if (mac)
+		const char *to = json_string_value(json_object_get(info, "to"));
+
+		if (to)
+			/* --to: no interface is created, the LAN address is translated to one the
+			 * target already has. */
+			printf("Attached %s (nat way, no new interface: translated to its address %s)",
+			       o.target, to);
+		else
+			printf("Attached %s as %s", o.target,
+			       json_string_value(json_object_get(res.json, "ifname")));
+		if (mac && !to)
 			printf(" (%s)", mac);
 		if (o.bridge[0])
 			printf(" to %s bridge %s", o.way == LJ_WAY_OVS ? "OVS" : "Linux", o.bridge);
-		else
+		else if (!to)
 			printf(" (%s way)", lj_way_name(o.way));
 		json_array_foreach(addrs, i, a)
 			printf("%s%s", i ? ", " : ": ", json_string_value(a));
 		putchar('\n');
+		json_array_foreach(json_object_get(info, "replaced_default_routes"), i, a)
+			printf("%s the default route %s; detach puts it back\n",
+			       o.dhcp ? "The lease's router replaces" : "Replaced", json_string_value(a));
 	}
 	lj_result_done(&res);
 	return LJ_EXIT_OK;

@@ -268,9 +268,13 @@ _podman_args() {
     --network-config-dir "$d/netconf"
 }
 
+# The default network's subnet is one of the lab's (podman's own default is 10.88.0.0/16).
+_podman_conf() { echo "$(_engine_dir podman)/containers.conf"; }
+
 pm() {
   # shellcheck disable=SC2046 # the arguments are paths without spaces (checked in podman_start)
-  _no_extra_fds nsenter "--net=/run/netns/${LAB_PREFIX}host" podman $(_podman_args) "$@"
+  _no_extra_fds nsenter "--net=/run/netns/${LAB_PREFIX}host" env CONTAINERS_CONF="$(_podman_conf)" \
+    podman $(_podman_args) "$@"
 }
 
 # Podman creates these system directories on first use; remove them afterwards if it was us
@@ -294,8 +298,10 @@ podman_start() {
   for s in "${_PODMAN_CNI_DIRS[@]}"; do
     [[ -e $s ]] || echo "$s" >>"$d/created-cni-dirs"
   done
+  printf '[network]\ndefault_subnet = "198.18.2.0/24"\n' >"$(_podman_conf)"
   # shellcheck disable=SC2046
-  _engine_spawn "$d/service.log" nsenter "--net=/run/netns/${LAB_PREFIX}host" podman \
+  _engine_spawn "$d/service.log" nsenter "--net=/run/netns/${LAB_PREFIX}host" \
+    env CONTAINERS_CONF="$(_podman_conf)" podman \
     $(_podman_args) system service --time 0 "unix://$d/podman.sock"
   if ! _engine_wait 30 curl -sf --unix-socket "$d/podman.sock" http://d/_ping; then
     _engine_fail podman "podman system service did not start: $(tail -n 3 "$d/service.log" 2>/dev/null | tr '\n' ' ')"
