@@ -299,3 +299,22 @@ defaultnet_run() {
   [ "$(ip -n "$c" -j link show eth1 | jq -r '.[0].mtu')" = 1500 ]
   [ "$(ip -n "$c" -j -4 route show table all dev eth1 | jq '[.[] | select(.metrics)] | length')" = 0 ]
 }
+
+@test "docker: a failure at any step of a --gateway attach on a default-network container leaves its routes and rules as they were" {
+  require_engine docker
+  engine_run docker lj-dn-fault -p 8080:80
+  local pid n i
+  pid=$(engine_inspect docker lj-dn-fault .State.Pid)
+  csnap "$pid" >"$BATS_TEST_TMPDIR/c.before"
+  local -a args=(--bridge br-em1 --ip 198.51.100.153/24 --gateway 198.51.100.254)
+  n=$(lje docker attach bridge lj-dn-fault "${args[@]}" --dry-run --json | jq '.steps | length')
+  ((n > 5))
+  for ((i = 1; i <= n; i++)); do
+    run env LANJOIN_FAULT_STEP=$i ip netns exec "${LAB_PREFIX}host" "$LANJOIN" attach bridge \
+      lj-dn-fault "${args[@]}" --engine-socket "$(engine_sock docker)"
+    [ "$status" -eq 1 ] || { echo "step $i: $output"; false; }
+    diff -u "$BATS_TEST_TMPDIR/c.before" <(csnap "$pid")
+    no_records
+  done
+  published_ok
+}
