@@ -15,6 +15,7 @@ enum {
 	OPT_DHCP_CLIENT, OPT_DHCP_TIMEOUT, OPT_SLAAC, OPT_IFNAME, OPT_MAC, OPT_MTU, OPT_ROUTE,
 	OPT_DRY_RUN, OPT_JSON, OPT_NO_CONFLICT_CHECK, OPT_HELP, OPT_ENGINE_SOCKET, OPT_MAC_FROM,
 	OPT_CREATE_BRIDGE,
+	OPT_NO_DEFAULT_ROUTE,
 };
 
 /* Which ways accept an option: bit (1 << way). */
@@ -44,6 +45,7 @@ static const struct {
 	{{"dhcp-client", required_argument, NULL, OPT_DHCP_CLIENT}, W_L2},
 	{{"dhcp-timeout", required_argument, NULL, OPT_DHCP_TIMEOUT}, W_L2},
 	{{"slaac", no_argument, NULL, OPT_SLAAC}, W_L2},
+	{{"no-default-route", no_argument, NULL, OPT_NO_DEFAULT_ROUTE}, W_L2},
 	{{"no-conflict-check", no_argument, NULL, OPT_NO_CONFLICT_CHECK}, W_ALL},
 	{{"ifname", required_argument, NULL, OPT_IFNAME}, W_ALL},
 	{{"mac", required_argument, NULL, OPT_MAC}, W_ALL},
@@ -63,7 +65,7 @@ static const char usage_ways[] =
 	"  lanjoin attach macvlan TARGET --parent DEV [--mode bridge|vepa|private|passthru]\n"
 	"                                [--host-shim CIDR]                      [ADDRESSING] [COMMON]\n"
 	"  lanjoin attach nat     TARGET --uplink DEV --address CIDR [--publish [tcp|udp/]PORT[:CPORT]]...\n"
-	"                                [--private CIDR | --to ADDR]            [COMMON]\n";
+	"                                [--private CIDR | --to ADDR | --to docker] [COMMON]\n";
 
 /* Each way's own synopsis and options (attach WAY --help, help attach WAY). */
 static const char *const usage_way[] = {
@@ -103,8 +105,8 @@ static const char *const usage_way[] = {
 	"                    host otherwise)\n",
 	[LJ_WAY_NAT] =
 	"Usage: lanjoin attach nat TARGET --uplink DEV --address CIDR\n"
-	"                          [--publish [tcp|udp/]PORT[:CPORT]]... [--private CIDR | --to ADDR]\n"
-	"                          [COMMON]\n"
+	"                          [--publish [tcp|udp/]PORT[:CPORT]]...\n"
+	"                          [--private CIDR | --to ADDR | --to docker] [COMMON]\n"
 	"The LAN address CIDR on DEV, translated to and from the container (nftables DNAT/SNAT).\n"
 	"\n"
 	"  --uplink DEV      the host's LAN link that gets the address\n"
@@ -113,14 +115,22 @@ static const char *const usage_way[] = {
 	"                    every port\n"
 	"  --private CIDR    the private veth link's network (default: the first free /31 of\n"
 	"                    198.18.0.0/15)\n"
-	"  --to ADDR         no private link: translate to ADDR, an address the container has\n"
-	"                    already ('docker': its engine network address)\n",
+	"  --to ADDR         no private link (no interface is created): translate to ADDR, an\n"
+	"                    address the container has already\n"
+	"  --to docker       the same, to the container's address on its engine's network, asked\n"
+	"                    from the engine (also the default for a container with exactly one\n"
+	"                    IPv4 address there)\n",
 };
 
 static const char usage_addressing[] =
 	"ADDRESSING (none: the interface comes up with no address, e.g. to address it later):\n"
 	"            --ip CIDR (repeatable, IPv4/IPv6) [--gateway ADDR]... | --dhcp\n"
-	"            [--dhcp-client NAME] [--dhcp-timeout S]; [--slaac] [--no-conflict-check]\n";
+	"            [--dhcp-client NAME] [--dhcp-timeout S]; [--slaac] [--no-conflict-check]\n"
+	"            [--no-default-route]\n"
+	"            The gateway (or the lease's router) replaces the target's default route\n"
+	"            (e.g. its engine's); detach puts that back. --no-default-route keeps it\n"
+	"            (no gateway is installed). Replies from the engine-side address keep\n"
+	"            leaving through the engine's interface (published ports keep working).\n";
 
 static const char usage_common[] =
 	"COMMON:     --ifname NAME (in the container, default eth1) --mac MAC | --mac-from NAME\n"
@@ -315,6 +325,9 @@ static int parse_option(int c, const char *v, struct lj_attach_opts *o, bool *js
 			return -1;
 		}
 		o->dhcp_timeout = (unsigned)n;
+		return 0;
+	case OPT_NO_DEFAULT_ROUTE:
+		o->no_default_route = true;
 		return 0;
 	case OPT_SLAAC:
 		o->slaac = true;
@@ -514,12 +527,21 @@ int lj_cmd_attach(int argc, char **argv)
 		size_t i;
 		json_t *a;
 
-		printf("Attached %s as %s", o.target, json_string_value(json_object_get(res.json, "ifname")));
-		if (mac)
+		const char *to = json_string_value(json_object_get(info, "to"));
+
+		if (to)
+			/* --to: no interface is created, the LAN address is translated to one the
+			 * target already has. */
+			printf("Attached %s (nat way, no new interface: translated to its address %s)",
+			       o.target, to);
+		else
+			printf("Attached %s as %s", o.target,
+			       json_string_value(json_object_get(res.json, "ifname")));
+		if (mac && !to)
 			printf(" (%s)", mac);
 		if (o.bridge[0])
 			printf(" to %s bridge %s", o.way == LJ_WAY_OVS ? "OVS" : "Linux", o.bridge);
-		else
+		else if (!to)
 			printf(" (%s way)", lj_way_name(o.way));
 		json_array_foreach(addrs, i, a)
 			printf("%s%s", i ? ", " : ": ", json_string_value(a));
@@ -528,6 +550,9 @@ int lj_cmd_attach(int argc, char **argv)
 			printf("Adopted %s into %s first: %s's addresses and routes moved onto %s; "
 			       "give them back with 'lanjoin uplink release %s'\n", o.uplink, o.bridge,
 			       o.uplink, o.bridge, o.bridge);
+		json_array_foreach(json_object_get(info, "replaced_default_routes"), i, a)
+			printf("%s the default route %s; detach puts it back\n",
+			       o.dhcp ? "The lease's router replaces" : "Replaced", json_string_value(a));
 	}
 	lj_result_done(&res);
 	return LJ_EXIT_OK;

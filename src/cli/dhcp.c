@@ -17,7 +17,8 @@ int lj_cmd_dhcp_supervise(int argc, char **argv)
 	struct lj_dhcp_start_opts o = {0};
 	unsigned long long dev, ino;
 
-	if (argc != 8 || lj_dhcp_kind_parse(argv[1], &o.kind) < 0 || argv[2][0] != '/' ||
+	if ((argc != 8 && !(argc == 9 && strcmp(argv[8], "no-default-route") == 0)) ||
+	    lj_dhcp_kind_parse(argv[1], &o.kind) < 0 || argv[2][0] != '/' ||
 	    !lj_ifname_valid(argv[3]) || sscanf(argv[6], "%llu:%llu", &dev, &ino) != 2) {
 		lj_err("dhcp-supervise is internal to lanjoin attach");
 		return LJ_EXIT_USAGE;
@@ -29,6 +30,7 @@ int lj_cmd_dhcp_supervise(int argc, char **argv)
 	o.netns_id.dev = dev;
 	o.netns_id.ino = ino;
 	o.base = argv[7];
+	o.no_default_route = argc == 9;
 	o.netns_fd = 3;
 	return lj_dhcp_supervise(&o);
 }

@@ -67,6 +67,8 @@ static int add_dhcp(struct lj_ctx *ctx, const struct lj_attach_opts *o, const ch
 		return -ENOMEM;
 	snprintf(s->link, sizeof(s->link), "%s", ifname);
 	s->u32 = o->dhcp_timeout ? o->dhcp_timeout : 10;
+	if (o->no_default_route)
+		s->flags |= LJ_STEP_F_NO_DEFAULT;
 	if (asprintf(&s->text, "%s/dhcp/%s\t%s\t%s\t%s\t%s\t", lj_state_dir(), rec->id,
 		     lj_dhcp_kind_name(kind), path, host, watch) < 0) {
 		s->text = NULL;
@@ -135,6 +137,10 @@ int lj_attach_add_addressing(struct lj_ctx *ctx, const struct lj_attach_opts *o,
 					    "through", lj_ip_to_string(&o->gateways[g], buf,
 								       sizeof(buf)));
 	}
+	if (o->no_default_route && o->n_gateways)
+		return lj_bad_input(res, "--gateway %s and --no-default-route exclude each other "
+				    "(a route through it: --route CIDR@%s)",
+				    lj_ip_to_string(&o->gateways[0], buf, sizeof(buf)), buf);
 	for (size_t g = 0; g < o->n_gateways; g++) {
 		const char *why = lj_ip_unicast_problem(&o->gateways[g], 0);
 		lj_ip_to_string(&o->gateways[g], buf, sizeof(buf));
@@ -203,6 +209,20 @@ int lj_attach_add_addressing(struct lj_ctx *ctx, const struct lj_attach_opts *o,
 		if (!(s = add_sysctl(plan, ifname, "autoconf", 1)))
 			return -ENOMEM;
 		s->skip_undo = true;
+		/* --no-default-route: no default route from router advertisements either. */
+		if (o->no_default_route) {
+			if (!(s = add_sysctl(plan, ifname, "accept_ra_defrtr", 0)))
+				return -ENOMEM;
+			s->skip_undo = true;
+		}
+	}
+
+	/* Replies from the engine-side addresses (published ports) keep leaving through the
+	 * engine's link, from before the new link has an address on anyone's subnet. */
+	{
+		int r = lj_attach_add_source_routes(ctx, plan, rec, res);
+		if (r < 0)
+			return r;
 	}
 
 	s = lj_plan_add(plan, &lj_step_link_up, LJ_TARGET, "bring up '%s' in the target", ifname);
@@ -251,21 +271,16 @@ int lj_attach_add_addressing(struct lj_ctx *ctx, const struct lj_attach_opts *o,
 	for (size_t g = 0; g < o->n_gateways; g++) {
 		const struct lj_ip *gw = &o->gateways[g];
 		bool on_subnet = false;
+		int r;
 
 		for (size_t i = 0; i < o->n_ips; i++)
 			on_subnet |= lj_cidr_contains(&o->ips[i], gw);
 		lj_ip_to_string(gw, buf, sizeof(buf));
-		s = lj_plan_add(plan, &lj_step_route, LJ_TARGET, "add %s default route via %s",
-				gw->family == AF_INET ? "IPv4" : "IPv6", buf);
-		if (!s)
-			return -ENOMEM;
-		snprintf(s->link, sizeof(s->link), "%s", ifname);
 		/* A default route of one family: the other family's is never touched. */
-		s->cidr.ip.family = gw->family;
-		s->via = *gw;
-		if (!on_subnet)
-			s->flags |= LJ_STEP_F_ONLINK;
-		s->skip_undo = true;
+		r = lj_attach_add_default_route(ctx, plan, rec, ifname, gw->family, gw, !on_subnet,
+						res);
+		if (r < 0)
+			return r;
 		json_object_set_new(rec->info, gw->family == AF_INET ? "gateway" : "gateway6",
 				    json_string(buf));
 	}
@@ -297,7 +312,15 @@ int lj_attach_add_addressing(struct lj_ctx *ctx, const struct lj_attach_opts *o,
 		snprintf(s->link, sizeof(s->link), "%s", ifname);
 		s->u32 = wait_s;
 	}
-	if (o->dhcp)
+	if (o->dhcp) {
+		/* The lease's router replaces the IPv4 default route: record it for detach. */
+		if (!o->no_default_route) {
+			int r = lj_attach_add_default_route(ctx, plan, rec, ifname, AF_INET, NULL,
+							    false, res);
+			if (r < 0)
+				return r;
+		}
 		return add_dhcp(ctx, o, ifname, plan, rec, res);
+	}
 	return 0;
 }

@@ -178,11 +178,20 @@ static int refuse_live(struct lj_ctx *ctx, const struct lj_target *t, const char
 		return lj_bad_input(res, "%s is being attached as '%s' by lanjoin (PID %" PRId64 "), "
 				    "which waits for its addresses; wait for it, or detach it first",
 				    tname(t), ifname, old->owner_pid);
+	/* nat --to creates no interface in the target: its record is live as long as the
+	 * namespace is the same one. */
+	bool no_link = strcmp(old->way, "nat") == 0 && json_object_get(old->info, "to");
+
 	if (strcmp(old->status, "attached") == 0 &&
 	    (!old->netns_cookie || !t->cookie || old->netns_cookie == t->cookie) &&
-	    lj_link_get(ctx->target, ifname, &l) == 0)
+	    (no_link || lj_link_get(ctx->target, ifname, &l) == 0)) {
+		if (no_link)
+			return lj_bad_input(res, "%s is already attached (way nat, --to %s); detach "
+					    "it first", tname(t),
+					    json_string_value(json_object_get(old->info, "to")));
 		return lj_bad_input(res, "%s is already attached as '%s' (way %s); detach it first",
 				    tname(t), ifname, old->way);
+	}
 	return 0;
 }
 

@@ -42,6 +42,7 @@ struct lj_attach_opts {
 	const char *dhcp_client;       /* NULL = pick automatically */
 	unsigned dhcp_timeout;         /* seconds, 0 = default */
 	bool slaac;
+	bool no_default_route;         /* keep the target's default routes (no gateway installed) */
 	bool no_conflict_check;
 
 	/* common */
@@ -197,6 +198,25 @@ int lj_attach_ovs_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, cons
  */
 int lj_attach_ovs_gc(const struct lj_record *recs, size_t n, struct lj_result *res,
 		     size_t *ret_removed);
+
+/*
+ * Add the step that sets the default route of family in the target via via on ifname (via
+ * NULL: a DHCP client's hook sets it; the step only records). It records the default routes of
+ * that family it finds (listed in rec->info "replaced_default_routes" for the front end) and
+ * its undo puts them back. Returns 0 or -errno (res filled).
+ */
+int lj_attach_add_default_route(struct lj_ctx *ctx, struct lj_plan *plan, struct lj_record *rec,
+				const char *ifname, int family, const struct lj_ip *via,
+				bool onlink, struct lj_result *res);
+
+/*
+ * Add, for each link the target's default routes use now (an engine's interface), a step that
+ * sends replies from that link's addresses back through it (a rule `from ADDR lookup TABLE`
+ * with a copy of the link's main-table routes in TABLE), so that connections that came in
+ * through it (published ports) keep working once another link exists. Returns 0 or -errno.
+ */
+int lj_attach_add_source_routes(struct lj_ctx *ctx, struct lj_plan *plan, struct lj_record *rec,
+				struct lj_result *res);
 
 /*
  * Add the container-side addressing steps shared by the bridge, ovs and macvlan ways:

@@ -412,7 +412,8 @@ int lj_dhcp_start(const struct lj_dhcp_start_opts *o, pid_t *ret_pid, uint64_t *
 		char *const argv[] = {
 			"lanjoin", "dhcp-supervise", (char *)lj_dhcp_kind_name(o->kind),
 			(char *)o->client_path, (char *)o->ifname, hostname,
-			(char *)(o->watch ? o->watch : ""), netns_id, (char *)o->base, NULL,
+			(char *)(o->watch ? o->watch : ""), netns_id, (char *)o->base,
+			o->no_default_route ? "no-default-route" : NULL, NULL,
 		};
 		char state_env[PATH_MAX + 32];
 		char *envp[] = {CLIENT_ENV_PATH, state_env, NULL};
@@ -883,9 +884,11 @@ static int private_mounts(const char *base)
 struct client_argv {
 	char notify[PATH_MAX + 32], ifenv[64], hook[64], lf[PATH_MAX], pf[PATH_MAX], cf[PATH_MAX];
 	char hostopt[80];
-	const char *argv[40];
-	char *envp[5];
+	const char *argv[48];
+	char *envp[6];
 };
+
+#define NO_DEFAULT_ENV "LANJOIN_DHCP_NO_DEFAULT=1"
 
 static int client_argv(const struct lj_dhcp_start_opts *o, const char *self, bool release,
 		       struct client_argv *c)
@@ -903,7 +906,8 @@ static int client_argv(const struct lj_dhcp_start_opts *o, const char *self, boo
 	c->envp[1] = c->hook;
 	c->envp[2] = c->ifenv;
 	c->envp[3] = c->notify;
-	c->envp[4] = NULL;
+	c->envp[4] = o->no_default_route ? (char *)NO_DEFAULT_ENV : NULL;
+	c->envp[5] = NULL;
 
 	switch (o->kind) {
 	case LJ_DHCP_UDHCPC:
@@ -956,6 +960,10 @@ static int client_argv(const struct lj_dhcp_start_opts *o, const char *self, boo
 		argv[n++] = c->ifenv;
 		argv[n++] = "-e";
 		argv[n++] = c->notify;
+		if (o->no_default_route) {
+			argv[n++] = "-e";
+			argv[n++] = NO_DEFAULT_ENV;
+		}
 		argv[n++] = o->ifname;
 		break;
 	case LJ_DHCP_DHCPCD:
@@ -975,12 +983,24 @@ static int client_argv(const struct lj_dhcp_start_opts *o, const char *self, boo
 		argv[n++] = "-G";          /* no routes of its own: the hook sets the default route */
 		/* No --noarp: dhcpcd ARP-probes the offered address (RFC 5227) before it adds it,
 		 * and declines it (DHCPDECLINE) if someone answers. */
+		/* Nothing else from the server is applied (by dhcpcd itself, behind lanjoin's
+		 * back): no classless static routes (121, and the old 33), no interface MTU (26). */
+		argv[n++] = "-O";
+		argv[n++] = "classless_static_routes";
+		argv[n++] = "-O";
+		argv[n++] = "static_routes";
+		argv[n++] = "-O";
+		argv[n++] = "interface_mtu";
 		argv[n++] = "-e";
 		argv[n++] = c->hook;
 		argv[n++] = "-e";
 		argv[n++] = c->ifenv;
 		argv[n++] = "-e";
 		argv[n++] = c->notify;
+		if (o->no_default_route) {
+			argv[n++] = "-e";
+			argv[n++] = NO_DEFAULT_ENV;
+		}
 		if (o->hostname && *o->hostname) {
 			argv[n++] = "-h";
 			argv[n++] = o->hostname;
@@ -1383,7 +1403,7 @@ static void remove_address(struct lj_nl *nl, int ifindex, const struct lj_ip *ip
 }
 
 static int apply_lease(struct lj_nl *nl, int ifindex, const char *ifname,
-		       const struct lj_dhcp_lease *l)
+		       const struct lj_dhcp_lease *l, bool no_default)
 {
 	struct lj_addr_info *v = NULL;
 	bool have = false;
@@ -1407,7 +1427,7 @@ static int apply_lease(struct lj_nl *nl, int ifindex, const char *ifname,
 	/* Neighbours may still have a previous holder's MAC cached (dhcpcd adds the address
 	 * itself, so announce whether or not this hook added it). */
 	lj_arp_announce(-1, ifname, &l->addr.ip, NULL);
-	if (l->router.family == AF_INET) {
+	if (l->router.family == AF_INET && !no_default) {
 		struct lj_route rt = {
 			.dst.ip.family = AF_INET,
 			.via = l->router,
@@ -1675,7 +1695,7 @@ int lj_dhcp_hook(const char *arg, char *why, size_t why_size)
 		notify(msg);
 		goto out;
 	}
-	r = apply_lease(nl, link.ifindex, ifname, &l);
+	r = apply_lease(nl, link.ifindex, ifname, &l, env("LANJOIN_DHCP_NO_DEFAULT") != NULL);
 	if (r < 0) {
 		snprintf(why, why_size, "configure %s on '%s': %s%s%s",
 			 lj_cidr_to_string(&l.addr, buf, sizeof(buf)), ifname, strerror(-r),

@@ -62,6 +62,7 @@ struct lj_dhcp_start_opts {
 	const char *watch;         /* "pid:N", "path:/run/netns/NAME" or "" (see lj_dhcp_watch_spec) */
 	struct lj_netns_id netns_id; /* identity the watched path must keep */
 	const char *base;          /* path prefix of the client's files: BASE.sock, BASE.log, ... */
+	bool no_default_route;     /* the hook does not make the lease's router the default route */
 };
 
 /* The lease a client got, as its hook reported it. */

@@ -27,6 +27,8 @@ static const struct lj_step_type *const step_types[] = {
 	&lj_step_ovs_enslave,
 	&lj_step_macvlan, &lj_step_shim, &lj_step_shim_route,
 	&lj_step_garp, &lj_step_ip_forward, &lj_step_nat_rules, &lj_step_fw_accept,
+	/* a target's own network (default-route.c) */
+	&lj_step_default_route, &lj_step_source_route,
 };
 
 const struct lj_step_type *lj_step_type_find(const char *id)

@@ -236,6 +236,7 @@ static inline const char *lj_ctx_ip(const struct lj_ctx *ctx, enum lj_where wher
 /* Flags in lj_step.flags */
 #define LJ_STEP_F_ONLINK (1u << 0)   /* route: gateway is on-link */
 #define LJ_STEP_F_WILL_CREATE (1u << 1) /* ensure-steps: the object is missing at plan time */
+#define LJ_STEP_F_NO_DEFAULT (1u << 2) /* dhcp: the lease's router is not made the default route */
 
 /*
  * Pass r through; if it is an error, put the kernel's extack text of nl's last request (if
@@ -252,6 +253,10 @@ extern const struct lj_step_type lj_step_veth;     /* link=host end, peer=contai
 extern const struct lj_step_type lj_step_link_up;  /* link up, in where */
 extern const struct lj_step_type lj_step_addr;     /* cidr on link, in where; u32 = IFA_F_* flags */
 extern const struct lj_step_type lj_step_route;    /* cidr via on link, in where; u32 = table */
+
+/* Step types of a target's own network (default-route.c). */
+extern const struct lj_step_type lj_step_default_route; /* replace the default route, put it back */
+extern const struct lj_step_type lj_step_source_route;  /* replies from an address leave by its link */
 
 /* Step types of addressing inside the target (steps-addressing.c). */
 extern const struct lj_step_type lj_step_sysctl;    /* text = key under /proc/sys, u32 = value */

@@ -383,3 +383,9 @@ int lj_route_del_info(struct lj_nl *nl, const struct lj_route_info *rt, int oif)
 {
 	return lj_nl_transact(nl, route_info_msg(nl, RTM_DELROUTE, 0, rt, oif), NULL, NULL);
 }
+
+int lj_route_add_info(struct lj_nl *nl, const struct lj_route_info *rt, int oif)
+{
+	return lj_nl_transact(nl, route_info_msg(nl, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL,
+						 rt, oif), NULL, NULL);
+}

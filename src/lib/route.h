@@ -68,6 +68,10 @@ int lj_route_dump(struct lj_nl *nl, int family, int oif, struct lj_route_info **
  */
 int lj_route_replace_info(struct lj_nl *nl, const struct lj_route_info *rt, int oif);
 
+/* Add route rt going out of link oif (NLM_F_CREATE|NLM_F_EXCL): -EEXIST if one with the same
+ * table, destination, TOS and metric exists. */
+int lj_route_add_info(struct lj_nl *nl, const struct lj_route_info *rt, int oif);
+
 /* Delete route rt as it is on link oif. -ESRCH if there is none. */
 int lj_route_del_info(struct lj_nl *nl, const struct lj_route_info *rt, int oif);
 

@@ -432,6 +432,7 @@ static int dhcp_apply(struct lj_ctx *ctx, struct lj_step *s)
 	o.client_path = f[2];
 	o.hostname = f[3];
 	o.watch = f[4];
+	o.no_default_route = s->flags & LJ_STEP_F_NO_DEFAULT;
 	o.ifname = s->link;
 	o.netns_fd = ctx->target_fd;
 	if (ctx->tgt)

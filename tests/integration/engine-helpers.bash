@@ -17,7 +17,7 @@
 #   docker_stop      remove every container, stop the daemons, unmount and delete the state.
 #                    Idempotent; never fails.
 #   podman_start     podman with runc, cgroupfs, vfs, its own --root/--runroot/--tmpdir under
-#                    $LAB_DIR/podman, its default network "podman" on 198.19.0.0/24 (bridge
+#                    $LAB_DIR/podman, its default network "podman" on 198.18.2.0/24 (bridge
 #                    cni-podman0, IPAM state under $LAB_DIR/podman), and `podman system
 #                    service` on a socket for the API.
 #   podman_stop      like docker_stop.
@@ -281,7 +281,7 @@ _PODMAN_SYSTEM_DIRS=(/var/lib/containers /run/containers)
 _PODMAN_CNI_DIRS=(/var/lib/cni/results /var/lib/cni)
 
 # Podman's default network ("podman"), defined in the test's --network-config-dir so that it
-# takes an address range of the lab's (198.19.0.0/24, inside 198.18.0.0/15; podman's built-in
+# takes an address range of the lab's (198.18.2.0/24, inside 198.18.0.0/15; podman's built-in
 # default is 10.88.0.0/16) and keeps its IPAM state under $LAB_DIR (the built-in one writes
 # /var/lib/cni/networks/podman on the host).
 _podman_default_network() { # DIR
@@ -294,7 +294,7 @@ _podman_default_network() { # DIR
       "hairpinMode": true,
       "ipam": { "type": "host-local", "dataDir": "$1/cni-ipam",
                 "routes": [ { "dst": "0.0.0.0/0" } ],
-                "ranges": [ [ { "subnet": "198.19.0.0/24", "gateway": "198.19.0.1" } ] ] } },
+                "ranges": [ [ { "subnet": "198.18.2.0/24", "gateway": "198.18.2.1" } ] ] } },
     { "type": "portmap", "capabilities": { "portMappings": true } },
     { "type": "firewall" },
     { "type": "tuning" }
