@@ -27,7 +27,7 @@ static bool is_ovs_bridge(struct lj_ctx *ctx, const struct lj_link *l)
 int lj_attach_bridge_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, const char *ifname,
 			   struct lj_plan *plan, struct lj_record *rec, struct lj_result *res)
 {
-	char host_name[IFNAMSIZ], key[128];
+	char host_name[IFNAMSIZ];
 	uint32_t mtu = 1500;
 	struct lj_link br, l;
 	struct lj_step *s;
@@ -70,8 +70,7 @@ int lj_attach_bridge_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, c
 		return lj_fail(res, r, "Failed to look up '%s' in the target: %s", ifname,
 			       strerror(-r));
 
-	snprintf(key, sizeof(key), "%s/%s", ctx->tgt->key, ifname);
-	lj_name_hashed("ljv", key, host_name);
+	lj_target_host_ifname(ctx->tgt, "ljv", ifname, host_name);
 	snprintf(rec->host_ifname, sizeof(rec->host_ifname), "%s", host_name);
 
 	s = lj_plan_add(plan, &lj_step_bridge, LJ_HOST, "%s bridge '%s'",

@@ -630,8 +630,7 @@ int lj_attach_nat_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, cons
 		uint32_t mtu = o->mtu ? o->mtu : up.mtu;
 		char h[LJ_CIDR_STRLEN], c[LJ_CIDR_STRLEN];
 
-		snprintf(key, sizeof(key), "%s/%s", ctx->tgt->key, ifname);
-		lj_name_hashed("ljn", key, host_name);
+		lj_target_host_ifname(ctx->tgt, "ljn", ifname, host_name);
 		snprintf(rec->host_ifname, sizeof(rec->host_ifname), "%s", host_name);
 		lj_cidr_to_string(&host_addr, h, sizeof(h));
 		lj_cidr_to_string(&cont_addr, c, sizeof(c));

@@ -203,6 +203,30 @@ ATTACH=(--bridge br-em1 --ip 198.51.100.117/24 --gateway 198.51.100.254)
   [ "$(lj list --json | jq length)" -eq 0 ]
 }
 
+@test "bridge: detach and gc of a dead attachment leave alone a link that has its host name now" {
+  local host_if other
+  for other in goned goneg; do
+    lab container add "$other" >/dev/null
+    defer "$LAB" container del "$other"
+  done
+  lj attach bridge "netns:${LAB_PREFIX}goned" --bridge br-em1 --ip 198.51.100.172/24
+  lj attach bridge "netns:${LAB_PREFIX}goneg" --bridge br-em1 --ip 198.51.100.173/24
+  for other in goned goneg; do
+    host_if=$(lj list --json | jq -r '.[] | select(.target.spec == "netns:'"${LAB_PREFIX}$other"'") | .host_ifname')
+    lab container del "$other"
+    # someone else's link gets the name the record holds
+    on host ip link add "$host_if" type veth peer name "ljx$other"
+    defer ip -n "${LAB_PREFIX}host" link del "$host_if"
+  done
+  run lj detach "netns:${LAB_PREFIX}goned"
+  [ "$status" -eq 0 ]
+  run lj gc
+  [ "$status" -eq 0 ]
+  [ "$(lj list --json | jq length)" -eq 0 ]
+  on host ip link show ljxgoned
+  on host ip link show ljxgoneg
+}
+
 @test "bridge: bad input is refused with exit 2 and nothing changes" {
   add_container b
   take_snapshots b
