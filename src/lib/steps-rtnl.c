@@ -215,8 +215,16 @@ const struct lj_step_type lj_step_veth = {
 static int link_up_apply(struct lj_ctx *ctx, struct lj_step *s)
 {
 	struct lj_nl *nl = lj_ctx_nl(ctx, s->where);
+	int r = lj_link_set_up(nl, s->link, true);
+	struct lj_link l;
+	char mac[LJ_MAC_STRLEN];
 
-	return lj_ctx_nl_error(ctx, nl, lj_link_set_up(nl, s->link, true));
+	/* A macvlan is refused only here, when it opens, if its MAC is taken on the parent. */
+	if (r == -EADDRINUSE && lj_link_get(nl, s->link, &l) == 0 && l.has_mac)
+		lj_ctx_detail(ctx, "MAC %s of '%s' is taken: another macvlan on the same parent "
+			      "has it (in some namespace; 'lanjoin list' names lanjoin's)",
+			      lj_mac_to_string(l.mac, mac, sizeof(mac)), s->link);
+	return lj_ctx_nl_error(ctx, nl, r);
 }
 
 static int link_up_undo(struct lj_ctx *ctx, const struct lj_step *s)
