@@ -7,9 +7,11 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cni/cni.h"
 #include "lib/link.h"
+#include "lib/netns.h"
 
 /* lanjoin's hashed host-side names: "lj" + one letter + 12 hex digits. */
 static bool lanjoin_name(const char *s)
@@ -23,10 +25,33 @@ static bool lanjoin_name(const char *s)
 }
 
 /*
- * No record (e.g. the state directory was lost): remove the host-side veth ends prevResult
- * names, if they carry lanjoin's hashed names. Their peers went with the namespace or go now.
+ * Is the host link l one end of a veth pair whose other end is ifname in the namespace at
+ * netns? Both ends name each other (IFLA_LINK): a link that only has the name prevResult
+ * gave (another container's, made after this one's namespace died) is not this container's.
  */
-static void del_from_prev_result(const json_t *prev)
+static bool pair_in(const struct lj_link *l, const char *netns, const char *ifname)
+{
+	struct lj_nl *nl = NULL;
+	struct lj_link peer;
+	bool r = false;
+	int fd;
+
+	if (!netns || !*netns || lj_netns_open_path(netns, &fd) < 0)
+		return false;
+	if (lj_nl_open(fd, &nl) == 0 && lj_link_get(nl, ifname, &peer) == 0)
+		r = strcmp(peer.kind, "veth") == 0 && peer.parent == l->ifindex &&
+		    l->parent == peer.ifindex;
+	lj_nl_close(nl);
+	close(fd);
+	return r;
+}
+
+/*
+ * No record (e.g. the state directory was lost): remove the host-side veth ends prevResult
+ * names, if they carry lanjoin's hashed names and are still paired with ifname in CNI_NETNS.
+ * With the namespace gone, its veth pairs went with it: what has the name now is not ours.
+ */
+static void del_from_prev_result(const json_t *prev, const char *netns, const char *ifname)
 {
 	const json_t *ifs = json_object_get(prev, "interfaces"), *v;
 	struct lj_nl *nl = NULL;
@@ -41,11 +66,17 @@ static void del_from_prev_result(const json_t *prev)
 
 		if (!name || (sb && *sb) || !lanjoin_name(name))
 			continue;
-		if (lj_link_get(nl, name, &l) == 0 && strcmp(l.kind, "veth") == 0) {
-			fprintf(stderr, "lanjoin: DEL: no record; removing '%s' named in prevResult\n",
-				name);
-			lj_link_del(nl, name);
+		if (lj_link_get(nl, name, &l) != 0 || strcmp(l.kind, "veth") != 0)
+			continue;
+		if (!pair_in(&l, netns, ifname)) {
+			fprintf(stderr, "lanjoin: DEL: no record; '%s' named in prevResult is not "
+				"paired with '%s' in %s: left alone\n", name, ifname,
+				netns && *netns ? netns : "(no namespace)");
+			continue;
 		}
+		fprintf(stderr, "lanjoin: DEL: no record; removing '%s' named in prevResult\n",
+			name);
+		lj_link_del(nl, name);
 	}
 	lj_nl_close(nl);
 }
@@ -71,7 +102,7 @@ int lj_cni_cmd_del(const struct lj_cni_env *env, struct lj_cni_conf *conf, struc
 	}
 	lj_result_done(&res);
 	if (!removed && conf->prev_result)
-		del_from_prev_result(conf->prev_result);
+		del_from_prev_result(conf->prev_result, env->netns, env->ifname);
 	if (conf->ipam_type[0] && !conf->ipam_dhcp)
 		ir = lj_cni_delegate(env, conf, conf->ipam_type, "DEL", NULL, NULL, NULL, &ierr);
 	if (ir) {

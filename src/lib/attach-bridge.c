@@ -47,10 +47,54 @@ static int refuse_missing(struct lj_ctx *ctx, const struct lj_attach_opts *o,
 			    "has an uplink", o->bridge, n ? names : "none", o->bridge);
 }
 
+/*
+ * Refuse a --mac the bridge's segment already has: the bridge's own (with an adopted uplink,
+ * the uplink's), a port's (the uplink, other attachments' host ends), or another attachment's
+ * container end. Two interfaces with one MAC on a bridge steal each other's frames.
+ */
+static int check_mac(struct lj_ctx *ctx, const struct lj_attach_opts *o, const struct lj_link *br,
+		     struct lj_result *res)
+{
+	char mac[LJ_MAC_STRLEN], what[IFNAMSIZ + 16];
+	struct lj_link *ports = NULL;
+	size_t n = 0;
+	int r;
+
+	lj_mac_to_string(o->mac, mac, sizeof(mac));
+	if (br) {
+		if (br->has_mac && memcmp(br->mac, o->mac, LJ_MAC_LEN) == 0)
+			return lj_bad_input(res, "MAC %s is the address of bridge '%s' itself",
+					    mac, o->bridge);
+		r = lj_link_list_ports(ctx->host, br->ifindex, &ports, &n);
+		if (r < 0)
+			return lj_fail(res, r, "Failed to list the ports of bridge '%s': %s",
+				       o->bridge, strerror(-r));
+		for (size_t i = 0; i < n; i++) {
+			if (!ports[i].has_mac || memcmp(ports[i].mac, o->mac, LJ_MAC_LEN) != 0)
+				continue;
+			r = lj_bad_input(res, "MAC %s is the address of '%s', a port of bridge '%s'",
+					 mac, ports[i].name, o->bridge);
+			free(ports);
+			return r;
+		}
+		free(ports);
+	} else if (o->uplink[0]) {
+		/* a dry run of an attach that adopts the uplink first: the bridge takes its MAC */
+		struct lj_link up;
+		if (lj_link_get(ctx->host, o->uplink, &up) == 0 && up.has_mac &&
+		    memcmp(up.mac, o->mac, LJ_MAC_LEN) == 0)
+			return lj_bad_input(res, "MAC %s is the address of uplink '%s'", mac,
+					    o->uplink);
+	}
+	snprintf(what, sizeof(what), "bridge '%s'", o->bridge);
+	return lj_attach_check_mac_users(ctx->state, "bridge", "bridge", o->bridge, o->mac, what,
+					 res);
+}
+
 int lj_attach_bridge_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, const char *ifname,
 			   struct lj_plan *plan, struct lj_record *rec, struct lj_result *res)
 {
-	char host_name[IFNAMSIZ], key[128];
+	char host_name[IFNAMSIZ];
 	uint32_t mtu = 1500;
 	struct lj_link br, l;
 	struct lj_step *s;
@@ -95,8 +139,13 @@ int lj_attach_bridge_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, c
 		return lj_fail(res, r, "Failed to look up '%s' in the target: %s", ifname,
 			       strerror(-r));
 
-	snprintf(key, sizeof(key), "%s/%s", ctx->tgt->key, ifname);
-	lj_name_hashed("ljv", key, host_name);
+	if (o->has_mac) {
+		r = check_mac(ctx, o, create ? NULL : &br, res);
+		if (r < 0)
+			return r;
+	}
+
+	lj_target_host_ifname(ctx->tgt, "ljv", ifname, host_name);
 	snprintf(rec->host_ifname, sizeof(rec->host_ifname), "%s", host_name);
 
 	s = lj_plan_add(plan, &lj_step_bridge, LJ_HOST, "%s bridge '%s'",

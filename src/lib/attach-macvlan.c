@@ -206,6 +206,52 @@ static int add_shim_steps(const struct lj_attach_opts *o, const char *shim, bool
 	return 0;
 }
 
+struct mac_user {
+	const uint8_t *mac;
+	char name[IFNAMSIZ];
+};
+
+static int find_mac_cb(const struct lj_link *l, void *data)
+{
+	struct mac_user *u = data;
+
+	if (!l->has_mac || memcmp(l->mac, u->mac, LJ_MAC_LEN) != 0)
+		return 0;
+	snprintf(u->name, sizeof(u->name), "%s", l->name);
+	return 1;
+}
+
+/*
+ * Refuse a --mac the kernel would refuse ("Address already in use") without saying whose it
+ * is: the parent's own, a macvlan of the parent in the host (a shim), or another attachment's
+ * macvlan in its container (from the records; skipped with --no-conflict-check, like the
+ * other record checks: the kernel's refusal then says it, rolled back).
+ */
+static int check_mac(struct lj_ctx *ctx, const struct lj_attach_opts *o, const struct lj_link *p,
+		     struct lj_result *res)
+{
+	struct mac_user u = {.mac = o->mac};
+	char mac[LJ_MAC_STRLEN], what[IFNAMSIZ + 16];
+	int r;
+
+	lj_mac_to_string(o->mac, mac, sizeof(mac));
+	if (p->has_mac && memcmp(p->mac, o->mac, LJ_MAC_LEN) == 0)
+		return lj_bad_input(res, "MAC %s is the address of parent '%s' itself", mac,
+				    o->parent);
+	r = lj_link_foreach_child(ctx->host, p->ifindex, find_mac_cb, &u);
+	if (r < 0)
+		return lj_fail(res, r, "Failed to list the links of lanjoin's namespace: %s",
+			       strerror(-r));
+	if (r > 0)
+		return lj_bad_input(res, "MAC %s is the address of '%s', a macvlan of '%s'", mac,
+				    u.name, o->parent);
+	if (o->no_conflict_check)
+		return 0;
+	snprintf(what, sizeof(what), "parent '%s'", o->parent);
+	return lj_attach_check_mac_users(ctx->state, "macvlan", "parent", o->parent, o->mac, what,
+					 res);
+}
+
 int lj_attach_macvlan_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, const char *ifname,
 			    struct lj_plan *plan, struct lj_record *rec, struct lj_result *res)
 {
@@ -286,6 +332,11 @@ int lj_attach_macvlan_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, 
 		if (!routable)
 			return lj_bad_input(res, "--host-shim needs a static --ip of its family "
 					    "(the host routes to that address through the shim)");
+	}
+	if (o->has_mac) {
+		r = check_mac(ctx, o, &p, res);
+		if (r < 0)
+			return r;
 	}
 	/*
 	 * Looking at the parent's other attachments costs a record read and a namespace open

@@ -409,6 +409,36 @@ static int check_to(struct lj_ctx *ctx, const struct lj_attach_opts *o, struct l
 	return 0;
 }
 
+/*
+ * --to: the host-side interface the target's traffic from o->to arrives on, the one the host
+ * routes o->to through (Docker's bridge for --to docker). SNAT matches it as well as the
+ * source: a container elsewhere sending with o->to as its source does not leave as the LAN
+ * address. (Another container on the same bridge is not told apart by this.)
+ */
+static int to_iif(struct lj_ctx *ctx, const struct lj_attach_opts *o, char iif[IFNAMSIZ],
+		  struct lj_result *res)
+{
+	struct lj_route_entry rt;
+	struct lj_link l;
+	char buf[LJ_IP_STRLEN];
+	int r;
+
+	lj_ip_to_string(&o->to, buf, sizeof(buf));
+	r = lj_route_get(ctx->host, &o->to, &rt);
+	if (r == 0 && rt.oif <= 0)
+		r = -ENETUNREACH;
+	if (r == 0)
+		r = lj_link_get_by_index(ctx->host, rt.oif, &l);
+	if (r < 0)
+		return lj_fail(res, r, "Failed to find the host's interface towards --to %s: %s", buf,
+			       strerror(-r));
+	if (!lj_nat_iif_valid(l.name))
+		return lj_bad_input(res, "--to %s: the host reaches it through '%s', a name nft "
+				    "rules here do not take", buf, l.name);
+	snprintf(iif, IFNAMSIZ, "%s", l.name);
+	return 0;
+}
+
 static int check_address(struct lj_ctx *ctx, const struct lj_attach_opts *o, struct lj_result *res)
 {
 	struct lj_addr_entry *addrs = NULL;
@@ -482,7 +512,7 @@ int lj_attach_nat_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, cons
 			struct lj_plan *plan, struct lj_record *rec, struct lj_result *res)
 {
 	char host_name[IFNAMSIZ] = "", fw_chain[IFNAMSIZ], key[128], a[LJ_CIDR_STRLEN];
-	char base[IFNAMSIZ];
+	char base[IFNAMSIZ], iif[IFNAMSIZ] = "";
 	_cleanup_free_ char *publish = NULL;
 	struct lj_cidr priv = {0}, host_addr = {0}, cont_addr = {0};
 	struct lj_ip dest;
@@ -575,6 +605,9 @@ int lj_attach_nat_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, cons
 		r = check_to_unused(ctx, o, rec, res);
 		if (r < 0)
 			return r;
+		r = to_iif(ctx, o, iif, res);
+		if (r < 0)
+			return r;
 	} else {
 		r = check_target_link(ctx, ifname, res);
 		if (r < 0)
@@ -630,9 +663,9 @@ int lj_attach_nat_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, cons
 		uint32_t mtu = o->mtu ? o->mtu : up.mtu;
 		char h[LJ_CIDR_STRLEN], c[LJ_CIDR_STRLEN];
 
-		snprintf(key, sizeof(key), "%s/%s", ctx->tgt->key, ifname);
-		lj_name_hashed("ljn", key, host_name);
+		lj_target_host_ifname(ctx->tgt, "ljn", ifname, host_name);
 		snprintf(rec->host_ifname, sizeof(rec->host_ifname), "%s", host_name);
+		snprintf(iif, sizeof(iif), "%s", host_name);
 		lj_cidr_to_string(&host_addr, h, sizeof(h));
 		lj_cidr_to_string(&cont_addr, c, sizeof(c));
 
@@ -702,6 +735,7 @@ int lj_attach_nat_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, cons
 	if (!s)
 		return -ENOMEM;
 	snprintf(s->link, sizeof(s->link), "%s", base);
+	snprintf(s->master, sizeof(s->master), "%s", iif);
 	s->cidr = (struct lj_cidr){.ip = o->address.ip, .prefixlen = 32};
 	s->via = dest;
 	if (publish && !(s->text = strdup(publish)))

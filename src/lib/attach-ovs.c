@@ -252,7 +252,7 @@ static int not_running(struct lj_result *res, const char *why)
 int lj_attach_ovs_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, const char *ifname,
 			struct lj_plan *plan, struct lj_record *rec, struct lj_result *res)
 {
-	char host_name[IFNAMSIZ], key[128];
+	char host_name[IFNAMSIZ];
 	const struct lj_ovs_bridge *br = NULL;
 	struct lj_ovs_survey sv = {0};
 	struct lj_link brl, l;
@@ -307,8 +307,7 @@ int lj_attach_ovs_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, cons
 		goto out;
 	}
 
-	snprintf(key, sizeof(key), "%s/%s", ctx->tgt->key, ifname);
-	lj_name_hashed("ljo", key, host_name);
+	lj_target_host_ifname(ctx->tgt, "ljo", ifname, host_name);
 
 	r = lj_ovs_survey(ovs, host_name, o->bridge, &sv);
 	if (r == -ECONNREFUSED || r == -ETIMEDOUT) {

@@ -274,8 +274,8 @@ static int dry_run_existing(struct lj_ctx *ctx, const struct lj_target *t, const
 	return r;
 }
 
-static void fill_result(struct lj_ctx *ctx, const char *ifname, struct lj_record *rec,
-			struct lj_result *res)
+/* info.mac: the interface's MAC as it is now (what lj_attach_check_mac_users compares). */
+static void record_mac(struct lj_ctx *ctx, const char *ifname, struct lj_record *rec)
 {
 	struct lj_link l;
 	char mac[LJ_MAC_STRLEN];
@@ -283,7 +283,74 @@ static void fill_result(struct lj_ctx *ctx, const char *ifname, struct lj_record
 	if (ctx->target && lj_link_get(ctx->target, ifname, &l) == 0 && l.has_mac)
 		json_object_set_new(rec->info, "mac",
 				    json_string(lj_mac_to_string(l.mac, mac, sizeof(mac))));
+}
+
+static void fill_result(struct lj_ctx *ctx, const char *ifname, struct lj_record *rec,
+			struct lj_result *res)
+{
+	record_mac(ctx, ifname, rec);
 	res->json = lj_record_to_json(rec);
+}
+
+/* The MAC rec's interface has (info.mac), or failing that the one its plan asked for. */
+static bool record_has_mac(const struct lj_record *rec, const uint8_t mac[LJ_MAC_LEN])
+{
+	const char *m = json_string_value(json_object_get(rec->info, "mac"));
+	uint8_t v[LJ_MAC_LEN];
+
+	if (m)
+		return lj_parse_mac(m, v) == 0 && memcmp(v, mac, LJ_MAC_LEN) == 0;
+	for (size_t i = 0; i < rec->plan.n; i++) {
+		const struct lj_step *s = &rec->plan.steps[i];
+		if (s->has_mac && (s->type == &lj_step_veth || s->type == &lj_step_macvlan))
+			return memcmp(s->mac, mac, LJ_MAC_LEN) == 0;
+	}
+	return false;
+}
+
+int lj_attach_check_mac_users(struct lj_state *st, const char *way, const char *key,
+			      const char *value, const uint8_t mac[LJ_MAC_LEN], const char *what,
+			      struct lj_result *res)
+{
+	struct lj_state *own = NULL;
+	struct lj_record *recs = NULL;
+	char buf[LJ_MAC_STRLEN];
+	size_t n = 0;
+	int r;
+
+	if (!st) {
+		/* --dry-run: no lock is held, so a shared one can be taken. */
+		r = lj_state_open(false, &own);
+		if (r < 0)
+			return lj_fail(res, r, "Failed to open the state directory %s: %s",
+				       lj_state_dir(), lj_state_strerror(r));
+		st = own;
+	}
+	r = lj_state_list_info(st, key, value, &recs, &n);
+	if (r < 0) {
+		lj_fail(res, r, "Failed to read the state directory: %s", strerror(-r));
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct lj_record *rec = &recs[i];
+		const char *v = json_string_value(json_object_get(rec->info, key));
+
+		if (strcmp(rec->way, way) != 0 || !v || strcmp(v, value) != 0 ||
+		    !record_has_mac(rec, mac))
+			continue;
+		/* The kernel removed the link of a namespace that is gone. */
+		if (!lj_target_alive(rec->target_spec, &rec->netns))
+			continue;
+		r = lj_bad_input(res, "MAC %s is already used on %s by %s ('%s')",
+				 lj_mac_to_string(mac, buf, sizeof(buf)), what, rec->target_spec,
+				 rec->ifname);
+		goto out;
+	}
+	r = 0;
+out:
+	lj_records_free(recs, n);
+	lj_state_close(own);
+	return r;
 }
 
 /* ctx->save during apply: the record ("applying") with what the steps learned so far. */
@@ -419,6 +486,7 @@ static int finish(struct lj_state *st, struct lj_ctx *ctx, const struct lj_targe
 		snprintf(rec->status, sizeof(rec->status), "attached");
 		rec->owner_pid = 0;
 		rec->owner_start = 0;
+		record_mac(ctx, ifname, rec);
 		rec->plan = *plan;
 		r = lj_state_save(st, rec);
 		rec->plan = (struct lj_plan){0};

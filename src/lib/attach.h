@@ -227,6 +227,17 @@ int lj_attach_add_addressing(struct lj_ctx *ctx, const struct lj_attach_opts *o,
 			     const char *ifname, struct lj_plan *plan, struct lj_record *rec,
 			     struct lj_result *res);
 
+/*
+ * Refuse (lj_bad_input, -EINVAL) a MAC address that a live attachment of the given way
+ * already has, among the records whose info[key] is value (e.g. "bridge", "br-em1"): its
+ * recorded MAC (info.mac), or for records made before that was kept, the --mac its plan
+ * asked for. what names the shared link in the message ("bridge 'br-em1'"). st: the locked
+ * state directory, or NULL (dry run: opened shared here). Returns 0 or -errno.
+ */
+int lj_attach_check_mac_users(struct lj_state *st, const char *way, const char *key,
+			      const char *value, const uint8_t mac[LJ_MAC_LEN], const char *what,
+			      struct lj_result *res);
+
 /* Set res->message (printf-style) and mark the input as bad; returns -EINVAL. */
 int lj_bad_input(struct lj_result *res, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -249,7 +249,8 @@ void lj_ctx_detail(struct lj_ctx *ctx, const char *fmt, ...) __attribute__((form
 
 /* Step types defined by the rtnetlink steps (steps-rtnl.c). */
 extern const struct lj_step_type lj_step_bridge;   /* link=BR: ensure bridge; undo: delete if ours and empty */
-extern const struct lj_step_type lj_step_veth;     /* link=host end, peer=container end, master, mtu, mac */
+extern const struct lj_step_type lj_step_veth;     /* link=host end, peer=container end, master, mtu, mac;
+						      i64 = host end ifindex (undo checks it) */
 extern const struct lj_step_type lj_step_link_up;  /* link up, in where */
 extern const struct lj_step_type lj_step_addr;     /* cidr on link, in where; u32 = IFA_F_* flags */
 extern const struct lj_step_type lj_step_route;    /* cidr via on link, in where; u32 = table */

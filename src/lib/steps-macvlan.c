@@ -30,6 +30,7 @@ static int macvlan_apply(struct lj_ctx *ctx, struct lj_step *s)
 		.mtu = s->mtu,
 		.mac = s->has_mac ? s->mac : NULL,
 	};
+	char mac[LJ_MAC_STRLEN];
 	int r;
 
 	r = lj_ctx_ifindex(ctx, LJ_HOST, s->master);
@@ -43,6 +44,10 @@ static int macvlan_apply(struct lj_ctx *ctx, struct lj_step *s)
 		lj_ctx_detail(ctx, "the target already has a link named '%s'", s->link);
 	else if (r == -EBUSY)
 		lj_ctx_detail(ctx, "'%s' is a port of a bridge or bond", s->master);
+	else if (r == -EADDRINUSE && s->has_mac)
+		lj_ctx_detail(ctx, "MAC %s is taken: another macvlan on '%s' has it (in some "
+			      "namespace; 'lanjoin list' names lanjoin's)",
+			      lj_mac_to_string(s->mac, mac, sizeof(mac)), s->master);
 	else if (r == -EADDRINUSE)
 		lj_ctx_detail(ctx, "another macvlan on '%s' has that MAC address", s->master);
 	else if (r == -EINVAL && !lj_nl_extack(ctx->host)[0])

@@ -340,10 +340,20 @@ static int parse_publish_list(const char *text, struct lj_publish *v, size_t max
 	return 0;
 }
 
+bool lj_nat_iif_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n >= IFNAMSIZ)
+		return false;
+	return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-.:@+") ==
+	       n;
+}
+
 static int nat_step_check(const struct lj_step *s)
 {
 	if (!lj_nft_name_valid(s->link) || strlen(s->link) > 40 || s->cidr.ip.family != AF_INET ||
-	    s->via.family != AF_INET)
+	    s->via.family != AF_INET || (s->master[0] && !lj_nat_iif_valid(s->master)))
 		return -EBADMSG;
 	return 0;
 }
@@ -372,7 +382,16 @@ int lj_nat_rules_text(const struct lj_step *s, bool skeleton, char **ret)
 		fprintf(f, "add rule ip " NAT_TABLE " %s_dnat %s dport %u dnat to %s:%u\n", s->link,
 			pub[i].proto == IPPROTO_UDP ? "udp" : "tcp", pub[i].port, c, pub[i].cport);
 	fprintf(f, "create chain ip " NAT_TABLE " %s_snat\n", s->link);
-	fprintf(f, "add rule ip " NAT_TABLE " %s_snat snat to %s\n", s->link, a);
+	/*
+	 * The source address alone does not say who sent it (a raw socket sends with any):
+	 * only what arrives on the attachment's own interface leaves as its LAN address.
+	 * Records made before the interface was recorded match by the address alone.
+	 */
+	if (s->master[0])
+		fprintf(f, "add rule ip " NAT_TABLE " %s_snat iifname \"%s\" snat to %s\n", s->link,
+			s->master, a);
+	else
+		fprintf(f, "add rule ip " NAT_TABLE " %s_snat snat to %s\n", s->link, a);
 	fprintf(f, "create element ip " NAT_TABLE " inbound { %s : jump %s_dnat }\n", a, s->link);
 	fprintf(f, "create element ip " NAT_TABLE " outbound { %s : jump %s_snat }\n", c, s->link);
 	if (fclose(f) != 0) {

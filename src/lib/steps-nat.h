@@ -6,6 +6,8 @@
  *   ip-forward    turn net.ipv4.ip_forward on if it is off; the undo of the last NAT
  *                 attachment restores the value lanjoin found (kept in the state directory)
  *   nft-nat       link = chain base "lj<record id>", cidr = LAN address, via = DNAT target,
+ *                 master = the host-side interface the attachment's traffic arrives on (SNAT
+ *                 only for that; "" in old records: by source address alone),
  *                 text = published ports ("tcp/80:8080 udp/53") or NULL for every port:
  *                 chains <base>_dnat and <base>_snat in table ip lanjoin and an element in
  *                 each of its maps inbound/outbound pointing to them (the table, maps and base
@@ -37,6 +39,9 @@ int lj_nat_rules_text(const struct lj_step *s, bool skeleton, char **ret);
  * lj_nft_list; err (errsize bytes) gets nft's message.
  */
 int lj_nat_table_read(bool *ret_exists, bool *ret_skeleton, char *err, size_t errsize);
+
+/* Whether s can be put in an nft rule as an interface name (iifname "s"). */
+bool lj_nat_iif_valid(const char *s);
 
 /* The nft commands an nft-fw-accept step applies (malloc'd into *ret). -EBADMSG for a bad step. */
 int lj_fw_accept_text(const struct lj_step *s, char **ret);

@@ -105,6 +105,7 @@ static int veth_apply(struct lj_ctx *ctx, struct lj_step *s)
 		/* below 1280 bytes the kernel gives a link no IPv6 at all (nor its settings) */
 		.no_ipv6 = !s->mtu || s->mtu >= 1280,
 	};
+	struct lj_link l;
 	int r;
 
 	if (s->master[0]) {
@@ -120,13 +121,46 @@ static int veth_apply(struct lj_ctx *ctx, struct lj_step *s)
 	if (r == -EEXIST)
 		lj_ctx_detail(ctx, "a link named '%s' exists on the host or '%s' in the target",
 			      s->link, s->peer);
+	if (r < 0)
+		return lj_ctx_nl_error(ctx, ctx->host, r);
+	/* What undo checks before deleting: the name alone may be another link's by then. */
+	r = lj_link_get(ctx->host, s->link, &l);
+	if (r == 0)
+		s->i64 = l.ifindex;
 	return lj_ctx_nl_error(ctx, ctx->host, r);
+}
+
+/*
+ * Is the host link named s->link the one s created? By the ifindex apply recorded (the kernel
+ * numbers a namespace's links upwards and does not give a number out again until it wraps at
+ * 2^31); records made before it was recorded (i64 0) by the name alone.
+ */
+static int veth_ours(struct lj_ctx *ctx, const struct lj_step *s)
+{
+	struct lj_link l;
+	int r;
+
+	if (!s->i64)
+		return 1;
+	r = lj_link_get(ctx->host, s->link, &l);
+	if (r == -ENODEV)
+		return 0;
+	if (r < 0)
+		return lj_ctx_nl_error(ctx, ctx->host, r);
+	return l.ifindex == s->i64 && strcmp(l.kind, "veth") == 0;
 }
 
 static int veth_undo(struct lj_ctx *ctx, const struct lj_step *s)
 {
 	int r;
 
+	/* Gone, or the name is another link's now (e.g. made by a later attach): not ours. */
+	r = veth_ours(ctx, s);
+	if (r <= 0) {
+		lj_ctx_forget(ctx, LJ_HOST, s->link);
+		lj_ctx_forget(ctx, LJ_TARGET, s->peer);
+		return r;
+	}
 	/* Bulk detach: deleted with the others in one request (lj_link_del_batch). */
 	if (ctx->batch && lj_link_batch_add(ctx->batch, s->link) == 0) {
 		lj_ctx_forget(ctx, LJ_HOST, s->link);
@@ -222,8 +256,16 @@ const struct lj_step_type lj_step_veth = {
 static int link_up_apply(struct lj_ctx *ctx, struct lj_step *s)
 {
 	struct lj_nl *nl = lj_ctx_nl(ctx, s->where);
+	int r = lj_link_set_up(nl, s->link, true);
+	struct lj_link l;
+	char mac[LJ_MAC_STRLEN];
 
-	return lj_ctx_nl_error(ctx, nl, lj_link_set_up(nl, s->link, true));
+	/* A macvlan is refused only here, when it opens, if its MAC is taken on the parent. */
+	if (r == -EADDRINUSE && lj_link_get(nl, s->link, &l) == 0 && l.has_mac)
+		lj_ctx_detail(ctx, "MAC %s of '%s' is taken: another macvlan on the same parent "
+			      "has it (in some namespace; 'lanjoin list' names lanjoin's)",
+			      lj_mac_to_string(l.mac, mac, sizeof(mac)), s->link);
+	return lj_ctx_nl_error(ctx, nl, r);
 }
 
 static int link_up_undo(struct lj_ctx *ctx, const struct lj_step *s)

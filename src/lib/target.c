@@ -10,6 +10,7 @@
 
 #include "lib/engine.h"
 #include "shared/macro.h"
+#include "shared/name.h"
 #include "shared/parse.h"
 
 int lj_target_parse(const char *spec, struct lj_target *ret)
@@ -138,6 +139,18 @@ int lj_target_reopen(const char *spec, const char *container_id, pid_t pid, stru
 	r = lj_target_open(&t);
 	*ret = t;
 	return r;
+}
+
+void lj_target_host_ifname(const struct lj_target *t, const char *prefix, const char *ifname,
+			   char ret[IFNAMSIZ])
+{
+	char key[LJ_TARGET_SPEC_MAX + IFNAMSIZ + 64];
+
+	if (t->cookie)
+		snprintf(key, sizeof(key), "nsc:%" PRIu64 "/%s", t->cookie, ifname);
+	else
+		snprintf(key, sizeof(key), "%s/%s", t->key, ifname);
+	lj_name_hashed(prefix, key, ret);
 }
 
 void lj_target_close(struct lj_target *t)

@@ -5,6 +5,7 @@
  */
 #pragma once
 
+#include <net/if.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -56,6 +57,16 @@ int lj_target_reopen(const char *spec, const char *container_id, pid_t pid, stru
 
 /* Close the namespace fd (idempotent). */
 void lj_target_close(struct lj_target *t);
+
+/*
+ * The host-side link name ("<prefix>" + 12 hex digits, prefix at most 3 characters) for the
+ * attachment of the open target t as ifname. Derived from the namespace cookie, which the
+ * kernel never gives to another namespace until reboot (the inode number of t->key it gives
+ * out again at once: a dead namespace's name would be a live one's); from t->key only on a
+ * kernel without cookies. Names already recorded stay what they are (records store them).
+ */
+void lj_target_host_ifname(const struct lj_target *t, const char *prefix, const char *ifname,
+			   char ret[IFNAMSIZ]);
 
 /*
  * True if the namespace the target spec names now is the one with identity id (i.e. the

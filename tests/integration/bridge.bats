@@ -205,6 +205,60 @@ ATTACH=(--bridge br-em1 --ip 198.51.100.117/24 --gateway 198.51.100.254)
   [ "$(lj list --json | jq length)" -eq 0 ]
 }
 
+@test "bridge: detach and gc of a dead attachment leave alone a link that has its host name now" {
+  local host_if other
+  for other in goned goneg; do
+    lab container add "$other" >/dev/null
+    defer "$LAB" container del "$other"
+  done
+  lj attach bridge "netns:${LAB_PREFIX}goned" --bridge br-em1 --ip 198.51.100.172/24
+  lj attach bridge "netns:${LAB_PREFIX}goneg" --bridge br-em1 --ip 198.51.100.173/24
+  for other in goned goneg; do
+    host_if=$(lj list --json | jq -r '.[] | select(.target.spec == "netns:'"${LAB_PREFIX}$other"'") | .host_ifname')
+    lab container del "$other"
+    # someone else's link gets the name the record holds
+    on host ip link add "$host_if" type veth peer name "ljx$other"
+    defer ip -n "${LAB_PREFIX}host" link del "$host_if"
+  done
+  run lj detach "netns:${LAB_PREFIX}goned"
+  [ "$status" -eq 0 ]
+  run lj gc
+  [ "$status" -eq 0 ]
+  [ "$(lj list --json | jq length)" -eq 0 ]
+  on host ip link show ljxgoned
+  on host ip link show ljxgoneg
+}
+
+@test "bridge: a --mac another attachment, the bridge or one of its ports has is refused, naming it" {
+  add_container m1
+  add_container m2
+  lj attach bridge "netns:${LAB_PREFIX}m1" --bridge br-em1 --ip 198.51.100.174/24
+  defer ip netns exec "${LAB_PREFIX}host" "$LANJOIN" detach "netns:${LAB_PREFIX}m1"
+  take_snapshots m1 m2
+  local m1_mac br_mac em1_mac port port_mac
+  m1_mac=$(on m1 cat /sys/class/net/eth1/address)
+  br_mac=$(on host cat /sys/class/net/br-em1/address)
+  em1_mac=$(on host cat /sys/class/net/em1/address)
+  port=$(lj list --json | jq -r '.[0].host_ifname')
+  port_mac=$(on host cat /sys/class/net/"$port"/address)
+  bad_mac() {
+    run lj attach bridge "netns:${LAB_PREFIX}m2" --bridge br-em1 --ip 198.51.100.175/24 --mac "$1"
+    echo "--mac $1: $status $output"
+    [ "$status" -eq 2 ]
+    [ "${#lines[@]}" -eq 1 ]
+    [[ $output == *"MAC $1"*"$2"* ]]
+    assert_same_state host "$BATS_TEST_TMPDIR/host.before"
+    assert_same_state m1 "$BATS_TEST_TMPDIR/m1.before"
+    assert_same_state m2 "$BATS_TEST_TMPDIR/m2.before"
+    [ "$(lj list --json | jq length)" -eq 1 ]
+  }
+  bad_mac "$m1_mac" "netns:${LAB_PREFIX}m1 ('eth1')"
+  bad_mac "$br_mac" "bridge 'br-em1'"
+  bad_mac "$em1_mac" "'br-em1'"  # the uplink: a port, and the bridge has its MAC
+  bad_mac "$port_mac" "'$port', a port of bridge 'br-em1'"
+  [ "$(lj list --json | jq length)" -eq 1 ]
+}
+
 @test "bridge: bad input is refused with exit 2 and nothing changes" {
   add_container b
   take_snapshots b

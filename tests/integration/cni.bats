@@ -883,3 +883,45 @@ pm_run() { # NAME NETWORK [PODMAN RUN ARGS...] — busybox httpd serving /www on
   ! on host ip link show br-cnin
   assert_same_state host "$BATS_TEST_TMPDIR/host.before"
 }
+
+@test "cni: DEL of a dead container whose namespace inode a live container got leaves the live one alone" {
+  # a block of its own, not by test number (the numbered blocks are all taken)
+  RANGE_START=198.51.100.150 RANGE_END=198.51.100.159
+  conf 1.0.0
+  lab container add old >/dev/null
+  defer "$LAB" container del old
+  run --separate-stderr cni ADD cid-old "$(ns old)"
+  [ "$status" -eq 0 ]
+  local prev=$output ino i
+  ino=$(stat -L -c %i "$(ns old)")
+  lab container del old
+  # The kernel gives a namespace the lowest free inode number, and frees the old one's once
+  # it is cleaned up (asynchronously): make namespaces, keeping each (so that it holds a
+  # lower number someone else freed), until one gets the old one's number.
+  local new=""
+  for ((i = 0; i < 200; i++)); do
+    ip netns add "${LAB_PREFIX}new$i"
+    defer ip netns del "${LAB_PREFIX}new$i"
+    if [ "$(stat -L -c %i "$(ns "new$i")")" = "$ino" ]; then
+      new=new$i
+      break
+    fi
+    sleep 0.05
+  done
+  [ -n "$new" ]
+  run --separate-stderr cni ADD cid-new "$(ns "$new")"
+  [ "$status" -eq 0 ]
+  defer cni DEL cid-new "$(ns "$new")" eth0 "$CONF"
+  local new_if new_ip
+  new_if=$(jq -r '.interfaces[1].name' <<<"$output")
+  new_ip=$(jq -r '.ips[0].address | split("/")[0]' <<<"$output")
+  ping_from peer "$new_ip"
+  # DEL for the dead one (prevResult names its host veth)
+  run --separate-stderr cni DEL cid-old "$(ns old)" eth0 "$(with_prev "$prev")"
+  echo "$output $stderr"
+  [ "$status" -eq 0 ]
+  on host ip link show "$new_if"
+  on "$new" ip link show eth0
+  ping_from peer "$new_ip"
+  [ "$(records)" -eq 1 ]
+}

@@ -386,6 +386,44 @@ detach_later() { defer ip netns exec "${LAB_PREFIX}host" "$LANJOIN" detach "netn
   assert_unchanged pt po
 }
 
+@test "macvlan: a --mac another container's macvlan, a shim or the parent has is refused, naming it" {
+  add_container b
+  add_container o
+  lj attach macvlan "netns:${LAB_PREFIX}o" --parent em1 --ip 198.51.100.182/24 --host-shim "$SHIM_IP/24"
+  detach_later o
+  settle o
+  take_snapshots b o
+  local o_mac em1_mac shim shim_mac
+  o_mac=$(on o cat /sys/class/net/eth1/address)
+  em1_mac=$(on host cat /sys/class/net/em1/address)
+  shim=$(shim_name)
+  shim_mac=$(on host cat /sys/class/net/"$shim"/address)
+  bad_mac() {
+    run lj attach macvlan "netns:${LAB_PREFIX}b" --parent em1 --ip 198.51.100.183/24 --mac "$@"
+    echo "--mac $*: $status $output"
+    [ "$status" -eq 2 ]
+    [ "${#lines[@]}" -eq 1 ]
+    assert_same_state host "$BATS_TEST_TMPDIR/host.before"
+    assert_same_state b "$BATS_TEST_TMPDIR/b.before"
+    assert_same_state o "$BATS_TEST_TMPDIR/o.before"
+    [ "$(lj list --json | jq length)" -eq 1 ]
+  }
+  bad_mac "$o_mac"
+  [[ $output == *"MAC $o_mac is already used on parent 'em1' by netns:${LAB_PREFIX}o ('eth1')"* ]]
+  bad_mac "$em1_mac"
+  [[ $output == *"MAC $em1_mac is the address of parent 'em1'"* ]]
+  bad_mac "$shim_mac"
+  [[ $output == *"MAC $shim_mac is the address of '$shim', a macvlan of 'em1'"* ]]
+  # without the record checks the kernel refuses it: the message still says what collides
+  run lj attach macvlan "netns:${LAB_PREFIX}b" --parent em1 --ip 198.51.100.183/24 --mac "$o_mac" \
+    --no-conflict-check
+  echo "$status $output"
+  [ "$status" -eq 1 ]
+  [[ $output == *"MAC $o_mac"*"is taken: another macvlan on the same parent has it"* ]]
+  assert_same_state host "$BATS_TEST_TMPDIR/host.before"
+  assert_same_state b "$BATS_TEST_TMPDIR/b.before"
+}
+
 @test "macvlan: bad input is refused with exit 2 and nothing changes" {
   add_container b
   add_container o

@@ -15,6 +15,7 @@ nat_attach() {
   lj attach nat "netns:$LAB_PREFIX$name" --uplink em1 "$@"
 }
 detach_later() { defer lj detach "netns:$LAB_PREFIX$1"; }
+stop_pid() { kill "$1" 2>/dev/null || true; }
 
 # The private network lanjoin picked for container NAME.
 private_of() {
@@ -220,6 +221,74 @@ assert_outside_sees() { # NODE ADDRESS
   run lj detach "netns:${LAB_PREFIX}c2"
   [ "$status" -eq 0 ]
   assert_same_state host "$BATS_TEST_TMPDIR/host"
+}
+
+@test "nat: a container sending with another one's private source does not leave as its LAN address" {
+  add_container c1
+  add_container c2
+  add_container dk
+  # dk as on a "docker0": its eth0 on a host link, reached with --to
+  defer on host ip link del dk0
+  on host ip link add dk0 type veth peer name eth0 netns "${LAB_PREFIX}dk"
+  on host ip addr add 198.18.200.1/24 dev dk0
+  on host ip link set dk0 up
+  on dk ip addr add 198.18.200.2/24 dev eth0
+  on dk ip link set eth0 up
+  on dk ip route add default via 198.18.200.1
+  detach_later c1
+  run nat_attach c1 --address 198.51.100.117/24
+  [ "$status" -eq 0 ]
+  detach_later c2
+  run nat_attach c2 --address 198.51.100.118/24
+  [ "$status" -eq 0 ]
+  detach_later dk
+  run nat_attach dk --address 198.51.100.119/24 --to 198.18.200.2
+  [ "$status" -eq 0 ]
+  assert_outside_sees c1 198.51.100.117
+  assert_outside_sees dk 198.51.100.119
+  local c1_priv c2_if
+  c1_priv=$(lj list --json | jq -r --arg s "netns:${LAB_PREFIX}c1" '.[] | select(.target.spec == $s) | .info.container_address')
+  c2_if=$(lj list --json | jq -r --arg s "netns:${LAB_PREFIX}c2" '.[] | select(.target.spec == $s) | .ifname')
+  # The outside host writes down the source of each datagram it gets, until dk's own one.
+  local seen=$BATS_TEST_TMPDIR/seen pid
+  on out python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("203.0.113.1", 9999))
+print("ready", flush=True)
+s.settimeout(60)
+while True:
+    d, a = s.recvfrom(100)
+    print(a[0], d.decode(), flush=True)
+    if d == b"own-dk":
+        break
+' >"$seen" &
+  pid=$!
+  defer stop_pid "$pid"
+  wait_until 10 grep -q ready "$seen"
+  send() { # NODE SOURCE TEXT
+    on "$1" python3 -c 'import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], 0))
+s.sendto(sys.argv[2].encode(), ("203.0.113.1", 9999))' "$2" "$3"
+  }
+  # What a raw socket achieves (Docker's default CAP_NET_RAW): c2 sends with c1's private
+  # source address, then with dk's; then each owner sends its own.
+  on c2 ip addr add "$c1_priv/32" dev "$c2_if"
+  on c2 ip addr add 198.18.200.2/32 dev "$c2_if"
+  send c2 "$c1_priv" spoof-c1
+  send c2 198.18.200.2 spoof-dk
+  send c1 "$c1_priv" own-c1
+  send dk 198.18.200.2 own-dk
+  wait "$pid"
+  cat "$seen"
+  grep -qx "198.51.100.117 own-c1" "$seen"
+  grep -qx "198.51.100.119 own-dk" "$seen"
+  [ "$(grep -c "^198.51.100.11[79] spoof" "$seen")" -eq 0 ]
+  # the owners still leave as their LAN addresses
+  assert_outside_sees c1 198.51.100.117
+  assert_outside_sees dk 198.51.100.119
+  assert_outside_sees c2 198.51.100.118
 }
 
 @test "nat: concurrent attaches get distinct private links" {

@@ -70,6 +70,24 @@ static void test_nat_published(void **state)
 	free(s.text);
 }
 
+/* With the arrival interface recorded, SNAT takes only what comes in on it. */
+static void test_nat_snat_iif(void **state)
+{
+	struct lj_step s;
+	char *text = NULL;
+
+	nat_step(&s, NULL);
+	snprintf(s.master, sizeof(s.master), "ljn0123456789ab");
+	assert_int_equal(lj_nat_rules_text(&s, false, &text), 0);
+	assert_non_null(strstr(text, "add rule ip lanjoin lj0123456789ab_snat iifname "
+				     "\"ljn0123456789ab\" snat to 198.51.100.117\n"));
+	free(text);
+	text = NULL;
+	snprintf(s.master, sizeof(s.master), "a\";flush");
+	assert_int_equal(lj_nat_rules_text(&s, false, &text), -EBADMSG);
+	assert_null(text);
+}
+
 static void test_nat_rejects_bad_steps(void **state)
 {
 	struct lj_step s;
@@ -187,6 +205,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_nat_all_ports),
 		cmocka_unit_test(test_nat_published),
+		cmocka_unit_test(test_nat_snat_iif),
 		cmocka_unit_test(test_nat_rejects_bad_steps),
 		cmocka_unit_test(test_fw_accept),
 		cmocka_unit_test(test_nft_names),
