@@ -69,7 +69,7 @@ assert_outside_sees() { # NODE ADDRESS
   # our own table: base chains ahead of iptables' NAT, and per attachment two chains named by
   # its record id, reached through one element of each verdict map
   local id t
-  id=$(lj list --json | jq -r '.[0].id')
+  id=$(state_records | jq -r '.[0].id')
   t=$(on host nft -j list table ip lanjoin)
   jq -e '[.nftables[] | .chain? // empty | select(.hook == "prerouting" and .prio == -110)] | length == 1' <<<"$t"
   jq -e '[.nftables[] | .chain? // empty | select(.hook == "postrouting" and .prio == 90)] | length == 1' <<<"$t"
