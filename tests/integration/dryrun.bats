@@ -34,6 +34,17 @@ normalise() {
     -e 's/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/UUID/g' | sort
 }
 
+# Links set up have come up (a bridge that just got its ports takes a moment); one that stays
+# down for a reason (a veth whose peer is down) only costs the wait.
+_links_up() {
+  ip -n "$LAB_PREFIX$1" -j link show |
+    jq -e 'all(.[]; (.flags | index("UP")) == null or (.operstate | IN("UP", "UNKNOWN")))'
+}
+settled_snapshot() {
+  wait_until 5 _links_up "$1" 2>/dev/null || true
+  snapshot "$1" | normalise
+}
+
 # check_paste NODE... -- LANJOIN-ARGS...: see the file's header. The test defines undo (the
 # lanjoin commands that undo the real run) and unpaste (what removes the pasted plan's
 # objects; not defined: the lab is rebuilt by the next test that needs it).
@@ -47,7 +58,7 @@ check_paste() {
   cat "$t/plan.sh"
   lj "$@" >/dev/null
   for n in host "${nodes[@]}"; do
-    snapshot "$n" | normalise >"$t/$n.real"
+    settled_snapshot "$n" >"$t/$n.real"
   done
   undo
   assert_unchanged
@@ -55,7 +66,7 @@ check_paste() {
   echo dirty >"$BATS_FILE_TMPDIR/lab"
   on host bash -e "$t/plan.sh"
   for n in host "${nodes[@]}"; do
-    snapshot "$n" | normalise >"$t/$n.paste"
+    settled_snapshot "$n" >"$t/$n.paste"
     diff -u --label "$n after attach" --label "$n after the pasted plan" "$t/$n.real" "$t/$n.paste"
   done
   if declare -F unpaste >/dev/null; then
@@ -110,6 +121,17 @@ del_web() { lab container del web; }
   unpaste() { del_web; on host ip link del br-new; }
   check_paste web -- attach bridge "pid:$CONTAINER_PID" --bridge br-new \
     --ip 198.51.100.118/24 --mac 02:00:00:00:01:18 --mtu 1400 --ifname lan0
+}
+
+@test "dry-run pastes: nat behind Docker's firewall (FORWARD policy DROP, DOCKER-USER)" {
+  need_lab
+  add_container web
+  on host iptables -N DOCKER-USER
+  on host iptables -A FORWARD -j DOCKER-USER
+  on host iptables -P FORWARD DROP
+  undo() { detach_web; }
+  check_paste web -- attach nat "netns:${LAB_PREFIX}web" --uplink em1 \
+    --address 198.51.100.117/24 --publish 80
 }
 
 @test "dry-run pastes: bridge --uplink (adopts em1 first)" {
