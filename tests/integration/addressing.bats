@@ -442,8 +442,8 @@ is_settling() { [ "$(record_status)" = settling ]; }
     --ip 2001:db8:1::117/64 --dry-run
   echo "$output"
   [ "$status" -eq 0 ]
-  [[ $output == *"arping -D -c 2 -w 1 -I eth1 198.51.100.117"* ]]
-  [[ $output == *"arping -U -c 1 -I eth1 198.51.100.117"* ]]
+  [[ $output == *"busybox arping -q -D -c 2 -w 1 -I eth1 198.51.100.117"* ]]
+  [[ $output == *"busybox arping -q -U -c 1 -I eth1 198.51.100.117"* ]]
   [[ $output == *"unsolicited neighbour advertisement"* ]]
   run lj attach bridge "netns:${LAB_PREFIX}dry" --bridge br-em1 --dhcp --slaac --dry-run
   echo "$output"

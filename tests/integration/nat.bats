@@ -349,7 +349,7 @@ assert_outside_sees() { # NODE ADDRESS
   run lj attach nat "netns:${LAB_PREFIX}web" --uplink em1 --address $LAN_ADDR/24 --publish 80 --dry-run
   echo "$output"
   [ "$status" -eq 0 ]
-  [[ $output == *"ip addr add $LAN_ADDR/24 dev em1"* ]]
+  [[ $output == *"ip addr add $LAN_ADDR/24 brd + dev em1"* ]]
   [[ $output == *"sysctl -w net.ipv4.ip_forward=1"* ]]
   [[ $output == *"tcp dport 80 dnat to"* ]]
   [[ $output == *"insert rule ip filter DOCKER-USER"* ]]
