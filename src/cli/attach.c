@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/json.h"
 #include "shared/name.h"
 
 enum {
@@ -519,7 +520,7 @@ int lj_cmd_attach(int argc, char **argv)
 		       lj_way_name(o.way), o.target, res.dry_plan.n);
 		lj_plan_describe(res.dry_ctx, &res.dry_plan, false, stdout);
 	} else if (json) {
-		lj_print_json(json_incref(res.json));
+		lj_print_attach_json(&res);
 	} else {
 		json_t *info = json_object_get(res.json, "info");
 		json_t *addrs = json_object_get(info, "addresses");

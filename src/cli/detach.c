@@ -5,10 +5,11 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/json.h"
 
 static const char detach_usage[] =
-	"Usage: lanjoin detach TARGET [--ifname NAME] [--dry-run] [--engine-socket PATH]\n"
-	"       lanjoin detach --all [--dry-run]\n"
+	"Usage: lanjoin detach TARGET [--ifname NAME] [--dry-run] [--json] [--engine-socket PATH]\n"
+	"       lanjoin detach --all [--dry-run] [--json]\n"
 	"Undo exactly what attach did (every attachment of TARGET unless\n"
 	"--ifname is given). Safe to repeat; works after the container died.\n"
 	"--all detaches everything, deleting the host-side links together.\n";
@@ -19,12 +20,13 @@ int lj_cmd_detach(int argc, char **argv)
 		{"ifname", required_argument, NULL, 'i'},
 		{"dry-run", no_argument, NULL, 'n'},
 		{"all", no_argument, NULL, 'a'},
+		{"json", no_argument, NULL, 'j'},
 		{"engine-socket", required_argument, NULL, 'S'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
 	const char *ifname = NULL;
-	bool dry_run = false, all = false;
+	bool dry_run = false, all = false, json = false;
 	struct lj_result res;
 	int c, r;
 
@@ -39,6 +41,9 @@ int lj_cmd_detach(int argc, char **argv)
 			break;
 		case 'a':
 			all = true;
+			break;
+		case 'j':
+			json = true;
 			break;
 		case 'S':
 			if (lj_cli_engine_socket(optarg) < 0)
@@ -64,7 +69,9 @@ int lj_cmd_detach(int argc, char **argv)
 			lj_result_done(&res);
 			return code;
 		}
-		if (!dry_run)
+		if (json && !dry_run)
+			lj_print_json(lj_json_removed(LJ_SCHEMA_DETACH, "detached", &res));
+		else if (!dry_run)
 			printf("Detached %zu attachment%s\n", removed, removed == 1 ? "" : "s");
 		lj_result_done(&res);
 		return LJ_EXIT_OK;
@@ -80,7 +87,9 @@ int lj_cmd_detach(int argc, char **argv)
 		lj_result_done(&res);
 		return code;
 	}
-	if (res.message[0])
+	if (json && !dry_run)
+		lj_print_json(lj_json_removed(LJ_SCHEMA_DETACH, "detached", &res));
+	else if (res.message[0])
 		printf("%s\n", res.message);
 	lj_result_done(&res);
 	return LJ_EXIT_OK;
@@ -90,10 +99,11 @@ int lj_cmd_gc(int argc, char **argv)
 {
 	struct lj_result res;
 	size_t removed = 0;
+	bool json = false;
 	int r;
 
 	static const char usage[] =
-		"Usage: lanjoin gc [--engine-socket PATH]\n"
+		"Usage: lanjoin gc [--json] [--engine-socket PATH]\n"
 		"Undo attachments whose namespace (or container) is gone, and attachments an\n"
 		"interrupted run left half-done; roll back interrupted uplink adoptions; remove\n"
 		"lanjoin's OVS rows no record explains. Prints one line per thing removed.\n";
@@ -104,6 +114,8 @@ int lj_cmd_gc(int argc, char **argv)
 				return lj_usage_error(usage, "Option '--engine-socket' needs a value");
 			if (lj_cli_engine_socket(argv[++i]) < 0)
 				return LJ_EXIT_USAGE;
+		} else if (strcmp(argv[i], "--json") == 0) {
+			json = true;
 		} else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
 			fputs(usage, stdout);
 			return LJ_EXIT_OK;
@@ -119,6 +131,15 @@ int lj_cmd_gc(int argc, char **argv)
 		int code = lj_report_failure(&res, r);
 		lj_result_done(&res);
 		return code;
+	}
+	if (json) {
+		json_t *o = lj_json_removed(LJ_SCHEMA_GC, "removed", &res);
+
+		/* also counts uplink adoptions and OVS rows gc removed */
+		json_object_set_new(o, "count", json_integer((json_int_t)removed));
+		lj_print_json(o);
+		lj_result_done(&res);
+		return LJ_EXIT_OK;
 	}
 	{
 		const json_t *notes = json_object_get(res.json, "notes"), *v;

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/json.h"
 #include "lib/engine.h"
 #include "lib/netns.h"
 #include "lib/state.h"
@@ -61,7 +62,7 @@ static const char *parse_args(int argc, char **argv, const char *usage, bool all
 		}
 	}
 	if (optind == argc)
-		lj_usage_error(usage, "Missing %s", allow_json ? "CONTAINER" : "TARGET");
+		lj_usage_error(usage, "Missing %s", strstr(usage, "CONTAINER") ? "CONTAINER" : "TARGET");
 	else if (optind < argc - 1)
 		lj_usage_error(usage, "Unexpected argument '%s'", argv[optind + 1]);
 	else
@@ -83,10 +84,19 @@ static int inspect(const struct lj_target *t, struct lj_engine_container *c)
 	return LJ_EXIT_OK;
 }
 
+static void print_pid(const char *spec, int64_t pid, bool json)
+{
+	if (json)
+		lj_print_json(json_pack("{s:s, s:s, s:I}", "schema", LJ_SCHEMA_PID, "target", spec,
+					"pid", (json_int_t)pid));
+	else
+		printf("%d\n", (int)pid);
+}
+
 int lj_cmd_pid(int argc, char **argv)
 {
 	static const char usage[] =
-		"Usage: lanjoin pid TARGET [--engine-socket PATH]\n"
+		"Usage: lanjoin pid TARGET [--json] [--engine-socket PATH]\n"
 		"Print the PID of a running container (name, ID or unique ID prefix) or of pid:N.\n";
 	_cleanup_free_ struct lj_engine_container *c = NULL;
 	struct lj_target t;
@@ -94,7 +104,7 @@ int lj_cmd_pid(int argc, char **argv)
 	const char *spec;
 	int code, fd;
 
-	spec = parse_args(argc, argv, usage, false, &json, &code);
+	spec = parse_args(argc, argv, usage, true, &json, &code);
 	if (!spec)
 		return code;
 	if (lj_target_parse(spec, &t) < 0) {
@@ -108,7 +118,7 @@ int lj_cmd_pid(int argc, char **argv)
 			return LJ_EXIT_USAGE;
 		}
 		close(fd);
-		printf("%d\n", (int)t.pid);
+		print_pid(spec, t.pid, json);
 		return LJ_EXIT_OK;
 	}
 	if (t.kind != LJ_TARGET_CONTAINER) {
@@ -126,7 +136,7 @@ int lj_cmd_pid(int argc, char **argv)
 		       c->status[0] ? c->status : "unknown");
 		return LJ_EXIT_USAGE;
 	}
-	printf("%d\n", (int)c->pid);
+	print_pid(spec, c->pid, json);
 	return LJ_EXIT_OK;
 }
 
@@ -242,6 +252,7 @@ int lj_cmd_ip(int argc, char **argv)
 	lanjoin_addresses(c->id, addrs);
 	if (json) {
 		json_t *o = json_object(), *nets = json_array();
+		json_object_set_new(o, "schema", json_string(LJ_SCHEMA_CONTAINER));
 		json_object_set_new(o, "addresses", addrs);
 		json_object_set_new(o, "id", json_string(c->id));
 		json_object_set_new(o, "name", json_string(c->name));

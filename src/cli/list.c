@@ -8,6 +8,7 @@
 
 #include "cli/cli.h"
 #include "lib/netns.h"
+#include "cli/json.h"
 #include "lib/state.h"
 
 static const char usage[] =
@@ -82,10 +83,7 @@ int lj_cmd_list(int argc, char **argv)
 		return LJ_EXIT_FAILED;
 	}
 	if (json) {
-		json_t *a = json_array();
-		for (size_t i = 0; i < n; i++)
-			json_array_append_new(a, lj_record_to_json(&recs[i]));
-		lj_print_json(a);
+		lj_print_json(lj_json_attachments(recs, n));
 	} else {
 		printf("%-24s %-8s %-8s %-15s %-16s %s\n", "TARGET", "IFNAME", "WAY", "HOST-SIDE",
 		       "VIA", "ADDRESSES");

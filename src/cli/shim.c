@@ -5,13 +5,15 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/json.h"
 #include "lib/macvlan.h"
 
 static const char usage[] =
 	"Usage:\n"
-	"  lanjoin shim add PARENT --ip CIDR   create the host shim on PARENT (kept until del)\n"
-	"  lanjoin shim del PARENT             remove it (or, while containers still use it,\n"
-	"                                      let it go with the last of them)\n"
+	"  lanjoin shim add PARENT --ip CIDR [--json]   create the host shim on PARENT (kept\n"
+	"                                               until del)\n"
+	"  lanjoin shim del PARENT [--json]             remove it (or, while containers still\n"
+	"                                               use it, let it go with the last of them)\n"
 	"\n"
 	"The kernel never passes frames between a macvlan parent and its children: the host\n"
 	"cannot reach its macvlan containers through PARENT. The shim is a host-side macvlan\n"
@@ -22,10 +24,11 @@ static const char usage[] =
 /* Parse "add PARENT --ip CIDR" or "del PARENT" (options anywhere after the command). Returns
  * -1 after printing why (*ret_code: the exit code), else 0 with *ret_parent and, for add, *ip. */
 static int parse(int argc, char **argv, bool add, const char **ret_parent, struct lj_cidr *ip,
-		 int *ret_code)
+		 bool *json, int *ret_code)
 {
 	static const struct option longopts[] = {
 		{"ip", required_argument, NULL, 'i'},
+		{"json", no_argument, NULL, 'j'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
@@ -43,6 +46,9 @@ static int parse(int argc, char **argv, bool add, const char **ret_parent, struc
 				return -1;
 			}
 			cidr = optarg;
+			break;
+		case 'j':
+			*json = true;
 			break;
 		case 'h':
 			fputs(usage, stdout);
@@ -83,6 +89,7 @@ int lj_cmd_shim(int argc, char **argv)
 {
 	struct lj_result res;
 	struct lj_cidr ip;
+	bool json = false;
 	int r;
 
 	if (argc < 2)
@@ -97,7 +104,7 @@ int lj_cmd_shim(int argc, char **argv)
 		const char *parent;
 		int code;
 
-		if (parse(argc - 1, argv + 1, add, &parent, &ip, &code) < 0)
+		if (parse(argc - 1, argv + 1, add, &parent, &ip, &json, &code) < 0)
 			return code;
 		r = add ? lj_shim_add(parent, &ip, &res) : lj_shim_del(parent, &res);
 	} else if (argv[1][0] == '-') {
@@ -112,7 +119,9 @@ int lj_cmd_shim(int argc, char **argv)
 		lj_result_done(&res);
 		return code;
 	}
-	if (res.message[0])
+	if (json)
+		lj_print_json(lj_json_shim(res.json));
+	else if (res.message[0])
 		printf("%s\n", res.message);
 	lj_result_done(&res);
 	return LJ_EXIT_OK;

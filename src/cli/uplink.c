@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * lanjoin uplink adopt BR DEV [--ovs] [--probe ADDR] [--timeout S] [--no-probe] [--dry-run] [--json]
- * lanjoin uplink release BR [--force] [--dry-run]
+ * lanjoin uplink release BR [--force] [--dry-run] [--json]
  * lanjoin uplink list [--json]
  */
 #include <errno.h>
@@ -10,13 +10,14 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/json.h"
 #include "lib/uplink.h"
 
 static const char usage[] =
 	"Usage:\n"
 	"  lanjoin uplink adopt BR DEV [--ovs [--ovsdb unix:PATH]] [--probe ADDR] [--timeout S]\n"
 	"                              [--no-probe] [--dry-run] [--json]\n"
-	"  lanjoin uplink release BR [--force] [--dry-run]\n"
+	"  lanjoin uplink release BR [--force] [--dry-run] [--json]\n"
 	"  lanjoin uplink list [--json]\n"
 	"\n"
 	"adopt creates bridge BR with DEV's MAC address and MTU, moves every address and route\n"
@@ -133,14 +134,18 @@ static int cmd_adopt(int argc, char **argv)
 	} else if (o.dry_run) {
 		lj_plan_describe(res.dry_ctx, &res.dry_plan, false, stdout);
 		print_warnings(res.json);
+	} else if (json) {
+		json_t *j = lj_json_uplink_named(o.bridge, NULL), *w = json_object_get(res.json,
+										  "warnings");
+
+		print_warnings(res.json);
+		json_object_set_new(j, "warnings", w ? json_deep_copy(w) : json_array());
+		lj_print_json(j);
 	} else if (res.message[0]) {
 		printf("%s\n", res.message);
 	} else {
 		print_warnings(res.json);
-		if (json)
-			lj_print_json(json_incref(res.json));
-		else
-			printf("Adopted '%s' into '%s'\n", o.dev, o.bridge);
+		printf("Adopted '%s' into '%s'\n", o.dev, o.bridge);
 	}
 	lj_result_done(&res);
 	return LJ_EXIT_OK;
@@ -148,8 +153,9 @@ static int cmd_adopt(int argc, char **argv)
 
 static int cmd_release(int argc, char **argv)
 {
-	bool force = false, dry_run = false;
+	bool force = false, dry_run = false, json = false;
 	const char *bridge = NULL;
+	json_t *before = NULL;
 	struct lj_result res;
 	int r;
 
@@ -158,6 +164,8 @@ static int cmd_release(int argc, char **argv)
 			force = true;
 		} else if (strcmp(argv[i], "--dry-run") == 0) {
 			dry_run = true;
+		} else if (strcmp(argv[i], "--json") == 0) {
+			json = true;
 		} else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
 			fputs(usage, stdout);
 			return LJ_EXIT_OK;
@@ -171,8 +179,11 @@ static int cmd_release(int argc, char **argv)
 	}
 	if (!bridge)
 		return lj_usage_error(usage, "uplink release needs BR");
+	if (json && !dry_run)
+		before = lj_json_uplink_named(bridge, NULL); /* what is given back */
 	r = lj_uplink_release(bridge, force, dry_run, &res);
 	if (r < 0) {
+		json_decref(before);
 		int code;
 		if (res.rolled_back) {
 			/* Not the attach wording: here "rolled back" means the adoption is intact. */
@@ -184,8 +195,13 @@ static int cmd_release(int argc, char **argv)
 		lj_result_done(&res);
 		return code;
 	}
-	if (res.message[0] && !dry_run)
+	if (before) {
+		if (strcmp(json_string_value(json_object_get(before, "status")), "none") != 0)
+			json_object_set_new(before, "status", json_string("released"));
+		lj_print_json(before);
+	} else if (res.message[0] && !dry_run) {
 		printf("%s\n", res.message);
+	}
 	lj_result_done(&res);
 	return LJ_EXIT_OK;
 }
@@ -210,14 +226,19 @@ static int cmd_list(int argc, char **argv)
 		}
 	}
 
+	if (json) {
+		a = lj_json_uplinks();
+		if (!a) {
+			lj_err("Failed to read the state directory %s", lj_state_dir());
+			return LJ_EXIT_FAILED;
+		}
+		lj_print_json(a);
+		return LJ_EXIT_OK;
+	}
 	r = lj_uplink_list(&a);
 	if (r < 0) {
 		lj_err("Failed to read the state directory %s: %s", lj_state_dir(), lj_state_strerror(r));
 		return LJ_EXIT_FAILED;
-	}
-	if (json) {
-		lj_print_json(a);
-		return LJ_EXIT_OK;
 	}
 	printf("%-15s %-15s %-10s %s\n", "BRIDGE", "UPLINK", "STATUS", "ADDRESSES");
 	json_array_foreach(a, i, v) {

@@ -54,6 +54,9 @@ void lj_result_done(struct lj_result *res)
 {
 	json_decref(res->json);
 	res->json = NULL;
+	lj_records_free(res->records, res->n_records);
+	res->records = NULL;
+	res->n_records = 0;
 	lj_plan_free(&res->dry_plan);
 	if (res->dry_ctx) {
 		lj_nl_close(res->dry_ctx->host);
@@ -82,6 +85,21 @@ void lj_result_note(struct lj_result *res, const char *fmt, ...)
 		json_object_set_new(res->json, "notes", notes);
 	}
 	json_array_append_new(notes, json_string(buf));
+}
+
+/* Add a copy of rec, without its plan, to res->records (best effort: out of memory, it is
+ * left out). */
+static void result_add_record(struct lj_result *res, const struct lj_record *rec)
+{
+	struct lj_record *a = realloc(res->records, (res->n_records + 1) * sizeof(*a));
+
+	if (!a)
+		return;
+	res->records = a;
+	a[res->n_records] = *rec;
+	a[res->n_records].plan = (struct lj_plan){0};
+	a[res->n_records].info = rec->info ? json_deep_copy(rec->info) : NULL;
+	res->n_records++;
 }
 
 static lj_build_fn way_builder(enum lj_way w)
@@ -274,7 +292,8 @@ static int dry_run_existing(struct lj_ctx *ctx, const struct lj_target *t, const
 	return r;
 }
 
-/* info.mac: the interface's MAC as it is now (what lj_attach_check_mac_users compares). */
+/* info.mac: the interface's MAC as it is now (what lj_attach_check_mac_users compares),
+ * set before the record is saved, so that list shows it too. */
 static void record_mac(struct lj_ctx *ctx, const char *ifname, struct lj_record *rec)
 {
 	struct lj_link l;
@@ -288,8 +307,8 @@ static void record_mac(struct lj_ctx *ctx, const char *ifname, struct lj_record 
 static void fill_result(struct lj_ctx *ctx, const char *ifname, struct lj_record *rec,
 			struct lj_result *res)
 {
-	record_mac(ctx, ifname, rec);
 	res->json = lj_record_to_json(rec);
+	result_add_record(res, rec);
 }
 
 /* The MAC rec's interface has (info.mac), or failing that the one its plan asked for. */
@@ -486,7 +505,6 @@ static int finish(struct lj_state *st, struct lj_ctx *ctx, const struct lj_targe
 		snprintf(rec->status, sizeof(rec->status), "attached");
 		rec->owner_pid = 0;
 		rec->owner_start = 0;
-		record_mac(ctx, ifname, rec);
 		rec->plan = *plan;
 		r = lj_state_save(st, rec);
 		rec->plan = (struct lj_plan){0};
@@ -682,6 +700,7 @@ static int attach_one(const struct lj_attach_opts *o, struct lj_result *res)
 	}
 
 	r = 0;
+	record_mac(ctx, ifname, &rec);
 	if (plan_settles(&plan)) {
 		/* gc tells a live wait from a killed one by this process and its start time. */
 		rec.owner_pid = getpid();
@@ -795,6 +814,8 @@ static int undo_record(struct lj_state *st, struct lj_record *rec, bool target_a
 			    ctx.detail);
 	} else {
 		r = lj_state_remove(st, rec->id);
+		if (r == 0)
+			result_add_record(res, rec);
 	}
 	res->undo_failed += failed;
 	ctx_close(&ctx);
@@ -1123,9 +1144,10 @@ static int undo_bulk(struct lj_state *st, struct lj_record *recs, const char *co
 		if (u == 0 && sel[i] != SEL_QUIET)
 			lj_result_note(res, "Removed attachment %s %s (%s way): %s", rec->target_spec,
 				       rec->ifname, rec->way, sel[i]);
-		if (u == 0)
+		if (u == 0) {
 			removed++;
-		else if (r == 0)
+			result_add_record(res, rec);
+		} else if (r == 0)
 			r = u;
 	}
 	lj_nl_close(host);
@@ -1360,6 +1382,7 @@ static int drop_foreign(struct lj_state *st, struct lj_result *res, struct lj_re
 		lj_result_note(res, "Removed attachment %s %s (%s way): dropped its record, the "
 			       "network namespace lanjoin attached it from no longer exists",
 			       recs[i].target_spec, recs[i].ifname, recs[i].way);
+		result_add_record(res, &recs[i]);
 		recs[k++] = recs[i];
 	}
 	*ret = recs;

@@ -90,6 +90,11 @@ struct lj_result {
 	json_t *json;           /* on success: a description (owned; lj_result_done frees) */
 	struct lj_plan dry_plan;/* --dry-run: the plan (owned) */
 	struct lj_ctx *dry_ctx; /* --dry-run: context for describing it (owned) */
+	/* attach: the attachment made; detach, detach --all, gc: the attachments undone and
+	 * forgotten. Copies without their undo plans (owned; lj_result_done frees them). For the
+	 * front ends' output (lj_record_* accessors, never the record format itself). */
+	struct lj_record *records;
+	size_t n_records;
 };
 
 void lj_result_done(struct lj_result *res);

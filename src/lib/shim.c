@@ -142,6 +142,15 @@ static int parent_addrs(struct lj_nl *nl, const struct lj_link *p, struct lj_cid
 	return 0;
 }
 
+/* res->json: what lj_shim_add/lj_shim_del did, for the front ends' output (doc/json.md). */
+static void shim_facts(struct lj_result *res, const char *parent, const char *name,
+		       const char *address, const char *status)
+{
+	json_decref(res->json);
+	res->json = json_pack("{s:s, s:s, s:s?, s:s}", "parent", parent, "name", name, "address",
+			      address, "status", status);
+}
+
 int lj_shim_add(const char *parent, const struct lj_cidr *ip, struct lj_result *res)
 {
 	struct lj_cidr addrs[LJ_MACVLAN_MAX_ADDRS], host_ip;
@@ -222,6 +231,7 @@ int lj_shim_add(const char *parent, const struct lj_cidr *ip, struct lj_result *
 			snprintf(res->message, sizeof(res->message),
 				 "Host shim %s on %s with %s already exists; nothing to do", name,
 				 parent, buf);
+			shim_facts(res, parent, name, buf, "kept");
 			r = 0;
 			goto out;
 		}
@@ -234,6 +244,7 @@ int lj_shim_add(const char *parent, const struct lj_cidr *ip, struct lj_result *
 		snprintf(res->message, sizeof(res->message),
 			 "Host shim %s on %s with %s already existed; it is now kept until "
 			 "'lanjoin shim del %s'", name, parent, buf, parent);
+		shim_facts(res, parent, name, buf, "kept");
 		goto out;
 	}
 	if (r != -ENODEV) {
@@ -276,6 +287,7 @@ int lj_shim_add(const char *parent, const struct lj_cidr *ip, struct lj_result *
 		 "Created host shim %s on %s with %s; 'lanjoin attach macvlan ... --parent %s "
 		 "--host-shim %s' routes containers through it", name, parent, buf, parent,
 		 lj_cidr_to_string(ip, given, sizeof(given)));
+	shim_facts(res, parent, name, buf, "created");
 out:
 	lj_plan_free(&plan);
 	lj_state_close(st);
@@ -308,6 +320,7 @@ int lj_shim_del(const char *parent, struct lj_result *res)
 	if (r == -ENODEV) {
 		snprintf(res->message, sizeof(res->message), "'%s' has no host shim; nothing to do",
 			 parent);
+		shim_facts(res, parent, name, NULL, "none");
 		r = 0;
 		goto out;
 	}
@@ -336,6 +349,7 @@ int lj_shim_del(const char *parent, struct lj_result *res)
 		snprintf(res->message, sizeof(res->message),
 			 "Host shim %s still carries %d route%s to containers; it goes away when the "
 			 "last of them detaches", name, count, count == 1 ? "" : "s");
+		shim_facts(res, parent, name, NULL, "unpinned");
 		goto out;
 	}
 	r = lj_link_del(ctx.host, name);
@@ -345,6 +359,7 @@ int lj_shim_del(const char *parent, struct lj_result *res)
 	}
 	r = 0;
 	snprintf(res->message, sizeof(res->message), "Removed host shim %s from %s", name, parent);
+	shim_facts(res, parent, name, NULL, "removed");
 out:
 	lj_state_close(st);
 	lj_nl_close(ctx.host);

@@ -149,7 +149,7 @@ static void arp_probe_describe(const struct lj_ctx *ctx, const struct lj_step *s
 {
 	char ip[LJ_IP_STRLEN], pre[LJ_TARGET_SPEC_MAX + 32];
 
-	fprintf(f, "%s%sarping -D -c %d -w 1 -I %s %s   # fail if anyone answers\n",
+	fprintf(f, "%s%sbusybox arping -q -D -c %d -w 1 -I %s %s   # fail if anyone answers\n",
 		s->where == LJ_TARGET ? in_target(ctx, pre, sizeof(pre)) : "",
 		s->where == LJ_TARGET ? " " : "", LJ_ARP_PROBE_NUM, s->link,
 		lj_ip_to_string(&s->cidr.ip, ip, sizeof(ip)));
@@ -300,7 +300,7 @@ static void announce_describe(const struct lj_ctx *ctx, const struct lj_step *s,
 
 	lj_ip_to_string(&s->cidr.ip, ip, sizeof(ip));
 	if (s->cidr.ip.family == AF_INET)
-		fprintf(f, "%s arping -U -c 1 -I %s %s   # gratuitous ARP\n",
+		fprintf(f, "%s busybox arping -q -U -c 1 -I %s %s   # gratuitous ARP\n",
 			in_target(ctx, pre, sizeof(pre)), s->link, ip);
 	else
 		fprintf(f, "# wait until %s is no longer tentative (DAD), then send an "

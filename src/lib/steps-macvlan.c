@@ -275,8 +275,9 @@ static void shim_describe(const struct lj_ctx *ctx, const struct lj_step *s, FIL
 		fprintf(f, "sysctl -qw net.ipv6.conf.%s.accept_ra=0 net.ipv6.conf.%s.autoconf=0\n",
 			s->link, s->link);
 	fprintf(f, "ip link set %s up\n", s->link);
-	fprintf(f, "ip addr add %s dev %s%s\n", lj_cidr_to_string(&s->cidr, c, sizeof(c)), s->link,
-		s->cidr.ip.family == AF_INET6 ? " nodad noprefixroute" : "");
+	fprintf(f, "ip addr add %s dev %s%s noprefixroute\n",
+		lj_cidr_to_string(&s->cidr, c, sizeof(c)), s->link,
+		s->cidr.ip.family == AF_INET6 ? " nodad" : "");
 }
 
 static void shim_describe_undo(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
@@ -339,10 +340,10 @@ static void shim_route_describe(const struct lj_ctx *ctx, const struct lj_step *
 	char c[LJ_CIDR_STRLEN], a[LJ_IP_STRLEN];
 
 	lj_cidr_to_string(&s->cidr, c, sizeof(c));
-	fprintf(f, "ip neigh del %s dev %s 2>/dev/null\n",
+	fprintf(f, "ip neigh del %s dev %s 2>/dev/null || true\n",
 		lj_ip_to_string(&s->cidr.ip, a, sizeof(a)), s->link);
-	fprintf(f, "ip %sroute add %s dev %s\n", s->cidr.ip.family == AF_INET6 ? "-6 " : "", c,
-		s->link);
+	fprintf(f, "ip %sroute add %s dev %s proto static\n",
+		s->cidr.ip.family == AF_INET6 ? "-6 " : "", c, s->link);
 }
 
 static void shim_route_describe_undo(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
@@ -352,7 +353,7 @@ static void shim_route_describe_undo(const struct lj_ctx *ctx, const struct lj_s
 	lj_cidr_to_string(&s->cidr, c, sizeof(c));
 	fprintf(f, "ip %sroute del %s dev %s\n", s->cidr.ip.family == AF_INET6 ? "-6 " : "", c,
 		s->link);
-	fprintf(f, "ip neigh del %s dev %s 2>/dev/null\n",
+	fprintf(f, "ip neigh del %s dev %s 2>/dev/null || true\n",
 		lj_ip_to_string(&s->cidr.ip, a, sizeof(a)), s->link);
 }
 

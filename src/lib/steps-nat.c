@@ -36,7 +36,7 @@ static void garp_describe(const struct lj_ctx *ctx, const struct lj_step *s, FIL
 {
 	char a[LJ_IP_STRLEN];
 
-	fprintf(f, "%sarping -c 1 -U -I %s %s\n",
+	fprintf(f, "%sbusybox arping -q -U -c 1 -I %s %s   # gratuitous ARP\n",
 		s->where == LJ_TARGET ? "# in the target: " : "", s->link,
 		lj_ip_to_string(&s->cidr.ip, a, sizeof(a)));
 }
@@ -512,7 +512,8 @@ static void nat_rules_describe(const struct lj_ctx *ctx, const struct lj_step *s
 
 	if (lj_nat_rules_text(s, false, &cmds) < 0)
 		return;
-	fprintf(f, "nft -f - <<'EOF'  # first, if table ip " NAT_TABLE " does not exist yet:\n%s"
+	/* The table and its skeleton are made by the first attachment only. */
+	fprintf(f, "nft list table ip " NAT_TABLE " >/dev/null 2>&1 || nft -f - <<'EOF'\n%s"
 		   "EOF\nnft -f - <<'EOF'\n%sEOF\n", nat_skeleton, cmds);
 }
 

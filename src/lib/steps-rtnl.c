@@ -183,7 +183,7 @@ static void veth_describe(const struct lj_ctx *ctx, const struct lj_step *s, FIL
 	fprintf(f, "ip link add %s", s->link);
 	if (s->mtu)
 		fprintf(f, " mtu %u", s->mtu);
-	fprintf(f, " addrgenmode none type veth peer name %s", s->peer);
+	fprintf(f, " type veth peer name %s", s->peer);
 	if (t && t->kind == LJ_TARGET_NETNS)
 		fprintf(f, " netns %s", t->name);
 	else if (t && t->pid > 0)
@@ -195,7 +195,10 @@ static void veth_describe(const struct lj_ctx *ctx, const struct lj_step *s, FIL
 	if (s->has_mac)
 		fprintf(f, " address %s", lj_mac_to_string(s->mac, mac, sizeof(mac)));
 	fputc('\n', f);
-	fprintf(f, "ip link set %s%s%s up\n", s->link, s->master[0] ? " master " : "", s->master);
+	/* iproute2 6.1 sends addrgenmode in the creating request, which the kernel refuses
+	 * (EAFNOSUPPORT): it goes with the "up", as veth_apply does (lj_link_setup). */
+	fprintf(f, "ip link set %s%s%s%s up\n", s->link, s->master[0] ? " master " : "",
+		s->master, !s->mtu || s->mtu >= 1280 ? " addrgenmode none" : "");
 }
 
 static void veth_describe_undo(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
@@ -328,9 +331,12 @@ static void addr_describe(const struct lj_ctx *ctx, const struct lj_step *s, FIL
 {
 	char c[LJ_CIDR_STRLEN];
 
-	fprintf(f, "%s addr add %s dev %s%s\n", lj_ctx_ip(ctx, s->where),
-		lj_cidr_to_string(&s->cidr, c, sizeof(c)), s->link,
-		(s->u32 & IFA_F_NODAD) ? " nodad" : "");
+	/* lj_addr_add gives an IPv4 address below /31 its broadcast address ("brd +") */
+	fprintf(f, "%s addr add %s%s dev %s%s%s\n", lj_ctx_ip(ctx, s->where),
+		lj_cidr_to_string(&s->cidr, c, sizeof(c)),
+		s->cidr.ip.family == AF_INET && s->cidr.prefixlen < 31 ? " brd +" : "", s->link,
+		(s->u32 & IFA_F_NODAD) ? " nodad" : "",
+		(s->u32 & IFA_F_NOPREFIXROUTE) ? " noprefixroute" : "");
 }
 
 static void addr_describe_undo(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
@@ -405,7 +411,7 @@ static void route_print(const struct lj_ctx *ctx, const struct lj_step *s, const
 		s->cidr.prefixlen ? lj_cidr_to_string(&s->cidr, c, sizeof(c)) : "default");
 	if (s->via.family != AF_UNSPEC)
 		fprintf(f, " via %s", lj_ip_to_string(&s->via, v, sizeof(v)));
-	fprintf(f, " dev %s", s->link);
+	fprintf(f, " dev %s proto static", s->link); /* as lj_route_add makes it */
 	if (s->flags & LJ_STEP_F_ONLINK)
 		fprintf(f, " onlink");
 	if (s->u32)

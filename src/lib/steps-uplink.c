@@ -906,10 +906,17 @@ static void probe_describe(const struct lj_ctx *ctx, const struct lj_step *s, FI
 {
 	char b[LJ_IP_STRLEN];
 
+	unsigned secs = (s->u32 + 999) / 1000;
+
+	lj_ip_to_string(&s->via, b, sizeof(b));
 	fprintf(f, "# probe: %s must answer (echo or %s) through %s within %u ms, else all of "
-		   "the above is undone\nping -c 1 -W %u -I %s %s\n",
-		lj_ip_to_string(&s->via, b, sizeof(b)), s->via.family == AF_INET ? "ARP" : "ND",
-		s->link, s->u32, (s->u32 + 999) / 1000, s->link, b);
+		   "the above is undone\n", b, s->via.family == AF_INET ? "ARP" : "ND", s->link,
+		s->u32);
+	/* busybox (Debian's busybox-static): iputils' arping and ping are not on a stock system */
+	if (s->via.family == AF_INET)
+		fprintf(f, "busybox arping -q -f -c %u -w %u -I %s %s\n", secs, secs, s->link, b);
+	else
+		fprintf(f, "busybox ping -q -c 1 -W %u -I %s %s\n", secs, s->link, b);
 }
 
 const struct lj_step_type lj_step_probe = {

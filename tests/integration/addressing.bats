@@ -73,10 +73,10 @@ later_expiry() { [ "$(lease_expiry "$1")" -gt "$2" ]; }
   addr=$(jq -r '.info.dhcp.address' <<<"$output")
   ip=${addr%/*}
   [[ $addr =~ ^198\.51\.100\.(1[5-9][0-9])/24$ ]]
-  [ "$(jq -r '.info.addresses[0]' <<<"$output")" = "$addr" ]
+  [ "$(jq -r '.addresses[0]' <<<"$output")" = "$addr" ]
   [ "$(jq -r '.info.dhcp.router' <<<"$output")" = 198.51.100.254 ]
   [ "$(jq -r '.info.dhcp.hostname' <<<"$output")" = "${LAB_PREFIX}web" ]
-  mac=$(jq -r '.info.mac' <<<"$output")
+  mac=$(jq -r '.mac' <<<"$output")
   sup=$(jq -r '.info.dhcp.pid' <<<"$output")
   alive "$sup"
   client=$(children_of "$sup")
@@ -112,7 +112,7 @@ later_expiry() { [ "$(lease_expiry "$1")" -gt "$2" ]; }
   run lj attach bridge "netns:${LAB_PREFIX}renew" --bridge br-em1 --dhcp --mac-from renew --json
   [ "$status" -eq 0 ]
   defer ip netns exec "${LAB_PREFIX}host" "$LANJOIN" detach "netns:${LAB_PREFIX}renew"
-  mac=$(jq -r '.info.mac' <<<"$output")
+  mac=$(jq -r '.mac' <<<"$output")
   addr=$(jq -r '.info.dhcp.address' <<<"$output")
   acks=$(dnsmasq_acks "$mac")
   expiry=$(lease_expiry "$mac")
@@ -393,7 +393,7 @@ is_settling() { [ "$(record_status)" = settling ]; }
   defer ip netns exec "${LAB_PREFIX}host" "$LANJOIN" detach "netns:${LAB_PREFIX}sl"
   addr=$(jq -r '.info.slaac' <<<"$output")
   [[ $addr == 2001:db8:1:0:*/64 ]]
-  jq -e --arg a "$addr" '.info.addresses | index($a)' <<<"$output"
+  jq -e --arg a "$addr" '.addresses | index($a)' <<<"$output"
   run on sl ip -6 -o addr show dev eth1
   [[ $output == *"${addr}"* ]]
   [[ $output != *tentative* ]]
@@ -448,8 +448,8 @@ is_settling() { [ "$(record_status)" = settling ]; }
     --ip 2001:db8:1::117/64 --dry-run
   echo "$output"
   [ "$status" -eq 0 ]
-  [[ $output == *"arping -D -c 2 -w 1 -I eth1 198.51.100.117"* ]]
-  [[ $output == *"arping -U -c 1 -I eth1 198.51.100.117"* ]]
+  [[ $output == *"busybox arping -q -D -c 2 -w 1 -I eth1 198.51.100.117"* ]]
+  [[ $output == *"busybox arping -q -U -c 1 -I eth1 198.51.100.117"* ]]
   [[ $output == *"unsolicited neighbour advertisement"* ]]
   run lj attach bridge "netns:${LAB_PREFIX}dry" --bridge br-em1 --dhcp --slaac --dry-run
   echo "$output"

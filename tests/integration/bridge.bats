@@ -175,7 +175,7 @@ ATTACH=(--bridge br-em1 --ip 198.51.100.117/24 --gateway 198.51.100.254)
   [ "$status" -eq 0 ]
   [[ $output == *"ip link add br-new type bridge"* ]]
   [[ $output == *"type veth peer name eth1 netns ${LAB_PREFIX}d"* ]]
-  [[ $output == *"ip -n ${LAB_PREFIX}d addr add 198.51.100.160/24 dev eth1"* ]]
+  [[ $output == *"ip -n ${LAB_PREFIX}d addr add 198.51.100.160/24 brd + dev eth1"* ]]
   [[ $output == *"ip -n ${LAB_PREFIX}d route add default via 198.51.100.254 dev eth1"* ]]
   assert_unchanged d
 }
@@ -321,7 +321,7 @@ ATTACH=(--bridge br-em1 --ip 198.51.100.117/24 --gateway 198.51.100.254)
   # and the bridge itself is a fine uplink (a dry run shows the address going there)
   run lj attach nat "netns:${LAB_PREFIX}n" --uplink br-em1 --address 198.51.100.131/24 --dry-run
   [ "$status" -eq 0 ]
-  [[ $output == *"ip addr add 198.51.100.131/24 dev br-em1"* ]]
+  [[ $output == *"ip addr add 198.51.100.131/24 brd + dev br-em1"* ]]
 }
 
 @test "bridge: an MTU below IPv6's minimum works for an IPv4-only container" {

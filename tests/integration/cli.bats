@@ -54,7 +54,7 @@ usage_error() {
   usage_error "Unknown option '--frob'" gc --frob
   usage_error "Option '--engine-socket' needs a value" gc --engine-socket
   usage_error "Unknown option '--frob'" pid --frob x
-  usage_error "Unknown option '--json'" pid --json x
+  usage_error "Unknown option '--frob'" detach --frob x
   usage_error "Unknown option '--frob'" ip --frob x
   usage_error "Unknown option '--frob'" uplink adopt --frob br0 em1
   usage_error "Option '--json' takes no value" uplink adopt --json=yes br0 em1

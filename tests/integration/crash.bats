@@ -37,7 +37,7 @@ has_record() { compgen -G "$LANJOIN_STATE_DIR/attachments/*.json" >/dev/null; }
 
 NO_UNDO_TYPES='["arp-probe", "announce", "slaac", "garp", "tx-csum-off"]'
 acting_steps() {
-  lj list --json | jq -r --argjson none "$NO_UNDO_TYPES" '.[0].undo | to_entries[]
+  state_records | jq -r --argjson none "$NO_UNDO_TYPES" '.[0].undo | to_entries[]
     | select((.value.skip_undo // false) == false and (.value.type | IN($none[]) | not))
     | .key + 1' | wc -l
 }
@@ -70,7 +70,7 @@ crash_walk() {
   run lj "${attach[@]}"
   echo "$label: $output"
   [ "$status" -eq 0 ]
-  L=$(lj list --json | jq '.[0].undo | length')
+  L=$(state_records | jq '.[0].undo | length')
   A=$(acting_steps)
   run lj detach "$target"
   [ "$status" -eq 0 ]

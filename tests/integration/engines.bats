@@ -140,6 +140,7 @@ pid_and_ip() { # ENGINE NETWORK-ARGS...
   echo "$output"
   [ "$status" -eq 0 ]
   [ "$(jq -r .id <<<"$output")" = "$CONTAINER_ID" ]
+  [ "$(jq -r .schema <<<"$output")" = lanjoin/container/v1 ] # doc/json.md
   [ "$(jq -r .pid <<<"$output")" = "$(engine_inspect "$e" "$name" .State.Pid)" ]
   [ "$(jq -c '[.networks[] | [.name, (.ipv4 // ""), (.mac // "")]]' <<<"$output")" = \
     "$(engine_inspect "$e" "$name" '[.NetworkSettings.Networks // {} | to_entries[]

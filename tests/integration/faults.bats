@@ -60,7 +60,7 @@ records() { lj list --json | jq length; }
 # of a type with an undo (the types below have none: src/lib/*.c, `.undo` not set).
 NO_UNDO_TYPES='["arp-probe", "announce", "slaac", "garp", "tx-csum-off"]'
 acting_steps() {
-  lj list --json | jq -r --argjson none "$NO_UNDO_TYPES" '.[0].undo | to_entries[]
+  state_records | jq -r --argjson none "$NO_UNDO_TYPES" '.[0].undo | to_entries[]
     | select((.value.skip_undo // false) == false and (.value.type | IN($none[]) | not))
     | .key + 1'
 }
@@ -87,7 +87,7 @@ walk() {
   run "${WALK_ATTACH[@]}"
   echo "$label: $output"
   [ "$status" -eq 0 ]
-  L=$(lj list --json | jq '.[0].undo | length')
+  L=$(state_records | jq '.[0].undo | length')
   [ "$L" -gt 0 ]
 
   # detach, with the undo of step k failing, for every step whose undo acts
@@ -160,7 +160,7 @@ walk_gc() {
     run lj attach "$way" "netns:$LAB_PREFIX$c" "$@"
     echo "$label: attach -> $status: $output"
     [ "$status" -eq 0 ]
-    L=$(lj list --json | jq '.[0].undo | length')
+    L=$(state_records | jq '.[0].undo | length')
     lab container del "$c"
     LANJOIN_FAULT_UNDO=$k run lj gc
     echo "$label: gc, undo $k failing -> $status: $output"
@@ -555,7 +555,7 @@ walk_cni() {
   }
   defer ip netns exec "${LAB_PREFIX}host" "$LANJOIN" detach --all
   attach_three
-  L=$(lj list --json | jq '[.[].undo | length] | max')
+  L=$(state_records | jq '[.[].undo | length] | max')
   for ((k = 1; k <= L; k++)); do
     ((k == 1)) || attach_three
     LANJOIN_FAULT_UNDO=$k run lj detach --all

@@ -31,6 +31,8 @@
 #   wait_until SECONDS CMD... poll CMD every 0.1 s until it succeeds; fail after SECONDS
 #   skip_if_sanitized         skip (a valgrind test) when LANJOIN is an ASan build
 #   wait_ipv6_ready NODE      wait until NODE has no tentative (DAD-pending) IPv6 address
+#   state_records             the attachment records (lanjoin's private state format, with their
+#                             undo plans: not --json output, see doc/json.md) as one JSON array
 #   take_snapshots [NODE...] / assert_unchanged   snapshot host + nodes, then assert they are
 #                             exactly as then and that lanjoin left no file or DHCP process
 #   snapshot NODE             print NODE's state as normalized, comparable text (see below)
@@ -152,6 +154,8 @@ wait_until() {
   echo "timed out after ${secs}s waiting for: $*" >&2
   return 1
 }
+
+state_records() { jq -s 'sort_by(.created)' "$LANJOIN_STATE_DIR"/attachments/*.json; }
 
 _no_tentative() { [[ -z $(ip -n "$LAB_PREFIX$1" -6 addr show tentative) ]]; }
 wait_ipv6_ready() { wait_until 10 _no_tentative "$1"; }

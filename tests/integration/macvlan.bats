@@ -323,7 +323,7 @@ detach_later() { defer ip netns exec "${LAB_PREFIX}host" "$LANJOIN" detach "netn
   echo "$output"
   [ "$status" -eq 0 ]
   [[ $output == *"ip link add link em1 name eth1 netns ${LAB_PREFIX}d mtu 1500 type macvlan mode bridge"* ]]
-  [[ $output == *"ip -n ${LAB_PREFIX}d addr add 198.51.100.160/24 dev eth1"* ]]
+  [[ $output == *"ip -n ${LAB_PREFIX}d addr add 198.51.100.160/24 brd + dev eth1"* ]]
   [[ $output == *"ip addr add $SHIM_IP/32 dev ljs"* ]]
   [[ $output == *"ip route add 198.51.100.160/32 dev ljs"* ]]
   assert_unchanged d

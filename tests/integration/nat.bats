@@ -70,7 +70,7 @@ assert_outside_sees() { # NODE ADDRESS
   # our own table: base chains ahead of iptables' NAT, and per attachment two chains named by
   # its record id, reached through one element of each verdict map
   local id t
-  id=$(lj list --json | jq -r '.[0].id')
+  id=$(state_records | jq -r '.[0].id')
   t=$(on host nft -j list table ip lanjoin)
   jq -e '[.nftables[] | .chain? // empty | select(.hook == "prerouting" and .prio == -110)] | length == 1' <<<"$t"
   jq -e '[.nftables[] | .chain? // empty | select(.hook == "postrouting" and .prio == 90)] | length == 1' <<<"$t"
@@ -418,7 +418,7 @@ s.sendto(sys.argv[2].encode(), ("203.0.113.1", 9999))' "$2" "$3"
   run lj attach nat "netns:${LAB_PREFIX}web" --uplink em1 --address $LAN_ADDR/24 --publish 80 --dry-run
   echo "$output"
   [ "$status" -eq 0 ]
-  [[ $output == *"ip addr add $LAN_ADDR/24 dev em1"* ]]
+  [[ $output == *"ip addr add $LAN_ADDR/24 brd + dev em1"* ]]
   [[ $output == *"sysctl -w net.ipv4.ip_forward=1"* ]]
   [[ $output == *"tcp dport 80 dnat to"* ]]
   [[ $output == *"insert rule ip filter DOCKER-USER"* ]]

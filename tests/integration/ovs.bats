@@ -269,7 +269,7 @@ planned_port() {
   [[ $output == *"type veth peer name eth1 netns ${LAB_PREFIX}d"* ]]
   [[ $output == *"ip netns exec ${LAB_PREFIX}d ethtool -K eth1 tx off"* ]]
   [[ $output == *"-- add-port br-new ljo"*" tag=42 external_ids:lanjoin-owner=lanjoin"* ]]
-  [[ $output == *"ip -n ${LAB_PREFIX}d addr add 198.51.100.160/24 dev eth1"* ]]
+  [[ $output == *"ip -n ${LAB_PREFIX}d addr add 198.51.100.160/24 brd + dev eth1"* ]]
   assert_unchanged d
   ! vsctl br-exists br-new
 }

@@ -555,7 +555,7 @@ c1_answers() {
   # --dry-run shows the adoption, then the attach, and changes nothing
   run lj attach bridge "pid:$CONTAINER_PID" --bridge br-em1 --uplink em1 --ip 198.51.100.117/24 --dry-run
   [ "$status" -eq 0 ]
-  [[ $output == *"ip link set em1 master br-em1"*"master br-em1 up"* ]]
+  [[ $output == *"ip link set em1 master br-em1"*"master br-em1 addrgenmode none up"* ]]
   assert_host_back "$BEFORE"
 }
 

@@ -162,9 +162,9 @@ static void test_describe(void **state)
 	assert_non_null(strstr(text, want));
 	snprintf(want, sizeof(want), "sysctl -qw net.ipv6.conf.%s.disable_ipv6=1\n", shim);
 	assert_non_null(strstr(text, want));
-	snprintf(want, sizeof(want), "ip addr add 198.51.100.144/32 dev %s\n", shim);
+	snprintf(want, sizeof(want), "ip addr add 198.51.100.144/32 dev %s noprefixroute\n", shim);
 	assert_non_null(strstr(text, want));
-	snprintf(want, sizeof(want), "ip route add 198.51.100.117/32 dev %s\n", shim);
+	snprintf(want, sizeof(want), "ip route add 198.51.100.117/32 dev %s proto static\n", shim);
 	assert_non_null(strstr(text, want));
 	free(text);
 

@@ -1,0 +1,182 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The machine output (--json) of every command, in one place: the documented, versioned
+ * objects of doc/json.md, built from the library's structs and facts. The state record's own
+ * format (undo plan, namespace cookies, owner) stays private: only the fields listed here are
+ * ever printed.
+ */
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/json.h"
+#include "lib/state.h"
+#include "lib/uplink.h"
+
+/* Copy the members of from named in keys (NULL-terminated) that are there into to. */
+static void copy_keys(json_t *to, const json_t *from, const char *const *keys)
+{
+	for (; *keys; keys++) {
+		json_t *v = json_object_get(from, *keys);
+		if (v)
+			json_object_set_new(to, *keys, json_deep_copy(v));
+	}
+}
+
+static json_t *str_or_null(const char *s)
+{
+	return s && *s ? json_string(s) : json_null();
+}
+
+json_t *lj_json_attachment(const struct lj_record *rec)
+{
+	/* The way-specific facts of doc/json.md ("info"); anything else in the record is private. */
+	static const char *const info_keys[] = {
+		"bridge", "bridge_created", "ovsdb", "datapath_type", "vlan",             /* bridge, ovs */
+		"parent", "mode", "host_shim", "host_shim_address", "host_routes",       /* macvlan */
+		"uplink", "address", "to", "private", "host_address", "container_address",
+		"publish", "firewall_chain", "nft_chains",                               /* nat */
+		"gateway", "dhcp", "dhcp_client", "slaac",                               /* addressing */
+		"replaced_default_routes", "source_routed",         /* the target's own network */
+		"cni",                                                                    /* CNI mode */
+		NULL,
+	};
+	const json_t *ri = rec->info;
+	const char *via = json_string_value(json_object_get(ri, "bridge"));
+	json_t *o = json_object(), *t = json_object(), *info = json_object(), *addrs;
+
+	if (!o || !t || !info) {
+		json_decref(o);
+		json_decref(t);
+		json_decref(info);
+		return NULL;
+	}
+	if (!via)
+		via = json_string_value(json_object_get(ri, "parent"));
+	if (!via)
+		via = json_string_value(json_object_get(ri, "uplink"));
+	json_object_set_new(t, "spec", json_string(rec->target_spec));
+	json_object_set_new(t, "kind", json_string(lj_target_kind_str(rec->target_kind)));
+	json_object_set_new(t, "name", json_string(rec->target_name));
+	json_object_set_new(t, "pid", rec->target_pid > 0 ? json_integer(rec->target_pid)
+							 : json_null());
+	json_object_set_new(t, "container_id", str_or_null(rec->container_id));
+	addrs = json_object_get(ri, "addresses");
+	copy_keys(info, ri, info_keys);
+
+	json_object_set_new(o, "schema", json_string(LJ_SCHEMA_ATTACHMENT));
+	json_object_set_new(o, "target", t);
+	json_object_set_new(o, "ifname", json_string(rec->ifname));
+	json_object_set_new(o, "way", json_string(rec->way));
+	json_object_set_new(o, "status", json_string(rec->status));
+	json_object_set_new(o, "host_ifname", str_or_null(rec->host_ifname));
+	json_object_set_new(o, "via", str_or_null(via));
+	json_object_set_new(o, "mac", str_or_null(json_string_value(json_object_get(ri, "mac"))));
+	json_object_set_new(o, "addresses",
+			    json_is_array(addrs) ? json_deep_copy(addrs) : json_array());
+	json_object_set_new(o, "created", json_integer(rec->created));
+	json_object_set_new(o, "info", info);
+	return o;
+}
+
+json_t *lj_json_attachments(const struct lj_record *recs, size_t n)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && i < n; i++)
+		json_array_append_new(a, lj_json_attachment(&recs[i]));
+	return a;
+}
+
+json_t *lj_json_removed(const char *schema, const char *key, const struct lj_result *res)
+{
+	const json_t *notes = json_object_get(res->json, "notes");
+
+	return json_pack("{s:s, s:o, s:o}", "schema", schema, key,
+			 lj_json_attachments(res->records, res->n_records), "notes",
+			 json_is_array(notes) ? json_deep_copy(notes) : json_array());
+}
+
+json_t *lj_json_uplink(const json_t *facts, const char *status)
+{
+	static const char *const keys[] = {"bridge", "uplink", "kind", "mac", "mtu", "addresses",
+					   "routes", "probe", NULL};
+	const json_t *st = json_object_get(facts, "status");
+	json_t *o = json_object();
+
+	if (!o)
+		return NULL;
+	json_object_set_new(o, "schema", json_string(LJ_SCHEMA_UPLINK));
+	copy_keys(o, facts, keys);
+	json_object_set_new(o, "status", json_string(status ? status
+						     : json_is_string(st) ? json_string_value(st)
+						     : "adopted"));
+	json_object_set_new(o, "dhcp", json_boolean(json_is_true(json_object_get(facts, "dhcp"))));
+	if (!json_object_get(o, "addresses"))
+		json_object_set_new(o, "addresses", json_array());
+	if (!json_object_get(o, "routes"))
+		json_object_set_new(o, "routes", json_array());
+	if (!json_object_get(o, "probe"))
+		json_object_set_new(o, "probe", json_null());
+	return o;
+}
+
+json_t *lj_json_shim(const json_t *facts)
+{
+	static const char *const keys[] = {"parent", "name", "address", "status", NULL};
+	json_t *o = json_object();
+
+	if (!o)
+		return NULL;
+	json_object_set_new(o, "schema", json_string(LJ_SCHEMA_SHIM));
+	copy_keys(o, facts, keys);
+	if (!json_object_get(o, "address"))
+		json_object_set_new(o, "address", json_null());
+	return o;
+}
+
+void lj_print_attach_json(const struct lj_result *res)
+{
+	json_t *o = res->n_records ? lj_json_attachment(&res->records[0]) : NULL;
+	const json_t *up = json_object_get(res->json, "adopted_uplink");
+
+	if (o && json_is_string(up))
+		json_object_set_new(o, "adopted_uplink", json_deep_copy(up));
+	lj_print_json(o);
+}
+
+json_t *lj_json_uplink_named(const char *bridge, const char *status)
+{
+	json_t *a = NULL, *v, *o = NULL;
+	size_t i;
+
+	if (lj_uplink_list(&a) == 0)
+		json_array_foreach(a, i, v)
+			if (json_is_string(json_object_get(v, "bridge")) &&
+			    strcmp(json_string_value(json_object_get(v, "bridge")), bridge) == 0) {
+				o = lj_json_uplink(v, status);
+				break;
+			}
+	json_decref(a);
+	if (!o) {
+		/* nothing (left) adopted under that name */
+		json_t *f = json_pack("{s:s}", "bridge", bridge);
+		o = lj_json_uplink(f, status ? status : "none");
+		json_decref(f);
+	}
+	return o;
+}
+
+json_t *lj_json_uplinks(void)
+{
+	json_t *a = NULL, *v, *out = json_array();
+	size_t i;
+
+	if (lj_uplink_list(&a) < 0 || !out) {
+		json_decref(out);
+		return NULL;
+	}
+	json_array_foreach(a, i, v)
+		json_array_append_new(out, lj_json_uplink(v, NULL));
+	json_decref(a);
+	return out;
+}

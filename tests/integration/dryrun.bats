@@ -1,0 +1,173 @@
+#!/usr/bin/env bats
+# --dry-run pastes (issue 16): the plan it prints, pasted into a root shell (`bash -e`) in
+# lanjoin's namespace, leaves the lab in the same state as the real attach does, for every way
+# and for uplink adopt. Each test: print the plan, attach for real, snapshot, undo (back to the
+# first snapshot), run the printed plan, snapshot again and compare. Names, MACs, ifindexes
+# and nft handles that legitimately differ between two runs are normalised.
+
+load helpers
+
+setup_file() {
+  lab_setup_file
+  echo plain >"$BATS_FILE_TMPDIR/lab"
+}
+
+# need_lab [--bridge-host|--ovs-host]: the lab as `lab up` with these options makes it. It is
+# rebuilt only when the last test left another kind, or a pasted plan it could not remove
+# (a pasted plan has no record to detach).
+need_lab() {
+  local want=${1:-plain}
+  LAB_KIND=$want
+  [[ $(<"$BATS_FILE_TMPDIR/lab") == "$want" ]] && return
+  lab down
+  lab up "$@" >/dev/null
+  echo "$want" >"$BATS_FILE_TMPDIR/lab"
+}
+
+# What differs between two identical runs: interface indexes, random MACs (and the IPv6
+# link-local addresses made from them), nft rule handles, OVS row UUIDs. The lines are then
+# sorted: the snapshot's order of routes depends on the addresses normalised away.
+normalise() {
+  sed -E -e 's/"(ifindex|link_index|handle)": [0-9]+/"\1": N/' \
+    -e 's/([0-9a-f]{2}:){5}[0-9a-f]{2}/MAC/g' \
+    -e 's/fe80::[0-9a-f:]+/fe80::X/g' \
+    -e 's/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/UUID/g' | sort
+}
+
+# Links set up have come up (a bridge that just got its ports takes a moment); one that stays
+# down for a reason (a veth whose peer is down) only costs the wait.
+_links_up() {
+  ip -n "$LAB_PREFIX$1" -j link show |
+    jq -e 'all(.[]; (.flags | index("UP")) == null or (.operstate | IN("UP", "UNKNOWN")))'
+}
+settled_snapshot() {
+  wait_until 5 _links_up "$1" 2>/dev/null || true
+  snapshot "$1" | normalise
+}
+
+# check_paste NODE... -- LANJOIN-ARGS...: see the file's header. The test defines undo (the
+# lanjoin commands that undo the real run) and unpaste (what removes the pasted plan's
+# objects; not defined: the lab is rebuilt by the next test that needs it).
+check_paste() {
+  local -a nodes=()
+  while [[ $1 != -- ]]; do nodes+=("$1"); shift; done
+  shift
+  local t=$BATS_TEST_TMPDIR n
+  take_snapshots "${nodes[@]}"
+  lj "$@" --dry-run >"$t/plan.sh"
+  cat "$t/plan.sh"
+  lj "$@" >/dev/null
+  for n in host "${nodes[@]}"; do
+    settled_snapshot "$n" >"$t/$n.real"
+  done
+  undo
+  assert_unchanged
+  echo "# pasting the plan"
+  echo dirty >"$BATS_FILE_TMPDIR/lab"
+  on host bash -e "$t/plan.sh"
+  for n in host "${nodes[@]}"; do
+    settled_snapshot "$n" >"$t/$n.paste"
+    diff -u --label "$n after attach" --label "$n after the pasted plan" "$t/$n.real" "$t/$n.paste"
+  done
+  if declare -F unpaste >/dev/null; then
+    unpaste
+    assert_same_state host "$t/host.before"
+    echo "$LAB_KIND" >"$BATS_FILE_TMPDIR/lab"
+  fi
+}
+
+detach_web() { lj detach "netns:${LAB_PREFIX}web" >/dev/null; }
+del_web() { lab container del web; }
+
+@test "dry-run pastes: macvlan with --host-shim, static IPv4 and IPv6" {
+  need_lab
+  add_container web
+  undo() { detach_web; }
+  unpaste() { del_web; on host ip link del ljsc2ec4818f04f; }
+  check_paste web -- attach macvlan "netns:${LAB_PREFIX}web" --parent em1 \
+    --ip 198.51.100.117/24 --gateway 198.51.100.254 --ip 2001:db8:1::117/64 \
+    --gateway 2001:db8:1::fe --host-shim 198.51.100.77/32
+}
+
+@test "dry-run pastes: macvlan, a pid target, mode private, --mac and --mtu" {
+  need_lab
+  add_container web
+  undo() { lj detach "pid:$CONTAINER_PID" >/dev/null; }
+  unpaste() { del_web; }
+  check_paste web -- attach macvlan "pid:$CONTAINER_PID" --parent em1 --mode private \
+    --ip 198.51.100.119/24 --mac 02:00:00:00:01:19 --mtu 1400 --ifname lan0
+}
+
+@test "dry-run pastes: nat with --publish" {
+  need_lab
+  add_container web
+  local fwd
+  fwd=$(on host sysctl -n net.ipv4.ip_forward)
+  undo() { detach_web; }
+  unpaste() {
+    del_web
+    on host ip addr del 198.51.100.117/24 dev em1
+    on host nft delete table ip lanjoin
+    on host sysctl -qw net.ipv4.ip_forward="$fwd"
+  }
+  check_paste web -- attach nat "netns:${LAB_PREFIX}web" --uplink em1 \
+    --address 198.51.100.117/24 --publish 8080:80 --publish udp/53
+}
+
+@test "dry-run pastes: bridge that lanjoin creates, a pid target, --mac and --mtu" {
+  need_lab
+  add_container web
+  undo() { lj detach "pid:$CONTAINER_PID" >/dev/null; }
+  unpaste() { del_web; on host ip link del br-new; }
+  check_paste web -- attach bridge "pid:$CONTAINER_PID" --bridge br-new \
+    --ip 198.51.100.118/24 --mac 02:00:00:00:01:18 --mtu 1400 --ifname lan0
+}
+
+@test "dry-run pastes: nat behind Docker's firewall (FORWARD policy DROP, DOCKER-USER)" {
+  need_lab
+  add_container web
+  on host iptables -N DOCKER-USER
+  on host iptables -A FORWARD -j DOCKER-USER
+  on host iptables -P FORWARD DROP
+  undo() { detach_web; }
+  check_paste web -- attach nat "netns:${LAB_PREFIX}web" --uplink em1 \
+    --address 198.51.100.117/24 --publish 80
+}
+
+@test "dry-run pastes: bridge --uplink (adopts em1 first)" {
+  need_lab
+  add_container web
+  undo() { detach_web; lj uplink release br-em1 >/dev/null; }
+  check_paste web -- attach bridge "netns:${LAB_PREFIX}web" --bridge br-em1 --uplink em1 \
+    --ip 198.51.100.117/24 --gateway 198.51.100.254
+}
+
+@test "dry-run pastes: uplink adopt" {
+  need_lab
+  undo() { lj uplink release br-em1 >/dev/null; }
+  check_paste -- uplink adopt br-em1 em1
+}
+
+@test "dry-run pastes: bridge, static IPv4 and IPv6 with gateways and a route" {
+  need_lab --bridge-host
+  add_container web
+  undo() { detach_web; }
+  unpaste() { del_web; }
+  check_paste web -- attach bridge "netns:${LAB_PREFIX}web" --bridge br-em1 \
+    --ip 198.51.100.117/24 --gateway 198.51.100.254 --ip 2001:db8:1::117/64 \
+    --gateway 2001:db8:1::fe --route 203.0.113.0/24@198.51.100.254
+}
+
+@test "dry-run pastes: ovs, static IPv4 and IPv6, VLAN tag" {
+  need_lab --ovs-host
+  eval "$("$LAB" ovs env)"
+  add_container web
+  undo() { detach_web; }
+  unpaste() {
+    del_web
+    ovs-vsctl "--db=$LAB_OVSDB" --timeout=10 del-port br-em1 "$(sed -n "s/^ip link add \(ljo[0-9a-f]*\) .*/\1/p" "$BATS_TEST_TMPDIR/plan.sh")"
+  }
+  check_paste web -- attach ovs "netns:${LAB_PREFIX}web" --bridge br-em1 \
+    --ovsdb "$LAB_OVSDB" --vlan 10 --ip 198.51.100.117/24 --gateway 198.51.100.254 \
+    --ip 2001:db8:1::117/64
+}
