@@ -522,9 +522,10 @@ size_t lj_dhcp_lease_msg_format(const struct lj_dhcp_lease *l, char *buf, size_t
 	return len;
 }
 
-void lj_dhcp_log_tail(const char *base, char *why, size_t size)
+/* The last size - 1 bytes (at most) of BASE.log into buf, NUL-terminated; its length or -errno. */
+static ssize_t read_log_tail(const char *base, char *buf, size_t size)
 {
-	char path[PATH_MAX], buf[2048], *p, *end;
+	char path[PATH_MAX];
 	_cleanup_close_ int fd = -1;
 	off_t len;
 	ssize_t n;
@@ -532,16 +533,26 @@ void lj_dhcp_log_tail(const char *base, char *why, size_t size)
 	snprintf(path, sizeof(path), "%s.log", base);
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
-		return;
+		return lj_negerrno();
 	len = lseek(fd, 0, SEEK_END);
 	if (len < 0)
-		return;
-	if (lseek(fd, len > (off_t)sizeof(buf) - 1 ? len - (off_t)sizeof(buf) + 1 : 0, SEEK_SET) < 0)
-		return;
-	n = read(fd, buf, sizeof(buf) - 1);
+		return lj_negerrno();
+	if (lseek(fd, len > (off_t)size - 1 ? len - (off_t)size + 1 : 0, SEEK_SET) < 0)
+		return lj_negerrno();
+	n = read(fd, buf, size - 1);
+	if (n < 0)
+		return lj_negerrno();
+	buf[n] = '\0';
+	return n;
+}
+
+void lj_dhcp_log_tail(const char *base, char *why, size_t size)
+{
+	char buf[2048], *p, *end;
+	ssize_t n = read_log_tail(base, buf, sizeof(buf));
+
 	if (n <= 0)
 		return;
-	buf[n] = '\0';
 	end = buf + n;
 	while (end > buf && (end[-1] == '\n' || end[-1] == ' '))
 		*--end = '\0';
@@ -553,23 +564,10 @@ void lj_dhcp_log_tail(const char *base, char *why, size_t size)
 
 bool lj_dhcp_log_declined(const char *base, char *why, size_t size)
 {
-	char path[PATH_MAX], buf[8192], *save = NULL, *found = NULL;
-	_cleanup_close_ int fd = -1;
-	off_t len;
-	ssize_t n;
+	char buf[8192], *save = NULL, *found = NULL;
 
-	snprintf(path, sizeof(path), "%s.log", base);
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
+	if (read_log_tail(base, buf, sizeof(buf)) <= 0)
 		return false;
-	len = lseek(fd, 0, SEEK_END);
-	if (len < 0 || lseek(fd, len > (off_t)sizeof(buf) - 1 ? len - (off_t)sizeof(buf) + 1 : 0,
-			     SEEK_SET) < 0)
-		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
 	/* udhcpc: "offered address is in use (got ARP reply), declining";
 	 * dhcpcd: "eth1: MAC(MAC) claims 198.51.100.254" (then "DAD detected", and a decline). */
 	for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
