@@ -219,35 +219,6 @@ int lj_link_set_alias(struct lj_nl *nl, const char *name, const char *alias)
 	return lj_nl_transact(nl, nlh, NULL, NULL);
 }
 
-int lj_link_add_bridge(struct lj_nl *nl, const char *name, const char *alias, uint32_t mtu)
-{
-	struct nlmsghdr *nlh = lj_nl_msg(nl, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
-	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
-	struct nlattr *linkinfo;
-	int r;
-
-	ifi->ifi_family = AF_UNSPEC;
-	ifi->ifi_flags = IFF_UP;
-	ifi->ifi_change = IFF_UP;
-	lj_link_put_ifname(nlh, name);
-	if (mtu)
-		mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
-	linkinfo = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
-	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "bridge");
-	mnl_attr_nest_end(nlh, linkinfo);
-	r = lj_nl_transact(nl, nlh, NULL, NULL);
-	if (r < 0 || !alias)
-		return r;
-	/* The kernel ignores IFLA_IFALIAS when creating a link. */
-	r = lj_link_set_alias(nl, name, alias);
-	if (r < 0) {
-		int saved = r;
-		lj_link_del(nl, name);
-		return saved;
-	}
-	return 0;
-}
-
 int lj_link_del(struct lj_nl *nl, const char *name)
 {
 	struct nlmsghdr *nlh = lj_nl_msg(nl, RTM_DELLINK, 0);

@@ -52,9 +52,6 @@ struct lj_veth_opts {
  */
 int lj_link_add_veth(struct lj_nl *nl, const struct lj_veth_opts *o);
 
-/* Create an up bridge named name, with IFLA_IFALIAS alias (NULL for none). */
-int lj_link_add_bridge(struct lj_nl *nl, const char *name, const char *alias, uint32_t mtu);
-
 /* One RTM_NEWLINK on name: IPv6 address generation off (no_ipv6) and IFF_UP (up). */
 int lj_link_setup(struct lj_nl *nl, const char *name, bool up, bool no_ipv6);
 

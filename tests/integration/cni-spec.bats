@@ -1,0 +1,85 @@
+#!/usr/bin/env bats
+# CNI plugin mode as the reference client and plugins see it (issue 15, section 5): a bridge
+# lanjoin creates keeps its MAC, nat CHECK reads the nft rules, ovs STATUS asks OVS (in
+# cni-ovs.bats), a malformed prevResult is a decode error, static IPAM CHECK at 1.1.0, a second
+# interface on the same network like the reference bridge plugin, portMappings' hostIP with IPAM.
+
+load helpers
+
+bats_require_minimum_version 1.5.0
+
+setup_file() { lab_setup_file --bridge-host; }
+
+REF=/usr/lib/cni
+
+# Each test hands out addresses from its own block of ten, 198.51.100.100 on.
+setup() {
+  IPAM_DIR=$BATS_TEST_TMPDIR/ipam
+  CONF=$BATS_TEST_TMPDIR/conf.json
+  local k=$((BATS_TEST_NUMBER - 1))
+  RANGE_START=198.51.100.$((100 + 10 * k))
+  RANGE_END=198.51.100.$((109 + 10 * k))
+}
+
+# conf MODE VERSION [JQ_FILTER] — network "specnet" on br-em1 with host-local IPAM over this
+# test's block (gateway .254, a default route), edited by JQ_FILTER, into $CONF
+conf() {
+  jq -n --arg m "$1" --arg v "$2" --arg dir "$IPAM_DIR" --arg start "$RANGE_START" \
+    --arg last "$RANGE_END" '{
+    cniVersion: $v, name: "specnet", type: "lanjoin", mode: $m, bridge: "br-em1",
+    ipam: {type: "host-local", dataDir: $dir,
+           ranges: [[{subnet: "198.51.100.0/24", rangeStart: $start,
+                      rangeEnd: $last, gateway: "198.51.100.254"}]],
+           routes: [{dst: "0.0.0.0/0"}]}} | '"${3:-.}" >"$CONF"
+}
+
+# cni COMMAND CONTAINER_ID NETNS [IFNAME] [CONF] — lanjoin as a CNI plugin in the host node
+cni() {
+  ip netns exec "${LAB_PREFIX}host" env CNI_COMMAND="$1" CNI_CONTAINERID="$2" CNI_NETNS="$3" \
+    CNI_IFNAME="${4:-eth0}" CNI_PATH="$REF" "$LANJOIN" <"${5:-$CONF}"
+}
+
+# ref_cni PLUGIN COMMAND CONTAINER_ID NETNS IFNAME CONF — a Debian reference plugin, same way
+ref_cni() {
+  ip netns exec "${LAB_PREFIX}host" env CNI_COMMAND="$2" CNI_CONTAINERID="$3" CNI_NETNS="$4" \
+    CNI_IFNAME="$5" CNI_PATH="$REF" "$REF/$1" <"$6"
+}
+
+ns() { echo "/run/netns/${LAB_PREFIX}$1"; }
+
+# with_prev RESULT [CONF] — CONF ($CONF) plus prevResult, into a file; prints its path
+with_prev() {
+  local out
+  out=$(mktemp "$BATS_TEST_TMPDIR/prev.XXXXXX")
+  jq --argjson p "$1" '. + {prevResult: $p}' "${2:-$CONF}" >"$out"
+  echo "$out"
+}
+
+records() { ls -A "$LANJOIN_STATE_DIR/attachments" 2>/dev/null | wc -l; }
+
+@test "cni: a bridge lanjoin creates keeps its MAC when a port with a lower MAC joins; CHECK still passes" {
+  add_container m1
+  snapshot host >"$BATS_TEST_TMPDIR/host.before"
+  conf bridge 1.1.0 '.bridge = "br-spec"'
+  run --separate-stderr cni ADD cid-m1 "$(ns m1)"
+  echo "$output $stderr"
+  [ "$status" -eq 0 ]
+  defer cni DEL cid-m1 "$(ns m1)" eth0 "$CONF"
+  local result=$output mac
+  [ "$(jq -r '.interfaces[0].name' <<<"$result")" = br-spec ]
+  mac=$(jq -r '.interfaces[0].mac' <<<"$result")
+  [ "$mac" = "$(on host cat /sys/class/net/br-spec/address)" ]
+  # a port with the lowest MAC there is (documentation range) joins the bridge, as another
+  # container's veth would
+  on host ip link add ljspecp0 address 00:00:5e:00:53:01 type veth peer name ljspecp1
+  defer on host sh -c 'ip link del ljspecp0 2>/dev/null || true'
+  on host ip link set ljspecp0 master br-spec up
+  run --separate-stderr cni CHECK cid-m1 "$(ns m1)" eth0 "$(with_prev "$result")"
+  echo "$output $stderr"
+  [ "$status" -eq 0 ]
+  [ "$(on host cat /sys/class/net/br-spec/address)" = "$mac" ]
+  on host ip link del ljspecp0
+  run --separate-stderr cni DEL cid-m1 "$(ns m1)" eth0 "$CONF"
+  [ "$status" -eq 0 ]
+  assert_same_state host "$BATS_TEST_TMPDIR/host.before"
+}
