@@ -83,3 +83,43 @@ records() { ls -A "$LANJOIN_STATE_DIR/attachments" 2>/dev/null | wc -l; }
   [ "$status" -eq 0 ]
   assert_same_state host "$BATS_TEST_TMPDIR/host.before"
 }
+
+@test "cni nat: CHECK finds the NAT table, chains and map elements gone or changed" {
+  add_container nt
+  conf nat 1.0.0 'del(.bridge) | .uplink = "br-em1" | .address = "'"$RANGE_END"'/24" | del(.ipam)
+    | .publish = ["tcp/8080:80"]'
+  run --separate-stderr cni ADD cid-nt "$(ns nt)"
+  echo "$output $stderr"
+  [ "$status" -eq 0 ]
+  defer cni DEL cid-nt "$(ns nt)" eth0 "$CONF"
+  local result=$output prev dnat
+  prev=$(with_prev "$result")
+  run --separate-stderr cni CHECK cid-nt "$(ns nt)" eth0 "$prev"
+  [ "$status" -eq 0 ]
+  # an element of a map goes (the rules stay, but nothing jumps to them)
+  on host nft delete element ip lanjoin inbound "{ $RANGE_END }"
+  run --separate-stderr cni CHECK cid-nt "$(ns nt)" eth0 "$prev"
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [ "$(jq -r .code <<<"$output")" = 102 ]
+  [[ $output == *"map inbound"*"$RANGE_END"* ]]
+  # the DNAT rule goes
+  dnat=$(on host nft -j list table ip lanjoin | jq -r '.nftables[].chain.name // empty' | grep '_dnat$')
+  on host nft add element ip lanjoin inbound "{ $RANGE_END : jump $dnat }"
+  run --separate-stderr cni CHECK cid-nt "$(ns nt)" eth0 "$prev"
+  [ "$status" -eq 0 ]
+  on host nft flush chain ip lanjoin "$dnat"
+  run --separate-stderr cni CHECK cid-nt "$(ns nt)" eth0 "$prev"
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ $output == *"rules of chains $dnat"* ]]
+  # the whole table goes
+  on host nft delete table ip lanjoin
+  run --separate-stderr cni CHECK cid-nt "$(ns nt)" eth0 "$prev"
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [ "$(jq -r .code <<<"$output")" = 102 ]
+  [[ $output == *"table ip lanjoin is missing"* ]]
+  run --separate-stderr cni DEL cid-nt "$(ns nt)" eth0 "$CONF"
+  [ "$status" -eq 0 ]
+}
