@@ -179,6 +179,14 @@ struct lj_cni_result {
 /* The result as JSON in version (a supported one). New reference. */
 json_t *lj_cni_result_json(const struct lj_cni_result *r, const char *version);
 
+/*
+ * Validate a prevResult strictly as a CNI result: the members a result has are of their
+ * types (interfaces, ips, routes arrays of objects; names, addresses, CIDRs, interface
+ * indexes in range; dns lists of strings). Unknown members pass. Returns 0 or
+ * LJ_CNI_E_DECODE with err saying what is malformed.
+ */
+int lj_cni_prev_result_check(const json_t *prev, struct lj_cni_err *err);
+
 /* Print j (steals the reference) compactly to stdout with a newline. */
 void lj_cni_print(json_t *j);
 

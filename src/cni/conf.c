@@ -778,10 +778,8 @@ int lj_cni_conf_parse(const char *buf, size_t size, enum lj_cni_cmd cmd,
 	}
 	c.dns = json_is_object(v) ? (json_t *)v : NULL;
 	v = json_object_get(c.root, "prevResult");
-	if (v && !json_is_object(v) && !lenient) {
-		r = bad(err, "\"prevResult\" must be an object");
+	if (v && !lenient && (r = lj_cni_prev_result_check(v, err)))
 		goto fail;
-	}
 	c.prev_result = json_is_object(v) ? (json_t *)v : NULL;
 
 	r = parse_runtime(c.root, env, &c, err);

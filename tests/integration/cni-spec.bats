@@ -123,3 +123,37 @@ records() { ls -A "$LANJOIN_STATE_DIR/attachments" 2>/dev/null | wc -l; }
   run --separate-stderr cni DEL cid-nt "$(ns nt)" eth0 "$CONF"
   [ "$status" -eq 0 ]
 }
+
+@test "cni: CHECK and ADD refuse a malformed prevResult with a decode error (code 6)" {
+  add_container pr
+  conf bridge 1.0.0
+  run --separate-stderr cni ADD cid-pr "$(ns pr)"
+  [ "$status" -eq 0 ]
+  defer cni DEL cid-pr "$(ns pr)" eth0 "$CONF"
+  local result=$output f
+  run --separate-stderr cni CHECK cid-pr "$(ns pr)" eth0 "$(with_prev "$result")"
+  [ "$status" -eq 0 ]
+  for f in '.ips = "x"' '.interfaces = {}' '.ips[0].address = "198.51.100.1"' \
+    '.ips[0].interface = 7' '.ips[0].gateway = 5' '.routes = [{gw: "198.51.100.254"}]' \
+    '.routes[0].dst = "nowhere"' '.interfaces[0].name = 3' '.dns = []' \
+    '.dns.nameservers = [1]' '.ips[0].version = "5"' '.routes[0].mtu = "1500"'; do
+    run --separate-stderr cni CHECK cid-pr "$(ns pr)" eth0 "$(with_prev "$(jq -c "$f" <<<"$result")")"
+    echo "$f: $status $output $stderr"
+    [ "$status" -eq 1 ]
+    [ "$(jq -r .code <<<"$output")" = 6 ]
+    [[ $stderr == lanjoin:*prevResult* ]]
+  done
+  run --separate-stderr cni CHECK cid-pr "$(ns pr)" eth0 "$(with_prev '"x"')"
+  [ "$(jq -r .code <<<"$output")" = 6 ]
+  # ADD chained after a plugin whose result is malformed changes nothing
+  add_container pr2
+  run --separate-stderr cni ADD cid-pr2 "$(ns pr2)" eth0 "$(with_prev "$(jq -c '.ips = "x"' <<<"$result")")"
+  [ "$status" -eq 1 ]
+  [ "$(jq -r .code <<<"$output")" = 6 ]
+  [ "$(records)" -eq 1 ]
+  ! on pr2 ip link show eth0
+  # DEL tolerates it: a runtime retries a failed DEL forever
+  run --separate-stderr cni DEL cid-pr "$(ns pr)" eth0 "$(with_prev "$(jq -c '.ips = "x"' <<<"$result")")"
+  [ "$status" -eq 0 ]
+  [ "$(records)" -eq 0 ]
+}
