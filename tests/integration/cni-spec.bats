@@ -157,3 +157,24 @@ records() { ls -A "$LANJOIN_STATE_DIR/attachments" 2>/dev/null | wc -l; }
   [ "$status" -eq 0 ]
   [ "$(records)" -eq 0 ]
 }
+
+@test "cni: static IPAM (spec 1.0.0 only) ADD, CHECK and DEL at 1.1.0" {
+  add_container st
+  snapshot host >"$BATS_TEST_TMPDIR/host.before"
+  conf bridge 1.1.0 '.ipam = {type: "static",
+    addresses: [{address: "'"$RANGE_START"'/24", gateway: "198.51.100.254"}],
+    routes: [{dst: "0.0.0.0/0"}]}'
+  run --separate-stderr cni ADD cid-st "$(ns st)"
+  echo "$output $stderr"
+  [ "$status" -eq 0 ]
+  defer cni DEL cid-st "$(ns st)" eth0 "$CONF"
+  local result=$output
+  [ "$(jq -r .cniVersion <<<"$result")" = 1.1.0 ]
+  [ "$(jq -r '.ips[0].address' <<<"$result")" = "$RANGE_START/24" ]
+  run --separate-stderr cni CHECK cid-st "$(ns st)" eth0 "$(with_prev "$result")"
+  echo "$output $stderr"
+  [ "$status" -eq 0 ]
+  run --separate-stderr cni DEL cid-st "$(ns st)" eth0 "$(with_prev "$result")"
+  [ "$status" -eq 0 ]
+  assert_same_state host "$BATS_TEST_TMPDIR/host.before"
+}
