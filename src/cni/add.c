@@ -312,14 +312,14 @@ static int apply_late(const struct lj_target *t, const char *ifname, const struc
 	for (size_t i = 0; r == 0 && i < o->n_gateways; i++) {
 		struct lj_route rt = {.dst.ip.family = o->gateways[i].family, .via = o->gateways[i],
 				      .oif = l.ifindex};
-		r = lj_route_add(nl, &rt);
+		r = lj_route_append(nl, &rt);
 		if (r < 0)
 			snprintf(buf, sizeof(buf), "default");
 	}
 	for (size_t i = 0; r == 0 && i < o->n_routes; i++) {
 		struct lj_route rt = {.dst = o->routes[i].dst, .via = o->routes[i].via,
 				      .oif = l.ifindex};
-		r = lj_route_add(nl, &rt);
+		r = lj_route_append(nl, &rt);
 		if (r < 0)
 			lj_cidr_to_string(&o->routes[i].dst, buf, sizeof(buf));
 	}
@@ -447,7 +447,12 @@ int lj_cni_cmd_add(const struct lj_cni_env *env, struct lj_cni_conf *conf, struc
 			o->ips[o->n_ips++] = conf->rt_ips[i];
 	}
 
-	/* The attach itself, keyed for DEL and GC by (network, container ID, ifname). */
+	/*
+	 * The attach itself, keyed for DEL and GC by (network, container ID, ifname). Routes go
+	 * beside equal ones of the container's other interfaces (a second interface on the same
+	 * network has the same default route), as the reference plugins add them.
+	 */
+	o->routes_append = true;
 	o->target = env->netns;
 	snprintf(o->ifname, sizeof(o->ifname), "%s", env->ifname);
 	extra = json_pack("{s{ssssss}}", "cni", "network", conf->name, "containerID",

@@ -265,6 +265,8 @@ int lj_attach_add_addressing(struct lj_ctx *ctx, const struct lj_attach_opts *o,
 		s->via = *gw;
 		if (!on_subnet)
 			s->flags |= LJ_STEP_F_ONLINK;
+		if (o->routes_append)
+			s->flags |= LJ_STEP_F_APPEND;
 		s->skip_undo = true;
 		json_object_set_new(rec->info, gw->family == AF_INET ? "gateway" : "gateway6",
 				    json_string(buf));
@@ -286,6 +288,8 @@ int lj_attach_add_addressing(struct lj_ctx *ctx, const struct lj_attach_opts *o,
 		s->via = rs->via;
 		if (!on_subnet)
 			s->flags |= LJ_STEP_F_ONLINK;
+		if (o->routes_append)
+			s->flags |= LJ_STEP_F_APPEND;
 		s->skip_undo = true;
 	}
 

@@ -673,6 +673,8 @@ int lj_attach_nat_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, cons
 		snprintf(s->link, sizeof(s->link), "%s", ifname);
 		s->cidr.ip.family = AF_INET;
 		s->via = host_addr.ip;
+		if (o->routes_append)
+			s->flags |= LJ_STEP_F_APPEND;
 		s->skip_undo = true;
 		for (size_t i = 0; i < o->n_routes; i++) {
 			const struct lj_route_spec *rs = &o->routes[i];
@@ -685,6 +687,8 @@ int lj_attach_nat_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, cons
 			snprintf(s->link, sizeof(s->link), "%s", ifname);
 			s->cidr = rs->dst;
 			s->via = rs->via.family != AF_UNSPEC ? rs->via : host_addr.ip;
+			if (o->routes_append)
+				s->flags |= LJ_STEP_F_APPEND;
 			s->skip_undo = true;
 		}
 	} else if (o->n_routes) {

@@ -43,6 +43,9 @@ struct lj_attach_opts {
 	unsigned dhcp_timeout;         /* seconds, 0 = default */
 	bool slaac;
 	bool no_conflict_check;
+	bool routes_append;            /* add default and other routes beside equal ones through
+					* other links (the CNI reference plugins' way) instead of
+					* failing on them */
 
 	/* common */
 	uint8_t mac[LJ_MAC_LEN];

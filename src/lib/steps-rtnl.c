@@ -301,7 +301,7 @@ static int route_apply(struct lj_ctx *ctx, struct lj_step *s)
 	if (oif < 0)
 		return lj_ctx_nl_error(ctx, nl, oif);
 	route_from_step(s, oif, &rt);
-	r = lj_route_add(nl, &rt);
+	r = s->flags & LJ_STEP_F_APPEND ? lj_route_append(nl, &rt) : lj_route_add(nl, &rt);
 	if (r == -EEXIST)
 		lj_ctx_detail(ctx, "an equal route already exists");
 	else if (r == -ENETUNREACH)
@@ -345,7 +345,7 @@ static void route_print(const struct lj_ctx *ctx, const struct lj_step *s, const
 
 static void route_describe(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
 {
-	route_print(ctx, s, "add", f);
+	route_print(ctx, s, s->flags & LJ_STEP_F_APPEND ? "append" : "add", f);
 }
 
 static void route_describe_undo(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)

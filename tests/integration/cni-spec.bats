@@ -178,3 +178,53 @@ records() { ls -A "$LANJOIN_STATE_DIR/attachments" 2>/dev/null | wc -l; }
   [ "$status" -eq 0 ]
   assert_same_state host "$BATS_TEST_TMPDIR/host.before"
 }
+
+@test "cni: a second interface on the same network in one container, like the reference bridge plugin" {
+  add_container two
+  add_container reftwo
+  snapshot host >"$BATS_TEST_TMPDIR/host.before"
+  snapshot two >"$BATS_TEST_TMPDIR/two.before"
+  conf bridge 1.0.0
+  # the reference bridge plugin: both ADDs succeed, one default route per interface
+  jq '.type = "bridge" | del(.mode) | .name = "refnet" | .ipam.dataDir += "-ref"' "$CONF" \
+    >"$BATS_TEST_TMPDIR/ref.json"
+  local i
+  for i in eth0 eth1; do
+    run --separate-stderr ref_cni bridge ADD cid-ref "$(ns reftwo)" $i "$BATS_TEST_TMPDIR/ref.json"
+    echo "reference $i: $status $output $stderr"
+    [ "$status" -eq 0 ]
+    defer ref_cni bridge DEL cid-ref "$(ns reftwo)" $i "$BATS_TEST_TMPDIR/ref.json"
+  done
+  [ "$(on reftwo ip -4 -j route show default | jq -r '[.[].dev] | sort | join(" ")')" = "eth0 eth1" ]
+  # lanjoin the same way
+  local r0 r1 a0 a1
+  run --separate-stderr cni ADD cid-two "$(ns two)" eth0
+  [ "$status" -eq 0 ]
+  defer cni DEL cid-two "$(ns two)" eth0 "$CONF"
+  r0=$output
+  run --separate-stderr cni ADD cid-two "$(ns two)" eth1
+  echo "$output $stderr"
+  [ "$status" -eq 0 ]
+  defer cni DEL cid-two "$(ns two)" eth1 "$CONF"
+  r1=$output
+  [ "$(on two ip -4 -j route show default | jq -r '[.[].dev] | sort | join(" ")')" = "eth0 eth1" ]
+  a0=$(jq -r '.ips[0].address | split("/")[0]' <<<"$r0")
+  a1=$(jq -r '.ips[0].address | split("/")[0]' <<<"$r1")
+  run curl_from peer "http://$a0/hello.html"
+  [ "$output" = "Hello world" ]
+  run curl_from peer "http://$a1/hello.html"
+  [ "$output" = "Hello world" ]
+  run --separate-stderr cni CHECK cid-two "$(ns two)" eth0 "$(with_prev "$r0")"
+  [ "$status" -eq 0 ]
+  run --separate-stderr cni CHECK cid-two "$(ns two)" eth1 "$(with_prev "$r1")"
+  [ "$status" -eq 0 ]
+  # DEL of one leaves the other's default route; DEL of both leaves the container as it was
+  run --separate-stderr cni DEL cid-two "$(ns two)" eth1 "$CONF"
+  [ "$status" -eq 0 ]
+  [ "$(on two ip -4 -j route show default | jq -r '[.[].dev] | join(" ")')" = eth0 ]
+  run --separate-stderr cni CHECK cid-two "$(ns two)" eth0 "$(with_prev "$r0")"
+  [ "$status" -eq 0 ]
+  run --separate-stderr cni DEL cid-two "$(ns two)" eth0 "$CONF"
+  [ "$status" -eq 0 ]
+  assert_same_state two "$BATS_TEST_TMPDIR/two.before"
+}
