@@ -93,6 +93,9 @@ struct lj_cni_conf {
 	bool has_address;         /* nat: "address" given in the configuration */
 	char ipam_type[64];       /* "" = no IPAM */
 	bool ipam_dhcp;           /* ipam.type is "dhcp": run it after the interface exists */
+	struct lj_ip pm_host_ips[LJ_CNI_MAX_PORTS]; /* portMappings' hostIPs (nat: must be the
+						     * network's address, known after IPAM) */
+	size_t n_pm_host_ips;
 	struct lj_cidr rt_ips[LJ_MAX_IPS]; /* runtimeConfig.ips (capability "ips") */
 	size_t n_rt_ips;
 	json_t *dns;              /* the configuration's "dns" (borrowed), NULL if none */

@@ -518,6 +518,8 @@ static int parse_port_mappings(const json_t *pm, struct lj_cni_conf *c, struct l
 			if (c->has_address && !lj_ip_equal(&ip, &o->address.ip))
 				return unsupported(err, "runtimeConfig.portMappings",
 						   "hostIP must be the network's \"address\"");
+			if (c->n_pm_host_ips < LJ_CNI_MAX_PORTS)
+				c->pm_host_ips[c->n_pm_host_ips++] = ip;
 		}
 		p.port = (uint16_t)host;
 		p.cport = (uint16_t)cont;

@@ -228,3 +228,35 @@ records() { ls -A "$LANJOIN_STATE_DIR/attachments" 2>/dev/null | wc -l; }
   [ "$status" -eq 0 ]
   assert_same_state two "$BATS_TEST_TMPDIR/two.before"
 }
+
+@test "cni nat: a portMappings hostIP other than the address IPAM gave is refused, not ignored" {
+  add_container hp
+  snapshot host >"$BATS_TEST_TMPDIR/host.before"
+  # IPAM hands out RANGE_START first
+  conf nat 1.0.0 'del(.bridge) | .uplink = "br-em1" | .ipam.routes = [] | del(.ipam.ranges[0][0].gateway)
+    | .capabilities = {portMappings: true}
+    | .runtimeConfig = {portMappings: [{hostPort: 8085, containerPort: 80, hostIP: "198.51.100.3"}]}'
+  run --separate-stderr cni ADD cid-hp "$(ns hp)"
+  echo "$output $stderr"
+  [ "$status" -eq 1 ]
+  [ "$(jq -r .code <<<"$output")" = 2 ]
+  [[ $output == *"198.51.100.3"*"$RANGE_START"* ]]
+  [ "$(records)" -eq 0 ]
+  [ -z "$(ls "$IPAM_DIR/specnet" 2>/dev/null | grep -E '^[0-9]' || true)" ]
+  assert_same_state host "$BATS_TEST_TMPDIR/host.before"
+  # the address IPAM gives is honoured: the port answers there (a fresh host-local store:
+  # it would go on from the address it gave last)
+  conf nat 1.0.0 'del(.bridge) | .uplink = "br-em1" | .ipam.routes = [] | del(.ipam.ranges[0][0].gateway)
+    | .ipam.dataDir += "-2"
+    | .capabilities = {portMappings: true}
+    | .runtimeConfig = {portMappings: [{hostPort: 8085, containerPort: 80, hostIP: "'"$RANGE_START"'"}]}'
+  run --separate-stderr cni ADD cid-hp "$(ns hp)"
+  echo "$output $stderr"
+  [ "$status" -eq 0 ]
+  defer cni DEL cid-hp "$(ns hp)" eth0 "$CONF"
+  run curl_from peer "http://$RANGE_START:8085/hello.html"
+  [ "$output" = "Hello world" ]
+  run --separate-stderr cni DEL cid-hp "$(ns hp)" eth0 "$CONF"
+  [ "$status" -eq 0 ]
+  assert_same_state host "$BATS_TEST_TMPDIR/host.before"
+}
