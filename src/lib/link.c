@@ -2,12 +2,15 @@
 #include "lib/link.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include "shared/array.h"
 
 #ifndef RTEXT_FILTER_SKIP_STATS
@@ -617,4 +620,33 @@ restore:
 	while (i-- > 0)
 		set_group(nl, b->names[i], 0);
 	return r;
+}
+
+bool lj_link_is_wireless(const char *name, int ifindex)
+{
+	char path[128], buf[32];
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	if (!lj_ifname_valid(name))
+		return false;
+	/* /sys must show our namespace's links (ip netns exec mounts it so): the ifindex first. */
+	snprintf(path, sizeof(path), "/sys/class/net/%s/ifindex", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	if (atoi(buf) != ifindex)
+		return false;
+	/* wireless/: wireless extensions (every cfg80211 driver too); phy80211: cfg80211. */
+	snprintf(path, sizeof(path), "/sys/class/net/%s/wireless", name);
+	if (stat(path, &st) == 0)
+		return true;
+	snprintf(path, sizeof(path), "/sys/class/net/%s/phy80211", name);
+	return stat(path, &st) == 0;
 }

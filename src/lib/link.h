@@ -154,3 +154,18 @@ int lj_link_add_macvlan(struct lj_nl *nl, const struct lj_macvlan_opts *o);
  */
 int lj_link_foreach_child(struct lj_nl *nl, int parent,
 			  int (*cb)(const struct lj_link *l, void *data), void *data);
+
+/*
+ * Whether link name (with ifindex, checked against /sys so that a /sys of another namespace
+ * does not answer) is a wireless (Wi-Fi) link: /sys/class/net/NAME/wireless or phy80211.
+ * False when /sys does not tell.
+ */
+bool lj_link_is_wireless(const char *name, int ifindex);
+
+/*
+ * For messages refusing a wireless link: why bridge and macvlan cannot work there, and the
+ * ways that do (a comma-separated list: add a way here when it works over Wi-Fi).
+ */
+#define LJ_WIRELESS_WHY                                                                        \
+	"a Wi-Fi access point drops frames from MAC addresses it did not associate"
+#define LJ_WIRELESS_WAYS "nat"
