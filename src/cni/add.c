@@ -131,6 +131,26 @@ static int pick_nat_address(const struct lj_cidr *ips, size_t n, struct lj_attac
 			   "mode nat needs an IPv4 address from %s", from);
 }
 
+/*
+ * runtimeConfig.portMappings' hostIP: the nat mode publishes its ports at its LAN address
+ * only, which may come from IPAM (known only now); any other hostIP is refused, not ignored.
+ */
+static int check_host_ips(const struct lj_cni_conf *conf, struct lj_cni_err *err)
+{
+	char a[LJ_IP_STRLEN], h[LJ_IP_STRLEN];
+
+	for (size_t i = 0; i < conf->n_pm_host_ips; i++)
+		if (!lj_ip_equal(&conf->pm_host_ips[i], &conf->opts.address.ip))
+			return lj_cni_fail(err, LJ_CNI_E_UNSUPPORTED,
+					   "unsupported field in the network configuration",
+					   "\"runtimeConfig.portMappings\": hostIP %s is not the "
+					   "address the container got on the LAN, %s (ports are "
+					   "published there only)",
+					   lj_ip_to_string(&conf->pm_host_ips[i], h, sizeof(h)),
+					   lj_ip_to_string(&conf->opts.address.ip, a, sizeof(a)));
+	return 0;
+}
+
 static void set_iface(struct lj_cni_result *r, struct lj_nl *nl, const char *name,
 		      const char *sandbox)
 {
@@ -312,14 +332,14 @@ static int apply_late(const struct lj_target *t, const char *ifname, const struc
 	for (size_t i = 0; r == 0 && i < o->n_gateways; i++) {
 		struct lj_route rt = {.dst.ip.family = o->gateways[i].family, .via = o->gateways[i],
 				      .oif = l.ifindex};
-		r = lj_route_add(nl, &rt);
+		r = lj_route_append(nl, &rt);
 		if (r < 0)
 			snprintf(buf, sizeof(buf), "default");
 	}
 	for (size_t i = 0; r == 0 && i < o->n_routes; i++) {
 		struct lj_route rt = {.dst = o->routes[i].dst, .via = o->routes[i].via,
 				      .oif = l.ifindex};
-		r = lj_route_add(nl, &rt);
+		r = lj_route_append(nl, &rt);
 		if (r < 0)
 			lj_cidr_to_string(&o->routes[i].dst, buf, sizeof(buf));
 	}
@@ -432,6 +452,8 @@ int lj_cni_cmd_add(const struct lj_cni_env *env, struct lj_cni_conf *conf, struc
 					"mode nat needs \"address\", an \"ipam\" section or "
 					"runtimeConfig.ips");
 		}
+		if (r == 0)
+			r = check_host_ips(conf, err);
 		if (r)
 			goto fail_ipam;
 	} else if (conf->ipam_type[0] && !conf->ipam_dhcp) {
@@ -447,7 +469,12 @@ int lj_cni_cmd_add(const struct lj_cni_env *env, struct lj_cni_conf *conf, struc
 			o->ips[o->n_ips++] = conf->rt_ips[i];
 	}
 
-	/* The attach itself, keyed for DEL and GC by (network, container ID, ifname). */
+	/*
+	 * The attach itself, keyed for DEL and GC by (network, container ID, ifname). Routes go
+	 * beside equal ones of the container's other interfaces (a second interface on the same
+	 * network has the same default route), as the reference plugins add them.
+	 */
+	o->routes_append = true;
 	o->target = env->netns;
 	snprintf(o->ifname, sizeof(o->ifname), "%s", env->ifname);
 	extra = json_pack("{s{ssssss}}", "cni", "network", conf->name, "containerID",

@@ -11,6 +11,8 @@
 #include "cni/cni.h"
 #include "lib/inspect.h"
 #include "lib/link.h"
+#include "lib/ovs.h"
+#include "lib/steps-nat.h"
 #include "lib/target.h"
 
 static int differs(struct lj_cni_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -123,6 +125,27 @@ static int check_routes(const json_t *prev, struct lj_nl *cont, struct lj_cni_er
 	return 0;
 }
 
+/* The nat mode's rules in table ip lanjoin, as the record says they were made. */
+static int check_nft(const struct lj_record *rec, struct lj_cni_err *err)
+{
+	char why[512] = "";
+
+	for (size_t i = 0; i < rec->plan.n; i++) {
+		const struct lj_step *s = &rec->plan.steps[i];
+		int r;
+
+		if (s->type != &lj_step_nat_rules)
+			continue;
+		r = lj_nat_rules_verify(s, why, sizeof(why));
+		if (r < 0)
+			return lj_cni_fail(err, LJ_CNI_E_IO, "I/O failure",
+					   "cannot read the NAT rules: %s", why[0] ? why : strerror(-r));
+		if (r == 0)
+			return differs(err, "%s", why);
+	}
+	return 0;
+}
+
 int lj_cni_cmd_check(const struct lj_cni_env *env, struct lj_cni_conf *conf,
 		     struct lj_cni_err *err)
 {
@@ -159,6 +182,8 @@ int lj_cni_cmd_check(const struct lj_cni_env *env, struct lj_cni_conf *conf,
 	r = check_ifaces(env, conf->prev_result, host, cont, err);
 	if (r == 0)
 		r = check_routes(conf->prev_result, cont, err);
+	if (r == 0)
+		r = check_nft(&rec, err);
 	if (r == 0 && conf->ipam_type[0])
 		r = lj_cni_delegate(env, conf, conf->ipam_type, "CHECK", NULL, NULL, NULL, err);
 out:
@@ -180,6 +205,30 @@ static int not_ready(struct lj_cni_err *err, const char *fmt, ...)
 	vsnprintf(err->details, sizeof(err->details), fmt, ap);
 	va_end(ap);
 	return LJ_CNI_E_NOT_READY;
+}
+
+/* The ovs mode: ovsdb-server and ovs-vswitchd answer and the database has the bridge. */
+static int ovs_ready(const struct lj_attach_opts *o, struct lj_cni_err *err)
+{
+	struct lj_ovs_bridge br;
+	struct lj_ovs *ovs = NULL;
+	int r;
+
+	r = lj_ovs_open(o->ovsdb, &ovs);
+	if (r < 0)
+		return not_ready(err, "Open vSwitch: %s", r == -ENOENT ? "ovs-vsctl is not installed"
+								       : strerror(-r));
+	r = lj_ovs_check_running(ovs, NULL);
+	if (r == 0)
+		r = lj_ovs_bridge_get(ovs, o->bridge, &br);
+	if (r == -ENODEV)
+		r = not_ready(err, "OVS bridge '%s' is not in the database %s", o->bridge,
+			      lj_ovs_db(ovs));
+	else if (r < 0)
+		r = not_ready(err, "Open vSwitch at %s: %s", lj_ovs_db(ovs),
+			      lj_ovs_error(ovs)[0] ? lj_ovs_error(ovs) : strerror(-r));
+	lj_ovs_close(ovs);
+	return r;
 }
 
 /* Cheap: the links ADD would need exist, the state directory opens, IPAM can be run. */
@@ -221,6 +270,8 @@ int lj_cni_cmd_status(const struct lj_cni_env *env, struct lj_cni_conf *conf,
 			return not_ready(err, "%s '%s': %s", what, need,
 					 r == -ENODEV ? "no such link" : strerror(-r));
 	}
+	if (conf->way == LJ_WAY_OVS && (r = ovs_ready(o, err)))
+		return r;
 	if (conf->ipam_type[0]) {
 		if (!lj_cni_plugin_exists(env, conf->ipam_type))
 			return not_ready(err, "IPAM plugin \"%s\" not found in CNI_PATH",

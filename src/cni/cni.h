@@ -94,6 +94,9 @@ struct lj_cni_conf {
 	char ipam_type[64];       /* "" = no IPAM */
 	bool ipam_dhcp;           /* ipam.type is "dhcp": run it after the interface exists */
 	uint32_t ipam_timeout;    /* seconds an IPAM plugin may run ("ipamTimeout") */
+	struct lj_ip pm_host_ips[LJ_CNI_MAX_PORTS]; /* portMappings' hostIPs (nat: must be the
+						     * network's address, known after IPAM) */
+	size_t n_pm_host_ips;
 	struct lj_cidr rt_ips[LJ_MAX_IPS]; /* runtimeConfig.ips (capability "ips") */
 	size_t n_rt_ips;
 	json_t *dns;              /* the configuration's "dns" (borrowed), NULL if none */
@@ -185,6 +188,14 @@ struct lj_cni_result {
 
 /* The result as JSON in version (a supported one). New reference. */
 json_t *lj_cni_result_json(const struct lj_cni_result *r, const char *version);
+
+/*
+ * Validate a prevResult strictly as a CNI result: the members a result has are of their
+ * types (interfaces, ips, routes arrays of objects; names, addresses, CIDRs, interface
+ * indexes in range; dns lists of strings). Unknown members pass. Returns 0 or
+ * LJ_CNI_E_DECODE with err saying what is malformed.
+ */
+int lj_cni_prev_result_check(const json_t *prev, struct lj_cni_err *err);
 
 /* Print j (steals the reference) compactly to stdout with a newline. */
 void lj_cni_print(json_t *j);

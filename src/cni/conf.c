@@ -520,6 +520,8 @@ static int parse_port_mappings(const json_t *pm, struct lj_cni_conf *c, struct l
 			if (c->has_address && !lj_ip_equal(&ip, &o->address.ip))
 				return unsupported(err, "runtimeConfig.portMappings",
 						   "hostIP must be the network's \"address\"");
+			if (c->n_pm_host_ips < LJ_CNI_MAX_PORTS)
+				c->pm_host_ips[c->n_pm_host_ips++] = ip;
 		}
 		p.port = (uint16_t)host;
 		p.cport = (uint16_t)cont;
@@ -791,10 +793,8 @@ int lj_cni_conf_parse(const char *buf, size_t size, enum lj_cni_cmd cmd,
 	}
 	c.dns = json_is_object(v) ? (json_t *)v : NULL;
 	v = json_object_get(c.root, "prevResult");
-	if (v && !json_is_object(v) && !lenient) {
-		r = bad(err, "\"prevResult\" must be an object");
+	if (v && !lenient && (r = lj_cni_prev_result_check(v, err)))
 		goto fail;
-	}
 	c.prev_result = json_is_object(v) ? (json_t *)v : NULL;
 
 	r = parse_runtime(c.root, env, &c, err);

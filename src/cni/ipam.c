@@ -275,7 +275,7 @@ int lj_cni_delegate(const struct lj_cni_env *env, const struct lj_cni_conf *conf
 		    json_t **ret_out, struct lj_cni_err *err)
 {
 	_cleanup_free_ char *older = NULL;
-	json_t *copy;
+	json_t *copy, *prev;
 	int r;
 
 	unsigned timeout_s = conf->ipam_timeout ? conf->ipam_timeout : LJ_CNI_IPAM_TIMEOUT_DEFAULT;
@@ -287,9 +287,13 @@ int lj_cni_delegate(const struct lj_cni_env *env, const struct lj_cni_conf *conf
 	/*
 	 * IPAM plugins older than spec 1.1.0 (Debian's 1.1.1 reference set) refuse a 1.1.0
 	 * request; their 1.0.0 answer has everything a 1.1.0 IPAM result has, so ask again in
-	 * 1.0.0.
+	 * 1.0.0. prevResult (CHECK, DEL) is said to be 1.0.0 too: the Go plugins decode it in
+	 * its own cniVersion and refuse a 1.1.0 one there as well.
 	 */
 	copy = json_deep_copy(conf->root);
+	prev = json_object_get(copy, "prevResult");
+	if (json_object_get(prev, "cniVersion"))
+		json_object_set_new(prev, "cniVersion", json_string("1.0.0"));
 	if (!copy || json_object_set_new(copy, "cniVersion", json_string("1.0.0")) < 0 ||
 	    !(older = json_dumps(copy, JSON_COMPACT))) {
 		json_decref(copy);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The CNI result: one internal model, serialised in the version the request asked for. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -69,4 +70,130 @@ void lj_cni_print(json_t *j)
 	fputc('\n', stdout);
 	fflush(stdout);
 	json_decref(j);
+}
+
+/* --- prevResult ------------------------------------------------------------------------ */
+
+static int undecodable(struct lj_cni_err *err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static int undecodable(struct lj_cni_err *err, const char *fmt, ...)
+{
+	va_list ap;
+
+	err->code = LJ_CNI_E_DECODE;
+	snprintf(err->msg, sizeof(err->msg), "failed to decode prevResult");
+	va_start(ap, fmt);
+	vsnprintf(err->details, sizeof(err->details), fmt, ap);
+	va_end(ap);
+	return LJ_CNI_E_DECODE;
+}
+
+/* Member key of o: absent, or of the JSON type t. */
+static bool opt_type(const json_t *o, const char *key, json_type t)
+{
+	const json_t *v = json_object_get(o, key);
+
+	return !v || json_typeof(v) == t;
+}
+
+/* Member key of o: absent, or a string without NULs shorter than max bytes. */
+static bool opt_str(const json_t *o, const char *key, size_t max)
+{
+	const json_t *v = json_object_get(o, key);
+
+	return !v || (json_is_string(v) && json_string_length(v) < max &&
+		      strlen(json_string_value(v)) == json_string_length(v));
+}
+
+/* Member key of o: absent or a string that parses with kind (0 address, 1 CIDR). */
+static bool opt_addr(const json_t *o, const char *key, int kind)
+{
+	const json_t *v = json_object_get(o, key);
+	struct lj_cidr c;
+
+	if (!v)
+		return true;
+	if (!opt_str(o, key, 64))
+		return false;
+	return kind == 0 ? lj_parse_ip(json_string_value(v), &c.ip) == 0
+			 : lj_parse_cidr(json_string_value(v), true, &c) == 0;
+}
+
+int lj_cni_prev_result_check(const json_t *prev, struct lj_cni_err *err)
+{
+	static const char *const ints[] = {"mtu", "advmss", "priority", "table", "scope"};
+	static const char *const lists[] = {"nameservers", "search", "options"};
+	const json_t *ifs, *ips, *rts, *dns, *v, *x;
+	size_t i, k;
+
+	if (!json_is_object(prev))
+		return undecodable(err, "\"prevResult\" must be an object");
+	if (!opt_str(prev, "cniVersion", 16))
+		return undecodable(err, "prevResult.cniVersion must be a string");
+	ifs = json_object_get(prev, "interfaces");
+	ips = json_object_get(prev, "ips");
+	rts = json_object_get(prev, "routes");
+	dns = json_object_get(prev, "dns");
+	if ((ifs && !json_is_array(ifs)) || (ips && !json_is_array(ips)) ||
+	    (rts && !json_is_array(rts)))
+		return undecodable(err, "prevResult.%s must be an array",
+				   ifs && !json_is_array(ifs)   ? "interfaces"
+				   : ips && !json_is_array(ips) ? "ips"
+								: "routes");
+	if (dns && !json_is_object(dns))
+		return undecodable(err, "prevResult.dns must be an object");
+	json_array_foreach(ifs, i, v) {
+		const char *name = json_string_value(json_object_get(v, "name"));
+
+		if (!json_is_object(v) || !opt_str(v, "name", 64) || !name || !*name)
+			return undecodable(err, "prevResult.interfaces[%zu] needs a \"name\"", i);
+		if (!opt_str(v, "mac", 64) || !opt_str(v, "sandbox", 4096) ||
+		    !opt_str(v, "socketPath", 4096) || !opt_str(v, "pciID", 64) ||
+		    !opt_type(v, "mtu", JSON_INTEGER))
+			return undecodable(err, "prevResult.interfaces[%zu]: \"mac\", \"sandbox\", "
+					   "\"socketPath\", \"pciID\" are strings, \"mtu\" an "
+					   "integer", i);
+	}
+	json_array_foreach(ips, i, v) {
+		const json_t *idx = json_object_get(v, "interface");
+		const char *ver = json_string_value(json_object_get(v, "version"));
+
+		if (!json_is_object(v) || !json_object_get(v, "address") ||
+		    !opt_addr(v, "address", 1))
+			return undecodable(err, "prevResult.ips[%zu].address must be ADDRESS/PREFIX",
+					   i);
+		if (!opt_addr(v, "gateway", 0))
+			return undecodable(err, "prevResult.ips[%zu].gateway must be an address", i);
+		if (idx && (!json_is_integer(idx) || json_integer_value(idx) < 0 ||
+			    (size_t)json_integer_value(idx) >= json_array_size(ifs)))
+			return undecodable(err, "prevResult.ips[%zu].interface must index "
+					   "prevResult.interfaces", i);
+		if (!opt_str(v, "version", 2) ||
+		    (ver && strcmp(ver, "4") != 0 && strcmp(ver, "6") != 0))
+			return undecodable(err, "prevResult.ips[%zu].version must be \"4\" or \"6\"",
+					   i);
+	}
+	json_array_foreach(rts, i, v) {
+		if (!json_is_object(v) || !json_object_get(v, "dst") || !opt_addr(v, "dst", 1))
+			return undecodable(err, "prevResult.routes[%zu].dst must be a CIDR", i);
+		if (!opt_addr(v, "gw", 0))
+			return undecodable(err, "prevResult.routes[%zu].gw must be an address", i);
+		for (k = 0; k < sizeof(ints) / sizeof(ints[0]); k++)
+			if (!opt_type(v, ints[k], JSON_INTEGER))
+				return undecodable(err, "prevResult.routes[%zu].%s must be an "
+						   "integer", i, ints[k]);
+	}
+	if (!opt_str(dns, "domain", 256))
+		return undecodable(err, "prevResult.dns.domain must be a string");
+	for (k = 0; k < sizeof(lists) / sizeof(lists[0]); k++) {
+		const json_t *a = json_object_get(dns, lists[k]);
+
+		if (a && !json_is_array(a))
+			return undecodable(err, "prevResult.dns.%s must be an array", lists[k]);
+		json_array_foreach(a, i, x)
+			if (!json_is_string(x))
+				return undecodable(err, "prevResult.dns.%s[%zu] must be a string",
+						   lists[k], i);
+	}
+	return 0;
 }

@@ -218,8 +218,9 @@ int lj_attach_add_addressing(struct lj_ctx *ctx, const struct lj_attach_opts *o,
 	}
 
 	/* Replies from the engine-side addresses (published ports) keep leaving through the
-	 * engine's link, from before the new link has an address on anyone's subnet. */
-	{
+	 * engine's link, from before the new link has an address on anyone's subnet. Not in CNI
+	 * mode (routes_append): there the runtime owns the namespace's routes and rules. */
+	if (!o->routes_append) {
 		int r = lj_attach_add_source_routes(ctx, plan, rec, res);
 		if (r < 0)
 			return r;
@@ -277,10 +278,26 @@ int lj_attach_add_addressing(struct lj_ctx *ctx, const struct lj_attach_opts *o,
 			on_subnet |= lj_cidr_contains(&o->ips[i], gw);
 		lj_ip_to_string(gw, buf, sizeof(buf));
 		/* A default route of one family: the other family's is never touched. */
-		r = lj_attach_add_default_route(ctx, plan, rec, ifname, gw->family, gw, !on_subnet,
-						res);
-		if (r < 0)
-			return r;
+		if (o->routes_append) {
+			/* CNI: beside the default routes other interfaces have (NLM_F_APPEND), as
+			 * the reference plugins do; the runtime owns the namespace's routes. */
+			s = lj_plan_add(plan, &lj_step_route, LJ_TARGET, "add %s default route via %s",
+					gw->family == AF_INET ? "IPv4" : "IPv6", buf);
+			if (!s)
+				return -ENOMEM;
+			snprintf(s->link, sizeof(s->link), "%s", ifname);
+			s->cidr.ip.family = gw->family;
+			s->via = *gw;
+			if (!on_subnet)
+				s->flags |= LJ_STEP_F_ONLINK;
+			s->flags |= LJ_STEP_F_APPEND;
+			s->skip_undo = true;
+		} else {
+			r = lj_attach_add_default_route(ctx, plan, rec, ifname, gw->family, gw,
+							!on_subnet, res);
+			if (r < 0)
+				return r;
+		}
 		json_object_set_new(rec->info, gw->family == AF_INET ? "gateway" : "gateway6",
 				    json_string(buf));
 	}
@@ -301,6 +318,8 @@ int lj_attach_add_addressing(struct lj_ctx *ctx, const struct lj_attach_opts *o,
 		s->via = rs->via;
 		if (!on_subnet)
 			s->flags |= LJ_STEP_F_ONLINK;
+		if (o->routes_append)
+			s->flags |= LJ_STEP_F_APPEND;
 		s->skip_undo = true;
 	}
 

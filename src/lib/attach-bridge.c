@@ -153,8 +153,18 @@ int lj_attach_bridge_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, c
 	if (!s)
 		return -ENOMEM;
 	snprintf(s->link, sizeof(s->link), "%s", o->bridge);
-	if (create)
+	if (create) {
 		s->flags |= LJ_STEP_F_WILL_CREATE;
+		/*
+		 * A MAC set at creation stays: without one, the bridge takes the lowest MAC of its
+		 * ports and changes it whenever a lower one joins (breaking CNI CHECK of the others).
+		 */
+		r = lj_mac_random(s->mac);
+		if (r < 0)
+			return lj_fail(res, r, "Failed to choose a MAC address for bridge '%s': %s",
+				       o->bridge, strerror(-r));
+		s->has_mac = true;
+	}
 
 	s = lj_plan_add(plan, &lj_step_veth, LJ_HOST, "create veth pair '%s' (host) / '%s' (target)",
 			host_name, ifname);

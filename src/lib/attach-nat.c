@@ -700,10 +700,23 @@ int lj_attach_nat_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, cons
 		s->cidr = cont_addr;
 		s->skip_undo = true;
 		lj_ip_to_string(&host_addr.ip, h, sizeof(h));
-		r = lj_attach_add_default_route(ctx, plan, rec, ifname, AF_INET, &host_addr.ip,
-						false, res);
-		if (r < 0)
-			return r;
+		if (o->routes_append) {
+			/* CNI: beside other interfaces' default routes, as the reference plugins */
+			s = lj_plan_add(plan, &lj_step_route, LJ_TARGET, "add default route via %s",
+					h);
+			if (!s)
+				return -ENOMEM;
+			snprintf(s->link, sizeof(s->link), "%s", ifname);
+			s->cidr.ip.family = AF_INET;
+			s->via = host_addr.ip;
+			s->flags |= LJ_STEP_F_APPEND;
+			s->skip_undo = true;
+		} else {
+			r = lj_attach_add_default_route(ctx, plan, rec, ifname, AF_INET, &host_addr.ip,
+							false, res);
+			if (r < 0)
+				return r;
+		}
 		for (size_t i = 0; i < o->n_routes; i++) {
 			const struct lj_route_spec *rs = &o->routes[i];
 			if (rs->dst.ip.family != AF_INET)
@@ -715,6 +728,8 @@ int lj_attach_nat_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, cons
 			snprintf(s->link, sizeof(s->link), "%s", ifname);
 			s->cidr = rs->dst;
 			s->via = rs->via.family != AF_UNSPEC ? rs->via : host_addr.ip;
+			if (o->routes_append)
+				s->flags |= LJ_STEP_F_APPEND;
 			s->skip_undo = true;
 		}
 	} else if (o->n_routes) {

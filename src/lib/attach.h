@@ -44,6 +44,9 @@ struct lj_attach_opts {
 	bool slaac;
 	bool no_default_route;         /* keep the target's default routes (no gateway installed) */
 	bool no_conflict_check;
+	bool routes_append;            /* add default and other routes beside equal ones through
+					* other links (the CNI reference plugins' way) instead of
+					* failing on them */
 
 	/* common */
 	uint8_t mac[LJ_MAC_LEN];

@@ -2,6 +2,7 @@
 #include "lib/link.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/if_link.h>
 #include <linux/net_namespace.h>
 #include <linux/rtnetlink.h>
@@ -9,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include "shared/array.h"
 
 #ifndef RTEXT_FILTER_SKIP_STATS
@@ -218,35 +221,6 @@ int lj_link_set_alias(struct lj_nl *nl, const char *name, const char *alias)
 	lj_link_put_ifname(nlh, name);
 	mnl_attr_put_strz(nlh, IFLA_IFALIAS, alias);
 	return lj_nl_transact(nl, nlh, NULL, NULL);
-}
-
-int lj_link_add_bridge(struct lj_nl *nl, const char *name, const char *alias, uint32_t mtu)
-{
-	struct nlmsghdr *nlh = lj_nl_msg(nl, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
-	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
-	struct nlattr *linkinfo;
-	int r;
-
-	ifi->ifi_family = AF_UNSPEC;
-	ifi->ifi_flags = IFF_UP;
-	ifi->ifi_change = IFF_UP;
-	lj_link_put_ifname(nlh, name);
-	if (mtu)
-		mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
-	linkinfo = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
-	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "bridge");
-	mnl_attr_nest_end(nlh, linkinfo);
-	r = lj_nl_transact(nl, nlh, NULL, NULL);
-	if (r < 0 || !alias)
-		return r;
-	/* The kernel ignores IFLA_IFALIAS when creating a link. */
-	r = lj_link_set_alias(nl, name, alias);
-	if (r < 0) {
-		int saved = r;
-		lj_link_del(nl, name);
-		return saved;
-	}
-	return 0;
 }
 
 int lj_link_del(struct lj_nl *nl, const char *name)
@@ -738,4 +712,33 @@ restore:
 	while (i-- > 0)
 		set_group(nl, b->names[i], 0);
 	return r;
+}
+
+bool lj_link_is_wireless(const char *name, int ifindex)
+{
+	char path[128], buf[32];
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	if (!lj_ifname_valid(name))
+		return false;
+	/* /sys must show our namespace's links (ip netns exec mounts it so): the ifindex first. */
+	snprintf(path, sizeof(path), "/sys/class/net/%s/ifindex", name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	if (atoi(buf) != ifindex)
+		return false;
+	/* wireless/: wireless extensions (every cfg80211 driver too); phy80211: cfg80211. */
+	snprintf(path, sizeof(path), "/sys/class/net/%s/wireless", name);
+	if (stat(path, &st) == 0)
+		return true;
+	snprintf(path, sizeof(path), "/sys/class/net/%s/phy80211", name);
+	return stat(path, &st) == 0;
 }

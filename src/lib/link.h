@@ -52,9 +52,6 @@ struct lj_veth_opts {
  */
 int lj_link_add_veth(struct lj_nl *nl, const struct lj_veth_opts *o);
 
-/* Create an up bridge named name, with IFLA_IFALIAS alias (NULL for none). */
-int lj_link_add_bridge(struct lj_nl *nl, const char *name, const char *alias, uint32_t mtu);
-
 /* One RTM_NEWLINK on name: IPv6 address generation off (no_ipv6) and IFF_UP (up). */
 int lj_link_setup(struct lj_nl *nl, const char *name, bool up, bool no_ipv6);
 
@@ -169,3 +166,18 @@ int lj_link_foreach_child(struct lj_nl *nl, int parent,
  */
 int lj_link_foreach_remote_child(struct lj_nl *nl, int home_fd, int parent,
 				 int (*cb)(const struct lj_link *l, void *data), void *data);
+
+/*
+ * Whether link name (with ifindex, checked against /sys so that a /sys of another namespace
+ * does not answer) is a wireless (Wi-Fi) link: /sys/class/net/NAME/wireless or phy80211.
+ * False when /sys does not tell.
+ */
+bool lj_link_is_wireless(const char *name, int ifindex);
+
+/*
+ * For messages refusing a wireless link: why bridge and macvlan cannot work there, and the
+ * ways that do (a comma-separated list: add a way here when it works over Wi-Fi).
+ */
+#define LJ_WIRELESS_WHY                                                                        \
+	"a Wi-Fi access point drops frames from MAC addresses it did not associate"
+#define LJ_WIRELESS_WAYS "nat"

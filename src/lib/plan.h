@@ -237,6 +237,8 @@ static inline const char *lj_ctx_ip(const struct lj_ctx *ctx, enum lj_where wher
 #define LJ_STEP_F_ONLINK (1u << 0)   /* route: gateway is on-link */
 #define LJ_STEP_F_WILL_CREATE (1u << 1) /* ensure-steps: the object is missing at plan time */
 #define LJ_STEP_F_NO_DEFAULT (1u << 2) /* dhcp: the lease's router is not made the default route */
+#define LJ_STEP_F_APPEND (1u << 3)   /* route: added beside routes to the same destination on
+				      * other links (NLM_F_APPEND), as the CNI reference plugins do */
 
 /*
  * Pass r through; if it is an error, put the kernel's extack text of nl's last request (if

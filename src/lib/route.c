@@ -43,6 +43,12 @@ int lj_route_add(struct lj_nl *nl, const struct lj_route *rt)
 			      NULL, NULL);
 }
 
+int lj_route_append(struct lj_nl *nl, const struct lj_route *rt)
+{
+	return lj_nl_transact(nl, route_msg(nl, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_APPEND, rt),
+			      NULL, NULL);
+}
+
 int lj_route_del(struct lj_nl *nl, const struct lj_route *rt)
 {
 	return lj_nl_transact(nl, route_msg(nl, RTM_DELROUTE, 0, rt), NULL, NULL);

@@ -20,6 +20,12 @@ struct lj_route {
 /* Add a route (NLM_F_CREATE|NLM_F_EXCL): -EEXIST if an equal one exists. */
 int lj_route_add(struct lj_nl *nl, const struct lj_route *rt);
 
+/*
+ * Add a route beside any to the same destination through other links (NLM_F_CREATE|
+ * NLM_F_APPEND; IPv6 makes them one multipath route): -EEXIST only if this very route exists.
+ */
+int lj_route_append(struct lj_nl *nl, const struct lj_route *rt);
+
 /* Delete a route; -ESRCH if there is none. */
 int lj_route_del(struct lj_nl *nl, const struct lj_route *rt);
 

@@ -82,6 +82,10 @@ int lj_macvlan_check_parent(struct lj_nl *nl, const char *parent, struct lj_link
 	}
 	if ((l.flags & IFF_LOOPBACK) || !l.has_mac)
 		return lj_bad_input(res, "'%s' is not an Ethernet link: a macvlan needs one", parent);
+	if (lj_link_is_wireless(parent, l.ifindex))
+		return lj_bad_input(res, "'%s' is a wireless link: a macvlan cannot work on it ("
+				    LJ_WIRELESS_WHY "); the ways that work on it: " LJ_WIRELESS_WAYS,
+				    parent);
 	*ret = l;
 	return 0;
 }

@@ -506,6 +506,96 @@ static int nat_rules_undo(struct lj_ctx *ctx, const struct lj_step *s)
 	return r;
 }
 
+/* The number of rules of chain in t. */
+static size_t count_rules(const struct nat_table *t, const char *chain)
+{
+	json_t *o;
+	size_t i, n = 0;
+
+	json_array_foreach(t->objs, i, o) {
+		const char *c = json_string_value(json_object_get(json_object_get(o, "rule"), "chain"));
+		if (c && strcmp(c, chain) == 0)
+			n++;
+	}
+	return n;
+}
+
+/* Whether map holds the element key -> jump chain (as listed in t). */
+static bool has_element(const struct nat_table *t, const char *map, const struct lj_ip *key,
+			const char *chain)
+{
+	json_t *o, *e;
+	size_t i, k;
+
+	json_array_foreach(t->objs, i, o) {
+		json_t *m = json_object_get(o, "map");
+		const char *name = json_string_value(json_object_get(m, "name"));
+
+		if (!name || strcmp(name, map) != 0)
+			continue;
+		json_array_foreach(json_object_get(m, "elem"), k, e) {
+			const char *ks = json_string_value(json_array_get(e, 0));
+			const char *target = json_string_value(json_object_get(
+				json_object_get(json_array_get(e, 1), "jump"), "target"));
+			struct lj_ip ip;
+
+			if (ks && target && strcmp(target, chain) == 0 && lj_parse_ip(ks, &ip) == 0 &&
+			    lj_ip_equal(&ip, key))
+				return true;
+		}
+	}
+	return false;
+}
+
+int lj_nat_rules_verify(const struct lj_step *s, char *why, size_t whysize)
+{
+	static const char *const base[] = {"prerouting", "output", "postrouting"};
+	struct lj_publish pub[64];
+	char err[256], dnat[64], snat[64], a[LJ_IP_STRLEN], c[LJ_IP_STRLEN];
+	struct nat_table t;
+	size_t n = 0;
+	int r;
+
+	if (nat_step_check(s) < 0 || parse_publish_list(s->text, pub, ARRAY_SIZE(pub), &n) < 0)
+		return -EBADMSG;
+	r = nat_table_read(&t, err, sizeof(err));
+	if (r < 0) {
+		snprintf(why, whysize, "nft: %s", err);
+		return r;
+	}
+	snprintf(dnat, sizeof(dnat), "%s_dnat", s->link);
+	snprintf(snat, sizeof(snat), "%s_snat", s->link);
+	lj_ip_to_string(&s->cidr.ip, a, sizeof(a));
+	lj_ip_to_string(&s->via, c, sizeof(c));
+	r = 0;
+	if (!t.exists)
+		snprintf(why, whysize, "table ip " NAT_TABLE " is missing");
+	else if (!t.skeleton)
+		snprintf(why, whysize, "table ip " NAT_TABLE " lacks its maps or base chains");
+	else if (!has_object(t.objs, "chain", dnat) || !has_object(t.objs, "chain", snat))
+		snprintf(why, whysize, "chain %s or %s is missing from table ip " NAT_TABLE, dnat,
+			 snat);
+	else if (count_rules(&t, dnat) != (n ? n : 1) || count_rules(&t, snat) != 1)
+		snprintf(why, whysize, "the rules of chains %s and %s in table ip " NAT_TABLE
+			 " were changed", dnat, snat);
+	else if (!has_element(&t, "inbound", &s->cidr.ip, dnat))
+		snprintf(why, whysize, "map inbound of table ip " NAT_TABLE " has no element %s",
+			 a);
+	else if (!has_element(&t, "outbound", &s->via, snat))
+		snprintf(why, whysize, "map outbound of table ip " NAT_TABLE " has no element %s",
+			 c);
+	else
+		r = 1;
+	for (size_t i = 0; r == 1 && i < ARRAY_SIZE(base); i++)
+		if (count_rules(&t, base[i]) == 0) {
+			snprintf(why, whysize, "base chain %s of table ip " NAT_TABLE " has no rule",
+				 base[i]);
+			r = 0;
+		}
+	nat_table_done(&t);
+	return r;
+}
+
 static void nat_rules_describe(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
 {
 	_cleanup_free_ char *cmds = NULL;

@@ -43,5 +43,13 @@ int lj_nat_table_read(bool *ret_exists, bool *ret_skeleton, char *err, size_t er
 /* Whether s can be put in an nft rule as an interface name (iifname "s"). */
 bool lj_nat_iif_valid(const char *s);
 
+/*
+ * Whether what nft-nat step s made is in place: table ip lanjoin with its maps and base
+ * chains (each with its rule), the attachment's two chains with their rules (counted), and
+ * its element in each map. Returns 1 (in place), 0 (not: why, whysize bytes, says what is
+ * missing), -EBADMSG for a bad step, or an error of lj_nft_list (why gets nft's message).
+ */
+int lj_nat_rules_verify(const struct lj_step *s, char *why, size_t whysize);
+
 /* The nft commands an nft-fw-accept step applies (malloc'd into *ret). -EBADMSG for a bad step. */
 int lj_fw_accept_text(const struct lj_step *s, char **ret);

@@ -29,7 +29,16 @@ static int bridge_apply(struct lj_ctx *ctx, struct lj_step *s)
 	}
 	if (r != -ENODEV)
 		return lj_ctx_nl_error(ctx, ctx->host, r);
-	r = lj_link_add_bridge(ctx->host, s->link, LJ_OWNED_ALIAS, s->mtu);
+	{
+		struct lj_bridge_opts o = {
+			.name = s->link,
+			.alias = LJ_OWNED_ALIAS,
+			.mtu = s->mtu,
+			.mac = s->has_mac ? s->mac : NULL, /* pinned: the ports do not move it */
+			.up = true,
+		};
+		r = lj_link_add_bridge_opts(ctx->host, &o);
+	}
 	if (r < 0)
 		return lj_ctx_nl_error(ctx, ctx->host, r);
 	s->created = true;
@@ -68,9 +77,13 @@ static int bridge_undo(struct lj_ctx *ctx, const struct lj_step *s)
 
 static void bridge_describe(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
 {
+	char mac[LJ_MAC_STRLEN];
+
 	if (!(s->flags & LJ_STEP_F_WILL_CREATE))
 		return;
 	fprintf(f, "ip link add %s", s->link);
+	if (s->has_mac)
+		fprintf(f, " address %s", lj_mac_to_string(s->mac, mac, sizeof(mac)));
 	if (s->mtu)
 		fprintf(f, " mtu %u", s->mtu);
 	fprintf(f, " type bridge\nip link set %s alias '%s' up\n", s->link, LJ_OWNED_ALIAS);
@@ -377,7 +390,7 @@ static int route_apply(struct lj_ctx *ctx, struct lj_step *s)
 	if (oif < 0)
 		return lj_ctx_nl_error(ctx, nl, oif);
 	route_from_step(s, oif, &rt);
-	r = lj_route_add(nl, &rt);
+	r = s->flags & LJ_STEP_F_APPEND ? lj_route_append(nl, &rt) : lj_route_add(nl, &rt);
 	if (r == -EEXIST)
 		lj_ctx_detail(ctx, "an equal route already exists");
 	else if (r == -ENETUNREACH)
@@ -421,7 +434,7 @@ static void route_print(const struct lj_ctx *ctx, const struct lj_step *s, const
 
 static void route_describe(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
 {
-	route_print(ctx, s, "add", f);
+	route_print(ctx, s, s->flags & LJ_STEP_F_APPEND ? "append" : "add", f);
 }
 
 static void route_describe_undo(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)

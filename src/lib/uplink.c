@@ -124,32 +124,6 @@ static void record_init(struct lj_record *rec, const char *bridge, const char *d
 	rec->info = json_object();
 }
 
-/* True if DEV is a wireless station interface (bridging it does not work). */
-static bool is_wireless(const char *dev, int ifindex)
-{
-	char path[128], buf[32];
-	struct stat st;
-	ssize_t n;
-	_cleanup_close_ int fd = -1;
-
-	/* /sys must show our namespace's links: check the ifindex matches first. */
-	snprintf(path, sizeof(path), "/sys/class/net/%s/ifindex", dev);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
-	if (atoi(buf) != ifindex)
-		return false;
-	snprintf(path, sizeof(path), "/sys/class/net/%s/wireless", dev);
-	if (stat(path, &st) == 0)
-		return true;
-	snprintf(path, sizeof(path), "/sys/class/net/%s/phy80211", dev);
-	return stat(path, &st) == 0;
-}
-
 /* Read a per-link sysctl ("ipv6.accept_dad") of link into buf. */
 static int sysctl_read(const char *key, const char *link, char *buf, size_t size)
 {
@@ -554,11 +528,9 @@ static int gather(struct lj_ctx *ctx, struct lj_nl *dump, const struct lj_uplink
 		return lj_bad_input(res, "'%s' has no Ethernet address (kind '%s'): it cannot be "
 				    "bridged; use the nat way", o->dev,
 				    f->dev.kind[0] ? f->dev.kind : "none");
-	if (is_wireless(o->dev, f->dev.ifindex))
-		return lj_bad_input(res, "'%s' is a wireless interface: a Wi-Fi station cannot be "
-				    "bridged (the access point drops frames from other MAC "
-				    "addresses); use 'lanjoin attach nat' or 'attach macvlan' on it",
-				    o->dev);
+	if (lj_link_is_wireless(o->dev, f->dev.ifindex))
+		return lj_bad_input(res, "'%s' is a wireless link: it cannot be bridged (" LJ_WIRELESS_WHY
+				    "); the ways that work on it: " LJ_WIRELESS_WAYS, o->dev);
 
 	if (o->ovs) {
 		r = gather_ovs(o, f, res);

@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 
 uint64_t lj_hash64(const char *s)
 {
@@ -41,5 +42,19 @@ int lj_mac_from_name(const char *name, uint8_t ret[6])
 	for (int i = 0; i < 6; i++)
 		ret[i] = (uint8_t)(h >> (56 - 8 * i));
 	ret[0] = (uint8_t)((ret[0] & 0xfc) | 0x02); /* unicast, locally administered */
+	return 0;
+}
+
+int lj_mac_random(uint8_t ret[6])
+{
+	uint8_t b[6];
+	ssize_t n = getrandom(b, sizeof(b), 0);
+
+	if (n < 0)
+		return -errno;
+	if (n != (ssize_t)sizeof(b))
+		return -EAGAIN;
+	b[0] = (uint8_t)((b[0] & 0xfc) | 0x02); /* unicast, locally administered */
+	memcpy(ret, b, sizeof(b));
 	return 0;
 }

@@ -21,3 +21,10 @@ int lj_name_hashed(const char *prefix, const char *key, char ret[IFNAMSIZ]);
  * than 255 bytes or with control characters.
  */
 int lj_mac_from_name(const char *name, uint8_t ret[6]);
+
+/*
+ * A random MAC from getrandom(): locally administered, unicast. For a bridge lanjoin creates,
+ * so that its address is set (pinned) rather than taken from its lowest port. Returns 0 or
+ * -errno (getrandom's, e.g. -EAGAIN before the entropy pool is ready).
+ */
+int lj_mac_random(uint8_t ret[6]);

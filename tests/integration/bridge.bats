@@ -173,7 +173,7 @@ ATTACH=(--bridge br-em1 --ip 198.51.100.117/24 --gateway 198.51.100.254)
     --gateway 198.51.100.254 --dry-run
   echo "$output"
   [ "$status" -eq 0 ]
-  [[ $output == *"ip link add br-new type bridge"* ]]
+  [[ $output == *"ip link add br-new address "*" type bridge"* ]]
   [[ $output == *"type veth peer name eth1 netns ${LAB_PREFIX}d"* ]]
   [[ $output == *"ip -n ${LAB_PREFIX}d addr add 198.51.100.160/24 brd + dev eth1"* ]]
   [[ $output == *"ip -n ${LAB_PREFIX}d route add default via 198.51.100.254 dev eth1"* ]]

@@ -82,3 +82,35 @@ ns() { echo "/run/netns/${LAB_PREFIX}$1"; }
   [ "$status" -eq 1 ]
   [ "$(jq -r .code <<<"$output")" = 50 ]
 }
+
+@test "cni ovs: STATUS fails (code 50) when ovsdb-server does not answer or lacks the bridge" {
+  conf 1.1.0
+  run --separate-stderr cni STATUS "" "" "" "$CONF"
+  [ "$status" -eq 0 ]
+  # no ovsdb-server at that socket
+  conf 1.1.0 '.ovsdb = "unix:'"$BATS_TEST_TMPDIR"'/none/db.sock"'
+  run --separate-stderr cni STATUS "" "" "" "$CONF"
+  echo "$output $stderr"
+  [ "$status" -eq 1 ]
+  [ "$(jq -r .code <<<"$output")" = 50 ]
+  # a socket nobody listens on (ovsdb-server died), next to the running ovs-vswitchd's pid file
+  local run=$BATS_TEST_TMPDIR/stale
+  mkdir "$run"
+  cp "$(dirname "${LAB_OVSDB#unix:}")/ovs-vswitchd.pid" "$run/"
+  python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$run/db.sock"
+  [ -S "$run/db.sock" ]
+  conf 1.1.0 '.ovsdb = "unix:'"$run"'/db.sock"'
+  run --separate-stderr cni STATUS "" "" "" "$CONF"
+  echo "$output $stderr"
+  [ "$status" -eq 1 ]
+  [ "$(jq -r .code <<<"$output")" = 50 ]
+  # the link exists, but it is not a bridge in this OVS database
+  on host ip link add ljovsx0 type veth peer name ljovsx1
+  defer on host sh -c 'ip link del ljovsx0 2>/dev/null || true'
+  conf 1.1.0 '.bridge = "ljovsx0"'
+  run --separate-stderr cni STATUS "" "" "" "$CONF"
+  echo "$output $stderr"
+  [ "$status" -eq 1 ]
+  [ "$(jq -r .code <<<"$output")" = 50 ]
+  [[ $output == *"not in the database"* ]]
+}

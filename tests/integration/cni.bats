@@ -377,7 +377,7 @@ expect_error() {
   bad_conf 7 '.runtimeConfig = []'
   bad_conf 7 '.args = {cni: {mac: "zz"}}'
   bad_conf 7 '.runtimeConfig = {ips: ["198.51.100.300/24"]}'
-  bad_conf 7 '.prevResult = "x"'
+  bad_conf 6 '.prevResult = "x"'
   bad_conf 2 '.isGateway = true'
   bad_conf 2 '.ipMasq = true'
   bad_conf 2 '.master = "em1"'

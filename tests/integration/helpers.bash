@@ -257,3 +257,17 @@ assert_unchanged() {
     "$UNCHANGED_CHECK"
   fi
 }
+
+# lj_wireless DEV ARGS... — lanjoin in the host node with DEV looking like a Wi-Fi link to it:
+# in the private mount namespace of `ip netns exec` (gone with the process), a directory with
+# DEV's ifindex and a wireless/ entry is bind-mounted over DEV's /sys directory.
+lj_wireless() {
+  local dev=$1 fake
+  shift
+  fake=$(mktemp -d "$BATS_TEST_TMPDIR/wifi.XXXXXX")
+  mkdir "$fake/wireless"
+  on host cat "/sys/class/net/$dev/ifindex" >"$fake/ifindex"
+  ip netns exec "${LAB_PREFIX}host" sh -c \
+    'mount --bind "$1" "$(readlink -f "/sys/class/net/$2")" && shift 2 && exec "$@"' \
+    sh "$fake" "$dev" "$LANJOIN" "$@"
+}

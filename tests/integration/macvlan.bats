@@ -562,3 +562,20 @@ kill_quiet() { kill "$1" 2>/dev/null || true; }
   on pb ip link show eth1 # pb's own eth1 was not touched
   [ "$(lj list --json | jq length)" -eq 0 ]
 }
+
+@test "macvlan: a wireless parent is refused (exit 2) for attach and shim add, naming the nat way" {
+  add_container wl
+  take_snapshots wl
+  run lj_wireless em1 attach macvlan "netns:${LAB_PREFIX}wl" --parent em1 --ip 198.51.100.161/24
+  echo "$output"
+  [ "$status" -eq 2 ]
+  [[ $output == *"'em1' is a wireless link"*"ways that work on it: nat"* ]]
+  run lj_wireless em1 shim add em1 --ip 198.51.100.162/24
+  echo "$output"
+  [ "$status" -eq 2 ]
+  [[ $output == *"wireless"*"nat"* ]]
+  assert_unchanged wl
+  # the same link, not wireless: accepted
+  run lj attach macvlan "netns:${LAB_PREFIX}wl" --parent em1 --ip 198.51.100.161/24 --dry-run
+  [ "$status" -eq 0 ]
+}

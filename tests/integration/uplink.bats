@@ -798,3 +798,21 @@ ns_del() { ! [[ -e /run/netns/$LAB_PREFIX$1 ]] || ip netns del "$LAB_PREFIX$1"; 
   [ "$status" -eq 0 ]
   assert_host_back "$BEFORE"
 }
+
+@test "uplink: a wireless uplink is refused (exit 2) by adopt, adopt --ovs and attach bridge --uplink, naming the nat way" {
+  add_container wb
+  run lj_wireless em1 uplink adopt br-w em1
+  echo "$output"
+  [ "$status" -eq 2 ]
+  [[ $output == *"'em1' is a wireless link"*"ways that work on it: nat"* ]]
+  [[ $output != *macvlan* ]]
+  run lj_wireless em1 uplink adopt br-w em1 --ovs
+  [ "$status" -eq 2 ]
+  [[ $output == *wireless* ]]
+  run lj_wireless em1 attach bridge "netns:${LAB_PREFIX}wb" --bridge br-w --uplink em1 \
+    --ip 198.51.100.163/24
+  echo "$output"
+  [ "$status" -eq 2 ]
+  [[ $output == *wireless*nat* ]]
+  assert_same_state host "$BEFORE"
+}

@@ -220,7 +220,7 @@ static void test_conf_bad(void **state)
 		{LJ_CNI_E_CONFIG, BR ",\"ipam\":{\"type\":\"..\"}}"},
 		{LJ_CNI_E_CONFIG, BR ",\"ipam\":{\"type\":7}}"},
 		{LJ_CNI_E_CONFIG, BR ",\"dns\":[]}"},
-		{LJ_CNI_E_CONFIG, BR ",\"prevResult\":1}"},
+		{LJ_CNI_E_DECODE, BR ",\"prevResult\":1}"},
 		{LJ_CNI_E_CONFIG, BR ",\"runtimeConfig\":{\"mac\":\"00:00:00:00:00:00\"}}"},
 		{LJ_CNI_E_CONFIG, BR ",\"runtimeConfig\":{\"ips\":\"198.51.100.1/24\"}}"},
 		{LJ_CNI_E_CONFIG, BR ",\"args\":{\"cni\":{\"ips\":[\"x\"]}}}"},
