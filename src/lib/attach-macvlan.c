@@ -60,7 +60,6 @@ int lj_macvlan_check_users(struct lj_ctx *ctx, struct lj_state *st, const char *
 			   size_t n_ips, struct lj_result *res)
 {
 	struct host_children hc = {0};
-	struct lj_state *own = NULL;
 	struct lj_record *recs = NULL;
 	char buf[LJ_IP_STRLEN];
 	size_t n = 0;
@@ -74,29 +73,13 @@ int lj_macvlan_check_users(struct lj_ctx *ctx, struct lj_state *st, const char *
 		return lj_bad_input(res, "'%s' already has a macvlan ('%s'): passthru mode needs "
 				    "the parent alone", parent, hc.first);
 
-	if (!st) {
-		/* --dry-run: no lock is held, so a shared one can be taken. */
-		r = lj_state_open(false, &own);
-		if (r < 0)
-			return lj_fail(res, r, "Failed to open the state directory %s: %s",
-				       lj_state_dir(), lj_state_strerror(r));
-		st = own;
-	}
-	r = lj_state_list_info(st, "parent", parent, &recs, &n);
-	if (r < 0) {
-		lj_fail(res, r, "Failed to read the state directory: %s", strerror(-r));
-		goto out;
-	}
+	r = lj_attach_live_records(st, "macvlan", "parent", parent, &recs, &n, res);
+	if (r < 0)
+		return r;
 	for (size_t i = 0; i < n; i++) {
 		const struct lj_record *rec = &recs[i];
-		const char *rp = json_string_value(json_object_get(rec->info, "parent"));
 		const char *rm = json_string_value(json_object_get(rec->info, "mode"));
 
-		if (strcmp(rec->way, "macvlan") != 0 || !rp || strcmp(rp, parent) != 0)
-			continue;
-		/* The kernel removed the macvlan of a namespace that is gone. */
-		if (!lj_target_alive(rec->target_spec, &rec->netns))
-			continue;
 		if (mode == MACVLAN_MODE_PASSTHRU) {
 			r = lj_bad_input(res, "'%s' already carries the macvlan of %s ('%s'): "
 					 "passthru mode needs the parent alone", parent,
@@ -120,7 +103,6 @@ int lj_macvlan_check_users(struct lj_ctx *ctx, struct lj_state *st, const char *
 	r = 0;
 out:
 	lj_records_free(recs, n);
-	lj_state_close(own);
 	return r;
 }
 

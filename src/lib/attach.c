@@ -327,14 +327,13 @@ static bool record_has_mac(const struct lj_record *rec, const uint8_t mac[LJ_MAC
 	return false;
 }
 
-int lj_attach_check_mac_users(struct lj_state *st, const char *way, const char *key,
-			      const char *value, const uint8_t mac[LJ_MAC_LEN], const char *what,
-			      struct lj_result *res)
+int lj_attach_live_records(struct lj_state *st, const char *way, const char *key,
+			   const char *value, struct lj_record **ret, size_t *ret_n,
+			   struct lj_result *res)
 {
 	struct lj_state *own = NULL;
 	struct lj_record *recs = NULL;
-	char buf[LJ_MAC_STRLEN];
-	size_t n = 0;
+	size_t n = 0, k = 0;
 	int r;
 
 	if (!st) {
@@ -346,29 +345,43 @@ int lj_attach_check_mac_users(struct lj_state *st, const char *way, const char *
 		st = own;
 	}
 	r = lj_state_list_info(st, key, value, &recs, &n);
-	if (r < 0) {
-		lj_fail(res, r, "Failed to read the state directory: %s", strerror(-r));
-		goto out;
-	}
-	for (size_t i = 0; i < n; i++) {
-		const struct lj_record *rec = &recs[i];
-		const char *v = json_string_value(json_object_get(rec->info, key));
-
-		if (strcmp(rec->way, way) != 0 || !v || strcmp(v, value) != 0 ||
-		    !record_has_mac(rec, mac))
-			continue;
-		/* The kernel removed the link of a namespace that is gone. */
-		if (!lj_target_alive(rec->target_spec, &rec->netns))
-			continue;
-		r = lj_bad_input(res, "MAC %s is already used on %s by %s ('%s')",
-				 lj_mac_to_string(mac, buf, sizeof(buf)), what, rec->target_spec,
-				 rec->ifname);
-		goto out;
-	}
-	r = 0;
-out:
-	lj_records_free(recs, n);
 	lj_state_close(own);
+	if (r < 0)
+		return lj_fail(res, r, "Failed to read the state directory: %s", strerror(-r));
+	for (size_t i = 0; i < n; i++) {
+		const char *v = json_string_value(json_object_get(recs[i].info, key));
+
+		/* The kernel removed the links of a namespace that is gone. */
+		if (strcmp(recs[i].way, way) != 0 || !v || strcmp(v, value) != 0 ||
+		    !lj_target_alive(recs[i].target_spec, &recs[i].netns)) {
+			lj_record_free(&recs[i]);
+			continue;
+		}
+		recs[k++] = recs[i];
+	}
+	*ret = recs;
+	*ret_n = k;
+	return 0;
+}
+
+int lj_attach_check_mac_users(struct lj_state *st, const char *way, const char *key,
+			      const char *value, const uint8_t mac[LJ_MAC_LEN], const char *what,
+			      struct lj_result *res)
+{
+	struct lj_record *recs = NULL;
+	char buf[LJ_MAC_STRLEN];
+	size_t n = 0;
+	int r;
+
+	r = lj_attach_live_records(st, way, key, value, &recs, &n, res);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n && r == 0; i++)
+		if (record_has_mac(&recs[i], mac))
+			r = lj_bad_input(res, "MAC %s is already used on %s by %s ('%s')",
+					 lj_mac_to_string(mac, buf, sizeof(buf)), what,
+					 recs[i].target_spec, recs[i].ifname);
+	lj_records_free(recs, n);
 	return r;
 }
 

@@ -236,6 +236,15 @@ int lj_attach_add_addressing(struct lj_ctx *ctx, const struct lj_attach_opts *o,
 			     struct lj_result *res);
 
 /*
+ * The records of live attachments of the given way whose info[key] is value (e.g. "parent",
+ * "eth0"): into *ret (n in *ret_n; free with lj_records_free). st: the locked state directory,
+ * or NULL (dry run: opened shared here). Returns 0 or -errno (res says why).
+ */
+int lj_attach_live_records(struct lj_state *st, const char *way, const char *key,
+			   const char *value, struct lj_record **ret, size_t *ret_n,
+			   struct lj_result *res);
+
+/*
  * Refuse (lj_bad_input, -EINVAL) a MAC address that a live attachment of the given way
  * already has, among the records whose info[key] is value (e.g. "bridge", "br-em1"): its
  * recorded MAC (info.mac), or for records made before that was kept, the --mac its plan
