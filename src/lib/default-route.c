@@ -355,8 +355,8 @@ static void defroute_describe(const struct lj_ctx *ctx, const struct lj_step *s,
 	json_decref(list);
 	if (s->via.family == AF_UNSPEC)
 		return;
-	fprintf(f, "%s %sroute %s default via %s dev %s%s\n", ip, fam, replaced ? "replace" : "add",
-		lj_ip_to_string(&s->via, v, sizeof(v)), s->link,
+	fprintf(f, "%s %sroute %s default via %s dev %s%s proto static\n", ip, fam,
+		replaced ? "replace" : "add", lj_ip_to_string(&s->via, v, sizeof(v)), s->link,
 		(s->flags & LJ_STEP_F_ONLINK) ? " onlink" : "");
 }
 

@@ -119,7 +119,7 @@ del_web() { lab container del web; }
   add_container web
   undo() { lj detach "pid:$CONTAINER_PID" >/dev/null; }
   unpaste() { del_web; on host ip link del br-new; }
-  check_paste web -- attach bridge "pid:$CONTAINER_PID" --bridge br-new \
+  check_paste web -- attach bridge "pid:$CONTAINER_PID" --bridge br-new --create-bridge \
     --ip 198.51.100.118/24 --mac 02:00:00:00:01:18 --mtu 1400 --ifname lan0
 }
 
