@@ -126,6 +126,98 @@ has_option() { grep -qE -- "(^|[^a-z0-9-])$2([^a-z0-9-]|\$)" "$1"; }
   fi
 }
 
+# --- shell completion ------------------------------------------------------------------------------
+
+# complete LINE [NETNS]: what the bash completion offers at the end of LINE, one per line (run
+# in a fresh bash, inside network namespace NETNS if given, so /sys/class/net is that one's).
+complete_line() {
+  local -a pre=()
+  [[ -n ${2:-} ]] && pre=(ip netns exec "$2")
+  "${pre[@]}" env -i PATH="$PATH" bash --norc --noprofile -c '
+    source "$1" || exit 1
+    COMP_LINE=$2 COMP_POINT=${#2}
+    read -r -a COMP_WORDS <<<"$2"
+    COMP_CWORD=${#COMP_WORDS[@]}
+    _lanjoin lanjoin
+    printf "%s\n" "${COMPREPLY[@]}"' _ "$BASH_COMPLETION" "$1"
+}
+
+@test "completion: bash completes commands, ways, options, netns names, bridges and links" {
+  run -0 complete_line "lanjoin at"
+  [ "$output" = attach ]
+  run -0 complete_line "lanjoin attach "
+  [ "$(sort <<<"$output" | tr '\n' ' ')" = "bridge macvlan nat ovs " ]
+  run -0 complete_line "lanjoin attach bridge x --br"
+  [ "$output" = --bridge ]
+  run -0 complete_line "lanjoin attach macvlan web --mode p"
+  [ "$(tr '\n' ' ' <<<"$output")" = "private passthru " ]
+  run -0 complete_line "lanjoin attach nat web --"
+  [[ $output == *--publish* && $output != *--bridge* && $output != *--dhcp* ]]
+  run -0 complete_line "lanjoin uplink "
+  [ "$(tr '\n' ' ' <<<"$output")" = "adopt release list " ]
+  run -0 complete_line "lanjoin detach --a"
+  [ "$output" = --all ]
+
+  # Names from a namespace of our own: netns:NAME, and its bridge and links from inside it.
+  local ns=ljdocs$$-cmp
+  ip netns add "$ns"
+  defer ip netns del "$ns"
+  ip -n "$ns" link add brdocs type bridge
+  ip -n "$ns" link add vdocs type veth peer name vdocs2
+  run -0 complete_line "lanjoin attach bridge netns:ljdocs$$-cm"
+  [ "$output" = "ljdocs$$-cmp" ] # bash puts it after the ':' it split the word at
+  run -0 complete_line "lanjoin attach bridge netns:$ns --bridge " "$ns"
+  [ "$output" = brdocs ]
+  run -0 complete_line "lanjoin attach macvlan netns:$ns --parent=vd" "$ns"
+  [ "$(tr '\n' ' ' <<<"$output")" = "vdocs vdocs2 " ] # after the '='
+  run -0 complete_line "lanjoin shim add " "$ns"
+  [[ $output == *lo*vdocs* ]]
+}
+
+# shellcheck disable=SC2086 # $key is one or two words: the arguments of `lanjoin help`
+@test "completion: bash offers every option 'lanjoin help' lists, for every command and way" {
+  local key missing=() opts offered sub
+  while read -r key; do
+    [[ $key == help ]] && continue # the commands' summaries
+    # Not the options of another command the help quotes ('attach macvlan --host-shim CIDR').
+    opts=$("$LANJOIN" help $key | sed -E "s/(^|[^A-Za-z])('(lanjoin )?[a-z]+ [^']*')/\1\n\2\n/g" |
+      grep -vE "^'(lanjoin )?([a-z]+)" | options_in)
+    opts+=$'\n'$("$LANJOIN" help $key | grep -oE "(^|[^A-Za-z])'(lanjoin )?${key%% *} [^']*'" | options_in)
+    if [[ $key == *" "* ]]; then
+      # A subcommand with no help of its own yet is checked with its command.
+      cmp -s <("$LANJOIN" help ${key% *}) <("$LANJOIN" help $key) && continue
+      offered=$(complete_line "lanjoin $key x --")
+    else
+      offered=$(complete_line "lanjoin $key --")
+      # A command with subcommands: what any of them offers.
+      for sub in $(help_commands | awk -v c="$key" '$1 == c && NF == 2 {print $2}'); do
+        offered+=$'\n'$(complete_line "lanjoin $key $sub x --")
+      done
+    fi
+    for opt in $opts; do
+      grep -qxF -- "$opt" <<<"$offered" ||
+        missing+=("completion/lanjoin.bash: $opt (from 'lanjoin help $key') is not offered for 'lanjoin $key'")
+    done
+  done < <(help_commands)
+  if ((${#missing[@]} > 0)); then
+    printf '%s\n' "${missing[@]}"
+    return 1
+  fi
+}
+
+@test "completion: the zsh completion parses (zsh -n), and names the same commands" {
+  command -v zsh >/dev/null || skip "zsh is not installed"
+  run -0 zsh -n "$ZSH_COMPLETION"
+  head -1 "$ZSH_COMPLETION" | grep -qx '#compdef lanjoin'
+  local cmd
+  for cmd in $("$LANJOIN" help | awk '/^Commands:/ {on = 1; next} on && /^  [a-z]/ {print $1}'); do
+    grep -q "'$cmd:" "$ZSH_COMPLETION" || {
+      echo "completion/_lanjoin: command '$cmd' is missing"
+      return 1
+    }
+  done
+}
+
 # --- the README's "By hand" block -----------------------------------------------------------------
 
 # The shell commands of the README's "By hand in the lab" block, one per line (continuations
