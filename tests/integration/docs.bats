@@ -14,7 +14,12 @@ ZSH_COMPLETION=$REPO/completion/_lanjoin
 
 setup_file() {
   export LANJOIN=${LANJOIN:-$REPO/build/lanjoin}
-  # No lab here (the "By hand" test builds its own with the README's commands).
+  # No lab here: the "By hand" test builds its own with the README's commands, and the
+  # completion test makes a namespace; both are named with this prefix.
+  export DOCS_PREFIX="ljdocs$$-"
+  if [[ -n ${LJ_TEST_RECORD:-} ]]; then # test.sh's leak check
+    echo "prefix $DOCS_PREFIX" >>"$LJ_TEST_RECORD"
+  fi
 }
 teardown_file() { :; }
 
@@ -159,13 +164,13 @@ complete_line() {
   [ "$output" = --all ]
 
   # Names from a namespace of our own: netns:NAME, and its bridge and links from inside it.
-  local ns=ljdocs$$-cmp
+  local ns=${DOCS_PREFIX}cmp
   ip netns add "$ns"
   defer ip netns del "$ns"
   ip -n "$ns" link add brdocs type bridge
   ip -n "$ns" link add vdocs type veth peer name vdocs2
-  run -0 complete_line "lanjoin attach bridge netns:ljdocs$$-cm"
-  [ "$output" = "ljdocs$$-cmp" ] # bash puts it after the ':' it split the word at
+  run -0 complete_line "lanjoin attach bridge netns:${DOCS_PREFIX}cm"
+  [ "$output" = "${DOCS_PREFIX}cmp" ] # bash puts it after the ':' it split the word at
   run -0 complete_line "lanjoin attach bridge netns:$ns --bridge " "$ns"
   [ "$output" = brdocs ]
   run -0 complete_line "lanjoin attach macvlan netns:$ns --parent=vd" "$ns"
@@ -241,10 +246,7 @@ drop_stray_records() {
 }
 
 @test "docs: the README's 'By hand' lab block runs as written; its records stay in the lab and go with it" {
-  local p="ljdocs$$-" cmd out
-  if [[ -n ${LJ_TEST_RECORD:-} ]]; then # test.sh's leak check
-    echo "prefix $p" >>"$LJ_TEST_RECORD"
-  fi
+  local p=$DOCS_PREFIX cmd out
   export LAB_PREFIX=$p
   unset LANJOIN_STATE_DIR
   local state=/run/lanjoin-lab/$p/state
