@@ -62,8 +62,10 @@ _lanjoin_targets() {
 	echo pid:
 }
 
-# What lanjoin has attached (TARGET column of `lanjoin list`; nothing without root).
+# What lanjoin has attached (TARGET column of `lanjoin list`; nothing without root). Only if
+# the state directory exists: `list` would create it.
 _lanjoin_attached() {
+	[[ -d ${LANJOIN_STATE_DIR:-/run/lanjoin} ]] || return 0
 	lanjoin list 2>/dev/null | awk 'NR == 1 && $1 != "TARGET" {exit} NR > 1 {print $1}'
 }
 

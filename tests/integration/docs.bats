@@ -122,8 +122,10 @@ has_option() { grep -qE -- "(^|[^a-z0-9-])$2([^a-z0-9-]|\$)" "$1"; }
   echo "$stderr"
   [ "$status" -eq 0 ]
   [ -z "$stderr" ]
-  run -0 env MANWIDTH=80 man -l "$MAN"
-  [[ $output == *"lanjoin attach bridge"* ]]
+  if command -v man >/dev/null; then
+    run -0 env MANWIDTH=80 man -l "$MAN"
+    [[ $output == *"lanjoin attach bridge"* ]]
+  fi
   if command -v mandoc >/dev/null; then
     run mandoc -Tlint -Wstyle "$MAN"
     echo "$output"
@@ -138,7 +140,8 @@ has_option() { grep -qE -- "(^|[^a-z0-9-])$2([^a-z0-9-]|\$)" "$1"; }
 complete_line() {
   local -a pre=()
   [[ -n ${2:-} ]] && pre=(ip netns exec "$2")
-  "${pre[@]}" env -i PATH="$PATH" bash --norc --noprofile -c '
+  "${pre[@]}" env -i PATH="$PATH" ${LANJOIN_STATE_DIR:+LANJOIN_STATE_DIR="$LANJOIN_STATE_DIR"} \
+    bash --norc --noprofile -c '
     source "$1" || exit 1
     COMP_LINE=$2 COMP_POINT=${#2}
     read -r -a COMP_WORDS <<<"$2"
@@ -162,6 +165,11 @@ complete_line() {
   [ "$(tr '\n' ' ' <<<"$output")" = "adopt release list " ]
   run -0 complete_line "lanjoin detach --a"
   [ "$output" = --all ]
+  # Completing a detach target asks `lanjoin list`, but never creates the state directory.
+  mkdir "$BATS_TEST_TMPDIR/bin"
+  ln -s "$LANJOIN" "$BATS_TEST_TMPDIR/bin/lanjoin"
+  PATH=$BATS_TEST_TMPDIR/bin:$PATH LANJOIN_STATE_DIR=$BATS_TEST_TMPDIR/state run -0 complete_line "lanjoin detach "
+  [[ $output == *pid:* && ! -e $BATS_TEST_TMPDIR/state ]]
 
   # Names from a namespace of our own: netns:NAME, and its bridge and links from inside it.
   local ns=${DOCS_PREFIX}cmp
