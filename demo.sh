@@ -42,26 +42,26 @@ step "the lab: LAN 198.51.100.0/24 (gateway .254, peer .10, host .76 on br-em1),
 trap 'step "tear down"; show "$LAB" down' EXIT
 trap 'exit 130' INT TERM
 show "$LAB" up --bridge-host
-# lanjoin's records of the lab's attachments live in the lab, not in the machine's /run/lanjoin.
-export LANJOIN_STATE_DIR
-LANJOIN_STATE_DIR=$("$LAB" dir)/lanjoin-state
+# lanjoin runs through `lab.sh exec`, which gives it the lab's own state directory: the records
+# of the lab's attachments live in the lab (removed by `lab.sh down`), not in /run/lanjoin.
+unset LANJOIN_STATE_DIR
 
 step "a container: namespace ${P}web running a web server with hello.html, not on any network yet"
 show "$LAB" container add web
 
 step "attach it to the LAN through br-em1 as 198.51.100.117"
-show ip netns exec "${P}host" "$LANJOIN" attach bridge "netns:${P}web" --bridge br-em1 \
+show "$LAB" exec host "$LANJOIN" attach bridge "netns:${P}web" --bridge br-em1 \
   --ip 198.51.100.117/24 --gateway 198.51.100.254
 
 step "the peer fetches the container's page"
-show ip netns exec "${P}peer" curl -sS --max-time 5 http://198.51.100.117/hello.html
+show "$LAB" exec peer curl -sS --max-time 5 http://198.51.100.117/hello.html
 
 step "the outside host sees the container's own address as the source"
-show ip netns exec "${P}web" curl -sS --max-time 5 http://203.0.113.1/cgi-bin/ip
+show "$LAB" exec web curl -sS --max-time 5 http://203.0.113.1/cgi-bin/ip
 
 step "what lanjoin has attached"
-show ip netns exec "${P}host" "$LANJOIN" list
+show "$LAB" exec host "$LANJOIN" list
 
 step "detach: undo exactly what attach did"
-show ip netns exec "${P}host" "$LANJOIN" detach "netns:${P}web"
-show ip netns exec "${P}host" "$LANJOIN" list
+show "$LAB" exec host "$LANJOIN" detach "netns:${P}web"
+show "$LAB" exec host "$LANJOIN" list

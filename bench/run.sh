@@ -20,7 +20,14 @@
 #   --build-dir DIR use this meson build directory (default: build, set up if missing)
 #   --lanjoin PATH  the lanjoin binary to measure (default: the build's)
 #   --readme        also put the summary into README.md (between its bench markers)
-#   $BENCH_ARGS     more options (e.g. for `sudo BENCH_ARGS="--n 1,100" ninja -C build bench`)
+#
+# Environment:
+#   BENCH_ARGS      more options (e.g. for `sudo BENCH_ARGS="--n 1,100" ninja -C build bench`)
+#   BENCH_PREFIX    the namespace prefix of the bench's lab (default "ljbench-"; letters,
+#                   digits, '_', '.', ending in '-'); its files are in /run/lanjoin-bench/PREFIX.
+#                   Use another one when a lab of that prefix exists (another bench runs)
+#   BENCH_STATE_DIR lanjoin's state directory for the lanjoin methods (default
+#                   /run/lanjoin-bench/PREFIX/state, removed at the end; one named here is kept)
 #
 # Everything runs in lab namespaces with the prefix $BENCH_PREFIX (default "ljbench-"):
 # lab/lab.sh builds the lab, each method gets its own bridge (br-METHOD) and its own macvlan

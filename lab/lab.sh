@@ -25,7 +25,11 @@ usage: lab.sh [-p PREFIX] COMMAND [ARGS]
         --bridge-host   also make bridge br-em1 in host holding em1, em1's addresses/routes moved
         --ovs-host      same with an OVS (netdev datapath) bridge br-em1; starts OVS
   down                              remove everything of this prefix (idempotent, never fails)
-  exec NODE CMD...                  run CMD in namespace ${PREFIX}NODE
+  exec NODE CMD...                  run CMD in namespace ${PREFIX}NODE, with LANJOIN_STATE_DIR
+                                    set to the lab's own state directory (see env)
+  env                               print `export LANJOIN_STATE_DIR=...`: lanjoin run by hand
+                                    in the lab keeps its records there, not in /run/lanjoin;
+                                    down removes it with the lab
   container add NAME [--with-8080]  netns ${PREFIX}NAME (lo only) running busybox httpd on :80
                                     (and :8080) serving hello.html; prints the httpd PID
   container del NAME                stop it, delete the netns (idempotent)
@@ -34,8 +38,9 @@ usage: lab.sh [-p PREFIX] COMMAND [ARGS]
   ovs start|stop|env|status         OVS daemons inside ${PREFIX}host with a private run dir;
                                     `eval "$(lab.sh ovs env)"` points ovs-vsctl/ovs-appctl at it;
                                     status says whether it runs, and where (exit 3 if not)
-  dir                               print the lab state directory
+  dir                               print the lab's directory (its files, logs, state)
 PREFIX: -p PREFIX or $LAB_PREFIX, default "lj-".
+LANJOIN_STATE_DIR, if set already, is passed on unchanged by exec (the tests set their own).
 EOF
 }
 
@@ -63,6 +68,9 @@ shift $((OPTIND - 1))
   die "bad prefix '$P': letters, digits, '_' or '.', ending in a single '-' (so no prefix is a prefix of another)"
 LAB_DIR=$LAB_RUN_ROOT/$P
 OVS_DIR=$LAB_DIR/ovs
+# lanjoin's state directory for what is attached in this lab (lanjoin creates it, mode 0700):
+# records of the lab's attachments must not outlive the lab in the machine's /run/lanjoin.
+LAB_STATE_DIR=$LAB_DIR/state
 
 ns() { printf '%s%s' "$P" "$1"; }
 ns_exists() { [[ -e /run/netns/$1 ]]; }
@@ -549,8 +557,9 @@ exec)
   node=$1
   shift
   ns_exists "$(ns "$node")" || die "no namespace $(ns "$node")"
-  exec ip netns exec "$(ns "$node")" "$@"
+  LANJOIN_STATE_DIR=${LANJOIN_STATE_DIR:-$LAB_STATE_DIR} exec ip netns exec "$(ns "$node")" "$@"
   ;;
+env) echo "export LANJOIN_STATE_DIR='$LAB_STATE_DIR'" ;;
 container)
   sub=${1:-}
   (($# > 0)) && shift
