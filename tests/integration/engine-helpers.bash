@@ -25,6 +25,8 @@
 #                    (br_netfilter); see the function
 #   dk ARGS...       the docker client against the test daemon
 #   pm ARGS...       podman with the test's storage, run inside ${LAB_PREFIX}host
+#   podman_network_create NAME BRIDGE SUBNET GATEWAY   a podman network whose IPAM state stays
+#                    in the lab (not `pm network create`, whose state goes to /var/lib/cni)
 #   engine_sock ENGINE            print the API socket of ENGINE (docker|podman)
 #   engine_run ENGINE NAME [ARGS...]  run container NAME from the test image, detached, serving
 #                    /www/hello.html ("Hello world") with busybox httpd on :80; ARGS go to
@@ -280,27 +282,35 @@ pm() {
 _PODMAN_SYSTEM_DIRS=(/var/lib/containers /run/containers)
 _PODMAN_CNI_DIRS=(/var/lib/cni/results /var/lib/cni)
 
-# Podman's default network ("podman"), defined in the test's --network-config-dir so that it
-# takes an address range of the lab's (198.18.2.0/24, inside 198.18.0.0/15; podman's built-in
-# default is 10.88.0.0/16) and keeps its IPAM state under $LAB_DIR (the built-in one writes
-# /var/lib/cni/networks/podman on the host).
-_podman_default_network() { # DIR
-  cat >"$1/netconf/87-podman.conflist" <<EOF
+# A podman network (CNI bridge) defined as a file in the test's --network-config-dir, with its
+# host-local IPAM state under $LAB_DIR: `podman network create` would leave that state in
+# /var/lib/cni/networks/NAME on the host. Remove it with `pm network rm -f NAME`.
+podman_network_create() { # NAME BRIDGE SUBNET GATEWAY
+  local d
+  d=$(_engine_dir podman)
+  mkdir -p "$d/cni-ipam"
+  cat >"$d/netconf/$1.conflist" <<EOF
 {
   "cniVersion": "0.4.0",
-  "name": "podman",
+  "name": "$1",
   "plugins": [
-    { "type": "bridge", "bridge": "cni-podman0", "isGateway": true, "ipMasq": true,
+    { "type": "bridge", "bridge": "$2", "isGateway": true, "ipMasq": true,
       "hairpinMode": true,
-      "ipam": { "type": "host-local", "dataDir": "$1/cni-ipam",
+      "ipam": { "type": "host-local", "dataDir": "$d/cni-ipam",
                 "routes": [ { "dst": "0.0.0.0/0" } ],
-                "ranges": [ [ { "subnet": "198.18.2.0/24", "gateway": "198.18.2.1" } ] ] } },
+                "ranges": [ [ { "subnet": "$3", "gateway": "$4" } ] ] } },
     { "type": "portmap", "capabilities": { "portMappings": true } },
     { "type": "firewall" },
     { "type": "tuning" }
   ]
 }
 EOF
+}
+
+# Podman's default network ("podman"): an address range of the lab's (198.18.2.0/24, inside
+# 198.18.0.0/15; podman's built-in default is 10.88.0.0/16), IPAM state under $LAB_DIR.
+_podman_default_network() {
+  podman_network_create podman cni-podman0 198.18.2.0/24 198.18.2.1
 }
 
 podman_start() {
@@ -311,8 +321,8 @@ podman_start() {
   command -v runc >/dev/null || _engine_fail podman "runc is not installed" || return
   [[ -e /run/netns/${LAB_PREFIX}host ]] || _engine_fail podman "the lab is not up" || return
   [[ $d != *[[:space:]]* ]] || _engine_fail podman "the lab directory has spaces" || return
-  mkdir -p "$d/root" "$d/runroot" "$d/tmp" "$d/netconf" "$d/cni-ipam"
-  _podman_default_network "$d"
+  mkdir -p "$d/root" "$d/runroot" "$d/tmp" "$d/netconf"
+  _podman_default_network
   local s
   for s in "${_PODMAN_SYSTEM_DIRS[@]}"; do
     [[ -e $s ]] || echo "$s" >>"$d/created-system-dirs"

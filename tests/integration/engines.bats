@@ -163,7 +163,7 @@ pid_and_ip() { # ENGINE NETWORK-ARGS...
   require_engine podman
   # a CNI bridge network of podman's own, inside the lab's host namespace
   defer pm network rm -f lj-net
-  pm network create --subnet 198.18.1.0/24 lj-net
+  podman_network_create lj-net cni-ljnet 198.18.1.0/24 198.18.1.1
   pid_and_ip podman --network lj-net
   run lje podman ip lj-ip-podman
   [[ $output == 198.18.1.* ]]
