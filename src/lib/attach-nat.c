@@ -113,34 +113,51 @@ static const struct used_net *used_find(const struct used *u, const struct lj_ci
 	return NULL;
 }
 
-/*
- * What the private side must avoid: every IPv4 route of the host (any table, except default
- * routes) and the private networks and --to addresses of the other nat records.
- */
-static int collect_used(struct lj_ctx *ctx, const struct lj_record *self, bool with_routes,
-			struct used *u, struct lj_result *res)
+/* Every IPv4 route of nl's namespace (any table) but default routes, as "WHOSE route to X". */
+static int add_routes(struct lj_nl *nl, const char *whose, struct used *u)
 {
 	struct lj_route_entry *routes = NULL;
-	struct lj_record *recs = NULL;
-	struct lj_state *own = NULL;
-	size_t n = 0, nrec = 0;
 	char buf[LJ_CIDR_STRLEN], what[96];
-	int r = 0;
+	size_t n = 0;
+	int r;
 
-	if (with_routes)
-		r = lj_route_list(ctx->host, AF_INET, &routes, &n);
-	if (r < 0)
-		return lj_fail(res, r, "Failed to list the host's routes: %s", strerror(-r));
+	r = lj_route_list(nl, AF_INET, &routes, &n);
 	for (size_t i = 0; i < n && r == 0; i++) {
 		if (routes[i].dst.prefixlen == 0)
 			continue;
-		snprintf(what, sizeof(what), "the host's route to %s",
+		snprintf(what, sizeof(what), "%s route to %s", whose,
 			 lj_cidr_to_string(&routes[i].dst, buf, sizeof(buf)));
 		r = used_add(u, &routes[i].dst, what);
 	}
 	free(routes);
-	if (r < 0)
-		return r;
+	return r;
+}
+
+/*
+ * What the private side must avoid: every IPv4 route of the host and of the target (any
+ * table, except default routes: the target's own networks, e.g. its engine's) and the private
+ * networks and --to addresses of the other nat records.
+ */
+static int collect_used(struct lj_ctx *ctx, const struct lj_record *self, bool with_routes,
+			struct used *u, struct lj_result *res)
+{
+	struct lj_record *recs = NULL;
+	struct lj_state *own = NULL;
+	size_t nrec = 0;
+	char what[96];
+	int r = 0;
+
+	if (with_routes) {
+		r = add_routes(ctx->host, "the host's", u);
+		if (r < 0)
+			return lj_fail(res, r, "Failed to list the host's routes: %s", strerror(-r));
+		if (ctx->target) {
+			r = add_routes(ctx->target, "the target's", u);
+			if (r < 0)
+				return lj_fail(res, r, "Failed to list the target's routes: %s",
+					       strerror(-r));
+		}
+	}
 
 	/* Under the state lock every record counts, "applying" ones (concurrent or crashed) too.
 	 * A dry run holds no lock: a shared one is enough to read. */

@@ -520,7 +520,7 @@ expect_error() {
   [ "$(jq -r '.ips | length' <<<"$output")" -eq $(($(jq '.ips | length' <<<"$lo") + 1)) ]
   # a malformed prevResult is refused before anything is done
   run --separate-stderr cni ADD cid-ch2 "$(ns ch)" eth1 "$(with_prev '{"interfaces": 3}')"
-  expect_error 7
+  expect_error 6 # the spec's "failed to decode content"
   run --separate-stderr cni DEL cid-ch "$(ns ch)"
   [ "$status" -eq 0 ]
   [ "$(records)" -eq 0 ]
@@ -912,7 +912,9 @@ pm_run() { # NAME NETWORK [PODMAN RUN ARGS...] — busybox httpd serving /www on
     fi
     sleep 0.05
   done
-  [ -n "$new" ]
+  # Another process making a namespace meanwhile can take the freed number first: then the
+  # case cannot be set up (it is when nothing else runs, as in test.sh).
+  [ -n "$new" ] || skip "no new namespace got the dead one's inode number ($ino) in 200 tries"
   run --separate-stderr cni ADD cid-new "$(ns "$new")"
   [ "$status" -eq 0 ]
   defer cni DEL cid-new "$(ns "$new")" eth0 "$CONF"
