@@ -371,6 +371,8 @@ s.sendto(sys.argv[2].encode(), ("203.0.113.1", 9999))' "$2" "$3"
 
 @test "nat: bad input exits 2 and changes nothing" {
   add_container web
+  # a network of the container's own, which --private must not take
+  on web ip addr add 198.18.77.2/24 dev lo
   snapshot host >"$BATS_TEST_TMPDIR/host"
   snapshot web >"$BATS_TEST_TMPDIR/web"
   local -a bad=(
@@ -382,6 +384,7 @@ s.sendto(sys.argv[2].encode(), ("203.0.113.1", 9999))' "$2" "$3"
     "--uplink em1 --address 2001:db8:1::117/64"
     "--uplink em1 --address 198.18.9.2/32 --private 198.18.9.0/30"
     "--uplink em1 --address $LAN_ADDR/24 --private 198.51.100.0/30"
+    "--uplink em1 --address $LAN_ADDR/24 --private 198.18.77.0/30"
     "--uplink em1 --address $LAN_ADDR/24 --publish 80 --publish 80"
     "--uplink em1 --address $LAN_ADDR/24 --publish tcp/80:80 --publish 80:8080"
     "--uplink em1 --address $LAN_ADDR/24 --publish sctp/80"
