@@ -113,9 +113,15 @@ int lj_cmd_pid(int argc, char **argv)
 		return LJ_EXIT_USAGE;
 	}
 	if (t.kind == LJ_TARGET_PID) {
-		if (lj_netns_open_pid(t.pid, &fd) < 0) {
+		int r = lj_netns_open_pid(t.pid, &fd);
+		if (r == -ESRCH || r == -ENOENT) {
 			lj_err("No such process %d", (int)t.pid);
 			return LJ_EXIT_USAGE;
+		}
+		if (r < 0) {
+			lj_err("Failed to open the network namespace of process %d: %s", (int)t.pid,
+			       strerror(-r));
+			return LJ_EXIT_FAILED;
 		}
 		close(fd);
 		print_pid(spec, t.pid, json);
