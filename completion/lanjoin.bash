@@ -8,9 +8,10 @@
 # Options of every way of attach, the addressing ones of bridge/ovs/macvlan, and each way's own.
 _lanjoin_attach_every='--no-conflict-check --ifname --mac --mac-from --mtu --route --dry-run
 	--json --engine-socket --help'
-_lanjoin_attach_l2='--ip --gateway --dhcp --dhcp-client --dhcp-timeout --slaac'
-_lanjoin_attach_bridge='--bridge --uplink'
-_lanjoin_attach_ovs='--bridge --vlan --ovsdb'
+_lanjoin_attach_l2='--ip --gateway --no-default-route --dhcp --dhcp-client --dhcp-timeout
+	--slaac'
+_lanjoin_attach_bridge='--bridge --uplink --create-bridge'
+_lanjoin_attach_ovs='--bridge --create-bridge --vlan --ovsdb'
 _lanjoin_attach_macvlan='--parent --mode --host-shim'
 _lanjoin_attach_nat='--uplink --address --publish --private --to'
 
@@ -78,14 +79,15 @@ _lanjoin_options() {
 		;;
 	"attach nat") echo "$_lanjoin_attach_nat $_lanjoin_attach_every" ;;
 	attach*) echo "--help" ;;
-	detach) echo "--ifname --all --dry-run --engine-socket --help" ;;
+	detach) echo "--ifname --all --dry-run --json --engine-socket --help" ;;
 	list) echo "--json --help" ;;
-	gc | pid) echo "--engine-socket --help" ;;
+	gc | pid) echo "--json --engine-socket --help" ;;
 	ip) echo "--json --engine-socket --help" ;;
 	"uplink adopt") echo "--ovs --ovsdb --probe --no-probe --timeout --dry-run --json --help" ;;
-	"uplink release") echo "--force --dry-run --help" ;;
+	"uplink release") echo "--force --dry-run --json --help" ;;
 	"uplink list") echo "--json --help" ;;
-	"shim add") echo "--ip --help" ;;
+	"shim add") echo "--ip --json --help" ;;
+	"shim del") echo "--json --help" ;;
 	uplink* | shim* | version | help*) echo "--help" ;;
 	"") echo "--help --version" ;;
 	esac
