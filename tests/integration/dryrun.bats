@@ -31,7 +31,6 @@ normalise() {
   sed -E -e 's/"(ifindex|link_index|handle)": [0-9]+/"\1": N/' \
     -e 's/"(bridge_id|root_id|designated_root|designated_bridge)": "[0-9a-f]+\.[0-9a-f:]+"/"\1": "ID"/' \
     -e 's/([0-9a-f]{2}:){5}[0-9a-f]{2}/MAC/g' \
-    -e 's/"(bridge_id|root_id|designated_root|designated_bridge)": "[0-9a-f]+\.[0-9a-f:]+"/"\1": "ID"/' \
     -e 's/fe80::[0-9a-f:]+/fe80::X/g' \
     -e 's/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/UUID/g' | sort
 }

@@ -51,7 +51,7 @@ check() { # check JQ-PROGRAM <<<JSON: fails showing the document when it does no
 @test "json: attach, list and detach --json print the same documented attachment; nothing private" {
   add_container web
   local target="netns:${LAB_PREFIX}web"
-  run lj attach bridge "$target" --bridge br-x --ip 198.51.100.117/24 \
+  run lj attach bridge "$target" --bridge br-x --create-bridge --ip 198.51.100.117/24 \
     --ip 2001:db8:1::117/64 --gateway 198.51.100.254 --json
   echo "$output"
   [ "$status" -eq 0 ]
