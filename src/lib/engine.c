@@ -213,7 +213,7 @@ static int curl_load(struct lj_engine_err *err)
 
 struct body {
 	char *data;
-	size_t size;
+	size_t size, cap; /* bytes used (without the NUL), bytes allocated */
 	bool too_big;
 };
 
@@ -221,19 +221,29 @@ static size_t body_write(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
 	struct body *b = userdata;
 	size_t n = size * nmemb;
-	char *p;
 
 	if (n > ENGINE_BODY_MAX - b->size) {
 		b->too_big = true;
 		return 0; /* aborts the transfer */
 	}
-	p = realloc(b->data, b->size + n + 1);
-	if (!p)
-		return 0;
-	memcpy(p + b->size, ptr, n);
+	if (b->size + n + 1 > b->cap) {
+		/* Grow geometrically: one realloc per chunk copies the body over and over. */
+		size_t cap = b->cap ? b->cap : 16384;
+		char *p;
+
+		while (cap < b->size + n + 1)
+			cap *= 2;
+		if (cap > ENGINE_BODY_MAX + 1)
+			cap = ENGINE_BODY_MAX + 1;
+		p = realloc(b->data, cap);
+		if (!p)
+			return 0;
+		b->data = p;
+		b->cap = cap;
+	}
+	memcpy(b->data + b->size, ptr, n);
 	b->size += n;
-	p[b->size] = '\0';
-	b->data = p;
+	b->data[b->size] = '\0';
 	return n;
 }
 
