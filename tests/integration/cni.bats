@@ -719,6 +719,12 @@ vg_cni() {
 podman_env() {
   command -v podman >/dev/null && command -v runc >/dev/null || skip "podman or runc missing"
   PODMAN_DIR=$BATS_TEST_TMPDIR/podman
+  # Podman makes its default directories on first use, whatever --root says (e.g. for the
+  # cleanup process conmon starts): removed at the end if this test made them.
+  local s
+  for s in /var/lib/containers /run/containers; do
+    [[ -e $s ]] || defer rm -rf "$s"
+  done
   mkdir -p "$PODMAN_DIR"/{bin,net.d,ipam,rootfs/bin,rootfs/www}
   ln -s "$(readlink -f "$LANJOIN")" "$PODMAN_DIR/bin/lanjoin"
   cp "$(command -v busybox)" "$PODMAN_DIR/rootfs/bin/busybox"
