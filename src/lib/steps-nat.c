@@ -429,8 +429,14 @@ static int nat_rules_apply(struct lj_ctx *ctx, struct lj_step *s)
 	return r;
 }
 
-/* Delete the elements of map that jump to chain (as listed in t). */
-static void delete_elements(FILE *f, const struct nat_table *t, const char *map, const char *chain)
+/*
+ * Call cb(key, ip, data) for each element of map (as listed in t) that jumps to chain and whose
+ * key is an IPv4 or IPv6 address: [key, {"jump": {"target": chain}}]. Stops when cb returns
+ * true; returns whether one did.
+ */
+static bool foreach_jump_element(const struct nat_table *t, const char *map, const char *chain,
+				 bool (*cb)(const char *key, const struct lj_ip *ip, void *data),
+				 void *data)
 {
 	json_t *o, *e;
 	size_t i, k;
@@ -442,17 +448,39 @@ static void delete_elements(FILE *f, const struct nat_table *t, const char *map,
 		if (!name || strcmp(name, map) != 0)
 			continue;
 		json_array_foreach(json_object_get(m, "elem"), k, e) {
-			/* [key, {"jump": {"target": chain}}] with key an address string */
 			const char *key = json_string_value(json_array_get(e, 0));
 			const char *target = json_string_value(json_object_get(
 				json_object_get(json_array_get(e, 1), "jump"), "target"));
 			struct lj_ip ip;
 
 			if (key && target && strcmp(target, chain) == 0 &&
-			    lj_parse_ip(key, &ip) == 0 && ip.family == AF_INET)
-				fprintf(f, "delete element ip " NAT_TABLE " %s { %s }\n", map, key);
+			    lj_parse_ip(key, &ip) == 0 && cb(key, &ip, data))
+				return true;
 		}
 	}
+	return false;
+}
+
+struct delete_ctx {
+	FILE *f;
+	const char *map;
+};
+
+static bool print_delete(const char *key, const struct lj_ip *ip, void *data)
+{
+	struct delete_ctx *d = data;
+
+	if (ip->family == AF_INET)
+		fprintf(d->f, "delete element ip " NAT_TABLE " %s { %s }\n", d->map, key);
+	return false;
+}
+
+/* Delete the elements of map that jump to chain (as listed in t). */
+static void delete_elements(FILE *f, const struct nat_table *t, const char *map, const char *chain)
+{
+	struct delete_ctx d = {f, map};
+
+	foreach_jump_element(t, map, chain, print_delete, &d);
 }
 
 static int nat_rules_undo(struct lj_ctx *ctx, const struct lj_step *s)
@@ -520,31 +548,16 @@ static size_t count_rules(const struct nat_table *t, const char *chain)
 	return n;
 }
 
+static bool ip_is(const char *key, const struct lj_ip *ip, void *data)
+{
+	return lj_ip_equal(ip, data);
+}
+
 /* Whether map holds the element key -> jump chain (as listed in t). */
 static bool has_element(const struct nat_table *t, const char *map, const struct lj_ip *key,
 			const char *chain)
 {
-	json_t *o, *e;
-	size_t i, k;
-
-	json_array_foreach(t->objs, i, o) {
-		json_t *m = json_object_get(o, "map");
-		const char *name = json_string_value(json_object_get(m, "name"));
-
-		if (!name || strcmp(name, map) != 0)
-			continue;
-		json_array_foreach(json_object_get(m, "elem"), k, e) {
-			const char *ks = json_string_value(json_array_get(e, 0));
-			const char *target = json_string_value(json_object_get(
-				json_object_get(json_array_get(e, 1), "jump"), "target"));
-			struct lj_ip ip;
-
-			if (ks && target && strcmp(target, chain) == 0 && lj_parse_ip(ks, &ip) == 0 &&
-			    lj_ip_equal(&ip, key))
-				return true;
-		}
-	}
-	return false;
+	return foreach_jump_element(t, map, chain, ip_is, (void *)key);
 }
 
 int lj_nat_rules_verify(const struct lj_step *s, char *why, size_t whysize)
