@@ -4,7 +4,7 @@
 
 #include <stdbool.h>
 
-#include "lib/attach.h"
+#include "lib/core/attach.h"
 
 /* Exit codes (the CLI contract). */
 #define LJ_EXIT_OK 0

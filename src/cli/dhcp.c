@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Hidden entry points of the DHCP machinery (see lib/dhcp.h): the supervisor that attach
+ * Hidden entry points of the DHCP machinery (see lib/foreign/dhcp.h): the supervisor that attach
  * starts (`lanjoin dhcp-supervise ...`) and the hook the DHCP client runs at each event
  * (lanjoin with LANJOIN_DHCP_HOOK in its environment). Not for users.
  */
@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "lib/dhcp.h"
+#include "lib/foreign/dhcp.h"
 
 int lj_cmd_dhcp_supervise(int argc, char **argv)
 {

@@ -9,10 +9,10 @@
 
 #include "cli/cli.h"
 #include "cli/json.h"
-#include "lib/engine.h"
-#include "lib/netns.h"
-#include "lib/state.h"
-#include "lib/target.h"
+#include "lib/foreign/engine.h"
+#include "lib/kernel/netns.h"
+#include "lib/core/state.h"
+#include "lib/core/target.h"
 #include "shared/macro.h"
 
 int lj_cli_engine_socket(const char *v)

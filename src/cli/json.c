@@ -9,8 +9,8 @@
 
 #include "cli/cli.h"
 #include "cli/json.h"
-#include "lib/state.h"
-#include "lib/uplink.h"
+#include "lib/core/state.h"
+#include "lib/ways/uplink.h"
 
 /* Copy the members of from named in keys (NULL-terminated) that are there into to. */
 static void copy_keys(json_t *to, const json_t *from, const char *const *keys)

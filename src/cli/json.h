@@ -4,7 +4,7 @@
 
 #include <jansson.h>
 
-#include "lib/attach.h"
+#include "lib/core/attach.h"
 
 #define LJ_SCHEMA_ATTACHMENT "lanjoin/attachment/v1"
 #define LJ_SCHEMA_UPLINK "lanjoin/uplink/v1"

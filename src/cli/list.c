@@ -7,9 +7,9 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "lib/netns.h"
+#include "lib/kernel/netns.h"
 #include "cli/json.h"
-#include "lib/state.h"
+#include "lib/core/state.h"
 
 static const char usage[] =
 	"Usage: lanjoin list [--json]\n"

@@ -113,7 +113,7 @@ static void seed_json(void)
 int main(int argc, char **argv)
 {
 	seed_json();
-	/* Started by a DHCP client that lanjoin runs, as its event script (see lib/dhcp.h). */
+	/* Started by a DHCP client that lanjoin runs, as its event script (see lib/foreign/dhcp.h). */
 	if (getenv("LANJOIN_DHCP_HOOK"))
 		return lj_dhcp_hook_main(argc, argv);
 	if (argc >= 2 && strcmp(argv[1], "dhcp-supervise") == 0)

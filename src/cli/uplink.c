@@ -11,7 +11,7 @@
 
 #include "cli/cli.h"
 #include "cli/json.h"
-#include "lib/uplink.h"
+#include "lib/ways/uplink.h"
 
 static const char usage[] =
 	"Usage:\n"

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "lib/interrupt.h"
+#include "lib/core/interrupt.h"
 
 void lj_err(const char *fmt, ...)
 {

@@ -5,11 +5,11 @@
 #include <string.h>
 
 #include "cni/cni.h"
-#include "lib/addr.h"
-#include "lib/link.h"
-#include "lib/netns.h"
-#include "lib/route.h"
-#include "lib/target.h"
+#include "lib/kernel/addr.h"
+#include "lib/kernel/link.h"
+#include "lib/kernel/netns.h"
+#include "lib/kernel/route.h"
+#include "lib/core/target.h"
 
 bool lj_cni_key_match(const struct lj_record *rec, void *data)
 {

@@ -9,11 +9,11 @@
 #include <sys/stat.h>
 
 #include "cni/cni.h"
-#include "lib/inspect.h"
-#include "lib/link.h"
-#include "lib/ovs.h"
-#include "lib/steps-nat.h"
-#include "lib/target.h"
+#include "lib/kernel/inspect.h"
+#include "lib/kernel/link.h"
+#include "lib/foreign/ovs.h"
+#include "lib/steps/nat.h"
+#include "lib/core/target.h"
 
 static int differs(struct lj_cni_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int differs(struct lj_cni_err *err, const char *fmt, ...)

@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "lib/attach.h"
+#include "lib/core/attach.h"
 
 /* Spec error codes (SPEC.md "Error"), plus the Go libraries' 8 and our own 100+. */
 enum {

@@ -8,7 +8,7 @@
 #include <strings.h>
 
 #include "cni/cni.h"
-#include "lib/target.h"
+#include "lib/core/target.h"
 #include "shared/macro.h"
 
 #define CONTAINER_ID_MAX 256

@@ -10,8 +10,8 @@
 #include <unistd.h>
 
 #include "cni/cni.h"
-#include "lib/link.h"
-#include "lib/netns.h"
+#include "lib/kernel/link.h"
+#include "lib/kernel/netns.h"
 
 /* lanjoin's hashed host-side names: "lj" + one letter + 12 hex digits. */
 static bool lanjoin_name(const char *s)

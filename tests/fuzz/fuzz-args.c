@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/target.h"
+#include "lib/core/target.h"
 #include "shared/parse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

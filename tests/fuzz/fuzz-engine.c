@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/engine.h"
+#include "lib/foreign/engine.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/state.h"
+#include "lib/core/state.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

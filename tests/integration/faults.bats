@@ -2,7 +2,7 @@
 # Fault injection over every command that changes the system (issue 10).
 #
 # For each command and option family, walk_faults finds the plan's length L from a real run
-# and then injects, through lanjoin's hidden hooks (src/lib/plan.c):
+# and then injects, through lanjoin's hidden hooks (src/lib/core/plan.c):
 #   apply     LANJOIN_FAULT_STEP=n for n = 1..L: exit 1, "step n of L", "nothing was left
 #             behind", and the host and the container (links, addresses, routes, rules, nft,
 #             iptables, sysctls, OVS) exactly as before, no record, no DHCP client;
@@ -255,7 +255,7 @@ fw_reset() {
 # --- races: someone else acts while an attach runs (issue 15) --------------------------------
 
 # pause_attach N ARGS...: start `lanjoin ARGS...` in the host node, in the background, stopped at
-# point N by the hidden LANJOIN_PAUSE_AT/LANJOIN_PAUSE_FIFO hook (src/lib/plan.c: before step N,
+# point N by the hidden LANJOIN_PAUSE_AT/LANJOIN_PAUSE_FIFO hook (src/lib/core/plan.c: before step N,
 # or with N = the plan's length + 1 after the whole plan and its waits, before the final check
 # and record); returns once lanjoin is there (it has opened the FIFO). resume_attach lets it go
 # on and sets status and output.

@@ -9,7 +9,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "lib/dhcp.h"
+#include "lib/foreign/dhcp.h"
 #include "shared/name.h"
 
 static void test_mac_from_name(void **state)

@@ -21,7 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "lib/engine.h"
+#include "lib/foreign/engine.h"
 
 #define ID "d9e814409a5d63dfa5402ca0f9a56073c9cc86830c09fb0d63791d82c5a77de9"
 

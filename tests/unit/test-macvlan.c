@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/macvlan.h"
-#include "lib/plan.h"
+#include "lib/ways/macvlan.h"
+#include "lib/core/plan.h"
 
 static struct lj_cidr cidr(const char *s)
 {

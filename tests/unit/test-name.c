@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "lib/state.h"
+#include "lib/core/state.h"
 #include "shared/name.h"
 #include "shared/parse.h"
 

@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/nft.h"
-#include "lib/plan.h"
-#include "lib/steps-nat.h"
+#include "lib/kernel/nft.h"
+#include "lib/core/plan.h"
+#include "lib/steps/nat.h"
 
 static void nat_step(struct lj_step *s, const char *publish)
 {

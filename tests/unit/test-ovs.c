@@ -18,7 +18,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "lib/ovs.h"
+#include "lib/foreign/ovs.h"
 
 static char dir[64];
 

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/plan.h"
+#include "lib/core/plan.h"
 
 static char journal[256];
 static size_t fail_apply_at = 0; /* 1-based index of a step whose apply fails; 0 = none */

@@ -13,8 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "lib/dhcp.h"
-#include "lib/state.h"
+#include "lib/foreign/dhcp.h"
+#include "lib/core/state.h"
 
 static char dir[64];
 

@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/plan.h"
-#include "lib/state.h"
-#include "lib/uplink.h"
+#include "lib/core/plan.h"
+#include "lib/core/state.h"
+#include "lib/ways/uplink.h"
 
 static void ip(const char *s, struct lj_ip *ret)
 {

@@ -1,0 +1,287 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The step/undo runner. A plan is an ordered array of steps; each step can apply itself,
+ * undo itself (idempotently: "already gone" counts as undone) and describe itself as the
+ * equivalent shell command. A failing step makes the runner undo the steps already done, in
+ * reverse. A plan is also what a state record stores: detach replays its undo.
+ */
+#pragma once
+
+#include <jansson.h>
+#include <net/if.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "lib/kernel/netlink.h"
+#include "lib/core/target.h"
+#include "shared/parse.h"
+
+/* Where a step acts: lanjoin's own network namespace or the target's. */
+enum lj_where {
+	LJ_HOST = 0,
+	LJ_TARGET = 1,
+};
+
+struct lj_state;
+struct lj_plan;
+
+/* What steps run against. Owned by the caller of the runner. */
+struct lj_ctx {
+	struct lj_nl *host;            /* netlink in lanjoin's namespace */
+	struct lj_nl *target;          /* netlink in the target; NULL when the target is gone */
+	int target_fd;                 /* target namespace fd (borrowed); -1 when gone */
+	const struct lj_target *tgt;   /* NULL when the target is gone; else &tgt_copy */
+	struct lj_target tgt_copy;     /* copy of the target (its fd is borrowed, not owned) */
+	char target_ip[LJ_TARGET_SPEC_MAX + 32]; /* "ip -n NAME" etc., for describe */
+	char detail[512];              /* why the last step failed, beyond strerror */
+	bool rollback;                 /* undoing a failed apply (vs. detach/gc) */
+	struct lj_link_batch *batch;   /* bulk detach/gc: host links to delete in one request
+					  (see LJ_UNDO_DEFERRED); NULL: one by one */
+	struct lj_state *state;        /* attach: the locked state directory, for builders that
+	                                  look at other attachments (borrowed); NULL otherwise */
+	/* attach: save the record with p as it is now; called by lj_plan_apply right after a
+	 * step whose type has save_after. NULL: nothing is saved. Returns 0 or -errno. */
+	int (*save)(struct lj_ctx *ctx, const struct lj_plan *p);
+	void *save_data;               /* for save (borrowed) */
+	struct {
+		enum lj_where where;
+		char name[IFNAMSIZ];
+		int ifindex;
+	} ifindex_cache[8];            /* see lj_ctx_ifindex() */
+};
+
+struct lj_step;
+struct lj_link_batch;
+
+/*
+ * What an undo may return, besides 0 and -errno, when ctx->batch is set: the step queued its
+ * work there (e.g. a host link to delete with the others); lj_plan_undo_from stops after it so
+ * that the batch runs before the steps below it are undone.
+ */
+#define LJ_UNDO_DEFERRED 1
+
+struct lj_step_type {
+	const char *id; /* stable name, stored in state records */
+	/* Do it. Return 0 or -errno; may fill ctx->detail. May record results in the step. */
+	int (*apply)(struct lj_ctx *ctx, struct lj_step *s);
+	/* Undo it; "already undone" is success. NULL: nothing to undo. */
+	int (*undo)(struct lj_ctx *ctx, const struct lj_step *s);
+	/* Print the equivalent shell command(s) for apply (each line ends in '\n'). */
+	void (*describe)(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f);
+	/* Print the equivalent shell command(s) for undo. NULL: none. */
+	void (*describe_undo)(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f);
+	/*
+	 * Optional: wait until what apply started is ready (a DHCP lease, an IPv6 address past
+	 * DAD). Runs after the whole plan is applied and recorded, without the state lock, in
+	 * plan order. May add facts to info (the record's info object). Return 0 or -errno
+	 * (may fill ctx->detail); a failure rolls the whole attachment back.
+	 */
+	int (*settle)(struct lj_ctx *ctx, struct lj_step *s, json_t *info);
+	/* Optional: whether settle has anything to wait for in this step (NULL: it has). */
+	bool (*settles)(const struct lj_step *s);
+	/*
+	 * apply learns what its undo needs (a helper's PID, a value it overwrote): the runner
+	 * saves the record (ctx->save) right after the step, so that a crash before the
+	 * attachment is recorded as attached cannot lose it. Not for skip_undo steps.
+	 */
+	bool save_after;
+	/*
+	 * Optional: once the whole plan is applied (and settled), confirm that what the
+	 * attachment relies on still holds, as apply left it (e.g. the host end of a veth is
+	 * still a port of the very bridge it was put in: someone may have deleted the bridge
+	 * meanwhile). 0, or -errno with ctx->detail saying what changed.
+	 */
+	int (*check)(struct lj_ctx *ctx, const struct lj_step *s);
+};
+
+/*
+ * One step. Fields are generic; each step type documents which it uses. Everything a step's
+ * undo needs is in these fields (they are what the state record stores).
+ */
+struct lj_step {
+	const struct lj_step_type *type;
+	enum lj_where where;
+	bool skip_undo;           /* undone by a later step's undo (e.g. deleting its link) */
+	bool created;             /* apply created the object (for "ensure" steps) */
+	char what[128];           /* "create veth pair ljv…/eth1": for messages */
+	char link[IFNAMSIZ];      /* the link acted on */
+	char peer[IFNAMSIZ];      /* veth peer / second link */
+	char master[IFNAMSIZ];    /* bridge or parent link */
+	struct lj_cidr cidr;      /* address, or route destination */
+	struct lj_ip via;         /* route gateway */
+	uint32_t mtu, peer_mtu;   /* bytes */
+	uint8_t mac[LJ_MAC_LEN];
+	bool has_mac;
+	uint32_t u32;             /* type-specific (mode, VLAN tag, route table) */
+	uint32_t flags;           /* type-specific flags (LJ_STEP_F_*) */
+	int64_t i64;              /* type-specific (e.g. a helper PID) */
+	char *text;               /* type-specific owned string, or NULL */
+};
+
+struct lj_plan {
+	struct lj_step *steps;
+	size_t n, cap;
+};
+
+/* Append a zeroed step of type t acting in where. NULL on out of memory. */
+struct lj_step *lj_plan_add(struct lj_plan *p, const struct lj_step_type *t, enum lj_where where,
+			    const char *what_fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* Free the steps' memory (not p itself). */
+void lj_plan_free(struct lj_plan *p);
+
+/* The outcome of a failed lj_plan_apply. */
+struct lj_plan_error {
+	size_t step;            /* index of the failed step */
+	int error;              /* its -errno */
+	size_t undo_failed;     /* how many undos failed during rollback */
+	char undo_detail[512];  /* what could not be undone */
+};
+
+/*
+ * Apply steps in order. On the first failure, undo the steps done so far in reverse
+ * (continuing past undo failures) and return that step's -errno with *err filled. After a
+ * save_after step, ctx->save (if set) records the plan; if that fails, the step counts as
+ * failed and is undone with the others. Once lj_interrupted() (the front end caught a signal),
+ * the next step fails with -EINTR instead of running.
+ * Fault injection: env LANJOIN_FAULT_STEP=N makes step N (1-based) fail with -EIO, and
+ * LANJOIN_FAULT_UNDO=N makes the undo of step N fail. LANJOIN_STEP_DELAY_MS=N sleeps before
+ * each step and before each undo that acts, here and in lj_plan_undo_all (crash-consistency
+ * tests kill the process in between).
+ */
+int lj_plan_apply(struct lj_ctx *ctx, struct lj_plan *p, struct lj_plan_error *err);
+
+/* The LANJOIN_STEP_DELAY_MS test hook, for runners of their own (uplink release): sleep that
+ * long, if it is set. */
+void lj_plan_test_delay(void);
+
+/*
+ * Hidden test hook for race tests: with LANJOIN_PAUSE_AT=n (1-based) and
+ * LANJOIN_PAUSE_FIFO=PATH both set, stop at point n: lj_plan_apply calls this before step n,
+ * and the attach calls it with n = the plan's length + 1 after the whole plan and its waits,
+ * before the final check and record. PATH (a FIFO the test made) is opened for reading, which
+ * blocks until the test opens it for writing (the test then knows lanjoin is there), and read
+ * until the test closes it. Does nothing for another n or without both variables.
+ */
+void lj_plan_test_pause(size_t n);
+
+/*
+ * Run the check callbacks of p's steps, in order (steps in the target are skipped when the
+ * target is gone). The first failure's -errno (ctx->detail says what) and its index in
+ * *ret_step; 0 when all hold.
+ */
+int lj_plan_check(struct lj_ctx *ctx, const struct lj_plan *p, size_t *ret_step);
+
+/*
+ * Undo every step of p in reverse (for detach, gc and crash recovery): steps acting in the
+ * target are skipped when ctx->target is NULL. Continues past failures; returns the first
+ * -errno (0 if all undone), and the number of failures in *ret_failed (may be NULL).
+ * Honours LANJOIN_FAULT_UNDO and LANJOIN_STEP_DELAY_MS as lj_plan_apply does.
+ */
+int lj_plan_undo_all(struct lj_ctx *ctx, const struct lj_plan *p, size_t *ret_failed);
+
+/*
+ * Undo steps *pos - 1 down to 0 like lj_plan_undo_all, but stop after a step whose undo was
+ * deferred to ctx->batch (LJ_UNDO_DEFERRED): *pos is then that step's index (call again, after
+ * running the batch, to undo the rest), else 0. Failures are counted into *failed (added).
+ * Returns the first -errno, or 0.
+ */
+int lj_plan_undo_from(struct lj_ctx *ctx, const struct lj_plan *p, size_t *pos, size_t *failed);
+
+/* Print the plan as shell commands (--dry-run). undo=true prints the undo instead. */
+void lj_plan_describe(const struct lj_ctx *ctx, const struct lj_plan *p, bool undo, FILE *f);
+
+/*
+ * The plan as JSON for --dry-run --json: {"steps": [{"what", "where": "host"|"target",
+ * "commands": [...]}...], "commands": [...]}, where each command is one shell command as
+ * lj_plan_describe prints it, without its final newline (a here-document, "nft -f - <<'EOF'",
+ * stays one command, its lines joined with '\n'); "commands" is every step's in order. New
+ * reference, or NULL on out of memory.
+ */
+json_t *lj_plan_describe_json(const struct lj_ctx *ctx, const struct lj_plan *p);
+
+/* Serialise / parse (with validation) a plan for a state record. */
+json_t *lj_plan_to_json(const struct lj_plan *p);
+int lj_plan_from_json(const json_t *j, struct lj_plan *ret);
+
+/* Find a step type by id (NULL if unknown). */
+const struct lj_step_type *lj_step_type_find(const char *id);
+
+/*
+ * The ifindex of link name in where, looked up once per run and cached in ctx.
+ * Returns the ifindex or -errno (-ENODEV if there is no such link, -ENOENT if the target
+ * is gone).
+ */
+int lj_ctx_ifindex(struct lj_ctx *ctx, enum lj_where where, const char *name);
+
+/* Cache the ifindex of name in where, learnt from a lookup the caller made anyway. */
+void lj_ctx_remember(struct lj_ctx *ctx, enum lj_where where, const char *name, int ifindex);
+
+/* Forget the cached ifindex of name (after deleting or renaming it). */
+void lj_ctx_forget(struct lj_ctx *ctx, enum lj_where where, const char *name);
+
+/* The netlink socket for where (NULL if the target is gone). */
+static inline struct lj_nl *lj_ctx_nl(const struct lj_ctx *ctx, enum lj_where where)
+{
+	return where == LJ_TARGET ? ctx->target : ctx->host;
+}
+
+/* The `ip` command prefix for where, for describe output. */
+static inline const char *lj_ctx_ip(const struct lj_ctx *ctx, enum lj_where where)
+{
+	return where == LJ_TARGET ? ctx->target_ip : "ip";
+}
+
+/* Flags in lj_step.flags */
+#define LJ_STEP_F_ONLINK (1u << 0)   /* route: gateway is on-link */
+#define LJ_STEP_F_WILL_CREATE (1u << 1) /* ensure-steps: the object is missing at plan time */
+#define LJ_STEP_F_NO_DEFAULT (1u << 2) /* dhcp: the lease's router is not made the default route */
+#define LJ_STEP_F_APPEND (1u << 3)   /* route: added beside routes to the same destination on
+				      * other links (NLM_F_APPEND), as the CNI reference plugins do */
+
+/*
+ * Pass r through; if it is an error, put the kernel's extack text of nl's last request (if
+ * any) into ctx->detail. For step implementations: `return lj_ctx_nl_error(ctx, nl, r);`.
+ */
+int lj_ctx_nl_error(struct lj_ctx *ctx, struct lj_nl *nl, int r);
+
+/* Set ctx->detail (printf-style) unless already set. */
+void lj_ctx_detail(struct lj_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Step types defined by the rtnetlink steps (steps-rtnl.c). */
+extern const struct lj_step_type lj_step_bridge;   /* link=BR: ensure bridge; undo: delete if ours and empty */
+extern const struct lj_step_type lj_step_veth;     /* link=host end, peer=container end, master, mtu, mac;
+						      i64 = host end ifindex (undo checks it) */
+extern const struct lj_step_type lj_step_link_up;  /* link up, in where */
+extern const struct lj_step_type lj_step_addr;     /* cidr on link, in where; u32 = IFA_F_* flags */
+extern const struct lj_step_type lj_step_route;    /* cidr via on link, in where; u32 = table */
+
+/* Step types of a target's own network (default-route.c). */
+extern const struct lj_step_type lj_step_default_route; /* replace the default route, put it back */
+extern const struct lj_step_type lj_step_source_route;  /* replies from an address leave by its link */
+
+/* Step types of addressing inside the target (steps-addressing.c). */
+extern const struct lj_step_type lj_step_sysctl;    /* text = key under /proc/sys, u32 = value */
+extern const struct lj_step_type lj_step_arp_probe; /* cidr (IPv4) on link: RFC 5227 probe */
+extern const struct lj_step_type lj_step_announce;  /* cidr on link: GARP / DAD wait + NA */
+extern const struct lj_step_type lj_step_slaac;     /* link: wait for a SLAAC address */
+extern const struct lj_step_type lj_step_dhcp;      /* link: supervised DHCP client */
+
+/* Run the settle callbacks of a plan's steps in order; returns the first failure's -errno and
+ * its index in *ret_step. -EINTR once lj_interrupted(): the waits in settle callbacks poll
+ * lj_interrupt_fd() and return -EINTR too. */
+int lj_plan_settle(struct lj_ctx *ctx, struct lj_plan *p, json_t *info, size_t *ret_step);
+
+/* Step types of the macvlan way (steps-macvlan.c). */
+extern const struct lj_step_type lj_step_macvlan;  /* link in the target, child of master (host) */
+extern const struct lj_step_type lj_step_shim;     /* link = host shim on master, cidr its address */
+extern const struct lj_step_type lj_step_shim_route; /* host route to cidr through shim link */
+
+/* Step types of the ovs way (attach-ovs.c). */
+extern const struct lj_step_type lj_step_ovs_bridge;  /* link=BR, text=db: ensure; undo: del if ours and empty */
+extern const struct lj_step_type lj_step_ovs_port;    /* link=port, master=BR, u32=VLAN, text=db */
+extern const struct lj_step_type lj_step_tx_csum_off; /* link=host end, peer=target end */
+
+/* The IFLA_IFALIAS lanjoin puts on links it creates and may remove when unused. */
+#define LJ_OWNED_ALIAS "lanjoin: created, removed when unused"

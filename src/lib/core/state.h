@@ -1,0 +1,153 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * /run/lanjoin (or $LANJOIN_STATE_DIR): one JSON record per attachment, holding what was
+ * done and how to undo it (its plan). Records are written atomically (temp file, rename)
+ * before the kernel changes they describe, and only under the state lock.
+ */
+#pragma once
+
+#include <jansson.h>
+#include <net/if.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lib/core/plan.h"
+#include "lib/core/target.h"
+
+#define LJ_STATE_DIR_DEFAULT "/run/lanjoin"
+#define LJ_RECORD_ID_LEN 13 /* 12 hex digits + NUL */
+
+struct lj_record {
+	char id[LJ_RECORD_ID_LEN];     /* file name stem; see lj_record_id() */
+	char way[16];                  /* "bridge", "macvlan", "ovs", "nat" */
+	char status[16];               /* "applying" (steps being applied, under the lock: a crash
+	                                  window), "settling" (applied; attach waits for a DHCP
+	                                  lease or DAD without the lock) or "attached" */
+	char ifname[IFNAMSIZ];         /* inside the target */
+	char host_ifname[IFNAMSIZ];    /* host side link, "" if none */
+	enum lj_target_kind target_kind;
+	char target_spec[LJ_TARGET_SPEC_MAX];
+	char target_name[LJ_TARGET_SPEC_MAX];
+	int64_t target_pid;
+	char container_id[65];
+	struct lj_netns_id netns;
+	uint64_t netns_cookie;         /* the target namespace's cookie (lj_netns_cookie); 0 in
+	                                  records from before it was recorded */
+	int64_t created;               /* seconds since the epoch */
+	struct lj_netns_id host_netns; /* the namespace lanjoin ran in (whose links it changed);
+	                                  {0,0} in records from before it was recorded */
+	uint64_t host_netns_cookie;    /* its cookie, 0 if not recorded */
+	int64_t owner_pid;             /* "settling": the attaching process; 0 otherwise */
+	uint64_t owner_start;          /* its start time (clock ticks since boot, /proc/PID/stat
+	                                  field 22), so that a reused PID is not taken for it */
+	json_t *info;                  /* way-specific facts shown by list (owned object) */
+	struct lj_plan plan;           /* the undo plan (owned) */
+};
+
+struct lj_state;
+
+/*
+ * Open the state directory (created 0700 if missing; refused unless owned by root and not
+ * writable by others) and take its lock: exclusive when exclusive is true, else shared.
+ * Errors: -errno; -EPERM for an unsafe directory.
+ */
+int lj_state_open(bool exclusive, struct lj_state **ret);
+
+/* Why lj_state_open failed with r, for messages (-EPERM: the directory is unsafe). */
+const char *lj_state_strerror(int r);
+
+/*
+ * The same for another kind of record, kept in subdirectory sub of the state directory (e.g.
+ * "uplinks") under the same lock. lj_state_open is lj_state_open_sub("attachments", ...).
+ */
+int lj_state_open_sub(const char *sub, bool exclusive, struct lj_state **ret);
+
+/*
+ * The records of subdirectory sub, under the lock that st already holds (for a caller that
+ * must see both kinds at once, e.g. gc). Free the result with lj_state_close; it releases
+ * nothing.
+ */
+int lj_state_open_sibling(const struct lj_state *st, const char *sub, struct lj_state **ret);
+
+/* Release the lock and free. NULL is fine. */
+void lj_state_close(struct lj_state *st);
+
+/* The directory in use (for messages). */
+const char *lj_state_dir(void);
+
+/*
+ * Compute the record id of (target key, ifname) into ret: LJ_RECORD_TARGET_LEN hex digits of a
+ * hash of the target key, then digits of a hash of the pair.
+ */
+#define LJ_RECORD_TARGET_LEN 6
+void lj_record_id(const char *target_key, const char *ifname, char ret[LJ_RECORD_ID_LEN]);
+
+/*
+ * Load record id into ret (caller frees with lj_record_free). -ENOENT if there is none,
+ * -EBADMSG if it is malformed, truncated, a symlink or not lanjoin's.
+ */
+int lj_state_load(struct lj_state *st, const char *id, struct lj_record *ret);
+
+/*
+ * Parse and validate a record's text (size bytes, need not be NUL-terminated) as record id.
+ * -EBADMSG for anything that is not a well-formed lanjoin record.
+ */
+int lj_record_parse(const char *buf, size_t size, const char *id, struct lj_record *ret);
+
+/* Write rec atomically under its id. */
+int lj_state_save(struct lj_state *st, const struct lj_record *rec);
+
+/* Remove record id; -ENOENT is success. */
+int lj_state_remove(struct lj_state *st, const char *id);
+
+/*
+ * Records belong to the network namespace lanjoin ran in: lj_state_load returns -EXDEV and
+ * lj_state_list skips (counting them in *ret_other) the records written from another one,
+ * so that detach and gc never undo, in this namespace, what was done in another.
+ *
+ * Load every record, sorted by creation time. *ret is an array the caller frees with
+ * lj_records_free. *ret_bad counts files that were rejected (may be NULL).
+ */
+int lj_state_list(struct lj_state *st, struct lj_record **ret, size_t *ret_n, size_t *ret_bad);
+
+/*
+ * The opposite of lj_state_list: only the records written from another network namespace than
+ * the caller's (for gc, which drops those of namespaces that no longer exist). Free *ret with
+ * lj_records_free.
+ */
+int lj_state_list_foreign(struct lj_state *st, struct lj_record **ret, size_t *ret_n);
+
+/*
+ * Remove temporary files of record writes that never completed (a process killed between
+ * write and rename). Only with the exclusive lock held. Returns how many, or -errno.
+ */
+int lj_state_sweep_tmp(struct lj_state *st);
+
+/*
+ * Like lj_state_list, but read only the records named with target_key's id prefix: every
+ * record of that target, and rarely another's (24-bit prefix): callers check the identity.
+ * Records written before ids had a target prefix are not found (use lj_state_list).
+ */
+int lj_state_list_target(struct lj_state *st, const char *target_key, struct lj_record **ret,
+			 size_t *ret_n);
+
+/*
+ * Like lj_state_list, but only the records whose text has the member "key": "value" (a
+ * string), found before parsing: a way that looks for its peers (e.g. macvlan attachments of
+ * one parent) does not pay for parsing every other record. Callers still check the parsed
+ * record.
+ */
+int lj_state_list_info(struct lj_state *st, const char *key, const char *value,
+		       struct lj_record **ret, size_t *ret_n);
+
+void lj_record_free(struct lj_record *rec);
+void lj_records_free(struct lj_record *recs, size_t n);
+
+/*
+ * Is rec an attachment whose attach is still waiting (status "settling") in a live process
+ * (owner_pid runs and started at owner_start)? False for any other status.
+ */
+bool lj_record_settling_live(const struct lj_record *rec);
+
+/* The record as JSON (new reference), as list --json shows it. */
+json_t *lj_record_to_json(const struct lj_record *rec);

@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: MIT */
+#include "lib/kernel/nft.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <linux/capability.h>
+#include <nftables/libnftables.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "shared/macro.h"
+
+/*
+ * libnftables is loaded with dlopen() on first use, as engine.c loads libcurl: linked, it and
+ * what it pulls in (libnftnl, libxtables, libgmp) cost every lanjoin process ~0.3 ms of CPU
+ * and ~0.4 ms of wall time in the dynamic loader (bench/, issue 11), and only the nat way
+ * needs it. Only types and constants come from the header.
+ */
+static struct {
+	bool loaded;
+	__typeof__(&nft_ctx_new) ctx_new;
+	__typeof__(&nft_ctx_free) ctx_free;
+	__typeof__(&nft_ctx_buffer_output) buffer_output;
+	__typeof__(&nft_ctx_buffer_error) buffer_error;
+	__typeof__(&nft_ctx_output_set_flags) output_set_flags;
+	__typeof__(&nft_ctx_set_dry_run) set_dry_run;
+	__typeof__(&nft_run_cmd_from_buffer) run_cmd_from_buffer;
+	__typeof__(&nft_ctx_get_output_buffer) get_output_buffer;
+	__typeof__(&nft_ctx_get_error_buffer) get_error_buffer;
+} nf;
+
+static int nft_load(char *err, size_t errsize)
+{
+	void *h;
+
+	if (nf.loaded)
+		return 0;
+	h = dlopen("libnftables.so.1", RTLD_NOW | RTLD_LOCAL);
+	if (!h) {
+		if (err && errsize)
+			snprintf(err, errsize, "cannot load libnftables: %s", dlerror());
+		return -EPROTONOSUPPORT;
+	}
+	/* POSIX's way to turn a dlsym() result into a function pointer. */
+#define SYM(field, name) *(void **)(&nf.field) = dlsym(h, name)
+	SYM(ctx_new, "nft_ctx_new");
+	SYM(ctx_free, "nft_ctx_free");
+	SYM(buffer_output, "nft_ctx_buffer_output");
+	SYM(buffer_error, "nft_ctx_buffer_error");
+	SYM(output_set_flags, "nft_ctx_output_set_flags");
+	SYM(set_dry_run, "nft_ctx_set_dry_run");
+	SYM(run_cmd_from_buffer, "nft_run_cmd_from_buffer");
+	SYM(get_output_buffer, "nft_ctx_get_output_buffer");
+	SYM(get_error_buffer, "nft_ctx_get_error_buffer");
+#undef SYM
+	if (!nf.ctx_new || !nf.ctx_free || !nf.buffer_output || !nf.buffer_error ||
+	    !nf.output_set_flags || !nf.set_dry_run || !nf.run_cmd_from_buffer ||
+	    !nf.get_output_buffer || !nf.get_error_buffer) {
+		dlclose(h);
+		if (err && errsize)
+			snprintf(err, errsize, "the libnftables found lacks the functions lanjoin needs");
+		return -EPROTONOSUPPORT;
+	}
+	nf.loaded = true; /* stays loaded for the life of the process */
+	return 0;
+}
+
+static void nft_freep(struct nft_ctx **p)
+{
+	if (*p)
+		nf.ctx_free(*p);
+}
+#define _cleanup_nft_ _cleanup_(nft_freep)
+
+bool lj_nft_name_valid(const char *s)
+{
+	size_t n = 0;
+
+	if (!s || !((s[0] >= 'A' && s[0] <= 'Z') || (s[0] >= 'a' && s[0] <= 'z')))
+		return false;
+	for (; s[n]; n++) {
+		char c = s[n];
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		      c == '_' || c == '-'))
+			return false;
+	}
+	return n <= 63;
+}
+
+/*
+ * libnftables reports errors only as text ("Error: Could not process rule: <strerror>").
+ * Recover the errno from the strerror text; the first match in this order wins.
+ */
+static int errno_from_text(const char *text)
+{
+	static const int codes[] = {
+		EPERM, ENOENT, EEXIST, EOPNOTSUPP, EPROTONOSUPPORT, EAFNOSUPPORT, EBUSY,
+		ENOMEM, ENOSPC, E2BIG, EMLINK, ENOTEMPTY, ENOBUFS, EINVAL,
+	};
+
+	if (!text || !*text)
+		return -EIO;
+	for (size_t i = 0; i < ARRAY_SIZE(codes); i++)
+		if (strstr(text, strerror(codes[i])))
+			return -codes[i];
+	if (strstr(text, "you must be root"))
+		return -EPERM;
+	if (strstr(text, "syntax error"))
+		return -EINVAL;
+	return -EIO;
+}
+
+/* Copy the first line of nft's error text that says something ("Error: ..."). */
+static void copy_error(const char *text, char *err, size_t errsize)
+{
+	const char *line, *nl;
+
+	if (!err || !errsize)
+		return;
+	err[0] = '\0';
+	if (!text)
+		return;
+	line = strstr(text, "Error: ");
+	if (!line)
+		line = text;
+	nl = strchr(line, '\n');
+	snprintf(err, errsize, "%.*s", nl ? (int)(nl - line) : (int)strlen(line), line);
+}
+
+/*
+ * libnftables prints to stderr when the kernel refuses its socket for lack of rights; ask
+ * the kernel first whether this process has CAP_NET_ADMIN at all.
+ */
+static bool have_net_admin(void)
+{
+	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
+	struct __user_cap_data_struct d[2] = {0};
+
+	if (syscall(SYS_capget, &h, d) < 0)
+		return true; /* cannot tell: let nft try */
+	return d[CAP_NET_ADMIN / 32].effective & (1u << (CAP_NET_ADMIN % 32));
+}
+
+static int run(const char *cmds, bool check, bool json, json_t **ret, char *err, size_t errsize)
+{
+	_cleanup_nft_ struct nft_ctx *nft = NULL;
+	unsigned flags = 0;
+	int rc;
+
+	if (!have_net_admin()) {
+		if (err && errsize)
+			snprintf(err, errsize, "the process lacks CAP_NET_ADMIN");
+		return -EPERM;
+	}
+	rc = nft_load(err, errsize);
+	if (rc < 0)
+		return rc;
+	nft = nf.ctx_new(NFT_CTX_DEFAULT);
+	if (!nft)
+		return -ENOMEM;
+	if (nf.buffer_output(nft) < 0 || nf.buffer_error(nft) < 0)
+		return -ENOMEM;
+	if (json)
+		flags |= NFT_CTX_OUTPUT_JSON | NFT_CTX_OUTPUT_HANDLE;
+	nf.output_set_flags(nft, flags);
+	nf.set_dry_run(nft, check);
+	rc = nf.run_cmd_from_buffer(nft, cmds);
+	if (rc != 0) {
+		const char *text = nf.get_error_buffer(nft);
+		copy_error(text, err, errsize);
+		return errno_from_text(text);
+	}
+	if (ret) {
+		const char *out = nf.get_output_buffer(nft);
+		json_t *root, *arr;
+
+		root = json_loads(out ? out : "", 0, NULL);
+		arr = json_object_get(root, "nftables");
+		if (!json_is_array(arr)) {
+			json_decref(root);
+			if (err && errsize)
+				snprintf(err, errsize, "nft returned no JSON");
+			return -EBADMSG;
+		}
+		*ret = json_incref(arr);
+		json_decref(root);
+	}
+	return 0;
+}
+
+int lj_nft_run(const char *cmds, bool check, char *err, size_t errsize)
+{
+	return run(cmds, check, false, NULL, err, errsize);
+}
+
+int lj_nft_list(const char *cmd, json_t **ret, char *err, size_t errsize)
+{
+	return run(cmd, false, true, ret, err, errsize);
+}

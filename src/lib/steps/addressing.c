@@ -1,0 +1,574 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Plan steps for addressing inside the target: sysctl, ARP probe (conflict detection),
+ * announcements (gratuitous ARP; IPv6: wait for DAD, then unsolicited NA), SLAAC and DHCP.
+ * The waiting ones do their waiting in settle, after the plan is recorded and the state lock
+ * is released.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <linux/if_addr.h>
+#include <linux/rtnetlink.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/kernel/addr.h"
+#include "lib/kernel/arp.h"
+#include "lib/foreign/dhcp.h"
+#include "lib/kernel/link.h"
+#include "lib/kernel/netlink.h"
+#include "lib/core/plan.h"
+#include "lib/kernel/sysctl.h"
+#include "lib/core/target.h"
+#include "shared/macro.h"
+
+/* The shell prefix that runs a command in the target, for describe output. */
+static const char *in_target(const struct lj_ctx *ctx, char *buf, size_t size)
+{
+	const struct lj_target *t = ctx->tgt;
+
+	if (!t)
+		snprintf(buf, size, "nsenter --net=<target>");
+	else if (t->kind == LJ_TARGET_NETNS)
+		snprintf(buf, size, "ip netns exec %s", t->name);
+	else if (t->kind == LJ_TARGET_PATH)
+		snprintf(buf, size, "nsenter --net=%s", t->name);
+	else
+		snprintf(buf, size, "nsenter -t %d -n", (int)t->pid);
+	return buf;
+}
+
+/* --- sysctl: text = key (relative to /proc/sys), u32 = value; i64 = old value, created = read */
+
+static int sysctl_apply(struct lj_ctx *ctx, struct lj_step *s)
+{
+	char old[32], val[16];
+	uint64_t n;
+	int r;
+
+	/* The value it overwrites matters only if the undo puts it back. */
+	if (!s->skip_undo) {
+		r = lj_sysctl_read_in(ctx->target_fd, s->text, old, sizeof(old));
+		if (r < 0) {
+			lj_ctx_detail(ctx, "cannot read %s in the target: %s", s->text,
+				      strerror(-r));
+			return r;
+		}
+		if (lj_parse_uint(old, 0, INT32_MAX, &n) == 0) {
+			s->i64 = (int64_t)n;
+			s->created = true;
+		}
+	}
+	snprintf(val, sizeof(val), "%" PRIu32, s->u32);
+	r = lj_sysctl_write_in(ctx->target_fd, s->text, val);
+	if (r < 0)
+		lj_ctx_detail(ctx, "cannot write %s=%s in the target: %s", s->text, val,
+			      strerror(-r));
+	return r;
+}
+
+static int sysctl_undo(struct lj_ctx *ctx, const struct lj_step *s)
+{
+	char val[24];
+	int r;
+
+	if (!s->created)
+		return 0;
+	snprintf(val, sizeof(val), "%" PRId64, s->i64);
+	r = lj_sysctl_write_in(ctx->target_fd, s->text, val);
+	return r == -ENOENT ? 0 : r; /* the link (and its conf directory) is gone */
+}
+
+static void sysctl_print(const struct lj_ctx *ctx, const struct lj_step *s, const char *val,
+			 FILE *f)
+{
+	char key[256];
+
+	snprintf(key, sizeof(key), "%s", s->text ? s->text : "");
+	for (char *p = key; *p; p++)
+		if (*p == '/')
+			*p = '.';
+	char pre[LJ_TARGET_SPEC_MAX + 32];
+
+	fprintf(f, "%s sysctl -qw %s=%s\n", in_target(ctx, pre, sizeof(pre)), key, val);
+}
+
+static void sysctl_describe(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
+{
+	char val[16];
+
+	snprintf(val, sizeof(val), "%" PRIu32, s->u32);
+	sysctl_print(ctx, s, val, f);
+}
+
+static void sysctl_describe_undo(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
+{
+	char val[24];
+
+	snprintf(val, sizeof(val), "%" PRId64, s->i64);
+	sysctl_print(ctx, s, s->created ? val : "<old value>", f);
+}
+
+const struct lj_step_type lj_step_sysctl = {
+	.id = "sysctl",
+	.save_after = true, /* the old value */
+	.apply = sysctl_apply,
+	.undo = sysctl_undo,
+	.describe = sysctl_describe,
+	.describe_undo = sysctl_describe_undo,
+};
+
+/* --- arp-probe: cidr (IPv4) on link, before the address is added; nothing to undo */
+
+static int arp_probe_apply(struct lj_ctx *ctx, struct lj_step *s)
+{
+	int ifindex = lj_ctx_ifindex(ctx, s->where, s->link);
+	uint8_t mac[LJ_MAC_LEN];
+	char ip[LJ_IP_STRLEN], m[LJ_MAC_STRLEN];
+	int r;
+
+	if (ifindex < 0)
+		return ifindex;
+	/* From the container's new link, or (nat's LAN address) from the host's uplink. */
+	r = lj_arp_probe(s->where == LJ_TARGET ? ctx->target_fd : -1, ifindex, &s->cidr.ip.v4,
+			 LJ_ARP_PROBE_NUM,
+			 LJ_ARP_PROBE_INTERVAL_MS, LJ_ARP_PROBE_WAIT_MS, mac);
+	if (r == -EADDRINUSE)
+		lj_ctx_detail(ctx, "%s is already in use on the LAN by %s",
+			      lj_ip_to_string(&s->cidr.ip, ip, sizeof(ip)),
+			      lj_mac_to_string(mac, m, sizeof(m)));
+	else if (r < 0)
+		lj_ctx_detail(ctx, "ARP probe from '%s': %s", s->link, strerror(-r));
+	return r;
+}
+
+static void arp_probe_describe(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
+{
+	char ip[LJ_IP_STRLEN], pre[LJ_TARGET_SPEC_MAX + 32];
+
+	fprintf(f, "%s%sbusybox arping -q -D -c %d -w 1 -I %s %s   # fail if anyone answers\n",
+		s->where == LJ_TARGET ? in_target(ctx, pre, sizeof(pre)) : "",
+		s->where == LJ_TARGET ? " " : "", LJ_ARP_PROBE_NUM, s->link,
+		lj_ip_to_string(&s->cidr.ip, ip, sizeof(ip)));
+}
+
+const struct lj_step_type lj_step_arp_probe = {
+	.id = "arp-probe",
+	.apply = arp_probe_apply,
+	.describe = arp_probe_describe,
+};
+
+/* --- waiting for IPv6 addresses (DAD) with RTM_NEWADDR notifications --------------------- */
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int wake_cb(const struct nlmsghdr *nlh, void *data)
+{
+	return MNL_CB_OK;
+}
+
+/* A usable SLAAC address: global, learned (not permanent), not a privacy address. */
+static bool is_slaac(const struct lj_addr_info *a)
+{
+	return a->scope == RT_SCOPE_UNIVERSE &&
+	       !(a->flags & (IFA_F_PERMANENT | IFA_F_TEMPORARY)) &&
+	       !IN6_IS_ADDR_LINKLOCAL(&a->cidr.ip.v6);
+}
+
+/*
+ * Wait until want (or, if want is NULL, a SLAAC address) on ifindex in the target is no
+ * longer tentative. Returns 0 with *ret, -EADDRINUSE if DAD failed, -ETIMEDOUT, -errno.
+ */
+static int wait_ipv6(struct lj_ctx *ctx, int ifindex, const struct lj_cidr *want, int timeout_ms,
+		     struct lj_cidr *ret)
+{
+	struct lj_nl *nl = NULL;
+	int64_t end = now_ms() + timeout_ms;
+	bool seen = false;
+	int r;
+
+	/* Subscribe first, then look: no change can fall in between. */
+	r = lj_nl_open_groups(ctx->target_fd, RTMGRP_IPV6_IFADDR, &nl);
+	if (r < 0)
+		return r;
+	for (;;) {
+		struct lj_addr_info *v = NULL;
+		size_t n = 0;
+		int64_t left;
+
+		r = lj_addr_dump(nl, AF_INET6, ifindex, &v, &n);
+		if (r < 0)
+			break;
+		r = 1;
+		for (size_t i = 0; i < n && r == 1; i++) {
+			const struct lj_addr_info *a = &v[i];
+			if (want ? !lj_ip_equal(&a->cidr.ip, &want->ip) : !is_slaac(a))
+				continue;
+			seen = true;
+			if (a->flags & IFA_F_DADFAILED)
+				r = want ? -EADDRINUSE : 1; /* the kernel drops a failed SLAAC address */
+			else if (!(a->flags & IFA_F_TENTATIVE)) {
+				*ret = a->cidr;
+				r = 0;
+			}
+		}
+		free(v);
+		if (r <= 0)
+			break;
+		if (want && !seen) {
+			r = -EADDRNOTAVAIL; /* removed while we waited */
+			break;
+		}
+		left = end - now_ms();
+		if (left <= 0) {
+			r = -ETIMEDOUT;
+			break;
+		}
+		r = lj_nl_wait(nl, (int)left, wake_cb, NULL);
+		if (r < 0 && r != -ENOBUFS)
+			break;
+	}
+	lj_nl_close(nl);
+	return r;
+}
+
+/* --- announce: cidr on link. IPv4: gratuitous ARP at once. IPv6: after DAD (settle), an
+ *     unsolicited NA; u32 = DAD timeout in seconds */
+
+static int announce_apply(struct lj_ctx *ctx, struct lj_step *s)
+{
+	char ip[LJ_IP_STRLEN];
+	int r;
+
+	if (s->cidr.ip.family != AF_INET)
+		return 0;
+	r = lj_arp_announce(ctx->target_fd, s->link, &s->cidr.ip, NULL);
+	if (r < 0)
+		lj_ctx_detail(ctx, "gratuitous ARP for %s: %s",
+			      lj_ip_to_string(&s->cidr.ip, ip, sizeof(ip)), strerror(-r));
+	return r;
+}
+
+static int announce_settle(struct lj_ctx *ctx, struct lj_step *s, json_t *info)
+{
+	char ip[LJ_IP_STRLEN];
+	struct lj_cidr got;
+	int ifindex, r;
+
+	if (s->cidr.ip.family != AF_INET6)
+		return 0;
+	lj_ip_to_string(&s->cidr.ip, ip, sizeof(ip));
+	ifindex = lj_ctx_ifindex(ctx, LJ_TARGET, s->link);
+	if (ifindex < 0)
+		return ifindex;
+	r = wait_ipv6(ctx, ifindex, &s->cidr, (int)(s->u32 ? s->u32 : 10) * 1000, &got);
+	if (r == -EADDRINUSE) {
+		lj_ctx_detail(ctx, "duplicate address detection failed: %s is already in use on "
+			      "the LAN", ip);
+		return r;
+	}
+	if (r < 0) {
+		lj_ctx_detail(ctx, "%s did not become usable (duplicate address detection): %s",
+			      ip, strerror(-r));
+		return r;
+	}
+	r = lj_ndisc_announce(ctx->target_fd, ifindex, &s->cidr.ip.v6);
+	if (r < 0)
+		lj_ctx_detail(ctx, "unsolicited neighbour advertisement for %s: %s", ip,
+			      strerror(-r));
+	return r;
+}
+
+/* Only IPv6 waits (for DAD); an IPv4 announcement is done in apply. */
+static bool announce_settles(const struct lj_step *s)
+{
+	return s->cidr.ip.family == AF_INET6;
+}
+
+static void announce_describe(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
+{
+	char ip[LJ_IP_STRLEN], pre[LJ_TARGET_SPEC_MAX + 32];
+
+	lj_ip_to_string(&s->cidr.ip, ip, sizeof(ip));
+	if (s->cidr.ip.family == AF_INET)
+		fprintf(f, "%s busybox arping -q -U -c 1 -I %s %s   # gratuitous ARP\n",
+			in_target(ctx, pre, sizeof(pre)), s->link, ip);
+	else
+		fprintf(f, "# wait until %s is no longer tentative (DAD), then send an "
+			"unsolicited neighbour advertisement\n", ip);
+}
+
+const struct lj_step_type lj_step_announce = {
+	.id = "announce",
+	.apply = announce_apply,
+	.describe = announce_describe,
+	.settle = announce_settle,
+	.settles = announce_settles,
+};
+
+/* --- slaac: wait (settle) for an address from router advertisements on link; u32 = timeout s */
+
+static int slaac_apply(struct lj_ctx *ctx, struct lj_step *s)
+{
+	return 0;
+}
+
+static void add_address(json_t *info, const char *addr)
+{
+	json_t *a = json_object_get(info, "addresses");
+
+	if (!json_is_array(a)) {
+		a = json_array();
+		json_object_set_new(info, "addresses", a);
+	}
+	json_array_append_new(a, json_string(addr));
+}
+
+static int slaac_settle(struct lj_ctx *ctx, struct lj_step *s, json_t *info)
+{
+	unsigned timeout = s->u32 ? s->u32 : 10;
+	char buf[LJ_CIDR_STRLEN];
+	struct lj_cidr got;
+	int ifindex, r;
+
+	ifindex = lj_ctx_ifindex(ctx, LJ_TARGET, s->link);
+	if (ifindex < 0)
+		return ifindex;
+	r = wait_ipv6(ctx, ifindex, NULL, (int)timeout * 1000, &got);
+	if (r == -ETIMEDOUT) {
+		lj_ctx_detail(ctx, "no router advertisement gave '%s' an address within %u s",
+			      s->link, timeout);
+		return r;
+	}
+	if (r < 0) {
+		lj_ctx_detail(ctx, "waiting for a SLAAC address on '%s': %s", s->link,
+			      strerror(-r));
+		return r;
+	}
+	lj_cidr_to_string(&got, buf, sizeof(buf));
+	add_address(info, buf);
+	json_object_set_new(info, "slaac", json_string(buf));
+	/* Best effort: the kernel has already announced itself through DAD. */
+	lj_ndisc_announce(ctx->target_fd, ifindex, &got.ip.v6);
+	return 0;
+}
+
+static void slaac_describe(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
+{
+	fprintf(f, "# wait for an IPv6 address from router advertisements on %s (past DAD)\n",
+		s->link);
+}
+
+const struct lj_step_type lj_step_slaac = {
+	.id = "slaac",
+	.apply = slaac_apply,
+	.describe = slaac_describe,
+	.settle = slaac_settle,
+};
+
+/* --- dhcp: link = ifname in the target; u32 = lease timeout in seconds; i64 = supervisor PID;
+ *     text = "BASE\tCLIENT\tCLIENT_PATH\tHOSTNAME\tWATCH\tSTART" (START once started) */
+
+#define DHCP_FIELDS 6
+
+/* The notification socket of the client this process started, until settle is done. */
+static struct {
+	int64_t pid;
+	int fd;
+} pending = {0, -1};
+
+static void pending_close(int64_t pid)
+{
+	if (pending.fd >= 0 && pending.pid == pid) {
+		close(pending.fd);
+		pending.fd = -1;
+		pending.pid = 0;
+	}
+}
+
+/* Split a copy of s->text into fields (pointers into buf). */
+static int dhcp_fields(const struct lj_step *s, char *buf, size_t size, char *f[DHCP_FIELDS])
+{
+	char *p;
+	size_t n = 0;
+
+	if (!s->text || strlen(s->text) >= size)
+		return -EBADMSG;
+	snprintf(buf, size, "%s", s->text);
+	for (p = buf; n < DHCP_FIELDS; n++) {
+		f[n] = p;
+		p = strchr(p, '\t');
+		if (!p)
+			break;
+		*p++ = '\0';
+	}
+	if (n + 1 < DHCP_FIELDS - 1)
+		return -EBADMSG;
+	for (n++; n < DHCP_FIELDS; n++)
+		f[n] = (char *)"";
+	return 0;
+}
+
+static int dhcp_apply(struct lj_ctx *ctx, struct lj_step *s)
+{
+	char buf[PATH_MAX * 3], *f[DHCP_FIELDS], *text;
+	struct lj_dhcp_start_opts o = {0};
+	uint64_t start;
+	pid_t pid;
+	int notify, r;
+
+	if (dhcp_fields(s, buf, sizeof(buf), f) < 0 || lj_dhcp_kind_parse(f[1], &o.kind) < 0)
+		return -EINVAL;
+	o.base = f[0];
+	o.client_path = f[2];
+	o.hostname = f[3];
+	o.watch = f[4];
+	o.no_default_route = s->flags & LJ_STEP_F_NO_DEFAULT;
+	o.ifname = s->link;
+	o.netns_fd = ctx->target_fd;
+	if (ctx->tgt)
+		o.netns_id = ctx->tgt->id;
+	r = lj_dhcp_start(&o, &pid, &start, &notify);
+	if (r < 0) {
+		lj_ctx_detail(ctx, "cannot start %s: %s", f[1], strerror(-r));
+		return r;
+	}
+	if (asprintf(&text, "%s\t%s\t%s\t%s\t%s\t%" PRIu64, f[0], f[1], f[2], f[3], f[4],
+		     start) < 0) {
+		close(notify);
+		lj_dhcp_stop(pid, start, 3000);
+		lj_dhcp_remove_files(o.base);
+		return -ENOMEM;
+	}
+	free(s->text);
+	s->text = text;
+	s->i64 = pid;
+	pending_close(pending.pid);
+	pending.pid = pid;
+	pending.fd = notify;
+	return 0;
+}
+
+static int dhcp_undo(struct lj_ctx *ctx, const struct lj_step *s)
+{
+	char buf[PATH_MAX * 3], *f[DHCP_FIELDS];
+	uint64_t start = 0;
+	int r;
+
+	pending_close(s->i64);
+	if (dhcp_fields(s, buf, sizeof(buf), f) < 0)
+		return -EBADMSG;
+	if (s->i64 <= 0 || s->i64 > INT_MAX) {
+		/* Not recorded: never started, or attach was killed right after starting it. */
+		pid_t pid;
+
+		if (lj_dhcp_supervisor_of(f[0], &pid, &start) < 0) {
+			lj_dhcp_remove_files(f[0]);
+			return 0;
+		}
+		r = lj_dhcp_stop(pid, start, 3000);
+		if (r < 0) {
+			lj_ctx_detail(ctx, "cannot stop the DHCP client (supervisor PID %d): %s",
+				      (int)pid, strerror(-r));
+			return r;
+		}
+		lj_dhcp_remove_files(f[0]);
+		return 0;
+	}
+	if (*f[5] && sscanf(f[5], "%" SCNu64, &start) != 1)
+		return -EBADMSG;
+	r = lj_dhcp_stop((pid_t)s->i64, start, 3000);
+	if (r < 0) {
+		lj_ctx_detail(ctx, "cannot stop the DHCP client (supervisor PID %" PRId64 "): %s",
+			      s->i64, strerror(-r));
+		return r;
+	}
+	lj_dhcp_remove_files(f[0]);
+	return 0;
+}
+
+static int dhcp_settle(struct lj_ctx *ctx, struct lj_step *s, json_t *info)
+{
+	char buf[PATH_MAX * 3], *f[DHCP_FIELDS], why[256] = "", a[LJ_CIDR_STRLEN];
+	struct lj_dhcp_lease l;
+	json_t *d, *dns;
+	unsigned timeout = s->u32 ? s->u32 : 10;
+	int r;
+
+	if (dhcp_fields(s, buf, sizeof(buf), f) < 0)
+		return -EINVAL;
+	if (pending.fd < 0 || pending.pid != s->i64)
+		return -EBADF;
+	r = lj_dhcp_wait(pending.fd, (pid_t)s->i64, (int)timeout * 1000, &l, why, sizeof(why));
+	pending_close(s->i64);
+	if (r == -ETIMEDOUT) {
+		/* Nothing from the hook: udhcpc and dhcpcd decline conflicts without running it. */
+		if (strncmp(why, "no DHCP server", 14) == 0)
+			lj_dhcp_log_declined(f[0], why, sizeof(why));
+		lj_ctx_detail(ctx, "no DHCP lease for '%s' within %u s%s%s", s->link, timeout,
+			      why[0] ? ": " : "", why);
+		return r;
+	}
+	if (r < 0) {
+		lj_dhcp_log_tail(f[0], why, sizeof(why));
+		if (!why[0])
+			snprintf(why, sizeof(why), "it exited");
+		lj_ctx_detail(ctx, "the DHCP client %s stopped: %s", f[1], why);
+		return r;
+	}
+	lj_cidr_to_string(&l.addr, a, sizeof(a));
+	add_address(info, a);
+	d = json_object();
+	json_object_set_new(d, "client", json_string(f[1]));
+	json_object_set_new(d, "pid", json_integer(s->i64));
+	json_object_set_new(d, "address", json_string(a));
+	if (l.router.family == AF_INET) {
+		lj_ip_to_string(&l.router, a, sizeof(a));
+		json_object_set_new(d, "router", json_string(a));
+		json_object_set_new(info, "gateway", json_string(a));
+	}
+	dns = json_array();
+	for (size_t i = 0; i < l.n_dns; i++)
+		json_array_append_new(dns, json_string(lj_ip_to_string(&l.dns[i], a, sizeof(a))));
+	json_object_set_new(d, "dns", dns);
+	json_object_set_new(d, "lease_seconds", json_integer(l.lease_s));
+	if (f[3][0])
+		json_object_set_new(d, "hostname", json_string(f[3]));
+	json_object_set_new(info, "dhcp", d);
+	return 0;
+}
+
+static void dhcp_describe(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
+{
+	char buf[PATH_MAX * 3], *fl[DHCP_FIELDS];
+
+	if (dhcp_fields(s, buf, sizeof(buf), fl) < 0)
+		return;
+	fprintf(f, "# run %s on %s in the target, supervised by lanjoin, with lanjoin as its "
+		"script; wait up to %u s for the lease\n", fl[1], s->link, s->u32 ? s->u32 : 10);
+}
+
+static void dhcp_describe_undo(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
+{
+	fprintf(f, "kill %" PRId64 "   # lanjoin's DHCP supervisor: stops the client, which "
+		"releases the lease\n", s->i64);
+}
+
+const struct lj_step_type lj_step_dhcp = {
+	.id = "dhcp",
+	.save_after = true, /* the supervisor's PID and start time */
+	.apply = dhcp_apply,
+	.undo = dhcp_undo,
+	.describe = dhcp_describe,
+	.describe_undo = dhcp_describe_undo,
+	.settle = dhcp_settle,
+};

@@ -1,0 +1,366 @@
+/* SPDX-License-Identifier: MIT */
+/* Plan steps of the macvlan way: the container's macvlan child and the host shim. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if_addr.h>
+#include <linux/if_link.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/kernel/addr.h"
+#include "lib/kernel/link.h"
+#include "lib/ways/macvlan.h"
+#include "lib/kernel/neigh.h"
+#include "lib/core/plan.h"
+#include "lib/kernel/route.h"
+#include "shared/macro.h"
+
+/*
+ * --- macvlan: link = the child's name in the target, master = the parent in the host,
+ * u32 = MACVLAN_MODE_*, mtu, mac. Created in the target by a request on the host socket
+ * (IFLA_NET_NS_FD), so it never exists in the host; undo deletes it in the target.
+ */
+
+static int macvlan_apply(struct lj_ctx *ctx, struct lj_step *s)
+{
+	struct lj_macvlan_opts o = {
+		.name = s->link,
+		.netns_fd = ctx->target_fd,
+		.mode = s->u32,
+		.mtu = s->mtu,
+		.mac = s->has_mac ? s->mac : NULL,
+	};
+	char mac[LJ_MAC_STRLEN];
+	int r;
+
+	r = lj_ctx_ifindex(ctx, LJ_HOST, s->master);
+	if (r < 0) {
+		lj_ctx_detail(ctx, "parent '%s' is gone", s->master);
+		return r;
+	}
+	o.parent = r;
+	r = lj_link_add_macvlan(ctx->host, &o);
+	if (r == -EEXIST)
+		lj_ctx_detail(ctx, "the target already has a link named '%s'", s->link);
+	else if (r == -EBUSY)
+		lj_ctx_detail(ctx, "'%s' is a port of a bridge or bond", s->master);
+	else if (r == -EADDRINUSE && s->has_mac)
+		lj_ctx_detail(ctx, "MAC %s is taken: another macvlan on '%s' has it (in some "
+			      "namespace; 'lanjoin list' names lanjoin's)",
+			      lj_mac_to_string(s->mac, mac, sizeof(mac)), s->master);
+	else if (r == -EADDRINUSE)
+		lj_ctx_detail(ctx, "another macvlan on '%s' has that MAC address", s->master);
+	else if (r == -EINVAL && !lj_nl_extack(ctx->host)[0])
+		lj_ctx_detail(ctx, "mode %s clashes with the other macvlans on '%s' (passthru needs "
+			      "the parent alone)", lj_macvlan_mode_name(s->u32), s->master);
+	return lj_ctx_nl_error(ctx, ctx->host, r);
+}
+
+static int macvlan_undo(struct lj_ctx *ctx, const struct lj_step *s)
+{
+	int r = lj_link_del(ctx->target, s->link);
+
+	lj_ctx_forget(ctx, LJ_TARGET, s->link);
+	return r == -ENODEV ? 0 : lj_ctx_nl_error(ctx, ctx->target, r);
+}
+
+static void macvlan_describe(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
+{
+	const struct lj_target *t = ctx->tgt;
+	char mac[LJ_MAC_STRLEN];
+
+	fprintf(f, "ip link add link %s name %s", s->master, s->link);
+	if (t && t->kind == LJ_TARGET_NETNS)
+		fprintf(f, " netns %s", t->name);
+	else if (t && t->pid > 0)
+		fprintf(f, " netns %d", (int)t->pid);
+	else if (t)
+		fprintf(f, " netns %s", t->name);
+	if (s->mtu)
+		fprintf(f, " mtu %u", s->mtu);
+	if (s->has_mac)
+		fprintf(f, " address %s", lj_mac_to_string(s->mac, mac, sizeof(mac)));
+	fprintf(f, " type macvlan mode %s\n", lj_macvlan_mode_name(s->u32));
+}
+
+static void macvlan_describe_undo(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
+{
+	fprintf(f, "%s link del %s\n", lj_ctx_ip(ctx, LJ_TARGET), s->link);
+}
+
+const struct lj_step_type lj_step_macvlan = {
+	.id = "macvlan",
+	.apply = macvlan_apply,
+	.undo = macvlan_undo,
+	.describe = macvlan_describe,
+	.describe_undo = macvlan_describe_undo,
+};
+
+/*
+ * --- shim: link = the shim, master = its parent, cidr = its address (a /32 or /128: no
+ * prefix route), u32 = 1 for a pinned shim (`shim add`). Ensures the shim exists with that
+ * address. Undo deletes it only if lanjoin made it unpinned and no route leaves through it
+ * any more (the routes of the containers using it are host steps undone before this one, in
+ * the same or in other records), or if this very run made it and is rolling back.
+ */
+
+static int shim_has_addr(struct lj_nl *nl, int ifindex, const struct lj_cidr *c)
+{
+	struct lj_cidr addrs[LJ_MACVLAN_MAX_ADDRS];
+	size_t n;
+	int r;
+
+	r = lj_addr_list_link(nl, ifindex, c->ip.family, addrs, LJ_MACVLAN_MAX_ADDRS, &n);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n && i < LJ_MACVLAN_MAX_ADDRS; i++)
+		if (lj_ip_equal(&addrs[i].ip, &c->ip))
+			return 1;
+	return 0;
+}
+
+/*
+ * Write /proc/sys/net/ipv6/conf/LINK/KEY of a link this step just created (lanjoin runs in
+ * the host's namespace, so /proc/sys/net is the host's). Returns 0 or -errno.
+ */
+static int shim_sysctl(struct lj_ctx *ctx, const char *link, const char *key, const char *val)
+{
+	char path[128];
+	ssize_t n;
+	int fd, r = 0;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/%s", link, key);
+	fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0) {
+		r = lj_negerrno();
+		lj_ctx_detail(ctx, "cannot open %s: %s", path, strerror(-r));
+		return r;
+	}
+	n = write(fd, val, strlen(val));
+	if (n != (ssize_t)strlen(val)) {
+		r = n < 0 ? lj_negerrno() : -EIO;
+		lj_ctx_detail(ctx, "cannot write %s: %s", path, strerror(-r));
+	}
+	close(fd);
+	return r;
+}
+
+static int shim_apply(struct lj_ctx *ctx, struct lj_step *s)
+{
+	struct lj_macvlan_opts o = {
+		.name = s->link,
+		.netns_fd = -1,
+		.mode = MACVLAN_MODE_BRIDGE,
+	};
+	char buf[LJ_CIDR_STRLEN];
+	struct lj_link l;
+	int parent, r;
+
+	parent = lj_ctx_ifindex(ctx, LJ_HOST, s->master);
+	if (parent < 0) {
+		lj_ctx_detail(ctx, "parent '%s' is gone", s->master);
+		return parent;
+	}
+	r = lj_link_get(ctx->host, s->link, &l);
+	if (r == 0 && lj_shim_is_leftover(ctx->host, &l, parent) == 1) {
+		/* an interrupted run's, never marked: start afresh */
+		r = lj_link_del(ctx->host, s->link);
+		lj_ctx_forget(ctx, LJ_HOST, s->link);
+		if (r < 0 && r != -ENODEV)
+			return lj_ctx_nl_error(ctx, ctx->host, r);
+		r = -ENODEV;
+	}
+	if (r == 0) {
+		if (strcmp(l.kind, "macvlan") != 0 || !lj_shim_is_ours(&l) || l.parent != parent) {
+			lj_ctx_detail(ctx, "'%s' exists and is not lanjoin's shim on '%s'", s->link,
+				      s->master);
+			return -EEXIST;
+		}
+		r = shim_has_addr(ctx->host, l.ifindex, &s->cidr);
+		if (r < 0)
+			return lj_ctx_nl_error(ctx, ctx->host, r);
+		if (r == 0) {
+			lj_ctx_detail(ctx, "shim '%s' does not hold %s", s->link,
+				      lj_ip_to_string(&s->cidr.ip, buf, sizeof(buf)));
+			return -EADDRNOTAVAIL;
+		}
+		return 0;
+	}
+	if (r != -ENODEV)
+		return lj_ctx_nl_error(ctx, ctx->host, r);
+
+	o.parent = parent;
+	r = lj_link_add_macvlan(ctx->host, &o);
+	if (r < 0)
+		return lj_ctx_nl_error(ctx, ctx->host, r);
+	/*
+	 * Alias, IPv6 set up, up, then the address: if any of it fails the link goes again.
+	 * The shim must not take router advertisements (new links accept them by default): a
+	 * SLAAC address and a second default route through the shim would change the host's
+	 * routes. An IPv4 shim gets no IPv6 at all; an IPv6 shim keeps its link-local address
+	 * (NDP needs one) but neither accepts RAs nor autoconfigures. Both before it goes up.
+	 */
+	r = lj_link_set_alias(ctx->host, s->link, s->u32 ? LJ_SHIM_PINNED_ALIAS : LJ_OWNED_ALIAS);
+	if (r >= 0 && s->cidr.ip.family == AF_INET)
+		r = shim_sysctl(ctx, s->link, "disable_ipv6", "1");
+	if (r >= 0 && s->cidr.ip.family == AF_INET6)
+		r = shim_sysctl(ctx, s->link, "accept_ra", "0");
+	if (r >= 0 && s->cidr.ip.family == AF_INET6)
+		r = shim_sysctl(ctx, s->link, "autoconf", "0");
+	if (r >= 0)
+		r = lj_link_set_up(ctx->host, s->link, true);
+	if (r >= 0) {
+		int ifindex = lj_ctx_ifindex(ctx, LJ_HOST, s->link);
+		/* NOPREFIXROUTE: IPv6 would add a route to the /128 itself. */
+		r = ifindex < 0 ? ifindex
+				: lj_addr_add(ctx->host, ifindex, &s->cidr,
+					      IFA_F_NODAD | IFA_F_NOPREFIXROUTE);
+	}
+	if (r < 0) {
+		lj_ctx_nl_error(ctx, ctx->host, r);
+		lj_link_del(ctx->host, s->link);
+		lj_ctx_forget(ctx, LJ_HOST, s->link);
+		return r;
+	}
+	s->created = true;
+	return 0;
+}
+
+static int shim_undo(struct lj_ctx *ctx, const struct lj_step *s)
+{
+	struct lj_link l;
+	int r;
+
+	/* A rollback removes only what this run created. */
+	if (ctx->rollback && !s->created)
+		return 0;
+	r = lj_link_get(ctx->host, s->link, &l);
+	if (r == -ENODEV)
+		return 0;
+	if (r < 0)
+		return lj_ctx_nl_error(ctx, ctx->host, r);
+	if (strcmp(l.kind, "macvlan") != 0)
+		return 0; /* not ours: never remove it */
+	if (!lj_shim_is_ours(&l)) {
+		/* Without an alias it is ours only if a run killed in shim_apply, between
+		 * creating it and setting the alias, left it (gc undoes such a run's record). */
+		r = lj_shim_is_leftover(ctx->host, &l, lj_ctx_ifindex(ctx, LJ_HOST, s->master));
+		if (r <= 0)
+			return r < 0 ? lj_ctx_nl_error(ctx, ctx->host, r) : 0;
+	} else if (!(ctx->rollback && s->created)) {
+		if (strcmp(l.alias, LJ_OWNED_ALIAS) != 0)
+			return 0; /* pinned by `shim add`: kept until `shim del` */
+		/* Under the state lock no attach adds a route meanwhile. */
+		r = lj_route_count_dev(ctx->host, l.ifindex);
+		if (r != 0)
+			return r < 0 ? lj_ctx_nl_error(ctx, ctx->host, r) : 0;
+	}
+	r = lj_link_del(ctx->host, s->link);
+	lj_ctx_forget(ctx, LJ_HOST, s->link);
+	return r == -ENODEV ? 0 : lj_ctx_nl_error(ctx, ctx->host, r);
+}
+
+static void shim_describe(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
+{
+	char c[LJ_CIDR_STRLEN];
+
+	if (!(s->flags & LJ_STEP_F_WILL_CREATE))
+		return;
+	fprintf(f, "ip link add link %s name %s type macvlan mode bridge\n", s->master, s->link);
+	fprintf(f, "ip link set %s alias '%s'\n", s->link,
+		s->u32 ? LJ_SHIM_PINNED_ALIAS : LJ_OWNED_ALIAS);
+	if (s->cidr.ip.family == AF_INET)
+		fprintf(f, "sysctl -qw net.ipv6.conf.%s.disable_ipv6=1\n", s->link);
+	else
+		fprintf(f, "sysctl -qw net.ipv6.conf.%s.accept_ra=0 net.ipv6.conf.%s.autoconf=0\n",
+			s->link, s->link);
+	fprintf(f, "ip link set %s up\n", s->link);
+	fprintf(f, "ip addr add %s dev %s%s noprefixroute\n",
+		lj_cidr_to_string(&s->cidr, c, sizeof(c)), s->link,
+		s->cidr.ip.family == AF_INET6 ? " nodad" : "");
+}
+
+static void shim_describe_undo(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
+{
+	fprintf(f, "# if lanjoin created host shim %s and no route uses it any more:\n", s->link);
+	fprintf(f, "ip link del %s\n", s->link);
+}
+
+const struct lj_step_type lj_step_shim = {
+	.id = "shim",
+	.apply = shim_apply,
+	.undo = shim_undo,
+	.describe = shim_describe,
+	.describe_undo = shim_describe_undo,
+};
+
+/*
+ * --- shim-route: a host route to cidr (a container's /32 or /128) through the shim link.
+ * The shim outlives containers, and its neighbour entry for the address may still name the
+ * MAC of a container that had the address before (Linux keeps a REACHABLE entry for up to
+ * 45 s and sends no probe meanwhile): the entry goes when the route comes and goes.
+ */
+
+static int shim_route_apply(struct lj_ctx *ctx, struct lj_step *s)
+{
+	int r, oif = lj_ctx_ifindex(ctx, LJ_HOST, s->link);
+	struct lj_route rt = {.dst = s->cidr};
+
+	if (oif < 0) {
+		lj_ctx_detail(ctx, "shim '%s' is gone", s->link);
+		return oif;
+	}
+	rt.oif = oif;
+	lj_neigh_del(ctx->host, oif, &s->cidr.ip); /* none is fine */
+	r = lj_route_add(ctx->host, &rt);
+	if (r == -EEXIST)
+		lj_ctx_detail(ctx, "the host already has a route to that address");
+	return lj_ctx_nl_error(ctx, ctx->host, r);
+}
+
+static int shim_route_undo(struct lj_ctx *ctx, const struct lj_step *s)
+{
+	int r, oif = lj_ctx_ifindex(ctx, LJ_HOST, s->link);
+	struct lj_route rt = {.dst = s->cidr};
+
+	if (oif == -ENODEV)
+		return 0;
+	if (oif < 0)
+		return lj_ctx_nl_error(ctx, ctx->host, oif);
+	rt.oif = oif;
+	r = lj_route_del(ctx->host, &rt);
+	if (r < 0 && r != -ESRCH && r != -ENODEV)
+		return lj_ctx_nl_error(ctx, ctx->host, r);
+	lj_neigh_del(ctx->host, oif, &s->cidr.ip);
+	return 0;
+}
+
+static void shim_route_describe(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
+{
+	char c[LJ_CIDR_STRLEN], a[LJ_IP_STRLEN];
+
+	lj_cidr_to_string(&s->cidr, c, sizeof(c));
+	fprintf(f, "ip neigh del %s dev %s 2>/dev/null || true\n",
+		lj_ip_to_string(&s->cidr.ip, a, sizeof(a)), s->link);
+	fprintf(f, "ip %sroute add %s dev %s proto static\n",
+		s->cidr.ip.family == AF_INET6 ? "-6 " : "", c, s->link);
+}
+
+static void shim_route_describe_undo(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
+{
+	char c[LJ_CIDR_STRLEN], a[LJ_IP_STRLEN];
+
+	lj_cidr_to_string(&s->cidr, c, sizeof(c));
+	fprintf(f, "ip %sroute del %s dev %s\n", s->cidr.ip.family == AF_INET6 ? "-6 " : "", c,
+		s->link);
+	fprintf(f, "ip neigh del %s dev %s 2>/dev/null || true\n",
+		lj_ip_to_string(&s->cidr.ip, a, sizeof(a)), s->link);
+}
+
+const struct lj_step_type lj_step_shim_route = {
+	.id = "shim-route",
+	.apply = shim_route_apply,
+	.undo = shim_route_undo,
+	.describe = shim_route_describe,
+	.describe_undo = shim_route_describe_undo,
+};

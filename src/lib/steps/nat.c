@@ -1,0 +1,765 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Plan steps of the nat way that are not rtnetlink: gratuitous ARP, the IPv4 forwarding
+ * sysctl, the NAT rules in lanjoin's own nft table and accept rules in Docker's (iptables-nft)
+ * filter chains.
+ */
+#include "lib/steps/nat.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/kernel/arp.h"
+#include "lib/kernel/nft.h"
+#include "lib/core/state.h"
+#include "lib/kernel/sysctl.h"
+#include "shared/macro.h"
+
+/* --- garp: link = uplink, cidr = address; apply only ------------------------------------- */
+
+static int garp_apply(struct lj_ctx *ctx, struct lj_step *s)
+{
+	int r = lj_arp_announce(s->where == LJ_TARGET ? ctx->target_fd : -1, s->link, &s->cidr.ip,
+				s->has_mac ? s->mac : NULL);
+
+	if (r < 0)
+		lj_ctx_detail(ctx, "cannot send a gratuitous ARP on '%s'", s->link);
+	return r;
+}
+
+static void garp_describe(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
+{
+	char a[LJ_IP_STRLEN];
+
+	fprintf(f, "%sbusybox arping -q -U -c 1 -I %s %s   # gratuitous ARP\n",
+		s->where == LJ_TARGET ? "# in the target: " : "", s->link,
+		lj_ip_to_string(&s->cidr.ip, a, sizeof(a)));
+}
+
+const struct lj_step_type lj_step_garp = {
+	.id = "garp",
+	.apply = garp_apply,
+	.describe = garp_describe,
+};
+
+/* --- lanjoin's nft table ------------------------------------------------------------------ */
+
+/*
+ * table ip lanjoin: two verdict maps and three base chains, made by the first attachment and
+ * removed with the last; each attachment adds two regular chains and one element per map:
+ *
+ *   map inbound { ipv4_addr : verdict }   LAN address       -> jump lj<id>_dnat
+ *   map outbound { ipv4_addr : verdict }   private address   -> jump lj<id>_snat
+ *   prerouting, output (nat, -110):  ip daddr vmap @inbound   (before dstnat, -100)
+ *   postrouting        (nat,   90):  ip saddr vmap @outbound   (before srcnat, 100)
+ *
+ * Attaching and detaching thus never register or unregister netfilter hooks (each costs the
+ * kernel an RCU grace period), and a packet costs one map lookup however many are attached.
+ */
+#define NAT_TABLE "lanjoin"
+#define NAT_PRIO_DNAT (-110)
+#define NAT_PRIO_SNAT 90
+
+static const char nat_skeleton[] =
+	"add table ip " NAT_TABLE "\n"
+	"add map ip " NAT_TABLE " inbound { type ipv4_addr : verdict; }\n"
+	"add map ip " NAT_TABLE " outbound { type ipv4_addr : verdict; }\n"
+	"add chain ip " NAT_TABLE " prerouting { type nat hook prerouting priority -110; policy accept; }\n"
+	"add chain ip " NAT_TABLE " output { type nat hook output priority -110; policy accept; }\n"
+	"add chain ip " NAT_TABLE " postrouting { type nat hook postrouting priority 90; policy accept; }\n"
+	"add rule ip " NAT_TABLE " prerouting ip daddr vmap @inbound\n"
+	"add rule ip " NAT_TABLE " output ip daddr vmap @inbound\n"
+	"add rule ip " NAT_TABLE " postrouting ip saddr vmap @outbound\n";
+
+/* What the table holds now (from `nft -j list table ip lanjoin`). */
+struct nat_table {
+	bool exists;
+	bool skeleton;   /* both maps and the three base chains are there */
+	json_t *objs;    /* the listing (owned) */
+};
+
+static void nat_table_done(struct nat_table *t)
+{
+	json_decref(t->objs);
+	t->objs = NULL;
+}
+
+static bool has_object(json_t *objs, const char *kind, const char *name)
+{
+	json_t *o;
+	size_t i;
+
+	json_array_foreach(objs, i, o) {
+		const char *n = json_string_value(json_object_get(json_object_get(o, kind), "name"));
+		if (n && strcmp(n, name) == 0)
+			return true;
+	}
+	return false;
+}
+
+static int nat_table_read(struct nat_table *t, char *err, size_t errsize)
+{
+	int r;
+
+	memset(t, 0, sizeof(*t));
+	r = lj_nft_list("list table ip " NAT_TABLE, &t->objs, err, errsize);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return r;
+	t->exists = true;
+	t->skeleton = has_object(t->objs, "map", "inbound") && has_object(t->objs, "map", "outbound") &&
+		      has_object(t->objs, "chain", "prerouting") &&
+		      has_object(t->objs, "chain", "output") &&
+		      has_object(t->objs, "chain", "postrouting");
+	return 0;
+}
+
+int lj_nat_table_read(bool *ret_exists, bool *ret_skeleton, char *err, size_t errsize)
+{
+	struct nat_table t;
+	int r = nat_table_read(&t, err, errsize);
+
+	if (r < 0)
+		return r;
+	*ret_exists = t.exists;
+	*ret_skeleton = t.skeleton;
+	nat_table_done(&t);
+	return 0;
+}
+
+/* True if chain name is "lj…<suffix>". */
+static bool attachment_chain(const char *name, const char *suffix)
+{
+	size_t len = strlen(name), slen = strlen(suffix);
+
+	return strncmp(name, "lj", 2) == 0 && len > slen + 2 &&
+	       strcmp(name + len - slen, suffix) == 0;
+}
+
+/* The number of attachments with NAT rules (one "lj…_snat" chain each) in t. */
+static int count_users(const struct nat_table *t)
+{
+	json_t *o;
+	size_t i;
+	int users = 0;
+
+	json_array_foreach(t->objs, i, o) {
+		const char *n = json_string_value(json_object_get(json_object_get(o, "chain"), "name"));
+		if (n && attachment_chain(n, "_snat"))
+			users++;
+	}
+	return users;
+}
+
+/* The number of attachments with NAT rules, or -errno. */
+static int nat_users(char *err, size_t errsize)
+{
+	struct nat_table t;
+	int r = nat_table_read(&t, err, errsize);
+
+	if (r < 0)
+		return r;
+	r = count_users(&t);
+	nat_table_done(&t);
+	return r;
+}
+
+/* --- ip-forward: set net.ipv4.ip_forward to 1 while NAT attachments need it -------------- */
+
+/*
+ * <state dir>/nat-ip_forward holds the value lanjoin found before it first turned
+ * forwarding on; it exists exactly while lanjoin owns the setting. The undo of whichever
+ * attachment is the last NAT user restores the value and removes the file. Steps run under
+ * the state lock, so the file needs no lock of its own.
+ */
+static void forward_file(char *buf, size_t size)
+{
+	snprintf(buf, size, "%s/nat-ip_forward", lj_state_dir());
+}
+
+static int forward_file_read(char *val, size_t size)
+{
+	char path[512];
+	_cleanup_close_ int fd = -1;
+	ssize_t n;
+
+	forward_file(path, sizeof(path));
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return lj_negerrno();
+	n = read(fd, val, size - 1);
+	if (n < 0)
+		return lj_negerrno();
+	val[n] = '\0';
+	while (n > 0 && val[n - 1] == '\n')
+		val[--n] = '\0';
+	if (strcmp(val, "0") != 0 && strcmp(val, "1") != 0)
+		return -EBADMSG;
+	return 0;
+}
+
+static int forward_file_write(const char *val)
+{
+	char path[512];
+	_cleanup_close_ int fd = -1;
+	size_t len = strlen(val);
+
+	forward_file(path, sizeof(path));
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return lj_negerrno();
+	if (write(fd, val, len) != (ssize_t)len || write(fd, "\n", 1) != 1 || fsync(fd) < 0) {
+		int r = lj_negerrno();
+		unlink(path);
+		return r;
+	}
+	return 0;
+}
+
+#define IP_FORWARD "net/ipv4/ip_forward"
+
+static int ip_forward_apply(struct lj_ctx *ctx, struct lj_step *s)
+{
+	char cur[16], saved[16];
+	int r;
+
+	r = lj_sysctl_read(IP_FORWARD, cur, sizeof(cur));
+	if (r < 0) {
+		lj_ctx_detail(ctx, "cannot read /proc/sys/" IP_FORWARD);
+		return r;
+	}
+	if (strcmp(cur, "1") == 0)
+		return 0;
+	r = forward_file_read(saved, sizeof(saved));
+	if (r == -ENOENT) {
+		/* First to need it: remember what it was, then turn it on. */
+		r = forward_file_write(cur);
+		if (r < 0) {
+			lj_ctx_detail(ctx, "cannot write %s/nat-ip_forward", lj_state_dir());
+			return r;
+		}
+		s->created = true;
+	} else if (r < 0) {
+		lj_ctx_detail(ctx, "%s/nat-ip_forward is unreadable or malformed", lj_state_dir());
+		return r;
+	}
+	r = lj_sysctl_write(IP_FORWARD, "1");
+	if (r < 0) {
+		char path[512];
+		lj_ctx_detail(ctx, "cannot write /proc/sys/" IP_FORWARD);
+		if (s->created) {
+			forward_file(path, sizeof(path));
+			unlink(path);
+			s->created = false;
+		}
+	}
+	return r;
+}
+
+static int ip_forward_undo(struct lj_ctx *ctx, const struct lj_step *s)
+{
+	char saved[16], err[256], path[512];
+	int r, users;
+
+	r = forward_file_read(saved, sizeof(saved));
+	if (r == -ENOENT)
+		return 0; /* lanjoin does not own the setting */
+	if (r < 0) {
+		lj_ctx_detail(ctx, "%s/nat-ip_forward is unreadable or malformed", lj_state_dir());
+		return r;
+	}
+	/* This step's own NAT rules are gone already (they come later in the plan). */
+	users = nat_users(err, sizeof(err));
+	if (users < 0) {
+		lj_ctx_detail(ctx, "nft: %s", err);
+		return users;
+	}
+	if (users > 0)
+		return 0;
+	r = lj_sysctl_write(IP_FORWARD, saved);
+	if (r < 0) {
+		lj_ctx_detail(ctx, "cannot write /proc/sys/" IP_FORWARD);
+		return r;
+	}
+	forward_file(path, sizeof(path));
+	if (unlink(path) < 0 && errno != ENOENT)
+		return lj_negerrno();
+	return 0;
+}
+
+static void ip_forward_describe(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
+{
+	fprintf(f, "sysctl -w net.ipv4.ip_forward=1  # if 0; lanjoin remembers the old value\n");
+}
+
+static void ip_forward_describe_undo(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
+{
+	fprintf(f, "sysctl -w net.ipv4.ip_forward=0  # only if lanjoin turned it on and no NAT "
+		   "attachment is left\n");
+}
+
+const struct lj_step_type lj_step_ip_forward = {
+	.id = "ip-forward",
+	.apply = ip_forward_apply,
+	.undo = ip_forward_undo,
+	.describe = ip_forward_describe,
+	.describe_undo = ip_forward_describe_undo,
+};
+
+/* --- nat-rules: link = chain base "lj<id>", cidr = LAN address, via = DNAT target,
+ *     text = published ports ("tcp/80:80 udp/53:5353") or NULL for all ---------------- */
+
+static int parse_publish_list(const char *text, struct lj_publish *v, size_t max, size_t *ret_n)
+{
+	char buf[64];
+	size_t n = 0;
+	const char *p = text;
+
+	while (p && *p) {
+		size_t len = strcspn(p, " ");
+		if (len == 0) {
+			p++;
+			continue;
+		}
+		if (len >= sizeof(buf) || n == max)
+			return -EINVAL;
+		memcpy(buf, p, len);
+		buf[len] = '\0';
+		if (lj_parse_publish(buf, &v[n]) < 0)
+			return -EINVAL;
+		n++;
+		p += len;
+	}
+	*ret_n = n;
+	return 0;
+}
+
+bool lj_nat_iif_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n >= IFNAMSIZ)
+		return false;
+	return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-.:@+") ==
+	       n;
+}
+
+static int nat_step_check(const struct lj_step *s)
+{
+	if (!lj_nft_name_valid(s->link) || strlen(s->link) > 40 || s->cidr.ip.family != AF_INET ||
+	    s->via.family != AF_INET || (s->master[0] && !lj_nat_iif_valid(s->master)))
+		return -EBADMSG;
+	return 0;
+}
+
+int lj_nat_rules_text(const struct lj_step *s, bool skeleton, char **ret)
+{
+	struct lj_publish pub[64];
+	char a[LJ_IP_STRLEN], c[LJ_IP_STRLEN];
+	char *buf = NULL;
+	size_t size = 0, n = 0;
+	FILE *f;
+
+	if (nat_step_check(s) < 0 || parse_publish_list(s->text, pub, ARRAY_SIZE(pub), &n) < 0)
+		return -EBADMSG;
+	lj_ip_to_string(&s->cidr.ip, a, sizeof(a));
+	lj_ip_to_string(&s->via, c, sizeof(c));
+	f = open_memstream(&buf, &size);
+	if (!f)
+		return -ENOMEM;
+	if (skeleton)
+		fputs(nat_skeleton, f);
+	fprintf(f, "create chain ip " NAT_TABLE " %s_dnat\n", s->link);
+	if (n == 0)
+		fprintf(f, "add rule ip " NAT_TABLE " %s_dnat dnat to %s\n", s->link, c);
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "add rule ip " NAT_TABLE " %s_dnat %s dport %u dnat to %s:%u\n", s->link,
+			pub[i].proto == IPPROTO_UDP ? "udp" : "tcp", pub[i].port, c, pub[i].cport);
+	fprintf(f, "create chain ip " NAT_TABLE " %s_snat\n", s->link);
+	/*
+	 * The source address alone does not say who sent it (a raw socket sends with any):
+	 * only what arrives on the attachment's own interface leaves as its LAN address.
+	 * Records made before the interface was recorded match by the address alone.
+	 */
+	if (s->master[0])
+		fprintf(f, "add rule ip " NAT_TABLE " %s_snat iifname \"%s\" snat to %s\n", s->link,
+			s->master, a);
+	else
+		fprintf(f, "add rule ip " NAT_TABLE " %s_snat snat to %s\n", s->link, a);
+	fprintf(f, "create element ip " NAT_TABLE " inbound { %s : jump %s_dnat }\n", a, s->link);
+	fprintf(f, "create element ip " NAT_TABLE " outbound { %s : jump %s_snat }\n", c, s->link);
+	if (fclose(f) != 0) {
+		free(buf);
+		return -ENOMEM;
+	}
+	*ret = buf;
+	return 0;
+}
+
+static int nat_rules_apply(struct lj_ctx *ctx, struct lj_step *s)
+{
+	_cleanup_free_ char *cmds = NULL;
+	struct nat_table t;
+	char err[256];
+	int r;
+
+	r = nat_table_read(&t, err, sizeof(err));
+	if (r < 0) {
+		lj_ctx_detail(ctx, "nft: %s", err);
+		return r;
+	}
+	nat_table_done(&t);
+	if (t.exists && !t.skeleton) {
+		lj_ctx_detail(ctx, "table ip " NAT_TABLE " lacks its maps or base chains; it was "
+				   "changed by hand");
+		return -EBADMSG;
+	}
+	r = lj_nat_rules_text(s, !t.exists, &cmds);
+	if (r < 0)
+		return r;
+	r = lj_nft_run(cmds, false, err, sizeof(err));
+	if (r < 0)
+		lj_ctx_detail(ctx, "nft: %s", err);
+	return r;
+}
+
+/*
+ * Call cb(key, ip, data) for each element of map (as listed in t) that jumps to chain and whose
+ * key is an IPv4 or IPv6 address: [key, {"jump": {"target": chain}}]. Stops when cb returns
+ * true; returns whether one did.
+ */
+static bool foreach_jump_element(const struct nat_table *t, const char *map, const char *chain,
+				 bool (*cb)(const char *key, const struct lj_ip *ip, void *data),
+				 void *data)
+{
+	json_t *o, *e;
+	size_t i, k;
+
+	json_array_foreach(t->objs, i, o) {
+		json_t *m = json_object_get(o, "map");
+		const char *name = json_string_value(json_object_get(m, "name"));
+
+		if (!name || strcmp(name, map) != 0)
+			continue;
+		json_array_foreach(json_object_get(m, "elem"), k, e) {
+			const char *key = json_string_value(json_array_get(e, 0));
+			const char *target = json_string_value(json_object_get(
+				json_object_get(json_array_get(e, 1), "jump"), "target"));
+			struct lj_ip ip;
+
+			if (key && target && strcmp(target, chain) == 0 &&
+			    lj_parse_ip(key, &ip) == 0 && cb(key, &ip, data))
+				return true;
+		}
+	}
+	return false;
+}
+
+struct delete_ctx {
+	FILE *f;
+	const char *map;
+};
+
+static bool print_delete(const char *key, const struct lj_ip *ip, void *data)
+{
+	struct delete_ctx *d = data;
+
+	if (ip->family == AF_INET)
+		fprintf(d->f, "delete element ip " NAT_TABLE " %s { %s }\n", d->map, key);
+	return false;
+}
+
+/* Delete the elements of map that jump to chain (as listed in t). */
+static void delete_elements(FILE *f, const struct nat_table *t, const char *map, const char *chain)
+{
+	struct delete_ctx d = {f, map};
+
+	foreach_jump_element(t, map, chain, print_delete, &d);
+}
+
+static int nat_rules_undo(struct lj_ctx *ctx, const struct lj_step *s)
+{
+	_cleanup_free_ char *cmds = NULL;
+	char err[256], dnat[64], snat[64];
+	struct nat_table t;
+	bool has_dnat, has_snat;
+	size_t size = 0;
+	FILE *f;
+	int r, users;
+
+	if (!lj_nft_name_valid(s->link) || strlen(s->link) > 40)
+		return -EBADMSG;
+	r = nat_table_read(&t, err, sizeof(err));
+	if (r < 0) {
+		lj_ctx_detail(ctx, "nft: %s", err);
+		return r;
+	}
+	snprintf(dnat, sizeof(dnat), "%s_dnat", s->link);
+	snprintf(snat, sizeof(snat), "%s_snat", s->link);
+	has_dnat = has_object(t.objs, "chain", dnat);
+	has_snat = has_object(t.objs, "chain", snat);
+	users = count_users(&t);
+	if (!has_dnat && !has_snat) {
+		nat_table_done(&t);
+		return 0;
+	}
+	f = open_memstream(&cmds, &size);
+	if (!f) {
+		nat_table_done(&t);
+		return -ENOMEM;
+	}
+	if (users <= (has_snat ? 1 : 0)) {
+		/* The last attachment: the table goes, in the same transaction. */
+		fprintf(f, "delete table ip " NAT_TABLE "\n");
+	} else {
+		delete_elements(f, &t, "inbound", dnat);
+		delete_elements(f, &t, "outbound", snat);
+		if (has_dnat)
+			fprintf(f, "delete chain ip " NAT_TABLE " %s\n", dnat);
+		if (has_snat)
+			fprintf(f, "delete chain ip " NAT_TABLE " %s\n", snat);
+	}
+	nat_table_done(&t);
+	if (fclose(f) != 0)
+		return -ENOMEM;
+	r = lj_nft_run(cmds, false, err, sizeof(err));
+	if (r < 0)
+		lj_ctx_detail(ctx, "nft: %s", err);
+	return r;
+}
+
+/* The number of rules of chain in t. */
+static size_t count_rules(const struct nat_table *t, const char *chain)
+{
+	json_t *o;
+	size_t i, n = 0;
+
+	json_array_foreach(t->objs, i, o) {
+		const char *c = json_string_value(json_object_get(json_object_get(o, "rule"), "chain"));
+		if (c && strcmp(c, chain) == 0)
+			n++;
+	}
+	return n;
+}
+
+static bool ip_is(const char *key, const struct lj_ip *ip, void *data)
+{
+	return lj_ip_equal(ip, data);
+}
+
+/* Whether map holds the element key -> jump chain (as listed in t). */
+static bool has_element(const struct nat_table *t, const char *map, const struct lj_ip *key,
+			const char *chain)
+{
+	return foreach_jump_element(t, map, chain, ip_is, (void *)key);
+}
+
+int lj_nat_rules_verify(const struct lj_step *s, char *why, size_t whysize)
+{
+	static const char *const base[] = {"prerouting", "output", "postrouting"};
+	struct lj_publish pub[64];
+	char err[256], dnat[64], snat[64], a[LJ_IP_STRLEN], c[LJ_IP_STRLEN];
+	struct nat_table t;
+	size_t n = 0;
+	int r;
+
+	if (nat_step_check(s) < 0 || parse_publish_list(s->text, pub, ARRAY_SIZE(pub), &n) < 0)
+		return -EBADMSG;
+	r = nat_table_read(&t, err, sizeof(err));
+	if (r < 0) {
+		snprintf(why, whysize, "nft: %s", err);
+		return r;
+	}
+	snprintf(dnat, sizeof(dnat), "%s_dnat", s->link);
+	snprintf(snat, sizeof(snat), "%s_snat", s->link);
+	lj_ip_to_string(&s->cidr.ip, a, sizeof(a));
+	lj_ip_to_string(&s->via, c, sizeof(c));
+	r = 0;
+	if (!t.exists)
+		snprintf(why, whysize, "table ip " NAT_TABLE " is missing");
+	else if (!t.skeleton)
+		snprintf(why, whysize, "table ip " NAT_TABLE " lacks its maps or base chains");
+	else if (!has_object(t.objs, "chain", dnat) || !has_object(t.objs, "chain", snat))
+		snprintf(why, whysize, "chain %s or %s is missing from table ip " NAT_TABLE, dnat,
+			 snat);
+	else if (count_rules(&t, dnat) != (n ? n : 1) || count_rules(&t, snat) != 1)
+		snprintf(why, whysize, "the rules of chains %s and %s in table ip " NAT_TABLE
+			 " were changed", dnat, snat);
+	else if (!has_element(&t, "inbound", &s->cidr.ip, dnat))
+		snprintf(why, whysize, "map inbound of table ip " NAT_TABLE " has no element %s",
+			 a);
+	else if (!has_element(&t, "outbound", &s->via, snat))
+		snprintf(why, whysize, "map outbound of table ip " NAT_TABLE " has no element %s",
+			 c);
+	else
+		r = 1;
+	for (size_t i = 0; r == 1 && i < ARRAY_SIZE(base); i++)
+		if (count_rules(&t, base[i]) == 0) {
+			snprintf(why, whysize, "base chain %s of table ip " NAT_TABLE " has no rule",
+				 base[i]);
+			r = 0;
+		}
+	nat_table_done(&t);
+	return r;
+}
+
+static void nat_rules_describe(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
+{
+	_cleanup_free_ char *cmds = NULL;
+
+	if (lj_nat_rules_text(s, false, &cmds) < 0)
+		return;
+	/* The table and its skeleton are made by the first attachment only. */
+	fprintf(f, "nft list table ip " NAT_TABLE " >/dev/null 2>&1 || nft -f - <<'EOF'\n%s"
+		   "EOF\nnft -f - <<'EOF'\n%sEOF\n", nat_skeleton, cmds);
+}
+
+static void nat_rules_describe_undo(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
+{
+	char a[LJ_IP_STRLEN], c[LJ_IP_STRLEN];
+
+	fprintf(f, "nft delete element ip " NAT_TABLE " inbound '{ %s }'\n",
+		lj_ip_to_string(&s->cidr.ip, a, sizeof(a)));
+	fprintf(f, "nft delete element ip " NAT_TABLE " outbound '{ %s }'\n",
+		lj_ip_to_string(&s->via, c, sizeof(c)));
+	fprintf(f, "nft delete chain ip " NAT_TABLE " %s_dnat\n", s->link);
+	fprintf(f, "nft delete chain ip " NAT_TABLE " %s_snat\n", s->link);
+	fprintf(f, "# or 'nft delete table ip " NAT_TABLE "' when this is the last attachment\n");
+}
+
+const struct lj_step_type lj_step_nat_rules = {
+	.id = "nft-nat",
+	.apply = nat_rules_apply,
+	.undo = nat_rules_undo,
+	.describe = nat_rules_describe,
+	.describe_undo = nat_rules_describe_undo,
+};
+
+/* --- fw-accept: master = chain of table ip filter (iptables-nft), link = host-side link
+ *     ("" = any), via = the container's address, text = rule comment ------------------- */
+
+static int fw_check(const struct lj_step *s)
+{
+	if (!lj_nft_name_valid(s->master) || (s->link[0] && !lj_nft_name_valid(s->link)) ||
+	    s->via.family != AF_INET || !s->text || strncmp(s->text, "lanjoin:", 8) != 0 ||
+	    strlen(s->text + 8) != LJ_RECORD_ID_LEN - 1 ||
+	    strspn(s->text + 8, "0123456789abcdef") != LJ_RECORD_ID_LEN - 1)
+		return -EBADMSG;
+	return 0;
+}
+
+int lj_fw_accept_text(const struct lj_step *s, char **ret)
+{
+	char c[LJ_IP_STRLEN], in[64] = "", out[64] = "";
+	char *buf = NULL;
+
+	if (fw_check(s) < 0)
+		return -EBADMSG;
+	lj_ip_to_string(&s->via, c, sizeof(c));
+	if (s->link[0]) {
+		snprintf(in, sizeof(in), "iifname \"%s\" ", s->link);
+		snprintf(out, sizeof(out), "oifname \"%s\" ", s->link);
+	}
+	/* The shape iptables-nft itself uses (it shows them as -i/-s ... -m comment -j ACCEPT). */
+	if (asprintf(&buf,
+		     "insert rule ip filter %s %sip saddr %s counter accept comment \"%s\"\n"
+		     "insert rule ip filter %s %sip daddr %s counter accept comment \"%s\"\n",
+		     s->master, in, c, s->text, s->master, out, c, s->text) < 0)
+		return -ENOMEM;
+	*ret = buf;
+	return 0;
+}
+
+static int fw_accept_apply(struct lj_ctx *ctx, struct lj_step *s)
+{
+	_cleanup_free_ char *cmds = NULL;
+	char err[256];
+	int r;
+
+	r = lj_fw_accept_text(s, &cmds);
+	if (r < 0)
+		return r;
+	r = lj_nft_run(cmds, false, err, sizeof(err));
+	if (r < 0)
+		lj_ctx_detail(ctx, "nft: %s", err);
+	return r;
+}
+
+static int fw_accept_undo(struct lj_ctx *ctx, const struct lj_step *s)
+{
+	_cleanup_free_ char *cmds = NULL, *list = NULL;
+	json_t *arr = NULL, *o;
+	char err[256];
+	size_t i, size = 0, found = 0;
+	FILE *f;
+	int r;
+
+	if (fw_check(s) < 0)
+		return -EBADMSG;
+	if (asprintf(&list, "list chain ip filter %s", s->master) < 0)
+		return -ENOMEM;
+	r = lj_nft_list(list, &arr, err, sizeof(err));
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0) {
+		lj_ctx_detail(ctx, "nft: %s", err);
+		return r;
+	}
+	f = open_memstream(&cmds, &size);
+	if (!f) {
+		json_decref(arr);
+		return -ENOMEM;
+	}
+	json_array_foreach(arr, i, o) {
+		json_t *rule = json_object_get(o, "rule");
+		const char *comment = json_string_value(json_object_get(rule, "comment"));
+		json_t *handle = json_object_get(rule, "handle");
+
+		if (!comment || strcmp(comment, s->text) != 0 || !json_is_integer(handle))
+			continue;
+		fprintf(f, "delete rule ip filter %s handle %lld\n", s->master,
+			(long long)json_integer_value(handle));
+		found++;
+	}
+	json_decref(arr);
+	if (fclose(f) != 0)
+		return -ENOMEM;
+	if (!found)
+		return 0;
+	r = lj_nft_run(cmds, false, err, sizeof(err));
+	if (r < 0)
+		lj_ctx_detail(ctx, "nft: %s", err);
+	return r == -ENOENT ? 0 : r;
+}
+
+static void fw_accept_describe(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
+{
+	_cleanup_free_ char *cmds = NULL;
+
+	if (lj_fw_accept_text(s, &cmds) < 0)
+		return;
+	for (char *line = strtok(cmds, "\n"); line; line = strtok(NULL, "\n"))
+		fprintf(f, "nft '%s'\n", line);
+}
+
+static void fw_accept_describe_undo(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
+{
+	fprintf(f, "# delete the rules commented \"%s\" from chain %s of table ip filter:\n",
+		s->text ? s->text : "", s->master);
+	fprintf(f, "nft -a list chain ip filter %s; nft delete rule ip filter %s handle N\n",
+		s->master, s->master);
+}
+
+const struct lj_step_type lj_step_fw_accept = {
+	.id = "nft-fw-accept",
+	.apply = fw_accept_apply,
+	.undo = fw_accept_undo,
+	.describe = fw_accept_describe,
+	.describe_undo = fw_accept_describe_undo,
+};

@@ -1,0 +1,451 @@
+/* SPDX-License-Identifier: MIT */
+/* Plan steps made of rtnetlink requests: bridge, veth pair, link up, address, route. */
+#include <errno.h>
+#include <linux/if_addr.h>
+#include <string.h>
+
+#include "lib/kernel/addr.h"
+#include "lib/kernel/link.h"
+#include "lib/core/plan.h"
+#include "lib/kernel/route.h"
+
+/* --- bridge: link = BR, mtu; ensure it exists; undo deletes it if lanjoin made it and it is empty */
+
+static int bridge_apply(struct lj_ctx *ctx, struct lj_step *s)
+{
+	struct lj_link l;
+	int r;
+
+	r = lj_link_get(ctx->host, s->link, &l);
+	if (r == 0) {
+		if (strcmp(l.kind, "bridge") != 0) {
+			lj_ctx_detail(ctx, "'%s' exists and is not a Linux bridge (kind '%s')",
+				      s->link, l.kind[0] ? l.kind : "none");
+			return -EEXIST;
+		}
+		/* The veth step needs its ifindex next: spare it another lookup. */
+		lj_ctx_remember(ctx, LJ_HOST, s->link, l.ifindex);
+		return 0;
+	}
+	if (r != -ENODEV)
+		return lj_ctx_nl_error(ctx, ctx->host, r);
+	{
+		struct lj_bridge_opts o = {
+			.name = s->link,
+			.alias = LJ_OWNED_ALIAS,
+			.mtu = s->mtu,
+			.mac = s->has_mac ? s->mac : NULL, /* pinned: the ports do not move it */
+			.up = true,
+		};
+		r = lj_link_add_bridge_opts(ctx->host, &o);
+	}
+	if (r < 0)
+		return lj_ctx_nl_error(ctx, ctx->host, r);
+	s->created = true;
+	return 0;
+}
+
+static int bridge_undo(struct lj_ctx *ctx, const struct lj_step *s)
+{
+	struct lj_link l;
+	int r;
+
+	/* A rollback removes only what this run created. */
+	if (ctx->rollback && !s->created)
+		return 0;
+	r = lj_link_get(ctx->host, s->link, &l);
+	if (r == -ENODEV)
+		return 0;
+	if (r < 0)
+		return lj_ctx_nl_error(ctx, ctx->host, r);
+	if (strcmp(l.kind, "bridge") != 0)
+		return 0; /* not ours: never remove it */
+	/*
+	 * Without lanjoin's alias it is not ours, unless a run of this very record was killed
+	 * between creating it and setting the alias (the kernel ignores an alias in the creating
+	 * request): the bridge was missing when the plan was made and has no alias at all.
+	 */
+	if (strcmp(l.alias, LJ_OWNED_ALIAS) != 0 && (l.alias[0] || !(s->flags & LJ_STEP_F_WILL_CREATE)))
+		return 0;
+	r = lj_link_has_ports(ctx->host, l.ifindex);
+	if (r != 0)
+		return r < 0 ? lj_ctx_nl_error(ctx, ctx->host, r) : 0;
+	r = lj_link_del(ctx->host, s->link);
+	lj_ctx_forget(ctx, LJ_HOST, s->link);
+	return r == -ENODEV ? 0 : lj_ctx_nl_error(ctx, ctx->host, r);
+}
+
+static void bridge_describe(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
+{
+	char mac[LJ_MAC_STRLEN];
+
+	if (!(s->flags & LJ_STEP_F_WILL_CREATE))
+		return;
+	fprintf(f, "ip link add %s", s->link);
+	if (s->has_mac)
+		fprintf(f, " address %s", lj_mac_to_string(s->mac, mac, sizeof(mac)));
+	if (s->mtu)
+		fprintf(f, " mtu %u", s->mtu);
+	fprintf(f, " type bridge\nip link set %s alias '%s' up\n", s->link, LJ_OWNED_ALIAS);
+}
+
+static void bridge_describe_undo(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
+{
+	fprintf(f, "# if bridge %s was created by lanjoin and has no port left:\n", s->link);
+	fprintf(f, "ip link del %s\n", s->link);
+}
+
+const struct lj_step_type lj_step_bridge = {
+	.id = "bridge",
+	.apply = bridge_apply,
+	.undo = bridge_undo,
+	.describe = bridge_describe,
+	.describe_undo = bridge_describe_undo,
+};
+
+/* --- veth: link = host end (in the host), peer = container end (created in the target) */
+
+static int veth_apply(struct lj_ctx *ctx, struct lj_step *s)
+{
+	struct lj_veth_opts o = {
+		.name = s->link,
+		.peer_name = s->peer,
+		.peer_netns_fd = ctx->target_fd,
+		.mtu = s->mtu,
+		.peer_mtu = s->peer_mtu,
+		.peer_mac = s->has_mac ? s->mac : NULL,
+		.up = true,
+		/* below 1280 bytes the kernel gives a link no IPv6 at all (nor its settings) */
+		.no_ipv6 = !s->mtu || s->mtu >= 1280,
+	};
+	struct lj_link l;
+	int r;
+
+	if (s->master[0]) {
+		r = lj_ctx_ifindex(ctx, LJ_HOST, s->master);
+		if (r < 0) {
+			lj_ctx_detail(ctx, "bridge '%s' is gone", s->master);
+			return r;
+		}
+		o.master = r;
+		s->u32 = (uint32_t)r; /* the bridge it joined: check_veth compares */
+	}
+	r = lj_link_add_veth(ctx->host, &o);
+	if (r == -EEXIST)
+		lj_ctx_detail(ctx, "a link named '%s' exists on the host or '%s' in the target",
+			      s->link, s->peer);
+	if (r < 0)
+		return lj_ctx_nl_error(ctx, ctx->host, r);
+	/* What undo checks before deleting: the name alone may be another link's by then. */
+	r = lj_link_get(ctx->host, s->link, &l);
+	if (r == 0)
+		s->i64 = l.ifindex;
+	return lj_ctx_nl_error(ctx, ctx->host, r);
+}
+
+/*
+ * Is the host link named s->link the one s created? By the ifindex apply recorded (the kernel
+ * numbers a namespace's links upwards and does not give a number out again until it wraps at
+ * 2^31); records made before it was recorded (i64 0) by the name alone.
+ */
+static int veth_ours(struct lj_ctx *ctx, const struct lj_step *s)
+{
+	struct lj_link l;
+	int r;
+
+	if (!s->i64)
+		return 1;
+	r = lj_link_get(ctx->host, s->link, &l);
+	if (r == -ENODEV)
+		return 0;
+	if (r < 0)
+		return lj_ctx_nl_error(ctx, ctx->host, r);
+	return l.ifindex == s->i64 && strcmp(l.kind, "veth") == 0;
+}
+
+static int veth_undo(struct lj_ctx *ctx, const struct lj_step *s)
+{
+	int r;
+
+	/* Gone, or the name is another link's now (e.g. made by a later attach): not ours. */
+	r = veth_ours(ctx, s);
+	if (r <= 0) {
+		lj_ctx_forget(ctx, LJ_HOST, s->link);
+		lj_ctx_forget(ctx, LJ_TARGET, s->peer);
+		return r;
+	}
+	/* Bulk detach: deleted with the others in one request (lj_link_del_batch). */
+	if (ctx->batch && lj_link_batch_add(ctx->batch, s->link) == 0) {
+		lj_ctx_forget(ctx, LJ_HOST, s->link);
+		lj_ctx_forget(ctx, LJ_TARGET, s->peer);
+		return LJ_UNDO_DEFERRED;
+	}
+	/* Deleting one end deletes both, with the peer's addresses and routes. */
+	r = lj_link_del(ctx->host, s->link);
+
+	lj_ctx_forget(ctx, LJ_HOST, s->link);
+	lj_ctx_forget(ctx, LJ_TARGET, s->peer);
+	return r == -ENODEV ? 0 : lj_ctx_nl_error(ctx, ctx->host, r);
+}
+
+static void veth_describe(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
+{
+	char mac[LJ_MAC_STRLEN];
+	const struct lj_target *t = ctx->tgt;
+
+	fprintf(f, "ip link add %s", s->link);
+	if (s->mtu)
+		fprintf(f, " mtu %u", s->mtu);
+	fprintf(f, " type veth peer name %s", s->peer);
+	if (t && t->kind == LJ_TARGET_NETNS)
+		fprintf(f, " netns %s", t->name);
+	else if (t && t->pid > 0)
+		fprintf(f, " netns %d", (int)t->pid);
+	else if (t)
+		fprintf(f, " netns %s", t->name);
+	if (s->peer_mtu)
+		fprintf(f, " mtu %u", s->peer_mtu);
+	if (s->has_mac)
+		fprintf(f, " address %s", lj_mac_to_string(s->mac, mac, sizeof(mac)));
+	fputc('\n', f);
+	/* iproute2 6.1 sends addrgenmode in the creating request, which the kernel refuses
+	 * (EAFNOSUPPORT): it goes with the "up", as veth_apply does (lj_link_setup). */
+	fprintf(f, "ip link set %s%s%s%s up\n", s->link, s->master[0] ? " master " : "",
+		s->master, !s->mtu || s->mtu >= 1280 ? " addrgenmode none" : "");
+}
+
+static void veth_describe_undo(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
+{
+	fprintf(f, "ip link del %s\n", s->link);
+}
+
+/*
+ * The port the plan relies on: the host end still in the bridge it joined (u32 = the bridge's
+ * ifindex then), and that bridge still there under its name. A bridge deleted (and maybe made
+ * again) by someone else while the attach ran leaves the veth without a master, or with
+ * another one.
+ */
+static int veth_check(struct lj_ctx *ctx, const struct lj_step *s)
+{
+	struct lj_link br, l;
+	int r;
+
+	if (!s->master[0] || !s->u32)
+		return 0;
+	r = lj_link_get(ctx->host, s->master, &br);
+	if (r == -ENODEV) {
+		lj_ctx_detail(ctx, "bridge '%s' was deleted while lanjoin attached to it", s->master);
+		return -ENODEV;
+	}
+	if (r < 0)
+		return lj_ctx_nl_error(ctx, ctx->host, r);
+	if (br.ifindex != (int)s->u32 || strcmp(br.kind, "bridge") != 0) {
+		lj_ctx_detail(ctx, "bridge '%s' was deleted and replaced (ifindex %d, was %u) while "
+			      "lanjoin attached to it", s->master, br.ifindex, s->u32);
+		return -ENODEV;
+	}
+	r = lj_link_get(ctx->host, s->link, &l);
+	if (r == -ENODEV) {
+		lj_ctx_detail(ctx, "'%s' was deleted while lanjoin attached it", s->link);
+		return -ENODEV;
+	}
+	if (r < 0)
+		return lj_ctx_nl_error(ctx, ctx->host, r);
+	if (l.master != br.ifindex) {
+		lj_ctx_detail(ctx, "'%s' is no longer a port of bridge '%s'", s->link, s->master);
+		return -ENOLINK;
+	}
+	return 0;
+}
+
+const struct lj_step_type lj_step_veth = {
+	.id = "veth",
+	.apply = veth_apply,
+	.check = veth_check,
+	.undo = veth_undo,
+	.describe = veth_describe,
+	.describe_undo = veth_describe_undo,
+};
+
+/* --- link-up: link in where; undo sets it down again */
+
+static int link_up_apply(struct lj_ctx *ctx, struct lj_step *s)
+{
+	struct lj_nl *nl = lj_ctx_nl(ctx, s->where);
+	int r = lj_link_set_up(nl, s->link, true);
+	struct lj_link l;
+	char mac[LJ_MAC_STRLEN];
+
+	/* A macvlan is refused only here, when it opens, if its MAC is taken on the parent. */
+	if (r == -EADDRINUSE && lj_link_get(nl, s->link, &l) == 0 && l.has_mac)
+		lj_ctx_detail(ctx, "MAC %s of '%s' is taken: another macvlan on the same parent "
+			      "has it (in some namespace; 'lanjoin list' names lanjoin's)",
+			      lj_mac_to_string(l.mac, mac, sizeof(mac)), s->link);
+	return lj_ctx_nl_error(ctx, nl, r);
+}
+
+static int link_up_undo(struct lj_ctx *ctx, const struct lj_step *s)
+{
+	struct lj_nl *nl = lj_ctx_nl(ctx, s->where);
+	int r = lj_link_set_up(nl, s->link, false);
+
+	return r == -ENODEV ? 0 : lj_ctx_nl_error(ctx, nl, r);
+}
+
+static void link_up_describe(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
+{
+	fprintf(f, "%s link set %s up\n", lj_ctx_ip(ctx, s->where), s->link);
+}
+
+static void link_up_describe_undo(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
+{
+	fprintf(f, "%s link set %s down\n", lj_ctx_ip(ctx, s->where), s->link);
+}
+
+const struct lj_step_type lj_step_link_up = {
+	.id = "link-up",
+	.apply = link_up_apply,
+	.undo = link_up_undo,
+	.describe = link_up_describe,
+	.describe_undo = link_up_describe_undo,
+};
+
+/* --- addr: cidr on link in where; u32 = IFA_F_* flags */
+
+static int addr_apply(struct lj_ctx *ctx, struct lj_step *s)
+{
+	struct lj_nl *nl = lj_ctx_nl(ctx, s->where);
+	int ifindex = lj_ctx_ifindex(ctx, s->where, s->link);
+	int r;
+
+	if (ifindex < 0)
+		return lj_ctx_nl_error(ctx, nl, ifindex);
+	r = lj_addr_add(nl, ifindex, &s->cidr, s->u32);
+	if (r == -EEXIST)
+		lj_ctx_detail(ctx, "'%s' already has that address", s->link);
+	return lj_ctx_nl_error(ctx, nl, r);
+}
+
+static int addr_undo(struct lj_ctx *ctx, const struct lj_step *s)
+{
+	struct lj_nl *nl = lj_ctx_nl(ctx, s->where);
+	int ifindex = lj_ctx_ifindex(ctx, s->where, s->link);
+	int r;
+
+	if (ifindex == -ENODEV)
+		return 0;
+	if (ifindex < 0)
+		return lj_ctx_nl_error(ctx, nl, ifindex);
+	r = lj_addr_del(nl, ifindex, &s->cidr);
+	return r == -EADDRNOTAVAIL || r == -ENODEV ? 0 : lj_ctx_nl_error(ctx, nl, r);
+}
+
+static void addr_describe(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
+{
+	char c[LJ_CIDR_STRLEN];
+
+	/* lj_addr_add gives an IPv4 address below /31 its broadcast address ("brd +") */
+	fprintf(f, "%s addr add %s%s dev %s%s%s\n", lj_ctx_ip(ctx, s->where),
+		lj_cidr_to_string(&s->cidr, c, sizeof(c)),
+		s->cidr.ip.family == AF_INET && s->cidr.prefixlen < 31 ? " brd +" : "", s->link,
+		(s->u32 & IFA_F_NODAD) ? " nodad" : "",
+		(s->u32 & IFA_F_NOPREFIXROUTE) ? " noprefixroute" : "");
+}
+
+static void addr_describe_undo(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
+{
+	char c[LJ_CIDR_STRLEN];
+
+	fprintf(f, "%s addr del %s dev %s\n", lj_ctx_ip(ctx, s->where),
+		lj_cidr_to_string(&s->cidr, c, sizeof(c)), s->link);
+}
+
+const struct lj_step_type lj_step_addr = {
+	.id = "addr",
+	.apply = addr_apply,
+	.undo = addr_undo,
+	.describe = addr_describe,
+	.describe_undo = addr_describe_undo,
+};
+
+/* --- route: cidr (destination) via on link in where; u32 = table; flags ONLINK */
+
+static void route_from_step(const struct lj_step *s, int oif, struct lj_route *rt)
+{
+	memset(rt, 0, sizeof(*rt));
+	rt->dst = s->cidr;
+	rt->via = s->via;
+	rt->oif = oif;
+	rt->table = s->u32;
+	rt->onlink = s->flags & LJ_STEP_F_ONLINK;
+}
+
+static int route_apply(struct lj_ctx *ctx, struct lj_step *s)
+{
+	struct lj_nl *nl = lj_ctx_nl(ctx, s->where);
+	int oif = lj_ctx_ifindex(ctx, s->where, s->link);
+	struct lj_route rt;
+	int r;
+
+	if (oif < 0)
+		return lj_ctx_nl_error(ctx, nl, oif);
+	route_from_step(s, oif, &rt);
+	r = s->flags & LJ_STEP_F_APPEND ? lj_route_append(nl, &rt) : lj_route_add(nl, &rt);
+	if (r == -EEXIST)
+		lj_ctx_detail(ctx, "an equal route already exists");
+	else if (r == -ENETUNREACH)
+		lj_ctx_detail(ctx, "the gateway is not reachable on '%s'", s->link);
+	return lj_ctx_nl_error(ctx, nl, r);
+}
+
+static int route_undo(struct lj_ctx *ctx, const struct lj_step *s)
+{
+	struct lj_nl *nl = lj_ctx_nl(ctx, s->where);
+	int oif = lj_ctx_ifindex(ctx, s->where, s->link);
+	struct lj_route rt;
+	int r;
+
+	if (oif == -ENODEV)
+		return 0;
+	if (oif < 0)
+		return lj_ctx_nl_error(ctx, nl, oif);
+	route_from_step(s, oif, &rt);
+	r = lj_route_del(nl, &rt);
+	return r == -ESRCH || r == -ENODEV ? 0 : lj_ctx_nl_error(ctx, nl, r);
+}
+
+static void route_print(const struct lj_ctx *ctx, const struct lj_step *s, const char *verb,
+			FILE *f)
+{
+	char c[LJ_CIDR_STRLEN], v[LJ_IP_STRLEN];
+
+	fprintf(f, "%s %sroute %s %s", lj_ctx_ip(ctx, s->where),
+		s->cidr.ip.family == AF_INET6 ? "-6 " : "", verb,
+		s->cidr.prefixlen ? lj_cidr_to_string(&s->cidr, c, sizeof(c)) : "default");
+	if (s->via.family != AF_UNSPEC)
+		fprintf(f, " via %s", lj_ip_to_string(&s->via, v, sizeof(v)));
+	fprintf(f, " dev %s proto static", s->link); /* as lj_route_add makes it */
+	if (s->flags & LJ_STEP_F_ONLINK)
+		fprintf(f, " onlink");
+	if (s->u32)
+		fprintf(f, " table %u", s->u32);
+	fputc('\n', f);
+}
+
+static void route_describe(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
+{
+	route_print(ctx, s, s->flags & LJ_STEP_F_APPEND ? "append" : "add", f);
+}
+
+static void route_describe_undo(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
+{
+	route_print(ctx, s, "del", f);
+}
+
+const struct lj_step_type lj_step_route = {
+	.id = "route",
+	.apply = route_apply,
+	.undo = route_undo,
+	.describe = route_describe,
+	.describe_undo = route_describe_undo,
+};

@@ -1,0 +1,345 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The container-side addressing shared by the bridge, ovs and macvlan ways: static IPv4 and
+ * IPv6 addresses with conflict detection and announcements, default routes per family,
+ * extra routes, SLAAC and DHCP. Steps, in order:
+ *
+ *   [sysctls]  link up  [ARP probe per static IPv4]  addresses  announcements
+ *   default routes  routes  [SLAAC wait]  [DHCP client]
+ *
+ * The probe must see the link up but the address not yet added. Everything here lives on the
+ * container's link, which the way's undo deletes as a whole, so most steps need no undo.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <string.h>
+
+#include "lib/kernel/arp.h"
+#include "lib/core/attach.h"
+#include "lib/foreign/dhcp.h"
+#include "lib/kernel/link.h"
+#include "lib/core/state.h"
+#include "lib/kernel/sysctl.h"
+
+static struct lj_step *add_sysctl(struct lj_plan *plan, const char *ifname, const char *leaf,
+				  uint32_t value)
+{
+	struct lj_step *s;
+
+	s = lj_plan_add(plan, &lj_step_sysctl, LJ_TARGET, "set %s of '%s' to %u", leaf, ifname,
+			value);
+	if (!s)
+		return NULL;
+	if (asprintf(&s->text, "net/ipv6/conf/%s/%s", ifname, leaf) < 0) {
+		s->text = NULL;
+		return NULL;
+	}
+	s->u32 = value;
+	return s;
+}
+
+static int add_dhcp(struct lj_ctx *ctx, const struct lj_attach_opts *o, const char *ifname,
+		    struct lj_plan *plan, struct lj_record *rec, struct lj_result *res)
+{
+	char path[PATH_MAX], watch[PATH_MAX], host[64] = "";
+	enum lj_dhcp_kind kind;
+	struct lj_step *s;
+	int r;
+
+	r = lj_dhcp_find_client(o->dhcp_client, &kind, path, sizeof(path));
+	if (r < 0) {
+		if (o->dhcp_client)
+			return lj_bad_input(res, "DHCP client '%s' is not installed", o->dhcp_client);
+		return lj_bad_input(res, "No DHCP client is installed (need busybox udhcpc, "
+				    "dhclient or dhcpcd)");
+	}
+	/* The host-name option: the container's (or named namespace's) name where known. */
+	if (ctx->tgt && (ctx->tgt->kind == LJ_TARGET_CONTAINER || ctx->tgt->kind == LJ_TARGET_NETNS))
+		lj_dhcp_hostname(ctx->tgt->name, host);
+	if (ctx->tgt)
+		lj_dhcp_watch_spec(ctx->tgt, watch, sizeof(watch));
+	else
+		watch[0] = '\0';
+
+	s = lj_plan_add(plan, &lj_step_dhcp, LJ_HOST, "run DHCP client %s on '%s'",
+			lj_dhcp_kind_name(kind), ifname);
+	if (!s)
+		return -ENOMEM;
+	snprintf(s->link, sizeof(s->link), "%s", ifname);
+	s->u32 = o->dhcp_timeout ? o->dhcp_timeout : 10;
+	if (o->no_default_route)
+		s->flags |= LJ_STEP_F_NO_DEFAULT;
+	if (asprintf(&s->text, "%s/dhcp/%s\t%s\t%s\t%s\t%s\t", lj_state_dir(), rec->id,
+		     lj_dhcp_kind_name(kind), path, host, watch) < 0) {
+		s->text = NULL;
+		return -ENOMEM;
+	}
+	json_object_set_new(rec->info, "dhcp_client", json_string(lj_dhcp_kind_name(kind)));
+	return 0;
+}
+
+/* The route at o->routes[i] against the gateways, the earlier routes and the own addresses:
+ * each of these would only fail while being applied (EEXIST, a via that is ourselves). */
+static int check_route(const struct lj_attach_opts *o, size_t i, struct lj_result *res)
+{
+	const struct lj_route_spec *rs = &o->routes[i];
+	char dst[LJ_CIDR_STRLEN], via[LJ_CIDR_STRLEN];
+	const char *why;
+
+	lj_cidr_to_string(&rs->dst, dst, sizeof(dst));
+	if (rs->dst.prefixlen == 0)
+		for (size_t g = 0; g < o->n_gateways; g++)
+			if (o->gateways[g].family == rs->dst.ip.family)
+				return lj_bad_input(res, "The %s default route is given twice "
+						    "(--gateway and --route %s)",
+						    rs->dst.ip.family == AF_INET ? "IPv4" : "IPv6",
+						    dst);
+	for (size_t j = 0; j < i; j++)
+		if (o->routes[j].dst.prefixlen == rs->dst.prefixlen &&
+		    lj_ip_equal(&o->routes[j].dst.ip, &rs->dst.ip))
+			return lj_bad_input(res, "Route %s is given twice (--route)", dst);
+	if (rs->via.family == AF_UNSPEC)
+		return 0;
+	lj_ip_to_string(&rs->via, via, sizeof(via));
+	if ((why = lj_ip_unicast_problem(&rs->via, 0)))
+		return lj_bad_input(res, "Route %s: via %s is %s", dst, via, why);
+	for (size_t k = 0; k < o->n_ips; k++)
+		if (lj_ip_equal(&o->ips[k].ip, &rs->via))
+			return lj_bad_input(res, "Route %s: via %s is the container's own address",
+					    dst, via);
+	return 0;
+}
+
+int lj_attach_add_addressing(struct lj_ctx *ctx, const struct lj_attach_opts *o,
+			     const char *ifname, struct lj_plan *plan, struct lj_record *rec,
+			     struct lj_result *res)
+{
+	unsigned wait_s = o->dhcp_timeout ? o->dhcp_timeout : 10;
+	char buf[LJ_CIDR_STRLEN];
+	json_t *addrs = json_array();
+	struct lj_step *s;
+	bool v6 = o->slaac;
+
+	if (!addrs)
+		return -ENOMEM;
+	json_object_set_new(rec->info, "addresses", addrs);
+
+	for (size_t g = 0; g < o->n_gateways; g++) {
+		bool family_ok = false;
+		for (size_t i = 0; i < o->n_ips; i++)
+			family_ok |= o->ips[i].ip.family == o->gateways[g].family;
+		if (o->gateways[g].family == AF_INET && o->dhcp)
+			return lj_bad_input(res, "--gateway %s and --dhcp exclude each other: the "
+					    "lease gives the IPv4 gateway",
+					    lj_ip_to_string(&o->gateways[g], buf, sizeof(buf)));
+		if (!family_ok && !(o->gateways[g].family == AF_INET6 && o->slaac))
+			return lj_bad_input(res, "Gateway %s has no --ip of its family to be reached "
+					    "through", lj_ip_to_string(&o->gateways[g], buf,
+								       sizeof(buf)));
+	}
+	if (o->no_default_route && o->n_gateways)
+		return lj_bad_input(res, "--gateway %s and --no-default-route exclude each other "
+				    "(a route through it: --route CIDR@%s)",
+				    lj_ip_to_string(&o->gateways[0], buf, sizeof(buf)), buf);
+	for (size_t g = 0; g < o->n_gateways; g++) {
+		const char *why = lj_ip_unicast_problem(&o->gateways[g], 0);
+		lj_ip_to_string(&o->gateways[g], buf, sizeof(buf));
+		if (why)
+			return lj_bad_input(res, "Gateway %s is %s", buf, why);
+		for (size_t i = 0; i < o->n_ips; i++)
+			if (lj_ip_equal(&o->ips[i].ip, &o->gateways[g]))
+				return lj_bad_input(res, "Gateway %s is the container's own address",
+						    buf);
+	}
+	for (size_t i = 0; i < o->n_routes; i++) {
+		int r = check_route(o, i, res);
+		if (r < 0)
+			return r;
+	}
+	for (size_t i = 0; i < o->n_ips; i++) {
+		const struct lj_cidr *c = &o->ips[i];
+		const char *why = lj_ip_unicast_problem(&c->ip, c->prefixlen);
+		if (why)
+			return lj_bad_input(res, "--ip %s is %s", lj_cidr_to_string(c, buf, sizeof(buf)),
+					    why);
+		if (c->ip.family == AF_INET6 && o->mtu && o->mtu < 1280)
+			return lj_bad_input(res, "--ip %s needs an MTU of at least 1280 (the kernel "
+					    "turns IPv6 off on smaller links)",
+					    lj_cidr_to_string(c, buf, sizeof(buf)));
+		for (size_t j = 0; j < i; j++)
+			if (lj_ip_equal(&c->ip, &o->ips[j].ip))
+				return lj_bad_input(res, "Address %s is given twice",
+						    lj_cidr_to_string(c, buf, sizeof(buf)));
+		if (c->ip.family == AF_INET && o->dhcp)
+			return lj_bad_input(res, "--dhcp and an IPv4 --ip exclude each other");
+		v6 |= c->ip.family == AF_INET6;
+	}
+
+	/* IPv6 on the new link must be enabled (containers often start with it off). */
+	if (v6 && ctx->target_fd >= 0) {
+		char key[64], val[8];
+		snprintf(key, sizeof(key), "net/ipv6/conf/default/disable_ipv6");
+		if (lj_sysctl_read_in(ctx->target_fd, key, val, sizeof(val)) == 0 &&
+		    strcmp(val, "0") != 0) {
+			if (!(s = add_sysctl(plan, ifname, "disable_ipv6", 0)))
+				return -ENOMEM;
+			s->skip_undo = true; /* the link, and its setting, go away on undo */
+		}
+	}
+	if (o->slaac && o->mtu && o->mtu < 1280)
+		return lj_bad_input(res, "--slaac needs an MTU of at least 1280 (the kernel turns IPv6 "
+				    "off on smaller links)");
+	/* Below 1280 bytes the link has no IPv6 at all: nothing to turn off. */
+	if (!o->slaac && ctx->target_fd >= 0 && !(o->mtu && o->mtu < 1280)) {
+		/* The link is lanjoin's: it gets exactly the addresses asked for, no stray SLAAC
+		 * address or RA default route unless --slaac. */
+		char val[8];
+		if (lj_sysctl_read_in(ctx->target_fd, "net/ipv6/conf/default/accept_ra", val,
+				   sizeof(val)) == 0 && strcmp(val, "0") != 0) {
+			if (!(s = add_sysctl(plan, ifname, "accept_ra", 0)))
+				return -ENOMEM;
+			s->skip_undo = true;
+		}
+	}
+	if (o->slaac) {
+		/* accept_ra=2: take router advertisements even if the container forwards. */
+		if (!(s = add_sysctl(plan, ifname, "accept_ra", 2)))
+			return -ENOMEM;
+		s->skip_undo = true;
+		if (!(s = add_sysctl(plan, ifname, "autoconf", 1)))
+			return -ENOMEM;
+		s->skip_undo = true;
+		/* --no-default-route: no default route from router advertisements either. */
+		if (o->no_default_route) {
+			if (!(s = add_sysctl(plan, ifname, "accept_ra_defrtr", 0)))
+				return -ENOMEM;
+			s->skip_undo = true;
+		}
+	}
+
+	/* Replies from the engine-side addresses (published ports) keep leaving through the
+	 * engine's link, from before the new link has an address on anyone's subnet. Not in CNI
+	 * mode (routes_append): there the runtime owns the namespace's routes and rules. */
+	if (!o->routes_append) {
+		int r = lj_attach_add_source_routes(ctx, plan, rec, res);
+		if (r < 0)
+			return r;
+	}
+
+	s = lj_plan_add(plan, &lj_step_link_up, LJ_TARGET, "bring up '%s' in the target", ifname);
+	if (!s)
+		return -ENOMEM;
+	snprintf(s->link, sizeof(s->link), "%s", ifname);
+	s->skip_undo = true;
+
+	/* RFC 5227: probe each static IPv4 address while the link is up and before it is ours. */
+	for (size_t i = 0; i < o->n_ips && !o->no_conflict_check; i++) {
+		if (o->ips[i].ip.family != AF_INET)
+			continue;
+		lj_ip_to_string(&o->ips[i].ip, buf, sizeof(buf));
+		s = lj_plan_add(plan, &lj_step_arp_probe, LJ_TARGET,
+				"check that %s is free on the LAN (ARP probe)", buf);
+		if (!s)
+			return -ENOMEM;
+		snprintf(s->link, sizeof(s->link), "%s", ifname);
+		s->cidr = o->ips[i];
+	}
+
+	for (size_t i = 0; i < o->n_ips; i++) {
+		lj_cidr_to_string(&o->ips[i], buf, sizeof(buf));
+		s = lj_plan_add(plan, &lj_step_addr, LJ_TARGET, "add address %s to '%s'", buf,
+				ifname);
+		if (!s)
+			return -ENOMEM;
+		snprintf(s->link, sizeof(s->link), "%s", ifname);
+		s->cidr = o->ips[i];
+		s->skip_undo = true;
+		json_array_append_new(addrs, json_string(buf));
+	}
+	for (size_t i = 0; i < o->n_ips; i++) {
+		bool v4 = o->ips[i].ip.family == AF_INET;
+		lj_ip_to_string(&o->ips[i].ip, buf, sizeof(buf));
+		s = lj_plan_add(plan, &lj_step_announce, LJ_TARGET, v4 ?
+				"announce %s (gratuitous ARP)" :
+				"wait for DAD on %s, announce it (unsolicited NA)", buf);
+		if (!s)
+			return -ENOMEM;
+		snprintf(s->link, sizeof(s->link), "%s", ifname);
+		s->cidr = o->ips[i];
+		s->u32 = wait_s;
+	}
+
+	for (size_t g = 0; g < o->n_gateways; g++) {
+		const struct lj_ip *gw = &o->gateways[g];
+		bool on_subnet = false;
+		int r;
+
+		for (size_t i = 0; i < o->n_ips; i++)
+			on_subnet |= lj_cidr_contains(&o->ips[i], gw);
+		lj_ip_to_string(gw, buf, sizeof(buf));
+		/* A default route of one family: the other family's is never touched. */
+		if (o->routes_append) {
+			/* CNI: beside the default routes other interfaces have (NLM_F_APPEND), as
+			 * the reference plugins do; the runtime owns the namespace's routes. */
+			s = lj_plan_add(plan, &lj_step_route, LJ_TARGET, "add %s default route via %s",
+					gw->family == AF_INET ? "IPv4" : "IPv6", buf);
+			if (!s)
+				return -ENOMEM;
+			snprintf(s->link, sizeof(s->link), "%s", ifname);
+			s->cidr.ip.family = gw->family;
+			s->via = *gw;
+			if (!on_subnet)
+				s->flags |= LJ_STEP_F_ONLINK;
+			s->flags |= LJ_STEP_F_APPEND;
+			s->skip_undo = true;
+		} else {
+			r = lj_attach_add_default_route(ctx, plan, rec, ifname, gw->family, gw,
+							!on_subnet, res);
+			if (r < 0)
+				return r;
+		}
+		json_object_set_new(rec->info, gw->family == AF_INET ? "gateway" : "gateway6",
+				    json_string(buf));
+	}
+
+	for (size_t i = 0; i < o->n_routes; i++) {
+		const struct lj_route_spec *rs = &o->routes[i];
+		bool on_subnet = rs->via.family == AF_UNSPEC;
+
+		/* Like a gateway: a via on none of our subnets is on the link (onlink). */
+		for (size_t k = 0; k < o->n_ips; k++)
+			on_subnet |= lj_cidr_contains(&o->ips[k], &rs->via);
+		lj_cidr_to_string(&rs->dst, buf, sizeof(buf));
+		s = lj_plan_add(plan, &lj_step_route, LJ_TARGET, "add route %s", buf);
+		if (!s)
+			return -ENOMEM;
+		snprintf(s->link, sizeof(s->link), "%s", ifname);
+		s->cidr = rs->dst;
+		s->via = rs->via;
+		if (!on_subnet)
+			s->flags |= LJ_STEP_F_ONLINK;
+		if (o->routes_append)
+			s->flags |= LJ_STEP_F_APPEND;
+		s->skip_undo = true;
+	}
+
+	if (o->slaac) {
+		s = lj_plan_add(plan, &lj_step_slaac, LJ_TARGET,
+				"wait for an IPv6 address from router advertisements on '%s'", ifname);
+		if (!s)
+			return -ENOMEM;
+		snprintf(s->link, sizeof(s->link), "%s", ifname);
+		s->u32 = wait_s;
+	}
+	if (o->dhcp) {
+		/* The lease's router replaces the IPv4 default route: record it for detach. */
+		if (!o->no_default_route) {
+			int r = lj_attach_add_default_route(ctx, plan, rec, ifname, AF_INET, NULL,
+							    false, res);
+			if (r < 0)
+				return r;
+		}
+		return add_dhcp(ctx, o, ifname, plan, rec, res);
+	}
+	return 0;
+}

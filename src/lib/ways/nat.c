@@ -1,0 +1,814 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The nat way: the container keeps a private address; lanjoin claims a LAN address on the
+ * uplink and translates between the two with nftables (DNAT in, SNAT out), ahead of any
+ * iptables-nft/Docker NAT rule. The private side is a veth pair whose addresses come from
+ * 198.18.0.0/15 (one /31 per attachment, the first free one) unless --private says otherwise;
+ * or, with --to ADDR, an address the target already has (e.g. on a Docker bridge).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/rtnetlink.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/kernel/addr.h"
+#include "lib/core/attach.h"
+#include "lib/foreign/engine.h"
+#include "lib/kernel/link.h"
+#include "lib/kernel/nft.h"
+#include "lib/kernel/route.h"
+#include "lib/steps/nat.h"
+#include "shared/macro.h"
+#include "shared/name.h"
+
+/* The default pool of private links and the size of each. */
+#define NAT_POOL "198.18.0.0"
+#define NAT_POOL_PREFIX 15
+#define NAT_LINK_PREFIX 31
+
+static uint32_t v4(const struct lj_ip *ip)
+{
+	return ntohl(ip->v4.s_addr);
+}
+
+static struct lj_ip ip4(uint32_t host_order)
+{
+	struct lj_ip ip = {.family = AF_INET};
+
+	ip.v4.s_addr = htonl(host_order);
+	return ip;
+}
+
+static uint32_t mask4(unsigned prefixlen)
+{
+	return prefixlen ? ~0u << (32 - prefixlen) : 0;
+}
+
+/* The network of c (host bits cleared). */
+static struct lj_cidr net4(const struct lj_cidr *c)
+{
+	struct lj_cidr n = {.ip = ip4(v4(&c->ip) & mask4(c->prefixlen)), .prefixlen = c->prefixlen};
+
+	return n;
+}
+
+static bool overlap4(const struct lj_cidr *a, const struct lj_cidr *b)
+{
+	unsigned len = a->prefixlen < b->prefixlen ? a->prefixlen : b->prefixlen;
+
+	return ((v4(&a->ip) ^ v4(&b->ip)) & mask4(len)) == 0;
+}
+
+/* NULL if c is a usable IPv4 host address on its prefix, else why not. */
+static const char *host_address_problem(const struct lj_cidr *c)
+{
+	uint32_t a = v4(&c->ip), m = mask4(c->prefixlen);
+
+	if ((a >> 24) == 0 || (a >> 24) == 127)
+		return "it is not a unicast host address";
+	if ((a >> 28) >= 14)
+		return "it is a multicast or reserved address";
+	if ((a >> 16) == 0xa9fe)
+		return "it is a link-local address";
+	if (c->prefixlen < 31 && (a & ~m) == 0)
+		return "it is the network address of its prefix";
+	if (c->prefixlen < 31 && (a & ~m) == ~m)
+		return "it is the broadcast address of its prefix";
+	return NULL;
+}
+
+/* Networks an attachment's private side must not overlap, with where they come from. */
+struct used_net {
+	struct lj_cidr net;
+	char what[96];
+};
+
+struct used {
+	struct used_net *v;
+	size_t n, cap;
+};
+
+static int used_add(struct used *u, const struct lj_cidr *net, const char *what)
+{
+	if (u->n == u->cap) {
+		size_t cap = u->cap ? u->cap * 2 : 32;
+		struct used_net *v = realloc(u->v, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		u->v = v;
+		u->cap = cap;
+	}
+	u->v[u->n].net = *net;
+	snprintf(u->v[u->n].what, sizeof(u->v[u->n].what), "%s", what);
+	u->n++;
+	return 0;
+}
+
+static const struct used_net *used_find(const struct used *u, const struct lj_cidr *net)
+{
+	for (size_t i = 0; i < u->n; i++)
+		if (overlap4(&u->v[i].net, net))
+			return &u->v[i];
+	return NULL;
+}
+
+/* Every IPv4 route of nl's namespace (any table) but default routes, as "WHOSE route to X". */
+static int add_routes(struct lj_nl *nl, const char *whose, struct used *u)
+{
+	struct lj_route_entry *routes = NULL;
+	char buf[LJ_CIDR_STRLEN], what[96];
+	size_t n = 0;
+	int r;
+
+	r = lj_route_list(nl, AF_INET, &routes, &n);
+	for (size_t i = 0; i < n && r == 0; i++) {
+		if (routes[i].dst.prefixlen == 0)
+			continue;
+		snprintf(what, sizeof(what), "%s route to %s", whose,
+			 lj_cidr_to_string(&routes[i].dst, buf, sizeof(buf)));
+		r = used_add(u, &routes[i].dst, what);
+	}
+	free(routes);
+	return r;
+}
+
+/*
+ * What the private side must avoid: every IPv4 route of the host and of the target (any
+ * table, except default routes: the target's own networks, e.g. its engine's) and the private
+ * networks and --to addresses of the other nat records.
+ */
+static int collect_used(struct lj_ctx *ctx, const struct lj_record *self, bool with_routes,
+			struct used *u, struct lj_result *res)
+{
+	struct lj_record *recs = NULL;
+	struct lj_state *own = NULL;
+	size_t nrec = 0;
+	char what[96];
+	int r = 0;
+
+	if (with_routes) {
+		r = add_routes(ctx->host, "the host's", u);
+		if (r < 0)
+			return lj_fail(res, r, "Failed to list the host's routes: %s", strerror(-r));
+		if (ctx->target) {
+			r = add_routes(ctx->target, "the target's", u);
+			if (r < 0)
+				return lj_fail(res, r, "Failed to list the target's routes: %s",
+					       strerror(-r));
+		}
+	}
+
+	/* Under the state lock every record counts, "applying" ones (concurrent or crashed) too.
+	 * A dry run holds no lock: a shared one is enough to read. */
+	if (!ctx->state && lj_state_open(false, &own) < 0)
+		return 0;
+	r = lj_state_list(ctx->state ? ctx->state : own, &recs, &nrec, NULL);
+	if (r < 0) {
+		lj_state_close(own);
+		return lj_fail(res, r, "Failed to read the state directory: %s", strerror(-r));
+	}
+	for (size_t i = 0; i < nrec && r == 0; i++) {
+		const json_t *info = recs[i].info;
+		const char *priv = json_string_value(json_object_get(info, "private"));
+		const char *to = json_string_value(json_object_get(info, "to"));
+		struct lj_cidr c;
+
+		if (strcmp(recs[i].way, "nat") != 0 || strcmp(recs[i].id, self->id) == 0)
+			continue;
+		snprintf(what, sizeof(what), "the attachment of %.64s", recs[i].target_spec);
+		if (priv && lj_parse_cidr(priv, true, &c) == 0 && c.ip.family == AF_INET)
+			r = used_add(u, &c, what);
+		if (r == 0 && to && lj_parse_cidr(to, false, &c) == 0 && c.ip.family == AF_INET)
+			r = used_add(u, &c, what);
+	}
+	lj_records_free(recs, nrec);
+	lj_state_close(own);
+	return r;
+}
+
+/* Pick the private network: --private as given, or the first free /31 of the pool. */
+static int pick_private(struct lj_ctx *ctx, const struct lj_attach_opts *o,
+			const struct lj_record *rec, struct lj_cidr *ret, struct lj_result *res)
+{
+	struct used u = {0};
+	const struct used_net *hit;
+	char buf[LJ_CIDR_STRLEN];
+	int r;
+
+	r = collect_used(ctx, rec, true, &u, res);
+	if (r < 0)
+		goto out;
+	if (o->private_net.ip.family != AF_UNSPEC) {
+		struct lj_cidr n = net4(&o->private_net);
+
+		if (o->private_net.ip.family != AF_INET || o->private_net.prefixlen > 31 ||
+		    o->private_net.prefixlen < 8) {
+			r = lj_bad_input(res, "--private must be an IPv4 network of /8 to /31");
+			goto out;
+		}
+		hit = used_find(&u, &n);
+		if (hit) {
+			r = lj_bad_input(res, "--private %s overlaps %s",
+					 lj_cidr_to_string(&n, buf, sizeof(buf)), hit->what);
+			goto out;
+		}
+		*ret = n;
+		goto out;
+	}
+	{
+		struct lj_ip pool;
+		uint32_t base, count = 1u << (NAT_LINK_PREFIX - NAT_POOL_PREFIX);
+
+		inet_pton(AF_INET, NAT_POOL, &pool.v4);
+		pool.family = AF_INET;
+		base = v4(&pool);
+		for (uint32_t i = 0; i < count; i++) {
+			struct lj_cidr n = {.ip = ip4(base + (i << (32 - NAT_LINK_PREFIX))),
+					    .prefixlen = NAT_LINK_PREFIX};
+			if (!used_find(&u, &n)) {
+				*ret = n;
+				goto out;
+			}
+		}
+		r = lj_fail(res, -ENOSPC, "No free private link left in %s/%d; use --private",
+			    NAT_POOL, NAT_POOL_PREFIX);
+	}
+out:
+	free(u.v);
+	return r;
+}
+
+/* No other nat attachment may translate for the same --to address: they would share SNAT. */
+static int check_to_unused(struct lj_ctx *ctx, const struct lj_attach_opts *o,
+			   const struct lj_record *rec, struct lj_result *res)
+{
+	struct lj_cidr one = {.ip = o->to, .prefixlen = 32};
+	const struct used_net *hit;
+	struct used u = {0};
+	char buf[LJ_IP_STRLEN];
+	int r;
+
+	r = collect_used(ctx, rec, false, &u, res);
+	if (r == 0 && (hit = used_find(&u, &one)))
+		r = lj_bad_input(res, "--to %s is already used by %s",
+				 lj_ip_to_string(&o->to, buf, sizeof(buf)), hit->what);
+	free(u.v);
+	return r;
+}
+
+/* True if rule (an `nft -j` rule object) jumps to or goes to chain. */
+static bool rule_jumps_to(const json_t *rule, const char *chain)
+{
+	const json_t *e;
+	size_t i;
+
+	json_array_foreach(json_object_get(rule, "expr"), i, e) {
+		const json_t *v = json_object_get(e, "jump");
+		if (!v)
+			v = json_object_get(e, "goto");
+		const char *target = json_string_value(json_object_get(v, "target"));
+		if (target && strcmp(target, chain) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The chain of iptables-nft's filter table that needs accept rules, or "" for none: Docker's
+ * DOCKER-USER when it exists and is jumped to, else FORWARD when its policy is drop.
+ */
+static int detect_firewall(char ret[IFNAMSIZ], struct lj_result *res)
+{
+	json_t *arr = NULL, *o;
+	char err[256];
+	bool user = false, user_used = false, drop = false;
+	size_t i;
+	int r;
+
+	ret[0] = '\0';
+	r = lj_nft_list("list table ip filter", &arr, err, sizeof(err));
+	if (r == -ENOENT)
+		return 0;
+	if (r == -EPERM)
+		return lj_bad_input(res, "Cannot read the nftables ruleset: lanjoin needs "
+				    "CAP_NET_ADMIN (%s)", err);
+	if (r < 0)
+		return lj_fail(res, r, "Failed to read table ip filter: %s", err);
+	json_array_foreach(arr, i, o) {
+		json_t *ch = json_object_get(o, "chain");
+		const char *name = json_string_value(json_object_get(ch, "name"));
+		const char *hook = json_string_value(json_object_get(ch, "hook"));
+		const char *policy = json_string_value(json_object_get(ch, "policy"));
+
+		if (json_object_get(o, "rule") && rule_jumps_to(json_object_get(o, "rule"),
+								"DOCKER-USER"))
+			user_used = true;
+		if (!name)
+			continue;
+		if (strcmp(name, "DOCKER-USER") == 0)
+			user = true;
+		if (strcmp(name, "FORWARD") == 0 && hook && strcmp(hook, "forward") == 0 &&
+		    policy && strcmp(policy, "drop") == 0)
+			drop = true;
+	}
+	json_decref(arr);
+	if (user && user_used)
+		snprintf(ret, IFNAMSIZ, "DOCKER-USER");
+	else if (drop)
+		snprintf(ret, IFNAMSIZ, "FORWARD");
+	return 0;
+}
+
+/* Let the kernel validate the nft changes (`nft -c`) so that bad rights or a kernel without
+ * NAT are reported as such before anything changes. */
+static int check_nft(const struct lj_step *s, bool fw, struct lj_result *res)
+{
+	_cleanup_free_ char *cmds = NULL;
+	char err[256];
+	int r;
+
+	if (!fw) {
+		bool exists = false, skeleton = false;
+
+		r = lj_nat_table_read(&exists, &skeleton, err, sizeof(err));
+		if (r == -EPERM)
+			return lj_bad_input(res, "Cannot read the nftables ruleset: lanjoin needs "
+					    "CAP_NET_ADMIN (%s)", err);
+		if (r < 0)
+			return lj_fail(res, r, "Failed to read table ip lanjoin: %s", err);
+		if (exists && !skeleton)
+			return lj_bad_input(res, "Table ip lanjoin lacks its maps or base chains (was "
+					    "it changed by hand?); delete it with 'nft delete table "
+					    "ip lanjoin' once no nat attachment is left");
+		/* An earlier attachment's table proves NAT works; a kernel check would cost an
+		 * RCU grace period for nothing. */
+		if (exists)
+			return 0;
+		r = lj_nat_rules_text(s, !exists, &cmds);
+	} else {
+		r = lj_fw_accept_text(s, &cmds);
+	}
+	if (r < 0)
+		return lj_fail(res, r, "Failed to build the nft rules");
+	r = lj_nft_run(cmds, true, err, sizeof(err));
+	if (r == 0)
+		return 0;
+	if (r == -EPERM)
+		return lj_bad_input(res, "Cannot change the nftables ruleset: lanjoin needs "
+				    "CAP_NET_ADMIN in this network namespace (%s)", err);
+	if (r == -EEXIST)
+		return lj_bad_input(res, "Table ip lanjoin already has chains %s_dnat/_snat or an "
+				    "element for these addresses, but no attachment records them: "
+				    "%s", s->link, err);
+	if (!fw && (r == -ENOENT || r == -EOPNOTSUPP || r == -EPROTONOSUPPORT ||
+		    r == -EAFNOSUPPORT))
+		return lj_bad_input(res, "The kernel refused the NAT rules (%s): it needs nf_tables "
+				    "with NAT (nft_chain_nat, nft_nat)", err);
+	return lj_bad_input(res, "The kernel refused the %s rules: %s",
+			    fw ? "firewall accept" : "NAT", err);
+}
+
+static int check_target_link(struct lj_ctx *ctx, const char *ifname, struct lj_result *res)
+{
+	struct lj_route_entry *routes = NULL;
+	struct lj_link l;
+	size_t n = 0;
+	int r;
+
+	r = lj_link_get(ctx->target, ifname, &l);
+	if (r == 0)
+		return lj_bad_input(res, "'%s' already exists in %s; choose another --ifname",
+				    ifname, ctx->tgt->spec);
+	if (r != -ENODEV)
+		return lj_fail(res, r, "Failed to look up '%s' in the target: %s", ifname,
+			       strerror(-r));
+	r = lj_route_list(ctx->target, AF_INET, &routes, &n);
+	if (r < 0)
+		return lj_fail(res, r, "Failed to list the target's routes: %s", strerror(-r));
+	for (size_t i = 0; i < n; i++)
+		if (routes[i].dst.prefixlen == 0 && routes[i].table == RT_TABLE_MAIN) {
+			free(routes);
+			return lj_bad_input(res, "%s already has an IPv4 default route; its traffic "
+					    "would not pass the NAT: use --to ADDR with its "
+					    "existing address instead", ctx->tgt->spec);
+		}
+	free(routes);
+	return 0;
+}
+
+static int check_to(struct lj_ctx *ctx, const struct lj_attach_opts *o, struct lj_result *res)
+{
+	struct lj_addr_entry *addrs = NULL;
+	struct lj_route_entry rt;
+	char buf[LJ_IP_STRLEN];
+	size_t n = 0;
+	bool found = false;
+	int r;
+
+	lj_ip_to_string(&o->to, buf, sizeof(buf));
+	if (o->to.family != AF_INET)
+		return lj_bad_input(res, "--to %s: the nat way supports IPv4 only", buf);
+	r = lj_route_get(ctx->host, &o->to, &rt);
+	if (r < 0 || rt.type != RTN_UNICAST)
+		return lj_bad_input(res, "--to %s is not reachable from the host (%s)", buf,
+				    r < 0 ? strerror(-r) : rt.type == RTN_LOCAL
+							     ? "it is one of the host's own addresses"
+							     : "no unicast route");
+	r = lj_addr_list(ctx->target, AF_INET, &addrs, &n);
+	if (r < 0)
+		return lj_fail(res, r, "Failed to list the target's addresses: %s", strerror(-r));
+	for (size_t i = 0; i < n; i++)
+		found |= lj_ip_equal(&addrs[i].cidr.ip, &o->to);
+	free(addrs);
+	if (!found)
+		return lj_bad_input(res, "--to %s is not an address of %s", buf, ctx->tgt->spec);
+	return 0;
+}
+
+/*
+ * --to: the host-side interface the target's traffic from o->to arrives on, the one the host
+ * routes o->to through (Docker's bridge for --to docker). SNAT matches it as well as the
+ * source: a container elsewhere sending with o->to as its source does not leave as the LAN
+ * address. (Another container on the same bridge is not told apart by this.)
+ */
+static int to_iif(struct lj_ctx *ctx, const struct lj_attach_opts *o, char iif[IFNAMSIZ],
+		  struct lj_result *res)
+{
+	struct lj_route_entry rt;
+	struct lj_link l;
+	char buf[LJ_IP_STRLEN];
+	int r;
+
+	lj_ip_to_string(&o->to, buf, sizeof(buf));
+	r = lj_route_get(ctx->host, &o->to, &rt);
+	if (r == 0 && rt.oif <= 0)
+		r = -ENETUNREACH;
+	if (r == 0)
+		r = lj_link_get_by_index(ctx->host, rt.oif, &l);
+	if (r < 0)
+		return lj_fail(res, r, "Failed to find the host's interface towards --to %s: %s", buf,
+			       strerror(-r));
+	if (!lj_nat_iif_valid(l.name))
+		return lj_bad_input(res, "--to %s: the host reaches it through '%s', a name nft "
+				    "rules here do not take", buf, l.name);
+	snprintf(iif, IFNAMSIZ, "%s", l.name);
+	return 0;
+}
+
+static int check_address(struct lj_ctx *ctx, const struct lj_attach_opts *o, struct lj_result *res)
+{
+	struct lj_addr_entry *addrs = NULL;
+	char buf[LJ_CIDR_STRLEN];
+	const char *why;
+	size_t n = 0;
+	int r;
+
+	lj_cidr_to_string(&o->address, buf, sizeof(buf));
+	if (o->address.ip.family != AF_INET)
+		return lj_bad_input(res, "--address %s: the nat way supports IPv4 only", buf);
+	why = host_address_problem(&o->address);
+	if (why)
+		return lj_bad_input(res, "--address %s: %s", buf, why);
+	r = lj_addr_list(ctx->host, AF_INET, &addrs, &n);
+	if (r < 0)
+		return lj_fail(res, r, "Failed to list the host's addresses: %s", strerror(-r));
+	for (size_t i = 0; i < n; i++)
+		if (lj_ip_equal(&addrs[i].cidr.ip, &o->address.ip)) {
+			struct lj_link l;
+			char name[IFNAMSIZ] = "?";
+			if (lj_link_get_by_index(ctx->host, addrs[i].ifindex, &l) == 0)
+				snprintf(name, sizeof(name), "%s", l.name);
+			free(addrs);
+			return lj_bad_input(res, "--address %s is already on the host (link '%s'); "
+					    "lanjoin only claims an address it can remove again",
+					    buf, name);
+		}
+	free(addrs);
+	return 0;
+}
+
+static int publish_text(const struct lj_attach_opts *o, char **ret, json_t *list,
+			struct lj_result *res)
+{
+	char *buf = NULL;
+	size_t size = 0;
+	FILE *f;
+
+	for (size_t i = 0; i < o->n_publish; i++)
+		for (size_t j = 0; j < i; j++)
+			if (o->publish[i].proto == o->publish[j].proto &&
+			    o->publish[i].port == o->publish[j].port)
+				return lj_bad_input(res, "Port %s/%u is published twice",
+						    o->publish[i].proto == IPPROTO_UDP ? "udp" : "tcp",
+						    o->publish[i].port);
+	if (!o->n_publish) {
+		*ret = NULL;
+		return 0;
+	}
+	f = open_memstream(&buf, &size);
+	if (!f)
+		return -ENOMEM;
+	for (size_t i = 0; i < o->n_publish; i++) {
+		const struct lj_publish *p = &o->publish[i];
+		char one[32];
+		snprintf(one, sizeof(one), "%s/%u:%u", p->proto == IPPROTO_UDP ? "udp" : "tcp",
+			 p->port, p->cport);
+		fprintf(f, "%s%s", i ? " " : "", one);
+		json_array_append_new(list, json_string(one));
+	}
+	if (fclose(f) != 0) {
+		free(buf);
+		return -ENOMEM;
+	}
+	*ret = buf;
+	return 0;
+}
+
+int lj_attach_nat_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, const char *ifname,
+			struct lj_plan *plan, struct lj_record *rec, struct lj_result *res)
+{
+	char host_name[IFNAMSIZ] = "", fw_chain[IFNAMSIZ], key[128], a[LJ_CIDR_STRLEN];
+	char base[IFNAMSIZ], iif[IFNAMSIZ] = "";
+	_cleanup_free_ char *publish = NULL;
+	struct lj_cidr priv = {0}, host_addr = {0}, cont_addr = {0};
+	struct lj_ip dest;
+	struct lj_link up;
+	struct lj_step *s;
+	json_t *pub_list;
+	struct lj_attach_opts resolved;
+	bool to;
+	int r;
+
+	bool container = ctx->tgt && ctx->tgt->container_id[0];
+	if (o->to_engine || (container && o->to.family == AF_UNSPEC &&
+			     o->private_net.ip.family == AF_UNSPEC)) {
+		/*
+		 * --to docker, and the default for a container with exactly one IPv4 address on
+		 * its engine networks (e.g. Docker's bridge): DNAT/SNAT to that address.
+		 */
+		struct lj_engine_err err = {0};
+		struct lj_cidr c;
+
+		if (!container)
+			return lj_bad_input(res, "--to docker needs a Docker or Podman container as "
+					    "the target");
+		r = lj_engine_container_address(ctx->tgt->container_id, NULL, AF_INET, &c, &err);
+		if (r < 0 && o->to_engine)
+			return lj_bad_input(res, "--to docker: %s", err.msg[0] ? err.msg : strerror(-r));
+		/* Without --to docker, no single address means: give it a private link. */
+		resolved = *o;
+		if (r < 0)
+			c.ip = o->to;
+		resolved.to = c.ip;
+		resolved.to_engine = false;
+		o = &resolved;
+	}
+	to = o->to.family != AF_UNSPEC;
+
+	if (o->n_ips || o->n_gateways || o->dhcp || o->slaac)
+		return lj_bad_input(res, "The nat way takes no addressing options: the container's "
+				    "address is private (--private) or given with --to");
+	if (!lj_ifname_valid(o->uplink))
+		return lj_bad_input(res, "Invalid uplink name '%s'", o->uplink);
+	r = lj_link_get(ctx->host, o->uplink, &up);
+	if (r == -ENODEV)
+		return lj_bad_input(res, "Uplink '%s' does not exist", o->uplink);
+	if (r < 0)
+		return lj_fail(res, r, "Failed to look up uplink '%s': %s", o->uplink, strerror(-r));
+	/* The LAN address goes on the uplink: on a bridge (or bond) port the kernel would hold
+	 * it, but the LAN's frames for it are handed up to the master, where nothing answers. */
+	if (up.master) {
+		struct lj_link m;
+
+		r = lj_link_get_by_index(ctx->host, up.master, &m);
+		if (r < 0 && r != -ENODEV)
+			return lj_fail(res, r, "Failed to look up the master of uplink '%s': %s",
+				       o->uplink, strerror(-r));
+		if (r == 0 && strcmp(m.kind, "openvswitch") == 0)
+			return lj_bad_input(res, "'%s' is a port of an Open vSwitch bridge; use "
+					    "that bridge as --uplink", o->uplink);
+		if (r == 0 && strcmp(m.kind, "bridge") == 0)
+			return lj_bad_input(res, "'%s' is a port of bridge '%s'; use --uplink %s",
+					    o->uplink, m.name, m.name);
+		if (r == 0 && (strcmp(m.kind, "bond") == 0 || strcmp(m.kind, "team") == 0))
+			return lj_bad_input(res, "'%s' is a port of %s '%s'; use --uplink %s",
+					    o->uplink, m.kind, m.name, m.name);
+		/* Other masters (a VRF) leave the address working on the uplink. */
+	}
+	r = check_address(ctx, o, res);
+	if (r < 0)
+		return r;
+	if (to && o->private_net.ip.family != AF_UNSPEC)
+		return lj_bad_input(res, "--private and --to exclude each other");
+	if (o->mtu && o->mtu > up.mtu)
+		return lj_bad_input(res, "MTU %u is above the MTU of uplink '%s', %u", o->mtu, o->uplink,
+				    up.mtu);
+	pub_list = json_array();
+	if (!pub_list)
+		return -ENOMEM;
+	json_object_set_new(rec->info, "publish", pub_list);
+	r = publish_text(o, &publish, pub_list, res);
+	if (r < 0)
+		return r;
+
+	if (to) {
+		r = check_to(ctx, o, res);
+		if (r < 0)
+			return r;
+		if (lj_ip_equal(&o->to, &o->address.ip))
+			return lj_bad_input(res, "--to and --address are the same address");
+		dest = o->to;
+		r = check_to_unused(ctx, o, rec, res);
+		if (r < 0)
+			return r;
+		r = to_iif(ctx, o, iif, res);
+		if (r < 0)
+			return r;
+	} else {
+		r = check_target_link(ctx, ifname, res);
+		if (r < 0)
+			return r;
+		r = pick_private(ctx, o, rec, &priv, res);
+		if (r < 0)
+			return r;
+		if (priv.prefixlen == 31) {
+			host_addr = (struct lj_cidr){.ip = priv.ip, .prefixlen = 31};
+			cont_addr = (struct lj_cidr){.ip = ip4(v4(&priv.ip) + 1), .prefixlen = 31};
+		} else {
+			host_addr = (struct lj_cidr){.ip = ip4(v4(&priv.ip) + 1),
+						     .prefixlen = priv.prefixlen};
+			cont_addr = (struct lj_cidr){.ip = ip4(v4(&priv.ip) + 2),
+						     .prefixlen = priv.prefixlen};
+		}
+		if (lj_cidr_contains(&priv, &o->address.ip))
+			return lj_bad_input(res, "--address %s lies on the private side %s",
+					    lj_cidr_to_string(&o->address, a, sizeof(a)),
+					    lj_cidr_to_string(&priv, key, sizeof(key)));
+		dest = cont_addr.ip;
+	}
+
+	r = detect_firewall(fw_chain, res);
+	if (r < 0)
+		return r;
+
+	/* 1. the LAN address on the uplink, if nobody on the LAN holds it (RFC 5227), announced */
+	lj_cidr_to_string(&o->address, a, sizeof(a));
+	if (!o->no_conflict_check) {
+		s = lj_plan_add(plan, &lj_step_arp_probe, LJ_HOST, "probe the LAN for %s on '%s'",
+				a, o->uplink);
+		if (!s)
+			return -ENOMEM;
+		snprintf(s->link, sizeof(s->link), "%s", o->uplink);
+		s->cidr = o->address;
+	}
+	s = lj_plan_add(plan, &lj_step_addr, LJ_HOST, "add address %s to uplink '%s'", a,
+			o->uplink);
+	if (!s)
+		return -ENOMEM;
+	snprintf(s->link, sizeof(s->link), "%s", o->uplink);
+	s->cidr = o->address;
+	s = lj_plan_add(plan, &lj_step_garp, LJ_HOST, "announce %s on '%s' (gratuitous ARP)", a,
+			o->uplink);
+	if (!s)
+		return -ENOMEM;
+	snprintf(s->link, sizeof(s->link), "%s", o->uplink);
+	s->cidr = o->address;
+
+	/* 2. the private link */
+	if (!to) {
+		uint32_t mtu = o->mtu ? o->mtu : up.mtu;
+		char h[LJ_CIDR_STRLEN], c[LJ_CIDR_STRLEN];
+
+		lj_target_host_ifname(ctx->tgt, "ljn", ifname, host_name);
+		snprintf(rec->host_ifname, sizeof(rec->host_ifname), "%s", host_name);
+		snprintf(iif, sizeof(iif), "%s", host_name);
+		lj_cidr_to_string(&host_addr, h, sizeof(h));
+		lj_cidr_to_string(&cont_addr, c, sizeof(c));
+
+		s = lj_plan_add(plan, &lj_step_veth, LJ_HOST,
+				"create veth pair '%s' (host) / '%s' (target)", host_name, ifname);
+		if (!s)
+			return -ENOMEM;
+		snprintf(s->link, sizeof(s->link), "%s", host_name);
+		snprintf(s->peer, sizeof(s->peer), "%s", ifname);
+		s->mtu = mtu;
+		s->peer_mtu = mtu;
+		if (o->has_mac) {
+			memcpy(s->mac, o->mac, LJ_MAC_LEN);
+			s->has_mac = true;
+		}
+		s = lj_plan_add(plan, &lj_step_addr, LJ_HOST, "add address %s to '%s'", h, host_name);
+		if (!s)
+			return -ENOMEM;
+		snprintf(s->link, sizeof(s->link), "%s", host_name);
+		s->cidr = host_addr;
+		s->skip_undo = true;
+		s = lj_plan_add(plan, &lj_step_link_up, LJ_TARGET, "bring up '%s' in the target",
+				ifname);
+		if (!s)
+			return -ENOMEM;
+		snprintf(s->link, sizeof(s->link), "%s", ifname);
+		s->skip_undo = true;
+		s = lj_plan_add(plan, &lj_step_addr, LJ_TARGET, "add address %s to '%s'", c, ifname);
+		if (!s)
+			return -ENOMEM;
+		snprintf(s->link, sizeof(s->link), "%s", ifname);
+		s->cidr = cont_addr;
+		s->skip_undo = true;
+		lj_ip_to_string(&host_addr.ip, h, sizeof(h));
+		if (o->routes_append) {
+			/* CNI: beside other interfaces' default routes, as the reference plugins */
+			s = lj_plan_add(plan, &lj_step_route, LJ_TARGET, "add default route via %s",
+					h);
+			if (!s)
+				return -ENOMEM;
+			snprintf(s->link, sizeof(s->link), "%s", ifname);
+			s->cidr.ip.family = AF_INET;
+			s->via = host_addr.ip;
+			s->flags |= LJ_STEP_F_APPEND;
+			s->skip_undo = true;
+		} else {
+			r = lj_attach_add_default_route(ctx, plan, rec, ifname, AF_INET, &host_addr.ip,
+							false, res);
+			if (r < 0)
+				return r;
+		}
+		for (size_t i = 0; i < o->n_routes; i++) {
+			const struct lj_route_spec *rs = &o->routes[i];
+			if (rs->dst.ip.family != AF_INET)
+				return lj_bad_input(res, "--route: the nat way's link is IPv4 only");
+			lj_cidr_to_string(&rs->dst, c, sizeof(c));
+			s = lj_plan_add(plan, &lj_step_route, LJ_TARGET, "add route %s", c);
+			if (!s)
+				return -ENOMEM;
+			snprintf(s->link, sizeof(s->link), "%s", ifname);
+			s->cidr = rs->dst;
+			s->via = rs->via.family != AF_UNSPEC ? rs->via : host_addr.ip;
+			if (o->routes_append)
+				s->flags |= LJ_STEP_F_APPEND;
+			s->skip_undo = true;
+		}
+	} else if (o->n_routes) {
+		return lj_bad_input(res, "--route does not apply with --to: the target's routes "
+				    "stay as they are");
+	}
+
+	/* 3. forwarding, NAT rules, firewall accepts */
+	s = lj_plan_add(plan, &lj_step_ip_forward, LJ_HOST, "turn on IPv4 forwarding");
+	if (!s)
+		return -ENOMEM;
+	s->u32 = 1;
+
+	snprintf(base, sizeof(base), "lj%s", rec->id);
+	lj_ip_to_string(&dest, key, sizeof(key));
+	s = lj_plan_add(plan, &lj_step_nat_rules, LJ_HOST, "add NAT rules %s <-> %s (table ip "
+			"lanjoin, chains %s_dnat/_snat)", a, key, base);
+	if (!s)
+		return -ENOMEM;
+	snprintf(s->link, sizeof(s->link), "%s", base);
+	snprintf(s->master, sizeof(s->master), "%s", iif);
+	s->cidr = (struct lj_cidr){.ip = o->address.ip, .prefixlen = 32};
+	s->via = dest;
+	if (publish && !(s->text = strdup(publish)))
+		return -ENOMEM;
+	r = check_nft(s, false, res);
+	if (r < 0)
+		return r;
+
+	if (fw_chain[0]) {
+		s = lj_plan_add(plan, &lj_step_fw_accept, LJ_HOST,
+				"accept %s's traffic in chain %s of table ip filter", key, fw_chain);
+		if (!s)
+			return -ENOMEM;
+		snprintf(s->master, sizeof(s->master), "%s", fw_chain);
+		snprintf(s->link, sizeof(s->link), "%s", host_name);
+		s->via = dest;
+		if (asprintf(&s->text, "lanjoin:%s", rec->id) < 0) {
+			s->text = NULL;
+			return -ENOMEM;
+		}
+		r = check_nft(s, true, res);
+		if (r < 0)
+			return r;
+	}
+
+	/* What list shows. */
+	json_object_set_new(rec->info, "uplink", json_string(o->uplink));
+	json_object_set_new(rec->info, "address", json_string(a));
+	json_object_set_new(rec->info, "addresses", json_pack("[s]", a));
+	if (to) {
+		json_object_set_new(rec->info, "to", json_string(key));
+	} else {
+		json_object_set_new(rec->info, "private",
+				    json_string(lj_cidr_to_string(&priv, a, sizeof(a))));
+		json_object_set_new(rec->info, "host_address",
+				    json_string(lj_ip_to_string(&host_addr.ip, a, sizeof(a))));
+		json_object_set_new(rec->info, "container_address",
+				    json_string(lj_ip_to_string(&cont_addr.ip, a, sizeof(a))));
+	}
+	if (fw_chain[0])
+		json_object_set_new(rec->info, "firewall_chain", json_string(fw_chain));
+	json_object_set_new(rec->info, "nft_chains", json_string(base));
+	return 0;
+}

@@ -1,0 +1,371 @@
+/* SPDX-License-Identifier: MIT */
+/* The macvlan parent checks and the host shim on its own (`lanjoin shim add|del`). */
+#include <errno.h>
+#include <linux/if_link.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/kernel/addr.h"
+#include "lib/ways/macvlan.h"
+#include "lib/kernel/route.h"
+#include "lib/core/state.h"
+#include "shared/name.h"
+
+void lj_shim_name(const char *parent, char ret[IFNAMSIZ])
+{
+	lj_name_hashed("ljs", parent, ret);
+}
+
+bool lj_shim_is_ours(const struct lj_link *l)
+{
+	return strcmp(l->alias, LJ_OWNED_ALIAS) == 0 || strcmp(l->alias, LJ_SHIM_PINNED_ALIAS) == 0;
+}
+
+int lj_shim_is_leftover(struct lj_nl *nl, const struct lj_link *l, int parent)
+{
+	struct lj_cidr a;
+	size_t n = 0;
+	int r;
+
+	if (strcmp(l->kind, "macvlan") != 0 || l->alias[0] || parent <= 0 || l->parent != parent)
+		return 0;
+	r = lj_addr_list_link(nl, l->ifindex, AF_UNSPEC, &a, 1, &n);
+	if (r < 0)
+		return r;
+	return n == 0;
+}
+
+int lj_macvlan_check_parent(struct lj_nl *nl, const char *parent, struct lj_link *ret,
+			    struct lj_result *res)
+{
+	struct lj_link l, m;
+	int r;
+
+	if (!lj_ifname_valid(parent))
+		return lj_bad_input(res, "Invalid parent name '%s'", parent);
+	r = lj_link_get(nl, parent, &l);
+	if (r == -ENODEV)
+		return lj_bad_input(res, "Parent '%s' does not exist (in lanjoin's network namespace)",
+				    parent);
+	if (r < 0)
+		return lj_fail(res, r, "Failed to look up parent '%s': %s", parent, strerror(-r));
+	if (strcmp(l.kind, "bridge") == 0)
+		return lj_bad_input(res, "'%s' is a Linux bridge, not an uplink: containers join a "
+				    "bridge as ports; use 'lanjoin attach bridge TARGET --bridge %s'",
+				    parent, parent);
+	if (strcmp(l.kind, "openvswitch") == 0)
+		return lj_bad_input(res, "'%s' is an Open vSwitch bridge, not an uplink: use "
+				    "'lanjoin attach ovs TARGET --bridge %s'", parent, parent);
+	if (l.master || l.slave_kind[0]) {
+		const char *sk = l.slave_kind[0] ? l.slave_kind : "bridge";
+		const char *mname = "?";
+
+		if (l.master && lj_link_get_by_index(nl, l.master, &m) == 0)
+			mname = m.name;
+		if (strcmp(sk, "openvswitch") == 0)
+			return lj_bad_input(res, "'%s' is a port of Open vSwitch: the kernel refuses "
+					    "a macvlan on a switch port (its frames belong to the "
+					    "switch); use 'lanjoin attach ovs' with its bridge", parent);
+		if (strcmp(sk, "bridge") == 0)
+			return lj_bad_input(res, "'%s' is a port of bridge '%s': the kernel refuses a "
+					    "macvlan on a bridge port (its frames belong to the "
+					    "bridge); use 'lanjoin attach bridge TARGET --bridge %s'",
+					    parent, mname, mname);
+		return lj_bad_input(res, "'%s' is a port of %s '%s': the kernel refuses a macvlan "
+				    "on it; use --parent %s", parent, sk, mname, mname);
+	}
+	if (strcmp(l.kind, "macvlan") == 0 || strcmp(l.kind, "macvtap") == 0) {
+		const char *pname = "its parent";
+		if (l.parent && lj_link_get_by_index(nl, l.parent, &m) == 0)
+			pname = m.name;
+		return lj_bad_input(res, "'%s' is itself a macvlan: use --parent %s", parent, pname);
+	}
+	if ((l.flags & IFF_LOOPBACK) || !l.has_mac)
+		return lj_bad_input(res, "'%s' is not an Ethernet link: a macvlan needs one", parent);
+	if (lj_link_is_wireless(parent, l.ifindex))
+		return lj_bad_input(res, "'%s' is a wireless link: a macvlan cannot work on it ("
+				    LJ_WIRELESS_WHY "); the ways that work on it: " LJ_WIRELESS_WAYS,
+				    parent);
+	*ret = l;
+	return 0;
+}
+
+int lj_macvlan_check_shim_ip(const char *parent, const struct lj_cidr *shim,
+			     const struct lj_cidr *parent_addrs, size_t n, struct lj_result *res)
+{
+	char a[LJ_CIDR_STRLEN], b[LJ_CIDR_STRLEN];
+	const char *why = lj_ip_unicast_problem(&shim->ip, shim->prefixlen);
+	bool in_subnet = false;
+
+	if (why)
+		return lj_bad_input(res, "Host shim address %s is %s",
+				    lj_cidr_to_string(shim, a, sizeof(a)), why);
+	for (size_t i = 0; i < n; i++) {
+		if (lj_ip_equal(&parent_addrs[i].ip, &shim->ip))
+			return lj_bad_input(res, "Host shim address %s is the host's own address on "
+					    "'%s': the shim needs an address of its own",
+					    lj_ip_to_string(&shim->ip, a, sizeof(a)), parent);
+		in_subnet |= lj_cidr_contains(&parent_addrs[i], &shim->ip);
+	}
+	if (!in_subnet) {
+		a[0] = '\0';
+		for (size_t i = 0, len = 0; i < n && len + 2 < sizeof(a); i++) {
+			if (parent_addrs[i].ip.family != shim->ip.family ||
+			    (shim->ip.family == AF_INET6 && parent_addrs[i].ip.bytes[0] == 0xfe))
+				continue;
+			snprintf(a + len, sizeof(a) - len, "%s%s", len ? ", " : "",
+				 lj_cidr_to_string(&parent_addrs[i], b, sizeof(b)));
+			len = strlen(a);
+		}
+		return lj_bad_input(res, "Host shim address %s is not in the subnet of an address "
+				    "of '%s' (%s): the shim must sit on the parent's LAN",
+				    lj_cidr_to_string(shim, b, sizeof(b)), parent,
+				    a[0] ? a : "it has none of that family");
+	}
+	return 0;
+}
+
+/* A context with only the host's netlink socket, for the shim commands. */
+static int host_ctx(struct lj_ctx *ctx)
+{
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->target_fd = -1;
+	return lj_nl_open(-1, &ctx->host);
+}
+
+static int parent_addrs(struct lj_nl *nl, const struct lj_link *p, struct lj_cidr *addrs,
+			size_t *ret_n, struct lj_result *res)
+{
+	int r = lj_addr_list_link(nl, p->ifindex, AF_UNSPEC, addrs, LJ_MACVLAN_MAX_ADDRS, ret_n);
+
+	if (r < 0)
+		return lj_fail(res, r, "Failed to list the addresses of '%s': %s", p->name,
+			       strerror(-r));
+	if (*ret_n > LJ_MACVLAN_MAX_ADDRS)
+		*ret_n = LJ_MACVLAN_MAX_ADDRS;
+	return 0;
+}
+
+/* res->json: what lj_shim_add/lj_shim_del did, for the front ends' output (doc/json.md). */
+static void shim_facts(struct lj_result *res, const char *parent, const char *name,
+		       const char *address, const char *status)
+{
+	json_decref(res->json);
+	res->json = json_pack("{s:s, s:s, s:s?, s:s}", "parent", parent, "name", name, "address",
+			      address, "status", status);
+}
+
+int lj_shim_add(const char *parent, const struct lj_cidr *ip, struct lj_result *res)
+{
+	struct lj_cidr addrs[LJ_MACVLAN_MAX_ADDRS], host_ip;
+	char name[IFNAMSIZ], buf[LJ_CIDR_STRLEN], given[LJ_CIDR_STRLEN];
+	struct lj_state *st = NULL;
+	struct lj_plan plan = {0};
+	struct lj_plan_error perr;
+	struct lj_link p, l;
+	struct lj_ctx ctx;
+	struct lj_step *s;
+	size_t n = 0;
+	int r;
+
+	memset(res, 0, sizeof(*res));
+	r = host_ctx(&ctx);
+	if (r < 0)
+		return lj_fail(res, r, "Failed to open a netlink socket: %s", strerror(-r));
+	r = lj_state_open(true, &st);
+	if (r < 0) {
+		lj_fail(res, r, "Failed to open the state directory %s: %s", lj_state_dir(),
+			lj_state_strerror(r));
+		goto out;
+	}
+	r = lj_macvlan_check_parent(ctx.host, parent, &p, res);
+	if (r < 0)
+		goto out;
+	r = parent_addrs(ctx.host, &p, addrs, &n, res);
+	if (r < 0)
+		goto out;
+	r = lj_macvlan_check_shim_ip(parent, ip, addrs, n, res);
+	if (r < 0)
+		goto out;
+	r = lj_macvlan_check_users(&ctx, st, parent, &p, MACVLAN_MODE_BRIDGE, ip, 1, res);
+	if (r < 0)
+		goto out;
+
+	host_ip = *ip;
+	host_ip.prefixlen = ip->ip.family == AF_INET ? 32 : 128;
+	lj_cidr_to_string(&host_ip, buf, sizeof(buf));
+	lj_shim_name(parent, name);
+	r = lj_link_get(ctx.host, name, &l);
+	if (r == 0 && lj_shim_is_leftover(ctx.host, &l, p.ifindex) == 1) {
+		/* an interrupted run's, never marked: start afresh */
+		r = lj_link_del(ctx.host, name);
+		if (r < 0 && r != -ENODEV) {
+			lj_fail(res, r, "Failed to remove the unfinished host shim '%s': %s", name,
+				strerror(-r));
+			goto out;
+		}
+		r = -ENODEV;
+	}
+	if (r == 0) {
+		struct lj_cidr have[LJ_MACVLAN_MAX_ADDRS];
+		size_t nh = 0;
+		bool same = false;
+
+		if (strcmp(l.kind, "macvlan") != 0 || !lj_shim_is_ours(&l) || l.parent != p.ifindex) {
+			r = lj_bad_input(res, "'%s' exists and is not lanjoin's host shim on '%s'",
+					 name, parent);
+			goto out;
+		}
+		r = lj_addr_list_link(ctx.host, l.ifindex, AF_UNSPEC, have, LJ_MACVLAN_MAX_ADDRS, &nh);
+		if (r < 0) {
+			lj_fail(res, r, "Failed to list the addresses of '%s': %s", name,
+				strerror(-r));
+			goto out;
+		}
+		for (size_t i = 0; i < nh && i < LJ_MACVLAN_MAX_ADDRS; i++)
+			same |= lj_ip_equal(&have[i].ip, &ip->ip);
+		if (!same) {
+			r = lj_bad_input(res, "'%s' already has a host shim, '%s' with %s: use that "
+					 "address, or remove the shim first ('lanjoin shim del %s')",
+					 parent, name, nh ? lj_cidr_to_string(&have[0], buf, sizeof(buf))
+							  : "no address", parent);
+			goto out;
+		}
+		if (strcmp(l.alias, LJ_SHIM_PINNED_ALIAS) == 0) {
+			snprintf(res->message, sizeof(res->message),
+				 "Host shim %s on %s with %s already exists; nothing to do", name,
+				 parent, buf);
+			shim_facts(res, parent, name, buf, "kept");
+			r = 0;
+			goto out;
+		}
+		r = lj_link_set_alias(ctx.host, name, LJ_SHIM_PINNED_ALIAS);
+		if (r < 0) {
+			lj_fail(res, r, "Failed to mark host shim '%s' as kept: %s", name,
+				strerror(-r));
+			goto out;
+		}
+		snprintf(res->message, sizeof(res->message),
+			 "Host shim %s on %s with %s already existed; it is now kept until "
+			 "'lanjoin shim del %s'", name, parent, buf, parent);
+		shim_facts(res, parent, name, buf, "kept");
+		goto out;
+	}
+	if (r != -ENODEV) {
+		lj_fail(res, r, "Failed to look up '%s': %s", name, strerror(-r));
+		goto out;
+	}
+
+	if (host_ip.ip.family == AF_INET) {
+		/* The shim's address must be free on the LAN (RFC 5227 probe from the parent). */
+		s = lj_plan_add(&plan, &lj_step_arp_probe, LJ_HOST, "probe the LAN for %s on '%s'",
+				buf, parent);
+		if (!s) {
+			r = -ENOMEM;
+			goto out;
+		}
+		snprintf(s->link, sizeof(s->link), "%s", parent);
+		s->cidr = host_ip;
+	}
+	s = lj_plan_add(&plan, &lj_step_shim, LJ_HOST, "create host shim '%s' on '%s' with %s",
+			name, parent, buf);
+	if (!s) {
+		r = -ENOMEM;
+		goto out;
+	}
+	snprintf(s->link, sizeof(s->link), "%s", name);
+	snprintf(s->master, sizeof(s->master), "%s", parent);
+	s->cidr = host_ip;
+	s->u32 = 1; /* pinned */
+	s->flags |= LJ_STEP_F_WILL_CREATE;
+	r = lj_plan_apply(&ctx, &plan, &perr);
+	if (r < 0) {
+		res->rolled_back = true;
+		res->undo_failed = perr.undo_failed;
+		lj_fail(res, r, "Failed to create host shim '%s' on '%s': %s%s%s%s", name, parent,
+			strerror(-r), ctx.detail[0] ? " (" : "", ctx.detail,
+			ctx.detail[0] ? ")" : "");
+		goto out;
+	}
+	snprintf(res->message, sizeof(res->message),
+		 "Created host shim %s on %s with %s; 'lanjoin attach macvlan ... --parent %s "
+		 "--host-shim %s' routes containers through it", name, parent, buf, parent,
+		 lj_cidr_to_string(ip, given, sizeof(given)));
+	shim_facts(res, parent, name, buf, "created");
+out:
+	lj_plan_free(&plan);
+	lj_state_close(st);
+	lj_nl_close(ctx.host);
+	return r;
+}
+
+int lj_shim_del(const char *parent, struct lj_result *res)
+{
+	char name[IFNAMSIZ];
+	struct lj_state *st = NULL;
+	struct lj_link l;
+	struct lj_ctx ctx;
+	int r;
+
+	memset(res, 0, sizeof(*res));
+	if (!lj_ifname_valid(parent))
+		return lj_bad_input(res, "Invalid parent name '%s'", parent);
+	r = host_ctx(&ctx);
+	if (r < 0)
+		return lj_fail(res, r, "Failed to open a netlink socket: %s", strerror(-r));
+	r = lj_state_open(true, &st);
+	if (r < 0) {
+		lj_fail(res, r, "Failed to open the state directory %s: %s", lj_state_dir(),
+			lj_state_strerror(r));
+		goto out;
+	}
+	lj_shim_name(parent, name);
+	r = lj_link_get(ctx.host, name, &l);
+	if (r == -ENODEV) {
+		snprintf(res->message, sizeof(res->message), "'%s' has no host shim; nothing to do",
+			 parent);
+		shim_facts(res, parent, name, NULL, "none");
+		r = 0;
+		goto out;
+	}
+	if (r < 0) {
+		lj_fail(res, r, "Failed to look up '%s': %s", name, strerror(-r));
+		goto out;
+	}
+	if (strcmp(l.kind, "macvlan") != 0 || !lj_shim_is_ours(&l)) {
+		r = lj_bad_input(res, "'%s' is not lanjoin's host shim; not touching it", name);
+		goto out;
+	}
+	r = lj_route_count_dev(ctx.host, l.ifindex);
+	if (r < 0) {
+		lj_fail(res, r, "Failed to list the routes through '%s': %s", name, strerror(-r));
+		goto out;
+	}
+	if (r > 0) {
+		int count = r;
+		r = 0;
+		if (strcmp(l.alias, LJ_OWNED_ALIAS) != 0)
+			r = lj_link_set_alias(ctx.host, name, LJ_OWNED_ALIAS);
+		if (r < 0) {
+			lj_fail(res, r, "Failed to unpin host shim '%s': %s", name, strerror(-r));
+			goto out;
+		}
+		snprintf(res->message, sizeof(res->message),
+			 "Host shim %s still carries %d route%s to containers; it goes away when the "
+			 "last of them detaches", name, count, count == 1 ? "" : "s");
+		shim_facts(res, parent, name, NULL, "unpinned");
+		goto out;
+	}
+	r = lj_link_del(ctx.host, name);
+	if (r < 0 && r != -ENODEV) {
+		lj_fail(res, r, "Failed to delete host shim '%s': %s", name, strerror(-r));
+		goto out;
+	}
+	r = 0;
+	snprintf(res->message, sizeof(res->message), "Removed host shim %s from %s", name, parent);
+	shim_facts(res, parent, name, NULL, "removed");
+out:
+	lj_state_close(st);
+	lj_nl_close(ctx.host);
+	return r;
+}

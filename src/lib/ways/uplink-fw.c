@@ -1,0 +1,234 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Firewall coexistence for bridged traffic. With br_netfilter active
+ * (net.bridge.bridge-nf-call-iptables=1) frames bridged between the LAN and containers on BR
+ * traverse the iptables FORWARD chain; Docker sets its policy to DROP, which silently cuts
+ * containers off. The fw-accept step inserts "iifname BR oifname BR accept" where Docker
+ * expects user rules (chain DOCKER-USER, else FORWARD) of the iptables-nft table, marked with
+ * a comment; its undo deletes the rules carrying that comment.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/kernel/nft.h"
+#include "lib/ways/uplink.h"
+#include "shared/macro.h"
+
+#define NFPROTO_IPV4_ 2
+#define NFPROTO_IPV6_ 10
+
+static const char *fam_name(uint32_t f)
+{
+	return f == NFPROTO_IPV6_ ? "ip6" : "ip";
+}
+
+/* Run nft commands (one transaction); with ret, list: the parsed `nft -j` array. */
+static int fw_run(const char *cmds, json_t **ret, char *err, size_t errsize)
+{
+	return ret ? lj_nft_list(cmds, ret, err, errsize) : lj_nft_run(cmds, false, err, errsize);
+}
+
+static bool read_flag(const char *path)
+{
+	char c = 0;
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	return fd >= 0 && read(fd, &c, 1) == 1 && c == '1';
+}
+
+static bool chain_ok(const char *c)
+{
+	return c && (strcmp(c, "DOCKER-USER") == 0 || strcmp(c, "FORWARD") == 0);
+}
+
+struct chain_ctx {
+	bool found;
+	uint32_t policy; /* NF_ACCEPT / NF_DROP, host order */
+	bool has_policy;
+};
+
+static int chain_attr_cb(const struct nlattr *attr, void *data)
+{
+	struct chain_ctx *c = data;
+
+	if (mnl_attr_get_type(attr) == NFTA_CHAIN_POLICY &&
+	    mnl_attr_validate(attr, MNL_TYPE_U32) >= 0) {
+		c->policy = ntohl(mnl_attr_get_u32(attr));
+		c->has_policy = true;
+	}
+	return MNL_CB_OK;
+}
+
+static int chain_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct chain_ctx *c = data;
+
+	if ((nlh->nlmsg_type & 0xff) != NFT_MSG_NEWCHAIN ||
+	    nlh->nlmsg_len < mnl_nlmsg_size(sizeof(struct nfgenmsg)))
+		return MNL_CB_OK;
+	c->found = true;
+	mnl_attr_parse(nlh, sizeof(struct nfgenmsg), chain_attr_cb, c);
+	return MNL_CB_OK;
+}
+
+/*
+ * Look at chain fam filter NAME with one nfnetlink request (libnftables would load its cache
+ * for milliseconds, on every bridge attach): -ENOENT if missing; *ret_drop: its policy is drop.
+ */
+static int chain_info(uint32_t fam, const char *name, bool *ret_drop)
+{
+	struct chain_ctx c = {0};
+	struct lj_nl *nl = NULL;
+	struct nlmsghdr *nlh;
+	struct nfgenmsg *nfg;
+	int r;
+
+	r = lj_nl_open_proto(-1, NETLINK_NETFILTER, &nl);
+	if (r < 0)
+		return r;
+	nlh = lj_nl_msg(nl, (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETCHAIN, 0);
+	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
+	nfg->nfgen_family = (uint8_t)fam;
+	nfg->version = NFNETLINK_V0;
+	mnl_attr_put_strz(nlh, NFTA_CHAIN_TABLE, "filter");
+	mnl_attr_put_strz(nlh, NFTA_CHAIN_NAME, name);
+	r = lj_nl_transact(nl, nlh, chain_cb, &c);
+	lj_nl_close(nl);
+	if (r < 0)
+		return r;
+	if (!c.found)
+		return -ENOENT;
+	*ret_drop = c.has_policy && c.policy == NF_DROP;
+	return 0;
+}
+
+int lj_uplink_fw_needed(uint32_t fam, char chain[16])
+{
+	bool drop = false, dummy;
+	const char *knob = fam == NFPROTO_IPV6_ ? "/proc/sys/net/bridge/bridge-nf-call-ip6tables"
+						: "/proc/sys/net/bridge/bridge-nf-call-iptables";
+
+	if (!read_flag(knob))
+		return 0; /* br_netfilter absent or off: bridged frames skip iptables */
+	if (chain_info(fam, "FORWARD", &drop) < 0 || !drop)
+		return 0;
+	snprintf(chain, 16, "%s", chain_info(fam, "DOCKER-USER", &dummy) == 0 ? "DOCKER-USER"
+									       : "FORWARD");
+	return 1;
+}
+
+/* The comment that marks our rule: per bridge (adoption), or per port (attach bridge). */
+static void tag(const char *br, const char *port, char *buf, size_t size)
+{
+	if (port && *port)
+		snprintf(buf, size, "lanjoin: bridged on %s for %s", br, port);
+	else
+		snprintf(buf, size, "lanjoin: bridged on %s", br);
+}
+
+int lj_uplink_fw_has_rule(uint32_t fam, const char *chain, const char *br)
+{
+	char cmd[96], t[64];
+	json_t *a = NULL, *v;
+	size_t i;
+	int found = 0;
+
+	if (!chain_ok(chain))
+		return -EINVAL;
+	tag(br, NULL, t, sizeof(t));
+	snprintf(cmd, sizeof(cmd), "list chain %s filter %s", fam_name(fam), chain);
+	if (fw_run(cmd, &a, NULL, 0) < 0)
+		return 0;
+	json_array_foreach(a, i, v) {
+		const char *c = json_string_value(json_object_get(json_object_get(v, "rule"),
+								  "comment"));
+		found |= c && strcmp(c, t) == 0;
+	}
+	json_decref(a);
+	return found;
+}
+
+static int fw_apply(struct lj_ctx *ctx, struct lj_step *s)
+{
+	char cmd[256], t[64], err[256] = "";
+	int r;
+
+	if (!chain_ok(s->text) || (s->u32 != NFPROTO_IPV4_ && s->u32 != NFPROTO_IPV6_))
+		return -EINVAL;
+	tag(s->link, s->peer, t, sizeof(t));
+	snprintf(cmd, sizeof(cmd), "insert rule %s filter %s iifname \"%s\" oifname \"%s\" "
+		 "counter accept comment \"%s\"", fam_name(s->u32), s->text, s->link, s->link, t);
+	r = fw_run(cmd, NULL, err, sizeof(err));
+	if (r < 0)
+		lj_ctx_detail(ctx, "nft: %s", err);
+	return r;
+}
+
+static int fw_undo(struct lj_ctx *ctx, const struct lj_step *s)
+{
+	char cmd[256], t[64], err[256] = "";
+	json_t *a = NULL, *v;
+	size_t i;
+	int r;
+
+	if (!chain_ok(s->text) || (s->u32 != NFPROTO_IPV4_ && s->u32 != NFPROTO_IPV6_))
+		return -EINVAL;
+	tag(s->link, s->peer, t, sizeof(t));
+	snprintf(cmd, sizeof(cmd), "list chain %s filter %s", fam_name(s->u32), s->text);
+	r = fw_run(cmd, &a, NULL, 0);
+	if (r == -ENOENT)
+		return 0; /* the chain is gone, and our rule with it */
+	if (r < 0)
+		return r;
+	json_array_foreach(a, i, v) {
+		const json_t *rule = json_object_get(v, "rule");
+		const char *c = json_string_value(json_object_get(rule, "comment"));
+		const json_t *h = json_object_get(rule, "handle");
+		if (!rule || !c || strcmp(c, t) != 0 || !json_is_integer(h))
+			continue;
+		snprintf(cmd, sizeof(cmd), "delete rule %s filter %s handle %lld", fam_name(s->u32),
+			 s->text, (long long)json_integer_value(h));
+		r = fw_run(cmd, NULL, err, sizeof(err));
+		if (r < 0 && r != -ENOENT) {
+			lj_ctx_detail(ctx, "nft: %s", err);
+			json_decref(a);
+			return r;
+		}
+	}
+	json_decref(a);
+	return 0;
+}
+
+static void fw_describe(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
+{
+	char t[64];
+
+	tag(s->link, s->peer, t, sizeof(t));
+	fprintf(f, "nft insert rule %s filter %s iifname %s oifname %s counter accept comment "
+		   "'\"%s\"'\n", fam_name(s->u32), s->text ? s->text : "?", s->link, s->link, t);
+}
+
+static void fw_describe_undo(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
+{
+	char t[64];
+
+	tag(s->link, s->peer, t, sizeof(t));
+	fprintf(f, "nft delete rule %s filter %s handle H   # H: the rule with comment \"%s\"\n",
+		fam_name(s->u32), s->text ? s->text : "?", t);
+}
+
+const struct lj_step_type lj_step_bridged_accept = {
+	.id = "bridged-accept",
+	.apply = fw_apply,
+	.undo = fw_undo,
+	.describe = fw_describe,
+	.describe_undo = fw_describe_undo,
+};

@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Uplink adoption: move a host link's addresses and routes onto a new bridge that holds the
+ * link, with a probe and automatic rollback (the `netplan try` idea), and give them back.
+ * Records live in the state directory's "uplinks" subdirectory, one per bridge.
+ */
+#pragma once
+
+#include <net/if.h>
+#include <stdbool.h>
+
+#include "lib/kernel/addr.h"
+#include "lib/core/attach.h"
+#include "lib/core/plan.h"
+#include "lib/kernel/route.h"
+
+#define LJ_UPLINK_TIMEOUT_DEFAULT_MS 5000u
+#define LJ_UPLINK_TIMEOUT_MAX_S 600u
+
+struct lj_uplink_opts {
+	char bridge[IFNAMSIZ];  /* BR, created */
+	char dev[IFNAMSIZ];     /* DEV, the uplink */
+	bool ovs;               /* an Open vSwitch bridge instead of a Linux bridge */
+	const char *ovsdb;      /* "unix:PATH" or NULL (ovs only) */
+	struct lj_ip probe;     /* AF_UNSPEC = the default gateway */
+	bool no_probe;          /* skip the probe (no gateway to ask) */
+	unsigned timeout_ms;    /* probe deadline, 0 = default */
+	bool dry_run;
+};
+
+/*
+ * Adopt o->dev into the new bridge o->bridge. Returns 0 (res->json describes the adoption and
+ * holds "warnings", e.g. about DHCP), or -errno with res->message; res->bad_input when nothing
+ * was attempted, res->rolled_back when steps (or a failed probe) were undone. Re-running it for
+ * an adoption that is complete is a no-op (res->message says so); one left half-done by a
+ * crash is rolled back and redone.
+ */
+int lj_uplink_adopt(const struct lj_uplink_opts *o, struct lj_result *res);
+
+/*
+ * Give bridge's uplink back: addresses and routes back onto it, out of the bridge, bridge
+ * removed. Refused while other links (containers) are ports of the bridge unless force.
+ * Atomic: if a step fails, the steps already undone are redone (the adoption stays whole) and
+ * -errno is returned. Nothing adopted under that name is success (res->message says so).
+ */
+int lj_uplink_release(const char *bridge, bool force, bool dry_run, struct lj_result *res);
+
+/*
+ * For `attach bridge --bridge BR --uplink DEV`: if BR does not exist, adopt DEV into it (with
+ * the default probe) and set *ret_adopted. Returns 0 or -errno with res filled as by
+ * lj_uplink_adopt.
+ */
+int lj_uplink_adopt_if_missing(const char *bridge, const char *dev, struct lj_result *res,
+			       bool *ret_adopted);
+
+/*
+ * For `attach bridge --uplink DEV --dry-run` on a missing bridge: append the adoption's steps
+ * to plan (for describing only) and return DEV's MTU in *ret_mtu. Returns 0 or -errno with res.
+ */
+int lj_uplink_plan(struct lj_ctx *ctx, const char *bridge, const char *dev, struct lj_plan *plan,
+		   uint32_t *ret_mtu, struct lj_result *res);
+
+/*
+ * For gc, under the lock of st (the attachments state): roll back adoptions a crash left
+ * half-done, and remove OVS uplink ports (external_ids:lanjoin-target=uplink) that no record
+ * explains any more (after a reboot ovs-vswitchd puts the uplink back into its bridge while
+ * the addresses are on the uplink again: the host would be cut off). Adds to *ret_removed.
+ */
+int lj_uplink_gc(const struct lj_state *st, struct lj_result *res, size_t *ret_removed);
+
+/* List adopted uplinks as a JSON array (new reference in *ret). */
+int lj_uplink_list(json_t **ret);
+
+/*
+ * The uplink lanjoin adopted into bridge in this network namespace (an "adopted" record),
+ * copied to ret_dev; read under the lock st holds (an attachment state). -ENOENT if none.
+ */
+int lj_uplink_adopted_dev(const struct lj_state *st, const char *bridge, char ret_dev[IFNAMSIZ]);
+
+/* Step types of uplink adoption (steps-uplink.c). */
+extern const struct lj_step_type lj_step_uplink_bridge; /* create BR down: mac, mtu, u32 = gen mode + 1 */
+extern const struct lj_step_type lj_step_sysctl_copy;   /* link = BR, text = "key=value\n"... */
+extern const struct lj_step_type lj_step_addr_copy;     /* text = address on link (BR) */
+extern const struct lj_step_type lj_step_enslave;       /* link = DEV into master = BR */
+extern const struct lj_step_type lj_step_route_move;    /* text = route on link (DEV) → master (BR) */
+extern const struct lj_step_type lj_step_addr_move;     /* text = address removed from link (DEV) */
+extern const struct lj_step_type lj_step_addr_flags;    /* text = address on link (BR): final flags */
+extern const struct lj_step_type lj_step_probe;         /* via on link, u32 = timeout ms */
+extern const struct lj_step_type lj_step_test_crash;    /* tests: kill the process (see uplink.c) */
+extern const struct lj_step_type lj_step_bridged_accept;     /* link = BR, u32 = NFPROTO_*, text = chain,
+							 * peer = the port it is for ("" = BR's) */
+extern const struct lj_step_type lj_step_sysctl_set;    /* link; text = "key=new/old\n"...; undo: old */
+extern const struct lj_step_type lj_step_ovs_uplink_bridge; /* OVS bridge BR with DEV's MAC, MTU */
+extern const struct lj_step_type lj_step_ovs_enslave;   /* link = DEV an OVS port of master = BR */
+
+/*
+ * Does bridged traffic need an accept rule in family fam (NFPROTO_IPV4/IPV6)? 1 when
+ * br_netfilter hands bridged frames to iptables and the filter FORWARD policy is drop; then
+ * chain is "DOCKER-USER" if that chain exists, else "FORWARD". 0 otherwise.
+ */
+int lj_uplink_fw_needed(uint32_t fam, char chain[16]);
+
+/* 1 if chain (of family fam's filter table) holds the accept rule of an adoption of br. */
+int lj_uplink_fw_has_rule(uint32_t fam, const char *chain, const char *br);
+
+/* Step flags of the uplink steps (lj_step.flags). */
+#define LJ_STEP_F_NODAD_FIRST (1u << 8) /* addr-copy: add with IFA_F_NODAD (flags fixed later) */
+#define LJ_STEP_F_PROBE_ONLINK (1u << 9) /* probe: the address is on the link */
+#define LJ_STEP_F_OVS_NETDEV (1u << 10)  /* ovs-uplink-bridge: userspace (netdev) datapath */
+
+/* Address / route as JSON text for a step (malloc'd) and back (validated). */
+char *lj_addr_full_to_text(const struct lj_addr_full *a);
+int lj_addr_full_from_text(const char *text, struct lj_addr_full *ret);
+char *lj_route_info_to_text(const struct lj_route_info *rt);
+int lj_route_info_from_text(const char *text, struct lj_route_info *ret);
+
+/* Print address a / route rt in `ip` syntax (no newline). */
+void lj_addr_full_print(const struct lj_addr_full *a, const char *dev, FILE *f);
+void lj_route_info_print(const struct lj_route_info *rt, const char *dev, FILE *f);
+
+/* The per-link sysctls copied from the uplink to the bridge ("ipv4.NAME", "ipv6.NAME"). */
+const char *const *lj_uplink_sysctls(size_t *ret_n);
