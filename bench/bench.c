@@ -44,7 +44,8 @@
 
 #define MAX_FIELDS 16384 /* per schedule line: a bulk call names up to 4000 links */
 
-static const char *const fixed_env[] = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"};
+static const char *const fixed_env[] = {
+	"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"};
 
 static int64_t now_ns(void)
 {
@@ -130,7 +131,8 @@ static int run_one(char **f, int n, int logfd, struct call *c)
 		if (ru.ru_maxrss > c->rss)
 			c->rss = ru.ru_maxrss;
 		if (!c->status)
-			c->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+			c->status =
+				WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 	}
 	posix_spawn_file_actions_destroy(&fa);
 	if (pipefd[0] >= 0)
@@ -184,7 +186,8 @@ static int cmd_run(int argc, char **argv)
 			continue;
 		n = split(line, f, MAX_FIELDS);
 		if (n == MAX_FIELDS && strchr(f[n - 1], '\t')) {
-			fprintf(stderr, "lj-bench run: schedule line %zu has too many fields\n", lineno);
+			fprintf(stderr, "lj-bench run: schedule line %zu has too many fields\n",
+				lineno);
 			return 2;
 		}
 		if (n < 5 || (strcmp(f[1], ".") != 0 && strcmp(f[1], "+") != 0)) {
@@ -199,7 +202,8 @@ static int cmd_run(int argc, char **argv)
 			snprintf(c.label, sizeof(c.label), "%s", f[0]);
 			c.open = true;
 		} else if (!c.open) {
-			fprintf(stderr, "lj-bench run: schedule line %zu continues nothing\n", lineno);
+			fprintf(stderr, "lj-bench run: schedule line %zu continues nothing\n",
+				lineno);
 			return 2;
 		} else if (c.status) {
 			continue; /* an earlier process of this call failed: skip the rest */
@@ -228,9 +232,9 @@ static int cmd_run(int argc, char **argv)
 struct group {
 	char way[16], method[24], op[16];
 	long n;
-	double *ms;   /* per call, in schedule order */
-	double *cpu;  /* CPU time per call (ms) */
-	long *idx;    /* the call's index (the number of ports before it, for attach) */
+	double *ms;  /* per call, in schedule order */
+	double *cpu; /* CPU time per call (ms) */
+	long *idx;   /* the call's index (the number of ports before it, for attach) */
 	size_t count, cap;
 	double total_ms;
 	long max_rss; /* KiB */
@@ -363,8 +367,8 @@ static void print_ratio(double x)
 		printf(" %.2f× |", x);
 }
 
-static const char *const method_order[] = {"floor",	      "lanjoin", "lanjoin-tmpfs",
-					   "lanjoin-default", "lanjoin-cni", "ip", "cni"};
+static const char *const method_order[] = {
+	"floor", "lanjoin", "lanjoin-tmpfs", "lanjoin-default", "lanjoin-cni", "ip", "cni"};
 
 static int method_rank(const char *m)
 {
@@ -424,7 +428,8 @@ static void print_summary(void)
 				ns[a] = ns[b];
 				ns[b] = t;
 			}
-	printf("Median ms per call (× the floor's median / × the CNI plugin's):\n\n| way | op | method |");
+	printf("Median ms per call (× the floor's median / × the CNI plugin's):\n\n| way | op | "
+	       "method |");
 	for (size_t k = 0; k < n_ns; k++)
 		printf(" N = %ld |", ns[k]);
 	printf("\n|---|---|---|");
@@ -479,9 +484,11 @@ static void print_bulk(void)
 		if (strcmp(g->op, "bulk"))
 			continue;
 		if (!any_bulk) {
-			printf("\nBulk teardown: one call removing all N attachments, against the N "
+			printf("\nBulk teardown: one call removing all N attachments, against the "
+			       "N "
 			       "single detaches of the same method above.\n\n");
-			printf("| way | N | method | bulk s | N single detaches s | bulk / singles |\n");
+			printf("| way | N | method | bulk s | N single detaches s | bulk / singles "
+			       "|\n");
 			printf("|---|---:|---|---:|---:|---:|\n");
 			any_bulk = true;
 		}
@@ -498,7 +505,7 @@ static void print_bulk(void)
 enum report_mode {
 	REPORT_FULL,
 	REPORT_SUMMARY, /* the summary table */
-	REPORT_README,  /* the summary and bulk tables */
+	REPORT_README,	/* the summary and bulk tables */
 };
 
 static int cmd_report(enum report_mode mode)
@@ -521,8 +528,8 @@ static int cmd_report(enum report_mode mode)
 		p = f[0];
 		while ((tok = strsep(&p, ",")) && n < 8)
 			l[n++] = tok;
-		if (n != 5 || (strcmp(l[3], "attach") && strcmp(l[3], "detach") &&
-			       strcmp(l[3], "bulk")))
+		if (n != 5 ||
+		    (strcmp(l[3], "attach") && strcmp(l[3], "detach") && strcmp(l[3], "bulk")))
 			continue;
 		group_add(group_get(l[0], atol(l[1]), l[2], l[3]), atol(l[4]),
 			  (double)atoll(f[1]) / 1e6, nf >= 5 ? (double)atoll(f[4]) / 1e6 : NAN,
@@ -563,18 +570,21 @@ static int cmd_report(enum report_mode mode)
 		print_ratio(stats_cpu(g).median /
 			    stats_cpu(find(g->way, g->n, "floor", g->op)).median);
 		printf(" %.1f |\n", (double)g->max_rss / 1024.0);
-		if (!strncmp(g->method, "lanjoin", 7) && (isnan(max_rss_lj) || g->max_rss > max_rss_lj))
+		if (!strncmp(g->method, "lanjoin", 7) &&
+		    (isnan(max_rss_lj) || g->max_rss > max_rss_lj))
 			max_rss_lj = (double)g->max_rss;
 		if (!strcmp(g->op, "attach") && g->n >= 200 && g->n > fill_n)
 			fill_n = g->n;
 	}
 
 	if (fill_n) {
-		printf("\nAs the bridge (or the macvlan parent) fills, N = %ld: median attach of the "
+		printf("\nAs the bridge (or the macvlan parent) fills, N = %ld: median attach of "
+		       "the "
 		       "first 100 calls (ports 1–100) and of the last 100 (ports %ld–%ld). Growth "
 		       "× floor's: this method's growth over the floor's.\n\n",
 		       fill_n, fill_n - 99, fill_n);
-		printf("| way | method | first 100 ms | last 100 ms | growth | growth × floor's |\n");
+		printf("| way | method | first 100 ms | last 100 ms | growth | growth × floor's "
+		       "|\n");
 		printf("|---|---|---:|---:|---:|---:|\n");
 		for (size_t i = 0; i < n_groups; i++) {
 			struct group *g = &groups[i], *fl;
@@ -606,14 +616,14 @@ static int cmd_report(enum report_mode mode)
 			continue;
 		if (!strcmp(g->op, "bulk")) {
 			struct group *single = find(g->way, g->n, "lanjoin", "detach");
-			snprintf(what, sizeof(what), "%s, N = %ld: bulk teardown / N single detaches",
-				 g->way, g->n);
+			snprintf(what, sizeof(what),
+				 "%s, N = %ld: bulk teardown / N single detaches", g->way, g->n);
 			target_row(what, single ? g->total_ms / single->total_ms : NAN, "×", 0.25);
 			continue;
 		}
 		fl = find(g->way, g->n, "floor", g->op);
-		snprintf(what, sizeof(what), "%s, %s, N = %ld: %s median × floor", g->method, g->way,
-			 g->n, g->op);
+		snprintf(what, sizeof(what), "%s, %s, N = %ld: %s median × floor", g->method,
+			 g->way, g->n, g->op);
 		target_row(what, stats(g).median / stats(fl).median, "×",
 			   !strcmp(g->op, "attach") ? 1.3 : 1.1);
 		if (!strcmp(g->op, "attach") && g->n == fill_n) {
@@ -621,8 +631,10 @@ static int cmd_report(enum report_mode mode)
 					stats_range(g, 0, 100).median;
 			double fgrowth = stats_range(fl, fill_n - 100, fill_n).median /
 					 stats_range(fl, 0, 100).median;
-			snprintf(what, sizeof(what), "%s, %s, N = %ld: attach growth (last/first "
-				 "100) × floor's", g->method, g->way, g->n);
+			snprintf(what, sizeof(what),
+				 "%s, %s, N = %ld: attach growth (last/first "
+				 "100) × floor's",
+				 g->method, g->way, g->n);
 			target_row(what, growth / fgrowth, "×", 1.0);
 		}
 	}

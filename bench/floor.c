@@ -120,7 +120,8 @@ static void link_up(const char *name, int no_ipv6)
 	ifi->ifi_flags = ifi->ifi_change = IFF_UP;
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
 	if (no_ipv6) {
-		/* Refused in the creating request (Linux 6.18); applied before the link's NETDEV_UP. */
+		/* Refused in the creating request (Linux 6.18); applied before the link's
+		 * NETDEV_UP. */
 		struct nlattr *af = mnl_attr_nest_start(nlh, IFLA_AF_SPEC);
 		struct nlattr *in6 = mnl_attr_nest_start(nlh, AF_INET6);
 		mnl_attr_put_u8(nlh, IFLA_INET6_ADDR_GEN_MODE, IN6_ADDR_GEN_MODE_NONE);
@@ -271,9 +272,10 @@ int main(int argc, char **argv)
 		nl_open();
 		cmd_del_group(argc - 2, argv + 2);
 	} else {
-		fprintf(stderr, "usage: lj-bench-floor veth NETNS HOSTIF IFNAME BRIDGE CIDR GW\n"
-				"       lj-bench-floor macvlan NETNS PARENT IFNAME CIDR GW\n"
-				"       lj-bench-floor del LINK | del-in NETNS LINK | del-group LINK...\n");
+		fprintf(stderr,
+			"usage: lj-bench-floor veth NETNS HOSTIF IFNAME BRIDGE CIDR GW\n"
+			"       lj-bench-floor macvlan NETNS PARENT IFNAME CIDR GW\n"
+			"       lj-bench-floor del LINK | del-in NETNS LINK | del-group LINK...\n");
 		return 2;
 	}
 	return 0;

@@ -11,10 +11,33 @@
 #include "shared/name.h"
 
 enum {
-	OPT_BRIDGE = 0x100, OPT_UPLINK, OPT_VLAN, OPT_OVSDB, OPT_PARENT, OPT_MODE, OPT_HOST_SHIM,
-	OPT_ADDRESS, OPT_PUBLISH, OPT_PRIVATE, OPT_TO, OPT_IP, OPT_GATEWAY, OPT_DHCP,
-	OPT_DHCP_CLIENT, OPT_DHCP_TIMEOUT, OPT_SLAAC, OPT_IFNAME, OPT_MAC, OPT_MTU, OPT_ROUTE,
-	OPT_DRY_RUN, OPT_JSON, OPT_NO_CONFLICT_CHECK, OPT_HELP, OPT_ENGINE_SOCKET, OPT_MAC_FROM,
+	OPT_BRIDGE = 0x100,
+	OPT_UPLINK,
+	OPT_VLAN,
+	OPT_OVSDB,
+	OPT_PARENT,
+	OPT_MODE,
+	OPT_HOST_SHIM,
+	OPT_ADDRESS,
+	OPT_PUBLISH,
+	OPT_PRIVATE,
+	OPT_TO,
+	OPT_IP,
+	OPT_GATEWAY,
+	OPT_DHCP,
+	OPT_DHCP_CLIENT,
+	OPT_DHCP_TIMEOUT,
+	OPT_SLAAC,
+	OPT_IFNAME,
+	OPT_MAC,
+	OPT_MTU,
+	OPT_ROUTE,
+	OPT_DRY_RUN,
+	OPT_JSON,
+	OPT_NO_CONFLICT_CHECK,
+	OPT_HELP,
+	OPT_ENGINE_SOCKET,
+	OPT_MAC_FROM,
 	OPT_CREATE_BRIDGE,
 	OPT_NO_DEFAULT_ROUTE,
 };
@@ -60,67 +83,86 @@ static const struct {
 };
 
 static const char usage_ways[] =
-	"  lanjoin attach bridge  TARGET --bridge BR [--uplink DEV | --create-bridge] [ADDRESSING] [COMMON]\n"
-	"  lanjoin attach ovs     TARGET --bridge BR [--create-bridge] [--vlan TAG] [--ovsdb unix:PATH]\n"
+	"  lanjoin attach bridge  TARGET --bridge BR [--uplink DEV | --create-bridge] [ADDRESSING] "
+	"[COMMON]\n"
+	"  lanjoin attach ovs     TARGET --bridge BR [--create-bridge] [--vlan TAG] [--ovsdb "
+	"unix:PATH]\n"
 	"                                [ADDRESSING] [COMMON]\n"
 	"  lanjoin attach macvlan TARGET --parent DEV [--mode bridge|vepa|private|passthru]\n"
-	"                                [--host-shim CIDR]                      [ADDRESSING] [COMMON]\n"
-	"  lanjoin attach nat     TARGET --uplink DEV --address CIDR [--publish [tcp|udp/]PORT[:CPORT]]...\n"
+	"                                [--host-shim CIDR]                      [ADDRESSING] "
+	"[COMMON]\n"
+	"  lanjoin attach nat     TARGET --uplink DEV --address CIDR [--publish "
+	"[tcp|udp/]PORT[:CPORT]]...\n"
 	"                                [--private CIDR | --to ADDR | --to docker] [COMMON]\n";
 
 /* Each way's own synopsis and options (attach WAY --help, help attach WAY). */
 static const char *const usage_way[] = {
 	[LJ_WAY_BRIDGE] =
-	"Usage: lanjoin attach bridge TARGET --bridge BR [--uplink DEV | --create-bridge]\n"
-	"                             [ADDRESSING] [COMMON]\n"
-	"A veth pair: one end a port of the Linux bridge BR, the other in the target.\n"
-	"\n"
-	"  --bridge BR       the Linux bridge to join; it must exist (e.g. made by\n"
-	"                    'lanjoin uplink adopt BR DEV'), unless:\n"
-	"  --uplink DEV      BR missing: create it by adopting DEV, as 'lanjoin uplink adopt BR DEV'\n"
-	"                    does (DEV's addresses and routes move onto BR; 'lanjoin uplink release\n"
-	"                    BR' gives them back). BR there already: DEV is not looked at\n"
-	"  --create-bridge   BR missing: create an empty bridge (it reaches no LAN until it has an\n"
-	"                    uplink); removed again with its last lanjoin port\n",
+		"Usage: lanjoin attach bridge TARGET --bridge BR [--uplink DEV | --create-bridge]\n"
+		"                             [ADDRESSING] [COMMON]\n"
+		"A veth pair: one end a port of the Linux bridge BR, the other in the target.\n"
+		"\n"
+		"  --bridge BR       the Linux bridge to join; it must exist (e.g. made by\n"
+		"                    'lanjoin uplink adopt BR DEV'), unless:\n"
+		"  --uplink DEV      BR missing: create it by adopting DEV, as 'lanjoin uplink "
+		"adopt BR DEV'\n"
+		"                    does (DEV's addresses and routes move onto BR; 'lanjoin "
+		"uplink release\n"
+		"                    BR' gives them back). BR there already: DEV is not looked at\n"
+		"  --create-bridge   BR missing: create an empty bridge (it reaches no LAN until "
+		"it has an\n"
+		"                    uplink); removed again with its last lanjoin port\n",
 	[LJ_WAY_OVS] =
-	"Usage: lanjoin attach ovs TARGET --bridge BR [--create-bridge] [--vlan TAG]\n"
-	"                          [--ovsdb unix:PATH] [ADDRESSING] [COMMON]\n"
-	"A veth pair: one end a port of the Open vSwitch bridge BR, the other in the target.\n"
-	"\n"
-	"  --bridge BR       the OVS bridge to join; it must exist (e.g. made by\n"
-	"                    'lanjoin uplink adopt BR DEV --ovs'), unless:\n"
-	"  --create-bridge   BR missing: create an empty OVS bridge (it reaches no LAN until it has\n"
-	"                    an uplink); removed again with its last lanjoin port\n"
-	"  --vlan TAG        make the port an access port of VLAN TAG (1-4094)\n"
-	"  --ovsdb unix:PATH the OVS database socket (default $OVS_RUNDIR/db.sock, else\n"
-	"                    /var/run/openvswitch/db.sock)\n",
+		"Usage: lanjoin attach ovs TARGET --bridge BR [--create-bridge] [--vlan TAG]\n"
+		"                          [--ovsdb unix:PATH] [ADDRESSING] [COMMON]\n"
+		"A veth pair: one end a port of the Open vSwitch bridge BR, the other in the "
+		"target.\n"
+		"\n"
+		"  --bridge BR       the OVS bridge to join; it must exist (e.g. made by\n"
+		"                    'lanjoin uplink adopt BR DEV --ovs'), unless:\n"
+		"  --create-bridge   BR missing: create an empty OVS bridge (it reaches no LAN "
+		"until it has\n"
+		"                    an uplink); removed again with its last lanjoin port\n"
+		"  --vlan TAG        make the port an access port of VLAN TAG (1-4094)\n"
+		"  --ovsdb unix:PATH the OVS database socket (default $OVS_RUNDIR/db.sock, else\n"
+		"                    /var/run/openvswitch/db.sock)\n",
 	[LJ_WAY_MACVLAN] =
-	"Usage: lanjoin attach macvlan TARGET --parent DEV [--mode bridge|vepa|private|passthru]\n"
-	"                              [--host-shim CIDR] [ADDRESSING] [COMMON]\n"
-	"A macvlan child of DEV, created in the target.\n"
-	"\n"
-	"  --parent DEV      the host link the child is made on (the LAN uplink)\n"
-	"  --mode MODE       macvlan mode: bridge (default), vepa, private or passthru\n"
-	"  --host-shim CIDR  also a host-side macvlan on DEV with this address and a host route to\n"
-	"                    the container's addresses (a macvlan child cannot reach its parent's\n"
-	"                    host otherwise)\n",
+		"Usage: lanjoin attach macvlan TARGET --parent DEV [--mode "
+		"bridge|vepa|private|passthru]\n"
+		"                              [--host-shim CIDR] [ADDRESSING] [COMMON]\n"
+		"A macvlan child of DEV, created in the target.\n"
+		"\n"
+		"  --parent DEV      the host link the child is made on (the LAN uplink)\n"
+		"  --mode MODE       macvlan mode: bridge (default), vepa, private or passthru\n"
+		"  --host-shim CIDR  also a host-side macvlan on DEV with this address and a host "
+		"route to\n"
+		"                    the container's addresses (a macvlan child cannot reach its "
+		"parent's\n"
+		"                    host otherwise)\n",
 	[LJ_WAY_NAT] =
-	"Usage: lanjoin attach nat TARGET --uplink DEV --address CIDR\n"
-	"                          [--publish [tcp|udp/]PORT[:CPORT]]...\n"
-	"                          [--private CIDR | --to ADDR | --to docker] [COMMON]\n"
-	"The LAN address CIDR on DEV, translated to and from the container (nftables DNAT/SNAT).\n"
-	"\n"
-	"  --uplink DEV      the host's LAN link that gets the address\n"
-	"  --address CIDR    the LAN address claimed for the container, e.g. 198.51.100.117/24\n"
-	"  --publish SPEC    forward only this port ([tcp|udp/]PORT[:CPORT], repeatable); none:\n"
-	"                    every port\n"
-	"  --private CIDR    the private veth link's network (default: the first free /31 of\n"
-	"                    198.18.0.0/15)\n"
-	"  --to ADDR         no private link (no interface is created): translate to ADDR, an\n"
-	"                    address the container has already\n"
-	"  --to docker       the same, to the container's address on its engine's network, asked\n"
-	"                    from the engine (also the default for a container with exactly one\n"
-	"                    IPv4 address there)\n",
+		"Usage: lanjoin attach nat TARGET --uplink DEV --address CIDR\n"
+		"                          [--publish [tcp|udp/]PORT[:CPORT]]...\n"
+		"                          [--private CIDR | --to ADDR | --to docker] [COMMON]\n"
+		"The LAN address CIDR on DEV, translated to and from the container (nftables "
+		"DNAT/SNAT).\n"
+		"\n"
+		"  --uplink DEV      the host's LAN link that gets the address\n"
+		"  --address CIDR    the LAN address claimed for the container, e.g. "
+		"198.51.100.117/24\n"
+		"  --publish SPEC    forward only this port ([tcp|udp/]PORT[:CPORT], repeatable); "
+		"none:\n"
+		"                    every port\n"
+		"  --private CIDR    the private veth link's network (default: the first free /31 "
+		"of\n"
+		"                    198.18.0.0/15)\n"
+		"  --to ADDR         no private link (no interface is created): translate to ADDR, "
+		"an\n"
+		"                    address the container has already\n"
+		"  --to docker       the same, to the container's address on its engine's network, "
+		"asked\n"
+		"                    from the engine (also the default for a container with "
+		"exactly one\n"
+		"                    IPv4 address there)\n",
 };
 
 static const char usage_addressing[] =
@@ -141,7 +183,8 @@ static const char usage_common[] =
 	"            $LANJOIN_ENGINE_SOCKET, $DOCKER_HOST, /var/run/docker.sock, then\n"
 	"            /run/podman/podman.sock)\n"
 	"\n"
-	"Exit status: 0 attached; 1 failed and rolled back (nothing left behind); 2 bad usage or input.\n"
+	"Exit status: 0 attached; 1 failed and rolled back (nothing left behind); 2 bad usage or "
+	"input.\n"
 	"SIGINT, SIGTERM or SIGHUP during attach (e.g. while it waits for a DHCP lease) roll it\n"
 	"back the same way (exit status 1).\n";
 
@@ -150,8 +193,10 @@ static void usage(FILE *f, int way)
 {
 	if (way >= 0) {
 		fputs(usage_way[way], f);
-		fputs("\nTARGET: a Docker/Podman container name or ID, pid:N, netns:NAME, or a netns "
-		      "file path.\n", f);
+		fputs("\nTARGET: a Docker/Podman container name or ID, pid:N, netns:NAME, or a "
+		      "netns "
+		      "file path.\n",
+		      f);
 		if (way != LJ_WAY_NAT)
 			fputs(usage_addressing, f);
 		fputs(usage_common, f);
@@ -160,7 +205,8 @@ static void usage(FILE *f, int way)
 	fputs("Usage:\n", f);
 	fputs(usage_ways, f);
 	fputs("\n"
-	      "TARGET: a Docker/Podman container name or ID, pid:N, netns:NAME, or a netns file path.\n",
+	      "TARGET: a Docker/Podman container name or ID, pid:N, netns:NAME, or a netns file "
+	      "path.\n",
 	      f);
 	fputs(usage_addressing, f);
 	fputs(usage_common, f);
@@ -237,7 +283,9 @@ static int parse_option(int c, const char *v, struct lj_attach_opts *o, bool *js
 		return 0;
 	case OPT_MODE:
 		if (parse_mode(v, &o->macvlan_mode) < 0) {
-			lj_err("Invalid macvlan mode '%s': expected bridge, vepa, private or passthru", v);
+			lj_err("Invalid macvlan mode '%s': expected bridge, vepa, private or "
+			       "passthru",
+			       v);
 			return -1;
 		}
 		return 0;
@@ -259,7 +307,9 @@ static int parse_option(int c, const char *v, struct lj_attach_opts *o, bool *js
 			return -1;
 		}
 		if (lj_parse_publish(v, &o->publish[o->n_publish]) < 0) {
-			lj_err("Invalid --publish '%s': expected [tcp|udp/]PORT[:CPORT], ports 1-65535", v);
+			lj_err("Invalid --publish '%s': expected [tcp|udp/]PORT[:CPORT], ports "
+			       "1-65535",
+			       v);
 			return -1;
 		}
 		for (size_t i = 0; i < o->n_publish; i++)
@@ -292,7 +342,8 @@ static int parse_option(int c, const char *v, struct lj_attach_opts *o, bool *js
 			return -1;
 		}
 		if (lj_parse_cidr(v, true, &o->ips[o->n_ips]) < 0) {
-			lj_err("Invalid --ip '%s': expected ADDRESS/PREFIX, e.g. 198.51.100.117/24", v);
+			lj_err("Invalid --ip '%s': expected ADDRESS/PREFIX, e.g. 198.51.100.117/24",
+			       v);
 			return -1;
 		}
 		o->n_ips++;
@@ -316,7 +367,8 @@ static int parse_option(int c, const char *v, struct lj_attach_opts *o, bool *js
 		return 0;
 	case OPT_DHCP_CLIENT:
 		if (strcmp(v, "udhcpc") && strcmp(v, "dhclient") && strcmp(v, "dhcpcd")) {
-			lj_err("Invalid --dhcp-client '%s': expected udhcpc, dhclient or dhcpcd", v);
+			lj_err("Invalid --dhcp-client '%s': expected udhcpc, dhclient or dhcpcd",
+			       v);
 			return -1;
 		}
 		o->dhcp_client = v;
@@ -372,7 +424,9 @@ static int parse_option(int c, const char *v, struct lj_attach_opts *o, bool *js
 			return -1;
 		}
 		if (lj_parse_route(v, &o->routes[o->n_routes]) < 0) {
-			lj_err("Invalid --route '%s': expected CIDR[@VIA] (network address, same family)", v);
+			lj_err("Invalid --route '%s': expected CIDR[@VIA] (network address, same "
+			       "family)",
+			       v);
 			return -1;
 		}
 		o->n_routes++;
@@ -467,8 +521,8 @@ int lj_cmd_attach(int argc, char **argv)
 	if (argc < 2)
 		return lj_usage_error(hint, "Missing WAY: bridge, ovs, macvlan or nat");
 	if (parse_way(argv[1], &o.way) < 0)
-		return lj_usage_error(hint, "Unknown way '%s': expected bridge, ovs, macvlan or nat",
-				      argv[1]);
+		return lj_usage_error(
+			hint, "Unknown way '%s': expected bridge, ovs, macvlan or nat", argv[1]);
 	if (argc >= 3 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0)) {
 		usage(stdout, (int)o.way);
 		return LJ_EXIT_OK;
@@ -487,7 +541,8 @@ int lj_cmd_attach(int argc, char **argv)
 			return LJ_EXIT_OK;
 		}
 		if (!(option_ways(c) & (1u << o.way))) {
-			lj_err("--%s does not apply to the %s way", option_name(c), lj_way_name(o.way));
+			lj_err("--%s does not apply to the %s way", option_name(c),
+			       lj_way_name(o.way));
 			return LJ_EXIT_USAGE;
 		}
 		if (parse_option(c, optarg, &o, &json) < 0)
@@ -509,9 +564,9 @@ int lj_cmd_attach(int argc, char **argv)
 		return code;
 	}
 	if (o.dry_run && json) {
-		int code = lj_print_dry_run_json(&res, json_pack("{s:s, s:s}", "way",
-								 lj_way_name(o.way), "target",
-								 o.target));
+		int code = lj_print_dry_run_json(
+			&res,
+			json_pack("{s:s, s:s}", "way", lj_way_name(o.way), "target", o.target));
 		if (code != LJ_EXIT_OK) {
 			lj_result_done(&res);
 			return code;
@@ -534,7 +589,8 @@ int lj_cmd_attach(int argc, char **argv)
 		if (to)
 			/* --to: no interface is created, the LAN address is translated to one the
 			 * target already has. */
-			printf("Attached %s (nat way, no new interface: translated to its address %s)",
+			printf("Attached %s (nat way, no new interface: translated to its address "
+			       "%s)",
 			       o.target, to);
 		else
 			printf("Attached %s as %s", o.target,
@@ -550,11 +606,11 @@ int lj_cmd_attach(int argc, char **argv)
 		putchar('\n');
 		if (json_object_get(res.json, "adopted_uplink"))
 			printf("Adopted %s into %s first: %s's addresses and routes moved onto %s; "
-			       "give them back with 'lanjoin uplink release %s'\n", o.uplink, o.bridge,
-			       o.uplink, o.bridge, o.bridge);
-		json_array_foreach(json_object_get(info, "replaced_default_routes"), i, a)
-			printf("%s the default route %s; detach puts it back\n",
-			       o.dhcp ? "The lease's router replaces" : "Replaced", json_string_value(a));
+			       "give them back with 'lanjoin uplink release %s'\n",
+			       o.uplink, o.bridge, o.uplink, o.bridge, o.bridge);
+		json_array_foreach(json_object_get(info, "replaced_default_routes"), i, a) printf(
+			"%s the default route %s; detach puts it back\n",
+			o.dhcp ? "The lease's router replaces" : "Replaced", json_string_value(a));
 	}
 	lj_result_done(&res);
 	return LJ_EXIT_OK;

@@ -8,8 +8,8 @@
 
 /* Exit codes (the CLI contract). */
 #define LJ_EXIT_OK 0
-#define LJ_EXIT_FAILED 1  /* failed and rolled back: nothing left behind */
-#define LJ_EXIT_USAGE 2   /* bad usage or input */
+#define LJ_EXIT_FAILED 1 /* failed and rolled back: nothing left behind */
+#define LJ_EXIT_USAGE 2	 /* bad usage or input */
 
 int lj_cmd_attach(int argc, char **argv);
 int lj_cmd_detach(int argc, char **argv);
@@ -22,7 +22,7 @@ int lj_cmd_ip(int argc, char **argv);
 /* --engine-socket PATH: use PATH for container engine requests. Returns 0, or -1 (printed). */
 int lj_cli_engine_socket(const char *v);
 int lj_cmd_dhcp_supervise(int argc, char **argv); /* hidden, internal */
-int lj_dhcp_hook_main(int argc, char **argv);     /* the DHCP client's hook (env) */
+int lj_dhcp_hook_main(int argc, char **argv);	  /* the DHCP client's hook (env) */
 int lj_cmd_shim(int argc, char **argv);
 
 /*

@@ -62,7 +62,8 @@ int lj_cmd_detach(int argc, char **argv)
 			return lj_usage_error(detach_usage, "--all takes no TARGET (got '%s')",
 					      argv[optind]);
 		if (ifname)
-			return lj_usage_error(detach_usage, "--all and --ifname exclude each other");
+			return lj_usage_error(detach_usage,
+					      "--all and --ifname exclude each other");
 		r = lj_detach_all(dry_run, &res, &removed);
 		if (r < 0) {
 			int code = lj_report_failure(&res, r);
@@ -111,7 +112,8 @@ int lj_cmd_gc(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--engine-socket") == 0) {
 			if (i + 1 == argc)
-				return lj_usage_error(usage, "Option '--engine-socket' needs a value");
+				return lj_usage_error(usage,
+						      "Option '--engine-socket' needs a value");
 			if (lj_cli_engine_socket(argv[++i]) < 0)
 				return LJ_EXIT_USAGE;
 		} else if (strcmp(argv[i], "--json") == 0) {
@@ -145,8 +147,7 @@ int lj_cmd_gc(int argc, char **argv)
 		const json_t *notes = json_object_get(res.json, "notes"), *v;
 		size_t i;
 
-		json_array_foreach(notes, i, v)
-			printf("%s\n", json_string_value(v));
+		json_array_foreach(notes, i, v) printf("%s\n", json_string_value(v));
 	}
 	{
 		const json_t *c = json_object_get(res.json, "removed");

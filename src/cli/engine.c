@@ -18,7 +18,8 @@
 int lj_cli_engine_socket(const char *v)
 {
 	if (lj_engine_set_socket(v) < 0) {
-		lj_err("Invalid --engine-socket '%s': expected an absolute path shorter than %d bytes",
+		lj_err("Invalid --engine-socket '%s': expected an absolute path shorter than %d "
+		       "bytes",
 		       v, LJ_ENGINE_SOCKET_MAX);
 		return -1;
 	}
@@ -26,8 +27,8 @@ int lj_cli_engine_socket(const char *v)
 }
 
 /* Parse "CMD TARGET [--json] [--engine-socket PATH]"; returns the target or NULL (printed). */
-static const char *parse_args(int argc, char **argv, const char *usage, bool allow_json,
-			      bool *json, int *ret_code)
+static const char *parse_args(int argc, char **argv, const char *usage, bool allow_json, bool *json,
+			      int *ret_code)
 {
 	static const struct option longopts[] = {
 		{"json", no_argument, NULL, 'j'},
@@ -62,7 +63,8 @@ static const char *parse_args(int argc, char **argv, const char *usage, bool all
 		}
 	}
 	if (optind == argc)
-		lj_usage_error(usage, "Missing %s", strstr(usage, "CONTAINER") ? "CONTAINER" : "TARGET");
+		lj_usage_error(usage, "Missing %s",
+			       strstr(usage, "CONTAINER") ? "CONTAINER" : "TARGET");
 	else if (optind < argc - 1)
 		lj_usage_error(usage, "Unexpected argument '%s'", argv[optind + 1]);
 	else
@@ -95,9 +97,9 @@ static void print_pid(const char *spec, int64_t pid, bool json)
 
 int lj_cmd_pid(int argc, char **argv)
 {
-	static const char usage[] =
-		"Usage: lanjoin pid TARGET [--json] [--engine-socket PATH]\n"
-		"Print the PID of a running container (name, ID or unique ID prefix) or of pid:N.\n";
+	static const char usage[] = "Usage: lanjoin pid TARGET [--json] [--engine-socket PATH]\n"
+				    "Print the PID of a running container (name, ID or unique ID "
+				    "prefix) or of pid:N.\n";
 	_cleanup_free_ struct lj_engine_container *c = NULL;
 	struct lj_target t;
 	bool json = false;
@@ -108,7 +110,8 @@ int lj_cmd_pid(int argc, char **argv)
 	if (!spec)
 		return code;
 	if (lj_target_parse(spec, &t) < 0) {
-		lj_err("Invalid target '%s': expected a container name, pid:N, netns:NAME or a path",
+		lj_err("Invalid target '%s': expected a container name, pid:N, netns:NAME or a "
+		       "path",
 		       spec);
 		return LJ_EXIT_USAGE;
 	}
@@ -153,16 +156,20 @@ static json_t *net_to_json(const struct lj_engine_net *n)
 
 	json_object_set_new(o, "name", json_string(n->name));
 	if (n->ipv4.ip.family)
-		json_object_set_new(o, "ipv4", json_string(lj_cidr_to_string(&n->ipv4, buf, sizeof(buf))));
+		json_object_set_new(o, "ipv4",
+				    json_string(lj_cidr_to_string(&n->ipv4, buf, sizeof(buf))));
 	if (n->ipv6.ip.family)
-		json_object_set_new(o, "ipv6", json_string(lj_cidr_to_string(&n->ipv6, buf, sizeof(buf))));
+		json_object_set_new(o, "ipv6",
+				    json_string(lj_cidr_to_string(&n->ipv6, buf, sizeof(buf))));
 	if (n->gateway.family)
-		json_object_set_new(o, "gateway", json_string(lj_ip_to_string(&n->gateway, buf, sizeof(buf))));
+		json_object_set_new(o, "gateway",
+				    json_string(lj_ip_to_string(&n->gateway, buf, sizeof(buf))));
 	if (n->gateway6.family)
 		json_object_set_new(o, "gateway6",
 				    json_string(lj_ip_to_string(&n->gateway6, buf, sizeof(buf))));
 	if (n->has_mac)
-		json_object_set_new(o, "mac", json_string(lj_mac_to_string(n->mac, buf, sizeof(buf))));
+		json_object_set_new(o, "mac",
+				    json_string(lj_mac_to_string(n->mac, buf, sizeof(buf))));
 	return o;
 }
 
@@ -188,7 +195,8 @@ static void lanjoin_addresses(const char *id, json_t *addrs)
 	lj_state_close(st);
 	if (r < 0) {
 		lj_err("warning: cannot read lanjoin's records in %s (%s): its addresses are not "
-		       "shown", lj_state_dir(), lj_state_strerror(r));
+		       "shown",
+		       lj_state_dir(), lj_state_strerror(r));
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -202,11 +210,10 @@ static void lanjoin_addresses(const char *id, json_t *addrs)
 			via = json_string_value(json_object_get(info, "parent"));
 		if (!via)
 			via = json_string_value(json_object_get(info, "uplink"));
-		json_array_foreach(json_object_get(info, "addresses"), k, a)
-			json_array_append_new(addrs, json_pack("{s:O, s:s, s:s, s:s, s:s?}", "address", a,
-							       "ifname", recs[i].ifname, "source",
-							       "lanjoin", "way", recs[i].way, "via",
-							       via));
+		json_array_foreach(json_object_get(info, "addresses"), k, a) json_array_append_new(
+			addrs, json_pack("{s:O, s:s, s:s, s:s, s:s?}", "address", a, "ifname",
+					 recs[i].ifname, "source", "lanjoin", "way", recs[i].way,
+					 "via", via));
 	}
 	lj_records_free(recs, n);
 }
@@ -215,7 +222,8 @@ int lj_cmd_ip(int argc, char **argv)
 {
 	static const char usage[] =
 		"Usage: lanjoin ip CONTAINER [--json] [--engine-socket PATH]\n"
-		"Print the container's addresses on its engine networks, one per line, then the LAN\n"
+		"Print the container's addresses on its engine networks, one per line, then the "
+		"LAN\n"
 		"addresses lanjoin gave it, marked as lanjoin's ('198.51.100.117/24 eth1 (lanjoin\n"
 		"bridge br-em1)'). With --json every engine network with its addresses, gateways\n"
 		"and MAC, and \"addresses\": [{\"address\", \"ifname\", \"source\": \"engine\" or\n"
@@ -234,7 +242,8 @@ int lj_cmd_ip(int argc, char **argv)
 		return code;
 	if (lj_target_parse(spec, &t) < 0 || t.kind != LJ_TARGET_CONTAINER) {
 		lj_err("lanjoin ip needs a container name or ID, not '%s' (for a namespace: "
-		       "ip -n NAME addr)", spec);
+		       "ip -n NAME addr)",
+		       spec);
 		return LJ_EXIT_USAGE;
 	}
 	c = calloc(1, sizeof(*c));
@@ -250,10 +259,11 @@ int lj_cmd_ip(int argc, char **argv)
 
 		for (int k = 0; k < 2; k++)
 			if (v[k]->ip.family)
-				json_array_append_new(addrs, json_pack(
-					"{s:s, s:n, s:s, s:n, s:s}", "address",
-					lj_cidr_to_string(v[k], buf, sizeof(buf)), "ifname", "source",
-					"engine", "way", "network", nw->name));
+				json_array_append_new(
+					addrs, json_pack("{s:s, s:n, s:s, s:n, s:s}", "address",
+							 lj_cidr_to_string(v[k], buf, sizeof(buf)),
+							 "ifname", "source", "engine", "way",
+							 "network", nw->name));
 	}
 	lanjoin_addresses(c->id, addrs);
 	if (json) {
@@ -277,14 +287,16 @@ int lj_cmd_ip(int argc, char **argv)
 			printf("%s\n", lj_ip_to_string(&c->nets[i].ipv6.ip, buf, sizeof(buf)));
 	}
 	/* The engine's, as docker-ip printed them (bare); then lanjoin's, marked. */
-	json_array_foreach(addrs, j, a) {
+	json_array_foreach(addrs, j, a)
+	{
 		const char *via = json_string_value(json_object_get(a, "via"));
 
 		if (strcmp(json_string_value(json_object_get(a, "source")), "lanjoin") != 0)
 			continue;
 		printf("%s %s (lanjoin %s%s%s)\n", json_string_value(json_object_get(a, "address")),
 		       json_string_value(json_object_get(a, "ifname")),
-		       json_string_value(json_object_get(a, "way")), via ? " " : "", via ? via : "");
+		       json_string_value(json_object_get(a, "way")), via ? " " : "",
+		       via ? via : "");
 	}
 	json_decref(addrs);
 	return LJ_EXIT_OK;

@@ -29,15 +29,35 @@ static json_t *str_or_null(const char *s)
 
 json_t *lj_json_attachment(const struct lj_record *rec)
 {
-	/* The way-specific facts of doc/json.md ("info"); anything else in the record is private. */
+	/* The way-specific facts of doc/json.md ("info"); anything else in the record is private.
+	 */
 	static const char *const info_keys[] = {
-		"bridge", "bridge_created", "ovsdb", "datapath_type", "vlan",             /* bridge, ovs */
-		"parent", "mode", "host_shim", "host_shim_address", "host_routes",       /* macvlan */
-		"uplink", "address", "to", "private", "host_address", "container_address",
-		"publish", "firewall_chain", "nft_chains",                               /* nat */
-		"gateway", "dhcp", "dhcp_client", "slaac",                               /* addressing */
-		"replaced_default_routes", "source_routed",         /* the target's own network */
-		"cni",                                                                    /* CNI mode */
+		"bridge",
+		"bridge_created",
+		"ovsdb",
+		"datapath_type",
+		"vlan", /* bridge, ovs */
+		"parent",
+		"mode",
+		"host_shim",
+		"host_shim_address",
+		"host_routes", /* macvlan */
+		"uplink",
+		"address",
+		"to",
+		"private",
+		"host_address",
+		"container_address",
+		"publish",
+		"firewall_chain",
+		"nft_chains", /* nat */
+		"gateway",
+		"dhcp",
+		"dhcp_client",
+		"slaac", /* addressing */
+		"replaced_default_routes",
+		"source_routed", /* the target's own network */
+		"cni",		 /* CNI mode */
 		NULL,
 	};
 	const json_t *ri = rec->info;
@@ -57,8 +77,8 @@ json_t *lj_json_attachment(const struct lj_record *rec)
 	json_object_set_new(t, "spec", json_string(rec->target_spec));
 	json_object_set_new(t, "kind", json_string(lj_target_kind_str(rec->target_kind)));
 	json_object_set_new(t, "name", json_string(rec->target_name));
-	json_object_set_new(t, "pid", rec->target_pid > 0 ? json_integer(rec->target_pid)
-							 : json_null());
+	json_object_set_new(t, "pid",
+			    rec->target_pid > 0 ? json_integer(rec->target_pid) : json_null());
 	json_object_set_new(t, "container_id", str_or_null(rec->container_id));
 	addrs = json_object_get(ri, "addresses");
 	copy_keys(info, ri, info_keys);
@@ -98,8 +118,8 @@ json_t *lj_json_removed(const char *schema, const char *key, const struct lj_res
 
 json_t *lj_json_uplink(const json_t *facts, const char *status)
 {
-	static const char *const keys[] = {"bridge", "uplink", "kind", "mac", "mtu", "addresses",
-					   "routes", "probe", NULL};
+	static const char *const keys[] = {"bridge",	"uplink", "kind",  "mac", "mtu",
+					   "addresses", "routes", "probe", NULL};
 	const json_t *st = json_object_get(facts, "status");
 	json_t *o = json_object();
 
@@ -107,9 +127,10 @@ json_t *lj_json_uplink(const json_t *facts, const char *status)
 		return NULL;
 	json_object_set_new(o, "schema", json_string(LJ_SCHEMA_UPLINK));
 	copy_keys(o, facts, keys);
-	json_object_set_new(o, "status", json_string(status ? status
-						     : json_is_string(st) ? json_string_value(st)
-						     : "adopted"));
+	json_object_set_new(o, "status",
+			    json_string(status		     ? status
+					: json_is_string(st) ? json_string_value(st)
+							     : "adopted"));
 	json_object_set_new(o, "dhcp", json_boolean(json_is_true(json_object_get(facts, "dhcp"))));
 	if (!json_object_get(o, "addresses"))
 		json_object_set_new(o, "addresses", json_array());
@@ -150,12 +171,14 @@ json_t *lj_json_uplink_named(const char *bridge, const char *status)
 	size_t i;
 
 	if (lj_uplink_list(&a) == 0)
-		json_array_foreach(a, i, v)
-			if (json_is_string(json_object_get(v, "bridge")) &&
-			    strcmp(json_string_value(json_object_get(v, "bridge")), bridge) == 0) {
-				o = lj_json_uplink(v, status);
-				break;
-			}
+		json_array_foreach(
+			a, i,
+			v) if (json_is_string(json_object_get(v, "bridge")) &&
+			       strcmp(json_string_value(json_object_get(v, "bridge")), bridge) == 0)
+		{
+			o = lj_json_uplink(v, status);
+			break;
+		}
 	json_decref(a);
 	if (!o) {
 		/* nothing (left) adopted under that name */
@@ -175,8 +198,7 @@ json_t *lj_json_uplinks(void)
 		json_decref(out);
 		return NULL;
 	}
-	json_array_foreach(a, i, v)
-		json_array_append_new(out, lj_json_uplink(v, NULL));
+	json_array_foreach(a, i, v) json_array_append_new(out, lj_json_uplink(v, NULL));
 	json_decref(a);
 	return out;
 }

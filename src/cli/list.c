@@ -14,7 +14,8 @@
 static const char usage[] =
 	"Usage: lanjoin list [--json]\n"
 	"Show what lanjoin has attached from this network namespace (records belong to the\n"
-	"namespace lanjoin ran in); says how many were attached from other namespaces, and where.\n";
+	"namespace lanjoin ran in); says how many were attached from other namespaces, and "
+	"where.\n";
 
 /*
  * The records made by lanjoin in other network namespaces: one line saying how many and where
@@ -29,8 +30,10 @@ static void say_foreign(struct lj_state *st, FILE *f)
 	if (lj_state_list_foreign(st, &recs, &n) < 0 || n == 0)
 		goto out;
 	lj_netns_index_new(&idx);
-	fprintf(f, "%zu attachment%s lanjoin made from other network namespaces (run 'lanjoin list' "
-		"there):", n, n == 1 ? "" : "s");
+	fprintf(f,
+		"%zu attachment%s lanjoin made from other network namespaces (run 'lanjoin list' "
+		"there):",
+		n, n == 1 ? "" : "s");
 	for (size_t i = 0; i < n; i++) {
 		char where[256];
 		int fd;
@@ -38,15 +41,17 @@ static void say_foreign(struct lj_state *st, FILE *f)
 		if (idx && lj_netns_find(idx, &recs[i].host_netns, recs[i].host_netns_cookie, &fd,
 					 where, sizeof(where)) == 0) {
 			close(fd);
-			fprintf(f, "\n  %s %s (%s way), from %s", recs[i].target_spec, recs[i].ifname,
-				recs[i].way, where);
+			fprintf(f, "\n  %s %s (%s way), from %s", recs[i].target_spec,
+				recs[i].ifname, recs[i].way, where);
 		} else {
 			gone++;
 		}
 	}
 	if (gone)
-		fprintf(f, "\n  %zu from network namespaces that no longer exist ('lanjoin gc' drops "
-			"them)", gone);
+		fprintf(f,
+			"\n  %zu from network namespaces that no longer exist ('lanjoin gc' drops "
+			"them)",
+			gone);
 	fputc('\n', f);
 out:
 	lj_netns_index_free(idx);
@@ -97,14 +102,16 @@ int lj_cmd_list(int argc, char **argv)
 				via = json_string_value(json_object_get(rec->info, "parent"));
 			if (!via)
 				via = json_string_value(json_object_get(rec->info, "uplink"));
-			printf("%-24s %-8s %-8s %-15s %-16s ", rec->target_spec, rec->ifname, rec->way,
-			       rec->host_ifname[0] ? rec->host_ifname : "-", via ? via : "-");
+			printf("%-24s %-8s %-8s %-15s %-16s ", rec->target_spec, rec->ifname,
+			       rec->way, rec->host_ifname[0] ? rec->host_ifname : "-",
+			       via ? via : "-");
 			json_array_foreach(addrs, k, a)
 				printf("%s%s", k ? "," : "", json_string_value(a));
 			if (!json_array_size(addrs))
 				printf("-");
 			if (lj_record_settling_live(rec))
-				printf(" (settling: attach PID %" PRId64 " waits for its addresses)",
+				printf(" (settling: attach PID %" PRId64
+				       " waits for its addresses)",
 				       rec->owner_pid);
 			else if (strcmp(rec->status, "attached") != 0)
 				printf(" (%s: interrupted, run 'lanjoin gc')", rec->status);
@@ -115,7 +122,8 @@ int lj_cmd_list(int argc, char **argv)
 	say_foreign(st, json ? stderr : stdout);
 	lj_state_close(st);
 	if (bad)
-		lj_err("%zu file%s in %s/attachments could not be read (malformed or not lanjoin's)",
+		lj_err("%zu file%s in %s/attachments could not be read (malformed or not "
+		       "lanjoin's)",
 		       bad, bad == 1 ? "" : "s", lj_state_dir());
 	lj_records_free(recs, n);
 	return LJ_EXIT_OK;

@@ -21,8 +21,9 @@ static int cmd_version(int argc, char **argv)
 		return LJ_EXIT_OK;
 	}
 	if (argc > 1)
-		return lj_usage_error(usage, "%s '%s'", argv[1][0] == '-' ? "Unknown option" :
-				      "Unexpected argument", argv[1]);
+		return lj_usage_error(usage, "%s '%s'",
+				      argv[1][0] == '-' ? "Unknown option" : "Unexpected argument",
+				      argv[1]);
 	printf("lanjoin %s\n", LJ_VERSION);
 	return LJ_EXIT_OK;
 }
@@ -36,16 +37,21 @@ static const struct {
 	bool has_sub; /* help CMD SUB: CMD has per-SUB help (attach WAY, uplink CMD, shim CMD) */
 	bool root;    /* needs root (CAP_NET_ADMIN, CAP_SYS_ADMIN) but for its --help */
 } commands[] = {
-	{"attach", lj_cmd_attach, "attach a container to the LAN (bridge, ovs, macvlan, nat)", true, true},
+	{"attach", lj_cmd_attach, "attach a container to the LAN (bridge, ovs, macvlan, nat)", true,
+	 true},
 	{"detach", lj_cmd_detach, "undo exactly what attach did; safe to repeat", false, true},
 	{"list", lj_cmd_list, "show what is attached", false, true},
-	{"uplink", lj_cmd_uplink, "adopt the host's uplink into a bridge (probed), or release it", true, true},
+	{"uplink", lj_cmd_uplink, "adopt the host's uplink into a bridge (probed), or release it",
+	 true, true},
 	{"gc", lj_cmd_gc, "undo attachments whose namespace is gone", false, true},
 	{"pid", lj_cmd_pid, "print a container's PID (docker-pid)", false, false},
-	{"ip", lj_cmd_ip, "print a container's engine and lanjoin addresses (docker-ip)", false, false},
-	{"shim", lj_cmd_shim, "host-side macvlan shim on its own (add PARENT --ip CIDR | del PARENT)", true, true},
+	{"ip", lj_cmd_ip, "print a container's engine and lanjoin addresses (docker-ip)", false,
+	 false},
+	{"shim", lj_cmd_shim,
+	 "host-side macvlan shim on its own (add PARENT --ip CIDR | del PARENT)", true, true},
 	{"version", cmd_version, "print the version", false, false},
-	{"help", cmd_help, "show this help, or a command's: help COMMAND [SUBCOMMAND]", false, false},
+	{"help", cmd_help, "show this help, or a command's: help COMMAND [SUBCOMMAND]", false,
+	 false},
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -61,7 +67,8 @@ static int help_for(int argc, char **argv)
 			continue;
 		/* Only attach (WAY), uplink and shim (their commands) take a second word. */
 		if (argc > (commands[i].has_sub ? 3 : 2))
-			return lj_usage_error(NULL, "Unexpected argument '%s'; see 'lanjoin help %s'",
+			return lj_usage_error(NULL,
+					      "Unexpected argument '%s'; see 'lanjoin help %s'",
 					      argv[commands[i].has_sub ? 3 : 2], argv[1]);
 		for (int k = 1; k < argc; k++)
 			args[n++] = argv[k];
@@ -82,8 +89,10 @@ static int cmd_help(int argc, char **argv)
 	       "local layer-2 network.\n\nCommands:\n");
 	for (size_t i = 0; i < N_COMMANDS; i++)
 		printf("  %-8s %s\n", commands[i].name, commands[i].summary);
-	printf("\nRun 'lanjoin help COMMAND' (or 'lanjoin COMMAND --help') for a command's options.\n"
-	       "Exit status: 0 done, 1 failed and rolled back (nothing left behind), 2 bad usage or\n"
+	printf("\nRun 'lanjoin help COMMAND' (or 'lanjoin COMMAND --help') for a command's "
+	       "options.\n"
+	       "Exit status: 0 done, 1 failed and rolled back (nothing left behind), 2 bad usage "
+	       "or\n"
 	       "input. Every command but pid, ip, version and help needs root (CAP_NET_ADMIN and\n"
 	       "CAP_SYS_ADMIN); without it lanjoin says so and exits 2, changing nothing.\n");
 	return LJ_EXIT_OK;
@@ -113,7 +122,8 @@ static void seed_json(void)
 int main(int argc, char **argv)
 {
 	seed_json();
-	/* Started by a DHCP client that lanjoin runs, as its event script (see lib/foreign/dhcp.h). */
+	/* Started by a DHCP client that lanjoin runs, as its event script (see lib/foreign/dhcp.h).
+	 */
 	if (getenv("LANJOIN_DHCP_HOOK"))
 		return lj_dhcp_hook_main(argc, argv);
 	if (argc >= 2 && strcmp(argv[1], "dhcp-supervise") == 0)
@@ -132,7 +142,8 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < N_COMMANDS; i++) {
 		if (strcmp(argv[1], commands[i].name) != 0)
 			continue;
-		if (commands[i].root && !asks_help(argc - 1, argv + 1) && lj_require_root(argv[1]) < 0)
+		if (commands[i].root && !asks_help(argc - 1, argv + 1) &&
+		    lj_require_root(argv[1]) < 0)
 			return LJ_EXIT_USAGE;
 		return commands[i].fn(argc - 1, argv + 1);
 	}

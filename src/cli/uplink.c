@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * lanjoin uplink adopt BR DEV [--ovs] [--probe ADDR] [--timeout S] [--no-probe] [--dry-run] [--json]
- * lanjoin uplink release BR [--force] [--dry-run] [--json]
- * lanjoin uplink list [--json]
+ * lanjoin uplink adopt BR DEV [--ovs] [--probe ADDR] [--timeout S] [--no-probe] [--dry-run]
+ * [--json] lanjoin uplink release BR [--force] [--dry-run] [--json] lanjoin uplink list [--json]
  */
 #include <errno.h>
 #include <getopt.h>
@@ -33,14 +32,21 @@ static void print_warnings(const json_t *j)
 	const json_t *w = json_object_get(j, "warnings"), *v;
 	size_t i;
 
-	json_array_foreach(w, i, v)
-		lj_err("warning: %s", json_string_value(v));
+	json_array_foreach(w, i, v) lj_err("warning: %s", json_string_value(v));
 }
 
 static int cmd_adopt(int argc, char **argv)
 {
-	enum { OPT_OVS = 0x100, OPT_OVSDB, OPT_PROBE, OPT_TIMEOUT, OPT_NO_PROBE, OPT_DRY_RUN,
-	       OPT_JSON, OPT_HELP };
+	enum {
+		OPT_OVS = 0x100,
+		OPT_OVSDB,
+		OPT_PROBE,
+		OPT_TIMEOUT,
+		OPT_NO_PROBE,
+		OPT_DRY_RUN,
+		OPT_JSON,
+		OPT_HELP
+	};
 	static const struct option longopts[] = {
 		{"ovs", no_argument, NULL, OPT_OVS},
 		{"ovsdb", required_argument, NULL, OPT_OVSDB},
@@ -125,8 +131,8 @@ static int cmd_adopt(int argc, char **argv)
 	}
 	if (o.dry_run && json) {
 		json_t *w = json_object_get(res.json, "warnings");
-		int code = lj_print_dry_run_json(&res, json_pack("{s:o}", "warnings",
-								 w ? json_incref(w) : json_array()));
+		int code = lj_print_dry_run_json(
+			&res, json_pack("{s:o}", "warnings", w ? json_incref(w) : json_array()));
 		if (code != LJ_EXIT_OK) {
 			lj_result_done(&res);
 			return code;
@@ -135,8 +141,8 @@ static int cmd_adopt(int argc, char **argv)
 		lj_plan_describe(res.dry_ctx, &res.dry_plan, false, stdout);
 		print_warnings(res.json);
 	} else if (json) {
-		json_t *j = lj_json_uplink_named(o.bridge, NULL), *w = json_object_get(res.json,
-										  "warnings");
+		json_t *j = lj_json_uplink_named(o.bridge, NULL),
+		       *w = json_object_get(res.json, "warnings");
 
 		print_warnings(res.json);
 		json_object_set_new(j, "warnings", w ? json_deep_copy(w) : json_array());
@@ -186,7 +192,8 @@ static int cmd_release(int argc, char **argv)
 		json_decref(before);
 		int code;
 		if (res.rolled_back) {
-			/* Not the attach wording: here "rolled back" means the adoption is intact. */
+			/* Not the attach wording: here "rolled back" means the adoption is intact.
+			 */
 			lj_err("%s", res.message);
 			code = LJ_EXIT_FAILED;
 		} else {
@@ -237,18 +244,19 @@ static int cmd_list(int argc, char **argv)
 	}
 	r = lj_uplink_list(&a);
 	if (r < 0) {
-		lj_err("Failed to read the state directory %s: %s", lj_state_dir(), lj_state_strerror(r));
+		lj_err("Failed to read the state directory %s: %s", lj_state_dir(),
+		       lj_state_strerror(r));
 		return LJ_EXIT_FAILED;
 	}
 	printf("%-15s %-15s %-10s %s\n", "BRIDGE", "UPLINK", "STATUS", "ADDRESSES");
-	json_array_foreach(a, i, v) {
+	json_array_foreach(a, i, v)
+	{
 		const json_t *addrs = json_object_get(v, "addresses"), *x;
 		size_t k;
 		printf("%-15s %-15s %-10s ", json_string_value(json_object_get(v, "bridge")),
 		       json_string_value(json_object_get(v, "uplink")),
 		       json_string_value(json_object_get(v, "status")));
-		json_array_foreach(addrs, k, x)
-			printf("%s%s", k ? "," : "", json_string_value(x));
+		json_array_foreach(addrs, k, x) printf("%s%s", k ? "," : "", json_string_value(x));
 		putchar('\n');
 	}
 	json_decref(a);

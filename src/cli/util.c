@@ -106,8 +106,8 @@ void lj_warn_bad_records(const struct lj_result *res)
 {
 	if (res->bad_records)
 		lj_err("warning: %zu file%s in %s/attachments could not be read (malformed, a "
-		       "symlink or not lanjoin's): left alone", res->bad_records,
-		       res->bad_records == 1 ? "" : "s", lj_state_dir());
+		       "symlink or not lanjoin's): left alone",
+		       res->bad_records, res->bad_records == 1 ? "" : "s", lj_state_dir());
 }
 
 static void on_signal(int signo)

@@ -26,7 +26,8 @@ bool lj_cni_key_match(const struct lj_record *rec, void *data)
 		return false;
 	if (k->ifname && strcmp(ifn, k->ifname) != 0)
 		return false;
-	json_array_foreach(k->keep, i, v) {
+	json_array_foreach(k->keep, i, v)
+	{
 		const char *kid = json_string_value(json_object_get(v, "containerID"));
 		const char *kif = json_string_value(json_object_get(v, "ifname"));
 		if (kid && kif && strcmp(kid, id) == 0 && strcmp(kif, ifn) == 0)
@@ -46,8 +47,8 @@ int lj_cni_open_netns(const struct lj_cni_env *env, struct lj_target *t, struct 
 		return lj_cni_fail(err, LJ_CNI_E_UNKNOWN, "container unknown or does not exist",
 				   "network namespace %s does not exist", env->netns);
 	if (r < 0)
-		return lj_cni_fail(err, LJ_CNI_E_NETNS, "invalid network namespace",
-				   "%s: %s", env->netns,
+		return lj_cni_fail(err, LJ_CNI_E_NETNS, "invalid network namespace", "%s: %s",
+				   env->netns,
 				   r == -EINVAL ? "not a network namespace" : strerror(-r));
 	if (lj_netns_is_current(t->netns_fd)) {
 		lj_target_close(t);
@@ -110,7 +111,8 @@ static int map_ipam(const struct lj_cni_ipam *ip, struct lj_attach_opts *o, stru
 			}
 		}
 		if (o->n_routes == LJ_MAX_ROUTES)
-			return lj_cni_fail(err, LJ_CNI_E_IPAM, "invalid IPAM result", "too many routes");
+			return lj_cni_fail(err, LJ_CNI_E_IPAM, "invalid IPAM result",
+					   "too many routes");
 		o->routes[o->n_routes].dst = rt->dst;
 		o->routes[o->n_routes].via = gw;
 		o->n_routes++;
@@ -252,7 +254,8 @@ static json_t *build_result(const struct lj_cni_env *env, const struct lj_cni_co
  */
 static json_t *merge_prev(json_t *res, const json_t *prev, const char *version)
 {
-	const json_t *pifs = json_object_get(prev, "interfaces"), *pips = json_object_get(prev, "ips");
+	const json_t *pifs = json_object_get(prev, "interfaces"),
+		     *pips = json_object_get(prev, "ips");
 	const json_t *prts = json_object_get(prev, "routes"), *pdns = json_object_get(prev, "dns");
 	json_t *ifs = json_array(), *ips = json_array(), *rts = json_array(), *v;
 	bool v1 = lj_cni_version_num(version) >= lj_cni_version_num("1.0.0");
@@ -262,12 +265,14 @@ static json_t *merge_prev(json_t *res, const json_t *prev, const char *version)
 	    (prts && !json_is_array(prts)) || (pdns && !json_is_object(pdns)) || !ifs || !ips ||
 	    !rts)
 		goto bad;
-	json_array_foreach(pifs, i, v) {
+	json_array_foreach(pifs, i, v)
+	{
 		if (!json_is_object(v))
 			goto bad;
 		json_array_append(ifs, v);
 	}
-	json_array_foreach(pips, i, v) {
+	json_array_foreach(pips, i, v)
+	{
 		const char *a = json_string_value(json_object_get(v, "address"));
 		struct lj_cidr c;
 		json_t *copy;
@@ -282,22 +287,23 @@ static json_t *merge_prev(json_t *res, const json_t *prev, const char *version)
 					    json_string(c.ip.family == AF_INET ? "4" : "6"));
 		json_array_append_new(ips, copy);
 	}
-	json_array_foreach(prts, i, v) {
+	json_array_foreach(prts, i, v)
+	{
 		if (!json_is_object(v))
 			goto bad;
 		json_array_append(rts, v);
 	}
-	json_array_foreach(json_object_get(res, "interfaces"), i, v)
-		json_array_append(ifs, v);
-	json_array_foreach(json_object_get(res, "ips"), i, v) {
+	json_array_foreach(json_object_get(res, "interfaces"), i, v) json_array_append(ifs, v);
+	json_array_foreach(json_object_get(res, "ips"), i, v)
+	{
 		json_t *idx = json_object_get(v, "interface");
 		if (json_is_integer(idx))
-			json_object_set_new(v, "interface",
-					    json_integer(json_integer_value(idx) + (json_int_t)shift));
+			json_object_set_new(
+				v, "interface",
+				json_integer(json_integer_value(idx) + (json_int_t)shift));
 		json_array_append(ips, v);
 	}
-	json_array_foreach(json_object_get(res, "routes"), i, v)
-		json_array_append(rts, v);
+	json_array_foreach(json_object_get(res, "routes"), i, v) json_array_append(rts, v);
 	json_object_set_new(res, "interfaces", ifs);
 	json_object_set_new(res, "ips", ips);
 	json_object_set_new(res, "routes", rts);
@@ -330,15 +336,16 @@ static int apply_late(const struct lj_target *t, const char *ifname, const struc
 			lj_cidr_to_string(&o->ips[i], buf, sizeof(buf));
 	}
 	for (size_t i = 0; r == 0 && i < o->n_gateways; i++) {
-		struct lj_route rt = {.dst.ip.family = o->gateways[i].family, .via = o->gateways[i],
+		struct lj_route rt = {.dst.ip.family = o->gateways[i].family,
+				      .via = o->gateways[i],
 				      .oif = l.ifindex};
 		r = lj_route_append(nl, &rt);
 		if (r < 0)
 			snprintf(buf, sizeof(buf), "default");
 	}
 	for (size_t i = 0; r == 0 && i < o->n_routes; i++) {
-		struct lj_route rt = {.dst = o->routes[i].dst, .via = o->routes[i].via,
-				      .oif = l.ifindex};
+		struct lj_route rt = {
+			.dst = o->routes[i].dst, .via = o->routes[i].via, .oif = l.ifindex};
 		r = lj_route_append(nl, &rt);
 		if (r < 0)
 			lj_cidr_to_string(&o->routes[i].dst, buf, sizeof(buf));
@@ -403,8 +410,9 @@ int lj_cni_cmd_add(const struct lj_cni_env *env, struct lj_cni_conf *conf, struc
 	if (conf->prev_result) {
 		json_t *probe = merge_prev(json_object(), conf->prev_result, conf->version);
 		if (!probe)
-			return lj_cni_fail(err, LJ_CNI_E_CONFIG, "invalid network configuration",
-					   "prevResult is malformed (interfaces, ips, routes, dns)");
+			return lj_cni_fail(
+				err, LJ_CNI_E_CONFIG, "invalid network configuration",
+				"prevResult is malformed (interfaces, ips, routes, dns)");
 		json_decref(probe);
 	}
 	r = lj_cni_open_netns(env, &t, err);
@@ -427,9 +435,11 @@ int lj_cni_cmd_add(const struct lj_cni_env *env, struct lj_cni_conf *conf, struc
 	}
 	r = lj_cni_find_record(&key, &old);
 	if (r == 0) {
-		r = lj_cni_fail(err, LJ_CNI_E_EXISTS, "attachment already exists",
-				"container %s already has '%s' on network %s (namespace %s); DEL it "
-				"first", env->container_id, env->ifname, conf->name, old.target_spec);
+		r = lj_cni_fail(
+			err, LJ_CNI_E_EXISTS, "attachment already exists",
+			"container %s already has '%s' on network %s (namespace %s); DEL it "
+			"first",
+			env->container_id, env->ifname, conf->name, old.target_spec);
 		lj_record_free(&old);
 		goto out;
 	}
@@ -446,7 +456,8 @@ int lj_cni_cmd_add(const struct lj_cni_env *env, struct lj_cni_conf *conf, struc
 			have_ipam = true;
 			r = pick_nat_address(ipam.ips, ipam.n_ips, o, "the IPAM plugin", err);
 		} else if (conf->n_rt_ips) {
-			r = pick_nat_address(conf->rt_ips, conf->n_rt_ips, o, "runtimeConfig.ips", err);
+			r = pick_nat_address(conf->rt_ips, conf->n_rt_ips, o, "runtimeConfig.ips",
+					     err);
 		} else {
 			r = lj_cni_fail(err, LJ_CNI_E_CONFIG, "invalid network configuration",
 					"mode nat needs \"address\", an \"ipam\" section or "
@@ -490,12 +501,13 @@ int lj_cni_cmd_add(const struct lj_cni_env *env, struct lj_cni_conf *conf, struc
 			r = lj_cni_fail(err, LJ_CNI_E_CONFIG, "invalid network configuration", "%s",
 					res.message);
 		else
-			r = lj_cni_fail(err, r == -EAGAIN || r == -EBUSY ? LJ_CNI_E_AGAIN
-									 : LJ_CNI_E_FAILED,
-					"failed to attach", "%s%s", res.message[0] ? res.message
-										    : strerror(-r),
-					res.rolled_back && !res.undo_failed
-						? "; rolled back: nothing was left behind" : "");
+			r = lj_cni_fail(
+				err, r == -EAGAIN || r == -EBUSY ? LJ_CNI_E_AGAIN : LJ_CNI_E_FAILED,
+				"failed to attach", "%s%s",
+				res.message[0] ? res.message : strerror(-r),
+				res.rolled_back && !res.undo_failed
+					? "; rolled back: nothing was left behind"
+					: "");
 		goto fail_ipam;
 	}
 

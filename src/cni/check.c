@@ -15,7 +15,8 @@
 #include "lib/steps/nat.h"
 #include "lib/core/target.h"
 
-static int differs(struct lj_cni_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int differs(struct lj_cni_err *err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 static int differs(struct lj_cni_err *err, const char *fmt, ...)
 {
 	va_list ap;
@@ -32,7 +33,8 @@ static int differs(struct lj_cni_err *err, const char *fmt, ...)
 static int check_ifaces(const struct lj_cni_env *env, const json_t *prev, struct lj_nl *host,
 			struct lj_nl *cont, struct lj_cni_err *err)
 {
-	const json_t *ifs = json_object_get(prev, "interfaces"), *ips = json_object_get(prev, "ips");
+	const json_t *ifs = json_object_get(prev, "interfaces"),
+		     *ips = json_object_get(prev, "ips");
 	const json_t *v;
 	bool seen_ours = false;
 	size_t i;
@@ -40,7 +42,8 @@ static int check_ifaces(const struct lj_cni_env *env, const json_t *prev, struct
 	if (!json_is_array(ifs))
 		return lj_cni_fail(err, LJ_CNI_E_CONFIG, "invalid network configuration",
 				   "prevResult has no \"interfaces\"");
-	json_array_foreach(ifs, i, v) {
+	json_array_foreach(ifs, i, v)
+	{
 		const char *name = json_string_value(json_object_get(v, "name"));
 		const char *mac = json_string_value(json_object_get(v, "mac"));
 		const char *sb = json_string_value(json_object_get(v, "sandbox"));
@@ -54,16 +57,16 @@ static int check_ifaces(const struct lj_cni_env *env, const json_t *prev, struct
 		if (in_cont && strcmp(name, env->ifname) != 0)
 			continue; /* another plugin's */
 		if (in_cont && strcmp(sb, env->netns) != 0)
-			return differs(err, "interface %s: sandbox %s, but CNI_NETNS is %s", name, sb,
-				       env->netns);
+			return differs(err, "interface %s: sandbox %s, but CNI_NETNS is %s", name,
+				       sb, env->netns);
 		seen_ours |= in_cont;
 		if (lj_link_get(in_cont ? cont : host, name, &l) < 0)
 			return differs(err, "interface %s is missing%s", name,
 				       in_cont ? " from the container" : " on the host");
 		if (mac && *mac && l.has_mac &&
 		    strcasecmp(mac, lj_mac_to_string(l.mac, live, sizeof(live))) != 0)
-			return differs(err, "interface %s has MAC %s, prevResult says %s", name, live,
-				       mac);
+			return differs(err, "interface %s has MAC %s, prevResult says %s", name,
+				       live, mac);
 		if (in_cont && !(l.flags & IFF_UP))
 			return differs(err, "interface %s is down", name);
 	}
@@ -71,7 +74,8 @@ static int check_ifaces(const struct lj_cni_env *env, const json_t *prev, struct
 		return differs(err, "prevResult lists no interface %s in %s", env->ifname,
 			       env->netns);
 
-	json_array_foreach(ips, i, v) {
+	json_array_foreach(ips, i, v)
+	{
 		const json_t *idx = json_object_get(v, "interface"), *iface;
 		const char *a = json_string_value(json_object_get(v, "address"));
 		const char *name, *sb;
@@ -93,7 +97,8 @@ static int check_ifaces(const struct lj_cni_env *env, const json_t *prev, struct
 		if (r == 0)
 			r = lj_inspect_has_addr(sb && *sb ? cont : host, l.ifindex, &c);
 		if (r < 0)
-			return differs(err, "cannot read the addresses of %s: %s", name, strerror(-r));
+			return differs(err, "cannot read the addresses of %s: %s", name,
+				       strerror(-r));
 		if (r == 0)
 			return differs(err, "address %s is missing from %s", a, name);
 	}
@@ -105,7 +110,8 @@ static int check_routes(const json_t *prev, struct lj_nl *cont, struct lj_cni_er
 	const json_t *routes = json_object_get(prev, "routes"), *v;
 	size_t i;
 
-	json_array_foreach(routes, i, v) {
+	json_array_foreach(routes, i, v)
+	{
 		const char *dst = json_string_value(json_object_get(v, "dst"));
 		const char *gw = json_string_value(json_object_get(v, "gw"));
 		struct lj_cidr c;
@@ -139,15 +145,15 @@ static int check_nft(const struct lj_record *rec, struct lj_cni_err *err)
 		r = lj_nat_rules_verify(s, why, sizeof(why));
 		if (r < 0)
 			return lj_cni_fail(err, LJ_CNI_E_IO, "I/O failure",
-					   "cannot read the NAT rules: %s", why[0] ? why : strerror(-r));
+					   "cannot read the NAT rules: %s",
+					   why[0] ? why : strerror(-r));
 		if (r == 0)
 			return differs(err, "%s", why);
 	}
 	return 0;
 }
 
-int lj_cni_cmd_check(const struct lj_cni_env *env, struct lj_cni_conf *conf,
-		     struct lj_cni_err *err)
+int lj_cni_cmd_check(const struct lj_cni_env *env, struct lj_cni_conf *conf, struct lj_cni_err *err)
 {
 	struct lj_cni_key key = {conf->name, env->container_id, env->ifname, NULL};
 	struct lj_nl *host = NULL, *cont = NULL;
@@ -194,7 +200,8 @@ out:
 	return r;
 }
 
-static int not_ready(struct lj_cni_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int not_ready(struct lj_cni_err *err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 static int not_ready(struct lj_cni_err *err, const char *fmt, ...)
 {
 	va_list ap;
@@ -216,8 +223,8 @@ static int ovs_ready(const struct lj_attach_opts *o, struct lj_cni_err *err)
 
 	r = lj_ovs_open(o->ovsdb, &ovs);
 	if (r < 0)
-		return not_ready(err, "Open vSwitch: %s", r == -ENOENT ? "ovs-vsctl is not installed"
-								       : strerror(-r));
+		return not_ready(err, "Open vSwitch: %s",
+				 r == -ENOENT ? "ovs-vsctl is not installed" : strerror(-r));
 	r = lj_ovs_check_running(ovs, NULL);
 	if (r == 0)
 		r = lj_ovs_bridge_get(ovs, o->bridge, &br);
@@ -245,7 +252,8 @@ int lj_cni_cmd_status(const struct lj_cni_env *env, struct lj_cni_conf *conf,
 	r = lj_state_open(false, &st);
 	lj_state_close(st);
 	if (r < 0)
-		return not_ready(err, "state directory %s: %s", lj_state_dir(), lj_state_strerror(r));
+		return not_ready(err, "state directory %s: %s", lj_state_dir(),
+				 lj_state_strerror(r));
 	switch (conf->way) {
 	case LJ_WAY_BRIDGE:
 		if (o->uplink[0])
@@ -279,18 +287,21 @@ int lj_cni_cmd_status(const struct lj_cni_env *env, struct lj_cni_conf *conf,
 		/* Spec 1.1.0 delegates STATUS; plugins older than that do not know it. */
 		if (lj_cni_delegate_speaks(env, conf, "1.1.0")) {
 			struct lj_cni_err e = {0};
-			if (lj_cni_delegate(env, conf, conf->ipam_type, "STATUS", NULL, NULL, NULL, &e))
+			if (lj_cni_delegate(env, conf, conf->ipam_type, "STATUS", NULL, NULL, NULL,
+					    &e))
 				return not_ready(err, "IPAM plugin \"%s\": %s%s%s", conf->ipam_type,
 						 e.msg, e.details[0] ? ": " : "", e.details);
 		}
 		if (conf->ipam_dhcp) {
 			const json_t *ipam = json_object_get(conf->root, "ipam");
-			const char *sock = json_string_value(json_object_get(ipam, "daemonSocketPath"));
+			const char *sock =
+				json_string_value(json_object_get(ipam, "daemonSocketPath"));
 			struct stat s;
 			if (!sock)
 				sock = "/run/cni/dhcp.sock";
 			if (stat(sock, &s) < 0 || !S_ISSOCK(s.st_mode))
-				return not_ready(err, "the dhcp daemon's socket %s is missing", sock);
+				return not_ready(err, "the dhcp daemon's socket %s is missing",
+						 sock);
 		}
 	}
 	return 0;

@@ -17,21 +17,21 @@
 /* Spec error codes (SPEC.md "Error"), plus the Go libraries' 8 and our own 100+. */
 enum {
 	LJ_CNI_OK = 0,
-	LJ_CNI_E_VERSION = 1,     /* incompatible CNI version */
+	LJ_CNI_E_VERSION = 1,	  /* incompatible CNI version */
 	LJ_CNI_E_UNSUPPORTED = 2, /* unsupported field in the network configuration */
-	LJ_CNI_E_UNKNOWN = 3,     /* container unknown or does not exist */
-	LJ_CNI_E_ENV = 4,         /* invalid or missing environment variables */
-	LJ_CNI_E_IO = 5,          /* I/O failure */
-	LJ_CNI_E_DECODE = 6,      /* failed to decode content */
-	LJ_CNI_E_CONFIG = 7,      /* invalid network configuration */
-	LJ_CNI_E_NETNS = 8,       /* invalid network namespace (Go libraries' ErrInvalidNetNS) */
-	LJ_CNI_E_AGAIN = 11,      /* try again later */
+	LJ_CNI_E_UNKNOWN = 3,	  /* container unknown or does not exist */
+	LJ_CNI_E_ENV = 4,	  /* invalid or missing environment variables */
+	LJ_CNI_E_IO = 5,	  /* I/O failure */
+	LJ_CNI_E_DECODE = 6,	  /* failed to decode content */
+	LJ_CNI_E_CONFIG = 7,	  /* invalid network configuration */
+	LJ_CNI_E_NETNS = 8,	  /* invalid network namespace (Go libraries' ErrInvalidNetNS) */
+	LJ_CNI_E_AGAIN = 11,	  /* try again later */
 	LJ_CNI_E_NOT_READY = 50,  /* STATUS: cannot serve ADD */
-	LJ_CNI_E_FAILED = 100,    /* the attach failed and was rolled back */
-	LJ_CNI_E_EXISTS = 101,    /* the container already has CNI_IFNAME / this attachment */
-	LJ_CNI_E_CHECK = 102,     /* CHECK found the live state differs from prevResult */
-	LJ_CNI_E_DETACH = 103,    /* DEL/GC could not undo everything (the record is kept) */
-	LJ_CNI_E_IPAM = 104,      /* the IPAM plugin misbehaved (no valid result) */
+	LJ_CNI_E_FAILED = 100,	  /* the attach failed and was rolled back */
+	LJ_CNI_E_EXISTS = 101,	  /* the container already has CNI_IFNAME / this attachment */
+	LJ_CNI_E_CHECK = 102,	  /* CHECK found the live state differs from prevResult */
+	LJ_CNI_E_DETACH = 103,	  /* DEL/GC could not undo everything (the record is kept) */
+	LJ_CNI_E_IPAM = 104,	  /* the IPAM plugin misbehaved (no valid result) */
 };
 
 enum lj_cni_cmd {
@@ -58,10 +58,10 @@ int lj_cni_fail(struct lj_cni_err *err, int code, const char *msg, const char *f
 struct lj_cni_env {
 	enum lj_cni_cmd cmd;
 	const char *container_id; /* ADD/DEL/CHECK: matches ^[A-Za-z0-9][A-Za-z0-9_.-]*$ */
-	const char *netns;        /* ADD/CHECK: an absolute path; DEL: may be "" */
-	const char *ifname;       /* ADD/DEL/CHECK: a valid Linux interface name */
-	const char *path;         /* CNI_PATH, "" if unset */
-	uint8_t args_mac[6];      /* CNI_ARGS MAC=..., if has_args_mac */
+	const char *netns;	  /* ADD/CHECK: an absolute path; DEL: may be "" */
+	const char *ifname;	  /* ADD/DEL/CHECK: a valid Linux interface name */
+	const char *path;	  /* CNI_PATH, "" if unset */
+	uint8_t args_mac[6];	  /* CNI_ARGS MAC=..., if has_args_mac */
 	bool has_args_mac;
 };
 
@@ -83,25 +83,25 @@ json_t *lj_cni_versions_json(void);
 
 /* A network configuration, parsed and validated (nothing is looked up on the system). */
 struct lj_cni_conf {
-	json_t *root;             /* the whole request (owned) */
-	const char *raw;          /* the request as read (borrowed: stdin buffer) */
+	json_t *root;	 /* the whole request (owned) */
+	const char *raw; /* the request as read (borrowed: stdin buffer) */
 	size_t raw_size;
-	char version[16];         /* cniVersion: the version to answer in */
-	char name[129];           /* network name */
+	char version[16]; /* cniVersion: the version to answer in */
+	char name[129];	  /* network name */
 	enum lj_way way;
 	struct lj_attach_opts opts; /* the way's options (strings point into root) */
-	bool has_address;         /* nat: "address" given in the configuration */
-	char ipam_type[64];       /* "" = no IPAM */
-	bool ipam_dhcp;           /* ipam.type is "dhcp": run it after the interface exists */
-	uint32_t ipam_timeout;    /* seconds an IPAM plugin may run ("ipamTimeout") */
+	bool has_address;	    /* nat: "address" given in the configuration */
+	char ipam_type[64];	    /* "" = no IPAM */
+	bool ipam_dhcp;		    /* ipam.type is "dhcp": run it after the interface exists */
+	uint32_t ipam_timeout;	    /* seconds an IPAM plugin may run ("ipamTimeout") */
 	struct lj_ip pm_host_ips[LJ_CNI_MAX_PORTS]; /* portMappings' hostIPs (nat: must be the
 						     * network's address, known after IPAM) */
 	size_t n_pm_host_ips;
 	struct lj_cidr rt_ips[LJ_MAX_IPS]; /* runtimeConfig.ips (capability "ips") */
 	size_t n_rt_ips;
-	json_t *dns;              /* the configuration's "dns" (borrowed), NULL if none */
-	json_t *prev_result;      /* "prevResult" (borrowed), NULL if none */
-	json_t *valid;            /* GC: the valid attachments list (borrowed), NULL if none */
+	json_t *dns;	     /* the configuration's "dns" (borrowed), NULL if none */
+	json_t *prev_result; /* "prevResult" (borrowed), NULL if none */
+	json_t *valid;	     /* GC: the valid attachments list (borrowed), NULL if none */
 };
 
 /*
@@ -129,11 +129,11 @@ void lj_cni_peek_version(const char *buf, size_t size, char ret[16]);
 /* What an IPAM plugin answered for ADD, validated. */
 struct lj_cni_ipam {
 	struct lj_cidr ips[LJ_MAX_IPS];
-	struct lj_ip ip_gw[LJ_MAX_IPS];     /* family AF_UNSPEC = no gateway */
+	struct lj_ip ip_gw[LJ_MAX_IPS]; /* family AF_UNSPEC = no gateway */
 	size_t n_ips;
 	struct lj_route_spec routes[LJ_MAX_ROUTES]; /* via AF_UNSPEC = no "gw" */
 	size_t n_routes;
-	json_t *dns;                        /* sanitized "dns" object or NULL (owned) */
+	json_t *dns; /* sanitized "dns" object or NULL (owned) */
 };
 
 void lj_cni_ipam_free(struct lj_cni_ipam *ip);
@@ -170,20 +170,20 @@ bool lj_cni_plugin_exists(const struct lj_cni_env *env, const char *type);
 struct lj_cni_result {
 	struct {
 		char name[IFNAMSIZ];
-		char mac[LJ_MAC_STRLEN];   /* "" if none */
-		uint32_t mtu;              /* 0 = unknown */
-		const char *sandbox;       /* NULL for host-side interfaces (borrowed) */
+		char mac[LJ_MAC_STRLEN]; /* "" if none */
+		uint32_t mtu;		 /* 0 = unknown */
+		const char *sandbox;	 /* NULL for host-side interfaces (borrowed) */
 	} ifaces[LJ_CNI_MAX_IFACES];
 	size_t n_ifaces;
 	struct {
 		struct lj_cidr addr;
-		struct lj_ip gw;           /* AF_UNSPEC = none */
-		int iface;                 /* index into ifaces, -1 = none */
+		struct lj_ip gw; /* AF_UNSPEC = none */
+		int iface;	 /* index into ifaces, -1 = none */
 	} ips[LJ_MAX_IPS + 1];
 	size_t n_ips;
 	struct lj_route_spec routes[LJ_MAX_ROUTES + 2];
 	size_t n_routes;
-	json_t *dns;                       /* borrowed, NULL = none */
+	json_t *dns; /* borrowed, NULL = none */
 };
 
 /* The result as JSON in version (a supported one). New reference. */
@@ -207,7 +207,7 @@ struct lj_cni_key {
 	const char *network;
 	const char *container_id;
 	const char *ifname;
-	const json_t *keep;        /* GC: a valid-attachments list whose entries do NOT match */
+	const json_t *keep; /* GC: a valid-attachments list whose entries do NOT match */
 };
 
 /* lj_record_match_fn for lj_cni_key. */

@@ -120,7 +120,8 @@ static int parse_cni_args(const char *s, struct lj_cni_env *env, struct lj_cni_e
 		if (strcmp(pair, "MAC") == 0) {
 			if (lj_parse_mac(eq + 1, env->args_mac) < 0)
 				return lj_cni_fail(err, LJ_CNI_E_ENV, "invalid CNI_ARGS",
-						   "MAC '%.32s' is not a unicast MAC address", eq + 1);
+						   "MAC '%.32s' is not a unicast MAC address",
+						   eq + 1);
 			env->has_args_mac = true;
 		}
 	}
@@ -133,7 +134,7 @@ int lj_cni_env_parse(struct lj_cni_env *ret, struct lj_cni_err *err)
 		const char *name;
 		enum lj_cni_cmd cmd;
 	} cmds[] = {
-		{"ADD", LJ_CNI_ADD},         {"DEL", LJ_CNI_DEL},       {"CHECK", LJ_CNI_CHECK},
+		{"ADD", LJ_CNI_ADD},	     {"DEL", LJ_CNI_DEL},	{"CHECK", LJ_CNI_CHECK},
 		{"VERSION", LJ_CNI_VERSION}, {"STATUS", LJ_CNI_STATUS}, {"GC", LJ_CNI_GC},
 	};
 	struct lj_cni_env env = {0};
@@ -186,11 +187,13 @@ int lj_cni_env_parse(struct lj_cni_env *ret, struct lj_cni_err *err)
 		if (!id_valid(env.container_id))
 			return lj_cni_fail(err, LJ_CNI_E_ENV, "invalid CNI_CONTAINERID",
 					   "'%.64s' must match ^[A-Za-z0-9][A-Za-z0-9_.-]*$ and be "
-					   "at most %d bytes", env.container_id, CONTAINER_ID_MAX);
+					   "at most %d bytes",
+					   env.container_id, CONTAINER_ID_MAX);
 		if (!lj_ifname_valid(env.ifname))
 			return lj_cni_fail(err, LJ_CNI_E_ENV, "invalid CNI_IFNAME",
 					   "'%.32s': 1-15 bytes, not '.' or '..', no '/', ':' or "
-					   "whitespace", env.ifname);
+					   "whitespace",
+					   env.ifname);
 		if (env.netns[0] && !path_valid(env.netns))
 			return lj_cni_fail(err, LJ_CNI_E_ENV, "invalid CNI_NETNS",
 					   "'%.64s' is not an absolute path of at most %d bytes",
@@ -223,8 +226,9 @@ static int bad(struct lj_cni_err *err, const char *fmt, ...)
 
 static int unsupported(struct lj_cni_err *err, const char *key, const char *why)
 {
-	return lj_cni_fail(err, LJ_CNI_E_UNSUPPORTED, "unsupported field in the network configuration",
-			   "\"%s\": %s", key, why);
+	return lj_cni_fail(err, LJ_CNI_E_UNSUPPORTED,
+			   "unsupported field in the network configuration", "\"%s\": %s", key,
+			   why);
 }
 
 /*
@@ -256,7 +260,7 @@ static int get_uint(const json_t *o, const char *key, uint64_t min, uint64_t max
 	if (!json_is_integer(v) || json_integer_value(v) < (json_int_t)min ||
 	    json_integer_value(v) > (json_int_t)max)
 		return -!!bad(err, "\"%s\" must be an integer from %llu to %llu", key,
-			   (unsigned long long)min, (unsigned long long)max);
+			      (unsigned long long)min, (unsigned long long)max);
 	*ret = (uint32_t)json_integer_value(v);
 	return 1;
 }
@@ -281,8 +285,10 @@ static int get_ifname(const json_t *o, const char *key, char ret[IFNAMSIZ], stru
 	if (r <= 0)
 		return r;
 	if (!lj_ifname_valid(s))
-		return -!!bad(err, "\"%s\": '%s' is not a valid interface name (1-15 bytes, no '/', "
-			   "':' or whitespace)", key, s);
+		return -!!bad(err,
+			      "\"%s\": '%s' is not a valid interface name (1-15 bytes, no '/', "
+			      "':' or whitespace)",
+			      key, s);
 	snprintf(ret, IFNAMSIZ, "%s", s);
 	return 1;
 }
@@ -340,8 +346,10 @@ static const char *const reference_only[] = {
 static int parse_way(const json_t *root, struct lj_cni_conf *c, struct lj_cni_err *err)
 {
 	static const char *const modes[] = {
-		[LJ_WAY_BRIDGE] = "bridge", [LJ_WAY_OVS] = "ovs",
-		[LJ_WAY_MACVLAN] = "macvlan", [LJ_WAY_NAT] = "nat",
+		[LJ_WAY_BRIDGE] = "bridge",
+		[LJ_WAY_OVS] = "ovs",
+		[LJ_WAY_MACVLAN] = "macvlan",
+		[LJ_WAY_NAT] = "nat",
 	};
 	struct lj_attach_opts *o = &c->opts;
 	const char *s = NULL;
@@ -430,8 +438,10 @@ static int parse_way(const json_t *root, struct lj_cni_conf *c, struct lj_cni_er
 			else if (strcmp(s, "passthru") == 0)
 				o->macvlan_mode = MACVLAN_MODE_PASSTHRU;
 			else
-				return bad(err, "\"macvlanMode\": '%s' is not bridge, vepa, private "
-					   "or passthru", s);
+				return bad(err,
+					   "\"macvlanMode\": '%s' is not bridge, vepa, private "
+					   "or passthru",
+					   s);
 		}
 		if ((r = get_cidr(root, "hostShim", &o->host_shim, err)) < 0)
 			return err->code;
@@ -455,15 +465,19 @@ static int parse_way(const json_t *root, struct lj_cni_conf *c, struct lj_cni_er
 		if (r && o->private_net.ip.family != AF_INET)
 			return bad(err, "\"private\": the nat mode's private side is IPv4");
 		if (pub && !json_is_array(pub))
-			return bad(err, "\"publish\" must be an array of \"[tcp|udp/]PORT[:CPORT]\"");
+			return bad(err,
+				   "\"publish\" must be an array of \"[tcp|udp/]PORT[:CPORT]\"");
 		if (json_array_size(pub) > LJ_CNI_MAX_PORTS)
 			return bad(err, "\"publish\": at most %d ports", LJ_CNI_MAX_PORTS);
-		json_array_foreach(pub, i, v) {
+		json_array_foreach(pub, i, v)
+		{
 			struct lj_publish *p = &o->publish[o->n_publish];
 			if (!json_is_string(v) || json_string_length(v) > 32 ||
 			    lj_parse_publish(json_string_value(v), p) < 0)
-				return bad(err, "\"publish\"[%zu] is not \"[tcp|udp/]PORT[:CPORT]\" "
-					   "with ports 1-65535", i);
+				return bad(err,
+					   "\"publish\"[%zu] is not \"[tcp|udp/]PORT[:CPORT]\" "
+					   "with ports 1-65535",
+					   i);
 			o->n_publish++;
 		}
 		break;
@@ -484,9 +498,11 @@ static int parse_port_mappings(const json_t *pm, struct lj_cni_conf *c, struct l
 	if (json_array_size(pm) == 0)
 		return 0;
 	if (c->way != LJ_WAY_NAT)
-		return unsupported(err, "runtimeConfig.portMappings", "port mappings need mode nat "
+		return unsupported(err, "runtimeConfig.portMappings",
+				   "port mappings need mode nat "
 				   "(or a portmap plugin after lanjoin in the list)");
-	json_array_foreach(pm, i, m) {
+	json_array_foreach(pm, i, m)
+	{
 		uint32_t host = 0, cont = 0;
 		const char *proto = "tcp", *hip = NULL;
 		struct lj_publish p;
@@ -499,8 +515,10 @@ static int parse_port_mappings(const json_t *pm, struct lj_cni_conf *c, struct l
 		if ((r = get_uint(m, "containerPort", 1, 65535, &cont, err)) < 0)
 			return err->code;
 		if (!host || !cont)
-			return bad(err, "runtimeConfig.portMappings[%zu] needs hostPort and "
-				   "containerPort", i);
+			return bad(err,
+				   "runtimeConfig.portMappings[%zu] needs hostPort and "
+				   "containerPort",
+				   i);
 		if ((r = get_str(m, "protocol", 16, &proto, err)) < 0)
 			return err->code;
 		if (strcasecmp(proto, "tcp") == 0 || !*proto)
@@ -515,8 +533,10 @@ static int parse_port_mappings(const json_t *pm, struct lj_cni_conf *c, struct l
 		if (hip && *hip) {
 			struct lj_ip ip;
 			if (lj_parse_ip(hip, &ip) < 0)
-				return bad(err, "runtimeConfig.portMappings[%zu].hostIP '%s' is not "
-					   "an address", i, hip);
+				return bad(err,
+					   "runtimeConfig.portMappings[%zu].hostIP '%s' is not "
+					   "an address",
+					   i, hip);
 			if (c->has_address && !lj_ip_equal(&ip, &o->address.ip))
 				return unsupported(err, "runtimeConfig.portMappings",
 						   "hostIP must be the network's \"address\"");
@@ -547,7 +567,8 @@ static int parse_ips(const json_t *a, const char *what, struct lj_cni_conf *c,
 	if (json_array_size(a) > LJ_MAX_IPS)
 		return bad(err, "%s: at most %d addresses", what, LJ_MAX_IPS);
 	c->n_rt_ips = 0;
-	json_array_foreach(a, i, v) {
+	json_array_foreach(a, i, v)
+	{
 		if (!json_is_string(v) || json_string_length(v) > 64 ||
 		    lj_parse_cidr(json_string_value(v), false, &c->rt_ips[c->n_rt_ips]) < 0)
 			return bad(err, "%s[%zu] is not an address (ADDRESS[/PREFIX])", what, i);
@@ -605,14 +626,17 @@ static int parse_runtime(const json_t *root, const struct lj_cni_env *env, struc
 			return err->code;
 		if (r) {
 			if (lj_parse_mac(s, o->mac) < 0)
-				return bad(err, "runtimeConfig.mac '%s' is not a unicast MAC "
-					   "address", s);
+				return bad(err,
+					   "runtimeConfig.mac '%s' is not a unicast MAC "
+					   "address",
+					   s);
 			o->has_mac = true;
 		}
 	}
 
 	/* Static addresses (used when there is no IPAM; an IPAM plugin reads them itself) */
-	if (acni && (v = json_object_get(acni, "ips")) && (r = parse_ips(v, "args.cni.ips", c, err)))
+	if (acni && (v = json_object_get(acni, "ips")) &&
+	    (r = parse_ips(v, "args.cni.ips", c, err)))
 		return r;
 	if (rc && capable(root, "ips") && (v = json_object_get(rc, "ips")) &&
 	    (r = parse_ips(v, "runtimeConfig.ips", c, err)))
@@ -635,10 +659,12 @@ static int parse_valid_list(const json_t *root, struct lj_cni_conf *c, struct lj
 		a = json_object_get(root, key);
 	}
 	if (!a)
-		return bad(err, "GC needs \"cni.dev/valid-attachments\" (or \"cni.dev/attachments\")");
+		return bad(err,
+			   "GC needs \"cni.dev/valid-attachments\" (or \"cni.dev/attachments\")");
 	if (!json_is_array(a))
 		return bad(err, "\"%s\" must be an array", key);
-	json_array_foreach(a, i, v) {
+	json_array_foreach(a, i, v)
+	{
 		const char *id = NULL, *ifn = NULL;
 		int r;
 
@@ -667,8 +693,7 @@ void lj_cni_peek_version(const char *buf, size_t size, char ret[16])
 }
 
 int lj_cni_conf_parse(const char *buf, size_t size, enum lj_cni_cmd cmd,
-		      const struct lj_cni_env *env, struct lj_cni_conf *ret,
-		      struct lj_cni_err *err)
+		      const struct lj_cni_env *env, struct lj_cni_conf *ret, struct lj_cni_err *err)
 {
 	struct lj_cni_conf c = {0};
 	const json_t *v, *ipam;
@@ -682,7 +707,8 @@ int lj_cni_conf_parse(const char *buf, size_t size, enum lj_cni_cmd cmd,
 	c.raw_size = size;
 	c.root = json_loadb(buf, size, JSON_REJECT_DUPLICATES, &jerr);
 	if (!c.root)
-		return lj_cni_fail(err, LJ_CNI_E_DECODE, "failed to decode the network configuration",
+		return lj_cni_fail(err, LJ_CNI_E_DECODE,
+				   "failed to decode the network configuration",
 				   "line %d column %d: %s", jerr.line, jerr.column, jerr.text);
 	if (!json_is_object(c.root)) {
 		r = lj_cni_fail(err, LJ_CNI_E_DECODE, "failed to decode the network configuration",
@@ -699,9 +725,9 @@ int lj_cni_conf_parse(const char *buf, size_t size, enum lj_cni_cmd cmd,
 	}
 	s = v ? json_string_value(v) : "0.1.0";
 	if (!lj_cni_version_supported(s)) {
-		r = lj_cni_fail(err, LJ_CNI_E_VERSION, "incompatible CNI versions",
-				"config is \"%.15s\", plugin supports [0.3.0 0.3.1 0.4.0 1.0.0 1.1.0]",
-				s);
+		r = lj_cni_fail(
+			err, LJ_CNI_E_VERSION, "incompatible CNI versions",
+			"config is \"%.15s\", plugin supports [0.3.0 0.3.1 0.4.0 1.0.0 1.1.0]", s);
 		goto fail;
 	}
 	snprintf(c.version, sizeof(c.version), "%s", s);

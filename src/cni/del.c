@@ -59,7 +59,8 @@ static void del_from_prev_result(const json_t *prev, const char *netns, const ch
 
 	if (!json_is_array(ifs) || lj_nl_open(-1, &nl) < 0)
 		return;
-	json_array_foreach(ifs, i, v) {
+	json_array_foreach(ifs, i, v)
+	{
 		const char *name = json_string_value(json_object_get(v, "name"));
 		const char *sb = json_string_value(json_object_get(v, "sandbox"));
 		struct lj_link l;
@@ -69,9 +70,10 @@ static void del_from_prev_result(const json_t *prev, const char *netns, const ch
 		if (lj_link_get(nl, name, &l) != 0 || strcmp(l.kind, "veth") != 0)
 			continue;
 		if (!pair_in(&l, netns, ifname)) {
-			fprintf(stderr, "lanjoin: DEL: no record; '%s' named in prevResult is not "
-				"paired with '%s' in %s: left alone\n", name, ifname,
-				netns && *netns ? netns : "(no namespace)");
+			fprintf(stderr,
+				"lanjoin: DEL: no record; '%s' named in prevResult is not "
+				"paired with '%s' in %s: left alone\n",
+				name, ifname, netns && *netns ? netns : "(no namespace)");
 			continue;
 		}
 		fprintf(stderr, "lanjoin: DEL: no record; removing '%s' named in prevResult\n",
@@ -151,12 +153,14 @@ int lj_cni_cmd_gc(const struct lj_cni_env *env, struct lj_cni_conf *conf, struct
 			removed, removed == 1 ? "" : "s", conf->name);
 
 	if (conf->ipam_type[0]) {
-		json_array_foreach(stale, i, v) {
+		json_array_foreach(stale, i, v)
+		{
 			struct lj_cni_err e = {0};
 			const char *id = json_string_value(json_object_get(v, "containerID"));
 			const char *ifn = json_string_value(json_object_get(v, "ifname"));
-			if (id && ifn && lj_cni_delegate(env, conf, conf->ipam_type, "DEL", id, ifn,
-							  NULL, &e) && !first) {
+			if (id && ifn &&
+			    lj_cni_delegate(env, conf, conf->ipam_type, "DEL", id, ifn, NULL, &e) &&
+			    !first) {
 				*err = e;
 				first = e.code;
 			}
@@ -164,7 +168,8 @@ int lj_cni_cmd_gc(const struct lj_cni_env *env, struct lj_cni_conf *conf, struct
 		/* Reference IPAM plugins before 1.1.0 do not know GC: they got DELs above. */
 		if (lj_cni_delegate_speaks(env, conf, "1.1.0")) {
 			struct lj_cni_err e = {0};
-			if (lj_cni_delegate(env, conf, conf->ipam_type, "GC", NULL, NULL, NULL, &e) &&
+			if (lj_cni_delegate(env, conf, conf->ipam_type, "GC", NULL, NULL, NULL,
+					    &e) &&
 			    !first) {
 				*err = e;
 				first = e.code;

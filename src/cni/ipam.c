@@ -37,7 +37,8 @@ static int find_plugin(const char *path, const char *type, char ret[PATH_MAX])
 			memcpy(file, p, len);
 			file[len] = '/';
 			memcpy(file + len + 1, type, strlen(type) + 1);
-			if (stat(file, &st) == 0 && S_ISREG(st.st_mode) && access(file, X_OK) == 0) {
+			if (stat(file, &st) == 0 && S_ISREG(st.st_mode) &&
+			    access(file, X_OK) == 0) {
 				memcpy(ret, file, sizeof(file));
 				return 0;
 			}
@@ -197,7 +198,8 @@ static int delegate_raw(const struct lj_cni_env *env, const char *raw, size_t ra
 
 	if (find_plugin(env->path, type, file) < 0)
 		return lj_cni_fail(err, LJ_CNI_E_CONFIG, "invalid network configuration",
-				   "failed to find plugin \"%s\" in CNI_PATH %.512s", type, env->path);
+				   "failed to find plugin \"%s\" in CNI_PATH %.512s", type,
+				   env->path);
 	in = memfd_create("lanjoin-cni-stdin", MFD_CLOEXEC);
 	if (in < 0)
 		return lj_cni_fail(err, LJ_CNI_E_IO, "I/O failure", "memfd_create: %m");
@@ -231,8 +233,7 @@ static int delegate_raw(const struct lj_cni_env *env, const char *raw, size_t ra
 	if (pid == 0) {
 		char *argv[] = {file, NULL};
 		/* Its own process group: a timeout kills what it started too (a shell's sleep). */
-		if (setpgid(0, 0) < 0 || dup2(in, STDIN_FILENO) < 0 ||
-		    dup2(wr, STDOUT_FILENO) < 0)
+		if (setpgid(0, 0) < 0 || dup2(in, STDIN_FILENO) < 0 || dup2(wr, STDOUT_FILENO) < 0)
 			_exit(127);
 		execve(file, argv, envp);
 		_exit(127);
@@ -251,8 +252,8 @@ static int delegate_raw(const struct lj_cni_env *env, const char *raw, size_t ra
 			return lj_cni_fail(err, LJ_CNI_E_IO, "I/O failure", "waitpid: %m");
 	if (timed_out)
 		return lj_cni_fail(err, LJ_CNI_E_IPAM, "IPAM plugin timed out",
-				   "%s did not answer %s within %u s (\"ipamTimeout\"): killed", type,
-				   command, timeout_s);
+				   "%s did not answer %s within %u s (\"ipamTimeout\"): killed",
+				   type, command, timeout_s);
 
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		plugin_error(type, out, len, status, err);
@@ -315,8 +316,8 @@ bool lj_cni_delegate_speaks(const struct lj_cni_env *env, const struct lj_cni_co
 	if (lj_cni_delegate(env, conf, conf->ipam_type, "VERSION", NULL, NULL, &out, &e))
 		return false;
 	a = json_object_get(out, "supportedVersions");
-	json_array_foreach(a, i, x)
-		yes |= json_is_string(x) && strcmp(json_string_value(x), v) == 0;
+	json_array_foreach(a, i, x) yes |=
+		json_is_string(x) && strcmp(json_string_value(x), v) == 0;
 	json_decref(out);
 	return yes;
 }
@@ -327,7 +328,8 @@ void lj_cni_ipam_free(struct lj_cni_ipam *ip)
 	ip->dns = NULL;
 }
 
-static int ipam_bad(struct lj_cni_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int ipam_bad(struct lj_cni_err *err, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 static int ipam_bad(struct lj_cni_err *err, const char *fmt, ...)
 {
 	va_list ap;
@@ -376,9 +378,11 @@ static json_t *sanitize_dns(const json_t *d)
 		if (!json_is_array(a) || json_array_size(a) == 0)
 			continue;
 		copy = json_array();
-		json_array_foreach(a, k, v) {
+		json_array_foreach(a, k, v)
+		{
 			struct lj_ip ip;
-			if (k >= LJ_CNI_MAX_DNS || !json_is_string(v) || json_string_length(v) > 255)
+			if (k >= LJ_CNI_MAX_DNS || !json_is_string(v) ||
+			    json_string_length(v) > 255)
 				continue;
 			if (i == 0 && lj_parse_ip(json_string_value(v), &ip) < 0)
 				continue;
@@ -411,7 +415,8 @@ int lj_cni_ipam_parse(const json_t *j, struct lj_cni_ipam *ret, struct lj_cni_er
 	if (json_array_size(ips) > LJ_MAX_IPS || json_array_size(routes) > LJ_MAX_ROUTES)
 		return ipam_bad(err, "more than %d addresses or %d routes", LJ_MAX_IPS,
 				LJ_MAX_ROUTES);
-	json_array_foreach(ips, i, v) {
+	json_array_foreach(ips, i, v)
+	{
 		s = str(v, "address");
 		if (!s || lj_parse_cidr(s, true, &r.ips[i]) < 0)
 			return ipam_bad(err, "ips[%zu].address is not ADDRESS/PREFIX", i);
@@ -419,15 +424,18 @@ int lj_cni_ipam_parse(const json_t *j, struct lj_cni_ipam *ret, struct lj_cni_er
 		if ((s = str(v, "gateway")) && *s) {
 			if (lj_parse_ip(s, &r.ip_gw[i]) < 0 ||
 			    r.ip_gw[i].family != r.ips[i].ip.family)
-				return ipam_bad(err, "ips[%zu].gateway is not an address of the "
-						"same family", i);
+				return ipam_bad(err,
+						"ips[%zu].gateway is not an address of the "
+						"same family",
+						i);
 		}
 		for (size_t k = 0; k < i; k++)
 			if (lj_ip_equal(&r.ips[k].ip, &r.ips[i].ip))
 				return ipam_bad(err, "ips[%zu] repeats an address", i);
 		r.n_ips++;
 	}
-	json_array_foreach(routes, i, v) {
+	json_array_foreach(routes, i, v)
+	{
 		struct lj_route_spec *rt = &r.routes[i];
 		s = str(v, "dst");
 		if (!s || lj_parse_cidr(s, true, &rt->dst) < 0)
@@ -436,8 +444,10 @@ int lj_cni_ipam_parse(const json_t *j, struct lj_cni_ipam *ret, struct lj_cni_er
 		rt->via.family = AF_UNSPEC;
 		if ((s = str(v, "gw")) && *s) {
 			if (lj_parse_ip(s, &rt->via) < 0 || rt->via.family != rt->dst.ip.family)
-				return ipam_bad(err, "routes[%zu].gw is not an address of the same "
-						"family", i);
+				return ipam_bad(err,
+						"routes[%zu].gw is not an address of the same "
+						"family",
+						i);
 		}
 		r.n_routes++;
 	}

@@ -45,8 +45,9 @@ static int read_stdin(char **ret, size_t *ret_size, struct lj_cni_err *err)
 
 static void print_error(const char *version, const struct lj_cni_err *err)
 {
-	json_t *j = json_pack("{sssiss}", "cniVersion", version[0] ? version : LJ_CNI_VERSION_LATEST,
-			      "code", err->code, "msg", err->msg);
+	json_t *j =
+		json_pack("{sssiss}", "cniVersion", version[0] ? version : LJ_CNI_VERSION_LATEST,
+			  "code", err->code, "msg", err->msg);
 
 	if (j && err->details[0])
 		json_object_set_new(j, "details", json_string(err->details));

@@ -9,8 +9,8 @@
 json_t *lj_cni_result_json(const struct lj_cni_result *r, const char *version)
 {
 	long ver = lj_cni_version_num(version);
-	bool v1 = ver >= lj_cni_version_num("1.0.0");     /* no ips[].version */
-	bool v11 = ver >= lj_cni_version_num("1.1.0");    /* interfaces[].mtu */
+	bool v1 = ver >= lj_cni_version_num("1.0.0");  /* no ips[].version */
+	bool v11 = ver >= lj_cni_version_num("1.1.0"); /* interfaces[].mtu */
 	json_t *o = json_object(), *ifs = json_array(), *ips = json_array(), *rts = json_array();
 	char buf[LJ_CIDR_STRLEN];
 
@@ -36,13 +36,16 @@ json_t *lj_cni_result_json(const struct lj_cni_result *r, const char *version)
 	for (size_t i = 0; i < r->n_ips; i++) {
 		json_t *e = json_object();
 		if (!v1)
-			json_object_set_new(e, "version",
-					    json_string(r->ips[i].addr.ip.family == AF_INET ? "4" : "6"));
-		json_object_set_new(e, "address",
-				    json_string(lj_cidr_to_string(&r->ips[i].addr, buf, sizeof(buf))));
+			json_object_set_new(
+				e, "version",
+				json_string(r->ips[i].addr.ip.family == AF_INET ? "4" : "6"));
+		json_object_set_new(
+			e, "address",
+			json_string(lj_cidr_to_string(&r->ips[i].addr, buf, sizeof(buf))));
 		if (r->ips[i].gw.family != AF_UNSPEC)
-			json_object_set_new(e, "gateway",
-					    json_string(lj_ip_to_string(&r->ips[i].gw, buf, sizeof(buf))));
+			json_object_set_new(
+				e, "gateway",
+				json_string(lj_ip_to_string(&r->ips[i].gw, buf, sizeof(buf))));
 		if (r->ips[i].iface >= 0)
 			json_object_set_new(e, "interface", json_integer(r->ips[i].iface));
 		json_array_append_new(ips, e);
@@ -50,11 +53,13 @@ json_t *lj_cni_result_json(const struct lj_cni_result *r, const char *version)
 	json_object_set_new(o, "ips", ips);
 	for (size_t i = 0; i < r->n_routes; i++) {
 		json_t *e = json_object();
-		json_object_set_new(e, "dst",
-				    json_string(lj_cidr_to_string(&r->routes[i].dst, buf, sizeof(buf))));
+		json_object_set_new(
+			e, "dst",
+			json_string(lj_cidr_to_string(&r->routes[i].dst, buf, sizeof(buf))));
 		if (r->routes[i].via.family != AF_UNSPEC)
-			json_object_set_new(e, "gw", json_string(lj_ip_to_string(&r->routes[i].via,
-										  buf, sizeof(buf))));
+			json_object_set_new(
+				e, "gw",
+				json_string(lj_ip_to_string(&r->routes[i].via, buf, sizeof(buf))));
 		json_array_append_new(rts, e);
 	}
 	json_object_set_new(o, "routes", rts);
@@ -137,12 +142,13 @@ int lj_cni_prev_result_check(const json_t *prev, struct lj_cni_err *err)
 	if ((ifs && !json_is_array(ifs)) || (ips && !json_is_array(ips)) ||
 	    (rts && !json_is_array(rts)))
 		return undecodable(err, "prevResult.%s must be an array",
-				   ifs && !json_is_array(ifs)   ? "interfaces"
+				   ifs && !json_is_array(ifs)	? "interfaces"
 				   : ips && !json_is_array(ips) ? "ips"
 								: "routes");
 	if (dns && !json_is_object(dns))
 		return undecodable(err, "prevResult.dns must be an object");
-	json_array_foreach(ifs, i, v) {
+	json_array_foreach(ifs, i, v)
+	{
 		const char *name = json_string_value(json_object_get(v, "name"));
 
 		if (!json_is_object(v) || !opt_str(v, "name", 64) || !name || !*name)
@@ -150,38 +156,47 @@ int lj_cni_prev_result_check(const json_t *prev, struct lj_cni_err *err)
 		if (!opt_str(v, "mac", 64) || !opt_str(v, "sandbox", 4096) ||
 		    !opt_str(v, "socketPath", 4096) || !opt_str(v, "pciID", 64) ||
 		    !opt_type(v, "mtu", JSON_INTEGER))
-			return undecodable(err, "prevResult.interfaces[%zu]: \"mac\", \"sandbox\", "
+			return undecodable(err,
+					   "prevResult.interfaces[%zu]: \"mac\", \"sandbox\", "
 					   "\"socketPath\", \"pciID\" are strings, \"mtu\" an "
-					   "integer", i);
+					   "integer",
+					   i);
 	}
-	json_array_foreach(ips, i, v) {
+	json_array_foreach(ips, i, v)
+	{
 		const json_t *idx = json_object_get(v, "interface");
 		const char *ver = json_string_value(json_object_get(v, "version"));
 
 		if (!json_is_object(v) || !json_object_get(v, "address") ||
 		    !opt_addr(v, "address", 1))
-			return undecodable(err, "prevResult.ips[%zu].address must be ADDRESS/PREFIX",
-					   i);
+			return undecodable(err,
+					   "prevResult.ips[%zu].address must be ADDRESS/PREFIX", i);
 		if (!opt_addr(v, "gateway", 0))
-			return undecodable(err, "prevResult.ips[%zu].gateway must be an address", i);
+			return undecodable(err, "prevResult.ips[%zu].gateway must be an address",
+					   i);
 		if (idx && (!json_is_integer(idx) || json_integer_value(idx) < 0 ||
 			    (size_t)json_integer_value(idx) >= json_array_size(ifs)))
-			return undecodable(err, "prevResult.ips[%zu].interface must index "
-					   "prevResult.interfaces", i);
+			return undecodable(err,
+					   "prevResult.ips[%zu].interface must index "
+					   "prevResult.interfaces",
+					   i);
 		if (!opt_str(v, "version", 2) ||
 		    (ver && strcmp(ver, "4") != 0 && strcmp(ver, "6") != 0))
-			return undecodable(err, "prevResult.ips[%zu].version must be \"4\" or \"6\"",
-					   i);
+			return undecodable(err,
+					   "prevResult.ips[%zu].version must be \"4\" or \"6\"", i);
 	}
-	json_array_foreach(rts, i, v) {
+	json_array_foreach(rts, i, v)
+	{
 		if (!json_is_object(v) || !json_object_get(v, "dst") || !opt_addr(v, "dst", 1))
 			return undecodable(err, "prevResult.routes[%zu].dst must be a CIDR", i);
 		if (!opt_addr(v, "gw", 0))
 			return undecodable(err, "prevResult.routes[%zu].gw must be an address", i);
 		for (k = 0; k < sizeof(ints) / sizeof(ints[0]); k++)
 			if (!opt_type(v, ints[k], JSON_INTEGER))
-				return undecodable(err, "prevResult.routes[%zu].%s must be an "
-						   "integer", i, ints[k]);
+				return undecodable(err,
+						   "prevResult.routes[%zu].%s must be an "
+						   "integer",
+						   i, ints[k]);
 	}
 	if (!opt_str(dns, "domain", 256))
 		return undecodable(err, "prevResult.dns.domain must be a string");
@@ -190,10 +205,8 @@ int lj_cni_prev_result_check(const json_t *prev, struct lj_cni_err *err)
 
 		if (a && !json_is_array(a))
 			return undecodable(err, "prevResult.dns.%s must be an array", lists[k]);
-		json_array_foreach(a, i, x)
-			if (!json_is_string(x))
-				return undecodable(err, "prevResult.dns.%s[%zu] must be a string",
-						   lists[k], i);
+		json_array_foreach(a, i, x) if (!json_is_string(x)) return undecodable(
+			err, "prevResult.dns.%s[%zu] must be a string", lists[k], i);
 	}
 	return 0;
 }

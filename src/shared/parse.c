@@ -92,8 +92,9 @@ int lj_parse_route(const char *s, struct lj_route_spec *ret)
 		for (size_t i = 0; i < n; i++) {
 			unsigned bit = (unsigned)i * 8;
 			uint8_t mask = bit >= net.prefixlen ? 0
-				       : net.prefixlen - bit >= 8 ? 0xff
-				       : (uint8_t)(0xff << (8 - (net.prefixlen - bit)));
+				       : net.prefixlen - bit >= 8
+					       ? 0xff
+					       : (uint8_t)(0xff << (8 - (net.prefixlen - bit)));
 			if (net.ip.bytes[i] & ~mask)
 				return -EINVAL;
 		}
@@ -190,8 +191,8 @@ const char *lj_cidr_to_string(const struct lj_cidr *c, char *buf, size_t size)
 
 const char *lj_mac_to_string(const uint8_t mac[LJ_MAC_LEN], char *buf, size_t size)
 {
-	snprintf(buf, size, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3],
-		 mac[4], mac[5]);
+	snprintf(buf, size, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3], mac[4],
+		 mac[5]);
 	return buf;
 }
 

@@ -81,7 +81,7 @@ bool lj_cidr_contains(const struct lj_cidr *c, const struct lj_ip *ip);
 /* A published port for the nat way: "[tcp|udp/]PORT[:CPORT]". proto is IPPROTO_TCP/UDP. */
 struct lj_publish {
 	uint8_t proto;
-	uint16_t port;  /* on the LAN address */
+	uint16_t port;	/* on the LAN address */
 	uint16_t cport; /* in the container (= port when not given) */
 };
 

@@ -80,8 +80,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	/* What is accepted is a usable unicast IPv4 address with a sane prefix. */
 	a = ntohl(l.addr.ip.v4.s_addr);
-	if (l.addr.ip.family != AF_INET || l.addr.prefixlen < 1 || l.addr.prefixlen > 32 || a == 0 ||
-	    a == 0xffffffffu || (a >> 28) == 0xe || (a >> 24) == 127 || l.n_dns > 4 ||
+	if (l.addr.ip.family != AF_INET || l.addr.prefixlen < 1 || l.addr.prefixlen > 32 ||
+	    a == 0 || a == 0xffffffffu || (a >> 28) == 0xe || (a >> 24) == 127 || l.n_dns > 4 ||
 	    (l.router.family != AF_INET && l.router.family != AF_UNSPEC))
 		abort();
 	/* ... and reaches attach unchanged through the notification message. */

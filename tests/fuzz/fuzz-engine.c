@@ -25,8 +25,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t i = 0; i < c.n_nets; i++) {
 		const struct lj_engine_net *n = &c.nets[i];
 		if (!n->name[0] || (n->ipv4.ip.family && n->ipv4.ip.family != AF_INET) ||
-		    (n->ipv6.ip.family && n->ipv6.ip.family != AF_INET6) || n->ipv4.prefixlen > 32 ||
-		    n->ipv6.prefixlen > 128)
+		    (n->ipv6.ip.family && n->ipv6.ip.family != AF_INET6) ||
+		    n->ipv4.prefixlen > 32 || n->ipv6.prefixlen > 128)
 			abort();
 	}
 	lj_engine_pick_address(&c, NULL, AF_INET, &a, &err);

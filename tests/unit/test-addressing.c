@@ -18,8 +18,8 @@ static void test_mac_from_name(void **state)
 
 	assert_int_equal(lj_mac_from_name("web", a), 0);
 	assert_int_equal(lj_mac_from_name("web", b), 0);
-	assert_memory_equal(a, b, 6); /* stable */
-	assert_int_equal(a[0] & 0x01, 0); /* unicast */
+	assert_memory_equal(a, b, 6);	     /* stable */
+	assert_int_equal(a[0] & 0x01, 0);    /* unicast */
 	assert_int_equal(a[0] & 0x02, 0x02); /* locally administered */
 	assert_int_equal(lj_mac_from_name("web2", c), 0);
 	assert_memory_not_equal(a, c, 6);
@@ -85,20 +85,21 @@ static const char *lease_env(const char *name, void *data)
 static void test_dhcp_lease_refused(void **state)
 {
 	static const char *const bad[] = {"198.51.100.255", "198.51.100.0", "127.0.0.1",
-					  "224.0.0.1", "240.0.0.1", "0.0.0.1",
+					  "224.0.0.1",	    "240.0.0.1",    "0.0.0.1",
 					  "255.255.255.255"};
 	struct lj_dhcp_lease l;
 	char why[256];
 
 	lease_env_ip = "198.51.100.117";
-	assert_int_equal(lj_dhcp_lease_from_env(LJ_DHCP_UDHCPC, lease_env, NULL, &l, why,
-						sizeof(why)), 0);
+	assert_int_equal(
+		lj_dhcp_lease_from_env(LJ_DHCP_UDHCPC, lease_env, NULL, &l, why, sizeof(why)), 0);
 	assert_int_equal(l.addr.prefixlen, 24);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		lease_env_ip = bad[i];
 		why[0] = '\0';
 		assert_int_equal(lj_dhcp_lease_from_env(LJ_DHCP_UDHCPC, lease_env, NULL, &l, why,
-							sizeof(why)), -EINVAL);
+							sizeof(why)),
+				 -EINVAL);
 		assert_non_null(strstr(why, bad[i]));
 	}
 	lease_env_ip = "198.51.100.255";

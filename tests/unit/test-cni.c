@@ -13,8 +13,8 @@
 
 static void clear_env(void)
 {
-	const char *vars[] = {"CNI_COMMAND", "CNI_CONTAINERID", "CNI_NETNS", "CNI_IFNAME",
-			      "CNI_PATH", "CNI_ARGS"};
+	const char *vars[] = {"CNI_COMMAND", "CNI_CONTAINERID", "CNI_NETNS",
+			      "CNI_IFNAME",  "CNI_PATH",	"CNI_ARGS"};
 	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
 		unsetenv(vars[i]);
 }
@@ -34,8 +34,8 @@ static void test_versions(void **state)
 	assert_true(lj_cni_version_num("1.0.0") > lj_cni_version_num("0.4.0"));
 	assert_true(lj_cni_version_num("1.1.0") > lj_cni_version_num("1.0.0"));
 	assert_true(lj_cni_version_num("0.3.1") > lj_cni_version_num("0.3.0"));
-	const char *bad[] = {"", "1", "1.0", "1.0.0.0", "a.b.c", "1.0.0-rc1", "1000.0.0", "1..0",
-			     ".1.0", "1.0.", "-1.0.0"};
+	const char *bad[] = {"",	 "1",	 "1.0",	 "1.0.0.0", "a.b.c", "1.0.0-rc1",
+			     "1000.0.0", "1..0", ".1.0", "1.0.",    "-1.0.0"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_equal(lj_cni_version_num(bad[i]), -1);
 	assert_true(lj_cni_version_supported("0.3.0"));
@@ -80,14 +80,14 @@ static void test_env(void **state)
 	const struct {
 		const char *var, *value;
 	} bad[] = {
-		{"CNI_CONTAINERID", "-x"},      {"CNI_CONTAINERID", "a/b"},
-		{"CNI_CONTAINERID", "a b"},     {"CNI_CONTAINERID", "a\nb"},
-		{"CNI_IFNAME", "."},            {"CNI_IFNAME", ".."},
-		{"CNI_IFNAME", "a/b"},          {"CNI_IFNAME", "a:b"},
-		{"CNI_IFNAME", "a b"},          {"CNI_IFNAME", "0123456789abcdef"},
-		{"CNI_NETNS", "run/netns/x"},   {"CNI_NETNS", "/run/netns/\x01"},
-		{"CNI_ARGS", "K8S_POD_NAME"},   {"CNI_ARGS", "=x"},
-		{"CNI_ARGS", "A=b=c"},          {"CNI_ARGS", "MAC=01:00:5e:00:00:01"},
+		{"CNI_CONTAINERID", "-x"},    {"CNI_CONTAINERID", "a/b"},
+		{"CNI_CONTAINERID", "a b"},   {"CNI_CONTAINERID", "a\nb"},
+		{"CNI_IFNAME", "."},	      {"CNI_IFNAME", ".."},
+		{"CNI_IFNAME", "a/b"},	      {"CNI_IFNAME", "a:b"},
+		{"CNI_IFNAME", "a b"},	      {"CNI_IFNAME", "0123456789abcdef"},
+		{"CNI_NETNS", "run/netns/x"}, {"CNI_NETNS", "/run/netns/\x01"},
+		{"CNI_ARGS", "K8S_POD_NAME"}, {"CNI_ARGS", "=x"},
+		{"CNI_ARGS", "A=b=c"},	      {"CNI_ARGS", "MAC=01:00:5e:00:00:01"},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		set_add_env();
@@ -129,8 +129,11 @@ static void test_conf_modes(void **state)
 {
 	struct lj_cni_conf c;
 
-	assert_int_equal(parse(BR ",\"bridge\":\"br0\",\"mtu\":1400,\"ipam\":{\"type\":\"host-local\"},"
-			       "\"someOtherKey\":[1,2]}", LJ_CNI_ADD, &c), 0);
+	assert_int_equal(
+		parse(BR ",\"bridge\":\"br0\",\"mtu\":1400,\"ipam\":{\"type\":\"host-local\"},"
+			 "\"someOtherKey\":[1,2]}",
+		      LJ_CNI_ADD, &c),
+		0);
 	assert_int_equal(c.way, LJ_WAY_BRIDGE);
 	assert_string_equal(c.opts.bridge, "br0");
 	assert_int_equal(c.opts.mtu, 1400);
@@ -151,7 +154,8 @@ static void test_conf_modes(void **state)
 
 	assert_int_equal(parse("{\"cniVersion\":\"0.4.0\",\"name\":\"o\",\"mode\":\"ovs\","
 			       "\"bridge\":\"br-em1\",\"vlan\":10,\"ovsdb\":\"unix:/run/x.sock\"}",
-			       LJ_CNI_ADD, &c), 0);
+			       LJ_CNI_ADD, &c),
+			 0);
 	assert_int_equal(c.way, LJ_WAY_OVS);
 	assert_int_equal(c.opts.vlan, 10);
 	assert_string_equal(c.opts.ovsdb, "unix:/run/x.sock");
@@ -159,14 +163,18 @@ static void test_conf_modes(void **state)
 
 	assert_int_equal(parse("{\"cniVersion\":\"1.0.0\",\"name\":\"m\",\"mode\":\"macvlan\","
 			       "\"master\":\"em1\",\"macvlanMode\":\"vepa\","
-			       "\"hostShim\":\"198.51.100.75/32\"}", LJ_CNI_ADD, &c), 0);
+			       "\"hostShim\":\"198.51.100.75/32\"}",
+			       LJ_CNI_ADD, &c),
+			 0);
 	assert_int_equal(c.way, LJ_WAY_MACVLAN);
 	assert_string_equal(c.opts.parent, "em1");
 	assert_int_equal(c.opts.macvlan_mode, MACVLAN_MODE_VEPA);
 	assert_int_equal(c.opts.host_shim.prefixlen, 32);
 	lj_cni_conf_free(&c);
 	assert_int_equal(parse("{\"cniVersion\":\"1.0.0\",\"name\":\"m\",\"mode\":\"macvlan\","
-			       "\"parent\":\"em1\"}", LJ_CNI_ADD, &c), 0);
+			       "\"parent\":\"em1\"}",
+			       LJ_CNI_ADD, &c),
+			 0);
 	assert_string_equal(c.opts.parent, "em1");
 	lj_cni_conf_free(&c);
 
@@ -176,7 +184,8 @@ static void test_conf_modes(void **state)
 			       "\"capabilities\":{\"portMappings\":true},"
 			       "\"runtimeConfig\":{\"portMappings\":[{\"hostPort\":8080,"
 			       "\"containerPort\":80,\"protocol\":\"tcp\",\"hostIP\":\"\"}]}}",
-			       LJ_CNI_ADD, &c), 0);
+			       LJ_CNI_ADD, &c),
+			 0);
 	assert_int_equal(c.way, LJ_WAY_NAT);
 	assert_true(c.has_address);
 	assert_int_equal(c.opts.n_publish, 3);
@@ -230,7 +239,7 @@ static void test_conf_bad(void **state)
 		{LJ_CNI_E_UNSUPPORTED, BR ",\"master\":\"em1\"}"},
 		{LJ_CNI_E_UNSUPPORTED, BR ",\"publish\":[]}"},
 		{LJ_CNI_E_UNSUPPORTED, BR ",\"runtimeConfig\":{\"portMappings\":[{\"hostPort\":80,"
-				       "\"containerPort\":80}]}}"},
+					  "\"containerPort\":80}]}}"},
 		{LJ_CNI_E_CONFIG, "{\"cniVersion\":\"1.0.0\",\"name\":\"o\",\"mode\":\"ovs\"}"},
 		{LJ_CNI_E_CONFIG, "{\"cniVersion\":\"1.0.0\",\"name\":\"o\",\"mode\":\"ovs\","
 				  "\"bridge\":\"b\",\"vlan\":4095}"},
@@ -246,15 +255,17 @@ static void test_conf_bad(void **state)
 				  "\"uplink\":\"em1\",\"address\":\"2001:db8::1/64\"}"},
 		{LJ_CNI_E_CONFIG, "{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"mode\":\"nat\","
 				  "\"uplink\":\"em1\",\"publish\":[\"tcp/0\"]}"},
-		{LJ_CNI_E_CONFIG, "{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"mode\":\"nat\","
-				  "\"uplink\":\"em1\",\"runtimeConfig\":{\"portMappings\":[{\"hostPort\":"
-				  "70000,\"containerPort\":80}]}}"},
+		{LJ_CNI_E_CONFIG,
+		 "{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"mode\":\"nat\","
+		 "\"uplink\":\"em1\",\"runtimeConfig\":{\"portMappings\":[{\"hostPort\":"
+		 "70000,\"containerPort\":80}]}}"},
 		{LJ_CNI_E_CONFIG, "{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"mode\":\"nat\","
 				  "\"uplink\":\"em1\",\"publish\":[\"80\"],\"runtimeConfig\":{"
 				  "\"portMappings\":[{\"hostPort\":80,\"containerPort\":8080}]}}"},
-		{LJ_CNI_E_UNSUPPORTED, "{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"mode\":\"nat\","
-				       "\"uplink\":\"em1\",\"runtimeConfig\":{\"portMappings\":[{"
-				       "\"hostPort\":80,\"containerPort\":80,\"protocol\":\"sctp\"}]}}"},
+		{LJ_CNI_E_UNSUPPORTED,
+		 "{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"mode\":\"nat\","
+		 "\"uplink\":\"em1\",\"runtimeConfig\":{\"portMappings\":[{"
+		 "\"hostPort\":80,\"containerPort\":80,\"protocol\":\"sctp\"}]}}"},
 		{LJ_CNI_E_UNSUPPORTED, "{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"mode\":\"nat\","
 				       "\"uplink\":\"em1\",\"ipam\":{\"type\":\"dhcp\"}}"},
 	};
@@ -270,28 +281,38 @@ static void test_conf_commands(void **state)
 
 	/* CHECK from 0.4.0, STATUS and GC from 1.1.0 */
 	assert_int_equal(parse("{\"cniVersion\":\"0.3.1\",\"name\":\"x\",\"mode\":\"bridge\"}",
-			       LJ_CNI_CHECK, &c), LJ_CNI_E_VERSION);
+			       LJ_CNI_CHECK, &c),
+			 LJ_CNI_E_VERSION);
 	assert_int_equal(parse(BR "}", LJ_CNI_STATUS, &c), LJ_CNI_E_VERSION);
 	assert_int_equal(parse(BR "}", LJ_CNI_GC, &c), LJ_CNI_E_VERSION);
 	assert_int_equal(parse("{\"cniVersion\":\"1.1.0\",\"name\":\"x\",\"mode\":\"bridge\"}",
-			       LJ_CNI_STATUS, &c), 0);
+			       LJ_CNI_STATUS, &c),
+			 0);
 	lj_cni_conf_free(&c);
 	/* GC needs a well-formed list, the newer key first */
 	assert_int_equal(parse("{\"cniVersion\":\"1.1.0\",\"name\":\"x\",\"mode\":\"bridge\"}",
-			       LJ_CNI_GC, &c), LJ_CNI_E_CONFIG);
+			       LJ_CNI_GC, &c),
+			 LJ_CNI_E_CONFIG);
 	assert_int_equal(parse("{\"cniVersion\":\"1.1.0\",\"name\":\"x\",\"mode\":\"bridge\","
 			       "\"cni.dev/valid-attachments\":[{\"containerID\":\"-\",\"ifname\":"
-			       "\"eth0\"}]}", LJ_CNI_GC, &c), LJ_CNI_E_CONFIG);
+			       "\"eth0\"}]}",
+			       LJ_CNI_GC, &c),
+			 LJ_CNI_E_CONFIG);
 	assert_int_equal(parse("{\"cniVersion\":\"1.1.0\",\"name\":\"x\",\"mode\":\"bridge\","
-			       "\"cni.dev/valid-attachments\":[{\"containerID\":\"a\"}]}", LJ_CNI_GC,
-			       &c), LJ_CNI_E_CONFIG);
+			       "\"cni.dev/valid-attachments\":[{\"containerID\":\"a\"}]}",
+			       LJ_CNI_GC, &c),
+			 LJ_CNI_E_CONFIG);
 	assert_int_equal(parse("{\"cniVersion\":\"1.1.0\",\"name\":\"x\",\"mode\":\"bridge\","
 			       "\"cni.dev/valid-attachments\":[{\"containerID\":\"a\",\"ifname\":"
-			       "\"eth0\"}],\"cni.dev/attachments\":[]}", LJ_CNI_GC, &c), 0);
+			       "\"eth0\"}],\"cni.dev/attachments\":[]}",
+			       LJ_CNI_GC, &c),
+			 0);
 	assert_int_equal(json_array_size(c.valid), 1);
 	lj_cni_conf_free(&c);
 	assert_int_equal(parse("{\"cniVersion\":\"1.1.0\",\"name\":\"x\",\"mode\":\"bridge\","
-			       "\"cni.dev/attachments\":[]}", LJ_CNI_GC, &c), 0);
+			       "\"cni.dev/attachments\":[]}",
+			       LJ_CNI_GC, &c),
+			 0);
 	assert_int_equal(json_array_size(c.valid), 0);
 	lj_cni_conf_free(&c);
 }
@@ -305,7 +326,8 @@ static void test_conf_del_lenient(void **state)
 		BR ",\"isGateway\":true,\"ipam\":{\"type\":\"host-local\"}}",
 		"{\"cniVersion\":\"1.0.0\",\"name\":\"x\",\"mode\":\"ipvlan\"}",
 		BR ",\"runtimeConfig\":{\"mac\":\"zz\"},\"prevResult\":7,\"dns\":[]}",
-		"{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"mode\":\"nat\",\"ipam\":{\"type\":\"dhcp\"}}",
+		"{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"mode\":\"nat\",\"ipam\":{\"type\":"
+		"\"dhcp\"}}",
 	};
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
 		assert_int_not_equal(parse(ok[i], LJ_CNI_ADD, &c), 0);
@@ -318,7 +340,8 @@ static void test_conf_del_lenient(void **state)
 	lj_cni_conf_free(&c);
 	/* but what DEL needs must be right */
 	assert_int_equal(parse("{\"cniVersion\":\"1.0.0\",\"name\":\"a/b\",\"mode\":\"bridge\"}",
-			       LJ_CNI_DEL, &c), LJ_CNI_E_CONFIG);
+			       LJ_CNI_DEL, &c),
+			 LJ_CNI_E_CONFIG);
 	assert_int_equal(parse(BR ",\"ipam\":{\"type\":\"../x\"}}", LJ_CNI_DEL, &c),
 			 LJ_CNI_E_CONFIG);
 	assert_int_equal(parse("{\"cniVersion\":\"0.2.0\",\"name\":\"x\"}", LJ_CNI_DEL, &c),
@@ -363,7 +386,8 @@ static void test_ipam_parse(void **state)
 		       "\"198.51.100.5/24\",\"gateway\":\"198.51.100.254\"},{\"address\":"
 		       "\"2001:db8::5/64\"}],\"routes\":[{\"dst\":\"0.0.0.0/0\"},{\"dst\":"
 		       "\"203.0.113.7/24\",\"gw\":\"198.51.100.1\"}],\"dns\":{\"nameservers\":"
-		       "[\"198.51.100.254\",\"bogus\"],\"search\":[\"lab\"],\"x\":1}}", 0, NULL);
+		       "[\"198.51.100.254\",\"bogus\"],\"search\":[\"lab\"],\"x\":1}}",
+		       0, NULL);
 	assert_int_equal(lj_cni_ipam_parse(j, &ip, &err), 0);
 	assert_int_equal(ip.n_ips, 2);
 	assert_int_equal(ip.ip_gw[0].family, AF_INET);
@@ -411,18 +435,28 @@ static void test_result_versions(void **state)
 	r.n_routes = 1;
 
 	j = lj_cni_result_json(&r, "0.4.0");
-	assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(j, "ips"), 0), "version")), "4");
+	assert_string_equal(json_string_value(json_object_get(
+				    json_array_get(json_object_get(j, "ips"), 0), "version")),
+			    "4");
 	assert_null(json_object_get(json_array_get(json_object_get(j, "interfaces"), 1), "mtu"));
 	json_decref(j);
 	j = lj_cni_result_json(&r, "1.0.0");
 	assert_null(json_object_get(json_array_get(json_object_get(j, "ips"), 0), "version"));
-	assert_int_equal(json_integer_value(json_object_get(json_array_get(json_object_get(j, "ips"), 0), "interface")), 1);
+	assert_int_equal(json_integer_value(json_object_get(
+				 json_array_get(json_object_get(j, "ips"), 0), "interface")),
+			 1);
 	assert_null(json_object_get(json_array_get(json_object_get(j, "interfaces"), 1), "mtu"));
 	json_decref(j);
 	j = lj_cni_result_json(&r, "1.1.0");
-	assert_int_equal(json_integer_value(json_object_get(json_array_get(json_object_get(j, "interfaces"), 1), "mtu")), 1500);
-	assert_string_equal(json_string_value(json_object_get(json_array_get(json_object_get(j, "interfaces"), 1), "sandbox")), "/run/netns/c1");
-	assert_null(json_object_get(json_array_get(json_object_get(j, "interfaces"), 0), "sandbox"));
+	assert_int_equal(json_integer_value(json_object_get(
+				 json_array_get(json_object_get(j, "interfaces"), 1), "mtu")),
+			 1500);
+	assert_string_equal(
+		json_string_value(json_object_get(
+			json_array_get(json_object_get(j, "interfaces"), 1), "sandbox")),
+		"/run/netns/c1");
+	assert_null(
+		json_object_get(json_array_get(json_object_get(j, "interfaces"), 0), "sandbox"));
 	assert_true(json_is_object(json_object_get(j, "dns")));
 	json_decref(j);
 }
@@ -462,12 +496,11 @@ static void test_conf_mutations(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_versions),       cmocka_unit_test(test_env),
-		cmocka_unit_test(test_conf_modes),     cmocka_unit_test(test_conf_bad),
-		cmocka_unit_test(test_conf_commands),  cmocka_unit_test(test_conf_runtime),
-		cmocka_unit_test(test_conf_del_lenient),
-		cmocka_unit_test(test_ipam_parse),     cmocka_unit_test(test_result_versions),
-		cmocka_unit_test(test_conf_mutations),
+		cmocka_unit_test(test_versions),	 cmocka_unit_test(test_env),
+		cmocka_unit_test(test_conf_modes),	 cmocka_unit_test(test_conf_bad),
+		cmocka_unit_test(test_conf_commands),	 cmocka_unit_test(test_conf_runtime),
+		cmocka_unit_test(test_conf_del_lenient), cmocka_unit_test(test_ipam_parse),
+		cmocka_unit_test(test_result_versions),	 cmocka_unit_test(test_conf_mutations),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

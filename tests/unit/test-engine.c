@@ -41,7 +41,8 @@ static const char docker_json[] =
 /* Podman 4.3's compatible answer for a --network none container. */
 static const char podman_json[] =
 	"{\"Id\":\"" ID "\",\"Name\":\"/pweb\",\"State\":{\"Status\":\"running\",\"Running\":true,"
-	"\"Pid\":11776,\"StartedAt\":\"2026-11-29T23:29:00.475859033Z\",\"Health\":{\"Status\":\"\","
+	"\"Pid\":11776,\"StartedAt\":\"2026-11-29T23:29:00.475859033Z\",\"Health\":{\"Status\":"
+	"\"\","
 	"\"FailingStreak\":0,\"Log\":null}},\"NetworkSettings\":{\"Networks\":{}}}";
 
 static int parse(const char *json, struct lj_engine_container *c, struct lj_engine_err *err)
@@ -65,7 +66,8 @@ static void test_parse_docker(void **state)
 	assert_int_equal(c.n_nets, 2);
 	assert_string_equal(c.nets[0].name, "bridge");
 	assert_string_equal(lj_cidr_to_string(&c.nets[0].ipv4, buf, sizeof(buf)), "198.18.0.2/24");
-	assert_string_equal(lj_cidr_to_string(&c.nets[0].ipv6, buf, sizeof(buf)), "2001:db8:9::2/64");
+	assert_string_equal(lj_cidr_to_string(&c.nets[0].ipv6, buf, sizeof(buf)),
+			    "2001:db8:9::2/64");
 	assert_string_equal(lj_ip_to_string(&c.nets[0].gateway, buf, sizeof(buf)), "198.18.0.1");
 	assert_true(c.nets[0].has_mac);
 	assert_string_equal(lj_mac_to_string(c.nets[0].mac, buf, sizeof(buf)), "02:42:c6:12:00:02");
@@ -86,7 +88,9 @@ static void test_parse_podman_and_stopped(void **state)
 
 	assert_int_equal(parse("{\"Id\":\"" ID "\",\"Name\":\"/c1\",\"State\":{\"Status\":"
 			       "\"exited\",\"Running\":false,\"Pid\":0,\"StartedAt\":"
-			       "\"0001-01-01T00:00:00Z\"},\"NetworkSettings\":null}", &c, &err), 0);
+			       "\"0001-01-01T00:00:00Z\"},\"NetworkSettings\":null}",
+			       &c, &err),
+			 0);
 	assert_false(c.running);
 	assert_int_equal(c.pid, 0);
 	assert_string_equal(c.status, "exited");
@@ -139,8 +143,10 @@ static void test_parse_hostile(void **state)
 		{"\"NetworkSettings\":{", "\"NetworkSettings\":\"x\",\"y\":{"},
 		{"\"Networks\":{", "\"Networks\":[{"},
 		{"\"bridge\":{\"IPAMConfig\"", "\"bridge\":5,\"x\":{\"IPAMConfig\""},
-		{"\"IPAddress\":\"198.18.0.2\",\"IPPrefixLen\"", "\"IPAddress\":\"198.18.0.256\",\"IPPrefixLen\""},
-		{"\"IPAddress\":\"198.18.0.2\",\"IPPrefixLen\"", "\"IPAddress\":\"2001:db8::2\",\"IPPrefixLen\""},
+		{"\"IPAddress\":\"198.18.0.2\",\"IPPrefixLen\"",
+		 "\"IPAddress\":\"198.18.0.256\",\"IPPrefixLen\""},
+		{"\"IPAddress\":\"198.18.0.2\",\"IPPrefixLen\"",
+		 "\"IPAddress\":\"2001:db8::2\",\"IPPrefixLen\""},
 		{"\"IPPrefixLen\":24", "\"IPPrefixLen\":33"},
 		{"\"GlobalIPv6PrefixLen\":64", "\"GlobalIPv6PrefixLen\":129"},
 		{"\"GlobalIPv6Address\":\"2001:db8:9::2\"", "\"GlobalIPv6Address\":\"198.18.0.2\""},
@@ -171,8 +177,10 @@ static void test_parse_hostile(void **state)
 	/* Missing State. */
 	assert_int_equal(parse("{\"Id\":\"" ID "\",\"Name\":\"/x\"}", &c, &err), -EPROTO);
 	/* A network name of 127 bytes is fine, 128 is not. */
-	len = (size_t)snprintf(many, sizeof(many), "{\"Id\":\"" ID "\",\"Name\":\"/x\",\"State\":"
-			       "{\"Running\":false,\"Pid\":0},\"NetworkSettings\":{\"Networks\":{\"");
+	len = (size_t)snprintf(
+		many, sizeof(many),
+		"{\"Id\":\"" ID "\",\"Name\":\"/x\",\"State\":"
+		"{\"Running\":false,\"Pid\":0},\"NetworkSettings\":{\"Networks\":{\"");
 	memset(many + len, 'n', 127);
 	snprintf(many + len + 127, sizeof(many) - len - 127, "\":{}}}}");
 	assert_int_equal(parse(many, &c, &err), 0);
@@ -180,10 +188,12 @@ static void test_parse_hostile(void **state)
 	snprintf(many + len + 128, sizeof(many) - len - 128, "\":{}}}}");
 	assert_int_equal(parse(many, &c, &err), -EPROTO);
 	/* More networks than lanjoin keeps. */
-	len = (size_t)snprintf(many, sizeof(many), "{\"Id\":\"" ID "\",\"Name\":\"/x\",\"State\":"
+	len = (size_t)snprintf(many, sizeof(many),
+			       "{\"Id\":\"" ID "\",\"Name\":\"/x\",\"State\":"
 			       "{\"Running\":false,\"Pid\":0},\"NetworkSettings\":{\"Networks\":{");
 	for (int i = 0; i <= LJ_ENGINE_MAX_NETS; i++)
-		len += (size_t)snprintf(many + len, sizeof(many) - len, "%s\"n%d\":{}", i ? "," : "", i);
+		len += (size_t)snprintf(many + len, sizeof(many) - len, "%s\"n%d\":{}",
+					i ? "," : "", i);
 	snprintf(many + len, sizeof(many) - len, "}}}");
 	assert_int_equal(parse(many, &c, &err), -EPROTO);
 	/* Deep nesting in an ignored field does not crash. */
@@ -213,14 +223,18 @@ static void test_names_and_docker_host(void **state)
 	longname[sizeof(longname) - 1] = '\0';
 	assert_false(lj_engine_name_valid(longname));
 
-	assert_int_equal(lj_engine_parse_docker_host("unix:///var/run/docker.sock", buf, sizeof(buf)), 0);
+	assert_int_equal(
+		lj_engine_parse_docker_host("unix:///var/run/docker.sock", buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "/var/run/docker.sock");
 	assert_int_equal(lj_engine_parse_docker_host("tcp://127.0.0.1:2375", buf, sizeof(buf)),
 			 -EPROTONOSUPPORT);
-	assert_int_equal(lj_engine_parse_docker_host("ssh://x@y", buf, sizeof(buf)), -EPROTONOSUPPORT);
-	assert_int_equal(lj_engine_parse_docker_host("unix://relative.sock", buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(lj_engine_parse_docker_host("ssh://x@y", buf, sizeof(buf)),
+			 -EPROTONOSUPPORT);
+	assert_int_equal(lj_engine_parse_docker_host("unix://relative.sock", buf, sizeof(buf)),
+			 -EINVAL);
 	assert_int_equal(lj_engine_parse_docker_host("unix://", buf, sizeof(buf)), -EINVAL);
-	assert_int_equal(lj_engine_parse_docker_host("/var/run/docker.sock", buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(lj_engine_parse_docker_host("/var/run/docker.sock", buf, sizeof(buf)),
+			 -EINVAL);
 	snprintf(longname, sizeof(longname), "unix:///%0200d", 0);
 	assert_int_equal(lj_engine_parse_docker_host(longname, buf, sizeof(buf)), -EINVAL);
 }
@@ -302,7 +316,8 @@ static pid_t serve(const char *const *answers, size_t n)
 				_exit(1);
 			if (strcmp(answers[i], "HUGE") == 0) {
 				static char chunk[65536];
-				const char *h = "HTTP/1.1 200 OK\r\nContent-Length: 99999999\r\n\r\n";
+				const char *h =
+					"HTTP/1.1 200 OK\r\nContent-Length: 99999999\r\n\r\n";
 				memset(chunk, ' ', sizeof(chunk));
 				if (write(c, h, strlen(h)) < 0)
 					_exit(1);
@@ -337,8 +352,10 @@ static char *http(const char *status, const char *body)
 	static int k;
 	char *b = buf[k++ % 4];
 
-	snprintf(b, sizeof(buf[0]), "HTTP/1.1 %s\r\nContent-Type: application/json\r\n"
-		 "Content-Length: %zu\r\nConnection: close\r\n\r\n%s", status, strlen(body), body);
+	snprintf(b, sizeof(buf[0]),
+		 "HTTP/1.1 %s\r\nContent-Type: application/json\r\n"
+		 "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
+		 status, strlen(body), body);
 	return b;
 }
 
@@ -374,8 +391,10 @@ static void test_http_answers(void **state)
 	/* Docker's answer to an ambiguous prefix, then the list that shows it is one. */
 	answers[0] = http("500 Internal Server Error",
 			  "{\"message\":\"Multiple IDs found with provided prefix: d9\"}");
-	answers[1] = http("200 OK", "[{\"Id\":\"" ID "\"},{\"Id\":\"d9" ID "\"},"
-			  "{\"Id\":\"d9ff14409a5d63dfa5402ca0f9a56073c9cc86830c09fb0d63791d82c5a77de9\"}]");
+	answers[1] = http(
+		"200 OK",
+		"[{\"Id\":\"" ID "\"},{\"Id\":\"d9" ID "\"},"
+		"{\"Id\":\"d9ff14409a5d63dfa5402ca0f9a56073c9cc86830c09fb0d63791d82c5a77de9\"}]");
 	/* (the second entry is not a valid ID and is ignored) */
 	pid = serve(answers, 2);
 	assert_int_equal(lj_engine_inspect("d9", &c, &err), -ENOTUNIQ);
@@ -415,7 +434,8 @@ static char *inspect_answer(pid_t pid, const char *started)
 {
 	char body[1024];
 
-	snprintf(body, sizeof(body), "{\"Id\":\"" ID "\",\"Name\":\"/web\",\"State\":{"
+	snprintf(body, sizeof(body),
+		 "{\"Id\":\"" ID "\",\"Name\":\"/web\",\"State\":{"
 		 "\"Status\":\"running\",\"Running\":true,\"Pid\":%d,\"StartedAt\":\"%s\"}}",
 		 (int)pid, started);
 	return http("200 OK", body);

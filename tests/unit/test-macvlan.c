@@ -158,7 +158,8 @@ static void test_describe(void **state)
 	fclose(f);
 	assert_non_null(strstr(text, "ip link add link em1 name eth1 netns web mtu 1400 address "
 				     "02:00:c6:33:64:75 type macvlan mode private\n"));
-	snprintf(want, sizeof(want), "ip link add link em1 name %s type macvlan mode bridge\n", shim);
+	snprintf(want, sizeof(want), "ip link add link em1 name %s type macvlan mode bridge\n",
+		 shim);
 	assert_non_null(strstr(text, want));
 	snprintf(want, sizeof(want), "sysctl -qw net.ipv6.conf.%s.disable_ipv6=1\n", shim);
 	assert_non_null(strstr(text, want));

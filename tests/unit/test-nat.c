@@ -124,11 +124,11 @@ static void test_fw_accept(void **state)
 
 	fw_step(&s);
 	assert_int_equal(lj_fw_accept_text(&s, &text), 0);
-	assert_string_equal(text,
-			    "insert rule ip filter DOCKER-USER iifname \"ljn0123456789ab\" ip saddr "
-			    "198.18.0.1 counter accept comment \"lanjoin:0123456789ab\"\n"
-			    "insert rule ip filter DOCKER-USER oifname \"ljn0123456789ab\" ip daddr "
-			    "198.18.0.1 counter accept comment \"lanjoin:0123456789ab\"\n");
+	assert_string_equal(
+		text, "insert rule ip filter DOCKER-USER iifname \"ljn0123456789ab\" ip saddr "
+		      "198.18.0.1 counter accept comment \"lanjoin:0123456789ab\"\n"
+		      "insert rule ip filter DOCKER-USER oifname \"ljn0123456789ab\" ip daddr "
+		      "198.18.0.1 counter accept comment \"lanjoin:0123456789ab\"\n");
 	free(text);
 	text = NULL;
 
@@ -203,12 +203,9 @@ static void test_round_trip(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_nat_all_ports),
-		cmocka_unit_test(test_nat_published),
-		cmocka_unit_test(test_nat_snat_iif),
-		cmocka_unit_test(test_nat_rejects_bad_steps),
-		cmocka_unit_test(test_fw_accept),
-		cmocka_unit_test(test_nft_names),
+		cmocka_unit_test(test_nat_all_ports), cmocka_unit_test(test_nat_published),
+		cmocka_unit_test(test_nat_snat_iif),  cmocka_unit_test(test_nat_rejects_bad_steps),
+		cmocka_unit_test(test_fw_accept),     cmocka_unit_test(test_nft_names),
 		cmocka_unit_test(test_round_trip),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -66,8 +66,8 @@ static const char *get(const char *name)
 
 static void reset(void)
 {
-	const char *names[] = {"count", "out", "err", "rc", "alarm", "argv.1", "argv.2", "argv.3",
-			       "env.1", "env.2", "env.3"};
+	const char *names[] = {"count",	 "out",	   "err",   "rc",    "alarm", "argv.1",
+			       "argv.2", "argv.3", "env.1", "env.2", "env.3"};
 	char path[128];
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
@@ -133,7 +133,8 @@ static void test_resolve_db(void **state)
 	char buf[LJ_OVS_DB_MAX];
 	char longpath[LJ_OVS_DB_MAX + 8];
 
-	assert_string_equal(lj_ovs_resolve_db("unix:/a/b.sock", buf, sizeof(buf)), "unix:/a/b.sock");
+	assert_string_equal(lj_ovs_resolve_db("unix:/a/b.sock", buf, sizeof(buf)),
+			    "unix:/a/b.sock");
 	assert_string_equal(lj_ovs_resolve_db(NULL, buf, sizeof(buf)),
 			    "unix:/var/run/openvswitch/db.sock");
 	setenv("OVS_RUNDIR", "/run/lab/ovs", 1);
@@ -169,14 +170,15 @@ static void test_survey(void **state)
 	struct lj_ovs *o = open_ovs();
 	struct lj_ovs_survey s;
 
-	put("out", "{\"data\":[[\"br-em1\",\"netdev\",[\"map\",[]],[\"set\",[[\"uuid\",\"1\"],"
-		   "[\"uuid\",\"2\"]]]],[\"br-lj\",\"\",[\"map\",[[\"lanjoin-owner\",\"lanjoin\"]]],"
-		   "[\"uuid\",\"3\"]]],\"headings\":[\"name\",\"datapath_type\",\"external_ids\","
-		   "\"ports\"]}\n"
-		   "{\"data\":[[\"ljo0123\",10,[\"map\",[[\"lanjoin-ifname\",\"eth1\"],"
-		   "[\"lanjoin-owner\",\"lanjoin\"],[\"lanjoin-target\",\"netns:a\\\"b\"]]]]],"
-		   "\"headings\":[\"name\",\"tag\",\"external_ids\"]}\n"
-		   "{\"data\":[],\"headings\":[\"name\"]}\n");
+	put("out",
+	    "{\"data\":[[\"br-em1\",\"netdev\",[\"map\",[]],[\"set\",[[\"uuid\",\"1\"],"
+	    "[\"uuid\",\"2\"]]]],[\"br-lj\",\"\",[\"map\",[[\"lanjoin-owner\",\"lanjoin\"]]],"
+	    "[\"uuid\",\"3\"]]],\"headings\":[\"name\",\"datapath_type\",\"external_ids\","
+	    "\"ports\"]}\n"
+	    "{\"data\":[[\"ljo0123\",10,[\"map\",[[\"lanjoin-ifname\",\"eth1\"],"
+	    "[\"lanjoin-owner\",\"lanjoin\"],[\"lanjoin-target\",\"netns:a\\\"b\"]]]]],"
+	    "\"headings\":[\"name\",\"tag\",\"external_ids\"]}\n"
+	    "{\"data\":[],\"headings\":[\"name\"]}\n");
 	assert_int_equal(lj_ovs_survey(o, "ljo0123", "br-x", &s), 0);
 	assert_int_equal(s.n_bridges, 2);
 	assert_string_equal(s.bridges[0].name, "br-em1");
@@ -196,11 +198,12 @@ static void test_survey(void **state)
 
 	/* one run, explicit database and timeout, JSON, names quoted in conditions */
 	assert_string_equal(get("count"), "1\n");
-	assert_non_null(strstr(get("argv.1"), "--db=unix:/x/db.sock\n--timeout=10\n--format=json\n"
-					      "--\n--columns=name,datapath_type,external_ids,ports\n"
-					      "list\nBridge\n--\n--columns=name,tag,external_ids\n"
-					      "find\nPort\nname=\"ljo0123\"\n--\n--columns=name\n"
-					      "find\nInterface\nname=\"br-x\"\n"));
+	assert_non_null(strstr(get("argv.1"),
+			       "--db=unix:/x/db.sock\n--timeout=10\n--format=json\n"
+			       "--\n--columns=name,datapath_type,external_ids,ports\n"
+			       "list\nBridge\n--\n--columns=name,tag,external_ids\n"
+			       "find\nPort\nname=\"ljo0123\"\n--\n--columns=name\n"
+			       "find\nInterface\nname=\"br-x\"\n"));
 	/* a fixed minimal environment: nothing of ours leaks into it */
 	assert_non_null(strstr(get("env.1"), "PATH=/usr/sbin:/usr/bin:/sbin:/bin\n"));
 	assert_non_null(strstr(get("env.1"), "LC_ALL=C\n"));
@@ -224,7 +227,11 @@ static void test_port_add(void **state)
 {
 	struct lj_ovs *o = open_ovs();
 	struct lj_ovs_port_opts p = {
-		.bridge = "br-em1", .name = "ljo0123", .tag = 42, .target = "netns:c 1", .ifname = "eth1",
+		.bridge = "br-em1",
+		.name = "ljo0123",
+		.tag = 42,
+		.target = "netns:c 1",
+		.ifname = "eth1",
 	};
 
 	assert_int_equal(lj_ovs_port_add(o, &p), 0);
@@ -262,9 +269,9 @@ static void test_errors(void **state)
 		   "already exists\n");
 	assert_int_equal(lj_ovs_bridge_add(o, "br-x", "netdev"), -EEXIST);
 	put("err", "ovs-vsctl: no bridge named br-y\n");
-	assert_int_equal(lj_ovs_port_add(o, &(struct lj_ovs_port_opts){.bridge = "br-y",
-								       .name = "p"}),
-			 -ENODEV);
+	assert_int_equal(
+		lj_ovs_port_add(o, &(struct lj_ovs_port_opts){.bridge = "br-y", .name = "p"}),
+		-ENODEV);
 	put("err", "ovs-vsctl: something else\nsecond line\n");
 	assert_int_equal(lj_ovs_port_del(o, "p"), -EIO);
 	assert_string_equal(lj_ovs_error(o), "ovs-vsctl: something else second line");
@@ -305,9 +312,10 @@ static void test_list_ours(void **state)
 	struct lj_ovs_bridge *brs = NULL;
 	size_t n = 9, n_br = 9;
 
-	put("out", "{\"data\":[[\"ljo1\",[\"set\",[]],[\"map\",[[\"lanjoin-owner\",\"lanjoin\"]]]]],"
-		   "\"headings\":[\"name\",\"tag\",\"external_ids\"]}\n"
-		   "{\"data\":[],\"headings\":[\"name\",\"datapath_type\",\"external_ids\",\"ports\"]}");
+	put("out",
+	    "{\"data\":[[\"ljo1\",[\"set\",[]],[\"map\",[[\"lanjoin-owner\",\"lanjoin\"]]]]],"
+	    "\"headings\":[\"name\",\"tag\",\"external_ids\"]}\n"
+	    "{\"data\":[],\"headings\":[\"name\",\"datapath_type\",\"external_ids\",\"ports\"]}");
 	assert_int_equal(lj_ovs_list_ours(o, &ports, &n, &brs, &n_br), 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(n_br, 0);
@@ -349,7 +357,11 @@ static void test_check_running(void **state)
 static void test_describe(void **state)
 {
 	struct lj_ovs_port_opts p = {
-		.bridge = "br-em1", .name = "ljo0123", .tag = 7, .target = "pid:12", .ifname = "eth1",
+		.bridge = "br-em1",
+		.name = "ljo0123",
+		.tag = 7,
+		.target = "pid:12",
+		.ifname = "eth1",
 	};
 	char *buf = NULL;
 	size_t size = 0;
@@ -373,11 +385,16 @@ static void test_describe(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_quote),         cmocka_unit_test(test_resolve_db),
-		cmocka_unit_test(test_not_installed), cmocka_unit_test(test_survey),
-		cmocka_unit_test(test_port_add),      cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_timeout_cleans_up), cmocka_unit_test(test_list_ours),
-		cmocka_unit_test(test_check_running), cmocka_unit_test(test_describe),
+		cmocka_unit_test(test_quote),
+		cmocka_unit_test(test_resolve_db),
+		cmocka_unit_test(test_not_installed),
+		cmocka_unit_test(test_survey),
+		cmocka_unit_test(test_port_add),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_timeout_cleans_up),
+		cmocka_unit_test(test_list_ours),
+		cmocka_unit_test(test_check_running),
+		cmocka_unit_test(test_describe),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -23,9 +23,17 @@ static void test_cidr(void **state)
 	assert_int_equal(lj_parse_cidr("198.51.100.1", false, &c), 0);
 	assert_int_equal(c.prefixlen, 32);
 
-	const char *bad[] = {"", "198.51.100.117", "198.51.100.117/33", "198.51.100.117/",
-			     "198.51.100.117/-1", "198.51.100.256/24", "2001:db8::/129", "abc/24",
-			     "198.51.100.117/24/1", "198.51.100.117/024x", " 198.51.100.1/24",
+	const char *bad[] = {"",
+			     "198.51.100.117",
+			     "198.51.100.117/33",
+			     "198.51.100.117/",
+			     "198.51.100.117/-1",
+			     "198.51.100.256/24",
+			     "2001:db8::/129",
+			     "abc/24",
+			     "198.51.100.117/24/1",
+			     "198.51.100.117/024x",
+			     " 198.51.100.1/24",
 			     "198.51.100.117/99999999999999999999999"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_not_equal(lj_parse_cidr(bad[i], true, &c), 0);
@@ -62,9 +70,15 @@ static void test_mac(void **state)
 	assert_string_equal(lj_mac_to_string(mac, buf, sizeof(buf)), "02:42:c6:33:64:75");
 	assert_int_equal(lj_parse_mac("02-42-C6-33-64-75", mac), 0);
 	assert_string_equal(lj_mac_to_string(mac, buf, sizeof(buf)), "02:42:c6:33:64:75");
-	const char *bad[] = {"", "02:42:c6:33:64", "02:42:c6:33:64:7", "02:42:c6:33:64:755",
-			     "01:00:5e:00:00:01" /* multicast */, "00:00:00:00:00:00",
-			     "02:42:c6:33:64:zz", "02.42.c6.33.64.75", "ff:ff:ff:ff:ff:ff"};
+	const char *bad[] = {"",
+			     "02:42:c6:33:64",
+			     "02:42:c6:33:64:7",
+			     "02:42:c6:33:64:755",
+			     "01:00:5e:00:00:01" /* multicast */,
+			     "00:00:00:00:00:00",
+			     "02:42:c6:33:64:zz",
+			     "02.42.c6.33.64.75",
+			     "ff:ff:ff:ff:ff:ff"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_not_equal(lj_parse_mac(bad[i], mac), 0);
 }
@@ -72,7 +86,7 @@ static void test_mac(void **state)
 static void test_ifname(void **state)
 {
 	assert_true(lj_ifname_valid("eth1"));
-	assert_true(lj_ifname_valid("abcdefghijklmno")); /* 15 */
+	assert_true(lj_ifname_valid("abcdefghijklmno"));   /* 15 */
 	assert_false(lj_ifname_valid("abcdefghijklmnop")); /* 16 */
 	assert_false(lj_ifname_valid(""));
 	assert_false(lj_ifname_valid("."));
@@ -108,21 +122,29 @@ static void test_uint_publish(void **state)
 	assert_int_equal(p.proto, IPPROTO_UDP);
 	assert_int_equal(p.port, 53);
 	assert_int_equal(p.cport, 5353);
-	const char *bad[] = {"", "0", "65536", "sctp/80", "tcp/", "80:", ":80", "tcp/80:0",
-			     "80:65536", "tcp80"};
+	const char *bad[] = {"",    "0",   "65536",    "sctp/80",  "tcp/",
+			     "80:", ":80", "tcp/80:0", "80:65536", "tcp80"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		assert_int_not_equal(lj_parse_publish(bad[i], &p), 0);
 }
 
 static void test_unicast(void **state)
 {
-	static const char *const bad[] = {"0.0.0.0/0", "198.51.100.0/24", "198.51.100.255/24",
-					  "224.0.0.1/24", "127.0.0.5/8", "255.255.255.255/32",
-					  "::/128", "::1/128", "ff02::1/64", "::ffff:1.2.3.4/96",
-					  "2001:db8:1::/64", "2001:db8::100/120"};
-	static const char *const good[] = {"198.51.100.117/24", "198.51.100.0/31",
-					   "198.51.100.255/32", "2001:db8::1/64", "fe80::1/64",
-					   "2001:db8::/127", "2001:db8::/128", "2001:db8::101/120"};
+	static const char *const bad[] = {"0.0.0.0/0",
+					  "198.51.100.0/24",
+					  "198.51.100.255/24",
+					  "224.0.0.1/24",
+					  "127.0.0.5/8",
+					  "255.255.255.255/32",
+					  "::/128",
+					  "::1/128",
+					  "ff02::1/64",
+					  "::ffff:1.2.3.4/96",
+					  "2001:db8:1::/64",
+					  "2001:db8::100/120"};
+	static const char *const good[] = {
+		"198.51.100.117/24", "198.51.100.0/31", "198.51.100.255/32", "2001:db8::1/64",
+		"fe80::1/64",	     "2001:db8::/127",	"2001:db8::/128",    "2001:db8::101/120"};
 	struct lj_cidr c;
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -155,8 +177,8 @@ static void test_contains(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_cidr),        cmocka_unit_test(test_route),
-		cmocka_unit_test(test_mac),         cmocka_unit_test(test_ifname),
+		cmocka_unit_test(test_cidr),	     cmocka_unit_test(test_route),
+		cmocka_unit_test(test_mac),	     cmocka_unit_test(test_ifname),
 		cmocka_unit_test(test_uint_publish), cmocka_unit_test(test_contains),
 		cmocka_unit_test(test_unicast),
 	};

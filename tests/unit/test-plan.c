@@ -41,7 +41,10 @@ static void fake_describe(const struct lj_ctx *ctx, const struct lj_step *s, FIL
 }
 
 static const struct lj_step_type fake = {
-	.id = "fake", .apply = fake_apply, .undo = fake_undo, .describe = fake_describe,
+	.id = "fake",
+	.apply = fake_apply,
+	.undo = fake_undo,
+	.describe = fake_describe,
 };
 
 static void build(struct lj_plan *p, size_t n)
@@ -216,7 +219,10 @@ static void test_json_rejects(void **state)
 }
 
 static const struct lj_step_type fake_saved = {
-	.id = "fake", .apply = fake_apply, .undo = fake_undo, .describe = fake_describe,
+	.id = "fake",
+	.apply = fake_apply,
+	.undo = fake_undo,
+	.describe = fake_describe,
 	.save_after = true,
 };
 static int save_result;
@@ -265,7 +271,10 @@ static int deferring_undo(struct lj_ctx *ctx, const struct lj_step *s)
 }
 
 static const struct lj_step_type deferring = {
-	.id = "deferring", .apply = fake_apply, .undo = deferring_undo, .describe = fake_describe,
+	.id = "deferring",
+	.apply = fake_apply,
+	.undo = deferring_undo,
+	.describe = fake_describe,
 };
 
 /* lj_plan_undo_from stops after a deferred undo and resumes below it; undo_all never defers. */
@@ -304,10 +313,11 @@ static void test_undo_deferred(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_apply_all),       cmocka_unit_test(test_rollback_each_step),
+		cmocka_unit_test(test_apply_all),	cmocka_unit_test(test_rollback_each_step),
 		cmocka_unit_test(test_fault_injection), cmocka_unit_test(test_undo_failure),
-		cmocka_unit_test(test_skip_undo),       cmocka_unit_test(test_json_round_trip),
-		cmocka_unit_test(test_json_rejects),    cmocka_unit_test(test_undo_deferred),    cmocka_unit_test(test_save_after),
+		cmocka_unit_test(test_skip_undo),	cmocka_unit_test(test_json_round_trip),
+		cmocka_unit_test(test_json_rejects),	cmocka_unit_test(test_undo_deferred),
+		cmocka_unit_test(test_save_after),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

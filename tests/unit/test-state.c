@@ -140,7 +140,7 @@ static void test_sweep_tmp(void **state)
 	assert_int_equal(lj_state_open(true, &st), 0);
 	make_record(&rec, "ns:4:9", "eth1");
 	assert_int_equal(lj_state_save(st, &rec), 0);
-	write_file(".0123456789ab.tmp", "{\"format\":");   /* a write killed before rename */
+	write_file(".0123456789ab.tmp", "{\"format\":"); /* a write killed before rename */
 	assert_int_equal(lj_state_sweep_tmp(st), 1);
 	assert_int_equal(lj_state_sweep_tmp(st), 0);
 	assert_int_equal(lj_state_load(st, rec.id, &back), 0); /* records stay */
@@ -204,7 +204,8 @@ static void test_list_info(void **state)
 	json_object_set_new(rec.info, "parent", json_string("em2"));
 	assert_int_equal(lj_state_save(st, &rec), 0);
 	lj_record_free(&rec);
-	write_file("eeeeeeeeeeee.json", "{\"parent\": \"em1\", broken"); /* matches, does not parse */
+	write_file("eeeeeeeeeeee.json",
+		   "{\"parent\": \"em1\", broken"); /* matches, does not parse */
 
 	assert_int_equal(lj_state_list_info(st, "parent", "em1", &recs, &n), 0);
 	assert_int_equal(n, 1);
@@ -280,13 +281,21 @@ static int parse_edited(const struct lj_record *rec, void (*edit)(json_t *o), st
 	return r;
 }
 
-static void edit_none(json_t *o) {}
-static void edit_drop_owner(json_t *o) { json_object_del(o, "owner"); }
+static void edit_none(json_t *o)
+{
+}
+static void edit_drop_owner(json_t *o)
+{
+	json_object_del(o, "owner");
+}
 static void edit_status_attached(json_t *o)
 {
 	json_object_set_new(o, "status", json_string("attached"));
 }
-static void edit_status_bogus(json_t *o) { json_object_set_new(o, "status", json_string("a b")); }
+static void edit_status_bogus(json_t *o)
+{
+	json_object_set_new(o, "status", json_string("a b"));
+}
 static void edit_owner_pid_zero(json_t *o)
 {
 	json_object_set_new(json_object_get(o, "owner"), "pid", json_integer(0));
@@ -299,7 +308,10 @@ static void edit_owner_start_negative(json_t *o)
 {
 	json_object_set_new(json_object_get(o, "owner"), "start_time", json_integer(-1));
 }
-static void edit_owner_not_object(json_t *o) { json_object_set_new(o, "owner", json_integer(5)); }
+static void edit_owner_not_object(json_t *o)
+{
+	json_object_set_new(o, "owner", json_integer(5));
+}
 
 /* "settling" names the attaching process; old records ("applying", "attached", no owner)
  * still load; a settling record is live only while that very process runs. */

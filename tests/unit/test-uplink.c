@@ -72,13 +72,18 @@ static void test_addr_rejects(void **state)
 		"[]",
 		"{\"local\":\"198.51.100.76\",\"scope\":0,\"flags\":0,\"valid\":1,\"preferred\":1}",
 		"{\"local\":\"198.51.100.76/24\",\"scope\":0,\"flags\":0,\"valid\":1}",
-		"{\"local\":\"198.51.100.76/24\",\"scope\":256,\"flags\":0,\"valid\":1,\"preferred\":1}",
-		"{\"local\":\"198.51.100.76/24\",\"scope\":0,\"flags\":-1,\"valid\":1,\"preferred\":1}",
-		"{\"local\":\"198.51.100.76/24\",\"scope\":0,\"flags\":0,\"valid\":1,\"preferred\":1,"
+		"{\"local\":\"198.51.100.76/"
+		"24\",\"scope\":256,\"flags\":0,\"valid\":1,\"preferred\":1}",
+		"{\"local\":\"198.51.100.76/"
+		"24\",\"scope\":0,\"flags\":-1,\"valid\":1,\"preferred\":1}",
+		"{\"local\":\"198.51.100.76/"
+		"24\",\"scope\":0,\"flags\":0,\"valid\":1,\"preferred\":1,"
 		"\"label\":\"a/b\"}",
-		"{\"local\":\"198.51.100.76/24\",\"scope\":0,\"flags\":0,\"valid\":1,\"preferred\":1,"
+		"{\"local\":\"198.51.100.76/"
+		"24\",\"scope\":0,\"flags\":0,\"valid\":1,\"preferred\":1,"
 		"\"label\":\"sixteen-bytes-xx\"}",
-		"{\"local\":\"198.51.100.76/24\",\"scope\":0,\"flags\":0,\"valid\":1,\"preferred\":1,"
+		"{\"local\":\"198.51.100.76/"
+		"24\",\"scope\":0,\"flags\":0,\"valid\":1,\"preferred\":1,"
 		"\"peer\":\"2001:db8::1\"}",
 		"{\"local\":\"198.51.100.76/24\",\"local\":\"198.51.100.77/24\",\"scope\":0,"
 		"\"flags\":0,\"valid\":1,\"preferred\":1}",
@@ -139,9 +144,10 @@ static void test_route_round_trip(void **state)
 	f = fmemopen(buf, sizeof(buf), "w");
 	lj_route_info_print(&s, "br-em1", f);
 	fclose(f);
-	assert_string_equal(buf, "2001:db8:7::/48 from 2001:db8:1::/64 via 2001:db8:1::fe dev br-em1 "
-				 "table 1000 proto 4 scope 0 metric 77 src 2001:db8:1::76 onlink "
-				 "pref high expires 600 mtu 1400 hoplimit 9");
+	assert_string_equal(buf,
+			    "2001:db8:7::/48 from 2001:db8:1::/64 via 2001:db8:1::fe dev br-em1 "
+			    "table 1000 proto 4 scope 0 metric 77 src 2001:db8:1::76 onlink "
+			    "pref high expires 600 mtu 1400 hoplimit 9");
 
 	/* a default route without a metric keeps none */
 	memset(&r, 0, sizeof(r));
@@ -161,15 +167,20 @@ static void test_route_rejects(void **state)
 	struct lj_route_info r;
 	static const char *const bad[] = {
 		"{}",
-		"{\"family\":5,\"dst\":\"0.0.0.0/0\",\"tos\":0,\"protocol\":3,\"scope\":0,\"type\":1,"
+		"{\"family\":5,\"dst\":\"0.0.0.0/"
+		"0\",\"tos\":0,\"protocol\":3,\"scope\":0,\"type\":1,"
 		"\"flags\":0,\"table\":254}",
-		"{\"family\":6,\"dst\":\"0.0.0.0/0\",\"tos\":0,\"protocol\":3,\"scope\":0,\"type\":1,"
+		"{\"family\":6,\"dst\":\"0.0.0.0/"
+		"0\",\"tos\":0,\"protocol\":3,\"scope\":0,\"type\":1,"
 		"\"flags\":0,\"table\":254}",
-		"{\"family\":4,\"dst\":\"0.0.0.0/0\",\"tos\":0,\"protocol\":3,\"scope\":0,\"type\":1,"
+		"{\"family\":4,\"dst\":\"0.0.0.0/"
+		"0\",\"tos\":0,\"protocol\":3,\"scope\":0,\"type\":1,"
 		"\"flags\":8,\"table\":254}",
-		"{\"family\":4,\"dst\":\"0.0.0.0/0\",\"tos\":0,\"protocol\":3,\"scope\":0,\"type\":1,"
+		"{\"family\":4,\"dst\":\"0.0.0.0/"
+		"0\",\"tos\":0,\"protocol\":3,\"scope\":0,\"type\":1,"
 		"\"flags\":0,\"table\":254,\"metrics\":{\"99\":1}}",
-		"{\"family\":4,\"dst\":\"0.0.0.0/0\",\"tos\":0,\"protocol\":3,\"scope\":0,\"type\":1,"
+		"{\"family\":4,\"dst\":\"0.0.0.0/"
+		"0\",\"tos\":0,\"protocol\":3,\"scope\":0,\"type\":1,"
 		"\"flags\":0,\"table\":254,\"gateway\":\"2001:db8::1\"}",
 	};
 
@@ -183,12 +194,11 @@ static void test_sysctl_validation(void **state)
 	struct lj_ctx ctx = {0};
 	struct lj_step s = {0};
 	static const char *const bad[] = {
-		"ipv4.rp_filter=1\n",            /* sysctl-set needs NEW/OLD */
-		"ipv4.nonexistent=1/0\n",        /* not in the allow-list */
-		"ipv4.rp_filter=1/0",            /* no newline */
-		"ipv4.rp_filter=1;rm/0\n",       /* not a number */
-		"../../ipv4.rp_filter=1/0\n",
-		"ipv4.rp_filter=/0\n",
+		"ipv4.rp_filter=1\n",	   /* sysctl-set needs NEW/OLD */
+		"ipv4.nonexistent=1/0\n",  /* not in the allow-list */
+		"ipv4.rp_filter=1/0",	   /* no newline */
+		"ipv4.rp_filter=1;rm/0\n", /* not a number */
+		"../../ipv4.rp_filter=1/0\n", "ipv4.rp_filter=/0\n",
 	};
 
 	snprintf(s.link, sizeof(s.link), "em1");
@@ -207,10 +217,13 @@ static void test_sysctl_validation(void **state)
 static void test_plan_round_trip(void **state)
 {
 	static const struct lj_step_type *const types[] = {
-		&lj_step_uplink_bridge, &lj_step_sysctl_copy, &lj_step_addr_copy, &lj_step_enslave,
-		&lj_step_route_move, &lj_step_addr_move, &lj_step_addr_flags, &lj_step_probe,
-		&lj_step_bridged_accept, &lj_step_sysctl_set, &lj_step_ovs_uplink_bridge,
-		&lj_step_ovs_enslave, &lj_step_test_crash,
+		&lj_step_uplink_bridge,	    &lj_step_sysctl_copy,
+		&lj_step_addr_copy,	    &lj_step_enslave,
+		&lj_step_route_move,	    &lj_step_addr_move,
+		&lj_step_addr_flags,	    &lj_step_probe,
+		&lj_step_bridged_accept,    &lj_step_sysctl_set,
+		&lj_step_ovs_uplink_bridge, &lj_step_ovs_enslave,
+		&lj_step_test_crash,
 	};
 	struct lj_plan p = {0}, q;
 	json_t *j;
@@ -261,8 +274,8 @@ static void test_state_subdirs(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_addr_round_trip),  cmocka_unit_test(test_addr_rejects),
-		cmocka_unit_test(test_route_round_trip), cmocka_unit_test(test_route_rejects),
+		cmocka_unit_test(test_addr_round_trip),	  cmocka_unit_test(test_addr_rejects),
+		cmocka_unit_test(test_route_round_trip),  cmocka_unit_test(test_route_rejects),
 		cmocka_unit_test(test_sysctl_validation), cmocka_unit_test(test_plan_round_trip),
 		cmocka_unit_test(test_state_subdirs),
 	};

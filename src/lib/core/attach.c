@@ -193,9 +193,11 @@ static int refuse_live(struct lj_ctx *ctx, const struct lj_target *t, const char
 	struct lj_link l;
 
 	if (lj_record_settling_live(old))
-		return lj_bad_input(res, "%s is being attached as '%s' by lanjoin (PID %" PRId64 "), "
-				    "which waits for its addresses; wait for it, or detach it first",
-				    tname(t), ifname, old->owner_pid);
+		return lj_bad_input(
+			res,
+			"%s is being attached as '%s' by lanjoin (PID %" PRId64 "), "
+			"which waits for its addresses; wait for it, or detach it first",
+			tname(t), ifname, old->owner_pid);
 	/* nat --to creates no interface in the target: its record is live as long as the
 	 * namespace is the same one. */
 	bool no_link = strcmp(old->way, "nat") == 0 && json_object_get(old->info, "to");
@@ -204,8 +206,10 @@ static int refuse_live(struct lj_ctx *ctx, const struct lj_target *t, const char
 	    (!old->netns_cookie || !t->cookie || old->netns_cookie == t->cookie) &&
 	    (no_link || lj_link_get(ctx->target, ifname, &l) == 0)) {
 		if (no_link)
-			return lj_bad_input(res, "%s is already attached (way nat, --to %s); detach "
-					    "it first", tname(t),
+			return lj_bad_input(res,
+					    "%s is already attached (way nat, --to %s); detach "
+					    "it first",
+					    tname(t),
 					    json_string_value(json_object_get(old->info, "to")));
 		return lj_bad_input(res, "%s is already attached as '%s' (way %s); detach it first",
 				    tname(t), ifname, old->way);
@@ -229,12 +233,14 @@ static int handle_existing(struct lj_state *st, struct lj_ctx *ctx, const struct
 	if (r == -ENOENT)
 		return 0;
 	if (r == -EXDEV)
-		return lj_bad_input(res, "%s is already attached as '%s' by lanjoin running in another "
-				    "network namespace; detach it there", tname(t), ifname);
+		return lj_bad_input(res,
+				    "%s is already attached as '%s' by lanjoin running in another "
+				    "network namespace; detach it there",
+				    tname(t), ifname);
 	if (r < 0)
 		return lj_fail(res, r, "Failed to read the state record %s/attachments/%s.json: %s",
-			       lj_state_dir(), id, r == -EBADMSG ? "it is malformed or not lanjoin's"
-							  : strerror(-r));
+			       lj_state_dir(), id,
+			       r == -EBADMSG ? "it is malformed or not lanjoin's" : strerror(-r));
 	r = refuse_live(ctx, t, ifname, &old, res);
 	if (r < 0) {
 		lj_record_free(&old);
@@ -327,9 +333,8 @@ static bool record_has_mac(const struct lj_record *rec, const uint8_t mac[LJ_MAC
 	return false;
 }
 
-int lj_attach_live_records(struct lj_state *st, const char *way, const char *key,
-			   const char *value, struct lj_record **ret, size_t *ret_n,
-			   struct lj_result *res)
+int lj_attach_live_records(struct lj_state *st, const char *way, const char *key, const char *value,
+			   struct lj_record **ret, size_t *ret_n, struct lj_result *res)
 {
 	struct lj_state *own = NULL;
 	struct lj_record *recs = NULL;
@@ -446,9 +451,10 @@ static int settle(struct lj_state **st, struct lj_ctx *ctx, const struct lj_targ
 	r = lj_plan_settle(ctx, plan, rec->info, &step);
 	l = lj_state_open(true, st);
 	if (l < 0)
-		return lj_fail(res, l, "Failed to reopen the state directory %s: %s; run 'lanjoin "
-			       "detach %s --ifname %s'", lj_state_dir(), strerror(-l), tname(t),
-			       ifname);
+		return lj_fail(res, l,
+			       "Failed to reopen the state directory %s: %s; run 'lanjoin "
+			       "detach %s --ifname %s'",
+			       lj_state_dir(), strerror(-l), tname(t), ifname);
 	/* Still the record this attach wrote: not detached (and maybe re-attached) meanwhile. */
 	ours = lj_state_load(*st, rec->id, &cur) == 0;
 	if (ours) {
@@ -469,16 +475,20 @@ static int settle(struct lj_state **st, struct lj_ctx *ctx, const struct lj_targ
 				lj_state_remove(*st, rec->id);
 		}
 		if (!ours && !(r == -EINTR && lj_interrupted()))
-			return lj_fail(res, -ECANCELED, "%s as '%s' was detached while attach waited "
-				       "for it (then %s: %s)", tname(t), ifname, s->what, strerror(-r));
+			return lj_fail(res, -ECANCELED,
+				       "%s as '%s' was detached while attach waited "
+				       "for it (then %s: %s)",
+				       tname(t), ifname, s->what, strerror(-r));
 		res->rolled_back = true;
 		res->undo_failed = failed;
 		if (r == -EINTR && lj_interrupted()) {
 			res->interrupted = lj_interrupted();
 			snprintf(res->message, sizeof(res->message),
-				 "Interrupted (%s) while waiting for %s%s", lj_interrupt_name(res->interrupted),
+				 "Interrupted (%s) while waiting for %s%s",
+				 lj_interrupt_name(res->interrupted),
 				 settle_what(s, waited, sizeof(waited)),
-				 failed ? "; some steps could not be undone: run 'lanjoin detach' again"
+				 failed ? "; some steps could not be undone: run 'lanjoin detach' "
+					  "again"
 					: "");
 			return r;
 		}
@@ -486,12 +496,14 @@ static int settle(struct lj_state **st, struct lj_ctx *ctx, const struct lj_targ
 			 "Failed to attach %s (%s way), step %zu of %zu, %s: %s%s%s%s%s", tname(t),
 			 lj_way_name(o->way), step + 1, plan->n, s->what, strerror(-r),
 			 detail[0] ? " (" : "", detail, detail[0] ? ")" : "",
-			 failed ? "; some steps could not be undone: run 'lanjoin detach' again" : "");
+			 failed ? "; some steps could not be undone: run 'lanjoin detach' again"
+				: "");
 		return r;
 	}
 	if (!ours)
-		return lj_fail(res, -ECANCELED, "%s as '%s' was detached while attach waited for it",
-			       tname(t), ifname);
+		return lj_fail(res, -ECANCELED,
+			       "%s as '%s' was detached while attach waited for it", tname(t),
+			       ifname);
 	return 0;
 }
 
@@ -512,8 +524,8 @@ static int finish(struct lj_state *st, struct lj_ctx *ctx, const struct lj_targe
 	lj_plan_test_pause(plan->n + 1);
 	r = lj_plan_check(ctx, plan, &step);
 	if (r < 0) {
-		snprintf(detail, sizeof(detail), "%s", ctx->detail[0] ? ctx->detail
-			 : plan->steps[step].what);
+		snprintf(detail, sizeof(detail), "%s",
+			 ctx->detail[0] ? ctx->detail : plan->steps[step].what);
 	} else {
 		snprintf(rec->status, sizeof(rec->status), "attached");
 		rec->owner_pid = 0;
@@ -536,9 +548,11 @@ static int finish(struct lj_state *st, struct lj_ctx *ctx, const struct lj_targe
 	lj_fail(res, r, "Failed to attach %s (%s way): %s", tname(t), lj_way_name(o->way), detail);
 	if (failed) {
 		size_t len = strlen(res->message);
-		snprintf(res->message + len, sizeof(res->message) - len,
-			 "; some steps could not be undone: the record is kept: run 'lanjoin detach "
-			 "%s --ifname %s'", tname(t), ifname);
+		snprintf(
+			res->message + len, sizeof(res->message) - len,
+			"; some steps could not be undone: the record is kept: run 'lanjoin detach "
+			"%s --ifname %s'",
+			tname(t), ifname);
 	}
 	return r;
 }
@@ -597,23 +611,28 @@ static int attach_one(const struct lj_attach_opts *o, struct lj_result *res)
 	if (!lj_ifname_valid(ifname))
 		return lj_bad_input(res, "Invalid interface name '%s'", ifname);
 	if (lj_target_parse(o->target, &t) < 0)
-		return lj_bad_input(res, "Invalid target '%s': expected a container name, pid:N, "
-				    "netns:NAME or a path to a netns file", o->target);
+		return lj_bad_input(res,
+				    "Invalid target '%s': expected a container name, pid:N, "
+				    "netns:NAME or a path to a netns file",
+				    o->target);
 	r = lj_target_open(&t);
 	if (r < 0) {
 		if (t.error[0])
 			return lj_bad_input(res, "%s", t.error);
 		if (r == -EPROTONOSUPPORT)
-			return lj_bad_input(res, "Cannot resolve container '%s': no Docker or "
-					    "Podman engine support yet", o->target);
-		return lj_bad_input(res, "Target %s: %s", o->target,
-				    r == -ENOENT || r == -ESRCH ? "no such namespace or process"
-				    : r == -EINVAL ? "not a network namespace"
-				    : (r == -EACCES || r == -EPERM) && t.kind == LJ_TARGET_PID
-					? "the kernel refuses to open its network namespace (the "
-					  "process is protected, e.g. not dumpable or in another "
-					  "user namespace)"
-					: strerror(-r));
+			return lj_bad_input(res,
+					    "Cannot resolve container '%s': no Docker or "
+					    "Podman engine support yet",
+					    o->target);
+		return lj_bad_input(
+			res, "Target %s: %s", o->target,
+			r == -ENOENT || r == -ESRCH ? "no such namespace or process"
+			: r == -EINVAL		    ? "not a network namespace"
+			: (r == -EACCES || r == -EPERM) && t.kind == LJ_TARGET_PID
+				? "the kernel refuses to open its network namespace (the "
+				  "process is protected, e.g. not dumpable or in another "
+				  "user namespace)"
+				: strerror(-r));
 	}
 	if (lj_netns_is_current(t.netns_fd)) {
 		lj_target_close(&t);
@@ -691,8 +710,10 @@ static int attach_one(const struct lj_attach_opts *o, struct lj_result *res)
 		if (r == -EINTR && lj_interrupted()) {
 			res->interrupted = lj_interrupted();
 			snprintf(res->message, sizeof(res->message),
-				 "Interrupted (%s) while attaching %s (%s way), before step %zu of %zu, "
-				 "%s%s", lj_interrupt_name(res->interrupted), tname(&t),
+				 "Interrupted (%s) while attaching %s (%s way), before step %zu of "
+				 "%zu, "
+				 "%s%s",
+				 lj_interrupt_name(res->interrupted), tname(&t),
 				 lj_way_name(o->way), perr.step + 1, plan.n, s->what,
 				 perr.undo_failed ? ". Could not undo: " : "");
 		} else {
@@ -822,9 +843,10 @@ static int undo_record(struct lj_state *st, struct lj_record *rec, bool target_a
 		return lj_fail(res, r, "Failed to open netlink sockets: %s", strerror(-r));
 	lj_plan_undo_all(&ctx, &rec->plan, &failed);
 	if (failed) {
-		r = lj_fail(res, -EIO, "Failed to detach %s ('%s'): %s; the record is kept, run "
-			    "detach again once the cause is fixed", rec->target_spec, rec->ifname,
-			    ctx.detail);
+		r = lj_fail(res, -EIO,
+			    "Failed to detach %s ('%s'): %s; the record is kept, run "
+			    "detach again once the cause is fixed",
+			    rec->target_spec, rec->ifname, ctx.detail);
 	} else {
 		r = lj_state_remove(st, rec->id);
 		if (r == 0)
@@ -891,20 +913,26 @@ static int refuse_foreign(struct lj_state *st, const struct lj_target *t, bool o
 			continue;
 		if (!netns_index && lj_netns_index_new(&netns_index) < 0)
 			netns_index = NULL;
-		if (netns_index && lj_netns_find(netns_index, &rec->host_netns,
-						 rec->host_netns_cookie, &fd, where, sizeof(where)) == 0)
+		if (netns_index &&
+		    lj_netns_find(netns_index, &rec->host_netns, rec->host_netns_cookie, &fd, where,
+				  sizeof(where)) == 0)
 			close(fd);
 		else
 			where[0] = '\0';
 		if (where[0])
-			r = lj_bad_input(res, "%s is attached as '%s' (%s way) from network namespace "
-					 "%s, not this one: run detach there (e.g. 'nsenter --net=%s "
-					 "lanjoin detach %s')", target, rec->ifname, rec->way, where,
-					 where, target);
+			r = lj_bad_input(
+				res,
+				"%s is attached as '%s' (%s way) from network namespace "
+				"%s, not this one: run detach there (e.g. 'nsenter --net=%s "
+				"lanjoin detach %s')",
+				target, rec->ifname, rec->way, where, where, target);
 		else
-			r = lj_bad_input(res, "%s is attached as '%s' (%s way) from a network namespace "
-					 "that no longer exists: its links went with it; 'lanjoin gc' "
-					 "drops the record", target, rec->ifname, rec->way);
+			r = lj_bad_input(
+				res,
+				"%s is attached as '%s' (%s way) from a network namespace "
+				"that no longer exists: its links went with it; 'lanjoin gc' "
+				"drops the record",
+				target, rec->ifname, rec->way);
 	}
 	lj_records_free(recs, n);
 	return r;
@@ -993,21 +1021,25 @@ int lj_detach(const char *target, const char *ifname, bool dry_run, struct lj_re
 			r = u;
 		if (u == 0) {
 			size_t len = strlen(res->message);
-			snprintf(res->message + len, sizeof(res->message) - len, "%sDetached %s (%s)",
-				 len ? "\n" : "", rec->target_spec, rec->ifname);
+			snprintf(res->message + len, sizeof(res->message) - len,
+				 "%sDetached %s (%s)", len ? "\n" : "", rec->target_spec,
+				 rec->ifname);
 			note_adopted_bridge(st, rec, res);
 		}
 	}
 	if (!matched && !dry_run && refuse_foreign(st, &t, opened, target, ifname, res) < 0)
 		r = -EXDEV;
 	else if (!matched && res->bad_records)
-		r = lj_fail(res, -EBADMSG, "No readable record attaches %s%s%s, but %zu record file%s "
+		r = lj_fail(res, -EBADMSG,
+			    "No readable record attaches %s%s%s, but %zu record file%s "
 			    "in %s/attachments could not be read (malformed or not lanjoin's): "
-			    "nothing was changed", target, ifname ? " as " : "", ifname ? ifname : "",
-			    res->bad_records, res->bad_records == 1 ? "" : "s", lj_state_dir());
+			    "nothing was changed",
+			    target, ifname ? " as " : "", ifname ? ifname : "", res->bad_records,
+			    res->bad_records == 1 ? "" : "s", lj_state_dir());
 	else if (!matched)
-		snprintf(res->message, sizeof(res->message), "%s%s%s is not attached; nothing to do",
-			 target, ifname ? " as " : "", ifname ? ifname : "");
+		snprintf(res->message, sizeof(res->message),
+			 "%s%s%s is not attached; nothing to do", target, ifname ? " as " : "",
+			 ifname ? ifname : "");
 out:
 	netns_index_drop();
 	lj_records_free(recs, n);
@@ -1080,8 +1112,8 @@ static void undo_part(struct lj_nl *host, struct lj_record *rec, const struct lj
 static const char SEL_QUIET[] = "";
 
 struct bulk_item {
-	size_t pos;                /* undo resumes below this step */
-	size_t failed;             /* undo steps that failed */
+	size_t pos;		     /* undo resumes below this step */
+	size_t failed;		     /* undo steps that failed */
 	size_t batch_from, batch_to; /* its links in the batch */
 	char detail[512];
 };
@@ -1094,9 +1126,8 @@ struct bulk_item {
  * says which record is kept); *ret_removed counts the removed records. known (NULL: each
  * target is opened here) is, per record, its target opened before (see undo_part).
  */
-static int undo_bulk(struct lj_state *st, struct lj_record *recs, const char *const *sel,
-		     size_t n, const struct lj_target *known, struct lj_result *res,
-		     size_t *ret_removed)
+static int undo_bulk(struct lj_state *st, struct lj_record *recs, const char *const *sel, size_t n,
+		     const struct lj_target *known, struct lj_result *res, size_t *ret_removed)
 {
 	struct lj_link_batch batch = {0};
 	struct bulk_item *items;
@@ -1134,7 +1165,8 @@ static int undo_bulk(struct lj_state *st, struct lj_record *recs, const char *co
 				if (sel[i] && k >= items[i].batch_from && k < items[i].batch_to) {
 					items[i].failed++;
 					snprintf(items[i].detail, sizeof(items[i].detail),
-						 "delete link '%s': %s", batch.names[k], strerror(-d));
+						 "delete link '%s': %s", batch.names[k],
+						 strerror(-d));
 				}
 		}
 	}
@@ -1149,14 +1181,15 @@ static int undo_bulk(struct lj_state *st, struct lj_record *recs, const char *co
 				  &items[i].failed, items[i].detail, sizeof(items[i].detail));
 		res->undo_failed += items[i].failed;
 		if (items[i].failed)
-			u = lj_fail(res, -EIO, "Failed to detach %s ('%s'): %s; the record is kept, "
-				    "run detach again once the cause is fixed", rec->target_spec,
-				    rec->ifname, items[i].detail);
+			u = lj_fail(res, -EIO,
+				    "Failed to detach %s ('%s'): %s; the record is kept, "
+				    "run detach again once the cause is fixed",
+				    rec->target_spec, rec->ifname, items[i].detail);
 		else
 			u = lj_state_remove(st, rec->id);
 		if (u == 0 && sel[i] != SEL_QUIET)
-			lj_result_note(res, "Removed attachment %s %s (%s way): %s", rec->target_spec,
-				       rec->ifname, rec->way, sel[i]);
+			lj_result_note(res, "Removed attachment %s %s (%s way): %s",
+				       rec->target_spec, rec->ifname, rec->way, sel[i]);
 		if (u == 0) {
 			removed++;
 			result_add_record(res, rec);
@@ -1239,8 +1272,8 @@ static bool gc_due(const struct lj_record *rec, bool alive)
 
 /* What gc learned about a record before taking the lock (gc_survey). */
 struct gc_seen {
-	struct lj_record rec;  /* the record as it was then (its plan freed) */
-	struct lj_target t;    /* its target, open if alive and gc was to act on it then */
+	struct lj_record rec; /* the record as it was then (its plan freed) */
+	struct lj_target t;   /* its target, open if alive and gc was to act on it then */
 	bool alive;
 };
 
@@ -1277,7 +1310,8 @@ static int gc_survey(struct gc_seen **ret, size_t *ret_n, struct lj_result *res)
 	}
 	for (size_t i = 0; i < n; i++) {
 		seen[i].alive = open_alive(&recs[i], &seen[i].t);
-		/* Only a target gc will act in stays open (a thousand attachments, a thousand fds) */
+		/* Only a target gc will act in stays open (a thousand attachments, a thousand fds)
+		 */
 		if (seen[i].alive && !gc_due(&recs[i], true))
 			lj_target_close(&seen[i].t);
 		if (!seen[i].alive)
@@ -1392,7 +1426,8 @@ static int drop_foreign(struct lj_state *st, struct lj_result *res, struct lj_re
 			r = 0;
 			continue;
 		}
-		lj_result_note(res, "Removed attachment %s %s (%s way): dropped its record, the "
+		lj_result_note(res,
+			       "Removed attachment %s %s (%s way): dropped its record, the "
 			       "network namespace lanjoin attached it from no longer exists",
 			       recs[i].target_spec, recs[i].ifname, recs[i].way);
 		result_add_record(res, &recs[i]);
@@ -1509,9 +1544,8 @@ int lj_detach_matching(lj_record_match_fn match, void *data, struct lj_result *r
 	return lj_detach_matching_hint(NULL, NULL, match, data, res, ret_removed);
 }
 
-int lj_detach_matching_hint(const char *hint_key, const char *hint_value,
-			    lj_record_match_fn match, void *data, struct lj_result *res,
-			    size_t *ret_removed)
+int lj_detach_matching_hint(const char *hint_key, const char *hint_value, lj_record_match_fn match,
+			    void *data, struct lj_result *res, size_t *ret_removed)
 {
 	struct lj_record *recs = NULL;
 	struct lj_state *st = NULL;

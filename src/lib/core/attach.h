@@ -28,71 +28,72 @@ enum lj_way {
 /* Everything an attach can be asked to do. Strings are borrowed for the call. */
 struct lj_attach_opts {
 	enum lj_way way;
-	const char *target;            /* TARGET as given */
-	char ifname[IFNAMSIZ];         /* inside the target; "" = "eth1" */
+	const char *target;    /* TARGET as given */
+	char ifname[IFNAMSIZ]; /* inside the target; "" = "eth1" */
 
 	/* addressing */
 	struct lj_cidr ips[LJ_MAX_IPS];
 	size_t n_ips;
-	struct lj_ip gateways[2];      /* at most one per family */
+	struct lj_ip gateways[2]; /* at most one per family */
 	size_t n_gateways;
 	struct lj_route_spec routes[LJ_MAX_ROUTES];
 	size_t n_routes;
 	bool dhcp;
-	const char *dhcp_client;       /* NULL = pick automatically */
-	unsigned dhcp_timeout;         /* seconds, 0 = default */
+	const char *dhcp_client; /* NULL = pick automatically */
+	unsigned dhcp_timeout;	 /* seconds, 0 = default */
 	bool slaac;
-	bool no_default_route;         /* keep the target's default routes (no gateway installed) */
+	bool no_default_route; /* keep the target's default routes (no gateway installed) */
 	bool no_conflict_check;
-	bool routes_append;            /* add default and other routes beside equal ones through
-					* other links (the CNI reference plugins' way) instead of
-					* failing on them */
+	bool routes_append; /* add default and other routes beside equal ones through
+			     * other links (the CNI reference plugins' way) instead of
+			     * failing on them */
 
 	/* common */
 	uint8_t mac[LJ_MAC_LEN];
 	bool has_mac;
-	uint32_t mtu;                  /* 0 = the bridge's/parent's */
+	uint32_t mtu; /* 0 = the bridge's/parent's */
 	bool dry_run;
 
 	/* bridge, ovs */
 	char bridge[IFNAMSIZ];
-	char uplink[IFNAMSIZ];         /* bridge: adopt this uplink if the bridge is missing; nat: the uplink */
-	bool create_bridge;            /* bridge, ovs: create a missing bridge (without it, and
-					  without bridge --uplink, a missing bridge is refused: a
-					  misspelt name would make a bridge that reaches nothing) */
-	uint32_t vlan;                 /* ovs: access VLAN tag, 0 = none */
-	const char *ovsdb;             /* ovs: "unix:PATH" or NULL */
+	char uplink[IFNAMSIZ]; /* bridge: adopt this uplink if the bridge is missing; nat: the
+				  uplink */
+	bool create_bridge;    /* bridge, ovs: create a missing bridge (without it, and
+				  without bridge --uplink, a missing bridge is refused: a
+				  misspelt name would make a bridge that reaches nothing) */
+	uint32_t vlan;	       /* ovs: access VLAN tag, 0 = none */
+	const char *ovsdb;     /* ovs: "unix:PATH" or NULL */
 
 	/* macvlan */
 	char parent[IFNAMSIZ];
-	uint32_t macvlan_mode;         /* MACVLAN_MODE_*, 0 = bridge */
-	struct lj_cidr host_shim;      /* family AF_UNSPEC = none */
+	uint32_t macvlan_mode;	  /* MACVLAN_MODE_*, 0 = bridge */
+	struct lj_cidr host_shim; /* family AF_UNSPEC = none */
 
 	/* nat */
-	struct lj_cidr address;        /* the LAN address claimed on the uplink */
+	struct lj_cidr address; /* the LAN address claimed on the uplink */
 	struct lj_publish publish[LJ_MAX_PUBLISH];
 	size_t n_publish;
-	struct lj_cidr private_net;    /* AF_UNSPEC = default pool */
-	struct lj_ip to;               /* AF_UNSPEC = create a private link */
-	bool to_engine;                /* --to docker: ask the engine */
+	struct lj_cidr private_net; /* AF_UNSPEC = default pool */
+	struct lj_ip to;	    /* AF_UNSPEC = create a private link */
+	bool to_engine;		    /* --to docker: ask the engine */
 
 	/* record */
-	json_t *extra_info;            /* merged into the record's info (borrowed), e.g. the CNI
-					  front end's {"cni": {network, containerID, ifname}} so it
-					  can find the attachment again by its own key; NULL = none */
+	json_t *extra_info; /* merged into the record's info (borrowed), e.g. the CNI
+			       front end's {"cni": {network, containerID, ifname}} so it
+			       can find the attachment again by its own key; NULL = none */
 };
 
 /* What happened, for the front end to print. */
 struct lj_result {
-	bool bad_input;         /* invalid request: nothing was attempted (exit 2) */
-	bool rolled_back;       /* a step failed and the done steps were undone */
-	size_t undo_failed;     /* undo steps that failed during rollback/detach */
-	size_t bad_records;     /* detach, gc: record files that could not be read (left alone) */
-	int interrupted;        /* attach: the signal (lj_interrupt_raise) that stopped it, or 0 */
-	char message[1024];     /* what failed and why; "" on success */
-	json_t *json;           /* on success: a description (owned; lj_result_done frees) */
-	struct lj_plan dry_plan;/* --dry-run: the plan (owned) */
-	struct lj_ctx *dry_ctx; /* --dry-run: context for describing it (owned) */
+	bool bad_input;		 /* invalid request: nothing was attempted (exit 2) */
+	bool rolled_back;	 /* a step failed and the done steps were undone */
+	size_t undo_failed;	 /* undo steps that failed during rollback/detach */
+	size_t bad_records;	 /* detach, gc: record files that could not be read (left alone) */
+	int interrupted;	 /* attach: the signal (lj_interrupt_raise) that stopped it, or 0 */
+	char message[1024];	 /* what failed and why; "" on success */
+	json_t *json;		 /* on success: a description (owned; lj_result_done frees) */
+	struct lj_plan dry_plan; /* --dry-run: the plan (owned) */
+	struct lj_ctx *dry_ctx;	 /* --dry-run: context for describing it (owned) */
 	/* attach: the attachment made; detach, detach --all, gc: the attachments undone and
 	 * forgotten. Copies without their undo plans (owned; lj_result_done frees them). For the
 	 * front ends' output (lj_record_* accessors, never the record format itself). */
@@ -108,7 +109,6 @@ void lj_result_done(struct lj_result *res);
  */
 void lj_result_note(struct lj_result *res, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-
 
 /* The ifname used when none is given. */
 #define LJ_DEFAULT_IFNAME "eth1"
@@ -172,9 +172,8 @@ int lj_detach_matching(lj_record_match_fn match, void *data, struct lj_result *r
  * parsed (hint_key or hint_value NULL: all are). match still decides. Unreadable records
  * are not counted.
  */
-int lj_detach_matching_hint(const char *hint_key, const char *hint_value,
-			    lj_record_match_fn match, void *data, struct lj_result *res,
-			    size_t *ret_removed);
+int lj_detach_matching_hint(const char *hint_key, const char *hint_value, lj_record_match_fn match,
+			    void *data, struct lj_result *res, size_t *ret_removed);
 
 /* --- for the attach-*.c files ------------------------------------------------------- */
 
@@ -231,18 +230,16 @@ int lj_attach_add_source_routes(struct lj_ctx *ctx, struct lj_plan *plan, struct
  * link up, static addresses, default routes via the gateways, extra routes. The link is
  * assumed to be removed as a whole on undo (the steps are marked skip_undo).
  */
-int lj_attach_add_addressing(struct lj_ctx *ctx, const struct lj_attach_opts *o,
-			     const char *ifname, struct lj_plan *plan, struct lj_record *rec,
-			     struct lj_result *res);
+int lj_attach_add_addressing(struct lj_ctx *ctx, const struct lj_attach_opts *o, const char *ifname,
+			     struct lj_plan *plan, struct lj_record *rec, struct lj_result *res);
 
 /*
  * The records of live attachments of the given way whose info[key] is value (e.g. "parent",
  * "eth0"): into *ret (n in *ret_n; free with lj_records_free). st: the locked state directory,
  * or NULL (dry run: opened shared here). Returns 0 or -errno (res says why).
  */
-int lj_attach_live_records(struct lj_state *st, const char *way, const char *key,
-			   const char *value, struct lj_record **ret, size_t *ret_n,
-			   struct lj_result *res);
+int lj_attach_live_records(struct lj_state *st, const char *way, const char *key, const char *value,
+			   struct lj_record **ret, size_t *ret_n, struct lj_result *res);
 
 /*
  * Refuse (lj_bad_input, -EINVAL) a MAC address that a live attachment of the given way
@@ -259,7 +256,8 @@ int lj_attach_check_mac_users(struct lj_state *st, const char *way, const char *
 int lj_bad_input(struct lj_result *res, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Set res->message (printf-style); returns r. */
-int lj_fail(struct lj_result *res, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int lj_fail(struct lj_result *res, int r, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /* Name of a way ("bridge", ...). */
 const char *lj_way_name(enum lj_way w);

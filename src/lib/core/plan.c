@@ -17,18 +17,43 @@
 
 /* Every step type a state record may name. New ways add theirs here. */
 static const struct lj_step_type *const step_types[] = {
-	&lj_step_bridge, &lj_step_veth, &lj_step_link_up, &lj_step_addr, &lj_step_route,
-	&lj_step_sysctl, &lj_step_arp_probe, &lj_step_announce, &lj_step_slaac, &lj_step_dhcp,
-	&lj_step_ovs_bridge, &lj_step_ovs_port, &lj_step_tx_csum_off,
+	&lj_step_bridge,
+	&lj_step_veth,
+	&lj_step_link_up,
+	&lj_step_addr,
+	&lj_step_route,
+	&lj_step_sysctl,
+	&lj_step_arp_probe,
+	&lj_step_announce,
+	&lj_step_slaac,
+	&lj_step_dhcp,
+	&lj_step_ovs_bridge,
+	&lj_step_ovs_port,
+	&lj_step_tx_csum_off,
 	/* uplink adoption (uplink.h) */
-	&lj_step_uplink_bridge, &lj_step_sysctl_copy, &lj_step_addr_copy, &lj_step_enslave,
-	&lj_step_route_move, &lj_step_addr_move, &lj_step_addr_flags, &lj_step_probe,
-	&lj_step_test_crash, &lj_step_bridged_accept, &lj_step_sysctl_set, &lj_step_ovs_uplink_bridge,
+	&lj_step_uplink_bridge,
+	&lj_step_sysctl_copy,
+	&lj_step_addr_copy,
+	&lj_step_enslave,
+	&lj_step_route_move,
+	&lj_step_addr_move,
+	&lj_step_addr_flags,
+	&lj_step_probe,
+	&lj_step_test_crash,
+	&lj_step_bridged_accept,
+	&lj_step_sysctl_set,
+	&lj_step_ovs_uplink_bridge,
 	&lj_step_ovs_enslave,
-	&lj_step_macvlan, &lj_step_shim, &lj_step_shim_route,
-	&lj_step_garp, &lj_step_ip_forward, &lj_step_nat_rules, &lj_step_fw_accept,
+	&lj_step_macvlan,
+	&lj_step_shim,
+	&lj_step_shim_route,
+	&lj_step_garp,
+	&lj_step_ip_forward,
+	&lj_step_nat_rules,
+	&lj_step_fw_accept,
 	/* a target's own network (default-route.c) */
-	&lj_step_default_route, &lj_step_source_route,
+	&lj_step_default_route,
+	&lj_step_source_route,
 };
 
 const struct lj_step_type *lj_step_type_find(const char *id)
@@ -238,7 +263,8 @@ int lj_plan_apply(struct lj_ctx *ctx, struct lj_plan *p, struct lj_plan_error *e
 		if (lj_interrupted()) {
 			/* The front end caught SIGINT/SIGTERM: stop here and roll back. */
 			r = -EINTR;
-			lj_ctx_detail(ctx, "interrupted by %s", lj_interrupt_name(lj_interrupted()));
+			lj_ctx_detail(ctx, "interrupted by %s",
+				      lj_interrupt_name(lj_interrupted()));
 		} else if (i + 1 == fault) {
 			r = -EIO;
 			lj_ctx_detail(ctx, "fault injected by LANJOIN_FAULT_STEP=%zu", fault);
@@ -254,7 +280,8 @@ int lj_plan_apply(struct lj_ctx *ctx, struct lj_plan *p, struct lj_plan_error *e
 		if (s->type->save_after && !s->skip_undo && ctx->save) {
 			r = ctx->save(ctx, p);
 			if (r < 0) {
-				lj_ctx_detail(ctx, "cannot update the state record: %s", strerror(-r));
+				lj_ctx_detail(ctx, "cannot update the state record: %s",
+					      strerror(-r));
 				done = i + 1; /* applied: undo it too */
 				break;
 			}
@@ -411,8 +438,9 @@ json_t *lj_plan_describe_json(const struct lj_ctx *ctx, const struct lj_plan *p)
 			goto fail;
 		}
 		if (json_object_set_new(js, "what", json_string(s->what)) < 0 ||
-		    json_object_set_new(js, "where", json_string(s->where == LJ_TARGET ? "target"
-										: "host")) < 0 ||
+		    json_object_set_new(js, "where",
+					json_string(s->where == LJ_TARGET ? "target" : "host")) <
+			    0 ||
 		    json_object_set_new(js, "commands", cmds) < 0)
 			goto fail;
 		f = open_memstream(&text, &size);
@@ -462,7 +490,8 @@ json_t *lj_plan_to_json(const struct lj_plan *p)
 			return NULL;
 		}
 		json_object_set_new(o, "type", json_string(s->type->id));
-		json_object_set_new(o, "where", json_string(s->where == LJ_TARGET ? "target" : "host"));
+		json_object_set_new(o, "where",
+				    json_string(s->where == LJ_TARGET ? "target" : "host"));
 		put_str(o, "what", s->what);
 		if (s->skip_undo)
 			json_object_set_new(o, "skip_undo", json_true());
@@ -596,7 +625,8 @@ int lj_plan_from_json(const json_t *j, struct lj_plan *ret)
 
 	if (!json_is_array(j) || json_array_size(j) > 1024)
 		return -EBADMSG;
-	json_array_foreach(j, i, o) {
+	json_array_foreach(j, i, o)
+	{
 		struct lj_step *s = lj_plan_add(&p, &lj_step_link_up, LJ_HOST, "%s", "");
 		int r;
 

@@ -28,27 +28,27 @@ struct lj_plan;
 
 /* What steps run against. Owned by the caller of the runner. */
 struct lj_ctx {
-	struct lj_nl *host;            /* netlink in lanjoin's namespace */
-	struct lj_nl *target;          /* netlink in the target; NULL when the target is gone */
-	int target_fd;                 /* target namespace fd (borrowed); -1 when gone */
-	const struct lj_target *tgt;   /* NULL when the target is gone; else &tgt_copy */
-	struct lj_target tgt_copy;     /* copy of the target (its fd is borrowed, not owned) */
+	struct lj_nl *host;	     /* netlink in lanjoin's namespace */
+	struct lj_nl *target;	     /* netlink in the target; NULL when the target is gone */
+	int target_fd;		     /* target namespace fd (borrowed); -1 when gone */
+	const struct lj_target *tgt; /* NULL when the target is gone; else &tgt_copy */
+	struct lj_target tgt_copy;   /* copy of the target (its fd is borrowed, not owned) */
 	char target_ip[LJ_TARGET_SPEC_MAX + 32]; /* "ip -n NAME" etc., for describe */
-	char detail[512];              /* why the last step failed, beyond strerror */
-	bool rollback;                 /* undoing a failed apply (vs. detach/gc) */
-	struct lj_link_batch *batch;   /* bulk detach/gc: host links to delete in one request
-					  (see LJ_UNDO_DEFERRED); NULL: one by one */
-	struct lj_state *state;        /* attach: the locked state directory, for builders that
-	                                  look at other attachments (borrowed); NULL otherwise */
+	char detail[512];			 /* why the last step failed, beyond strerror */
+	bool rollback;				 /* undoing a failed apply (vs. detach/gc) */
+	struct lj_link_batch *batch; /* bulk detach/gc: host links to delete in one request
+					(see LJ_UNDO_DEFERRED); NULL: one by one */
+	struct lj_state *state;	     /* attach: the locked state directory, for builders that
+					look at other attachments (borrowed); NULL otherwise */
 	/* attach: save the record with p as it is now; called by lj_plan_apply right after a
 	 * step whose type has save_after. NULL: nothing is saved. Returns 0 or -errno. */
 	int (*save)(struct lj_ctx *ctx, const struct lj_plan *p);
-	void *save_data;               /* for save (borrowed) */
+	void *save_data; /* for save (borrowed) */
 	struct {
 		enum lj_where where;
 		char name[IFNAMSIZ];
 		int ifindex;
-	} ifindex_cache[8];            /* see lj_ctx_ifindex() */
+	} ifindex_cache[8]; /* see lj_ctx_ifindex() */
 };
 
 struct lj_step;
@@ -102,21 +102,21 @@ struct lj_step_type {
 struct lj_step {
 	const struct lj_step_type *type;
 	enum lj_where where;
-	bool skip_undo;           /* undone by a later step's undo (e.g. deleting its link) */
-	bool created;             /* apply created the object (for "ensure" steps) */
-	char what[128];           /* "create veth pair ljv…/eth1": for messages */
-	char link[IFNAMSIZ];      /* the link acted on */
-	char peer[IFNAMSIZ];      /* veth peer / second link */
-	char master[IFNAMSIZ];    /* bridge or parent link */
-	struct lj_cidr cidr;      /* address, or route destination */
-	struct lj_ip via;         /* route gateway */
-	uint32_t mtu, peer_mtu;   /* bytes */
+	bool skip_undo;		/* undone by a later step's undo (e.g. deleting its link) */
+	bool created;		/* apply created the object (for "ensure" steps) */
+	char what[128];		/* "create veth pair ljv…/eth1": for messages */
+	char link[IFNAMSIZ];	/* the link acted on */
+	char peer[IFNAMSIZ];	/* veth peer / second link */
+	char master[IFNAMSIZ];	/* bridge or parent link */
+	struct lj_cidr cidr;	/* address, or route destination */
+	struct lj_ip via;	/* route gateway */
+	uint32_t mtu, peer_mtu; /* bytes */
 	uint8_t mac[LJ_MAC_LEN];
 	bool has_mac;
-	uint32_t u32;             /* type-specific (mode, VLAN tag, route table) */
-	uint32_t flags;           /* type-specific flags (LJ_STEP_F_*) */
-	int64_t i64;              /* type-specific (e.g. a helper PID) */
-	char *text;               /* type-specific owned string, or NULL */
+	uint32_t u32;	/* type-specific (mode, VLAN tag, route table) */
+	uint32_t flags; /* type-specific flags (LJ_STEP_F_*) */
+	int64_t i64;	/* type-specific (e.g. a helper PID) */
+	char *text;	/* type-specific owned string, or NULL */
 };
 
 struct lj_plan {
@@ -133,10 +133,10 @@ void lj_plan_free(struct lj_plan *p);
 
 /* The outcome of a failed lj_plan_apply. */
 struct lj_plan_error {
-	size_t step;            /* index of the failed step */
-	int error;              /* its -errno */
-	size_t undo_failed;     /* how many undos failed during rollback */
-	char undo_detail[512];  /* what could not be undone */
+	size_t step;	       /* index of the failed step */
+	int error;	       /* its -errno */
+	size_t undo_failed;    /* how many undos failed during rollback */
+	char undo_detail[512]; /* what could not be undone */
 };
 
 /*
@@ -234,11 +234,15 @@ static inline const char *lj_ctx_ip(const struct lj_ctx *ctx, enum lj_where wher
 }
 
 /* Flags in lj_step.flags */
-#define LJ_STEP_F_ONLINK (1u << 0)   /* route: gateway is on-link */
-#define LJ_STEP_F_WILL_CREATE (1u << 1) /* ensure-steps: the object is missing at plan time */
-#define LJ_STEP_F_NO_DEFAULT (1u << 2) /* dhcp: the lease's router is not made the default route */
-#define LJ_STEP_F_APPEND (1u << 3)   /* route: added beside routes to the same destination on
-				      * other links (NLM_F_APPEND), as the CNI reference plugins do */
+/* route: gateway is on-link */
+#define LJ_STEP_F_ONLINK (1u << 0)
+/* ensure-steps: the object is missing at plan time */
+#define LJ_STEP_F_WILL_CREATE (1u << 1)
+/* dhcp: the lease's router is not made the default route */
+#define LJ_STEP_F_NO_DEFAULT (1u << 2)
+/* route: added beside routes to the same destination on other links (NLM_F_APPEND), as the
+ * CNI reference plugins do */
+#define LJ_STEP_F_APPEND (1u << 3)
 
 /*
  * Pass r through; if it is an error, put the kernel's extack text of nl's last request (if
@@ -250,23 +254,25 @@ int lj_ctx_nl_error(struct lj_ctx *ctx, struct lj_nl *nl, int r);
 void lj_ctx_detail(struct lj_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Step types defined by the rtnetlink steps (steps-rtnl.c). */
-extern const struct lj_step_type lj_step_bridge;   /* link=BR: ensure bridge; undo: delete if ours and empty */
-extern const struct lj_step_type lj_step_veth;     /* link=host end, peer=container end, master, mtu, mac;
-						      i64 = host end ifindex (undo checks it) */
-extern const struct lj_step_type lj_step_link_up;  /* link up, in where */
-extern const struct lj_step_type lj_step_addr;     /* cidr on link, in where; u32 = IFA_F_* flags */
-extern const struct lj_step_type lj_step_route;    /* cidr via on link, in where; u32 = table */
+extern const struct lj_step_type
+	lj_step_bridge; /* link=BR: ensure bridge; undo: delete if ours and empty */
+extern const struct lj_step_type lj_step_veth;	  /* link=host end, peer=container end, master, mtu,
+						     mac;    i64 = host end ifindex (undo checks it) */
+extern const struct lj_step_type lj_step_link_up; /* link up, in where */
+extern const struct lj_step_type lj_step_addr;	  /* cidr on link, in where; u32 = IFA_F_* flags */
+extern const struct lj_step_type lj_step_route;	  /* cidr via on link, in where; u32 = table */
 
 /* Step types of a target's own network (default-route.c). */
 extern const struct lj_step_type lj_step_default_route; /* replace the default route, put it back */
-extern const struct lj_step_type lj_step_source_route;  /* replies from an address leave by its link */
+extern const struct lj_step_type
+	lj_step_source_route; /* replies from an address leave by its link */
 
 /* Step types of addressing inside the target (steps-addressing.c). */
 extern const struct lj_step_type lj_step_sysctl;    /* text = key under /proc/sys, u32 = value */
 extern const struct lj_step_type lj_step_arp_probe; /* cidr (IPv4) on link: RFC 5227 probe */
 extern const struct lj_step_type lj_step_announce;  /* cidr on link: GARP / DAD wait + NA */
-extern const struct lj_step_type lj_step_slaac;     /* link: wait for a SLAAC address */
-extern const struct lj_step_type lj_step_dhcp;      /* link: supervised DHCP client */
+extern const struct lj_step_type lj_step_slaac;	    /* link: wait for a SLAAC address */
+extern const struct lj_step_type lj_step_dhcp;	    /* link: supervised DHCP client */
 
 /* Run the settle callbacks of a plan's steps in order; returns the first failure's -errno and
  * its index in *ret_step. -EINTR once lj_interrupted(): the waits in settle callbacks poll
@@ -274,12 +280,13 @@ extern const struct lj_step_type lj_step_dhcp;      /* link: supervised DHCP cli
 int lj_plan_settle(struct lj_ctx *ctx, struct lj_plan *p, json_t *info, size_t *ret_step);
 
 /* Step types of the macvlan way (steps-macvlan.c). */
-extern const struct lj_step_type lj_step_macvlan;  /* link in the target, child of master (host) */
-extern const struct lj_step_type lj_step_shim;     /* link = host shim on master, cidr its address */
+extern const struct lj_step_type lj_step_macvlan; /* link in the target, child of master (host) */
+extern const struct lj_step_type lj_step_shim;	  /* link = host shim on master, cidr its address */
 extern const struct lj_step_type lj_step_shim_route; /* host route to cidr through shim link */
 
 /* Step types of the ovs way (attach-ovs.c). */
-extern const struct lj_step_type lj_step_ovs_bridge;  /* link=BR, text=db: ensure; undo: del if ours and empty */
+extern const struct lj_step_type
+	lj_step_ovs_bridge; /* link=BR, text=db: ensure; undo: del if ours and empty */
 extern const struct lj_step_type lj_step_ovs_port;    /* link=port, master=BR, u32=VLAN, text=db */
 extern const struct lj_step_type lj_step_tx_csum_off; /* link=host end, peer=target end */
 

@@ -19,10 +19,10 @@
 #define RECORD_FORMAT "lanjoin-attachment/1"
 
 struct lj_state {
-	int dir_fd;  /* the attachments directory */
+	int dir_fd; /* the attachments directory */
 	int lock_fd;
 	struct lj_netns_id self; /* the namespace lanjoin runs in */
-	uint64_t self_cookie;    /* its cookie, 0 if unknown */
+	uint64_t self_cookie;	 /* its cookie, 0 if unknown */
 };
 
 const char *lj_state_dir(void)
@@ -32,7 +32,6 @@ const char *lj_state_dir(void)
 	/* A relative path is returned as given: opening it fails (see open_state_dir). */
 	return d && *d ? d : LJ_STATE_DIR_DEFAULT;
 }
-
 
 static int safe_dir(int fd)
 {
@@ -237,8 +236,8 @@ void lj_record_id(const char *target_key, const char *ifname, char ret[LJ_RECORD
 	snprintf(ret, LJ_RECORD_ID_LEN, "%0*llx%0*llx", LJ_RECORD_TARGET_LEN,
 		 (unsigned long long)(lj_hash64(target_key) >> (64 - 4 * LJ_RECORD_TARGET_LEN)),
 		 LJ_RECORD_ID_LEN - 1 - LJ_RECORD_TARGET_LEN,
-		 (unsigned long long)(lj_hash64(key) >> (64 - 4 * (LJ_RECORD_ID_LEN - 1 -
-								      LJ_RECORD_TARGET_LEN))));
+		 (unsigned long long)(lj_hash64(key) >>
+				      (64 - 4 * (LJ_RECORD_ID_LEN - 1 - LJ_RECORD_TARGET_LEN))));
 }
 
 static bool valid_id(const char *id)
@@ -353,7 +352,8 @@ static int record_from_json(const json_t *o, const char *id, struct lj_record *r
 	    get_string(o, "ifname", rec.ifname, sizeof(rec.ifname), true) < 0 ||
 	    get_string(o, "host_ifname", rec.host_ifname, sizeof(rec.host_ifname), false) < 0)
 		return -EBADMSG;
-	if (!lj_ifname_valid(rec.ifname) || (rec.host_ifname[0] && !lj_ifname_valid(rec.host_ifname)))
+	if (!lj_ifname_valid(rec.ifname) ||
+	    (rec.host_ifname[0] && !lj_ifname_valid(rec.host_ifname)))
 		return -EBADMSG;
 	t = json_object_get(o, "target");
 	if (!json_is_object(t) || get_string(t, "kind", kind, sizeof(kind), true) < 0 ||
@@ -398,11 +398,13 @@ static int record_from_json(const json_t *o, const char *id, struct lj_record *r
 	}
 	/* A word: "applying", "settling", "attached"; uplink records (same format) have their
 	 * own ("adopting", "adopted", ...). Records from before "settling" have no owner. */
-	if (!rec.status[0] || strspn(rec.status, "abcdefghijklmnopqrstuvwxyz") != strlen(rec.status))
+	if (!rec.status[0] ||
+	    strspn(rec.status, "abcdefghijklmnopqrstuvwxyz") != strlen(rec.status))
 		return -EBADMSG;
 	v = json_object_get(o, "owner");
 	if (v) {
-		const json_t *pid = json_object_get(v, "pid"), *start = json_object_get(v, "start_time");
+		const json_t *pid = json_object_get(v, "pid"),
+			     *start = json_object_get(v, "start_time");
 		if (!json_is_object(v) || !json_is_integer(pid) || !json_is_integer(start) ||
 		    json_integer_value(pid) <= 0 || json_integer_value(pid) > INT32_MAX ||
 		    json_integer_value(start) < 0)
@@ -444,7 +446,8 @@ static bool foreign_record(const struct lj_state *st, const struct lj_record *re
 	if (rec->host_netns.ino != st->self.ino || rec->host_netns.dev != st->self.dev)
 		return true;
 	/* The same inode number, but a newer namespace that got it again (see netns.h). */
-	return rec->host_netns_cookie && st->self_cookie && rec->host_netns_cookie != st->self_cookie;
+	return rec->host_netns_cookie && st->self_cookie &&
+	       rec->host_netns_cookie != st->self_cookie;
 }
 
 static int load_if(struct lj_state *st, const char *id, const char *needle, bool foreign,

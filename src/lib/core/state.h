@@ -18,30 +18,30 @@
 #define LJ_RECORD_ID_LEN 13 /* 12 hex digits + NUL */
 
 struct lj_record {
-	char id[LJ_RECORD_ID_LEN];     /* file name stem; see lj_record_id() */
-	char way[16];                  /* "bridge", "macvlan", "ovs", "nat" */
-	char status[16];               /* "applying" (steps being applied, under the lock: a crash
-	                                  window), "settling" (applied; attach waits for a DHCP
-	                                  lease or DAD without the lock) or "attached" */
-	char ifname[IFNAMSIZ];         /* inside the target */
-	char host_ifname[IFNAMSIZ];    /* host side link, "" if none */
+	char id[LJ_RECORD_ID_LEN];  /* file name stem; see lj_record_id() */
+	char way[16];		    /* "bridge", "macvlan", "ovs", "nat" */
+	char status[16];	    /* "applying" (steps being applied, under the lock: a crash
+				       window), "settling" (applied; attach waits for a DHCP
+				       lease or DAD without the lock) or "attached" */
+	char ifname[IFNAMSIZ];	    /* inside the target */
+	char host_ifname[IFNAMSIZ]; /* host side link, "" if none */
 	enum lj_target_kind target_kind;
 	char target_spec[LJ_TARGET_SPEC_MAX];
 	char target_name[LJ_TARGET_SPEC_MAX];
 	int64_t target_pid;
 	char container_id[65];
 	struct lj_netns_id netns;
-	uint64_t netns_cookie;         /* the target namespace's cookie (lj_netns_cookie); 0 in
-	                                  records from before it was recorded */
-	int64_t created;               /* seconds since the epoch */
+	uint64_t netns_cookie;	       /* the target namespace's cookie (lj_netns_cookie); 0 in
+					  records from before it was recorded */
+	int64_t created;	       /* seconds since the epoch */
 	struct lj_netns_id host_netns; /* the namespace lanjoin ran in (whose links it changed);
-	                                  {0,0} in records from before it was recorded */
+					  {0,0} in records from before it was recorded */
 	uint64_t host_netns_cookie;    /* its cookie, 0 if not recorded */
-	int64_t owner_pid;             /* "settling": the attaching process; 0 otherwise */
-	uint64_t owner_start;          /* its start time (clock ticks since boot, /proc/PID/stat
-	                                  field 22), so that a reused PID is not taken for it */
-	json_t *info;                  /* way-specific facts shown by list (owned object) */
-	struct lj_plan plan;           /* the undo plan (owned) */
+	int64_t owner_pid;	       /* "settling": the attaching process; 0 otherwise */
+	uint64_t owner_start;	       /* its start time (clock ticks since boot, /proc/PID/stat
+					  field 22), so that a reused PID is not taken for it */
+	json_t *info;		       /* way-specific facts shown by list (owned object) */
+	struct lj_plan plan;	       /* the undo plan (owned) */
 };
 
 struct lj_state;

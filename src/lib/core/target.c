@@ -43,7 +43,7 @@ int lj_target_parse(const char *spec, struct lj_target *ret)
 	} else {
 		/* Docker's rule for names and IDs: [a-zA-Z0-9][a-zA-Z0-9_.-]* */
 		for (const char *p = spec; *p; p++)
-			if (!(( *p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
 			      (*p >= '0' && *p <= '9') ||
 			      (p != spec && (*p == '_' || *p == '.' || *p == '-'))))
 				return -EINVAL;

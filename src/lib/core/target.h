@@ -13,9 +13,9 @@
 #include "lib/kernel/netns.h"
 
 enum lj_target_kind {
-	LJ_TARGET_PID,       /* "pid:N" */
+	LJ_TARGET_PID,	     /* "pid:N" */
 	LJ_TARGET_NETNS,     /* "netns:NAME" → /run/netns/NAME */
-	LJ_TARGET_PATH,      /* anything with a '/': a netns file */
+	LJ_TARGET_PATH,	     /* anything with a '/': a netns file */
 	LJ_TARGET_CONTAINER, /* anything else: a Docker/Podman container name or ID */
 };
 
@@ -23,16 +23,16 @@ enum lj_target_kind {
 
 struct lj_target {
 	enum lj_target_kind kind;
-	char spec[LJ_TARGET_SPEC_MAX];  /* as given on the command line */
-	char name[LJ_TARGET_SPEC_MAX];  /* netns name, path, container name, or the PID */
-	pid_t pid;                      /* 0 when not known */
-	char container_id[65];          /* "" unless a container */
-	int netns_fd;                   /* owned; -1 until opened */
-	struct lj_netns_id id;          /* identity of the namespace once opened */
-	uint64_t cookie;                /* its cookie (lj_netns_cookie), 0 if unknown */
-	char key[48];                   /* "ns:<dev>:<ino>": stable while the namespace lives */
-	char error[512];                /* why lj_target_open failed, when it can say more than
-					   an errno (container engines); "" otherwise */
+	char spec[LJ_TARGET_SPEC_MAX]; /* as given on the command line */
+	char name[LJ_TARGET_SPEC_MAX]; /* netns name, path, container name, or the PID */
+	pid_t pid;		       /* 0 when not known */
+	char container_id[65];	       /* "" unless a container */
+	int netns_fd;		       /* owned; -1 until opened */
+	struct lj_netns_id id;	       /* identity of the namespace once opened */
+	uint64_t cookie;	       /* its cookie (lj_netns_cookie), 0 if unknown */
+	char key[48];		       /* "ns:<dev>:<ino>": stable while the namespace lives */
+	char error[512];	       /* why lj_target_open failed, when it can say more than
+					  an errno (container engines); "" otherwise */
 };
 
 /* Parse spec (syntax only, nothing opened). -EINVAL for an empty/overlong/malformed spec. */

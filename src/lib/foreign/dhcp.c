@@ -77,22 +77,17 @@ static bool executable(const char *path)
 	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0;
 }
 
-int lj_dhcp_find_client(const char *name, enum lj_dhcp_kind *ret_kind, char *ret_path,
-			size_t size)
+int lj_dhcp_find_client(const char *name, enum lj_dhcp_kind *ret_kind, char *ret_path, size_t size)
 {
 	static const struct {
 		enum lj_dhcp_kind kind;
 		const char *path;
 	} candidates[] = {
 		/* busybox's udhcpc applet (busybox-static or busybox), or a standalone udhcpc */
-		{LJ_DHCP_UDHCPC, "/bin/busybox"},
-		{LJ_DHCP_UDHCPC, "/usr/bin/busybox"},
-		{LJ_DHCP_UDHCPC, "/sbin/udhcpc"},
-		{LJ_DHCP_UDHCPC, "/usr/sbin/udhcpc"},
-		{LJ_DHCP_DHCLIENT, "/sbin/dhclient"},
-		{LJ_DHCP_DHCLIENT, "/usr/sbin/dhclient"},
-		{LJ_DHCP_DHCPCD, "/sbin/dhcpcd"},
-		{LJ_DHCP_DHCPCD, "/usr/sbin/dhcpcd"},
+		{LJ_DHCP_UDHCPC, "/bin/busybox"},     {LJ_DHCP_UDHCPC, "/usr/bin/busybox"},
+		{LJ_DHCP_UDHCPC, "/sbin/udhcpc"},     {LJ_DHCP_UDHCPC, "/usr/sbin/udhcpc"},
+		{LJ_DHCP_DHCLIENT, "/sbin/dhclient"}, {LJ_DHCP_DHCLIENT, "/usr/sbin/dhclient"},
+		{LJ_DHCP_DHCPCD, "/sbin/dhcpcd"},     {LJ_DHCP_DHCPCD, "/usr/sbin/dhcpcd"},
 	};
 	enum lj_dhcp_kind want = LJ_DHCP_NONE;
 
@@ -233,8 +228,8 @@ static bool base_ok(const char *base)
 	return true;
 }
 
-static const char *const file_suffixes[] = {".sock", ".log", ".conf", ".leases", ".pid",
-					    ".resolv", ".supervisor", ".hook"};
+static const char *const file_suffixes[] = {".sock", ".log",	".conf",       ".leases",
+					    ".pid",  ".resolv", ".supervisor", ".hook"};
 
 void lj_dhcp_remove_files(const char *base)
 {
@@ -250,8 +245,8 @@ void lj_dhcp_remove_files(const char *base)
 
 static int write_file(const char *path, const char *content)
 {
-	_cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
-				      0600);
+	_cleanup_close_ int fd =
+		open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
 	size_t len = strlen(content);
 
 	if (fd < 0)
@@ -410,10 +405,17 @@ int lj_dhcp_start(const struct lj_dhcp_start_opts *o, pid_t *ret_pid, uint64_t *
 	}
 	if (pid == 0) {
 		char *const argv[] = {
-			"lanjoin", "dhcp-supervise", (char *)lj_dhcp_kind_name(o->kind),
-			(char *)o->client_path, (char *)o->ifname, hostname,
-			(char *)(o->watch ? o->watch : ""), netns_id, (char *)o->base,
-			o->no_default_route ? "no-default-route" : NULL, NULL,
+			"lanjoin",
+			"dhcp-supervise",
+			(char *)lj_dhcp_kind_name(o->kind),
+			(char *)o->client_path,
+			(char *)o->ifname,
+			hostname,
+			(char *)(o->watch ? o->watch : ""),
+			netns_id,
+			(char *)o->base,
+			o->no_default_route ? "no-default-route" : NULL,
+			NULL,
 		};
 		char state_env[PATH_MAX + 32];
 		char *envp[] = {CLIENT_ENV_PATH, state_env, NULL};
@@ -504,14 +506,14 @@ size_t lj_dhcp_lease_msg_format(const struct lj_dhcp_lease *l, char *buf, size_t
 	if (size == 0)
 		return 0;
 	buf[0] = '\0';
-#define PUT(...)                                                                       \
-	do {                                                                           \
-		int n_ = snprintf(buf + len, size - len, __VA_ARGS__);                 \
-		if (n_ < 0 || (size_t)n_ >= size - len) {                              \
-			buf[len] = '\0';                                               \
-			return len;                                                    \
-		}                                                                      \
-		len += (size_t)n_;                                                     \
+#define PUT(...)                                                                                   \
+	do {                                                                                       \
+		int n_ = snprintf(buf + len, size - len, __VA_ARGS__);                             \
+		if (n_ < 0 || (size_t)n_ >= size - len) {                                          \
+			buf[len] = '\0';                                                           \
+			return len;                                                                \
+		}                                                                                  \
+		len += (size_t)n_;                                                                 \
 	} while (0)
 	PUT("addr=%s\nlease=%" PRIu32 "\n", lj_cidr_to_string(&l->addr, a, sizeof(a)), l->lease_s);
 	if (l->router.family == AF_INET)
@@ -575,8 +577,7 @@ bool lj_dhcp_log_declined(const char *base, char *why, size_t size)
 			found = line;
 	if (!found)
 		return false;
-	snprintf(why, size, "the client declined an offered address in use on the LAN (%s)",
-		 found);
+	snprintf(why, size, "the client declined an offered address in use on the LAN (%s)", found);
 	return true;
 }
 
@@ -605,15 +606,17 @@ int lj_dhcp_wait(int notify_fd, pid_t pid, int timeout_ms, struct lj_dhcp_lease 
 		if (lj_interrupted())
 			return -EINTR;
 		clock_gettime(CLOCK_MONOTONIC, &t);
-		elapsed = (int64_t)(t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000;
+		elapsed =
+			(int64_t)(t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000;
 		if (elapsed >= timeout_ms) {
 			if (!failed_once)
 				snprintf(why, why_size, "no DHCP server answered");
 			return -ETIMEDOUT;
 		}
 		/* Without a pidfd, look at the process every 100 ms. */
-		r = poll(pfd, 3, (int)(pidfd < 0 && timeout_ms - elapsed > 100 ? 100
-									 : timeout_ms - elapsed));
+		r = poll(pfd, 3,
+			 (int)(pidfd < 0 && timeout_ms - elapsed > 100 ? 100
+								       : timeout_ms - elapsed));
 		if (r < 0 && errno != EINTR)
 			return lj_negerrno();
 		if (lj_interrupted())
@@ -756,8 +759,8 @@ static int mount_private_overlay(const char *dir)
 	if (mkdirat(mnt, "upper", 0755) < 0 || mkdirat(mnt, "work", 0755) < 0)
 		return lj_negerrno();
 	if (snprintf(opts, sizeof(opts),
-		     "lowerdir=%s,upperdir=/proc/self/fd/%d/upper,workdir=/proc/self/fd/%d/work", dir,
-		     mnt, mnt) >= (int)sizeof(opts))
+		     "lowerdir=%s,upperdir=/proc/self/fd/%d/upper,workdir=/proc/self/fd/%d/work",
+		     dir, mnt, mnt) >= (int)sizeof(opts))
 		return -ENAMETOOLONG;
 	return mount("lanjoin-dhcp", dir, "overlay", 0, opts) < 0 ? lj_negerrno() : 0;
 }
@@ -814,7 +817,8 @@ static int private_state_dir(const char *dir, struct overlaid *ov)
 	} while (stat(anc, &st) < 0 && errno == ENOENT);
 	if (!S_ISDIR(st.st_mode))
 		return -ENOTDIR;
-	/* Below an overlay put there for an earlier directory, the directories are private already. */
+	/* Below an overlay put there for an earlier directory, the directories are private already.
+	 */
 	for (size_t i = 0; i < ov->n; i++) {
 		size_t len = strlen(ov->path[i]);
 		if (strncmp(anc, ov->path[i], len) == 0 && (anc[len] == '\0' || anc[len] == '/'))
@@ -966,23 +970,24 @@ static int client_argv(const struct lj_dhcp_start_opts *o, const char *self, boo
 		break;
 	case LJ_DHCP_DHCPCD:
 		argv[n++] = "dhcpcd";
-		argv[n++] = "-4";          /* DHCPv4 only: IPv6 is lanjoin's --ip/--slaac */
+		argv[n++] = "-4"; /* DHCPv4 only: IPv6 is lanjoin's --ip/--slaac */
 		if (release) {
-			argv[n++] = "-k";  /* ask the running one to release and exit */
+			argv[n++] = "-k"; /* ask the running one to release and exit */
 			argv[n++] = o->ifname;
 			break;
 		}
-		argv[n++] = "-B";          /* no background */
+		argv[n++] = "-B"; /* no background */
 		argv[n++] = "-f";
-		argv[n++] = "/dev/null";   /* no host configuration file */
+		argv[n++] = "/dev/null"; /* no host configuration file */
 		argv[n++] = "-c";
-		argv[n++] = self;          /* lanjoin is the hook script */
-		argv[n++] = "-L";          /* no IPv4LL */
-		argv[n++] = "-G";          /* no routes of its own: the hook sets the default route */
+		argv[n++] = self; /* lanjoin is the hook script */
+		argv[n++] = "-L"; /* no IPv4LL */
+		argv[n++] = "-G"; /* no routes of its own: the hook sets the default route */
 		/* No --noarp: dhcpcd ARP-probes the offered address (RFC 5227) before it adds it,
 		 * and declines it (DHCPDECLINE) if someone answers. */
 		/* Nothing else from the server is applied (by dhcpcd itself, behind lanjoin's
-		 * back): no classless static routes (121, and the old 33), no interface MTU (26). */
+		 * back): no classless static routes (121, and the old 33), no interface MTU (26).
+		 */
 		argv[n++] = "-O";
 		argv[n++] = "classless_static_routes";
 		argv[n++] = "-O";
@@ -1128,8 +1133,8 @@ static void reap_all(void)
 	}
 }
 
-static void stop_client(const struct lj_dhcp_start_opts *o, const char *self, pid_t pid,
-			int pidfd, bool release)
+static void stop_client(const struct lj_dhcp_start_opts *o, const char *self, pid_t pid, int pidfd,
+			bool release)
 {
 	struct client_argv c;
 
@@ -1193,8 +1198,9 @@ int lj_dhcp_supervise(const struct lj_dhcp_start_opts *o)
 			return 1;
 		*slash = '\0';
 		/* Removing the netns file (ip netns del) unmounts and unlinks it. */
-		if (inotify_add_watch(ifd, *dir ? dir : "/", IN_DELETE | IN_MOVED_FROM |
-				      IN_DELETE_SELF | IN_MOVE_SELF | IN_UNMOUNT) < 0)
+		if (inotify_add_watch(ifd, *dir ? dir : "/",
+				      IN_DELETE | IN_MOVED_FROM | IN_DELETE_SELF | IN_MOVE_SELF |
+					      IN_UNMOUNT) < 0)
 			return 1;
 	}
 	if (!target_alive(o, tfd)) {
@@ -1247,7 +1253,8 @@ int lj_dhcp_supervise(const struct lj_dhcp_start_opts *o)
 				;
 		}
 		if (!target_alive(o, tfd)) {
-			fprintf(stderr, "lanjoin dhcp: the target namespace is gone; stopping the client\n");
+			fprintf(stderr, "lanjoin dhcp: the target namespace is gone; stopping the "
+					"client\n");
 			stop_client(o, self, pid, cfd, false);
 			return 0;
 		}
@@ -1317,8 +1324,10 @@ int lj_dhcp_lease_from_env(enum lj_dhcp_kind k, lj_dhcp_env_fn get, void *data,
 {
 	const char *ip = nonempty(get(k == LJ_DHCP_UDHCPC ? "ip" : "new_ip_address", data));
 	const char *routers = nonempty(get(k == LJ_DHCP_UDHCPC ? "router" : "new_routers", data));
-	const char *dns = nonempty(get(k == LJ_DHCP_UDHCPC ? "dns" : "new_domain_name_servers", data));
-	const char *lease = nonempty(get(k == LJ_DHCP_UDHCPC ? "lease" : "new_dhcp_lease_time", data));
+	const char *dns =
+		nonempty(get(k == LJ_DHCP_UDHCPC ? "dns" : "new_domain_name_servers", data));
+	const char *lease =
+		nonempty(get(k == LJ_DHCP_UDHCPC ? "lease" : "new_dhcp_lease_time", data));
 	const char *cidr = nonempty(get(k == LJ_DHCP_UDHCPC ? "mask" : "new_subnet_cidr", data));
 	const char *mask = nonempty(get(k == LJ_DHCP_UDHCPC ? "subnet" : "new_subnet_mask", data));
 	struct lj_dhcp_lease l = {0};
@@ -1351,8 +1360,8 @@ int lj_dhcp_lease_from_env(enum lj_dhcp_kind k, lj_dhcp_env_fn get, void *data,
 	if (first_word(routers, w, sizeof(w), NULL) &&
 	    (lj_parse_ip(w, &l.router) < 0 || l.router.family != AF_INET))
 		l.router.family = AF_UNSPEC;
-	for (const char *rest = dns; l.n_dns < ARRAY_SIZE(l.dns) &&
-	     first_word(rest, w, sizeof(w), &rest);)
+	for (const char *rest = dns;
+	     l.n_dns < ARRAY_SIZE(l.dns) && first_word(rest, w, sizeof(w), &rest);)
 		if (lj_parse_ip(w, &l.dns[l.n_dns]) == 0)
 			l.n_dns++;
 	if (lease && lj_parse_uint(lease, 0, UINT32_MAX, &n) == 0)
@@ -1518,7 +1527,8 @@ static void throttle(const char *base)
 			wait = LJ_DHCP_MIN_EVENT_INTERVAL_MS;
 		/* SIGTERM (the supervisor stopping the client's process group) ends it. */
 		nanosleep(&(struct timespec){.tv_sec = wait / 1000,
-					      .tv_nsec = (wait % 1000) * 1000000L}, NULL);
+					     .tv_nsec = (wait % 1000) * 1000000L},
+			  NULL);
 		now = boottime_ms();
 	}
 	n = snprintf(buf, sizeof(buf), "%" PRId64 "\n", now);
@@ -1578,10 +1588,11 @@ enum hook_action { HOOK_IGNORE, HOOK_BOUND, HOOK_DECONFIG, HOOK_FAIL };
 
 static enum hook_action hook_action(enum lj_dhcp_kind k, const char *ev)
 {
-	static const char *const bound[] = {"bound", "renew", "BOUND", "RENEW", "REBIND",
+	static const char *const bound[] = {"bound",  "renew",	"BOUND",  "RENEW", "REBIND",
 					    "REBOOT", "INFORM", "STATIC", NULL};
-	static const char *const deconfig[] = {"deconfig", "EXPIRE", "RELEASE", "STOP", "NAK",
-					       "STOPPED", "DEPARTED", "NOCARRIER", "EXPIRE6", NULL};
+	static const char *const deconfig[] = {"deconfig", "EXPIRE",  "RELEASE",  "STOP",
+					       "NAK",	   "STOPPED", "DEPARTED", "NOCARRIER",
+					       "EXPIRE6",  NULL};
 	static const char *const fail[] = {"leasefail", "nak", "FAIL", "TIMEOUT", NULL};
 
 	if (!ev)
@@ -1669,14 +1680,18 @@ int lj_dhcp_hook(const char *arg, char *why, size_t why_size)
 		r = lj_arp_probe(-1, link.ifindex, &l.addr.ip.v4, LJ_ARP_PROBE_NUM,
 				 LJ_ARP_PROBE_INTERVAL_MS, LJ_ARP_PROBE_WAIT_MS, mac);
 		if (r == -EADDRINUSE)
-			snprintf(why, why_size, "the server offered %s, which is already in use on "
-				 "the LAN by %s", lj_ip_to_string(&l.addr.ip, buf, sizeof(buf)),
+			snprintf(why, why_size,
+				 "the server offered %s, which is already in use on "
+				 "the LAN by %s",
+				 lj_ip_to_string(&l.addr.ip, buf, sizeof(buf)),
 				 lj_mac_to_string(mac, m, sizeof(m)));
 		else if (r < 0) {
 			/* Not a conflict: the lease is taken as before there was a probe; the
 			 * reason goes to the client's log. */
-			snprintf(why, why_size, "ARP probe of %s from '%s' failed (%s): taken "
-				 "unchecked", lj_ip_to_string(&l.addr.ip, buf, sizeof(buf)), ifname,
+			snprintf(why, why_size,
+				 "ARP probe of %s from '%s' failed (%s): taken "
+				 "unchecked",
+				 lj_ip_to_string(&l.addr.ip, buf, sizeof(buf)), ifname,
 				 strerror(-r));
 			r = 0;
 		}

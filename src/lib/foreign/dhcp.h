@@ -49,29 +49,28 @@ int lj_dhcp_kind_parse(const char *s, enum lj_dhcp_kind *ret);
  * else that one. Only fixed system paths are considered (no $PATH search). Fills *ret_kind
  * and ret_path (size bytes). -ENOENT if none (or not the named one) is installed.
  */
-int lj_dhcp_find_client(const char *name, enum lj_dhcp_kind *ret_kind, char *ret_path,
-			size_t size);
+int lj_dhcp_find_client(const char *name, enum lj_dhcp_kind *ret_kind, char *ret_path, size_t size);
 
 /* What a client is started with. Strings are borrowed. */
 struct lj_dhcp_start_opts {
 	enum lj_dhcp_kind kind;
-	const char *client_path;   /* from lj_dhcp_find_client */
-	const char *ifname;        /* in the target */
-	const char *hostname;      /* DHCP host-name option; NULL or "" for none (validated) */
-	int netns_fd;              /* the target namespace (borrowed) */
-	const char *watch;         /* "pid:N", "path:/run/netns/NAME" or "" (see lj_dhcp_watch_spec) */
+	const char *client_path; /* from lj_dhcp_find_client */
+	const char *ifname;	 /* in the target */
+	const char *hostname;	 /* DHCP host-name option; NULL or "" for none (validated) */
+	int netns_fd;		 /* the target namespace (borrowed) */
+	const char *watch; /* "pid:N", "path:/run/netns/NAME" or "" (see lj_dhcp_watch_spec) */
 	struct lj_netns_id netns_id; /* identity the watched path must keep */
-	const char *base;          /* path prefix of the client's files: BASE.sock, BASE.log, ... */
-	bool no_default_route;     /* the hook does not make the lease's router the default route */
+	const char *base;      /* path prefix of the client's files: BASE.sock, BASE.log, ... */
+	bool no_default_route; /* the hook does not make the lease's router the default route */
 };
 
 /* The lease a client got, as its hook reported it. */
 struct lj_dhcp_lease {
 	struct lj_cidr addr;
-	struct lj_ip router;       /* AF_UNSPEC if none */
-	struct lj_ip dns[4];       /* reported only; never written anywhere */
+	struct lj_ip router; /* AF_UNSPEC if none */
+	struct lj_ip dns[4]; /* reported only; never written anywhere */
 	size_t n_dns;
-	uint32_t lease_s;          /* seconds, 0 if unknown */
+	uint32_t lease_s; /* seconds, 0 if unknown */
 };
 
 /*

@@ -32,7 +32,7 @@
 #define ENGINE_TIMEOUT_MS 10000L
 #define ENGINE_CONNECT_TIMEOUT_MS 3000L
 #define ENGINE_BODY_MAX (8u << 20) /* bytes: far more than any inspect or list answer */
-#define ENGINE_PID_MAX 4194304     /* PID_MAX_LIMIT */
+#define ENGINE_PID_MAX 4194304	   /* PID_MAX_LIMIT */
 #define ENGINE_OPEN_TRIES 3
 
 static char socket_override[LJ_ENGINE_SOCKET_MAX];
@@ -132,8 +132,10 @@ int lj_engine_socket(char *buf, size_t size, struct lj_engine_err *err)
 	v = getenv("LANJOIN_ENGINE_SOCKET");
 	if (v && *v) {
 		if (check_socket_path(v) < 0)
-			return fail(err, -EINVAL, "Invalid LANJOIN_ENGINE_SOCKET '%.200s': expected an "
-				    "absolute path shorter than %d bytes", v, LJ_ENGINE_SOCKET_MAX);
+			return fail(err, -EINVAL,
+				    "Invalid LANJOIN_ENGINE_SOCKET '%.200s': expected an "
+				    "absolute path shorter than %d bytes",
+				    v, LJ_ENGINE_SOCKET_MAX);
 		snprintf(buf, size, "%s", v);
 		return 0;
 	}
@@ -141,10 +143,13 @@ int lj_engine_socket(char *buf, size_t size, struct lj_engine_err *err)
 	if (v && *v) {
 		r = lj_engine_parse_docker_host(v, buf, size);
 		if (r == -EPROTONOSUPPORT)
-			return fail(err, r, "DOCKER_HOST=%.200s is not supported: lanjoin talks to the "
-				    "engine over a local unix:// socket only", v);
+			return fail(err, r,
+				    "DOCKER_HOST=%.200s is not supported: lanjoin talks to the "
+				    "engine over a local unix:// socket only",
+				    v);
 		if (r < 0)
-			return fail(err, r, "Invalid DOCKER_HOST '%.200s': expected unix:///PATH", v);
+			return fail(err, r, "Invalid DOCKER_HOST '%.200s': expected unix:///PATH",
+				    v);
 		return 0;
 	}
 	if (stat(LJ_ENGINE_DOCKER_SOCKET, &st) == 0) {
@@ -155,8 +160,9 @@ int lj_engine_socket(char *buf, size_t size, struct lj_engine_err *err)
 		snprintf(buf, size, "%s", LJ_ENGINE_PODMAN_SOCKET);
 		return 0;
 	}
-	return fail(err, -ECONNREFUSED, "Cannot reach a container engine: neither "
-		    LJ_ENGINE_DOCKER_SOCKET " nor " LJ_ENGINE_PODMAN_SOCKET " exists (is the engine "
+	return fail(err, -ECONNREFUSED,
+		    "Cannot reach a container engine: neither " LJ_ENGINE_DOCKER_SOCKET
+		    " nor " LJ_ENGINE_PODMAN_SOCKET " exists (is the engine "
 		    "running? Otherwise name its socket with --engine-socket PATH, "
 		    "LANJOIN_ENGINE_SOCKET or DOCKER_HOST=unix://PATH)");
 }
@@ -184,9 +190,11 @@ static int curl_load(struct lj_engine_err *err)
 	for (size_t i = 0; i < ARRAY_SIZE(sonames) && !h; i++)
 		h = dlopen(sonames[i], RTLD_NOW | RTLD_LOCAL);
 	if (!h)
-		return fail(err, -EPROTONOSUPPORT, "Cannot load libcurl (needed to talk to the "
-			    "container engine): %s", dlerror());
-	/* POSIX's way to turn a dlsym() result into a function pointer. */
+		return fail(err, -EPROTONOSUPPORT,
+			    "Cannot load libcurl (needed to talk to the "
+			    "container engine): %s",
+			    dlerror());
+		/* POSIX's way to turn a dlsym() result into a function pointer. */
 #define SYM(field, name) *(void **)(&(field)) = dlsym(h, name)
 	SYM(global_init, "curl_global_init");
 	SYM(cu.easy_init, "curl_easy_init");
@@ -199,7 +207,8 @@ static int curl_load(struct lj_engine_err *err)
 	if (!global_init || !cu.easy_init || !cu.easy_setopt || !cu.easy_perform ||
 	    !cu.easy_getinfo || !cu.easy_cleanup || !cu.easy_strerror) {
 		dlclose(h);
-		return fail(err, -EPROTONOSUPPORT, "The libcurl found lacks the functions lanjoin "
+		return fail(err, -EPROTONOSUPPORT,
+			    "The libcurl found lacks the functions lanjoin "
 			    "needs");
 	}
 	/* Plain HTTP over a unix socket: no TLS to initialise. */
@@ -262,8 +271,10 @@ static int engine_get(const char *sock, const char *path, long *ret_status, char
 	int r;
 
 	if (hung_socket[0] && strcmp(hung_socket, sock) == 0)
-		return fail(err, -ETIMEDOUT, "The engine at %s did not answer within %ld s before; "
-			    "not asked again", sock, ENGINE_TIMEOUT_MS / 1000);
+		return fail(err, -ETIMEDOUT,
+			    "The engine at %s did not answer within %ld s before; "
+			    "not asked again",
+			    sock, ENGINE_TIMEOUT_MS / 1000);
 	r = curl_load(err);
 	if (r < 0)
 		return r;
@@ -294,8 +305,8 @@ static int engine_get(const char *sock, const char *path, long *ret_status, char
 	if (c != CURLE_OK) {
 		free(b.data);
 		if (b.too_big)
-			return fail(err, -EPROTO, "The engine at %s sent an answer over %u bytes", sock,
-				    ENGINE_BODY_MAX);
+			return fail(err, -EPROTO, "The engine at %s sent an answer over %u bytes",
+				    sock, ENGINE_BODY_MAX);
 		if (c == CURLE_OPERATION_TIMEDOUT) {
 			snprintf(hung_socket, sizeof(hung_socket), "%s", sock);
 			return fail(err, -ETIMEDOUT, "The engine at %s did not answer within %ld s",
@@ -386,36 +397,51 @@ static int parse_net(const char *name, json_t *o, struct lj_engine_net *n,
 
 	memset(n, 0, sizeof(*n));
 	if (!*name || strlen(name) >= sizeof(n->name) || !printable(name))
-		return fail(err, -EPROTO, "Malformed answer from the engine: a network name is "
+		return fail(err, -EPROTO,
+			    "Malformed answer from the engine: a network name is "
 			    "empty, too long or not printable");
 	snprintf(n->name, sizeof(n->name), "%s", name);
 	if (!json_is_object(o))
-		return fail(err, -EPROTO, "Malformed answer from the engine: network '%s' is not "
-			    "an object", name);
+		return fail(err, -EPROTO,
+			    "Malformed answer from the engine: network '%s' is not "
+			    "an object",
+			    name);
 	if (get_str(o, "IPAddress", &ip4) < 0 || get_str(o, "GlobalIPv6Address", &ip6) < 0 ||
 	    get_str(o, "Gateway", &gw4) < 0 || get_str(o, "IPv6Gateway", &gw6) < 0 ||
 	    get_str(o, "MacAddress", &mac) < 0 || get_int(o, "IPPrefixLen", 0, 32, &len4) < 0 ||
 	    get_int(o, "GlobalIPv6PrefixLen", 0, 128, &len6) < 0)
-		return fail(err, -EPROTO, "Malformed answer from the engine: a field of network "
-			    "'%s' has the wrong type or range", name);
+		return fail(err, -EPROTO,
+			    "Malformed answer from the engine: a field of network "
+			    "'%s' has the wrong type or range",
+			    name);
 	if (*ip4 && (lj_parse_ip(ip4, &n->ipv4.ip) < 0 || n->ipv4.ip.family != AF_INET))
-		return fail(err, -EPROTO, "Malformed answer from the engine: network '%s': "
-			    "IPAddress is not an IPv4 address", name);
+		return fail(err, -EPROTO,
+			    "Malformed answer from the engine: network '%s': "
+			    "IPAddress is not an IPv4 address",
+			    name);
 	n->ipv4.prefixlen = *ip4 ? (uint8_t)(len4 ? len4 : 32) : 0;
 	if (*ip6 && (lj_parse_ip(ip6, &n->ipv6.ip) < 0 || n->ipv6.ip.family != AF_INET6))
-		return fail(err, -EPROTO, "Malformed answer from the engine: network '%s': "
-			    "GlobalIPv6Address is not an IPv6 address", name);
+		return fail(err, -EPROTO,
+			    "Malformed answer from the engine: network '%s': "
+			    "GlobalIPv6Address is not an IPv6 address",
+			    name);
 	n->ipv6.prefixlen = *ip6 ? (uint8_t)(len6 ? len6 : 128) : 0;
 	if (*gw4 && (lj_parse_ip(gw4, &n->gateway) < 0 || n->gateway.family != AF_INET))
-		return fail(err, -EPROTO, "Malformed answer from the engine: network '%s': "
-			    "Gateway is not an IPv4 address", name);
+		return fail(err, -EPROTO,
+			    "Malformed answer from the engine: network '%s': "
+			    "Gateway is not an IPv4 address",
+			    name);
 	if (*gw6 && (lj_parse_ip(gw6, &n->gateway6) < 0 || n->gateway6.family != AF_INET6))
-		return fail(err, -EPROTO, "Malformed answer from the engine: network '%s': "
-			    "IPv6Gateway is not an IPv6 address", name);
+		return fail(err, -EPROTO,
+			    "Malformed answer from the engine: network '%s': "
+			    "IPv6Gateway is not an IPv6 address",
+			    name);
 	if (*mac) {
 		if (lj_parse_mac(mac, n->mac) < 0)
-			return fail(err, -EPROTO, "Malformed answer from the engine: network '%s': "
-				    "MacAddress is not a unicast MAC address", name);
+			return fail(err, -EPROTO,
+				    "Malformed answer from the engine: network '%s': "
+				    "MacAddress is not a unicast MAC address",
+				    name);
 		n->has_mac = true;
 	}
 	return 0;
@@ -453,7 +479,8 @@ int lj_engine_parse_inspect(const char *json, size_t size, struct lj_engine_cont
 	if (name[0] == '/')
 		name++;
 	if (!lj_engine_name_valid(name)) {
-		fail(err, r, "Malformed answer from the engine: Name is not a valid container name");
+		fail(err, r,
+		     "Malformed answer from the engine: Name is not a valid container name");
 		goto out;
 	}
 	snprintf(c->name, sizeof(c->name), "%s", name);
@@ -463,25 +490,28 @@ int lj_engine_parse_inspect(const char *json, size_t size, struct lj_engine_cont
 	if (!json_is_object(state) || !json_is_boolean(running) ||
 	    get_int(state, "Pid", 0, ENGINE_PID_MAX, &pid) < 0 ||
 	    get_str(state, "Status", &status) < 0 || get_str(state, "StartedAt", &started) < 0) {
-		fail(err, r, "Malformed answer from the engine: State is missing or has a field of "
+		fail(err, r,
+		     "Malformed answer from the engine: State is missing or has a field of "
 		     "the wrong type or range");
 		goto out;
 	}
 	c->running = json_is_true(running);
 	c->pid = (pid_t)pid;
 	if (c->running != (c->pid > 0)) {
-		fail(err, r, "Malformed answer from the engine: State.Running and State.Pid disagree");
+		fail(err, r,
+		     "Malformed answer from the engine: State.Running and State.Pid disagree");
 		goto out;
 	}
-	if (strlen(status) >= sizeof(c->status) || strspn(status, "abcdefghijklmnopqrstuvwxyz") !=
-	    strlen(status)) {
+	if (strlen(status) >= sizeof(c->status) ||
+	    strspn(status, "abcdefghijklmnopqrstuvwxyz") != strlen(status)) {
 		fail(err, r, "Malformed answer from the engine: State.Status is not a status word");
 		goto out;
 	}
 	snprintf(c->status, sizeof(c->status), "%s", status);
 	if (strlen(started) >= sizeof(c->started_at) ||
 	    strspn(started, "0123456789TZ:.+-") != strlen(started)) {
-		fail(err, r, "Malformed answer from the engine: State.StartedAt is not a timestamp");
+		fail(err, r,
+		     "Malformed answer from the engine: State.StartedAt is not a timestamp");
 		goto out;
 	}
 	snprintf(c->started_at, sizeof(c->started_at), "%s", started);
@@ -493,16 +523,19 @@ int lj_engine_parse_inspect(const char *json, size_t size, struct lj_engine_cont
 	}
 	nets = json_object_get(ns, "Networks");
 	if (nets && !json_is_null(nets) && !json_is_object(nets)) {
-		fail(err, r, "Malformed answer from the engine: NetworkSettings.Networks is not an "
+		fail(err, r,
+		     "Malformed answer from the engine: NetworkSettings.Networks is not an "
 		     "object");
 		goto out;
 	}
 	if (json_object_size(nets) > LJ_ENGINE_MAX_NETS) {
-		fail(err, r, "The container is on more than %d networks; lanjoin handles at most that",
+		fail(err, r,
+		     "The container is on more than %d networks; lanjoin handles at most that",
 		     LJ_ENGINE_MAX_NETS);
 		goto out;
 	}
-	json_object_foreach(nets, key, v) {
+	json_object_foreach(nets, key, v)
+	{
 		r = parse_net(key, v, &c->nets[c->n_nets], err);
 		if (r < 0)
 			goto out;
@@ -535,13 +568,14 @@ static int inspect_error(const char *sock, const char *name, long status, const 
 
 	api_message(body, size, text, sizeof(text));
 	if (status == 404)
-		return fail(err, -ENOENT, "No such container '%s' (the engine at %s says: %s)", name,
-			    sock, text);
+		return fail(err, -ENOENT, "No such container '%s' (the engine at %s says: %s)",
+			    name, sock, text);
 	if (is_hex_id(name, 1, LJ_ENGINE_ID_LEN - 1) &&
 	    engine_get(sock, "/containers/json?all=1", &lstatus, &lbody, &lsize, NULL) == 0 &&
 	    lstatus == 200) {
 		list = json_loadb(lbody, lsize, 0, NULL);
-		json_array_foreach(list, i, e) {
+		json_array_foreach(list, i, e)
+		{
 			const char *id = json_string_value(json_object_get(e, "Id"));
 			if (!id || !is_hex_id(id, LJ_ENGINE_ID_LEN, LJ_ENGINE_ID_LEN) ||
 			    strncmp(id, name, strlen(name)) != 0)
@@ -553,9 +587,10 @@ static int inspect_error(const char *sock, const char *name, long status, const 
 		json_decref(list);
 		free(lbody);
 		if (n > 1)
-			return fail(err, -ENOTUNIQ, "Container ID prefix '%s' is ambiguous: it matches "
-				    "%zu containers (%s%s); give more digits or the name", name, n,
-				    found, n > 4 ? ", ..." : "");
+			return fail(err, -ENOTUNIQ,
+				    "Container ID prefix '%s' is ambiguous: it matches "
+				    "%zu containers (%s%s); give more digits or the name",
+				    name, n, found, n > 4 ? ", ..." : "");
 	} else {
 		free(lbody);
 	}
@@ -584,14 +619,13 @@ static int inspect_at(const char *sock, const char *name, struct lj_engine_conta
 	if (r < 0) {
 		size_t len = err ? strlen(err->msg) : 0;
 		if (err)
-			snprintf(err->msg + len, sizeof(err->msg) - len, " (container '%s', engine at %s)",
-				 name, sock);
+			snprintf(err->msg + len, sizeof(err->msg) - len,
+				 " (container '%s', engine at %s)", name, sock);
 	}
 	return r;
 }
 
-int lj_engine_inspect(const char *name, struct lj_engine_container *ret,
-		      struct lj_engine_err *err)
+int lj_engine_inspect(const char *name, struct lj_engine_container *ret, struct lj_engine_err *err)
 {
 	char sock[LJ_ENGINE_SOCKET_MAX];
 	int r;
@@ -645,8 +679,9 @@ int lj_engine_open_container(const char *name, struct lj_engine_container *ret, 
 		pidfd = (int)syscall(SYS_pidfd_open, c->pid, 0);
 		if (pidfd < 0) {
 			if (errno != ESRCH) {
-				r = fail(err, lj_negerrno(), "Cannot open PID %d of container '%s': %s",
-					 (int)c->pid, c->name, strerror(errno));
+				r = fail(err, lj_negerrno(),
+					 "Cannot open PID %d of container '%s': %s", (int)c->pid,
+					 c->name, strerror(errno));
 				goto out;
 			}
 			continue; /* it died (restart?): ask again */
@@ -672,8 +707,10 @@ int lj_engine_open_container(const char *name, struct lj_engine_container *ret, 
 		r = inspect_at(sock, c->id, again, err);
 		if (r < 0) {
 			if (r == -ENOENT)
-				r = fail(err, -ENOENT, "Container '%s' was removed while lanjoin opened "
-					 "its namespace", c->name);
+				r = fail(err, -ENOENT,
+					 "Container '%s' was removed while lanjoin opened "
+					 "its namespace",
+					 c->name);
 			goto out;
 		}
 		if (!again->running || again->pid != c->pid ||
@@ -684,14 +721,17 @@ int lj_engine_open_container(const char *name, struct lj_engine_container *ret, 
 		r = 0;
 		goto out;
 	}
-	r = fail(err, -ESTALE, "Container '%s' kept restarting while lanjoin opened its network "
-		 "namespace; try again", name);
+	r = fail(err, -ESTALE,
+		 "Container '%s' kept restarting while lanjoin opened its network "
+		 "namespace; try again",
+		 name);
 out:
 	free(c);
 	return r;
 }
 
-/* --- addresses --------------------------------------------------------------------------------- */
+/* --- addresses ---------------------------------------------------------------------------------
+ */
 
 int lj_engine_pick_address(const struct lj_engine_container *c, const char *network, int family,
 			   struct lj_cidr *ret, struct lj_engine_err *err)
@@ -715,12 +755,15 @@ int lj_engine_pick_address(const struct lj_engine_container *c, const char *netw
 		n++;
 	}
 	if (n == 0)
-		return fail(err, -EADDRNOTAVAIL, "Container '%s' has no %s address on %s%s%s", c->name,
-			    family == AF_INET ? "IPv4" : "IPv6", network ? "network '" : "any engine network",
-			    network ? network : "", network ? "'" : "");
+		return fail(err, -EADDRNOTAVAIL, "Container '%s' has no %s address on %s%s%s",
+			    c->name, family == AF_INET ? "IPv4" : "IPv6",
+			    network ? "network '" : "any engine network", network ? network : "",
+			    network ? "'" : "");
 	if (n > 1)
-		return fail(err, -ENOTUNIQ, "Container '%s' has %s addresses on several networks "
-			    "(%s): say which", c->name, family == AF_INET ? "IPv4" : "IPv6", names);
+		return fail(err, -ENOTUNIQ,
+			    "Container '%s' has %s addresses on several networks "
+			    "(%s): say which",
+			    c->name, family == AF_INET ? "IPv4" : "IPv6", names);
 	*ret = *found;
 	return 0;
 }

@@ -37,8 +37,8 @@
 
 #include "shared/parse.h"
 
-#define LJ_ENGINE_ID_LEN 64      /* hex digits of a full container ID */
-#define LJ_ENGINE_NAME_MAX 256   /* bytes, with the NUL */
+#define LJ_ENGINE_ID_LEN 64    /* hex digits of a full container ID */
+#define LJ_ENGINE_NAME_MAX 256 /* bytes, with the NUL */
 #define LJ_ENGINE_NET_NAME_MAX 128
 #define LJ_ENGINE_MAX_NETS 16
 #define LJ_ENGINE_SOCKET_MAX 108 /* sizeof(sockaddr_un.sun_path) */
@@ -49,22 +49,22 @@
 /* One network a container is on, as the engine reports it. */
 struct lj_engine_net {
 	char name[LJ_ENGINE_NET_NAME_MAX];
-	struct lj_cidr ipv4;       /* ip.family AF_UNSPEC when none */
-	struct lj_cidr ipv6;       /* ip.family AF_UNSPEC when none */
-	struct lj_ip gateway;      /* AF_UNSPEC when none */
-	struct lj_ip gateway6;     /* AF_UNSPEC when none */
+	struct lj_cidr ipv4;   /* ip.family AF_UNSPEC when none */
+	struct lj_cidr ipv6;   /* ip.family AF_UNSPEC when none */
+	struct lj_ip gateway;  /* AF_UNSPEC when none */
+	struct lj_ip gateway6; /* AF_UNSPEC when none */
 	uint8_t mac[LJ_MAC_LEN];
 	bool has_mac;
 };
 
 /* What inspecting a container tells. */
 struct lj_engine_container {
-	char id[LJ_ENGINE_ID_LEN + 1];  /* full ID, lowercase hex */
-	char name[LJ_ENGINE_NAME_MAX];  /* without Docker's leading '/' */
-	char status[32];                /* "running", "exited", "created", "paused", ... */
+	char id[LJ_ENGINE_ID_LEN + 1]; /* full ID, lowercase hex */
+	char name[LJ_ENGINE_NAME_MAX]; /* without Docker's leading '/' */
+	char status[32];	       /* "running", "exited", "created", "paused", ... */
 	bool running;
-	pid_t pid;                      /* 0 when not running */
-	char started_at[64];            /* State.StartedAt as the engine wrote it */
+	pid_t pid;				       /* 0 when not running */
+	char started_at[64];			       /* State.StartedAt as the engine wrote it */
 	struct lj_engine_net nets[LJ_ENGINE_MAX_NETS]; /* in the engine's order */
 	size_t n_nets;
 };
@@ -106,8 +106,7 @@ int lj_engine_parse_inspect(const char *json, size_t size, struct lj_engine_cont
  * Inspect container name (a name, full ID or unique ID prefix: [A-Za-z0-9][A-Za-z0-9_.-]*,
  * < 256 bytes). Running or not; see the header comment for errors.
  */
-int lj_engine_inspect(const char *name, struct lj_engine_container *ret,
-		      struct lj_engine_err *err);
+int lj_engine_inspect(const char *name, struct lj_engine_container *ret, struct lj_engine_err *err);
 
 /*
  * Resolve name and open its network namespace race-free: the PID from the engine is pinned

@@ -27,8 +27,8 @@ struct lj_ovs {
 /* Bytes of ovs-vsctl output accepted (a listing of thousands of ports fits easily). */
 #define OUT_MAX (8u << 20)
 
-static const char *const vsctl_dirs[] = {"/usr/bin", "/usr/sbin", "/bin", "/sbin",
-					 "/usr/local/bin", "/usr/local/sbin"};
+static const char *const vsctl_dirs[] = {"/usr/bin", "/usr/sbin",      "/bin",
+					 "/sbin",    "/usr/local/bin", "/usr/local/sbin"};
 
 const char *lj_ovs_resolve_db(const char *db, char *buf, size_t size)
 {
@@ -358,8 +358,10 @@ static int run(struct lj_ovs *o, struct cmd *c, char **ret_out)
 	}
 	if (WIFSIGNALED(status)) {
 		if (WTERMSIG(status) == SIGALRM) {
-			set_error(o, "ovs-vsctl timed out after %d s (is ovs-vswitchd running and "
-				  "serving %s?)", LJ_OVS_TIMEOUT, o->db);
+			set_error(o,
+				  "ovs-vsctl timed out after %d s (is ovs-vswitchd running and "
+				  "serving %s?)",
+				  LJ_OVS_TIMEOUT, o->db);
 			return -ETIMEDOUT;
 		}
 		set_error(o, "ovs-vsctl was killed by signal %d%s%s", WTERMSIG(status),
@@ -450,9 +452,8 @@ static int column(const json_t *t, const char *name)
 	const json_t *v;
 	size_t i;
 
-	json_array_foreach(h, i, v)
-		if (json_is_string(v) && strcmp(json_string_value(v), name) == 0)
-			return (int)i;
+	json_array_foreach(h, i, v) if (json_is_string(v) &&
+					strcmp(json_string_value(v), name) == 0) return (int)i;
 	return -1;
 }
 
@@ -489,7 +490,8 @@ static const char *map_get(const json_t *map, const char *key)
 	if (!is_wrapped(map, "map"))
 		return NULL;
 	pairs = json_array_get(map, 1);
-	json_array_foreach(pairs, i, pair) {
+	json_array_foreach(pairs, i, pair)
+	{
 		const json_t *k = json_array_get(pair, 0), *v = json_array_get(pair, 1);
 		if (json_is_string(k) && json_is_string(v) &&
 		    strcmp(json_string_value(k), key) == 0)
@@ -558,8 +560,7 @@ const char *lj_ovs_quote(const char *s, char *buf, size_t size)
 #define BRIDGE_COLUMNS "--columns=name,datapath_type,external_ids,ports"
 #define PORT_COLUMNS "--columns=name,tag,external_ids"
 
-int lj_ovs_survey(struct lj_ovs *o, const char *port, const char *iface,
-		  struct lj_ovs_survey *ret)
+int lj_ovs_survey(struct lj_ovs *o, const char *port, const char *iface, struct lj_ovs_survey *ret)
 {
 	char qport[2 * IFNAMSIZ + 3], qiface[2 * IFNAMSIZ + 3];
 	_cleanup_free_ char *out = NULL;
@@ -838,8 +839,8 @@ int lj_ovs_bridge_add(struct lj_ovs *o, const char *name, const char *datapath_t
 
 	if (!name_ok(name))
 		return -EINVAL;
-	if (datapath_type && strspn(datapath_type, "abcdefghijklmnopqrstuvwxyz") !=
-				     strlen(datapath_type))
+	if (datapath_type &&
+	    strspn(datapath_type, "abcdefghijklmnopqrstuvwxyz") != strlen(datapath_type))
 		return -EINVAL;
 	build_bridge_add(&c, o->vsctl, o->db, name, datapath_type);
 	r = run_free(o, &c, NULL);
@@ -955,9 +956,9 @@ void lj_ovs_describe_port_del(FILE *f, const char *db, const char *name)
 
 /* --- bridges with a fixed MAC address and MTU (uplink adoption) ---------------------------- */
 
-static void build_bridge_add_hw(struct cmd *c, const char *vsctl, const char *db,
-				const char *name, const char *datapath_type, const uint8_t *mac,
-				uint32_t mtu, const char *uplink)
+static void build_bridge_add_hw(struct cmd *c, const char *vsctl, const char *db, const char *name,
+				const char *datapath_type, const uint8_t *mac, uint32_t mtu,
+				const char *uplink)
 {
 	build_bridge_add(c, vsctl, db, name, datapath_type);
 	if (mac)
@@ -982,8 +983,8 @@ int lj_ovs_bridge_add_hw(struct lj_ovs *o, const char *name, const char *datapat
 
 	if (!name_ok(name) || (uplink && *uplink && !name_ok(uplink)))
 		return -EINVAL;
-	if (datapath_type && strspn(datapath_type, "abcdefghijklmnopqrstuvwxyz") !=
-				     strlen(datapath_type))
+	if (datapath_type &&
+	    strspn(datapath_type, "abcdefghijklmnopqrstuvwxyz") != strlen(datapath_type))
 		return -EINVAL;
 	build_bridge_add_hw(&c, o->vsctl, o->db, name, datapath_type, mac, mtu, uplink);
 	r = run_free(o, &c, NULL);

@@ -27,9 +27,9 @@
 /* Seconds ovs-vsctl may wait for ovsdb-server and ovs-vswitchd (its --timeout). */
 #define LJ_OVS_TIMEOUT 10
 
-#define LJ_OVS_DB_MAX 256      /* "unix:" + a path, bytes with the NUL */
-#define LJ_OVS_ERROR_MAX 512   /* bytes kept of ovs-vsctl's stderr */
-#define LJ_OVS_VALUE_MAX 256   /* bytes kept of an external_ids value */
+#define LJ_OVS_DB_MAX 256    /* "unix:" + a path, bytes with the NUL */
+#define LJ_OVS_ERROR_MAX 512 /* bytes kept of ovs-vsctl's stderr */
+#define LJ_OVS_VALUE_MAX 256 /* bytes kept of an external_ids value */
 
 struct lj_ovs;
 
@@ -68,25 +68,25 @@ int lj_ovs_check_running(struct lj_ovs *o, pid_t *ret_pid);
 struct lj_ovs_bridge {
 	char name[IFNAMSIZ];
 	char datapath_type[16]; /* "" = the default ("system") */
-	bool ours;              /* external_ids:lanjoin-owner=lanjoin */
-	size_t n_ports;         /* rows in its ports column, its own internal port included */
+	bool ours;		/* external_ids:lanjoin-owner=lanjoin */
+	size_t n_ports;		/* rows in its ports column, its own internal port included */
 };
 
 struct lj_ovs_port {
 	char name[IFNAMSIZ];
-	uint32_t tag;          /* access VLAN, 0 = none */
+	uint32_t tag; /* access VLAN, 0 = none */
 	bool ours;
-	char target[LJ_OVS_VALUE_MAX];  /* external_ids:lanjoin-target, "" if none */
-	char ifname[IFNAMSIZ];          /* external_ids:lanjoin-ifname, "" if none */
+	char target[LJ_OVS_VALUE_MAX]; /* external_ids:lanjoin-target, "" if none */
+	char ifname[IFNAMSIZ];	       /* external_ids:lanjoin-ifname, "" if none */
 };
 
 /* What attach needs to decide, read in one ovs-vsctl run. */
 struct lj_ovs_survey {
 	struct lj_ovs_bridge *bridges; /* every bridge (owned; lj_ovs_survey_free) */
 	size_t n_bridges;
-	bool has_port;                 /* a Port row named port exists ... */
-	struct lj_ovs_port port;       /* ... and this is it */
-	bool name_is_iface;            /* an Interface row is named like the bridge asked for */
+	bool has_port;		 /* a Port row named port exists ... */
+	struct lj_ovs_port port; /* ... and this is it */
+	bool name_is_iface;	 /* an Interface row is named like the bridge asked for */
 };
 
 /*
@@ -94,8 +94,7 @@ struct lj_ovs_survey {
  * iface exists. Errors: -ECONNREFUSED (database connection failed), -ETIMEDOUT, -EIO
  * (ovs-vsctl failed: lj_ovs_error), -EBADMSG (unparsable output), -ENOMEM.
  */
-int lj_ovs_survey(struct lj_ovs *o, const char *port, const char *iface,
-		  struct lj_ovs_survey *ret);
+int lj_ovs_survey(struct lj_ovs *o, const char *port, const char *iface, struct lj_ovs_survey *ret);
 void lj_ovs_survey_free(struct lj_ovs_survey *s);
 
 /* Look up bridge name. -ENODEV if there is none; other errors as lj_ovs_survey. */
@@ -114,11 +113,11 @@ int lj_ovs_bridge_del(struct lj_ovs *o, const char *name);
 /* What lj_ovs_port_add creates. Strings are borrowed. */
 struct lj_ovs_port_opts {
 	const char *bridge;
-	const char *name;     /* the port and its interface (a host link of that name) */
-	uint32_t tag;         /* access VLAN 1-4094, 0 = none */
-	const char *target;   /* for external_ids:lanjoin-target (sanitised to printable ASCII) */
-	const char *ifname;   /* for external_ids:lanjoin-ifname */
-	bool replace;         /* first delete a (stale) row of that name, in the same transaction */
+	const char *name;   /* the port and its interface (a host link of that name) */
+	uint32_t tag;	    /* access VLAN 1-4094, 0 = none */
+	const char *target; /* for external_ids:lanjoin-target (sanitised to printable ASCII) */
+	const char *ifname; /* for external_ids:lanjoin-ifname */
+	bool replace;	    /* first delete a (stale) row of that name, in the same transaction */
 };
 
 /*

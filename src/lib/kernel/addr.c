@@ -66,7 +66,8 @@ static int addr_list_cb(const struct nlmsghdr *nlh, void *data)
 	len = lj_ip_len(ifa->ifa_family);
 	if (!len)
 		return MNL_CB_OK;
-	mnl_attr_for_each(attr, nlh, sizeof(*ifa)) {
+	mnl_attr_for_each(attr, nlh, sizeof(*ifa))
+	{
 		if (mnl_attr_get_payload_len(attr) != len)
 			continue;
 		if (mnl_attr_get_type(attr) == IFA_LOCAL)
@@ -299,7 +300,7 @@ static int full_dump_cb(const struct nlmsghdr *nlh, void *data)
 }
 
 int lj_addr_dump_full(struct lj_nl *nl, int family, int ifindex, struct lj_addr_full **ret,
-		 size_t *ret_n)
+		      size_t *ret_n)
 {
 	struct addr_full_ctx c = {.family = family, .ifindex = ifindex};
 	struct nlmsghdr *nlh = lj_nl_msg(nl, RTM_GETADDR, NLM_F_DUMP);
@@ -318,11 +319,11 @@ int lj_addr_dump_full(struct lj_nl *nl, int family, int ifindex, struct lj_addr_
 	return 0;
 }
 
-int lj_addr_add_full(struct lj_nl *nl, int ifindex, const struct lj_addr_full *a,
-		     const char *label, uint32_t extra_flags, bool replace)
+int lj_addr_add_full(struct lj_nl *nl, int ifindex, const struct lj_addr_full *a, const char *label,
+		     uint32_t extra_flags, bool replace)
 {
-	struct nlmsghdr *nlh = lj_nl_msg(nl, RTM_NEWADDR,
-					 replace ? NLM_F_REPLACE : NLM_F_CREATE | NLM_F_EXCL);
+	struct nlmsghdr *nlh =
+		lj_nl_msg(nl, RTM_NEWADDR, replace ? NLM_F_REPLACE : NLM_F_CREATE | NLM_F_EXCL);
 	struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
 	size_t len = lj_ip_len(a->local.ip.family);
 	uint32_t flags = (a->flags & LJ_ADDR_SETTABLE_FLAGS) | extra_flags;

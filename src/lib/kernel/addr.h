@@ -23,16 +23,16 @@ int lj_addr_del(struct lj_nl *nl, int ifindex, const struct lj_cidr *c);
 /* Everything rtnetlink says about one address, enough to re-create it exactly elsewhere. */
 struct lj_addr_full {
 	int ifindex;
-	struct lj_cidr local;       /* the address and its prefix length */
-	struct lj_ip peer;          /* IPv4 IFA_ADDRESS if it differs from IFA_LOCAL (point-to-point) */
-	struct lj_ip broadcast;     /* IPv4 IFA_BROADCAST; AF_UNSPEC if none */
-	char label[IFNAMSIZ];       /* IPv4 IFA_LABEL; "" if none */
-	uint8_t scope;              /* RT_SCOPE_* */
-	uint32_t flags;             /* IFA_F_* (IFA_FLAGS, or the 8-bit ifa_flags) */
-	uint32_t valid_lft;         /* seconds left; UINT32_MAX = forever */
-	uint32_t preferred_lft;     /* seconds left; UINT32_MAX = forever */
-	uint32_t rt_priority;       /* IFA_RT_PRIORITY (metric of the prefix route), 0 = none */
-	uint8_t proto;              /* IFA_PROTO (who added it), 0 = unknown */
+	struct lj_cidr local;	/* the address and its prefix length */
+	struct lj_ip peer;	/* IPv4 IFA_ADDRESS if it differs from IFA_LOCAL (point-to-point) */
+	struct lj_ip broadcast; /* IPv4 IFA_BROADCAST; AF_UNSPEC if none */
+	char label[IFNAMSIZ];	/* IPv4 IFA_LABEL; "" if none */
+	uint8_t scope;		/* RT_SCOPE_* */
+	uint32_t flags;		/* IFA_F_* (IFA_FLAGS, or the 8-bit ifa_flags) */
+	uint32_t valid_lft;	/* seconds left; UINT32_MAX = forever */
+	uint32_t preferred_lft; /* seconds left; UINT32_MAX = forever */
+	uint32_t rt_priority;	/* IFA_RT_PRIORITY (metric of the prefix route), 0 = none */
+	uint8_t proto;		/* IFA_PROTO (who added it), 0 = unknown */
 };
 
 /* The flags a request may set (the kernel keeps the others to itself). */
@@ -55,8 +55,8 @@ int lj_addr_dump_full(struct lj_nl *nl, int family, int ifindex, struct lj_addr_
  * prefix-route metric. replace: modify an existing address (NLM_F_REPLACE) instead of creating
  * (NLM_F_CREATE|NLM_F_EXCL: -EEXIST if present).
  */
-int lj_addr_add_full(struct lj_nl *nl, int ifindex, const struct lj_addr_full *a,
-		     const char *label, uint32_t extra_flags, bool replace);
+int lj_addr_add_full(struct lj_nl *nl, int ifindex, const struct lj_addr_full *a, const char *label,
+		     uint32_t extra_flags, bool replace);
 
 /* Remove a from link ifindex. -EADDRNOTAVAIL if it is not there. */
 int lj_addr_del_full(struct lj_nl *nl, int ifindex, const struct lj_addr_full *a);
@@ -86,8 +86,8 @@ int lj_addr_list_link(struct lj_nl *nl, int ifindex, int family, struct lj_cidr 
 struct lj_addr_info {
 	int ifindex;
 	struct lj_cidr cidr;
-	uint32_t flags;  /* IFA_F_*: TENTATIVE, DADFAILED, PERMANENT, ... (from IFA_FLAGS) */
-	uint8_t scope;   /* RT_SCOPE_* */
+	uint32_t flags; /* IFA_F_*: TENTATIVE, DADFAILED, PERMANENT, ... (from IFA_FLAGS) */
+	uint8_t scope;	/* RT_SCOPE_* */
 };
 
 /*

@@ -79,8 +79,7 @@ static int send_close_off_path(int fd, const void *pkt, size_t len, const struct
 		close(fd);
 		_exit(0);
 	}
-	if (pid < 0 && pkt &&
-	    sendto(fd, pkt, len, 0, (const struct sockaddr *)to, sizeof(*to)) < 0)
+	if (pid < 0 && pkt && sendto(fd, pkt, len, 0, (const struct sockaddr *)to, sizeof(*to)) < 0)
 		r = lj_negerrno();
 	close(fd);
 	if (pid > 0) {
@@ -208,8 +207,8 @@ static int arp_socket_bound(int netns_fd, int ifindex, uint8_t mac[ETH_ALEN])
 	return TAKE_FD(fd);
 }
 
-static int arp_send(int fd, int ifindex, uint16_t op, const uint8_t sha[ETH_ALEN],
-		    const void *spa, const void *tpa)
+static int arp_send(int fd, int ifindex, uint16_t op, const uint8_t sha[ETH_ALEN], const void *spa,
+		    const void *tpa)
 {
 	struct sockaddr_ll to = {
 		.sll_family = AF_PACKET,
@@ -298,8 +297,8 @@ static int probe_on(int fd, int ifindex, const uint8_t mac[ETH_ALEN], const stru
 			struct sockaddr_ll from;
 			socklen_t flen = sizeof(from);
 			struct arp_pkt p;
-			ssize_t n = recvfrom(fd, &p, sizeof(p), MSG_DONTWAIT, (struct sockaddr *)&from,
-					     &flen);
+			ssize_t n = recvfrom(fd, &p, sizeof(p), MSG_DONTWAIT,
+					     (struct sockaddr *)&from, &flen);
 			if (n < 0) {
 				if (errno == EAGAIN || errno == EINTR)
 					break;

@@ -98,7 +98,8 @@ static int route_cb(const struct nlmsghdr *nlh, void *data)
 		return MNL_CB_OK;
 	mnl_attr_parse(nlh, sizeof(*rtm), route_attr_cb, tb);
 	table = tb[RTA_TABLE] && mnl_attr_get_payload_len(tb[RTA_TABLE]) == 4
-			? mnl_attr_get_u32(tb[RTA_TABLE]) : rtm->rtm_table;
+			? mnl_attr_get_u32(tb[RTA_TABLE])
+			: rtm->rtm_table;
 	if (table != RT_TABLE_MAIN)
 		return MNL_CB_OK;
 	if (rtm->rtm_dst_len) {

@@ -363,8 +363,7 @@ struct remote_ctx {
 
 static int nsid_attr_cb(const struct nlattr *attr, void *data)
 {
-	if (mnl_attr_get_type(attr) == NETNSA_NSID &&
-	    mnl_attr_validate(attr, MNL_TYPE_U32) >= 0)
+	if (mnl_attr_get_type(attr) == NETNSA_NSID && mnl_attr_validate(attr, MNL_TYPE_U32) >= 0)
 		*(int32_t *)data = (int32_t)mnl_attr_get_u32(attr);
 	return MNL_CB_OK;
 }
@@ -637,7 +636,8 @@ static int group_cb(const struct nlmsghdr *nlh, void *data)
 
 	if (nlh->nlmsg_type != RTM_NEWLINK)
 		return MNL_CB_OK;
-	mnl_attr_for_each(a, nlh, sizeof(struct ifinfomsg)) {
+	mnl_attr_for_each(a, nlh, sizeof(struct ifinfomsg))
+	{
 		uint32_t v;
 		if (mnl_attr_get_type(a) != IFLA_GROUP || mnl_attr_validate(a, MNL_TYPE_U32) < 0)
 			continue;

@@ -13,15 +13,15 @@
 struct lj_link {
 	int ifindex;
 	char name[IFNAMSIZ];
-	unsigned flags;   /* IFF_* */
-	uint32_t mtu;     /* bytes */
+	unsigned flags; /* IFF_* */
+	uint32_t mtu;	/* bytes */
 	uint8_t mac[LJ_MAC_LEN];
 	bool has_mac;
-	int master;       /* ifindex of the master (bridge), 0 if none */
-	int parent;       /* IFLA_LINK: lower device (macvlan parent, veth peer), 0 if none */
-	char kind[16];    /* IFLA_INFO_KIND: "bridge", "veth", "macvlan", "openvswitch", "" */
+	int master;	     /* ifindex of the master (bridge), 0 if none */
+	int parent;	     /* IFLA_LINK: lower device (macvlan parent, veth peer), 0 if none */
+	char kind[16];	     /* IFLA_INFO_KIND: "bridge", "veth", "macvlan", "openvswitch", "" */
 	char slave_kind[16]; /* IFLA_INFO_SLAVE_KIND: "bridge" when a bridge port, ... */
-	char alias[64];   /* IFLA_IFALIAS, "" if none */
+	char alias[64];	     /* IFLA_IFALIAS, "" if none */
 };
 
 /* Look up a link by name. -ENODEV if there is none. */
@@ -35,15 +35,15 @@ int lj_link_get_by_index(struct lj_nl *nl, int ifindex, struct lj_link *ret);
  * directly in another namespace. Pointers are borrowed for the call.
  */
 struct lj_veth_opts {
-	const char *name;        /* host end */
-	const char *peer_name;   /* container end */
-	int peer_netns_fd;       /* namespace of the peer (borrowed) */
-	uint32_t mtu;            /* host end MTU, 0 = kernel default */
-	uint32_t peer_mtu;       /* container end MTU, 0 = kernel default */
+	const char *name;	 /* host end */
+	const char *peer_name;	 /* container end */
+	int peer_netns_fd;	 /* namespace of the peer (borrowed) */
+	uint32_t mtu;		 /* host end MTU, 0 = kernel default */
+	uint32_t peer_mtu;	 /* container end MTU, 0 = kernel default */
 	const uint8_t *peer_mac; /* NULL = kernel-generated */
-	int master;              /* ifindex of a bridge for the host end, 0 = none */
-	bool up;                 /* bring the host end up in the same request */
-	bool no_ipv6;            /* host end: IPv6 address generation off (a bridge port needs none) */
+	int master;		 /* ifindex of a bridge for the host end, 0 = none */
+	bool up;		 /* bring the host end up in the same request */
+	bool no_ipv6; /* host end: IPv6 address generation off (a bridge port needs none) */
 };
 
 /*
@@ -76,10 +76,10 @@ void lj_link_put_ifname(struct nlmsghdr *nlh, const char *name);
 /* How a new bridge is made (lj_link_add_bridge_opts). Pointers are borrowed for the call. */
 struct lj_bridge_opts {
 	const char *name;
-	const char *alias;       /* IFLA_IFALIAS, NULL = none */
-	uint32_t mtu;            /* bytes; 0 = kernel default. Set explicitly, it stays. */
-	const uint8_t *mac;      /* NULL = kernel's choice. Set explicitly, it stays (the bridge
-				  * no longer takes the lowest port MAC) */
+	const char *alias;  /* IFLA_IFALIAS, NULL = none */
+	uint32_t mtu;	    /* bytes; 0 = kernel default. Set explicitly, it stays. */
+	const uint8_t *mac; /* NULL = kernel's choice. Set explicitly, it stays (the bridge
+			     * no longer takes the lowest port MAC) */
 	bool up;
 };
 
@@ -134,12 +134,12 @@ int lj_link_del_batch(struct lj_nl *nl, const struct lj_link_batch *b);
  */
 struct lj_macvlan_opts {
 	const char *name;   /* the new link's name (in netns_fd's namespace) */
-	int parent;         /* ifindex of the parent (lower device) in nl's namespace */
-	int netns_fd;       /* namespace to create it in (borrowed); -1 = nl's own */
-	uint32_t mode;      /* MACVLAN_MODE_*; 0 = bridge */
-	uint32_t mtu;       /* bytes, 0 = the parent's */
+	int parent;	    /* ifindex of the parent (lower device) in nl's namespace */
+	int netns_fd;	    /* namespace to create it in (borrowed); -1 = nl's own */
+	uint32_t mode;	    /* MACVLAN_MODE_*; 0 = bridge */
+	uint32_t mtu;	    /* bytes, 0 = the parent's */
 	const uint8_t *mac; /* NULL = kernel-generated */
-	bool up;            /* IFF_UP in the creating request */
+	bool up;	    /* IFF_UP in the creating request */
 };
 
 /*
@@ -178,6 +178,5 @@ bool lj_link_is_wireless(const char *name, int ifindex);
  * For messages refusing a wireless link: why bridge and macvlan cannot work there, and the
  * ways that do (a comma-separated list: add a way here when it works over Wi-Fi).
  */
-#define LJ_WIRELESS_WHY                                                                        \
-	"a Wi-Fi access point drops frames from MAC addresses it did not associate"
+#define LJ_WIRELESS_WHY "a Wi-Fi access point drops frames from MAC addresses it did not associate"
 #define LJ_WIRELESS_WAYS "nat"

@@ -105,7 +105,6 @@ int lj_netns_get_id(int fd, struct lj_netns_id *ret)
 	return 0;
 }
 
-
 /*
  * The namespace this process started in, opened once: lanjoin enters other namespaces only
  * for a moment (lj_netns_enter/leave), so it is where every leave returns to. Reopened in a
@@ -384,7 +383,8 @@ int lj_netns_find(struct lj_netns_index *idx, const struct lj_netns_id *id, uint
 			close(fd);
 			continue;
 		}
-		/* Live namespaces have distinct inode numbers: another cookie means ours is gone. */
+		/* Live namespaces have distinct inode numbers: another cookie means ours is gone.
+		 */
 		if (cookie && (lj_netns_cookie(fd, &c) < 0 || c != cookie)) {
 			close(fd);
 			break;

@@ -60,7 +60,8 @@ static int nft_load(char *err, size_t errsize)
 	    !nf.get_output_buffer || !nf.get_error_buffer) {
 		dlclose(h);
 		if (err && errsize)
-			snprintf(err, errsize, "the libnftables found lacks the functions lanjoin needs");
+			snprintf(err, errsize,
+				 "the libnftables found lacks the functions lanjoin needs");
 		return -EPROTONOSUPPORT;
 	}
 	nf.loaded = true; /* stays loaded for the life of the process */
@@ -96,8 +97,8 @@ bool lj_nft_name_valid(const char *s)
 static int errno_from_text(const char *text)
 {
 	static const int codes[] = {
-		EPERM, ENOENT, EEXIST, EOPNOTSUPP, EPROTONOSUPPORT, EAFNOSUPPORT, EBUSY,
-		ENOMEM, ENOSPC, E2BIG, EMLINK, ENOTEMPTY, ENOBUFS, EINVAL,
+		EPERM,	ENOENT, EEXIST, EOPNOTSUPP, EPROTONOSUPPORT, EAFNOSUPPORT, EBUSY,
+		ENOMEM, ENOSPC, E2BIG,	EMLINK,	    ENOTEMPTY,	     ENOBUFS,	   EINVAL,
 	};
 
 	if (!text || !*text)

@@ -147,8 +147,8 @@ static bool echo_recv(int fd, const struct lj_ip *ip, uint16_t id)
 	return h->icmp6_type == ICMP6_ECHO_REPLY && ntohs(h->icmp6_id) == id;
 }
 
-int lj_probe(struct lj_nl *nl, int ifindex, const char *ifname, const struct lj_ip *ip,
-	     bool onlink, unsigned timeout_ms)
+int lj_probe(struct lj_nl *nl, int ifindex, const char *ifname, const struct lj_ip *ip, bool onlink,
+	     unsigned timeout_ms)
 {
 	_cleanup_close_ int fd = -1;
 	int64_t deadline = now_ms() + timeout_ms, next_send = 0;

@@ -14,8 +14,8 @@
  * or the neighbour entry turning REACHABLE (an ARP reply / neighbour advertisement, or traffic
  * confirming it). Returns 0 on an answer, -ETIMEDOUT without one, other -errno on failure.
  */
-int lj_probe(struct lj_nl *nl, int ifindex, const char *ifname, const struct lj_ip *ip,
-	     bool onlink, unsigned timeout_ms);
+int lj_probe(struct lj_nl *nl, int ifindex, const char *ifname, const struct lj_ip *ip, bool onlink,
+	     unsigned timeout_ms);
 
 /*
  * The NUD_* state of the neighbour entry for ip on link ifindex (RTM_GETNEIGH, Linux 4.18).

@@ -39,8 +39,8 @@ static struct nlmsghdr *route_msg(struct lj_nl *nl, uint16_t type, uint16_t flag
 
 int lj_route_add(struct lj_nl *nl, const struct lj_route *rt)
 {
-	return lj_nl_transact(nl, route_msg(nl, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, rt),
-			      NULL, NULL);
+	return lj_nl_transact(nl, route_msg(nl, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, rt), NULL,
+			      NULL);
 }
 
 int lj_route_append(struct lj_nl *nl, const struct lj_route *rt)
@@ -86,7 +86,8 @@ static int route_list_cb(const struct nlmsghdr *nlh, void *data)
 	e.table = rtm->rtm_table;
 	e.type = rtm->rtm_type;
 	e.protocol = rtm->rtm_protocol;
-	mnl_attr_for_each(attr, nlh, sizeof(*rtm)) {
+	mnl_attr_for_each(attr, nlh, sizeof(*rtm))
+	{
 		switch (mnl_attr_get_type(attr)) {
 		case RTA_DST:
 			copy_ip(attr, rtm->rtm_family, &e.dst.ip);
@@ -168,9 +169,9 @@ int lj_route_count_dev(struct lj_nl *nl, int ifindex)
 			return r;
 		for (size_t k = 0; k < n; k++) {
 			const struct lj_route_entry *e = &v[k];
-			if (e->oif != ifindex || e->table == RT_TABLE_LOCAL || e->type != RTN_UNICAST ||
-			    e->protocol == RTPROT_KERNEL || e->protocol == RTPROT_RA ||
-			    e->protocol == RTPROT_REDIRECT)
+			if (e->oif != ifindex || e->table == RT_TABLE_LOCAL ||
+			    e->type != RTN_UNICAST || e->protocol == RTPROT_KERNEL ||
+			    e->protocol == RTPROT_RA || e->protocol == RTPROT_REDIRECT)
 				continue;
 			count++;
 		}
@@ -311,8 +312,7 @@ static int route_dump_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-int lj_route_dump(struct lj_nl *nl, int family, int oif, struct lj_route_info **ret,
-		  size_t *ret_n)
+int lj_route_dump(struct lj_nl *nl, int family, int oif, struct lj_route_info **ret, size_t *ret_n)
 {
 	struct route_dump_ctx c = {.family = family, .oif = oif};
 	struct nlmsghdr *nlh = lj_nl_msg(nl, RTM_GETROUTE, NLM_F_DUMP);
@@ -381,8 +381,9 @@ static struct nlmsghdr *route_info_msg(struct lj_nl *nl, uint16_t type, uint16_t
 
 int lj_route_replace_info(struct lj_nl *nl, const struct lj_route_info *rt, int oif)
 {
-	return lj_nl_transact(nl, route_info_msg(nl, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE,
-						 rt, oif), NULL, NULL);
+	return lj_nl_transact(
+		nl, route_info_msg(nl, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, rt, oif), NULL,
+		NULL);
 }
 
 int lj_route_del_info(struct lj_nl *nl, const struct lj_route_info *rt, int oif)
@@ -392,6 +393,7 @@ int lj_route_del_info(struct lj_nl *nl, const struct lj_route_info *rt, int oif)
 
 int lj_route_add_info(struct lj_nl *nl, const struct lj_route_info *rt, int oif)
 {
-	return lj_nl_transact(nl, route_info_msg(nl, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL,
-						 rt, oif), NULL, NULL);
+	return lj_nl_transact(nl,
+			      route_info_msg(nl, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, rt, oif),
+			      NULL, NULL);
 }

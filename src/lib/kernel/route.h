@@ -9,12 +9,12 @@
 #include "shared/parse.h"
 
 struct lj_route {
-	struct lj_cidr dst;  /* prefixlen 0 = default route */
-	struct lj_ip via;    /* family AF_UNSPEC = directly connected */
-	int oif;             /* output ifindex, 0 = let the kernel pick (needs via) */
-	uint32_t table;      /* 0 = main */
-	uint32_t metric;     /* 0 = kernel default */
-	bool onlink;         /* gateway is on the link even if no prefix covers it */
+	struct lj_cidr dst; /* prefixlen 0 = default route */
+	struct lj_ip via;   /* family AF_UNSPEC = directly connected */
+	int oif;	    /* output ifindex, 0 = let the kernel pick (needs via) */
+	uint32_t table;	    /* 0 = main */
+	uint32_t metric;    /* 0 = kernel default */
+	bool onlink;	    /* gateway is on the link even if no prefix covers it */
 };
 
 /* Add a route (NLM_F_CREATE|NLM_F_EXCL): -EEXIST if an equal one exists. */
@@ -39,22 +39,22 @@ int lj_route_replace(struct lj_nl *nl, const struct lj_route *rt);
  * Routes lanjoin cannot re-create faithfully are marked unsupported with the reason.
  */
 struct lj_route_info {
-	uint8_t family;          /* AF_INET, AF_INET6 */
+	uint8_t family; /* AF_INET, AF_INET6 */
 	uint8_t dst_len, src_len, tos;
-	uint8_t protocol;        /* RTPROT_* */
-	uint8_t scope;           /* RT_SCOPE_* */
-	uint8_t type;            /* RTN_* */
-	uint32_t flags;          /* rtm_flags (only RTNH_F_ONLINK is re-sent) */
+	uint8_t protocol; /* RTPROT_* */
+	uint8_t scope;	  /* RT_SCOPE_* */
+	uint8_t type;	  /* RTN_* */
+	uint32_t flags;	  /* rtm_flags (only RTNH_F_ONLINK is re-sent) */
 	uint32_t table;
 	struct lj_ip dst, src, gateway, prefsrc; /* AF_UNSPEC when absent */
 	int oif;
 	bool has_priority;
-	uint32_t priority;       /* metric */
-	uint32_t flow;           /* IPv4 realms, 0 = none */
+	uint32_t priority; /* metric */
+	uint32_t flow;	   /* IPv4 realms, 0 = none */
 	bool has_pref;
-	uint8_t pref;            /* IPv6 router preference */
-	uint32_t expires;        /* IPv6: seconds left, 0 = does not expire */
-	uint32_t metrics_mask;   /* bit i set: metrics[i] (RTAX_i) is present */
+	uint8_t pref;	       /* IPv6 router preference */
+	uint32_t expires;      /* IPv6: seconds left, 0 = does not expire */
+	uint32_t metrics_mask; /* bit i set: metrics[i] (RTAX_i) is present */
 	uint32_t metrics[LJ_ROUTE_METRICS];
 	const char *unsupported; /* static text, NULL if the route can be re-created */
 };
@@ -64,8 +64,7 @@ struct lj_route_info {
  * (kernel-filtered on a strict socket, filtered here anyway; oif 0: every route). Cloned/cache
  * entries are not included. *ret is malloc'd (caller frees), possibly NULL when *ret_n is 0.
  */
-int lj_route_dump(struct lj_nl *nl, int family, int oif, struct lj_route_info **ret,
-		  size_t *ret_n);
+int lj_route_dump(struct lj_nl *nl, int family, int oif, struct lj_route_info **ret, size_t *ret_n);
 
 /*
  * Add or replace route rt, going out of link oif (rt->oif is ignored), in one NLM_F_REPLACE
@@ -81,7 +80,6 @@ int lj_route_add_info(struct lj_nl *nl, const struct lj_route_info *rt, int oif)
 /* Delete route rt as it is on link oif. -ESRCH if there is none. */
 int lj_route_del_info(struct lj_nl *nl, const struct lj_route_info *rt, int oif);
 
-
 /*
  * Count the routes, IPv4 and IPv6, of every table except the local one, that leave through
  * link ifindex and that someone added: not those the kernel made by itself (protocol
@@ -91,13 +89,13 @@ int lj_route_del_info(struct lj_nl *nl, const struct lj_route_info *rt, int oif)
 int lj_route_count_dev(struct lj_nl *nl, int ifindex);
 /* A route as the kernel reports it (dump or lookup). */
 struct lj_route_entry {
-	struct lj_cidr dst;  /* prefixlen 0 = default route */
-	struct lj_ip via;    /* AF_UNSPEC = directly connected */
-	struct lj_ip src;    /* preferred source (RTA_PREFSRC), AF_UNSPEC if none */
-	int oif;             /* 0 if none */
+	struct lj_cidr dst; /* prefixlen 0 = default route */
+	struct lj_ip via;   /* AF_UNSPEC = directly connected */
+	struct lj_ip src;   /* preferred source (RTA_PREFSRC), AF_UNSPEC if none */
+	int oif;	    /* 0 if none */
 	uint32_t table;
-	uint8_t type;        /* RTN_UNICAST, RTN_LOCAL, RTN_UNREACHABLE, ... */
-	uint8_t protocol;    /* RTPROT_KERNEL, RTPROT_STATIC, RTPROT_RA, ... */
+	uint8_t type;	  /* RTN_UNICAST, RTN_LOCAL, RTN_UNREACHABLE, ... */
+	uint8_t protocol; /* RTPROT_KERNEL, RTPROT_STATIC, RTPROT_RA, ... */
 };
 
 /*

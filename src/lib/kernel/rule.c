@@ -27,8 +27,8 @@ int lj_rule_add(struct lj_nl *nl, const struct lj_rule *rule)
 {
 	if (!lj_ip_len(rule->src.family))
 		return -EAFNOSUPPORT;
-	return lj_nl_transact(nl, rule_msg(nl, RTM_NEWRULE, NLM_F_CREATE | NLM_F_EXCL, rule),
-			      NULL, NULL);
+	return lj_nl_transact(nl, rule_msg(nl, RTM_NEWRULE, NLM_F_CREATE | NLM_F_EXCL, rule), NULL,
+			      NULL);
 }
 
 int lj_rule_del(struct lj_nl *nl, const struct lj_rule *rule)
@@ -53,10 +53,9 @@ static int uses_cb(const struct nlmsghdr *nlh, void *data)
 	if (nlh->nlmsg_type != RTM_NEWRULE || nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*frh)))
 		return MNL_CB_OK;
 	table = frh->table;
-	mnl_attr_for_each(attr, nlh, sizeof(*frh))
-		if (mnl_attr_get_type(attr) == FRA_TABLE &&
-		    mnl_attr_validate(attr, MNL_TYPE_U32) >= 0)
-			table = mnl_attr_get_u32(attr);
+	mnl_attr_for_each(attr, nlh, sizeof(*frh)) if (mnl_attr_get_type(attr) == FRA_TABLE &&
+						       mnl_attr_validate(attr, MNL_TYPE_U32) >= 0)
+		table = mnl_attr_get_u32(attr);
 	c->found |= table == c->table;
 	return MNL_CB_OK;
 }

@@ -134,8 +134,7 @@ static int arp_probe_apply(struct lj_ctx *ctx, struct lj_step *s)
 		return ifindex;
 	/* From the container's new link, or (nat's LAN address) from the host's uplink. */
 	r = lj_arp_probe(s->where == LJ_TARGET ? ctx->target_fd : -1, ifindex, &s->cidr.ip.v4,
-			 LJ_ARP_PROBE_NUM,
-			 LJ_ARP_PROBE_INTERVAL_MS, LJ_ARP_PROBE_WAIT_MS, mac);
+			 LJ_ARP_PROBE_NUM, LJ_ARP_PROBE_INTERVAL_MS, LJ_ARP_PROBE_WAIT_MS, mac);
 	if (r == -EADDRINUSE)
 		lj_ctx_detail(ctx, "%s is already in use on the LAN by %s",
 			      lj_ip_to_string(&s->cidr.ip, ip, sizeof(ip)),
@@ -179,8 +178,7 @@ static int wake_cb(const struct nlmsghdr *nlh, void *data)
 /* A usable SLAAC address: global, learned (not permanent), not a privacy address. */
 static bool is_slaac(const struct lj_addr_info *a)
 {
-	return a->scope == RT_SCOPE_UNIVERSE &&
-	       !(a->flags & (IFA_F_PERMANENT | IFA_F_TEMPORARY)) &&
+	return a->scope == RT_SCOPE_UNIVERSE && !(a->flags & (IFA_F_PERMANENT | IFA_F_TEMPORARY)) &&
 	       !IN6_IS_ADDR_LINKLOCAL(&a->cidr.ip.v6);
 }
 
@@ -215,7 +213,8 @@ static int wait_ipv6(struct lj_ctx *ctx, int ifindex, const struct lj_cidr *want
 				continue;
 			seen = true;
 			if (a->flags & IFA_F_DADFAILED)
-				r = want ? -EADDRINUSE : 1; /* the kernel drops a failed SLAAC address */
+				r = want ? -EADDRINUSE
+					 : 1; /* the kernel drops a failed SLAAC address */
 			else if (!(a->flags & IFA_F_TENTATIVE)) {
 				*ret = a->cidr;
 				r = 0;
@@ -272,13 +271,15 @@ static int announce_settle(struct lj_ctx *ctx, struct lj_step *s, json_t *info)
 		return ifindex;
 	r = wait_ipv6(ctx, ifindex, &s->cidr, (int)(s->u32 ? s->u32 : 10) * 1000, &got);
 	if (r == -EADDRINUSE) {
-		lj_ctx_detail(ctx, "duplicate address detection failed: %s is already in use on "
-			      "the LAN", ip);
+		lj_ctx_detail(ctx,
+			      "duplicate address detection failed: %s is already in use on "
+			      "the LAN",
+			      ip);
 		return r;
 	}
 	if (r < 0) {
-		lj_ctx_detail(ctx, "%s did not become usable (duplicate address detection): %s",
-			      ip, strerror(-r));
+		lj_ctx_detail(ctx, "%s did not become usable (duplicate address detection): %s", ip,
+			      strerror(-r));
 		return r;
 	}
 	r = lj_ndisc_announce(ctx->target_fd, ifindex, &s->cidr.ip.v6);
@@ -303,8 +304,10 @@ static void announce_describe(const struct lj_ctx *ctx, const struct lj_step *s,
 		fprintf(f, "%s busybox arping -q -U -c 1 -I %s %s   # gratuitous ARP\n",
 			in_target(ctx, pre, sizeof(pre)), s->link, ip);
 	else
-		fprintf(f, "# wait until %s is no longer tentative (DAD), then send an "
-			"unsolicited neighbour advertisement\n", ip);
+		fprintf(f,
+			"# wait until %s is no longer tentative (DAD), then send an "
+			"unsolicited neighbour advertisement\n",
+			ip);
 }
 
 const struct lj_step_type lj_step_announce = {
@@ -442,8 +445,8 @@ static int dhcp_apply(struct lj_ctx *ctx, struct lj_step *s)
 		lj_ctx_detail(ctx, "cannot start %s: %s", f[1], strerror(-r));
 		return r;
 	}
-	if (asprintf(&text, "%s\t%s\t%s\t%s\t%s\t%" PRIu64, f[0], f[1], f[2], f[3], f[4],
-		     start) < 0) {
+	if (asprintf(&text, "%s\t%s\t%s\t%s\t%s\t%" PRIu64, f[0], f[1], f[2], f[3], f[4], start) <
+	    0) {
 		close(notify);
 		lj_dhcp_stop(pid, start, 3000);
 		lj_dhcp_remove_files(o.base);
@@ -553,14 +556,18 @@ static void dhcp_describe(const struct lj_ctx *ctx, const struct lj_step *s, FIL
 
 	if (dhcp_fields(s, buf, sizeof(buf), fl) < 0)
 		return;
-	fprintf(f, "# run %s on %s in the target, supervised by lanjoin, with lanjoin as its "
-		"script; wait up to %u s for the lease\n", fl[1], s->link, s->u32 ? s->u32 : 10);
+	fprintf(f,
+		"# run %s on %s in the target, supervised by lanjoin, with lanjoin as its "
+		"script; wait up to %u s for the lease\n",
+		fl[1], s->link, s->u32 ? s->u32 : 10);
 }
 
 static void dhcp_describe_undo(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
 {
-	fprintf(f, "kill %" PRId64 "   # lanjoin's DHCP supervisor: stops the client, which "
-		"releases the lease\n", s->i64);
+	fprintf(f,
+		"kill %" PRId64 "   # lanjoin's DHCP supervisor: stops the client, which "
+		"releases the lease\n",
+		s->i64);
 }
 
 const struct lj_step_type lj_step_dhcp = {

@@ -40,8 +40,7 @@ static uint32_t prio_of(const struct lj_route_info *r)
 static bool same_key(const struct lj_route_info *a, const struct lj_route_info *b)
 {
 	return a->table == b->table && a->dst_len == b->dst_len && a->tos == b->tos &&
-	       prio_of(a) == prio_of(b) &&
-	       (!a->dst_len || lj_ip_equal(&a->dst, &b->dst));
+	       prio_of(a) == prio_of(b) && (!a->dst_len || lj_ip_equal(&a->dst, &b->dst));
 }
 
 /* The main table's default routes of family in nl's namespace. */
@@ -186,7 +185,8 @@ static int defroute_apply(struct lj_ctx *ctx, struct lj_step *s)
 	/* What is there now (the plan's view may be old): this is what undo puts back. */
 	r = record_defaults(nl, s->cidr.ip.family, &text, &list);
 	if (r == -EOPNOTSUPP) {
-		lj_ctx_detail(ctx, "the target's %s default route cannot be recorded exactly "
+		lj_ctx_detail(ctx,
+			      "the target's %s default route cannot be recorded exactly "
 			      "(multipath, nexthop object or unknown attributes)",
 			      s->cidr.ip.family == AF_INET ? "IPv4" : "IPv6");
 		return r;
@@ -228,12 +228,13 @@ static int defroute_apply(struct lj_ctx *ctx, struct lj_step *s)
 		for (size_t k = 0; k < n && r == 0; k++) {
 			if (cur[k].oif == oif)
 				continue;
-			json_array_foreach(list, i, e) {
+			json_array_foreach(list, i, e)
+			{
 				struct lj_route_info rec;
 				const char *dev;
 				int idx;
-				if (route_entry_parse(e, &rec, &dev, &idx) == 0 && idx == cur[k].oif &&
-				    same_key(&rec, &cur[k]) &&
+				if (route_entry_parse(e, &rec, &dev, &idx) == 0 &&
+				    idx == cur[k].oif && same_key(&rec, &cur[k]) &&
 				    lj_ip_equal(&rec.gateway, &cur[k].gateway)) {
 					r = lj_route_del_info(nl, &cur[k], cur[k].oif);
 					if (r == -ESRCH)
@@ -270,7 +271,8 @@ static int defroute_undo(struct lj_ctx *ctx, const struct lj_step *s)
 		json_decref(list);
 		return lj_ctx_nl_error(ctx, nl, r);
 	}
-	json_array_foreach(list, i, e) {
+	json_array_foreach(list, i, e)
+	{
 		struct lj_route_info rec;
 		const char *dev;
 		int idx;
@@ -319,8 +321,10 @@ static int defroute_undo(struct lj_ctx *ctx, const struct lj_step *s)
 
 static void defroute_describe(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
 {
-	const char *ip = lj_ctx_ip(ctx, LJ_TARGET), *fam = s->cidr.ip.family == AF_INET6 ? "-6 " : "";
-	struct lj_route_info ours = {.family = s->cidr.ip.family, .table = RT_TABLE_MAIN,
+	const char *ip = lj_ctx_ip(ctx, LJ_TARGET),
+		   *fam = s->cidr.ip.family == AF_INET6 ? "-6 " : "";
+	struct lj_route_info ours = {.family = s->cidr.ip.family,
+				     .table = RT_TABLE_MAIN,
 				     .has_priority = s->cidr.ip.family == AF_INET6,
 				     .priority = s->cidr.ip.family == AF_INET6 ? 1024 : 0};
 	json_t *list = recorded(s), *e;
@@ -328,7 +332,8 @@ static void defroute_describe(const struct lj_ctx *ctx, const struct lj_step *s,
 	bool replaced = false;
 	size_t i;
 
-	json_array_foreach(list, i, e) {
+	json_array_foreach(list, i, e)
+	{
 		struct lj_route_info rec;
 		const char *dev;
 		int idx;
@@ -362,11 +367,13 @@ static void defroute_describe(const struct lj_ctx *ctx, const struct lj_step *s,
 
 static void defroute_describe_undo(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
 {
-	const char *ip = lj_ctx_ip(ctx, LJ_TARGET), *fam = s->cidr.ip.family == AF_INET6 ? "-6 " : "";
+	const char *ip = lj_ctx_ip(ctx, LJ_TARGET),
+		   *fam = s->cidr.ip.family == AF_INET6 ? "-6 " : "";
 	json_t *list = recorded(s), *e;
 	size_t i;
 
-	json_array_foreach(list, i, e) {
+	json_array_foreach(list, i, e)
+	{
 		struct lj_route_info rec;
 		const char *dev;
 		int idx;
@@ -468,10 +475,12 @@ static int srcroute_apply(struct lj_ctx *ctx, struct lj_step *s)
 	if (r <= 0) {
 		json_decref(o);
 		if (r == 0)
-			lj_ctx_detail(ctx, "routing table %u in the target is in use already", s->u32);
+			lj_ctx_detail(ctx, "routing table %u in the target is in use already",
+				      s->u32);
 		return r < 0 ? lj_ctx_nl_error(ctx, nl, r) : -EEXIST;
 	}
-	json_array_foreach(json_object_get(o, "routes"), i, e) {
+	json_array_foreach(json_object_get(o, "routes"), i, e)
+	{
 		struct lj_route_info rt;
 		const char *dev;
 		int idx;
@@ -486,7 +495,8 @@ static int srcroute_apply(struct lj_ctx *ctx, struct lj_step *s)
 			break;
 		}
 	}
-	json_array_foreach(json_object_get(o, "from"), i, e) {
+	json_array_foreach(json_object_get(o, "from"), i, e)
+	{
 		struct lj_rule rule;
 
 		if (r < 0)
@@ -516,7 +526,8 @@ static int srcroute_undo(struct lj_ctx *ctx, const struct lj_step *s)
 	r = srcroute_parse(s, &o, &prio);
 	if (r < 0)
 		return r;
-	json_array_foreach(json_object_get(o, "from"), i, e) {
+	json_array_foreach(json_object_get(o, "from"), i, e)
+	{
 		struct lj_rule rule;
 
 		r = srcroute_rule(e, s, prio, &rule);
@@ -527,7 +538,8 @@ static int srcroute_undo(struct lj_ctx *ctx, const struct lj_step *s)
 	}
 	/* The routes went with the link if it is gone. */
 	if (same_link(nl, s->link, (int)s->i64))
-		json_array_foreach(json_object_get(o, "routes"), i, e) {
+		json_array_foreach(json_object_get(o, "routes"), i, e)
+		{
 			struct lj_route_info rt;
 			const char *dev;
 			int idx;
@@ -546,7 +558,8 @@ static int srcroute_undo(struct lj_ctx *ctx, const struct lj_step *s)
 
 static void srcroute_print(const struct lj_ctx *ctx, const struct lj_step *s, bool undo, FILE *f)
 {
-	const char *ip = lj_ctx_ip(ctx, LJ_TARGET), *fam = s->cidr.ip.family == AF_INET6 ? "-6 " : "";
+	const char *ip = lj_ctx_ip(ctx, LJ_TARGET),
+		   *fam = s->cidr.ip.family == AF_INET6 ? "-6 " : "";
 	json_t *o, *e;
 	uint32_t prio;
 	size_t i;
@@ -557,7 +570,8 @@ static void srcroute_print(const struct lj_ctx *ctx, const struct lj_step *s, bo
 		json_array_foreach(json_object_get(o, "from"), i, e)
 			fprintf(f, "%s %srule del from %s lookup %u priority %u\n", ip, fam,
 				json_string_value(e), s->u32, prio);
-	json_array_foreach(json_object_get(o, "routes"), i, e) {
+	json_array_foreach(json_object_get(o, "routes"), i, e)
+	{
 		struct lj_route_info rt;
 		const char *dev;
 		int idx;
@@ -610,9 +624,9 @@ int lj_attach_add_default_route(struct lj_ctx *ctx, struct lj_plan *plan, struct
 	if (via)
 		lj_ip_to_string(via, buf, sizeof(buf));
 	s = lj_plan_add(plan, &lj_step_default_route, LJ_TARGET,
-			via ? "set the %s default route via %s" :
-			      "record the %s default route the DHCP lease replaces%s", fam,
-			via ? buf : "");
+			via ? "set the %s default route via %s"
+			    : "record the %s default route the DHCP lease replaces%s",
+			fam, via ? buf : "");
 	if (!s)
 		return -ENOMEM;
 	snprintf(s->link, sizeof(s->link), "%s", ifname);
@@ -625,9 +639,12 @@ int lj_attach_add_default_route(struct lj_ctx *ctx, struct lj_plan *plan, struct
 		return 0;
 	r = record_defaults(ctx->target, family, &text, &list);
 	if (r == -EOPNOTSUPP)
-		return lj_bad_input(res, "The target's %s default route cannot be replaced and put "
-				    "back exactly (multipath, nexthop object or unknown attributes); "
-				    "use --no-default-route", fam);
+		return lj_bad_input(
+			res,
+			"The target's %s default route cannot be replaced and put "
+			"back exactly (multipath, nexthop object or unknown attributes); "
+			"use --no-default-route",
+			fam);
 	if (r < 0)
 		return lj_fail(res, r, "Failed to list the target's routes: %s", strerror(-r));
 	s->text = text;
@@ -637,7 +654,8 @@ int lj_attach_add_default_route(struct lj_ctx *ctx, struct lj_plan *plan, struct
 		said = json_array();
 		json_object_set_new(rec->info, "replaced_default_routes", said);
 	}
-	json_array_foreach(list, i, e) {
+	json_array_foreach(list, i, e)
+	{
 		struct lj_route_info rt;
 		const char *dev;
 		char line[256], *p = NULL;
@@ -681,8 +699,9 @@ static int add_source_route(struct lj_ctx *ctx, struct lj_plan *plan, struct lj_
 
 	r = lj_link_get_by_index(nl, oif, &l);
 	if (r < 0)
-		return r == -ENODEV ? 0 : lj_fail(res, r, "Failed to look up the target's links: %s",
-						  strerror(-r));
+		return r == -ENODEV ? 0
+				    : lj_fail(res, r, "Failed to look up the target's links: %s",
+					      strerror(-r));
 	r = lj_addr_dump(nl, family, oif, &a, &na);
 	if (r < 0)
 		return lj_fail(res, r, "Failed to list the target's addresses: %s", strerror(-r));
@@ -696,7 +715,8 @@ static int add_source_route(struct lj_ctx *ctx, struct lj_plan *plan, struct lj_
 		char b[LJ_IP_STRLEN];
 		if (a[i].scope != RT_SCOPE_UNIVERSE)
 			continue;
-		json_array_append_new(from, json_string(lj_ip_to_string(&a[i].cidr.ip, b, sizeof(b))));
+		json_array_append_new(from,
+				      json_string(lj_ip_to_string(&a[i].cidr.ip, b, sizeof(b))));
 	}
 	free(a);
 	if (json_array_size(from) == 0) {
@@ -723,8 +743,10 @@ static int add_source_route(struct lj_ctx *ctx, struct lj_plan *plan, struct lj_
 	}
 	if (r <= 0) {
 		json_decref(o);
-		return lj_fail(res, r < 0 ? r : -ENOSPC, "Failed to find a free routing table in "
-			       "the target: %s", strerror(r < 0 ? -r : ENOSPC));
+		return lj_fail(res, r < 0 ? r : -ENOSPC,
+			       "Failed to find a free routing table in "
+			       "the target: %s",
+			       strerror(r < 0 ? -r : ENOSPC));
 	}
 	*next_table = t + 1;
 	s = lj_plan_add(plan, &lj_step_source_route, LJ_TARGET,
@@ -767,7 +789,8 @@ int lj_attach_add_source_routes(struct lj_ctx *ctx, struct lj_plan *plan, struct
 		int r = dump_defaults(ctx->target, fams[f], &v, &n);
 
 		if (r < 0)
-			return lj_fail(res, r, "Failed to list the target's routes: %s", strerror(-r));
+			return lj_fail(res, r, "Failed to list the target's routes: %s",
+				       strerror(-r));
 		for (size_t i = 0; i < n && r == 0; i++) {
 			bool dup = false;
 			if (v[i].oif <= 0 || v[i].unsupported)

@@ -45,14 +45,17 @@ static int macvlan_apply(struct lj_ctx *ctx, struct lj_step *s)
 	else if (r == -EBUSY)
 		lj_ctx_detail(ctx, "'%s' is a port of a bridge or bond", s->master);
 	else if (r == -EADDRINUSE && s->has_mac)
-		lj_ctx_detail(ctx, "MAC %s is taken: another macvlan on '%s' has it (in some "
+		lj_ctx_detail(ctx,
+			      "MAC %s is taken: another macvlan on '%s' has it (in some "
 			      "namespace; 'lanjoin list' names lanjoin's)",
 			      lj_mac_to_string(s->mac, mac, sizeof(mac)), s->master);
 	else if (r == -EADDRINUSE)
 		lj_ctx_detail(ctx, "another macvlan on '%s' has that MAC address", s->master);
 	else if (r == -EINVAL && !lj_nl_extack(ctx->host)[0])
-		lj_ctx_detail(ctx, "mode %s clashes with the other macvlans on '%s' (passthru needs "
-			      "the parent alone)", lj_macvlan_mode_name(s->u32), s->master);
+		lj_ctx_detail(ctx,
+			      "mode %s clashes with the other macvlans on '%s' (passthru needs "
+			      "the parent alone)",
+			      lj_macvlan_mode_name(s->u32), s->master);
 	return lj_ctx_nl_error(ctx, ctx->host, r);
 }
 

@@ -69,9 +69,11 @@ static const char nat_skeleton[] =
 	"add table ip " NAT_TABLE "\n"
 	"add map ip " NAT_TABLE " inbound { type ipv4_addr : verdict; }\n"
 	"add map ip " NAT_TABLE " outbound { type ipv4_addr : verdict; }\n"
-	"add chain ip " NAT_TABLE " prerouting { type nat hook prerouting priority -110; policy accept; }\n"
+	"add chain ip " NAT_TABLE
+	" prerouting { type nat hook prerouting priority -110; policy accept; }\n"
 	"add chain ip " NAT_TABLE " output { type nat hook output priority -110; policy accept; }\n"
-	"add chain ip " NAT_TABLE " postrouting { type nat hook postrouting priority 90; policy accept; }\n"
+	"add chain ip " NAT_TABLE
+	" postrouting { type nat hook postrouting priority 90; policy accept; }\n"
 	"add rule ip " NAT_TABLE " prerouting ip daddr vmap @inbound\n"
 	"add rule ip " NAT_TABLE " output ip daddr vmap @inbound\n"
 	"add rule ip " NAT_TABLE " postrouting ip saddr vmap @outbound\n";
@@ -79,8 +81,8 @@ static const char nat_skeleton[] =
 /* What the table holds now (from `nft -j list table ip lanjoin`). */
 struct nat_table {
 	bool exists;
-	bool skeleton;   /* both maps and the three base chains are there */
-	json_t *objs;    /* the listing (owned) */
+	bool skeleton; /* both maps and the three base chains are there */
+	json_t *objs;  /* the listing (owned) */
 };
 
 static void nat_table_done(struct nat_table *t)
@@ -94,8 +96,10 @@ static bool has_object(json_t *objs, const char *kind, const char *name)
 	json_t *o;
 	size_t i;
 
-	json_array_foreach(objs, i, o) {
-		const char *n = json_string_value(json_object_get(json_object_get(o, kind), "name"));
+	json_array_foreach(objs, i, o)
+	{
+		const char *n =
+			json_string_value(json_object_get(json_object_get(o, kind), "name"));
 		if (n && strcmp(n, name) == 0)
 			return true;
 	}
@@ -113,7 +117,8 @@ static int nat_table_read(struct nat_table *t, char *err, size_t errsize)
 	if (r < 0)
 		return r;
 	t->exists = true;
-	t->skeleton = has_object(t->objs, "map", "inbound") && has_object(t->objs, "map", "outbound") &&
+	t->skeleton = has_object(t->objs, "map", "inbound") &&
+		      has_object(t->objs, "map", "outbound") &&
 		      has_object(t->objs, "chain", "prerouting") &&
 		      has_object(t->objs, "chain", "output") &&
 		      has_object(t->objs, "chain", "postrouting");
@@ -149,8 +154,10 @@ static int count_users(const struct nat_table *t)
 	size_t i;
 	int users = 0;
 
-	json_array_foreach(t->objs, i, o) {
-		const char *n = json_string_value(json_object_get(json_object_get(o, "chain"), "name"));
+	json_array_foreach(t->objs, i, o)
+	{
+		const char *n =
+			json_string_value(json_object_get(json_object_get(o, "chain"), "name"));
 		if (n && attachment_chain(n, "_snat"))
 			users++;
 	}
@@ -441,13 +448,15 @@ static bool foreach_jump_element(const struct nat_table *t, const char *map, con
 	json_t *o, *e;
 	size_t i, k;
 
-	json_array_foreach(t->objs, i, o) {
+	json_array_foreach(t->objs, i, o)
+	{
 		json_t *m = json_object_get(o, "map");
 		const char *name = json_string_value(json_object_get(m, "name"));
 
 		if (!name || strcmp(name, map) != 0)
 			continue;
-		json_array_foreach(json_object_get(m, "elem"), k, e) {
+		json_array_foreach(json_object_get(m, "elem"), k, e)
+		{
 			const char *key = json_string_value(json_array_get(e, 0));
 			const char *target = json_string_value(json_object_get(
 				json_object_get(json_array_get(e, 1), "jump"), "target"));
@@ -540,8 +549,10 @@ static size_t count_rules(const struct nat_table *t, const char *chain)
 	json_t *o;
 	size_t i, n = 0;
 
-	json_array_foreach(t->objs, i, o) {
-		const char *c = json_string_value(json_object_get(json_object_get(o, "rule"), "chain"));
+	json_array_foreach(t->objs, i, o)
+	{
+		const char *c =
+			json_string_value(json_object_get(json_object_get(o, "rule"), "chain"));
 		if (c && strcmp(c, chain) == 0)
 			n++;
 	}
@@ -589,8 +600,9 @@ int lj_nat_rules_verify(const struct lj_step *s, char *why, size_t whysize)
 		snprintf(why, whysize, "chain %s or %s is missing from table ip " NAT_TABLE, dnat,
 			 snat);
 	else if (count_rules(&t, dnat) != (n ? n : 1) || count_rules(&t, snat) != 1)
-		snprintf(why, whysize, "the rules of chains %s and %s in table ip " NAT_TABLE
-			 " were changed", dnat, snat);
+		snprintf(why, whysize,
+			 "the rules of chains %s and %s in table ip " NAT_TABLE " were changed",
+			 dnat, snat);
 	else if (!has_element(&t, "inbound", &s->cidr.ip, dnat))
 		snprintf(why, whysize, "map inbound of table ip " NAT_TABLE " has no element %s",
 			 a);
@@ -601,8 +613,8 @@ int lj_nat_rules_verify(const struct lj_step *s, char *why, size_t whysize)
 		r = 1;
 	for (size_t i = 0; r == 1 && i < ARRAY_SIZE(base); i++)
 		if (count_rules(&t, base[i]) == 0) {
-			snprintf(why, whysize, "base chain %s of table ip " NAT_TABLE " has no rule",
-				 base[i]);
+			snprintf(why, whysize,
+				 "base chain %s of table ip " NAT_TABLE " has no rule", base[i]);
 			r = 0;
 		}
 	nat_table_done(&t);
@@ -616,8 +628,10 @@ static void nat_rules_describe(const struct lj_ctx *ctx, const struct lj_step *s
 	if (lj_nat_rules_text(s, false, &cmds) < 0)
 		return;
 	/* The table and its skeleton are made by the first attachment only. */
-	fprintf(f, "nft list table ip " NAT_TABLE " >/dev/null 2>&1 || nft -f - <<'EOF'\n%s"
-		   "EOF\nnft -f - <<'EOF'\n%sEOF\n", nat_skeleton, cmds);
+	fprintf(f,
+		"nft list table ip " NAT_TABLE " >/dev/null 2>&1 || nft -f - <<'EOF'\n%s"
+		"EOF\nnft -f - <<'EOF'\n%sEOF\n",
+		nat_skeleton, cmds);
 }
 
 static void nat_rules_describe_undo(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
@@ -716,7 +730,8 @@ static int fw_accept_undo(struct lj_ctx *ctx, const struct lj_step *s)
 		json_decref(arr);
 		return -ENOMEM;
 	}
-	json_array_foreach(arr, i, o) {
+	json_array_foreach(arr, i, o)
+	{
 		json_t *rule = json_object_get(o, "rule");
 		const char *comment = json_string_value(json_object_get(rule, "comment"));
 		json_t *handle = json_object_get(rule, "handle");

@@ -9,7 +9,8 @@
 #include "lib/core/plan.h"
 #include "lib/kernel/route.h"
 
-/* --- bridge: link = BR, mtu; ensure it exists; undo deletes it if lanjoin made it and it is empty */
+/* --- bridge: link = BR, mtu; ensure it exists; undo deletes it if lanjoin made it and it is empty
+ */
 
 static int bridge_apply(struct lj_ctx *ctx, struct lj_step *s)
 {
@@ -65,7 +66,8 @@ static int bridge_undo(struct lj_ctx *ctx, const struct lj_step *s)
 	 * between creating it and setting the alias (the kernel ignores an alias in the creating
 	 * request): the bridge was missing when the plan was made and has no alias at all.
 	 */
-	if (strcmp(l.alias, LJ_OWNED_ALIAS) != 0 && (l.alias[0] || !(s->flags & LJ_STEP_F_WILL_CREATE)))
+	if (strcmp(l.alias, LJ_OWNED_ALIAS) != 0 &&
+	    (l.alias[0] || !(s->flags & LJ_STEP_F_WILL_CREATE)))
 		return 0;
 	r = lj_link_has_ports(ctx->host, l.ifindex);
 	if (r != 0)
@@ -210,8 +212,8 @@ static void veth_describe(const struct lj_ctx *ctx, const struct lj_step *s, FIL
 	fputc('\n', f);
 	/* iproute2 6.1 sends addrgenmode in the creating request, which the kernel refuses
 	 * (EAFNOSUPPORT): it goes with the "up", as veth_apply does (lj_link_setup). */
-	fprintf(f, "ip link set %s%s%s%s up\n", s->link, s->master[0] ? " master " : "",
-		s->master, !s->mtu || s->mtu >= 1280 ? " addrgenmode none" : "");
+	fprintf(f, "ip link set %s%s%s%s up\n", s->link, s->master[0] ? " master " : "", s->master,
+		!s->mtu || s->mtu >= 1280 ? " addrgenmode none" : "");
 }
 
 static void veth_describe_undo(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
@@ -234,14 +236,17 @@ static int veth_check(struct lj_ctx *ctx, const struct lj_step *s)
 		return 0;
 	r = lj_link_get(ctx->host, s->master, &br);
 	if (r == -ENODEV) {
-		lj_ctx_detail(ctx, "bridge '%s' was deleted while lanjoin attached to it", s->master);
+		lj_ctx_detail(ctx, "bridge '%s' was deleted while lanjoin attached to it",
+			      s->master);
 		return -ENODEV;
 	}
 	if (r < 0)
 		return lj_ctx_nl_error(ctx, ctx->host, r);
 	if (br.ifindex != (int)s->u32 || strcmp(br.kind, "bridge") != 0) {
-		lj_ctx_detail(ctx, "bridge '%s' was deleted and replaced (ifindex %d, was %u) while "
-			      "lanjoin attached to it", s->master, br.ifindex, s->u32);
+		lj_ctx_detail(ctx,
+			      "bridge '%s' was deleted and replaced (ifindex %d, was %u) while "
+			      "lanjoin attached to it",
+			      s->master, br.ifindex, s->u32);
 		return -ENODEV;
 	}
 	r = lj_link_get(ctx->host, s->link, &l);
@@ -278,7 +283,8 @@ static int link_up_apply(struct lj_ctx *ctx, struct lj_step *s)
 
 	/* A macvlan is refused only here, when it opens, if its MAC is taken on the parent. */
 	if (r == -EADDRINUSE && lj_link_get(nl, s->link, &l) == 0 && l.has_mac)
-		lj_ctx_detail(ctx, "MAC %s of '%s' is taken: another macvlan on the same parent "
+		lj_ctx_detail(ctx,
+			      "MAC %s of '%s' is taken: another macvlan on the same parent "
 			      "has it (in some namespace; 'lanjoin list' names lanjoin's)",
 			      lj_mac_to_string(l.mac, mac, sizeof(mac)), s->link);
 	return lj_ctx_nl_error(ctx, nl, r);

@@ -52,7 +52,8 @@ char *lj_addr_full_to_text(const struct lj_addr_full *a)
 
 	if (!o)
 		return NULL;
-	json_object_set_new(o, "local", json_string(lj_cidr_to_string(&a->local, buf, sizeof(buf))));
+	json_object_set_new(o, "local",
+			    json_string(lj_cidr_to_string(&a->local, buf, sizeof(buf))));
 	put_ip(o, "peer", &a->peer);
 	put_ip(o, "broadcast", &a->broadcast);
 	if (a->label[0])
@@ -279,10 +280,12 @@ int lj_route_info_from_text(const char *text, struct lj_route_info *ret)
 	if (m) {
 		if (!json_is_object(m))
 			goto out;
-		json_object_foreach((json_t *)m, k, v) {
+		json_object_foreach((json_t *)m, k, v)
+		{
 			uint64_t i;
-			if (lj_parse_uint(k, 1, LJ_ROUTE_METRICS - 1, &i) < 0 || !json_is_integer(v) ||
-			    json_integer_value(v) < 0 || json_integer_value(v) > UINT32_MAX)
+			if (lj_parse_uint(k, 1, LJ_ROUTE_METRICS - 1, &i) < 0 ||
+			    !json_is_integer(v) || json_integer_value(v) < 0 ||
+			    json_integer_value(v) > UINT32_MAX)
 				goto out;
 			rt.metrics_mask |= 1u << i;
 			rt.metrics[i] = (uint32_t)json_integer_value(v);
@@ -296,11 +299,21 @@ out:
 }
 
 static const char *const rtax_names[LJ_ROUTE_METRICS] = {
-	[RTAX_LOCK] = "lock", [RTAX_MTU] = "mtu", [RTAX_WINDOW] = "window", [RTAX_RTT] = "rtt",
-	[RTAX_RTTVAR] = "rttvar", [RTAX_SSTHRESH] = "ssthresh", [RTAX_CWND] = "cwnd",
-	[RTAX_ADVMSS] = "advmss", [RTAX_REORDERING] = "reordering", [RTAX_HOPLIMIT] = "hoplimit",
-	[RTAX_INITCWND] = "initcwnd", [RTAX_FEATURES] = "features", [RTAX_RTO_MIN] = "rto_min",
-	[RTAX_INITRWND] = "initrwnd", [RTAX_QUICKACK] = "quickack",
+	[RTAX_LOCK] = "lock",
+	[RTAX_MTU] = "mtu",
+	[RTAX_WINDOW] = "window",
+	[RTAX_RTT] = "rtt",
+	[RTAX_RTTVAR] = "rttvar",
+	[RTAX_SSTHRESH] = "ssthresh",
+	[RTAX_CWND] = "cwnd",
+	[RTAX_ADVMSS] = "advmss",
+	[RTAX_REORDERING] = "reordering",
+	[RTAX_HOPLIMIT] = "hoplimit",
+	[RTAX_INITCWND] = "initcwnd",
+	[RTAX_FEATURES] = "features",
+	[RTAX_RTO_MIN] = "rto_min",
+	[RTAX_INITRWND] = "initrwnd",
+	[RTAX_QUICKACK] = "quickack",
 };
 
 void lj_route_info_print(const struct lj_route_info *rt, const char *dev, FILE *f)
@@ -308,10 +321,15 @@ void lj_route_info_print(const struct lj_route_info *rt, const char *dev, FILE *
 	char b[LJ_CIDR_STRLEN];
 	struct lj_cidr c = {.ip = rt->dst, .prefixlen = rt->dst_len};
 	static const char *const types[] = {
-		[RTN_UNICAST] = "", [RTN_LOCAL] = "local ", [RTN_BROADCAST] = "broadcast ",
-		[RTN_ANYCAST] = "anycast ", [RTN_MULTICAST] = "multicast ",
-		[RTN_BLACKHOLE] = "blackhole ", [RTN_UNREACHABLE] = "unreachable ",
-		[RTN_PROHIBIT] = "prohibit ", [RTN_THROW] = "throw ",
+		[RTN_UNICAST] = "",
+		[RTN_LOCAL] = "local ",
+		[RTN_BROADCAST] = "broadcast ",
+		[RTN_ANYCAST] = "anycast ",
+		[RTN_MULTICAST] = "multicast ",
+		[RTN_BLACKHOLE] = "blackhole ",
+		[RTN_UNREACHABLE] = "unreachable ",
+		[RTN_PROHIBIT] = "prohibit ",
+		[RTN_THROW] = "throw ",
 	};
 
 	c.ip.family = rt->family;
@@ -339,7 +357,10 @@ void lj_route_info_print(const struct lj_route_info *rt, const char *dev, FILE *
 	if (rt->flow)
 		fprintf(f, " realms 0x%x", rt->flow);
 	if (rt->has_pref && rt->family == AF_INET6)
-		fprintf(f, " pref %s", rt->pref == 0x3 ? "low" : rt->pref == 0x1 ? "high" : "medium");
+		fprintf(f, " pref %s",
+			rt->pref == 0x3	  ? "low"
+			: rt->pref == 0x1 ? "high"
+					  : "medium");
 	if (rt->expires)
 		fprintf(f, " expires %u", rt->expires);
 	for (unsigned i = 1; i < LJ_ROUTE_METRICS; i++)
@@ -440,7 +461,9 @@ static void ubridge_describe(const struct lj_ctx *ctx, const struct lj_step *s, 
 	fprintf(f, " type bridge\nip link set %s alias '%s'\n", s->link, LJ_OWNED_ALIAS);
 	if (s->u32)
 		fprintf(f, "ip link set %s addrgenmode %s\n", s->link,
-			s->u32 - 1 == 0 ? "eui64" : s->u32 - 1 == 1 ? "none" : "stable_secret");
+			s->u32 - 1 == 0	  ? "eui64"
+			: s->u32 - 1 == 1 ? "none"
+					  : "stable_secret");
 }
 
 static void ubridge_describe_undo(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
@@ -459,10 +482,10 @@ const struct lj_step_type lj_step_uplink_bridge = {
 /* --- sysctl-copy: link = BR; text = "ipv4.NAME=VALUE\n" / "ipv6.NAME=VALUE\n" lines ---------- */
 
 static const char *const sysctl_allowed[] = {
-	"ipv4.forwarding", "ipv4.rp_filter", "ipv4.proxy_arp", "ipv4.arp_ignore",
-	"ipv4.arp_announce", "ipv4.arp_filter", "ipv4.route_localnet", "ipv4.accept_local",
-	"ipv6.disable_ipv6", "ipv6.forwarding", "ipv6.accept_ra", "ipv6.autoconf",
-	"ipv6.accept_dad", "ipv6.dad_transmits", "ipv6.use_tempaddr", "ipv6.proxy_ndp",
+	"ipv4.forwarding",	 "ipv4.rp_filter",	 "ipv4.proxy_arp",	"ipv4.arp_ignore",
+	"ipv4.arp_announce",	 "ipv4.arp_filter",	 "ipv4.route_localnet", "ipv4.accept_local",
+	"ipv6.disable_ipv6",	 "ipv6.forwarding",	 "ipv6.accept_ra",	"ipv6.autoconf",
+	"ipv6.accept_dad",	 "ipv6.dad_transmits",	 "ipv6.use_tempaddr",	"ipv6.proxy_ndp",
 	"ipv6.accept_ra_defrtr", "ipv6.accept_ra_pinfo",
 };
 
@@ -538,8 +561,8 @@ static void sysctl_describe(const struct lj_ctx *ctx, const struct lj_step *s, F
 		const char *eq = strchr(p, '='), *nl = strchr(p, '\n');
 		if (!eq || !nl)
 			break;
-		fprintf(f, "sysctl -qw net.%.4s.conf.%s.%.*s=%.*s\n", p, s->link,
-			(int)(eq - p - 5), p + 5, (int)(nl - eq - 1), eq + 1);
+		fprintf(f, "sysctl -qw net.%.4s.conf.%s.%.*s=%.*s\n", p, s->link, (int)(eq - p - 5),
+			p + 5, (int)(nl - eq - 1), eq + 1);
 		p = nl + 1;
 	}
 }
@@ -645,7 +668,8 @@ static int addr_flags_apply(struct lj_ctx *ctx, struct lj_step *s)
 	if (ifindex < 0)
 		return ifindex;
 	/* NLM_F_REPLACE modifies flags and lifetimes without a new duplicate detection. */
-	return lj_ctx_nl_error(ctx, ctx->host, lj_addr_add_full(ctx->host, ifindex, &a, NULL, 0, true));
+	return lj_ctx_nl_error(ctx, ctx->host,
+			       lj_addr_add_full(ctx->host, ifindex, &a, NULL, 0, true));
 }
 
 static int addr_flags_undo(struct lj_ctx *ctx, const struct lj_step *s)
@@ -909,9 +933,10 @@ static void probe_describe(const struct lj_ctx *ctx, const struct lj_step *s, FI
 	unsigned secs = (s->u32 + 999) / 1000;
 
 	lj_ip_to_string(&s->via, b, sizeof(b));
-	fprintf(f, "# probe: %s must answer (echo or %s) through %s within %u ms, else all of "
-		   "the above is undone\n", b, s->via.family == AF_INET ? "ARP" : "ND", s->link,
-		s->u32);
+	fprintf(f,
+		"# probe: %s must answer (echo or %s) through %s within %u ms, else all of "
+		"the above is undone\n",
+		b, s->via.family == AF_INET ? "ARP" : "ND", s->link, s->u32);
 	/* busybox (Debian's busybox-static): iputils' arping and ping are not on a stock system */
 	if (s->via.family == AF_INET)
 		fprintf(f, "busybox arping -q -f -c %u -w %u -I %s %s\n", secs, secs, s->link, b);
@@ -1015,7 +1040,8 @@ static int sysctl_set_write(struct lj_ctx *ctx, const struct lj_step *s, int whi
 		fd = open(path, O_WRONLY | O_CLOEXEC);
 		if (fd < 0 && errno == ENOENT && which == 1)
 			return 0; /* the link is gone, and its settings with it */
-		if (fd < 0 || write(fd, l.val[which], l.val_len[which]) != (ssize_t)l.val_len[which]) {
+		if (fd < 0 ||
+		    write(fd, l.val[which], l.val_len[which]) != (ssize_t)l.val_len[which]) {
 			int r = lj_negerrno();
 			lj_ctx_detail(ctx, "cannot write %s", path);
 			return r;

@@ -49,12 +49,14 @@ static int add_dhcp(struct lj_ctx *ctx, const struct lj_attach_opts *o, const ch
 	r = lj_dhcp_find_client(o->dhcp_client, &kind, path, sizeof(path));
 	if (r < 0) {
 		if (o->dhcp_client)
-			return lj_bad_input(res, "DHCP client '%s' is not installed", o->dhcp_client);
+			return lj_bad_input(res, "DHCP client '%s' is not installed",
+					    o->dhcp_client);
 		return lj_bad_input(res, "No DHCP client is installed (need busybox udhcpc, "
-				    "dhclient or dhcpcd)");
+					 "dhclient or dhcpcd)");
 	}
 	/* The host-name option: the container's (or named namespace's) name where known. */
-	if (ctx->tgt && (ctx->tgt->kind == LJ_TARGET_CONTAINER || ctx->tgt->kind == LJ_TARGET_NETNS))
+	if (ctx->tgt &&
+	    (ctx->tgt->kind == LJ_TARGET_CONTAINER || ctx->tgt->kind == LJ_TARGET_NETNS))
 		lj_dhcp_hostname(ctx->tgt->name, host);
 	if (ctx->tgt)
 		lj_dhcp_watch_spec(ctx->tgt, watch, sizeof(watch));
@@ -90,7 +92,8 @@ static int check_route(const struct lj_attach_opts *o, size_t i, struct lj_resul
 	if (rs->dst.prefixlen == 0)
 		for (size_t g = 0; g < o->n_gateways; g++)
 			if (o->gateways[g].family == rs->dst.ip.family)
-				return lj_bad_input(res, "The %s default route is given twice "
+				return lj_bad_input(res,
+						    "The %s default route is given twice "
 						    "(--gateway and --route %s)",
 						    rs->dst.ip.family == AF_INET ? "IPv4" : "IPv6",
 						    dst);
@@ -110,9 +113,8 @@ static int check_route(const struct lj_attach_opts *o, size_t i, struct lj_resul
 	return 0;
 }
 
-int lj_attach_add_addressing(struct lj_ctx *ctx, const struct lj_attach_opts *o,
-			     const char *ifname, struct lj_plan *plan, struct lj_record *rec,
-			     struct lj_result *res)
+int lj_attach_add_addressing(struct lj_ctx *ctx, const struct lj_attach_opts *o, const char *ifname,
+			     struct lj_plan *plan, struct lj_record *rec, struct lj_result *res)
 {
 	unsigned wait_s = o->dhcp_timeout ? o->dhcp_timeout : 10;
 	char buf[LJ_CIDR_STRLEN];
@@ -129,16 +131,19 @@ int lj_attach_add_addressing(struct lj_ctx *ctx, const struct lj_attach_opts *o,
 		for (size_t i = 0; i < o->n_ips; i++)
 			family_ok |= o->ips[i].ip.family == o->gateways[g].family;
 		if (o->gateways[g].family == AF_INET && o->dhcp)
-			return lj_bad_input(res, "--gateway %s and --dhcp exclude each other: the "
+			return lj_bad_input(res,
+					    "--gateway %s and --dhcp exclude each other: the "
 					    "lease gives the IPv4 gateway",
 					    lj_ip_to_string(&o->gateways[g], buf, sizeof(buf)));
 		if (!family_ok && !(o->gateways[g].family == AF_INET6 && o->slaac))
-			return lj_bad_input(res, "Gateway %s has no --ip of its family to be reached "
-					    "through", lj_ip_to_string(&o->gateways[g], buf,
-								       sizeof(buf)));
+			return lj_bad_input(res,
+					    "Gateway %s has no --ip of its family to be reached "
+					    "through",
+					    lj_ip_to_string(&o->gateways[g], buf, sizeof(buf)));
 	}
 	if (o->no_default_route && o->n_gateways)
-		return lj_bad_input(res, "--gateway %s and --no-default-route exclude each other "
+		return lj_bad_input(res,
+				    "--gateway %s and --no-default-route exclude each other "
 				    "(a route through it: --route CIDR@%s)",
 				    lj_ip_to_string(&o->gateways[0], buf, sizeof(buf)), buf);
 	for (size_t g = 0; g < o->n_gateways; g++) {
@@ -148,8 +153,8 @@ int lj_attach_add_addressing(struct lj_ctx *ctx, const struct lj_attach_opts *o,
 			return lj_bad_input(res, "Gateway %s is %s", buf, why);
 		for (size_t i = 0; i < o->n_ips; i++)
 			if (lj_ip_equal(&o->ips[i].ip, &o->gateways[g]))
-				return lj_bad_input(res, "Gateway %s is the container's own address",
-						    buf);
+				return lj_bad_input(
+					res, "Gateway %s is the container's own address", buf);
 	}
 	for (size_t i = 0; i < o->n_routes; i++) {
 		int r = check_route(o, i, res);
@@ -160,10 +165,11 @@ int lj_attach_add_addressing(struct lj_ctx *ctx, const struct lj_attach_opts *o,
 		const struct lj_cidr *c = &o->ips[i];
 		const char *why = lj_ip_unicast_problem(&c->ip, c->prefixlen);
 		if (why)
-			return lj_bad_input(res, "--ip %s is %s", lj_cidr_to_string(c, buf, sizeof(buf)),
-					    why);
+			return lj_bad_input(res, "--ip %s is %s",
+					    lj_cidr_to_string(c, buf, sizeof(buf)), why);
 		if (c->ip.family == AF_INET6 && o->mtu && o->mtu < 1280)
-			return lj_bad_input(res, "--ip %s needs an MTU of at least 1280 (the kernel "
+			return lj_bad_input(res,
+					    "--ip %s needs an MTU of at least 1280 (the kernel "
 					    "turns IPv6 off on smaller links)",
 					    lj_cidr_to_string(c, buf, sizeof(buf)));
 		for (size_t j = 0; j < i; j++)
@@ -187,7 +193,8 @@ int lj_attach_add_addressing(struct lj_ctx *ctx, const struct lj_attach_opts *o,
 		}
 	}
 	if (o->slaac && o->mtu && o->mtu < 1280)
-		return lj_bad_input(res, "--slaac needs an MTU of at least 1280 (the kernel turns IPv6 "
+		return lj_bad_input(res,
+				    "--slaac needs an MTU of at least 1280 (the kernel turns IPv6 "
 				    "off on smaller links)");
 	/* Below 1280 bytes the link has no IPv6 at all: nothing to turn off. */
 	if (!o->slaac && ctx->target_fd >= 0 && !(o->mtu && o->mtu < 1280)) {
@@ -195,7 +202,8 @@ int lj_attach_add_addressing(struct lj_ctx *ctx, const struct lj_attach_opts *o,
 		 * address or RA default route unless --slaac. */
 		char val[8];
 		if (lj_sysctl_read_in(ctx->target_fd, "net/ipv6/conf/default/accept_ra", val,
-				   sizeof(val)) == 0 && strcmp(val, "0") != 0) {
+				      sizeof(val)) == 0 &&
+		    strcmp(val, "0") != 0) {
 			if (!(s = add_sysctl(plan, ifname, "accept_ra", 0)))
 				return -ENOMEM;
 			s->skip_undo = true;
@@ -259,9 +267,10 @@ int lj_attach_add_addressing(struct lj_ctx *ctx, const struct lj_attach_opts *o,
 	for (size_t i = 0; i < o->n_ips; i++) {
 		bool v4 = o->ips[i].ip.family == AF_INET;
 		lj_ip_to_string(&o->ips[i].ip, buf, sizeof(buf));
-		s = lj_plan_add(plan, &lj_step_announce, LJ_TARGET, v4 ?
-				"announce %s (gratuitous ARP)" :
-				"wait for DAD on %s, announce it (unsolicited NA)", buf);
+		s = lj_plan_add(plan, &lj_step_announce, LJ_TARGET,
+				v4 ? "announce %s (gratuitous ARP)"
+				   : "wait for DAD on %s, announce it (unsolicited NA)",
+				buf);
 		if (!s)
 			return -ENOMEM;
 		snprintf(s->link, sizeof(s->link), "%s", ifname);
@@ -281,7 +290,8 @@ int lj_attach_add_addressing(struct lj_ctx *ctx, const struct lj_attach_opts *o,
 		if (o->routes_append) {
 			/* CNI: beside the default routes other interfaces have (NLM_F_APPEND), as
 			 * the reference plugins do; the runtime owns the namespace's routes. */
-			s = lj_plan_add(plan, &lj_step_route, LJ_TARGET, "add %s default route via %s",
+			s = lj_plan_add(plan, &lj_step_route, LJ_TARGET,
+					"add %s default route via %s",
 					gw->family == AF_INET ? "IPv4" : "IPv6", buf);
 			if (!s)
 				return -ENOMEM;
@@ -325,7 +335,8 @@ int lj_attach_add_addressing(struct lj_ctx *ctx, const struct lj_attach_opts *o,
 
 	if (o->slaac) {
 		s = lj_plan_add(plan, &lj_step_slaac, LJ_TARGET,
-				"wait for an IPv6 address from router advertisements on '%s'", ifname);
+				"wait for an IPv6 address from router advertisements on '%s'",
+				ifname);
 		if (!s)
 			return -ENOMEM;
 		snprintf(s->link, sizeof(s->link), "%s", ifname);

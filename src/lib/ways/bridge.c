@@ -28,8 +28,7 @@ static bool is_ovs_bridge(struct lj_ctx *ctx, const struct lj_link *l)
  * The bridge o->bridge is missing and the user did not ask for a new one: refuse, naming the
  * Linux bridges there are and the two ways to get this one.
  */
-static int refuse_missing(struct lj_ctx *ctx, const struct lj_attach_opts *o,
-			  struct lj_result *res)
+static int refuse_missing(struct lj_ctx *ctx, const struct lj_attach_opts *o, struct lj_result *res)
 {
 	struct lj_link *v = NULL;
 	char names[512] = "";
@@ -40,11 +39,13 @@ static int refuse_missing(struct lj_ctx *ctx, const struct lj_attach_opts *o,
 			len += (size_t)snprintf(names + len, sizeof(names) - len, "%s%s",
 						i ? ", " : "", v[i].name);
 	free(v);
-	return lj_bad_input(res, "Bridge '%s' does not exist (Linux bridges here: %s). To create "
+	return lj_bad_input(res,
+			    "Bridge '%s' does not exist (Linux bridges here: %s). To create "
 			    "it: --uplink DEV adopts DEV into it (DEV's addresses and routes move "
 			    "onto the bridge, as 'lanjoin uplink adopt %s DEV' does); "
 			    "--create-bridge makes an empty bridge that reaches no LAN until it "
-			    "has an uplink", o->bridge, n ? names : "none", o->bridge);
+			    "has an uplink",
+			    o->bridge, n ? names : "none", o->bridge);
 }
 
 /*
@@ -63,8 +64,8 @@ static int check_mac(struct lj_ctx *ctx, const struct lj_attach_opts *o, const s
 	lj_mac_to_string(o->mac, mac, sizeof(mac));
 	if (br) {
 		if (br->has_mac && memcmp(br->mac, o->mac, LJ_MAC_LEN) == 0)
-			return lj_bad_input(res, "MAC %s is the address of bridge '%s' itself",
-					    mac, o->bridge);
+			return lj_bad_input(res, "MAC %s is the address of bridge '%s' itself", mac,
+					    o->bridge);
 		r = lj_link_list_ports(ctx->host, br->ifindex, &ports, &n);
 		if (r < 0)
 			return lj_fail(res, r, "Failed to list the ports of bridge '%s': %s",
@@ -72,7 +73,8 @@ static int check_mac(struct lj_ctx *ctx, const struct lj_attach_opts *o, const s
 		for (size_t i = 0; i < n; i++) {
 			if (!ports[i].has_mac || memcmp(ports[i].mac, o->mac, LJ_MAC_LEN) != 0)
 				continue;
-			r = lj_bad_input(res, "MAC %s is the address of '%s', a port of bridge '%s'",
+			r = lj_bad_input(res,
+					 "MAC %s is the address of '%s', a port of bridge '%s'",
 					 mac, ports[i].name, o->bridge);
 			free(ports);
 			return r;
@@ -106,14 +108,18 @@ int lj_attach_bridge_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, c
 
 	r = lj_link_get(ctx->host, o->bridge, &br);
 	if (r < 0 && r != -ENODEV)
-		return lj_fail(res, r, "Failed to look up bridge '%s': %s", o->bridge, strerror(-r));
+		return lj_fail(res, r, "Failed to look up bridge '%s': %s", o->bridge,
+			       strerror(-r));
 	create = r == -ENODEV;
 	if (!create) {
 		if (is_ovs_bridge(ctx, &br))
-			return lj_bad_input(res, "'%s' is an Open vSwitch bridge: use 'lanjoin attach "
-					    "ovs'", o->bridge);
+			return lj_bad_input(res,
+					    "'%s' is an Open vSwitch bridge: use 'lanjoin attach "
+					    "ovs'",
+					    o->bridge);
 		if (strcmp(br.kind, "bridge") != 0)
-			return lj_bad_input(res, "'%s' exists and is not a Linux bridge (kind '%s')",
+			return lj_bad_input(res,
+					    "'%s' exists and is not a Linux bridge (kind '%s')",
 					    o->bridge, br.kind[0] ? br.kind : "none");
 		mtu = br.mtu;
 	} else if (o->uplink[0]) {
@@ -128,8 +134,8 @@ int lj_attach_bridge_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, c
 		return refuse_missing(ctx, o, res);
 	}
 	if (o->mtu > mtu)
-		return lj_bad_input(res, "MTU %u is above the MTU of bridge '%s', %u", o->mtu, o->bridge,
-				    mtu);
+		return lj_bad_input(res, "MTU %u is above the MTU of bridge '%s', %u", o->mtu,
+				    o->bridge, mtu);
 
 	r = lj_link_get(ctx->target, ifname, &l);
 	if (r == 0)
@@ -148,8 +154,8 @@ int lj_attach_bridge_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, c
 	lj_target_host_ifname(ctx->tgt, "ljv", ifname, host_name);
 	snprintf(rec->host_ifname, sizeof(rec->host_ifname), "%s", host_name);
 
-	s = lj_plan_add(plan, &lj_step_bridge, LJ_HOST, "%s bridge '%s'",
-			create ? "create" : "use", o->bridge);
+	s = lj_plan_add(plan, &lj_step_bridge, LJ_HOST, "%s bridge '%s'", create ? "create" : "use",
+			o->bridge);
 	if (!s)
 		return -ENOMEM;
 	snprintf(s->link, sizeof(s->link), "%s", o->bridge);
@@ -157,7 +163,8 @@ int lj_attach_bridge_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, c
 		s->flags |= LJ_STEP_F_WILL_CREATE;
 		/*
 		 * A MAC set at creation stays: without one, the bridge takes the lowest MAC of its
-		 * ports and changes it whenever a lower one joins (breaking CNI CHECK of the others).
+		 * ports and changes it whenever a lower one joins (breaking CNI CHECK of the
+		 * others).
 		 */
 		r = lj_mac_random(s->mac);
 		if (r < 0)
@@ -166,8 +173,8 @@ int lj_attach_bridge_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, c
 		s->has_mac = true;
 	}
 
-	s = lj_plan_add(plan, &lj_step_veth, LJ_HOST, "create veth pair '%s' (host) / '%s' (target)",
-			host_name, ifname);
+	s = lj_plan_add(plan, &lj_step_veth, LJ_HOST,
+			"create veth pair '%s' (host) / '%s' (target)", host_name, ifname);
 	if (!s)
 		return -ENOMEM;
 	snprintf(s->link, sizeof(s->link), "%s", host_name);
@@ -189,9 +196,10 @@ int lj_attach_bridge_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, c
 		if (lj_uplink_fw_needed(fam, chain) <= 0 ||
 		    lj_uplink_fw_has_rule(fam, chain, o->bridge) > 0)
 			continue;
-		s = lj_plan_add(plan, &lj_step_bridged_accept, LJ_HOST, "accept traffic bridged on '%s' "
-				"(%s filter %s has policy drop)", o->bridge, fam == 2 ? "ip" : "ip6",
-				chain);
+		s = lj_plan_add(plan, &lj_step_bridged_accept, LJ_HOST,
+				"accept traffic bridged on '%s' "
+				"(%s filter %s has policy drop)",
+				o->bridge, fam == 2 ? "ip" : "ip6", chain);
 		if (!s || !(s->text = strdup(chain)))
 			return -ENOMEM;
 		snprintf(s->link, sizeof(s->link), "%s", o->bridge);

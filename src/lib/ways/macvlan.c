@@ -48,10 +48,9 @@ static bool record_has_ip(const struct lj_record *rec, const struct lj_ip *ip)
 	struct lj_cidr c;
 	size_t i;
 
-	json_array_foreach(a, i, v)
-		if (json_is_string(v) && lj_parse_cidr(json_string_value(v), true, &c) == 0 &&
-		    lj_ip_equal(&c.ip, ip))
-			return true;
+	json_array_foreach(a, i, v) if (json_is_string(v) &&
+					lj_parse_cidr(json_string_value(v), true, &c) == 0 &&
+					lj_ip_equal(&c.ip, ip)) return true;
 	return false;
 }
 
@@ -70,8 +69,10 @@ int lj_macvlan_check_users(struct lj_ctx *ctx, struct lj_state *st, const char *
 		return lj_fail(res, r, "Failed to list the links of lanjoin's namespace: %s",
 			       strerror(-r));
 	if (mode == MACVLAN_MODE_PASSTHRU && hc.n)
-		return lj_bad_input(res, "'%s' already has a macvlan ('%s'): passthru mode needs "
-				    "the parent alone", parent, hc.first);
+		return lj_bad_input(res,
+				    "'%s' already has a macvlan ('%s'): passthru mode needs "
+				    "the parent alone",
+				    parent, hc.first);
 
 	r = lj_attach_live_records(st, "macvlan", "parent", parent, &recs, &n, res);
 	if (r < 0)
@@ -81,14 +82,17 @@ int lj_macvlan_check_users(struct lj_ctx *ctx, struct lj_state *st, const char *
 		const char *rm = json_string_value(json_object_get(rec->info, "mode"));
 
 		if (mode == MACVLAN_MODE_PASSTHRU) {
-			r = lj_bad_input(res, "'%s' already carries the macvlan of %s ('%s'): "
-					 "passthru mode needs the parent alone", parent,
-					 rec->target_spec, rec->ifname);
+			r = lj_bad_input(res,
+					 "'%s' already carries the macvlan of %s ('%s'): "
+					 "passthru mode needs the parent alone",
+					 parent, rec->target_spec, rec->ifname);
 			goto out;
 		}
 		if (rm && strcmp(rm, "passthru") == 0) {
-			r = lj_bad_input(res, "%s holds '%s' in passthru mode: no other macvlan can "
-					 "join it", rec->target_spec, parent);
+			r = lj_bad_input(res,
+					 "%s holds '%s' in passthru mode: no other macvlan can "
+					 "join it",
+					 rec->target_spec, parent);
 			goto out;
 		}
 		for (size_t k = 0; k < n_ips; k++) {
@@ -118,17 +122,22 @@ static int check_container_ips(const struct lj_attach_opts *o, const char *paren
 
 		for (size_t k = 0; k < np; k++)
 			if (lj_ip_equal(ip, &paddrs[k].ip))
-				return lj_bad_input(res, "%s is the host's own address on '%s': give "
+				return lj_bad_input(res,
+						    "%s is the host's own address on '%s': give "
 						    "the container an address of its own",
 						    lj_ip_to_string(ip, buf, sizeof(buf)), parent);
 		for (size_t k = 0; k < ns; k++)
 			if (lj_ip_equal(ip, &saddrs[k].ip))
-				return lj_bad_input(res, "%s is the address of the host shim '%s' on "
-						    "'%s': give the container an address of its own",
-						    lj_ip_to_string(ip, buf, sizeof(buf)), shim, parent);
+				return lj_bad_input(
+					res,
+					"%s is the address of the host shim '%s' on "
+					"'%s': give the container an address of its own",
+					lj_ip_to_string(ip, buf, sizeof(buf)), shim, parent);
 		if (o->host_shim.ip.family != AF_UNSPEC && lj_ip_equal(ip, &o->host_shim.ip))
-			return lj_bad_input(res, "%s is given both as the container's address and "
-					    "as the host shim's", lj_ip_to_string(ip, buf, sizeof(buf)));
+			return lj_bad_input(res,
+					    "%s is given both as the container's address and "
+					    "as the host shim's",
+					    lj_ip_to_string(ip, buf, sizeof(buf)));
 	}
 	return 0;
 }
@@ -177,8 +186,8 @@ static int add_shim_steps(const struct lj_attach_opts *o, const char *shim, bool
 			continue; /* the shim has no source address for it */
 		dst.prefixlen = dst.ip.family == AF_INET ? 32 : 128;
 		lj_cidr_to_string(&dst, buf, sizeof(buf));
-		s = lj_plan_add(plan, &lj_step_shim_route, LJ_HOST, "add host route %s via shim '%s'",
-				buf, shim);
+		s = lj_plan_add(plan, &lj_step_shim_route, LJ_HOST,
+				"add host route %s via shim '%s'", buf, shim);
 		if (!s)
 			return -ENOMEM;
 		snprintf(s->link, sizeof(s->link), "%s", shim);
@@ -250,13 +259,16 @@ int lj_attach_macvlan_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, 
 	if (r < 0)
 		return r;
 	if (o->mtu > p.mtu)
-		return lj_bad_input(res, "MTU %u is above the MTU of parent '%s', %u: a macvlan cannot "
-				    "exceed its parent", o->mtu, o->parent, p.mtu);
+		return lj_bad_input(res,
+				    "MTU %u is above the MTU of parent '%s', %u: a macvlan cannot "
+				    "exceed its parent",
+				    o->mtu, o->parent, p.mtu);
 	if (mode == MACVLAN_MODE_PASSTHRU && o->has_mac)
 		return lj_bad_input(res, "--mac does not go with passthru mode: the macvlan takes "
-				    "the parent's MAC address");
+					 "the parent's MAC address");
 	if (mode == MACVLAN_MODE_PASSTHRU && want_shim)
-		return lj_bad_input(res, "--host-shim does not go with passthru mode: the shim is a "
+		return lj_bad_input(res,
+				    "--host-shim does not go with passthru mode: the shim is a "
 				    "second macvlan, and passthru needs the parent alone");
 
 	r = lj_link_get(ctx->target, ifname, &l);
@@ -278,12 +290,15 @@ int lj_attach_macvlan_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, 
 	r = lj_link_get(ctx->host, shim, &l);
 	if (r == 0) {
 		if (strcmp(l.kind, "macvlan") != 0 || !lj_shim_is_ours(&l) || l.parent != p.ifindex)
-			return lj_bad_input(res, "'%s' (the name of the host shim for '%s') exists "
-					    "and is not lanjoin's shim (if an interrupted lanjoin left "
-					    "it, 'lanjoin gc' removes it)", shim, o->parent);
+			return lj_bad_input(
+				res,
+				"'%s' (the name of the host shim for '%s') exists "
+				"and is not lanjoin's shim (if an interrupted lanjoin left "
+				"it, 'lanjoin gc' removes it)",
+				shim, o->parent);
 		shim_exists = true;
 		r = lj_addr_list_link(ctx->host, l.ifindex, AF_UNSPEC, saddrs, LJ_MACVLAN_MAX_ADDRS,
-				 &ns);
+				      &ns);
 		if (r < 0)
 			return lj_fail(res, r, "Failed to list the addresses of '%s': %s", shim,
 				       strerror(-r));
@@ -305,14 +320,17 @@ int lj_attach_macvlan_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, 
 		for (size_t k = 0; k < ns; k++)
 			has |= lj_ip_equal(&saddrs[k].ip, &o->host_shim.ip);
 		if (shim_exists && !has)
-			return lj_bad_input(res, "'%s' already has a host shim, '%s' with %s: use "
-					    "--host-shim with that address", o->parent, shim,
+			return lj_bad_input(res,
+					    "'%s' already has a host shim, '%s' with %s: use "
+					    "--host-shim with that address",
+					    o->parent, shim,
 					    ns ? lj_cidr_to_string(&saddrs[0], buf, sizeof(buf))
 					       : "no address");
 		for (size_t i = 0; i < o->n_ips; i++)
 			routable |= o->ips[i].ip.family == o->host_shim.ip.family;
 		if (!routable)
-			return lj_bad_input(res, "--host-shim needs a static --ip of its family "
+			return lj_bad_input(res,
+					    "--host-shim needs a static --ip of its family "
 					    "(the host routes to that address through the shim)");
 	}
 	if (o->has_mac) {

@@ -150,7 +150,8 @@ static int collect_used(struct lj_ctx *ctx, const struct lj_record *self, bool w
 	if (with_routes) {
 		r = add_routes(ctx->host, "the host's", u);
 		if (r < 0)
-			return lj_fail(res, r, "Failed to list the host's routes: %s", strerror(-r));
+			return lj_fail(res, r, "Failed to list the host's routes: %s",
+				       strerror(-r));
 		if (ctx->target) {
 			r = add_routes(ctx->target, "the target's", u);
 			if (r < 0)
@@ -263,7 +264,8 @@ static bool rule_jumps_to(const json_t *rule, const char *chain)
 	const json_t *e;
 	size_t i;
 
-	json_array_foreach(json_object_get(rule, "expr"), i, e) {
+	json_array_foreach(json_object_get(rule, "expr"), i, e)
+	{
 		const json_t *v = json_object_get(e, "jump");
 		if (!v)
 			v = json_object_get(e, "goto");
@@ -291,18 +293,21 @@ static int detect_firewall(char ret[IFNAMSIZ], struct lj_result *res)
 	if (r == -ENOENT)
 		return 0;
 	if (r == -EPERM)
-		return lj_bad_input(res, "Cannot read the nftables ruleset: lanjoin needs "
-				    "CAP_NET_ADMIN (%s)", err);
+		return lj_bad_input(res,
+				    "Cannot read the nftables ruleset: lanjoin needs "
+				    "CAP_NET_ADMIN (%s)",
+				    err);
 	if (r < 0)
 		return lj_fail(res, r, "Failed to read table ip filter: %s", err);
-	json_array_foreach(arr, i, o) {
+	json_array_foreach(arr, i, o)
+	{
 		json_t *ch = json_object_get(o, "chain");
 		const char *name = json_string_value(json_object_get(ch, "name"));
 		const char *hook = json_string_value(json_object_get(ch, "hook"));
 		const char *policy = json_string_value(json_object_get(ch, "policy"));
 
-		if (json_object_get(o, "rule") && rule_jumps_to(json_object_get(o, "rule"),
-								"DOCKER-USER"))
+		if (json_object_get(o, "rule") &&
+		    rule_jumps_to(json_object_get(o, "rule"), "DOCKER-USER"))
 			user_used = true;
 		if (!name)
 			continue;
@@ -333,14 +338,17 @@ static int check_nft(const struct lj_step *s, bool fw, struct lj_result *res)
 
 		r = lj_nat_table_read(&exists, &skeleton, err, sizeof(err));
 		if (r == -EPERM)
-			return lj_bad_input(res, "Cannot read the nftables ruleset: lanjoin needs "
-					    "CAP_NET_ADMIN (%s)", err);
+			return lj_bad_input(res,
+					    "Cannot read the nftables ruleset: lanjoin needs "
+					    "CAP_NET_ADMIN (%s)",
+					    err);
 		if (r < 0)
 			return lj_fail(res, r, "Failed to read table ip lanjoin: %s", err);
 		if (exists && !skeleton)
-			return lj_bad_input(res, "Table ip lanjoin lacks its maps or base chains (was "
-					    "it changed by hand?); delete it with 'nft delete table "
-					    "ip lanjoin' once no nat attachment is left");
+			return lj_bad_input(
+				res, "Table ip lanjoin lacks its maps or base chains (was "
+				     "it changed by hand?); delete it with 'nft delete table "
+				     "ip lanjoin' once no nat attachment is left");
 		/* An earlier attachment's table proves NAT works; a kernel check would cost an
 		 * RCU grace period for nothing. */
 		if (exists)
@@ -355,16 +363,22 @@ static int check_nft(const struct lj_step *s, bool fw, struct lj_result *res)
 	if (r == 0)
 		return 0;
 	if (r == -EPERM)
-		return lj_bad_input(res, "Cannot change the nftables ruleset: lanjoin needs "
-				    "CAP_NET_ADMIN in this network namespace (%s)", err);
+		return lj_bad_input(res,
+				    "Cannot change the nftables ruleset: lanjoin needs "
+				    "CAP_NET_ADMIN in this network namespace (%s)",
+				    err);
 	if (r == -EEXIST)
-		return lj_bad_input(res, "Table ip lanjoin already has chains %s_dnat/_snat or an "
+		return lj_bad_input(res,
+				    "Table ip lanjoin already has chains %s_dnat/_snat or an "
 				    "element for these addresses, but no attachment records them: "
-				    "%s", s->link, err);
-	if (!fw && (r == -ENOENT || r == -EOPNOTSUPP || r == -EPROTONOSUPPORT ||
-		    r == -EAFNOSUPPORT))
-		return lj_bad_input(res, "The kernel refused the NAT rules (%s): it needs nf_tables "
-				    "with NAT (nft_chain_nat, nft_nat)", err);
+				    "%s",
+				    s->link, err);
+	if (!fw &&
+	    (r == -ENOENT || r == -EOPNOTSUPP || r == -EPROTONOSUPPORT || r == -EAFNOSUPPORT))
+		return lj_bad_input(res,
+				    "The kernel refused the NAT rules (%s): it needs nf_tables "
+				    "with NAT (nft_chain_nat, nft_nat)",
+				    err);
 	return lj_bad_input(res, "The kernel refused the %s rules: %s",
 			    fw ? "firewall accept" : "NAT", err);
 }
@@ -389,9 +403,11 @@ static int check_target_link(struct lj_ctx *ctx, const char *ifname, struct lj_r
 	for (size_t i = 0; i < n; i++)
 		if (routes[i].dst.prefixlen == 0 && routes[i].table == RT_TABLE_MAIN) {
 			free(routes);
-			return lj_bad_input(res, "%s already has an IPv4 default route; its traffic "
+			return lj_bad_input(res,
+					    "%s already has an IPv4 default route; its traffic "
 					    "would not pass the NAT: use --to ADDR with its "
-					    "existing address instead", ctx->tgt->spec);
+					    "existing address instead",
+					    ctx->tgt->spec);
 		}
 	free(routes);
 	return 0;
@@ -412,9 +428,9 @@ static int check_to(struct lj_ctx *ctx, const struct lj_attach_opts *o, struct l
 	r = lj_route_get(ctx->host, &o->to, &rt);
 	if (r < 0 || rt.type != RTN_UNICAST)
 		return lj_bad_input(res, "--to %s is not reachable from the host (%s)", buf,
-				    r < 0 ? strerror(-r) : rt.type == RTN_LOCAL
-							     ? "it is one of the host's own addresses"
-							     : "no unicast route");
+				    r < 0		   ? strerror(-r)
+				    : rt.type == RTN_LOCAL ? "it is one of the host's own addresses"
+							   : "no unicast route");
 	r = lj_addr_list(ctx->target, AF_INET, &addrs, &n);
 	if (r < 0)
 		return lj_fail(res, r, "Failed to list the target's addresses: %s", strerror(-r));
@@ -447,11 +463,13 @@ static int to_iif(struct lj_ctx *ctx, const struct lj_attach_opts *o, char iif[I
 	if (r == 0)
 		r = lj_link_get_by_index(ctx->host, rt.oif, &l);
 	if (r < 0)
-		return lj_fail(res, r, "Failed to find the host's interface towards --to %s: %s", buf,
-			       strerror(-r));
+		return lj_fail(res, r, "Failed to find the host's interface towards --to %s: %s",
+			       buf, strerror(-r));
 	if (!lj_nat_iif_valid(l.name))
-		return lj_bad_input(res, "--to %s: the host reaches it through '%s', a name nft "
-				    "rules here do not take", buf, l.name);
+		return lj_bad_input(res,
+				    "--to %s: the host reaches it through '%s', a name nft "
+				    "rules here do not take",
+				    buf, l.name);
 	snprintf(iif, IFNAMSIZ, "%s", l.name);
 	return 0;
 }
@@ -480,7 +498,8 @@ static int check_address(struct lj_ctx *ctx, const struct lj_attach_opts *o, str
 			if (lj_link_get_by_index(ctx->host, addrs[i].ifindex, &l) == 0)
 				snprintf(name, sizeof(name), "%s", l.name);
 			free(addrs);
-			return lj_bad_input(res, "--address %s is already on the host (link '%s'); "
+			return lj_bad_input(res,
+					    "--address %s is already on the host (link '%s'); "
 					    "lanjoin only claims an address it can remove again",
 					    buf, name);
 		}
@@ -500,7 +519,8 @@ static int publish_text(const struct lj_attach_opts *o, char **ret, json_t *list
 			if (o->publish[i].proto == o->publish[j].proto &&
 			    o->publish[i].port == o->publish[j].port)
 				return lj_bad_input(res, "Port %s/%u is published twice",
-						    o->publish[i].proto == IPPROTO_UDP ? "udp" : "tcp",
+						    o->publish[i].proto == IPPROTO_UDP ? "udp"
+										       : "tcp",
 						    o->publish[i].port);
 	if (!o->n_publish) {
 		*ret = NULL;
@@ -541,8 +561,8 @@ int lj_attach_nat_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, cons
 	int r;
 
 	bool container = ctx->tgt && ctx->tgt->container_id[0];
-	if (o->to_engine || (container && o->to.family == AF_UNSPEC &&
-			     o->private_net.ip.family == AF_UNSPEC)) {
+	if (o->to_engine ||
+	    (container && o->to.family == AF_UNSPEC && o->private_net.ip.family == AF_UNSPEC)) {
 		/*
 		 * --to docker, and the default for a container with exactly one IPv4 address on
 		 * its engine networks (e.g. Docker's bridge): DNAT/SNAT to that address.
@@ -551,11 +571,13 @@ int lj_attach_nat_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, cons
 		struct lj_cidr c;
 
 		if (!container)
-			return lj_bad_input(res, "--to docker needs a Docker or Podman container as "
+			return lj_bad_input(res,
+					    "--to docker needs a Docker or Podman container as "
 					    "the target");
 		r = lj_engine_container_address(ctx->tgt->container_id, NULL, AF_INET, &c, &err);
 		if (r < 0 && o->to_engine)
-			return lj_bad_input(res, "--to docker: %s", err.msg[0] ? err.msg : strerror(-r));
+			return lj_bad_input(res, "--to docker: %s",
+					    err.msg[0] ? err.msg : strerror(-r));
 		/* Without --to docker, no single address means: give it a private link. */
 		resolved = *o;
 		if (r < 0)
@@ -568,14 +590,15 @@ int lj_attach_nat_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, cons
 
 	if (o->n_ips || o->n_gateways || o->dhcp || o->slaac)
 		return lj_bad_input(res, "The nat way takes no addressing options: the container's "
-				    "address is private (--private) or given with --to");
+					 "address is private (--private) or given with --to");
 	if (!lj_ifname_valid(o->uplink))
 		return lj_bad_input(res, "Invalid uplink name '%s'", o->uplink);
 	r = lj_link_get(ctx->host, o->uplink, &up);
 	if (r == -ENODEV)
 		return lj_bad_input(res, "Uplink '%s' does not exist", o->uplink);
 	if (r < 0)
-		return lj_fail(res, r, "Failed to look up uplink '%s': %s", o->uplink, strerror(-r));
+		return lj_fail(res, r, "Failed to look up uplink '%s': %s", o->uplink,
+			       strerror(-r));
 	/* The LAN address goes on the uplink: on a bridge (or bond) port the kernel would hold
 	 * it, but the LAN's frames for it are handed up to the master, where nothing answers. */
 	if (up.master) {
@@ -586,8 +609,10 @@ int lj_attach_nat_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, cons
 			return lj_fail(res, r, "Failed to look up the master of uplink '%s': %s",
 				       o->uplink, strerror(-r));
 		if (r == 0 && strcmp(m.kind, "openvswitch") == 0)
-			return lj_bad_input(res, "'%s' is a port of an Open vSwitch bridge; use "
-					    "that bridge as --uplink", o->uplink);
+			return lj_bad_input(res,
+					    "'%s' is a port of an Open vSwitch bridge; use "
+					    "that bridge as --uplink",
+					    o->uplink);
 		if (r == 0 && strcmp(m.kind, "bridge") == 0)
 			return lj_bad_input(res, "'%s' is a port of bridge '%s'; use --uplink %s",
 					    o->uplink, m.name, m.name);
@@ -602,8 +627,8 @@ int lj_attach_nat_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, cons
 	if (to && o->private_net.ip.family != AF_UNSPEC)
 		return lj_bad_input(res, "--private and --to exclude each other");
 	if (o->mtu && o->mtu > up.mtu)
-		return lj_bad_input(res, "MTU %u is above the MTU of uplink '%s', %u", o->mtu, o->uplink,
-				    up.mtu);
+		return lj_bad_input(res, "MTU %u is above the MTU of uplink '%s', %u", o->mtu,
+				    o->uplink, up.mtu);
 	pub_list = json_array();
 	if (!pub_list)
 		return -ENOMEM;
@@ -698,7 +723,8 @@ int lj_attach_nat_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, cons
 			memcpy(s->mac, o->mac, LJ_MAC_LEN);
 			s->has_mac = true;
 		}
-		s = lj_plan_add(plan, &lj_step_addr, LJ_HOST, "add address %s to '%s'", h, host_name);
+		s = lj_plan_add(plan, &lj_step_addr, LJ_HOST, "add address %s to '%s'", h,
+				host_name);
 		if (!s)
 			return -ENOMEM;
 		snprintf(s->link, sizeof(s->link), "%s", host_name);
@@ -710,7 +736,8 @@ int lj_attach_nat_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, cons
 			return -ENOMEM;
 		snprintf(s->link, sizeof(s->link), "%s", ifname);
 		s->skip_undo = true;
-		s = lj_plan_add(plan, &lj_step_addr, LJ_TARGET, "add address %s to '%s'", c, ifname);
+		s = lj_plan_add(plan, &lj_step_addr, LJ_TARGET, "add address %s to '%s'", c,
+				ifname);
 		if (!s)
 			return -ENOMEM;
 		snprintf(s->link, sizeof(s->link), "%s", ifname);
@@ -729,15 +756,16 @@ int lj_attach_nat_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, cons
 			s->flags |= LJ_STEP_F_APPEND;
 			s->skip_undo = true;
 		} else {
-			r = lj_attach_add_default_route(ctx, plan, rec, ifname, AF_INET, &host_addr.ip,
-							false, res);
+			r = lj_attach_add_default_route(ctx, plan, rec, ifname, AF_INET,
+							&host_addr.ip, false, res);
 			if (r < 0)
 				return r;
 		}
 		for (size_t i = 0; i < o->n_routes; i++) {
 			const struct lj_route_spec *rs = &o->routes[i];
 			if (rs->dst.ip.family != AF_INET)
-				return lj_bad_input(res, "--route: the nat way's link is IPv4 only");
+				return lj_bad_input(res,
+						    "--route: the nat way's link is IPv4 only");
 			lj_cidr_to_string(&rs->dst, c, sizeof(c));
 			s = lj_plan_add(plan, &lj_step_route, LJ_TARGET, "add route %s", c);
 			if (!s)
@@ -751,7 +779,7 @@ int lj_attach_nat_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, cons
 		}
 	} else if (o->n_routes) {
 		return lj_bad_input(res, "--route does not apply with --to: the target's routes "
-				    "stay as they are");
+					 "stay as they are");
 	}
 
 	/* 3. forwarding, NAT rules, firewall accepts */
@@ -762,8 +790,10 @@ int lj_attach_nat_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, cons
 
 	snprintf(base, sizeof(base), "lj%s", rec->id);
 	lj_ip_to_string(&dest, key, sizeof(key));
-	s = lj_plan_add(plan, &lj_step_nat_rules, LJ_HOST, "add NAT rules %s <-> %s (table ip "
-			"lanjoin, chains %s_dnat/_snat)", a, key, base);
+	s = lj_plan_add(plan, &lj_step_nat_rules, LJ_HOST,
+			"add NAT rules %s <-> %s (table ip "
+			"lanjoin, chains %s_dnat/_snat)",
+			a, key, base);
 	if (!s)
 		return -ENOMEM;
 	snprintf(s->link, sizeof(s->link), "%s", base);
@@ -778,7 +808,8 @@ int lj_attach_nat_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, cons
 
 	if (fw_chain[0]) {
 		s = lj_plan_add(plan, &lj_step_fw_accept, LJ_HOST,
-				"accept %s's traffic in chain %s of table ip filter", key, fw_chain);
+				"accept %s's traffic in chain %s of table ip filter", key,
+				fw_chain);
 		if (!s)
 			return -ENOMEM;
 		snprintf(s->master, sizeof(s->master), "%s", fw_chain);

@@ -243,10 +243,12 @@ static int pick_datapath(const struct lj_ovs_survey *sv)
 
 static int not_running(struct lj_result *res, const char *why)
 {
-	return lj_bad_input(res, "%s. Start Open vSwitch (e.g. 'systemctl start "
+	return lj_bad_input(res,
+			    "%s. Start Open vSwitch (e.g. 'systemctl start "
 			    "openvswitch-switch' or '/usr/share/openvswitch/scripts/ovs-ctl "
 			    "start'), or point --ovsdb unix:PATH or $OVS_RUNDIR at the "
-			    "ovsdb-server to use", why);
+			    "ovsdb-server to use",
+			    why);
 }
 
 int lj_attach_ovs_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, const char *ifname,
@@ -273,11 +275,13 @@ int lj_attach_ovs_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, cons
 	r = lj_ovs_open(o->ovsdb, &ovs);
 	if (r == -ENOENT)
 		return lj_bad_input(res, "Open vSwitch is not installed (no ovs-vsctl in /usr/bin "
-				    "or /usr/sbin): install it, e.g. 'apt-get install "
-				    "openvswitch-switch'");
+					 "or /usr/sbin): install it, e.g. 'apt-get install "
+					 "openvswitch-switch'");
 	if (r == -EINVAL)
-		return lj_bad_input(res, "Invalid OVS database '%s': expected unix:/PATH (at most "
-				    "%d bytes)", o->ovsdb ? o->ovsdb : "", LJ_OVS_DB_MAX - 1);
+		return lj_bad_input(res,
+				    "Invalid OVS database '%s': expected unix:/PATH (at most "
+				    "%d bytes)",
+				    o->ovsdb ? o->ovsdb : "", LJ_OVS_DB_MAX - 1);
 	if (r < 0)
 		return lj_fail(res, r, "Failed to prepare Open vSwitch access: %s", strerror(-r));
 
@@ -289,9 +293,11 @@ int lj_attach_ovs_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, cons
 	/* ovs-vswitchd opens ports by name in its own namespace: the veth must be made there. */
 	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
 	if (lj_netns_open_path(path, &ns) == 0 && !lj_netns_is_current(ns)) {
-		r = lj_bad_input(res, "ovs-vswitchd (pid %d) runs in another network namespace than "
+		r = lj_bad_input(res,
+				 "ovs-vswitchd (pid %d) runs in another network namespace than "
 				 "lanjoin: run lanjoin in its namespace (e.g. 'nsenter --net=%s "
-				 "lanjoin ...')", (int)pid, path);
+				 "lanjoin ...')",
+				 (int)pid, path);
 		goto out;
 	}
 
@@ -302,8 +308,10 @@ int lj_attach_ovs_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, cons
 	}
 	have_link = r == 0;
 	if (have_link && strcmp(brl.kind, "bridge") == 0) {
-		r = lj_bad_input(res, "'%s' is a Linux bridge, not an Open vSwitch bridge: use "
-				 "'lanjoin attach bridge'", o->bridge);
+		r = lj_bad_input(res,
+				 "'%s' is a Linux bridge, not an Open vSwitch bridge: use "
+				 "'lanjoin attach bridge'",
+				 o->bridge);
 		goto out;
 	}
 
@@ -333,16 +341,20 @@ int lj_attach_ovs_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, cons
 		for (size_t i = 0; i < sv.n_bridges && len < sizeof(names); i++)
 			len += (size_t)snprintf(names + len, sizeof(names) - len, "%s%s",
 						i ? ", " : "", sv.bridges[i].name);
-		r = lj_bad_input(res, "OVS bridge '%s' does not exist (OVS bridges in %s: %s). To "
-				 "create it: 'lanjoin uplink adopt %s DEV --ovs' adopts DEV into it "
-				 "(DEV's addresses and routes move onto the bridge); --create-bridge "
-				 "makes an empty bridge that reaches no LAN until it has an uplink",
-				 o->bridge, lj_ovs_db(ovs), sv.n_bridges ? names : "none", o->bridge);
+		r = lj_bad_input(
+			res,
+			"OVS bridge '%s' does not exist (OVS bridges in %s: %s). To "
+			"create it: 'lanjoin uplink adopt %s DEV --ovs' adopts DEV into it "
+			"(DEV's addresses and routes move onto the bridge); --create-bridge "
+			"makes an empty bridge that reaches no LAN until it has an uplink",
+			o->bridge, lj_ovs_db(ovs), sv.n_bridges ? names : "none", o->bridge);
 		goto out;
 	}
 	if (create && have_link) {
-		r = lj_bad_input(res, "'%s' is not an Open vSwitch bridge (it is a link of kind "
-				 "'%s')", o->bridge, brl.kind[0] ? brl.kind : "none");
+		r = lj_bad_input(res,
+				 "'%s' is not an Open vSwitch bridge (it is a link of kind "
+				 "'%s')",
+				 o->bridge, brl.kind[0] ? brl.kind : "none");
 		goto out;
 	}
 	if (create && sv.name_is_iface) {
@@ -350,22 +362,25 @@ int lj_attach_ovs_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, cons
 				 o->bridge);
 		goto out;
 	}
-	dp = create ? pick_datapath(&sv)
-		    : strcmp(br->datapath_type, "netdev") == 0 ? DP_NETDEV : DP_DEFAULT;
+	dp = create					? pick_datapath(&sv)
+	     : strcmp(br->datapath_type, "netdev") == 0 ? DP_NETDEV
+							: DP_DEFAULT;
 	if (have_link)
 		mtu = brl.mtu;
 	/* A port with a smaller MTU would make OVS lower the bridge's own MTU: the host end keeps
 	 * the bridge's, only the target's end may be smaller. */
 	if (o->mtu > mtu) {
-		r = lj_bad_input(res, "MTU %u is above the MTU of bridge '%s', %u", o->mtu, o->bridge,
-				 mtu);
+		r = lj_bad_input(res, "MTU %u is above the MTU of bridge '%s', %u", o->mtu,
+				 o->bridge, mtu);
 		goto out;
 	}
 
 	r = lj_link_get(ctx->host, host_name, &l);
 	if (r == 0) {
-		r = lj_bad_input(res, "A link named '%s' (lanjoin's name for %s as '%s') already "
-				 "exists on the host", host_name, ctx->tgt->spec, ifname);
+		r = lj_bad_input(res,
+				 "A link named '%s' (lanjoin's name for %s as '%s') already "
+				 "exists on the host",
+				 host_name, ctx->tgt->spec, ifname);
 		goto out;
 	}
 	if (r != -ENODEV) {
@@ -374,7 +389,8 @@ int lj_attach_ovs_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, cons
 	}
 	if (sv.has_port) {
 		if (!sv.port.ours) {
-			r = lj_bad_input(res, "A port named '%s' exists in Open vSwitch and is "
+			r = lj_bad_input(res,
+					 "A port named '%s' exists in Open vSwitch and is "
 					 "not lanjoin's; remove it or choose another --ifname",
 					 host_name);
 			goto out;
@@ -537,9 +553,10 @@ static int gc_db(const char *db, const struct lj_record *recs, size_t n, struct 
 				lj_ovs_error(o));
 			goto out;
 		}
-		lj_result_note(res, "Removed OVS port row %s of %s (%s, ovs way) from %s: its link "
-			       "is gone and no record claims it", ports[i].name,
-			       ports[i].target[0] ? ports[i].target : "?",
+		lj_result_note(res,
+			       "Removed OVS port row %s of %s (%s, ovs way) from %s: its link "
+			       "is gone and no record claims it",
+			       ports[i].name, ports[i].target[0] ? ports[i].target : "?",
 			       ports[i].ifname[0] ? ports[i].ifname : "?", lj_ovs_db(o));
 		removed++;
 	}
@@ -555,8 +572,10 @@ static int gc_db(const char *db, const struct lj_record *recs, size_t n, struct 
 				lj_ovs_error(o));
 			goto out;
 		}
-		lj_result_note(res, "Removed OVS bridge %s from %s: lanjoin created it and no port "
-			       "is left", b.name, lj_ovs_db(o));
+		lj_result_note(res,
+			       "Removed OVS bridge %s from %s: lanjoin created it and no port "
+			       "is left",
+			       b.name, lj_ovs_db(o));
 	}
 	r = 0;
 out:

@@ -45,17 +45,21 @@ int lj_macvlan_check_parent(struct lj_nl *nl, const char *parent, struct lj_link
 		return lj_bad_input(res, "Invalid parent name '%s'", parent);
 	r = lj_link_get(nl, parent, &l);
 	if (r == -ENODEV)
-		return lj_bad_input(res, "Parent '%s' does not exist (in lanjoin's network namespace)",
-				    parent);
+		return lj_bad_input(
+			res, "Parent '%s' does not exist (in lanjoin's network namespace)", parent);
 	if (r < 0)
 		return lj_fail(res, r, "Failed to look up parent '%s': %s", parent, strerror(-r));
 	if (strcmp(l.kind, "bridge") == 0)
-		return lj_bad_input(res, "'%s' is a Linux bridge, not an uplink: containers join a "
-				    "bridge as ports; use 'lanjoin attach bridge TARGET --bridge %s'",
-				    parent, parent);
+		return lj_bad_input(
+			res,
+			"'%s' is a Linux bridge, not an uplink: containers join a "
+			"bridge as ports; use 'lanjoin attach bridge TARGET --bridge %s'",
+			parent, parent);
 	if (strcmp(l.kind, "openvswitch") == 0)
-		return lj_bad_input(res, "'%s' is an Open vSwitch bridge, not an uplink: use "
-				    "'lanjoin attach ovs TARGET --bridge %s'", parent, parent);
+		return lj_bad_input(res,
+				    "'%s' is an Open vSwitch bridge, not an uplink: use "
+				    "'lanjoin attach ovs TARGET --bridge %s'",
+				    parent, parent);
 	if (l.master || l.slave_kind[0]) {
 		const char *sk = l.slave_kind[0] ? l.slave_kind : "bridge";
 		const char *mname = "?";
@@ -63,29 +67,39 @@ int lj_macvlan_check_parent(struct lj_nl *nl, const char *parent, struct lj_link
 		if (l.master && lj_link_get_by_index(nl, l.master, &m) == 0)
 			mname = m.name;
 		if (strcmp(sk, "openvswitch") == 0)
-			return lj_bad_input(res, "'%s' is a port of Open vSwitch: the kernel refuses "
+			return lj_bad_input(res,
+					    "'%s' is a port of Open vSwitch: the kernel refuses "
 					    "a macvlan on a switch port (its frames belong to the "
-					    "switch); use 'lanjoin attach ovs' with its bridge", parent);
+					    "switch); use 'lanjoin attach ovs' with its bridge",
+					    parent);
 		if (strcmp(sk, "bridge") == 0)
-			return lj_bad_input(res, "'%s' is a port of bridge '%s': the kernel refuses a "
-					    "macvlan on a bridge port (its frames belong to the "
-					    "bridge); use 'lanjoin attach bridge TARGET --bridge %s'",
-					    parent, mname, mname);
-		return lj_bad_input(res, "'%s' is a port of %s '%s': the kernel refuses a macvlan "
-				    "on it; use --parent %s", parent, sk, mname, mname);
+			return lj_bad_input(
+				res,
+				"'%s' is a port of bridge '%s': the kernel refuses a "
+				"macvlan on a bridge port (its frames belong to the "
+				"bridge); use 'lanjoin attach bridge TARGET --bridge %s'",
+				parent, mname, mname);
+		return lj_bad_input(res,
+				    "'%s' is a port of %s '%s': the kernel refuses a macvlan "
+				    "on it; use --parent %s",
+				    parent, sk, mname, mname);
 	}
 	if (strcmp(l.kind, "macvlan") == 0 || strcmp(l.kind, "macvtap") == 0) {
 		const char *pname = "its parent";
 		if (l.parent && lj_link_get_by_index(nl, l.parent, &m) == 0)
 			pname = m.name;
-		return lj_bad_input(res, "'%s' is itself a macvlan: use --parent %s", parent, pname);
+		return lj_bad_input(res, "'%s' is itself a macvlan: use --parent %s", parent,
+				    pname);
 	}
 	if ((l.flags & IFF_LOOPBACK) || !l.has_mac)
-		return lj_bad_input(res, "'%s' is not an Ethernet link: a macvlan needs one", parent);
-	if (lj_link_is_wireless(parent, l.ifindex))
-		return lj_bad_input(res, "'%s' is a wireless link: a macvlan cannot work on it ("
-				    LJ_WIRELESS_WHY "); the ways that work on it: " LJ_WIRELESS_WAYS,
+		return lj_bad_input(res, "'%s' is not an Ethernet link: a macvlan needs one",
 				    parent);
+	if (lj_link_is_wireless(parent, l.ifindex))
+		return lj_bad_input(
+			res,
+			"'%s' is a wireless link: a macvlan cannot work on it (" LJ_WIRELESS_WHY
+			"); the ways that work on it: " LJ_WIRELESS_WAYS,
+			parent);
 	*ret = l;
 	return 0;
 }
@@ -102,7 +116,8 @@ int lj_macvlan_check_shim_ip(const char *parent, const struct lj_cidr *shim,
 				    lj_cidr_to_string(shim, a, sizeof(a)), why);
 	for (size_t i = 0; i < n; i++) {
 		if (lj_ip_equal(&parent_addrs[i].ip, &shim->ip))
-			return lj_bad_input(res, "Host shim address %s is the host's own address on "
+			return lj_bad_input(res,
+					    "Host shim address %s is the host's own address on "
 					    "'%s': the shim needs an address of its own",
 					    lj_ip_to_string(&shim->ip, a, sizeof(a)), parent);
 		in_subnet |= lj_cidr_contains(&parent_addrs[i], &shim->ip);
@@ -117,7 +132,8 @@ int lj_macvlan_check_shim_ip(const char *parent, const struct lj_cidr *shim,
 				 lj_cidr_to_string(&parent_addrs[i], b, sizeof(b)));
 			len = strlen(a);
 		}
-		return lj_bad_input(res, "Host shim address %s is not in the subnet of an address "
+		return lj_bad_input(res,
+				    "Host shim address %s is not in the subnet of an address "
 				    "of '%s' (%s): the shim must sit on the parent's LAN",
 				    lj_cidr_to_string(shim, b, sizeof(b)), parent,
 				    a[0] ? a : "it has none of that family");
@@ -211,12 +227,14 @@ int lj_shim_add(const char *parent, const struct lj_cidr *ip, struct lj_result *
 		size_t nh = 0;
 		bool same = false;
 
-		if (strcmp(l.kind, "macvlan") != 0 || !lj_shim_is_ours(&l) || l.parent != p.ifindex) {
+		if (strcmp(l.kind, "macvlan") != 0 || !lj_shim_is_ours(&l) ||
+		    l.parent != p.ifindex) {
 			r = lj_bad_input(res, "'%s' exists and is not lanjoin's host shim on '%s'",
 					 name, parent);
 			goto out;
 		}
-		r = lj_addr_list_link(ctx.host, l.ifindex, AF_UNSPEC, have, LJ_MACVLAN_MAX_ADDRS, &nh);
+		r = lj_addr_list_link(ctx.host, l.ifindex, AF_UNSPEC, have, LJ_MACVLAN_MAX_ADDRS,
+				      &nh);
 		if (r < 0) {
 			lj_fail(res, r, "Failed to list the addresses of '%s': %s", name,
 				strerror(-r));
@@ -225,10 +243,13 @@ int lj_shim_add(const char *parent, const struct lj_cidr *ip, struct lj_result *
 		for (size_t i = 0; i < nh && i < LJ_MACVLAN_MAX_ADDRS; i++)
 			same |= lj_ip_equal(&have[i].ip, &ip->ip);
 		if (!same) {
-			r = lj_bad_input(res, "'%s' already has a host shim, '%s' with %s: use that "
-					 "address, or remove the shim first ('lanjoin shim del %s')",
-					 parent, name, nh ? lj_cidr_to_string(&have[0], buf, sizeof(buf))
-							  : "no address", parent);
+			r = lj_bad_input(
+				res,
+				"'%s' already has a host shim, '%s' with %s: use that "
+				"address, or remove the shim first ('lanjoin shim del %s')",
+				parent, name,
+				nh ? lj_cidr_to_string(&have[0], buf, sizeof(buf)) : "no address",
+				parent);
 			goto out;
 		}
 		if (strcmp(l.alias, LJ_SHIM_PINNED_ALIAS) == 0) {
@@ -247,7 +268,8 @@ int lj_shim_add(const char *parent, const struct lj_cidr *ip, struct lj_result *
 		}
 		snprintf(res->message, sizeof(res->message),
 			 "Host shim %s on %s with %s already existed; it is now kept until "
-			 "'lanjoin shim del %s'", name, parent, buf, parent);
+			 "'lanjoin shim del %s'",
+			 name, parent, buf, parent);
 		shim_facts(res, parent, name, buf, "kept");
 		goto out;
 	}
@@ -289,8 +311,8 @@ int lj_shim_add(const char *parent, const struct lj_cidr *ip, struct lj_result *
 	}
 	snprintf(res->message, sizeof(res->message),
 		 "Created host shim %s on %s with %s; 'lanjoin attach macvlan ... --parent %s "
-		 "--host-shim %s' routes containers through it", name, parent, buf, parent,
-		 lj_cidr_to_string(ip, given, sizeof(given)));
+		 "--host-shim %s' routes containers through it",
+		 name, parent, buf, parent, lj_cidr_to_string(ip, given, sizeof(given)));
 	shim_facts(res, parent, name, buf, "created");
 out:
 	lj_plan_free(&plan);
@@ -351,8 +373,10 @@ int lj_shim_del(const char *parent, struct lj_result *res)
 			goto out;
 		}
 		snprintf(res->message, sizeof(res->message),
-			 "Host shim %s still carries %d route%s to containers; it goes away when the "
-			 "last of them detaches", name, count, count == 1 ? "" : "s");
+			 "Host shim %s still carries %d route%s to containers; it goes away when "
+			 "the "
+			 "last of them detaches",
+			 name, count, count == 1 ? "" : "s");
 		shim_facts(res, parent, name, NULL, "unpinned");
 		goto out;
 	}

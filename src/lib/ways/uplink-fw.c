@@ -120,8 +120,8 @@ int lj_uplink_fw_needed(uint32_t fam, char chain[16])
 		return 0; /* br_netfilter absent or off: bridged frames skip iptables */
 	if (chain_info(fam, "FORWARD", &drop) < 0 || !drop)
 		return 0;
-	snprintf(chain, 16, "%s", chain_info(fam, "DOCKER-USER", &dummy) == 0 ? "DOCKER-USER"
-									       : "FORWARD");
+	snprintf(chain, 16, "%s",
+		 chain_info(fam, "DOCKER-USER", &dummy) == 0 ? "DOCKER-USER" : "FORWARD");
 	return 1;
 }
 
@@ -147,9 +147,10 @@ int lj_uplink_fw_has_rule(uint32_t fam, const char *chain, const char *br)
 	snprintf(cmd, sizeof(cmd), "list chain %s filter %s", fam_name(fam), chain);
 	if (fw_run(cmd, &a, NULL, 0) < 0)
 		return 0;
-	json_array_foreach(a, i, v) {
-		const char *c = json_string_value(json_object_get(json_object_get(v, "rule"),
-								  "comment"));
+	json_array_foreach(a, i, v)
+	{
+		const char *c =
+			json_string_value(json_object_get(json_object_get(v, "rule"), "comment"));
 		found |= c && strcmp(c, t) == 0;
 	}
 	json_decref(a);
@@ -164,8 +165,10 @@ static int fw_apply(struct lj_ctx *ctx, struct lj_step *s)
 	if (!chain_ok(s->text) || (s->u32 != NFPROTO_IPV4_ && s->u32 != NFPROTO_IPV6_))
 		return -EINVAL;
 	tag(s->link, s->peer, t, sizeof(t));
-	snprintf(cmd, sizeof(cmd), "insert rule %s filter %s iifname \"%s\" oifname \"%s\" "
-		 "counter accept comment \"%s\"", fam_name(s->u32), s->text, s->link, s->link, t);
+	snprintf(cmd, sizeof(cmd),
+		 "insert rule %s filter %s iifname \"%s\" oifname \"%s\" "
+		 "counter accept comment \"%s\"",
+		 fam_name(s->u32), s->text, s->link, s->link, t);
 	r = fw_run(cmd, NULL, err, sizeof(err));
 	if (r < 0)
 		lj_ctx_detail(ctx, "nft: %s", err);
@@ -188,7 +191,8 @@ static int fw_undo(struct lj_ctx *ctx, const struct lj_step *s)
 		return 0; /* the chain is gone, and our rule with it */
 	if (r < 0)
 		return r;
-	json_array_foreach(a, i, v) {
+	json_array_foreach(a, i, v)
+	{
 		const json_t *rule = json_object_get(v, "rule");
 		const char *c = json_string_value(json_object_get(rule, "comment"));
 		const json_t *h = json_object_get(rule, "handle");
@@ -212,8 +216,10 @@ static void fw_describe(const struct lj_ctx *ctx, const struct lj_step *s, FILE 
 	char t[64];
 
 	tag(s->link, s->peer, t, sizeof(t));
-	fprintf(f, "nft insert rule %s filter %s iifname %s oifname %s counter accept comment "
-		   "'\"%s\"'\n", fam_name(s->u32), s->text ? s->text : "?", s->link, s->link, t);
+	fprintf(f,
+		"nft insert rule %s filter %s iifname %s oifname %s counter accept comment "
+		"'\"%s\"'\n",
+		fam_name(s->u32), s->text ? s->text : "?", s->link, s->link, t);
 }
 
 static void fw_describe_undo(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)

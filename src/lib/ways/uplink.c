@@ -40,7 +40,6 @@
 #define UPLINK_SUBDIR "uplinks"
 #define UPLINK_KEY "uplink"
 
-
 static int ctx_new(struct lj_ctx **ret)
 {
 	struct lj_ctx *ctx = calloc(1, sizeof(*ctx));
@@ -226,12 +225,15 @@ static void find_dhcp_clients(const char *dev, json_t *warnings, bool *ret_found
 		}
 		if (client && (names_dev || strcmp(comm, "dhcpcd") == 0)) {
 			*ret_found = true;
-			warn(warnings, "%s (pid %s) runs for '%s': stop it and run the DHCP client on the "
+			warn(warnings,
+			     "%s (pid %s) runs for '%s': stop it and run the DHCP client on the "
 			     "bridge instead, or its next renewal puts the address back on '%s'",
 			     comm, de->d_name, dev, dev);
 		} else if (manager) {
-			warn(warnings, "%s (pid %s) manages links here: it may undo this adoption; "
-			     "configure the bridge in it instead", comm, de->d_name);
+			warn(warnings,
+			     "%s (pid %s) manages links here: it may undo this adoption; "
+			     "configure the bridge in it instead",
+			     comm, de->d_name);
 		}
 	}
 	closedir(d);
@@ -283,8 +285,8 @@ struct adopt_facts {
 	bool probe_onlink;
 	json_t *warnings;
 	bool dhcp;
-	bool ovs_netdev;             /* --ovs: the userspace datapath */
-	char ovsdb[LJ_OVS_DB_MAX];   /* --ovs: the database, resolved */
+	bool ovs_netdev;	   /* --ovs: the userspace datapath */
+	char ovsdb[LJ_OVS_DB_MAX]; /* --ovs: the database, resolved */
 };
 
 static void facts_free(struct adopt_facts *f)
@@ -322,9 +324,11 @@ static int check_route_twins(struct lj_nl *dump, const struct adopt_facts *f,
 				char b[256] = "", other[IFNAMSIZ] = "none";
 				FILE *m;
 
-				if (all[j].oif == f->dev.ifindex || !route_same_key(&f->routes[i], &all[j]))
+				if (all[j].oif == f->dev.ifindex ||
+				    !route_same_key(&f->routes[i], &all[j]))
 					continue;
-				if (all[j].oif && if_indextoname((unsigned)all[j].oif, other) == NULL)
+				if (all[j].oif &&
+				    if_indextoname((unsigned)all[j].oif, other) == NULL)
 					snprintf(other, sizeof(other), "#%d", all[j].oif);
 				m = fmemopen(b, sizeof(b), "w");
 				if (m) {
@@ -332,9 +336,12 @@ static int check_route_twins(struct lj_nl *dump, const struct adopt_facts *f,
 					fclose(m);
 				}
 				free(all);
-				return lj_bad_input(res, "Cannot move route '%s' exactly: a route with the "
-						    "same destination and metric goes through '%s' (give "
-						    "one of them another metric first)", b, other);
+				return lj_bad_input(
+					res,
+					"Cannot move route '%s' exactly: a route with the "
+					"same destination and metric goes through '%s' (give "
+					"one of them another metric first)",
+					b, other);
 			}
 		free(all);
 	}
@@ -342,8 +349,7 @@ static int check_route_twins(struct lj_nl *dump, const struct adopt_facts *f,
 }
 
 /* --ovs: Open vSwitch installed and running here, BR and DEV not in it yet; the datapath. */
-static int gather_ovs(const struct lj_uplink_opts *o, struct adopt_facts *f,
-		      struct lj_result *res)
+static int gather_ovs(const struct lj_uplink_opts *o, struct adopt_facts *f, struct lj_result *res)
 {
 	struct lj_ovs_survey sv = {0};
 	struct lj_ovs *ovs = NULL;
@@ -355,9 +361,10 @@ static int gather_ovs(const struct lj_uplink_opts *o, struct adopt_facts *f,
 
 	r = lj_ovs_open(o->ovsdb, &ovs);
 	if (r == -ENOENT)
-		return lj_bad_input(res, "Open vSwitch is not installed (no ovs-vsctl): install it, "
-				    "e.g. 'apt-get install openvswitch-switch', or adopt into a Linux "
-				    "bridge (without --ovs)");
+		return lj_bad_input(
+			res, "Open vSwitch is not installed (no ovs-vsctl): install it, "
+			     "e.g. 'apt-get install openvswitch-switch', or adopt into a Linux "
+			     "bridge (without --ovs)");
 	if (r == -EINVAL)
 		return lj_bad_input(res, "Invalid OVS database '%s': expected unix:/PATH",
 				    o->ovsdb ? o->ovsdb : "");
@@ -365,16 +372,20 @@ static int gather_ovs(const struct lj_uplink_opts *o, struct adopt_facts *f,
 		return lj_fail(res, r, "Failed to prepare Open vSwitch access: %s", strerror(-r));
 	r = lj_ovs_check_running(ovs, &pid);
 	if (r < 0) {
-		r = lj_bad_input(res, "Open vSwitch is not running: %s. Start it (e.g. 'systemctl "
+		r = lj_bad_input(res,
+				 "Open vSwitch is not running: %s. Start it (e.g. 'systemctl "
 				 "start openvswitch-switch'), point --ovsdb unix:PATH or "
 				 "$OVS_RUNDIR at its database, or adopt into a Linux bridge "
-				 "(without --ovs)", lj_ovs_error(ovs));
+				 "(without --ovs)",
+				 lj_ovs_error(ovs));
 		goto out;
 	}
 	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
 	if (lj_netns_open_path(path, &ns) == 0 && !lj_netns_is_current(ns)) {
-		r = lj_bad_input(res, "ovs-vswitchd (pid %d) runs in another network namespace than "
-				 "lanjoin: run lanjoin in its namespace", (int)pid);
+		r = lj_bad_input(res,
+				 "ovs-vswitchd (pid %d) runs in another network namespace than "
+				 "lanjoin: run lanjoin in its namespace",
+				 (int)pid);
 		goto out;
 	}
 	r = lj_ovs_survey(ovs, o->dev, o->bridge, &sv);
@@ -385,13 +396,16 @@ static int gather_ovs(const struct lj_uplink_opts *o, struct adopt_facts *f,
 	}
 	for (size_t i = 0; i < sv.n_bridges; i++)
 		if (strcmp(sv.bridges[i].name, o->bridge) == 0) {
-			r = lj_bad_input(res, "OVS bridge '%s' exists; adopt creates the bridge "
-					 "itself", o->bridge);
+			r = lj_bad_input(res,
+					 "OVS bridge '%s' exists; adopt creates the bridge "
+					 "itself",
+					 o->bridge);
 			goto out;
 		}
 	if (sv.has_port || sv.name_is_iface) {
-		r = lj_bad_input(res, sv.has_port ? "'%s' is already a port of an OVS bridge"
-						  : "An OVS interface named '%s' exists",
+		r = lj_bad_input(res,
+				 sv.has_port ? "'%s' is already a port of an OVS bridge"
+					     : "An OVS interface named '%s' exists",
 				 sv.has_port ? o->dev : o->bridge);
 		goto out;
 	}
@@ -481,10 +495,12 @@ static int check_holders(struct lj_ctx *ctx, const char *dev, int ifindex, struc
 	if (home >= 0)
 		close(home);
 	if (h.n)
-		return lj_bad_input(res, "'%s' cannot become a bridge port while links on it hold it "
+		return lj_bad_input(res,
+				    "'%s' cannot become a bridge port while links on it hold it "
 				    "(the kernel refuses: %s): %s%s. Remove them first (a Docker "
 				    "macvlan network: its containers; lanjoin's: 'lanjoin detach')",
-				    dev, strerror(EBUSY), h.names, h.len >= sizeof(h.names) ? "..." : "");
+				    dev, strerror(EBUSY), h.names,
+				    h.len >= sizeof(h.names) ? "..." : "");
 	return 0;
 }
 
@@ -504,33 +520,43 @@ static int gather(struct lj_ctx *ctx, struct lj_nl *dump, const struct lj_uplink
 	if (f->dev.flags & IFF_LOOPBACK)
 		return lj_bad_input(res, "'%s' is a loopback link, not an uplink", o->dev);
 	if (strcmp(f->dev.kind, "bridge") == 0 || strcmp(f->dev.kind, "openvswitch") == 0)
-		return lj_bad_input(res, "'%s' is itself a bridge: attach containers to it directly "
-				    "(lanjoin attach %s ... --bridge %s)", o->dev,
-				    f->dev.kind[0] == 'b' ? "bridge" : "ovs", o->dev);
+		return lj_bad_input(res,
+				    "'%s' is itself a bridge: attach containers to it directly "
+				    "(lanjoin attach %s ... --bridge %s)",
+				    o->dev, f->dev.kind[0] == 'b' ? "bridge" : "ovs", o->dev);
 	if (f->dev.master) {
 		bool known = lj_link_get_by_index(ctx->host, f->dev.master, &master) == 0;
 
 		/* A bond, team, bridge or OVS (ovs-system) port: the kernel allows one master. */
 		if (known && strcmp(master.kind, "bridge") == 0)
-			return lj_bad_input(res, "'%s' is already a port of bridge '%s': attach "
-					    "containers to '%s' directly (lanjoin attach bridge ... "
-					    "--bridge %s)", o->dev, master.name, master.name, master.name);
-		return lj_bad_input(res, "'%s' is already a port of '%s'%s%s%s: a link has one "
-				    "master; take '%s' out of it first, or adopt '%s' instead", o->dev,
-				    known ? master.name : "?", known && master.kind[0] ? " (kind " : "",
-				    known ? master.kind : "", known && master.kind[0] ? ")" : "", o->dev,
-				    known ? master.name : "it");
+			return lj_bad_input(
+				res,
+				"'%s' is already a port of bridge '%s': attach "
+				"containers to '%s' directly (lanjoin attach bridge ... "
+				"--bridge %s)",
+				o->dev, master.name, master.name, master.name);
+		return lj_bad_input(res,
+				    "'%s' is already a port of '%s'%s%s%s: a link has one "
+				    "master; take '%s' out of it first, or adopt '%s' instead",
+				    o->dev, known ? master.name : "?",
+				    known && master.kind[0] ? " (kind " : "",
+				    known ? master.kind : "", known && master.kind[0] ? ")" : "",
+				    o->dev, known ? master.name : "it");
 	}
 	r = check_holders(ctx, o->dev, f->dev.ifindex, res);
 	if (r < 0)
 		return r;
 	if (!f->dev.has_mac)
-		return lj_bad_input(res, "'%s' has no Ethernet address (kind '%s'): it cannot be "
-				    "bridged; use the nat way", o->dev,
-				    f->dev.kind[0] ? f->dev.kind : "none");
+		return lj_bad_input(res,
+				    "'%s' has no Ethernet address (kind '%s'): it cannot be "
+				    "bridged; use the nat way",
+				    o->dev, f->dev.kind[0] ? f->dev.kind : "none");
 	if (lj_link_is_wireless(o->dev, f->dev.ifindex))
-		return lj_bad_input(res, "'%s' is a wireless link: it cannot be bridged (" LJ_WIRELESS_WHY
-				    "); the ways that work on it: " LJ_WIRELESS_WAYS, o->dev);
+		return lj_bad_input(
+			res,
+			"'%s' is a wireless link: it cannot be bridged (" LJ_WIRELESS_WHY
+			"); the ways that work on it: " LJ_WIRELESS_WAYS,
+			o->dev);
 
 	if (o->ovs) {
 		r = gather_ovs(o, f, res);
@@ -543,9 +569,10 @@ static int gather(struct lj_ctx *ctx, struct lj_nl *dump, const struct lj_uplink
 		int ports = lj_link_has_ports(ctx->host, f->br.ifindex);
 		if (ports > 0)
 			return lj_bad_input(res, "Bridge '%s' exists and is not empty", o->bridge);
-		return lj_bad_input(res, "'%s' exists (kind '%s'); adopt creates the bridge itself: "
-				    "delete it or choose another name", o->bridge,
-				    f->br.kind[0] ? f->br.kind : "none");
+		return lj_bad_input(res,
+				    "'%s' exists (kind '%s'); adopt creates the bridge itself: "
+				    "delete it or choose another name",
+				    o->bridge, f->br.kind[0] ? f->br.kind : "none");
 	}
 	if (r != -ENODEV)
 		return lj_fail(res, r, "Failed to look up '%s': %s", o->bridge, strerror(-r));
@@ -616,8 +643,10 @@ static int gather(struct lj_ctx *ctx, struct lj_nl *dump, const struct lj_uplink
 			f->probe = best->gateway;
 			f->probe_onlink = true;
 		} else {
-			warn(f->warnings, "No default gateway through '%s' and no --probe: the "
-			     "adoption is not probed", o->dev);
+			warn(f->warnings,
+			     "No default gateway through '%s' and no --probe: the "
+			     "adoption is not probed",
+			     o->dev);
 		}
 	}
 
@@ -626,20 +655,23 @@ static int gather(struct lj_ctx *ctx, struct lj_nl *dump, const struct lj_uplink
 		const struct lj_addr_full *a = &f->addrs[i];
 		if (a->local.ip.family == AF_INET && a->valid_lft != UINT32_MAX) {
 			f->dhcp = true;
-			warn(f->warnings, "%s on '%s' is dynamic (a DHCP lease, %u s left): it moves to "
-			     "'%s' with that lifetime and disappears when it runs out unless a DHCP "
+			warn(f->warnings,
+			     "%s on '%s' is dynamic (a DHCP lease, %u s left): it moves to "
+			     "'%s' with that lifetime and disappears when it runs out unless a "
+			     "DHCP "
 			     "client renews it there: run your DHCP client on '%s' now (e.g. "
 			     "'dhclient %s') and configure '%s' for DHCP in your network "
-			     "configuration", lj_cidr_to_string(&a->local, b, sizeof(b)), o->dev,
-			     a->valid_lft, o->bridge, o->bridge, o->bridge, o->bridge);
+			     "configuration",
+			     lj_cidr_to_string(&a->local, b, sizeof(b)), o->dev, a->valid_lft,
+			     o->bridge, o->bridge, o->bridge, o->bridge);
 		}
 	}
 	find_dhcp_clients(o->dev, f->warnings, &f->dhcp);
 	return 0;
 }
 
-static struct lj_step *add_text_step(struct lj_plan *plan, const struct lj_step_type *t,
-				     char *text, const char *what)
+static struct lj_step *add_text_step(struct lj_plan *plan, const struct lj_step_type *t, char *text,
+				     const char *what)
 {
 	struct lj_step *s;
 
@@ -666,9 +698,9 @@ static int build(const struct lj_uplink_opts *o, struct lj_ctx *ctx, struct adop
 	if (crash)
 		lj_parse_uint(crash, 1, 1000, &crash_at);
 
-	s = lj_plan_add(plan, o->ovs ? &lj_step_ovs_uplink_bridge : &lj_step_uplink_bridge,
-			LJ_HOST, "create %sbridge '%s' with the MAC address of '%s'",
-			o->ovs ? "OVS " : "", o->bridge, o->dev);
+	s = lj_plan_add(plan, o->ovs ? &lj_step_ovs_uplink_bridge : &lj_step_uplink_bridge, LJ_HOST,
+			"create %sbridge '%s' with the MAC address of '%s'", o->ovs ? "OVS " : "",
+			o->bridge, o->dev);
 	if (!s)
 		return -ENOMEM;
 	snprintf(s->link, sizeof(s->link), "%s", o->bridge);
@@ -693,7 +725,8 @@ static int build(const struct lj_uplink_opts *o, struct lj_ctx *ctx, struct adop
 		if (!text)
 			return -ENOMEM;
 		if (*text) {
-			s = add_text_step(plan, &lj_step_sysctl_copy, text, "copy the IPv4/IPv6 "
+			s = add_text_step(plan, &lj_step_sysctl_copy, text,
+					  "copy the IPv4/IPv6 "
 					  "settings of the uplink to the bridge");
 			if (!s)
 				return -ENOMEM;
@@ -772,7 +805,9 @@ static int build(const struct lj_uplink_opts *o, struct lj_ctx *ctx, struct adop
 		static const struct {
 			const char *key, *value;
 		} quiet[] = {
-			{"ipv6.disable_ipv6", "1"}, {"ipv4.rp_filter", "1"}, {"ipv4.arp_ignore", "8"},
+			{"ipv6.disable_ipv6", "1"},
+			{"ipv4.rp_filter", "1"},
+			{"ipv4.arp_ignore", "8"},
 		};
 		char text[160] = "", old[32];
 		size_t len = 0;
@@ -780,11 +815,14 @@ static int build(const struct lj_uplink_opts *o, struct lj_ctx *ctx, struct adop
 		for (size_t i = 0; i < ARRAY_SIZE(quiet); i++)
 			if (sysctl_read(quiet[i].key, o->dev, old, sizeof(old)) == 0 && old[0] &&
 			    strlen(old) < 12)
-				len += (size_t)snprintf(text + len, sizeof(text) - len, "%s=%s/%s\n",
-							quiet[i].key, quiet[i].value, old);
+				len += (size_t)snprintf(text + len, sizeof(text) - len,
+							"%s=%s/%s\n", quiet[i].key, quiet[i].value,
+							old);
 		if (len) {
-			s = lj_plan_add(plan, &lj_step_sysctl_set, LJ_HOST, "keep '%s' out of the "
-					"host's IP stack (userspace datapath)", o->dev);
+			s = lj_plan_add(plan, &lj_step_sysctl_set, LJ_HOST,
+					"keep '%s' out of the "
+					"host's IP stack (userspace datapath)",
+					o->dev);
 			if (!s || !(s->text = strdup(text)))
 				return -ENOMEM;
 			snprintf(s->link, sizeof(s->link), "%s", o->dev);
@@ -795,9 +833,10 @@ static int build(const struct lj_uplink_opts *o, struct lj_ctx *ctx, struct adop
 		char chain[16];
 		if (lj_uplink_fw_needed(fam, chain) <= 0)
 			continue;
-		s = lj_plan_add(plan, &lj_step_bridged_accept, LJ_HOST, "accept traffic bridged on '%s' "
-				"in %s filter %s (br_netfilter, policy drop)", o->bridge,
-				fam == 2 ? "ip" : "ip6", chain);
+		s = lj_plan_add(plan, &lj_step_bridged_accept, LJ_HOST,
+				"accept traffic bridged on '%s' "
+				"in %s filter %s (br_netfilter, policy drop)",
+				o->bridge, fam == 2 ? "ip" : "ip6", chain);
 		if (!s || !(s->text = strdup(chain)))
 			return -ENOMEM;
 		snprintf(s->link, sizeof(s->link), "%s", o->bridge);
@@ -853,11 +892,12 @@ static json_t *adoption_json(const struct lj_uplink_opts *o, const struct adopt_
 	json_object_set_new(info, "bridge", json_string(o->bridge));
 	json_object_set_new(info, "uplink", json_string(o->dev));
 	json_object_set_new(info, "kind", json_string(o->ovs ? "openvswitch" : "bridge"));
-	json_object_set_new(info, "mac", json_string(lj_mac_to_string(f->dev.mac, mac, sizeof(mac))));
+	json_object_set_new(info, "mac",
+			    json_string(lj_mac_to_string(f->dev.mac, mac, sizeof(mac))));
 	json_object_set_new(info, "mtu", json_integer(f->dev.mtu));
 	for (size_t i = 0; i < f->n_addrs; i++)
-		json_array_append_new(addrs, json_string(lj_cidr_to_string(&f->addrs[i].local, b,
-									      sizeof(b))));
+		json_array_append_new(
+			addrs, json_string(lj_cidr_to_string(&f->addrs[i].local, b, sizeof(b))));
 	for (size_t i = 0; i < f->n_routes; i++) {
 		FILE *m = fmemopen(b, sizeof(b), "w");
 		if (!m)
@@ -869,7 +909,8 @@ static json_t *adoption_json(const struct lj_uplink_opts *o, const struct adopt_
 	json_object_set_new(info, "addresses", addrs);
 	json_object_set_new(info, "routes", routes);
 	if (f->probe.family != AF_UNSPEC)
-		json_object_set_new(info, "probe", json_string(lj_ip_to_string(&f->probe, b, sizeof(b))));
+		json_object_set_new(info, "probe",
+				    json_string(lj_ip_to_string(&f->probe, b, sizeof(b))));
 	if (f->dhcp)
 		json_object_set_new(info, "dhcp", json_true());
 	return info;
@@ -878,8 +919,10 @@ static json_t *adoption_json(const struct lj_uplink_opts *o, const struct adopt_
 static int check_namespace(const struct lj_record *rec, struct lj_result *res)
 {
 	if (!own_record(rec))
-		return lj_bad_input(res, "'%s' was adopted in another network namespace; run lanjoin "
-				    "there", rec->ifname);
+		return lj_bad_input(res,
+				    "'%s' was adopted in another network namespace; run lanjoin "
+				    "there",
+				    rec->ifname);
 	return 0;
 }
 
@@ -936,14 +979,17 @@ int lj_uplink_adopt(const struct lj_uplink_opts *o, struct lj_result *res)
 		if (r == 0) {
 			size_t failed = 0;
 			r = check_namespace(&old, res);
-			if (r == 0 && strcmp(old.status, "adopted") == 0 && adoption_live(ctx, &old)) {
+			if (r == 0 && strcmp(old.status, "adopted") == 0 &&
+			    adoption_live(ctx, &old)) {
 				if (strcmp(old.host_ifname, o->dev) != 0)
 					r = lj_bad_input(res, "'%s' already holds uplink '%s'",
 							 o->bridge, old.host_ifname);
 				else
 					snprintf(res->message, sizeof(res->message),
-						 "'%s' already holds '%s' (adopted by lanjoin); nothing "
-						 "to do", o->bridge, o->dev);
+						 "'%s' already holds '%s' (adopted by lanjoin); "
+						 "nothing "
+						 "to do",
+						 o->bridge, o->dev);
 				lj_record_free(&old);
 				goto out;
 			}
@@ -957,9 +1003,10 @@ int lj_uplink_adopt(const struct lj_uplink_opts *o, struct lj_result *res)
 			ctx->rollback = false;
 			lj_record_free(&old);
 			if (failed) {
-				lj_fail(res, r, "Failed to roll back the interrupted adoption of '%s': "
-					"%s; run 'lanjoin uplink release %s'", o->bridge, ctx->detail,
-					o->bridge);
+				lj_fail(res, r,
+					"Failed to roll back the interrupted adoption of '%s': "
+					"%s; run 'lanjoin uplink release %s'",
+					o->bridge, ctx->detail, o->bridge);
 				goto out;
 			}
 			lj_state_remove(st, rec.id);
@@ -981,7 +1028,8 @@ int lj_uplink_adopt(const struct lj_uplink_opts *o, struct lj_result *res)
 	if (r < 0)
 		goto out;
 	if (recovered)
-		warn(f.warnings, "An interrupted adoption of '%s' was rolled back first", o->bridge);
+		warn(f.warnings, "An interrupted adoption of '%s' was rolled back first",
+		     o->bridge);
 
 	if (o->dry_run) {
 		res->dry_plan = plan;
@@ -1012,14 +1060,14 @@ int lj_uplink_adopt(const struct lj_uplink_opts *o, struct lj_result *res)
 		if (perr.undo_failed == 0)
 			lj_state_remove(st, rec.id);
 		lj_fail(res, r,
-			 "Failed to adopt '%s' into '%s', step %zu of %zu, %s: %s%s%s%s%s%s%s",
-			 o->dev, o->bridge, perr.step + 1, plan.n, s->what,
-			 r == -ETIMEDOUT ? "no answer" : strerror(-r), ctx->detail[0] ? " (" : "",
-			 ctx->detail, ctx->detail[0] ? ")" : "",
-			 perr.undo_failed ? ". Could not undo: " : "", perr.undo_detail,
-			 perr.undo_failed ? "; the record is kept: run 'lanjoin uplink release' "
-					    "on the bridge"
-					  : "");
+			"Failed to adopt '%s' into '%s', step %zu of %zu, %s: %s%s%s%s%s%s%s",
+			o->dev, o->bridge, perr.step + 1, plan.n, s->what,
+			r == -ETIMEDOUT ? "no answer" : strerror(-r), ctx->detail[0] ? " (" : "",
+			ctx->detail, ctx->detail[0] ? ")" : "",
+			perr.undo_failed ? ". Could not undo: " : "", perr.undo_detail,
+			perr.undo_failed ? "; the record is kept: run 'lanjoin uplink release' "
+					   "on the bridge"
+					 : "");
 		goto out;
 	}
 
@@ -1133,10 +1181,11 @@ static int ovs_other_ports(const struct lj_record *rec, struct lj_result *res)
 	r = lj_ovs_bridge_get(o, rec->ifname, &b);
 	lj_ovs_close(o);
 	if (r == 0 && b.n_ports > 2)
-		return lj_bad_input(res, "OVS bridge '%s' still has %zu other port%s: containers are "
+		return lj_bad_input(res,
+				    "OVS bridge '%s' still has %zu other port%s: containers are "
 				    "attached to it; detach them first, or use --force to release "
-				    "anyway (they lose the LAN)", rec->ifname, b.n_ports - 2,
-				    b.n_ports == 3 ? "" : "s");
+				    "anyway (they lose the LAN)",
+				    rec->ifname, b.n_ports - 2, b.n_ports == 3 ? "" : "s");
 	return 0;
 }
 
@@ -1194,7 +1243,8 @@ int lj_uplink_release(const char *bridge, bool force, bool dry_run, struct lj_re
 
 		r = lj_link_list_ports(ctx->host, br.ifindex, &ports, &n);
 		if (r < 0) {
-			lj_fail(res, r, "Failed to list the ports of '%s': %s", bridge, strerror(-r));
+			lj_fail(res, r, "Failed to list the ports of '%s': %s", bridge,
+				strerror(-r));
 			goto out;
 		}
 		for (size_t i = 0; i < n; i++) {
@@ -1207,10 +1257,11 @@ int lj_uplink_release(const char *bridge, bool force, bool dry_run, struct lj_re
 		}
 		free(ports);
 		if (others) {
-			r = lj_bad_input(res, "'%s' still has %zu other port%s (%s): containers are "
+			r = lj_bad_input(res,
+					 "'%s' still has %zu other port%s (%s): containers are "
 					 "attached to it; detach them first, or use --force to "
-					 "release anyway (they lose the LAN)", bridge, others,
-					 others == 1 ? "" : "s", names);
+					 "release anyway (they lose the LAN)",
+					 bridge, others, others == 1 ? "" : "s", names);
 			goto out;
 		}
 	}
@@ -1227,12 +1278,13 @@ int lj_uplink_release(const char *bridge, bool force, bool dry_run, struct lj_re
 		const struct lj_step *s = &rec.plan.steps[failed_step];
 		res->rolled_back = !redo_failed;
 		res->undo_failed = redo_failed;
-		lj_fail(res, r,
-			 "Failed to release '%s', undoing step %zu (%s): %s%s%s%s. %s%s", bridge,
-			 failed_step + 1, s->what, strerror(-r), ctx->detail[0] ? " (" : "",
-			 ctx->detail, ctx->detail[0] ? ")" : "",
-			 redo_failed ? "Could not restore the adoption either: " : "The adoption is "
-			 "whole again (nothing was released)", redo);
+		lj_fail(res, r, "Failed to release '%s', undoing step %zu (%s): %s%s%s%s. %s%s",
+			bridge, failed_step + 1, s->what, strerror(-r), ctx->detail[0] ? " (" : "",
+			ctx->detail, ctx->detail[0] ? ")" : "",
+			redo_failed ? "Could not restore the adoption either: "
+				    : "The adoption is "
+				      "whole again (nothing was released)",
+			redo);
 		if (redo_failed) {
 			snprintf(rec.status, sizeof(rec.status), "releasing");
 			lj_state_save(st, &rec);
@@ -1240,8 +1292,10 @@ int lj_uplink_release(const char *bridge, bool force, bool dry_run, struct lj_re
 		goto out;
 	}
 	r = lj_state_remove(st, rec.id);
-	snprintf(res->message, sizeof(res->message), "Released '%s': its addresses and routes are "
-		 "back on '%s'", bridge, rec.host_ifname);
+	snprintf(res->message, sizeof(res->message),
+		 "Released '%s': its addresses and routes are "
+		 "back on '%s'",
+		 bridge, rec.host_ifname);
 out:
 	lj_record_free(&rec);
 	lj_state_close(st);
@@ -1332,7 +1386,8 @@ int lj_uplink_gc(const struct lj_state *st, struct lj_result *res, size_t *ret_r
 			if (lj_netns_exists(NULL, &recs[i].netns, recs[i].netns_cookie) ||
 			    lj_state_remove(ust, recs[i].id) < 0)
 				continue;
-			lj_result_note(res, "Removed uplink adoption %s %s: dropped its record, the "
+			lj_result_note(res,
+				       "Removed uplink adoption %s %s: dropped its record, the "
 				       "network namespace it was adopted in no longer exists",
 				       recs[i].ifname, recs[i].host_ifname);
 			snprintf(recs[i].status, sizeof(recs[i].status), "gone");
@@ -1347,13 +1402,17 @@ int lj_uplink_gc(const struct lj_state *st, struct lj_result *res, size_t *ret_r
 		lj_plan_undo_all(ctx, &recs[i].plan, &failed);
 		if (failed) {
 			if (!first)
-				first = lj_fail(res, -EIO, "Failed to roll back the interrupted adoption "
-						"of '%s': %s", recs[i].ifname, ctx->detail);
+				first = lj_fail(res, -EIO,
+						"Failed to roll back the interrupted adoption "
+						"of '%s': %s",
+						recs[i].ifname, ctx->detail);
 			continue;
 		}
 		lj_state_remove(ust, recs[i].id);
-		lj_result_note(res, "Removed uplink adoption %s %s: rolled back the %s an interrupted "
-			       "run left half-done", recs[i].ifname, recs[i].host_ifname,
+		lj_result_note(res,
+			       "Removed uplink adoption %s %s: rolled back the %s an interrupted "
+			       "run left half-done",
+			       recs[i].ifname, recs[i].host_ifname,
 			       recs[i].status[0] == 'r' ? "release" : "adoption");
 		snprintf(recs[i].status, sizeof(recs[i].status), "gone");
 		(*ret_removed)++;
@@ -1378,7 +1437,8 @@ int lj_uplink_gc(const struct lj_state *st, struct lj_result *res, size_t *ret_r
 			first = lj_fail(res, r, "Failed to take stale uplink '%s' out of OVS: %s",
 					ports[i].name, lj_ovs_error(o));
 		else if (r == 0) {
-			lj_result_note(res, "Removed OVS uplink port %s: no uplink adoption explains it",
+			lj_result_note(res,
+				       "Removed OVS uplink port %s: no uplink adoption explains it",
 				       ports[i].name);
 			(*ret_removed)++;
 		}
@@ -1433,7 +1493,8 @@ int lj_uplink_list(json_t **ret)
 	a = json_array();
 	for (size_t i = 0; i < n; i++) {
 		json_t *o = json_incref(recs[i].info);
-		/* Adopted in a namespace that is gone: the record describes nothing (gc drops it). */
+		/* Adopted in a namespace that is gone: the record describes nothing (gc drops it).
+		 */
 		bool stale = !own_record(&recs[i]) &&
 			     !lj_netns_exists(NULL, &recs[i].netns, recs[i].netns_cookie);
 

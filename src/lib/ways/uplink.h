@@ -18,13 +18,13 @@
 #define LJ_UPLINK_TIMEOUT_MAX_S 600u
 
 struct lj_uplink_opts {
-	char bridge[IFNAMSIZ];  /* BR, created */
-	char dev[IFNAMSIZ];     /* DEV, the uplink */
-	bool ovs;               /* an Open vSwitch bridge instead of a Linux bridge */
-	const char *ovsdb;      /* "unix:PATH" or NULL (ovs only) */
-	struct lj_ip probe;     /* AF_UNSPEC = the default gateway */
-	bool no_probe;          /* skip the probe (no gateway to ask) */
-	unsigned timeout_ms;    /* probe deadline, 0 = default */
+	char bridge[IFNAMSIZ]; /* BR, created */
+	char dev[IFNAMSIZ];    /* DEV, the uplink */
+	bool ovs;	       /* an Open vSwitch bridge instead of a Linux bridge */
+	const char *ovsdb;     /* "unix:PATH" or NULL (ovs only) */
+	struct lj_ip probe;    /* AF_UNSPEC = the default gateway */
+	bool no_probe;	       /* skip the probe (no gateway to ask) */
+	unsigned timeout_ms;   /* probe deadline, 0 = default */
 	bool dry_run;
 };
 
@@ -78,20 +78,23 @@ int lj_uplink_list(json_t **ret);
 int lj_uplink_adopted_dev(const struct lj_state *st, const char *bridge, char ret_dev[IFNAMSIZ]);
 
 /* Step types of uplink adoption (steps-uplink.c). */
-extern const struct lj_step_type lj_step_uplink_bridge; /* create BR down: mac, mtu, u32 = gen mode + 1 */
-extern const struct lj_step_type lj_step_sysctl_copy;   /* link = BR, text = "key=value\n"... */
-extern const struct lj_step_type lj_step_addr_copy;     /* text = address on link (BR) */
-extern const struct lj_step_type lj_step_enslave;       /* link = DEV into master = BR */
-extern const struct lj_step_type lj_step_route_move;    /* text = route on link (DEV) → master (BR) */
-extern const struct lj_step_type lj_step_addr_move;     /* text = address removed from link (DEV) */
-extern const struct lj_step_type lj_step_addr_flags;    /* text = address on link (BR): final flags */
-extern const struct lj_step_type lj_step_probe;         /* via on link, u32 = timeout ms */
-extern const struct lj_step_type lj_step_test_crash;    /* tests: kill the process (see uplink.c) */
-extern const struct lj_step_type lj_step_bridged_accept;     /* link = BR, u32 = NFPROTO_*, text = chain,
-							 * peer = the port it is for ("" = BR's) */
-extern const struct lj_step_type lj_step_sysctl_set;    /* link; text = "key=new/old\n"...; undo: old */
+extern const struct lj_step_type
+	lj_step_uplink_bridge; /* create BR down: mac, mtu, u32 = gen mode + 1 */
+extern const struct lj_step_type lj_step_sysctl_copy; /* link = BR, text = "key=value\n"... */
+extern const struct lj_step_type lj_step_addr_copy;   /* text = address on link (BR) */
+extern const struct lj_step_type lj_step_enslave;     /* link = DEV into master = BR */
+extern const struct lj_step_type lj_step_route_move; /* text = route on link (DEV) → master (BR) */
+extern const struct lj_step_type lj_step_addr_move;  /* text = address removed from link (DEV) */
+extern const struct lj_step_type lj_step_addr_flags; /* text = address on link (BR): final flags */
+extern const struct lj_step_type lj_step_probe;	     /* via on link, u32 = timeout ms */
+extern const struct lj_step_type lj_step_test_crash; /* tests: kill the process (see uplink.c) */
+extern const struct lj_step_type
+	lj_step_bridged_accept; /* link = BR, u32 = NFPROTO_*, text = chain,
+				 * peer = the port it is for ("" = BR's) */
+extern const struct lj_step_type
+	lj_step_sysctl_set; /* link; text = "key=new/old\n"...; undo: old */
 extern const struct lj_step_type lj_step_ovs_uplink_bridge; /* OVS bridge BR with DEV's MAC, MTU */
-extern const struct lj_step_type lj_step_ovs_enslave;   /* link = DEV an OVS port of master = BR */
+extern const struct lj_step_type lj_step_ovs_enslave; /* link = DEV an OVS port of master = BR */
 
 /*
  * Does bridged traffic need an accept rule in family fam (NFPROTO_IPV4/IPV6)? 1 when
@@ -104,9 +107,9 @@ int lj_uplink_fw_needed(uint32_t fam, char chain[16]);
 int lj_uplink_fw_has_rule(uint32_t fam, const char *chain, const char *br);
 
 /* Step flags of the uplink steps (lj_step.flags). */
-#define LJ_STEP_F_NODAD_FIRST (1u << 8) /* addr-copy: add with IFA_F_NODAD (flags fixed later) */
+#define LJ_STEP_F_NODAD_FIRST (1u << 8)	 /* addr-copy: add with IFA_F_NODAD (flags fixed later) */
 #define LJ_STEP_F_PROBE_ONLINK (1u << 9) /* probe: the address is on the link */
-#define LJ_STEP_F_OVS_NETDEV (1u << 10)  /* ovs-uplink-bridge: userspace (netdev) datapath */
+#define LJ_STEP_F_OVS_NETDEV (1u << 10)	 /* ovs-uplink-bridge: userspace (netdev) datapath */
 
 /* Address / route as JSON text for a step (malloc'd) and back (validated). */
 char *lj_addr_full_to_text(const struct lj_addr_full *a);
