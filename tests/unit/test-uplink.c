@@ -14,6 +14,7 @@
 
 #include "lib/core/plan.h"
 #include "lib/core/state.h"
+#include "lib/steps/ovs.h"
 #include "lib/ways/uplink.h"
 
 static void ip(const char *s, struct lj_ip *ret)

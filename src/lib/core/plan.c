@@ -13,6 +13,7 @@
 #include "lib/kernel/link.h"
 #include "lib/ways/uplink.h"
 #include "lib/steps/nat.h"
+#include "lib/steps/ovs.h"
 #include "shared/macro.h"
 
 /* Every step type a state record may name. New ways add theirs here. */

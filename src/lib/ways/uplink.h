@@ -93,8 +93,6 @@ extern const struct lj_step_type
 				 * peer = the port it is for ("" = BR's) */
 extern const struct lj_step_type
 	lj_step_sysctl_set; /* link; text = "key=new/old\n"...; undo: old */
-extern const struct lj_step_type lj_step_ovs_uplink_bridge; /* OVS bridge BR with DEV's MAC, MTU */
-extern const struct lj_step_type lj_step_ovs_enslave; /* link = DEV an OVS port of master = BR */
 
 /*
  * Does bridged traffic need an accept rule in family fam (NFPROTO_IPV4/IPV6)? 1 when
@@ -109,7 +107,6 @@ int lj_uplink_fw_has_rule(uint32_t fam, const char *chain, const char *br);
 /* Step flags of the uplink steps (lj_step.flags). */
 #define LJ_STEP_F_NODAD_FIRST (1u << 8)	 /* addr-copy: add with IFA_F_NODAD (flags fixed later) */
 #define LJ_STEP_F_PROBE_ONLINK (1u << 9) /* probe: the address is on the link */
-#define LJ_STEP_F_OVS_NETDEV (1u << 10)	 /* ovs-uplink-bridge: userspace (netdev) datapath */
 
 /* Address / route as JSON text for a step (malloc'd) and back (validated). */
 char *lj_addr_full_to_text(const struct lj_addr_full *a);
