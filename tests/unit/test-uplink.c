@@ -15,6 +15,9 @@
 #include "lib/core/plan.h"
 #include "lib/core/state.h"
 #include "lib/steps/ovs.h"
+#include "lib/steps/uplink-addr.h"
+#include "lib/steps/uplink-fw.h"
+#include "lib/steps/uplink.h"
 #include "lib/ways/uplink.h"
 
 static void ip(const char *s, struct lj_ip *ret)
