@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "lib/foreign/ovs.h"
+#include "lib/steps/ovs.h"
 
 static char dir[64];
 
@@ -302,6 +303,14 @@ static void test_timeout_cleans_up(void **state)
 	assert_int_equal(lj_ovs_bridge_add(o, "br-new", NULL), -ETIMEDOUT);
 	assert_null(strstr(get("argv.1"), "datapath_type"));
 	assert_non_null(strstr(get("argv.2"), "--no-wait\n--\n--if-exists\ndel-br\nbr-new\n"));
+
+	reset();
+	put("alarm", "");
+	assert_int_equal(lj_ovs_bridge_add_hw(o, "br-em1", "netdev", NULL, 1400, "em1"),
+			 -ETIMEDOUT);
+	assert_non_null(strstr(get("argv.1"), "external_ids:lanjoin-uplink=em1\n"));
+	assert_non_null(strstr(get("argv.2"), "--no-wait\n--\n--if-exists\ndel-br\nbr-em1\n"));
+	assert_int_equal(lj_ovs_bridge_add_hw(o, "br-em1", "Net-dev", NULL, 0, NULL), -EINVAL);
 	lj_ovs_close(o);
 }
 
@@ -370,6 +379,7 @@ static void test_describe(void **state)
 	lj_ovs_describe_bridge_add(f, "unix:/r/db.sock", "br-new", "netdev");
 	lj_ovs_describe_port_add(f, "unix:/r/db.sock", &p);
 	lj_ovs_describe_port_del(f, "unix:/r/db.sock", "ljo0123");
+	lj_ovs_describe_bridge_del(f, "unix:/r/db.sock", "br-new");
 	fclose(f);
 	assert_string_equal(buf,
 			    "ovs-vsctl --db=unix:/r/db.sock -- add-br br-new -- set Bridge br-new "
@@ -378,8 +388,69 @@ static void test_describe(void **state)
 			    "external_ids:lanjoin-owner=lanjoin "
 			    "'external_ids:lanjoin-target=\"pid:12\"' "
 			    "'external_ids:lanjoin-ifname=\"eth1\"'\n"
-			    "ovs-vsctl --db=unix:/r/db.sock -- --if-exists del-port ljo0123\n");
+			    "ovs-vsctl --db=unix:/r/db.sock -- --if-exists del-port ljo0123\n"
+			    "ovs-vsctl --db=unix:/r/db.sock -- --if-exists del-br br-new\n");
 	free(buf);
+}
+
+/* The OVS step types keep the ids records name them by. */
+static void test_step_ids(void **state)
+{
+	static const struct {
+		const char *id;
+		const struct lj_step_type *type;
+	} ids[] = {
+		{"ovs-bridge", &lj_step_ovs_bridge},
+		{"ovs-port", &lj_step_ovs_port},
+		{"tx-csum-off", &lj_step_tx_csum_off},
+		{"ovs-uplink-bridge", &lj_step_ovs_uplink_bridge},
+		{"ovs-enslave", &lj_step_ovs_enslave},
+	};
+
+	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		assert_string_equal(ids[i].type->id, ids[i].id);
+		assert_ptr_equal(lj_step_type_find(ids[i].id), ids[i].type);
+	}
+}
+
+/* ovs-enslave adds the uplink as a port marked "uplink" and removes it as ovs-port does. */
+static void test_step_enslave(void **state)
+{
+	struct lj_ctx ctx = {0};
+	struct lj_step s = {.type = &lj_step_ovs_enslave, .text = (char *)"unix:/x/db.sock"};
+	char *buf = NULL;
+	size_t size = 0;
+	FILE *f;
+
+	snprintf(s.link, sizeof(s.link), "em1");
+	snprintf(s.master, sizeof(s.master), "br-em1");
+	reset();
+	assert_int_equal(lj_step_ovs_enslave.apply(&ctx, &s), 0);
+	assert_string_equal(get("argv.1"), "--db=unix:/x/db.sock\n--timeout=10\n--\nadd-port\n"
+					   "br-em1\nem1\nexternal_ids:lanjoin-owner=lanjoin\n"
+					   "external_ids:lanjoin-target=\"uplink\"\n");
+	assert_int_equal(lj_step_ovs_enslave.undo(&ctx, &s), 0);
+	assert_string_equal(get("argv.2"),
+			    "--db=unix:/x/db.sock\n--timeout=10\n--\n--if-exists\ndel-port\nem1\n");
+	/* a failure's reason is ovs-vsctl's */
+	put("rc", "1\n");
+	put("err", "ovs-vsctl: no bridge named br-em1\n");
+	assert_int_equal(lj_step_ovs_enslave.apply(&ctx, &s), -ENODEV);
+	assert_string_equal(ctx.detail, "ovs-vsctl: no bridge named br-em1");
+
+	f = open_memstream(&buf, &size);
+	lj_step_ovs_enslave.describe(&ctx, &s, f);
+	lj_step_ovs_enslave.describe_undo(&ctx, &s, f);
+	s.type = &lj_step_ovs_port;
+	lj_step_ovs_port.describe_undo(&ctx, &s, f);
+	fclose(f);
+	assert_string_equal(buf, "ovs-vsctl --db=unix:/x/db.sock -- add-port br-em1 em1 "
+				 "external_ids:lanjoin-owner=lanjoin "
+				 "'external_ids:lanjoin-target=\"uplink\"'\n"
+				 "ovs-vsctl --db=unix:/x/db.sock -- --if-exists del-port em1\n"
+				 "ovs-vsctl --db=unix:/x/db.sock -- --if-exists del-port em1\n");
+	free(buf);
+	reset();
 }
 
 int main(void)
@@ -395,6 +466,8 @@ int main(void)
 		cmocka_unit_test(test_list_ours),
 		cmocka_unit_test(test_check_running),
 		cmocka_unit_test(test_describe),
+		cmocka_unit_test(test_step_ids),
+		cmocka_unit_test(test_step_enslave),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -14,6 +14,10 @@
 
 #include "lib/core/plan.h"
 #include "lib/core/state.h"
+#include "lib/steps/ovs.h"
+#include "lib/steps/uplink-addr.h"
+#include "lib/steps/uplink-fw.h"
+#include "lib/steps/uplink.h"
 #include "lib/ways/uplink.h"
 
 static void ip(const char *s, struct lj_ip *ret)
@@ -251,6 +255,74 @@ static void test_plan_round_trip(void **state)
 	lj_plan_free(&q);
 }
 
+/* The uplink step types keep the ids records name them by. */
+static void test_step_ids(void **state)
+{
+	static const struct {
+		const char *id;
+		const struct lj_step_type *type;
+	} ids[] = {
+		{"uplink-bridge", &lj_step_uplink_bridge},
+		{"sysctl-copy", &lj_step_sysctl_copy},
+		{"sysctl-set", &lj_step_sysctl_set},
+		{"enslave", &lj_step_enslave},
+		{"probe", &lj_step_probe},
+		{"test-crash", &lj_step_test_crash},
+		{"addr-copy", &lj_step_addr_copy},
+		{"addr-flags", &lj_step_addr_flags},
+		{"addr-move", &lj_step_addr_move},
+		{"route-move", &lj_step_route_move},
+		{"bridged-accept", &lj_step_bridged_accept},
+	};
+
+	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		assert_string_equal(ids[i].type->id, ids[i].id);
+		assert_ptr_equal(lj_step_type_find(ids[i].id), ids[i].type);
+	}
+}
+
+/* What the address steps describe, for apply and undo. */
+static void test_addr_describe(void **state)
+{
+	struct lj_addr_full a = {.valid_lft = UINT32_MAX, .preferred_lft = UINT32_MAX};
+	const struct lj_step_type *const types[] = {&lj_step_addr_copy, &lj_step_addr_flags,
+						    &lj_step_addr_move};
+	struct lj_ctx ctx = {0};
+	struct lj_step s = {0};
+	char *buf = NULL;
+	size_t size = 0;
+	FILE *f;
+
+	assert_int_equal(lj_parse_cidr("2001:db8::5/64", true, &a.local), 0);
+	s.text = lj_addr_full_to_text(&a);
+	assert_non_null(s.text);
+	f = open_memstream(&buf, &size);
+	snprintf(s.link, sizeof(s.link), "br-em1");
+	s.flags = LJ_STEP_F_NODAD_FIRST;
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		if (types[i] == &lj_step_addr_move) {
+			snprintf(s.link, sizeof(s.link), "em1");
+			s.flags = 0;
+		}
+		types[i]->describe(&ctx, &s, f);
+		if (types[i]->describe_undo)
+			types[i]->describe_undo(&ctx, &s, f);
+	}
+	/* malformed: nothing */
+	free(s.text);
+	s.text = strdup("{}");
+	lj_step_addr_copy.describe(&ctx, &s, f);
+	lj_step_addr_move.describe(&ctx, &s, f);
+	fclose(f);
+	assert_string_equal(buf, "ip addr add 2001:db8::5/64 dev br-em1 nodad\n"
+				 "ip addr del 2001:db8::5/64 dev br-em1\n"
+				 "ip addr change 2001:db8::5/64 dev br-em1\n"
+				 "ip addr del 2001:db8::5/64 dev em1\n"
+				 "ip addr add 2001:db8::5/64 dev em1\n");
+	free(buf);
+	free(s.text);
+}
+
 static void test_state_subdirs(void **state)
 {
 	char dir[64], cmd[128];
@@ -277,7 +349,8 @@ int main(void)
 		cmocka_unit_test(test_addr_round_trip),	  cmocka_unit_test(test_addr_rejects),
 		cmocka_unit_test(test_route_round_trip),  cmocka_unit_test(test_route_rejects),
 		cmocka_unit_test(test_sysctl_validation), cmocka_unit_test(test_plan_round_trip),
-		cmocka_unit_test(test_state_subdirs),
+		cmocka_unit_test(test_state_subdirs),	  cmocka_unit_test(test_step_ids),
+		cmocka_unit_test(test_addr_describe),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

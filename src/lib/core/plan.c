@@ -11,8 +11,11 @@
 #include <unistd.h>
 
 #include "lib/kernel/link.h"
-#include "lib/ways/uplink.h"
 #include "lib/steps/nat.h"
+#include "lib/steps/ovs.h"
+#include "lib/steps/uplink-addr.h"
+#include "lib/steps/uplink-fw.h"
+#include "lib/steps/uplink.h"
 #include "shared/macro.h"
 
 /* Every step type a state record may name. New ways add theirs here. */
@@ -30,7 +33,7 @@ static const struct lj_step_type *const step_types[] = {
 	&lj_step_ovs_bridge,
 	&lj_step_ovs_port,
 	&lj_step_tx_csum_off,
-	/* uplink adoption (uplink.h) */
+	/* uplink adoption (steps/uplink.h, uplink-addr.h, uplink-fw.h, ovs.h) */
 	&lj_step_uplink_bridge,
 	&lj_step_sysctl_copy,
 	&lj_step_addr_copy,

@@ -284,11 +284,5 @@ extern const struct lj_step_type lj_step_macvlan; /* link in the target, child o
 extern const struct lj_step_type lj_step_shim;	  /* link = host shim on master, cidr its address */
 extern const struct lj_step_type lj_step_shim_route; /* host route to cidr through shim link */
 
-/* Step types of the ovs way (attach-ovs.c). */
-extern const struct lj_step_type
-	lj_step_ovs_bridge; /* link=BR, text=db: ensure; undo: del if ours and empty */
-extern const struct lj_step_type lj_step_ovs_port;    /* link=port, master=BR, u32=VLAN, text=db */
-extern const struct lj_step_type lj_step_tx_csum_off; /* link=host end, peer=target end */
-
 /* The IFLA_IFALIAS lanjoin puts on links it creates and may remove when unused. */
 #define LJ_OWNED_ALIAS "lanjoin: created, removed when unused"

@@ -778,27 +778,16 @@ static void build_bridge_add(struct cmd *c, const char *vsctl, const char *db, c
 	cmd_add(c, "external_ids:" LJ_OVS_KEY_OWNER "=" LJ_OVS_OWNER);
 }
 
-static void build_bridge_del(struct cmd *c, const char *vsctl, const char *db, const char *name,
-			     bool no_wait)
+/* Delete bridge or port name: verb is "del-br" or "del-port"; --if-exists, so gone is fine. */
+static void build_del(struct cmd *c, const char *vsctl, const char *db, const char *verb,
+		      const char *name, bool no_wait)
 {
 	cmd_init(c, vsctl, db, false);
 	if (no_wait)
 		cmd_add(c, "--no-wait");
 	cmd_add(c, "--");
 	cmd_add(c, "--if-exists");
-	cmd_add(c, "del-br");
-	cmd_add(c, name);
-}
-
-static void build_port_del(struct cmd *c, const char *vsctl, const char *db, const char *name,
-			   bool no_wait)
-{
-	cmd_init(c, vsctl, db, false);
-	if (no_wait)
-		cmd_add(c, "--no-wait");
-	cmd_add(c, "--");
-	cmd_add(c, "--if-exists");
-	cmd_add(c, "del-port");
+	cmd_add(c, verb);
 	cmd_add(c, name);
 }
 
@@ -832,27 +821,42 @@ static void build_port_add(struct cmd *c, const char *vsctl, const char *db,
 			 lj_ovs_quote(p->ifname, q, sizeof(q)));
 }
 
+/* A datapath_type goes into argv as a value: lower-case letters only (NULL = the default). */
+static bool datapath_type_ok(const char *datapath_type)
+{
+	return !datapath_type ||
+	       strspn(datapath_type, "abcdefghijklmnopqrstuvwxyz") == strlen(datapath_type);
+}
+
+/*
+ * Run c, a change that creates row name. If ovs-vsctl timed out, the transaction may have been
+ * committed without ovs-vswitchd acting on it: remove the row again (del_verb as build_del's,
+ * without waiting), keeping the first error's message. Returns run's result.
+ */
+static int run_change(struct lj_ovs *o, struct cmd *c, const char *del_verb, const char *name)
+{
+	char saved[LJ_OVS_ERROR_MAX];
+	struct cmd undo;
+	int r;
+
+	r = run_free(o, c, NULL);
+	if (r != -ETIMEDOUT)
+		return r;
+	snprintf(saved, sizeof(saved), "%s", o->error);
+	build_del(&undo, o->vsctl, o->db, del_verb, name, true);
+	run_free(o, &undo, NULL);
+	snprintf(o->error, sizeof(o->error), "%s", saved);
+	return r;
+}
+
 int lj_ovs_bridge_add(struct lj_ovs *o, const char *name, const char *datapath_type)
 {
 	struct cmd c;
-	int r;
 
-	if (!name_ok(name))
-		return -EINVAL;
-	if (datapath_type &&
-	    strspn(datapath_type, "abcdefghijklmnopqrstuvwxyz") != strlen(datapath_type))
+	if (!name_ok(name) || !datapath_type_ok(datapath_type))
 		return -EINVAL;
 	build_bridge_add(&c, o->vsctl, o->db, name, datapath_type);
-	r = run_free(o, &c, NULL);
-	if (r == -ETIMEDOUT) {
-		/* The transaction may have been committed without ovs-vswitchd acting on it. */
-		char saved[LJ_OVS_ERROR_MAX];
-		snprintf(saved, sizeof(saved), "%s", o->error);
-		build_bridge_del(&c, o->vsctl, o->db, name, true);
-		run_free(o, &c, NULL);
-		snprintf(o->error, sizeof(o->error), "%s", saved);
-	}
-	return r;
+	return run_change(o, &c, "del-br", name);
 }
 
 int lj_ovs_bridge_del(struct lj_ovs *o, const char *name)
@@ -861,28 +865,19 @@ int lj_ovs_bridge_del(struct lj_ovs *o, const char *name)
 
 	if (!name_ok(name))
 		return -EINVAL;
-	build_bridge_del(&c, o->vsctl, o->db, name, false);
+	build_del(&c, o->vsctl, o->db, "del-br", name, false);
 	return run_free(o, &c, NULL);
 }
 
 int lj_ovs_port_add(struct lj_ovs *o, const struct lj_ovs_port_opts *p)
 {
 	struct cmd c;
-	int r;
 
 	if (!name_ok(p->bridge) || !name_ok(p->name) || p->tag > 4094 ||
 	    (p->ifname && *p->ifname && !lj_ifname_valid(p->ifname)))
 		return -EINVAL;
 	build_port_add(&c, o->vsctl, o->db, p);
-	r = run_free(o, &c, NULL);
-	if (r == -ETIMEDOUT) {
-		char saved[LJ_OVS_ERROR_MAX];
-		snprintf(saved, sizeof(saved), "%s", o->error);
-		build_port_del(&c, o->vsctl, o->db, p->name, true);
-		run_free(o, &c, NULL);
-		snprintf(o->error, sizeof(o->error), "%s", saved);
-	}
-	return r;
+	return run_change(o, &c, "del-port", p->name);
 }
 
 int lj_ovs_port_del(struct lj_ovs *o, const char *name)
@@ -891,7 +886,7 @@ int lj_ovs_port_del(struct lj_ovs *o, const char *name)
 
 	if (!name_ok(name))
 		return -EINVAL;
-	build_port_del(&c, o->vsctl, o->db, name, false);
+	build_del(&c, o->vsctl, o->db, "del-port", name, false);
 	return run_free(o, &c, NULL);
 }
 
@@ -934,7 +929,7 @@ void lj_ovs_describe_bridge_del(FILE *f, const char *db, const char *name)
 {
 	struct cmd c;
 
-	build_bridge_del(&c, NULL, db, name, false);
+	build_del(&c, NULL, db, "del-br", name, false);
 	print_cmd(f, &c);
 }
 
@@ -950,7 +945,7 @@ void lj_ovs_describe_port_del(FILE *f, const char *db, const char *name)
 {
 	struct cmd c;
 
-	build_port_del(&c, NULL, db, name, false);
+	build_del(&c, NULL, db, "del-port", name, false);
 	print_cmd(f, &c);
 }
 
@@ -979,23 +974,12 @@ int lj_ovs_bridge_add_hw(struct lj_ovs *o, const char *name, const char *datapat
 			 const uint8_t *mac, uint32_t mtu, const char *uplink)
 {
 	struct cmd c;
-	int r;
 
-	if (!name_ok(name) || (uplink && *uplink && !name_ok(uplink)))
-		return -EINVAL;
-	if (datapath_type &&
-	    strspn(datapath_type, "abcdefghijklmnopqrstuvwxyz") != strlen(datapath_type))
+	if (!name_ok(name) || (uplink && *uplink && !name_ok(uplink)) ||
+	    !datapath_type_ok(datapath_type))
 		return -EINVAL;
 	build_bridge_add_hw(&c, o->vsctl, o->db, name, datapath_type, mac, mtu, uplink);
-	r = run_free(o, &c, NULL);
-	if (r == -ETIMEDOUT) {
-		char saved[LJ_OVS_ERROR_MAX];
-		snprintf(saved, sizeof(saved), "%s", o->error);
-		build_bridge_del(&c, o->vsctl, o->db, name, true);
-		run_free(o, &c, NULL);
-		snprintf(o->error, sizeof(o->error), "%s", saved);
-	}
-	return r;
+	return run_change(o, &c, "del-br", name);
 }
 
 void lj_ovs_describe_bridge_add_hw(FILE *f, const char *db, const char *name,

@@ -3,7 +3,9 @@
  * Open vSwitch, driven through `ovs-vsctl` run with fork+execve (an argv array, no shell, a
  * fixed minimal environment, an explicit --db and --timeout). Every change is one ovs-vsctl
  * invocation, i.e. one OVSDB transaction; queries read `--format=json` output with jansson.
- * The API is small on purpose so that it can later be backed by an OVSDB client instead.
+ * The API is small on purpose so that it can later be backed by an OVSDB client instead: the
+ * step types (steps/ovs.c) change OVS only through it, and the builders and gc of the ways
+ * (ways/ovs.c, ways/uplink.c) look and remove orphans through it too.
  *
  * lanjoin marks what it creates with external_ids: lanjoin-owner=lanjoin on bridges and ports,
  * and on ports also lanjoin-target=TARGET and lanjoin-ifname=IFNAME, so that detach, gc and
@@ -155,7 +157,7 @@ const char *lj_ovs_quote(const char *s, char *buf, size_t size);
  * lj_ovs_bridge_add with, in the same transaction, other-config:hwaddr=mac (the bridge keeps
  * that MAC address whatever ports join; NULL = OVS's choice), its internal interface's
  * mtu_request=mtu (0 = none) and external_ids:lanjoin-uplink=uplink (NULL = none). For uplink
- * adoption (uplink-ovs.c).
+ * adoption (the ovs-uplink-bridge step, steps/ovs.c).
  */
 int lj_ovs_bridge_add_hw(struct lj_ovs *o, const char *name, const char *datapath_type,
 			 const uint8_t *mac, uint32_t mtu, const char *uplink);

@@ -27,7 +27,7 @@
 #include "lib/core/plan.h"
 #include "lib/kernel/route.h"
 #include "lib/kernel/rule.h"
-#include "lib/ways/uplink.h"
+#include "lib/steps/uplink-addr.h"
 
 /* --- helpers ----------------------------------------------------------------------------- */
 

@@ -6,6 +6,7 @@
 
 #include "lib/core/attach.h"
 #include "lib/kernel/link.h"
+#include "lib/steps/uplink-fw.h"
 #include "lib/ways/uplink.h"
 #include "shared/name.h"
 

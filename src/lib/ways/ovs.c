@@ -4,7 +4,7 @@
  * port with --vlan), the peer end in the target. On a bridge with the userspace (netdev)
  * datapath, TX checksum offload is turned off on both veth ends: veths hand packets over
  * with partial checksums, which OVS's userspace datapath forwards as they are, so TCP fails
- * while ping works.
+ * while ping works. Its plan builder and gc; the step types are in steps/ovs.c.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -13,220 +13,12 @@
 #include <unistd.h>
 
 #include "lib/core/attach.h"
-#include "lib/kernel/ethtool.h"
 #include "lib/kernel/link.h"
 #include "lib/kernel/netns.h"
 #include "lib/foreign/ovs.h"
+#include "lib/steps/ovs.h"
 #include "shared/macro.h"
 #include "shared/name.h"
-
-/* lj_step.u32 of an ovs-bridge step: the datapath_type of a bridge it creates. */
-enum {
-	DP_DEFAULT = 0,
-	DP_NETDEV = 1,
-};
-
-/* lj_step.flags of an ovs-port step: a stale row of lanjoin's with that name is replaced. */
-#define LJ_STEP_F_OVS_REPLACE (1u << 16)
-
-/* Open the database a step names (s->text; "" = the default), with the reason in ctx->detail. */
-static int step_ovs_open(struct lj_ctx *ctx, const struct lj_step *s, struct lj_ovs **ret)
-{
-	int r = lj_ovs_open(s->text, ret);
-
-	if (r == -ENOENT)
-		lj_ctx_detail(ctx, "Open vSwitch is not installed: no ovs-vsctl");
-	else if (r < 0)
-		lj_ctx_detail(ctx, "invalid OVS database '%s'", s->text ? s->text : "");
-	return r;
-}
-
-static int ovs_error(struct lj_ctx *ctx, struct lj_ovs *o, int r)
-{
-	if (r < 0 && lj_ovs_error(o)[0])
-		lj_ctx_detail(ctx, "%s", lj_ovs_error(o));
-	lj_ovs_close(o);
-	return r;
-}
-
-static const char *step_db(const struct lj_step *s, char *buf, size_t size)
-{
-	const char *db = lj_ovs_resolve_db(s->text, buf, size);
-	return db ? db : "?";
-}
-
-/* --- ovs-bridge: link = BR, text = db, u32 = datapath; create it if it is missing -------- */
-
-static int ovs_bridge_apply(struct lj_ctx *ctx, struct lj_step *s)
-{
-	struct lj_ovs *o;
-	int r;
-
-	/* It existed when the plan was made; if it vanished since, the port step says so. */
-	if (!(s->flags & LJ_STEP_F_WILL_CREATE))
-		return 0;
-	r = step_ovs_open(ctx, s, &o);
-	if (r < 0)
-		return r;
-	r = lj_ovs_bridge_add(o, s->link, s->u32 == DP_NETDEV ? "netdev" : NULL);
-	if (r == 0)
-		s->created = true;
-	return ovs_error(ctx, o, r);
-}
-
-static int ovs_bridge_undo(struct lj_ctx *ctx, const struct lj_step *s)
-{
-	struct lj_ovs_bridge b;
-	struct lj_ovs *o;
-	int r;
-
-	/* A rollback removes only what this run created. */
-	if (ctx->rollback && !s->created)
-		return 0;
-	r = step_ovs_open(ctx, s, &o);
-	if (r < 0)
-		return r;
-	r = lj_ovs_bridge_get(o, s->link, &b);
-	if (r == -ENODEV)
-		return ovs_error(ctx, o, 0);
-	if (r < 0)
-		return ovs_error(ctx, o, r);
-	/* Only a bridge lanjoin created, and only when its own internal port is left. */
-	if (!b.ours || b.n_ports > 1)
-		return ovs_error(ctx, o, 0);
-	return ovs_error(ctx, o, lj_ovs_bridge_del(o, s->link));
-}
-
-static void ovs_bridge_describe(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
-{
-	char db[LJ_OVS_DB_MAX];
-
-	if (s->flags & LJ_STEP_F_WILL_CREATE)
-		lj_ovs_describe_bridge_add(f, step_db(s, db, sizeof(db)), s->link,
-					   s->u32 == DP_NETDEV ? "netdev" : NULL);
-}
-
-static void ovs_bridge_describe_undo(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
-{
-	char db[LJ_OVS_DB_MAX];
-
-	fprintf(f, "# if OVS bridge %s was created by lanjoin and has no port left:\n", s->link);
-	lj_ovs_describe_bridge_del(f, step_db(s, db, sizeof(db)), s->link);
-}
-
-const struct lj_step_type lj_step_ovs_bridge = {
-	.id = "ovs-bridge",
-	.apply = ovs_bridge_apply,
-	.undo = ovs_bridge_undo,
-	.describe = ovs_bridge_describe,
-	.describe_undo = ovs_bridge_describe_undo,
-};
-
-/* --- ovs-port: link = port (host end), master = BR, peer = ifname in the target,
- *     u32 = VLAN tag (0 = none), text = db; undo deletes the row (--if-exists) ----------- */
-
-static int ovs_port_apply(struct lj_ctx *ctx, struct lj_step *s)
-{
-	struct lj_ovs_port_opts p = {
-		.bridge = s->master,
-		.name = s->link,
-		.tag = s->u32,
-		.target = ctx->tgt ? ctx->tgt->spec : NULL,
-		.ifname = s->peer,
-		.replace = s->flags & LJ_STEP_F_OVS_REPLACE,
-	};
-	struct lj_ovs *o;
-	int r;
-
-	r = step_ovs_open(ctx, s, &o);
-	if (r < 0)
-		return r;
-	return ovs_error(ctx, o, lj_ovs_port_add(o, &p));
-}
-
-static int ovs_port_undo(struct lj_ctx *ctx, const struct lj_step *s)
-{
-	struct lj_ovs *o;
-	int r;
-
-	/* Works whether or not the interface still exists (gc after the target died). */
-	r = step_ovs_open(ctx, s, &o);
-	if (r < 0)
-		return r;
-	return ovs_error(ctx, o, lj_ovs_port_del(o, s->link));
-}
-
-static void ovs_port_describe(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
-{
-	char db[LJ_OVS_DB_MAX];
-	struct lj_ovs_port_opts p = {
-		.bridge = s->master,
-		.name = s->link,
-		.tag = s->u32,
-		.target = ctx->tgt ? ctx->tgt->spec : NULL,
-		.ifname = s->peer,
-		.replace = s->flags & LJ_STEP_F_OVS_REPLACE,
-	};
-
-	lj_ovs_describe_port_add(f, step_db(s, db, sizeof(db)), &p);
-}
-
-static void ovs_port_describe_undo(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
-{
-	char db[LJ_OVS_DB_MAX];
-
-	lj_ovs_describe_port_del(f, step_db(s, db, sizeof(db)), s->link);
-}
-
-const struct lj_step_type lj_step_ovs_port = {
-	.id = "ovs-port",
-	.apply = ovs_port_apply,
-	.undo = ovs_port_undo,
-	.describe = ovs_port_describe,
-	.describe_undo = ovs_port_describe_undo,
-};
-
-/* --- tx-csum-off: link = host end, peer = target end; nothing to undo (the links go) ------ */
-
-static int tx_csum_off_apply(struct lj_ctx *ctx, struct lj_step *s)
-{
-	int r;
-
-	r = lj_ethtool_set_tx_csum(-1, s->link, false);
-	if (r < 0) {
-		lj_ctx_detail(ctx, "on '%s' (host)", s->link);
-		return r;
-	}
-	if (!s->peer[0])
-		return 0;
-	r = lj_ethtool_set_tx_csum(ctx->target_fd, s->peer, false);
-	if (r < 0)
-		lj_ctx_detail(ctx, "on '%s' (target)", s->peer);
-	return r;
-}
-
-static void tx_csum_off_describe(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
-{
-	const char *ip = ctx->target_ip;
-	size_t len = strlen(ip);
-
-	fprintf(f, "ethtool -K %s tx off\n", s->link);
-	if (!s->peer[0])
-		return;
-	/* "ip -n NAME" → "ip netns exec NAME"; "nsenter ... ip" → "nsenter ..." */
-	if (strncmp(ip, "ip -n ", 6) == 0)
-		fprintf(f, "ip netns exec %s ethtool -K %s tx off\n", ip + 6, s->peer);
-	else if (len > 3 && strcmp(ip + len - 3, " ip") == 0)
-		fprintf(f, "%.*s ethtool -K %s tx off\n", (int)(len - 3), ip, s->peer);
-	else
-		fprintf(f, "# in the target: ethtool -K %s tx off\n", s->peer);
-}
-
-const struct lj_step_type lj_step_tx_csum_off = {
-	.id = "tx-csum-off",
-	.apply = tx_csum_off_apply,
-	.describe = tx_csum_off_describe,
-};
 
 /* --- the plan ----------------------------------------------------------------------------- */
 
@@ -237,8 +29,9 @@ static int pick_datapath(const struct lj_ovs_survey *sv)
 	struct stat st;
 
 	if (sv->n_bridges)
-		return strcmp(sv->bridges[0].datapath_type, "netdev") == 0 ? DP_NETDEV : DP_DEFAULT;
-	return stat("/sys/module/openvswitch", &st) == 0 ? DP_DEFAULT : DP_NETDEV;
+		return strcmp(sv->bridges[0].datapath_type, "netdev") == 0 ? LJ_OVS_DP_NETDEV
+									   : LJ_OVS_DP_DEFAULT;
+	return stat("/sys/module/openvswitch", &st) == 0 ? LJ_OVS_DP_DEFAULT : LJ_OVS_DP_NETDEV;
 }
 
 static int not_running(struct lj_result *res, const char *why)
@@ -363,8 +156,8 @@ int lj_attach_ovs_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, cons
 		goto out;
 	}
 	dp = create					? pick_datapath(&sv)
-	     : strcmp(br->datapath_type, "netdev") == 0 ? DP_NETDEV
-							: DP_DEFAULT;
+	     : strcmp(br->datapath_type, "netdev") == 0 ? LJ_OVS_DP_NETDEV
+							: LJ_OVS_DP_DEFAULT;
 	if (have_link)
 		mtu = brl.mtu;
 	/* A port with a smaller MTU would make OVS lower the bridge's own MTU: the host end keeps
@@ -436,7 +229,7 @@ int lj_attach_ovs_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, cons
 		s->has_mac = true;
 	}
 
-	if (dp == DP_NETDEV) {
+	if (dp == LJ_OVS_DP_NETDEV) {
 		s = lj_plan_add(plan, &lj_step_tx_csum_off, LJ_HOST,
 				"turn off TX checksum offload on '%s' and '%s' (netdev datapath)",
 				host_name, ifname);
@@ -465,7 +258,7 @@ int lj_attach_ovs_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, cons
 	json_object_set_new(rec->info, "bridge", json_string(o->bridge));
 	json_object_set_new(rec->info, "ovsdb", json_string(lj_ovs_db(ovs)));
 	json_object_set_new(rec->info, "datapath_type",
-			    json_string(dp == DP_NETDEV ? "netdev" : "system"));
+			    json_string(dp == LJ_OVS_DP_NETDEV ? "netdev" : "system"));
 	if (o->vlan)
 		json_object_set_new(rec->info, "vlan", json_integer(o->vlan));
 	if (create)

@@ -34,6 +34,10 @@
 #include "lib/kernel/link.h"
 #include "lib/kernel/netns.h"
 #include "lib/foreign/ovs.h"
+#include "lib/steps/ovs.h"
+#include "lib/steps/uplink-addr.h"
+#include "lib/steps/uplink-fw.h"
+#include "lib/steps/uplink.h"
 #include "lib/core/state.h"
 #include "shared/macro.h"
 

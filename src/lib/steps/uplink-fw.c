@@ -3,7 +3,7 @@
  * Firewall coexistence for bridged traffic. With br_netfilter active
  * (net.bridge.bridge-nf-call-iptables=1) frames bridged between the LAN and containers on BR
  * traverse the iptables FORWARD chain; Docker sets its policy to DROP, which silently cuts
- * containers off. The fw-accept step inserts "iifname BR oifname BR accept" where Docker
+ * containers off. The bridged-accept step inserts "iifname BR oifname BR accept" where Docker
  * expects user rules (chain DOCKER-USER, else FORWARD) of the iptables-nft table, marked with
  * a comment; its undo deletes the rules carrying that comment.
  */
@@ -18,8 +18,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/steps/uplink-fw.h"
+
 #include "lib/kernel/nft.h"
-#include "lib/ways/uplink.h"
 #include "shared/macro.h"
 
 #define NFPROTO_IPV4_ 2
