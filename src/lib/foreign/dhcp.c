@@ -31,17 +31,11 @@
 #include "lib/core/interrupt.h"
 #include "lib/kernel/link.h"
 #include "lib/kernel/netlink.h"
+#include "lib/kernel/proc.h"
 #include "lib/kernel/route.h"
 #include "lib/core/state.h"
 #include "lib/core/target.h"
 #include "shared/macro.h"
-
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434
-#endif
-#ifndef SYS_pidfd_send_signal
-#define SYS_pidfd_send_signal 424
-#endif
 
 #define CLIENT_ENV_PATH "PATH=/usr/sbin:/usr/bin:/sbin:/bin"
 /* udhcpc's ARP check of an offer: one request, then this many ms for an answer (a switched
@@ -133,80 +127,6 @@ const char *lj_dhcp_watch_spec(const struct lj_target *t, char *buf, size_t size
 	else
 		buf[0] = '\0';
 	return buf;
-}
-
-int lj_proc_start_time(pid_t pid, uint64_t *ret)
-{
-	char path[64], buf[1024], *p;
-	_cleanup_close_ int fd = -1;
-	unsigned long long v;
-	ssize_t n;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? -ESRCH : lj_negerrno();
-	n = read(fd, buf, sizeof(buf) - 1);
-	if (n <= 0)
-		return -ESRCH;
-	buf[n] = '\0';
-	/* comm may contain anything, even ") ": the fields resume after the last ')'. */
-	p = strrchr(buf, ')');
-	if (!p)
-		return -EBADMSG;
-	/* After ") ": state(3) ... starttime is field 22, i.e. the 20th after the state. */
-	p += 2;
-	for (int i = 0; i < 19; i++) {
-		p = strchr(p, ' ');
-		if (!p)
-			return -EBADMSG;
-		p++;
-	}
-	if (sscanf(p, "%llu", &v) != 1)
-		return -EBADMSG;
-	*ret = v;
-	return 0;
-}
-
-/*
- * pidfd_open failed with err because pidfds cannot be had here, not because of the process:
- * Linux < 5.3, a seccomp filter that refuses it (older container runtimes), or valgrind < 3.20.
- */
-static bool pidfd_unavailable(int err)
-{
-	return err == ENOSYS || err == EPERM;
-}
-
-/*
- * Is process pid gone (no such process, a zombie, or another process than the one that
- * started at start; start 0: any)? Reaps it if it is our child.
- */
-static bool process_gone(pid_t pid, uint64_t start)
-{
-	char path[64], buf[1024], *p;
-	_cleanup_close_ int fd = -1;
-	uint64_t now;
-	ssize_t n;
-
-	if (waitpid(pid, NULL, WNOHANG) == pid)
-		return true;
-	if (lj_proc_start_time(pid, &now) < 0 || (start && now != start))
-		return true;
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return true;
-	n = read(fd, buf, sizeof(buf) - 1);
-	if (n <= 0)
-		return true;
-	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	return !p || p[1] != ' ' || p[2] == 'Z' || p[2] == 'X';
-}
-
-bool lj_proc_alive(pid_t pid, uint64_t start)
-{
-	return pid > 0 && !process_gone(pid, start);
 }
 
 /* --- files ---------------------------------------------------------------------------- */
@@ -588,8 +508,8 @@ int lj_dhcp_wait(int notify_fd, pid_t pid, int timeout_ms, struct lj_dhcp_lease 
 	struct timespec t0, t;
 	bool failed_once = false;
 
-	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (pidfd < 0 && !pidfd_unavailable(errno))
+	pidfd = lj_proc_pidfd_open(pid);
+	if (pidfd < 0 && !lj_proc_pidfd_unavailable(pidfd))
 		return -ECHILD;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (;;) {
@@ -621,7 +541,7 @@ int lj_dhcp_wait(int notify_fd, pid_t pid, int timeout_ms, struct lj_dhcp_lease 
 			return lj_negerrno();
 		if (lj_interrupted())
 			return -EINTR;
-		if (pidfd < 0 && !(pfd[0].revents & POLLIN) && process_gone(pid, 0))
+		if (pidfd < 0 && !(pfd[0].revents & POLLIN) && !lj_proc_alive(pid, 0))
 			return -ECHILD;
 		if (r <= 0)
 			continue;
@@ -649,21 +569,10 @@ int lj_dhcp_wait(int notify_fd, pid_t pid, int timeout_ms, struct lj_dhcp_lease 
 
 /* --- stopping ------------------------------------------------------------------------------ */
 
-static int wait_pidfd(int pidfd, int timeout_ms)
-{
-	struct pollfd pfd = {.fd = pidfd, .events = POLLIN};
-	int r;
-
-	do
-		r = poll(&pfd, 1, timeout_ms);
-	while (r < 0 && errno == EINTR);
-	return r > 0 ? 0 : r == 0 ? -ETIMEDOUT : lj_negerrno();
-}
-
 /* Wait up to timeout_ms for process pid (started at start) to be gone, looking every 10 ms. */
 static int wait_gone(pid_t pid, uint64_t start, int timeout_ms)
 {
-	for (int waited = 0; !process_gone(pid, start); waited += 10) {
+	for (int waited = 0; lj_proc_alive(pid, start); waited += 10) {
 		if (waited >= timeout_ms)
 			return -ETIMEDOUT;
 		nanosleep(&(struct timespec){.tv_nsec = 10 * 1000000L}, NULL);
@@ -674,13 +583,13 @@ static int wait_gone(pid_t pid, uint64_t start, int timeout_ms)
 /* lj_dhcp_stop without pidfds: signals by PID, right after checking the start time. */
 static int stop_by_pid(pid_t pid, uint64_t start, int timeout_ms)
 {
-	if (process_gone(pid, start))
+	if (!lj_proc_alive(pid, start))
 		return 0;
 	if (kill(pid, SIGTERM) < 0)
 		return errno == ESRCH ? 0 : lj_negerrno();
 	if (wait_gone(pid, start, timeout_ms) == 0)
 		return 0;
-	if (!process_gone(pid, start) && kill(pid, SIGKILL) < 0 && errno != ESRCH)
+	if (lj_proc_alive(pid, start) && kill(pid, SIGKILL) < 0 && errno != ESRCH)
 		return lj_negerrno();
 	return wait_gone(pid, start, 2000);
 }
@@ -688,28 +597,23 @@ static int stop_by_pid(pid_t pid, uint64_t start, int timeout_ms)
 int lj_dhcp_stop(pid_t pid, uint64_t start, int timeout_ms)
 {
 	_cleanup_close_ int pidfd = -1;
-	uint64_t now;
 	int r;
 
 	if (pid <= 0)
 		return 0;
-	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (pidfd < 0 && pidfd_unavailable(errno))
+	pidfd = lj_proc_open(pid, start);
+	if (lj_proc_pidfd_unavailable(pidfd))
 		return stop_by_pid(pid, start, timeout_ms);
 	if (pidfd < 0)
-		return errno == ESRCH ? 0 : lj_negerrno();
-	/* The pidfd pins the process: checked after opening it, the start time is conclusive. */
-	r = lj_proc_start_time(pid, &now);
-	if (r == -ESRCH || (r == 0 && now != start))
-		return 0;
+		return pidfd == -ESRCH ? 0 : pidfd;
+	r = lj_proc_pidfd_signal(pidfd, SIGTERM);
 	if (r < 0)
-		return r;
-	if (syscall(SYS_pidfd_send_signal, pidfd, SIGTERM, NULL, 0) < 0)
-		return errno == ESRCH ? 0 : lj_negerrno();
-	if (wait_pidfd(pidfd, timeout_ms) < 0) {
-		if (syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0) < 0 && errno != ESRCH)
-			return lj_negerrno();
-		r = wait_pidfd(pidfd, 2000);
+		return r == -ESRCH ? 0 : r;
+	if (lj_proc_pidfd_wait(pidfd, timeout_ms) < 0) {
+		r = lj_proc_pidfd_signal(pidfd, SIGKILL);
+		if (r < 0 && r != -ESRCH)
+			return r;
+		r = lj_proc_pidfd_wait(pidfd, 2000);
 		if (r < 0)
 			return r;
 	}
@@ -1076,7 +980,7 @@ static bool target_alive(const struct lj_dhcp_start_opts *o, int target_pidfd)
 	struct stat st;
 
 	if (strncmp(o->watch, "pid:", 4) == 0)
-		return wait_pidfd(target_pidfd, 0) == -ETIMEDOUT;
+		return lj_proc_pidfd_wait(target_pidfd, 0) == -ETIMEDOUT;
 	if (strncmp(o->watch, "path:", 5) == 0)
 		return stat(o->watch + 5, &st) == 0 && (uint64_t)st.st_dev == o->netns_id.dev &&
 		       (uint64_t)st.st_ino == o->netns_id.ino;
@@ -1142,15 +1046,15 @@ static void stop_client(const struct lj_dhcp_start_opts *o, const char *self, pi
 	if (release && client_argv(o, self, true, &c) == 0) {
 		pid_t r = spawn_in_target(o, &c, pid);
 		if (r > 0) {
-			_cleanup_close_ int rfd = (int)syscall(SYS_pidfd_open, r, 0);
-			if (rfd >= 0 && wait_pidfd(rfd, 3000) < 0)
+			_cleanup_close_ int rfd = lj_proc_pidfd_open(r);
+			if (rfd >= 0 && lj_proc_pidfd_wait(rfd, 3000) < 0)
 				kill(r, SIGKILL);
 			waitpid(r, NULL, 0);
 		}
 	}
 	kill(-pid, SIGTERM);
 	kill(pid, SIGTERM);
-	if (wait_pidfd(pidfd, 3000) < 0) {
+	if (lj_proc_pidfd_wait(pidfd, 3000) < 0) {
 		kill(-pid, SIGKILL);
 		kill(pid, SIGKILL);
 	}
@@ -1185,7 +1089,7 @@ int lj_dhcp_supervise(const struct lj_dhcp_start_opts *o)
 		uint64_t tp;
 		if (lj_parse_uint(o->watch + 4, 1, INT_MAX, &tp) < 0)
 			return 2;
-		tfd = (int)syscall(SYS_pidfd_open, (pid_t)tp, 0);
+		tfd = lj_proc_pidfd_open((pid_t)tp);
 		if (tfd < 0) {
 			fprintf(stderr, "lanjoin dhcp: target process %s is gone\n", o->watch + 4);
 			return 1;
@@ -1213,7 +1117,7 @@ int lj_dhcp_supervise(const struct lj_dhcp_start_opts *o)
 	pid = spawn_client(o, self);
 	if (pid < 0)
 		return 1;
-	cfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	cfd = lj_proc_pidfd_open(pid);
 	if (cfd < 0) {
 		kill(pid, SIGKILL);
 		waitpid(pid, NULL, 0);

@@ -29,6 +29,8 @@
 #include <sys/types.h>
 
 #include "lib/kernel/netns.h"
+/* A supervisor is named by PID and start time, as lib/kernel/proc.h names processes. */
+#include "lib/kernel/proc.h"
 #include "shared/parse.h"
 
 enum lj_dhcp_kind {
@@ -119,15 +121,6 @@ void lj_dhcp_log_tail(const char *base, char *why, size_t size);
 
 /* Remove BASE.* files the client used. Only acts on a base under the state directory. */
 void lj_dhcp_remove_files(const char *base);
-
-/* Start time of process pid (clock ticks since boot), or -errno (-ESRCH if none). */
-int lj_proc_start_time(pid_t pid, uint64_t *ret);
-
-/*
- * Is process pid alive (not a zombie) and the one that started at start (clock ticks since
- * boot, as lj_proc_start_time; 0: any)? Reaps it if it is a child of ours that exited.
- */
-bool lj_proc_alive(pid_t pid, uint64_t start);
 
 /*
  * The watch spec for a target: "pid:N" when it has a PID, "path:P" for a netns file path,
