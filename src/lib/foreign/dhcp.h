@@ -130,10 +130,15 @@ struct lj_target;
 const char *lj_dhcp_watch_spec(const struct lj_target *t, char *buf, size_t size);
 
 /*
- * The supervisor's main loop (hidden command `lanjoin dhcp-supervise`): netns fd in fd 3,
- * everything else in o. Returns the process exit status.
+ * The supervisor's work (hidden command `lanjoin dhcp-supervise`, whose main is the front
+ * end's): with the target's netns in fd 3 and everything else in o, start the client and
+ * watch it and the target (o->watch) until told to stop (SIGTERM, SIGINT, SIGHUP: the client
+ * releases its lease) or the target is gone, then stop the client. Returns 0 when it stopped
+ * so (why may say the target went), or -errno with why (why_size bytes) filled when there is
+ * something to say: -ESRCH (the target was gone at start), -ECHILD (the client exited),
+ * -EINVAL (a bad watch spec), other -errno.
  */
-int lj_dhcp_supervise(const struct lj_dhcp_start_opts *o);
+int lj_dhcp_supervise(const struct lj_dhcp_start_opts *o, char *why, size_t why_size);
 
 /*
  * The hook acts on at most one lease event (bound, renew, rebind...) per this many ms of an
