@@ -27,7 +27,11 @@ bool lj_proc_pidfd_unavailable(int r);
 /* Send signal sig (0: only look) to pidfd's process. 0 or -errno (-ESRCH: it has exited). */
 int lj_proc_pidfd_signal(int pidfd, int sig);
 
-/* Is pidfd's process still running (not exited; a zombie counts as exited)? */
+/*
+ * Is pidfd's process still there (signal 0)? A zombie not yet reaped still is: this tells that
+ * the process the pidfd was opened on has not been reaped (so its PID was not reused), not
+ * that it runs.
+ */
 bool lj_proc_pidfd_alive(int pidfd);
 
 /*
