@@ -173,24 +173,38 @@ static void remove_address(struct lj_nl *nl, int ifindex, const struct lj_ip *ip
 	free(v);
 }
 
-static int apply_lease(struct lj_nl *nl, int ifindex, const char *ifname,
-		       const struct lj_dhcp_lease *l, bool no_default)
+/*
+ * Does link ifindex hold ip already (a renewal, or dhcpcd, which adds the address itself)?
+ * 1, 0 or -errno.
+ */
+static int link_has(struct lj_nl *nl, int ifindex, const struct lj_ip *ip)
 {
 	struct lj_addr_info *v = NULL;
 	bool have = false;
 	size_t n = 0;
 	int r;
 
-	r = deconfigure(nl, ifindex, &l->addr);
-	if (r < 0)
-		return r;
 	r = lj_addr_dump(nl, AF_INET, ifindex, &v, &n);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < n; i++)
-		have |= lj_ip_equal(&v[i].cidr.ip, &l->addr.ip);
+		have |= lj_ip_equal(&v[i].cidr.ip, ip);
 	free(v);
-	if (!have) {
+	return have;
+}
+
+static int apply_lease(struct lj_nl *nl, int ifindex, const char *ifname,
+		       const struct lj_dhcp_lease *l, bool no_default)
+{
+	int r;
+
+	r = deconfigure(nl, ifindex, &l->addr);
+	if (r < 0)
+		return r;
+	r = link_has(nl, ifindex, &l->addr.ip);
+	if (r < 0)
+		return r;
+	if (r == 0) {
 		r = lj_addr_add(nl, ifindex, &l->addr, 0);
 		if (r < 0 && r != -EEXIST)
 			return r;
@@ -333,21 +347,6 @@ static bool host_address(const char *base, const struct lj_ip *ip)
 	return found;
 }
 
-/* Does link ifindex hold ip already (a renewal, or dhcpcd, which adds the address itself)? */
-static bool link_has(struct lj_nl *nl, int ifindex, const struct lj_ip *ip)
-{
-	struct lj_addr_info *v = NULL;
-	bool have = false;
-	size_t n = 0;
-
-	if (lj_addr_dump(nl, AF_INET, ifindex, &v, &n) < 0)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		have |= lj_ip_equal(&v[i].cidr.ip, ip);
-	free(v);
-	return have;
-}
-
 enum hook_action { HOOK_IGNORE, HOOK_BOUND, HOOK_DECONFIG, HOOK_FAIL };
 
 static enum hook_action hook_action(enum lj_dhcp_kind k, const char *ev)
@@ -436,7 +435,7 @@ int lj_dhcp_hook(const char *arg, char *why, size_t why_size)
 			 lj_ip_to_string(&l.addr.ip, buf, sizeof(buf)));
 		r = -EADDRINUSE;
 	}
-	if (r == 0 && !link_has(nl, link.ifindex, &l.addr.ip)) {
+	if (r == 0 && link_has(nl, link.ifindex, &l.addr.ip) <= 0) {
 		uint8_t mac[LJ_MAC_LEN];
 		char m[LJ_MAC_STRLEN];
 

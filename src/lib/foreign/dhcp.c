@@ -200,19 +200,14 @@ static int write_supervisor_file(const char *base)
 {
 	char path[PATH_MAX], line[64];
 	uint64_t start;
-	int fd, n, r;
+	int r;
 
 	r = lj_proc_start_time(getpid(), &start);
 	if (r < 0)
 		return r;
 	snprintf(path, sizeof(path), "%s.supervisor", base);
-	n = snprintf(line, sizeof(line), "%d %" PRIu64 "\n", (int)getpid(), start);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return lj_negerrno();
-	r = write(fd, line, (size_t)n) == n ? 0 : -EIO;
-	close(fd);
-	return r;
+	snprintf(line, sizeof(line), "%d %" PRIu64 "\n", (int)getpid(), start);
+	return write_file(path, line);
 }
 
 int lj_dhcp_read_supervisor_file(const char *base, pid_t *ret_pid, uint64_t *ret_start)
