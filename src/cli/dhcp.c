@@ -5,6 +5,7 @@
  * (lanjoin with LANJOIN_DHCP_HOOK in its environment). Not for users.
  */
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,10 +17,15 @@ int lj_cmd_dhcp_supervise(int argc, char **argv)
 {
 	struct lj_dhcp_start_opts o = {0};
 	unsigned long long dev, ino;
+	uint64_t watch_pid;
+	char why[512];
+	int r;
 
 	if ((argc != 8 && !(argc == 9 && strcmp(argv[8], "no-default-route") == 0)) ||
 	    lj_dhcp_kind_parse(argv[1], &o.kind) < 0 || argv[2][0] != '/' ||
-	    !lj_ifname_valid(argv[3]) || sscanf(argv[6], "%llu:%llu", &dev, &ino) != 2) {
+	    !lj_ifname_valid(argv[3]) || sscanf(argv[6], "%llu:%llu", &dev, &ino) != 2 ||
+	    (strncmp(argv[5], "pid:", 4) == 0 &&
+	     lj_parse_uint(argv[5] + 4, 1, INT_MAX, &watch_pid) < 0)) {
 		lj_err("dhcp-supervise is internal to lanjoin attach");
 		return LJ_EXIT_USAGE;
 	}
@@ -32,7 +38,12 @@ int lj_cmd_dhcp_supervise(int argc, char **argv)
 	o.base = argv[7];
 	o.no_default_route = argc == 9;
 	o.netns_fd = 3;
-	return lj_dhcp_supervise(&o);
+	r = lj_dhcp_supervise(&o, why, sizeof(why));
+	/* stdout and stderr are the attachment's DHCP log: its last line is what attach reports
+	 * when the client stops. */
+	if (why[0])
+		fprintf(stderr, "lanjoin dhcp: %s\n", why);
+	return r < 0 ? LJ_EXIT_FAILED : LJ_EXIT_OK;
 }
 
 int lj_dhcp_hook_main(int argc, char **argv)

@@ -6,7 +6,7 @@
 
 #include "cli/cli.h"
 #include "cli/json.h"
-#include "lib/ways/macvlan.h"
+#include "lib/ways/shim.h"
 
 static const char usage[] =
 	"Usage:\n"

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/ways/macvlan.h"
+#include "lib/ways/macvlan-common.h"
 #include "lib/core/plan.h"
 
 static struct lj_cidr cidr(const char *s)

@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "lib/foreign/dhcp.h"
+#include "lib/kernel/proc.h"
 #include "lib/core/state.h"
 
 static char dir[64];

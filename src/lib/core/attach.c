@@ -11,7 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "lib/foreign/dhcp.h"
+#include "lib/kernel/proc.h"
 #include "lib/core/interrupt.h"
 #include "lib/kernel/link.h"
 #include "lib/ways/uplink.h"

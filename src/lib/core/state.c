@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "lib/foreign/dhcp.h"
+#include "lib/kernel/proc.h"
 #include "shared/macro.h"
 #include "shared/name.h"
 

@@ -29,6 +29,8 @@
 #include <sys/types.h>
 
 #include "lib/kernel/netns.h"
+/* A supervisor is named by PID and start time, as lib/kernel/proc.h names processes. */
+#include "lib/kernel/proc.h"
 #include "shared/parse.h"
 
 enum lj_dhcp_kind {
@@ -120,15 +122,6 @@ void lj_dhcp_log_tail(const char *base, char *why, size_t size);
 /* Remove BASE.* files the client used. Only acts on a base under the state directory. */
 void lj_dhcp_remove_files(const char *base);
 
-/* Start time of process pid (clock ticks since boot), or -errno (-ESRCH if none). */
-int lj_proc_start_time(pid_t pid, uint64_t *ret);
-
-/*
- * Is process pid alive (not a zombie) and the one that started at start (clock ticks since
- * boot, as lj_proc_start_time; 0: any)? Reaps it if it is a child of ours that exited.
- */
-bool lj_proc_alive(pid_t pid, uint64_t start);
-
 /*
  * The watch spec for a target: "pid:N" when it has a PID, "path:P" for a netns file path,
  * "" otherwise. Writes into buf (size bytes); returns buf.
@@ -137,10 +130,15 @@ struct lj_target;
 const char *lj_dhcp_watch_spec(const struct lj_target *t, char *buf, size_t size);
 
 /*
- * The supervisor's main loop (hidden command `lanjoin dhcp-supervise`): netns fd in fd 3,
- * everything else in o. Returns the process exit status.
+ * The supervisor's work (hidden command `lanjoin dhcp-supervise`, whose main is the front
+ * end's): with the target's netns in fd 3 and everything else in o, start the client and
+ * watch it and the target (o->watch) until told to stop (SIGTERM, SIGINT, SIGHUP: the client
+ * releases its lease) or the target is gone, then stop the client. Returns 0 when it stopped
+ * so (why may say the target went), or -errno with why (why_size bytes) filled when there is
+ * something to say: -ESRCH (the target was gone at start), -ECHILD (the client exited),
+ * -EINVAL (a bad watch spec), other -errno.
  */
-int lj_dhcp_supervise(const struct lj_dhcp_start_opts *o);
+int lj_dhcp_supervise(const struct lj_dhcp_start_opts *o, char *why, size_t why_size);
 
 /*
  * The hook acts on at most one lease event (bound, renew, rebind...) per this many ms of an

@@ -13,21 +13,14 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 /* Only types and constants come from the header: the functions are looked up with dlsym. */
 #define CURL_DISABLE_TYPECHECK 1
 #include <curl/curl.h>
 
+#include "lib/kernel/proc.h"
 #include "shared/macro.h"
-
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434
-#endif
-#ifndef SYS_pidfd_send_signal
-#define SYS_pidfd_send_signal 424
-#endif
 
 #define ENGINE_TIMEOUT_MS 10000L
 #define ENGINE_CONNECT_TIMEOUT_MS 3000L
@@ -640,11 +633,6 @@ int lj_engine_inspect(const char *name, struct lj_engine_container *ret, struct 
 
 /* --- opening the namespace ------------------------------------------------------------------- */
 
-static bool pidfd_alive(int pidfd)
-{
-	return syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) == 0;
-}
-
 int lj_engine_open_container(const char *name, struct lj_engine_container *ret, int *ret_fd,
 			     struct lj_engine_err *err)
 {
@@ -676,12 +664,11 @@ int lj_engine_open_container(const char *name, struct lj_engine_container *ret, 
 			goto out;
 		}
 		/* Pin the process the engine named, then open its namespace. */
-		pidfd = (int)syscall(SYS_pidfd_open, c->pid, 0);
+		pidfd = lj_proc_pidfd_open(c->pid);
 		if (pidfd < 0) {
-			if (errno != ESRCH) {
-				r = fail(err, lj_negerrno(),
-					 "Cannot open PID %d of container '%s': %s", (int)c->pid,
-					 c->name, strerror(errno));
+			if (pidfd != -ESRCH) {
+				r = fail(err, pidfd, "Cannot open PID %d of container '%s': %s",
+					 (int)c->pid, c->name, strerror(-pidfd));
 				goto out;
 			}
 			continue; /* it died (restart?): ask again */
@@ -714,7 +701,7 @@ int lj_engine_open_container(const char *name, struct lj_engine_container *ret, 
 			goto out;
 		}
 		if (!again->running || again->pid != c->pid ||
-		    strcmp(again->started_at, c->started_at) != 0 || !pidfd_alive(pidfd))
+		    strcmp(again->started_at, c->started_at) != 0 || !lj_proc_pidfd_alive(pidfd))
 			continue;
 		*ret = *c;
 		*ret_fd = TAKE_FD(fd);

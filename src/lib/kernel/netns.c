@@ -16,21 +16,14 @@
 #include <sys/socket.h>
 #include <sys/statfs.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
+#include "lib/kernel/proc.h"
 #include "shared/array.h"
 #include "shared/macro.h"
 
 #ifndef SO_NETNS_COOKIE
 #define SO_NETNS_COOKIE 71
-#endif
-
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434
-#endif
-#ifndef SYS_pidfd_send_signal
-#define SYS_pidfd_send_signal 424
 #endif
 
 int lj_netns_open_path(const char *path, int *ret_fd)
@@ -80,15 +73,15 @@ int lj_netns_open_pid(pid_t pid, int *ret_fd)
 
 	if (pid <= 0)
 		return -EINVAL;
-	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	pidfd = lj_proc_pidfd_open(pid);
 	if (pidfd < 0)
-		return lj_negerrno();
+		return pidfd;
 	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
 	r = lj_netns_open_path(path, &fd);
 	if (r < 0)
 		return r == -ENOENT ? -ESRCH : r;
 	/* The pidfd still refers to the process we opened: if it is alive, no PID reuse. */
-	if (syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0)
+	if (!lj_proc_pidfd_alive(pidfd))
 		return -ESRCH;
 	*ret_fd = TAKE_FD(fd);
 	return 0;

@@ -9,7 +9,7 @@
 
 #include "lib/kernel/addr.h"
 #include "lib/kernel/link.h"
-#include "lib/ways/macvlan.h"
+#include "lib/ways/macvlan-common.h"
 #include "lib/kernel/neigh.h"
 #include "lib/core/plan.h"
 #include "lib/kernel/route.h"

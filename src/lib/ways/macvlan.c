@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The macvlan way: a macvlan child of the parent, created directly in the target, and on
- * request the host shim (see macvlan.h) with a host route to each container address.
+ * request the host shim (see macvlan-common.h) with a host route to each container address.
  */
 #include <errno.h>
 #include <linux/if_link.h>
@@ -10,105 +10,6 @@
 #include "lib/kernel/addr.h"
 #include "lib/ways/macvlan.h"
 #include "lib/core/state.h"
-
-const char *lj_macvlan_mode_name(uint32_t mode)
-{
-	switch (mode) {
-	case MACVLAN_MODE_PRIVATE:
-		return "private";
-	case MACVLAN_MODE_VEPA:
-		return "vepa";
-	case MACVLAN_MODE_PASSTHRU:
-		return "passthru";
-	default:
-		return "bridge";
-	}
-}
-
-struct host_children {
-	size_t n;
-	char first[IFNAMSIZ];
-};
-
-static int count_macvlan_cb(const struct lj_link *l, void *data)
-{
-	struct host_children *c = data;
-
-	if (strcmp(l->kind, "macvlan") == 0 || strcmp(l->kind, "macvtap") == 0) {
-		if (!c->n++)
-			snprintf(c->first, sizeof(c->first), "%s", l->name);
-	}
-	return 0;
-}
-
-/* Does the record's info.addresses hold ip? */
-static bool record_has_ip(const struct lj_record *rec, const struct lj_ip *ip)
-{
-	const json_t *a = json_object_get(rec->info, "addresses"), *v;
-	struct lj_cidr c;
-	size_t i;
-
-	json_array_foreach(a, i, v) if (json_is_string(v) &&
-					lj_parse_cidr(json_string_value(v), true, &c) == 0 &&
-					lj_ip_equal(&c.ip, ip)) return true;
-	return false;
-}
-
-int lj_macvlan_check_users(struct lj_ctx *ctx, struct lj_state *st, const char *parent,
-			   const struct lj_link *p, uint32_t mode, const struct lj_cidr *ips,
-			   size_t n_ips, struct lj_result *res)
-{
-	struct host_children hc = {0};
-	struct lj_record *recs = NULL;
-	char buf[LJ_IP_STRLEN];
-	size_t n = 0;
-	int r;
-
-	r = lj_link_foreach_child(ctx->host, p->ifindex, count_macvlan_cb, &hc);
-	if (r < 0)
-		return lj_fail(res, r, "Failed to list the links of lanjoin's namespace: %s",
-			       strerror(-r));
-	if (mode == MACVLAN_MODE_PASSTHRU && hc.n)
-		return lj_bad_input(res,
-				    "'%s' already has a macvlan ('%s'): passthru mode needs "
-				    "the parent alone",
-				    parent, hc.first);
-
-	r = lj_attach_live_records(st, "macvlan", "parent", parent, &recs, &n, res);
-	if (r < 0)
-		return r;
-	for (size_t i = 0; i < n; i++) {
-		const struct lj_record *rec = &recs[i];
-		const char *rm = json_string_value(json_object_get(rec->info, "mode"));
-
-		if (mode == MACVLAN_MODE_PASSTHRU) {
-			r = lj_bad_input(res,
-					 "'%s' already carries the macvlan of %s ('%s'): "
-					 "passthru mode needs the parent alone",
-					 parent, rec->target_spec, rec->ifname);
-			goto out;
-		}
-		if (rm && strcmp(rm, "passthru") == 0) {
-			r = lj_bad_input(res,
-					 "%s holds '%s' in passthru mode: no other macvlan can "
-					 "join it",
-					 rec->target_spec, parent);
-			goto out;
-		}
-		for (size_t k = 0; k < n_ips; k++) {
-			if (!record_has_ip(rec, &ips[k].ip))
-				continue;
-			r = lj_bad_input(res, "%s is the address of %s ('%s') on '%s'",
-					 lj_ip_to_string(&ips[k].ip, buf, sizeof(buf)),
-					 rec->target_spec, rec->ifname, parent);
-			goto out;
-		}
-	}
-	r = 0;
-out:
-	lj_records_free(recs, n);
-	return r;
-}
 
 /* Refuse container addresses that the host holds on the parent or on the shim. */
 static int check_container_ips(const struct lj_attach_opts *o, const char *parent,
@@ -279,12 +180,9 @@ int lj_attach_macvlan_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, 
 		return lj_fail(res, r, "Failed to look up '%s' in the target: %s", ifname,
 			       strerror(-r));
 
-	r = lj_addr_list_link(ctx->host, p.ifindex, AF_UNSPEC, paddrs, LJ_MACVLAN_MAX_ADDRS, &np);
+	r = lj_macvlan_link_addrs(ctx->host, p.ifindex, o->parent, paddrs, &np, res);
 	if (r < 0)
-		return lj_fail(res, r, "Failed to list the addresses of '%s': %s", o->parent,
-			       strerror(-r));
-	if (np > LJ_MACVLAN_MAX_ADDRS)
-		np = LJ_MACVLAN_MAX_ADDRS;
+		return r;
 
 	lj_shim_name(o->parent, shim);
 	r = lj_link_get(ctx->host, shim, &l);
@@ -297,13 +195,9 @@ int lj_attach_macvlan_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, 
 				"it, 'lanjoin gc' removes it)",
 				shim, o->parent);
 		shim_exists = true;
-		r = lj_addr_list_link(ctx->host, l.ifindex, AF_UNSPEC, saddrs, LJ_MACVLAN_MAX_ADDRS,
-				      &ns);
+		r = lj_macvlan_link_addrs(ctx->host, l.ifindex, shim, saddrs, &ns, res);
 		if (r < 0)
-			return lj_fail(res, r, "Failed to list the addresses of '%s': %s", shim,
-				       strerror(-r));
-		if (ns > LJ_MACVLAN_MAX_ADDRS)
-			ns = LJ_MACVLAN_MAX_ADDRS;
+			return r;
 	} else if (r != -ENODEV) {
 		return lj_fail(res, r, "Failed to look up '%s': %s", shim, strerror(-r));
 	}

@@ -1,145 +1,16 @@
 /* SPDX-License-Identifier: MIT */
-/* The macvlan parent checks and the host shim on its own (`lanjoin shim add|del`). */
+/* The host shim on its own (`lanjoin shim add|del`). */
+#include "lib/ways/shim.h"
+
 #include <errno.h>
 #include <linux/if_link.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lib/kernel/addr.h"
-#include "lib/ways/macvlan.h"
+#include "lib/ways/macvlan-common.h"
 #include "lib/kernel/route.h"
 #include "lib/core/state.h"
-#include "shared/name.h"
-
-void lj_shim_name(const char *parent, char ret[IFNAMSIZ])
-{
-	lj_name_hashed("ljs", parent, ret);
-}
-
-bool lj_shim_is_ours(const struct lj_link *l)
-{
-	return strcmp(l->alias, LJ_OWNED_ALIAS) == 0 || strcmp(l->alias, LJ_SHIM_PINNED_ALIAS) == 0;
-}
-
-int lj_shim_is_leftover(struct lj_nl *nl, const struct lj_link *l, int parent)
-{
-	struct lj_cidr a;
-	size_t n = 0;
-	int r;
-
-	if (strcmp(l->kind, "macvlan") != 0 || l->alias[0] || parent <= 0 || l->parent != parent)
-		return 0;
-	r = lj_addr_list_link(nl, l->ifindex, AF_UNSPEC, &a, 1, &n);
-	if (r < 0)
-		return r;
-	return n == 0;
-}
-
-int lj_macvlan_check_parent(struct lj_nl *nl, const char *parent, struct lj_link *ret,
-			    struct lj_result *res)
-{
-	struct lj_link l, m;
-	int r;
-
-	if (!lj_ifname_valid(parent))
-		return lj_bad_input(res, "Invalid parent name '%s'", parent);
-	r = lj_link_get(nl, parent, &l);
-	if (r == -ENODEV)
-		return lj_bad_input(
-			res, "Parent '%s' does not exist (in lanjoin's network namespace)", parent);
-	if (r < 0)
-		return lj_fail(res, r, "Failed to look up parent '%s': %s", parent, strerror(-r));
-	if (strcmp(l.kind, "bridge") == 0)
-		return lj_bad_input(
-			res,
-			"'%s' is a Linux bridge, not an uplink: containers join a "
-			"bridge as ports; use 'lanjoin attach bridge TARGET --bridge %s'",
-			parent, parent);
-	if (strcmp(l.kind, "openvswitch") == 0)
-		return lj_bad_input(res,
-				    "'%s' is an Open vSwitch bridge, not an uplink: use "
-				    "'lanjoin attach ovs TARGET --bridge %s'",
-				    parent, parent);
-	if (l.master || l.slave_kind[0]) {
-		const char *sk = l.slave_kind[0] ? l.slave_kind : "bridge";
-		const char *mname = "?";
-
-		if (l.master && lj_link_get_by_index(nl, l.master, &m) == 0)
-			mname = m.name;
-		if (strcmp(sk, "openvswitch") == 0)
-			return lj_bad_input(res,
-					    "'%s' is a port of Open vSwitch: the kernel refuses "
-					    "a macvlan on a switch port (its frames belong to the "
-					    "switch); use 'lanjoin attach ovs' with its bridge",
-					    parent);
-		if (strcmp(sk, "bridge") == 0)
-			return lj_bad_input(
-				res,
-				"'%s' is a port of bridge '%s': the kernel refuses a "
-				"macvlan on a bridge port (its frames belong to the "
-				"bridge); use 'lanjoin attach bridge TARGET --bridge %s'",
-				parent, mname, mname);
-		return lj_bad_input(res,
-				    "'%s' is a port of %s '%s': the kernel refuses a macvlan "
-				    "on it; use --parent %s",
-				    parent, sk, mname, mname);
-	}
-	if (strcmp(l.kind, "macvlan") == 0 || strcmp(l.kind, "macvtap") == 0) {
-		const char *pname = "its parent";
-		if (l.parent && lj_link_get_by_index(nl, l.parent, &m) == 0)
-			pname = m.name;
-		return lj_bad_input(res, "'%s' is itself a macvlan: use --parent %s", parent,
-				    pname);
-	}
-	if ((l.flags & IFF_LOOPBACK) || !l.has_mac)
-		return lj_bad_input(res, "'%s' is not an Ethernet link: a macvlan needs one",
-				    parent);
-	if (lj_link_is_wireless(parent, l.ifindex))
-		return lj_bad_input(
-			res,
-			"'%s' is a wireless link: a macvlan cannot work on it (" LJ_WIRELESS_WHY
-			"); the ways that work on it: " LJ_WIRELESS_WAYS,
-			parent);
-	*ret = l;
-	return 0;
-}
-
-int lj_macvlan_check_shim_ip(const char *parent, const struct lj_cidr *shim,
-			     const struct lj_cidr *parent_addrs, size_t n, struct lj_result *res)
-{
-	char a[LJ_CIDR_STRLEN], b[LJ_CIDR_STRLEN];
-	const char *why = lj_ip_unicast_problem(&shim->ip, shim->prefixlen);
-	bool in_subnet = false;
-
-	if (why)
-		return lj_bad_input(res, "Host shim address %s is %s",
-				    lj_cidr_to_string(shim, a, sizeof(a)), why);
-	for (size_t i = 0; i < n; i++) {
-		if (lj_ip_equal(&parent_addrs[i].ip, &shim->ip))
-			return lj_bad_input(res,
-					    "Host shim address %s is the host's own address on "
-					    "'%s': the shim needs an address of its own",
-					    lj_ip_to_string(&shim->ip, a, sizeof(a)), parent);
-		in_subnet |= lj_cidr_contains(&parent_addrs[i], &shim->ip);
-	}
-	if (!in_subnet) {
-		a[0] = '\0';
-		for (size_t i = 0, len = 0; i < n && len + 2 < sizeof(a); i++) {
-			if (parent_addrs[i].ip.family != shim->ip.family ||
-			    (shim->ip.family == AF_INET6 && parent_addrs[i].ip.bytes[0] == 0xfe))
-				continue;
-			snprintf(a + len, sizeof(a) - len, "%s%s", len ? ", " : "",
-				 lj_cidr_to_string(&parent_addrs[i], b, sizeof(b)));
-			len = strlen(a);
-		}
-		return lj_bad_input(res,
-				    "Host shim address %s is not in the subnet of an address "
-				    "of '%s' (%s): the shim must sit on the parent's LAN",
-				    lj_cidr_to_string(shim, b, sizeof(b)), parent,
-				    a[0] ? a : "it has none of that family");
-	}
-	return 0;
-}
 
 /* A context with only the host's netlink socket, for the shim commands. */
 static int host_ctx(struct lj_ctx *ctx)
@@ -147,19 +18,6 @@ static int host_ctx(struct lj_ctx *ctx)
 	memset(ctx, 0, sizeof(*ctx));
 	ctx->target_fd = -1;
 	return lj_nl_open(-1, &ctx->host);
-}
-
-static int parent_addrs(struct lj_nl *nl, const struct lj_link *p, struct lj_cidr *addrs,
-			size_t *ret_n, struct lj_result *res)
-{
-	int r = lj_addr_list_link(nl, p->ifindex, AF_UNSPEC, addrs, LJ_MACVLAN_MAX_ADDRS, ret_n);
-
-	if (r < 0)
-		return lj_fail(res, r, "Failed to list the addresses of '%s': %s", p->name,
-			       strerror(-r));
-	if (*ret_n > LJ_MACVLAN_MAX_ADDRS)
-		*ret_n = LJ_MACVLAN_MAX_ADDRS;
-	return 0;
 }
 
 /* res->json: what lj_shim_add/lj_shim_del did, for the front ends' output (doc/json.md). */
@@ -197,7 +55,7 @@ int lj_shim_add(const char *parent, const struct lj_cidr *ip, struct lj_result *
 	r = lj_macvlan_check_parent(ctx.host, parent, &p, res);
 	if (r < 0)
 		goto out;
-	r = parent_addrs(ctx.host, &p, addrs, &n, res);
+	r = lj_macvlan_link_addrs(ctx.host, p.ifindex, p.name, addrs, &n, res);
 	if (r < 0)
 		goto out;
 	r = lj_macvlan_check_shim_ip(parent, ip, addrs, n, res);
@@ -233,14 +91,10 @@ int lj_shim_add(const char *parent, const struct lj_cidr *ip, struct lj_result *
 					 name, parent);
 			goto out;
 		}
-		r = lj_addr_list_link(ctx.host, l.ifindex, AF_UNSPEC, have, LJ_MACVLAN_MAX_ADDRS,
-				      &nh);
-		if (r < 0) {
-			lj_fail(res, r, "Failed to list the addresses of '%s': %s", name,
-				strerror(-r));
+		r = lj_macvlan_link_addrs(ctx.host, l.ifindex, name, have, &nh, res);
+		if (r < 0)
 			goto out;
-		}
-		for (size_t i = 0; i < nh && i < LJ_MACVLAN_MAX_ADDRS; i++)
+		for (size_t i = 0; i < nh; i++)
 			same |= lj_ip_equal(&have[i].ip, &ip->ip);
 		if (!same) {
 			r = lj_bad_input(
