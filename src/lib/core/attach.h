@@ -30,11 +30,11 @@ struct lj_target;
 /* Everything an attach can be asked to do. Strings are borrowed for the call. */
 struct lj_attach_opts {
 	enum lj_way way;
-	const char *target;		  /* TARGET as given */
-	const struct lj_target *resolved; /* the target already opened by the caller
-					   * (borrowed; attach uses a duplicate of
-					   * its fd), or NULL: resolve target */
-	char ifname[IFNAMSIZ];		  /* inside the target; "" = "eth1" */
+	const char *target;    /* TARGET as given */
+	char ifname[IFNAMSIZ]; /* inside the target; "" = "eth1" */
+	/* The target already opened by the caller (borrowed: attach opens a duplicate of its
+	 * fd), or NULL: attach resolves target itself. */
+	const struct lj_target *resolved;
 
 	/* addressing */
 	struct lj_cidr ips[LJ_MAX_IPS];
