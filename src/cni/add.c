@@ -6,6 +6,7 @@
 
 #include "cni/cni.h"
 #include "lib/kernel/addr.h"
+#include "lib/kernel/inspect.h"
 #include "lib/kernel/link.h"
 #include "lib/kernel/netns.h"
 #include "lib/kernel/route.h"
@@ -153,7 +154,7 @@ static int check_host_ips(const struct lj_cni_conf *conf, struct lj_cni_err *err
 	return 0;
 }
 
-static void set_iface(struct lj_cni_result *r, struct lj_nl *nl, const char *name,
+static void set_iface(struct lj_cni_result *r, struct lj_inspect *live, const char *name,
 		      const char *sandbox)
 {
 	struct lj_link l;
@@ -163,7 +164,7 @@ static void set_iface(struct lj_cni_result *r, struct lj_nl *nl, const char *nam
 		return;
 	snprintf(r->ifaces[i].name, sizeof(r->ifaces[i].name), "%s", name);
 	r->ifaces[i].sandbox = sandbox;
-	if (nl && lj_link_get(nl, name, &l) == 0) {
+	if (lj_inspect_link(live, sandbox != NULL, name, &l) == 0) {
 		if (l.has_mac)
 			lj_mac_to_string(l.mac, r->ifaces[i].mac, sizeof(r->ifaces[i].mac));
 		r->ifaces[i].mtu = l.mtu;
@@ -186,34 +187,31 @@ static void add_ip(struct lj_cni_result *r, const struct lj_cidr *c, const struc
 
 /* The result: interfaces read back now (MACs after every change), addresses, routes, DNS. */
 static json_t *build_result(const struct lj_cni_env *env, const struct lj_cni_conf *conf,
-			    const struct lj_target *t, const json_t *rec,
+			    struct lj_inspect *live, const json_t *rec,
 			    const struct lj_cni_ipam *ipam)
 {
 	const struct lj_attach_opts *o = &conf->opts;
 	const json_t *info = json_object_get(rec, "info");
 	const char *host_if = json_string_value(json_object_get(rec, "host_ifname"));
 	struct lj_cni_result r = {0};
-	struct lj_nl *host = NULL, *cont = NULL;
 	int cidx;
 	json_t *j;
 
-	lj_nl_open(-1, &host);
-	lj_nl_open(t->netns_fd, &cont);
 	switch (conf->way) {
 	case LJ_WAY_BRIDGE:
 	case LJ_WAY_OVS:
-		set_iface(&r, host, o->bridge, NULL);
-		set_iface(&r, host, host_if, NULL);
+		set_iface(&r, live, o->bridge, NULL);
+		set_iface(&r, live, host_if, NULL);
 		break;
 	case LJ_WAY_NAT:
-		set_iface(&r, host, o->uplink, NULL);
-		set_iface(&r, host, host_if, NULL);
+		set_iface(&r, live, o->uplink, NULL);
+		set_iface(&r, live, host_if, NULL);
 		break;
 	case LJ_WAY_MACVLAN:
 		break;
 	}
 	cidx = (int)r.n_ifaces;
-	set_iface(&r, cont, env->ifname, env->netns);
+	set_iface(&r, live, env->ifname, env->netns);
 
 	if (conf->way == LJ_WAY_NAT) {
 		struct lj_cidr priv = {0}, c;
@@ -242,8 +240,6 @@ static json_t *build_result(const struct lj_cni_env *env, const struct lj_cni_co
 	}
 	r.dns = conf->dns ? conf->dns : ipam ? ipam->dns : NULL;
 	j = lj_cni_result_json(&r, conf->version);
-	lj_nl_close(host);
-	lj_nl_close(cont);
 	return j;
 }
 
@@ -402,7 +398,7 @@ int lj_cni_cmd_add(const struct lj_cni_env *env, struct lj_cni_conf *conf, struc
 	struct lj_result res = {0};
 	struct lj_record old;
 	struct lj_target t;
-	struct lj_nl *nl = NULL;
+	struct lj_inspect *live = NULL;
 	struct lj_link l;
 	json_t *extra = NULL;
 	int r;
@@ -419,10 +415,9 @@ int lj_cni_cmd_add(const struct lj_cni_env *env, struct lj_cni_conf *conf, struc
 	if (r)
 		return r;
 	/* Refuse a second ADD before anything (IPAM included) is touched. */
-	r = lj_nl_open(t.netns_fd, &nl);
-	if (r == 0 && lj_link_get(nl, env->ifname, &l) == 0)
+	r = lj_inspect_open(t.netns_fd, &live);
+	if (r == 0 && lj_inspect_link(live, true, env->ifname, &l) == 0)
 		r = -EEXIST;
-	lj_nl_close(nl);
 	if (r == -EEXIST) {
 		r = lj_cni_fail(err, LJ_CNI_E_EXISTS, "interface already exists",
 				"'%s' already exists in %s", env->ifname, env->netns);
@@ -487,6 +482,7 @@ int lj_cni_cmd_add(const struct lj_cni_env *env, struct lj_cni_conf *conf, struc
 	 */
 	o->routes_append = true;
 	o->target = env->netns;
+	o->resolved = &t; /* opened once above (lj_cni_open_netns) */
 	snprintf(o->ifname, sizeof(o->ifname), "%s", env->ifname);
 	extra = json_pack("{s{ssssss}}", "cni", "network", conf->name, "containerID",
 			  env->container_id, "ifname", env->ifname);
@@ -530,7 +526,7 @@ int lj_cni_cmd_add(const struct lj_cni_env *env, struct lj_cni_conf *conf, struc
 	}
 
 	{
-		json_t *out = build_result(env, conf, &t, res.json, have_ipam ? &ipam : NULL);
+		json_t *out = build_result(env, conf, live, res.json, have_ipam ? &ipam : NULL);
 		if (out && conf->prev_result)
 			out = merge_prev(out, conf->prev_result, conf->version);
 		if (!out) {
@@ -553,6 +549,7 @@ out:
 	json_decref(extra);
 	lj_result_done(&res);
 	lj_cni_ipam_free(&ipam);
+	lj_inspect_close(live);
 	lj_target_close(&t);
 	return r;
 }

@@ -30,8 +30,8 @@ static int differs(struct lj_cni_err *err, const char *fmt, ...)
 }
 
 /* Check the interfaces prevResult lists, and the addresses on them. */
-static int check_ifaces(const struct lj_cni_env *env, const json_t *prev, struct lj_nl *host,
-			struct lj_nl *cont, struct lj_cni_err *err)
+static int check_ifaces(const struct lj_cni_env *env, const json_t *prev, struct lj_inspect *ins,
+			struct lj_cni_err *err)
 {
 	const json_t *ifs = json_object_get(prev, "interfaces"),
 		     *ips = json_object_get(prev, "ips");
@@ -60,7 +60,7 @@ static int check_ifaces(const struct lj_cni_env *env, const json_t *prev, struct
 			return differs(err, "interface %s: sandbox %s, but CNI_NETNS is %s", name,
 				       sb, env->netns);
 		seen_ours |= in_cont;
-		if (lj_link_get(in_cont ? cont : host, name, &l) < 0)
+		if (lj_inspect_link(ins, in_cont, name, &l) < 0)
 			return differs(err, "interface %s is missing%s", name,
 				       in_cont ? " from the container" : " on the host");
 		if (mac && *mac && l.has_mac &&
@@ -80,7 +80,6 @@ static int check_ifaces(const struct lj_cni_env *env, const json_t *prev, struct
 		const char *a = json_string_value(json_object_get(v, "address"));
 		const char *name, *sb;
 		struct lj_cidr c;
-		struct lj_link l;
 		int r;
 
 		if (!json_is_integer(idx))
@@ -93,9 +92,7 @@ static int check_ifaces(const struct lj_cni_env *env, const json_t *prev, struct
 					   "prevResult.ips[%zu] is malformed", i);
 		if (sb && *sb && strcmp(name, env->ifname) != 0)
 			continue;
-		r = lj_link_get(sb && *sb ? cont : host, name, &l);
-		if (r == 0)
-			r = lj_inspect_has_addr(sb && *sb ? cont : host, l.ifindex, &c);
+		r = lj_inspect_link_has_addr(ins, sb && *sb, name, &c);
 		if (r < 0)
 			return differs(err, "cannot read the addresses of %s: %s", name,
 				       strerror(-r));
@@ -105,7 +102,7 @@ static int check_ifaces(const struct lj_cni_env *env, const json_t *prev, struct
 	return 0;
 }
 
-static int check_routes(const json_t *prev, struct lj_nl *cont, struct lj_cni_err *err)
+static int check_routes(const json_t *prev, struct lj_inspect *ins, struct lj_cni_err *err)
 {
 	const json_t *routes = json_object_get(prev, "routes"), *v;
 	size_t i;
@@ -121,7 +118,7 @@ static int check_routes(const json_t *prev, struct lj_nl *cont, struct lj_cni_er
 		if (!dst || lj_parse_cidr(dst, true, &c) < 0 || (gw && lj_parse_ip(gw, &via) < 0))
 			return lj_cni_fail(err, LJ_CNI_E_CONFIG, "invalid network configuration",
 					   "prevResult.routes[%zu] is malformed", i);
-		r = lj_inspect_has_route(cont, &c, &via, 0);
+		r = lj_inspect_target_has_route(ins, &c, &via, 0);
 		if (r < 0)
 			return differs(err, "cannot read the container's routes: %s", strerror(-r));
 		if (r == 0)
@@ -156,7 +153,7 @@ static int check_nft(const struct lj_record *rec, struct lj_cni_err *err)
 int lj_cni_cmd_check(const struct lj_cni_env *env, struct lj_cni_conf *conf, struct lj_cni_err *err)
 {
 	struct lj_cni_key key = {conf->name, env->container_id, env->ifname, NULL};
-	struct lj_nl *host = NULL, *cont = NULL;
+	struct lj_inspect *ins = NULL;
 	struct lj_record rec;
 	struct lj_target t;
 	int r;
@@ -181,20 +178,19 @@ int lj_cni_cmd_check(const struct lj_cni_env *env, struct lj_cni_conf *conf, str
 		r = differs(err, "the attachment is not complete (status %s)", rec.status);
 		goto out;
 	}
-	if (lj_nl_open(-1, &host) < 0 || lj_nl_open(t.netns_fd, &cont) < 0) {
+	if (lj_inspect_open(t.netns_fd, &ins) < 0) {
 		r = lj_cni_fail(err, LJ_CNI_E_IO, "I/O failure", "cannot open netlink sockets");
 		goto out;
 	}
-	r = check_ifaces(env, conf->prev_result, host, cont, err);
+	r = check_ifaces(env, conf->prev_result, ins, err);
 	if (r == 0)
-		r = check_routes(conf->prev_result, cont, err);
+		r = check_routes(conf->prev_result, ins, err);
 	if (r == 0)
 		r = check_nft(&rec, err);
 	if (r == 0 && conf->ipam_type[0])
 		r = lj_cni_delegate(env, conf, conf->ipam_type, "CHECK", NULL, NULL, NULL, err);
 out:
-	lj_nl_close(host);
-	lj_nl_close(cont);
+	lj_inspect_close(ins);
 	lj_record_free(&rec);
 	lj_target_close(&t);
 	return r;
@@ -245,7 +241,7 @@ int lj_cni_cmd_status(const struct lj_cni_env *env, struct lj_cni_conf *conf,
 	const struct lj_attach_opts *o = &conf->opts;
 	const char *need = NULL, *what = NULL;
 	struct lj_state *st = NULL;
-	struct lj_nl *nl = NULL;
+	struct lj_inspect *ins = NULL;
 	struct lj_link l;
 	int r;
 
@@ -270,10 +266,10 @@ int lj_cni_cmd_status(const struct lj_cni_env *env, struct lj_cni_conf *conf,
 		break;
 	}
 	if (need) {
-		r = lj_nl_open(-1, &nl);
+		r = lj_inspect_open(-1, &ins);
 		if (r == 0)
-			r = lj_link_get(nl, need, &l);
-		lj_nl_close(nl);
+			r = lj_inspect_link(ins, false, need, &l);
+		lj_inspect_close(ins);
 		if (r < 0)
 			return not_ready(err, "%s '%s': %s", what, need,
 					 r == -ENODEV ? "no such link" : strerror(-r));

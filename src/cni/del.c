@@ -7,80 +7,47 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cni/cni.h"
-#include "lib/kernel/link.h"
-#include "lib/kernel/netns.h"
-
-/* lanjoin's hashed host-side names: "lj" + one letter + 12 hex digits. */
-static bool lanjoin_name(const char *s)
-{
-	if (strlen(s) != 15 || strncmp(s, "lj", 2) != 0 || s[2] < 'a' || s[2] > 'z')
-		return false;
-	for (const char *p = s + 3; *p; p++)
-		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
-			return false;
-	return true;
-}
-
-/*
- * Is the host link l one end of a veth pair whose other end is ifname in the namespace at
- * netns? Both ends name each other (IFLA_LINK): a link that only has the name prevResult
- * gave (another container's, made after this one's namespace died) is not this container's.
- */
-static bool pair_in(const struct lj_link *l, const char *netns, const char *ifname)
-{
-	struct lj_nl *nl = NULL;
-	struct lj_link peer;
-	bool r = false;
-	int fd;
-
-	if (!netns || !*netns || lj_netns_open_path(netns, &fd) < 0)
-		return false;
-	if (lj_nl_open(fd, &nl) == 0 && lj_link_get(nl, ifname, &peer) == 0)
-		r = strcmp(peer.kind, "veth") == 0 && peer.parent == l->ifindex &&
-		    l->parent == peer.ifindex;
-	lj_nl_close(nl);
-	close(fd);
-	return r;
-}
+#include "lib/core/orphan.h"
 
 /*
  * No record (e.g. the state directory was lost): remove the host-side veth ends prevResult
- * names, if they carry lanjoin's hashed names and are still paired with ifname in CNI_NETNS.
- * With the namespace gone, its veth pairs went with it: what has the name now is not ours.
+ * names that the library can prove are this attachment's (lj_orphan_veth_remove: the name it
+ * gives CNI_NETNS's ifname, still paired with ifname there). With the namespace gone, its veth
+ * pairs went with it: what has the name now is not ours.
  */
 static void del_from_prev_result(const json_t *prev, const char *netns, const char *ifname)
 {
 	const json_t *ifs = json_object_get(prev, "interfaces"), *v;
-	struct lj_nl *nl = NULL;
 	size_t i;
 
-	if (!json_is_array(ifs) || lj_nl_open(-1, &nl) < 0)
+	if (!json_is_array(ifs))
 		return;
 	json_array_foreach(ifs, i, v)
 	{
 		const char *name = json_string_value(json_object_get(v, "name"));
 		const char *sb = json_string_value(json_object_get(v, "sandbox"));
-		struct lj_link l;
+		int r;
 
-		if (!name || (sb && *sb) || !lanjoin_name(name))
+		if (!name || (sb && *sb))
 			continue;
-		if (lj_link_get(nl, name, &l) != 0 || strcmp(l.kind, "veth") != 0)
-			continue;
-		if (!pair_in(&l, netns, ifname)) {
+		r = lj_orphan_veth_remove(netns, ifname, name);
+		if (r == 0)
 			fprintf(stderr,
 				"lanjoin: DEL: no record; '%s' named in prevResult is not "
 				"paired with '%s' in %s: left alone\n",
 				name, ifname, netns && *netns ? netns : "(no namespace)");
-			continue;
-		}
-		fprintf(stderr, "lanjoin: DEL: no record; removing '%s' named in prevResult\n",
-			name);
-		lj_link_del(nl, name);
+		else if (r == 1)
+			fprintf(stderr,
+				"lanjoin: DEL: no record; removed '%s' named in prevResult\n",
+				name);
+		else if (r != -ENOENT)
+			fprintf(stderr,
+				"lanjoin: DEL: no record; cannot remove '%s' named in "
+				"prevResult: %s\n",
+				name, strerror(-r));
 	}
-	lj_nl_close(nl);
 }
 
 int lj_cni_cmd_del(const struct lj_cni_env *env, struct lj_cni_conf *conf, struct lj_cni_err *err)

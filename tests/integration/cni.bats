@@ -195,6 +195,38 @@ expect_error() {
   assert_same_state host "$BATS_TEST_TMPDIR/host.before"
 }
 
+@test "cni: DEL without a record removes the host veth prevResult names only when it is provably this attachment's" {
+  conf 1.0.0
+  snapshot host >"$BATS_TEST_TMPDIR/host.before"
+  add_container lost
+  run --separate-stderr cni ADD cid-lost "$(ns lost)"
+  [ "$status" -eq 0 ]
+  local prev=$output host_if fake
+  host_if=$(jq -r '.interfaces[1].name' <<<"$prev")
+  # the state directory lost the record
+  rm -f "$LANJOIN_STATE_DIR"/attachments/*
+  [ "$(records)" -eq 0 ]
+  # a veth of the same shape, not the name lanjoin gives this attachment: left alone
+  on host ip link add ljv000000000000 type veth peer name ljv000000000001
+  fake=$(jq -c '.interfaces[1].name = "ljv000000000000"' <<<"$prev")
+  run --separate-stderr cni DEL cid-lost "$(ns lost)" eth0 "$(with_prev "$fake")"
+  echo "$output $stderr"
+  [ "$status" -eq 0 ]
+  on host ip link show ljv000000000000
+  on host ip link show "$host_if"
+  on lost ip link show eth0
+  # the attachment's own host end, still paired with eth0 in CNI_NETNS: removed
+  run --separate-stderr cni DEL cid-lost "$(ns lost)" eth0 "$(with_prev "$prev")"
+  echo "$output $stderr"
+  [ "$status" -eq 0 ]
+  [[ $stderr == *"removed '$host_if'"* ]]
+  ! on host ip link show "$host_if"
+  ! on lost ip link show eth0
+  on host ip link del ljv000000000000
+  [ -z "$(ipam_ips)" ]
+  assert_same_state host "$BATS_TEST_TMPDIR/host.before"
+}
+
 @test "cni: ADD twice for the same container and ifname fails and duplicates nothing" {
   conf 1.0.0
   add_container twice

@@ -610,12 +610,15 @@ static int attach_one(const struct lj_attach_opts *o, struct lj_result *res)
 			       lj_way_name(o->way));
 	if (!lj_ifname_valid(ifname))
 		return lj_bad_input(res, "Invalid interface name '%s'", ifname);
-	if (lj_target_parse(o->target, &t) < 0)
+	if (o->resolved)
+		r = lj_target_dup(o->resolved, &t);
+	else if (lj_target_parse(o->target, &t) < 0)
 		return lj_bad_input(res,
 				    "Invalid target '%s': expected a container name, pid:N, "
 				    "netns:NAME or a path to a netns file",
 				    o->target);
-	r = lj_target_open(&t);
+	else
+		r = lj_target_open(&t);
 	if (r < 0) {
 		if (t.error[0])
 			return lj_bad_input(res, "%s", t.error);

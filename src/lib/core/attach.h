@@ -25,11 +25,16 @@ enum lj_way {
 #define LJ_MAX_ROUTES 32
 #define LJ_MAX_PUBLISH 64
 
+struct lj_target;
+
 /* Everything an attach can be asked to do. Strings are borrowed for the call. */
 struct lj_attach_opts {
 	enum lj_way way;
 	const char *target;    /* TARGET as given */
 	char ifname[IFNAMSIZ]; /* inside the target; "" = "eth1" */
+	/* The target already opened by the caller (borrowed: attach opens a duplicate of its
+	 * fd), or NULL: attach resolves target itself. */
+	const struct lj_target *resolved;
 
 	/* addressing */
 	struct lj_cidr ips[LJ_MAX_IPS];

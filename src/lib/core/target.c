@@ -2,6 +2,7 @@
 #include "lib/core/target.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -151,6 +152,22 @@ void lj_target_host_ifname(const struct lj_target *t, const char *prefix, const 
 	else
 		snprintf(key, sizeof(key), "%s/%s", t->key, ifname);
 	lj_name_hashed(prefix, key, ret);
+}
+
+int lj_target_dup(const struct lj_target *t, struct lj_target *ret)
+{
+	int fd;
+
+	ret->netns_fd = -1;
+	ret->error[0] = '\0';
+	if (t->netns_fd < 0)
+		return -EBADF;
+	fd = fcntl(t->netns_fd, F_DUPFD_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	*ret = *t;
+	ret->netns_fd = fd;
+	return 0;
 }
 
 void lj_target_close(struct lj_target *t)

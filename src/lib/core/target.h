@@ -55,6 +55,14 @@ int lj_target_open(struct lj_target *t);
  */
 int lj_target_reopen(const char *spec, const char *container_id, pid_t pid, struct lj_target *ret);
 
+/*
+ * Copy the open target t into *ret with its own namespace fd (a duplicate, close-on-exec), so
+ * that a front end which resolved a target once can hand it on (lj_attach_opts.resolved).
+ * Errors: -EBADF when t is not open, -errno of fcntl (then ret->netns_fd is -1 and
+ * ret->error "").
+ */
+int lj_target_dup(const struct lj_target *t, struct lj_target *ret);
+
 /* Close the namespace fd (idempotent). */
 void lj_target_close(struct lj_target *t);
 

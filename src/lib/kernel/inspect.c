@@ -2,7 +2,9 @@
 #include "lib/kernel/inspect.h"
 
 #include <linux/if_addr.h>
+#include <errno.h>
 #include <linux/rtnetlink.h>
+#include <stdlib.h>
 #include <string.h>
 
 struct addr_match {
@@ -135,4 +137,75 @@ int lj_inspect_has_route(struct lj_nl *nl, const struct lj_cidr *dst, const stru
 	if (r < 0)
 		return r;
 	return m.found;
+}
+
+struct lj_inspect {
+	struct lj_nl *host;
+	struct lj_nl *target; /* NULL when no target was given */
+};
+
+int lj_inspect_open(int target_netns_fd, struct lj_inspect **ret)
+{
+	struct lj_inspect *in = calloc(1, sizeof(*in));
+	int r;
+
+	*ret = NULL;
+	if (!in)
+		return -ENOMEM;
+	r = lj_nl_open(-1, &in->host);
+	if (r == 0 && target_netns_fd >= 0)
+		r = lj_nl_open(target_netns_fd, &in->target);
+	if (r < 0) {
+		lj_inspect_close(in);
+		return r;
+	}
+	*ret = in;
+	return 0;
+}
+
+void lj_inspect_close(struct lj_inspect *in)
+{
+	if (!in)
+		return;
+	lj_nl_close(in->host);
+	lj_nl_close(in->target);
+	free(in);
+}
+
+static struct lj_nl *side(struct lj_inspect *in, bool in_target)
+{
+	if (!in)
+		return NULL;
+	return in_target ? in->target : in->host;
+}
+
+int lj_inspect_link(struct lj_inspect *in, bool in_target, const char *name, struct lj_link *ret)
+{
+	struct lj_nl *nl = side(in, in_target);
+
+	if (!nl)
+		return -EBADF;
+	return lj_link_get(nl, name, ret);
+}
+
+int lj_inspect_link_has_addr(struct lj_inspect *in, bool in_target, const char *name,
+			     const struct lj_cidr *c)
+{
+	struct lj_link l;
+	int r;
+
+	r = lj_inspect_link(in, in_target, name, &l);
+	if (r < 0)
+		return r;
+	return lj_inspect_has_addr(side(in, in_target), l.ifindex, c);
+}
+
+int lj_inspect_target_has_route(struct lj_inspect *in, const struct lj_cidr *dst,
+				const struct lj_ip *via, int oif)
+{
+	struct lj_nl *nl = side(in, true);
+
+	if (!nl)
+		return -EBADF;
+	return lj_inspect_has_route(nl, dst, via, oif);
 }
