@@ -4,6 +4,7 @@
 # reference bridge plugin, and Podman 4.3 as a real client.
 
 load helpers
+load engine-helpers # podman_mntns_start, podman_nsenter
 
 bats_require_minimum_version 1.5.0
 
@@ -719,13 +720,12 @@ vg_cni() {
 podman_env() {
   command -v podman >/dev/null && command -v runc >/dev/null || skip "podman or runc missing"
   PODMAN_DIR=$BATS_TEST_TMPDIR/podman
-  # Podman makes its default directories on first use, whatever --root says (e.g. for the
-  # cleanup process conmon starts): removed at the end if this test made them.
-  local s
-  for s in /var/lib/containers /run/containers; do
-    [[ -e $s ]] || defer rm -rf "$s"
-  done
-  mkdir -p "$PODMAN_DIR"/{bin,net.d,ipam,rootfs/bin,rootfs/www}
+  mkdir -p "$PODMAN_DIR"/{bin,net.d,ipam,tmp,rootfs/bin,rootfs/www}
+  # Every podman of the test, and the cleanup processes conmon starts, in a mount namespace
+  # whose /var/lib is an overlay in $PODMAN_DIR (podman's blob-info and CNI result caches go
+  # to fixed paths there): see podman_mntns_start. Ended last, after the deferred `pm rm`s.
+  podman_mntns_start "$PODMAN_DIR"
+  defer podman_mntns_stop "$PODMAN_DIR"
   ln -s "$(readlink -f "$LANJOIN")" "$PODMAN_DIR/bin/lanjoin"
   cp "$(command -v busybox)" "$PODMAN_DIR/rootfs/bin/busybox"
   echo "Hello world" >"$PODMAN_DIR/rootfs/www/hello.html"
@@ -736,6 +736,7 @@ network_backend = "cni"
 cni_plugin_dirs = ["$PODMAN_DIR/bin", "$REF"]
 network_config_dir = "$PODMAN_DIR/net.d"
 [engine]
+tmp_dir = "$PODMAN_DIR/tmp"
 cgroup_manager = "cgroupfs"
 events_logger = "file"
 runtime = "runc"
@@ -748,7 +749,7 @@ CONF
 }
 
 pm() {
-  nsenter --net="/run/netns/${LAB_PREFIX}host" env CONTAINERS_CONF="$PODMAN_DIR/containers.conf" \
+  podman_nsenter "$PODMAN_DIR" env CONTAINERS_CONF="$PODMAN_DIR/containers.conf" \
     podman --root "$PODMAN_DIR/root" --runroot "$PODMAN_DIR/runroot" --storage-driver vfs "$@"
 }
 
@@ -798,7 +799,9 @@ pm_run() { # NAME NETWORK [PODMAN RUN ARGS...] — busybox httpd serving /www on
   [ "$(records)" -eq 0 ]
   [ -z "$(ls "$PODMAN_DIR/ipam/ljnet" | grep -E '^[0-9]')" ]
   [ ! -e "$sandbox" ]
-  [ ! -e "/var/lib/cni/results/ljnet-$id-eth0" ]
+  # podman's CNI result cache (its /var/lib/cni is in $PODMAN_DIR/varlib, see podman_env)
+  [ -d "$PODMAN_DIR/varlib/upper/cni/results" ]
+  [ ! -e "$PODMAN_DIR/varlib/upper/cni/results/ljnet-$id-eth0" ]
   ! curl_from peer "http://$ip/hello.html"
   assert_same_state host "$BATS_TEST_TMPDIR/host.before"
 }
