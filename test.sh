@@ -285,17 +285,21 @@ for f in "${files[@]}"; do
     bats_files+=("$f")
   fi
 done
-# Heavy files start real engines or valgrind: at most ceil(jobs/2) run at once. Longest first
-# (estimated from the file's size, heavy ones counted 3 times) so the tail of the run is short.
+# Heavy files start real engines or valgrind: at most ceil(jobs/2) run at once. Longest first,
+# so that the run does not end with one long file alone: the seconds a file took in a full run
+# are in tests/integration/durations ("SECONDS FILE.bats" lines; refresh it from the times this
+# script prints when files change a lot); a file not listed there is estimated from its size.
 heavy_max=$(((jobs + 1) / 2))
-declare -A is_heavy=()
+declare -A is_heavy=() known_secs=()
+if [[ -f tests/integration/durations ]]; then
+  while read -r secs name; do
+    [[ $secs =~ ^[0-9]+$ ]] && known_secs[$name]=$secs
+  done <tests/integration/durations
+fi
 order=()
 for f in "${bats_files[@]}"; do
-  w=$(wc -c <"$f")
-  if grep -qE '^load engine-helpers|valgrind' "$f"; then
-    is_heavy[$f]=1
-    w=$((w * 3))
-  fi
+  grep -qE '^load engine-helpers|valgrind' "$f" && is_heavy[$f]=1
+  w=${known_secs[$(basename "$f")]:-$((30 + $(wc -c <"$f") / 70))}
   order+=("$w $f")
 done
 mapfile -t bats_files < <(printf '%s\n' "${order[@]}" | sort -k1,1nr -k2 | cut -d' ' -f2-)
@@ -305,18 +309,20 @@ say "integration tests: ${#bats_files[@]} files, up to $jobs at once${filter:+ (
 declare -A job_file=() job_start=() file_secs=()
 heavy_running=0
 ndone=0
+# Interrupted: end every running file's bats with all its processes (each is a session of its
+# own), then go on to the leak check, which tears their labs down.
+interrupted=0
 stop_jobs() {
   local p
-  for p in "${!job_file[@]}"; do kill -TERM "$p" 2>/dev/null; done
-  wait
-  exit 130
+  interrupted=1
+  for p in "${!job_file[@]}"; do kill -TERM -- "-$p" 2>/dev/null; done
 }
 trap stop_jobs INT TERM
 
 start_file() { # FILE
   local f=$1 out
   out=$LOGDIR/tap.$(basename "$f" .bats).$RANDOM
-  (exec bats "${bats_args[@]}" "$f") </dev/null >"$out" 2>&1 &
+  (exec setsid bats "${bats_args[@]}" "$f") </dev/null >"$out" 2>&1 &
   job_file[$!]=$f
   job_start[$!]=$SECONDS
   job_out[$!]=$out
@@ -343,9 +349,9 @@ finish_file() { # PID RC
 }
 
 pending=("${bats_files[@]}")
-while ((${#pending[@]} > 0 || ${#job_file[@]} > 0)); do
+while ((${#job_file[@]} > 0)) || { ((${#pending[@]} > 0)) && ((!interrupted)); }; do
   # Start what may start: the first pending file in order that fits.
-  while ((${#job_file[@]} < jobs && ${#pending[@]} > 0)); do
+  while ((!interrupted && ${#job_file[@]} < jobs && ${#pending[@]} > 0)); do
     pick=-1
     for i in "${!pending[@]}"; do
       if [[ -z ${is_heavy[${pending[i]}]:-} ]] || ((heavy_running < heavy_max)); then
@@ -358,17 +364,24 @@ while ((${#pending[@]} > 0 || ${#job_file[@]} > 0)); do
     unset "pending[pick]"
     pending=("${pending[@]}")
   done
-  done_pid=
-  wait -n -p done_pid
+  done_pid=''
+  wait -n -p done_pid # (a trap that ran meanwhile leaves done_pid unset)
   rc=$?
+  done_pid=${done_pid:-}
   if [[ -n $done_pid && -n ${job_file[$done_pid]:-} ]]; then
     finish_file "$done_pid" "$rc"
-  elif [[ -z $done_pid ]] && ((rc == 127)); then
-    fail "integration: lost track of the bats processes of ${job_file[*]}"
-    break
+  elif [[ -z $done_pid ]]; then
+    # wait was interrupted (a trap) and may have reaped a job silently: collect the dead ones
+    for p in "${!job_file[@]}"; do
+      if ! kill -0 "$p" 2>/dev/null; then
+        wait "$p" 2>/dev/null
+        finish_file "$p" "$?"
+      fi
+    done
   fi
 done
 trap - INT TERM
+((interrupted)) && fail "integration: interrupted (${#pending[@]} files not run)"
 
 if ((${#file_secs[@]} > 0)); then
   say "integration times (wall clock, ${jobs} at once): $((SECONDS - int_start))s in all"
