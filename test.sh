@@ -1,10 +1,17 @@
 #!/usr/bin/env bash
 # test.sh — build lanjoin and run the unit and integration tests: `sudo ./test.sh`.
 #
-#   ./test.sh [--sanitize] [--no-unit] [--filter REGEX] [BATS_FILE_OR_DIR...]
+#   ./test.sh [--sanitize] [--no-unit] [--build-only] [--jobs N] [--filter REGEX]
+#             [BATS_FILE_OR_DIR...]
 #
 #   --sanitize      build into build-asan with ASan+UBSan and test that binary
 #   --no-unit       skip the unit tests
+#   --build-only    only build (what the same options would test), then stop
+#   --jobs N        run up to N integration files at once (default: LJ_JOBS, else the number
+#                   of CPUs plus one, at least 2: the tests mostly wait on daemons, DHCP and
+#                   timers). Each file is one bats process with its own lab; at most
+#                   ceil(N/2) of them are heavy ones (Docker, Podman, valgrind) at a time.
+#                   A file's TAP output is printed in one piece when it ends.
 #   --filter REGEX  run only the integration tests whose name matches (bats -f)
 #   BATS_FILE...    run only these integration test files (default: tests/integration)
 #
@@ -22,12 +29,22 @@ cd "$REPO" || exit 2
 
 usage() { sed -n '2,/^set /{/^set /d;s/^# \{0,1\}//;p}' "$0"; }
 
-sanitize=0 unit=1 filter=
+sanitize=0 unit=1 filter='' build_only=0
+jobs=${LJ_JOBS:-}
 files=()
 while (($# > 0)); do
   case $1 in
   --sanitize) sanitize=1 ;;
   --no-unit) unit=0 ;;
+  --build-only) build_only=1 ;;
+  --jobs)
+    [[ ${2:-} =~ ^[1-9][0-9]*$ ]] || {
+      echo "test.sh: --jobs needs a positive number" >&2
+      exit 2
+    }
+    jobs=$2
+    shift
+    ;;
   --filter)
     (($# >= 2)) || {
       usage >&2
@@ -56,6 +73,14 @@ while (($# > 0)); do
   shift
 done
 ((${#files[@]} > 0)) || files=(tests/integration)
+if [[ -z $jobs ]]; then
+  jobs=$(($(nproc 2>/dev/null || echo 1) + 1))
+  ((jobs >= 2)) || jobs=2
+fi
+[[ $jobs =~ ^[1-9][0-9]*$ ]] || {
+  echo "test.sh: LJ_JOBS must be a positive number" >&2
+  exit 2
+}
 
 if ((EUID != 0)); then
   echo "test.sh: must run as root (the integration tests build network namespaces): sudo ./test.sh" >&2
@@ -91,7 +116,8 @@ before_links=$(root_links)
 # test that created one and relied on it would pass here and fail there.
 HOST_PATHS=(/run/lanjoin /var/lib/lanjoin /etc/lanjoin /run/dhcpcd /var/lib/dhcpcd /var/lib/dhcp
   /var/lib/dhclient /var/db/dhcpcd /run/docker /run/docker.sock /var/lib/docker /run/containerd
-  /var/lib/containerd /run/containers /var/lib/containers /var/lib/cni /run/cni /etc/cni/net.d
+  /var/lib/containerd /run/containers /var/lib/containers /run/libpod /var/lib/cni /run/cni
+  /etc/cni/net.d
   /run/openvswitch /var/run/openvswitch /etc/openvswitch)
 host_paths() {
   local p
@@ -137,6 +163,11 @@ else
     fi
   fi
   ((built)) || unit=0
+fi
+if ((build_only)); then
+  ((failed == 0)) && echo "built: $BUILD" || echo "build failed: $BUILD"
+  ((failed == 0))
+  exit
 fi
 if [[ ! -x $LANJOIN ]]; then
   say "note: no lanjoin binary at $LANJOIN; tests that need it will fail"
@@ -242,15 +273,124 @@ count_tap() { # count_tap TAPFILE LABEL
 }
 
 export BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-300}
-bats_args=(--tap --print-output-on-failure)
+bats_args=(--tap --timing --print-output-on-failure)
 [[ -n $filter ]] && bats_args+=(--filter "$filter")
-say "integration tests: bats ${files[*]}${filter:+ (filter: $filter)}"
-bats "${bats_args[@]}" "${files[@]}" </dev/null 2>&1 | tee "$LOGDIR/bats.tap"
-bats_rc=${PIPESTATUS[0]}
-failed_before=$failed
-count_tap "$LOGDIR/bats.tap" integration
-if ((bats_rc != 0 && failed == failed_before)); then
-  fail "integration: bats exited with status $bats_rc without a failing test"
+
+# The files, each run by a bats process of its own (its own lab, LAB_PREFIX from its PID).
+bats_files=()
+for f in "${files[@]}"; do
+  if [[ -d $f ]]; then
+    while IFS= read -r g; do bats_files+=("$g"); done < <(find "$f" -maxdepth 1 -name '*.bats' | sort)
+  else
+    bats_files+=("$f")
+  fi
+done
+# Heavy files start real engines or valgrind: at most ceil(jobs/2) run at once. Longest first,
+# so that the run does not end with one long file alone: the seconds a file took in a full run
+# are in tests/integration/durations ("SECONDS FILE.bats" lines; refresh it from the times this
+# script prints when files change a lot); a file not listed there is estimated from its size.
+heavy_max=$(((jobs + 1) / 2))
+declare -A is_heavy=() known_secs=()
+if [[ -f tests/integration/durations ]]; then
+  while read -r secs name; do
+    [[ $secs =~ ^[0-9]+$ ]] && known_secs[$name]=$secs
+  done <tests/integration/durations
+fi
+order=()
+for f in "${bats_files[@]}"; do
+  grep -qE '^load engine-helpers|valgrind' "$f" && is_heavy[$f]=1
+  w=${known_secs[$(basename "$f")]:-$((30 + $(wc -c <"$f") / 70))}
+  order+=("$w $f")
+done
+mapfile -t bats_files < <(printf '%s\n' "${order[@]}" | sort -k1,1nr -k2 | cut -d' ' -f2-)
+
+int_start=$SECONDS
+say "integration tests: ${#bats_files[@]} files, up to $jobs at once${filter:+ (filter: $filter)}"
+declare -A job_file=() job_start=() file_secs=()
+heavy_running=0
+ndone=0
+# Interrupted: end every running file's bats with all its processes (each is a session of its
+# own), then go on to the leak check, which tears their labs down.
+interrupted=0
+stop_jobs() {
+  local p
+  interrupted=1
+  for p in "${!job_file[@]}"; do kill -TERM -- "-$p" 2>/dev/null; done
+}
+trap stop_jobs INT TERM
+
+start_file() { # FILE
+  local f=$1 out
+  out=$LOGDIR/tap.$(basename "$f" .bats).$RANDOM
+  (exec setsid bats "${bats_args[@]}" "$f") </dev/null >"$out" 2>&1 &
+  job_file[$!]=$f
+  job_start[$!]=$SECONDS
+  job_out[$!]=$out
+  [[ -n ${is_heavy[$f]:-} ]] && heavy_running=$((heavy_running + 1))
+  return 0
+}
+declare -A job_out=()
+
+finish_file() { # PID RC
+  local pid=$1 rc=$2 f=${job_file[$1]} out=${job_out[$1]} secs before
+  secs=$((SECONDS - job_start[$1]))
+  file_secs[$f]=$secs
+  unset "job_file[$pid]" "job_start[$pid]" "job_out[$pid]"
+  [[ -n ${is_heavy[$f]:-} ]] && heavy_running=$((heavy_running - 1))
+  ndone=$((ndone + 1))
+  say "$f (${secs}s, exit status $rc; $ndone of ${#bats_files[@]} files done)"
+  cat "$out"
+  cat "$out" >>"$LOGDIR/bats.tap"
+  before=$failed
+  count_tap "$out" "$(basename "$f")"
+  if ((rc != 0 && failed == before)); then
+    fail "$(basename "$f"): bats exited with status $rc without a failing test"
+  fi
+}
+
+pending=("${bats_files[@]}")
+while ((${#job_file[@]} > 0)) || { ((${#pending[@]} > 0)) && ((!interrupted)); }; do
+  # Start what may start: the first pending file in order that fits.
+  while ((!interrupted && ${#job_file[@]} < jobs && ${#pending[@]} > 0)); do
+    pick=-1
+    for i in "${!pending[@]}"; do
+      if [[ -z ${is_heavy[${pending[i]}]:-} ]] || ((heavy_running < heavy_max)); then
+        pick=$i
+        break
+      fi
+    done
+    ((pick >= 0)) || break
+    start_file "${pending[pick]}"
+    unset "pending[pick]"
+    pending=("${pending[@]}")
+  done
+  done_pid=''
+  wait -n -p done_pid # (a trap that ran meanwhile leaves done_pid unset)
+  rc=$?
+  done_pid=${done_pid:-}
+  if [[ -n $done_pid && -n ${job_file[$done_pid]:-} ]]; then
+    finish_file "$done_pid" "$rc"
+  elif [[ -z $done_pid ]]; then
+    # wait was interrupted (a trap) and may have reaped a job silently: collect the dead ones
+    for p in "${!job_file[@]}"; do
+      if ! kill -0 "$p" 2>/dev/null; then
+        wait "$p" 2>/dev/null
+        finish_file "$p" "$?"
+      fi
+    done
+  fi
+done
+trap - INT TERM
+((interrupted)) && fail "integration: interrupted (${#pending[@]} files not run)"
+
+if ((${#file_secs[@]} > 0)); then
+  say "integration times (wall clock, ${jobs} at once): $((SECONDS - int_start))s in all"
+  for f in "${!file_secs[@]}"; do
+    printf '%6ss  %s\n' "${file_secs[$f]}" "$(basename "$f")"
+  done | sort -rn
+  say "slowest tests"
+  sed -nE 's/^(not )?ok [0-9]+ (.*) in ([0-9]+)ms.*/\3 \2/p' "$LOGDIR/bats.tap" 2>/dev/null |
+    sort -rn | head -n 10 | awk '{ printf "%6.1fs  %s\n", $1 / 1000, substr($0, index($0, " ") + 1) }'
 fi
 
 # --- leaks ----------------------------------------------------------------------------------------

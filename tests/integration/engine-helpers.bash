@@ -19,8 +19,13 @@
 #   podman_start     podman with runc, cgroupfs, vfs, its own --root/--runroot/--tmpdir under
 #                    $LAB_DIR/podman, its default network "podman" on 198.18.2.0/24 (bridge
 #                    cni-podman0, IPAM state under $LAB_DIR/podman), and `podman system
-#                    service` on a socket for the API.
+#                    service` on a socket for the API. Every podman (and conmon, and the
+#                    cleanup podman conmon starts) runs in a mount namespace of the lab's whose
+#                    /var/lib is an overlay in $LAB_DIR/podman/varlib (podman_mntns_start):
+#                    nothing lands in the host's /var/lib/containers or /var/lib/cni.
 #   podman_stop      like docker_stop.
+#   podman_mntns_start DIR / podman_mntns_stop DIR / podman_nsenter DIR CMD...  that mount
+#                    namespace, for a podman set up by hand (cni.bats)
 #   docker_allow_bridge BR  accept frames bridged through BR despite Docker's FORWARD DROP
 #                    (br_netfilter); see the function
 #   dk ARGS...       the docker client against the test daemon
@@ -153,21 +158,6 @@ _engine_kill_ours() {
   fi
   return 0
 }
-_engine_comm_running() { # NAME...: true if a live (non-zombie) process has one of these names
-  local p st comm n
-  for p in /proc/[0-9]*; do
-    { read -r st <"$p/stat"; } 2>/dev/null || continue
-    comm=${st#*(}
-    comm=${comm%%)*}
-    st=${st##*) }
-    [[ ${st:0:1} != Z ]] || continue
-    for n in "$@"; do
-      [[ $comm == "$n" ]] && return 0
-    done
-  done
-  return 1
-}
-
 _engine_none_alive() {
   local p s
   for p in "$@"; do
@@ -193,8 +183,33 @@ _engine_remove_dir() {
 dk() { "$DOCKER_BIN" -H "unix://$(engine_sock docker)" "$@"; }
 
 # Empty directories dockerd and containerd create outside their --exec-root/--data-root (shim
-# sockets, plugin sockets); removed afterwards (rmdir: only while empty) if they were not there.
+# sockets, plugin sockets); removed afterwards (rmdir: only while empty) if a test's dockerd
+# made them. Tests run in parallel, so several test dockerds may share them: under a lock,
+# docker_start adds the missing ones to one list for all labs (_DOCKER_CREATED), and the
+# docker_stop of the last test dockerd (no other lab has a docker directory left) removes them.
 _DOCKER_SYSTEM_DIRS=(/run/containerd/s /run/containerd /run/docker/plugins /run/docker)
+_DOCKER_CREATED=/run/lanjoin-lab/docker-created-system-dirs
+
+_docker_system_dirs_lock() { # CMD...: CMD under the lock of _DOCKER_CREATED
+  mkdir -p "${_DOCKER_CREATED%/*}" && flock -w 60 "${_DOCKER_CREATED%/*}" "$@"
+}
+_docker_record_system_dirs() {
+  local s
+  for s in "${_DOCKER_SYSTEM_DIRS[@]}"; do
+    [[ -e $s ]] || grep -qxF "$s" "$_DOCKER_CREATED" 2>/dev/null || echo "$s" >>"$_DOCKER_CREATED"
+  done
+}
+_docker_release_system_dirs() { # OUR_DOCKER_DIR
+  local other s
+  for other in /run/lanjoin-lab/*/docker; do
+    [[ -d $other && $other != "$1" ]] && return 0 # another test's dockerd still needs them
+  done
+  [[ -f $_DOCKER_CREATED ]] || return 0
+  while read -r s; do
+    [[ -z $s ]] || rmdir "$s" 2>/dev/null || true
+  done <"$_DOCKER_CREATED"
+  rm -f "$_DOCKER_CREATED"
+}
 
 docker_start() {
   local d
@@ -204,10 +219,8 @@ docker_start() {
   command -v "$DOCKER_BIN" >/dev/null || _engine_fail docker "the docker client is not installed" || return
   [[ -e /run/netns/${LAB_PREFIX}host ]] || _engine_fail docker "the lab is not up" || return
   mkdir -p "$d/data" "$d/exec"
-  local s
-  for s in "${_DOCKER_SYSTEM_DIRS[@]}"; do
-    [[ -e $s ]] || echo "$s" >>"$d/created-system-dirs"
-  done
+  _docker_system_dirs_lock bash -c "$(declare -p _DOCKER_SYSTEM_DIRS _DOCKER_CREATED; declare -f _docker_record_system_dirs)
+    _docker_record_system_dirs"
   # deprecated-key-path: dockerd 20.10 otherwise writes /etc/docker/key.json.
   printf '{"deprecated-key-path": "%s/key.json"}\n' "$d" >"$d/daemon.json"
   _engine_spawn "$d/dockerd.log" nsenter "--net=/run/netns/${LAB_PREFIX}host" dockerd \
@@ -242,7 +255,7 @@ docker_allow_bridge() {
 }
 
 docker_stop() {
-  local d ids s
+  local d ids
   d=$(_engine_dir docker)
   [[ -d $d ]] || return 0
   if [[ -S $d/docker.sock ]] && ids=$(timeout 20 "$DOCKER_BIN" -H "unix://$d/docker.sock" ps -aq 2>/dev/null) &&
@@ -252,12 +265,9 @@ docker_stop() {
   fi
   _engine_kill_ours "$d" # dockerd first (TERM: it stops containerd), then shims
   _engine_kill_container_procs "$d/data/containers"
-  if [[ -f $d/created-system-dirs ]] && ! _engine_comm_running dockerd containerd; then
-    while read -r s; do
-      [[ -z $s ]] || rmdir "$s" 2>/dev/null || true
-    done <"$d/created-system-dirs"
-  fi
   _engine_remove_dir "$d"
+  _docker_system_dirs_lock bash -c "$(declare -p _DOCKER_CREATED; declare -f _docker_release_system_dirs)
+    _docker_release_system_dirs $(printf %q "$d")"
   rm -f "$LAB_DIR/docker.skip"
   return 0
 }
@@ -273,14 +283,69 @@ _podman_args() {
 }
 
 pm() {
+  _podman_nsenter_argv "$(_engine_dir podman)" || return 127
   # shellcheck disable=SC2046 # the arguments are paths without spaces (checked in podman_start)
-  _no_extra_fds nsenter "--net=/run/netns/${LAB_PREFIX}host" podman $(_podman_args) "$@"
+  _no_extra_fds "${_PODMAN_NSENTER[@]}" podman $(_podman_args) "$@"
 }
 
-# Podman creates these system directories on first use; remove them afterwards if it was us
-# (and no other podman runs). The CNI ones only while empty: other CNI users share them.
-_PODMAN_SYSTEM_DIRS=(/var/lib/containers /run/containers)
-_PODMAN_CNI_DIRS=(/var/lib/cni/results /var/lib/cni)
+# Podman's own mount namespace. Whatever its flags and configuration say, podman 4.3 writes to
+# fixed host paths: the blob-info cache of an image copy (`podman import`) to
+# /var/lib/containers/cache, and the CNI result cache (every run, and the `podman container
+# cleanup` conmon starts) to /var/lib/cni. So every podman of a test runs in a mount namespace
+# of the test's own in which /var/lib is an overlay whose upper layer is DIR/varlib: what podman
+# writes there lands in DIR and goes with it, the host's /var/lib is never written, and tests
+# running in parallel do not share it. conmon and the cleanup processes it starts are podman's
+# children and stay inside. The host's /run/netns mount stays a peer (--propagation unchanged),
+# so the network namespaces podman mounts there are the host's; the mounts holding /var/lib are
+# made slaves first, so that the overlay never propagates to the host. A holder process (a
+# sleep whose argv[0] names DIR, so that killing "the processes of DIR" ends it) keeps the
+# namespace until podman_mntns_stop; the namespace goes when its last process does.
+podman_mntns_start() { # DIR
+  local d=$1
+  mkdir -p "$d/varlib/upper" "$d/varlib/work" || return
+  rm -f "$d/mntns.pid"
+  # shellcheck disable=SC2016 # expanded by the inner bash
+  _engine_spawn "$d/mntns.log" unshare --mount --propagation unchanged -- bash -euc '
+    mount --make-slave /
+    m=$(findmnt -n -o TARGET -T /var/lib)
+    [[ $m == / ]] || mount --make-slave "$m"
+    mount -t overlay lj-podman-varlib \
+      -o "lowerdir=/var/lib,upperdir=$1/varlib/upper,workdir=$1/varlib/work" /var/lib
+    echo $$ >"$1/mntns.pid.tmp"
+    mv "$1/mntns.pid.tmp" "$1/mntns.pid"
+    exec -a "lj-podman-mntns:$1/" sleep infinity' lj-podman-mntns "$d"
+  _engine_wait 10 _podman_mntns_pid "$d"
+}
+
+_podman_mntns_pid() { # DIR: print the holder's PID if it runs
+  local pid='' cmd
+  # (no failing command inside $(...): bats' ERR trap would fail the test from the subshell)
+  [[ -f $1/mntns.pid ]] && read -r pid <"$1/mntns.pid" && [[ $pid =~ ^[0-9]+$ ]] || return 1
+  cmd=$(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" || true)
+  [[ $cmd == "lj-podman-mntns:$1/ "* ]] || return 1
+  echo "$pid"
+}
+
+# podman_nsenter DIR CMD...: CMD in podman's mount namespace of DIR and the lab's host network
+# namespace, in the current directory. Fails (127) if the namespace is not there: podman must
+# never run outside it.
+podman_nsenter() {
+  _podman_nsenter_argv "$1" || return 127
+  shift
+  "${_PODMAN_NSENTER[@]}" "$@"
+}
+_podman_nsenter_argv() { # DIR: set _PODMAN_NSENTER to the nsenter command line
+  local pid
+  pid=$(_podman_mntns_pid "$1") || {
+    echo "podman_nsenter: no podman mount namespace for $1" >&2
+    return 1
+  }
+  _PODMAN_NSENTER=(nsenter "--mount=/proc/$pid/ns/mnt" "--net=/run/netns/${LAB_PREFIX}host"
+    "--wd=$PWD")
+}
+
+# podman_mntns_stop DIR: end every process of DIR (the holder, any podman or conmon left).
+podman_mntns_stop() { _engine_kill_ours "$1"; }
 
 # A podman network (CNI bridge) defined as a file in the test's --network-config-dir, with its
 # host-local IPAM state under $LAB_DIR: `podman network create` would leave that state in
@@ -323,15 +388,11 @@ podman_start() {
   [[ $d != *[[:space:]]* ]] || _engine_fail podman "the lab directory has spaces" || return
   mkdir -p "$d/root" "$d/runroot" "$d/tmp" "$d/netconf"
   _podman_default_network
-  local s
-  for s in "${_PODMAN_SYSTEM_DIRS[@]}"; do
-    [[ -e $s ]] || echo "$s" >>"$d/created-system-dirs"
-  done
-  for s in "${_PODMAN_CNI_DIRS[@]}"; do
-    [[ -e $s ]] || echo "$s" >>"$d/created-cni-dirs"
-  done
+  podman_mntns_start "$d" ||
+    _engine_fail podman "no mount namespace for podman: $(tail -n 3 "$d/mntns.log" 2>/dev/null | tr '\n' ' ')" || return
+  _podman_nsenter_argv "$d" || _engine_fail podman "podman's mount namespace is gone" || return
   # shellcheck disable=SC2046
-  _engine_spawn "$d/service.log" nsenter "--net=/run/netns/${LAB_PREFIX}host" podman \
+  _engine_spawn "$d/service.log" "${_PODMAN_NSENTER[@]}" podman \
     $(_podman_args) system service --time 0 "unix://$d/podman.sock"
   if ! _engine_wait 30 curl -sf --unix-socket "$d/podman.sock" http://d/_ping; then
     _engine_fail podman "podman system service did not start: $(tail -n 3 "$d/service.log" 2>/dev/null | tr '\n' ' ')"
@@ -342,27 +403,14 @@ podman_start() {
 }
 
 podman_stop() {
-  local d s
+  local d
   d=$(_engine_dir podman)
   [[ -d $d ]] || return 0
-  if [[ -d $d/root && -e /run/netns/${LAB_PREFIX}host ]]; then
+  if [[ -d $d/root && -e /run/netns/${LAB_PREFIX}host ]] && _podman_mntns_pid "$d" >/dev/null; then
     pm rm -f -t 0 -a >/dev/null 2>&1
   fi
-  _engine_kill_ours "$d" # the API service and any conmon left
+  podman_mntns_stop "$d" # the API service, any conmon left, the mount namespace's holder
   _engine_kill_container_procs "$d/root/vfs-containers"
-  if [[ -f $d/created-system-dirs ]]; then
-    while read -r s; do
-      # Only if no other podman is running that could be using them.
-      if [[ -n $s ]] && ! _engine_comm_running podman conmon; then
-        rm -rf "$s"
-      fi
-    done <"$d/created-system-dirs"
-  fi
-  if [[ -f $d/created-cni-dirs ]]; then
-    while read -r s; do
-      [[ -z $s ]] || rmdir "$s" 2>/dev/null || true
-    done <"$d/created-cni-dirs"
-  fi
   _engine_remove_dir "$d"
   rm -f "$LAB_DIR/podman.skip"
   return 0

@@ -233,8 +233,9 @@ defaultnet_run() {
   add_container c6
   local ns=${LAB_PREFIX}c6
   # an "engine" link of its own with IPv4 and IPv6 default routes carrying extra attributes
-  ip link add ljdn6h type veth peer name eth0 netns "$ns"
-  defer ip link del ljdn6h
+  # (its outer end in the lab's host node, not the root namespace: files run in parallel)
+  ip -n "${LAB_PREFIX}host" link add ljdn6h type veth peer name eth0 netns "$ns"
+  defer ip -n "${LAB_PREFIX}host" link del ljdn6h
   ip -n "$ns" link set eth0 up
   ip -n "$ns" addr add 198.18.7.2/24 dev eth0
   ip -n "$ns" -6 addr add 2001:db8:7::2/64 dev eth0 nodad
