@@ -49,6 +49,8 @@ static const struct {
 	 false},
 	{"shim", lj_cmd_shim,
 	 "host-side macvlan shim on its own (add PARENT --ip CIDR | del PARENT)", true, true},
+	{"docker-plugin", lj_cmd_docker_plugin,
+	 "serve lanjoin as a Docker network driver on a unix socket", false, true},
 	{"version", cmd_version, "print the version", false, false},
 	{"help", cmd_help, "show this help, or a command's: help COMMAND [SUBCOMMAND]", false,
 	 false},
