@@ -13,6 +13,7 @@ plugin_start() {
   _engine_spawn "$dir/plugin.log" nsenter "--net=/run/netns/${LAB_PREFIX}host" \
     env "LANJOIN_STATE_DIR=$LANJOIN_STATE_DIR" "$LANJOIN" docker-plugin \
     --socket "$dir/plugins/lanjoin.sock" --state-dir "$dir/state"
+  disown $! 2>/dev/null || true
   _engine_wait 10 test -S "$dir/plugins/lanjoin.sock"
 }
 
@@ -45,6 +46,10 @@ call() { # CALL [BODY]: POST to the plugin; prints the body, then the HTTP statu
     -H 'Content-Type: application/vnd.docker.plugins.v1.2+json' \
     ${2:+--data-binary "$2"} -w '\n%{http_code}' "http://plugin/$1"
 }
+
+# Nothing in the plugin's state directory (networks/, endpoints/).
+state_empty() { [ -z "$(find "$LAB_DIR/dplugin/state" -type f)" ]; }
+net_rm() { dk network rm "$1" >/dev/null 2>&1 || true; } # idempotent, for defer
 
 NID=1111111111111111111111111111111111111111111111111111111111111111
 EID=2222222222222222222222222222222222222222222222222222222222222222
@@ -102,7 +107,7 @@ EID=2222222222222222222222222222222222222222222222222222222222222222
   # still serving, nothing recorded
   run call Plugin.Activate
   [ "$(tail -n1 <<<"$output")" = 200 ]
-  [ -z "$(ls -A "$LAB_DIR/dplugin/state/networks" "$LAB_DIR/dplugin/state/endpoints")" ]
+  state_empty
 }
 
 @test "protocol: a macvlan endpoint's link is made at Join and removed with the endpoint" {
@@ -133,7 +138,7 @@ EID=2222222222222222222222222222222222222222222222222222222222222222
   ! on host ip link show dev "$link"
   run call NetworkDriver.DeleteNetwork "{\"NetworkID\":\"$NID\"}"
   [ "$(head -n1 <<<"$output")" = '{}' ]
-  [ -z "$(ls -A "$LAB_DIR/dplugin/state/networks" "$LAB_DIR/dplugin/state/endpoints")" ]
+  state_empty
 }
 
 no_plugin_links() { [[ -z $(on host ip -o link show | grep -E ': lj[dhs][0-9a-f]') ]]; }
@@ -144,7 +149,7 @@ no_plugin_links() { [[ -z $(on host ip -o link show | grep -E ': lj[dhs][0-9a-f]
     --subnet 198.51.100.0/24 --gateway 198.51.100.254 lan
   echo "$output"
   [ "$status" -eq 0 ]
-  defer dk network rm lan
+  defer net_rm lan
   engine_run docker web --network lan --ip 198.51.100.131
   run curl_from peer http://198.51.100.131/hello.html
   [ "$output" = "Hello world" ]
@@ -163,7 +168,7 @@ no_plugin_links() { [[ -z $(on host ip -o link show | grep -E ': lj[dhs][0-9a-f]
   dk network rm lan
   no_plugin_links
   [ -z "$(on host ip route show 198.51.100.131)" ]
-  [ -z "$(ls -A "$LAB_DIR/dplugin/state/networks" "$LAB_DIR/dplugin/state/endpoints")" ]
+  state_empty
 }
 
 @test "docker: a bridge network on an existing bridge; the plugin killed and restarted keeps answering" {
@@ -176,7 +181,7 @@ no_plugin_links() { [[ -z $(on host ip -o link show | grep -E ': lj[dhs][0-9a-f]
     --subnet 198.18.5.0/24 --gateway 198.18.5.1 brnet
   echo "$output"
   [ "$status" -eq 0 ]
-  defer dk network rm brnet
+  defer net_rm brnet
   engine_run docker bweb --network brnet --ip 198.18.5.10
   run curl_from host http://198.18.5.10/hello.html
   [ "$output" = "Hello world" ]
@@ -187,7 +192,7 @@ no_plugin_links() { [[ -z $(on host ip -o link show | grep -E ': lj[dhs][0-9a-f]
   [ -z "$(on host ip -o link show master br-dp)" ]
   dk network rm brnet
   no_plugin_links
-  [ -z "$(ls -A "$LAB_DIR/dplugin/state/networks" "$LAB_DIR/dplugin/state/endpoints")" ]
+  state_empty
 }
 
 @test "docker: a bad option is refused with the plugin's one-line message" {
