@@ -20,14 +20,14 @@
 static const char usage[] =
 	"Usage: lanjoin docker-plugin [--socket PATH] [--state-dir DIR]\n"
 	"\n"
-	"Serve lanjoin as a Docker network driver named after the socket "
-	"(default\n" LJ_PLUGIN_DEFAULT_SOCKET ", where dockerd looks for plugins):\n"
-	"  docker network create -d lanjoin -o mode=macvlan -o parent=eth0 \\\n"
-	"      [-o host_shim=CIDR] --subnet CIDR --gateway IP lan\n"
-	"  docker network create -d lanjoin -o mode=bridge -o bridge=br0 --subnet CIDR lan\n"
-	"  docker run --network lan --ip ADDR IMAGE\n"
-	"Networks and endpoints are kept in DIR (default " LJ_PLUGIN_DEFAULT_STATE "),\n"
-	"so that a restarted plugin answers for what it made. Runs until SIGINT or SIGTERM.\n";
+	"Serve lanjoin as a Docker network driver on a unix socket until SIGINT or SIGTERM.\n"
+	"dockerd finds it by the socket's name (default " LJ_PLUGIN_DEFAULT_SOCKET ":\n"
+	"the driver 'lanjoin'). The network's options (docker network create -d lanjoin -o ...):\n"
+	"  mode=macvlan parent=DEV [macvlan_mode=MODE] [host_shim=CIDR]\n"
+	"  mode=bridge bridge=BR\n"
+	"Addresses are Docker's IPAM's. Networks and endpoints are kept in DIR "
+	"(default\n" LJ_PLUGIN_DEFAULT_STATE
+	"), so that a restarted plugin answers for what it made.\n";
 
 /* One request's body as it arrives. */
 struct body {
