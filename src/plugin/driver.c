@@ -327,11 +327,21 @@ static json_t *net_setup(json_t *net)
 	} else if (lj_macvlan_check_parent(nl, str(net, "parent"), &l, &res) < 0) {
 		err = lj_plugin_error("%s", res.message);
 	} else if (shim) {
+		char name[IFNAMSIZ];
+		bool existed;
+
+		lj_shim_name(str(net, "parent"), name);
+		existed = lj_link_get(nl, name, &l) == 0;
 		lj_parse_cidr(shim, true, &c);
-		if (lj_shim_add(str(net, "parent"), &c, &res) < 0)
+		if (lj_shim_add(str(net, "parent"), &c, &res) < 0) {
 			err = lj_plugin_error("%s", res.message);
-		else
-			json_object_set_new(net, "shim_made", json_true());
+		} else {
+			/* Routes to the containers go through it; it goes with the network
+			 * only if the network made it. */
+			json_object_set_new(net, "shim", json_string(name));
+			if (!existed)
+				json_object_set_new(net, "shim_made", json_true());
+		}
 	}
 	lj_result_done(&res);
 	lj_nl_close(nl);
@@ -491,19 +501,53 @@ static json_t *create_endpoint(const json_t *req)
 	return resp;
 }
 
-/* Undo the link of a joined endpoint (kept in ep's "plan"); 0 or -errno (*err set). */
-static int ep_unlink(json_t *ep, json_t **err)
+static void shim_routes(const json_t *ep, struct lj_handoff_opts *o);
+
+/* What Join makes for endpoint eid (ep) of network net. */
+static void ep_opts(const json_t *net, const json_t *ep, const char *eid, struct lj_handoff_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	lj_name_hashed("ljd", eid, o->name);
+	lj_name_hashed("ljh", eid, o->host);
+	if (str(ep, "mac") && lj_parse_mac(str(ep, "mac"), o->mac) == 0)
+		o->has_mac = true;
+	if (strcmp(str(net, "mode"), "bridge") == 0) {
+		o->way = LJ_WAY_BRIDGE;
+		snprintf(o->bridge, sizeof(o->bridge), "%s", str(net, "bridge"));
+		return;
+	}
+	o->way = LJ_WAY_MACVLAN;
+	snprintf(o->parent, sizeof(o->parent), "%s", str(net, "parent"));
+	parse_macvlan_mode(str(net, "macvlan_mode"), &o->macvlan_mode);
+	if (str(net, "shim")) {
+		snprintf(o->shim, sizeof(o->shim), "%s", str(net, "shim"));
+		shim_routes(ep, o);
+	}
+}
+
+/*
+ * Undo the link of a joined endpoint: by the plan kept in ep, or, when a Join was cut short
+ * before it kept its plan ("joining"), by what that Join would have made. net may be NULL
+ * (its network forgotten): then only a kept plan is undone. 0 or -errno (*err set).
+ */
+static int ep_unlink(const json_t *net, json_t *ep, const char *eid, json_t **err)
 {
 	struct lj_result res = {0};
+	struct lj_handoff_opts o;
 	const json_t *plan = json_object_get(ep, "plan");
 	int r = 0;
 
 	if (plan) {
 		r = lj_handoff_undo(plan, &res);
-		if (r < 0)
-			*err = lj_plugin_error("%s", res.message);
-		else
-			json_object_del(ep, "plan");
+	} else if (net && json_is_true(json_object_get(ep, "joining"))) {
+		ep_opts(net, ep, eid, &o);
+		r = lj_handoff_unmake(&o, &res);
+	}
+	if (r < 0) {
+		*err = lj_plugin_error("%s", res.message);
+	} else {
+		json_object_del(ep, "plan");
+		json_object_del(ep, "joining");
 	}
 	lj_result_done(&res);
 	return r;
@@ -511,7 +555,7 @@ static int ep_unlink(json_t *ep, json_t **err)
 
 static json_t *delete_endpoint(const json_t *req)
 {
-	json_t *err = NULL, *ep;
+	json_t *err = NULL, *ep, *net;
 	const char *eid = req_id(req, "EndpointID", &err);
 	int r;
 
@@ -521,7 +565,9 @@ static json_t *delete_endpoint(const json_t *req)
 	if (!ep)
 		return r < 0 ? lj_plugin_error("cannot read endpoint %.12s: %s", eid, strerror(-r))
 			     : ok();
-	r = ep_unlink(ep, &err);
+	net = record_load("networks", str(ep, "network") ? str(ep, "network") : "", &r);
+	r = ep_unlink(net, ep, eid, &err);
+	json_decref(net);
 	if (r < 0) {
 		record_save("endpoints", eid, ep);
 		json_decref(ep);
@@ -579,34 +625,34 @@ static json_t *join(const json_t *req)
 	if (!ep)
 		return err;
 	/* Joined before (e.g. a Join retried after a failure): start again from nothing. */
-	if (ep_unlink(ep, &err) < 0)
+	if (ep_unlink(net, ep, eid, &err) < 0)
 		goto out;
-	lj_name_hashed("ljd", eid, o.name);
-	lj_name_hashed("ljh", eid, o.host);
-	if (lj_parse_mac(str(ep, "mac"), o.mac) == 0)
-		o.has_mac = true;
-	if (strcmp(str(net, "mode"), "bridge") == 0) {
-		o.way = LJ_WAY_BRIDGE;
-		snprintf(o.bridge, sizeof(o.bridge), "%s", str(net, "bridge"));
-	} else {
-		o.way = LJ_WAY_MACVLAN;
-		snprintf(o.parent, sizeof(o.parent), "%s", str(net, "parent"));
-		parse_macvlan_mode(str(net, "macvlan_mode"), &o.macvlan_mode);
-		if (json_is_true(json_object_get(net, "shim_made"))) {
-			lj_shim_name(o.parent, o.shim);
-			shim_routes(ep, &o);
-		}
+	ep_opts(net, ep, eid, &o);
+	/* Kept before any change: a plugin killed in the middle undoes it later. */
+	json_object_set_new(ep, "joining", json_true());
+	r = record_save("endpoints", eid, ep);
+	if (r < 0) {
+		err = lj_plugin_error("cannot record endpoint %.12s: %s", eid, strerror(-r));
+		goto out;
 	}
 	r = lj_handoff_make(&o, &plan, &res);
 	if (r < 0) {
 		err = lj_plugin_error("%s", res.message);
+		if (!res.undo_failed) { /* rolled back: nothing is left */
+			json_object_del(ep, "joining");
+			record_save("endpoints", eid, ep);
+		}
 		goto out;
 	}
 	json_object_set_new(ep, "plan", plan);
+	json_object_del(ep, "joining");
 	json_object_set_new(ep, "link", json_string(o.name));
 	r = record_save("endpoints", eid, ep);
 	if (r < 0) {
-		ep_unlink(ep, &err);
+		json_t *undo_err = NULL;
+
+		ep_unlink(net, ep, eid, &undo_err);
+		json_decref(undo_err);
 		err = lj_plugin_error("cannot record endpoint %.12s: %s", eid, strerror(-r));
 		goto out;
 	}

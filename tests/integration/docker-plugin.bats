@@ -141,6 +141,39 @@ EID=2222222222222222222222222222222222222222222222222222222222222222
   state_empty
 }
 
+@test "protocol: a Join failing at any step of its plan leaves nothing and says why" {
+  local dir=$LAB_DIR/dplugin/fault n id
+  mkdir -p "$dir"
+  for n in 1 2; do
+    id=$(printf '3%.0s' {1..63})$n
+    _engine_spawn "$dir/plugin.log" nsenter "--net=/run/netns/${LAB_PREFIX}host" \
+      env "LANJOIN_STATE_DIR=$LANJOIN_STATE_DIR" LANJOIN_FAULT_STEP=$n "$LANJOIN" docker-plugin \
+      --socket "$dir/fault.sock" --state-dir "$dir/state"
+    disown $! 2>/dev/null || true
+    defer pkill -f -- "--socket $dir/fault.sock"
+    _engine_wait 10 test -S "$dir/fault.sock"
+    fcall() { curl -sS --max-time 10 --unix-socket "$dir/fault.sock" -X POST --data-binary "$2" "http://plugin/$1"; }
+    run fcall NetworkDriver.CreateNetwork "{\"NetworkID\":\"$id\",\"Options\":{\"com.docker.network.generic\":{\"mode\":\"macvlan\",\"parent\":\"em1\",\"host_shim\":\"198.51.100.91/24\"}},\"IPv4Data\":[{\"Pool\":\"198.51.100.0/24\",\"Gateway\":\"198.51.100.254/24\"}]}"
+    echo "$output"
+    [ "$output" = '{}' ]
+    run fcall NetworkDriver.CreateEndpoint "{\"NetworkID\":\"$id\",\"EndpointID\":\"$id\",\"Interface\":{\"Address\":\"198.51.100.141/24\"}}"
+    run fcall NetworkDriver.Join "{\"NetworkID\":\"$id\",\"EndpointID\":\"$id\",\"SandboxKey\":\"/x\"}"
+    echo "$output"
+    [[ $(jq -r .Err <<<"$output") == *"injected"* || $(jq -r .Err <<<"$output") == *"Input/output error"* ]]
+    no_plugin_links_but_shim
+    [ -z "$(on host ip route show 198.51.100.141)" ]
+    run fcall NetworkDriver.DeleteEndpoint "{\"NetworkID\":\"$id\",\"EndpointID\":\"$id\"}"
+    [ "$output" = '{}' ]
+    run fcall NetworkDriver.DeleteNetwork "{\"NetworkID\":\"$id\"}"
+    [ "$output" = '{}' ]
+    no_plugin_links
+    pkill -f -- "--socket $dir/fault.sock"
+    _engine_wait 10 test ! -S "$dir/fault.sock"
+  done
+  [ -z "$(find "$dir/state" -type f)" ]
+}
+
+no_plugin_links_but_shim() { [[ -z $(on host ip -o link show | grep -E ': lj[dh][0-9a-f]') ]]; }
 no_plugin_links() { [[ -z $(on host ip -o link show | grep -E ': lj[dhs][0-9a-f]') ]]; }
 
 @test "docker: a macvlan network; the LAN peer and the host (shim) reach the container; restart keeps its address and MAC" {
@@ -158,6 +191,11 @@ no_plugin_links() { [[ -z $(on host ip -o link show | grep -E ': lj[dhs][0-9a-f]
   mac=$(engine_inspect docker web '.NetworkSettings.Networks.lan.MacAddress')
   run dk restart -t 0 web
   [ "$status" -eq 0 ]
+  [ "$(engine_inspect docker web '.NetworkSettings.Networks.lan.IPAddress')" = 198.51.100.131 ]
+  [ "$(engine_inspect docker web '.NetworkSettings.Networks.lan.MacAddress')" = "$mac" ]
+  dk stop -t 0 web
+  no_plugin_links_but_shim
+  dk start web
   [ "$(engine_inspect docker web '.NetworkSettings.Networks.lan.IPAddress')" = 198.51.100.131 ]
   [ "$(engine_inspect docker web '.NetworkSettings.Networks.lan.MacAddress')" = "$mac" ]
   run curl_from peer http://198.51.100.131/hello.html

@@ -37,8 +37,9 @@ static void close_ctx(struct lj_ctx *ctx)
 	close(ctx->target_fd);
 }
 
-static int build(struct lj_ctx *ctx, const struct lj_handoff_opts *o, struct lj_plan *plan,
-		 struct lj_result *res)
+/* The plan for o; fresh: refuse a link that exists already under o's name. */
+static int build(struct lj_ctx *ctx, const struct lj_handoff_opts *o, bool fresh,
+		 struct lj_plan *plan, struct lj_result *res)
 {
 	struct lj_link l;
 	struct lj_step *s;
@@ -46,10 +47,10 @@ static int build(struct lj_ctx *ctx, const struct lj_handoff_opts *o, struct lj_
 
 	if (!lj_ifname_valid(o->name))
 		return lj_bad_input(res, "invalid link name '%s'", o->name);
-	if (lj_link_get(ctx->host, o->name, &l) == 0)
+	if (fresh && lj_link_get(ctx->host, o->name, &l) == 0)
 		return lj_bad_input(res, "a link named '%s' exists already", o->name);
 	if (o->way == LJ_WAY_MACVLAN) {
-		r = lj_macvlan_check_parent(ctx->host, o->parent, &l, res);
+		r = fresh ? lj_macvlan_check_parent(ctx->host, o->parent, &l, res) : 0;
 		if (r < 0)
 			return r;
 		s = lj_plan_add(plan, &lj_step_macvlan, LJ_TARGET, "create macvlan %s on %s",
@@ -81,8 +82,8 @@ static int build(struct lj_ctx *ctx, const struct lj_handoff_opts *o, struct lj_
 		return lj_bad_input(res, "this way cannot hand a link over");
 	if (!lj_ifname_valid(o->host))
 		return lj_bad_input(res, "invalid link name '%s'", o->host);
-	r = lj_link_get(ctx->host, o->bridge, &l);
-	if (r == -ENODEV || (r == 0 && strcmp(l.kind, "bridge") != 0))
+	r = fresh ? lj_link_get(ctx->host, o->bridge, &l) : 0;
+	if (fresh && (r == -ENODEV || (r == 0 && strcmp(l.kind, "bridge") != 0)))
 		return lj_bad_input(res, "bridge '%s' does not exist (or is not a Linux bridge)",
 				    o->bridge);
 	if (r < 0)
@@ -114,7 +115,7 @@ int lj_handoff_make(const struct lj_handoff_opts *o, json_t **ret_plan, struct l
 	r = open_ctx(&ctx, res);
 	if (r < 0)
 		return r;
-	r = build(&ctx, o, &plan, res);
+	r = build(&ctx, o, true, &plan, res);
 	if (r == 0) {
 		r = lj_plan_apply(&ctx, &plan, &err);
 		if (r < 0) {
@@ -156,5 +157,28 @@ int lj_handoff_undo(const json_t *plan_json, struct lj_result *res)
 	}
 	res->undo_failed = failed;
 	lj_plan_free(&plan);
+	return r;
+}
+
+int lj_handoff_unmake(const struct lj_handoff_opts *o, struct lj_result *res)
+{
+	struct lj_plan plan = {0};
+	struct lj_ctx ctx;
+	size_t failed = 0;
+	int r;
+
+	r = open_ctx(&ctx, res);
+	if (r < 0)
+		return r;
+	r = build(&ctx, o, false, &plan, res);
+	if (r == 0) {
+		r = lj_plan_undo_all(&ctx, &plan, &failed);
+		if (r < 0)
+			lj_fail(res, r, "undo failed: %s%s%s", strerror(-r),
+				ctx.detail[0] ? ": " : "", ctx.detail);
+	}
+	res->undo_failed = failed;
+	lj_plan_free(&plan);
+	close_ctx(&ctx);
 	return r;
 }

@@ -46,3 +46,11 @@ int lj_handoff_make(const struct lj_handoff_opts *o, json_t **ret_plan, struct l
  * with res->message.
  */
 int lj_handoff_undo(const json_t *plan, struct lj_result *res);
+
+/*
+ * Undo what lj_handoff_make(o) would have made, without its plan: for a run killed after
+ * making the link and before keeping the plan. The links are found by o's names (a veth by
+ * name alone), the shim routes by address. Nothing there is success. Returns 0 or -errno with
+ * res->message.
+ */
+int lj_handoff_unmake(const struct lj_handoff_opts *o, struct lj_result *res);
