@@ -14,7 +14,8 @@ plugin_start() {
     env "LANJOIN_STATE_DIR=$LANJOIN_STATE_DIR" "$LANJOIN" docker-plugin \
     --socket "$dir/plugins/lanjoin.sock" --state-dir "$dir/state"
   disown $! 2>/dev/null || true
-  _engine_wait 10 test -S "$dir/plugins/lanjoin.sock"
+  # answering (a plugin killed -9 leaves its socket file: the new one replaces it)
+  _engine_wait 10 curl -sf --unix-socket "$dir/plugins/lanjoin.sock" -X POST http://plugin/Plugin.Activate
 }
 
 plugin_pid() { pgrep -f -- "--socket $LAB_DIR/dplugin/plugins/lanjoin.sock" || true; }
@@ -141,36 +142,68 @@ EID=2222222222222222222222222222222222222222222222222222222222222222
   state_empty
 }
 
-@test "protocol: a Join failing at any step of its plan leaves nothing and says why" {
-  local dir=$LAB_DIR/dplugin/fault n id
+# fault_plugin N: a second plugin on $dir/fault.sock whose plans fail at step N (0: none).
+fault_plugin() {
+  _engine_spawn "$dir/plugin.log" nsenter "--net=/run/netns/${LAB_PREFIX}host" \
+    env "LANJOIN_STATE_DIR=$LANJOIN_STATE_DIR" "LANJOIN_FAULT_STEP=$1" "$LANJOIN" docker-plugin \
+    --socket "$dir/fault.sock" --state-dir "$dir/state"
+  FAULT_PID=$!
+  disown "$FAULT_PID" 2>/dev/null || true
+  defer kill_quietly "$FAULT_PID"
+  _engine_wait 10 curl -sf --unix-socket "$dir/fault.sock" -X POST http://plugin/Plugin.Activate
+}
+kill_quietly() { kill "$1" 2>/dev/null || true; _engine_wait 10 test ! -d "/proc/$1" || true; }
+fcall() { curl -sS --max-time 10 --unix-socket "$dir/fault.sock" -X POST --data-binary "$2" "http://plugin/$1"; }
+
+@test "protocol: CreateNetwork or Join failing at any step of its plan leaves nothing and says why" {
+  local dir=$LAB_DIR/dplugin/fault n id net ep done=0
   mkdir -p "$dir"
-  for n in 1 2; do
-    id=$(printf '3%.0s' {1..63})$n
-    _engine_spawn "$dir/plugin.log" nsenter "--net=/run/netns/${LAB_PREFIX}host" \
-      env "LANJOIN_STATE_DIR=$LANJOIN_STATE_DIR" LANJOIN_FAULT_STEP=$n "$LANJOIN" docker-plugin \
-      --socket "$dir/fault.sock" --state-dir "$dir/state"
-    disown $! 2>/dev/null || true
-    defer pkill -f -- "--socket $dir/fault.sock"
-    _engine_wait 10 test -S "$dir/fault.sock"
-    fcall() { curl -sS --max-time 10 --unix-socket "$dir/fault.sock" -X POST --data-binary "$2" "http://plugin/$1"; }
-    run fcall NetworkDriver.CreateNetwork "{\"NetworkID\":\"$id\",\"Options\":{\"com.docker.network.generic\":{\"mode\":\"macvlan\",\"parent\":\"em1\",\"host_shim\":\"198.51.100.91/24\"}},\"IPv4Data\":[{\"Pool\":\"198.51.100.0/24\",\"Gateway\":\"198.51.100.254/24\"}]}"
-    echo "$output"
+  net='"Options":{"com.docker.network.generic":{"mode":"macvlan","parent":"em1","host_shim":"198.51.100.91/24"}},"IPv4Data":[{"Pool":"198.51.100.0/24","Gateway":"198.51.100.254/24"}]'
+  ep='"Interface":{"Address":"198.51.100.141/24"}'
+  for ((n = 1; n <= 12 && !done; n++)); do # CreateNetwork (the host shim's plan)
+    id=$(printf '3%.0s' {1..62})$(printf '%02d' $n)
+    fault_plugin $n
+    run fcall NetworkDriver.CreateNetwork "{\"NetworkID\":\"$id\",$net}"
+    echo "step $n: CreateNetwork: $output"
+    if [[ $output != '{}' ]]; then
+      [[ $(jq -r .Err <<<"$output") == *"fault injected"* ]]
+    else
+      done=1
+      run fcall NetworkDriver.DeleteNetwork "{\"NetworkID\":\"$id\"}"
+      [ "$output" = '{}' ]
+    fi
+    no_plugin_links
+    kill_quietly "$FAULT_PID"
+    [ -z "$(find "$dir/state" -type f)" ]
+  done
+  ((done && n > 2))
+  done=0
+  for ((n = 1; n <= 12 && !done; n++)); do # Join (the macvlan and its shim route)
+    id=$(printf '4%.0s' {1..62})$(printf '%02d' $n)
+    fault_plugin 0
+    run fcall NetworkDriver.CreateNetwork "{\"NetworkID\":\"$id\",$net}"
     [ "$output" = '{}' ]
-    run fcall NetworkDriver.CreateEndpoint "{\"NetworkID\":\"$id\",\"EndpointID\":\"$id\",\"Interface\":{\"Address\":\"198.51.100.141/24\"}}"
+    run fcall NetworkDriver.CreateEndpoint "{\"NetworkID\":\"$id\",\"EndpointID\":\"$id\",$ep}"
+    kill_quietly "$FAULT_PID"
+    fault_plugin $n
     run fcall NetworkDriver.Join "{\"NetworkID\":\"$id\",\"EndpointID\":\"$id\",\"SandboxKey\":\"/x\"}"
-    echo "$output"
-    [[ $(jq -r .Err <<<"$output") == *"injected"* || $(jq -r .Err <<<"$output") == *"Input/output error"* ]]
-    no_plugin_links_but_shim
-    [ -z "$(on host ip route show 198.51.100.141)" ]
+    echo "step $n: Join: $output"
+    if [[ $(jq -r .Err <<<"$output") != null ]]; then
+      [[ $(jq -r .Err <<<"$output") == *"fault injected"* ]]
+      no_plugin_links_but_shim
+      [ -z "$(on host ip route show 198.51.100.141)" ]
+    else
+      done=1 # past the last step: the plan ran whole
+    fi
     run fcall NetworkDriver.DeleteEndpoint "{\"NetworkID\":\"$id\",\"EndpointID\":\"$id\"}"
     [ "$output" = '{}' ]
     run fcall NetworkDriver.DeleteNetwork "{\"NetworkID\":\"$id\"}"
     [ "$output" = '{}' ]
     no_plugin_links
-    pkill -f -- "--socket $dir/fault.sock"
-    _engine_wait 10 test ! -S "$dir/fault.sock"
+    kill_quietly "$FAULT_PID"
+    [ -z "$(find "$dir/state" -type f)" ]
   done
-  [ -z "$(find "$dir/state" -type f)" ]
+  ((done && n > 2))
 }
 
 no_plugin_links_but_shim() { [[ -z $(on host ip -o link show | grep -E ': lj[dh][0-9a-f]') ]]; }
