@@ -19,6 +19,7 @@ _lanjoin_attach_nat='--uplink --address --publish --private --to'
 _lanjoin_with_value=' --bridge --uplink --vlan --ovsdb --parent --mode --host-shim --address '
 _lanjoin_with_value+='--publish --private --to --ip --gateway --dhcp-client --dhcp-timeout '
 _lanjoin_with_value+='--ifname --mac --mac-from --mtu --route --engine-socket --probe --timeout '
+_lanjoin_with_value+='--socket --state-dir '
 
 _lanjoin_links() {
 	local d
@@ -88,6 +89,7 @@ _lanjoin_options() {
 	"uplink list") echo "--json --help" ;;
 	"shim add") echo "--ip --json --help" ;;
 	"shim del") echo "--json --help" ;;
+	docker-plugin) echo "--socket --state-dir --help" ;;
 	uplink* | shim* | version | help*) echo "--help" ;;
 	"") echo "--help --version" ;;
 	esac
@@ -149,7 +151,7 @@ _lanjoin() {
 	elif [[ $cur == -* ]]; then
 		cands=$(_lanjoin_options "$ctx")
 	elif [[ -z $cmd ]]; then
-		cands='attach detach list gc pid ip uplink shim version help'
+		cands='attach detach list gc pid ip uplink shim docker-plugin version help'
 	elif [[ -z $sub && $cmd == attach ]]; then
 		cands='bridge ovs macvlan nat'
 	elif [[ -z $sub && $cmd == uplink ]]; then
@@ -157,7 +159,7 @@ _lanjoin() {
 	elif [[ -z $sub && $cmd == shim ]]; then
 		cands='add del'
 	elif [[ -z $sub && $cmd == help ]]; then
-		cands='attach detach list gc pid ip uplink shim version'
+		cands='attach detach list gc pid ip uplink shim docker-plugin version'
 	elif ((npos == 0)); then
 		case $ctx in
 		"help attach") cands='bridge ovs macvlan nat' ;;

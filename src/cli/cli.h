@@ -24,6 +24,7 @@ int lj_cli_engine_socket(const char *v);
 int lj_cmd_dhcp_supervise(int argc, char **argv); /* hidden, internal */
 int lj_dhcp_hook_main(int argc, char **argv);	  /* the DHCP client's hook (env) */
 int lj_cmd_shim(int argc, char **argv);
+int lj_cmd_docker_plugin(int argc, char **argv); /* src/plugin/server.c */
 
 /*
  * Check that lanjoin has CAP_NET_ADMIN and CAP_SYS_ADMIN (root) for command cmd: if not, say

@@ -49,6 +49,8 @@ static const struct {
 	 false},
 	{"shim", lj_cmd_shim,
 	 "host-side macvlan shim on its own (add PARENT --ip CIDR | del PARENT)", true, true},
+	{"docker-plugin", lj_cmd_docker_plugin,
+	 "serve lanjoin as a Docker network driver on a unix socket", false, true},
 	{"version", cmd_version, "print the version", false, false},
 	{"help", cmd_help, "show this help, or a command's: help COMMAND [SUBCOMMAND]", false,
 	 false},
@@ -88,7 +90,8 @@ static int cmd_help(int argc, char **argv)
 	       "Put a container (Docker/Podman name, pid:N, netns:NAME or a netns path) on a\n"
 	       "local layer-2 network.\n\nCommands:\n");
 	for (size_t i = 0; i < N_COMMANDS; i++)
-		printf("  %-8s %s\n", commands[i].name, commands[i].summary);
+		printf(strlen(commands[i].name) > 8 ? "  %s\n%11s%s\n" : "  %-8s %s%s\n",
+		       commands[i].name, "", commands[i].summary);
 	printf("\nRun 'lanjoin help COMMAND' (or 'lanjoin COMMAND --help') for a command's "
 	       "options.\n"
 	       "Exit status: 0 done, 1 failed and rolled back (nothing left behind), 2 bad usage "

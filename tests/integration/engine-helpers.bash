@@ -14,6 +14,8 @@
 #                    needs); storage vfs, default bridge docker0 198.18.0.1/24, no userland proxy.
 #                    Imports the test image. Returns 1 if it cannot start; engine_skip_reason
 #                    docker then says why (the tests skip with it).
+#                    With DOCKER_PLUGIN_DIR set, dockerd (in a private mount namespace) finds
+#                    its plugins' sockets in that directory instead of /run/docker/plugins.
 #   docker_stop      remove every container, stop the daemons, unmount and delete the state.
 #                    Idempotent; never fails.
 #   podman_start     podman with runc, cgroupfs, vfs, its own --root/--runroot/--tmpdir under
@@ -223,7 +225,15 @@ docker_start() {
     _docker_record_system_dirs"
   # deprecated-key-path: dockerd 20.10 otherwise writes /etc/docker/key.json.
   printf '{"deprecated-key-path": "%s/key.json"}\n' "$d" >"$d/daemon.json"
-  _engine_spawn "$d/dockerd.log" nsenter "--net=/run/netns/${LAB_PREFIX}host" dockerd \
+  # DOCKER_PLUGIN_DIR=DIR: dockerd finds network plugins there. It only looks in
+  # /run/docker/plugins, so it runs in a mount namespace of its own with DIR bound over that
+  # (the host's /run/docker/plugins is never written).
+  local wrap=()
+  if [[ -n ${DOCKER_PLUGIN_DIR:-} ]]; then
+    mkdir -p /run/docker/plugins
+    wrap=(unshare --mount --propagation private -- bash -c 'mount --bind "$0" /run/docker/plugins && exec "$@"' "$DOCKER_PLUGIN_DIR")
+  fi
+  _engine_spawn "$d/dockerd.log" "${wrap[@]}" nsenter "--net=/run/netns/${LAB_PREFIX}host" dockerd \
     --config-file "$d/daemon.json" --storage-driver vfs --bip 198.18.0.1/24 \
     -H "unix://$d/docker.sock" --pidfile "$d/docker.pid" --exec-root "$d/exec" \
     --data-root "$d/data" --userland-proxy=false

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * lanjoin docker-plugin: a Docker network driver (libnetwork's remote driver protocol) on a
+ * unix socket. server.c speaks HTTP (libmicrohttpd) and hands each request's JSON body to
+ * driver.c, which answers it from the networks and endpoints kept in its state directory.
+ */
+#pragma once
+
+#include <jansson.h>
+#include <stddef.h>
+
+/* The largest request body accepted, in bytes. */
+#define LJ_PLUGIN_MAX_BODY (64 * 1024)
+
+/* Where the plugin listens and keeps its state unless told otherwise. */
+#define LJ_PLUGIN_DEFAULT_SOCKET "/run/docker/plugins/lanjoin.sock"
+#define LJ_PLUGIN_DEFAULT_STATE "/var/lib/lanjoin/docker-plugin"
+
+/* Use dir (created 0700 if missing) for networks and endpoints. Returns 0 or -errno. */
+int lj_plugin_state_init(const char *dir);
+
+/*
+ * Answer one call: path is the URL path ("/NetworkDriver.Join"), req the parsed body (an
+ * object; NULL for an empty body). Returns a new reference to the response object (with
+ * "Err" on failure); *ret_status gets the HTTP status (200, or 404 for an unknown call).
+ */
+json_t *lj_plugin_call(const char *path, const json_t *req, unsigned *ret_status);
+
+/* A response {"Err": message}. New reference. */
+json_t *lj_plugin_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

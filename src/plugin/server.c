@@ -1,0 +1,228 @@
+/* SPDX-License-Identifier: MIT */
+/* lanjoin docker-plugin [--socket PATH] [--state-dir DIR]: the HTTP side (libmicrohttpd). */
+#include <errno.h>
+#include <getopt.h>
+#include <microhttpd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "plugin/plugin.h"
+
+#define CONTENT_TYPE "application/vnd.docker.plugins.v1.2+json"
+
+static const char usage[] =
+	"Usage: lanjoin docker-plugin [--socket PATH] [--state-dir DIR]\n"
+	"\n"
+	"Serve lanjoin as a Docker network driver on a unix socket until SIGINT or SIGTERM.\n"
+	"dockerd finds it by the socket's name (default " LJ_PLUGIN_DEFAULT_SOCKET ":\n"
+	"the driver 'lanjoin'). The network's options (docker network create -d lanjoin -o ...):\n"
+	"  mode=macvlan parent=DEV [macvlan_mode=MODE] [host_shim=CIDR]\n"
+	"  mode=bridge bridge=BR\n"
+	"Addresses are Docker's IPAM's. Networks and endpoints are kept in DIR "
+	"(default\n" LJ_PLUGIN_DEFAULT_STATE
+	"), so that a restarted plugin answers for what it made.\n";
+
+/* One request's body as it arrives. */
+struct body {
+	char *buf;
+	size_t len;
+	bool too_big;
+};
+
+static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, json_t *resp)
+{
+	char *text = json_dumps(resp, JSON_COMPACT);
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+
+	json_decref(resp);
+	if (!text)
+		return MHD_NO;
+	r = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+	if (!r) {
+		free(text);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, CONTENT_TYPE);
+	ret = MHD_queue_response(conn, status, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url,
+			      const char *method, const char *version, const char *upload_data,
+			      size_t *upload_data_size, void **con_cls)
+{
+	struct body *b = *con_cls;
+	json_error_t jerr;
+	json_t *req = NULL, *resp;
+	unsigned status = 200;
+
+	if (!b) {
+		b = calloc(1, sizeof(*b));
+		if (!b)
+			return MHD_NO;
+		*con_cls = b;
+		return MHD_YES;
+	}
+	if (*upload_data_size) {
+		if (!b->too_big && b->len + *upload_data_size <= LJ_PLUGIN_MAX_BODY) {
+			char *n = realloc(b->buf, b->len + *upload_data_size + 1);
+
+			if (!n)
+				return MHD_NO;
+			b->buf = n;
+			memcpy(b->buf + b->len, upload_data, *upload_data_size);
+			b->len += *upload_data_size;
+			b->buf[b->len] = '\0';
+		} else {
+			b->too_big = true;
+		}
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	if (strcmp(method, "POST") != 0)
+		return reply(conn, 405, lj_plugin_error("only POST is served, not %.16s", method));
+	if (b->too_big)
+		return reply(
+			conn, 413,
+			lj_plugin_error("request body larger than %d bytes", LJ_PLUGIN_MAX_BODY));
+	if (b->len) {
+		if (memchr(b->buf, '\0', b->len))
+			return reply(conn, 400, lj_plugin_error("request body holds a NUL byte"));
+		req = json_loadb(b->buf, b->len, JSON_REJECT_DUPLICATES, &jerr);
+		if (!req)
+			return reply(conn, 400,
+				     lj_plugin_error("request body is not JSON: %s (line %d)",
+						     jerr.text, jerr.line));
+		if (!json_is_object(req)) {
+			json_decref(req);
+			return reply(conn, 400,
+				     lj_plugin_error("request body is not a JSON object"));
+		}
+	}
+	resp = lj_plugin_call(url, req, &status);
+	json_decref(req);
+	return reply(conn, status, resp ? resp : lj_plugin_error("out of memory"));
+}
+
+static void done(void *cls, struct MHD_Connection *conn, void **con_cls,
+		 enum MHD_RequestTerminationCode toe)
+{
+	struct body *b = *con_cls;
+
+	if (b) {
+		free(b->buf);
+		free(b);
+		*con_cls = NULL;
+	}
+}
+
+/* A listening unix socket at path (a stale socket file is replaced). Returns the fd or -errno. */
+static int listen_unix(const char *path)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct stat st;
+	int fd, r;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -ENAMETOOLONG;
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode))
+			return -EEXIST;
+		unlink(path);
+	}
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(path, 0600) < 0 ||
+	    listen(fd, 64) < 0) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+int lj_cmd_docker_plugin(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"socket", required_argument, NULL, 's'},
+		{"state-dir", required_argument, NULL, 'd'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	const char *path = LJ_PLUGIN_DEFAULT_SOCKET, *dir = LJ_PLUGIN_DEFAULT_STATE;
+	struct MHD_Daemon *d;
+	sigset_t set;
+	int c, fd, r, sig;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			path = optarg;
+			break;
+		case 'd':
+			dir = optarg;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return LJ_EXIT_OK;
+		default:
+			return lj_getopt_error(c, argc, argv, usage);
+		}
+	}
+	if (optind < argc)
+		return lj_usage_error(usage, "Unexpected argument '%s'", argv[optind]);
+	if (path[0] != '/' || dir[0] != '/')
+		return lj_usage_error(usage, "--socket and --state-dir take absolute paths");
+	r = lj_plugin_state_init(dir);
+	if (r < 0) {
+		lj_err("cannot use state directory '%s': %s", dir, strerror(-r));
+		return LJ_EXIT_FAILED;
+	}
+	/* The signals are taken with sigwait below; MHD's thread inherits the mask. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	fd = listen_unix(path);
+	if (fd < 0) {
+		lj_err("cannot listen on '%s': %s", path,
+		       fd == -EEXIST ? "a file that is not a socket is there" : strerror(-fd));
+		return LJ_EXIT_FAILED;
+	}
+	/* One thread serves every request in turn: the driver's state needs no lock. */
+	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+			     handle, NULL, MHD_OPTION_LISTEN_SOCKET, fd,
+			     MHD_OPTION_NOTIFY_COMPLETED, done, NULL, MHD_OPTION_CONNECTION_TIMEOUT,
+			     (unsigned)30, MHD_OPTION_CONNECTION_LIMIT, (unsigned)64,
+			     MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
+			     MHD_OPTION_END);
+	if (!d) {
+		lj_err("cannot start the HTTP server on '%s'", path);
+		close(fd);
+		unlink(path);
+		return LJ_EXIT_FAILED;
+	}
+	fprintf(stderr, "lanjoin: docker-plugin listening on %s\n", path);
+	do {
+		r = sigwait(&set, &sig);
+	} while (r != 0);
+	MHD_stop_daemon(d);
+	close(fd);
+	unlink(path);
+	return LJ_EXIT_OK;
+}

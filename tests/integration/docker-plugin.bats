@@ -1,0 +1,278 @@
+#!/usr/bin/env bats
+# lanjoin docker-plugin (issue 19): the libnetwork remote driver protocol on a unix socket,
+# driven directly with curl and by a real dockerd of the lab (engine-helpers.bash), which finds
+# the plugin's socket through a private mount namespace (DOCKER_PLUGIN_DIR), never through the
+# host's /run/docker/plugins.
+
+load helpers
+load engine-helpers
+
+plugin_start() {
+  local dir=$LAB_DIR/dplugin
+  mkdir -p "$dir/plugins"
+  _engine_spawn "$dir/plugin.log" nsenter "--net=/run/netns/${LAB_PREFIX}host" \
+    env "LANJOIN_STATE_DIR=$LANJOIN_STATE_DIR" "$LANJOIN" docker-plugin \
+    --socket "$dir/plugins/lanjoin.sock" --state-dir "$dir/state"
+  disown $! 2>/dev/null || true
+  # answering (a plugin killed -9 leaves its socket file: the new one replaces it)
+  _engine_wait 10 curl -sf --unix-socket "$dir/plugins/lanjoin.sock" -X POST http://plugin/Plugin.Activate
+}
+
+plugin_pid() { pgrep -f -- "--socket $LAB_DIR/dplugin/plugins/lanjoin.sock" || true; }
+
+plugin_stop() { # SIGNAL
+  local p
+  p=$(plugin_pid)
+  [[ -z $p ]] || kill "-${1:-TERM}" $p
+  _engine_wait 10 test -z "$(plugin_pid)" || true
+}
+
+setup_file() {
+  lab_setup_file
+  plugin_start
+  export DOCKER_PLUGIN_DIR=$LAB_DIR/dplugin/plugins
+  docker_start || true
+}
+
+teardown_file() {
+  docker_stop || true
+  plugin_stop TERM
+  lab_teardown_file
+}
+
+SOCK() { echo "$LAB_DIR/dplugin/plugins/lanjoin.sock"; }
+
+call() { # CALL [BODY]: POST to the plugin; prints the body, then the HTTP status on a line
+  curl -sS --max-time 10 --unix-socket "$(SOCK)" -X POST \
+    -H 'Content-Type: application/vnd.docker.plugins.v1.2+json' \
+    ${2:+--data-binary "$2"} -w '\n%{http_code}' "http://plugin/$1"
+}
+
+# Nothing in the plugin's state directory (networks/, endpoints/).
+state_empty() { [ -z "$(find "$LAB_DIR/dplugin/state" -type f)" ]; }
+net_rm() { dk network rm "$1" >/dev/null 2>&1 || true; } # idempotent, for defer
+
+NID=1111111111111111111111111111111111111111111111111111111111111111
+EID=2222222222222222222222222222222222222222222222222222222222222222
+
+@test "protocol: Activate, capabilities, discovery, unsupported calls" {
+  run call Plugin.Activate
+  [ "$status" -eq 0 ]
+  [ "$(head -n1 <<<"$output" | jq -c .Implements)" = '["NetworkDriver"]' ]
+  run call NetworkDriver.GetCapabilities
+  [ "$(head -n1 <<<"$output" | jq -r .Scope)" = local ]
+  run call NetworkDriver.DiscoverNew '{"DiscoveryType":1,"DiscoveryData":{}}'
+  [ "$(head -n1 <<<"$output")" = '{}' ]
+  run call NetworkDriver.AllocateNetwork '{}'
+  [[ $(head -n1 <<<"$output" | jq -r .Err) == *"local-scope driver"* ]]
+  run call NetworkDriver.Nonsense '{}'
+  [ "$(tail -n1 <<<"$output")" = 404 ]
+}
+
+@test "protocol: malformed and hostile requests get an Err and the plugin lives on" {
+  run call NetworkDriver.CreateNetwork '{not json'
+  [ "$(tail -n1 <<<"$output")" = 400 ]
+  [[ $(head -n1 <<<"$output" | jq -r .Err) == "request body is not JSON"* ]]
+  run call NetworkDriver.CreateNetwork '[1,2]'
+  [[ $(head -n1 <<<"$output" | jq -r .Err) == *"not a JSON object"* ]]
+  run call NetworkDriver.CreateNetwork '{"NetworkID":"../../etc/passwd"}'
+  [[ $(head -n1 <<<"$output" | jq -r .Err) == *"not an ID"* ]]
+  run call NetworkDriver.CreateNetwork '{"NetworkID":1}'
+  [[ $(head -n1 <<<"$output" | jq -r .Err) == *"not an ID"* ]]
+  run call NetworkDriver.CreateNetwork '{"a":1,"a":2}'
+  [ "$(tail -n1 <<<"$output")" = 400 ]
+  run call NetworkDriver.Join
+  [ "$(tail -n1 <<<"$output")" = 400 ]
+  # a body past the limit, deep nesting, a NUL byte
+  run bash -c "head -c 200000 /dev/zero | tr '\\0' ' ' | curl -sS --unix-socket '$(SOCK)' -X POST --data-binary @- -w '\\n%{http_code}' http://plugin/NetworkDriver.Join"
+  [ "$(tail -n1 <<<"$output")" = 413 ]
+  run call NetworkDriver.Join "$(printf '%.0s[' {1..5000})"
+  [ "$(tail -n1 <<<"$output")" = 400 ]
+  run bash -c "printf '{\"NetworkID\":\"a\\0\"}' | curl -sS --unix-socket '$(SOCK)' -X POST --data-binary @- -w '\\n%{http_code}' http://plugin/NetworkDriver.CreateNetwork"
+  [ "$(tail -n1 <<<"$output")" = 400 ]
+  run curl -sS --unix-socket "$(SOCK)" -w '\n%{http_code}' http://plugin/Plugin.Activate
+  [ "$(tail -n1 <<<"$output")" = 405 ]
+  # options: each bad one named, the way the CLI does
+  run call NetworkDriver.CreateNetwork "{\"NetworkID\":\"$NID\",\"Options\":{\"com.docker.network.generic\":{\"mode\":\"tunnel\"}}}"
+  [ "$(head -n1 <<<"$output" | jq -r .Err)" = "unknown mode 'tunnel' (bridge, macvlan)" ]
+  run call NetworkDriver.CreateNetwork "{\"NetworkID\":\"$NID\",\"Options\":{\"com.docker.network.generic\":{\"mode\":\"macvlan\"}}}"
+  [ "$(head -n1 <<<"$output" | jq -r .Err)" = "mode macvlan needs -o parent=LINK" ]
+  run call NetworkDriver.CreateNetwork "{\"NetworkID\":\"$NID\",\"Options\":{\"com.docker.network.generic\":{\"mode\":\"macvlan\",\"parent\":\"nosuch0\"}}}"
+  [[ $(head -n1 <<<"$output" | jq -r .Err) == *"nosuch0"* ]]
+  run call NetworkDriver.CreateNetwork "{\"NetworkID\":\"$NID\",\"Options\":{\"com.docker.network.generic\":{\"mode\":\"macvlan\",\"parent\":\"em1\",\"colour\":\"red\"}}}"
+  [[ $(head -n1 <<<"$output" | jq -r .Err) == "unknown option 'colour'"* ]]
+  run call NetworkDriver.CreateNetwork "{\"NetworkID\":\"$NID\",\"Options\":{\"com.docker.network.generic\":{\"mode\":\"macvlan\",\"parent\":\"em1\",\"host_shim\":\"nope\"}}}"
+  [[ $(head -n1 <<<"$output" | jq -r .Err) == "invalid host_shim 'nope'"* ]]
+  run call NetworkDriver.CreateEndpoint "{\"NetworkID\":\"$NID\",\"EndpointID\":\"$EID\"}"
+  [[ $(head -n1 <<<"$output" | jq -r .Err) == *"not a lanjoin network"* ]]
+  # still serving, nothing recorded
+  run call Plugin.Activate
+  [ "$(tail -n1 <<<"$output")" = 200 ]
+  state_empty
+}
+
+@test "protocol: a macvlan endpoint's link is made at Join and removed with the endpoint" {
+  run call NetworkDriver.CreateNetwork "{\"NetworkID\":\"$NID\",\"Options\":{\"com.docker.network.generic\":{\"mode\":\"macvlan\",\"parent\":\"em1\"}},\"IPv4Data\":[{\"Pool\":\"198.51.100.0/24\",\"Gateway\":\"198.51.100.254/24\"}]}"
+  [ "$(head -n1 <<<"$output")" = '{}' ]
+  defer call NetworkDriver.DeleteNetwork "{\"NetworkID\":\"$NID\"}"
+  run call NetworkDriver.CreateEndpoint "{\"NetworkID\":\"$NID\",\"EndpointID\":\"$EID\",\"Interface\":{\"Address\":\"198.51.100.140/24\"}}"
+  mac=$(head -n1 <<<"$output" | jq -r .Interface.MacAddress)
+  [[ $mac =~ ^[0-9a-f]{2}(:[0-9a-f]{2}){5}$ ]]
+  defer call NetworkDriver.DeleteEndpoint "{\"NetworkID\":\"$NID\",\"EndpointID\":\"$EID\"}"
+  run call NetworkDriver.Join "{\"NetworkID\":\"$NID\",\"EndpointID\":\"$EID\",\"SandboxKey\":\"/nonexistent\"}"
+  echo "$output"
+  link=$(head -n1 <<<"$output" | jq -r .InterfaceName.SrcName)
+  [ "$(head -n1 <<<"$output" | jq -r .InterfaceName.DstPrefix)" = eth ]
+  [ "$(head -n1 <<<"$output" | jq -r .Gateway)" = 198.51.100.254 ]
+  run on host ip -j -d link show dev "$link"
+  [ "$(jq -r '.[0].linkinfo.info_kind' <<<"$output")" = macvlan ]
+  [ "$(jq -r '.[0].address' <<<"$output")" = "$mac" ]
+  # a restarted plugin answers for it
+  plugin_stop KILL
+  plugin_start
+  run call NetworkDriver.EndpointOperInfo "{\"NetworkID\":\"$NID\",\"EndpointID\":\"$EID\"}"
+  [ "$(head -n1 <<<"$output" | jq -r .Value.link)" = "$link" ]
+  run call NetworkDriver.Leave "{\"NetworkID\":\"$NID\",\"EndpointID\":\"$EID\"}"
+  [ "$(head -n1 <<<"$output")" = '{}' ]
+  run call NetworkDriver.DeleteEndpoint "{\"NetworkID\":\"$NID\",\"EndpointID\":\"$EID\"}"
+  [ "$(head -n1 <<<"$output")" = '{}' ]
+  ! on host ip link show dev "$link"
+  run call NetworkDriver.DeleteNetwork "{\"NetworkID\":\"$NID\"}"
+  [ "$(head -n1 <<<"$output")" = '{}' ]
+  state_empty
+}
+
+# fault_plugin N: a second plugin on $dir/fault.sock whose plans fail at step N (0: none).
+fault_plugin() {
+  _engine_spawn "$dir/plugin.log" nsenter "--net=/run/netns/${LAB_PREFIX}host" \
+    env "LANJOIN_STATE_DIR=$LANJOIN_STATE_DIR" "LANJOIN_FAULT_STEP=$1" "$LANJOIN" docker-plugin \
+    --socket "$dir/fault.sock" --state-dir "$dir/state"
+  FAULT_PID=$!
+  disown "$FAULT_PID" 2>/dev/null || true
+  defer kill_quietly "$FAULT_PID"
+  _engine_wait 10 curl -sf --unix-socket "$dir/fault.sock" -X POST http://plugin/Plugin.Activate
+}
+kill_quietly() { kill "$1" 2>/dev/null || true; _engine_wait 10 test ! -d "/proc/$1" || true; }
+fcall() { curl -sS --max-time 10 --unix-socket "$dir/fault.sock" -X POST --data-binary "$2" "http://plugin/$1"; }
+
+@test "protocol: CreateNetwork or Join failing at any step of its plan leaves nothing and says why" {
+  local dir=$LAB_DIR/dplugin/fault n id net ep done=0
+  mkdir -p "$dir"
+  net='"Options":{"com.docker.network.generic":{"mode":"macvlan","parent":"em1","host_shim":"198.51.100.91/24"}},"IPv4Data":[{"Pool":"198.51.100.0/24","Gateway":"198.51.100.254/24"}]'
+  ep='"Interface":{"Address":"198.51.100.141/24"}'
+  for ((n = 1; n <= 12 && !done; n++)); do # CreateNetwork (the host shim's plan)
+    id=$(printf '3%.0s' {1..62})$(printf '%02d' $n)
+    fault_plugin $n
+    run fcall NetworkDriver.CreateNetwork "{\"NetworkID\":\"$id\",$net}"
+    echo "step $n: CreateNetwork: $output"
+    if [[ $output != '{}' ]]; then
+      [[ $(jq -r .Err <<<"$output") == *"fault injected"* ]]
+    else
+      done=1
+      run fcall NetworkDriver.DeleteNetwork "{\"NetworkID\":\"$id\"}"
+      [ "$output" = '{}' ]
+    fi
+    no_plugin_links
+    kill_quietly "$FAULT_PID"
+    [ -z "$(find "$dir/state" -type f)" ]
+  done
+  ((done && n > 2))
+  done=0
+  for ((n = 1; n <= 12 && !done; n++)); do # Join (the macvlan and its shim route)
+    id=$(printf '4%.0s' {1..62})$(printf '%02d' $n)
+    fault_plugin 0
+    run fcall NetworkDriver.CreateNetwork "{\"NetworkID\":\"$id\",$net}"
+    [ "$output" = '{}' ]
+    run fcall NetworkDriver.CreateEndpoint "{\"NetworkID\":\"$id\",\"EndpointID\":\"$id\",$ep}"
+    kill_quietly "$FAULT_PID"
+    fault_plugin $n
+    run fcall NetworkDriver.Join "{\"NetworkID\":\"$id\",\"EndpointID\":\"$id\",\"SandboxKey\":\"/x\"}"
+    echo "step $n: Join: $output"
+    if [[ $(jq -r .Err <<<"$output") != null ]]; then
+      [[ $(jq -r .Err <<<"$output") == *"fault injected"* ]]
+      no_plugin_links_but_shim
+      [ -z "$(on host ip route show 198.51.100.141)" ]
+    else
+      done=1 # past the last step: the plan ran whole
+    fi
+    run fcall NetworkDriver.DeleteEndpoint "{\"NetworkID\":\"$id\",\"EndpointID\":\"$id\"}"
+    [ "$output" = '{}' ]
+    run fcall NetworkDriver.DeleteNetwork "{\"NetworkID\":\"$id\"}"
+    [ "$output" = '{}' ]
+    no_plugin_links
+    kill_quietly "$FAULT_PID"
+    [ -z "$(find "$dir/state" -type f)" ]
+  done
+  ((done && n > 2))
+}
+
+no_plugin_links_but_shim() { [[ -z $(on host ip -o link show | grep -E ': lj[dh][0-9a-f]') ]]; }
+no_plugin_links() { [[ -z $(on host ip -o link show | grep -E ': lj[dhs][0-9a-f]') ]]; }
+
+@test "docker: a macvlan network; the LAN peer and the host (shim) reach the container; restart keeps its address and MAC" {
+  require_engine docker
+  run dk network create -d lanjoin -o mode=macvlan -o parent=em1 -o host_shim=198.51.100.90/24 \
+    --subnet 198.51.100.0/24 --gateway 198.51.100.254 lan
+  echo "$output"
+  [ "$status" -eq 0 ]
+  defer net_rm lan
+  engine_run docker web --network lan --ip 198.51.100.131
+  run curl_from peer http://198.51.100.131/hello.html
+  [ "$output" = "Hello world" ]
+  run curl_from host http://198.51.100.131/hello.html
+  [ "$output" = "Hello world" ]
+  mac=$(engine_inspect docker web '.NetworkSettings.Networks.lan.MacAddress')
+  run dk restart -t 0 web
+  [ "$status" -eq 0 ]
+  [ "$(engine_inspect docker web '.NetworkSettings.Networks.lan.IPAddress')" = 198.51.100.131 ]
+  [ "$(engine_inspect docker web '.NetworkSettings.Networks.lan.MacAddress')" = "$mac" ]
+  dk stop -t 0 web
+  no_plugin_links_but_shim
+  dk start web
+  [ "$(engine_inspect docker web '.NetworkSettings.Networks.lan.IPAddress')" = 198.51.100.131 ]
+  [ "$(engine_inspect docker web '.NetworkSettings.Networks.lan.MacAddress')" = "$mac" ]
+  run curl_from peer http://198.51.100.131/hello.html
+  [ "$output" = "Hello world" ]
+  run curl_from host http://198.51.100.131/hello.html
+  [ "$output" = "Hello world" ]
+  dk rm -f web
+  dk network rm lan
+  no_plugin_links
+  [ -z "$(on host ip route show 198.51.100.131)" ]
+  state_empty
+}
+
+@test "docker: a bridge network on an existing bridge; the plugin killed and restarted keeps answering" {
+  require_engine docker
+  on host ip link add br-dp type bridge
+  defer on host ip link del br-dp
+  on host ip addr add 198.18.5.1/24 dev br-dp
+  on host ip link set br-dp up
+  run dk network create -d lanjoin -o mode=bridge -o bridge=br-dp \
+    --subnet 198.18.5.0/24 --gateway 198.18.5.1 brnet
+  echo "$output"
+  [ "$status" -eq 0 ]
+  defer net_rm brnet
+  engine_run docker bweb --network brnet --ip 198.18.5.10
+  run curl_from host http://198.18.5.10/hello.html
+  [ "$output" = "Hello world" ]
+  [ -n "$(on host ip -o link show master br-dp)" ]
+  plugin_stop KILL
+  plugin_start
+  dk rm -f bweb
+  [ -z "$(on host ip -o link show master br-dp)" ]
+  dk network rm brnet
+  no_plugin_links
+  state_empty
+}
+
+@test "docker: a bad option is refused with the plugin's one-line message" {
+  require_engine docker
+  run dk network create -d lanjoin -o mode=macvlan lan2
+  echo "$output"
+  [ "$status" -ne 0 ]
+  [[ $output == *"mode macvlan needs -o parent=LINK"* ]]
+  run dk network create -d lanjoin -o mode=macvlan -o parent=nosuch0 lan2
+  [ "$status" -ne 0 ]
+  [[ $output == *"nosuch0"* ]]
+}
