@@ -10,6 +10,7 @@
 #include "lib/kernel/addr.h"
 #include "lib/ways/macvlan.h"
 #include "lib/core/state.h"
+#include "lib/steps/rtnl.h"
 
 const char *lj_macvlan_mode_name(uint32_t mode)
 {
@@ -271,13 +272,9 @@ int lj_attach_macvlan_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, 
 				    "--host-shim does not go with passthru mode: the shim is a "
 				    "second macvlan, and passthru needs the parent alone");
 
-	r = lj_link_get(ctx->target, ifname, &l);
-	if (r == 0)
-		return lj_bad_input(res, "'%s' already exists in %s; choose another --ifname",
-				    ifname, ctx->tgt->spec);
-	if (r != -ENODEV)
-		return lj_fail(res, r, "Failed to look up '%s' in the target: %s", ifname,
-			       strerror(-r));
+	r = lj_rtnl_check_ifname_free(ctx, ifname, res);
+	if (r < 0)
+		return r;
 
 	r = lj_addr_list_link(ctx->host, p.ifindex, AF_UNSPEC, paddrs, LJ_MACVLAN_MAX_ADDRS, &np);
 	if (r < 0)
