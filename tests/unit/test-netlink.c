@@ -23,10 +23,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/kernel/addr.h"
 #include "lib/kernel/addr-msg.h"
+#include "lib/kernel/link.h"
 #include "lib/kernel/link-msg.h"
 #include "lib/kernel/neigh-msg.h"
+#include "lib/kernel/route.h"
 #include "lib/kernel/route-msg.h"
+#include "lib/kernel/rule.h"
 #include "lib/kernel/rule-msg.h"
 
 #ifndef RTEXT_FILTER_SKIP_STATS

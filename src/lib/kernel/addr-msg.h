@@ -11,7 +11,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "lib/kernel/addr.h"
+#include "shared/parse.h"
+
+/* Declared in lib/kernel/addr.h (not included: addr.c includes this header). */
+struct lj_addr_full;
 
 /* RTM_NEWADDR adding c to link ifindex (lj_addr_add). */
 int lj_addr_msg_add(void *buf, size_t size, int ifindex, const struct lj_cidr *c, uint32_t flags);

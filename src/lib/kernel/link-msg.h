@@ -11,7 +11,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "lib/kernel/link.h"
+/* Declared in lib/kernel/link.h (not included: link.c includes this header). */
+struct lj_veth_opts;
+struct lj_bridge_opts;
+struct lj_macvlan_opts;
 
 /* RTM_GETLINK of the link named name, or (name NULL) of the link ifindex; no statistics. */
 int lj_link_msg_get(void *buf, size_t size, const char *name, int ifindex);

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "lib/kernel/neigh.h"
+#include "shared/parse.h"
 
 /* RTM_GETNEIGH or RTM_DELNEIGH (type) of the entry of ip on link ifindex. */
 int lj_neigh_msg(void *buf, size_t size, uint16_t type, int ifindex, const struct lj_ip *ip);

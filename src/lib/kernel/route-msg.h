@@ -9,7 +9,11 @@
 
 #include <stddef.h>
 
-#include "lib/kernel/route.h"
+#include "shared/parse.h"
+
+/* Declared in lib/kernel/route.h (not included: route.c includes this header). */
+struct lj_route;
+struct lj_route_info;
 
 /* What a request does with a route: its message type and flags. */
 enum lj_route_op {

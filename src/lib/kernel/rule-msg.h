@@ -9,7 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "lib/kernel/rule.h"
+/* Declared in lib/kernel/rule.h (not included: rule.c includes this header). */
+struct lj_rule;
 
 /*
  * RTM_NEWRULE (NLM_F_CREATE|NLM_F_EXCL) or RTM_DELRULE (type) of rule. -EAFNOSUPPORT if its
