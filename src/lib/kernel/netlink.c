@@ -30,7 +30,7 @@ struct lj_nl {
 	uint32_t seq;
 	char extack[256];
 	/* Requests are small; answers (dumps) may be large. */
-	char tx[4096] __attribute__((aligned(NLMSG_ALIGNTO)));
+	char tx[LJ_NL_REQ_SIZE] __attribute__((aligned(NLMSG_ALIGNTO)));
 	char rx[32768] __attribute__((aligned(NLMSG_ALIGNTO)));
 };
 
