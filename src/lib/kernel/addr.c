@@ -10,42 +10,87 @@
 #include <linux/rtnetlink.h>
 #include <stdlib.h>
 #include <string.h>
+#include "lib/kernel/addr-msg.h"
 #include "shared/array.h"
 
-static struct nlmsghdr *addr_msg(struct lj_nl *nl, uint16_t type, uint16_t flags, int ifindex,
+/* Start an address request on link ifindex in buf: family and prefix length of c, scope universe.
+ */
+static struct nlmsghdr *addr_msg(void *buf, size_t size, uint16_t type, uint16_t flags, int ifindex,
 				 const struct lj_cidr *c)
 {
-	struct nlmsghdr *nlh = lj_nl_msg(nl, type, flags);
-	struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
-	size_t len = lj_ip_len(c->ip.family);
+	struct nlmsghdr *nlh = lj_nl_msg_start(buf, size, type, flags, sizeof(struct ifaddrmsg));
+	struct ifaddrmsg *ifa;
 
+	if (!nlh)
+		return NULL;
+	ifa = mnl_nlmsg_get_payload(nlh);
 	ifa->ifa_family = (uint8_t)c->ip.family;
 	ifa->ifa_prefixlen = c->prefixlen;
 	ifa->ifa_index = (uint32_t)ifindex;
 	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
-	mnl_attr_put(nlh, IFA_LOCAL, len, c->ip.bytes);
-	mnl_attr_put(nlh, IFA_ADDRESS, len, c->ip.bytes);
 	return nlh;
 }
 
-int lj_addr_add(struct lj_nl *nl, int ifindex, const struct lj_cidr *c, uint32_t flags)
+/* IFA_LOCAL = local and IFA_ADDRESS = address (the peer, or local again), of family's length. */
+static bool put_local(struct nlmsghdr *nlh, size_t size, int family, const struct lj_ip *local,
+		      const struct lj_ip *address)
 {
-	struct nlmsghdr *nlh = addr_msg(nl, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, ifindex, c);
+	size_t len = lj_ip_len(family);
 
+	return mnl_attr_put_check(nlh, size, IFA_LOCAL, len, local->bytes) &&
+	       mnl_attr_put_check(nlh, size, IFA_ADDRESS, len, address->bytes);
+}
+
+int lj_addr_msg_add(void *buf, size_t size, int ifindex, const struct lj_cidr *c, uint32_t flags)
+{
+	struct nlmsghdr *nlh =
+		addr_msg(buf, size, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, ifindex, c);
+
+	if (!nlh || !put_local(nlh, size, c->ip.family, &c->ip, &c->ip))
+		return -EMSGSIZE;
 	if (c->ip.family == AF_INET && c->prefixlen < 31) {
 		uint32_t host = ntohl(c->ip.v4.s_addr);
 		uint32_t mask = c->prefixlen ? ~0u << (32 - c->prefixlen) : 0;
 		uint32_t brd = htonl(host | ~mask);
-		mnl_attr_put(nlh, IFA_BROADCAST, sizeof(brd), &brd);
+		if (!mnl_attr_put_check(nlh, size, IFA_BROADCAST, sizeof(brd), &brd))
+			return -EMSGSIZE;
 	}
-	if (flags)
-		mnl_attr_put_u32(nlh, IFA_FLAGS, flags);
-	return lj_nl_transact(nl, nlh, NULL, NULL);
+	if (flags && !mnl_attr_put_u32_check(nlh, size, IFA_FLAGS, flags))
+		return -EMSGSIZE;
+	return 0;
+}
+
+int lj_addr_add(struct lj_nl *nl, int ifindex, const struct lj_cidr *c, uint32_t flags)
+{
+	return LJ_NL_SEND(nl, NULL, NULL, lj_addr_msg_add, ifindex, c, flags);
+}
+
+int lj_addr_msg_del(void *buf, size_t size, int ifindex, const struct lj_cidr *c)
+{
+	struct nlmsghdr *nlh = addr_msg(buf, size, RTM_DELADDR, 0, ifindex, c);
+
+	if (!nlh || !put_local(nlh, size, c->ip.family, &c->ip, &c->ip))
+		return -EMSGSIZE;
+	return 0;
 }
 
 int lj_addr_del(struct lj_nl *nl, int ifindex, const struct lj_cidr *c)
 {
-	return lj_nl_transact(nl, addr_msg(nl, RTM_DELADDR, 0, ifindex, c), NULL, NULL);
+	return LJ_NL_SEND(nl, NULL, NULL, lj_addr_msg_del, ifindex, c);
+}
+
+int lj_addr_msg_dump(void *buf, size_t size, int family, int ifindex)
+{
+	struct nlmsghdr *nlh =
+		lj_nl_msg_start(buf, size, RTM_GETADDR, NLM_F_DUMP, sizeof(struct ifaddrmsg));
+	struct ifaddrmsg *ifa;
+
+	if (!nlh)
+		return -EMSGSIZE;
+	ifa = mnl_nlmsg_get_payload(nlh);
+	ifa->ifa_family = (uint8_t)family;
+	ifa->ifa_index = (uint32_t)ifindex;
+	return 0;
 }
 
 struct addr_list_ctx {
@@ -92,13 +137,10 @@ static int addr_list_cb(const struct nlmsghdr *nlh, void *data)
 
 int lj_addr_list(struct lj_nl *nl, int family, struct lj_addr_entry **ret, size_t *ret_n)
 {
-	struct nlmsghdr *nlh = lj_nl_msg(nl, RTM_GETADDR, NLM_F_DUMP);
-	struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
 	struct addr_list_ctx c = {0};
 	int r;
 
-	ifa->ifa_family = (uint8_t)family;
-	r = lj_nl_transact(nl, nlh, addr_list_cb, &c);
+	r = LJ_NL_SEND(nl, addr_list_cb, &c, lj_addr_msg_dump, family, 0);
 	if (r < 0) {
 		free(c.v);
 		return r;
@@ -130,25 +172,10 @@ int lj_addr_list_link(struct lj_nl *nl, int ifindex, int family, struct lj_cidr 
 	return 0;
 }
 
-struct addr_attrs {
-	const struct nlattr *tb[IFA_MAX + 1];
-};
-
-static int addr_attr_cb(const struct nlattr *attr, void *data)
-{
-	struct addr_attrs *a = data;
-	int type = mnl_attr_get_type(attr);
-
-	if (mnl_attr_type_valid(attr, IFA_MAX) < 0)
-		return MNL_CB_OK;
-	a->tb[type] = attr;
-	return MNL_CB_OK;
-}
-
 int lj_addr_parse(const struct nlmsghdr *nlh, struct lj_addr_info *ret)
 {
+	const struct nlattr *tb[IFA_MAX + 1];
 	const struct ifaddrmsg *ifa;
-	struct addr_attrs a = {0};
 	const struct nlattr *ip;
 	size_t len;
 
@@ -159,10 +186,9 @@ int lj_addr_parse(const struct nlmsghdr *nlh, struct lj_addr_info *ret)
 	if (ifa->ifa_family != AF_INET && ifa->ifa_family != AF_INET6)
 		return -EINVAL;
 	len = lj_ip_len(ifa->ifa_family);
-	if (mnl_attr_parse(nlh, sizeof(*ifa), addr_attr_cb, &a) < 0)
-		return -EINVAL;
+	lj_nl_attrs(nlh, sizeof(*ifa), tb, IFA_MAX);
 	/* IFA_LOCAL is the own address (IPv4 point-to-point); IPv6 sends only IFA_ADDRESS. */
-	ip = a.tb[IFA_LOCAL] ? a.tb[IFA_LOCAL] : a.tb[IFA_ADDRESS];
+	ip = tb[IFA_LOCAL] ? tb[IFA_LOCAL] : tb[IFA_ADDRESS];
 	if (!ip || mnl_attr_get_payload_len(ip) != len)
 		return -EINVAL;
 	memset(ret, 0, sizeof(*ret));
@@ -172,8 +198,8 @@ int lj_addr_parse(const struct nlmsghdr *nlh, struct lj_addr_info *ret)
 	ret->cidr.prefixlen = ifa->ifa_prefixlen;
 	ret->scope = ifa->ifa_scope;
 	ret->flags = ifa->ifa_flags;
-	if (a.tb[IFA_FLAGS] && mnl_attr_get_payload_len(a.tb[IFA_FLAGS]) == sizeof(uint32_t))
-		ret->flags = mnl_attr_get_u32(a.tb[IFA_FLAGS]);
+	if (tb[IFA_FLAGS] && mnl_attr_get_payload_len(tb[IFA_FLAGS]) == sizeof(uint32_t))
+		ret->flags = mnl_attr_get_u32(tb[IFA_FLAGS]);
 	return 0;
 }
 
@@ -202,13 +228,11 @@ static int addr_dump_cb(const struct nlmsghdr *nlh, void *data)
 int lj_addr_dump(struct lj_nl *nl, int family, int ifindex, struct lj_addr_info **ret,
 		 size_t *ret_n)
 {
-	struct nlmsghdr *nlh = lj_nl_msg(nl, RTM_GETADDR, NLM_F_DUMP);
-	struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
 	struct addr_dump l = {.ifindex = ifindex};
 	int r;
 
-	ifa->ifa_family = (uint8_t)family;
-	r = lj_nl_transact(nl, nlh, addr_dump_cb, &l);
+	/* Filtered here, not by the kernel: all links' addresses are asked for. */
+	r = LJ_NL_SEND(nl, addr_dump_cb, &l, lj_addr_msg_dump, family, 0);
 	if (r < 0) {
 		free(l.v);
 		return r;
@@ -225,16 +249,6 @@ struct addr_full_ctx {
 	int error;
 };
 
-static int full_attr_cb(const struct nlattr *attr, void *data)
-{
-	const struct nlattr **tb = data;
-	int type = mnl_attr_get_type(attr);
-
-	if (mnl_attr_type_valid(attr, IFA_MAX) > 0)
-		tb[type] = attr;
-	return MNL_CB_OK;
-}
-
 static bool full_ip(const struct nlattr *a, int family, struct lj_ip *ret)
 {
 	size_t len = lj_ip_len(family);
@@ -249,7 +263,7 @@ static bool full_ip(const struct nlattr *a, int family, struct lj_ip *ret)
 
 static int full_dump_cb(const struct nlmsghdr *nlh, void *data)
 {
-	const struct nlattr *tb[IFA_MAX + 1] = {0};
+	const struct nlattr *tb[IFA_MAX + 1];
 	struct addr_full_ctx *c = data;
 	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
 	struct lj_addr_full a = {0};
@@ -262,7 +276,7 @@ static int full_dump_cb(const struct nlmsghdr *nlh, void *data)
 	    (ifa->ifa_family != AF_INET && ifa->ifa_family != AF_INET6) ||
 	    (c->family != AF_UNSPEC && ifa->ifa_family != c->family))
 		return MNL_CB_OK;
-	mnl_attr_parse(nlh, sizeof(*ifa), full_attr_cb, tb);
+	lj_nl_attrs(nlh, sizeof(*ifa), tb, IFA_MAX);
 	has_local = full_ip(tb[IFA_LOCAL], ifa->ifa_family, &local);
 	has_addr = full_ip(tb[IFA_ADDRESS], ifa->ifa_family, &addr);
 	if (!has_local && !has_addr)
@@ -303,13 +317,9 @@ int lj_addr_dump_full(struct lj_nl *nl, int family, int ifindex, struct lj_addr_
 		      size_t *ret_n)
 {
 	struct addr_full_ctx c = {.family = family, .ifindex = ifindex};
-	struct nlmsghdr *nlh = lj_nl_msg(nl, RTM_GETADDR, NLM_F_DUMP);
-	struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
 	int r;
 
-	ifa->ifa_family = (uint8_t)family;
-	ifa->ifa_index = (uint32_t)ifindex;
-	r = lj_nl_transact(nl, nlh, full_dump_cb, &c);
+	r = LJ_NL_SEND(nl, full_dump_cb, &c, lj_addr_msg_dump, family, ifindex);
 	if (r < 0) {
 		free(c.v);
 		return r;
@@ -319,32 +329,31 @@ int lj_addr_dump_full(struct lj_nl *nl, int family, int ifindex, struct lj_addr_
 	return 0;
 }
 
-int lj_addr_add_full(struct lj_nl *nl, int ifindex, const struct lj_addr_full *a, const char *label,
-		     uint32_t extra_flags, bool replace)
+int lj_addr_msg_add_full(void *buf, size_t size, int ifindex, const struct lj_addr_full *a,
+			 const char *label, uint32_t extra_flags, bool replace)
 {
 	struct nlmsghdr *nlh =
-		lj_nl_msg(nl, RTM_NEWADDR, replace ? NLM_F_REPLACE : NLM_F_CREATE | NLM_F_EXCL);
-	struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
-	size_t len = lj_ip_len(a->local.ip.family);
+		addr_msg(buf, size, RTM_NEWADDR,
+			 replace ? NLM_F_REPLACE : NLM_F_CREATE | NLM_F_EXCL, ifindex, &a->local);
 	uint32_t flags = (a->flags & LJ_ADDR_SETTABLE_FLAGS) | extra_flags;
+	int family = a->local.ip.family;
+	struct ifaddrmsg *ifa;
 
-	ifa->ifa_family = (uint8_t)a->local.ip.family;
-	ifa->ifa_prefixlen = a->local.prefixlen;
-	ifa->ifa_index = (uint32_t)ifindex;
+	if (!nlh ||
+	    !put_local(nlh, size, family, &a->local.ip,
+		       a->peer.family == family ? &a->peer : &a->local.ip) ||
+	    (a->broadcast.family == AF_INET && family == AF_INET &&
+	     !mnl_attr_put_check(nlh, size, IFA_BROADCAST, 4, a->broadcast.bytes)))
+		return -EMSGSIZE;
+	ifa = mnl_nlmsg_get_payload(nlh);
 	ifa->ifa_scope = a->scope;
 	ifa->ifa_flags = (uint8_t)flags;
-	mnl_attr_put(nlh, IFA_LOCAL, len, a->local.ip.bytes);
-	if (a->peer.family == a->local.ip.family)
-		mnl_attr_put(nlh, IFA_ADDRESS, len, a->peer.bytes);
-	else
-		mnl_attr_put(nlh, IFA_ADDRESS, len, a->local.ip.bytes);
-	if (a->broadcast.family == AF_INET && a->local.ip.family == AF_INET)
-		mnl_attr_put(nlh, IFA_BROADCAST, 4, a->broadcast.bytes);
 	if (!label)
 		label = a->label;
-	if (a->local.ip.family == AF_INET && label[0])
-		mnl_attr_put_strz(nlh, IFA_LABEL, label);
-	mnl_attr_put_u32(nlh, IFA_FLAGS, flags);
+	if ((family == AF_INET && label[0] &&
+	     !mnl_attr_put_strz_check(nlh, size, IFA_LABEL, label)) ||
+	    !mnl_attr_put_u32_check(nlh, size, IFA_FLAGS, flags))
+		return -EMSGSIZE;
 	if (a->valid_lft != UINT32_MAX || a->preferred_lft != UINT32_MAX) {
 		struct ifa_cacheinfo ci = {
 			.ifa_valid = a->valid_lft ? a->valid_lft : 1,
@@ -352,29 +361,43 @@ int lj_addr_add_full(struct lj_nl *nl, int ifindex, const struct lj_addr_full *a
 		};
 		if (ci.ifa_prefered > ci.ifa_valid)
 			ci.ifa_prefered = ci.ifa_valid;
-		mnl_attr_put(nlh, IFA_CACHEINFO, sizeof(ci), &ci);
+		if (!mnl_attr_put_check(nlh, size, IFA_CACHEINFO, sizeof(ci), &ci))
+			return -EMSGSIZE;
 	}
-	if (a->rt_priority)
-		mnl_attr_put_u32(nlh, IFA_RT_PRIORITY, a->rt_priority);
+	if (a->rt_priority && !mnl_attr_put_u32_check(nlh, size, IFA_RT_PRIORITY, a->rt_priority))
+		return -EMSGSIZE;
 #ifdef IFA_PROTO
-	if (a->proto)
-		mnl_attr_put_u8(nlh, IFA_PROTO, a->proto);
+	if (a->proto && !mnl_attr_put_u8_check(nlh, size, IFA_PROTO, a->proto))
+		return -EMSGSIZE;
 #endif
-	return lj_nl_transact(nl, nlh, NULL, NULL);
+	return 0;
+}
+
+int lj_addr_add_full(struct lj_nl *nl, int ifindex, const struct lj_addr_full *a, const char *label,
+		     uint32_t extra_flags, bool replace)
+{
+	return LJ_NL_SEND(nl, NULL, NULL, lj_addr_msg_add_full, ifindex, a, label, extra_flags,
+			  replace);
+}
+
+int lj_addr_msg_del_full(void *buf, size_t size, int ifindex, const struct lj_addr_full *a)
+{
+	struct nlmsghdr *nlh = addr_msg(buf, size, RTM_DELADDR, 0, ifindex, &a->local);
+	size_t len = lj_ip_len(a->local.ip.family);
+
+	if (!nlh)
+		return -EMSGSIZE;
+	if (a->local.ip.family == AF_INET &&
+	    !put_local(nlh, size, AF_INET, &a->local.ip,
+		       a->peer.family == AF_INET ? &a->peer : &a->local.ip))
+		return -EMSGSIZE;
+	if (a->local.ip.family != AF_INET &&
+	    !mnl_attr_put_check(nlh, size, IFA_LOCAL, len, a->local.ip.bytes))
+		return -EMSGSIZE;
+	return 0;
 }
 
 int lj_addr_del_full(struct lj_nl *nl, int ifindex, const struct lj_addr_full *a)
 {
-	struct nlmsghdr *nlh = lj_nl_msg(nl, RTM_DELADDR, 0);
-	struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
-	size_t len = lj_ip_len(a->local.ip.family);
-
-	ifa->ifa_family = (uint8_t)a->local.ip.family;
-	ifa->ifa_prefixlen = a->local.prefixlen;
-	ifa->ifa_index = (uint32_t)ifindex;
-	mnl_attr_put(nlh, IFA_LOCAL, len, a->local.ip.bytes);
-	if (a->local.ip.family == AF_INET)
-		mnl_attr_put(nlh, IFA_ADDRESS, len,
-			     a->peer.family == AF_INET ? a->peer.bytes : a->local.ip.bytes);
-	return lj_nl_transact(nl, nlh, NULL, NULL);
+	return LJ_NL_SEND(nl, NULL, NULL, lj_addr_msg_del_full, ifindex, a);
 }

@@ -7,26 +7,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/kernel/addr-msg.h"
+#include "lib/kernel/route-msg.h"
+
 struct addr_match {
 	int ifindex;
 	const struct lj_cidr *want;
 	bool found;
 };
 
-static int addr_attr_cb(const struct nlattr *attr, void *data)
-{
-	const struct nlattr **tb = data;
-	int type = mnl_attr_get_type(attr);
-
-	if (type == IFA_LOCAL || type == IFA_ADDRESS)
-		tb[type] = attr;
-	return MNL_CB_OK;
-}
-
 static int addr_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
-	const struct nlattr *tb[IFA_MAX + 1] = {0};
+	const struct nlattr *tb[IFA_MAX + 1];
 	struct addr_match *m = data;
 	const struct nlattr *a;
 	size_t len = lj_ip_len(m->want->ip.family);
@@ -34,7 +27,7 @@ static int addr_cb(const struct nlmsghdr *nlh, void *data)
 	if (nlh->nlmsg_type != RTM_NEWADDR || (int)ifa->ifa_index != m->ifindex ||
 	    ifa->ifa_family != m->want->ip.family || ifa->ifa_prefixlen != m->want->prefixlen)
 		return MNL_CB_OK;
-	mnl_attr_parse(nlh, sizeof(*ifa), addr_attr_cb, tb);
+	lj_nl_attrs(nlh, sizeof(*ifa), tb, IFA_MAX);
 	/* IPv4 keeps the interface's own address in IFA_LOCAL; IPv6 only has IFA_ADDRESS. */
 	a = tb[IFA_LOCAL] ? tb[IFA_LOCAL] : tb[IFA_ADDRESS];
 	if (a && mnl_attr_get_payload_len(a) == len &&
@@ -45,14 +38,10 @@ static int addr_cb(const struct nlmsghdr *nlh, void *data)
 
 int lj_inspect_has_addr(struct lj_nl *nl, int ifindex, const struct lj_cidr *c)
 {
-	struct nlmsghdr *nlh = lj_nl_msg(nl, RTM_GETADDR, NLM_F_DUMP);
-	struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
 	struct addr_match m = {.ifindex = ifindex, .want = c};
 	int r;
 
-	ifa->ifa_family = (uint8_t)c->ip.family;
-	ifa->ifa_index = (uint32_t)ifindex;
-	r = lj_nl_transact(nl, nlh, addr_cb, &m);
+	r = LJ_NL_SEND(nl, addr_cb, &m, lj_addr_msg_dump, c->ip.family, ifindex);
 	if (r < 0)
 		return r;
 	return m.found;
@@ -64,16 +53,6 @@ struct route_match {
 	int oif;
 	bool found;
 };
-
-static int route_attr_cb(const struct nlattr *attr, void *data)
-{
-	const struct nlattr **tb = data;
-	int type = mnl_attr_get_type(attr);
-
-	if (type == RTA_DST || type == RTA_GATEWAY || type == RTA_OIF || type == RTA_TABLE)
-		tb[type] = attr;
-	return MNL_CB_OK;
-}
 
 /* Whether the first prefixlen bits of a and b agree. */
 static bool prefix_equal(const uint8_t *a, const uint8_t *b, unsigned prefixlen)
@@ -90,7 +69,7 @@ static bool prefix_equal(const uint8_t *a, const uint8_t *b, unsigned prefixlen)
 static int route_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
-	const struct nlattr *tb[RTA_MAX + 1] = {0};
+	const struct nlattr *tb[RTA_MAX + 1];
 	struct route_match *m = data;
 	size_t len = lj_ip_len(m->dst->ip.family);
 	uint32_t table;
@@ -98,7 +77,7 @@ static int route_cb(const struct nlmsghdr *nlh, void *data)
 	if (nlh->nlmsg_type != RTM_NEWROUTE || rtm->rtm_family != m->dst->ip.family ||
 	    rtm->rtm_type != RTN_UNICAST || rtm->rtm_dst_len != m->dst->prefixlen)
 		return MNL_CB_OK;
-	mnl_attr_parse(nlh, sizeof(*rtm), route_attr_cb, tb);
+	lj_nl_attrs(nlh, sizeof(*rtm), tb, RTA_MAX);
 	table = tb[RTA_TABLE] && mnl_attr_get_payload_len(tb[RTA_TABLE]) == 4
 			? mnl_attr_get_u32(tb[RTA_TABLE])
 			: rtm->rtm_table;
@@ -127,13 +106,10 @@ static int route_cb(const struct nlmsghdr *nlh, void *data)
 int lj_inspect_has_route(struct lj_nl *nl, const struct lj_cidr *dst, const struct lj_ip *via,
 			 int oif)
 {
-	struct nlmsghdr *nlh = lj_nl_msg(nl, RTM_GETROUTE, NLM_F_DUMP);
-	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
 	struct route_match m = {.dst = dst, .via = via, .oif = oif};
 	int r;
 
-	rtm->rtm_family = (uint8_t)dst->ip.family;
-	r = lj_nl_transact(nl, nlh, route_cb, &m);
+	r = LJ_NL_SEND(nl, route_cb, &m, lj_route_msg_dump, dst->ip.family, 0);
 	if (r < 0)
 		return r;
 	return m.found;

@@ -12,110 +12,133 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "lib/kernel/link-msg.h"
 #include "shared/array.h"
 
 #ifndef RTEXT_FILTER_SKIP_STATS
 #define RTEXT_FILTER_SKIP_STATS (1 << 3)
 #endif
 
-static int linkinfo_cb(const struct nlattr *attr, void *data)
+/* A string attribute that may lack its NUL (IFLA_INFO_KIND, IFLA_IFALIAS) into out; absent: "". */
+static void copy_str(const struct nlattr *attr, char *out, size_t size)
 {
-	struct lj_link *l = data;
-	const char *s;
+	const char *str;
 
-	switch (mnl_attr_get_type(attr)) {
-	case IFLA_INFO_KIND:
-		if (mnl_attr_validate(attr, MNL_TYPE_STRING) >= 0) {
-			s = mnl_attr_get_str(attr);
-			snprintf(l->kind, sizeof(l->kind), "%.*s",
-				 (int)strnlen(s, mnl_attr_get_payload_len(attr)), s);
-		}
-		break;
-	case IFLA_INFO_SLAVE_KIND:
-		if (mnl_attr_validate(attr, MNL_TYPE_STRING) >= 0) {
-			s = mnl_attr_get_str(attr);
-			snprintf(l->slave_kind, sizeof(l->slave_kind), "%.*s",
-				 (int)strnlen(s, mnl_attr_get_payload_len(attr)), s);
-		}
-		break;
-	}
-	return MNL_CB_OK;
+	if (!attr || mnl_attr_validate(attr, MNL_TYPE_STRING) < 0)
+		return;
+	str = mnl_attr_get_str(attr);
+	snprintf(out, size, "%.*s", (int)strnlen(str, mnl_attr_get_payload_len(attr)), str);
 }
 
-static int link_attr_cb(const struct nlattr *attr, void *data)
+/* A u32 attribute as an int into *ret, if present and valid. */
+static void copy_int(const struct nlattr *attr, int *ret)
 {
-	struct lj_link *l = data;
-	const char *s;
+	if (attr && mnl_attr_validate(attr, MNL_TYPE_U32) >= 0)
+		*ret = (int)mnl_attr_get_u32(attr);
+}
 
-	switch (mnl_attr_get_type(attr)) {
-	case IFLA_IFNAME:
-		if (mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) >= 0)
-			snprintf(l->name, sizeof(l->name), "%s", mnl_attr_get_str(attr));
-		break;
-	case IFLA_MTU:
-		if (mnl_attr_validate(attr, MNL_TYPE_U32) >= 0)
-			l->mtu = mnl_attr_get_u32(attr);
-		break;
-	case IFLA_MASTER:
-		if (mnl_attr_validate(attr, MNL_TYPE_U32) >= 0)
-			l->master = (int)mnl_attr_get_u32(attr);
-		break;
-	case IFLA_LINK:
-		if (mnl_attr_validate(attr, MNL_TYPE_U32) >= 0)
-			l->parent = (int)mnl_attr_get_u32(attr);
-		break;
-	case IFLA_ADDRESS:
-		if (mnl_attr_get_payload_len(attr) == LJ_MAC_LEN) {
-			memcpy(l->mac, mnl_attr_get_payload(attr), LJ_MAC_LEN);
-			l->has_mac = true;
-		}
-		break;
-	case IFLA_IFALIAS:
-		if (mnl_attr_validate(attr, MNL_TYPE_STRING) >= 0) {
-			s = mnl_attr_get_str(attr);
-			snprintf(l->alias, sizeof(l->alias), "%.*s",
-				 (int)strnlen(s, mnl_attr_get_payload_len(attr)), s);
-		}
-		break;
-	case IFLA_LINKINFO:
-		mnl_attr_parse_nested(attr, linkinfo_cb, l);
-		break;
+/*
+ * Parse an RTM_NEWLINK into *l, its attributes indexed in tb (IFLA_MAX + 1 entries) for the
+ * caller's further questions. Other messages: false, *l untouched.
+ */
+static bool link_parse(const struct nlmsghdr *nlh, struct lj_link *l, const struct nlattr **tb)
+{
+	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *info[IFLA_INFO_MAX + 1];
+	int mtu = 0;
+
+	if (nlh->nlmsg_type != RTM_NEWLINK)
+		return false;
+	memset(l, 0, sizeof(*l));
+	l->ifindex = ifi->ifi_index;
+	l->flags = ifi->ifi_flags;
+	lj_nl_attrs(nlh, sizeof(*ifi), tb, IFLA_MAX);
+	if (tb[IFLA_IFNAME] && mnl_attr_validate(tb[IFLA_IFNAME], MNL_TYPE_NUL_STRING) >= 0)
+		snprintf(l->name, sizeof(l->name), "%s", mnl_attr_get_str(tb[IFLA_IFNAME]));
+	copy_int(tb[IFLA_MTU], &mtu);
+	l->mtu = (uint32_t)mtu;
+	copy_int(tb[IFLA_MASTER], &l->master);
+	copy_int(tb[IFLA_LINK], &l->parent);
+	if (tb[IFLA_ADDRESS] && mnl_attr_get_payload_len(tb[IFLA_ADDRESS]) == LJ_MAC_LEN) {
+		memcpy(l->mac, mnl_attr_get_payload(tb[IFLA_ADDRESS]), LJ_MAC_LEN);
+		l->has_mac = true;
 	}
-	return MNL_CB_OK;
+	copy_str(tb[IFLA_IFALIAS], l->alias, sizeof(l->alias));
+	if (tb[IFLA_LINKINFO]) {
+		lj_nl_attrs_nested(tb[IFLA_LINKINFO], info, IFLA_INFO_MAX);
+		copy_str(info[IFLA_INFO_KIND], l->kind, sizeof(l->kind));
+		copy_str(info[IFLA_INFO_SLAVE_KIND], l->slave_kind, sizeof(l->slave_kind));
+	}
+	return true;
 }
 
 static int link_cb(const struct nlmsghdr *nlh, void *data)
 {
-	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
-	struct lj_link *l = data;
+	const struct nlattr *tb[IFLA_MAX + 1];
 
-	if (nlh->nlmsg_type != RTM_NEWLINK)
-		return MNL_CB_OK;
-	memset(l, 0, sizeof(*l));
-	l->ifindex = ifi->ifi_index;
-	l->flags = ifi->ifi_flags;
-	mnl_attr_parse(nlh, sizeof(*ifi), link_attr_cb, l);
+	link_parse(nlh, data, tb);
 	return MNL_CB_OK;
 }
 
-void lj_link_put_ifname(struct nlmsghdr *nlh, const char *name)
+/* Start a link request of type and flags on the link named name (NULL: none) in buf. */
+static struct nlmsghdr *link_msg(void *buf, size_t size, uint16_t type, uint16_t flags,
+				 const char *name)
 {
-	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+	struct nlmsghdr *nlh = lj_nl_msg_start(buf, size, type, flags, sizeof(struct ifinfomsg));
+	struct ifinfomsg *ifi;
+
+	if (!nlh)
+		return NULL;
+	ifi = mnl_nlmsg_get_payload(nlh);
+	ifi->ifi_family = AF_UNSPEC;
+	if (name && !mnl_attr_put_strz_check(nlh, size, IFLA_IFNAME, name))
+		return NULL;
+	return nlh;
+}
+
+/* The same with IFF_UP set in the header when up. */
+static struct nlmsghdr *link_msg_up(void *buf, size_t size, uint16_t type, uint16_t flags,
+				    const char *name, bool up)
+{
+	struct nlmsghdr *nlh = link_msg(buf, size, type, flags, name);
+	struct ifinfomsg *ifi;
+
+	if (nlh && up) {
+		ifi = mnl_nlmsg_get_payload(nlh);
+		ifi->ifi_flags = IFF_UP;
+		ifi->ifi_change = IFF_UP;
+	}
+	return nlh;
+}
+
+int lj_link_msg_get(void *buf, size_t size, const char *name, int ifindex)
+{
+	struct nlmsghdr *nlh = link_msg(buf, size, RTM_GETLINK, 0, name);
+	struct ifinfomsg *ifi;
+
+	if (!nlh || !mnl_attr_put_u32_check(nlh, size, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS))
+		return -EMSGSIZE;
+	ifi = mnl_nlmsg_get_payload(nlh);
+	ifi->ifi_index = ifindex;
+	return 0;
+}
+
+int lj_link_msg_dump(void *buf, size_t size, int master)
+{
+	struct nlmsghdr *nlh = link_msg(buf, size, RTM_GETLINK, NLM_F_DUMP, NULL);
+
+	if (!nlh || (master && !mnl_attr_put_u32_check(nlh, size, IFLA_MASTER, (uint32_t)master)) ||
+	    !mnl_attr_put_u32_check(nlh, size, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS))
+		return -EMSGSIZE;
+	return 0;
 }
 
 static int link_get(struct lj_nl *nl, const char *name, int ifindex, struct lj_link *ret)
 {
-	struct nlmsghdr *nlh = lj_nl_msg(nl, RTM_GETLINK, 0);
-	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
 	struct lj_link l = {0};
 	int r;
 
-	ifi->ifi_family = AF_UNSPEC;
-	ifi->ifi_index = ifindex;
-	if (name)
-		lj_link_put_ifname(nlh, name);
-	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
-	r = lj_nl_transact(nl, nlh, link_cb, &l);
+	r = LJ_NL_SEND(nl, link_cb, &l, lj_link_msg_get, name, ifindex);
 	if (r < 0)
 		return r;
 	if (l.ifindex <= 0)
@@ -134,49 +157,65 @@ int lj_link_get_by_index(struct lj_nl *nl, int ifindex, struct lj_link *ret)
 	return link_get(nl, NULL, ifindex, ret);
 }
 
-static void put_no_ipv6(struct nlmsghdr *nlh)
+/* IFLA_AF_SPEC { AF_INET6 { IFLA_INET6_ADDR_GEN_MODE = mode } }. False if it does not fit. */
+static bool put_addr_gen_mode(struct nlmsghdr *nlh, size_t size, uint8_t mode)
 {
-	struct nlattr *af = mnl_attr_nest_start(nlh, IFLA_AF_SPEC);
-	struct nlattr *in6 = mnl_attr_nest_start(nlh, AF_INET6);
+	struct nlattr *af = mnl_attr_nest_start_check(nlh, size, IFLA_AF_SPEC);
+	struct nlattr *in6 = af ? mnl_attr_nest_start_check(nlh, size, AF_INET6) : NULL;
 
-	mnl_attr_put_u8(nlh, IFLA_INET6_ADDR_GEN_MODE, IN6_ADDR_GEN_MODE_NONE);
+	if (!in6 || !mnl_attr_put_u8_check(nlh, size, IFLA_INET6_ADDR_GEN_MODE, mode))
+		return false;
 	mnl_attr_nest_end(nlh, in6);
 	mnl_attr_nest_end(nlh, af);
+	return true;
+}
+
+/* Start IFLA_LINKINFO { IFLA_INFO_KIND = kind, IFLA_INFO_DATA { ... } }: the data nest or NULL. */
+static struct nlattr *put_linkinfo(struct nlmsghdr *nlh, size_t size, const char *kind,
+				   struct nlattr **ret_linkinfo)
+{
+	struct nlattr *linkinfo = mnl_attr_nest_start_check(nlh, size, IFLA_LINKINFO);
+
+	if (!linkinfo || !mnl_attr_put_strz_check(nlh, size, IFLA_INFO_KIND, kind))
+		return NULL;
+	*ret_linkinfo = linkinfo;
+	return mnl_attr_nest_start_check(nlh, size, IFLA_INFO_DATA);
+}
+
+int lj_link_msg_add_veth(void *buf, size_t size, const struct lj_veth_opts *o)
+{
+	struct nlmsghdr *nlh = link_msg(buf, size, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, o->name);
+	struct nlattr *linkinfo = NULL, *data, *peer;
+	struct ifinfomsg *pifi;
+
+	if (!nlh || (o->mtu && !mnl_attr_put_u32_check(nlh, size, IFLA_MTU, o->mtu)) ||
+	    (o->master && !mnl_attr_put_u32_check(nlh, size, IFLA_MASTER, (uint32_t)o->master)))
+		return -EMSGSIZE;
+	data = put_linkinfo(nlh, size, "veth", &linkinfo);
+	peer = data ? mnl_attr_nest_start_check(nlh, size, VETH_INFO_PEER) : NULL;
+	/* The peer nest starts with its own ifinfomsg (libmnl has no bounded put for it). */
+	if (!peer || nlh->nlmsg_len + MNL_ALIGN(sizeof(*pifi)) > size)
+		return -EMSGSIZE;
+	pifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*pifi));
+	pifi->ifi_family = AF_UNSPEC;
+	if (!mnl_attr_put_strz_check(nlh, size, IFLA_IFNAME, o->peer_name) ||
+	    (o->peer_mtu && !mnl_attr_put_u32_check(nlh, size, IFLA_MTU, o->peer_mtu)) ||
+	    (o->peer_mac &&
+	     !mnl_attr_put_check(nlh, size, IFLA_ADDRESS, LJ_MAC_LEN, o->peer_mac)) ||
+	    (o->peer_netns_fd >= 0 &&
+	     !mnl_attr_put_u32_check(nlh, size, IFLA_NET_NS_FD, (uint32_t)o->peer_netns_fd)))
+		return -EMSGSIZE;
+	mnl_attr_nest_end(nlh, peer);
+	mnl_attr_nest_end(nlh, data);
+	mnl_attr_nest_end(nlh, linkinfo);
+	return 0;
 }
 
 int lj_link_add_veth(struct lj_nl *nl, const struct lj_veth_opts *o)
 {
-	struct nlmsghdr *nlh = lj_nl_msg(nl, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
-	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
-	struct nlattr *linkinfo, *data, *peer;
-	struct ifinfomsg *pifi;
 	int r;
 
-	ifi->ifi_family = AF_UNSPEC;
-	lj_link_put_ifname(nlh, o->name);
-	if (o->mtu)
-		mnl_attr_put_u32(nlh, IFLA_MTU, o->mtu);
-	if (o->master)
-		mnl_attr_put_u32(nlh, IFLA_MASTER, (uint32_t)o->master);
-
-	linkinfo = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
-	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "veth");
-	data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
-	peer = mnl_attr_nest_start(nlh, VETH_INFO_PEER);
-	pifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*pifi));
-	pifi->ifi_family = AF_UNSPEC;
-	lj_link_put_ifname(nlh, o->peer_name);
-	if (o->peer_mtu)
-		mnl_attr_put_u32(nlh, IFLA_MTU, o->peer_mtu);
-	if (o->peer_mac)
-		mnl_attr_put(nlh, IFLA_ADDRESS, LJ_MAC_LEN, o->peer_mac);
-	if (o->peer_netns_fd >= 0)
-		mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)o->peer_netns_fd);
-	mnl_attr_nest_end(nlh, peer);
-	mnl_attr_nest_end(nlh, data);
-	mnl_attr_nest_end(nlh, linkinfo);
-
-	r = lj_nl_transact(nl, nlh, NULL, NULL);
+	r = LJ_NL_SEND(nl, NULL, NULL, lj_link_msg_add_veth, o);
 	if (r < 0 || (!o->up && !o->no_ipv6))
 		return r;
 	/*
@@ -196,53 +235,60 @@ int lj_link_add_veth(struct lj_nl *nl, const struct lj_veth_opts *o)
 	return 0;
 }
 
+int lj_link_msg_setup(void *buf, size_t size, const char *name, bool up, bool no_ipv6)
+{
+	struct nlmsghdr *nlh = link_msg_up(buf, size, RTM_NEWLINK, 0, name, up);
+
+	if (!nlh || (no_ipv6 && !put_addr_gen_mode(nlh, size, IN6_ADDR_GEN_MODE_NONE)))
+		return -EMSGSIZE;
+	return 0;
+}
+
 int lj_link_setup(struct lj_nl *nl, const char *name, bool up, bool no_ipv6)
 {
-	struct nlmsghdr *nlh = lj_nl_msg(nl, RTM_NEWLINK, 0);
-	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	return LJ_NL_SEND(nl, NULL, NULL, lj_link_msg_setup, name, up, no_ipv6);
+}
 
-	ifi->ifi_family = AF_UNSPEC;
-	if (up) {
-		ifi->ifi_flags = IFF_UP;
-		ifi->ifi_change = IFF_UP;
-	}
-	lj_link_put_ifname(nlh, name);
-	if (no_ipv6)
-		put_no_ipv6(nlh);
-	return lj_nl_transact(nl, nlh, NULL, NULL);
+int lj_link_msg_set_alias(void *buf, size_t size, const char *name, const char *alias)
+{
+	struct nlmsghdr *nlh = link_msg(buf, size, RTM_NEWLINK, 0, name);
+
+	if (!nlh || !mnl_attr_put_strz_check(nlh, size, IFLA_IFALIAS, alias))
+		return -EMSGSIZE;
+	return 0;
 }
 
 int lj_link_set_alias(struct lj_nl *nl, const char *name, const char *alias)
 {
-	struct nlmsghdr *nlh = lj_nl_msg(nl, RTM_NEWLINK, 0);
-	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	return LJ_NL_SEND(nl, NULL, NULL, lj_link_msg_set_alias, name, alias);
+}
 
-	ifi->ifi_family = AF_UNSPEC;
-	lj_link_put_ifname(nlh, name);
-	mnl_attr_put_strz(nlh, IFLA_IFALIAS, alias);
-	return lj_nl_transact(nl, nlh, NULL, NULL);
+int lj_link_msg_del(void *buf, size_t size, const char *name)
+{
+	return link_msg(buf, size, RTM_DELLINK, 0, name) ? 0 : -EMSGSIZE;
 }
 
 int lj_link_del(struct lj_nl *nl, const char *name)
 {
-	struct nlmsghdr *nlh = lj_nl_msg(nl, RTM_DELLINK, 0);
-	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	return LJ_NL_SEND(nl, NULL, NULL, lj_link_msg_del, name);
+}
 
-	ifi->ifi_family = AF_UNSPEC;
-	lj_link_put_ifname(nlh, name);
-	return lj_nl_transact(nl, nlh, NULL, NULL);
+int lj_link_msg_set_up(void *buf, size_t size, const char *name, bool up)
+{
+	struct nlmsghdr *nlh = link_msg(buf, size, RTM_NEWLINK, 0, name);
+	struct ifinfomsg *ifi;
+
+	if (!nlh)
+		return -EMSGSIZE;
+	ifi = mnl_nlmsg_get_payload(nlh);
+	ifi->ifi_change = IFF_UP;
+	ifi->ifi_flags = up ? IFF_UP : 0;
+	return 0;
 }
 
 int lj_link_set_up(struct lj_nl *nl, const char *name, bool up)
 {
-	struct nlmsghdr *nlh = lj_nl_msg(nl, RTM_NEWLINK, 0);
-	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
-
-	ifi->ifi_family = AF_UNSPEC;
-	ifi->ifi_change = IFF_UP;
-	ifi->ifi_flags = up ? IFF_UP : 0;
-	lj_link_put_ifname(nlh, name);
-	return lj_nl_transact(nl, nlh, NULL, NULL);
+	return LJ_NL_SEND(nl, NULL, NULL, lj_link_msg_set_up, name, up);
 }
 
 struct count_ctx {
@@ -252,89 +298,75 @@ struct count_ctx {
 
 static int count_port_cb(const struct nlmsghdr *nlh, void *data)
 {
+	const struct nlattr *tb[IFLA_MAX + 1];
 	struct count_ctx *c = data;
 	struct lj_link l;
 
-	link_cb(nlh, &l);
 	/* The kernel filters by master since 4.15; check again in case it did not. */
-	if (l.master == c->master)
+	if (link_parse(nlh, &l, tb) && l.master == c->master)
 		c->count++;
 	return MNL_CB_OK;
 }
 
 int lj_link_has_ports(struct lj_nl *nl, int ifindex)
 {
-	struct nlmsghdr *nlh = lj_nl_msg(nl, RTM_GETLINK, NLM_F_DUMP);
-	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
 	struct count_ctx c = {.master = ifindex};
 	int r;
 
-	ifi->ifi_family = AF_UNSPEC;
-	mnl_attr_put_u32(nlh, IFLA_MASTER, (uint32_t)ifindex);
-	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
-	r = lj_nl_transact(nl, nlh, count_port_cb, &c);
+	r = LJ_NL_SEND(nl, count_port_cb, &c, lj_link_msg_dump, ifindex);
 	if (r < 0)
 		return r;
 	return c.count > 0;
 }
 
-int lj_link_add_macvlan(struct lj_nl *nl, const struct lj_macvlan_opts *o)
+int lj_link_msg_add_macvlan(void *buf, size_t size, const struct lj_macvlan_opts *o)
 {
-	struct nlmsghdr *nlh = lj_nl_msg(nl, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
-	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
-	struct nlattr *linkinfo, *data;
+	struct nlmsghdr *nlh =
+		link_msg_up(buf, size, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, o->name, o->up);
+	struct nlattr *linkinfo = NULL, *data;
 
-	ifi->ifi_family = AF_UNSPEC;
-	if (o->up) {
-		ifi->ifi_flags = IFF_UP;
-		ifi->ifi_change = IFF_UP;
-	}
-	lj_link_put_ifname(nlh, o->name);
 	/* The kernel resolves IFLA_LINK in the sender's namespace and creates the link in the
 	 * IFLA_NET_NS_FD one directly (rtnl_create_link(dest_net)). */
-	mnl_attr_put_u32(nlh, IFLA_LINK, (uint32_t)o->parent);
-	if (o->netns_fd >= 0)
-		mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)o->netns_fd);
-	if (o->mtu)
-		mnl_attr_put_u32(nlh, IFLA_MTU, o->mtu);
-	if (o->mac)
-		mnl_attr_put(nlh, IFLA_ADDRESS, LJ_MAC_LEN, o->mac);
-	linkinfo = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
-	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "macvlan");
-	data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
-	mnl_attr_put_u32(nlh, IFLA_MACVLAN_MODE, o->mode ? o->mode : MACVLAN_MODE_BRIDGE);
+	if (!nlh || !mnl_attr_put_u32_check(nlh, size, IFLA_LINK, (uint32_t)o->parent) ||
+	    (o->netns_fd >= 0 &&
+	     !mnl_attr_put_u32_check(nlh, size, IFLA_NET_NS_FD, (uint32_t)o->netns_fd)) ||
+	    (o->mtu && !mnl_attr_put_u32_check(nlh, size, IFLA_MTU, o->mtu)) ||
+	    (o->mac && !mnl_attr_put_check(nlh, size, IFLA_ADDRESS, LJ_MAC_LEN, o->mac)))
+		return -EMSGSIZE;
+	data = put_linkinfo(nlh, size, "macvlan", &linkinfo);
+	if (!data || !mnl_attr_put_u32_check(nlh, size, IFLA_MACVLAN_MODE,
+					     o->mode ? o->mode : MACVLAN_MODE_BRIDGE))
+		return -EMSGSIZE;
 	mnl_attr_nest_end(nlh, data);
 	mnl_attr_nest_end(nlh, linkinfo);
-	return lj_nl_transact(nl, nlh, NULL, NULL);
+	return 0;
+}
+
+int lj_link_add_macvlan(struct lj_nl *nl, const struct lj_macvlan_opts *o)
+{
+	return LJ_NL_SEND(nl, NULL, NULL, lj_link_msg_add_macvlan, o);
 }
 
 struct child_ctx {
 	int parent;
+	int32_t nsid; /* remote children: the number of the parent's namespace */
 	int (*cb)(const struct lj_link *l, void *data);
 	void *data;
 	int result;
 };
 
-static int netnsid_attr_cb(const struct nlattr *attr, void *data)
-{
-	if (mnl_attr_get_type(attr) == IFLA_LINK_NETNSID)
-		*(bool *)data = true;
-	return MNL_CB_OK;
-}
-
 static int child_cb(const struct nlmsghdr *nlh, void *data)
 {
+	const struct nlattr *tb[IFLA_MAX + 1];
 	struct child_ctx *c = data;
-	bool elsewhere = false;
 	struct lj_link l;
 
-	if (c->result || nlh->nlmsg_type != RTM_NEWLINK)
+	if (c->result || !link_parse(nlh, &l, tb))
 		return MNL_CB_OK; /* stopped: drain the rest of the dump */
-	link_cb(nlh, &l);
 	/* With IFLA_LINK_NETNSID, IFLA_LINK is an ifindex of another namespace (e.g. the peer
 	 * of a veth end): not a child of ours whatever its number. */
-	mnl_attr_parse(nlh, sizeof(struct ifinfomsg), netnsid_attr_cb, &elsewhere);
-	if (!elsewhere && l.ifindex > 0 && l.parent == c->parent && l.ifindex != c->parent)
+	if (!tb[IFLA_LINK_NETNSID] && l.ifindex > 0 && l.parent == c->parent &&
+	    l.ifindex != c->parent)
 		c->result = c->cb(&l, c->data);
 	return MNL_CB_OK;
 }
@@ -342,57 +374,47 @@ static int child_cb(const struct nlmsghdr *nlh, void *data)
 int lj_link_foreach_child(struct lj_nl *nl, int parent,
 			  int (*cb)(const struct lj_link *l, void *data), void *data)
 {
-	struct nlmsghdr *nlh = lj_nl_msg(nl, RTM_GETLINK, NLM_F_DUMP);
-	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
 	struct child_ctx c = {.parent = parent, .cb = cb, .data = data};
 	int r;
 
-	ifi->ifi_family = AF_UNSPEC;
-	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
-	r = lj_nl_transact(nl, nlh, child_cb, &c);
+	r = LJ_NL_SEND(nl, child_cb, &c, lj_link_msg_dump, 0);
 	return r < 0 ? r : c.result;
 }
 
-struct remote_ctx {
-	int parent;
-	int32_t nsid;
-	int (*cb)(const struct lj_link *l, void *data);
-	void *data;
-	int result;
-};
-
-static int nsid_attr_cb(const struct nlattr *attr, void *data)
+int lj_link_msg_get_nsid(void *buf, size_t size, int netns_fd)
 {
-	if (mnl_attr_get_type(attr) == NETNSA_NSID && mnl_attr_validate(attr, MNL_TYPE_U32) >= 0)
-		*(int32_t *)data = (int32_t)mnl_attr_get_u32(attr);
-	return MNL_CB_OK;
+	struct nlmsghdr *nlh = lj_nl_msg_start(buf, size, RTM_GETNSID, 0, sizeof(struct rtgenmsg));
+	struct rtgenmsg *rtg;
+
+	if (!nlh || !mnl_attr_put_u32_check(nlh, size, NETNSA_FD, (uint32_t)netns_fd))
+		return -EMSGSIZE;
+	rtg = mnl_nlmsg_get_payload(nlh);
+	rtg->rtgen_family = AF_UNSPEC;
+	return 0;
 }
 
 static int nsid_cb(const struct nlmsghdr *nlh, void *data)
 {
-	if (nlh->nlmsg_type == RTM_NEWNSID)
-		mnl_attr_parse(nlh, sizeof(struct rtgenmsg), nsid_attr_cb, data);
-	return MNL_CB_OK;
-}
+	const struct nlattr *tb[NETNSA_MAX + 1];
 
-static int link_netnsid_cb(const struct nlattr *attr, void *data)
-{
-	if (mnl_attr_get_type(attr) == IFLA_LINK_NETNSID &&
-	    mnl_attr_validate(attr, MNL_TYPE_U32) >= 0)
-		*(int32_t *)data = (int32_t)mnl_attr_get_u32(attr);
+	if (nlh->nlmsg_type != RTM_NEWNSID)
+		return MNL_CB_OK;
+	lj_nl_attrs(nlh, sizeof(struct rtgenmsg), tb, NETNSA_MAX);
+	if (tb[NETNSA_NSID] && mnl_attr_validate(tb[NETNSA_NSID], MNL_TYPE_U32) >= 0)
+		*(int32_t *)data = (int32_t)mnl_attr_get_u32(tb[NETNSA_NSID]);
 	return MNL_CB_OK;
 }
 
 static int remote_child_cb(const struct nlmsghdr *nlh, void *data)
 {
-	struct remote_ctx *c = data;
-	int32_t nsid = -1;
+	const struct nlattr *tb[IFLA_MAX + 1];
+	struct child_ctx *c = data;
+	int nsid = -1;
 	struct lj_link l;
 
-	if (c->result || nlh->nlmsg_type != RTM_NEWLINK)
+	if (c->result || !link_parse(nlh, &l, tb))
 		return MNL_CB_OK;
-	link_cb(nlh, &l);
-	mnl_attr_parse(nlh, sizeof(struct ifinfomsg), link_netnsid_cb, &nsid);
+	copy_int(tb[IFLA_LINK_NETNSID], &nsid);
 	if (nsid == c->nsid && l.ifindex > 0 && l.parent == c->parent)
 		c->result = c->cb(&l, c->data);
 	return MNL_CB_OK;
@@ -401,50 +423,41 @@ static int remote_child_cb(const struct nlmsghdr *nlh, void *data)
 int lj_link_foreach_remote_child(struct lj_nl *nl, int home_fd, int parent,
 				 int (*cb)(const struct lj_link *l, void *data), void *data)
 {
-	struct remote_ctx c = {.parent = parent, .nsid = -1, .cb = cb, .data = data};
-	struct nlmsghdr *nlh = lj_nl_msg(nl, RTM_GETNSID, 0);
-	struct rtgenmsg *rtg = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtg));
-	struct ifinfomsg *ifi;
+	struct child_ctx c = {.parent = parent, .nsid = -1, .cb = cb, .data = data};
 	int r;
 
 	/* The number nl's namespace knows home by: none means no link there refers to home. */
-	rtg->rtgen_family = AF_UNSPEC;
-	mnl_attr_put_u32(nlh, NETNSA_FD, (uint32_t)home_fd);
-	r = lj_nl_transact(nl, nlh, nsid_cb, &c.nsid);
+	r = LJ_NL_SEND(nl, nsid_cb, &c.nsid, lj_link_msg_get_nsid, home_fd);
 	if (r < 0)
 		return r;
 	if (c.nsid < 0)
 		return 0;
-	nlh = lj_nl_msg(nl, RTM_GETLINK, NLM_F_DUMP);
-	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
-	ifi->ifi_family = AF_UNSPEC;
-	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
-	r = lj_nl_transact(nl, nlh, remote_child_cb, &c);
+	r = LJ_NL_SEND(nl, remote_child_cb, &c, lj_link_msg_dump, 0);
 	return r < 0 ? r : c.result;
+}
+
+int lj_link_msg_add_bridge(void *buf, size_t size, const struct lj_bridge_opts *o)
+{
+	struct nlmsghdr *nlh =
+		link_msg_up(buf, size, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, o->name, o->up);
+	struct nlattr *linkinfo;
+
+	/* An address given at creation is "set" (NET_ADDR_SET): the bridge keeps it. */
+	if (!nlh || (o->mtu && !mnl_attr_put_u32_check(nlh, size, IFLA_MTU, o->mtu)) ||
+	    (o->mac && !mnl_attr_put_check(nlh, size, IFLA_ADDRESS, LJ_MAC_LEN, o->mac)))
+		return -EMSGSIZE;
+	linkinfo = mnl_attr_nest_start_check(nlh, size, IFLA_LINKINFO);
+	if (!linkinfo || !mnl_attr_put_strz_check(nlh, size, IFLA_INFO_KIND, "bridge"))
+		return -EMSGSIZE;
+	mnl_attr_nest_end(nlh, linkinfo);
+	return 0;
 }
 
 int lj_link_add_bridge_opts(struct lj_nl *nl, const struct lj_bridge_opts *o)
 {
-	struct nlmsghdr *nlh = lj_nl_msg(nl, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
-	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
-	struct nlattr *linkinfo;
 	int r;
 
-	ifi->ifi_family = AF_UNSPEC;
-	if (o->up) {
-		ifi->ifi_flags = IFF_UP;
-		ifi->ifi_change = IFF_UP;
-	}
-	lj_link_put_ifname(nlh, o->name);
-	if (o->mtu)
-		mnl_attr_put_u32(nlh, IFLA_MTU, o->mtu);
-	/* An address given at creation is "set" (NET_ADDR_SET): the bridge keeps it. */
-	if (o->mac)
-		mnl_attr_put(nlh, IFLA_ADDRESS, LJ_MAC_LEN, o->mac);
-	linkinfo = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
-	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "bridge");
-	mnl_attr_nest_end(nlh, linkinfo);
-	r = lj_nl_transact(nl, nlh, NULL, NULL);
+	r = LJ_NL_SEND(nl, NULL, NULL, lj_link_msg_add_bridge, o);
 	if (r < 0 || !o->alias)
 		return r;
 	r = lj_link_set_alias(nl, o->name, o->alias);
@@ -456,15 +469,18 @@ int lj_link_add_bridge_opts(struct lj_nl *nl, const struct lj_bridge_opts *o)
 	return 0;
 }
 
+int lj_link_msg_set_master(void *buf, size_t size, const char *name, int master)
+{
+	struct nlmsghdr *nlh = link_msg(buf, size, RTM_NEWLINK, 0, name);
+
+	if (!nlh || !mnl_attr_put_u32_check(nlh, size, IFLA_MASTER, (uint32_t)master))
+		return -EMSGSIZE;
+	return 0;
+}
+
 int lj_link_set_master(struct lj_nl *nl, const char *name, int master_ifindex)
 {
-	struct nlmsghdr *nlh = lj_nl_msg(nl, RTM_NEWLINK, 0);
-	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
-
-	ifi->ifi_family = AF_UNSPEC;
-	lj_link_put_ifname(nlh, name);
-	mnl_attr_put_u32(nlh, IFLA_MASTER, (uint32_t)master_ifindex);
-	return lj_nl_transact(nl, nlh, NULL, NULL);
+	return LJ_NL_SEND(nl, NULL, NULL, lj_link_msg_set_master, name, master_ifindex);
 }
 
 struct gen_mode_ctx {
@@ -472,50 +488,34 @@ struct gen_mode_ctx {
 	uint8_t mode;
 };
 
-static int inet6_cb(const struct nlattr *attr, void *data)
+static int gen_mode_cb(const struct nlmsghdr *nlh, void *data)
 {
+	const struct nlattr *tb[IFLA_MAX + 1], *af[AF_INET6 + 1], *in6[IFLA_INET6_MAX + 1];
 	struct gen_mode_ctx *c = data;
 
-	if (mnl_attr_get_type(attr) == IFLA_INET6_ADDR_GEN_MODE &&
-	    mnl_attr_validate(attr, MNL_TYPE_U8) >= 0) {
-		c->mode = mnl_attr_get_u8(attr);
+	if (nlh->nlmsg_type != RTM_NEWLINK)
+		return MNL_CB_OK;
+	lj_nl_attrs(nlh, sizeof(struct ifinfomsg), tb, IFLA_MAX);
+	if (!tb[IFLA_AF_SPEC])
+		return MNL_CB_OK;
+	lj_nl_attrs_nested(tb[IFLA_AF_SPEC], af, AF_INET6);
+	if (!af[AF_INET6])
+		return MNL_CB_OK;
+	lj_nl_attrs_nested(af[AF_INET6], in6, IFLA_INET6_MAX);
+	if (in6[IFLA_INET6_ADDR_GEN_MODE] &&
+	    mnl_attr_validate(in6[IFLA_INET6_ADDR_GEN_MODE], MNL_TYPE_U8) >= 0) {
+		c->mode = mnl_attr_get_u8(in6[IFLA_INET6_ADDR_GEN_MODE]);
 		c->found = 1;
 	}
 	return MNL_CB_OK;
 }
 
-static int af_spec_cb(const struct nlattr *attr, void *data)
-{
-	if (mnl_attr_get_type(attr) == AF_INET6)
-		mnl_attr_parse_nested(attr, inet6_cb, data);
-	return MNL_CB_OK;
-}
-
-static int gen_mode_attr_cb(const struct nlattr *attr, void *data)
-{
-	if (mnl_attr_get_type(attr) == IFLA_AF_SPEC)
-		mnl_attr_parse_nested(attr, af_spec_cb, data);
-	return MNL_CB_OK;
-}
-
-static int gen_mode_cb(const struct nlmsghdr *nlh, void *data)
-{
-	if (nlh->nlmsg_type == RTM_NEWLINK)
-		mnl_attr_parse(nlh, sizeof(struct ifinfomsg), gen_mode_attr_cb, data);
-	return MNL_CB_OK;
-}
-
 int lj_link_get_addr_gen_mode(struct lj_nl *nl, int ifindex, uint8_t *ret)
 {
-	struct nlmsghdr *nlh = lj_nl_msg(nl, RTM_GETLINK, 0);
-	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
 	struct gen_mode_ctx c = {0};
 	int r;
 
-	ifi->ifi_family = AF_UNSPEC;
-	ifi->ifi_index = ifindex;
-	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
-	r = lj_nl_transact(nl, nlh, gen_mode_cb, &c);
+	r = LJ_NL_SEND(nl, gen_mode_cb, &c, lj_link_msg_get, NULL, ifindex);
 	if (r < 0)
 		return r;
 	if (!c.found)
@@ -524,20 +524,18 @@ int lj_link_get_addr_gen_mode(struct lj_nl *nl, int ifindex, uint8_t *ret)
 	return 0;
 }
 
+int lj_link_msg_set_addr_gen_mode(void *buf, size_t size, const char *name, uint8_t mode)
+{
+	struct nlmsghdr *nlh = link_msg(buf, size, RTM_NEWLINK, 0, name);
+
+	if (!nlh || !put_addr_gen_mode(nlh, size, mode))
+		return -EMSGSIZE;
+	return 0;
+}
+
 int lj_link_set_addr_gen_mode(struct lj_nl *nl, const char *name, uint8_t mode)
 {
-	struct nlmsghdr *nlh = lj_nl_msg(nl, RTM_NEWLINK, 0);
-	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
-	struct nlattr *af, *in6;
-
-	ifi->ifi_family = AF_UNSPEC;
-	lj_link_put_ifname(nlh, name);
-	af = mnl_attr_nest_start(nlh, IFLA_AF_SPEC);
-	in6 = mnl_attr_nest_start(nlh, AF_INET6);
-	mnl_attr_put_u8(nlh, IFLA_INET6_ADDR_GEN_MODE, mode);
-	mnl_attr_nest_end(nlh, in6);
-	mnl_attr_nest_end(nlh, af);
-	return lj_nl_transact(nl, nlh, NULL, NULL);
+	return LJ_NL_SEND(nl, NULL, NULL, lj_link_msg_set_addr_gen_mode, name, mode);
 }
 
 struct ports_ctx {
@@ -549,11 +547,12 @@ struct ports_ctx {
 
 static int list_port_cb(const struct nlmsghdr *nlh, void *data)
 {
+	const struct nlattr *tb[IFLA_MAX + 1];
 	struct ports_ctx *c = data;
 	struct lj_link l;
 
-	link_cb(nlh, &l);
-	if (l.ifindex <= 0 || (c->kind ? strcmp(l.kind, c->kind) != 0 : l.master != c->master))
+	if (!link_parse(nlh, &l, tb) || l.ifindex <= 0 ||
+	    (c->kind ? strcmp(l.kind, c->kind) != 0 : l.master != c->master))
 		return MNL_CB_OK;
 	if (lj_array_append(&c->v, &c->n, &c->cap, sizeof(l), &l) < 0) {
 		errno = ENOMEM;
@@ -562,43 +561,34 @@ static int list_port_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-int lj_link_list_ports(struct lj_nl *nl, int master, struct lj_link **ret, size_t *ret_n)
+/* The links a dump (of master's ports, or of all with c->kind) keeps, into *ret. */
+static int list_links(struct lj_nl *nl, int master, struct ports_ctx *c, struct lj_link **ret,
+		      size_t *ret_n)
 {
-	struct nlmsghdr *nlh = lj_nl_msg(nl, RTM_GETLINK, NLM_F_DUMP);
-	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
-	struct ports_ctx c = {.master = master};
 	int r;
 
-	ifi->ifi_family = AF_UNSPEC;
-	mnl_attr_put_u32(nlh, IFLA_MASTER, (uint32_t)master);
-	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
-	r = lj_nl_transact(nl, nlh, list_port_cb, &c);
+	r = LJ_NL_SEND(nl, list_port_cb, c, lj_link_msg_dump, master);
 	if (r < 0) {
-		free(c.v);
+		free(c->v);
 		return r;
 	}
-	*ret = c.v;
-	*ret_n = c.n;
+	*ret = c->v;
+	*ret_n = c->n;
 	return 0;
+}
+
+int lj_link_list_ports(struct lj_nl *nl, int master, struct lj_link **ret, size_t *ret_n)
+{
+	struct ports_ctx c = {.master = master};
+
+	return list_links(nl, master, &c, ret, ret_n);
 }
 
 int lj_link_list_kind(struct lj_nl *nl, const char *kind, struct lj_link **ret, size_t *ret_n)
 {
-	struct nlmsghdr *nlh = lj_nl_msg(nl, RTM_GETLINK, NLM_F_DUMP);
-	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
 	struct ports_ctx c = {.kind = kind};
-	int r;
 
-	ifi->ifi_family = AF_UNSPEC;
-	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
-	r = lj_nl_transact(nl, nlh, list_port_cb, &c);
-	if (r < 0) {
-		free(c.v);
-		return r;
-	}
-	*ret = c.v;
-	*ret_n = c.n;
-	return 0;
+	return list_links(nl, 0, &c, ret, ret_n);
 }
 
 int lj_link_batch_add(struct lj_link_batch *b, const char *name)
@@ -648,22 +638,32 @@ static int group_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
+int lj_link_msg_set_group(void *buf, size_t size, const char *name, uint32_t group)
+{
+	struct nlmsghdr *nlh = link_msg(buf, size, RTM_NEWLINK, 0, name);
+
+	if (!nlh || !mnl_attr_put_u32_check(nlh, size, IFLA_GROUP, group))
+		return -EMSGSIZE;
+	return 0;
+}
+
+int lj_link_msg_del_group(void *buf, size_t size, uint32_t group)
+{
+	struct nlmsghdr *nlh = link_msg(buf, size, RTM_DELLINK, 0, NULL);
+
+	if (!nlh || !mnl_attr_put_u32_check(nlh, size, IFLA_GROUP, group))
+		return -EMSGSIZE;
+	return 0;
+}
+
 static int set_group(struct lj_nl *nl, const char *name, uint32_t group)
 {
-	struct nlmsghdr *nlh = lj_nl_msg(nl, RTM_NEWLINK, 0);
-	struct ifinfomsg *ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
-
-	ifi->ifi_family = AF_UNSPEC;
-	lj_link_put_ifname(nlh, name);
-	mnl_attr_put_u32(nlh, IFLA_GROUP, group);
-	return lj_nl_transact(nl, nlh, NULL, NULL);
+	return LJ_NL_SEND(nl, NULL, NULL, lj_link_msg_set_group, name, group);
 }
 
 int lj_link_del_batch(struct lj_nl *nl, const struct lj_link_batch *b)
 {
 	struct groups_ctx g = {.base = BATCH_GROUP_BASE};
-	struct nlmsghdr *nlh;
-	struct ifinfomsg *ifi;
 	uint32_t group = 0;
 	size_t moved = 0, i;
 	int r;
@@ -676,11 +676,7 @@ int lj_link_del_batch(struct lj_nl *nl, const struct lj_link_batch *b)
 		return r == -ENODEV ? 0 : r;
 	}
 	/* A group no link uses. The state lock keeps other lanjoin runs out meanwhile. */
-	nlh = lj_nl_msg(nl, RTM_GETLINK, NLM_F_DUMP);
-	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
-	ifi->ifi_family = AF_UNSPEC;
-	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
-	r = lj_nl_transact(nl, nlh, group_cb, &g);
+	r = LJ_NL_SEND(nl, group_cb, &g, lj_link_msg_dump, 0);
 	if (r < 0)
 		return r;
 	for (uint32_t k = 1; k < 256 && !group; k++)
@@ -699,11 +695,7 @@ int lj_link_del_batch(struct lj_nl *nl, const struct lj_link_batch *b)
 	}
 	if (!moved)
 		return 0;
-	nlh = lj_nl_msg(nl, RTM_DELLINK, 0);
-	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
-	ifi->ifi_family = AF_UNSPEC;
-	mnl_attr_put_u32(nlh, IFLA_GROUP, group);
-	r = lj_nl_transact(nl, nlh, NULL, NULL);
+	r = LJ_NL_SEND(nl, NULL, NULL, lj_link_msg_del_group, group);
 	if (r == 0)
 		return 0;
 	i = b->n;

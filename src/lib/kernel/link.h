@@ -70,9 +70,6 @@ int lj_link_set_up(struct lj_nl *nl, const char *name, bool up);
  */
 int lj_link_has_ports(struct lj_nl *nl, int ifindex);
 
-/* Put link attributes for a generic RTM_NEWLINK/SETLINK by name. Internal to link*.c. */
-void lj_link_put_ifname(struct nlmsghdr *nlh, const char *name);
-
 /* How a new bridge is made (lj_link_add_bridge_opts). Pointers are borrowed for the call. */
 struct lj_bridge_opts {
 	const char *name;

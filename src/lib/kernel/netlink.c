@@ -30,7 +30,7 @@ struct lj_nl {
 	uint32_t seq;
 	char extack[256];
 	/* Requests are small; answers (dumps) may be large. */
-	char tx[4096] __attribute__((aligned(NLMSG_ALIGNTO)));
+	char tx[LJ_NL_REQ_SIZE] __attribute__((aligned(NLMSG_ALIGNTO)));
 	char rx[32768] __attribute__((aligned(NLMSG_ALIGNTO)));
 };
 
@@ -102,17 +102,62 @@ void lj_nl_close(struct lj_nl *nl)
 	free(nl);
 }
 
-struct nlmsghdr *lj_nl_msg(struct lj_nl *nl, uint16_t type, uint16_t flags)
+struct nlmsghdr *lj_nl_msg_start(void *buf, size_t size, uint16_t type, uint16_t flags,
+				 size_t hdr_size)
 {
 	struct nlmsghdr *nlh;
 
+	if (size < MNL_NLMSG_HDRLEN + MNL_ALIGN(hdr_size))
+		return NULL;
 	/* Zeroed whole: libmnl before 1.0.5 leaves attribute padding as it finds it. */
-	memset(nl->tx, 0, sizeof(nl->tx));
-	nlh = mnl_nlmsg_put_header(nl->tx);
+	memset(buf, 0, size);
+	nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = type;
 	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
-	nlh->nlmsg_seq = ++nl->seq;
+	if (hdr_size)
+		mnl_nlmsg_put_extra_header(nlh, hdr_size);
 	return nlh;
+}
+
+void *lj_nl_req(struct lj_nl *nl)
+{
+	return nl->tx;
+}
+
+struct nlmsghdr *lj_nl_msg(struct lj_nl *nl, uint16_t type, uint16_t flags)
+{
+	return lj_nl_msg_start(nl->tx, sizeof(nl->tx), type, flags, 0);
+}
+
+struct attrs_ctx {
+	const struct nlattr **tb;
+	uint16_t max;
+};
+
+static int attrs_cb(const struct nlattr *attr, void *data)
+{
+	struct attrs_ctx *c = data;
+
+	if (mnl_attr_type_valid(attr, c->max) > 0)
+		c->tb[mnl_attr_get_type(attr)] = attr;
+	return MNL_CB_OK;
+}
+
+void lj_nl_attrs(const struct nlmsghdr *nlh, size_t hdr_size, const struct nlattr **tb,
+		 uint16_t max)
+{
+	struct attrs_ctx c = {.tb = tb, .max = max};
+
+	memset(tb, 0, (max + 1u) * sizeof(*tb));
+	mnl_attr_parse(nlh, (unsigned)hdr_size, attrs_cb, &c);
+}
+
+void lj_nl_attrs_nested(const struct nlattr *nest, const struct nlattr **tb, uint16_t max)
+{
+	struct attrs_ctx c = {.tb = tb, .max = max};
+
+	memset(tb, 0, (max + 1u) * sizeof(*tb));
+	mnl_attr_parse_nested(nest, attrs_cb, &c);
 }
 
 struct transact_ctx {
@@ -187,11 +232,12 @@ int lj_nl_transact(struct lj_nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *da
 	};
 	struct transact_ctx t = {.nl = nl, .cb = cb, .data = data};
 	bool dump = (nlh->nlmsg_flags & NLM_F_DUMP) == NLM_F_DUMP;
-	uint32_t seq = nlh->nlmsg_seq;
+	uint32_t seq;
 	ssize_t n;
 	int r;
 
 	nl->extack[0] = '\0';
+	seq = nlh->nlmsg_seq = ++nl->seq;
 	if (!dump)
 		nlh->nlmsg_flags |= NLM_F_ACK;
 	if (mnl_socket_sendto(nl->sock, nlh, nlh->nlmsg_len) < 0)

@@ -8,6 +8,7 @@
 
 #include <libmnl/libmnl.h>
 #include <linux/netlink.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct lj_nl;
@@ -28,16 +29,57 @@ int lj_nl_open_proto(int netns_fd, int proto, struct lj_nl **ret);
 /* Close and free; NULL is fine. */
 void lj_nl_close(struct lj_nl *nl);
 
+/* Bytes of a socket's request buffer (lj_nl_req): every request lanjoin sends fits. */
+#define LJ_NL_REQ_SIZE 4096
+
 /*
- * Start a new request in the socket's own buffer: a header of the given type and flags
- * (NLM_F_REQUEST is always added) with a fresh sequence number. The buffer stays valid
- * until the next lj_nl_msg call on this socket.
+ * Start a request in buf (size bytes, aligned for struct nlmsghdr; zeroed whole): a header of
+ * type and NLM_F_REQUEST|flags, then a zeroed family header of hdr_size bytes (struct
+ * ifinfomsg, rtmsg, ...; 0 for none) at mnl_nlmsg_get_payload(). Attributes go after it with
+ * libmnl's bounded mnl_attr_put_*_check(nlh, size, ...). The sequence number is left 0:
+ * lj_nl_transact gives each request its own. Returns the header, or NULL if size is too small.
+ */
+struct nlmsghdr *lj_nl_msg_start(void *buf, size_t size, uint16_t type, uint16_t flags,
+				 size_t hdr_size);
+
+/*
+ * The socket's own request buffer, LJ_NL_REQ_SIZE bytes: build a request there (the
+ * lj_*_msg_* builders) and pass it to lj_nl_transact. Valid until the next request is built.
+ */
+void *lj_nl_req(struct lj_nl *nl);
+
+/*
+ * Build a request with build(buf, size, ...) (an lj_*_msg_* builder) in nl's own buffer and,
+ * if it fits, send it with lj_nl_transact(nl, request, cb, data). Evaluates to the builder's
+ * error (-EMSGSIZE: nothing was sent) or to lj_nl_transact's result.
+ */
+#define LJ_NL_SEND(nl, cb, data, build, ...)                                                       \
+	({                                                                                         \
+		void *req_ = lj_nl_req(nl);                                                        \
+		int r_ = build(req_, LJ_NL_REQ_SIZE, __VA_ARGS__);                                 \
+		r_ < 0 ? r_ : lj_nl_transact(nl, req_, cb, data);                                  \
+	})
+
+/*
+ * Start a request in the socket's own buffer (lj_nl_msg_start with no family header). The
+ * buffer stays valid until the next request is built in it.
  */
 struct nlmsghdr *lj_nl_msg(struct lj_nl *nl, uint16_t type, uint16_t flags);
 
 /*
- * Send nlh and read answers until the acknowledgement (or NLMSG_DONE for dumps). Every data
- * message is passed to cb (may be NULL) with data. NLM_F_ACK is added for non-dump requests.
+ * Index the attributes of message nlh that follow its family header of hdr_size bytes:
+ * tb[type] is the last attribute of each type up to max (tb has max + 1 entries and is
+ * cleared first); attributes of a higher type are skipped. The nested form indexes the
+ * attributes inside nest. Nothing is validated: check each with mnl_attr_validate before use.
+ */
+void lj_nl_attrs(const struct nlmsghdr *nlh, size_t hdr_size, const struct nlattr **tb,
+		 uint16_t max);
+void lj_nl_attrs_nested(const struct nlattr *nest, const struct nlattr **tb, uint16_t max);
+
+/*
+ * Send nlh under a fresh sequence number and read answers until the acknowledgement (or
+ * NLMSG_DONE for dumps). Every data message is passed to cb (may be NULL) with data.
+ * NLM_F_ACK is added for non-dump requests.
  * Returns 0, or -errno from the kernel (its extack text is then in lj_nl_extack()), or
  * -errno of the socket, or the error a callback set in errno when it returned MNL_CB_ERROR.
  */

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/kernel/neigh-msg.h"
 #include "shared/macro.h"
 
 struct neigh_ctx {
@@ -39,15 +40,10 @@ static int neigh_cb(const struct nlmsghdr *nlh, void *data)
 
 int lj_neigh_state(struct lj_nl *nl, int ifindex, const struct lj_ip *ip, uint16_t *ret)
 {
-	struct nlmsghdr *nlh = lj_nl_msg(nl, RTM_GETNEIGH, 0);
-	struct ndmsg *ndm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ndm));
 	struct neigh_ctx c = {.ifindex = ifindex};
 	int r;
 
-	ndm->ndm_family = (uint8_t)ip->family;
-	ndm->ndm_ifindex = ifindex;
-	mnl_attr_put(nlh, NDA_DST, lj_ip_len(ip->family), ip->bytes);
-	r = lj_nl_transact(nl, nlh, neigh_cb, &c);
+	r = LJ_NL_SEND(nl, neigh_cb, &c, lj_neigh_msg, RTM_GETNEIGH, ifindex, ip);
 	if (r < 0)
 		return r;
 	if (!c.found)

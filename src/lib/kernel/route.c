@@ -5,16 +5,39 @@
 #include <linux/rtnetlink.h>
 #include <stdlib.h>
 #include <string.h>
+#include "lib/kernel/route-msg.h"
 #include "shared/array.h"
 
-static struct nlmsghdr *route_msg(struct lj_nl *nl, uint16_t type, uint16_t flags,
-				  const struct lj_route *rt)
+/* Start the request of op for a route of family in buf; its rtmsg is at *ret_rtm. */
+static struct nlmsghdr *route_start(void *buf, size_t size, enum lj_route_op op, int family,
+				    struct rtmsg **ret_rtm)
 {
-	struct nlmsghdr *nlh = lj_nl_msg(nl, type, flags);
-	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
-	uint32_t table = rt->table ? rt->table : RT_TABLE_MAIN;
+	static const struct {
+		uint16_t type, flags;
+	} ops[] = {
+		[LJ_ROUTE_ADD] = {RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL},
+		[LJ_ROUTE_APPEND] = {RTM_NEWROUTE, NLM_F_CREATE | NLM_F_APPEND},
+		[LJ_ROUTE_REPLACE] = {RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE},
+		[LJ_ROUTE_DEL] = {RTM_DELROUTE, 0},
+	};
+	struct nlmsghdr *nlh =
+		lj_nl_msg_start(buf, size, ops[op].type, ops[op].flags, sizeof(struct rtmsg));
 
-	rtm->rtm_family = (uint8_t)rt->dst.ip.family;
+	if (!nlh)
+		return NULL;
+	*ret_rtm = mnl_nlmsg_get_payload(nlh);
+	(*ret_rtm)->rtm_family = (uint8_t)family;
+	return nlh;
+}
+
+int lj_route_msg(void *buf, size_t size, enum lj_route_op op, const struct lj_route *rt)
+{
+	uint32_t table = rt->table ? rt->table : RT_TABLE_MAIN;
+	struct rtmsg *rtm;
+	struct nlmsghdr *nlh = route_start(buf, size, op, rt->dst.ip.family, &rtm);
+
+	if (!nlh)
+		return -EMSGSIZE;
 	rtm->rtm_dst_len = rt->dst.prefixlen;
 	rtm->rtm_table = table < 256 ? (uint8_t)table : RT_TABLE_UNSPEC;
 	rtm->rtm_protocol = RTPROT_STATIC;
@@ -22,36 +45,63 @@ static struct nlmsghdr *route_msg(struct lj_nl *nl, uint16_t type, uint16_t flag
 	rtm->rtm_scope = rt->via.family == AF_UNSPEC ? RT_SCOPE_LINK : RT_SCOPE_UNIVERSE;
 	if (rt->onlink)
 		rtm->rtm_flags |= RTNH_F_ONLINK;
-	if (type == RTM_DELROUTE)
+	if (op == LJ_ROUTE_DEL)
 		rtm->rtm_scope = RT_SCOPE_NOWHERE;
-	if (table >= 256)
-		mnl_attr_put_u32(nlh, RTA_TABLE, table);
-	if (rt->dst.prefixlen)
-		mnl_attr_put(nlh, RTA_DST, lj_ip_len(rt->dst.ip.family), rt->dst.ip.bytes);
-	if (rt->via.family != AF_UNSPEC)
-		mnl_attr_put(nlh, RTA_GATEWAY, lj_ip_len(rt->via.family), rt->via.bytes);
-	if (rt->oif)
-		mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)rt->oif);
-	if (rt->metric)
-		mnl_attr_put_u32(nlh, RTA_PRIORITY, rt->metric);
-	return nlh;
+	if ((table >= 256 && !mnl_attr_put_u32_check(nlh, size, RTA_TABLE, table)) ||
+	    (rt->dst.prefixlen &&
+	     !mnl_attr_put_check(nlh, size, RTA_DST, lj_ip_len(rt->dst.ip.family),
+				 rt->dst.ip.bytes)) ||
+	    (rt->via.family != AF_UNSPEC &&
+	     !mnl_attr_put_check(nlh, size, RTA_GATEWAY, lj_ip_len(rt->via.family),
+				 rt->via.bytes)) ||
+	    (rt->oif && !mnl_attr_put_u32_check(nlh, size, RTA_OIF, (uint32_t)rt->oif)) ||
+	    (rt->metric && !mnl_attr_put_u32_check(nlh, size, RTA_PRIORITY, rt->metric)))
+		return -EMSGSIZE;
+	return 0;
 }
 
 int lj_route_add(struct lj_nl *nl, const struct lj_route *rt)
 {
-	return lj_nl_transact(nl, route_msg(nl, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, rt), NULL,
-			      NULL);
+	return LJ_NL_SEND(nl, NULL, NULL, lj_route_msg, LJ_ROUTE_ADD, rt);
 }
 
 int lj_route_append(struct lj_nl *nl, const struct lj_route *rt)
 {
-	return lj_nl_transact(nl, route_msg(nl, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_APPEND, rt),
-			      NULL, NULL);
+	return LJ_NL_SEND(nl, NULL, NULL, lj_route_msg, LJ_ROUTE_APPEND, rt);
 }
 
 int lj_route_del(struct lj_nl *nl, const struct lj_route *rt)
 {
-	return lj_nl_transact(nl, route_msg(nl, RTM_DELROUTE, 0, rt), NULL, NULL);
+	return LJ_NL_SEND(nl, NULL, NULL, lj_route_msg, LJ_ROUTE_DEL, rt);
+}
+
+int lj_route_msg_dump(void *buf, size_t size, int family, int oif)
+{
+	struct nlmsghdr *nlh =
+		lj_nl_msg_start(buf, size, RTM_GETROUTE, NLM_F_DUMP, sizeof(struct rtmsg));
+	struct rtmsg *rtm;
+
+	if (!nlh || (oif > 0 && !mnl_attr_put_u32_check(nlh, size, RTA_OIF, (uint32_t)oif)))
+		return -EMSGSIZE;
+	rtm = mnl_nlmsg_get_payload(nlh);
+	rtm->rtm_family = (uint8_t)family;
+	return 0;
+}
+
+int lj_route_msg_get(void *buf, size_t size, const struct lj_ip *dst)
+{
+	struct nlmsghdr *nlh = lj_nl_msg_start(buf, size, RTM_GETROUTE, 0, sizeof(struct rtmsg));
+	size_t len = lj_ip_len(dst->family);
+	struct rtmsg *rtm;
+
+	if (!len)
+		return -EAFNOSUPPORT;
+	if (!nlh || !mnl_attr_put_check(nlh, size, RTA_DST, len, dst->bytes))
+		return -EMSGSIZE;
+	rtm = mnl_nlmsg_get_payload(nlh);
+	rtm->rtm_family = (uint8_t)dst->family;
+	rtm->rtm_dst_len = (uint8_t)(len * 8);
+	return 0;
 }
 
 struct route_list_ctx {
@@ -117,13 +167,10 @@ static int route_list_cb(const struct nlmsghdr *nlh, void *data)
 
 int lj_route_list(struct lj_nl *nl, int family, struct lj_route_entry **ret, size_t *ret_n)
 {
-	struct nlmsghdr *nlh = lj_nl_msg(nl, RTM_GETROUTE, NLM_F_DUMP);
-	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
 	struct route_list_ctx c = {0};
 	int r;
 
-	rtm->rtm_family = (uint8_t)family;
-	r = lj_nl_transact(nl, nlh, route_list_cb, &c);
+	r = LJ_NL_SEND(nl, route_list_cb, &c, lj_route_msg_dump, family, 0);
 	if (r < 0) {
 		free(c.v);
 		return r;
@@ -135,18 +182,10 @@ int lj_route_list(struct lj_nl *nl, int family, struct lj_route_entry **ret, siz
 
 int lj_route_get(struct lj_nl *nl, const struct lj_ip *dst, struct lj_route_entry *ret)
 {
-	struct nlmsghdr *nlh = lj_nl_msg(nl, RTM_GETROUTE, 0);
-	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
 	struct route_list_ctx c = {.one = true};
-	size_t len = lj_ip_len(dst->family);
 	int r;
 
-	if (!len)
-		return -EAFNOSUPPORT;
-	rtm->rtm_family = (uint8_t)dst->family;
-	rtm->rtm_dst_len = (uint8_t)(len * 8);
-	mnl_attr_put(nlh, RTA_DST, len, dst->bytes);
-	r = lj_nl_transact(nl, nlh, route_list_cb, &c);
+	r = LJ_NL_SEND(nl, route_list_cb, &c, lj_route_msg_get, dst);
 	if (r == 0 && c.n == 0)
 		r = -ENETUNREACH;
 	if (r == 0)
@@ -182,8 +221,7 @@ int lj_route_count_dev(struct lj_nl *nl, int ifindex)
 
 int lj_route_replace(struct lj_nl *nl, const struct lj_route *rt)
 {
-	return lj_nl_transact(nl, route_msg(nl, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, rt),
-			      NULL, NULL);
+	return LJ_NL_SEND(nl, NULL, NULL, lj_route_msg, LJ_ROUTE_REPLACE, rt);
 }
 
 struct route_dump_ctx {
@@ -191,16 +229,6 @@ struct route_dump_ctx {
 	struct lj_route_info *v;
 	size_t n, cap;
 };
-
-static int route_attr_cb(const struct nlattr *attr, void *data)
-{
-	const struct nlattr **tb = data;
-	int type = mnl_attr_get_type(attr);
-
-	if (mnl_attr_type_valid(attr, RTA_MAX) > 0)
-		tb[type] = attr;
-	return MNL_CB_OK;
-}
 
 static bool route_ip(const struct nlattr *a, int family, struct lj_ip *ret)
 {
@@ -232,14 +260,14 @@ static int metrics_cb(const struct nlattr *attr, void *data)
 /* Parse one RTM_NEWROUTE into *rt. Returns false for messages that are not routes. */
 static bool route_parse(const struct nlmsghdr *nlh, struct lj_route_info *rt)
 {
-	const struct nlattr *tb[RTA_MAX + 1] = {0};
+	const struct nlattr *tb[RTA_MAX + 1];
 	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
 
 	if (nlh->nlmsg_type != RTM_NEWROUTE || nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*rtm)) ||
 	    (rtm->rtm_family != AF_INET && rtm->rtm_family != AF_INET6))
 		return false;
 	memset(rt, 0, sizeof(*rt));
-	mnl_attr_parse(nlh, sizeof(*rtm), route_attr_cb, tb);
+	lj_nl_attrs(nlh, sizeof(*rtm), tb, RTA_MAX);
 	rt->family = rtm->rtm_family;
 	rt->dst_len = rtm->rtm_dst_len;
 	rt->src_len = rtm->rtm_src_len;
@@ -315,14 +343,9 @@ static int route_dump_cb(const struct nlmsghdr *nlh, void *data)
 int lj_route_dump(struct lj_nl *nl, int family, int oif, struct lj_route_info **ret, size_t *ret_n)
 {
 	struct route_dump_ctx c = {.family = family, .oif = oif};
-	struct nlmsghdr *nlh = lj_nl_msg(nl, RTM_GETROUTE, NLM_F_DUMP);
-	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
 	int r;
 
-	rtm->rtm_family = (uint8_t)family;
-	if (oif > 0)
-		mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)oif);
-	r = lj_nl_transact(nl, nlh, route_dump_cb, &c);
+	r = LJ_NL_SEND(nl, route_dump_cb, &c, lj_route_msg_dump, family, oif);
 	if (r < 0) {
 		free(c.v);
 		return r;
@@ -332,14 +355,15 @@ int lj_route_dump(struct lj_nl *nl, int family, int oif, struct lj_route_info **
 	return 0;
 }
 
-static struct nlmsghdr *route_info_msg(struct lj_nl *nl, uint16_t type, uint16_t flags,
-				       const struct lj_route_info *rt, int oif)
+int lj_route_msg_info(void *buf, size_t size, enum lj_route_op op, const struct lj_route_info *rt,
+		      int oif)
 {
-	struct nlmsghdr *nlh = lj_nl_msg(nl, type, flags);
-	struct rtmsg *rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
 	size_t len = lj_ip_len(rt->family);
+	struct rtmsg *rtm;
+	struct nlmsghdr *nlh = route_start(buf, size, op, rt->family, &rtm);
 
-	rtm->rtm_family = rt->family;
+	if (!nlh)
+		return -EMSGSIZE;
 	rtm->rtm_dst_len = rt->dst_len;
 	rtm->rtm_src_len = rt->src_len;
 	rtm->rtm_tos = rt->tos;
@@ -348,52 +372,49 @@ static struct nlmsghdr *route_info_msg(struct lj_nl *nl, uint16_t type, uint16_t
 	rtm->rtm_scope = rt->scope;
 	rtm->rtm_type = rt->type;
 	rtm->rtm_flags = rt->flags & RTNH_F_ONLINK;
-	mnl_attr_put_u32(nlh, RTA_TABLE, rt->table);
-	if (rt->dst_len && rt->dst.family == rt->family)
-		mnl_attr_put(nlh, RTA_DST, len, rt->dst.bytes);
-	if (rt->src_len && rt->src.family == rt->family)
-		mnl_attr_put(nlh, RTA_SRC, len, rt->src.bytes);
-	if (rt->gateway.family == rt->family)
-		mnl_attr_put(nlh, RTA_GATEWAY, len, rt->gateway.bytes);
-	if (oif)
-		mnl_attr_put_u32(nlh, RTA_OIF, (uint32_t)oif);
-	if (rt->has_priority)
-		mnl_attr_put_u32(nlh, RTA_PRIORITY, rt->priority);
-	if (type == RTM_DELROUTE)
-		return nlh;
-	if (rt->prefsrc.family == rt->family)
-		mnl_attr_put(nlh, RTA_PREFSRC, len, rt->prefsrc.bytes);
-	if (rt->flow)
-		mnl_attr_put_u32(nlh, RTA_FLOW, rt->flow);
-	if (rt->has_pref)
-		mnl_attr_put_u8(nlh, RTA_PREF, rt->pref);
-	if (rt->expires && rt->family == AF_INET6)
-		mnl_attr_put_u32(nlh, RTA_EXPIRES, rt->expires);
+	if (!mnl_attr_put_u32_check(nlh, size, RTA_TABLE, rt->table) ||
+	    (rt->dst_len && rt->dst.family == rt->family &&
+	     !mnl_attr_put_check(nlh, size, RTA_DST, len, rt->dst.bytes)) ||
+	    (rt->src_len && rt->src.family == rt->family &&
+	     !mnl_attr_put_check(nlh, size, RTA_SRC, len, rt->src.bytes)) ||
+	    (rt->gateway.family == rt->family &&
+	     !mnl_attr_put_check(nlh, size, RTA_GATEWAY, len, rt->gateway.bytes)) ||
+	    (oif && !mnl_attr_put_u32_check(nlh, size, RTA_OIF, (uint32_t)oif)) ||
+	    (rt->has_priority && !mnl_attr_put_u32_check(nlh, size, RTA_PRIORITY, rt->priority)))
+		return -EMSGSIZE;
+	if (op == LJ_ROUTE_DEL)
+		return 0;
+	if ((rt->prefsrc.family == rt->family &&
+	     !mnl_attr_put_check(nlh, size, RTA_PREFSRC, len, rt->prefsrc.bytes)) ||
+	    (rt->flow && !mnl_attr_put_u32_check(nlh, size, RTA_FLOW, rt->flow)) ||
+	    (rt->has_pref && !mnl_attr_put_u8_check(nlh, size, RTA_PREF, rt->pref)) ||
+	    (rt->expires && rt->family == AF_INET6 &&
+	     !mnl_attr_put_u32_check(nlh, size, RTA_EXPIRES, rt->expires)))
+		return -EMSGSIZE;
 	if (rt->metrics_mask) {
-		struct nlattr *m = mnl_attr_nest_start(nlh, RTA_METRICS);
+		struct nlattr *m = mnl_attr_nest_start_check(nlh, size, RTA_METRICS);
+		if (!m)
+			return -EMSGSIZE;
 		for (unsigned i = 1; i < LJ_ROUTE_METRICS; i++)
-			if (rt->metrics_mask & (1u << i))
-				mnl_attr_put_u32(nlh, (uint16_t)i, rt->metrics[i]);
+			if ((rt->metrics_mask & (1u << i)) &&
+			    !mnl_attr_put_u32_check(nlh, size, (uint16_t)i, rt->metrics[i]))
+				return -EMSGSIZE;
 		mnl_attr_nest_end(nlh, m);
 	}
-	return nlh;
+	return 0;
 }
 
 int lj_route_replace_info(struct lj_nl *nl, const struct lj_route_info *rt, int oif)
 {
-	return lj_nl_transact(
-		nl, route_info_msg(nl, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_REPLACE, rt, oif), NULL,
-		NULL);
+	return LJ_NL_SEND(nl, NULL, NULL, lj_route_msg_info, LJ_ROUTE_REPLACE, rt, oif);
 }
 
 int lj_route_del_info(struct lj_nl *nl, const struct lj_route_info *rt, int oif)
 {
-	return lj_nl_transact(nl, route_info_msg(nl, RTM_DELROUTE, 0, rt, oif), NULL, NULL);
+	return LJ_NL_SEND(nl, NULL, NULL, lj_route_msg_info, LJ_ROUTE_DEL, rt, oif);
 }
 
 int lj_route_add_info(struct lj_nl *nl, const struct lj_route_info *rt, int oif)
 {
-	return lj_nl_transact(nl,
-			      route_info_msg(nl, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, rt, oif),
-			      NULL, NULL);
+	return LJ_NL_SEND(nl, NULL, NULL, lj_route_msg_info, LJ_ROUTE_ADD, rt, oif);
 }

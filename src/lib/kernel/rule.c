@@ -6,36 +6,51 @@
 #include <linux/rtnetlink.h>
 #include <stdbool.h>
 
-static struct nlmsghdr *rule_msg(struct lj_nl *nl, uint16_t type, uint16_t flags,
-				 const struct lj_rule *rule)
-{
-	struct nlmsghdr *nlh = lj_nl_msg(nl, type, flags);
-	struct fib_rule_hdr *frh = mnl_nlmsg_put_extra_header(nlh, sizeof(*frh));
-	size_t len = lj_ip_len(rule->src.family);
+#include "lib/kernel/rule-msg.h"
 
+int lj_rule_msg(void *buf, size_t size, uint16_t type, const struct lj_rule *rule)
+{
+	struct nlmsghdr *nlh = lj_nl_msg_start(buf, size, type,
+					       type == RTM_NEWRULE ? NLM_F_CREATE | NLM_F_EXCL : 0,
+					       sizeof(struct fib_rule_hdr));
+	size_t len = lj_ip_len(rule->src.family);
+	struct fib_rule_hdr *frh;
+
+	if (!len)
+		return -EAFNOSUPPORT;
+	if (!nlh || !mnl_attr_put_check(nlh, size, FRA_SRC, len, rule->src.bytes) ||
+	    !mnl_attr_put_u32_check(nlh, size, FRA_TABLE, rule->table) ||
+	    !mnl_attr_put_u32_check(nlh, size, FRA_PRIORITY, rule->priority))
+		return -EMSGSIZE;
+	frh = mnl_nlmsg_get_payload(nlh);
 	frh->family = (uint8_t)rule->src.family;
 	frh->src_len = (uint8_t)(len * 8);
 	frh->action = FR_ACT_TO_TBL;
 	frh->table = rule->table < 256 ? (uint8_t)rule->table : RT_TABLE_UNSPEC;
-	mnl_attr_put(nlh, FRA_SRC, len, rule->src.bytes);
-	mnl_attr_put_u32(nlh, FRA_TABLE, rule->table);
-	mnl_attr_put_u32(nlh, FRA_PRIORITY, rule->priority);
-	return nlh;
+	return 0;
 }
 
 int lj_rule_add(struct lj_nl *nl, const struct lj_rule *rule)
 {
-	if (!lj_ip_len(rule->src.family))
-		return -EAFNOSUPPORT;
-	return lj_nl_transact(nl, rule_msg(nl, RTM_NEWRULE, NLM_F_CREATE | NLM_F_EXCL, rule), NULL,
-			      NULL);
+	return LJ_NL_SEND(nl, NULL, NULL, lj_rule_msg, RTM_NEWRULE, rule);
 }
 
 int lj_rule_del(struct lj_nl *nl, const struct lj_rule *rule)
 {
-	if (!lj_ip_len(rule->src.family))
-		return -EAFNOSUPPORT;
-	return lj_nl_transact(nl, rule_msg(nl, RTM_DELRULE, 0, rule), NULL, NULL);
+	return LJ_NL_SEND(nl, NULL, NULL, lj_rule_msg, RTM_DELRULE, rule);
+}
+
+int lj_rule_msg_dump(void *buf, size_t size, int family)
+{
+	struct nlmsghdr *nlh =
+		lj_nl_msg_start(buf, size, RTM_GETRULE, NLM_F_DUMP, sizeof(struct fib_rule_hdr));
+	struct fib_rule_hdr *frh;
+
+	if (!nlh)
+		return -EMSGSIZE;
+	frh = mnl_nlmsg_get_payload(nlh);
+	frh->family = (uint8_t)family;
+	return 0;
 }
 
 struct uses_ctx {
@@ -62,12 +77,9 @@ static int uses_cb(const struct nlmsghdr *nlh, void *data)
 
 int lj_rule_uses_table(struct lj_nl *nl, int family, uint32_t table)
 {
-	struct nlmsghdr *nlh = lj_nl_msg(nl, RTM_GETRULE, NLM_F_DUMP);
-	struct fib_rule_hdr *frh = mnl_nlmsg_put_extra_header(nlh, sizeof(*frh));
 	struct uses_ctx c = {.table = table};
 	int r;
 
-	frh->family = (uint8_t)family;
-	r = lj_nl_transact(nl, nlh, uses_cb, &c);
+	r = LJ_NL_SEND(nl, uses_cb, &c, lj_rule_msg_dump, family);
 	return r < 0 ? r : c.found;
 }

@@ -13,6 +13,7 @@
 #include "lib/kernel/neigh.h"
 #include "lib/core/plan.h"
 #include "lib/kernel/route.h"
+#include "lib/steps/rtnl.h"
 #include "shared/macro.h"
 
 /*
@@ -229,38 +230,29 @@ static int shim_apply(struct lj_ctx *ctx, struct lj_step *s)
 	return 0;
 }
 
-static int shim_undo(struct lj_ctx *ctx, const struct lj_step *s)
+/* Keep a shim that is not lanjoin's, is pinned by `shim add`, or still carries a route. */
+static int shim_keep(struct lj_ctx *ctx, const struct lj_step *s, const struct lj_link *l)
 {
-	struct lj_link l;
 	int r;
 
-	/* A rollback removes only what this run created. */
-	if (ctx->rollback && !s->created)
-		return 0;
-	r = lj_link_get(ctx->host, s->link, &l);
-	if (r == -ENODEV)
-		return 0;
-	if (r < 0)
-		return lj_ctx_nl_error(ctx, ctx->host, r);
-	if (strcmp(l.kind, "macvlan") != 0)
-		return 0; /* not ours: never remove it */
-	if (!lj_shim_is_ours(&l)) {
+	if (!lj_shim_is_ours(l)) {
 		/* Without an alias it is ours only if a run killed in shim_apply, between
 		 * creating it and setting the alias, left it (gc undoes such a run's record). */
-		r = lj_shim_is_leftover(ctx->host, &l, lj_ctx_ifindex(ctx, LJ_HOST, s->master));
-		if (r <= 0)
-			return r < 0 ? lj_ctx_nl_error(ctx, ctx->host, r) : 0;
-	} else if (!(ctx->rollback && s->created)) {
-		if (strcmp(l.alias, LJ_OWNED_ALIAS) != 0)
-			return 0; /* pinned by `shim add`: kept until `shim del` */
-		/* Under the state lock no attach adds a route meanwhile. */
-		r = lj_route_count_dev(ctx->host, l.ifindex);
-		if (r != 0)
-			return r < 0 ? lj_ctx_nl_error(ctx, ctx->host, r) : 0;
+		r = lj_shim_is_leftover(ctx->host, l, lj_ctx_ifindex(ctx, LJ_HOST, s->master));
+		return r < 0 ? r : !r;
 	}
-	r = lj_link_del(ctx->host, s->link);
-	lj_ctx_forget(ctx, LJ_HOST, s->link);
-	return r == -ENODEV ? 0 : lj_ctx_nl_error(ctx, ctx->host, r);
+	if (ctx->rollback && s->created)
+		return 0;
+	if (strcmp(l->alias, LJ_OWNED_ALIAS) != 0)
+		return 1; /* pinned by `shim add`: kept until `shim del` */
+	/* Under the state lock no attach adds a route meanwhile. */
+	r = lj_route_count_dev(ctx->host, l->ifindex);
+	return r < 0 ? r : r > 0;
+}
+
+static int shim_undo(struct lj_ctx *ctx, const struct lj_step *s)
+{
+	return lj_rtnl_undo_shared_link(ctx, s, "macvlan", shim_keep);
 }
 
 static void shim_describe(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)

@@ -4,6 +4,8 @@
 #include <linux/if_addr.h>
 #include <string.h>
 
+#include "lib/steps/rtnl.h"
+
 #include "lib/kernel/addr.h"
 #include "lib/kernel/link.h"
 #include "lib/core/plan.h"
@@ -46,7 +48,9 @@ static int bridge_apply(struct lj_ctx *ctx, struct lj_step *s)
 	return 0;
 }
 
-static int bridge_undo(struct lj_ctx *ctx, const struct lj_step *s)
+int lj_rtnl_undo_shared_link(struct lj_ctx *ctx, const struct lj_step *s, const char *kind,
+			     int (*keep)(struct lj_ctx *ctx, const struct lj_step *s,
+					 const struct lj_link *l))
 {
 	struct lj_link l;
 	int r;
@@ -59,22 +63,51 @@ static int bridge_undo(struct lj_ctx *ctx, const struct lj_step *s)
 		return 0;
 	if (r < 0)
 		return lj_ctx_nl_error(ctx, ctx->host, r);
-	if (strcmp(l.kind, "bridge") != 0)
+	if (strcmp(l.kind, kind) != 0)
 		return 0; /* not ours: never remove it */
-	/*
-	 * Without lanjoin's alias it is not ours, unless a run of this very record was killed
-	 * between creating it and setting the alias (the kernel ignores an alias in the creating
-	 * request): the bridge was missing when the plan was made and has no alias at all.
-	 */
-	if (strcmp(l.alias, LJ_OWNED_ALIAS) != 0 &&
-	    (l.alias[0] || !(s->flags & LJ_STEP_F_WILL_CREATE)))
-		return 0;
-	r = lj_link_has_ports(ctx->host, l.ifindex);
+	r = keep(ctx, s, &l);
 	if (r != 0)
 		return r < 0 ? lj_ctx_nl_error(ctx, ctx->host, r) : 0;
 	r = lj_link_del(ctx->host, s->link);
 	lj_ctx_forget(ctx, LJ_HOST, s->link);
 	return r == -ENODEV ? 0 : lj_ctx_nl_error(ctx, ctx->host, r);
+}
+
+/* Keep a bridge that is not lanjoin's or still has ports. */
+static int bridge_keep(struct lj_ctx *ctx, const struct lj_step *s, const struct lj_link *l)
+{
+	int r;
+
+	/*
+	 * Without lanjoin's alias it is not ours, unless a run of this very record was killed
+	 * between creating it and setting the alias (the kernel ignores an alias in the creating
+	 * request): the bridge was missing when the plan was made and has no alias at all.
+	 */
+	if (strcmp(l->alias, LJ_OWNED_ALIAS) != 0 &&
+	    (l->alias[0] || !(s->flags & LJ_STEP_F_WILL_CREATE)))
+		return 1;
+	r = lj_link_has_ports(ctx->host, l->ifindex);
+	return r < 0 ? r : r > 0;
+}
+
+static int bridge_undo(struct lj_ctx *ctx, const struct lj_step *s)
+{
+	return lj_rtnl_undo_shared_link(ctx, s, "bridge", bridge_keep);
+}
+
+int lj_rtnl_check_ifname_free(struct lj_ctx *ctx, const char *ifname, struct lj_result *res)
+{
+	struct lj_link l;
+	int r;
+
+	r = lj_link_get(ctx->target, ifname, &l);
+	if (r == 0)
+		return lj_bad_input(res, "'%s' already exists in %s; choose another --ifname",
+				    ifname, ctx->tgt->spec);
+	if (r != -ENODEV)
+		return lj_fail(res, r, "Failed to look up '%s' in the target: %s", ifname,
+			       strerror(-r));
+	return 0;
 }
 
 static void bridge_describe(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)

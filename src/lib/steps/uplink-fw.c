@@ -99,9 +99,11 @@ static int chain_info(uint32_t fam, const char *name, bool *ret_drop)
 	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
 	nfg->nfgen_family = (uint8_t)fam;
 	nfg->version = NFNETLINK_V0;
-	mnl_attr_put_strz(nlh, NFTA_CHAIN_TABLE, "filter");
-	mnl_attr_put_strz(nlh, NFTA_CHAIN_NAME, name);
-	r = lj_nl_transact(nl, nlh, chain_cb, &c);
+	if (mnl_attr_put_strz_check(nlh, LJ_NL_REQ_SIZE, NFTA_CHAIN_TABLE, "filter") &&
+	    mnl_attr_put_strz_check(nlh, LJ_NL_REQ_SIZE, NFTA_CHAIN_NAME, name))
+		r = lj_nl_transact(nl, nlh, chain_cb, &c);
+	else
+		r = -EMSGSIZE;
 	lj_nl_close(nl);
 	if (r < 0)
 		return r;

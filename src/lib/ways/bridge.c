@@ -7,6 +7,7 @@
 #include "lib/core/attach.h"
 #include "lib/kernel/link.h"
 #include "lib/steps/uplink-fw.h"
+#include "lib/steps/rtnl.h"
 #include "lib/ways/uplink.h"
 #include "shared/name.h"
 
@@ -99,7 +100,7 @@ int lj_attach_bridge_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, c
 {
 	char host_name[IFNAMSIZ];
 	uint32_t mtu = 1500;
-	struct lj_link br, l;
+	struct lj_link br;
 	struct lj_step *s;
 	bool create;
 	int r;
@@ -138,13 +139,9 @@ int lj_attach_bridge_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, c
 		return lj_bad_input(res, "MTU %u is above the MTU of bridge '%s', %u", o->mtu,
 				    o->bridge, mtu);
 
-	r = lj_link_get(ctx->target, ifname, &l);
-	if (r == 0)
-		return lj_bad_input(res, "'%s' already exists in %s; choose another --ifname",
-				    ifname, ctx->tgt->spec);
-	if (r != -ENODEV)
-		return lj_fail(res, r, "Failed to look up '%s' in the target: %s", ifname,
-			       strerror(-r));
+	r = lj_rtnl_check_ifname_free(ctx, ifname, res);
+	if (r < 0)
+		return r;
 
 	if (o->has_mac) {
 		r = check_mac(ctx, o, create ? NULL : &br, res);

@@ -10,6 +10,7 @@
 #include "lib/kernel/addr.h"
 #include "lib/ways/macvlan.h"
 #include "lib/core/state.h"
+#include "lib/steps/rtnl.h"
 
 /* Refuse container addresses that the host holds on the parent or on the shim. */
 static int check_container_ips(const struct lj_attach_opts *o, const char *parent,
@@ -172,13 +173,9 @@ int lj_attach_macvlan_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, 
 				    "--host-shim does not go with passthru mode: the shim is a "
 				    "second macvlan, and passthru needs the parent alone");
 
-	r = lj_link_get(ctx->target, ifname, &l);
-	if (r == 0)
-		return lj_bad_input(res, "'%s' already exists in %s; choose another --ifname",
-				    ifname, ctx->tgt->spec);
-	if (r != -ENODEV)
-		return lj_fail(res, r, "Failed to look up '%s' in the target: %s", ifname,
-			       strerror(-r));
+	r = lj_rtnl_check_ifname_free(ctx, ifname, res);
+	if (r < 0)
+		return r;
 
 	r = lj_macvlan_link_addrs(ctx->host, p.ifindex, o->parent, paddrs, &np, res);
 	if (r < 0)

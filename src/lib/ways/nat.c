@@ -19,6 +19,7 @@
 #include "lib/kernel/nft.h"
 #include "lib/kernel/route.h"
 #include "lib/steps/nat.h"
+#include "lib/steps/rtnl.h"
 #include "shared/macro.h"
 #include "shared/name.h"
 
@@ -386,17 +387,12 @@ static int check_nft(const struct lj_step *s, bool fw, struct lj_result *res)
 static int check_target_link(struct lj_ctx *ctx, const char *ifname, struct lj_result *res)
 {
 	struct lj_route_entry *routes = NULL;
-	struct lj_link l;
 	size_t n = 0;
 	int r;
 
-	r = lj_link_get(ctx->target, ifname, &l);
-	if (r == 0)
-		return lj_bad_input(res, "'%s' already exists in %s; choose another --ifname",
-				    ifname, ctx->tgt->spec);
-	if (r != -ENODEV)
-		return lj_fail(res, r, "Failed to look up '%s' in the target: %s", ifname,
-			       strerror(-r));
+	r = lj_rtnl_check_ifname_free(ctx, ifname, res);
+	if (r < 0)
+		return r;
 	r = lj_route_list(ctx->target, AF_INET, &routes, &n);
 	if (r < 0)
 		return lj_fail(res, r, "Failed to list the target's routes: %s", strerror(-r));

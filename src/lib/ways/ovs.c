@@ -17,6 +17,7 @@
 #include "lib/kernel/netns.h"
 #include "lib/foreign/ovs.h"
 #include "lib/steps/ovs.h"
+#include "lib/steps/rtnl.h"
 #include "shared/macro.h"
 #include "shared/name.h"
 
@@ -193,17 +194,9 @@ int lj_attach_ovs_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, cons
 		replace = true;
 	}
 
-	r = lj_link_get(ctx->target, ifname, &l);
-	if (r == 0) {
-		r = lj_bad_input(res, "'%s' already exists in %s; choose another --ifname", ifname,
-				 ctx->tgt->spec);
+	r = lj_rtnl_check_ifname_free(ctx, ifname, res);
+	if (r < 0)
 		goto out;
-	}
-	if (r != -ENODEV) {
-		r = lj_fail(res, r, "Failed to look up '%s' in the target: %s", ifname,
-			    strerror(-r));
-		goto out;
-	}
 	snprintf(rec->host_ifname, sizeof(rec->host_ifname), "%s", host_name);
 
 	r = -ENOMEM;

@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The rtnetlink neighbour requests (neigh.c, probe.c), built into a caller's buffer (buf,
+ * size bytes, aligned for struct nlmsghdr) with bounded attribute puts, for the senders and
+ * the unit test. Returns 0 (the request starts at buf) or -EMSGSIZE if it does not fit.
+ */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "shared/parse.h"
+
+/* RTM_GETNEIGH or RTM_DELNEIGH (type) of the entry of ip on link ifindex. */
+int lj_neigh_msg(void *buf, size_t size, uint16_t type, int ifindex, const struct lj_ip *ip);

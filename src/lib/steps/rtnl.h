@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Helpers of the rtnetlink step types (rtnl.c) that other step types and the plan builders
+ * share. The step types themselves are declared in lib/core/plan.h.
+ */
+#pragma once
+
+#include "lib/core/attach.h"
+#include "lib/core/plan.h"
+#include "lib/kernel/link.h"
+
+/*
+ * Refuse (lj_bad_input, -EINVAL) an ifname a link in the target (ctx->target) already has: a
+ * plan builder's check before a step creates it there. Other lookup errors: lj_fail, -errno.
+ */
+int lj_rtnl_check_ifname_free(struct lj_ctx *ctx, const char *ifname, struct lj_result *res);
+
+/*
+ * Undo of a step that ensured a host link others may share (a bridge, a host shim): delete
+ * s->link only if this run created it (on rollback), it is still of kind kind, and keep(ctx,
+ * s, l) answers 0 (lanjoin's and unused); keep answers 1 to leave it, or -errno (reported with
+ * the host socket's extack). A link already gone is fine. Returns 0 or -errno.
+ */
+int lj_rtnl_undo_shared_link(struct lj_ctx *ctx, const struct lj_step *s, const char *kind,
+			     int (*keep)(struct lj_ctx *ctx, const struct lj_step *s,
+					 const struct lj_link *l));
