@@ -9,6 +9,7 @@
 #include "lib/ways/macvlan.h"
 #include "lib/kernel/route.h"
 #include "lib/core/state.h"
+#include "lib/core/txn.h"
 #include "shared/name.h"
 
 void lj_shim_name(const char *parent, char ret[IFNAMSIZ])
@@ -141,14 +142,6 @@ int lj_macvlan_check_shim_ip(const char *parent, const struct lj_cidr *shim,
 	return 0;
 }
 
-/* A context with only the host's netlink socket, for the shim commands. */
-static int host_ctx(struct lj_ctx *ctx)
-{
-	memset(ctx, 0, sizeof(*ctx));
-	ctx->target_fd = -1;
-	return lj_nl_open(-1, &ctx->host);
-}
-
 static int parent_addrs(struct lj_nl *nl, const struct lj_link *p, struct lj_cidr *addrs,
 			size_t *ret_n, struct lj_result *res)
 {
@@ -185,7 +178,7 @@ int lj_shim_add(const char *parent, const struct lj_cidr *ip, struct lj_result *
 	int r;
 
 	memset(res, 0, sizeof(*res));
-	r = host_ctx(&ctx);
+	r = lj_ctx_open(&ctx, NULL, NULL);
 	if (r < 0)
 		return lj_fail(res, r, "Failed to open a netlink socket: %s", strerror(-r));
 	r = lj_state_open(true, &st);
@@ -317,7 +310,7 @@ int lj_shim_add(const char *parent, const struct lj_cidr *ip, struct lj_result *
 out:
 	lj_plan_free(&plan);
 	lj_state_close(st);
-	lj_nl_close(ctx.host);
+	lj_ctx_close(&ctx);
 	return r;
 }
 
@@ -332,7 +325,7 @@ int lj_shim_del(const char *parent, struct lj_result *res)
 	memset(res, 0, sizeof(*res));
 	if (!lj_ifname_valid(parent))
 		return lj_bad_input(res, "Invalid parent name '%s'", parent);
-	r = host_ctx(&ctx);
+	r = lj_ctx_open(&ctx, NULL, NULL);
 	if (r < 0)
 		return lj_fail(res, r, "Failed to open a netlink socket: %s", strerror(-r));
 	r = lj_state_open(true, &st);
@@ -390,6 +383,6 @@ int lj_shim_del(const char *parent, struct lj_result *res)
 	shim_facts(res, parent, name, NULL, "removed");
 out:
 	lj_state_close(st);
-	lj_nl_close(ctx.host);
+	lj_ctx_close(&ctx);
 	return r;
 }
