@@ -257,3 +257,28 @@ int lj_txn_commit(struct lj_txn *txn, const char *status, bool check, struct lj_
 	res->undo_failed = txn->undo_failed;
 	return r;
 }
+
+int lj_txn_undo_atomic(struct lj_txn *txn, const char *stuck_status, struct lj_result *res)
+{
+	bool redo_failed = false;
+	size_t step = 0;
+	int r;
+
+	txn->step = SIZE_MAX;
+	txn->undo_failed = 0;
+	txn->detail[0] = txn->undo_detail[0] = '\0';
+	r = lj_plan_undo_atomic(txn->ctx, txn->plan, &step, &redo_failed, txn->undo_detail,
+				sizeof(txn->undo_detail));
+	if (r == 0)
+		return lj_state_remove(txn->st, txn->rec->id);
+	txn->step = step;
+	txn->undo_failed = redo_failed;
+	snprintf(txn->detail, sizeof(txn->detail), "%s", txn->ctx->detail);
+	res->rolled_back = !redo_failed;
+	res->undo_failed = redo_failed;
+	if (redo_failed) {
+		snprintf(txn->rec->status, sizeof(txn->rec->status), "%s", stuck_status);
+		save_with(txn, txn->plan->n);
+	}
+	return r;
+}

@@ -114,3 +114,13 @@ int lj_txn_settle(struct lj_txn *txn, struct lj_result *res);
  * txn->undo_failed, res->rolled_back and res->undo_failed set.
  */
 int lj_txn_commit(struct lj_txn *txn, const char *status, bool check, struct lj_result *res);
+
+/*
+ * The reverse of a transaction, all or nothing (uplink release): undo txn->plan as a whole
+ * (lj_plan_undo_atomic) and remove the record. If an undo fails, the steps already undone
+ * are applied again and the record stays as it was; if that fails too, the record is kept
+ * with status stuck_status (e.g. "releasing"). Returns 0 or -errno: txn->step is the failed
+ * undo, txn->detail its detail, txn->undo_failed 1 when the redo failed too (txn->undo_detail
+ * says which steps); res->rolled_back (the whole is back) and res->undo_failed are set.
+ */
+int lj_txn_undo_atomic(struct lj_txn *txn, const char *stuck_status, struct lj_result *res);
