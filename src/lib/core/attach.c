@@ -541,3 +541,69 @@ out:
 	lj_target_close(&t);
 	return r;
 }
+
+int lj_attach_extend(const struct lj_target *t, const char *ifname, struct lj_plan *steps,
+		     struct lj_result *res)
+{
+	struct lj_plan plan = {0};
+	struct lj_record rec = {0};
+	struct lj_txn txn = {.plan = &plan, .rec = &rec};
+	struct lj_ctx *ctx = NULL;
+	char id[LJ_RECORD_ID_LEN];
+	int r;
+
+	memset(res, 0, sizeof(*res));
+	if (!lj_ifname_valid(ifname))
+		return lj_bad_input(res, "Invalid interface name '%s'", ifname);
+	if (t->netns_fd < 0)
+		return lj_bad_input(res, "Target %s is not open", tname(t));
+	if (lj_txn_settles(steps))
+		return lj_bad_input(res, "Steps that wait cannot extend an attachment");
+	r = lj_ctx_new(NULL, t, &ctx);
+	if (r < 0)
+		return lj_fail(res, r, "Failed to open netlink sockets: %s", strerror(-r));
+	txn.ctx = ctx;
+	r = lj_state_open(true, &txn.st);
+	if (r < 0) {
+		lj_fail(res, r, "Failed to open the state directory %s: %s", lj_state_dir(),
+			lj_state_strerror(r));
+		goto out;
+	}
+	lj_record_id(t->key, ifname, id);
+	r = lj_state_load(txn.st, id, &rec);
+	if (r == 0 && (strcmp(rec.status, "attached") != 0 ||
+		       (rec.netns_cookie && t->cookie && rec.netns_cookie != t->cookie)))
+		r = -ENOENT; /* being attached, half done, or another namespace's */
+	if (r < 0) {
+		lj_fail(res, r, "Failed to extend the attachment of %s as '%s': %s", tname(t),
+			ifname, r == -ENOENT ? "it is not attached" : strerror(-r));
+		goto out;
+	}
+	plan = rec.plan; /* the transaction lends it to the record for each save */
+	rec.plan = (struct lj_plan){0};
+	txn.from = plan.n;
+	r = lj_plan_append(&plan, steps);
+	if (r < 0)
+		goto out;
+	ctx->state = txn.st;
+	r = lj_txn_apply(&txn, res);
+	if (r < 0) {
+		if (txn.step != SIZE_MAX)
+			lj_fail(res, r,
+				"Failed to configure '%s' in %s, step %zu of %zu, %s: %s%s%s%s%s%s",
+				ifname, tname(t), txn.step + 1, plan.n, plan.steps[txn.step].what,
+				strerror(-r), txn.detail[0] ? " (" : "", txn.detail,
+				txn.detail[0] ? ")" : "",
+				txn.undo_failed ? ". Could not undo: " : "", txn.undo_detail);
+		goto out;
+	}
+	r = lj_txn_commit(&txn, "attached", false, res);
+	if (r < 0)
+		lj_fail(res, r, "Failed to configure '%s' in %s: %s", ifname, tname(t), txn.detail);
+out:
+	lj_plan_free(&plan);
+	lj_record_free(&rec);
+	lj_state_close(txn.st);
+	lj_ctx_free(ctx);
+	return r;
+}

@@ -98,6 +98,28 @@ struct lj_attach_opts {
  */
 int lj_attach(const struct lj_attach_opts *o, struct lj_result *res);
 
+/*
+ * Extend the live attachment of t (open; borrowed) as ifname with steps, through the
+ * transaction (txn.h) under the state lock: they are appended to its record's plan, recorded
+ * before the first change and applied. On failure the new steps are undone and the record is
+ * as it was (res->rolled_back); detach undoes them with the rest. For a front end that adds
+ * to an attachment after it is made, e.g. CNI's addresses from a DHCP IPAM plugin, which
+ * needs the interface first. The steps are moved out of steps (left empty on success; the
+ * caller frees it in any case); steps that wait (settle) are refused. Returns 0 or -errno
+ * with res->message (-ENOENT: no attachment of t as ifname).
+ */
+int lj_attach_extend(const struct lj_target *t, const char *ifname, struct lj_plan *steps,
+		     struct lj_result *res);
+
+/*
+ * Append to plan the steps that put addresses and routes on ifname in the target after the
+ * attach (for lj_attach_extend): o->ips, a default route through each of o->gateways and
+ * o->routes, routes added beside equal ones (the CNI reference plugins' way). Each is undone
+ * on its own. Returns 0 or -ENOMEM.
+ */
+int lj_attach_late_addressing(const struct lj_attach_opts *o, const char *ifname,
+			      struct lj_plan *plan);
+
 /* --- for the attach-*.c files ------------------------------------------------------- */
 
 /*

@@ -88,6 +88,27 @@ struct lj_step *lj_plan_add(struct lj_plan *p, const struct lj_step_type *t, enu
 	return s;
 }
 
+int lj_plan_append(struct lj_plan *dst, struct lj_plan *src)
+{
+	size_t n = dst->n + src->n;
+
+	if (!src->n)
+		return 0;
+	if (n > dst->cap) {
+		struct lj_step *a = realloc(dst->steps, n * sizeof(*a));
+
+		if (!a)
+			return -ENOMEM;
+		dst->steps = a;
+		dst->cap = n;
+	}
+	memcpy(dst->steps + dst->n, src->steps, src->n * sizeof(*src->steps));
+	dst->n = n;
+	free(src->steps);
+	*src = (struct lj_plan){0};
+	return 0;
+}
+
 void lj_plan_free(struct lj_plan *p)
 {
 	for (size_t i = 0; i < p->n; i++)

@@ -132,6 +132,10 @@ struct lj_step *lj_plan_add(struct lj_plan *p, const struct lj_step_type *t, enu
 /* Free the steps' memory (not p itself). */
 void lj_plan_free(struct lj_plan *p);
 
+/* Move the steps of src to the end of dst (src is left empty). Returns 0 or -ENOMEM (then
+ * nothing moved). */
+int lj_plan_append(struct lj_plan *dst, struct lj_plan *src);
+
 /* The outcome of a failed lj_plan_apply. */
 struct lj_plan_error {
 	size_t step;	       /* index of the failed step */
