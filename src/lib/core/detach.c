@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Detach, detach --all, gc and the bulk undo they share: each replays the undo plans of state
- * records, deleting the host links of many records in one request.
+ * Detach, detach --all, detach by a front end's key, and the bulk undo they share with gc
+ * (undo.h): each replays the undo plans of state records, deleting the host links of many
+ * records in one request.
  */
 #include "lib/core/detach.h"
+#include "lib/core/undo.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -11,7 +13,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "lib/core/attach.h"
 #include "lib/core/txn.h"
 #include "lib/kernel/link.h"
 #include "lib/kernel/netns.h"
@@ -24,16 +25,13 @@ static bool same_netns(const struct lj_record *rec, const struct lj_target *t)
 	       (!rec->netns_cookie || !t->cookie || rec->netns_cookie == t->cookie);
 }
 
-/*
- * The namespaces of the processes and the bind mounts, read once per detach or gc (only when
- * a record's target is gone), freed by lj_detach, lj_gc, lj_detach_all, lj_detach_matching.
- */
-static struct lj_netns_index *netns_index;
+/* See undo.h. */
+struct lj_netns_index *lj_undo_netns_index;
 
-static void netns_index_drop(void)
+void lj_undo_netns_index_drop(void)
 {
-	lj_netns_index_free(netns_index);
-	netns_index = NULL;
+	lj_netns_index_free(lj_undo_netns_index);
+	lj_undo_netns_index = NULL;
 }
 
 /*
@@ -50,10 +48,10 @@ static bool find_netns(const struct lj_record *rec, struct lj_target *t)
 
 	if (!rec->netns_cookie || !rec->netns.ino)
 		return false;
-	if (!netns_index && lj_netns_index_new(&netns_index) < 0)
+	if (!lj_undo_netns_index && lj_netns_index_new(&lj_undo_netns_index) < 0)
 		return false;
 	memset(t, 0, sizeof(*t));
-	if (lj_netns_find(netns_index, &rec->netns, rec->netns_cookie, &fd, t->name,
+	if (lj_netns_find(lj_undo_netns_index, &rec->netns, rec->netns_cookie, &fd, t->name,
 			  sizeof(t->name)) < 0) {
 		t->netns_fd = -1;
 		return false;
@@ -148,11 +146,11 @@ static int refuse_foreign(struct lj_state *st, const struct lj_target *t, bool o
 		if (!(opened && same_netns(rec, t)) && strcmp(rec->target_spec, t->spec) != 0 &&
 		    !(t->container_id[0] && strcmp(rec->container_id, t->container_id) == 0))
 			continue;
-		if (!netns_index && lj_netns_index_new(&netns_index) < 0)
-			netns_index = NULL;
-		if (netns_index &&
-		    lj_netns_find(netns_index, &rec->host_netns, rec->host_netns_cookie, &fd, where,
-				  sizeof(where)) == 0)
+		if (!lj_undo_netns_index && lj_netns_index_new(&lj_undo_netns_index) < 0)
+			lj_undo_netns_index = NULL;
+		if (lj_undo_netns_index &&
+		    lj_netns_find(lj_undo_netns_index, &rec->host_netns, rec->host_netns_cookie,
+				  &fd, where, sizeof(where)) == 0)
 			close(fd);
 		else
 			where[0] = '\0';
@@ -277,7 +275,7 @@ int lj_detach(const char *target, const char *ifname, bool dry_run, struct lj_re
 			 "%s%s%s is not attached; nothing to do", target, ifname ? " as " : "",
 			 ifname ? ifname : "");
 out:
-	netns_index_drop();
+	lj_undo_netns_index_drop();
 	lj_records_free(recs, n);
 	lj_state_close(st);
 	lj_target_close(&t);
@@ -289,7 +287,7 @@ out:
  * unreachable; failing that, the namespace by its identity, see find_netns); true if it is
  * the namespace the record was made for (t then open).
  */
-static bool open_alive(const struct lj_record *rec, struct lj_target *t)
+bool lj_undo_open_alive(const struct lj_record *rec, struct lj_target *t)
 {
 	if (lj_target_reopen(rec->target_spec, rec->container_id, (pid_t)rec->target_pid, t) < 0)
 		t->netns_fd = -1;
@@ -326,7 +324,7 @@ static void undo_part(struct lj_nl *host, struct lj_record *rec, const struct lj
 	struct lj_target t = {.netns_fd = -1};
 	struct lj_ctx ctx;
 	bool needs = needs_target(&rec->plan, *pos);
-	bool alive = needs && (known ? known->netns_fd >= 0 : open_alive(rec, &t));
+	bool alive = needs && (known ? known->netns_fd >= 0 : lj_undo_open_alive(rec, &t));
 	int r;
 
 	r = lj_ctx_open(&ctx, host, alive ? (known ? known : &t) : NULL);
@@ -361,8 +359,8 @@ struct bulk_item {
  * says which record is kept); *ret_removed counts the removed records. known (NULL: each
  * target is opened here) is, per record, its target opened before (see undo_part).
  */
-static int undo_bulk(struct lj_state *st, struct lj_record *recs, const char *const *sel, size_t n,
-		     const struct lj_target *known, struct lj_result *res, size_t *ret_removed)
+int lj_undo_bulk(struct lj_state *st, struct lj_record *recs, const char *const *sel, size_t n,
+		 const struct lj_target *known, struct lj_result *res, size_t *ret_removed)
 {
 	struct lj_link_batch batch = {0};
 	struct bulk_item *items;
@@ -443,9 +441,9 @@ static int undo_bulk(struct lj_state *st, struct lj_record *recs, const char *co
  * killed process never finished (exclusive only) and load every record. On failure res says
  * why and nothing is left to free.
  */
-static int load_records(bool exclusive, const char *hint_key, const char *hint_value,
-			struct lj_state **ret_st, struct lj_record **ret_recs, size_t *ret_n,
-			struct lj_result *res)
+int lj_undo_load_records(bool exclusive, const char *hint_key, const char *hint_value,
+			 struct lj_state **ret_st, struct lj_record **ret_recs, size_t *ret_n,
+			 struct lj_result *res)
 {
 	struct lj_state *st;
 	int r;
@@ -486,141 +484,7 @@ static int undo_matching(struct lj_state *st, struct lj_record *recs, size_t n,
 	for (size_t i = 0; i < n; i++)
 		if (match(&recs[i], data))
 			sel[i] = why ? why(&recs[i]) : SEL_QUIET;
-	r = undo_bulk(st, recs, sel, n, NULL, res, ret_removed);
-	free((void *)sel);
-	return r;
-}
-
-/*
- * gc: the target is gone (alive false), or (under the lock no attach runs) an attach crashed
- * midway.
- */
-static bool gc_due(const struct lj_record *rec, bool alive)
-{
-	/* A settling record is live while its attach process waits: that one finishes it. */
-	if (!alive)
-		return true;
-	if (strcmp(rec->status, "settling") == 0)
-		return !lj_record_settling_live(rec);
-	return strcmp(rec->status, "attached") != 0;
-}
-
-/* What gc learned about a record before taking the lock (gc_survey). */
-struct gc_seen {
-	struct lj_record rec; /* the record as it was then (its plan freed) */
-	struct lj_target t;   /* its target, open if alive and gc was to act on it then */
-	bool alive;
-};
-
-static void gc_seen_free(struct gc_seen *seen, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		lj_target_close(&seen[i].t);
-	free(seen);
-}
-
-/*
- * gc asks about each record's target (the container engine, which may hang up to its timeout,
- * see engine.h; the namespaces) without the state lock, so that a slow engine holds up no
- * other attach or detach: the records are read under a shared lock, which is then dropped,
- * and each target is opened. *ret (n in *ret_n, freed with gc_seen_free) says, per record,
- * whether its target is alive, and holds it open if the record was due (gc_due) then.
- */
-static int gc_survey(struct gc_seen **ret, size_t *ret_n, struct lj_result *res)
-{
-	struct lj_record *recs = NULL;
-	struct lj_state *st = NULL;
-	struct gc_seen *seen;
-	size_t n = 0;
-	int r;
-
-	r = load_records(false, NULL, NULL, &st, &recs, &n, res);
-	if (r < 0)
-		return r;
-	lj_state_close(st); /* the lock goes: what follows may wait for the engine */
-	seen = calloc(n ? n : 1, sizeof(*seen));
-	if (!seen) {
-		lj_records_free(recs, n);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < n; i++) {
-		seen[i].alive = open_alive(&recs[i], &seen[i].t);
-		/* Only a target gc will act in stays open (a thousand attachments, a thousand fds)
-		 */
-		if (seen[i].alive && !gc_due(&recs[i], true))
-			lj_target_close(&seen[i].t);
-		if (!seen[i].alive)
-			seen[i].t.netns_fd = -1;
-		seen[i].rec = recs[i];
-		lj_record_free(&seen[i].rec); /* info and plan: not needed, the reload has them */
-	}
-	free(recs);
-	*ret = seen;
-	*ret_n = n;
-	return 0;
-}
-
-/*
- * rec (read under the exclusive lock) as gc_survey saw it, unchanged since: the same
- * attachment (creation, namespace) in the same status and owner. NULL when it is new or
- * changed: then gc leaves it to the next run (asking the engine now would hold the lock).
- */
-static const struct gc_seen *gc_seen_find(const struct gc_seen *seen, size_t n,
-					  const struct lj_record *rec)
-{
-	for (size_t i = 0; i < n; i++) {
-		const struct lj_record *o = &seen[i].rec;
-		if (strcmp(o->id, rec->id) == 0 && o->created == rec->created &&
-		    strcmp(o->status, rec->status) == 0 && o->owner_pid == rec->owner_pid &&
-		    o->owner_start == rec->owner_start && o->netns.dev == rec->netns.dev &&
-		    o->netns.ino == rec->netns.ino && o->netns_cookie == rec->netns_cookie)
-			return &seen[i];
-	}
-	return NULL;
-}
-
-/* Why gc undoes rec (gc_due said so), for its note. */
-static const char *gc_why(const struct lj_record *rec, bool alive)
-{
-	if (!alive)
-		return "its namespace (or container) is gone";
-	if (strcmp(rec->status, "applying") == 0)
-		return "an attach was interrupted while applying it";
-	if (strcmp(rec->status, "settling") == 0)
-		return "the attach that waited for its addresses was killed";
-	return "an attach did not finish";
-}
-
-/*
- * Undo, in bulk, the records gc_survey found due (gc_due) and that are unchanged since; their
- * targets are the ones it opened.
- */
-static int gc_undo(struct lj_state *st, struct lj_record *recs, size_t n,
-		   const struct gc_seen *seen, size_t n_seen, struct lj_result *res,
-		   size_t *ret_removed)
-{
-	struct lj_target *known = calloc(n ? n : 1, sizeof(*known));
-	const char **sel = calloc(n ? n : 1, sizeof(*sel));
-	int r;
-
-	if (!known || !sel) {
-		free(known);
-		free((void *)sel);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < n; i++) {
-		const struct gc_seen *g = gc_seen_find(seen, n_seen, &recs[i]);
-
-		known[i].netns_fd = -1;
-		/* New or changed since, or due now but alive and not due then: the next gc's. */
-		if (!g || (g->alive && g->t.netns_fd < 0))
-			continue;
-		if (gc_due(&recs[i], g->alive))
-			sel[i] = gc_why(&recs[i], g->alive);
-		known[i] = g->t; /* borrowed: closed with seen */
-	}
-	r = undo_bulk(st, recs, sel, n, known, res, ret_removed);
-	free(known);
+	r = lj_undo_bulk(st, recs, sel, n, NULL, res, ret_removed);
 	free((void *)sel);
 	return r;
 }
@@ -628,113 +492,6 @@ static int gc_undo(struct lj_state *st, struct lj_record *recs, size_t n,
 static bool match_all(const struct lj_record *rec, void *data)
 {
 	return true;
-}
-
-/*
- * Remove the records written from a network namespace that no longer exists anywhere: all the
- * kernel objects they describe went with it. *ret (n in *ret_n) are the removed records, for
- * OVS gc (the caller frees them with lj_records_free).
- */
-static int drop_foreign(struct lj_state *st, struct lj_result *res, struct lj_record **ret,
-			size_t *ret_n)
-{
-	struct lj_record *recs = NULL;
-	size_t n = 0, k = 0;
-	int r, first = 0;
-
-	*ret = NULL;
-	*ret_n = 0;
-	r = lj_state_list_foreign(st, &recs, &n);
-	if (r < 0)
-		return lj_fail(res, r, "Failed to read the state directory: %s", strerror(-r));
-	if (n && !netns_index && (r = lj_netns_index_new(&netns_index)) < 0) {
-		lj_records_free(recs, n);
-		return lj_fail(res, r, "Failed to look for network namespaces: %s", strerror(-r));
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (lj_netns_exists(netns_index, &recs[i].host_netns, recs[i].host_netns_cookie) ||
-		    (r = lj_state_remove(st, recs[i].id)) < 0) {
-			if (r < 0 && !first)
-				first = lj_fail(res, r, "Failed to remove the record %s: %s",
-						recs[i].id, strerror(-r));
-			lj_record_free(&recs[i]);
-			r = 0;
-			continue;
-		}
-		lj_result_note(res,
-			       "Removed attachment %s %s (%s way): dropped its record, the "
-			       "network namespace lanjoin attached it from no longer exists",
-			       recs[i].target_spec, recs[i].ifname, recs[i].way);
-		lj_result_add_record(res, &recs[i]);
-		recs[k++] = recs[i];
-	}
-	*ret = recs;
-	*ret_n = k;
-	return first;
-}
-
-int lj_gc(struct lj_result *res, size_t *ret_removed)
-{
-	struct lj_record *recs = NULL, *dropped = NULL, *all;
-	struct lj_state *st = NULL;
-	struct gc_seen *seen = NULL;
-	size_t n = 0, removed = 0, n_ovs = 0, n_dropped = 0, n_seen = 0, n_uplinks = 0;
-	int r, u;
-
-	memset(res, 0, sizeof(*res));
-	r = gc_survey(&seen, &n_seen, res);
-	if (r < 0)
-		return r;
-	r = load_records(true, NULL, NULL, &st, &recs, &n, res);
-	if (r < 0) {
-		gc_seen_free(seen, n_seen);
-		return r;
-	}
-	r = gc_undo(st, recs, n, seen, n_seen, res, &removed);
-	gc_seen_free(seen, n_seen);
-	/* Records of a host namespace that is gone: they describe nothing any more. */
-	u = drop_foreign(st, res, &dropped, &n_dropped);
-	removed += n_dropped;
-	if (u < 0 && r == 0)
-		r = u;
-	/* Adoptions a crash left half-done or whose namespace is gone; OVS uplink ports no
-	 * adoption explains. */
-	u = lj_uplink_gc(st, res, &n_uplinks);
-	if (u < 0 && r == 0)
-		r = u;
-	/*
-	 * OVS rows outlive /run/lanjoin (a reboot) and a namespace: remove the ones no record
-	 * explains. The dropped records name their databases but claim no port.
-	 */
-	all = calloc(n + n_dropped + 1, sizeof(*all));
-	if (!all) {
-		u = -ENOMEM;
-	} else {
-		if (n)
-			memcpy(all, recs, n * sizeof(*all));
-		for (size_t i = 0; i < n_dropped; i++) {
-			all[n + i] = dropped[i];
-			all[n + i].host_ifname[0] = '\0';
-		}
-		u = lj_attach_ovs_gc(all, n + n_dropped, res, &n_ovs);
-		free(all); /* shallow copies: the records are freed below */
-	}
-	if (u < 0 && r == 0)
-		r = u;
-	if (!res->json)
-		res->json = json_object();
-	json_object_set_new(res->json, "removed",
-			    json_pack("{s:I, s:I, s:I}", "attachments", (json_int_t)removed,
-				      "uplink_adoptions", (json_int_t)n_uplinks, "ovs_rows",
-				      (json_int_t)n_ovs));
-	removed += n_uplinks + n_ovs;
-	lj_records_free(dropped, n_dropped);
-	netns_index_drop();
-	lj_records_free(recs, n);
-	lj_state_close(st);
-	if (ret_removed)
-		*ret_removed = removed;
-	return r;
 }
 
 int lj_detach_all(bool dry_run, struct lj_result *res, size_t *ret_removed)
@@ -745,14 +502,14 @@ int lj_detach_all(bool dry_run, struct lj_result *res, size_t *ret_removed)
 	int r;
 
 	memset(res, 0, sizeof(*res));
-	r = load_records(!dry_run, NULL, NULL, &st, &recs, &n, res);
+	r = lj_undo_load_records(!dry_run, NULL, NULL, &st, &recs, &n, res);
 	if (r < 0)
 		return r;
 	if (dry_run) {
 		for (size_t i = 0; i < n; i++) {
 			struct lj_target t;
 			struct lj_ctx ctx;
-			bool alive = open_alive(&recs[i], &t);
+			bool alive = lj_undo_open_alive(&recs[i], &t);
 
 			if (lj_ctx_open(&ctx, NULL, alive ? &t : NULL) == 0)
 				lj_result_dry_plan(res, &ctx, &recs[i].plan, true,
@@ -764,7 +521,7 @@ int lj_detach_all(bool dry_run, struct lj_result *res, size_t *ret_removed)
 	} else {
 		r = undo_matching(st, recs, n, match_all, NULL, NULL, res, &removed);
 	}
-	netns_index_drop();
+	lj_undo_netns_index_drop();
 	lj_records_free(recs, n);
 	lj_state_close(st);
 	if (ret_removed)
@@ -787,11 +544,11 @@ int lj_detach_matching_hint(const char *hint_key, const char *hint_value, lj_rec
 	int r;
 
 	memset(res, 0, sizeof(*res));
-	r = load_records(true, hint_key, hint_value, &st, &recs, &n, res);
+	r = lj_undo_load_records(true, hint_key, hint_value, &st, &recs, &n, res);
 	if (r < 0)
 		return r;
 	r = undo_matching(st, recs, n, match, data, NULL, res, &removed);
-	netns_index_drop();
+	lj_undo_netns_index_drop();
 	lj_records_free(recs, n);
 	lj_state_close(st);
 	if (ret_removed)
