@@ -163,7 +163,7 @@ static int existing_policy(struct lj_txn *txn, const struct lj_record *old, int 
 
 /*
  * --dry-run: say what the attach would say about a live attachment of the same target and
- * ifname (read-only; the stale cases handle_existing cleans up are left to the real run).
+ * ifname (read-only; the stale cases existing_policy cleans up are left to the real run).
  */
 static int dry_run_existing(struct lj_ctx *ctx, const struct lj_target *t, const char *ifname,
 			    const char *id, struct lj_result *res)

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Attach and detach: the library entry points the CLI and CNI front ends call. An attach
- * resolves the target once, builds the way's plan, records it, applies it, and on failure
- * rolls back so that nothing is left behind.
+ * Attach: the library entry point the CLI and CNI front ends call. An attach resolves the
+ * target once, builds the way's plan and runs it through the transaction (txn.h): recorded,
+ * applied, and on failure rolled back so that nothing is left behind. Detach and gc:
+ * detach.h; the result type: result.h.
  */
 #pragma once
 
