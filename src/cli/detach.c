@@ -65,6 +65,8 @@ int lj_cmd_detach(int argc, char **argv)
 			return lj_usage_error(detach_usage,
 					      "--all and --ifname exclude each other");
 		r = lj_detach_all(dry_run, &res, &removed);
+		if (res.dry_text)
+			fputs(res.dry_text, stdout);
 		if (r < 0) {
 			int code = lj_report_failure(&res, r);
 			lj_result_done(&res);
@@ -82,6 +84,8 @@ int lj_cmd_detach(int argc, char **argv)
 	if (optind < argc - 1)
 		return lj_usage_error(detach_usage, "Unexpected argument '%s'", argv[optind + 1]);
 	r = lj_detach(argv[optind], ifname, dry_run, &res);
+	if (res.dry_text)
+		fputs(res.dry_text, stdout);
 	lj_warn_bad_records(&res);
 	if (r < 0) {
 		int code = lj_report_failure(&res, r);

@@ -188,6 +188,8 @@ static int cmd_release(int argc, char **argv)
 	if (json && !dry_run)
 		before = lj_json_uplink_named(bridge, NULL); /* what is given back */
 	r = lj_uplink_release(bridge, force, dry_run, &res);
+	if (res.dry_text)
+		fputs(res.dry_text, stdout);
 	if (r < 0) {
 		json_decref(before);
 		int code;

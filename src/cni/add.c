@@ -314,43 +314,26 @@ bad:
 	return NULL;
 }
 
-/* dhcp: the interface exists now; put the lease's addresses and routes on it. */
+/*
+ * dhcp: the interface exists now; put the lease's addresses and routes on it, as steps of the
+ * attachment (journaled, undone on failure and by DEL).
+ */
 static int apply_late(const struct lj_target *t, const char *ifname, const struct lj_attach_opts *o,
 		      struct lj_cni_err *err)
 {
-	char buf[LJ_CIDR_STRLEN] = "the lease";
-	struct lj_nl *nl = NULL;
-	struct lj_link l;
+	struct lj_plan steps = {0};
+	struct lj_result res = {0};
 	int r;
 
-	r = lj_nl_open(t->netns_fd, &nl);
+	r = lj_attach_late_addressing(o, ifname, &steps);
 	if (r == 0)
-		r = lj_link_get(nl, ifname, &l);
-	for (size_t i = 0; r == 0 && i < o->n_ips; i++) {
-		r = lj_addr_add(nl, l.ifindex, &o->ips[i], 0);
-		if (r < 0)
-			lj_cidr_to_string(&o->ips[i], buf, sizeof(buf));
-	}
-	for (size_t i = 0; r == 0 && i < o->n_gateways; i++) {
-		struct lj_route rt = {.dst.ip.family = o->gateways[i].family,
-				      .via = o->gateways[i],
-				      .oif = l.ifindex};
-		r = lj_route_append(nl, &rt);
-		if (r < 0)
-			snprintf(buf, sizeof(buf), "default");
-	}
-	for (size_t i = 0; r == 0 && i < o->n_routes; i++) {
-		struct lj_route rt = {
-			.dst = o->routes[i].dst, .via = o->routes[i].via, .oif = l.ifindex};
-		r = lj_route_append(nl, &rt);
-		if (r < 0)
-			lj_cidr_to_string(&o->routes[i].dst, buf, sizeof(buf));
-	}
-	lj_nl_close(nl);
+		r = lj_attach_extend(t, ifname, &steps, &res);
+	lj_plan_free(&steps);
 	if (r < 0)
-		return lj_cni_fail(err, LJ_CNI_E_FAILED, "failed to configure the interface",
-				   "%s on %s: %s", buf, ifname, strerror(-r));
-	return 0;
+		r = lj_cni_fail(err, LJ_CNI_E_FAILED, "failed to configure the interface", "%s",
+				res.message[0] ? res.message : strerror(-r));
+	lj_result_done(&res);
+	return r;
 }
 
 /* Undo a finished attach (a later step failed). Best effort: err already says why. */

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Attach and detach: the library entry points the CLI and CNI front ends call. An attach
- * resolves the target once, builds the way's plan, records it, applies it, and on failure
- * rolls back so that nothing is left behind.
+ * Attach: the library entry point the CLI and CNI front ends call. An attach resolves the
+ * target once, builds the way's plan and runs it through the transaction (txn.h): recorded,
+ * applied, and on failure rolled back so that nothing is left behind. Detach and gc:
+ * detach.h; the result type: result.h.
  */
 #pragma once
 
@@ -10,7 +11,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "lib/core/detach.h"
 #include "lib/core/plan.h"
+#include "lib/core/result.h"
 #include "lib/core/state.h"
 #include "shared/parse.h"
 
@@ -88,33 +91,6 @@ struct lj_attach_opts {
 			       can find the attachment again by its own key; NULL = none */
 };
 
-/* What happened, for the front end to print. */
-struct lj_result {
-	bool bad_input;		 /* invalid request: nothing was attempted (exit 2) */
-	bool rolled_back;	 /* a step failed and the done steps were undone */
-	size_t undo_failed;	 /* undo steps that failed during rollback/detach */
-	size_t bad_records;	 /* detach, gc: record files that could not be read (left alone) */
-	int interrupted;	 /* attach: the signal (lj_interrupt_raise) that stopped it, or 0 */
-	char message[1024];	 /* what failed and why; "" on success */
-	json_t *json;		 /* on success: a description (owned; lj_result_done frees) */
-	struct lj_plan dry_plan; /* --dry-run: the plan (owned) */
-	struct lj_ctx *dry_ctx;	 /* --dry-run: context for describing it (owned) */
-	/* attach: the attachment made; detach, detach --all, gc: the attachments undone and
-	 * forgotten. Copies without their undo plans (owned; lj_result_done frees them). For the
-	 * front ends' output (lj_record_* accessors, never the record format itself). */
-	struct lj_record *records;
-	size_t n_records;
-};
-
-void lj_result_done(struct lj_result *res);
-
-/*
- * Add a line to res->json's array "notes" (res->json becomes an object if it is NULL): what a
- * successful run did that its caller should say (e.g. gc dropping records).
- */
-void lj_result_note(struct lj_result *res, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
 /* The ifname used when none is given. */
 #define LJ_DEFAULT_IFNAME "eth1"
 
@@ -129,56 +105,26 @@ void lj_result_note(struct lj_result *res, const char *fmt, ...)
 int lj_attach(const struct lj_attach_opts *o, struct lj_result *res);
 
 /*
- * Detach what lanjoin attached to target as ifname (NULL: every attachment of the target).
- * Safe to repeat: nothing attached is success (res->message says so). Works when the target
- * is gone (undoes the host side). Returns 0 or -errno with res->message.
+ * Extend the live attachment of t (open; borrowed) as ifname with steps, through the
+ * transaction (txn.h) under the state lock: they are appended to its record's plan, recorded
+ * before the first change and applied. On failure the new steps are undone and the record is
+ * as it was (res->rolled_back); detach undoes them with the rest. For a front end that adds
+ * to an attachment after it is made, e.g. CNI's addresses from a DHCP IPAM plugin, which
+ * needs the interface first. The steps are moved out of steps (left empty on success; the
+ * caller frees it in any case); steps that wait (settle) are refused. Returns 0 or -errno
+ * with res->message (-ENOENT: no attachment of t as ifname).
  */
-int lj_detach(const char *target, const char *ifname, bool dry_run, struct lj_result *res);
+int lj_attach_extend(const struct lj_target *t, const char *ifname, struct lj_plan *steps,
+		     struct lj_result *res);
 
 /*
- * Undo every attachment whose namespace is gone, or that a crash left half-done: "applying",
- * or "settling" whose attach process is gone (killed while it waited). Host links
- * are deleted together in one request (see lj_detach_all). A pid:N target whose process died
- * is not gone while its namespace lives on (another process in it, a file bound to it): it
- * stays attached until detached. Records written by lanjoin running in a network namespace
- * that no longer exists (its links went with it) are dropped, each with a note in res->json
- * (lj_result_note). Everything removed gets a note naming it (attachment: target, ifname,
- * way; uplink adoption: bridge, uplink; OVS rows). *ret_removed (may be NULL) counts all of
- * them; res->json's "removed" is {"attachments", "uplink_adoptions", "ovs_rows"} (counts).
+ * Append to plan the steps that put addresses and routes on ifname in the target after the
+ * attach (for lj_attach_extend): o->ips, a default route through each of o->gateways and
+ * o->routes, routes added beside equal ones (the CNI reference plugins' way). Each is undone
+ * on its own. Returns 0 or -ENOMEM.
  */
-int lj_gc(struct lj_result *res, size_t *ret_removed);
-
-/*
- * Detach every attachment (lanjoin detach --all). The host-side links of all of them are
- * deleted with one request (a link group), so the kernel's wait after deleting links is paid
- * once rather than once per attachment. With dry_run, print the undo plans instead. Returns
- * 0 or the first -errno (records that could not be undone are kept); *ret_removed (may be
- * NULL) counts the records removed.
- */
-int lj_detach_all(bool dry_run, struct lj_result *res, size_t *ret_removed);
-
-/* A predicate over state records (for lj_detach_matching); data is the caller's. */
-typedef bool (*lj_record_match_fn)(const struct lj_record *rec, void *data);
-
-/*
- * Detach every attachment whose record matches, under the exclusive state lock: the host side
- * always, the target side too while the recorded namespace still lives (it is found again by
- * the recorded spec and identity). For front ends that key attachments by something other
- * than the target, e.g. CNI's (network, container ID, ifname) when CNI_NETNS is gone or empty.
- * Safe to repeat: no match is success. *ret_removed (may be NULL) counts the records removed.
- * Returns 0, or the first -errno with res->message (the other matches are still tried).
- */
-int lj_detach_matching(lj_record_match_fn match, void *data, struct lj_result *res,
-		       size_t *ret_removed);
-
-/*
- * lj_detach_matching, looking only at the records whose text has the member
- * "hint_key": "hint_value" (see lj_state_list_info): with many records, the others are not
- * parsed (hint_key or hint_value NULL: all are). match still decides. Unreadable records
- * are not counted.
- */
-int lj_detach_matching_hint(const char *hint_key, const char *hint_value, lj_record_match_fn match,
-			    void *data, struct lj_result *res, size_t *ret_removed);
+int lj_attach_late_addressing(const struct lj_attach_opts *o, const char *ifname,
+			      struct lj_plan *plan);
 
 /* --- for the attach-*.c files ------------------------------------------------------- */
 
@@ -256,13 +202,6 @@ int lj_attach_live_records(struct lj_state *st, const char *way, const char *key
 int lj_attach_check_mac_users(struct lj_state *st, const char *way, const char *key,
 			      const char *value, const uint8_t mac[LJ_MAC_LEN], const char *what,
 			      struct lj_result *res);
-
-/* Set res->message (printf-style) and mark the input as bad; returns -EINVAL. */
-int lj_bad_input(struct lj_result *res, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-/* Set res->message (printf-style); returns r. */
-int lj_fail(struct lj_result *res, int r, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
 
 /* Name of a way ("bridge", ...). */
 const char *lj_way_name(enum lj_way w);

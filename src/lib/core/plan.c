@@ -91,6 +91,27 @@ struct lj_step *lj_plan_add(struct lj_plan *p, const struct lj_step_type *t, enu
 	return s;
 }
 
+int lj_plan_append(struct lj_plan *dst, struct lj_plan *src)
+{
+	size_t n = dst->n + src->n;
+
+	if (!src->n)
+		return 0;
+	if (n > dst->cap) {
+		struct lj_step *a = realloc(dst->steps, n * sizeof(*a));
+
+		if (!a)
+			return -ENOMEM;
+		dst->steps = a;
+		dst->cap = n;
+	}
+	memcpy(dst->steps + dst->n, src->steps, src->n * sizeof(*src->steps));
+	dst->n = n;
+	free(src->steps);
+	*src = (struct lj_plan){0};
+	return 0;
+}
+
 void lj_plan_free(struct lj_plan *p)
 {
 	for (size_t i = 0; i < p->n; i++)
@@ -174,7 +195,7 @@ void lj_ctx_forget(struct lj_ctx *ctx, enum lj_where where, const char *name)
 			ctx->ifindex_cache[i].ifindex = 0;
 }
 
-static size_t env_index(const char *name)
+size_t lj_test_hook(const char *name)
 {
 	const char *v = getenv(name);
 	uint64_t n;
@@ -197,7 +218,7 @@ static void step_delay(size_t delay_ms)
 
 void lj_plan_test_delay(void)
 {
-	step_delay(env_index("LANJOIN_STEP_DELAY_MS"));
+	step_delay(lj_test_hook("LANJOIN_STEP_DELAY_MS"));
 }
 
 void lj_plan_test_pause(size_t n)
@@ -206,7 +227,7 @@ void lj_plan_test_pause(size_t n)
 	char buf[64];
 	int fd;
 
-	if (!n || env_index("LANJOIN_PAUSE_AT") != n || !fifo || !*fifo)
+	if (!n || lj_test_hook("LANJOIN_PAUSE_AT") != n || !fifo || !*fifo)
 		return;
 	/* Blocks until the test opens the FIFO for writing; then wait for it to close it. */
 	fd = open(fifo, O_RDONLY | O_CLOEXEC);
@@ -250,9 +271,9 @@ static int undo_step(struct lj_ctx *ctx, const struct lj_step *s, size_t index, 
 
 int lj_plan_apply(struct lj_ctx *ctx, struct lj_plan *p, struct lj_plan_error *err)
 {
-	size_t fault = env_index("LANJOIN_FAULT_STEP");
-	size_t fault_undo = env_index("LANJOIN_FAULT_UNDO");
-	size_t delay_ms = env_index("LANJOIN_STEP_DELAY_MS");
+	size_t fault = lj_test_hook("LANJOIN_FAULT_STEP");
+	size_t fault_undo = lj_test_hook("LANJOIN_FAULT_UNDO");
+	size_t delay_ms = lj_test_hook("LANJOIN_STEP_DELAY_MS");
 	size_t i, done;
 	int r = 0;
 
@@ -336,8 +357,8 @@ int lj_plan_settle(struct lj_ctx *ctx, struct lj_plan *p, json_t *info, size_t *
 
 int lj_plan_undo_from(struct lj_ctx *ctx, const struct lj_plan *p, size_t *pos, size_t *failed)
 {
-	size_t fault_undo = env_index("LANJOIN_FAULT_UNDO");
-	size_t delay_ms = env_index("LANJOIN_STEP_DELAY_MS");
+	size_t fault_undo = lj_test_hook("LANJOIN_FAULT_UNDO");
+	size_t delay_ms = lj_test_hook("LANJOIN_STEP_DELAY_MS");
 	int first = 0;
 
 	for (size_t i = *pos; i-- > 0;) {
@@ -355,6 +376,57 @@ int lj_plan_undo_from(struct lj_ctx *ctx, const struct lj_plan *p, size_t *pos, 
 	}
 	*pos = 0;
 	return first;
+}
+
+static bool undoable(const struct lj_step *s)
+{
+	return s->type->undo && !s->skip_undo;
+}
+
+int lj_plan_undo_atomic(struct lj_ctx *ctx, struct lj_plan *p, size_t *ret_failed_step,
+			bool *ret_redo_failed, char *redo_detail, size_t redo_size)
+{
+	size_t fault = lj_test_hook("LANJOIN_FAULT_UNDO");
+	size_t i;
+	int r = 0;
+
+	*ret_redo_failed = false;
+	for (i = p->n; i-- > 0;) {
+		struct lj_step *s = &p->steps[i];
+		if (!undoable(s))
+			continue;
+		lj_plan_test_delay();
+		if (i + 1 == fault) {
+			r = -EIO;
+			lj_ctx_detail(ctx, "fault injected by LANJOIN_FAULT_UNDO=%zu", fault);
+		} else {
+			r = s->type->undo(ctx, s);
+		}
+		if (r < 0)
+			break;
+	}
+	if (r >= 0)
+		return 0;
+	*ret_failed_step = i;
+	memset(ctx->ifindex_cache, 0, sizeof(ctx->ifindex_cache));
+	for (size_t j = i + 1; j < p->n; j++) {
+		struct lj_step *s = &p->steps[j];
+		char saved[sizeof(ctx->detail)];
+		int u;
+
+		if (!undoable(s))
+			continue;
+		memcpy(saved, ctx->detail, sizeof(saved));
+		u = s->type->apply(ctx, s);
+		if (u < 0) {
+			size_t len = strlen(redo_detail);
+			*ret_redo_failed = true;
+			snprintf(redo_detail + len, redo_size - len, "%s%s (%s)", len ? "; " : "",
+				 s->what, strerror(-u));
+		}
+		memcpy(ctx->detail, saved, sizeof(saved));
+	}
+	return r;
 }
 
 int lj_plan_undo_all(struct lj_ctx *ctx, const struct lj_plan *p, size_t *ret_failed)

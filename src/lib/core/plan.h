@@ -29,6 +29,7 @@ struct lj_plan;
 /* What steps run against. Owned by the caller of the runner. */
 struct lj_ctx {
 	struct lj_nl *host;	     /* netlink in lanjoin's namespace */
+	bool host_borrowed;	     /* host is the caller's (lj_ctx_close leaves it open) */
 	struct lj_nl *target;	     /* netlink in the target; NULL when the target is gone */
 	int target_fd;		     /* target namespace fd (borrowed); -1 when gone */
 	const struct lj_target *tgt; /* NULL when the target is gone; else &tgt_copy */
@@ -131,6 +132,10 @@ struct lj_step *lj_plan_add(struct lj_plan *p, const struct lj_step_type *t, enu
 /* Free the steps' memory (not p itself). */
 void lj_plan_free(struct lj_plan *p);
 
+/* Move the steps of src to the end of dst (src is left empty). Returns 0 or -ENOMEM (then
+ * nothing moved). */
+int lj_plan_append(struct lj_plan *dst, struct lj_plan *src);
+
 /* The outcome of a failed lj_plan_apply. */
 struct lj_plan_error {
 	size_t step;	       /* index of the failed step */
@@ -152,9 +157,15 @@ struct lj_plan_error {
  */
 int lj_plan_apply(struct lj_ctx *ctx, struct lj_plan *p, struct lj_plan_error *err);
 
-/* The LANJOIN_STEP_DELAY_MS test hook, for runners of their own (uplink release): sleep that
- * long, if it is set. */
+/* The LANJOIN_STEP_DELAY_MS test hook: sleep that long, if it is set. */
 void lj_plan_test_delay(void);
+
+/*
+ * The value of the test hook variable name (LANJOIN_FAULT_STEP, LANJOIN_FAULT_UNDO,
+ * LANJOIN_STEP_DELAY_MS, LANJOIN_PAUSE_AT, ...): a number from 1 to 1000000, or 0 when unset
+ * or not such a number. The one parser of these hooks.
+ */
+size_t lj_test_hook(const char *name);
 
 /*
  * Hidden test hook for race tests: with LANJOIN_PAUSE_AT=n (1-based) and
@@ -188,6 +199,16 @@ int lj_plan_undo_all(struct lj_ctx *ctx, const struct lj_plan *p, size_t *ret_fa
  * Returns the first -errno, or 0.
  */
 int lj_plan_undo_from(struct lj_ctx *ctx, const struct lj_plan *p, size_t *pos, size_t *failed);
+
+/*
+ * Undo every step of p in reverse, all or nothing (uplink release): on the first failure,
+ * apply again the steps already undone (oldest first), so that what p made is whole again.
+ * Returns 0, or the failed undo's -errno with its index in *ret_failed_step; *ret_redo_failed
+ * says whether a redo failed too (redo_detail, size bytes, lists which). Honours
+ * LANJOIN_FAULT_UNDO and LANJOIN_STEP_DELAY_MS as lj_plan_undo_all does.
+ */
+int lj_plan_undo_atomic(struct lj_ctx *ctx, struct lj_plan *p, size_t *ret_failed_step,
+			bool *ret_redo_failed, char *redo_detail, size_t redo_size);
 
 /* Print the plan as shell commands (--dry-run). undo=true prints the undo instead. */
 void lj_plan_describe(const struct lj_ctx *ctx, const struct lj_plan *p, bool undo, FILE *f);

@@ -354,3 +354,43 @@ int lj_attach_add_addressing(struct lj_ctx *ctx, const struct lj_attach_opts *o,
 	}
 	return 0;
 }
+
+int lj_attach_late_addressing(const struct lj_attach_opts *o, const char *ifname,
+			      struct lj_plan *plan)
+{
+	char buf[LJ_CIDR_STRLEN], via[LJ_IP_STRLEN];
+	struct lj_step *s;
+
+	for (size_t i = 0; i < o->n_ips; i++) {
+		lj_cidr_to_string(&o->ips[i], buf, sizeof(buf));
+		s = lj_plan_add(plan, &lj_step_addr, LJ_TARGET, "add address %s to '%s'", buf,
+				ifname);
+		if (!s)
+			return -ENOMEM;
+		snprintf(s->link, sizeof(s->link), "%s", ifname);
+		s->cidr = o->ips[i];
+	}
+	for (size_t i = 0; i < o->n_gateways; i++) {
+		lj_ip_to_string(&o->gateways[i], via, sizeof(via));
+		s = lj_plan_add(plan, &lj_step_route, LJ_TARGET,
+				"add a default route via %s on '%s'", via, ifname);
+		if (!s)
+			return -ENOMEM;
+		snprintf(s->link, sizeof(s->link), "%s", ifname);
+		s->cidr.ip.family = o->gateways[i].family;
+		s->via = o->gateways[i];
+		s->flags = LJ_STEP_F_APPEND;
+	}
+	for (size_t i = 0; i < o->n_routes; i++) {
+		lj_cidr_to_string(&o->routes[i].dst, buf, sizeof(buf));
+		s = lj_plan_add(plan, &lj_step_route, LJ_TARGET, "add route %s on '%s'", buf,
+				ifname);
+		if (!s)
+			return -ENOMEM;
+		snprintf(s->link, sizeof(s->link), "%s", ifname);
+		s->cidr = o->routes[i].dst;
+		s->via = o->routes[i].via;
+		s->flags = LJ_STEP_F_APPEND;
+	}
+	return 0;
+}

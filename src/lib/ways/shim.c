@@ -11,14 +11,7 @@
 #include "lib/ways/macvlan-common.h"
 #include "lib/kernel/route.h"
 #include "lib/core/state.h"
-
-/* A context with only the host's netlink socket, for the shim commands. */
-static int host_ctx(struct lj_ctx *ctx)
-{
-	memset(ctx, 0, sizeof(*ctx));
-	ctx->target_fd = -1;
-	return lj_nl_open(-1, &ctx->host);
-}
+#include "lib/core/txn.h"
 
 /* res->json: what lj_shim_add/lj_shim_del did, for the front ends' output (doc/json.md). */
 static void shim_facts(struct lj_result *res, const char *parent, const char *name,
@@ -43,7 +36,7 @@ int lj_shim_add(const char *parent, const struct lj_cidr *ip, struct lj_result *
 	int r;
 
 	memset(res, 0, sizeof(*res));
-	r = host_ctx(&ctx);
+	r = lj_ctx_open(&ctx, NULL, NULL);
 	if (r < 0)
 		return lj_fail(res, r, "Failed to open a netlink socket: %s", strerror(-r));
 	r = lj_state_open(true, &st);
@@ -171,7 +164,7 @@ int lj_shim_add(const char *parent, const struct lj_cidr *ip, struct lj_result *
 out:
 	lj_plan_free(&plan);
 	lj_state_close(st);
-	lj_nl_close(ctx.host);
+	lj_ctx_close(&ctx);
 	return r;
 }
 
@@ -186,7 +179,7 @@ int lj_shim_del(const char *parent, struct lj_result *res)
 	memset(res, 0, sizeof(*res));
 	if (!lj_ifname_valid(parent))
 		return lj_bad_input(res, "Invalid parent name '%s'", parent);
-	r = host_ctx(&ctx);
+	r = lj_ctx_open(&ctx, NULL, NULL);
 	if (r < 0)
 		return lj_fail(res, r, "Failed to open a netlink socket: %s", strerror(-r));
 	r = lj_state_open(true, &st);
@@ -244,6 +237,6 @@ int lj_shim_del(const char *parent, struct lj_result *res)
 	shim_facts(res, parent, name, NULL, "removed");
 out:
 	lj_state_close(st);
-	lj_nl_close(ctx.host);
+	lj_ctx_close(&ctx);
 	return r;
 }

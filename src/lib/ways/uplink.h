@@ -10,8 +10,8 @@
 #include <stdbool.h>
 
 #include "lib/kernel/addr.h"
-#include "lib/core/attach.h"
 #include "lib/core/plan.h"
+#include "lib/core/result.h"
 #include "lib/kernel/route.h"
 
 #define LJ_UPLINK_TIMEOUT_DEFAULT_MS 5000u

@@ -1,0 +1,557 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Detach, detach --all, detach by a front end's key, and the bulk undo they share with gc
+ * (undo.h): each replays the undo plans of state records, deleting the host links of many
+ * records in one request.
+ */
+#include "lib/core/detach.h"
+#include "lib/core/undo.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/core/txn.h"
+#include "lib/kernel/link.h"
+#include "lib/kernel/netns.h"
+#include "lib/ways/uplink.h"
+
+/* Is the open target t the namespace rec was made for (inode, and cookie when both known)? */
+static bool same_netns(const struct lj_record *rec, const struct lj_target *t)
+{
+	return t->netns_fd >= 0 && t->id.dev == rec->netns.dev && t->id.ino == rec->netns.ino &&
+	       (!rec->netns_cookie || !t->cookie || rec->netns_cookie == t->cookie);
+}
+
+/* See undo.h. */
+struct lj_netns_index *lj_undo_netns_index;
+
+void lj_undo_netns_index_drop(void)
+{
+	lj_netns_index_free(lj_undo_netns_index);
+	lj_undo_netns_index = NULL;
+}
+
+/*
+ * rec's target by name is gone or now another namespace (a pid:N whose process died, or whose
+ * PID a process in another namespace has now): find the namespace by its identity, which
+ * lives on while a process is in it or a file is bound to it (/run/netns). Only for records
+ * with a cookie: an inode number alone may be a newer namespace's (the kernel gives freed
+ * numbers out again at once), and the undo must never act in a namespace not ours. On success
+ * t is that namespace, kind LJ_TARGET_PATH (named by its nsfs file, for messages).
+ */
+static bool find_netns(const struct lj_record *rec, struct lj_target *t)
+{
+	int fd;
+
+	if (!rec->netns_cookie || !rec->netns.ino)
+		return false;
+	if (!lj_undo_netns_index && lj_netns_index_new(&lj_undo_netns_index) < 0)
+		return false;
+	memset(t, 0, sizeof(*t));
+	if (lj_netns_find(lj_undo_netns_index, &rec->netns, rec->netns_cookie, &fd, t->name,
+			  sizeof(t->name)) < 0) {
+		t->netns_fd = -1;
+		return false;
+	}
+	t->kind = LJ_TARGET_PATH;
+	snprintf(t->spec, sizeof(t->spec), "%s", rec->target_spec);
+	t->netns_fd = fd;
+	t->id = rec->netns;
+	t->cookie = rec->netns_cookie;
+	snprintf(t->key, sizeof(t->key), "ns:%llu:%llu", (unsigned long long)t->id.dev,
+		 (unsigned long long)t->id.ino);
+	return true;
+}
+
+static int undo_record(struct lj_state *st, struct lj_record *rec, bool target_alive,
+		       const struct lj_target *t, struct lj_result *res)
+{
+	struct lj_ctx ctx;
+	size_t failed = 0;
+	int r;
+
+	r = lj_ctx_open(&ctx, NULL, target_alive ? t : NULL);
+	if (r < 0)
+		return lj_fail(res, r, "Failed to open netlink sockets: %s", strerror(-r));
+	lj_plan_undo_all(&ctx, &rec->plan, &failed);
+	if (failed) {
+		r = lj_fail(res, -EIO,
+			    "Failed to detach %s ('%s'): %s; the record is kept, run "
+			    "detach again once the cause is fixed",
+			    rec->target_spec, rec->ifname, ctx.detail);
+	} else {
+		r = lj_state_remove(st, rec->id);
+		if (r == 0)
+			lj_result_add_record(res, rec);
+	}
+	res->undo_failed += failed;
+	lj_ctx_close(&ctx);
+	return r;
+}
+
+/*
+ * rec (on a bridge) was just detached: if it was the last attachment on a bridge that holds an
+ * uplink lanjoin adopted, say so in res->message, and how to give the uplink its addresses
+ * back: detach never does that by itself (the host's own network is on that bridge).
+ */
+static void note_adopted_bridge(struct lj_state *st, const struct lj_record *rec,
+				struct lj_result *res)
+{
+	const char *br = json_string_value(json_object_get(rec->info, "bridge"));
+	struct lj_record *others = NULL;
+	char dev[IFNAMSIZ];
+	size_t n = 0, len, left = 0;
+
+	if (!br || lj_uplink_adopted_dev(st, br, dev) < 0)
+		return;
+	if (lj_state_list_info(st, "bridge", br, &others, &n) < 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		const char *b = json_string_value(json_object_get(others[i].info, "bridge"));
+		left += b && strcmp(b, br) == 0 && strcmp(others[i].id, rec->id) != 0;
+	}
+	lj_records_free(others, n);
+	if (left)
+		return;
+	len = strlen(res->message);
+	snprintf(res->message + len, sizeof(res->message) - len,
+		 "\nNo attachment is left on %s, which still holds the uplink %s with the host's "
+		 "addresses and routes; give them back to %s with 'lanjoin uplink release %s'",
+		 br, dev, dev, br);
+}
+
+/*
+ * Nothing here attaches target: if lanjoin attached it from another network namespace, refuse
+ * (res->bad_input, -EINVAL) and say where, for the user to run detach there; else 0.
+ */
+static int refuse_foreign(struct lj_state *st, const struct lj_target *t, bool opened,
+			  const char *target, const char *ifname, struct lj_result *res)
+{
+	struct lj_record *recs = NULL;
+	size_t n = 0;
+	int r = 0;
+
+	if (lj_state_list_foreign(st, &recs, &n) < 0)
+		return 0;
+	for (size_t i = 0; i < n && r == 0; i++) {
+		const struct lj_record *rec = &recs[i];
+		char where[256] = "";
+		int fd;
+
+		if (ifname && strcmp(rec->ifname, ifname) != 0)
+			continue;
+		if (!(opened && same_netns(rec, t)) && strcmp(rec->target_spec, t->spec) != 0 &&
+		    !(t->container_id[0] && strcmp(rec->container_id, t->container_id) == 0))
+			continue;
+		if (!lj_undo_netns_index && lj_netns_index_new(&lj_undo_netns_index) < 0)
+			lj_undo_netns_index = NULL;
+		if (lj_undo_netns_index &&
+		    lj_netns_find(lj_undo_netns_index, &rec->host_netns, rec->host_netns_cookie,
+				  &fd, where, sizeof(where)) == 0)
+			close(fd);
+		else
+			where[0] = '\0';
+		if (where[0])
+			r = lj_bad_input(
+				res,
+				"%s is attached as '%s' (%s way) from network namespace "
+				"%s, not this one: run detach there (e.g. 'nsenter --net=%s "
+				"lanjoin detach %s')",
+				target, rec->ifname, rec->way, where, where, target);
+		else
+			r = lj_bad_input(
+				res,
+				"%s is attached as '%s' (%s way) from a network namespace "
+				"that no longer exists: its links went with it; 'lanjoin gc' "
+				"drops the record",
+				target, rec->ifname, rec->way);
+	}
+	lj_records_free(recs, n);
+	return r;
+}
+
+/* Is one of recs an attachment of the (open) target t as ifname (NULL: any)? */
+static bool has_target_record(const struct lj_record *recs, size_t n, const struct lj_target *t,
+			      const char *ifname)
+{
+	for (size_t i = 0; i < n; i++)
+		if (recs[i].netns.dev == t->id.dev && recs[i].netns.ino == t->id.ino &&
+		    (!ifname || strcmp(recs[i].ifname, ifname) == 0))
+			return true;
+	return false;
+}
+
+int lj_detach(const char *target, const char *ifname, bool dry_run, struct lj_result *res)
+{
+	struct lj_record *recs = NULL;
+	struct lj_state *st = NULL;
+	struct lj_target t;
+	size_t n = 0, matched = 0;
+	bool opened;
+	int r;
+
+	memset(res, 0, sizeof(*res));
+	if (ifname && !lj_ifname_valid(ifname))
+		return lj_bad_input(res, "Invalid interface name '%s'", ifname);
+	if (lj_target_parse(target, &t) < 0)
+		return lj_bad_input(res, "Invalid target '%s'", target);
+	opened = lj_target_open(&t) == 0;
+
+	r = lj_state_open(!dry_run, &st);
+	if (r < 0) {
+		lj_target_close(&t);
+		return lj_fail(res, r, "Failed to open the state directory %s: %s", lj_state_dir(),
+			       lj_state_strerror(r));
+	}
+	/*
+	 * A live target's records are named by its key: read only those, not every record (a
+	 * detach among 1000 attachments would read 1000 files). Nothing there (a record named
+	 * before ids had a target prefix, a namespace replaced under the same name, or nothing
+	 * attached): look at them all.
+	 */
+	r = opened ? lj_state_list_target(st, t.key, &recs, &n) : -ENOENT;
+	if (r == 0 && !has_target_record(recs, n, &t, ifname)) {
+		lj_records_free(recs, n);
+		recs = NULL;
+		n = 0;
+		r = -ENOENT;
+	}
+	if (r < 0)
+		r = lj_state_list(st, &recs, &n, &res->bad_records);
+	if (r < 0) {
+		lj_fail(res, r, "Failed to read the state directory: %s", strerror(-r));
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct lj_record *rec = &recs[i];
+		bool same_ns = opened && same_netns(rec, &t);
+		struct lj_target found = {.netns_fd = -1};
+		bool in_found;
+
+		if (ifname && strcmp(rec->ifname, ifname) != 0)
+			continue;
+		if (!same_ns && strcmp(rec->target_spec, t.spec) != 0 &&
+		    !(t.container_id[0] && strcmp(rec->container_id, t.container_id) == 0))
+			continue;
+		matched++;
+		/* The target by name is gone or another namespace: is its namespace still there? */
+		in_found = !same_ns && find_netns(rec, &found);
+		if (dry_run) {
+			struct lj_ctx ctx;
+			if (lj_ctx_open(&ctx, NULL, same_ns ? &t : in_found ? &found : NULL) == 0)
+				lj_result_dry_plan(res, &ctx, &rec->plan, true,
+						   "detach %s (%s), way %s", rec->target_spec,
+						   rec->ifname, rec->way);
+			lj_ctx_close(&ctx);
+			lj_target_close(&found);
+			continue;
+		}
+		int u = undo_record(st, rec, same_ns || in_found, same_ns ? &t : &found, res);
+		lj_target_close(&found);
+		if (u < 0 && r == 0)
+			r = u;
+		if (u == 0) {
+			size_t len = strlen(res->message);
+			snprintf(res->message + len, sizeof(res->message) - len,
+				 "%sDetached %s (%s)", len ? "\n" : "", rec->target_spec,
+				 rec->ifname);
+			note_adopted_bridge(st, rec, res);
+		}
+	}
+	if (!matched && !dry_run && refuse_foreign(st, &t, opened, target, ifname, res) < 0)
+		r = -EXDEV;
+	else if (!matched && res->bad_records)
+		r = lj_fail(res, -EBADMSG,
+			    "No readable record attaches %s%s%s, but %zu record file%s "
+			    "in %s/attachments could not be read (malformed or not lanjoin's): "
+			    "nothing was changed",
+			    target, ifname ? " as " : "", ifname ? ifname : "", res->bad_records,
+			    res->bad_records == 1 ? "" : "s", lj_state_dir());
+	else if (!matched)
+		snprintf(res->message, sizeof(res->message),
+			 "%s%s%s is not attached; nothing to do", target, ifname ? " as " : "",
+			 ifname ? ifname : "");
+out:
+	lj_undo_netns_index_drop();
+	lj_records_free(recs, n);
+	lj_state_close(st);
+	lj_target_close(&t);
+	return r;
+}
+
+/*
+ * Open rec's target (a container by its full ID, by the recorded PID if the engine is
+ * unreachable; failing that, the namespace by its identity, see find_netns); true if it is
+ * the namespace the record was made for (t then open).
+ */
+bool lj_undo_open_alive(const struct lj_record *rec, struct lj_target *t)
+{
+	if (lj_target_reopen(rec->target_spec, rec->container_id, (pid_t)rec->target_pid, t) < 0)
+		t->netns_fd = -1;
+	if (same_netns(rec, t))
+		return true;
+	lj_target_close(t);
+	if (find_netns(rec, t))
+		return true;
+	t->netns_fd = -1;
+	return false;
+}
+
+/* Does a step below pos act in the target when undone? */
+static bool needs_target(const struct lj_plan *p, size_t pos)
+{
+	for (size_t i = 0; i < pos; i++)
+		if (p->steps[i].where == LJ_TARGET && !p->steps[i].skip_undo &&
+		    p->steps[i].type->undo)
+			return true;
+	return false;
+}
+
+/*
+ * Undo rec's plan from *pos down (see lj_plan_undo_from), deferring to batch if not NULL,
+ * with host (borrowed) as the socket in lanjoin's namespace. The target is opened only when a
+ * step to undo acts there: a bridge way's plan undoes in the host alone. With known (not
+ * NULL), the target was opened before (gc, see gc_survey): known->netns_fd (borrowed), or
+ * gone when it is -1; nothing is asked again.
+ */
+static void undo_part(struct lj_nl *host, struct lj_record *rec, const struct lj_target *known,
+		      struct lj_link_batch *batch, size_t *pos, size_t *failed, char *detail,
+		      size_t detail_size)
+{
+	struct lj_target t = {.netns_fd = -1};
+	struct lj_ctx ctx;
+	bool needs = needs_target(&rec->plan, *pos);
+	bool alive = needs && (known ? known->netns_fd >= 0 : lj_undo_open_alive(rec, &t));
+	int r;
+
+	r = lj_ctx_open(&ctx, host, alive ? (known ? known : &t) : NULL);
+	if (r == 0) {
+		ctx.batch = batch;
+		lj_plan_undo_from(&ctx, &rec->plan, pos, failed);
+		if (ctx.detail[0])
+			snprintf(detail, detail_size, "%s", ctx.detail);
+	} else {
+		(*failed)++;
+		snprintf(detail, detail_size, "open netlink sockets: %s", strerror(-r));
+	}
+	lj_ctx_close(&ctx);
+	lj_target_close(&t);
+}
+
+/* undo_bulk: a record selected without a note. */
+static const char SEL_QUIET[] = "";
+
+struct bulk_item {
+	size_t pos;		     /* undo resumes below this step */
+	size_t failed;		     /* undo steps that failed */
+	size_t batch_from, batch_to; /* its links in the batch */
+	char detail[512];
+};
+
+/*
+ * Undo the records recs[i] with sel[i] set, so that the host links they delete go in one
+ * request: each plan is undone down to its link deletion (deferred to a batch), the batch is
+ * deleted at once (lj_link_del_batch; one by one if that fails), then the rest of each plan.
+ * Records undone without failure are removed. Returns 0 or the first -errno (res->message
+ * says which record is kept); *ret_removed counts the removed records. known (NULL: each
+ * target is opened here) is, per record, its target opened before (see undo_part).
+ */
+int lj_undo_bulk(struct lj_state *st, struct lj_record *recs, const char *const *sel, size_t n,
+		 const struct lj_target *known, struct lj_result *res, size_t *ret_removed)
+{
+	struct lj_link_batch batch = {0};
+	struct bulk_item *items;
+	struct lj_nl *host = NULL;
+	size_t removed = 0;
+	int r = 0;
+
+	items = calloc(n ? n : 1, sizeof(*items));
+	if (!items)
+		return -ENOMEM;
+	r = lj_nl_open(-1, &host);
+	if (r < 0) {
+		free(items);
+		return lj_fail(res, r, "Failed to open a netlink socket: %s", strerror(-r));
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!sel[i])
+			continue;
+		items[i].pos = recs[i].plan.n;
+		items[i].batch_from = batch.n;
+		undo_part(host, &recs[i], known ? &known[i] : NULL, &batch, &items[i].pos,
+			  &items[i].failed, items[i].detail, sizeof(items[i].detail));
+		items[i].batch_to = batch.n;
+	}
+	if (batch.n) {
+		/* Test hook: LANJOIN_FAULT_BATCH=1 takes the one-by-one path below. */
+		int b = lj_test_hook("LANJOIN_FAULT_BATCH") == 1 ? -EIO
+								 : lj_link_del_batch(host, &batch);
+
+		for (size_t k = 0; b < 0 && k < batch.n; k++) {
+			int d = lj_link_del(host, batch.names[k]);
+			if (d == 0 || d == -ENODEV)
+				continue;
+			for (size_t i = 0; i < n; i++)
+				if (sel[i] && k >= items[i].batch_from && k < items[i].batch_to) {
+					items[i].failed++;
+					snprintf(items[i].detail, sizeof(items[i].detail),
+						 "delete link '%s': %s", batch.names[k],
+						 strerror(-d));
+				}
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct lj_record *rec = &recs[i];
+		int u = 0;
+
+		if (!sel[i])
+			continue;
+		if (items[i].pos)
+			undo_part(host, rec, known ? &known[i] : NULL, NULL, &items[i].pos,
+				  &items[i].failed, items[i].detail, sizeof(items[i].detail));
+		res->undo_failed += items[i].failed;
+		if (items[i].failed)
+			u = lj_fail(res, -EIO,
+				    "Failed to detach %s ('%s'): %s; the record is kept, "
+				    "run detach again once the cause is fixed",
+				    rec->target_spec, rec->ifname, items[i].detail);
+		else
+			u = lj_state_remove(st, rec->id);
+		if (u == 0 && sel[i] != SEL_QUIET)
+			lj_result_note(res, "Removed attachment %s %s (%s way): %s",
+				       rec->target_spec, rec->ifname, rec->way, sel[i]);
+		if (u == 0) {
+			removed++;
+			lj_result_add_record(res, rec);
+		} else if (r == 0)
+			r = u;
+	}
+	lj_nl_close(host);
+	lj_link_batch_free(&batch);
+	free(items);
+	*ret_removed = removed;
+	return r;
+}
+
+/*
+ * Open the state directory (exclusively unless shared), drop the leftovers of record writes a
+ * killed process never finished (exclusive only) and load every record. On failure res says
+ * why and nothing is left to free.
+ */
+int lj_undo_load_records(bool exclusive, const char *hint_key, const char *hint_value,
+			 struct lj_state **ret_st, struct lj_record **ret_recs, size_t *ret_n,
+			 struct lj_result *res)
+{
+	struct lj_state *st;
+	int r;
+
+	r = lj_state_open(exclusive, &st);
+	if (r < 0)
+		return lj_fail(res, r, "Failed to open the state directory %s: %s", lj_state_dir(),
+			       lj_state_strerror(r));
+	if (exclusive)
+		lj_state_sweep_tmp(st);
+	/* With a hint, only the records whose text has it are parsed (lj_state_list_info). */
+	if (hint_key && hint_value)
+		r = lj_state_list_info(st, hint_key, hint_value, ret_recs, ret_n);
+	else
+		r = lj_state_list(st, ret_recs, ret_n, &res->bad_records);
+	if (r < 0) {
+		lj_state_close(st);
+		return lj_fail(res, r, "Failed to read the state directory: %s", strerror(-r));
+	}
+	*ret_st = st;
+	return 0;
+}
+
+/*
+ * Undo, in bulk, the records for which match says true; with why (gc), each removed record
+ * gets a note naming it and why(rec) (a static string).
+ */
+static int undo_matching(struct lj_state *st, struct lj_record *recs, size_t n,
+			 lj_record_match_fn match, void *data,
+			 const char *(*why)(const struct lj_record *rec), struct lj_result *res,
+			 size_t *ret_removed)
+{
+	const char **sel = calloc(n ? n : 1, sizeof(*sel));
+	int r;
+
+	if (!sel)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		if (match(&recs[i], data))
+			sel[i] = why ? why(&recs[i]) : SEL_QUIET;
+	r = lj_undo_bulk(st, recs, sel, n, NULL, res, ret_removed);
+	free((void *)sel);
+	return r;
+}
+
+static bool match_all(const struct lj_record *rec, void *data)
+{
+	return true;
+}
+
+int lj_detach_all(bool dry_run, struct lj_result *res, size_t *ret_removed)
+{
+	struct lj_record *recs = NULL;
+	struct lj_state *st = NULL;
+	size_t n = 0, removed = 0;
+	int r;
+
+	memset(res, 0, sizeof(*res));
+	r = lj_undo_load_records(!dry_run, NULL, NULL, &st, &recs, &n, res);
+	if (r < 0)
+		return r;
+	if (dry_run) {
+		for (size_t i = 0; i < n; i++) {
+			struct lj_target t;
+			struct lj_ctx ctx;
+			bool alive = lj_undo_open_alive(&recs[i], &t);
+
+			if (lj_ctx_open(&ctx, NULL, alive ? &t : NULL) == 0)
+				lj_result_dry_plan(res, &ctx, &recs[i].plan, true,
+						   "detach %s (%s), way %s", recs[i].target_spec,
+						   recs[i].ifname, recs[i].way);
+			lj_ctx_close(&ctx);
+			lj_target_close(&t);
+		}
+	} else {
+		r = undo_matching(st, recs, n, match_all, NULL, NULL, res, &removed);
+	}
+	lj_undo_netns_index_drop();
+	lj_records_free(recs, n);
+	lj_state_close(st);
+	if (ret_removed)
+		*ret_removed = removed;
+	return r;
+}
+
+int lj_detach_matching(lj_record_match_fn match, void *data, struct lj_result *res,
+		       size_t *ret_removed)
+{
+	return lj_detach_matching_hint(NULL, NULL, match, data, res, ret_removed);
+}
+
+int lj_detach_matching_hint(const char *hint_key, const char *hint_value, lj_record_match_fn match,
+			    void *data, struct lj_result *res, size_t *ret_removed)
+{
+	struct lj_record *recs = NULL;
+	struct lj_state *st = NULL;
+	size_t n = 0, removed = 0;
+	int r;
+
+	memset(res, 0, sizeof(*res));
+	r = lj_undo_load_records(true, hint_key, hint_value, &st, &recs, &n, res);
+	if (r < 0)
+		return r;
+	r = undo_matching(st, recs, n, match, data, NULL, res, &removed);
+	lj_undo_netns_index_drop();
+	lj_records_free(recs, n);
+	lj_state_close(st);
+	if (ret_removed)
+		*ret_removed = removed;
+	return r;
+}

@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Detach and gc: undo what attach recorded. Each replays the undo plans of state records; the
+ * bulk ones (detach --all, gc, detach by a front end's key) delete the host links together.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "lib/core/result.h"
+#include "lib/core/state.h"
+
+/*
+ * Detach what lanjoin attached to target as ifname (NULL: every attachment of the target).
+ * Safe to repeat: nothing attached is success (res->message says so). Works when the target
+ * is gone (undoes the host side). With dry_run, nothing changes: res->dry_text holds the undo
+ * plans. Returns 0 or -errno with res->message.
+ */
+int lj_detach(const char *target, const char *ifname, bool dry_run, struct lj_result *res);
+
+/*
+ * Undo every attachment whose namespace is gone, or that a crash left half-done: "applying",
+ * or "settling" whose attach process is gone (killed while it waited). Host links
+ * are deleted together in one request (see lj_detach_all). A pid:N target whose process died
+ * is not gone while its namespace lives on (another process in it, a file bound to it): it
+ * stays attached until detached. Records written by lanjoin running in a network namespace
+ * that no longer exists (its links went with it) are dropped, each with a note in res->json
+ * (lj_result_note). Everything removed gets a note naming it (attachment: target, ifname,
+ * way; uplink adoption: bridge, uplink; OVS rows). *ret_removed (may be NULL) counts all of
+ * them; res->json's "removed" is {"attachments", "uplink_adoptions", "ovs_rows"} (counts).
+ */
+int lj_gc(struct lj_result *res, size_t *ret_removed);
+
+/*
+ * Detach every attachment (lanjoin detach --all). The host-side links of all of them are
+ * deleted with one request (a link group), so the kernel's wait after deleting links is paid
+ * once rather than once per attachment. With dry_run, hand the undo plans back instead
+ * (res->dry_text). Returns 0 or the first -errno (records that could not be undone are kept);
+ * *ret_removed (may be NULL) counts the records removed.
+ */
+int lj_detach_all(bool dry_run, struct lj_result *res, size_t *ret_removed);
+
+/* A predicate over state records (for lj_detach_matching); data is the caller's. */
+typedef bool (*lj_record_match_fn)(const struct lj_record *rec, void *data);
+
+/*
+ * Detach every attachment whose record matches, under the exclusive state lock: the host side
+ * always, the target side too while the recorded namespace still lives (it is found again by
+ * the recorded spec and identity). For front ends that key attachments by something other
+ * than the target, e.g. CNI's (network, container ID, ifname) when CNI_NETNS is gone or empty.
+ * Safe to repeat: no match is success. *ret_removed (may be NULL) counts the records removed.
+ * Returns 0, or the first -errno with res->message (the other matches are still tried).
+ */
+int lj_detach_matching(lj_record_match_fn match, void *data, struct lj_result *res,
+		       size_t *ret_removed);
+
+/*
+ * lj_detach_matching, looking only at the records whose text has the member
+ * "hint_key": "hint_value" (see lj_state_list_info): with many records, the others are not
+ * parsed (hint_key or hint_value NULL: all are). match still decides. Unreadable records
+ * are not counted.
+ */
+int lj_detach_matching_hint(const char *hint_key, const char *hint_value, lj_record_match_fn match,
+			    void *data, struct lj_result *res, size_t *ret_removed);

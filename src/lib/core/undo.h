@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What detach (detach.c) and gc (gc.c) share: loading the records, finding a record's
+ * namespace again, and the bulk undo that deletes the host links of many records at once.
+ * Internal to src/lib/core.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "lib/core/result.h"
+#include "lib/core/state.h"
+#include "lib/core/target.h"
+#include "lib/kernel/netns.h"
+
+/*
+ * The namespaces of the processes and the bind mounts, read once per detach or gc (only when
+ * a record's target is gone; NULL until then), dropped with lj_undo_netns_index_drop at the
+ * end of lj_detach, lj_gc, lj_detach_all, lj_detach_matching.
+ */
+extern struct lj_netns_index *lj_undo_netns_index;
+void lj_undo_netns_index_drop(void);
+
+/*
+ * Open the state directory (exclusively unless shared), drop the leftovers of record writes a
+ * killed process never finished (exclusive only) and load every record (with hint_key and
+ * hint_value, only those whose text has them). On failure res says why and nothing is left
+ * to free.
+ */
+int lj_undo_load_records(bool exclusive, const char *hint_key, const char *hint_value,
+			 struct lj_state **ret_st, struct lj_record **ret_recs, size_t *ret_n,
+			 struct lj_result *res);
+
+/*
+ * Open rec's target (by container ID, recorded PID, or the namespace's identity); true if it
+ * is the namespace the record was made for (t then open), else t->netns_fd is -1.
+ */
+bool lj_undo_open_alive(const struct lj_record *rec, struct lj_target *t);
+
+/*
+ * Undo the records recs[i] with sel[i] set (sel[i]: the reason for its note, "" for none),
+ * their host links deleted in one request. Records undone without failure are removed.
+ * known (NULL: each target is opened here) is, per record, its target opened before. Returns
+ * 0 or the first -errno; *ret_removed counts the removed records.
+ */
+int lj_undo_bulk(struct lj_state *st, struct lj_record *recs, const char *const *sel, size_t n,
+		 const struct lj_target *known, struct lj_result *res, size_t *ret_removed);
