@@ -13,21 +13,11 @@
 
 #include "lib/foreign/dhcp.h"
 #include "lib/core/interrupt.h"
+#include "lib/core/way.h"
 #include "lib/kernel/link.h"
 #include "lib/ways/uplink.h"
 #include "shared/macro.h"
 #include "shared/name.h"
-
-const char *lj_way_name(enum lj_way w)
-{
-	static const char *const names[] = {
-		[LJ_WAY_BRIDGE] = "bridge",
-		[LJ_WAY_OVS] = "ovs",
-		[LJ_WAY_MACVLAN] = "macvlan",
-		[LJ_WAY_NAT] = "nat",
-	};
-	return w < ARRAY_SIZE(names) ? names[w] : "?";
-}
 
 int lj_bad_input(struct lj_result *res, const char *fmt, ...)
 {
@@ -100,22 +90,6 @@ static void result_add_record(struct lj_result *res, const struct lj_record *rec
 	a[res->n_records].plan = (struct lj_plan){0};
 	a[res->n_records].info = rec->info ? json_deep_copy(rec->info) : NULL;
 	res->n_records++;
-}
-
-static lj_build_fn way_builder(enum lj_way w)
-{
-	switch (w) {
-	case LJ_WAY_BRIDGE:
-		return lj_attach_bridge_build;
-	case LJ_WAY_OVS:
-		return lj_attach_ovs_build;
-	case LJ_WAY_MACVLAN:
-		return lj_attach_macvlan_build;
-	case LJ_WAY_NAT:
-		return lj_attach_nat_build;
-	default:
-		return NULL;
-	}
 }
 
 /* Open netlink sockets for the host and (if fd >= 0) the target into ctx. */
@@ -604,7 +578,7 @@ static int attach_one(const struct lj_attach_opts *o, struct lj_result *res)
 	int r;
 
 	memset(res, 0, sizeof(*res));
-	build = way_builder(o->way);
+	build = lj_way_get(o->way) ? lj_way_get(o->way)->build : NULL;
 	if (!build)
 		return lj_fail(res, -EOPNOTSUPP, "The %s way is not implemented yet",
 			       lj_way_name(o->way));
@@ -1443,7 +1417,9 @@ int lj_gc(struct lj_result *res, size_t *ret_removed)
 	struct lj_record *recs = NULL, *dropped = NULL, *all;
 	struct lj_state *st = NULL;
 	struct gc_seen *seen = NULL;
-	size_t n = 0, removed = 0, n_ovs = 0, n_dropped = 0, n_seen = 0, n_uplinks = 0;
+	size_t n = 0, removed = 0, n_dropped = 0, n_seen = 0, n_uplinks = 0;
+	size_t n_way[LJ_WAY_COUNT] = {0};
+	json_t *removed_json;
 	int r, u;
 
 	memset(res, 0, sizeof(*res));
@@ -1468,8 +1444,9 @@ int lj_gc(struct lj_result *res, size_t *ret_removed)
 	if (u < 0 && r == 0)
 		r = u;
 	/*
-	 * OVS rows outlive /run/lanjoin (a reboot) and a namespace: remove the ones no record
-	 * explains. The dropped records name their databases but claim no port.
+	 * What of a way outlives /run/lanjoin (a reboot) and a namespace, e.g. OVS rows: each
+	 * way's gc removes what no record explains. The dropped records name their databases
+	 * but claim no port.
 	 */
 	all = calloc(n + n_dropped + 1, sizeof(*all));
 	if (!all) {
@@ -1481,18 +1458,33 @@ int lj_gc(struct lj_result *res, size_t *ret_removed)
 			all[n + i] = dropped[i];
 			all[n + i].host_ifname[0] = '\0';
 		}
-		u = lj_attach_ovs_gc(all, n + n_dropped, res, &n_ovs);
+		u = 0;
+		for (size_t w = 0; w < LJ_WAY_COUNT; w++) {
+			const struct lj_way_ops *way = lj_way_table[w];
+			int k;
+			if (!way->gc)
+				continue;
+			k = way->gc(all, n + n_dropped, res, &n_way[w]);
+			if (k < 0 && u == 0)
+				u = k;
+		}
 		free(all); /* shallow copies: the records are freed below */
 	}
 	if (u < 0 && r == 0)
 		r = u;
 	if (!res->json)
 		res->json = json_object();
-	json_object_set_new(res->json, "removed",
-			    json_pack("{s:I, s:I, s:I}", "attachments", (json_int_t)removed,
-				      "uplink_adoptions", (json_int_t)n_uplinks, "ovs_rows",
-				      (json_int_t)n_ovs));
-	removed += n_uplinks + n_ovs;
+	removed_json = json_pack("{s:I, s:I}", "attachments", (json_int_t)removed,
+				 "uplink_adoptions", (json_int_t)n_uplinks);
+	removed += n_uplinks;
+	for (size_t w = 0; w < LJ_WAY_COUNT; w++) {
+		if (!lj_way_table[w]->gc)
+			continue;
+		json_object_set_new(removed_json, lj_way_table[w]->gc_key,
+				    json_integer((json_int_t)n_way[w]));
+		removed += n_way[w];
+	}
+	json_object_set_new(res->json, "removed", removed_json);
 	lj_records_free(dropped, n_dropped);
 	netns_index_drop();
 	lj_records_free(recs, n);

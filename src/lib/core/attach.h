@@ -11,77 +11,9 @@
 #include <stddef.h>
 
 #include "lib/core/plan.h"
+#include "lib/core/spec.h"
 #include "lib/core/state.h"
 #include "shared/parse.h"
-
-enum lj_way {
-	LJ_WAY_BRIDGE,
-	LJ_WAY_OVS,
-	LJ_WAY_MACVLAN,
-	LJ_WAY_NAT,
-};
-
-#define LJ_MAX_IPS 16
-#define LJ_MAX_ROUTES 32
-#define LJ_MAX_PUBLISH 64
-
-/* Everything an attach can be asked to do. Strings are borrowed for the call. */
-struct lj_attach_opts {
-	enum lj_way way;
-	const char *target;    /* TARGET as given */
-	char ifname[IFNAMSIZ]; /* inside the target; "" = "eth1" */
-
-	/* addressing */
-	struct lj_cidr ips[LJ_MAX_IPS];
-	size_t n_ips;
-	struct lj_ip gateways[2]; /* at most one per family */
-	size_t n_gateways;
-	struct lj_route_spec routes[LJ_MAX_ROUTES];
-	size_t n_routes;
-	bool dhcp;
-	const char *dhcp_client; /* NULL = pick automatically */
-	unsigned dhcp_timeout;	 /* seconds, 0 = default */
-	bool slaac;
-	bool no_default_route; /* keep the target's default routes (no gateway installed) */
-	bool no_conflict_check;
-	bool routes_append; /* add default and other routes beside equal ones through
-			     * other links (the CNI reference plugins' way) instead of
-			     * failing on them */
-
-	/* common */
-	uint8_t mac[LJ_MAC_LEN];
-	bool has_mac;
-	uint32_t mtu; /* 0 = the bridge's/parent's */
-	bool dry_run;
-
-	/* bridge, ovs */
-	char bridge[IFNAMSIZ];
-	char uplink[IFNAMSIZ]; /* bridge: adopt this uplink if the bridge is missing; nat: the
-				  uplink */
-	bool create_bridge;    /* bridge, ovs: create a missing bridge (without it, and
-				  without bridge --uplink, a missing bridge is refused: a
-				  misspelt name would make a bridge that reaches nothing) */
-	uint32_t vlan;	       /* ovs: access VLAN tag, 0 = none */
-	const char *ovsdb;     /* ovs: "unix:PATH" or NULL */
-
-	/* macvlan */
-	char parent[IFNAMSIZ];
-	uint32_t macvlan_mode;	  /* MACVLAN_MODE_*, 0 = bridge */
-	struct lj_cidr host_shim; /* family AF_UNSPEC = none */
-
-	/* nat */
-	struct lj_cidr address; /* the LAN address claimed on the uplink */
-	struct lj_publish publish[LJ_MAX_PUBLISH];
-	size_t n_publish;
-	struct lj_cidr private_net; /* AF_UNSPEC = default pool */
-	struct lj_ip to;	    /* AF_UNSPEC = create a private link */
-	bool to_engine;		    /* --to docker: ask the engine */
-
-	/* record */
-	json_t *extra_info; /* merged into the record's info (borrowed), e.g. the CNI
-			       front end's {"cni": {network, containerID, ifname}} so it
-			       can find the attachment again by its own key; NULL = none */
-};
 
 /* What happened, for the front end to print. */
 struct lj_result {
@@ -258,6 +190,3 @@ int lj_bad_input(struct lj_result *res, const char *fmt, ...) __attribute__((for
 /* Set res->message (printf-style); returns r. */
 int lj_fail(struct lj_result *res, int r, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-
-/* Name of a way ("bridge", ...). */
-const char *lj_way_name(enum lj_way w);
