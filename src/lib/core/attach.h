@@ -110,35 +110,6 @@ int lj_detach_matching_hint(const char *hint_key, const char *hint_value, lj_rec
 /* --- for the attach-*.c files ------------------------------------------------------- */
 
 /*
- * A way's plan builder: validate o against the live system (through ctx), append the steps
- * to plan and fill rec->info/host_ifname. Returns 0, or -errno with res->message set
- * (and res->bad_input for invalid input).
- */
-typedef int (*lj_build_fn)(struct lj_ctx *ctx, const struct lj_attach_opts *o, const char *ifname,
-			   struct lj_plan *plan, struct lj_record *rec, struct lj_result *res);
-
-int lj_attach_bridge_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, const char *ifname,
-			   struct lj_plan *plan, struct lj_record *rec, struct lj_result *res);
-int lj_attach_macvlan_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, const char *ifname,
-			    struct lj_plan *plan, struct lj_record *rec, struct lj_result *res);
-int lj_attach_nat_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, const char *ifname,
-			struct lj_plan *plan, struct lj_record *rec, struct lj_result *res);
-
-int lj_attach_ovs_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, const char *ifname,
-			struct lj_plan *plan, struct lj_record *rec, struct lj_result *res);
-
-/*
- * gc for the ovs way: remove the OVS ports marked as lanjoin's that no record in recs claims
- * and whose link is gone from ovs-vswitchd's namespace (e.g. left by a reboot: OVS keeps its
- * database, /run/lanjoin is gone), then the bridges lanjoin created that have no port left.
- * Looks at the default database and at every database recs name; skips one where OVS is not
- * installed or not running. *ret_removed gets the number of port rows removed. Returns 0 or
- * the first -errno (res->message says why).
- */
-int lj_attach_ovs_gc(const struct lj_record *recs, size_t n, struct lj_result *res,
-		     size_t *ret_removed);
-
-/*
  * Add the step that sets the default route of family in the target via via on ifname (via
  * NULL: a DHCP client's hook sets it; the step only records). It records the default routes of
  * that family it finds (listed in rec->info "replaced_default_routes" for the front end) and

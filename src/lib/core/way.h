@@ -16,6 +16,14 @@
 #include "lib/core/plan.h"
 #include "lib/core/spec.h"
 
+/*
+ * A way's plan builder: validate o against the live system (through ctx), append the steps
+ * to plan and fill rec->info/host_ifname. Returns 0, or -errno with res->message set
+ * (and res->bad_input for invalid input).
+ */
+typedef int (*lj_build_fn)(struct lj_ctx *ctx, const struct lj_attach_opts *o, const char *ifname,
+			   struct lj_plan *plan, struct lj_record *rec, struct lj_result *res);
+
 /* One value of a way's mode option (macvlan --mode, CNI macvlanMode). */
 struct lj_way_choice {
 	const char *name; /* "bridge", ... */

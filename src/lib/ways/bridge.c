@@ -7,6 +7,7 @@
 #include "lib/core/attach.h"
 #include "lib/kernel/link.h"
 #include "lib/ways/uplink.h"
+#include "lib/ways/ways.h"
 #include "shared/name.h"
 
 /*

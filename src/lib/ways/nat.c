@@ -19,6 +19,7 @@
 #include "lib/kernel/nft.h"
 #include "lib/kernel/route.h"
 #include "lib/steps/nat.h"
+#include "lib/ways/ways.h"
 #include "shared/macro.h"
 #include "shared/name.h"
 

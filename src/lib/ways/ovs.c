@@ -17,6 +17,7 @@
 #include "lib/kernel/link.h"
 #include "lib/kernel/netns.h"
 #include "lib/foreign/ovs.h"
+#include "lib/ways/ways.h"
 #include "shared/macro.h"
 #include "shared/name.h"
 

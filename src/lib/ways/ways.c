@@ -4,7 +4,7 @@
  * checks, its plan builder, the step types its records may name and its gc. The engine and
  * the front ends know the ways only through these rows.
  */
-#include "lib/core/way.h"
+#include "lib/ways/ways.h"
 
 #include <linux/if_link.h>
 #include <sys/socket.h>
