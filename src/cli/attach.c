@@ -2,12 +2,13 @@
 /* lanjoin attach WAY TARGET [OPTIONS] */
 #include <errno.h>
 #include <getopt.h>
-#include <linux/if_link.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli/cli.h"
 #include "cli/json.h"
+#include "lib/core/way.h"
+#include "shared/macro.h"
 #include "shared/name.h"
 
 enum {
@@ -42,44 +43,40 @@ enum {
 	OPT_NO_DEFAULT_ROUTE,
 };
 
-/* Which ways accept an option: bit (1 << way). */
-#define W(x) (1u << LJ_WAY_##x)
-#define W_ALL (W(BRIDGE) | W(OVS) | W(MACVLAN) | W(NAT))
-#define W_L2 (W(BRIDGE) | W(OVS) | W(MACVLAN))
-
+/* The options, each with the spec option it sets: the way table says which ways take it. */
 static const struct {
 	struct option opt;
-	unsigned ways;
+	enum lj_spec_opt spec;
 } options[] = {
-	{{"bridge", required_argument, NULL, OPT_BRIDGE}, W(BRIDGE) | W(OVS)},
-	{{"uplink", required_argument, NULL, OPT_UPLINK}, W(BRIDGE) | W(NAT)},
-	{{"create-bridge", no_argument, NULL, OPT_CREATE_BRIDGE}, W(BRIDGE) | W(OVS)},
-	{{"vlan", required_argument, NULL, OPT_VLAN}, W(OVS)},
-	{{"ovsdb", required_argument, NULL, OPT_OVSDB}, W(OVS)},
-	{{"parent", required_argument, NULL, OPT_PARENT}, W(MACVLAN)},
-	{{"mode", required_argument, NULL, OPT_MODE}, W(MACVLAN)},
-	{{"host-shim", required_argument, NULL, OPT_HOST_SHIM}, W(MACVLAN)},
-	{{"address", required_argument, NULL, OPT_ADDRESS}, W(NAT)},
-	{{"publish", required_argument, NULL, OPT_PUBLISH}, W(NAT)},
-	{{"private", required_argument, NULL, OPT_PRIVATE}, W(NAT)},
-	{{"to", required_argument, NULL, OPT_TO}, W(NAT)},
-	{{"ip", required_argument, NULL, OPT_IP}, W_L2},
-	{{"gateway", required_argument, NULL, OPT_GATEWAY}, W_L2},
-	{{"dhcp", no_argument, NULL, OPT_DHCP}, W_L2},
-	{{"dhcp-client", required_argument, NULL, OPT_DHCP_CLIENT}, W_L2},
-	{{"dhcp-timeout", required_argument, NULL, OPT_DHCP_TIMEOUT}, W_L2},
-	{{"slaac", no_argument, NULL, OPT_SLAAC}, W_L2},
-	{{"no-default-route", no_argument, NULL, OPT_NO_DEFAULT_ROUTE}, W_L2},
-	{{"no-conflict-check", no_argument, NULL, OPT_NO_CONFLICT_CHECK}, W_ALL},
-	{{"ifname", required_argument, NULL, OPT_IFNAME}, W_ALL},
-	{{"mac", required_argument, NULL, OPT_MAC}, W_ALL},
-	{{"mac-from", required_argument, NULL, OPT_MAC_FROM}, W_ALL},
-	{{"mtu", required_argument, NULL, OPT_MTU}, W_ALL},
-	{{"route", required_argument, NULL, OPT_ROUTE}, W_ALL},
-	{{"dry-run", no_argument, NULL, OPT_DRY_RUN}, W_ALL},
-	{{"json", no_argument, NULL, OPT_JSON}, W_ALL},
-	{{"help", no_argument, NULL, OPT_HELP}, W_ALL},
-	{{"engine-socket", required_argument, NULL, OPT_ENGINE_SOCKET}, W_ALL},
+	{{"bridge", required_argument, NULL, OPT_BRIDGE}, LJ_OPT_BRIDGE},
+	{{"uplink", required_argument, NULL, OPT_UPLINK}, LJ_OPT_UPLINK},
+	{{"create-bridge", no_argument, NULL, OPT_CREATE_BRIDGE}, LJ_OPT_CREATE_BRIDGE},
+	{{"vlan", required_argument, NULL, OPT_VLAN}, LJ_OPT_VLAN},
+	{{"ovsdb", required_argument, NULL, OPT_OVSDB}, LJ_OPT_OVSDB},
+	{{"parent", required_argument, NULL, OPT_PARENT}, LJ_OPT_PARENT},
+	{{"mode", required_argument, NULL, OPT_MODE}, LJ_OPT_MODE},
+	{{"host-shim", required_argument, NULL, OPT_HOST_SHIM}, LJ_OPT_HOST_SHIM},
+	{{"address", required_argument, NULL, OPT_ADDRESS}, LJ_OPT_ADDRESS},
+	{{"publish", required_argument, NULL, OPT_PUBLISH}, LJ_OPT_PUBLISH},
+	{{"private", required_argument, NULL, OPT_PRIVATE}, LJ_OPT_PRIVATE},
+	{{"to", required_argument, NULL, OPT_TO}, LJ_OPT_TO},
+	{{"ip", required_argument, NULL, OPT_IP}, LJ_OPT_ADDRESSING},
+	{{"gateway", required_argument, NULL, OPT_GATEWAY}, LJ_OPT_ADDRESSING},
+	{{"dhcp", no_argument, NULL, OPT_DHCP}, LJ_OPT_ADDRESSING},
+	{{"dhcp-client", required_argument, NULL, OPT_DHCP_CLIENT}, LJ_OPT_ADDRESSING},
+	{{"dhcp-timeout", required_argument, NULL, OPT_DHCP_TIMEOUT}, LJ_OPT_ADDRESSING},
+	{{"slaac", no_argument, NULL, OPT_SLAAC}, LJ_OPT_ADDRESSING},
+	{{"no-default-route", no_argument, NULL, OPT_NO_DEFAULT_ROUTE}, LJ_OPT_ADDRESSING},
+	{{"no-conflict-check", no_argument, NULL, OPT_NO_CONFLICT_CHECK}, LJ_OPT_COMMON},
+	{{"ifname", required_argument, NULL, OPT_IFNAME}, LJ_OPT_COMMON},
+	{{"mac", required_argument, NULL, OPT_MAC}, LJ_OPT_COMMON},
+	{{"mac-from", required_argument, NULL, OPT_MAC_FROM}, LJ_OPT_COMMON},
+	{{"mtu", required_argument, NULL, OPT_MTU}, LJ_OPT_COMMON},
+	{{"route", required_argument, NULL, OPT_ROUTE}, LJ_OPT_COMMON},
+	{{"dry-run", no_argument, NULL, OPT_DRY_RUN}, LJ_OPT_COMMON},
+	{{"json", no_argument, NULL, OPT_JSON}, LJ_OPT_COMMON},
+	{{"help", no_argument, NULL, OPT_HELP}, LJ_OPT_COMMON},
+	{{"engine-socket", required_argument, NULL, OPT_ENGINE_SOCKET}, LJ_OPT_COMMON},
 };
 
 static const char usage_ways[] =
@@ -88,7 +85,7 @@ static const char usage_ways[] =
 	"  lanjoin attach ovs     TARGET --bridge BR [--create-bridge] [--vlan TAG] [--ovsdb "
 	"unix:PATH]\n"
 	"                                [ADDRESSING] [COMMON]\n"
-	"  lanjoin attach macvlan TARGET --parent DEV [--mode bridge|vepa|private|passthru]\n"
+	"  lanjoin attach macvlan TARGET --parent DEV [--mode {modes|}]\n"
 	"                                [--host-shim CIDR]                      [ADDRESSING] "
 	"[COMMON]\n"
 	"  lanjoin attach nat     TARGET --uplink DEV --address CIDR [--publish "
@@ -127,13 +124,12 @@ static const char *const usage_way[] = {
 		"  --ovsdb unix:PATH the OVS database socket (default $OVS_RUNDIR/db.sock, else\n"
 		"                    /var/run/openvswitch/db.sock)\n",
 	[LJ_WAY_MACVLAN] =
-		"Usage: lanjoin attach macvlan TARGET --parent DEV [--mode "
-		"bridge|vepa|private|passthru]\n"
+		"Usage: lanjoin attach macvlan TARGET --parent DEV [--mode {modes|}]\n"
 		"                              [--host-shim CIDR] [ADDRESSING] [COMMON]\n"
 		"A macvlan child of DEV, created in the target.\n"
 		"\n"
 		"  --parent DEV      the host link the child is made on (the LAN uplink)\n"
-		"  --mode MODE       macvlan mode: bridge (default), vepa, private or passthru\n"
+		"  --mode MODE       macvlan mode: {modes,}\n"
 		"  --host-shim CIDR  also a host-side macvlan on DEV with this address and a host "
 		"route to\n"
 		"                    the container's addresses (a macvlan child cannot reach its "
@@ -188,11 +184,46 @@ static const char usage_common[] =
 	"SIGINT, SIGTERM or SIGHUP during attach (e.g. while it waits for a DHCP lease) roll it\n"
 	"back the same way (exit status 1).\n";
 
+_Static_assert(ARRAY_SIZE(usage_way) == LJ_WAY_COUNT, "every way has its help");
+
+/*
+ * Print a help text with the macvlan modes from the way table in place of "{modes|}"
+ * ("bridge|vepa|private|passthru") and "{modes,}" ("bridge (default), vepa, private or
+ * passthru").
+ */
+static void put_help(const char *text, FILE *f)
+{
+	static const char pipe[] = "{modes|}", comma[] = "{modes,}";
+	const char *p;
+
+	while ((p = strstr(text, "{modes"))) {
+		char buf[128];
+		fwrite(text, 1, (size_t)(p - text), f);
+		if (strncmp(p, pipe, strlen(pipe)) == 0) {
+			fputs(lj_way_modes_text(LJ_WAY_MACVLAN, buf, sizeof(buf), "|", "|"), f);
+			text = p + strlen(pipe);
+		} else if (strncmp(p, comma, strlen(comma)) == 0) {
+			const struct lj_way_ops *mv = lj_way_get(LJ_WAY_MACVLAN);
+			for (size_t i = 0; i < mv->n_modes; i++) /* the first is the default */
+				fprintf(f, "%s%s%s",
+					i == 0		       ? ""
+					: i + 1 == mv->n_modes ? " or "
+							       : ", ",
+					mv->modes[i].name, i == 0 ? " (default)" : "");
+			text = p + strlen(comma);
+		} else {
+			fputc(*p, f);
+			text = p + 1;
+		}
+	}
+	fputs(text, f);
+}
+
 /* The help of one way (way >= 0) or of attach as a whole (-1). */
 static void usage(FILE *f, int way)
 {
 	if (way >= 0) {
-		fputs(usage_way[way], f);
+		put_help(usage_way[way], f);
 		fputs("\nTARGET: a Docker/Podman container name or ID, pid:N, netns:NAME, or a "
 		      "netns "
 		      "file path.\n",
@@ -203,7 +234,7 @@ static void usage(FILE *f, int way)
 		return;
 	}
 	fputs("Usage:\n", f);
-	fputs(usage_ways, f);
+	put_help(usage_ways, f);
 	fputs("\n"
 	      "TARGET: a Docker/Podman container name or ID, pid:N, netns:NAME, or a netns file "
 	      "path.\n",
@@ -211,33 +242,6 @@ static void usage(FILE *f, int way)
 	fputs(usage_addressing, f);
 	fputs(usage_common, f);
 	fputs("\nRun 'lanjoin help attach WAY' for a way's own options.\n", f);
-}
-
-static int parse_way(const char *s, enum lj_way *ret)
-{
-	static const char *const ways[] = {"bridge", "ovs", "macvlan", "nat"};
-
-	for (size_t i = 0; i < sizeof(ways) / sizeof(ways[0]); i++)
-		if (strcmp(s, ways[i]) == 0) {
-			*ret = (enum lj_way)i;
-			return 0;
-		}
-	return -1;
-}
-
-static int parse_mode(const char *s, uint32_t *ret)
-{
-	if (strcmp(s, "bridge") == 0)
-		*ret = MACVLAN_MODE_BRIDGE;
-	else if (strcmp(s, "vepa") == 0)
-		*ret = MACVLAN_MODE_VEPA;
-	else if (strcmp(s, "private") == 0)
-		*ret = MACVLAN_MODE_PRIVATE;
-	else if (strcmp(s, "passthru") == 0)
-		*ret = MACVLAN_MODE_PASSTHRU;
-	else
-		return -1;
-	return 0;
 }
 
 static int copy_ifname(const char *what, const char *v, char ret[IFNAMSIZ])
@@ -282,10 +286,11 @@ static int parse_option(int c, const char *v, struct lj_attach_opts *o, bool *js
 		o->ovsdb = v;
 		return 0;
 	case OPT_MODE:
-		if (parse_mode(v, &o->macvlan_mode) < 0) {
-			lj_err("Invalid macvlan mode '%s': expected bridge, vepa, private or "
-			       "passthru",
-			       v);
+		if (lj_way_mode_find(LJ_WAY_MACVLAN, v, &o->macvlan_mode) < 0) {
+			char modes[128];
+			lj_err("Invalid macvlan mode '%s': expected %s", v,
+			       lj_way_modes_text(LJ_WAY_MACVLAN, modes, sizeof(modes), ", ",
+						 " or "));
 			return -1;
 		}
 		return 0;
@@ -451,41 +456,23 @@ static const char *option_name(int c)
 	return "?";
 }
 
-static unsigned option_ways(int c)
+/* Whether way takes the option c (getopt's value). */
+static bool option_applies(int c, enum lj_way way)
 {
 	for (size_t i = 0; i < sizeof(options) / sizeof(options[0]); i++)
 		if (options[i].opt.val == c)
-			return options[i].ways;
-	return 0;
+			return lj_way_takes(way, options[i].spec);
+	return false;
 }
 
 static int check_required(const struct lj_attach_opts *o)
 {
-	switch (o->way) {
-	case LJ_WAY_BRIDGE:
-	case LJ_WAY_OVS:
-		if (!o->bridge[0]) {
-			lj_err("attach %s needs --bridge BR", lj_way_name(o->way));
-			return -1;
-		}
-		break;
-	case LJ_WAY_MACVLAN:
-		if (!o->parent[0]) {
-			lj_err("attach macvlan needs --parent DEV");
-			return -1;
-		}
-		break;
-	case LJ_WAY_NAT:
-		if (!o->uplink[0] || o->address.ip.family == AF_UNSPEC) {
-			lj_err("attach nat needs --uplink DEV and --address CIDR");
-			return -1;
-		}
-		if (o->private_net.ip.family != AF_UNSPEC &&
-		    (o->to.family != AF_UNSPEC || o->to_engine)) {
-			lj_err("--private and --to exclude each other");
-			return -1;
-		}
-		break;
+	struct lj_result res = {0};
+
+	/* the way's own (the way table's static checks) */
+	if (lj_way_check(o, &res) < 0) {
+		lj_err("%s", res.message);
+		return -1;
 	}
 	if (o->dhcp && o->n_ips) {
 		for (size_t i = 0; i < o->n_ips; i++)
@@ -507,6 +494,7 @@ int lj_cmd_attach(int argc, char **argv)
 	struct option longopts[sizeof(options) / sizeof(options[0]) + 1];
 	struct lj_attach_opts o = {0};
 	struct lj_result res;
+	char ways[64];
 	bool json = false;
 	int c, r;
 
@@ -518,11 +506,11 @@ int lj_cmd_attach(int argc, char **argv)
 		usage(stdout, -1);
 		return LJ_EXIT_OK;
 	}
+	lj_way_names_text(ways, sizeof(ways), ", ", " or ", NULL, 0);
 	if (argc < 2)
-		return lj_usage_error(hint, "Missing WAY: bridge, ovs, macvlan or nat");
-	if (parse_way(argv[1], &o.way) < 0)
-		return lj_usage_error(
-			hint, "Unknown way '%s': expected bridge, ovs, macvlan or nat", argv[1]);
+		return lj_usage_error(hint, "Missing WAY: %s", ways);
+	if (lj_way_find(argv[1], &o.way) < 0)
+		return lj_usage_error(hint, "Unknown way '%s': expected %s", argv[1], ways);
 	if (argc >= 3 && (strcmp(argv[2], "--help") == 0 || strcmp(argv[2], "-h") == 0)) {
 		usage(stdout, (int)o.way);
 		return LJ_EXIT_OK;
@@ -540,7 +528,7 @@ int lj_cmd_attach(int argc, char **argv)
 			usage(stdout, (int)o.way);
 			return LJ_EXIT_OK;
 		}
-		if (!(option_ways(c) & (1u << o.way))) {
+		if (!option_applies(c, o.way)) {
 			lj_err("--%s does not apply to the %s way", option_name(c),
 			       lj_way_name(o.way));
 			return LJ_EXIT_USAGE;

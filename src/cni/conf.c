@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
 /* CNI environment and network configuration: read, validate, map onto lj_attach_opts. */
-#include <linux/if_link.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +8,7 @@
 
 #include "cni/cni.h"
 #include "lib/core/target.h"
+#include "lib/core/way.h"
 #include "shared/macro.h"
 
 #define CONTAINER_ID_MAX 256
@@ -318,25 +318,22 @@ static bool plugin_name_valid(const char *s)
 	return true;
 }
 
-/* Keys lanjoin reads, and the ways they apply to (bit per lj_way). */
-#define W(x) (1u << LJ_WAY_##x)
+/* Keys lanjoin reads that only some ways take, each with the spec option it sets (the way
+ * table says which ways take it). */
 static const struct {
 	const char *key;
-	unsigned ways;
+	enum lj_spec_opt spec;
 } way_keys[] = {
-	{"bridge", W(BRIDGE) | W(OVS)},
-	{"uplink", W(BRIDGE) | W(NAT)},
-	{"vlan", W(OVS)},
-	{"ovsdb", W(OVS)},
-	{"master", W(MACVLAN)},
-	{"parent", W(MACVLAN)},
-	{"macvlanMode", W(MACVLAN)},
-	{"hostShim", W(MACVLAN)},
-	{"address", W(NAT)},
-	{"private", W(NAT)},
-	{"publish", W(NAT)},
-	{"conflictCheck", W(BRIDGE) | W(OVS) | W(MACVLAN)},
+	{"bridge", LJ_OPT_BRIDGE},    {"uplink", LJ_OPT_UPLINK},
+	{"vlan", LJ_OPT_VLAN},	      {"ovsdb", LJ_OPT_OVSDB},
+	{"master", LJ_OPT_PARENT},    {"parent", LJ_OPT_PARENT},
+	{"macvlanMode", LJ_OPT_MODE}, {"hostShim", LJ_OPT_HOST_SHIM},
+	{"address", LJ_OPT_ADDRESS},  {"private", LJ_OPT_PRIVATE},
+	{"publish", LJ_OPT_PUBLISH},  {"conflictCheck", LJ_OPT_ADDRESSING},
 };
+
+/* The order the messages name the modes (ways) in. */
+static const enum lj_way mode_order[] = {LJ_WAY_BRIDGE, LJ_WAY_MACVLAN, LJ_WAY_OVS, LJ_WAY_NAT};
 
 /* Features of the reference plugins lanjoin does not have: refused unless false. */
 static const char *const reference_only[] = {
@@ -345,32 +342,24 @@ static const char *const reference_only[] = {
 
 static int parse_way(const json_t *root, struct lj_cni_conf *c, struct lj_cni_err *err)
 {
-	static const char *const modes[] = {
-		[LJ_WAY_BRIDGE] = "bridge",
-		[LJ_WAY_OVS] = "ovs",
-		[LJ_WAY_MACVLAN] = "macvlan",
-		[LJ_WAY_NAT] = "nat",
-	};
 	struct lj_attach_opts *o = &c->opts;
 	const char *s = NULL;
-	bool found = false;
+	char names[64];
 	int r;
 
 	r = get_str(root, "mode", 16, &s, err);
 	if (r < 0)
 		return err->code;
+	lj_way_names_text(names, sizeof(names), ", ", " or ", mode_order, ARRAY_SIZE(mode_order));
 	if (r == 0)
-		return bad(err, "\"mode\" is required: bridge, macvlan, ovs or nat");
-	for (size_t i = 0; i < ARRAY_SIZE(modes); i++)
-		if (strcmp(s, modes[i]) == 0) {
-			c->way = o->way = (enum lj_way)i;
-			found = true;
-		}
-	if (!found)
-		return bad(err, "\"mode\": '%s' is not bridge, macvlan, ovs or nat", s);
+		return bad(err, "\"mode\" is required: %s", names);
+	if (lj_way_find(s, &o->way) < 0)
+		return bad(err, "\"mode\": '%s' is not %s", s, names);
+	c->way = o->way;
 
 	for (size_t i = 0; i < ARRAY_SIZE(way_keys); i++)
-		if (json_object_get(root, way_keys[i].key) && !(way_keys[i].ways & (1u << c->way)))
+		if (json_object_get(root, way_keys[i].key) &&
+		    !lj_way_takes(c->way, way_keys[i].spec))
 			return unsupported(err, way_keys[i].key, "does not apply to this mode");
 	for (size_t i = 0; i < ARRAY_SIZE(reference_only); i++) {
 		const json_t *v = json_object_get(root, reference_only[i]);
@@ -428,21 +417,10 @@ static int parse_way(const json_t *root, struct lj_cni_conf *c, struct lj_cni_er
 			return bad(err, "mode macvlan needs \"master\" (or \"parent\")");
 		if ((r = get_str(root, "macvlanMode", 16, &s, err)) < 0)
 			return err->code;
-		if (r) {
-			if (strcmp(s, "bridge") == 0)
-				o->macvlan_mode = MACVLAN_MODE_BRIDGE;
-			else if (strcmp(s, "vepa") == 0)
-				o->macvlan_mode = MACVLAN_MODE_VEPA;
-			else if (strcmp(s, "private") == 0)
-				o->macvlan_mode = MACVLAN_MODE_PRIVATE;
-			else if (strcmp(s, "passthru") == 0)
-				o->macvlan_mode = MACVLAN_MODE_PASSTHRU;
-			else
-				return bad(err,
-					   "\"macvlanMode\": '%s' is not bridge, vepa, private "
-					   "or passthru",
-					   s);
-		}
+		if (r && lj_way_mode_find(LJ_WAY_MACVLAN, s, &o->macvlan_mode) < 0)
+			return bad(err, "\"macvlanMode\": '%s' is not %s", s,
+				   lj_way_modes_text(LJ_WAY_MACVLAN, names, sizeof(names), ", ",
+						     " or "));
 		if ((r = get_cidr(root, "hostShim", &o->host_shim, err)) < 0)
 			return err->code;
 		break;

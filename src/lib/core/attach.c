@@ -16,37 +16,11 @@
 
 #include "lib/core/interrupt.h"
 #include "lib/core/txn.h"
+#include "lib/core/way.h"
 #include "lib/kernel/link.h"
 #include "lib/ways/uplink.h"
 #include "shared/macro.h"
 #include "shared/name.h"
-
-const char *lj_way_name(enum lj_way w)
-{
-	static const char *const names[] = {
-		[LJ_WAY_BRIDGE] = "bridge",
-		[LJ_WAY_OVS] = "ovs",
-		[LJ_WAY_MACVLAN] = "macvlan",
-		[LJ_WAY_NAT] = "nat",
-	};
-	return w < ARRAY_SIZE(names) ? names[w] : "?";
-}
-
-static lj_build_fn way_builder(enum lj_way w)
-{
-	switch (w) {
-	case LJ_WAY_BRIDGE:
-		return lj_attach_bridge_build;
-	case LJ_WAY_OVS:
-		return lj_attach_ovs_build;
-	case LJ_WAY_MACVLAN:
-		return lj_attach_macvlan_build;
-	case LJ_WAY_NAT:
-		return lj_attach_nat_build;
-	default:
-		return NULL;
-	}
-}
 
 static void record_init(struct lj_record *rec, const struct lj_target *t, const char *ifname,
 			const char *way)
@@ -456,7 +430,7 @@ static int attach_one(const struct lj_attach_opts *o, struct lj_result *res)
 	int r;
 
 	memset(res, 0, sizeof(*res));
-	build = way_builder(o->way);
+	build = lj_way_get(o->way) ? lj_way_get(o->way)->build : NULL;
 	if (!build)
 		return lj_fail(res, -EOPNOTSUPP, "The %s way is not implemented yet",
 			       lj_way_name(o->way));

@@ -14,82 +14,9 @@
 #include "lib/core/detach.h"
 #include "lib/core/plan.h"
 #include "lib/core/result.h"
+#include "lib/core/spec.h"
 #include "lib/core/state.h"
 #include "shared/parse.h"
-
-enum lj_way {
-	LJ_WAY_BRIDGE,
-	LJ_WAY_OVS,
-	LJ_WAY_MACVLAN,
-	LJ_WAY_NAT,
-};
-
-#define LJ_MAX_IPS 16
-#define LJ_MAX_ROUTES 32
-#define LJ_MAX_PUBLISH 64
-
-struct lj_target;
-
-/* Everything an attach can be asked to do. Strings are borrowed for the call. */
-struct lj_attach_opts {
-	enum lj_way way;
-	const char *target;    /* TARGET as given */
-	char ifname[IFNAMSIZ]; /* inside the target; "" = "eth1" */
-	/* The target already opened by the caller (borrowed: attach opens a duplicate of its
-	 * fd), or NULL: attach resolves target itself. */
-	const struct lj_target *resolved;
-
-	/* addressing */
-	struct lj_cidr ips[LJ_MAX_IPS];
-	size_t n_ips;
-	struct lj_ip gateways[2]; /* at most one per family */
-	size_t n_gateways;
-	struct lj_route_spec routes[LJ_MAX_ROUTES];
-	size_t n_routes;
-	bool dhcp;
-	const char *dhcp_client; /* NULL = pick automatically */
-	unsigned dhcp_timeout;	 /* seconds, 0 = default */
-	bool slaac;
-	bool no_default_route; /* keep the target's default routes (no gateway installed) */
-	bool no_conflict_check;
-	bool routes_append; /* add default and other routes beside equal ones through
-			     * other links (the CNI reference plugins' way) instead of
-			     * failing on them */
-
-	/* common */
-	uint8_t mac[LJ_MAC_LEN];
-	bool has_mac;
-	uint32_t mtu; /* 0 = the bridge's/parent's */
-	bool dry_run;
-
-	/* bridge, ovs */
-	char bridge[IFNAMSIZ];
-	char uplink[IFNAMSIZ]; /* bridge: adopt this uplink if the bridge is missing; nat: the
-				  uplink */
-	bool create_bridge;    /* bridge, ovs: create a missing bridge (without it, and
-				  without bridge --uplink, a missing bridge is refused: a
-				  misspelt name would make a bridge that reaches nothing) */
-	uint32_t vlan;	       /* ovs: access VLAN tag, 0 = none */
-	const char *ovsdb;     /* ovs: "unix:PATH" or NULL */
-
-	/* macvlan */
-	char parent[IFNAMSIZ];
-	uint32_t macvlan_mode;	  /* MACVLAN_MODE_*, 0 = bridge */
-	struct lj_cidr host_shim; /* family AF_UNSPEC = none */
-
-	/* nat */
-	struct lj_cidr address; /* the LAN address claimed on the uplink */
-	struct lj_publish publish[LJ_MAX_PUBLISH];
-	size_t n_publish;
-	struct lj_cidr private_net; /* AF_UNSPEC = default pool */
-	struct lj_ip to;	    /* AF_UNSPEC = create a private link */
-	bool to_engine;		    /* --to docker: ask the engine */
-
-	/* record */
-	json_t *extra_info; /* merged into the record's info (borrowed), e.g. the CNI
-			       front end's {"cni": {network, containerID, ifname}} so it
-			       can find the attachment again by its own key; NULL = none */
-};
 
 /* The ifname used when none is given. */
 #define LJ_DEFAULT_IFNAME "eth1"
@@ -127,35 +54,6 @@ int lj_attach_late_addressing(const struct lj_attach_opts *o, const char *ifname
 			      struct lj_plan *plan);
 
 /* --- for the attach-*.c files ------------------------------------------------------- */
-
-/*
- * A way's plan builder: validate o against the live system (through ctx), append the steps
- * to plan and fill rec->info/host_ifname. Returns 0, or -errno with res->message set
- * (and res->bad_input for invalid input).
- */
-typedef int (*lj_build_fn)(struct lj_ctx *ctx, const struct lj_attach_opts *o, const char *ifname,
-			   struct lj_plan *plan, struct lj_record *rec, struct lj_result *res);
-
-int lj_attach_bridge_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, const char *ifname,
-			   struct lj_plan *plan, struct lj_record *rec, struct lj_result *res);
-int lj_attach_macvlan_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, const char *ifname,
-			    struct lj_plan *plan, struct lj_record *rec, struct lj_result *res);
-int lj_attach_nat_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, const char *ifname,
-			struct lj_plan *plan, struct lj_record *rec, struct lj_result *res);
-
-int lj_attach_ovs_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, const char *ifname,
-			struct lj_plan *plan, struct lj_record *rec, struct lj_result *res);
-
-/*
- * gc for the ovs way: remove the OVS ports marked as lanjoin's that no record in recs claims
- * and whose link is gone from ovs-vswitchd's namespace (e.g. left by a reboot: OVS keeps its
- * database, /run/lanjoin is gone), then the bridges lanjoin created that have no port left.
- * Looks at the default database and at every database recs name; skips one where OVS is not
- * installed or not running. *ret_removed gets the number of port rows removed. Returns 0 or
- * the first -errno (res->message says why).
- */
-int lj_attach_ovs_gc(const struct lj_record *recs, size_t n, struct lj_result *res,
-		     size_t *ret_removed);
 
 /*
  * Add the step that sets the default route of family in the target via via on ifname (via
@@ -202,6 +100,3 @@ int lj_attach_live_records(struct lj_state *st, const char *way, const char *key
 int lj_attach_check_mac_users(struct lj_state *st, const char *way, const char *key,
 			      const char *value, const uint8_t mac[LJ_MAC_LEN], const char *what,
 			      struct lj_result *res);
-
-/* Name of a way ("bridge", ...). */
-const char *lj_way_name(enum lj_way w);

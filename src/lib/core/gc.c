@@ -11,6 +11,7 @@
 #include "lib/core/attach.h"
 #include "lib/core/detach.h"
 #include "lib/core/undo.h"
+#include "lib/core/way.h"
 #include "lib/ways/uplink.h"
 
 /*
@@ -196,7 +197,9 @@ int lj_gc(struct lj_result *res, size_t *ret_removed)
 	struct lj_record *recs = NULL, *dropped = NULL, *all;
 	struct lj_state *st = NULL;
 	struct gc_seen *seen = NULL;
-	size_t n = 0, removed = 0, n_ovs = 0, n_dropped = 0, n_seen = 0, n_uplinks = 0;
+	size_t n = 0, removed = 0, n_dropped = 0, n_seen = 0, n_uplinks = 0;
+	size_t n_way[LJ_WAY_COUNT] = {0};
+	json_t *removed_json;
 	int r, u;
 
 	memset(res, 0, sizeof(*res));
@@ -234,18 +237,33 @@ int lj_gc(struct lj_result *res, size_t *ret_removed)
 			all[n + i] = dropped[i];
 			all[n + i].host_ifname[0] = '\0';
 		}
-		u = lj_attach_ovs_gc(all, n + n_dropped, res, &n_ovs);
+		u = 0;
+		for (size_t w = 0; w < LJ_WAY_COUNT; w++) {
+			const struct lj_way_ops *way = lj_way_table[w];
+			int k;
+			if (!way->gc)
+				continue;
+			k = way->gc(all, n + n_dropped, res, &n_way[w]);
+			if (k < 0 && u == 0)
+				u = k;
+		}
 		free(all); /* shallow copies: the records are freed below */
 	}
 	if (u < 0 && r == 0)
 		r = u;
 	if (!res->json)
 		res->json = json_object();
-	json_object_set_new(res->json, "removed",
-			    json_pack("{s:I, s:I, s:I}", "attachments", (json_int_t)removed,
-				      "uplink_adoptions", (json_int_t)n_uplinks, "ovs_rows",
-				      (json_int_t)n_ovs));
-	removed += n_uplinks + n_ovs;
+	removed_json = json_pack("{s:I, s:I}", "attachments", (json_int_t)removed,
+				 "uplink_adoptions", (json_int_t)n_uplinks);
+	removed += n_uplinks;
+	for (size_t w = 0; w < LJ_WAY_COUNT; w++) {
+		if (!lj_way_table[w]->gc)
+			continue;
+		json_object_set_new(removed_json, lj_way_table[w]->gc_key,
+				    json_integer((json_int_t)n_way[w]));
+		removed += n_way[w];
+	}
+	json_object_set_new(res->json, "removed", removed_json);
 	lj_records_free(dropped, n_dropped);
 	lj_undo_netns_index_drop();
 	lj_records_free(recs, n);

@@ -11,60 +11,26 @@
 #include <unistd.h>
 
 #include "lib/kernel/link.h"
-#include "lib/steps/nat.h"
-#include "lib/steps/ovs.h"
-#include "lib/steps/uplink-addr.h"
-#include "lib/steps/uplink-fw.h"
-#include "lib/steps/uplink.h"
+#include "lib/core/way.h"
 #include "shared/macro.h"
 
-/* Every step type a state record may name. New ways add theirs here. */
-static const struct lj_step_type *const step_types[] = {
-	&lj_step_bridge,
-	&lj_step_veth,
-	&lj_step_link_up,
-	&lj_step_addr,
-	&lj_step_route,
-	&lj_step_sysctl,
-	&lj_step_arp_probe,
-	&lj_step_announce,
-	&lj_step_slaac,
-	&lj_step_dhcp,
-	&lj_step_ovs_bridge,
-	&lj_step_ovs_port,
-	&lj_step_tx_csum_off,
-	/* uplink adoption (steps/uplink.h, uplink-addr.h, uplink-fw.h, ovs.h) */
-	&lj_step_uplink_bridge,
-	&lj_step_sysctl_copy,
-	&lj_step_addr_copy,
-	&lj_step_enslave,
-	&lj_step_route_move,
-	&lj_step_addr_move,
-	&lj_step_addr_flags,
-	&lj_step_probe,
-	&lj_step_test_crash,
-	&lj_step_bridged_accept,
-	&lj_step_sysctl_set,
-	&lj_step_ovs_uplink_bridge,
-	&lj_step_ovs_enslave,
-	&lj_step_macvlan,
-	&lj_step_shim,
-	&lj_step_shim_route,
-	&lj_step_garp,
-	&lj_step_ip_forward,
-	&lj_step_nat_rules,
-	&lj_step_fw_accept,
-	/* a target's own network (default-route.c) */
-	&lj_step_default_route,
-	&lj_step_source_route,
-};
+/* Every step type a state record may name: the ways' (the way table) and the others'. */
+static const struct lj_step_type *find_in(const struct lj_step_type *const *types, const char *id)
+{
+	for (; *types; types++)
+		if (strcmp((*types)->id, id) == 0)
+			return *types;
+	return NULL;
+}
 
 const struct lj_step_type *lj_step_type_find(const char *id)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(step_types); i++)
-		if (strcmp(step_types[i]->id, id) == 0)
-			return step_types[i];
-	return NULL;
+	const struct lj_step_type *t;
+
+	for (size_t i = 0; i < LJ_WAY_COUNT; i++)
+		if ((t = find_in(lj_way_table[i]->steps, id)))
+			return t;
+	return find_in(lj_way_other_steps, id);
 }
 
 struct lj_step *lj_plan_add(struct lj_plan *p, const struct lj_step_type *t, enum lj_where where,

@@ -9,6 +9,7 @@
 #include "lib/steps/uplink-fw.h"
 #include "lib/steps/rtnl.h"
 #include "lib/ways/uplink.h"
+#include "lib/ways/ways.h"
 #include "shared/name.h"
 
 /*

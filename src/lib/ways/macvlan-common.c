@@ -13,20 +13,6 @@
 #include "lib/kernel/addr.h"
 #include "shared/name.h"
 
-const char *lj_macvlan_mode_name(uint32_t mode)
-{
-	switch (mode) {
-	case MACVLAN_MODE_PRIVATE:
-		return "private";
-	case MACVLAN_MODE_VEPA:
-		return "vepa";
-	case MACVLAN_MODE_PASSTHRU:
-		return "passthru";
-	default:
-		return "bridge";
-	}
-}
-
 struct host_children {
 	size_t n;
 	char first[IFNAMSIZ];

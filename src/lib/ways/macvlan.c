@@ -9,6 +9,7 @@
 
 #include "lib/kernel/addr.h"
 #include "lib/ways/macvlan.h"
+#include "lib/ways/ways.h"
 #include "lib/core/state.h"
 #include "lib/steps/rtnl.h"
 

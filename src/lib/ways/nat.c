@@ -20,6 +20,7 @@
 #include "lib/kernel/route.h"
 #include "lib/steps/nat.h"
 #include "lib/steps/rtnl.h"
+#include "lib/ways/ways.h"
 #include "shared/macro.h"
 #include "shared/name.h"
 

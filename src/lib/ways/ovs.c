@@ -18,6 +18,7 @@
 #include "lib/foreign/ovs.h"
 #include "lib/steps/ovs.h"
 #include "lib/steps/rtnl.h"
+#include "lib/ways/ways.h"
 #include "shared/macro.h"
 #include "shared/name.h"
 

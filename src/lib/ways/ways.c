@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The way table (lib/core/way.h): one row per way, with the options it takes, its static
+ * checks, its plan builder, the step types its records may name and its gc. The engine and
+ * the front ends know the ways only through these rows.
+ */
+#include "lib/ways/ways.h"
+
+#include <linux/if_link.h>
+#include <sys/socket.h>
+
+#include "lib/steps/nat.h"
+#include "lib/steps/ovs.h"
+#include "lib/steps/uplink-addr.h"
+#include "lib/steps/uplink-fw.h"
+#include "lib/steps/uplink.h"
+#include "lib/ways/macvlan.h"
+#include "lib/ways/uplink.h"
+#include "shared/macro.h"
+
+/* The target-side addressing of a LAN link (lj_attach_add_addressing) and its routes. */
+#define ADDRESSING_STEPS                                                                           \
+	&lj_step_link_up, &lj_step_addr, &lj_step_route, &lj_step_sysctl, &lj_step_arp_probe,      \
+		&lj_step_announce, &lj_step_slaac, &lj_step_dhcp, &lj_step_default_route,          \
+		&lj_step_source_route
+
+#define TAKES_L2 (LJ_OPT_BIT(COMMON) | LJ_OPT_BIT(ADDRESSING))
+
+/* bridge, ovs: the bridge to join. */
+static int check_bridge(const struct lj_attach_opts *o, struct lj_result *res)
+{
+	if (!o->bridge[0])
+		return lj_bad_input(res, "attach %s needs --bridge BR", lj_way_name(o->way));
+	return 0;
+}
+
+static const struct lj_step_type *const bridge_steps[] = {
+	&lj_step_bridge, &lj_step_veth, &lj_step_bridged_accept, ADDRESSING_STEPS, NULL,
+};
+
+static const struct lj_way_ops bridge_way = {
+	.way = LJ_WAY_BRIDGE,
+	.name = "bridge",
+	.opts = TAKES_L2 | LJ_OPT_BIT(BRIDGE) | LJ_OPT_BIT(CREATE_BRIDGE) | LJ_OPT_BIT(UPLINK),
+	.check = check_bridge,
+	.build = lj_attach_bridge_build,
+	.steps = bridge_steps,
+};
+
+static const struct lj_step_type *const ovs_steps[] = {
+	&lj_step_ovs_bridge, &lj_step_ovs_port, &lj_step_tx_csum_off,
+	&lj_step_veth,	     ADDRESSING_STEPS,	NULL,
+};
+
+static const struct lj_way_ops ovs_way = {
+	.way = LJ_WAY_OVS,
+	.name = "ovs",
+	.opts = TAKES_L2 | LJ_OPT_BIT(BRIDGE) | LJ_OPT_BIT(CREATE_BRIDGE) | LJ_OPT_BIT(VLAN) |
+		LJ_OPT_BIT(OVSDB),
+	.check = check_bridge,
+	.build = lj_attach_ovs_build,
+	.steps = ovs_steps,
+	.gc = lj_attach_ovs_gc,
+	.gc_key = "ovs_rows",
+};
+
+static int check_macvlan(const struct lj_attach_opts *o, struct lj_result *res)
+{
+	if (!o->parent[0])
+		return lj_bad_input(res, "attach macvlan needs --parent DEV");
+	return 0;
+}
+
+static const struct lj_step_type *const macvlan_steps[] = {
+	&lj_step_macvlan, &lj_step_shim, &lj_step_shim_route, ADDRESSING_STEPS, NULL,
+};
+
+/* The macvlan modes, the default (bridge) first. */
+static const struct lj_way_choice macvlan_modes[] = {
+	{"bridge", MACVLAN_MODE_BRIDGE},
+	{"vepa", MACVLAN_MODE_VEPA},
+	{"private", MACVLAN_MODE_PRIVATE},
+	{"passthru", MACVLAN_MODE_PASSTHRU},
+};
+
+static const struct lj_way_ops macvlan_way = {
+	.way = LJ_WAY_MACVLAN,
+	.name = "macvlan",
+	.opts = TAKES_L2 | LJ_OPT_BIT(PARENT) | LJ_OPT_BIT(MODE) | LJ_OPT_BIT(HOST_SHIM),
+	.check = check_macvlan,
+	.build = lj_attach_macvlan_build,
+	.steps = macvlan_steps,
+	.modes = macvlan_modes,
+	.n_modes = ARRAY_SIZE(macvlan_modes),
+};
+
+const char *lj_macvlan_mode_name(uint32_t mode)
+{
+	return lj_way_mode_name(LJ_WAY_MACVLAN, mode);
+}
+
+static int check_nat(const struct lj_attach_opts *o, struct lj_result *res)
+{
+	if (!o->uplink[0] || o->address.ip.family == AF_UNSPEC)
+		return lj_bad_input(res, "attach nat needs --uplink DEV and --address CIDR");
+	if (o->private_net.ip.family != AF_UNSPEC && (o->to.family != AF_UNSPEC || o->to_engine))
+		return lj_bad_input(res, "--private and --to exclude each other");
+	return 0;
+}
+
+static const struct lj_step_type *const nat_steps[] = {
+	&lj_step_arp_probe,  &lj_step_addr,	 &lj_step_garp,		 &lj_step_veth,
+	&lj_step_link_up,    &lj_step_route,	 &lj_step_default_route, &lj_step_source_route,
+	&lj_step_ip_forward, &lj_step_nat_rules, &lj_step_fw_accept,	 NULL,
+};
+
+static const struct lj_way_ops nat_way = {
+	.way = LJ_WAY_NAT,
+	.name = "nat",
+	.opts = LJ_OPT_BIT(COMMON) | LJ_OPT_BIT(UPLINK) | LJ_OPT_BIT(ADDRESS) |
+		LJ_OPT_BIT(PUBLISH) | LJ_OPT_BIT(PRIVATE) | LJ_OPT_BIT(TO),
+	.check = check_nat,
+	.build = lj_attach_nat_build,
+	.steps = nat_steps,
+};
+
+const struct lj_way_ops *const lj_way_table[LJ_WAY_COUNT] = {
+	[LJ_WAY_BRIDGE] = &bridge_way,
+	[LJ_WAY_OVS] = &ovs_way,
+	[LJ_WAY_MACVLAN] = &macvlan_way,
+	[LJ_WAY_NAT] = &nat_way,
+};
+
+const struct lj_step_type *const lj_way_other_steps[] = {
+	/* uplink adoption (uplink.h) */
+	&lj_step_uplink_bridge,
+	&lj_step_sysctl_copy,
+	&lj_step_addr_copy,
+	&lj_step_enslave,
+	&lj_step_route_move,
+	&lj_step_addr_move,
+	&lj_step_addr_flags,
+	&lj_step_probe,
+	&lj_step_test_crash,
+	&lj_step_bridged_accept,
+	&lj_step_sysctl_set,
+	&lj_step_ovs_uplink_bridge,
+	&lj_step_ovs_enslave,
+	&lj_step_link_up,
+	/* the host shim command (shim.c) */
+	&lj_step_shim,
+	&lj_step_arp_probe,
+	NULL,
+};

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The ways' entry points the way table (ways.c) names: their plan builders (lj_build_fn) and
+ * gc hooks (lj_way_gc_fn). Nothing else calls them: the engine goes through the table.
+ */
+#pragma once
+
+#include "lib/core/way.h"
+
+int lj_attach_bridge_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, const char *ifname,
+			   struct lj_plan *plan, struct lj_record *rec, struct lj_result *res);
+int lj_attach_macvlan_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, const char *ifname,
+			    struct lj_plan *plan, struct lj_record *rec, struct lj_result *res);
+int lj_attach_nat_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, const char *ifname,
+			struct lj_plan *plan, struct lj_record *rec, struct lj_result *res);
+
+int lj_attach_ovs_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, const char *ifname,
+			struct lj_plan *plan, struct lj_record *rec, struct lj_result *res);
+
+/*
+ * gc for the ovs way: remove the OVS ports marked as lanjoin's that no record in recs claims
+ * and whose link is gone from ovs-vswitchd's namespace (e.g. left by a reboot: OVS keeps its
+ * database, /run/lanjoin is gone), then the bridges lanjoin created that have no port left.
+ * Looks at the default database and at every database recs name; skips one where OVS is not
+ * installed or not running. *ret_removed gets the number of port rows removed. Returns 0 or
+ * the first -errno (res->message says why).
+ */
+int lj_attach_ovs_gc(const struct lj_record *recs, size_t n, struct lj_result *res,
+		     size_t *ret_removed);
