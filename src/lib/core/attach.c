@@ -18,7 +18,6 @@
 #include "lib/core/txn.h"
 #include "lib/core/way.h"
 #include "lib/kernel/link.h"
-#include "lib/ways/uplink.h"
 #include "shared/macro.h"
 #include "shared/name.h"
 
@@ -273,34 +272,25 @@ static const char *settle_what(const struct lj_step *s, char *buf, size_t size)
 static int attach_one(const struct lj_attach_opts *o, struct lj_result *res);
 
 /*
- * attach bridge --uplink DEV on a missing bridge: adopt DEV first (its own record, see
- * uplink.h), and give it back if the attach then fails, so a failed attach leaves nothing.
+ * A way may act before the transaction and finish after it (the bridge way adopts --uplink
+ * DEV into a missing bridge, as its own record, and gives it back if the attach then fails,
+ * so that a failed attach leaves nothing).
  */
 int lj_attach(const struct lj_attach_opts *o, struct lj_result *res)
 {
-	struct lj_result rr;
-	bool adopted = false;
+	const struct lj_way_ops *way = lj_way_get(o->way);
+	bool done = false;
 	int r;
 
-	if (o->way == LJ_WAY_BRIDGE && o->uplink[0] && !o->dry_run) {
-		r = lj_uplink_adopt_if_missing(o->bridge, o->uplink, res, &adopted);
+	if (way && way->before && !o->dry_run) {
+		r = way->before(o, res, &done);
 		if (r < 0)
 			return r;
 		lj_result_done(res);
 	}
 	r = attach_one(o, res);
-	if (r < 0 && adopted) {
-		if (lj_uplink_release(o->bridge, true, false, &rr) < 0) {
-			size_t len = strlen(res->message);
-			snprintf(res->message + len, sizeof(res->message) - len,
-				 "; and the uplink adopted for it could not be given back: %s",
-				 rr.message);
-			res->undo_failed++;
-		}
-		lj_result_done(&rr);
-	} else if (r == 0 && adopted && res->json) {
-		json_object_set_new(res->json, "adopted_uplink", json_string(o->uplink));
-	}
+	if (done && way->after)
+		way->after(o, r, res);
 	return r;
 }
 

@@ -16,7 +16,7 @@
 #include "lib/core/txn.h"
 #include "lib/kernel/link.h"
 #include "lib/kernel/netns.h"
-#include "lib/ways/uplink.h"
+#include "lib/core/way.h"
 
 /* Is the open target t the namespace rec was made for (inode, and cookie when both known)? */
 static bool same_netns(const struct lj_record *rec, const struct lj_target *t)
@@ -90,37 +90,6 @@ static int undo_record(struct lj_state *st, struct lj_record *rec, bool target_a
 	res->undo_failed += failed;
 	lj_ctx_close(&ctx);
 	return r;
-}
-
-/*
- * rec (on a bridge) was just detached: if it was the last attachment on a bridge that holds an
- * uplink lanjoin adopted, say so in res->message, and how to give the uplink its addresses
- * back: detach never does that by itself (the host's own network is on that bridge).
- */
-static void note_adopted_bridge(struct lj_state *st, const struct lj_record *rec,
-				struct lj_result *res)
-{
-	const char *br = json_string_value(json_object_get(rec->info, "bridge"));
-	struct lj_record *others = NULL;
-	char dev[IFNAMSIZ];
-	size_t n = 0, len, left = 0;
-
-	if (!br || lj_uplink_adopted_dev(st, br, dev) < 0)
-		return;
-	if (lj_state_list_info(st, "bridge", br, &others, &n) < 0)
-		return;
-	for (size_t i = 0; i < n; i++) {
-		const char *b = json_string_value(json_object_get(others[i].info, "bridge"));
-		left += b && strcmp(b, br) == 0 && strcmp(others[i].id, rec->id) != 0;
-	}
-	lj_records_free(others, n);
-	if (left)
-		return;
-	len = strlen(res->message);
-	snprintf(res->message + len, sizeof(res->message) - len,
-		 "\nNo attachment is left on %s, which still holds the uplink %s with the host's "
-		 "addresses and routes; give them back to %s with 'lanjoin uplink release %s'",
-		 br, dev, dev, br);
 }
 
 /*
@@ -258,7 +227,9 @@ int lj_detach(const char *target, const char *ifname, bool dry_run, struct lj_re
 			snprintf(res->message + len, sizeof(res->message) - len,
 				 "%sDetached %s (%s)", len ? "\n" : "", rec->target_spec,
 				 rec->ifname);
-			note_adopted_bridge(st, rec, res);
+			enum lj_way w;
+			if (lj_way_find(rec->way, &w) == 0 && lj_way_get(w)->detached)
+				lj_way_get(w)->detached(st, rec, res);
 		}
 	}
 	if (!matched && !dry_run && refuse_foreign(st, &t, opened, target, ifname, res) < 0)

@@ -12,7 +12,6 @@
 #include "lib/core/detach.h"
 #include "lib/core/undo.h"
 #include "lib/core/way.h"
-#include "lib/ways/uplink.h"
 
 /*
  * gc: the target is gone (alive false), or (under the lock no attach runs) an attach crashed
@@ -220,7 +219,7 @@ int lj_gc(struct lj_result *res, size_t *ret_removed)
 		r = u;
 	/* Adoptions a crash left half-done or whose namespace is gone; OVS uplink ports no
 	 * adoption explains. */
-	u = lj_uplink_gc(st, res, &n_uplinks);
+	u = lj_way_record_gc.gc(st, res, &n_uplinks);
 	if (u < 0 && r == 0)
 		r = u;
 	/*
@@ -254,7 +253,7 @@ int lj_gc(struct lj_result *res, size_t *ret_removed)
 	if (!res->json)
 		res->json = json_object();
 	removed_json = json_pack("{s:I, s:I}", "attachments", (json_int_t)removed,
-				 "uplink_adoptions", (json_int_t)n_uplinks);
+				 lj_way_record_gc.key, (json_int_t)n_uplinks);
 	removed += n_uplinks;
 	for (size_t w = 0; w < LJ_WAY_COUNT; w++) {
 		if (!lj_way_table[w]->gc)

@@ -11,26 +11,16 @@
 #include <unistd.h>
 
 #include "lib/kernel/link.h"
-#include "lib/core/way.h"
 #include "shared/macro.h"
 
-/* Every step type a state record may name: the ways' (the way table) and the others'. */
-static const struct lj_step_type *find_in(const struct lj_step_type *const *types, const char *id)
-{
-	for (; *types; types++)
-		if (strcmp((*types)->id, id) == 0)
-			return *types;
-	return NULL;
-}
-
+/* Every step type a state record may name: the lists the ways layer provides. */
 const struct lj_step_type *lj_step_type_find(const char *id)
 {
-	const struct lj_step_type *t;
-
-	for (size_t i = 0; i < LJ_WAY_COUNT; i++)
-		if ((t = find_in(lj_way_table[i]->steps, id)))
-			return t;
-	return find_in(lj_way_other_steps, id);
+	for (size_t i = 0; lj_step_type_lists[i]; i++)
+		for (const struct lj_step_type *const *t = lj_step_type_lists[i]; *t; t++)
+			if (strcmp((*t)->id, id) == 0)
+				return *t;
+	return NULL;
 }
 
 struct lj_step *lj_plan_add(struct lj_plan *p, const struct lj_step_type *t, enum lj_where where,

@@ -226,6 +226,13 @@ json_t *lj_plan_describe_json(const struct lj_ctx *ctx, const struct lj_plan *p)
 json_t *lj_plan_to_json(const struct lj_plan *p);
 int lj_plan_from_json(const json_t *j, struct lj_plan *ret);
 
+/*
+ * The step types records may name, as NULL-terminated lists (the list of lists ends with
+ * NULL): each way's and the others' (uplink adoption, the shim command). Provided by the ways
+ * layer (src/lib/ways/ways.c), so the engine names no way.
+ */
+extern const struct lj_step_type *const *const lj_step_type_lists[];
+
 /* Find a step type by id (NULL if unknown). */
 const struct lj_step_type *lj_step_type_find(const char *id);
 

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/core/txn.h"
+#include "lib/core/ctx.h"
 
 int lj_bad_input(struct lj_result *res, const char *fmt, ...)
 {

@@ -10,61 +10,6 @@
 
 #include "lib/kernel/proc.h"
 
-int lj_ctx_open(struct lj_ctx *ctx, struct lj_nl *host, const struct lj_target *t)
-{
-	int r;
-
-	memset(ctx, 0, sizeof(*ctx));
-	ctx->target_fd = -1;
-	ctx->host = host;
-	ctx->host_borrowed = host != NULL;
-	r = host ? 0 : lj_nl_open(-1, &ctx->host);
-	if (r < 0)
-		return r;
-	if (t && t->netns_fd >= 0) {
-		r = lj_nl_open(t->netns_fd, &ctx->target);
-		if (r < 0)
-			return r;
-		ctx->target_fd = t->netns_fd;
-		ctx->tgt_copy = *t;
-		ctx->tgt = &ctx->tgt_copy;
-		lj_target_ip_prefix(t, ctx->target_ip, sizeof(ctx->target_ip));
-	}
-	return 0;
-}
-
-void lj_ctx_close(struct lj_ctx *ctx)
-{
-	if (!ctx->host_borrowed)
-		lj_nl_close(ctx->host);
-	lj_nl_close(ctx->target);
-	ctx->host = ctx->target = NULL;
-}
-
-int lj_ctx_new(struct lj_nl *host, const struct lj_target *t, struct lj_ctx **ret)
-{
-	struct lj_ctx *ctx = calloc(1, sizeof(*ctx));
-	int r;
-
-	if (!ctx)
-		return -ENOMEM;
-	r = lj_ctx_open(ctx, host, t);
-	if (r < 0) {
-		lj_ctx_free(ctx);
-		return r;
-	}
-	*ret = ctx;
-	return 0;
-}
-
-void lj_ctx_free(struct lj_ctx *ctx)
-{
-	if (!ctx)
-		return;
-	lj_ctx_close(ctx);
-	free(ctx);
-}
-
 /* Save txn->rec with the first n steps of txn->plan. */
 static int save_with(struct lj_txn *txn, size_t n)
 {

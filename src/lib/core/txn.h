@@ -21,27 +21,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "lib/core/ctx.h"
 #include "lib/core/plan.h"
 #include "lib/core/result.h"
 #include "lib/core/state.h"
 #include "lib/core/target.h"
-
-/*
- * Fill ctx (zeroed first) for steps on the host and, if t is not NULL and open, in t's
- * namespace: host is a netlink socket in lanjoin's namespace that ctx borrows (NULL: one is
- * opened and owned). t's fd is borrowed (ctx->tgt points at a copy). Returns 0 or -errno;
- * lj_ctx_close is safe after a failure too.
- */
-int lj_ctx_open(struct lj_ctx *ctx, struct lj_nl *host, const struct lj_target *t);
-
-/* Close what lj_ctx_open opened (not a borrowed host socket). Safe on a zeroed ctx. */
-void lj_ctx_close(struct lj_ctx *ctx);
-
-/* lj_ctx_open into a new allocation (*ret, free with lj_ctx_free). Returns 0 or -errno. */
-int lj_ctx_new(struct lj_nl *host, const struct lj_target *t, struct lj_ctx **ret);
-
-/* lj_ctx_close and free ctx (NULL: nothing). */
-void lj_ctx_free(struct lj_ctx *ctx);
 
 /* One transaction: what it acts on (borrowed) and, after a failed call, what went wrong. */
 struct lj_txn {

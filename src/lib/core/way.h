@@ -12,9 +12,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "lib/core/attach.h"
 #include "lib/core/plan.h"
+#include "lib/core/result.h"
 #include "lib/core/spec.h"
+#include "lib/core/state.h"
 
 /*
  * A way's plan builder: validate o against the live system (through ctx), append the steps
@@ -46,6 +47,21 @@ typedef int (*lj_way_gc_fn)(const struct lj_record *recs, size_t n, struct lj_re
  */
 typedef int (*lj_way_check_fn)(const struct lj_attach_opts *o, struct lj_result *res);
 
+/*
+ * Before the attach of o, outside its transaction (the bridge way: adopt --uplink DEV into a
+ * missing bridge, a transaction of its own). Sets *ret_done when it changed something that
+ * lj_way_after_fn must keep or give back. Returns 0, or -errno with res set.
+ */
+typedef int (*lj_way_before_fn)(const struct lj_attach_opts *o, struct lj_result *res,
+				bool *ret_done);
+/* After the attach of o ended with r (0 or -errno), when before() did something: give it
+ * back if r < 0 (saying so in res), or describe it in res->json. */
+typedef void (*lj_way_after_fn)(const struct lj_attach_opts *o, int r, struct lj_result *res);
+/* rec was just detached (st locked): add to res->message what the user should know next
+ * (e.g. that the bridge still holds an adopted uplink). */
+typedef void (*lj_way_detached_fn)(struct lj_state *st, const struct lj_record *rec,
+				   struct lj_result *res);
+
 struct lj_way_ops {
 	enum lj_way way;
 	const char *name; /* as typed and recorded: "bridge", ... */
@@ -56,6 +72,9 @@ struct lj_way_ops {
 	const struct lj_step_type *const *steps;
 	lj_way_gc_fn gc;		   /* NULL: records alone describe all it makes */
 	const char *gc_key;		   /* gc: its count in gc's JSON "removed" ("ovs_rows") */
+	lj_way_before_fn before;	   /* NULL: nothing before the transaction */
+	lj_way_after_fn after;		   /* with before */
+	lj_way_detached_fn detached;	   /* NULL: nothing to say after a detach */
 	const struct lj_way_choice *modes; /* its --mode values, first the default; or NULL */
 	size_t n_modes;
 };
@@ -68,6 +87,16 @@ extern const struct lj_way_ops *const lj_way_table[LJ_WAY_COUNT];
  * host shim command (provided by the ways layer: src/lib/ways/ways.c).
  */
 extern const struct lj_step_type *const lj_way_other_steps[];
+
+/*
+ * Records that are not attachments (uplink adoptions, provided by the ways layer): gc removes
+ * those a crash left half-done or whose namespace is gone, before the ways' gc hooks run.
+ */
+struct lj_record_gc {
+	const char *key; /* its count in gc's JSON "removed" ("uplink_adoptions") */
+	int (*gc)(const struct lj_state *st, struct lj_result *res, size_t *ret_removed);
+};
+extern const struct lj_record_gc lj_way_record_gc;
 
 /* The row of w, or NULL if w is not a way. */
 const struct lj_way_ops *lj_way_get(enum lj_way w);

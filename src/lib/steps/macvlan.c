@@ -9,7 +9,8 @@
 
 #include "lib/kernel/addr.h"
 #include "lib/kernel/link.h"
-#include "lib/ways/macvlan-common.h"
+#include "lib/steps/macvlan.h"
+#include "shared/name.h"
 #include "lib/kernel/neigh.h"
 #include "lib/core/plan.h"
 #include "lib/kernel/route.h"
@@ -359,3 +360,44 @@ const struct lj_step_type lj_step_shim_route = {
 	.describe = shim_route_describe,
 	.describe_undo = shim_route_describe_undo,
 };
+
+/* --- the facts the way and the shim commands share ------------------------------------ */
+
+const struct lj_way_choice lj_macvlan_modes[LJ_MACVLAN_N_MODES] = {
+	{"bridge", MACVLAN_MODE_BRIDGE},
+	{"vepa", MACVLAN_MODE_VEPA},
+	{"private", MACVLAN_MODE_PRIVATE},
+	{"passthru", MACVLAN_MODE_PASSTHRU},
+};
+
+const char *lj_macvlan_mode_name(uint32_t mode)
+{
+	for (size_t i = 0; i < LJ_MACVLAN_N_MODES; i++)
+		if (lj_macvlan_modes[i].value == mode)
+			return lj_macvlan_modes[i].name;
+	return lj_macvlan_modes[0].name;
+}
+
+void lj_shim_name(const char *parent, char ret[IFNAMSIZ])
+{
+	lj_name_hashed("ljs", parent, ret);
+}
+
+bool lj_shim_is_ours(const struct lj_link *l)
+{
+	return strcmp(l->alias, LJ_OWNED_ALIAS) == 0 || strcmp(l->alias, LJ_SHIM_PINNED_ALIAS) == 0;
+}
+
+int lj_shim_is_leftover(struct lj_nl *nl, const struct lj_link *l, int parent)
+{
+	struct lj_cidr a;
+	size_t n = 0;
+	int r;
+
+	if (strcmp(l->kind, "macvlan") != 0 || l->alias[0] || parent <= 0 || l->parent != parent)
+		return 0;
+	r = lj_addr_list_link(nl, l->ifindex, AF_UNSPEC, &a, 1, &n);
+	if (r < 0)
+		return r;
+	return n == 0;
+}

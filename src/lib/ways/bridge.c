@@ -211,3 +211,61 @@ int lj_attach_bridge_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, c
 		json_object_set_new(rec->info, "bridge_created", json_true());
 	return lj_attach_add_addressing(ctx, o, ifname, plan, rec, res);
 }
+
+/* --- before and after the transaction ----------------------------------------------------- */
+
+int lj_attach_bridge_before(const struct lj_attach_opts *o, struct lj_result *res, bool *ret_done)
+{
+	if (!o->uplink[0])
+		return 0;
+	return lj_uplink_adopt_if_missing(o->bridge, o->uplink, res, ret_done);
+}
+
+void lj_attach_bridge_after(const struct lj_attach_opts *o, int r, struct lj_result *res)
+{
+	struct lj_result rr;
+
+	if (r == 0) {
+		if (res->json)
+			json_object_set_new(res->json, "adopted_uplink", json_string(o->uplink));
+		return;
+	}
+	if (lj_uplink_release(o->bridge, true, false, &rr) < 0) {
+		size_t len = strlen(res->message);
+		snprintf(res->message + len, sizeof(res->message) - len,
+			 "; and the uplink adopted for it could not be given back: %s", rr.message);
+		res->undo_failed++;
+	}
+	lj_result_done(&rr);
+}
+
+/*
+ * rec (on a bridge) was just detached: if it was the last attachment on a bridge that holds an
+ * uplink lanjoin adopted, say so in res->message, and how to give the uplink its addresses
+ * back: detach never does that by itself (the host's own network is on that bridge).
+ */
+void lj_attach_bridge_detached(struct lj_state *st, const struct lj_record *rec,
+			       struct lj_result *res)
+{
+	const char *br = json_string_value(json_object_get(rec->info, "bridge"));
+	struct lj_record *others = NULL;
+	char dev[IFNAMSIZ];
+	size_t n = 0, len, left = 0;
+
+	if (!br || lj_uplink_adopted_dev(st, br, dev) < 0)
+		return;
+	if (lj_state_list_info(st, "bridge", br, &others, &n) < 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		const char *b = json_string_value(json_object_get(others[i].info, "bridge"));
+		left += b && strcmp(b, br) == 0 && strcmp(others[i].id, rec->id) != 0;
+	}
+	lj_records_free(others, n);
+	if (left)
+		return;
+	len = strlen(res->message);
+	snprintf(res->message + len, sizeof(res->message) - len,
+		 "\nNo attachment is left on %s, which still holds the uplink %s with the host's "
+		 "addresses and routes; give them back to %s with 'lanjoin uplink release %s'",
+		 br, dev, dev, br);
+}

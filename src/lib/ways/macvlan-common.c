@@ -98,30 +98,6 @@ out:
 	return r;
 }
 
-void lj_shim_name(const char *parent, char ret[IFNAMSIZ])
-{
-	lj_name_hashed("ljs", parent, ret);
-}
-
-bool lj_shim_is_ours(const struct lj_link *l)
-{
-	return strcmp(l->alias, LJ_OWNED_ALIAS) == 0 || strcmp(l->alias, LJ_SHIM_PINNED_ALIAS) == 0;
-}
-
-int lj_shim_is_leftover(struct lj_nl *nl, const struct lj_link *l, int parent)
-{
-	struct lj_cidr a;
-	size_t n = 0;
-	int r;
-
-	if (strcmp(l->kind, "macvlan") != 0 || l->alias[0] || parent <= 0 || l->parent != parent)
-		return 0;
-	r = lj_addr_list_link(nl, l->ifindex, AF_UNSPEC, &a, 1, &n);
-	if (r < 0)
-		return r;
-	return n == 0;
-}
-
 int lj_macvlan_check_parent(struct lj_nl *nl, const char *parent, struct lj_link *ret,
 			    struct lj_result *res)
 {

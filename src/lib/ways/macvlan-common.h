@@ -15,33 +15,7 @@
 
 #include "lib/core/attach.h"
 #include "lib/kernel/link.h"
-
-/*
- * The alias of a shim made with `lanjoin shim add`: kept until `lanjoin shim del`, whatever
- * containers come and go. A shim made by an attach carries LJ_OWNED_ALIAS instead and is
- * removed by the undo that takes away the last route through it.
- */
-#define LJ_SHIM_PINNED_ALIAS "lanjoin: host shim, kept until 'lanjoin shim del'"
-
-/* Most addresses looked at on one link. */
-#define LJ_MACVLAN_MAX_ADDRS 64
-
-/* "bridge", "vepa", "private" or "passthru" (0 is bridge). */
-const char *lj_macvlan_mode_name(uint32_t mode);
-
-/* The shim's name for parent: "ljs" + 12 hex digits of a hash of the parent's name. */
-void lj_shim_name(const char *parent, char ret[IFNAMSIZ]);
-
-/* True if l is a link lanjoin made as a shim (a macvlan with one of lanjoin's aliases). */
-bool lj_shim_is_ours(const struct lj_link *l);
-
-/*
- * Is l (named as lanjoin names the shim on the parent with ifindex parent) what a run killed
- * between creating the shim and marking it left behind: a macvlan on that parent with no
- * alias and no address? The kernel ignores an alias in the creating request, so that window
- * cannot be closed. Returns 1 (a leftover: lanjoin may remove it), 0, or -errno.
- */
-int lj_shim_is_leftover(struct lj_nl *nl, const struct lj_link *l, int parent);
+#include "lib/steps/macvlan.h"
 
 /*
  * Look up parent in nl's namespace and check that a macvlan can sit on it: it exists, is

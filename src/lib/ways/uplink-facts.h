@@ -15,7 +15,9 @@
 #include "lib/kernel/addr.h"
 #include "lib/kernel/link.h"
 #include "lib/kernel/route.h"
-#include "lib/ways/uplink.h"
+#include "lib/core/plan.h"
+#include "lib/core/result.h"
+#include "lib/ways/uplink-opts.h"
 
 struct lj_uplink_facts {
 	struct lj_link dev, br;

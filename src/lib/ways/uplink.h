@@ -12,21 +12,8 @@
 #include "lib/kernel/addr.h"
 #include "lib/core/plan.h"
 #include "lib/core/result.h"
+#include "lib/ways/uplink-opts.h"
 #include "lib/kernel/route.h"
-
-#define LJ_UPLINK_TIMEOUT_DEFAULT_MS 5000u
-#define LJ_UPLINK_TIMEOUT_MAX_S 600u
-
-struct lj_uplink_opts {
-	char bridge[IFNAMSIZ]; /* BR, created */
-	char dev[IFNAMSIZ];    /* DEV, the uplink */
-	bool ovs;	       /* an Open vSwitch bridge instead of a Linux bridge */
-	const char *ovsdb;     /* "unix:PATH" or NULL (ovs only) */
-	struct lj_ip probe;    /* AF_UNSPEC = the default gateway */
-	bool no_probe;	       /* skip the probe (no gateway to ask) */
-	unsigned timeout_ms;   /* probe deadline, 0 = default */
-	bool dry_run;
-};
 
 /*
  * Adopt o->dev into the new bridge o->bridge. Returns 0 (res->json describes the adoption and

@@ -14,7 +14,7 @@
 #include "lib/steps/uplink-addr.h"
 #include "lib/steps/uplink-fw.h"
 #include "lib/steps/uplink.h"
-#include "lib/ways/macvlan.h"
+#include "lib/steps/macvlan.h"
 #include "lib/ways/uplink.h"
 #include "shared/macro.h"
 
@@ -45,6 +45,9 @@ static const struct lj_way_ops bridge_way = {
 	.check = check_bridge,
 	.build = lj_attach_bridge_build,
 	.steps = bridge_steps,
+	.before = lj_attach_bridge_before,
+	.after = lj_attach_bridge_after,
+	.detached = lj_attach_bridge_detached,
 };
 
 static const struct lj_step_type *const ovs_steps[] = {
@@ -75,14 +78,6 @@ static const struct lj_step_type *const macvlan_steps[] = {
 	&lj_step_macvlan, &lj_step_shim, &lj_step_shim_route, ADDRESSING_STEPS, NULL,
 };
 
-/* The macvlan modes, the default (bridge) first. */
-static const struct lj_way_choice macvlan_modes[] = {
-	{"bridge", MACVLAN_MODE_BRIDGE},
-	{"vepa", MACVLAN_MODE_VEPA},
-	{"private", MACVLAN_MODE_PRIVATE},
-	{"passthru", MACVLAN_MODE_PASSTHRU},
-};
-
 static const struct lj_way_ops macvlan_way = {
 	.way = LJ_WAY_MACVLAN,
 	.name = "macvlan",
@@ -90,14 +85,9 @@ static const struct lj_way_ops macvlan_way = {
 	.check = check_macvlan,
 	.build = lj_attach_macvlan_build,
 	.steps = macvlan_steps,
-	.modes = macvlan_modes,
-	.n_modes = ARRAY_SIZE(macvlan_modes),
+	.modes = lj_macvlan_modes, /* steps/macvlan.c */
+	.n_modes = LJ_MACVLAN_N_MODES,
 };
-
-const char *lj_macvlan_mode_name(uint32_t mode)
-{
-	return lj_way_mode_name(LJ_WAY_MACVLAN, mode);
-}
 
 static int check_nat(const struct lj_attach_opts *o, struct lj_result *res)
 {
@@ -131,6 +121,11 @@ const struct lj_way_ops *const lj_way_table[LJ_WAY_COUNT] = {
 	[LJ_WAY_NAT] = &nat_way,
 };
 
+const struct lj_record_gc lj_way_record_gc = {
+	.key = "uplink_adoptions",
+	.gc = lj_uplink_gc,
+};
+
 const struct lj_step_type *const lj_way_other_steps[] = {
 	/* uplink adoption (uplink.h) */
 	&lj_step_uplink_bridge,
@@ -151,4 +146,8 @@ const struct lj_step_type *const lj_way_other_steps[] = {
 	&lj_step_shim,
 	&lj_step_arp_probe,
 	NULL,
+};
+
+const struct lj_step_type *const *const lj_step_type_lists[] = {
+	bridge_steps, ovs_steps, macvlan_steps, nat_steps, lj_way_other_steps, NULL,
 };

@@ -27,3 +27,11 @@ int lj_attach_ovs_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, cons
  */
 int lj_attach_ovs_gc(const struct lj_record *recs, size_t n, struct lj_result *res,
 		     size_t *ret_removed);
+
+/* The bridge way's hooks around the transaction (struct lj_way_ops before/after/detached):
+ * adopt --uplink DEV into a missing bridge first, give it back if the attach fails, and say
+ * after a detach that the bridge still holds the uplink. */
+int lj_attach_bridge_before(const struct lj_attach_opts *o, struct lj_result *res, bool *ret_done);
+void lj_attach_bridge_after(const struct lj_attach_opts *o, int r, struct lj_result *res);
+void lj_attach_bridge_detached(struct lj_state *st, const struct lj_record *rec,
+			       struct lj_result *res);
