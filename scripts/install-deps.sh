@@ -16,7 +16,7 @@ PACKAGES=(
   bats jq curl iproute2 nftables iptables ethtool psmisc valgrind
   busybox-static dnsmasq-base openvswitch-switch containernetworking-plugins
   # docs checks: the man page's lint and the zsh completion's syntax (tests/integration/docs.bats)
-  mandoc zsh
+  mandoc zsh clang-format
   # container engines: the tests start their own daemons inside the lab (engine-helpers.bash)
   docker.io podman runc
   # DHCP clients lanjoin can run inside a container (udhcpc comes with busybox-static)
