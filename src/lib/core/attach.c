@@ -282,6 +282,7 @@ int lj_attach(const struct lj_attach_opts *o, struct lj_result *res)
 	bool done = false;
 	int r;
 
+	memset(res, 0, sizeof(*res));
 	if (way && way->before && !o->dry_run) {
 		r = way->before(o, res, &done);
 		if (r < 0)
