@@ -206,3 +206,27 @@ status_of() {
   [ "$status" -eq 1 ]
   [[ ${lines[1]} == *target-gone* ]]
 }
+
+# status_is NAME STATUS: target NAME's row says STATUS (for wait_until).
+status_is() { [ "$(status_of "$1")" = "$2" ]; }
+
+@test "status: the DHCP client killed (its supervisor then ends) is drifted" {
+  add_container web
+  detach_later web
+  run lj attach macvlan "netns:${LAB_PREFIX}web" --parent em1 --dhcp --json
+  echo "$output"
+  [ "$status" -eq 0 ]
+  sup=$(jq -r '.info.dhcp.pid' <<<"$output")
+  [[ $sup =~ ^[0-9]+$ ]]
+  run lj status
+  echo "$output"
+  [ "$status" -eq 0 ]
+  client=$(pgrep -P "$sup" | head -n 1)
+  [[ $client =~ ^[0-9]+$ ]]
+  kill "$client"
+  wait_until 10 status_is web drifted
+  run lj status
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ $output == *macvlan*drifted*"the DHCP supervisor of eth1 (PID $sup) is not running"* ]]
+}
