@@ -82,6 +82,7 @@ _lanjoin_options() {
 	attach*) echo "--help" ;;
 	detach) echo "--ifname --all --dry-run --json --engine-socket --help" ;;
 	list) echo "--json --help" ;;
+	status) echo "--json --engine-socket --help" ;;
 	gc | pid) echo "--json --engine-socket --help" ;;
 	ip) echo "--json --engine-socket --help" ;;
 	"uplink adopt") echo "--ovs --ovsdb --probe --no-probe --timeout --dry-run --json --help" ;;
@@ -151,7 +152,7 @@ _lanjoin() {
 	elif [[ $cur == -* ]]; then
 		cands=$(_lanjoin_options "$ctx")
 	elif [[ -z $cmd ]]; then
-		cands='attach detach list gc pid ip uplink shim docker-plugin version help'
+		cands='attach detach list status gc pid ip uplink shim docker-plugin version help'
 	elif [[ -z $sub && $cmd == attach ]]; then
 		cands='bridge ovs macvlan nat'
 	elif [[ -z $sub && $cmd == uplink ]]; then
@@ -159,7 +160,7 @@ _lanjoin() {
 	elif [[ -z $sub && $cmd == shim ]]; then
 		cands='add del'
 	elif [[ -z $sub && $cmd == help ]]; then
-		cands='attach detach list gc pid ip uplink shim docker-plugin version'
+		cands='attach detach list status gc pid ip uplink shim docker-plugin version'
 	elif ((npos == 0)); then
 		case $ctx in
 		"help attach") cands='bridge ovs macvlan nat' ;;
@@ -167,6 +168,7 @@ _lanjoin() {
 		"help shim") cands='add del' ;;
 		attach\ *) cands=$(_lanjoin_targets) ;;
 		detach) cands=$({ _lanjoin_attached; _lanjoin_targets; } | sort -u) ;;
+		status) cands=$(_lanjoin_attached) ;;
 		pid) cands=$(_lanjoin_containers; echo pid:) ;;
 		ip) cands=$(_lanjoin_containers) ;;
 		"uplink release") cands=$(_lanjoin_bridges ovs) ;;

@@ -13,6 +13,7 @@
 #define LJ_SCHEMA_GC "lanjoin/gc/v1"
 #define LJ_SCHEMA_PID "lanjoin/pid/v1"
 #define LJ_SCHEMA_CONTAINER "lanjoin/container/v1"
+#define LJ_SCHEMA_STATUS "lanjoin/status/v1"
 
 struct lj_record;
 

@@ -41,6 +41,8 @@ static const struct {
 	 true},
 	{"detach", lj_cmd_detach, "undo exactly what attach did; safe to repeat", false, true},
 	{"list", lj_cmd_list, "show what is attached", false, true},
+	{"status", lj_cmd_status, "check each attachment against the kernel (read only)", false,
+	 true},
 	{"uplink", lj_cmd_uplink, "adopt the host's uplink into a bridge (probed), or release it",
 	 true, true},
 	{"gc", lj_cmd_gc, "undo attachments whose namespace is gone", false, true},

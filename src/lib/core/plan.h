@@ -25,6 +25,7 @@ enum lj_where {
 
 struct lj_state;
 struct lj_plan;
+struct lj_status_view;
 
 /* What steps run against. Owned by the caller of the runner. */
 struct lj_ctx {
@@ -94,6 +95,14 @@ struct lj_step_type {
 	 * meanwhile). 0, or -errno with ctx->detail saying what changed.
 	 */
 	int (*check)(struct lj_ctx *ctx, const struct lj_step *s);
+	/*
+	 * Optional (status, read only): whether what apply made is still there, judged from the
+	 * dumps in v (core/status.h) without asking the kernel again. 0 when it holds,
+	 * LJ_VERIFY_DRIFTED with why (size bytes) saying what differs, or -errno when it cannot
+	 * be checked. NULL: the step type is not checked.
+	 */
+	int (*verify)(const struct lj_status_view *v, const struct lj_step *s, char *why,
+		      size_t size);
 };
 
 /*

@@ -541,6 +541,7 @@ int lj_link_set_addr_gen_mode(struct lj_nl *nl, const char *name, uint8_t mode)
 struct ports_ctx {
 	int master;
 	const char *kind; /* not NULL: links of this kind, master ignored */
+	bool all;	  /* every link (kind and master ignored) */
 	struct lj_link *v;
 	size_t n, cap;
 };
@@ -552,7 +553,7 @@ static int list_port_cb(const struct nlmsghdr *nlh, void *data)
 	struct lj_link l;
 
 	if (!link_parse(nlh, &l, tb) || l.ifindex <= 0 ||
-	    (c->kind ? strcmp(l.kind, c->kind) != 0 : l.master != c->master))
+	    (!c->all && (c->kind ? strcmp(l.kind, c->kind) != 0 : l.master != c->master)))
 		return MNL_CB_OK;
 	if (lj_array_append(&c->v, &c->n, &c->cap, sizeof(l), &l) < 0) {
 		errno = ENOMEM;
@@ -587,6 +588,13 @@ int lj_link_list_ports(struct lj_nl *nl, int master, struct lj_link **ret, size_
 int lj_link_list_kind(struct lj_nl *nl, const char *kind, struct lj_link **ret, size_t *ret_n)
 {
 	struct ports_ctx c = {.kind = kind};
+
+	return list_links(nl, 0, &c, ret, ret_n);
+}
+
+int lj_link_list(struct lj_nl *nl, struct lj_link **ret, size_t *ret_n)
+{
+	struct ports_ctx c = {.all = true};
 
 	return list_links(nl, 0, &c, ret, ret_n);
 }

@@ -103,6 +103,9 @@ int lj_link_list_ports(struct lj_nl *nl, int master, struct lj_link **ret, size_
 
 /* The links of kind kind ("bridge", ...) in nl's namespace, dump order; as lj_link_list_ports. */
 int lj_link_list_kind(struct lj_nl *nl, const char *kind, struct lj_link **ret, size_t *ret_n);
+
+/* Every link of nl's namespace with one dump, dump order; as lj_link_list_ports. */
+int lj_link_list(struct lj_nl *nl, struct lj_link **ret, size_t *ret_n);
 /* Host links whose deletion is deferred to one request (bulk detach, gc). */
 struct lj_link_batch {
 	char (*names)[IFNAMSIZ];

@@ -22,6 +22,8 @@
 #include "lib/kernel/netlink.h"
 #include "lib/core/plan.h"
 #include "lib/kernel/sysctl.h"
+#include "lib/kernel/proc.h"
+#include "lib/core/status.h"
 #include "lib/core/target.h"
 #include "shared/macro.h"
 
@@ -570,8 +572,28 @@ static void dhcp_describe_undo(const struct lj_ctx *ctx, const struct lj_step *s
 		s->i64);
 }
 
+/* The DHCP supervisor started for the link still runs (its recorded PID and start time). */
+static int dhcp_verify(const struct lj_status_view *v, const struct lj_step *s, char *why,
+		       size_t size)
+{
+	char buf[PATH_MAX * 3], *f[DHCP_FIELDS];
+	uint64_t start = 0;
+
+	(void)v;
+	if (dhcp_fields(s, buf, sizeof(buf), f) < 0 || s->i64 <= 0 || s->i64 > INT_MAX ||
+	    (*f[5] && sscanf(f[5], "%" SCNu64, &start) != 1))
+		return -EBADMSG;
+	if (!lj_proc_alive((pid_t)s->i64, start)) {
+		snprintf(why, size, "the DHCP supervisor of %s (PID %" PRId64 ") is not running",
+			 s->link, s->i64);
+		return LJ_VERIFY_DRIFTED;
+	}
+	return 0;
+}
+
 const struct lj_step_type lj_step_dhcp = {
 	.id = "dhcp",
+	.verify = dhcp_verify,
 	.save_after = true, /* the supervisor's PID and start time */
 	.apply = dhcp_apply,
 	.undo = dhcp_undo,

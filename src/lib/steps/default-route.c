@@ -25,6 +25,7 @@
 #include "lib/core/attach.h"
 #include "lib/kernel/link.h"
 #include "lib/core/plan.h"
+#include "lib/core/status.h"
 #include "lib/kernel/route.h"
 #include "lib/kernel/rule.h"
 #include "lib/steps/uplink-addr.h"
@@ -388,8 +389,32 @@ static void defroute_describe_undo(const struct lj_ctx *ctx, const struct lj_ste
 	fprintf(f, "%s %sroute del default dev %s   # if still there\n", ip, fam, s->link);
 }
 
+/* The target's default route of the family still leaves by link, via the gateway given. */
+static int defroute_verify(const struct lj_status_view *v, const struct lj_step *s, char *why,
+			   size_t size)
+{
+	struct lj_cidr any = {.ip.family = s->cidr.ip.family};
+	const struct lj_link *l;
+	char buf[LJ_IP_STRLEN];
+
+	if (!v->target)
+		return 0;
+	l = lj_status_need_link(v, LJ_TARGET, s->link, false, why, size);
+	if (!l)
+		return LJ_VERIFY_DRIFTED;
+	if (s->via.family == AF_UNSPEC) /* DHCP: the lease's router, which the client sets */
+		return 0;
+	if (!lj_status_has_route(v->target, &any, &s->via, l->ifindex, 0)) {
+		snprintf(why, size, "the target's default route via %s on %s is missing",
+			 lj_ip_to_string(&s->via, buf, sizeof(buf)), s->link);
+		return LJ_VERIFY_DRIFTED;
+	}
+	return 0;
+}
+
 const struct lj_step_type lj_step_default_route = {
 	.id = "default-route",
+	.verify = defroute_verify,
 	.save_after = true, /* the routes it replaced, as found when applied */
 	.apply = defroute_apply,
 	.undo = defroute_undo,

@@ -13,6 +13,7 @@
 #include "shared/name.h"
 #include "lib/kernel/neigh.h"
 #include "lib/core/plan.h"
+#include "lib/core/status.h"
 #include "lib/kernel/route.h"
 #include "lib/steps/rtnl.h"
 #include "shared/macro.h"
@@ -93,8 +94,36 @@ static void macvlan_describe_undo(const struct lj_ctx *ctx, const struct lj_step
 	fprintf(f, "%s link del %s\n", lj_ctx_ip(ctx, LJ_TARGET), s->link);
 }
 
+/* The parent is there and up; the macvlan link is in the target with its MAC. */
+static int macvlan_verify(const struct lj_status_view *v, const struct lj_step *s, char *why,
+			  size_t size)
+{
+	const struct lj_link *l;
+	char a[LJ_MAC_STRLEN], b[LJ_MAC_STRLEN];
+
+	if (!lj_status_need_link(v, LJ_HOST, s->master, true, why, size)) {
+		size_t len = strlen(why);
+
+		snprintf(why + len, size - len, " (the parent)");
+		return LJ_VERIFY_DRIFTED;
+	}
+	if (!v->target)
+		return 0;
+	l = lj_status_need_link(v, LJ_TARGET, s->link, false, why, size);
+	if (!l)
+		return LJ_VERIFY_DRIFTED;
+	if (s->has_mac && l->has_mac && memcmp(l->mac, s->mac, LJ_MAC_LEN) != 0) {
+		snprintf(why, size, "%s in the target has MAC %s, not %s", s->link,
+			 lj_mac_to_string(l->mac, a, sizeof(a)),
+			 lj_mac_to_string(s->mac, b, sizeof(b)));
+		return LJ_VERIFY_DRIFTED;
+	}
+	return 0;
+}
+
 const struct lj_step_type lj_step_macvlan = {
 	.id = "macvlan",
+	.verify = macvlan_verify,
 	.apply = macvlan_apply,
 	.undo = macvlan_undo,
 	.describe = macvlan_describe,
@@ -282,8 +311,31 @@ static void shim_describe_undo(const struct lj_ctx *ctx, const struct lj_step *s
 	fprintf(f, "ip link del %s\n", s->link);
 }
 
+/* The host shim is there, up, on its parent, and holds its address. */
+static int shim_verify(const struct lj_status_view *v, const struct lj_step *s, char *why,
+		       size_t size)
+{
+	const struct lj_link *l = lj_status_need_link(v, LJ_HOST, s->link, true, why, size);
+	const struct lj_link *parent = lj_status_link(v->host, s->master);
+	char buf[LJ_CIDR_STRLEN];
+
+	if (!l)
+		return LJ_VERIFY_DRIFTED;
+	if (!parent || l->parent != parent->ifindex) {
+		snprintf(why, size, "shim %s is no longer on %s", s->link, s->master);
+		return LJ_VERIFY_DRIFTED;
+	}
+	if (s->cidr.ip.family != AF_UNSPEC && !lj_status_has_addr(v->host, l->ifindex, &s->cidr)) {
+		snprintf(why, size, "address %s is missing on shim %s",
+			 lj_cidr_to_string(&s->cidr, buf, sizeof(buf)), s->link);
+		return LJ_VERIFY_DRIFTED;
+	}
+	return 0;
+}
+
 const struct lj_step_type lj_step_shim = {
 	.id = "shim",
+	.verify = shim_verify,
 	.apply = shim_apply,
 	.undo = shim_undo,
 	.describe = shim_describe,
@@ -353,8 +405,26 @@ static void shim_route_describe_undo(const struct lj_ctx *ctx, const struct lj_s
 		lj_ip_to_string(&s->cidr.ip, a, sizeof(a)), s->link);
 }
 
+/* The host route to the container's address through the shim is there. */
+static int shim_route_verify(const struct lj_status_view *v, const struct lj_step *s, char *why,
+			     size_t size)
+{
+	const struct lj_link *l = lj_status_need_link(v, LJ_HOST, s->link, false, why, size);
+	char buf[LJ_CIDR_STRLEN];
+
+	if (!l)
+		return LJ_VERIFY_DRIFTED;
+	if (!lj_status_has_route(v->host, &s->cidr, NULL, l->ifindex, 0)) {
+		snprintf(why, size, "host route to %s through shim %s is missing",
+			 lj_cidr_to_string(&s->cidr, buf, sizeof(buf)), s->link);
+		return LJ_VERIFY_DRIFTED;
+	}
+	return 0;
+}
+
 const struct lj_step_type lj_step_shim_route = {
 	.id = "shim-route",
+	.verify = shim_route_verify,
 	.apply = shim_route_apply,
 	.undo = shim_route_undo,
 	.describe = shim_route_describe,

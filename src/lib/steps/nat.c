@@ -18,6 +18,7 @@
 #include "lib/kernel/nft.h"
 #include "lib/core/state.h"
 #include "lib/kernel/sysctl.h"
+#include "lib/core/status.h"
 #include "shared/macro.h"
 
 /* --- garp: link = uplink, cidr = address; apply only ------------------------------------- */
@@ -647,8 +648,19 @@ static void nat_rules_describe_undo(const struct lj_ctx *ctx, const struct lj_st
 	fprintf(f, "# or 'nft delete table ip " NAT_TABLE "' when this is the last attachment\n");
 }
 
+/* lanjoin's nft table, its chains and map elements for the attachment (lj_nat_rules_verify). */
+static int nat_rules_verify(const struct lj_status_view *v, const struct lj_step *s, char *why,
+			    size_t size)
+{
+	int r = lj_nat_rules_verify(s, why, size);
+
+	(void)v;
+	return r == 1 ? 0 : r == 0 ? LJ_VERIFY_DRIFTED : r;
+}
+
 const struct lj_step_type lj_step_nat_rules = {
 	.id = "nft-nat",
+	.verify = nat_rules_verify,
 	.apply = nat_rules_apply,
 	.undo = nat_rules_undo,
 	.describe = nat_rules_describe,

@@ -9,6 +9,7 @@
 #include "lib/kernel/addr.h"
 #include "lib/kernel/link.h"
 #include "lib/core/plan.h"
+#include "lib/core/status.h"
 #include "lib/kernel/route.h"
 
 /* --- bridge: link = BR, mtu; ensure it exists; undo deletes it if lanjoin made it and it is empty
@@ -130,9 +131,32 @@ static void bridge_describe_undo(const struct lj_ctx *ctx, const struct lj_step 
 	fprintf(f, "ip link del %s\n", s->link);
 }
 
+/* The bridge is there, up, and keeps the MAC it was given. */
+static int bridge_verify(const struct lj_status_view *v, const struct lj_step *s, char *why,
+			 size_t size)
+{
+	const struct lj_link *l = lj_status_need_link(v, LJ_HOST, s->link, true, why, size);
+	char a[LJ_MAC_STRLEN], b[LJ_MAC_STRLEN];
+
+	if (!l)
+		return LJ_VERIFY_DRIFTED;
+	if (strcmp(l->kind, "bridge") != 0) {
+		snprintf(why, size, "%s is no longer a bridge", s->link);
+		return LJ_VERIFY_DRIFTED;
+	}
+	if (s->has_mac && l->has_mac && memcmp(l->mac, s->mac, LJ_MAC_LEN) != 0) {
+		snprintf(why, size, "bridge %s has MAC %s, not %s", s->link,
+			 lj_mac_to_string(l->mac, a, sizeof(a)),
+			 lj_mac_to_string(s->mac, b, sizeof(b)));
+		return LJ_VERIFY_DRIFTED;
+	}
+	return 0;
+}
+
 const struct lj_step_type lj_step_bridge = {
 	.id = "bridge",
 	.apply = bridge_apply,
+	.verify = bridge_verify,
 	.undo = bridge_undo,
 	.describe = bridge_describe,
 	.describe_undo = bridge_describe_undo,
@@ -296,10 +320,42 @@ static int veth_check(struct lj_ctx *ctx, const struct lj_step *s)
 	return 0;
 }
 
+/* Both ends are there, the host end still a port of its bridge, the container end's MAC kept. */
+static int veth_verify(const struct lj_status_view *v, const struct lj_step *s, char *why,
+		       size_t size)
+{
+	const struct lj_link *h = lj_status_need_link(v, LJ_HOST, s->link, false, why, size), *p;
+	const struct lj_link *br;
+	char a[LJ_MAC_STRLEN], b[LJ_MAC_STRLEN];
+
+	if (!h)
+		return LJ_VERIFY_DRIFTED;
+	if (s->master[0]) {
+		br = lj_status_link(v->host, s->master);
+		if (!br || h->master != br->ifindex) {
+			snprintf(why, size, "%s is no longer a port of %s", s->link, s->master);
+			return LJ_VERIFY_DRIFTED;
+		}
+	}
+	if (!v->target)
+		return 0;
+	p = lj_status_need_link(v, LJ_TARGET, s->peer, false, why, size);
+	if (!p)
+		return LJ_VERIFY_DRIFTED;
+	if (s->has_mac && p->has_mac && memcmp(p->mac, s->mac, LJ_MAC_LEN) != 0) {
+		snprintf(why, size, "%s in the target has MAC %s, not %s", s->peer,
+			 lj_mac_to_string(p->mac, a, sizeof(a)),
+			 lj_mac_to_string(s->mac, b, sizeof(b)));
+		return LJ_VERIFY_DRIFTED;
+	}
+	return 0;
+}
+
 const struct lj_step_type lj_step_veth = {
 	.id = "veth",
 	.apply = veth_apply,
 	.check = veth_check,
+	.verify = veth_verify,
 	.undo = veth_undo,
 	.describe = veth_describe,
 	.describe_undo = veth_describe_undo,
@@ -341,9 +397,18 @@ static void link_up_describe_undo(const struct lj_ctx *ctx, const struct lj_step
 	fprintf(f, "%s link set %s down\n", lj_ctx_ip(ctx, s->where), s->link);
 }
 
+static int link_up_verify(const struct lj_status_view *v, const struct lj_step *s, char *why,
+			  size_t size)
+{
+	if (!lj_status_where(v, s->where))
+		return 0;
+	return lj_status_need_link(v, s->where, s->link, true, why, size) ? 0 : LJ_VERIFY_DRIFTED;
+}
+
 const struct lj_step_type lj_step_link_up = {
 	.id = "link-up",
 	.apply = link_up_apply,
+	.verify = link_up_verify,
 	.undo = link_up_undo,
 	.describe = link_up_describe,
 	.describe_undo = link_up_describe_undo,
@@ -399,8 +464,30 @@ static void addr_describe_undo(const struct lj_ctx *ctx, const struct lj_step *s
 		lj_cidr_to_string(&s->cidr, c, sizeof(c)), s->link);
 }
 
+static int addr_verify(const struct lj_status_view *v, const struct lj_step *s, char *why,
+		       size_t size)
+{
+	const struct lj_status_ns *ns = lj_status_where(v, s->where);
+	const struct lj_link *l;
+	char buf[LJ_CIDR_STRLEN];
+
+	if (!ns)
+		return 0;
+	l = lj_status_need_link(v, s->where, s->link, false, why, size);
+	if (!l)
+		return LJ_VERIFY_DRIFTED;
+	if (!lj_status_has_addr(ns, l->ifindex, &s->cidr)) {
+		snprintf(why, size, "address %s is missing on %s%s",
+			 lj_cidr_to_string(&s->cidr, buf, sizeof(buf)), s->link,
+			 s->where == LJ_TARGET ? " in the target" : "");
+		return LJ_VERIFY_DRIFTED;
+	}
+	return 0;
+}
+
 const struct lj_step_type lj_step_addr = {
 	.id = "addr",
+	.verify = addr_verify,
 	.apply = addr_apply,
 	.undo = addr_undo,
 	.describe = addr_describe,
@@ -481,8 +568,30 @@ static void route_describe_undo(const struct lj_ctx *ctx, const struct lj_step *
 	route_print(ctx, s, "del", f);
 }
 
+static int route_verify(const struct lj_status_view *v, const struct lj_step *s, char *why,
+			size_t size)
+{
+	const struct lj_status_ns *ns = lj_status_where(v, s->where);
+	const struct lj_link *l;
+	char buf[LJ_CIDR_STRLEN];
+
+	if (!ns)
+		return 0;
+	l = lj_status_need_link(v, s->where, s->link, false, why, size);
+	if (!l)
+		return LJ_VERIFY_DRIFTED;
+	if (!lj_status_has_route(ns, &s->cidr, &s->via, l->ifindex, s->u32)) {
+		snprintf(why, size, "route to %s on %s%s is missing",
+			 lj_cidr_to_string(&s->cidr, buf, sizeof(buf)), s->link,
+			 s->where == LJ_TARGET ? " in the target" : "");
+		return LJ_VERIFY_DRIFTED;
+	}
+	return 0;
+}
+
 const struct lj_step_type lj_step_route = {
 	.id = "route",
+	.verify = route_verify,
 	.apply = route_apply,
 	.undo = route_undo,
 	.describe = route_describe,

@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: MIT */
+/* lanjoin status [TARGET] [--json]: is each attachment still what its record says? */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/json.h"
+#include "lib/core/status.h"
+
+static const char usage[] =
+	"Usage: lanjoin status [TARGET] [--json] [--engine-socket PATH]\n"
+	"Check each attachment (of TARGET, or all) against the kernel, read only: ok, drifted\n"
+	"(says what differs from the record), target-gone, or target-restarted (the container\n"
+	"runs in a new namespace). Exit status 0 when all are ok (or there are none), 1 "
+	"otherwise.\n";
+
+/* The status document: {"schema", "ok", "attachments": [...]}. */
+static json_t *status_json(const struct lj_status_entry *e, size_t n, bool all_ok)
+{
+	json_t *o = json_object(), *a = json_array();
+
+	for (size_t i = 0; i < n; i++) {
+		const struct lj_record *rec = &e[i].rec;
+		json_t *x = json_object();
+
+		json_object_set_new(x, "target", json_string(rec->target_spec));
+		json_object_set_new(x, "ifname", json_string(rec->ifname));
+		json_object_set_new(x, "way", json_string(rec->way));
+		json_object_set_new(x, "host_ifname",
+				    rec->host_ifname[0] ? json_string(rec->host_ifname)
+							: json_null());
+		json_object_set_new(x, "status", json_string(lj_status_kind_str(e[i].kind)));
+		json_object_set_new(x, "what", e[i].what[0] ? json_string(e[i].what) : json_null());
+		json_object_set_new(x, "unchecked_steps", json_integer((json_int_t)e[i].unchecked));
+		json_array_append_new(a, x);
+	}
+	json_object_set_new(o, "schema", json_string(LJ_SCHEMA_STATUS));
+	json_object_set_new(o, "ok", json_boolean(all_ok));
+	json_object_set_new(o, "attachments", a);
+	return o;
+}
+
+int lj_cmd_status(int argc, char **argv)
+{
+	struct lj_status_entry *e = NULL;
+	const char *target = NULL;
+	struct lj_result res;
+	bool json = false, all_ok = true;
+	size_t n = 0;
+	int r;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0) {
+			json = true;
+		} else if (strcmp(argv[i], "--engine-socket") == 0) {
+			if (i + 1 == argc)
+				return lj_usage_error(usage,
+						      "Option '--engine-socket' needs a value");
+			if (lj_cli_engine_socket(argv[++i]) < 0)
+				return LJ_EXIT_USAGE;
+		} else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			fputs(usage, stdout);
+			return LJ_EXIT_OK;
+		} else if (argv[i][0] == '-') {
+			return lj_usage_error(usage, "Unknown option '%s'", argv[i]);
+		} else if (target) {
+			return lj_usage_error(usage, "Unexpected argument '%s'", argv[i]);
+		} else if (!argv[i][0] || strlen(argv[i]) >= LJ_TARGET_SPEC_MAX) {
+			return lj_usage_error(usage, "Invalid TARGET '%s'", argv[i]);
+		} else {
+			target = argv[i];
+		}
+	}
+	r = lj_status(target, &e, &n, &res);
+	lj_warn_bad_records(&res);
+	if (r < 0) {
+		int code = lj_report_failure(&res, r);
+
+		lj_result_done(&res);
+		return code;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (e[i].kind != LJ_STATUS_OK)
+			all_ok = false;
+	if (json) {
+		lj_print_json(status_json(e, n, all_ok));
+	} else {
+		printf("%-24s %-8s %-8s %-16s %s\n", "TARGET", "IFNAME", "WAY", "STATUS", "WHAT");
+		for (size_t i = 0; i < n; i++)
+			printf("%-24s %-8s %-8s %-16s %s\n", e[i].rec.target_spec, e[i].rec.ifname,
+			       e[i].rec.way, lj_status_kind_str(e[i].kind),
+			       e[i].what[0] ? e[i].what : "-");
+	}
+	lj_status_free(e, n);
+	lj_result_done(&res);
+	return all_ok ? LJ_EXIT_OK : LJ_EXIT_FAILED;
+}

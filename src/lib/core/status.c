@@ -1,0 +1,335 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * status: each record's steps compared, by their step types' verify, against one dump of the
+ * links, addresses and routes of each namespace involved (lanjoin's own once, each target's
+ * once however many attachments it has). Reads only.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/core/ctx.h"
+#include "lib/core/status.h"
+#include "lib/core/undo.h"
+
+const struct lj_link *lj_status_link(const struct lj_status_ns *ns, const char *name)
+{
+	for (size_t i = 0; ns && i < ns->n_links; i++)
+		if (strcmp(ns->links[i].name, name) == 0)
+			return &ns->links[i];
+	return NULL;
+}
+
+const struct lj_link *lj_status_link_index(const struct lj_status_ns *ns, int ifindex)
+{
+	for (size_t i = 0; ns && i < ns->n_links; i++)
+		if (ns->links[i].ifindex == ifindex)
+			return &ns->links[i];
+	return NULL;
+}
+
+bool lj_status_has_addr(const struct lj_status_ns *ns, int ifindex, const struct lj_cidr *c)
+{
+	for (size_t i = 0; ns && i < ns->n_addrs; i++) {
+		const struct lj_addr_info *a = &ns->addrs[i];
+
+		if (a->ifindex == ifindex && a->cidr.prefixlen == c->prefixlen &&
+		    lj_ip_equal(&a->cidr.ip, &c->ip))
+			return true;
+	}
+	return false;
+}
+
+bool lj_status_has_route(const struct lj_status_ns *ns, const struct lj_cidr *dst,
+			 const struct lj_ip *via, int oif, uint32_t table)
+{
+	uint32_t want = table ? table : 254; /* RT_TABLE_MAIN */
+
+	for (size_t i = 0; ns && i < ns->n_routes; i++) {
+		const struct lj_route_entry *e = &ns->routes[i];
+
+		if (e->oif != oif || e->table != want || e->dst.prefixlen != dst->prefixlen ||
+		    e->dst.ip.family != dst->ip.family)
+			continue;
+		if (dst->prefixlen && !lj_ip_equal(&e->dst.ip, &dst->ip))
+			continue;
+		if (via && via->family != AF_UNSPEC && !lj_ip_equal(&e->via, via))
+			continue;
+		return true;
+	}
+	return false;
+}
+
+const struct lj_link *lj_status_need_link(const struct lj_status_view *v, enum lj_where where,
+					  const char *name, bool up, char *why, size_t size)
+{
+	const struct lj_link *l = lj_status_link(lj_status_where(v, where), name);
+	const char *side = where == LJ_TARGET ? "in the target" : "on the host";
+
+	if (!l) {
+		snprintf(why, size, "link %s is missing %s", name, side);
+		return NULL;
+	}
+	if (up && !(l->flags & IFF_UP)) {
+		snprintf(why, size, "link %s is down %s", name, side);
+		return NULL;
+	}
+	return l;
+}
+
+const char *lj_status_kind_str(enum lj_status_kind k)
+{
+	switch (k) {
+	case LJ_STATUS_OK:
+		return "ok";
+	case LJ_STATUS_DRIFTED:
+		return "drifted";
+	case LJ_STATUS_TARGET_GONE:
+		return "target-gone";
+	case LJ_STATUS_TARGET_RESTARTED:
+		return "target-restarted";
+	}
+	return "?";
+}
+
+void lj_status_ns_free(struct lj_status_ns *ns)
+{
+	free(ns->links);
+	free(ns->addrs);
+	free(ns->routes);
+	memset(ns, 0, sizeof(*ns));
+}
+
+int lj_status_ns_dump(struct lj_nl *nl, struct lj_status_ns *ns)
+{
+	struct lj_route_entry *r6 = NULL, *all;
+	size_t n6 = 0;
+	int r;
+
+	memset(ns, 0, sizeof(*ns));
+	r = lj_link_list(nl, &ns->links, &ns->n_links);
+	if (r == 0)
+		r = lj_addr_dump(nl, AF_UNSPEC, 0, &ns->addrs, &ns->n_addrs);
+	if (r == 0)
+		r = lj_route_list(nl, AF_INET, &ns->routes, &ns->n_routes);
+	if (r == 0)
+		r = lj_route_list(nl, AF_INET6, &r6, &n6);
+	if (r == 0 && n6) {
+		all = realloc(ns->routes, (ns->n_routes + n6) * sizeof(*all));
+		if (!all) {
+			r = -ENOMEM;
+		} else {
+			memcpy(all + ns->n_routes, r6, n6 * sizeof(*all));
+			ns->routes = all;
+			ns->n_routes += n6;
+		}
+	}
+	free(r6);
+	if (r < 0)
+		lj_status_ns_free(ns);
+	return r;
+}
+
+/* The target namespaces dumped so far, by identity. */
+struct ns_cache {
+	struct {
+		struct lj_netns_id id;
+		struct lj_status_ns ns;
+		int error;
+	} * v;
+	size_t n, cap;
+};
+
+static void ns_cache_free(struct ns_cache *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		lj_status_ns_free(&c->v[i].ns);
+	free(c->v);
+}
+
+/* The dump of t's namespace, made now if it is the first record there. -errno on failure. */
+static int ns_cache_get(struct ns_cache *c, struct lj_nl *host, const struct lj_target *t,
+			const struct lj_status_ns **ret)
+{
+	struct lj_ctx ctx;
+	int r;
+
+	for (size_t i = 0; i < c->n; i++)
+		if (c->v[i].id.dev == t->id.dev && c->v[i].id.ino == t->id.ino) {
+			*ret = &c->v[i].ns;
+			return c->v[i].error;
+		}
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 16;
+		void *v = realloc(c->v, cap * sizeof(*c->v));
+
+		if (!v)
+			return -ENOMEM;
+		c->v = v;
+		c->cap = cap;
+	}
+	memset(&c->v[c->n], 0, sizeof(c->v[c->n]));
+	c->v[c->n].id = t->id;
+	r = lj_ctx_open(&ctx, host, t);
+	if (r == 0)
+		r = ctx.target ? lj_status_ns_dump(ctx.target, &c->v[c->n].ns) : -ENOENT;
+	lj_ctx_close(&ctx);
+	c->v[c->n].error = r;
+	*ret = &c->v[c->n].ns;
+	c->n++;
+	return r;
+}
+
+/* Append "; text" (or text) to e->what. */
+static void add_what(struct lj_status_entry *e, const char *text)
+{
+	size_t len = strlen(e->what);
+
+	snprintf(e->what + len, sizeof(e->what) - len, "%s%s", len ? "; " : "", text);
+}
+
+/* Is rec for the TARGET the user named? */
+static bool target_matches(const struct lj_record *rec, const char *target)
+{
+	return !target || strcmp(rec->target_spec, target) == 0 ||
+	       strcmp(rec->target_name, target) == 0 ||
+	       (rec->container_id[0] && strcmp(rec->container_id, target) == 0);
+}
+
+/*
+ * Is the container of rec running now in another namespace than the recorded one (its engine
+ * says so)?
+ */
+static bool restarted(const struct lj_record *rec)
+{
+	struct lj_target t = {.netns_fd = -1};
+	bool yes;
+
+	if (rec->target_kind != LJ_TARGET_CONTAINER || !rec->container_id[0])
+		return false;
+	if (lj_target_reopen(rec->target_spec, rec->container_id, 0, &t) < 0)
+		return false;
+	yes = t.kind == LJ_TARGET_CONTAINER &&
+	      (t.id.dev != rec->netns.dev || t.id.ino != rec->netns.ino);
+	lj_target_close(&t);
+	return yes;
+}
+
+/* Compare e->rec's steps against the dumps. */
+static void verify_record(struct lj_status_entry *e, const struct lj_status_ns *host,
+			  const struct lj_status_ns *target)
+{
+	struct lj_status_view v = {.host = host, .target = target, .rec = &e->rec};
+
+	for (size_t i = 0; i < e->rec.plan.n; i++) {
+		const struct lj_step *s = &e->rec.plan.steps[i];
+		char why[256] = "";
+		int r;
+
+		if (!s->type->verify) {
+			e->unchecked++;
+			continue;
+		}
+		r = s->type->verify(&v, s, why, sizeof(why));
+		if (r == LJ_VERIFY_DRIFTED) {
+			e->kind = LJ_STATUS_DRIFTED;
+			add_what(e, why[0] ? why : s->what);
+		} else if (r < 0) {
+			char buf[320];
+
+			e->kind = LJ_STATUS_DRIFTED;
+			snprintf(buf, sizeof(buf), "cannot check '%s': %s", s->what,
+				 why[0] ? why : strerror(-r));
+			add_what(e, buf);
+		}
+	}
+}
+
+int lj_status(const char *target, struct lj_status_entry **ret, size_t *ret_n,
+	      struct lj_result *res)
+{
+	struct lj_record *recs = NULL;
+	struct lj_state *st = NULL;
+	struct lj_status_entry *out;
+	struct lj_status_ns host = {0};
+	struct ns_cache cache = {0};
+	struct lj_ctx hctx;
+	size_t n = 0, k = 0;
+	int r;
+
+	memset(res, 0, sizeof(*res));
+	*ret = NULL;
+	*ret_n = 0;
+	r = lj_undo_load_records(false, NULL, NULL, &st, &recs, &n, res);
+	if (r < 0)
+		return r;
+	lj_state_close(st); /* the targets' engines may be slow: no lock held meanwhile */
+	out = calloc(n ? n : 1, sizeof(*out));
+	if (!out) {
+		lj_records_free(recs, n);
+		return lj_fail(res, -ENOMEM, "Out of memory");
+	}
+	r = lj_ctx_open(&hctx, NULL, NULL);
+	if (r == 0)
+		r = lj_status_ns_dump(hctx.host, &host);
+	if (r < 0) {
+		lj_ctx_close(&hctx);
+		lj_records_free(recs, n);
+		free(out);
+		return lj_fail(res, r,
+			       "Failed to read this namespace's links, addresses and routes: %s",
+			       strerror(-r));
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct lj_status_entry *e;
+		struct lj_target t = {.netns_fd = -1};
+		const struct lj_status_ns *tns = NULL;
+
+		if (!target_matches(&recs[i], target)) {
+			lj_record_free(&recs[i]);
+			continue;
+		}
+		e = &out[k++];
+		e->rec = recs[i];
+		if (strcmp(e->rec.status, "attached") != 0) {
+			e->kind = LJ_STATUS_DRIFTED;
+			add_what(e, lj_record_settling_live(&e->rec)
+					    ? "settling: its attach still waits for its addresses"
+					    : "an attach did not finish (run 'lanjoin gc')");
+		}
+		if (!lj_undo_open_alive(&e->rec, &t)) {
+			e->kind = restarted(&e->rec) ? LJ_STATUS_TARGET_RESTARTED
+						     : LJ_STATUS_TARGET_GONE;
+			continue;
+		}
+		r = ns_cache_get(&cache, hctx.host, &t, &tns);
+		lj_target_close(&t);
+		if (r < 0) {
+			char buf[128];
+
+			e->kind = LJ_STATUS_DRIFTED;
+			snprintf(buf, sizeof(buf), "cannot read the target's network: %s",
+				 strerror(-r));
+			add_what(e, buf);
+			continue;
+		}
+		verify_record(e, &host, tns);
+	}
+	free(recs);
+	ns_cache_free(&cache);
+	lj_status_ns_free(&host);
+	lj_ctx_close(&hctx);
+	lj_undo_netns_index_drop();
+	*ret = out;
+	*ret_n = k;
+	return 0;
+}
+
+void lj_status_free(struct lj_status_entry *e, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		lj_record_free(&e[i].rec);
+	free(e);
+}
