@@ -135,12 +135,28 @@ has_option() { grep -qE -- "(^|[^a-z0-9-])$2([^a-z0-9-]|\$)" "$1"; }
 
 # --- shell completion ------------------------------------------------------------------------------
 
+# Stand-ins for the docker and podman commands the completion asks for container names: the
+# host's own podman would make its default storage and CNI lock on first use
+# (/var/lib/containers, /run/containers, /etc/cni/net.d/cni.lock), and docker its ~/.docker.
+engine_stubs() {
+  local d=$BATS_FILE_TMPDIR/engine-stubs e
+  if [[ ! -d $d ]]; then
+    mkdir -p "$d"
+    for e in docker podman; do
+      printf '#!/bin/sh\n[ "$1" = ps ] && echo lj-stub-%s\n' "$e" >"$d/$e"
+      chmod +x "$d/$e"
+    done
+  fi
+  echo "$d"
+}
+
 # complete LINE [NETNS]: what the bash completion offers at the end of LINE, one per line (run
-# in a fresh bash, inside network namespace NETNS if given, so /sys/class/net is that one's).
+# in a fresh bash, inside network namespace NETNS if given, so /sys/class/net is that one's;
+# docker and podman are the stand-ins of engine_stubs).
 complete_line() {
   local -a pre=()
   [[ -n ${2:-} ]] && pre=(ip netns exec "$2")
-  "${pre[@]}" env -i PATH="$PATH" ${LANJOIN_STATE_DIR:+LANJOIN_STATE_DIR="$LANJOIN_STATE_DIR"} \
+  "${pre[@]}" env -i PATH="$(engine_stubs):$PATH" ${LANJOIN_STATE_DIR:+LANJOIN_STATE_DIR="$LANJOIN_STATE_DIR"} \
     bash --norc --noprofile -c '
     source "$1" || exit 1
     COMP_LINE=$2 COMP_POINT=${#2}
@@ -165,6 +181,9 @@ complete_line() {
   [ "$(tr '\n' ' ' <<<"$output")" = "adopt release list " ]
   run -0 complete_line "lanjoin detach --a"
   [ "$output" = --all ]
+  # Container names come from both engines (here the stand-ins).
+  run -0 complete_line "lanjoin pid lj-stub-"
+  [ "$(sort <<<"$output" | tr '\n' ' ')" = "lj-stub-docker lj-stub-podman " ]
   # Completing a detach target asks `lanjoin list`, but never creates the state directory.
   mkdir "$BATS_TEST_TMPDIR/bin"
   ln -s "$LANJOIN" "$BATS_TEST_TMPDIR/bin/lanjoin"
