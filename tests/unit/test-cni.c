@@ -326,8 +326,9 @@ static void test_conf_del_lenient(void **state)
 		BR ",\"isGateway\":true,\"ipam\":{\"type\":\"host-local\"}}",
 		"{\"cniVersion\":\"1.0.0\",\"name\":\"x\",\"mode\":\"ipvlan\"}",
 		BR ",\"runtimeConfig\":{\"mac\":\"zz\"},\"prevResult\":7,\"dns\":[]}",
-		"{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"mode\":\"nat\",\"ipam\":{\"type\":"
-		"\"dhcp\"}}",
+		/* one string in two pieces (the parentheses tell clang so) */
+		("{\"cniVersion\":\"1.0.0\",\"name\":\"n\",\"mode\":\"nat\",\"ipam\":{\"type\":"
+		 "\"dhcp\"}}"),
 	};
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
 		assert_int_not_equal(parse(ok[i], LJ_CNI_ADD, &c), 0);
