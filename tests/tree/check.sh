@@ -23,9 +23,12 @@ mapfile -t libsrc < <(find src/lib -name '*.[ch]' | sort)
 
 # format
 if command -v clang-format >/dev/null; then
-  for f in "${csrc[@]}"; do
-    clang-format --dry-run --Werror "$f" >/dev/null 2>&1 || say "format: $f differs from clang-format's output (clang-format -i $f)"
-  done
+  # one process for the whole tree; the files it names are the ones that differ
+  if ! out=$(clang-format --dry-run --Werror "${csrc[@]}" 2>&1); then
+    while read -r f; do
+      say "format: $f differs from clang-format's output (clang-format -i $f)"
+    done < <(sed -n 's/^\([^:]*\.[ch]\):[0-9]*:[0-9]*: .*/\1/p' <<<"$out" | sort -u)
+  fi
 else
   say "format: clang-format is not installed (scripts/install-deps.sh installs it)"
 fi
