@@ -11,8 +11,8 @@ static const char usage[] =
 	"Usage: lanjoin status [TARGET] [--json] [--engine-socket PATH]\n"
 	"Check each attachment (of TARGET, or all) against the kernel, read only: ok, drifted\n"
 	"(says what differs from the record), target-gone, or target-restarted (the container\n"
-	"runs in a new namespace). Exit status 0 when all are ok (or there are none), 1 "
-	"otherwise.\n";
+	"runs in a new namespace). Exit status 0 when all are ok (without TARGET, also when\n"
+	"there are none), 1 otherwise (also for a TARGET with no attachment), 2 on bad usage.\n";
 
 /* The status document: {"schema", "ok", "attachments": [...]}. */
 static json_t *status_json(const struct lj_status_entry *e, size_t n, bool all_ok)
@@ -82,6 +82,13 @@ int lj_cmd_status(int argc, char **argv)
 	for (size_t i = 0; i < n; i++)
 		if (e[i].kind != LJ_STATUS_OK)
 			all_ok = false;
+	if (target && n == 0) {
+		/* a misspelt TARGET must not read as "all ok" */
+		all_ok = false;
+		fprintf(stderr,
+			"lanjoin: no attachment of %s ('lanjoin list' shows what is attached)\n",
+			target);
+	}
 	if (json) {
 		lj_print_json(status_json(e, n, all_ok));
 	} else {

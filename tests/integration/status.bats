@@ -29,6 +29,10 @@ status_of() {
   [ "$(jq -r .schema <<<"$output")" = lanjoin/status/v1 ]
   [ "$(jq -r .ok <<<"$output")" = true ]
   [ "$(jq '.attachments | length' <<<"$output")" -eq 0 ]
+  # a TARGET with no attachment (a misspelt name) is not "all ok"
+  run lj status netns:nosuch
+  [ "$status" -eq 1 ]
+  [[ $output == *"no attachment of netns:nosuch"* ]]
 }
 
 @test "status: bad usage exits 2" {
@@ -89,8 +93,8 @@ status_of() {
   [ "${#lines[@]}" -eq 2 ]
   [[ ${lines[1]} == *macvlan*ok* ]]
   run lj status "netns:${LAB_PREFIX}nosuch"
-  [ "$status" -eq 0 ]
-  [ "${#lines[@]}" -eq 1 ]
+  [ "$status" -eq 1 ]
+  [[ $output == *"no attachment of netns:${LAB_PREFIX}nosuch"* ]]
 
   # read only: nothing changed, in the kernel or in the state directory
   for node in host b m n; do assert_same_state "$node" "$BATS_TEST_TMPDIR/$node.before"; done
@@ -150,6 +154,22 @@ status_of() {
   echo "$output"
   [ "$status" -eq 1 ]
   [[ $output == *drifted*"$host_if is no longer a port of $BR"* ]]
+}
+
+@test "status: the bridge's port set down on the host is drifted" {
+  add_container web
+  detach_later web
+  run attach_bridge web
+  [ "$status" -eq 0 ]
+  host_if=$(lj list --json | jq -r '.[0].host_ifname')
+  on host ip link set "$host_if" down
+  run lj status
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ $output == *drifted*"$host_if"*down* ]]
+  on host ip link set "$host_if" up
+  run lj status
+  [ "$status" -eq 0 ]
 }
 
 @test "status: a macvlan parent that is down is drifted" {

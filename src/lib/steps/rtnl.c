@@ -320,11 +320,13 @@ static int veth_check(struct lj_ctx *ctx, const struct lj_step *s)
 	return 0;
 }
 
-/* Both ends are there, the host end still a port of its bridge, the container end's MAC kept. */
+/* Both ends are there, the host end up and still a port of its bridge, the container end's MAC
+ * kept. */
 static int veth_verify(const struct lj_status_view *v, const struct lj_step *s, char *why,
 		       size_t size)
 {
-	const struct lj_link *h = lj_status_need_link(v, LJ_HOST, s->link, false, why, size), *p;
+	/* the host end must be up too: a port that is down passes no frame */
+	const struct lj_link *h = lj_status_need_link(v, LJ_HOST, s->link, true, why, size), *p;
 	const struct lj_link *br;
 	char a[LJ_MAC_STRLEN], b[LJ_MAC_STRLEN];
 
