@@ -159,7 +159,8 @@ static void test_verify_steps(void **state)
 	assert_int_equal(verify(&s, why, sizeof(why)), 0);
 	links[0].mac[5] = 7;
 	assert_int_equal(verify(&s, why, sizeof(why)), LJ_VERIFY_DRIFTED);
-	assert_string_equal(why, "bridge br0 has MAC 02:00:00:00:00:07, not 02:00:00:00:00:01");
+	assert_string_equal(why,
+			    "br0 on the host has MAC 02:00:00:00:00:07, not 02:00:00:00:00:01");
 	/* link-up */
 	s = (struct lj_step){.type = &lj_step_link_up, .where = LJ_TARGET, .link = "eth1"};
 	assert_int_equal(verify(&s, why, sizeof(why)), 0);

@@ -573,6 +573,23 @@ static int cmp_created(const void *a, const void *b)
 	return strcmp(x->id, y->id);
 }
 
+/* A directory stream over the state directory, from its start (closedir it). */
+static int state_dir_stream(struct lj_state *st, DIR **ret)
+{
+	int fd = dup(st->dir_fd);
+
+	if (fd < 0)
+		return lj_negerrno();
+	*ret = fdopendir(fd);
+	if (!*ret) {
+		int r = lj_negerrno();
+		close(fd);
+		return r;
+	}
+	rewinddir(*ret);
+	return 0;
+}
+
 /* Load the records whose id starts with prefix ("" = all). */
 static int list(struct lj_state *st, const char *prefix, const char *needle, bool foreign,
 		struct lj_record **ret, size_t *ret_n, size_t *ret_bad)
@@ -582,17 +599,11 @@ static int list(struct lj_state *st, const char *prefix, const char *needle, boo
 	size_t n = 0, cap = 0, bad = 0;
 	struct dirent *de;
 	DIR *d;
-	int fd, r;
+	int r;
 
-	fd = dup(st->dir_fd);
-	if (fd < 0)
-		return lj_negerrno();
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return lj_negerrno();
-	}
-	rewinddir(d);
+	r = state_dir_stream(st, &d);
+	if (r < 0)
+		return r;
 	while ((de = readdir(d))) {
 		char id[LJ_RECORD_ID_LEN];
 		size_t len = strlen(de->d_name);
@@ -636,18 +647,12 @@ static int list(struct lj_state *st, const char *prefix, const char *needle, boo
 int lj_state_sweep_tmp(struct lj_state *st)
 {
 	struct dirent *de;
-	int fd, removed = 0;
+	int r, removed = 0;
 	DIR *d;
 
-	fd = dup(st->dir_fd);
-	if (fd < 0)
-		return lj_negerrno();
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return lj_negerrno();
-	}
-	rewinddir(d);
+	r = state_dir_stream(st, &d);
+	if (r < 0)
+		return r;
 	while ((de = readdir(d))) {
 		size_t len = strlen(de->d_name);
 		/* ".<id>.tmp": a record write that a killed process never renamed. */

@@ -79,6 +79,19 @@ const struct lj_link *lj_status_need_link(const struct lj_status_view *v, enum l
 	return l;
 }
 
+int lj_status_mac_kept(const struct lj_link *l, const struct lj_step *s, enum lj_where where,
+		       char *why, size_t size)
+{
+	char a[LJ_MAC_STRLEN], b[LJ_MAC_STRLEN];
+
+	if (!s->has_mac || !l->has_mac || memcmp(l->mac, s->mac, LJ_MAC_LEN) == 0)
+		return 0;
+	snprintf(why, size, "%s %s has MAC %s, not %s", l->name,
+		 where == LJ_TARGET ? "in the target" : "on the host",
+		 lj_mac_to_string(l->mac, a, sizeof(a)), lj_mac_to_string(s->mac, b, sizeof(b)));
+	return LJ_VERIFY_DRIFTED;
+}
+
 const char *lj_status_kind_str(enum lj_status_kind k)
 {
 	switch (k) {

@@ -65,6 +65,14 @@ bool lj_status_has_route(const struct lj_status_ns *ns, const struct lj_cidr *ds
 const struct lj_link *lj_status_need_link(const struct lj_status_view *v, enum lj_where where,
 					  const char *name, bool up, char *why, size_t size);
 
+/*
+ * For verify implementations: does link l (named name, "in the target" or "on the host" as
+ * where says) keep the MAC step s recorded? Returns 0, or LJ_VERIFY_DRIFTED with why set
+ * ("NAME in the target has MAC X, not Y"). Nothing recorded or nothing read: 0.
+ */
+int lj_status_mac_kept(const struct lj_link *l, const struct lj_step *s, enum lj_where where,
+		       char *why, size_t size);
+
 enum lj_status_kind {
 	LJ_STATUS_OK,
 	LJ_STATUS_DRIFTED,

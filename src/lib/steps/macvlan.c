@@ -99,7 +99,6 @@ static int macvlan_verify(const struct lj_status_view *v, const struct lj_step *
 			  size_t size)
 {
 	const struct lj_link *l;
-	char a[LJ_MAC_STRLEN], b[LJ_MAC_STRLEN];
 
 	if (!lj_status_need_link(v, LJ_HOST, s->master, true, why, size)) {
 		size_t len = strlen(why);
@@ -112,13 +111,7 @@ static int macvlan_verify(const struct lj_status_view *v, const struct lj_step *
 	l = lj_status_need_link(v, LJ_TARGET, s->link, false, why, size);
 	if (!l)
 		return LJ_VERIFY_DRIFTED;
-	if (s->has_mac && l->has_mac && memcmp(l->mac, s->mac, LJ_MAC_LEN) != 0) {
-		snprintf(why, size, "%s in the target has MAC %s, not %s", s->link,
-			 lj_mac_to_string(l->mac, a, sizeof(a)),
-			 lj_mac_to_string(s->mac, b, sizeof(b)));
-		return LJ_VERIFY_DRIFTED;
-	}
-	return 0;
+	return lj_status_mac_kept(l, s, LJ_TARGET, why, size);
 }
 
 const struct lj_step_type lj_step_macvlan = {

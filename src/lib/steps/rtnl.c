@@ -136,7 +136,6 @@ static int bridge_verify(const struct lj_status_view *v, const struct lj_step *s
 			 size_t size)
 {
 	const struct lj_link *l = lj_status_need_link(v, LJ_HOST, s->link, true, why, size);
-	char a[LJ_MAC_STRLEN], b[LJ_MAC_STRLEN];
 
 	if (!l)
 		return LJ_VERIFY_DRIFTED;
@@ -144,13 +143,7 @@ static int bridge_verify(const struct lj_status_view *v, const struct lj_step *s
 		snprintf(why, size, "%s is no longer a bridge", s->link);
 		return LJ_VERIFY_DRIFTED;
 	}
-	if (s->has_mac && l->has_mac && memcmp(l->mac, s->mac, LJ_MAC_LEN) != 0) {
-		snprintf(why, size, "bridge %s has MAC %s, not %s", s->link,
-			 lj_mac_to_string(l->mac, a, sizeof(a)),
-			 lj_mac_to_string(s->mac, b, sizeof(b)));
-		return LJ_VERIFY_DRIFTED;
-	}
-	return 0;
+	return lj_status_mac_kept(l, s, LJ_HOST, why, size);
 }
 
 const struct lj_step_type lj_step_bridge = {
@@ -328,7 +321,6 @@ static int veth_verify(const struct lj_status_view *v, const struct lj_step *s, 
 	/* the host end must be up too: a port that is down passes no frame */
 	const struct lj_link *h = lj_status_need_link(v, LJ_HOST, s->link, true, why, size), *p;
 	const struct lj_link *br;
-	char a[LJ_MAC_STRLEN], b[LJ_MAC_STRLEN];
 
 	if (!h)
 		return LJ_VERIFY_DRIFTED;
@@ -344,13 +336,7 @@ static int veth_verify(const struct lj_status_view *v, const struct lj_step *s, 
 	p = lj_status_need_link(v, LJ_TARGET, s->peer, false, why, size);
 	if (!p)
 		return LJ_VERIFY_DRIFTED;
-	if (s->has_mac && p->has_mac && memcmp(p->mac, s->mac, LJ_MAC_LEN) != 0) {
-		snprintf(why, size, "%s in the target has MAC %s, not %s", s->peer,
-			 lj_mac_to_string(p->mac, a, sizeof(a)),
-			 lj_mac_to_string(s->mac, b, sizeof(b)));
-		return LJ_VERIFY_DRIFTED;
-	}
-	return 0;
+	return lj_status_mac_kept(p, s, LJ_TARGET, why, size);
 }
 
 const struct lj_step_type lj_step_veth = {
