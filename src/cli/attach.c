@@ -90,7 +90,8 @@ static const char usage_ways[] =
 	"[COMMON]\n"
 	"  lanjoin attach nat     TARGET --uplink DEV --address CIDR [--publish "
 	"[tcp|udp/]PORT[:CPORT]]...\n"
-	"                                [--private CIDR | --to ADDR | --to docker] [COMMON]\n";
+	"                                [--private CIDR | --to ADDR | --to docker] [COMMON]\n"
+	"  lanjoin attach routed  TARGET --parent DEV --ip CIDR... [--no-default-route] [COMMON]\n";
 
 /* Each way's own synopsis and options (attach WAY --help, help attach WAY). */
 static const char *const usage_way[] = {
@@ -159,6 +160,21 @@ static const char *const usage_way[] = {
 		"                    from the engine (also the default for a container with "
 		"exactly one\n"
 		"                    IPv4 address there)\n",
+	[LJ_WAY_ROUTED] =
+		"Usage: lanjoin attach routed TARGET --parent DEV --ip CIDR... "
+		"[--no-default-route]\n"
+		"                             [COMMON]\n"
+		"The container's own LAN addresses, routed by the host through a veth pair: the\n"
+		"host answers ARP and neighbour solicitations for them on DEV (proxy entries), so\n"
+		"the LAN only sees DEV's MAC (works on Wi-Fi and on ports that allow one MAC).\n"
+		"\n"
+		"  --parent DEV      the host's LAN link that answers for the addresses\n"
+		"  --ip CIDR         a LAN address of the container (repeatable, IPv4/IPv6); it\n"
+		"                    holds it as /32 or /128, the prefix length is not used\n"
+		"  --no-default-route keep the target's default routes; only --route routes and\n"
+		"                    the addresses go through the host\n"
+		"  --no-conflict-check  do not probe the LAN for the addresses first\n"
+		"The container's next hop is 169.254.0.1 (onlink) and fe80::1 on the host end.\n",
 };
 
 static const char usage_addressing[] =
@@ -228,7 +244,7 @@ static void usage(FILE *f, int way)
 		      "netns "
 		      "file path.\n",
 		      f);
-		if (way != LJ_WAY_NAT)
+		if (way != LJ_WAY_NAT && way != LJ_WAY_ROUTED)
 			fputs(usage_addressing, f);
 		fputs(usage_common, f);
 		return;

@@ -89,6 +89,15 @@ int lj_cni_find_record(struct lj_cni_key *k, struct lj_record *ret)
 	return r;
 }
 
+/* The routed way takes the IPAM result's addresses alone: its routes go via the host end
+ * (the result's gateways and routes are the LAN's). */
+static int map_ipam_ips(const struct lj_cni_ipam *ip, struct lj_attach_opts *o)
+{
+	for (size_t i = 0; i < ip->n_ips; i++)
+		o->ips[o->n_ips++] = ip->ips[i];
+	return 0;
+}
+
 /* Map an IPAM result onto the L2 ways' addressing options. */
 static int map_ipam(const struct lj_cni_ipam *ip, struct lj_attach_opts *o, struct lj_cni_err *err)
 {
@@ -209,11 +218,33 @@ static json_t *build_result(const struct lj_cni_env *env, const struct lj_cni_co
 		break;
 	case LJ_WAY_MACVLAN:
 		break;
+	case LJ_WAY_ROUTED:
+		set_iface(&r, live, o->parent, NULL);
+		set_iface(&r, live, host_if, NULL);
+		break;
 	}
 	cidx = (int)r.n_ifaces;
 	set_iface(&r, live, env->ifname, env->netns);
 
-	if (conf->way == LJ_WAY_NAT) {
+	if (conf->way == LJ_WAY_ROUTED) {
+		/* host addresses, and the default routes via the host end's next hops */
+		bool fam[2] = {false, false};
+
+		for (size_t i = 0; i < o->n_ips; i++) {
+			bool v6 = o->ips[i].ip.family == AF_INET6;
+			struct lj_cidr c = {.ip = o->ips[i].ip, .prefixlen = v6 ? 128 : 32};
+			struct lj_ip nh;
+
+			lj_parse_ip(v6 ? "fe80::1" : "169.254.0.1", &nh);
+			add_ip(&r, &c, &nh, cidx);
+			if (!fam[v6] && !o->no_default_route) {
+				r.routes[r.n_routes].dst = (struct lj_cidr){.ip.family = nh.family};
+				r.routes[r.n_routes].via = nh;
+				r.n_routes++;
+			}
+			fam[v6] = true;
+		}
+	} else if (conf->way == LJ_WAY_NAT) {
 		struct lj_cidr priv = {0}, c;
 		struct lj_ip h;
 		const char *cs = json_string_value(json_object_get(info, "container_address"));
@@ -450,7 +481,7 @@ int lj_cni_cmd_add(const struct lj_cni_env *env, struct lj_cni_conf *conf, struc
 		if (r)
 			goto out;
 		have_ipam = true;
-		r = map_ipam(&ipam, o, err);
+		r = conf->way == LJ_WAY_ROUTED ? map_ipam_ips(&ipam, o) : map_ipam(&ipam, o, err);
 		if (r)
 			goto fail_ipam;
 	} else if (!conf->ipam_type[0]) {
@@ -498,7 +529,7 @@ int lj_cni_cmd_add(const struct lj_cni_env *env, struct lj_cni_conf *conf, struc
 			goto out;
 		}
 		have_ipam = true;
-		r = map_ipam(&ipam, o, err);
+		r = conf->way == LJ_WAY_ROUTED ? map_ipam_ips(&ipam, o) : map_ipam(&ipam, o, err);
 		if (r == 0)
 			r = apply_late(&t, env->ifname, o, err);
 		if (r) {

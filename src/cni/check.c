@@ -259,6 +259,7 @@ int lj_cni_cmd_status(const struct lj_cni_env *env, struct lj_cni_conf *conf,
 		need = o->bridge, what = "OVS bridge";
 		break;
 	case LJ_WAY_MACVLAN:
+	case LJ_WAY_ROUTED:
 		need = o->parent, what = "master";
 		break;
 	case LJ_WAY_NAT:

@@ -333,7 +333,8 @@ static const struct {
 };
 
 /* The order the messages name the modes (ways) in. */
-static const enum lj_way mode_order[] = {LJ_WAY_BRIDGE, LJ_WAY_MACVLAN, LJ_WAY_OVS, LJ_WAY_NAT};
+static const enum lj_way mode_order[] = {LJ_WAY_BRIDGE, LJ_WAY_MACVLAN, LJ_WAY_OVS, LJ_WAY_NAT,
+					 LJ_WAY_ROUTED};
 
 /* Features of the reference plugins lanjoin does not have: refused unless false. */
 static const char *const reference_only[] = {
@@ -403,7 +404,8 @@ static int parse_way(const json_t *root, struct lj_cni_conf *c, struct lj_cni_er
 		if (r && (strncmp(o->ovsdb, "unix:/", 6) != 0))
 			return bad(err, "\"ovsdb\": '%s' is not unix:/PATH", o->ovsdb);
 		break;
-	case LJ_WAY_MACVLAN: {
+	case LJ_WAY_MACVLAN:
+	case LJ_WAY_ROUTED: {
 		char parent[IFNAMSIZ] = "";
 		if ((r = get_ifname(root, "master", o->parent, err)) < 0)
 			return err->code;
@@ -414,7 +416,10 @@ static int parse_way(const json_t *root, struct lj_cni_conf *c, struct lj_cni_er
 		if (r)
 			snprintf(o->parent, sizeof(o->parent), "%s", parent);
 		if (!o->parent[0])
-			return bad(err, "mode macvlan needs \"master\" (or \"parent\")");
+			return bad(err, "mode %s needs \"master\" (or \"parent\")",
+				   lj_way_name(c->way));
+		if (c->way == LJ_WAY_ROUTED)
+			break;
 		if ((r = get_str(root, "macvlanMode", 16, &s, err)) < 0)
 			return err->code;
 		if (r && lj_way_mode_find(LJ_WAY_MACVLAN, s, &o->macvlan_mode) < 0)
@@ -786,8 +791,11 @@ int lj_cni_conf_parse(const char *buf, size_t size, enum lj_cni_cmd cmd,
 		memset(err, 0, sizeof(*err));
 		c.ipam_timeout = LJ_CNI_IPAM_TIMEOUT_DEFAULT;
 	}
-	if (c.ipam_dhcp && c.way == LJ_WAY_NAT && !lenient) {
-		r = unsupported(err, "ipam", "the nat mode cannot take its address from dhcp");
+	if (c.ipam_dhcp && (c.way == LJ_WAY_NAT || c.way == LJ_WAY_ROUTED) && !lenient) {
+		r = unsupported(err, "ipam",
+				c.way == LJ_WAY_NAT
+					? "the nat mode cannot take its address from dhcp"
+					: "the routed mode cannot take its addresses from dhcp");
 		goto fail;
 	}
 	v = json_object_get(c.root, "dns");

@@ -569,7 +569,7 @@ kill_quiet() { kill "$1" 2>/dev/null || true; }
   run lj_wireless em1 attach macvlan "netns:${LAB_PREFIX}wl" --parent em1 --ip 198.51.100.161/24
   echo "$output"
   [ "$status" -eq 2 ]
-  [[ $output == *"'em1' is a wireless link"*"ways that work on it: nat"* ]]
+  [[ $output == *"'em1' is a wireless link"*"ways that work on it: routed"*"nat"* ]]
   run lj_wireless em1 shim add em1 --ip 198.51.100.162/24
   echo "$output"
   [ "$status" -eq 2 ]

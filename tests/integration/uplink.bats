@@ -804,7 +804,7 @@ ns_del() { ! [[ -e /run/netns/$LAB_PREFIX$1 ]] || ip netns del "$LAB_PREFIX$1"; 
   run lj_wireless em1 uplink adopt br-w em1
   echo "$output"
   [ "$status" -eq 2 ]
-  [[ $output == *"'em1' is a wireless link"*"ways that work on it: nat"* ]]
+  [[ $output == *"'em1' is a wireless link"*"ways that work on it: routed"*"nat"* ]]
   [[ $output != *macvlan* ]]
   run lj_wireless em1 uplink adopt br-w em1 --ovs
   [ "$status" -eq 2 ]

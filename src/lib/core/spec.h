@@ -18,11 +18,12 @@ enum lj_way {
 	LJ_WAY_BRIDGE,
 	LJ_WAY_OVS,
 	LJ_WAY_MACVLAN,
-	LJ_WAY_NAT, /* the last: see LJ_WAY_COUNT */
+	LJ_WAY_NAT,
+	LJ_WAY_ROUTED, /* the last: see LJ_WAY_COUNT */
 };
 
 /* How many ways there are (rows in the way table, lib/core/way.h). */
-#define LJ_WAY_COUNT (LJ_WAY_NAT + 1)
+#define LJ_WAY_COUNT (LJ_WAY_ROUTED + 1)
 
 #define LJ_MAX_IPS 16
 #define LJ_MAX_ROUTES 32
@@ -72,7 +73,7 @@ struct lj_attach_opts {
 	uint32_t vlan;	       /* ovs: access VLAN tag, 0 = none */
 	const char *ovsdb;     /* ovs: "unix:PATH" or NULL */
 
-	/* macvlan */
+	/* macvlan, routed */
 	char parent[IFNAMSIZ];
 	uint32_t macvlan_mode;	  /* MACVLAN_MODE_*, 0 = bridge */
 	struct lj_cidr host_shim; /* family AF_UNSPEC = none */

@@ -329,7 +329,9 @@ int lj_arp_probe(int netns_fd, int ifindex, const struct in_addr *ip, unsigned p
 	return r;
 }
 
-int lj_ndisc_announce(int netns_fd, int ifindex, const struct in6_addr *ip)
+/* An unsolicited NA for ip from ifindex; from ip itself when bind_ip, else from an address the
+ * kernel picks (the link's link-local). */
+static int ndisc_announce(int netns_fd, int ifindex, const struct in6_addr *ip, bool bind_ip)
 {
 	struct {
 		struct nd_neighbor_advert na;
@@ -354,7 +356,7 @@ int lj_ndisc_announce(int netns_fd, int ifindex, const struct in6_addr *ip)
 		return lj_negerrno();
 	if (IN6_IS_ADDR_LINKLOCAL(ip))
 		src.sin6_scope_id = (uint32_t)ifindex;
-	if (bind(fd, (struct sockaddr *)&src, sizeof(src)) < 0)
+	if (bind_ip && bind(fd, (struct sockaddr *)&src, sizeof(src)) < 0)
 		return lj_negerrno();
 	inet_pton(AF_INET6, "ff02::1", &dst.sin6_addr);
 	msg.na.nd_na_type = ND_NEIGHBOR_ADVERT;
@@ -366,4 +368,115 @@ int lj_ndisc_announce(int netns_fd, int ifindex, const struct in6_addr *ip)
 	if (sendto(fd, &msg, sizeof(msg), 0, (struct sockaddr *)&dst, sizeof(dst)) < 0)
 		return lj_negerrno();
 	return 0;
+}
+
+int lj_ndisc_announce(int netns_fd, int ifindex, const struct in6_addr *ip)
+{
+	return ndisc_announce(netns_fd, ifindex, ip, true);
+}
+
+int lj_ndisc_announce_proxy(int netns_fd, int ifindex, const struct in6_addr *ip)
+{
+	return ndisc_announce(netns_fd, ifindex, ip, false);
+}
+
+/* The solicited-node multicast address of ip (RFC 4291 §2.7.1). */
+static struct in6_addr solicited_node(const struct in6_addr *ip)
+{
+	struct in6_addr a;
+
+	inet_pton(AF_INET6, "ff02::1:ff00:0", &a);
+	memcpy(&a.s6_addr[13], &ip->s6_addr[13], 3);
+	return a;
+}
+
+int lj_ndisc_probe(int netns_fd, int ifindex, const struct in6_addr *ip, unsigned probes,
+		   unsigned interval_ms, unsigned wait_ms, uint8_t ret_mac[LJ_MAC_LEN])
+{
+	struct {
+		struct nd_neighbor_solicit ns;
+		struct nd_opt_hdr opt;
+		uint8_t mac[ETH_ALEN];
+	} __attribute__((packed)) msg = {0};
+	struct sockaddr_in6 dst = {.sin6_family = AF_INET6, .sin6_scope_id = (uint32_t)ifindex};
+	struct ifreq ifr = {.ifr_ifindex = ifindex};
+	struct icmp6_filter filter;
+	_cleanup_close_ int fd = -1;
+	int hops = 255, r;
+	int64_t next_send, end;
+	unsigned sent = 0;
+
+	fd = socket_in(netns_fd, AF_INET6, SOCK_RAW, IPPROTO_ICMPV6);
+	if (fd < 0)
+		return fd;
+	r = link_mac(fd, ifindex, msg.mac);
+	if (r < 0)
+		return r;
+	if (ioctl(fd, SIOCGIFNAME, &ifr) < 0)
+		return lj_negerrno();
+	ICMP6_FILTER_SETBLOCKALL(&filter);
+	ICMP6_FILTER_SETPASS(ND_NEIGHBOR_ADVERT, &filter);
+	if (setsockopt(fd, IPPROTO_ICMPV6, ICMP6_FILTER, &filter, sizeof(filter)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, ifr.ifr_name, strlen(ifr.ifr_name)) < 0 ||
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, &hops, sizeof(hops)) < 0 ||
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_MULTICAST_IF, &ifindex, sizeof(ifindex)) < 0)
+		return lj_negerrno();
+	dst.sin6_addr = solicited_node(ip);
+	msg.ns.nd_ns_type = ND_NEIGHBOR_SOLICIT;
+	msg.ns.nd_ns_target = *ip;
+	msg.opt.nd_opt_type = ND_OPT_SOURCE_LINKADDR;
+	msg.opt.nd_opt_len = 1;
+	if (probes == 0)
+		probes = 1;
+	next_send = now_ms();
+	end = next_send + (int64_t)(probes - 1) * interval_ms + wait_ms;
+	for (;;) {
+		int64_t now = now_ms(), until;
+		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+
+		if (sent < probes && now >= next_send) {
+			/* From the link's link-local address (the kernel picks it): an ordinary
+			 * solicitation, answered by the address's owner, if any. */
+			if (sendto(fd, &msg, sizeof(msg), 0, (struct sockaddr *)&dst, sizeof(dst)) <
+			    0)
+				return lj_negerrno();
+			sent++;
+			next_send += interval_ms;
+			continue;
+		}
+		if (sent == probes && now >= end)
+			return 0;
+		until = sent < probes ? next_send : end;
+		r = poll(&pfd, 1, (int)(until - now));
+		if (r < 0 && errno != EINTR)
+			return lj_negerrno();
+		if (r <= 0)
+			continue;
+		for (;;) {
+			uint8_t buf[256];
+			const struct nd_neighbor_advert *na = (const void *)buf;
+			ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+			size_t off = sizeof(*na);
+
+			if (n < 0) {
+				if (errno == EAGAIN || errno == EINTR)
+					break;
+				return lj_negerrno();
+			}
+			if ((size_t)n < sizeof(*na) || na->nd_na_type != ND_NEIGHBOR_ADVERT ||
+			    memcmp(&na->nd_na_target, ip, sizeof(*ip)) != 0)
+				continue;
+			if (ret_mac)
+				memset(ret_mac, 0, LJ_MAC_LEN);
+			/* The target link-layer address option, if any, names the holder. */
+			while (ret_mac && off + 8 <= (size_t)n && buf[off + 1]) {
+				if (buf[off] == ND_OPT_TARGET_LINKADDR) {
+					memcpy(ret_mac, &buf[off + 2], ETH_ALEN);
+					break;
+				}
+				off += (size_t)buf[off + 1] * 8;
+			}
+			return -EADDRINUSE;
+		}
+	}
 }

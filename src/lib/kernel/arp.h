@@ -50,3 +50,23 @@ int lj_arp_probe(int netns_fd, int ifindex, const struct in_addr *ip, unsigned p
  * be an address of the link that is no longer tentative. Returns 0 or -errno.
  */
 int lj_ndisc_announce(int netns_fd, int ifindex, const struct in6_addr *ip);
+
+/*
+ * The same for an address of another link that this one answers for (a proxy neighbour
+ * entry): the advertisement for ip carries link ifindex's MAC and leaves from the link's own
+ * link-local address. Returns 0 or -errno.
+ */
+int lj_ndisc_announce_proxy(int netns_fd, int ifindex, const struct in6_addr *ip);
+
+/*
+ * Ask the link whether IPv6 address ip is in use, as lj_arp_probe does for IPv4: send probes
+ * neighbour solicitations for ip (to its solicited-node group, from the link's link-local
+ * address) interval_ms apart from link ifindex of netns_fd, and listen until wait_ms after
+ * the last. A neighbour advertisement for ip is a conflict. For an address the host will
+ * answer for by proxy (the host's kernel ignores the solicitations meanwhile). Returns 0,
+ * -EADDRINUSE with ret_mac (may be NULL; zero when the answer named no MAC) set,
+ * -ENETDOWN if the link is down, or another -errno (-EADDRNOTAVAIL without a link-local
+ * address on the link).
+ */
+int lj_ndisc_probe(int netns_fd, int ifindex, const struct in6_addr *ip, unsigned probes,
+		   unsigned interval_ms, unsigned wait_ms, uint8_t ret_mac[LJ_MAC_LEN]);

@@ -179,4 +179,4 @@ bool lj_link_is_wireless(const char *name, int ifindex);
  * ways that do (a comma-separated list: add a way here when it works over Wi-Fi).
  */
 #define LJ_WIRELESS_WHY "a Wi-Fi access point drops frames from MAC addresses it did not associate"
-#define LJ_WIRELESS_WAYS "nat"
+#define LJ_WIRELESS_WAYS "routed (--parent DEV), nat"

@@ -13,3 +13,11 @@
 
 /* RTM_GETNEIGH or RTM_DELNEIGH (type) of the entry of ip on link ifindex. */
 int lj_neigh_msg(void *buf, size_t size, uint16_t type, int ifindex, const struct lj_ip *ip);
+
+/*
+ * The proxy entry (NTF_PROXY) of ip on link ifindex: RTM_NEWNEIGH (created, NLM_F_EXCL) or
+ * RTM_DELNEIGH (type); or, with ip NULL and RTM_GETNEIGH, a dump of the proxy entries of
+ * family (ifindex 0: of every link).
+ */
+int lj_neigh_proxy_msg(void *buf, size_t size, uint16_t type, int family, int ifindex,
+		       const struct lj_ip *ip);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
+#include <string.h>
 
 #include "lib/kernel/neigh-msg.h"
 
@@ -23,4 +24,78 @@ int lj_neigh_msg(void *buf, size_t size, uint16_t type, int ifindex, const struc
 int lj_neigh_del(struct lj_nl *nl, int ifindex, const struct lj_ip *ip)
 {
 	return LJ_NL_SEND(nl, NULL, NULL, lj_neigh_msg, RTM_DELNEIGH, ifindex, ip);
+}
+
+int lj_neigh_proxy_msg(void *buf, size_t size, uint16_t type, int family, int ifindex,
+		       const struct lj_ip *ip)
+{
+	uint16_t flags = type == RTM_NEWNEIGH ? NLM_F_CREATE | NLM_F_EXCL : ip ? 0 : NLM_F_DUMP;
+	struct nlmsghdr *nlh = lj_nl_msg_start(buf, size, type, flags, sizeof(struct ndmsg));
+	struct ndmsg *ndm;
+
+	if (!nlh)
+		return -EMSGSIZE;
+	if (ip && !mnl_attr_put_check(nlh, size, NDA_DST, lj_ip_len(ip->family), ip->bytes))
+		return -EMSGSIZE;
+	ndm = mnl_nlmsg_get_payload(nlh);
+	ndm->ndm_family = (uint8_t)(ip ? ip->family : family);
+	ndm->ndm_ifindex = ifindex;
+	ndm->ndm_flags = NTF_PROXY;
+	if (type == RTM_NEWNEIGH)
+		ndm->ndm_state = NUD_PERMANENT; /* as iproute2 sends it */
+	return 0;
+}
+
+int lj_neigh_proxy_add(struct lj_nl *nl, int ifindex, const struct lj_ip *ip)
+{
+	return LJ_NL_SEND(nl, NULL, NULL, lj_neigh_proxy_msg, RTM_NEWNEIGH, ip->family, ifindex,
+			  ip);
+}
+
+int lj_neigh_proxy_del(struct lj_nl *nl, int ifindex, const struct lj_ip *ip)
+{
+	return LJ_NL_SEND(nl, NULL, NULL, lj_neigh_proxy_msg, RTM_DELNEIGH, ip->family, ifindex,
+			  ip);
+}
+
+struct proxy_dump {
+	int family, ifindex;
+	const struct lj_ip *ip;
+	int count;
+	bool has;
+};
+
+static int proxy_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct ndmsg *ndm = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *tb[NDA_MAX + 1];
+	struct proxy_dump *d = data;
+	size_t len = lj_ip_len(d->family);
+
+	if (nlh->nlmsg_type != RTM_NEWNEIGH || nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*ndm)))
+		return MNL_CB_OK;
+	/* Without strict checking the kernel may answer with the whole table: filter here. */
+	if (!(ndm->ndm_flags & NTF_PROXY) || ndm->ndm_family != d->family ||
+	    (d->ifindex && ndm->ndm_ifindex != d->ifindex))
+		return MNL_CB_OK;
+	d->count++;
+	lj_nl_attrs(nlh, sizeof(*ndm), tb, NDA_MAX);
+	if (d->ip && tb[NDA_DST] && mnl_attr_get_payload_len(tb[NDA_DST]) == len &&
+	    memcmp(mnl_attr_get_payload(tb[NDA_DST]), d->ip->bytes, len) == 0)
+		d->has = true;
+	return MNL_CB_OK;
+}
+
+int lj_neigh_proxy_count(struct lj_nl *nl, int family, int ifindex, const struct lj_ip *ip,
+			 bool *ret_has)
+{
+	struct proxy_dump d = {.family = family, .ifindex = ifindex, .ip = ip};
+	int r;
+
+	r = LJ_NL_SEND(nl, proxy_cb, &d, lj_neigh_proxy_msg, RTM_GETNEIGH, family, ifindex, NULL);
+	if (r < 0)
+		return r;
+	if (ret_has)
+		*ret_has = d.has;
+	return d.count;
 }

@@ -2,6 +2,8 @@
 /* rtnetlink neighbour (ARP/NDP) entries. */
 #pragma once
 
+#include <stdbool.h>
+
 #include "lib/kernel/netlink.h"
 #include "shared/parse.h"
 
@@ -10,3 +12,21 @@
  * address that now belongs to another link). -ENOENT if there is none.
  */
 int lj_neigh_del(struct lj_nl *nl, int ifindex, const struct lj_ip *ip);
+
+/*
+ * Add a proxy neighbour entry for ip on link ifindex (`ip neigh add proxy IP dev LINK`): the
+ * kernel answers ARP requests (with forwarding on the link) and neighbour solicitations (with
+ * proxy_ndp and forwarding) for ip on that link with the link's MAC. -EEXIST if it is there.
+ */
+int lj_neigh_proxy_add(struct lj_nl *nl, int ifindex, const struct lj_ip *ip);
+
+/* Delete the proxy entry of ip on link ifindex. -ENOENT if there is none. */
+int lj_neigh_proxy_del(struct lj_nl *nl, int ifindex, const struct lj_ip *ip);
+
+/*
+ * The proxy entries of family (AF_INET or AF_INET6) on link ifindex (0: on any link): how
+ * many there are, and whether ip (NULL: not asked) is among them in *ret_has (may be NULL).
+ * Returns the count or -errno.
+ */
+int lj_neigh_proxy_count(struct lj_nl *nl, int family, int ifindex, const struct lj_ip *ip,
+			 bool *ret_has);

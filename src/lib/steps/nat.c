@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "lib/kernel/arp.h"
+#include "lib/kernel/neigh.h"
 #include "lib/kernel/nft.h"
 #include "lib/core/state.h"
 #include "lib/kernel/sysctl.h"
@@ -288,6 +289,13 @@ static int ip_forward_undo(struct lj_ctx *ctx, const struct lj_step *s)
 		lj_ctx_detail(ctx, "nft: %s", err);
 		return users;
 	}
+	if (users > 0)
+		return 0;
+	/* The routed way's IPv4 proxy entries (on any link) need forwarding as well; this
+	 * attachment's are gone already (they come later in its plan). */
+	users = lj_neigh_proxy_count(ctx->host, AF_INET, 0, NULL, NULL);
+	if (users < 0)
+		return lj_ctx_nl_error(ctx, ctx->host, users);
 	if (users > 0)
 		return 0;
 	r = lj_sysctl_write(IP_FORWARD, saved);

@@ -3,8 +3,9 @@
  * Step types of the nat way beyond rtnetlink (see plan.h for the step fields):
  *
  *   garp          link = uplink, cidr = IPv4 address: one gratuitous ARP (no undo)
- *   ip-forward    turn net.ipv4.ip_forward on if it is off; the undo of the last NAT
- *                 attachment restores the value lanjoin found (kept in the state directory)
+ *   ip-forward    turn net.ipv4.ip_forward on if it is off; the undo of the last NAT or routed
+ *                 (IPv4 proxy entry) attachment restores the value lanjoin found (kept in the
+ *                 state directory)
  *   nft-nat       link = chain base "lj<record id>", cidr = LAN address, via = DNAT target,
  *                 master = the host-side interface the attachment's traffic arrives on (SNAT
  *                 only for that; "" in old records: by source address alone),

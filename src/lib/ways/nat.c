@@ -278,11 +278,7 @@ static bool rule_jumps_to(const json_t *rule, const char *chain)
 	return false;
 }
 
-/*
- * The chain of iptables-nft's filter table that needs accept rules, or "" for none: Docker's
- * DOCKER-USER when it exists and is jumped to, else FORWARD when its policy is drop.
- */
-static int detect_firewall(char ret[IFNAMSIZ], struct lj_result *res)
+int lj_way_detect_firewall(char ret[IFNAMSIZ], struct lj_result *res)
 {
 	json_t *arr = NULL, *o;
 	char err[256];
@@ -670,7 +666,7 @@ int lj_attach_nat_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, cons
 		dest = cont_addr.ip;
 	}
 
-	r = detect_firewall(fw_chain, res);
+	r = lj_way_detect_firewall(fw_chain, res);
 	if (r < 0)
 		return r;
 

@@ -11,6 +11,7 @@
 
 #include "lib/steps/nat.h"
 #include "lib/steps/ovs.h"
+#include "lib/steps/routed.h"
 #include "lib/steps/uplink-addr.h"
 #include "lib/steps/uplink-fw.h"
 #include "lib/steps/uplink.h"
@@ -114,11 +115,37 @@ static const struct lj_way_ops nat_way = {
 	.steps = nat_steps,
 };
 
+static int check_routed(const struct lj_attach_opts *o, struct lj_result *res)
+{
+	if (!o->parent[0] || (!o->n_ips && !o->dhcp))
+		return lj_bad_input(res, "attach routed needs --parent DEV and --ip ADDRESS");
+	return 0;
+}
+
+static const struct lj_step_type *const routed_steps[] = {
+	&lj_step_arp_probe,	&lj_step_ndp_probe,
+	&lj_step_ip_forward,	&lj_step_routed_sysctl,
+	&lj_step_veth,		&lj_step_addr,
+	&lj_step_link_up,	&lj_step_route,
+	&lj_step_default_route, &lj_step_source_route,
+	&lj_step_proxy_neigh,	&lj_step_proxy_announce,
+	&lj_step_fw_accept,	NULL,
+};
+
+/* The routed way takes --ip but none of the rest of ADDRESSING (its builder refuses them). */
+static const struct lj_way_ops routed_way = {
+	.way = LJ_WAY_ROUTED,
+	.name = "routed",
+	.opts = LJ_OPT_BIT(COMMON) | LJ_OPT_BIT(ADDRESSING) | LJ_OPT_BIT(PARENT),
+	.check = check_routed,
+	.build = lj_attach_routed_build,
+	.steps = routed_steps,
+};
+
 const struct lj_way_ops *const lj_way_table[LJ_WAY_COUNT] = {
-	[LJ_WAY_BRIDGE] = &bridge_way,
-	[LJ_WAY_OVS] = &ovs_way,
-	[LJ_WAY_MACVLAN] = &macvlan_way,
-	[LJ_WAY_NAT] = &nat_way,
+	[LJ_WAY_BRIDGE] = &bridge_way,	 [LJ_WAY_OVS] = &ovs_way,
+	[LJ_WAY_MACVLAN] = &macvlan_way, [LJ_WAY_NAT] = &nat_way,
+	[LJ_WAY_ROUTED] = &routed_way,
 };
 
 const struct lj_record_gc lj_way_record_gc = {
@@ -149,5 +176,5 @@ const struct lj_step_type *const lj_way_other_steps[] = {
 };
 
 const struct lj_step_type *const *const lj_step_type_lists[] = {
-	bridge_steps, ovs_steps, macvlan_steps, nat_steps, lj_way_other_steps, NULL,
+	bridge_steps, ovs_steps, macvlan_steps, nat_steps, routed_steps, lj_way_other_steps, NULL,
 };

@@ -14,6 +14,9 @@ int lj_attach_macvlan_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, 
 int lj_attach_nat_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, const char *ifname,
 			struct lj_plan *plan, struct lj_record *rec, struct lj_result *res);
 
+int lj_attach_routed_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, const char *ifname,
+			   struct lj_plan *plan, struct lj_record *rec, struct lj_result *res);
+
 int lj_attach_ovs_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, const char *ifname,
 			struct lj_plan *plan, struct lj_record *rec, struct lj_result *res);
 
@@ -35,3 +38,10 @@ int lj_attach_bridge_before(const struct lj_attach_opts *o, struct lj_result *re
 void lj_attach_bridge_after(const struct lj_attach_opts *o, int r, struct lj_result *res);
 void lj_attach_bridge_detached(struct lj_state *st, const struct lj_record *rec,
 			       struct lj_result *res);
+
+/*
+ * The chain of iptables-nft's filter table that needs accept rules for routed traffic (the
+ * nat and routed ways), into ret: Docker's DOCKER-USER when it exists and is jumped to, else
+ * FORWARD when its policy is drop, else "". Returns 0, or -errno with res set (ways/nat.c).
+ */
+int lj_way_detect_firewall(char ret[IFNAMSIZ], struct lj_result *res);

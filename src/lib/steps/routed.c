@@ -1,0 +1,391 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Plan steps of the routed way that are not plain rtnetlink links, addresses and routes: the
+ * proxy neighbour entries on the uplink, the IPv6 conflict probe, the announcements with the
+ * uplink's MAC and the host sysctls the way shares between its attachments.
+ */
+#include "lib/steps/routed.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/core/state.h"
+#include "lib/core/status.h"
+#include "lib/kernel/arp.h"
+#include "lib/kernel/neigh.h"
+#include "lib/kernel/sysctl.h"
+#include "shared/macro.h"
+
+/* --- proxy-neigh: link = DEV, cidr = address ---------------------------------------------- */
+
+static int proxy_neigh_apply(struct lj_ctx *ctx, struct lj_step *s)
+{
+	int ifindex = lj_ctx_ifindex(ctx, LJ_HOST, s->link);
+	int r;
+
+	if (ifindex < 0)
+		return lj_ctx_nl_error(ctx, ctx->host, ifindex);
+	r = lj_neigh_proxy_add(ctx->host, ifindex, &s->cidr.ip);
+	if (r == -EEXIST)
+		lj_ctx_detail(ctx, "'%s' already has a proxy entry for that address", s->link);
+	return lj_ctx_nl_error(ctx, ctx->host, r);
+}
+
+static int proxy_neigh_undo(struct lj_ctx *ctx, const struct lj_step *s)
+{
+	int ifindex = lj_ctx_ifindex(ctx, LJ_HOST, s->link);
+	int r;
+
+	if (ifindex == -ENODEV)
+		return 0; /* the kernel drops a link's proxy entries with it */
+	if (ifindex < 0)
+		return lj_ctx_nl_error(ctx, ctx->host, ifindex);
+	r = lj_neigh_proxy_del(ctx->host, ifindex, &s->cidr.ip);
+	return r == -ENOENT ? 0 : lj_ctx_nl_error(ctx, ctx->host, r);
+}
+
+static void proxy_neigh_print(const struct lj_step *s, const char *verb, FILE *f)
+{
+	char a[LJ_IP_STRLEN];
+
+	fprintf(f, "ip %sneigh %s proxy %s dev %s\n", s->cidr.ip.family == AF_INET6 ? "-6 " : "",
+		verb, lj_ip_to_string(&s->cidr.ip, a, sizeof(a)), s->link);
+}
+
+static void proxy_neigh_describe(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
+{
+	proxy_neigh_print(s, "add", f);
+}
+
+static void proxy_neigh_describe_undo(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
+{
+	proxy_neigh_print(s, "del", f);
+}
+
+/* The entry is still there (asked of the kernel: the status dumps hold no neighbours). */
+static int proxy_neigh_verify(const struct lj_status_view *v, const struct lj_step *s, char *why,
+			      size_t size)
+{
+	const struct lj_link *l = lj_status_need_link(v, LJ_HOST, s->link, false, why, size);
+	char a[LJ_IP_STRLEN];
+	struct lj_nl *nl = NULL;
+	bool has = false;
+	int r;
+
+	if (!l)
+		return LJ_VERIFY_DRIFTED;
+	r = lj_nl_open(-1, &nl);
+	if (r < 0)
+		return r;
+	r = lj_neigh_proxy_count(nl, s->cidr.ip.family, l->ifindex, &s->cidr.ip, &has);
+	lj_nl_close(nl);
+	if (r < 0)
+		return r;
+	if (has)
+		return 0;
+	snprintf(why, size, "the proxy entry for %s on %s is missing",
+		 lj_ip_to_string(&s->cidr.ip, a, sizeof(a)), s->link);
+	return LJ_VERIFY_DRIFTED;
+}
+
+const struct lj_step_type lj_step_proxy_neigh = {
+	.id = "proxy-neigh",
+	.apply = proxy_neigh_apply,
+	.undo = proxy_neigh_undo,
+	.verify = proxy_neigh_verify,
+	.describe = proxy_neigh_describe,
+	.describe_undo = proxy_neigh_describe_undo,
+};
+
+/* --- ndp-probe: link = DEV, cidr = IPv6 address; nothing to undo --------------------------- */
+
+static int ndp_probe_apply(struct lj_ctx *ctx, struct lj_step *s)
+{
+	int ifindex = lj_ctx_ifindex(ctx, LJ_HOST, s->link);
+	uint8_t mac[LJ_MAC_LEN];
+	char ip[LJ_IP_STRLEN], m[LJ_MAC_STRLEN];
+	static const uint8_t zero[LJ_MAC_LEN];
+	int r;
+
+	if (ifindex < 0)
+		return lj_ctx_nl_error(ctx, ctx->host, ifindex);
+	r = lj_ndisc_probe(-1, ifindex, &s->cidr.ip.v6, LJ_ARP_PROBE_NUM, LJ_ARP_PROBE_INTERVAL_MS,
+			   LJ_ARP_PROBE_WAIT_MS, mac);
+	lj_ip_to_string(&s->cidr.ip, ip, sizeof(ip));
+	if (r == -EADDRINUSE)
+		lj_ctx_detail(ctx, "%s is already in use on the LAN%s%s", ip,
+			      memcmp(mac, zero, sizeof(mac)) ? " by " : "",
+			      memcmp(mac, zero, sizeof(mac)) ? lj_mac_to_string(mac, m, sizeof(m))
+							     : "");
+	else if (r < 0)
+		lj_ctx_detail(ctx, "neighbour solicitation for %s from '%s': %s", ip, s->link,
+			      strerror(-r));
+	return r;
+}
+
+static void ndp_probe_describe(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
+{
+	char ip[LJ_IP_STRLEN];
+
+	fprintf(f,
+		"# probe the LAN for %s on '%s': neighbour solicitations; fail if anyone "
+		"answers\n",
+		lj_ip_to_string(&s->cidr.ip, ip, sizeof(ip)), s->link);
+}
+
+const struct lj_step_type lj_step_ndp_probe = {
+	.id = "ndp-probe",
+	.apply = ndp_probe_apply,
+	.describe = ndp_probe_describe,
+};
+
+/* --- proxy-announce: link = DEV, cidr = address; apply only ------------------------------ */
+
+static int proxy_announce_apply(struct lj_ctx *ctx, struct lj_step *s)
+{
+	char ip[LJ_IP_STRLEN];
+	int ifindex, r;
+
+	lj_ip_to_string(&s->cidr.ip, ip, sizeof(ip));
+	if (s->cidr.ip.family == AF_INET) {
+		r = lj_arp_announce(-1, s->link, &s->cidr.ip, NULL);
+		if (r < 0)
+			lj_ctx_detail(ctx, "gratuitous ARP for %s on '%s': %s", ip, s->link,
+				      strerror(-r));
+		return r;
+	}
+	ifindex = lj_ctx_ifindex(ctx, LJ_HOST, s->link);
+	if (ifindex < 0)
+		return lj_ctx_nl_error(ctx, ctx->host, ifindex);
+	r = lj_ndisc_announce_proxy(-1, ifindex, &s->cidr.ip.v6);
+	/* A link without IPv6 (or down) cannot advertise; the proxy entry still answers. */
+	if (r == -EADDRNOTAVAIL || r == -ENETDOWN || r == -ENETUNREACH)
+		return 0;
+	if (r < 0)
+		lj_ctx_detail(ctx, "unsolicited neighbour advertisement for %s on '%s': %s", ip,
+			      s->link, strerror(-r));
+	return r;
+}
+
+static void proxy_announce_describe(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
+{
+	char ip[LJ_IP_STRLEN];
+
+	lj_ip_to_string(&s->cidr.ip, ip, sizeof(ip));
+	if (s->cidr.ip.family == AF_INET)
+		fprintf(f, "busybox arping -q -U -c 1 -I %s %s   # gratuitous ARP\n", s->link, ip);
+	else
+		fprintf(f,
+			"# send an unsolicited neighbour advertisement for %s with the MAC of "
+			"'%s'\n",
+			ip, s->link);
+}
+
+const struct lj_step_type lj_step_proxy_announce = {
+	.id = "proxy-announce",
+	.apply = proxy_announce_apply,
+	.describe = proxy_announce_describe,
+};
+
+/* --- routed-sysctl ------------------------------------------------------------------------ */
+
+/* A key as a file name: '/' becomes '.'; false for a key that is not one. */
+static bool owner_file(const char *key, char *buf, size_t size)
+{
+	char k[128];
+
+	if (!key || !key[0] || strlen(key) >= sizeof(k) || strstr(key, "..") ||
+	    strncmp(key, "net/", 4) != 0)
+		return false;
+	snprintf(k, sizeof(k), "%s", key);
+	for (char *p = k; *p; p++)
+		if (*p == '/')
+			*p = '.';
+	return (size_t)snprintf(buf, size, "%s/routed-sysctl-%s", lj_state_dir(), k) < size;
+}
+
+static int owner_read(const char *path, int64_t *ret)
+{
+	_cleanup_close_ int fd = -1;
+	char val[32];
+	uint64_t n;
+	ssize_t len;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return lj_negerrno();
+	len = read(fd, val, sizeof(val) - 1);
+	if (len < 0)
+		return lj_negerrno();
+	val[len] = '\0';
+	while (len > 0 && val[len - 1] == '\n')
+		val[--len] = '\0';
+	if (lj_parse_uint(val, 0, INT32_MAX, &n) < 0)
+		return -EBADMSG;
+	*ret = (int64_t)n;
+	return 0;
+}
+
+static int owner_write(const char *path, const char *val)
+{
+	_cleanup_close_ int fd = -1;
+	size_t len = strlen(val);
+
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return lj_negerrno();
+	if (write(fd, val, len) != (ssize_t)len || write(fd, "\n", 1) != 1 || fsync(fd) < 0) {
+		int r = lj_negerrno();
+		unlink(path);
+		return r;
+	}
+	return 0;
+}
+
+bool lj_routed_sysctl_owned(const char *key)
+{
+	char path[512];
+
+	return owner_file(key, path, sizeof(path)) && access(path, F_OK) == 0;
+}
+
+static int routed_sysctl_apply(struct lj_ctx *ctx, struct lj_step *s)
+{
+	char path[512], cur[32], val[16];
+	uint64_t n;
+	int r;
+
+	if (!owner_file(s->text, path, sizeof(path)))
+		return -EBADMSG;
+	r = lj_sysctl_read(s->text, cur, sizeof(cur));
+	if (r < 0) {
+		lj_ctx_detail(ctx, "cannot read /proc/sys/%s: %s", s->text, strerror(-r));
+		return r;
+	}
+	if (lj_parse_uint(cur, 0, INT32_MAX, &n) < 0) {
+		lj_ctx_detail(ctx, "/proc/sys/%s holds '%s', not a number", s->text, cur);
+		return -EBADMSG;
+	}
+	if (n == s->u32 || (s->i64 >= 0 && (int64_t)n != s->i64))
+		return 0;
+	/* First to change it: remember what it was (a later one finds the value set). */
+	r = owner_write(path, cur);
+	if (r < 0 && r != -EEXIST) {
+		lj_ctx_detail(ctx, "cannot write %s: %s", path, strerror(-r));
+		return r;
+	}
+	s->created = r == 0;
+	snprintf(val, sizeof(val), "%" PRIu32, s->u32);
+	r = lj_sysctl_write(s->text, val);
+	if (r < 0) {
+		lj_ctx_detail(ctx, "cannot write %s to /proc/sys/%s: %s", val, s->text,
+			      strerror(-r));
+		if (s->created)
+			unlink(path);
+		s->created = false;
+	}
+	return r;
+}
+
+static int routed_sysctl_undo(struct lj_ctx *ctx, const struct lj_step *s)
+{
+	char path[512], val[24];
+	int64_t saved;
+	int ifindex = 0, r;
+
+	if (!owner_file(s->text, path, sizeof(path)))
+		return -EBADMSG;
+	r = owner_read(path, &saved);
+	if (r == -ENOENT)
+		return 0; /* lanjoin does not own the setting */
+	if (r < 0) {
+		lj_ctx_detail(ctx, "%s is unreadable or malformed", path);
+		return r;
+	}
+	/* This attachment's own proxy entries are gone already (they come later in the plan). */
+	if (s->link[0]) {
+		ifindex = lj_ctx_ifindex(ctx, LJ_HOST, s->link);
+		if (ifindex == -ENODEV) {
+			/* DEV is gone, and its settings with it */
+			unlink(path);
+			return 0;
+		}
+		if (ifindex < 0)
+			return lj_ctx_nl_error(ctx, ctx->host, ifindex);
+	}
+	r = lj_neigh_proxy_count(ctx->host, s->cidr.ip.family, ifindex, NULL, NULL);
+	if (r < 0)
+		return lj_ctx_nl_error(ctx, ctx->host, r);
+	if (r > 0)
+		return 0; /* still needed */
+	snprintf(val, sizeof(val), "%" PRId64, saved);
+	r = lj_sysctl_write(s->text, val);
+	if (r < 0 && r != -ENOENT) {
+		lj_ctx_detail(ctx, "cannot write %s to /proc/sys/%s: %s", val, s->text,
+			      strerror(-r));
+		return r;
+	}
+	if (unlink(path) < 0 && errno != ENOENT)
+		return lj_negerrno();
+	return 0;
+}
+
+/* "sysctl -qw a.b.c=V", or with '/' separators when a part holds a '.' (a link "em1.5"). */
+static void sysctl_print(const struct lj_step *s, const char *val, const char *comment, FILE *f)
+{
+	char key[256];
+
+	snprintf(key, sizeof(key), "%s", s->text ? s->text : "");
+	if (!strchr(key, '.'))
+		for (char *p = key; *p; p++)
+			if (*p == '/')
+				*p = '.';
+	if (s->i64 >= 0 && strcmp(val, "<old value>") != 0)
+		fprintf(f, "test \"$(sysctl -n %s)\" != %" PRId64 " || ", key, s->i64);
+	fprintf(f, "sysctl -qw %s=%s%s\n", key, val, comment);
+}
+
+static void routed_sysctl_describe(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
+{
+	char val[16];
+
+	snprintf(val, sizeof(val), "%" PRIu32, s->u32);
+	sysctl_print(s, val, "   # lanjoin keeps the old value", f);
+}
+
+static void routed_sysctl_describe_undo(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
+{
+	sysctl_print(s, "<old value>",
+		     "   # when lanjoin changed it and no proxy entry needs it any more", f);
+}
+
+/* The value is still set (when lanjoin keeps the old one, the attachment relies on it). */
+static int routed_sysctl_verify(const struct lj_status_view *v, const struct lj_step *s, char *why,
+				size_t size)
+{
+	char cur[32], val[16];
+
+	(void)v;
+	if (!s->text || lj_sysctl_read(s->text, cur, sizeof(cur)) < 0)
+		return 0; /* DEV gone: its own verify says so */
+	snprintf(val, sizeof(val), "%" PRIu32, s->u32);
+	if (strcmp(cur, val) == 0 || (s->i64 >= 0 && !lj_routed_sysctl_owned(s->text)))
+		return 0;
+	snprintf(why, size, "sysctl %s is %s, not %s", s->text, cur, val);
+	return LJ_VERIFY_DRIFTED;
+}
+
+const struct lj_step_type lj_step_routed_sysctl = {
+	.id = "routed-sysctl",
+	.save_after = true, /* whether it owns the old value */
+	.apply = routed_sysctl_apply,
+	.undo = routed_sysctl_undo,
+	.verify = routed_sysctl_verify,
+	.describe = routed_sysctl_describe,
+	.describe_undo = routed_sysctl_describe_undo,
+};
