@@ -40,7 +40,8 @@
 #                             BEFORE_FILE (a snapshot taken earlier)
 #
 # snapshot covers: links (ip -d), addresses, IPv4 and IPv6 routes of all tables, policy rules,
-# the nftables ruleset, iptables/ip6tables (nft backend), forwarding and per-interface sysctls,
+# the nftables ruleset, iptables/ip6tables (nft backend), proxy neighbour entries, forwarding and
+# per-interface sysctls,
 # and, for the host while the lab's OVS runs, the OVS database (bridges, ports, interfaces).
 # Dropped as noise: statistics, bridge timers, address lifetimes, route expiry, nft counter
 # values and element expiry, iptables counters and comments. Address and route lists are sorted,
@@ -199,12 +200,14 @@ snapshot() {
   "${nse[@]}" iptables-save | sed -e '/^#/d' -e 's/\[[0-9]*:[0-9]*\]/[]/g'
   echo "## ip6tables"
   "${nse[@]}" ip6tables-save | sed -e '/^#/d' -e 's/\[[0-9]*:[0-9]*\]/[]/g'
+  echo "## proxy neighbours"
+  ip -n "$ns" neigh show proxy | sort
   echo "## sysctl"
   "${nse[@]}" sh -c 'cd /proc/sys/net && grep -H . ipv4/ip_forward \
     ipv4/conf/*/forwarding ipv4/conf/*/proxy_arp ipv4/conf/*/rp_filter \
     ipv4/conf/*/route_localnet ipv4/conf/*/arp_ignore \
     ipv6/conf/*/forwarding ipv6/conf/*/disable_ipv6 ipv6/conf/*/accept_ra \
-    ipv6/conf/*/proxy_ndp' | sort
+    ipv6/conf/*/proxy_ndp ipv4/neigh/*/proxy_delay ipv6/neigh/*/proxy_delay' | sort
   if [[ $node == host && -S $LAB_DIR/ovs/db.sock ]]; then
     local -a vsctl=(ovs-vsctl "--db=unix:$LAB_DIR/ovs/db.sock" --timeout=10)
     echo "## ovs"

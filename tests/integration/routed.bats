@@ -1,0 +1,180 @@
+#!/usr/bin/env bats
+# The routed way (issue 20): the container's own LAN addresses, but only the host's MAC on the
+# LAN. The lab's host has the plain uplink em1 (198.51.100.76/24, 2001:db8:1::76/64); the
+# peer is 198.51.100.10 and 2001:db8:1::10, the outside host 203.0.113.1 (via the gateway).
+
+load helpers
+
+A4=198.51.100.117
+A6=2001:db8:1::117
+
+detach_later() { defer ip netns exec "${LAB_PREFIX}host" "$LANJOIN" detach "netns:${LAB_PREFIX}$1"; }
+
+em1_mac() { on host cat /sys/class/net/em1/address; }
+
+# the MAC NODE's neighbour table holds for ADDR (on eth0, the lab's LAN link)
+neigh_mac() { on "$1" ip -j neigh show "$2" dev eth0 | jq -r '.[0].lladdr // empty'; }
+
+@test "routed: the peer reaches the container's LAN addresses through the host's MAC, the outside sees them, the host reaches it; detach restores everything" {
+  add_container web
+  take_snapshots web
+  run lj attach routed "netns:${LAB_PREFIX}web" --parent em1 --ip $A4/24 --ip $A6/64
+  echo "$output"
+  [ "$status" -eq 0 ]
+  detach_later web
+  [[ $output == *"$A4/32"*"$A6/128"* ]]
+
+  # the peer: IPv4 and IPv6, and the only MAC it learnt for them is em1's
+  run curl_from peer "http://$A4/hello.html"
+  [ "$output" = "Hello world" ]
+  run curl_from peer "http://[$A6]/hello.html"
+  [ "$output" = "Hello world" ]
+  [ "$(neigh_mac peer $A4)" = "$(em1_mac)" ]
+  [ "$(neigh_mac peer $A6)" = "$(em1_mac)" ]
+  # the container's own MAC never reached the LAN
+  local cmac
+  cmac=$(on web cat /sys/class/net/eth1/address)
+  run on lan bridge fdb show br lan0
+  [[ $output != *"$cmac"* ]]
+
+  # outbound: the outside host sees the container's own LAN address (no NAT)
+  run curl_from web http://203.0.113.1/cgi-bin/ip
+  [ "$output" = "$A4" ]
+  # the host reaches it directly, no shim
+  run on host curl -sS --fail --max-time 3 "http://$A4/hello.html"
+  [ "$output" = "Hello world" ]
+  run on host curl -sS --fail --max-time 3 "http://[$A6]/hello.html"
+  [ "$output" = "Hello world" ]
+
+  # the container's side: host addresses and link-local next hops
+  run on web ip -j route show default
+  [[ $output == *'"gateway":"169.254.0.1","dev":"eth1"'* ]]
+  run on web ip -j -6 route show default
+  [[ $output == *'"gateway":"fe80::1","dev":"eth1"'* ]]
+  # the host: a proxy entry per address on em1, no blanket proxy_arp
+  run on host ip neigh show proxy dev em1
+  [[ $output == *"$A4"* && $output == *"$A6"* ]]
+  [ "$(on host sysctl -n net.ipv4.conf.em1.proxy_arp)" = 0 ]
+  [ "$(on host sysctl -n net.ipv6.conf.em1.proxy_ndp)" = 1 ]
+
+  run lj list --json
+  [ "$(jq -r '.[0].way' <<<"$output")" = routed ]
+  [ "$(jq -r '.[0].info.parent' <<<"$output")" = em1 ]
+  run lj status
+  echo "$output"
+  [ "$status" -eq 0 ]
+
+  run lj detach "netns:${LAB_PREFIX}web"
+  [ "$status" -eq 0 ]
+  assert_unchanged web
+}
+
+@test "routed: two containers on one uplink reach each other; the sysctls stay until the last goes" {
+  add_container web
+  add_container web2
+  take_snapshots web web2
+  run lj attach routed "netns:${LAB_PREFIX}web" --parent em1 --ip $A4/24 --ip $A6/64
+  [ "$status" -eq 0 ]
+  detach_later web
+  run lj attach routed "netns:${LAB_PREFIX}web2" --parent em1 --ip 198.51.100.118/24 \
+    --ip 2001:db8:1::118/64
+  [ "$status" -eq 0 ]
+  detach_later web2
+
+  run curl_from web2 "http://$A4/hello.html"
+  [ "$output" = "Hello world" ]
+  run curl_from web "http://[2001:db8:1::118]/hello.html"
+  [ "$output" = "Hello world" ]
+
+  # the first one goes: the second keeps working, forwarding and proxy_ndp stay on
+  run lj detach "netns:${LAB_PREFIX}web"
+  [ "$status" -eq 0 ]
+  [ "$(on host sysctl -n net.ipv4.ip_forward)" = 1 ]
+  [ "$(on host sysctl -n net.ipv6.conf.all.forwarding)" = 1 ]
+  [ "$(on host sysctl -n net.ipv6.conf.em1.proxy_ndp)" = 1 ]
+  run curl_from peer "http://198.51.100.118/hello.html"
+  [ "$output" = "Hello world" ]
+  run curl_from peer "http://[2001:db8:1::118]/hello.html"
+  [ "$output" = "Hello world" ]
+  run on host ip neigh show proxy
+  [[ $output != *"$A4"* && $output == *198.51.100.118* ]]
+
+  run lj detach "netns:${LAB_PREFIX}web2"
+  [ "$status" -eq 0 ]
+  assert_unchanged web web2
+}
+
+@test "routed: behind Docker's firewall (FORWARD policy DROP) exactly the container's traffic is accepted, removed on detach" {
+  add_container web
+  on host iptables -P FORWARD DROP
+  defer ip netns exec "${LAB_PREFIX}host" iptables -P FORWARD ACCEPT
+  take_snapshots web
+  run lj attach routed "netns:${LAB_PREFIX}web" --parent em1 --ip $A4/24
+  [ "$status" -eq 0 ]
+  detach_later web
+  run curl_from peer "http://$A4/hello.html"
+  [ "$output" = "Hello world" ]
+  run on host iptables -S FORWARD
+  [[ $output == *"-s $A4/32"*"ACCEPT"* ]]
+  run lj detach "netns:${LAB_PREFIX}web"
+  [ "$status" -eq 0 ]
+  assert_unchanged web
+}
+
+@test "routed: an address in use on the LAN is refused by the probe (IPv4 and IPv6), nothing left" {
+  add_container web
+  take_snapshots web
+  run lj attach routed "netns:${LAB_PREFIX}web" --parent em1 --ip 198.51.100.10/24
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ $output == *"198.51.100.10 is already in use on the LAN"* ]]
+  assert_unchanged web
+  run lj attach routed "netns:${LAB_PREFIX}web" --parent em1 --ip $A4/24 --ip 2001:db8:1::10/64
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ $output == *"2001:db8:1::10 is already in use on the LAN"* ]]
+  assert_unchanged web
+}
+
+@test "routed: bad input is refused with exit 2 and changes nothing" {
+  add_container web
+  take_snapshots web
+  local t="netns:${LAB_PREFIX}web"
+  local -a bad=(
+    "--ip $A4/24"
+    "--parent em1"
+    "--parent nosuch0 --ip $A4/24"
+    "--parent lo --ip $A4/24"
+    "--parent em1 --ip 169.254.3.4/16"
+    "--parent em1 --ip fe80::5/64"
+    "--parent em1 --ip 224.0.0.5/4"
+    "--parent em1 --ip 198.51.100.76/24"
+    "--parent em1 --ip $A4/24 --ip $A4/32"
+    "--parent em1 --ip $A4/24 --gateway 198.51.100.254"
+    "--parent em1 --dhcp"
+    "--parent em1 --ip $A4/24 --mtu 9000"
+    "--parent em1 --ip $A4/24 --bridge br0"
+    "--parent em1 --ip $A4/24 --route 2001:db8:9::/64"
+  )
+  local args
+  for args in "${bad[@]}"; do
+    # shellcheck disable=SC2086 # split on purpose
+    run lj attach routed "$t" $args
+    echo "$args -> $status: $output"
+    [ "$status" -eq 2 ]
+  done
+  assert_unchanged web
+}
+
+@test "routed: --dry-run changes nothing and prints ip/sysctl commands" {
+  add_container web
+  take_snapshots web
+  run lj attach routed "netns:${LAB_PREFIX}web" --parent em1 --ip $A4/24 --ip $A6/64 --dry-run
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == *"ip neigh add proxy $A4 dev em1"* ]]
+  [[ $output == *"ip -6 neigh add proxy $A6 dev em1"* ]]
+  [[ $output == *"sysctl -qw net.ipv6.conf.em1.proxy_ndp=1"* ]]
+  [[ $output == *"route add default via 169.254.0.1 dev eth1 onlink"* ]]
+  assert_unchanged web
+}
