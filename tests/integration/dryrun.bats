@@ -115,6 +115,14 @@ del_web() { lab container del web; }
     --address 198.51.100.117/24 --publish 8080:80 --publish udp/53
 }
 
+@test "dry-run pastes: routed, IPv4 and IPv6, --mtu" {
+  need_lab
+  add_container web
+  undo() { detach_web; }
+  check_paste web -- attach routed "netns:${LAB_PREFIX}web" --parent em1 \
+    --ip 198.51.100.117/24 --ip 2001:db8:1::117/64 --mtu 1400
+}
+
 @test "dry-run pastes: bridge that lanjoin creates, a pid target, --mac and --mtu" {
   need_lab
   add_container web

@@ -58,7 +58,7 @@ records() { lj list --json | jq length; }
 
 # The 1-based indexes of the steps of the (one) attachment whose undo acts: not skip_undo, and
 # of a type with an undo (the types below have none: src/lib/*.c, `.undo` not set).
-NO_UNDO_TYPES='["arp-probe", "announce", "slaac", "garp", "tx-csum-off"]'
+NO_UNDO_TYPES='["arp-probe", "announce", "slaac", "garp", "tx-csum-off", "ndp-probe", "proxy-announce"]'
 acting_steps() {
   state_records | jq -r --argjson none "$NO_UNDO_TYPES" '.[0].undo | to_entries[]
     | select((.value.skip_undo // false) == false and (.value.type | IN($none[]) | not))
@@ -245,6 +245,12 @@ fw_reset() {
   docker_firewall
   walk_faults "nat(publish)" fp nat --uplink em1 --address 198.51.100.126/24 --publish 80 \
     --publish tcp/8081:8080 --publish udp/53
+}
+
+@test "faults: attach routed, IPv4 + IPv6, under Docker's firewall (iptables)" {
+  add_container fr
+  docker_firewall
+  walk_faults "routed" fr routed --parent em1 --ip 198.51.100.129/24 --ip 2001:db8:1::129/64
 }
 
 @test "faults: attach macvlan with DHCP" {

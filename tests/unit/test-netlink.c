@@ -808,6 +808,39 @@ static void test_neigh(void **state)
 		}
 }
 
+/* Proxy entries: add (created, exclusive, permanent), delete, and a dump of a family. */
+static void test_neigh_proxy(void **state)
+{
+	struct lj_ip addrs[] = {ip("198.51.100.117"), ip("2001:db8:1::117")};
+	const struct nlmsghdr *nlh;
+	const struct ndmsg *ndm;
+	struct attrs a;
+
+	for (size_t i = 0; i < 2; i++) {
+		BUILD(lj_neigh_proxy_msg, RTM_NEWNEIGH, 0, 4, &addrs[i]);
+		nlh = msg(RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_EXCL);
+		ndm = mnl_nlmsg_get_payload(nlh);
+		assert_int_equal(ndm->ndm_family, addrs[i].family);
+		assert_int_equal(ndm->ndm_ifindex, 4);
+		assert_int_equal(ndm->ndm_flags, NTF_PROXY);
+		assert_int_equal(ndm->ndm_state, NUD_PERMANENT);
+		parse(nlh, sizeof(*ndm), 1, &a);
+		expect_bytes(&a, NDA_DST, addrs[i].bytes, lj_ip_len(addrs[i].family));
+
+		BUILD(lj_neigh_proxy_msg, RTM_DELNEIGH, 0, 4, &addrs[i]);
+		nlh = msg(RTM_DELNEIGH, 0);
+		ndm = mnl_nlmsg_get_payload(nlh);
+		assert_int_equal(ndm->ndm_flags, NTF_PROXY);
+		assert_int_equal(ndm->ndm_state, 0);
+	}
+	BUILD(lj_neigh_proxy_msg, RTM_GETNEIGH, AF_INET6, 0, NULL);
+	nlh = msg(RTM_GETNEIGH, NLM_F_DUMP);
+	ndm = mnl_nlmsg_get_payload(nlh);
+	assert_int_equal(ndm->ndm_family, AF_INET6);
+	assert_int_equal(ndm->ndm_flags, NTF_PROXY);
+	parse(nlh, sizeof(*ndm), 0, &a);
+}
+
 /* A request too large for the socket's buffer is refused before anything is sent. */
 static void test_too_large_not_sent(void **state)
 {
@@ -841,6 +874,7 @@ int main(void)
 		cmocka_unit_test(test_route_dump_get),
 		cmocka_unit_test(test_rule),
 		cmocka_unit_test(test_neigh),
+		cmocka_unit_test(test_neigh_proxy),
 		cmocka_unit_test(test_too_large_not_sent),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -108,6 +108,7 @@ static void test_recorded_ids(void **state)
 		"probe",       "test-crash", "bridged-accept", "sysctl-set",	"ovs-uplink-bridge",
 		"ovs-enslave", "macvlan",    "shim",	       "shim-route",	"garp",
 		"ip-forward",  "nft-nat",    "nft-fw-accept",  "default-route", "source-route",
+		"proxy-neigh", "ndp-probe",  "proxy-announce", "routed-sysctl",
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(ids); i++) {
@@ -125,11 +126,13 @@ static void test_names_and_modes(void **state)
 	uint32_t v;
 
 	assert_string_equal(lj_way_names_text(buf, sizeof(buf), ", ", " or ", NULL, 0),
-			    "bridge, ovs, macvlan or nat");
+			    "bridge, ovs, macvlan, nat or routed");
 	assert_string_equal(lj_way_names_text(buf, sizeof(buf), ", ", " or ", order, 4),
 			    "bridge, macvlan, ovs or nat");
 	assert_string_equal(lj_way_names_text(buf, 8, ", ", " or ", NULL, 0), "bridge,");
 	assert_int_equal(lj_way_find("vxlan", &w), -ENOENT);
+	assert_int_equal(lj_way_find("routed", &w), 0);
+	assert_int_equal(w, LJ_WAY_ROUTED);
 
 	assert_string_equal(lj_way_modes_text(LJ_WAY_MACVLAN, buf, sizeof(buf), "|", "|"),
 			    "bridge|vepa|private|passthru");
@@ -152,6 +155,8 @@ static void test_options(void **state)
 	assert_true(lj_way_takes(LJ_WAY_MACVLAN, LJ_OPT_ADDRESSING));
 	assert_true(lj_way_takes(LJ_WAY_OVS, LJ_OPT_VLAN));
 	assert_false(lj_way_takes(LJ_WAY_BRIDGE, LJ_OPT_VLAN));
+	assert_true(lj_way_takes(LJ_WAY_ROUTED, LJ_OPT_PARENT));
+	assert_false(lj_way_takes(LJ_WAY_ROUTED, LJ_OPT_UPLINK));
 	assert_false(lj_way_takes(LJ_WAY_COUNT, LJ_OPT_COMMON));
 }
 
@@ -181,6 +186,14 @@ static void test_checks(void **state)
 	o.to_engine = true;
 	assert_int_equal(lj_way_check(&o, &res), -EINVAL);
 	assert_string_equal(res.message, "--private and --to exclude each other");
+
+	o = (struct lj_attach_opts){.way = LJ_WAY_ROUTED};
+	snprintf(o.parent, sizeof(o.parent), "em1");
+	assert_int_equal(lj_way_check(&o, &res), -EINVAL);
+	assert_string_equal(res.message, "attach routed needs --parent DEV and --ip ADDRESS");
+	assert_int_equal(lj_parse_cidr("198.51.100.9/24", true, &o.ips[0]), 0);
+	o.n_ips = 1;
+	assert_int_equal(lj_way_check(&o, &res), 0);
 }
 
 int main(void)
