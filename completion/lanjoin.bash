@@ -5,7 +5,8 @@
 # containers (from docker/podman, if installed), netns:NAME (ip netns), pid:, bridges, links.
 # Self-contained: works with or without the bash-completion package.
 
-# Options of every way of attach, the addressing ones of bridge/ovs/macvlan, and each way's own.
+# Options of every way of attach, the addressing ones of bridge/ovs/macvlan, and each way's own
+# (routed takes --ip and --no-default-route of the addressing ones).
 _lanjoin_attach_every='--no-conflict-check --ifname --mac --mac-from --mtu --route --dry-run
 	--json --engine-socket --help'
 _lanjoin_attach_l2='--ip --gateway --no-default-route --dhcp --dhcp-client --dhcp-timeout
@@ -14,6 +15,7 @@ _lanjoin_attach_bridge='--bridge --uplink --create-bridge'
 _lanjoin_attach_ovs='--bridge --create-bridge --vlan --ovsdb'
 _lanjoin_attach_macvlan='--parent --mode --host-shim'
 _lanjoin_attach_nat='--uplink --address --publish --private --to'
+_lanjoin_attach_routed='--parent --ip --no-default-route'
 
 # Options that take a value (the next word, or after '=').
 _lanjoin_with_value=' --bridge --uplink --vlan --ovsdb --parent --mode --host-shim --address '
@@ -79,6 +81,7 @@ _lanjoin_options() {
 		echo "${!v} $_lanjoin_attach_l2 $_lanjoin_attach_every"
 		;;
 	"attach nat") echo "$_lanjoin_attach_nat $_lanjoin_attach_every" ;;
+	"attach routed") echo "$_lanjoin_attach_routed $_lanjoin_attach_every" ;;
 	attach*) echo "--help" ;;
 	detach) echo "--ifname --all --dry-run --json --engine-socket --help" ;;
 	list) echo "--json --help" ;;
@@ -154,7 +157,7 @@ _lanjoin() {
 	elif [[ -z $cmd ]]; then
 		cands='attach detach list status gc pid ip uplink shim docker-plugin version help'
 	elif [[ -z $sub && $cmd == attach ]]; then
-		cands='bridge ovs macvlan nat'
+		cands='bridge ovs macvlan nat routed'
 	elif [[ -z $sub && $cmd == uplink ]]; then
 		cands='adopt release list'
 	elif [[ -z $sub && $cmd == shim ]]; then
@@ -163,7 +166,7 @@ _lanjoin() {
 		cands='attach detach list status gc pid ip uplink shim docker-plugin version'
 	elif ((npos == 0)); then
 		case $ctx in
-		"help attach") cands='bridge ovs macvlan nat' ;;
+		"help attach") cands='bridge ovs macvlan nat routed' ;;
 		"help uplink") cands='adopt release list' ;;
 		"help shim") cands='add del' ;;
 		attach\ *) cands=$(_lanjoin_targets) ;;

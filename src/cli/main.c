@@ -37,8 +37,8 @@ static const struct {
 	bool has_sub; /* help CMD SUB: CMD has per-SUB help (attach WAY, uplink CMD, shim CMD) */
 	bool root;    /* needs root (CAP_NET_ADMIN, CAP_SYS_ADMIN) but for its --help */
 } commands[] = {
-	{"attach", lj_cmd_attach, "attach a container to the LAN (bridge, ovs, macvlan, nat)", true,
-	 true},
+	{"attach", lj_cmd_attach,
+	 "attach a container to the LAN (bridge, ovs, macvlan, nat, routed)", true, true},
 	{"detach", lj_cmd_detach, "undo exactly what attach did; safe to repeat", false, true},
 	{"list", lj_cmd_list, "show what is attached", false, true},
 	{"status", lj_cmd_status, "check each attachment against the kernel (read only)", false,

@@ -178,3 +178,48 @@ neigh_mac() { on "$1" ip -j neigh show "$2" dev eth0 | jq -r '.[0].lladdr // emp
   [[ $output == *"route add default via 169.254.0.1 dev eth1 onlink"* ]]
   assert_unchanged web
 }
+
+@test "routed: gc after the container is gone removes the proxy entries and restores the sysctls" {
+  add_container gone
+  take_snapshots
+  run lj attach routed "netns:${LAB_PREFIX}gone" --parent em1 --ip $A4/24 --ip $A6/64
+  [ "$status" -eq 0 ]
+  lab container del gone
+  run lj gc
+  echo "$output"
+  [ "$status" -eq 0 ]
+  assert_unchanged
+}
+
+# CNI: "mode": "routed" with host-local IPAM; ADD, the peer reaches it, CHECK, DEL.
+@test "routed: CNI mode routed takes the IPAM addresses; CHECK passes; DEL restores the host" {
+  add_container cr
+  take_snapshots
+  local conf=$BATS_TEST_TMPDIR/conf.json
+  jq -n --arg dir "$BATS_TEST_TMPDIR/ipam" '{cniVersion: "1.0.0", name: "routednet",
+    type: "lanjoin", mode: "routed", master: "em1",
+    ipam: {type: "host-local", dataDir: $dir,
+           ranges: [[{subnet: "198.51.100.0/24", rangeStart: "198.51.100.150",
+                      rangeEnd: "198.51.100.150", gateway: "198.51.100.254"}]],
+           routes: [{dst: "0.0.0.0/0"}]}}' >"$conf"
+  cni() {
+    ip netns exec "${LAB_PREFIX}host" env CNI_COMMAND="$1" CNI_CONTAINERID=cid-cr \
+      CNI_NETNS="/run/netns/${LAB_PREFIX}cr" CNI_IFNAME=eth0 CNI_PATH=/usr/lib/cni \
+      "$LANJOIN" <"$2"
+  }
+  run cni ADD "$conf"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  defer cni DEL "$conf"
+  [ "$(jq -r '.ips[0].address' <<<"$output")" = 198.51.100.150/32 ]
+  [ "$(jq -r '.ips[0].gateway' <<<"$output")" = 169.254.0.1 ]
+  jq --argjson p "$output" '. + {prevResult: $p}' "$conf" >"$BATS_TEST_TMPDIR/prev.json"
+  run curl_from peer http://198.51.100.150/hello.html
+  [ "$output" = "Hello world" ]
+  run cni CHECK "$BATS_TEST_TMPDIR/prev.json"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  run cni DEL "$conf"
+  [ "$status" -eq 0 ]
+  assert_unchanged
+}

@@ -177,8 +177,9 @@ static void proxy_announce_describe(const struct lj_ctx *ctx, const struct lj_st
 	char ip[LJ_IP_STRLEN];
 
 	lj_ip_to_string(&s->cidr.ip, ip, sizeof(ip));
+	/* Not `arping -U`: it binds to the address, which is not the host's. */
 	if (s->cidr.ip.family == AF_INET)
-		fprintf(f, "busybox arping -q -U -c 1 -I %s %s   # gratuitous ARP\n", s->link, ip);
+		fprintf(f, "# send a gratuitous ARP for %s with the MAC of '%s'\n", ip, s->link);
 	else
 		fprintf(f,
 			"# send an unsolicited neighbour advertisement for %s with the MAC of "
