@@ -121,12 +121,14 @@ lanjoin_out() { "$LANJOIN" "$@" 2>&1; }
   declare -A own=([bridge]="--bridge --uplink --create-bridge --ip --dhcp"
     [ovs]="--bridge --create-bridge --vlan --ovsdb --ip --dhcp"
     [macvlan]="--parent --mode --host-shim --ip --dhcp"
-    [nat]="--uplink --address --publish --private --to")
+    [nat]="--uplink --address --publish --private --to"
+    [routed]="--parent --ip --no-default-route")
   declare -A foreign=([bridge]="--vlan --parent --publish --address"
     [ovs]="--uplink --parent --publish --host-shim"
     [macvlan]="--bridge --uplink --vlan --publish"
-    [nat]="--bridge --parent --vlan --dhcp --create-bridge")
-  for way in bridge ovs macvlan nat; do
+    [nat]="--bridge --parent --vlan --dhcp --create-bridge"
+    [routed]="--bridge --uplink --vlan --dhcp --gateway --slaac --host-shim --address")
+  for way in bridge ovs macvlan nat routed; do
     run "$LANJOIN" help attach "$way"
     [ "$status" -eq 0 ]
     [[ $output == "Usage: lanjoin attach $way TARGET"* ]]

@@ -1,8 +1,9 @@
 #!/usr/bin/env bats
 # Concurrency beyond the bridge (issue 10): 64 macvlan attaches at once sharing one host shim,
-# 64 nat attaches at once drawing private subnets from the pool, and a mixed race of attach,
-# detach, list and gc over the bridge, macvlan and nat ways. No torn record at any point, and
-# the host exactly as before at the end. (The 64-at-once bridge case is in reliability.bats.)
+# 64 nat attaches at once drawing private subnets from the pool, 64 routed attaches on one
+# uplink, and a mixed race of attach, detach, list and gc over the bridge, macvlan and nat
+# ways. No torn record at any point, and the host exactly as before at the end. (The
+# 64-at-once bridge case is in reliability.bats.)
 # Lab: the plain one (em1 198.51.100.76/24 is the macvlan parent and the nat uplink).
 
 load helpers
@@ -148,6 +149,34 @@ EOF
   BG_PIDS=()
   for ((i = 1; i <= N; i++)); do
     bg detach "netns:${LAB_PREFIX}n$i"
+  done
+  wait_all "${BG_PIDS[@]}"
+  [ "$(lj list --json | jq length)" -eq 0 ]
+  assert_same_state host "$BATS_TEST_TMPDIR/host.before"
+}
+
+@test "concurrency: $N routed attaches at once on one uplink; each is reachable; the last detach restores the sysctls" {
+  make_namespaces r "$N"
+  snapshot host >"$BATS_TEST_TMPDIR/host.before"
+  local i
+  BG_PIDS=()
+  for ((i = 1; i <= N; i++)); do
+    bg attach routed "netns:${LAB_PREFIX}r$i" --parent em1 --ip "$(lan_ip "$i")/24"
+  done
+  defer ip netns exec "${LAB_PREFIX}host" "$LANJOIN" gc
+  wait_all "${BG_PIDS[@]}"
+  assert_records_sound
+  run lj list --json
+  [ "$(jq length <<<"$output")" -eq "$N" ]
+  [ "$(jq -r '.[].host_ifname' <<<"$output" | sort -u | wc -l)" -eq "$N" ]
+  [ "$(on host ip neigh show proxy dev em1 | wc -l)" -eq "$N" ]
+  local -a addrs=()
+  for ((i = 1; i <= N; i++)); do addrs+=("$(lan_ip "$i")"); done
+  ping_all peer "${addrs[@]}"
+
+  BG_PIDS=()
+  for ((i = 1; i <= N; i++)); do
+    bg detach "netns:${LAB_PREFIX}r$i"
   done
   wait_all "${BG_PIDS[@]}"
   [ "$(lj list --json | jq length)" -eq 0 ]

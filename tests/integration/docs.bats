@@ -170,7 +170,7 @@ complete_line() {
   run -0 complete_line "lanjoin at"
   [ "$output" = attach ]
   run -0 complete_line "lanjoin attach "
-  [ "$(sort <<<"$output" | tr '\n' ' ')" = "bridge macvlan nat ovs " ]
+  [ "$(sort <<<"$output" | tr '\n' ' ')" = "bridge macvlan nat ovs routed " ]
   run -0 complete_line "lanjoin attach bridge x --br"
   [ "$output" = --bridge ]
   run -0 complete_line "lanjoin attach macvlan web --mode p"

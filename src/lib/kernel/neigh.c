@@ -92,7 +92,9 @@ int lj_neigh_proxy_count(struct lj_nl *nl, int family, int ifindex, const struct
 	struct proxy_dump d = {.family = family, .ifindex = ifindex, .ip = ip};
 	int r;
 
-	r = LJ_NL_SEND(nl, proxy_cb, &d, lj_neigh_proxy_msg, RTM_GETNEIGH, family, ifindex, NULL);
+	/* The whole family: a strictly checked dump refuses an ifindex in the header (Linux
+	 * 4.20+ wants NDA_IFINDEX); proxy_cb filters. */
+	r = LJ_NL_SEND(nl, proxy_cb, &d, lj_neigh_proxy_msg, RTM_GETNEIGH, family, 0, NULL);
 	if (r < 0)
 		return r;
 	if (ret_has)
