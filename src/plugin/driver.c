@@ -266,7 +266,7 @@ static json_t *take_options(const json_t *req, json_t *net)
 	}
 	if (!mode)
 		return lj_plugin_error("option mode is missing: -o mode=bridge|macvlan");
-	if (strcmp(mode, "ovs") == 0 || strcmp(mode, "nat") == 0)
+	if (strcmp(mode, "ovs") == 0 || strcmp(mode, "nat") == 0 || strcmp(mode, "routed") == 0)
 		return lj_plugin_error("mode '%s' is not served by the Docker plugin yet "
 				       "(bridge, macvlan)",
 				       mode);
