@@ -247,9 +247,8 @@ fw_reset() {
     --publish tcp/8081:8080 --publish udp/53
 }
 
-@test "faults: attach routed, IPv4 + IPv6, under Docker's firewall (iptables)" {
+@test "faults: attach routed, IPv4 + IPv6" {
   add_container fr
-  docker_firewall
   walk_faults "routed" fr routed --parent em1 --ip 198.51.100.129/24 --ip 2001:db8:1::129/64
 }
 

@@ -104,18 +104,24 @@ neigh_mac() { on "$1" ip -j neigh show "$2" dev eth0 | jq -r '.[0].lladdr // emp
   assert_unchanged web web2
 }
 
-@test "routed: behind Docker's firewall (FORWARD policy DROP) exactly the container's traffic is accepted, removed on detach" {
+@test "routed: behind Docker's firewall (FORWARD policy DROP, IPv4 and IPv6) exactly the container's traffic is accepted, removed on detach" {
   add_container web
   on host iptables -P FORWARD DROP
   defer ip netns exec "${LAB_PREFIX}host" iptables -P FORWARD ACCEPT
+  on host ip6tables -P FORWARD DROP
+  defer ip netns exec "${LAB_PREFIX}host" ip6tables -P FORWARD ACCEPT
   take_snapshots web
-  run lj attach routed "netns:${LAB_PREFIX}web" --parent em1 --ip $A4/24
+  run lj attach routed "netns:${LAB_PREFIX}web" --parent em1 --ip $A4/24 --ip $A6/64
   [ "$status" -eq 0 ]
   detach_later web
   run curl_from peer "http://$A4/hello.html"
   [ "$output" = "Hello world" ]
+  run curl_from peer "http://[$A6]/hello.html"
+  [ "$output" = "Hello world" ]
   run on host iptables -S FORWARD
   [[ $output == *"-s $A4/32"*"ACCEPT"* ]]
+  run on host ip6tables -S FORWARD
+  [[ $output == *"-s $A6/128"*"ACCEPT"* ]]
   run lj detach "netns:${LAB_PREFIX}web"
   [ "$status" -eq 0 ]
   assert_unchanged web

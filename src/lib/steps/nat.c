@@ -678,11 +678,17 @@ const struct lj_step_type lj_step_nat_rules = {
 /* --- fw-accept: master = chain of table ip filter (iptables-nft), link = host-side link
  *     ("" = any), via = the container's address, text = rule comment ------------------- */
 
+/* The nft family of the step's tables and matches: "ip", or "ip6" for an IPv6 address. */
+static const char *fw_family(const struct lj_step *s)
+{
+	return s->via.family == AF_INET6 ? "ip6" : "ip";
+}
+
 static int fw_check(const struct lj_step *s)
 {
 	if (!lj_nft_name_valid(s->master) || (s->link[0] && !lj_nft_name_valid(s->link)) ||
-	    s->via.family != AF_INET || !s->text || strncmp(s->text, "lanjoin:", 8) != 0 ||
-	    strlen(s->text + 8) != LJ_RECORD_ID_LEN - 1 ||
+	    (s->via.family != AF_INET && s->via.family != AF_INET6) || !s->text ||
+	    strncmp(s->text, "lanjoin:", 8) != 0 || strlen(s->text + 8) != LJ_RECORD_ID_LEN - 1 ||
 	    strspn(s->text + 8, "0123456789abcdef") != LJ_RECORD_ID_LEN - 1)
 		return -EBADMSG;
 	return 0;
@@ -702,9 +708,10 @@ int lj_fw_accept_text(const struct lj_step *s, char **ret)
 	}
 	/* The shape iptables-nft itself uses (it shows them as -i/-s ... -m comment -j ACCEPT). */
 	if (asprintf(&buf,
-		     "insert rule ip filter %s %sip saddr %s counter accept comment \"%s\"\n"
-		     "insert rule ip filter %s %sip daddr %s counter accept comment \"%s\"\n",
-		     s->master, in, c, s->text, s->master, out, c, s->text) < 0)
+		     "insert rule %s filter %s %s%s saddr %s counter accept comment \"%s\"\n"
+		     "insert rule %s filter %s %s%s daddr %s counter accept comment \"%s\"\n",
+		     fw_family(s), s->master, in, fw_family(s), c, s->text, fw_family(s), s->master,
+		     out, fw_family(s), c, s->text) < 0)
 		return -ENOMEM;
 	*ret = buf;
 	return 0;
@@ -736,7 +743,7 @@ static int fw_accept_undo(struct lj_ctx *ctx, const struct lj_step *s)
 
 	if (fw_check(s) < 0)
 		return -EBADMSG;
-	if (asprintf(&list, "list chain ip filter %s", s->master) < 0)
+	if (asprintf(&list, "list chain %s filter %s", fw_family(s), s->master) < 0)
 		return -ENOMEM;
 	r = lj_nft_list(list, &arr, err, sizeof(err));
 	if (r == -ENOENT)
@@ -758,7 +765,7 @@ static int fw_accept_undo(struct lj_ctx *ctx, const struct lj_step *s)
 
 		if (!comment || strcmp(comment, s->text) != 0 || !json_is_integer(handle))
 			continue;
-		fprintf(f, "delete rule ip filter %s handle %lld\n", s->master,
+		fprintf(f, "delete rule %s filter %s handle %lld\n", fw_family(s), s->master,
 			(long long)json_integer_value(handle));
 		found++;
 	}
@@ -785,10 +792,10 @@ static void fw_accept_describe(const struct lj_ctx *ctx, const struct lj_step *s
 
 static void fw_accept_describe_undo(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
 {
-	fprintf(f, "# delete the rules commented \"%s\" from chain %s of table ip filter:\n",
-		s->text ? s->text : "", s->master);
-	fprintf(f, "nft -a list chain ip filter %s; nft delete rule ip filter %s handle N\n",
-		s->master, s->master);
+	fprintf(f, "# delete the rules commented \"%s\" from chain %s of table %s filter:\n",
+		s->text ? s->text : "", s->master, fw_family(s));
+	fprintf(f, "nft -a list chain %s filter %s; nft delete rule %s filter %s handle N\n",
+		fw_family(s), s->master, fw_family(s), s->master);
 }
 
 const struct lj_step_type lj_step_fw_accept = {

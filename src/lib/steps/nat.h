@@ -16,6 +16,7 @@
  *                 are made with the first attachment). Undo deletes those chains and
  *                 elements, and the table with the last attachment.
  *   nft-fw-accept master = chain of iptables-nft's table ip filter (DOCKER-USER or FORWARD),
+ *                 or of ip6 filter for an IPv6 via (ip6tables-nft; the routed way),
  *                 link = host-side link ("" = any), via = the container's address,
  *                 text = "lanjoin:<record id>" (the rule comment): two accept rules at the
  *                 top of the chain; undo deletes the rules carrying that comment.

@@ -278,8 +278,10 @@ static bool rule_jumps_to(const json_t *rule, const char *chain)
 	return false;
 }
 
-int lj_way_detect_firewall(char ret[IFNAMSIZ], struct lj_result *res)
+int lj_way_detect_firewall(int family, char ret[IFNAMSIZ], struct lj_result *res)
 {
+	const char *table = family == AF_INET6 ? "ip6" : "ip";
+	char list[32];
 	json_t *arr = NULL, *o;
 	char err[256];
 	bool user = false, user_used = false, drop = false;
@@ -287,7 +289,8 @@ int lj_way_detect_firewall(char ret[IFNAMSIZ], struct lj_result *res)
 	int r;
 
 	ret[0] = '\0';
-	r = lj_nft_list("list table ip filter", &arr, err, sizeof(err));
+	snprintf(list, sizeof(list), "list table %s filter", table);
+	r = lj_nft_list(list, &arr, err, sizeof(err));
 	if (r == -ENOENT)
 		return 0;
 	if (r == -EPERM)
@@ -296,7 +299,7 @@ int lj_way_detect_firewall(char ret[IFNAMSIZ], struct lj_result *res)
 				    "CAP_NET_ADMIN (%s)",
 				    err);
 	if (r < 0)
-		return lj_fail(res, r, "Failed to read table ip filter: %s", err);
+		return lj_fail(res, r, "Failed to read table %s filter: %s", table, err);
 	json_array_foreach(arr, i, o)
 	{
 		json_t *ch = json_object_get(o, "chain");
@@ -666,7 +669,7 @@ int lj_attach_nat_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, cons
 		dest = cont_addr.ip;
 	}
 
-	r = lj_way_detect_firewall(fw_chain, res);
+	r = lj_way_detect_firewall(AF_INET, fw_chain, res);
 	if (r < 0)
 		return r;
 

@@ -331,7 +331,7 @@ static int add_target_side(struct lj_ctx *ctx, const struct lj_attach_opts *o, c
 int lj_attach_routed_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, const char *ifname,
 			   struct lj_plan *plan, struct lj_record *rec, struct lj_result *res)
 {
-	char host_name[IFNAMSIZ], fw_chain[IFNAMSIZ], a[LJ_CIDR_STRLEN];
+	char host_name[IFNAMSIZ], fw_chain[2][IFNAMSIZ] = {"", ""}, a[LJ_CIDR_STRLEN];
 	struct lj_ip nh[2] = {0};
 	struct lj_link dev;
 	struct lj_step *s;
@@ -367,9 +367,13 @@ int lj_attach_routed_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, c
 		return lj_bad_input(res, "IPv6 needs an MTU of 1280 or more, not %u", mtu);
 	lj_parse_ip(NEXT_HOP4, &nh[0]);
 	lj_parse_ip(NEXT_HOP6, &nh[1]);
-	r = lj_way_detect_firewall(fw_chain, res);
-	if (r < 0)
-		return r;
+	for (int k = 0; k < 2; k++) {
+		if (!(k ? v6 : v4))
+			continue;
+		r = lj_way_detect_firewall(k ? AF_INET6 : AF_INET, fw_chain[k], res);
+		if (r < 0)
+			return r;
+	}
 
 	lj_target_host_ifname(ctx->tgt, "ljr", ifname, host_name);
 	snprintf(rec->host_ifname, sizeof(rec->host_ifname), "%s", host_name);
@@ -456,15 +460,18 @@ int lj_attach_routed_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, c
 	}
 
 	/* 6. a FORWARD policy of drop (Docker's): accept exactly the container's traffic */
-	for (size_t i = 0; i < o->n_ips && fw_chain[0]; i++) {
-		if (o->ips[i].ip.family != AF_INET)
+	for (size_t i = 0; i < o->n_ips; i++) {
+		int k = o->ips[i].ip.family == AF_INET6;
+
+		if (!fw_chain[k][0])
 			continue;
 		lj_ip_to_string(&o->ips[i].ip, a, sizeof(a));
 		s = lj_plan_add(plan, &lj_step_fw_accept, LJ_HOST,
-				"accept %s's traffic in chain %s of table ip filter", a, fw_chain);
+				"accept %s's traffic in chain %s of table %s filter", a,
+				fw_chain[k], k ? "ip6" : "ip");
 		if (!s)
 			return -ENOMEM;
-		snprintf(s->master, sizeof(s->master), "%s", fw_chain);
+		snprintf(s->master, sizeof(s->master), "%s", fw_chain[k]);
 		snprintf(s->link, sizeof(s->link), "%s", host_name);
 		s->via = o->ips[i].ip;
 		if (asprintf(&s->text, "lanjoin:%s", rec->id) < 0) {
@@ -483,7 +490,8 @@ int lj_attach_routed_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, c
 	if (v6)
 		json_array_append_new(list, json_string(NEXT_HOP6));
 	json_object_set_new(rec->info, "next_hops", list);
-	if (fw_chain[0])
-		json_object_set_new(rec->info, "firewall_chain", json_string(fw_chain));
+	if (fw_chain[0][0] || fw_chain[1][0])
+		json_object_set_new(rec->info, "firewall_chain",
+				    json_string(fw_chain[0][0] ? fw_chain[0] : fw_chain[1]));
 	return 0;
 }

@@ -40,8 +40,9 @@ void lj_attach_bridge_detached(struct lj_state *st, const struct lj_record *rec,
 			       struct lj_result *res);
 
 /*
- * The chain of iptables-nft's filter table that needs accept rules for routed traffic (the
- * nat and routed ways), into ret: Docker's DOCKER-USER when it exists and is jumped to, else
- * FORWARD when its policy is drop, else "". Returns 0, or -errno with res set (ways/nat.c).
+ * The chain of iptables-nft's filter table of family (AF_INET: ip, AF_INET6: ip6) that needs
+ * accept rules for routed traffic (the nat and routed ways), into ret: Docker's DOCKER-USER
+ * when it exists and is jumped to, else FORWARD when its policy is drop, else "". Returns 0,
+ * or -errno with res set (ways/nat.c).
  */
-int lj_way_detect_firewall(char ret[IFNAMSIZ], struct lj_result *res);
+int lj_way_detect_firewall(int family, char ret[IFNAMSIZ], struct lj_result *res);
