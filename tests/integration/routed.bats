@@ -63,6 +63,15 @@ neigh_mac() { on "$1" ip -j neigh show "$2" dev eth0 | jq -r '.[0].lladdr // emp
   run lj status
   echo "$output"
   [ "$status" -eq 0 ]
+  # a proxy entry deleted by hand is drifted, named; put back, ok again
+  on host ip neigh del proxy $A4 dev em1
+  run lj status
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ $output == *drifted*"the proxy entry for $A4 on em1 is missing"* ]]
+  on host ip neigh add proxy $A4 dev em1
+  run lj status
+  [ "$status" -eq 0 ]
 
   run lj detach "netns:${LAB_PREFIX}web"
   [ "$status" -eq 0 ]
