@@ -563,7 +563,7 @@ kill_quiet() { kill "$1" 2>/dev/null || true; }
   [ "$(lj list --json | jq length)" -eq 0 ]
 }
 
-@test "macvlan: a wireless parent is refused (exit 2) for attach and shim add, naming the nat way" {
+@test "macvlan: a wireless parent is refused (exit 2) for attach and shim add, naming the routed and nat ways" {
   add_container wl
   take_snapshots wl
   run lj_wireless em1 attach macvlan "netns:${LAB_PREFIX}wl" --parent em1 --ip 198.51.100.161/24

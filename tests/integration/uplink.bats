@@ -799,7 +799,7 @@ ns_del() { ! [[ -e /run/netns/$LAB_PREFIX$1 ]] || ip netns del "$LAB_PREFIX$1"; 
   assert_host_back "$BEFORE"
 }
 
-@test "uplink: a wireless uplink is refused (exit 2) by adopt, adopt --ovs and attach bridge --uplink, naming the nat way" {
+@test "uplink: a wireless uplink is refused (exit 2) by adopt, adopt --ovs and attach bridge --uplink, naming the routed and nat ways" {
   add_container wb
   run lj_wireless em1 uplink adopt br-w em1
   echo "$output"

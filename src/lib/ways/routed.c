@@ -277,6 +277,13 @@ static int add_target_side(struct lj_ctx *ctx, const struct lj_attach_opts *o, c
 	struct lj_step *s;
 	int r;
 
+	/* Replies from the engine-side addresses (published ports) keep leaving through the
+	 * engine's link, as with the other ways; not in CNI mode (the runtime owns the rules). */
+	if (!o->routes_append && !o->no_default_route) {
+		r = lj_attach_add_source_routes(ctx, plan, rec, res);
+		if (r < 0)
+			return r;
+	}
 	s = lj_plan_add(plan, &lj_step_link_up, LJ_TARGET, "bring up '%s' in the target", ifname);
 	if (!s)
 		return -ENOMEM;
