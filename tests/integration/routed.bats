@@ -238,3 +238,27 @@ neigh_mac() { on "$1" ip -j neigh show "$2" dev eth0 | jq -r '.[0].lladdr // emp
   [ "$status" -eq 0 ]
   assert_unchanged
 }
+
+@test "routed: a target with a default route of its own (an engine's) gets it back on detach; replies from its engine address keep their link" {
+  add_container eng
+  on eng ip link add eng0 type veth peer name eng1
+  on eng ip link set eng0 up
+  on eng ip link set eng1 up
+  on eng ip addr add 198.18.5.2/24 dev eng0
+  on eng ip route add default via 198.18.5.1 dev eng0
+  take_snapshots eng
+  run lj attach routed "netns:${LAB_PREFIX}eng" --parent em1 --ip $A4/24
+  echo "$output"
+  [ "$status" -eq 0 ]
+  detach_later eng
+  [[ $output == *"Replaced the default route via 198.18.5.1 dev eng0"* ]]
+  run on eng ip -j route show default
+  [[ $output == *'"gateway":"169.254.0.1","dev":"eth1"'* ]]
+  run on eng ip rule show
+  [[ $output == *"from 198.18.5.2 lookup"* ]]
+  run curl_from peer "http://$A4/hello.html"
+  [ "$output" = "Hello world" ]
+  run lj detach "netns:${LAB_PREFIX}eng"
+  [ "$status" -eq 0 ]
+  assert_unchanged eng
+}
