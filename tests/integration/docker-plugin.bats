@@ -48,8 +48,14 @@ call() { # CALL [BODY]: POST to the plugin; prints the body, then the HTTP statu
     ${2:+--data-binary "$2"} -w '\n%{http_code}' "http://plugin/$1"
 }
 
-# Nothing in the plugin's state directory (networks/, endpoints/).
-state_empty() { [ -z "$(find "$LAB_DIR/dplugin/state" -type f)" ]; }
+# Nothing in the plugin's state directory (networks/, endpoints/) nor in lanjoin's records.
+state_empty() {
+  [ -z "$(find "$LAB_DIR/dplugin/state" -type f)" ] &&
+    [ "$(lj list --json | jq length)" -eq 0 ] &&
+    [ -z "$(find "$LANJOIN_STATE_DIR" -name '*.json')" ]
+}
+# The attachment record of Docker endpoint $1, as list --json shows it ("" if none).
+ep_record() { lj list --json | jq -c --arg e "$1" '.[] | select(.info.docker.endpoint == $e)'; }
 net_rm() { dk network rm "$1" >/dev/null 2>&1 || true; } # idempotent, for defer
 
 NID=1111111111111111111111111111111111111111111111111111111111111111
@@ -94,7 +100,7 @@ EID=2222222222222222222222222222222222222222222222222222222222222222
   [ "$(tail -n1 <<<"$output")" = 405 ]
   # options: each bad one named, the way the CLI does
   run call NetworkDriver.CreateNetwork "{\"NetworkID\":\"$NID\",\"Options\":{\"com.docker.network.generic\":{\"mode\":\"tunnel\"}}}"
-  [ "$(head -n1 <<<"$output" | jq -r .Err)" = "unknown mode 'tunnel' (bridge, macvlan)" ]
+  [ "$(head -n1 <<<"$output" | jq -r .Err)" = "unknown mode 'tunnel' (bridge, ovs, macvlan)" ]
   run call NetworkDriver.CreateNetwork "{\"NetworkID\":\"$NID\",\"Options\":{\"com.docker.network.generic\":{\"mode\":\"macvlan\"}}}"
   [ "$(head -n1 <<<"$output" | jq -r .Err)" = "mode macvlan needs -o parent=LINK" ]
   run call NetworkDriver.CreateNetwork "{\"NetworkID\":\"$NID\",\"Options\":{\"com.docker.network.generic\":{\"mode\":\"macvlan\",\"parent\":\"nosuch0\"}}}"
@@ -127,11 +133,21 @@ EID=2222222222222222222222222222222222222222222222222222222222222222
   run on host ip -j -d link show dev "$link"
   [ "$(jq -r '.[0].linkinfo.info_kind' <<<"$output")" = macvlan ]
   [ "$(jq -r '.[0].address' <<<"$output")" = "$mac" ]
+  # an attachment record of lanjoin's: list and status see it
+  rec=$(ep_record "$EID")
+  [ "$(jq -r .way <<<"$rec")" = macvlan ]
+  [ "$(jq -r .status <<<"$rec")" = attached ]
+  [ "$(jq -r .ifname <<<"$rec")" = "$link" ]
+  [ "$(jq -r .info.docker.network <<<"$rec")" = "$NID" ]
+  [ "$(jq -r .target.spec <<<"$rec")" = /nonexistent ]
+  [ "$(jq -c .addresses <<<"$rec")" = '["198.51.100.140/24"]' ]
+  [ "$(lj status --json | jq -r '.attachments[0].status')" = ok ]
   # a restarted plugin answers for it
   plugin_stop KILL
   plugin_start
   run call NetworkDriver.EndpointOperInfo "{\"NetworkID\":\"$NID\",\"EndpointID\":\"$EID\"}"
   [ "$(head -n1 <<<"$output" | jq -r .Value.link)" = "$link" ]
+  [ "$(head -n1 <<<"$output" | jq -r .Value.status)" = attached ]
   run call NetworkDriver.Leave "{\"NetworkID\":\"$NID\",\"EndpointID\":\"$EID\"}"
   [ "$(head -n1 <<<"$output")" = '{}' ]
   run call NetworkDriver.DeleteEndpoint "{\"NetworkID\":\"$NID\",\"EndpointID\":\"$EID\"}"
@@ -204,6 +220,45 @@ fcall() { curl -sS --max-time 10 --unix-socket "$dir/fault.sock" -X POST --data-
     [ -z "$(find "$dir/state" -type f)" ]
   done
   ((done && n > 2))
+}
+
+@test "protocol: a Join killed midway is undone from its record; a link with only its name is left alone" {
+  local dir=$LAB_DIR/dplugin/crash id pid rec host link
+  id=$(printf '5%.0s' {1..64})
+  mkdir -p "$dir"
+  on host ip link add br-dk type bridge
+  defer on host ip link del br-dk
+  run call NetworkDriver.CreateNetwork "{\"NetworkID\":\"$id\",\"Options\":{\"com.docker.network.generic\":{\"mode\":\"bridge\",\"bridge\":\"br-dk\"}}}"
+  [ "$(head -n1 <<<"$output")" = '{}' ]
+  defer call NetworkDriver.DeleteNetwork "{\"NetworkID\":\"$id\"}"
+  run call NetworkDriver.CreateEndpoint "{\"NetworkID\":\"$id\",\"EndpointID\":\"$id\",\"Interface\":{\"Address\":\"198.18.6.10/24\"}}"
+  defer call NetworkDriver.DeleteEndpoint "{\"NetworkID\":\"$id\",\"EndpointID\":\"$id\"}"
+  # a second plugin on the same state, each step 3 s late: killed -9 inside its Join
+  _engine_spawn "$dir/plugin.log" nsenter "--net=/run/netns/${LAB_PREFIX}host" \
+    env "LANJOIN_STATE_DIR=$LANJOIN_STATE_DIR" LANJOIN_STEP_DELAY_MS=3000 "$LANJOIN" docker-plugin \
+    --socket "$dir/slow.sock" --state-dir "$LAB_DIR/dplugin/state"
+  pid=$!
+  disown "$pid" 2>/dev/null || true
+  defer kill_quietly "$pid"
+  _engine_wait 10 curl -sf --unix-socket "$dir/slow.sock" -X POST http://plugin/Plugin.Activate
+  curl -s --max-time 20 --unix-socket "$dir/slow.sock" -X POST \
+    --data-binary "{\"NetworkID\":\"$id\",\"EndpointID\":\"$id\",\"SandboxKey\":\"/x\"}" \
+    http://plugin/NetworkDriver.Join >/dev/null 2>&1 &
+  _engine_wait 10 grep -rlq '"applying"' "$LANJOIN_STATE_DIR/attachments"
+  kill -KILL "$pid"
+  kill_quietly "$pid"
+  # recorded before the first change, and list sees it unfinished
+  rec=$(ep_record "$id")
+  [ "$(jq -r .status <<<"$rec")" = applying ]
+  host=$(jq -r .host_ifname <<<"$rec")
+  link=$(jq -r .ifname <<<"$rec")
+  # a pair that only bears the names lanjoin gives (not its MAC, no recorded ifindex)
+  on host ip link add "$host" type veth peer name "$link"
+  defer on host ip link del "$host"
+  run call NetworkDriver.DeleteEndpoint "{\"NetworkID\":\"$id\",\"EndpointID\":\"$id\"}"
+  [ "$(head -n1 <<<"$output")" = '{}' ]
+  on host ip link show dev "$host" # not lanjoin's: still there
+  [ -z "$(ep_record "$id")" ]
 }
 
 no_plugin_links_but_shim() { [[ -z $(on host ip -o link show | grep -E ': lj[dh][0-9a-f]') ]]; }
