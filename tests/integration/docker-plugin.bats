@@ -276,6 +276,13 @@ no_plugin_links() { [[ -z $(on host ip -o link show | grep -E ': lj[dhs][0-9a-f]
   [ "$output" = "Hello world" ]
   run curl_from host http://198.51.100.131/hello.html
   [ "$output" = "Hello world" ]
+  # lanjoin's records: the endpoint, attached, and the container's link as status sees it
+  ep=$(engine_inspect docker web '.NetworkSettings.Networks.lan.EndpointID')
+  rec=$(ep_record "$ep")
+  [ "$(jq -r .way <<<"$rec")" = macvlan ]
+  [ "$(jq -r .status <<<"$rec")" = attached ]
+  [ "$(jq -r .target.spec <<<"$rec")" = "$(engine_inspect docker web .NetworkSettings.SandboxKey)" ]
+  [ "$(lj status --json | jq -r .ok)" = true ]
   mac=$(engine_inspect docker web '.NetworkSettings.Networks.lan.MacAddress')
   run dk restart -t 0 web
   [ "$status" -eq 0 ]
@@ -330,4 +337,59 @@ no_plugin_links() { [[ -z $(on host ip -o link show | grep -E ': lj[dhs][0-9a-f]
   run dk network create -d lanjoin -o mode=macvlan -o parent=nosuch0 lan2
   [ "$status" -ne 0 ]
   [[ $output == *"nosuch0"* ]]
+}
+
+@test "docker: a bridge network adopts its uplink into the missing bridge and gives it back" {
+  require_engine docker
+  local before
+  before=$(on host ip -j addr show dev em1 | jq -c '[.[0].addr_info[] | select(.family == "inet") | .local]')
+  run dk network create -d lanjoin -o mode=bridge -o bridge=br-up -o uplink=em1 \
+    --subnet 198.51.100.0/24 --gateway 198.51.100.254 uplan
+  echo "$output"
+  [ "$status" -eq 0 ]
+  defer net_rm uplan
+  # em1's address is on the bridge now; the adoption is lanjoin's uplink record
+  [ "$(on host ip -j addr show dev br-up | jq -r '.[0].addr_info[] | select(.family == "inet") | .local')" = 198.51.100.76 ]
+  [ "$(on host ip -j link show dev em1 | jq -r '.[0].master')" = br-up ]
+  [ "$(lj uplink list --json | jq -r '.[0].bridge')" = br-up ]
+  docker_allow_bridge br-up
+  engine_run docker uweb --network uplan --ip 198.51.100.133
+  run curl_from peer http://198.51.100.133/hello.html
+  [ "$output" = "Hello world" ]
+  [ "$(ep_record "$(engine_inspect docker uweb '.NetworkSettings.Networks.uplan.EndpointID')" | jq -r .host_ifname)" != "" ]
+  dk rm -f uweb
+  dk network rm uplan
+  ! on host ip link show dev br-up
+  [ "$(on host ip -j addr show dev em1 | jq -c '[.[0].addr_info[] | select(.family == "inet") | .local]')" = "$before" ]
+  [ "$(lj uplink list --json | jq length)" -eq 0 ]
+  no_plugin_links
+  state_empty
+}
+
+@test "docker: an ovs network; the host reaches the container through the OVS bridge" {
+  require_engine docker
+  command -v ovs-vsctl >/dev/null || skip "Open vSwitch is not installed"
+  "$LAB" ovs start >/dev/null
+  defer "$LAB" ovs stop
+  eval "$("$LAB" ovs env)"
+  ovs-vsctl "--db=$LAB_OVSDB" --timeout=10 add-br br-ov -- set bridge br-ov datapath_type=netdev
+  defer ovs-vsctl "--db=$LAB_OVSDB" --timeout=10 --if-exists del-br br-ov
+  on host ip addr add 198.18.7.1/24 dev br-ov
+  on host ip link set br-ov up
+  run dk network create -d lanjoin -o mode=ovs -o bridge=br-ov -o "ovsdb=$LAB_OVSDB" \
+    --subnet 198.18.7.0/24 --gateway 198.18.7.1 ovsnet
+  echo "$output"
+  [ "$status" -eq 0 ]
+  defer net_rm ovsnet
+  engine_run docker oweb --network ovsnet --ip 198.18.7.10
+  run curl_from host http://198.18.7.10/hello.html
+  [ "$output" = "Hello world" ]
+  host=$(ep_record "$(engine_inspect docker oweb '.NetworkSettings.Networks.ovsnet.EndpointID')" | jq -r .host_ifname)
+  [ "$(ovs-vsctl "--db=$LAB_OVSDB" --timeout=10 port-to-br "$host")" = br-ov ]
+  [ "$(lj status --json | jq -r .ok)" = true ]
+  dk rm -f oweb
+  dk network rm ovsnet
+  [ -z "$(ovs-vsctl "--db=$LAB_OVSDB" --timeout=10 list-ports br-ov)" ]
+  no_plugin_links
+  state_empty
 }
