@@ -109,6 +109,34 @@ EID=2222222222222222222222222222222222222222222222222222222222222222
   [[ $(head -n1 <<<"$output" | jq -r .Err) == "unknown option 'colour'"* ]]
   run call NetworkDriver.CreateNetwork "{\"NetworkID\":\"$NID\",\"Options\":{\"com.docker.network.generic\":{\"mode\":\"macvlan\",\"parent\":\"em1\",\"host_shim\":\"nope\"}}}"
   [[ $(head -n1 <<<"$output" | jq -r .Err) == "invalid host_shim 'nope'"* ]]
+  # the CLI's words for a subnet off the parent's LAN, a shim address in use or the host's own
+  gen() { echo "{\"NetworkID\":\"$NID\",\"Options\":{\"com.docker.network.generic\":{$1}},\"IPv4Data\":[{\"Pool\":\"${2:-198.51.100.0/24}\"}]}"; }
+  run call NetworkDriver.CreateNetwork "$(gen '"mode":"macvlan","parent":"em1"' 198.18.9.0/24)"
+  [ "$(head -n1 <<<"$output" | jq -r .Err)" = "subnet 198.18.9.0/24 does not match the addresses of 'em1' (198.51.100.76/24): the containers would not be on its LAN" ]
+  run call NetworkDriver.CreateNetwork "$(gen '"mode":"macvlan","parent":"em1","host_shim":"198.51.100.10/24"')"
+  [[ $(head -n1 <<<"$output" | jq -r .Err) == "Failed to create host shim 'ljs"*"198.51.100.10 is already in use on the LAN by"* ]]
+  run call NetworkDriver.CreateNetwork "$(gen '"mode":"macvlan","parent":"em1","host_shim":"198.51.100.76/24"')"
+  [[ $(head -n1 <<<"$output" | jq -r .Err) == "Host shim address 198.51.100.76 is the host's own address on 'em1'"* ]]
+  run call NetworkDriver.CreateNetwork "$(gen '"mode":"nat"')"
+  [[ $(head -n1 <<<"$output" | jq -r .Err) == "mode 'nat' is not served by the Docker plugin yet"* ]]
+  run call NetworkDriver.CreateNetwork "$(gen '"mode":"bridge","bridge":"br-nope"')"
+  [ "$(head -n1 <<<"$output" | jq -r .Err)" = "bridge 'br-nope' does not exist: create it, or give -o uplink=DEV to adopt DEV into it" ]
+  run call NetworkDriver.CreateNetwork "$(gen '"mode":"ovs","bridge":"br-x","vlan":"5000"')"
+  [ "$(head -n1 <<<"$output" | jq -r .Err)" = "invalid VLAN tag '5000': expected 1-4094" ]
+  run call NetworkDriver.CreateNetwork "$(gen '"mode":"bridge","bridge":"br-x","parent":"em1"')"
+  [ "$(head -n1 <<<"$output" | jq -r .Err)" = "option parent is not for mode=bridge" ]
+  run call NetworkDriver.CreateNetwork "$(gen '"mode":"macvlan","parent":"em1","bridge":["x"]')"
+  [[ $(head -n1 <<<"$output" | jq -r .Err) == *"not a string"* ]]
+  run call NetworkDriver.CreateNetwork "$(gen '"mode":"macvlan","parent":"../../x"')"
+  [[ $(head -n1 <<<"$output" | jq -r .Err) == "invalid parent name"* ]]
+  # hostile endpoint fields: a SandboxKey that is not a path, a MAC and address that are not
+  run call NetworkDriver.Join "{\"NetworkID\":\"$NID\",\"EndpointID\":\"$EID\",\"SandboxKey\":\"rel\\n\"}"
+  [[ $(head -n1 <<<"$output" | jq -r .Err) == "SandboxKey is not an absolute path"* ]]
+  run call NetworkDriver.CreateEndpoint "{\"NetworkID\":\"$NID\",\"EndpointID\":\"$EID\",\"Interface\":{\"MacAddress\":\"zz\"}}"
+  [[ $(head -n1 <<<"$output" | jq -r .Err) == "invalid MAC address 'zz'" ]]
+  run call NetworkDriver.CreateEndpoint "{\"NetworkID\":\"$NID\",\"EndpointID\":\"$EID\",\"Interface\":{\"Address\":\"1.2.3.4/99\"}}"
+  [[ $(head -n1 <<<"$output" | jq -r .Err) == "invalid IPv4 address '1.2.3.4/99'" ]]
+  [ -z "$(on host ip -o link show | grep -E ': ljs[0-9a-f]')" ]
   run call NetworkDriver.CreateEndpoint "{\"NetworkID\":\"$NID\",\"EndpointID\":\"$EID\"}"
   [[ $(head -n1 <<<"$output" | jq -r .Err) == *"not a lanjoin network"* ]]
   # still serving, nothing recorded
@@ -337,6 +365,9 @@ no_plugin_links() { [[ -z $(on host ip -o link show | grep -E ': lj[dhs][0-9a-f]
   run dk network create -d lanjoin -o mode=macvlan -o parent=nosuch0 lan2
   [ "$status" -ne 0 ]
   [[ $output == *"nosuch0"* ]]
+  run dk network create -d lanjoin -o mode=macvlan -o parent=em1 --subnet 198.18.9.0/24 lan2
+  [ "$status" -ne 0 ]
+  [[ $output == *"subnet 198.18.9.0/24 does not match the addresses of 'em1' (198.51.100.76/24)"* ]]
 }
 
 @test "docker: a bridge network adopts its uplink into the missing bridge and gives it back" {
