@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The network driver: libnetwork's remote driver calls (moby libnetwork/docs/remote.md).
- * A network is a file DIR/networks/ID.json with its way and options; an endpoint is
- * DIR/endpoints/ID.json with its addresses, MAC and, once joined, the plan that made its link
- * (undone when Docker deletes the endpoint). A restarted plugin reads them again.
+ * A network is a file DIR/networks/ID.json with its way and options (and what it made: the
+ * shim, an adopted uplink, written before it is made); an endpoint is DIR/endpoints/ID.json
+ * with its addresses and MAC. A joined endpoint is a lanjoin attachment record (made by
+ * lj_handoff_attach, undone when Docker deletes the endpoint). A restarted plugin reads them
+ * again.
  */
 #include <errno.h>
 #include <fcntl.h>

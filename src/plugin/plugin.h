@@ -2,7 +2,8 @@
 /*
  * lanjoin docker-plugin: a Docker network driver (libnetwork's remote driver protocol) on a
  * unix socket. server.c speaks HTTP (libmicrohttpd) and hands each request's JSON body to
- * driver.c, which answers it from the networks and endpoints kept in its state directory.
+ * driver.c, which answers it from the network options and endpoint addresses kept in its state
+ * directory and makes each joined endpoint a lanjoin attachment (lib/ways/handoff.h).
  */
 #pragma once
 
