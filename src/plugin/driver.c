@@ -83,6 +83,23 @@ int lj_plugin_state_init(const char *dir)
 	return 0;
 }
 
+int lj_plugin_recover(void)
+{
+	struct lj_result res = {0};
+	size_t n = 0;
+	int r;
+
+	r = lj_handoff_recover("docker", &res, &n);
+	if (r < 0)
+		fprintf(stderr, "lanjoin: cannot undo the Joins a killed plugin left: %s\n",
+			res.message);
+	else if (n)
+		fprintf(stderr, "lanjoin: undid %zu Join%s a killed plugin left unfinished\n", n,
+			n == 1 ? "" : "s");
+	lj_result_done(&res);
+	return r;
+}
+
 /* --- records ------------------------------------------------------------------------- */
 
 static void record_path(const char *kind, const char *id, char *buf, size_t size)

@@ -21,6 +21,12 @@
 int lj_plugin_state_init(const char *dir);
 
 /*
+ * Undo the Joins a killed plugin left unfinished (their attachment records), saying so on
+ * stderr. Returns 0 or -errno (said on stderr too).
+ */
+int lj_plugin_recover(void);
+
+/*
  * Answer one call: path is the URL path ("/NetworkDriver.Join"), req the parsed body (an
  * object; NULL for an empty body). Returns a new reference to the response object (with
  * "Err" on failure); *ret_status gets the HTTP status (200, or 404 for an unknown call).

@@ -193,6 +193,9 @@ int lj_cmd_docker_plugin(int argc, char **argv)
 		lj_err("cannot use state directory '%s': %s", dir, strerror(-r));
 		return LJ_EXIT_FAILED;
 	}
+	r = lj_plugin_recover();
+	if (r < 0)
+		return LJ_EXIT_FAILED;
 	/* The signals are taken with sigwait below; MHD's thread inherits the mask. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);

@@ -357,6 +357,18 @@ int lj_handoff_detach(const char *name, struct lj_result *res)
 	return lj_detach_matching_hint("ifname", name, match_id, id, res, NULL);
 }
 
+static bool match_unfinished(const struct lj_record *rec, void *data)
+{
+	return json_object_get(rec->info, data) &&
+	       json_is_true(json_object_get(rec->info, "handoff")) &&
+	       strcmp(rec->status, "attached") != 0;
+}
+
+int lj_handoff_recover(const char *key, struct lj_result *res, size_t *ret_removed)
+{
+	return lj_detach_matching(match_unfinished, (void *)key, res, ret_removed);
+}
+
 int lj_handoff_find(const char *name, struct lj_record *ret)
 {
 	char id[LJ_RECORD_ID_LEN];

@@ -63,6 +63,14 @@ int lj_handoff_attach(const struct lj_handoff_opts *o, struct lj_result *res);
 int lj_handoff_detach(const char *name, struct lj_result *res);
 
 /*
+ * Undo and forget the attachments of handed links whose record's info has key (a front end's
+ * own, e.g. "docker") and that a killed run left unfinished (any status but "attached"): for a
+ * front end starting again. *ret_removed (may be NULL) counts them. Returns 0 or the first
+ * -errno with res->message (those records are kept).
+ */
+int lj_handoff_recover(const char *key, struct lj_result *res, size_t *ret_removed);
+
+/*
  * Load the record of the attachment of link name into *ret (free with lj_record_free), under
  * a shared lock. Returns 0, -ENOENT if there is none, or -errno.
  */
