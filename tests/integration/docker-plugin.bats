@@ -252,6 +252,40 @@ fcall() { curl -sS --max-time 10 --unix-socket "$dir/fault.sock" -X POST --data-
     [ -z "$(find "$dir/state" -type f)" ]
   done
   ((done && n > 2))
+  # bridge mode: the veth pair
+  on host ip link add br-df type bridge
+  defer on host ip link del br-df
+  net='"Options":{"com.docker.network.generic":{"mode":"bridge","bridge":"br-df"}}'
+  ep='"Interface":{"Address":"198.18.6.20/24"}'
+  done=0
+  for ((n = 1; n <= 4 && !done; n++)); do
+    id=$(printf '6%.0s' {1..62})$(printf '%02d' $n)
+    fault_plugin 0
+    run fcall NetworkDriver.CreateNetwork "{\"NetworkID\":\"$id\",$net}"
+    [ "$output" = '{}' ]
+    run fcall NetworkDriver.CreateEndpoint "{\"NetworkID\":\"$id\",\"EndpointID\":\"$id\",$ep}"
+    kill_quietly "$FAULT_PID"
+    fault_plugin $n
+    run fcall NetworkDriver.Join "{\"NetworkID\":\"$id\",\"EndpointID\":\"$id\",\"SandboxKey\":\"/x\"}"
+    echo "step $n: Join (bridge): $output"
+    if [[ $(jq -r .Err <<<"$output") != null ]]; then
+      [[ $(jq -r .Err <<<"$output") == *"fault injected"* ]]
+      no_plugin_links
+      [ "$(lj list --json | jq length)" -eq 0 ]
+    else
+      done=1
+      [ -n "$(on host ip -o link show master br-df)" ]
+    fi
+    run fcall NetworkDriver.DeleteEndpoint "{\"NetworkID\":\"$id\",\"EndpointID\":\"$id\"}"
+    [ "$output" = '{}' ]
+    run fcall NetworkDriver.DeleteNetwork "{\"NetworkID\":\"$id\"}"
+    [ "$output" = '{}' ]
+    no_plugin_links
+    kill_quietly "$FAULT_PID"
+    [ -z "$(find "$dir/state" -type f)" ]
+    [ "$(lj list --json | jq length)" -eq 0 ]
+  done
+  ((done && n > 2))
 }
 
 @test "protocol: a Join killed midway is undone from its record; a link with only its name is left alone" {
