@@ -424,7 +424,14 @@ static json_t *net_setup(const char *id, json_t *net)
 	if (r < 0)
 		return lj_plugin_error("cannot open rtnetlink: %s", strerror(-r));
 	if (strcmp(mode, "ovs") == 0) {
-		/* the OVS bridge is checked at Join, where the port is made */
+		/* The OVS bridge: there, and in a database that answers (Join checks again). */
+		struct lj_handoff_opts o = {.way = LJ_WAY_OVS, .ovsdb = str(net, "ovsdb")};
+
+		snprintf(o.name, sizeof(o.name), "ljdcheck");
+		snprintf(o.host, sizeof(o.host), "ljhcheck");
+		snprintf(o.bridge, sizeof(o.bridge), "%s", bridge);
+		if (lj_handoff_check(&o, &res) < 0)
+			err = lj_plugin_error("%s", res.message);
 	} else if (strcmp(mode, "bridge") == 0) {
 		r = lj_link_get(nl, bridge, &l);
 		if (r == 0 && strcmp(l.kind, "bridge") != 0) {

@@ -450,6 +450,9 @@ no_plugin_links() { [[ -z $(on host ip -o link show | grep -E ': lj[dhs][0-9a-f]
   defer ovs-vsctl "--db=$LAB_OVSDB" --timeout=10 --if-exists del-br br-ov
   on host ip addr add 198.18.7.1/24 dev br-ov
   on host ip link set br-ov up
+  run dk network create -d lanjoin -o mode=ovs -o bridge=br-nope -o "ovsdb=$LAB_OVSDB" ovsbad
+  [ "$status" -ne 0 ]
+  [[ $output == *"OVS bridge 'br-nope' does not exist"* ]]
   run dk network create -d lanjoin -o mode=ovs -o bridge=br-ov -o "ovsdb=$LAB_OVSDB" \
     --subnet 198.18.7.0/24 --gateway 198.18.7.1 ovsnet
   echo "$output"

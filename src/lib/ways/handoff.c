@@ -337,6 +337,22 @@ out:
 	return r;
 }
 
+int lj_handoff_check(const struct lj_handoff_opts *o, struct lj_result *res)
+{
+	struct lj_plan plan = {0};
+	struct lj_ctx ctx = {0};
+	int r;
+
+	memset(res, 0, sizeof(*res));
+	r = lj_ctx_open(&ctx, NULL, NULL);
+	if (r < 0)
+		return lj_fail(res, r, "cannot open rtnetlink: %s", strerror(-r));
+	r = build(&ctx, o, &plan, res);
+	lj_plan_free(&plan);
+	lj_ctx_close(&ctx);
+	return r;
+}
+
 static bool match_id(const struct lj_record *rec, void *data)
 {
 	return strcmp(rec->id, data) == 0;

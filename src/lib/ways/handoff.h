@@ -55,6 +55,14 @@ struct lj_handoff_opts {
 int lj_handoff_attach(const struct lj_handoff_opts *o, struct lj_result *res);
 
 /*
+ * Check, without changing anything, that o's link could be made now: the bridge, OVS bridge
+ * or parent it needs is there and fit (for a front end that wants to refuse early, e.g. when
+ * a network is created). o->name and o->host may be any free names. Returns 0 or -errno with
+ * res->message (res->bad_input), in the words lj_handoff_attach would use.
+ */
+int lj_handoff_check(const struct lj_handoff_opts *o, struct lj_result *res);
+
+/*
  * Undo and forget the attachment of the link named name (lj_handoff_opts.name), whatever its
  * status (one a killed run left "applying" too): its host end or the link itself, once the
  * engine moved it back, are judged lanjoin's by the record (ifindex, MAC), never by the name.
