@@ -58,6 +58,7 @@ json_t *lj_json_attachment(const struct lj_record *rec)
 		"replaced_default_routes",
 		"source_routed", /* the target's own network */
 		"cni",		 /* CNI mode */
+		"docker",	 /* lanjoin docker-plugin */
 		NULL,
 	};
 	const json_t *ri = rec->info;

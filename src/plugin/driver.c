@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The network driver: libnetwork's remote driver calls (moby libnetwork/docs/remote.md).
- * A network is a file DIR/networks/ID.json with its way and options; an endpoint is
- * DIR/endpoints/ID.json with its addresses, MAC and, once joined, the plan that made its link
- * (undone when Docker deletes the endpoint). A restarted plugin reads them again.
+ * A network is a file DIR/networks/ID.json with its way and options (and what it made: the
+ * shim, an adopted uplink, written before it is made); an endpoint is DIR/endpoints/ID.json
+ * with its addresses and MAC. A joined endpoint is a lanjoin attachment record (made by
+ * lj_handoff_attach, undone when Docker deletes the endpoint). A restarted plugin reads them
+ * again.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,7 +22,9 @@
 #include "lib/kernel/netlink.h"
 #include "lib/ways/handoff.h"
 #include "lib/ways/macvlan.h"
+#include "lib/ways/macvlan-common.h"
 #include "lib/ways/shim.h"
+#include "lib/ways/uplink.h"
 #include "plugin/plugin.h"
 #include "shared/name.h"
 #include "shared/parse.h"
@@ -77,6 +81,23 @@ int lj_plugin_state_init(const char *dir)
 	if (mkdir(sub, 0700) < 0 && errno != EEXIST)
 		return -errno;
 	return 0;
+}
+
+int lj_plugin_recover(void)
+{
+	struct lj_result res = {0};
+	size_t n = 0;
+	int r;
+
+	r = lj_handoff_recover("docker", &res, &n);
+	if (r < 0)
+		fprintf(stderr, "lanjoin: cannot undo the Joins a killed plugin left: %s\n",
+			res.message);
+	else if (n)
+		fprintf(stderr, "lanjoin: undid %zu Join%s a killed plugin left unfinished\n", n,
+			n == 1 ? "" : "s");
+	lj_result_done(&res);
+	return r;
 }
 
 /* --- records ------------------------------------------------------------------------- */
@@ -230,12 +251,42 @@ static json_t *take_gateway(const json_t *data, json_t *net, const char *key, in
 	return NULL;
 }
 
+/* The generic options a network takes, and the modes that take each (NULL: every mode). */
+static const struct {
+	const char *key;
+	const char *modes[3];
+} known_opts[] = {
+	{"mode", {NULL}},
+	{"bridge", {"bridge", "ovs"}},
+	{"uplink", {"bridge"}},
+	{"vlan", {"ovs"}},
+	{"ovsdb", {"ovs"}},
+	{"parent", {"macvlan"}},
+	{"macvlan_mode", {"macvlan"}},
+	{"host_shim", {"macvlan"}},
+};
+
+#define KNOWN_OPTS "mode, bridge, uplink, vlan, ovsdb, parent, macvlan_mode, host_shim"
+#define MODES "bridge, ovs, macvlan"
+
+/* Is option i for mode? */
+static bool opt_for(size_t i, const char *mode)
+{
+	if (!known_opts[i].modes[0])
+		return true;
+	for (size_t k = 0; k < 3 && known_opts[i].modes[k]; k++)
+		if (strcmp(known_opts[i].modes[k], mode) == 0)
+			return true;
+	return false;
+}
+
 /* Check the generic options and put them into net. NULL, or the error response. */
 static json_t *take_options(const json_t *req, json_t *net)
 {
 	const json_t *opts = json_object_get(req, "Options"), *gen, *v;
-	const char *key, *mode = NULL, *bridge = NULL, *parent = NULL, *mmode = NULL, *shim = NULL;
+	const char *key, *mode, *s;
 	struct lj_cidr c;
+	uint64_t n;
 	uint32_t m;
 
 	if (opts && !json_is_object(opts) && !json_is_null(opts))
@@ -243,72 +294,125 @@ static json_t *take_options(const json_t *req, json_t *net)
 	gen = json_object_get(opts, GENERIC);
 	if (gen && !json_is_object(gen) && !json_is_null(gen))
 		return lj_plugin_error("%s is not an object", GENERIC);
+	mode = json_string_value(json_object_get(gen, "mode"));
+	if (!mode)
+		return lj_plugin_error("option mode is missing: -o mode=bridge|ovs|macvlan");
+	if (strcmp(mode, "nat") == 0 || strcmp(mode, "routed") == 0)
+		return lj_plugin_error(
+			"mode '%s' is not served by the Docker plugin yet (" MODES ")", mode);
+	if (strcmp(mode, "bridge") != 0 && strcmp(mode, "ovs") != 0 && strcmp(mode, "macvlan") != 0)
+		return lj_plugin_error("unknown mode '%.64s' (" MODES ")", mode);
 	json_object_foreach((json_t *)gen, key, v)
 	{
-		const char *s = json_string_value(v);
+		size_t i;
 
-		if (!s)
-			return lj_plugin_error("option '%s' is not a string", key);
-		if (strcmp(key, "mode") == 0)
-			mode = s;
-		else if (strcmp(key, "bridge") == 0)
-			bridge = s;
-		else if (strcmp(key, "parent") == 0)
-			parent = s;
-		else if (strcmp(key, "macvlan_mode") == 0)
-			mmode = s;
-		else if (strcmp(key, "host_shim") == 0)
-			shim = s;
-		else
-			return lj_plugin_error("unknown option '%s' (known: mode, bridge, parent, "
-					       "macvlan_mode, host_shim)",
+		for (i = 0; i < sizeof(known_opts) / sizeof(known_opts[0]); i++)
+			if (strcmp(key, known_opts[i].key) == 0)
+				break;
+		if (i == sizeof(known_opts) / sizeof(known_opts[0]))
+			return lj_plugin_error("unknown option '%.64s' (known: " KNOWN_OPTS ")",
 					       key);
+		if (!json_is_string(v))
+			return lj_plugin_error("option '%s' is not a string", key);
+		if (!opt_for(i, mode))
+			return lj_plugin_error("option %s is not for mode=%s", key, mode);
+		json_object_set(net, key, (json_t *)v);
 	}
-	if (!mode)
-		return lj_plugin_error("option mode is missing: -o mode=bridge|macvlan");
-	if (strcmp(mode, "ovs") == 0 || strcmp(mode, "nat") == 0 || strcmp(mode, "routed") == 0)
-		return lj_plugin_error("mode '%s' is not served by the Docker plugin yet "
-				       "(bridge, macvlan)",
-				       mode);
-	if (strcmp(mode, "bridge") != 0 && strcmp(mode, "macvlan") != 0)
-		return lj_plugin_error("unknown mode '%s' (bridge, macvlan)", mode);
-	json_object_set_new(net, "mode", json_string(mode));
-	if (strcmp(mode, "bridge") == 0) {
-		if (parent || mmode || shim)
-			return lj_plugin_error("parent, macvlan_mode and host_shim are for "
-					       "mode=macvlan");
-		if (!bridge)
-			return lj_plugin_error("mode bridge needs -o bridge=NAME");
-		if (!lj_ifname_valid(bridge))
-			return lj_plugin_error("invalid bridge name '%s'", bridge);
-		json_object_set_new(net, "bridge", json_string(bridge));
+	if (strcmp(mode, "bridge") == 0 || strcmp(mode, "ovs") == 0) {
+		s = str(net, "bridge");
+		if (!s)
+			return lj_plugin_error("mode %s needs -o bridge=NAME", mode);
+		if (!lj_ifname_valid(s) || s[0] == '-')
+			return lj_plugin_error("invalid bridge name '%.64s'", s);
+		s = str(net, "uplink");
+		if (s && !lj_ifname_valid(s))
+			return lj_plugin_error("invalid uplink name '%.64s'", s);
+		s = str(net, "vlan");
+		if (s && (lj_parse_uint(s, 1, 4094, &n) < 0))
+			return lj_plugin_error("invalid VLAN tag '%.64s': expected 1-4094", s);
+		s = str(net, "ovsdb");
+		if (s && (strncmp(s, "unix:/", 6) != 0 || strlen(s) > 200))
+			return lj_plugin_error("invalid ovsdb '%.64s': expected unix:/PATH", s);
 		return NULL;
 	}
-	if (bridge)
-		return lj_plugin_error("bridge is for mode=bridge");
-	if (!parent)
+	s = str(net, "parent");
+	if (!s)
 		return lj_plugin_error("mode macvlan needs -o parent=LINK");
-	if (!lj_ifname_valid(parent))
-		return lj_plugin_error("invalid parent name '%s'", parent);
-	json_object_set_new(net, "parent", json_string(parent));
-	if (mmode && parse_macvlan_mode(mmode, &m) < 0)
-		return lj_plugin_error("invalid macvlan_mode '%s' (bridge, private, vepa, "
+	if (!lj_ifname_valid(s))
+		return lj_plugin_error("invalid parent name '%.64s'", s);
+	s = str(net, "macvlan_mode");
+	if (s && parse_macvlan_mode(s, &m) < 0)
+		return lj_plugin_error("invalid macvlan_mode '%.64s' (bridge, private, vepa, "
 				       "passthru)",
-				       mmode);
-	json_object_set_new(net, "macvlan_mode", json_string(mmode ? mmode : "bridge"));
-	if (shim) {
-		if (lj_parse_cidr(shim, true, &c) < 0)
-			return lj_plugin_error("invalid host_shim '%s': expected ADDRESS/PREFIX",
-					       shim);
-		json_object_set_new(net, "host_shim", json_string(shim));
+				       s);
+	if (!s)
+		json_object_set_new(net, "macvlan_mode", json_string("bridge"));
+	s = str(net, "host_shim");
+	if (s && lj_parse_cidr(s, true, &c) < 0)
+		return lj_plugin_error("invalid host_shim '%.64s': expected ADDRESS/PREFIX", s);
+	return NULL;
+}
+
+/*
+ * The network's subnets (net's "subnet4", "subnet6") must be those of an address of link
+ * (named for the message), when it has addresses of that family: a LAN way puts the
+ * containers on that link's LAN. NULL, or the error response.
+ */
+static json_t *check_subnets(struct lj_nl *nl, const json_t *net, const char *link)
+{
+	const char *keys[] = {"subnet4", "subnet6"};
+	struct lj_cidr addrs[LJ_MACVLAN_MAX_ADDRS];
+	struct lj_result res = {0};
+	struct lj_link l;
+	size_t n = 0;
+	json_t *err = NULL;
+
+	if (lj_link_get(nl, link, &l) < 0)
+		return NULL; /* said elsewhere */
+	if (lj_macvlan_link_addrs(nl, l.ifindex, link, addrs, &n, &res) < 0) {
+		err = lj_plugin_error("%s", res.message);
+		lj_result_done(&res);
+		return err;
+	}
+	for (size_t k = 0; k < 2; k++) {
+		char have[256] = "", b[LJ_CIDR_STRLEN];
+		bool some = false, match = false;
+		struct lj_cidr c;
+		size_t len = 0;
+
+		if (!str(net, keys[k]) || lj_parse_cidr(str(net, keys[k]), true, &c) < 0)
+			continue;
+		for (size_t i = 0; i < n; i++) {
+			struct lj_cidr a = addrs[i];
+
+			if (a.ip.family != c.ip.family ||
+			    (a.ip.family == AF_INET6 && a.ip.bytes[0] == 0xfe))
+				continue;
+			some = true;
+			match |= a.prefixlen == c.prefixlen && lj_cidr_contains(&c, &a.ip);
+			if (len + 2 < sizeof(have)) {
+				snprintf(have + len, sizeof(have) - len, "%s%s", len ? ", " : "",
+					 lj_cidr_to_string(&a, b, sizeof(b)));
+				len = strlen(have);
+			}
+		}
+		if (some && !match)
+			return lj_plugin_error("subnet %s does not match the addresses of '%s' "
+					       "(%s): the containers would not be on its LAN",
+					       str(net, keys[k]), link, have);
 	}
 	return NULL;
 }
 
-/* Check the network's links against the live system; make the host shim. */
-static json_t *net_setup(json_t *net)
+/*
+ * Check the network's links against the live system; adopt the uplink, make the host shim.
+ * What it is about to make it first records in net (saved as network id), so that a plugin
+ * killed midway still undoes it at DeleteNetwork (net_teardown).
+ */
+static json_t *net_setup(const char *id, json_t *net)
 {
 	const char *mode = str(net, "mode"), *shim = str(net, "host_shim");
+	const char *bridge = str(net, "bridge"), *uplink = str(net, "uplink");
 	struct lj_result res = {0};
 	struct lj_nl *nl = NULL;
 	struct lj_link l;
@@ -319,29 +423,69 @@ static json_t *net_setup(json_t *net)
 	r = lj_nl_open(-1, &nl);
 	if (r < 0)
 		return lj_plugin_error("cannot open rtnetlink: %s", strerror(-r));
-	if (strcmp(mode, "bridge") == 0) {
-		r = lj_link_get(nl, str(net, "bridge"), &l);
-		if (r < 0 || strcmp(l.kind, "bridge") != 0)
-			err = lj_plugin_error("bridge '%s' does not exist (or is not a Linux "
-					      "bridge)",
-					      str(net, "bridge"));
+	if (strcmp(mode, "ovs") == 0) {
+		/* The OVS bridge: there, and in a database that answers (Join checks again). */
+		struct lj_handoff_opts o = {.way = LJ_WAY_OVS, .ovsdb = str(net, "ovsdb")};
+
+		snprintf(o.name, sizeof(o.name), "ljdcheck");
+		snprintf(o.host, sizeof(o.host), "ljhcheck");
+		snprintf(o.bridge, sizeof(o.bridge), "%s", bridge);
+		if (lj_handoff_check(&o, &res) < 0)
+			err = lj_plugin_error("%s", res.message);
+	} else if (strcmp(mode, "bridge") == 0) {
+		r = lj_link_get(nl, bridge, &l);
+		if (r == 0 && strcmp(l.kind, "bridge") != 0) {
+			err = lj_plugin_error("'%s' is not a Linux bridge (a link of kind '%s')",
+					      bridge, l.kind[0] ? l.kind : "none");
+		} else if (r == 0) {
+			err = check_subnets(nl, net, bridge);
+		} else if (!uplink) {
+			err = lj_plugin_error("bridge '%s' does not exist: create it, or give "
+					      "-o uplink=DEV to adopt DEV into it",
+					      bridge);
+		} else if (!(err = check_subnets(nl, net, uplink))) {
+			bool adopted = false;
+
+			json_object_set_new(net, "adopted", json_true());
+			r = record_save("networks", id, net);
+			/* As 'lanjoin uplink adopt': probed, rolled back if the LAN is lost. */
+			if (r < 0)
+				err = lj_plugin_error("cannot record network %.12s: %s", id,
+						      strerror(-r));
+			else if (lj_uplink_adopt_if_missing(bridge, uplink, &res, &adopted) < 0)
+				err = lj_plugin_error("%s", res.message);
+			if (!adopted) {
+				json_object_del(net, "adopted");
+				record_save("networks", id, net);
+			}
+		}
 	} else if (lj_macvlan_check_parent(nl, str(net, "parent"), &l, &res) < 0) {
 		err = lj_plugin_error("%s", res.message);
-	} else if (shim) {
+	} else if (!(err = check_subnets(nl, net, str(net, "parent"))) && shim) {
 		char name[IFNAMSIZ];
 		bool existed;
 
+		lj_result_done(&res);
 		lj_shim_name(str(net, "parent"), name);
 		existed = lj_link_get(nl, name, &l) == 0;
 		lj_parse_cidr(shim, true, &c);
-		if (lj_shim_add(str(net, "parent"), &c, &res) < 0) {
+		/* Routes to the containers go through it; it goes with the network only if
+		 * the network made it. */
+		if (!existed) {
+			json_object_set_new(net, "shim_made", json_true());
+			r = record_save("networks", id, net);
+			if (r < 0)
+				err = lj_plugin_error("cannot record network %.12s: %s", id,
+						      strerror(-r));
+		}
+		if (!err && lj_shim_add(str(net, "parent"), &c, &res) < 0) {
 			err = lj_plugin_error("%s", res.message);
-		} else {
-			/* Routes to the containers go through it; it goes with the network
-			 * only if the network made it. */
+		} else if (!err) {
 			json_object_set_new(net, "shim", json_string(name));
-			if (!existed)
-				json_object_set_new(net, "shim_made", json_true());
+			r = record_save("networks", id, net);
+			if (r < 0)
+				err = lj_plugin_error("cannot record network %.12s: %s", id,
+						      strerror(-r));
 		}
 	}
 	lj_result_done(&res);
@@ -349,18 +493,26 @@ static json_t *net_setup(json_t *net)
 	return err;
 }
 
-static void net_teardown(const json_t *net)
+/* Undo net_setup: the shim the network made, the uplink it adopted. NULL, or the error. */
+static json_t *net_teardown(const json_t *net)
 {
 	struct lj_result res = {0};
+	json_t *err = NULL;
 
-	if (json_is_true(json_object_get(net, "shim_made")))
-		lj_shim_del(str(net, "parent"), &res);
+	if (json_is_true(json_object_get(net, "shim_made")) &&
+	    lj_shim_del(str(net, "parent"), &res) < 0)
+		err = lj_plugin_error("%s", res.message);
 	lj_result_done(&res);
+	if (!err && json_is_true(json_object_get(net, "adopted")) &&
+	    lj_uplink_release(str(net, "bridge"), false, false, &res) < 0)
+		err = lj_plugin_error("%s", res.message);
+	lj_result_done(&res);
+	return err;
 }
 
 static json_t *create_network(const json_t *req)
 {
-	json_t *err = NULL, *net, *old;
+	json_t *err = NULL, *net, *old, *undo_err;
 	const char *id = req_id(req, "NetworkID", &err);
 	int r;
 
@@ -379,15 +531,23 @@ static json_t *create_network(const json_t *req)
 		err = take_gateway(json_object_get(req, "IPv4Data"), net, "gateway4", AF_INET);
 	if (!err)
 		err = take_gateway(json_object_get(req, "IPv6Data"), net, "gateway6", AF_INET6);
-	if (!err)
-		err = net_setup(net);
-	if (!err) {
-		r = record_save("networks", id, net);
-		if (r < 0) {
-			net_teardown(net);
-			err = lj_plugin_error("cannot record network %.12s: %s", id, strerror(-r));
-		}
+	if (err)
+		goto out;
+	/* Kept before any change: what setup makes, it says here first (net_setup). */
+	r = record_save("networks", id, net);
+	if (r < 0) {
+		err = lj_plugin_error("cannot record network %.12s: %s", id, strerror(-r));
+		goto out;
 	}
+	err = net_setup(id, net);
+	if (err) {
+		undo_err = net_teardown(net);
+		if (undo_err) /* kept for DeleteNetwork to try again */
+			json_decref(undo_err);
+		else
+			record_remove("networks", id);
+	}
+out:
 	json_decref(net);
 	return err ? err : ok();
 }
@@ -404,8 +564,10 @@ static json_t *delete_network(const json_t *req)
 	if (!net)
 		return r < 0 ? lj_plugin_error("cannot read network %.12s: %s", id, strerror(-r))
 			     : ok();
-	net_teardown(net);
+	err = net_teardown(net);
 	json_decref(net);
+	if (err)
+		return err;
 	r = record_remove("networks", id);
 	return r < 0 ? lj_plugin_error("cannot forget network %.12s: %s", id, strerror(-r)) : ok();
 }
@@ -502,19 +664,44 @@ static json_t *create_endpoint(const json_t *req)
 	return resp;
 }
 
-static void shim_routes(const json_t *ep, struct lj_handoff_opts *o);
+/* The addresses of ep ("address", "address6") as CIDRs, at most two. */
+static size_t ep_addresses(const json_t *ep, struct lj_cidr out[2])
+{
+	const char *keys[] = {"address", "address6"};
+	size_t n = 0;
+
+	for (size_t i = 0; i < 2; i++) {
+		const char *a = str(ep, keys[i]);
+
+		if (a && lj_parse_cidr(a, true, &out[n]) == 0)
+			n++;
+	}
+	return n;
+}
+
+/* The link Join makes for endpoint eid: "ljd" + 12 hex digits of a hash of the ID. */
+static void ep_link_name(const char *eid, char name[IFNAMSIZ])
+{
+	lj_name_hashed("ljd", eid, name);
+}
 
 /* What Join makes for endpoint eid (ep) of network net. */
 static void ep_opts(const json_t *net, const json_t *ep, const char *eid, struct lj_handoff_opts *o)
 {
+	const char *mode = str(net, "mode");
+
 	memset(o, 0, sizeof(*o));
-	lj_name_hashed("ljd", eid, o->name);
+	ep_link_name(eid, o->name);
 	lj_name_hashed("ljh", eid, o->host);
-	if (str(ep, "mac") && lj_parse_mac(str(ep, "mac"), o->mac) == 0)
-		o->has_mac = true;
-	if (strcmp(str(net, "mode"), "bridge") == 0) {
-		o->way = LJ_WAY_BRIDGE;
+	if (str(ep, "mac"))
+		lj_parse_mac(str(ep, "mac"), o->mac);
+	o->n_addresses = ep_addresses(ep, o->addresses);
+	if (strcmp(mode, "bridge") == 0 || strcmp(mode, "ovs") == 0) {
+		o->way = strcmp(mode, "ovs") == 0 ? LJ_WAY_OVS : LJ_WAY_BRIDGE;
 		snprintf(o->bridge, sizeof(o->bridge), "%s", str(net, "bridge"));
+		if (str(net, "vlan"))
+			o->vlan = (uint32_t)strtoul(str(net, "vlan"), NULL, 10);
+		o->ovsdb = str(net, "ovsdb");
 		return;
 	}
 	o->way = LJ_WAY_MACVLAN;
@@ -522,55 +709,56 @@ static void ep_opts(const json_t *net, const json_t *ep, const char *eid, struct
 	parse_macvlan_mode(str(net, "macvlan_mode"), &o->macvlan_mode);
 	if (str(net, "shim")) {
 		snprintf(o->shim, sizeof(o->shim), "%s", str(net, "shim"));
-		shim_routes(ep, o);
+		for (size_t i = 0; i < o->n_addresses; i++) {
+			o->shim_routes[i] = o->addresses[i];
+			o->shim_routes[i].prefixlen =
+				o->addresses[i].ip.family == AF_INET ? 32 : 128;
+		}
+		o->n_shim_routes = o->n_addresses;
 	}
 }
 
 /*
- * Undo the link of a joined endpoint: by the plan kept in ep, or, when a Join was cut short
- * before it kept its plan ("joining"), by what that Join would have made. net may be NULL
- * (its network forgotten): then only a kept plan is undone. 0 or -errno (*err set).
+ * Undo what a Join of endpoint eid made: its attachment record (lanjoin's records judge what
+ * is its own), or the plan an older plugin kept in the endpoint file. 0 or -errno (*err set).
  */
-static int ep_unlink(const json_t *net, json_t *ep, const char *eid, json_t **err)
+static int ep_unlink(json_t *ep, const char *eid, json_t **err)
 {
 	struct lj_result res = {0};
-	struct lj_handoff_opts o;
 	const json_t *plan = json_object_get(ep, "plan");
-	int r = 0;
+	char name[IFNAMSIZ];
+	int r;
 
-	if (plan) {
-		r = lj_handoff_undo(plan, &res);
-	} else if (net && json_is_true(json_object_get(ep, "joining"))) {
-		ep_opts(net, ep, eid, &o);
-		r = lj_handoff_unmake(&o, &res);
+	ep_link_name(eid, name);
+	r = plan ? lj_handoff_undo(plan, &res) : 0;
+	if (r == 0) {
+		lj_result_done(&res);
+		r = lj_handoff_detach(name, &res);
 	}
-	if (r < 0) {
+	if (r < 0)
 		*err = lj_plugin_error("%s", res.message);
-	} else {
+	else
 		json_object_del(ep, "plan");
-		json_object_del(ep, "joining");
-	}
+	json_object_del(ep, "joining"); /* an older plugin's mark; the record says now */
 	lj_result_done(&res);
 	return r;
 }
 
 static json_t *delete_endpoint(const json_t *req)
 {
-	json_t *err = NULL, *ep, *net;
+	json_t *err = NULL, *ep;
 	const char *eid = req_id(req, "EndpointID", &err);
 	int r;
 
 	if (!eid || !req_id(req, "NetworkID", &err))
 		return err;
 	ep = record_load("endpoints", eid, &r);
-	if (!ep)
-		return r < 0 ? lj_plugin_error("cannot read endpoint %.12s: %s", eid, strerror(-r))
-			     : ok();
-	net = record_load("networks", str(ep, "network") ? str(ep, "network") : "", &r);
-	r = ep_unlink(net, ep, eid, &err);
-	json_decref(net);
+	if (!ep && r < 0)
+		return lj_plugin_error("cannot read endpoint %.12s: %s", eid, strerror(-r));
+	if (!ep) /* joined records of an endpoint whose file is gone still go */
+		ep = json_object();
+	r = ep_unlink(ep, eid, &err);
 	if (r < 0) {
-		record_save("endpoints", eid, ep);
 		json_decref(ep);
 		return err;
 	}
@@ -583,78 +771,59 @@ static json_t *delete_endpoint(const json_t *req)
 static json_t *endpoint_info(const json_t *req)
 {
 	json_t *err = NULL, *net, *ep, *v;
+	struct lj_record rec;
+	char name[IFNAMSIZ];
 	const char *eid;
 
 	ep = load_pair(req, &net, &eid, &err);
 	if (!ep)
 		return err;
-	v = json_pack("{sO sO sO? sO?}", "mode", json_object_get(net, "mode"), "mac",
-		      json_object_get(ep, "mac"), "address", json_object_get(ep, "address"), "link",
-		      json_object_get(ep, "link"));
+	v = json_pack("{sO sO sO?}", "mode", json_object_get(net, "mode"), "mac",
+		      json_object_get(ep, "mac"), "address", json_object_get(ep, "address"));
+	ep_link_name(eid, name);
+	if (v && lj_handoff_find(name, &rec) == 0) {
+		json_object_set_new(v, "link", json_string(rec.ifname));
+		json_object_set_new(v, "record", json_string(rec.id));
+		json_object_set_new(v, "status", json_string(rec.status));
+		lj_record_free(&rec);
+	}
 	json_decref(ep);
 	json_decref(net);
 	return json_pack("{so}", "Value", v ? v : json_object());
-}
-
-/* The host route through the shim to each of ep's addresses (as a /32 or /128). */
-static void shim_routes(const json_t *ep, struct lj_handoff_opts *o)
-{
-	const char *keys[] = {"address", "address6"};
-
-	for (size_t i = 0; i < 2; i++) {
-		const char *a = str(ep, keys[i]);
-		struct lj_cidr c;
-
-		if (!a || lj_parse_cidr(a, true, &c) < 0)
-			continue;
-		c.prefixlen = c.ip.family == AF_INET ? 32 : 128;
-		o->shim_routes[o->n_shim_routes++] = c;
-	}
 }
 
 static json_t *join(const json_t *req)
 {
 	struct lj_handoff_opts o = {0};
 	struct lj_result res = {0};
-	json_t *err = NULL, *net, *ep, *plan = NULL, *resp;
+	json_t *err = NULL, *net, *ep, *resp, *info = NULL;
 	const char *eid, *sk = str(req, "SandboxKey");
 	int r;
 
-	if (sk && strlen(sk) > 4096)
-		return lj_plugin_error("SandboxKey is too long");
+	if (sk && (strlen(sk) >= LJ_TARGET_SPEC_MAX || sk[0] != '/'))
+		return lj_plugin_error("SandboxKey is not an absolute path under %d bytes",
+				       LJ_TARGET_SPEC_MAX);
+	for (const char *p = sk; p && *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return lj_plugin_error("SandboxKey holds a control character");
 	ep = load_pair(req, &net, &eid, &err);
 	if (!ep)
 		return err;
 	/* Joined before (e.g. a Join retried after a failure): start again from nothing. */
-	if (ep_unlink(net, ep, eid, &err) < 0)
+	if (ep_unlink(ep, eid, &err) < 0)
 		goto out;
+	record_save("endpoints", eid, ep); /* without an older plugin's plan */
 	ep_opts(net, ep, eid, &o);
-	/* Kept before any change: a plugin killed in the middle undoes it later. */
-	json_object_set_new(ep, "joining", json_true());
-	r = record_save("endpoints", eid, ep);
-	if (r < 0) {
-		err = lj_plugin_error("cannot record endpoint %.12s: %s", eid, strerror(-r));
+	info = json_pack("{s{ssss}}", "docker", "network", str(net, "id"), "endpoint", eid);
+	if (!info) {
+		err = lj_plugin_error("out of memory");
 		goto out;
 	}
-	r = lj_handoff_make(&o, &plan, &res);
+	o.sandbox = sk;
+	o.info = info;
+	r = lj_handoff_attach(&o, &res);
 	if (r < 0) {
 		err = lj_plugin_error("%s", res.message);
-		if (!res.undo_failed) { /* rolled back: nothing is left */
-			json_object_del(ep, "joining");
-			record_save("endpoints", eid, ep);
-		}
-		goto out;
-	}
-	json_object_set_new(ep, "plan", plan);
-	json_object_del(ep, "joining");
-	json_object_set_new(ep, "link", json_string(o.name));
-	r = record_save("endpoints", eid, ep);
-	if (r < 0) {
-		json_t *undo_err = NULL;
-
-		ep_unlink(net, ep, eid, &undo_err);
-		json_decref(undo_err);
-		err = lj_plugin_error("cannot record endpoint %.12s: %s", eid, strerror(-r));
 		goto out;
 	}
 	resp = json_pack("{s{ssss}}", "InterfaceName", "SrcName", o.name, "DstPrefix", "eth");
@@ -664,6 +833,7 @@ static json_t *join(const json_t *req)
 		json_object_set(resp, "GatewayIPv6", json_object_get(net, "gateway6"));
 	err = resp ? resp : lj_plugin_error("out of memory");
 out:
+	json_decref(info);
 	lj_result_done(&res);
 	json_decref(ep);
 	json_decref(net);

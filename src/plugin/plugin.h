@@ -2,7 +2,8 @@
 /*
  * lanjoin docker-plugin: a Docker network driver (libnetwork's remote driver protocol) on a
  * unix socket. server.c speaks HTTP (libmicrohttpd) and hands each request's JSON body to
- * driver.c, which answers it from the networks and endpoints kept in its state directory.
+ * driver.c, which answers it from the network options and endpoint addresses kept in its state
+ * directory and makes each joined endpoint a lanjoin attachment (lib/ways/handoff.h).
  */
 #pragma once
 
@@ -18,6 +19,12 @@
 
 /* Use dir (created 0700 if missing) for networks and endpoints. Returns 0 or -errno. */
 int lj_plugin_state_init(const char *dir);
+
+/*
+ * Undo the Joins a killed plugin left unfinished (their attachment records), saying so on
+ * stderr. Returns 0 or -errno (said on stderr too).
+ */
+int lj_plugin_recover(void);
 
 /*
  * Answer one call: path is the URL path ("/NetworkDriver.Join"), req the parsed body (an

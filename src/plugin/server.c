@@ -24,8 +24,10 @@ static const char usage[] =
 	"dockerd finds it by the socket's name (default " LJ_PLUGIN_DEFAULT_SOCKET ":\n"
 	"the driver 'lanjoin'). The network's options (docker network create -d lanjoin -o ...):\n"
 	"  mode=macvlan parent=DEV [macvlan_mode=MODE] [host_shim=CIDR]\n"
-	"  mode=bridge bridge=BR\n"
-	"Addresses are Docker's IPAM's. Networks and endpoints are kept in DIR "
+	"  mode=bridge bridge=BR [uplink=DEV]   (uplink: adopt DEV if BR is missing)\n"
+	"  mode=ovs bridge=BR [vlan=TAG] [ovsdb=unix:PATH]\n"
+	"Addresses are Docker's IPAM's. Each endpoint joined is a lanjoin attachment\n"
+	"('lanjoin list'); network options and endpoint addresses are kept in DIR "
 	"(default\n" LJ_PLUGIN_DEFAULT_STATE
 	"), so that a restarted plugin answers for what it made.\n";
 
@@ -191,6 +193,9 @@ int lj_cmd_docker_plugin(int argc, char **argv)
 		lj_err("cannot use state directory '%s': %s", dir, strerror(-r));
 		return LJ_EXIT_FAILED;
 	}
+	r = lj_plugin_recover();
+	if (r < 0)
+		return LJ_EXIT_FAILED;
 	/* The signals are taken with sigwait below; MHD's thread inherits the mask. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);

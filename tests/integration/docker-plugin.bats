@@ -48,8 +48,14 @@ call() { # CALL [BODY]: POST to the plugin; prints the body, then the HTTP statu
     ${2:+--data-binary "$2"} -w '\n%{http_code}' "http://plugin/$1"
 }
 
-# Nothing in the plugin's state directory (networks/, endpoints/).
-state_empty() { [ -z "$(find "$LAB_DIR/dplugin/state" -type f)" ]; }
+# Nothing in the plugin's state directory (networks/, endpoints/) nor in lanjoin's records.
+state_empty() {
+  [ -z "$(find "$LAB_DIR/dplugin/state" -type f)" ] &&
+    [ "$(lj list --json | jq length)" -eq 0 ] &&
+    [ -z "$(find "$LANJOIN_STATE_DIR" -name '*.json')" ]
+}
+# The attachment record of Docker endpoint $1, as list --json shows it ("" if none).
+ep_record() { lj list --json | jq -c --arg e "$1" '.[] | select(.info.docker.endpoint == $e)'; }
 net_rm() { dk network rm "$1" >/dev/null 2>&1 || true; } # idempotent, for defer
 
 NID=1111111111111111111111111111111111111111111111111111111111111111
@@ -94,7 +100,7 @@ EID=2222222222222222222222222222222222222222222222222222222222222222
   [ "$(tail -n1 <<<"$output")" = 405 ]
   # options: each bad one named, the way the CLI does
   run call NetworkDriver.CreateNetwork "{\"NetworkID\":\"$NID\",\"Options\":{\"com.docker.network.generic\":{\"mode\":\"tunnel\"}}}"
-  [ "$(head -n1 <<<"$output" | jq -r .Err)" = "unknown mode 'tunnel' (bridge, macvlan)" ]
+  [ "$(head -n1 <<<"$output" | jq -r .Err)" = "unknown mode 'tunnel' (bridge, ovs, macvlan)" ]
   run call NetworkDriver.CreateNetwork "{\"NetworkID\":\"$NID\",\"Options\":{\"com.docker.network.generic\":{\"mode\":\"macvlan\"}}}"
   [ "$(head -n1 <<<"$output" | jq -r .Err)" = "mode macvlan needs -o parent=LINK" ]
   run call NetworkDriver.CreateNetwork "{\"NetworkID\":\"$NID\",\"Options\":{\"com.docker.network.generic\":{\"mode\":\"macvlan\",\"parent\":\"nosuch0\"}}}"
@@ -103,6 +109,34 @@ EID=2222222222222222222222222222222222222222222222222222222222222222
   [[ $(head -n1 <<<"$output" | jq -r .Err) == "unknown option 'colour'"* ]]
   run call NetworkDriver.CreateNetwork "{\"NetworkID\":\"$NID\",\"Options\":{\"com.docker.network.generic\":{\"mode\":\"macvlan\",\"parent\":\"em1\",\"host_shim\":\"nope\"}}}"
   [[ $(head -n1 <<<"$output" | jq -r .Err) == "invalid host_shim 'nope'"* ]]
+  # the CLI's words for a subnet off the parent's LAN, a shim address in use or the host's own
+  gen() { echo "{\"NetworkID\":\"$NID\",\"Options\":{\"com.docker.network.generic\":{$1}},\"IPv4Data\":[{\"Pool\":\"${2:-198.51.100.0/24}\"}]}"; }
+  run call NetworkDriver.CreateNetwork "$(gen '"mode":"macvlan","parent":"em1"' 198.18.9.0/24)"
+  [ "$(head -n1 <<<"$output" | jq -r .Err)" = "subnet 198.18.9.0/24 does not match the addresses of 'em1' (198.51.100.76/24): the containers would not be on its LAN" ]
+  run call NetworkDriver.CreateNetwork "$(gen '"mode":"macvlan","parent":"em1","host_shim":"198.51.100.10/24"')"
+  [[ $(head -n1 <<<"$output" | jq -r .Err) == "Failed to create host shim 'ljs"*"198.51.100.10 is already in use on the LAN by"* ]]
+  run call NetworkDriver.CreateNetwork "$(gen '"mode":"macvlan","parent":"em1","host_shim":"198.51.100.76/24"')"
+  [[ $(head -n1 <<<"$output" | jq -r .Err) == "Host shim address 198.51.100.76 is the host's own address on 'em1'"* ]]
+  run call NetworkDriver.CreateNetwork "$(gen '"mode":"nat"')"
+  [[ $(head -n1 <<<"$output" | jq -r .Err) == "mode 'nat' is not served by the Docker plugin yet"* ]]
+  run call NetworkDriver.CreateNetwork "$(gen '"mode":"bridge","bridge":"br-nope"')"
+  [ "$(head -n1 <<<"$output" | jq -r .Err)" = "bridge 'br-nope' does not exist: create it, or give -o uplink=DEV to adopt DEV into it" ]
+  run call NetworkDriver.CreateNetwork "$(gen '"mode":"ovs","bridge":"br-x","vlan":"5000"')"
+  [ "$(head -n1 <<<"$output" | jq -r .Err)" = "invalid VLAN tag '5000': expected 1-4094" ]
+  run call NetworkDriver.CreateNetwork "$(gen '"mode":"bridge","bridge":"br-x","parent":"em1"')"
+  [ "$(head -n1 <<<"$output" | jq -r .Err)" = "option parent is not for mode=bridge" ]
+  run call NetworkDriver.CreateNetwork "$(gen '"mode":"macvlan","parent":"em1","bridge":["x"]')"
+  [[ $(head -n1 <<<"$output" | jq -r .Err) == *"not a string"* ]]
+  run call NetworkDriver.CreateNetwork "$(gen '"mode":"macvlan","parent":"../../x"')"
+  [[ $(head -n1 <<<"$output" | jq -r .Err) == "invalid parent name"* ]]
+  # hostile endpoint fields: a SandboxKey that is not a path, a MAC and address that are not
+  run call NetworkDriver.Join "{\"NetworkID\":\"$NID\",\"EndpointID\":\"$EID\",\"SandboxKey\":\"rel\\n\"}"
+  [[ $(head -n1 <<<"$output" | jq -r .Err) == "SandboxKey is not an absolute path"* ]]
+  run call NetworkDriver.CreateEndpoint "{\"NetworkID\":\"$NID\",\"EndpointID\":\"$EID\",\"Interface\":{\"MacAddress\":\"zz\"}}"
+  [[ $(head -n1 <<<"$output" | jq -r .Err) == "invalid MAC address 'zz'" ]]
+  run call NetworkDriver.CreateEndpoint "{\"NetworkID\":\"$NID\",\"EndpointID\":\"$EID\",\"Interface\":{\"Address\":\"1.2.3.4/99\"}}"
+  [[ $(head -n1 <<<"$output" | jq -r .Err) == "invalid IPv4 address '1.2.3.4/99'" ]]
+  [ -z "$(on host ip -o link show | grep -E ': ljs[0-9a-f]')" ]
   run call NetworkDriver.CreateEndpoint "{\"NetworkID\":\"$NID\",\"EndpointID\":\"$EID\"}"
   [[ $(head -n1 <<<"$output" | jq -r .Err) == *"not a lanjoin network"* ]]
   # still serving, nothing recorded
@@ -127,11 +161,25 @@ EID=2222222222222222222222222222222222222222222222222222222222222222
   run on host ip -j -d link show dev "$link"
   [ "$(jq -r '.[0].linkinfo.info_kind' <<<"$output")" = macvlan ]
   [ "$(jq -r '.[0].address' <<<"$output")" = "$mac" ]
+  # an attachment record of lanjoin's: list and status see it
+  rec=$(ep_record "$EID")
+  [ "$(jq -r .way <<<"$rec")" = macvlan ]
+  [ "$(jq -r .status <<<"$rec")" = attached ]
+  [ "$(jq -r .ifname <<<"$rec")" = "$link" ]
+  [ "$(jq -r .info.docker.network <<<"$rec")" = "$NID" ]
+  [ "$(jq -r .target.spec <<<"$rec")" = /nonexistent ]
+  [ "$(jq -c .addresses <<<"$rec")" = '["198.51.100.140/24"]' ]
+  [ "$(lj status --json | jq -r '.attachments[0].status')" = ok ]
+  # gc leaves a live endpoint alone: Docker's sandbox is not lanjoin's to judge
+  run lj gc --json
+  [ "$(jq ".removed | length" <<<"$output")" -eq 0 ]
+  [ -n "$(ep_record "$EID")" ]
   # a restarted plugin answers for it
   plugin_stop KILL
   plugin_start
   run call NetworkDriver.EndpointOperInfo "{\"NetworkID\":\"$NID\",\"EndpointID\":\"$EID\"}"
   [ "$(head -n1 <<<"$output" | jq -r .Value.link)" = "$link" ]
+  [ "$(head -n1 <<<"$output" | jq -r .Value.status)" = attached ]
   run call NetworkDriver.Leave "{\"NetworkID\":\"$NID\",\"EndpointID\":\"$EID\"}"
   [ "$(head -n1 <<<"$output")" = '{}' ]
   run call NetworkDriver.DeleteEndpoint "{\"NetworkID\":\"$NID\",\"EndpointID\":\"$EID\"}"
@@ -204,6 +252,84 @@ fcall() { curl -sS --max-time 10 --unix-socket "$dir/fault.sock" -X POST --data-
     [ -z "$(find "$dir/state" -type f)" ]
   done
   ((done && n > 2))
+  # bridge mode: the veth pair
+  on host ip link add br-df type bridge
+  defer on host ip link del br-df
+  net='"Options":{"com.docker.network.generic":{"mode":"bridge","bridge":"br-df"}}'
+  ep='"Interface":{"Address":"198.18.6.20/24"}'
+  done=0
+  for ((n = 1; n <= 4 && !done; n++)); do
+    id=$(printf '6%.0s' {1..62})$(printf '%02d' $n)
+    fault_plugin 0
+    run fcall NetworkDriver.CreateNetwork "{\"NetworkID\":\"$id\",$net}"
+    [ "$output" = '{}' ]
+    run fcall NetworkDriver.CreateEndpoint "{\"NetworkID\":\"$id\",\"EndpointID\":\"$id\",$ep}"
+    kill_quietly "$FAULT_PID"
+    fault_plugin $n
+    run fcall NetworkDriver.Join "{\"NetworkID\":\"$id\",\"EndpointID\":\"$id\",\"SandboxKey\":\"/x\"}"
+    echo "step $n: Join (bridge): $output"
+    if [[ $(jq -r .Err <<<"$output") != null ]]; then
+      [[ $(jq -r .Err <<<"$output") == *"fault injected"* ]]
+      no_plugin_links
+      [ "$(lj list --json | jq length)" -eq 0 ]
+    else
+      done=1
+      [ -n "$(on host ip -o link show master br-df)" ]
+    fi
+    run fcall NetworkDriver.DeleteEndpoint "{\"NetworkID\":\"$id\",\"EndpointID\":\"$id\"}"
+    [ "$output" = '{}' ]
+    run fcall NetworkDriver.DeleteNetwork "{\"NetworkID\":\"$id\"}"
+    [ "$output" = '{}' ]
+    no_plugin_links
+    kill_quietly "$FAULT_PID"
+    [ -z "$(find "$dir/state" -type f)" ]
+    [ "$(lj list --json | jq length)" -eq 0 ]
+  done
+  ((done && n > 2))
+}
+
+@test "protocol: a Join killed midway is undone from its record; a link with only its name is left alone" {
+  local dir=$LAB_DIR/dplugin/crash id pid rec host link
+  id=$(printf '5%.0s' {1..64})
+  mkdir -p "$dir"
+  on host ip link add br-dk type bridge
+  defer on host ip link del br-dk
+  run call NetworkDriver.CreateNetwork "{\"NetworkID\":\"$id\",\"Options\":{\"com.docker.network.generic\":{\"mode\":\"bridge\",\"bridge\":\"br-dk\"}}}"
+  [ "$(head -n1 <<<"$output")" = '{}' ]
+  defer call NetworkDriver.DeleteNetwork "{\"NetworkID\":\"$id\"}"
+  run call NetworkDriver.CreateEndpoint "{\"NetworkID\":\"$id\",\"EndpointID\":\"$id\",\"Interface\":{\"Address\":\"198.18.6.10/24\"}}"
+  defer call NetworkDriver.DeleteEndpoint "{\"NetworkID\":\"$id\",\"EndpointID\":\"$id\"}"
+  # a second plugin on the same state, each step 3 s late: killed -9 inside its Join
+  _engine_spawn "$dir/plugin.log" nsenter "--net=/run/netns/${LAB_PREFIX}host" \
+    env "LANJOIN_STATE_DIR=$LANJOIN_STATE_DIR" LANJOIN_STEP_DELAY_MS=3000 "$LANJOIN" docker-plugin \
+    --socket "$dir/slow.sock" --state-dir "$LAB_DIR/dplugin/state"
+  pid=$!
+  disown "$pid" 2>/dev/null || true
+  defer kill_quietly "$pid"
+  _engine_wait 10 curl -sf --unix-socket "$dir/slow.sock" -X POST http://plugin/Plugin.Activate
+  curl -s --max-time 20 --unix-socket "$dir/slow.sock" -X POST \
+    --data-binary "{\"NetworkID\":\"$id\",\"EndpointID\":\"$id\",\"SandboxKey\":\"/x\"}" \
+    http://plugin/NetworkDriver.Join >/dev/null 2>&1 &
+  _engine_wait 10 grep -rlq '"applying"' "$LANJOIN_STATE_DIR/attachments"
+  kill -KILL "$pid"
+  kill_quietly "$pid"
+  # recorded before the first change, and list sees it unfinished
+  rec=$(ep_record "$id")
+  [ "$(jq -r .status <<<"$rec")" = applying ]
+  host=$(jq -r .host_ifname <<<"$rec")
+  link=$(jq -r .ifname <<<"$rec")
+  # a pair that only bears the names lanjoin gives (not its MAC, no recorded ifindex)
+  on host ip link add "$host" type veth peer name "$link"
+  defer on host ip link del "$host"
+  # the plugin started again undoes the unfinished attachment from its record (as gc would)
+  plugin_stop TERM
+  plugin_start
+  on host ip link show dev "$host" # not lanjoin's: still there
+  [ -z "$(ep_record "$id")" ]
+  grep -q "undid 1 Join a killed plugin left unfinished" "$LAB_DIR/dplugin/plugin.log"
+  run call NetworkDriver.DeleteEndpoint "{\"NetworkID\":\"$id\",\"EndpointID\":\"$id\"}"
+  [ "$(head -n1 <<<"$output")" = '{}' ]
+  on host ip link show dev "$host"
 }
 
 no_plugin_links_but_shim() { [[ -z $(on host ip -o link show | grep -E ': lj[dh][0-9a-f]') ]]; }
@@ -221,6 +347,13 @@ no_plugin_links() { [[ -z $(on host ip -o link show | grep -E ': lj[dhs][0-9a-f]
   [ "$output" = "Hello world" ]
   run curl_from host http://198.51.100.131/hello.html
   [ "$output" = "Hello world" ]
+  # lanjoin's records: the endpoint, attached, and the container's link as status sees it
+  ep=$(engine_inspect docker web '.NetworkSettings.Networks.lan.EndpointID')
+  rec=$(ep_record "$ep")
+  [ "$(jq -r .way <<<"$rec")" = macvlan ]
+  [ "$(jq -r .status <<<"$rec")" = attached ]
+  [ "$(jq -r .target.spec <<<"$rec")" = "$(engine_inspect docker web .NetworkSettings.SandboxKey)" ]
+  [ "$(lj status --json | jq -r .ok)" = true ]
   mac=$(engine_inspect docker web '.NetworkSettings.Networks.lan.MacAddress')
   run dk restart -t 0 web
   [ "$status" -eq 0 ]
@@ -275,4 +408,91 @@ no_plugin_links() { [[ -z $(on host ip -o link show | grep -E ': lj[dhs][0-9a-f]
   run dk network create -d lanjoin -o mode=macvlan -o parent=nosuch0 lan2
   [ "$status" -ne 0 ]
   [[ $output == *"nosuch0"* ]]
+  run dk network create -d lanjoin -o mode=macvlan -o parent=em1 --subnet 198.18.9.0/24 lan2
+  [ "$status" -ne 0 ]
+  [[ $output == *"subnet 198.18.9.0/24 does not match the addresses of 'em1' (198.51.100.76/24)"* ]]
+}
+
+@test "docker: a bridge network adopts its uplink into the missing bridge and gives it back" {
+  require_engine docker
+  local before
+  before=$(on host ip -j addr show dev em1 | jq -c '[.[0].addr_info[] | select(.family == "inet") | .local]')
+  run dk network create -d lanjoin -o mode=bridge -o bridge=br-up -o uplink=em1 \
+    --subnet 198.51.100.0/24 --gateway 198.51.100.254 uplan
+  echo "$output"
+  [ "$status" -eq 0 ]
+  defer net_rm uplan
+  # em1's address is on the bridge now; the adoption is lanjoin's uplink record
+  [ "$(on host ip -j addr show dev br-up | jq -r '.[0].addr_info[] | select(.family == "inet") | .local')" = 198.51.100.76 ]
+  [ "$(on host ip -j link show dev em1 | jq -r '.[0].master')" = br-up ]
+  [ "$(lj uplink list --json | jq -r '.[0].bridge')" = br-up ]
+  docker_allow_bridge br-up
+  engine_run docker uweb --network uplan --ip 198.51.100.133
+  run curl_from peer http://198.51.100.133/hello.html
+  [ "$output" = "Hello world" ]
+  [ "$(ep_record "$(engine_inspect docker uweb '.NetworkSettings.Networks.uplan.EndpointID')" | jq -r .host_ifname)" != "" ]
+  dk rm -f uweb
+  dk network rm uplan
+  ! on host ip link show dev br-up
+  [ "$(on host ip -j addr show dev em1 | jq -c '[.[0].addr_info[] | select(.family == "inet") | .local]')" = "$before" ]
+  [ "$(lj uplink list --json | jq length)" -eq 0 ]
+  no_plugin_links
+  state_empty
+}
+
+@test "docker: an ovs network; the host reaches the container through the OVS bridge" {
+  require_engine docker
+  command -v ovs-vsctl >/dev/null || skip "Open vSwitch is not installed"
+  "$LAB" ovs start >/dev/null
+  defer "$LAB" ovs stop
+  eval "$("$LAB" ovs env)"
+  ovs-vsctl "--db=$LAB_OVSDB" --timeout=10 add-br br-ov -- set bridge br-ov datapath_type=netdev
+  defer ovs-vsctl "--db=$LAB_OVSDB" --timeout=10 --if-exists del-br br-ov
+  on host ip addr add 198.18.7.1/24 dev br-ov
+  on host ip link set br-ov up
+  run dk network create -d lanjoin -o mode=ovs -o bridge=br-nope -o "ovsdb=$LAB_OVSDB" ovsbad
+  [ "$status" -ne 0 ]
+  [[ $output == *"OVS bridge 'br-nope' does not exist"* ]]
+  run dk network create -d lanjoin -o mode=ovs -o bridge=br-ov -o "ovsdb=$LAB_OVSDB" \
+    --subnet 198.18.7.0/24 --gateway 198.18.7.1 ovsnet
+  echo "$output"
+  [ "$status" -eq 0 ]
+  defer net_rm ovsnet
+  engine_run docker oweb --network ovsnet --ip 198.18.7.10
+  run curl_from host http://198.18.7.10/hello.html
+  [ "$output" = "Hello world" ]
+  host=$(ep_record "$(engine_inspect docker oweb '.NetworkSettings.Networks.ovsnet.EndpointID')" | jq -r .host_ifname)
+  [ "$(ovs-vsctl "--db=$LAB_OVSDB" --timeout=10 port-to-br "$host")" = br-ov ]
+  [ "$(lj status --json | jq -r .ok)" = true ]
+  dk rm -f oweb
+  dk network rm ovsnet
+  [ -z "$(ovs-vsctl "--db=$LAB_OVSDB" --timeout=10 list-ports br-ov)" ]
+  no_plugin_links
+  state_empty
+}
+
+@test "docker: 8 containers started at once on one network each get their link and record" {
+  require_engine docker
+  local i pids=()
+  run dk network create -d lanjoin -o mode=macvlan -o parent=em1 \
+    --subnet 198.51.100.0/24 --gateway 198.51.100.254 many
+  [ "$status" -eq 0 ]
+  defer net_rm many
+  for i in 1 2 3 4 5 6 7 8; do
+    defer engine_rm docker "m$i"
+    dk run -d --name "m$i" --network many --ip "198.51.100.16$i" "$ENGINE_IMAGE" \
+      /bin/httpd -f -p 80 -h /www >/dev/null &
+    pids+=($!)
+  done
+  for i in "${pids[@]}"; do wait "$i"; done
+  [ "$(lj list --json | jq '[.[] | select(.info.docker)] | length')" -eq 8 ]
+  [ "$(lj status --json | jq -r .ok)" = true ]
+  for i in 1 2 3 4 5 6 7 8; do
+    run curl_from peer "http://198.51.100.16$i/hello.html"
+    [ "$output" = "Hello world" ]
+  done
+  dk rm -f m1 m2 m3 m4 m5 m6 m7 m8 >/dev/null
+  dk network rm many
+  no_plugin_links
+  state_empty
 }

@@ -1,184 +1,430 @@
 /* SPDX-License-Identifier: MIT */
 /* Links made in lanjoin's namespace for a container engine to move (see handoff.h). */
+#include "lib/ways/handoff.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_link.h>
+#include <stdint.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "lib/core/ctx.h"
+#include "lib/core/txn.h"
+#include "lib/foreign/ovs.h"
 #include "lib/kernel/link.h"
 #include "lib/kernel/netlink.h"
-#include "lib/ways/handoff.h"
-#include "lib/ways/macvlan.h"
+#include "lib/steps/handoff.h"
+#include "lib/steps/ovs.h"
+#include "lib/ways/macvlan-common.h"
 
-/* The context: host and "target" are both lanjoin's own namespace. */
-static int open_ctx(struct lj_ctx *ctx, struct lj_result *res)
+#define SELF_NETNS "/proc/self/ns/net"
+
+/* lanjoin's own namespace as the target of a handoff record, named sandbox for people. */
+static int open_self(const char *sandbox, struct lj_target *t, struct lj_result *res)
 {
 	int r;
 
-	memset(ctx, 0, sizeof(*ctx));
-	ctx->target_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (ctx->target_fd < 0)
-		return lj_fail(res, -errno, "cannot open lanjoin's network namespace: %s",
-			       strerror(errno));
-	r = lj_nl_open(-1, &ctx->host);
-	if (r < 0) {
-		close(ctx->target_fd);
-		return lj_fail(res, r, "cannot open rtnetlink: %s", strerror(-r));
+	if (lj_target_parse(SELF_NETNS, t) < 0)
+		return lj_fail(res, -EINVAL, "cannot name lanjoin's network namespace");
+	r = lj_target_open(t);
+	if (r < 0)
+		return lj_fail(res, r, "cannot open lanjoin's network namespace: %s", strerror(-r));
+	if (sandbox && sandbox[0]) {
+		snprintf(t->spec, sizeof(t->spec), "%s", sandbox);
+		snprintf(t->name, sizeof(t->name), "%s", sandbox);
 	}
-	ctx->target = ctx->host;
-	snprintf(ctx->target_ip, sizeof(ctx->target_ip), "ip");
 	return 0;
 }
 
-static void close_ctx(struct lj_ctx *ctx)
+/* The record id of link name: lanjoin's namespace and the name. */
+static int record_id(const char *name, char id[LJ_RECORD_ID_LEN])
 {
-	lj_nl_close(ctx->host);
-	close(ctx->target_fd);
+	struct lj_target t;
+	struct lj_result res = {0};
+	int r = open_self(NULL, &t, &res);
+
+	if (r < 0)
+		return r;
+	lj_record_id(t.key, name, id);
+	lj_target_close(&t);
+	return 0;
 }
 
-/* The plan for o; fresh: refuse a link that exists already under o's name. */
-static int build(struct lj_ctx *ctx, const struct lj_handoff_opts *o, bool fresh,
-		 struct lj_plan *plan, struct lj_result *res)
+static void record_init(struct lj_record *rec, const struct lj_target *t,
+			const struct lj_handoff_opts *o)
+{
+	memset(rec, 0, sizeof(*rec));
+	lj_record_id(t->key, o->name, rec->id);
+	snprintf(rec->way, sizeof(rec->way), "%s", lj_way_name(o->way));
+	snprintf(rec->status, sizeof(rec->status), "applying");
+	snprintf(rec->ifname, sizeof(rec->ifname), "%s", o->name);
+	if (o->way != LJ_WAY_MACVLAN)
+		snprintf(rec->host_ifname, sizeof(rec->host_ifname), "%s", o->host);
+	rec->target_kind = t->kind;
+	snprintf(rec->target_spec, sizeof(rec->target_spec), "%s", t->spec);
+	snprintf(rec->target_name, sizeof(rec->target_name), "%s", t->name);
+	rec->netns = t->id;
+	rec->netns_cookie = t->cookie;
+	rec->created = (int64_t)time(NULL);
+	lj_netns_self_id(&rec->host_netns);
+	if (lj_netns_self_cookie(&rec->host_netns_cookie) < 0)
+		rec->host_netns_cookie = 0;
+	rec->info = json_object();
+}
+
+/* The facts list shows: addresses, MAC, bridge or parent, the front end's key. */
+static int record_info(struct lj_record *rec, const struct lj_handoff_opts *o)
+{
+	json_t *addrs = json_array();
+	char buf[LJ_CIDR_STRLEN];
+
+	if (!rec->info || !addrs) {
+		json_decref(addrs);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < o->n_addresses && i < 2; i++)
+		json_array_append_new(
+			addrs, json_string(lj_cidr_to_string(&o->addresses[i], buf, sizeof(buf))));
+	json_object_set_new(rec->info, "addresses", addrs);
+	json_object_set_new(rec->info, "mac",
+			    json_string(lj_mac_to_string(o->mac, buf, sizeof(buf))));
+	json_object_set_new(rec->info, "handoff", json_true());
+	if (o->way == LJ_WAY_MACVLAN) {
+		json_object_set_new(rec->info, "parent", json_string(o->parent));
+		if (o->shim[0])
+			json_object_set_new(rec->info, "host_shim", json_string(o->shim));
+	} else {
+		json_object_set_new(rec->info, "bridge", json_string(o->bridge));
+	}
+	if (o->info && json_object_update(rec->info, o->info) < 0)
+		return -ENOMEM;
+	return 0;
+}
+
+static int build_macvlan(struct lj_ctx *ctx, const struct lj_handoff_opts *o, struct lj_plan *plan,
+			 struct lj_result *res)
 {
 	struct lj_link l;
 	struct lj_step *s;
 	int r;
 
-	if (!lj_ifname_valid(o->name))
-		return lj_bad_input(res, "invalid link name '%s'", o->name);
-	if (fresh && lj_link_get(ctx->host, o->name, &l) == 0)
-		return lj_bad_input(res, "a link named '%s' exists already", o->name);
-	if (o->way == LJ_WAY_MACVLAN) {
-		r = fresh ? lj_macvlan_check_parent(ctx->host, o->parent, &l, res) : 0;
-		if (r < 0)
-			return r;
-		s = lj_plan_add(plan, &lj_step_macvlan, LJ_TARGET, "create macvlan %s on %s",
-				o->name, o->parent);
-		if (!s)
-			return lj_fail(res, -ENOMEM, "out of memory");
-		snprintf(s->link, sizeof(s->link), "%s", o->name);
-		snprintf(s->master, sizeof(s->master), "%s", o->parent);
-		s->u32 = o->macvlan_mode;
-		s->mtu = o->mtu;
-		if (o->has_mac) {
-			memcpy(s->mac, o->mac, LJ_MAC_LEN);
-			s->has_mac = true;
-		}
-		for (size_t i = 0; i < o->n_shim_routes && i < 2; i++) {
-			char c[LJ_CIDR_STRLEN];
-
-			lj_cidr_to_string(&o->shim_routes[i], c, sizeof(c));
-			s = lj_plan_add(plan, &lj_step_shim_route, LJ_HOST,
-					"route %s through host shim %s", c, o->shim);
-			if (!s)
-				return lj_fail(res, -ENOMEM, "out of memory");
-			snprintf(s->link, sizeof(s->link), "%s", o->shim);
-			s->cidr = o->shim_routes[i];
-		}
-		return 0;
-	}
-	if (o->way != LJ_WAY_BRIDGE)
-		return lj_bad_input(res, "this way cannot hand a link over");
-	if (!lj_ifname_valid(o->host))
-		return lj_bad_input(res, "invalid link name '%s'", o->host);
-	r = fresh ? lj_link_get(ctx->host, o->bridge, &l) : 0;
-	if (fresh && (r == -ENODEV || (r == 0 && strcmp(l.kind, "bridge") != 0)))
-		return lj_bad_input(res, "bridge '%s' does not exist (or is not a Linux bridge)",
-				    o->bridge);
+	r = lj_macvlan_check_parent(ctx->host, o->parent, &l, res);
 	if (r < 0)
-		return lj_fail(res, r, "cannot look up bridge '%s': %s", o->bridge, strerror(-r));
-	s = lj_plan_add(plan, &lj_step_veth, LJ_HOST, "create veth pair %s/%s on %s", o->host,
-			o->name, o->bridge);
+		return r;
+	s = lj_plan_add(plan, &lj_step_handoff_macvlan, LJ_HOST, "create macvlan %s on %s", o->name,
+			o->parent);
 	if (!s)
 		return lj_fail(res, -ENOMEM, "out of memory");
-	snprintf(s->link, sizeof(s->link), "%s", o->host);
-	snprintf(s->peer, sizeof(s->peer), "%s", o->name);
-	snprintf(s->master, sizeof(s->master), "%s", o->bridge);
+	snprintf(s->link, sizeof(s->link), "%s", o->name);
+	snprintf(s->master, sizeof(s->master), "%s", o->parent);
+	s->u32 = o->macvlan_mode;
 	s->mtu = o->mtu;
-	s->peer_mtu = o->mtu;
-	if (o->has_mac) {
-		memcpy(s->mac, o->mac, LJ_MAC_LEN);
-		s->has_mac = true;
+	memcpy(s->mac, o->mac, LJ_MAC_LEN);
+	s->has_mac = true;
+	for (size_t i = 0; i < o->n_shim_routes && i < 2; i++) {
+		char c[LJ_CIDR_STRLEN];
+
+		lj_cidr_to_string(&o->shim_routes[i], c, sizeof(c));
+		s = lj_plan_add(plan, &lj_step_shim_route, LJ_HOST, "route %s through host shim %s",
+				c, o->shim);
+		if (!s)
+			return lj_fail(res, -ENOMEM, "out of memory");
+		snprintf(s->link, sizeof(s->link), "%s", o->shim);
+		s->cidr = o->shim_routes[i];
 	}
 	return 0;
 }
 
-int lj_handoff_make(const struct lj_handoff_opts *o, json_t **ret_plan, struct lj_result *res)
+static struct lj_step *add_veth(const struct lj_handoff_opts *o, const char *master, uint32_t mtu,
+				struct lj_plan *plan)
 {
-	struct lj_plan plan = {0};
-	struct lj_plan_error err = {0};
-	struct lj_ctx ctx;
+	struct lj_step *s =
+		lj_plan_add(plan, &lj_step_handoff_veth, LJ_HOST, "create veth pair %s/%s%s%s",
+			    o->host, o->name, master ? " on " : "", master ? master : "");
+
+	if (!s)
+		return NULL;
+	snprintf(s->link, sizeof(s->link), "%s", o->host);
+	snprintf(s->peer, sizeof(s->peer), "%s", o->name);
+	if (master)
+		snprintf(s->master, sizeof(s->master), "%s", master);
+	s->mtu = mtu;
+	s->peer_mtu = o->mtu ? o->mtu : mtu;
+	memcpy(s->mac, o->mac, LJ_MAC_LEN);
+	s->has_mac = true;
+	return s;
+}
+
+/* ovs: the host end a port of an existing OVS bridge (an access port with vlan). */
+static int build_ovs(struct lj_ctx *ctx, const struct lj_handoff_opts *o, struct lj_plan *plan,
+		     struct lj_result *res)
+{
+	struct lj_ovs_bridge br;
+	struct lj_ovs *ovs = NULL;
+	struct lj_link l;
+	struct lj_step *s;
+	uint32_t mtu = 1500;
+	pid_t pid;
 	int r;
 
-	*ret_plan = NULL;
-	r = open_ctx(&ctx, res);
+	if (o->vlan > 4094)
+		return lj_bad_input(res, "invalid VLAN tag %u: expected 1-4094", o->vlan);
+	r = lj_ovs_open(o->ovsdb, &ovs);
+	if (r == -ENOENT)
+		return lj_bad_input(res, "Open vSwitch is not installed (no ovs-vsctl)");
+	if (r < 0)
+		return lj_bad_input(res, "invalid OVS database '%s'", o->ovsdb ? o->ovsdb : "");
+	r = lj_ovs_check_running(ovs, &pid);
+	if (r < 0) {
+		r = lj_bad_input(res, "Open vSwitch does not run: %s", lj_ovs_error(ovs));
+		goto out;
+	}
+	r = lj_ovs_bridge_get(ovs, o->bridge, &br);
+	if (r == -ENODEV) {
+		r = lj_bad_input(res, "OVS bridge '%s' does not exist (in %s)", o->bridge,
+				 lj_ovs_db(ovs));
+		goto out;
+	}
+	if (r < 0) {
+		r = lj_fail(res, r, "Failed to read the OVS database %s: %s", lj_ovs_db(ovs),
+			    lj_ovs_error(ovs));
+		goto out;
+	}
+	if (lj_link_get(ctx->host, o->bridge, &l) == 0)
+		mtu = l.mtu;
+	r = -ENOMEM;
+	if (!add_veth(o, NULL, mtu, plan))
+		goto out;
+	if (strcmp(br.datapath_type, "netdev") == 0) {
+		s = lj_plan_add(plan, &lj_step_tx_csum_off, LJ_HOST,
+				"turn off TX checksum offload on '%s' and '%s' (netdev datapath)",
+				o->host, o->name);
+		if (!s)
+			goto out;
+		snprintf(s->link, sizeof(s->link), "%s", o->host);
+		snprintf(s->peer, sizeof(s->peer), "%s", o->name);
+	}
+	s = lj_plan_add(plan, &lj_step_ovs_port, LJ_HOST, "add port '%s' to OVS bridge '%s'%s",
+			o->host, o->bridge, o->vlan ? " (access VLAN)" : "");
+	if (!s || !(s->text = strdup(lj_ovs_db(ovs))))
+		goto out;
+	snprintf(s->link, sizeof(s->link), "%s", o->host);
+	snprintf(s->master, sizeof(s->master), "%s", o->bridge);
+	snprintf(s->peer, sizeof(s->peer), "%s", o->name);
+	s->u32 = o->vlan;
+	r = 0;
+out:
+	if (r == -ENOMEM)
+		lj_fail(res, r, "out of memory");
+	lj_ovs_close(ovs);
+	return r;
+}
+
+/* The plan for o. */
+static int build(struct lj_ctx *ctx, const struct lj_handoff_opts *o, struct lj_plan *plan,
+		 struct lj_result *res)
+{
+	struct lj_link l;
+	int r;
+
+	if (!lj_ifname_valid(o->name))
+		return lj_bad_input(res, "invalid link name '%s'", o->name);
+	if (lj_link_get(ctx->host, o->name, &l) == 0)
+		return lj_bad_input(res, "a link named '%s' exists already", o->name);
+	if (o->way == LJ_WAY_MACVLAN)
+		return build_macvlan(ctx, o, plan, res);
+	if (o->way != LJ_WAY_BRIDGE && o->way != LJ_WAY_OVS)
+		return lj_bad_input(res, "the %s way cannot hand a link over", lj_way_name(o->way));
+	if (!lj_ifname_valid(o->host))
+		return lj_bad_input(res, "invalid link name '%s'", o->host);
+	if (o->way == LJ_WAY_OVS)
+		return build_ovs(ctx, o, plan, res);
+	r = lj_link_get(ctx->host, o->bridge, &l);
+	if (r == -ENODEV || (r == 0 && strcmp(l.kind, "bridge") != 0))
+		return lj_bad_input(res, "bridge '%s' does not exist (or is not a Linux bridge)",
+				    o->bridge);
+	if (r < 0)
+		return lj_fail(res, r, "cannot look up bridge '%s': %s", o->bridge, strerror(-r));
+	return add_veth(o, o->bridge, o->mtu, plan) ? 0 : lj_fail(res, -ENOMEM, "out of memory");
+}
+
+/* A record of the same link (a Join retried, or one a killed run left): undone first. */
+static int existing_policy(struct lj_txn *txn, const struct lj_record *old, int load_error,
+			   void *data, struct lj_result *res)
+{
+	size_t failed = 0;
+	int r;
+
+	if (load_error == -EXDEV)
+		return lj_bad_input(res,
+				    "link '%s' is recorded by lanjoin in another network "
+				    "namespace",
+				    txn->rec->ifname);
+	r = lj_plan_undo_all(txn->ctx, &old->plan, &failed);
+	if (r < 0)
+		return lj_fail(res, r, "Failed to clean up the earlier attachment of '%s': %s",
+			       txn->rec->ifname, txn->ctx->detail);
+	return LJ_TXN_REPLACE;
+}
+
+int lj_handoff_attach(const struct lj_handoff_opts *o, struct lj_result *res)
+{
+	struct lj_plan plan = {0};
+	struct lj_record rec = {0};
+	struct lj_txn txn = {.plan = &plan, .rec = &rec};
+	struct lj_target t = {.netns_fd = -1};
+	struct lj_ctx ctx = {0};
+	int r;
+
+	memset(res, 0, sizeof(*res));
+	r = open_self(o->sandbox, &t, res);
 	if (r < 0)
 		return r;
-	r = build(&ctx, o, true, &plan, res);
-	if (r == 0) {
-		r = lj_plan_apply(&ctx, &plan, &err);
-		if (r < 0) {
-			res->rolled_back = true;
-			res->undo_failed = err.undo_failed;
-			lj_fail(res, r, "%s: %s%s%s", plan.steps[err.step].what, strerror(-r),
-				ctx.detail[0] ? ": " : "", ctx.detail);
-		}
+	r = lj_ctx_open(&ctx, NULL, &t);
+	if (r < 0) {
+		lj_fail(res, r, "cannot open rtnetlink: %s", strerror(-r));
+		goto out;
 	}
-	if (r == 0) {
-		*ret_plan = lj_plan_to_json(&plan);
-		if (!*ret_plan) {
-			lj_plan_undo_all(&ctx, &plan, NULL);
-			r = lj_fail(res, -ENOMEM, "out of memory");
-		}
+	txn.ctx = &ctx;
+	r = lj_state_open(true, &txn.st);
+	if (r < 0) {
+		lj_fail(res, r, "Failed to open the state directory %s: %s", lj_state_dir(),
+			lj_state_strerror(r));
+		goto out;
 	}
+	record_init(&rec, &t, o);
+	r = record_info(&rec, o);
+	if (r < 0) {
+		lj_fail(res, r, "out of memory");
+		goto out;
+	}
+	r = lj_txn_existing(&txn, "attachments", existing_policy, NULL, res);
+	if (r < 0)
+		goto out;
+	ctx.state = txn.st;
+	r = build(&ctx, o, &plan, res);
+	if (r < 0)
+		goto out;
+	r = lj_txn_apply(&txn, res);
+	if (r < 0) {
+		if (txn.step != SIZE_MAX)
+			lj_fail(res, r,
+				"Failed to make '%s' (%s way), step %zu of %zu, %s: %s%s%s%s%s",
+				o->name, lj_way_name(o->way), txn.step + 1, plan.n,
+				plan.steps[txn.step].what, strerror(-r), txn.detail[0] ? " (" : "",
+				txn.detail, txn.detail[0] ? ")" : "",
+				txn.undo_failed ? "; some steps could not be undone" : "");
+		goto out;
+	}
+	r = lj_txn_commit(&txn, "attached", true, res);
+	if (r < 0) {
+		lj_fail(res, r, "Failed to make '%s' (%s way): %s", o->name, lj_way_name(o->way),
+			txn.detail);
+		goto out;
+	}
+	rec.plan = plan;
+	res->json = lj_record_to_json(&rec);
+	lj_result_add_record(res, &rec);
+	rec.plan = (struct lj_plan){0};
+out:
+	lj_record_free(&rec);
 	lj_plan_free(&plan);
-	close_ctx(&ctx);
+	lj_state_close(txn.st);
+	lj_ctx_close(&ctx);
+	lj_target_close(&t);
+	return r;
+}
+
+int lj_handoff_check(const struct lj_handoff_opts *o, struct lj_result *res)
+{
+	struct lj_plan plan = {0};
+	struct lj_ctx ctx = {0};
+	int r;
+
+	memset(res, 0, sizeof(*res));
+	r = lj_ctx_open(&ctx, NULL, NULL);
+	if (r < 0)
+		return lj_fail(res, r, "cannot open rtnetlink: %s", strerror(-r));
+	r = build(&ctx, o, &plan, res);
+	lj_plan_free(&plan);
+	lj_ctx_close(&ctx);
+	return r;
+}
+
+static bool match_id(const struct lj_record *rec, void *data)
+{
+	return strcmp(rec->id, data) == 0;
+}
+
+int lj_handoff_detach(const char *name, struct lj_result *res)
+{
+	char id[LJ_RECORD_ID_LEN];
+	int r;
+
+	memset(res, 0, sizeof(*res));
+	if (!lj_ifname_valid(name))
+		return lj_bad_input(res, "invalid link name '%s'", name);
+	r = record_id(name, id);
+	if (r < 0)
+		return lj_fail(res, r, "cannot open lanjoin's network namespace: %s", strerror(-r));
+	/* The record's text names the link: only that record is parsed. */
+	return lj_detach_matching_hint("ifname", name, match_id, id, res, NULL);
+}
+
+static bool match_unfinished(const struct lj_record *rec, void *data)
+{
+	return json_object_get(rec->info, data) &&
+	       json_is_true(json_object_get(rec->info, "handoff")) &&
+	       strcmp(rec->status, "attached") != 0;
+}
+
+int lj_handoff_recover(const char *key, struct lj_result *res, size_t *ret_removed)
+{
+	return lj_detach_matching(match_unfinished, (void *)key, res, ret_removed);
+}
+
+int lj_handoff_find(const char *name, struct lj_record *ret)
+{
+	char id[LJ_RECORD_ID_LEN];
+	struct lj_state *st = NULL;
+	int r;
+
+	if (!lj_ifname_valid(name))
+		return -EINVAL;
+	r = record_id(name, id);
+	if (r == 0)
+		r = lj_state_open(false, &st);
+	if (r == 0)
+		r = lj_state_load(st, id, ret);
+	lj_state_close(st);
 	return r;
 }
 
 int lj_handoff_undo(const json_t *plan_json, struct lj_result *res)
 {
 	struct lj_plan plan = {0};
-	struct lj_ctx ctx;
+	struct lj_target t = {.netns_fd = -1};
+	struct lj_ctx ctx = {0};
 	size_t failed = 0;
 	int r;
 
 	r = lj_plan_from_json(plan_json, &plan);
 	if (r < 0)
 		return lj_fail(res, r, "the recorded plan is invalid");
-	r = open_ctx(&ctx, res);
+	r = open_self(NULL, &t, res);
 	if (r == 0) {
-		r = lj_plan_undo_all(&ctx, &plan, &failed);
+		r = lj_ctx_open(&ctx, NULL, &t);
+		if (r == 0)
+			r = lj_plan_undo_all(&ctx, &plan, &failed);
 		if (r < 0)
 			lj_fail(res, r, "undo failed: %s%s%s", strerror(-r),
 				ctx.detail[0] ? ": " : "", ctx.detail);
-		close_ctx(&ctx);
+		lj_ctx_close(&ctx);
+		lj_target_close(&t);
 	}
 	res->undo_failed = failed;
 	lj_plan_free(&plan);
-	return r;
-}
-
-int lj_handoff_unmake(const struct lj_handoff_opts *o, struct lj_result *res)
-{
-	struct lj_plan plan = {0};
-	struct lj_ctx ctx;
-	size_t failed = 0;
-	int r;
-
-	r = open_ctx(&ctx, res);
-	if (r < 0)
-		return r;
-	r = build(&ctx, o, false, &plan, res);
-	if (r == 0) {
-		r = lj_plan_undo_all(&ctx, &plan, &failed);
-		if (r < 0)
-			lj_fail(res, r, "undo failed: %s%s%s", strerror(-r),
-				ctx.detail[0] ? ": " : "", ctx.detail);
-	}
-	res->undo_failed = failed;
-	lj_plan_free(&plan);
-	close_ctx(&ctx);
 	return r;
 }

@@ -9,6 +9,7 @@
 #include <linux/if_link.h>
 #include <sys/socket.h>
 
+#include "lib/steps/handoff.h"
 #include "lib/steps/nat.h"
 #include "lib/steps/ovs.h"
 #include "lib/steps/routed.h"
@@ -172,6 +173,12 @@ const struct lj_step_type *const lj_way_other_steps[] = {
 	/* the host shim command (shim.c) */
 	&lj_step_shim,
 	&lj_step_arp_probe,
+	/* links handed to a container engine (handoff.c) */
+	&lj_step_handoff_veth,
+	&lj_step_handoff_macvlan,
+	&lj_step_shim_route,
+	&lj_step_ovs_port,
+	&lj_step_tx_csum_off,
 	NULL,
 };
 

@@ -1,0 +1,269 @@
+/* SPDX-License-Identifier: MIT */
+/* Step types of a link handed to a container engine (see handoff.h). */
+#include "lib/steps/handoff.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "lib/core/status.h"
+#include "lib/kernel/link.h"
+#include "lib/steps/macvlan.h"
+
+/* --- handoff-veth ------------------------------------------------------------------------ */
+
+static int hveth_apply(struct lj_ctx *ctx, struct lj_step *s)
+{
+	struct lj_veth_opts o = {
+		.name = s->link,
+		.peer_name = s->peer,
+		.peer_netns_fd = -1, /* beside the host end: the engine moves it */
+		.mtu = s->mtu,
+		.peer_mtu = s->peer_mtu,
+		.peer_mac = s->has_mac ? s->mac : NULL,
+		.up = true,
+		.no_ipv6 = !s->mtu || s->mtu >= 1280,
+	};
+	struct lj_link l;
+	int r;
+
+	if (!s->has_mac)
+		return -EINVAL; /* the mark of the pair until its ifindex is recorded */
+	if (s->master[0]) {
+		r = lj_ctx_ifindex(ctx, LJ_HOST, s->master);
+		if (r < 0) {
+			lj_ctx_detail(ctx, "bridge '%s' is gone", s->master);
+			return r;
+		}
+		o.master = r;
+		s->u32 = (uint32_t)r;
+	}
+	r = lj_link_add_veth(ctx->host, &o);
+	if (r == -EEXIST)
+		lj_ctx_detail(ctx, "a link named '%s' or '%s' exists", s->link, s->peer);
+	if (r < 0)
+		return lj_ctx_nl_error(ctx, ctx->host, r);
+	r = lj_link_get(ctx->host, s->link, &l);
+	if (r == 0)
+		s->i64 = l.ifindex;
+	return lj_ctx_nl_error(ctx, ctx->host, r);
+}
+
+/*
+ * Is the host link named s->link the host end s made? By the recorded ifindex; a run killed
+ * before it was recorded, by the mark: a veth whose peer, beside it, is s->peer with s->mac
+ * (set in the creating request). 1 yes, 0 no (or gone), -errno.
+ */
+static int hveth_ours(struct lj_ctx *ctx, const struct lj_step *s)
+{
+	struct lj_link l, p;
+	int r;
+
+	r = lj_link_get(ctx->host, s->link, &l);
+	if (r == -ENODEV)
+		return 0;
+	if (r < 0)
+		return lj_ctx_nl_error(ctx, ctx->host, r);
+	if (strcmp(l.kind, "veth") != 0)
+		return 0;
+	if (s->i64)
+		return l.ifindex == s->i64;
+	if (!s->has_mac || lj_link_get_by_index(ctx->host, l.parent, &p) < 0)
+		return 0;
+	return strcmp(p.name, s->peer) == 0 && p.has_mac && memcmp(p.mac, s->mac, LJ_MAC_LEN) == 0;
+}
+
+static int hveth_undo(struct lj_ctx *ctx, const struct lj_step *s)
+{
+	int r = hveth_ours(ctx, s);
+
+	if (r > 0)
+		r = lj_link_del(ctx->host, s->link); /* deletes the peer too, wherever it is */
+	lj_ctx_forget(ctx, LJ_HOST, s->link);
+	lj_ctx_forget(ctx, LJ_HOST, s->peer);
+	return r == -ENODEV || r > 0 ? 0 : lj_ctx_nl_error(ctx, ctx->host, r);
+}
+
+/* The host end still a port of the bridge it joined (u32 = its ifindex then). */
+static int hveth_check(struct lj_ctx *ctx, const struct lj_step *s)
+{
+	struct lj_link l;
+	int r;
+
+	if (!s->master[0] || !s->u32)
+		return 0;
+	r = lj_link_get(ctx->host, s->link, &l);
+	if (r < 0)
+		return lj_ctx_nl_error(ctx, ctx->host, r);
+	if (l.master != (int)s->u32) {
+		lj_ctx_detail(ctx, "'%s' is no longer a port of bridge '%s'", s->link, s->master);
+		return -ENOLINK;
+	}
+	return 0;
+}
+
+static void hveth_describe(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
+{
+	char mac[LJ_MAC_STRLEN];
+
+	fprintf(f, "ip link add %s", s->link);
+	if (s->mtu)
+		fprintf(f, " mtu %u", s->mtu);
+	fprintf(f, " type veth peer name %s", s->peer);
+	if (s->peer_mtu)
+		fprintf(f, " mtu %u", s->peer_mtu);
+	if (s->has_mac)
+		fprintf(f, " address %s", lj_mac_to_string(s->mac, mac, sizeof(mac)));
+	fputc('\n', f);
+	fprintf(f, "ip link set %s%s%s up\n", s->link, s->master[0] ? " master " : "", s->master);
+}
+
+static void hveth_describe_undo(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
+{
+	fprintf(f, "ip link del %s\n", s->link);
+}
+
+/* The host end is there, up, the very link made (ifindex), a port of its bridge. The end
+ * handed over is the engine's: it renamed and moved it. */
+static int hveth_verify(const struct lj_status_view *v, const struct lj_step *s, char *why,
+			size_t size)
+{
+	const struct lj_link *h = lj_status_need_link(v, LJ_HOST, s->link, true, why, size), *br;
+
+	if (!h)
+		return LJ_VERIFY_DRIFTED;
+	if (s->i64 && h->ifindex != s->i64) {
+		snprintf(why, size, "%s on the host is another link (ifindex %d, was %lld)",
+			 s->link, h->ifindex, (long long)s->i64);
+		return LJ_VERIFY_DRIFTED;
+	}
+	if (s->master[0]) {
+		br = lj_status_link(v->host, s->master);
+		if (!br || h->master != br->ifindex) {
+			snprintf(why, size, "%s is no longer a port of %s", s->link, s->master);
+			return LJ_VERIFY_DRIFTED;
+		}
+	}
+	return 0;
+}
+
+const struct lj_step_type lj_step_handoff_veth = {
+	.id = "handoff-veth",
+	.apply = hveth_apply,
+	.check = hveth_check,
+	.verify = hveth_verify,
+	.undo = hveth_undo,
+	.describe = hveth_describe,
+	.describe_undo = hveth_describe_undo,
+	.save_after = true, /* the ifindex */
+};
+
+/* --- handoff-macvlan --------------------------------------------------------------------- */
+
+static int hmacvlan_apply(struct lj_ctx *ctx, struct lj_step *s)
+{
+	struct lj_macvlan_opts o = {
+		.name = s->link,
+		.netns_fd = -1,
+		.mode = s->u32,
+		.mtu = s->mtu,
+		.mac = s->mac,
+	};
+	struct lj_link l;
+	int r;
+
+	if (!s->has_mac)
+		return -EINVAL; /* the mark until its ifindex is recorded */
+	r = lj_ctx_ifindex(ctx, LJ_HOST, s->master);
+	if (r < 0) {
+		lj_ctx_detail(ctx, "parent '%s' is gone", s->master);
+		return r;
+	}
+	o.parent = r;
+	r = lj_link_add_macvlan(ctx->host, &o);
+	if (r == -EEXIST)
+		lj_ctx_detail(ctx, "a link named '%s' exists", s->link);
+	else if (r == -EBUSY)
+		lj_ctx_detail(ctx, "'%s' is a port of a bridge or bond", s->master);
+	else if (r == -EADDRINUSE)
+		lj_ctx_detail(ctx, "another macvlan on '%s' has that MAC address", s->master);
+	if (r < 0)
+		return lj_ctx_nl_error(ctx, ctx->host, r);
+	r = lj_link_get(ctx->host, s->link, &l);
+	if (r == 0)
+		s->i64 = l.ifindex;
+	return lj_ctx_nl_error(ctx, ctx->host, r);
+}
+
+/*
+ * Is the link named s->link (back in lanjoin's namespace) the one s made? By the recorded
+ * ifindex or else by the mark: a macvlan on the parent with s->mac (a parent's macvlans never
+ * share a MAC; the engine may have moved the link out and back, which can renumber it).
+ */
+static int hmacvlan_ours(struct lj_ctx *ctx, const struct lj_step *s)
+{
+	struct lj_link l;
+	int r, parent;
+
+	r = lj_link_get(ctx->host, s->link, &l);
+	if (r == -ENODEV)
+		return 0;
+	if (r < 0)
+		return lj_ctx_nl_error(ctx, ctx->host, r);
+	if (strcmp(l.kind, "macvlan") != 0)
+		return 0;
+	if (s->i64 && l.ifindex == s->i64)
+		return 1;
+	parent = lj_ctx_ifindex(ctx, LJ_HOST, s->master);
+	return parent > 0 && l.parent == parent && s->has_mac && l.has_mac &&
+	       memcmp(l.mac, s->mac, LJ_MAC_LEN) == 0;
+}
+
+static int hmacvlan_undo(struct lj_ctx *ctx, const struct lj_step *s)
+{
+	int r = hmacvlan_ours(ctx, s);
+
+	if (r > 0)
+		r = lj_link_del(ctx->host, s->link);
+	lj_ctx_forget(ctx, LJ_HOST, s->link);
+	return r == -ENODEV || r > 0 ? 0 : lj_ctx_nl_error(ctx, ctx->host, r);
+}
+
+static void hmacvlan_describe(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
+{
+	char mac[LJ_MAC_STRLEN];
+
+	fprintf(f, "ip link add link %s name %s", s->master, s->link);
+	if (s->mtu)
+		fprintf(f, " mtu %u", s->mtu);
+	if (s->has_mac)
+		fprintf(f, " address %s", lj_mac_to_string(s->mac, mac, sizeof(mac)));
+	fprintf(f, " type macvlan mode %s\n", lj_macvlan_mode_name(s->u32));
+}
+
+static void hmacvlan_describe_undo(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
+{
+	fprintf(f, "ip link del %s\n", s->link);
+}
+
+/* The parent is there and up; the macvlan itself is in the engine's sandbox. */
+static int hmacvlan_verify(const struct lj_status_view *v, const struct lj_step *s, char *why,
+			   size_t size)
+{
+	if (!lj_status_need_link(v, LJ_HOST, s->master, true, why, size)) {
+		size_t len = strlen(why);
+
+		snprintf(why + len, size - len, " (the parent)");
+		return LJ_VERIFY_DRIFTED;
+	}
+	return 0;
+}
+
+const struct lj_step_type lj_step_handoff_macvlan = {
+	.id = "handoff-macvlan",
+	.apply = hmacvlan_apply,
+	.verify = hmacvlan_verify,
+	.undo = hmacvlan_undo,
+	.describe = hmacvlan_describe,
+	.describe_undo = hmacvlan_describe_undo,
+	.save_after = true, /* the ifindex */
+};
