@@ -144,7 +144,7 @@ static void repair(struct run *run, const struct lj_status_entry *e, json_t *spe
 	if (attach_spec(spec, rec->target_spec, mac, why, sizeof(why)) < 0) {
 		keep_record(rec);
 		act(run, rec->target_spec, rec->ifname, "drifted", action, false,
-		    "failed, rolled back (still drifted): %s", why);
+		    "failed (the attach rolled back; still drifted): %s", why);
 		return;
 	}
 	act(run, rec->target_spec, rec->ifname, status, action, true, "%s",
