@@ -15,7 +15,7 @@ static const char detach_usage[] =
 	"Undo exactly what attach did (every attachment of TARGET unless\n"
 	"--ifname is given). Safe to repeat; works after the container died.\n"
 	"--all detaches everything, deleting the host-side links together.\n"
-	"The spec of a persistent attachment (attach --persist) goes too, unless --keep-spec.\n";
+	"The stored spec of a persistent attachment goes too, unless --keep-spec.\n";
 
 /* Forget the stored specs of what was detached: res's records, and target's (as ifname). */
 static void remove_specs(const char *target, const char *ifname, const struct lj_result *res)

@@ -18,7 +18,7 @@ static const char usage[] =
 	"Bring each attachment (of TARGET, or all) back to its spec: ok, nothing; drifted,\n"
 	"repaired (what is left is undone, then attached again from the spec); target-restarted\n"
 	"(same container, new namespace), attached again with the same MAC and addresses;\n"
-	"target-gone, the host side is dropped (a --persist spec is kept). A persistent spec\n"
+	"target-gone, the host side is dropped (a persistent spec is kept). A persistent spec\n"
 	"whose container runs without an attachment (after a reboot) is attached. A failed\n"
 	"repair is rolled back and the attachment stays drifted. CNI attachments are only\n"
 	"checked. One line per action. Exit status 0 all ok or repaired, 1 otherwise.\n";
