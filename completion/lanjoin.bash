@@ -8,7 +8,7 @@
 # Options of every way of attach, the addressing ones of bridge/ovs/macvlan, and each way's own
 # (routed takes --ip and --no-default-route of the addressing ones).
 _lanjoin_attach_every='--no-conflict-check --ifname --mac --mac-from --mtu --route --dry-run
-	--json --engine-socket --help'
+	--json --engine-socket --persist --replace --help'
 _lanjoin_attach_l2='--ip --gateway --no-default-route --dhcp --dhcp-client --dhcp-timeout
 	--slaac'
 _lanjoin_attach_bridge='--bridge --uplink --create-bridge'
@@ -83,9 +83,10 @@ _lanjoin_options() {
 	"attach nat") echo "$_lanjoin_attach_nat $_lanjoin_attach_every" ;;
 	"attach routed") echo "$_lanjoin_attach_routed $_lanjoin_attach_every" ;;
 	attach*) echo "--help" ;;
-	detach) echo "--ifname --all --dry-run --json --engine-socket --help" ;;
+	detach) echo "--ifname --all --keep-spec --dry-run --json --engine-socket --help" ;;
 	list) echo "--json --help" ;;
-	status) echo "--json --engine-socket --help" ;;
+	status | reconcile) echo "--json --engine-socket --help" ;;
+	apply) echo "--engine-socket --help" ;;
 	gc | pid) echo "--json --engine-socket --help" ;;
 	ip) echo "--json --engine-socket --help" ;;
 	"uplink adopt") echo "--ovs --ovsdb --probe --no-probe --timeout --dry-run --json --help" ;;
@@ -155,7 +156,8 @@ _lanjoin() {
 	elif [[ $cur == -* ]]; then
 		cands=$(_lanjoin_options "$ctx")
 	elif [[ -z $cmd ]]; then
-		cands='attach detach list status gc pid ip uplink shim docker-plugin version help'
+		cands='attach detach list status reconcile apply gc pid ip uplink shim docker-plugin
+			version help'
 	elif [[ -z $sub && $cmd == attach ]]; then
 		cands='bridge ovs macvlan nat routed'
 	elif [[ -z $sub && $cmd == uplink ]]; then
@@ -163,7 +165,8 @@ _lanjoin() {
 	elif [[ -z $sub && $cmd == shim ]]; then
 		cands='add del'
 	elif [[ -z $sub && $cmd == help ]]; then
-		cands='attach detach list status gc pid ip uplink shim docker-plugin version'
+		cands='attach detach list status reconcile apply gc pid ip uplink shim docker-plugin
+			version'
 	elif ((npos == 0)); then
 		case $ctx in
 		"help attach") cands='bridge ovs macvlan nat routed' ;;
@@ -171,7 +174,8 @@ _lanjoin() {
 		"help shim") cands='add del' ;;
 		attach\ *) cands=$(_lanjoin_targets) ;;
 		detach) cands=$({ _lanjoin_attached; _lanjoin_targets; } | sort -u) ;;
-		status) cands=$(_lanjoin_attached) ;;
+		status | reconcile) cands=$(_lanjoin_attached) ;;
+		apply) cands=$(compgen -f -- "$cur") ;;
 		pid) cands=$(_lanjoin_containers; echo pid:) ;;
 		ip) cands=$(_lanjoin_containers) ;;
 		"uplink release") cands=$(_lanjoin_bridges ovs) ;;
