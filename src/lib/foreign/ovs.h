@@ -44,8 +44,14 @@ struct lj_ovs;
  */
 int lj_ovs_open(const char *db, struct lj_ovs **ret);
 
-/* Free; NULL is fine. */
+/* Free (and disconnect); NULL is fine. */
 void lj_ovs_close(struct lj_ovs *o);
+
+/*
+ * Bound each call and each wait for ovs-vswitchd to timeout_ms (default LJ_OVS_TIMEOUT s),
+ * before the first call only.
+ */
+void lj_ovs_set_timeout(struct lj_ovs *o, int timeout_ms);
 
 /* The database in use, "unix:/PATH" (for messages and --dry-run). */
 const char *lj_ovs_db(const struct lj_ovs *o);
