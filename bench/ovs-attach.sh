@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench/ovs-attach.sh — wall time of `lanjoin attach ovs` and `lanjoin detach` per container
+# bench/ovs-attach.sh — wall and CPU time of `lanjoin attach ovs` and `lanjoin detach` per container
 # (median, p90) on the lab's OVS bridge (netdev datapath, OVS running in the lab host).
 #
 #   sudo bench/ovs-attach.sh [--n N] [--lanjoin PATH] [--prefix PREFIX]
@@ -46,16 +46,21 @@ eval "$("$LAB" env)"
 eval "$("$LAB" ovs env)"
 for ((i = 0; i < n; i++)); do ip netns add "${P}c$i"; done
 
-# ms: the wall time of a command in milliseconds (with a decimal), its output discarded
+# ms: "WALL CPU" of a command in milliseconds (CPU: user + system of it and its children,
+# ovs-vsctl included, ovsdb-server and ovs-vswitchd not), its output discarded
 ms() {
-  local t0 t1
-  t0=$(date +%s%N)
-  "$@" >/dev/null
-  t1=$(date +%s%N)
-  echo "$(((t1 - t0) / 1000)) / 1000" | bc -l | xargs printf '%.1f\n'
+  local TIMEFORMAT='%R %U %S' t
+  t=$({ time "$@" >/dev/null; } 2>&1 | tail -1)
+  awk '{printf "%.1f %.1f\n", $1 * 1000, ($2 + $3) * 1000}' <<<"$t"
 }
-stats() { sort -n | awk '{a[NR] = $1} END {printf "median %.1f ms, p90 %.1f ms (n = %d)\n",
+stats() { sort -n | awk '{a[NR] = $1} END {printf "median %.1f ms, p90 %.1f ms (n = %d)",
   a[int((NR + 1) / 2)], a[int(NR * 0.9 + 0.999)], NR}'; }
+report() {
+  local what=$1
+  shift
+  echo "$what: wall $(printf '%s\n' "$@" | cut -d' ' -f1 | stats); CPU $(printf '%s\n' "$@" |
+    cut -d' ' -f2 | stats)"
+}
 
 host=(ip netns exec "${P}host")
 att=() det=()
@@ -66,5 +71,5 @@ done
 for ((i = 0; i < n; i++)); do
   det+=("$(ms "${host[@]}" "$lj" detach "netns:${P}c$i")")
 done
-echo "ovs attach: $(printf '%s\n' "${att[@]}" | stats)"
-echo "ovs detach: $(printf '%s\n' "${det[@]}" | stats)"
+report "ovs attach" "${att[@]}"
+report "ovs detach" "${det[@]}"
