@@ -315,7 +315,7 @@ make_namespaces() {
 # the environment of process $1, sorted, one variable a line
 environ_of() { tr '\0' '\n' <"/proc/$1/environ" | sort; }
 
-@test "reliability: helpers get a minimal fixed environment, whatever lanjoin's is (DHCP client, ovs-vsctl)" {
+@test "reliability: helpers get a minimal fixed environment, whatever lanjoin's is (DHCP client); OVS needs none" {
   add_container he
   local poison=(LD_PRELOAD=/nonexistent/evil.so "PATH=$BATS_TEST_TMPDIR/evil:$PATH"
     BASH_ENV=/nonexistent/evil IFS=x LANJOIN_EVIL=1 OVS_DBDIR=/nonexistent)
@@ -341,7 +341,7 @@ LANJOIN_DHCP_IFNAME=eth1
 LANJOIN_DHCP_NOTIFY=$sock
 PATH=/usr/sbin:/usr/bin:/sbin:/bin" ]
 
-  # ovs-vsctl: a stand-in records the environment it is started with, then runs the real one
+  # Open vSwitch: lanjoin speaks OVSDB itself and starts no ovs-vsctl (a stand-in would log it)
   "$LAB" ovs start
   defer "$LAB" ovs stop
   eval "$("$LAB" ovs env)"
@@ -358,9 +358,5 @@ PATH=/usr/sbin:/usr/bin:/sbin:/bin" ]
   run env LANJOIN_OVS_VSCTL="$wrap" ip netns exec "${LAB_PREFIX}host" "$LANJOIN" detach \
     "netns:${LAB_PREFIX}ho"
   [ "$status" -eq 0 ]
-  [ -s "$envlog" ]
-  run sort -u "$envlog"
-  echo "ovs-vsctl: $output"
-  [ "$output" = "LC_ALL=C
-PATH=/usr/sbin:/usr/bin:/sbin:/bin" ]
+  [ ! -e "$envlog" ]
 }

@@ -5,16 +5,14 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <limits.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/foreign/ovsdb.h"
 #include "shared/macro.h"
 #include "shared/parse.h"
 
@@ -22,10 +20,9 @@ struct lj_ovs {
 	char vsctl[PATH_MAX];
 	char db[LJ_OVS_DB_MAX];
 	char error[LJ_OVS_ERROR_MAX];
+	struct lj_ovsdb *c; /* connected on the first call */
+	int timeout_ms;	    /* of each call, and of each wait for ovs-vswitchd */
 };
-
-/* Bytes of ovs-vsctl output accepted (a listing of thousands of ports fits easily). */
-#define OUT_MAX (8u << 20)
 
 static const char *const vsctl_dirs[] = {"/usr/bin", "/usr/sbin",      "/bin",
 					 "/sbin",    "/usr/local/bin", "/usr/local/sbin"};
@@ -78,12 +75,22 @@ int lj_ovs_open(const char *db, struct lj_ovs **ret)
 			return -ENOENT;
 		}
 	}
+	o->timeout_ms = LJ_OVS_TIMEOUT * 1000;
 	*ret = o;
 	return 0;
 }
 
+void lj_ovs_set_timeout(struct lj_ovs *o, int timeout_ms)
+{
+	if (timeout_ms > 0 && !o->c)
+		o->timeout_ms = timeout_ms;
+}
+
 void lj_ovs_close(struct lj_ovs *o)
 {
+	if (!o)
+		return;
+	lj_ovsdb_free(o->c);
 	free(o);
 }
 
@@ -109,360 +116,111 @@ static void set_error(struct lj_ovs *o, const char *fmt, ...)
 
 static bool name_ok(const char *name)
 {
-	/* Names go into argv as record names: no option look-alikes. */
+	/* Also ovs-vsctl's record names (--dry-run): no option look-alikes. */
 	return name && lj_ifname_valid(name) && name[0] != '-';
 }
 
-/* --- running ovs-vsctl ------------------------------------------------------------------ */
+/* --- OVSDB ------------------------------------------------------------------------------ */
 
-#define CMD_MAX 48
-
-/* An argv under construction: some strings borrowed, some owned. */
-struct cmd {
-	const char *argv[CMD_MAX + 1];
-	char *owned[CMD_MAX];
-	size_t n, n_owned;
-	bool bad;
-};
-
-static void cmd_add(struct cmd *c, const char *s)
-{
-	if (c->n >= CMD_MAX || !s) {
-		c->bad = true;
-		return;
-	}
-	c->argv[c->n++] = s;
-	c->argv[c->n] = NULL;
-}
-
-static void cmd_addf(struct cmd *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void cmd_addf(struct cmd *c, const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-	int n;
-
-	va_start(ap, fmt);
-	n = vasprintf(&s, fmt, ap);
-	va_end(ap);
-	if (n < 0 || c->n >= CMD_MAX) {
-		if (n >= 0)
-			free(s);
-		c->bad = true;
-		return;
-	}
-	c->owned[c->n_owned++] = s;
-	cmd_add(c, s);
-}
-
-static void cmd_free(struct cmd *c)
-{
-	for (size_t i = 0; i < c->n_owned; i++)
-		free(c->owned[i]);
-	c->n = c->n_owned = 0;
-}
+#define DB_NAME "Open_vSwitch"
+/* A call whose transaction waits o->timeout_ms in the server may take this long. */
+#define WAIT_CALL_MS(o) ((o)->timeout_ms + 5000)
 
 /*
- * Start an ovs-vsctl command line. For describe output (vsctl NULL) it begins with a plain
- * "ovs-vsctl" and leaves out the timeout.
+ * Run ops (stolen; NULL = out of memory) as one transaction, connecting first if needed.
+ * On failure o->error says why; *ret_failed (may be NULL) is the failed op's index.
  */
-static void cmd_init(struct cmd *c, const char *vsctl, const char *db, bool json)
+static int txn(struct lj_ovs *o, json_t *ops, int timeout_ms, json_t **ret, size_t *ret_failed)
 {
-	memset(c, 0, sizeof(*c));
-	cmd_add(c, vsctl ? vsctl : "ovs-vsctl");
-	cmd_addf(c, "--db=%s", db);
-	if (vsctl)
-		cmd_addf(c, "--timeout=%d", LJ_OVS_TIMEOUT);
-	if (json)
-		cmd_add(c, "--format=json");
-}
-
-/* Move a pipe end above the standard descriptors so the child's dup2()s cannot clobber it. */
-static int above_stdio(int *fd)
-{
-	int n;
-
-	if (*fd > 2)
-		return 0;
-	n = fcntl(*fd, F_DUPFD_CLOEXEC, 3);
-	if (n < 0)
-		return lj_negerrno();
-	close(*fd);
-	*fd = n;
-	return 0;
-}
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Keep stderr as one line: newlines become "; ", trailing whitespace goes. */
-static void tidy_error(char *s)
-{
-	size_t len = strlen(s);
-
-	while (len && (s[len - 1] == '\n' || s[len - 1] == ' ' || s[len - 1] == '\r'))
-		s[--len] = '\0';
-	for (char *p = s; *p; p++)
-		if (*p == '\n' || *p == '\r' || *p == '\t')
-			*p = ' ';
-}
-
-static void child(const char *path, const char *const *argv, int out, int err)
-{
-	static char *const envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", NULL};
-	sigset_t none;
-	int null = open("/dev/null", O_RDONLY);
-
-	if (null < 0 || dup2(out, STDOUT_FILENO) < 0 || dup2(err, STDERR_FILENO) < 0 ||
-	    dup2(null, STDIN_FILENO) < 0)
-		_exit(126);
-	close_range(3, ~0U, 0);
-	/* ovs-vsctl's --timeout is an alarm(): it must not inherit an ignored SIGALRM. */
-	signal(SIGALRM, SIG_DFL);
-	signal(SIGPIPE, SIG_DFL);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	execve(path, (char *const *)argv, envp);
-	_exit(127);
-}
-
-/*
- * Run c. On success, *ret_out (may be NULL) gets stdout, NUL-terminated (caller frees).
- * On failure o->error says why and the result is -errno, mapped from ovs-vsctl's message.
- */
-static int run(struct lj_ovs *o, struct cmd *c, char **ret_out)
-{
-	_cleanup_close_ int out_r = -1, err_r = -1;
-	_cleanup_free_ char *out = NULL;
-	char err[LJ_OVS_ERROR_MAX];
-	size_t out_len = 0, out_cap = 0, err_len = 0;
-	bool out_open = true, err_open = true, overflow = false, killed = false;
-	int64_t deadline;
-	int pout[2], perr[2], status, r;
-	pid_t pid;
+	int r;
 
 	o->error[0] = '\0';
-	if (c->bad) {
-		set_error(o, "ovs-vsctl command line too long");
-		return -E2BIG;
+	if (!ops) {
+		set_error(o, "out of memory");
+		return -ENOMEM;
 	}
-	if (pipe2(pout, O_CLOEXEC) < 0)
-		return lj_negerrno();
-	if (pipe2(perr, O_CLOEXEC) < 0) {
-		r = lj_negerrno();
-		close(pout[0]);
-		close(pout[1]);
-		return r;
+	if (!o->c) {
+		r = lj_ovsdb_new(o->db + strlen("unix:"), o->timeout_ms, &o->c);
+		if (r < 0) {
+			json_decref(ops);
+			set_error(o, "invalid database socket %s", o->db);
+			return r;
+		}
 	}
-	out_r = pout[0];
-	err_r = perr[0];
-	r = above_stdio(&pout[1]);
-	if (r == 0)
-		r = above_stdio(&perr[1]);
-	if (r < 0) {
-		close(pout[1]);
-		close(perr[1]);
-		return r;
-	}
-
-	pid = fork();
-	if (pid == 0)
-		child(o->vsctl, c->argv, pout[1], perr[1]);
-	r = pid < 0 ? lj_negerrno() : 0;
-	close(pout[1]);
-	close(perr[1]);
+	r = lj_ovsdb_transact(o->c, DB_NAME, ops, timeout_ms, ret, ret_failed);
 	if (r < 0)
-		return r;
-
-	/* ovs-vsctl enforces --timeout itself; this is only a backstop. */
-	deadline = now_ms() + (LJ_OVS_TIMEOUT + 5) * 1000;
-	while (out_open || err_open) {
-		struct pollfd p[2] = {
-			{.fd = out_open ? out_r : -1, .events = POLLIN},
-			{.fd = err_open ? err_r : -1, .events = POLLIN},
-		};
-		int64_t left = deadline - now_ms();
-		char buf[4096];
-		ssize_t n;
-
-		if (left <= 0) {
-			kill(pid, SIGKILL);
-			killed = true;
-			break;
-		}
-		if (poll(p, 2, (int)left) < 0) {
-			if (errno == EINTR)
-				continue;
-			kill(pid, SIGKILL);
-			killed = true;
-			break;
-		}
-		if (p[0].revents) {
-			n = read(out_r, buf, sizeof(buf));
-			if (n <= 0 && !(n < 0 && errno == EINTR)) {
-				out_open = false;
-			} else if (n > 0 && !overflow) {
-				if (out_len + (size_t)n + 1 > OUT_MAX) {
-					overflow = true;
-				} else {
-					if (out_len + (size_t)n + 1 > out_cap) {
-						size_t cap = out_cap ? out_cap * 2 : 8192;
-						char *q;
-						while (cap < out_len + (size_t)n + 1)
-							cap *= 2;
-						q = realloc(out, cap);
-						if (!q) {
-							kill(pid, SIGKILL);
-							killed = true;
-							break;
-						}
-						out = q;
-						out_cap = cap;
-					}
-					memcpy(out + out_len, buf, (size_t)n);
-					out_len += (size_t)n;
-					out[out_len] = '\0';
-				}
-			}
-		}
-		if (p[1].revents) {
-			n = read(err_r, buf, sizeof(buf));
-			if (n <= 0 && !(n < 0 && errno == EINTR)) {
-				err_open = false;
-			} else if (n > 0) {
-				size_t take = (size_t)n;
-				if (take > sizeof(err) - 1 - err_len)
-					take = sizeof(err) - 1 - err_len;
-				memcpy(err + err_len, buf, take);
-				err_len += take;
-			}
-		}
-	}
-	err[err_len] = '\0';
-	tidy_error(err);
-
-	while (waitpid(pid, &status, 0) < 0) {
-		if (errno != EINTR)
-			return lj_negerrno();
-	}
-
-	if (killed) {
-		set_error(o, "ovs-vsctl did not finish within %d s%s%s", LJ_OVS_TIMEOUT + 5,
-			  err[0] ? ": " : "", err);
-		return -ETIMEDOUT;
-	}
-	if (WIFSIGNALED(status)) {
-		if (WTERMSIG(status) == SIGALRM) {
-			set_error(o,
-				  "ovs-vsctl timed out after %d s (is ovs-vswitchd running and "
-				  "serving %s?)",
-				  LJ_OVS_TIMEOUT, o->db);
-			return -ETIMEDOUT;
-		}
-		set_error(o, "ovs-vsctl was killed by signal %d%s%s", WTERMSIG(status),
-			  err[0] ? ": " : "", err);
-		return -EIO;
-	}
-	if (WEXITSTATUS(status) == 127 || WEXITSTATUS(status) == 126) {
-		set_error(o, "cannot execute %s", o->vsctl);
-		return -ENOENT;
-	}
-	if (WEXITSTATUS(status) != 0) {
-		snprintf(o->error, sizeof(o->error), "%s", err[0] ? err : "ovs-vsctl failed");
-		if (strstr(err, "database connection failed"))
-			return -ECONNREFUSED;
-		if (strstr(err, "already exists"))
-			return -EEXIST;
-		if (strstr(err, "no bridge named") || strstr(err, "no port named") ||
-		    strstr(err, "no row"))
-			return -ENODEV;
-		return -EIO;
-	}
-	if (overflow) {
-		set_error(o, "ovs-vsctl printed more than %u bytes", OUT_MAX);
-		return -EMSGSIZE;
-	}
-	if (ret_out) {
-		if (!out) {
-			out = strdup("");
-			if (!out)
-				return -ENOMEM;
-		}
-		*ret_out = TAKE_PTR(out);
-	}
-	return 0;
-}
-
-static int run_free(struct lj_ovs *o, struct cmd *c, char **ret_out)
-{
-	int r = run(o, c, ret_out);
-
-	cmd_free(c);
+		set_error(o, "%s", lj_ovsdb_error(o->c));
 	return r;
 }
 
-/* --- OVSDB JSON ------------------------------------------------------------------------- */
-
-/*
- * Split ovs-vsctl's output (one JSON table per command, one after the other) into tables.
- * Every table must be {"headings": [...], "data": [[...], ...]}.
- */
-static int parse_tables(struct lj_ovs *o, const char *out, json_t **tables, size_t n)
+/* The rows of select number i of a transaction's result, or NULL if that is no select's. */
+static json_t *rows_of(json_t *result, size_t i)
 {
-	size_t len = strlen(out), pos = 0;
+	json_t *rows = json_object_get(json_array_get(result, i), "rows");
 
-	for (size_t i = 0; i < n; i++) {
-		json_error_t e;
-		json_t *t;
-
-		while (pos < len && (out[pos] == '\n' || out[pos] == ' '))
-			pos++;
-		t = json_loadb(out + pos, len - pos,
-			       JSON_DISABLE_EOF_CHECK | JSON_REJECT_DUPLICATES, &e);
-		if (!t || !json_is_array(json_object_get(t, "headings")) ||
-		    !json_is_array(json_object_get(t, "data"))) {
-			json_decref(t);
-			for (size_t j = 0; j < i; j++)
-				json_decref(tables[j]);
-			set_error(o, "cannot parse ovs-vsctl's output (table %zu: %s)", i + 1,
-				  t ? "no headings/data" : e.text);
-			return -EBADMSG;
-		}
-		pos += e.position;
-		tables[i] = t;
-	}
-	return 0;
+	return json_is_array(rows) ? rows : NULL;
 }
 
-static void free_tables(json_t **tables, size_t n)
+static json_t *where_name(const char *name)
 {
-	for (size_t i = 0; i < n; i++)
-		json_decref(tables[i]);
+	return json_pack("[[s,s,s]]", "name", "==", name);
 }
 
-/* The index of column name in table t, or -1. */
-static int column(const json_t *t, const char *name)
+/* Rows of ours: external_ids includes lanjoin-owner=lanjoin. */
+static json_t *where_ours(void)
 {
-	const json_t *h = json_object_get(t, "headings");
-	const json_t *v;
-	size_t i;
-
-	json_array_foreach(h, i, v) if (json_is_string(v) &&
-					strcmp(json_string_value(v), name) == 0) return (int)i;
-	return -1;
+	return json_pack("[[s,s,[s,[[s,s]]]]]", "external_ids", "includes", "map", LJ_OVS_KEY_OWNER,
+			 LJ_OVS_OWNER);
 }
 
-static const json_t *cell(const json_t *row, int col)
+static json_t *op_select(const char *table, json_t *where, json_t *columns)
 {
-	return col < 0 ? NULL : json_array_get(row, (size_t)col);
+	return json_pack("{s:s,s:s,s:o,s:o}", "op", "select", "table", table, "where", where,
+			 "columns", columns);
 }
 
-/* Is v an OVSDB ["set", [...]] / ["map", [...]] wrapper of that kind? */
+static json_t *bridge_columns(void)
+{
+	return json_pack("[s,s,s,s]", "name", "datapath_type", "external_ids", "ports");
+}
+
+static json_t *port_columns(void)
+{
+	return json_pack("[s,s,s]", "name", "tag", "external_ids");
+}
+
+/* A note in ovsdb-server's log of who changed what. */
+static json_t *op_comment(const char *verb, const char *name)
+{
+	char s[64];
+
+	snprintf(s, sizeof(s), "lanjoin: %s %s", verb, name);
+	return json_pack("{s:s,s:s}", "op", "comment", "comment", s);
+}
+
+/* OVSDB's empty set, e.g. a column without a value. */
+static json_t *empty_set(void)
+{
+	return json_pack("[s,[]]", "set");
+}
+
+/* Append key=value to an OVSDB map under construction (["map", [...]]). */
+static void map_put(json_t *map, const char *key, const char *value)
+{
+	json_array_append_new(json_array_get(map, 1), json_pack("[s,s]", key, value));
+}
+
+/* value as printable ASCII (others become '?'), cut to size bytes with the NUL. */
+static const char *printable(const char *value, char *buf, size_t size)
+{
+	size_t n = 0;
+
+	for (; *value && n + 1 < size; value++)
+		buf[n++] = (*value >= 0x20 && *value < 0x7f) ? *value : '?';
+	buf[n] = '\0';
+	return buf;
+}
+
 static bool is_wrapped(const json_t *v, const char *kind)
 {
 	return json_is_array(v) && json_array_size(v) == 2 &&
@@ -505,26 +263,28 @@ static void copy_str(char *dst, size_t size, const json_t *v)
 	snprintf(dst, size, "%s", json_is_string(v) ? json_string_value(v) : "");
 }
 
-static void bridge_from_row(const json_t *t, const json_t *row, struct lj_ovs_bridge *b)
+/* A Bridge row of bridge_columns(). */
+static void bridge_from_row(const json_t *row, struct lj_ovs_bridge *b)
 {
-	const char *owner = map_get(cell(row, column(t, "external_ids")), LJ_OVS_KEY_OWNER);
+	const char *owner = map_get(json_object_get(row, "external_ids"), LJ_OVS_KEY_OWNER);
 
 	memset(b, 0, sizeof(*b));
-	copy_str(b->name, sizeof(b->name), cell(row, column(t, "name")));
-	copy_str(b->datapath_type, sizeof(b->datapath_type), cell(row, column(t, "datapath_type")));
+	copy_str(b->name, sizeof(b->name), json_object_get(row, "name"));
+	copy_str(b->datapath_type, sizeof(b->datapath_type), json_object_get(row, "datapath_type"));
 	b->ours = owner && strcmp(owner, LJ_OVS_OWNER) == 0;
-	b->n_ports = set_size(cell(row, column(t, "ports")));
+	b->n_ports = set_size(json_object_get(row, "ports"));
 }
 
-static void port_from_row(const json_t *t, const json_t *row, struct lj_ovs_port *p)
+/* A Port row of port_columns(). */
+static void port_from_row(const json_t *row, struct lj_ovs_port *p)
 {
-	const json_t *ids = cell(row, column(t, "external_ids"));
-	const json_t *tag = cell(row, column(t, "tag"));
+	const json_t *ids = json_object_get(row, "external_ids");
+	const json_t *tag = json_object_get(row, "tag");
 	const char *owner = map_get(ids, LJ_OVS_KEY_OWNER);
 	const char *s;
 
 	memset(p, 0, sizeof(*p));
-	copy_str(p->name, sizeof(p->name), cell(row, column(t, "name")));
+	copy_str(p->name, sizeof(p->name), json_object_get(row, "name"));
 	if (json_is_integer(tag) && json_integer_value(tag) > 0 && json_integer_value(tag) < 4096)
 		p->tag = (uint32_t)json_integer_value(tag);
 	p->ours = owner && strcmp(owner, LJ_OVS_OWNER) == 0;
@@ -534,86 +294,50 @@ static void port_from_row(const json_t *t, const json_t *row, struct lj_ovs_port
 	snprintf(p->ifname, sizeof(p->ifname), "%s", s ? s : "");
 }
 
-const char *lj_ovs_quote(const char *s, char *buf, size_t size)
+static int bad_answer(struct lj_ovs *o, json_t *result)
 {
-	size_t n = 0;
-
-	if (size < 3)
-		return NULL;
-	buf[n++] = '"';
-	for (; *s; s++) {
-		char ch = (*s >= 0x20 && *s < 0x7f) ? *s : '?';
-		bool esc = ch == '"' || ch == '\\';
-		if (n + esc + 1 + 2 > size)
-			return NULL;
-		if (esc)
-			buf[n++] = '\\';
-		buf[n++] = ch;
-	}
-	buf[n++] = '"';
-	buf[n] = '\0';
-	return buf;
+	json_decref(result);
+	set_error(o, "unexpected answer from ovsdb-server at %s", o->db);
+	return -EBADMSG;
 }
 
 /* --- queries ---------------------------------------------------------------------------- */
 
-#define BRIDGE_COLUMNS "--columns=name,datapath_type,external_ids,ports"
-#define PORT_COLUMNS "--columns=name,tag,external_ids"
-
 int lj_ovs_survey(struct lj_ovs *o, const char *port, const char *iface, struct lj_ovs_survey *ret)
 {
-	char qport[2 * IFNAMSIZ + 3], qiface[2 * IFNAMSIZ + 3];
-	_cleanup_free_ char *out = NULL;
 	struct lj_ovs_survey s = {0};
-	json_t *t[3];
-	const json_t *row;
-	struct cmd c;
+	json_t *result, *rows[3], *row;
 	size_t i;
 	int r;
 
 	if (!name_ok(port) || !name_ok(iface))
 		return -EINVAL;
-	lj_ovs_quote(port, qport, sizeof(qport));
-	lj_ovs_quote(iface, qiface, sizeof(qiface));
-	cmd_init(&c, o->vsctl, o->db, true);
-	cmd_add(&c, "--");
-	cmd_add(&c, BRIDGE_COLUMNS);
-	cmd_add(&c, "list");
-	cmd_add(&c, "Bridge");
-	cmd_add(&c, "--");
-	cmd_add(&c, PORT_COLUMNS);
-	cmd_add(&c, "find");
-	cmd_add(&c, "Port");
-	cmd_addf(&c, "name=%s", qport);
-	cmd_add(&c, "--");
-	cmd_add(&c, "--columns=name");
-	cmd_add(&c, "find");
-	cmd_add(&c, "Interface");
-	cmd_addf(&c, "name=%s", qiface);
-	r = run_free(o, &c, &out);
+	r = txn(o,
+		json_pack("[o,o,o]", op_select("Bridge", json_array(), bridge_columns()),
+			  op_select("Port", where_name(port), port_columns()),
+			  op_select("Interface", where_name(iface), json_pack("[s]", "name"))),
+		0, &result, NULL);
 	if (r < 0)
 		return r;
-	r = parse_tables(o, out, t, 3);
-	if (r < 0)
-		return r;
-
-	s.n_bridges = json_array_size(json_object_get(t[0], "data"));
+	for (i = 0; i < 3; i++)
+		if (!(rows[i] = rows_of(result, i)))
+			return bad_answer(o, result);
+	s.n_bridges = json_array_size(rows[0]);
 	if (s.n_bridges) {
 		s.bridges = calloc(s.n_bridges, sizeof(*s.bridges));
 		if (!s.bridges) {
-			free_tables(t, 3);
+			json_decref(result);
 			return -ENOMEM;
 		}
 	}
-	json_array_foreach(json_object_get(t[0], "data"), i, row)
-		bridge_from_row(t[0], row, &s.bridges[i]);
-	row = json_array_get(json_object_get(t[1], "data"), 0);
+	json_array_foreach(rows[0], i, row) bridge_from_row(row, &s.bridges[i]);
+	row = json_array_get(rows[1], 0);
 	if (row) {
 		s.has_port = true;
-		port_from_row(t[1], row, &s.port);
+		port_from_row(row, &s.port);
 	}
-	s.name_is_iface = json_array_size(json_object_get(t[2], "data")) > 0;
-	free_tables(t, 3);
+	s.name_is_iface = json_array_size(rows[2]) > 0;
+	json_decref(result);
 	*ret = s;
 	return 0;
 }
@@ -626,78 +350,56 @@ void lj_ovs_survey_free(struct lj_ovs_survey *s)
 
 int lj_ovs_bridge_get(struct lj_ovs *o, const char *name, struct lj_ovs_bridge *ret)
 {
-	char q[2 * IFNAMSIZ + 3];
-	_cleanup_free_ char *out = NULL;
-	const json_t *row;
-	json_t *t;
-	struct cmd c;
+	json_t *result, *rows, *row;
 	int r;
 
 	if (!name_ok(name))
 		return -EINVAL;
-	cmd_init(&c, o->vsctl, o->db, true);
-	cmd_add(&c, "--");
-	cmd_add(&c, BRIDGE_COLUMNS);
-	cmd_add(&c, "find");
-	cmd_add(&c, "Bridge");
-	cmd_addf(&c, "name=%s", lj_ovs_quote(name, q, sizeof(q)));
-	r = run_free(o, &c, &out);
+	r = txn(o, json_pack("[o]", op_select("Bridge", where_name(name), bridge_columns())), 0,
+		&result, NULL);
 	if (r < 0)
 		return r;
-	r = parse_tables(o, out, &t, 1);
-	if (r < 0)
-		return r;
-	row = json_array_get(json_object_get(t, "data"), 0);
+	rows = rows_of(result, 0);
+	if (!rows)
+		return bad_answer(o, result);
+	row = json_array_get(rows, 0);
 	if (row)
-		bridge_from_row(t, row, ret);
-	json_decref(t);
+		bridge_from_row(row, ret);
+	json_decref(result);
 	return row ? 0 : -ENODEV;
 }
 
 int lj_ovs_list_ours(struct lj_ovs *o, struct lj_ovs_port **ret, size_t *ret_n,
 		     struct lj_ovs_bridge **ret_br, size_t *ret_n_br)
 {
-	_cleanup_free_ char *out = NULL;
 	struct lj_ovs_port *ports = NULL;
 	struct lj_ovs_bridge *brs = NULL;
-	const json_t *row;
-	json_t *t[2];
+	json_t *result, *rows[2], *row;
 	size_t i, n, n_br;
-	struct cmd c;
 	int r;
 
-	cmd_init(&c, o->vsctl, o->db, true);
-	cmd_add(&c, "--");
-	cmd_add(&c, PORT_COLUMNS);
-	cmd_add(&c, "find");
-	cmd_add(&c, "Port");
-	cmd_add(&c, "external_ids:" LJ_OVS_KEY_OWNER "=" LJ_OVS_OWNER);
-	cmd_add(&c, "--");
-	cmd_add(&c, BRIDGE_COLUMNS);
-	cmd_add(&c, "find");
-	cmd_add(&c, "Bridge");
-	cmd_add(&c, "external_ids:" LJ_OVS_KEY_OWNER "=" LJ_OVS_OWNER);
-	r = run_free(o, &c, &out);
+	r = txn(o,
+		json_pack("[o,o]", op_select("Port", where_ours(), port_columns()),
+			  op_select("Bridge", where_ours(), bridge_columns())),
+		0, &result, NULL);
 	if (r < 0)
 		return r;
-	r = parse_tables(o, out, t, 2);
-	if (r < 0)
-		return r;
-	n = json_array_size(json_object_get(t[0], "data"));
-	n_br = json_array_size(json_object_get(t[1], "data"));
+	for (i = 0; i < 2; i++)
+		if (!(rows[i] = rows_of(result, i)))
+			return bad_answer(o, result);
+	n = json_array_size(rows[0]);
+	n_br = json_array_size(rows[1]);
 	ports = calloc(n ? n : 1, sizeof(*ports));
 	brs = calloc(n_br ? n_br : 1, sizeof(*brs));
 	if (!ports || !brs) {
 		free(ports);
 		free(brs);
-		free_tables(t, 2);
+		json_decref(result);
 		return -ENOMEM;
 	}
-	json_array_foreach(json_object_get(t[0], "data"), i, row)
-		port_from_row(t[0], row, &ports[i]);
-	json_array_foreach(json_object_get(t[1], "data"), i, row)
-		bridge_from_row(t[1], row, &brs[i]);
-	free_tables(t, 2);
+	json_array_foreach(rows[0], i, row) port_from_row(row, &ports[i]);
+	json_array_foreach(rows[1], i, row) bridge_from_row(row, &brs[i]);
+	json_decref(result);
 	*ret = ports;
 	*ret_n = n;
 	if (ret_br) {
@@ -762,232 +464,340 @@ int lj_ovs_check_running(struct lj_ovs *o, pid_t *ret_pid)
 
 /* --- changes ---------------------------------------------------------------------------- */
 
-static void build_bridge_add(struct cmd *c, const char *vsctl, const char *db, const char *name,
-			     const char *datapath_type)
-{
-	cmd_init(c, vsctl, db, false);
-	cmd_add(c, "--");
-	cmd_add(c, "add-br");
-	cmd_add(c, name);
-	cmd_add(c, "--");
-	cmd_add(c, "set");
-	cmd_add(c, "Bridge");
-	cmd_add(c, name);
-	if (datapath_type && *datapath_type)
-		cmd_addf(c, "datapath_type=%s", datapath_type);
-	cmd_add(c, "external_ids:" LJ_OVS_KEY_OWNER "=" LJ_OVS_OWNER);
-}
-
-/* Delete bridge or port name: verb is "del-br" or "del-port"; --if-exists, so gone is fine. */
-static void build_del(struct cmd *c, const char *vsctl, const char *db, const char *verb,
-		      const char *name, bool no_wait)
-{
-	cmd_init(c, vsctl, db, false);
-	if (no_wait)
-		cmd_add(c, "--no-wait");
-	cmd_add(c, "--");
-	cmd_add(c, "--if-exists");
-	cmd_add(c, verb);
-	cmd_add(c, name);
-}
-
-static void build_port_add(struct cmd *c, const char *vsctl, const char *db,
-			   const struct lj_ovs_port_opts *p)
-{
-	char q[LJ_OVS_VALUE_MAX * 2 + 3];
-
-	cmd_init(c, vsctl, db, false);
-	if (p->replace) {
-		cmd_add(c, "--");
-		cmd_add(c, "--if-exists");
-		cmd_add(c, "del-port");
-		cmd_add(c, p->name);
-	}
-	cmd_add(c, "--");
-	cmd_add(c, "add-port");
-	cmd_add(c, p->bridge);
-	cmd_add(c, p->name);
-	if (p->tag)
-		cmd_addf(c, "tag=%u", p->tag);
-	cmd_add(c, "external_ids:" LJ_OVS_KEY_OWNER "=" LJ_OVS_OWNER);
-	if (p->target && *p->target) {
-		char t[LJ_OVS_VALUE_MAX];
-		/* Informational: long values are cut, never refused. */
-		snprintf(t, sizeof(t), "%s", p->target);
-		cmd_addf(c, "external_ids:" LJ_OVS_KEY_TARGET "=%s", lj_ovs_quote(t, q, sizeof(q)));
-	}
-	if (p->ifname && *p->ifname)
-		cmd_addf(c, "external_ids:" LJ_OVS_KEY_IFNAME "=%s",
-			 lj_ovs_quote(p->ifname, q, sizeof(q)));
-}
-
-/* A datapath_type goes into argv as a value: lower-case letters only (NULL = the default). */
+/* A datapath_type: lower-case letters only (NULL = the default). */
 static bool datapath_type_ok(const char *datapath_type)
 {
 	return !datapath_type ||
 	       strspn(datapath_type, "abcdefghijklmnopqrstuvwxyz") == strlen(datapath_type);
 }
 
-/*
- * Run c, a change that creates row name. If ovs-vsctl timed out, the transaction may have been
- * committed without ovs-vswitchd acting on it: remove the row again (del_verb as build_del's,
- * without waiting), keeping the first error's message. Returns run's result.
- */
-static int run_change(struct lj_ovs *o, struct cmd *c, const char *del_verb, const char *name)
+static int64_t now_ms(void)
 {
-	char saved[LJ_OVS_ERROR_MAX];
-	struct cmd undo;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Wait until ovs-vswitchd has set up interface name: a wait operation that the server answers
+ * once the row's ofport is set (at most o->timeout_ms), then its ofport and error. Returns 0 for
+ * a positive ofport (an OpenFlow port: the switch uses the interface), -ETIMEDOUT, -ENODEV
+ * (the row is gone, or there is no such device), -EIO (another error of ovs-vswitchd's).
+ */
+static int wait_ofport(struct lj_ovs *o, const char *name)
+{
+	json_t *result, *rows, *row, *ofport;
+	const char *err;
 	int r;
 
-	r = run_free(o, c, NULL);
-	if (r != -ETIMEDOUT)
+	r = txn(o,
+		json_pack("[{s:s,s:i,s:s,s:o,s:[s],s:s,s:[{s:o}]},o]", "op", "wait", "timeout",
+			  o->timeout_ms, "table", "Interface", "where", where_name(name), "columns",
+			  "ofport", "until", "!=", "rows", "ofport", empty_set(),
+			  op_select("Interface", where_name(name),
+				    json_pack("[s,s]", "ofport", "error"))),
+		WAIT_CALL_MS(o), &result, NULL);
+	if (r == -ETIMEDOUT)
+		set_error(o,
+			  "ovs-vswitchd did not set up interface %s within %g s (is it running?)",
+			  name, o->timeout_ms / 1000.0);
+	if (r < 0)
 		return r;
+	rows = rows_of(result, 1);
+	if (!rows)
+		return bad_answer(o, result);
+	row = json_array_get(rows, 0);
+	if (!row) {
+		json_decref(result);
+		set_error(o, "interface %s was removed while it was set up", name);
+		return -ENODEV;
+	}
+	ofport = json_object_get(row, "ofport");
+	if (json_is_integer(ofport) && json_integer_value(ofport) > 0) {
+		json_decref(result);
+		return 0;
+	}
+	err = json_string_value(json_object_get(row, "error"));
+	set_error(o, "ovs-vswitchd could not add interface %s: %s", name,
+		  err ? err : "it has no OpenFlow port");
+	r = err && strstr(err, "No such device") ? -ENODEV : -EIO;
+	json_decref(result);
+	return r;
+}
+
+/*
+ * Wait until ovs-vswitchd has applied configuration want (its cur_cfg, now cur, reaches the
+ * next_cfg a change set): each round is a wait operation that the server answers when
+ * cur_cfg changes. At most o->timeout_ms in all: -ETIMEDOUT.
+ */
+static int wait_cfg(struct lj_ovs *o, json_int_t want, json_int_t cur)
+{
+	int64_t deadline = now_ms() + o->timeout_ms;
+	json_t *result, *rows, *v;
+	int r;
+
+	while (cur < want) {
+		int64_t left = deadline - now_ms();
+
+		r = left <= 0 ? -ETIMEDOUT
+			      : txn(o,
+				    json_pack("[{s:s,s:I,s:s,s:[],s:[s],s:s,s:[{s:I}]},o]", "op",
+					      "wait", "timeout", (json_int_t)left, "table", DB_NAME,
+					      "where", "columns", "cur_cfg", "until", "!=", "rows",
+					      "cur_cfg", cur,
+					      op_select(DB_NAME, json_array(),
+							json_pack("[s]", "cur_cfg"))),
+				    (int)left + 5000, &result, NULL);
+		if (r == -ETIMEDOUT)
+			set_error(o,
+				  "ovs-vswitchd did not apply the change within %g s (is it "
+				  "running?)",
+				  o->timeout_ms / 1000.0);
+		if (r < 0)
+			return r;
+		rows = rows_of(result, 1);
+		v = json_object_get(json_array_get(rows, 0), "cur_cfg");
+		if (!json_is_integer(v))
+			return bad_answer(o, result);
+		cur = json_integer_value(v);
+		json_decref(result);
+	}
+	return 0;
+}
+
+/* The _uuid of the row of table named name into *ret (["uuid", "..."], the caller's; NULL if
+ * there is none). */
+static int find_uuid(struct lj_ovs *o, const char *table, const char *name, json_t **ret)
+{
+	json_t *result, *rows, *uuid;
+	int r;
+
+	r = txn(o, json_pack("[o]", op_select(table, where_name(name), json_pack("[s]", "_uuid"))),
+		0, &result, NULL);
+	if (r < 0)
+		return r;
+	rows = rows_of(result, 0);
+	if (!rows)
+		return bad_answer(o, result);
+	uuid = json_object_get(json_array_get(rows, 0), "_uuid");
+	if (json_array_size(rows) && !json_is_array(uuid))
+		return bad_answer(o, result);
+	*ret = json_incref(uuid);
+	json_decref(result);
+	return 0;
+}
+
+/*
+ * Delete bridge or port name (a missing one is success): drop its reference from the
+ * Open_vSwitch row or from every bridge, and the server collects the rows no longer referred
+ * to. With wait, return once ovs-vswitchd has acted on it (next_cfg/cur_cfg, as ovs-vsctl).
+ */
+static int del_row(struct lj_ovs *o, bool bridge, const char *name, bool wait)
+{
+	json_t *uuid = NULL, *result, *row;
+	json_t *cfg, *cur;
+	int r;
+
+	r = find_uuid(o, bridge ? "Bridge" : "Port", name, &uuid);
+	if (r < 0 || !uuid)
+		return r;
+	r = txn(o,
+		json_pack("[o,{s:s,s:s,s:[],s:[[s,s,[s,[o]]]]},{s:s,s:s,s:[],s:[[s,s,i]]},o]",
+			  op_comment(bridge ? "del-br" : "del-port", name), "op", "mutate", "table",
+			  bridge ? DB_NAME : "Bridge", "where", "mutations",
+			  bridge ? "bridges" : "ports", "delete", "set", uuid, "op", "mutate",
+			  "table", DB_NAME, "where", "mutations", "next_cfg", "+=", 1,
+			  op_select(DB_NAME, json_array(),
+				    json_pack("[s,s]", "next_cfg", "cur_cfg"))),
+		0, &result, NULL);
+	if (r < 0 || !wait) {
+		if (r == 0)
+			json_decref(result);
+		return r;
+	}
+	row = json_array_get(rows_of(result, 3), 0);
+	cfg = json_object_get(row, "next_cfg");
+	cur = json_object_get(row, "cur_cfg");
+	if (!json_is_integer(cfg) || !json_is_integer(cur))
+		return bad_answer(o, result);
+	r = wait_cfg(o, json_integer_value(cfg), json_integer_value(cur));
+	json_decref(result);
+	return r;
+}
+
+/*
+ * After a change that created bridge or port name: wait until ovs-vswitchd uses it. If it
+ * does not, the row goes again (without waiting), keeping the first error's message.
+ */
+static int ready_or_undo(struct lj_ovs *o, bool bridge, const char *name)
+{
+	char saved[LJ_OVS_ERROR_MAX];
+	int r;
+
+	r = wait_ofport(o, name);
+	if (r == 0)
+		return 0;
 	snprintf(saved, sizeof(saved), "%s", o->error);
-	build_del(&undo, o->vsctl, o->db, del_verb, name, true);
-	run_free(o, &undo, NULL);
+	del_row(o, bridge, name, false);
 	snprintf(o->error, sizeof(o->error), "%s", saved);
 	return r;
 }
 
+/* A new OVSDB map with lanjoin-owner=lanjoin. */
+static json_t *ours_map(void)
+{
+	return json_pack("[s,[[s,s]]]", "map", LJ_OVS_KEY_OWNER, LJ_OVS_OWNER);
+}
+
+static int bridge_add(struct lj_ovs *o, const char *name, const char *datapath_type,
+		      const uint8_t *mac, uint32_t mtu, const char *uplink)
+{
+	json_t *iface, *br, *ids, *result, *count;
+	char hw[18];
+	int r;
+
+	iface = json_pack("{s:s,s:s}", "name", name, "type", "internal");
+	ids = ours_map();
+	br = json_pack("{s:s,s:[s,s],s:o}", "name", name, "ports", "named-uuid", "port",
+		       "external_ids", ids);
+	if (!iface || !br) {
+		json_decref(iface);
+		json_decref(br);
+		return -ENOMEM;
+	}
+	if (mtu)
+		json_object_set_new(iface, "mtu_request", json_integer(mtu));
+	if (uplink && *uplink)
+		map_put(ids, "lanjoin-uplink", uplink);
+	if (datapath_type && *datapath_type)
+		json_object_set_new(br, "datapath_type", json_string(datapath_type));
+	if (mac) {
+		snprintf(hw, sizeof(hw), "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2],
+			 mac[3], mac[4], mac[5]);
+		json_object_set_new(br, "other_config",
+				    json_pack("[s,[[s,s]]]", "map", "hwaddr", hw));
+	}
+	r = txn(o,
+		json_pack("[o,{s:s,s:s,s:o,s:s},{s:s,s:s,s:{s:s,s:[s,s]},s:s},{s:s,s:s,s:o,s:s},"
+			  "{s:s,s:s,s:[],s:[[s,s,[s,[[s,s]]]]]}]",
+			  op_comment("add-br", name), "op", "insert", "table", "Interface", "row",
+			  iface, "uuid-name", "iface", "op", "insert", "table", "Port", "row",
+			  "name", name, "interfaces", "named-uuid", "iface", "uuid-name", "port",
+			  "op", "insert", "table", "Bridge", "row", br, "uuid-name", "br", "op",
+			  "mutate", "table", DB_NAME, "where", "mutations", "bridges", "insert",
+			  "set", "named-uuid", "br"),
+		0, &result, NULL);
+	if (r == -EEXIST)
+		set_error(o,
+			  "cannot create a bridge named %s because a bridge, port or interface "
+			  "named %s already exists",
+			  name, name);
+	if (r < 0)
+		return r;
+	count = json_object_get(json_array_get(result, 4), "count");
+	r = json_is_integer(count) && json_integer_value(count) == 1 ? 0 : -EIO;
+	json_decref(result);
+	if (r < 0) {
+		/* The bridge row, referred to by nothing, was collected again. */
+		set_error(o, "the database at %s has no Open_vSwitch row (not initialised?)",
+			  o->db);
+		return r;
+	}
+	return ready_or_undo(o, true, name);
+}
+
 int lj_ovs_bridge_add(struct lj_ovs *o, const char *name, const char *datapath_type)
 {
-	struct cmd c;
-
 	if (!name_ok(name) || !datapath_type_ok(datapath_type))
 		return -EINVAL;
-	build_bridge_add(&c, o->vsctl, o->db, name, datapath_type);
-	return run_change(o, &c, "del-br", name);
-}
-
-int lj_ovs_bridge_del(struct lj_ovs *o, const char *name)
-{
-	struct cmd c;
-
-	if (!name_ok(name))
-		return -EINVAL;
-	build_del(&c, o->vsctl, o->db, "del-br", name, false);
-	return run_free(o, &c, NULL);
-}
-
-int lj_ovs_port_add(struct lj_ovs *o, const struct lj_ovs_port_opts *p)
-{
-	struct cmd c;
-
-	if (!name_ok(p->bridge) || !name_ok(p->name) || p->tag > 4094 ||
-	    (p->ifname && *p->ifname && !lj_ifname_valid(p->ifname)))
-		return -EINVAL;
-	build_port_add(&c, o->vsctl, o->db, p);
-	return run_change(o, &c, "del-port", p->name);
-}
-
-int lj_ovs_port_del(struct lj_ovs *o, const char *name)
-{
-	struct cmd c;
-
-	if (!name_ok(name))
-		return -EINVAL;
-	build_del(&c, o->vsctl, o->db, "del-port", name, false);
-	return run_free(o, &c, NULL);
-}
-
-/* --- describe --------------------------------------------------------------------------- */
-
-static void print_cmd(FILE *f, struct cmd *c)
-{
-	for (size_t i = 0; i < c->n; i++) {
-		const char *a = c->argv[i];
-		bool plain = *a && strspn(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-					     "0123456789_@%+=:,./-") == strlen(a);
-		fputs(i ? " " : "", f);
-		if (plain) {
-			fputs(a, f);
-			continue;
-		}
-		fputc('\'', f);
-		for (; *a; a++) {
-			if (*a == '\'')
-				fputs("'\\''", f);
-			else
-				fputc(*a, f);
-		}
-		fputc('\'', f);
-	}
-	fputc('\n', f);
-	cmd_free(c);
-}
-
-void lj_ovs_describe_bridge_add(FILE *f, const char *db, const char *name,
-				const char *datapath_type)
-{
-	struct cmd c;
-
-	build_bridge_add(&c, NULL, db, name, datapath_type);
-	print_cmd(f, &c);
-}
-
-void lj_ovs_describe_bridge_del(FILE *f, const char *db, const char *name)
-{
-	struct cmd c;
-
-	build_del(&c, NULL, db, "del-br", name, false);
-	print_cmd(f, &c);
-}
-
-void lj_ovs_describe_port_add(FILE *f, const char *db, const struct lj_ovs_port_opts *p)
-{
-	struct cmd c;
-
-	build_port_add(&c, NULL, db, p);
-	print_cmd(f, &c);
-}
-
-void lj_ovs_describe_port_del(FILE *f, const char *db, const char *name)
-{
-	struct cmd c;
-
-	build_del(&c, NULL, db, "del-port", name, false);
-	print_cmd(f, &c);
-}
-
-/* --- bridges with a fixed MAC address and MTU (uplink adoption) ---------------------------- */
-
-static void build_bridge_add_hw(struct cmd *c, const char *vsctl, const char *db, const char *name,
-				const char *datapath_type, const uint8_t *mac, uint32_t mtu,
-				const char *uplink)
-{
-	build_bridge_add(c, vsctl, db, name, datapath_type);
-	if (mac)
-		cmd_addf(c, "other-config:hwaddr=\"%02x:%02x:%02x:%02x:%02x:%02x\"", mac[0], mac[1],
-			 mac[2], mac[3], mac[4], mac[5]);
-	if (uplink && *uplink)
-		cmd_addf(c, "external_ids:lanjoin-uplink=%s", uplink);
-	if (mtu) {
-		cmd_add(c, "--");
-		cmd_add(c, "set");
-		cmd_add(c, "Interface");
-		cmd_add(c, name);
-		cmd_addf(c, "mtu_request=%u", mtu);
-	}
+	return bridge_add(o, name, datapath_type, NULL, 0, NULL);
 }
 
 int lj_ovs_bridge_add_hw(struct lj_ovs *o, const char *name, const char *datapath_type,
 			 const uint8_t *mac, uint32_t mtu, const char *uplink)
 {
-	struct cmd c;
-
 	if (!name_ok(name) || (uplink && *uplink && !name_ok(uplink)) ||
 	    !datapath_type_ok(datapath_type))
 		return -EINVAL;
-	build_bridge_add_hw(&c, o->vsctl, o->db, name, datapath_type, mac, mtu, uplink);
-	return run_change(o, &c, "del-br", name);
+	return bridge_add(o, name, datapath_type, mac, mtu, uplink);
 }
 
-void lj_ovs_describe_bridge_add_hw(FILE *f, const char *db, const char *name,
-				   const char *datapath_type, const uint8_t *mac, uint32_t mtu,
-				   const char *uplink)
+int lj_ovs_bridge_del(struct lj_ovs *o, const char *name)
 {
-	struct cmd c;
+	if (!name_ok(name))
+		return -EINVAL;
+	return del_row(o, true, name, true);
+}
 
-	build_bridge_add_hw(&c, NULL, db, name, datapath_type, mac, mtu, uplink);
-	print_cmd(f, &c);
+int lj_ovs_port_add(struct lj_ovs *o, const struct lj_ovs_port_opts *p)
+{
+	char target[LJ_OVS_VALUE_MAX];
+	json_t *ops, *row, *ids, *old = NULL;
+	size_t failed = SIZE_MAX;
+	int r;
+
+	if (!name_ok(p->bridge) || !name_ok(p->name) || p->tag > 4094 ||
+	    (p->ifname && *p->ifname && !lj_ifname_valid(p->ifname)))
+		return -EINVAL;
+	/* A stale row of that name goes in the same transaction (the server collects it). */
+	if (p->replace) {
+		r = find_uuid(o, "Port", p->name, &old);
+		if (r < 0)
+			return r;
+	}
+	ids = ours_map();
+	row = json_pack("{s:s,s:[s,s],s:o}", "name", p->name, "interfaces", "named-uuid", "iface",
+			"external_ids", ids);
+	/* The bridge must exist: a wait that does not wait fails at once if it does not. */
+	ops = json_pack("[o,{s:s,s:i,s:s,s:o,s:[s],s:s,s:[{s:s}]}]",
+			op_comment("add-port", p->name), "op", "wait", "timeout", 0, "table",
+			"Bridge", "where", where_name(p->bridge), "columns", "name", "until",
+			"==", "rows", "name", p->bridge);
+	if (!row || !ops) {
+		json_decref(row);
+		json_decref(ops);
+		json_decref(old);
+		return -ENOMEM;
+	}
+	if (p->tag)
+		json_object_set_new(row, "tag", json_integer(p->tag));
+	/* Informational: long values are cut, never refused. */
+	if (p->target && *p->target)
+		map_put(ids, LJ_OVS_KEY_TARGET, printable(p->target, target, sizeof(target)));
+	if (p->ifname && *p->ifname)
+		map_put(ids, LJ_OVS_KEY_IFNAME, p->ifname);
+	if (old)
+		json_array_append_new(ops, json_pack("{s:s,s:s,s:[],s:[[s,s,[s,[o]]]]}", "op",
+						     "mutate", "table", "Bridge", "where",
+						     "mutations", "ports", "delete", "set", old));
+	json_array_append_new(ops,
+			      json_pack("{s:s,s:s,s:{s:s},s:s}", "op", "insert", "table",
+					"Interface", "row", "name", p->name, "uuid-name", "iface"));
+	json_array_append_new(ops, json_pack("{s:s,s:s,s:o,s:s}", "op", "insert", "table", "Port",
+					     "row", row, "uuid-name", "port"));
+	json_array_append_new(ops, json_pack("{s:s,s:s,s:o,s:[[s,s,[s,[[s,s]]]]]}", "op", "mutate",
+					     "table", "Bridge", "where", where_name(p->bridge),
+					     "mutations", "ports", "insert", "set", "named-uuid",
+					     "port"));
+	r = txn(o, ops, 0, NULL, &failed);
+	if (r == -ETIMEDOUT && failed == 1) {
+		set_error(o, "no bridge named %s", p->bridge);
+		return -ENODEV;
+	}
+	if (r == -EEXIST)
+		set_error(o,
+			  "cannot create a port named %s because a port or interface named %s "
+			  "already exists",
+			  p->name, p->name);
+	if (r < 0)
+		return r;
+	return ready_or_undo(o, false, p->name);
+}
+
+int lj_ovs_port_del(struct lj_ovs *o, const char *name)
+{
+	if (!name_ok(name))
+		return -EINVAL;
+	return del_row(o, false, name, true);
 }

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Open vSwitch, driven through `ovs-vsctl` run with fork+execve (an argv array, no shell, a
- * fixed minimal environment, an explicit --db and --timeout). Every change is one ovs-vsctl
- * invocation, i.e. one OVSDB transaction; queries read `--format=json` output with jansson.
- * The API is small on purpose so that it can later be backed by an OVSDB client instead: the
- * step types (steps/ovs.c) change OVS only through it, and the builders and gc of the ways
- * (ways/ovs.c, ways/uplink.c) look and remove orphans through it too.
+ * Open vSwitch, through its database: an OVSDB client (foreign/ovsdb.c, RFC 7047 over the
+ * database's unix socket, one connection per struct lj_ovs) and no process started. Every
+ * change is one transaction; reads are select operations. A change returns once ovs-vswitchd
+ * has acted on it, as the database shows: an added interface has its ofport (an OpenFlow port
+ * number), a deletion's next_cfg is reached by ovs-vswitchd's cur_cfg. The step types
+ * (steps/ovs.c) change OVS only through this API, and the builders and gc of the ways
+ * (ways/ovs.c, ways/uplink.c) look and remove orphans through it too. --dry-run prints the
+ * equivalent ovs-vsctl command lines (foreign/ovs-vsctl.c).
  *
  * lanjoin marks what it creates with external_ids: lanjoin-owner=lanjoin on bridges and ports,
  * and on ports also lanjoin-target=TARGET and lanjoin-ifname=IFNAME, so that detach, gc and
@@ -26,26 +28,33 @@
 
 /* The database socket when neither --ovsdb nor $OVS_RUNDIR says otherwise. */
 #define LJ_OVS_DEFAULT_RUNDIR "/var/run/openvswitch"
-/* Seconds ovs-vsctl may wait for ovsdb-server and ovs-vswitchd (its --timeout). */
+/* Seconds a call may wait for ovsdb-server, and a change for ovs-vswitchd to act on it. */
 #define LJ_OVS_TIMEOUT 10
 
 #define LJ_OVS_DB_MAX 256    /* "unix:" + a path, bytes with the NUL */
-#define LJ_OVS_ERROR_MAX 512 /* bytes kept of ovs-vsctl's stderr */
+#define LJ_OVS_ERROR_MAX 512 /* bytes kept of an error message */
 #define LJ_OVS_VALUE_MAX 256 /* bytes kept of an external_ids value */
 
 struct lj_ovs;
 
 /*
  * Prepare to talk to the OVSDB at db ("unix:/PATH"), or when db is NULL or "" at
- * $OVS_RUNDIR/db.sock, else LJ_OVS_DEFAULT_RUNDIR/db.sock. Finds ovs-vsctl
- * ($LANJOIN_OVS_VSCTL if set, an absolute path; else /usr/bin, /usr/sbin, /bin, /sbin).
- * Runs nothing. On success *ret is the caller's (lj_ovs_close). Errors: -EINVAL (db is not
- * "unix:/PATH" or too long), -ENOENT (no ovs-vsctl: Open vSwitch is not installed), -ENOMEM.
+ * $OVS_RUNDIR/db.sock, else LJ_OVS_DEFAULT_RUNDIR/db.sock. Checks that Open vSwitch is
+ * installed: ovs-vsctl exists ($LANJOIN_OVS_VSCTL if set, an absolute path; else /usr/bin,
+ * /usr/sbin, /bin, /sbin; it is never run). Connects on the first call. On success *ret is the
+ * caller's (lj_ovs_close). Errors: -EINVAL (db is not "unix:/PATH" or too long), -ENOENT (no
+ * ovs-vsctl: Open vSwitch is not installed), -ENOMEM.
  */
 int lj_ovs_open(const char *db, struct lj_ovs **ret);
 
-/* Free; NULL is fine. */
+/* Free (and disconnect); NULL is fine. */
 void lj_ovs_close(struct lj_ovs *o);
+
+/*
+ * Bound each call and each wait for ovs-vswitchd to timeout_ms (default LJ_OVS_TIMEOUT s),
+ * before the first call only.
+ */
+void lj_ovs_set_timeout(struct lj_ovs *o, int timeout_ms);
 
 /* The database in use, "unix:/PATH" (for messages and --dry-run). */
 const char *lj_ovs_db(const struct lj_ovs *o);
@@ -54,8 +63,8 @@ const char *lj_ovs_db(const struct lj_ovs *o);
 const char *lj_ovs_resolve_db(const char *db, char *buf, size_t size);
 
 /*
- * Why the last call failed: ovs-vsctl's stderr (first line(s), trimmed) or lanjoin's own
- * explanation; "" if none.
+ * Why the last call failed: the database server's error ("constraint violation: ...") or
+ * lanjoin's own explanation, one line; "" if none.
  */
 const char *lj_ovs_error(const struct lj_ovs *o);
 
@@ -82,7 +91,7 @@ struct lj_ovs_port {
 	char ifname[IFNAMSIZ];	       /* external_ids:lanjoin-ifname, "" if none */
 };
 
-/* What attach needs to decide, read in one ovs-vsctl run. */
+/* What attach needs to decide, read in one transaction. */
 struct lj_ovs_survey {
 	struct lj_ovs_bridge *bridges; /* every bridge (owned; lj_ovs_survey_free) */
 	size_t n_bridges;
@@ -93,8 +102,9 @@ struct lj_ovs_survey {
 
 /*
  * Read every bridge, the Port row named port (if any) and whether an Interface named
- * iface exists. Errors: -ECONNREFUSED (database connection failed), -ETIMEDOUT, -EIO
- * (ovs-vsctl failed: lj_ovs_error), -EBADMSG (unparsable output), -ENOMEM.
+ * iface exists. Errors: -ECONNREFUSED (database connection failed), -ECONNRESET (the
+ * server hung up), -ETIMEDOUT, -EIO (the server's error: lj_ovs_error), -EBADMSG or -EMSGSIZE
+ * (an answer that is not OVSDB's), -ENOMEM.
  */
 int lj_ovs_survey(struct lj_ovs *o, const char *port, const char *iface, struct lj_ovs_survey *ret);
 void lj_ovs_survey_free(struct lj_ovs_survey *s);
@@ -104,12 +114,17 @@ int lj_ovs_bridge_get(struct lj_ovs *o, const char *name, struct lj_ovs_bridge *
 
 /*
  * Create bridge name (without --may-exist: an existing bridge is an error, -EEXIST, never
- * adopted) with datapath_type (NULL or "" = the default) and marked as lanjoin's, in one
- * transaction. If ovs-vsctl times out after committing, the row is removed again.
+ * adopted: a bridge, port or interface of that name exists) with datapath_type (NULL or "" =
+ * the default) and marked as lanjoin's, in one transaction, then wait until ovs-vswitchd has
+ * its internal interface. If it does not within the timeout (-ETIMEDOUT) or fails to (-EIO,
+ * -ENODEV), the row is removed again.
  */
 int lj_ovs_bridge_add(struct lj_ovs *o, const char *name, const char *datapath_type);
 
-/* Delete bridge name (--if-exists: a missing bridge is success). */
+/*
+ * Delete bridge name (a missing bridge is success) and wait until ovs-vswitchd has (else
+ * -ETIMEDOUT; the row is gone from the database anyway).
+ */
 int lj_ovs_bridge_del(struct lj_ovs *o, const char *name);
 
 /* What lj_ovs_port_add creates. Strings are borrowed. */
@@ -124,12 +139,14 @@ struct lj_ovs_port_opts {
 
 /*
  * Add port o->name to o->bridge as lanjoin's, in one transaction (no --may-exist: a port of
- * that name is an error, -EEXIST, unless replace). If ovs-vsctl times out after committing,
- * the row is removed again. Errors: -EEXIST, -ENODEV (no such bridge), as lj_ovs_survey.
+ * that name is an error, -EEXIST, unless replace), then wait until ovs-vswitchd uses the
+ * interface (its ofport > 0). If it does not, the row is removed again. Errors: -EEXIST,
+ * -ENODEV (no such bridge, or no such device for ovs-vswitchd), -ETIMEDOUT (ovs-vswitchd did
+ * not act in time), -EIO (its error), as lj_ovs_survey.
  */
 int lj_ovs_port_add(struct lj_ovs *o, const struct lj_ovs_port_opts *p);
 
-/* Delete port name wherever it is (--if-exists: a missing port is success). */
+/* Delete port name wherever it is (a missing port is success), as lj_ovs_bridge_del. */
 int lj_ovs_port_del(struct lj_ovs *o, const char *name);
 
 /*

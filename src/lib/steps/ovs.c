@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Step types that change Open vSwitch, through the client of lib/foreign/ovs.h only (one
- * ovs-vsctl transaction a change, the database in lj_step.text):
+ * OVSDB transaction a change, the database in lj_step.text):
  * - the ovs way: ovs-bridge (ensure the bridge), ovs-port (the veth's host end as its port),
  *   tx-csum-off (for the userspace datapath: veths hand packets over with partial checksums,
  *   which OVS's userspace datapath forwards as they are, so TCP fails while ping works);
@@ -33,7 +33,7 @@ static int step_ovs_open(struct lj_ctx *ctx, const struct lj_step *s, struct lj_
 	return r;
 }
 
-/* Close o and pass r through; on an error, ovs-vsctl's message (if any) goes to ctx->detail. */
+/* Close o and pass r through; on an error, the OVS message (if any) goes to ctx->detail. */
 static int ovs_done(struct lj_ctx *ctx, struct lj_ovs *o, int r)
 {
 	if (r < 0 && lj_ovs_error(o)[0])
@@ -239,7 +239,7 @@ static int obridge_apply(struct lj_ctx *ctx, struct lj_step *s)
 		return ovs_done(ctx, o, r);
 	s->created = true;
 	lj_ovs_close(o);
-	/* ovs-vsctl returns once ovs-vswitchd has the bridge; its internal link may lag. */
+	/* The call returns once ovs-vswitchd has the bridge; its internal link may lag. */
 	for (int i = 0; i < 300 && (r = lj_link_get(ctx->host, s->link, &l)) == -ENODEV; i++)
 		nanosleep(&ts, NULL);
 	if (r < 0) {
