@@ -114,6 +114,25 @@ has_option() { grep -qE -- "(^|[^a-z0-9-])$2([^a-z0-9-]|\$)" "$1"; }
   done
 }
 
+# The exit-status summaries (`lanjoin help`, the README's "Exit status and errors", the man
+# page's EXIT STATUS) each say that status exits 1 for an attachment not ok and for a TARGET
+# with no attachment, not only "failed and rolled back".
+@test "docs: help, README and man page agree that status exits 1 when not ok or TARGET has no attachment" {
+  local text what
+  for what in help readme man; do
+    case $what in
+    help) text=$("$LANJOIN" help | sed -n '/^Exit status:/,$p') ;;
+    readme) text=$(sed -n '/^### Exit status and errors/,/^##/p' "$README") ;;
+    man) text=$(man_text | sed -n '/^\.SH EXIT STATUS/,/^\.SH [^E]/p') ;;
+    esac
+    text=$(tr -s ' \n' ' ' <<<"$text")
+    echo "$what: $text"
+    [[ $text == *status* ]]
+    [[ $text == *"not ok"* || $text == *'not `ok`'* || $text == *"not .BR ok"* ]]
+    [[ $text == *"no attachment"* ]]
+  done
+}
+
 # --- the man page renders cleanly -----------------------------------------------------------------
 
 @test "docs: the man page renders without groff warnings (and mandoc -Tlint is clean if installed)" {
