@@ -4,7 +4,10 @@
 #   ./test.sh [--sanitize] [--no-unit] [--build-only] [--jobs N] [--filter REGEX]
 #             [BATS_FILE_OR_DIR...]
 #
-#   --sanitize      build into build-asan with ASan+UBSan and test that binary
+#   --sanitize      build into build-asan with ASan+UBSan and test that binary; the unit suite
+#                   "tree" and the integration files marked "# test.sh: plain pass only" (they
+#                   check documents, the lab or the tree, not lanjoin's memory) run only in the
+#                   plain pass, unless such a file is named on the command line
 #   --no-unit       skip the unit tests
 #   --build-only    only build (what the same options would test), then stop
 #   --jobs N        run up to N integration files at once (default: LJ_JOBS, else the number
@@ -225,7 +228,9 @@ count_unit() {
 
 if ((unit)); then
   say "unit tests: meson test -C $BUILD"
-  CMOCKA_MESSAGE_OUTPUT=TAP meson test -C "$BUILD" --print-errorlogs
+  unit_args=()
+  ((sanitize)) && unit_args=(--no-suite tree) # the tree's own rules: the plain pass checks them
+  CMOCKA_MESSAGE_OUTPUT=TAP meson test -C "$BUILD" --print-errorlogs "${unit_args[@]}"
   count_unit
 fi
 
@@ -278,13 +283,21 @@ bats_args=(--tap --timing --print-output-on-failure)
 
 # The files, each run by a bats process of its own (its own lab, LAB_PREFIX from its PID).
 bats_files=()
+plain_only=()
 for f in "${files[@]}"; do
   if [[ -d $f ]]; then
-    while IFS= read -r g; do bats_files+=("$g"); done < <(find "$f" -maxdepth 1 -name '*.bats' | sort)
+    while IFS= read -r g; do
+      if ((sanitize)) && grep -q '^# test.sh: plain pass only' "$g"; then
+        plain_only+=("$(basename "$g")")
+        continue
+      fi
+      bats_files+=("$g")
+    done < <(find "$f" -maxdepth 1 -name '*.bats' | sort)
   else
     bats_files+=("$f")
   fi
 done
+((${#plain_only[@]} == 0)) || say "plain pass only, not run under --sanitize: ${plain_only[*]}"
 # Heavy files start real engines or valgrind: at most ceil(jobs/2) run at once. Longest first,
 # so that the run does not end with one long file alone: the seconds a file took in a full run
 # are in tests/integration/durations ("SECONDS FILE.bats" lines; refresh it from the times this
@@ -306,7 +319,7 @@ mapfile -t bats_files < <(printf '%s\n' "${order[@]}" | sort -k1,1nr -k2 | cut -
 
 int_start=$SECONDS
 say "integration tests: ${#bats_files[@]} files, up to $jobs at once${filter:+ (filter: $filter)}"
-declare -A job_file=() job_start=() file_secs=()
+declare -A job_file=() job_start=() file_secs=() file_cpu=()
 heavy_running=0
 ndone=0
 # Interrupted: end every running file's bats with all its processes (each is a session of its
@@ -322,7 +335,9 @@ trap stop_jobs INT TERM
 start_file() { # FILE
   local f=$1 out
   out=$LOGDIR/tap.$(basename "$f" .bats).$RANDOM
-  (exec setsid bats "${bats_args[@]}" "$f") </dev/null >"$out" 2>&1 &
+  # bats under a shell that notes the CPU time (user + system) of all it waited for
+  (exec setsid bash -c 'cpu=$1; shift; bats "$@"; rc=$?; times >"$cpu"; exit "$rc"' \
+    bats-cpu "$out.cpu" "${bats_args[@]}" "$f") </dev/null >"$out" 2>&1 &
   job_file[$!]=$f
   job_start[$!]=$SECONDS
   job_out[$!]=$out
@@ -335,6 +350,9 @@ finish_file() { # PID RC
   local pid=$1 rc=$2 f=${job_file[$1]} out=${job_out[$1]} secs before
   secs=$((SECONDS - job_start[$1]))
   file_secs[$f]=$secs
+  # `times`: the shell's own, then its children's "0m12.340s 0m3.210s" -> 16
+  file_cpu[$f]=$(awk 'NR == 2 { for (i = 1; i <= 2; i++) { split($i, t, /[ms]/); s += t[1] * 60 + t[2] } }
+    END { printf "%.0f", s }' "$out.cpu" 2>/dev/null)
   unset "job_file[$pid]" "job_start[$pid]" "job_out[$pid]"
   [[ -n ${is_heavy[$f]:-} ]] && heavy_running=$((heavy_running - 1))
   ndone=$((ndone + 1))
@@ -384,9 +402,12 @@ trap - INT TERM
 ((interrupted)) && fail "integration: interrupted (${#pending[@]} files not run)"
 
 if ((${#file_secs[@]} > 0)); then
-  say "integration times (wall clock, ${jobs} at once): $((SECONDS - int_start))s in all"
+  cpu_all=0
+  for f in "${!file_cpu[@]}"; do cpu_all=$((cpu_all + ${file_cpu[$f]:-0})); done
+  say "integration times (wall clock, ${jobs} at once): $((SECONDS - int_start))s in all;" \
+    "CPU (user + system of each file's processes): ${cpu_all}s in all"
   for f in "${!file_secs[@]}"; do
-    printf '%6ss  %s\n' "${file_secs[$f]}" "$(basename "$f")"
+    printf '%6ss %6ss CPU  %s\n' "${file_secs[$f]}" "${file_cpu[$f]:-?}" "$(basename "$f")"
   done | sort -rn
   say "slowest tests"
   sed -nE 's/^(not )?ok [0-9]+ (.*) in ([0-9]+)ms.*/\3 \2/p' "$LOGDIR/bats.tap" 2>/dev/null |

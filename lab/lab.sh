@@ -132,9 +132,10 @@ no_tentative() { # NODE
 }
 # True if process $1 exists and was started by this lab (its command line names the lab dir).
 ours() {
-  local cmd
-  cmd=$(tr '\0' ' ' 2>/dev/null <"/proc/$1/cmdline") || return 1
-  [[ $cmd == *"$LAB_DIR/"* ]]
+  local -a args
+  # mapfile, not tr: this runs for every process on the machine, and a process each is slow
+  { mapfile -d '' args <"/proc/$1/cmdline"; } 2>/dev/null || return 1
+  [[ ${args[*]} == *"$LAB_DIR/"* ]]
 }
 
 # True if $1 exists and is not a zombie (our daemons are reparented to PID 1, which may reap late).
@@ -455,12 +456,11 @@ lab_down() {
   done < <(lab_namespaces)
   # Anything of ours still alive (e.g. in a namespace already deleted by someone else).
   local pids=() p
-  local self_ns
-  self_ns=$(readlink /proc/self/ns/net)
   for p in /proc/[0-9]*; do
     p=${p#/proc/}
     # Only processes inside some other network namespace: ours all run in lab namespaces.
-    [[ $(readlink "/proc/$p/ns/net" 2>/dev/null) != "$self_ns" ]] || continue
+    # (-ef: the same namespace inode, without a readlink process for each of them)
+    [[ ! /proc/$p/ns/net -ef /proc/$$/ns/net ]] || continue
     ours "$p" && pids+=("$p")
   done
   kill_pids "${pids[@]}"

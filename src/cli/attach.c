@@ -778,6 +778,8 @@ int lj_cmd_attach(int argc, char **argv)
 		json_t *a;
 
 		const char *to = json_string_value(json_object_get(info, "to"));
+		const char *shim = json_string_value(json_object_get(info, "host_shim"));
+		bool shim_new = json_is_true(json_object_get(info, "host_shim_created"));
 
 		if (to)
 			/* --to: no interface is created, the LAN address is translated to one the
@@ -801,6 +803,12 @@ int lj_cmd_attach(int argc, char **argv)
 			printf("Adopted %s into %s first: %s's addresses and routes moved onto %s; "
 			       "give them back with 'lanjoin uplink release %s'\n",
 			       o.uplink, o.bridge, o.uplink, o.bridge, o.bridge);
+		if (shim)
+			printf("%s host shim %s (%s) on %s: the host reaches the container "
+			       "through it\n",
+			       shim_new ? "Created" : "Reused", shim,
+			       json_string_value(json_object_get(info, "host_shim_address")),
+			       o.parent);
 		json_array_foreach(json_object_get(info, "replaced_default_routes"), i, a) printf(
 			"%s the default route %s; detach puts it back\n",
 			o.dhcp ? "The lease's router replaces" : "Replaced", json_string_value(a));

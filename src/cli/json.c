@@ -42,6 +42,7 @@ json_t *lj_json_attachment(const struct lj_record *rec)
 		"mode",
 		"host_shim",
 		"host_shim_address",
+		"host_shim_created",
 		"host_routes", /* macvlan */
 		"uplink",
 		"address",

@@ -118,7 +118,9 @@ later_expiry() { [ "$(lease_expiry "$1")" -gt "$2" ]; }
   expiry=$(lease_expiry "$mac")
   [ -n "$expiry" ]
   # udhcpc renews at half the lease time (60 s): dnsmasq acks again and extends the lease
-  wait_until 100 more_acks "$mac" "$acks"
+  # (dnsmasq gives no lease under 2 minutes and udhcpc renews at half of it: a minute it is,
+  # polled once a second)
+  wait_until_every 1 100 more_acks "$mac" "$acks"
   wait_until 5 later_expiry "$mac" "$expiry"
   # what the client's hooks leave behind is reaped by the supervisor (not a zombie a renewal)
   sup=$(supervisor_pid renew)

@@ -298,6 +298,11 @@ ATTACH=(--bridge br-em1 --ip 198.51.100.117/24 --gateway 198.51.100.254)
   bad "$t" --bridge br-em1 --ip 198.51.100.117/24 --gateway 198.51.100.117
   bad "$t" --bridge br-em1 --ip 198.51.100.117/24 --ifname all
   bad "$t" --bridge br-em1 --ip 2001:db8:1::117/64 --mtu 1000
+  # the host's own LAN addresses (on br-em1): refused before the ARP probe or DAD finds them
+  bad "$t" --bridge br-em1 --ip 198.51.100.76/24 --gateway 198.51.100.254
+  [[ $output == *"198.51.100.76 is the host's own address on 'br-em1'"* ]]
+  bad "$t" --bridge br-em1 --ip 198.51.100.117/24 --ip 2001:db8:1::76/64
+  [[ $output == *"2001:db8:1::76 is the host's own address on 'br-em1'"* ]]
 
   # a second attach of the same target and ifname
   lj attach bridge "$t" --bridge br-em1 --ip 198.51.100.117/24

@@ -3,6 +3,8 @@
 # page (in the section of its command or way) and in the README; the man page renders without
 # warnings; the shell completions load and complete; the README's "By hand" block runs as
 # written and leaves nothing behind (no record in /run/lanjoin). Only the last test builds a lab.
+# test.sh: plain pass only (help texts, documents and completions; the commands the README
+# block runs are run under ASan by the files of their ways)
 
 bats_require_minimum_version 1.5.0
 load helpers
@@ -114,6 +116,25 @@ has_option() { grep -qE -- "(^|[^a-z0-9-])$2([^a-z0-9-]|\$)" "$1"; }
   done
 }
 
+# The exit-status summaries (`lanjoin help`, the README's "Exit status and errors", the man
+# page's EXIT STATUS) each say that status exits 1 for an attachment not ok and for a TARGET
+# with no attachment, not only "failed and rolled back".
+@test "docs: help, README and man page agree that status exits 1 when not ok or TARGET has no attachment" {
+  local text what
+  for what in help readme man; do
+    case $what in
+    help) text=$("$LANJOIN" help | sed -n '/^Exit status:/,$p') ;;
+    readme) text=$(sed -n '/^### Exit status and errors/,/^##/p' "$README") ;;
+    man) text=$(man_text | sed -n '/^\.SH EXIT STATUS/,/^\.SH [^E]/p') ;;
+    esac
+    text=$(tr -s ' \n' ' ' <<<"$text")
+    echo "$what: $text"
+    [[ $text == *status* ]]
+    [[ $text == *"not ok"* || $text == *'not `ok`'* || $text == *"not .BR ok"* ]]
+    [[ $text == *"no attachment"* ]]
+  done
+}
+
 # --- the man page renders cleanly -----------------------------------------------------------------
 
 @test "docs: the man page renders without groff warnings (and mandoc -Tlint is clean if installed)" {
@@ -208,7 +229,8 @@ complete_line() {
 
 # shellcheck disable=SC2086 # $key is one or two words: the arguments of `lanjoin help`
 @test "completion: bash offers every option 'lanjoin help' lists, for every command and way" {
-  local key missing=() opts offered sub
+  local key missing=() opts offered sub keys
+  keys=$(help_commands) # once: it runs 'lanjoin help' for every command
   while read -r key; do
     [[ $key == help ]] && continue # the commands' summaries
     # Not the options of another command the help quotes ('attach macvlan --host-shim CIDR').
@@ -222,7 +244,7 @@ complete_line() {
     else
       offered=$(complete_line "lanjoin $key --")
       # A command with subcommands: what any of them offers.
-      for sub in $(help_commands | awk -v c="$key" '$1 == c && NF == 2 {print $2}'); do
+      for sub in $(awk -v c="$key" '$1 == c && NF == 2 {print $2}' <<<"$keys"); do
         offered+=$'\n'$(complete_line "lanjoin $key $sub x --")
       done
     fi
@@ -230,7 +252,7 @@ complete_line() {
       grep -qxF -- "$opt" <<<"$offered" ||
         missing+=("completion/lanjoin.bash: $opt (from 'lanjoin help $key') is not offered for 'lanjoin $key'")
     done
-  done < <(help_commands)
+  done <<<"$keys"
   if ((${#missing[@]} > 0)); then
     printf '%s\n' "${missing[@]}"
     return 1

@@ -126,14 +126,17 @@ _engine_rootfs() {
 
 # Kill processes still in the cgroups of containers whose IDs are directories under $@.
 _engine_kill_container_procs() {
-  local dir id p pids=()
+  local dir id p cg pids=()
   for dir in "$@"; do
     [[ -d $dir ]] || continue
     for id in "$dir"/*; do
       id=${id##*/}
       [[ $id =~ ^[0-9a-f]{64}$ ]] || continue
       for p in /proc/[0-9]*; do
-        if grep -qs "$id" "$p/cgroup"; then
+        # read, not grep: a process for each process on the machine is slow
+        cg=
+        { read -r -d '' cg <"$p/cgroup"; } 2>/dev/null
+        if [[ $cg == *"$id"* ]]; then
           pids+=("${p#/proc/}")
         fi
       done
@@ -147,10 +150,11 @@ _engine_kill_container_procs() {
 
 # Kill processes whose command line names $1 (our daemons, shims, conmon).
 _engine_kill_ours() {
-  local p cmd pids=()
+  local p pids=()
+  local -a args
   for p in /proc/[0-9]*; do
-    { cmd=$(tr '\0' ' ' <"$p/cmdline"); } 2>/dev/null || continue
-    [[ $cmd == *"$1/"* ]] && pids+=("${p#/proc/}")
+    { mapfile -d '' args <"$p/cmdline"; } 2>/dev/null || continue
+    [[ ${args[*]} == *"$1/"* ]] && pids+=("${p#/proc/}")
   done
   ((${#pids[@]} > 0)) || return 0
   kill -TERM "${pids[@]}" 2>/dev/null

@@ -29,6 +29,8 @@
 #                             after each create. Deferred commands must be idempotent; a failing
 #                             one is reported and fails the test, the others still run.
 #   wait_until SECONDS CMD... poll CMD every 0.1 s until it succeeds; fail after SECONDS
+#   wait_until_every INTERVAL SECONDS CMD...  the same, polling every INTERVAL (whole) seconds:
+#                             for a wait of a minute (each poll costs processes, i.e. CPU)
 #   skip_if_sanitized         skip (a valgrind test) when LANJOIN is an ASan build
 #   wait_ipv6_ready NODE      wait until NODE has no tentative (DAD-pending) IPv6 address
 #   state_records             the attachment records (lanjoin's private state format, with their
@@ -156,6 +158,19 @@ wait_until() {
   return 1
 }
 
+wait_until_every() {
+  local every=$1 secs=$2 i
+  shift 2
+  for ((i = 0; i < secs / every; i++)); do
+    if "$@" >/dev/null 2>&1; then
+      return 0
+    fi
+    sleep "$every"
+  done
+  echo "timed out after ${secs}s waiting for: $*" >&2
+  return 1
+}
+
 state_records() { jq -s 'sort_by(.created)' "$LANJOIN_STATE_DIR"/attachments/*.json; }
 
 _no_tentative() { [[ -z $(ip -n "$LAB_PREFIX$1" -6 addr show tentative) ]]; }
@@ -181,40 +196,39 @@ snapshot() {
   # A link created just before (by the test, or a daemon like dockerd) may still be doing
   # IPv6 DAD: let it finish, so that "tentative" is not mistaken for a change.
   wait_until 3 _no_tentative "$node" 2>/dev/null || true
-  # One jq for all the JSON (each jq start costs ~40 ms; snapshots run thousands of times).
+  # As few processes as can be (snapshots run thousands of times; each process costs ~15 ms
+  # of CPU, jq ~40): one jq for all the JSON; one `ip -batch` for the addresses, the routes of
+  # both families (a dump without a family has both) and the IPv4 rules; one shell in the
+  # namespace for iptables, ip6tables and the sysctls; one ovs-vsctl for the four OVS views.
   # shellcheck disable=SC2016 # jq variables
   jq -n -r -S --slurpfile link <(ip -n "$ns" -j -d link show) \
-    --slurpfile addr <(ip -n "$ns" -j addr show) \
-    --slurpfile r4 <(ip -n "$ns" -j -4 route show table all) \
-    --slurpfile r6 <(ip -n "$ns" -j -6 route show table all) \
-    --slurpfile rule4 <(ip -n "$ns" -j -4 rule show) \
+    --slurpfile ip <(printf '%s\n' 'addr show' 'route show table all' 'rule show' |
+      ip -n "$ns" -j -batch -) \
     --slurpfile rule6 <(ip -n "$ns" -j -6 rule show) \
     --slurpfile nft <("${nse[@]}" nft -j list ruleset) "
     \"## links\", (\$link[0] // [] | $_JQ_LINK),
-    \"## addresses\", (\$addr[0] // [] | $_JQ_ADDR),
-    \"## routes (IPv4, all tables)\", (\$r4[0] // [] | $_JQ_ROUTE),
-    \"## routes (IPv6, all tables)\", (\$r6[0] // [] | $_JQ_ROUTE),
-    \"## rules\", (\$rule4[0] // []), (\$rule6[0] // []),
+    \"## addresses\", (\$ip[0] // [] | $_JQ_ADDR),
+    \"## routes (IPv4 and IPv6, all tables)\", (\$ip[1] // [] | $_JQ_ROUTE),
+    \"## rules\", (\$ip[2] // []), (\$rule6[0] // []),
     \"## nftables\", (\$nft[0] // {} | $_JQ_NFT)"
-  echo "## iptables"
-  "${nse[@]}" iptables-save | sed -e '/^#/d' -e 's/\[[0-9]*:[0-9]*\]/[]/g'
-  echo "## ip6tables"
-  "${nse[@]}" ip6tables-save | sed -e '/^#/d' -e 's/\[[0-9]*:[0-9]*\]/[]/g'
-  echo "## proxy neighbours"
-  ip -n "$ns" neigh show proxy | sort
-  echo "## sysctl"
-  "${nse[@]}" sh -c 'cd /proc/sys/net && grep -H . ipv4/ip_forward \
-    ipv4/conf/*/forwarding ipv4/conf/*/proxy_arp ipv4/conf/*/rp_filter \
-    ipv4/conf/*/route_localnet ipv4/conf/*/arp_ignore \
-    ipv6/conf/*/forwarding ipv6/conf/*/disable_ipv6 ipv6/conf/*/accept_ra \
-    ipv6/conf/*/proxy_ndp ipv4/neigh/*/proxy_delay ipv6/neigh/*/proxy_delay' | sort
+  # iptables-save's comments (#, one #) carry the time: dropped, as are the counters
+  "${nse[@]}" sh -c 'echo "## iptables"; iptables-save
+    echo "## ip6tables"; ip6tables-save
+    echo "## proxy neighbours"; ip neigh show proxy | sort
+    echo "## sysctl"
+    cd /proc/sys/net && grep -H . ipv4/ip_forward \
+      ipv4/conf/*/forwarding ipv4/conf/*/proxy_arp ipv4/conf/*/rp_filter \
+      ipv4/conf/*/route_localnet ipv4/conf/*/arp_ignore \
+      ipv6/conf/*/forwarding ipv6/conf/*/disable_ipv6 ipv6/conf/*/accept_ra \
+      ipv6/conf/*/proxy_ndp ipv4/neigh/*/proxy_delay ipv6/neigh/*/proxy_delay | sort' | sed -e '/^#\([^#]\|$\)/d' -e 's/\[[0-9]*:[0-9]*\]/[]/g'
   if [[ $node == host && -S $LAB_DIR/ovs/db.sock ]]; then
-    local -a vsctl=(ovs-vsctl "--db=unix:$LAB_DIR/ovs/db.sock" --timeout=10)
     echo "## ovs"
-    "${vsctl[@]}" show
-    "${vsctl[@]}" -f csv --columns=name,datapath_type,fail_mode,external_ids,other_config list Bridge | sort
-    "${vsctl[@]}" -f csv --columns=name,tag,trunks,vlan_mode,external_ids,other_config list Port | sort
-    "${vsctl[@]}" -f csv --columns=name,type,options,external_ids,mac list Interface | sort
+    # `show` as it is; each table's CSV (from its header line on) sorted
+    ovs-vsctl "--db=unix:$LAB_DIR/ovs/db.sock" --timeout=10 -f csv -- show \
+      -- --columns=name,datapath_type,fail_mode,external_ids,other_config list Bridge \
+      -- --columns=name,tag,trunks,vlan_mode,external_ids,other_config list Port \
+      -- --columns=name,type,options,external_ids,mac list Interface |
+      awk '/^name,/ { if (!t++) fflush() } !t { print; next } { print t "\t" $0 | "sort | cut -f2-" }'
   fi
 }
 

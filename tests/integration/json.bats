@@ -91,6 +91,30 @@ check() { # check JQ-PROGRAM <<<JSON: fails showing the document when it does no
   [ "$output" = "[]" ]
 }
 
+@test "json: attach macvlan --host-shim --json names the shim, and whether it was created or reused" {
+  add_container a
+  add_container b
+  defer ip netns exec "${LAB_PREFIX}host" "$LANJOIN" detach --all
+  run lj attach macvlan "netns:${LAB_PREFIX}a" --parent em1 --ip 198.51.100.121/24 \
+    --host-shim 198.51.100.78/24 --json
+  echo "$output"
+  [ "$status" -eq 0 ]
+  check "$IS_ATTACHMENT and .via == \"em1\" and .host_ifname == .info.host_shim
+    and (.info.host_shim | type == \"string\") and .info.host_shim_address == \"198.51.100.78\"
+    and .info.host_shim_created == true" <<<"$output"
+  local first=$output shim
+  shim=$(jq -r .info.host_shim <<<"$first")
+  on host ip link show "$shim" >/dev/null
+  run lj attach macvlan "netns:${LAB_PREFIX}b" --parent em1 --ip 198.51.100.122/24 \
+    --host-shim 198.51.100.78/24 --json
+  echo "$output"
+  [ "$status" -eq 0 ]
+  check "$IS_ATTACHMENT and .info.host_shim == \"$shim\" and (.info | has(\"host_shim_created\") | not)" <<<"$output"
+  # list --json agrees field for field
+  run lj list --json
+  diff <(jq -S . <<<"$first") <(jq -S --arg t "netns:${LAB_PREFIX}a" '.[] | select(.target.spec == $t)' <<<"$output")
+}
+
 @test "json: gc --json names what it removed; detach --all --json too" {
   lab container add gone >/dev/null
   defer "$LAB" container del gone

@@ -116,13 +116,20 @@ detach_later() { defer ip netns exec "${LAB_PREFIX}host" "$LANJOIN" detach "netn
   add_container a
   add_container b
   take_snapshots a b
-  lj attach macvlan "netns:${LAB_PREFIX}a" --parent em1 --ip 198.51.100.121/24 --host-shim "$SHIM_IP/24"
+  run lj attach macvlan "netns:${LAB_PREFIX}a" --parent em1 --ip 198.51.100.121/24 --host-shim "$SHIM_IP/24"
+  echo "$output"
+  [ "$status" -eq 0 ]
   detach_later a
   local shim ifindex
   shim=$(shim_name)
+  # the success line names the shim it set up
+  [[ $output == *$'\n'"Created host shim $shim ($SHIM_IP) on em1: the host reaches the container through it" ]]
   ifindex=$(on host cat "/sys/class/net/$shim/ifindex")
-  lj attach macvlan "netns:${LAB_PREFIX}b" --parent em1 --ip 198.51.100.122/24 --host-shim "$SHIM_IP/24"
+  run lj attach macvlan "netns:${LAB_PREFIX}b" --parent em1 --ip 198.51.100.122/24 --host-shim "$SHIM_IP/24"
+  echo "$output"
+  [ "$status" -eq 0 ]
   detach_later b
+  [[ $output == *$'\n'"Reused host shim $shim ($SHIM_IP) on em1: the host reaches the container through it" ]]
   # reused, not recreated
   [ "$(on host cat "/sys/class/net/$shim/ifindex")" = "$ifindex" ]
   [ "$(on host ip -o link show | grep -c 'ljs')" -eq 1 ]

@@ -12,8 +12,10 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "lib/kernel/addr.h"
 #include "lib/kernel/arp.h"
 #include "lib/core/attach.h"
 #include "lib/foreign/dhcp.h"
@@ -113,6 +115,46 @@ static int check_route(const struct lj_attach_opts *o, size_t i, struct lj_resul
 	return 0;
 }
 
+/* Refuse an --ip the host holds itself (on any link of lanjoin's namespace): the ARP probe or
+ * DAD would only find it while applying (exit 1), or, where the host does not hear the
+ * container's link, the two would share one address. IPv6 link-local addresses are per link. */
+static int check_host_holds(struct lj_ctx *ctx, const struct lj_attach_opts *o,
+			    struct lj_result *res)
+{
+	struct lj_addr_entry *addrs = NULL;
+	char buf[LJ_IP_STRLEN];
+	size_t n = 0;
+	int r;
+
+	if (o->n_ips == 0 || !ctx->host)
+		return 0;
+	r = lj_addr_list(ctx->host, AF_UNSPEC, &addrs, &n);
+	if (r < 0)
+		return lj_fail(res, r, "Failed to list the host's addresses: %s", strerror(-r));
+	for (size_t i = 0; i < o->n_ips; i++) {
+		const struct lj_ip *ip = &o->ips[i].ip;
+
+		if (ip->family == AF_INET6 && ip->bytes[0] == 0xfe && (ip->bytes[1] & 0xc0) == 0x80)
+			continue;
+		for (size_t k = 0; k < n; k++) {
+			struct lj_link l;
+			char name[IFNAMSIZ] = "?";
+
+			if (!lj_ip_equal(ip, &addrs[k].cidr.ip))
+				continue;
+			if (lj_link_get_by_index(ctx->host, addrs[k].ifindex, &l) == 0)
+				snprintf(name, sizeof(name), "%s", l.name);
+			free(addrs);
+			return lj_bad_input(res,
+					    "%s is the host's own address on '%s': give the "
+					    "container an address of its own",
+					    lj_ip_to_string(ip, buf, sizeof(buf)), name);
+		}
+	}
+	free(addrs);
+	return 0;
+}
+
 int lj_attach_add_addressing(struct lj_ctx *ctx, const struct lj_attach_opts *o, const char *ifname,
 			     struct lj_plan *plan, struct lj_record *rec, struct lj_result *res)
 {
@@ -179,6 +221,13 @@ int lj_attach_add_addressing(struct lj_ctx *ctx, const struct lj_attach_opts *o,
 		if (c->ip.family == AF_INET && o->dhcp)
 			return lj_bad_input(res, "--dhcp and an IPv4 --ip exclude each other");
 		v6 |= c->ip.family == AF_INET6;
+	}
+	/* Skipped with --no-conflict-check (bulk attaches), like the ARP probe: a dump of the
+	 * host's addresses per attach. */
+	if (!o->no_conflict_check) {
+		int r = check_host_holds(ctx, o, res);
+		if (r < 0)
+			return r;
 	}
 
 	/* IPv6 on the new link must be enabled (containers often start with it off). */

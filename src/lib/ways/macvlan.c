@@ -74,6 +74,8 @@ static int add_shim_steps(const struct lj_attach_opts *o, const char *shim, bool
 	if (create)
 		s->flags |= LJ_STEP_F_WILL_CREATE;
 	json_object_set_new(rec->info, "host_shim", json_string(shim));
+	if (create) /* else reused: another attachment's, or one `shim add` made */
+		json_object_set_new(rec->info, "host_shim_created", json_true());
 	snprintf(rec->host_ifname, sizeof(rec->host_ifname), "%s", shim); /* shared; for list */
 	json_object_set_new(rec->info, "host_shim_address",
 			    json_string(lj_ip_to_string(&o->host_shim.ip, buf, sizeof(buf))));

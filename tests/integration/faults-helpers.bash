@@ -1,4 +1,7 @@
-#!/usr/bin/env bats
+# tests/integration/faults-helpers.bash — the walks of the fault-injection files
+# (faults-*.bats: `load faults-helpers`). Each file has its own lab with OVS running; the cases
+# are split over files so that test.sh can run them side by side.
+#
 # Fault injection over every command that changes the system (issue 10).
 #
 # For each command and option family, walk_faults finds the plan's length L from a real run
@@ -15,8 +18,10 @@
 # gc gets the same detach walk with the container gone; `shim add` the apply walk; `uplink adopt`
 # (Linux and OVS bridge) the apply and rollback walks, and `uplink release` the undo walk
 # (release is atomic: a failing undo redoes what was undone, the adoption stays whole).
-# Each case counted is one where the injected fault really fired. The total is printed as
-# "# fault cases covered: N" (bats fd 3) and written to $LJ_FAULT_REPORT if that is set.
+# Each case counted is one where the injected fault really fired. Each file prints its total as
+# "# fault cases covered: N" (bats fd 3) and writes it to $LJ_FAULT_REPORT if that is set.
+
+# shellcheck disable=SC2034 # used by the .bats files
 
 load helpers
 
@@ -51,8 +56,6 @@ teardown_file() {
 
 # case_covered LABEL KIND N: one (command, step) case checked
 case_covered() { echo "$1 $2 $3" >>"$FAULT_CASES"; }
-
-
 
 records() { lj list --json | jq length; }
 
@@ -195,68 +198,6 @@ fw_reset() {
   on host nft delete table ip nat 2>/dev/null || true
 }
 
-@test "faults: attach bridge, static IPv4 + IPv6, gateway, route, on an existing bridge" {
-  on host ip link add br-user type bridge
-  defer ip -n "${LAB_PREFIX}host" link del br-user
-  defer ip -n "${LAB_PREFIX}host" link del vu0
-  on host ip link set br-user up
-  # a port of its own, so that its carrier does not change when lanjoin's come and go
-  on host ip link add vu0 type veth peer name vu1
-  on host ip link set vu0 master br-user
-  on host ip link set vu0 up
-  on host ip link set vu1 up
-  add_container fb
-  walk_faults "bridge(static-v4v6)" fb bridge --bridge br-user --ip 198.51.100.120/24 \
-    --ip 2001:db8:1::120/64 --gateway 198.51.100.254 --route 203.0.113.0/25@198.51.100.254
-}
-
-@test "faults: attach bridge creating its bridge, with --mac and --mtu" {
-  add_container fn
-  walk_faults "bridge(new-bridge)" fn bridge --bridge br-new --create-bridge --ip 198.51.100.121/24 \
-    --mac 02:00:00:00:01:21 --mtu 1400
-  ! on host ip link show br-new
-}
-
-@test "faults: attach ovs on a new OVS bridge with a VLAN tag" {
-  add_container fo
-  walk_faults "ovs(vlan)" fo ovs --bridge br-fo --create-bridge --vlan 10 --ovsdb "$LAB_OVSDB" \
-    --ip 198.51.100.122/24 --gateway 198.51.100.254
-}
-
-@test "faults: attach macvlan, static IPv4 + IPv6" {
-  add_container fm
-  walk_faults "macvlan" fm macvlan --parent em1 --ip 198.51.100.123/24 \
-    --ip 2001:db8:1::123/64 --gateway 198.51.100.254
-}
-
-@test "faults: attach macvlan with a host shim" {
-  add_container fs
-  walk_faults "macvlan(host-shim)" fs macvlan --parent em1 --ip 198.51.100.124/24 \
-    --host-shim 198.51.100.144/24
-}
-
-@test "faults: attach nat" {
-  add_container fa
-  walk_faults "nat" fa nat --uplink em1 --address 198.51.100.125/24
-}
-
-@test "faults: attach nat with --publish, under Docker's firewall (iptables)" {
-  add_container fp --with-8080
-  docker_firewall
-  walk_faults "nat(publish)" fp nat --uplink em1 --address 198.51.100.126/24 --publish 80 \
-    --publish tcp/8081:8080 --publish udp/53
-}
-
-@test "faults: attach routed, IPv4 + IPv6" {
-  add_container fr
-  walk_faults "routed" fr routed --parent em1 --ip 198.51.100.129/24 --ip 2001:db8:1::129/64
-}
-
-@test "faults: attach macvlan with DHCP" {
-  add_container fd
-  walk_faults "dhcp" fd macvlan --parent em1 --dhcp
-}
-
 # --- races: someone else acts while an attach runs (issue 15) --------------------------------
 
 # pause_attach N ARGS...: start `lanjoin ARGS...` in the host node, in the background, stopped at
@@ -291,111 +232,6 @@ resume_attach() {
   output=$(cat "$PAUSE_OUT")
 }
 
-@test "faults: a bridge deleted (or replaced) by someone else during an attach fails it and rolls it back" {
-  add_container fr
-  defer del_link_quietly br-race
-  local args=(attach bridge "netns:${LAB_PREFIX}fr" --bridge br-race --ip 198.51.100.129/24
-    --gateway 198.51.100.254) L n how
-  # the host without the bridge: each case ends with it deleted
-  take_snapshots fr
-  on host ip link add br-race type bridge
-  on host ip link set br-race up
-  L=$(lj "${args[@]}" --dry-run --json | jq '.steps | length')
-  [ "$L" -ge 4 ]
-  on host ip link del br-race
-  # deleted once the veth is its port (before step 3), or at the very end; or deleted and made
-  # again under the same name (another ifindex)
-  for how in del recreate; do
-    for n in 3 $((L + 1)); do
-      on host ip link add br-race type bridge
-      on host ip link set br-race up
-      pause_attach "$n" "${args[@]}"
-      on host ip link del br-race
-      if [[ $how == recreate ]]; then
-        on host ip link add br-race type bridge
-        on host ip link set br-race up
-      fi
-      resume_attach
-      echo "bridge $how before point $n -> $status: $output"
-      [ "$status" -eq 1 ]
-      [[ $output == *"bridge 'br-race' was deleted"* ]]
-      [[ $output == *"nothing was left behind"* ]]
-      [ "$(records)" -eq 0 ]
-      assert_same_state fr "$BATS_TEST_TMPDIR/fr.before"
-      if [[ $how == recreate ]]; then
-        [ -z "$(on host ip -o link show master br-race)" ]
-        on host ip link del br-race
-      fi
-      assert_same_state host "$BATS_TEST_TMPDIR/host.before"
-    done
-  done
-  # undisturbed, the same attach succeeds
-  on host ip link add br-race type bridge
-  on host ip link set br-race up
-  run lj "${args[@]}"
-  [ "$status" -eq 0 ]
-  [[ $output == *"br-race"* ]]
-  run lj detach "netns:${LAB_PREFIX}fr"
-  [ "$status" -eq 0 ]
-  on host ip link del br-race
-  assert_unchanged
-}
-
-@test "faults: the state directory full (ENOSPC) at the last record write of a DHCP attach rolls it back" {
-  add_container fe
-  local mnt=$BATS_TEST_TMPDIR/tmpfs L args
-  mkdir -m 0755 "$mnt"
-  mount -t tmpfs -o size=4m,mode=0755 lj-fault-tmpfs "$mnt"
-  defer umount "$mnt"
-  export LANJOIN_STATE_DIR=$mnt/state
-  # should the rollback fail, this stops the DHCP client before the tmpfs is unmounted
-  defer ip netns exec "${LAB_PREFIX}host" env LANJOIN_STATE_DIR="$LANJOIN_STATE_DIR" \
-    "$LANJOIN" detach "netns:${LAB_PREFIX}fe"
-  args=(attach macvlan "netns:${LAB_PREFIX}fe" --parent em1 --dhcp)
-  L=$(lj "${args[@]}" --dry-run --json | jq '.steps | length')
-  take_snapshots fe
-  # stopped after the plan and its lease, before the record is written as attached: fill it
-  pause_attach $((L + 1)) "${args[@]}"
-  dd if=/dev/zero of="$mnt/fill" bs=64k 2>/dev/null || true
-  defer rm -f "$mnt/fill"
-  resume_attach
-  echo "$output"
-  [ "$status" -eq 1 ]
-  [[ $output == *"cannot write the state record: No space left on device"* ]]
-  [[ $output == *"nothing was left behind"* ]]
-  rm -f "$mnt/fill"
-  assert_unchanged
-  ! pgrep -f "$LANJOIN_STATE_DIR"
-}
-
-@test "faults: gc of a nat attachment whose container is gone" {
-  docker_firewall
-  walk_gc "gc(nat)" ga nat --uplink em1 --address 198.51.100.127/24 --publish 80
-}
-
-@test "faults: gc of a macvlan attachment with a host shim whose container is gone" {
-  walk_gc "gc(macvlan-shim)" gm macvlan --parent em1 --ip 198.51.100.128/24 \
-    --host-shim 198.51.100.144/24
-}
-
-@test "faults: shim add" {
-  take_snapshots
-  local n
-  for ((n = 1; ; n++)); do
-    LANJOIN_FAULT_STEP=$n run lj shim add em1 --ip 198.51.100.144/24
-    echo "shim add, step $n failing -> $status: $output"
-    [ "$status" -eq 0 ] && break
-    [ "$status" -eq 1 ]
-    [[ $output == *"fault injected by LANJOIN_FAULT_STEP=$n"*"nothing was left behind"* ]]
-    assert_unchanged
-    case_covered "shim-add" apply "$n"
-    ((n < 10))
-  done
-  ((n > 1))
-  run lj shim del em1
-  [ "$status" -eq 0 ]
-  assert_unchanged
-}
 
 # --- uplink adopt / release -------------------------------------------------------------------
 
@@ -490,13 +326,6 @@ walk_uplink() {
   assert_unchanged
 }
 
-@test "faults: uplink adopt into a Linux bridge, and release" {
-  walk_uplink "uplink(bridge)"
-}
-
-@test "faults: uplink adopt into an OVS bridge, and release" {
-  walk_uplink "uplink(ovs)" --ovs --ovsdb "$LAB_OVSDB"
-}
 
 # --- CNI ADD / DEL ----------------------------------------------------------------------------
 
@@ -534,49 +363,4 @@ walk_cni() {
   WALK_DETACH=(cni DEL)
   UNCHANGED_CHECK=ipam_released
   walk "$label" "$CNI_C"
-}
-
-@test "faults: CNI ADD and DEL, macvlan mode with a host shim" {
-  walk_cni "cni(macvlan-shim)" macvlan '.master = "em1" | .hostShim = "198.51.100.148/24"'
-}
-
-@test "faults: CNI ADD and DEL, nat mode with published ports" {
-  walk_cni "cni(nat-publish)" nat '.uplink = "em1" | .publish = ["tcp/8085:80"]
-    | .runtimeConfig = {portMappings: [{hostPort: 8086, containerPort: 80, protocol: "tcp"}]}'
-}
-
-@test "faults: detach --all over three ways, with the undo of step k failing in every record" {
-  add_container da
-  add_container dm
-  add_container dn
-  take_snapshots da dm dn
-  local k L fired=0
-  attach_three() {
-    lj attach bridge "netns:${LAB_PREFIX}da" --bridge br-all --create-bridge --ip 198.51.100.140/24 >/dev/null &&
-      lj attach macvlan "netns:${LAB_PREFIX}dm" --parent em1 --ip 198.51.100.141/24 \
-        --host-shim 198.51.100.149/24 >/dev/null &&
-      lj attach nat "netns:${LAB_PREFIX}dn" --uplink em1 --address 198.51.100.142/24 \
-        --publish 80 >/dev/null
-  }
-  defer ip netns exec "${LAB_PREFIX}host" "$LANJOIN" detach --all
-  attach_three
-  L=$(state_records | jq '[.[].undo | length] | max')
-  for ((k = 1; k <= L; k++)); do
-    ((k == 1)) || attach_three
-    LANJOIN_FAULT_UNDO=$k run lj detach --all
-    echo "detach --all, undo $k failing -> $status: $output"
-    if [ "$status" -ne 0 ]; then
-      [ "$status" -eq 1 ]
-      [[ $output == *"the record is kept"* ]]
-      [ "$(records)" -ge 1 ]
-      run lj detach --all
-      echo "detach --all again -> $status: $output"
-      [ "$status" -eq 0 ]
-      fired=$((fired + 1))
-      case_covered "detach--all" detach-undo "$k"
-    fi
-    [ "$(records)" -eq 0 ]
-    assert_unchanged
-  done
-  [ "$fired" -gt 3 ]
 }
