@@ -43,6 +43,8 @@ static const struct {
 	{"list", lj_cmd_list, "show what is attached", false, true},
 	{"status", lj_cmd_status, "check each attachment against the kernel (read only)", false,
 	 true},
+	{"watch", lj_cmd_watch,
+	 "keep the attachments true: reconcile on engine, link and nftables events", false, true},
 	{"uplink", lj_cmd_uplink, "adopt the host's uplink into a bridge (probed), or release it",
 	 true, true},
 	{"gc", lj_cmd_gc, "undo attachments whose namespace is gone", false, true},
