@@ -9,7 +9,7 @@
 #define CURL_DISABLE_TYPECHECK 1
 #include <curl/curl.h>
 
-#include "lib/foreign/engine.h"
+struct lj_engine_err; /* lib/foreign/engine.h */
 
 struct lj_curl_fns {
 	CURL *(*easy_init)(void);
