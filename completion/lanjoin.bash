@@ -83,6 +83,7 @@ _lanjoin_options() {
 	detach) echo "--ifname --all --dry-run --json --engine-socket --help" ;;
 	list) echo "--json --help" ;;
 	status) echo "--json --engine-socket --help" ;;
+	watch) echo "--engine-socket --no-engines --help" ;;
 	gc | pid) echo "--json --engine-socket --help" ;;
 	ip) echo "--json --engine-socket --help" ;;
 	"uplink adopt") echo "--ovs --ovsdb --probe --no-probe --timeout --dry-run --json --help" ;;
@@ -152,7 +153,7 @@ _lanjoin() {
 	elif [[ $cur == -* ]]; then
 		cands=$(_lanjoin_options "$ctx")
 	elif [[ -z $cmd ]]; then
-		cands='attach detach list status gc pid ip uplink shim docker-plugin version help'
+		cands='attach detach list status watch gc pid ip uplink shim docker-plugin version help'
 	elif [[ -z $sub && $cmd == attach ]]; then
 		cands='bridge ovs macvlan nat'
 	elif [[ -z $sub && $cmd == uplink ]]; then
@@ -160,7 +161,7 @@ _lanjoin() {
 	elif [[ -z $sub && $cmd == shim ]]; then
 		cands='add del'
 	elif [[ -z $sub && $cmd == help ]]; then
-		cands='attach detach list status gc pid ip uplink shim docker-plugin version'
+		cands='attach detach list status watch gc pid ip uplink shim docker-plugin version'
 	elif ((npos == 0)); then
 		case $ctx in
 		"help attach") cands='bridge ovs macvlan nat' ;;

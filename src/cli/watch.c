@@ -27,6 +27,7 @@
 
 #include "cli/cli.h"
 #include "cli/reconcile.h"
+#include "lib/core/detach.h"
 #include "lib/core/state.h"
 #include "lib/core/watch.h"
 #include "lib/foreign/engine-events.h"
@@ -617,6 +618,27 @@ static int pick_engines(struct watch *w, char **socks, size_t n, bool none)
 	return 0;
 }
 
+/*
+ * At start: undo what no longer has a target (the records and OVS rows a reboot or a killed
+ * run left), one log line each, before the reconcile brings back what the specs ask for.
+ */
+static void start_gc(void)
+{
+	struct lj_result res;
+	const json_t *notes, *v;
+	size_t removed = 0, i;
+	int r;
+
+	r = lj_gc(&res, &removed);
+	if (r < 0) {
+		wlog("gc: %s", res.message[0] ? res.message : strerror(-r));
+	} else {
+		notes = json_object_get(res.json, "notes");
+		json_array_foreach(notes, i, v) wlog("gc: %s", json_string_value(v));
+	}
+	lj_result_done(&res);
+}
+
 /* --- the loop ----------------------------------------------------------------------------- */
 
 static int ep_add(struct watch *w, int fd, uint64_t tag)
@@ -894,6 +916,7 @@ int lj_cmd_watch(int argc, char **argv)
 		goto out;
 	}
 	/* after a reboot, this brings back the persistent attachments whose containers run */
+	start_gc();
 	wlog("start: reconcile all");
 	r = cli_reconcile(NULL, false, stderr);
 	if (r < 0)
