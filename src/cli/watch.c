@@ -230,8 +230,7 @@ static void settle(struct watch *w)
 
 static void want_all(struct watch *w, const char *why)
 {
-	if (!w->all)
-		wlog("%s: reconcile all", why);
+	wlog("%s: reconcile all%s", why, w->all ? " (already queued)" : "");
 	w->all = true;
 	settle(w);
 }

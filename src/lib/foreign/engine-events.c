@@ -15,18 +15,21 @@
 #define EVENTS_CONNECT_TIMEOUT_MS 3000L
 
 /*
- * filters={"type":["container","network"],"event":["start","die","destroy","connect",
- * "disconnect"]}, URL-encoded.
+ * filters={"type":["container","network"],"event":["start","die","died","destroy","connect",
+ * "disconnect"]}, URL-encoded. Podman 4 matches the filter against its own status names
+ * ("died"), then reports Docker's ("die").
  */
 #define EVENTS_PATH                                                                                \
 	"/events?filters=%7B%22type%22%3A%5B%22container%22%2C%22network%22%5D%2C%22event%22%3A"   \
-	"%5B%22start%22%2C%22die%22%2C%22destroy%22%2C%22connect%22%2C%22disconnect%22%5D%7D"
+	"%5B%22start%22%2C%22die%22%2C%22died%22%2C%22destroy%22%2C%22connect%22%2C%22disconnect%" \
+	"22%5D%7D"
 
 struct stream {
 	struct lj_engine_events *ev;
 	size_t index;
 	CURL *h;
 	char sock[LJ_ENGINE_SOCKET_MAX];
+	char url[256];
 	bool connected; /* answered 200 */
 	long status;	/* HTTP status once the headers are in, else 0 */
 	char *line;	/* EVENTS_LINE_MAX bytes */
@@ -270,6 +273,8 @@ int lj_engine_events_start(struct lj_engine_events *ev, size_t stream, const cha
 	s = &ev->streams[stream];
 	stream_stop(s);
 	snprintf(s->sock, sizeof(s->sock), "%s", sock);
+	/* a host name per stream: libcurl's connection cache keys on it */
+	snprintf(s->url, sizeof(s->url), "http://engine%zu.localhost%s", stream, EVENTS_PATH);
 	s->line = malloc(EVENTS_LINE_MAX);
 	s->h = cu->easy_init();
 	if (!s->line || !s->h) {
@@ -277,7 +282,10 @@ int lj_engine_events_start(struct lj_engine_events *ev, size_t stream, const cha
 		return -ENOMEM;
 	}
 	if (cu->easy_setopt(s->h, CURLOPT_UNIX_SOCKET_PATH, s->sock) != CURLE_OK ||
-	    cu->easy_setopt(s->h, CURLOPT_URL, "http://localhost" EVENTS_PATH) != CURLE_OK ||
+	    cu->easy_setopt(s->h, CURLOPT_URL, s->url) != CURLE_OK ||
+	    /* a connection of its own: never matched with another stream's (another socket) */
+	    cu->easy_setopt(s->h, CURLOPT_FRESH_CONNECT, 1L) != CURLE_OK ||
+	    cu->easy_setopt(s->h, CURLOPT_FORBID_REUSE, 1L) != CURLE_OK ||
 	    cu->easy_setopt(s->h, CURLOPT_PROXY, "") != CURLE_OK ||
 	    cu->easy_setopt(s->h, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
 	    cu->easy_setopt(s->h, CURLOPT_CONNECTTIMEOUT_MS, EVENTS_CONNECT_TIMEOUT_MS) !=
