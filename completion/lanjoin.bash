@@ -7,7 +7,7 @@
 
 # Options of every way of attach, the addressing ones of bridge/ovs/macvlan, and each way's own.
 _lanjoin_attach_every='--no-conflict-check --ifname --mac --mac-from --mtu --route --dry-run
-	--json --engine-socket --help'
+	--json --engine-socket --persist --replace --help'
 _lanjoin_attach_l2='--ip --gateway --no-default-route --dhcp --dhcp-client --dhcp-timeout
 	--slaac'
 _lanjoin_attach_bridge='--bridge --uplink --create-bridge'
@@ -80,9 +80,10 @@ _lanjoin_options() {
 		;;
 	"attach nat") echo "$_lanjoin_attach_nat $_lanjoin_attach_every" ;;
 	attach*) echo "--help" ;;
-	detach) echo "--ifname --all --dry-run --json --engine-socket --help" ;;
+	detach) echo "--ifname --all --keep-spec --dry-run --json --engine-socket --help" ;;
 	list) echo "--json --help" ;;
-	status) echo "--json --engine-socket --help" ;;
+	status | reconcile) echo "--json --engine-socket --help" ;;
+	apply) echo "--engine-socket --help" ;;
 	watch) echo "--engine-socket --no-engines --help" ;;
 	gc | pid) echo "--json --engine-socket --help" ;;
 	ip) echo "--json --engine-socket --help" ;;
@@ -153,7 +154,8 @@ _lanjoin() {
 	elif [[ $cur == -* ]]; then
 		cands=$(_lanjoin_options "$ctx")
 	elif [[ -z $cmd ]]; then
-		cands='attach detach list status watch gc pid ip uplink shim docker-plugin version help'
+		cands='attach detach list status reconcile apply watch gc pid ip uplink shim docker-plugin
+			version help'
 	elif [[ -z $sub && $cmd == attach ]]; then
 		cands='bridge ovs macvlan nat'
 	elif [[ -z $sub && $cmd == uplink ]]; then
@@ -161,7 +163,8 @@ _lanjoin() {
 	elif [[ -z $sub && $cmd == shim ]]; then
 		cands='add del'
 	elif [[ -z $sub && $cmd == help ]]; then
-		cands='attach detach list status watch gc pid ip uplink shim docker-plugin version'
+		cands='attach detach list status reconcile apply watch gc pid ip uplink shim docker-plugin
+			version'
 	elif ((npos == 0)); then
 		case $ctx in
 		"help attach") cands='bridge ovs macvlan nat' ;;
@@ -169,7 +172,8 @@ _lanjoin() {
 		"help shim") cands='add del' ;;
 		attach\ *) cands=$(_lanjoin_targets) ;;
 		detach) cands=$({ _lanjoin_attached; _lanjoin_targets; } | sort -u) ;;
-		status) cands=$(_lanjoin_attached) ;;
+		status | reconcile) cands=$(_lanjoin_attached) ;;
+		apply) cands=$(compgen -f -- "$cur") ;;
 		pid) cands=$(_lanjoin_containers; echo pid:) ;;
 		ip) cands=$(_lanjoin_containers) ;;
 		"uplink release") cands=$(_lanjoin_bridges ovs) ;;

@@ -7,6 +7,8 @@
 
 #include "cli/cli.h"
 #include "cli/json.h"
+#include "cli/spec.h"
+#include "lib/core/state.h"
 #include "lib/core/way.h"
 #include "shared/macro.h"
 #include "shared/name.h"
@@ -41,6 +43,8 @@ enum {
 	OPT_MAC_FROM,
 	OPT_CREATE_BRIDGE,
 	OPT_NO_DEFAULT_ROUTE,
+	OPT_PERSIST,
+	OPT_REPLACE,
 };
 
 /* The options, each with the spec option it sets: the way table says which ways take it. */
@@ -77,7 +81,16 @@ static const struct {
 	{{"json", no_argument, NULL, OPT_JSON}, LJ_OPT_COMMON},
 	{{"help", no_argument, NULL, OPT_HELP}, LJ_OPT_COMMON},
 	{{"engine-socket", required_argument, NULL, OPT_ENGINE_SOCKET}, LJ_OPT_COMMON},
+	{{"persist", no_argument, NULL, OPT_PERSIST}, LJ_OPT_COMMON},
+	{{"replace", no_argument, NULL, OPT_REPLACE}, LJ_OPT_COMMON},
 };
+
+/* The options that are the command's own, not part of what is asked (no spec member). */
+static bool not_spec(int c)
+{
+	return c == OPT_DRY_RUN || c == OPT_JSON || c == OPT_HELP || c == OPT_ENGINE_SOCKET ||
+	       c == OPT_REPLACE;
+}
 
 static const char usage_ways[] =
 	"  lanjoin attach bridge  TARGET --bridge BR [--uplink DEV | --create-bridge] [ADDRESSING] "
@@ -175,12 +188,18 @@ static const char usage_common[] =
 	"COMMON:     --ifname NAME (in the container, default eth1) --mac MAC | --mac-from NAME\n"
 	"            (a stable MAC derived from NAME, e.g. for a stable DHCP lease) --mtu N\n"
 	"            --route CIDR[@VIA] (repeatable) --dry-run --json\n"
+	"            --persist (keep the spec in $LANJOIN_SPEC_DIR, default\n"
+	"            /var/lib/lanjoin/specs, for 'lanjoin reconcile'; a MAC derived from the\n"
+	"            target and ifname unless --mac is given) --replace (swap a different\n"
+	"            attachment of the same target and ifname; the old one comes back if the\n"
+	"            new one fails)\n"
 	"            --engine-socket PATH (Docker/Podman API socket; default\n"
 	"            $LANJOIN_ENGINE_SOCKET, $DOCKER_HOST, /var/run/docker.sock, then\n"
 	"            /run/podman/podman.sock)\n"
 	"\n"
-	"Exit status: 0 attached; 1 failed and rolled back (nothing left behind); 2 bad usage or "
-	"input.\n"
+	"Exit status: 0 attached (or already attached as asked: nothing changes); 1 failed and\n"
+	"rolled back (nothing left behind); 2 bad usage or input (also: the target is attached\n"
+	"as ifname otherwise, the fields that differ are named).\n"
 	"SIGINT, SIGTERM or SIGHUP during attach (e.g. while it waits for a DHCP lease) roll it\n"
 	"back the same way (exit status 1).\n";
 
@@ -255,7 +274,7 @@ static int copy_ifname(const char *what, const char *v, char ret[IFNAMSIZ])
 }
 
 /* Parse one option into o. Returns 0, or -1 after printing why. */
-static int parse_option(int c, const char *v, struct lj_attach_opts *o, bool *json)
+static int parse_option(int c, const char *v, struct lj_attach_opts *o, struct cli_attach_flags *f)
 {
 	uint64_t n;
 
@@ -440,12 +459,27 @@ static int parse_option(int c, const char *v, struct lj_attach_opts *o, bool *js
 		o->dry_run = true;
 		return 0;
 	case OPT_JSON:
-		*json = true;
+		f->json = true;
+		return 0;
+	case OPT_PERSIST:
+		f->persist = true;
+		return 0;
+	case OPT_REPLACE:
+		f->replace = true;
 		return 0;
 	case OPT_ENGINE_SOCKET:
 		return lj_cli_engine_socket(v);
 	}
 	return -1;
+}
+
+/* Does option c take no value? */
+static bool options_flag(int c)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(options); i++)
+		if (options[i].opt.val == c)
+			return options[i].opt.has_arg == no_argument;
+	return false;
 }
 
 static const char *option_name(int c)
@@ -465,7 +499,7 @@ static bool option_applies(int c, enum lj_way way)
 	return false;
 }
 
-static int check_required(const struct lj_attach_opts *o)
+int cli_attach_check(const struct lj_attach_opts *o)
 {
 	struct lj_result res = {0};
 
@@ -488,15 +522,121 @@ static int check_required(const struct lj_attach_opts *o)
 	return 0;
 }
 
+/* getopt's value of the long option name, or -1. */
+static int option_find(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(options); i++)
+		if (strcmp(options[i].opt.name, name) == 0)
+			return options[i].opt.val;
+	return -1;
+}
+
+int cli_attach_option_is_flag(const char *name)
+{
+	int c = option_find(name);
+
+	if (c < 0 || not_spec(c))
+		return -ENOENT;
+	for (size_t i = 0; i < ARRAY_SIZE(options); i++)
+		if (options[i].opt.val == c)
+			return options[i].opt.has_arg == no_argument;
+	return -ENOENT;
+}
+
+int cli_attach_option(const char *name, const char *value, struct lj_attach_opts *o,
+		      struct cli_attach_flags *f, json_t *spec)
+{
+	int c = option_find(name);
+
+	if (c < 0 || not_spec(c))
+		return -ENOENT;
+	if (!option_applies(c, o->way)) {
+		lj_err("--%s does not apply to the %s way", name, lj_way_name(o->way));
+		return -EINVAL;
+	}
+	if (parse_option(c, value, o, f) < 0)
+		return -EINVAL;
+	if (spec && cli_spec_add(spec, name, value) < 0) {
+		lj_err("Out of memory");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * The spec recorded for the attachment of o->target as ifname (NULL if none, or no
+ * record), read under a shared lock: for --replace and its restore.
+ */
+static json_t *recorded_spec(const struct lj_attach_opts *o)
+{
+	struct lj_target t;
+	struct lj_state *st = NULL;
+	struct lj_record rec;
+	char id[LJ_RECORD_ID_LEN];
+	json_t *spec = NULL;
+
+	if (lj_target_parse(o->target, &t) < 0 || lj_target_open(&t) < 0)
+		return NULL;
+	lj_record_id(t.key, o->ifname[0] ? o->ifname : LJ_DEFAULT_IFNAME, id);
+	lj_target_close(&t);
+	if (lj_state_open(false, &st) < 0)
+		return NULL;
+	if (lj_state_load(st, id, &rec) == 0) {
+		spec = json_incref(rec.spec);
+		lj_record_free(&rec);
+	}
+	lj_state_close(st);
+	return spec;
+}
+
+/*
+ * --replace: detach the attachment of o->target as o->ifname (its spec old, not NULL and
+ * not o's), attach o; if that fails, attach old again. Returns attach's result (res).
+ */
+static int replace(const struct lj_attach_opts *o, json_t *old, struct lj_result *res)
+{
+	struct lj_attach_opts oo;
+	struct cli_attach_flags of;
+	struct lj_result dres, rres;
+	int r;
+
+	r = lj_detach(o->target, o->ifname[0] ? o->ifname : LJ_DEFAULT_IFNAME, false, &dres);
+	if (r < 0) {
+		*res = dres;
+		return r;
+	}
+	lj_result_done(&dres);
+	r = lj_attach(o, res);
+	if (r >= 0)
+		return r;
+	/* put the old one back, through the same attach */
+	if (cli_spec_to_opts(old, "the replaced attachment's spec", &oo, &of, NULL) < 0) {
+		lj_result_append(res, "; the replaced attachment could not be restored (its spec "
+				      "is not valid any more)");
+		return r;
+	}
+	oo.spec = old;
+	if (lj_attach(&oo, &rres) < 0)
+		lj_result_append(res, "; restoring the replaced attachment failed too: %s",
+				 rres.message);
+	else
+		lj_result_append(res, "; the replaced attachment was restored");
+	lj_result_done(&rres);
+	return r;
+}
+
 int lj_cmd_attach(int argc, char **argv)
 {
 	static const char hint[] = "; see 'lanjoin attach --help'";
 	struct option longopts[sizeof(options) / sizeof(options[0]) + 1];
 	struct lj_attach_opts o = {0};
+	struct cli_attach_flags f = {0};
 	struct lj_result res;
+	struct lj_target pt;
+	json_t *spec = NULL, *old = NULL;
 	char ways[64];
 	bool json = false;
-	int c, r;
+	int c, r, code = LJ_EXIT_OK;
 
 	for (size_t i = 0; i < sizeof(options) / sizeof(options[0]); i++)
 		longopts[i] = options[i].opt;
@@ -519,46 +659,95 @@ int lj_cmd_attach(int argc, char **argv)
 		return lj_usage_error(hint, "Missing TARGET after 'attach %s'", argv[1]);
 	o.target = argv[2];
 
+	/* The spec: what is asked, each option in canonical form as it is parsed. */
+	bool pid_target = lj_target_parse(o.target, &pt) == 0 && pt.kind == LJ_TARGET_PID;
+	spec = cli_spec_new(o.way, pid_target ? NULL : o.target, NULL);
+	if (!spec)
+		return LJ_EXIT_FAILED;
+
 	optind = 3;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
-		if (c == '?' || c == ':')
+		if (c == '?' || c == ':') {
+			json_decref(spec);
 			return lj_getopt_error(c, argc, argv, hint);
+		}
 		if (c == OPT_HELP) {
+			json_decref(spec);
 			usage(stdout, (int)o.way);
 			return LJ_EXIT_OK;
 		}
 		if (!option_applies(c, o.way)) {
 			lj_err("--%s does not apply to the %s way", option_name(c),
 			       lj_way_name(o.way));
+			json_decref(spec);
 			return LJ_EXIT_USAGE;
 		}
-		if (parse_option(c, optarg, &o, &json) < 0)
+		if (parse_option(c, optarg, &o, &f) < 0 ||
+		    (!not_spec(c) && c != OPT_MAC && c != OPT_MAC_FROM &&
+		     cli_spec_add(spec, option_name(c), options_flag(c) ? NULL : optarg) < 0)) {
+			json_decref(spec);
 			return LJ_EXIT_USAGE;
+		}
 	}
-	if (optind < argc)
+	json = f.json;
+	if (optind < argc) {
+		json_decref(spec);
 		return lj_usage_error(hint, "Unexpected argument '%s'", argv[optind]);
-	if (check_required(&o) < 0)
+	}
+	if (cli_attach_check(&o) < 0) {
+		json_decref(spec);
 		return LJ_EXIT_USAGE;
+	}
+	if (f.persist && pid_target) {
+		json_decref(spec);
+		return lj_usage_error(hint, "--persist needs a lasting identity: a container, "
+					    "netns:NAME or a netns path, not a PID");
+	}
+	/* A persistent attachment comes back with the same MAC: one derived from its identity. */
+	if (f.persist && !o.has_mac) {
+		cli_spec_mac(o.target, o.ifname[0] ? o.ifname : LJ_DEFAULT_IFNAME, o.mac);
+		o.has_mac = true;
+	}
+	if (o.has_mac) {
+		char mac[LJ_MAC_STRLEN];
+		cli_spec_add(spec, "mac", lj_mac_to_string(o.mac, mac, sizeof(mac)));
+	}
+	o.spec = spec;
+	if (f.replace && !o.dry_run) {
+		old = recorded_spec(&o);
+		if (old && json_equal(old, spec)) {
+			json_decref(old);
+			old = NULL;
+		}
+	}
 
 	/* Ctrl-C, SIGTERM or SIGHUP must not leave a half-done attachment: roll back instead. */
 	if (!o.dry_run && lj_catch_interrupts() < 0)
 		lj_err("warning: cannot catch SIGINT/SIGTERM: an interrupted attach may leave a "
 		       "record for 'lanjoin gc'");
-	r = lj_attach(&o, &res);
+	r = old ? replace(&o, old, &res) : lj_attach(&o, &res);
 	if (r < 0) {
-		int code = lj_report_failure(&res, r);
-		lj_result_done(&res);
-		return code;
+		code = lj_report_failure(&res, r);
+		goto out;
 	}
-	if (o.dry_run && json) {
-		int code = lj_print_dry_run_json(
+	if (f.persist && !o.dry_run) {
+		r = cli_spec_save(spec);
+		if (r < 0)
+			lj_err("warning: attached, but failed to store its spec in %s: %s",
+			       cli_spec_dir(), cli_spec_strerror(r));
+	}
+	if (res.unchanged) {
+		if (json)
+			lj_print_attach_json(&res);
+		else
+			printf("%s\n", res.message);
+	} else if (o.dry_run && json) {
+		code = lj_print_dry_run_json(
 			&res,
 			json_pack("{s:s, s:s}", "way", lj_way_name(o.way), "target", o.target));
-		if (code != LJ_EXIT_OK) {
-			lj_result_done(&res);
-			return code;
-		}
+		if (code != LJ_EXIT_OK)
+			goto out;
 	} else if (o.dry_run) {
 		printf("# lanjoin attach %s %s: %zu steps (nothing is changed)\n",
 		       lj_way_name(o.way), o.target, res.dry_plan.n);
@@ -600,6 +789,9 @@ int lj_cmd_attach(int argc, char **argv)
 			"%s the default route %s; detach puts it back\n",
 			o.dhcp ? "The lease's router replaces" : "Replaced", json_string_value(a));
 	}
+out:
 	lj_result_done(&res);
-	return LJ_EXIT_OK;
+	json_decref(old);
+	json_decref(spec);
+	return code;
 }

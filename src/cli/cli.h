@@ -17,6 +17,8 @@ int lj_cmd_list(int argc, char **argv);
 int lj_cmd_status(int argc, char **argv);
 int lj_cmd_watch(int argc, char **argv); /* src/cli/watch.c */
 int lj_cmd_gc(int argc, char **argv);
+int lj_cmd_apply(int argc, char **argv);
+int lj_cmd_reconcile(int argc, char **argv);
 int lj_cmd_uplink(int argc, char **argv);
 int lj_cmd_pid(int argc, char **argv);
 int lj_cmd_ip(int argc, char **argv);
@@ -37,6 +39,10 @@ int lj_require_root(const char *cmd);
 
 /* Print "lanjoin: <message>" to stderr. */
 void lj_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Put prefix (borrowed; NULL: none) after "lanjoin: " in lj_err's messages, e.g. the spec
+ * file and field that a message about an option's value is about. */
+void lj_err_prefix(const char *prefix);
 
 /*
  * Bad usage: print "lanjoin: <reason>" and then usage (if not NULL) to stderr. A usage that

@@ -6,13 +6,42 @@
 
 #include "cli/cli.h"
 #include "cli/json.h"
+#include "cli/spec.h"
 
 static const char detach_usage[] =
-	"Usage: lanjoin detach TARGET [--ifname NAME] [--dry-run] [--json] [--engine-socket PATH]\n"
+	"Usage: lanjoin detach TARGET [--ifname NAME] [--keep-spec] [--dry-run] [--json]\n"
+	"                      [--engine-socket PATH]\n"
 	"       lanjoin detach --all [--dry-run] [--json]\n"
 	"Undo exactly what attach did (every attachment of TARGET unless\n"
 	"--ifname is given). Safe to repeat; works after the container died.\n"
-	"--all detaches everything, deleting the host-side links together.\n";
+	"--all detaches everything, deleting the host-side links together.\n"
+	"The stored spec of a persistent attachment goes too, unless --keep-spec.\n";
+
+/* Forget the stored specs of what was detached: res's records, and target's (as ifname). */
+static void remove_specs(const char *target, const char *ifname, const struct lj_result *res)
+{
+	json_t *specs = NULL, *e;
+	size_t i;
+
+	for (size_t k = 0; k < res->n_records; k++) {
+		const struct lj_record *rec = &res->records[k];
+		const char *t = json_string_value(json_object_get(rec->spec, "target"));
+
+		cli_spec_remove(t ? t : rec->target_spec, rec->ifname);
+	}
+	if (!target || cli_spec_list(&specs) < 0)
+		return;
+	json_array_foreach(specs, i, e)
+	{
+		const json_t *s = json_object_get(e, "spec");
+		const char *t = json_string_value(json_object_get(s, "target"));
+		const char *n = json_string_value(json_object_get(s, "ifname"));
+
+		if (t && strcmp(t, target) == 0 && (!ifname || (n && strcmp(n, ifname) == 0)))
+			cli_spec_remove(t, n ? n : "eth1");
+	}
+	json_decref(specs);
+}
 
 int lj_cmd_detach(int argc, char **argv)
 {
@@ -22,11 +51,12 @@ int lj_cmd_detach(int argc, char **argv)
 		{"all", no_argument, NULL, 'a'},
 		{"json", no_argument, NULL, 'j'},
 		{"engine-socket", required_argument, NULL, 'S'},
+		{"keep-spec", no_argument, NULL, 'k'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
 	const char *ifname = NULL;
-	bool dry_run = false, all = false, json = false;
+	bool dry_run = false, all = false, json = false, keep_spec = false;
 	struct lj_result res;
 	int c, r;
 
@@ -44,6 +74,9 @@ int lj_cmd_detach(int argc, char **argv)
 			break;
 		case 'j':
 			json = true;
+			break;
+		case 'k':
+			keep_spec = true;
 			break;
 		case 'S':
 			if (lj_cli_engine_socket(optarg) < 0)
@@ -72,6 +105,8 @@ int lj_cmd_detach(int argc, char **argv)
 			lj_result_done(&res);
 			return code;
 		}
+		if (!dry_run && !keep_spec)
+			remove_specs(NULL, NULL, &res);
 		if (json && !dry_run)
 			lj_print_json(lj_json_removed(LJ_SCHEMA_DETACH, "detached", &res));
 		else if (!dry_run)
@@ -92,6 +127,8 @@ int lj_cmd_detach(int argc, char **argv)
 		lj_result_done(&res);
 		return code;
 	}
+	if (!dry_run && !keep_spec)
+		remove_specs(argv[optind], ifname, &res);
 	if (json && !dry_run)
 		lj_print_json(lj_json_removed(LJ_SCHEMA_DETACH, "detached", &res));
 	else if (res.message[0])

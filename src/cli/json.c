@@ -9,6 +9,7 @@
 
 #include "cli/cli.h"
 #include "cli/json.h"
+#include "cli/spec.h"
 #include "lib/core/state.h"
 #include "lib/ways/uplink.h"
 
@@ -95,6 +96,8 @@ json_t *lj_json_attachment(const struct lj_record *rec)
 			    json_is_array(addrs) ? json_deep_copy(addrs) : json_array());
 	json_object_set_new(o, "created", json_integer(rec->created));
 	json_object_set_new(o, "info", info);
+	json_object_set_new(o, "spec", rec->spec ? json_deep_copy(rec->spec) : json_null());
+	json_object_set_new(o, "persistent", json_boolean(lj_json_persistent(rec)));
 	return o;
 }
 
@@ -155,11 +158,20 @@ json_t *lj_json_shim(const json_t *facts)
 	return o;
 }
 
+bool lj_json_persistent(const struct lj_record *rec)
+{
+	const char *t = json_string_value(json_object_get(rec->spec, "target"));
+
+	return cli_spec_stored(t ? t : rec->target_spec, rec->ifname);
+}
+
 void lj_print_attach_json(const struct lj_result *res)
 {
 	json_t *o = res->n_records ? lj_json_attachment(&res->records[0]) : NULL;
 	const json_t *up = json_object_get(res->json, "adopted_uplink");
 
+	if (o && res->unchanged)
+		json_object_set_new(o, "unchanged", json_true());
 	if (o && json_is_string(up))
 		json_object_set_new(o, "adopted_uplink", json_deep_copy(up));
 	lj_print_json(o);

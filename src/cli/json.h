@@ -43,3 +43,6 @@ json_t *lj_json_uplink_named(const char *bridge, const char *status);
 
 /* Every adoption (uplink list --json); NULL when the state cannot be read. */
 json_t *lj_json_uplinks(void);
+
+/* Is there a stored (--persist) spec for rec's target and ifname? */
+bool lj_json_persistent(const struct lj_record *rec);

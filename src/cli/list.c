@@ -115,6 +115,8 @@ int lj_cmd_list(int argc, char **argv)
 				       rec->owner_pid);
 			else if (strcmp(rec->status, "attached") != 0)
 				printf(" (%s: interrupted, run 'lanjoin gc')", rec->status);
+			if (lj_json_persistent(rec))
+				printf(" (persistent)");
 			putchar('\n');
 		}
 	}

@@ -1,13 +1,21 @@
 /* SPDX-License-Identifier: MIT */
-/* lanjoin reconcile, as other front ends (watch) call it. */
+/* lanjoin reconcile: bring attachments back to their specs (also the core of lanjoin watch). */
 #pragma once
 
 #include <stdbool.h>
 #include <stdio.h>
 
 /*
- * Bring the attachments of target (NULL: all) back to their specs, logging one line per
- * action to log. Returns 0 when all are ok or repaired, 1 when something stays drifted or
- * failed, or -errno on an early error.
+ * Reconcile the attachments of target (NULL = all; TARGET as status takes it), and attach
+ * the stored persistent specs (of target) whose target runs but has no attachment (after a
+ * reboot). Per attachment, by its status (lib/core/status.h): ok, nothing; drifted, repaired;
+ * target-restarted, attached again from its spec with the same MAC and addresses;
+ * target-gone, its host-side leftovers dropped (a stored spec is kept). A repair undoes what
+ * is left of the record and attaches from the spec, each through the transaction; if the
+ * attach fails, the old record is kept and the attachment stays reported as drifted, with the
+ * reason. CNI attachments are checked, never attached again (their runtime owns them). One
+ * line per action goes to log (may be NULL); with json, a lanjoin/reconcile/v1 document goes to
+ * stdout. Returns 0 when all are ok or repaired, 1 when something stays drifted or failed,
+ * negative errno on an error before anything was looked at (printed to stderr).
  */
-int cli_reconcile(const char *target, bool json, FILE *log);
+int cli_reconcile(const char *target /* NULL = all */, bool json, FILE *log);

@@ -13,11 +13,20 @@
 #include "cli/cli.h"
 #include "lib/core/interrupt.h"
 
+static const char *err_prefix;
+
+void lj_err_prefix(const char *prefix)
+{
+	err_prefix = prefix;
+}
+
 void lj_err(const char *fmt, ...)
 {
 	va_list ap;
 
 	fputs("lanjoin: ", stderr);
+	if (err_prefix)
+		fputs(err_prefix, stderr);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);

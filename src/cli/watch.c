@@ -27,6 +27,7 @@
 
 #include "cli/cli.h"
 #include "cli/reconcile.h"
+#include "cli/spec.h"
 #include "lib/core/detach.h"
 #include "lib/core/state.h"
 #include "lib/core/watch.h"
@@ -494,6 +495,45 @@ static void ev_connected(size_t i, void *data)
 	e->was_connected = true;
 }
 
+/* Does a spec's TARGET name the container of e (its name, full ID or an ID prefix)? */
+static bool spec_names(const char *t, const struct lj_engine_event *e)
+{
+	size_t n = strlen(t);
+
+	if (!n || strchr(t, ':') || strchr(t, '/'))
+		return false; /* pid:, netns: or a path: no container */
+	if (e->name[0] && strcmp(t, e->name) == 0)
+		return true;
+	return n <= strlen(e->id) && strspn(t, "0123456789abcdef") == n &&
+	       strncmp(e->id, t, n) == 0;
+}
+
+/*
+ * Persistent specs of the container of e: after a reboot or a `docker rm` and `run` of the
+ * same name, the container may have no record yet; its spec still asks for it.
+ */
+static void spec_users(struct watch *w, const struct lj_engine_event *e, const char *why)
+{
+	json_t *specs = NULL, *it;
+	size_t i;
+	int r;
+
+	r = cli_spec_list(&specs);
+	if (r < 0) {
+		wlog("cannot read the specs in %s: %s", cli_spec_dir(), cli_spec_strerror(r));
+		return;
+	}
+	json_array_foreach(specs, i, it)
+	{
+		const char *t =
+			json_string_value(json_object_get(json_object_get(it, "spec"), "target"));
+
+		if (t && spec_names(t, e))
+			want_target(w, t, why);
+	}
+	json_decref(specs);
+}
+
 static void ev_event(size_t i, const struct lj_engine_event *e, void *data)
 {
 	struct watch *w = data;
@@ -506,6 +546,7 @@ static void ev_event(size_t i, const struct lj_engine_event *e, void *data)
 	for (size_t k = 0; k < w->n_recs; k++)
 		if (lj_record_is_container(&w->recs[k], e->id, e->name))
 			want_target(w, w->recs[k].target_spec, why);
+	spec_users(w, e, why);
 }
 
 static void ev_ended(size_t i, int r, const char *why, void *data)

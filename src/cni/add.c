@@ -383,7 +383,7 @@ int lj_cni_cmd_add(const struct lj_cni_env *env, struct lj_cni_conf *conf, struc
 	struct lj_target t;
 	struct lj_inspect *live = NULL;
 	struct lj_link l;
-	json_t *extra = NULL;
+	json_t *extra = NULL, *spec = NULL;
 	int r;
 
 	if (conf->prev_result) {
@@ -474,6 +474,11 @@ int lj_cni_cmd_add(const struct lj_cni_env *env, struct lj_cni_conf *conf, struc
 		goto fail_ipam;
 	}
 	o->extra_info = extra;
+	/* The record's spec names its owner: the runtime, which alone attaches it again. */
+	spec = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "owner", "cni", "way",
+			 lj_way_name(o->way), "target", env->netns, "ifname", env->ifname,
+			 "network", conf->name, "container_id", env->container_id);
+	o->spec = spec;
 	r = lj_attach(o, &res);
 	if (r < 0) {
 		if (res.bad_input)
@@ -530,6 +535,7 @@ fail_ipam:
 		ipam_release(env, conf);
 out:
 	json_decref(extra);
+	json_decref(spec);
 	lj_result_done(&res);
 	lj_cni_ipam_free(&ipam);
 	lj_inspect_close(live);

@@ -18,8 +18,10 @@ IS_ATTACHMENT='def str_or_null: type == "string" or type == "null";
   and (.host_ifname | str_or_null) and (.via | str_or_null) and (.mac | str_or_null)
   and (.addresses | type == "array" and all(.[]; type == "string"))
   and (.created | type == "number") and (.info | type == "object")
+  and (.spec | type == "object" or type == "null") and (.persistent | type == "boolean")
   and (keys - ["schema", "target", "ifname", "way", "status", "host_ifname", "via", "mac",
-               "addresses", "created", "info", "adopted_uplink"] == [])'
+               "addresses", "created", "info", "adopted_uplink", "spec", "persistent",
+               "unchanged"] == [])'
 
 IS_UPLINK='type == "object" and .schema == "lanjoin/uplink/v1" and (.bridge | type == "string")
   and (.status | IN("adopted", "adopting", "releasing", "stale", "released", "none"))

@@ -8,11 +8,14 @@ load engine-helpers
 
 setup_file() {
   lab_setup_file
+  LANJOIN_SPEC_DIR=$(mktemp -d /tmp/lanjoin-specs.XXXXXX)
+  export LANJOIN_SPEC_DIR
   docker_start || true
 }
 
 teardown_file() {
   docker_stop
+  [[ ${LANJOIN_SPEC_DIR:-} == /tmp/lanjoin-specs.* ]] && rm -rf "$LANJOIN_SPEC_DIR"
   lab_teardown_file
 }
 
@@ -113,17 +116,21 @@ docker_watch() { start_watch --engine-socket "$(engine_sock docker)"; }
   wait_until 5 bash -c "ip -n ${LAB_PREFIX}peer neigh show 198.51.100.117 dev eth0 | grep -q '$mac'"
 }
 
-@test "watch: lanjoin's nft table deleted -> the nat attachment is reconciled" {
+@test "watch: nft flush ruleset (a firewall reload) -> the nat attachment works again, no command" {
   add_container n
   run lj attach nat "netns:${LAB_PREFIX}n" --uplink em1 --address 198.51.100.118/24
   echo "$output"
   [ "$status" -eq 0 ]
   defer lj detach "netns:${LAB_PREFIX}n"
   start_watch --no-engines
-  on host nft delete table ip lanjoin
+  on host nft flush ruleset
   log_has "nftables: table lanjoin lost something \\(nft, pid [0-9]+\\): reconcile netns:${LAB_PREFIX}n"
-  # the reconcile ran and logged what it found
-  log_has "reconcile netns:${LAB_PREFIX}n"
+  # the reconcile repaired it: the table is back, the peer reaches the container again
+  wait_until 10 lj status "netns:${LAB_PREFIX}n"
+  on host nft list table ip lanjoin >/dev/null
+  [ "$(curl_from peer http://198.51.100.118/hello.html)" = "Hello world" ]
+  # its own repair (pid of the watch) is not taken for news: no second reconcile
+  [ "$(grep -c 'lost something' "$WLOG")" -eq 1 ]
 }
 
 @test "watch: follows the engine's events; dockerd stopped and started again -> reconnects" {
@@ -138,6 +145,8 @@ docker_watch() { start_watch --engine-socket "$(engine_sock docker)"; }
   log_has "engine at $(engine_sock docker) connected"
   dk kill web >/dev/null
   log_has "container die ${CONTAINER_ID:0:12} \\(web\\): reconcile web"
+  # the real reconcile: the container is gone, its host side dropped
+  log_has "^web eth1: "
   # the daemon goes away and comes back: the stream is opened again, all is reconciled
   local d
   d=$(_engine_dir docker)
@@ -145,4 +154,55 @@ docker_watch() { start_watch --engine-socket "$(engine_sock docker)"; }
   log_has "closed its event stream"
   docker_start
   log_has "engine at $(engine_sock docker) is back: reconcile all"
+}
+
+# The MAC of eth1 in container web (empty while it does not run).
+web_mac() { dk exec web cat /sys/class/net/eth1/address 2>/dev/null; }
+web_has_mac() { [[ $(web_mac) == "$1" ]]; }
+
+@test "watch: docker restart web -> back on the LAN with the same address and MAC, no command" {
+  require_engine docker
+  engine_run docker web --network none
+  run lj attach macvlan web --engine-socket "$(engine_sock docker)" --parent em1 \
+    --ip 198.51.100.121/24 --persist
+  echo "$output"
+  [ "$status" -eq 0 ]
+  defer lj detach web --engine-socket "$(engine_sock docker)"
+  mac=$(web_mac)
+  [ -n "$mac" ]
+  docker_watch
+  log_has "engine at $(engine_sock docker) connected"
+  dk restart -t 0 web >/dev/null
+  log_has "container start ${CONTAINER_ID:0:12} \\(web\\): reconcile web"
+  wait_until 15 web_has_mac "$mac"
+  [ "$(dk exec web ip -4 -o addr show dev eth1 | awk '{print $4}')" = 198.51.100.121/24 ]
+  [ "$(curl_from peer http://198.51.100.121/hello.html)" = "Hello world" ]
+  run lj status web --engine-socket "$(engine_sock docker)"
+  echo "$output"
+  [ "$status" -eq 0 ]
+}
+
+@test "watch: SIGKILL mid-restart, then a new watch converges (nothing duplicated)" {
+  require_engine docker
+  engine_run docker web --network none
+  run lj attach macvlan web --engine-socket "$(engine_sock docker)" --parent em1 \
+    --ip 198.51.100.122/24 --persist
+  [ "$status" -eq 0 ]
+  defer lj detach web --engine-socket "$(engine_sock docker)"
+  mac=$(web_mac)
+  docker_watch
+  log_has "engine at $(engine_sock docker) connected"
+  dk restart -t 0 web >/dev/null
+  log_has "container (die|start) ${CONTAINER_ID:0:12}"
+  kill -KILL "$WATCH_PID"
+  wait "$WATCH_PID" || true
+  # a new watch (the old one's lock file is left: its lock went with it)
+  WLOG=$BATS_TEST_TMPDIR/watch2.log
+  docker_watch
+  wait_until 15 web_has_mac "$mac"
+  run lj status --json
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "$(jq '[.attachments[] | select(.target == "web")] | length' <<<"$output")" -eq 1 ]
+  [ "$(curl_from peer http://198.51.100.122/hello.html)" = "Hello world" ]
 }

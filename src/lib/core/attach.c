@@ -49,13 +49,37 @@ static const char *tname(const struct lj_target *t)
 	return t->spec;
 }
 
+/* The members of spec a and b that differ (either side may lack them), as "ip, gateway". */
+static void spec_diff(const json_t *a, const json_t *b, char *buf, size_t size)
+{
+	const json_t *side[2] = {a, b};
+	const char *k;
+	json_t *v;
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < 2; i++)
+		json_object_foreach((json_t *)side[i], k, v)
+		{
+			if (i == 1 && json_object_get(a, k))
+				continue; /* seen from a */
+			if (json_equal(v, json_object_get(side[1 - i], k)))
+				continue;
+			len += (size_t)snprintf(buf + len, len < size ? size - len : 0, "%s%s",
+						len ? ", " : "", k);
+			if (len >= size)
+				return;
+		}
+}
+
 /*
  * old is a live attachment of target t as ifname: an attach that still waits for its
  * addresses, or an attached record of this very namespace whose interface is there. Then a
- * second attach is refused (the returned -EINVAL, res says why); else 0.
+ * second attach is refused (the returned -EINVAL, res says why), or, when spec (not NULL) is
+ * the one old records, it is LJ_TXN_KEEP (res->unchanged); else 0.
  */
 static int refuse_live(struct lj_ctx *ctx, const struct lj_target *t, const char *ifname,
-		       const struct lj_record *old, struct lj_result *res)
+		       const struct lj_record *old, const json_t *spec, struct lj_result *res)
 {
 	struct lj_link l;
 
@@ -72,6 +96,23 @@ static int refuse_live(struct lj_ctx *ctx, const struct lj_target *t, const char
 	if (strcmp(old->status, "attached") == 0 &&
 	    (!old->netns_cookie || !t->cookie || old->netns_cookie == t->cookie) &&
 	    (no_link || lj_link_get(ctx->target, ifname, &l) == 0)) {
+		char diff[256];
+
+		if (spec && old->spec && json_equal(spec, old->spec)) {
+			res->unchanged = true;
+			lj_result_add_record(res, old);
+			snprintf(res->message, sizeof(res->message),
+				 "%s is already attached as '%s' as asked (way %s): nothing to do",
+				 tname(t), ifname, old->way);
+			return LJ_TXN_KEEP;
+		}
+		if (spec && old->spec) {
+			spec_diff(old->spec, spec, diff, sizeof(diff));
+			return lj_bad_input(res,
+					    "%s is already attached as '%s' (way %s) otherwise: "
+					    "%s differ; detach it first, or use --replace",
+					    tname(t), ifname, old->way, diff);
+		}
 		if (no_link)
 			return lj_bad_input(res,
 					    "%s is already attached (way nat, --to %s); detach "
@@ -88,6 +129,7 @@ static int refuse_live(struct lj_ctx *ctx, const struct lj_target *t, const char
 struct existing_data {
 	const struct lj_target *t;
 	const char *ifname;
+	const json_t *spec;
 };
 
 /*
@@ -109,8 +151,8 @@ static int existing_policy(struct lj_txn *txn, const struct lj_record *old, int 
 				    "%s is already attached as '%s' by lanjoin running in another "
 				    "network namespace; detach it there",
 				    tname(t), d->ifname);
-	r = refuse_live(ctx, t, d->ifname, old, res);
-	if (r < 0)
+	r = refuse_live(ctx, t, d->ifname, old, d->spec, res);
+	if (r != 0)
 		return r;
 	if (old->netns_cookie && t->cookie && old->netns_cookie != t->cookie) {
 		/*
@@ -139,7 +181,7 @@ static int existing_policy(struct lj_txn *txn, const struct lj_record *old, int 
  * ifname (read-only; the stale cases existing_policy cleans up are left to the real run).
  */
 static int dry_run_existing(struct lj_ctx *ctx, const struct lj_target *t, const char *ifname,
-			    const char *id, struct lj_result *res)
+			    const char *id, const json_t *spec, struct lj_result *res)
 {
 	struct lj_state *ro = NULL;
 	struct lj_record old;
@@ -153,7 +195,7 @@ static int dry_run_existing(struct lj_ctx *ctx, const struct lj_target *t, const
 	if (lj_state_open(false, &ro) < 0)
 		return 0; /* the real run reports it */
 	if (lj_state_load(ro, id, &old) == 0) {
-		r = refuse_live(ctx, t, ifname, &old, res);
+		r = refuse_live(ctx, t, ifname, &old, spec, res);
 		lj_record_free(&old);
 	}
 	lj_state_close(ro);
@@ -450,11 +492,19 @@ static int attach_one(const struct lj_attach_opts *o, struct lj_result *res)
 		r = -ENOMEM;
 		goto out;
 	}
-	ed = (struct existing_data){.t = &t, .ifname = ifname};
+	if (o->spec)
+		rec.spec = json_deep_copy(o->spec);
+	/* A runtime's attachment (CNI's "owner") is not compared: its runtime keys it. */
+	const json_t *cmp = o->spec && !json_object_get(o->spec, "owner") ? o->spec : NULL;
+	ed = (struct existing_data){.t = &t, .ifname = ifname, .spec = cmp};
 	if (txn.st)
 		r = lj_txn_existing(&txn, "attachments", existing_policy, &ed, res);
 	else
-		r = dry_run_existing(ctx, &t, ifname, rec.id, res);
+		r = dry_run_existing(ctx, &t, ifname, rec.id, cmp, res);
+	if (r == LJ_TXN_KEEP) {
+		r = 0; /* already attached as asked: res->unchanged, res->message */
+		goto out;
+	}
 	if (r < 0)
 		goto out;
 

@@ -85,6 +85,7 @@ void lj_result_add_record(struct lj_result *res, const struct lj_record *rec)
 	a[res->n_records] = *rec;
 	a[res->n_records].plan = (struct lj_plan){0};
 	a[res->n_records].info = rec->info ? json_deep_copy(rec->info) : NULL;
+	a[res->n_records].spec = rec->spec ? json_deep_copy(rec->spec) : NULL;
 	res->n_records++;
 }
 

@@ -20,6 +20,7 @@ struct lj_result {
 	size_t undo_failed;	 /* undo steps that failed during rollback/detach */
 	size_t bad_records;	 /* detach, gc: record files that could not be read (left alone) */
 	int interrupted;	 /* attach: the signal (lj_interrupt_raise) that stopped it, or 0 */
+	bool unchanged;		 /* attach: already attached as asked (equal specs): nothing done */
 	char message[1024];	 /* what failed and why; "" on success */
 	json_t *json;		 /* on success: a description (owned; lj_result_done frees) */
 	struct lj_plan dry_plan; /* --dry-run: the plan (owned) */

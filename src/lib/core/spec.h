@@ -89,6 +89,11 @@ struct lj_attach_opts {
 	json_t *extra_info; /* merged into the record's info (borrowed), e.g. the CNI
 			       front end's {"cni": {network, containerID, ifname}} so it
 			       can find the attachment again by its own key; NULL = none */
+	json_t *spec;	    /* what the user asked, canonical (src/cli/spec.h; borrowed):
+			       kept in the record; an attachment of the same target and
+			       ifname recorded with an equal spec is "already attached as
+			       asked" (res->unchanged), with another one refused naming the
+			       fields that differ. NULL = none (no such comparison) */
 };
 
 /*

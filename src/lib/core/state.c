@@ -89,9 +89,13 @@ static int safe_parent(int fd)
  */
 static int open_state_dir(int *ret)
 {
+	return lj_state_open_dir(lj_state_dir(), ret);
+}
+
+int lj_state_open_dir(const char *d, int *ret)
+{
 	_cleanup_free_ char *copy = NULL;
 	_cleanup_close_ int at = -1;
-	const char *d = lj_state_dir();
 	char *p, *next, *last = NULL;
 	int r;
 
@@ -256,6 +260,8 @@ void lj_record_free(struct lj_record *rec)
 		return;
 	json_decref(rec->info);
 	rec->info = NULL;
+	json_decref(rec->spec);
+	rec->spec = NULL;
 	lj_plan_free(&rec->plan);
 }
 
@@ -311,6 +317,8 @@ json_t *lj_record_to_json(const struct lj_record *rec)
 		json_object_set_new(o, "host_netns", h);
 	}
 	json_object_set_new(o, "info", rec->info ? json_incref(rec->info) : json_object());
+	if (rec->spec)
+		json_object_set_new(o, "spec", json_incref(rec->spec));
 	json_object_set_new(o, "undo", lj_plan_to_json(&rec->plan));
 	return o;
 }
@@ -417,10 +425,13 @@ static int record_from_json(const json_t *o, const char *id, struct lj_record *r
 	v = json_object_get(o, "info");
 	if (v && !json_is_object(v))
 		return -EBADMSG;
+	if (json_object_get(o, "spec") && !json_is_object(json_object_get(o, "spec")))
+		return -EBADMSG; /* absent in records of older versions */
 	r = lj_plan_from_json(json_object_get(o, "undo"), &rec.plan);
 	if (r < 0)
 		return r;
 	rec.info = v ? json_incref((json_t *)v) : json_object();
+	rec.spec = json_incref(json_object_get(o, "spec"));
 	*ret = rec;
 	return 0;
 }

@@ -41,6 +41,9 @@ struct lj_record {
 	uint64_t owner_start;	       /* its start time (clock ticks since boot, /proc/PID/stat
 					  field 22), so that a reused PID is not taken for it */
 	json_t *info;		       /* way-specific facts shown by list (owned object) */
+	json_t *spec;		       /* what the user asked (the attach options by their long
+					  names, see src/cli/spec.h; owned object), or NULL in
+					  records from before specs were recorded */
 	struct lj_plan plan;	       /* the undo plan (owned) */
 };
 
@@ -74,6 +77,15 @@ void lj_state_close(struct lj_state *st);
 
 /* The directory in use (for messages). */
 const char *lj_state_dir(void);
+
+/*
+ * Open (creating it 0700 if missing) the directory at the absolute path dir with the state
+ * directory's checks: it is a real directory owned by lanjoin's user and writable by no one
+ * else, and every directory above it is root's and not writable by others (see
+ * lj_state_strerror for -EPERM, -EACCES; -EDESTADDRREQ for a relative path). *ret is an
+ * O_DIRECTORY fd the caller closes.
+ */
+int lj_state_open_dir(const char *dir, int *ret);
 
 /*
  * Compute the record id of (target key, ifname) into ret: LJ_RECORD_TARGET_LEN hex digits of a

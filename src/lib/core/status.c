@@ -203,12 +203,25 @@ static void add_what(struct lj_status_entry *e, const char *text)
 	snprintf(e->what + len, sizeof(e->what) - len, "%s%s", len ? "; " : "", text);
 }
 
-/* Is rec for the TARGET the user named? */
+/* The file of a named namespace target ("netns:NAME" → LJ_NETNS_RUN_DIR/NAME), or spec. */
+static const char *netns_file(const char *spec, char *buf, size_t size)
+{
+	if (strncmp(spec, "netns:", 6) != 0)
+		return spec;
+	snprintf(buf, size, "%s/%s", LJ_NETNS_RUN_DIR, spec + 6);
+	return buf;
+}
+
+/* Is rec for the TARGET the user named (netns:NAME and its file LJ_NETNS_RUN_DIR/NAME are one)? */
 static bool target_matches(const struct lj_record *rec, const char *target)
 {
+	char a[LJ_TARGET_SPEC_MAX + 32], b[LJ_TARGET_SPEC_MAX + 32];
+
 	return !target || strcmp(rec->target_spec, target) == 0 ||
 	       strcmp(rec->target_name, target) == 0 ||
-	       (rec->container_id[0] && strcmp(rec->container_id, target) == 0);
+	       (rec->container_id[0] && strcmp(rec->container_id, target) == 0) ||
+	       strcmp(netns_file(rec->target_spec, a, sizeof(a)),
+		      netns_file(target, b, sizeof(b))) == 0;
 }
 
 /*
@@ -220,6 +233,15 @@ static bool restarted(const struct lj_record *rec)
 	struct lj_target t = {.netns_fd = -1};
 	bool yes;
 
+	if (rec->target_kind == LJ_TARGET_NETNS || rec->target_kind == LJ_TARGET_PATH) {
+		/* the name now leads to another namespace: deleted and made again */
+		if (lj_target_parse(rec->target_spec, &t) < 0 || lj_target_open(&t) < 0)
+			return false;
+		yes = t.id.dev != rec->netns.dev || t.id.ino != rec->netns.ino ||
+		      (rec->netns_cookie && t.cookie && t.cookie != rec->netns_cookie);
+		lj_target_close(&t);
+		return yes;
+	}
 	if (rec->target_kind != LJ_TARGET_CONTAINER || !rec->container_id[0])
 		return false;
 	if (lj_target_reopen(rec->target_spec, rec->container_id, 0, &t) < 0)

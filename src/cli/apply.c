@@ -1,0 +1,166 @@
+/* SPDX-License-Identifier: MIT */
+/* lanjoin apply FILE|DIR...: attach what spec files declare (idempotent). */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli/cli.h"
+#include "cli/spec.h"
+
+static const char usage[] =
+	"Usage: lanjoin apply FILE|DIR... [--engine-socket PATH]\n"
+	"Attach what the spec files declare (a directory: its *.json files). A spec is a JSON\n"
+	"object whose members are attach's long options: {\"way\": \"bridge\", \"target\":\n"
+	"\"web\", \"bridge\": \"br-em1\", \"ip\": [\"198.51.100.117/24\"], \"persist\": true}.\n"
+	"All files are checked first: a bad one (or two for one target and ifname) changes\n"
+	"nothing (exit 2, naming the file and field). An attachment already made as asked is\n"
+	"left alone. Exit status: 0 all attached, 1 some failed (each rolled back), 2 bad input.\n";
+
+struct item {
+	char *file;
+	json_t *spec;  /* as read (o's strings point into it) */
+	json_t *canon; /* canonical */
+	struct lj_attach_opts o;
+	struct cli_attach_flags f;
+};
+
+static int add_file(struct item **items, size_t *n, const char *path)
+{
+	struct item *a = realloc(*items, (*n + 1) * sizeof(**items));
+
+	if (!a)
+		return -ENOMEM;
+	*items = a;
+	memset(&a[*n], 0, sizeof(a[*n]));
+	a[*n].file = strdup(path);
+	if (!a[*n].file)
+		return -ENOMEM;
+	(*n)++;
+	return 0;
+}
+
+static int json_name(const struct dirent *d)
+{
+	size_t n = strlen(d->d_name);
+	return d->d_name[0] != '.' && n > 5 && strcmp(d->d_name + n - 5, ".json") == 0;
+}
+
+/* path: a file, or a directory whose *.json files are added in name order. */
+static int add_path(struct item **items, size_t *n, const char *path)
+{
+	struct dirent **names = NULL;
+	struct stat s;
+	int k, r = 0;
+
+	if (stat(path, &s) < 0) {
+		lj_err("%s: %s", path, strerror(errno));
+		return -EINVAL;
+	}
+	if (!S_ISDIR(s.st_mode))
+		return add_file(items, n, path);
+	k = scandir(path, &names, json_name, alphasort);
+	if (k < 0) {
+		lj_err("%s: %s", path, strerror(errno));
+		return -EINVAL;
+	}
+	for (int i = 0; i < k; i++) {
+		char p[4096];
+		snprintf(p, sizeof(p), "%s/%s", path, names[i]->d_name);
+		if (r == 0)
+			r = add_file(items, n, p);
+		free(names[i]);
+	}
+	free(names);
+	return r;
+}
+
+static void items_free(struct item *items, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(items[i].file);
+		json_decref(items[i].spec);
+		json_decref(items[i].canon);
+	}
+	free(items);
+}
+
+int lj_cmd_apply(int argc, char **argv)
+{
+	struct item *items = NULL;
+	size_t n = 0, failed = 0;
+	int code = LJ_EXIT_USAGE;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			fputs(usage, stdout);
+			items_free(items, n);
+			return LJ_EXIT_OK;
+		}
+		if (strcmp(argv[i], "--engine-socket") == 0) {
+			if (i + 1 == argc || lj_cli_engine_socket(argv[++i]) < 0)
+				goto out;
+			continue;
+		}
+		if (argv[i][0] == '-') {
+			items_free(items, n);
+			return lj_usage_error(usage, "Unknown option '%s'", argv[i]);
+		}
+		if (add_path(&items, &n, argv[i]) < 0)
+			goto out;
+	}
+	if (n == 0) {
+		items_free(items, n);
+		return lj_usage_error(usage, "Missing FILE");
+	}
+	/* every file first: a bad one changes nothing */
+	for (size_t i = 0; i < n; i++) {
+		if (cli_spec_load(items[i].file, &items[i].spec) < 0 ||
+		    cli_spec_to_opts(items[i].spec, items[i].file, &items[i].o, &items[i].f,
+				     &items[i].canon) < 0)
+			goto out;
+		items[i].o.spec = items[i].canon;
+		for (size_t j = 0; j < i; j++) {
+			json_t *a = items[i].canon, *b = items[j].canon;
+			if (json_equal(json_object_get(a, "target"),
+				       json_object_get(b, "target")) &&
+			    json_equal(json_object_get(a, "ifname"),
+				       json_object_get(b, "ifname"))) {
+				lj_err("%s: field 'target': %s as '%s' is declared by %s too",
+				       items[i].file, items[i].o.target,
+				       json_string_value(json_object_get(a, "ifname")),
+				       items[j].file);
+				goto out;
+			}
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct lj_result res;
+		int r = lj_attach(&items[i].o, &res);
+
+		if (r < 0) {
+			lj_err("%s:", items[i].file);
+			if (lj_report_failure(&res, r) != LJ_EXIT_OK)
+				failed++;
+		} else {
+			if (items[i].f.persist && (r = cli_spec_save(items[i].canon)) < 0)
+				lj_err("warning: %s: attached, but failed to store its spec in %s: "
+				       "%s",
+				       items[i].file, cli_spec_dir(), cli_spec_strerror(r));
+			if (res.unchanged)
+				printf("%s: %s\n", items[i].file, res.message);
+			else
+				printf("%s: attached %s as %s (%s way)\n", items[i].file,
+				       items[i].o.target,
+				       json_string_value(json_object_get(items[i].canon, "ifname")),
+				       lj_way_name(items[i].o.way));
+		}
+		lj_result_done(&res);
+	}
+	code = failed ? LJ_EXIT_FAILED : LJ_EXIT_OK;
+out:
+	items_free(items, n);
+	return code;
+}

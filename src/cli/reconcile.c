@@ -1,0 +1,302 @@
+/* SPDX-License-Identifier: MIT */
+/* lanjoin reconcile [TARGET] [--json]: bring each attachment back to its spec. */
+#include "cli/reconcile.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/json.h"
+#include "cli/spec.h"
+#include "lib/core/status.h"
+
+#define LJ_SCHEMA_RECONCILE "lanjoin/reconcile/v1"
+
+static const char usage[] =
+	"Usage: lanjoin reconcile [TARGET] [--json] [--engine-socket PATH]\n"
+	"Bring each attachment (of TARGET, or all) back to its spec: ok, nothing; drifted,\n"
+	"repaired (what is left is undone, then attached again from the spec); target-restarted\n"
+	"(same container, new namespace), attached again with the same MAC and addresses;\n"
+	"target-gone, the host side is dropped (a persistent spec is kept). A persistent spec\n"
+	"whose container runs without an attachment (after a reboot) is attached. A failed\n"
+	"repair is rolled back and the attachment stays drifted. CNI attachments are only\n"
+	"checked. One line per action. Exit status 0 all ok or repaired, 1 otherwise.\n";
+
+struct run {
+	FILE *log;
+	json_t *actions;
+	bool failed;
+};
+
+/* One action: a log line "TARGET IFNAME: ACTION: WHAT" and a JSON entry. */
+static void act(struct run *run, const char *target, const char *ifname, const char *status,
+		const char *action, bool ok, const char *fmt, ...)
+	__attribute__((format(printf, 7, 8)));
+
+static void act(struct run *run, const char *target, const char *ifname, const char *status,
+		const char *action, bool ok, const char *fmt, ...)
+{
+	char what[1200];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	if (!ok)
+		run->failed = true;
+	if (run->log) {
+		fprintf(run->log, "%s %s: %s%s%s\n", target, ifname, action, what[0] ? ": " : "",
+			what);
+		fflush(run->log);
+	}
+	json_array_append_new(run->actions, json_pack("{s:s, s:s, s:s, s:s, s:b, s:s}", "target",
+						      target, "ifname", ifname, "status", status,
+						      "action", action, "ok", ok, "what", what));
+}
+
+static bool match_id(const struct lj_record *rec, void *data)
+{
+	return strcmp(rec->id, (const char *)data) == 0;
+}
+
+/* Undo what is left of rec (missing objects are no error) and forget it. */
+static int drop_record(const struct lj_record *rec, char *why, size_t size)
+{
+	struct lj_result res;
+	int r;
+
+	r = lj_detach_matching(match_id, (void *)rec->id, &res, NULL);
+	if (r < 0)
+		snprintf(why, size, "%s", res.message[0] ? res.message : strerror(-r));
+	lj_result_done(&res);
+	return r;
+}
+
+/* Put rec back as it was recorded (a repair whose attach failed). */
+static void keep_record(const struct lj_record *rec)
+{
+	struct lj_state *st = NULL;
+
+	if (lj_state_open(true, &st) == 0)
+		lj_state_save(st, rec);
+	lj_state_close(st);
+}
+
+/*
+ * Attach from spec; mac (may be NULL) unless the spec names one. 0, or -errno with why.
+ * Errors of the spec itself are printed by cli_spec_to_opts.
+ */
+static int attach_spec(json_t *spec, const char *what, const char *mac, char *why, size_t size)
+{
+	struct lj_attach_opts o;
+	struct cli_attach_flags f;
+	struct lj_result res;
+	json_t *canon = NULL;
+	int r;
+
+	if (cli_spec_to_opts(spec, what, &o, &f, &canon) < 0) {
+		snprintf(why, size, "its spec is not valid (see above)");
+		return -EINVAL;
+	}
+	if (mac && !o.has_mac && lj_parse_mac(mac, o.mac) == 0)
+		o.has_mac = true; /* the same MAC as before: neighbours' caches stay right */
+	o.spec = spec;
+	r = lj_attach(&o, &res);
+	if (r < 0)
+		snprintf(why, size, "%s", res.message[0] ? res.message : strerror(-r));
+	lj_result_done(&res);
+	json_decref(canon);
+	return r;
+}
+
+/* The stored spec of target as ifname in specs ({"file", "spec"} items), or NULL. */
+static json_t *stored_spec(json_t *specs, const char *target, const char *ifname)
+{
+	size_t i;
+	json_t *e;
+
+	json_array_foreach(specs, i, e)
+	{
+		json_t *s = json_object_get(e, "spec");
+		const char *t = json_string_value(json_object_get(s, "target"));
+		const char *n = json_string_value(json_object_get(s, "ifname"));
+		if (t && strcmp(t, target) == 0 && strcmp(n ? n : "eth1", ifname) == 0)
+			return e;
+	}
+	return NULL;
+}
+
+/* Repair (undo, attach from the spec) one attachment; on failure keep its record. */
+static void repair(struct run *run, const struct lj_status_entry *e, json_t *spec,
+		   const char *action)
+{
+	const struct lj_record *rec = &e->rec;
+	const char *mac = json_string_value(json_object_get(rec->info, "mac"));
+	const char *status = lj_status_kind_str(e->kind);
+	char why[1024] = "";
+
+	if (drop_record(rec, why, sizeof(why)) < 0) {
+		act(run, rec->target_spec, rec->ifname, status, action, false,
+		    "failed to undo what is left: %s", why);
+		return;
+	}
+	if (attach_spec(spec, rec->target_spec, mac, why, sizeof(why)) < 0) {
+		keep_record(rec);
+		act(run, rec->target_spec, rec->ifname, "drifted", action, false,
+		    "failed (the attach rolled back; still drifted): %s", why);
+		return;
+	}
+	act(run, rec->target_spec, rec->ifname, status, action, true, "%s",
+	    e->what[0] ? e->what : "attached again from its spec");
+}
+
+static void one(struct run *run, struct lj_status_entry *e, json_t *specs)
+{
+	const struct lj_record *rec = &e->rec;
+	const char *status = lj_status_kind_str(e->kind);
+	json_t *stored = stored_spec(specs, rec->target_spec, rec->ifname);
+	json_t *spec = rec->spec ? rec->spec : json_object_get(stored, "spec");
+	bool cni = json_object_get(rec->info, "cni") != NULL;
+	char why[1024] = "";
+
+	if (stored)
+		json_object_set_new(stored, "seen", json_true());
+	switch (e->kind) {
+	case LJ_STATUS_OK:
+		return;
+	case LJ_STATUS_TARGET_GONE:
+		if (drop_record(rec, why, sizeof(why)) < 0)
+			act(run, rec->target_spec, rec->ifname, status, "drop", false, "%s", why);
+		else
+			act(run, rec->target_spec, rec->ifname, status, "drop", true,
+			    "host side removed%s", stored ? "; its persistent spec is kept" : "");
+		return;
+	case LJ_STATUS_DRIFTED:
+	case LJ_STATUS_TARGET_RESTARTED:
+		break;
+	}
+	if (cni) {
+		act(run, rec->target_spec, rec->ifname, status, "report", false,
+		    "%s; a CNI attachment: its runtime owns it, not attached again",
+		    e->what[0] ? e->what : status);
+		return;
+	}
+	if (!spec || !json_object_get(spec, "target")) {
+		act(run, rec->target_spec, rec->ifname, status, "report", false,
+		    "%s; no spec to repair it from (attached by an older lanjoin or by PID): "
+		    "detach and attach it again",
+		    e->what[0] ? e->what : status);
+		return;
+	}
+	repair(run, e, spec, e->kind == LJ_STATUS_TARGET_RESTARTED ? "reattach" : "repair");
+}
+
+/* Does the stored spec s concern target (NULL: all)? */
+static bool spec_for(const json_t *s, const char *target)
+{
+	const char *t = json_string_value(json_object_get(s, "target"));
+
+	return !target || (t && strcmp(t, target) == 0);
+}
+
+/* Persistent specs without an attachment: attach those whose target runs. */
+static void unattached(struct run *run, json_t *specs, const char *target)
+{
+	size_t i;
+	json_t *e;
+
+	json_array_foreach(specs, i, e)
+	{
+		json_t *s = json_object_get(e, "spec");
+		const char *t = json_string_value(json_object_get(s, "target"));
+		const char *n = json_string_value(json_object_get(s, "ifname"));
+		struct lj_target tg;
+		char why[1024] = "";
+
+		if (json_object_get(e, "seen") || !t || !spec_for(s, target))
+			continue;
+		if (!n)
+			n = "eth1";
+		if (lj_target_parse(t, &tg) < 0 || lj_target_open(&tg) < 0)
+			continue; /* not running: it is attached when it is */
+		lj_target_close(&tg);
+		if (attach_spec(s, json_string_value(json_object_get(e, "file")), NULL, why,
+				sizeof(why)) < 0)
+			act(run, t, n, "missing", "attach", false, "failed: %s", why);
+		else
+			act(run, t, n, "missing", "attach", true, "from its persistent spec");
+	}
+}
+
+int cli_reconcile(const char *target, bool json, FILE *log)
+{
+	struct lj_status_entry *e = NULL;
+	struct run run = {.log = log};
+	struct lj_result res;
+	json_t *specs = NULL;
+	size_t n = 0;
+	int r;
+
+	r = cli_spec_list(&specs);
+	if (r < 0) {
+		lj_err("Failed to read the spec directory %s: %s", cli_spec_dir(),
+		       cli_spec_strerror(r));
+		return r;
+	}
+	r = lj_status(target, &e, &n, &res);
+	lj_warn_bad_records(&res);
+	if (r < 0) {
+		lj_report_failure(&res, r);
+		lj_result_done(&res);
+		json_decref(specs);
+		return r;
+	}
+	lj_result_done(&res);
+	run.actions = json_array();
+	for (size_t i = 0; i < n; i++)
+		one(&run, &e[i], specs);
+	unattached(&run, specs, target);
+	lj_status_free(e, n);
+	json_decref(specs);
+	if (json)
+		lj_print_json(json_pack("{s:s, s:b, s:o}", "schema", LJ_SCHEMA_RECONCILE, "ok",
+					!run.failed, "actions", run.actions));
+	else
+		json_decref(run.actions);
+	return run.failed ? 1 : 0;
+}
+
+int lj_cmd_reconcile(int argc, char **argv)
+{
+	const char *target = NULL;
+	bool json = false;
+	int r;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0) {
+			json = true;
+		} else if (strcmp(argv[i], "--engine-socket") == 0) {
+			if (i + 1 == argc)
+				return lj_usage_error(usage,
+						      "Option '--engine-socket' needs a value");
+			if (lj_cli_engine_socket(argv[++i]) < 0)
+				return LJ_EXIT_USAGE;
+		} else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			fputs(usage, stdout);
+			return LJ_EXIT_OK;
+		} else if (argv[i][0] == '-') {
+			return lj_usage_error(usage, "Unknown option '%s'", argv[i]);
+		} else if (target) {
+			return lj_usage_error(usage, "Unexpected argument '%s'", argv[i]);
+		} else if (!argv[i][0] || strlen(argv[i]) >= LJ_TARGET_SPEC_MAX) {
+			return lj_usage_error(usage, "Invalid TARGET '%s'", argv[i]);
+		} else {
+			target = argv[i];
+		}
+	}
+	r = cli_reconcile(target, json, json ? stderr : stdout);
+	if (r < 0)
+		return LJ_EXIT_FAILED;
+	return r ? LJ_EXIT_FAILED : LJ_EXIT_OK;
+}

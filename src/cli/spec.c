@@ -1,0 +1,403 @@
+/* SPDX-License-Identifier: MIT */
+/* Attachment specs: canonical JSON from options and back, and the spec directory. */
+#include "cli/spec.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "lib/core/state.h"
+#include "lib/core/target.h"
+#include "lib/core/way.h"
+#include "shared/macro.h"
+#include "shared/name.h"
+
+#define SPEC_MAX_SIZE (1 << 20)
+
+/* The options given more than once (arrays in a spec). */
+static bool repeatable(const char *name)
+{
+	return strcmp(name, "ip") == 0 || strcmp(name, "gateway") == 0 ||
+	       strcmp(name, "route") == 0 || strcmp(name, "publish") == 0;
+}
+
+/* The options whose value is a number (integers in a spec). */
+static bool numeric(const char *name)
+{
+	return strcmp(name, "vlan") == 0 || strcmp(name, "mtu") == 0 ||
+	       strcmp(name, "dhcp-timeout") == 0;
+}
+
+json_t *cli_spec_new(enum lj_way way, const char *target, const char *ifname)
+{
+	json_t *s = json_object();
+
+	if (!s)
+		return NULL;
+	json_object_set_new(s, "way", json_string(lj_way_name(way)));
+	if (target)
+		json_object_set_new(s, "target", json_string(target));
+	json_object_set_new(s, "ifname", json_string(ifname && *ifname ? ifname : "eth1"));
+	return s;
+}
+
+/* The canonical text of value for option name (addresses as printed, MACs lower case). */
+static json_t *canonical(const char *name, const char *value)
+{
+	char buf[128];
+	struct lj_cidr c;
+	struct lj_ip ip;
+	struct lj_route_spec rt;
+	struct lj_publish p;
+	uint8_t mac[6];
+	uint64_t n;
+
+	if (!value)
+		return json_true();
+	if (numeric(name) && lj_parse_uint(value, 0, UINT32_MAX, &n) == 0)
+		return json_integer((json_int_t)n);
+	if ((strcmp(name, "ip") == 0 || strcmp(name, "host-shim") == 0 ||
+	     strcmp(name, "address") == 0 || strcmp(name, "private") == 0) &&
+	    lj_parse_cidr(value, true, &c) == 0)
+		return json_string(lj_cidr_to_string(&c, buf, sizeof(buf)));
+	if ((strcmp(name, "gateway") == 0 || strcmp(name, "to") == 0) &&
+	    lj_parse_ip(value, &ip) == 0)
+		return json_string(lj_ip_to_string(&ip, buf, sizeof(buf)));
+	if (strcmp(name, "mac") == 0 && lj_parse_mac(value, mac) == 0)
+		return json_string(lj_mac_to_string(mac, buf, sizeof(buf)));
+	if (strcmp(name, "route") == 0 && lj_parse_route(value, &rt) == 0) {
+		char via[LJ_IP_STRLEN];
+		int k = snprintf(buf, sizeof(buf), "%s",
+				 lj_cidr_to_string(&rt.dst, buf + 64, sizeof(buf) - 64));
+		if (rt.via.family != AF_UNSPEC && k > 0 && (size_t)k < 64)
+			snprintf(buf + k, 64 - (size_t)k, "@%s",
+				 lj_ip_to_string(&rt.via, via, sizeof(via)));
+		return json_string(buf);
+	}
+	if (strcmp(name, "publish") == 0 && lj_parse_publish(value, &p) == 0) {
+		snprintf(buf, sizeof(buf), "%s/%u:%u", p.proto == IPPROTO_UDP ? "udp" : "tcp",
+			 p.port, p.cport);
+		return json_string(buf);
+	}
+	return json_string(value);
+}
+
+int cli_spec_add(json_t *spec, const char *name, const char *value)
+{
+	json_t *v = canonical(name, value), *a;
+
+	if (!v)
+		return -ENOMEM;
+	if (!repeatable(name))
+		return json_object_set_new(spec, name, v) < 0 ? -ENOMEM : 0;
+	a = json_object_get(spec, name);
+	if (!a) {
+		a = json_array();
+		if (!a || json_object_set_new(spec, name, a) < 0) {
+			json_decref(v);
+			return -ENOMEM;
+		}
+	}
+	return json_array_append_new(a, v) < 0 ? -ENOMEM : 0;
+}
+
+/* One member's value as the option's text into buf; NULL (printed) when of a wrong type. */
+static const char *member_text(const char *file, const char *name, const json_t *v, char *buf,
+			       size_t size)
+{
+	if (json_is_string(v) && strlen(json_string_value(v)) == json_string_length(v))
+		return json_string_value(v);
+	if (json_is_integer(v) && numeric(name)) {
+		snprintf(buf, size, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		return buf;
+	}
+	lj_err("%s: field '%s': expected %s", file, name, numeric(name) ? "a number" : "a string");
+	return NULL;
+}
+
+int cli_spec_to_opts(json_t *spec, const char *file, struct lj_attach_opts *o,
+		     struct cli_attach_flags *f, json_t **ret_canon)
+{
+	char prefix[600], buf[32];
+	json_t *canon = NULL, *v;
+	const char *way, *target, *k;
+	struct lj_target t;
+	int r = -EINVAL;
+
+	memset(o, 0, sizeof(*o));
+	memset(f, 0, sizeof(*f));
+	if (!json_is_object(spec)) {
+		lj_err("%s: expected a JSON object", file);
+		return -EINVAL;
+	}
+	way = json_string_value(json_object_get(spec, "way"));
+	if (!way || lj_way_find(way, &o->way) < 0) {
+		char ways[64];
+		lj_way_names_text(ways, sizeof(ways), ", ", " or ", NULL, 0);
+		lj_err("%s: field 'way': %s (expected %s)", file,
+		       way ? "unknown way" : "missing or not a string", ways);
+		return -EINVAL;
+	}
+	target = json_string_value(json_object_get(spec, "target"));
+	if (!target || lj_target_parse(target, &t) < 0) {
+		lj_err("%s: field 'target': %s", file,
+		       target ? "expected a container name, netns:NAME or a netns path"
+			      : "missing or not a string");
+		return -EINVAL;
+	}
+	if (t.kind == LJ_TARGET_PID) {
+		lj_err("%s: field 'target': a PID is no lasting identity: name a container, "
+		       "netns:NAME or a netns path",
+		       file);
+		return -EINVAL;
+	}
+	o->target = target;
+	canon = cli_spec_new(o->way, target, NULL);
+	if (!canon)
+		return -ENOMEM;
+	json_object_foreach(spec, k, v)
+	{
+		int flag;
+		size_t i;
+		json_t *e;
+
+		if (strcmp(k, "way") == 0 || strcmp(k, "target") == 0)
+			continue;
+		flag = cli_attach_option_is_flag(k);
+		snprintf(prefix, sizeof(prefix), "%s: field '%s': ", file, k);
+		if (flag < 0) {
+			lj_err("%s: unknown field '%s' (a spec's fields are attach's long options)",
+			       file, k);
+			goto out;
+		}
+		lj_err_prefix(prefix);
+		if (flag) {
+			if (!json_is_boolean(v)) {
+				lj_err("expected true or false");
+				goto out;
+			}
+			if (json_is_true(v) && cli_attach_option(k, NULL, o, f, canon) < 0)
+				goto out;
+			continue;
+		}
+		if (json_is_array(v) && repeatable(k)) {
+			json_array_foreach(v, i, e)
+			{
+				const char *s = member_text(file, k, e, buf, sizeof(buf));
+				if (!s || cli_attach_option(k, s, o, f, canon) < 0)
+					goto out;
+			}
+			continue;
+		}
+		const char *s = member_text(file, k, v, buf, sizeof(buf));
+		if (!s || cli_attach_option(k, s, o, f, canon) < 0)
+			goto out;
+	}
+	snprintf(prefix, sizeof(prefix), "%s: ", file);
+	lj_err_prefix(prefix);
+	if (cli_attach_check(o) < 0)
+		goto out;
+	if (f->persist && !o->has_mac) {
+		char mac[LJ_MAC_STRLEN];
+		const char *ifn = json_string_value(json_object_get(canon, "ifname"));
+
+		cli_spec_mac(target, ifn, o->mac);
+		o->has_mac = true;
+		cli_spec_add(canon, "mac", lj_mac_to_string(o->mac, mac, sizeof(mac)));
+	}
+	r = 0;
+	if (ret_canon)
+		*ret_canon = json_incref(canon);
+out:
+	lj_err_prefix(NULL);
+	json_decref(canon);
+	return r;
+}
+
+void cli_spec_mac(const char *target, const char *ifname, uint8_t ret[6])
+{
+	char key[LJ_TARGET_SPEC_MAX + 32];
+
+	snprintf(key, sizeof(key), "spec:%s/%s", target, ifname);
+	lj_mac_from_name(key, ret);
+}
+
+const char *cli_spec_dir(void)
+{
+	const char *d = getenv("LANJOIN_SPEC_DIR");
+
+	return d && *d ? d : LJ_SPEC_DIR_DEFAULT;
+}
+
+const char *cli_spec_strerror(int r)
+{
+	if (r == -EDESTADDRREQ)
+		return "LANJOIN_SPEC_DIR must be an absolute path";
+	return lj_state_strerror(r);
+}
+
+/* The file name of the spec of target as ifname: 16 hex digits of a hash, ".json". */
+static void spec_name(const char *target, const char *ifname, char ret[32])
+{
+	char key[LJ_TARGET_SPEC_MAX + 32];
+
+	snprintf(key, sizeof(key), "%s/%s", target, ifname);
+	snprintf(ret, 32, "%016" PRIx64 ".json", lj_hash64(key));
+}
+
+/* Target and ifname of a spec (its file's key). */
+static int spec_key(const json_t *spec, const char **target, const char **ifname)
+{
+	*target = json_string_value(json_object_get(spec, "target"));
+	*ifname = json_string_value(json_object_get(spec, "ifname"));
+	if (!*ifname)
+		*ifname = "eth1";
+	return *target ? 0 : -EINVAL;
+}
+
+int cli_spec_save(const json_t *spec)
+{
+	_cleanup_free_ char *text = NULL;
+	_cleanup_close_ int dir = -1, fd = -1;
+	const char *target, *ifname;
+	char name[32], tmp[40];
+	size_t len, off = 0;
+	int r;
+
+	if (spec_key(spec, &target, &ifname) < 0)
+		return -EINVAL;
+	r = lj_state_open_dir(cli_spec_dir(), &dir);
+	if (r < 0)
+		return r;
+	text = json_dumps(spec, JSON_INDENT(2) | JSON_SORT_KEYS);
+	if (!text)
+		return -ENOMEM;
+	len = strlen(text);
+	spec_name(target, ifname, name);
+	snprintf(tmp, sizeof(tmp), ".%s.tmp", name);
+	fd = openat(dir, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return lj_negerrno();
+	while (off < len) {
+		ssize_t n = write(fd, text + off, len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = lj_negerrno();
+			unlinkat(dir, tmp, 0);
+			return r;
+		}
+		off += (size_t)n;
+	}
+	/* a spec outlives reboots (unlike a record): it must be on disk before it counts */
+	if (write(fd, "\n", 1) != 1 || fsync(fd) < 0 || renameat(dir, tmp, dir, name) < 0) {
+		r = errno ? lj_negerrno() : -EIO;
+		unlinkat(dir, tmp, 0);
+		return r;
+	}
+	fsync(dir);
+	return 0;
+}
+
+int cli_spec_remove(const char *target, const char *ifname)
+{
+	_cleanup_close_ int dir = -1;
+	char name[32];
+	int r;
+
+	if (access(cli_spec_dir(), F_OK) < 0)
+		return -ENOENT; /* never made: nothing stored (and nothing to create) */
+	r = lj_state_open_dir(cli_spec_dir(), &dir);
+	if (r < 0)
+		return r;
+	spec_name(target, ifname, name);
+	if (unlinkat(dir, name, 0) < 0)
+		return lj_negerrno();
+	return 0;
+}
+
+bool cli_spec_stored(const char *target, const char *ifname)
+{
+	char name[32], path[4096];
+
+	spec_name(target, ifname, name);
+	snprintf(path, sizeof(path), "%s/%s", cli_spec_dir(), name);
+	return access(path, F_OK) == 0;
+}
+
+int cli_spec_load(const char *path, json_t **ret)
+{
+	json_error_t err;
+	struct stat s;
+	json_t *j;
+
+	if (stat(path, &s) < 0) {
+		int r = lj_negerrno();
+		lj_err("%s: %s", path, strerror(-r));
+		return r;
+	}
+	if (!S_ISREG(s.st_mode) || s.st_size > SPEC_MAX_SIZE) {
+		lj_err("%s: not a regular file of at most 1 MiB", path);
+		return -EINVAL;
+	}
+	j = json_load_file(path, JSON_REJECT_DUPLICATES, &err);
+	if (!j) {
+		lj_err("%s: line %d, column %d: %s", path, err.line, err.column, err.text);
+		return -EINVAL;
+	}
+	*ret = j;
+	return 0;
+}
+
+static int cmp_name(const struct dirent **a, const struct dirent **b)
+{
+	return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+static int json_file(const struct dirent *d)
+{
+	size_t n = strlen(d->d_name);
+	return d->d_name[0] != '.' && n > 5 && strcmp(d->d_name + n - 5, ".json") == 0;
+}
+
+int cli_spec_list(json_t **ret)
+{
+	_cleanup_close_ int dir = -1;
+	struct dirent **names = NULL;
+	json_t *a = json_array();
+	int n, r;
+
+	if (!a)
+		return -ENOMEM;
+	if (access(cli_spec_dir(), F_OK) < 0) {
+		*ret = a;
+		return 0;
+	}
+	r = lj_state_open_dir(cli_spec_dir(), &dir);
+	if (r < 0) {
+		json_decref(a);
+		return r;
+	}
+	n = scandir(cli_spec_dir(), &names, json_file, cmp_name);
+	for (int i = 0; i < n; i++) {
+		char path[4096];
+		json_t *j;
+		json_error_t err;
+
+		snprintf(path, sizeof(path), "%s/%s", cli_spec_dir(), names[i]->d_name);
+		j = json_load_file(path, JSON_REJECT_DUPLICATES, &err);
+		if (j)
+			json_array_append_new(a, json_pack("{s:s, s:o}", "file", path, "spec", j));
+		free(names[i]);
+	}
+	free(names);
+	*ret = a;
+	return 0;
+}

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Attachment specs: what an attach is asked to do, as a JSON object whose members are the
+ * attach command's long option names without "--" ("way", "target", "ifname", "bridge",
+ * "ip": [...], "dhcp": true, ...). A spec is turned into attach options by the very code that
+ * parses the command line (attach.c), so a spec file is checked with the same rules and
+ * messages. The canonical form (cli_spec_add) is what records keep and what attach compares.
+ * Persistent specs are files in the spec directory (LANJOIN_SPEC_DIR, default
+ * LJ_SPEC_DIR_DEFAULT), with the state directory's ownership checks.
+ */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "lib/core/spec.h"
+
+#define LJ_SPEC_DIR_DEFAULT "/var/lib/lanjoin/specs"
+
+/* What an attach is asked besides struct lj_attach_opts (the CLI's own options). */
+struct cli_attach_flags {
+	bool json;
+	bool persist; /* also a spec member */
+	bool replace;
+};
+
+/*
+ * attach.c: set the attach option name (long name, no "--") to value (NULL for a flag) in
+ * o as the command line does (same checks, same messages on stderr, the way table refusing
+ * options the way does not take), and add it to spec in canonical form (spec NULL: not).
+ * Returns 0; -ENOENT for a name that is no spec member (nothing printed); -EINVAL after a
+ * printed message.
+ */
+int cli_attach_option(const char *name, const char *value, struct lj_attach_opts *o,
+		      struct cli_attach_flags *f, json_t *spec);
+
+/* attach.c: is name a flag (takes no value)? -ENOENT for an unknown option. */
+int cli_attach_option_is_flag(const char *name);
+
+/* attach.c: the checks of a whole set of options (after all are set). 0 or -EINVAL (printed). */
+int cli_attach_check(const struct lj_attach_opts *o);
+
+/* A new spec {"way", "target", "ifname"} (target NULL: left out, a PID is no identity). */
+json_t *cli_spec_new(enum lj_way way, const char *target, const char *ifname);
+
+/* Add option name with value (NULL: a flag, true) to spec in canonical form. 0 or -ENOMEM. */
+int cli_spec_add(json_t *spec, const char *name, const char *value);
+
+/*
+ * Convert spec (borrowed: o's strings point into it, keep it while o is used) into *o and
+ * *f, checked as the command line is. Errors are printed as "lanjoin: FILE: field 'F': ...".
+ * Returns 0 or -EINVAL. *ret_canon (may be NULL) gets the canonical spec (new reference).
+ */
+int cli_spec_to_opts(json_t *spec, const char *file, struct lj_attach_opts *o,
+		     struct cli_attach_flags *f, json_t **ret_canon);
+
+/*
+ * The MAC of a persistent attachment when none is asked: derived from the target's identity
+ * and ifname (locally administered, unicast), so that it comes back with the same one.
+ */
+void cli_spec_mac(const char *target, const char *ifname, uint8_t ret[6]);
+
+/* The spec directory in use. */
+const char *cli_spec_dir(void);
+
+/* Store spec (of target as ifname) in the spec directory, atomically. 0 or -errno. */
+int cli_spec_save(const json_t *spec);
+
+/* Remove the stored spec of target as ifname; -ENOENT: there is none. */
+int cli_spec_remove(const char *target, const char *ifname);
+
+/* Is there a stored spec of target as ifname? */
+bool cli_spec_stored(const char *target, const char *ifname);
+
+/*
+ * Load a spec file (path): *ret (new reference) or -errno with the reason printed as
+ * "lanjoin: FILE: ...".
+ */
+int cli_spec_load(const char *path, json_t **ret);
+
+/*
+ * The stored specs: an array of {"file": PATH, "spec": {...}} (new reference) in *ret.
+ * No directory: an empty array. 0 or -errno.
+ */
+int cli_spec_list(json_t **ret);
+
+/* Why the spec directory could not be used (r from the functions above), for messages. */
+const char *cli_spec_strerror(int r);

@@ -1,0 +1,166 @@
+#!/usr/bin/env bats
+# lanjoin reconcile (issue 18, items 3 and 6): each attachment brought back to its spec:
+# drifted → repaired; target-restarted → attached again with the same MAC and addresses;
+# target-gone → host side dropped, a persistent spec kept (and attached when the target is
+# back, as after a reboot). A repair that fails rolls back and stays drifted.
+
+load helpers
+load engine-helpers
+
+setup_file() {
+  lab_setup_file --bridge-host
+  LANJOIN_SPEC_DIR=$(mktemp -d /tmp/lanjoin-specs.XXXXXX)
+  export LANJOIN_SPEC_DIR
+  docker_start || true
+}
+teardown_file() {
+  docker_stop || true
+  [[ $LANJOIN_SPEC_DIR == /tmp/lanjoin-specs.* ]] && rm -rf "$LANJOIN_SPEC_DIR"
+  lab_teardown_file
+}
+teardown() {
+  lab_teardown
+  rm -f "$LANJOIN_SPEC_DIR"/*.json
+}
+
+target() { echo "netns:$LAB_PREFIX$1"; }
+detach_later() { defer lj detach "$1"; }
+# each test its own LAN address (the peer's ARP cache remembers earlier owners)
+attach_args() { ATTACH=(--bridge br-em1 --ip "198.51.100.$1/24" --gateway 198.51.100.254); }
+status_of() { lj status --json | jq -r --arg t "$1" '.attachments[] | select(.target == $t) | .status'; }
+
+@test "reconcile: all ok is exit 0 and does nothing; bad usage exits 2" {
+  add_container ok
+  detach_later "$(target ok)"
+  attach_args 150
+  run lj attach bridge "$(target ok)" "${ATTACH[@]}"
+  [ "$status" -eq 0 ]
+  take_snapshots ok
+  run lj reconcile
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ -z "$output" ]
+  run lj reconcile --json
+  [ "$status" -eq 0 ]
+  [ "$(jq -r .schema <<<"$output")" = lanjoin/reconcile/v1 ]
+  [ "$(jq -r .ok <<<"$output")" = true ]
+  [ "$(jq '.actions | length' <<<"$output")" -eq 0 ]
+  for n in host ok; do assert_same_state "$n" "$BATS_TEST_TMPDIR/$n.before"; done
+  run lj reconcile --bogus
+  [ "$status" -eq 2 ]
+  run lj reconcile a b
+  [ "$status" -eq 2 ]
+}
+
+@test "reconcile: the nat table deleted (a firewall reload) is repaired; the peer reaches it again" {
+  add_container n
+  detach_later "$(target n)"
+  run lj attach nat "$(target n)" --uplink br-em1 --address 198.51.100.151/24
+  echo "$output"
+  [ "$status" -eq 0 ]
+  curl_from peer http://198.51.100.151/hello.html | grep -q "Hello world"
+  on host nft delete table ip lanjoin
+  [ "$(status_of "$(target n)")" = drifted ]
+  run lj reconcile
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == *"$(target n) eth1: repair"* ]]
+  [ "$(status_of "$(target n)")" = ok ]
+  curl_from peer http://198.51.100.151/hello.html | grep -q "Hello world"
+  [ "$(state_records | jq length)" -eq 1 ]
+}
+
+@test "reconcile: a netns deleted and made again is target-restarted, then back with the same MAC and address" {
+  add_container web
+  detach_later "$(target web)"
+  attach_args 152
+  run lj attach bridge "$(target web)" "${ATTACH[@]}"
+  [ "$status" -eq 0 ]
+  mac=$(on web cat /sys/class/net/eth1/address)
+  lab container del web
+  lab container add web >/dev/null
+  [ "$(status_of "$(target web)")" = target-restarted ]
+  run lj reconcile "$(target web)"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == *"reattach"* ]]
+  [ "$(on web cat /sys/class/net/eth1/address)" = "$mac" ]
+  on web ip -br addr show eth1 | grep -q 198.51.100.152/24
+  [ "$(status_of "$(target web)")" = ok ]
+  [ "$(state_records | jq length)" -eq 1 ]
+  curl_from peer http://198.51.100.152/hello.html | grep -q "Hello world"
+}
+
+@test "reconcile: target gone drops the host side and keeps a persistent spec; back (a reboot), it is attached again" {
+  add_container p
+  detach_later "$(target p)"
+  attach_args 153
+  run lj attach bridge "$(target p)" "${ATTACH[@]}" --persist
+  [ "$status" -eq 0 ]
+  mac=$(on p cat /sys/class/net/eth1/address)
+  lab container del p
+  [ "$(status_of "$(target p)")" = target-gone ]
+  run lj reconcile
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == *"$(target p) eth1: drop"*"persistent spec is kept"* ]]
+  [ "$(state_records | jq length)" -eq 0 ]
+  [ "$(ls "$LANJOIN_SPEC_DIR" | wc -l)" -eq 1 ]
+  # nothing to attach while it is not there
+  run lj reconcile
+  [ "$status" -eq 0 ]
+  [ -z "$output" ]
+  add_container p >/dev/null
+  run lj reconcile
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == *"$(target p) eth1: attach: from its persistent spec"* ]]
+  [ "$(on p cat /sys/class/net/eth1/address)" = "$mac" ]
+  curl_from peer http://198.51.100.153/hello.html | grep -q "Hello world"
+}
+
+@test "reconcile: a repair that fails rolls back and stays drifted, with the reason (exit 1)" {
+  add_container f
+  detach_later "$(target f)"
+  attach_args 154
+  run lj attach bridge "$(target f)" "${ATTACH[@]}"
+  [ "$status" -eq 0 ]
+  on f ip addr del 198.51.100.154/24 dev eth1
+  run env LANJOIN_FAULT_STEP=2 ip netns exec "${LAB_PREFIX}host" "$LANJOIN" reconcile
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ $output == *"repair: failed (the attach rolled back; still drifted)"*"fault injected"* ]]
+  run lj status "$(target f)"
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ $output == *drifted* ]]
+  run lj reconcile --json
+  [ "$status" -eq 0 ]
+  out=$(lj status --json)
+  [ "$(jq -r .ok <<<"$out")" = true ]
+  [ "$(status_of "$(target f)")" = ok ]
+}
+
+@test "reconcile: docker restart web → the same address and MAC, a peer reaches it" {
+  require_engine docker
+  engine_run docker lj-rweb --network none
+  export DOCKER_HOST=unix://$(engine_sock docker)
+  detach_later lj-rweb
+  attach_args 155
+  run lj attach bridge lj-rweb "${ATTACH[@]}" --persist
+  echo "$output"
+  [ "$status" -eq 0 ]
+  mac=$(lj list --json | jq -r '.[] | select(.target.spec == "lj-rweb") | .mac')
+  curl_from peer http://198.51.100.155/hello.html | grep -q "Hello world"
+  dk restart -t 0 lj-rweb >/dev/null
+  # the engine answers "running" a moment after restart returns
+  restarted() { [ "$(status_of lj-rweb)" = target-restarted ]; }
+  wait_until 10 restarted
+  run lj reconcile
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == *"lj-rweb eth1: reattach"* ]]
+  [ "$(status_of lj-rweb)" = ok ]
+  [ "$(lj list --json | jq -r '.[] | select(.target.spec == "lj-rweb") | .mac')" = "$mac" ]
+  curl_from peer http://198.51.100.155/hello.html | grep -q "Hello world"
+}

@@ -1,0 +1,266 @@
+#!/usr/bin/env bats
+# Attachment specs (issue 18, items 1 and 5): the spec kept in the record, idempotent attach,
+# --replace, --persist and the spec directory, lanjoin apply FILE|DIR.
+
+load helpers
+
+BR=ljspbr0
+ATTACH=(--bridge "$BR" --create-bridge --ip 198.18.0.2/24 --gateway 198.18.0.1)
+
+setup_file() {
+  lab_setup_file
+  LANJOIN_SPEC_DIR=$(mktemp -d /tmp/lanjoin-specs.XXXXXX)
+  export LANJOIN_SPEC_DIR
+}
+teardown_file() {
+  [[ $LANJOIN_SPEC_DIR == /tmp/lanjoin-specs.* ]] && rm -rf "$LANJOIN_SPEC_DIR"
+  lab_teardown_file
+}
+teardown() {
+  lab_teardown
+  rm -f "$LANJOIN_SPEC_DIR"/*.json
+}
+
+target() { echo "netns:$LAB_PREFIX$1"; }
+detach_later() { defer lj detach "$(target "$1")"; }
+state_sums() { (cd "$LANJOIN_STATE_DIR" && find . -type f ! -name lock -exec sha256sum {} + | sort); }
+
+@test "spec: the record keeps the spec in canonical form (the attach options by name)" {
+  add_container web
+  detach_later web
+  run lj attach bridge "$(target web)" --bridge "$BR" --create-bridge --ip 198.18.0.2/24 \
+    --ip 2001:DB8:0:0::5/64 --gateway 198.18.0.1 --route 203.0.113.0/24@198.18.0.1 --mac 02:AA:00:00:00:01
+  echo "$output"
+  [ "$status" -eq 0 ]
+  spec=$(state_records | jq -c '.[0].spec')
+  echo "$spec"
+  [ "$(jq -r .way <<<"$spec")" = bridge ]
+  [ "$(jq -r .target <<<"$spec")" = "$(target web)" ]
+  [ "$(jq -r .ifname <<<"$spec")" = eth1 ]
+  [ "$(jq -r .bridge <<<"$spec")" = "$BR" ]
+  [ "$(jq -r '."create-bridge"' <<<"$spec")" = true ]
+  [ "$(jq -c .ip <<<"$spec")" = '["198.18.0.2/24","2001:db8::5/64"]' ]
+  [ "$(jq -c .gateway <<<"$spec")" = '["198.18.0.1"]' ]
+  [ "$(jq -c .route <<<"$spec")" = '["203.0.113.0/24@198.18.0.1"]' ]
+  [ "$(jq -r .mac <<<"$spec")" = 02:aa:00:00:00:01 ]
+  # list --json shows it, not persistent
+  [ "$(lj list --json | jq -r '.[0].persistent')" = false ]
+  [ "$(lj list --json | jq -r '.[0].spec.way')" = bridge ]
+}
+
+@test "spec: records without a spec (older lanjoin) still load, list and detach" {
+  add_container old
+  run lj attach bridge "$(target old)" "${ATTACH[@]}"
+  [ "$status" -eq 0 ]
+  f=$(ls "$LANJOIN_STATE_DIR"/attachments/*.json)
+  jq 'del(.spec)' "$f" >"$f.new" && mv "$f.new" "$f"
+  run lj list --json
+  [ "$status" -eq 0 ]
+  [ "$(jq -r '.[0].spec' <<<"$output")" = null ]
+  # the same attach again: refused as before (nothing to compare with)
+  run lj attach bridge "$(target old)" "${ATTACH[@]}"
+  [ "$status" -eq 2 ]
+  [[ $output == *"already attached as 'eth1'"*"detach it first"* ]]
+  run lj detach "$(target old)"
+  [ "$status" -eq 0 ]
+  [ -z "$(ls "$LANJOIN_STATE_DIR"/attachments/)" ]
+}
+
+@test "idempotent attach: the same attach again is exit 0, 'already attached as asked', nothing changed" {
+  add_container web
+  detach_later web
+  run lj attach bridge "$(target web)" "${ATTACH[@]}"
+  [ "$status" -eq 0 ]
+  take_snapshots web
+  sums=$(state_sums)
+  # the same request, options in another order and spelling
+  run lj attach bridge "$(target web)" --ip 198.18.0.2/24 --gateway 198.18.0.1 --create-bridge \
+    --bridge "$BR" --ifname eth1
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == *"already attached as 'eth1' as asked"* ]]
+  run lj attach bridge "$(target web)" "${ATTACH[@]}" --json
+  [ "$status" -eq 0 ]
+  [ "$(jq -r .unchanged <<<"$output")" = true ]
+  [ "$(jq -r .schema <<<"$output")" = lanjoin/attachment/v1 ]
+  for n in host web; do assert_same_state "$n" "$BATS_TEST_TMPDIR/$n.before"; done
+  [ "$(state_sums)" = "$sums" ]
+  # a different one is refused, naming what differs
+  run lj attach bridge "$(target web)" --bridge "$BR" --create-bridge --ip 198.18.0.3/24 \
+    --gateway 198.18.0.1 --mtu 1400
+  echo "$output"
+  [ "$status" -eq 2 ]
+  [[ $output == *"already attached as 'eth1' (way bridge) otherwise: "*ip*mtu*"differ"*--replace* ]]
+  [ "$(state_sums)" = "$sums" ]
+}
+
+@test "--replace swaps a different attachment; a failing new one restores the old" {
+  add_container web
+  detach_later web
+  run lj attach bridge "$(target web)" "${ATTACH[@]}"
+  [ "$status" -eq 0 ]
+  mac=$(on web cat /sys/class/net/eth1/address)
+  # the new one has one more step (the route): fail exactly that one; the restore has fewer
+  n=$(($(state_records | jq '.[0].undo | length') + 1))
+  run env LANJOIN_FAULT_STEP="$n" ip netns exec "${LAB_PREFIX}host" "$LANJOIN" attach bridge \
+    "$(target web)" --bridge "$BR" --create-bridge --ip 198.18.0.3/24 --gateway 198.18.0.1 \
+    --route 203.0.113.0/24 --replace
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ $output == *"fault injected"*"the replaced attachment was restored"* ]]
+  on web ip -br addr show eth1 | grep -q 198.18.0.2/24
+  [ "$(state_records | jq -c '.[0].spec.ip')" = '["198.18.0.2/24"]' ]
+  run lj status
+  echo "$output"
+  [ "$status" -eq 0 ]
+  # without a fault it swaps
+  run lj attach bridge "$(target web)" --bridge "$BR" --create-bridge --ip 198.18.0.3/24 \
+    --gateway 198.18.0.1 --replace
+  echo "$output"
+  [ "$status" -eq 0 ]
+  on web ip -br addr show eth1 | grep -q 198.18.0.3/24
+  ! on web ip -br addr show eth1 | grep -q 198.18.0.2/24
+  [ "$(state_records | jq length)" -eq 1 ]
+  [ -n "$mac" ]
+}
+
+@test "--persist: the spec is stored (derived MAC), list says persistent, detach removes it" {
+  add_container web
+  run lj attach bridge "$(target web)" "${ATTACH[@]}" --persist
+  echo "$output"
+  [ "$status" -eq 0 ]
+  files=("$LANJOIN_SPEC_DIR"/*.json)
+  [ "${#files[@]}" -eq 1 ]
+  [ "$(stat -c %a "${files[0]}")" = 600 ]
+  [ "$(jq -r .persist "${files[0]}")" = true ]
+  mac=$(jq -r .mac "${files[0]}")
+  [[ $mac =~ ^[0-9a-f][26ae](:[0-9a-f]{2}){5}$ ]] # locally administered, unicast
+  [ "$(on web cat /sys/class/net/eth1/address)" = "$mac" ]
+  run lj list
+  [[ $output == *"(persistent)"* ]]
+  [ "$(lj list --json | jq -r '.[0].persistent')" = true ]
+  # the same MAC again for the same identity
+  lj detach "$(target web)" --keep-spec
+  [ -f "${files[0]}" ]
+  run lj attach bridge "$(target web)" "${ATTACH[@]}" --persist
+  [ "$status" -eq 0 ]
+  [ "$(on web cat /sys/class/net/eth1/address)" = "$mac" ]
+  run lj detach "$(target web)"
+  [ "$status" -eq 0 ]
+  [ -z "$(ls "$LANJOIN_SPEC_DIR")" ]
+  # a PID is no identity
+  run lj attach bridge "pid:$CONTAINER_PID" "${ATTACH[@]}" --persist
+  [ "$status" -eq 2 ]
+  [[ $output == *"--persist needs a lasting identity"* ]]
+}
+
+@test "--persist: the spec directory must be safe (root's, not writable by others)" {
+  add_container web
+  d=$(mktemp -d /tmp/lanjoin-specs.XXXXXX)
+  defer rm -rf "$d"
+  chmod 0777 "$d"
+  LANJOIN_SPEC_DIR=$d run lj attach bridge "$(target web)" "${ATTACH[@]}" --persist
+  echo "$output"
+  defer lj detach "$(target web)"
+  [[ $output == *"failed to store its spec in $d"*"writable by no one else"* ]]
+  [ -z "$(ls "$d")" ]
+}
+
+@test "apply: files and a directory attach what they declare; again is 'already attached'" {
+  add_container a
+  add_container b
+  detach_later a
+  detach_later b
+  d=$BATS_TEST_TMPDIR/specs
+  mkdir -p "$d"
+  cat >"$d/a.json" <<JSON
+{"way": "bridge", "target": "$(target a)", "bridge": "$BR", "create-bridge": true,
+ "ip": ["198.18.0.11/24"], "gateway": "198.18.0.1", "mtu": 1400, "persist": true}
+JSON
+  cat >"$d/b.json" <<JSON
+{"way": "macvlan", "target": "$(target b)", "parent": "em1", "ip": "198.51.100.121/24",
+ "mode": "bridge"}
+JSON
+  run lj apply "$d"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == *"a.json: attached"* && $output == *"b.json: attached"* ]]
+  on a ip -br addr show eth1 | grep -q 198.18.0.11/24
+  [ "$(on a cat /sys/class/net/eth1/mtu)" = 1400 ]
+  ping_from peer 198.51.100.121
+  [ "$(ls "$LANJOIN_SPEC_DIR" | wc -l)" -eq 1 ] # a.json asked to persist
+  sums=$(state_sums)
+  run lj apply "$d/a.json" "$d/b.json"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == *"a.json: "*"as asked"* && $output == *"b.json: "*"as asked"* ]]
+  [ "$(state_sums)" = "$sums" ]
+  # the same spec through attach's options is the same attachment
+  run lj attach macvlan "$(target b)" --parent em1 --ip 198.51.100.121/24 --mode bridge
+  [ "$status" -eq 0 ]
+  [[ $output == *"as asked"* ]]
+}
+
+@test "apply: bad files exit 2 naming file and field, and change nothing" {
+  add_container c
+  d=$BATS_TEST_TMPDIR
+  take_snapshots c
+  good='"way": "bridge", "target": "'$(target c)'", "bridge": "'$BR'", "create-bridge": true'
+  echo '{"way": "bridge",' >"$d/syntax.json"
+  echo "{$good, \"colour\": \"blue\"}" >"$d/unknown.json"
+  echo "{$good, \"ip\": [\"198.18.0.300/24\"]}" >"$d/badip.json"
+  echo "{$good, \"mtu\": 12}" >"$d/badmtu.json"
+  echo "{$good, \"parent\": \"em1\"}" >"$d/notway.json"
+  echo "{$good, \"dhcp\": \"yes\"}" >"$d/badflag.json"
+  echo "{$good, \"dry-run\": true}" >"$d/cmdopt.json"
+  echo '{"way": "bridge", "target": "pid:1", "bridge": "x"}' >"$d/pid.json"
+  echo '{"way": "teleport", "target": "x"}' >"$d/way.json"
+  echo "{$good, \"ip\": [\"198.18.0.5/24\"]}" >"$d/good.json"
+  echo "{$good, \"ip\": [\"198.18.0.6/24\"], \"ifname\": \"eth1\"}" >"$d/dup.json"
+  check() { # FILE EXPECTED...
+    local f=$1
+    shift
+    run lj apply "$d/good.json" "$d/$f"
+    echo "$output"
+    [ "$status" -eq 2 ]
+    for e in "$@"; do [[ $output == *"$d/$f"*"$e"* ]]; done
+  }
+  check syntax.json "line 2"
+  check unknown.json "unknown field 'colour'"
+  check badip.json "field 'ip'" "Invalid --ip '198.18.0.300/24'"
+  check badmtu.json "field 'mtu'" "Invalid --mtu '12'"
+  check notway.json "field 'parent'" "--parent does not apply to the bridge way"
+  check badflag.json "field 'dhcp'" "expected true or false"
+  check cmdopt.json "unknown field 'dry-run'"
+  check pid.json "field 'target'" "a PID is no lasting identity"
+  check way.json "field 'way'" "unknown way"
+  check dup.json "field 'target'" "declared by $d/good.json too"
+  run lj apply "$d/nosuch.json"
+  [ "$status" -eq 2 ]
+  assert_unchanged
+}
+
+@test "status: TARGET /run/netns/NAME matches an attachment made as netns:NAME" {
+  add_container web
+  detach_later web
+  run lj attach bridge "$(target web)" "${ATTACH[@]}"
+  [ "$status" -eq 0 ]
+  run lj status "/run/netns/${LAB_PREFIX}web"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "${#lines[@]}" -eq 2 ]
+  [[ ${lines[1]} == *"$(target web)"*ok* ]]
+}
+
+@test "help, man page and completion know apply, reconcile, --persist, --replace, --keep-spec" {
+  run "$LANJOIN" help
+  [[ $output == *apply* && $output == *reconcile* ]]
+  run "$LANJOIN" attach --help
+  [[ $output == *--persist* && $output == *--replace* ]]
+  run "$LANJOIN" detach --help
+  [[ $output == *--keep-spec* ]]
+  run "$LANJOIN" apply --help
+  [ "$status" -eq 0 ]
+  run "$LANJOIN" reconcile --help
+  [ "$status" -eq 0 ]
+}
