@@ -356,6 +356,37 @@ static void link_users(struct watch *w, const char *name, bool own_too, const ch
 	}
 }
 
+/*
+ * A link went down. An attachment's own host link is set up again by a reconcile; a parent,
+ * uplink or bridge is not lanjoin's to bring up (a person or a cable took it down), and a
+ * repair would only tear the attachment down and make it again on a link that is down: the
+ * attachments on it wait for it to come up (then they are reconciled and announced).
+ */
+static void link_down(struct watch *w, const char *name)
+{
+	size_t waiting = 0;
+
+	if (records(w) < 0)
+		return;
+	for (size_t i = 0; i < w->n_recs; i++) {
+		const struct lj_record *rec = &w->recs[i];
+
+		if (!lj_record_uses_link(rec, name))
+			continue;
+		if (strcmp(rec->host_ifname, name) == 0) {
+			char why[64];
+
+			snprintf(why, sizeof(why), "link %s went down", name);
+			want_target(w, rec->target_spec, why);
+		} else {
+			waiting++;
+		}
+	}
+	if (waiting)
+		wlog("link %s went down: %zu attachment%s on it wait for it to come up", name,
+		     waiting, waiting == 1 ? "" : "s");
+}
+
 /* A link's carrier came back: announce the attachments on it (and on its bridge). */
 static void carrier_up(struct watch *w, const char *name, int master)
 {
@@ -385,7 +416,7 @@ static int on_link(const struct lj_link_event *e, void *data)
 		link_users(w, l->name, false, "appeared");
 	} else {
 		if ((old->flags & up) && !(l->flags & up))
-			link_users(w, l->name, true, "went down");
+			link_down(w, l->name);
 		else if (!(old->flags & up) && (l->flags & up))
 			link_users(w, l->name, false, "came up");
 		if ((old->flags & carrier) != carrier && (l->flags & carrier) == carrier)
