@@ -73,11 +73,15 @@ static int drop_record(const struct lj_record *rec, char *why, size_t size)
 	return r;
 }
 
-/* Put rec back as it was recorded (a repair whose attach failed). */
-static void keep_record(const struct lj_record *rec)
+/*
+ * Put rec back as it was recorded (a repair whose attach failed), with why in its info's
+ * "repair_failed" (status shows it).
+ */
+static void keep_record(const struct lj_record *rec, const char *why)
 {
 	struct lj_state *st = NULL;
 
+	json_object_set_new(rec->info, "repair_failed", json_string(why));
 	if (lj_state_open(true, &st) == 0)
 		lj_state_save(st, rec);
 	lj_state_close(st);
@@ -142,7 +146,7 @@ static void repair(struct run *run, const struct lj_status_entry *e, json_t *spe
 		return;
 	}
 	if (attach_spec(spec, rec->target_spec, mac, why, sizeof(why)) < 0) {
-		keep_record(rec);
+		keep_record(rec, why);
 		act(run, rec->target_spec, rec->ifname, "drifted", action, false,
 		    "failed (the attach rolled back; still drifted): %s", why);
 		return;

@@ -133,7 +133,7 @@ status_of() { lj status --json | jq -r --arg t "$1" '.attachments[] | select(.ta
   run lj status "$(target f)"
   echo "$output"
   [ "$status" -eq 1 ]
-  [[ $output == *drifted* ]]
+  [[ $output == *drifted*"its repair failed: "*"fault injected"* ]]
   run lj reconcile --json
   [ "$status" -eq 0 ]
   out=$(lj status --json)

@@ -86,6 +86,39 @@ static void test_round_trip(void **state)
 	lj_state_close(st);
 }
 
+static int parse_edited(const struct lj_record *rec, void (*edit)(json_t *o),
+			struct lj_record *ret);
+static void edit_none(json_t *o);
+
+static void edit_spec_string(json_t *o)
+{
+	json_object_set_new(o, "spec", json_string("bridge"));
+}
+
+/* The spec member: kept when there, optional (older records), an object or refused. */
+static void test_spec(void **state)
+{
+	struct lj_record rec, back;
+	json_t *a, *b;
+
+	make_record(&rec, "ns:4:4026532291", "eth1");
+	assert_int_equal(parse_edited(&rec, edit_none, &back), 0);
+	assert_null(back.spec); /* a record without one loads */
+	lj_record_free(&back);
+	rec.spec = json_pack("{s:s, s:s, s:[s]}", "way", "bridge", "target", "netns:c1", "ip",
+			     "198.51.100.117/24");
+	assert_int_equal(parse_edited(&rec, edit_none, &back), 0);
+	assert_true(json_equal(rec.spec, back.spec));
+	a = lj_record_to_json(&rec);
+	b = lj_record_to_json(&back);
+	assert_true(json_equal(a, b));
+	json_decref(a);
+	json_decref(b);
+	lj_record_free(&back);
+	assert_int_equal(parse_edited(&rec, edit_spec_string, &back), -EBADMSG);
+	lj_record_free(&rec);
+}
+
 static void write_file(const char *name, const char *text)
 {
 	char path[256];
@@ -364,6 +397,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_spec, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_settling, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hostile, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sweep_tmp, setup, teardown),

@@ -334,6 +334,15 @@ int lj_status(const char *target, struct lj_status_entry **ret, size_t *ret_n,
 					    ? "settling: its attach still waits for its addresses"
 					    : "an attach did not finish (run 'lanjoin gc')");
 		}
+		if (json_is_string(json_object_get(e->rec.info, "repair_failed"))) {
+			char buf[400];
+
+			/* lanjoin reconcile could not repair it: say why */
+			e->kind = LJ_STATUS_DRIFTED;
+			snprintf(buf, sizeof(buf), "its repair failed: %s",
+				 json_string_value(json_object_get(e->rec.info, "repair_failed")));
+			add_what(e, buf);
+		}
 		if (!lj_undo_open_alive(&e->rec, &t)) {
 			e->kind = restarted(&e->rec) ? LJ_STATUS_TARGET_RESTARTED
 						     : LJ_STATUS_TARGET_GONE;
