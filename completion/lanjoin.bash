@@ -87,6 +87,7 @@ _lanjoin_options() {
 	list) echo "--json --help" ;;
 	status | reconcile) echo "--json --engine-socket --help" ;;
 	apply) echo "--engine-socket --help" ;;
+	watch) echo "--engine-socket --no-engines --help" ;;
 	gc | pid) echo "--json --engine-socket --help" ;;
 	ip) echo "--json --engine-socket --help" ;;
 	"uplink adopt") echo "--ovs --ovsdb --probe --no-probe --timeout --dry-run --json --help" ;;
@@ -156,7 +157,7 @@ _lanjoin() {
 	elif [[ $cur == -* ]]; then
 		cands=$(_lanjoin_options "$ctx")
 	elif [[ -z $cmd ]]; then
-		cands='attach detach list status reconcile apply gc pid ip uplink shim docker-plugin
+		cands='attach detach list status reconcile apply watch gc pid ip uplink shim docker-plugin
 			version help'
 	elif [[ -z $sub && $cmd == attach ]]; then
 		cands='bridge ovs macvlan nat routed'
@@ -165,7 +166,7 @@ _lanjoin() {
 	elif [[ -z $sub && $cmd == shim ]]; then
 		cands='add del'
 	elif [[ -z $sub && $cmd == help ]]; then
-		cands='attach detach list status reconcile apply gc pid ip uplink shim docker-plugin
+		cands='attach detach list status reconcile apply watch gc pid ip uplink shim docker-plugin
 			version'
 	elif ((npos == 0)); then
 		case $ctx in

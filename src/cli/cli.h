@@ -15,6 +15,7 @@ int lj_cmd_attach(int argc, char **argv);
 int lj_cmd_detach(int argc, char **argv);
 int lj_cmd_list(int argc, char **argv);
 int lj_cmd_status(int argc, char **argv);
+int lj_cmd_watch(int argc, char **argv); /* src/cli/watch.c */
 int lj_cmd_gc(int argc, char **argv);
 int lj_cmd_apply(int argc, char **argv);
 int lj_cmd_reconcile(int argc, char **argv);

@@ -46,6 +46,8 @@ static const struct {
 	{"reconcile", lj_cmd_reconcile,
 	 "bring attachments back to their specs (repair, re-attach, drop)", false, true},
 	{"apply", lj_cmd_apply, "attach what spec files declare (idempotent)", false, true},
+	{"watch", lj_cmd_watch,
+	 "keep the attachments true: reconcile on engine, link and nftables events", false, true},
 	{"uplink", lj_cmd_uplink, "adopt the host's uplink into a bridge (probed), or release it",
 	 true, true},
 	{"gc", lj_cmd_gc, "undo attachments whose namespace is gone", false, true},

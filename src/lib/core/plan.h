@@ -103,7 +103,18 @@ struct lj_step_type {
 	 */
 	int (*verify)(const struct lj_status_view *v, const struct lj_step *s, char *why,
 		      size_t size);
+	/*
+	 * Optional (watch): send again what apply announced (a gratuitous ARP, an unsolicited
+	 * neighbour advertisement), after a link's carrier came back. 0 or -errno.
+	 */
+	int (*announce)(struct lj_ctx *ctx, const struct lj_step *s);
+	/* Which nftables tables the step's objects live in (LJ_STEP_NFT_* bits; 0: none): watch
+	 * reconciles the attachment when something is deleted from one of them. */
+	unsigned nft;
 };
+
+#define LJ_STEP_NFT_OWN 1u     /* lanjoin's own table */
+#define LJ_STEP_NFT_FOREIGN 2u /* another's (Docker's filter chains, through iptables-nft) */
 
 /*
  * One step. Fields are generic; each step type documents which it uses. Everything a step's

@@ -348,6 +348,13 @@ int lj_status(const char *target, struct lj_status_entry **ret, size_t *ret_n,
 						     : LJ_STATUS_TARGET_GONE;
 			continue;
 		}
+		/* The engine may release a restarted container's old namespace a moment after
+		 * its start event: still there is not still used (one inspect per container). */
+		if (restarted(&e->rec)) {
+			lj_target_close(&t);
+			e->kind = LJ_STATUS_TARGET_RESTARTED;
+			continue;
+		}
 		r = ns_cache_get(&cache, hctx.host, &t, &tns);
 		lj_target_close(&t);
 		if (r < 0) {

@@ -15,10 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Only types and constants come from the header: the functions are looked up with dlsym. */
-#define CURL_DISABLE_TYPECHECK 1
-#include <curl/curl.h>
-
+#include "lib/foreign/curl-internal.h"
 #include "lib/kernel/proc.h"
 #include "shared/macro.h"
 
@@ -85,6 +82,11 @@ static int check_socket_path(const char *p)
 		if ((unsigned char)*p < 0x20 || *p == 0x7f)
 			return -EINVAL;
 	return 0;
+}
+
+void lj_engine_forget_hung(void)
+{
+	hung_socket[0] = '\0';
 }
 
 int lj_engine_set_socket(const char *path)
@@ -162,15 +164,8 @@ int lj_engine_socket(char *buf, size_t size, struct lj_engine_err *err)
 
 /* --- libcurl, loaded on first use ------------------------------------------------------------ */
 
-static struct {
-	bool loaded;
-	CURL *(*easy_init)(void);
-	CURLcode (*easy_setopt)(CURL *, CURLoption, ...);
-	CURLcode (*easy_perform)(CURL *);
-	CURLcode (*easy_getinfo)(CURL *, CURLINFO, ...);
-	void (*easy_cleanup)(CURL *);
-	const char *(*easy_strerror)(CURLcode);
-} cu;
+static struct lj_curl_fns cu;
+static bool cu_loaded;
 
 static int curl_load(struct lj_engine_err *err)
 {
@@ -178,7 +173,7 @@ static int curl_load(struct lj_engine_err *err)
 	CURLcode (*global_init)(long) = NULL;
 	void *h = NULL;
 
-	if (cu.loaded)
+	if (cu_loaded)
 		return 0;
 	for (size_t i = 0; i < ARRAY_SIZE(sonames) && !h; i++)
 		h = dlopen(sonames[i], RTLD_NOW | RTLD_LOCAL);
@@ -196,9 +191,20 @@ static int curl_load(struct lj_engine_err *err)
 	SYM(cu.easy_getinfo, "curl_easy_getinfo");
 	SYM(cu.easy_cleanup, "curl_easy_cleanup");
 	SYM(cu.easy_strerror, "curl_easy_strerror");
+	SYM(cu.multi_init, "curl_multi_init");
+	SYM(cu.multi_cleanup, "curl_multi_cleanup");
+	SYM(cu.multi_setopt, "curl_multi_setopt");
+	SYM(cu.multi_add_handle, "curl_multi_add_handle");
+	SYM(cu.multi_remove_handle, "curl_multi_remove_handle");
+	SYM(cu.multi_socket_action, "curl_multi_socket_action");
+	SYM(cu.multi_info_read, "curl_multi_info_read");
+	SYM(cu.multi_assign, "curl_multi_assign");
 #undef SYM
 	if (!global_init || !cu.easy_init || !cu.easy_setopt || !cu.easy_perform ||
-	    !cu.easy_getinfo || !cu.easy_cleanup || !cu.easy_strerror) {
+	    !cu.easy_getinfo || !cu.easy_cleanup || !cu.easy_strerror || !cu.multi_init ||
+	    !cu.multi_cleanup || !cu.multi_setopt || !cu.multi_add_handle ||
+	    !cu.multi_remove_handle || !cu.multi_socket_action || !cu.multi_info_read ||
+	    !cu.multi_assign) {
 		dlclose(h);
 		return fail(err, -EPROTONOSUPPORT,
 			    "The libcurl found lacks the functions lanjoin "
@@ -209,8 +215,13 @@ static int curl_load(struct lj_engine_err *err)
 		dlclose(h);
 		return fail(err, -ENOMEM, "Cannot initialise libcurl");
 	}
-	cu.loaded = true; /* stays loaded for the life of the process */
+	cu_loaded = true; /* stays loaded for the life of the process */
 	return 0;
+}
+
+const struct lj_curl_fns *lj_curl(struct lj_engine_err *err)
+{
+	return curl_load(err) < 0 ? NULL : &cu;
 }
 
 struct body {

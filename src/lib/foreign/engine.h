@@ -81,6 +81,12 @@ struct lj_engine_err {
 int lj_engine_set_socket(const char *path);
 
 /*
+ * Ask again an engine that let a request time out (a long-running process calls this when
+ * the engine came back: its event stream reconnected).
+ */
+void lj_engine_forget_hung(void);
+
+/*
  * The socket the next request will use, into buf (size bytes, at least
  * LJ_ENGINE_SOCKET_MAX). Returns 0, or the error of the list in the header comment
  * (-ECONNREFUSED when no socket exists, -EPROTONOSUPPORT for a non-unix DOCKER_HOST).

@@ -38,8 +38,9 @@ static void copy_int(const struct nlattr *attr, int *ret)
 }
 
 /*
- * Parse an RTM_NEWLINK into *l, its attributes indexed in tb (IFLA_MAX + 1 entries) for the
- * caller's further questions. Other messages: false, *l untouched.
+ * Parse an RTM_NEWLINK (or, from a monitor, RTM_DELLINK) into *l, its attributes indexed in
+ * tb (IFLA_MAX + 1 entries) for the caller's further questions. Other messages: false, *l
+ * untouched.
  */
 static bool link_parse(const struct nlmsghdr *nlh, struct lj_link *l, const struct nlattr **tb)
 {
@@ -47,7 +48,8 @@ static bool link_parse(const struct nlmsghdr *nlh, struct lj_link *l, const stru
 	const struct nlattr *info[IFLA_INFO_MAX + 1];
 	int mtu = 0;
 
-	if (nlh->nlmsg_type != RTM_NEWLINK)
+	if ((nlh->nlmsg_type != RTM_NEWLINK && nlh->nlmsg_type != RTM_DELLINK) ||
+	    mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifi))
 		return false;
 	memset(l, 0, sizeof(*l));
 	l->ifindex = ifi->ifi_index;
@@ -70,6 +72,13 @@ static bool link_parse(const struct nlmsghdr *nlh, struct lj_link *l, const stru
 		copy_str(info[IFLA_INFO_SLAVE_KIND], l->slave_kind, sizeof(l->slave_kind));
 	}
 	return true;
+}
+
+bool lj_link_parse_msg(const struct nlmsghdr *nlh, struct lj_link *ret)
+{
+	const struct nlattr *tb[IFLA_MAX + 1];
+
+	return link_parse(nlh, ret, tb);
 }
 
 static int link_cb(const struct nlmsghdr *nlh, void *data)

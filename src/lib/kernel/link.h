@@ -24,6 +24,13 @@ struct lj_link {
 	char alias[64];	     /* IFLA_IFALIAS, "" if none */
 };
 
+/*
+ * Parse an RTM_NEWLINK or RTM_DELLINK message (a dump's or a notification's) into *ret.
+ * False for another or a truncated message (*ret untouched).
+ */
+struct nlmsghdr;
+bool lj_link_parse_msg(const struct nlmsghdr *nlh, struct lj_link *ret);
+
 /* Look up a link by name. -ENODEV if there is none. */
 int lj_link_get(struct lj_nl *nl, const char *name, struct lj_link *ret);
 

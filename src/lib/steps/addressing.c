@@ -312,12 +312,26 @@ static void announce_describe(const struct lj_ctx *ctx, const struct lj_step *s,
 			ip);
 }
 
+/* Again, later (watch: the carrier came back): the address is past DAD by now. */
+static int announce_again(struct lj_ctx *ctx, const struct lj_step *s)
+{
+	int ifindex;
+
+	if (s->cidr.ip.family == AF_INET)
+		return lj_arp_announce(ctx->target_fd, s->link, &s->cidr.ip, NULL);
+	ifindex = lj_ctx_ifindex(ctx, LJ_TARGET, s->link);
+	if (ifindex < 0)
+		return ifindex;
+	return lj_ndisc_announce(ctx->target_fd, ifindex, &s->cidr.ip.v6);
+}
+
 const struct lj_step_type lj_step_announce = {
 	.id = "announce",
 	.apply = announce_apply,
 	.describe = announce_describe,
 	.settle = announce_settle,
 	.settles = announce_settles,
+	.announce = announce_again,
 };
 
 /* --- slaac: wait (settle) for an address from router advertisements on link; u32 = timeout s */

@@ -43,10 +43,17 @@ static void garp_describe(const struct lj_ctx *ctx, const struct lj_step *s, FIL
 		lj_ip_to_string(&s->cidr.ip, a, sizeof(a)));
 }
 
+static int garp_again(struct lj_ctx *ctx, const struct lj_step *s)
+{
+	return lj_arp_announce(s->where == LJ_TARGET ? ctx->target_fd : -1, s->link, &s->cidr.ip,
+			       s->has_mac ? s->mac : NULL);
+}
+
 const struct lj_step_type lj_step_garp = {
 	.id = "garp",
 	.apply = garp_apply,
 	.describe = garp_describe,
+	.announce = garp_again,
 };
 
 /* --- lanjoin's nft table ------------------------------------------------------------------ */
@@ -673,6 +680,7 @@ const struct lj_step_type lj_step_nat_rules = {
 	.undo = nat_rules_undo,
 	.describe = nat_rules_describe,
 	.describe_undo = nat_rules_describe_undo,
+	.nft = LJ_STEP_NFT_OWN,
 };
 
 /* --- fw-accept: master = chain of table ip filter (iptables-nft), link = host-side link
@@ -804,4 +812,5 @@ const struct lj_step_type lj_step_fw_accept = {
 	.undo = fw_accept_undo,
 	.describe = fw_accept_describe,
 	.describe_undo = fw_accept_describe_undo,
+	.nft = LJ_STEP_NFT_FOREIGN,
 };

@@ -240,4 +240,5 @@ const struct lj_step_type lj_step_bridged_accept = {
 	.undo = fw_undo,
 	.describe = fw_describe,
 	.describe_undo = fw_describe_undo,
+	.nft = LJ_STEP_NFT_FOREIGN,
 };

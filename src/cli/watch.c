@@ -1,0 +1,1022 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * lanjoin watch: the supervisor. One epoll loop reacts to the container engines' event
+ * streams, rtnetlink link changes and nf_tables changes, and reconciles what an event touches.
+ * Idle, it sleeps in epoll_wait without a timeout: the only timers are armed by an event (the
+ * settle window that coalesces a burst, a reconnect's backoff, libcurl's connect timeout).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <net/if.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/file.h>
+#include <sys/inotify.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "cli/reconcile.h"
+#include "cli/spec.h"
+#include "lib/core/detach.h"
+#include "lib/core/state.h"
+#include "lib/core/watch.h"
+#include "lib/foreign/engine-events.h"
+#include "lib/kernel/link.h"
+#include "lib/kernel/monitor.h"
+#include "lib/kernel/netlink.h"
+#include "shared/macro.h"
+
+static const char usage[] =
+	"Usage: lanjoin watch [--engine-socket PATH]... [--no-engines]\n"
+	"Keep the attachments true: reconcile them all at start, then reconcile what an event\n"
+	"touches (a container started, died or was removed; a parent, uplink or bridge went\n"
+	"down, came back or was re-created; lanjoin's nft table or the accept rules were flushed)\n"
+	"and announce the addresses again when a link's carrier comes back. Runs until SIGTERM\n"
+	"or SIGINT (exit 0); logs one line per action on stderr. One instance at a time.\n"
+	"  --engine-socket PATH  follow the events of the engine at PATH (repeatable, up to 4);\n"
+	"                        default: the socket other commands use (LANJOIN_ENGINE_SOCKET,\n"
+	"                        DOCKER_HOST or /var/run/docker.sock) and CONTAINER_HOST or\n"
+	"                        /run/podman/podman.sock, those that exist\n"
+	"  --no-engines          follow no engine (links and nftables only)\n";
+
+/* Events for one target within this many ms of each other make one reconcile. */
+#define SETTLE_MS 10
+/* Reconnecting: 100 ms, doubled up to this, then only when the socket is created again. */
+#define BACKOFF_FIRST_MS 100
+#define BACKOFF_LAST_MS 6400
+#define MAX_PENDING 256
+#ifndef IFF_LOWER_UP
+#define IFF_LOWER_UP 0x10000 /* linux/if.h, which clashes with net/if.h */
+#endif
+#define LOCK_NAME "watch.lock"
+
+enum src {
+	SRC_SIGNAL = 1,
+	SRC_LINKS,
+	SRC_NFT,
+	SRC_SETTLE,
+	SRC_CURL_TIMER,
+	SRC_CURL_SOCK,
+	SRC_BACKOFF,
+	SRC_INOTIFY,
+};
+
+/* epoll data: the source in the high 32 bits, an fd or stream index in the low 32. */
+#define TAG(src, n) (((uint64_t)(src) << 32) | (uint32_t)(n))
+
+struct engine {
+	char sock[LJ_ENGINE_SOCKET_MAX];
+	int backoff_fd; /* timerfd */
+	unsigned backoff_ms;
+	int inotify_wd; /* on the socket's directory, -1 if none */
+	bool was_connected;
+};
+
+/* A host link as last seen. */
+struct seen_link {
+	int ifindex;
+	char name[IFNAMSIZ];
+	unsigned flags;
+	int master;
+};
+
+struct watch {
+	int ep, sig_fd, settle_fd, curl_timer_fd, inotify_fd;
+	struct lj_monitor *links, *nft;
+	struct lj_engine_events *events;
+	struct engine engines[LJ_ENGINE_EVENTS_MAX_STREAMS];
+	size_t n_engines;
+
+	struct seen_link *seen;
+	size_t n_seen, cap_seen;
+
+	/* work gathered in the settle window */
+	bool all;
+	char *pending[MAX_PENDING]; /* TARGETs (record target_spec) to reconcile */
+	size_t n_pending;
+	char *announce[MAX_PENDING]; /* links whose carrier came back */
+	size_t n_announce;
+	bool settle_armed;
+
+	/* the nft transaction being read: what it deleted */
+	unsigned nft_deleted; /* LJ_STEP_NFT_* bits */
+	char nft_what[96];
+
+	struct lj_record *recs; /* loaded on demand while events are handled, dropped after */
+	size_t n_recs;
+	bool recs_loaded;
+
+	bool stop;
+};
+
+static void wlog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void wlog(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	fflush(stderr);
+}
+
+/* --- systemd readiness (sd_notify's datagram protocol, sd_notify(3)) ------------------- */
+
+static void notify(const char *text)
+{
+	const char *path = getenv("NOTIFY_SOCKET");
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	socklen_t len;
+	int fd;
+
+	if (!path || (path[0] != '/' && path[0] != '@') || strlen(path) >= sizeof(sa.sun_path))
+		return;
+	memcpy(sa.sun_path, path, strlen(path));
+	if (sa.sun_path[0] == '@')
+		sa.sun_path[0] = '\0'; /* abstract namespace */
+	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path));
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return;
+	(void)sendto(fd, text, strlen(text), MSG_NOSIGNAL, (struct sockaddr *)&sa, len);
+	close(fd);
+}
+
+/* --- one instance: a lock file in the state directory ---------------------------------- */
+
+/* Take <state dir>/watch.lock (flock). -EBUSY when another watch holds it. */
+static int take_lock(int *ret_fd, char *path, size_t size)
+{
+	struct lj_state *st = NULL;
+	int r;
+
+	/* creates the directory if needed, with its ownership checks */
+	r = lj_state_open(false, &st);
+	if (r < 0)
+		return r;
+	lj_state_close(st);
+	snprintf(path, size, "%s/" LOCK_NAME, lj_state_dir());
+	for (int tries = 0; tries < 8; tries++) {
+		_cleanup_close_ int fd = -1;
+		struct stat a, b;
+		char pid[32];
+
+		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (fd < 0)
+			return lj_negerrno();
+		if (flock(fd, LOCK_EX | LOCK_NB) < 0)
+			return errno == EWOULDBLOCK ? -EBUSY : lj_negerrno();
+		/* the holder before us may have removed the file on its way out */
+		if (fstat(fd, &a) < 0 || stat(path, &b) < 0 || a.st_ino != b.st_ino ||
+		    a.st_dev != b.st_dev)
+			continue;
+		snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
+		if (ftruncate(fd, 0) < 0 || pwrite(fd, pid, strlen(pid), 0) < 0)
+			return lj_negerrno();
+		*ret_fd = TAKE_FD(fd);
+		return 0;
+	}
+	return -EBUSY;
+}
+
+/* --- the work list ------------------------------------------------------------------------- */
+
+static int add_str(char **list, size_t *n, const char *s)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (strcmp(list[i], s) == 0)
+			return 0;
+	if (*n == MAX_PENDING)
+		return -ENOSPC;
+	list[*n] = strdup(s);
+	if (!list[*n])
+		return -ENOMEM;
+	(*n)++;
+	return 0;
+}
+
+static void arm_ms(int fd, long ms)
+{
+	struct itimerspec its = {0};
+
+	if (ms >= 0) {
+		its.it_value.tv_sec = ms / 1000;
+		its.it_value.tv_nsec = (ms % 1000) * 1000000L;
+		if (ms == 0)
+			its.it_value.tv_nsec = 1; /* 0 would disarm */
+	}
+	(void)timerfd_settime(fd, 0, &its, NULL);
+}
+
+static void settle(struct watch *w)
+{
+	if (!w->settle_armed) {
+		arm_ms(w->settle_fd, SETTLE_MS);
+		w->settle_armed = true;
+	}
+}
+
+static void want_all(struct watch *w, const char *why)
+{
+	wlog("%s: reconcile all%s", why, w->all ? " (already queued)" : "");
+	w->all = true;
+	settle(w);
+}
+
+static void want_target(struct watch *w, const char *target, const char *why)
+{
+	if (w->all)
+		return;
+	for (size_t i = 0; i < w->n_pending; i++)
+		if (strcmp(w->pending[i], target) == 0)
+			return; /* already queued in this burst */
+	wlog("%s: reconcile %s", why, target);
+	if (add_str(w->pending, &w->n_pending, target) < 0)
+		w->all = true;
+	settle(w);
+}
+
+/* The records, loaded once per round of events. */
+static int records(struct watch *w)
+{
+	int r;
+
+	if (w->recs_loaded)
+		return 0;
+	r = lj_watch_records(&w->recs, &w->n_recs);
+	if (r < 0) {
+		wlog("cannot read the attachments in %s: %s", lj_state_dir(), strerror(-r));
+		return r;
+	}
+	w->recs_loaded = true;
+	return 0;
+}
+
+static void drop_records(struct watch *w)
+{
+	if (!w->recs_loaded)
+		return;
+	lj_records_free(w->recs, w->n_recs);
+	w->recs = NULL;
+	w->n_recs = 0;
+	w->recs_loaded = false;
+}
+
+/* --- links ------------------------------------------------------------------------------- */
+
+static struct seen_link *seen_find(struct watch *w, int ifindex)
+{
+	for (size_t i = 0; i < w->n_seen; i++)
+		if (w->seen[i].ifindex == ifindex)
+			return &w->seen[i];
+	return NULL;
+}
+
+static int seen_set(struct watch *w, const struct lj_link *l)
+{
+	struct seen_link *s = seen_find(w, l->ifindex);
+
+	if (!s) {
+		if (w->n_seen == w->cap_seen) {
+			size_t cap = w->cap_seen ? w->cap_seen * 2 : 64;
+			void *p = realloc(w->seen, cap * sizeof(*w->seen));
+
+			if (!p)
+				return -ENOMEM;
+			w->seen = p;
+			w->cap_seen = cap;
+		}
+		s = &w->seen[w->n_seen++];
+	}
+	s->ifindex = l->ifindex;
+	snprintf(s->name, sizeof(s->name), "%s", l->name);
+	s->flags = l->flags;
+	s->master = l->master;
+	return 0;
+}
+
+static void seen_del(struct watch *w, int ifindex)
+{
+	struct seen_link *s = seen_find(w, ifindex);
+
+	if (s)
+		*s = w->seen[--w->n_seen];
+}
+
+/* The links of this namespace as they are now. */
+static int seen_load(struct watch *w)
+{
+	struct lj_link *links = NULL;
+	struct lj_nl *nl = NULL;
+	size_t n = 0;
+	int r;
+
+	r = lj_nl_open(-1, &nl);
+	if (r == 0)
+		r = lj_link_list(nl, &links, &n);
+	lj_nl_close(nl);
+	if (r < 0)
+		return r;
+	w->n_seen = 0;
+	for (size_t i = 0; i < n && r == 0; i++)
+		r = seen_set(w, &links[i]);
+	free(links);
+	return r;
+}
+
+/* Queue the records that rely on link name (not only as their own host end, unless own). */
+static void link_users(struct watch *w, const char *name, bool own_too, const char *why)
+{
+	char buf[160];
+
+	if (records(w) < 0)
+		return;
+	for (size_t i = 0; i < w->n_recs; i++) {
+		const struct lj_record *rec = &w->recs[i];
+
+		if (!lj_record_uses_link(rec, name))
+			continue;
+		if (!own_too && strcmp(rec->host_ifname, name) == 0)
+			continue;
+		snprintf(buf, sizeof(buf), "link %s %s", name, why);
+		want_target(w, rec->target_spec, buf);
+	}
+}
+
+/*
+ * A link went down. An attachment's own host link is set up again by a reconcile; a parent,
+ * uplink or bridge is not lanjoin's to bring up (a person or a cable took it down), and a
+ * repair would only tear the attachment down and make it again on a link that is down: the
+ * attachments on it wait for it to come up (then they are reconciled and announced).
+ */
+static void link_down(struct watch *w, const char *name)
+{
+	size_t waiting = 0;
+
+	if (records(w) < 0)
+		return;
+	for (size_t i = 0; i < w->n_recs; i++) {
+		const struct lj_record *rec = &w->recs[i];
+
+		if (!lj_record_uses_link(rec, name))
+			continue;
+		if (strcmp(rec->host_ifname, name) == 0) {
+			char why[64];
+
+			snprintf(why, sizeof(why), "link %s went down", name);
+			want_target(w, rec->target_spec, why);
+		} else {
+			waiting++;
+		}
+	}
+	if (waiting)
+		wlog("link %s went down: %zu attachment%s on it wait for it to come up", name,
+		     waiting, waiting == 1 ? "" : "s");
+}
+
+/* A link's carrier came back: announce the attachments on it (and on its bridge). */
+static void carrier_up(struct watch *w, const char *name, int master)
+{
+	const struct seen_link *m = master ? seen_find(w, master) : NULL;
+
+	add_str(w->announce, &w->n_announce, name);
+	if (m)
+		add_str(w->announce, &w->n_announce, m->name);
+	settle(w);
+}
+
+static int on_link(const struct lj_link_event *e, void *data)
+{
+	struct watch *w = data;
+	const struct lj_link *l = &e->link;
+	struct seen_link *old = seen_find(w, l->ifindex);
+	unsigned up = IFF_UP, carrier = IFF_UP | IFF_LOWER_UP;
+
+	if (e->deleted) {
+		link_users(w, old ? old->name : l->name, true, "was deleted");
+		seen_del(w, l->ifindex);
+		return 0;
+	}
+	if (!old) {
+		/* a parent, uplink or bridge (re-)created; an attachment's own end being made
+		 * by a reconcile is not news */
+		link_users(w, l->name, false, "appeared");
+	} else {
+		if ((old->flags & up) && !(l->flags & up))
+			link_down(w, l->name);
+		else if (!(old->flags & up) && (l->flags & up))
+			link_users(w, l->name, false, "came up");
+		if ((old->flags & carrier) != carrier && (l->flags & carrier) == carrier)
+			carrier_up(w, l->name, l->master);
+	}
+	return seen_set(w, l);
+}
+
+static void read_links(struct watch *w)
+{
+	int r = lj_monitor_read_links(w->links, on_link, w);
+
+	if (r == -ENOBUFS) {
+		/* lost notifications: what is known about the links is stale */
+		if (seen_load(w) < 0)
+			wlog("cannot read the links: %s", strerror(-r));
+		want_all(w, "link notifications were lost");
+	} else if (r < 0) {
+		wlog("reading link notifications: %s", strerror(-r));
+	}
+}
+
+/* --- nftables ---------------------------------------------------------------------------- */
+
+static int on_nft(const struct lj_nft_event *e, void *data)
+{
+	struct watch *w = data;
+	unsigned bits;
+	char why[200];
+
+	if (!e->newgen) {
+		if (!e->deletion)
+			return 0;
+		bits = e->ipv4 && strcmp(e->table, "lanjoin") == 0 ? LJ_STEP_NFT_OWN
+								   : LJ_STEP_NFT_FOREIGN;
+		if (!(w->nft_deleted & bits) && (bits == LJ_STEP_NFT_OWN || !w->nft_deleted))
+			snprintf(w->nft_what, sizeof(w->nft_what), "table %s", e->table);
+		w->nft_deleted |= bits;
+		return 0;
+	}
+	/* the end of a transaction: whose was it? */
+	bits = w->nft_deleted;
+	w->nft_deleted = 0;
+	if (!bits || e->gen_pid == getpid())
+		return 0; /* nothing deleted, or our own reconcile's work */
+	if (records(w) < 0)
+		return 0;
+	snprintf(why, sizeof(why), "nftables: %s lost something (%s%s%d)", w->nft_what,
+		 e->gen_proc[0] ? e->gen_proc : "", e->gen_proc[0] ? ", pid " : "pid ",
+		 (int)e->gen_pid);
+	for (size_t i = 0; i < w->n_recs; i++)
+		if (lj_record_nft(&w->recs[i]) & bits)
+			want_target(w, w->recs[i].target_spec, why);
+	return 0;
+}
+
+static void read_nft(struct watch *w)
+{
+	int r = lj_monitor_read_nft(w->nft, on_nft, w);
+
+	if (r == -ENOBUFS) {
+		w->nft_deleted = 0;
+		want_all(w, "nftables notifications were lost");
+	} else if (r < 0) {
+		wlog("reading nftables notifications: %s", strerror(-r));
+	}
+}
+
+/* --- engines ----------------------------------------------------------------------------- */
+
+static int ev_watch_fd(int fd, bool in, bool out, void *data)
+{
+	struct watch *w = data;
+	struct epoll_event ev = {.events = (in ? EPOLLIN : 0) | (out ? EPOLLOUT : 0),
+				 .data.u64 = TAG(SRC_CURL_SOCK, fd)};
+
+	if (!in && !out) {
+		(void)epoll_ctl(w->ep, EPOLL_CTL_DEL, fd, NULL);
+		return 0;
+	}
+	if (epoll_ctl(w->ep, EPOLL_CTL_MOD, fd, &ev) == 0)
+		return 0;
+	return epoll_ctl(w->ep, EPOLL_CTL_ADD, fd, &ev) < 0 ? lj_negerrno() : 0;
+}
+
+static int ev_timer(long ms, void *data)
+{
+	struct watch *w = data;
+
+	arm_ms(w->curl_timer_fd, ms);
+	return 0;
+}
+
+static void ev_connected(size_t i, void *data)
+{
+	struct watch *w = data;
+	struct engine *e = &w->engines[i];
+	char why[LJ_ENGINE_SOCKET_MAX + 64];
+
+	e->backoff_ms = 0;
+	arm_ms(e->backoff_fd, -1);
+	lj_engine_forget_hung();
+	snprintf(why, sizeof(why), "engine at %s %s", e->sock,
+		 e->was_connected ? "is back" : "connected");
+	/* whatever happened while the stream was not open is caught up on */
+	want_all(w, why);
+	e->was_connected = true;
+}
+
+/* Does a spec's TARGET name the container of e (its name, full ID or an ID prefix)? */
+static bool spec_names(const char *t, const struct lj_engine_event *e)
+{
+	size_t n = strlen(t);
+
+	if (!n || strchr(t, ':') || strchr(t, '/'))
+		return false; /* pid:, netns: or a path: no container */
+	if (e->name[0] && strcmp(t, e->name) == 0)
+		return true;
+	return n <= strlen(e->id) && strspn(t, "0123456789abcdef") == n &&
+	       strncmp(e->id, t, n) == 0;
+}
+
+/*
+ * Persistent specs of the container of e: after a reboot or a `docker rm` and `run` of the
+ * same name, the container may have no record yet; its spec still asks for it.
+ */
+static void spec_users(struct watch *w, const struct lj_engine_event *e, const char *why)
+{
+	json_t *specs = NULL, *it;
+	size_t i;
+	int r;
+
+	r = cli_spec_list(&specs);
+	if (r < 0) {
+		wlog("cannot read the specs in %s: %s", cli_spec_dir(), cli_spec_strerror(r));
+		return;
+	}
+	json_array_foreach(specs, i, it)
+	{
+		const char *t =
+			json_string_value(json_object_get(json_object_get(it, "spec"), "target"));
+
+		if (t && spec_names(t, e))
+			want_target(w, t, why);
+	}
+	json_decref(specs);
+}
+
+static void ev_event(size_t i, const struct lj_engine_event *e, void *data)
+{
+	struct watch *w = data;
+	char why[LJ_ENGINE_NAME_MAX + 96];
+
+	if (records(w) < 0)
+		return;
+	snprintf(why, sizeof(why), "%s %s %.12s%s%s%s", e->type, e->action, e->id,
+		 e->name[0] ? " (" : "", e->name, e->name[0] ? ")" : "");
+	for (size_t k = 0; k < w->n_recs; k++)
+		if (lj_record_is_container(&w->recs[k], e->id, e->name))
+			want_target(w, w->recs[k].target_spec, why);
+	spec_users(w, e, why);
+}
+
+static void ev_ended(size_t i, int r, const char *why, void *data)
+{
+	struct watch *w = data;
+	struct engine *e = &w->engines[i];
+	struct stat st;
+
+	if (stat(e->sock, &st) < 0 && e->inotify_wd >= 0) {
+		wlog("%s; waiting for %s to appear", why, e->sock);
+		return; /* the inotify watch starts it again */
+	}
+	if (e->backoff_ms >= BACKOFF_LAST_MS && e->inotify_wd >= 0) {
+		wlog("%s; waiting for %s to be created again", why, e->sock);
+		return;
+	}
+	e->backoff_ms = e->backoff_ms ? e->backoff_ms * 2 : BACKOFF_FIRST_MS;
+	wlog("%s; trying again in %u ms", why, e->backoff_ms);
+	arm_ms(e->backoff_fd, e->backoff_ms);
+}
+
+static const struct lj_engine_events_ops ops = {
+	.watch_fd = ev_watch_fd,
+	.timer = ev_timer,
+	.connected = ev_connected,
+	.event = ev_event,
+	.ended = ev_ended,
+};
+
+static void engine_start(struct watch *w, size_t i)
+{
+	struct lj_engine_err err = {""};
+	int r = lj_engine_events_start(w->events, i, w->engines[i].sock, &err);
+
+	if (r < 0)
+		wlog("cannot follow the engine at %s: %s", w->engines[i].sock,
+		     err.msg[0] ? err.msg : strerror(-r));
+}
+
+/* The inotify watch saw something in a socket's directory: a socket that came back. */
+static void read_inotify(struct watch *w)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	ssize_t n;
+
+	while ((n = read(w->inotify_fd, buf, sizeof(buf))) > 0) {
+		for (char *p = buf; p < buf + n;) {
+			const struct inotify_event *ie = (const struct inotify_event *)p;
+
+			for (size_t i = 0; i < w->n_engines && ie->len; i++) {
+				struct engine *e = &w->engines[i];
+				const char *base = strrchr(e->sock, '/') + 1;
+
+				if (e->inotify_wd != ie->wd || strcmp(ie->name, base) != 0 ||
+				    lj_engine_events_connected(w->events, i))
+					continue;
+				e->backoff_ms = 0;
+				arm_ms(e->backoff_fd, -1);
+				engine_start(w, i);
+			}
+			p += sizeof(*ie) + ie->len;
+		}
+	}
+}
+
+/* The engines to follow: the options', else the sockets that exist by the usual rules. */
+static int pick_engines(struct watch *w, char **socks, size_t n, bool none)
+{
+	char buf[LJ_ENGINE_SOCKET_MAX];
+	const char *cands[2] = {NULL, NULL};
+	struct lj_engine_err err = {""};
+	const char *v;
+	struct stat st;
+
+	if (none)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		snprintf(w->engines[w->n_engines++].sock, LJ_ENGINE_SOCKET_MAX, "%s", socks[i]);
+	if (n) {
+		/* reconciles resolve containers at the first one */
+		return lj_engine_set_socket(socks[0]);
+	}
+	if (lj_engine_socket(buf, sizeof(buf), &err) == 0)
+		cands[0] = buf;
+	else if (err.msg[0] && !strstr(err.msg, "neither"))
+		wlog("%s", err.msg);
+	v = getenv("CONTAINER_HOST");
+	if (v && *v) {
+		static char ph[LJ_ENGINE_SOCKET_MAX];
+
+		if (lj_engine_parse_docker_host(v, ph, sizeof(ph)) == 0)
+			cands[1] = ph;
+		else
+			wlog("CONTAINER_HOST=%s is not a unix:///PATH socket; not followed", v);
+	} else {
+		cands[1] = LJ_ENGINE_PODMAN_SOCKET;
+	}
+	for (size_t i = 0; i < 2; i++) {
+		if (!cands[i] || (i == 1 && cands[0] && strcmp(cands[0], cands[1]) == 0))
+			continue;
+		if (stat(cands[i], &st) < 0) {
+			if (i == 1 && !getenv("CONTAINER_HOST"))
+				continue; /* no Podman here */
+			wlog("no engine socket at %s: not followed", cands[i]);
+			continue;
+		}
+		snprintf(w->engines[w->n_engines++].sock, LJ_ENGINE_SOCKET_MAX, "%s", cands[i]);
+	}
+	return 0;
+}
+
+/*
+ * At start: undo what no longer has a target (the records and OVS rows a reboot or a killed
+ * run left), one log line each, before the reconcile brings back what the specs ask for.
+ */
+static void start_gc(void)
+{
+	struct lj_result res;
+	const json_t *notes, *v;
+	size_t removed = 0, i;
+	int r;
+
+	r = lj_gc(&res, &removed);
+	if (r < 0) {
+		wlog("gc: %s", res.message[0] ? res.message : strerror(-r));
+	} else {
+		notes = json_object_get(res.json, "notes");
+		json_array_foreach(notes, i, v) wlog("gc: %s", json_string_value(v));
+	}
+	lj_result_done(&res);
+}
+
+/* --- the loop ----------------------------------------------------------------------------- */
+
+static int ep_add(struct watch *w, int fd, uint64_t tag)
+{
+	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = tag};
+
+	return epoll_ctl(w->ep, EPOLL_CTL_ADD, fd, &ev) < 0 ? lj_negerrno() : 0;
+}
+
+static void drain(int fd)
+{
+	uint64_t v;
+
+	while (read(fd, &v, sizeof(v)) > 0)
+		;
+}
+
+/* Reconcile what the settle window gathered, then announce. */
+static void run_work(struct watch *w)
+{
+	char why[256];
+	int r;
+
+	w->settle_armed = false;
+	if (w->all) {
+		r = cli_reconcile(NULL, false, stderr);
+		if (r < 0)
+			wlog("reconcile all: %s", strerror(-r));
+	} else {
+		for (size_t i = 0; i < w->n_pending; i++) {
+			r = cli_reconcile(w->pending[i], false, stderr);
+			if (r < 0)
+				wlog("reconcile %s: %s", w->pending[i], strerror(-r));
+		}
+	}
+	for (size_t i = 0; i < w->n_pending; i++)
+		free(w->pending[i]);
+	w->n_pending = 0;
+	w->all = false;
+
+	if (w->n_announce && records(w) == 0) {
+		for (size_t i = 0; i < w->n_recs; i++) {
+			const struct lj_record *rec = &w->recs[i];
+			const char *on = NULL;
+
+			for (size_t k = 0; k < w->n_announce && !on; k++)
+				if (lj_record_uses_link(rec, w->announce[k]))
+					on = w->announce[k];
+			if (!on)
+				continue;
+			r = lj_record_announce(rec, why, sizeof(why));
+			if (r > 0)
+				wlog("carrier on %s is back: announced %s %s again (%d address%s)",
+				     on, rec->target_spec, rec->ifname, r, r == 1 ? "" : "es");
+			else if (r < 0 && r != -ESRCH)
+				wlog("carrier on %s is back: announcing %s %s: %s", on,
+				     rec->target_spec, rec->ifname, why[0] ? why : strerror(-r));
+		}
+	}
+	for (size_t i = 0; i < w->n_announce; i++)
+		free(w->announce[i]);
+	w->n_announce = 0;
+	drop_records(w);
+}
+
+static void handle(struct watch *w, const struct epoll_event *ev)
+{
+	enum src src = (enum src)(ev->data.u64 >> 32);
+	uint32_t n = (uint32_t)ev->data.u64;
+	struct signalfd_siginfo si;
+
+	switch (src) {
+	case SRC_SIGNAL:
+		while (read(w->sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+			if (si.ssi_signo == SIGHUP) {
+				want_all(w, "SIGHUP");
+				continue;
+			}
+			wlog("%s: stopping", strsignal((int)si.ssi_signo));
+			w->stop = true;
+		}
+		break;
+	case SRC_LINKS:
+		read_links(w);
+		break;
+	case SRC_NFT:
+		read_nft(w);
+		break;
+	case SRC_SETTLE:
+		drain(w->settle_fd);
+		run_work(w);
+		break;
+	case SRC_CURL_TIMER:
+		drain(w->curl_timer_fd);
+		lj_engine_events_timeout(w->events);
+		break;
+	case SRC_CURL_SOCK:
+		lj_engine_events_socket_ready(w->events, (int)n,
+					      ev->events & (EPOLLIN | EPOLLHUP | EPOLLERR),
+					      ev->events & (EPOLLOUT | EPOLLERR));
+		break;
+	case SRC_BACKOFF:
+		if (n < w->n_engines) {
+			drain(w->engines[n].backoff_fd);
+			engine_start(w, n);
+		}
+		break;
+	case SRC_INOTIFY:
+		read_inotify(w);
+		break;
+	}
+}
+
+static int setup(struct watch *w)
+{
+	sigset_t mask;
+	int r, ifd;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
+		return lj_negerrno();
+	w->ep = epoll_create1(EPOLL_CLOEXEC);
+	w->sig_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	w->settle_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	w->curl_timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (w->ep < 0 || w->sig_fd < 0 || w->settle_fd < 0 || w->curl_timer_fd < 0)
+		return lj_negerrno();
+	if ((r = ep_add(w, w->sig_fd, TAG(SRC_SIGNAL, 0))) < 0 ||
+	    (r = ep_add(w, w->settle_fd, TAG(SRC_SETTLE, 0))) < 0 ||
+	    (r = ep_add(w, w->curl_timer_fd, TAG(SRC_CURL_TIMER, 0))) < 0)
+		return r;
+	r = lj_monitor_open(LJ_MONITOR_LINK, &w->links);
+	if (r < 0) {
+		wlog("cannot listen to link changes: %s", strerror(-r));
+		return r;
+	}
+	r = lj_monitor_open(LJ_MONITOR_NFT, &w->nft);
+	if (r < 0) {
+		wlog("cannot listen to nftables changes: %s", strerror(-r));
+		return r;
+	}
+	if ((r = ep_add(w, lj_monitor_fd(w->links), TAG(SRC_LINKS, 0))) < 0 ||
+	    (r = ep_add(w, lj_monitor_fd(w->nft), TAG(SRC_NFT, 0))) < 0)
+		return r;
+	r = seen_load(w);
+	if (r < 0) {
+		wlog("cannot read the links: %s", strerror(-r));
+		return r;
+	}
+	if (!w->n_engines)
+		return 0;
+	w->inotify_fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+	if (w->inotify_fd < 0 || (r = ep_add(w, w->inotify_fd, TAG(SRC_INOTIFY, 0))) < 0)
+		return w->inotify_fd < 0 ? lj_negerrno() : r;
+	for (size_t i = 0; i < w->n_engines; i++) {
+		struct engine *e = &w->engines[i];
+		char dir[LJ_ENGINE_SOCKET_MAX];
+
+		e->backoff_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+		if (e->backoff_fd < 0)
+			return lj_negerrno();
+		if ((r = ep_add(w, e->backoff_fd, TAG(SRC_BACKOFF, i))) < 0)
+			return r;
+		snprintf(dir, sizeof(dir), "%s", e->sock);
+		*strrchr(dir, '/') = '\0';
+		ifd = inotify_add_watch(w->inotify_fd, dir[0] ? dir : "/",
+					IN_CREATE | IN_MOVED_TO | IN_ATTRIB | IN_ONLYDIR);
+		e->inotify_wd = ifd;
+		if (ifd < 0)
+			wlog("cannot watch %s for %s (%s): reconnects use timers only", dir,
+			     e->sock, strerror(errno));
+	}
+	return 0;
+}
+
+static void teardown(struct watch *w)
+{
+	lj_engine_events_free(w->events);
+	for (size_t i = 0; i < w->n_engines; i++)
+		if (w->engines[i].backoff_fd >= 0)
+			close(w->engines[i].backoff_fd);
+	lj_monitor_close(w->links);
+	lj_monitor_close(w->nft);
+	for (int *fd = (int[]){w->ep, w->sig_fd, w->settle_fd, w->curl_timer_fd, w->inotify_fd, -2};
+	     *fd != -2; fd++)
+		if (*fd >= 0)
+			close(*fd);
+	for (size_t i = 0; i < w->n_pending; i++)
+		free(w->pending[i]);
+	for (size_t i = 0; i < w->n_announce; i++)
+		free(w->announce[i]);
+	drop_records(w);
+	free(w->seen);
+}
+
+int lj_cmd_watch(int argc, char **argv)
+{
+	struct watch w = {
+		.ep = -1, .sig_fd = -1, .settle_fd = -1, .curl_timer_fd = -1, .inotify_fd = -1};
+	char *socks[LJ_ENGINE_EVENTS_MAX_STREAMS];
+	char lock_path[PATH_MAX];
+	_cleanup_close_ int lock_fd = -1;
+	size_t n_socks = 0;
+	bool no_engines = false;
+	int r, code = LJ_EXIT_FAILED;
+
+	for (size_t i = 0; i < LJ_ENGINE_EVENTS_MAX_STREAMS; i++) {
+		w.engines[i].backoff_fd = -1;
+		w.engines[i].inotify_wd = -1;
+	}
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			fputs(usage, stdout);
+			return LJ_EXIT_OK;
+		} else if (strcmp(argv[i], "--no-engines") == 0) {
+			no_engines = true;
+		} else if (strcmp(argv[i], "--engine-socket") == 0) {
+			if (i + 1 == argc)
+				return lj_usage_error(usage,
+						      "Option '--engine-socket' needs a value");
+			i++;
+			if (n_socks == LJ_ENGINE_EVENTS_MAX_STREAMS)
+				return lj_usage_error(usage, "At most %d --engine-socket options",
+						      LJ_ENGINE_EVENTS_MAX_STREAMS);
+			if (argv[i][0] != '/' || strlen(argv[i]) >= LJ_ENGINE_SOCKET_MAX)
+				return lj_usage_error(usage,
+						      "Invalid --engine-socket '%s': expected an "
+						      "absolute path shorter than %d bytes",
+						      argv[i], LJ_ENGINE_SOCKET_MAX);
+			socks[n_socks++] = argv[i];
+		} else if (argv[i][0] == '-') {
+			return lj_usage_error(usage, "Unknown option '%s'", argv[i]);
+		} else {
+			return lj_usage_error(usage, "Unexpected argument '%s'", argv[i]);
+		}
+	}
+	if (no_engines && n_socks)
+		return lj_usage_error(usage, "--no-engines and --engine-socket exclude each other");
+
+	r = take_lock(&lock_fd, lock_path, sizeof(lock_path));
+	if (r == -EBUSY) {
+		char pid[32] = "";
+		int fd = open(lock_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+
+		if (fd >= 0) {
+			ssize_t k = read(fd, pid, sizeof(pid) - 1);
+
+			pid[k > 0 ? k : 0] = '\0';
+			pid[strcspn(pid, "\n")] = '\0';
+			close(fd);
+		}
+		lj_err("Another lanjoin watch is running%s%s%s (lock %s); only one may run",
+		       pid[0] ? " (PID " : "", pid, pid[0] ? ")" : "", lock_path);
+		return LJ_EXIT_FAILED;
+	}
+	if (r < 0) {
+		lj_err("Failed to lock %s: %s", lj_state_dir(), lj_state_strerror(r));
+		return LJ_EXIT_FAILED;
+	}
+	r = pick_engines(&w, socks, n_socks, no_engines);
+	if (r >= 0)
+		r = setup(&w);
+	if (r >= 0 && w.n_engines) {
+		struct lj_engine_err err = {""};
+
+		r = lj_engine_events_new(&ops, &w, &w.events, &err);
+		if (r < 0)
+			wlog("cannot follow the engines: %s", err.msg[0] ? err.msg : strerror(-r));
+	}
+	if (r < 0) {
+		lj_err("Failed to start watching: %s", strerror(-r));
+		goto out;
+	}
+	/* after a reboot, this brings back the persistent attachments whose containers run */
+	start_gc();
+	wlog("start: reconcile all");
+	r = cli_reconcile(NULL, false, stderr);
+	if (r < 0)
+		wlog("reconcile all: %s", strerror(-r));
+	wlog("ready: watching links, nftables and %zu engine%s", w.n_engines,
+	     w.n_engines == 1 ? "" : "s");
+	notify("READY=1\nSTATUS=watching");
+	for (size_t i = 0; i < w.n_engines; i++)
+		engine_start(&w, i);
+
+	while (!w.stop) {
+		struct epoll_event evs[32];
+		int n = epoll_wait(w.ep, evs, 32, -1);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			lj_err("Failed to wait for events: %s", strerror(errno));
+			goto out;
+		}
+		for (int i = 0; i < n && !w.stop; i++)
+			handle(&w, &evs[i]);
+		drop_records(&w); /* read again for the next events: attach and detach go on */
+	}
+	notify("STOPPING=1");
+	code = LJ_EXIT_OK;
+out:
+	teardown(&w);
+	if (lock_fd >= 0)
+		unlink(lock_path); /* still holding the lock: see take_lock */
+	return code;
+}

@@ -1,0 +1,210 @@
+#!/usr/bin/env bats
+# lanjoin watch (issue 18, item 4): the supervisor. It runs in the lab's host namespace with
+# this file's private state directory, against a real dockerd started there once for the file.
+# Every wait is on a condition (the watch's log, the kernel's state), never a fixed sleep.
+
+load helpers
+load engine-helpers
+
+setup_file() {
+  lab_setup_file
+  LANJOIN_SPEC_DIR=$(mktemp -d /tmp/lanjoin-specs.XXXXXX)
+  export LANJOIN_SPEC_DIR
+  docker_start || true
+}
+
+teardown_file() {
+  docker_stop
+  [[ ${LANJOIN_SPEC_DIR:-} == /tmp/lanjoin-specs.* ]] && rm -rf "$LANJOIN_SPEC_DIR"
+  lab_teardown_file
+}
+
+# The watch's log of the current test.
+WLOG=
+WATCH_PID=
+
+# start_watch [ARGS...]: lanjoin watch in the lab host, its stderr in $WLOG; returns once the
+# first reconcile is done (the "ready" line). Stopped by the test's teardown if still running.
+start_watch() {
+  WLOG=${WLOG:-$BATS_TEST_TMPDIR/watch.log}
+  : >"$WLOG"
+  (
+    for fd in "/proc/$BASHPID/fd/"*; do
+      fd=${fd##*/}
+      ((fd > 2)) && eval "exec $fd>&-" 2>/dev/null
+    done
+    exec ip netns exec "${LAB_PREFIX}host" "$LANJOIN" watch "$@"
+  ) </dev/null >>"$WLOG" 2>&1 &
+  WATCH_PID=$!
+  defer stop_watch "$WATCH_PID"
+  wait_until 10 grep -q '^ready' "$WLOG" || {
+    cat "$WLOG"
+    return 1
+  }
+}
+
+stop_watch() { # PID: SIGTERM, and wait until it is gone
+  kill -TERM "$1" 2>/dev/null || return 0
+  wait_until 10 bash -c "! kill -0 $1 2>/dev/null"
+}
+
+# log_has REGEX: the watch logged a line matching REGEX (waits for it, up to 10 s)
+log_has() {
+  wait_until 10 grep -Eq "$1" "$WLOG" || {
+    echo "--- watch log:" >&2
+    cat "$WLOG" >&2
+    return 1
+  }
+}
+
+docker_watch() { start_watch --engine-socket "$(engine_sock docker)"; }
+
+@test "watch: bad usage exits 2; --help" {
+  run lj watch --bogus
+  [ "$status" -eq 2 ]
+  [[ $output == *"Unknown option '--bogus'"* ]]
+  run lj watch extra
+  [ "$status" -eq 2 ]
+  run lj watch --engine-socket
+  [ "$status" -eq 2 ]
+  run lj watch --engine-socket relative.sock
+  [ "$status" -eq 2 ]
+  run lj watch --no-engines --engine-socket /x.sock
+  [ "$status" -eq 2 ]
+  run lj watch --help
+  [ "$status" -eq 0 ]
+  [[ $output == *"Usage: lanjoin watch"* ]]
+}
+
+@test "watch: one at a time; SIGTERM ends it with exit 0 and leaves nothing" {
+  start_watch --no-engines
+  run lj watch --no-engines
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ $output == *"Another lanjoin watch is running (PID $WATCH_PID)"* ]]
+  [ -e "$LANJOIN_STATE_DIR/watch.lock" ]
+  kill -TERM "$WATCH_PID"
+  rc=0
+  wait "$WATCH_PID" || rc=$?
+  [ "$rc" -eq 0 ]
+  grep -q 'Terminated: stopping' "$WLOG"
+  [ ! -e "$LANJOIN_STATE_DIR/watch.lock" ]
+  # a new one starts at once
+  start_watch --no-engines
+  kill -INT "$WATCH_PID"
+  rc=0
+  wait "$WATCH_PID" || rc=$?
+  [ "$rc" -eq 0 ]
+  grep -q 'Interrupt: stopping' "$WLOG"
+}
+
+@test "watch: the parent's carrier comes back -> the container's address is announced again" {
+  add_container c
+  run lj attach macvlan "netns:${LAB_PREFIX}c" --parent em1 --ip 198.51.100.117/24
+  echo "$output"
+  [ "$status" -eq 0 ]
+  defer lj detach "netns:${LAB_PREFIX}c"
+  mac=$(on c cat /sys/class/net/eth1/address)
+  start_watch --no-engines
+  # the peer holds a stale entry for .117 pointing elsewhere
+  on peer ip neigh replace 198.51.100.117 lladdr 02:00:5e:00:00:99 dev eth0 nud stale
+  defer on peer ip neigh del 198.51.100.117 dev eth0
+  on host ip link set em1 down
+  log_has "link em1 went down: 1 attachment on it wait"
+  on host ip link set em1 up
+  log_has "link em1 came up: reconcile netns:${LAB_PREFIX}c"
+  log_has "carrier on em1 is back: announced netns:${LAB_PREFIX}c eth1 again"
+  wait_until 5 bash -c "ip -n ${LAB_PREFIX}peer neigh show 198.51.100.117 dev eth0 | grep -q '$mac'"
+}
+
+@test "watch: nft flush ruleset (a firewall reload) -> the nat attachment works again, no command" {
+  add_container n
+  run lj attach nat "netns:${LAB_PREFIX}n" --uplink em1 --address 198.51.100.118/24
+  echo "$output"
+  [ "$status" -eq 0 ]
+  defer lj detach "netns:${LAB_PREFIX}n"
+  start_watch --no-engines
+  on host nft flush ruleset
+  log_has "nftables: table lanjoin lost something \\(nft, pid [0-9]+\\): reconcile netns:${LAB_PREFIX}n"
+  # the reconcile repaired it: the table is back, the peer reaches the container again
+  wait_until 10 lj status "netns:${LAB_PREFIX}n"
+  on host nft list table ip lanjoin >/dev/null
+  [ "$(curl_from peer http://198.51.100.118/hello.html)" = "Hello world" ]
+  # its own repair (pid of the watch) is not taken for news: no second reconcile
+  [ "$(grep -c 'lost something' "$WLOG")" -eq 1 ]
+}
+
+@test "watch: follows the engine's events; dockerd stopped and started again -> reconnects" {
+  require_engine docker
+  engine_run docker web --network none
+  run lj attach macvlan web --engine-socket "$(engine_sock docker)" --parent em1 \
+    --ip 198.51.100.119/24
+  echo "$output"
+  [ "$status" -eq 0 ]
+  defer lj detach web --engine-socket "$(engine_sock docker)"
+  docker_watch
+  log_has "engine at $(engine_sock docker) connected"
+  dk kill web >/dev/null
+  log_has "container die ${CONTAINER_ID:0:12} \\(web\\): reconcile web"
+  # the daemon goes away and comes back: the stream is opened again, all is reconciled
+  local d
+  d=$(_engine_dir docker)
+  kill -TERM "$(cat "$d/docker.pid")"
+  log_has "closed its event stream"
+  docker_start
+  log_has "engine at $(engine_sock docker) is back: reconcile all"
+}
+
+# The MAC of eth1 in container web (empty while it does not run).
+web_mac() { dk exec web cat /sys/class/net/eth1/address 2>/dev/null; }
+web_has_mac() { [[ $(web_mac) == "$1" ]]; }
+
+@test "watch: docker restart web -> back on the LAN with the same address and MAC, no command" {
+  require_engine docker
+  engine_run docker web --network none
+  run lj attach macvlan web --engine-socket "$(engine_sock docker)" --parent em1 \
+    --ip 198.51.100.121/24 --persist
+  echo "$output"
+  [ "$status" -eq 0 ]
+  defer lj detach web --engine-socket "$(engine_sock docker)"
+  mac=$(web_mac)
+  [ -n "$mac" ]
+  docker_watch
+  log_has "engine at $(engine_sock docker) connected"
+  dk restart -t 0 web >/dev/null
+  log_has "container (die|start) ${CONTAINER_ID:0:12} \\(web\\): reconcile web"
+  wait_until 15 web_has_mac "$mac" || {
+    cat "$WLOG"
+    false
+  }
+  [ "$(dk exec web ip -4 -o addr show dev eth1 | awk '{print $4}')" = 198.51.100.121/24 ]
+  [ "$(curl_from peer http://198.51.100.121/hello.html)" = "Hello world" ]
+  run lj status web --engine-socket "$(engine_sock docker)"
+  echo "$output"
+  [ "$status" -eq 0 ]
+}
+
+@test "watch: SIGKILL mid-restart, then a new watch converges (nothing duplicated)" {
+  require_engine docker
+  engine_run docker web --network none
+  run lj attach macvlan web --engine-socket "$(engine_sock docker)" --parent em1 \
+    --ip 198.51.100.122/24 --persist
+  [ "$status" -eq 0 ]
+  defer lj detach web --engine-socket "$(engine_sock docker)"
+  mac=$(web_mac)
+  docker_watch
+  log_has "engine at $(engine_sock docker) connected"
+  dk restart -t 0 web >/dev/null
+  log_has "container (die|start) ${CONTAINER_ID:0:12}"
+  kill -KILL "$WATCH_PID"
+  wait "$WATCH_PID" || true
+  # a new watch (the old one's lock file is left: its lock went with it)
+  WLOG=$BATS_TEST_TMPDIR/watch2.log
+  docker_watch
+  wait_until 15 web_has_mac "$mac"
+  run lj status --json
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "$(jq '[.attachments[] | select(.target == "web")] | length' <<<"$output")" -eq 1 ]
+  [ "$(curl_from peer http://198.51.100.122/hello.html)" = "Hello world" ]
+}
