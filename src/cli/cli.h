@@ -25,6 +25,13 @@ int lj_cmd_ip(int argc, char **argv);
 
 /* --engine-socket PATH: use PATH for container engine requests. Returns 0, or -1 (printed). */
 int lj_cli_engine_socket(const char *v);
+
+/*
+ * The arguments of status and reconcile: [TARGET] [--json] [--engine-socket PATH] [--help].
+ * Sets *target (borrowed from argv; NULL when none) and *json. Returns -1 to go on, or the
+ * exit code to return at once (after --help, or a usage error it printed).
+ */
+int lj_cli_target_args(int argc, char **argv, const char *usage, const char **target, bool *json);
 int lj_cmd_dhcp_supervise(int argc, char **argv); /* hidden, internal */
 int lj_dhcp_hook_main(int argc, char **argv);	  /* the DHCP client's hook (env) */
 int lj_cmd_shim(int argc, char **argv);

@@ -19,9 +19,10 @@ static const char usage[] =
 	"repaired (what is left is undone, then attached again from the spec); target-restarted\n"
 	"(same container, new namespace), attached again with the same MAC and addresses;\n"
 	"target-gone, the host side is dropped (a persistent spec is kept). A persistent spec\n"
-	"whose container runs without an attachment (after a reboot) is attached. A failed\n"
-	"repair is rolled back and the attachment stays drifted. CNI attachments are only\n"
-	"checked. One line per action. Exit status 0 all ok or repaired, 1 otherwise.\n";
+	"whose container runs without an attachment (after a reboot) is attached. A repair\n"
+	"whose attach fails (its own steps rolled back) keeps the record, drifted, with the\n"
+	"reason. CNI attachments are only checked. One line per action. Exit status 0 all ok\n"
+	"or repaired, 1 otherwise.\n";
 
 struct run {
 	FILE *log;
@@ -277,28 +278,9 @@ int lj_cmd_reconcile(int argc, char **argv)
 	bool json = false;
 	int r;
 
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--json") == 0) {
-			json = true;
-		} else if (strcmp(argv[i], "--engine-socket") == 0) {
-			if (i + 1 == argc)
-				return lj_usage_error(usage,
-						      "Option '--engine-socket' needs a value");
-			if (lj_cli_engine_socket(argv[++i]) < 0)
-				return LJ_EXIT_USAGE;
-		} else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			fputs(usage, stdout);
-			return LJ_EXIT_OK;
-		} else if (argv[i][0] == '-') {
-			return lj_usage_error(usage, "Unknown option '%s'", argv[i]);
-		} else if (target) {
-			return lj_usage_error(usage, "Unexpected argument '%s'", argv[i]);
-		} else if (!argv[i][0] || strlen(argv[i]) >= LJ_TARGET_SPEC_MAX) {
-			return lj_usage_error(usage, "Invalid TARGET '%s'", argv[i]);
-		} else {
-			target = argv[i];
-		}
-	}
+	r = lj_cli_target_args(argc, argv, usage, &target, &json);
+	if (r >= 0)
+		return r;
 	r = cli_reconcile(target, json, json ? stderr : stdout);
 	if (r < 0)
 		return LJ_EXIT_FAILED;

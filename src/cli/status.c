@@ -49,28 +49,9 @@ int lj_cmd_status(int argc, char **argv)
 	size_t n = 0;
 	int r;
 
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--json") == 0) {
-			json = true;
-		} else if (strcmp(argv[i], "--engine-socket") == 0) {
-			if (i + 1 == argc)
-				return lj_usage_error(usage,
-						      "Option '--engine-socket' needs a value");
-			if (lj_cli_engine_socket(argv[++i]) < 0)
-				return LJ_EXIT_USAGE;
-		} else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			fputs(usage, stdout);
-			return LJ_EXIT_OK;
-		} else if (argv[i][0] == '-') {
-			return lj_usage_error(usage, "Unknown option '%s'", argv[i]);
-		} else if (target) {
-			return lj_usage_error(usage, "Unexpected argument '%s'", argv[i]);
-		} else if (!argv[i][0] || strlen(argv[i]) >= LJ_TARGET_SPEC_MAX) {
-			return lj_usage_error(usage, "Invalid TARGET '%s'", argv[i]);
-		} else {
-			target = argv[i];
-		}
-	}
+	r = lj_cli_target_args(argc, argv, usage, &target, &json);
+	if (r >= 0)
+		return r;
 	r = lj_status(target, &e, &n, &res);
 	lj_warn_bad_records(&res);
 	if (r < 0) {

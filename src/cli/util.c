@@ -165,3 +165,32 @@ int lj_require_root(const char *cmd)
 	       sys ? "" : " and CAP_SYS_ADMIN");
 	return -EPERM;
 }
+
+int lj_cli_target_args(int argc, char **argv, const char *usage, const char **target, bool *json)
+{
+	*target = NULL;
+	*json = false;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0) {
+			*json = true;
+		} else if (strcmp(argv[i], "--engine-socket") == 0) {
+			if (i + 1 == argc)
+				return lj_usage_error(usage,
+						      "Option '--engine-socket' needs a value");
+			if (lj_cli_engine_socket(argv[++i]) < 0)
+				return LJ_EXIT_USAGE;
+		} else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			fputs(usage, stdout);
+			return LJ_EXIT_OK;
+		} else if (argv[i][0] == '-') {
+			return lj_usage_error(usage, "Unknown option '%s'", argv[i]);
+		} else if (*target) {
+			return lj_usage_error(usage, "Unexpected argument '%s'", argv[i]);
+		} else if (!argv[i][0] || strlen(argv[i]) >= LJ_TARGET_SPEC_MAX) {
+			return lj_usage_error(usage, "Invalid TARGET '%s'", argv[i]);
+		} else {
+			*target = argv[i];
+		}
+	}
+	return -1;
+}
