@@ -17,11 +17,14 @@ static const char detach_usage[] =
 	"--all detaches everything, deleting the host-side links together.\n"
 	"The stored spec of a persistent attachment goes too, unless --keep-spec.\n";
 
-/* Forget the stored specs of what was detached: res's records, and target's (as ifname). */
-static void remove_specs(const char *target, const char *ifname, const struct lj_result *res)
+/*
+ * Forget the stored specs of what was detached: res's records, and target's (as ifname).
+ * Returns how many of target's were removed beyond res's records.
+ */
+static size_t remove_specs(const char *target, const char *ifname, const struct lj_result *res)
 {
 	json_t *specs = NULL, *e;
-	size_t i;
+	size_t i, removed = 0;
 
 	for (size_t k = 0; k < res->n_records; k++) {
 		const struct lj_record *rec = &res->records[k];
@@ -30,17 +33,19 @@ static void remove_specs(const char *target, const char *ifname, const struct lj
 		cli_spec_remove(t ? t : rec->target_spec, rec->ifname);
 	}
 	if (!target || cli_spec_list(&specs) < 0)
-		return;
+		return 0;
 	json_array_foreach(specs, i, e)
 	{
 		const json_t *s = json_object_get(e, "spec");
 		const char *t = json_string_value(json_object_get(s, "target"));
 		const char *n = json_string_value(json_object_get(s, "ifname"));
 
-		if (t && strcmp(t, target) == 0 && (!ifname || (n && strcmp(n, ifname) == 0)))
-			cli_spec_remove(t, n ? n : "eth1");
+		if (t && strcmp(t, target) == 0 && (!ifname || (n && strcmp(n, ifname) == 0)) &&
+		    cli_spec_remove(t, n ? n : "eth1") == 0)
+			removed++;
 	}
 	json_decref(specs);
+	return removed;
 }
 
 int lj_cmd_detach(int argc, char **argv)
@@ -127,8 +132,11 @@ int lj_cmd_detach(int argc, char **argv)
 		lj_result_done(&res);
 		return code;
 	}
-	if (!dry_run && !keep_spec)
-		remove_specs(argv[optind], ifname, &res);
+	if (!dry_run && !keep_spec && remove_specs(argv[optind], ifname, &res) && !res.n_records)
+		/* nothing attached (a persistent container that is gone): its spec was all */
+		snprintf(res.message, sizeof(res.message),
+			 "Removed the stored spec of %s: it will not be attached again",
+			 argv[optind]);
 	if (json && !dry_run)
 		lj_print_json(lj_json_removed(LJ_SCHEMA_DETACH, "detached", &res));
 	else if (res.message[0])
