@@ -397,8 +397,9 @@ lab_up() {
   spawn "$LAB_DIR/out-httpd.log" ip netns exec "$(ns out)" busybox httpd -f -p 80 \
     -h "$LAB_DIR/out-www" -c /dev/null >"$LAB_DIR/out-httpd.pid"
 
-  # DHCPv4, DHCPv6 (stateful, 2001:db8:1::1000-1fff) and RA on the LAN. --no-ping: dnsmasq otherwise pings an address before offering it
-  # and clients wait ~3 s for their lease.
+  # DHCPv4, DHCPv6 (stateful, 2001:db8:1::1000-1fff, with a DNS server) and RA on the LAN.
+  # --no-ping: dnsmasq otherwise pings an address before offering it and clients wait ~3 s
+  # for their lease.
   spawn "$LAB_DIR/dnsmasq.out" ip netns exec "$(ns gw)" dnsmasq --keep-in-foreground \
     --user=root --conf-file=/dev/null --no-resolv --no-hosts --port=0 \
     --pid-file="$LAB_DIR/dnsmasq.pid" \

@@ -493,13 +493,22 @@ bool lj_dhcp_log_declined(const char *base, char *why, size_t size)
 		return false;
 	/* udhcpc: "offered address is in use (got ARP reply), declining";
 	 * dhcpcd: "eth1: MAC(MAC) claims 198.51.100.254" (then "DAD detected", and a decline);
-	 * dhcpcd -6: "eth1: DAD detected 2001:db8:1::fe". */
+	 * dhcpcd -6: "eth1: DAD detected 2001:db8:1::fe", or, when the kernel drops the address
+	 * whose DAD failed before dhcpcd runs its hook, "eth1: pid 0 deleted address A/128". */
 	for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
 		if (strstr(line, "in use (got ARP reply)") || strstr(line, ") claims ") ||
-		    strstr(line, "DAD detected"))
+		    strstr(line, "DAD detected") || strstr(line, ": pid 0 deleted address "))
 			found = line;
 	if (!found)
 		return false;
+	if (strstr(found, ": pid 0 deleted address ")) {
+		/* The kernel (pid 0) removed what dhcpcd -6 added: its DAD failed. */
+		snprintf(why, size,
+			 "the offered address is in use on the LAN: duplicate address detection "
+			 "failed (%s)",
+			 found);
+		return true;
+	}
 	snprintf(why, size, "the client declined an offered address in use on the LAN (%s)", found);
 	return true;
 }

@@ -208,7 +208,7 @@ int lj_attach_add_addressing(struct lj_ctx *ctx, const struct lj_attach_opts *o,
 					    "--gateway %s and --dhcp exclude each other: the "
 					    "lease gives the IPv4 gateway",
 					    lj_ip_to_string(&o->gateways[g], buf, sizeof(buf)));
-		if (!family_ok && !(o->gateways[g].family == AF_INET6 && o->slaac))
+		if (!family_ok && !(o->gateways[g].family == AF_INET6 && (o->slaac || o->dhcp6)))
 			return lj_bad_input(res,
 					    "Gateway %s has no --ip of its family to be reached "
 					    "through",
@@ -277,7 +277,7 @@ int lj_attach_add_addressing(struct lj_ctx *ctx, const struct lj_attach_opts *o,
 				    "--slaac needs an MTU of at least 1280 (the kernel turns IPv6 "
 				    "off on smaller links)");
 	/* Below 1280 bytes the link has no IPv6 at all: nothing to turn off. */
-	if (!o->slaac && ctx->target_fd >= 0 && !(o->mtu && o->mtu < 1280)) {
+	if (!o->slaac && !o->dhcp6 && ctx->target_fd >= 0 && !(o->mtu && o->mtu < 1280)) {
 		/* The link is lanjoin's: it gets exactly the addresses asked for, no stray SLAAC
 		 * address or RA default route unless --slaac. */
 		char val[8];
@@ -289,12 +289,14 @@ int lj_attach_add_addressing(struct lj_ctx *ctx, const struct lj_attach_opts *o,
 			s->skip_undo = true;
 		}
 	}
-	if (o->slaac) {
-		/* accept_ra=2: take router advertisements even if the container forwards. */
+	if (o->slaac || o->dhcp6) {
+		/* accept_ra=2: take router advertisements even if the container forwards. With
+		 * --dhcp6 alone they give the routes (DHCPv6 has none: the on-link prefix and the
+		 * default router), not an address (autoconf=0). */
 		if (!(s = add_sysctl(plan, ifname, "accept_ra", 2)))
 			return -ENOMEM;
 		s->skip_undo = true;
-		if (!(s = add_sysctl(plan, ifname, "autoconf", 1)))
+		if (!(s = add_sysctl(plan, ifname, "autoconf", o->slaac ? 1 : 0)))
 			return -ENOMEM;
 		s->skip_undo = true;
 		/* --no-default-route: no default route from router advertisements either. */
