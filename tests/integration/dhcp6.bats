@@ -35,6 +35,10 @@ host_files() {
 
 @test "dhcp6: --dhcp6 gets a pool address and DNS servers, reported; detach releases it" {
   add_container six
+  run lj attach bridge "netns:${LAB_PREFIX}six" --bridge br-em1 --dhcp6 --dry-run
+  [ "$status" -eq 0 ]
+  [[ $output == *"dhcpcd -6 on eth1"* ]]
+  [[ $output == *"accept_ra"* ]]
   run lj attach bridge "netns:${LAB_PREFIX}six" --bridge br-em1 --dhcp6 --json
   echo "$output"
   [ "$status" -eq 0 ]
