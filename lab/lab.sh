@@ -7,7 +7,7 @@
 #  ${P}gw         ${P}peer         ${P}host (em1)        containers: ${P}NAME
 #  eth0 .254/::fe  eth0 .10/::10    em1 .76/::76          (lanjoin attaches them from ${P}host)
 #  eth1 203.0.113.254, 2001:db8:2::fe
-#   |   dnsmasq: DHCPv4 .150-.199 (2 min), RA 2001:db8:1::/64
+#   |   dnsmasq: DHCPv4 .150-.199, DHCPv6 ::1000-::1fff (2 min), RA 2001:db8:1::/64
 #  ${P}out  eth0 203.0.113.1, 2001:db8:2::1; httpd :80, /cgi-bin/ip prints the client's address
 #
 # Only namespace names carry the prefix; link names inside namespaces are fixed. Nothing is
@@ -397,8 +397,9 @@ lab_up() {
   spawn "$LAB_DIR/out-httpd.log" ip netns exec "$(ns out)" busybox httpd -f -p 80 \
     -h "$LAB_DIR/out-www" -c /dev/null >"$LAB_DIR/out-httpd.pid"
 
-  # DHCPv4 and RA on the LAN. --no-ping: dnsmasq otherwise pings an address before offering it
-  # and clients wait ~3 s for their lease.
+  # DHCPv4, DHCPv6 (stateful, 2001:db8:1::1000-1fff, with a DNS server) and RA on the LAN.
+  # --no-ping: dnsmasq otherwise pings an address before offering it and clients wait ~3 s
+  # for their lease.
   spawn "$LAB_DIR/dnsmasq.out" ip netns exec "$(ns gw)" dnsmasq --keep-in-foreground \
     --user=root --conf-file=/dev/null --no-resolv --no-hosts --port=0 \
     --pid-file="$LAB_DIR/dnsmasq.pid" \
@@ -406,6 +407,8 @@ lab_up() {
     --dhcp-range=198.51.100.150,198.51.100.199,2m \
     --dhcp-option=option:router,198.51.100.254 \
     --enable-ra --dhcp-range=2001:db8:1::,ra-only,64 \
+    --dhcp-range=2001:db8:1::1000,2001:db8:1::1fff,64,2m \
+    --dhcp-option=option6:dns-server,[2001:db8:1::fe] \
     --dhcp-leasefile="$LAB_DIR/dnsmasq.leases" \
     --log-facility="$LAB_DIR/dnsmasq.log" --log-dhcp >/dev/null
 

@@ -28,6 +28,7 @@ enum {
 	OPT_IP,
 	OPT_GATEWAY,
 	OPT_DHCP,
+	OPT_DHCP6,
 	OPT_DHCP_CLIENT,
 	OPT_DHCP_TIMEOUT,
 	OPT_SLAAC,
@@ -67,6 +68,7 @@ static const struct {
 	{{"ip", required_argument, NULL, OPT_IP}, LJ_OPT_ADDRESSING},
 	{{"gateway", required_argument, NULL, OPT_GATEWAY}, LJ_OPT_ADDRESSING},
 	{{"dhcp", no_argument, NULL, OPT_DHCP}, LJ_OPT_ADDRESSING},
+	{{"dhcp6", no_argument, NULL, OPT_DHCP6}, LJ_OPT_ADDRESSING},
 	{{"dhcp-client", required_argument, NULL, OPT_DHCP_CLIENT}, LJ_OPT_ADDRESSING},
 	{{"dhcp-timeout", required_argument, NULL, OPT_DHCP_TIMEOUT}, LJ_OPT_ADDRESSING},
 	{{"slaac", no_argument, NULL, OPT_SLAAC}, LJ_OPT_ADDRESSING},
@@ -193,8 +195,10 @@ static const char *const usage_way[] = {
 static const char usage_addressing[] =
 	"ADDRESSING (none: the interface comes up with no address, e.g. to address it later):\n"
 	"            --ip CIDR (repeatable, IPv4/IPv6) [--gateway ADDR]... | --dhcp\n"
-	"            [--dhcp-client NAME] [--dhcp-timeout S]; [--slaac] [--no-conflict-check]\n"
-	"            [--no-default-route]\n"
+	"            [--dhcp-client NAME] [--dhcp-timeout S]; [--dhcp6] [--slaac]\n"
+	"            [--no-conflict-check] [--no-default-route]\n"
+	"            --dhcp6: a stateful DHCPv6 address (/128) and DNS servers from dhcpcd -6,\n"
+	"            beside --dhcp or --ip; the IPv6 routes come from router advertisements.\n"
 	"            The gateway (or the lease's router) replaces the target's default route\n"
 	"            (e.g. its engine's); detach puts that back. --no-default-route keeps it\n"
 	"            (no gateway is installed). Replies from the engine-side address keep\n"
@@ -404,6 +408,9 @@ static int parse_option(int c, const char *v, struct lj_attach_opts *o, struct c
 	}
 	case OPT_DHCP:
 		o->dhcp = true;
+		return 0;
+	case OPT_DHCP6:
+		o->dhcp6 = true;
 		return 0;
 	case OPT_DHCP_CLIENT:
 		if (strcmp(v, "udhcpc") && strcmp(v, "dhclient") && strcmp(v, "dhcpcd")) {

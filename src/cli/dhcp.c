@@ -21,7 +21,8 @@ int lj_cmd_dhcp_supervise(int argc, char **argv)
 	char why[512];
 	int r;
 
-	if ((argc != 8 && !(argc == 9 && strcmp(argv[8], "no-default-route") == 0)) ||
+	if ((argc != 8 && !(argc == 9 && (strcmp(argv[8], "no-default-route") == 0 ||
+					  strcmp(argv[8], "v6") == 0))) ||
 	    lj_dhcp_kind_parse(argv[1], &o.kind) < 0 || argv[2][0] != '/' ||
 	    !lj_ifname_valid(argv[3]) || sscanf(argv[6], "%llu:%llu", &dev, &ino) != 2 ||
 	    (strncmp(argv[5], "pid:", 4) == 0 &&
@@ -36,7 +37,8 @@ int lj_cmd_dhcp_supervise(int argc, char **argv)
 	o.netns_id.dev = dev;
 	o.netns_id.ino = ino;
 	o.base = argv[7];
-	o.no_default_route = argc == 9;
+	o.v6 = argc == 9 && strcmp(argv[8], "v6") == 0;
+	o.no_default_route = argc == 9 && !o.v6;
 	o.netns_fd = 3;
 	r = lj_dhcp_supervise(&o, why, sizeof(why));
 	/* stdout and stderr are the attachment's DHCP log: its last line is what attach reports

@@ -56,6 +56,8 @@ json_t *lj_json_attachment(const struct lj_record *rec)
 		"gateway",
 		"dhcp",
 		"dhcp_client",
+		"dhcp6",
+		"dhcp6_client",
 		"slaac", /* addressing */
 		"replaced_default_routes",
 		"source_routed", /* the target's own network */

@@ -108,13 +108,55 @@ static void test_dhcp_lease_refused(void **state)
 				 "address of its subnet");
 }
 
+/* dhcpcd -6's hook environment: the IA_NA address, its valid lifetime, the DNS servers. */
+static const char *lease6_env(const char *name, void *data)
+{
+	if (strcmp(name, "new_dhcp6_ia_na1_ia_addr1") == 0)
+		return lease_env_ip;
+	if (strcmp(name, "new_dhcp6_ia_na1_ia_addr1_vltime") == 0)
+		return "120";
+	if (strcmp(name, "new_dhcp6_name_servers") == 0)
+		return "2001:db8:1::fe 198.51.100.1 2001:db8:1::53";
+	return NULL;
+}
+
+/* A DHCPv6 lease: a /128, its lifetime and IPv6 DNS servers; never a non-unicast address. */
+static void test_dhcp6_lease(void **state)
+{
+	static const char *const bad[] = {
+		"fe80::1",	  "ff02::1:2",	 "::", "::1", "::ffff:198.51.100.1",
+		"198.51.100.117", "2001:db8::zz"};
+	struct lj_dhcp_lease l;
+	char why[256], a[LJ_CIDR_STRLEN];
+
+	lease_env_ip = "2001:db8:1::1234";
+	assert_int_equal(lj_dhcp6_lease_from_env(lease6_env, NULL, &l, why, sizeof(why)), 0);
+	assert_string_equal(lj_cidr_to_string(&l.addr, a, sizeof(a)), "2001:db8:1::1234/128");
+	assert_int_equal(l.lease_s, 120);
+	assert_int_equal(l.router.family, AF_UNSPEC);
+	assert_int_equal(l.n_dns, 2); /* the IPv4 one is dropped */
+	assert_string_equal(lj_ip_to_string(&l.dns[1], a, sizeof(a)), "2001:db8:1::53");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		lease_env_ip = bad[i];
+		why[0] = '\0';
+		assert_int_equal(lj_dhcp6_lease_from_env(lease6_env, NULL, &l, why, sizeof(why)),
+				 -EINVAL);
+		assert_true(why[0] != '\0');
+	}
+	lease_env_ip = "fe80::1";
+	lj_dhcp6_lease_from_env(lease6_env, NULL, &l, why, sizeof(why));
+	assert_string_equal(why, "the server offered fe80::1, which is a link-local address");
+	/* only dhcpcd does DHCPv6 here */
+	enum lj_dhcp_kind k;
+	assert_int_equal(lj_dhcp6_find_client("udhcpc", &k, a, sizeof(a)), -EOPNOTSUPP);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_mac_from_name),
-		cmocka_unit_test(test_dhcp_hostname),
-		cmocka_unit_test(test_dhcp_kind),
-		cmocka_unit_test(test_dhcp_lease_refused),
+		cmocka_unit_test(test_mac_from_name), cmocka_unit_test(test_dhcp_hostname),
+		cmocka_unit_test(test_dhcp_kind),     cmocka_unit_test(test_dhcp_lease_refused),
+		cmocka_unit_test(test_dhcp6_lease),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

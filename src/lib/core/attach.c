@@ -301,6 +301,8 @@ static const char *settle_what(const struct lj_step *s, char *buf, size_t size)
 
 	if (s->type == &lj_step_dhcp)
 		snprintf(buf, size, "a DHCP lease on '%s'", s->link);
+	else if (s->type == &lj_step_dhcp6)
+		snprintf(buf, size, "a DHCPv6 lease on '%s'", s->link);
 	else if (s->type == &lj_step_slaac)
 		snprintf(buf, size, "a SLAAC address on '%s'", s->link);
 	else if (s->type == &lj_step_announce)

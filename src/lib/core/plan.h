@@ -321,6 +321,7 @@ extern const struct lj_step_type lj_step_arp_probe; /* cidr (IPv4) on link: RFC 
 extern const struct lj_step_type lj_step_announce;  /* cidr on link: GARP / DAD wait + NA */
 extern const struct lj_step_type lj_step_slaac;	    /* link: wait for a SLAAC address */
 extern const struct lj_step_type lj_step_dhcp;	    /* link: supervised DHCP client */
+extern const struct lj_step_type lj_step_dhcp6;	    /* link: supervised DHCPv6 client */
 
 /* Run the settle callbacks of a plan's steps in order; returns the first failure's -errno and
  * its index in *ret_step. -EINTR once lj_interrupted(): the waits in settle callbacks poll

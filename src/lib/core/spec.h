@@ -49,7 +49,8 @@ struct lj_attach_opts {
 	size_t n_routes;
 	bool dhcp;
 	const char *dhcp_client; /* NULL = pick automatically */
-	unsigned dhcp_timeout;	 /* seconds, 0 = default */
+	unsigned dhcp_timeout;	 /* seconds, 0 = default (also --dhcp6's) */
+	bool dhcp6;		 /* stateful DHCPv6 (dhcpcd -6), independent of dhcp */
 	bool slaac;
 	bool no_default_route; /* keep the target's default routes (no gateway installed) */
 	bool no_conflict_check;

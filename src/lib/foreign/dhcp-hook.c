@@ -134,6 +134,39 @@ int lj_dhcp_lease_from_env(enum lj_dhcp_kind k, lj_dhcp_env_fn get, void *data,
 	return 0;
 }
 
+int lj_dhcp6_lease_from_env(lj_dhcp_env_fn get, void *data, struct lj_dhcp_lease *ret, char *why,
+			    size_t size)
+{
+	const char *ip = nonempty(get("new_dhcp6_ia_na1_ia_addr1", data));
+	const char *vltime = nonempty(get("new_dhcp6_ia_na1_ia_addr1_vltime", data));
+	const char *dns = nonempty(get("new_dhcp6_name_servers", data));
+	struct lj_dhcp_lease l = {0};
+	const char *problem;
+	uint64_t n;
+	char w[64];
+
+	if (!ip || lj_parse_ip(ip, &l.addr.ip) < 0 || l.addr.ip.family != AF_INET6) {
+		snprintf(why, size, "the client gave no valid IPv6 address");
+		return -EINVAL;
+	}
+	l.addr.prefixlen = 128;
+	problem = lj_ip_unicast_problem(&l.addr.ip, 128);
+	if (!problem && IN6_IS_ADDR_LINKLOCAL(&l.addr.ip.v6))
+		problem = "a link-local address";
+	if (problem) {
+		snprintf(why, size, "the server offered %s, which is %s", ip, problem);
+		return -EINVAL;
+	}
+	for (const char *rest = dns;
+	     l.n_dns < ARRAY_SIZE(l.dns) && first_word(rest, w, sizeof(w), &rest);)
+		if (lj_parse_ip(w, &l.dns[l.n_dns]) == 0 && l.dns[l.n_dns].family == AF_INET6)
+			l.n_dns++;
+	if (vltime && lj_parse_uint(vltime, 0, UINT32_MAX, &n) == 0)
+		l.lease_s = (uint32_t)n;
+	*ret = l;
+	return 0;
+}
+
 /* Remove the IPv4 addresses (except keep, if given) and IPv4 default routes of ifindex. */
 static int deconfigure(struct lj_nl *nl, int ifindex, const struct lj_cidr *keep)
 {
@@ -165,7 +198,7 @@ static void remove_address(struct lj_nl *nl, int ifindex, const struct lj_ip *ip
 	struct lj_addr_info *v = NULL;
 	size_t n = 0;
 
-	if (lj_addr_dump(nl, AF_INET, ifindex, &v, &n) < 0)
+	if (lj_addr_dump(nl, ip->family, ifindex, &v, &n) < 0)
 		return;
 	for (size_t i = 0; i < n; i++)
 		if (lj_ip_equal(&v[i].cidr.ip, ip))
@@ -184,7 +217,7 @@ static int link_has(struct lj_nl *nl, int ifindex, const struct lj_ip *ip)
 	size_t n = 0;
 	int r;
 
-	r = lj_addr_dump(nl, AF_INET, ifindex, &v, &n);
+	r = lj_addr_dump(nl, ip->family, ifindex, &v, &n);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < n; i++)
@@ -259,10 +292,13 @@ static bool hook_base(char *buf, size_t size)
 	memcpy(buf, n, len - 5);
 	buf[len - 5] = '\0';
 	id = strrchr(buf, '/');
-	if (!id || strlen(id + 1) != LJ_RECORD_ID_LEN - 1 || id - buf < 5 ||
-	    strncmp(id - 5, "/dhcp", 5) != 0)
+	if (!id || id - buf < 5 || strncmp(id - 5, "/dhcp", 5) != 0)
 		return false;
-	for (const char *p = id + 1; *p; p++)
+	/* <record id>, or <record id>-6 for DHCPv6 */
+	if (strlen(id + 1) != LJ_RECORD_ID_LEN - 1 &&
+	    !(strlen(id + 1) == LJ_RECORD_ID_LEN + 1 && strcmp(id + LJ_RECORD_ID_LEN, "-6") == 0))
+		return false;
+	for (const char *p = id + 1; *p && p < id + LJ_RECORD_ID_LEN; p++)
 		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
 			return false;
 	return true;
@@ -339,7 +375,7 @@ static bool host_address(const char *base, const struct lj_ip *ip)
 		return false;
 	if (lj_nl_open(fd, &nl) < 0)
 		return false;
-	if (lj_addr_dump(nl, AF_INET, 0, &v, &n) == 0)
+	if (lj_addr_dump(nl, ip->family, 0, &v, &n) == 0)
 		for (size_t i = 0; i < n && !found; i++)
 			found = lj_ip_equal(&v[i].cidr.ip, ip);
 	free(v);
@@ -372,6 +408,123 @@ static enum hook_action hook_action(enum lj_dhcp_kind k, const char *ev)
 	return HOOK_IGNORE;
 }
 
+/* How long the hook waits for the kernel's DAD of a leased IPv6 address. */
+#define DAD_WAIT_MS 5000
+
+/*
+ * Wait until ip on ifindex is past DAD: 0, -EADDRINUSE (DAD failed), -EADDRNOTAVAIL (it went),
+ * -ETIMEDOUT. Polls every 50 ms (the hook is a short-lived process of its own).
+ */
+static int wait_dad(struct lj_nl *nl, int ifindex, const struct lj_ip *ip)
+{
+	for (int waited = 0;; waited += 50) {
+		struct lj_addr_info *v = NULL;
+		size_t n = 0;
+		int r = -EADDRNOTAVAIL;
+
+		if (lj_addr_dump(nl, AF_INET6, ifindex, &v, &n) < 0)
+			return -EIO;
+		for (size_t i = 0; i < n; i++) {
+			if (!lj_ip_equal(&v[i].cidr.ip, ip))
+				continue;
+			if (v[i].flags & IFA_F_DADFAILED)
+				r = -EADDRINUSE;
+			else if (v[i].flags & IFA_F_TENTATIVE)
+				r = -EINPROGRESS;
+			else
+				r = 0;
+		}
+		free(v);
+		if (r != -EINPROGRESS)
+			return r;
+		if (waited >= DAD_WAIT_MS)
+			return -ETIMEDOUT;
+		nanosleep(&(struct timespec){.tv_nsec = 50 * 1000000L}, NULL);
+	}
+}
+
+/*
+ * The DHCPv6 hook (LANJOIN_DHCP_FAMILY=6, dhcpcd -6): BOUND6, RENEW6, REBIND6, REBOOT6 apply the
+ * lease's address as a /128 once past DAD; EXPIRE6, RELEASE6, STOP6 remove the old one. Only
+ * IPv6 is touched; routes come from router advertisements.
+ */
+static int hook6(struct lj_nl *nl, const struct lj_link *link, const char *ev, char *why,
+		 size_t why_size)
+{
+	static const char *const bound[] = {"BOUND6", "RENEW6", "REBIND6", "REBOOT6", NULL};
+	static const char *const gone[] = {"EXPIRE6", "RELEASE6", "STOP6", NULL};
+	char msg[1024], buf[LJ_CIDR_STRLEN], base[PATH_MAX];
+	struct lj_dhcp_lease l;
+	bool is_bound = false, is_gone = false;
+	int r;
+
+	for (size_t i = 0; ev && bound[i]; i++)
+		is_bound |= strcmp(ev, bound[i]) == 0;
+	for (size_t i = 0; ev && gone[i]; i++)
+		is_gone |= strcmp(ev, gone[i]) == 0;
+	if (is_gone) {
+		struct lj_ip old;
+		const char *o = env("old_dhcp6_ia_na1_ia_addr1");
+
+		if (o && lj_parse_ip(o, &old) == 0 && old.family == AF_INET6)
+			remove_address(nl, link->ifindex, &old);
+		return 0;
+	}
+	if (!is_bound)
+		return 0;
+	if (hook_base(base, sizeof(base)))
+		throttle(base);
+	else
+		base[0] = '\0';
+	r = lj_dhcp6_lease_from_env(process_env, NULL, &l, why, why_size);
+	if (r == 0 && base[0] && host_address(base, &l.addr.ip)) {
+		snprintf(why, why_size, "the server offered %s, which is the host's own address",
+			 lj_ip_to_string(&l.addr.ip, buf, sizeof(buf)));
+		r = -EADDRINUSE;
+	}
+	if (r == 0) {
+		r = link_has(nl, link->ifindex, &l.addr.ip);
+		if (r == 0) {
+			/* Without IFA_F_NODAD: the kernel's DAD asks the link first. */
+			r = lj_addr_add(nl, link->ifindex, &l.addr, 0);
+			if (r == -EEXIST)
+				r = 0;
+		} else if (r > 0)
+			r = 0;
+		if (r < 0)
+			snprintf(why, why_size, "configure %s on '%s': %s",
+				 lj_cidr_to_string(&l.addr, buf, sizeof(buf)), link->name,
+				 strerror(-r));
+	}
+	if (r == 0) {
+		r = wait_dad(nl, link->ifindex, &l.addr.ip);
+		if (r == -EADDRINUSE)
+			snprintf(why, why_size,
+				 "the server offered %s, which is already in use on the LAN "
+				 "(duplicate address detection failed)",
+				 lj_ip_to_string(&l.addr.ip, buf, sizeof(buf)));
+		else if (r < 0)
+			snprintf(why, why_size, "%s did not pass duplicate address detection: %s",
+				 lj_ip_to_string(&l.addr.ip, buf, sizeof(buf)), strerror(-r));
+	}
+	if (r < 0) {
+		struct lj_ip bad;
+		const char *ip = env("new_dhcp6_ia_na1_ia_addr1");
+
+		/* Never left configured (dhcpcd added it before running the hook). */
+		if (ip && lj_parse_ip(ip, &bad) == 0 && bad.family == AF_INET6)
+			remove_address(nl, link->ifindex, &bad);
+		snprintf(msg, sizeof(msg), "fail\n%s: refused", why);
+		notify(msg);
+		return r;
+	}
+	lj_ndisc_announce(-1, link->ifindex, &l.addr.ip.v6);
+	snprintf(msg, sizeof(msg), "bound\n");
+	lj_dhcp_lease_msg_format(&l, msg + 6, sizeof(msg) - 6);
+	notify(msg);
+	return 0;
+}
+
 int lj_dhcp_hook(const char *arg, char *why, size_t why_size)
 {
 	const char *ifname = env("LANJOIN_DHCP_IFNAME"), *ev, *iface;
@@ -394,6 +547,22 @@ int lj_dhcp_hook(const char *arg, char *why, size_t why_size)
 	if (iface && strcmp(iface, ifname) != 0) {
 		snprintf(why, why_size, "event for '%s', not '%s': ignored", iface, ifname);
 		return 0;
+	}
+	if (env("LANJOIN_DHCP_FAMILY") && strcmp(env("LANJOIN_DHCP_FAMILY"), "6") == 0) {
+		if (!ev || strlen(ev) < 2 || strcmp(ev + strlen(ev) - 1, "6") != 0)
+			return 0; /* not a DHCPv6 event */
+		r = lj_nl_open(-1, &nl);
+		if (r < 0) {
+			snprintf(why, why_size, "netlink: %s", strerror(-r));
+			return r;
+		}
+		r = lj_link_get(nl, ifname, &link);
+		if (r < 0)
+			snprintf(why, why_size, "interface '%s': %s", ifname, strerror(-r));
+		else
+			r = hook6(nl, &link, ev, why, why_size);
+		lj_nl_close(nl);
+		return r;
 	}
 	switch (hook_action(k, ev)) {
 	case HOOK_IGNORE:

@@ -200,10 +200,11 @@ struct client_argv {
 	char notify[PATH_MAX + 32], ifenv[64], hook[64], lf[PATH_MAX], pf[PATH_MAX], cf[PATH_MAX];
 	char hostopt[80];
 	const char *argv[48];
-	char *envp[6];
+	char *envp[7];
 };
 
 #define NO_DEFAULT_ENV "LANJOIN_DHCP_NO_DEFAULT=1"
+#define FAMILY6_ENV "LANJOIN_DHCP_FAMILY=6"
 
 static int client_argv(const struct lj_dhcp_start_opts *o, const char *self, bool release,
 		       struct client_argv *c)
@@ -223,6 +224,11 @@ static int client_argv(const struct lj_dhcp_start_opts *o, const char *self, boo
 	c->envp[3] = c->notify;
 	c->envp[4] = o->no_default_route ? (char *)NO_DEFAULT_ENV : NULL;
 	c->envp[5] = NULL;
+	if (o->v6) {
+		c->envp[4] = (char *)FAMILY6_ENV;
+		if (o->kind != LJ_DHCP_DHCPCD)
+			return -EOPNOTSUPP;
+	}
 
 	switch (o->kind) {
 	case LJ_DHCP_UDHCPC:
@@ -282,8 +288,34 @@ static int client_argv(const struct lj_dhcp_start_opts *o, const char *self, boo
 		argv[n++] = o->ifname;
 		break;
 	case LJ_DHCP_DHCPCD:
+		if (o->v6) {
+			/* Its own instance (a private /run/dhcpcd: its control socket is not the
+			 * DHCPv4 one's), IPv6 only; BASE.conf asks for an address and DNS. */
+			argv[n++] = "dhcpcd";
+			argv[n++] = "-6";
+			if (release) {
+				argv[n++] = "-k";
+				argv[n++] = o->ifname;
+				break;
+			}
+			argv[n++] = "-B";
+			argv[n++] = "-f";
+			argv[n++] = c->cf;
+			argv[n++] = "-c";
+			argv[n++] = self;
+			argv[n++] = "-e";
+			argv[n++] = c->hook;
+			argv[n++] = "-e";
+			argv[n++] = c->ifenv;
+			argv[n++] = "-e";
+			argv[n++] = c->notify;
+			argv[n++] = "-e";
+			argv[n++] = FAMILY6_ENV;
+			argv[n++] = o->ifname;
+			break;
+		}
 		argv[n++] = "dhcpcd";
-		argv[n++] = "-4"; /* DHCPv4 only: IPv6 is lanjoin's --ip/--slaac */
+		argv[n++] = "-4"; /* DHCPv4 only: IPv6 is lanjoin's --ip/--slaac/--dhcp6 */
 		if (release) {
 			argv[n++] = "-k"; /* ask the running one to release and exit */
 			argv[n++] = o->ifname;

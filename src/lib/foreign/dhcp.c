@@ -86,6 +86,13 @@ int lj_dhcp_find_client(const char *name, enum lj_dhcp_kind *ret_kind, char *ret
 	return -ENOENT;
 }
 
+int lj_dhcp6_find_client(const char *name, enum lj_dhcp_kind *ret_kind, char *ret_path, size_t size)
+{
+	if (name && strcmp(name, "dhcpcd") != 0)
+		return -EOPNOTSUPP;
+	return lj_dhcp_find_client("dhcpcd", ret_kind, ret_path, size);
+}
+
 bool lj_dhcp_hostname(const char *name, char ret[64])
 {
 	size_t n = 0;
@@ -123,13 +130,15 @@ static bool base_ok(const char *base)
 	const char *dir = lj_state_dir(), *rest;
 	size_t len = strlen(dir);
 
-	/* BASE must be STATEDIR/dhcp/<12 hex digits> */
+	/* BASE must be STATEDIR/dhcp/<12 hex digits>, "-6" after them for DHCPv6 */
 	if (!base || strncmp(base, dir, len) != 0 || strncmp(base + len, "/dhcp/", 6) != 0)
 		return false;
 	rest = base + len + 6;
-	if (strlen(rest) != LJ_RECORD_ID_LEN - 1)
+	if (strlen(rest) != LJ_RECORD_ID_LEN - 1 &&
+	    !(strlen(rest) == LJ_RECORD_ID_LEN + 1 &&
+	      strcmp(rest + LJ_RECORD_ID_LEN - 1, "-6") == 0))
 		return false;
-	for (const char *p = rest; *p; p++)
+	for (const char *p = rest; *p && p < rest + LJ_RECORD_ID_LEN - 1; p++)
 		if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f')))
 			return false;
 	return true;
@@ -280,6 +289,15 @@ int lj_dhcp_start(const struct lj_dhcp_start_opts *o, pid_t *ret_pid, uint64_t *
 		if (r < 0)
 			goto fail;
 	}
+	if (o->v6) {
+		/* dhcpcd -6: ask for an address (IA_NA) and the DNS servers at once, without
+		 * waiting for a router advertisement's M flag; nothing else from the host's
+		 * dhcpcd.conf. */
+		snprintf(path, sizeof(path), "%s.conf", o->base);
+		r = write_file(path, "noipv6rs\nia_na\noption dhcp6_name_servers\n");
+		if (r < 0)
+			goto fail;
+	}
 	snprintf(path, sizeof(path), "%s.resolv", o->base);
 	r = write_file(path, "");
 	if (r < 0)
@@ -316,7 +334,7 @@ int lj_dhcp_start(const struct lj_dhcp_start_opts *o, pid_t *ret_pid, uint64_t *
 			(char *)(o->watch ? o->watch : ""),
 			netns_id,
 			(char *)o->base,
-			o->no_default_route ? "no-default-route" : NULL,
+			o->v6 ? "v6" : (o->no_default_route ? "no-default-route" : NULL),
 			NULL,
 		};
 		char state_env[PATH_MAX + 32];
@@ -474,12 +492,23 @@ bool lj_dhcp_log_declined(const char *base, char *why, size_t size)
 	if (read_log_tail(base, buf, sizeof(buf)) <= 0)
 		return false;
 	/* udhcpc: "offered address is in use (got ARP reply), declining";
-	 * dhcpcd: "eth1: MAC(MAC) claims 198.51.100.254" (then "DAD detected", and a decline). */
+	 * dhcpcd: "eth1: MAC(MAC) claims 198.51.100.254" (then "DAD detected", and a decline);
+	 * dhcpcd -6: "eth1: DAD detected 2001:db8:1::fe", or, when the kernel drops the address
+	 * whose DAD failed before dhcpcd runs its hook, "eth1: pid 0 deleted address A/128". */
 	for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
-		if (strstr(line, "in use (got ARP reply)") || strstr(line, ") claims "))
+		if (strstr(line, "in use (got ARP reply)") || strstr(line, ") claims ") ||
+		    strstr(line, "DAD detected") || strstr(line, ": pid 0 deleted address "))
 			found = line;
 	if (!found)
 		return false;
+	if (strstr(found, ": pid 0 deleted address ")) {
+		/* The kernel (pid 0) removed what dhcpcd -6 added: its DAD failed. */
+		snprintf(why, size,
+			 "the offered address is in use on the LAN: duplicate address detection "
+			 "failed (%s)",
+			 found);
+		return true;
+	}
 	snprintf(why, size, "the client declined an offered address in use on the LAN (%s)", found);
 	return true;
 }

@@ -53,6 +53,14 @@ int lj_dhcp_kind_parse(const char *s, enum lj_dhcp_kind *ret);
  */
 int lj_dhcp_find_client(const char *name, enum lj_dhcp_kind *ret_kind, char *ret_path, size_t size);
 
+/*
+ * Find an installed DHCPv6 client: only dhcpcd (-6) is supported (busybox's udhcpc has no
+ * DHCPv6; Debian's dhclient -6 needs a script of its own). name NULL or "dhcpcd". Fills as
+ * lj_dhcp_find_client; -ENOENT if it is not installed, -EOPNOTSUPP for another name.
+ */
+int lj_dhcp6_find_client(const char *name, enum lj_dhcp_kind *ret_kind, char *ret_path,
+			 size_t size);
+
 /* What a client is started with. Strings are borrowed. */
 struct lj_dhcp_start_opts {
 	enum lj_dhcp_kind kind;
@@ -64,6 +72,7 @@ struct lj_dhcp_start_opts {
 	struct lj_netns_id netns_id; /* identity the watched path must keep */
 	const char *base;      /* path prefix of the client's files: BASE.sock, BASE.log, ... */
 	bool no_default_route; /* the hook does not make the lease's router the default route */
+	bool v6;	       /* stateful DHCPv6 (dhcpcd -6) instead of DHCPv4 */
 };
 
 /* The lease a client got, as its hook reported it. */
@@ -171,6 +180,15 @@ typedef const char *(*lj_dhcp_env_fn)(const char *name, void *data);
  */
 int lj_dhcp_lease_from_env(enum lj_dhcp_kind k, lj_dhcp_env_fn get, void *data,
 			   struct lj_dhcp_lease *ret, char *why, size_t size);
+
+/*
+ * The same for a DHCPv6 lease (dhcpcd's new_dhcp6_ia_na1_ia_addr1, _vltime and
+ * new_dhcp6_name_servers): the address becomes a /128 (DHCPv6 carries no prefix; the on-link
+ * prefix and the default route come from router advertisements) and must be a usable global
+ * unicast address (not link-local, multicast, unspecified, loopback or v4-mapped). No router.
+ */
+int lj_dhcp6_lease_from_env(lj_dhcp_env_fn get, void *data, struct lj_dhcp_lease *ret, char *why,
+			    size_t size);
 
 /*
  * The hook's "bound" notification body ("addr=CIDR\nlease=S\n[router=IP\n][dns=IP\n]...") for

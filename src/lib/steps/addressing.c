@@ -399,19 +399,46 @@ const struct lj_step_type lj_step_slaac = {
 
 #define DHCP_FIELDS 6
 
-/* The notification socket of the client this process started, until settle is done. */
+/* The notification sockets of the clients this process started (DHCPv4 and DHCPv6 of one
+ * attach), until settle is done. */
 static struct {
 	int64_t pid;
 	int fd;
-} pending = {0, -1};
+} pending[4] = {{0, -1}, {0, -1}, {0, -1}, {0, -1}};
 
 static void pending_close(int64_t pid)
 {
-	if (pending.fd >= 0 && pending.pid == pid) {
-		close(pending.fd);
-		pending.fd = -1;
-		pending.pid = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(pending); i++)
+		if (pending[i].fd >= 0 && pending[i].pid == pid) {
+			close(pending[i].fd);
+			pending[i].fd = -1;
+			pending[i].pid = 0;
+		}
+}
+
+/* The notification fd of supervisor pid, or -1. */
+static int pending_fd(int64_t pid)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(pending); i++)
+		if (pending[i].fd >= 0 && pending[i].pid == pid)
+			return pending[i].fd;
+	return -1;
+}
+
+static void pending_add(int64_t pid, int fd)
+{
+	size_t i;
+
+	pending_close(pid);
+	for (i = 0; i < ARRAY_SIZE(pending) && pending[i].fd >= 0; i++)
+		;
+	if (i == ARRAY_SIZE(pending)) {
+		/* Full (never with one attach at a time): the oldest goes. */
+		i = 0;
+		close(pending[0].fd);
 	}
+	pending[i].pid = pid;
+	pending[i].fd = fd;
 }
 
 /* Split a copy of s->text into fields (pointers into buf). */
@@ -452,6 +479,7 @@ static int dhcp_apply(struct lj_ctx *ctx, struct lj_step *s)
 	o.hostname = f[3];
 	o.watch = f[4];
 	o.no_default_route = s->flags & LJ_STEP_F_NO_DEFAULT;
+	o.v6 = s->type == &lj_step_dhcp6;
 	o.ifname = s->link;
 	o.netns_fd = ctx->target_fd;
 	if (ctx->tgt)
@@ -471,9 +499,7 @@ static int dhcp_apply(struct lj_ctx *ctx, struct lj_step *s)
 	free(s->text);
 	s->text = text;
 	s->i64 = pid;
-	pending_close(pending.pid);
-	pending.pid = pid;
-	pending.fd = notify;
+	pending_add(pid, notify);
 	return 0;
 }
 
@@ -521,20 +547,22 @@ static int dhcp_settle(struct lj_ctx *ctx, struct lj_step *s, json_t *info)
 	struct lj_dhcp_lease l;
 	json_t *d, *dns;
 	unsigned timeout = s->u32 ? s->u32 : 10;
+	bool v6 = s->type == &lj_step_dhcp6;
 	int r;
 
 	if (dhcp_fields(s, buf, sizeof(buf), f) < 0)
 		return -EINVAL;
-	if (pending.fd < 0 || pending.pid != s->i64)
+	if (pending_fd(s->i64) < 0)
 		return -EBADF;
-	r = lj_dhcp_wait(pending.fd, (pid_t)s->i64, (int)timeout * 1000, &l, why, sizeof(why));
+	r = lj_dhcp_wait(pending_fd(s->i64), (pid_t)s->i64, (int)timeout * 1000, &l, why,
+			 sizeof(why));
 	pending_close(s->i64);
 	if (r == -ETIMEDOUT) {
 		/* Nothing from the hook: udhcpc and dhcpcd decline conflicts without running it. */
 		if (strncmp(why, "no DHCP server", 14) == 0)
 			lj_dhcp_log_declined(f[0], why, sizeof(why));
-		lj_ctx_detail(ctx, "no DHCP lease for '%s' within %u s%s%s", s->link, timeout,
-			      why[0] ? ": " : "", why);
+		lj_ctx_detail(ctx, "no DHCP%s lease for '%s' within %u s%s%s", v6 ? "v6" : "",
+			      s->link, timeout, why[0] ? ": " : "", why);
 		return r;
 	}
 	if (r < 0) {
@@ -562,7 +590,7 @@ static int dhcp_settle(struct lj_ctx *ctx, struct lj_step *s, json_t *info)
 	json_object_set_new(d, "lease_seconds", json_integer(l.lease_s));
 	if (f[3][0])
 		json_object_set_new(d, "hostname", json_string(f[3]));
-	json_object_set_new(info, "dhcp", d);
+	json_object_set_new(info, v6 ? "dhcp6" : "dhcp", d);
 	return 0;
 }
 
@@ -573,9 +601,9 @@ static void dhcp_describe(const struct lj_ctx *ctx, const struct lj_step *s, FIL
 	if (dhcp_fields(s, buf, sizeof(buf), fl) < 0)
 		return;
 	fprintf(f,
-		"# run %s on %s in the target, supervised by lanjoin, with lanjoin as its "
+		"# run %s%s on %s in the target, supervised by lanjoin, with lanjoin as its "
 		"script; wait up to %u s for the lease\n",
-		fl[1], s->link, s->u32 ? s->u32 : 10);
+		fl[1], s->type == &lj_step_dhcp6 ? " -6" : "", s->link, s->u32 ? s->u32 : 10);
 }
 
 static void dhcp_describe_undo(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
@@ -609,6 +637,18 @@ const struct lj_step_type lj_step_dhcp = {
 	.id = "dhcp",
 	.verify = dhcp_verify,
 	.save_after = true, /* the supervisor's PID and start time */
+	.apply = dhcp_apply,
+	.undo = dhcp_undo,
+	.describe = dhcp_describe,
+	.describe_undo = dhcp_describe_undo,
+	.settle = dhcp_settle,
+};
+
+/* --- dhcp6: as dhcp, for stateful DHCPv6 (dhcpcd -6; BASE ends in "-6") */
+const struct lj_step_type lj_step_dhcp6 = {
+	.id = "dhcp6",
+	.verify = dhcp_verify,
+	.save_after = true,
 	.apply = dhcp_apply,
 	.undo = dhcp_undo,
 	.describe = dhcp_describe,

@@ -82,6 +82,37 @@ static int add_dhcp(struct lj_ctx *ctx, const struct lj_attach_opts *o, const ch
 	return 0;
 }
 
+/* The DHCPv6 client step (dhcpcd -6), its files at STATEDIR/dhcp/ID-6. */
+static int add_dhcp6(struct lj_ctx *ctx, const struct lj_attach_opts *o, const char *ifname,
+		     struct lj_plan *plan, struct lj_record *rec, struct lj_result *res)
+{
+	char path[PATH_MAX], watch[PATH_MAX];
+	enum lj_dhcp_kind kind;
+	struct lj_step *s;
+	int r;
+
+	r = lj_dhcp6_find_client(NULL, &kind, path, sizeof(path));
+	if (r < 0)
+		return lj_bad_input(res, "--dhcp6 needs dhcpcd, which is not installed");
+	if (ctx->tgt)
+		lj_dhcp_watch_spec(ctx->tgt, watch, sizeof(watch));
+	else
+		watch[0] = '\0';
+	s = lj_plan_add(plan, &lj_step_dhcp6, LJ_HOST, "run DHCPv6 client %s -6 on '%s'",
+			lj_dhcp_kind_name(kind), ifname);
+	if (!s)
+		return -ENOMEM;
+	snprintf(s->link, sizeof(s->link), "%s", ifname);
+	s->u32 = o->dhcp_timeout ? o->dhcp_timeout : 10;
+	if (asprintf(&s->text, "%s/dhcp/%s-6\t%s\t%s\t\t%s\t", lj_state_dir(), rec->id,
+		     lj_dhcp_kind_name(kind), path, watch) < 0) {
+		s->text = NULL;
+		return -ENOMEM;
+	}
+	json_object_set_new(rec->info, "dhcp6_client", json_string(lj_dhcp_kind_name(kind)));
+	return 0;
+}
+
 /* The route at o->routes[i] against the gateways, the earlier routes and the own addresses:
  * each of these would only fail while being applied (EEXIST, a via that is ourselves). */
 static int check_route(const struct lj_attach_opts *o, size_t i, struct lj_result *res)
@@ -162,7 +193,7 @@ int lj_attach_add_addressing(struct lj_ctx *ctx, const struct lj_attach_opts *o,
 	char buf[LJ_CIDR_STRLEN];
 	json_t *addrs = json_array();
 	struct lj_step *s;
-	bool v6 = o->slaac;
+	bool v6 = o->slaac || o->dhcp6;
 
 	if (!addrs)
 		return -ENOMEM;
@@ -177,7 +208,7 @@ int lj_attach_add_addressing(struct lj_ctx *ctx, const struct lj_attach_opts *o,
 					    "--gateway %s and --dhcp exclude each other: the "
 					    "lease gives the IPv4 gateway",
 					    lj_ip_to_string(&o->gateways[g], buf, sizeof(buf)));
-		if (!family_ok && !(o->gateways[g].family == AF_INET6 && o->slaac))
+		if (!family_ok && !(o->gateways[g].family == AF_INET6 && (o->slaac || o->dhcp6)))
 			return lj_bad_input(res,
 					    "Gateway %s has no --ip of its family to be reached "
 					    "through",
@@ -246,7 +277,7 @@ int lj_attach_add_addressing(struct lj_ctx *ctx, const struct lj_attach_opts *o,
 				    "--slaac needs an MTU of at least 1280 (the kernel turns IPv6 "
 				    "off on smaller links)");
 	/* Below 1280 bytes the link has no IPv6 at all: nothing to turn off. */
-	if (!o->slaac && ctx->target_fd >= 0 && !(o->mtu && o->mtu < 1280)) {
+	if (!o->slaac && !o->dhcp6 && ctx->target_fd >= 0 && !(o->mtu && o->mtu < 1280)) {
 		/* The link is lanjoin's: it gets exactly the addresses asked for, no stray SLAAC
 		 * address or RA default route unless --slaac. */
 		char val[8];
@@ -258,12 +289,14 @@ int lj_attach_add_addressing(struct lj_ctx *ctx, const struct lj_attach_opts *o,
 			s->skip_undo = true;
 		}
 	}
-	if (o->slaac) {
-		/* accept_ra=2: take router advertisements even if the container forwards. */
+	if (o->slaac || o->dhcp6) {
+		/* accept_ra=2: take router advertisements even if the container forwards. With
+		 * --dhcp6 alone they give the routes (DHCPv6 has none: the on-link prefix and the
+		 * default router), not an address (autoconf=0). */
 		if (!(s = add_sysctl(plan, ifname, "accept_ra", 2)))
 			return -ENOMEM;
 		s->skip_undo = true;
-		if (!(s = add_sysctl(plan, ifname, "autoconf", 1)))
+		if (!(s = add_sysctl(plan, ifname, "autoconf", o->slaac ? 1 : 0)))
 			return -ENOMEM;
 		s->skip_undo = true;
 		/* --no-default-route: no default route from router advertisements either. */
@@ -390,6 +423,11 @@ int lj_attach_add_addressing(struct lj_ctx *ctx, const struct lj_attach_opts *o,
 			return -ENOMEM;
 		snprintf(s->link, sizeof(s->link), "%s", ifname);
 		s->u32 = wait_s;
+	}
+	if (o->dhcp6) {
+		int r = add_dhcp6(ctx, o, ifname, plan, rec, res);
+		if (r < 0)
+			return r;
 	}
 	if (o->dhcp) {
 		/* The lease's router replaces the IPv4 default route: record it for detach. */

@@ -584,7 +584,7 @@ int lj_attach_nat_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, cons
 	}
 	to = o->to.family != AF_UNSPEC;
 
-	if (o->n_ips || o->n_gateways || o->dhcp || o->slaac)
+	if (o->n_ips || o->n_gateways || o->dhcp || o->dhcp6 || o->slaac)
 		return lj_bad_input(res, "The nat way takes no addressing options: the container's "
 					 "address is private (--private) or given with --to");
 	if (!lj_ifname_valid(o->uplink))
