@@ -114,8 +114,30 @@ static void sysctl_describe_undo(const struct lj_ctx *ctx, const struct lj_step 
 	sysctl_print(ctx, s, s->created ? val : "<old value>", f);
 }
 
+/* The value written is still there (read once per target and status run). */
+static int sysctl_verify(const struct lj_status_view *v, const struct lj_step *s, char *why,
+			 size_t size)
+{
+	char cur[32], val[16];
+	int r;
+
+	if (!s->text || !lj_status_where(v, s->where))
+		return 0;
+	r = lj_status_sysctl(lj_status_where(v, s->where), s->text, cur, sizeof(cur));
+	if (r == -ENOENT)
+		return 0; /* the link is gone: its own verify says so */
+	if (r < 0)
+		return r;
+	snprintf(val, sizeof(val), "%" PRIu32, s->u32);
+	if (strcmp(cur, val) == 0)
+		return 0;
+	snprintf(why, size, "sysctl %s is %s in the target, not %s", s->text, cur, val);
+	return LJ_VERIFY_DRIFTED;
+}
+
 const struct lj_step_type lj_step_sysctl = {
 	.id = "sysctl",
+	.verify = sysctl_verify,
 	.save_after = true, /* the old value */
 	.apply = sysctl_apply,
 	.undo = sysctl_undo,
