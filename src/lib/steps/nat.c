@@ -622,14 +622,26 @@ static bool has_element(const struct nat_table *t, const char *map, const struct
 	return foreach_jump_element(t, map, chain, ip_is, (void *)key);
 }
 
+static const char *const base[] = {"prerouting", "output", "postrouting"};
+
+/* Whether every base chain of t has its rule; if not, *ret_i is the first without. */
+static bool base_rules(const struct nat_table *t, int *ret_i)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(base); i++)
+		if (count_rules(t, base[i]) == 0) {
+			*ret_i = (int)i;
+			return false;
+		}
+	return true;
+}
+
 /* lj_nat_rules_verify against t (a listing of the table, done here). */
 static int rules_verify_in(const struct lj_step *s, struct nat_table *t, char *why, size_t whysize)
 {
-	static const char *const base[] = {"prerouting", "output", "postrouting"};
 	struct lj_publish pub[64];
 	char dnat[64], snat[64], a[LJ_IP_STRLEN], c[LJ_IP_STRLEN];
 	size_t n = 0;
-	int r;
+	int r, b = 0;
 
 	if (nat_step_check(s) < 0 || parse_publish_list(s->text, pub, ARRAY_SIZE(pub), &n) < 0) {
 		nat_table_done(t);
@@ -644,6 +656,9 @@ static int rules_verify_in(const struct lj_step *s, struct nat_table *t, char *w
 		snprintf(why, whysize, "table ip " NAT_TABLE " is missing");
 	else if (!t->skeleton)
 		snprintf(why, whysize, "table ip " NAT_TABLE " lacks its maps or base chains");
+	else if (!base_rules(t, &b))
+		snprintf(why, whysize, "base chain %s of table ip " NAT_TABLE " has no rule",
+			 base[b]);
 	else if (!has_object(t->objs, "chain", dnat) || !has_object(t->objs, "chain", snat))
 		snprintf(why, whysize, "chain %s or %s is missing from table ip " NAT_TABLE, dnat,
 			 snat);
@@ -659,12 +674,6 @@ static int rules_verify_in(const struct lj_step *s, struct nat_table *t, char *w
 			 c);
 	else
 		r = 1;
-	for (size_t i = 0; r == 1 && i < ARRAY_SIZE(base); i++)
-		if (count_rules(t, base[i]) == 0) {
-			snprintf(why, whysize,
-				 "base chain %s of table ip " NAT_TABLE " has no rule", base[i]);
-			r = 0;
-		}
 	nat_table_done(t);
 	return r;
 }
