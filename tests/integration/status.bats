@@ -321,6 +321,26 @@ fw_reset() {
   status_ok
 }
 
+@test "status: an uplink adoption is its own entry: the bridge's MAC changed, DEV taken out" {
+  defer lj uplink release ljstup0
+  run lj uplink adopt ljstup0 em1 --probe 198.51.100.254
+  echo "$output"
+  [ "$status" -eq 0 ]
+  status_ok
+  [[ $output == *ljstup0*uplink*ok* ]]
+  local mac
+  mac=$(on host ip -br link show ljstup0 | awk '{print $3}')
+  on host ip link set ljstup0 address 02:00:00:00:00:99
+  status_names "ljstup0 on the host has MAC 02:00:00:00:00:99, not $mac"
+  [[ $(jq -r '.attachments[] | select(.ifname == "ljstup0") | .way' <<<"$output") == uplink ]]
+  on host ip link set ljstup0 address "$mac"
+  status_ok
+  on host ip link set em1 nomaster
+  status_names "em1 is no longer a port of ljstup0"
+  on host ip link set em1 master ljstup0
+  status_ok
+}
+
 @test "status: a deleted target namespace is target-gone; others stay ok" {
   add_container gone
   add_container stays

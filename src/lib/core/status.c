@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "lib/core/ctx.h"
@@ -446,6 +447,56 @@ static void verify_record(struct lj_status_entry *e, const struct lj_status_ns *
 	}
 }
 
+/*
+ * Append the uplink adoptions recorded from this namespace (state subdirectory "uplinks"; with
+ * target, only the one of that bridge) to *out (k entries so far): their steps checked against
+ * the host's dump like an attachment's (the bridge, its MAC, DEV its port). 0 or -errno.
+ */
+static int add_uplinks(const char *target, const struct lj_status_ns *host,
+		       struct lj_status_entry **out, size_t *k)
+{
+	struct lj_record *recs = NULL;
+	struct lj_state *st = NULL;
+	struct stat me;
+	size_t n = 0, bad = 0;
+	void *grown;
+	int r;
+
+	if (stat("/proc/self/ns/net", &me) < 0)
+		return -errno;
+	r = lj_state_open_sub("uplinks", false, &st);
+	if (r == 0)
+		r = lj_state_list(st, &recs, &n, &bad);
+	lj_state_close(st);
+	if (r < 0)
+		return r == -ENOENT ? 0 : r;
+	grown = realloc(*out, (*k + n + 1) * sizeof(**out));
+	if (!grown) {
+		lj_records_free(recs, n);
+		return -ENOMEM;
+	}
+	*out = grown;
+	for (size_t i = 0; i < n; i++) {
+		struct lj_status_entry *e = &(*out)[*k];
+
+		if ((target && strcmp(recs[i].ifname, target) != 0) ||
+		    recs[i].netns.dev != me.st_dev || recs[i].netns.ino != me.st_ino) {
+			lj_record_free(&recs[i]);
+			continue;
+		}
+		memset(e, 0, sizeof(*e));
+		e->rec = recs[i];
+		(*k)++;
+		if (strcmp(e->rec.status, "adopted") != 0 && strcmp(e->rec.status, "attached") != 0)
+			add_what(e, "an adoption did not finish (run 'lanjoin gc')");
+		verify_record(e, host, NULL);
+		if (e->what[0])
+			e->kind = LJ_STATUS_DRIFTED;
+	}
+	free(recs);
+	return 0;
+}
+
 int lj_status(const char *target, struct lj_status_entry **ret, size_t *ret_n,
 	      struct lj_result *res)
 {
@@ -526,10 +577,17 @@ int lj_status(const char *target, struct lj_status_entry **ret, size_t *ret_n,
 		verify_record(e, &host, tns);
 	}
 	free(recs);
+	r = add_uplinks(target, &host, &out, &k);
 	ns_cache_free(&cache);
 	lj_status_ns_free(&host);
 	lj_ctx_close(&hctx);
 	lj_undo_netns_index_drop();
+	if (r < 0) {
+		lj_status_free(out, k);
+		return lj_fail(res, r,
+			       "Failed to read the uplink adoption records in %s/uplinks: %s",
+			       lj_state_dir(), strerror(-r));
+	}
 	*ret = out;
 	*ret_n = k;
 	return 0;
