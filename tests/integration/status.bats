@@ -366,7 +366,7 @@ fw_reset() {
 # status_is NAME STATUS: target NAME's row says STATUS (for wait_until).
 status_is() { [ "$(status_of "$1")" = "$2" ]; }
 
-@test "status: the DHCP client killed (its supervisor then ends) is drifted" {
+@test "status: the DHCP lease's address removed, or the client killed (its supervisor ends), is drifted" {
   add_container web
   detach_later web
   run lj attach macvlan "netns:${LAB_PREFIX}web" --parent em1 --dhcp --json
@@ -374,9 +374,14 @@ status_is() { [ "$(status_of "$1")" = "$2" ]; }
   [ "$status" -eq 0 ]
   sup=$(jq -r '.info.dhcp.pid' <<<"$output")
   [[ $sup =~ ^[0-9]+$ ]]
-  run lj status
-  echo "$output"
-  [ "$status" -eq 0 ]
+  lease=$(jq -r '.info.dhcp.address' <<<"$output")
+  [[ $lease == 198.51.100.*/24 ]]
+  status_ok
+  # the lease's address taken off the link, then put back
+  on web ip addr del "$lease" dev eth1
+  status_names "the DHCP lease's address $lease is missing on eth1 in the target"
+  on web ip addr add "$lease" dev eth1
+  status_ok
   client=$(pgrep -P "$sup" | head -n 1)
   [[ $client =~ ^[0-9]+$ ]]
   kill "$client"

@@ -24,6 +24,7 @@
 #include "lib/kernel/sysctl.h"
 #include "lib/kernel/proc.h"
 #include "lib/core/status.h"
+#include "shared/parse.h"
 #include "lib/core/target.h"
 #include "shared/macro.h"
 
@@ -594,7 +595,29 @@ static void dhcp_describe_undo(const struct lj_ctx *ctx, const struct lj_step *s
 		s->i64);
 }
 
-/* The DHCP supervisor started for the link still runs (its recorded PID and start time). */
+/* The address of the lease the record keeps (info.dhcp.address) is still on the link. */
+static int dhcp_lease_verify(const struct lj_status_view *v, const struct lj_step *s, char *why,
+			     size_t size)
+{
+	const char *a = json_string_value(
+		json_object_get(json_object_get(v->rec->info, "dhcp"), "address"));
+	const struct lj_link *l;
+	struct lj_cidr c;
+
+	if (!a || !v->target || lj_parse_cidr(a, true, &c) < 0)
+		return 0; /* no lease recorded (yet) */
+	l = lj_status_need_link(v, LJ_TARGET, s->link, false, why, size);
+	if (!l)
+		return LJ_VERIFY_DRIFTED;
+	if (lj_status_has_addr(v->target, l->ifindex, &c))
+		return 0;
+	snprintf(why, size, "the DHCP lease's address %s is missing on %s in the target", a,
+		 s->link);
+	return LJ_VERIFY_DRIFTED;
+}
+
+/* The DHCP supervisor started for the link still runs (its recorded PID and start time), and
+ * the leased address is on the link. */
 static int dhcp_verify(const struct lj_status_view *v, const struct lj_step *s, char *why,
 		       size_t size)
 {
@@ -610,7 +633,7 @@ static int dhcp_verify(const struct lj_status_view *v, const struct lj_step *s, 
 			 s->link, s->i64);
 		return LJ_VERIFY_DRIFTED;
 	}
-	return 0;
+	return dhcp_lease_verify(v, s, why, size);
 }
 
 const struct lj_step_type lj_step_dhcp = {
