@@ -276,6 +276,18 @@ fw_reset() {
   status_ok
 }
 
+@test "status: a sysctl lanjoin set in the container (accept_ra of its link), changed, is drifted" {
+  add_container web
+  detach_later web
+  run attach_bridge web
+  [ "$status" -eq 0 ]
+  [ "$(on web sysctl -n net.ipv6.conf.eth1.accept_ra)" = 0 ]
+  on web sysctl -qw net.ipv6.conf.eth1.accept_ra=1
+  status_names "sysctl net/ipv6/conf/eth1/accept_ra is 1 in the target, not 0"
+  on web sysctl -qw net.ipv6.conf.eth1.accept_ra=0
+  status_ok
+}
+
 @test "status: the nat uplink set down is drifted" {
   add_container web
   detach_later web
