@@ -486,6 +486,7 @@ static int add_uplinks(const char *target, const struct lj_status_ns *host,
 		}
 		memset(e, 0, sizeof(*e));
 		e->rec = recs[i];
+		e->adoption = true;
 		(*k)++;
 		if (strcmp(e->rec.status, "adopted") != 0 && strcmp(e->rec.status, "attached") != 0)
 			add_what(e, "an adoption did not finish (run 'lanjoin gc')");

@@ -123,13 +123,15 @@ struct lj_status_entry {
 	enum lj_status_kind kind;
 	char what[512];	  /* drifted: what differs (the first difference, then "; ..."); "" */
 	size_t unchecked; /* steps whose type cannot be checked (no verify) */
+	bool adoption;	  /* an uplink adoption (state subdirectory "uplinks"), not an attachment */
 };
 
 /*
  * The status of every attachment recorded from this namespace (target not NULL: only those
- * whose TARGET as given at attach time is target), in creation order. *ret (n in *ret_n) is
- * freed with lj_status_free. Reads only (shared state lock while the records are read). On
- * failure res says why; returns 0 or -errno.
+ * whose TARGET as given at attach time is target), in creation order, then of every uplink
+ * adoption recorded from it (target not NULL: the one of bridge target), adoption set. *ret (n in
+ * *ret_n) is freed with lj_status_free. Reads only (shared state lock while the records are read).
+ * On failure res says why; returns 0 or -errno.
  */
 int lj_status(const char *target, struct lj_status_entry **ret, size_t *ret_n,
 	      struct lj_result *res);
