@@ -260,7 +260,8 @@ int cli_reconcile(const char *target, bool json, FILE *log)
 	lj_result_done(&res);
 	run.actions = json_array();
 	for (size_t i = 0; i < n; i++)
-		one(&run, &e[i], specs);
+		if (!e[i].adoption) /* uplink adoptions: status only */
+			one(&run, &e[i], specs);
 	unattached(&run, specs, target);
 	lj_status_free(e, n);
 	json_decref(specs);

@@ -188,22 +188,169 @@ status_of() {
   [ "$status" -eq 0 ]
 }
 
-@test "status: lanjoin's nft table flushed in the host makes a nat attachment drifted" {
-  add_container web
-  detach_later web
-  run lj attach nat "netns:${LAB_PREFIX}web" --uplink em1 --address 198.51.100.132/24
-  [ "$status" -eq 0 ]
-  run lj status
-  [ "$status" -eq 0 ]
-  on host nft flush table ip lanjoin
+# status_names TEXT: status exits 1, its text and its --json "what" both name TEXT.
+status_names() {
   run lj status
   echo "$output"
   [ "$status" -eq 1 ]
-  [[ $output == *nat*drifted*"table ip lanjoin"* ]]
-  on host nft delete table ip lanjoin
+  [[ $output == *drifted*"$1"* ]]
   run lj status --json
+  echo "$output"
   [ "$status" -eq 1 ]
-  [[ $(jq -r '.attachments[0].what' <<<"$output") == *"table ip lanjoin is missing"* ]]
+  [ "$(jq -r .ok <<<"$output")" = false ]
+  [[ $(jq -r '.attachments[] | select(.status == "drifted") | .what' <<<"$output") == *"$1"* ]]
+}
+status_ok() {
+  run lj status
+  echo "$output"
+  [ "$status" -eq 0 ]
+}
+
+attach_nat() {
+  lj attach nat "netns:${LAB_PREFIX}$1" --uplink em1 --address 198.51.100.132/24
+}
+
+@test "status: lanjoin's nft table flushed, then deleted, makes a nat attachment drifted" {
+  add_container web
+  detach_later web
+  run attach_nat web
+  [ "$status" -eq 0 ]
+  status_ok
+  saved=$(on host nft list table ip lanjoin)
+  on host nft flush table ip lanjoin
+  status_names "base chain prerouting of table ip lanjoin has no rule"
+  on host nft delete table ip lanjoin
+  status_names "table ip lanjoin is missing"
+  # an element of lanjoin's map deleted is named too
+  on host nft -f - <<<"$saved"
+  status_ok
+  on host nft delete element ip lanjoin inbound '{ 198.51.100.132 }'
+  status_names "map inbound of table ip lanjoin has no element 198.51.100.132"
+  on host nft delete table ip lanjoin
+  on host nft -f - <<<"$saved"
+  status_ok
+}
+
+# Docker's firewall as far as it matters (as nat.bats): FORWARD policy DROP, an empty
+# DOCKER-USER jumped from FORWARD (iptables-nft, table ip filter).
+fw_reset() {
+  on host nft delete table ip filter 2>/dev/null || true
+  on host nft delete table ip nat 2>/dev/null || true
+}
+
+@test "status: lanjoin's iptables accept rule deleted (Docker's FORWARD DROP) is drifted" {
+  add_container web
+  defer fw_reset
+  on host iptables -N DOCKER-USER
+  on host iptables -A FORWARD -j DOCKER-USER
+  on host iptables -P FORWARD DROP
+  detach_later web
+  run attach_nat web
+  echo "$output"
+  [ "$status" -eq 0 ]
+  status_ok
+  local rule
+  rule=$(on host iptables -S DOCKER-USER | grep -m1 -- '-s .*lanjoin:' | tr -d '"')
+  echo "$rule"
+  # shellcheck disable=SC2086 # the rule's words, as iptables -S printed them
+  on host iptables ${rule/#-A /-D }
+  status_names "iptables accept rule for 198.18."
+  # put back as lanjoin made it (nft's own comment: iptables -m comment is opaque to nft)
+  local w
+  read -ra w <<<"$rule"
+  on host nft insert rule ip filter DOCKER-USER iifname "${w[5]}" ip saddr "${w[3]%/32}" \
+    counter accept comment "\"${w[9]}\""
+  status_ok
+}
+
+@test "status: IPv4 forwarding that nat turned on, written back to 0, is drifted" {
+  add_container web
+  detach_later web
+  run attach_nat web
+  [ "$status" -eq 0 ]
+  [ "$(on host sysctl -n net.ipv4.ip_forward)" = 1 ]
+  defer on host sysctl -qw net.ipv4.ip_forward=1
+  on host sysctl -qw net.ipv4.ip_forward=0
+  status_names "sysctl net.ipv4.ip_forward is 0, not 1"
+  on host sysctl -qw net.ipv4.ip_forward=1
+  status_ok
+}
+
+@test "status: a sysctl lanjoin set in the container (accept_ra of its link), changed, is drifted" {
+  add_container web
+  detach_later web
+  run attach_bridge web
+  [ "$status" -eq 0 ]
+  [ "$(on web sysctl -n net.ipv6.conf.eth1.accept_ra)" = 0 ]
+  on web sysctl -qw net.ipv6.conf.eth1.accept_ra=1
+  status_names "sysctl net/ipv6/conf/eth1/accept_ra is 1 in the target, not 0"
+  on web sysctl -qw net.ipv6.conf.eth1.accept_ra=0
+  status_ok
+}
+
+@test "status: the nat uplink set down is drifted" {
+  add_container web
+  detach_later web
+  run attach_nat web
+  [ "$status" -eq 0 ]
+  defer on host ip link set em1 up
+  on host ip link set em1 down
+  status_names "link em1 is down on the host (the uplink)"
+  on host ip link set em1 up
+  status_ok
+}
+
+@test "status: the bridge (the veth's master) set down is drifted" {
+  add_container web
+  detach_later web
+  run attach_bridge web
+  [ "$status" -eq 0 ]
+  defer on host ip link set "$BR" up
+  on host ip link set "$BR" down
+  status_names "link $BR is down on the host"
+  on host ip link set "$BR" up
+  status_ok
+}
+
+@test "status: lanjoin's OVS port deleted from the database is drifted (one select per run)" {
+  command -v ovs-vsctl >/dev/null || skip "no Open vSwitch"
+  add_container web
+  defer lab ovs stop
+  lab ovs start
+  eval "$("$LAB" ovs env)"
+  detach_later web
+  run lj attach ovs "netns:${LAB_PREFIX}web" --bridge ljstovs0 --create-bridge \
+    --ip 198.18.1.2/24 --ovsdb "$LAB_OVSDB"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  status_ok
+  local port
+  port=$(lj list --json | jq -r '.[0].host_ifname')
+  ovs-vsctl "--db=$LAB_OVSDB" --timeout=10 del-port ljstovs0 "$port"
+  status_names "OVS port $port of bridge ljstovs0 is missing from the database"
+  ovs-vsctl "--db=$LAB_OVSDB" --timeout=10 add-port ljstovs0 "$port" -- \
+    set Port "$port" external_ids:lanjoin-owner=lanjoin
+  status_ok
+}
+
+@test "status: an uplink adoption is its own entry: the bridge's MAC changed, DEV taken out" {
+  defer lj uplink release ljstup0
+  run lj uplink adopt ljstup0 em1 --probe 198.51.100.254
+  echo "$output"
+  [ "$status" -eq 0 ]
+  status_ok
+  [[ $output == *ljstup0*uplink*ok* ]]
+  local mac
+  mac=$(on host ip -br link show ljstup0 | awk '{print $3}')
+  on host ip link set ljstup0 address 02:00:00:00:00:99
+  status_names "ljstup0 on the host has MAC 02:00:00:00:00:99, not $mac"
+  [[ $(jq -r '.attachments[] | select(.ifname == "ljstup0") | .way' <<<"$output") == uplink ]]
+  on host ip link set ljstup0 address "$mac"
+  status_ok
+  on host ip link set em1 nomaster
+  status_names "em1 is no longer a port of ljstup0"
+  on host ip link set em1 master ljstup0
+  status_ok
 }
 
 @test "status: a deleted target namespace is target-gone; others stay ok" {
@@ -231,7 +378,7 @@ status_of() {
 # status_is NAME STATUS: target NAME's row says STATUS (for wait_until).
 status_is() { [ "$(status_of "$1")" = "$2" ]; }
 
-@test "status: the DHCP client killed (its supervisor then ends) is drifted" {
+@test "status: the DHCP lease's address removed, or the client killed (its supervisor ends), is drifted" {
   add_container web
   detach_later web
   run lj attach macvlan "netns:${LAB_PREFIX}web" --parent em1 --dhcp --json
@@ -239,9 +386,14 @@ status_is() { [ "$(status_of "$1")" = "$2" ]; }
   [ "$status" -eq 0 ]
   sup=$(jq -r '.info.dhcp.pid' <<<"$output")
   [[ $sup =~ ^[0-9]+$ ]]
-  run lj status
-  echo "$output"
-  [ "$status" -eq 0 ]
+  lease=$(jq -r '.info.dhcp.address' <<<"$output")
+  [[ $lease == 198.51.100.*/24 ]]
+  status_ok
+  # the lease's address taken off the link, then put back
+  on web ip addr del "$lease" dev eth1
+  status_names "the DHCP lease's address $lease is missing on eth1 in the target"
+  on web ip addr add "$lease" dev eth1
+  status_ok
   client=$(pgrep -P "$sup" | head -n 1)
   [[ $client =~ ^[0-9]+$ ]]
   kill "$client"

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* status: the lookups in a namespace's dumps and the step types' verify, on made-up dumps. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 
 #include "lib/core/status.h"
+#include "lib/steps/nat.h"
 
 static struct lj_link links[3];
 static struct lj_addr_info addrs[1];
@@ -146,6 +148,10 @@ static void test_verify_steps(void **state)
 	assert_int_equal(verify(&s, why, sizeof(why)), LJ_VERIFY_DRIFTED);
 	assert_string_equal(why, "ljv0 is no longer a port of br0");
 	links[1].master = 2;
+	links[0].flags = 0; /* the bridge down */
+	assert_int_equal(verify(&s, why, sizeof(why)), LJ_VERIFY_DRIFTED);
+	assert_string_equal(why, "link br0 is down on the host (the bridge)");
+	links[0].flags = IFF_UP;
 	s.mac[5] = 8;
 	assert_int_equal(verify(&s, why, sizeof(why)), LJ_VERIFY_DRIFTED);
 	assert_string_equal(why,
@@ -174,6 +180,15 @@ static void test_verify_steps(void **state)
 	links[0].flags = 0;
 	assert_int_equal(verify(&s, why, sizeof(why)), LJ_VERIFY_DRIFTED);
 	assert_string_equal(why, "link br0 is down on the host (the parent)");
+	/* the nat uplink (its gratuitous ARP's link) down */
+	s = (struct lj_step){.type = &lj_step_garp, .where = LJ_HOST, .link = "br0"};
+	assert_int_equal(verify(&s, why, sizeof(why)), LJ_VERIFY_DRIFTED);
+	assert_string_equal(why, "link br0 is down on the host (the uplink)");
+	links[0].flags = IFF_UP;
+	assert_int_equal(verify(&s, why, sizeof(why)), 0);
+	/* a namespace not read by lj_status_ns_dump has no caches: nft steps cannot be checked */
+	s = (struct lj_step){.type = &lj_step_ip_forward, .where = LJ_HOST};
+	assert_int_equal(verify(&s, why, sizeof(why)), -EOPNOTSUPP);
 }
 
 int main(void)

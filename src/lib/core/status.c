@@ -5,14 +5,165 @@
  * once however many attachments it has). Reads only.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "lib/core/ctx.h"
 #include "lib/core/status.h"
 #include "lib/core/undo.h"
+#include "lib/kernel/netns.h"
+#include "lib/kernel/nft.h"
+#include "lib/kernel/sysctl.h"
+
+/* One value kept by lj_status_cached. */
+struct lj_status_cache {
+	struct lj_status_cache *next;
+	char key[128];
+	void *data;
+	void (*drop)(void *data);
+	int error;
+	char why[256];
+};
+
+struct lj_status_caches {
+	int netns_fd; /* owned; -1: this process's namespace */
+	struct lj_status_cache *head;
+};
+
+static void caches_free(struct lj_status_caches *c)
+{
+	if (!c)
+		return;
+	while (c->head) {
+		struct lj_status_cache *e = c->head;
+
+		c->head = e->next;
+		if (e->data && e->drop)
+			e->drop(e->data);
+		free(e);
+	}
+	if (c->netns_fd >= 0)
+		close(c->netns_fd);
+	free(c);
+}
+
+/* Run fill in the namespace netns_fd (-1: here). */
+static int fill_in(int netns_fd, int (*fill)(void *arg, void **ret, char *why, size_t size),
+		   void *arg, void **ret, char *why, size_t size)
+{
+	int orig = -1, r;
+
+	if (netns_fd >= 0) {
+		r = lj_netns_enter(netns_fd, &orig);
+		if (r < 0) {
+			snprintf(why, size, "cannot enter the namespace: %s", strerror(-r));
+			return r;
+		}
+	}
+	r = fill(arg, ret, why, size);
+	if (netns_fd >= 0)
+		lj_netns_leave(orig);
+	return r;
+}
+
+int lj_status_cached(const struct lj_status_ns *ns, const char *key,
+		     int (*fill)(void *arg, void **ret, char *why, size_t size), void *arg,
+		     void (*drop)(void *data), void **ret, char *why, size_t size)
+{
+	struct lj_status_caches *c = ns ? ns->caches : NULL;
+	struct lj_status_cache *e;
+
+	*ret = NULL;
+	if (!c) {
+		snprintf(why, size, "no namespace read");
+		return -EOPNOTSUPP;
+	}
+	for (e = c->head; e; e = e->next)
+		if (strcmp(e->key, key) == 0)
+			break;
+	if (!e) {
+		e = calloc(1, sizeof(*e));
+		if (!e)
+			return -ENOMEM;
+		snprintf(e->key, sizeof(e->key), "%s", key);
+		e->drop = drop;
+		e->error = fill_in(c->netns_fd, fill, arg, &e->data, e->why, sizeof(e->why));
+		if (e->error < 0 && e->data && drop) {
+			drop(e->data);
+			e->data = NULL;
+		}
+		e->next = c->head;
+		c->head = e;
+	}
+	if (e->error < 0) {
+		snprintf(why, size, "%s", e->why);
+		return e->error;
+	}
+	*ret = e->data;
+	return 0;
+}
+
+static int nft_fill(void *arg, void **ret, char *why, size_t size)
+{
+	char err[256] = "";
+	json_t *a = NULL;
+	int r = lj_nft_list(arg, &a, err, sizeof(err));
+
+	if (r < 0) {
+		snprintf(why, size, "nft: %s", err[0] ? err : strerror(-r));
+		return r;
+	}
+	*ret = a;
+	return 0;
+}
+
+static void nft_drop(void *data)
+{
+	json_decref(data);
+}
+
+int lj_status_nft(const struct lj_status_ns *ns, const char *cmd, json_t **ret, char *why,
+		  size_t size)
+{
+	void *data;
+	int r = lj_status_cached(ns, cmd, nft_fill, (void *)cmd, nft_drop, &data, why, size);
+
+	if (r < 0)
+		return r;
+	*ret = data;
+	return 0;
+}
+
+static int sysctl_fill(void *arg, void **ret, char *why, size_t size)
+{
+	char buf[128];
+	int r = lj_sysctl_read(arg, buf, sizeof(buf));
+
+	if (r < 0) {
+		snprintf(why, size, "cannot read sysctl %s: %s", (const char *)arg, strerror(-r));
+		return r;
+	}
+	*ret = strdup(buf);
+	return *ret ? 0 : -ENOMEM;
+}
+
+int lj_status_sysctl(const struct lj_status_ns *ns, const char *key, char *buf, size_t size)
+{
+	char k[128], why[256];
+	void *data;
+	int r;
+
+	snprintf(k, sizeof(k), "sysctl %s", key);
+	r = lj_status_cached(ns, k, sysctl_fill, (void *)key, free, &data, why, sizeof(why));
+	if (r < 0)
+		return r;
+	snprintf(buf, size, "%s", (const char *)data);
+	return 0;
+}
 
 const struct lj_link *lj_status_link(const struct lj_status_ns *ns, const char *name)
 {
@@ -112,16 +263,29 @@ void lj_status_ns_free(struct lj_status_ns *ns)
 	free(ns->links);
 	free(ns->addrs);
 	free(ns->routes);
+	caches_free(ns->caches);
 	memset(ns, 0, sizeof(*ns));
 }
 
-int lj_status_ns_dump(struct lj_nl *nl, struct lj_status_ns *ns)
+int lj_status_ns_dump(struct lj_nl *nl, int netns_fd, struct lj_status_ns *ns)
 {
 	struct lj_route_entry *r6 = NULL, *all;
 	size_t n6 = 0;
 	int r;
 
 	memset(ns, 0, sizeof(*ns));
+	ns->caches = calloc(1, sizeof(*ns->caches));
+	if (!ns->caches)
+		return -ENOMEM;
+	ns->caches->netns_fd = -1;
+	if (netns_fd >= 0) {
+		ns->caches->netns_fd = fcntl(netns_fd, F_DUPFD_CLOEXEC, 3);
+		if (ns->caches->netns_fd < 0) {
+			r = -errno;
+			lj_status_ns_free(ns);
+			return r;
+		}
+	}
 	r = lj_link_list(nl, &ns->links, &ns->n_links);
 	if (r == 0)
 		r = lj_addr_dump(nl, AF_UNSPEC, 0, &ns->addrs, &ns->n_addrs);
@@ -187,7 +351,8 @@ static int ns_cache_get(struct ns_cache *c, struct lj_nl *host, const struct lj_
 	c->v[c->n].id = t->id;
 	r = lj_ctx_open(&ctx, host, t);
 	if (r == 0)
-		r = ctx.target ? lj_status_ns_dump(ctx.target, &c->v[c->n].ns) : -ENOENT;
+		r = ctx.target ? lj_status_ns_dump(ctx.target, ctx.target_fd, &c->v[c->n].ns)
+			       : -ENOENT;
 	lj_ctx_close(&ctx);
 	c->v[c->n].error = r;
 	*ret = &c->v[c->n].ns;
@@ -282,6 +447,57 @@ static void verify_record(struct lj_status_entry *e, const struct lj_status_ns *
 	}
 }
 
+/*
+ * Append the uplink adoptions recorded from this namespace (state subdirectory "uplinks"; with
+ * target, only the one of that bridge) to *out (k entries so far): their steps checked against
+ * the host's dump like an attachment's (the bridge, its MAC, DEV its port). 0 or -errno.
+ */
+static int add_uplinks(const char *target, const struct lj_status_ns *host,
+		       struct lj_status_entry **out, size_t *k)
+{
+	struct lj_record *recs = NULL;
+	struct lj_state *st = NULL;
+	struct stat me;
+	size_t n = 0, bad = 0;
+	void *grown;
+	int r;
+
+	if (stat("/proc/self/ns/net", &me) < 0)
+		return -errno;
+	r = lj_state_open_sub("uplinks", false, &st);
+	if (r == 0)
+		r = lj_state_list(st, &recs, &n, &bad);
+	lj_state_close(st);
+	if (r < 0)
+		return r == -ENOENT ? 0 : r;
+	grown = realloc(*out, (*k + n + 1) * sizeof(**out));
+	if (!grown) {
+		lj_records_free(recs, n);
+		return -ENOMEM;
+	}
+	*out = grown;
+	for (size_t i = 0; i < n; i++) {
+		struct lj_status_entry *e = &(*out)[*k];
+
+		if ((target && strcmp(recs[i].ifname, target) != 0) ||
+		    recs[i].netns.dev != me.st_dev || recs[i].netns.ino != me.st_ino) {
+			lj_record_free(&recs[i]);
+			continue;
+		}
+		memset(e, 0, sizeof(*e));
+		e->rec = recs[i];
+		e->adoption = true;
+		(*k)++;
+		if (strcmp(e->rec.status, "adopted") != 0 && strcmp(e->rec.status, "attached") != 0)
+			add_what(e, "an adoption did not finish (run 'lanjoin gc')");
+		verify_record(e, host, NULL);
+		if (e->what[0])
+			e->kind = LJ_STATUS_DRIFTED;
+	}
+	free(recs);
+	return 0;
+}
+
 int lj_status(const char *target, struct lj_status_entry **ret, size_t *ret_n,
 	      struct lj_result *res)
 {
@@ -308,7 +524,7 @@ int lj_status(const char *target, struct lj_status_entry **ret, size_t *ret_n,
 	}
 	r = lj_ctx_open(&hctx, NULL, NULL);
 	if (r == 0)
-		r = lj_status_ns_dump(hctx.host, &host);
+		r = lj_status_ns_dump(hctx.host, -1, &host);
 	if (r < 0) {
 		lj_ctx_close(&hctx);
 		lj_records_free(recs, n);
@@ -369,10 +585,17 @@ int lj_status(const char *target, struct lj_status_entry **ret, size_t *ret_n,
 		verify_record(e, &host, tns);
 	}
 	free(recs);
+	r = add_uplinks(target, &host, &out, &k);
 	ns_cache_free(&cache);
 	lj_status_ns_free(&host);
 	lj_ctx_close(&hctx);
 	lj_undo_netns_index_drop();
+	if (r < 0) {
+		lj_status_free(out, k);
+		return lj_fail(res, r,
+			       "Failed to read the uplink adoption records in %s/uplinks: %s",
+			       lj_state_dir(), strerror(-r));
+	}
 	*ret = out;
 	*ret_n = k;
 	return 0;

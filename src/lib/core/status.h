@@ -6,6 +6,7 @@
  */
 #pragma once
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -15,7 +16,13 @@
 #include "lib/kernel/link.h"
 #include "lib/kernel/route.h"
 
-/* One network namespace as dumped once: its links, addresses and routes (IPv4 and IPv6). */
+struct lj_status_caches;
+
+/*
+ * One network namespace as dumped once: its links, addresses and routes (IPv4 and IPv6), and
+ * what the step types read lazily beside them (nft listings, sysctls, OVSDB rows), once each
+ * per status run whatever the number of attachments (lj_status_cached).
+ */
 struct lj_status_ns {
 	struct lj_link *links;
 	size_t n_links;
@@ -23,6 +30,7 @@ struct lj_status_ns {
 	size_t n_addrs;
 	struct lj_route_entry *routes;
 	size_t n_routes;
+	struct lj_status_caches *caches; /* owned; NULL: nothing is kept, reads are made here */
 };
 
 /* What a step type's verify compares a step against. */
@@ -73,6 +81,32 @@ const struct lj_link *lj_status_need_link(const struct lj_status_view *v, enum l
 int lj_status_mac_kept(const struct lj_link *l, const struct lj_step *s, enum lj_where where,
 		       char *why, size_t size);
 
+/*
+ * For verify implementations: the value kept in ns under key (≤ 127 bytes, e.g. "nft list
+ * chain ip filter FORWARD"), filled by fill(arg, &data, why, size) on its first use in a
+ * status run (in ns's namespace: the process enters it for the call) and freed with drop.
+ * *ret is borrowed (lives as long as ns). A failed fill is kept too: every later call
+ * returns its -errno and why again. -EOPNOTSUPP when ns has no caches (not made by
+ * lj_status_ns_dump).
+ */
+int lj_status_cached(const struct lj_status_ns *ns, const char *key,
+		     int (*fill)(void *arg, void **ret, char *why, size_t size), void *arg,
+		     void (*drop)(void *data), void **ret, char *why, size_t size);
+
+/*
+ * For verify implementations: `nft -j cmd` (a "list ..." command) in ns, once per status run
+ * (*ret borrowed as lj_status_cached's). -ENOENT when what it lists is missing; other -errno
+ * with why ("nft: ...").
+ */
+int lj_status_nft(const struct lj_status_ns *ns, const char *cmd, json_t **ret, char *why,
+		  size_t size);
+
+/*
+ * For verify implementations: sysctl key (under /proc/sys) of ns into buf (size bytes,
+ * trailing newline cut), read once per status run. -ENOENT when it does not exist.
+ */
+int lj_status_sysctl(const struct lj_status_ns *ns, const char *key, char *buf, size_t size);
+
 enum lj_status_kind {
 	LJ_STATUS_OK,
 	LJ_STATUS_DRIFTED,
@@ -89,13 +123,15 @@ struct lj_status_entry {
 	enum lj_status_kind kind;
 	char what[512];	  /* drifted: what differs (the first difference, then "; ..."); "" */
 	size_t unchecked; /* steps whose type cannot be checked (no verify) */
+	bool adoption;	  /* an uplink adoption (state subdirectory "uplinks"), not an attachment */
 };
 
 /*
  * The status of every attachment recorded from this namespace (target not NULL: only those
- * whose TARGET as given at attach time is target), in creation order. *ret (n in *ret_n) is
- * freed with lj_status_free. Reads only (shared state lock while the records are read). On
- * failure res says why; returns 0 or -errno.
+ * whose TARGET as given at attach time is target), in creation order, then of every uplink
+ * adoption recorded from it (target not NULL: the one of bridge target), adoption set. *ret (n in
+ * *ret_n) is freed with lj_status_free. Reads only (shared state lock while the records are read).
+ * On failure res says why; returns 0 or -errno.
  */
 int lj_status(const char *target, struct lj_status_entry **ret, size_t *ret_n,
 	      struct lj_result *res);
@@ -106,5 +142,8 @@ void lj_status_free(struct lj_status_entry *e, size_t n);
 /* Free what lj_status_ns_dump filled (not ns itself). */
 void lj_status_ns_free(struct lj_status_ns *ns);
 
-/* Dump the links, addresses and routes of nl's namespace into ns (4 dumps). 0 or -errno. */
-int lj_status_ns_dump(struct lj_nl *nl, struct lj_status_ns *ns);
+/*
+ * Dump the links, addresses and routes of nl's namespace into ns (4 dumps), and prepare its
+ * caches for netns_fd (duplicated into ns; -1: this process's own namespace). 0 or -errno.
+ */
+int lj_status_ns_dump(struct lj_nl *nl, int netns_fd, struct lj_status_ns *ns);

@@ -24,6 +24,7 @@
 #include "lib/kernel/sysctl.h"
 #include "lib/kernel/proc.h"
 #include "lib/core/status.h"
+#include "shared/parse.h"
 #include "lib/core/target.h"
 #include "shared/macro.h"
 
@@ -114,8 +115,30 @@ static void sysctl_describe_undo(const struct lj_ctx *ctx, const struct lj_step 
 	sysctl_print(ctx, s, s->created ? val : "<old value>", f);
 }
 
+/* The value written is still there (read once per target and status run). */
+static int sysctl_verify(const struct lj_status_view *v, const struct lj_step *s, char *why,
+			 size_t size)
+{
+	char cur[32], val[16];
+	int r;
+
+	if (!s->text || !lj_status_where(v, s->where))
+		return 0;
+	r = lj_status_sysctl(lj_status_where(v, s->where), s->text, cur, sizeof(cur));
+	if (r == -ENOENT)
+		return 0; /* the link is gone: its own verify says so */
+	if (r < 0)
+		return r;
+	snprintf(val, sizeof(val), "%" PRIu32, s->u32);
+	if (strcmp(cur, val) == 0)
+		return 0;
+	snprintf(why, size, "sysctl %s is %s in the target, not %s", s->text, cur, val);
+	return LJ_VERIFY_DRIFTED;
+}
+
 const struct lj_step_type lj_step_sysctl = {
 	.id = "sysctl",
+	.verify = sysctl_verify,
 	.save_after = true, /* the old value */
 	.apply = sysctl_apply,
 	.undo = sysctl_undo,
@@ -614,7 +637,29 @@ static void dhcp_describe_undo(const struct lj_ctx *ctx, const struct lj_step *s
 		s->i64);
 }
 
-/* The DHCP supervisor started for the link still runs (its recorded PID and start time). */
+/* The address of the lease the record keeps (info.dhcp.address) is still on the link. */
+static int dhcp_lease_verify(const struct lj_status_view *v, const struct lj_step *s, char *why,
+			     size_t size)
+{
+	const char *a = json_string_value(
+		json_object_get(json_object_get(v->rec->info, "dhcp"), "address"));
+	const struct lj_link *l;
+	struct lj_cidr c;
+
+	if (!a || !v->target || lj_parse_cidr(a, true, &c) < 0)
+		return 0; /* no lease recorded (yet) */
+	l = lj_status_need_link(v, LJ_TARGET, s->link, false, why, size);
+	if (!l)
+		return LJ_VERIFY_DRIFTED;
+	if (lj_status_has_addr(v->target, l->ifindex, &c))
+		return 0;
+	snprintf(why, size, "the DHCP lease's address %s is missing on %s in the target", a,
+		 s->link);
+	return LJ_VERIFY_DRIFTED;
+}
+
+/* The DHCP supervisor started for the link still runs (its recorded PID and start time), and
+ * the leased address is on the link. */
 static int dhcp_verify(const struct lj_status_view *v, const struct lj_step *s, char *why,
 		       size_t size)
 {
@@ -630,7 +675,7 @@ static int dhcp_verify(const struct lj_status_view *v, const struct lj_step *s, 
 			 s->link, s->i64);
 		return LJ_VERIFY_DRIFTED;
 	}
-	return 0;
+	return dhcp_lease_verify(v, s, why, size);
 }
 
 const struct lj_step_type lj_step_dhcp = {

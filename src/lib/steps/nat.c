@@ -49,9 +49,23 @@ static int garp_again(struct lj_ctx *ctx, const struct lj_step *s)
 			       s->has_mac ? s->mac : NULL);
 }
 
+/* Nothing to check of an announcement, but the uplink it was sent on must still be up. */
+static int garp_verify(const struct lj_status_view *v, const struct lj_step *s, char *why,
+		       size_t size)
+{
+	size_t len;
+
+	if (s->where != LJ_HOST || lj_status_need_link(v, LJ_HOST, s->link, true, why, size))
+		return 0;
+	len = strlen(why);
+	snprintf(why + len, size - len, " (the uplink)");
+	return LJ_VERIFY_DRIFTED;
+}
+
 const struct lj_step_type lj_step_garp = {
 	.id = "garp",
 	.apply = garp_apply,
+	.verify = garp_verify,
 	.describe = garp_describe,
 	.announce = garp_again,
 };
@@ -115,22 +129,34 @@ static bool has_object(json_t *objs, const char *kind, const char *name)
 	return false;
 }
 
-static int nat_table_read(struct nat_table *t, char *err, size_t errsize)
+/* t from a listing of the table (objs: a reference is taken; NULL: the table is missing). */
+static void nat_table_from(struct nat_table *t, json_t *objs)
 {
-	int r;
-
 	memset(t, 0, sizeof(*t));
-	r = lj_nft_list("list table ip " NAT_TABLE, &t->objs, err, errsize);
-	if (r == -ENOENT)
-		return 0;
-	if (r < 0)
-		return r;
+	if (!objs)
+		return;
+	t->objs = json_incref(objs);
 	t->exists = true;
 	t->skeleton = has_object(t->objs, "map", "inbound") &&
 		      has_object(t->objs, "map", "outbound") &&
 		      has_object(t->objs, "chain", "prerouting") &&
 		      has_object(t->objs, "chain", "output") &&
 		      has_object(t->objs, "chain", "postrouting");
+}
+
+static int nat_table_read(struct nat_table *t, char *err, size_t errsize)
+{
+	json_t *objs = NULL;
+	int r;
+
+	memset(t, 0, sizeof(*t));
+	r = lj_nft_list("list table ip " NAT_TABLE, &objs, err, errsize);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return r;
+	nat_table_from(t, objs);
+	json_decref(objs);
 	return 0;
 }
 
@@ -327,8 +353,24 @@ static void ip_forward_describe_undo(const struct lj_ctx *ctx, const struct lj_s
 		   "attachment is left\n");
 }
 
+/* NAT needs IPv4 forwarding on, whoever turned it on. */
+static int ip_forward_verify(const struct lj_status_view *v, const struct lj_step *s, char *why,
+			     size_t size)
+{
+	char cur[32];
+	int r = lj_status_sysctl(v->host, IP_FORWARD, cur, sizeof(cur));
+
+	if (r < 0)
+		return r;
+	if (strcmp(cur, "1") == 0)
+		return 0;
+	snprintf(why, size, "sysctl net.ipv4.ip_forward is %s, not 1", cur);
+	return LJ_VERIFY_DRIFTED;
+}
+
 const struct lj_step_type lj_step_ip_forward = {
 	.id = "ip-forward",
+	.verify = ip_forward_verify,
 	.apply = ip_forward_apply,
 	.undo = ip_forward_undo,
 	.describe = ip_forward_describe,
@@ -587,54 +629,73 @@ static bool has_element(const struct nat_table *t, const char *map, const struct
 	return foreach_jump_element(t, map, chain, ip_is, (void *)key);
 }
 
-int lj_nat_rules_verify(const struct lj_step *s, char *why, size_t whysize)
-{
-	static const char *const base[] = {"prerouting", "output", "postrouting"};
-	struct lj_publish pub[64];
-	char err[256], dnat[64], snat[64], a[LJ_IP_STRLEN], c[LJ_IP_STRLEN];
-	struct nat_table t;
-	size_t n = 0;
-	int r;
+static const char *const base[] = {"prerouting", "output", "postrouting"};
 
-	if (nat_step_check(s) < 0 || parse_publish_list(s->text, pub, ARRAY_SIZE(pub), &n) < 0)
+/* Whether every base chain of t has its rule; if not, *ret_i is the first without. */
+static bool base_rules(const struct nat_table *t, int *ret_i)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(base); i++)
+		if (count_rules(t, base[i]) == 0) {
+			*ret_i = (int)i;
+			return false;
+		}
+	return true;
+}
+
+/* lj_nat_rules_verify against t (a listing of the table, done here). */
+static int rules_verify_in(const struct lj_step *s, struct nat_table *t, char *why, size_t whysize)
+{
+	struct lj_publish pub[64];
+	char dnat[64], snat[64], a[LJ_IP_STRLEN], c[LJ_IP_STRLEN];
+	size_t n = 0;
+	int r, b = 0;
+
+	if (nat_step_check(s) < 0 || parse_publish_list(s->text, pub, ARRAY_SIZE(pub), &n) < 0) {
+		nat_table_done(t);
 		return -EBADMSG;
-	r = nat_table_read(&t, err, sizeof(err));
-	if (r < 0) {
-		snprintf(why, whysize, "nft: %s", err);
-		return r;
 	}
 	snprintf(dnat, sizeof(dnat), "%s_dnat", s->link);
 	snprintf(snat, sizeof(snat), "%s_snat", s->link);
 	lj_ip_to_string(&s->cidr.ip, a, sizeof(a));
 	lj_ip_to_string(&s->via, c, sizeof(c));
 	r = 0;
-	if (!t.exists)
+	if (!t->exists)
 		snprintf(why, whysize, "table ip " NAT_TABLE " is missing");
-	else if (!t.skeleton)
+	else if (!t->skeleton)
 		snprintf(why, whysize, "table ip " NAT_TABLE " lacks its maps or base chains");
-	else if (!has_object(t.objs, "chain", dnat) || !has_object(t.objs, "chain", snat))
+	else if (!base_rules(t, &b))
+		snprintf(why, whysize, "base chain %s of table ip " NAT_TABLE " has no rule",
+			 base[b]);
+	else if (!has_object(t->objs, "chain", dnat) || !has_object(t->objs, "chain", snat))
 		snprintf(why, whysize, "chain %s or %s is missing from table ip " NAT_TABLE, dnat,
 			 snat);
-	else if (count_rules(&t, dnat) != (n ? n : 1) || count_rules(&t, snat) != 1)
+	else if (count_rules(t, dnat) != (n ? n : 1) || count_rules(t, snat) != 1)
 		snprintf(why, whysize,
 			 "the rules of chains %s and %s in table ip " NAT_TABLE " were changed",
 			 dnat, snat);
-	else if (!has_element(&t, "inbound", &s->cidr.ip, dnat))
+	else if (!has_element(t, "inbound", &s->cidr.ip, dnat))
 		snprintf(why, whysize, "map inbound of table ip " NAT_TABLE " has no element %s",
 			 a);
-	else if (!has_element(&t, "outbound", &s->via, snat))
+	else if (!has_element(t, "outbound", &s->via, snat))
 		snprintf(why, whysize, "map outbound of table ip " NAT_TABLE " has no element %s",
 			 c);
 	else
 		r = 1;
-	for (size_t i = 0; r == 1 && i < ARRAY_SIZE(base); i++)
-		if (count_rules(&t, base[i]) == 0) {
-			snprintf(why, whysize,
-				 "base chain %s of table ip " NAT_TABLE " has no rule", base[i]);
-			r = 0;
-		}
-	nat_table_done(&t);
+	nat_table_done(t);
 	return r;
+}
+
+int lj_nat_rules_verify(const struct lj_step *s, char *why, size_t whysize)
+{
+	struct nat_table t;
+	char err[256];
+	int r = nat_table_read(&t, err, sizeof(err));
+
+	if (r < 0) {
+		snprintf(why, whysize, "nft: %s", err);
+		return r;
+	}
+	return rules_verify_in(s, &t, why, whysize);
 }
 
 static void nat_rules_describe(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
@@ -667,9 +728,17 @@ static void nat_rules_describe_undo(const struct lj_ctx *ctx, const struct lj_st
 static int nat_rules_verify(const struct lj_status_view *v, const struct lj_step *s, char *why,
 			    size_t size)
 {
-	int r = lj_nat_rules_verify(s, why, size);
+	struct nat_table t;
+	json_t *objs = NULL;
+	int r;
 
-	(void)v;
+	/* one listing of the table per status run, shared by every nat attachment */
+	r = lj_status_nft(v->host, "list table ip " NAT_TABLE, &objs, why, size);
+	if (r < 0 && r != -ENOENT)
+		return r;
+	nat_table_from(&t, r == -ENOENT ? NULL : objs);
+	why[0] = '\0';
+	r = rules_verify_in(s, &t, why, size);
 	return r == 1 ? 0 : r == 0 ? LJ_VERIFY_DRIFTED : r;
 }
 
@@ -806,8 +875,47 @@ static void fw_accept_describe_undo(const struct lj_ctx *ctx, const struct lj_st
 		fw_family(s), s->master, fw_family(s), s->master);
 }
 
+/*
+ * Both accept rules (source and destination, commented s->text) are still in their chain of
+ * the iptables-nft table: one listing of the chain per family and status run.
+ */
+static int fw_accept_verify(const struct lj_status_view *v, const struct lj_step *s, char *why,
+			    size_t size)
+{
+	const char *tool = s->via.family == AF_INET6 ? "ip6tables" : "iptables";
+	char cmd[128], c[LJ_IP_STRLEN];
+	json_t *arr = NULL, *o;
+	size_t i, found = 0;
+	int r;
+
+	if (fw_check(s) < 0)
+		return -EBADMSG;
+	snprintf(cmd, sizeof(cmd), "list chain %s filter %s", fw_family(s), s->master);
+	r = lj_status_nft(v->host, cmd, &arr, why, size);
+	if (r == -ENOENT) {
+		snprintf(why, size, "%s chain %s (table %s filter) is missing", tool, s->master,
+			 fw_family(s));
+		return LJ_VERIFY_DRIFTED;
+	}
+	if (r < 0)
+		return r;
+	json_array_foreach(arr, i, o)
+	{
+		const char *comment =
+			json_string_value(json_object_get(json_object_get(o, "rule"), "comment"));
+
+		found += comment && strcmp(comment, s->text) == 0;
+	}
+	if (found >= 2)
+		return 0;
+	snprintf(why, size, "%s accept rule for %s (comment \"%s\") is missing from chain %s", tool,
+		 lj_ip_to_string(&s->via, c, sizeof(c)), s->text, s->master);
+	return LJ_VERIFY_DRIFTED;
+}
+
 const struct lj_step_type lj_step_fw_accept = {
 	.id = "nft-fw-accept",
+	.verify = fw_accept_verify,
 	.apply = fw_accept_apply,
 	.undo = fw_accept_undo,
 	.describe = fw_accept_describe,

@@ -14,9 +14,11 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "lib/core/status.h"
 #include "lib/foreign/ovs.h"
 #include "lib/kernel/ethtool.h"
 #include "lib/kernel/link.h"
@@ -171,8 +173,75 @@ static void ovs_port_describe_undo(const struct lj_ctx *ctx, const struct lj_ste
 	lj_ovs_describe_port_del(f, step_db(s, db, sizeof(db)), s->link);
 }
 
+/* lanjoin's Port rows of one database, as one select read them for a status run. */
+struct ours {
+	struct lj_ovs_port *ports;
+	size_t n;
+};
+
+static void ours_drop(void *data)
+{
+	struct ours *w = data;
+
+	free(w->ports);
+	free(w);
+}
+
+static int ours_fill(void *arg, void **ret, char *why, size_t size)
+{
+	struct ours *w = calloc(1, sizeof(*w));
+	struct lj_ovs *o = NULL;
+	int r;
+
+	if (!w)
+		return -ENOMEM;
+	r = lj_ovs_open(arg, &o);
+	if (r == 0)
+		r = lj_ovs_list_ours(o, &w->ports, &w->n, NULL, NULL);
+	if (r < 0) {
+		snprintf(why, size, "cannot read the OVS database: %s",
+			 o && lj_ovs_error(o)[0] ? lj_ovs_error(o) : strerror(-r));
+		free(w);
+	} else {
+		*ret = w;
+	}
+	lj_ovs_close(o);
+	return r;
+}
+
+/* The Port row is still in the database, lanjoin's, with its VLAN tag: one select per db. */
+static int ovs_port_verify(const struct lj_status_view *v, const struct lj_step *s, char *why,
+			   size_t size)
+{
+	char db[LJ_OVS_DB_MAX], key[LJ_OVS_DB_MAX + 8];
+	struct ours *w;
+	void *data;
+	int r;
+
+	if (!lj_ovs_resolve_db(s->text, db, sizeof(db)))
+		return -EBADMSG;
+	snprintf(key, sizeof(key), "ovsdb %s", db);
+	r = lj_status_cached(v->host, key, ours_fill, db, ours_drop, &data, why, size);
+	if (r < 0)
+		return r;
+	w = data;
+	for (size_t i = 0; i < w->n; i++) {
+		if (strcmp(w->ports[i].name, s->link) != 0)
+			continue;
+		if (w->ports[i].tag == s->u32)
+			return 0;
+		snprintf(why, size, "OVS port %s has VLAN tag %u, not %u", s->link, w->ports[i].tag,
+			 s->u32);
+		return LJ_VERIFY_DRIFTED;
+	}
+	snprintf(why, size, "OVS port %s of bridge %s is missing from the database", s->link,
+		 s->master);
+	return LJ_VERIFY_DRIFTED;
+}
+
 const struct lj_step_type lj_step_ovs_port = {
 	.id = "ovs-port",
+	.verify = ovs_port_verify,
 	.apply = ovs_port_apply,
 	.undo = ovs_port_undo,
 	.describe = ovs_port_describe,

@@ -20,6 +20,7 @@
 
 #include "lib/steps/uplink-fw.h"
 
+#include "lib/core/status.h"
 #include "lib/kernel/nft.h"
 #include "shared/macro.h"
 
@@ -234,8 +235,46 @@ static void fw_describe_undo(const struct lj_ctx *ctx, const struct lj_step *s, 
 		fam_name(s->u32), s->text ? s->text : "?", t);
 }
 
+/* The accept rule (commented with its tag) is still in its chain: one listing per chain. */
+static int fw_verify(const struct lj_status_view *v, const struct lj_step *s, char *why,
+		     size_t size)
+{
+	const char *tool = s->u32 == NFPROTO_IPV6_ ? "ip6tables" : "iptables";
+	char cmd[128], t[64];
+	json_t *a = NULL, *o;
+	bool found = false;
+	size_t i;
+	int r;
+
+	if (!chain_ok(s->text) || (s->u32 != NFPROTO_IPV4_ && s->u32 != NFPROTO_IPV6_))
+		return -EBADMSG;
+	tag(s->link, s->peer, t, sizeof(t));
+	snprintf(cmd, sizeof(cmd), "list chain %s filter %s", fam_name(s->u32), s->text);
+	r = lj_status_nft(v->host, cmd, &a, why, size);
+	if (r == -ENOENT) {
+		snprintf(why, size, "%s chain %s (table %s filter) is missing", tool, s->text,
+			 fam_name(s->u32));
+		return LJ_VERIFY_DRIFTED;
+	}
+	if (r < 0)
+		return r;
+	json_array_foreach(a, i, o)
+	{
+		const char *c =
+			json_string_value(json_object_get(json_object_get(o, "rule"), "comment"));
+		found |= c && strcmp(c, t) == 0;
+	}
+	if (found)
+		return 0;
+	snprintf(why, size,
+		 "%s accept rule for bridge %s (comment \"%s\") is missing from chain %s", tool,
+		 s->link, t, s->text);
+	return LJ_VERIFY_DRIFTED;
+}
+
 const struct lj_step_type lj_step_bridged_accept = {
 	.id = "bridged-accept",
+	.verify = fw_verify,
 	.apply = fw_apply,
 	.undo = fw_undo,
 	.describe = fw_describe,

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/core/status.h"
 #include "lib/kernel/link.h"
 #include "lib/kernel/probe.h"
 #include "shared/macro.h"
@@ -90,8 +91,24 @@ static void ubridge_describe_undo(const struct lj_ctx *ctx, const struct lj_step
 	fprintf(f, "ip link del %s\n", s->link);
 }
 
+/* The bridge is there, a bridge, up, and keeps the MAC it took from DEV. */
+static int ubridge_verify(const struct lj_status_view *v, const struct lj_step *s, char *why,
+			  size_t size)
+{
+	const struct lj_link *l = lj_status_need_link(v, LJ_HOST, s->link, true, why, size);
+
+	if (!l)
+		return LJ_VERIFY_DRIFTED;
+	if (strcmp(l->kind, "bridge") != 0) {
+		snprintf(why, size, "%s is no longer a bridge", s->link);
+		return LJ_VERIFY_DRIFTED;
+	}
+	return lj_status_mac_kept(l, s, LJ_HOST, why, size);
+}
+
 const struct lj_step_type lj_step_uplink_bridge = {
 	.id = "uplink-bridge",
+	.verify = ubridge_verify,
 	.apply = ubridge_apply,
 	.undo = ubridge_undo,
 	.describe = ubridge_describe,
@@ -236,8 +253,25 @@ static void enslave_describe_undo(const struct lj_ctx *ctx, const struct lj_step
 	fprintf(f, "ip link set %s nomaster\n", s->link);
 }
 
+/* DEV is still up and a port of BR. */
+static int enslave_verify(const struct lj_status_view *v, const struct lj_step *s, char *why,
+			  size_t size)
+{
+	const struct lj_link *l = lj_status_need_link(v, LJ_HOST, s->link, true, why, size);
+	const struct lj_link *br = lj_status_link(v->host, s->master);
+
+	if (!l)
+		return LJ_VERIFY_DRIFTED;
+	if (!br || l->master != br->ifindex) {
+		snprintf(why, size, "%s is no longer a port of %s", s->link, s->master);
+		return LJ_VERIFY_DRIFTED;
+	}
+	return 0;
+}
+
 const struct lj_step_type lj_step_enslave = {
 	.id = "enslave",
+	.verify = enslave_verify,
 	.apply = enslave_apply,
 	.undo = enslave_undo,
 	.describe = enslave_describe,
