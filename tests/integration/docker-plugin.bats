@@ -411,6 +411,14 @@ no_plugin_links() { [[ -z $(on host ip -o link show | grep -E ': lj[dhs][0-9a-f]
   run dk network create -d lanjoin -o mode=macvlan -o parent=em1 --subnet 198.18.9.0/24 lan2
   [ "$status" -ne 0 ]
   [[ $output == *"subnet 198.18.9.0/24 does not match the addresses of 'em1' (198.51.100.76/24)"* ]]
+  # a bridge as the parent: the network to create instead, in the plugin's options
+  on host ip link add br-mv type bridge
+  defer on host ip link del br-mv
+  run dk network create -d lanjoin -o mode=macvlan -o parent=br-mv lan2
+  echo "$output"
+  [ "$status" -ne 0 ]
+  [[ $output == *"create the network with -o mode=bridge -o bridge=br-mv"* ]]
+  [[ $output != *"lanjoin attach"* ]]
 }
 
 @test "docker: a bridge network adopts its uplink into the missing bridge and gives it back" {
