@@ -7,6 +7,7 @@
  * lj_handoff_attach, undone when Docker deletes the endpoint). A restarted plugin reads them
  * again.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -89,13 +90,15 @@ int lj_plugin_recover(void)
 	size_t n = 0;
 	int r;
 
-	r = lj_handoff_recover("docker", &res, &n);
+	r = lj_handoff_recover("docker", NULL, &res, &n);
 	if (r < 0)
 		fprintf(stderr, "lanjoin: cannot undo the Joins a killed plugin left: %s\n",
 			res.message);
 	else if (n)
-		fprintf(stderr, "lanjoin: undid %zu Join%s a killed plugin left unfinished\n", n,
-			n == 1 ? "" : "s");
+		fprintf(stderr,
+			"lanjoin: undid %zu Join%s a killed plugin left unfinished or whose "
+			"endpoint Docker dropped meanwhile\n",
+			n, n == 1 ? "" : "s");
 	lj_result_done(&res);
 	return r;
 }
@@ -405,6 +408,38 @@ static json_t *check_subnets(struct lj_nl *nl, const json_t *net, const char *li
 }
 
 /*
+ * A macvlan parent that is a bridge (or a bridge's port): the kernel refuses it, and the
+ * network to ask for is a bridge or ovs one (lanjoin's CLI is not what the user runs). NULL,
+ * or the error response.
+ */
+static json_t *macvlan_on_switch(struct lj_nl *nl, const char *parent)
+{
+	struct lj_link l, m;
+	const char *sk;
+
+	if (!parent || lj_link_get(nl, parent, &l) < 0)
+		return NULL; /* said by lj_macvlan_check_parent */
+	if (strcmp(l.kind, "bridge") == 0 || strcmp(l.kind, "openvswitch") == 0)
+		return lj_plugin_error("'%s' is %s bridge, not an uplink: containers join a bridge "
+				       "as ports; create the network with -o mode=%s -o bridge=%s",
+				       parent, l.kind[0] == 'b' ? "a Linux" : "an Open vSwitch",
+				       l.kind[0] == 'b' ? "bridge" : "ovs", parent);
+	sk = l.slave_kind[0] ? l.slave_kind : "bridge";
+	if (!l.master || (strcmp(sk, "bridge") != 0 && strcmp(sk, "openvswitch") != 0) ||
+	    lj_link_get_by_index(nl, l.master, &m) < 0)
+		return NULL;
+	if (strcmp(sk, "openvswitch") == 0)
+		return lj_plugin_error(
+			"'%s' is a port of Open vSwitch: the kernel refuses a macvlan "
+			"on a switch port; create the network with -o mode=ovs "
+			"-o bridge=BRIDGE (its OVS bridge)",
+			parent);
+	return lj_plugin_error("'%s' is a port of bridge '%s': the kernel refuses a macvlan on a "
+			       "bridge port; create the network with -o mode=bridge -o bridge=%s",
+			       parent, m.name, m.name);
+}
+
+/*
  * Check the network's links against the live system; adopt the uplink, make the host shim.
  * What it is about to make it first records in net (saved as network id), so that a plugin
  * killed midway still undoes it at DeleteNetwork (net_teardown).
@@ -459,6 +494,8 @@ static json_t *net_setup(const char *id, json_t *net)
 				record_save("networks", id, net);
 			}
 		}
+	} else if ((err = macvlan_on_switch(nl, str(net, "parent")))) {
+		/* said in the network's terms */
 	} else if (lj_macvlan_check_parent(nl, str(net, "parent"), &l, &res) < 0) {
 		err = lj_plugin_error("%s", res.message);
 	} else if (!(err = check_subnets(nl, net, str(net, "parent"))) && shim) {
@@ -552,8 +589,39 @@ out:
 	return err ? err : ok();
 }
 
+/* Remove the endpoint files of network nid: Docker deletes a network only once it has no
+ * endpoint, so these are the ones it dropped while the plugin was down. */
+static void forget_endpoints(const char *nid)
+{
+	char path[PATH_MAX], id[ID_MAX + 1];
+	struct dirent *d;
+	json_t *ep;
+	DIR *dir;
+	int r;
+
+	snprintf(path, sizeof(path), "%s/endpoints", state_dir);
+	dir = opendir(path);
+	if (!dir)
+		return;
+	while ((d = readdir(dir))) {
+		size_t len = strlen(d->d_name);
+
+		if (len < 6 || len - 5 > ID_MAX || strcmp(d->d_name + len - 5, ".json") != 0)
+			continue;
+		snprintf(id, sizeof(id), "%.*s", (int)(len - 5), d->d_name);
+		if (!id_valid(id))
+			continue;
+		ep = record_load("endpoints", id, &r);
+		if (ep && str(ep, "network") && strcmp(str(ep, "network"), nid) == 0)
+			record_remove("endpoints", id);
+		json_decref(ep);
+	}
+	closedir(dir);
+}
+
 static json_t *delete_network(const json_t *req)
 {
+	struct lj_result res = {0};
 	json_t *err = NULL, *net;
 	const char *id = req_id(req, "NetworkID", &err);
 	int r;
@@ -564,7 +632,15 @@ static json_t *delete_network(const json_t *req)
 	if (!net)
 		return r < 0 ? lj_plugin_error("cannot read network %.12s: %s", id, strerror(-r))
 			     : ok();
-	err = net_teardown(net);
+	/* Endpoints Docker dropped while the plugin was down (it deletes a network with none
+	 * left): their records go with it, as at start-up. */
+	if (lj_handoff_recover("docker", id, &res, NULL) < 0)
+		err = lj_plugin_error("%s", res.message);
+	lj_result_done(&res);
+	if (!err)
+		forget_endpoints(id);
+	if (!err)
+		err = net_teardown(net);
 	json_decref(net);
 	if (err)
 		return err;

@@ -411,6 +411,14 @@ no_plugin_links() { [[ -z $(on host ip -o link show | grep -E ': lj[dhs][0-9a-f]
   run dk network create -d lanjoin -o mode=macvlan -o parent=em1 --subnet 198.18.9.0/24 lan2
   [ "$status" -ne 0 ]
   [[ $output == *"subnet 198.18.9.0/24 does not match the addresses of 'em1' (198.51.100.76/24)"* ]]
+  # a bridge as the parent: the network to create instead, in the plugin's options
+  on host ip link add br-mv type bridge
+  defer on host ip link del br-mv
+  run dk network create -d lanjoin -o mode=macvlan -o parent=br-mv lan2
+  echo "$output"
+  [ "$status" -ne 0 ]
+  [[ $output == *"create the network with -o mode=bridge -o bridge=br-mv"* ]]
+  [[ $output != *"lanjoin attach"* ]]
 }
 
 @test "docker: a bridge network adopts its uplink into the missing bridge and gives it back" {
@@ -494,5 +502,140 @@ no_plugin_links() { [[ -z $(on host ip -o link show | grep -E ': lj[dhs][0-9a-f]
   dk rm -f m1 m2 m3 m4 m5 m6 m7 m8 >/dev/null
   dk network rm many
   no_plugin_links
+  state_empty
+}
+
+# A stand-in on the plugin's socket while the plugin is down, with a state of its own: it
+# answers Docker at once (Leave: an Err, DeleteEndpoint: nothing to do), so that Docker drops
+# the endpoint without the plugin as it does after retrying a dead socket (~46 s), but cheaply.
+standin_start() {
+  local dir=$LAB_DIR/dplugin/standin
+  mkdir -p "$dir/lj"
+  _engine_spawn "$dir/plugin.log" nsenter "--net=/run/netns/${LAB_PREFIX}host" \
+    env "LANJOIN_STATE_DIR=$dir/lj" "$LANJOIN" docker-plugin \
+    --socket "$(SOCK)" --state-dir "$dir/state"
+  STANDIN_PID=$!
+  disown "$STANDIN_PID" 2>/dev/null || true
+  defer kill_quietly "$STANDIN_PID"
+  _engine_wait 10 curl -sf --unix-socket "$(SOCK)" -X POST http://plugin/Plugin.Activate
+}
+standin_stop() { kill_quietly "$STANDIN_PID"; rm -rf "$LAB_DIR/dplugin/standin"; }
+# The status entry (JSON) of the record of link $1.
+status_of() { lj status --json | jq -c --arg l "$1" '.attachments[] | select(.ifname == $l)'; }
+
+@test "docker: a plugin killed while its container is removed: status says target-gone, the restarted plugin undoes the record" {
+  require_engine docker
+  local ep rec link host st
+  on host ip link add br-pk type bridge
+  defer on host ip link del br-pk
+  on host ip addr add 198.18.7.1/24 dev br-pk
+  on host ip link set br-pk up
+  run dk network create -d lanjoin -o mode=bridge -o bridge=br-pk \
+    --subnet 198.18.7.0/24 --gateway 198.18.7.1 pknet
+  [ "$status" -eq 0 ]
+  defer net_rm pknet
+  engine_run docker pk2 --network pknet --ip 198.18.7.34
+  ep=$(engine_inspect docker pk2 '.NetworkSettings.Networks.pknet.EndpointID')
+  rec=$(ep_record "$ep")
+  link=$(jq -r .ifname <<<"$rec")
+  host=$(jq -r .host_ifname <<<"$rec")
+  [ "$(status_of "$link" | jq -r .status)" = ok ]
+  plugin_stop KILL
+  standin_start
+  dk rm -f pk2
+  standin_stop
+  # the container end came back beside the host end; the record stays, seen as gone
+  on host ip link show dev "$link"
+  on host ip link show dev "$host"
+  [ -n "$(ep_record "$ep")" ]
+  st=$(status_of "$link")
+  echo "$st"
+  [ "$(jq -r .status <<<"$st")" = target-gone ]
+  [[ $(jq -r .what <<<"$st") == *"container end"*"back in lanjoin's namespace"* ]]
+  [ "$(lj status --json | jq -r .ok)" = false ]
+  plugin_start
+  [ -z "$(ep_record "$ep")" ]
+  no_plugin_links
+  grep -q "undid 1 Join a killed plugin left unfinished or whose endpoint Docker dropped" \
+    "$LAB_DIR/dplugin/plugin.log"
+  dk network rm pknet
+  state_empty
+}
+
+@test "docker: lanjoin gc undoes an endpoint Docker dropped while the plugin was down, not a live one" {
+  require_engine docker
+  local ep live rec link host
+  on host ip link add br-pg type bridge
+  defer on host ip link del br-pg
+  on host ip addr add 198.18.8.1/24 dev br-pg
+  on host ip link set br-pg up
+  run dk network create -d lanjoin -o mode=bridge -o bridge=br-pg \
+    --subnet 198.18.8.0/24 --gateway 198.18.8.1 pgnet
+  [ "$status" -eq 0 ]
+  defer net_rm pgnet
+  engine_run docker pg3 --network pgnet --ip 198.18.8.33
+  engine_run docker pg4 --network pgnet --ip 198.18.8.34
+  live=$(engine_inspect docker pg3 '.NetworkSettings.Networks.pgnet.EndpointID')
+  ep=$(engine_inspect docker pg4 '.NetworkSettings.Networks.pgnet.EndpointID')
+  rec=$(ep_record "$ep")
+  link=$(jq -r .ifname <<<"$rec")
+  host=$(jq -r .host_ifname <<<"$rec")
+  plugin_stop KILL
+  standin_start
+  dk rm -f pg4
+  standin_stop
+  [ "$(status_of "$link" | jq -r .status)" = target-gone ]
+  [ "$(status_of "$(jq -r .ifname <<<"$(ep_record "$live")")" | jq -r .status)" = ok ]
+  run lj gc --json
+  echo "$output"
+  [ "$(jq ".removed | length" <<<"$output")" -eq 1 ]
+  [ -z "$(ep_record "$ep")" ]
+  ! on host ip link show dev "$link"
+  ! on host ip link show dev "$host"
+  # the live endpoint: untouched
+  [ -n "$(ep_record "$live")" ]
+  run curl_from host http://198.18.8.33/hello.html
+  [ "$output" = "Hello world" ]
+  plugin_start
+  dk rm -f pg3
+  dk network rm pgnet
+  no_plugin_links
+  state_empty
+}
+
+@test "protocol: status and DeleteNetwork judge a joined endpoint by its record: its sandbox gone, the container end back" {
+  local id=$(printf '7%.0s' {1..64}) sbx=$LAB_DIR/dplugin/sbx rec link host st
+  mkdir -p "$sbx"
+  : >"$sbx/key"
+  on host ip link add br-dn type bridge
+  defer on host ip link del br-dn
+  run call NetworkDriver.CreateNetwork "{\"NetworkID\":\"$id\",\"Options\":{\"com.docker.network.generic\":{\"mode\":\"bridge\",\"bridge\":\"br-dn\"}}}"
+  [ "$(head -n1 <<<"$output")" = '{}' ]
+  defer call NetworkDriver.DeleteNetwork "{\"NetworkID\":\"$id\"}"
+  run call NetworkDriver.CreateEndpoint "{\"NetworkID\":\"$id\",\"EndpointID\":\"$id\",\"Interface\":{\"Address\":\"198.18.6.30/24\"}}"
+  run call NetworkDriver.Join "{\"NetworkID\":\"$id\",\"EndpointID\":\"$id\",\"SandboxKey\":\"$sbx/key\"}"
+  link=$(head -n1 <<<"$output" | jq -r .InterfaceName.SrcName)
+  host=$(jq -r .host_ifname <<<"$(ep_record "$id")")
+  # just joined, the container end not moved yet, its sandbox there: ok, and gc leaves it
+  [ "$(status_of "$link" | jq -r .status)" = ok ]
+  run lj gc --json
+  [ "$(jq ".removed | length" <<<"$output")" -eq 0 ]
+  # the sandbox gone (Docker dropped the endpoint) with the container end beside the host end
+  rm "$sbx/key"
+  st=$(status_of "$link")
+  echo "$st"
+  [ "$(jq -r .status <<<"$st")" = target-gone ]
+  [[ $(jq -r .what <<<"$st") == *"its sandbox is gone"* ]]
+  # a link that only bears the names is not the record's: renamed away, a stranger takes them
+  on host ip link set dev "$host" name ljxkeep0
+  on host ip link set dev "$link" name ljxkeep1
+  on host ip link add "$host" type veth peer name "$link"
+  defer on host ip link del "$host"
+  run call NetworkDriver.DeleteNetwork "{\"NetworkID\":\"$id\"}"
+  [ "$(head -n1 <<<"$output")" = '{}' ]
+  [ -z "$(ep_record "$id")" ]
+  on host ip link show dev "$host" # the stranger stays
+  on host ip link del ljxkeep0
+  rm -rf "$sbx"
   state_empty
 }

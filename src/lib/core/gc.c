@@ -10,6 +10,7 @@
 
 #include "lib/core/attach.h"
 #include "lib/core/detach.h"
+#include "lib/core/status.h"
 #include "lib/core/undo.h"
 #include "lib/core/way.h"
 
@@ -32,6 +33,7 @@ struct gc_seen {
 	struct lj_record rec; /* the record as it was then (its plan freed) */
 	struct lj_target t;   /* its target, open if alive and gc was to act on it then */
 	bool alive;
+	char gone[256]; /* why a step sees the target gone though its namespace lives */
 };
 
 static void gc_seen_free(struct gc_seen *seen, size_t n)
@@ -39,6 +41,21 @@ static void gc_seen_free(struct gc_seen *seen, size_t n)
 	for (size_t i = 0; i < n; i++)
 		lj_target_close(&seen[i].t);
 	free(seen);
+}
+
+/* *host: a dump of lanjoin's namespace, made at the first call (*dumped 1 before, then the
+ * dump's 0 or -errno). */
+static int gc_host_dump(struct lj_status_ns *host, int *dumped)
+{
+	struct lj_nl *nl = NULL;
+
+	if (*dumped <= 0)
+		return *dumped;
+	*dumped = lj_nl_open(-1, &nl);
+	if (*dumped == 0)
+		*dumped = lj_status_ns_dump(nl, -1, host);
+	lj_nl_close(nl);
+	return *dumped;
 }
 
 /*
@@ -53,6 +70,8 @@ static int gc_survey(struct gc_seen **ret, size_t *ret_n, struct lj_result *res)
 	struct lj_record *recs = NULL;
 	struct lj_state *st = NULL;
 	struct gc_seen *seen;
+	struct lj_status_ns host = {0};
+	int dumped = 1; /* not yet */
 	size_t n = 0;
 	int r;
 
@@ -67,6 +86,14 @@ static int gc_survey(struct gc_seen **ret, size_t *ret_n, struct lj_result *res)
 	}
 	for (size_t i = 0; i < n; i++) {
 		seen[i].alive = lj_undo_open_alive(&recs[i], &seen[i].t);
+		/* A step may see its target gone in a namespace that lives (a link handed to an
+		 * engine that came back): judged against one dump of lanjoin's namespace. */
+		if (seen[i].alive && strcmp(recs[i].status, "attached") == 0 &&
+		    gc_host_dump(&host, &dumped) == 0 &&
+		    lj_status_gone(&host, &recs[i], seen[i].gone, sizeof(seen[i].gone))) {
+			lj_target_close(&seen[i].t);
+			seen[i].alive = false;
+		}
 		/* Only a target gc will act in stays open (a thousand attachments, a thousand fds)
 		 */
 		if (seen[i].alive && !gc_due(&recs[i], true))
@@ -77,6 +104,8 @@ static int gc_survey(struct gc_seen **ret, size_t *ret_n, struct lj_result *res)
 		lj_record_free(&seen[i].rec); /* info and plan: not needed, the reload has them */
 	}
 	free(recs);
+	if (dumped == 0)
+		lj_status_ns_free(&host);
 	*ret = seen;
 	*ret_n = n;
 	return 0;
@@ -102,9 +131,11 @@ static const struct gc_seen *gc_seen_find(const struct gc_seen *seen, size_t n,
 }
 
 /* Why gc undoes rec (gc_due said so), for its note. */
-static const char *gc_why(const struct lj_record *rec, bool alive)
+static const char *gc_why(const struct lj_record *rec, const struct gc_seen *g)
 {
-	if (!alive)
+	if (!g->alive && g->gone[0])
+		return g->gone;
+	if (!g->alive)
 		return "its namespace (or container) is gone";
 	if (strcmp(rec->status, "applying") == 0)
 		return "an attach was interrupted while applying it";
@@ -138,7 +169,7 @@ static int gc_undo(struct lj_state *st, struct lj_record *recs, size_t n,
 		if (!g || (g->alive && g->t.netns_fd < 0))
 			continue;
 		if (gc_due(&recs[i], g->alive))
-			sel[i] = gc_why(&recs[i], g->alive);
+			sel[i] = gc_why(&recs[i], g);
 		known[i] = g->t; /* borrowed: closed with seen */
 	}
 	r = lj_undo_bulk(st, recs, sel, n, known, res, ret_removed);

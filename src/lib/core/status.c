@@ -398,6 +398,10 @@ static bool restarted(const struct lj_record *rec)
 	struct lj_target t = {.netns_fd = -1};
 	bool yes;
 
+	/* A link handed to an engine: the target is lanjoin's own namespace, the spec names
+	 * the engine's sandbox (another namespace by design). */
+	if (rec->netns.dev == rec->host_netns.dev && rec->netns.ino == rec->host_netns.ino)
+		return false;
 	if (rec->target_kind == LJ_TARGET_NETNS || rec->target_kind == LJ_TARGET_PATH) {
 		/* the name now leads to another namespace: deleted and made again */
 		if (lj_target_parse(rec->target_spec, &t) < 0 || lj_target_open(&t) < 0)
@@ -433,6 +437,11 @@ static void verify_record(struct lj_status_entry *e, const struct lj_status_ns *
 			continue;
 		}
 		r = s->type->verify(&v, s, why, sizeof(why));
+		if (r == LJ_VERIFY_TARGET_GONE) {
+			e->kind = LJ_STATUS_TARGET_GONE;
+			add_what(e, why[0] ? why : s->what);
+			return;
+		}
 		if (r == LJ_VERIFY_DRIFTED) {
 			e->kind = LJ_STATUS_DRIFTED;
 			add_what(e, why[0] ? why : s->what);
@@ -496,6 +505,23 @@ static int add_uplinks(const char *target, const struct lj_status_ns *host,
 	}
 	free(recs);
 	return 0;
+}
+
+bool lj_status_gone(const struct lj_status_ns *host, const struct lj_record *rec, char *why,
+		    size_t size)
+{
+	struct lj_status_view v = {.host = host, .rec = rec};
+
+	for (size_t i = 0; i < rec->plan.n; i++) {
+		const struct lj_step *s = &rec->plan.steps[i];
+
+		why[0] = '\0';
+		if (s->type->verify && s->where == LJ_HOST &&
+		    s->type->verify(&v, s, why, size) == LJ_VERIFY_TARGET_GONE)
+			return true;
+	}
+	why[0] = '\0';
+	return false;
 }
 
 int lj_status(const char *target, struct lj_status_entry **ret, size_t *ret_n,

@@ -42,6 +42,9 @@ struct lj_status_view {
 
 /* What verify answers besides 0 (holds) and -errno (could not be checked). */
 #define LJ_VERIFY_DRIFTED 1
+/* The step sees its target gone (e.g. the link handed to an engine is back in lanjoin's
+ * namespace, its sandbox let it go): status says target-gone, gc undoes the record. */
+#define LJ_VERIFY_TARGET_GONE 2
 
 /* The namespace where acts in (NULL: the target is gone). */
 static inline const struct lj_status_ns *lj_status_where(const struct lj_status_view *v,
@@ -113,6 +116,14 @@ enum lj_status_kind {
 	LJ_STATUS_TARGET_GONE,
 	LJ_STATUS_TARGET_RESTARTED,
 };
+
+/*
+ * Does a step of rec see its target gone (its verify answers LJ_VERIFY_TARGET_GONE), judged
+ * against host, a dump of lanjoin's namespace (lj_status_ns_dump)? True with why (size bytes)
+ * saying so. Reads only; for gc and the front ends' recovery.
+ */
+bool lj_status_gone(const struct lj_status_ns *host, const struct lj_record *rec, char *why,
+		    size_t size);
 
 /* "ok", "drifted", "target-gone", "target-restarted". */
 const char *lj_status_kind_str(enum lj_status_kind k);

@@ -61,6 +61,7 @@ static bool link_parse(const struct nlmsghdr *nlh, struct lj_link *l, const stru
 	l->mtu = (uint32_t)mtu;
 	copy_int(tb[IFLA_MASTER], &l->master);
 	copy_int(tb[IFLA_LINK], &l->parent);
+	copy_int(tb[IFLA_CARRIER_UP_COUNT], &l->carrier_up);
 	if (tb[IFLA_ADDRESS] && mnl_attr_get_payload_len(tb[IFLA_ADDRESS]) == LJ_MAC_LEN) {
 		memcpy(l->mac, mnl_attr_get_payload(tb[IFLA_ADDRESS]), LJ_MAC_LEN);
 		l->has_mac = true;

@@ -22,6 +22,7 @@ struct lj_link {
 	char kind[16];	     /* IFLA_INFO_KIND: "bridge", "veth", "macvlan", "openvswitch", "" */
 	char slave_kind[16]; /* IFLA_INFO_SLAVE_KIND: "bridge" when a bridge port, ... */
 	char alias[64];	     /* IFLA_IFALIAS, "" if none */
+	int carrier_up;	     /* IFLA_CARRIER_UP_COUNT: times its carrier came up */
 };
 
 /*

@@ -3,11 +3,68 @@
 #include "lib/steps/handoff.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include "lib/core/status.h"
 #include "lib/kernel/link.h"
 #include "lib/steps/macvlan.h"
+
+/* --- the handed end back ----------------------------------------------------------------- */
+
+/* An attached record older than this whose handed end is still in lanjoin's namespace was
+ * let go by its engine (which moves the link at once after the Join), seconds. */
+#define HANDOFF_SETTLED_S 30
+
+/*
+ * Is rec's sandbox (its target spec, the engine's SandboxKey) gone: the file is missing from a
+ * directory that is there (the engine removes the file when it drops the sandbox)? An empty
+ * file (the engine's mounts in a private mount namespace) or an unreadable one is not gone.
+ */
+static bool sandbox_gone(const struct lj_record *rec)
+{
+	char dir[LJ_TARGET_SPEC_MAX];
+	struct stat st;
+	char *slash;
+
+	if (rec->target_spec[0] != '/' || lstat(rec->target_spec, &st) == 0 || errno != ENOENT)
+		return false;
+	snprintf(dir, sizeof(dir), "%s", rec->target_spec);
+	slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return false;
+	*slash = '\0';
+	return stat(dir, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/*
+ * The handed end, found back in lanjoin's namespace, was let go by the engine: its sandbox is
+ * gone, or the Join finished long ago (an engine moves the link at once). A Join in progress
+ * (the record not attached yet) never is.
+ */
+static bool let_go(const struct lj_record *rec)
+{
+	return sandbox_gone(rec) || (int64_t)time(NULL) - rec->created >= HANDOFF_SETTLED_S;
+}
+
+static bool attached(const struct lj_status_view *v)
+{
+	return v->rec && strcmp(v->rec->status, "attached") == 0;
+}
+
+static void why_back(const struct lj_status_view *v, const struct lj_link *l, char *why,
+		     size_t size)
+{
+	char mac[LJ_MAC_STRLEN];
+
+	snprintf(why, size,
+		 "the container end (ifindex %d, MAC %s, named %s) is back in lanjoin's "
+		 "namespace: %s",
+		 l->ifindex, lj_mac_to_string(l->mac, mac, sizeof(mac)), l->name,
+		 sandbox_gone(v->rec) ? "its sandbox is gone" : "the engine let it go");
+}
 
 /* --- handoff-veth ------------------------------------------------------------------------ */
 
@@ -123,12 +180,32 @@ static void hveth_describe_undo(const struct lj_ctx *ctx, const struct lj_step *
 }
 
 /* The host end is there, up, the very link made (ifindex), a port of its bridge. The end
- * handed over is the engine's: it renamed and moved it. */
+ * handed over is the engine's: it renamed and moved it (not back in lanjoin's namespace, see
+ * why_back). */
 static int hveth_verify(const struct lj_status_view *v, const struct lj_step *s, char *why,
 			size_t size)
 {
-	const struct lj_link *h = lj_status_need_link(v, LJ_HOST, s->link, true, why, size), *br;
+	const struct lj_link *h, *p, *br;
 
+	/* The pair by its record: the host end's ifindex, the container end's MAC. */
+	h = s->i64 ? lj_status_link_index(v->host, (int)s->i64) : NULL;
+	if (h && strcmp(h->kind, "veth") != 0)
+		h = NULL;
+	p = h && h->parent ? lj_status_link_index(v->host, h->parent) : NULL;
+	/* Back beside the host end after the engine had it: the host end had carrier once (only
+	 * the engine brings the container end up), or see let_go. */
+	if (attached(v) && p && strcmp(p->kind, "veth") == 0 && p->parent == h->ifindex &&
+	    s->has_mac && p->has_mac && memcmp(p->mac, s->mac, LJ_MAC_LEN) == 0 &&
+	    (h->carrier_up > 0 || let_go(v->rec))) {
+		why_back(v, p, why, size);
+		return LJ_VERIFY_TARGET_GONE;
+	}
+	if (attached(v) && s->i64 && !h && sandbox_gone(v->rec)) {
+		snprintf(why, size, "its sandbox is gone, and the veth pair with it (ifindex %lld)",
+			 (long long)s->i64);
+		return LJ_VERIFY_TARGET_GONE;
+	}
+	h = lj_status_need_link(v, LJ_HOST, s->link, true, why, size);
 	if (!h)
 		return LJ_VERIFY_DRIFTED;
 	if (s->i64 && h->ifindex != s->i64) {
@@ -245,10 +322,30 @@ static void hmacvlan_describe_undo(const struct lj_ctx *ctx, const struct lj_ste
 	fprintf(f, "ip link del %s\n", s->link);
 }
 
-/* The parent is there and up; the macvlan itself is in the engine's sandbox. */
+/* The parent is there and up; the macvlan itself is in the engine's sandbox (not back in
+ * lanjoin's namespace, see why_back). */
 static int hmacvlan_verify(const struct lj_status_view *v, const struct lj_step *s, char *why,
 			   size_t size)
 {
+	const struct lj_link *par = lj_status_link(v->host, s->master), *l = NULL;
+
+	/* The macvlan by its record: its ifindex or its parent, and its MAC. */
+	for (size_t i = 0; attached(v) && s->has_mac && i < v->host->n_links && !l; i++) {
+		const struct lj_link *c = &v->host->links[i];
+
+		if (strcmp(c->kind, "macvlan") == 0 && c->has_mac &&
+		    memcmp(c->mac, s->mac, LJ_MAC_LEN) == 0 &&
+		    ((s->i64 && c->ifindex == s->i64) || (par && c->parent == par->ifindex)))
+			l = c;
+	}
+	if (l && let_go(v->rec)) {
+		why_back(v, l, why, size);
+		return LJ_VERIFY_TARGET_GONE;
+	}
+	if (!l && attached(v) && sandbox_gone(v->rec)) {
+		snprintf(why, size, "its sandbox is gone, and the macvlan with it");
+		return LJ_VERIFY_TARGET_GONE;
+	}
 	if (!lj_status_need_link(v, LJ_HOST, s->master, true, why, size)) {
 		size_t len = strlen(why);
 

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "lib/core/ctx.h"
+#include "lib/core/status.h"
 #include "lib/core/txn.h"
 #include "lib/foreign/ovs.h"
 #include "lib/kernel/link.h"
@@ -373,16 +374,42 @@ int lj_handoff_detach(const char *name, struct lj_result *res)
 	return lj_detach_matching_hint("ifname", name, match_id, id, res, NULL);
 }
 
-static bool match_unfinished(const struct lj_record *rec, void *data)
+struct recover_match {
+	const char *key, *network;
+	struct lj_status_ns host; /* lanjoin's namespace, dumped before the lock */
+	bool dumped;
+};
+
+static bool match_recover(const struct lj_record *rec, void *data)
 {
-	return json_object_get(rec->info, data) &&
-	       json_is_true(json_object_get(rec->info, "handoff")) &&
-	       strcmp(rec->status, "attached") != 0;
+	struct recover_match *m = data;
+	const json_t *fe = json_object_get(rec->info, m->key);
+	char why[256];
+
+	if (!fe || !json_is_true(json_object_get(rec->info, "handoff")))
+		return false;
+	if (m->network && (!json_is_string(json_object_get(fe, "network")) ||
+			   strcmp(json_string_value(json_object_get(fe, "network")), m->network)))
+		return false;
+	if (strcmp(rec->status, "attached") != 0)
+		return true;
+	return m->dumped && lj_status_gone(&m->host, rec, why, sizeof(why));
 }
 
-int lj_handoff_recover(const char *key, struct lj_result *res, size_t *ret_removed)
+int lj_handoff_recover(const char *key, const char *network, struct lj_result *res,
+		       size_t *ret_removed)
 {
-	return lj_detach_matching(match_unfinished, (void *)key, res, ret_removed);
+	struct recover_match m = {.key = key, .network = network};
+	struct lj_nl *nl = NULL;
+	int r;
+
+	/* Without a dump only the unfinished ones go: an attached record is judged by it. */
+	m.dumped = lj_nl_open(-1, &nl) == 0 && lj_status_ns_dump(nl, -1, &m.host) == 0;
+	lj_nl_close(nl);
+	r = lj_detach_matching(match_recover, &m, res, ret_removed);
+	if (m.dumped)
+		lj_status_ns_free(&m.host);
+	return r;
 }
 
 int lj_handoff_find(const char *name, struct lj_record *ret)

@@ -72,11 +72,15 @@ int lj_handoff_detach(const char *name, struct lj_result *res);
 
 /*
  * Undo and forget the attachments of handed links whose record's info has key (a front end's
- * own, e.g. "docker") and that a killed run left unfinished (any status but "attached"): for a
- * front end starting again. *ret_removed (may be NULL) counts them. Returns 0 or the first
- * -errno with res->message (those records are kept).
+ * own, e.g. "docker") and that a killed run left unfinished (any status but "attached") or
+ * whose engine let the link go (its container end back in lanjoin's namespace, or its sandbox
+ * gone: lj_status_gone): for a front end starting again. With network (not NULL), only those
+ * whose info.KEY.network is network (the front end deletes that network). *ret_removed (may
+ * be NULL) counts them. Returns 0 or the first -errno with res->message (those records are
+ * kept).
  */
-int lj_handoff_recover(const char *key, struct lj_result *res, size_t *ret_removed);
+int lj_handoff_recover(const char *key, const char *network, struct lj_result *res,
+		       size_t *ret_removed);
 
 /*
  * Load the record of the attachment of link name into *ret (free with lj_record_free), under
