@@ -91,6 +91,27 @@ status_of() { lj status --json | jq -r --arg t "$1" '.attachments[] | select(.ta
   curl_from peer http://198.51.100.152/hello.html | grep -q "Hello world"
 }
 
+@test "reconcile: four at once after one restart: one reattaches, the others find it already repaired" {
+  add_container web
+  detach_later "$(target web)"
+  attach_args 153
+  run lj attach bridge "$(target web)" "${ATTACH[@]}"
+  [ "$status" -eq 0 ]
+  mac=$(on web cat /sys/class/net/eth1/address)
+  lab container del web
+  lab container add web >/dev/null
+  local pids=()
+  for i in 1 2 3 4; do lj reconcile "$(target web)" >"$BATS_TEST_TMPDIR/r$i" 2>&1 & pids+=($!); done
+  for p in "${pids[@]}"; do wait "$p"; done # each exit 0
+  cat "$BATS_TEST_TMPDIR"/r*
+  # one attaches again; the others (if they saw it restarted) find it done
+  [ "$(cat "$BATS_TEST_TMPDIR"/r* | grep -c "reattach: attached again")" -eq 1 ]
+  [ -z "$(cat "$BATS_TEST_TMPDIR"/r* | grep -v "reattach: attached again" | grep -v "reattach: already repaired (by another run)")" ]
+  [ "$(on web cat /sys/class/net/eth1/address)" = "$mac" ]
+  [ "$(status_of "$(target web)")" = ok ]
+  [ "$(state_records | jq length)" -eq 1 ]
+}
+
 @test "reconcile: target gone drops the host side and keeps a persistent spec; back (a reboot), it is attached again" {
   add_container p
   detach_later "$(target p)"
