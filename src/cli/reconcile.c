@@ -29,7 +29,7 @@ static const char usage[] =
 	"whose attach fails (its own steps rolled back) keeps the record, drifted, with the\n"
 	"reason. Runs at once repair one at a time (\"already repaired\" if another did).\n"
 	"CNI attachments are only checked. One line per action. Exit status 0 all ok\n"
-	"or repaired, 1 otherwise.\n";
+	"or repaired, 1 otherwise (also for a TARGET with no attachment and no persistent spec).\n";
 
 struct run {
 	FILE *log;
@@ -361,6 +361,32 @@ int cli_reconcile(const char *target, bool json, FILE *log)
 	return run.failed ? 1 : 0;
 }
 
+/*
+ * Does target name something to reconcile: an attachment, or a persistent spec? A misspelt
+ * TARGET must not read as "all ok" (status says the same). Errors: true (the run says).
+ */
+static bool known_target(const char *target)
+{
+	struct lj_status_entry *e = NULL;
+	struct lj_result res;
+	json_t *specs = NULL, *x;
+	size_t n = 0, i;
+	bool known;
+
+	if (lj_status(target, &e, &n, &res) < 0) {
+		lj_result_done(&res);
+		return true;
+	}
+	lj_result_done(&res);
+	lj_status_free(e, n);
+	known = n > 0;
+	if (!known && cli_spec_list(&specs) == 0)
+		json_array_foreach(specs, i, x) known |=
+			spec_for(json_object_get(x, "spec"), target);
+	json_decref(specs);
+	return known;
+}
+
 int lj_cmd_reconcile(int argc, char **argv)
 {
 	const char *target = NULL;
@@ -370,6 +396,10 @@ int lj_cmd_reconcile(int argc, char **argv)
 	r = lj_cli_target_args(argc, argv, usage, &target, &json);
 	if (r >= 0)
 		return r;
+	if (target && !known_target(target)) {
+		lj_err("no attachment of %s ('lanjoin list' shows what is attached)", target);
+		return LJ_EXIT_FAILED;
+	}
 	r = cli_reconcile(target, json, json ? stderr : stdout);
 	if (r < 0)
 		return LJ_EXIT_FAILED;

@@ -46,6 +46,15 @@ status_of() { lj status --json | jq -r --arg t "$1" '.attachments[] | select(.ta
   [ "$(jq -r .ok <<<"$output")" = true ]
   [ "$(jq '.actions | length' <<<"$output")" -eq 0 ]
   for n in host ok; do assert_same_state "$n" "$BATS_TEST_TMPDIR/$n.before"; done
+  # a misspelt TARGET is no "all ok" (as with status); one a persistent spec names is
+  run lj reconcile "$(target misspelt)"
+  [ "$status" -eq 1 ]
+  [[ $output == *"no attachment of $(target misspelt)"* ]]
+  echo '{"way": "bridge", "target": "'"$(target ghost)"'", "bridge": "br-em1", "persist": true}' \
+    >"$LANJOIN_SPEC_DIR/ghost.json"
+  run lj reconcile "$(target ghost)"
+  [ "$status" -eq 0 ]
+  [ -z "$output" ]
   run lj reconcile --bogus
   [ "$status" -eq 2 ]
   run lj reconcile a b
