@@ -121,6 +121,21 @@ status_of() { lj status --json | jq -r --arg t "$1" '.attachments[] | select(.ta
   [ "$(state_records | jq length)" -eq 1 ]
 }
 
+@test "reconcile: the interface deleted in the target is repaired, the missing link named once" {
+  add_container lk
+  detach_later "$(target lk)"
+  attach_args 154
+  run lj attach bridge "$(target lk)" "${ATTACH[@]}"
+  [ "$status" -eq 0 ]
+  on lk ip link del eth1
+  run lj reconcile "$(target lk)"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == *"repair: "*"eth1"* ]]
+  [ "$(grep -o "eth1 is missing" <<<"$output" | wc -l)" -eq 1 ]
+  [ "$(status_of "$(target lk)")" = ok ]
+}
+
 @test "reconcile: target gone drops the host side and keeps a persistent spec; back (a reboot), it is attached again" {
   add_container p
   detach_later "$(target p)"
