@@ -328,6 +328,26 @@ JSON
   [[ ${lines[1]} == *"$(target web)"*ok* ]]
 }
 
+@test "status: a persistent spec without an attachment is waiting (target stopped, exit 0) or missing (exit 1)" {
+  add_container web
+  echo '{"way": "bridge", "target": "'"$(target ghost)"'", "bridge": "'$BR'", "persist": true}' \
+    >"$LANJOIN_SPEC_DIR/ghost.json"
+  run lj status
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == *"$(target ghost)"*eth1*waiting*"does not run"* ]]
+  run lj status "$(target ghost)"
+  [ "$status" -eq 0 ]
+  [ "$(lj status --json | jq -r '.attachments[] | select(.target == "'"$(target ghost)"'") | .status')" = waiting ]
+  run lj attach bridge "$(target web)" "${ATTACH[@]}" --persist
+  [ "$status" -eq 0 ]
+  lj detach "$(target web)" --keep-spec
+  run lj status
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ $output == *"$(target web)"*eth1*missing*"reconcile attaches it"* ]]
+}
+
 @test "help, man page and completion know apply, reconcile, --persist, --replace, --keep-spec" {
   run "$LANJOIN" help
   [[ $output == *apply* && $output == *reconcile* ]]
