@@ -26,10 +26,11 @@ usage: lab.sh [-p PREFIX] COMMAND [ARGS]
         --ovs-host      same with an OVS (netdev datapath) bridge br-em1; starts OVS
   down                              remove everything of this prefix (idempotent, never fails)
   exec NODE CMD...                  run CMD in namespace ${PREFIX}NODE, with LANJOIN_STATE_DIR
-                                    set to the lab's own state directory (see env)
-  env                               print `export LANJOIN_STATE_DIR=...`: lanjoin run by hand
-                                    in the lab keeps its records there, not in /run/lanjoin;
-                                    down removes it with the lab
+                                    and LANJOIN_SPEC_DIR set to the lab's own (see env)
+  env                               print `export LANJOIN_STATE_DIR=... LANJOIN_SPEC_DIR=...`:
+                                    lanjoin run by hand in the lab keeps its records and
+                                    persistent specs there, not in /run/lanjoin and
+                                    /var/lib/lanjoin/specs; down removes them with the lab
   container add NAME [--with-8080]  netns ${PREFIX}NAME (lo only) running busybox httpd on :80
                                     (and :8080) serving hello.html; prints the httpd PID
   container del NAME                stop it, delete the netns (idempotent)
@@ -40,7 +41,8 @@ usage: lab.sh [-p PREFIX] COMMAND [ARGS]
                                     status says whether it runs, and where (exit 3 if not)
   dir                               print the lab's directory (its files, logs, state)
 PREFIX: -p PREFIX or $LAB_PREFIX, default "lj-".
-LANJOIN_STATE_DIR, if set already, is passed on unchanged by exec (the tests set their own).
+LANJOIN_STATE_DIR and LANJOIN_SPEC_DIR, if set already, are passed on unchanged by exec (the
+tests set their own). The docker plugin's directories are options (--socket, --state-dir).
 EOF
 }
 
@@ -71,6 +73,8 @@ OVS_DIR=$LAB_DIR/ovs
 # lanjoin's state directory for what is attached in this lab (lanjoin creates it, mode 0700):
 # records of the lab's attachments must not outlive the lab in the machine's /run/lanjoin.
 LAB_STATE_DIR=$LAB_DIR/state
+# and its spec directory (--persist): a persistent spec of the lab must not outlive it either
+LAB_SPEC_DIR=$LAB_DIR/specs
 
 ns() { printf '%s%s' "$P" "$1"; }
 ns_exists() { [[ -e /run/netns/$1 ]]; }
@@ -560,9 +564,10 @@ exec)
   node=$1
   shift
   ns_exists "$(ns "$node")" || die "no namespace $(ns "$node")"
-  LANJOIN_STATE_DIR=${LANJOIN_STATE_DIR:-$LAB_STATE_DIR} exec ip netns exec "$(ns "$node")" "$@"
+  LANJOIN_STATE_DIR=${LANJOIN_STATE_DIR:-$LAB_STATE_DIR} LANJOIN_SPEC_DIR=${LANJOIN_SPEC_DIR:-$LAB_SPEC_DIR} \
+    exec ip netns exec "$(ns "$node")" "$@"
   ;;
-env) echo "export LANJOIN_STATE_DIR='$LAB_STATE_DIR'" ;;
+env) echo "export LANJOIN_STATE_DIR='$LAB_STATE_DIR' LANJOIN_SPEC_DIR='$LAB_SPEC_DIR'" ;;
 container)
   sub=${1:-}
   (($# > 0)) && shift

@@ -9,6 +9,8 @@
 
 #include "cli/cli.h"
 #include "cli/spec.h"
+#include "lib/core/detach.h"
+#include "lib/core/target.h"
 
 static const char usage[] =
 	"Usage: lanjoin apply FILE|DIR... [--engine-socket PATH]\n"
@@ -17,7 +19,8 @@ static const char usage[] =
 	"\"web\", \"bridge\": \"br-em1\", \"ip\": [\"198.51.100.117/24\"], \"persist\": true}.\n"
 	"All files are checked first: a bad one (or two for one target and ifname) changes\n"
 	"nothing (exit 2, naming the file and field). An attachment already made as asked is\n"
-	"left alone. Exit status: 0 all attached, 1 some failed (each rolled back), 2 bad input.\n";
+	"left alone. Exit status: 0 all attached, 1 some failed (each rolled back), 2 bad input\n"
+	"(a file invalid, or one already attached otherwise and none failed).\n";
 
 struct item {
 	char *file;
@@ -25,7 +28,34 @@ struct item {
 	json_t *canon; /* canonical */
 	struct lj_attach_opts o;
 	struct cli_attach_flags f;
+	char key[LJ_TARGET_SPEC_MAX + 8]; /* the target's identity (target_key) */
 };
+
+/*
+ * The identity of target for finding two specs of one: its namespace's ("ns:DEV:INO") if it
+ * can be opened now (netns:NAME and /run/netns/NAME are one), else "spec:" and the text.
+ */
+static void target_key(const char *target, char *ret)
+{
+	struct lj_target t;
+
+	if (lj_target_parse(target, &t) == 0 && lj_target_open(&t) == 0) {
+		snprintf(ret, LJ_TARGET_SPEC_MAX + 8, "%s", t.key);
+		lj_target_close(&t);
+		return;
+	}
+	snprintf(ret, LJ_TARGET_SPEC_MAX + 8, "spec:%s", target);
+}
+
+/* Roll back the attachment of o just made (its spec could not be stored). */
+static void unattach(const struct lj_attach_opts *o)
+{
+	struct lj_result dres;
+
+	if (lj_detach(o->target, o->ifname[0] ? o->ifname : "eth1", false, &dres) < 0)
+		lj_err("Rolling back the attachment of %s failed too: %s", o->target, dres.message);
+	lj_result_done(&dres);
+}
 
 static int add_file(struct item **items, size_t *n, const char *path)
 {
@@ -90,8 +120,9 @@ static void items_free(struct item *items, size_t n)
 int lj_cmd_apply(int argc, char **argv)
 {
 	struct item *items = NULL;
-	size_t n = 0, failed = 0;
-	int code = LJ_EXIT_USAGE;
+	size_t n = 0, failed = 0, bad = 0;
+	bool persist = false;
+	int code = LJ_EXIT_USAGE, r, k;
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -122,33 +153,57 @@ int lj_cmd_apply(int argc, char **argv)
 				     &items[i].canon) < 0)
 			goto out;
 		items[i].o.spec = items[i].canon;
+		target_key(items[i].o.target, items[i].key);
 		for (size_t j = 0; j < i; j++) {
 			json_t *a = items[i].canon, *b = items[j].canon;
-			if (json_equal(json_object_get(a, "target"),
-				       json_object_get(b, "target")) &&
+			if (strcmp(items[i].key, items[j].key) == 0 &&
 			    json_equal(json_object_get(a, "ifname"),
 				       json_object_get(b, "ifname"))) {
-				lj_err("%s: field 'target': %s as '%s' is declared by %s too",
+				lj_err("%s: field 'target': %s as '%s' is declared by %s too%s",
 				       items[i].file, items[i].o.target,
 				       json_string_value(json_object_get(a, "ifname")),
-				       items[j].file);
+				       items[j].file,
+				       strcmp(items[i].o.target, items[j].o.target)
+					       ? " (the same namespace)"
+					       : "");
 				goto out;
 			}
 		}
+		persist |= items[i].f.persist;
+	}
+	/* where specs go must exist before anything is changed */
+	if (persist && (r = cli_spec_dir_make()) < 0) {
+		lj_err("Failed to create the spec directory %s: %s", cli_spec_dir(),
+		       cli_spec_strerror(r));
+		code = LJ_EXIT_FAILED;
+		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct lj_result res;
-		int r = lj_attach(&items[i].o, &res);
+		r = lj_attach(&items[i].o, &res);
 
 		if (r < 0) {
-			lj_err("%s:", items[i].file);
-			if (lj_report_failure(&res, r) != LJ_EXIT_OK)
+			char prefix[4200];
+
+			snprintf(prefix, sizeof(prefix), "%s: ", items[i].file);
+			lj_err_prefix(prefix);
+			k = lj_report_failure(&res, r);
+			lj_err_prefix(NULL);
+			if (k == LJ_EXIT_USAGE)
+				bad++;
+			else if (k != LJ_EXIT_OK)
 				failed++;
 		} else {
-			if (items[i].f.persist && (r = cli_spec_save(items[i].canon)) < 0)
-				lj_err("warning: %s: attached, but failed to store its spec in %s: "
-				       "%s",
-				       items[i].file, cli_spec_dir(), cli_spec_strerror(r));
+			if (items[i].f.persist &&
+			    (r = cli_spec_save(items[i].canon, items[i].o.mac)) < 0) {
+				lj_err("%s: failed to store its spec in %s: %s", items[i].file,
+				       cli_spec_dir(), cli_spec_strerror(r));
+				if (!res.unchanged)
+					unattach(&items[i].o);
+				failed++;
+				lj_result_done(&res);
+				continue;
+			}
 			if (res.unchanged)
 				printf("%s: %s\n", items[i].file, res.message);
 			else
@@ -159,7 +214,7 @@ int lj_cmd_apply(int argc, char **argv)
 		}
 		lj_result_done(&res);
 	}
-	code = failed ? LJ_EXIT_FAILED : LJ_EXIT_OK;
+	code = failed ? LJ_EXIT_FAILED : bad ? LJ_EXIT_USAGE : LJ_EXIT_OK;
 out:
 	items_free(items, n);
 	return code;

@@ -648,6 +648,38 @@ static int replace(const struct lj_attach_opts *o, json_t *old, struct lj_result
 	return r;
 }
 
+static const char *spec_ifname(const struct lj_attach_opts *o)
+{
+	return o->ifname[0] ? o->ifname : LJ_DEFAULT_IFNAME;
+}
+
+/* The MAC to store with a persistent spec: the live interface's (an attachment already as
+ * asked keeps its MAC), else mac (the one asked or derived). */
+static const uint8_t *live_mac(const struct lj_result *res, const uint8_t *mac)
+{
+	static uint8_t v[LJ_MAC_LEN];
+	const char *m;
+
+	if (res->unchanged && res->n_records) {
+		m = json_string_value(json_object_get(res->records[0].info, "mac"));
+		if (m && lj_parse_mac(m, v) == 0)
+			return v;
+	}
+	return mac;
+}
+
+/* Roll back the attachment just made (its spec could not be stored). */
+static void unattach(const struct lj_attach_opts *o)
+{
+	struct lj_result dres;
+
+	if (lj_detach(o->target, spec_ifname(o), false, &dres) < 0)
+		lj_err("Rolling back the attachment failed too: %s", dres.message);
+	else
+		lj_err("The attachment was rolled back");
+	lj_result_done(&dres);
+}
+
 int lj_cmd_attach(int argc, char **argv)
 {
 	static const char hint[] = "; see 'lanjoin attach --help'";
@@ -727,16 +759,24 @@ int lj_cmd_attach(int argc, char **argv)
 		return lj_usage_error(hint, "--persist needs a lasting identity: a container, "
 					    "netns:NAME or a netns path, not a PID");
 	}
-	/* A persistent attachment comes back with the same MAC: one derived from its identity. */
-	if (f.persist && !o.has_mac) {
-		cli_spec_mac(o.target, o.ifname[0] ? o.ifname : LJ_DEFAULT_IFNAME, o.mac);
-		o.has_mac = true;
-	}
 	if (o.has_mac) {
 		char mac[LJ_MAC_STRLEN];
 		cli_spec_add(spec, "mac", lj_mac_to_string(o.mac, mac, sizeof(mac)));
 	}
+	/* A persistent attachment comes back with the same MAC: one derived from its identity
+	 * (not part of what is asked: an attachment with another MAC is still as asked). */
+	if (f.persist && !o.has_mac) {
+		cli_spec_mac(o.target, o.ifname[0] ? o.ifname : LJ_DEFAULT_IFNAME, o.mac);
+		o.has_mac = true;
+	}
 	o.spec = spec;
+	/* --persist: where the spec goes must exist before anything is changed */
+	if (f.persist && !o.dry_run && (r = cli_spec_dir_make()) < 0) {
+		lj_err("Failed to create the spec directory %s: %s", cli_spec_dir(),
+		       cli_spec_strerror(r));
+		json_decref(spec);
+		return LJ_EXIT_FAILED;
+	}
 	if (f.replace && !o.dry_run) {
 		old = recorded_spec(&o);
 		if (old && json_equal(old, spec)) {
@@ -755,10 +795,20 @@ int lj_cmd_attach(int argc, char **argv)
 		goto out;
 	}
 	if (f.persist && !o.dry_run) {
-		r = cli_spec_save(spec);
-		if (r < 0)
-			lj_err("warning: attached, but failed to store its spec in %s: %s",
-			       cli_spec_dir(), cli_spec_strerror(r));
+		bool stored = res.unchanged && cli_spec_stored(o.target, spec_ifname(&o));
+
+		r = cli_spec_save(spec, live_mac(&res, o.mac));
+		if (r < 0) {
+			lj_err("Failed to store the spec in %s: %s", cli_spec_dir(),
+			       cli_spec_strerror(r));
+			if (!res.unchanged)
+				unattach(&o);
+			code = LJ_EXIT_FAILED;
+			goto out;
+		}
+		if (res.unchanged && !stored)
+			lj_result_append(&res, "; its spec is now stored in %s (persistent)",
+					 cli_spec_dir());
 	}
 	if (res.unchanged) {
 		if (json)

@@ -3,13 +3,19 @@
 #include "cli/reconcile.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "cli/json.h"
 #include "cli/spec.h"
+#include "lib/core/state.h"
 #include "lib/core/status.h"
+#include "shared/macro.h"
 
 #define LJ_SCHEMA_RECONCILE "lanjoin/reconcile/v1"
 
@@ -21,8 +27,9 @@ static const char usage[] =
 	"target-gone, the host side is dropped (a persistent spec is kept). A persistent spec\n"
 	"whose container runs without an attachment (after a reboot) is attached. A repair\n"
 	"whose attach fails (its own steps rolled back) keeps the record, drifted, with the\n"
-	"reason. CNI attachments are only checked. One line per action. Exit status 0 all ok\n"
-	"or repaired, 1 otherwise.\n";
+	"reason. Runs at once repair one at a time (\"already repaired\" if another did).\n"
+	"CNI attachments are only checked. One line per action. Exit status 0 all ok\n"
+	"or repaired, 1 otherwise (also for a TARGET with no attachment and no persistent spec).\n";
 
 struct run {
 	FILE *log;
@@ -156,6 +163,88 @@ static void repair(struct run *run, const struct lj_status_entry *e, json_t *spe
 	    e->what[0] ? e->what : "attached again from its spec");
 }
 
+/*
+ * Take <state dir>/reconcile.lock (flock, exclusive, waiting): one repair at a time, so that
+ * concurrent reconciles (or watch) do not each tear down and attach again. An fd, or -errno.
+ */
+static int repair_lock(void)
+{
+	_cleanup_close_ int dir = -1;
+	int fd, r;
+
+	r = lj_state_open_dir(lj_state_dir(), &dir);
+	if (r < 0)
+		return r;
+	fd = openat(dir, "reconcile.lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return lj_negerrno();
+	while (flock(fd, LOCK_EX) < 0)
+		if (errno != EINTR) {
+			r = lj_negerrno();
+			close(fd);
+			return r;
+		}
+	return fd;
+}
+
+/*
+ * Under the repair lock: the status of rec's attachment now (another run may have repaired
+ * it while this one waited: its record then has the new namespace's id). The entry of rec's
+ * target and ifname into *ret (freed with lj_status_free(*ret, 1)); 1 found, 0 no longer
+ * recorded, -errno.
+ */
+static int recheck(const struct lj_record *rec, struct lj_status_entry **ret)
+{
+	struct lj_status_entry *e = NULL;
+	struct lj_result res;
+	size_t n = 0;
+	int r, found = 0;
+
+	r = lj_status(rec->target_spec, &e, &n, &res);
+	lj_result_done(&res);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n; i++) {
+		if (found || strcmp(e[i].rec.ifname, rec->ifname) != 0)
+			continue;
+		*ret = calloc(1, sizeof(**ret));
+		if (!*ret) {
+			found = -ENOMEM;
+			break;
+		}
+		**ret = e[i];
+		memset(&e[i], 0, sizeof(e[i])); /* moved */
+		found = 1;
+	}
+	lj_status_free(e, n);
+	return found;
+}
+
+/* Repair e under the repair lock, unless another run already did (its status now ok). */
+static void repair_locked(struct run *run, const struct lj_status_entry *e, json_t *spec,
+			  const char *action)
+{
+	const struct lj_record *rec = &e->rec;
+	struct lj_status_entry *now = NULL;
+	int lock = repair_lock(), r;
+
+	r = lock < 0 ? -EAGAIN : recheck(rec, &now);
+	if (r == 0)
+		act(run, rec->target_spec, rec->ifname, lj_status_kind_str(e->kind), action, true,
+		    "no longer recorded (detached meanwhile)");
+	else if (r > 0 && now->kind == LJ_STATUS_OK)
+		act(run, rec->target_spec, rec->ifname, lj_status_kind_str(e->kind), action, true,
+		    "already repaired (by another run)");
+	else if (r > 0)
+		repair(run, now, now->rec.spec ? now->rec.spec : spec, action);
+	else
+		repair(run, e, spec, action);
+	if (now)
+		lj_status_free(now, 1);
+	if (lock >= 0)
+		close(lock);
+}
+
 static void one(struct run *run, struct lj_status_entry *e, json_t *specs)
 {
 	const struct lj_record *rec = &e->rec;
@@ -194,7 +283,7 @@ static void one(struct run *run, struct lj_status_entry *e, json_t *specs)
 		    e->what[0] ? e->what : status);
 		return;
 	}
-	repair(run, e, spec, e->kind == LJ_STATUS_TARGET_RESTARTED ? "reattach" : "repair");
+	repair_locked(run, e, spec, e->kind == LJ_STATUS_TARGET_RESTARTED ? "reattach" : "repair");
 }
 
 /* Does the stored spec s concern target (NULL: all)? */
@@ -273,6 +362,32 @@ int cli_reconcile(const char *target, bool json, FILE *log)
 	return run.failed ? 1 : 0;
 }
 
+/*
+ * Does target name something to reconcile: an attachment, or a persistent spec? A misspelt
+ * TARGET must not read as "all ok" (status says the same). Errors: true (the run says).
+ */
+static bool known_target(const char *target)
+{
+	struct lj_status_entry *e = NULL;
+	struct lj_result res;
+	json_t *specs = NULL, *x;
+	size_t n = 0, i;
+	bool known;
+
+	if (lj_status(target, &e, &n, &res) < 0) {
+		lj_result_done(&res);
+		return true;
+	}
+	lj_result_done(&res);
+	lj_status_free(e, n);
+	known = n > 0;
+	if (!known && cli_spec_list(&specs) == 0)
+		json_array_foreach(specs, i, x) known |=
+			spec_for(json_object_get(x, "spec"), target);
+	json_decref(specs);
+	return known;
+}
+
 int lj_cmd_reconcile(int argc, char **argv)
 {
 	const char *target = NULL;
@@ -282,6 +397,10 @@ int lj_cmd_reconcile(int argc, char **argv)
 	r = lj_cli_target_args(argc, argv, usage, &target, &json);
 	if (r >= 0)
 		return r;
+	if (target && !known_target(target)) {
+		lj_err("no attachment of %s ('lanjoin list' shows what is attached)", target);
+		return LJ_EXIT_FAILED;
+	}
 	r = cli_reconcile(target, json, json ? stderr : stdout);
 	if (r < 0)
 		return LJ_EXIT_FAILED;

@@ -118,7 +118,8 @@ static const char *member_text(const char *file, const char *name, const json_t 
 		snprintf(buf, size, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
 		return buf;
 	}
-	lj_err("%s: field '%s': expected %s", file, name, numeric(name) ? "a number" : "a string");
+	(void)file; /* the error prefix names file and field */
+	lj_err("expected %s", numeric(name) ? "a number" : "a string");
 	return NULL;
 }
 
@@ -204,13 +205,12 @@ int cli_spec_to_opts(json_t *spec, const char *file, struct lj_attach_opts *o,
 	lj_err_prefix(prefix);
 	if (cli_attach_check(o) < 0)
 		goto out;
+	/* the derived MAC is used but not part of what is asked (cli_spec_save stores it) */
 	if (f->persist && !o->has_mac) {
-		char mac[LJ_MAC_STRLEN];
 		const char *ifn = json_string_value(json_object_get(canon, "ifname"));
 
 		cli_spec_mac(target, ifn, o->mac);
 		o->has_mac = true;
-		cli_spec_add(canon, "mac", lj_mac_to_string(o->mac, mac, sizeof(mac)));
 	}
 	r = 0;
 	if (ret_canon)
@@ -262,7 +262,14 @@ static int spec_key(const json_t *spec, const char **target, const char **ifname
 	return *target ? 0 : -EINVAL;
 }
 
-int cli_spec_save(const json_t *spec)
+int cli_spec_dir_make(void)
+{
+	_cleanup_close_ int dir = -1;
+
+	return lj_state_make_dir(cli_spec_dir(), &dir);
+}
+
+int cli_spec_save(const json_t *spec, const uint8_t *mac)
 {
 	_cleanup_free_ char *text = NULL;
 	_cleanup_close_ int dir = -1, fd = -1;
@@ -273,10 +280,23 @@ int cli_spec_save(const json_t *spec)
 
 	if (spec_key(spec, &target, &ifname) < 0)
 		return -EINVAL;
-	r = lj_state_open_dir(cli_spec_dir(), &dir);
+	r = lj_state_make_dir(cli_spec_dir(), &dir);
 	if (r < 0)
 		return r;
-	text = json_dumps(spec, JSON_INDENT(2) | JSON_SORT_KEYS);
+	if (mac && !json_object_get(spec, "mac")) {
+		char m[LJ_MAC_STRLEN];
+		json_t *c = json_deep_copy(spec);
+
+		if (!c || json_object_set_new(
+				  c, "mac", json_string(lj_mac_to_string(mac, m, sizeof(m)))) < 0) {
+			json_decref(c);
+			return -ENOMEM;
+		}
+		text = json_dumps(c, JSON_INDENT(2) | JSON_SORT_KEYS);
+		json_decref(c);
+	} else {
+		text = json_dumps(spec, JSON_INDENT(2) | JSON_SORT_KEYS);
+	}
 	if (!text)
 		return -ENOMEM;
 	len = strlen(text);

@@ -63,8 +63,16 @@ void cli_spec_mac(const char *target, const char *ifname, uint8_t ret[6]);
 /* The spec directory in use. */
 const char *cli_spec_dir(void);
 
-/* Store spec (of target as ifname) in the spec directory, atomically. 0 or -errno. */
-int cli_spec_save(const json_t *spec);
+/*
+ * Store spec (of target as ifname) in the spec directory (created with its missing parents),
+ * atomically; mac (may be NULL) is stored as its "mac" unless it names one (the MAC
+ * lanjoin derived or the live interface has, so that it comes back with it). 0 or -errno.
+ */
+int cli_spec_save(const json_t *spec, const uint8_t *mac);
+
+/* Create the spec directory (and its missing parents) if missing, with the state
+ * directory's checks: before an attach that must store its spec. 0 or -errno. */
+int cli_spec_dir_make(void);
 
 /* Remove the stored spec of target as ifname; -ENOENT: there is none. */
 int cli_spec_remove(const char *target, const char *ifname);

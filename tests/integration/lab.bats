@@ -127,6 +127,18 @@ EOF
   LAB_PREFIX=$p "$LAB" down # idempotent
 }
 
+@test "lab: exec and env point lanjoin's state and spec directories into the lab" {
+  local d
+  d=$("$LAB" dir)
+  run env -u LANJOIN_STATE_DIR -u LANJOIN_SPEC_DIR "$LAB" exec host sh -c 'echo "$LANJOIN_STATE_DIR $LANJOIN_SPEC_DIR"'
+  [ "$output" = "$d/state $d/specs" ]
+  run "$LAB" env
+  [ "$output" = "export LANJOIN_STATE_DIR='$d/state' LANJOIN_SPEC_DIR='$d/specs'" ]
+  # set already: passed on
+  run env LANJOIN_SPEC_DIR=/tmp/x "$LAB" exec host sh -c 'echo "$LANJOIN_SPEC_DIR"'
+  [ "$output" = /tmp/x ]
+}
+
 @test "lab: up refuses to build over an existing lab" {
   run "$LAB" up
   [ "$status" -ne 0 ]

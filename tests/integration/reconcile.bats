@@ -46,6 +46,15 @@ status_of() { lj status --json | jq -r --arg t "$1" '.attachments[] | select(.ta
   [ "$(jq -r .ok <<<"$output")" = true ]
   [ "$(jq '.actions | length' <<<"$output")" -eq 0 ]
   for n in host ok; do assert_same_state "$n" "$BATS_TEST_TMPDIR/$n.before"; done
+  # a misspelt TARGET is no "all ok" (as with status); one a persistent spec names is
+  run lj reconcile "$(target misspelt)"
+  [ "$status" -eq 1 ]
+  [[ $output == *"no attachment of $(target misspelt)"* ]]
+  echo '{"way": "bridge", "target": "'"$(target ghost)"'", "bridge": "br-em1", "persist": true}' \
+    >"$LANJOIN_SPEC_DIR/ghost.json"
+  run lj reconcile "$(target ghost)"
+  [ "$status" -eq 0 ]
+  [ -z "$output" ]
   run lj reconcile --bogus
   [ "$status" -eq 2 ]
   run lj reconcile a b
@@ -89,6 +98,42 @@ status_of() { lj status --json | jq -r --arg t "$1" '.attachments[] | select(.ta
   [ "$(status_of "$(target web)")" = ok ]
   [ "$(state_records | jq length)" -eq 1 ]
   curl_from peer http://198.51.100.152/hello.html | grep -q "Hello world"
+}
+
+@test "reconcile: four at once after one restart: one reattaches, the others find it already repaired" {
+  add_container web
+  detach_later "$(target web)"
+  attach_args 153
+  run lj attach bridge "$(target web)" "${ATTACH[@]}"
+  [ "$status" -eq 0 ]
+  mac=$(on web cat /sys/class/net/eth1/address)
+  lab container del web
+  lab container add web >/dev/null
+  local pids=()
+  for i in 1 2 3 4; do lj reconcile "$(target web)" >"$BATS_TEST_TMPDIR/r$i" 2>&1 & pids+=($!); done
+  for p in "${pids[@]}"; do wait "$p"; done # each exit 0
+  cat "$BATS_TEST_TMPDIR"/r*
+  # one attaches again; the others (if they saw it restarted) find it done
+  [ "$(cat "$BATS_TEST_TMPDIR"/r* | grep -c "reattach: attached again")" -eq 1 ]
+  [ -z "$(cat "$BATS_TEST_TMPDIR"/r* | grep -v "reattach: attached again" | grep -v "reattach: already repaired (by another run)")" ]
+  [ "$(on web cat /sys/class/net/eth1/address)" = "$mac" ]
+  [ "$(status_of "$(target web)")" = ok ]
+  [ "$(state_records | jq length)" -eq 1 ]
+}
+
+@test "reconcile: the interface deleted in the target is repaired, the missing link named once" {
+  add_container lk
+  detach_later "$(target lk)"
+  attach_args 154
+  run lj attach bridge "$(target lk)" "${ATTACH[@]}"
+  [ "$status" -eq 0 ]
+  on lk ip link del eth1
+  run lj reconcile "$(target lk)"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == *"repair: "*"eth1"* ]]
+  [ "$(grep -o "eth1 is missing" <<<"$output" | wc -l)" -eq 1 ]
+  [ "$(status_of "$(target lk)")" = ok ]
 }
 
 @test "reconcile: target gone drops the host side and keeps a persistent spec; back (a reboot), it is attached again" {

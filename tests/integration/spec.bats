@@ -161,9 +161,71 @@ state_sums() { (cd "$LANJOIN_STATE_DIR" && find . -type f ! -name lock -exec sha
   chmod 0777 "$d"
   LANJOIN_SPEC_DIR=$d run lj attach bridge "$(target web)" "${ATTACH[@]}" --persist
   echo "$output"
-  defer lj detach "$(target web)"
-  [[ $output == *"failed to store its spec in $d"*"writable by no one else"* ]]
+  [ "$status" -eq 1 ] # refused before anything is changed
+  [[ $output == *"spec directory $d"*"writable by no one else"* ]]
   [ -z "$(ls "$d")" ]
+  [ "$(state_records | jq length)" -eq 0 ]
+  ! on web ip link show eth1
+}
+
+@test "--persist: a missing spec directory is made with its parents (0700)" {
+  add_container web
+  detach_later web
+  d=$(mktemp -d /tmp/lanjoin-specs.XXXXXX)
+  defer rm -rf "$d"
+  LANJOIN_SPEC_DIR=$d/lanjoin/specs run lj attach bridge "$(target web)" "${ATTACH[@]}" --persist
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output != *warning* ]]
+  [ "$(stat -c %a "$d/lanjoin")" = 700 ]
+  [ "$(stat -c %a "$d/lanjoin/specs")" = 700 ]
+  [ "$(ls "$d/lanjoin/specs" | wc -l)" -eq 1 ]
+  [ "$(LANJOIN_SPEC_DIR=$d/lanjoin/specs lj list --json | jq -r '.[0].persistent')" = true ]
+  LANJOIN_SPEC_DIR=$d/lanjoin/specs lj detach "$(target web)"
+}
+
+@test "idempotent attach: --persist is no difference, nor a derived MAC or a default ifname" {
+  add_container web
+  add_container db
+  detach_later web
+  detach_later db
+  # persistent, then the same without --persist: as asked, still persistent
+  run lj attach bridge "$(target web)" "${ATTACH[@]}" --persist
+  [ "$status" -eq 0 ]
+  sums=$(state_sums)
+  run lj attach bridge "$(target web)" "${ATTACH[@]}"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == *"as asked"* ]]
+  run lj attach bridge "$(target web)" "${ATTACH[@]}" --persist --dry-run
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == *"as asked"* ]]
+  [ "$(state_sums)" = "$sums" ]
+  [ "$(ls "$LANJOIN_SPEC_DIR" | wc -l)" -eq 1 ]
+  # not persistent, then the same with --persist: stored (with the live MAC), nothing else
+  ATTACH2=(--bridge "$BR" --ip 198.18.0.3/24)
+  run lj attach bridge "$(target db)" "${ATTACH2[@]}"
+  [ "$status" -eq 0 ]
+  mac=$(on db cat /sys/class/net/eth1/address)
+  # a record of an older lanjoin without the default ifname in its spec
+  f=$(grep -l "$(target db)" "$LANJOIN_STATE_DIR"/attachments/*.json)
+  jq 'del(.spec.ifname)' "$f" >"$f.new" && mv "$f.new" "$f"
+  sums=$(state_sums)
+  run lj attach bridge "$(target db)" "${ATTACH2[@]}" --persist
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == *"as asked"*"now stored in $LANJOIN_SPEC_DIR"* ]]
+  [ "$(state_sums)" = "$sums" ]
+  [ "$(on db cat /sys/class/net/eth1/address)" = "$mac" ]
+  [ "$(jq -r 'select(.target == "'"$(target db)"'") | .mac' "$LANJOIN_SPEC_DIR"/*.json)" = "$mac" ]
+  # what differs is named, in good grammar
+  run lj attach bridge "$(target db)" --bridge "$BR" --ip 198.18.0.4/24
+  [ "$status" -eq 2 ]
+  [[ $output == *"otherwise: ip differs;"* ]]
+  run lj attach bridge "$(target db)" --bridge "$BR" --ip 198.18.0.4/24 --mtu 1400
+  [ "$status" -eq 2 ]
+  [[ $output == *"ip, mtu differ;"* || $output == *"mtu, ip differ;"* ]]
 }
 
 @test "apply: files and a directory attach what they declare; again is 'already attached'" {
@@ -199,6 +261,13 @@ JSON
   run lj attach macvlan "$(target b)" --parent em1 --ip 198.51.100.121/24 --mode bridge
   [ "$status" -eq 0 ]
   [[ $output == *"as asked"* ]]
+  # already attached otherwise: exit 2 as attach, one line naming the file
+  echo '{"way": "macvlan", "target": "'"$(target b)"'", "parent": "em1", "ip": "198.51.100.122/24"}' >"$d/c.json"
+  run lj apply "$d/c.json"
+  echo "$output"
+  [ "$status" -eq 2 ]
+  [ "${#lines[@]}" -eq 1 ]
+  [[ ${lines[0]} == "lanjoin: $d/c.json: "*"otherwise: ip differs;"* ]]
 }
 
 @test "apply: bad files exit 2 naming file and field, and change nothing" {
@@ -235,6 +304,13 @@ JSON
   check pid.json "field 'target'" "a PID is no lasting identity"
   check way.json "field 'way'" "unknown way"
   check dup.json "field 'target'" "declared by $d/good.json too"
+  # the same namespace spelled as a path
+  echo '{"way": "bridge", "target": "/run/netns/'"${LAB_PREFIX}c"'", "bridge": "'$BR'"}' >"$d/path.json"
+  check path.json "field 'target'" "declared by $d/good.json too (the same namespace)"
+  # a member of the wrong type: the file named once
+  echo "{$good, \"mtu\": [1400]}" >"$d/typemtu.json"
+  check typemtu.json "field 'mtu': expected a number"
+  [ "$(grep -o "typemtu.json" <<<"$output" | wc -l)" -eq 1 ]
   run lj apply "$d/nosuch.json"
   [ "$status" -eq 2 ]
   assert_unchanged
@@ -250,6 +326,26 @@ JSON
   [ "$status" -eq 0 ]
   [ "${#lines[@]}" -eq 2 ]
   [[ ${lines[1]} == *"$(target web)"*ok* ]]
+}
+
+@test "status: a persistent spec without an attachment is waiting (target stopped, exit 0) or missing (exit 1)" {
+  add_container web
+  echo '{"way": "bridge", "target": "'"$(target ghost)"'", "bridge": "'$BR'", "persist": true}' \
+    >"$LANJOIN_SPEC_DIR/ghost.json"
+  run lj status
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == *"$(target ghost)"*eth1*waiting*"does not run"* ]]
+  run lj status "$(target ghost)"
+  [ "$status" -eq 0 ]
+  [ "$(lj status --json | jq -r '.attachments[] | select(.target == "'"$(target ghost)"'") | .status')" = waiting ]
+  run lj attach bridge "$(target web)" "${ATTACH[@]}" --persist
+  [ "$status" -eq 0 ]
+  lj detach "$(target web)" --keep-spec
+  run lj status
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ $output == *"$(target web)"*eth1*missing*"reconcile attaches it"* ]]
 }
 
 @test "help, man page and completion know apply, reconcile, --persist, --replace, --keep-spec" {

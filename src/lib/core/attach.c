@@ -49,6 +49,30 @@ static const char *tname(const struct lj_target *t)
 	return t->spec;
 }
 
+/*
+ * What of spec s is compared with the spec asked (both canonical): "persist" is where the
+ * spec is kept, not what is attached; a MAC counts only when asked names one (else lanjoin
+ * derived it); a missing ifname or macvlan mode is the default one. A new reference (NULL: out of
+ * memory).
+ */
+static json_t *spec_view(const json_t *s, const json_t *asked)
+{
+	json_t *v = json_deep_copy(s);
+
+	if (!v)
+		return NULL;
+	json_object_del(v, "persist");
+	if (!json_object_get(asked, "mac"))
+		json_object_del(v, "mac");
+	if (!json_object_get(v, "ifname"))
+		json_object_set_new(v, "ifname", json_string(LJ_DEFAULT_IFNAME));
+	if (!json_object_get(v, "mode") &&
+	    json_equal(json_object_get(v, "way"), json_object_get(asked, "way")) &&
+	    strcmp(json_string_value(json_object_get(v, "way")) ?: "", "macvlan") == 0)
+		json_object_set_new(v, "mode", json_string("bridge"));
+	return v;
+}
+
 /* The members of spec a and b that differ (either side may lack them), as "ip, gateway". */
 static void spec_diff(const json_t *a, const json_t *b, char *buf, size_t size)
 {
@@ -96,9 +120,16 @@ static int refuse_live(struct lj_ctx *ctx, const struct lj_target *t, const char
 	if (strcmp(old->status, "attached") == 0 &&
 	    (!old->netns_cookie || !t->cookie || old->netns_cookie == t->cookie) &&
 	    (no_link || lj_link_get(ctx->target, ifname, &l) == 0)) {
-		char diff[256];
+		char diff[256] = "";
+		json_t *va = spec && old->spec ? spec_view(old->spec, spec) : NULL;
+		json_t *vb = va ? spec_view(spec, spec) : NULL;
+		bool same = va && vb && json_equal(va, vb);
 
-		if (spec && old->spec && json_equal(spec, old->spec)) {
+		if (va && vb && !same)
+			spec_diff(va, vb, diff, sizeof(diff));
+		json_decref(va);
+		json_decref(vb);
+		if (same) {
 			res->unchanged = true;
 			lj_result_add_record(res, old);
 			snprintf(res->message, sizeof(res->message),
@@ -106,13 +137,12 @@ static int refuse_live(struct lj_ctx *ctx, const struct lj_target *t, const char
 				 tname(t), ifname, old->way);
 			return LJ_TXN_KEEP;
 		}
-		if (spec && old->spec) {
-			spec_diff(old->spec, spec, diff, sizeof(diff));
+		if (spec && old->spec)
 			return lj_bad_input(res,
 					    "%s is already attached as '%s' (way %s) otherwise: "
-					    "%s differ; detach it first, or use --replace",
-					    tname(t), ifname, old->way, diff);
-		}
+					    "%s %s; detach it first, or use --replace",
+					    tname(t), ifname, old->way, diff,
+					    strchr(diff, ',') ? "differ" : "differs");
 		if (no_link)
 			return lj_bad_input(res,
 					    "%s is already attached (way nat, --to %s); detach "

@@ -92,7 +92,20 @@ static int open_state_dir(int *ret)
 	return lj_state_open_dir(lj_state_dir(), ret);
 }
 
+static int open_dir_path(const char *d, bool parents, int *ret);
+
 int lj_state_open_dir(const char *d, int *ret)
+{
+	return open_dir_path(d, false, ret);
+}
+
+int lj_state_make_dir(const char *d, int *ret)
+{
+	return open_dir_path(d, true, ret);
+}
+
+/* lj_state_open_dir; parents: create missing directories above d too (0700). */
+static int open_dir_path(const char *d, bool parents, int *ret)
 {
 	_cleanup_free_ char *copy = NULL;
 	_cleanup_close_ int at = -1;
@@ -129,6 +142,8 @@ int lj_state_open_dir(const char *d, int *ret)
 			last = p;
 			break;
 		}
+		if (parents && mkdirat(at, p, 0700) < 0 && errno != EEXIST)
+			return lj_negerrno();
 		fd = openat(at, p, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0)
 			/* a symlink: ELOOP, or ENOTDIR with O_PATH|O_DIRECTORY on some kernels */

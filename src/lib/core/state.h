@@ -88,6 +88,12 @@ const char *lj_state_dir(void);
 int lj_state_open_dir(const char *dir, int *ret);
 
 /*
+ * lj_state_open_dir, creating the missing directories above dir too (0700: lanjoin's own,
+ * e.g. /var/lib/lanjoin for its spec directory); each is then checked as a parent.
+ */
+int lj_state_make_dir(const char *dir, int *ret);
+
+/*
  * Compute the record id of (target key, ifname) into ret: LJ_RECORD_TARGET_LEN hex digits of a
  * hash of the target key, then digits of a hash of the pair.
  */

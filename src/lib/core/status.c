@@ -360,10 +360,16 @@ static int ns_cache_get(struct ns_cache *c, struct lj_nl *host, const struct lj_
 	return r;
 }
 
-/* Append "; text" (or text) to e->what. */
+/* Append "; text" (or text) to e->what, unless it says text already (several steps of
+ * one link find it missing: once is enough). */
 static void add_what(struct lj_status_entry *e, const char *text)
 {
-	size_t len = strlen(e->what);
+	size_t len = strlen(e->what), n = strlen(text);
+
+	for (const char *p = e->what; (p = strstr(p, text)); p += n)
+		if ((p == e->what || (p >= e->what + 2 && p[-2] == ';' && p[-1] == ' ')) &&
+		    (p[n] == '\0' || p[n] == ';'))
+			return;
 
 	snprintf(e->what + len, sizeof(e->what) - len, "%s%s", len ? "; " : "", text);
 }
