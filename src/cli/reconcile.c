@@ -28,6 +28,7 @@ static const char usage[] =
 	"whose container runs without an attachment (after a reboot) is attached. A repair\n"
 	"whose attach fails (its own steps rolled back) keeps the record, drifted, with the\n"
 	"reason. Runs at once repair one at a time (\"already repaired\" if another did).\n"
+	"Drifted only because its uplink, parent or bridge is down: left alone (wait).\n"
 	"CNI attachments are only checked. One line per action. Exit status 0 all ok\n"
 	"or repaired, 1 otherwise (also for a TARGET with no attachment and no persistent spec).\n";
 
@@ -269,6 +270,13 @@ static void one(struct run *run, struct lj_status_entry *e, json_t *specs)
 	case LJ_STATUS_DRIFTED:
 	case LJ_STATUS_TARGET_RESTARTED:
 		break;
+	}
+	if (e->waits_for_link) {
+		/* a repair would remake it on a link that is down, and fail: its uplink, parent
+		 * or bridge is not lanjoin's to bring up; reconciled again once it is up */
+		act(run, rec->target_spec, rec->ifname, status, "wait", false,
+		    "%s; not repaired while it is down", e->what);
+		return;
 	}
 	if (cni) {
 		act(run, rec->target_spec, rec->ifname, status, "report", false,

@@ -136,6 +136,31 @@ status_of() { lj status --json | jq -r --arg t "$1" '.attachments[] | select(.ta
   [ "$(status_of "$(target lk)")" = ok ]
 }
 
+@test "reconcile: a bridge that is down is waited for, not repaired (exit 1); up again, it is ok" {
+  on host ip link add br-w type bridge
+  defer ip -n "${LAB_PREFIX}host" link del br-w
+  on host ip link set br-w up
+  add_container dw
+  detach_later "$(target dw)"
+  run lj attach bridge "$(target dw)" --bridge br-w --ip 198.51.100.159/24
+  [ "$status" -eq 0 ]
+  mac=$(on dw cat /sys/class/net/eth1/address)
+  on host ip link set br-w down
+  run lj reconcile "$(target dw)"
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ $output == *"wait: link br-w is down"* ]]
+  # nothing was torn down: the same interface, and no repair recorded
+  [ "$(on dw cat /sys/class/net/eth1/address)" = "$mac" ]
+  run lj list --json
+  [[ $output != *repair_failed* ]]
+  on host ip link set br-w up
+  [ "$(status_of "$(target dw)")" = ok ]
+  run lj reconcile "$(target dw)"
+  [ "$status" -eq 0 ]
+  [ -z "$output" ]
+}
+
 @test "reconcile: target gone drops the host side and keeps a persistent spec; back (a reboot), it is attached again" {
   add_container p
   detach_later "$(target p)"

@@ -225,6 +225,9 @@ const struct lj_link *lj_status_need_link(const struct lj_status_view *v, enum l
 	}
 	if (up && !(l->flags & IFF_UP)) {
 		snprintf(why, size, "link %s is down %s", name, side);
+		if (v->foreign_down &&
+		    (where != LJ_HOST || !v->rec || strcmp(name, v->rec->host_ifname) != 0))
+			*v->foreign_down = where == LJ_HOST;
 		return NULL;
 	}
 	return l;
@@ -431,7 +434,9 @@ static bool restarted(const struct lj_record *rec)
 static void verify_record(struct lj_status_entry *e, const struct lj_status_ns *host,
 			  const struct lj_status_ns *target)
 {
-	struct lj_status_view v = {.host = host, .target = target, .rec = &e->rec};
+	bool foreign_down = false, down = false, other = e->what[0] != '\0';
+	struct lj_status_view v = {
+		.host = host, .target = target, .rec = &e->rec, .foreign_down = &foreign_down};
 
 	for (size_t i = 0; i < e->rec.plan.n; i++) {
 		const struct lj_step *s = &e->rec.plan.steps[i];
@@ -442,7 +447,12 @@ static void verify_record(struct lj_status_entry *e, const struct lj_status_ns *
 			e->unchecked++;
 			continue;
 		}
+		foreign_down = false;
 		r = s->type->verify(&v, s, why, sizeof(why));
+		if (r == LJ_VERIFY_DRIFTED && foreign_down)
+			down = true;
+		else if (r != 0)
+			other = true;
 		if (r == LJ_VERIFY_TARGET_GONE) {
 			e->kind = LJ_STATUS_TARGET_GONE;
 			add_what(e, why[0] ? why : s->what);
@@ -460,6 +470,7 @@ static void verify_record(struct lj_status_entry *e, const struct lj_status_ns *
 			add_what(e, buf);
 		}
 	}
+	e->waits_for_link = down && !other;
 }
 
 /*

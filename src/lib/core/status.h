@@ -38,6 +38,9 @@ struct lj_status_view {
 	const struct lj_status_ns *host;   /* lanjoin's namespace */
 	const struct lj_status_ns *target; /* the target's; NULL when it is gone */
 	const struct lj_record *rec;	   /* the record the step is from */
+	bool *foreign_down; /* set by lj_status_need_link when the link it wants up is down and
+			       is not the record's own host link (an uplink, parent, bridge:
+			       not lanjoin's to bring up); NULL: not asked */
 };
 
 /* What verify answers besides 0 (holds) and -errno (could not be checked). */
@@ -132,9 +135,12 @@ const char *lj_status_kind_str(enum lj_status_kind k);
 struct lj_status_entry {
 	struct lj_record rec; /* owned */
 	enum lj_status_kind kind;
-	char what[512];	  /* drifted: what differs (the first difference, then "; ..."); "" */
-	size_t unchecked; /* steps whose type cannot be checked (no verify) */
-	bool adoption;	  /* an uplink adoption (state subdirectory "uplinks"), not an attachment */
+	char what[512];	     /* drifted: what differs (the first difference, then "; ..."); "" */
+	size_t unchecked;    /* steps whose type cannot be checked (no verify) */
+	bool waits_for_link; /* drifted only because links it needs that lanjoin did not make
+				(its uplink, parent, bridge) are down: nothing to repair until
+				they are up (reconcile waits) */
+	bool adoption; /* an uplink adoption (state subdirectory "uplinks"), not an attachment */
 };
 
 /*

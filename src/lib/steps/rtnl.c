@@ -330,8 +330,10 @@ static int veth_verify(const struct lj_status_view *v, const struct lj_step *s, 
 			snprintf(why, size, "%s is no longer a port of %s", s->link, s->master);
 			return LJ_VERIFY_DRIFTED;
 		}
-		if (!(br->flags & IFF_UP)) {
-			snprintf(why, size, "link %s is down on the host (the bridge)", s->master);
+		if (!lj_status_need_link(v, LJ_HOST, s->master, true, why, size)) {
+			size_t len = strlen(why);
+
+			snprintf(why + len, size - len, " (the bridge)");
 			return LJ_VERIFY_DRIFTED;
 		}
 	}
