@@ -124,7 +124,7 @@ int lj_cmd_status(int argc, char **argv)
 	if (json) {
 		json_t *doc = status_json(e, n, all_ok);
 
-		json_array_foreach(specs, k, x) json_array_append(
+		json_array_foreach(specs, k, x) json_array_append_new(
 			json_object_get(doc, "attachments"),
 			json_pack("{s:O, s:O, s:O, s:n, s:O, s:s, s:i}", "target",
 				  json_object_get(x, "target"), "ifname",
@@ -150,7 +150,8 @@ int lj_cmd_status(int argc, char **argv)
 					 "it "
 					 "does)"
 				       : "persistent spec; its target runs unattached (reconcile "
-					 "attaches it)");
+					 "attaches "
+					 "it)");
 		}
 	}
 	json_decref(specs);
