@@ -37,7 +37,7 @@ start_watch() {
   ) </dev/null >>"$WLOG" 2>&1 &
   WATCH_PID=$!
   defer stop_watch "$WATCH_PID"
-  wait_until 10 grep -q '^ready' "$WLOG" || {
+  wait_until 60 grep -q '^ready' "$WLOG" || {
     cat "$WLOG"
     return 1
   }
@@ -45,12 +45,12 @@ start_watch() {
 
 stop_watch() { # PID: SIGTERM, and wait until it is gone
   kill -TERM "$1" 2>/dev/null || return 0
-  wait_until 10 bash -c "! kill -0 $1 2>/dev/null"
+  wait_until 60 bash -c "! kill -0 $1 2>/dev/null"
 }
 
 # log_has REGEX: the watch logged a line matching REGEX (waits for it, up to 10 s)
 log_has() {
-  wait_until 10 grep -Eq "$1" "$WLOG" || {
+  wait_until 60 grep -Eq "$1" "$WLOG" || {
     echo "--- watch log:" >&2
     cat "$WLOG" >&2
     return 1
@@ -114,7 +114,7 @@ docker_watch() { start_watch --engine-socket "$(engine_sock docker)"; }
   on host ip link set em1 up
   log_has "link em1 came up: reconcile netns:${LAB_PREFIX}c"
   log_has "carrier on em1 is back: announced netns:${LAB_PREFIX}c eth1 again"
-  wait_until 5 bash -c "ip -n ${LAB_PREFIX}peer neigh show 198.51.100.117 dev eth0 | grep -q '$mac'"
+  wait_until 30 bash -c "ip -n ${LAB_PREFIX}peer neigh show 198.51.100.117 dev eth0 | grep -q '$mac'"
 }
 
 @test "watch: nft flush ruleset (a firewall reload) -> the nat attachment works again, no command" {
@@ -127,7 +127,7 @@ docker_watch() { start_watch --engine-socket "$(engine_sock docker)"; }
   on host nft flush ruleset
   log_has "nftables: table lanjoin lost something \\(nft, pid [0-9]+\\): reconcile netns:${LAB_PREFIX}n"
   # the reconcile repaired it: the table is back, the peer reaches the container again
-  wait_until 10 lj status "netns:${LAB_PREFIX}n"
+  wait_until 60 lj status "netns:${LAB_PREFIX}n"
   on host nft list table ip lanjoin >/dev/null
   [ "$(curl_from peer http://198.51.100.118/hello.html)" = "Hello world" ]
   # its own repair (pid of the watch) is not taken for news: no second reconcile
@@ -173,7 +173,7 @@ web_has_mac() { [[ $(web_mac) == "$1" ]]; }
   log_has "engine at $(engine_sock docker) connected"
   dk restart -t 0 web >/dev/null
   log_has "container (die|start) ${CONTAINER_ID:0:12} \\(web\\): reconcile web"
-  wait_until 15 web_has_mac "$mac" || {
+  wait_until 60 web_has_mac "$mac" || {
     cat "$WLOG"
     false
   }
@@ -198,10 +198,14 @@ web_has_mac() { [[ $(web_mac) == "$1" ]]; }
   log_has "container (die|start) ${CONTAINER_ID:0:12}"
   kill -KILL "$WATCH_PID"
   wait "$WATCH_PID" || true
-  # a new watch (the old one's lock file is left: its lock went with it)
+  # a new watch (the old one's lock file is left: its lock went with it); the waits are
+  # bounds, not timings: generous for the sanitizer build on a loaded machine
   WLOG=$BATS_TEST_TMPDIR/watch2.log
   docker_watch
-  wait_until 15 web_has_mac "$mac"
+  wait_until 60 web_has_mac "$mac" || {
+    cat "$WLOG"
+    false
+  }
   run lj status --json
   echo "$output"
   [ "$status" -eq 0 ]
