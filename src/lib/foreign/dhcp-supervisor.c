@@ -206,6 +206,19 @@ struct client_argv {
 #define NO_DEFAULT_ENV "LANJOIN_DHCP_NO_DEFAULT=1"
 #define FAMILY6_ENV "LANJOIN_DHCP_FAMILY=6"
 
+/* Append the three "-e VAR=VALUE" pairs every client passes to its hook (lanjoin): which hook,
+ * which interface, where to notify. Returns the new argument count. */
+static size_t put_hook_env(struct client_argv *c, size_t n)
+{
+	c->argv[n++] = "-e";
+	c->argv[n++] = c->hook;
+	c->argv[n++] = "-e";
+	c->argv[n++] = c->ifenv;
+	c->argv[n++] = "-e";
+	c->argv[n++] = c->notify;
+	return n;
+}
+
 static int client_argv(const struct lj_dhcp_start_opts *o, const char *self, bool release,
 		       struct client_argv *c)
 {
@@ -275,12 +288,7 @@ static int client_argv(const struct lj_dhcp_start_opts *o, const char *self, boo
 		argv[n++] = c->pf;
 		argv[n++] = "-cf";
 		argv[n++] = c->cf;
-		argv[n++] = "-e";
-		argv[n++] = c->hook;
-		argv[n++] = "-e";
-		argv[n++] = c->ifenv;
-		argv[n++] = "-e";
-		argv[n++] = c->notify;
+		n = put_hook_env(c, n);
 		if (o->no_default_route) {
 			argv[n++] = "-e";
 			argv[n++] = NO_DEFAULT_ENV;
@@ -303,12 +311,7 @@ static int client_argv(const struct lj_dhcp_start_opts *o, const char *self, boo
 			argv[n++] = c->cf;
 			argv[n++] = "-c";
 			argv[n++] = self;
-			argv[n++] = "-e";
-			argv[n++] = c->hook;
-			argv[n++] = "-e";
-			argv[n++] = c->ifenv;
-			argv[n++] = "-e";
-			argv[n++] = c->notify;
+			n = put_hook_env(c, n);
 			argv[n++] = "-e";
 			argv[n++] = FAMILY6_ENV;
 			argv[n++] = o->ifname;
@@ -339,12 +342,7 @@ static int client_argv(const struct lj_dhcp_start_opts *o, const char *self, boo
 		argv[n++] = "static_routes";
 		argv[n++] = "-O";
 		argv[n++] = "interface_mtu";
-		argv[n++] = "-e";
-		argv[n++] = c->hook;
-		argv[n++] = "-e";
-		argv[n++] = c->ifenv;
-		argv[n++] = "-e";
-		argv[n++] = c->notify;
+		n = put_hook_env(c, n);
 		if (o->no_default_route) {
 			argv[n++] = "-e";
 			argv[n++] = NO_DEFAULT_ENV;
