@@ -11,6 +11,7 @@
 
 #include "lib/foreign/engine-events.h"
 #include "lib/kernel/monitor.h"
+#include "lib/kernel/netlink.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -32,7 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(buf, data, size);
 	len = (int)size;
-	for (nlh = (const struct nlmsghdr *)buf; mnl_nlmsg_ok(nlh, len);
+	for (nlh = (const struct nlmsghdr *)buf; lj_nlmsg_ok(nlh, len);
 	     nlh = mnl_nlmsg_next(nlh, &len)) {
 		if (lj_monitor_parse_link(nlh, &le) == 1 && le.link.ifindex <= 0)
 			abort();

@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <arpa/inet.h>
 
+#include "lib/kernel/netlink.h"
 #include "shared/macro.h"
 
 /* Bytes of the kernel's receive queue asked for: a burst of link changes (many containers
@@ -173,7 +174,7 @@ static int monitor_read(struct lj_monitor *m, int (*each)(const struct nlmsghdr 
 			return lj_negerrno(); /* -ENOBUFS: lost notifications */
 		}
 		len = (int)n;
-		for (nlh = (const struct nlmsghdr *)buf; mnl_nlmsg_ok(nlh, len);
+		for (nlh = (const struct nlmsghdr *)buf; lj_nlmsg_ok(nlh, len);
 		     nlh = mnl_nlmsg_next(nlh, &len)) {
 			if (nlh->nlmsg_type < NLMSG_MIN_TYPE)
 				continue;

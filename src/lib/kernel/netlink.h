@@ -8,10 +8,22 @@
 
 #include <libmnl/libmnl.h>
 #include <linux/netlink.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 struct lj_nl;
+
+/*
+ * Whether a message of at least a header, and no longer than the len bytes left, starts at
+ * nlh. libmnl's mnl_nlmsg_ok() compares (int)nlmsg_len, so a length over INT_MAX passes it and
+ * mnl_nlmsg_next() then jumps outside the buffer: walk bytes not built by the kernel with this.
+ */
+static inline bool lj_nlmsg_ok(const struct nlmsghdr *nlh, int len)
+{
+	return len >= (int)sizeof(*nlh) && nlh->nlmsg_len >= sizeof(*nlh) &&
+	       nlh->nlmsg_len <= (unsigned int)len;
+}
 
 /*
  * Open a NETLINK_ROUTE socket inside the network namespace netns_fd (borrowed, not closed;
