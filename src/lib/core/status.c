@@ -430,6 +430,26 @@ static bool restarted(const struct lj_record *rec)
 	return yes;
 }
 
+/*
+ * Does the engine say that the container of rec exists and is stopped? Its namespace may
+ * live on a moment (Docker releases a sandbox after its die event): the attachment is gone
+ * all the same. Only the container's own engine can say that of its 64-digit ID; "no such
+ * container" may be another engine's answer (the namespace then decides, as before), and so
+ * may an engine that cannot be asked.
+ */
+static bool engine_says_stopped(const struct lj_record *rec)
+{
+	struct lj_target t = {.netns_fd = -1};
+	int r;
+
+	if (rec->target_kind != LJ_TARGET_CONTAINER || !rec->container_id[0] ||
+	    (rec->netns.dev == rec->host_netns.dev && rec->netns.ino == rec->host_netns.ino))
+		return false;
+	r = lj_target_reopen(rec->target_spec, rec->container_id, 0, &t);
+	lj_target_close(&t);
+	return r == -ESRCH;
+}
+
 /* Compare e->rec's steps against the dumps. */
 static void verify_record(struct lj_status_entry *e, const struct lj_status_ns *host,
 			  const struct lj_status_ns *target)
@@ -601,6 +621,10 @@ int lj_status(const char *target, struct lj_status_entry **ret, size_t *ret_n,
 			snprintf(buf, sizeof(buf), "its repair failed: %s",
 				 json_string_value(json_object_get(e->rec.info, "repair_failed")));
 			add_what(e, buf);
+		}
+		if (engine_says_stopped(&e->rec)) {
+			e->kind = LJ_STATUS_TARGET_GONE;
+			continue;
 		}
 		if (!lj_undo_open_alive(&e->rec, &t)) {
 			e->kind = restarted(&e->rec) ? LJ_STATUS_TARGET_RESTARTED

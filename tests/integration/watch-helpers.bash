@@ -1,0 +1,47 @@
+# shellcheck shell=bash
+# lanjoin watch in a test: started in the lab's host namespace with the file's private state and
+# spec directories, its stderr in $WLOG, stopped by the test's teardown. Loaded after helpers
+# (defer, wait_until) and engine-helpers (engine_sock).
+
+# The watch's log of the current test, and its PID.
+WLOG=
+WATCH_PID=
+
+# start_watch [ARGS...]: returns once the first reconcile is done (the "ready" line).
+start_watch() {
+  WLOG=${WLOG:-$BATS_TEST_TMPDIR/watch.log}
+  : >"$WLOG"
+  (
+    for fd in "/proc/$BASHPID/fd/"*; do
+      fd=${fd##*/}
+      ((fd > 2)) && eval "exec $fd>&-" 2>/dev/null
+    done
+    exec ip netns exec "${LAB_PREFIX}host" "$LANJOIN" watch "$@"
+  ) </dev/null >>"$WLOG" 2>&1 &
+  WATCH_PID=$!
+  defer stop_watch "$WATCH_PID"
+  wait_until 60 grep -q '^ready' "$WLOG" || {
+    cat "$WLOG"
+    return 1
+  }
+}
+
+stop_watch() { # PID: SIGTERM, and wait until it is gone
+  kill -TERM "$1" 2>/dev/null || return 0
+  wait_until 60 bash -c "! kill -0 $1 2>/dev/null"
+}
+
+# log_has REGEX: the watch logged a line matching REGEX (waits for it; a bound, not a timing)
+log_has() {
+  wait_until 60 grep -Eq "$1" "$WLOG" || {
+    echo "--- watch log:" >&2
+    cat "$WLOG" >&2
+    return 1
+  }
+}
+
+docker_watch() { start_watch --engine-socket "$(engine_sock docker)"; }
+
+# The MAC of IFNAME (default eth1) in Docker container NAME (empty while it does not run).
+dk_mac() { timeout 10 "$DOCKER_BIN" -H "unix://$(engine_sock docker)" exec "$1" cat "/sys/class/net/${2:-eth1}/address" 2>/dev/null; }
+dk_has_mac() { [[ $(dk_mac "$1") == "$2" ]]; }
