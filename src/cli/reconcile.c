@@ -253,10 +253,25 @@ static void one(struct run *run, struct lj_status_entry *e, json_t *specs)
 	json_t *stored = stored_spec(specs, rec->target_spec, rec->ifname);
 	json_t *spec = rec->spec ? rec->spec : json_object_get(stored, "spec");
 	bool cni = json_object_get(rec->info, "cni") != NULL;
+	bool plugin = json_object_get(rec->info, "docker") != NULL;
 	char why[1024] = "";
 
 	if (stored)
 		json_object_set_new(stored, "seen", json_true());
+	if (e->kind == LJ_STATUS_OK)
+		return;
+	if (plugin) {
+		/*
+		 * The Docker driver's endpoints are Docker's: it makes them, moves them into the
+		 * sandbox and removes them, and the driver undoes what a dead sandbox left when it
+		 * starts. A Join in progress reads as gone or drifted here (the link is not in the
+		 * sandbox yet): touching it would break the container's start.
+		 */
+		act(run, rec->target_spec, rec->ifname, status, "report", false,
+		    "%s; a Docker network endpoint: Docker and lanjoin's driver own it",
+		    e->what[0] ? e->what : status);
+		return;
+	}
 	switch (e->kind) {
 	case LJ_STATUS_OK:
 		return;
