@@ -45,3 +45,17 @@ docker_watch() { start_watch --engine-socket "$(engine_sock docker)"; }
 # The MAC of IFNAME (default eth1) in Docker container NAME (empty while it does not run).
 dk_mac() { timeout 10 "$DOCKER_BIN" -H "unix://$(engine_sock docker)" exec "$1" cat "/sys/class/net/${2:-eth1}/address" 2>/dev/null; }
 dk_has_mac() { [[ $(dk_mac "$1") == "$2" ]]; }
+
+# wait_for SECS CMD...: CMD succeeds within SECS seconds of wall time (wait_until counts tries,
+# which is too long a bound when each try is a slow `docker exec`)
+wait_for() {
+  local end=$((SECONDS + $1))
+  shift
+  until "$@" >/dev/null 2>&1; do
+    if ((SECONDS >= end)); then
+      echo "timed out waiting for: $*" >&2
+      return 1
+    fi
+    sleep 0.2
+  done
+}
