@@ -7,15 +7,90 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "lib/kernel/netns.h"
 #include "cli/json.h"
+#include "cli/spec.h"
 #include "lib/core/state.h"
+#include "lib/kernel/netns.h"
 
 static const char usage[] =
 	"Usage: lanjoin list [--json]\n"
 	"Show what lanjoin has attached from this network namespace (records belong to the\n"
 	"namespace lanjoin ran in); says how many were attached from other namespaces, and "
-	"where.\n";
+	"where.\n"
+	"A persistent spec without an attachment is listed too, as status shows it: waiting\n"
+	"(its target does not run) or missing (it runs: reconcile attaches it).\n";
+
+/* The records, for record_attached. */
+struct list_records {
+	const struct lj_record *recs;
+	size_t n;
+};
+
+/* Has one of the records an attachment of t as ifname (cli_spec_unattached's question)? */
+static bool record_attached(const char *t, const char *ifname, void *data)
+{
+	const struct list_records *l = data;
+
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->recs[i].target_spec, t) == 0 &&
+		    strcmp(l->recs[i].ifname, ifname) == 0)
+			return true;
+	return false;
+}
+
+/* Where spec s attaches through (its bridge, parent or uplink), or NULL. */
+static const char *spec_via(const json_t *s)
+{
+	const char *via = json_string_value(json_object_get(s, "bridge"));
+
+	if (!via)
+		via = json_string_value(json_object_get(s, "parent"));
+	if (!via)
+		via = json_string_value(json_object_get(s, "uplink"));
+	return via;
+}
+
+/*
+ * An unattached persistent spec x (cli_spec_unattached) as list --json gives an attachment:
+ * status "waiting" or "missing", what the spec asks where a record would say what was done.
+ */
+static json_t *spec_json(const json_t *x)
+{
+	const json_t *s = json_object_get(x, "spec");
+	const json_t *ip = json_object_get(s, "ip");
+	const char *via = spec_via(s), *mac = json_string_value(json_object_get(s, "mac"));
+
+	return json_pack("{s:s, s:{s:O, s:n, s:n, s:n, s:n}, s:O, s:O, s:O, s:n, s:o, s:o, s:o, "
+			 "s:n, s:{}, s:O, s:b}",
+			 "schema", LJ_SCHEMA_ATTACHMENT, "target", "spec",
+			 json_object_get(x, "target"), "kind", "name", "pid", "container_id",
+			 "ifname", json_object_get(x, "ifname"), "way", json_object_get(x, "way"),
+			 "status", json_object_get(x, "status"), "host_ifname", "via",
+			 via ? json_string(via) : json_null(), "mac",
+			 mac ? json_string(mac) : json_null(), "addresses",
+			 json_is_array(ip) ? json_deep_copy(ip) : json_array(), "created", "info",
+			 "spec", s, "persistent", true);
+}
+
+/* An unattached persistent spec x as a row of the table. */
+static void spec_row(const json_t *x)
+{
+	const json_t *s = json_object_get(x, "spec"), *ip = json_object_get(s, "ip"), *a;
+	const char *via = spec_via(s), *way = json_string_value(json_object_get(x, "way"));
+	bool waiting = strcmp(json_string_value(json_object_get(x, "status")), "waiting") == 0;
+	size_t k;
+
+	printf("%-24s %-8s %-8s %-15s %-16s ", json_string_value(json_object_get(x, "target")),
+	       json_string_value(json_object_get(x, "ifname")), way ? way : "-", "-",
+	       via ? via : "-");
+	json_array_foreach(ip, k, a) printf("%s%s", k ? "," : "", json_string_value(a));
+	if (!json_array_size(ip))
+		printf("-");
+	printf(waiting ? " (persistent spec, waiting: its target does not run; attached when "
+			 "it does)\n"
+		       : " (persistent spec, missing: its target runs unattached; reconcile "
+			 "attaches it)\n");
+}
 
 /*
  * The records made by lanjoin in other network namespaces: one line saying how many and where
@@ -62,8 +137,9 @@ int lj_cmd_list(int argc, char **argv)
 {
 	struct lj_record *recs = NULL;
 	struct lj_state *st = NULL;
-	size_t n = 0, bad = 0;
-	bool json = false;
+	size_t n = 0, bad = 0, j;
+	bool json = false, missing = false;
+	json_t *specs, *x;
 	int r;
 
 	for (int i = 1; i < argc; i++) {
@@ -87,8 +163,13 @@ int lj_cmd_list(int argc, char **argv)
 		       lj_state_strerror(r));
 		return LJ_EXIT_FAILED;
 	}
+	specs = cli_spec_unattached(NULL, record_attached,
+				    &(struct list_records){.recs = recs, .n = n}, &missing);
 	if (json) {
-		lj_print_json(lj_json_attachments(recs, n));
+		json_t *a = lj_json_attachments(recs, n);
+
+		json_array_foreach(specs, j, x) json_array_append_new(a, spec_json(x));
+		lj_print_json(a);
 	} else {
 		printf("%-24s %-8s %-8s %-15s %-16s %s\n", "TARGET", "IFNAME", "WAY", "HOST-SIDE",
 		       "VIA", "ADDRESSES");
@@ -119,7 +200,9 @@ int lj_cmd_list(int argc, char **argv)
 				printf(" (persistent)");
 			putchar('\n');
 		}
+		json_array_foreach(specs, j, x) spec_row(x);
 	}
+	json_decref(specs);
 	/* On stdout after the table; with --json on stderr, so that stdout stays one value. */
 	say_foreign(st, json ? stderr : stdout);
 	lj_state_close(st);

@@ -36,6 +36,7 @@ struct run {
 	FILE *log;
 	json_t *actions;
 	bool failed;
+	bool retry; /* an attach failed for a reason that may pass (not bad input) */
 };
 
 /* One action: a log line "TARGET IFNAME: ACTION: WHAT" and a JSON entry. */
@@ -148,13 +149,18 @@ static void repair(struct run *run, const struct lj_status_entry *e, json_t *spe
 	const char *mac = json_string_value(json_object_get(rec->info, "mac"));
 	const char *status = lj_status_kind_str(e->kind);
 	char why[1024] = "";
+	int r;
 
 	if (drop_record(rec, why, sizeof(why)) < 0) {
 		act(run, rec->target_spec, rec->ifname, status, action, false,
 		    "failed to undo what is left: %s", why);
 		return;
 	}
-	if (attach_spec(spec, rec->target_spec, mac, why, sizeof(why)) < 0) {
+	r = attach_spec(spec, rec->target_spec, mac, why, sizeof(why));
+	if (r < 0) {
+		/* e.g. the MAC still taken by the old macvlan in a namespace the kernel has not
+		 * freed yet (out of lanjoin's reach): a later try may succeed */
+		run->retry |= r != -EINVAL;
 		keep_record(rec, why);
 		act(run, rec->target_spec, rec->ifname, "drifted", action, false,
 		    "failed (the attach rolled back; still drifted): %s", why);
@@ -338,11 +344,14 @@ static void unattached(struct run *run, json_t *specs, const char *target)
 		if (lj_target_parse(t, &tg) < 0 || lj_target_open(&tg) < 0)
 			continue; /* not running: it is attached when it is */
 		lj_target_close(&tg);
-		if (attach_spec(s, json_string_value(json_object_get(e, "file")), NULL, why,
-				sizeof(why)) < 0)
+		int r = attach_spec(s, json_string_value(json_object_get(e, "file")), NULL, why,
+				    sizeof(why));
+		if (r < 0) {
+			run->retry |= r != -EINVAL; /* as in repair */
 			act(run, t, n, "missing", "attach", false, "failed: %s", why);
-		else
+		} else {
 			act(run, t, n, "missing", "attach", true, "from its persistent spec");
+		}
 	}
 }
 
@@ -382,7 +391,7 @@ int cli_reconcile(const char *target, bool json, FILE *log)
 					!run.failed, "actions", run.actions));
 	else
 		json_decref(run.actions);
-	return run.failed ? 1 : 0;
+	return run.failed ? (run.retry ? 2 : 1) : 0;
 }
 
 /*

@@ -16,6 +16,9 @@
  * reason. CNI attachments are checked, never attached again (their runtime owns them). One
  * line per action goes to log (may be NULL); with json, a lanjoin/reconcile/v1 document goes to
  * stdout. Returns 0 when all are ok or repaired, 1 when something stays drifted or failed,
- * negative errno on an error before anything was looked at (printed to stderr).
+ * 2 when that includes an attach that failed for a reason that may pass (not bad input: e.g.
+ * its MAC still taken by the old macvlan of a namespace the kernel frees later; a caller
+ * that keeps running, watch, tries again), negative errno on an error before anything was
+ * looked at (printed to stderr).
  */
 int cli_reconcile(const char *target /* NULL = all */, bool json, FILE *log);

@@ -421,3 +421,39 @@ int cli_spec_list(json_t **ret)
 	*ret = a;
 	return 0;
 }
+
+json_t *cli_spec_unattached(const char *target,
+			    bool (*attached)(const char *t, const char *ifname, void *data),
+			    void *data, bool *missing)
+{
+	json_t *specs = NULL, *out = json_array(), *x;
+	size_t i;
+
+	if (!out || cli_spec_list(&specs) < 0)
+		return out;
+	json_array_foreach(specs, i, x)
+	{
+		json_t *s = json_object_get(x, "spec");
+		const char *t = json_string_value(json_object_get(s, "target"));
+		const char *ifn = json_string_value(json_object_get(s, "ifname"));
+		struct lj_target tg;
+		bool runs = false;
+
+		if (!ifn)
+			ifn = LJ_DEFAULT_IFNAME;
+		if (!t || (target && strcmp(t, target) != 0) || attached(t, ifn, data))
+			continue;
+		if (lj_target_parse(t, &tg) == 0 && lj_target_open(&tg) == 0) {
+			runs = true;
+			lj_target_close(&tg);
+		}
+		if (runs)
+			*missing = true;
+		json_array_append_new(
+			out, json_pack("{s:s, s:s, s:O, s:O, s:s}", "target", t, "ifname", ifn,
+				       "way", json_object_get(s, "way") ?: json_null(), "spec", s,
+				       "status", runs ? "missing" : "waiting"));
+	}
+	json_decref(specs);
+	return out;
+}

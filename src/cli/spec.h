@@ -92,5 +92,15 @@ int cli_spec_load(const char *path, json_t **ret);
  */
 int cli_spec_list(json_t **ret);
 
+/*
+ * The stored persistent specs (of target, NULL: all) that no attachment has (attached(t,
+ * ifname, data) false), each {"target", "ifname", "way", "spec", "status"}: "waiting" (its
+ * target does not run: attached when it does) or "missing" (it runs: reconcile attaches it;
+ * then *missing is set true). A new array, empty if the spec directory cannot be read.
+ */
+json_t *cli_spec_unattached(const char *target,
+			    bool (*attached)(const char *t, const char *ifname, void *data),
+			    void *data, bool *missing);
+
 /* Why the spec directory could not be used (r from the functions above), for messages. */
 const char *cli_spec_strerror(int r);

@@ -44,49 +44,22 @@ static json_t *status_json(const struct lj_status_entry *e, size_t n, bool all_o
 	return o;
 }
 
-/*
- * The persistent specs (of target, NULL: all) without an attachment in e: each as
- * {"target", "ifname", "status": "waiting"} (its target does not run: attached when it does)
- * or "missing" (it runs: reconcile attaches it; *all_ok false). A new array.
- */
-static json_t *unattached_specs(const char *target, const struct lj_status_entry *e, size_t n,
-				bool *all_ok)
+/* The status entries, for entry_attached. */
+struct status_entries {
+	const struct lj_status_entry *e;
+	size_t n;
+};
+
+/* Has one of the entries an attachment of t as ifname (cli_spec_unattached's question)? */
+static bool entry_attached(const char *t, const char *ifname, void *data)
 {
-	json_t *specs = NULL, *out = json_array(), *x;
-	size_t i;
+	const struct status_entries *se = data;
 
-	if (!out || cli_spec_list(&specs) < 0)
-		return out;
-	json_array_foreach(specs, i, x)
-	{
-		json_t *s = json_object_get(x, "spec");
-		const char *t = json_string_value(json_object_get(s, "target"));
-		const char *ifn = json_string_value(json_object_get(s, "ifname"));
-		struct lj_target tg;
-		bool runs = false, seen = false;
-
-		if (!ifn)
-			ifn = "eth1";
-		if (!t || (target && strcmp(t, target) != 0))
-			continue;
-		for (size_t k = 0; k < n && !seen; k++)
-			seen = strcmp(e[k].rec.target_spec, t) == 0 &&
-			       strcmp(e[k].rec.ifname, ifn) == 0;
-		if (seen)
-			continue;
-		if (lj_target_parse(t, &tg) == 0 && lj_target_open(&tg) == 0) {
-			runs = true;
-			lj_target_close(&tg);
-		}
-		if (runs)
-			*all_ok = false;
-		json_array_append_new(out,
-				      json_pack("{s:s, s:s, s:O, s:s}", "target", t, "ifname", ifn,
-						"way", json_object_get(s, "way") ?: json_null(),
-						"status", runs ? "missing" : "waiting"));
-	}
-	json_decref(specs);
-	return out;
+	for (size_t k = 0; k < se->n; k++)
+		if (strcmp(se->e[k].rec.target_spec, t) == 0 &&
+		    strcmp(se->e[k].rec.ifname, ifname) == 0)
+			return true;
+	return false;
 }
 
 int lj_cmd_status(int argc, char **argv)
@@ -94,7 +67,7 @@ int lj_cmd_status(int argc, char **argv)
 	struct lj_status_entry *e = NULL;
 	const char *target = NULL;
 	struct lj_result res;
-	bool json = false, all_ok = true;
+	bool json = false, all_ok = true, missing = false;
 	json_t *specs, *x;
 	size_t n = 0, k;
 	int r;
@@ -113,7 +86,10 @@ int lj_cmd_status(int argc, char **argv)
 	for (size_t i = 0; i < n; i++)
 		if (e[i].kind != LJ_STATUS_OK)
 			all_ok = false;
-	specs = unattached_specs(target, e, n, &all_ok);
+	specs = cli_spec_unattached(target, entry_attached,
+				    &(struct status_entries){.e = e, .n = n}, &missing);
+	if (missing)
+		all_ok = false;
 	if (target && n == 0 && json_array_size(specs) == 0) {
 		/* a misspelt TARGET must not read as "all ok" */
 		all_ok = false;

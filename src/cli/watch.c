@@ -3,7 +3,8 @@
  * lanjoin watch: the supervisor. One epoll loop reacts to the container engines' event
  * streams, rtnetlink link changes and nf_tables changes, and reconciles what an event touches.
  * Idle, it sleeps in epoll_wait without a timeout: the only timers are armed by an event (the
- * settle window that coalesces a burst, a reconnect's backoff, libcurl's connect timeout).
+ * settle window that coalesces a burst, a reconnect's backoff, libcurl's connect timeout, the
+ * retry of a failed attach).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -56,6 +57,16 @@ static const char usage[] =
 #define BACKOFF_FIRST_MS 100
 #define BACKOFF_LAST_MS 6400
 #define MAX_PENDING 256
+/*
+ * An attach that failed for a reason that may pass (cli_reconcile's 2: e.g. the MAC still
+ * taken by the old macvlan of a restarted container's old namespace, which no process, mount
+ * or fd holds any more but the kernel frees later, 30 to 60 s under load; lanjoin cannot reach
+ * it) is tried again after 1 s, doubled up to 30 s, at most RETRY_MAX times (about two
+ * minutes in all); then only at the next event.
+ */
+#define RETRY_FIRST_MS 1000
+#define RETRY_LAST_MS 30000
+#define RETRY_MAX 8
 #ifndef IFF_LOWER_UP
 #define IFF_LOWER_UP 0x10000 /* linux/if.h, which clashes with net/if.h */
 #endif
@@ -70,6 +81,7 @@ enum src {
 	SRC_CURL_SOCK,
 	SRC_BACKOFF,
 	SRC_INOTIFY,
+	SRC_RETRY,
 };
 
 /* epoll data: the source in the high 32 bits, an fd or stream index in the low 32. */
@@ -92,7 +104,7 @@ struct seen_link {
 };
 
 struct watch {
-	int ep, sig_fd, settle_fd, curl_timer_fd, inotify_fd;
+	int ep, sig_fd, settle_fd, curl_timer_fd, inotify_fd, retry_fd;
 	struct lj_monitor *links, *nft;
 	struct lj_engine_events *events;
 	struct engine engines[LJ_ENGINE_EVENTS_MAX_STREAMS];
@@ -108,6 +120,13 @@ struct watch {
 	char *announce[MAX_PENDING]; /* links whose carrier came back */
 	size_t n_announce;
 	bool settle_armed;
+
+	/* failed attaches to try again (retry_fd) */
+	bool retry_all;
+	char *retry[MAX_PENDING];
+	size_t n_retry;
+	unsigned retries; /* tries so far */
+	bool retry_armed;
 
 	/* the nft transaction being read: what it deleted */
 	unsigned nft_deleted; /* LJ_STEP_NFT_* bits */
@@ -727,6 +746,85 @@ static void drain(int fd)
 		;
 }
 
+static void retry_clear(struct watch *w)
+{
+	for (size_t i = 0; i < w->n_retry; i++)
+		free(w->retry[i]);
+	w->n_retry = 0;
+	w->retry_all = false;
+}
+
+/*
+ * cli_reconcile of target (NULL: all); an attach that failed for a reason that may pass puts
+ * target into the retry set, and one that did not fail takes it out.
+ */
+static void reconcile(struct watch *w, const char *target)
+{
+	int r = cli_reconcile(target, false, stderr);
+
+	if (r < 0)
+		wlog("reconcile %s: %s", target ? target : "all", strerror(-r));
+	if (r == 2) {
+		if (!target)
+			w->retry_all = true;
+		for (size_t i = 0; target && i < w->n_retry; i++)
+			if (strcmp(w->retry[i], target) == 0)
+				return;
+		if (target && add_str(w->retry, &w->n_retry, target) < 0)
+			w->retry_all = true;
+		return;
+	}
+	if (!target) {
+		retry_clear(w);
+		return;
+	}
+	for (size_t i = 0; i < w->n_retry; i++)
+		if (strcmp(w->retry[i], target) == 0) {
+			free(w->retry[i]);
+			w->retry[i] = w->retry[--w->n_retry];
+			break;
+		}
+}
+
+/* After a round: arm the retry timer for the retry set (backoff), unless armed already. */
+static void retry_arm(struct watch *w)
+{
+	long ms;
+
+	if (!w->retry_all && !w->n_retry) {
+		w->retries = 0;
+		return;
+	}
+	if (w->retry_armed)
+		return;
+	if (w->retries >= RETRY_MAX) {
+		wlog("retry: gave up after %u tries; the next event tries again", w->retries);
+		retry_clear(w);
+		w->retries = 0;
+		return;
+	}
+	ms = w->retries < 5 ? (long)RETRY_FIRST_MS << w->retries : RETRY_LAST_MS;
+	w->retries++;
+	wlog("retry %s in %ld ms (try %u of %d)",
+	     w->retry_all      ? "all"
+	     : w->n_retry == 1 ? w->retry[0]
+			       : "several",
+	     ms, w->retries, RETRY_MAX);
+	arm_ms(w->retry_fd, ms);
+	w->retry_armed = true;
+}
+
+/* The retry timer: reconcile the retry set (through the settle window). */
+static void retry_fire(struct watch *w)
+{
+	w->retry_armed = false;
+	if (w->retry_all)
+		want_all(w, "retry");
+	for (size_t i = 0; i < w->n_retry; i++)
+		want_target(w, w->retry[i], "retry");
+	retry_clear(w);
+}
+
 /* Reconcile what the settle window gathered, then announce. */
 static void run_work(struct watch *w)
 {
@@ -735,20 +833,16 @@ static void run_work(struct watch *w)
 
 	w->settle_armed = false;
 	if (w->all) {
-		r = cli_reconcile(NULL, false, stderr);
-		if (r < 0)
-			wlog("reconcile all: %s", strerror(-r));
+		reconcile(w, NULL);
 	} else {
-		for (size_t i = 0; i < w->n_pending; i++) {
-			r = cli_reconcile(w->pending[i], false, stderr);
-			if (r < 0)
-				wlog("reconcile %s: %s", w->pending[i], strerror(-r));
-		}
+		for (size_t i = 0; i < w->n_pending; i++)
+			reconcile(w, w->pending[i]);
 	}
 	for (size_t i = 0; i < w->n_pending; i++)
 		free(w->pending[i]);
 	w->n_pending = 0;
 	w->all = false;
+	retry_arm(w);
 
 	if (w->n_announce && records(w) == 0) {
 		for (size_t i = 0; i < w->n_recs; i++) {
@@ -820,6 +914,10 @@ static void handle(struct watch *w, const struct epoll_event *ev)
 	case SRC_INOTIFY:
 		read_inotify(w);
 		break;
+	case SRC_RETRY:
+		drain(w->retry_fd);
+		retry_fire(w);
+		break;
 	}
 }
 
@@ -838,11 +936,14 @@ static int setup(struct watch *w)
 	w->sig_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	w->settle_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	w->curl_timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	if (w->ep < 0 || w->sig_fd < 0 || w->settle_fd < 0 || w->curl_timer_fd < 0)
+	w->retry_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (w->ep < 0 || w->sig_fd < 0 || w->settle_fd < 0 || w->curl_timer_fd < 0 ||
+	    w->retry_fd < 0)
 		return lj_negerrno();
 	if ((r = ep_add(w, w->sig_fd, TAG(SRC_SIGNAL, 0))) < 0 ||
 	    (r = ep_add(w, w->settle_fd, TAG(SRC_SETTLE, 0))) < 0 ||
-	    (r = ep_add(w, w->curl_timer_fd, TAG(SRC_CURL_TIMER, 0))) < 0)
+	    (r = ep_add(w, w->curl_timer_fd, TAG(SRC_CURL_TIMER, 0))) < 0 ||
+	    (r = ep_add(w, w->retry_fd, TAG(SRC_RETRY, 0))) < 0)
 		return r;
 	r = lj_monitor_open(LJ_MONITOR_LINK, &w->links);
 	if (r < 0) {
@@ -896,7 +997,8 @@ static void teardown(struct watch *w)
 			close(w->engines[i].backoff_fd);
 	lj_monitor_close(w->links);
 	lj_monitor_close(w->nft);
-	for (int *fd = (int[]){w->ep, w->sig_fd, w->settle_fd, w->curl_timer_fd, w->inotify_fd, -2};
+	for (int *fd = (int[]){w->ep, w->sig_fd, w->settle_fd, w->curl_timer_fd, w->inotify_fd,
+			       w->retry_fd, -2};
 	     *fd != -2; fd++)
 		if (*fd >= 0)
 			close(*fd);
@@ -904,14 +1006,19 @@ static void teardown(struct watch *w)
 		free(w->pending[i]);
 	for (size_t i = 0; i < w->n_announce; i++)
 		free(w->announce[i]);
+	retry_clear(w);
 	drop_records(w);
 	free(w->seen);
 }
 
 int lj_cmd_watch(int argc, char **argv)
 {
-	struct watch w = {
-		.ep = -1, .sig_fd = -1, .settle_fd = -1, .curl_timer_fd = -1, .inotify_fd = -1};
+	struct watch w = {.ep = -1,
+			  .sig_fd = -1,
+			  .settle_fd = -1,
+			  .curl_timer_fd = -1,
+			  .inotify_fd = -1,
+			  .retry_fd = -1};
 	char *socks[LJ_ENGINE_EVENTS_MAX_STREAMS];
 	char lock_path[PATH_MAX];
 	_cleanup_close_ int lock_fd = -1;
@@ -989,9 +1096,8 @@ int lj_cmd_watch(int argc, char **argv)
 	/* after a reboot, this brings back the persistent attachments whose containers run */
 	start_gc();
 	wlog("start: reconcile all");
-	r = cli_reconcile(NULL, false, stderr);
-	if (r < 0)
-		wlog("reconcile all: %s", strerror(-r));
+	reconcile(&w, NULL);
+	retry_arm(&w);
 	wlog("ready: watching links, nftables and %zu engine%s", w.n_engines,
 	     w.n_engines == 1 ? "" : "s");
 	notify("READY=1\nSTATUS=watching");

@@ -339,13 +339,24 @@ JSON
   run lj status "$(target ghost)"
   [ "$status" -eq 0 ]
   [ "$(lj status --json | jq -r '.attachments[] | select(.target == "'"$(target ghost)"'") | .status')" = waiting ]
+  # list shows it too, as status does
+  run lj list
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == *"$(target ghost)"*eth1*bridge*"persistent spec, waiting"* ]]
+  run lj list --json
+  [ "$(jq -r '.[] | select(.target.spec == "'"$(target ghost)"'") | "\(.status) \(.persistent) \(.via)"' <<<"$output")" = "waiting true $BR" ]
   run lj attach bridge "$(target web)" "${ATTACH[@]}" --persist
   [ "$status" -eq 0 ]
+  [ "$(lj list --json | jq length)" -eq 2 ] # web attached, ghost waiting
   lj detach "$(target web)" --keep-spec
   run lj status
   echo "$output"
   [ "$status" -eq 1 ]
   [[ $output == *"$(target web)"*eth1*missing*"reconcile attaches it"* ]]
+  run lj list
+  [[ $output == *"$(target web)"*eth1*"persistent spec, missing"* ]]
+  [ "$(lj list --json | jq -r '.[] | select(.target.spec == "'"$(target web)"'") | .status')" = missing ]
 }
 
 @test "help, man page and completion know apply, reconcile, --persist, --replace, --keep-spec" {
