@@ -154,36 +154,101 @@ later_expiry() { [ "$(lease_expiry "$1")" -gt "$2" ]; }
   [ -z "$(ls -A "$LANJOIN_STATE_DIR/dhcp")" ]
 }
 
-# Directories a client writes to may be missing on the host (a fresh machine has no /run/dhcpcd):
-# they must not appear there. The state directory is under /run here, as the default one is,
-# so that lanjoin's own files lie below the overlay the client gets on /run.
-@test "addressing: host files are byte-identical around DHCP attaches with each client" {
-  local c n=0 LANJOIN_STATE_DIR
+# Directories a client writes to may be missing on the host (a fresh machine has no /run/dhcpcd)
+# or there (an earlier run or a hand install may have left one): whatever this machine has,
+# lanjoin and its client run here in a view of the host (a mount namespace of the test's) where
+# every directory a client may write to is missing, down to /var/db, or present with a file of
+# the host's in it: overlays on /var and /run whose upper layers are the
+# test's (the host's own directories are never touched), /run/netns and the state directory
+# bound back in. In either view the client must see each directory, empty of the host's files,
+# and nothing may appear in the view or on the host. The state directory is under /run, as the
+# default one is, so that lanjoin's own files lie below the overlay the client gets on /run.
+CLIENT_DIRS=(/var/lib/dhcp /var/lib/dhclient /var/lib/dhcpcd /run/dhcpcd /var/db/dhcpcd)
+own_mntns() { [ "$(readlink "/proc/$1/ns/mnt")" != "$(readlink /proc/self/ns/mnt)" ]; }
+# in_view CMD...: run CMD in the view (VIEW is the PID of the process that holds it)
+in_view() { nsenter -t "$VIEW" -m -- "$@"; }
+make_view() { # missing|present
+  local t=$BATS_TEST_TMPDIR/view-$1 d top
+  mkdir -p "$t"/var/{u,w} "$t"/run/{u,w} "$t/netns" "$t/state"
+  unshare -m --propagation slave sleep 600 3>&- &
+  VIEW=$!
+  defer stop_pid "$VIEW"
+  wait_until 5 own_mntns "$VIEW"
+  in_view mount --rbind /run/netns "$t/netns"
+  in_view mount --bind "$LANJOIN_STATE_DIR" "$t/state"
+  for top in var run; do
+    in_view mount -t overlay lj-view -o "lowerdir=/$top,upperdir=$t/$top/u,workdir=$t/$top/w" "/$top"
+    # (never remove anything below a directory that is not the test's overlay)
+    [ "$(in_view findmnt -n -o FSTYPE "/$top")" = overlay ]
+  done
+  in_view mount --move "$t/netns" /run/netns
+  in_view mount --move "$t/state" "$LANJOIN_STATE_DIR"
+  for d in "${CLIENT_DIRS[@]}"; do
+    case $1 in
+    missing) in_view rm -rf "$d" ;;
+    present) in_view mkdir -p "$d" && in_view touch "$d/host-file" ;;
+    esac
+  done
+  [[ $1 != missing ]] || in_view rm -rf /var/db
+}
+view_files() { in_view bash -c "$(declare -f host_files); host_files"; }
+# Each client directory, in the mount namespace of process $1, is there and has no host file.
+client_dirs_private() {
+  local d
+  for d in "${CLIENT_DIRS[@]}"; do
+    nsenter -t "$1" -m -- test -d "$d" || { echo "client: no $d"; return 1; }
+    ! nsenter -t "$1" -m -- test -e "$d/host-file" || { echo "client: host's $d"; return 1; }
+  done
+}
+
+@test "addressing: host files are byte-identical around DHCP attaches with each client, whether the host has its directories or not" {
+  local c v LANJOIN_STATE_DIR sup client ip out n=0
+  local -A pid
   LANJOIN_STATE_DIR=$(mktemp -d /run/lanjoin-state.XXXXXX)
   defer rm -rf "$LANJOIN_STATE_DIR"
   export LANJOIN_STATE_DIR
   host_files >"$BATS_TEST_TMPDIR/files.before"
   for c in $(available_clients); do
-    add_container "h$c"
-    run lj attach bridge "netns:${LAB_PREFIX}h$c" --bridge br-em1 --dhcp --dhcp-client "$c" --json
-    echo "$c: $output"
-    [ "$status" -eq 0 ]
-    defer ip netns exec "${LAB_PREFIX}host" "$LANJOIN" detach "netns:${LAB_PREFIX}h$c"
-    [ "$(jq -r '.info.dhcp.client' <<<"$output")" = "$c" ]
-    ip=$(jq -r '.info.dhcp.address' <<<"$output")
-    ip=${ip%/*}
-    run curl_from peer "http://$ip/hello.html"
-    [ "$output" = "Hello world" ]
-    # while it runs...
-    diff -u "$BATS_TEST_TMPDIR/files.before" <(host_files)
-    run lj detach "netns:${LAB_PREFIX}h$c"
-    [ "$status" -eq 0 ]
-    grep -q "DHCPRELEASE(eth0) $ip " "$LAB_DIR/dnsmasq.log"
-    # ...and after it stopped
-    diff -u "$BATS_TEST_TMPDIR/files.before" <(host_files)
-    n=$((n + 1))
+    add_container "v$c"
   done
-  [ "$n" -ge 1 ]
+  for v in missing present; do
+    make_view "$v"
+    view_files >"$BATS_TEST_TMPDIR/view.before"
+    # the clients at once (each waits for its lease; a lease takes seconds)
+    for c in $(available_clients); do
+      in_view ip netns exec "${LAB_PREFIX}host" "$LANJOIN" attach bridge \
+        "netns:${LAB_PREFIX}v$c" --bridge br-em1 --dhcp --dhcp-client "$c" --json \
+        >"$BATS_TEST_TMPDIR/$v-$c.out" 2>&1 3>&- &
+      pid[$c]=$!
+      defer ip netns exec "${LAB_PREFIX}host" "$LANJOIN" detach "netns:${LAB_PREFIX}v$c"
+    done
+    for c in $(available_clients); do
+      wait "${pid[$c]}" || { cat "$BATS_TEST_TMPDIR/$v-$c.out"; false; }
+      out=$(cat "$BATS_TEST_TMPDIR/$v-$c.out")
+      echo "$v $c: $out"
+      [ "$(jq -r '.info.dhcp.client' <<<"$out")" = "$c" ]
+      sup=$(jq -r '.info.dhcp.pid' <<<"$out")
+      ip=$(jq -r '.info.dhcp.address' <<<"$out")
+      client=$(children_of "$sup")
+      [ -n "$client" ]
+      client_dirs_private "$client"
+      [ "$(curl_from peer "http://${ip%/*}/hello.html")" = "Hello world" ]
+    done
+    # while they run...
+    diff -u "$BATS_TEST_TMPDIR/view.before" <(view_files)
+    for c in $(available_clients); do
+      ip=$(jq -r '.info.dhcp.address' "$BATS_TEST_TMPDIR/$v-$c.out")
+      run in_view ip netns exec "${LAB_PREFIX}host" "$LANJOIN" detach "netns:${LAB_PREFIX}v$c"
+      [ "$status" -eq 0 ]
+      grep -q "DHCPRELEASE(eth0) ${ip%/*} " "$LAB_DIR/dnsmasq.log"
+      n=$((n + 1))
+    done
+    # ...and after they stopped
+    diff -u "$BATS_TEST_TMPDIR/view.before" <(view_files)
+    diff -u "$BATS_TEST_TMPDIR/files.before" <(host_files)
+    stop_pid "$VIEW"
+  done
+  [ "$n" -ge 2 ]
 }
 
 @test "addressing: no lease within --dhcp-timeout rolls back, exit 1" {

@@ -98,51 +98,94 @@ static int mkdir_parents(const char *dir)
 	}
 }
 
-/* The ancestors this client's mount namespace has put an overlay on (see private_state_dir). */
-struct overlaid {
-	char path[ARRAY_SIZE(client_state_dirs)][PATH_MAX];
-	size_t n;
-};
+/* Is PATH DIR or below it? */
+static bool path_below(const char *path, const char *dir)
+{
+	size_t len = strlen(dir);
+
+	if (strcmp(dir, "/") == 0)
+		return true;
+	return strncmp(path, dir, len) == 0 && (path[len] == '\0' || path[len] == '/');
+}
 
 /*
- * Make DIR a private, empty directory of the client. An existing one gets a tmpfs on top. A
- * missing one is created inside a copy-on-write overlay on its nearest existing ancestor, so
- * that nothing appears on the host.
+ * The nearest existing ancestor of DIR, into ANC (PATH_MAX bytes), when DIR is missing; "" when
+ * DIR exists. Anything but a directory there is -ENOTDIR.
  */
-static int private_state_dir(const char *dir, struct overlaid *ov)
+static int missing_dir_ancestor(const char *dir, char *anc)
 {
-	char anc[PATH_MAX];
 	struct stat st;
 	char *slash;
 	int r;
 
+	anc[0] = '\0';
 	if (stat(dir, &st) == 0)
-		return S_ISDIR(st.st_mode) ? mount_private_tmpfs(dir) : 0;
+		return 0;
 	if (errno != ENOENT)
 		return lj_negerrno();
-	if (snprintf(anc, sizeof(anc), "%s", dir) >= (int)sizeof(anc))
+	if (snprintf(anc, PATH_MAX, "%s", dir) >= PATH_MAX)
 		return -ENAMETOOLONG;
 	do {
 		slash = strrchr(anc, '/');
 		if (!slash)
 			return -EINVAL;
 		slash[slash == anc] = '\0'; /* the parent, or "/" */
-	} while (stat(anc, &st) < 0 && errno == ENOENT);
-	if (!S_ISDIR(st.st_mode))
-		return -ENOTDIR;
-	/* Below an overlay put there for an earlier directory, the directories are private already.
-	 */
-	for (size_t i = 0; i < ov->n; i++) {
-		size_t len = strlen(ov->path[i]);
-		if (strncmp(anc, ov->path[i], len) == 0 && (anc[len] == '\0' || anc[len] == '/'))
-			return mkdir_parents(dir);
-	}
-	r = mount_private_overlay(anc);
+	} while ((r = stat(anc, &st)) < 0 && errno == ENOENT);
 	if (r < 0)
-		return r;
-	if (ov->n < ARRAY_SIZE(ov->path))
-		snprintf(ov->path[ov->n++], PATH_MAX, "%s", anc);
-	return mkdir_parents(dir);
+		return lj_negerrno();
+	return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+}
+
+/*
+ * Make every client state directory a private, empty directory of the client, whether or not
+ * it exists on the host, and create nothing on the host. First a copy-on-write overlay on the
+ * nearest existing ancestor of each missing one, shallowest first (an overlay on /var put after
+ * one on /var/lib would hide it and what was made in it), then each missing directory made
+ * inside its overlay, then a tmpfs on each (a directory the host has shows none of its files).
+ */
+static int private_state_dirs(void)
+{
+	char anc[ARRAY_SIZE(client_state_dirs)][PATH_MAX];
+	const char *overlaid[ARRAY_SIZE(client_state_dirs)];
+	size_t n_overlaid = 0;
+	struct stat st;
+	int r;
+
+	for (size_t i = 0; i < ARRAY_SIZE(client_state_dirs); i++) {
+		r = missing_dir_ancestor(client_state_dirs[i], anc[i]);
+		if (r < 0)
+			return r;
+	}
+	for (;;) {
+		const char *next = NULL;
+		for (size_t i = 0; i < ARRAY_SIZE(anc); i++) {
+			bool covered = !anc[i][0];
+			for (size_t j = 0; j < n_overlaid && !covered; j++)
+				covered = path_below(anc[i], overlaid[j]);
+			if (!covered && (!next || strlen(anc[i]) < strlen(next)))
+				next = anc[i];
+		}
+		if (!next)
+			break;
+		r = mount_private_overlay(next);
+		if (r < 0)
+			return r;
+		overlaid[n_overlaid++] = next;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(client_state_dirs); i++) {
+		const char *dir = client_state_dirs[i];
+		if (anc[i][0]) {
+			r = mkdir_parents(dir);
+			if (r < 0)
+				return r;
+		} else if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+			continue; /* not a directory: the client cannot write there either */
+		}
+		r = mount_private_tmpfs(dir);
+		if (r < 0)
+			return r;
+	}
+	return 0;
 }
 
 /*
@@ -154,7 +197,6 @@ static int private_state_dir(const char *dir, struct overlaid *ov)
 static int private_mounts(const char *base)
 {
 	_cleanup_close_ int base_tree = -1;
-	struct overlaid ov = {.n = 0};
 	char path[PATH_MAX], *slash;
 	struct stat st;
 	int r;
@@ -172,11 +214,9 @@ static int private_mounts(const char *base)
 	base_tree = open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
 	if (base_tree < 0)
 		return lj_negerrno();
-	for (size_t i = 0; i < ARRAY_SIZE(client_state_dirs); i++) {
-		r = private_state_dir(client_state_dirs[i], &ov);
-		if (r < 0)
-			return r;
-	}
+	r = private_state_dirs();
+	if (r < 0)
+		return r;
 	for (size_t i = 0; i < ARRAY_SIZE(client_hook_dirs); i++) {
 		if (stat(client_hook_dirs[i], &st) < 0 || !S_ISDIR(st.st_mode))
 			continue;
