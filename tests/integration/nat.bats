@@ -439,6 +439,7 @@ s.sendto(sys.argv[2].encode(), ("203.0.113.1", 9999))' "$2" "$3"
   echo "$output"
   [ "$status" -eq 0 ]
   [ "$(jq -r '.dry_run' <<<"$output")" = true ]
+  [ "$(jq -r '.schema' <<<"$output")" = lanjoin/plan/v1 ] # doc/json.md
   [ "$(jq -r '.way + " " + .target' <<<"$output")" = "nat netns:${LAB_PREFIX}web" ]
   # the text's commands after its "# lanjoin attach ..." header line, here-documents and all
   diff <(tail -n +2 <<<"$text") <(jq -r '.commands[]' <<<"$output")
