@@ -85,8 +85,8 @@ void lj_warn_bad_records(const struct lj_result *res);
 void lj_print_json(json_t *j);
 
 /*
- * --dry-run --json: print res's plan as {"dry_run": true, "steps": [...], "commands": [...]}
- * with the members of extra (taken; the front end's own, e.g. "way") added. Returns
- * LJ_EXIT_OK, or LJ_EXIT_FAILED after a message when out of memory.
+ * --dry-run --json: print res's plan as {"schema": "lanjoin/plan/v1", "dry_run": true,
+ * "steps": [...], "commands": [...]} with the members of extra (taken; the front end's own,
+ * e.g. "way") added. Returns LJ_EXIT_OK, or LJ_EXIT_FAILED after a message when out of memory.
  */
 int lj_print_dry_run_json(const struct lj_result *res, json_t *extra);

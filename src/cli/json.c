@@ -53,6 +53,7 @@ json_t *lj_json_attachment(const struct lj_record *rec)
 		"publish",
 		"firewall_chain",
 		"nft_chains", /* nat */
+		"next_hops",  /* routed */
 		"gateway",
 		"dhcp",
 		"dhcp_client",

@@ -14,6 +14,7 @@
 #define LJ_SCHEMA_PID "lanjoin/pid/v1"
 #define LJ_SCHEMA_CONTAINER "lanjoin/container/v1"
 #define LJ_SCHEMA_STATUS "lanjoin/status/v1"
+#define LJ_SCHEMA_PLAN "lanjoin/plan/v1"
 
 struct lj_record;
 

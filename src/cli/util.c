@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/json.h"
 #include "lib/core/interrupt.h"
 
 static const char *err_prefix;
@@ -100,6 +101,7 @@ int lj_print_dry_run_json(const struct lj_result *res, json_t *extra)
 	json_t *j = lj_plan_describe_json(res->dry_ctx, &res->dry_plan);
 
 	if (!j || !extra || json_object_set_new(j, "dry_run", json_true()) < 0 ||
+	    json_object_set_new(j, "schema", json_string(LJ_SCHEMA_PLAN)) < 0 ||
 	    json_object_update(j, extra) < 0) {
 		json_decref(j);
 		json_decref(extra);

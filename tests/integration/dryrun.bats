@@ -78,6 +78,7 @@ check_paste() {
 }
 
 detach_web() { lj detach "netns:${LAB_PREFIX}web" >/dev/null; }
+del_eng() { on host ip link del ljdneng 2>/dev/null || true; }
 del_web() { lab container del web; }
 
 @test "dry-run pastes: macvlan with --host-shim, static IPv4 and IPv6" {
@@ -165,6 +166,33 @@ del_web() { lab container del web; }
   check_paste web -- attach bridge "netns:${LAB_PREFIX}web" --bridge br-em1 \
     --ip 198.51.100.117/24 --gateway 198.51.100.254 --ip 2001:db8:1::117/64 \
     --gateway 2001:db8:1::fe --route 203.0.113.0/24@198.51.100.254
+}
+
+@test "dry-run pastes: bridge on a container with a network of its own (an engine's eth0 and default route)" {
+  need_lab --bridge-host
+  add_container web
+  # as an engine's default network leaves it: eth0 with an address and the default route
+  # through it (the outer end in the lab's host, so the source rule's copied routes are real)
+  on host ip link add ljdneng type veth peer name eth0 netns "${LAB_PREFIX}web"
+  defer del_eng
+  on host ip addr add 198.18.9.1/24 dev ljdneng
+  on host ip link set ljdneng up
+  on web ip addr add 198.18.9.2/24 dev eth0
+  on web ip link set eth0 up
+  on web ip route add default via 198.18.9.1 dev eth0
+  undo() { detach_web; }
+  unpaste() { # the veth (eth1 goes with it), the source rule and its table, the engine's route
+    on host ip link del "$(sed -n "s/^ip link add \(ljv[0-9a-f]*\) .*/\1/p" "$BATS_TEST_TMPDIR/plan.sh")"
+    on web ip rule del from 198.18.9.2 lookup 1818886144 priority 32700
+    on web ip route flush table 1818886144
+    on web ip route replace default via 198.18.9.1 dev eth0
+  }
+  check_paste web -- attach bridge "netns:${LAB_PREFIX}web" --bridge br-em1 \
+    --ip 198.51.100.117/24 --gateway 198.51.100.254
+  assert_unchanged
+  # the plan replaced the engine's route and kept replies from eth0's address on eth0
+  grep -q "route replace default via 198.51.100.254 dev eth1" "$BATS_TEST_TMPDIR/plan.sh"
+  grep -q "rule add from 198.18.9.2 lookup 1818886144 priority 32700" "$BATS_TEST_TMPDIR/plan.sh"
 }
 
 @test "dry-run pastes: ovs, static IPv4 and IPv6, VLAN tag" {

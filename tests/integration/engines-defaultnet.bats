@@ -175,6 +175,128 @@ defaultnet_run() {
   no_records
 }
 
+# The README's Docker block ("Docker and Podman containers"): "CMD" for each "# CMD" line
+# (continuations joined, trailing comments dropped) and "> LINE" for each output line shown.
+readme_docker_block() {
+  awk '/^### Docker and Podman containers/ {s = 1} s && /^```console/ {b = 1; next} b && /^```/ {exit} b' \
+    "$REPO/README.md" | sed -e ':a' -e '/\\$/{N;s/\\\n *//;ba' -e '}' |
+    sed -E -e 's/^# (.*[^ ])[[:space:]]+# .*$/\1/' -e 's/^# //;t' -e 's/^/> /'
+}
+
+# The man page's first example (.EX block under EXAMPLES), one command per line.
+man_first_example() {
+  awk '/^\.SH EXAMPLES/ {s = 1} s && /^\.EX/ {b = 1; next} b && /^\.EE/ {exit} b' "$REPO/doc/lanjoin.8" |
+    sed -e 's/\\-/-/g' -e 's/\\e/\\/g' | sed -e ':a' -e '/\\$/{N;s/\\\n *//;ba' -e '}'
+}
+
+# What legitimately differs from the README's output: MACs, the PID, the engine-side address.
+readme_normalise() {
+  sed -E -e 's/([0-9a-f]{2}:){5}[0-9a-f]{2}/MAC/g' -e 's/^[0-9]+$/PID/' -e 's/198\.18\.0\.[0-9]+/198.18.0.X/g'
+}
+
+# The stock busybox image, as far as the documents need it: the test image's busybox without
+# its /www (Docker Hub's busybox has no web root).
+STOCK_IMAGE=lanjoin-test/busybox-stock:1
+stock_image() {
+  dk image inspect "$STOCK_IMAGE" >/dev/null 2>&1 && return
+  tar -C "$LAB_DIR/engine-image/root" --exclude=./www -cf - . | dk import - "$STOCK_IMAGE" >/dev/null
+}
+
+# Run one line of a document in the lab: docker (the test daemon, the stock image for
+# busybox), lanjoin (in the lab's host, Docker's socket from the environment), curl (from the
+# LAN peer; a published port also from the outside host).
+doc_line() {
+  local cmd=$1
+  case $cmd in
+  "docker "*)
+    cmd=${cmd#docker }
+    eval "dk ${cmd/ busybox / $STOCK_IMAGE }"
+    ;;
+  "lanjoin "*) eval "lj ${cmd#lanjoin }" ;;
+  "curl "*)
+    curl_from peer "${cmd#curl }"
+    if [[ $cmd == *:8080/* ]]; then
+      [ "$(curl_from out "${cmd#curl }")" = "Hello world" ]
+    fi
+    ;;
+  *)
+    echo "a command this test does not know: $cmd" >&2
+    return 1
+    ;;
+  esac
+}
+
+@test "docker: the README's Docker block runs as written (stock busybox image, default bridge, published port) and prints what it shows" {
+  require_engine docker
+  export LANJOIN_ENGINE_SOCKET
+  LANJOIN_ENGINE_SOCKET=$(engine_sock docker)
+  defer engine_rm docker web
+  stock_image
+  local line cmd="" got want=""
+  local -a lines
+  mapfile -t lines < <(readme_docker_block)
+  [[ ${lines[0]} == "docker run -d --name web -p 8080:80 busybox sh -c "* ]]
+  lines+=("") # the end: check the last command's output
+  for line in "${lines[@]}"; do
+    if [[ $line == "> "* ]]; then
+      want+="${line#> }"$'\n'
+      continue
+    fi
+    if [[ -n $cmd ]]; then
+      echo "\$ $cmd"
+      echo "$got"
+      if [[ -n $want ]]; then
+        diff -u --label README <(printf '%s' "$want" | readme_normalise) --label "$cmd" \
+          <(echo "$got" | readme_normalise)
+      fi
+    fi
+    cmd=$line want=""
+    [[ -z $cmd ]] && break
+    got=$(doc_line "$cmd" 2>&1) || {
+      echo "$got"
+      echo "failed: $cmd"
+      return 1
+    }
+    case $cmd in
+    "docker run "*)
+      got="" # the container ID
+      # the host once docker0 has its port and its IPv6 address
+      _engine_wait 5 _docker0_settled || true
+      _engine_wait 10 _engine_no_tentative || true
+      snapshot host >"$BATS_TEST_TMPDIR/host.before"
+      ;;
+    "lanjoin ip web --json") [ "$(jq -r '.addresses[] | select(.source == "lanjoin") | .via' <<<"$got")" = br-em1 ] ;;
+    "lanjoin detach web")
+      no_records
+      assert_same_state host "$BATS_TEST_TMPDIR/host.before"
+      ;;
+    esac
+  done
+  [[ $cmd == "" && $got == web ]] # it ended with docker rm -f web
+}
+
+@test "docker: the man page's first example runs as written" {
+  require_engine docker
+  export LANJOIN_ENGINE_SOCKET
+  LANJOIN_ENGINE_SOCKET=$(engine_sock docker)
+  defer engine_rm docker web
+  stock_image
+  local cmd out
+  local -a cmds
+  mapfile -t cmds < <(man_first_example)
+  [[ ${cmds[0]} == "docker run -d --name web --network none busybox "* ]]
+  for cmd in "${cmds[@]}"; do
+    echo "\$ $cmd"
+    out=$(doc_line "$cmd" 2>&1) || {
+      echo "$out"
+      echo "failed: $cmd"
+      return 1
+    }
+    echo "$out"
+  done
+  no_records
+}
+
 @test "docker: an old record (route step for the default route) still loads and detaches" {
   require_engine docker
   engine_run docker lj-dn-old

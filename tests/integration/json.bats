@@ -13,7 +13,7 @@ IS_ATTACHMENT='def str_or_null: type == "string" or type == "null";
        and (.kind | IN("pid", "netns", "path", "container")) and (.name | type == "string")
        and (.pid | type == "number" or type == "null") and (.container_id | str_or_null)
        and (keys - ["spec", "kind", "name", "pid", "container_id"] == []))
-  and (.ifname | type == "string") and (.way | IN("bridge", "ovs", "macvlan", "nat"))
+  and (.ifname | type == "string") and (.way | IN("bridge", "ovs", "macvlan", "nat", "routed"))
   and (.status | IN("attached", "settling", "applying"))
   and (.host_ifname | str_or_null) and (.via | str_or_null) and (.mac | str_or_null)
   and (.addresses | type == "array" and all(.[]; type == "string"))
@@ -113,6 +113,37 @@ check() { # check JQ-PROGRAM <<<JSON: fails showing the document when it does no
   # list --json agrees field for field
   run lj list --json
   diff <(jq -S . <<<"$first") <(jq -S --arg t "netns:${LAB_PREFIX}a" '.[] | select(.target.spec == $t)' <<<"$output")
+}
+
+# The info members doc/json.md documents (the first column of its info table), as a JSON array.
+documented_info() {
+  awk '/^`info` members/ {s = 1; next} s && /^## / {exit} s && /^\| `/' "$REPO/doc/json.md" |
+    cut -d'|' -f2 | grep -oE '`[a-z0-9_]+`' | tr -d '`' | jq -R . | jq -sc .
+}
+
+@test "json: routed and nat attachments are documented attachments; every info member is in doc/json.md" {
+  add_container r
+  add_container n
+  defer ip netns exec "${LAB_PREFIX}host" "$LANJOIN" detach --all
+  local doc
+  doc=$(documented_info)
+  echo "documented: $doc"
+  [[ $doc == *'"next_hops"'* && $doc == *'"dhcp6"'* && $doc == *'"bridge_created"'* ]]
+  run lj attach routed "netns:${LAB_PREFIX}r" --parent em1 --ip 198.51.100.123/24 \
+    --ip 2001:db8:1::123/64 --json
+  echo "$output"
+  [ "$status" -eq 0 ]
+  check "$IS_ATTACHMENT and .way == \"routed\" and .via == \"em1\" and .info.parent == \"em1\"
+    and .info.next_hops == [\"169.254.0.1\", \"fe80::1\"] and ((.info | keys) - $doc == [])" <<<"$output"
+  no_private <<<"$output"
+  run lj attach nat "netns:${LAB_PREFIX}n" --uplink em1 --address 198.51.100.124/24 --publish 80 --json
+  echo "$output"
+  [ "$status" -eq 0 ]
+  check "$IS_ATTACHMENT and .way == \"nat\" and .info.uplink == \"em1\"
+    and ((.info | keys) - $doc == [])" <<<"$output"
+  no_private <<<"$output"
+  run lj list --json
+  check "length == 2 and all(.[]; $IS_ATTACHMENT and ((.info | keys) - $doc == []))" <<<"$output"
 }
 
 @test "json: gc --json names what it removed; detach --all --json too" {

@@ -369,6 +369,28 @@ s.sendto(sys.argv[2].encode(), ("203.0.113.1", 9999))' "$2" "$3"
   wait_until 3 eval "on peer ip neigh show $LAN_ADDR dev eth0 | grep -q '$mac'"
 }
 
+@test "nat: an uplink without ARP (a tunnel) takes the LAN address without ARP probe or announcement" {
+  add_container web
+  on host ip tuntap add dev ljtun0 mode tun
+  defer ip -n "${LAB_PREFIX}host" link del ljtun0
+  on host ip addr add 198.18.30.1/24 dev ljtun0
+  on host ip link set ljtun0 up
+  take_snapshots web
+  run lj attach nat "netns:${LAB_PREFIX}web" --uplink ljtun0 --address 198.18.30.8/24 --dry-run
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output != *arping* ]]
+  detach_later web
+  run lj attach nat "netns:${LAB_PREFIX}web" --uplink ljtun0 --address 198.18.30.8/24
+  echo "$output"
+  [ "$status" -eq 0 ]
+  on host ip -4 addr show dev ljtun0 | grep -q "inet 198.18.30.8/24"
+  on host nft list map ip lanjoin inbound | grep -q "198.18.30.8 : jump"
+  run lj detach "netns:${LAB_PREFIX}web"
+  [ "$status" -eq 0 ]
+  assert_unchanged web
+}
+
 @test "nat: bad input exits 2 and changes nothing" {
   add_container web
   # a network of the container's own, which --private must not take
@@ -439,6 +461,7 @@ s.sendto(sys.argv[2].encode(), ("203.0.113.1", 9999))' "$2" "$3"
   echo "$output"
   [ "$status" -eq 0 ]
   [ "$(jq -r '.dry_run' <<<"$output")" = true ]
+  [ "$(jq -r '.schema' <<<"$output")" = lanjoin/plan/v1 ] # doc/json.md
   [ "$(jq -r '.way + " " + .target' <<<"$output")" = "nat netns:${LAB_PREFIX}web" ]
   # the text's commands after its "# lanjoin attach ..." header line, here-documents and all
   diff <(tail -n +2 <<<"$text") <(jq -r '.commands[]' <<<"$output")

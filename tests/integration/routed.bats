@@ -153,7 +153,15 @@ neigh_mac() { on "$1" ip -j neigh show "$2" dev eth0 | jq -r '.[0].lladdr // emp
 
 @test "routed: bad input is refused with exit 2 and changes nothing" {
   add_container web
+  # a link without ARP (a tunnel): no LAN neighbours to answer for the container
+  on host ip tuntap add dev ljtun0 mode tun
+  defer ip -n "${LAB_PREFIX}host" link del ljtun0
+  on host ip link set ljtun0 up
   take_snapshots web
+  run lj attach routed "netns:${LAB_PREFIX}web" --parent ljtun0 --ip "$A4/24"
+  echo "$output"
+  [ "$status" -eq 2 ]
+  [[ $output == *"'ljtun0' has no ARP (kind 'tun')"*"use the nat way"* ]]
   local t="netns:${LAB_PREFIX}web"
   local -a bad=(
     "--ip $A4/24"

@@ -184,7 +184,7 @@ state_sums() { (cd "$LANJOIN_STATE_DIR" && find . -type f ! -name lock -exec sha
   LANJOIN_SPEC_DIR=$d/lanjoin/specs lj detach "$(target web)"
 }
 
-@test "idempotent attach: --persist is no difference, nor a derived MAC or a default ifname" {
+@test "idempotent attach: --persist is no difference, nor --create-bridge, a derived MAC or a default ifname" {
   add_container web
   add_container db
   detach_later web
@@ -219,6 +219,15 @@ state_sums() { (cd "$LANJOIN_STATE_DIR" && find . -type f ! -name lock -exec sha
   [ "$(state_sums)" = "$sums" ]
   [ "$(on db cat /sys/class/net/eth1/address)" = "$mac" ]
   [ "$(jq -r 'select(.target == "'"$(target db)"'") | .mac' "$LANJOIN_SPEC_DIR"/*.json)" = "$mac" ]
+  # --create-bridge only says how a missing bridge is made: with it or without, as asked
+  run lj attach bridge "$(target db)" "${ATTACH2[@]}" --create-bridge
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == *"as asked"* ]]
+  run lj attach bridge "$(target web)" --bridge "$BR" --ip 198.18.0.2/24 --gateway 198.18.0.1
+  [ "$status" -eq 0 ]
+  [[ $output == *"as asked"* ]]
+  [ "$(state_sums)" = "$sums" ]
   # what differs is named, in good grammar
   run lj attach bridge "$(target db)" --bridge "$BR" --ip 198.18.0.4/24
   [ "$status" -eq 2 ]

@@ -51,9 +51,10 @@ static const char *tname(const struct lj_target *t)
 
 /*
  * What of spec s is compared with the spec asked (both canonical): "persist" is where the
- * spec is kept, not what is attached; a MAC counts only when asked names one (else lanjoin
- * derived it); a missing ifname or macvlan mode is the default one. A new reference (NULL: out of
- * memory).
+ * spec is kept, not what is attached; so are "create-bridge" and the bridge way's "uplink",
+ * which only say how a missing bridge is made (a live attachment's bridge is there); a MAC
+ * counts only when asked names one (else lanjoin derived it); a missing ifname or macvlan mode
+ * is the default one. A new reference (NULL: out of memory).
  */
 static json_t *spec_view(const json_t *s, const json_t *asked)
 {
@@ -62,6 +63,9 @@ static json_t *spec_view(const json_t *s, const json_t *asked)
 	if (!v)
 		return NULL;
 	json_object_del(v, "persist");
+	json_object_del(v, "create-bridge");
+	if (strcmp(json_string_value(json_object_get(v, "way")) ?: "", "bridge") == 0)
+		json_object_del(v, "uplink");
 	if (!json_object_get(asked, "mac"))
 		json_object_del(v, "mac");
 	if (!json_object_get(v, "ifname"))

@@ -553,7 +553,7 @@ int lj_attach_nat_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, cons
 	struct lj_step *s;
 	json_t *pub_list;
 	struct lj_attach_opts resolved;
-	bool to;
+	bool to, arp;
 	int r;
 
 	bool container = ctx->tgt && ctx->tgt->container_id[0];
@@ -673,9 +673,12 @@ int lj_attach_nat_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, cons
 	if (r < 0)
 		return r;
 
-	/* 1. the LAN address on the uplink, if nobody on the LAN holds it (RFC 5227), announced */
+	/* 1. the LAN address on the uplink, if nobody on the LAN holds it (RFC 5227), announced;
+	 * an uplink without ARP (a tunnel, PPP: no Ethernet address) has no one to ask or tell,
+	 * and the kernel refuses an ARP socket on it */
+	arp = up.has_mac && !(up.flags & IFF_NOARP);
 	lj_cidr_to_string(&o->address, a, sizeof(a));
-	if (!o->no_conflict_check) {
+	if (arp && !o->no_conflict_check) {
 		s = lj_plan_add(plan, &lj_step_arp_probe, LJ_HOST, "probe the LAN for %s on '%s'",
 				a, o->uplink);
 		if (!s)
@@ -689,12 +692,14 @@ int lj_attach_nat_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, cons
 		return -ENOMEM;
 	snprintf(s->link, sizeof(s->link), "%s", o->uplink);
 	s->cidr = o->address;
-	s = lj_plan_add(plan, &lj_step_garp, LJ_HOST, "announce %s on '%s' (gratuitous ARP)", a,
-			o->uplink);
-	if (!s)
-		return -ENOMEM;
-	snprintf(s->link, sizeof(s->link), "%s", o->uplink);
-	s->cidr = o->address;
+	if (arp) {
+		s = lj_plan_add(plan, &lj_step_garp, LJ_HOST,
+				"announce %s on '%s' (gratuitous ARP)", a, o->uplink);
+		if (!s)
+			return -ENOMEM;
+		snprintf(s->link, sizeof(s->link), "%s", o->uplink);
+		s->cidr = o->address;
+	}
 
 	/* 2. the private link */
 	if (!to) {

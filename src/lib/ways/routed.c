@@ -158,6 +158,14 @@ static int check_parent(struct lj_ctx *ctx, const struct lj_attach_opts *o, stru
 			       strerror(-r));
 	if (ret->flags & IFF_LOOPBACK)
 		return lj_bad_input(res, "Parent '%s' is a loopback link", o->parent);
+	/* The host answers ARP and neighbour solicitations for the container on the parent: a
+	 * link without them (a tunnel, PPP) has no LAN neighbours to answer. */
+	if (!ret->has_mac || (ret->flags & IFF_NOARP))
+		return lj_bad_input(res,
+				    "'%s' has no ARP (kind '%s'): the routed way answers ARP and "
+				    "neighbour solicitations on it for the container; use the nat "
+				    "way",
+				    o->parent, ret->kind[0] ? ret->kind : "none");
 	if (!ret->master)
 		return 0;
 	r = lj_link_get_by_index(ctx->host, ret->master, &m);
