@@ -300,6 +300,31 @@ JSON
   [[ ${lines[0]} == "lanjoin: $d/c.json: "*"otherwise: ip differs;"* ]]
 }
 
+@test "apply: a spec that fails is rolled back alone; the last line names what stays attached and what not" {
+  add_container a
+  add_container b
+  detach_later a
+  d=$BATS_TEST_TMPDIR/specs
+  mkdir -p "$d"
+  cat >"$d/a.json" <<JSON
+{"way": "bridge", "target": "$(target a)", "bridge": "$BR", "create-bridge": true,
+ "ip": ["198.18.0.11/24"]}
+JSON
+  # the peer's address: the LAN probe fails
+  cat >"$d/b.json" <<JSON
+{"way": "macvlan", "target": "$(target b)", "parent": "em1", "ip": "198.51.100.10/24"}
+JSON
+  run lj apply "$d"
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ $output == *"a.json: attached"* ]]
+  [[ $output == *"b.json: "*"already in use on the LAN"* ]]
+  [[ ${lines[-1]} == "lanjoin: Not attached: $d/b.json. Attached"*": $d/a.json" ]]
+  on a ip link show eth1
+  ! on b ip link show eth1
+  [ "$(state_records | jq length)" -eq 1 ]
+}
+
 @test "apply: bad files exit 2 naming file and field, and change nothing" {
   add_container c
   d=$BATS_TEST_TMPDIR
