@@ -19,8 +19,10 @@ static const char usage[] =
 	"\"web\", \"bridge\": \"br-em1\", \"ip\": [\"198.51.100.117/24\"], \"persist\": true}.\n"
 	"All files are checked first: a bad one (or two for one target and ifname) changes\n"
 	"nothing (exit 2, naming the file and field). An attachment already made as asked is\n"
-	"left alone. Exit status: 0 all attached, 1 some failed (each rolled back), 2 bad input\n"
-	"(a file invalid, or one already attached otherwise and none failed).\n";
+	"left alone. Each spec is its own change: one that fails is rolled back alone, the\n"
+	"others stay attached (a last line names both). Exit status: 0 all attached, 1 some\n"
+	"failed, 2 bad input (a file invalid, or one already attached otherwise and none\n"
+	"failed).\n";
 
 struct item {
 	char *file;
@@ -29,6 +31,7 @@ struct item {
 	struct lj_attach_opts o;
 	struct cli_attach_flags f;
 	char key[LJ_TARGET_SPEC_MAX + 8]; /* the target's identity (target_key) */
+	bool attached;			  /* attached by this apply, or already as asked */
 };
 
 /*
@@ -107,6 +110,22 @@ static int add_path(struct item **items, size_t *n, const char *path)
 	return r;
 }
 
+/* Each spec is its own change: after a failure, say which ones stay attached and which not. */
+static void report_partial(const struct item *items, size_t n)
+{
+	char ok[2048] = "", not [2048] = "";
+
+	for (size_t i = 0; i < n; i++) {
+		char *b = items[i].attached ? ok : not ;
+		size_t len = strlen(b);
+
+		snprintf(b + len, sizeof(ok) - len, "%s%s", len ? ", " : "", items[i].file);
+	}
+	lj_err("Not attached: %s. Attached (left as they are: each spec is its own change, "
+	       "rolled back alone): %s",
+	       not, ok);
+}
+
 static void items_free(struct item *items, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -181,6 +200,7 @@ int lj_cmd_apply(int argc, char **argv)
 	for (size_t i = 0; i < n; i++) {
 		struct lj_result res;
 		r = lj_attach(&items[i].o, &res);
+		items[i].attached = r >= 0;
 
 		if (r < 0) {
 			char prefix[4200];
@@ -200,6 +220,7 @@ int lj_cmd_apply(int argc, char **argv)
 				       cli_spec_dir(), cli_spec_strerror(r));
 				if (!res.unchanged)
 					unattach(&items[i].o);
+				items[i].attached = false;
 				failed++;
 				lj_result_done(&res);
 				continue;
@@ -213,7 +234,10 @@ int lj_cmd_apply(int argc, char **argv)
 				       lj_way_name(items[i].o.way));
 		}
 		lj_result_done(&res);
+		fflush(stdout); /* each file's line in order with the errors on stderr */
 	}
+	if ((failed || bad) && failed + bad < n)
+		report_partial(items, n);
 	code = failed ? LJ_EXIT_FAILED : bad ? LJ_EXIT_USAGE : LJ_EXIT_OK;
 out:
 	items_free(items, n);

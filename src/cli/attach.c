@@ -763,6 +763,12 @@ int lj_cmd_attach(int argc, char **argv)
 		char mac[LJ_MAC_STRLEN];
 		cli_spec_add(spec, "mac", lj_mac_to_string(o.mac, mac, sizeof(mac)));
 	}
+	/* --replace of a persistent attachment keeps it persistent: its stored spec becomes the
+	 * new one once the new attachment stands (a failed replace leaves the old spec), so
+	 * that list and a restart agree with what is attached. */
+	if (f.replace && !f.persist && !o.dry_run && !pid_target &&
+	    cli_spec_stored(o.target, spec_ifname(&o)))
+		f.persist = true;
 	/* A persistent attachment comes back with the same MAC: one derived from its identity
 	 * (not part of what is asked: an attachment with another MAC is still as asked). */
 	if (f.persist && !o.has_mac) {

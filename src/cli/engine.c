@@ -210,10 +210,16 @@ static void lanjoin_addresses(const char *id, json_t *addrs)
 			via = json_string_value(json_object_get(info, "parent"));
 		if (!via)
 			via = json_string_value(json_object_get(info, "uplink"));
+		/* nat's LAN address is on the host's uplink (via), translated to the container */
+		bool on_host = strcmp(recs[i].way, "nat") == 0;
+		const char *to = json_string_value(json_object_get(info, "to"));
+
 		json_array_foreach(json_object_get(info, "addresses"), k, a) json_array_append_new(
-			addrs, json_pack("{s:O, s:s, s:s, s:s, s:s?}", "address", a, "ifname",
-					 recs[i].ifname, "source", "lanjoin", "way", recs[i].way,
-					 "via", via));
+			addrs,
+			json_pack("{s:O, s:s, s:s, s:s, s:s?, s:s, s:s*}", "address", a, "ifname",
+				  recs[i].ifname, "source", "lanjoin", "way", recs[i].way, "via",
+				  via, "on", on_host ? "host" : "container", "to",
+				  on_host ? to : NULL));
 	}
 	lj_records_free(recs, n);
 }
@@ -225,9 +231,11 @@ int lj_cmd_ip(int argc, char **argv)
 		"Print the container's addresses on its engine networks, one per line, then the "
 		"LAN\n"
 		"addresses lanjoin gave it, marked as lanjoin's ('198.51.100.117/24 eth1 (lanjoin\n"
-		"bridge br-em1)'). With --json every engine network with its addresses, gateways\n"
-		"and MAC, and \"addresses\": [{\"address\", \"ifname\", \"source\": \"engine\" or\n"
-		"\"lanjoin\", \"way\", ...}].\n";
+		"bridge br-em1)'; a nat address is on the host: '198.51.100.117/24 on the host's "
+		"em1\n"
+		"(lanjoin nat to eth1)'). With --json every engine network with its addresses,\n"
+		"gateways and MAC, and \"addresses\": [{\"address\", \"ifname\", \"source\":\n"
+		"\"engine\" or \"lanjoin\", \"way\", \"on\": \"container\" or \"host\", ...}].\n";
 	_cleanup_free_ struct lj_engine_container *c = NULL;
 	char buf[LJ_CIDR_STRLEN];
 	json_t *addrs, *a;
@@ -291,8 +299,18 @@ int lj_cmd_ip(int argc, char **argv)
 	{
 		const char *via = json_string_value(json_object_get(a, "via"));
 
+		const char *to = json_string_value(json_object_get(a, "to"));
+
 		if (strcmp(json_string_value(json_object_get(a, "source")), "lanjoin") != 0)
 			continue;
+		if (strcmp(json_string_value(json_object_get(a, "on")), "host") == 0) {
+			/* not an interface of the container: the host's uplink holds it */
+			printf("%s on the host's %s (lanjoin %s to %s)\n",
+			       json_string_value(json_object_get(a, "address")), via ? via : "?",
+			       json_string_value(json_object_get(a, "way")),
+			       to ? to : json_string_value(json_object_get(a, "ifname")));
+			continue;
+		}
 		printf("%s %s (lanjoin %s%s%s)\n", json_string_value(json_object_get(a, "address")),
 		       json_string_value(json_object_get(a, "ifname")),
 		       json_string_value(json_object_get(a, "way")), via ? " " : "",

@@ -181,6 +181,18 @@ with_prev() {
   assert_same_state host "$BATS_TEST_TMPDIR/host.before"
 }
 
+@test "cni nat: an address off the uplink's LAN is refused (code 7, the prefixes named), nothing changed" {
+  add_container off
+  snapshot host >"$BATS_TEST_TMPDIR/host.before"
+  conf nat 1.0.0 '.uplink = "em1" | .address = "203.0.113.5/24" | del(.ipam)'
+  run --separate-stderr cni ADD cid-off "$(ns off)"
+  echo "$output $stderr"
+  [ "$status" -eq 1 ]
+  [ "$(jq -r .code <<<"$output")" = 7 ]
+  [[ $(jq -r .details <<<"$output") == *"not on the LAN of uplink 'em1'"*"198.51.100.0/24"* ]]
+  assert_same_state host "$BATS_TEST_TMPDIR/host.before"
+}
+
 # fault_every_step MODE_FILTER CONTAINER — ADD with LANJOIN_FAULT_STEP=1.. until it succeeds:
 # each failure is code 100, rolled back, the address released, the host as before.
 fault_every_step() {

@@ -76,7 +76,7 @@ attach_by_name() { # ENGINE LAST-OCTET
   [ "$output" = "198.51.100.$2/24 eth1 (lanjoin bridge br-em1)" ]
   run lje "$e" ip "$name" --json
   [ "$(jq -c '.addresses' <<<"$output")" = \
-    '[{"address":"198.51.100.'"$2"'/24","ifname":"eth1","source":"lanjoin","via":"br-em1","way":"bridge"}]' ]
+    '[{"address":"198.51.100.'"$2"'/24","ifname":"eth1","on":"container","source":"lanjoin","via":"br-em1","way":"bridge"}]' ]
 
   run lje "$e" detach "$name"
   echo "$output"
@@ -350,6 +350,13 @@ gc_gone() { # ENGINE LAST-OCTET
   defer env DOCKER_HOST="unix://$(engine_sock docker)" ip netns exec "${LAB_PREFIX}host" "$LANJOIN" detach lj-natweb
   run curl_from peer http://198.51.100.131/hello.html
   [ "$output" = "Hello world" ]
+  # lanjoin ip: the LAN address is the host's (on its uplink), translated to the container's
+  run lje docker ip lj-natweb
+  echo "$output"
+  [ "${lines[-1]}" = "198.51.100.131/24 on the host's br-em1 (lanjoin nat to $addr)" ]
+  run lje docker ip lj-natweb --json
+  [ "$(jq -c '.addresses[] | select(.source == "lanjoin") | [.on, .via, .to]' <<<"$output")" = \
+    '["host","br-em1","'"$addr"'"]' ]
   run dk exec lj-natweb /bin/busybox wget -qO- http://203.0.113.1/cgi-bin/ip
   echo "$output"
   [ "$output" = "198.51.100.131" ]

@@ -5,6 +5,8 @@
 
 load helpers
 
+del_host_link() { on host ip link del "$1" 2>/dev/null || true; }
+
 LAN_ADDR=198.51.100.117
 
 # nat_attach NAME [ARGS...]: attach lab container NAME with the nat way. Run it with `run`
@@ -389,6 +391,36 @@ s.sendto(sys.argv[2].encode(), ("203.0.113.1", 9999))' "$2" "$3"
   run lj detach "netns:${LAB_PREFIX}web"
   [ "$status" -eq 0 ]
   assert_unchanged web
+}
+
+@test "nat: an --address off the uplink's LAN, or one adding a connected route, is refused (also --dry-run)" {
+  add_container web
+  take_snapshots web
+  # an uplink with no IPv4 address at all
+  on host ip link add ljt-noaddr type veth peer name ljt-noaddr-p
+  defer del_host_link ljt-noaddr
+  local args
+  for args in "203.0.113.5/24" "203.0.113.5/32" "198.51.100.117/16" "198.51.100.117/25"; do
+    for dry in "" --dry-run; do
+      run nat_attach web --address "$args" $dry
+      echo "$args $dry -> $status: $output"
+      [ "$status" -eq 2 ]
+      [ "${#lines[@]}" -eq 1 ]
+      [[ $output == *"198.51.100.0/24"* ]]
+    done
+  done
+  run lj attach nat "netns:${LAB_PREFIX}web" --uplink ljt-noaddr --address 198.51.100.117/24
+  echo "$output"
+  [ "$status" -eq 2 ]
+  [[ $output == *"'ljt-noaddr' has no IPv4 address"* ]]
+  on host ip link del ljt-noaddr
+  assert_unchanged web
+  # the LAN's own prefix length, or a host prefix, is taken
+  for args in "$LAN_ADDR/24" "$LAN_ADDR/32"; do
+    run nat_attach web --address "$args" --dry-run
+    echo "$args -> $status: $output"
+    [ "$status" -eq 0 ]
+  done
 }
 
 @test "nat: bad input exits 2 and changes nothing" {

@@ -5,6 +5,8 @@
 
 load helpers
 
+del_host_link() { on host ip link del "$1" 2>/dev/null || true; }
+
 A4=198.51.100.117
 A6=2001:db8:1::117
 
@@ -148,6 +150,32 @@ neigh_mac() { on "$1" ip -j neigh show "$2" dev eth0 | jq -r '.[0].lladdr // emp
   echo "$output"
   [ "$status" -eq 1 ]
   [[ $output == *"2001:db8:1::10 is already in use on the LAN"* ]]
+  assert_unchanged web
+}
+
+@test "routed: an --ip off the parent's LAN is refused with exit 2 (also --dry-run), naming its prefixes" {
+  add_container web
+  take_snapshots web
+  local t="netns:${LAB_PREFIX}web" ip dry
+  for ip in 203.0.113.1/24 2001:db8:9::5/64; do
+    for dry in "" --dry-run; do
+      run lj attach routed "$t" --parent em1 --ip $A4/24 --ip "$ip" $dry
+      echo "$ip $dry -> $status: $output"
+      [ "$status" -eq 2 ]
+      [ "${#lines[@]}" -eq 1 ]
+      [[ $output == *"not on the LAN of parent 'em1'"* ]]
+      [[ $output == *"198.51.100.0/24"* || $output == *"2001:db8:1::/64"* ]]
+    done
+  done
+  # a parent without an address of the family (its IPv6 link-local one does not count)
+  on host ip link add ljt-noaddr type veth peer name ljt-noaddr-p
+  defer del_host_link ljt-noaddr
+  on host ip link set ljt-noaddr up
+  run lj attach routed "$t" --parent ljt-noaddr --ip 2001:db8:1::117/64
+  echo "$output"
+  [ "$status" -eq 2 ]
+  [[ $output == *"'ljt-noaddr' has no IPv6 address"* ]]
+  on host ip link del ljt-noaddr
   assert_unchanged web
 }
 

@@ -154,6 +154,36 @@ state_sums() { (cd "$LANJOIN_STATE_DIR" && find . -type f ! -name lock -exec sha
   [[ $output == *"--persist needs a lasting identity"* ]]
 }
 
+@test "--replace of a persistent attachment keeps it persistent: the stored spec becomes the new one; a failed replace keeps the old" {
+  add_container web
+  detach_later web
+  run lj attach bridge "$(target web)" "${ATTACH[@]}" --persist
+  [ "$status" -eq 0 ]
+  files=("$LANJOIN_SPEC_DIR"/*.json)
+  mac=$(jq -r .mac "${files[0]}")
+  # a failing replace (fault at its route step) leaves the old spec
+  n=$(($(state_records | jq '.[0].undo | length') + 1))
+  run env LANJOIN_FAULT_STEP="$n" ip netns exec "${LAB_PREFIX}host" "$LANJOIN" attach bridge \
+    "$(target web)" --bridge "$BR" --create-bridge --ip 198.18.0.3/24 --gateway 198.18.0.1 \
+    --route 203.0.113.0/24 --replace
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [ "$(jq -c .ip "${files[0]}")" = '["198.18.0.2/24"]' ]
+  # a replace without --persist: the new spec is stored, with the same MAC
+  run lj attach bridge "$(target web)" --bridge "$BR" --create-bridge --ip 198.18.0.3/24 \
+    --gateway 198.18.0.1 --replace
+  echo "$output"
+  [ "$status" -eq 0 ]
+  files=("$LANJOIN_SPEC_DIR"/*.json)
+  [ "${#files[@]}" -eq 1 ]
+  cat "${files[0]}"
+  [ "$(jq -c .ip "${files[0]}")" = '["198.18.0.3/24"]' ]
+  [ "$(jq -r .mac "${files[0]}")" = "$mac" ]
+  [ "$(on web cat /sys/class/net/eth1/address)" = "$mac" ]
+  [ "$(lj list --json | jq -r '.[0].persistent')" = true ]
+  [ "$(lj list --json | jq -c '.[0].spec.ip')" = '["198.18.0.3/24"]' ]
+}
+
 @test "--persist: the spec directory must be safe (root's, not writable by others)" {
   add_container web
   d=$(mktemp -d /tmp/lanjoin-specs.XXXXXX)
@@ -277,6 +307,31 @@ JSON
   [ "$status" -eq 2 ]
   [ "${#lines[@]}" -eq 1 ]
   [[ ${lines[0]} == "lanjoin: $d/c.json: "*"otherwise: ip differs;"* ]]
+}
+
+@test "apply: a spec that fails is rolled back alone; the last line names what stays attached and what not" {
+  add_container a
+  add_container b
+  detach_later a
+  d=$BATS_TEST_TMPDIR/specs
+  mkdir -p "$d"
+  cat >"$d/a.json" <<JSON
+{"way": "bridge", "target": "$(target a)", "bridge": "$BR", "create-bridge": true,
+ "ip": ["198.18.0.11/24"]}
+JSON
+  # the peer's address: the LAN probe fails
+  cat >"$d/b.json" <<JSON
+{"way": "macvlan", "target": "$(target b)", "parent": "em1", "ip": "198.51.100.10/24"}
+JSON
+  run lj apply "$d"
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ $output == *"a.json: attached"* ]]
+  [[ $output == *"b.json: "*"already in use on the LAN"* ]]
+  [[ ${lines[-1]} == "lanjoin: Not attached: $d/b.json. Attached"*": $d/a.json" ]]
+  on a ip link show eth1
+  ! on b ip link show eth1
+  [ "$(state_records | jq length)" -eq 1 ]
 }
 
 @test "apply: bad files exit 2 naming file and field, and change nothing" {

@@ -20,6 +20,7 @@
 #include "lib/kernel/route.h"
 #include "lib/steps/nat.h"
 #include "lib/steps/rtnl.h"
+#include "lib/ways/lan-prefix.h"
 #include "lib/ways/ways.h"
 #include "shared/macro.h"
 #include "shared/name.h"
@@ -470,7 +471,8 @@ static int to_iif(struct lj_ctx *ctx, const struct lj_attach_opts *o, char iif[I
 	return 0;
 }
 
-static int check_address(struct lj_ctx *ctx, const struct lj_attach_opts *o, struct lj_result *res)
+static int check_address(struct lj_ctx *ctx, const struct lj_attach_opts *o, int uplink,
+			 struct lj_result *res)
 {
 	struct lj_addr_entry *addrs = NULL;
 	char buf[LJ_CIDR_STRLEN];
@@ -484,6 +486,12 @@ static int check_address(struct lj_ctx *ctx, const struct lj_attach_opts *o, str
 	why = host_address_problem(&o->address);
 	if (why)
 		return lj_bad_input(res, "--address %s: %s", buf, why);
+	/* On the uplink's LAN, adding no connected route: else the host's own traffic to that
+	 * prefix would go out of the uplink. */
+	r = lj_way_check_on_lan(ctx, uplink, "uplink", o->uplink, "--address", &o->address.ip,
+				&o->address, res);
+	if (r < 0)
+		return r;
 	r = lj_addr_list(ctx->host, AF_INET, &addrs, &n);
 	if (r < 0)
 		return lj_fail(res, r, "Failed to list the host's addresses: %s", strerror(-r));
@@ -617,7 +625,7 @@ int lj_attach_nat_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, cons
 					    o->uplink, m.kind, m.name, m.name);
 		/* Other masters (a VRF) leave the address working on the uplink. */
 	}
-	r = check_address(ctx, o, res);
+	r = check_address(ctx, o, up.ifindex, res);
 	if (r < 0)
 		return r;
 	if (to && o->private_net.ip.family != AF_UNSPEC)

@@ -27,6 +27,7 @@
 #include "lib/steps/nat.h"
 #include "lib/steps/routed.h"
 #include "lib/steps/rtnl.h"
+#include "lib/ways/lan-prefix.h"
 #include "lib/ways/ways.h"
 #include "shared/macro.h"
 
@@ -89,6 +90,12 @@ static int check_addresses(struct lj_ctx *ctx, const struct lj_attach_opts *o, i
 		for (size_t k = 0; k < i; k++)
 			if (lj_ip_equal(&o->ips[k].ip, &o->ips[i].ip))
 				return lj_bad_input(res, "--ip %s is given twice", a);
+		/* On DEV's LAN: else the host route to it would take the host's own traffic
+		 * to that address's real owner. */
+		r = lj_way_check_on_lan(ctx, dev, "parent", o->parent, "--ip", &o->ips[i].ip, NULL,
+					res);
+		if (r < 0)
+			return r;
 	}
 	r = lj_addr_list(ctx->host, AF_UNSPEC, &addrs, &n);
 	if (r < 0)

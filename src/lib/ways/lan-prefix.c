@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: MIT */
+/* The on-link prefixes of a link, and the check that a claimed address lies in one. */
+#include "lib/ways/lan-prefix.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/rtnetlink.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/kernel/addr.h"
+#include "lib/kernel/route.h"
+
+#define MAX_PREFIXES 32
+
+/* c with its host bits cleared. */
+static struct lj_cidr network(const struct lj_cidr *c)
+{
+	struct lj_cidr n = *c;
+	uint8_t *b = c->ip.family == AF_INET ? (uint8_t *)&n.ip.v4 : (uint8_t *)&n.ip.v6;
+	unsigned bits = c->ip.family == AF_INET ? 32 : 128;
+
+	for (unsigned i = 0; i < bits / 8; i++) {
+		unsigned keep = c->prefixlen > i * 8 ? c->prefixlen - i * 8 : 0;
+		b[i] &= keep >= 8 ? 0xff : (uint8_t)(0xff00 >> keep);
+	}
+	return n;
+}
+
+static bool skip_prefix(const struct lj_cidr *c)
+{
+	return c->prefixlen == 0 ||
+	       (c->ip.family == AF_INET6 &&
+		(IN6_IS_ADDR_LINKLOCAL(&c->ip.v6) || IN6_IS_ADDR_MULTICAST(&c->ip.v6)));
+}
+
+static void add_prefix(struct lj_cidr *v, size_t *n, const struct lj_cidr *c)
+{
+	struct lj_cidr net = network(c);
+
+	if (skip_prefix(c))
+		return;
+	for (size_t i = 0; i < *n; i++)
+		if (v[i].prefixlen == net.prefixlen && lj_ip_equal(&v[i].ip, &net.ip))
+			return;
+	if (*n < MAX_PREFIXES)
+		v[(*n)++] = net;
+}
+
+int lj_way_check_on_lan(struct lj_ctx *ctx, int ifindex, const char *role, const char *dev,
+			const char *opt, const struct lj_ip *ip, const struct lj_cidr *addr_prefix,
+			struct lj_result *res)
+{
+	struct lj_cidr addrs[MAX_PREFIXES], prefixes[MAX_PREFIXES];
+	struct lj_route_entry *routes = NULL;
+	char a[LJ_CIDR_STRLEN], list[512] = "", one[LJ_CIDR_STRLEN];
+	const char *fam = ip->family == AF_INET ? "IPv4" : "IPv6";
+	size_t naddr = 0, nroute = 0, np = 0;
+	bool inside = false, secondary = false;
+	int r;
+
+	if (addr_prefix)
+		lj_cidr_to_string(addr_prefix, a, sizeof(a));
+	else
+		lj_ip_to_string(ip, a, sizeof(a));
+	r = lj_addr_list_link(ctx->host, ifindex, ip->family, addrs, MAX_PREFIXES, &naddr);
+	if (r < 0)
+		return lj_fail(res, r, "Failed to list the addresses of %s '%s': %s", role, dev,
+			       strerror(-r));
+	if (naddr > MAX_PREFIXES)
+		naddr = MAX_PREFIXES;
+	for (size_t i = 0; i < naddr; i++)
+		add_prefix(prefixes, &np, &addrs[i]);
+	r = lj_route_list(ctx->host, ip->family, &routes, &nroute);
+	if (r < 0)
+		return lj_fail(res, r, "Failed to list the host's routes: %s", strerror(-r));
+	for (size_t i = 0; i < nroute; i++)
+		if (routes[i].table == RT_TABLE_MAIN && routes[i].type == RTN_UNICAST &&
+		    routes[i].oif == ifindex && routes[i].via.family == AF_UNSPEC)
+			add_prefix(prefixes, &np, &routes[i].dst);
+	free(routes);
+
+	if (np == 0)
+		return lj_bad_input(res,
+				    "%s %s: %s '%s' has no %s address or on-link prefix; the "
+				    "address must lie on the LAN's subnet (proxy %s answers "
+				    "and a claimed address only make sense there)",
+				    opt, a, role, dev, fam, ip->family == AF_INET ? "ARP" : "NDP");
+	for (size_t i = 0; i < np; i++) {
+		inside |= lj_cidr_contains(&prefixes[i], ip);
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? ", " : "",
+			 lj_cidr_to_string(&prefixes[i], one, sizeof(one)));
+	}
+	if (!inside)
+		return lj_bad_input(res,
+				    "%s %s is not on the LAN of %s '%s' (its %s prefixes: %s); "
+				    "the host would route that address to the LAN or the "
+				    "container instead of its real owner",
+				    opt, a, role, dev, fam, list);
+	if (!addr_prefix || addr_prefix->prefixlen == (ip->family == AF_INET ? 32 : 128))
+		return 0;
+	for (size_t i = 0; i < naddr; i++) {
+		struct lj_cidr n = network(&addrs[i]), m = network(addr_prefix);
+
+		secondary |= n.prefixlen == m.prefixlen && lj_ip_equal(&n.ip, &m.ip);
+	}
+	if (!secondary)
+		return lj_bad_input(res,
+				    "%s %s would add a connected route to '%s' (its %s prefixes: "
+				    "%s); give the prefix length of the LAN's subnet or /%u",
+				    opt, a, dev, fam, list, ip->family == AF_INET ? 32 : 128);
+	return 0;
+}
