@@ -27,7 +27,9 @@ static const char usage[] =
 	"  mode=macvlan parent=DEV [macvlan_mode=MODE] [host_shim=CIDR]\n"
 	"  mode=bridge bridge=BR [uplink=DEV]   (uplink: adopt DEV if BR is missing)\n"
 	"  mode=ovs bridge=BR [vlan=TAG] [ovsdb=unix:PATH]\n"
-	"Addresses are Docker's IPAM's. Each endpoint joined is a lanjoin attachment\n"
+	"Addresses are Docker's IPAM's, or with --ipam-driver lanjoin (mode=macvlan) leased\n"
+	"from the LAN's DHCP server and held by lanjoin's DHCP client for the container's\n"
+	"life. Each endpoint joined is a lanjoin attachment\n"
 	"('lanjoin list'); network options and endpoint addresses are kept in DIR "
 	"(default\n" LJ_PLUGIN_DEFAULT_STATE
 	"), so that a restarted plugin answers for what it made.\n";
