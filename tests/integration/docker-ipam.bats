@@ -70,7 +70,8 @@ not_leased() { ! grep -q " $1 " "$LAB_DIR/dnsmasq.leases"; }
 lease_file() { echo "$LAB_DIR/dplugin/state/leases/$1.json"; }
 # The PID of the DHCP client (udhcpc, ...) under supervisor $1.
 client_of() { cat /proc/"$1"/task/*/children 2>/dev/null | tr ' ' '\n' | grep . | head -1; }
-pid_gone() { ! kill -0 "$1" 2>/dev/null; }
+# gone, or a zombie (a killed plugin's client supervisors are reaped by whoever adopted them)
+pid_gone() { ! kill -0 "$1" 2>/dev/null || grep -q '^State:[[:space:]]*Z' /proc/"$1"/status 2>/dev/null; }
 holder_up() { [[ -n $(client_of "$1") ]]; }
 
 create_dhcp_net() { # NAME
@@ -226,5 +227,30 @@ create_dhcp_net() { # NAME
   [ -z "$(find "$LAB_DIR/dplugin/state/leases" -type f)" ]
   [ -z "$(find "$LANJOIN_STATE_DIR/dhcp" -type f 2>/dev/null)" ]
   dk network rm dhcp
+  state_empty
+}
+
+@test "docker: the plugin killed -9 while a DHCP container runs; the restarted one releases the lease at stop" {
+  require_engine docker
+  create_dhcp_net dhcp
+  engine_run docker web --network dhcp
+  ip=$(engine_inspect docker web '.NetworkSettings.Networks.dhcp.IPAddress')
+  mac=$(engine_inspect docker web '.NetworkSettings.Networks.dhcp.MacAddress')
+  hold=$(jq -r .hold.pid "$(lease_file "$ip")")
+  wait_until 10 holder_up "$hold"
+  kill -KILL "$(plugin_pid)"
+  _engine_wait 10 test -z "$(plugin_pid)"
+  # the holding client lives on (its own session) and the lease with it
+  kill -0 "$hold"
+  plugin_start
+  [ -e "$(lease_file "$ip")" ]
+  run curl_from peer "http://$ip/hello.html"
+  [ "$output" = "Hello world" ]
+  dk stop -t 0 web
+  wait_until 10 not_leased "$mac"
+  pid_gone "$hold"
+  dk rm -f web
+  dk network rm dhcp
+  no_plugin_links
   state_empty
 }
