@@ -209,8 +209,12 @@ create_dhcp_net() { # NAME
   state_empty
 }
 
-@test "docker: a container whose start fails gives its lease back" {
+@test "docker: refusals show the plugin's message; a container whose start fails gives its lease back" {
   require_engine docker
+  run dk network create -d lanjoin --ipam-driver lanjoin -o mode=macvlan -o parent=em1 \
+    --subnet 198.51.100.0/24 nogw
+  [ "$status" -ne 0 ]
+  [[ $output == *"a DHCP network needs --gateway (the LAN's router)"* ]]
   create_dhcp_net dhcp
   # --ip is Docker's default IPAM's: refused with the plugin's message
   run dk run -d --name bad --network dhcp --ip 198.51.100.20 "$ENGINE_IMAGE" /bin/true
