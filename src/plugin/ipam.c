@@ -184,7 +184,8 @@ static json_t *release_pool(const json_t *req)
 	return err ? err : json_object();
 }
 
-/* The record of the lanjoin network whose IPv4 subnet is pool (new reference), or NULL. */
+/* The record of the lanjoin network whose IPv4 subnet is pool (new reference), or NULL: a
+ * macvlan one if there is one (a network of Docker's IPAM may share the subnet). */
 static json_t *network_of_pool(const struct lj_cidr *pool)
 {
 	char path[PATH_MAX], id[80];
@@ -196,7 +197,7 @@ static json_t *network_of_pool(const struct lj_cidr *pool)
 	dir = opendir(path);
 	if (!dir)
 		return NULL;
-	while (!net && (d = readdir(dir))) {
+	while ((d = readdir(dir))) {
 		size_t len = strlen(d->d_name);
 		struct lj_cidr c;
 		json_t *n;
@@ -206,8 +207,11 @@ static json_t *network_of_pool(const struct lj_cidr *pool)
 		snprintf(id, sizeof(id), "%.*s", (int)(len - 5), d->d_name);
 		n = record_load("networks", id);
 		if (n && str(n, "subnet4") && lj_parse_cidr(str(n, "subnet4"), true, &c) == 0 &&
-		    c.prefixlen == pool->prefixlen && lj_ip_equal(&c.ip, &pool->ip))
+		    c.prefixlen == pool->prefixlen && lj_ip_equal(&c.ip, &pool->ip) &&
+		    (!net || strcmp(str(n, "mode") ? str(n, "mode") : "", "macvlan") == 0)) {
+			json_decref(net);
 			net = json_incref(n);
+		}
 		json_decref(n);
 	}
 	closedir(dir);
@@ -622,6 +626,44 @@ json_t *lj_plugin_ipam_leave(const json_t *ep)
 	return err;
 }
 
+/*
+ * Is lease one a killed plugin left that nothing will end: its holding client is gone (the
+ * sandbox went), or it was never joined and no endpoint record has its address and MAC
+ * (Docker gave up on the endpoint while the plugin was down)?
+ */
+static bool stale(const json_t *lease)
+{
+	const json_t *st = json_object_get(lease, "hold");
+	char path[PATH_MAX], id[80], a[LJ_IP_STRLEN];
+	struct dirent *d;
+	bool found = false;
+	DIR *dir;
+
+	if (st)
+		return !lj_proc_alive((pid_t)json_integer_value(json_object_get(st, "pid")),
+				      (uint64_t)json_integer_value(json_object_get(st, "start")));
+	snprintf(path, sizeof(path), "%s/endpoints", state_dir);
+	dir = opendir(path);
+	if (!dir)
+		return false;
+	while (!found && (d = readdir(dir))) {
+		size_t len = strlen(d->d_name);
+		json_t *ep, *l;
+
+		if (len < 6 || len - 5 >= sizeof(id) || strcmp(d->d_name + len - 5, ".json") != 0)
+			continue;
+		snprintf(id, sizeof(id), "%.*s", (int)(len - 5), d->d_name);
+		ep = record_load("endpoints", id);
+		l = ep ? lease_of_ep(ep, a) : NULL; /* the lease of its address, for its MAC */
+		found = l && json_equal(json_object_get(l, "address"),
+					json_object_get(lease, "address"));
+		json_decref(l);
+		json_decref(ep);
+	}
+	closedir(dir);
+	return !found;
+}
+
 int lj_plugin_ipam_init(const char *state)
 {
 	char path[PATH_MAX], id[LJ_IP_STRLEN + 8];
@@ -633,30 +675,28 @@ int lj_plugin_ipam_init(const char *state)
 	snprintf(path, sizeof(path), "%s/leases", state_dir);
 	if (mkdir(path, 0700) < 0 && errno != EEXIST)
 		return -errno;
-	/* A killed plugin's leases whose holding client is gone (its sandbox went): forget. */
+	/* A killed plugin's leases that no container holds any more: released (if a client
+	 * still runs) and forgotten. */
 	dir = opendir(path);
 	if (!dir)
 		return -errno;
 	while ((d = readdir(dir))) {
 		size_t len = strlen(d->d_name);
-		const json_t *st;
 		json_t *lease;
 
 		if (len < 6 || len - 5 >= sizeof(id) || strcmp(d->d_name + len - 5, ".json") != 0)
 			continue;
 		snprintf(id, sizeof(id), "%.*s", (int)(len - 5), d->d_name);
 		lease = record_load("leases", id);
-		st = json_object_get(lease, "hold");
-		if (st &&
-		    !lj_proc_alive((pid_t)json_integer_value(json_object_get(st, "pid")),
-				   (uint64_t)json_integer_value(json_object_get(st, "start")))) {
+		if (lease && stale(lease)) {
 			json_t *err = lease_end(lease, id);
 
 			if (err)
 				json_decref(err);
 			else
 				fprintf(stderr,
-					"lanjoin: forgot the lease of %s: its holder is gone\n",
+					"lanjoin: released the lease of %s: its container or "
+					"endpoint is gone\n",
 					id);
 		}
 		json_decref(lease);

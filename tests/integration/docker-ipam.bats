@@ -160,6 +160,36 @@ create_dhcp_net() { # NAME
   state_empty
 }
 
+@test "ipam protocol: RequestAddress leases for the MAC, ReleaseAddress releases; a restarted plugin releases a lease no endpoint took" {
+  local nid pool='"PoolID":"dhcp4/198.51.100.0/24"' m1=02:00:00:00:00:0a m2=02:00:00:00:00:0b
+  nid=$(printf '6%.0s' {1..64})
+  run call NetworkDriver.CreateNetwork "{\"NetworkID\":\"$nid\",\"Options\":{\"com.docker.network.generic\":{\"mode\":\"macvlan\",\"parent\":\"em1\"}},\"IPv4Data\":[{\"AddressSpace\":\"lanjoin\",\"Pool\":\"198.51.100.0/24\",\"Gateway\":\"198.51.100.254/24\"}]}"
+  [ "$(head -n1 <<<"$output")" = '{}' ]
+  run call IpamDriver.RequestAddress "{$pool,\"Options\":{\"com.docker.network.endpoint.macaddress\":\"$m1\"}}"
+  a1=$(head -n1 <<<"$output" | jq -r .Address)
+  [[ $a1 =~ ^198\.51\.100\.1[5-9][0-9]/24$ ]]
+  leased "$m1" "${a1%/*}"
+  sup=$(jq -r .scratch.pid "$(lease_file "${a1%/*}")")
+  kill -0 "$sup"
+  run call IpamDriver.ReleaseAddress "{$pool,\"Address\":\"${a1%/*}\"}"
+  [ "$(head -n1 <<<"$output")" = '{}' ]
+  wait_until 10 not_leased "$m1"
+  pid_gone "$sup"
+  [ ! -e "$(lease_file "${a1%/*}")" ]
+  # a lease Docker never made an endpoint for (it gave up while the plugin was down)
+  run call IpamDriver.RequestAddress "{$pool,\"Options\":{\"com.docker.network.endpoint.macaddress\":\"$m2\"}}"
+  a2=$(head -n1 <<<"$output" | jq -r .Address)
+  leased "$m2" "${a2%/*}"
+  kill -KILL "$(plugin_pid)"
+  _engine_wait 10 test -z "$(plugin_pid)"
+  plugin_start
+  wait_until 10 not_leased "$m2"
+  [ ! -e "$(lease_file "${a2%/*}")" ]
+  run call NetworkDriver.DeleteNetwork "{\"NetworkID\":\"$nid\"}"
+  [ "$(head -n1 <<<"$output")" = '{}' ]
+  state_empty
+}
+
 @test "docker: a DHCP network; the lease is held, renewed and released on stop, rm and network rm" {
   require_engine docker
   create_dhcp_net dhcp
