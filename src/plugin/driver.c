@@ -35,17 +35,6 @@
 
 static char state_dir[PATH_MAX - 256]; /* room for /endpoints/ID.json.tmp */
 
-json_t *lj_plugin_error(const char *fmt, ...)
-{
-	char msg[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	return json_pack("{ss}", "Err", msg);
-}
-
 static int mkdir_p(const char *path)
 {
 	char buf[PATH_MAX];
@@ -872,7 +861,7 @@ static json_t *join(const json_t *req)
 {
 	struct lj_handoff_opts o = {0};
 	struct lj_result res = {0};
-	json_t *err = NULL, *net, *ep, *resp, *info = NULL;
+	json_t *err = NULL, *net, *ep, *resp, *info = NULL, *gw = NULL;
 	const char *eid, *sk = str(req, "SandboxKey");
 	int r;
 
@@ -888,6 +877,9 @@ static json_t *join(const json_t *req)
 	/* Joined before (e.g. a Join retried after a failure): start again from nothing. */
 	if (ep_unlink(ep, eid, &err) < 0)
 		goto out;
+	err = lj_plugin_ipam_join(ep, sk, &gw); /* a DHCP lease: its client for the link */
+	if (err)
+		goto out;
 	record_save("endpoints", eid, ep); /* without an older plugin's plan */
 	ep_opts(net, ep, eid, &o);
 	info = json_pack("{s{ssss}}", "docker", "network", str(net, "id"), "endpoint", eid);
@@ -900,15 +892,17 @@ static json_t *join(const json_t *req)
 	r = lj_handoff_attach(&o, &res);
 	if (r < 0) {
 		err = lj_plugin_error("%s", res.message);
+		json_decref(lj_plugin_ipam_leave(ep));
 		goto out;
 	}
 	resp = json_pack("{s{ssss}}", "InterfaceName", "SrcName", o.name, "DstPrefix", "eth");
-	if (resp && str(net, "gateway4"))
-		json_object_set(resp, "Gateway", json_object_get(net, "gateway4"));
+	if (resp && (gw || str(net, "gateway4")))
+		json_object_set(resp, "Gateway", gw ? gw : json_object_get(net, "gateway4"));
 	if (resp && str(net, "gateway6"))
 		json_object_set(resp, "GatewayIPv6", json_object_get(net, "gateway6"));
 	err = resp ? resp : lj_plugin_error("out of memory");
 out:
+	json_decref(gw);
 	json_decref(info);
 	lj_result_done(&res);
 	json_decref(ep);
@@ -926,14 +920,15 @@ static json_t *leave(const json_t *req)
 	ep = load_pair(req, &net, &eid, &err);
 	if (!ep)
 		return err;
+	err = lj_plugin_ipam_leave(ep); /* releases a DHCP lease through the link */
 	json_decref(ep);
 	json_decref(net);
-	return ok();
+	return err ? err : ok();
 }
 
 static json_t *activate(const json_t *req)
 {
-	return json_pack("{s[s]}", "Implements", "NetworkDriver");
+	return json_pack("{s[ss]}", "Implements", "NetworkDriver", "IpamDriver");
 }
 
 static json_t *capabilities(const json_t *req)
@@ -976,6 +971,8 @@ static const struct {
 
 json_t *lj_plugin_call(const char *path, const json_t *req, unsigned *ret_status)
 {
+	if (strncmp(path, "/IpamDriver.", 12) == 0)
+		return lj_plugin_ipam_call(path, req, ret_status);
 	*ret_status = 200;
 	for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++) {
 		if (strcmp(path, calls[i].path) != 0)

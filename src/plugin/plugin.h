@@ -35,3 +35,26 @@ json_t *lj_plugin_call(const char *path, const json_t *req, unsigned *ret_status
 
 /* A response {"Err": message}. New reference. */
 json_t *lj_plugin_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* --- the IPAM driver (ipam.c): IPv4 addresses from the LAN's DHCP server --- */
+
+/* Keep leases in DIR/leases (created 0700) and forget those a killed plugin left whose
+ * holding client is gone. 0 or -errno. */
+int lj_plugin_ipam_init(const char *dir);
+
+/* Answer an /IpamDriver.* call, as lj_plugin_call. */
+json_t *lj_plugin_ipam_call(const char *path, const json_t *req, unsigned *ret_status);
+
+/*
+ * Join of endpoint ep (its "address", "mac"), before its link is made: if the IPAM driver
+ * leased that address for that MAC, stop the client that got it (its scratch link goes
+ * first, so nothing is released and the MAC is free on the parent) and start the one that
+ * holds the lease for the container's life, on the link once it is up in sandbox (Docker's
+ * SandboxKey). *ret_gateway gets the lease's router (a new JSON string) or NULL. Returns
+ * NULL (also for an endpoint without a lease), or the error response.
+ */
+json_t *lj_plugin_ipam_join(const json_t *ep, const char *sandbox, json_t **ret_gateway);
+
+/* Leave (or a Join that failed): stop ep's lease clients, releasing the lease (through the
+ * link while it is in the sandbox), and forget the lease. NULL, or the error response. */
+json_t *lj_plugin_ipam_leave(const json_t *ep);

@@ -4,6 +4,7 @@
 #include <getopt.h>
 #include <microhttpd.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,10 +27,23 @@ static const char usage[] =
 	"  mode=macvlan parent=DEV [macvlan_mode=MODE] [host_shim=CIDR]\n"
 	"  mode=bridge bridge=BR [uplink=DEV]   (uplink: adopt DEV if BR is missing)\n"
 	"  mode=ovs bridge=BR [vlan=TAG] [ovsdb=unix:PATH]\n"
-	"Addresses are Docker's IPAM's. Each endpoint joined is a lanjoin attachment\n"
+	"Addresses are Docker's IPAM's, or with --ipam-driver lanjoin (mode=macvlan) leased\n"
+	"from the LAN's DHCP server and held by lanjoin's DHCP client for the container's\n"
+	"life. Each endpoint joined is a lanjoin attachment\n"
 	"('lanjoin list'); network options and endpoint addresses are kept in DIR "
 	"(default\n" LJ_PLUGIN_DEFAULT_STATE
 	"), so that a restarted plugin answers for what it made.\n";
+
+json_t *lj_plugin_error(const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return json_pack("{ss}", "Err", msg);
+}
 
 /* One request's body as it arrives. */
 struct body {
@@ -189,6 +203,11 @@ int lj_cmd_docker_plugin(int argc, char **argv)
 	if (path[0] != '/' || dir[0] != '/')
 		return lj_usage_error(usage, "--socket and --state-dir take absolute paths");
 	r = lj_plugin_state_init(dir);
+	if (r < 0) {
+		lj_err("cannot use state directory '%s': %s", dir, strerror(-r));
+		return LJ_EXIT_FAILED;
+	}
+	r = lj_plugin_ipam_init(dir);
 	if (r < 0) {
 		lj_err("cannot use state directory '%s': %s", dir, strerror(-r));
 		return LJ_EXIT_FAILED;

@@ -64,7 +64,7 @@ EID=2222222222222222222222222222222222222222222222222222222222222222
 @test "protocol: Activate, capabilities, discovery, unsupported calls" {
   run call Plugin.Activate
   [ "$status" -eq 0 ]
-  [ "$(head -n1 <<<"$output" | jq -c .Implements)" = '["NetworkDriver"]' ]
+  [ "$(head -n1 <<<"$output" | jq -c .Implements)" = '["NetworkDriver","IpamDriver"]' ]
   run call NetworkDriver.GetCapabilities
   [ "$(head -n1 <<<"$output" | jq -r .Scope)" = local ]
   run call NetworkDriver.DiscoverNew '{"DiscoveryType":1,"DiscoveryData":{}}'

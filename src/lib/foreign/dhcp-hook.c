@@ -525,6 +525,37 @@ static int hook6(struct lj_nl *nl, const struct lj_link *link, const char *ev, c
 	return 0;
 }
 
+/*
+ * A client that only holds a lease (lj_dhcp_start_opts.hold): the link's address is its
+ * engine's, so nothing here changes the link. A lease is reported bound if the link holds its
+ * address, else as a failure (the server moved the address); deconfig events are ignored.
+ */
+static int hold(struct lj_nl *nl, const struct lj_link *link, enum lj_dhcp_kind k, const char *ev,
+		char *why, size_t why_size)
+{
+	char msg[1024], buf[LJ_CIDR_STRLEN];
+	struct lj_dhcp_lease l;
+	int r;
+
+	if (hook_action(k, ev) != HOOK_BOUND)
+		return 0;
+	r = lj_dhcp_lease_from_env(k, process_env, NULL, &l, why, why_size);
+	if (r == 0 && link_has(nl, link->ifindex, &l.addr.ip) <= 0) {
+		snprintf(why, why_size, "the server leased %s, which '%s' does not hold",
+			 lj_ip_to_string(&l.addr.ip, buf, sizeof(buf)), link->name);
+		r = -EADDRNOTAVAIL;
+	}
+	if (r < 0) {
+		snprintf(msg, sizeof(msg), "fail\n%s", why);
+		notify(msg);
+		return r;
+	}
+	snprintf(msg, sizeof(msg), "bound\n");
+	lj_dhcp_lease_msg_format(&l, msg + 6, sizeof(msg) - 6);
+	notify(msg);
+	return 0;
+}
+
 int lj_dhcp_hook(const char *arg, char *why, size_t why_size)
 {
 	const char *ifname = env("LANJOIN_DHCP_IFNAME"), *ev, *iface;
@@ -582,6 +613,10 @@ int lj_dhcp_hook(const char *arg, char *why, size_t why_size)
 	r = lj_link_get(nl, ifname, &link);
 	if (r < 0) {
 		snprintf(why, why_size, "interface '%s': %s", ifname, strerror(-r));
+		goto out;
+	}
+	if (env("LANJOIN_DHCP_HOLD")) {
+		r = hold(nl, &link, k, ev, why, why_size);
 		goto out;
 	}
 	if (hook_action(k, ev) == HOOK_DECONFIG) {

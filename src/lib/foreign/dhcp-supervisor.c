@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <net/if.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -25,6 +26,8 @@
 #include <unistd.h>
 
 #include "lib/foreign/dhcp-internal.h"
+#include "lib/kernel/link.h"
+#include "lib/kernel/netns.h"
 #include "lib/kernel/proc.h"
 #include "shared/macro.h"
 
@@ -245,6 +248,7 @@ struct client_argv {
 
 #define NO_DEFAULT_ENV "LANJOIN_DHCP_NO_DEFAULT=1"
 #define FAMILY6_ENV "LANJOIN_DHCP_FAMILY=6"
+#define HOLD_ENV "LANJOIN_DHCP_HOLD=1"
 
 /* Append the three "-e VAR=VALUE" pairs every client passes to its hook (lanjoin): which hook,
  * which interface, where to notify. Returns the new argument count. */
@@ -277,6 +281,9 @@ static int client_argv(const struct lj_dhcp_start_opts *o, const char *self, boo
 	c->envp[3] = c->notify;
 	c->envp[4] = o->no_default_route ? (char *)NO_DEFAULT_ENV : NULL;
 	c->envp[5] = NULL;
+	c->envp[6] = NULL;
+	if (o->hold)
+		c->envp[c->envp[4] ? 5 : 4] = (char *)HOLD_ENV;
 	if (o->v6) {
 		c->envp[4] = (char *)FAMILY6_ENV;
 		if (o->kind != LJ_DHCP_DHCPCD)
@@ -333,6 +340,10 @@ static int client_argv(const struct lj_dhcp_start_opts *o, const char *self, boo
 			argv[n++] = "-e";
 			argv[n++] = NO_DEFAULT_ENV;
 		}
+		if (o->hold) {
+			argv[n++] = "-e";
+			argv[n++] = HOLD_ENV;
+		}
 		argv[n++] = o->ifname;
 		break;
 	case LJ_DHCP_DHCPCD:
@@ -386,6 +397,10 @@ static int client_argv(const struct lj_dhcp_start_opts *o, const char *self, boo
 		if (o->no_default_route) {
 			argv[n++] = "-e";
 			argv[n++] = NO_DEFAULT_ENV;
+		}
+		if (o->hold) {
+			argv[n++] = "-e";
+			argv[n++] = HOLD_ENV;
 		}
 		if (o->hostname && *o->hostname) {
 			argv[n++] = "-h";
@@ -579,8 +594,71 @@ static int watch_target(const struct lj_dhcp_start_opts *o, int *tfd, int *ifd, 
 	return 0;
 }
 
-int lj_dhcp_supervise(const struct lj_dhcp_start_opts *o, char *why, size_t why_size)
+/* The name of the link with MAC mac that is up in netns_fd's namespace, into ifname. */
+static bool find_up_link(int netns_fd, const uint8_t *mac, char ifname[IFNAMSIZ])
 {
+	struct lj_nl *nl = NULL;
+	struct lj_link *v = NULL;
+	bool found = false;
+	size_t n = 0;
+
+	if (lj_nl_open(netns_fd, &nl) < 0)
+		return false;
+	if (lj_link_list(nl, &v, &n) == 0)
+		for (size_t i = 0; i < n && !found; i++)
+			if (v[i].has_mac && memcmp(v[i].mac, mac, LJ_MAC_LEN) == 0 &&
+			    (v[i].flags & IFF_UP)) {
+				snprintf(ifname, IFNAMSIZ, "%s", v[i].name);
+				found = true;
+			}
+	free(v);
+	lj_nl_close(nl);
+	return found;
+}
+
+/*
+ * wait_link: wait for the target path (o->watch "path:P") to be a network namespace and for
+ * the link o->wait_mac to be up in it; then that namespace becomes fd 3 and o's netns_id, and
+ * the link's name goes into ifname. 0, -ETIMEDOUT, -ECANCELED (told to stop: the signal stays
+ * pending on sfd), -EINVAL (no path to watch), -errno.
+ */
+static int wait_link(struct lj_dhcp_start_opts *o, int sfd, char ifname[IFNAMSIZ], char *why,
+		     size_t why_size)
+{
+	char m[LJ_MAC_STRLEN];
+
+	if (strncmp(o->watch, "path:", 5) != 0)
+		return -EINVAL;
+	for (int waited = 0; waited < LJ_DHCP_WAIT_LINK_MS; waited += 20) {
+		struct pollfd pfd = {.fd = sfd, .events = POLLIN};
+		int fd = -1;
+
+		/* The file is there before the namespace is mounted on it. */
+		lj_netns_open_path(o->watch + 5, &fd);
+		if (fd >= 0 && find_up_link(fd, o->wait_mac, ifname)) {
+			int r = lj_netns_get_id(fd, &o->netns_id);
+
+			if (r == 0 && dup2(fd, LJ_DHCP_SUPERVISOR_NETNS_FD) < 0)
+				r = lj_negerrno();
+			close(fd);
+			return r;
+		}
+		if (fd >= 0)
+			close(fd);
+		/* A short poll: the engine moves the link in as the container starts. */
+		if (poll(&pfd, 1, 20) > 0)
+			return -ECANCELED;
+	}
+	snprintf(why, why_size, "no link %s came up in %s within %d s",
+		 lj_mac_to_string(o->wait_mac, m, sizeof(m)), o->watch + 5,
+		 LJ_DHCP_WAIT_LINK_MS / 1000);
+	return -ETIMEDOUT;
+}
+
+int lj_dhcp_supervise(const struct lj_dhcp_start_opts *orig, char *why, size_t why_size)
+{
+	struct lj_dhcp_start_opts opts = *orig, *o = &opts;
+	char ifname[IFNAMSIZ];
 	_cleanup_close_ int sfd = -1, cfd = -1, tfd = -1, ifd = -1;
 	char self[PATH_MAX];
 	sigset_t mask;
@@ -602,6 +680,14 @@ int lj_dhcp_supervise(const struct lj_dhcp_start_opts *o, char *why, size_t why_
 	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
 	if (sfd < 0)
 		return lj_negerrno();
+	if (o->wait_link) {
+		r = wait_link(o, sfd, ifname, why, why_size);
+		if (r == -ECANCELED)
+			return 0; /* told to stop before there was a client */
+		if (r < 0)
+			return r;
+		o->ifname = ifname;
+	}
 	r = watch_target(o, &tfd, &ifd, why, why_size);
 	if (r < 0)
 		return r;

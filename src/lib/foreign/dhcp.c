@@ -253,6 +253,7 @@ int lj_dhcp_start(const struct lj_dhcp_start_opts *o, pid_t *ret_pid, uint64_t *
 		  int *ret_notify_fd)
 {
 	char dir[PATH_MAX], path[PATH_MAX], netns_id[64], conf[512], hostname[64] = "";
+	char wait_mac[LJ_MAC_STRLEN + 16] = "";
 	_cleanup_close_ int notify = -1, logfd = -1, devnull = -1, self = -1;
 	uint64_t start = 0;
 	pid_t pid;
@@ -318,6 +319,12 @@ int lj_dhcp_start(const struct lj_dhcp_start_opts *o, pid_t *ret_pid, uint64_t *
 
 	snprintf(netns_id, sizeof(netns_id), "%" PRIu64 ":%" PRIu64, o->netns_id.dev,
 		 o->netns_id.ino);
+	if (o->wait_link) {
+		char m[LJ_MAC_STRLEN];
+
+		snprintf(wait_mac, sizeof(wait_mac), "wait-mac=%s",
+			 lj_mac_to_string(o->wait_mac, m, sizeof(m)));
+	}
 	pid = fork();
 	if (pid < 0) {
 		r = lj_negerrno();
@@ -334,7 +341,10 @@ int lj_dhcp_start(const struct lj_dhcp_start_opts *o, pid_t *ret_pid, uint64_t *
 			(char *)(o->watch ? o->watch : ""),
 			netns_id,
 			(char *)o->base,
-			o->v6 ? "v6" : (o->no_default_route ? "no-default-route" : NULL),
+			/* flags, in any order; the first NULL ends them */
+			o->v6 ? "v6" : (o->no_default_route ? "no-default-route" : "-"),
+			o->hold ? "hold" : "-",
+			wait_mac[0] ? wait_mac : NULL,
 			NULL,
 		};
 		char state_env[PATH_MAX + 32];

@@ -73,7 +73,19 @@ struct lj_dhcp_start_opts {
 	const char *base;      /* path prefix of the client's files: BASE.sock, BASE.log, ... */
 	bool no_default_route; /* the hook does not make the lease's router the default route */
 	bool v6;	       /* stateful DHCPv6 (dhcpcd -6) instead of DHCPv4 */
+	/* Hold the lease only: the hook never changes the link (the address is someone else's
+	 * to set, e.g. Docker's from an IPAM driver) and ignores deconfig events; it reports
+	 * a lease for an address the link does not hold as a failure. */
+	bool hold;
+	/* Wait (up to LJ_DHCP_WAIT_LINK_MS) for a link with this MAC to be up in the target
+	 * and run the client on it, whatever its name then (ifname is only the name it had
+	 * when it was made: an engine renames it as it moves it into its sandbox). */
+	bool wait_link;
+	uint8_t wait_mac[LJ_MAC_LEN];
 };
+
+/* How long a supervisor started with wait_link waits for its link, in ms. */
+#define LJ_DHCP_WAIT_LINK_MS 60000
 
 /* The lease a client got, as its hook reported it. */
 struct lj_dhcp_lease {
