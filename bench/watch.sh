@@ -31,7 +31,7 @@
 # replies that end a run of unanswered requests (CLOCK_REALTIME, the clock of timeNano). Per
 # restart: from the `start` event to the reply that ends the outage (the longest such run
 # around the restart; negative when the container answered before Docker sent the event),
-# and to the watch's "attach:"/"reattach:" log line (its log is time-stamped as it arrives).
+# and to the watch's log line of a successful (re-)attach (time-stamped as it arrives).
 # A restart after which the container is not back within 20 s is counted and left out.
 # Everything is removed at the end, also on failure or Ctrl-C.
 set -euo pipefail
@@ -192,7 +192,8 @@ starts() { grep -c '^start ' "$RUN/events" || true; }
 last_die() { awk '$1 == "die" { t = $2 } END { print t }' "$RUN/events"; }
 back_after() { # NANOSECONDS: the watch re-attached and the probe saw an outage end after it
   awk -v t="$1" '$1 * 1e9 > t { a = 1 } END { exit !a }' "$RUN/arp" &&
-    awk -v t="$1" '/ (re)?attach: / && $1 * 1e9 > t { a = 1 } END { exit !a }' "$RUN/watch.log"
+    awk -v t="$1" '/ (re)?attach: (attached again|from its)/ && $1 * 1e9 > t { a = 1 }
+      END { exit !a }' "$RUN/watch.log"
 }
 
 restart_load_start=$(loadavg)
@@ -217,12 +218,12 @@ mem_after=$(memory "after $n restarts")
 # Per restart: die→start, the outage the LAN peer saw (the probe's longest run of unanswered
 # requests between 0.5 s before the `die` and the next `die`: from its first request to the
 # reply that ended it), start→that reply (negative: the container was back before Docker
-# announced the start) and start→the watch's first "attach:"/"reattach:" log line after the
+# announced the start) and start→the watch's first successful "attach:"/"reattach:" line after the
 # `die`, in ms.
 touch "$RUN/failed"
 awk 'FILENAME ~ /failed$/ { bad[$1] = 1; next }
   FILENAME ~ /events$/ { if ($1 == "die") d[++k] = $2; else s[k] = $2; next }
-  FILENAME ~ /watch.log$/ { if ($0 ~ / (re)?attach: /) w[++m] = $1 * 1e9; next }
+  FILENAME ~ /watch.log$/ { if ($0 ~ / (re)?attach: (attached again|from its)/) w[++m] = $1 * 1e9; next }
   { r[++n] = $1 * 1e9; f[n] = $2 * 1e9; u[n] = $3 }
   END {
     i = 1; q = 1
@@ -239,10 +240,10 @@ awk 'FILENAME ~ /failed$/ { bad[$1] = 1; next }
 got=$(wc -l <"$RUN/restarts.tsv")
 failed=$(wc -l <"$RUN/failed")
 ((got > 0)) || die "no restart measured"
-stat() { # COLUMN: median p99 min max (nearest rank)
-  cut -f"$1" "$RUN/restarts.tsv" | sort -g |
+stat() { # COLUMN: median p99 min max count (nearest rank; "nan": no such log line)
+  cut -f"$1" "$RUN/restarts.tsv" | grep -v nan | sort -g |
     awk '{ v[NR] = $1 } END { m = int((NR + 1) / 2); p = int(NR * 0.99 + 0.999999);
-      printf "%.1f | %.1f | %.1f | %.1f", v[m], v[p], v[1], v[NR] }'
+      printf "%.1f | %.1f | %.1f | %.1f | %d", v[m], v[p], v[1], v[NR], NR }'
 }
 
 report() {
@@ -270,10 +271,10 @@ Docker \`start\` event → the container answers ARP on the LAN (probe every ${i
 restarts (load $restart_load_start at the start, $restart_load_end at the end): $got measured,
 $failed not back within 20 s (left out; restarts $(paste -sd, "$RUN/failed")).
 
-| ms | median | p99 | min | max |
-|---|---:|---:|---:|---:|
+| ms | median | p99 | min | max | restarts |
+|---|---:|---:|---:|---:|---:|
 | \`start\` event → answers on the LAN again | $(stat 4) |
-| \`start\` event → the watch logs its re-attach | $(stat 5) |
+| \`start\` event → the watch logs a successful (re-)attach | $(stat 5) |
 | outage seen by the LAN peer | $(stat 3) |
 | (\`die\` → \`start\`, Docker's own) | $(stat 2) |
 EOF
