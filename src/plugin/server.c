@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* lanjoin docker-plugin [--socket PATH] [--state-dir DIR]: the HTTP side (libmicrohttpd). */
+#include <dlfcn.h>
 #include <errno.h>
 #include <getopt.h>
 #include <microhttpd.h>
@@ -15,6 +16,50 @@
 
 #include "cli/cli.h"
 #include "plugin/plugin.h"
+
+/*
+ * libmicrohttpd is loaded with dlopen() when the plugin starts, as engine.c loads libcurl:
+ * linked, it and its GnuTLS chain (~2.4 MiB of RSS and their loader time) were paid by every
+ * lanjoin process, `lanjoin watch` included, though only docker-plugin serves HTTP.
+ */
+static struct {
+	struct MHD_Response *(*create_response_from_buffer)(size_t, void *,
+							    enum MHD_ResponseMemoryMode);
+	enum MHD_Result (*add_response_header)(struct MHD_Response *, const char *, const char *);
+	enum MHD_Result (*queue_response)(struct MHD_Connection *, unsigned int,
+					  struct MHD_Response *);
+	void (*destroy_response)(struct MHD_Response *);
+	struct MHD_Daemon *(*start_daemon)(unsigned int, uint16_t, MHD_AcceptPolicyCallback, void *,
+					   MHD_AccessHandlerCallback, void *, ...);
+	void (*stop_daemon)(struct MHD_Daemon *);
+} mhd;
+
+/* Loads libmicrohttpd (it stays loaded). 0, or -1 with the reason logged. */
+static int mhd_load(void)
+{
+	void *h = dlopen("libmicrohttpd.so.12", RTLD_NOW | RTLD_LOCAL);
+
+	if (!h) {
+		lj_err("cannot load libmicrohttpd (the plugin's HTTP server): %s", dlerror());
+		return -1;
+	}
+	/* POSIX's way to turn a dlsym() result into a function pointer. */
+#define SYM(field, name) *(void **)(&mhd.field) = dlsym(h, name)
+	SYM(create_response_from_buffer, "MHD_create_response_from_buffer");
+	SYM(add_response_header, "MHD_add_response_header");
+	SYM(queue_response, "MHD_queue_response");
+	SYM(destroy_response, "MHD_destroy_response");
+	SYM(start_daemon, "MHD_start_daemon");
+	SYM(stop_daemon, "MHD_stop_daemon");
+#undef SYM
+	if (!mhd.create_response_from_buffer || !mhd.add_response_header || !mhd.queue_response ||
+	    !mhd.destroy_response || !mhd.start_daemon || !mhd.stop_daemon) {
+		lj_err("the libmicrohttpd found lacks the functions lanjoin needs");
+		dlclose(h);
+		return -1;
+	}
+	return 0;
+}
 
 #define CONTENT_TYPE "application/vnd.docker.plugins.v1.2+json"
 
@@ -61,14 +106,14 @@ static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, json_
 	json_decref(resp);
 	if (!text)
 		return MHD_NO;
-	r = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+	r = mhd.create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
 	if (!r) {
 		free(text);
 		return MHD_NO;
 	}
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, CONTENT_TYPE);
-	ret = MHD_queue_response(conn, status, r);
-	MHD_destroy_response(r);
+	mhd.add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, CONTENT_TYPE);
+	ret = mhd.queue_response(conn, status, r);
+	mhd.destroy_response(r);
 	return ret;
 }
 
@@ -202,6 +247,8 @@ int lj_cmd_docker_plugin(int argc, char **argv)
 		return lj_usage_error(usage, "Unexpected argument '%s'", argv[optind]);
 	if (path[0] != '/' || dir[0] != '/')
 		return lj_usage_error(usage, "--socket and --state-dir take absolute paths");
+	if (mhd_load() < 0)
+		return LJ_EXIT_FAILED;
 	r = lj_plugin_state_init(dir);
 	if (r < 0) {
 		lj_err("cannot use state directory '%s': %s", dir, strerror(-r));
@@ -229,7 +276,7 @@ int lj_cmd_docker_plugin(int argc, char **argv)
 		return LJ_EXIT_FAILED;
 	}
 	/* One thread serves every request in turn: the driver's state needs no lock. */
-	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+	d = mhd.start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL,
 			     handle, NULL, MHD_OPTION_LISTEN_SOCKET, fd,
 			     MHD_OPTION_NOTIFY_COMPLETED, done, NULL, MHD_OPTION_CONNECTION_TIMEOUT,
 			     (unsigned)30, MHD_OPTION_CONNECTION_LIMIT, (unsigned)64,
@@ -245,7 +292,7 @@ int lj_cmd_docker_plugin(int argc, char **argv)
 	do {
 		r = sigwait(&set, &sig);
 	} while (r != 0);
-	MHD_stop_daemon(d);
+	mhd.stop_daemon(d);
 	close(fd);
 	unlink(path);
 	return LJ_EXIT_OK;
