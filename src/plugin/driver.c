@@ -589,21 +589,24 @@ out:
 	return err ? err : ok();
 }
 
-/* Remove the endpoint files of network nid: Docker deletes a network only once it has no
- * endpoint, so these are the ones it dropped while the plugin was down. */
-static void forget_endpoints(const char *nid)
+/*
+ * Call fn(id, ep, data) for each endpoint file of network nid, stopping at the first negative
+ * return, which it returns (0 when all went through or the directory cannot be read).
+ */
+static int each_endpoint(const char *nid, int (*fn)(const char *id, json_t *ep, void *data),
+			 void *data)
 {
 	char path[PATH_MAX], id[ID_MAX + 1];
 	struct dirent *d;
 	json_t *ep;
 	DIR *dir;
-	int r;
+	int r = 0;
 
 	snprintf(path, sizeof(path), "%s/endpoints", state_dir);
 	dir = opendir(path);
 	if (!dir)
-		return;
-	while ((d = readdir(dir))) {
+		return 0;
+	while (r >= 0 && (d = readdir(dir))) {
 		size_t len = strlen(d->d_name);
 
 		if (len < 6 || len - 5 > ID_MAX || strcmp(d->d_name + len - 5, ".json") != 0)
@@ -612,11 +615,26 @@ static void forget_endpoints(const char *nid)
 		if (!id_valid(id))
 			continue;
 		ep = record_load("endpoints", id, &r);
+		r = 0;
 		if (ep && str(ep, "network") && strcmp(str(ep, "network"), nid) == 0)
-			record_remove("endpoints", id);
+			r = fn(id, ep, data);
 		json_decref(ep);
 	}
 	closedir(dir);
+	return r;
+}
+
+static int forget_one(const char *id, json_t *ep, void *data)
+{
+	record_remove("endpoints", id);
+	return 0;
+}
+
+/* Remove the endpoint files of network nid: Docker deletes a network only once it has no
+ * endpoint, so these are the ones it dropped while the plugin was down. */
+static void forget_endpoints(const char *nid)
+{
+	each_endpoint(nid, forget_one, NULL);
 }
 
 static json_t *delete_network(const json_t *req)
@@ -820,6 +838,50 @@ static int ep_unlink(json_t *ep, const char *eid, json_t **err)
 	return r;
 }
 
+/* What drop_stale looks for: endpoint eid's addresses; *err gets the first failure. */
+struct stale {
+	const char *eid, *address, *address6;
+	json_t **err;
+};
+
+static bool same_address(const json_t *ep, const char *key, const char *a)
+{
+	return a && str(ep, key) && strcmp(str(ep, key), a) == 0;
+}
+
+static int drop_if_stale(const char *id, json_t *ep, void *data)
+{
+	struct stale *st = data;
+	int r;
+
+	if (strcmp(id, st->eid) == 0 || !(same_address(ep, "address", st->address) ||
+					  same_address(ep, "address6", st->address6)))
+		return 0;
+	r = ep_unlink(ep, id, st->err);
+	return r < 0 ? r : record_remove("endpoints", id);
+}
+
+/*
+ * Forget the other endpoints of network nid that hold an address of endpoint eid (ep), and
+ * undo their Joins. Docker's IPAM gives an address to one endpoint of a network at a time, so
+ * such an endpoint is one Docker dropped without telling the plugin: a dockerd killed -9
+ * removes the stale sandboxes of its containers when it starts again, but can fail to delete
+ * their endpoints ("key modified"). 0 or -errno (*err set).
+ */
+static int drop_stale(const char *nid, const char *eid, const json_t *ep, json_t **err)
+{
+	struct stale st = {eid, str(ep, "address"), str(ep, "address6"), err};
+	int r;
+
+	if (!st.address && !st.address6)
+		return 0;
+	r = each_endpoint(nid, drop_if_stale, &st);
+	if (r < 0 && !*err)
+		*err = lj_plugin_error("cannot forget a stale endpoint of network %.12s: %s", nid,
+				       strerror(-r));
+	return r;
+}
+
 static json_t *delete_endpoint(const json_t *req)
 {
 	json_t *err = NULL, *ep;
@@ -886,7 +948,7 @@ static json_t *join(const json_t *req)
 	if (!ep)
 		return err;
 	/* Joined before (e.g. a Join retried after a failure): start again from nothing. */
-	if (ep_unlink(ep, eid, &err) < 0)
+	if (ep_unlink(ep, eid, &err) < 0 || drop_stale(str(net, "id"), eid, ep, &err) < 0)
 		goto out;
 	record_save("endpoints", eid, ep); /* without an older plugin's plan */
 	ep_opts(net, ep, eid, &o);

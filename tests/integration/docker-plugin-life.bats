@@ -1,0 +1,122 @@
+#!/usr/bin/env bats
+# lanjoin docker-plugin (issue 19), the lifecycle around it: dockerd restarted (live-restore off
+# and on) and the plugin killed -9 while containers run, many containers at once, Compose. Split
+# from docker-plugin.bats for its time; the same lab, one plugin and one private dockerd for the
+# file (setup_file), which finds the plugin through DOCKER_PLUGIN_DIR.
+
+load helpers
+load engine-helpers
+load docker-plugin-helpers
+
+setup_file() {
+  lab_setup_file
+  plugin_start
+  export DOCKER_PLUGIN_DIR=$LAB_DIR/dplugin/plugins
+  docker_start || true
+}
+
+teardown_file() {
+  docker_stop || true
+  plugin_stop TERM
+  lab_teardown_file
+}
+
+# The plugin's lanjoin records of Docker endpoints, as a count.
+docker_records() { lj list --json | jq '[.[] | select(.info.docker)] | length'; }
+running() { [[ $(engine_inspect docker "$1" .State.Running) == true ]]; }
+
+@test "dockerd restarted, live-restore off: the container stops and comes back with its address and MAC" {
+  require_engine docker
+  local ep mac pid rec
+  docker_live_restore off
+  run dk network create -d lanjoin -o mode=macvlan -o parent=em1 \
+    --subnet 198.51.100.0/24 --gateway 198.51.100.254 rsoff
+  [ "$status" -eq 0 ]
+  defer net_rm rsoff
+  # killed at once when dockerd stops it (busybox httpd as PID 1 ignores SIGTERM)
+  engine_run docker roff --network rsoff --ip 198.51.100.141 --restart always --stop-signal KILL
+  run curl_from peer http://198.51.100.141/hello.html
+  [ "$output" = "Hello world" ]
+  ep=$(engine_inspect docker roff '.NetworkSettings.Networks.rsoff.EndpointID')
+  mac=$(engine_inspect docker roff '.NetworkSettings.Networks.rsoff.MacAddress')
+  pid=$(engine_inspect docker roff .State.Pid)
+  docker_daemon_stop
+  # dockerd stopped the container and had the plugin delete its endpoint
+  [ ! -d "/proc/$pid" ] || _engine_none_alive "$pid"
+  [ -z "$(ep_record "$ep")" ]
+  no_plugin_links
+  docker_daemon_start
+  # the restart policy brought it back: a new endpoint, the same address and MAC
+  wait_until 30 running roff
+  [ "$(engine_inspect docker roff .State.Pid)" != "$pid" ]
+  [ "$(engine_inspect docker roff '.NetworkSettings.Networks.rsoff.IPAddress')" = 198.51.100.141 ]
+  [ "$(engine_inspect docker roff '.NetworkSettings.Networks.rsoff.MacAddress')" = "$mac" ]
+  rec=$(ep_record "$(engine_inspect docker roff '.NetworkSettings.Networks.rsoff.EndpointID')")
+  [ "$(jq -r .status <<<"$rec")" = attached ]
+  [ "$(docker_records)" -eq 1 ]
+  [ "$(lj status --json | jq -r .ok)" = true ]
+  run curl_from peer http://198.51.100.141/hello.html
+  [ "$output" = "Hello world" ]
+  # dockerd killed -9 (containerd and the container live on): the new dockerd, live-restore
+  # off, kills the container, drops its endpoint and starts it again, as it was
+  pid=$(engine_inspect docker roff .State.Pid)
+  docker_daemon_stop KILL
+  docker_daemon_start
+  wait_until 30 running roff
+  [ "$(engine_inspect docker roff .State.Pid)" != "$pid" ]
+  [ "$(engine_inspect docker roff '.NetworkSettings.Networks.rsoff.IPAddress')" = 198.51.100.141 ]
+  [ "$(engine_inspect docker roff '.NetworkSettings.Networks.rsoff.MacAddress')" = "$mac" ]
+  [ "$(docker_records)" -eq 1 ]
+  [ "$(lj status --json | jq -r .ok)" = true ]
+  run curl_from peer http://198.51.100.141/hello.html
+  [ "$output" = "Hello world" ]
+  dk rm -f roff >/dev/null
+  dk network rm rsoff
+  no_plugin_links
+  state_empty
+}
+
+@test "dockerd restarted, live-restore on: the container runs and answers throughout; the plugin answers for it after" {
+  require_engine docker
+  local ep nid pid link
+  docker_live_restore on
+  defer docker_live_restore off
+  run dk network create -d lanjoin -o mode=macvlan -o parent=em1 -o host_shim=198.51.100.92/24 \
+    --subnet 198.51.100.0/24 --gateway 198.51.100.254 rson
+  [ "$status" -eq 0 ]
+  defer net_rm rson
+  engine_run docker ron --network rson --ip 198.51.100.142
+  nid=$(dk network inspect rson --format '{{.Id}}')
+  ep=$(engine_inspect docker ron '.NetworkSettings.Networks.rson.EndpointID')
+  link=$(jq -r .ifname <<<"$(ep_record "$ep")")
+  pid=$(engine_inspect docker ron .State.Pid)
+  docker_daemon_stop
+  # no dockerd: the container, its link and record, the LAN's and the host's way to it stay
+  [ -d "/proc/$pid" ]
+  [ "$(jq -r .status <<<"$(ep_record "$ep")")" = attached ]
+  [ "$(lj status --json | jq -r .ok)" = true ]
+  run curl_from peer http://198.51.100.142/hello.html
+  [ "$output" = "Hello world" ]
+  run curl_from host http://198.51.100.142/hello.html
+  [ "$output" = "Hello world" ]
+  docker_daemon_start
+  running ron
+  [ "$(engine_inspect docker ron .State.Pid)" = "$pid" ]
+  [ "$(engine_inspect docker ron '.NetworkSettings.Networks.rson.EndpointID')" = "$ep" ]
+  run curl_from peer http://198.51.100.142/hello.html
+  [ "$output" = "Hello world" ]
+  # the plugin answers for the endpoint made before the restart
+  run call NetworkDriver.EndpointOperInfo "{\"NetworkID\":\"$nid\",\"EndpointID\":\"$ep\"}"
+  [ "$(head -n1 <<<"$output" | jq -r .Value.link)" = "$link" ]
+  [ "$(head -n1 <<<"$output" | jq -r .Value.status)" = attached ]
+  [ "$(docker_records)" -eq 1 ]
+  [ "$(lj status --json | jq -r .ok)" = true ]
+  # and Docker removes it through the plugin as usual
+  dk rm -f ron >/dev/null
+  [ -z "$(ep_record "$ep")" ]
+  [ -z "$(on host ip route show 198.51.100.142)" ]
+  no_plugin_links_but_shim
+  dk network rm rson
+  no_plugin_links
+  state_empty
+}
