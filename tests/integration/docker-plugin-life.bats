@@ -120,3 +120,57 @@ running() { [[ $(engine_inspect docker "$1" .State.Running) == true ]]; }
   no_plugin_links
   state_empty
 }
+
+# The host's nftables ruleset without counter values.
+ruleset() { on host nft list ruleset | sed -E 's/counter packets [0-9]+ bytes [0-9]+/counter/'; }
+
+# kill_plugin_while NET NAME ADDR [HOST]: with container NAME of network NET at ADDR running, the
+# plugin killed -9: NAME answers the LAN peer (and the host, with HOST) while it is down and after
+# it is started again; then Docker removes NAME and NET through the new plugin.
+kill_plugin_while() {
+  local net=$1 name=$2 addr=$3 from
+  engine_run docker "$name" --network "$net" --ip "$addr"
+  [ "$(docker_records)" -eq 1 ]
+  plugin_stop KILL
+  [ -z "$(plugin_pid)" ]
+  for from in peer ${4:+host}; do
+    run curl_from "$from" "http://$addr/hello.html"
+    [ "$output" = "Hello world" ]
+  done
+  [ "$(lj status --json | jq -r .ok)" = true ]
+  plugin_start
+  run curl_from peer "http://$addr/hello.html"
+  [ "$output" = "Hello world" ]
+  [ "$(docker_records)" -eq 1 ]
+  dk rm -f "$name" >/dev/null
+  dk network rm "$net"
+  no_plugin_links
+  state_empty
+  [ -z "$(on host ip route show "$addr")" ]
+}
+
+@test "the plugin killed -9 while containers run: they stay reachable; removing them and the networks leaves nothing" {
+  require_engine docker
+  local em1 nft
+  em1=$(on host ip -j addr show dev em1 | jq -c '[.[0].addr_info[] | select(.family == "inet") | .local]')
+  nft=$(ruleset)
+  # macvlan with the host shim
+  run dk network create -d lanjoin -o mode=macvlan -o parent=em1 -o host_shim=198.51.100.93/24 \
+    --subnet 198.51.100.0/24 --gateway 198.51.100.254 pkmv
+  [ "$status" -eq 0 ]
+  defer net_rm pkmv
+  kill_plugin_while pkmv pkm 198.51.100.143 host
+  # bridge on em1 adopted into br-pk when the network was made, given back with it
+  run dk network create -d lanjoin -o mode=bridge -o bridge=br-pk -o uplink=em1 \
+    --subnet 198.51.100.0/24 --gateway 198.51.100.254 pkbr
+  [ "$status" -eq 0 ]
+  defer net_rm pkbr
+  docker_allow_bridge br-pk
+  kill_plugin_while pkbr pkb 198.51.100.144
+  on host iptables -D DOCKER-USER -i br-pk -o br-pk -j ACCEPT # the test's own
+  ! on host ip link show dev br-pk
+  [ "$(on host ip -j addr show dev em1 | jq -c '[.[0].addr_info[] | select(.family == "inet") | .local]')" = "$em1" ]
+  [ "$(on host ip -j link show dev em1 | jq -r '.[0].master // ""')" = "" ]
+  [ "$(lj uplink list --json | jq length)" -eq 0 ]
+  [ "$(ruleset)" = "$nft" ]
+}
