@@ -24,6 +24,7 @@ teardown_file() {
 # The plugin's lanjoin records of Docker endpoints, as a count.
 docker_records() { lj list --json | jq '[.[] | select(.info.docker)] | length'; }
 running() { [[ $(engine_inspect docker "$1" .State.Running) == true ]]; }
+rm_quietly() { dk rm -f "$@" >/dev/null 2>&1 || true; } # NAME...: idempotent, for defer
 
 @test "dockerd restarted, live-restore off: the container stops and comes back with its address and MAC" {
   require_engine docker
@@ -173,4 +174,35 @@ kill_plugin_while() {
   [ "$(on host ip -j link show dev em1 | jq -r '.[0].master // ""')" = "" ]
   [ "$(lj uplink list --json | jq length)" -eq 0 ]
   [ "$(ruleset)" = "$nft" ]
+}
+
+@test "32 containers started at once on one macvlan network: each reachable at its own address; removing them leaves nothing" {
+  require_engine docker
+  local i pids=() names=() addrs macs
+  run dk network create -d lanjoin -o mode=macvlan -o parent=em1 --subnet 198.51.100.0/24 \
+    --ip-range 198.51.100.128/26 --gateway 198.51.100.254 many
+  [ "$status" -eq 0 ]
+  defer net_rm many
+  for i in {1..32}; do names+=("m$i"); done
+  defer rm_quietly "${names[@]}"
+  # addresses from Docker's IPAM (the range), all at once
+  for i in "${names[@]}"; do
+    dk run -d --name "$i" --network many "$ENGINE_IMAGE" /bin/httpd -f -p 80 -h /www >/dev/null &
+    pids+=($!)
+  done
+  for i in "${pids[@]}"; do wait "$i"; done
+  addrs=$(dk inspect --format '{{.NetworkSettings.Networks.many.IPAddress}}' "${names[@]}")
+  macs=$(dk inspect --format '{{.NetworkSettings.Networks.many.MacAddress}}' "${names[@]}")
+  [ "$(sort -u <<<"$addrs" | grep -c '^198\.51\.100\.')" -eq 32 ]
+  [ "$(sort -u <<<"$macs" | grep -c .)" -eq 32 ]
+  [ "$(docker_records)" -eq 32 ]
+  [ "$(lj status --json | jq -r .ok)" = true ]
+  # each answers the LAN peer (one shell there for the 32 requests)
+  run on peer sh -c 'for a; do curl -sf --max-time 5 "http://$a/hello.html" || echo "no answer from $a"; done' sh $addrs
+  echo "$output"
+  [ "$(grep -c '^Hello world$' <<<"$output")" -eq 32 ]
+  dk rm -f "${names[@]}" >/dev/null
+  dk network rm many
+  no_plugin_links
+  state_empty
 }

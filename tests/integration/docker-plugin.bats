@@ -438,32 +438,6 @@ fcall() { curl -sS --max-time 10 --unix-socket "$dir/fault.sock" -X POST --data-
   state_empty
 }
 
-@test "docker: 8 containers started at once on one network each get their link and record" {
-  require_engine docker
-  local i pids=()
-  run dk network create -d lanjoin -o mode=macvlan -o parent=em1 \
-    --subnet 198.51.100.0/24 --gateway 198.51.100.254 many
-  [ "$status" -eq 0 ]
-  defer net_rm many
-  for i in 1 2 3 4 5 6 7 8; do
-    defer engine_rm docker "m$i"
-    dk run -d --name "m$i" --network many --ip "198.51.100.16$i" "$ENGINE_IMAGE" \
-      /bin/httpd -f -p 80 -h /www >/dev/null &
-    pids+=($!)
-  done
-  for i in "${pids[@]}"; do wait "$i"; done
-  [ "$(lj list --json | jq '[.[] | select(.info.docker)] | length')" -eq 8 ]
-  [ "$(lj status --json | jq -r .ok)" = true ]
-  for i in 1 2 3 4 5 6 7 8; do
-    run curl_from peer "http://198.51.100.16$i/hello.html"
-    [ "$output" = "Hello world" ]
-  done
-  dk rm -f m1 m2 m3 m4 m5 m6 m7 m8 >/dev/null
-  dk network rm many
-  no_plugin_links
-  state_empty
-}
-
 # A stand-in on the plugin's socket while the plugin is down, with a state of its own: it
 # answers Docker at once (Leave: an Err, DeleteEndpoint: nothing to do), so that Docker drops
 # the endpoint without the plugin as it does after retrying a dead socket (~46 s), but cheaply.
