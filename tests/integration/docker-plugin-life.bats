@@ -206,3 +206,33 @@ kill_plugin_while() {
   no_plugin_links
   state_empty
 }
+
+@test "systemd: the plugin says READY=1 once its socket listens (its directory made), STOPPING=1 on SIGTERM" {
+  command -v python3 >/dev/null || skip "python3 is not installed"
+  local d=$LAB_DIR/dplugin/notify
+  mkdir -p "$d"
+  defer rm -rf "$d"
+  # a notify socket as systemd's; the plugin's socket in directories that are not there yet
+  run timeout 30 python3 -c '
+import os, socket, subprocess, sys
+d, lanjoin, state = sys.argv[1:]
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(d + "/notify")
+s.settimeout(20)
+p = subprocess.Popen([lanjoin, "docker-plugin", "--socket", d + "/run/plugins/lj.sock",
+                      "--state-dir", d + "/state"], stderr=subprocess.DEVNULL,
+                     env=dict(os.environ, NOTIFY_SOCKET=d + "/notify", LANJOIN_STATE_DIR=state))
+try:
+    print(s.recv(256).decode().replace("\n", " "))
+    print("socket" if os.path.exists(d + "/run/plugins/lj.sock") else "no socket")
+    p.terminate()
+    print(s.recv(256).decode())
+finally:
+    p.kill()
+print("exit", p.wait())' "$d" "$LANJOIN" "$LANJOIN_STATE_DIR"
+  echo "$output"
+  [ "${lines[0]}" = "READY=1 STATUS=serving" ]
+  [ "${lines[1]}" = socket ]
+  [ "${lines[2]}" = STOPPING=1 ]
+  [ "${lines[3]}" = "exit 0" ]
+}
