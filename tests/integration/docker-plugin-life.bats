@@ -236,3 +236,51 @@ print("exit", p.wait())' "$d" "$LANJOIN" "$LANJOIN_STATE_DIR"
   [ "${lines[2]}" = STOPPING=1 ]
   [ "${lines[3]}" = "exit 0" ]
 }
+
+
+# docker-compose (v1) against the test's dockerd, with the project in $LAB_DIR/compose.
+compose() {
+  DOCKER_HOST="unix://$(engine_sock docker)" timeout 120 docker-compose -p ljc \
+    -f "$LAB_DIR/compose/docker-compose.yml" "$@"
+}
+compose_down() { compose down -t 0 >/dev/null 2>&1 || true; } # idempotent, for defer
+
+@test "compose: a service on a lanjoin network the Compose file makes; down leaves nothing" {
+  require_engine docker
+  command -v docker-compose >/dev/null || skip "docker-compose is not installed"
+  local ep
+  mkdir -p "$LAB_DIR/compose"
+  defer rm -rf "$LAB_DIR/compose"
+  cat >"$LAB_DIR/compose/docker-compose.yml" <<EOF
+version: "2.4"
+networks:
+  lan:
+    driver: lanjoin
+    driver_opts: { mode: macvlan, parent: em1, host_shim: 198.51.100.94/24 }
+    ipam:
+      config: [ { subnet: 198.51.100.0/24, gateway: 198.51.100.254 } ]
+services:
+  web:
+    image: $ENGINE_IMAGE
+    command: [ /bin/httpd, -f, -p, "80", -h, /www ]
+    networks: { lan: { ipv4_address: 198.51.100.145 } }
+EOF
+  defer compose_down
+  run compose up -d
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "$(dk network inspect ljc_lan --format '{{.Driver}}')" = lanjoin ]
+  run curl_from peer http://198.51.100.145/hello.html
+  [ "$output" = "Hello world" ]
+  run curl_from host http://198.51.100.145/hello.html
+  [ "$output" = "Hello world" ]
+  ep=$(engine_inspect docker ljc_web_1 '.NetworkSettings.Networks.ljc_lan.EndpointID')
+  [ "$(jq -r .way <<<"$(ep_record "$ep")")" = macvlan ]
+  run compose down -t 0
+  echo "$output"
+  [ "$status" -eq 0 ]
+  ! dk network inspect ljc_lan >/dev/null 2>&1
+  no_plugin_links
+  state_empty
+  [ -z "$(on host ip route show 198.51.100.145)" ]
+}
