@@ -26,6 +26,32 @@ docker_records() { lj list --json | jq '[.[] | select(.info.docker)] | length'; 
 running() { [[ $(engine_inspect docker "$1" .State.Running) == true ]]; }
 rm_quietly() { dk rm -f "$@" >/dev/null 2>&1 || true; } # NAME...: idempotent, for defer
 
+@test "protocol: a Join forgets an endpoint of its network that holds its address (one Docker dropped unsaid)" {
+  local nid=$(printf '8%.0s' {1..64}) e1=$(printf 'a%.0s' {1..64}) e2=$(printf 'b%.0s' {1..64}) l1
+  run call NetworkDriver.CreateNetwork "{\"NetworkID\":\"$nid\",\"Options\":{\"com.docker.network.generic\":{\"mode\":\"macvlan\",\"parent\":\"em1\"}},\"IPv4Data\":[{\"Pool\":\"198.51.100.0/24\"}]}"
+  [ "$(head -n1 <<<"$output")" = '{}' ]
+  defer call NetworkDriver.DeleteNetwork "{\"NetworkID\":\"$nid\"}"
+  run call NetworkDriver.CreateEndpoint "{\"NetworkID\":\"$nid\",\"EndpointID\":\"$e1\",\"Interface\":{\"Address\":\"198.51.100.146/24\"}}"
+  run call NetworkDriver.Join "{\"NetworkID\":\"$nid\",\"EndpointID\":\"$e1\",\"SandboxKey\":\"/nonexistent\"}"
+  l1=$(head -n1 <<<"$output" | jq -r .InterfaceName.SrcName)
+  on host ip link show dev "$l1"
+  # a dockerd killed -9 dropped e1 without DeleteEndpoint ("key modified") and gave its address
+  # (and so its MAC) to e2: e2's Join undoes e1's and forgets it
+  run call NetworkDriver.CreateEndpoint "{\"NetworkID\":\"$nid\",\"EndpointID\":\"$e2\",\"Interface\":{\"Address\":\"198.51.100.146/24\"}}"
+  run call NetworkDriver.Join "{\"NetworkID\":\"$nid\",\"EndpointID\":\"$e2\",\"SandboxKey\":\"/nonexistent\"}"
+  echo "$output"
+  [ "$(head -n1 <<<"$output" | jq -r .Err)" = null ]
+  [ -z "$(ep_record "$e1")" ]
+  [ ! -e "$LAB_DIR/dplugin/state/endpoints/$e1.json" ]
+  ! on host ip link show dev "$l1"
+  [ "$(jq -r .status <<<"$(ep_record "$e2")")" = attached ]
+  run call NetworkDriver.DeleteEndpoint "{\"NetworkID\":\"$nid\",\"EndpointID\":\"$e2\"}"
+  [ "$(head -n1 <<<"$output")" = '{}' ]
+  run call NetworkDriver.DeleteNetwork "{\"NetworkID\":\"$nid\"}"
+  no_plugin_links
+  state_empty
+}
+
 @test "dockerd restarted, live-restore off: the container stops and comes back with its address and MAC" {
   require_engine docker
   local ep mac pid rec
@@ -36,6 +62,7 @@ rm_quietly() { dk rm -f "$@" >/dev/null 2>&1 || true; } # NAME...: idempotent, f
   defer net_rm rsoff
   # killed at once when dockerd stops it (busybox httpd as PID 1 ignores SIGTERM)
   engine_run docker roff --network rsoff --ip 198.51.100.141 --restart always --stop-signal KILL
+  wait_until 20 curl_from peer http://198.51.100.141/hello.html
   run curl_from peer http://198.51.100.141/hello.html
   [ "$output" = "Hello world" ]
   ep=$(engine_inspect docker roff '.NetworkSettings.Networks.rsoff.EndpointID')
@@ -49,24 +76,12 @@ rm_quietly() { dk rm -f "$@" >/dev/null 2>&1 || true; } # NAME...: idempotent, f
   docker_daemon_start
   # the restart policy brought it back: a new endpoint, the same address and MAC
   wait_until 30 running roff
+  wait_until 20 curl_from peer http://198.51.100.141/hello.html
   [ "$(engine_inspect docker roff .State.Pid)" != "$pid" ]
   [ "$(engine_inspect docker roff '.NetworkSettings.Networks.rsoff.IPAddress')" = 198.51.100.141 ]
   [ "$(engine_inspect docker roff '.NetworkSettings.Networks.rsoff.MacAddress')" = "$mac" ]
   rec=$(ep_record "$(engine_inspect docker roff '.NetworkSettings.Networks.rsoff.EndpointID')")
   [ "$(jq -r .status <<<"$rec")" = attached ]
-  [ "$(docker_records)" -eq 1 ]
-  [ "$(lj status --json | jq -r .ok)" = true ]
-  run curl_from peer http://198.51.100.141/hello.html
-  [ "$output" = "Hello world" ]
-  # dockerd killed -9 (containerd and the container live on): the new dockerd, live-restore
-  # off, kills the container, drops its endpoint and starts it again, as it was
-  pid=$(engine_inspect docker roff .State.Pid)
-  docker_daemon_stop KILL
-  docker_daemon_start
-  wait_until 30 running roff
-  [ "$(engine_inspect docker roff .State.Pid)" != "$pid" ]
-  [ "$(engine_inspect docker roff '.NetworkSettings.Networks.rsoff.IPAddress')" = 198.51.100.141 ]
-  [ "$(engine_inspect docker roff '.NetworkSettings.Networks.rsoff.MacAddress')" = "$mac" ]
   [ "$(docker_records)" -eq 1 ]
   [ "$(lj status --json | jq -r .ok)" = true ]
   run curl_from peer http://198.51.100.141/hello.html
@@ -87,6 +102,7 @@ rm_quietly() { dk rm -f "$@" >/dev/null 2>&1 || true; } # NAME...: idempotent, f
   [ "$status" -eq 0 ]
   defer net_rm rson
   engine_run docker ron --network rson --ip 198.51.100.142
+  wait_until 20 curl_from peer http://198.51.100.142/hello.html
   nid=$(dk network inspect rson --format '{{.Id}}')
   ep=$(engine_inspect docker ron '.NetworkSettings.Networks.rson.EndpointID')
   link=$(jq -r .ifname <<<"$(ep_record "$ep")")
@@ -122,8 +138,11 @@ rm_quietly() { dk rm -f "$@" >/dev/null 2>&1 || true; } # NAME...: idempotent, f
   state_empty
 }
 
-# The host's nftables ruleset without counter values.
-ruleset() { on host nft list ruleset | sed -E 's/counter packets [0-9]+ bytes [0-9]+/counter/'; }
+# The host's nftables tables and lanjoin's rules (commented "lanjoin ..."), without counters
+# (Docker's own chains change as it pleases).
+ruleset() {
+  on host nft list ruleset | grep -iE '^table|lanjoin' | sed -E 's/counter packets [0-9]+ bytes [0-9]+/counter/'
+}
 
 # kill_plugin_while NET NAME ADDR [HOST]: with container NAME of network NET at ADDR running, the
 # plugin killed -9: NAME answers the LAN peer (and the host, with HOST) while it is down and after
@@ -131,6 +150,7 @@ ruleset() { on host nft list ruleset | sed -E 's/counter packets [0-9]+ bytes [0
 kill_plugin_while() {
   local net=$1 name=$2 addr=$3 from
   engine_run docker "$name" --network "$net" --ip "$addr"
+  wait_until 20 curl_from peer "http://$addr/hello.html" # httpd just started
   [ "$(docker_records)" -eq 1 ]
   plugin_stop KILL
   [ -z "$(plugin_pid)" ]
@@ -197,8 +217,10 @@ kill_plugin_while() {
   [ "$(sort -u <<<"$macs" | grep -c .)" -eq 32 ]
   [ "$(docker_records)" -eq 32 ]
   [ "$(lj status --json | jq -r .ok)" = true ]
-  # each answers the LAN peer (one shell there for the 32 requests)
-  run on peer sh -c 'for a; do curl -sf --max-time 5 "http://$a/hello.html" || echo "no answer from $a"; done' sh $addrs
+  # each answers the LAN peer (one shell there for the 32 requests; a container just started
+  # may not listen yet: up to 20 tries each)
+  run on peer sh -c 'for a; do i=0; until curl -sf --max-time 2 "http://$a/hello.html"; do
+      i=$((i + 1)); [ $i -lt 20 ] || { echo "no answer from $a"; break; }; sleep 0.2; done; done' sh $addrs
   echo "$output"
   [ "$(grep -c '^Hello world$' <<<"$output")" -eq 32 ]
   dk rm -f "${names[@]}" >/dev/null
@@ -227,9 +249,9 @@ try:
     print("socket" if os.path.exists(d + "/run/plugins/lj.sock") else "no socket")
     p.terminate()
     print(s.recv(256).decode())
+    print("exit", p.wait(timeout=20))
 finally:
-    p.kill()
-print("exit", p.wait())' "$d" "$LANJOIN" "$LANJOIN_STATE_DIR"
+    p.kill()' "$d" "$LANJOIN" "$LANJOIN_STATE_DIR"
   echo "$output"
   [ "${lines[0]}" = "READY=1 STATUS=serving" ]
   [ "${lines[1]}" = socket ]
@@ -270,6 +292,7 @@ EOF
   echo "$output"
   [ "$status" -eq 0 ]
   [ "$(dk network inspect ljc_lan --format '{{.Driver}}')" = lanjoin ]
+  wait_until 20 curl_from peer http://198.51.100.145/hello.html # httpd just started
   run curl_from peer http://198.51.100.145/hello.html
   [ "$output" = "Hello world" ]
   run curl_from host http://198.51.100.145/hello.html

@@ -328,8 +328,8 @@ docker_live_restore() {
 _docker_live_restore_is() { [[ $(dk info --format '{{.LiveRestoreEnabled}}') == "$1" ]]; }
 
 # docker_daemon_stop [KILL]: stop the test's dockerd as `systemctl stop docker` does (SIGTERM;
-# with KILL, SIGKILL: a crash) and wait until it and, after SIGTERM, the containerd it started are
-# gone (after SIGKILL containerd lives on and the next dockerd takes it over by its pid file).
+# with KILL, SIGKILL: a crash) and wait until it and the containerd it started are gone (the
+# containers' shims live on).
 # What happens to the containers is dockerd's business: live-restore off stops them, on keeps
 # them running. docker_daemon_start starts it again on the same state and configuration (the
 # containers with a restart policy start again). Both return 1 on failure (60 s each).
@@ -343,6 +343,10 @@ docker_daemon_stop() {
   _engine_wait 60 _engine_none_alive "$pid" || return 1
   if [[ ${1:-TERM} == TERM && $ctd =~ ^[0-9]+$ ]]; then
     _engine_wait 60 _engine_none_alive "$ctd" || return 1
+  elif [[ $ctd =~ ^[0-9]+$ ]]; then
+    # dockerd 20.10 gives its containerd a parent-death signal: let it finish dying, so that
+    # the next dockerd does not take over a containerd on its way out
+    _engine_wait 10 _engine_none_alive "$ctd" || true
   fi
 }
 docker_daemon_start() {
