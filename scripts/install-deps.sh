@@ -18,7 +18,7 @@ PACKAGES=(
   # docs checks: the man page's lint and the zsh completion's syntax (tests/integration/docs.bats)
   mandoc zsh clang-format
   # container engines: the tests start their own daemons inside the lab (engine-helpers.bash)
-  docker.io podman runc
+  docker.io docker-compose podman runc
   # DHCP clients lanjoin can run inside a container (udhcpc comes with busybox-static)
   isc-dhcp-client dhcpcd-base
 )

@@ -90,3 +90,9 @@ void lj_print_json(json_t *j);
  * e.g. "way") added. Returns LJ_EXIT_OK, or LJ_EXIT_FAILED after a message when out of memory.
  */
 int lj_print_dry_run_json(const struct lj_result *res, json_t *extra);
+
+/*
+ * Tell systemd text ("READY=1", "STOPPING=1", sd_notify(3)'s datagram protocol) on
+ * $NOTIFY_SOCKET; nothing when it is unset. Best effort: errors are ignored.
+ */
+void lj_sd_notify(const char *text);

@@ -7,9 +7,7 @@
  * lj_handoff_attach, undone when Docker deletes the endpoint). A restarted plugin reads them
  * again.
  */
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <linux/if_link.h>
 #include <stdarg.h>
@@ -30,48 +28,7 @@
 #include "shared/name.h"
 #include "shared/parse.h"
 
-#define ID_MAX 64
 #define GENERIC "com.docker.network.generic"
-
-static char state_dir[PATH_MAX - 256]; /* room for /endpoints/ID.json.tmp */
-
-static int mkdir_p(const char *path)
-{
-	char buf[PATH_MAX];
-
-	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
-		return -ENAMETOOLONG;
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(buf, 0700) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
-int lj_plugin_state_init(const char *dir)
-{
-	char sub[PATH_MAX];
-	int r;
-
-	if (snprintf(state_dir, sizeof(state_dir), "%s", dir) >= (int)sizeof(state_dir))
-		return -ENAMETOOLONG;
-	r = mkdir_p(dir);
-	if (r < 0)
-		return r;
-	snprintf(sub, sizeof(sub), "%s/networks", state_dir);
-	if (mkdir(sub, 0700) < 0 && errno != EEXIST)
-		return -errno;
-	snprintf(sub, sizeof(sub), "%s/endpoints", state_dir);
-	if (mkdir(sub, 0700) < 0 && errno != EEXIST)
-		return -errno;
-	return 0;
-}
 
 int lj_plugin_recover(void)
 {
@@ -92,66 +49,6 @@ int lj_plugin_recover(void)
 	return r;
 }
 
-/* --- records ------------------------------------------------------------------------- */
-
-static void record_path(const char *kind, const char *id, char *buf, size_t size)
-{
-	snprintf(buf, size, "%s/%s/%s.json", state_dir, kind, id);
-}
-
-/* Write j as kind/id.json, atomically (a temporary file renamed over it). */
-static int record_save(const char *kind, const char *id, const json_t *j)
-{
-	char path[PATH_MAX], tmp[PATH_MAX + 8];
-	int fd, r;
-
-	record_path(kind, id, path, sizeof(path));
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
-	r = json_dumpfd(j, fd, JSON_INDENT(1) | JSON_SORT_KEYS) < 0 ? -EIO : 0;
-	if (r == 0 && (write(fd, "\n", 1) != 1 || fsync(fd) < 0))
-		r = -errno;
-	if (close(fd) < 0 && r == 0)
-		r = -errno;
-	if (r == 0 && rename(tmp, path) < 0)
-		r = -errno;
-	if (r < 0)
-		unlink(tmp);
-	return r;
-}
-
-/* kind/id.json, or NULL if there is none (or it cannot be read: *ret_err says). */
-static json_t *record_load(const char *kind, const char *id, int *ret_err)
-{
-	char path[PATH_MAX];
-	json_error_t jerr;
-	json_t *j;
-
-	record_path(kind, id, path, sizeof(path));
-	*ret_err = 0;
-	if (access(path, F_OK) < 0) {
-		*ret_err = errno == ENOENT ? 0 : -errno;
-		return NULL;
-	}
-	j = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
-	if (!j || !json_is_object(j)) {
-		json_decref(j);
-		*ret_err = -EBADMSG;
-		return NULL;
-	}
-	return j;
-}
-
-static int record_remove(const char *kind, const char *id)
-{
-	char path[PATH_MAX];
-
-	record_path(kind, id, path, sizeof(path));
-	return unlink(path) < 0 && errno != ENOENT ? -errno : 0;
-}
-
 static const char *str(const json_t *obj, const char *key)
 {
 	return json_string_value(json_object_get(obj, key));
@@ -159,27 +56,14 @@ static const char *str(const json_t *obj, const char *key)
 
 /* --- request fields ------------------------------------------------------------------ */
 
-/* A Docker object ID: 1 to 64 lower-case hex digits. */
-static bool id_valid(const char *s)
-{
-	size_t n = s ? strlen(s) : 0;
-
-	if (n == 0 || n > ID_MAX)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return false;
-	return true;
-}
-
 /* req[key] as a valid ID, or NULL with *err set to the response. */
 static const char *req_id(const json_t *req, const char *key, json_t **err)
 {
 	const char *id = str(req, key);
 
-	if (!id_valid(id)) {
+	if (!lj_store_id_valid(id)) {
 		*err = lj_plugin_error("%s is missing or not an ID (1 to %d hex digits)", key,
-				       ID_MAX);
+				       LJ_STORE_ID_MAX);
 		return NULL;
 	}
 	return id;
@@ -471,7 +355,7 @@ static json_t *net_setup(const char *id, json_t *net)
 			bool adopted = false;
 
 			json_object_set_new(net, "adopted", json_true());
-			r = record_save("networks", id, net);
+			r = lj_store_save("networks", id, net);
 			/* As 'lanjoin uplink adopt': probed, rolled back if the LAN is lost. */
 			if (r < 0)
 				err = lj_plugin_error("cannot record network %.12s: %s", id,
@@ -480,7 +364,7 @@ static json_t *net_setup(const char *id, json_t *net)
 				err = lj_plugin_error("%s", res.message);
 			if (!adopted) {
 				json_object_del(net, "adopted");
-				record_save("networks", id, net);
+				lj_store_save("networks", id, net);
 			}
 		}
 	} else if ((err = macvlan_on_switch(nl, str(net, "parent")))) {
@@ -499,7 +383,7 @@ static json_t *net_setup(const char *id, json_t *net)
 		 * the network made it. */
 		if (!existed) {
 			json_object_set_new(net, "shim_made", json_true());
-			r = record_save("networks", id, net);
+			r = lj_store_save("networks", id, net);
 			if (r < 0)
 				err = lj_plugin_error("cannot record network %.12s: %s", id,
 						      strerror(-r));
@@ -508,7 +392,7 @@ static json_t *net_setup(const char *id, json_t *net)
 			err = lj_plugin_error("%s", res.message);
 		} else if (!err) {
 			json_object_set_new(net, "shim", json_string(name));
-			r = record_save("networks", id, net);
+			r = lj_store_save("networks", id, net);
 			if (r < 0)
 				err = lj_plugin_error("cannot record network %.12s: %s", id,
 						      strerror(-r));
@@ -544,7 +428,7 @@ static json_t *create_network(const json_t *req)
 
 	if (!id)
 		return err;
-	old = record_load("networks", id, &r);
+	old = lj_store_load("networks", id, &r);
 	if (old || r < 0) {
 		json_decref(old);
 		return lj_plugin_error("network %.12s exists already", id);
@@ -560,7 +444,7 @@ static json_t *create_network(const json_t *req)
 	if (err)
 		goto out;
 	/* Kept before any change: what setup makes, it says here first (net_setup). */
-	r = record_save("networks", id, net);
+	r = lj_store_save("networks", id, net);
 	if (r < 0) {
 		err = lj_plugin_error("cannot record network %.12s: %s", id, strerror(-r));
 		goto out;
@@ -571,41 +455,24 @@ static json_t *create_network(const json_t *req)
 		if (undo_err) /* kept for DeleteNetwork to try again */
 			json_decref(undo_err);
 		else
-			record_remove("networks", id);
+			lj_store_remove("networks", id);
 	}
 out:
 	json_decref(net);
 	return err ? err : ok();
 }
 
+static int forget_one(const char *id, json_t *ep, void *data)
+{
+	lj_store_remove("endpoints", id);
+	return 0;
+}
+
 /* Remove the endpoint files of network nid: Docker deletes a network only once it has no
  * endpoint, so these are the ones it dropped while the plugin was down. */
 static void forget_endpoints(const char *nid)
 {
-	char path[PATH_MAX], id[ID_MAX + 1];
-	struct dirent *d;
-	json_t *ep;
-	DIR *dir;
-	int r;
-
-	snprintf(path, sizeof(path), "%s/endpoints", state_dir);
-	dir = opendir(path);
-	if (!dir)
-		return;
-	while ((d = readdir(dir))) {
-		size_t len = strlen(d->d_name);
-
-		if (len < 6 || len - 5 > ID_MAX || strcmp(d->d_name + len - 5, ".json") != 0)
-			continue;
-		snprintf(id, sizeof(id), "%.*s", (int)(len - 5), d->d_name);
-		if (!id_valid(id))
-			continue;
-		ep = record_load("endpoints", id, &r);
-		if (ep && str(ep, "network") && strcmp(str(ep, "network"), nid) == 0)
-			record_remove("endpoints", id);
-		json_decref(ep);
-	}
-	closedir(dir);
+	lj_store_each_endpoint(nid, forget_one, NULL);
 }
 
 static json_t *delete_network(const json_t *req)
@@ -617,7 +484,7 @@ static json_t *delete_network(const json_t *req)
 
 	if (!id)
 		return err;
-	net = record_load("networks", id, &r);
+	net = lj_store_load("networks", id, &r);
 	if (!net)
 		return r < 0 ? lj_plugin_error("cannot read network %.12s: %s", id, strerror(-r))
 			     : ok();
@@ -633,7 +500,7 @@ static json_t *delete_network(const json_t *req)
 	json_decref(net);
 	if (err)
 		return err;
-	r = record_remove("networks", id);
+	r = lj_store_remove("networks", id);
 	return r < 0 ? lj_plugin_error("cannot forget network %.12s: %s", id, strerror(-r)) : ok();
 }
 
@@ -653,12 +520,12 @@ static json_t *load_pair(const json_t *req, json_t **ret_net, const char **ret_e
 	if (!eid)
 		return NULL;
 	*ret_ep = eid;
-	net = record_load("networks", nid, &r);
+	net = lj_store_load("networks", nid, &r);
 	if (!net) {
 		*err = lj_plugin_error("network %.12s is not a lanjoin network I know", nid);
 		return NULL;
 	}
-	ep = record_load("endpoints", eid, &r);
+	ep = lj_store_load("endpoints", eid, &r);
 	if (!ep || strcmp(str(ep, "network") ? str(ep, "network") : "", nid) != 0) {
 		*err = lj_plugin_error("endpoint %.12s is unknown on network %.12s", eid, nid);
 		json_decref(ep);
@@ -694,11 +561,11 @@ static json_t *create_endpoint(const json_t *req)
 		return lj_plugin_error("invalid IPv6 address '%s'", a6);
 	if (mac && mac[0] && lj_parse_mac(mac, m) < 0)
 		return lj_plugin_error("invalid MAC address '%s'", mac);
-	net = record_load("networks", nid, &r);
+	net = lj_store_load("networks", nid, &r);
 	if (!net)
 		return lj_plugin_error("network %.12s is not a lanjoin network I know", nid);
 	json_decref(net);
-	old = record_load("endpoints", eid, &r);
+	old = lj_store_load("endpoints", eid, &r);
 	if (old || r < 0) {
 		json_decref(old);
 		return lj_plugin_error("endpoint %.12s exists already", eid);
@@ -720,7 +587,7 @@ static json_t *create_endpoint(const json_t *req)
 		json_object_set_new(ep, "address", json_string(a4));
 	if (a6 && a6[0])
 		json_object_set_new(ep, "address6", json_string(a6));
-	r = ep ? record_save("endpoints", eid, ep) : -ENOMEM;
+	r = ep ? lj_store_save("endpoints", eid, ep) : -ENOMEM;
 	json_decref(ep);
 	if (r < 0) {
 		json_decref(resp);
@@ -809,6 +676,50 @@ static int ep_unlink(json_t *ep, const char *eid, json_t **err)
 	return r;
 }
 
+/* What drop_stale looks for: endpoint eid's addresses; *err gets the first failure. */
+struct stale {
+	const char *eid, *address, *address6;
+	json_t **err;
+};
+
+static bool same_address(const json_t *ep, const char *key, const char *a)
+{
+	return a && str(ep, key) && strcmp(str(ep, key), a) == 0;
+}
+
+static int drop_if_stale(const char *id, json_t *ep, void *data)
+{
+	struct stale *st = data;
+	int r;
+
+	if (strcmp(id, st->eid) == 0 || !(same_address(ep, "address", st->address) ||
+					  same_address(ep, "address6", st->address6)))
+		return 0;
+	r = ep_unlink(ep, id, st->err);
+	return r < 0 ? r : lj_store_remove("endpoints", id);
+}
+
+/*
+ * Forget the other endpoints of network nid that hold an address of endpoint eid (ep), and
+ * undo their Joins. Docker's IPAM gives an address to one endpoint of a network at a time, so
+ * such an endpoint is one Docker dropped without telling the plugin: a dockerd killed -9
+ * removes the stale sandboxes of its containers when it starts again, but can fail to delete
+ * their endpoints ("key modified"). 0 or -errno (*err set).
+ */
+static int drop_stale(const char *nid, const char *eid, const json_t *ep, json_t **err)
+{
+	struct stale st = {eid, str(ep, "address"), str(ep, "address6"), err};
+	int r;
+
+	if (!st.address && !st.address6)
+		return 0;
+	r = lj_store_each_endpoint(nid, drop_if_stale, &st);
+	if (r < 0 && !*err)
+		*err = lj_plugin_error("cannot forget a stale endpoint of network %.12s: %s", nid,
+				       strerror(-r));
+	return r;
+}
+
 static json_t *delete_endpoint(const json_t *req)
 {
 	json_t *err = NULL, *ep;
@@ -817,7 +728,7 @@ static json_t *delete_endpoint(const json_t *req)
 
 	if (!eid || !req_id(req, "NetworkID", &err))
 		return err;
-	ep = record_load("endpoints", eid, &r);
+	ep = lj_store_load("endpoints", eid, &r);
 	if (!ep && r < 0)
 		return lj_plugin_error("cannot read endpoint %.12s: %s", eid, strerror(-r));
 	if (!ep) /* joined records of an endpoint whose file is gone still go */
@@ -828,7 +739,7 @@ static json_t *delete_endpoint(const json_t *req)
 		return err;
 	}
 	json_decref(ep);
-	r = record_remove("endpoints", eid);
+	r = lj_store_remove("endpoints", eid);
 	return r < 0 ? lj_plugin_error("cannot forget endpoint %.12s: %s", eid, strerror(-r))
 		     : ok();
 }
@@ -875,12 +786,12 @@ static json_t *join(const json_t *req)
 	if (!ep)
 		return err;
 	/* Joined before (e.g. a Join retried after a failure): start again from nothing. */
-	if (ep_unlink(ep, eid, &err) < 0)
+	if (ep_unlink(ep, eid, &err) < 0 || drop_stale(str(net, "id"), eid, ep, &err) < 0)
 		goto out;
 	err = lj_plugin_ipam_join(ep, sk, &gw); /* a DHCP lease: its client for the link */
 	if (err)
 		goto out;
-	record_save("endpoints", eid, ep); /* without an older plugin's plan */
+	lj_store_save("endpoints", eid, ep); /* without an older plugin's plan */
 	ep_opts(net, ep, eid, &o);
 	info = json_pack("{s{ssss}}", "docker", "network", str(net, "id"), "endpoint", eid);
 	if (!info) {

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 /* The largest request body accepted, in bytes. */
@@ -19,6 +20,32 @@
 
 /* Use dir (created 0700 if missing) for networks and endpoints. Returns 0 or -errno. */
 int lj_plugin_state_init(const char *dir);
+
+/* --- store.c: the files of that directory; kind is "networks" or "endpoints" --------- */
+
+/* The longest Docker object ID: 64 hex digits. */
+#define LJ_STORE_ID_MAX 64
+
+/* A Docker object ID: 1 to LJ_STORE_ID_MAX lower-case hex digits. */
+bool lj_store_id_valid(const char *s);
+
+/* Write j as kind/id.json, atomically. Returns 0 or -errno. */
+int lj_store_save(const char *kind, const char *id, const json_t *j);
+
+/* kind/id.json (a new reference), or NULL if there is none (*ret_err 0) or it cannot be read
+ * (*ret_err -errno, -EBADMSG when it is not a JSON object). */
+json_t *lj_store_load(const char *kind, const char *id, int *ret_err);
+
+/* Remove kind/id.json (gone already is done). Returns 0 or -errno. */
+int lj_store_remove(const char *kind, const char *id);
+
+/*
+ * Call fn(id, ep, data) for each endpoint file of network nid (ep borrowed), stopping at the
+ * first negative return, which it returns (0 when all went through or the directory cannot be
+ * read).
+ */
+int lj_store_each_endpoint(const char *nid, int (*fn)(const char *id, json_t *ep, void *data),
+			   void *data);
 
 /*
  * Undo the Joins a killed plugin left unfinished (their attachment records), saying so on

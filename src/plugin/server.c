@@ -186,6 +186,22 @@ static void done(void *cls, struct MHD_Connection *conn, void **con_cls,
 	}
 }
 
+/* Create the missing directories above path, mode 0755 (at boot /run/docker/plugins is not
+ * there until dockerd, which starts after the plugin, makes it). Returns 0 or -errno. */
+static int make_parents(const char *path)
+{
+	char buf[sizeof(((struct sockaddr_un *)0)->sun_path)];
+
+	snprintf(buf, sizeof(buf), "%s", path);
+	for (char *p = buf + 1; (p = strchr(p, '/')); p++) {
+		*p = '\0';
+		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	return 0;
+}
+
 /* A listening unix socket at path (a stale socket file is replaced). Returns the fd or -errno. */
 static int listen_unix(const char *path)
 {
@@ -196,6 +212,9 @@ static int listen_unix(const char *path)
 	if (strlen(path) >= sizeof(sa.sun_path))
 		return -ENAMETOOLONG;
 	memcpy(sa.sun_path, path, strlen(path) + 1);
+	r = make_parents(path);
+	if (r < 0)
+		return r;
 	if (lstat(path, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode))
 			return -EEXIST;
@@ -289,9 +308,12 @@ int lj_cmd_docker_plugin(int argc, char **argv)
 		return LJ_EXIT_FAILED;
 	}
 	fprintf(stderr, "lanjoin: docker-plugin listening on %s\n", path);
+	/* the socket listens: dockerd (ordered after this unit) finds the driver */
+	lj_sd_notify("READY=1\nSTATUS=serving");
 	do {
 		r = sigwait(&set, &sig);
 	} while (r != 0);
+	lj_sd_notify("STOPPING=1");
 	mhd.stop_daemon(d);
 	close(fd);
 	unlink(path);

@@ -6,26 +6,7 @@
 
 load helpers
 load engine-helpers
-
-plugin_start() {
-  local dir=$LAB_DIR/dplugin
-  mkdir -p "$dir/plugins"
-  _engine_spawn "$dir/plugin.log" nsenter "--net=/run/netns/${LAB_PREFIX}host" \
-    env "LANJOIN_STATE_DIR=$LANJOIN_STATE_DIR" "$LANJOIN" docker-plugin \
-    --socket "$dir/plugins/lanjoin.sock" --state-dir "$dir/state"
-  disown $! 2>/dev/null || true
-  # answering (a plugin killed -9 leaves its socket file: the new one replaces it)
-  _engine_wait 10 curl -sf --unix-socket "$dir/plugins/lanjoin.sock" -X POST http://plugin/Plugin.Activate
-}
-
-plugin_pid() { pgrep -f -- "--socket $LAB_DIR/dplugin/plugins/lanjoin.sock" || true; }
-
-plugin_stop() { # SIGNAL
-  local p
-  p=$(plugin_pid)
-  [[ -z $p ]] || kill "-${1:-TERM}" $p
-  _engine_wait 10 test -z "$(plugin_pid)" || true
-}
+load docker-plugin-helpers
 
 setup_file() {
   lab_setup_file
@@ -39,24 +20,6 @@ teardown_file() {
   plugin_stop TERM
   lab_teardown_file
 }
-
-SOCK() { echo "$LAB_DIR/dplugin/plugins/lanjoin.sock"; }
-
-call() { # CALL [BODY]: POST to the plugin; prints the body, then the HTTP status on a line
-  curl -sS --max-time 10 --unix-socket "$(SOCK)" -X POST \
-    -H 'Content-Type: application/vnd.docker.plugins.v1.2+json' \
-    ${2:+--data-binary "$2"} -w '\n%{http_code}' "http://plugin/$1"
-}
-
-# Nothing in the plugin's state directory (networks/, endpoints/) nor in lanjoin's records.
-state_empty() {
-  [ -z "$(find "$LAB_DIR/dplugin/state" -type f)" ] &&
-    [ "$(lj list --json | jq length)" -eq 0 ] &&
-    [ -z "$(find "$LANJOIN_STATE_DIR" -name '*.json')" ]
-}
-# The attachment record of Docker endpoint $1, as list --json shows it ("" if none).
-ep_record() { lj list --json | jq -c --arg e "$1" '.[] | select(.info.docker.endpoint == $e)'; }
-net_rm() { dk network rm "$1" >/dev/null 2>&1 || true; } # idempotent, for defer
 
 NID=1111111111111111111111111111111111111111111111111111111111111111
 EID=2222222222222222222222222222222222222222222222222222222222222222
@@ -200,7 +163,6 @@ fault_plugin() {
   defer kill_quietly "$FAULT_PID"
   _engine_wait 10 curl -sf --unix-socket "$dir/fault.sock" -X POST http://plugin/Plugin.Activate
 }
-kill_quietly() { kill "$1" 2>/dev/null || true; _engine_wait 10 test ! -d "/proc/$1" || true; }
 fcall() { curl -sS --max-time 10 --unix-socket "$dir/fault.sock" -X POST --data-binary "$2" "http://plugin/$1"; }
 
 @test "protocol: CreateNetwork or Join failing at any step of its plan leaves nothing and says why" {
@@ -331,9 +293,6 @@ fcall() { curl -sS --max-time 10 --unix-socket "$dir/fault.sock" -X POST --data-
   [ "$(head -n1 <<<"$output")" = '{}' ]
   on host ip link show dev "$host"
 }
-
-no_plugin_links_but_shim() { [[ -z $(on host ip -o link show | grep -E ': lj[dh][0-9a-f]') ]]; }
-no_plugin_links() { [[ -z $(on host ip -o link show | grep -E ': lj[dhs][0-9a-f]') ]]; }
 
 @test "docker: a macvlan network; the LAN peer and the host (shim) reach the container; restart keeps its address and MAC" {
   require_engine docker
@@ -475,32 +434,6 @@ no_plugin_links() { [[ -z $(on host ip -o link show | grep -E ': lj[dhs][0-9a-f]
   dk rm -f oweb
   dk network rm ovsnet
   [ -z "$(ovs-vsctl "--db=$LAB_OVSDB" --timeout=10 list-ports br-ov)" ]
-  no_plugin_links
-  state_empty
-}
-
-@test "docker: 8 containers started at once on one network each get their link and record" {
-  require_engine docker
-  local i pids=()
-  run dk network create -d lanjoin -o mode=macvlan -o parent=em1 \
-    --subnet 198.51.100.0/24 --gateway 198.51.100.254 many
-  [ "$status" -eq 0 ]
-  defer net_rm many
-  for i in 1 2 3 4 5 6 7 8; do
-    defer engine_rm docker "m$i"
-    dk run -d --name "m$i" --network many --ip "198.51.100.16$i" "$ENGINE_IMAGE" \
-      /bin/httpd -f -p 80 -h /www >/dev/null &
-    pids+=($!)
-  done
-  for i in "${pids[@]}"; do wait "$i"; done
-  [ "$(lj list --json | jq '[.[] | select(.info.docker)] | length')" -eq 8 ]
-  [ "$(lj status --json | jq -r .ok)" = true ]
-  for i in 1 2 3 4 5 6 7 8; do
-    run curl_from peer "http://198.51.100.16$i/hello.html"
-    [ "$output" = "Hello world" ]
-  done
-  dk rm -f m1 m2 m3 m4 m5 m6 m7 m8 >/dev/null
-  dk network rm many
   no_plugin_links
   state_empty
 }

@@ -16,6 +16,11 @@
 #                    docker then says why (the tests skip with it).
 #                    With DOCKER_PLUGIN_DIR set, dockerd (in a private mount namespace) finds
 #                    its plugins' sockets in that directory instead of /run/docker/plugins.
+#                    With DOCKER_LIVE_RESTORE=1, live-restore is on in its daemon.json.
+#   docker_live_restore on|off   set live-restore in daemon.json and reload it (SIGHUP)
+#   docker_daemon_stop [KILL] / docker_daemon_start / docker_restart [KILL]   stop dockerd
+#                    (SIGTERM, or SIGKILL) and start it again on the same state, containers and
+#                    all (what happens to running ones is live-restore's business)
 #   docker_stop      remove every container, stop the daemons, unmount and delete the state.
 #                    Idempotent; never fails.
 #   podman_start     podman with runc, cgroupfs, vfs, its own --root/--runroot/--tmpdir under
@@ -227,21 +232,8 @@ docker_start() {
   mkdir -p "$d/data" "$d/exec"
   _docker_system_dirs_lock bash -c "$(declare -p _DOCKER_SYSTEM_DIRS _DOCKER_CREATED; declare -f _docker_record_system_dirs)
     _docker_record_system_dirs"
-  # deprecated-key-path: dockerd 20.10 otherwise writes /etc/docker/key.json.
-  printf '{"deprecated-key-path": "%s/key.json"}\n' "$d" >"$d/daemon.json"
-  # DOCKER_PLUGIN_DIR=DIR: dockerd finds network plugins there. It only looks in
-  # /run/docker/plugins, so it runs in a mount namespace of its own with DIR bound over that
-  # (the host's /run/docker/plugins is never written).
-  local wrap=()
-  if [[ -n ${DOCKER_PLUGIN_DIR:-} ]]; then
-    mkdir -p /run/docker/plugins
-    wrap=(unshare --mount --propagation private -- bash -c 'mount --bind "$0" /run/docker/plugins && exec "$@"' "$DOCKER_PLUGIN_DIR")
-  fi
-  _engine_spawn "$d/dockerd.log" "${wrap[@]}" nsenter "--net=/run/netns/${LAB_PREFIX}host" dockerd \
-    --config-file "$d/daemon.json" --storage-driver vfs --bip 198.18.0.1/24 \
-    -H "unix://$d/docker.sock" --pidfile "$d/docker.pid" --exec-root "$d/exec" \
-    --data-root "$d/data" --userland-proxy=false
-  if ! _engine_wait 60 dk version; then
+  _docker_config "$d"
+  if ! _docker_spawn "$d"; then
     _engine_fail docker "dockerd did not start: $(tail -n 3 "$d/dockerd.log" 2>/dev/null | tr '\n' ' ')"
     return
   fi
@@ -250,6 +242,120 @@ docker_start() {
   # docker0's IPv6 link-local address: let DAD finish so that snapshots are stable.
   _engine_wait 10 _engine_no_tentative || true
 }
+
+# The daemon's configuration file: DOCKER_LIVE_RESTORE=1 turns live-restore on.
+_docker_config() { # DIR
+  local live=false
+  [[ ${DOCKER_LIVE_RESTORE:-0} != 1 ]] || live=true
+  # deprecated-key-path: dockerd 20.10 otherwise writes /etc/docker/key.json.
+  printf '{"deprecated-key-path": "%s/key.json", "live-restore": %s}\n' "$1" "$live" >"$1/daemon.json"
+}
+
+# Start dockerd on the state in DIR and wait until it answers (60 s). Returns 1 if it does not.
+_docker_spawn() { # DIR
+  local d=$1 wrap=() pid
+  # DOCKER_PLUGIN_DIR=DIR: dockerd finds network plugins there. It only looks in
+  # /run/docker/plugins, so it runs in a mount namespace of its own with DIR bound over that
+  # (the host's /run/docker/plugins is never written). The namespace is held by a process of
+  # its own, so that it outlives a dockerd: the network namespaces of its containers are
+  # mounted in it, and a dockerd started again (live-restore) finds them there.
+  if [[ -n ${DOCKER_PLUGIN_DIR:-} ]]; then
+    pid=$(_docker_mntns_pid "$d" || true)
+    if [[ -z $pid ]]; then
+      mkdir -p /run/docker/plugins
+      rm -f "$d/mntns.pid"
+      # shellcheck disable=SC2016 # expanded by the inner bash
+      _engine_spawn "$d/mntns.log" unshare --mount --propagation private -- bash -euc '
+        mount --bind "$2" /run/docker/plugins
+        echo $$ >"$1/mntns.pid.tmp"
+        mv "$1/mntns.pid.tmp" "$1/mntns.pid"
+        exec -a "lj-docker-mntns:$1/" sleep infinity' lj-docker-mntns "$d" "$DOCKER_PLUGIN_DIR"
+      disown $! 2>/dev/null || true
+      _engine_wait 10 _docker_mntns_pid "$d" || return 1
+      pid=$(_docker_mntns_pid "$d" || true)
+    fi
+    wrap=(--mount="/proc/$pid/ns/mnt")
+  fi
+  _engine_spawn "$d/dockerd.log" nsenter "${wrap[@]}" "--net=/run/netns/${LAB_PREFIX}host" dockerd \
+    --config-file "$d/daemon.json" --storage-driver vfs --bip 198.18.0.1/24 \
+    -H "unix://$d/docker.sock" --pidfile "$d/docker.pid" --exec-root "$d/exec" \
+    --data-root "$d/data" --userland-proxy=false
+  disown $! 2>/dev/null || true # no job notice when a test kills it
+  # (each try bounded: the client waits as long as a daemon that has the socket takes)
+  local end=$((SECONDS + 60))
+  while ((SECONDS < end)); do
+    timeout 10 "$DOCKER_BIN" -H "unix://$d/docker.sock" version >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+# The PID of the holder of dockerd's mount namespace in DIR ("" if there is none); docker_stop
+# ends it with the other processes of DIR.
+_docker_mntns_pid() {
+  local pid='' cmd
+  { read -r pid <"$1/mntns.pid"; } 2>/dev/null || true
+  [[ $pid =~ ^[0-9]+$ ]] || return 1
+  cmd=$(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" || true)
+  [[ $cmd == "lj-docker-mntns:$1/ "* ]] || return 1
+  echo "$pid"
+}
+
+# The PID of the test's dockerd ("" if it does not run).
+_docker_pid() {
+  local pid='' cmd
+  # (the pid files have no newline at the end: read fails at EOF but sets the variable)
+  { read -r pid <"$(_engine_dir docker)/docker.pid"; } 2>/dev/null || true
+  [[ $pid =~ ^[0-9]+$ ]] || return 0
+  cmd=$(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" || true)
+  [[ $cmd == "dockerd "*"$(_engine_dir docker)/"* ]] && echo "$pid"
+  return 0
+}
+
+# docker_live_restore on|off: set live-restore in the daemon's configuration and have the
+# running dockerd reload it (SIGHUP; live-restore is one of the options it reloads). Waits until
+# `docker info` shows it. Returns 1 if dockerd does not run or does not take it.
+docker_live_restore() {
+  local d pid want=false
+  d=$(_engine_dir docker)
+  [[ $1 == on ]] && want=true
+  pid=$(_docker_pid)
+  [[ -n $pid ]] || return 1
+  DOCKER_LIVE_RESTORE=$([[ $want == true ]] && echo 1 || echo 0) _docker_config "$d"
+  kill -HUP "$pid"
+  _engine_wait 10 _docker_live_restore_is "$want"
+}
+_docker_live_restore_is() { [[ $(dk info --format '{{.LiveRestoreEnabled}}') == "$1" ]]; }
+
+# docker_daemon_stop [KILL]: stop the test's dockerd as `systemctl stop docker` does (SIGTERM;
+# with KILL, SIGKILL: a crash) and wait until it and the containerd it started are gone (the
+# containers' shims live on).
+# What happens to the containers is dockerd's business: live-restore off stops them, on keeps
+# them running. docker_daemon_start starts it again on the same state and configuration (the
+# containers with a restart policy start again). Both return 1 on failure (60 s each).
+docker_daemon_stop() {
+  local d pid ctd=
+  d=$(_engine_dir docker)
+  pid=$(_docker_pid)
+  [[ -n $pid ]] || return 1
+  { read -r ctd <"$d/exec/containerd/containerd.pid"; } 2>/dev/null || true
+  kill "-${1:-TERM}" "$pid"
+  _engine_wait 60 _engine_none_alive "$pid" || return 1
+  if [[ ${1:-TERM} == TERM && $ctd =~ ^[0-9]+$ ]]; then
+    _engine_wait 60 _engine_none_alive "$ctd" || return 1
+  elif [[ $ctd =~ ^[0-9]+$ ]]; then
+    # dockerd 20.10 gives its containerd a parent-death signal: let it finish dying, so that
+    # the next dockerd does not take over a containerd on its way out
+    _engine_wait 10 _engine_none_alive "$ctd" || true
+  fi
+}
+docker_daemon_start() {
+  _docker_spawn "$(_engine_dir docker)" && return
+  echo "# dockerd did not start again:" >&2
+  tail -n 20 "$(_engine_dir docker)/dockerd.log" >&2
+  return 1
+}
+docker_restart() { docker_daemon_stop "$@" && docker_daemon_start; } # [KILL]
 
 _docker0_settled() { # docker0 has ports and is up, or has none and is down
   local ports state

@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The docker-plugin's own state directory: DIR/networks/ID.json and DIR/endpoints/ID.json, each
+ * written whole (a temporary file renamed over it). See driver.c for what they hold.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "plugin/plugin.h"
+
+static char state_dir[PATH_MAX - 256]; /* room for /endpoints/ID.json.tmp */
+
+static int mkdir_p(const char *path)
+{
+	char buf[PATH_MAX];
+
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+		return -ENAMETOOLONG;
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+int lj_plugin_state_init(const char *dir)
+{
+	char sub[PATH_MAX];
+	int r;
+
+	if (snprintf(state_dir, sizeof(state_dir), "%s", dir) >= (int)sizeof(state_dir))
+		return -ENAMETOOLONG;
+	r = mkdir_p(dir);
+	if (r < 0)
+		return r;
+	snprintf(sub, sizeof(sub), "%s/networks", state_dir);
+	if (mkdir(sub, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	snprintf(sub, sizeof(sub), "%s/endpoints", state_dir);
+	if (mkdir(sub, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+/* --- records ------------------------------------------------------------------------- */
+
+static void record_path(const char *kind, const char *id, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s/%s/%s.json", state_dir, kind, id);
+}
+
+/* Write j as kind/id.json, atomically (a temporary file renamed over it). */
+int lj_store_save(const char *kind, const char *id, const json_t *j)
+{
+	char path[PATH_MAX], tmp[PATH_MAX + 8];
+	int fd, r;
+
+	record_path(kind, id, path, sizeof(path));
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	r = json_dumpfd(j, fd, JSON_INDENT(1) | JSON_SORT_KEYS) < 0 ? -EIO : 0;
+	if (r == 0 && (write(fd, "\n", 1) != 1 || fsync(fd) < 0))
+		r = -errno;
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	if (r == 0 && rename(tmp, path) < 0)
+		r = -errno;
+	if (r < 0)
+		unlink(tmp);
+	return r;
+}
+
+/* kind/id.json, or NULL if there is none (or it cannot be read: *ret_err says). */
+json_t *lj_store_load(const char *kind, const char *id, int *ret_err)
+{
+	char path[PATH_MAX];
+	json_error_t jerr;
+	json_t *j;
+
+	record_path(kind, id, path, sizeof(path));
+	*ret_err = 0;
+	if (access(path, F_OK) < 0) {
+		*ret_err = errno == ENOENT ? 0 : -errno;
+		return NULL;
+	}
+	j = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+	if (!j || !json_is_object(j)) {
+		json_decref(j);
+		*ret_err = -EBADMSG;
+		return NULL;
+	}
+	return j;
+}
+
+int lj_store_remove(const char *kind, const char *id)
+{
+	char path[PATH_MAX];
+
+	record_path(kind, id, path, sizeof(path));
+	return unlink(path) < 0 && errno != ENOENT ? -errno : 0;
+}
+
+/* A Docker object ID: 1 to 64 lower-case hex digits. */
+bool lj_store_id_valid(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (n == 0 || n > LJ_STORE_ID_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return true;
+}
+
+/*
+ * Call fn(id, ep, data) for each endpoint file of network nid, stopping at the first negative
+ * return, which it returns (0 when all went through or the directory cannot be read).
+ */
+int lj_store_each_endpoint(const char *nid, int (*fn)(const char *id, json_t *ep, void *data),
+			   void *data)
+{
+	char path[PATH_MAX], id[LJ_STORE_ID_MAX + 1];
+	struct dirent *d;
+	const char *nid_ep;
+	json_t *ep;
+	DIR *dir;
+	int r = 0;
+
+	snprintf(path, sizeof(path), "%s/endpoints", state_dir);
+	dir = opendir(path);
+	if (!dir)
+		return 0;
+	while (r >= 0 && (d = readdir(dir))) {
+		size_t len = strlen(d->d_name);
+
+		if (len < 6 || len - 5 > LJ_STORE_ID_MAX ||
+		    strcmp(d->d_name + len - 5, ".json") != 0)
+			continue;
+		snprintf(id, sizeof(id), "%.*s", (int)(len - 5), d->d_name);
+		if (!lj_store_id_valid(id))
+			continue;
+		ep = lj_store_load("endpoints", id, &r);
+		r = 0;
+		nid_ep = json_string_value(json_object_get(ep, "network"));
+		if (nid_ep && strcmp(nid_ep, nid) == 0)
+			r = fn(id, ep, data);
+		json_decref(ep);
+	}
+	closedir(dir);
+	return r;
+}

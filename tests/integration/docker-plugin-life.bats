@@ -1,0 +1,309 @@
+#!/usr/bin/env bats
+# lanjoin docker-plugin (issue 19), the lifecycle around it: dockerd restarted (live-restore off
+# and on) and the plugin killed -9 while containers run, many containers at once, Compose. Split
+# from docker-plugin.bats for its time; the same lab, one plugin and one private dockerd for the
+# file (setup_file), which finds the plugin through DOCKER_PLUGIN_DIR.
+
+load helpers
+load engine-helpers
+load docker-plugin-helpers
+
+setup_file() {
+  lab_setup_file
+  plugin_start
+  export DOCKER_PLUGIN_DIR=$LAB_DIR/dplugin/plugins
+  docker_start || true
+}
+
+teardown_file() {
+  docker_stop || true
+  plugin_stop TERM
+  lab_teardown_file
+}
+
+# The plugin's lanjoin records of Docker endpoints, as a count.
+docker_records() { lj list --json | jq '[.[] | select(.info.docker)] | length'; }
+running() { [[ $(engine_inspect docker "$1" .State.Running) == true ]]; }
+rm_quietly() { dk rm -f "$@" >/dev/null 2>&1 || true; } # NAME...: idempotent, for defer
+
+@test "protocol: a Join forgets an endpoint of its network that holds its address (one Docker dropped unsaid)" {
+  local nid=$(printf '8%.0s' {1..64}) e1=$(printf 'a%.0s' {1..64}) e2=$(printf 'b%.0s' {1..64}) l1
+  run call NetworkDriver.CreateNetwork "{\"NetworkID\":\"$nid\",\"Options\":{\"com.docker.network.generic\":{\"mode\":\"macvlan\",\"parent\":\"em1\"}},\"IPv4Data\":[{\"Pool\":\"198.51.100.0/24\"}]}"
+  [ "$(head -n1 <<<"$output")" = '{}' ]
+  defer call NetworkDriver.DeleteNetwork "{\"NetworkID\":\"$nid\"}"
+  run call NetworkDriver.CreateEndpoint "{\"NetworkID\":\"$nid\",\"EndpointID\":\"$e1\",\"Interface\":{\"Address\":\"198.51.100.146/24\"}}"
+  run call NetworkDriver.Join "{\"NetworkID\":\"$nid\",\"EndpointID\":\"$e1\",\"SandboxKey\":\"/nonexistent\"}"
+  l1=$(head -n1 <<<"$output" | jq -r .InterfaceName.SrcName)
+  on host ip link show dev "$l1"
+  # a dockerd killed -9 dropped e1 without DeleteEndpoint ("key modified") and gave its address
+  # (and so its MAC) to e2: e2's Join undoes e1's and forgets it
+  run call NetworkDriver.CreateEndpoint "{\"NetworkID\":\"$nid\",\"EndpointID\":\"$e2\",\"Interface\":{\"Address\":\"198.51.100.146/24\"}}"
+  run call NetworkDriver.Join "{\"NetworkID\":\"$nid\",\"EndpointID\":\"$e2\",\"SandboxKey\":\"/nonexistent\"}"
+  echo "$output"
+  [ "$(head -n1 <<<"$output" | jq -r .Err)" = null ]
+  [ -z "$(ep_record "$e1")" ]
+  [ ! -e "$LAB_DIR/dplugin/state/endpoints/$e1.json" ]
+  ! on host ip link show dev "$l1"
+  [ "$(jq -r .status <<<"$(ep_record "$e2")")" = attached ]
+  run call NetworkDriver.DeleteEndpoint "{\"NetworkID\":\"$nid\",\"EndpointID\":\"$e2\"}"
+  [ "$(head -n1 <<<"$output")" = '{}' ]
+  run call NetworkDriver.DeleteNetwork "{\"NetworkID\":\"$nid\"}"
+  no_plugin_links
+  state_empty
+}
+
+@test "dockerd restarted, live-restore off: the container stops and comes back with its address and MAC" {
+  require_engine docker
+  local ep mac pid rec
+  docker_live_restore off
+  run dk network create -d lanjoin -o mode=macvlan -o parent=em1 \
+    --subnet 198.51.100.0/24 --gateway 198.51.100.254 rsoff
+  [ "$status" -eq 0 ]
+  defer net_rm rsoff
+  # killed at once when dockerd stops it (busybox httpd as PID 1 ignores SIGTERM)
+  engine_run docker roff --network rsoff --ip 198.51.100.141 --restart always --stop-signal KILL
+  wait_until 20 curl_from peer http://198.51.100.141/hello.html
+  run curl_from peer http://198.51.100.141/hello.html
+  [ "$output" = "Hello world" ]
+  ep=$(engine_inspect docker roff '.NetworkSettings.Networks.rsoff.EndpointID')
+  mac=$(engine_inspect docker roff '.NetworkSettings.Networks.rsoff.MacAddress')
+  pid=$(engine_inspect docker roff .State.Pid)
+  docker_daemon_stop
+  # dockerd stopped the container and had the plugin delete its endpoint
+  [ ! -d "/proc/$pid" ] || _engine_none_alive "$pid"
+  [ -z "$(ep_record "$ep")" ]
+  no_plugin_links
+  docker_daemon_start
+  # the restart policy brought it back: a new endpoint, the same address and MAC
+  wait_until 30 running roff
+  wait_until 20 curl_from peer http://198.51.100.141/hello.html
+  [ "$(engine_inspect docker roff .State.Pid)" != "$pid" ]
+  [ "$(engine_inspect docker roff '.NetworkSettings.Networks.rsoff.IPAddress')" = 198.51.100.141 ]
+  [ "$(engine_inspect docker roff '.NetworkSettings.Networks.rsoff.MacAddress')" = "$mac" ]
+  rec=$(ep_record "$(engine_inspect docker roff '.NetworkSettings.Networks.rsoff.EndpointID')")
+  [ "$(jq -r .status <<<"$rec")" = attached ]
+  [ "$(docker_records)" -eq 1 ]
+  [ "$(lj status --json | jq -r .ok)" = true ]
+  run curl_from peer http://198.51.100.141/hello.html
+  [ "$output" = "Hello world" ]
+  dk rm -f roff >/dev/null
+  dk network rm rsoff
+  no_plugin_links
+  state_empty
+}
+
+@test "dockerd restarted, live-restore on: the container runs and answers throughout; the plugin answers for it after" {
+  require_engine docker
+  local ep nid pid link
+  docker_live_restore on
+  defer docker_live_restore off
+  run dk network create -d lanjoin -o mode=macvlan -o parent=em1 -o host_shim=198.51.100.92/24 \
+    --subnet 198.51.100.0/24 --gateway 198.51.100.254 rson
+  [ "$status" -eq 0 ]
+  defer net_rm rson
+  engine_run docker ron --network rson --ip 198.51.100.142
+  wait_until 20 curl_from peer http://198.51.100.142/hello.html
+  nid=$(dk network inspect rson --format '{{.Id}}')
+  ep=$(engine_inspect docker ron '.NetworkSettings.Networks.rson.EndpointID')
+  link=$(jq -r .ifname <<<"$(ep_record "$ep")")
+  pid=$(engine_inspect docker ron .State.Pid)
+  docker_daemon_stop
+  # no dockerd: the container, its link and record, the LAN's and the host's way to it stay
+  [ -d "/proc/$pid" ]
+  [ "$(jq -r .status <<<"$(ep_record "$ep")")" = attached ]
+  [ "$(lj status --json | jq -r .ok)" = true ]
+  run curl_from peer http://198.51.100.142/hello.html
+  [ "$output" = "Hello world" ]
+  run curl_from host http://198.51.100.142/hello.html
+  [ "$output" = "Hello world" ]
+  docker_daemon_start
+  running ron
+  [ "$(engine_inspect docker ron .State.Pid)" = "$pid" ]
+  [ "$(engine_inspect docker ron '.NetworkSettings.Networks.rson.EndpointID')" = "$ep" ]
+  run curl_from peer http://198.51.100.142/hello.html
+  [ "$output" = "Hello world" ]
+  # the plugin answers for the endpoint made before the restart
+  run call NetworkDriver.EndpointOperInfo "{\"NetworkID\":\"$nid\",\"EndpointID\":\"$ep\"}"
+  [ "$(head -n1 <<<"$output" | jq -r .Value.link)" = "$link" ]
+  [ "$(head -n1 <<<"$output" | jq -r .Value.status)" = attached ]
+  [ "$(docker_records)" -eq 1 ]
+  [ "$(lj status --json | jq -r .ok)" = true ]
+  # and Docker removes it through the plugin as usual
+  dk rm -f ron >/dev/null
+  [ -z "$(ep_record "$ep")" ]
+  [ -z "$(on host ip route show 198.51.100.142)" ]
+  no_plugin_links_but_shim
+  dk network rm rson
+  no_plugin_links
+  state_empty
+}
+
+# The host's nftables tables and lanjoin's rules (commented "lanjoin ..."), without counters
+# (Docker's own chains change as it pleases).
+ruleset() {
+  on host nft list ruleset | grep -iE '^table|lanjoin' | sed -E 's/counter packets [0-9]+ bytes [0-9]+/counter/'
+}
+
+# kill_plugin_while NET NAME ADDR [HOST]: with container NAME of network NET at ADDR running, the
+# plugin killed -9: NAME answers the LAN peer (and the host, with HOST) while it is down and after
+# it is started again; then Docker removes NAME and NET through the new plugin.
+kill_plugin_while() {
+  local net=$1 name=$2 addr=$3 from
+  engine_run docker "$name" --network "$net" --ip "$addr"
+  wait_until 20 curl_from peer "http://$addr/hello.html" # httpd just started
+  [ "$(docker_records)" -eq 1 ]
+  plugin_stop KILL
+  [ -z "$(plugin_pid)" ]
+  for from in peer ${4:+host}; do
+    run curl_from "$from" "http://$addr/hello.html"
+    [ "$output" = "Hello world" ]
+  done
+  [ "$(lj status --json | jq -r .ok)" = true ]
+  plugin_start
+  run curl_from peer "http://$addr/hello.html"
+  [ "$output" = "Hello world" ]
+  [ "$(docker_records)" -eq 1 ]
+  dk rm -f "$name" >/dev/null
+  dk network rm "$net"
+  no_plugin_links
+  state_empty
+  [ -z "$(on host ip route show "$addr")" ]
+}
+
+@test "the plugin killed -9 while containers run: they stay reachable; removing them and the networks leaves nothing" {
+  require_engine docker
+  local em1 nft
+  em1=$(on host ip -j addr show dev em1 | jq -c '[.[0].addr_info[] | select(.family == "inet") | .local]')
+  nft=$(ruleset)
+  # macvlan with the host shim
+  run dk network create -d lanjoin -o mode=macvlan -o parent=em1 -o host_shim=198.51.100.93/24 \
+    --subnet 198.51.100.0/24 --gateway 198.51.100.254 pkmv
+  [ "$status" -eq 0 ]
+  defer net_rm pkmv
+  kill_plugin_while pkmv pkm 198.51.100.143 host
+  # bridge on em1 adopted into br-pk when the network was made, given back with it
+  run dk network create -d lanjoin -o mode=bridge -o bridge=br-pk -o uplink=em1 \
+    --subnet 198.51.100.0/24 --gateway 198.51.100.254 pkbr
+  [ "$status" -eq 0 ]
+  defer net_rm pkbr
+  docker_allow_bridge br-pk
+  kill_plugin_while pkbr pkb 198.51.100.144
+  on host iptables -D DOCKER-USER -i br-pk -o br-pk -j ACCEPT # the test's own
+  ! on host ip link show dev br-pk
+  [ "$(on host ip -j addr show dev em1 | jq -c '[.[0].addr_info[] | select(.family == "inet") | .local]')" = "$em1" ]
+  [ "$(on host ip -j link show dev em1 | jq -r '.[0].master // ""')" = "" ]
+  [ "$(lj uplink list --json | jq length)" -eq 0 ]
+  [ "$(ruleset)" = "$nft" ]
+}
+
+@test "32 containers started at once on one macvlan network: each reachable at its own address; removing them leaves nothing" {
+  require_engine docker
+  local i pids=() names=() addrs macs
+  run dk network create -d lanjoin -o mode=macvlan -o parent=em1 --subnet 198.51.100.0/24 \
+    --ip-range 198.51.100.128/26 --gateway 198.51.100.254 many
+  [ "$status" -eq 0 ]
+  defer net_rm many
+  for i in {1..32}; do names+=("m$i"); done
+  defer rm_quietly "${names[@]}"
+  # addresses from Docker's IPAM (the range), all at once
+  for i in "${names[@]}"; do
+    dk run -d --name "$i" --network many "$ENGINE_IMAGE" /bin/httpd -f -p 80 -h /www >/dev/null &
+    pids+=($!)
+  done
+  for i in "${pids[@]}"; do wait "$i"; done
+  addrs=$(dk inspect --format '{{.NetworkSettings.Networks.many.IPAddress}}' "${names[@]}")
+  macs=$(dk inspect --format '{{.NetworkSettings.Networks.many.MacAddress}}' "${names[@]}")
+  [ "$(sort -u <<<"$addrs" | grep -c '^198\.51\.100\.')" -eq 32 ]
+  [ "$(sort -u <<<"$macs" | grep -c .)" -eq 32 ]
+  [ "$(docker_records)" -eq 32 ]
+  [ "$(lj status --json | jq -r .ok)" = true ]
+  # each answers the LAN peer (one shell there for the 32 requests; a container just started
+  # may not listen yet: up to 20 tries each)
+  run on peer sh -c 'for a; do i=0; until curl -sf --max-time 2 "http://$a/hello.html"; do
+      i=$((i + 1)); [ $i -lt 20 ] || { echo "no answer from $a"; break; }; sleep 0.2; done; done' sh $addrs
+  echo "$output"
+  [ "$(grep -c '^Hello world$' <<<"$output")" -eq 32 ]
+  dk rm -f "${names[@]}" >/dev/null
+  dk network rm many
+  no_plugin_links
+  state_empty
+}
+
+@test "systemd: the plugin says READY=1 once its socket listens (its directory made), STOPPING=1 on SIGTERM" {
+  command -v python3 >/dev/null || skip "python3 is not installed"
+  local d=$LAB_DIR/dplugin/notify
+  mkdir -p "$d"
+  defer rm -rf "$d"
+  # a notify socket as systemd's; the plugin's socket in directories that are not there yet
+  run timeout 30 python3 -c '
+import os, socket, subprocess, sys
+d, lanjoin, state = sys.argv[1:]
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(d + "/notify")
+s.settimeout(20)
+p = subprocess.Popen([lanjoin, "docker-plugin", "--socket", d + "/run/plugins/lj.sock",
+                      "--state-dir", d + "/state"], stderr=subprocess.DEVNULL,
+                     env=dict(os.environ, NOTIFY_SOCKET=d + "/notify", LANJOIN_STATE_DIR=state))
+try:
+    print(s.recv(256).decode().replace("\n", " "))
+    print("socket" if os.path.exists(d + "/run/plugins/lj.sock") else "no socket")
+    p.terminate()
+    print(s.recv(256).decode())
+    print("exit", p.wait(timeout=20))
+finally:
+    p.kill()' "$d" "$LANJOIN" "$LANJOIN_STATE_DIR"
+  echo "$output"
+  [ "${lines[0]}" = "READY=1 STATUS=serving" ]
+  [ "${lines[1]}" = socket ]
+  [ "${lines[2]}" = STOPPING=1 ]
+  [ "${lines[3]}" = "exit 0" ]
+}
+
+
+# docker-compose (v1) against the test's dockerd, with the project in $LAB_DIR/compose.
+compose() {
+  DOCKER_HOST="unix://$(engine_sock docker)" timeout 120 docker-compose -p ljc \
+    -f "$LAB_DIR/compose/docker-compose.yml" "$@"
+}
+compose_down() { compose down -t 0 >/dev/null 2>&1 || true; } # idempotent, for defer
+
+@test "compose: a service on a lanjoin network the Compose file makes; down leaves nothing" {
+  require_engine docker
+  command -v docker-compose >/dev/null || skip "docker-compose is not installed"
+  local ep
+  mkdir -p "$LAB_DIR/compose"
+  defer rm -rf "$LAB_DIR/compose"
+  cat >"$LAB_DIR/compose/docker-compose.yml" <<EOF
+version: "2.4"
+networks:
+  lan:
+    driver: lanjoin
+    driver_opts: { mode: macvlan, parent: em1, host_shim: 198.51.100.94/24 }
+    ipam:
+      config: [ { subnet: 198.51.100.0/24, gateway: 198.51.100.254 } ]
+services:
+  web:
+    image: $ENGINE_IMAGE
+    command: [ /bin/httpd, -f, -p, "80", -h, /www ]
+    networks: { lan: { ipv4_address: 198.51.100.145 } }
+EOF
+  defer compose_down
+  run compose up -d
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "$(dk network inspect ljc_lan --format '{{.Driver}}')" = lanjoin ]
+  wait_until 20 curl_from peer http://198.51.100.145/hello.html # httpd just started
+  run curl_from peer http://198.51.100.145/hello.html
+  [ "$output" = "Hello world" ]
+  run curl_from host http://198.51.100.145/hello.html
+  [ "$output" = "Hello world" ]
+  ep=$(engine_inspect docker ljc_web_1 '.NetworkSettings.Networks.ljc_lan.EndpointID')
+  [ "$(jq -r .way <<<"$(ep_record "$ep")")" = macvlan ]
+  run compose down -t 0
+  echo "$output"
+  [ "$status" -eq 0 ]
+  ! dk network inspect ljc_lan >/dev/null 2>&1
+  no_plugin_links
+  state_empty
+  [ -z "$(on host ip route show 198.51.100.145)" ]
+}
