@@ -7,6 +7,7 @@
 load helpers
 load engine-helpers
 load docker-plugin-helpers
+load watch-helpers
 
 setup_file() {
   lab_setup_file
@@ -294,8 +295,11 @@ fcall() { curl -sS --max-time 10 --unix-socket "$dir/fault.sock" -X POST --data-
   on host ip link show dev "$host"
 }
 
-@test "docker: a macvlan network; the LAN peer and the host (shim) reach the container; restart keeps its address and MAC" {
+@test "docker: a macvlan network; the LAN peer and the host (shim) reach the container; restart keeps its address and MAC (lanjoin watch running)" {
   require_engine docker
+  # a watch beside the plugin leaves its endpoints to Docker (it dropped each one while Docker
+  # moved it into the sandbox: no container could start)
+  docker_watch
   run dk network create -d lanjoin -o mode=macvlan -o parent=em1 -o host_shim=198.51.100.90/24 \
     --subnet 198.51.100.0/24 --gateway 198.51.100.254 lan
   echo "$output"
