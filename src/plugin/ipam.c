@@ -22,7 +22,6 @@
  * subnet ("dhcp4/198.51.100.0/24"), and a network of that subnet (its record) gives the
  * parent link.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -52,56 +51,23 @@
 #define SCRATCH_LINK "lease0"
 #define LEASE_TIMEOUT_S 10
 
-static char state_dir[PATH_MAX - 256];
-
 static const char *str(const json_t *obj, const char *key)
 {
 	return json_string_value(json_object_get(obj, key));
 }
 
-/* DIR/KIND/ID.json (ID: an IPv4 address, a Docker ID). */
-static void record_path(const char *kind, const char *id, char *buf, size_t size)
-{
-	snprintf(buf, size, "%s/%s/%s.json", state_dir, kind, id);
-}
-
-/* The record, or NULL (none, or unreadable). New reference. */
+/* The record DIR/KIND/ID.json (ID: an IPv4 address, a Docker ID), or NULL (none, or
+ * unreadable). New reference. */
 static json_t *record_load(const char *kind, const char *id)
 {
-	char path[PATH_MAX];
-	json_t *j;
+	int err;
 
-	record_path(kind, id, path, sizeof(path));
-	j = json_load_file(path, JSON_REJECT_DUPLICATES, NULL);
-	if (j && !json_is_object(j)) {
-		json_decref(j);
-		j = NULL;
-	}
-	return j;
+	return lj_store_load(kind, id, &err);
 }
 
-/* Write a lease record atomically. 0 or -errno. */
 static int lease_save(const char *id, const json_t *j)
 {
-	char path[PATH_MAX], tmp[PATH_MAX + 8];
-	int r;
-
-	record_path("leases", id, path, sizeof(path));
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	r = json_dump_file(j, tmp, JSON_INDENT(1) | JSON_SORT_KEYS) < 0 ? -EIO : 0;
-	if (r == 0 && rename(tmp, path) < 0)
-		r = -errno;
-	if (r < 0)
-		unlink(tmp);
-	return r;
-}
-
-static int lease_remove(const char *id)
-{
-	char path[PATH_MAX];
-
-	record_path("leases", id, path, sizeof(path));
-	return unlink(path) < 0 && errno != ENOENT ? -errno : 0;
+	return lj_store_save("leases", id, j);
 }
 
 /* The subnet a PoolID names, or -EINVAL. */
@@ -184,38 +150,34 @@ static json_t *release_pool(const json_t *req)
 	return err ? err : json_object();
 }
 
+struct pool_match {
+	const struct lj_cidr *pool;
+	json_t *net;
+};
+
+static int match_pool(const char *id, json_t *n, void *data)
+{
+	struct pool_match *m = data;
+	struct lj_cidr c;
+
+	(void)id;
+	if (str(n, "subnet4") && lj_parse_cidr(str(n, "subnet4"), true, &c) == 0 &&
+	    c.prefixlen == m->pool->prefixlen && lj_ip_equal(&c.ip, &m->pool->ip) &&
+	    (!m->net || strcmp(str(n, "mode") ? str(n, "mode") : "", "macvlan") == 0)) {
+		json_decref(m->net);
+		m->net = json_incref(n);
+	}
+	return 0;
+}
+
 /* The record of the lanjoin network whose IPv4 subnet is pool (new reference), or NULL: a
  * macvlan one if there is one (a network of Docker's IPAM may share the subnet). */
 static json_t *network_of_pool(const struct lj_cidr *pool)
 {
-	char path[PATH_MAX], id[80];
-	json_t *net = NULL;
-	struct dirent *d;
-	DIR *dir;
+	struct pool_match m = {.pool = pool};
 
-	snprintf(path, sizeof(path), "%s/networks", state_dir);
-	dir = opendir(path);
-	if (!dir)
-		return NULL;
-	while ((d = readdir(dir))) {
-		size_t len = strlen(d->d_name);
-		struct lj_cidr c;
-		json_t *n;
-
-		if (len < 6 || len - 5 >= sizeof(id) || strcmp(d->d_name + len - 5, ".json") != 0)
-			continue;
-		snprintf(id, sizeof(id), "%.*s", (int)(len - 5), d->d_name);
-		n = record_load("networks", id);
-		if (n && str(n, "subnet4") && lj_parse_cidr(str(n, "subnet4"), true, &c) == 0 &&
-		    c.prefixlen == pool->prefixlen && lj_ip_equal(&c.ip, &pool->ip) &&
-		    (!net || strcmp(str(n, "mode") ? str(n, "mode") : "", "macvlan") == 0)) {
-			json_decref(net);
-			net = json_incref(n);
-		}
-		json_decref(n);
-	}
-	closedir(dir);
-	return net;
+	lj_store_each("networks", match_pool, &m);
+	return m.net;
 }
 
 /* The files of the client for MAC mac: STATEDIR/dhcp/HEX (12 hex digits, as a record's). */
@@ -491,7 +453,7 @@ static json_t *lease_end(json_t *lease, const char *id)
 		lease_save(id, lease);
 		return lj_plugin_error("cannot stop the DHCP client of %s: %s", id, strerror(-r));
 	}
-	r = lease_remove(id);
+	r = lj_store_remove("leases", id);
 	return r < 0 ? lj_plugin_error("cannot forget the lease of %s: %s", id, strerror(-r))
 		     : NULL;
 }
@@ -626,6 +588,24 @@ json_t *lj_plugin_ipam_leave(const json_t *ep)
 	return err;
 }
 
+struct lease_user {
+	const json_t *lease;
+	bool found;
+};
+
+static int holds_lease(const char *id, json_t *ep, void *data)
+{
+	struct lease_user *u = data;
+	char a[LJ_IP_STRLEN];
+	json_t *l = lease_of_ep(ep, a); /* the lease of its address, for its MAC */
+
+	(void)id;
+	u->found = l &&
+		   json_equal(json_object_get(l, "address"), json_object_get(u->lease, "address"));
+	json_decref(l);
+	return u->found ? 1 : 0;
+}
+
 /*
  * Is lease one a killed plugin left that nothing will end: its holding client is gone (the
  * sandbox went), or it was never joined and no endpoint record has its address and MAC
@@ -634,75 +614,37 @@ json_t *lj_plugin_ipam_leave(const json_t *ep)
 static bool stale(const json_t *lease)
 {
 	const json_t *st = json_object_get(lease, "hold");
-	char path[PATH_MAX], id[80], a[LJ_IP_STRLEN];
-	struct dirent *d;
-	bool found = false;
-	DIR *dir;
+	struct lease_user u = {.lease = lease};
 
 	if (st)
 		return !lj_proc_alive((pid_t)json_integer_value(json_object_get(st, "pid")),
 				      (uint64_t)json_integer_value(json_object_get(st, "start")));
-	snprintf(path, sizeof(path), "%s/endpoints", state_dir);
-	dir = opendir(path);
-	if (!dir)
-		return false;
-	while (!found && (d = readdir(dir))) {
-		size_t len = strlen(d->d_name);
-		json_t *ep, *l;
-
-		if (len < 6 || len - 5 >= sizeof(id) || strcmp(d->d_name + len - 5, ".json") != 0)
-			continue;
-		snprintf(id, sizeof(id), "%.*s", (int)(len - 5), d->d_name);
-		ep = record_load("endpoints", id);
-		l = ep ? lease_of_ep(ep, a) : NULL; /* the lease of its address, for its MAC */
-		found = l && json_equal(json_object_get(l, "address"),
-					json_object_get(lease, "address"));
-		json_decref(l);
-		json_decref(ep);
-	}
-	closedir(dir);
-	return !found;
+	lj_store_each("endpoints", holds_lease, &u);
+	return !u.found;
 }
 
-int lj_plugin_ipam_init(const char *state)
+/* A killed plugin's lease that no container holds any more: released (if a client still
+ * runs) and forgotten. */
+static int end_if_stale(const char *id, json_t *lease, void *data)
 {
-	char path[PATH_MAX], id[LJ_IP_STRLEN + 8];
-	struct dirent *d;
-	DIR *dir;
+	json_t *err;
 
-	if (snprintf(state_dir, sizeof(state_dir), "%s", state) >= (int)sizeof(state_dir))
-		return -ENAMETOOLONG;
-	snprintf(path, sizeof(path), "%s/leases", state_dir);
-	if (mkdir(path, 0700) < 0 && errno != EEXIST)
-		return -errno;
-	/* A killed plugin's leases that no container holds any more: released (if a client
-	 * still runs) and forgotten. */
-	dir = opendir(path);
-	if (!dir)
-		return -errno;
-	while ((d = readdir(dir))) {
-		size_t len = strlen(d->d_name);
-		json_t *lease;
-
-		if (len < 6 || len - 5 >= sizeof(id) || strcmp(d->d_name + len - 5, ".json") != 0)
-			continue;
-		snprintf(id, sizeof(id), "%.*s", (int)(len - 5), d->d_name);
-		lease = record_load("leases", id);
-		if (lease && stale(lease)) {
-			json_t *err = lease_end(lease, id);
-
-			if (err)
-				json_decref(err);
-			else
-				fprintf(stderr,
-					"lanjoin: released the lease of %s: its container or "
-					"endpoint is gone\n",
-					id);
-		}
-		json_decref(lease);
-	}
-	closedir(dir);
+	(void)data;
+	if (!stale(lease))
+		return 0;
+	err = lease_end(lease, id);
+	if (err)
+		json_decref(err);
+	else
+		fprintf(stderr,
+			"lanjoin: released the lease of %s: its container or endpoint is gone\n",
+			id);
 	return 0;
+}
+
+int lj_plugin_ipam_init(void)
+{
+	return lj_store_each("leases", end_if_stale, NULL);
 }
 
 static const struct {

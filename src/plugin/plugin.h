@@ -40,6 +40,13 @@ json_t *lj_store_load(const char *kind, const char *id, int *ret_err);
 int lj_store_remove(const char *kind, const char *id);
 
 /*
+ * Call fn(id, j, data) for each kind/ID.json that is a JSON object (j borrowed; ID at most
+ * LJ_STORE_ID_MAX characters), stopping at the first nonzero return, which it returns (0 when
+ * all went through or the directory cannot be read). fn may remove the file it is given.
+ */
+int lj_store_each(const char *kind, int (*fn)(const char *id, json_t *j, void *data), void *data);
+
+/*
  * Call fn(id, ep, data) for each endpoint file of network nid (ep borrowed), stopping at the
  * first negative return, which it returns (0 when all went through or the directory cannot be
  * read).
@@ -65,9 +72,9 @@ json_t *lj_plugin_error(const char *fmt, ...) __attribute__((format(printf, 1, 2
 
 /* --- the IPAM driver (ipam.c): IPv4 addresses from the LAN's DHCP server --- */
 
-/* Keep leases in DIR/leases (created 0700) and forget those a killed plugin left whose
- * holding client is gone. 0 or -errno. */
-int lj_plugin_ipam_init(const char *dir);
+/* After lj_plugin_state_init (which makes DIR/leases): release and forget the leases a killed
+ * plugin left that no container holds any more. 0 (a lease that cannot be ended is kept). */
+int lj_plugin_ipam_init(void);
 
 /* Answer an /IpamDriver.* call, as lj_plugin_call. */
 json_t *lj_plugin_ipam_call(const char *path, const json_t *req, unsigned *ret_status);

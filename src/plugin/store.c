@@ -52,6 +52,9 @@ int lj_plugin_state_init(const char *dir)
 	snprintf(sub, sizeof(sub), "%s/endpoints", state_dir);
 	if (mkdir(sub, 0700) < 0 && errno != EEXIST)
 		return -errno;
+	snprintf(sub, sizeof(sub), "%s/leases", state_dir);
+	if (mkdir(sub, 0700) < 0 && errno != EEXIST)
+		return -errno;
 	return 0;
 }
 
@@ -128,40 +131,57 @@ bool lj_store_id_valid(const char *s)
 	return true;
 }
 
-/*
- * Call fn(id, ep, data) for each endpoint file of network nid, stopping at the first negative
- * return, which it returns (0 when all went through or the directory cannot be read).
- */
-int lj_store_each_endpoint(const char *nid, int (*fn)(const char *id, json_t *ep, void *data),
-			   void *data)
+int lj_store_each(const char *kind, int (*fn)(const char *id, json_t *j, void *data), void *data)
 {
 	char path[PATH_MAX], id[LJ_STORE_ID_MAX + 1];
 	struct dirent *d;
-	const char *nid_ep;
-	json_t *ep;
+	json_t *j;
 	DIR *dir;
-	int r = 0;
+	int r = 0, e;
 
-	snprintf(path, sizeof(path), "%s/endpoints", state_dir);
+	snprintf(path, sizeof(path), "%s/%s", state_dir, kind);
 	dir = opendir(path);
 	if (!dir)
 		return 0;
-	while (r >= 0 && (d = readdir(dir))) {
+	while (r == 0 && (d = readdir(dir))) {
 		size_t len = strlen(d->d_name);
 
-		if (len < 6 || len - 5 > LJ_STORE_ID_MAX ||
+		if (d->d_name[0] == '.' || len < 6 || len - 5 > LJ_STORE_ID_MAX ||
 		    strcmp(d->d_name + len - 5, ".json") != 0)
 			continue;
 		snprintf(id, sizeof(id), "%.*s", (int)(len - 5), d->d_name);
-		if (!lj_store_id_valid(id))
-			continue;
-		ep = lj_store_load("endpoints", id, &r);
-		r = 0;
-		nid_ep = json_string_value(json_object_get(ep, "network"));
-		if (nid_ep && strcmp(nid_ep, nid) == 0)
-			r = fn(id, ep, data);
-		json_decref(ep);
+		j = lj_store_load(kind, id, &e);
+		if (j)
+			r = fn(id, j, data);
+		json_decref(j);
 	}
 	closedir(dir);
 	return r;
+}
+
+struct of_network {
+	const char *nid;
+	int (*fn)(const char *id, json_t *ep, void *data);
+	void *data;
+};
+
+static int endpoint_of_network(const char *id, json_t *ep, void *data)
+{
+	const struct of_network *o = data;
+	const char *nid = json_string_value(json_object_get(ep, "network"));
+
+	if (!lj_store_id_valid(id) || !nid || strcmp(nid, o->nid) != 0)
+		return 0;
+	int r = o->fn(id, ep, o->data);
+
+	return r > 0 ? 0 : r;
+}
+
+int lj_store_each_endpoint(const char *nid, int (*fn)(const char *id, json_t *ep, void *data),
+			   void *data)
+{
+	struct of_network o = {.nid = nid, .fn = fn, .data = data};
+	int r = lj_store_each("endpoints", endpoint_of_network, &o);
+
+	return r < 0 ? r : 0;
 }
