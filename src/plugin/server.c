@@ -72,12 +72,12 @@ static const char usage[] =
 	"  mode=macvlan parent=DEV [macvlan_mode=MODE] [host_shim=CIDR]\n"
 	"  mode=bridge bridge=BR [uplink=DEV]   (uplink: adopt DEV if BR is missing)\n"
 	"  mode=ovs bridge=BR [vlan=TAG] [ovsdb=unix:PATH]\n"
-	"Addresses are Docker's IPAM's, or with --ipam-driver lanjoin (mode=macvlan) leased\n"
-	"from the LAN's DHCP server and held by lanjoin's DHCP client for the container's\n"
-	"life. Each endpoint joined is a lanjoin attachment\n"
-	"('lanjoin list'); network options and endpoint addresses are kept in DIR "
-	"(default\n" LJ_PLUGIN_DEFAULT_STATE
-	"), so that a restarted plugin answers for what it made.\n";
+	"Addresses are Docker's IPAM's, or leased from the LAN's DHCP server and held by\n"
+	"lanjoin's DHCP client for the container's life (mode=macvlan, with\n"
+	"'docker network create --ipam-driver lanjoin'). Each endpoint joined is a lanjoin\n"
+	"attachment ('lanjoin list'); network options and endpoint addresses are kept\n"
+	"in DIR (default " LJ_PLUGIN_DEFAULT_STATE "), so that a restarted\n"
+	"plugin answers for what it made.\n";
 
 json_t *lj_plugin_error(const char *fmt, ...)
 {
@@ -273,11 +273,7 @@ int lj_cmd_docker_plugin(int argc, char **argv)
 		lj_err("cannot use state directory '%s': %s", dir, strerror(-r));
 		return LJ_EXIT_FAILED;
 	}
-	r = lj_plugin_ipam_init(dir);
-	if (r < 0) {
-		lj_err("cannot use state directory '%s': %s", dir, strerror(-r));
-		return LJ_EXIT_FAILED;
-	}
+	lj_plugin_ipam_init();
 	r = lj_plugin_recover();
 	if (r < 0)
 		return LJ_EXIT_FAILED;
