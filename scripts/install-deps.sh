@@ -11,7 +11,7 @@ PACKAGES=(
   # build
   build-essential meson ninja-build pkg-config clang
   libmnl-dev libjansson-dev libcmocka-dev libnftables-dev libcurl4-openssl-dev
-  libmicrohttpd-dev
+  libmicrohttpd-dev libsystemd-dev
   # tests and lab
   bats jq curl iproute2 nftables iptables ethtool psmisc valgrind
   busybox-static dnsmasq-base openvswitch-switch containernetworking-plugins

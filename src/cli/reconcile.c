@@ -341,11 +341,21 @@ static void unattached(struct run *run, json_t *specs, const char *target)
 			continue;
 		if (!n)
 			n = "eth1";
-		if (lj_target_parse(t, &tg) < 0 || lj_target_open(&tg) < 0)
+		if (lj_target_parse(t, &tg) < 0)
+			continue;
+		int r = lj_target_open(&tg);
+		if (r == -ESRCH || r == -ENOENT)
 			continue; /* not running: it is attached when it is */
+		if (r < 0) {
+			/* the engine cannot say (busy, restarting): tried again later */
+			run->retry = true;
+			act(run, t, n, "missing", "attach", false, "cannot look at its target: %s",
+			    tg.error[0] ? tg.error : strerror(-r));
+			continue;
+		}
 		lj_target_close(&tg);
-		int r = attach_spec(s, json_string_value(json_object_get(e, "file")), NULL, why,
-				    sizeof(why));
+		r = attach_spec(s, json_string_value(json_object_get(e, "file")), NULL, why,
+				sizeof(why));
 		if (r < 0) {
 			run->retry |= r != -EINVAL; /* as in repair */
 			act(run, t, n, "missing", "attach", false, "failed: %s", why);

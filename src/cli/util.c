@@ -11,7 +11,9 @@
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
-#include <sys/un.h>
+#include <dlfcn.h>
+#include <stdbool.h>
+#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -203,20 +205,18 @@ int lj_cli_target_args(int argc, char **argv, const char *usage, const char **ta
 
 void lj_sd_notify(const char *text)
 {
-	const char *path = getenv("NOTIFY_SOCKET");
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	socklen_t len;
-	int fd;
+	static __typeof__(sd_notify) *notify;
+	static bool tried;
 
-	if (!path || (path[0] != '/' && path[0] != '@') || strlen(path) >= sizeof(sa.sun_path))
-		return;
-	memcpy(sa.sun_path, path, strlen(path));
-	if (sa.sun_path[0] == '@')
-		sa.sun_path[0] = '\0'; /* abstract namespace */
-	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path));
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return;
-	(void)sendto(fd, text, strlen(text), MSG_NOSIGNAL, (struct sockaddr *)&sa, len);
-	close(fd);
+	if (!getenv("NOTIFY_SOCKET"))
+		return; /* not run by systemd as Type=notify: nothing to load */
+	if (!tried) {
+		void *h = dlopen("libsystemd.so.0", RTLD_NOW | RTLD_LOCAL);
+
+		tried = true;
+		if (h)
+			notify = (__typeof__(sd_notify) *)dlsym(h, "sd_notify");
+	}
+	if (notify)
+		(void)notify(0, text);
 }

@@ -22,7 +22,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -150,28 +149,6 @@ static void wlog(const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 	fflush(stderr);
-}
-
-/* --- systemd readiness (sd_notify's datagram protocol, sd_notify(3)) ------------------- */
-
-static void notify(const char *text)
-{
-	const char *path = getenv("NOTIFY_SOCKET");
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	socklen_t len;
-	int fd;
-
-	if (!path || (path[0] != '/' && path[0] != '@') || strlen(path) >= sizeof(sa.sun_path))
-		return;
-	memcpy(sa.sun_path, path, strlen(path));
-	if (sa.sun_path[0] == '@')
-		sa.sun_path[0] = '\0'; /* abstract namespace */
-	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path));
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return;
-	(void)sendto(fd, text, strlen(text), MSG_NOSIGNAL, (struct sockaddr *)&sa, len);
-	close(fd);
 }
 
 /* --- one instance: a lock file in the state directory ---------------------------------- */
@@ -832,6 +809,10 @@ static void run_work(struct watch *w)
 	int r;
 
 	w->settle_armed = false;
+	/* An engine that let a request time out is skipped for the rest of a round (one
+	 * timeout per round, not one per record), not for the watch's life: a busy engine
+	 * (many containers restarting) answers again later. */
+	lj_engine_forget_hung();
 	if (w->all) {
 		reconcile(w, NULL);
 	} else {
@@ -1100,7 +1081,7 @@ int lj_cmd_watch(int argc, char **argv)
 	retry_arm(&w);
 	wlog("ready: watching links, nftables and %zu engine%s", w.n_engines,
 	     w.n_engines == 1 ? "" : "s");
-	notify("READY=1\nSTATUS=watching");
+	lj_sd_notify("READY=1\nSTATUS=watching");
 	for (size_t i = 0; i < w.n_engines; i++)
 		engine_start(&w, i);
 
@@ -1118,7 +1099,7 @@ int lj_cmd_watch(int argc, char **argv)
 			handle(&w, &evs[i]);
 		drop_records(&w); /* read again for the next events: attach and detach go on */
 	}
-	notify("STOPPING=1");
+	lj_sd_notify("STOPPING=1");
 	code = LJ_EXIT_OK;
 out:
 	teardown(&w);

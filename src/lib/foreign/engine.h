@@ -82,7 +82,7 @@ int lj_engine_set_socket(const char *path);
 
 /*
  * Ask again an engine that let a request time out (a long-running process calls this when
- * the engine came back: its event stream reconnected).
+ * the engine came back, its event stream reconnected, and before each round of work).
  */
 void lj_engine_forget_hung(void);
 
