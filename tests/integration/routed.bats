@@ -153,7 +153,7 @@ neigh_mac() { on "$1" ip -j neigh show "$2" dev eth0 | jq -r '.[0].lladdr // emp
   assert_unchanged web
 }
 
-@test "routed: an --ip off the parent's LAN is refused with exit 2 (also --dry-run), naming its prefixes" {
+@test "routed: an --ip off the parent's LAN, or its network or broadcast address, is refused with exit 2 (also --dry-run)" {
   add_container web
   take_snapshots web
   local t="netns:${LAB_PREFIX}web" ip dry
@@ -167,6 +167,29 @@ neigh_mac() { on "$1" ip -j neigh show "$2" dev eth0 | jq -r '.[0].lladdr // emp
       [[ $output == *"198.51.100.0/24"* || $output == *"2001:db8:1::/64"* ]]
     done
   done
+  # the LAN's network and broadcast addresses are nobody's to take
+  for ip in 198.51.100.255/24 198.51.100.0/24; do
+    for dry in "" --dry-run; do
+      run lj attach routed "$t" --parent em1 --ip "$ip" $dry
+      echo "$ip $dry -> $status: $output"
+      [ "$status" -eq 2 ]
+      [[ $output == *"address of the LAN 198.51.100.0/24 on 'em1'"* ]]
+    done
+  done
+  # an address one of lanjoin's macvlan containers on the parent holds: em1 cannot probe
+  # its own macvlan children, so the records are asked (nat's --address alike)
+  add_container mv
+  run lj attach macvlan "netns:${LAB_PREFIX}mv" --parent em1 --ip 198.51.100.201/24
+  [ "$status" -eq 0 ]
+  defer lj detach "netns:${LAB_PREFIX}mv"
+  run lj attach routed "$t" --parent em1 --ip 198.51.100.201/24
+  echo "$output"
+  [ "$status" -eq 2 ]
+  [[ $output == *"198.51.100.201 is the address of netns:${LAB_PREFIX}mv ('eth1'), a macvlan of 'em1'"* ]]
+  run lj attach nat "$t" --uplink em1 --address 198.51.100.201/24
+  echo "$output"
+  [ "$status" -eq 2 ]
+  [[ $output == *"is the address of netns:${LAB_PREFIX}mv"* ]]
   # a parent without an address of the family (its IPv6 link-local one does not count)
   on host ip link add ljt-noaddr type veth peer name ljt-noaddr-p
   defer del_host_link ljt-noaddr

@@ -98,6 +98,18 @@ int lj_way_check_on_lan(struct lj_ctx *ctx, int ifindex, const char *role, const
 				    "the host would route that address to the LAN or the "
 				    "container instead of its real owner",
 				    opt, a, role, dev, fam, list);
+	for (size_t i = 0; i < np && ip->family == AF_INET; i++) {
+		uint32_t host = prefixes[i].prefixlen >= 32 ? 0 : ~0u >> prefixes[i].prefixlen;
+		uint32_t v = ntohl(ip->v4.s_addr);
+
+		/* a /31 (RFC 3021) or /32 has neither */
+		if (!lj_cidr_contains(&prefixes[i], ip) || prefixes[i].prefixlen >= 31 ||
+		    ((v & host) != 0 && (v & host) != host))
+			continue;
+		return lj_bad_input(res, "%s %s is the %s address of the LAN %s on '%s'", opt, a,
+				    (v & host) ? "broadcast" : "network",
+				    lj_cidr_to_string(&prefixes[i], one, sizeof(one)), dev);
+	}
 	if (!addr_prefix || addr_prefix->prefixlen == (ip->family == AF_INET ? 32 : 128))
 		return 0;
 	for (size_t i = 0; i < naddr; i++) {

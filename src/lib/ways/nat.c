@@ -21,6 +21,7 @@
 #include "lib/steps/nat.h"
 #include "lib/steps/rtnl.h"
 #include "lib/ways/lan-prefix.h"
+#include "lib/ways/macvlan-common.h"
 #include "lib/ways/ways.h"
 #include "shared/macro.h"
 #include "shared/name.h"
@@ -490,6 +491,9 @@ static int check_address(struct lj_ctx *ctx, const struct lj_attach_opts *o, int
 	 * prefix would go out of the uplink. */
 	r = lj_way_check_on_lan(ctx, uplink, "uplink", o->uplink, "--address", &o->address.ip,
 				&o->address, res);
+	if (r == 0 && !o->no_conflict_check)
+		r = lj_macvlan_check_ip_free(ctx->state, o->uplink, &o->address.ip, "--address",
+					     res);
 	if (r < 0)
 		return r;
 	r = lj_addr_list(ctx->host, AF_INET, &addrs, &n);

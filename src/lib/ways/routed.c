@@ -28,6 +28,7 @@
 #include "lib/steps/routed.h"
 #include "lib/steps/rtnl.h"
 #include "lib/ways/lan-prefix.h"
+#include "lib/ways/macvlan-common.h"
 #include "lib/ways/ways.h"
 #include "shared/macro.h"
 
@@ -94,6 +95,9 @@ static int check_addresses(struct lj_ctx *ctx, const struct lj_attach_opts *o, i
 		 * to that address's real owner. */
 		r = lj_way_check_on_lan(ctx, dev, "parent", o->parent, "--ip", &o->ips[i].ip, NULL,
 					res);
+		if (r == 0 && !o->no_conflict_check)
+			r = lj_macvlan_check_ip_free(ctx->state, o->parent, &o->ips[i].ip, "--ip",
+						     res);
 		if (r < 0)
 			return r;
 	}
