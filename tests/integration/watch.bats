@@ -5,6 +5,7 @@
 
 load helpers
 load engine-helpers
+load watch-helpers
 
 setup_file() {
   lab_setup_file
@@ -18,46 +19,6 @@ teardown_file() {
   [[ ${LANJOIN_SPEC_DIR:-} == /tmp/lanjoin-specs.* ]] && rm -rf "$LANJOIN_SPEC_DIR"
   lab_teardown_file
 }
-
-# The watch's log of the current test.
-WLOG=
-WATCH_PID=
-
-# start_watch [ARGS...]: lanjoin watch in the lab host, its stderr in $WLOG; returns once the
-# first reconcile is done (the "ready" line). Stopped by the test's teardown if still running.
-start_watch() {
-  WLOG=${WLOG:-$BATS_TEST_TMPDIR/watch.log}
-  : >"$WLOG"
-  (
-    for fd in "/proc/$BASHPID/fd/"*; do
-      fd=${fd##*/}
-      ((fd > 2)) && eval "exec $fd>&-" 2>/dev/null
-    done
-    exec ip netns exec "${LAB_PREFIX}host" "$LANJOIN" watch "$@"
-  ) </dev/null >>"$WLOG" 2>&1 &
-  WATCH_PID=$!
-  defer stop_watch "$WATCH_PID"
-  wait_until 60 grep -q '^ready' "$WLOG" || {
-    cat "$WLOG"
-    return 1
-  }
-}
-
-stop_watch() { # PID: SIGTERM, and wait until it is gone
-  kill -TERM "$1" 2>/dev/null || return 0
-  wait_until 60 bash -c "! kill -0 $1 2>/dev/null"
-}
-
-# log_has REGEX: the watch logged a line matching REGEX (waits for it, up to 10 s)
-log_has() {
-  wait_until 60 grep -Eq "$1" "$WLOG" || {
-    echo "--- watch log:" >&2
-    cat "$WLOG" >&2
-    return 1
-  }
-}
-
-docker_watch() { start_watch --engine-socket "$(engine_sock docker)"; }
 
 @test "watch: bad usage exits 2; --help" {
   run lj watch --bogus
@@ -155,9 +116,6 @@ docker_watch() { start_watch --engine-socket "$(engine_sock docker)"; }
   log_has "engine at $(engine_sock docker) is back: reconcile all"
 }
 
-# The MAC of eth1 in container web (empty while it does not run).
-web_mac() { timeout 10 "$DOCKER_BIN" -H "unix://$(engine_sock docker)" exec web cat /sys/class/net/eth1/address 2>/dev/null; }
-web_has_mac() { [[ $(web_mac) == "$1" ]]; }
 
 @test "watch: docker restart web -> back on the LAN with the same address and MAC, no command" {
   require_engine docker
@@ -167,13 +125,13 @@ web_has_mac() { [[ $(web_mac) == "$1" ]]; }
   echo "$output"
   [ "$status" -eq 0 ]
   defer lj detach web --engine-socket "$(engine_sock docker)"
-  mac=$(web_mac)
+  mac=$(dk_mac web)
   [ -n "$mac" ]
   docker_watch
   log_has "engine at $(engine_sock docker) connected"
   dk restart -t 0 web >/dev/null
   log_has "container (die|start) ${CONTAINER_ID:0:12} \\(web\\): reconcile web"
-  wait_until 60 web_has_mac "$mac" || {
+  wait_for 60 dk_has_mac web "$mac" || {
     cat "$WLOG"
     false
   }
@@ -195,7 +153,7 @@ web_has_mac() { [[ $(web_mac) == "$1" ]]; }
     --ip 198.51.100.122/24 --persist
   [ "$status" -eq 0 ]
   defer lj detach web --engine-socket "$(engine_sock docker)"
-  mac=$(web_mac)
+  mac=$(dk_mac web)
   docker_watch
   log_has "engine at $(engine_sock docker) connected"
   dk restart -t 0 web >/dev/null
@@ -207,7 +165,7 @@ web_has_mac() { [[ $(web_mac) == "$1" ]]; }
   WLOG=$BATS_TEST_TMPDIR/watch2.log
   docker_watch
   # the retries back off to about two minutes in all
-  wait_until_every 1 150 web_has_mac "$mac" || {
+  wait_until_every 1 150 dk_has_mac web "$mac" || {
     cat "$WLOG"
     false
   }
