@@ -153,7 +153,7 @@ neigh_mac() { on "$1" ip -j neigh show "$2" dev eth0 | jq -r '.[0].lladdr // emp
   assert_unchanged web
 }
 
-@test "routed: an --ip off the parent's LAN, or its network or broadcast address, is refused with exit 2 (also --dry-run)" {
+@test "routed: an --ip off the parent's LAN, its network or broadcast address, or a lanjoin macvlan's, is refused with exit 2 (also --dry-run)" {
   add_container web
   take_snapshots web
   local t="netns:${LAB_PREFIX}web" ip dry
@@ -176,6 +176,16 @@ neigh_mac() { on "$1" ip -j neigh show "$2" dev eth0 | jq -r '.[0].lladdr // emp
       [[ $output == *"address of the LAN 198.51.100.0/24 on 'em1'"* ]]
     done
   done
+  # a parent without an address of the family (its IPv6 link-local one does not count)
+  on host ip link add ljt-noaddr type veth peer name ljt-noaddr-p
+  defer del_host_link ljt-noaddr
+  on host ip link set ljt-noaddr up
+  run lj attach routed "$t" --parent ljt-noaddr --ip 2001:db8:1::117/64
+  echo "$output"
+  [ "$status" -eq 2 ]
+  [[ $output == *"'ljt-noaddr' has no IPv6 address"* ]]
+  on host ip link del ljt-noaddr
+  assert_unchanged web
   # an address one of lanjoin's macvlan containers on the parent holds: em1 cannot probe
   # its own macvlan children, so the records are asked (nat's --address alike)
   add_container mv
@@ -190,16 +200,6 @@ neigh_mac() { on "$1" ip -j neigh show "$2" dev eth0 | jq -r '.[0].lladdr // emp
   echo "$output"
   [ "$status" -eq 2 ]
   [[ $output == *"is the address of netns:${LAB_PREFIX}mv"* ]]
-  # a parent without an address of the family (its IPv6 link-local one does not count)
-  on host ip link add ljt-noaddr type veth peer name ljt-noaddr-p
-  defer del_host_link ljt-noaddr
-  on host ip link set ljt-noaddr up
-  run lj attach routed "$t" --parent ljt-noaddr --ip 2001:db8:1::117/64
-  echo "$output"
-  [ "$status" -eq 2 ]
-  [[ $output == *"'ljt-noaddr' has no IPv6 address"* ]]
-  on host ip link del ljt-noaddr
-  assert_unchanged web
 }
 
 @test "routed: bad input is refused with exit 2 and changes nothing" {
