@@ -3,6 +3,20 @@
 # spec directories, its stderr in $WLOG, stopped by the test's teardown. Loaded after helpers
 # (defer, wait_until) and engine-helpers (engine_sock).
 
+# A file's setup: the lab, a private spec directory and one dockerd in the lab's host.
+watch_setup_file() {
+  lab_setup_file
+  LANJOIN_SPEC_DIR=$(mktemp -d /tmp/lanjoin-specs.XXXXXX)
+  export LANJOIN_SPEC_DIR
+  docker_start || true
+}
+
+watch_teardown_file() {
+  docker_stop
+  [[ ${LANJOIN_SPEC_DIR:-} == /tmp/lanjoin-specs.* ]] && rm -rf "$LANJOIN_SPEC_DIR"
+  lab_teardown_file
+}
+
 # The watch's log of the current test, and its PID.
 WLOG=
 WATCH_PID=

@@ -7,18 +7,8 @@ load helpers
 load engine-helpers
 load watch-helpers
 
-setup_file() {
-  lab_setup_file
-  LANJOIN_SPEC_DIR=$(mktemp -d /tmp/lanjoin-specs.XXXXXX)
-  export LANJOIN_SPEC_DIR
-  docker_start || true
-}
-
-teardown_file() {
-  docker_stop
-  [[ ${LANJOIN_SPEC_DIR:-} == /tmp/lanjoin-specs.* ]] && rm -rf "$LANJOIN_SPEC_DIR"
-  lab_teardown_file
-}
+setup_file() { watch_setup_file; }
+teardown_file() { watch_teardown_file; }
 
 SOCK_ARGS=()
 setup() { SOCK_ARGS=(--engine-socket "$(engine_sock docker)"); }
