@@ -246,6 +246,20 @@ int lj_status_mac_kept(const struct lj_link *l, const struct lj_step *s, enum lj
 	return LJ_VERIFY_DRIFTED;
 }
 
+int lj_status_verify_bridge(const struct lj_status_view *v, const struct lj_step *s, char *why,
+			    size_t size)
+{
+	const struct lj_link *l = lj_status_need_link(v, LJ_HOST, s->link, true, why, size);
+
+	if (!l)
+		return LJ_VERIFY_DRIFTED;
+	if (strcmp(l->kind, "bridge") != 0) {
+		snprintf(why, size, "%s is no longer a bridge", s->link);
+		return LJ_VERIFY_DRIFTED;
+	}
+	return lj_status_mac_kept(l, s, LJ_HOST, why, size);
+}
+
 const char *lj_status_kind_str(enum lj_status_kind k)
 {
 	switch (k) {

@@ -88,6 +88,13 @@ int lj_status_mac_kept(const struct lj_link *l, const struct lj_step *s, enum lj
 		       char *why, size_t size);
 
 /*
+ * A verify implementation for a step that made or took a bridge on the host: s->link is
+ * there, up, a bridge, and keeps the MAC s recorded. 0 or LJ_VERIFY_DRIFTED with why set.
+ */
+int lj_status_verify_bridge(const struct lj_status_view *v, const struct lj_step *s, char *why,
+			    size_t size);
+
+/*
  * For verify implementations: the value kept in ns under key (≤ 127 bytes, e.g. "nft list
  * chain ip filter FORWARD"), filled by fill(arg, &data, why, size) on its first use in a
  * status run (in ns's namespace: the process enters it for the call) and freed with drop.

@@ -91,24 +91,9 @@ static void ubridge_describe_undo(const struct lj_ctx *ctx, const struct lj_step
 	fprintf(f, "ip link del %s\n", s->link);
 }
 
-/* The bridge is there, a bridge, up, and keeps the MAC it took from DEV. */
-static int ubridge_verify(const struct lj_status_view *v, const struct lj_step *s, char *why,
-			  size_t size)
-{
-	const struct lj_link *l = lj_status_need_link(v, LJ_HOST, s->link, true, why, size);
-
-	if (!l)
-		return LJ_VERIFY_DRIFTED;
-	if (strcmp(l->kind, "bridge") != 0) {
-		snprintf(why, size, "%s is no longer a bridge", s->link);
-		return LJ_VERIFY_DRIFTED;
-	}
-	return lj_status_mac_kept(l, s, LJ_HOST, why, size);
-}
-
 const struct lj_step_type lj_step_uplink_bridge = {
 	.id = "uplink-bridge",
-	.verify = ubridge_verify,
+	.verify = lj_status_verify_bridge,
 	.apply = ubridge_apply,
 	.undo = ubridge_undo,
 	.describe = ubridge_describe,
