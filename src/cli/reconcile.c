@@ -408,7 +408,7 @@ int cli_reconcile(const char *target, bool json, FILE *log)
  * Does target name something to reconcile: an attachment, or a persistent spec? A misspelt
  * TARGET must not read as "all ok" (status says the same). Errors: true (the run says).
  */
-static bool known_target(const char *target)
+static bool known_now(const char *target)
 {
 	struct lj_status_entry *e = NULL;
 	struct lj_result res;
@@ -427,6 +427,22 @@ static bool known_target(const char *target)
 		json_array_foreach(specs, i, x) known |=
 			spec_for(json_object_get(x, "spec"), target);
 	json_decref(specs);
+	return known;
+}
+
+static bool known_target(const char *target)
+{
+	int lock;
+	bool known;
+
+	if (known_now(target))
+		return true;
+	/* Another run may be repairing it, between the old record and the new: look again once
+	 * it is done. */
+	lock = repair_lock();
+	known = known_now(target);
+	if (lock >= 0)
+		close(lock);
 	return known;
 }
 

@@ -111,8 +111,10 @@ status_of() { lj status --json | jq -r --arg t "$1" '.attachments[] | select(.ta
   lab container add web >/dev/null
   local pids=()
   for i in 1 2 3 4; do lj reconcile "$(target web)" >"$BATS_TEST_TMPDIR/r$i" 2>&1 & pids+=($!); done
-  for p in "${pids[@]}"; do wait "$p"; done # each exit 0
+  local rc=0
+  for p in "${pids[@]}"; do wait "$p" || rc=$?; done
   cat "$BATS_TEST_TMPDIR"/r*
+  [ "$rc" -eq 0 ] # each exit 0
   # one attaches again; the others (if they saw it restarted) find it done
   [ "$(cat "$BATS_TEST_TMPDIR"/r* | grep -c "reattach: attached again")" -eq 1 ]
   [ -z "$(cat "$BATS_TEST_TMPDIR"/r* | grep -v "reattach: attached again" | grep -v "reattach: already repaired (by another run)")" ]
