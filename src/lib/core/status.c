@@ -438,8 +438,10 @@ static bool restarted(const struct lj_record *rec)
 		return false;
 	if (lj_target_reopen(rec->target_spec, rec->container_id, 0, &t) < 0)
 		return false;
+	/* the cookie too: a new namespace can get the inode number the old one had */
 	yes = t.kind == LJ_TARGET_CONTAINER &&
-	      (t.id.dev != rec->netns.dev || t.id.ino != rec->netns.ino);
+	      (t.id.dev != rec->netns.dev || t.id.ino != rec->netns.ino ||
+	       (rec->netns_cookie && t.cookie && t.cookie != rec->netns_cookie));
 	lj_target_close(&t);
 	return yes;
 }
