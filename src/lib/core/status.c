@@ -412,58 +412,60 @@ static bool target_matches(const struct lj_record *rec, const char *target)
 		      netns_file(target, b, sizeof(b))) == 0;
 }
 
+/* What the target of a record is now, as far as it can be told without its recorded
+ * namespace: one question to a container's engine at most. */
+enum target_now {
+	TARGET_UNKNOWN, /* not asked, or no answer that decides */
+	TARGET_SAME,	/* the same namespace as recorded */
+	TARGET_OTHER,	/* another namespace: the container restarted, the name made again */
+	TARGET_STOPPED, /* its engine says the container exists and is stopped */
+};
+
 /*
- * Is the container of rec running now in another namespace than the recorded one (its engine
- * says so)?
+ * Where is the target of rec now? For a netns name or path: the namespace the name leads to.
+ * For a container: its engine's answer (one inspect). Only the container's own engine can
+ * say "stopped" of its 64-digit ID (-ESRCH); "no such container" may be another engine's
+ * answer, and so may an engine that cannot be asked: both are TARGET_UNKNOWN, and the
+ * recorded namespace then decides. Docker releases a stopped container's sandbox a moment
+ * after its die event, and a restarted one's old namespace may live on a moment too.
+ * On TARGET_SAME, *ret is the target, open (the caller closes it); else ret->netns_fd is -1.
  */
-static bool restarted(const struct lj_record *rec)
+static enum target_now target_now(const struct lj_record *rec, struct lj_target *ret)
 {
 	struct lj_target t = {.netns_fd = -1};
-	bool yes;
+	enum target_now now;
+	int r;
 
 	/* A link handed to an engine: the target is lanjoin's own namespace, the spec names
 	 * the engine's sandbox (another namespace by design). */
 	if (rec->netns.dev == rec->host_netns.dev && rec->netns.ino == rec->host_netns.ino)
-		return false;
+		return TARGET_UNKNOWN;
 	if (rec->target_kind == LJ_TARGET_NETNS || rec->target_kind == LJ_TARGET_PATH) {
-		/* the name now leads to another namespace: deleted and made again */
 		if (lj_target_parse(rec->target_spec, &t) < 0 || lj_target_open(&t) < 0)
-			return false;
-		yes = t.id.dev != rec->netns.dev || t.id.ino != rec->netns.ino ||
-		      (rec->netns_cookie && t.cookie && t.cookie != rec->netns_cookie);
-		lj_target_close(&t);
-		return yes;
+			return TARGET_UNKNOWN;
+	} else if (rec->target_kind == LJ_TARGET_CONTAINER && rec->container_id[0]) {
+		r = lj_target_reopen(rec->target_spec, rec->container_id, 0, &t);
+		if (r < 0) {
+			lj_target_close(&t);
+			return r == -ESRCH ? TARGET_STOPPED : TARGET_UNKNOWN;
+		}
+		if (t.kind != LJ_TARGET_CONTAINER) {
+			lj_target_close(&t);
+			return TARGET_UNKNOWN;
+		}
+	} else {
+		return TARGET_UNKNOWN;
 	}
-	if (rec->target_kind != LJ_TARGET_CONTAINER || !rec->container_id[0])
-		return false;
-	if (lj_target_reopen(rec->target_spec, rec->container_id, 0, &t) < 0)
-		return false;
 	/* the cookie too: a new namespace can get the inode number the old one had */
-	yes = t.kind == LJ_TARGET_CONTAINER &&
-	      (t.id.dev != rec->netns.dev || t.id.ino != rec->netns.ino ||
-	       (rec->netns_cookie && t.cookie && t.cookie != rec->netns_cookie));
-	lj_target_close(&t);
-	return yes;
-}
-
-/*
- * Does the engine say that the container of rec exists and is stopped? Its namespace may
- * live on a moment (Docker releases a sandbox after its die event): the attachment is gone
- * all the same. Only the container's own engine can say that of its 64-digit ID; "no such
- * container" may be another engine's answer (the namespace then decides, as before), and so
- * may an engine that cannot be asked.
- */
-static bool engine_says_stopped(const struct lj_record *rec)
-{
-	struct lj_target t = {.netns_fd = -1};
-	int r;
-
-	if (rec->target_kind != LJ_TARGET_CONTAINER || !rec->container_id[0] ||
-	    (rec->netns.dev == rec->host_netns.dev && rec->netns.ino == rec->host_netns.ino))
-		return false;
-	r = lj_target_reopen(rec->target_spec, rec->container_id, 0, &t);
-	lj_target_close(&t);
-	return r == -ESRCH;
+	now = t.id.dev != rec->netns.dev || t.id.ino != rec->netns.ino ||
+			      (rec->netns_cookie && t.cookie && t.cookie != rec->netns_cookie)
+		      ? TARGET_OTHER
+		      : TARGET_SAME;
+	if (now == TARGET_SAME)
+		*ret = t;
+	else
+		lj_target_close(&t);
+	return now;
 }
 
 /* Compare e->rec's steps against the dumps. */
@@ -616,6 +618,7 @@ int lj_status(const char *target, struct lj_status_entry **ret, size_t *ret_n,
 		struct lj_status_entry *e;
 		struct lj_target t = {.netns_fd = -1};
 		const struct lj_status_ns *tns = NULL;
+		enum target_now now;
 
 		if (!target_matches(&recs[i], target)) {
 			lj_record_free(&recs[i]);
@@ -638,18 +641,19 @@ int lj_status(const char *target, struct lj_status_entry **ret, size_t *ret_n,
 				 json_string_value(json_object_get(e->rec.info, "repair_failed")));
 			add_what(e, buf);
 		}
-		if (engine_says_stopped(&e->rec)) {
+		now = target_now(&e->rec, &t); /* one inspect per container, as a rule */
+		if (now == TARGET_STOPPED) {
 			e->kind = LJ_STATUS_TARGET_GONE;
 			continue;
 		}
-		if (!lj_undo_open_alive(&e->rec, &t)) {
-			e->kind = restarted(&e->rec) ? LJ_STATUS_TARGET_RESTARTED
-						     : LJ_STATUS_TARGET_GONE;
+		if (now != TARGET_SAME && !lj_undo_open_alive(&e->rec, &t)) {
+			e->kind = now == TARGET_OTHER ? LJ_STATUS_TARGET_RESTARTED
+						      : LJ_STATUS_TARGET_GONE;
 			continue;
 		}
 		/* The engine may release a restarted container's old namespace a moment after
-		 * its start event: still there is not still used (one inspect per container). */
-		if (restarted(&e->rec)) {
+		 * its start event: still there is not still used. */
+		if (now == TARGET_OTHER) {
 			lj_target_close(&t);
 			e->kind = LJ_STATUS_TARGET_RESTARTED;
 			continue;
