@@ -20,7 +20,8 @@
  *   CONT   "." starts a call, "+" adds this process to the previous call (timed as one: e.g.
  *          the five `ip` commands of one attach)
  *   STDIN  "-" for /dev/null, else the text fed on stdin (a CNI network configuration)
- *   NAME=VALUE  environment entries besides PATH (CNI_COMMAND, LANJOIN_STATE_DIR, ...)
+ *   NAME=VALUE  environment entries besides PATH (CNI_COMMAND, LANJOIN_STATE_DIR, ...); a
+ *          PATH=... entry replaces the fixed PATH
  *   Lines starting with '#' are ignored.
  * RESULTS: one line per call: LABEL  WALL_NS  MAXRSS_KIB  STATUS (exit code, 128+signal)  CPU_NS
  *   (CPU_NS: user + system time of the call's processes, from wait4; less sensitive to other
@@ -96,7 +97,10 @@ static int run_one(char **f, int n, int logfd, struct call *c)
 			argv = f + i + 1;
 			break;
 		}
-		env[ne++] = f[i];
+		if (strncmp(f[i], "PATH=", 5) == 0)
+			env[0] = f[i]; /* replaces the fixed one (ovs-docker's stand-in docker) */
+		else
+			env[ne++] = f[i];
 	}
 	env[ne] = NULL;
 	if (!argv || !argv[0])
