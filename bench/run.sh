@@ -338,7 +338,7 @@ sleepers_stop() {
     pid=$(<"$f")
     if [[ $pid =~ ^[0-9]+$ && $(cat "/proc/$pid/comm" 2>/dev/null) == sleep ]]; then
       kill "$pid" 2>/dev/null
-      wait "$pid" 2>/dev/null
+      wait "$pid" 2>/dev/null || true # 143: the TERM it was sent
     fi
     rm -f "$f"
     [[ $pid =~ ^[0-9]+$ ]] && rm -f "/run/netns/$pid" # ovs-docker's link, if it left one
