@@ -212,7 +212,8 @@ done
 read -r -a ALL_METHODS <<<"$methods"
 
 # METHODS, M: the methods of a run with N containers (lanjoin-default up to N = 100) of WAY
-# (none: of any way); each way runs only the methods that apply to it.
+# (none: of any of the run's ways, whose containers exist); each way runs only the methods
+# that apply to it.
 methods_for() {
   local m
   METHODS=()
@@ -222,9 +223,16 @@ methods_for() {
   done
   M=${#METHODS[@]}
 }
-method_applies() { # METHOD [WAY]
-  case $1/${2:-any} in
-  */any | floor/* | lanjoin/* | lanjoin-tmpfs/* | ip/*) return 0 ;;
+method_applies() { # METHOD [WAY]: WAY none: to any of the run's ways
+  local w
+  if [[ -z ${2:-} ]]; then
+    for w in $ways; do
+      method_applies "$1" "$w" && return 0
+    done
+    return 1
+  fi
+  case $1/$2 in
+  floor/* | lanjoin/* | lanjoin-tmpfs/* | ip/*) return 0 ;;
   lanjoin-default/* | cni/* | lanjoin-cni/*) [[ $2 == bridge || $2 == macvlan ]] ;;
   ovs-docker/ovs | lanjoin-bridge/ovs) return 0 ;;
   *) return 1 ;;
@@ -293,6 +301,7 @@ ways_lab_up() {
   if way_in nat || way_in routed; then
     ip netns exec "$H" sysctl -qw net.ipv4.ip_forward=1
     for m in "${ALL_METHODS[@]}"; do
+      method_applies "$m" nat || method_applies "$m" routed || continue
       c=${CODE[$m]}
       ip -n "$H" link add "up-$c" type veth peer name "uq-$c"
       ip -n "$H" link set "up-$c" up
@@ -346,6 +355,18 @@ sleepers_stop() {
   return 0
 }
 
+# The ip methods' common lines (call_ways's locals): ip_veth PREFIX, the veth pair H/eth1 and
+# H up without IPv6 addresses; ip_in_ns CIDR GW [onlink], eth1 up, CIDR, the default route.
+ip_veth() {
+  echo "$1--$T$IP${T}link${T}add$T$hv${T}type${T}veth${T}peer${T}name${T}eth1${T}netns$T$ns"
+  echo "$C--$T$IP${T}link${T}set$T$hv${T}addrgenmode${T}none${T}up"
+}
+ip_in_ns() {
+  echo "$C--$T$ipn${T}link${T}set${T}eth1${T}up"
+  echo "$C--$T$ipn${T}addr${T}add$T$1${T}dev${T}eth1"
+  echo "$C--$T$ipn${T}route${T}add${T}default${T}via$T$2${T}dev${T}eth1${3:+$T$3}"
+}
+
 # call_ways WAY N METHOD OP I: the schedule lines of one call of the ovs, nat or routed way
 call_ways() {
   local way=$1 m=$3 op=$4 i=$5
@@ -370,14 +391,11 @@ call_ways() {
   lanjoin/ovs/attach)
     echo "$L$se$T--$T$LJ${T}attach${T}ovs${T}netns:$ns$T--bridge${T}os-$c$T--ovsdb$T$OVSDB$T--ip$T$cidr$T--gateway$T$gw$T--no-conflict-check" ;;
   ip/ovs/attach)
-    echo "$L--$T$IP${T}link${T}add$T$hv${T}type${T}veth${T}peer${T}name${T}eth1${T}netns$T$ns"
-    echo "$C--$T$IP${T}link${T}set$T$hv${T}addrgenmode${T}none${T}up"
+    ip_veth "$L"
     echo "$C--$T$ETHTOOL$T-K$T$hv${T}tx${T}off"
     echo "$C--$T$IP${T}netns${T}exec$T$ns$T$ETHTOOL$T-K${T}eth1${T}tx${T}off"
     echo "$C--$T$VSCTL$T--db=$OVSDB$T--${T}add-port${T}os-$c$T$hv${T}external_ids:lanjoin-owner=bench${T}external_ids:lanjoin-target=netns:$ns${T}external_ids:lanjoin-ifname=eth1"
-    echo "$C--$T$ipn${T}link${T}set${T}eth1${T}up"
-    echo "$C--$T$ipn${T}addr${T}add$T$cidr${T}dev${T}eth1"
-    echo "$C--$T$ipn${T}route${T}add${T}default${T}via$T$gw${T}dev${T}eth1"
+    ip_in_ns "$cidr" "$gw"
     ;;
   ip/ovs/detach)
     echo "$L--$T$VSCTL$T--db=$OVSDB${T}del-port${T}os-$c$T$hv"
@@ -393,12 +411,9 @@ call_ways() {
     echo "$L$se$T--$T$LJ${T}attach${T}nat${T}netns:$ns$T--uplink$T$up$T--address$T$cidr$T--private$T$ph/31$T--no-conflict-check" ;;
   ip/nat/attach)
     echo "$L--$T$IP${T}addr${T}add$T$cidr${T}brd${T}+${T}dev$T$up"
-    echo "$C--$T$IP${T}link${T}add$T$hv${T}type${T}veth${T}peer${T}name${T}eth1${T}netns$T$ns"
-    echo "$C--$T$IP${T}link${T}set$T$hv${T}addrgenmode${T}none${T}up"
+    ip_veth "$C"
     echo "$C--$T$IP${T}addr${T}add$T$ph/31${T}dev$T$hv"
-    echo "$C--$T$ipn${T}link${T}set${T}eth1${T}up"
-    echo "$C--$T$ipn${T}addr${T}add$T$pp/31${T}dev${T}eth1"
-    echo "$C--$T$ipn${T}route${T}add${T}default${T}via$T$ph${T}dev${T}eth1"
+    ip_in_ns "$pp/31" "$ph"
     echo "$C--$T$NFT${T}create chain ip ljb_ip ${hv}_dnat; add rule ip ljb_ip ${hv}_dnat dnat to $pp; create chain ip ljb_ip ${hv}_snat; add rule ip ljb_ip ${hv}_snat iifname \"$hv\" snat to $a; create element ip ljb_ip inbound { $a : jump ${hv}_dnat }; create element ip ljb_ip outbound { $pp : jump ${hv}_snat }"
     ;;
   ip/nat/detach)
@@ -411,12 +426,9 @@ call_ways() {
   lanjoin/routed/attach)
     echo "$L$se$T--$T$LJ${T}attach${T}routed${T}netns:$ns$T--parent$T$up$T--ip$T$cidr$T--no-conflict-check" ;;
   ip/routed/attach)
-    echo "$L--$T$IP${T}link${T}add$T$hv${T}type${T}veth${T}peer${T}name${T}eth1${T}netns$T$ns"
-    echo "$C--$T$IP${T}link${T}set$T$hv${T}addrgenmode${T}none${T}up"
+    ip_veth "$L"
     echo "$C--$T$IP${T}addr${T}add${T}169.254.0.1/32${T}dev$T$hv"
-    echo "$C--$T$ipn${T}link${T}set${T}eth1${T}up"
-    echo "$C--$T$ipn${T}addr${T}add$T$a/32${T}dev${T}eth1"
-    echo "$C--$T$ipn${T}route${T}add${T}default${T}via${T}169.254.0.1${T}dev${T}eth1${T}onlink"
+    ip_in_ns "$a/32" 169.254.0.1 onlink
     echo "$C--$T$IP${T}route${T}add$T$a/32${T}dev$T$hv"
     echo "$C--$T$IP${T}neigh${T}add${T}proxy$T$a${T}dev$T$up"
     ;;
@@ -438,7 +450,8 @@ check_clean_ways() {
       left=$(ip netns exec "$H" "$VSCTL" --db="$OVSDB" list-ports "os-$c")
       [[ -z $left ]] || die "ports left on OVS bridge os-$c: $left"
     fi
-    if way_in nat || way_in routed; then
+    if (way_in nat || way_in routed) && [[ -e /run/netns/$H ]] &&
+      ip -n "$H" link show "up-$c" >/dev/null 2>&1; then
       left=$(ip -n "$H" -4 -o addr show dev "up-$c" | awk '{print $4}' |
         grep -vx "${GW_OF[$m]}/20" || true)
       [[ -z $left ]] || die "addresses left on up-$c: $left"
