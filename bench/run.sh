@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # bench/run.sh — attach/detach latency of lanjoin against the floor (bench/floor.c: the fewest
-# netlink requests, from a fresh process), the same work as plain `ip` commands, and Debian's
-# CNI reference plugins (containernetworking-plugins, static IPAM, invoked as runtimes do).
+# netlink requests, from a fresh process; for ovs and nat with one OVSDB or nftables
+# transaction), the same work as plain `ip` commands, Debian's CNI reference plugins
+# (containernetworking-plugins, static IPAM, invoked as runtimes do) and OVS's ovs-docker.
 #
-#   sudo bench/run.sh [--n 1,100,1000] [--ways bridge,macvlan] [--methods LIST]
+#   sudo bench/run.sh [--n 1,100,1000] [--ways LIST] [--methods LIST]
 #                     [--rounds-1 R] [--out FILE] [--build-dir DIR]
 #
 #   --n LIST        containers per method and run (default 1,100,1000). N = 1 is repeated
