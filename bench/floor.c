@@ -15,6 +15,14 @@
  *   lj-bench-floor del-group LINK...              delete many links behind one request:
  *       move them into a fresh link group, then one RTM_DELLINK for the group
  *
+ * The ovs, nat and routed ways (bench/floor-ways.c):
+ *   lj-bench-floor ovs DB NETNS_PATH HOSTIF IFNAME BRIDGE CIDR GATEWAY
+ *   lj-bench-floor ovs-del DB HOSTIF
+ *   lj-bench-floor nat NETNS_PATH UPLINK LAN_CIDR HOSTIF IFNAME PRIVATE_HOST PRIVATE_PEER TABLE
+ *   lj-bench-floor nat-del UPLINK LAN_CIDR HOSTIF PRIVATE_PEER TABLE
+ *   lj-bench-floor routed NETNS_PATH PARENT HOSTIF IFNAME ADDRESS
+ *   lj-bench-floor routed-del PARENT HOSTIF ADDRESS
+ *
  * IPv4 only (the bench's addresses). Exit 0 on success, 1 with a message on failure.
  */
 #include <arpa/inet.h>
@@ -32,6 +40,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "floor.h"
+
 #ifndef MACVLAN_MODE_BRIDGE
 #define MACVLAN_MODE_BRIDGE 4
 #endif
@@ -40,13 +50,13 @@ static char buf[8192] __attribute__((aligned(NLMSG_ALIGNTO)));
 static struct mnl_socket *nl;
 static unsigned portid, seq;
 
-static void die(const char *what, int err)
+void die(const char *what, int err)
 {
 	fprintf(stderr, "lj-bench-floor: %s: %s\n", what, strerror(err));
 	exit(1);
 }
 
-static void nl_open(void)
+void nl_open(void)
 {
 	nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
 	if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0)
@@ -55,7 +65,7 @@ static void nl_open(void)
 	seq = (unsigned)time(NULL);
 }
 
-static struct nlmsghdr *msg(uint16_t type, uint16_t flags, size_t extra)
+struct nlmsghdr *msg(uint16_t type, uint16_t flags, size_t extra)
 {
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 
@@ -67,7 +77,7 @@ static struct nlmsghdr *msg(uint16_t type, uint16_t flags, size_t extra)
 }
 
 /* Send and wait for the acknowledgement. */
-static void transact(struct nlmsghdr *nlh, const char *what)
+void transact(struct nlmsghdr *nlh, const char *what)
 {
 	unsigned s = nlh->nlmsg_seq;
 	ssize_t n;
@@ -85,7 +95,7 @@ static void transact(struct nlmsghdr *nlh, const char *what)
 		die(what, errno);
 }
 
-static int open_ns(const char *path)
+int open_ns(const char *path)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
@@ -95,7 +105,7 @@ static int open_ns(const char *path)
 }
 
 /* Enter the namespace and reopen the netlink socket there. */
-static void enter(int nsfd)
+void enter(int nsfd)
 {
 	if (setns(nsfd, CLONE_NEWNET) < 0)
 		die("setns", errno);
@@ -103,7 +113,7 @@ static void enter(int nsfd)
 	nl_open();
 }
 
-static unsigned ifindex(const char *name)
+unsigned ifindex(const char *name)
 {
 	unsigned i = if_nametoindex(name);
 
@@ -112,7 +122,7 @@ static unsigned ifindex(const char *name)
 	return i;
 }
 
-static void link_up(const char *name, int no_ipv6)
+void link_up(const char *name, int no_ipv6)
 {
 	struct nlmsghdr *nlh = msg(RTM_NEWLINK, 0, sizeof(struct ifinfomsg));
 	struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
@@ -131,8 +141,7 @@ static void link_up(const char *name, int no_ipv6)
 	transact(nlh, "set link up");
 }
 
-/* In the current namespace: IFNAME up, address CIDR, default route via GATEWAY. */
-static void addressing(const char *name, const char *cidr, const char *gw)
+void addressing(const char *name, const char *cidr, const char *gw, int onlink)
 {
 	char a[INET_ADDRSTRLEN];
 	struct in_addr ip, via;
@@ -169,38 +178,46 @@ static void addressing(const char *name, const char *cidr, const char *gw)
 	rtm->rtm_protocol = RTPROT_STATIC;
 	rtm->rtm_type = RTN_UNICAST;
 	rtm->rtm_scope = RT_SCOPE_UNIVERSE;
+	if (onlink)
+		rtm->rtm_flags = RTNH_F_ONLINK;
 	mnl_attr_put(nlh, RTA_GATEWAY, 4, &via);
 	mnl_attr_put_u32(nlh, RTA_OIF, idx);
 	transact(nlh, "add default route");
 }
 
-static void cmd_veth(char **a)
+void veth(int nsfd, const char *host, const char *peer_name, const char *master)
 {
-	int nsfd = open_ns(a[0]);
 	struct nlattr *li, *data, *peer;
 	struct ifinfomsg *pifi;
 	struct nlmsghdr *nlh;
 
-	nl_open();
 	nlh = msg(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, sizeof(struct ifinfomsg));
-	mnl_attr_put_strz(nlh, IFLA_IFNAME, a[1]);
-	mnl_attr_put_u32(nlh, IFLA_MASTER, ifindex(a[3]));
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, host);
+	if (master)
+		mnl_attr_put_u32(nlh, IFLA_MASTER, ifindex(master));
 	li = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
 	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "veth");
 	data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
 	peer = mnl_attr_nest_start(nlh, VETH_INFO_PEER);
 	pifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*pifi));
 	memset(pifi, 0, sizeof(*pifi));
-	mnl_attr_put_strz(nlh, IFLA_IFNAME, a[2]);
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, peer_name);
 	mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)nsfd);
 	mnl_attr_nest_end(nlh, peer);
 	mnl_attr_nest_end(nlh, data);
 	mnl_attr_nest_end(nlh, li);
 	transact(nlh, "create veth pair");
-	link_up(a[1], 1);
+	link_up(host, 1);
+}
 
+static void cmd_veth(char **a)
+{
+	int nsfd = open_ns(a[0]);
+
+	nl_open();
+	veth(nsfd, a[1], a[2], a[3]);
 	enter(nsfd);
-	addressing(a[2], a[4], a[5]);
+	addressing(a[2], a[4], a[5], 0);
 }
 
 static void cmd_macvlan(char **a)
@@ -223,10 +240,10 @@ static void cmd_macvlan(char **a)
 	transact(nlh, "create macvlan");
 
 	enter(nsfd);
-	addressing(a[2], a[3], a[4]);
+	addressing(a[2], a[3], a[4], 0);
 }
 
-static void del(const char *name)
+void del(const char *name)
 {
 	struct nlmsghdr *nlh = msg(RTM_DELLINK, 0, sizeof(struct ifinfomsg));
 
@@ -271,11 +288,15 @@ int main(int argc, char **argv)
 	} else if (strcmp(cmd, "del-group") == 0 && argc >= 3) {
 		nl_open();
 		cmd_del_group(argc - 2, argv + 2);
+	} else if (floor_way(argc - 1, argv + 1) == 0) {
+		/* the ovs, nat and routed ways (floor-ways.c) */
 	} else {
 		fprintf(stderr,
 			"usage: lj-bench-floor veth NETNS HOSTIF IFNAME BRIDGE CIDR GW\n"
 			"       lj-bench-floor macvlan NETNS PARENT IFNAME CIDR GW\n"
-			"       lj-bench-floor del LINK | del-in NETNS LINK | del-group LINK...\n");
+			"       lj-bench-floor del LINK | del-in NETNS LINK | del-group LINK...\n"
+			"       lj-bench-floor ovs|ovs-del|nat|nat-del|routed|routed-del ARGS "
+			"(see floor.c)\n");
 		return 2;
 	}
 	return 0;

@@ -93,7 +93,8 @@ struct lj_ovs_port {
 
 /* What attach needs to decide, read in one transaction. */
 struct lj_ovs_survey {
-	struct lj_ovs_bridge *bridges; /* every bridge (owned; lj_ovs_survey_free) */
+	struct lj_ovs_bridge *bridges; /* every bridge, name and datapath_type only (ours and
+					  n_ports unset; owned; lj_ovs_survey_free) */
 	size_t n_bridges;
 	bool has_port;		 /* a Port row named port exists ... */
 	struct lj_ovs_port port; /* ... and this is it */
