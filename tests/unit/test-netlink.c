@@ -15,6 +15,7 @@
 #include <linux/fib_rules.h>
 #include <linux/if_addr.h>
 #include <linux/if_link.h>
+#include <linux/ip.h>
 #include <linux/neighbour.h>
 #include <linux/net_namespace.h>
 #include <linux/rtnetlink.h>
@@ -371,6 +372,32 @@ static void test_link_set(void **state)
 	nlh = msg(RTM_NEWLINK, 0);
 	ifi_of(nlh, 0, 0, 0);
 	expect_gen_mode(nlh, "em1", IN6_ADDR_GEN_MODE_STABLE_PRIVACY);
+
+	/* arp_notify through IFLA_AF_SPEC: AF_INET: IFLA_INET_CONF, typed by IPV4_DEVCONF_ index */
+	BUILD(lj_link_msg_set_arp_notify, "eth1", true);
+	nlh = msg(RTM_NEWLINK, 0);
+	ifi_of(nlh, 0, 0, 0);
+	{
+		struct attrs af, in, conf;
+
+		parse(nlh, sizeof(struct ifinfomsg), 2, &a);
+		expect_str(&a, IFLA_IFNAME, "eth1");
+		parse_nested(a.tb[IFLA_AF_SPEC], 0, 1, &af);
+		parse_nested(af.tb[AF_INET], 0, 1, &in);
+		parse_nested(in.tb[IFLA_INET_CONF], 0, 1, &conf);
+		expect_u32(&conf, IPV4_DEVCONF_ARP_NOTIFY, 1);
+	}
+
+	{
+		static const uint8_t m[6] = {0x02, 0, 0, 0, 0x01, 0x17};
+
+		BUILD(lj_link_msg_set_mac, "eth1", m);
+		nlh = msg(RTM_NEWLINK, 0);
+		ifi_of(nlh, 0, 0, 0);
+		parse(nlh, sizeof(struct ifinfomsg), 2, &a);
+		expect_str(&a, IFLA_IFNAME, "eth1");
+		expect_bytes(&a, IFLA_ADDRESS, m, sizeof(m));
+	}
 
 	BUILD(lj_link_msg_set_up, "ljv0", true);
 	nlh = msg(RTM_NEWLINK, 0);

@@ -108,7 +108,7 @@ static void test_recorded_ids(void **state)
 		"probe",       "test-crash", "bridged-accept", "sysctl-set",	"ovs-uplink-bridge",
 		"ovs-enslave", "macvlan",    "shim",	       "shim-route",	"garp",
 		"ip-forward",  "nft-nat",    "nft-fw-accept",  "default-route", "source-route",
-		"proxy-neigh", "ndp-probe",  "proxy-announce", "routed-sysctl",
+		"proxy-neigh", "ndp-probe",  "proxy-announce", "routed-sysctl", "arp-notify",
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(ids); i++) {

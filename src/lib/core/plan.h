@@ -291,6 +291,10 @@ static inline const char *lj_ctx_ip(const struct lj_ctx *ctx, enum lj_where wher
 /* route: added beside routes to the same destination on other links (NLM_F_APPEND), as the
  * CNI reference plugins do */
 #define LJ_STEP_F_APPEND (1u << 3)
+/* announce (IPv4): arp_notify was set on the link before it came up, so the kernel announced
+ * the address itself (lj_step_arp_notify); with peer set (the host end of a veth), apply has
+ * the kernel announce it again once the host end's bridge port forwards */
+#define LJ_STEP_F_KERNEL_ANNOUNCE (1u << 4)
 
 /*
  * Pass r through; if it is an error, put the kernel's extack text of nl's last request (if
@@ -316,12 +320,13 @@ extern const struct lj_step_type
 	lj_step_source_route; /* replies from an address leave by its link */
 
 /* Step types of addressing inside the target (steps-addressing.c). */
-extern const struct lj_step_type lj_step_sysctl;    /* text = key under /proc/sys, u32 = value */
-extern const struct lj_step_type lj_step_arp_probe; /* cidr (IPv4) on link: RFC 5227 probe */
-extern const struct lj_step_type lj_step_announce;  /* cidr on link: GARP / DAD wait + NA */
-extern const struct lj_step_type lj_step_slaac;	    /* link: wait for a SLAAC address */
-extern const struct lj_step_type lj_step_dhcp;	    /* link: supervised DHCP client */
-extern const struct lj_step_type lj_step_dhcp6;	    /* link: supervised DHCPv6 client */
+extern const struct lj_step_type lj_step_sysctl;     /* text = key under /proc/sys, u32 = value */
+extern const struct lj_step_type lj_step_arp_probe;  /* cidr (IPv4) on link: RFC 5227 probe */
+extern const struct lj_step_type lj_step_announce;   /* cidr on link: GARP / DAD wait + NA */
+extern const struct lj_step_type lj_step_arp_notify; /* link: arp_notify=1, before it comes up */
+extern const struct lj_step_type lj_step_slaac;	     /* link: wait for a SLAAC address */
+extern const struct lj_step_type lj_step_dhcp;	     /* link: supervised DHCP client */
+extern const struct lj_step_type lj_step_dhcp6;	     /* link: supervised DHCPv6 client */
 
 /* Run the settle callbacks of a plan's steps in order; returns the first failure's -errno and
  * its index in *ret_step. -EINTR once lj_interrupted(): the waits in settle callbacks poll

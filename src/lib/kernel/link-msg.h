@@ -49,6 +49,12 @@ int lj_link_msg_set_group(void *buf, size_t size, const char *name, uint32_t gro
 /* RTM_NEWLINK on name setting the IPv6 address generation mode (IN6_ADDR_GEN_MODE_*). */
 int lj_link_msg_set_addr_gen_mode(void *buf, size_t size, const char *name, uint8_t mode);
 
+/* RTM_NEWLINK on name setting its IPv4 arp_notify (IFLA_AF_SPEC, AF_INET, IFLA_INET_CONF). */
+int lj_link_msg_set_arp_notify(void *buf, size_t size, const char *name, bool on);
+
+/* RTM_NEWLINK on name setting its MAC address (IFLA_ADDRESS, LJ_MAC_LEN bytes). */
+int lj_link_msg_set_mac(void *buf, size_t size, const char *name, const uint8_t *mac);
+
 /* RTM_DELLINK of the link named name. */
 int lj_link_msg_del(void *buf, size_t size, const char *name);
 

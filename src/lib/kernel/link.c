@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/if_link.h>
+#include <linux/ip.h>
 #include <linux/net_namespace.h>
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
@@ -546,6 +547,41 @@ int lj_link_msg_set_addr_gen_mode(void *buf, size_t size, const char *name, uint
 int lj_link_set_addr_gen_mode(struct lj_nl *nl, const char *name, uint8_t mode)
 {
 	return LJ_NL_SEND(nl, NULL, NULL, lj_link_msg_set_addr_gen_mode, name, mode);
+}
+
+int lj_link_msg_set_arp_notify(void *buf, size_t size, const char *name, bool on)
+{
+	struct nlmsghdr *nlh = link_msg(buf, size, RTM_NEWLINK, 0, name);
+	struct nlattr *af = nlh ? mnl_attr_nest_start_check(nlh, size, IFLA_AF_SPEC) : NULL;
+	struct nlattr *in = af ? mnl_attr_nest_start_check(nlh, size, AF_INET) : NULL;
+	struct nlattr *conf = in ? mnl_attr_nest_start_check(nlh, size, IFLA_INET_CONF) : NULL;
+
+	/* IFLA_INET_CONF's attributes are typed by IPV4_DEVCONF_* index, each a u32. */
+	if (!conf || !mnl_attr_put_u32_check(nlh, size, IPV4_DEVCONF_ARP_NOTIFY, on ? 1 : 0))
+		return -EMSGSIZE;
+	mnl_attr_nest_end(nlh, conf);
+	mnl_attr_nest_end(nlh, in);
+	mnl_attr_nest_end(nlh, af);
+	return 0;
+}
+
+int lj_link_set_arp_notify(struct lj_nl *nl, const char *name, bool on)
+{
+	return LJ_NL_SEND(nl, NULL, NULL, lj_link_msg_set_arp_notify, name, on);
+}
+
+int lj_link_msg_set_mac(void *buf, size_t size, const char *name, const uint8_t *mac)
+{
+	struct nlmsghdr *nlh = link_msg(buf, size, RTM_NEWLINK, 0, name);
+
+	if (!nlh || !mnl_attr_put_check(nlh, size, IFLA_ADDRESS, LJ_MAC_LEN, mac))
+		return -EMSGSIZE;
+	return 0;
+}
+
+int lj_link_set_mac(struct lj_nl *nl, const char *name, const uint8_t *mac)
+{
+	return LJ_NL_SEND(nl, NULL, NULL, lj_link_msg_set_mac, name, mac);
 }
 
 struct ports_ctx {

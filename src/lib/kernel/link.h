@@ -69,6 +69,20 @@ int lj_link_set_alias(struct lj_nl *nl, const char *name, const char *alias);
 /* Delete the link named name. -ENODEV if it does not exist. */
 int lj_link_del(struct lj_nl *nl, const char *name);
 
+/*
+ * Set (on) or clear the IPv4 arp_notify of the link named name, as net.ipv4.conf.NAME.arp_notify
+ * does: with it set, the kernel sends a gratuitous ARP for each IPv4 address of the link when
+ * the link comes up and when its MAC address is set. Through rtnetlink, without /proc.
+ */
+int lj_link_set_arp_notify(struct lj_nl *nl, const char *name, bool on);
+
+/*
+ * Set the MAC address (LJ_MAC_LEN bytes) of the link named name. Setting its current one
+ * changes nothing but is a hardware address change to the kernel (NETDEV_CHANGEADDR): with
+ * arp_notify set, it announces the link's IPv4 addresses again.
+ */
+int lj_link_set_mac(struct lj_nl *nl, const char *name, const uint8_t *mac);
+
 /* Set or clear IFF_UP on the link named name. */
 int lj_link_set_up(struct lj_nl *nl, const char *name, bool up);
 

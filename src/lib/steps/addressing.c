@@ -265,8 +265,64 @@ static int wait_ipv6(struct lj_ctx *ctx, int ifindex, const struct lj_cidr *want
 	return r;
 }
 
-/* --- announce: cidr on link. IPv4: gratuitous ARP at once. IPv6: after DAD (settle), an
- *     unsolicited NA; u32 = DAD timeout in seconds */
+/* --- arp-notify: link in the target; from then on the kernel announces (gratuitous ARP) each
+ *     IPv4 address of the link when the link comes up or its MAC is set. Nothing to undo: the
+ *     link goes with its way's undo. */
+
+static int arp_notify_apply(struct lj_ctx *ctx, struct lj_step *s)
+{
+	struct lj_nl *nl = lj_ctx_nl(ctx, s->where);
+
+	return lj_ctx_nl_error(ctx, nl, lj_link_set_arp_notify(nl, s->link, true));
+}
+
+static void arp_notify_describe(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
+{
+	char pre[LJ_TARGET_SPEC_MAX + 32];
+
+	fprintf(f, "%s sysctl -qw net.ipv4.conf.%s.arp_notify=1\n",
+		in_target(ctx, pre, sizeof(pre)), s->link);
+}
+
+const struct lj_step_type lj_step_arp_notify = {
+	.id = "arp-notify",
+	.apply = arp_notify_apply,
+	.describe = arp_notify_describe,
+};
+
+/* --- announce: cidr on link. IPv4: gratuitous ARP at once, or by the kernel
+ *     (LJ_STEP_F_KERNEL_ANNOUNCE; peer: the host end of the link's veth). IPv6: after DAD
+ *     (settle), an unsolicited NA; u32 = DAD timeout in seconds; mac (has_mac): the link's */
+
+/*
+ * The kernel announced the link's IPv4 addresses as the link came up (arp_notify), but that
+ * did not get past a bridge: the bridge enables the port of the veth's host end only once it
+ * sees the port's carrier, which the kernel reports from a work item run after the request
+ * that brought the link up (linkwatch; Linux 6.18). An RTM_GETLINK of the host end runs that
+ * pending work for it at once (rtnl_getlink syncs linkwatch since Linux 6.8): the port
+ * forwards. Then setting the link's MAC to the one it has is a hardware address change to
+ * the kernel, which announces every IPv4 address of the link again. No packet socket, whose
+ * close waits for an RCU grace period.
+ */
+static int kernel_announce_again(struct lj_ctx *ctx, const struct lj_step *s)
+{
+	struct lj_link host, l;
+	const uint8_t *mac = s->mac;
+	int r;
+
+	r = lj_link_get(ctx->host, s->peer, &host);
+	if (r < 0)
+		return lj_ctx_nl_error(ctx, ctx->host, r);
+	if (!s->has_mac) {
+		r = lj_link_get(ctx->target, s->link, &l);
+		if (r < 0)
+			return lj_ctx_nl_error(ctx, ctx->target, r);
+		if (!l.has_mac)
+			return -EOPNOTSUPP;
+		mac = l.mac;
+	}
+	return lj_ctx_nl_error(ctx, ctx->target, lj_link_set_mac(ctx->target, s->link, mac));
+}
 
 static int announce_apply(struct lj_ctx *ctx, struct lj_step *s)
 {
@@ -275,7 +331,10 @@ static int announce_apply(struct lj_ctx *ctx, struct lj_step *s)
 
 	if (s->cidr.ip.family != AF_INET)
 		return 0;
-	r = lj_arp_announce(ctx->target_fd, s->link, &s->cidr.ip, NULL);
+	if (s->flags & LJ_STEP_F_KERNEL_ANNOUNCE)
+		r = s->peer[0] ? kernel_announce_again(ctx, s) : 0;
+	else
+		r = lj_arp_announce(ctx->target_fd, s->link, &s->cidr.ip, NULL);
 	if (r < 0)
 		lj_ctx_detail(ctx, "gratuitous ARP for %s: %s",
 			      lj_ip_to_string(&s->cidr.ip, ip, sizeof(ip)), strerror(-r));
@@ -326,8 +385,11 @@ static void announce_describe(const struct lj_ctx *ctx, const struct lj_step *s,
 
 	lj_ip_to_string(&s->cidr.ip, ip, sizeof(ip));
 	if (s->cidr.ip.family == AF_INET)
-		fprintf(f, "%s busybox arping -q -U -c 1 -I %s %s   # gratuitous ARP\n",
-			in_target(ctx, pre, sizeof(pre)), s->link, ip);
+		fprintf(f, "%s busybox arping -q -U -c 1 -I %s %s   # gratuitous ARP%s\n",
+			in_target(ctx, pre, sizeof(pre)), s->link, ip,
+			s->flags & LJ_STEP_F_KERNEL_ANNOUNCE
+				? " (lanjoin has the kernel send it: arp_notify)"
+				: "");
 	else
 		fprintf(f,
 			"# wait until %s is no longer tentative (DAD), then send an "

@@ -2,13 +2,22 @@
 /*
  * The container-side addressing shared by the bridge, ovs and macvlan ways: static IPv4 and
  * IPv6 addresses with conflict detection and announcements, default routes per family,
- * extra routes, SLAAC and DHCP. Steps, in order:
+ * extra routes, SLAAC and DHCP. Steps, in order, with the RFC 5227 ARP probe (the default
+ * when there is a static IPv4 address):
  *
- *   [sysctls]  link up  [ARP probe per static IPv4]  addresses  announcements
+ *   [sysctls]  link up  ARP probe per static IPv4  addresses  announcements
  *   default routes  routes  [SLAAC wait]  [DHCP client]
  *
- * The probe must see the link up but the address not yet added. Everything here lives on the
- * container's link, which the way's undo deletes as a whole, so most steps need no undo.
+ * and without it (--no-conflict-check, or no static IPv4 address):
+ *
+ *   [sysctls]  [arp_notify]  addresses  link up  announcements
+ *   default routes  routes  [SLAAC wait]  [DHCP client]
+ *
+ * The probe must see the link up but the address not yet added; the announcements after it
+ * are sent from a packet socket. Without it, arp_notify makes the kernel announce each IPv4
+ * address as the link comes up (lj_step_arp_notify; through a bridge, the last IPv4
+ * announcement step has it do so again). Routes need the link up. Everything here lives on
+ * the container's link, which the way's undo deletes as a whole, so most steps need no undo.
  */
 #include <errno.h>
 #include <limits.h>
@@ -186,6 +195,33 @@ static int check_host_holds(struct lj_ctx *ctx, const struct lj_attach_opts *o,
 	return 0;
 }
 
+static struct lj_step *add_link_up(struct lj_plan *plan, const char *ifname)
+{
+	struct lj_step *s;
+
+	s = lj_plan_add(plan, &lj_step_link_up, LJ_TARGET, "bring up '%s' in the target", ifname);
+	if (!s)
+		return NULL;
+	snprintf(s->link, sizeof(s->link), "%s", ifname);
+	s->skip_undo = true;
+	return s;
+}
+
+/* Whether the container's link ifname is the peer of a veth the plan creates (the bridge and
+ * ovs ways; not macvlan): its host end's name into ret (IFNAMSIZ). */
+static bool veth_host_end(const struct lj_plan *plan, const char *ifname, char *ret)
+{
+	for (size_t i = 0; i < plan->n; i++) {
+		const struct lj_step *s = &plan->steps[i];
+
+		if (s->type == &lj_step_veth && strcmp(s->peer, ifname) == 0) {
+			snprintf(ret, IFNAMSIZ, "%s", s->link);
+			return true;
+		}
+	}
+	return false;
+}
+
 int lj_attach_add_addressing(struct lj_ctx *ctx, const struct lj_attach_opts *o, const char *ifname,
 			     struct lj_plan *plan, struct lj_record *rec, struct lj_result *res)
 {
@@ -193,7 +229,8 @@ int lj_attach_add_addressing(struct lj_ctx *ctx, const struct lj_attach_opts *o,
 	char buf[LJ_CIDR_STRLEN];
 	json_t *addrs = json_array();
 	struct lj_step *s;
-	bool v6 = o->slaac || o->dhcp6;
+	bool v6 = o->slaac || o->dhcp6, probe = false;
+	size_t last_v4 = 0; /* 1 + the index of the last IPv4 --ip, when the kernel announces */
 
 	if (!addrs)
 		return -ENOMEM;
@@ -316,14 +353,28 @@ int lj_attach_add_addressing(struct lj_ctx *ctx, const struct lj_attach_opts *o,
 			return r;
 	}
 
-	s = lj_plan_add(plan, &lj_step_link_up, LJ_TARGET, "bring up '%s' in the target", ifname);
-	if (!s)
+	/*
+	 * RFC 5227: probe each static IPv4 address while the link is up and before it is ours;
+	 * the announcement then follows from a packet socket. Without the probe, the addresses
+	 * go on the link while it is down, with arp_notify set: the kernel announces each as the
+	 * link comes up, and no socket is needed (its close would wait for an RCU grace period).
+	 */
+	for (size_t i = 0; i < o->n_ips; i++)
+		probe |= o->ips[i].ip.family == AF_INET && !o->no_conflict_check;
+	for (size_t i = 0; i < o->n_ips && !probe; i++)
+		last_v4 = o->ips[i].ip.family == AF_INET ? i + 1 : last_v4;
+	if (last_v4) {
+		s = lj_plan_add(plan, &lj_step_arp_notify, LJ_TARGET,
+				"have the kernel announce the IPv4 addresses of '%s' (arp_notify)",
+				ifname);
+		if (!s)
+			return -ENOMEM;
+		snprintf(s->link, sizeof(s->link), "%s", ifname);
+		s->skip_undo = true;
+	}
+	if (probe && !add_link_up(plan, ifname))
 		return -ENOMEM;
-	snprintf(s->link, sizeof(s->link), "%s", ifname);
-	s->skip_undo = true;
-
-	/* RFC 5227: probe each static IPv4 address while the link is up and before it is ours. */
-	for (size_t i = 0; i < o->n_ips && !o->no_conflict_check; i++) {
+	for (size_t i = 0; i < o->n_ips && probe; i++) {
 		if (o->ips[i].ip.family != AF_INET)
 			continue;
 		lj_ip_to_string(&o->ips[i].ip, buf, sizeof(buf));
@@ -346,6 +397,8 @@ int lj_attach_add_addressing(struct lj_ctx *ctx, const struct lj_attach_opts *o,
 		s->skip_undo = true;
 		json_array_append_new(addrs, json_string(buf));
 	}
+	if (!probe && !add_link_up(plan, ifname))
+		return -ENOMEM;
 	for (size_t i = 0; i < o->n_ips; i++) {
 		bool v4 = o->ips[i].ip.family == AF_INET;
 		lj_ip_to_string(&o->ips[i].ip, buf, sizeof(buf));
@@ -358,6 +411,14 @@ int lj_attach_add_addressing(struct lj_ctx *ctx, const struct lj_attach_opts *o,
 		snprintf(s->link, sizeof(s->link), "%s", ifname);
 		s->cidr = o->ips[i];
 		s->u32 = wait_s;
+		if (!v4 || !last_v4)
+			continue;
+		s->flags |= LJ_STEP_F_KERNEL_ANNOUNCE;
+		/* Through a bridge, the last one has the kernel announce them all again. */
+		if (i + 1 == last_v4 && veth_host_end(plan, ifname, s->peer)) {
+			memcpy(s->mac, o->mac, LJ_MAC_LEN);
+			s->has_mac = o->has_mac;
+		}
 	}
 
 	for (size_t g = 0; g < o->n_gateways; g++) {

@@ -23,8 +23,8 @@
 /* The target-side addressing of a LAN link (lj_attach_add_addressing) and its routes. */
 #define ADDRESSING_STEPS                                                                           \
 	&lj_step_link_up, &lj_step_addr, &lj_step_route, &lj_step_sysctl, &lj_step_arp_probe,      \
-		&lj_step_announce, &lj_step_slaac, &lj_step_dhcp, &lj_step_dhcp6,                  \
-		&lj_step_default_route, &lj_step_source_route
+		&lj_step_arp_notify, &lj_step_announce, &lj_step_slaac, &lj_step_dhcp,             \
+		&lj_step_dhcp6, &lj_step_default_route, &lj_step_source_route
 
 #define TAKES_L2 (LJ_OPT_BIT(COMMON) | LJ_OPT_BIT(ADDRESSING))
 
