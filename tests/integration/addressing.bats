@@ -487,6 +487,28 @@ is_settling() { [ "$(record_status)" = settling ]; }
   [ "$(jq -r '.[0].lladdr' <<<"$output")" = 02:00:00:00:01:17 ]
 }
 
+@test "addressing: without the ARP probe the kernel announces every IPv4 address through the bridge (arp_notify)" {
+  add_container kgarp
+  defer on peer sysctl -qw net.ipv4.conf.eth0.arp_accept=0
+  on peer sysctl -qw net.ipv4.conf.eth0.arp_accept=1
+  on peer ip neigh flush dev eth0
+  defer ip -n "${LAB_PREFIX}peer" neigh flush dev eth0
+  run lj attach bridge "netns:${LAB_PREFIX}kgarp" --bridge br-em1 --ip 198.51.100.117/24 \
+    --ip 198.51.100.118/24 --ip 2001:db8:1::117/64 --gateway 198.51.100.254 --no-conflict-check
+  echo "$output"
+  [ "$status" -eq 0 ]
+  defer ip netns exec "${LAB_PREFIX}host" "$LANJOIN" detach "netns:${LAB_PREFIX}kgarp"
+  # the kernel sent them: the link has arp_notify on; the addresses and the routes are there
+  [ "$(on kgarp sysctl -n net.ipv4.conf.eth1.arp_notify)" = 1 ]
+  on kgarp ip route show default | grep -q "via 198.51.100.254 dev eth1"
+  on kgarp ip -6 addr show dev eth1 | grep -q 2001:db8:1::117/64
+  # no traffic from the peer: with arp_accept=1 only the announcements make these entries
+  local mac
+  mac=$(on kgarp cat /sys/class/net/eth1/address)
+  peer_learned 198.51.100.117 "$mac"
+  peer_learned 198.51.100.118 "$mac"
+}
+
 @test "addressing: conflict: the peer holds .117, attach exits 1 naming its MAC, nothing changed" {
   add_container dup
   on peer ip addr add 198.51.100.117/24 dev eth0

@@ -35,7 +35,7 @@ setup() {
 records() { lj list --json | jq length; }
 has_record() { compgen -G "$LANJOIN_STATE_DIR/attachments/*.json" >/dev/null; }
 
-NO_UNDO_TYPES='["arp-probe", "announce", "slaac", "garp", "tx-csum-off"]'
+NO_UNDO_TYPES='["arp-probe", "arp-notify", "announce", "slaac", "garp", "tx-csum-off"]'
 acting_steps() {
   state_records | jq -r --argjson none "$NO_UNDO_TYPES" '.[0].undo | to_entries[]
     | select((.value.skip_undo // false) == false and (.value.type | IN($none[]) | not))

@@ -20,10 +20,10 @@ load faults-helpers
     --ip 2001:db8:1::120/64 --gateway 198.51.100.254 --route 203.0.113.0/25@198.51.100.254
 }
 
-@test "faults: attach bridge creating its bridge, with --mac and --mtu" {
+@test "faults: attach bridge creating its bridge, with --mac and --mtu, without the ARP probe" {
   add_container fn
   walk_faults "bridge(new-bridge)" fn bridge --bridge br-new --create-bridge --ip 198.51.100.121/24 \
-    --mac 02:00:00:00:01:21 --mtu 1400
+    --mac 02:00:00:00:01:21 --mtu 1400 --no-conflict-check
   ! on host ip link show br-new
 }
 
@@ -33,10 +33,10 @@ load faults-helpers
     --ip 198.51.100.122/24 --gateway 198.51.100.254
 }
 
-@test "faults: attach macvlan, static IPv4 + IPv6" {
+@test "faults: attach macvlan, static IPv4 + IPv6, without the ARP probe" {
   add_container fm
   walk_faults "macvlan" fm macvlan --parent em1 --ip 198.51.100.123/24 \
-    --ip 2001:db8:1::123/64 --gateway 198.51.100.254
+    --ip 2001:db8:1::123/64 --gateway 198.51.100.254 --no-conflict-check
 }
 
 @test "faults: attach macvlan with a host shim" {

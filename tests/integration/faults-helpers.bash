@@ -61,7 +61,7 @@ records() { lj list --json | jq length; }
 
 # The 1-based indexes of the steps of the (one) attachment whose undo acts: not skip_undo, and
 # of a type with an undo (the types below have none: src/lib/*.c, `.undo` not set).
-NO_UNDO_TYPES='["arp-probe", "announce", "slaac", "garp", "tx-csum-off", "ndp-probe", "proxy-announce"]'
+NO_UNDO_TYPES='["arp-probe", "arp-notify", "announce", "slaac", "garp", "tx-csum-off", "ndp-probe", "proxy-announce"]'
 acting_steps() {
   state_records | jq -r --argjson none "$NO_UNDO_TYPES" '.[0].undo | to_entries[]
     | select((.value.skip_undo // false) == false and (.value.type | IN($none[]) | not))

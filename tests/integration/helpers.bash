@@ -145,6 +145,15 @@ add_container() {
   defer "$LAB" container del "$1"
 }
 
+# peer_learned IP MAC: the lab's peer has (or gets within 3 s) a neighbour entry for IP with MAC.
+_peer_has() { ip -n "${LAB_PREFIX}peer" neigh show "$1" dev eth0 | grep -q "lladdr $2 "; }
+peer_learned() {
+  if ! wait_until 3 _peer_has "$1" "$2"; then
+    ip -n "${LAB_PREFIX}peer" neigh show dev eth0
+    return 1
+  fi
+}
+
 wait_until() {
   local secs=$1 i
   shift

@@ -431,6 +431,23 @@ detach_later() { defer ip netns exec "${LAB_PREFIX}host" "$LANJOIN" detach "netn
   assert_same_state b "$BATS_TEST_TMPDIR/b.before"
 }
 
+@test "macvlan: without the ARP probe the kernel announces the address as the link comes up (arp_notify)" {
+  add_container kgarp
+  defer on peer sysctl -qw net.ipv4.conf.eth0.arp_accept=0
+  on peer sysctl -qw net.ipv4.conf.eth0.arp_accept=1
+  on peer ip neigh flush dev eth0
+  defer ip -n "${LAB_PREFIX}peer" neigh flush dev eth0
+  run lj attach macvlan "netns:${LAB_PREFIX}kgarp" --parent em1 --ip 198.51.100.117/24 \
+    --gateway 198.51.100.254 --no-conflict-check
+  echo "$output"
+  [ "$status" -eq 0 ]
+  detach_later kgarp
+  [ "$(on kgarp sysctl -n net.ipv4.conf.eth1.arp_notify)" = 1 ]
+  on kgarp ip route show default | grep -q "via 198.51.100.254 dev eth1"
+  # no traffic from the peer: with arp_accept=1 only the announcement makes this entry
+  peer_learned 198.51.100.117 "$(on kgarp cat /sys/class/net/eth1/address)"
+}
+
 @test "macvlan: bad input is refused with exit 2 and nothing changes" {
   add_container b
   add_container o

@@ -74,6 +74,21 @@ planned_port() {
   assert_unchanged web
 }
 
+@test "ovs: without the ARP probe the kernel announces the address through the OVS bridge (arp_notify)" {
+  add_container kgarp
+  defer on peer sysctl -qw net.ipv4.conf.eth0.arp_accept=0
+  on peer sysctl -qw net.ipv4.conf.eth0.arp_accept=1
+  on peer ip neigh flush dev eth0
+  defer ip -n "${LAB_PREFIX}peer" neigh flush dev eth0
+  run lj attach ovs "netns:${LAB_PREFIX}kgarp" "${ATTACH[@]}" --ovsdb "$LAB_OVSDB" --no-conflict-check
+  echo "$output"
+  [ "$status" -eq 0 ]
+  detach_later "netns:${LAB_PREFIX}kgarp"
+  [ "$(on kgarp sysctl -n net.ipv4.conf.eth1.arp_notify)" = 1 ]
+  # no traffic from the peer: with arp_accept=1 only the announcement makes this entry
+  peer_learned 198.51.100.117 "$(on kgarp cat /sys/class/net/eth1/address)"
+}
+
 @test "ovs: two containers on VLAN 10 reach each other; one on VLAN 20 reaches neither" {
   add_container v1
   add_container v2
