@@ -91,13 +91,13 @@ del_web() { lab container del web; }
     --gateway 2001:db8:1::fe --host-shim 198.51.100.77/32
 }
 
-@test "dry-run pastes: macvlan, a pid target, mode private, --mac and --mtu" {
+@test "dry-run pastes: macvlan, a pid target, mode private, --mac and --mtu, without the ARP probe" {
   need_lab
   add_container web
   undo() { lj detach "pid:$CONTAINER_PID" >/dev/null; }
   unpaste() { del_web; }
   check_paste web -- attach macvlan "pid:$CONTAINER_PID" --parent em1 --mode private \
-    --ip 198.51.100.119/24 --mac 02:00:00:00:01:19 --mtu 1400 --ifname lan0
+    --ip 198.51.100.119/24 --mac 02:00:00:00:01:19 --mtu 1400 --ifname lan0 --no-conflict-check
 }
 
 @test "dry-run pastes: nat with --publish" {
@@ -124,13 +124,13 @@ del_web() { lab container del web; }
     --ip 198.51.100.117/24 --ip 2001:db8:1::117/64 --mtu 1400
 }
 
-@test "dry-run pastes: bridge that lanjoin creates, a pid target, --mac and --mtu" {
+@test "dry-run pastes: bridge that lanjoin creates, a pid target, --mac and --mtu, without the ARP probe" {
   need_lab
   add_container web
   undo() { lj detach "pid:$CONTAINER_PID" >/dev/null; }
   unpaste() { del_web; on host ip link del br-new; }
   check_paste web -- attach bridge "pid:$CONTAINER_PID" --bridge br-new --create-bridge \
-    --ip 198.51.100.118/24 --mac 02:00:00:00:01:18 --mtu 1400 --ifname lan0
+    --ip 198.51.100.118/24 --mac 02:00:00:00:01:18 --mtu 1400 --ifname lan0 --no-conflict-check
 }
 
 @test "dry-run pastes: nat behind Docker's firewall (FORWARD policy DROP, DOCKER-USER)" {
