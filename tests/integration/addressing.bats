@@ -489,10 +489,7 @@ is_settling() { [ "$(record_status)" = settling ]; }
 
 @test "addressing: without the ARP probe the kernel announces every IPv4 address through the bridge (arp_notify)" {
   add_container kgarp
-  defer on peer sysctl -qw net.ipv4.conf.eth0.arp_accept=0
-  on peer sysctl -qw net.ipv4.conf.eth0.arp_accept=1
-  on peer ip neigh flush dev eth0
-  defer ip -n "${LAB_PREFIX}peer" neigh flush dev eth0
+  peer_takes_announcements
   run lj attach bridge "netns:${LAB_PREFIX}kgarp" --bridge br-em1 --ip 198.51.100.117/24 \
     --ip 198.51.100.118/24 --ip 2001:db8:1::117/64 --gateway 198.51.100.254 --no-conflict-check
   echo "$output"

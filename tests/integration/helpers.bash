@@ -145,6 +145,15 @@ add_container() {
   defer "$LAB" container del "$1"
 }
 
+# peer_takes_announcements: the lab's peer learns neighbours from gratuitous ARPs alone
+# (arp_accept=1) and forgets those it has; both undone when the test ends.
+peer_takes_announcements() {
+  defer on peer sysctl -qw net.ipv4.conf.eth0.arp_accept=0
+  on peer sysctl -qw net.ipv4.conf.eth0.arp_accept=1
+  on peer ip neigh flush dev eth0
+  defer ip -n "${LAB_PREFIX}peer" neigh flush dev eth0
+}
+
 # peer_learned IP MAC: the lab's peer has (or gets within 3 s) a neighbour entry for IP with MAC.
 _peer_has() { ip -n "${LAB_PREFIX}peer" neigh show "$1" dev eth0 | grep -q "lladdr $2 "; }
 peer_learned() {

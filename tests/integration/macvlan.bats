@@ -433,10 +433,7 @@ detach_later() { defer ip netns exec "${LAB_PREFIX}host" "$LANJOIN" detach "netn
 
 @test "macvlan: without the ARP probe the kernel announces the address as the link comes up (arp_notify)" {
   add_container kgarp
-  defer on peer sysctl -qw net.ipv4.conf.eth0.arp_accept=0
-  on peer sysctl -qw net.ipv4.conf.eth0.arp_accept=1
-  on peer ip neigh flush dev eth0
-  defer ip -n "${LAB_PREFIX}peer" neigh flush dev eth0
+  peer_takes_announcements
   run lj attach macvlan "netns:${LAB_PREFIX}kgarp" --parent em1 --ip 198.51.100.117/24 \
     --gateway 198.51.100.254 --no-conflict-check
   echo "$output"

@@ -76,10 +76,7 @@ planned_port() {
 
 @test "ovs: without the ARP probe the kernel announces the address through the OVS bridge (arp_notify)" {
   add_container kgarp
-  defer on peer sysctl -qw net.ipv4.conf.eth0.arp_accept=0
-  on peer sysctl -qw net.ipv4.conf.eth0.arp_accept=1
-  on peer ip neigh flush dev eth0
-  defer ip -n "${LAB_PREFIX}peer" neigh flush dev eth0
+  peer_takes_announcements
   run lj attach ovs "netns:${LAB_PREFIX}kgarp" "${ATTACH[@]}" --ovsdb "$LAB_OVSDB" --no-conflict-check
   echo "$output"
   [ "$status" -eq 0 ]
