@@ -537,6 +537,16 @@ is_settling() { [ "$(record_status)" = settling ]; }
   [[ $output == *"busybox arping -q -D -c 2 -w 1 -I eth1 198.51.100.117"* ]]
   [[ $output == *"busybox arping -q -U -c 1 -I eth1 198.51.100.117"* ]]
   [[ $output == *"unsolicited neighbour advertisement"* ]]
+  # without the probe: arp_notify, the addresses while the link is down, then up, then routes
+  run lj attach bridge "netns:${LAB_PREFIX}dry" --bridge br-em1 --ip 198.51.100.117/24 \
+    --ip 2001:db8:1::117/64 --gateway 198.51.100.254 --no-conflict-check --dry-run --json
+  [ "$status" -eq 0 ]
+  local order
+  order=$(jq -r '.commands[]' <<<"$output" |
+    sed -nE 's/.*(arp_notify=1|addr add 198|addr add 2001|link set eth1 up|arping -q -[DU]|route add default).*/\1/p' |
+    paste -sd,)
+  echo "$order"
+  [ "$order" = "arp_notify=1,addr add 198,addr add 2001,link set eth1 up,arping -q -U,route add default" ]
   run lj attach bridge "netns:${LAB_PREFIX}dry" --bridge br-em1 --dhcp --slaac --dry-run
   echo "$output"
   [ "$status" -eq 0 ]
