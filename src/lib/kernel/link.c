@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/if_bridge.h>
 #include <linux/if_link.h>
 #include <linux/ip.h>
 #include <linux/net_namespace.h>
@@ -53,6 +54,7 @@ static bool link_parse(const struct nlmsghdr *nlh, struct lj_link *l, const stru
 	    mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifi))
 		return false;
 	memset(l, 0, sizeof(*l));
+	l->port_state = -1;
 	l->ifindex = ifi->ifi_index;
 	l->flags = ifi->ifi_flags;
 	lj_nl_attrs(nlh, sizeof(*ifi), tb, IFLA_MAX);
@@ -72,8 +74,22 @@ static bool link_parse(const struct nlmsghdr *nlh, struct lj_link *l, const stru
 		lj_nl_attrs_nested(tb[IFLA_LINKINFO], info, IFLA_INFO_MAX);
 		copy_str(info[IFLA_INFO_KIND], l->kind, sizeof(l->kind));
 		copy_str(info[IFLA_INFO_SLAVE_KIND], l->slave_kind, sizeof(l->slave_kind));
+		l->port_state = -1;
+		if (info[IFLA_INFO_SLAVE_DATA] && strcmp(l->slave_kind, "bridge") == 0) {
+			const struct nlattr *port[IFLA_BRPORT_MAX + 1];
+
+			lj_nl_attrs_nested(info[IFLA_INFO_SLAVE_DATA], port, IFLA_BRPORT_MAX);
+			if (port[IFLA_BRPORT_STATE] &&
+			    mnl_attr_validate(port[IFLA_BRPORT_STATE], MNL_TYPE_U8) >= 0)
+				l->port_state = mnl_attr_get_u8(port[IFLA_BRPORT_STATE]);
+		}
 	}
 	return true;
+}
+
+bool lj_link_port_forwards(const struct lj_link *l)
+{
+	return l->port_state == BR_STATE_FORWARDING;
 }
 
 bool lj_link_parse_msg(const struct nlmsghdr *nlh, struct lj_link *ret)

@@ -23,6 +23,7 @@ struct lj_link {
 	char slave_kind[16]; /* IFLA_INFO_SLAVE_KIND: "bridge" when a bridge port, ... */
 	char alias[64];	     /* IFLA_IFALIAS, "" if none */
 	int carrier_up;	     /* IFLA_CARRIER_UP_COUNT: times its carrier came up */
+	int port_state;	     /* a bridge port's IFLA_BRPORT_STATE (BR_STATE_*), else -1 */
 };
 
 /*
@@ -31,6 +32,9 @@ struct lj_link {
  */
 struct nlmsghdr;
 bool lj_link_parse_msg(const struct nlmsghdr *nlh, struct lj_link *ret);
+
+/* Whether l is a bridge port in the forwarding state (from its lookup's port_state). */
+bool lj_link_port_forwards(const struct lj_link *l);
 
 /* Look up a link by name. -ENODEV if there is none. */
 int lj_link_get(struct lj_nl *nl, const char *name, struct lj_link *ret);

@@ -302,7 +302,8 @@ const struct lj_step_type lj_step_arp_notify = {
  * pending work for it at once (rtnl_getlink syncs linkwatch since Linux 6.8): the port
  * forwards. Then setting the link's MAC to the one it has is a hardware address change to
  * the kernel, which announces every IPv4 address of the link again. No packet socket, whose
- * close waits for an RCU grace period.
+ * close waits for an RCU grace period. A bridge port that does not forward yet (an older
+ * kernel, STP): the announcement is sent from a packet socket, as with the probe.
  */
 static int kernel_announce_again(struct lj_ctx *ctx, const struct lj_step *s)
 {
@@ -313,6 +314,8 @@ static int kernel_announce_again(struct lj_ctx *ctx, const struct lj_step *s)
 	r = lj_link_get(ctx->host, s->peer, &host);
 	if (r < 0)
 		return lj_ctx_nl_error(ctx, ctx->host, r);
+	if (strcmp(host.slave_kind, "bridge") == 0 && !lj_link_port_forwards(&host))
+		return lj_arp_announce(ctx->target_fd, s->link, &s->cidr.ip, NULL);
 	if (!s->has_mac) {
 		r = lj_link_get(ctx->target, s->link, &l);
 		if (r < 0)
