@@ -32,6 +32,7 @@
 #include "lib/core/state.h"
 #include "lib/core/watch.h"
 #include "lib/foreign/engine-events.h"
+#include "lib/kernel/arp.h"
 #include "lib/kernel/link.h"
 #include "lib/kernel/monitor.h"
 #include "lib/kernel/netlink.h"
@@ -813,6 +814,7 @@ static void run_work(struct watch *w)
 	 * timeout per round, not one per record), not for the watch's life: a busy engine
 	 * (many containers restarting) answers again later. */
 	lj_engine_forget_hung();
+	lj_arp_reap(); /* the last round's announcements closed their sockets in children */
 	if (w->all) {
 		reconcile(w, NULL);
 	} else {

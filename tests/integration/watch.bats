@@ -67,6 +67,16 @@ teardown_file() { watch_teardown_file; }
   log_has "link em1 came up: reconcile netns:${LAB_PREFIX}c"
   log_has "carrier on em1 is back: announced netns:${LAB_PREFIX}c eth1 again"
   wait_until 30 bash -c "ip -n ${LAB_PREFIX}peer neigh show 198.51.100.117 dev eth0 | grep -q '$mac'"
+  # three more flaps: the child each announcement leaves to close its packet socket is
+  # reaped by the watch, not kept as a zombie (it lives on; init never sees them)
+  for i in 2 3 4; do
+    on host ip link set em1 down
+    on host ip link set em1 up
+    wait_until 60 bash -c "(( \$(grep -c 'carrier on em1 is back: announced' '$WLOG') >= $i ))"
+  done
+  ps --ppid "$WATCH_PID" -o pid=,stat=
+  # the last round's child may not have been reaped yet
+  [ "$(ps --ppid "$WATCH_PID" -o stat= | grep -c '^Z')" -le 1 ]
 }
 
 @test "watch: nft flush ruleset (a firewall reload) -> the nat attachment works again, no command" {

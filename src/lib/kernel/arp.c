@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -41,13 +42,47 @@ static int arp_socket(int netns_fd)
 }
 
 /*
+ * The children send_close_off_path() started and nobody has waited for yet. A short-lived
+ * lanjoin leaves them to init; a long-running one (watch, the Docker plugin) would collect
+ * one zombie per announcement, so each new child reaps the ones that have exited, and
+ * lj_arp_reap() lets such a process do it now and then. Waited for by PID only: the process's
+ * other children are not touched.
+ */
+static pid_t children[16];
+static size_t n_children;
+
+void lj_arp_reap(void)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n_children; i++)
+		if (waitpid(children[i], NULL, WNOHANG) == 0)
+			children[k++] = children[i]; /* still running */
+	n_children = k;
+}
+
+static void remember_child(pid_t pid)
+{
+	lj_arp_reap();
+	if (n_children == ARRAY_SIZE(children)) {
+		/* the oldest one has had the longest to close its socket: wait for it */
+		while (waitpid(children[0], NULL, 0) < 0 && errno == EINTR)
+			;
+		memmove(children, children + 1, (n_children - 1) * sizeof(children[0]));
+		n_children--;
+	}
+	children[n_children++] = pid;
+}
+
+/*
  * Send pkt (if not NULL) to `to` through packet socket fd, then close fd, without waiting for
  * either. packet_release() ends in synchronize_net(), an RCU grace period (10-20 ms here, more
  * than the rest of an attach); and a broadcast on a bridge is delivered to every port inside
  * the sendto() call. A child does both: it sends, waits on a pipe until this process has
  * dropped its own reference to the socket, closes it and exits. It is not waited for (that
- * would cost a second fork to avoid a zombie): lanjoin is short-lived, and when it exits, init
- * (or the caller's subreaper) reaps the child. Takes fd. If the fork fails, both happen here.
+ * would cost a second fork to avoid a zombie): a short-lived lanjoin exits and init (or the
+ * caller's subreaper) reaps the child; a long-running one reaps it later (remember_child).
+ * Takes fd. If the fork fails, both happen here.
  * Returns 0, or the sendto error when it was sent here.
  */
 static int send_close_off_path(int fd, const void *pkt, size_t len, const struct sockaddr_ll *to)
@@ -85,6 +120,7 @@ static int send_close_off_path(int fd, const void *pkt, size_t len, const struct
 	if (pid > 0) {
 		close(p[0]);
 		close(p[1]);
+		remember_child(pid);
 	}
 	return r;
 }

@@ -23,6 +23,13 @@
 int lj_arp_announce(int netns_fd, const char *ifname, const struct lj_ip *ip, const uint8_t *mac);
 
 /*
+ * Reap the children that announcements and probes left to close their packet sockets (see
+ * arp.c) and that have exited. A long-running process calls it now and then; each new such
+ * child also reaps the earlier ones. Only those PIDs are waited for.
+ */
+void lj_arp_reap(void);
+
+/*
  * Default probe timing: 2 probes 10 ms apart, then 30 ms of listening (40 ms in all). RFC
  * 5227 spaces probes 1-2 s apart for lossy media and slow hosts; a switched LAN answers in
  * well under a millisecond, and an attach should not cost a second. The second probe covers
