@@ -44,8 +44,8 @@ int floor_macvlan(struct floor_nl *host, int nsfd, int home, const char *parent,
  * bridge, a veth pair hostif/name, hostif a port of bridge, up, IPv6 address generation off;
  * without, the macvlan (mode bridge) name of parent.
  */
-int floor_handoff(struct floor_nl *host, const char *bridge, const char *hostif,
-		  const char *parent, const char *name);
+int floor_handoff(struct floor_nl *host, const char *bridge, const char *hostif, const char *parent,
+		  const char *name);
 
 /* Delete link name in f's namespace. */
 int floor_del(struct floor_nl *f, const char *name);
