@@ -170,12 +170,20 @@ static int leave(struct floor_nl *f, int home, int r)
 	return r;
 }
 
+/* What a request made inside a namespace needs (see in_ns). */
+struct in_req {
+	const char *ifname, *cidr, *gw;
+	unsigned idx; /* a link's index, kept when it changes namespace */
+	int home;
+};
+
 /*
- * In nsfd's namespace (entered, a socket opened there; with home >= 0 left again at the end,
- * as a running process must): ifname up, cidr, default via gw.
+ * Run fn(t, q) with t a socket opened in nsfd's namespace, entered (with q->home >= 0, left
+ * again at the end, as a running process must; -1: stay). host (may be NULL)->what says what
+ * failed.
  */
-static int addressing_in(struct floor_nl *host, int nsfd, int home, const char *ifname,
-			 const char *cidr, const char *gw)
+static int in_ns(struct floor_nl *host, int nsfd,
+		 int (*fn)(struct floor_nl *t, const struct in_req *q), const struct in_req *q)
 {
 	struct floor_nl *t = malloc(sizeof(*t));
 	int r;
@@ -188,13 +196,44 @@ static int addressing_in(struct floor_nl *host, int nsfd, int home, const char *
 	if (r == 0) {
 		r = floor_open(t);
 		if (r == 0)
-			r = addressing(t, ifname, cidr, gw);
-		r = leave(t, home, r);
+			r = fn(t, q);
+		r = leave(t, q->home, r);
 	}
-	host->what = t->what;
+	if (host)
+		host->what = t->what;
 	floor_close(t);
 	free(t);
 	return r;
+}
+
+static int do_addressing(struct floor_nl *t, const struct in_req *q)
+{
+	return addressing(t, q->ifname, q->cidr, q->gw);
+}
+
+/* In nsfd's namespace: ifname up, cidr, default via gw. */
+static int addressing_in(struct floor_nl *host, int nsfd, int home, const char *ifname,
+			 const char *cidr, const char *gw)
+{
+	struct in_req q = {.ifname = ifname, .cidr = cidr, .gw = gw, .home = home};
+
+	return in_ns(host, nsfd, do_addressing, &q);
+}
+
+/* An RTM_NEWLINK request that creates ifname, and the index of link ref (the bridge or the
+ * parent) in *ret_ref; NULL with *ret_err if there is no ref. */
+static struct nlmsghdr *create_msg(struct floor_nl *f, const char *ref, const char *ifname,
+				   unsigned *ret_ref, int *ret_err)
+{
+	struct nlmsghdr *nlh;
+
+	f->what = ref;
+	*ret_err = ifindex(ref, ret_ref);
+	if (*ret_err < 0)
+		return NULL;
+	nlh = msg(f, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, sizeof(struct ifinfomsg));
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, ifname);
+	return nlh;
 }
 
 /* The veth pair hostif/ifname, ifname in nsfd's namespace (-1: here), hostif a port of bridge,
@@ -208,12 +247,9 @@ static int veth(struct floor_nl *host, int nsfd, const char *hostif, const char 
 	unsigned br = 0;
 	int r;
 
-	host->what = bridge;
-	r = ifindex(bridge, &br);
-	if (r < 0)
+	nlh = create_msg(host, bridge, hostif, &br, &r);
+	if (!nlh)
 		return r;
-	nlh = msg(host, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, sizeof(struct ifinfomsg));
-	mnl_attr_put_strz(nlh, IFLA_IFNAME, hostif);
 	mnl_attr_put_u32(nlh, IFLA_MASTER, br);
 	li = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
 	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "veth");
@@ -247,12 +283,9 @@ static int macvlan(struct floor_nl *host, int nsfd, const char *parent, const ch
 	unsigned link = 0;
 	int r;
 
-	host->what = parent;
-	r = ifindex(parent, &link);
-	if (r < 0)
+	nlh = create_msg(host, parent, ifname, &link, &r);
+	if (!nlh)
 		return r;
-	nlh = msg(host, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, sizeof(struct ifinfomsg));
-	mnl_attr_put_strz(nlh, IFLA_IFNAME, ifname);
 	mnl_attr_put_u32(nlh, IFLA_LINK, link);
 	if (nsfd >= 0)
 		mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)nsfd);
@@ -287,24 +320,16 @@ int floor_del(struct floor_nl *f, const char *name)
 	return transact(f, nlh, "delete link");
 }
 
+static int do_del(struct floor_nl *t, const struct in_req *q)
+{
+	return floor_del(t, q->ifname);
+}
+
 int floor_del_in(int nsfd, int home, const char *name)
 {
-	struct floor_nl *t = malloc(sizeof(*t));
-	int r;
+	struct in_req q = {.ifname = name, .home = home};
 
-	if (!t)
-		return -ENOMEM;
-	t->nl = NULL;
-	r = setns(nsfd, CLONE_NEWNET) < 0 ? -errno : 0;
-	if (r == 0) {
-		r = floor_open(t);
-		if (r == 0)
-			r = floor_del(t, name);
-		r = leave(t, home, r);
-	}
-	floor_close(t);
-	free(t);
-	return r;
+	return in_ns(NULL, nsfd, do_del, &q);
 }
 
 int floor_del_group(struct floor_nl *f, int n, char **names)
@@ -345,63 +370,45 @@ static int set_link(struct floor_nl *f, unsigned idx, unsigned flags, const char
 	return transact(f, nlh, what);
 }
 
+static int do_take_in(struct floor_nl *t, const struct in_req *q)
+{
+	int r = set_link(t, q->idx, IFF_UP, q->ifname, -1, "rename the link, up");
+
+	return r < 0 ? r : address_route(t, q->idx, q->cidr, q->gw);
+}
+
 int floor_take_in(struct floor_nl *host, int nsfd, int home, const char *name, const char *ifname,
 		  const char *cidr, const char *gw, unsigned *ret_ifindex)
 {
-	struct floor_nl *t;
-	unsigned idx = 0;
+	struct in_req q = {.ifname = ifname, .cidr = cidr, .gw = gw, .home = home};
 	int r;
 
 	host->what = name;
-	r = ifindex(name, &idx);
+	r = ifindex(name, &q.idx);
 	if (r == 0)
-		r = set_link(host, idx, 0, NULL, nsfd, "move the link into the namespace");
-	if (r < 0)
-		return r;
-	t = malloc(sizeof(*t));
-	if (!t)
-		return -ENOMEM;
-	t->nl = NULL;
+		r = set_link(host, q.idx, 0, NULL, nsfd, "move the link into the namespace");
 	/* A link keeps its index when it moves (unless the namespace has one of that index). */
-	r = setns(nsfd, CLONE_NEWNET) < 0 ? -errno : 0;
-	if (r == 0) {
-		r = floor_open(t);
-		if (r == 0)
-			r = set_link(t, idx, IFF_UP, ifname, -1, "rename the link, up");
-		if (r == 0)
-			r = address_route(t, idx, cidr, gw);
-		r = leave(t, home, r);
-	}
-	host->what = t->what;
-	floor_close(t);
-	free(t);
 	if (r == 0)
-		*ret_ifindex = idx;
+		r = in_ns(host, nsfd, do_take_in, &q);
+	if (r == 0)
+		*ret_ifindex = q.idx;
 	return r;
+}
+
+static int do_take_back(struct floor_nl *t, const struct in_req *q)
+{
+	int r = set_link(t, q->idx, 0, NULL, -1, "link down");
+
+	/* Renamed while down (else -EBUSY), moved as a request of its own: as Docker
+	 * (libnetwork's osl) does. */
+	if (r == 0)
+		r = set_link(t, q->idx, 0, q->ifname, -1, "link's name back");
+	return r < 0 ? r : set_link(t, q->idx, 0, NULL, q->home, "move the link back");
 }
 
 int floor_take_back(int nsfd, int home, unsigned ifindex, const char *name)
 {
-	struct floor_nl *t = malloc(sizeof(*t));
-	int r;
+	struct in_req q = {.ifname = name, .idx = ifindex, .home = home};
 
-	if (!t)
-		return -ENOMEM;
-	t->nl = NULL;
-	r = setns(nsfd, CLONE_NEWNET) < 0 ? -errno : 0;
-	if (r == 0) {
-		r = floor_open(t);
-		if (r == 0)
-			r = set_link(t, ifindex, 0, NULL, -1, "link down");
-		/* Renamed while down (else -EBUSY), moved as a request of its own: as Docker
-		 * (libnetwork's osl) does. */
-		if (r == 0)
-			r = set_link(t, ifindex, 0, name, -1, "link's name back");
-		if (r == 0)
-			r = set_link(t, ifindex, 0, NULL, home, "move the link back");
-		r = leave(t, home, r);
-	}
-	floor_close(t);
-	free(t);
-	return r;
+	return in_ns(NULL, nsfd, do_take_back, &q);
 }
