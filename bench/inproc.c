@@ -262,7 +262,7 @@ static void network_delete(enum method m)
 /* --- one container -------------------------------------------------------------------- */
 
 struct slot {
-	char ns[128], target[160], cidr[32], gw[32], hostif[IFNAMSIZ + 8], eid[40];
+	char ns[128], target[160], cidr[64], gw[32], hostif[IFNAMSIZ + 8], eid[40];
 	char src[IFNAMSIZ]; /* driver: the link Join named */
 	unsigned ifindex;   /* driver: the link in the container */
 };
