@@ -508,7 +508,9 @@ static void print_summary(bool inproc)
 				printf("–");
 			else
 				printf("%.2f×", m / f);
-			if (isnan(c) || !strcmp(g->method, "cni"))
+			if (inproc) /* no CNI plugin in process */
+				printf(") |");
+			else if (isnan(c) || !strcmp(g->method, "cni"))
 				printf(" / –) |");
 			else
 				printf(" / %.2f×) |", m / c);

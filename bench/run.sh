@@ -15,13 +15,15 @@
 #                   to do the same work as the others; lanjoin-default with lanjoin's defaults
 #                   (an RFC 5227 ARP probe of the address first), for N <= 100 only (its extra
 #                   cost does not depend on N); lanjoin-tmpfs is lanjoin with its state
-#                   directory on tmpfs, only where /run is not tmpfs (the state files' cost)
+#                   directory on tmpfs, only where /run is not tmpfs (the state files' cost).
 #                   The -inproc methods run in one process (build/bench/lj-bench-inproc,
 #                   bench/inproc.c), after the others, each call timed in that process
 #                   against the in-process floor (floor-inproc: the floor's requests from a
 #                   running process): lanjoin-inproc is lj_attach()/lj_detach() as `lanjoin
 #                   watch` calls them, driver-inproc a running `lanjoin docker-plugin` over
-#                   HTTP as dockerd calls it, plus dockerd's own share with the floor's requests
+#                   HTTP as dockerd calls it, plus dockerd's own share with the floor's
+#                   requests; their report is a section of its own (the process's first
+#                   attach apart, the plugin's share as join/leave)
 #   --out FILE      the Markdown report (default bench/results-YYYY-MM-DD.md); the raw
 #                   per-call results go beside it as .tsv
 #   --build-dir DIR use this meson build directory (default: build, set up if missing)
