@@ -371,15 +371,38 @@ static void print_ratio(double x)
 		printf(" %.2f× |", x);
 }
 
-static const char *const method_order[] = {
-	"floor", "lanjoin", "lanjoin-tmpfs",  "lanjoin-default", "lanjoin-cni",
-	"ip",	 "cni",	    "lanjoin-bridge", "ovs-docker"};
+static const char *const method_order[] = {"floor",
+					   "lanjoin",
+					   "lanjoin-tmpfs",
+					   "lanjoin-default",
+					   "lanjoin-cni",
+					   "ip",
+					   "cni",
+					   "lanjoin-bridge",
+					   "ovs-docker",
+					   "floor-inproc",
+					   "lanjoin-inproc",
+					   "driver-inproc"};
 
 /* The second reference of a way's ratios: the CNI reference plugin; for the ovs way (which has
  * none) lanjoin's bridge attach, run interleaved with it (the issue's target: ovs <= 2x it). */
 static const char *second_ref(const char *way)
 {
 	return !strcmp(way, "ovs") ? "lanjoin-bridge" : "cni";
+}
+
+/* The floor a method is measured against: the in-process floor for the in-process methods
+ * (lj-bench-inproc), else the floor's process. */
+static const char *floor_of(const char *method)
+{
+	size_t n = strlen(method);
+
+	return n > 7 && !strcmp(method + n - 7, "-inproc") ? "floor-inproc" : "floor";
+}
+
+static bool is_floor(const char *method)
+{
+	return !strcmp(method, floor_of(method));
 }
 
 static int method_rank(const char *m)
@@ -390,9 +413,16 @@ static int method_rank(const char *m)
 	return 100;
 }
 
+/* Reported ops, in order: lj-bench-inproc adds "first" (a process's first attach), "join" and
+ * "leave" (the Docker plugin's share of its calls, and the floor's for the same links). */
+static const char *const op_order[] = {"attach", "first", "join", "detach", "leave", "bulk"};
+
 static int op_rank(const char *op)
 {
-	return !strcmp(op, "attach") ? 0 : !strcmp(op, "detach") ? 1 : 2;
+	for (size_t i = 0; i < sizeof(op_order) / sizeof(op_order[0]); i++)
+		if (!strcmp(op, op_order[i]))
+			return (int)i;
+	return -1;
 }
 
 static int cmp_group(const void *a, const void *b)
@@ -420,9 +450,20 @@ static void target_row(const char *what, double measured, const char *unit, doub
 		       measured <= limit ? "met" : "**missed**");
 }
 
-/* The compact table the README quotes: one row per way, op and method, one column per N. */
-static void print_summary(void)
+/* Is method one of lj-bench-inproc's (reported in a section of its own)? */
+static bool is_inproc(const char *method)
 {
+	return strcmp(floor_of(method), "floor-inproc") == 0;
+}
+
+/*
+ * The compact table the README quotes: one row per way, op and method, one column per N. inproc:
+ * the in-process methods' table (nothing if there are none), else the others'.
+ */
+static void print_summary(bool inproc)
+{
+	bool any = false;
+
 	long ns[8];
 	size_t n_ns = 0;
 
@@ -440,8 +481,18 @@ static void print_summary(void)
 				ns[a] = ns[b];
 				ns[b] = t;
 			}
-	printf("Median ms per call (× the floor's median / × the CNI plugin's; ovs way: / × "
-	       "lanjoin's bridge attach, lanjoin-bridge):\n\n| way | op | method |");
+	for (size_t i = 0; i < n_groups; i++)
+		any |= is_inproc(groups[i].method) == inproc;
+	if (!any)
+		return;
+	if (inproc)
+		printf("\nIn process (lj-bench-inproc: the calls of `lanjoin watch` and of the "
+		       "Docker "
+		       "plugin, from a running process), median ms per call (× the in-process "
+		       "floor's median):\n\n| way | op | method |");
+	else
+		printf("Median ms per call (× the floor's median / × the CNI plugin's; ovs way: / "
+		       "× lanjoin's bridge attach, lanjoin-bridge):\n\n| way | op | method |");
 	for (size_t k = 0; k < n_ns; k++)
 		printf(" N = %ld |", ns[k]);
 	printf("\n|---|---|---|");
@@ -452,7 +503,7 @@ static void print_summary(void)
 		const struct group *g = &groups[i];
 		bool first = true;
 
-		if (!strcmp(g->op, "bulk"))
+		if (!strcmp(g->op, "bulk") || is_inproc(g->method) != inproc)
 			continue;
 		/* one row per (way, op, method): print it at its first group */
 		for (size_t j = 0; j < i; j++)
@@ -465,7 +516,7 @@ static void print_summary(void)
 		for (size_t k = 0; k < n_ns; k++) {
 			const struct group *h = find(g->way, ns[k], g->method, g->op);
 			double m = stats(h).median;
-			double f = stats(find(g->way, ns[k], "floor", g->op)).median;
+			double f = stats(find(g->way, ns[k], floor_of(g->method), g->op)).median;
 			double c = stats(find(g->way, ns[k], second_ref(g->way), g->op)).median;
 
 			if (!h) {
@@ -473,11 +524,13 @@ static void print_summary(void)
 				continue;
 			}
 			printf(" %.1f (", m);
-			if (isnan(f) || !strcmp(g->method, "floor"))
+			if (isnan(f) || is_floor(g->method))
 				printf("–");
 			else
 				printf("%.2f×", m / f);
-			if (isnan(c) || !strcmp(g->method, second_ref(g->way)))
+			if (inproc) /* no CNI plugin in process */
+				printf(") |");
+			else if (isnan(c) || !strcmp(g->method, second_ref(g->way)))
 				printf(" / –) |");
 			else
 				printf(" / %.2f×) |", m / c);
@@ -514,6 +567,70 @@ static void print_bulk(void)
 	}
 }
 
+/*
+ * The full table: the process methods' (inproc false) or the in-process ones' (nothing if
+ * there are none). Updates *max_rss_lj (the largest peak RSS of a lanjoin process, KiB) and
+ * *fill_n (the largest N >= 200 with attaches).
+ */
+static void print_table(bool inproc, double *max_rss_lj, long *fill_n)
+{
+	bool any = false;
+
+	for (size_t i = 0; i < n_groups; i++)
+		any |= is_inproc(groups[i].method) == inproc;
+	if (!any)
+		return;
+	if (!inproc)
+		printf("Per call: wall time from spawn to exit, in ms. × floor, × CNI: this median "
+		       "over the floor's, the CNI plugin's median (same way, N and operation; ovs "
+		       "way: "
+		       "× CNI is × lanjoin's bridge attach, method lanjoin-bridge, run "
+		       "interleaved). "
+		       "CPU: "
+		       "user + system time of the call's processes (median; blind to kernel work "
+		       "deferred to other threads, e.g. the wait of a link deletion). Peak RSS: "
+		       "the "
+		       "largest ru_maxrss of the calls.\n\n");
+	else
+		printf("\nIn process (bench/inproc.c): each method's calls made by one running "
+		       "process, `lj-bench-inproc`, timed from the first request to the last "
+		       "answer, "
+		       "in ms. × floor: over the in-process floor's median (floor-inproc: the "
+		       "floor's "
+		       "requests from that process). first: the first attach of the process; "
+		       "join, leave: the Docker plugin's share alone (its HTTP calls: "
+		       "CreateEndpoint, Join, ProgramExternalConnectivity; "
+		       "RevokeExternalConnectivity, Leave, DeleteEndpoint), against the floor's "
+		       "requests for the link it hands over (in the host: a veth pair on the "
+		       "bridge, or a macvlan; deleted). CPU: the "
+		       "process's (and the plugin's threads'). Peak RSS: lj-bench-inproc's, or the "
+		       "plugin's for driver-inproc.\n\n");
+	printf("| way | N | op | method | calls | median ms | p10 | p90 | total s | × floor | "
+	       "× CNI | CPU ms | CPU × floor | peak RSS MiB |\n");
+	printf("|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+	for (size_t i = 0; i < n_groups; i++) {
+		struct group *g = &groups[i];
+		struct stats s = stats(g);
+
+		if (!strcmp(g->op, "bulk") || is_inproc(g->method) != inproc)
+			continue;
+		printf("| %s | %ld | %s | %s | %zu | %.2f | %.2f | %.2f | %.2f |", g->way, g->n,
+		       g->op, g->method, s.n, s.median, s.p10, s.p90, g->total_ms / 1000.0);
+		print_ratio(s.median /
+			    stats(find(g->way, g->n, floor_of(g->method), g->op)).median);
+		print_ratio(s.median / stats(find(g->way, g->n, second_ref(g->way), g->op)).median);
+		printf(" %.2f |", stats_cpu(g).median);
+		print_ratio(stats_cpu(g).median /
+			    stats_cpu(find(g->way, g->n, floor_of(g->method), g->op)).median);
+		printf(" %.1f |\n", (double)g->max_rss / 1024.0);
+		if (!strncmp(g->method, "lanjoin", 7) && !inproc &&
+		    (isnan(*max_rss_lj) || g->max_rss > *max_rss_lj))
+			*max_rss_lj = (double)g->max_rss;
+		if (!strcmp(g->op, "attach") && g->n >= 200 && g->n > *fill_n)
+			*fill_n = g->n;
+	}
+}
+
 enum report_mode {
 	REPORT_FULL,
 	REPORT_SUMMARY, /* the summary table */
@@ -540,8 +657,7 @@ static int cmd_report(enum report_mode mode)
 		p = f[0];
 		while ((tok = strsep(&p, ",")) && n < 8)
 			l[n++] = tok;
-		if (n != 5 ||
-		    (strcmp(l[3], "attach") && strcmp(l[3], "detach") && strcmp(l[3], "bulk")))
+		if (n != 5 || op_rank(l[3]) < 0)
 			continue;
 		group_add(group_get(l[0], atol(l[1]), l[2], l[3]), atol(l[4]),
 			  (double)atoll(f[1]) / 1e6, nf >= 5 ? (double)atoll(f[4]) / 1e6 : NAN,
@@ -554,41 +670,15 @@ static int cmd_report(enum report_mode mode)
 	}
 	qsort(groups, n_groups, sizeof(*groups), cmp_group);
 	if (mode != REPORT_FULL) {
-		print_summary();
+		print_summary(false);
+		print_summary(true);
 		if (mode == REPORT_README)
 			print_bulk();
 		return 0;
 	}
 
-	printf("Per call: wall time from spawn to exit, in ms. × floor, × CNI: this median over "
-	       "the floor's, the CNI plugin's median (same way, N and operation; ovs way: × CNI is "
-	       "× lanjoin's bridge attach, method lanjoin-bridge, run interleaved). CPU: user + "
-	       "system time of the call's processes (median; blind to kernel work deferred to "
-	       "other threads, e.g. the wait of a link deletion). Peak RSS: the largest "
-	       "ru_maxrss of the calls.\n\n");
-	printf("| way | N | op | method | calls | median ms | p10 | p90 | total s | × floor | "
-	       "× CNI | CPU ms | CPU × floor | peak RSS MiB |\n");
-	printf("|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
-	for (size_t i = 0; i < n_groups; i++) {
-		struct group *g = &groups[i];
-		struct stats s = stats(g);
-
-		if (!strcmp(g->op, "bulk"))
-			continue;
-		printf("| %s | %ld | %s | %s | %zu | %.2f | %.2f | %.2f | %.2f |", g->way, g->n,
-		       g->op, g->method, s.n, s.median, s.p10, s.p90, g->total_ms / 1000.0);
-		print_ratio(s.median / stats(find(g->way, g->n, "floor", g->op)).median);
-		print_ratio(s.median / stats(find(g->way, g->n, second_ref(g->way), g->op)).median);
-		printf(" %.2f |", stats_cpu(g).median);
-		print_ratio(stats_cpu(g).median /
-			    stats_cpu(find(g->way, g->n, "floor", g->op)).median);
-		printf(" %.1f |\n", (double)g->max_rss / 1024.0);
-		if (!strncmp(g->method, "lanjoin", 7) &&
-		    (isnan(max_rss_lj) || g->max_rss > max_rss_lj))
-			max_rss_lj = (double)g->max_rss;
-		if (!strcmp(g->op, "attach") && g->n >= 200 && g->n > fill_n)
-			fill_n = g->n;
-	}
+	print_table(false, &max_rss_lj, &fill_n);
+	print_table(true, &max_rss_lj, &fill_n);
 
 	if (fill_n) {
 		printf("\nAs the bridge (or the macvlan parent) fills, N = %ld: median attach of "
@@ -605,7 +695,7 @@ static int cmd_report(enum report_mode mode)
 
 			if (g->n != fill_n || strcmp(g->op, "attach"))
 				continue;
-			fl = find(g->way, g->n, "floor", "attach");
+			fl = find(g->way, g->n, floor_of(g->method), "attach");
 			first = stats_range(g, 0, 100).median;
 			last = stats_range(g, fill_n - 100, fill_n).median;
 			ffirst = stats_range(fl, 0, 100).median;
@@ -620,13 +710,16 @@ static int cmd_report(enum report_mode mode)
 	print_bulk();
 
 	printf("\nTargets (issues 11 and 21), lanjoin against the floor (ovs attach: against "
-	       "lanjoin's bridge attach):\n\n");
+	       "lanjoin's bridge attach; in-process: against the in-process floor):\n\n");
 	printf("| target | measured | limit | |\n|---|---:|---:|---|\n");
 	for (size_t i = 0; i < n_groups; i++) {
 		struct group *g = &groups[i], *fl;
 		char what[128];
 
-		if (strcmp(g->method, "lanjoin") && strcmp(g->method, "lanjoin-tmpfs"))
+		if (strcmp(g->method, "lanjoin") && strcmp(g->method, "lanjoin-tmpfs") &&
+		    strcmp(g->method, "lanjoin-inproc") && strcmp(g->method, "driver-inproc"))
+			continue;
+		if (strcmp(g->op, "attach") && strcmp(g->op, "detach") && strcmp(g->op, "bulk"))
 			continue;
 		if (!strcmp(g->op, "bulk")) {
 			struct group *single = find(g->way, g->n, "lanjoin", "detach");
@@ -645,7 +738,7 @@ static int cmd_report(enum report_mode mode)
 			target_row(what, stats(g).median / stats(fl).median, "×", 2.0);
 			continue;
 		}
-		fl = find(g->way, g->n, "floor", g->op);
+		fl = find(g->way, g->n, floor_of(g->method), g->op);
 		snprintf(what, sizeof(what), "%s, %s, N = %ld: %s median × floor", g->method,
 			 g->way, g->n, g->op);
 		target_row(what, stats(g).median / stats(fl).median, "×",

@@ -12,8 +12,9 @@
 #   --ways LIST     bridge, macvlan, ovs, nat, routed (default: the ways this lanjoin
 #                   implements; ovs only where Open vSwitch is installed)
 #   --methods LIST  floor, lanjoin, lanjoin-default, lanjoin-tmpfs, ip, cni, lanjoin-cni,
-#                   ovs-docker, lanjoin-bridge (default: all that are available; each way
-#                   runs those that apply to it). lanjoin runs with --no-conflict-check,
+#                   ovs-docker, lanjoin-bridge, floor-inproc, lanjoin-inproc, driver-inproc
+#                   (default: all that are available; each way runs those that apply to
+#                   it). lanjoin runs with --no-conflict-check,
 #                   to do the same work as the others; lanjoin-default with lanjoin's defaults
 #                   (an RFC 5227 ARP probe of the address first), for N <= 100 only (its extra
 #                   cost does not depend on N); lanjoin-tmpfs is lanjoin with its state
@@ -22,7 +23,15 @@
 #                   nat: with one `nft`). ovs way only: ovs-docker (OVS's own script, with a
 #                   stand-in `docker` that answers its `docker inspect`) and lanjoin-bridge
 #                   (lanjoin's bridge attach, interleaved: the ovs target is <= 2x it).
-#                   cni, lanjoin-cni, lanjoin-default: bridge and macvlan ways only
+#                   cni, lanjoin-cni, lanjoin-default: bridge and macvlan ways only.
+#                   The -inproc methods (bridge and macvlan ways) run in one process
+#                   (build/bench/lj-bench-inproc, bench/inproc.c), after the others, each call timed in that process
+#                   against the in-process floor (floor-inproc: the floor's requests from a
+#                   running process): lanjoin-inproc is lj_attach()/lj_detach() as `lanjoin
+#                   watch` calls them, driver-inproc a running `lanjoin docker-plugin` over
+#                   HTTP as dockerd calls it, plus dockerd's own share with the floor's
+#                   requests; their report is a section of its own (the process's first
+#                   attach apart, the plugin's share as join/leave)
 #   --out FILE      the Markdown report (default bench/results-YYYY-MM-DD.md); the raw
 #                   per-call results go beside it as .tsv
 #   --build-dir DIR use this meson build directory (default: build, set up if missing)
@@ -105,13 +114,14 @@ done
 if [[ -z $build ]]; then
   build=$REPO/build
   [[ -f $build/build.ninja ]] || meson setup "$build" "$REPO" >/dev/null
-  ninja -C "$build" lanjoin bench/lj-bench bench/lj-bench-floor >/dev/null
+  ninja -C "$build" lanjoin bench/lj-bench bench/lj-bench-floor bench/lj-bench-inproc >/dev/null
 fi
 build=$(cd "$build" && pwd)
 LJ=${lj_bin:-$build/lanjoin}
 [[ $LJ == /* ]] || LJ=$PWD/$LJ
 DRIVER=$build/bench/lj-bench
 FLOOR=$build/bench/lj-bench-floor
+INPROC=$build/bench/lj-bench-inproc
 IP=$(command -v ip)
 for f in "$LJ" "$DRIVER" "$FLOOR" "$IP"; do
   [[ -x $f ]] || die "$f is missing: build first (meson setup build && ninja -C build)"
@@ -129,9 +139,114 @@ supports_way() { # can this lanjoin attach WAY? (--dry-run against a namespace t
 }
 have_ovs() { command -v ovsdb-server && command -v ovs-vswitchd && command -v ovs-vsctl; } >/dev/null
 
+# --- the in-process methods (lj-bench-inproc) ------------------------------------------------
+# floor-inproc, lanjoin-inproc and driver-inproc run in one process per way and N, after the
+# process methods' phase, with their own bridges, parents and containers (codes fi, li, di).
+
+INPROC_METHODS=()
+declare -A INPROC_CODE=([floor-inproc]="fi" [lanjoin-inproc]=li [driver-inproc]=di)
+
+inproc_driver_available() { # does this lanjoin serve as a Docker plugin?
+  [[ -x $INPROC ]] && "$LJ" docker-plugin --help >/dev/null 2>&1
+}
+
+inproc_default() { # the in-process methods available, for the default list
+  [[ -x $INPROC ]] || return 0
+  echo "floor-inproc lanjoin-inproc"
+  inproc_driver_available && echo driver-inproc
+  return 0
+}
+
+inproc_split() { # move the in-process methods from ALL_METHODS into INPROC_METHODS
+  local m rest=()
+  for m in "${ALL_METHODS[@]}"; do
+    if [[ -n ${INPROC_CODE[$m]:-} ]]; then
+      INPROC_METHODS+=("$m")
+    else
+      rest+=("$m")
+    fi
+  done
+  ALL_METHODS=("${rest[@]}")
+}
+
+inproc_lab() { # their bridges and macvlan parents in the host
+  local m c
+  for m in "${INPROC_METHODS[@]}"; do
+    c=${INPROC_CODE[$m]}
+    ip -n "$H" link add "br-$c" type bridge
+    ip -n "$H" link set "br-$c" up
+    ip -n "$H" link add "mv-$c" type veth peer name "mw-$c"
+    ip -n "$H" link set "mv-$c" up
+    ip -n "$H" link set "mw-$c" up
+  done
+}
+
+inproc_containers() { # N: their containers (containers() removed the previous run's)
+  local m i
+  ((${#INPROC_METHODS[@]})) || return 0
+  for m in "${INPROC_METHODS[@]}"; do
+    for ((i = 0; i < $1; i++)); do
+      echo "netns add $P${INPROC_CODE[$m]}-$i"
+    done
+  done | ip -batch -
+}
+
+inproc_plugin_stop() {
+  [[ -n $plugin_pid ]] || return 0
+  kill "$plugin_pid" 2>/dev/null
+  wait "$plugin_pid" 2>/dev/null
+  plugin_pid=
+}
+
+# inproc_plugin_start: a `lanjoin docker-plugin` of its own in the lab's host (its socket and
+# directory under $RUN), for driver-inproc; PLUGIN_SOCKET once it listens.
+inproc_plugin_start() {
+  local k
+  PLUGIN_SOCKET=$RUN/plugin.sock
+  rm -rf "$RUN/plugin" "$PLUGIN_SOCKET"
+  # ip netns exec and env exec: $! is the plugin's PID
+  ip netns exec "$H" env "$STATE_ENV" "$LJ" docker-plugin --socket "$PLUGIN_SOCKET" \
+    --state-dir "$RUN/plugin" 2>>"$RUN/plugin.log" &
+  plugin_pid=$!
+  for ((k = 0; k < 100; k++)); do
+    [[ -S $PLUGIN_SOCKET ]] && return 0
+    kill -0 "$plugin_pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  tail -n 5 "$RUN/plugin.log" >&2
+  die "lanjoin docker-plugin did not start (its log's end is above)"
+}
+
+# inproc_phase WAY N: the in-process methods' calls, interleaved, in one lj-bench-inproc.
+inproc_phase() {
+  local way=$1 n=$2 rounds=1 list args=()
+  ((${#INPROC_METHODS[@]})) || return 0
+  [[ $way == bridge || $way == macvlan ]] || return 0
+  ((n == 1)) && rounds=$rounds1
+  list=$(IFS=,; echo "${INPROC_METHODS[*]}")
+  echo "bench: $way, N = $n, in process: ${INPROC_METHODS[*]}" >&2
+  quiesce
+  if [[ " ${INPROC_METHODS[*]} " == *" driver-inproc "* ]]; then
+    inproc_plugin_start
+    args=(--plugin-socket "$PLUGIN_SOCKET" --plugin-pid "$plugin_pid")
+  fi
+  ip netns exec "$H" env "$STATE_ENV" "$INPROC" --way "$way" --n "$n" --rounds "$rounds" \
+    --prefix "$P" --methods "$list" --log "$RUN/calls.log" "${args[@]}" >>"$raw" &
+  driver_pid=$!
+  wait "$driver_pid" || {
+    driver_pid=
+    tail -n 20 "$RUN/calls.log" >&2
+    die "an in-process call failed ($way, N = $n); the log's end is above; results so far in $raw"
+  }
+  driver_pid=
+  inproc_plugin_stop
+  check_clean
+}
+
 # --- cleanup (also on failure and Ctrl-C) -----------------------------------------------------
 
 driver_pid=
+plugin_pid=
 cleanup() {
   local rc=$? n
   trap - EXIT INT TERM
@@ -141,6 +256,7 @@ cleanup() {
     wait "$driver_pid" 2>/dev/null
   fi
   sleepers_stop
+  inproc_plugin_stop
   # Containers first, in one ip process (lab.sh down handles them one by one).
   ip netns list 2>/dev/null | awk -v p="$P" 'index($1, p) == 1 { print "netns del " $1 }' |
     ip -batch - 2>/dev/null
@@ -194,6 +310,7 @@ if [[ -z $methods ]]; then
   lanjoin_cni_available && methods+=" lanjoin-cni"
   way_in ovs && [[ -x /usr/bin/ovs-docker ]] && methods+=" ovs-docker"
   way_in ovs && supports_way bridge && methods+=" lanjoin-bridge"
+  methods+=" $(inproc_default)"
 fi
 for m in $methods; do
   case $m in
@@ -204,6 +321,8 @@ for m in $methods; do
     fi
     ;;
   lanjoin-bridge) supports_way bridge || die "this lanjoin does not implement the bridge way" ;;
+  floor-inproc | lanjoin-inproc) [[ -x $INPROC ]] || die "$INPROC is missing: build first" ;;
+  driver-inproc) inproc_driver_available || die "this lanjoin has no docker-plugin" ;;
   cni) [[ -x $CNI_DIR/bridge && -x $CNI_DIR/macvlan ]] ||
     die "the CNI plugins are missing: apt-get install containernetworking-plugins" ;;
   lanjoin-cni) lanjoin_cni_available || die "this lanjoin does not speak CNI yet" ;;
@@ -211,6 +330,7 @@ for m in $methods; do
   esac
 done
 read -r -a ALL_METHODS <<<"$methods"
+inproc_split
 
 # METHODS, M: the methods of a run with N containers (lanjoin-default up to N = 100) of WAY
 # (none: of any of the run's ways, whose containers exist); each way runs only the methods
@@ -481,6 +601,7 @@ for m in "${ALL_METHODS[@]}"; do
   ip -n "$H" link set "mw-$c" up
 done
 ways_lab_up
+inproc_lab
 
 # containers N: exactly M × N container namespaces, one ip process for all. Only the current
 # run's containers exist: `ip -n` (the ip method) copies the mount table, with every
@@ -496,6 +617,7 @@ containers() {
     done
   done | ip -batch -
   sleepers_start "$want"
+  inproc_containers "$want"
 }
 
 # --- schedules ----------------------------------------------------------------------------------
@@ -687,18 +809,21 @@ for n in "${ns_list[@]}"; do
   containers "$n"
   for way in $ways; do
     methods_for "$n" "$way"
-    echo "bench: $way, N = $n, methods: ${METHODS[*]} ($((M * n)) containers)" >&2
-    quiesce
-    { schedule "$way" "$n" && bulk "$way" "$n"; } >"$RUN/schedule.tsv"
-    ip netns exec "$H" "$DRIVER" run --log "$RUN/calls.log" <"$RUN/schedule.tsv" >>"$raw" &
-    driver_pid=$!
-    wait "$driver_pid" || {
+    if ((M > 0)); then
+      echo "bench: $way, N = $n, methods: ${METHODS[*]} ($((M * n)) containers)" >&2
+      quiesce
+      { schedule "$way" "$n" && bulk "$way" "$n"; } >"$RUN/schedule.tsv"
+      ip netns exec "$H" "$DRIVER" run --log "$RUN/calls.log" <"$RUN/schedule.tsv" >>"$raw" &
+      driver_pid=$!
+      wait "$driver_pid" || {
+        driver_pid=
+        tail -n 20 "$RUN/calls.log" >&2
+        die "a call failed ($way, N = $n); the log's end is above; results so far in $raw"
+      }
       driver_pid=
-      tail -n 20 "$RUN/calls.log" >&2
-      die "a call failed ($way, N = $n); the log's end is above; results so far in $raw"
-    }
-    driver_pid=
-    check_clean
+      check_clean
+    fi
+    inproc_phase "$way" "$n"
   done
 done
 
@@ -718,7 +843,7 @@ load_end=$(cut -d' ' -f1-3 /proc/loadavg)
   echo "Machine: $cpus cores ($cpu), $mem GiB, Linux $(uname -r). lanjoin $lj_ver;"
   echo "containernetworking-plugins $cni_ver; $($IP -V | sed 's/, libbpf.*//')."
   echo "Command: \`bench/run.sh --n $(IFS=,; echo "${ns_list[*]}") --ways ${ways// /,}" \
-    "--methods $(echo "${ALL_METHODS[*]}" | tr ' ' ,)\`$rep."
+    "--methods $(echo "${ALL_METHODS[*]} ${INPROC_METHODS[*]}" | xargs | tr ' ' ,)\`$rep."
   echo "Load average (1, 5, 15 min) at the start: $load_start; at the end: $load_end."
   echo
   "$DRIVER" report --summary <"$raw"

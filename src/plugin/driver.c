@@ -774,6 +774,7 @@ static json_t *join(const json_t *req)
 	struct lj_result res = {0};
 	json_t *err = NULL, *net, *ep, *resp, *info = NULL, *gw = NULL;
 	const char *eid, *sk = str(req, "SandboxKey");
+	bool older;
 	int r;
 
 	if (sk && (strlen(sk) >= LJ_TARGET_SPEC_MAX || sk[0] != '/'))
@@ -785,13 +786,17 @@ static json_t *join(const json_t *req)
 	ep = load_pair(req, &net, &eid, &err);
 	if (!ep)
 		return err;
+	/* ep_unlink drops these: the file is written again only then (each write is a file
+	 * created and renamed) */
+	older = json_object_get(ep, "plan") || json_object_get(ep, "joining");
 	/* Joined before (e.g. a Join retried after a failure): start again from nothing. */
 	if (ep_unlink(ep, eid, &err) < 0 || drop_stale(str(net, "id"), eid, ep, &err) < 0)
 		goto out;
 	err = lj_plugin_ipam_join(ep, sk, &gw); /* a DHCP lease: its client for the link */
 	if (err)
 		goto out;
-	lj_store_save("endpoints", eid, ep); /* without an older plugin's plan */
+	if (older)
+		lj_store_save("endpoints", eid, ep); /* without an older plugin's plan */
 	ep_opts(net, ep, eid, &o);
 	info = json_pack("{s{ssss}}", "docker", "network", str(net, "id"), "endpoint", eid);
 	if (!info) {
