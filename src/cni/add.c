@@ -69,7 +69,19 @@ int lj_cni_find_record(struct lj_cni_key *k, struct lj_record *ret)
 	r = lj_state_open(false, &st);
 	if (r < 0)
 		return r;
-	/* Only the records of this container are parsed. */
+	if (k->container_id && k->ifname) {
+		struct lj_state *idx = NULL;
+
+		r = lj_cni_index_open(st, false, &idx);
+		if (r == 0)
+			r = lj_cni_index_find(st, idx, k, ret);
+		lj_state_close(idx);
+		if (r != -EAGAIN) {
+			lj_state_close(st);
+			return r;
+		}
+	}
+	/* No index yet (an older lanjoin's records): the records of this container. */
 	if (k->container_id)
 		r = lj_state_list_info(st, "containerID", k->container_id, &recs, &n);
 	else
@@ -368,11 +380,12 @@ static int apply_late(const struct lj_target *t, const char *ifname, const struc
 }
 
 /* Undo a finished attach (a later step failed). Best effort: err already says why. */
-static void undo_attach(struct lj_cni_key *k)
+static void undo_attach(struct lj_cni_key *k, const char *netns)
 {
 	struct lj_result res;
+	size_t removed;
 
-	lj_detach_matching_hint("containerID", k->container_id, lj_cni_key_match, k, &res, NULL);
+	lj_cni_index_detach(k, netns, &res, &removed);
 	if (res.message[0])
 		fprintf(stderr, "lanjoin: cleanup after a failed ADD: %s\n", res.message);
 	lj_result_done(&res);
@@ -413,6 +426,8 @@ int lj_cni_cmd_add(const struct lj_cni_env *env, struct lj_cni_conf *conf, struc
 	struct lj_record old;
 	struct lj_target t;
 	struct lj_inspect *live = NULL;
+	char id[LJ_RECORD_ID_LEN];
+	bool claimed = false;
 	struct lj_link l;
 	json_t *extra = NULL, *spec = NULL;
 	int r;
@@ -442,8 +457,10 @@ int lj_cni_cmd_add(const struct lj_cni_env *env, struct lj_cni_conf *conf, struc
 				"cannot open netlink in %s: %s", env->netns, strerror(-r));
 		goto out;
 	}
-	r = lj_cni_find_record(&key, &old);
-	if (r == 0) {
+	/* The record's id is the one lj_attach will give it (record_init). */
+	lj_record_id(t.key, env->ifname, id);
+	r = lj_cni_index_claim(&key, id, &old);
+	if (r == -EEXIST) {
 		r = lj_cni_fail(
 			err, LJ_CNI_E_EXISTS, "attachment already exists",
 			"container %s already has '%s' on network %s (namespace %s); DEL it "
@@ -452,7 +469,14 @@ int lj_cni_cmd_add(const struct lj_cni_env *env, struct lj_cni_conf *conf, struc
 		lj_record_free(&old);
 		goto out;
 	}
-	r = 0;
+	if (r < 0) {
+		r = lj_cni_fail(err, LJ_CNI_E_IO, "I/O failure", "state directory %s: %s",
+				lj_state_dir(),
+				r == -ENOTUNIQ ? "the index name of this attachment is another's"
+					       : lj_state_strerror(r));
+		goto out;
+	}
+	claimed = true;
 
 	/* Addressing */
 	if (conf->way == LJ_WAY_NAT) {
@@ -530,7 +554,7 @@ int lj_cni_cmd_add(const struct lj_cni_env *env, struct lj_cni_conf *conf, struc
 		/* The dhcp plugin needs the interface to exist: lease now, then configure. */
 		r = run_ipam_add(env, conf, &ipam, err);
 		if (r) {
-			undo_attach(&key);
+			undo_attach(&key, env->netns);
 			goto out;
 		}
 		have_ipam = true;
@@ -539,7 +563,7 @@ int lj_cni_cmd_add(const struct lj_cni_env *env, struct lj_cni_conf *conf, struc
 			r = apply_late(&t, env->ifname, o, err);
 		if (r) {
 			ipam_release(env, conf);
-			undo_attach(&key);
+			undo_attach(&key, env->netns);
 			goto out;
 		}
 	}
@@ -553,7 +577,7 @@ int lj_cni_cmd_add(const struct lj_cni_env *env, struct lj_cni_conf *conf, struc
 			r = lj_cni_fail(err, LJ_CNI_E_IO, "out of memory", NULL);
 			if (have_ipam)
 				ipam_release(env, conf);
-			undo_attach(&key);
+			undo_attach(&key, env->netns);
 			goto out;
 		}
 		lj_cni_print(out);
@@ -565,6 +589,8 @@ fail_ipam:
 	if (have_ipam)
 		ipam_release(env, conf);
 out:
+	if (r && claimed)
+		lj_cni_index_release(&key);
 	json_decref(extra);
 	json_decref(spec);
 	lj_result_done(&res);

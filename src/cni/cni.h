@@ -213,8 +213,48 @@ struct lj_cni_key {
 /* lj_record_match_fn for lj_cni_key. */
 bool lj_cni_key_match(const struct lj_record *rec, void *data);
 
-/* The first record matching k, read under the shared lock; *ret is the caller's. -ENOENT. */
+/*
+ * The record of k, read under the shared lock (through the index below when it is built and
+ * k names a container ID and an ifname); *ret is the caller's. -ENOENT if there is none.
+ */
 int lj_cni_find_record(struct lj_cni_key *k, struct lj_record *ret);
+
+/* --- the index (index.c): a key's record without reading every record ---------------- */
+
+/*
+ * Open the index beside st's records (st's lock covers it). When it is not built yet (the
+ * state directory of an older lanjoin), build it with exclusive (st locked exclusively), else
+ * return -EAGAIN (the caller reads every record instead). *ret: close with lj_state_close.
+ */
+int lj_cni_index_open(struct lj_state *st, bool exclusive, struct lj_state **ret);
+
+/* The record of k through the open index idx of st, if it is k's: 0 (*ret the caller's) or
+ * -ENOENT. */
+int lj_cni_index_find(struct lj_state *st, struct lj_state *idx, const struct lj_cni_key *k,
+		      struct lj_record *ret);
+
+/*
+ * ADD, before anything changes: under the exclusive lock, refuse a key that has a record
+ * (-EEXIST, *ret_old the caller's) and link k to id, the record id the attach will write.
+ * -ENOTUNIQ: the index name of k is another live attachment's (hashed names only: never seen);
+ * -EINVAL: k is not a key; else -errno of the state directory.
+ */
+int lj_cni_index_claim(const struct lj_cni_key *k, const char *id, struct lj_record *ret_old);
+
+/* ADD failed: remove the link of k unless a record of k is there. Best effort. */
+void lj_cni_index_release(const struct lj_cni_key *k);
+
+/* GC: remove the links of keys[0..n) whose records are gone. 0 or -errno. */
+int lj_cni_index_drop(const struct lj_cni_key *const *keys, size_t n);
+
+/*
+ * DEL: undo the attachment of k and remove its link, under the exclusive lock: the record the
+ * index names, or, with no link, the one an older lanjoin would have written for the
+ * namespace at netns (may be "" or gone). Nothing found is success. Returns 0 or -errno with
+ * res->message (the record and its link are then kept); *ret_removed counts records removed.
+ */
+int lj_cni_index_detach(const struct lj_cni_key *k, const char *netns, struct lj_result *res,
+			size_t *ret_removed);
 
 struct lj_target;
 /*

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cni/cni.h"
@@ -61,8 +62,7 @@ int lj_cni_cmd_del(const struct lj_cni_env *env, struct lj_cni_conf *conf, struc
 	/* A DHCP lease is released while the link exists (plugins#791); other IPAM after. */
 	if (conf->ipam_dhcp)
 		ir = lj_cni_delegate(env, conf, conf->ipam_type, "DEL", NULL, NULL, NULL, &ierr);
-	r = lj_detach_matching_hint("containerID", env->container_id, lj_cni_key_match, &key, &res,
-				    &removed);
+	r = lj_cni_index_detach(&key, env->netns, &res, &removed);
 	if (r < 0) {
 		lj_cni_fail(err, LJ_CNI_E_DETACH, "failed to detach", "%s",
 			    res.message[0] ? res.message : strerror(-r));
@@ -79,6 +79,38 @@ int lj_cni_cmd_del(const struct lj_cni_env *env, struct lj_cni_conf *conf, struc
 		return ir;
 	}
 	return 0;
+}
+
+/* The index links of the stale attachments (info.cni objects) whose records are gone. */
+static void drop_links(const json_t *stale, const char *network)
+{
+	size_t n = json_array_size(stale), i, k = 0;
+	struct lj_cni_key *keys = calloc(n ? n : 1, sizeof(*keys));
+	const struct lj_cni_key **kp = calloc(n ? n : 1, sizeof(*kp));
+	const json_t *v;
+	int r;
+
+	if (keys && kp) {
+		json_array_foreach(stale, i, v)
+		{
+			keys[k] = (struct lj_cni_key){
+				.network = network,
+				.container_id =
+					json_string_value(json_object_get(v, "containerID")),
+				.ifname = json_string_value(json_object_get(v, "ifname")),
+			};
+			if (keys[k].container_id && keys[k].ifname) {
+				kp[k] = &keys[k];
+				k++;
+			}
+		}
+		r = lj_cni_index_drop(kp, k);
+		if (r < 0)
+			fprintf(stderr, "lanjoin: GC: cannot update the index in %s/cni: %s\n",
+				lj_state_dir(), strerror(-r));
+	}
+	free(keys);
+	free(kp);
 }
 
 int lj_cni_cmd_gc(const struct lj_cni_env *env, struct lj_cni_conf *conf, struct lj_cni_err *err)
@@ -118,6 +150,7 @@ int lj_cni_cmd_gc(const struct lj_cni_env *env, struct lj_cni_conf *conf, struct
 	if (removed)
 		fprintf(stderr, "lanjoin: GC: removed %zu stale attachment%s of network %s\n",
 			removed, removed == 1 ? "" : "s", conf->name);
+	drop_links(stale, conf->name);
 
 	if (conf->ipam_type[0]) {
 		json_array_foreach(stale, i, v)

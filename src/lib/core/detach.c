@@ -526,3 +526,41 @@ int lj_detach_matching_hint(const char *hint_key, const char *hint_value, lj_rec
 		*ret_removed = removed;
 	return r;
 }
+
+int lj_detach_ids(struct lj_state *st, const char *const *ids, size_t n, lj_record_match_fn match,
+		  void *data, struct lj_result *res, size_t *ret_removed)
+{
+	struct lj_record *recs = calloc(n ? n : 1, sizeof(*recs));
+	size_t k = 0, removed = 0;
+	int r;
+
+	memset(res, 0, sizeof(*res));
+	if (!recs)
+		return lj_fail(res, -ENOMEM, "Failed to read the state directory: %s",
+			       strerror(ENOMEM));
+	for (size_t i = 0; i < n; i++) {
+		bool seen = false;
+
+		for (size_t j = 0; j < i; j++)
+			seen |= strcmp(ids[i], ids[j]) == 0;
+		if (seen)
+			continue;
+		r = lj_state_load(st, ids[i], &recs[k]);
+		if (r == 0 && match(&recs[k], data))
+			k++;
+		else if (r == 0)
+			lj_record_free(&recs[k]);
+		else if (r != -ENOENT && r != -EXDEV && r != -EBADMSG) {
+			lj_records_free(recs, k);
+			return lj_fail(res, r, "Failed to read the record %s: %s", ids[i],
+				       strerror(-r));
+		}
+	}
+	/* Nothing to undo: no netlink socket either (a repeated DEL). */
+	r = k ? undo_matching(st, recs, k, match_all, NULL, NULL, res, &removed) : 0;
+	lj_undo_netns_index_drop();
+	lj_records_free(recs, k);
+	if (ret_removed)
+		*ret_removed = removed;
+	return r;
+}

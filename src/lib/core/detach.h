@@ -63,3 +63,13 @@ int lj_detach_matching(lj_record_match_fn match, void *data, struct lj_result *r
  */
 int lj_detach_matching_hint(const char *hint_key, const char *hint_value, lj_record_match_fn match,
 			    void *data, struct lj_result *res, size_t *ret_removed);
+
+/*
+ * lj_detach_matching over the records ids[0..n) alone (duplicates, missing and unreadable
+ * ones are skipped, as are records written from another network namespace), in st, which the caller
+ * opened exclusively and keeps: for a front end that finds its records by a key of its own
+ * (CNI's index, see src/cni/index.c) and updates what it keeps under the same lock. Returns 0
+ * or the first -errno with res->message; *ret_removed (may be NULL) counts the records removed.
+ */
+int lj_detach_ids(struct lj_state *st, const char *const *ids, size_t n, lj_record_match_fn match,
+		  void *data, struct lj_result *res, size_t *ret_removed);

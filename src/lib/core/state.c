@@ -723,3 +723,88 @@ int lj_state_list_info(struct lj_state *st, const char *key, const char *value,
 		return -ENOMEM;
 	return list(st, "", needle, false, ret, ret_n, NULL);
 }
+
+/* A link's or marker's name: one path component, not "." or "..". */
+static bool entry_name_valid(const char *name, bool dot)
+{
+	size_t n = name ? strlen(name) : 0;
+
+	return n > 0 && n <= 255 && !strchr(name, '/') && (name[0] != '.') != dot &&
+	       strcmp(name, ".") != 0 && strcmp(name, "..") != 0;
+}
+
+int lj_state_link_set(struct lj_state *st, const char *name, const char *id)
+{
+	char tmp[32];
+
+	if (!entry_name_valid(name, false) || !valid_id(id))
+		return -EINVAL;
+	/* A new name is one syscall; an existing one is replaced through a temporary name. */
+	if (symlinkat(id, st->dir_fd, name) == 0)
+		return 0;
+	if (errno != EEXIST)
+		return lj_negerrno();
+	snprintf(tmp, sizeof(tmp), ".%s.tmp", id);
+	if (symlinkat(id, st->dir_fd, tmp) < 0 &&
+	    (errno != EEXIST || unlinkat(st->dir_fd, tmp, 0) < 0 ||
+	     symlinkat(id, st->dir_fd, tmp) < 0))
+		return lj_negerrno();
+	if (renameat(st->dir_fd, tmp, st->dir_fd, name) < 0) {
+		int r = lj_negerrno();
+		unlinkat(st->dir_fd, tmp, 0);
+		return r;
+	}
+	return 0;
+}
+
+int lj_state_link_get(struct lj_state *st, const char *name, char ret[LJ_RECORD_ID_LEN])
+{
+	char buf[LJ_RECORD_ID_LEN + 1];
+	ssize_t n;
+
+	if (!entry_name_valid(name, false))
+		return -EINVAL;
+	n = readlinkat(st->dir_fd, name, buf, sizeof(buf));
+	if (n < 0)
+		return errno == ENOENT ? -ENOENT : errno == EINVAL ? -EBADMSG : lj_negerrno();
+	if (n != LJ_RECORD_ID_LEN - 1)
+		return -EBADMSG;
+	buf[n] = '\0';
+	if (!valid_id(buf))
+		return -EBADMSG;
+	memcpy(ret, buf, LJ_RECORD_ID_LEN);
+	return 0;
+}
+
+int lj_state_link_remove(struct lj_state *st, const char *name)
+{
+	if (!entry_name_valid(name, false))
+		return -EINVAL;
+	if (unlinkat(st->dir_fd, name, 0) < 0 && errno != ENOENT)
+		return lj_negerrno();
+	return 0;
+}
+
+int lj_state_mark_set(struct lj_state *st, const char *name)
+{
+	int fd;
+
+	if (!entry_name_valid(name, true))
+		return -EINVAL;
+	fd = openat(st->dir_fd, name, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return lj_negerrno();
+	close(fd);
+	return 0;
+}
+
+int lj_state_mark_get(struct lj_state *st, const char *name)
+{
+	struct stat s;
+
+	if (!entry_name_valid(name, true))
+		return -EINVAL;
+	if (fstatat(st->dir_fd, name, &s, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : lj_negerrno();
+	return S_ISREG(s.st_mode) && s.st_uid == geteuid();
+}

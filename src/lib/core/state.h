@@ -158,6 +158,30 @@ int lj_state_list_target(struct lj_state *st, const char *target_key, struct lj_
 int lj_state_list_info(struct lj_state *st, const char *key, const char *value,
 		       struct lj_record **ret, size_t *ret_n);
 
+/*
+ * Links: a name in st's directory that points at a record id, for a front end that finds its
+ * attachments by a key of its own (CNI: network, container ID, ifname) instead of reading
+ * every record. Kept in a sibling directory (lj_state_open_sibling), under the state lock
+ * (exclusive to change one). A link is a hint: the caller loads the record it names and checks
+ * that it is the one its key means. name: 1-255 bytes, no '/', not starting with '.'.
+ *
+ * lj_state_link_set points name at id (an existing name is replaced atomically);
+ * lj_state_link_get reads it into ret (-ENOENT: no such name; -EBADMSG: not a link to a
+ * record id); lj_state_link_remove removes it (-ENOENT is success). Errors: -errno, -EINVAL for
+ * a bad name or id.
+ */
+int lj_state_link_set(struct lj_state *st, const char *name, const char *id);
+int lj_state_link_get(struct lj_state *st, const char *name, char ret[LJ_RECORD_ID_LEN]);
+int lj_state_link_remove(struct lj_state *st, const char *name);
+
+/*
+ * A marker: an empty file in st's directory whose name (1-255 bytes, no '/') starts with '.',
+ * so that it is never a link's (e.g. ".ready"). lj_state_mark_set creates it (idempotent);
+ * lj_state_mark_get says whether it is there (1, 0 or -errno). -EINVAL for a bad name.
+ */
+int lj_state_mark_set(struct lj_state *st, const char *name);
+int lj_state_mark_get(struct lj_state *st, const char *name);
+
 void lj_record_free(struct lj_record *rec);
 void lj_records_free(struct lj_record *recs, size_t n);
 
