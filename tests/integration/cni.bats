@@ -184,6 +184,62 @@ setup_file() { lab_setup_file --bridge-host; }
   [ "$(ipam_ips | wc -l)" -eq 1 ]
 }
 
+@test "cni: the index links each attachment's key to its record; an older lanjoin's records are indexed on first use" {
+  conf 1.0.0
+  snapshot host >"$BATS_TEST_TMPDIR/host.before"
+  add_container ix1
+  add_container ix2
+  local idx=$LANJOIN_STATE_DIR/cni rec
+  run --separate-stderr cni ADD cid-ix "$(ns ix1)"
+  [ "$status" -eq 0 ]
+  defer cni DEL cid-ix "$(ns ix1)" eth0 "$CONF"
+  rec=$(ls "$LANJOIN_STATE_DIR/attachments")
+  [ "$(readlink "$idx/labnet:cid-ix:eth0").json" = "$rec" ]
+  [ -f "$idx/.ready" ]
+  # the same key into another namespace: found through the index, refused, nothing made
+  run --separate-stderr cni ADD cid-ix "$(ns ix2)"
+  expect_error 101
+  [[ $output == *"attachment already exists"* ]]
+  ! on ix2 ip link show eth0
+  [ "$(records)" -eq 1 ]
+  [ "$(ipam_ips | wc -l)" -eq 1 ]
+  # DEL without a namespace finds it by the key alone, and removes the link
+  run --separate-stderr cni DEL cid-ix ""
+  [ "$status" -eq 0 ]
+  [ "$(records)" -eq 0 ]
+  [ ! -e "$idx/labnet:cid-ix:eth0" ]
+  ! on ix1 ip link show eth0
+
+  # a state directory an older lanjoin left (records, no index): still found and undone
+  run --separate-stderr cni ADD cid-ix "$(ns ix1)"
+  [ "$status" -eq 0 ]
+  rm -r "$idx"
+  run --separate-stderr cni ADD cid-ix "$(ns ix2)"
+  expect_error 101
+  [ "$(readlink "$idx/labnet:cid-ix:eth0").json" = "$(ls "$LANJOIN_STATE_DIR/attachments")" ]
+  rm -r "$idx"
+  run --separate-stderr cni DEL cid-ix ""
+  [ "$status" -eq 0 ]
+  [ "$(records)" -eq 0 ]
+  ! on ix1 ip link show eth0
+  [ -f "$idx/.ready" ]
+  # ... also when a link is missing (that version ran after the index was built): by the namespace
+  run --separate-stderr cni ADD cid-ix "$(ns ix1)"
+  [ "$status" -eq 0 ]
+  rm "$idx/labnet:cid-ix:eth0"
+  run --separate-stderr cni DEL cid-ix "$(ns ix1)"
+  [ "$status" -eq 0 ]
+  [ "$(records)" -eq 0 ]
+  ! on ix1 ip link show eth0
+  # a failed ADD (rolled back) leaves no link
+  LANJOIN_FAULT_STEP=1 run --separate-stderr cni ADD cid-ix "$(ns ix1)"
+  [ "$status" -eq 1 ]
+  [ "$(records)" -eq 0 ]
+  [ -z "$(ls "$idx")" ]
+  [ -z "$(ipam_ips)" ]
+  assert_same_state host "$BATS_TEST_TMPDIR/host.before"
+}
+
 @test "cni: CHECK finds a removed address, a removed route, a changed MAC" {
   conf 1.1.0
   add_container chk

@@ -250,6 +250,58 @@ static void test_list_info(void **state)
 	lj_state_close(st);
 }
 
+/* Links: a name pointing at a record id, replaced atomically; markers; hostile entries. */
+static void test_links(void **state)
+{
+	struct lj_state *st, *sub;
+	char id[LJ_RECORD_ID_LEN], path[128];
+	int fd;
+
+	assert_int_equal(lj_state_open(true, &st), 0);
+	assert_int_equal(lj_state_open_sibling(st, "cni", &sub), 0);
+	assert_int_equal(lj_state_link_get(sub, "net:c1:eth1", id), -ENOENT);
+	assert_int_equal(lj_state_link_set(sub, "net:c1:eth1", "0123456789ab"), 0);
+	assert_int_equal(lj_state_link_get(sub, "net:c1:eth1", id), 0);
+	assert_string_equal(id, "0123456789ab");
+	/* an existing name is replaced, and no temporary file is left */
+	assert_int_equal(lj_state_link_set(sub, "net:c1:eth1", "ba9876543210"), 0);
+	assert_int_equal(lj_state_link_get(sub, "net:c1:eth1", id), 0);
+	assert_string_equal(id, "ba9876543210");
+	snprintf(path, sizeof(path), "%s/cni/.ba9876543210.tmp", dir);
+	assert_int_equal(access(path, F_OK), -1);
+	/* bad names and ids */
+	assert_int_equal(lj_state_link_set(sub, "a/b", "0123456789ab"), -EINVAL);
+	assert_int_equal(lj_state_link_set(sub, ".hidden", "0123456789ab"), -EINVAL);
+	assert_int_equal(lj_state_link_set(sub, "x", "../../etc/pw"), -EINVAL);
+	assert_int_equal(lj_state_link_get(sub, "..", id), -EINVAL);
+	/* a regular file or a link to anything but a record id is not a link */
+	snprintf(path, sizeof(path), "%s/cni/plain", dir);
+	fd = open(path, O_WRONLY | O_CREAT, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(lj_state_link_get(sub, "plain", id), -EBADMSG);
+	snprintf(path, sizeof(path), "%s/cni/evil", dir);
+	assert_int_equal(symlink("/etc/passwd", path), 0);
+	assert_int_equal(lj_state_link_get(sub, "evil", id), -EBADMSG);
+	snprintf(path, sizeof(path), "%s/cni/upper", dir);
+	assert_int_equal(symlink("0123456789AB", path), 0);
+	assert_int_equal(lj_state_link_get(sub, "upper", id), -EBADMSG);
+	assert_int_equal(lj_state_link_remove(sub, "net:c1:eth1"), 0);
+	assert_int_equal(lj_state_link_remove(sub, "net:c1:eth1"), 0);
+	assert_int_equal(lj_state_link_get(sub, "net:c1:eth1", id), -ENOENT);
+	/* markers start with a dot; a link of that name is no marker */
+	assert_int_equal(lj_state_mark_get(sub, ".ready"), 0);
+	assert_int_equal(lj_state_mark_set(sub, ".ready"), 0);
+	assert_int_equal(lj_state_mark_set(sub, ".ready"), 0);
+	assert_int_equal(lj_state_mark_get(sub, ".ready"), 1);
+	assert_int_equal(lj_state_mark_set(sub, "ready"), -EINVAL);
+	snprintf(path, sizeof(path), "%s/cni/.fake", dir);
+	assert_int_equal(symlink("0123456789ab", path), 0);
+	assert_int_equal(lj_state_mark_get(sub, ".fake"), 0);
+	lj_state_close(sub);
+	lj_state_close(st);
+}
+
 /* Cookies round-trip; a record of a namespace with our inode but another cookie is foreign. */
 static void test_cookies(void **state)
 {
@@ -405,6 +457,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_list_info, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unsafe_dir, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cookies, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_links, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
