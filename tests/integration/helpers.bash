@@ -271,15 +271,17 @@ take_snapshots() {
 }
 
 # assert_unchanged: the host and the nodes of take_snapshots are exactly as then, lanjoin's
-# state directory holds nothing but its lock (no record, no DHCP file), and no DHCP
-# supervisor of this state directory runs. UNCHANGED_CHECK (optional) names one more check.
+# state directory holds nothing but its lock and the CNI index's marker (no record, no index
+# link, no DHCP file), and no DHCP supervisor of this state directory runs. UNCHANGED_CHECK
+# (optional) names one more check.
 assert_unchanged() {
   assert_same_state host "$BATS_TEST_TMPDIR/host.before"
   local c left
   for c in "${SNAP_NODES[@]}"; do
     assert_same_state "$c" "$BATS_TEST_TMPDIR/$c.before"
   done
-  left=$(find "$LANJOIN_STATE_DIR" -mindepth 1 ! -type d ! -path "$LANJOIN_STATE_DIR/lock")
+  left=$(find "$LANJOIN_STATE_DIR" -mindepth 1 ! -type d ! -path "$LANJOIN_STATE_DIR/lock" \
+    ! -path "$LANJOIN_STATE_DIR/cni/.ready")
   if [[ -n $left ]]; then
     echo "# left in the state directory: $left" >&2
     return 1
