@@ -11,6 +11,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "lib/core/attach.h"
 
@@ -151,6 +152,35 @@ void lj_cni_ipam_free(struct lj_cni_ipam *ip);
 int lj_cni_delegate(const struct lj_cni_env *env, const struct lj_cni_conf *conf, const char *type,
 		    const char *command, const char *container_id, const char *ifname,
 		    json_t **ret_out, struct lj_cni_err *err);
+
+/*
+ * A delegation started ahead of time, so that the plugin's start-up overlaps other work
+ * (DEL: while the attachment is undone): the plugin runs and waits for its stdin, which only
+ * lj_cni_delegate_finish sends; lj_cni_delegate_abort kills it before it has read anything, so
+ * that it has not acted (it cannot know on what).
+ */
+struct lj_cni_pending {
+	pid_t pid; /* 0: not started (too big a request, no fork): finish runs it then */
+	int in;	   /* our end of its stdin (a socket: no SIGPIPE) */
+	int rd;	   /* its stdout */
+	char type[64];
+	char command[16];
+};
+
+/*
+ * Start plugin type for command with conf's request (CNI_CONTAINERID and CNI_IFNAME as in the
+ * environment) into *ret. Never fails: a plugin that could not be started is run by
+ * lj_cni_delegate_finish instead, which also reports why it cannot run.
+ */
+void lj_cni_delegate_start(const struct lj_cni_env *env, const struct lj_cni_conf *conf,
+			   const char *type, const char *command, struct lj_cni_pending *ret);
+
+/* Send the request to p, then as lj_cni_delegate (timeout, errors, the 1.0.0 retry). */
+int lj_cni_delegate_finish(const struct lj_cni_env *env, const struct lj_cni_conf *conf,
+			   struct lj_cni_pending *p, json_t **ret_out, struct lj_cni_err *err);
+
+/* Kill p (and its process group) unless it is not started; reap it. */
+void lj_cni_delegate_abort(struct lj_cni_pending *p);
 
 /* Whether the IPAM plugin advertises spec version v (one VERSION exec). */
 bool lj_cni_delegate_speaks(const struct lj_cni_env *env, const struct lj_cni_conf *conf,

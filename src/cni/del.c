@@ -54,16 +54,24 @@ static void del_from_prev_result(const json_t *prev, const char *netns, const ch
 int lj_cni_cmd_del(const struct lj_cni_env *env, struct lj_cni_conf *conf, struct lj_cni_err *err)
 {
 	struct lj_cni_key key = {conf->name, env->container_id, env->ifname, NULL};
+	struct lj_cni_pending ipam = {0};
 	struct lj_cni_err ierr = {0};
 	struct lj_result res;
 	size_t removed = 0;
 	int r, ir = 0;
 
-	/* A DHCP lease is released while the link exists (plugins#791); other IPAM after. */
+	/*
+	 * A DHCP lease is released while the link exists (plugins#791); other IPAM after the
+	 * undo, only once it succeeded. That plugin starts now and waits for its request while
+	 * the link is deleted (mostly a wait in the kernel).
+	 */
 	if (conf->ipam_dhcp)
 		ir = lj_cni_delegate(env, conf, conf->ipam_type, "DEL", NULL, NULL, NULL, &ierr);
+	else if (conf->ipam_type[0])
+		lj_cni_delegate_start(env, conf, conf->ipam_type, "DEL", &ipam);
 	r = lj_cni_index_detach(&key, env->netns, &res, &removed);
 	if (r < 0) {
+		lj_cni_delegate_abort(&ipam);
 		lj_cni_fail(err, LJ_CNI_E_DETACH, "failed to detach", "%s",
 			    res.message[0] ? res.message : strerror(-r));
 		lj_result_done(&res);
@@ -73,7 +81,7 @@ int lj_cni_cmd_del(const struct lj_cni_env *env, struct lj_cni_conf *conf, struc
 	if (!removed && conf->prev_result)
 		del_from_prev_result(conf->prev_result, env->netns, env->ifname);
 	if (conf->ipam_type[0] && !conf->ipam_dhcp)
-		ir = lj_cni_delegate(env, conf, conf->ipam_type, "DEL", NULL, NULL, NULL, &ierr);
+		ir = lj_cni_delegate_finish(env, conf, &ipam, NULL, &ierr);
 	if (ir) {
 		*err = ierr;
 		return ir;

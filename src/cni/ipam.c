@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -182,47 +183,31 @@ static int read_until(int rd, char *out, size_t *len, int64_t deadline)
 	}
 }
 
-static int delegate_raw(const struct lj_cni_env *env, const char *raw, size_t raw_size,
-			const char *type, const char *command, const char *container_id,
-			const char *ifname, unsigned timeout_s, json_t **ret_out,
-			struct lj_cni_err *err)
+/*
+ * Start plugin type with stdin in (dup'ed: the caller keeps its fd) and its stdout a pipe
+ * (*ret_rd, the caller's), in its own process group. 0 or a code with err set.
+ */
+static int spawn(const struct lj_cni_env *env, const char *type, const char *command,
+		 const char *container_id, const char *ifname, int in, pid_t *ret_pid, int *ret_rd,
+		 struct lj_cni_err *err)
 {
-	_cleanup_close_ int in = -1, rd = -1, wr = -1;
-	_cleanup_free_ char *out = NULL;
+	_cleanup_close_ int rd = -1, wr = -1;
 	char file[PATH_MAX];
-	size_t len = 0, off = 0;
 	char **envp;
-	int pipefd[2], status = 0;
-	bool timed_out;
+	int pipefd[2];
 	pid_t pid;
 
 	if (find_plugin(env->path, type, file) < 0)
 		return lj_cni_fail(err, LJ_CNI_E_CONFIG, "invalid network configuration",
 				   "failed to find plugin \"%s\" in CNI_PATH %.512s", type,
 				   env->path);
-	in = memfd_create("lanjoin-cni-stdin", MFD_CLOEXEC);
-	if (in < 0)
-		return lj_cni_fail(err, LJ_CNI_E_IO, "I/O failure", "memfd_create: %m");
-	while (off < raw_size) {
-		ssize_t n = write(in, raw + off, raw_size - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return lj_cni_fail(err, LJ_CNI_E_IO, "I/O failure", "write: %m");
-		off += (size_t)n;
-	}
-	if (lseek(in, 0, SEEK_SET) < 0)
-		return lj_cni_fail(err, LJ_CNI_E_IO, "I/O failure", "lseek: %m");
 	if (pipe2(pipefd, O_CLOEXEC) < 0)
 		return lj_cni_fail(err, LJ_CNI_E_IO, "I/O failure", "pipe: %m");
 	rd = pipefd[0];
 	wr = pipefd[1];
-	out = malloc(OUTPUT_MAX + 1);
 	envp = make_env(command, container_id, ifname);
-	if (!out || !envp) {
-		free_env(envp, container_id != NULL);
+	if (!envp)
 		return lj_cni_fail(err, LJ_CNI_E_IO, "out of memory", NULL);
-	}
 
 	fflush(stdout);
 	pid = fork();
@@ -240,9 +225,30 @@ static int delegate_raw(const struct lj_cni_env *env, const char *raw, size_t ra
 	}
 	setpgid(pid, pid); /* also here: no window before the child's own call */
 	free_env(envp, container_id != NULL);
-	close(TAKE_FD(wr));
-	timed_out = read_until(rd, out, &len, now_ms() + 1000 * (int64_t)timeout_s) == -ETIMEDOUT;
-	out[len] = '\0';
+	*ret_pid = pid;
+	*ret_rd = TAKE_FD(rd);
+	return 0;
+}
+
+/*
+ * The answer of the plugin pid started by spawn (rd: its stdout, closed here): read until it
+ * closes stdout (killed with its group after timeout_s), reap it, judge it. 0 or a code.
+ */
+static int collect(pid_t pid, int rd, const char *type, const char *command, unsigned timeout_s,
+		   json_t **ret_out, struct lj_cni_err *err)
+{
+	_cleanup_close_ int fd = rd;
+	_cleanup_free_ char *out = malloc(OUTPUT_MAX + 1);
+	size_t len = 0;
+	int status = 0;
+	bool timed_out;
+
+	if (!out) {
+		kill(-pid, SIGKILL);
+		kill(pid, SIGKILL);
+	}
+	timed_out = !out ||
+		    read_until(fd, out, &len, now_ms() + 1000 * (int64_t)timeout_s) == -ETIMEDOUT;
 	if (timed_out) {
 		kill(-pid, SIGKILL);
 		kill(pid, SIGKILL);
@@ -250,6 +256,9 @@ static int delegate_raw(const struct lj_cni_env *env, const char *raw, size_t ra
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			return lj_cni_fail(err, LJ_CNI_E_IO, "I/O failure", "waitpid: %m");
+	if (!out)
+		return lj_cni_fail(err, LJ_CNI_E_IO, "out of memory", NULL);
+	out[len] = '\0';
 	if (timed_out)
 		return lj_cni_fail(err, LJ_CNI_E_IPAM, "IPAM plugin timed out",
 				   "%s did not answer %s within %u s (\"ipamTimeout\"): killed",
@@ -271,26 +280,55 @@ static int delegate_raw(const struct lj_cni_env *env, const char *raw, size_t ra
 	return 0;
 }
 
-int lj_cni_delegate(const struct lj_cni_env *env, const struct lj_cni_conf *conf, const char *type,
-		    const char *command, const char *container_id, const char *ifname,
-		    json_t **ret_out, struct lj_cni_err *err)
+static int delegate_raw(const struct lj_cni_env *env, const char *raw, size_t raw_size,
+			const char *type, const char *command, const char *container_id,
+			const char *ifname, unsigned timeout_s, json_t **ret_out,
+			struct lj_cni_err *err)
+{
+	_cleanup_close_ int in = -1;
+	size_t off = 0;
+	pid_t pid;
+	int rd, r;
+
+	in = memfd_create("lanjoin-cni-stdin", MFD_CLOEXEC);
+	if (in < 0)
+		return lj_cni_fail(err, LJ_CNI_E_IO, "I/O failure", "memfd_create: %m");
+	while (off < raw_size) {
+		ssize_t n = write(in, raw + off, raw_size - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return lj_cni_fail(err, LJ_CNI_E_IO, "I/O failure", "write: %m");
+		off += (size_t)n;
+	}
+	if (lseek(in, 0, SEEK_SET) < 0)
+		return lj_cni_fail(err, LJ_CNI_E_IO, "I/O failure", "lseek: %m");
+	r = spawn(env, type, command, container_id, ifname, in, &pid, &rd, err);
+	if (r)
+		return r;
+	return collect(pid, rd, type, command, timeout_s, ret_out, err);
+}
+
+static unsigned ipam_timeout(const struct lj_cni_conf *conf)
+{
+	return conf->ipam_timeout ? conf->ipam_timeout : LJ_CNI_IPAM_TIMEOUT_DEFAULT;
+}
+
+/*
+ * r: the answer to conf's own request. IPAM plugins older than spec 1.1.0 (Debian's 1.1.1
+ * reference set) refuse a 1.1.0 request; their 1.0.0 answer has everything a 1.1.0 IPAM
+ * result has, so ask again in 1.0.0. prevResult (CHECK, DEL) is said to be 1.0.0 too: the Go
+ * plugins decode it in its own cniVersion and refuse a 1.1.0 one there as well.
+ */
+static int retry_older(const struct lj_cni_env *env, const struct lj_cni_conf *conf,
+		       const char *type, const char *command, const char *container_id,
+		       const char *ifname, json_t **ret_out, struct lj_cni_err *err, int r)
 {
 	_cleanup_free_ char *older = NULL;
 	json_t *copy, *prev;
-	int r;
 
-	unsigned timeout_s = conf->ipam_timeout ? conf->ipam_timeout : LJ_CNI_IPAM_TIMEOUT_DEFAULT;
-
-	r = delegate_raw(env, conf->raw, conf->raw_size, type, command, container_id, ifname,
-			 timeout_s, ret_out, err);
 	if (r != LJ_CNI_E_VERSION || strcmp(conf->version, "1.1.0") != 0)
 		return r;
-	/*
-	 * IPAM plugins older than spec 1.1.0 (Debian's 1.1.1 reference set) refuse a 1.1.0
-	 * request; their 1.0.0 answer has everything a 1.1.0 IPAM result has, so ask again in
-	 * 1.0.0. prevResult (CHECK, DEL) is said to be 1.0.0 too: the Go plugins decode it in
-	 * its own cniVersion and refuse a 1.1.0 one there as well.
-	 */
 	copy = json_deep_copy(conf->root);
 	prev = json_object_get(copy, "prevResult");
 	if (json_object_get(prev, "cniVersion"))
@@ -302,7 +340,83 @@ int lj_cni_delegate(const struct lj_cni_env *env, const struct lj_cni_conf *conf
 	}
 	json_decref(copy);
 	return delegate_raw(env, older, strlen(older), type, command, container_id, ifname,
-			    timeout_s, ret_out, err);
+			    ipam_timeout(conf), ret_out, err);
+}
+
+int lj_cni_delegate(const struct lj_cni_env *env, const struct lj_cni_conf *conf, const char *type,
+		    const char *command, const char *container_id, const char *ifname,
+		    json_t **ret_out, struct lj_cni_err *err)
+{
+	int r;
+
+	r = delegate_raw(env, conf->raw, conf->raw_size, type, command, container_id, ifname,
+			 ipam_timeout(conf), ret_out, err);
+	return retry_older(env, conf, type, command, container_id, ifname, ret_out, err, r);
+}
+
+/* A request lj_cni_delegate_start sends through the socket buffer at once (sent whole). */
+#define PENDING_STDIN_MAX (64 << 10)
+
+void lj_cni_delegate_start(const struct lj_cni_env *env, const struct lj_cni_conf *conf,
+			   const char *type, const char *command, struct lj_cni_pending *ret)
+{
+	struct lj_cni_err err = {0};
+	int sv[2];
+
+	*ret = (struct lj_cni_pending){.pid = 0, .in = -1, .rd = -1};
+	if (conf->raw_size > PENDING_STDIN_MAX ||
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		return;
+	if (spawn(env, type, command, NULL, NULL, sv[1], &ret->pid, &ret->rd, &err) != 0) {
+		close(sv[0]);
+		ret->pid = 0;
+	} else {
+		ret->in = sv[0];
+	}
+	close(sv[1]);
+	snprintf(ret->type, sizeof(ret->type), "%s", type);
+	snprintf(ret->command, sizeof(ret->command), "%s", command);
+}
+
+void lj_cni_delegate_abort(struct lj_cni_pending *p)
+{
+	int status;
+
+	if (p->pid <= 0)
+		return;
+	/* Killed before its stdin got anything: it has not acted (it cannot know on what). */
+	kill(-p->pid, SIGKILL);
+	kill(p->pid, SIGKILL);
+	close(p->in);
+	close(p->rd);
+	while (waitpid(p->pid, &status, 0) < 0 && errno == EINTR)
+		;
+	p->pid = 0;
+}
+
+int lj_cni_delegate_finish(const struct lj_cni_env *env, const struct lj_cni_conf *conf,
+			   struct lj_cni_pending *p, json_t **ret_out, struct lj_cni_err *err)
+{
+	size_t off = 0;
+	int r;
+
+	if (p->pid <= 0)
+		return lj_cni_delegate(env, conf, p->type, p->command, NULL, NULL, ret_out, err);
+	/* The socket buffer holds the whole request (PENDING_STDIN_MAX): no wait here. A
+	 * plugin that already exited (EPIPE) says why through its exit status. */
+	while (off < conf->raw_size) {
+		ssize_t n = send(p->in, conf->raw + off, conf->raw_size - off,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		off += (size_t)n;
+	}
+	close(p->in);
+	r = collect(p->pid, p->rd, p->type, p->command, ipam_timeout(conf), ret_out, err);
+	p->pid = 0;
+	return retry_older(env, conf, p->type, p->command, NULL, NULL, ret_out, err, r);
 }
 
 bool lj_cni_delegate_speaks(const struct lj_cni_env *env, const struct lj_cni_conf *conf,
