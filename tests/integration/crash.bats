@@ -177,6 +177,35 @@ crash_walk() {
   [ "$(records)" -eq 0 ]
 }
 
+# The veth step's record, its host end's name, and the ifindex the record holds for it.
+veth_step() { state_records | jq -c '[.[0].undo[] | select(.type == "veth")][0]'; }
+veth_recorded() { # HOSTIF IFINDEX: the record holds that ifindex for the veth
+  [ "$(veth_step | jq -r '.i64 // 0')" = "$2" ]
+}
+
+@test "crash: a veth's host end ifindex is on disk as soon as the veth exists (what gc judges it by)" {
+  add_container cv
+  # a long pause before each step: between the veth and the next step only the veth's own
+  # save can have written its ifindex
+  LANJOIN_STEP_DELAY_MS=1500 ip netns exec "${LAB_PREFIX}host" "$LANJOIN" attach bridge \
+    "netns:${LAB_PREFIX}cv" --bridge br-crv --create-bridge --ip 198.51.100.136/24 \
+    --gateway 198.51.100.254 --no-conflict-check >/dev/null 2>&1 &
+  local pid=$! hostif idx
+  defer sh -c "kill -9 $pid 2>/dev/null; true"
+  wait_until 5 has_record
+  hostif=$(veth_step | jq -r .link)
+  [ -n "$hostif" ] && [ "$hostif" != null ]
+  wait_until 10 on host ip link show "$hostif"
+  idx=$(on host cat "/sys/class/net/$hostif/ifindex")
+  wait_until 1 veth_recorded "$hostif" "$idx"
+  kill -9 "$pid"
+  wait "$pid" || true
+  run lj gc
+  [ "$status" -eq 0 ]
+  [ "$(records)" -eq 0 ]
+  ! on host ip link show "$hostif"
+}
+
 @test "crash: a link left between its creation and its marking is recognised as lanjoin's (bridge, shim)" {
   # The kernel ignores an alias in the request that creates a link: a kill right after the
   # creation leaves an unmarked link. Made here by clearing the mark after a kill.

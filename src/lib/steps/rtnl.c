@@ -350,6 +350,9 @@ const struct lj_step_type lj_step_veth = {
 	.undo = veth_undo,
 	.describe = veth_describe,
 	.describe_undo = veth_describe_undo,
+	/* the host end's ifindex, which undo judges the link by: on disk before a later step
+	 * can fail or lanjoin be killed (the name alone may be another link's by then) */
+	.save_after = true,
 };
 
 /* --- link-up: link in where; undo sets it down again */
