@@ -225,6 +225,29 @@ static int undo_step(struct lj_ctx *ctx, const struct lj_step *s, size_t index, 
 	return s->type->undo(ctx, s);
 }
 
+/* Step s as a record stores it (lj_plan_to_json of it alone); NULL on out of memory. */
+static json_t *step_json(const struct lj_step *s)
+{
+	struct lj_plan one = {.steps = (struct lj_step *)s, .n = 1, .cap = 1};
+
+	return lj_plan_to_json(&one);
+}
+
+/*
+ * Whether step s, just applied, is still what before (its step_json before apply) says: then
+ * apply learnt nothing its undo needs that the record does not hold already (e.g. the
+ * default routes it found are the ones the plan found), and a progress save would write the
+ * same record again.
+ */
+static bool step_unchanged(const json_t *before, const struct lj_step *s)
+{
+	json_t *after = before ? step_json(s) : NULL;
+	bool same = after && json_equal((json_t *)before, after);
+
+	json_decref(after);
+	return same;
+}
+
 int lj_plan_apply(struct lj_ctx *ctx, struct lj_plan *p, struct lj_plan_error *err)
 {
 	size_t fault = lj_test_hook("LANJOIN_FAULT_STEP");
@@ -237,6 +260,8 @@ int lj_plan_apply(struct lj_ctx *ctx, struct lj_plan *p, struct lj_plan_error *e
 	ctx->detail[0] = '\0';
 	for (i = 0; i < p->n; i++) {
 		struct lj_step *s = &p->steps[i];
+		json_t *before = NULL;
+		bool saving = false;
 
 		step_delay(delay_ms);
 		lj_plan_test_pause(i + 1);
@@ -251,20 +276,24 @@ int lj_plan_apply(struct lj_ctx *ctx, struct lj_plan *p, struct lj_plan_error *e
 		} else if (s->where == LJ_TARGET && !ctx->target) {
 			r = -ENOENT;
 		} else {
+			saving = s->type->save_after && !s->skip_undo && ctx->save;
+			/* What the record holds of the step now: saved again only if apply
+			 * changed it (NULL: out of memory, then it is saved). */
+			before = saving ? step_json(s) : NULL;
 			r = s->type->apply(ctx, s);
 		}
 		if (r < 0) {
+			json_decref(before);
 			done = i;
 			break;
 		}
-		if (s->type->save_after && !s->skip_undo && ctx->save) {
+		if (saving && !step_unchanged(before, s))
 			r = ctx->save(ctx, p);
-			if (r < 0) {
-				lj_ctx_detail(ctx, "cannot update the state record: %s",
-					      strerror(-r));
-				done = i + 1; /* applied: undo it too */
-				break;
-			}
+		json_decref(before);
+		if (r < 0) {
+			lj_ctx_detail(ctx, "cannot update the state record: %s", strerror(-r));
+			done = i + 1; /* applied: undo it too */
+			break;
 		}
 	}
 	if (r >= 0)
