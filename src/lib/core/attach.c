@@ -460,7 +460,7 @@ static int open_target(const struct lj_attach_opts *o, struct lj_target *t, stru
 				    "netns:NAME or a path to a netns file",
 				    o->target);
 	else
-		r = lj_target_open(t);
+		r = lj_target_open_ns(t); /* its cookie comes with the context (lj_ctx_open) */
 	if (r < 0) {
 		if (t->error[0])
 			return lj_bad_input(res, "%s", t->error);
@@ -514,6 +514,7 @@ static int attach_one(const struct lj_attach_opts *o, struct lj_result *res)
 		lj_fail(res, r, "Failed to open netlink sockets: %s", strerror(-r));
 		goto out;
 	}
+	t.cookie = ctx->tgt->cookie; /* read from the context's socket in the target */
 	txn.ctx = ctx;
 	if (!o->dry_run) {
 		r = lj_state_open(true, &txn.st);

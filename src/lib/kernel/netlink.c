@@ -295,6 +295,16 @@ int lj_nl_wait(struct lj_nl *nl, int timeout_ms, mnl_cb_t cb, void *data)
 #define NETLINK_GET_STRICT_CHK 12
 #endif
 
+int lj_nl_netns_cookie(struct lj_nl *nl, uint64_t *ret)
+{
+	return lj_netns_socket_cookie(mnl_socket_get_fd(nl->sock), ret);
+}
+
+void lj_nl_note_self_cookie(struct lj_nl *nl)
+{
+	lj_netns_self_cookie_from(mnl_socket_get_fd(nl->sock));
+}
+
 int lj_nl_set_strict(struct lj_nl *nl)
 {
 	int one = 1;
