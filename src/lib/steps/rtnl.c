@@ -269,6 +269,14 @@ static int veth_check(struct lj_ctx *ctx, const struct lj_step *s)
 
 	if (!s->master[0] || !s->u32)
 		return 0;
+	/*
+	 * One request when all holds: the host end's master is still the bridge it joined (the
+	 * kernel does not give that ifindex to another link, and a deleted bridge lets go of its
+	 * ports). Otherwise the bridge is looked at too, to say what changed.
+	 */
+	r = lj_link_get(ctx->host, s->link, &l);
+	if (r == 0 && l.master == (int)s->u32)
+		return 0;
 	r = lj_link_get(ctx->host, s->master, &br);
 	if (r == -ENODEV) {
 		lj_ctx_detail(ctx, "bridge '%s' was deleted while lanjoin attached to it",
