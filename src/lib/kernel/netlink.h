@@ -118,6 +118,15 @@ void lj_nl_note_self_cookie(struct lj_nl *nl);
 int lj_nl_set_strict(struct lj_nl *nl);
 
 /*
+ * lj_nl_transact for a dump request whose filters (ifindex, ...) the kernel should honour:
+ * strict checking is on for this request alone (the socket is left as it was). A kernel that
+ * refuses the request strictly checked (-EINVAL) gets it again unchecked: then the answers
+ * are not filtered, and callbacks must filter them, as they do for any dump. Returns as
+ * lj_nl_transact.
+ */
+int lj_nl_transact_filtered(struct lj_nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data);
+
+/*
  * Open a NETLINK_ROUTE socket in netns_fd (as lj_nl_open) that is also subscribed to the
  * multicast groups in groups (RTMGRP_* bits, e.g. RTMGRP_IPV6_IFADDR), for waiting on
  * notifications with lj_nl_wait. Subscribe before dumping the current state so that no
