@@ -240,12 +240,13 @@ static int dry_run_existing(struct lj_ctx *ctx, const struct lj_target *t, const
  * set before the record is saved, so that list shows it too. */
 static void record_mac(struct lj_ctx *ctx, const char *ifname, struct lj_record *rec)
 {
-	struct lj_link l;
+	uint8_t m[LJ_MAC_LEN];
 	char mac[LJ_MAC_STRLEN];
 
-	if (ctx->target && lj_link_get(ctx->target, ifname, &l) == 0 && l.has_mac)
+	/* As the steps' lookup of it saw it (nothing since changes a MAC): no request more. */
+	if (ctx->target && lj_ctx_mac(ctx, LJ_TARGET, ifname, m) == 0)
 		json_object_set_new(rec->info, "mac",
-				    json_string(lj_mac_to_string(l.mac, mac, sizeof(mac))));
+				    json_string(lj_mac_to_string(m, mac, sizeof(mac))));
 }
 
 static void fill_result(struct lj_ctx *ctx, const char *ifname, struct lj_record *rec,

@@ -120,27 +120,71 @@ void lj_ctx_remember(struct lj_ctx *ctx, enum lj_where where, const char *name, 
 
 	if (i < 0 || ifindex <= 0)
 		return;
+	if (ctx->ifindex_cache[i].ifindex != ifindex)
+		ctx->ifindex_cache[i].has_mac = false;
 	ctx->ifindex_cache[i].where = where;
 	snprintf(ctx->ifindex_cache[i].name, IFNAMSIZ, "%s", name);
 	ctx->ifindex_cache[i].ifindex = ifindex;
 }
 
-int lj_ctx_ifindex(struct lj_ctx *ctx, enum lj_where where, const char *name)
+/*
+ * The cache slot of name in where; if it is not cached, it is looked up into *l and cached
+ * with its MAC. -ENOSPC when the cache is full (then *l holds the lookup), or -errno.
+ */
+static int cached_link(struct lj_ctx *ctx, enum lj_where where, const char *name, struct lj_link *l)
 {
 	struct lj_nl *nl = lj_ctx_nl(ctx, where);
-	struct lj_link l;
 	int i, r;
 
 	if (!nl)
 		return -ENOENT;
 	i = cache_slot(ctx, where, name);
 	if (i >= 0 && ctx->ifindex_cache[i].ifindex > 0)
-		return ctx->ifindex_cache[i].ifindex;
-	r = lj_link_get(nl, name, &l);
+		return i;
+	r = lj_link_get(nl, name, l);
 	if (r < 0)
 		return r;
-	lj_ctx_remember(ctx, where, name, l.ifindex);
-	return l.ifindex;
+	lj_ctx_remember(ctx, where, name, l->ifindex);
+	i = cache_slot(ctx, where, name);
+	if (i < 0 || ctx->ifindex_cache[i].ifindex != l->ifindex)
+		return -ENOSPC;
+	ctx->ifindex_cache[i].has_mac = l->has_mac;
+	memcpy(ctx->ifindex_cache[i].mac, l->mac, LJ_MAC_LEN);
+	return i;
+}
+
+int lj_ctx_ifindex(struct lj_ctx *ctx, enum lj_where where, const char *name)
+{
+	struct lj_link l;
+	int i = cached_link(ctx, where, name, &l);
+
+	if (i == -ENOSPC)
+		return l.ifindex;
+	return i < 0 ? i : ctx->ifindex_cache[i].ifindex;
+}
+
+int lj_ctx_mac(struct lj_ctx *ctx, enum lj_where where, const char *name, uint8_t ret[LJ_MAC_LEN])
+{
+	struct lj_link l;
+	int i = cached_link(ctx, where, name, &l), r;
+
+	if (i >= 0 && !ctx->ifindex_cache[i].has_mac) {
+		/* remembered from another lookup, without its MAC: ask */
+		r = lj_link_get(lj_ctx_nl(ctx, where), name, &l);
+		if (r < 0)
+			return r;
+		i = -ENOSPC;
+	}
+	if (i >= 0) {
+		memcpy(ret, ctx->ifindex_cache[i].mac, LJ_MAC_LEN);
+		return 0;
+	}
+	if (i != -ENOSPC)
+		return i;
+	if (!l.has_mac)
+		return -ENODATA;
+	memcpy(ret, l.mac, LJ_MAC_LEN);
+	return 0;
 }
 
 void lj_ctx_forget(struct lj_ctx *ctx, enum lj_where where, const char *name)

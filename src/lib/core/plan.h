@@ -50,6 +50,8 @@ struct lj_ctx {
 		enum lj_where where;
 		char name[IFNAMSIZ];
 		int ifindex;
+		bool has_mac; /* mac is what the lookup of ifindex saw */
+		uint8_t mac[LJ_MAC_LEN];
 	} ifindex_cache[8]; /* see lj_ctx_ifindex() */
 };
 
@@ -262,6 +264,13 @@ const struct lj_step_type *lj_step_type_find(const char *id);
  * is gone).
  */
 int lj_ctx_ifindex(struct lj_ctx *ctx, enum lj_where where, const char *name);
+
+/*
+ * The MAC address of link name in where into ret, as the lookup that found its ifindex
+ * (lj_ctx_ifindex) saw it: looked up once per run, as the ifindex. Returns 0, -ENODATA if the
+ * link has none, or the errors of lj_ctx_ifindex.
+ */
+int lj_ctx_mac(struct lj_ctx *ctx, enum lj_where where, const char *name, uint8_t ret[LJ_MAC_LEN]);
 
 /* Cache the ifindex of name in where, learnt from a lookup the caller made anyway. */
 void lj_ctx_remember(struct lj_ctx *ctx, enum lj_where where, const char *name, int ifindex);
