@@ -87,7 +87,8 @@ struct lj_step_type {
 	/*
 	 * apply learns what its undo needs (a helper's PID, a value it overwrote): the runner
 	 * saves the record (ctx->save) right after the step, so that a crash before the
-	 * attachment is recorded as attached cannot lose it. Not for skip_undo steps.
+	 * attachment is recorded as attached cannot lose it; not when apply left the step as
+	 * the record has it already (it learnt nothing new). Not for skip_undo steps.
 	 */
 	bool save_after;
 	/*
@@ -169,7 +170,8 @@ struct lj_plan_error {
 /*
  * Apply steps in order. On the first failure, undo the steps done so far in reverse
  * (continuing past undo failures) and return that step's -errno with *err filled. After a
- * save_after step, ctx->save (if set) records the plan; if that fails, the step counts as
+ * save_after step that changed (lj_plan_to_json of it differs from before apply), ctx->save
+ * (if set) records the plan; if that fails, the step counts as
  * failed and is undone with the others. Once lj_interrupted() (the front end caught a signal),
  * the next step fails with -EINTR instead of running.
  * Fault injection: env LANJOIN_FAULT_STEP=N makes step N (1-based) fail with -EIO, and
