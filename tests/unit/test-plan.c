@@ -218,7 +218,23 @@ static void test_json_rejects(void **state)
 	}
 }
 
+/* Learns what its undo needs (as a helper's PID): u32 counts its applies. */
+static int learning_apply(struct lj_ctx *ctx, struct lj_step *s)
+{
+	s->u32++;
+	return fake_apply(ctx, s);
+}
+
 static const struct lj_step_type fake_saved = {
+	.id = "fake",
+	.apply = learning_apply,
+	.undo = fake_undo,
+	.describe = fake_describe,
+	.save_after = true,
+};
+
+/* Could learn something, but learns nothing this time. */
+static const struct lj_step_type fake_saved_idle = {
 	.id = "fake",
 	.apply = fake_apply,
 	.undo = fake_undo,
@@ -234,7 +250,10 @@ static int fake_save(struct lj_ctx *ctx, const struct lj_plan *p)
 	return save_result;
 }
 
-/* A save_after step is recorded right after it is applied; a failing save undoes it too. */
+/*
+ * A save_after step is recorded right after it is applied, unless apply left it as it was (the
+ * record holds it already); a failing save undoes it too.
+ */
 static void test_save_after(void **state)
 {
 	struct lj_ctx ctx = {.save = fake_save};
@@ -260,6 +279,11 @@ static void test_save_after(void **state)
 	assert_int_equal(lj_plan_apply(&ctx, &p, &err), -ENOSPC);
 	assert_string_equal(journal, "+s1 +s2 save -s2 -s1 ");
 	assert_int_equal(err.step, 1);
+	p.steps[1].type = &fake_saved_idle; /* learnt nothing: nothing to save */
+	save_result = 0;
+	journal[0] = '\0';
+	assert_int_equal(lj_plan_apply(&ctx, &p, &err), 0);
+	assert_string_equal(journal, "+s1 +s2 +s3 ");
 	lj_plan_free(&p);
 }
 

@@ -240,12 +240,13 @@ static int dry_run_existing(struct lj_ctx *ctx, const struct lj_target *t, const
  * set before the record is saved, so that list shows it too. */
 static void record_mac(struct lj_ctx *ctx, const char *ifname, struct lj_record *rec)
 {
-	struct lj_link l;
+	uint8_t m[LJ_MAC_LEN];
 	char mac[LJ_MAC_STRLEN];
 
-	if (ctx->target && lj_link_get(ctx->target, ifname, &l) == 0 && l.has_mac)
+	/* As the steps' lookup of it saw it (nothing since changes a MAC): no request more. */
+	if (ctx->target && lj_ctx_mac(ctx, LJ_TARGET, ifname, m) == 0)
 		json_object_set_new(rec->info, "mac",
-				    json_string(lj_mac_to_string(l.mac, mac, sizeof(mac))));
+				    json_string(lj_mac_to_string(m, mac, sizeof(mac))));
 }
 
 static void fill_result(struct lj_ctx *ctx, const char *ifname, struct lj_record *rec,
@@ -460,7 +461,7 @@ static int open_target(const struct lj_attach_opts *o, struct lj_target *t, stru
 				    "netns:NAME or a path to a netns file",
 				    o->target);
 	else
-		r = lj_target_open(t);
+		r = lj_target_open_ns(t); /* its cookie comes with the context (lj_ctx_open) */
 	if (r < 0) {
 		if (t->error[0])
 			return lj_bad_input(res, "%s", t->error);
@@ -514,6 +515,7 @@ static int attach_one(const struct lj_attach_opts *o, struct lj_result *res)
 		lj_fail(res, r, "Failed to open netlink sockets: %s", strerror(-r));
 		goto out;
 	}
+	t.cookie = ctx->tgt->cookie; /* read from the context's socket in the target */
 	txn.ctx = ctx;
 	if (!o->dry_run) {
 		r = lj_state_open(true, &txn.st);

@@ -16,6 +16,8 @@ int lj_ctx_open(struct lj_ctx *ctx, struct lj_nl *host, const struct lj_target *
 	r = host ? 0 : lj_nl_open(-1, &ctx->host);
 	if (r < 0)
 		return r;
+	if (!host)
+		lj_nl_note_self_cookie(ctx->host); /* lj_netns_self_cookie needs no socket now */
 	if (t && t->netns_fd >= 0) {
 		r = lj_nl_open(t->netns_fd, &ctx->target);
 		if (r < 0)
@@ -23,6 +25,9 @@ int lj_ctx_open(struct lj_ctx *ctx, struct lj_nl *host, const struct lj_target *
 		ctx->target_fd = t->netns_fd;
 		ctx->tgt_copy = *t;
 		ctx->tgt = &ctx->tgt_copy;
+		/* Opened by lj_target_open_ns: its cookie from the socket made there anyway. */
+		if (!t->cookie && lj_nl_netns_cookie(ctx->target, &ctx->tgt_copy.cookie) < 0)
+			ctx->tgt_copy.cookie = 0;
 		lj_target_ip_prefix(t, ctx->target_ip, sizeof(ctx->target_ip));
 	}
 	return 0;

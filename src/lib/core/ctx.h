@@ -11,8 +11,9 @@
 /*
  * Fill ctx (zeroed first) for steps on the host and, if t is not NULL and open, in t's
  * namespace: host is a netlink socket in lanjoin's namespace that ctx borrows (NULL: one is
- * opened and owned). t's fd is borrowed (ctx->tgt points at a copy). Returns 0 or -errno;
- * lj_ctx_close is safe after a failure too.
+ * opened and owned). t's fd is borrowed (ctx->tgt points at a copy; a target opened without
+ * its cookie, lj_target_open_ns, gets it there, read from the socket opened in it). Returns 0
+ * or -errno; lj_ctx_close is safe after a failure too.
  */
 int lj_ctx_open(struct lj_ctx *ctx, struct lj_nl *host, const struct lj_target *t);
 

@@ -120,27 +120,71 @@ void lj_ctx_remember(struct lj_ctx *ctx, enum lj_where where, const char *name, 
 
 	if (i < 0 || ifindex <= 0)
 		return;
+	if (ctx->ifindex_cache[i].ifindex != ifindex)
+		ctx->ifindex_cache[i].has_mac = false;
 	ctx->ifindex_cache[i].where = where;
 	snprintf(ctx->ifindex_cache[i].name, IFNAMSIZ, "%s", name);
 	ctx->ifindex_cache[i].ifindex = ifindex;
 }
 
-int lj_ctx_ifindex(struct lj_ctx *ctx, enum lj_where where, const char *name)
+/*
+ * The cache slot of name in where; if it is not cached, it is looked up into *l and cached
+ * with its MAC. -ENOSPC when the cache is full (then *l holds the lookup), or -errno.
+ */
+static int cached_link(struct lj_ctx *ctx, enum lj_where where, const char *name, struct lj_link *l)
 {
 	struct lj_nl *nl = lj_ctx_nl(ctx, where);
-	struct lj_link l;
 	int i, r;
 
 	if (!nl)
 		return -ENOENT;
 	i = cache_slot(ctx, where, name);
 	if (i >= 0 && ctx->ifindex_cache[i].ifindex > 0)
-		return ctx->ifindex_cache[i].ifindex;
-	r = lj_link_get(nl, name, &l);
+		return i;
+	r = lj_link_get(nl, name, l);
 	if (r < 0)
 		return r;
-	lj_ctx_remember(ctx, where, name, l.ifindex);
-	return l.ifindex;
+	lj_ctx_remember(ctx, where, name, l->ifindex);
+	i = cache_slot(ctx, where, name);
+	if (i < 0 || ctx->ifindex_cache[i].ifindex != l->ifindex)
+		return -ENOSPC;
+	ctx->ifindex_cache[i].has_mac = l->has_mac;
+	memcpy(ctx->ifindex_cache[i].mac, l->mac, LJ_MAC_LEN);
+	return i;
+}
+
+int lj_ctx_ifindex(struct lj_ctx *ctx, enum lj_where where, const char *name)
+{
+	struct lj_link l;
+	int i = cached_link(ctx, where, name, &l);
+
+	if (i == -ENOSPC)
+		return l.ifindex;
+	return i < 0 ? i : ctx->ifindex_cache[i].ifindex;
+}
+
+int lj_ctx_mac(struct lj_ctx *ctx, enum lj_where where, const char *name, uint8_t ret[LJ_MAC_LEN])
+{
+	struct lj_link l;
+	int i = cached_link(ctx, where, name, &l), r;
+
+	if (i >= 0 && !ctx->ifindex_cache[i].has_mac) {
+		/* remembered from another lookup, without its MAC: ask */
+		r = lj_link_get(lj_ctx_nl(ctx, where), name, &l);
+		if (r < 0)
+			return r;
+		i = -ENOSPC;
+	}
+	if (i >= 0) {
+		memcpy(ret, ctx->ifindex_cache[i].mac, LJ_MAC_LEN);
+		return 0;
+	}
+	if (i != -ENOSPC)
+		return i;
+	if (!l.has_mac)
+		return -ENODATA;
+	memcpy(ret, l.mac, LJ_MAC_LEN);
+	return 0;
 }
 
 void lj_ctx_forget(struct lj_ctx *ctx, enum lj_where where, const char *name)
@@ -225,6 +269,29 @@ static int undo_step(struct lj_ctx *ctx, const struct lj_step *s, size_t index, 
 	return s->type->undo(ctx, s);
 }
 
+/* Step s as a record stores it (lj_plan_to_json of it alone); NULL on out of memory. */
+static json_t *step_json(const struct lj_step *s)
+{
+	struct lj_plan one = {.steps = (struct lj_step *)s, .n = 1, .cap = 1};
+
+	return lj_plan_to_json(&one);
+}
+
+/*
+ * Whether step s, just applied, is still what before (its step_json before apply) says: then
+ * apply learnt nothing its undo needs that the record does not hold already (e.g. the
+ * default routes it found are the ones the plan found), and a progress save would write the
+ * same record again.
+ */
+static bool step_unchanged(const json_t *before, const struct lj_step *s)
+{
+	json_t *after = before ? step_json(s) : NULL;
+	bool same = after && json_equal((json_t *)before, after);
+
+	json_decref(after);
+	return same;
+}
+
 int lj_plan_apply(struct lj_ctx *ctx, struct lj_plan *p, struct lj_plan_error *err)
 {
 	size_t fault = lj_test_hook("LANJOIN_FAULT_STEP");
@@ -237,6 +304,8 @@ int lj_plan_apply(struct lj_ctx *ctx, struct lj_plan *p, struct lj_plan_error *e
 	ctx->detail[0] = '\0';
 	for (i = 0; i < p->n; i++) {
 		struct lj_step *s = &p->steps[i];
+		json_t *before = NULL;
+		bool saving = false;
 
 		step_delay(delay_ms);
 		lj_plan_test_pause(i + 1);
@@ -251,20 +320,24 @@ int lj_plan_apply(struct lj_ctx *ctx, struct lj_plan *p, struct lj_plan_error *e
 		} else if (s->where == LJ_TARGET && !ctx->target) {
 			r = -ENOENT;
 		} else {
+			saving = s->type->save_after && !s->skip_undo && ctx->save;
+			/* What the record holds of the step now: saved again only if apply
+			 * changed it (NULL: out of memory, then it is saved). */
+			before = saving ? step_json(s) : NULL;
 			r = s->type->apply(ctx, s);
 		}
 		if (r < 0) {
+			json_decref(before);
 			done = i;
 			break;
 		}
-		if (s->type->save_after && !s->skip_undo && ctx->save) {
+		if (saving && !step_unchanged(before, s))
 			r = ctx->save(ctx, p);
-			if (r < 0) {
-				lj_ctx_detail(ctx, "cannot update the state record: %s",
-					      strerror(-r));
-				done = i + 1; /* applied: undo it too */
-				break;
-			}
+		json_decref(before);
+		if (r < 0) {
+			lj_ctx_detail(ctx, "cannot update the state record: %s", strerror(-r));
+			done = i + 1; /* applied: undo it too */
+			break;
 		}
 	}
 	if (r >= 0)

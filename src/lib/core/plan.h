@@ -50,6 +50,8 @@ struct lj_ctx {
 		enum lj_where where;
 		char name[IFNAMSIZ];
 		int ifindex;
+		bool has_mac; /* mac is what the lookup of ifindex saw */
+		uint8_t mac[LJ_MAC_LEN];
 	} ifindex_cache[8]; /* see lj_ctx_ifindex() */
 };
 
@@ -85,7 +87,8 @@ struct lj_step_type {
 	/*
 	 * apply learns what its undo needs (a helper's PID, a value it overwrote): the runner
 	 * saves the record (ctx->save) right after the step, so that a crash before the
-	 * attachment is recorded as attached cannot lose it. Not for skip_undo steps.
+	 * attachment is recorded as attached cannot lose it; not when apply left the step as
+	 * the record has it already (it learnt nothing new). Not for skip_undo steps.
 	 */
 	bool save_after;
 	/*
@@ -167,7 +170,8 @@ struct lj_plan_error {
 /*
  * Apply steps in order. On the first failure, undo the steps done so far in reverse
  * (continuing past undo failures) and return that step's -errno with *err filled. After a
- * save_after step, ctx->save (if set) records the plan; if that fails, the step counts as
+ * save_after step that changed (lj_plan_to_json of it differs from before apply), ctx->save
+ * (if set) records the plan; if that fails, the step counts as
  * failed and is undone with the others. Once lj_interrupted() (the front end caught a signal),
  * the next step fails with -EINTR instead of running.
  * Fault injection: env LANJOIN_FAULT_STEP=N makes step N (1-based) fail with -EIO, and
@@ -262,6 +266,13 @@ const struct lj_step_type *lj_step_type_find(const char *id);
  * is gone).
  */
 int lj_ctx_ifindex(struct lj_ctx *ctx, enum lj_where where, const char *name);
+
+/*
+ * The MAC address of link name in where into ret, as the lookup that found its ifindex
+ * (lj_ctx_ifindex) saw it: looked up once per run, as the ifindex. Returns 0, -ENODATA if the
+ * link has none, or the errors of lj_ctx_ifindex.
+ */
+int lj_ctx_mac(struct lj_ctx *ctx, enum lj_where where, const char *name, uint8_t ret[LJ_MAC_LEN]);
 
 /* Cache the ifindex of name in where, learnt from a lookup the caller made anyway. */
 void lj_ctx_remember(struct lj_ctx *ctx, enum lj_where where, const char *name, int ifindex);

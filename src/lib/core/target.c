@@ -78,6 +78,15 @@ static int open_container(struct lj_target *t, int *ret_fd)
 
 int lj_target_open(struct lj_target *t)
 {
+	int r = lj_target_open_ns(t);
+
+	if (r == 0 && lj_netns_cookie(t->netns_fd, &t->cookie) < 0)
+		t->cookie = 0; /* an old kernel: identity by inode alone */
+	return r;
+}
+
+int lj_target_open_ns(struct lj_target *t)
+{
 	int fd = -1, r;
 
 	switch (t->kind) {
@@ -104,8 +113,7 @@ int lj_target_open(struct lj_target *t)
 		return r;
 	}
 	t->netns_fd = fd;
-	if (lj_netns_cookie(fd, &t->cookie) < 0)
-		t->cookie = 0; /* an old kernel: identity by inode alone */
+	t->cookie = 0;
 	snprintf(t->key, sizeof(t->key), "ns:%" PRIu64 ":%" PRIu64, t->id.dev, t->id.ino);
 	return 0;
 }

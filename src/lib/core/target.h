@@ -48,6 +48,13 @@ int lj_target_parse(const char *spec, struct lj_target *ret);
 int lj_target_open(struct lj_target *t);
 
 /*
+ * lj_target_open without the cookie (t->cookie 0): for a caller that opens a netlink socket
+ * in the namespace anyway and reads it from there (lj_ctx_open does), which spares entering
+ * the namespace for a socket of its own. Errors as lj_target_open.
+ */
+int lj_target_open_ns(struct lj_target *t);
+
+/*
  * Reopen the target of a recorded attachment (gc): a container by its full container_id, not
  * by the name or prefix it was given as (which may now mean another container); when its
  * engine cannot be reached, by the recorded pid instead (kind becomes LJ_TARGET_PID; the

@@ -66,7 +66,8 @@ int lj_txn_existing(struct lj_txn *txn, const char *subdir, lj_txn_existing_fn p
 
 /*
  * Record txn->plan (txn->rec's status as set, "applying" for a new record) and apply its
- * steps from txn->from on, saving the record after each save_after step. On a failed step
+ * steps from txn->from on, saving the record after each save_after step that learnt something
+ * (lj_plan_apply). On a failed step
  * the runner undoes the new steps; then the record is removed (a new one) or saved back
  * with the plan as it was before (an extension), unless an undo failed (kept for detach and
  * gc). Returns 0, or -errno: txn->step, undo_failed, detail, undo_detail say what failed

@@ -153,13 +153,23 @@ int lj_addr_list(struct lj_nl *nl, int family, struct lj_addr_entry **ret, size_
 int lj_addr_list_link(struct lj_nl *nl, int ifindex, int family, struct lj_cidr *ret, size_t max,
 		      size_t *ret_n)
 {
-	struct lj_addr_entry *all = NULL;
-	size_t n = 0, k = 0;
+	struct addr_list_ctx c = {0};
+	struct lj_addr_entry *all;
+	void *req = lj_nl_req(nl);
+	size_t n, k = 0;
 	int r;
 
-	r = lj_addr_list(nl, family, &all, &n);
-	if (r < 0)
+	/* The link's addresses only, not every link's (a host with many links has many). */
+	r = lj_addr_msg_dump(req, LJ_NL_REQ_SIZE, family, ifindex);
+	if (r == 0)
+		r = ifindex ? lj_nl_transact_filtered(nl, req, addr_list_cb, &c)
+			    : lj_nl_transact(nl, req, addr_list_cb, &c);
+	if (r < 0) {
+		free(c.v);
 		return r;
+	}
+	all = c.v;
+	n = c.n;
 	for (size_t i = 0; i < n; i++) {
 		if (ifindex && all[i].ifindex != ifindex)
 			continue;

@@ -77,7 +77,8 @@ int lj_addr_list(struct lj_nl *nl, int family, struct lj_addr_entry **ret, size_
 /*
  * The addresses of family (AF_UNSPEC for both) on link ifindex (0 = every link) into
  * ret[0..max). *ret_n receives how many there are, which may exceed max (only max are
- * stored). Returns 0 or -errno.
+ * stored). The kernel sends only the link's (lj_nl_transact_filtered), not every link's.
+ * Returns 0 or -errno.
  */
 int lj_addr_list_link(struct lj_nl *nl, int ifindex, int family, struct lj_cidr *ret, size_t max,
 		      size_t *ret_n);

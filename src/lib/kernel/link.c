@@ -221,11 +221,44 @@ int lj_link_msg_add_veth(void *buf, size_t size, const struct lj_veth_opts *o)
 	return 0;
 }
 
+struct echo_ctx {
+	const char *name;
+	int ifindex;
+};
+
+/* The kernel's echo of a link it created (NLM_F_ECHO): its ifindex. */
+static int echo_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[IFLA_MAX + 1];
+	struct echo_ctx *c = data;
+	struct lj_link l;
+
+	if (nlh->nlmsg_type == RTM_NEWLINK && link_parse(nlh, &l, tb) &&
+	    strcmp(l.name, c->name) == 0)
+		c->ifindex = l.ifindex;
+	return MNL_CB_OK;
+}
+
 int lj_link_add_veth(struct lj_nl *nl, const struct lj_veth_opts *o)
 {
+	return lj_link_add_veth_index(nl, o, NULL);
+}
+
+int lj_link_add_veth_index(struct lj_nl *nl, const struct lj_veth_opts *o, int *ret_ifindex)
+{
+	struct echo_ctx echo = {.name = o->name};
+	struct nlmsghdr *nlh = lj_nl_req(nl);
 	int r;
 
-	r = LJ_NL_SEND(nl, NULL, NULL, lj_link_msg_add_veth, o);
+	r = lj_link_msg_add_veth(nlh, LJ_NL_REQ_SIZE, o);
+	if (r < 0)
+		return r;
+	/* The kernel answers with the new host end (Linux 6.3; before, nothing: 0). */
+	if (ret_ifindex)
+		nlh->nlmsg_flags |= NLM_F_ECHO;
+	r = lj_nl_transact(nl, nlh, ret_ifindex ? echo_cb : NULL, &echo);
+	if (r == 0 && ret_ifindex)
+		*ret_ifindex = echo.ifindex;
 	if (r < 0 || (!o->up && !o->no_ipv6))
 		return r;
 	/*

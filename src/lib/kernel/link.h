@@ -60,6 +60,13 @@ struct lj_veth_opts {
  */
 int lj_link_add_veth(struct lj_nl *nl, const struct lj_veth_opts *o);
 
+/*
+ * lj_link_add_veth that also says the host end's ifindex in *ret_ifindex, from the kernel's
+ * echo of the creation (NLM_F_ECHO, Linux 6.3), so that no lookup is needed; 0 when the
+ * kernel does not echo (look it up then). Errors as lj_link_add_veth.
+ */
+int lj_link_add_veth_index(struct lj_nl *nl, const struct lj_veth_opts *o, int *ret_ifindex);
+
 /* One RTM_NEWLINK on name: IPv6 address generation off (no_ipv6) and IFF_UP (up). */
 int lj_link_setup(struct lj_nl *nl, const char *name, bool up, bool no_ipv6);
 

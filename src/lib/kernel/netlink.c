@@ -28,6 +28,7 @@ struct lj_nl {
 	struct mnl_socket *sock;
 	uint32_t portid;
 	uint32_t seq;
+	bool strict; /* lj_nl_set_strict was called */
 	char extack[256];
 	/* Requests are small; answers (dumps) may be large. */
 	char tx[LJ_NL_REQ_SIZE] __attribute__((aligned(NLMSG_ALIGNTO)));
@@ -61,6 +62,7 @@ static int nl_open(int netns_fd, int proto, unsigned groups, struct lj_nl **ret)
 	if (!nl)
 		return -ENOMEM;
 	nl->sock = NULL;
+	nl->strict = false;
 	nl->extack[0] = '\0';
 
 	if (netns_fd >= 0) {
@@ -295,11 +297,43 @@ int lj_nl_wait(struct lj_nl *nl, int timeout_ms, mnl_cb_t cb, void *data)
 #define NETLINK_GET_STRICT_CHK 12
 #endif
 
+int lj_nl_netns_cookie(struct lj_nl *nl, uint64_t *ret)
+{
+	return lj_netns_socket_cookie(mnl_socket_get_fd(nl->sock), ret);
+}
+
+void lj_nl_note_self_cookie(struct lj_nl *nl)
+{
+	lj_netns_self_cookie_from(mnl_socket_get_fd(nl->sock));
+}
+
 int lj_nl_set_strict(struct lj_nl *nl)
 {
 	int one = 1;
 
 	if (mnl_socket_setsockopt(nl->sock, NETLINK_GET_STRICT_CHK, &one, sizeof(one)) < 0)
 		return lj_negerrno();
+	nl->strict = true;
 	return 0;
+}
+
+int lj_nl_transact_filtered(struct lj_nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
+{
+	int one = 1, zero = 0, r;
+	size_t len = nlh->nlmsg_len;
+	char copy[LJ_NL_REQ_SIZE] __attribute__((aligned(NLMSG_ALIGNTO)));
+
+	if (nl->strict)
+		return lj_nl_transact(nl, nlh, cb, data);
+	if (len > sizeof(copy) ||
+	    mnl_socket_setsockopt(nl->sock, NETLINK_GET_STRICT_CHK, &one, sizeof(one)) < 0)
+		return lj_nl_transact(nl, nlh, cb, data); /* before Linux 4.20: unfiltered */
+	memcpy(copy, nlh, len);				  /* for a second try */
+	r = lj_nl_transact(nl, nlh, cb, data);
+	mnl_socket_setsockopt(nl->sock, NETLINK_GET_STRICT_CHK, &zero, sizeof(zero));
+	/* A family that refuses the filter (strict checking rejects what it does not know):
+	 * the whole dump, unfiltered. */
+	if (r == -EINVAL)
+		r = lj_nl_transact(nl, (struct nlmsghdr *)copy, cb, data);
+	return r;
 }

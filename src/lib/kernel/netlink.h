@@ -101,11 +101,30 @@ int lj_nl_transact(struct lj_nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *da
 const char *lj_nl_extack(const struct lj_nl *nl);
 
 /*
+ * The cookie of the network namespace nl's socket lives in (lj_netns_socket_cookie): the
+ * namespace's identity without a socket of its own. Errors: -errno (-ENOPROTOOPT before
+ * Linux 5.14).
+ */
+int lj_nl_netns_cookie(struct lj_nl *nl, uint64_t *ret);
+
+/* nl lives in this process's own namespace: remember its cookie (lj_netns_self_cookie_from). */
+void lj_nl_note_self_cookie(struct lj_nl *nl);
+
+/*
  * Ask the kernel to check dump requests strictly and honour their filters (ifindex, table,
  * output link; NETLINK_GET_STRICT_CHK, Linux 4.20). Returns 0 or -errno (then dumps are not
  * filtered by the kernel and callers must filter the answers themselves, which they do anyway).
  */
 int lj_nl_set_strict(struct lj_nl *nl);
+
+/*
+ * lj_nl_transact for a dump request whose filters (ifindex, ...) the kernel should honour:
+ * strict checking is on for this request alone (the socket is left as it was). A kernel that
+ * refuses the request strictly checked (-EINVAL) gets it again unchecked: then the answers
+ * are not filtered, and callbacks must filter them, as they do for any dump. Returns as
+ * lj_nl_transact.
+ */
+int lj_nl_transact_filtered(struct lj_nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data);
 
 /*
  * Open a NETLINK_ROUTE socket in netns_fd (as lj_nl_open) that is also subscribed to the

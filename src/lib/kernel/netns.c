@@ -168,7 +168,7 @@ int lj_netns_self_id(struct lj_netns_id *ret)
 	return 0;
 }
 
-static int socket_cookie(int sock, uint64_t *ret)
+int lj_netns_socket_cookie(int sock, uint64_t *ret)
 {
 	uint64_t c = 0;
 	socklen_t len = sizeof(c);
@@ -194,30 +194,42 @@ int lj_netns_cookie(int fd, uint64_t *ret)
 	lj_netns_leave(orig);
 	if (r < 0)
 		return r;
-	return socket_cookie(sock, ret);
+	return lj_netns_socket_cookie(sock, ret);
 }
+
+/* Of the home namespace (see home_netns()): asked for several times per command. */
+static uint64_t self_cookie;
+static pid_t self_cookie_pid;
 
 int lj_netns_self_cookie(uint64_t *ret)
 {
-	/* Of the home namespace (see home_netns()): asked for several times per command. */
-	static uint64_t cookie;
-	static pid_t cookie_pid;
 	_cleanup_close_ int sock = -1;
 	int r;
 
-	if (cookie && cookie_pid == getpid()) {
-		*ret = cookie;
+	if (self_cookie && self_cookie_pid == getpid()) {
+		*ret = self_cookie;
 		return 0;
 	}
 	sock = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (sock < 0)
 		return lj_negerrno();
-	r = socket_cookie(sock, &cookie);
+	r = lj_netns_socket_cookie(sock, &self_cookie);
 	if (r < 0)
 		return r;
-	cookie_pid = getpid();
-	*ret = cookie;
+	self_cookie_pid = getpid();
+	*ret = self_cookie;
 	return 0;
+}
+
+void lj_netns_self_cookie_from(int sock)
+{
+	uint64_t c;
+
+	if ((!self_cookie || self_cookie_pid != getpid()) &&
+	    lj_netns_socket_cookie(sock, &c) == 0) {
+		self_cookie = c;
+		self_cookie_pid = getpid();
+	}
 }
 
 struct netns_place {

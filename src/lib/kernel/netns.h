@@ -65,6 +65,20 @@ int lj_netns_cookie(int fd, uint64_t *ret);
 int lj_netns_self_cookie(uint64_t *ret);
 
 /*
+ * The cookie of the namespace socket sock (borrowed) was made in (SO_NETNS_COOKIE): what
+ * lj_netns_cookie reads, for a caller that has a socket there already. Errors: -errno
+ * (-ENOPROTOOPT before Linux 5.14).
+ */
+int lj_netns_socket_cookie(int sock, uint64_t *ret);
+
+/*
+ * Remember the cookie of sock (borrowed), a socket made in this process's namespace, as
+ * lj_netns_self_cookie's answer, so that it needs no socket of its own. Nothing if one is
+ * remembered already or the kernel has no cookies.
+ */
+void lj_netns_self_cookie_from(int sock);
+
+/*
  * Where network namespaces can be found by identity: the files of /run/netns, every nsfs
  * mount point (/proc/self/mountinfo: Docker's and others' bind mounts), and /proc/PID/ns/net
  * of every process; the places are read once (lj_netns_index_new) and looked up many times

@@ -326,7 +326,7 @@ static int route_dump_cb(const struct nlmsghdr *nlh, void *data)
 	struct route_dump_ctx *c = data;
 	struct lj_route_info rt;
 
-	if (!route_parse(nlh, &rt) || rt.family != c->family)
+	if (!route_parse(nlh, &rt) || (c->family != AF_UNSPEC && rt.family != c->family))
 		return MNL_CB_OK;
 	if (rt.flags & RTM_F_CLONED)
 		return MNL_CB_OK;

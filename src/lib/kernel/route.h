@@ -60,8 +60,9 @@ struct lj_route_info {
 };
 
 /*
- * Dump the routes of family (AF_INET or AF_INET6) in every table whose nexthop uses link oif
- * (kernel-filtered on a strict socket, filtered here anyway; oif 0: every route). Cloned/cache
+ * Dump the routes of family (AF_INET or AF_INET6; AF_UNSPEC: both, in one request) in every
+ * table whose nexthop uses link oif (kernel-filtered on a strict socket, filtered here anyway;
+ * oif 0: every route). Cloned/cache
  * entries are not included. *ret is malloc'd (caller frees), possibly NULL when *ret_n is 0.
  */
 int lj_route_dump(struct lj_nl *nl, int family, int oif, struct lj_route_info **ret, size_t *ret_n);

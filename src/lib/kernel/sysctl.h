@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * sysctls under /proc/sys. Those under net/ belong to the network namespace of the process
- * that opens the file: lanjoin's own namespace.
+ * that opens the file: lanjoin's own namespace. They are opened through a procfs of the
+ * process's own (see sysctl.c: the first lookup in a namespace through the shared /proc walks
+ * every namespace's entries), else through /proc.
  */
 #pragma once
 

@@ -216,8 +216,9 @@ static int defroute_apply(struct lj_ctx *ctx, struct lj_step *s)
 			lj_ctx_detail(ctx, "the gateway is not reachable on '%s'", s->link);
 		return lj_ctx_nl_error(ctx, nl, r);
 	}
-	/* The ones of another key (metric) would stay beside ours: remove them too. */
-	{
+	/* The ones of another key (metric) would stay beside ours: remove them too (only
+	 * those it found: none found, none to look for). */
+	if (json_array_size(list) > 0) {
 		struct lj_route_info *cur = NULL;
 		size_t n = 0;
 
@@ -805,29 +806,26 @@ int lj_attach_add_source_routes(struct lj_ctx *ctx, struct lj_plan *plan, struct
 {
 	static const int fams[] = {AF_INET, AF_INET6};
 	uint32_t next = LJ_SRC_TABLE_BASE;
+	struct lj_route_info *v = NULL;
+	size_t n = 0;
+	int r;
 
 	if (!ctx->target)
 		return 0;
-	for (size_t f = 0; f < 2; f++) {
-		struct lj_route_info *v = NULL;
-		size_t n = 0;
-		int r = dump_defaults(ctx->target, fams[f], &v, &n);
-
-		if (r < 0)
-			return lj_fail(res, r, "Failed to list the target's routes: %s",
-				       strerror(-r));
+	/* Both families' default routes in one request. */
+	r = dump_defaults(ctx->target, AF_UNSPEC, &v, &n);
+	if (r < 0)
+		return lj_fail(res, r, "Failed to list the target's routes: %s", strerror(-r));
+	for (size_t f = 0; f < 2 && r == 0; f++)
 		for (size_t i = 0; i < n && r == 0; i++) {
 			bool dup = false;
-			if (v[i].oif <= 0 || v[i].unsupported)
+			if (v[i].family != fams[f] || v[i].oif <= 0 || v[i].unsupported)
 				continue;
 			for (size_t k = 0; k < i; k++)
-				dup |= v[k].oif == v[i].oif;
+				dup |= v[k].family == fams[f] && v[k].oif == v[i].oif;
 			if (!dup)
 				r = add_source_route(ctx, plan, rec, fams[f], v[i].oif, &next, res);
 		}
-		free(v);
-		if (r < 0)
-			return r;
-	}
-	return 0;
+	free(v);
+	return r;
 }

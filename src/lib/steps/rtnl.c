@@ -156,7 +156,7 @@ static int veth_apply(struct lj_ctx *ctx, struct lj_step *s)
 		.no_ipv6 = !s->mtu || s->mtu >= 1280,
 	};
 	struct lj_link l;
-	int r;
+	int r, ifindex = 0;
 
 	if (s->master[0]) {
 		r = lj_ctx_ifindex(ctx, LJ_HOST, s->master);
@@ -167,13 +167,17 @@ static int veth_apply(struct lj_ctx *ctx, struct lj_step *s)
 		o.master = r;
 		s->u32 = (uint32_t)r; /* the bridge it joined: check_veth compares */
 	}
-	r = lj_link_add_veth(ctx->host, &o);
+	r = lj_link_add_veth_index(ctx->host, &o, &ifindex);
 	if (r == -EEXIST)
 		lj_ctx_detail(ctx, "a link named '%s' exists on the host or '%s' in the target",
 			      s->link, s->peer);
 	if (r < 0)
 		return lj_ctx_nl_error(ctx, ctx->host, r);
 	/* What undo checks before deleting: the name alone may be another link's by then. */
+	if (ifindex > 0) {
+		s->i64 = ifindex;
+		return 0;
+	}
 	r = lj_link_get(ctx->host, s->link, &l);
 	if (r == 0)
 		s->i64 = l.ifindex;
@@ -268,6 +272,14 @@ static int veth_check(struct lj_ctx *ctx, const struct lj_step *s)
 	int r;
 
 	if (!s->master[0] || !s->u32)
+		return 0;
+	/*
+	 * One request when all holds: the host end's master is still the bridge it joined (the
+	 * kernel does not give that ifindex to another link, and a deleted bridge lets go of its
+	 * ports). Otherwise the bridge is looked at too, to say what changed.
+	 */
+	r = lj_link_get(ctx->host, s->link, &l);
+	if (r == 0 && l.master == (int)s->u32)
 		return 0;
 	r = lj_link_get(ctx->host, s->master, &br);
 	if (r == -ENODEV) {

@@ -163,6 +163,7 @@ int lj_attach_macvlan_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, 
 	r = lj_macvlan_check_parent(ctx->host, o->parent, &p, res);
 	if (r < 0)
 		return r;
+	lj_ctx_remember(ctx, LJ_HOST, o->parent, p.ifindex); /* the macvlan step's parent */
 	if (o->mtu > p.mtu)
 		return lj_bad_input(res,
 				    "MTU %u is above the MTU of parent '%s', %u: a macvlan cannot "
