@@ -3,13 +3,18 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <arpa/inet.h>
+#include <libmnl/libmnl.h>
 #include <linux/capability.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
 #include <nftables/libnftables.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "lib/kernel/netlink.h"
 #include "shared/macro.h"
 
 /*
@@ -199,4 +204,83 @@ int lj_nft_run(const char *cmds, bool check, char *err, size_t errsize)
 int lj_nft_list(const char *cmd, json_t **ret, char *err, size_t errsize)
 {
 	return run(cmd, false, true, ret, err, errsize);
+}
+
+struct lookup_ctx {
+	struct lj_nft_query *q;
+};
+
+static int lookup_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct lookup_ctx *c = data;
+	const struct nlattr *tb[NFTA_SET_MAX + 1];
+
+	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(struct nfgenmsg)))
+		return MNL_CB_OK;
+	switch (nlh->nlmsg_type & 0xff) {
+	case NFT_MSG_NEWTABLE:
+	case NFT_MSG_NEWCHAIN:
+		c->q->found = true;
+		break;
+	case NFT_MSG_NEWSET:
+		c->q->found = true;
+		lj_nl_attrs(nlh, sizeof(struct nfgenmsg), tb, NFTA_SET_MAX);
+		if (tb[NFTA_SET_FLAGS] && mnl_attr_validate(tb[NFTA_SET_FLAGS], MNL_TYPE_U32) >= 0)
+			c->q->set_flags = ntohl(mnl_attr_get_u32(tb[NFTA_SET_FLAGS]));
+		break;
+	default:
+		break;
+	}
+	return MNL_CB_OK;
+}
+
+int lj_nft_lookup(uint8_t family, const char *table, struct lj_nft_query *q, size_t n)
+{
+	static const uint16_t type[] = {
+		[LJ_NFT_TABLE] = NFT_MSG_GETTABLE,
+		[LJ_NFT_CHAIN] = NFT_MSG_GETCHAIN,
+		[LJ_NFT_SET] = NFT_MSG_GETSET,
+	};
+	struct lj_nl *nl = NULL;
+	int r;
+
+	r = lj_nl_open_proto(-1, NETLINK_NETFILTER, &nl);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n && r >= 0; i++) {
+		struct lookup_ctx c = {&q[i]};
+		struct nlmsghdr *nlh;
+		struct nfgenmsg *nfg;
+		bool ok;
+
+		q[i].found = false;
+		q[i].set_flags = 0;
+		nlh = lj_nl_msg(nl, (uint16_t)((NFNL_SUBSYS_NFTABLES << 8) | type[q[i].kind]), 0);
+		nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
+		nfg->nfgen_family = family;
+		nfg->version = NFNETLINK_V0;
+		switch (q[i].kind) {
+		case LJ_NFT_TABLE:
+			ok = mnl_attr_put_strz_check(nlh, LJ_NL_REQ_SIZE, NFTA_TABLE_NAME, table);
+			break;
+		case LJ_NFT_CHAIN:
+			ok = mnl_attr_put_strz_check(nlh, LJ_NL_REQ_SIZE, NFTA_CHAIN_TABLE, table) &&
+			     mnl_attr_put_strz_check(nlh, LJ_NL_REQ_SIZE, NFTA_CHAIN_NAME,
+						     q[i].name);
+			break;
+		default:
+			ok = mnl_attr_put_strz_check(nlh, LJ_NL_REQ_SIZE, NFTA_SET_TABLE, table) &&
+			     mnl_attr_put_strz_check(nlh, LJ_NL_REQ_SIZE, NFTA_SET_NAME, q[i].name);
+			break;
+		}
+		if (!ok) {
+			r = -EMSGSIZE;
+			break;
+		}
+		r = lj_nl_transact(nl, nlh, lookup_cb, &c);
+		if (r == -ENOENT)
+			r = 0; /* the object or its table is missing: found stays false */
+	}
+	lj_nl_close(nl);
+	return r < 0 ? r : 0;
 }

@@ -8,6 +8,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -160,10 +162,40 @@ static int nat_table_read(struct nat_table *t, char *err, size_t errsize)
 	return 0;
 }
 
+/*
+ * Whether the table and its skeleton exist (t->objs stays NULL), with one nf_tables request
+ * per object: a listing grows with every attachment (two chains, two elements each). When the
+ * kernel does not answer (no rights, no nf_tables), the listing says why.
+ */
+static int nat_table_probe(struct nat_table *t, char *err, size_t errsize)
+{
+	struct lj_nft_query q[] = {
+		{.kind = LJ_NFT_TABLE, .name = NAT_TABLE},
+		{.kind = LJ_NFT_SET, .name = "inbound"},
+		{.kind = LJ_NFT_SET, .name = "outbound"},
+		{.kind = LJ_NFT_CHAIN, .name = "prerouting"},
+		{.kind = LJ_NFT_CHAIN, .name = "output"},
+		{.kind = LJ_NFT_CHAIN, .name = "postrouting"},
+	};
+	int r;
+
+	memset(t, 0, sizeof(*t));
+	if (lj_nft_lookup(NFPROTO_IPV4, NAT_TABLE, q, ARRAY_SIZE(q)) < 0) {
+		r = nat_table_read(t, err, errsize);
+		nat_table_done(t);
+		return r;
+	}
+	t->exists = q[0].found;
+	t->skeleton = t->exists;
+	for (size_t i = 1; i < ARRAY_SIZE(q); i++)
+		t->skeleton &= q[i].found && (q[i].kind != LJ_NFT_SET || (q[i].set_flags & NFT_SET_MAP));
+	return 0;
+}
+
 int lj_nat_table_read(bool *ret_exists, bool *ret_skeleton, char *err, size_t errsize)
 {
 	struct nat_table t;
-	int r = nat_table_read(&t, err, errsize);
+	int r = nat_table_probe(&t, err, errsize);
 
 	if (r < 0)
 		return r;
@@ -474,12 +506,11 @@ static int nat_rules_apply(struct lj_ctx *ctx, struct lj_step *s)
 	char err[256];
 	int r;
 
-	r = nat_table_read(&t, err, sizeof(err));
+	r = nat_table_probe(&t, err, sizeof(err));
 	if (r < 0) {
 		lj_ctx_detail(ctx, "nft: %s", err);
 		return r;
 	}
-	nat_table_done(&t);
 	if (t.exists && !t.skeleton) {
 		lj_ctx_detail(ctx, "table ip " NAT_TABLE " lacks its maps or base chains; it was "
 				   "changed by hand");

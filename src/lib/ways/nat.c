@@ -8,6 +8,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/netfilter.h>
 #include <linux/rtnetlink.h>
 #include <stdlib.h>
 #include <string.h>
@@ -287,10 +288,17 @@ int lj_way_detect_firewall(int family, char ret[IFNAMSIZ], struct lj_result *res
 	json_t *arr = NULL, *o;
 	char err[256];
 	bool user = false, user_used = false, drop = false;
+	struct lj_nft_query q;
 	size_t i;
 	int r;
 
 	ret[0] = '\0';
+	/* Most hosts have no such table: one nf_tables request says so without loading
+	 * libnftables (a listing costs milliseconds). Anything else: the listing decides. */
+	q = (struct lj_nft_query){.kind = LJ_NFT_TABLE, .name = "filter"};
+	if (lj_nft_lookup(family == AF_INET6 ? NFPROTO_IPV6 : NFPROTO_IPV4, "filter", &q, 1) == 0 &&
+	    !q.found)
+		return 0;
 	snprintf(list, sizeof(list), "list table %s filter", table);
 	r = lj_nft_list(list, &arr, err, sizeof(err));
 	if (r == -ENOENT)
