@@ -456,7 +456,13 @@ static int record_from_json(const json_t *o, const char *id, struct lj_record *r
  * with foreign, the other way round: only a record from another namespace is returned (-EXDEV
  * for one from this namespace).
  */
-static int load_if(struct lj_state *st, const char *id, const char *needle, bool foreign,
+/* Strings a record's text must have one of (n == 0: no condition). */
+struct needles {
+	const char *const *v;
+	size_t n;
+};
+
+static int load_if(struct lj_state *st, const char *id, const struct needles *needles, bool foreign,
 		   struct lj_record *ret);
 
 int lj_state_load(struct lj_state *st, const char *id, struct lj_record *ret)
@@ -476,7 +482,15 @@ static bool foreign_record(const struct lj_state *st, const struct lj_record *re
 	       rec->host_netns_cookie != st->self_cookie;
 }
 
-static int load_if(struct lj_state *st, const char *id, const char *needle, bool foreign,
+static bool has_any(const char *buf, size_t n, const struct needles *needles)
+{
+	for (size_t i = 0; i < needles->n; i++)
+		if (memmem(buf, n, needles->v[i], strlen(needles->v[i])))
+			return true;
+	return false;
+}
+
+static int load_if(struct lj_state *st, const char *id, const struct needles *needles, bool foreign,
 		   struct lj_record *ret)
 {
 	_cleanup_close_ int fd = -1;
@@ -505,7 +519,7 @@ static int load_if(struct lj_state *st, const char *id, const char *needle, bool
 		return -EBADMSG;
 	buf[n] = '\0';
 	/* Parsing is most of a record's cost: skip records that cannot match. */
-	if (needle && !memmem(buf, (size_t)n, needle, strlen(needle)))
+	if (needles && needles->n && !has_any(buf, (size_t)n, needles))
 		return -ENOENT;
 	r = lj_record_parse(buf, (size_t)n, id, ret);
 	if (r == 0 && foreign_record(st, ret) != foreign) {
@@ -617,8 +631,8 @@ static int state_dir_stream(struct lj_state *st, DIR **ret)
 }
 
 /* Load the records whose id starts with prefix ("" = all). */
-static int list(struct lj_state *st, const char *prefix, const char *needle, bool foreign,
-		struct lj_record **ret, size_t *ret_n, size_t *ret_bad)
+static int list(struct lj_state *st, const char *prefix, const struct needles *needles,
+		bool foreign, struct lj_record **ret, size_t *ret_n, size_t *ret_bad)
 {
 	size_t plen = strlen(prefix);
 	struct lj_record *recs = NULL;
@@ -654,7 +668,7 @@ static int list(struct lj_state *st, const char *prefix, const char *needle, boo
 			recs = nr;
 			cap = cap ? cap * 2 : 16;
 		}
-		r = load_if(st, id, needle, foreign, &recs[n]);
+		r = load_if(st, id, needles, foreign, &recs[n]);
 		if (r == 0)
 			n++;
 		else if (r != -EXDEV && r != -ENOENT)
@@ -721,5 +735,17 @@ int lj_state_list_info(struct lj_state *st, const char *key, const char *value,
 	json_decref(j);
 	if (!v || asprintf(&needle, "\"%s\": %s", key, v) < 0)
 		return -ENOMEM;
-	return list(st, "", needle, false, ret, ret_n, NULL);
+	return list(st, "", &(struct needles){(const char *const[]){needle}, 1}, false, ret, ret_n,
+		    NULL);
+}
+
+int lj_state_list_text(struct lj_state *st, const char *const *needles, size_t n,
+		       struct lj_record **ret, size_t *ret_n)
+{
+	if (n == 0) {
+		*ret = NULL;
+		*ret_n = 0;
+		return 0;
+	}
+	return list(st, "", &(struct needles){needles, n}, false, ret, ret_n, NULL);
 }

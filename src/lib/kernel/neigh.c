@@ -128,8 +128,8 @@ int lj_neigh_proxy_has(struct lj_nl *nl, int ifindex, const struct lj_ip *ip)
 	int r;
 
 	/* The kernel's exact lookup (RTM_GETNEIGH of one proxy entry, Linux 5.0) */
-	r = LJ_NL_SEND(nl, proxy_get_cb, &g, lj_neigh_proxy_msg, RTM_GETNEIGH, ip->family,
-		       ifindex, ip);
+	r = LJ_NL_SEND(nl, proxy_get_cb, &g, lj_neigh_proxy_msg, RTM_GETNEIGH, ip->family, ifindex,
+		       ip);
 	if (r == 0 && g.found)
 		return 1;
 	if (r == -ENOENT)

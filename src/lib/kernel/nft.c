@@ -264,7 +264,8 @@ int lj_nft_lookup(uint8_t family, const char *table, struct lj_nft_query *q, siz
 			ok = mnl_attr_put_strz_check(nlh, LJ_NL_REQ_SIZE, NFTA_TABLE_NAME, table);
 			break;
 		case LJ_NFT_CHAIN:
-			ok = mnl_attr_put_strz_check(nlh, LJ_NL_REQ_SIZE, NFTA_CHAIN_TABLE, table) &&
+			ok = mnl_attr_put_strz_check(nlh, LJ_NL_REQ_SIZE, NFTA_CHAIN_TABLE,
+						     table) &&
 			     mnl_attr_put_strz_check(nlh, LJ_NL_REQ_SIZE, NFTA_CHAIN_NAME,
 						     q[i].name);
 			break;

@@ -40,8 +40,8 @@ enum lj_nft_kind { LJ_NFT_TABLE, LJ_NFT_CHAIN, LJ_NFT_SET };
 
 struct lj_nft_query {
 	enum lj_nft_kind kind;
-	const char *name;  /* the object (the table itself for LJ_NFT_TABLE) */
-	bool found;	   /* out */
+	const char *name;   /* the object (the table itself for LJ_NFT_TABLE) */
+	bool found;	    /* out */
 	uint32_t set_flags; /* out: a set's NFT_SET_* flags (NFT_SET_MAP for a map) */
 };
 

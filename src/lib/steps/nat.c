@@ -188,7 +188,8 @@ static int nat_table_probe(struct nat_table *t, char *err, size_t errsize)
 	t->exists = q[0].found;
 	t->skeleton = t->exists;
 	for (size_t i = 1; i < ARRAY_SIZE(q); i++)
-		t->skeleton &= q[i].found && (q[i].kind != LJ_NFT_SET || (q[i].set_flags & NFT_SET_MAP));
+		t->skeleton &=
+			q[i].found && (q[i].kind != LJ_NFT_SET || (q[i].set_flags & NFT_SET_MAP));
 	return 0;
 }
 
