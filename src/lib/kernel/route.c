@@ -180,18 +180,33 @@ int lj_route_list(struct lj_nl *nl, int family, struct lj_route_entry **ret, siz
 	return 0;
 }
 
-int lj_route_get(struct lj_nl *nl, const struct lj_ip *dst, struct lj_route_entry *ret)
+static int route_msg_lookup(void *buf, size_t size, const struct lj_ip *dst, bool fib_match)
+{
+	int r = lj_route_msg_get(buf, size, dst);
+
+	if (r == 0 && fib_match)
+		((struct rtmsg *)mnl_nlmsg_get_payload(buf))->rtm_flags = RTM_F_FIB_MATCH;
+	return r;
+}
+
+static int route_lookup(struct lj_nl *nl, const struct lj_ip *dst, bool fib_match,
+			struct lj_route_entry *ret)
 {
 	struct route_list_ctx c = {.one = true};
 	int r;
 
-	r = LJ_NL_SEND(nl, route_list_cb, &c, lj_route_msg_get, dst);
+	r = LJ_NL_SEND(nl, route_list_cb, &c, route_msg_lookup, dst, fib_match);
 	if (r == 0 && c.n == 0)
 		r = -ENETUNREACH;
 	if (r == 0)
 		*ret = c.v[0];
 	free(c.v);
 	return r;
+}
+
+int lj_route_get(struct lj_nl *nl, const struct lj_ip *dst, struct lj_route_entry *ret)
+{
+	return route_lookup(nl, dst, false, ret);
 }
 
 static int route_msg_dump_filtered(void *buf, size_t size, int family, uint32_t table, int oif)
@@ -231,27 +246,9 @@ int lj_route_list_filtered(struct lj_nl *nl, int family, uint32_t table, int oif
 	return 0;
 }
 
-static int route_msg_match(void *buf, size_t size, const struct lj_ip *dst)
-{
-	int r = lj_route_msg_get(buf, size, dst);
-
-	if (r == 0)
-		((struct rtmsg *)mnl_nlmsg_get_payload(buf))->rtm_flags = RTM_F_FIB_MATCH;
-	return r;
-}
-
 int lj_route_match(struct lj_nl *nl, const struct lj_ip *dst, struct lj_route_entry *ret)
 {
-	struct route_list_ctx c = {.one = true};
-	int r;
-
-	r = LJ_NL_SEND(nl, route_list_cb, &c, route_msg_match, dst);
-	if (r == 0 && c.n == 0)
-		r = -ENETUNREACH;
-	if (r == 0)
-		*ret = c.v[0];
-	free(c.v);
-	return r;
+	return route_lookup(nl, dst, true, ret);
 }
 
 int lj_route_count_dev(struct lj_nl *nl, int ifindex)
