@@ -232,11 +232,32 @@ static int count_users(const struct nat_table *t)
 	return users;
 }
 
+/* The table's chains as nf_tables dumps them (no listing): users, and the two asked for. */
+struct nat_chains {
+	const char *dnat, *snat; /* NULL: not asked */
+	bool has_dnat, has_snat;
+	int users;
+};
+
+static void nat_chain_cb(const char *name, void *data)
+{
+	struct nat_chains *c = data;
+
+	c->users += attachment_chain(name, "_snat");
+	c->has_dnat |= c->dnat && strcmp(name, c->dnat) == 0;
+	c->has_snat |= c->snat && strcmp(name, c->snat) == 0;
+}
+
 /* The number of attachments with NAT rules, or -errno. */
 static int nat_users(char *err, size_t errsize)
 {
+	struct nat_chains c = {0};
 	struct nat_table t;
-	int r = nat_table_read(&t, err, errsize);
+	int r;
+
+	if (lj_nft_chains(NFPROTO_IPV4, NAT_TABLE, nat_chain_cb, &c) == 0)
+		return c.users;
+	r = nat_table_read(&t, err, errsize);
 
 	if (r < 0)
 		return r;
@@ -582,6 +603,69 @@ static void delete_elements(FILE *f, const struct nat_table *t, const char *map,
 	foreach_jump_element(t, map, chain, print_delete, &d);
 }
 
+struct jump_delete {
+	FILE *f;
+	const char *map, *chain;
+};
+
+static void print_jump_delete(const void *key, size_t keylen, const char *chain, void *data)
+{
+	struct jump_delete *d = data;
+	struct lj_ip ip = {.family = AF_INET};
+	char a[LJ_IP_STRLEN];
+
+	if (keylen != 4 || strcmp(chain, d->chain) != 0)
+		return;
+	memcpy(&ip.v4, key, 4);
+	fprintf(d->f, "delete element ip " NAT_TABLE " %s { %s }\n", d->map,
+		lj_ip_to_string(&ip, a, sizeof(a)));
+}
+
+/*
+ * The commands that remove the rules of chains dnat and snat, from what nf_tables dumps
+ * (chain names, the maps' elements) rather than a listing of the whole table as JSON.
+ * Returns 0 with *ret (NULL: nothing to remove), or -errno when the kernel did not answer.
+ */
+static int nat_undo_text(const char *dnat, const char *snat, char **ret)
+{
+	struct nat_chains c = {.dnat = dnat, .snat = snat};
+	size_t size = 0;
+	FILE *f;
+	int r;
+
+	*ret = NULL;
+	r = lj_nft_chains(NFPROTO_IPV4, NAT_TABLE, nat_chain_cb, &c);
+	if (r < 0)
+		return r;
+	if (!c.has_dnat && !c.has_snat)
+		return 0;
+	f = open_memstream(ret, &size);
+	if (!f)
+		return -ENOMEM;
+	if (c.users <= (c.has_snat ? 1 : 0)) {
+		/* The last attachment: the table goes, in the same transaction. */
+		fprintf(f, "delete table ip " NAT_TABLE "\n");
+	} else {
+		struct jump_delete in = {f, "inbound", dnat}, out = {f, "outbound", snat};
+
+		r = lj_nft_map_jumps(NFPROTO_IPV4, NAT_TABLE, "inbound", print_jump_delete, &in);
+		if (r == 0)
+			r = lj_nft_map_jumps(NFPROTO_IPV4, NAT_TABLE, "outbound", print_jump_delete,
+					     &out);
+		if (c.has_dnat)
+			fprintf(f, "delete chain ip " NAT_TABLE " %s\n", dnat);
+		if (c.has_snat)
+			fprintf(f, "delete chain ip " NAT_TABLE " %s\n", snat);
+	}
+	if (fclose(f) != 0 && r == 0)
+		r = -ENOMEM;
+	if (r < 0) {
+		free(*ret);
+		*ret = NULL;
+	}
+	return r;
+}
+
 static int nat_rules_undo(struct lj_ctx *ctx, const struct lj_step *s)
 {
 	_cleanup_free_ char *cmds = NULL;
@@ -594,13 +678,22 @@ static int nat_rules_undo(struct lj_ctx *ctx, const struct lj_step *s)
 
 	if (!lj_nft_name_valid(s->link) || strlen(s->link) > 40)
 		return -EBADMSG;
+	snprintf(dnat, sizeof(dnat), "%s_dnat", s->link);
+	snprintf(snat, sizeof(snat), "%s_snat", s->link);
+	if (nat_undo_text(dnat, snat, &cmds) == 0) {
+		if (!cmds)
+			return 0;
+		r = lj_nft_run(cmds, false, err, sizeof(err));
+		if (r < 0)
+			lj_ctx_detail(ctx, "nft: %s", err);
+		return r;
+	}
+	/* The kernel did not answer the dumps: the listing (and its error text). */
 	r = nat_table_read(&t, err, sizeof(err));
 	if (r < 0) {
 		lj_ctx_detail(ctx, "nft: %s", err);
 		return r;
 	}
-	snprintf(dnat, sizeof(dnat), "%s_dnat", s->link);
-	snprintf(snat, sizeof(snat), "%s_snat", s->link);
 	has_dnat = has_object(t.objs, "chain", dnat);
 	has_snat = has_object(t.objs, "chain", snat);
 	users = count_users(&t);
