@@ -306,12 +306,23 @@ static const char *attr_str(const struct nlattr *a)
 	return a && mnl_attr_validate(a, MNL_TYPE_NUL_STRING) >= 0 ? mnl_attr_get_str(a) : NULL;
 }
 
+/* A dump the ruleset changed under is incomplete: -EINTR, the caller lists instead. */
+static bool dump_interrupted(const struct nlmsghdr *nlh)
+{
+	if (!(nlh->nlmsg_flags & NLM_F_DUMP_INTR))
+		return false;
+	errno = EINTR;
+	return true;
+}
+
 static int chains_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct chains_ctx *c = data;
 	const struct nlattr *tb[NFTA_CHAIN_MAX + 1];
 	const char *table, *name;
 
+	if (dump_interrupted(nlh))
+		return MNL_CB_ERROR;
 	if ((nlh->nlmsg_type & 0xff) != NFT_MSG_NEWCHAIN ||
 	    nlh->nlmsg_len < mnl_nlmsg_size(sizeof(struct nfgenmsg)))
 		return MNL_CB_OK;
@@ -372,6 +383,8 @@ static int jumps_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const struct nlattr *tb[NFTA_SET_ELEM_LIST_MAX + 1], *elem;
 
+	if (dump_interrupted(nlh))
+		return MNL_CB_ERROR;
 	if ((nlh->nlmsg_type & 0xff) != NFT_MSG_NEWSETELEM ||
 	    nlh->nlmsg_len < mnl_nlmsg_size(sizeof(struct nfgenmsg)))
 		return MNL_CB_OK;

@@ -58,7 +58,8 @@ int lj_nft_lookup(uint8_t family, const char *table, struct lj_nft_query *q, siz
 /*
  * Call cb(name, data) for each chain of table (nfproto family), from one nf_tables dump
  * (the kernel sends the family's chains; those of other tables are skipped here), without
- * libnftables. Returns 0, or -errno as lj_nft_lookup (-ENOENT is not an error: no calls).
+ * libnftables. Returns 0, or -errno as lj_nft_lookup (-ENOENT is not an error: no calls);
+ * -EINTR when the ruleset changed during the dump (cb may then have missed some).
  */
 int lj_nft_chains(uint8_t family, const char *table, void (*cb)(const char *name, void *data),
 		  void *data);
@@ -67,7 +68,7 @@ int lj_nft_chains(uint8_t family, const char *table, void (*cb)(const char *name
  * Call cb(key, keylen, chain, data) for each element of map set in table (nfproto family)
  * whose value is a verdict that jumps or goes to a chain, from one dump of the set's elements
  * (without libnftables): key is the element's key in network byte order. Returns 0 (also
- * when the set or table is missing: no calls), or -errno as lj_nft_lookup.
+ * when the set or table is missing: no calls), or -errno as lj_nft_chains.
  */
 int lj_nft_map_jumps(uint8_t family, const char *table, const char *set,
 		     void (*cb)(const void *key, size_t keylen, const char *chain, void *data),
