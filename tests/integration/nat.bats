@@ -321,6 +321,30 @@ s.sendto(sys.argv[2].encode(), ("203.0.113.1", 9999))' "$2" "$3"
   assert_same_state host "$BATS_TEST_TMPDIR/host"
 }
 
+@test "nat: --private that overlaps an attachment whose links are gone is refused (its record holds it)" {
+  add_container c1
+  add_container c2
+  detach_later c1
+  detach_later c2
+  run nat_attach c1 --address 198.51.100.121/24 --private 198.18.60.0/30
+  echo "$output"
+  [ "$status" -eq 0 ]
+  # c1's host end goes (and with it the route to its private network): only the record knows
+  local host_if
+  host_if=$(lj list --json | jq -r --arg s "netns:${LAB_PREFIX}c1" '.[] | select(.target.spec == $s) | .host_ifname')
+  on host ip link del "$host_if"
+  local p
+  for p in 198.18.60.2/31 198.18.60.0/30 198.18.60.0/24 198.18.0.0/16; do
+    run nat_attach c2 --address 198.51.100.122/24 --private "$p" --dry-run
+    echo "--private $p -> $status: $output"
+    [ "$status" -eq 2 ]
+    [[ $output == *"overlaps the attachment of netns:${LAB_PREFIX}c1"* ]]
+  done
+  run nat_attach c2 --address 198.51.100.122/24 --private 198.18.60.4/31 --dry-run
+  echo "$output"
+  [ "$status" -eq 0 ]
+}
+
 @test "nat: --to forwards to an address the container already has (Docker-bridge style)" {
   add_container dk
   # a "docker0": the container's eth0 on a host link, default route, and Docker's MASQUERADE

@@ -240,6 +240,49 @@ neigh_mac() { on "$1" ip -j neigh show "$2" dev eth0 | jq -r '.[0].lladdr // emp
   assert_unchanged web
 }
 
+@test "routed: an --ip the host already routes as a host route, or that em1 already answers for by proxy, is refused with exit 2 and changes nothing" {
+  add_container web
+  local t="netns:${LAB_PREFIX}web"
+  # each made by hand, checked alone: a host route in the main table (IPv4 and IPv6, also
+  # one the kernel's lookup refuses to use), a proxy entry on the parent
+  local -a made=(
+    "route add $A4/32 dev em1"
+    "route add blackhole $A4/32"
+    "-6 route add $A6/128 dev em1"
+    "neigh add proxy $A4 dev em1"
+    "-6 neigh add proxy $A6 dev em1"
+  )
+  local -a want=(
+    "the host already routes it to 'em1'"
+    "the host already routes it to"
+    "the host already routes it to 'em1'"
+    "'em1' already answers for it by proxy"
+    "'em1' already answers for it by proxy"
+  )
+  local i ip
+  for i in "${!made[@]}"; do
+    # shellcheck disable=SC2086 # split on purpose
+    on host ip ${made[i]}
+    take_snapshots web
+    ip=$A4/24
+    [[ ${made[i]} == -6* ]] && ip=$A6/64
+    run lj attach routed "$t" --parent em1 --ip "$ip"
+    echo "${made[i]} -> $status: $output"
+    [ "$status" -eq 2 ]
+    [[ $output == *"${want[i]}"* ]]
+    assert_unchanged web
+    # shellcheck disable=SC2086
+    on host ip ${made[i]/ add / del }
+  done
+  # a proxy entry for the address on another link is not em1's
+  on host ip link add ljpx0 type veth peer name ljpx1
+  defer ip -n "${LAB_PREFIX}host" link del ljpx0
+  on host ip neigh add proxy $A4 dev ljpx0
+  run lj attach routed "$t" --parent em1 --ip "$A4/24" --dry-run
+  echo "$output"
+  [ "$status" -eq 0 ]
+}
+
 @test "routed: --dry-run changes nothing and prints ip/sysctl commands" {
   add_container web
   take_snapshots web

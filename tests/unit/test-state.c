@@ -221,9 +221,11 @@ static void test_list_target(void **state)
 	lj_state_close(st);
 }
 
-/* lj_state_list_info finds records by a member of their info, without parsing the others. */
+/* lj_state_list_info finds records by a member of their info, without parsing the others;
+ * lj_state_list_text by any of several strings. */
 static void test_list_info(void **state)
 {
+	static const char *const any[] = {"\"parent\": \"em9\"", "\"parent\": \"em2\""};
 	struct lj_record rec, *recs;
 	struct lj_state *st;
 	size_t n;
@@ -247,6 +249,14 @@ static void test_list_info(void **state)
 	assert_int_equal(lj_state_list_info(st, "parent", "em3", &recs, &n), 0);
 	assert_int_equal(n, 0);
 	lj_records_free(recs, n);
+
+	/* lj_state_list_text: any of several strings */
+	assert_int_equal(lj_state_list_text(st, any, 2, &recs, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(json_string_value(json_object_get(recs[0].info, "parent")), "em2");
+	lj_records_free(recs, n);
+	assert_int_equal(lj_state_list_text(st, any, 0, &recs, &n), 0);
+	assert_int_equal(n, 0);
 	lj_state_close(st);
 }
 

@@ -456,7 +456,18 @@ static int record_from_json(const json_t *o, const char *id, struct lj_record *r
  * with foreign, the other way round: only a record from another namespace is returned (-EXDEV
  * for one from this namespace).
  */
-static int load_if(struct lj_state *st, const char *id, const char *needle, bool foreign,
+/* Strings a record's text must have one of (n == 0: no condition). */
+struct needles {
+	const char *const *v;
+	size_t n;
+	/* optional (NULL: each needle is searched for alone): head[i] is the length of v[i]'s
+	 * head (up to '": "' and one more byte, e.g. '"to": "'); lead[i]: no v[k < i] has the
+	 * same head. The file is searched once per distinct head. */
+	const size_t *head;
+	const bool *lead;
+};
+
+static int load_if(struct lj_state *st, const char *id, const struct needles *needles, bool foreign,
 		   struct lj_record *ret);
 
 int lj_state_load(struct lj_state *st, const char *id, struct lj_record *ret)
@@ -476,7 +487,33 @@ static bool foreign_record(const struct lj_state *st, const struct lj_record *re
 	       rec->host_netns_cookie != st->self_cookie;
 }
 
-static int load_if(struct lj_state *st, const char *id, const char *needle, bool foreign,
+static bool has_any(const char *buf, size_t n, const struct needles *nd)
+{
+	const char *end = buf + n;
+
+	for (size_t i = 0; i < nd->n; i++) {
+		size_t head = nd->head ? nd->head[i] : strlen(nd->v[i]);
+
+		if (nd->head && !nd->lead[i])
+			continue;
+		/* Every occurrence of a needle starts with its head: look at each. */
+		for (const char *p = buf;
+		     p < end && (p = memmem(p, (size_t)(end - p), nd->v[i], head)); p++)
+			for (size_t k = i; k < nd->n; k++) {
+				size_t len = strlen(nd->v[k]);
+
+				if ((k == i || (nd->head && nd->head[k] == head &&
+						memcmp(nd->v[k], nd->v[i], head) == 0)) &&
+				    len <= (size_t)(end - p) && memcmp(p, nd->v[k], len) == 0)
+					return true;
+				if (!nd->head)
+					break;
+			}
+	}
+	return false;
+}
+
+static int load_if(struct lj_state *st, const char *id, const struct needles *needles, bool foreign,
 		   struct lj_record *ret)
 {
 	_cleanup_close_ int fd = -1;
@@ -505,7 +542,7 @@ static int load_if(struct lj_state *st, const char *id, const char *needle, bool
 		return -EBADMSG;
 	buf[n] = '\0';
 	/* Parsing is most of a record's cost: skip records that cannot match. */
-	if (needle && !memmem(buf, (size_t)n, needle, strlen(needle)))
+	if (needles && needles->n && !has_any(buf, (size_t)n, needles))
 		return -ENOENT;
 	r = lj_record_parse(buf, (size_t)n, id, ret);
 	if (r == 0 && foreign_record(st, ret) != foreign) {
@@ -617,8 +654,8 @@ static int state_dir_stream(struct lj_state *st, DIR **ret)
 }
 
 /* Load the records whose id starts with prefix ("" = all). */
-static int list(struct lj_state *st, const char *prefix, const char *needle, bool foreign,
-		struct lj_record **ret, size_t *ret_n, size_t *ret_bad)
+static int list(struct lj_state *st, const char *prefix, const struct needles *needles,
+		bool foreign, struct lj_record **ret, size_t *ret_n, size_t *ret_bad)
 {
 	size_t plen = strlen(prefix);
 	struct lj_record *recs = NULL;
@@ -654,7 +691,7 @@ static int list(struct lj_state *st, const char *prefix, const char *needle, boo
 			recs = nr;
 			cap = cap ? cap * 2 : 16;
 		}
-		r = load_if(st, id, needle, foreign, &recs[n]);
+		r = load_if(st, id, needles, foreign, &recs[n]);
 		if (r == 0)
 			n++;
 		else if (r != -EXDEV && r != -ENOENT)
@@ -721,7 +758,35 @@ int lj_state_list_info(struct lj_state *st, const char *key, const char *value,
 	json_decref(j);
 	if (!v || asprintf(&needle, "\"%s\": %s", key, v) < 0)
 		return -ENOMEM;
-	return list(st, "", needle, false, ret, ret_n, NULL);
+	return list(st, "", &(struct needles){(const char *const[]){needle}, 1, NULL, NULL}, false,
+		    ret, ret_n, NULL);
+}
+
+int lj_state_list_text(struct lj_state *st, const char *const *needles, size_t n,
+		       struct lj_record **ret, size_t *ret_n)
+{
+	_cleanup_free_ size_t *head = NULL;
+	_cleanup_free_ bool *lead = NULL;
+
+	if (n == 0) {
+		*ret = NULL;
+		*ret_n = 0;
+		return 0;
+	}
+	head = calloc(n, sizeof(*head));
+	lead = calloc(n, sizeof(*lead));
+	if (!head || !lead)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		const char *sep = strstr(needles[i], "\": ");
+
+		head[i] = sep && sep[3] ? (size_t)(sep - needles[i]) + 4 : strlen(needles[i]);
+		lead[i] = true;
+		for (size_t k = 0; k < i && lead[i]; k++)
+			lead[i] = !(head[k] == head[i] &&
+				    memcmp(needles[k], needles[i], head[i]) == 0);
+	}
+	return list(st, "", &(struct needles){needles, n, head, lead}, false, ret, ret_n, NULL);
 }
 
 /* A link's or marker's name: one path component, not "." or "..". */

@@ -182,6 +182,15 @@ int lj_state_link_remove(struct lj_state *st, const char *name);
 int lj_state_mark_set(struct lj_state *st, const char *name);
 int lj_state_mark_get(struct lj_state *st, const char *name);
 
+/*
+ * Like lj_state_list_info, but the records whose text has any of the n strings in needles
+ * (each as it appears in a record written with JSON_INDENT, e.g. "\"to\": \"198.51.100.7\"";
+ * borrowed): a way that knows every value a conflicting record could hold reads the others'
+ * files but parses none of them. n == 0: none. Callers still check the parsed records.
+ */
+int lj_state_list_text(struct lj_state *st, const char *const *needles, size_t n,
+		       struct lj_record **ret, size_t *ret_n);
+
 void lj_record_free(struct lj_record *rec);
 void lj_records_free(struct lj_record *recs, size_t n);
 

@@ -101,3 +101,41 @@ int lj_neigh_proxy_count(struct lj_nl *nl, int family, int ifindex, const struct
 		*ret_has = d.has;
 	return d.count;
 }
+
+struct proxy_get {
+	int ifindex;
+	bool found, other;
+};
+
+static int proxy_get_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct ndmsg *ndm = mnl_nlmsg_get_payload(nlh);
+	struct proxy_get *g = data;
+
+	if (nlh->nlmsg_type != RTM_NEWNEIGH || nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*ndm)))
+		return MNL_CB_OK;
+	if (ndm->ndm_ifindex == g->ifindex && (ndm->ndm_flags & NTF_PROXY))
+		g->found = true;
+	else
+		g->other = true;
+	return MNL_CB_OK;
+}
+
+int lj_neigh_proxy_has(struct lj_nl *nl, int ifindex, const struct lj_ip *ip)
+{
+	struct proxy_get g = {.ifindex = ifindex};
+	bool has = false;
+	int r;
+
+	/* The kernel's exact lookup (RTM_GETNEIGH of one proxy entry, Linux 5.0) */
+	r = LJ_NL_SEND(nl, proxy_get_cb, &g, lj_neigh_proxy_msg, RTM_GETNEIGH, ip->family, ifindex,
+		       ip);
+	if (r == 0 && g.found)
+		return 1;
+	if (r == -ENOENT)
+		return 0;
+	/* An older kernel, or the answer was an entry for every link (which the lookup
+	 * prefers): the dump tells this link's entries apart. */
+	r = lj_neigh_proxy_count(nl, ip->family, ifindex, ip, &has);
+	return r < 0 ? r : has;
+}

@@ -30,3 +30,9 @@ int lj_neigh_proxy_del(struct lj_nl *nl, int ifindex, const struct lj_ip *ip);
  */
 int lj_neigh_proxy_count(struct lj_nl *nl, int family, int ifindex, const struct lj_ip *ip,
 			 bool *ret_has);
+
+/*
+ * Whether link ifindex has a proxy entry (`ip neigh add proxy`) for ip: 1 yes, 0 no, or
+ * -errno. One lookup of that entry where the kernel has it (Linux 5.0), else a dump.
+ */
+int lj_neigh_proxy_has(struct lj_nl *nl, int ifindex, const struct lj_ip *ip);

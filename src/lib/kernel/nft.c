@@ -3,13 +3,18 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <arpa/inet.h>
+#include <libmnl/libmnl.h>
 #include <linux/capability.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
 #include <nftables/libnftables.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "lib/kernel/netlink.h"
 #include "shared/macro.h"
 
 /*
@@ -199,4 +204,219 @@ int lj_nft_run(const char *cmds, bool check, char *err, size_t errsize)
 int lj_nft_list(const char *cmd, json_t **ret, char *err, size_t errsize)
 {
 	return run(cmd, false, true, ret, err, errsize);
+}
+
+static struct nlmsghdr *nft_msg(struct lj_nl *nl, uint16_t type, uint16_t flags, uint8_t family);
+
+struct lookup_ctx {
+	struct lj_nft_query *q;
+};
+
+static int lookup_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct lookup_ctx *c = data;
+	const struct nlattr *tb[NFTA_SET_MAX + 1];
+
+	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(struct nfgenmsg)))
+		return MNL_CB_OK;
+	switch (nlh->nlmsg_type & 0xff) {
+	case NFT_MSG_NEWTABLE:
+	case NFT_MSG_NEWCHAIN:
+		c->q->found = true;
+		break;
+	case NFT_MSG_NEWSET:
+		c->q->found = true;
+		lj_nl_attrs(nlh, sizeof(struct nfgenmsg), tb, NFTA_SET_MAX);
+		if (tb[NFTA_SET_FLAGS] && mnl_attr_validate(tb[NFTA_SET_FLAGS], MNL_TYPE_U32) >= 0)
+			c->q->set_flags = ntohl(mnl_attr_get_u32(tb[NFTA_SET_FLAGS]));
+		break;
+	default:
+		break;
+	}
+	return MNL_CB_OK;
+}
+
+int lj_nft_lookup(uint8_t family, const char *table, struct lj_nft_query *q, size_t n)
+{
+	static const uint16_t type[] = {
+		[LJ_NFT_TABLE] = NFT_MSG_GETTABLE,
+		[LJ_NFT_CHAIN] = NFT_MSG_GETCHAIN,
+		[LJ_NFT_SET] = NFT_MSG_GETSET,
+	};
+	struct lj_nl *nl = NULL;
+	int r;
+
+	r = lj_nl_open_proto(-1, NETLINK_NETFILTER, &nl);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n && r >= 0; i++) {
+		struct lookup_ctx c = {&q[i]};
+		struct nlmsghdr *nlh;
+		bool ok;
+
+		q[i].found = false;
+		q[i].set_flags = 0;
+		nlh = nft_msg(nl, type[q[i].kind], 0, family);
+		switch (q[i].kind) {
+		case LJ_NFT_TABLE:
+			ok = mnl_attr_put_strz_check(nlh, LJ_NL_REQ_SIZE, NFTA_TABLE_NAME, table);
+			break;
+		case LJ_NFT_CHAIN:
+			ok = mnl_attr_put_strz_check(nlh, LJ_NL_REQ_SIZE, NFTA_CHAIN_TABLE,
+						     table) &&
+			     mnl_attr_put_strz_check(nlh, LJ_NL_REQ_SIZE, NFTA_CHAIN_NAME,
+						     q[i].name);
+			break;
+		default:
+			ok = mnl_attr_put_strz_check(nlh, LJ_NL_REQ_SIZE, NFTA_SET_TABLE, table) &&
+			     mnl_attr_put_strz_check(nlh, LJ_NL_REQ_SIZE, NFTA_SET_NAME, q[i].name);
+			break;
+		}
+		if (!ok) {
+			r = -EMSGSIZE;
+			break;
+		}
+		r = lj_nl_transact(nl, nlh, lookup_cb, &c);
+		if (r == -ENOENT)
+			r = 0; /* the object or its table is missing: found stays false */
+	}
+	lj_nl_close(nl);
+	return r < 0 ? r : 0;
+}
+
+/* Start an nf_tables request of type in nl's own buffer, for family. */
+static struct nlmsghdr *nft_msg(struct lj_nl *nl, uint16_t type, uint16_t flags, uint8_t family)
+{
+	struct nlmsghdr *nlh = lj_nl_msg(nl, (uint16_t)((NFNL_SUBSYS_NFTABLES << 8) | type), flags);
+	struct nfgenmsg *nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
+
+	nfg->nfgen_family = family;
+	nfg->version = NFNETLINK_V0;
+	return nlh;
+}
+
+struct chains_ctx {
+	const char *table;
+	void (*cb)(const char *name, void *data);
+	void *data;
+};
+
+static const char *attr_str(const struct nlattr *a)
+{
+	return a && mnl_attr_validate(a, MNL_TYPE_NUL_STRING) >= 0 ? mnl_attr_get_str(a) : NULL;
+}
+
+/* A dump the ruleset changed under is incomplete: -EINTR, the caller lists instead. */
+static bool dump_interrupted(const struct nlmsghdr *nlh)
+{
+	if (!(nlh->nlmsg_flags & NLM_F_DUMP_INTR))
+		return false;
+	errno = EINTR;
+	return true;
+}
+
+static int chains_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct chains_ctx *c = data;
+	const struct nlattr *tb[NFTA_CHAIN_MAX + 1];
+	const char *table, *name;
+
+	if (dump_interrupted(nlh))
+		return MNL_CB_ERROR;
+	if ((nlh->nlmsg_type & 0xff) != NFT_MSG_NEWCHAIN ||
+	    nlh->nlmsg_len < mnl_nlmsg_size(sizeof(struct nfgenmsg)))
+		return MNL_CB_OK;
+	lj_nl_attrs(nlh, sizeof(struct nfgenmsg), tb, NFTA_CHAIN_MAX);
+	table = attr_str(tb[NFTA_CHAIN_TABLE]);
+	name = attr_str(tb[NFTA_CHAIN_NAME]);
+	if (table && name && strcmp(table, c->table) == 0)
+		c->cb(name, c->data);
+	return MNL_CB_OK;
+}
+
+int lj_nft_chains(uint8_t family, const char *table, void (*cb)(const char *name, void *data),
+		  void *data)
+{
+	struct chains_ctx c = {table, cb, data};
+	struct lj_nl *nl = NULL;
+	int r;
+
+	r = lj_nl_open_proto(-1, NETLINK_NETFILTER, &nl);
+	if (r < 0)
+		return r;
+	r = lj_nl_transact(nl, nft_msg(nl, NFT_MSG_GETCHAIN, NLM_F_DUMP, family), chains_cb, &c);
+	lj_nl_close(nl);
+	return r == -ENOENT ? 0 : r;
+}
+
+struct jumps_ctx {
+	void (*cb)(const void *key, size_t keylen, const char *chain, void *data);
+	void *data;
+};
+
+/* One element (NFTA_LIST_ELEM): its key and, if its value is a jump or goto, the chain. */
+static void jump_elem(const struct nlattr *elem, struct jumps_ctx *c)
+{
+	const struct nlattr *e[NFTA_SET_ELEM_MAX + 1], *k[NFTA_DATA_MAX + 1], *d[NFTA_DATA_MAX + 1],
+		*v[NFTA_VERDICT_MAX + 1];
+	const char *chain;
+	uint32_t code;
+
+	lj_nl_attrs_nested(elem, e, NFTA_SET_ELEM_MAX);
+	if (!e[NFTA_SET_ELEM_KEY] || !e[NFTA_SET_ELEM_DATA])
+		return;
+	lj_nl_attrs_nested(e[NFTA_SET_ELEM_KEY], k, NFTA_DATA_MAX);
+	lj_nl_attrs_nested(e[NFTA_SET_ELEM_DATA], d, NFTA_DATA_MAX);
+	if (!k[NFTA_DATA_VALUE] || !d[NFTA_DATA_VERDICT])
+		return;
+	lj_nl_attrs_nested(d[NFTA_DATA_VERDICT], v, NFTA_VERDICT_MAX);
+	if (!v[NFTA_VERDICT_CODE] || mnl_attr_validate(v[NFTA_VERDICT_CODE], MNL_TYPE_U32) < 0)
+		return;
+	code = ntohl(mnl_attr_get_u32(v[NFTA_VERDICT_CODE]));
+	chain = attr_str(v[NFTA_VERDICT_CHAIN]);
+	if ((code == (uint32_t)NFT_JUMP || code == (uint32_t)NFT_GOTO) && chain)
+		c->cb(mnl_attr_get_payload(k[NFTA_DATA_VALUE]),
+		      mnl_attr_get_payload_len(k[NFTA_DATA_VALUE]), chain, c->data);
+}
+
+static int jumps_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[NFTA_SET_ELEM_LIST_MAX + 1], *elem;
+
+	if (dump_interrupted(nlh))
+		return MNL_CB_ERROR;
+	if ((nlh->nlmsg_type & 0xff) != NFT_MSG_NEWSETELEM ||
+	    nlh->nlmsg_len < mnl_nlmsg_size(sizeof(struct nfgenmsg)))
+		return MNL_CB_OK;
+	lj_nl_attrs(nlh, sizeof(struct nfgenmsg), tb, NFTA_SET_ELEM_LIST_MAX);
+	if (!tb[NFTA_SET_ELEM_LIST_ELEMENTS])
+		return MNL_CB_OK;
+	mnl_attr_for_each_nested(elem, tb[NFTA_SET_ELEM_LIST_ELEMENTS])
+	{
+		if (mnl_attr_get_type(elem) == NFTA_LIST_ELEM)
+			jump_elem(elem, data);
+	}
+	return MNL_CB_OK;
+}
+
+int lj_nft_map_jumps(uint8_t family, const char *table, const char *set,
+		     void (*cb)(const void *key, size_t keylen, const char *chain, void *data),
+		     void *data)
+{
+	struct jumps_ctx c = {cb, data};
+	struct lj_nl *nl = NULL;
+	struct nlmsghdr *nlh;
+	int r;
+
+	r = lj_nl_open_proto(-1, NETLINK_NETFILTER, &nl);
+	if (r < 0)
+		return r;
+	nlh = nft_msg(nl, NFT_MSG_GETSETELEM, NLM_F_DUMP, family);
+	if (mnl_attr_put_strz_check(nlh, LJ_NL_REQ_SIZE, NFTA_SET_ELEM_LIST_TABLE, table) &&
+	    mnl_attr_put_strz_check(nlh, LJ_NL_REQ_SIZE, NFTA_SET_ELEM_LIST_SET, set))
+		r = lj_nl_transact(nl, nlh, jumps_cb, &c);
+	else
+		r = -EMSGSIZE;
+	lj_nl_close(nl);
+	return r == -ENOENT ? 0 : r;
 }

@@ -180,18 +180,75 @@ int lj_route_list(struct lj_nl *nl, int family, struct lj_route_entry **ret, siz
 	return 0;
 }
 
-int lj_route_get(struct lj_nl *nl, const struct lj_ip *dst, struct lj_route_entry *ret)
+static int route_msg_lookup(void *buf, size_t size, const struct lj_ip *dst, bool fib_match)
+{
+	int r = lj_route_msg_get(buf, size, dst);
+
+	if (r == 0 && fib_match)
+		((struct rtmsg *)mnl_nlmsg_get_payload(buf))->rtm_flags = RTM_F_FIB_MATCH;
+	return r;
+}
+
+static int route_lookup(struct lj_nl *nl, const struct lj_ip *dst, bool fib_match,
+			struct lj_route_entry *ret)
 {
 	struct route_list_ctx c = {.one = true};
 	int r;
 
-	r = LJ_NL_SEND(nl, route_list_cb, &c, lj_route_msg_get, dst);
+	r = LJ_NL_SEND(nl, route_list_cb, &c, route_msg_lookup, dst, fib_match);
 	if (r == 0 && c.n == 0)
 		r = -ENETUNREACH;
 	if (r == 0)
 		*ret = c.v[0];
 	free(c.v);
 	return r;
+}
+
+int lj_route_get(struct lj_nl *nl, const struct lj_ip *dst, struct lj_route_entry *ret)
+{
+	return route_lookup(nl, dst, false, ret);
+}
+
+static int route_msg_dump_filtered(void *buf, size_t size, int family, uint32_t table, int oif)
+{
+	struct nlmsghdr *nlh =
+		lj_nl_msg_start(buf, size, RTM_GETROUTE, NLM_F_DUMP, sizeof(struct rtmsg));
+	struct rtmsg *rtm;
+
+	if (!nlh || (oif > 0 && !mnl_attr_put_u32_check(nlh, size, RTA_OIF, (uint32_t)oif)) ||
+	    (table && !mnl_attr_put_u32_check(nlh, size, RTA_TABLE, table)))
+		return -EMSGSIZE;
+	rtm = mnl_nlmsg_get_payload(nlh);
+	rtm->rtm_family = (uint8_t)family;
+	return 0;
+}
+
+int lj_route_list_filtered(struct lj_nl *nl, int family, uint32_t table, int oif,
+			   struct lj_route_entry **ret, size_t *ret_n)
+{
+	struct route_list_ctx c = {0};
+	size_t k = 0;
+	int r;
+
+	r = route_msg_dump_filtered(lj_nl_req(nl), LJ_NL_REQ_SIZE, family, table, oif);
+	if (r == 0)
+		r = lj_nl_transact_filtered(nl, lj_nl_req(nl), route_list_cb, &c);
+	if (r < 0) {
+		free(c.v);
+		return r;
+	}
+	/* The kernel filters where it can (strict checking); what it did not, goes here. */
+	for (size_t i = 0; i < c.n; i++)
+		if ((!table || c.v[i].table == table) && (!oif || c.v[i].oif == oif))
+			c.v[k++] = c.v[i];
+	*ret = c.v;
+	*ret_n = k;
+	return 0;
+}
+
+int lj_route_match(struct lj_nl *nl, const struct lj_ip *dst, struct lj_route_entry *ret)
+{
+	return route_lookup(nl, dst, true, ret);
 }
 
 int lj_route_count_dev(struct lj_nl *nl, int ifindex)

@@ -110,3 +110,21 @@ int lj_route_list(struct lj_nl *nl, int family, struct lj_route_entry **ret, siz
  * -ENETUNREACH (or another -errno) when there is none.
  */
 int lj_route_get(struct lj_nl *nl, const struct lj_ip *dst, struct lj_route_entry *ret);
+
+/*
+ * Like lj_route_list, but only the routes of table (RT_TABLE_MAIN, ...; 0: every table) that
+ * leave through link oif (0: any). The kernel filters the dump where it can (strict checking
+ * for this request, lj_nl_transact_filtered): it then sends those routes only, not every
+ * route of the host. Returns 0 or -errno; *ret as lj_route_list.
+ */
+int lj_route_list_filtered(struct lj_nl *nl, int family, uint32_t table, int oif,
+			   struct lj_route_entry **ret, size_t *ret_n);
+
+/*
+ * The route entry the kernel's lookup of dst ends in (`ip route get fibmatch DST`,
+ * RTM_F_FIB_MATCH): its prefix as configured (dst, prefixlen), table, type and link, rather
+ * than the resolved route of lj_route_get. One lookup through the policy rules, not a dump.
+ * Errors: -ENETUNREACH (or the -errno of an unreachable, blackhole or prohibit route, or
+ * another -errno) when the lookup ends in no route entry.
+ */
+int lj_route_match(struct lj_nl *nl, const struct lj_ip *dst, struct lj_route_entry *ret);

@@ -7,7 +7,8 @@
 #include "lib/steps/nat.h"
 
 #include <errno.h>
-#include <fcntl.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,10 +16,7 @@
 #include <unistd.h>
 
 #include "lib/kernel/arp.h"
-#include "lib/kernel/neigh.h"
 #include "lib/kernel/nft.h"
-#include "lib/core/state.h"
-#include "lib/kernel/sysctl.h"
 #include "lib/core/status.h"
 #include "shared/macro.h"
 
@@ -160,10 +158,41 @@ static int nat_table_read(struct nat_table *t, char *err, size_t errsize)
 	return 0;
 }
 
+/*
+ * Whether the table and its skeleton exist (t->objs stays NULL), with one nf_tables request
+ * per object: a listing grows with every attachment (two chains, two elements each). When the
+ * kernel does not answer (no rights, no nf_tables), the listing says why.
+ */
+static int nat_table_probe(struct nat_table *t, char *err, size_t errsize)
+{
+	struct lj_nft_query q[] = {
+		{.kind = LJ_NFT_TABLE, .name = NAT_TABLE},
+		{.kind = LJ_NFT_SET, .name = "inbound"},
+		{.kind = LJ_NFT_SET, .name = "outbound"},
+		{.kind = LJ_NFT_CHAIN, .name = "prerouting"},
+		{.kind = LJ_NFT_CHAIN, .name = "output"},
+		{.kind = LJ_NFT_CHAIN, .name = "postrouting"},
+	};
+	int r;
+
+	memset(t, 0, sizeof(*t));
+	if (lj_nft_lookup(NFPROTO_IPV4, NAT_TABLE, q, ARRAY_SIZE(q)) < 0) {
+		r = nat_table_read(t, err, errsize);
+		nat_table_done(t);
+		return r;
+	}
+	t->exists = q[0].found;
+	t->skeleton = t->exists;
+	for (size_t i = 1; i < ARRAY_SIZE(q); i++)
+		t->skeleton &=
+			q[i].found && (q[i].kind != LJ_NFT_SET || (q[i].set_flags & NFT_SET_MAP));
+	return 0;
+}
+
 int lj_nat_table_read(bool *ret_exists, bool *ret_skeleton, char *err, size_t errsize)
 {
 	struct nat_table t;
-	int r = nat_table_read(&t, err, errsize);
+	int r = nat_table_probe(&t, err, errsize);
 
 	if (r < 0)
 		return r;
@@ -199,11 +228,31 @@ static int count_users(const struct nat_table *t)
 	return users;
 }
 
-/* The number of attachments with NAT rules, or -errno. */
-static int nat_users(char *err, size_t errsize)
+/* The table's chains as nf_tables dumps them (no listing): users, and the two asked for. */
+struct nat_chains {
+	const char *dnat, *snat; /* NULL: not asked */
+	bool has_dnat, has_snat;
+	int users;
+};
+
+static void nat_chain_cb(const char *name, void *data)
 {
+	struct nat_chains *c = data;
+
+	c->users += attachment_chain(name, "_snat");
+	c->has_dnat |= c->dnat && strcmp(name, c->dnat) == 0;
+	c->has_snat |= c->snat && strcmp(name, c->snat) == 0;
+}
+
+int lj_nat_users(char *err, size_t errsize)
+{
+	struct nat_chains c = {0};
 	struct nat_table t;
-	int r = nat_table_read(&t, err, errsize);
+	int r;
+
+	if (lj_nft_chains(NFPROTO_IPV4, NAT_TABLE, nat_chain_cb, &c) == 0)
+		return c.users;
+	r = nat_table_read(&t, err, errsize);
 
 	if (r < 0)
 		return r;
@@ -211,171 +260,6 @@ static int nat_users(char *err, size_t errsize)
 	nat_table_done(&t);
 	return r;
 }
-
-/* --- ip-forward: set net.ipv4.ip_forward to 1 while NAT attachments need it -------------- */
-
-/*
- * <state dir>/nat-ip_forward holds the value lanjoin found before it first turned
- * forwarding on; it exists exactly while lanjoin owns the setting. The undo of whichever
- * attachment is the last NAT user restores the value and removes the file. Steps run under
- * the state lock, so the file needs no lock of its own.
- */
-static void forward_file(char *buf, size_t size)
-{
-	snprintf(buf, size, "%s/nat-ip_forward", lj_state_dir());
-}
-
-static int forward_file_read(char *val, size_t size)
-{
-	char path[512];
-	_cleanup_close_ int fd = -1;
-	ssize_t n;
-
-	forward_file(path, sizeof(path));
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return lj_negerrno();
-	n = read(fd, val, size - 1);
-	if (n < 0)
-		return lj_negerrno();
-	val[n] = '\0';
-	while (n > 0 && val[n - 1] == '\n')
-		val[--n] = '\0';
-	if (strcmp(val, "0") != 0 && strcmp(val, "1") != 0)
-		return -EBADMSG;
-	return 0;
-}
-
-static int forward_file_write(const char *val)
-{
-	char path[512];
-	_cleanup_close_ int fd = -1;
-	size_t len = strlen(val);
-
-	forward_file(path, sizeof(path));
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return lj_negerrno();
-	if (write(fd, val, len) != (ssize_t)len || write(fd, "\n", 1) != 1 || fsync(fd) < 0) {
-		int r = lj_negerrno();
-		unlink(path);
-		return r;
-	}
-	return 0;
-}
-
-#define IP_FORWARD "net/ipv4/ip_forward"
-
-static int ip_forward_apply(struct lj_ctx *ctx, struct lj_step *s)
-{
-	char cur[16], saved[16];
-	int r;
-
-	r = lj_sysctl_read(IP_FORWARD, cur, sizeof(cur));
-	if (r < 0) {
-		lj_ctx_detail(ctx, "cannot read /proc/sys/" IP_FORWARD);
-		return r;
-	}
-	if (strcmp(cur, "1") == 0)
-		return 0;
-	r = forward_file_read(saved, sizeof(saved));
-	if (r == -ENOENT) {
-		/* First to need it: remember what it was, then turn it on. */
-		r = forward_file_write(cur);
-		if (r < 0) {
-			lj_ctx_detail(ctx, "cannot write %s/nat-ip_forward", lj_state_dir());
-			return r;
-		}
-		s->created = true;
-	} else if (r < 0) {
-		lj_ctx_detail(ctx, "%s/nat-ip_forward is unreadable or malformed", lj_state_dir());
-		return r;
-	}
-	r = lj_sysctl_write(IP_FORWARD, "1");
-	if (r < 0) {
-		char path[512];
-		lj_ctx_detail(ctx, "cannot write /proc/sys/" IP_FORWARD);
-		if (s->created) {
-			forward_file(path, sizeof(path));
-			unlink(path);
-			s->created = false;
-		}
-	}
-	return r;
-}
-
-static int ip_forward_undo(struct lj_ctx *ctx, const struct lj_step *s)
-{
-	char saved[16], err[256], path[512];
-	int r, users;
-
-	r = forward_file_read(saved, sizeof(saved));
-	if (r == -ENOENT)
-		return 0; /* lanjoin does not own the setting */
-	if (r < 0) {
-		lj_ctx_detail(ctx, "%s/nat-ip_forward is unreadable or malformed", lj_state_dir());
-		return r;
-	}
-	/* This step's own NAT rules are gone already (they come later in the plan). */
-	users = nat_users(err, sizeof(err));
-	if (users < 0) {
-		lj_ctx_detail(ctx, "nft: %s", err);
-		return users;
-	}
-	if (users > 0)
-		return 0;
-	/* The routed way's IPv4 proxy entries (on any link) need forwarding as well; this
-	 * attachment's are gone already (they come later in its plan). */
-	users = lj_neigh_proxy_count(ctx->host, AF_INET, 0, NULL, NULL);
-	if (users < 0)
-		return lj_ctx_nl_error(ctx, ctx->host, users);
-	if (users > 0)
-		return 0;
-	r = lj_sysctl_write(IP_FORWARD, saved);
-	if (r < 0) {
-		lj_ctx_detail(ctx, "cannot write /proc/sys/" IP_FORWARD);
-		return r;
-	}
-	forward_file(path, sizeof(path));
-	if (unlink(path) < 0 && errno != ENOENT)
-		return lj_negerrno();
-	return 0;
-}
-
-static void ip_forward_describe(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
-{
-	fprintf(f, "sysctl -w net.ipv4.ip_forward=1  # if 0; lanjoin remembers the old value\n");
-}
-
-static void ip_forward_describe_undo(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
-{
-	fprintf(f, "sysctl -w net.ipv4.ip_forward=0  # only if lanjoin turned it on and no NAT "
-		   "attachment is left\n");
-}
-
-/* NAT needs IPv4 forwarding on, whoever turned it on. */
-static int ip_forward_verify(const struct lj_status_view *v, const struct lj_step *s, char *why,
-			     size_t size)
-{
-	char cur[32];
-	int r = lj_status_sysctl(v->host, IP_FORWARD, cur, sizeof(cur));
-
-	if (r < 0)
-		return r;
-	if (strcmp(cur, "1") == 0)
-		return 0;
-	snprintf(why, size, "sysctl net.ipv4.ip_forward is %s, not 1", cur);
-	return LJ_VERIFY_DRIFTED;
-}
-
-const struct lj_step_type lj_step_ip_forward = {
-	.id = "ip-forward",
-	.verify = ip_forward_verify,
-	.apply = ip_forward_apply,
-	.undo = ip_forward_undo,
-	.describe = ip_forward_describe,
-	.describe_undo = ip_forward_describe_undo,
-};
 
 /* --- nat-rules: link = chain base "lj<id>", cidr = LAN address, via = DNAT target,
  *     text = published ports ("tcp/80:80 udp/53:5353") or NULL for all ---------------- */
@@ -474,12 +358,11 @@ static int nat_rules_apply(struct lj_ctx *ctx, struct lj_step *s)
 	char err[256];
 	int r;
 
-	r = nat_table_read(&t, err, sizeof(err));
+	r = nat_table_probe(&t, err, sizeof(err));
 	if (r < 0) {
 		lj_ctx_detail(ctx, "nft: %s", err);
 		return r;
 	}
-	nat_table_done(&t);
 	if (t.exists && !t.skeleton) {
 		lj_ctx_detail(ctx, "table ip " NAT_TABLE " lacks its maps or base chains; it was "
 				   "changed by hand");
@@ -550,6 +433,69 @@ static void delete_elements(FILE *f, const struct nat_table *t, const char *map,
 	foreach_jump_element(t, map, chain, print_delete, &d);
 }
 
+struct jump_delete {
+	FILE *f;
+	const char *map, *chain;
+};
+
+static void print_jump_delete(const void *key, size_t keylen, const char *chain, void *data)
+{
+	struct jump_delete *d = data;
+	struct lj_ip ip = {.family = AF_INET};
+	char a[LJ_IP_STRLEN];
+
+	if (keylen != 4 || strcmp(chain, d->chain) != 0)
+		return;
+	memcpy(&ip.v4, key, 4);
+	fprintf(d->f, "delete element ip " NAT_TABLE " %s { %s }\n", d->map,
+		lj_ip_to_string(&ip, a, sizeof(a)));
+}
+
+/*
+ * The commands that remove the rules of chains dnat and snat, from what nf_tables dumps
+ * (chain names, the maps' elements) rather than a listing of the whole table as JSON.
+ * Returns 0 with *ret (NULL: nothing to remove), or -errno when the kernel did not answer.
+ */
+static int nat_undo_text(const char *dnat, const char *snat, char **ret)
+{
+	struct nat_chains c = {.dnat = dnat, .snat = snat};
+	size_t size = 0;
+	FILE *f;
+	int r;
+
+	*ret = NULL;
+	r = lj_nft_chains(NFPROTO_IPV4, NAT_TABLE, nat_chain_cb, &c);
+	if (r < 0)
+		return r;
+	if (!c.has_dnat && !c.has_snat)
+		return 0;
+	f = open_memstream(ret, &size);
+	if (!f)
+		return -ENOMEM;
+	if (c.users <= (c.has_snat ? 1 : 0)) {
+		/* The last attachment: the table goes, in the same transaction. */
+		fprintf(f, "delete table ip " NAT_TABLE "\n");
+	} else {
+		struct jump_delete in = {f, "inbound", dnat}, out = {f, "outbound", snat};
+
+		r = lj_nft_map_jumps(NFPROTO_IPV4, NAT_TABLE, "inbound", print_jump_delete, &in);
+		if (r == 0)
+			r = lj_nft_map_jumps(NFPROTO_IPV4, NAT_TABLE, "outbound", print_jump_delete,
+					     &out);
+		if (c.has_dnat)
+			fprintf(f, "delete chain ip " NAT_TABLE " %s\n", dnat);
+		if (c.has_snat)
+			fprintf(f, "delete chain ip " NAT_TABLE " %s\n", snat);
+	}
+	if (fclose(f) != 0 && r == 0)
+		r = -ENOMEM;
+	if (r < 0) {
+		free(*ret);
+		*ret = NULL;
+	}
+	return r;
+}
+
 static int nat_rules_undo(struct lj_ctx *ctx, const struct lj_step *s)
 {
 	_cleanup_free_ char *cmds = NULL;
@@ -562,13 +508,22 @@ static int nat_rules_undo(struct lj_ctx *ctx, const struct lj_step *s)
 
 	if (!lj_nft_name_valid(s->link) || strlen(s->link) > 40)
 		return -EBADMSG;
+	snprintf(dnat, sizeof(dnat), "%s_dnat", s->link);
+	snprintf(snat, sizeof(snat), "%s_snat", s->link);
+	if (nat_undo_text(dnat, snat, &cmds) == 0) {
+		if (!cmds)
+			return 0;
+		r = lj_nft_run(cmds, false, err, sizeof(err));
+		if (r < 0)
+			lj_ctx_detail(ctx, "nft: %s", err);
+		return r;
+	}
+	/* The kernel did not answer the dumps: the listing (and its error text). */
 	r = nat_table_read(&t, err, sizeof(err));
 	if (r < 0) {
 		lj_ctx_detail(ctx, "nft: %s", err);
 		return r;
 	}
-	snprintf(dnat, sizeof(dnat), "%s_dnat", s->link);
-	snprintf(snat, sizeof(snat), "%s_snat", s->link);
 	has_dnat = has_object(t.objs, "chain", dnat);
 	has_snat = has_object(t.objs, "chain", snat);
 	users = count_users(&t);

@@ -27,6 +27,13 @@
 
 extern const struct lj_step_type lj_step_garp;
 extern const struct lj_step_type lj_step_ip_forward;
+
+/*
+ * The number of attachments with rules in lanjoin's nat table (one "lj…_snat" chain each):
+ * from an nf_tables dump of the chains, or the table's listing when the kernel does not
+ * answer it. Returns the count or -errno (err, errsize bytes, gets nft's message).
+ */
+int lj_nat_users(char *err, size_t errsize);
 extern const struct lj_step_type lj_step_nat_rules;
 extern const struct lj_step_type lj_step_fw_accept;
 

@@ -72,7 +72,7 @@ int lj_way_check_on_lan(struct lj_ctx *ctx, int ifindex, const char *role, const
 		naddr = MAX_PREFIXES;
 	for (size_t i = 0; i < naddr; i++)
 		add_prefix(prefixes, &np, &addrs[i]);
-	r = lj_route_list(ctx->host, ip->family, &routes, &nroute);
+	r = lj_route_list_filtered(ctx->host, ip->family, RT_TABLE_MAIN, ifindex, &routes, &nroute);
 	if (r < 0)
 		return lj_fail(res, r, "Failed to list the host's routes: %s", strerror(-r));
 	for (size_t i = 0; i < nroute; i++)

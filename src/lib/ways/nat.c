@@ -8,6 +8,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/netfilter.h>
 #include <linux/rtnetlink.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,13 +138,77 @@ static int add_routes(struct lj_nl *nl, const char *whose, struct used *u)
 	return r;
 }
 
+/* The most needles that say which records may overlap a network (a /31: 26) */
+#define MAX_NEEDLES 64
+
+/*
+ * The texts ("private": NET, "to": ADDR, as records hold them) of every private network and
+ * --to address that overlaps network n: the networks of /8 to /31 that hold it or that it
+ * holds, and the addresses in it. 0 if there are more than MAX_NEEDLES (then every nat
+ * record must be read), else their number; v[i] are malloc'd.
+ */
+static size_t overlap_needles(const struct lj_cidr *n, char *v[MAX_NEEDLES])
+{
+	char buf[LJ_CIDR_STRLEN];
+	size_t k = 0, want = 0;
+
+	/* Networks inside n (longer prefixes up to /31) and addresses in it. */
+	for (unsigned len = n->prefixlen + 1; len <= 32; len++)
+		want += (size_t)1 << (len - n->prefixlen);
+	if (n->prefixlen < 8 || want + (n->prefixlen - 7) > MAX_NEEDLES)
+		return 0;
+	for (unsigned len = 8; len <= 32; len++) {
+		uint32_t first = v4(&n->ip) & mask4(len < n->prefixlen ? len : n->prefixlen);
+		uint32_t count = len <= n->prefixlen ? 1 : 1u << (len - n->prefixlen);
+
+		for (uint32_t i = 0; i < count; i++) {
+			struct lj_cidr c = {.ip = ip4(first + (i << (32 - len))), .prefixlen = len};
+			int w;
+
+			if (len == 32)
+				w = asprintf(&v[k], "\"to\": \"%s\"",
+					     lj_ip_to_string(&c.ip, buf, sizeof(buf)));
+			else
+				w = asprintf(&v[k], "\"private\": \"%s\"",
+					     lj_cidr_to_string(&c, buf, sizeof(buf)));
+			if (w < 0) {
+				while (k > 0)
+					free(v[--k]);
+				return 0;
+			}
+			k++;
+		}
+	}
+	return k;
+}
+
+/*
+ * The nat records that may overlap network about (NULL: every nat record): only those are
+ * parsed (lj_state_list_text); the others' files are read, but parsing is what costs.
+ */
+static int list_nat_records(struct lj_state *st, const struct lj_cidr *about,
+			    struct lj_record **recs, size_t *nrec)
+{
+	char *v[MAX_NEEDLES];
+	size_t n = about ? overlap_needles(about, v) : 0;
+	int r;
+
+	if (n == 0)
+		return lj_state_list_info(st, "way", "nat", recs, nrec);
+	r = lj_state_list_text(st, (const char *const *)v, n, recs, nrec);
+	while (n > 0)
+		free(v[--n]);
+	return r;
+}
+
 /*
  * What the private side must avoid: every IPv4 route of the host and of the target (any
  * table, except default routes: the target's own networks, e.g. its engine's) and the private
- * networks and --to addresses of the other nat records.
+ * networks and --to addresses of the other nat records (of those that may overlap about, if
+ * not NULL: used_find is then only meaningful for networks inside about).
  */
 static int collect_used(struct lj_ctx *ctx, const struct lj_record *self, bool with_routes,
-			struct used *u, struct lj_result *res)
+			const struct lj_cidr *about, struct used *u, struct lj_result *res)
 {
 	struct lj_record *recs = NULL;
 	struct lj_state *own = NULL;
@@ -168,7 +233,7 @@ static int collect_used(struct lj_ctx *ctx, const struct lj_record *self, bool w
 	 * A dry run holds no lock: a shared one is enough to read. */
 	if (!ctx->state && lj_state_open(false, &own) < 0)
 		return 0;
-	r = lj_state_list(ctx->state ? ctx->state : own, &recs, &nrec, NULL);
+	r = list_nat_records(ctx->state ? ctx->state : own, about, &recs, &nrec);
 	if (r < 0) {
 		lj_state_close(own);
 		return lj_fail(res, r, "Failed to read the state directory: %s", strerror(-r));
@@ -201,11 +266,13 @@ static int pick_private(struct lj_ctx *ctx, const struct lj_attach_opts *o,
 	char buf[LJ_CIDR_STRLEN];
 	int r;
 
-	r = collect_used(ctx, rec, true, &u, res);
-	if (r < 0)
-		goto out;
 	if (o->private_net.ip.family != AF_UNSPEC) {
 		struct lj_cidr n = net4(&o->private_net);
+
+		r = collect_used(ctx, rec, true, o->private_net.ip.family == AF_INET ? &n : NULL,
+				 &u, res);
+		if (r < 0)
+			goto out;
 
 		if (o->private_net.ip.family != AF_INET || o->private_net.prefixlen > 31 ||
 		    o->private_net.prefixlen < 8) {
@@ -221,6 +288,9 @@ static int pick_private(struct lj_ctx *ctx, const struct lj_attach_opts *o,
 		*ret = n;
 		goto out;
 	}
+	r = collect_used(ctx, rec, true, NULL, &u, res);
+	if (r < 0)
+		goto out;
 	{
 		struct lj_ip pool;
 		uint32_t base, count = 1u << (NAT_LINK_PREFIX - NAT_POOL_PREFIX);
@@ -254,7 +324,7 @@ static int check_to_unused(struct lj_ctx *ctx, const struct lj_attach_opts *o,
 	char buf[LJ_IP_STRLEN];
 	int r;
 
-	r = collect_used(ctx, rec, false, &u, res);
+	r = collect_used(ctx, rec, false, &one, &u, res);
 	if (r == 0 && (hit = used_find(&u, &one)))
 		r = lj_bad_input(res, "--to %s is already used by %s",
 				 lj_ip_to_string(&o->to, buf, sizeof(buf)), hit->what);
@@ -287,10 +357,17 @@ int lj_way_detect_firewall(int family, char ret[IFNAMSIZ], struct lj_result *res
 	json_t *arr = NULL, *o;
 	char err[256];
 	bool user = false, user_used = false, drop = false;
+	struct lj_nft_query q;
 	size_t i;
 	int r;
 
 	ret[0] = '\0';
+	/* Most hosts have no such table: one nf_tables request says so without loading
+	 * libnftables (a listing costs milliseconds). Anything else: the listing decides. */
+	q = (struct lj_nft_query){.kind = LJ_NFT_TABLE, .name = "filter"};
+	if (lj_nft_lookup(family == AF_INET6 ? NFPROTO_IPV6 : NFPROTO_IPV4, "filter", &q, 1) == 0 &&
+	    !q.found)
+		return 0;
 	snprintf(list, sizeof(list), "list table %s filter", table);
 	r = lj_nft_list(list, &arr, err, sizeof(err));
 	if (r == -ENOENT)

@@ -79,8 +79,8 @@ static int check_addresses(struct lj_ctx *ctx, const struct lj_attach_opts *o, i
 {
 	struct lj_addr_entry *addrs = NULL;
 	char a[LJ_CIDR_STRLEN], name[IFNAMSIZ];
+	int family = AF_UNSPEC, r;
 	size_t n = 0;
-	int r;
 
 	for (size_t i = 0; i < o->n_ips; i++) {
 		const char *why = address_problem(&o->ips[i].ip);
@@ -101,7 +101,11 @@ static int check_addresses(struct lj_ctx *ctx, const struct lj_attach_opts *o, i
 		if (r < 0)
 			return r;
 	}
-	r = lj_addr_list(ctx->host, AF_UNSPEC, &addrs, &n);
+	/* The host's addresses of the one family asked for (routed hosts hold many of the
+	 * other: each attachment's link-local gateway) */
+	for (size_t k = 0; k < o->n_ips; k++)
+		family = k == 0 || family == o->ips[k].ip.family ? o->ips[k].ip.family : AF_UNSPEC;
+	r = lj_addr_list(ctx->host, family, &addrs, &n);
 	if (r < 0)
 		return lj_fail(res, r, "Failed to list the host's addresses: %s", strerror(-r));
 	for (size_t i = 0; i < n; i++)
@@ -120,15 +124,28 @@ static int check_addresses(struct lj_ctx *ctx, const struct lj_attach_opts *o, i
 	for (size_t k = 0; k < o->n_ips; k++) {
 		const struct lj_ip *ip = &o->ips[k].ip;
 		unsigned host_len = ip->family == AF_INET ? 32 : 128;
-		struct lj_route_entry *routes = NULL;
-		bool has = false;
+		struct lj_route_entry *routes = NULL, m;
 		size_t nr = 0;
 
 		lj_ip_to_string(ip, a, sizeof(a));
-		r = lj_route_list(ctx->host, ip->family, &routes, &nr);
-		if (r < 0)
-			return lj_fail(res, r, "Failed to list the host's routes: %s",
-				       strerror(-r));
+		/* One lookup settles it when it ends in the main table (the usual rules): a host
+		 * route there is what it finds. Else (other rules, or no route at all) the dump
+		 * of every route decides, as it does not depend on the rules. */
+		r = lj_route_match(ctx->host, ip, &m);
+		if (r == 0 && m.table == RT_TABLE_MAIN) {
+			if (m.dst.prefixlen == host_len && lj_ip_equal(&m.dst.ip, ip)) {
+				routes = malloc(sizeof(*routes));
+				if (!routes)
+					return -ENOMEM;
+				routes[0] = m;
+				nr = 1;
+			}
+		} else {
+			r = lj_route_list(ctx->host, ip->family, &routes, &nr);
+			if (r < 0)
+				return lj_fail(res, r, "Failed to list the host's routes: %s",
+					       strerror(-r));
+		}
 		for (size_t i = 0; i < nr; i++)
 			if (routes[i].table == RT_TABLE_MAIN &&
 			    routes[i].dst.prefixlen == host_len &&
@@ -141,11 +158,11 @@ static int check_addresses(struct lj_ctx *ctx, const struct lj_attach_opts *o, i
 						    a, name);
 			}
 		free(routes);
-		r = lj_neigh_proxy_count(ctx->host, ip->family, dev, ip, &has);
+		r = lj_neigh_proxy_has(ctx->host, dev, ip);
 		if (r < 0)
 			return lj_fail(res, r, "Failed to list the proxy entries of '%s': %s",
 				       o->parent, strerror(-r));
-		if (has)
+		if (r > 0)
 			return lj_bad_input(res, "--ip %s: '%s' already answers for it by proxy", a,
 					    o->parent);
 	}
