@@ -272,26 +272,13 @@ static bool record_has_mac(const struct lj_record *rec, const uint8_t mac[LJ_MAC
 	return false;
 }
 
-int lj_attach_live_records(struct lj_state *st, const char *way, const char *key, const char *value,
-			   struct lj_record **ret, size_t *ret_n, struct lj_result *res)
+/* Keep of recs (n) the records of way whose info.key is value and whose target lives;
+ * returns how many, at the start of recs (the others freed). */
+static size_t keep_live(struct lj_record *recs, size_t n, const char *way, const char *key,
+			const char *value)
 {
-	struct lj_state *own = NULL;
-	struct lj_record *recs = NULL;
-	size_t n = 0, k = 0;
-	int r;
+	size_t k = 0;
 
-	if (!st) {
-		/* --dry-run: no lock is held, so a shared one can be taken. */
-		r = lj_state_open(false, &own);
-		if (r < 0)
-			return lj_fail(res, r, "Failed to open the state directory %s: %s",
-				       lj_state_dir(), lj_state_strerror(r));
-		st = own;
-	}
-	r = lj_state_list_info(st, key, value, &recs, &n);
-	lj_state_close(own);
-	if (r < 0)
-		return lj_fail(res, r, "Failed to read the state directory: %s", strerror(-r));
 	for (size_t i = 0; i < n; i++) {
 		const char *v = json_string_value(json_object_get(recs[i].info, key));
 
@@ -303,9 +290,45 @@ int lj_attach_live_records(struct lj_state *st, const char *way, const char *key
 		}
 		recs[k++] = recs[i];
 	}
+	return k;
+}
+
+/*
+ * The records (of st, or with st NULL of a shared look: --dry-run holds no lock) whose text
+ * has one of the n needles (lj_state_list_text; NULL: the member "key": "value"), kept as
+ * keep_live says.
+ */
+static int live_records(struct lj_state *st, const char *way, const char *key, const char *value,
+			const char *const *needles, size_t n_needles, struct lj_record **ret,
+			size_t *ret_n, struct lj_result *res)
+{
+	struct lj_state *own = NULL;
+	struct lj_record *recs = NULL;
+	size_t n = 0;
+	int r;
+
+	if (!st) {
+		/* --dry-run: no lock is held, so a shared one can be taken. */
+		r = lj_state_open(false, &own);
+		if (r < 0)
+			return lj_fail(res, r, "Failed to open the state directory %s: %s",
+				       lj_state_dir(), lj_state_strerror(r));
+		st = own;
+	}
+	r = needles ? lj_state_list_text(st, needles, n_needles, &recs, &n)
+		    : lj_state_list_info(st, key, value, &recs, &n);
+	lj_state_close(own);
+	if (r < 0)
+		return lj_fail(res, r, "Failed to read the state directory: %s", strerror(-r));
 	*ret = recs;
-	*ret_n = k;
+	*ret_n = keep_live(recs, n, way, key, value);
 	return 0;
+}
+
+int lj_attach_live_records(struct lj_state *st, const char *way, const char *key, const char *value,
+			   struct lj_record **ret, size_t *ret_n, struct lj_result *res)
+{
+	return live_records(st, way, key, value, NULL, 0, ret, ret_n, res);
 }
 
 int lj_attach_check_mac_users(struct lj_state *st, const char *way, const char *key,
@@ -313,18 +336,21 @@ int lj_attach_check_mac_users(struct lj_state *st, const char *way, const char *
 			      struct lj_result *res)
 {
 	struct lj_record *recs = NULL;
-	char buf[LJ_MAC_STRLEN];
+	char buf[LJ_MAC_STRLEN], needle[LJ_MAC_STRLEN + 16];
 	size_t n = 0;
 	int r;
 
-	r = lj_attach_live_records(st, way, key, value, &recs, &n, res);
+	/* Only the records that name this MAC are parsed and their targets looked at (a record
+	 * holds it as info.mac or as its link step's "mac", both '"mac": "…"' in its text). */
+	lj_mac_to_string(mac, buf, sizeof(buf));
+	snprintf(needle, sizeof(needle), "\"mac\": \"%s\"", buf);
+	r = live_records(st, way, key, value, (const char *const[]){needle}, 1, &recs, &n, res);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < n && r == 0; i++)
 		if (record_has_mac(&recs[i], mac))
-			r = lj_bad_input(res, "MAC %s is already used on %s by %s ('%s')",
-					 lj_mac_to_string(mac, buf, sizeof(buf)), what,
-					 recs[i].target_spec, recs[i].ifname);
+			r = lj_bad_input(res, "MAC %s is already used on %s by %s ('%s')", buf,
+					 what, recs[i].target_spec, recs[i].ifname);
 	lj_records_free(recs, n);
 	return r;
 }
