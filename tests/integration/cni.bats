@@ -530,7 +530,7 @@ vg_cni() {
     CNI_CONTAINERID="$2" CNI_NETNS="$3" CNI_IFNAME=eth0 CNI_PATH="$REF" valgrind --quiet \
     --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect \
     --track-origins=yes --child-silent-after-fork=yes --log-file="$log" "$LANJOIN" <"$4"
-  sed -i -e '/unhandled ioctl 0xb703/,+2d' "$log" # nsfs NS_GET_NSTYPE: unknown to valgrind
+  vg_quiet "$log"
   echo "CNI $1 -> $status: $output"
   cat "$log"
   [ "$status" -ne 99 ] && [ ! -s "$log" ]
