@@ -65,18 +65,13 @@ static void act(struct run *run, const char *target, const char *ifname, const c
 						      "action", action, "ok", ok, "what", what));
 }
 
-static bool match_id(const struct lj_record *rec, void *data)
-{
-	return strcmp(rec->id, (const char *)data) == 0;
-}
-
 /* Undo what is left of rec (missing objects are no error) and forget it. */
 static int drop_record(const struct lj_record *rec, char *why, size_t size)
 {
 	struct lj_result res;
 	int r;
 
-	r = lj_detach_matching(match_id, (void *)rec->id, &res, NULL);
+	r = lj_detach_id(rec->id, &res, NULL);
 	if (r < 0)
 		snprintf(why, size, "%s", res.message[0] ? res.message : strerror(-r));
 	lj_result_done(&res);

@@ -564,3 +564,24 @@ int lj_detach_ids(struct lj_state *st, const char *const *ids, size_t n, lj_reco
 		*ret_removed = removed;
 	return r;
 }
+
+static bool match_id(const struct lj_record *rec, void *data)
+{
+	return strcmp(rec->id, (const char *)data) == 0;
+}
+
+int lj_detach_id(const char *id, struct lj_result *res, size_t *ret_removed)
+{
+	struct lj_state *st;
+	int r;
+
+	memset(res, 0, sizeof(*res));
+	r = lj_state_open(true, &st);
+	if (r < 0)
+		return lj_fail(res, r, "Failed to open the state directory %s: %s", lj_state_dir(),
+			       lj_state_strerror(r));
+	lj_state_sweep_tmp(st);
+	r = lj_detach_ids(st, &id, 1, match_id, (void *)id, res, ret_removed);
+	lj_state_close(st);
+	return r;
+}

@@ -73,3 +73,10 @@ int lj_detach_matching_hint(const char *hint_key, const char *hint_value, lj_rec
  */
 int lj_detach_ids(struct lj_state *st, const char *const *ids, size_t n, lj_record_match_fn match,
 		  void *data, struct lj_result *res, size_t *ret_removed);
+
+/*
+ * Undo the record id alone and remove it (its file looked up, no other record read), under
+ * the state lock: lj_detach_ids with a lock of its own. 0 (also when there is no such
+ * record; *ret_removed, may be NULL, says 0 then) or -errno with res->message.
+ */
+int lj_detach_id(const char *id, struct lj_result *res, size_t *ret_removed);

@@ -354,11 +354,6 @@ int lj_handoff_check(const struct lj_handoff_opts *o, struct lj_result *res)
 	return r;
 }
 
-static bool match_id(const struct lj_record *rec, void *data)
-{
-	return strcmp(rec->id, data) == 0;
-}
-
 /* Load record id into *ret (free with lj_record_free), under a shared lock: 0, -ENOENT or
  * -errno. */
 static int find_id(const char *id, struct lj_record *ret)
@@ -391,8 +386,8 @@ int lj_handoff_detach(const char *name, struct lj_result *res)
 		return 0;
 	if (r == 0)
 		lj_record_free(&rec);
-	/* The record's text names the link: only that record is parsed. */
-	return lj_detach_matching_hint("ifname", name, match_id, id, res, NULL);
+	/* Its id is known: only that record is read. */
+	return lj_detach_id(id, res, NULL);
 }
 
 struct recover_match {
