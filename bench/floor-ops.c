@@ -42,7 +42,7 @@ void floor_close(struct floor_nl *f)
 	f->nl = NULL;
 }
 
-static struct nlmsghdr *msg(struct floor_nl *f, uint16_t type, uint16_t flags, size_t extra)
+struct nlmsghdr *floor_msg(struct floor_nl *f, uint16_t type, uint16_t flags, size_t extra)
 {
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(f->buf);
 
@@ -54,7 +54,7 @@ static struct nlmsghdr *msg(struct floor_nl *f, uint16_t type, uint16_t flags, s
 }
 
 /* Send and wait for the acknowledgement. */
-static int transact(struct floor_nl *f, struct nlmsghdr *nlh, const char *what)
+int floor_transact(struct floor_nl *f, struct nlmsghdr *nlh, const char *what)
 {
 	unsigned s = nlh->nlmsg_seq;
 	ssize_t n;
@@ -82,9 +82,9 @@ static int ifindex(const char *name, unsigned *ret)
 	return 0;
 }
 
-static int link_up(struct floor_nl *f, const char *name, int no_ipv6)
+int floor_link_up(struct floor_nl *f, const char *name, int no_ipv6)
 {
-	struct nlmsghdr *nlh = msg(f, RTM_NEWLINK, 0, sizeof(struct ifinfomsg));
+	struct nlmsghdr *nlh = floor_msg(f, RTM_NEWLINK, 0, sizeof(struct ifinfomsg));
 	struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
 
 	ifi->ifi_flags = ifi->ifi_change = IFF_UP;
@@ -98,11 +98,12 @@ static int link_up(struct floor_nl *f, const char *name, int no_ipv6)
 		mnl_attr_nest_end(nlh, in6);
 		mnl_attr_nest_end(nlh, af);
 	}
-	return transact(f, nlh, "set link up");
+	return floor_transact(f, nlh, "set link up");
 }
 
-/* Address cidr and a default route via gw on link idx. */
-static int address_route(struct floor_nl *f, unsigned idx, const char *cidr, const char *gw)
+/* Address cidr and a default route via gw (onlink: without a route to gw) on link idx. */
+static int address_route(struct floor_nl *f, unsigned idx, const char *cidr, const char *gw,
+			 int onlink)
 {
 	char a[INET_ADDRSTRLEN];
 	struct in_addr ip, via;
@@ -122,41 +123,43 @@ static int address_route(struct floor_nl *f, unsigned idx, const char *cidr, con
 	if (inet_pton(AF_INET, a, &ip) != 1 || inet_pton(AF_INET, gw, &via) != 1 || plen > 32)
 		return -EINVAL;
 
-	nlh = msg(f, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, sizeof(*ifa));
+	nlh = floor_msg(f, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, sizeof(*ifa));
 	ifa = mnl_nlmsg_get_payload(nlh);
 	ifa->ifa_family = AF_INET;
 	ifa->ifa_prefixlen = (unsigned char)plen;
 	ifa->ifa_index = idx;
 	mnl_attr_put(nlh, IFA_LOCAL, 4, &ip);
 	mnl_attr_put(nlh, IFA_ADDRESS, 4, &ip);
-	r = transact(f, nlh, "add address");
+	r = floor_transact(f, nlh, "add address");
 	if (r < 0)
 		return r;
 
-	nlh = msg(f, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, sizeof(*rtm));
+	nlh = floor_msg(f, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, sizeof(*rtm));
 	rtm = mnl_nlmsg_get_payload(nlh);
 	rtm->rtm_family = AF_INET;
 	rtm->rtm_table = RT_TABLE_MAIN;
 	rtm->rtm_protocol = RTPROT_STATIC;
 	rtm->rtm_type = RTN_UNICAST;
 	rtm->rtm_scope = RT_SCOPE_UNIVERSE;
+	if (onlink)
+		rtm->rtm_flags = RTNH_F_ONLINK;
 	mnl_attr_put(nlh, RTA_GATEWAY, 4, &via);
 	mnl_attr_put_u32(nlh, RTA_OIF, idx);
-	return transact(f, nlh, "add default route");
+	return floor_transact(f, nlh, "add default route");
 }
 
-/* In the current namespace: name up, address cidr, default route via gw. */
-static int addressing(struct floor_nl *f, const char *name, const char *cidr, const char *gw)
+int floor_addressing(struct floor_nl *f, const char *name, const char *cidr, const char *gw,
+		     int onlink)
 {
 	unsigned idx = 0;
 	int r;
 
-	r = link_up(f, name, 0);
+	r = floor_link_up(f, name, 0);
 	if (r < 0)
 		return r;
 	f->what = "find the link";
 	r = ifindex(name, &idx);
-	return r < 0 ? r : address_route(f, idx, cidr, gw);
+	return r < 0 ? r : address_route(f, idx, cidr, gw, onlink);
 }
 
 /* Go back to home (>= 0; -1: stay), keeping r (the first error). */
@@ -208,7 +211,7 @@ static int in_ns(struct floor_nl *host, int nsfd,
 
 static int do_addressing(struct floor_nl *t, const struct in_req *q)
 {
-	return addressing(t, q->ifname, q->cidr, q->gw);
+	return floor_addressing(t, q->ifname, q->cidr, q->gw, 0);
 }
 
 /* In nsfd's namespace: ifname up, cidr, default via gw. */
@@ -231,26 +234,30 @@ static struct nlmsghdr *create_msg(struct floor_nl *f, const char *ref, const ch
 	*ret_err = ifindex(ref, ret_ref);
 	if (*ret_err < 0)
 		return NULL;
-	nlh = msg(f, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, sizeof(struct ifinfomsg));
+	nlh = floor_msg(f, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, sizeof(struct ifinfomsg));
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, ifname);
 	return nlh;
 }
 
-/* The veth pair hostif/ifname, ifname in nsfd's namespace (-1: here), hostif a port of bridge,
- * up, IPv6 address generation off. */
-static int veth(struct floor_nl *host, int nsfd, const char *hostif, const char *ifname,
-		const char *bridge)
+int floor_veth_pair(struct floor_nl *host, int nsfd, const char *hostif, const char *ifname,
+		    const char *bridge)
 {
 	struct nlattr *li, *data, *peer;
 	struct ifinfomsg *pifi;
 	struct nlmsghdr *nlh;
 	unsigned br = 0;
-	int r;
+	int r = 0;
 
-	nlh = create_msg(host, bridge, hostif, &br, &r);
-	if (!nlh)
-		return r;
-	mnl_attr_put_u32(nlh, IFLA_MASTER, br);
+	if (bridge) {
+		nlh = create_msg(host, bridge, hostif, &br, &r);
+		if (!nlh)
+			return r;
+		mnl_attr_put_u32(nlh, IFLA_MASTER, br);
+	} else {
+		nlh = floor_msg(host, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL,
+				sizeof(struct ifinfomsg));
+		mnl_attr_put_strz(nlh, IFLA_IFNAME, hostif);
+	}
 	li = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
 	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "veth");
 	data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
@@ -263,14 +270,14 @@ static int veth(struct floor_nl *host, int nsfd, const char *hostif, const char 
 	mnl_attr_nest_end(nlh, peer);
 	mnl_attr_nest_end(nlh, data);
 	mnl_attr_nest_end(nlh, li);
-	r = transact(host, nlh, "create veth pair");
-	return r < 0 ? r : link_up(host, hostif, 1);
+	r = floor_transact(host, nlh, "create veth pair");
+	return r < 0 ? r : floor_link_up(host, hostif, 1);
 }
 
 int floor_veth(struct floor_nl *host, int nsfd, int home, const char *hostif, const char *ifname,
 	       const char *bridge, const char *cidr, const char *gw)
 {
-	int r = veth(host, nsfd, hostif, ifname, bridge);
+	int r = floor_veth_pair(host, nsfd, hostif, ifname, bridge);
 
 	return r < 0 ? r : addressing_in(host, nsfd, home, ifname, cidr, gw);
 }
@@ -295,7 +302,7 @@ static int macvlan(struct floor_nl *host, int nsfd, const char *parent, const ch
 	mnl_attr_put_u32(nlh, IFLA_MACVLAN_MODE, MACVLAN_MODE_BRIDGE);
 	mnl_attr_nest_end(nlh, data);
 	mnl_attr_nest_end(nlh, li);
-	return transact(host, nlh, "create macvlan");
+	return floor_transact(host, nlh, "create macvlan");
 }
 
 int floor_macvlan(struct floor_nl *host, int nsfd, int home, const char *parent, const char *ifname,
@@ -309,15 +316,16 @@ int floor_macvlan(struct floor_nl *host, int nsfd, int home, const char *parent,
 int floor_handoff(struct floor_nl *host, const char *bridge, const char *hostif, const char *parent,
 		  const char *name)
 {
-	return bridge ? veth(host, -1, hostif, name, bridge) : macvlan(host, -1, parent, name);
+	return bridge ? floor_veth_pair(host, -1, hostif, name, bridge)
+		      : macvlan(host, -1, parent, name);
 }
 
 int floor_del(struct floor_nl *f, const char *name)
 {
-	struct nlmsghdr *nlh = msg(f, RTM_DELLINK, 0, sizeof(struct ifinfomsg));
+	struct nlmsghdr *nlh = floor_msg(f, RTM_DELLINK, 0, sizeof(struct ifinfomsg));
 
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
-	return transact(f, nlh, "delete link");
+	return floor_transact(f, nlh, "delete link");
 }
 
 static int do_del(struct floor_nl *t, const struct in_req *q)
@@ -340,16 +348,16 @@ int floor_del_group(struct floor_nl *f, int n, char **names)
 	int r;
 
 	for (int i = 0; i < n; i++) {
-		nlh = msg(f, RTM_NEWLINK, 0, sizeof(struct ifinfomsg));
+		nlh = floor_msg(f, RTM_NEWLINK, 0, sizeof(struct ifinfomsg));
 		mnl_attr_put_strz(nlh, IFLA_IFNAME, names[i]);
 		mnl_attr_put_u32(nlh, IFLA_GROUP, group);
-		r = transact(f, nlh, "set link group");
+		r = floor_transact(f, nlh, "set link group");
 		if (r < 0)
 			return r;
 	}
-	nlh = msg(f, RTM_DELLINK, 0, sizeof(struct ifinfomsg));
+	nlh = floor_msg(f, RTM_DELLINK, 0, sizeof(struct ifinfomsg));
 	mnl_attr_put_u32(nlh, IFLA_GROUP, group);
-	return transact(f, nlh, "delete link group");
+	return floor_transact(f, nlh, "delete link group");
 }
 
 /* RTM_NEWLINK for link idx: flags (IFF_UP or 0), a new name (or NULL), into namespace nsfd
@@ -357,7 +365,7 @@ int floor_del_group(struct floor_nl *f, int n, char **names)
 static int set_link(struct floor_nl *f, unsigned idx, unsigned flags, const char *name, int nsfd,
 		    const char *what)
 {
-	struct nlmsghdr *nlh = msg(f, RTM_NEWLINK, 0, sizeof(struct ifinfomsg));
+	struct nlmsghdr *nlh = floor_msg(f, RTM_NEWLINK, 0, sizeof(struct ifinfomsg));
 	struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
 
 	ifi->ifi_index = (int)idx;
@@ -367,14 +375,14 @@ static int set_link(struct floor_nl *f, unsigned idx, unsigned flags, const char
 		mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
 	if (nsfd >= 0)
 		mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)nsfd);
-	return transact(f, nlh, what);
+	return floor_transact(f, nlh, what);
 }
 
 static int do_take_in(struct floor_nl *t, const struct in_req *q)
 {
 	int r = set_link(t, q->idx, IFF_UP, q->ifname, -1, "rename the link, up");
 
-	return r < 0 ? r : address_route(t, q->idx, q->cidr, q->gw);
+	return r < 0 ? r : address_route(t, q->idx, q->cidr, q->gw, 0);
 }
 
 int floor_take_in(struct floor_nl *host, int nsfd, int home, const char *name, const char *ifname,

@@ -11,6 +11,7 @@
 
 #include <libmnl/libmnl.h>
 #include <linux/netlink.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* One rtnetlink socket in the namespace it was opened in, and its request buffer. */
@@ -24,6 +25,22 @@ struct floor_nl {
 /* Open f's socket in the calling thread's network namespace. */
 int floor_open(struct floor_nl *f);
 void floor_close(struct floor_nl *f);
+
+/* A request of type with flags (plus NLM_F_REQUEST | NLM_F_ACK) and a zeroed extra header of
+ * extra bytes, in f's buffer. */
+struct nlmsghdr *floor_msg(struct floor_nl *f, uint16_t type, uint16_t flags, size_t extra);
+/* Send nlh and wait for its acknowledgement; what names it for f->what. 0 or -errno. */
+int floor_transact(struct floor_nl *f, struct nlmsghdr *nlh, const char *what);
+/* Set name up; no_ipv6: with IPv6 address generation off. */
+int floor_link_up(struct floor_nl *f, const char *name, int no_ipv6);
+/* In f's namespace: name up, address cidr, default route via gw (onlink: without a route to
+ * gw). */
+int floor_addressing(struct floor_nl *f, const char *name, const char *cidr, const char *gw,
+		     int onlink);
+/* The veth pair hostif/ifname, ifname created in nsfd's namespace (-1: here), hostif a port of
+ * bridge (NULL: none), up, IPv6 address generation off. */
+int floor_veth_pair(struct floor_nl *host, int nsfd, const char *hostif, const char *ifname,
+		    const char *bridge);
 
 /*
  * A veth pair hostif/ifname with ifname created in nsfd's namespace; hostif a port of bridge,
