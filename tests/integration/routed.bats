@@ -115,6 +115,19 @@ neigh_mac() { on "$1" ip -j neigh show "$2" dev eth0 | jq -r '.[0].lladdr // emp
   assert_unchanged web web2
 }
 
+@test "routed: a target whose new links start with IPv6 off (Docker's default network) gets IPv6 on its link" {
+  add_container v6off
+  on v6off sysctl -qw net.ipv6.conf.default.disable_ipv6=1
+  run lj attach routed "netns:${LAB_PREFIX}v6off" --parent em1 --ip $A4/24 --ip $A6/64
+  echo "$output"
+  [ "$status" -eq 0 ]
+  detach_later v6off
+  [ "$(on v6off sysctl -n net.ipv6.conf.eth1.disable_ipv6)" = 0 ]
+  wait_until 10 curl_from peer "http://[$A6]/hello.html"
+  run curl_from peer "http://[$A6]/hello.html"
+  [ "$output" = "Hello world" ]
+}
+
 @test "routed: behind Docker's firewall (FORWARD policy DROP, IPv4 and IPv6) exactly the container's traffic is accepted, removed on detach" {
   add_container web
   on host iptables -P FORWARD DROP

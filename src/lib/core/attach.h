@@ -79,6 +79,13 @@ int lj_attach_add_source_routes(struct lj_ctx *ctx, struct lj_plan *plan, struct
  * link up, static addresses, default routes via the gateways, extra routes. The link is
  * assumed to be removed as a whole on undo (the steps are marked skip_undo).
  */
+/*
+ * Append to plan, if the target's new links start with IPv6 off (its default disable_ipv6 is
+ * not 0, as in Docker's default network), a step that turns IPv6 on for ifname, which lanjoin
+ * creates (no undo: the link goes). 0 or -ENOMEM.
+ */
+int lj_attach_add_ipv6_on(struct lj_ctx *ctx, struct lj_plan *plan, const char *ifname);
+
 int lj_attach_add_addressing(struct lj_ctx *ctx, const struct lj_attach_opts *o, const char *ifname,
 			     struct lj_plan *plan, struct lj_record *rec, struct lj_result *res);
 

@@ -49,6 +49,23 @@ static struct lj_step *add_sysctl(struct lj_plan *plan, const char *ifname, cons
 	return s;
 }
 
+int lj_attach_add_ipv6_on(struct lj_ctx *ctx, struct lj_plan *plan, const char *ifname)
+{
+	struct lj_step *s;
+	char val[8];
+
+	/* Containers often start with IPv6 off (Docker's default network): new links too. */
+	if (ctx->target_fd < 0 ||
+	    lj_sysctl_read_in(ctx->target_fd, "net/ipv6/conf/default/disable_ipv6", val,
+			      sizeof(val)) < 0 ||
+	    strcmp(val, "0") == 0)
+		return 0;
+	if (!(s = add_sysctl(plan, ifname, "disable_ipv6", 0)))
+		return -ENOMEM;
+	s->skip_undo = true; /* the link, and its setting, go away on undo */
+	return 0;
+}
+
 static int add_dhcp(struct lj_ctx *ctx, const struct lj_attach_opts *o, const char *ifname,
 		    struct lj_plan *plan, struct lj_record *rec, struct lj_result *res)
 {
@@ -298,17 +315,8 @@ int lj_attach_add_addressing(struct lj_ctx *ctx, const struct lj_attach_opts *o,
 			return r;
 	}
 
-	/* IPv6 on the new link must be enabled (containers often start with it off). */
-	if (v6 && ctx->target_fd >= 0) {
-		char key[64], val[8];
-		snprintf(key, sizeof(key), "net/ipv6/conf/default/disable_ipv6");
-		if (lj_sysctl_read_in(ctx->target_fd, key, val, sizeof(val)) == 0 &&
-		    strcmp(val, "0") != 0) {
-			if (!(s = add_sysctl(plan, ifname, "disable_ipv6", 0)))
-				return -ENOMEM;
-			s->skip_undo = true; /* the link, and its setting, go away on undo */
-		}
-	}
+	if (v6 && lj_attach_add_ipv6_on(ctx, plan, ifname) < 0)
+		return -ENOMEM;
 	if (o->slaac && o->mtu && o->mtu < 1280)
 		return lj_bad_input(res,
 				    "--slaac needs an MTU of at least 1280 (the kernel turns IPv6 "

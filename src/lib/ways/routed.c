@@ -320,6 +320,8 @@ static int add_target_side(struct lj_ctx *ctx, const struct lj_attach_opts *o, c
 		if (r < 0)
 			return r;
 	}
+	if (v6 && lj_attach_add_ipv6_on(ctx, plan, ifname) < 0)
+		return -ENOMEM;
 	s = lj_plan_add(plan, &lj_step_link_up, LJ_TARGET, "bring up '%s' in the target", ifname);
 	if (!s)
 		return -ENOMEM;

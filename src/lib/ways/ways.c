@@ -124,13 +124,11 @@ static int check_routed(const struct lj_attach_opts *o, struct lj_result *res)
 }
 
 static const struct lj_step_type *const routed_steps[] = {
-	&lj_step_arp_probe,	&lj_step_ndp_probe,
-	&lj_step_ip_forward,	&lj_step_routed_sysctl,
-	&lj_step_veth,		&lj_step_addr,
-	&lj_step_link_up,	&lj_step_route,
-	&lj_step_default_route, &lj_step_source_route,
-	&lj_step_proxy_neigh,	&lj_step_proxy_announce,
-	&lj_step_fw_accept,	NULL,
+	&lj_step_arp_probe,	&lj_step_ndp_probe,   &lj_step_ip_forward,
+	&lj_step_routed_sysctl, &lj_step_veth,	      &lj_step_addr,
+	&lj_step_link_up,	&lj_step_route,	      &lj_step_default_route,
+	&lj_step_source_route,	&lj_step_proxy_neigh, &lj_step_proxy_announce,
+	&lj_step_fw_accept,	&lj_step_sysctl,      NULL,
 };
 
 /* The routed way takes --ip but none of the rest of ADDRESSING (its builder refuses them). */
