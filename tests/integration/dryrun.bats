@@ -195,6 +195,34 @@ del_web() { lab container del web; }
   grep -q "rule add from 198.18.9.2 lookup 1818886144 priority 32700" "$BATS_TEST_TMPDIR/plan.sh"
 }
 
+@test "dry-run pastes: detach of a container with an engine's network; the uplink's bridge stays" {
+  need_lab --bridge-host
+  add_container web
+  on host ip link add ljdneng type veth peer name eth0 netns "${LAB_PREFIX}web"
+  defer del_eng
+  on host ip addr add 198.18.9.1/24 dev ljdneng
+  on host ip link set ljdneng up
+  on web ip addr add 198.18.9.2/24 dev eth0
+  on web ip link set eth0 up
+  on web ip route add default via 198.18.9.1 dev eth0
+  take_snapshots web
+  lj attach bridge "netns:${LAB_PREFIX}web" --bridge br-em1 --ip 198.51.100.117/24 \
+    --gateway 198.51.100.254 >/dev/null
+  defer ip netns exec "${LAB_PREFIX}host" "$LANJOIN" detach "netns:${LAB_PREFIX}web"
+  lj detach "netns:${LAB_PREFIX}web" --dry-run >"$BATS_TEST_TMPDIR/undo.sh"
+  cat "$BATS_TEST_TMPDIR/undo.sh"
+  # pasted under bash -e it runs to the end, and leaves br-em1 (it holds em1, the host's uplink)
+  on host bash -e "$BATS_TEST_TMPDIR/undo.sh"
+  on host ip link show br-em1 >/dev/null
+  ! on web ip link show eth1 2>/dev/null
+  on web ip route show default | grep -q "via 198.18.9.1 dev eth0"
+  # the record's own detach then finds nothing left to undo: the lab is as before the attach
+  run lj detach "netns:${LAB_PREFIX}web"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  assert_unchanged
+}
+
 @test "dry-run pastes: ovs, static IPv4 and IPv6, VLAN tag" {
   need_lab --ovs-host
   eval "$("$LAB" ovs env)"

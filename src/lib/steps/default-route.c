@@ -387,7 +387,8 @@ static void defroute_describe_undo(const struct lj_ctx *ctx, const struct lj_ste
 		fputc('\n', f);
 	}
 	json_decref(list);
-	fprintf(f, "%s %sroute del default dev %s   # if still there\n", ip, fam, s->link);
+	fprintf(f, "%s %sroute del default dev %s 2>/dev/null || true   # if still there\n", ip,
+		fam, s->link);
 }
 
 /* The target's default route of the family still leaves by link, via the gateway given. */

@@ -106,8 +106,23 @@ static void ovs_bridge_describe_undo(const struct lj_ctx *ctx, const struct lj_s
 {
 	char db[LJ_OVS_DB_MAX];
 
-	fprintf(f, "# if OVS bridge %s was created by lanjoin and has no port left:\n", s->link);
-	lj_ovs_describe_bridge_del(f, step_db(s, db, sizeof(db)), s->link);
+	char *text = NULL;
+	size_t len = 0;
+	FILE *m;
+
+	/* Commented out, as for a Linux bridge (see bridge_describe_undo in rtnl.c). */
+	fprintf(f,
+		"# lanjoin deletes OVS bridge %s here if it made it and no port is left; by\n"
+		"# hand, once that is so:\n",
+		s->link);
+	m = open_memstream(&text, &len);
+	if (!m)
+		return;
+	lj_ovs_describe_bridge_del(m, step_db(s, db, sizeof(db)), s->link);
+	if (fclose(m) == 0 && text)
+		for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n"))
+			fprintf(f, "# %s\n", line);
+	free(text);
 }
 
 const struct lj_step_type lj_step_ovs_bridge = {

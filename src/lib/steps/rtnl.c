@@ -125,10 +125,14 @@ static void bridge_describe(const struct lj_ctx *ctx, const struct lj_step *s, F
 	fprintf(f, " type bridge\nip link set %s alias '%s' up\n", s->link, LJ_OWNED_ALIAS);
 }
 
+/* Commented out: pasted, it would delete a bridge that still holds ports (an adopted uplink,
+ * other containers) or that lanjoin did not make; detach checks both first. */
 static void bridge_describe_undo(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
 {
-	fprintf(f, "# if bridge %s was created by lanjoin and has no port left:\n", s->link);
-	fprintf(f, "ip link del %s\n", s->link);
+	fprintf(f,
+		"# lanjoin deletes bridge %s here if it made it and no port is left; by hand,\n"
+		"# once that is so:\n# ip link del %s\n",
+		s->link, s->link);
 }
 
 const struct lj_step_type lj_step_bridge = {
