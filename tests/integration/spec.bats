@@ -83,6 +83,11 @@ state_sums() { (cd "$LANJOIN_STATE_DIR" && find . -type f ! -name lock -exec sha
   [ "$status" -eq 0 ]
   [ "$(jq -r .unchanged <<<"$output")" = true ]
   [ "$(jq -r .schema <<<"$output")" = lanjoin/attachment/v1 ]
+  # the same namespace named otherwise (its path instead of netns:NAME) is the same target
+  run lj attach bridge "/run/netns/${LAB_PREFIX}web" "${ATTACH[@]}"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == *"as asked"* ]]
   for n in host web; do assert_same_state "$n" "$BATS_TEST_TMPDIR/$n.before"; done
   [ "$(state_sums)" = "$sums" ]
   # a different one is refused, naming what differs
