@@ -506,6 +506,33 @@ is_settling() { [ "$(record_status)" = settling ]; }
   peer_learned 198.51.100.118 "$mac"
 }
 
+_em1_forwards() { bridge -n "${LAB_PREFIX}host" -j link show dev em1 | jq -e '.[0].state == "forwarding"'; }
+
+@test "addressing: with STP on the bridge, the probe and the announcement wait until the container's port forwards" {
+  add_container stp
+  add_container stp2
+  # STP's listening and learning take 2 s each here (the kernel's shortest forward delay)
+  on host ip link set br-em1 type bridge forward_delay 200 stp_state 1
+  defer on host ip link set br-em1 type bridge stp_state 0 forward_delay 1500
+  wait_until 20 _em1_forwards
+  take_snapshots stp
+  # the peer's own address: the probe waits for the port, then sees the peer answer
+  run lj attach bridge "netns:${LAB_PREFIX}stp" --bridge br-em1 --ip 198.51.100.10/24
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ $output == *"198.51.100.10 is already in use on the LAN"* ]]
+  # (the host's bridge is in an STP topology change: only the container is compared)
+  assert_same_state stp "$BATS_TEST_TMPDIR/stp.before"
+  # without the probe, the kernel's announcement is made once the port forwards
+  peer_takes_announcements
+  run lj attach bridge "netns:${LAB_PREFIX}stp2" --bridge br-em1 --ip 198.51.100.119/24 \
+    --no-conflict-check
+  echo "$output"
+  [ "$status" -eq 0 ]
+  defer ip netns exec "${LAB_PREFIX}host" "$LANJOIN" detach "netns:${LAB_PREFIX}stp2"
+  peer_learned 198.51.100.119 "$(on stp2 cat /sys/class/net/eth1/address)"
+}
+
 @test "addressing: conflict: the peer holds .117, attach exits 1 naming its MAC, nothing changed" {
   add_container dup
   on peer ip addr add 198.51.100.117/24 dev eth0

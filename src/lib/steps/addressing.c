@@ -10,6 +10,7 @@
 #include <limits.h>
 #include <linux/if_addr.h>
 #include <linux/rtnetlink.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -20,6 +21,7 @@
 #include "lib/foreign/dhcp.h"
 #include "lib/kernel/link.h"
 #include "lib/kernel/netlink.h"
+#include "lib/core/interrupt.h"
 #include "lib/core/plan.h"
 #include "lib/kernel/sysctl.h"
 #include "lib/kernel/proc.h"
@@ -146,7 +148,10 @@ const struct lj_step_type lj_step_sysctl = {
 	.describe_undo = sysctl_describe_undo,
 };
 
-/* --- arp-probe: cidr (IPv4) on link, before the address is added; nothing to undo */
+static int wait_port_forwards(struct lj_ctx *ctx, const char *host_if, struct lj_link *ret);
+
+/* --- arp-probe: cidr (IPv4) on link, before the address is added; nothing to undo;
+ *     peer: the host end of link's veth, if it is one */
 
 static int arp_probe_apply(struct lj_ctx *ctx, struct lj_step *s)
 {
@@ -157,6 +162,12 @@ static int arp_probe_apply(struct lj_ctx *ctx, struct lj_step *s)
 
 	if (ifindex < 0)
 		return ifindex;
+	/* through a bridge port that does not forward yet, no answer would be seen */
+	if (s->where == LJ_TARGET && s->peer[0]) {
+		r = wait_port_forwards(ctx, s->peer, NULL);
+		if (r < 0)
+			return r;
+	}
 	/* From the container's new link, or (nat's LAN address) from the host's uplink. */
 	r = lj_arp_probe(s->where == LJ_TARGET ? ctx->target_fd : -1, ifindex, &s->cidr.ip.v4,
 			 LJ_ARP_PROBE_NUM, LJ_ARP_PROBE_INTERVAL_MS, LJ_ARP_PROBE_WAIT_MS, mac);
@@ -193,6 +204,47 @@ static int64_t now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* How long a bridge port may take to forward: STP's listening and learning states last the
+ * bridge's forward delay each (at most 30 s), and a kernel before 6.8 reports a new link's
+ * carrier to the bridge a moment after the link came up. */
+#define PORT_FORWARD_WAIT_MS 62000
+
+/*
+ * Wait until host_if, the host end of a container link's veth, forwards if it is a port of a
+ * Linux bridge (at once otherwise): a probe or an announcement sent before would never reach
+ * the LAN. *ret (may be NULL): its last lookup. 0, -ETIMEDOUT (ctx's detail says why),
+ * -EINTR (interrupted) or -errno.
+ */
+static int wait_port_forwards(struct lj_ctx *ctx, const char *host_if, struct lj_link *ret)
+{
+	int64_t end = now_ms() + PORT_FORWARD_WAIT_MS;
+	struct lj_link l;
+	int r;
+
+	for (;;) {
+		struct pollfd p = {.fd = lj_interrupt_fd(), .events = POLLIN};
+
+		r = lj_link_get(ctx->host, host_if, &l);
+		if (r < 0)
+			return lj_ctx_nl_error(ctx, ctx->host, r);
+		if (strcmp(l.slave_kind, "bridge") != 0 || lj_link_port_forwards(&l))
+			break;
+		if (now_ms() >= end) {
+			lj_ctx_detail(ctx,
+				      "port '%s' of its bridge did not forward within %d s (STP "
+				      "blocks it?): nothing sent from it would reach the LAN",
+				      host_if, PORT_FORWARD_WAIT_MS / 1000);
+			return -ETIMEDOUT;
+		}
+		/* 20 ms, or until a signal interrupts the attach */
+		if (poll(&p, p.fd >= 0 ? 1 : 0, 20) > 0 && lj_interrupted())
+			return -EINTR;
+	}
+	if (ret)
+		*ret = l;
+	return 0;
 }
 
 static int wake_cb(const struct nlmsghdr *nlh, void *data)
@@ -303,7 +355,7 @@ const struct lj_step_type lj_step_arp_notify = {
  * forwards. Then setting the link's MAC to the one it has is a hardware address change to
  * the kernel, which announces every IPv4 address of the link again. No packet socket, whose
  * close waits for an RCU grace period. A bridge port that does not forward yet (an older
- * kernel, STP): the announcement is sent from a packet socket, as with the probe.
+ * kernel, STP) is waited for (wait_port_forwards).
  */
 static int kernel_announce_again(struct lj_ctx *ctx, const struct lj_step *s)
 {
@@ -311,11 +363,9 @@ static int kernel_announce_again(struct lj_ctx *ctx, const struct lj_step *s)
 	const uint8_t *mac = s->mac;
 	int r;
 
-	r = lj_link_get(ctx->host, s->peer, &host);
+	r = wait_port_forwards(ctx, s->peer, &host);
 	if (r < 0)
-		return lj_ctx_nl_error(ctx, ctx->host, r);
-	if (strcmp(host.slave_kind, "bridge") == 0 && !lj_link_port_forwards(&host))
-		return lj_arp_announce(ctx->target_fd, s->link, &s->cidr.ip, NULL);
+		return r;
 	if (!s->has_mac) {
 		r = lj_link_get(ctx->target, s->link, &l);
 		if (r < 0)

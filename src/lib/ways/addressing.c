@@ -392,6 +392,8 @@ int lj_attach_add_addressing(struct lj_ctx *ctx, const struct lj_attach_opts *o,
 			return -ENOMEM;
 		snprintf(s->link, sizeof(s->link), "%s", ifname);
 		s->cidr = o->ips[i];
+		/* through a bridge: the probe waits until the host end's port forwards */
+		veth_host_end(plan, ifname, s->peer);
 	}
 
 	for (size_t i = 0; i < o->n_ips; i++) {
