@@ -14,6 +14,7 @@
 #include "cli/json.h"
 #include "cli/spec.h"
 #include "lib/core/state.h"
+#include "lib/ways/uplink.h"
 #include "lib/core/status.h"
 #include "shared/macro.h"
 
@@ -29,7 +30,9 @@ static const char usage[] =
 	"whose attach fails (its own steps rolled back) keeps the record, drifted, with the\n"
 	"reason. Runs at once repair one at a time (\"already repaired\" if another did).\n"
 	"Drifted only because its uplink, parent or bridge is down: left alone (wait).\n"
-	"CNI attachments are only checked. One line per action. Exit status 0 all ok\n"
+	"CNI attachments are only checked. An uplink adoption's accept rules a firewall\n"
+	"reload dropped are put back; the rest of an adoption is only reported.\n"
+	"One line per action. Exit status 0 all ok\n"
 	"or repaired, 1 otherwise (also for a TARGET with no attachment and no persistent spec).\n";
 
 struct run {
@@ -360,6 +363,51 @@ static void unattached(struct run *run, json_t *specs, const char *target)
 	}
 }
 
+/* Is every drift status found ('; '-separated) a missing accept rule, which
+ * lj_uplink_repair_fw puts back? */
+static bool only_fw_drift(const char *what)
+{
+	for (const char *p = what; *p;) {
+		const char *end = strstr(p, "; ");
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		char part[512];
+
+		snprintf(part, sizeof(part), "%.*s", (int)n, p);
+		if (!strstr(part, "accept rule for bridge"))
+			return false;
+		p += n + (end ? 2 : 0);
+	}
+	return what[0] != '\0';
+}
+
+/*
+ * An uplink adoption that drifted: what a firewall reload dropped (its accept rules) is put
+ * back; the rest (the host's own addresses and routes on the bridge) is only reported.
+ */
+static void adoption(struct run *run, const struct lj_status_entry *e)
+{
+	const struct lj_record *rec = &e->rec;
+	const char *status = lj_status_kind_str(e->kind);
+	struct lj_result res;
+	int r;
+
+	if (e->kind == LJ_STATUS_OK)
+		return;
+	r = lj_uplink_repair_fw(rec->id, &res);
+	if (r < 0)
+		act(run, rec->target_spec, rec->ifname, status, "repair", false, "%s", res.message);
+	else if (r > 0 && only_fw_drift(e->what))
+		act(run, rec->target_spec, rec->ifname, status, "repair", true, "%s; put back",
+		    e->what);
+	else
+		act(run, rec->target_spec, rec->ifname, status, "report", false,
+		    "%s; an uplink adoption: %s", e->what[0] ? e->what : status,
+		    r > 0 ? "its accept rules were put back, the rest is the host's own network "
+			    "(see 'lanjoin uplink')"
+			  : "the host's own network, not repaired (see 'lanjoin uplink')");
+	lj_result_done(&res);
+}
+
 int cli_reconcile(const char *target, bool json, FILE *log)
 {
 	struct lj_status_entry *e = NULL;
@@ -386,7 +434,9 @@ int cli_reconcile(const char *target, bool json, FILE *log)
 	lj_result_done(&res);
 	run.actions = json_array();
 	for (size_t i = 0; i < n; i++)
-		if (!e[i].adoption) /* uplink adoptions: status only */
+		if (e[i].adoption)
+			adoption(&run, &e[i]);
+		else
 			one(&run, &e[i], specs);
 	unattached(&run, specs, target);
 	lj_status_free(e, n);

@@ -476,8 +476,20 @@ c1_answers() {
   on host nft delete rule ip filter FORWARD handle "$h"
   run curl_from peer http://198.51.100.117/hello.html --max-time 2
   [ "$status" -ne 0 ]
-  on host nft insert rule ip filter FORWARD iifname br-em1 oifname br-em1 counter accept comment '"lanjoin: bridged on br-em1"'
+  # status names it; reconcile puts it back (a firewall reload dropped it)
+  run lj status
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ $output == *"accept rule for bridge br-em1"*"is missing"* ]]
+  run lj reconcile
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == *"accept rule for bridge br-em1"*"put back"* ]]
   c1_answers
+  [ "$(on host iptables-save | grep -c lanjoin)" -eq 1 ]
+  run lj reconcile
+  [ "$status" -eq 0 ]
+  [ -z "$output" ]
   run lj detach "pid:$CONTAINER_PID"
   [ "$status" -eq 0 ]
   run lj uplink release br-em1

@@ -821,6 +821,55 @@ int lj_uplink_adopted_dev(const struct lj_state *st, const char *bridge, char re
 	return r;
 }
 
+int lj_uplink_repair_fw(const char *id, struct lj_result *res)
+{
+	struct lj_state *st = NULL, *ust = NULL;
+	struct lj_ctx *ctx = NULL;
+	struct lj_record rec = {0};
+	int r, put = 0;
+
+	memset(res, 0, sizeof(*res));
+	r = lj_state_open(true, &st);
+	if (r < 0)
+		return lj_fail(res, r, "Failed to open the state directory %s: %s", lj_state_dir(),
+			       lj_state_strerror(r));
+	r = lj_state_open_sibling(st, UPLINK_SUBDIR, &ust);
+	if (r == 0)
+		r = lj_state_load(ust, id, &rec);
+	if (r == 0 && (!own_record(&rec) || strcmp(rec.status, "adopted") != 0))
+		r = -ENOENT; /* another namespace's, or not (or no longer) an adoption */
+	if (r == 0)
+		r = lj_ctx_new(NULL, NULL, &ctx);
+	for (size_t i = 0; r == 0 && i < rec.plan.n; i++) {
+		struct lj_step *s = &rec.plan.steps[i];
+
+		if (s->type != &lj_step_bridged_accept || !s->text)
+			continue;
+		/* only a missing rule is inserted again: a second copy would do no harm, but
+		 * undo deletes each rule with the tag, so it is not needed either */
+		r = lj_uplink_fw_has_rule(s->u32, s->text, s->link);
+		if (r == 0) {
+			r = s->type->apply(ctx, s);
+			put += r == 0;
+		}
+		if (r > 0)
+			r = 0;
+		if (r < 0)
+			lj_fail(res, r,
+				"Failed to put back the accept rule for bridge %s in chain %s: "
+				"%s%s%s",
+				s->link, s->text, strerror(-r), ctx->detail[0] ? ": " : "",
+				ctx->detail);
+	}
+	if (r == -ENOENT && !res->message[0])
+		r = 0; /* nothing of it left to repair */
+	lj_ctx_free(ctx);
+	lj_record_free(&rec);
+	lj_state_close(ust);
+	lj_state_close(st);
+	return r < 0 ? r : put;
+}
+
 int lj_uplink_list(json_t **ret)
 {
 	struct lj_record *recs = NULL;

@@ -55,6 +55,15 @@ int lj_uplink_plan(struct lj_ctx *ctx, const char *bridge, const char *dev, stru
  */
 int lj_uplink_gc(const struct lj_state *st, struct lj_result *res, size_t *ret_removed);
 
+/*
+ * Put back what a firewall reload dropped of the uplink adoption recorded as id (from this
+ * namespace): each of its accept rules (bridged-accept) missing from its chain is inserted
+ * again. Nothing else of the adoption is touched: its addresses and routes are the host's
+ * own. Under the state lock. Returns how many rules were put back (0: none was missing, or
+ * no such adoption), or -errno with res->message.
+ */
+int lj_uplink_repair_fw(const char *id, struct lj_result *res);
+
 /* List adopted uplinks as a JSON array (new reference in *ret). */
 int lj_uplink_list(json_t **ret);
 
