@@ -27,6 +27,27 @@ void lj_err_prefix(const char *prefix)
 	err_prefix = prefix;
 }
 
+/*
+ * Print a message formatted from fmt and ap to stderr with its control characters (but new
+ * lines and tabs) as \xNN: it may quote input (a bad --ifname, a file's text), and escape
+ * sequences must not reach the terminal.
+ */
+static void vput_clean(const char *fmt, va_list ap)
+{
+	char *text = NULL;
+
+	if (vasprintf(&text, fmt, ap) < 0) {
+		fputs("(out of memory)", stderr);
+		return;
+	}
+	for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+		if ((*p < 0x20 && *p != '\n' && *p != '\t') || *p == 0x7f)
+			fprintf(stderr, "\\x%02x", *p);
+		else
+			fputc(*p, stderr);
+	free(text);
+}
+
 void lj_err(const char *fmt, ...)
 {
 	va_list ap;
@@ -35,7 +56,7 @@ void lj_err(const char *fmt, ...)
 	if (err_prefix)
 		fputs(err_prefix, stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vput_clean(fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
 }
@@ -46,7 +67,7 @@ int lj_usage_error(const char *usage, const char *fmt, ...)
 
 	fputs("lanjoin: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vput_clean(fmt, ap);
 	va_end(ap);
 	if (usage && strncmp(usage, "; ", 2) == 0) {
 		fprintf(stderr, "%s\n", usage);

@@ -156,3 +156,12 @@ lanjoin_out() { "$LANJOIN" "$@" 2>&1; }
   [[ $stderr == *"relative-state"*"LANJOIN_STATE_DIR must be an absolute path"* ]]
   [ ! -e relative-state ]
 }
+
+@test "cli: control characters of bad input are printed as \\xNN, never sent to the terminal" {
+  run --separate-stderr "$LANJOIN" attach bridge netns:x --bridge b --ip 198.51.100.2/24 \
+    --ifname $'e\033[7m'
+  [ "$status" -eq 2 ]
+  echo "$stderr"
+  [[ $stderr == *"'e\\x1b[7m'"* ]]
+  [[ $stderr != *$'\033'* ]]
+}
