@@ -21,8 +21,8 @@ static const char usage[] =
 	"nothing (exit 2, naming the file and field). An attachment already made as asked is\n"
 	"left alone. Each spec is its own change: one that fails is rolled back alone, the\n"
 	"others stay attached (a last line names both). Exit status: 0 all attached, 1 some\n"
-	"failed, 2 bad input (a file invalid, or one already attached otherwise and none\n"
-	"failed).\n";
+	"failed (or were refused while others were attached), 2 bad input and nothing\n"
+	"changed (a file invalid, or a spec refused, e.g. already attached otherwise).\n";
 
 struct item {
 	char *file;
@@ -139,7 +139,7 @@ static void items_free(struct item *items, size_t n)
 int lj_cmd_apply(int argc, char **argv)
 {
 	struct item *items = NULL;
-	size_t n = 0, failed = 0, bad = 0;
+	size_t n = 0, failed = 0, bad = 0, changed = 0;
 	bool persist = false;
 	int code = LJ_EXIT_USAGE, r, k;
 
@@ -225,6 +225,7 @@ int lj_cmd_apply(int argc, char **argv)
 				lj_result_done(&res);
 				continue;
 			}
+			changed += !res.unchanged;
 			if (res.unchanged)
 				printf("%s: %s\n", items[i].file, res.message);
 			else
@@ -238,7 +239,8 @@ int lj_cmd_apply(int argc, char **argv)
 	}
 	if ((failed || bad) && failed + bad < n)
 		report_partial(items, n);
-	code = failed ? LJ_EXIT_FAILED : bad ? LJ_EXIT_USAGE : LJ_EXIT_OK;
+	/* 2 only when a refused spec is all there is: another one changed the host */
+	code = failed || (bad && changed) ? LJ_EXIT_FAILED : bad ? LJ_EXIT_USAGE : LJ_EXIT_OK;
 out:
 	items_free(items, n);
 	return code;

@@ -337,6 +337,18 @@ JSON
   on a ip link show eth1
   ! on b ip link show eth1
   [ "$(state_records | jq length)" -eq 1 ]
+  # refused as bad input (no such parent) while the other is attached: exit 1 too, not the
+  # 2 of "nothing changed"
+  run lj detach "$(target a)"
+  [ "$status" -eq 0 ]
+  cat >"$d/b.json" <<JSON
+{"way": "macvlan", "target": "$(target b)", "parent": "ljnosuch0", "ip": "198.51.100.12/24"}
+JSON
+  run lj apply "$d"
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ $output == *"a.json: attached"* ]]
+  [[ ${lines[-1]} == "lanjoin: Not attached: $d/b.json. Attached"*": $d/a.json" ]]
 }
 
 @test "apply: bad files exit 2 naming file and field, and change nothing" {
