@@ -174,6 +174,7 @@ int cli_spec_to_opts(json_t *spec, const char *file, struct lj_attach_opts *o,
 		flag = cli_attach_option_is_flag(k);
 		snprintf(prefix, sizeof(prefix), "%s: field '%s': ", file, k);
 		if (flag < 0) {
+			lj_err_prefix(NULL); /* an earlier field's, which says it already */
 			lj_err("%s: unknown field '%s' (a spec's fields are attach's long options)",
 			       file, k);
 			goto out;

@@ -377,6 +377,7 @@ JSON
   }
   check syntax.json "line 2"
   check unknown.json "unknown field 'colour'"
+  [[ $output != *"field 'colour': "* ]] # said once, not as the prefix of a field too
   check badip.json "field 'ip'" "Invalid --ip '198.18.0.300/24'"
   check badmtu.json "field 'mtu'" "Invalid --mtu '12'"
   check notway.json "field 'parent'" "--parent does not apply to the bridge way"
