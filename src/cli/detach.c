@@ -115,7 +115,8 @@ int lj_cmd_detach(int argc, char **argv)
 		if (json && !dry_run)
 			lj_print_json(lj_json_removed(LJ_SCHEMA_DETACH, "detached", &res));
 		else if (!dry_run)
-			printf("Detached %zu attachment%s\n", removed, removed == 1 ? "" : "s");
+			printf("Detached %zu attachment%s\n%s%s", removed, removed == 1 ? "" : "s",
+			       res.message, res.message[0] ? "\n" : "");
 		lj_result_done(&res);
 		return LJ_EXIT_OK;
 	}

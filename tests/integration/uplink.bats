@@ -811,6 +811,16 @@ ns_del() { ! [[ -e /run/netns/$LAB_PREFIX$1 ]] || ip netns del "$LAB_PREFIX$1"; 
   [ "$status" -eq 0 ]
   [[ $output == *"No attachment is left on br-em1, which still holds the uplink em1"*"'lanjoin uplink release br-em1'"* ]]
   [ "$(on host ip -j link show em1 | jq -r '.[0].master')" = br-em1 ]
+  # detach --all says it too, once for the bridge however many went from it
+  run lj attach bridge "pid:$p1" --bridge br-em1 --ip 198.51.100.117/24
+  [ "$status" -eq 0 ]
+  run lj attach bridge "pid:$p2" --bridge br-em1 --ip 198.51.100.118/24
+  [ "$status" -eq 0 ]
+  run lj detach --all
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == "Detached 2 attachments"*"No attachment is left on br-em1, which still holds the uplink em1"* ]]
+  [ "$(grep -c "No attachment is left" <<<"$output")" -eq 1 ]
   run lj uplink release br-em1
   [ "$status" -eq 0 ]
   assert_host_back "$BEFORE"

@@ -491,6 +491,19 @@ int lj_detach_all(bool dry_run, struct lj_result *res, size_t *ret_removed)
 		}
 	} else {
 		r = undo_matching(st, recs, n, match_all, NULL, NULL, res, &removed);
+		/* what single detaches say after the last attachment of something went (an
+		 * adopted uplink's bridge left without one) */
+		for (size_t i = 0; i < n; i++) {
+			struct lj_record gone;
+			enum lj_way w;
+
+			if (lj_state_load(st, recs[i].id, &gone) == 0) {
+				lj_record_free(&gone); /* still there: its undo failed */
+				continue;
+			}
+			if (lj_way_find(recs[i].way, &w) == 0 && lj_way_get(w)->detached)
+				lj_way_get(w)->detached(st, &recs[i], res);
+		}
 	}
 	lj_undo_netns_index_drop();
 	lj_records_free(recs, n);

@@ -249,7 +249,7 @@ void lj_attach_bridge_detached(struct lj_state *st, const struct lj_record *rec,
 {
 	const char *br = json_string_value(json_object_get(rec->info, "bridge"));
 	struct lj_record *others = NULL;
-	char dev[IFNAMSIZ];
+	char dev[IFNAMSIZ], text[400];
 	size_t n = 0, len, left = 0;
 
 	if (!br || lj_uplink_adopted_dev(st, br, dev) < 0)
@@ -263,9 +263,12 @@ void lj_attach_bridge_detached(struct lj_state *st, const struct lj_record *rec,
 	lj_records_free(others, n);
 	if (left)
 		return;
-	len = strlen(res->message);
-	snprintf(res->message + len, sizeof(res->message) - len,
-		 "\nNo attachment is left on %s, which still holds the uplink %s with the host's "
+	snprintf(text, sizeof(text),
+		 "No attachment is left on %s, which still holds the uplink %s with the host's "
 		 "addresses and routes; give them back to %s with 'lanjoin uplink release %s'",
 		 br, dev, dev, br);
+	if (strstr(res->message, text))
+		return; /* detach --all: said for another attachment on br already */
+	len = strlen(res->message);
+	snprintf(res->message + len, sizeof(res->message) - len, "%s%s", len ? "\n" : "", text);
 }
