@@ -403,3 +403,36 @@ status_is() { [ "$(status_of "$1")" = "$2" ]; }
   [ "$status" -eq 1 ]
   [[ $output == *macvlan*drifted*"the DHCP supervisor of eth1 (PID $sup) is not running"* ]]
 }
+
+@test "status: a container with a network of its own: its source rule or table gone is drifted; reconcile puts them back" {
+  add_container eng
+  # an engine's network: eth0 with an address and the default route through it
+  on host ip link add ljsteng type veth peer name eth0 netns "${LAB_PREFIX}eng"
+  defer on host ip link del ljsteng
+  on host ip addr add 198.18.9.1/24 dev ljsteng
+  on host ip link set ljsteng up
+  on eng ip addr add 198.18.9.2/24 dev eth0
+  on eng ip link set eth0 up
+  on eng ip route add default via 198.18.9.1 dev eth0
+  detach_later eng
+  run lj attach macvlan "netns:${LAB_PREFIX}eng" --parent em1 --ip 198.51.100.133/24 \
+    --gateway 198.51.100.254 --persist
+  echo "$output"
+  [ "$status" -eq 0 ]
+  status_ok
+  local table
+  table=$(on eng ip rule show from 198.18.9.2 | sed -n 's/.*lookup \([0-9]*\).*/\1/p')
+  [ -n "$table" ]
+  on eng ip rule del from 198.18.9.2 lookup "$table"
+  status_names "no routing rule sends replies from the addresses of 'eth0' to table $table"
+  run lj reconcile
+  echo "$output"
+  [ "$status" -eq 0 ]
+  status_ok
+  on eng ip route flush table "$table"
+  status_names "routing table $table, for replies from the addresses of 'eth0', is empty"
+  run lj reconcile
+  [ "$status" -eq 0 ]
+  status_ok
+  on eng ip rule show from 198.18.9.2 | grep -q "lookup $table"
+}

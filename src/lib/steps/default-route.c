@@ -18,12 +18,14 @@
  */
 #include <errno.h>
 #include <linux/rtnetlink.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lib/kernel/addr.h"
 #include "lib/core/attach.h"
 #include "lib/kernel/link.h"
+#include "lib/kernel/netlink.h"
 #include "lib/core/plan.h"
 #include "lib/core/status.h"
 #include "lib/kernel/route.h"
@@ -627,8 +629,72 @@ static void srcroute_describe_undo(const struct lj_ctx *ctx, const struct lj_ste
 	srcroute_print(ctx, s, true, f);
 }
 
+/* Whether a rule of a family looks up a table, in the namespace status entered. */
+struct rule_question {
+	int family;
+	uint32_t table;
+};
+
+static int rule_fill(void *arg, void **ret, char *why, size_t size)
+{
+	const struct rule_question *q = arg;
+	struct lj_nl *nl = NULL;
+	int *found = malloc(sizeof(*found)), r;
+
+	if (!found)
+		return -ENOMEM;
+	r = lj_nl_open(-1, &nl);
+	if (r == 0)
+		r = lj_rule_uses_table(nl, q->family, q->table);
+	lj_nl_close(nl);
+	if (r < 0) {
+		snprintf(why, size, "cannot list the target's routing rules: %s", strerror(-r));
+		free(found);
+		return r;
+	}
+	*found = r > 0;
+	*ret = found;
+	return 0;
+}
+
+/* The table holds routes of the step's family and a rule looks it up (one rule dump per
+ * table and family in a status run): replies from link's own addresses still leave by it. */
+static int srcroute_verify(const struct lj_status_view *v, const struct lj_step *s, char *why,
+			   size_t size)
+{
+	struct rule_question q = {.family = s->cidr.ip.family, .table = s->u32};
+	bool routes = false;
+	char key[64];
+	void *found;
+	int r;
+
+	if (!v->target)
+		return 0;
+	for (size_t i = 0; i < v->target->n_routes; i++)
+		routes |= v->target->routes[i].table == s->u32 &&
+			  v->target->routes[i].dst.ip.family == q.family;
+	if (!routes) {
+		snprintf(why, size,
+			 "routing table %u, for replies from the addresses of '%s', is empty",
+			 s->u32, s->link);
+		return LJ_VERIFY_DRIFTED;
+	}
+	snprintf(key, sizeof(key), "rules of table %u, family %d", s->u32, q.family);
+	r = lj_status_cached(v->target, key, rule_fill, &q, free, &found, why, size);
+	if (r < 0)
+		return r;
+	if (!*(int *)found) {
+		snprintf(why, size,
+			 "no routing rule sends replies from the addresses of '%s' to table %u",
+			 s->link, s->u32);
+		return LJ_VERIFY_DRIFTED;
+	}
+	return 0;
+}
+
 const struct lj_step_type lj_step_source_route = {
 	.id = "source-route",
+	.verify = srcroute_verify,
 	.apply = srcroute_apply,
 	.undo = srcroute_undo,
 	.describe = srcroute_describe,
