@@ -387,7 +387,7 @@ static int one(enum method m, bool attach, struct slot *s, int64_t *http)
 	*http = 0;
 	if (m == FLOOR_JOIN) {
 		if (attach)
-			r = floor_handoff(&host, bridge ? "br-fi" : NULL, s->hostif, "mv-fi",
+			r = floor_handoff(&host, bridge ? "br-fj" : NULL, s->hostif, "mv-fi",
 					  s->src);
 		else
 			r = floor_del(&host, bridge ? s->hostif : s->src);

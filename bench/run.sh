@@ -175,6 +175,12 @@ inproc_lab() { # their bridges and macvlan parents in the host
     c=${INPROC_CODE[$m]}
     ip -n "$H" link add "br-$c" type bridge
     ip -n "$H" link set "br-$c" up
+    if [[ $c == "fi" ]]; then
+      # the floor's share of a Join (its links stay until the leaves): a bridge of its own,
+      # since a bridge takes at most 1024 ports (at N = 1000, br-fi would need 2000)
+      ip -n "$H" link add br-fj type bridge
+      ip -n "$H" link set br-fj up
+    fi
     ip -n "$H" link add "mv-$c" type veth peer name "mw-$c"
     ip -n "$H" link set "mv-$c" up
     ip -n "$H" link set "mw-$c" up
