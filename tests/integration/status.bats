@@ -416,7 +416,7 @@ status_is() { [ "$(status_of "$1")" = "$2" ]; }
   on eng ip route add default via 198.18.9.1 dev eth0
   detach_later eng
   run lj attach macvlan "netns:${LAB_PREFIX}eng" --parent em1 --ip 198.51.100.133/24 \
-    --gateway 198.51.100.254 --persist
+    --gateway 198.51.100.254
   echo "$output"
   [ "$status" -eq 0 ]
   status_ok
