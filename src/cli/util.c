@@ -32,6 +32,8 @@ void lj_err_prefix(const char *prefix)
  * lines and tabs) as \xNN: it may quote input (a bad --ifname, a file's text), and escape
  * sequences must not reach the terminal.
  */
+static void vput_clean(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+
 static void vput_clean(const char *fmt, va_list ap)
 {
 	char *text = NULL;
