@@ -78,7 +78,6 @@ check_paste() {
 }
 
 detach_web() { lj detach "netns:${LAB_PREFIX}web" >/dev/null; }
-del_eng() { on host ip link del ljdneng 2>/dev/null || true; }
 del_web() { lab container del web; }
 
 @test "dry-run pastes: macvlan with --host-shim, static IPv4 and IPv6" {
@@ -171,15 +170,7 @@ del_web() { lab container del web; }
 @test "dry-run pastes: bridge on a container with a network of its own (an engine's eth0 and default route)" {
   need_lab --bridge-host
   add_container web
-  # as an engine's default network leaves it: eth0 with an address and the default route
-  # through it (the outer end in the lab's host, so the source rule's copied routes are real)
-  on host ip link add ljdneng type veth peer name eth0 netns "${LAB_PREFIX}web"
-  defer del_eng
-  on host ip addr add 198.18.9.1/24 dev ljdneng
-  on host ip link set ljdneng up
-  on web ip addr add 198.18.9.2/24 dev eth0
-  on web ip link set eth0 up
-  on web ip route add default via 198.18.9.1 dev eth0
+  engine_net web ljdneng
   undo() { detach_web; }
   unpaste() { # the veth (eth1 goes with it), the source rule and its table, the engine's route
     on host ip link del "$(sed -n "s/^ip link add \(ljv[0-9a-f]*\) .*/\1/p" "$BATS_TEST_TMPDIR/plan.sh")"
@@ -198,13 +189,7 @@ del_web() { lab container del web; }
 @test "dry-run pastes: detach of a container with an engine's network; the uplink's bridge stays" {
   need_lab --bridge-host
   add_container web
-  on host ip link add ljdneng type veth peer name eth0 netns "${LAB_PREFIX}web"
-  defer del_eng
-  on host ip addr add 198.18.9.1/24 dev ljdneng
-  on host ip link set ljdneng up
-  on web ip addr add 198.18.9.2/24 dev eth0
-  on web ip link set eth0 up
-  on web ip route add default via 198.18.9.1 dev eth0
+  engine_net web ljdneng
   take_snapshots web
   lj attach bridge "netns:${LAB_PREFIX}web" --bridge br-em1 --ip 198.51.100.117/24 \
     --gateway 198.51.100.254 >/dev/null

@@ -317,3 +317,15 @@ vg_quiet() {
     -e '/unhandled amd64-linux syscall: 430$/,+4d' "$1"
 }
 
+# engine_net NODE HOSTIF: give container NODE a network of its own, as an engine's default
+# network leaves it: eth0 198.18.9.2/24 with the default route via 198.18.9.1, the other end
+# HOSTIF in the lab's host (so routes copied from it are real); HOSTIF goes at the test's end.
+engine_net() {
+  on host ip link add "$2" type veth peer name eth0 netns "${LAB_PREFIX}$1"
+  defer sh -c "ip -n '${LAB_PREFIX}host' link del '$2' 2>/dev/null || true"
+  on host ip addr add 198.18.9.1/24 dev "$2"
+  on host ip link set "$2" up
+  on "$1" ip addr add 198.18.9.2/24 dev eth0
+  on "$1" ip link set eth0 up
+  on "$1" ip route add default via 198.18.9.1 dev eth0
+}

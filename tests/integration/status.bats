@@ -406,14 +406,7 @@ status_is() { [ "$(status_of "$1")" = "$2" ]; }
 
 @test "status: a container with a network of its own: its source rule or table gone is drifted; reconcile puts them back" {
   add_container eng
-  # an engine's network: eth0 with an address and the default route through it
-  on host ip link add ljsteng type veth peer name eth0 netns "${LAB_PREFIX}eng"
-  defer on host ip link del ljsteng
-  on host ip addr add 198.18.9.1/24 dev ljsteng
-  on host ip link set ljsteng up
-  on eng ip addr add 198.18.9.2/24 dev eth0
-  on eng ip link set eth0 up
-  on eng ip route add default via 198.18.9.1 dev eth0
+  engine_net eng ljsteng
   detach_later eng
   run lj attach macvlan "netns:${LAB_PREFIX}eng" --parent em1 --ip 198.51.100.133/24 \
     --gateway 198.51.100.254
