@@ -107,10 +107,15 @@ attach_by_name() { # ENGINE LAST-OCTET
     --engine-socket "$(engine_sock docker)"
   run curl_from peer "$URL"
   [ "$output" = "Hello world" ]
-  # a second attach by full ID is the same target: refused, exit 2
+  # a second attach by full ID is the same target, attached as asked: nothing to do
   run lje docker attach bridge "$CONTAINER_ID" "${ATTACH[@]}"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == *"already attached as 'eth1' as asked"* ]]
+  # otherwise, it is refused (exit 2) whatever the name
+  run lje docker attach bridge "$CONTAINER_ID" "${ATTACH[@]}" --mtu 1400
   [ "$status" -eq 2 ]
-  [[ $output == *"already attached"* ]]
+  [[ $output == *"already attached"*"otherwise"* ]]
   run lje docker detach lj-idweb
   [ "$status" -eq 0 ]
   assert_same_state host "$BATS_TEST_TMPDIR/host.before"

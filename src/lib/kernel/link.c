@@ -92,6 +92,11 @@ bool lj_link_port_forwards(const struct lj_link *l)
 	return l->port_state == BR_STATE_FORWARDING;
 }
 
+bool lj_link_port_disabled(const struct lj_link *l)
+{
+	return l->port_state == BR_STATE_DISABLED;
+}
+
 bool lj_link_parse_msg(const struct nlmsghdr *nlh, struct lj_link *ret)
 {
 	const struct nlattr *tb[IFLA_MAX + 1];

@@ -36,6 +36,9 @@ bool lj_link_parse_msg(const struct nlmsghdr *nlh, struct lj_link *ret);
 /* Whether l is a bridge port in the forwarding state (from its lookup's port_state). */
 bool lj_link_port_forwards(const struct lj_link *l);
 
+/* Whether l is a bridge port in the disabled state (no carrier yet, or its bridge is down). */
+bool lj_link_port_disabled(const struct lj_link *l);
+
 /* Look up a link by name. -ENODEV if there is none. */
 int lj_link_get(struct lj_nl *nl, const char *name, struct lj_link *ret);
 

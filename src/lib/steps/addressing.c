@@ -208,7 +208,8 @@ static int64_t now_ms(void)
 
 /* How long a bridge port may take to forward: STP's listening and learning states last the
  * bridge's forward delay each (at most 30 s), and a kernel before 6.8 reports a new link's
- * carrier to the bridge a moment after the link came up. */
+ * carrier to the bridge a moment after the link came up. A port of a bridge that is down is
+ * not waited for. */
 #define PORT_FORWARD_WAIT_MS 62000
 
 /*
@@ -231,6 +232,17 @@ static int wait_port_forwards(struct lj_ctx *ctx, const char *host_if, struct lj
 			return lj_ctx_nl_error(ctx, ctx->host, r);
 		if (strcmp(l.slave_kind, "bridge") != 0 || lj_link_port_forwards(&l))
 			break;
+		/* disabled: a carrier the kernel has not reported yet (Linux before 6.8), or a
+		 * bridge (or host end) that is down, which nothing here will change: sent as
+		 * before, into a port that drops it */
+		if (lj_link_port_disabled(&l)) {
+			struct lj_link br;
+
+			if (!(l.flags & IFF_UP) ||
+			    (lj_link_get_by_index(ctx->host, l.master, &br) == 0 &&
+			     !(br.flags & IFF_UP)))
+				break;
+		}
 		if (now_ms() >= end) {
 			lj_ctx_detail(ctx,
 				      "port '%s' of its bridge did not forward within %d s (STP "
