@@ -50,11 +50,11 @@ static const char *tname(const struct lj_target *t)
 }
 
 /*
- * What of spec s is compared with the spec asked (both canonical): "persist" is where the
- * spec is kept, not what is attached; "target" is how the namespace was named; so are "create-bridge" and the bridge way's "uplink",
- * which only say how a missing bridge is made (a live attachment's bridge is there); a MAC
- * counts only when asked names one (else lanjoin derived it); a missing ifname or macvlan mode
- * is the default one. A new reference (NULL: out of memory).
+ * What of spec s is compared with the spec asked (both canonical): not "persist" (where the
+ * spec is kept), "target" (how the namespace was named: the caller compares namespaces),
+ * "create-bridge" and the bridge way's "uplink" (how a missing bridge is made; a live
+ * attachment's bridge is there); a MAC only when asked names one (else lanjoin derived it);
+ * a missing ifname or macvlan mode is the default one. A new reference (NULL: out of memory).
  */
 static json_t *spec_view(const json_t *s, const json_t *asked)
 {
@@ -64,8 +64,8 @@ static json_t *spec_view(const json_t *s, const json_t *asked)
 		return NULL;
 	json_object_del(v, "persist");
 	json_object_del(v, "create-bridge");
-	/* compared only for a live attachment of the very namespace asked for: a container by
-	 * its name or its ID, a netns by name or path, is the same target */
+	/* a live attachment of the very namespace asked for: a container by its name or its
+	 * ID, a netns by name or path, is the same target */
 	json_object_del(v, "target");
 	if (strcmp(json_string_value(json_object_get(v, "way")) ?: "", "bridge") == 0)
 		json_object_del(v, "uplink");
