@@ -134,3 +134,19 @@ int lj_sysctl_write_in(int netns_fd, const char *key, const char *value)
 	lj_netns_leave(orig);
 	return r;
 }
+
+int lj_sysctl_owner_write(const char *path, const char *val)
+{
+	_cleanup_close_ int fd = -1;
+	size_t len = strlen(val);
+
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return lj_negerrno();
+	if (write(fd, val, len) != (ssize_t)len || write(fd, "\n", 1) != 1 || fsync(fd) < 0) {
+		int r = lj_negerrno();
+		unlink(path);
+		return r;
+	}
+	return 0;
+}

@@ -25,3 +25,10 @@ int lj_sysctl_write(const char *key, const char *value);
  */
 int lj_sysctl_read_in(int netns_fd, const char *key, char *buf, size_t size);
 int lj_sysctl_write_in(int netns_fd, const char *key, const char *value);
+
+/*
+ * Record the value a sysctl had before lanjoin changed it: create the file path (0600, not
+ * there before: -EEXIST otherwise; no symlink followed) holding val and a newline, synced.
+ * On failure nothing is left. Returns 0 or -errno.
+ */
+int lj_sysctl_owner_write(const char *path, const char *val);

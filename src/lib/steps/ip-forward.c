@@ -50,19 +50,9 @@ static int forward_file_read(char *val, size_t size)
 static int forward_file_write(const char *val)
 {
 	char path[512];
-	_cleanup_close_ int fd = -1;
-	size_t len = strlen(val);
 
 	forward_file(path, sizeof(path));
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return lj_negerrno();
-	if (write(fd, val, len) != (ssize_t)len || write(fd, "\n", 1) != 1 || fsync(fd) < 0) {
-		int r = lj_negerrno();
-		unlink(path);
-		return r;
-	}
-	return 0;
+	return lj_sysctl_owner_write(path, val);
 }
 
 #define IP_FORWARD "net/ipv4/ip_forward"

@@ -232,22 +232,6 @@ static int owner_read(const char *path, int64_t *ret)
 	return 0;
 }
 
-static int owner_write(const char *path, const char *val)
-{
-	_cleanup_close_ int fd = -1;
-	size_t len = strlen(val);
-
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return lj_negerrno();
-	if (write(fd, val, len) != (ssize_t)len || write(fd, "\n", 1) != 1 || fsync(fd) < 0) {
-		int r = lj_negerrno();
-		unlink(path);
-		return r;
-	}
-	return 0;
-}
-
 bool lj_routed_sysctl_owned(const char *key)
 {
 	char path[512];
@@ -275,7 +259,7 @@ static int routed_sysctl_apply(struct lj_ctx *ctx, struct lj_step *s)
 	if (n == s->u32 || (s->i64 >= 0 && (int64_t)n != s->i64))
 		return 0;
 	/* First to change it: remember what it was (a later one finds the value set). */
-	r = owner_write(path, cur);
+	r = lj_sysctl_owner_write(path, cur);
 	if (r < 0 && r != -EEXIST) {
 		lj_ctx_detail(ctx, "cannot write %s: %s", path, strerror(-r));
 		return r;
