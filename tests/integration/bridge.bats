@@ -216,7 +216,9 @@ ATTACH=(--bridge br-em1 --ip 198.51.100.117/24 --gateway 198.51.100.254)
   for other in goned goneg; do
     host_if=$(lj list --json | jq -r '.[] | select(.target.spec == "netns:'"${LAB_PREFIX}$other"'") | .host_ifname')
     lab container del "$other"
-    # someone else's link gets the name the record holds
+    # the kernel dismantles a deleted namespace (and the veth) from a work queue, a moment
+    # later; then someone else's link gets the name the record holds
+    wait_until 10 bash -c "! ip -n '${LAB_PREFIX}host' link show '$host_if'"
     on host ip link add "$host_if" type veth peer name "ljx$other"
     defer ip -n "${LAB_PREFIX}host" link del "$host_if"
   done
