@@ -16,12 +16,14 @@
  *       next_cfg, a wait until ovs-vswitchd applied it (cur_cfg; as lanjoin and ovs-vsctl);
  *       then the veth is deleted
  *   nat NETNS_PATH UPLINK LAN_CIDR HOSTIF IFNAME PRIVATE_HOST PRIVATE_PEER TABLE
- *       LAN_CIDR on UPLINK; veth HOSTIF/IFNAME, PRIVATE_HOST/31 on HOSTIF; one nftables
- *       transaction (libnftables) in TABLE (made by the bench beforehand, with lanjoin's maps
- *       and base chains): the DNAT and SNAT chains and rules, the two map elements; then
+ *       LAN_CIDR on UPLINK; veth HOSTIF/IFNAME, PRIVATE_HOST/31 on HOSTIF; one nf_tables
+ *       transaction (a netlink batch built with libnftnl, as lanjoin's) in TABLE (made by the
+ *       bench beforehand, with lanjoin's maps and base chains): the DNAT and SNAT chains and
+ *       rules, the two map elements; then
  *       IFNAME up, PRIVATE_PEER/31, default via PRIVATE_HOST in the namespace
  *   nat-del UPLINK LAN_CIDR HOSTIF PRIVATE_PEER TABLE
- *       one nftables transaction deleting the elements and chains; the veth; the address
+ *       one nf_tables transaction (libnftnl) deleting the elements and chains; the veth; the
+ *       address
  *   routed NETNS_PATH PARENT HOSTIF IFNAME ADDRESS
  *       veth HOSTIF/IFNAME, 169.254.0.1/32 on HOSTIF, the host route ADDRESS/32 via HOSTIF, a
  *       proxy ARP entry for ADDRESS on PARENT; IFNAME up, ADDRESS/32, default via 169.254.0.1
@@ -37,7 +39,13 @@
 #include <linux/rtnetlink.h>
 #include <linux/sockios.h>
 #include <net/if.h>
-#include <nftables/libnftables.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/common.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -271,15 +279,146 @@ static void cmd_ovs_del(char **a)
 
 /* --- nat ----------------------------------------------------------------------------------- */
 
-static void nft(const char *cmds)
-{
-	struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+/*
+ * One nf_tables transaction, as lanjoin sends it: BATCH_BEGIN, the requests (libnftnl builds
+ * them, each asking for an acknowledgement), BATCH_END, in one sendmsg on a NETLINK_NETFILTER
+ * socket; then the acknowledgements.
+ */
+static struct {
+	char buf[16384] __attribute__((aligned(NLMSG_ALIGNTO)));
+	size_t len;
+	uint32_t n;
+} tx;
 
-	if (!ctx)
-		die("nft_ctx_new", ENOMEM);
-	if (nft_run_cmd_from_buffer(ctx, cmds) != 0)
-		die("nft transaction", EIO);
-	nft_ctx_free(ctx);
+static void tx_add(struct nlmsghdr *nlh)
+{
+	tx.len += NLMSG_ALIGN(nlh->nlmsg_len);
+	if (tx.len + 4096 > sizeof(tx.buf))
+		die("nf_tables batch", EMSGSIZE);
+}
+
+static struct nlmsghdr *tx_msg(uint16_t type, uint16_t flags)
+{
+	tx.n++;
+	return nftnl_nlmsg_build_hdr(tx.buf + tx.len, type, NFPROTO_IPV4, flags | NLM_F_ACK, tx.n);
+}
+
+static void tx_begin(void)
+{
+	memset(&tx, 0, sizeof(tx));
+	tx_add(nftnl_batch_begin(tx.buf, 0));
+}
+
+static void tx_commit(void)
+{
+	struct mnl_socket *s = mnl_socket_open(NETLINK_NETFILTER);
+	char rx[8192] __attribute__((aligned(NLMSG_ALIGNTO)));
+	uint32_t acked = 0;
+
+	tx_add(nftnl_batch_end(tx.buf + tx.len, tx.n + 1));
+	if (!s || mnl_socket_bind(s, 0, MNL_SOCKET_AUTOPID) < 0 ||
+	    mnl_socket_sendto(s, tx.buf, tx.len) < 0)
+		die("nf_tables socket", errno);
+	while (acked < tx.n) {
+		ssize_t n = mnl_socket_recvfrom(s, rx, sizeof(rx));
+		const struct nlmsghdr *nlh = (const struct nlmsghdr *)rx;
+		int left = (int)n;
+
+		if (n < 0)
+			die("nf_tables answer", errno);
+		for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
+			const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+			if (nlh->nlmsg_type != NLMSG_ERROR)
+				continue;
+			if (e->error)
+				die("nf_tables transaction", -e->error);
+			acked++;
+		}
+	}
+	mnl_socket_close(s);
+}
+
+static void tx_chain(uint16_t type, uint16_t flags, const char *table, const char *name)
+{
+	struct nftnl_chain *c = nftnl_chain_alloc();
+	struct nlmsghdr *nlh = tx_msg(type, flags);
+
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, table);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, name);
+	nftnl_chain_nlmsg_build_payload(nlh, c);
+	nftnl_chain_free(c);
+	tx_add(nlh);
+}
+
+static void add_expr(struct nftnl_rule *r, const char *name, uint16_t a1, uint32_t v1, uint16_t a2,
+		     const void *data, uint32_t len)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc(name);
+
+	nftnl_expr_set_u32(e, a1, v1);
+	nftnl_expr_set(e, a2, data, len);
+	nftnl_rule_add_expr(r, e);
+}
+
+/* add rule TABLE CHAIN [iifname IIF] dnat|snat to ADDR */
+static void tx_nat_rule(const char *table, const char *chain, const char *iif, uint32_t type,
+			const char *addr)
+{
+	struct nftnl_rule *r = nftnl_rule_alloc();
+	struct nlmsghdr *nlh = tx_msg(NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND);
+	struct nftnl_expr *e;
+	struct in_addr ip;
+
+	if (inet_pton(AF_INET, addr, &ip) != 1)
+		die(addr, EINVAL);
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, table);
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
+	if (iif) {
+		char name[IFNAMSIZ] = {0};
+
+		snprintf(name, sizeof(name), "%s", iif);
+		e = nftnl_expr_alloc("meta");
+		nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, NFT_META_IIFNAME);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, NFT_REG_1);
+		nftnl_rule_add_expr(r, e);
+		add_expr(r, "cmp", NFTNL_EXPR_CMP_SREG, NFT_REG_1, NFTNL_EXPR_CMP_DATA, name,
+			 sizeof(name));
+	}
+	add_expr(r, "immediate", NFTNL_EXPR_IMM_DREG, NFT_REG_1, NFTNL_EXPR_IMM_DATA, &ip,
+		 sizeof(ip));
+	e = nftnl_expr_alloc("nat");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_TYPE, type);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FAMILY, NFPROTO_IPV4);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_ADDR_MIN, NFT_REG_1);
+	nftnl_rule_add_expr(r, e);
+	nftnl_rule_nlmsg_build_payload(nlh, r);
+	nftnl_rule_free(r);
+	tx_add(nlh);
+}
+
+/* create element TABLE SET { KEY : jump CHAIN } (chain NULL: delete element TABLE SET { KEY }) */
+static void tx_elem(const char *table, const char *set, const char *key, const char *chain)
+{
+	struct nftnl_set *s = nftnl_set_alloc();
+	struct nftnl_set_elem *e = nftnl_set_elem_alloc();
+	struct nlmsghdr *nlh;
+	struct in_addr ip;
+
+	if (inet_pton(AF_INET, key, &ip) != 1)
+		die(key, EINVAL);
+	nlh = chain ? tx_msg(NFT_MSG_NEWSETELEM, NLM_F_CREATE | NLM_F_EXCL)
+		    : tx_msg(NFT_MSG_DELSETELEM, 0);
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, table);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, set);
+	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, &ip, sizeof(ip));
+	if (chain) {
+		nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_VERDICT, (uint32_t)NFT_JUMP);
+		nftnl_set_elem_set_str(e, NFTNL_SET_ELEM_CHAIN, chain);
+	}
+	nftnl_set_elem_add(s, e);
+	nftnl_set_elems_nlmsg_build_payload(nlh, s);
+	nftnl_set_free(s);
+	tx_add(nlh);
 }
 
 static const char *addr_of(const char *cidr, char *buf, size_t size)
@@ -297,7 +436,7 @@ static const char *addr_of(const char *cidr, char *buf, size_t size)
 static void cmd_nat(char **a)
 {
 	int nsfd = open_ns(a[0]);
-	char lan[INET_ADDRSTRLEN], cidr[64], cmds[1024];
+	char lan[INET_ADDRSTRLEN], cidr[64], dnat[IFNAMSIZ + 8], snat[IFNAMSIZ + 8];
 	const char *h = a[3], *t = a[7];
 
 	addr_of(a[2], lan, sizeof(lan));
@@ -306,15 +445,16 @@ static void cmd_nat(char **a)
 	veth(nsfd, h, a[4], NULL);
 	snprintf(cidr, sizeof(cidr), "%s/31", a[5]);
 	addr(RTM_NEWADDR, h, cidr, 0);
-	snprintf(cmds, sizeof(cmds),
-		 "create chain ip %s %s_dnat\n"
-		 "add rule ip %s %s_dnat dnat to %s\n"
-		 "create chain ip %s %s_snat\n"
-		 "add rule ip %s %s_snat iifname \"%s\" snat to %s\n"
-		 "create element ip %s inbound { %s : jump %s_dnat }\n"
-		 "create element ip %s outbound { %s : jump %s_snat }\n",
-		 t, h, t, h, a[6], t, h, t, h, h, lan, t, lan, h, t, a[6], h);
-	nft(cmds);
+	snprintf(dnat, sizeof(dnat), "%s_dnat", h);
+	snprintf(snat, sizeof(snat), "%s_snat", h);
+	tx_begin();
+	tx_chain(NFT_MSG_NEWCHAIN, NLM_F_CREATE | NLM_F_EXCL, t, dnat);
+	tx_nat_rule(t, dnat, NULL, NFT_NAT_DNAT, a[6]);
+	tx_chain(NFT_MSG_NEWCHAIN, NLM_F_CREATE | NLM_F_EXCL, t, snat);
+	tx_nat_rule(t, snat, h, NFT_NAT_SNAT, lan);
+	tx_elem(t, "inbound", lan, dnat);
+	tx_elem(t, "outbound", a[6], snat);
+	tx_commit();
 
 	enter(nsfd);
 	snprintf(cidr, sizeof(cidr), "%s/31", a[6]);
@@ -323,16 +463,17 @@ static void cmd_nat(char **a)
 
 static void cmd_nat_del(char **a)
 {
-	char lan[INET_ADDRSTRLEN], cmds[1024];
+	char lan[INET_ADDRSTRLEN], dnat[IFNAMSIZ + 8], snat[IFNAMSIZ + 8];
 	const char *h = a[2], *t = a[4];
 
-	snprintf(cmds, sizeof(cmds),
-		 "delete element ip %s inbound { %s }\n"
-		 "delete element ip %s outbound { %s }\n"
-		 "delete chain ip %s %s_dnat\n"
-		 "delete chain ip %s %s_snat\n",
-		 t, addr_of(a[1], lan, sizeof(lan)), t, a[3], t, h, t, h);
-	nft(cmds);
+	snprintf(dnat, sizeof(dnat), "%s_dnat", h);
+	snprintf(snat, sizeof(snat), "%s_snat", h);
+	tx_begin();
+	tx_elem(t, "inbound", addr_of(a[1], lan, sizeof(lan)), NULL);
+	tx_elem(t, "outbound", a[3], NULL);
+	tx_chain(NFT_MSG_DELCHAIN, 0, t, dnat);
+	tx_chain(NFT_MSG_DELCHAIN, 0, t, snat);
+	tx_commit();
 	nl_open();
 	del(h);
 	addr(RTM_DELADDR, a[0], a[1], 0);

@@ -10,7 +10,7 @@ set -euo pipefail
 PACKAGES=(
   # build
   build-essential meson ninja-build pkg-config clang
-  libmnl-dev libjansson-dev libcmocka-dev libnftables-dev libcurl4-openssl-dev
+  libmnl-dev libnftnl-dev libjansson-dev libcmocka-dev libnftables-dev libcurl4-openssl-dev
   libmicrohttpd-dev libsystemd-dev
   # tests and lab
   bats jq curl iproute2 nftables iptables ethtool psmisc valgrind

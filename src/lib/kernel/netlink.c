@@ -259,6 +259,56 @@ int lj_nl_transact(struct lj_nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *da
 	}
 }
 
+uint32_t lj_nl_seq_reserve(struct lj_nl *nl, uint32_t n)
+{
+	uint32_t first = nl->seq + 1;
+
+	nl->seq += n;
+	return first;
+}
+
+int lj_nl_transact_batch(struct lj_nl *nl, const void *buf, size_t len, uint32_t nacks,
+			 uint32_t *ret_seq)
+{
+	uint32_t acked = 0;
+	ssize_t n;
+
+	nl->extack[0] = '\0';
+	if (mnl_socket_sendto(nl->sock, buf, len) < 0)
+		return lj_negerrno();
+	while (acked < nacks) {
+		const struct nlmsghdr *nlh;
+		int left;
+
+		n = mnl_socket_recvfrom(nl->sock, nl->rx, sizeof(nl->rx));
+		if (n < 0)
+			return lj_negerrno();
+		nlh = (const struct nlmsghdr *)nl->rx;
+		for (left = (int)n; lj_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left)) {
+			const struct nlmsgerr *err = mnl_nlmsg_get_payload(nlh);
+
+			if (nlh->nlmsg_pid != nl->portid || nlh->nlmsg_type != NLMSG_ERROR)
+				continue;
+			if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*err)))
+				return -EBADMSG;
+			if (err->error == 0) {
+				acked++;
+				continue;
+			}
+			if (nlh->nlmsg_flags & NLM_F_ACK_TLVS) {
+				size_t off = sizeof(*err);
+				if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
+					off += err->msg.nlmsg_len - sizeof(struct nlmsghdr);
+				if (mnl_nlmsg_size(off) <= nlh->nlmsg_len)
+					mnl_attr_parse(nlh, (unsigned)off, extack_attr_cb, nl);
+			}
+			*ret_seq = nlh->nlmsg_seq;
+			return err->error < 0 ? err->error : -EIO;
+		}
+	}
+	return 0;
+}
+
 const char *lj_nl_extack(const struct lj_nl *nl)
 {
 	return nl ? nl->extack : "";

@@ -97,6 +97,22 @@ void lj_nl_attrs_nested(const struct nlattr *nest, const struct nlattr **tb, uin
  */
 int lj_nl_transact(struct lj_nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data);
 
+/*
+ * Reserve n sequence numbers of nl for a batch (lj_nl_transact_batch): returns the first; the
+ * batch's messages carry it and the n - 1 after it.
+ */
+uint32_t lj_nl_seq_reserve(struct lj_nl *nl, uint32_t n);
+
+/*
+ * Send buf (len bytes: several requests, e.g. an nfnetlink batch) in one sendmsg and read the
+ * kernel's answers until nacks requests that asked for an acknowledgement (NLM_F_ACK) were
+ * acknowledged. Returns 0, or the kernel's first error (-errno; its extack text is then in
+ * lj_nl_extack()) with *ret_seq the sequence number of the request it answers; or -errno of
+ * the socket.
+ */
+int lj_nl_transact_batch(struct lj_nl *nl, const void *buf, size_t len, uint32_t nacks,
+			 uint32_t *ret_seq);
+
 /* The kernel's extended-ack message for the last failed request, or "" if none. */
 const char *lj_nl_extack(const struct lj_nl *nl);
 

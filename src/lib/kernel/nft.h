@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The one place that uses libnftables. Every change is one command buffer that the kernel
- * commits atomically (all or nothing); reads come back as `nft -j` JSON. Callers build the
- * buffers from validated values only (addresses they formatted, names they checked with
- * lj_nft_name_valid()).
+ * The one place that talks to nf_tables. Changes are one nf_tables transaction each (struct
+ * lj_nft_tx: a netlink batch built with libnftnl, all or nothing), reads are nf_tables
+ * requests (lj_nft_lookup, lj_nft_chains, lj_nft_map_jumps, lj_nft_rules). libnftables (loaded
+ * on demand) is left for what needs nft's text or JSON: `nft -j` listings (lj_nft_list, for
+ * `lanjoin status` and a few fallbacks) and command text (lj_nft_run). Callers pass validated
+ * values only (addresses they parsed, names they checked with lj_nft_name_valid()).
  */
 #pragma once
 
@@ -11,6 +13,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "shared/parse.h"
 
 /*
  * Run the nft commands in cmds (one atomic transaction) in the caller's network namespace.
@@ -73,3 +77,89 @@ int lj_nft_chains(uint8_t family, const char *table, void (*cb)(const char *name
 int lj_nft_map_jumps(uint8_t family, const char *table, const char *set,
 		     void (*cb)(const void *key, size_t keylen, const char *chain, void *data),
 		     void *data);
+
+/*
+ * Call cb(handle, comment, data) for each rule of chain in table (nfproto family), from one
+ * nf_tables dump (without libnftables): comment is the rule's comment (nft's `comment "..."`),
+ * or NULL. Returns 0, -ENOENT when the table or chain is missing, or -errno as lj_nft_chains.
+ */
+int lj_nft_rules(uint8_t family, const char *table, const char *chain,
+		 void (*cb)(uint64_t handle, const char *comment, void *data), void *data);
+
+/* --- changes: one nf_tables transaction, built with libnftnl ----------------------------- */
+
+/* One transaction being built: requests that the kernel applies all together or not at all. */
+struct lj_nft_tx;
+
+/* What a request does to an object: nft's `add` (no error if it exists), `create` (-EEXIST
+ * if it exists) or `delete` (-ENOENT if it does not). */
+enum lj_nft_op { LJ_NFT_ADD, LJ_NFT_CREATE, LJ_NFT_DELETE };
+
+/* A base chain's hook: type ("nat", "filter"), hook number (NF_INET_*), priority. */
+struct lj_nft_hook {
+	const char *type;
+	unsigned hooknum;
+	int prio;
+};
+
+/*
+ * A rule, as nft would write it, its parts in this order (each one optional):
+ *   iifname "IIF" oifname "OIF" ip[6] saddr S ip[6] daddr D tcp|udp dport P counter
+ *   then one of: ip daddr|saddr vmap @VMAP, accept, dnat to A[:PORT], snat to A[:PORT]
+ *   comment "COMMENT"
+ * Addresses are of the transaction's family (vmap and NAT: IPv4 only).
+ */
+struct lj_nft_rule {
+	const char *iifname, *oifname;
+	const struct lj_ip *saddr, *daddr;
+	uint8_t l4proto; /* IPPROTO_TCP or IPPROTO_UDP with dport (host order) */
+	uint16_t dport;
+	bool counter;
+	enum { LJ_NFT_CONTINUE, LJ_NFT_VMAP, LJ_NFT_ACCEPT, LJ_NFT_DNAT, LJ_NFT_SNAT } action;
+	const char *vmap;	 /* LJ_NFT_VMAP: the map, looked up by ... */
+	bool vmap_by_saddr;	 /* ... ip saddr (else ip daddr) */
+	const struct lj_ip *nat; /* LJ_NFT_DNAT/SNAT: to this address ... */
+	uint16_t nat_port;	 /* ... and port (0: keep it) */
+	const char *comment;
+};
+
+/* A new, empty transaction on tables of nfproto family (NFPROTO_IPV4, NFPROTO_IPV6). */
+int lj_nft_tx_new(uint8_t family, struct lj_nft_tx **ret);
+
+/* Free; NULL is fine. */
+void lj_nft_tx_free(struct lj_nft_tx *tx);
+
+/*
+ * Add one request to tx (the requests are applied in the order they were added). Names are
+ * checked (lj_nft_name_valid; interface names < IFNAMSIZ, comments <= 127 bytes). A request
+ * that cannot be built (-EINVAL, -ENOMEM) is remembered and fails lj_nft_tx_commit; the
+ * functions return it too.
+ */
+int lj_nft_tx_table(struct lj_nft_tx *tx, enum lj_nft_op op, const char *table);
+/* `add map TABLE NAME { type ipv4_addr : verdict; }` (op ADD or CREATE). */
+int lj_nft_tx_vmap(struct lj_nft_tx *tx, enum lj_nft_op op, const char *table, const char *name);
+/* A chain: a base chain with hook (policy accept), a regular one with hook NULL. */
+int lj_nft_tx_chain(struct lj_nft_tx *tx, enum lj_nft_op op, const char *table, const char *name,
+		    const struct lj_nft_hook *hook);
+/* The element key : jump chain of map set (op CREATE or DELETE; chain unused for DELETE). */
+int lj_nft_tx_jump(struct lj_nft_tx *tx, enum lj_nft_op op, const char *table, const char *set,
+		   const struct lj_ip *key, const char *chain);
+/* A rule at the end of chain (nft add rule), or at its top with insert (nft insert rule). */
+int lj_nft_tx_rule(struct lj_nft_tx *tx, bool insert, const char *table, const char *chain,
+		   const struct lj_nft_rule *rule);
+/* Delete the rule of chain with this handle. */
+int lj_nft_tx_rule_delete(struct lj_nft_tx *tx, const char *table, const char *chain,
+			  uint64_t handle);
+
+/* The number of requests in tx. */
+size_t lj_nft_tx_size(const struct lj_nft_tx *tx);
+
+/*
+ * Send tx to the kernel as one nf_tables transaction in the caller's network namespace (an
+ * empty one: nothing). With check, the kernel validates every request and then discards them
+ * all (as `nft -c`): nothing changes. err (errsize bytes, may be NULL) receives what failed
+ * and why ("add chain ip lanjoin lj1_dnat: File exists"). Returns 0, or the kernel's -errno
+ * (-EPERM without CAP_NET_ADMIN, -ENOENT for a missing table/chain, -EEXIST, -EOPNOTSUPP or
+ * -ENOENT when the kernel lacks a feature such as NAT), or the first build error.
+ */
+int lj_nft_tx_commit(struct lj_nft_tx *tx, bool check, char *err, size_t errsize);

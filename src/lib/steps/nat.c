@@ -351,9 +351,81 @@ int lj_nat_rules_text(const struct lj_step *s, bool skeleton, char **ret)
 	return 0;
 }
 
+static const struct lj_nft_hook hook_prerouting = {"nat", NF_INET_PRE_ROUTING, NAT_PRIO_DNAT},
+				hook_output = {"nat", NF_INET_LOCAL_OUT, NAT_PRIO_DNAT},
+				hook_postrouting = {"nat", NF_INET_POST_ROUTING, NAT_PRIO_SNAT};
+
+/* The requests of nat_skeleton (the same objects, in the same order). */
+static void skeleton_tx(struct lj_nft_tx *tx)
+{
+	const struct lj_nft_rule in = {.action = LJ_NFT_VMAP, .vmap = "inbound"},
+				 out = {.action = LJ_NFT_VMAP,
+					.vmap = "outbound",
+					.vmap_by_saddr = true};
+
+	lj_nft_tx_table(tx, LJ_NFT_ADD, NAT_TABLE);
+	lj_nft_tx_vmap(tx, LJ_NFT_ADD, NAT_TABLE, "inbound");
+	lj_nft_tx_vmap(tx, LJ_NFT_ADD, NAT_TABLE, "outbound");
+	lj_nft_tx_chain(tx, LJ_NFT_ADD, NAT_TABLE, "prerouting", &hook_prerouting);
+	lj_nft_tx_chain(tx, LJ_NFT_ADD, NAT_TABLE, "output", &hook_output);
+	lj_nft_tx_chain(tx, LJ_NFT_ADD, NAT_TABLE, "postrouting", &hook_postrouting);
+	lj_nft_tx_rule(tx, false, NAT_TABLE, "prerouting", &in);
+	lj_nft_tx_rule(tx, false, NAT_TABLE, "output", &in);
+	lj_nft_tx_rule(tx, false, NAT_TABLE, "postrouting", &out);
+}
+
+/* The requests of lj_nat_rules_text (the same objects, in the same order) into tx. */
+static int nat_rules_tx(const struct lj_step *s, bool skeleton, struct lj_nft_tx *tx)
+{
+	struct lj_publish pub[64];
+	char dnat[64], snat[64];
+	size_t n = 0;
+
+	if (nat_step_check(s) < 0 || parse_publish_list(s->text, pub, ARRAY_SIZE(pub), &n) < 0)
+		return -EBADMSG;
+	snprintf(dnat, sizeof(dnat), "%s_dnat", s->link);
+	snprintf(snat, sizeof(snat), "%s_snat", s->link);
+	if (skeleton)
+		skeleton_tx(tx);
+	lj_nft_tx_chain(tx, LJ_NFT_CREATE, NAT_TABLE, dnat, NULL);
+	if (n == 0)
+		lj_nft_tx_rule(tx, false, NAT_TABLE, dnat,
+			       &(struct lj_nft_rule){.action = LJ_NFT_DNAT, .nat = &s->via});
+	for (size_t i = 0; i < n; i++)
+		lj_nft_tx_rule(tx, false, NAT_TABLE, dnat,
+			       &(struct lj_nft_rule){.l4proto = (uint8_t)pub[i].proto,
+						     .dport = pub[i].port,
+						     .action = LJ_NFT_DNAT,
+						     .nat = &s->via,
+						     .nat_port = pub[i].cport});
+	lj_nft_tx_chain(tx, LJ_NFT_CREATE, NAT_TABLE, snat, NULL);
+	/* Only what arrives on the attachment's own interface (see lj_nat_rules_text). */
+	lj_nft_tx_rule(tx, false, NAT_TABLE, snat,
+		       &(struct lj_nft_rule){.iifname = s->master[0] ? s->master : NULL,
+					     .action = LJ_NFT_SNAT,
+					     .nat = &s->cidr.ip});
+	lj_nft_tx_jump(tx, LJ_NFT_CREATE, NAT_TABLE, "inbound", &s->cidr.ip, dnat);
+	return lj_nft_tx_jump(tx, LJ_NFT_CREATE, NAT_TABLE, "outbound", &s->via, snat);
+}
+
+int lj_nat_rules_commit(const struct lj_step *s, bool skeleton, bool check, char *err,
+			size_t errsize)
+{
+	struct lj_nft_tx *tx = NULL;
+	int r;
+
+	r = lj_nft_tx_new(NFPROTO_IPV4, &tx);
+	if (r < 0)
+		return r;
+	r = nat_rules_tx(s, skeleton, tx);
+	if (r != -EBADMSG)
+		r = lj_nft_tx_commit(tx, check, err, errsize);
+	lj_nft_tx_free(tx);
+	return r;
+}
+
 static int nat_rules_apply(struct lj_ctx *ctx, struct lj_step *s)
 {
-	_cleanup_free_ char *cmds = NULL;
 	struct nat_table t;
 	char err[256];
 	int r;
@@ -368,12 +440,9 @@ static int nat_rules_apply(struct lj_ctx *ctx, struct lj_step *s)
 				   "changed by hand");
 		return -EBADMSG;
 	}
-	r = lj_nat_rules_text(s, !t.exists, &cmds);
-	if (r < 0)
-		return r;
-	r = lj_nft_run(cmds, false, err, sizeof(err));
-	if (r < 0)
-		lj_ctx_detail(ctx, "nft: %s", err);
+	r = lj_nat_rules_commit(s, !t.exists, false, err, sizeof(err));
+	if (r < 0 && r != -EBADMSG)
+		lj_ctx_detail(ctx, "nf_tables: %s", err);
 	return r;
 }
 
@@ -412,147 +481,130 @@ static bool foreach_jump_element(const struct nat_table *t, const char *map, con
 }
 
 struct delete_ctx {
-	FILE *f;
+	struct lj_nft_tx *tx;
 	const char *map;
 };
 
-static bool print_delete(const char *key, const struct lj_ip *ip, void *data)
+static bool tx_delete(const char *key, const struct lj_ip *ip, void *data)
 {
 	struct delete_ctx *d = data;
 
 	if (ip->family == AF_INET)
-		fprintf(d->f, "delete element ip " NAT_TABLE " %s { %s }\n", d->map, key);
+		lj_nft_tx_jump(d->tx, LJ_NFT_DELETE, NAT_TABLE, d->map, ip, NULL);
 	return false;
 }
 
 /* Delete the elements of map that jump to chain (as listed in t). */
-static void delete_elements(FILE *f, const struct nat_table *t, const char *map, const char *chain)
+static void delete_elements(struct lj_nft_tx *tx, const struct nat_table *t, const char *map,
+			    const char *chain)
 {
-	struct delete_ctx d = {f, map};
+	struct delete_ctx d = {tx, map};
 
-	foreach_jump_element(t, map, chain, print_delete, &d);
+	foreach_jump_element(t, map, chain, tx_delete, &d);
 }
 
 struct jump_delete {
-	FILE *f;
+	struct lj_nft_tx *tx;
 	const char *map, *chain;
 };
 
-static void print_jump_delete(const void *key, size_t keylen, const char *chain, void *data)
+static void jump_delete_cb(const void *key, size_t keylen, const char *chain, void *data)
 {
 	struct jump_delete *d = data;
 	struct lj_ip ip = {.family = AF_INET};
-	char a[LJ_IP_STRLEN];
 
 	if (keylen != 4 || strcmp(chain, d->chain) != 0)
 		return;
 	memcpy(&ip.v4, key, 4);
-	fprintf(d->f, "delete element ip " NAT_TABLE " %s { %s }\n", d->map,
-		lj_ip_to_string(&ip, a, sizeof(a)));
+	lj_nft_tx_jump(d->tx, LJ_NFT_DELETE, NAT_TABLE, d->map, &ip, NULL);
 }
 
 /*
- * The commands that remove the rules of chains dnat and snat, from what nf_tables dumps
- * (chain names, the maps' elements) rather than a listing of the whole table as JSON.
- * Returns 0 with *ret (NULL: nothing to remove), or -errno when the kernel did not answer.
+ * The requests that remove the rules of chains dnat and snat, into tx, from what nf_tables
+ * dumps (chain names, the maps' elements) rather than a listing of the whole table as JSON.
+ * Returns 0 (tx empty: nothing to remove), or -errno when the kernel did not answer.
  */
-static int nat_undo_text(const char *dnat, const char *snat, char **ret)
+static int nat_undo_tx(const char *dnat, const char *snat, struct lj_nft_tx *tx)
 {
 	struct nat_chains c = {.dnat = dnat, .snat = snat};
-	size_t size = 0;
-	FILE *f;
+	struct jump_delete in = {tx, "inbound", dnat}, out = {tx, "outbound", snat};
 	int r;
 
-	*ret = NULL;
 	r = lj_nft_chains(NFPROTO_IPV4, NAT_TABLE, nat_chain_cb, &c);
 	if (r < 0)
 		return r;
 	if (!c.has_dnat && !c.has_snat)
 		return 0;
-	f = open_memstream(ret, &size);
-	if (!f)
-		return -ENOMEM;
 	if (c.users <= (c.has_snat ? 1 : 0)) {
 		/* The last attachment: the table goes, in the same transaction. */
-		fprintf(f, "delete table ip " NAT_TABLE "\n");
-	} else {
-		struct jump_delete in = {f, "inbound", dnat}, out = {f, "outbound", snat};
-
-		r = lj_nft_map_jumps(NFPROTO_IPV4, NAT_TABLE, "inbound", print_jump_delete, &in);
-		if (r == 0)
-			r = lj_nft_map_jumps(NFPROTO_IPV4, NAT_TABLE, "outbound", print_jump_delete,
-					     &out);
-		if (c.has_dnat)
-			fprintf(f, "delete chain ip " NAT_TABLE " %s\n", dnat);
-		if (c.has_snat)
-			fprintf(f, "delete chain ip " NAT_TABLE " %s\n", snat);
+		lj_nft_tx_table(tx, LJ_NFT_DELETE, NAT_TABLE);
+		return 0;
 	}
-	if (fclose(f) != 0 && r == 0)
-		r = -ENOMEM;
-	if (r < 0) {
-		free(*ret);
-		*ret = NULL;
-	}
+	r = lj_nft_map_jumps(NFPROTO_IPV4, NAT_TABLE, "inbound", jump_delete_cb, &in);
+	if (r == 0)
+		r = lj_nft_map_jumps(NFPROTO_IPV4, NAT_TABLE, "outbound", jump_delete_cb, &out);
+	if (c.has_dnat)
+		lj_nft_tx_chain(tx, LJ_NFT_DELETE, NAT_TABLE, dnat, NULL);
+	if (c.has_snat)
+		lj_nft_tx_chain(tx, LJ_NFT_DELETE, NAT_TABLE, snat, NULL);
 	return r;
+}
+
+/* The same from a listing of the table (t): when the kernel did not answer the dumps. */
+static void nat_undo_tx_listed(const struct nat_table *t, const char *dnat, const char *snat,
+			       struct lj_nft_tx *tx)
+{
+	bool has_dnat = has_object(t->objs, "chain", dnat);
+	bool has_snat = has_object(t->objs, "chain", snat);
+
+	if (!has_dnat && !has_snat)
+		return;
+	if (count_users(t) <= (has_snat ? 1 : 0)) {
+		lj_nft_tx_table(tx, LJ_NFT_DELETE, NAT_TABLE);
+		return;
+	}
+	delete_elements(tx, t, "inbound", dnat);
+	delete_elements(tx, t, "outbound", snat);
+	if (has_dnat)
+		lj_nft_tx_chain(tx, LJ_NFT_DELETE, NAT_TABLE, dnat, NULL);
+	if (has_snat)
+		lj_nft_tx_chain(tx, LJ_NFT_DELETE, NAT_TABLE, snat, NULL);
 }
 
 static int nat_rules_undo(struct lj_ctx *ctx, const struct lj_step *s)
 {
-	_cleanup_free_ char *cmds = NULL;
 	char err[256], dnat[64], snat[64];
+	struct lj_nft_tx *tx = NULL;
 	struct nat_table t;
-	bool has_dnat, has_snat;
-	size_t size = 0;
-	FILE *f;
-	int r, users;
+	int r;
 
 	if (!lj_nft_name_valid(s->link) || strlen(s->link) > 40)
 		return -EBADMSG;
 	snprintf(dnat, sizeof(dnat), "%s_dnat", s->link);
 	snprintf(snat, sizeof(snat), "%s_snat", s->link);
-	if (nat_undo_text(dnat, snat, &cmds) == 0) {
-		if (!cmds)
-			return 0;
-		r = lj_nft_run(cmds, false, err, sizeof(err));
-		if (r < 0)
-			lj_ctx_detail(ctx, "nft: %s", err);
-		return r;
-	}
-	/* The kernel did not answer the dumps: the listing (and its error text). */
-	r = nat_table_read(&t, err, sizeof(err));
-	if (r < 0) {
-		lj_ctx_detail(ctx, "nft: %s", err);
-		return r;
-	}
-	has_dnat = has_object(t.objs, "chain", dnat);
-	has_snat = has_object(t.objs, "chain", snat);
-	users = count_users(&t);
-	if (!has_dnat && !has_snat) {
-		nat_table_done(&t);
-		return 0;
-	}
-	f = open_memstream(&cmds, &size);
-	if (!f) {
-		nat_table_done(&t);
-		return -ENOMEM;
-	}
-	if (users <= (has_snat ? 1 : 0)) {
-		/* The last attachment: the table goes, in the same transaction. */
-		fprintf(f, "delete table ip " NAT_TABLE "\n");
-	} else {
-		delete_elements(f, &t, "inbound", dnat);
-		delete_elements(f, &t, "outbound", snat);
-		if (has_dnat)
-			fprintf(f, "delete chain ip " NAT_TABLE " %s\n", dnat);
-		if (has_snat)
-			fprintf(f, "delete chain ip " NAT_TABLE " %s\n", snat);
-	}
-	nat_table_done(&t);
-	if (fclose(f) != 0)
-		return -ENOMEM;
-	r = lj_nft_run(cmds, false, err, sizeof(err));
+	r = lj_nft_tx_new(NFPROTO_IPV4, &tx);
 	if (r < 0)
-		lj_ctx_detail(ctx, "nft: %s", err);
+		return r;
+	if (nat_undo_tx(dnat, snat, tx) < 0) {
+		/* The kernel did not answer the dumps: the listing (and nft's words for why). */
+		lj_nft_tx_free(tx);
+		tx = NULL;
+		r = nat_table_read(&t, err, sizeof(err));
+		if (r < 0) {
+			lj_ctx_detail(ctx, "nft: %s", err);
+			return r;
+		}
+		r = lj_nft_tx_new(NFPROTO_IPV4, &tx);
+		if (r == 0)
+			nat_undo_tx_listed(&t, dnat, snat, tx);
+		nat_table_done(&t);
+		if (r < 0)
+			return r;
+	}
+	r = lj_nft_tx_commit(tx, false, err, sizeof(err));
+	if (r < 0)
+		lj_ctx_detail(ctx, "nf_tables: %s", err);
+	lj_nft_tx_free(tx);
 	return r;
 }
 
@@ -749,67 +801,84 @@ int lj_fw_accept_text(const struct lj_step *s, char **ret)
 	return 0;
 }
 
-static int fw_accept_apply(struct lj_ctx *ctx, struct lj_step *s)
+int lj_fw_accept_commit(const struct lj_step *s, bool check, char *err, size_t errsize)
 {
-	_cleanup_free_ char *cmds = NULL;
-	char err[256];
-	int r;
-
-	r = lj_fw_accept_text(s, &cmds);
-	if (r < 0)
-		return r;
-	r = lj_nft_run(cmds, false, err, sizeof(err));
-	if (r < 0)
-		lj_ctx_detail(ctx, "nft: %s", err);
-	return r;
-}
-
-static int fw_accept_undo(struct lj_ctx *ctx, const struct lj_step *s)
-{
-	_cleanup_free_ char *cmds = NULL, *list = NULL;
-	json_t *arr = NULL, *o;
-	char err[256];
-	size_t i, size = 0, found = 0;
-	FILE *f;
+	struct lj_nft_tx *tx = NULL;
+	uint8_t fam = s->via.family == AF_INET6 ? NFPROTO_IPV6 : NFPROTO_IPV4;
 	int r;
 
 	if (fw_check(s) < 0)
 		return -EBADMSG;
-	if (asprintf(&list, "list chain %s filter %s", fw_family(s), s->master) < 0)
-		return -ENOMEM;
-	r = lj_nft_list(list, &arr, err, sizeof(err));
-	if (r == -ENOENT)
-		return 0;
-	if (r < 0) {
-		lj_ctx_detail(ctx, "nft: %s", err);
-		return r;
-	}
-	f = open_memstream(&cmds, &size);
-	if (!f) {
-		json_decref(arr);
-		return -ENOMEM;
-	}
-	json_array_foreach(arr, i, o)
-	{
-		json_t *rule = json_object_get(o, "rule");
-		const char *comment = json_string_value(json_object_get(rule, "comment"));
-		json_t *handle = json_object_get(rule, "handle");
-
-		if (!comment || strcmp(comment, s->text) != 0 || !json_is_integer(handle))
-			continue;
-		fprintf(f, "delete rule %s filter %s handle %lld\n", fw_family(s), s->master,
-			(long long)json_integer_value(handle));
-		found++;
-	}
-	json_decref(arr);
-	if (fclose(f) != 0)
-		return -ENOMEM;
-	if (!found)
-		return 0;
-	r = lj_nft_run(cmds, false, err, sizeof(err));
+	r = lj_nft_tx_new(fam, &tx);
 	if (r < 0)
-		lj_ctx_detail(ctx, "nft: %s", err);
-	return r == -ENOENT ? 0 : r;
+		return r;
+	/* lj_fw_accept_text's two rules, in its order (each goes to the top of the chain). */
+	lj_nft_tx_rule(tx, true, "filter", s->master,
+		       &(struct lj_nft_rule){.iifname = s->link[0] ? s->link : NULL,
+					     .saddr = &s->via,
+					     .counter = true,
+					     .action = LJ_NFT_ACCEPT,
+					     .comment = s->text});
+	lj_nft_tx_rule(tx, true, "filter", s->master,
+		       &(struct lj_nft_rule){.oifname = s->link[0] ? s->link : NULL,
+					     .daddr = &s->via,
+					     .counter = true,
+					     .action = LJ_NFT_ACCEPT,
+					     .comment = s->text});
+	r = lj_nft_tx_commit(tx, check, err, errsize);
+	lj_nft_tx_free(tx);
+	return r;
+}
+
+static int fw_accept_apply(struct lj_ctx *ctx, struct lj_step *s)
+{
+	char err[256];
+	int r;
+
+	r = lj_fw_accept_commit(s, false, err, sizeof(err));
+	if (r < 0 && r != -EBADMSG)
+		lj_ctx_detail(ctx, "nf_tables: %s", err);
+	return r;
+}
+
+struct fw_delete {
+	struct lj_nft_tx *tx;
+	const struct lj_step *s;
+};
+
+static void fw_delete_cb(uint64_t handle, const char *comment, void *data)
+{
+	struct fw_delete *d = data;
+
+	if (comment && strcmp(comment, d->s->text) == 0)
+		lj_nft_tx_rule_delete(d->tx, "filter", d->s->master, handle);
+}
+
+static int fw_accept_undo(struct lj_ctx *ctx, const struct lj_step *s)
+{
+	struct lj_nft_tx *tx = NULL;
+	char err[256];
+	int r;
+
+	if (fw_check(s) < 0)
+		return -EBADMSG;
+	r = lj_nft_tx_new(s->via.family == AF_INET6 ? NFPROTO_IPV6 : NFPROTO_IPV4, &tx);
+	if (r < 0)
+		return r;
+	/* The rules carrying the comment, from a dump of the chain's rules. */
+	r = lj_nft_rules(s->via.family == AF_INET6 ? NFPROTO_IPV6 : NFPROTO_IPV4, "filter",
+			 s->master, fw_delete_cb, &(struct fw_delete){tx, s});
+	if (r == 0)
+		r = lj_nft_tx_commit(tx, false, err, sizeof(err));
+	else
+		snprintf(err, sizeof(err), "cannot read chain %s of table %s filter: %s", s->master,
+			 fw_family(s), strerror(-r));
+	lj_nft_tx_free(tx);
+	if (r == -ENOENT)
+		return 0; /* the chain is gone, and the rules with it */
+	if (r < 0)
+		lj_ctx_detail(ctx, "nf_tables: %s", err);
+	return r;
 }
 
 static void fw_accept_describe(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)

@@ -44,6 +44,14 @@ extern const struct lj_step_type lj_step_fw_accept;
 int lj_nat_rules_text(const struct lj_step *s, bool skeleton, char **ret);
 
 /*
+ * Send what lj_nat_rules_text says as one nf_tables transaction (libnftnl, no nft text); with
+ * check, only let the kernel validate it (nft -c). err gets what failed. Returns 0, -EBADMSG
+ * for a bad step, or lj_nft_tx_commit's -errno.
+ */
+int lj_nat_rules_commit(const struct lj_step *s, bool skeleton, bool check, char *err,
+			size_t errsize);
+
+/*
  * Whether table ip lanjoin exists, and whether it has its maps and base chains. Errors as
  * lj_nft_list; err (errsize bytes) gets nft's message.
  */
@@ -62,3 +70,6 @@ int lj_nat_rules_verify(const struct lj_step *s, char *why, size_t whysize);
 
 /* The nft commands an nft-fw-accept step applies (malloc'd into *ret). -EBADMSG for a bad step. */
 int lj_fw_accept_text(const struct lj_step *s, char **ret);
+
+/* The same as one nf_tables transaction, as lj_nat_rules_commit. */
+int lj_fw_accept_commit(const struct lj_step *s, bool check, char *err, size_t errsize);

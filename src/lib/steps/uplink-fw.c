@@ -32,12 +32,6 @@ static const char *fam_name(uint32_t f)
 	return f == NFPROTO_IPV6_ ? "ip6" : "ip";
 }
 
-/* Run nft commands (one transaction); with ret, list: the parsed `nft -j` array. */
-static int fw_run(const char *cmds, json_t **ret, char *err, size_t errsize)
-{
-	return ret ? lj_nft_list(cmds, ret, err, errsize) : lj_nft_run(cmds, false, err, errsize);
-}
-
 static bool read_flag(const char *path)
 {
 	char c = 0;
@@ -138,81 +132,94 @@ static void tag(const char *br, const char *port, char *buf, size_t size)
 		snprintf(buf, size, "lanjoin: bridged on %s", br);
 }
 
+struct has_rule {
+	const char *tag;
+	bool found;
+};
+
+static void has_rule_cb(uint64_t handle, const char *comment, void *data)
+{
+	struct has_rule *h = data;
+
+	h->found |= comment && strcmp(comment, h->tag) == 0;
+}
+
 int lj_uplink_fw_has_rule(uint32_t fam, const char *chain, const char *br)
 {
-	char cmd[96], t[64];
-	json_t *a = NULL, *v;
-	size_t i;
-	int found = 0;
+	char t[64];
+	struct has_rule h = {t, false};
 
 	if (!chain_ok(chain))
 		return -EINVAL;
 	tag(br, NULL, t, sizeof(t));
-	snprintf(cmd, sizeof(cmd), "list chain %s filter %s", fam_name(fam), chain);
-	if (fw_run(cmd, &a, NULL, 0) < 0)
+	/* One dump of the chain's rules (libnftables would load its cache first). */
+	if (lj_nft_rules((uint8_t)fam, "filter", chain, has_rule_cb, &h) < 0)
 		return 0;
-	json_array_foreach(a, i, v)
-	{
-		const char *c =
-			json_string_value(json_object_get(json_object_get(v, "rule"), "comment"));
-		found |= c && strcmp(c, t) == 0;
-	}
-	json_decref(a);
-	return found;
+	return h.found;
 }
 
 static int fw_apply(struct lj_ctx *ctx, struct lj_step *s)
 {
-	char cmd[256], t[64], err[256] = "";
+	char t[64], err[256] = "";
+	struct lj_nft_tx *tx = NULL;
 	int r;
 
 	if (!chain_ok(s->text) || (s->u32 != NFPROTO_IPV4_ && s->u32 != NFPROTO_IPV6_))
 		return -EINVAL;
 	tag(s->link, s->peer, t, sizeof(t));
-	snprintf(cmd, sizeof(cmd),
-		 "insert rule %s filter %s iifname \"%s\" oifname \"%s\" "
-		 "counter accept comment \"%s\"",
-		 fam_name(s->u32), s->text, s->link, s->link, t);
-	r = fw_run(cmd, NULL, err, sizeof(err));
+	r = lj_nft_tx_new((uint8_t)s->u32, &tx);
 	if (r < 0)
-		lj_ctx_detail(ctx, "nft: %s", err);
+		return r;
+	/* insert rule FAM filter CHAIN iifname BR oifname BR counter accept comment TAG */
+	lj_nft_tx_rule(tx, true, "filter", s->text,
+		       &(struct lj_nft_rule){.iifname = s->link,
+					     .oifname = s->link,
+					     .counter = true,
+					     .action = LJ_NFT_ACCEPT,
+					     .comment = t});
+	r = lj_nft_tx_commit(tx, false, err, sizeof(err));
+	lj_nft_tx_free(tx);
+	if (r < 0)
+		lj_ctx_detail(ctx, "nf_tables: %s", err);
 	return r;
+}
+
+struct fw_delete {
+	struct lj_nft_tx *tx;
+	const char *chain, *tag;
+};
+
+static void fw_delete_cb(uint64_t handle, const char *comment, void *data)
+{
+	struct fw_delete *d = data;
+
+	if (comment && strcmp(comment, d->tag) == 0)
+		lj_nft_tx_rule_delete(d->tx, "filter", d->chain, handle);
 }
 
 static int fw_undo(struct lj_ctx *ctx, const struct lj_step *s)
 {
-	char cmd[256], t[64], err[256] = "";
-	json_t *a = NULL, *v;
-	size_t i;
+	char t[64], err[256] = "";
+	struct lj_nft_tx *tx = NULL;
 	int r;
 
 	if (!chain_ok(s->text) || (s->u32 != NFPROTO_IPV4_ && s->u32 != NFPROTO_IPV6_))
 		return -EINVAL;
 	tag(s->link, s->peer, t, sizeof(t));
-	snprintf(cmd, sizeof(cmd), "list chain %s filter %s", fam_name(s->u32), s->text);
-	r = fw_run(cmd, &a, NULL, 0);
-	if (r == -ENOENT)
-		return 0; /* the chain is gone, and our rule with it */
+	r = lj_nft_tx_new((uint8_t)s->u32, &tx);
 	if (r < 0)
 		return r;
-	json_array_foreach(a, i, v)
-	{
-		const json_t *rule = json_object_get(v, "rule");
-		const char *c = json_string_value(json_object_get(rule, "comment"));
-		const json_t *h = json_object_get(rule, "handle");
-		if (!rule || !c || strcmp(c, t) != 0 || !json_is_integer(h))
-			continue;
-		snprintf(cmd, sizeof(cmd), "delete rule %s filter %s handle %lld", fam_name(s->u32),
-			 s->text, (long long)json_integer_value(h));
-		r = fw_run(cmd, NULL, err, sizeof(err));
-		if (r < 0 && r != -ENOENT) {
-			lj_ctx_detail(ctx, "nft: %s", err);
-			json_decref(a);
-			return r;
-		}
-	}
-	json_decref(a);
-	return 0;
+	/* The rules carrying our comment, from one dump of the chain; one transaction. */
+	r = lj_nft_rules((uint8_t)s->u32, "filter", s->text, fw_delete_cb,
+			 &(struct fw_delete){tx, s->text, t});
+	if (r == 0)
+		r = lj_nft_tx_commit(tx, false, err, sizeof(err));
+	lj_nft_tx_free(tx);
+	if (r == -ENOENT)
+		return 0; /* the chain is gone, and our rule with it */
+	if (r < 0 && err[0])
+		lj_ctx_detail(ctx, "nf_tables: %s", err);
+	return r;
 }
 
 static void fw_describe(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)

@@ -409,7 +409,6 @@ int lj_way_detect_firewall(int family, char ret[IFNAMSIZ], struct lj_result *res
  * NAT are reported as such before anything changes. */
 static int check_nft(const struct lj_step *s, bool fw, struct lj_result *res)
 {
-	_cleanup_free_ char *cmds = NULL;
 	char err[256];
 	int r;
 
@@ -433,13 +432,12 @@ static int check_nft(const struct lj_step *s, bool fw, struct lj_result *res)
 		 * RCU grace period for nothing. */
 		if (exists)
 			return 0;
-		r = lj_nat_rules_text(s, !exists, &cmds);
+		r = lj_nat_rules_commit(s, !exists, true, err, sizeof(err));
 	} else {
-		r = lj_fw_accept_text(s, &cmds);
+		r = lj_fw_accept_commit(s, true, err, sizeof(err));
 	}
-	if (r < 0)
+	if (r == -EBADMSG)
 		return lj_fail(res, r, "Failed to build the nft rules");
-	r = lj_nft_run(cmds, true, err, sizeof(err));
 	if (r == 0)
 		return 0;
 	if (r == -EPERM)
