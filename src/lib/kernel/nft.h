@@ -86,7 +86,10 @@ int lj_nft_map_jumps(uint8_t family, const char *table, const char *set,
 int lj_nft_rules(uint8_t family, const char *table, const char *chain,
 		 void (*cb)(uint64_t handle, const char *comment, void *data), void *data);
 
-/* --- changes: one nf_tables transaction, built with libnftnl ----------------------------- */
+/* Whether this process has CAP_NET_ADMIN (effective): without, nf_tables refuses it all. */
+bool lj_nft_have_net_admin(void);
+
+/* --- changes: one nf_tables transaction, built with libnftnl (nft-tx.c) ------------------ */
 
 /* One transaction being built: requests that the kernel applies all together or not at all. */
 struct lj_nft_tx;
