@@ -350,16 +350,6 @@ static void tx_chain(uint16_t type, uint16_t flags, const char *table, const cha
 	tx_add(nlh);
 }
 
-static void add_expr(struct nftnl_rule *r, const char *name, uint16_t a1, uint32_t v1, uint16_t a2,
-		     const void *data, uint32_t len)
-{
-	struct nftnl_expr *e = nftnl_expr_alloc(name);
-
-	nftnl_expr_set_u32(e, a1, v1);
-	nftnl_expr_set(e, a2, data, len);
-	nftnl_rule_add_expr(r, e);
-}
-
 /* add rule TABLE CHAIN [iifname IIF] dnat|snat to ADDR */
 static void tx_nat_rule(const char *table, const char *chain, const char *iif, uint32_t type,
 			const char *addr)
@@ -381,11 +371,16 @@ static void tx_nat_rule(const char *table, const char *chain, const char *iif, u
 		nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, NFT_META_IIFNAME);
 		nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, NFT_REG_1);
 		nftnl_rule_add_expr(r, e);
-		add_expr(r, "cmp", NFTNL_EXPR_CMP_SREG, NFT_REG_1, NFTNL_EXPR_CMP_DATA, name,
-			 sizeof(name));
+		e = nftnl_expr_alloc("cmp");
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, NFT_CMP_EQ);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, NFT_REG_1);
+		nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, name, sizeof(name));
+		nftnl_rule_add_expr(r, e);
 	}
-	add_expr(r, "immediate", NFTNL_EXPR_IMM_DREG, NFT_REG_1, NFTNL_EXPR_IMM_DATA, &ip,
-		 sizeof(ip));
+	e = nftnl_expr_alloc("immediate");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_1);
+	nftnl_expr_set(e, NFTNL_EXPR_IMM_DATA, &ip, sizeof(ip));
+	nftnl_rule_add_expr(r, e);
 	e = nftnl_expr_alloc("nat");
 	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_TYPE, type);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FAMILY, NFPROTO_IPV4);

@@ -8,6 +8,7 @@
 #include <linux/capability.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
+#include <libnftnl/expr.h>
 #include <libnftnl/rule.h>
 #include <libnftnl/udata.h>
 #include <nftables/libnftables.h>
@@ -224,9 +225,28 @@ static int lookup_cb(const struct nlmsghdr *nlh, void *data)
 		return MNL_CB_OK;
 	switch (nlh->nlmsg_type & 0xff) {
 	case NFT_MSG_NEWTABLE:
-	case NFT_MSG_NEWCHAIN:
 		c->q->found = true;
 		break;
+	case NFT_MSG_NEWCHAIN: {
+		const struct nlattr *ch[NFTA_CHAIN_MAX + 1], *hk[NFTA_HOOK_MAX + 1];
+
+		c->q->found = true;
+		lj_nl_attrs(nlh, sizeof(struct nfgenmsg), ch, NFTA_CHAIN_MAX);
+		if (ch[NFTA_CHAIN_HOOK]) {
+			lj_nl_attrs_nested(ch[NFTA_CHAIN_HOOK], hk, NFTA_HOOK_MAX);
+			if (hk[NFTA_HOOK_HOOKNUM] &&
+			    mnl_attr_validate(hk[NFTA_HOOK_HOOKNUM], MNL_TYPE_U32) >= 0) {
+				c->q->base = true;
+				c->q->hooknum = ntohl(mnl_attr_get_u32(hk[NFTA_HOOK_HOOKNUM]));
+			}
+		}
+		if (ch[NFTA_CHAIN_POLICY] &&
+		    mnl_attr_validate(ch[NFTA_CHAIN_POLICY], MNL_TYPE_U32) >= 0) {
+			c->q->has_policy = true;
+			c->q->policy = ntohl(mnl_attr_get_u32(ch[NFTA_CHAIN_POLICY]));
+		}
+		break;
+	}
 	case NFT_MSG_NEWSET:
 		c->q->found = true;
 		lj_nl_attrs(nlh, sizeof(struct nfgenmsg), tb, NFTA_SET_MAX);
@@ -257,8 +277,8 @@ int lj_nft_lookup(uint8_t family, const char *table, struct lj_nft_query *q, siz
 		struct nlmsghdr *nlh;
 		bool ok;
 
-		q[i].found = false;
-		q[i].set_flags = 0;
+		q[i].found = q[i].base = q[i].has_policy = false;
+		q[i].set_flags = q[i].hooknum = q[i].policy = 0;
 		nlh = nft_msg(nl, type[q[i].kind], 0, family);
 		switch (q[i].kind) {
 		case LJ_NFT_TABLE:
@@ -498,4 +518,68 @@ int lj_nft_rules(uint8_t family, const char *table, const char *chain,
 		r = -EMSGSIZE;
 	lj_nl_close(nl);
 	return r;
+}
+
+struct jumps_to_ctx {
+	const char *table, *target;
+	int n;
+};
+
+static int jump_expr_cb(struct nftnl_expr *e, void *data)
+{
+	struct jumps_to_ctx *c = data;
+	const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
+	const char *chain;
+	int32_t verdict;
+
+	if (!name || strcmp(name, "immediate") != 0 || !nftnl_expr_is_set(e, NFTNL_EXPR_IMM_CHAIN))
+		return MNL_CB_OK;
+	verdict = (int32_t)nftnl_expr_get_u32(e, NFTNL_EXPR_IMM_VERDICT);
+	chain = nftnl_expr_get_str(e, NFTNL_EXPR_IMM_CHAIN);
+	if ((verdict == NFT_JUMP || verdict == NFT_GOTO) && chain && strcmp(chain, c->target) == 0)
+		c->n++;
+	return MNL_CB_OK;
+}
+
+static int jumps_to_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct jumps_to_ctx *c = data;
+	struct nftnl_rule *r;
+	const char *table;
+
+	if (dump_interrupted(nlh))
+		return MNL_CB_ERROR;
+	if ((nlh->nlmsg_type & 0xff) != NFT_MSG_NEWRULE)
+		return MNL_CB_OK;
+	r = nftnl_rule_alloc();
+	if (!r) {
+		errno = ENOMEM;
+		return MNL_CB_ERROR;
+	}
+	if (nftnl_rule_nlmsg_parse(nlh, r) == 0) {
+		table = nftnl_rule_get_str(r, NFTNL_RULE_TABLE);
+		if (table && strcmp(table, c->table) == 0)
+			nftnl_expr_foreach(r, jump_expr_cb, c);
+	}
+	nftnl_rule_free(r);
+	return MNL_CB_OK;
+}
+
+int lj_nft_jumps_to(uint8_t family, const char *table, const char *target)
+{
+	struct jumps_to_ctx c = {table, target, 0};
+	struct lj_nl *nl = NULL;
+	struct nlmsghdr *nlh;
+	int r;
+
+	r = lj_nl_open_proto(-1, NETLINK_NETFILTER, &nl);
+	if (r < 0)
+		return r;
+	nlh = nft_msg(nl, NFT_MSG_GETRULE, NLM_F_DUMP, family);
+	if (mnl_attr_put_strz_check(nlh, LJ_NL_REQ_SIZE, NFTA_RULE_TABLE, table))
+		r = lj_nl_transact(nl, nlh, jumps_to_cb, &c);
+	else
+		r = -EMSGSIZE;
+	lj_nl_close(nl);
+	return r < 0 ? r : c.n;
 }

@@ -47,6 +47,10 @@ struct lj_nft_query {
 	const char *name;   /* the object (the table itself for LJ_NFT_TABLE) */
 	bool found;	    /* out */
 	uint32_t set_flags; /* out: a set's NFT_SET_* flags (NFT_SET_MAP for a map) */
+	bool base;	    /* out: a chain is a base chain, on hook hooknum (NF_INET_*) ... */
+	uint32_t hooknum;
+	bool has_policy; /* ... with policy (NF_ACCEPT, NF_DROP) */
+	uint32_t policy;
 };
 
 /*
@@ -88,6 +92,13 @@ int lj_nft_rules(uint8_t family, const char *table, const char *chain,
 
 /* Whether this process has CAP_NET_ADMIN (effective): without, nf_tables refuses it all. */
 bool lj_nft_have_net_admin(void);
+
+/*
+ * The number of rules of table (nfproto family) that jump or go to chain target, from one
+ * dump of the table's rules (without libnftables). Returns it, or -errno as lj_nft_chains
+ * (-ENOENT: no such table).
+ */
+int lj_nft_jumps_to(uint8_t family, const char *table, const char *target);
 
 /* --- changes: one nf_tables transaction, built with libnftnl (nft-tx.c) ------------------ */
 

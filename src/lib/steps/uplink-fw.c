@@ -7,11 +7,9 @@
  * expects user rules (chain DOCKER-USER, else FORWARD) of the iptables-nft table, marked with
  * a comment; its undo deletes the rules carrying that comment.
  */
-#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <linux/netfilter.h>
-#include <linux/netfilter/nf_tables.h>
-#include <linux/netfilter/nfnetlink.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,66 +43,20 @@ static bool chain_ok(const char *c)
 	return c && (strcmp(c, "DOCKER-USER") == 0 || strcmp(c, "FORWARD") == 0);
 }
 
-struct chain_ctx {
-	bool found;
-	uint32_t policy; /* NF_ACCEPT / NF_DROP, host order */
-	bool has_policy;
-};
-
-static int chain_attr_cb(const struct nlattr *attr, void *data)
-{
-	struct chain_ctx *c = data;
-
-	if (mnl_attr_get_type(attr) == NFTA_CHAIN_POLICY &&
-	    mnl_attr_validate(attr, MNL_TYPE_U32) >= 0) {
-		c->policy = ntohl(mnl_attr_get_u32(attr));
-		c->has_policy = true;
-	}
-	return MNL_CB_OK;
-}
-
-static int chain_cb(const struct nlmsghdr *nlh, void *data)
-{
-	struct chain_ctx *c = data;
-
-	if ((nlh->nlmsg_type & 0xff) != NFT_MSG_NEWCHAIN ||
-	    nlh->nlmsg_len < mnl_nlmsg_size(sizeof(struct nfgenmsg)))
-		return MNL_CB_OK;
-	c->found = true;
-	mnl_attr_parse(nlh, sizeof(struct nfgenmsg), chain_attr_cb, c);
-	return MNL_CB_OK;
-}
-
 /*
  * Look at chain fam filter NAME with one nfnetlink request (libnftables would load its cache
  * for milliseconds, on every bridge attach): -ENOENT if missing; *ret_drop: its policy is drop.
  */
 static int chain_info(uint32_t fam, const char *name, bool *ret_drop)
 {
-	struct chain_ctx c = {0};
-	struct lj_nl *nl = NULL;
-	struct nlmsghdr *nlh;
-	struct nfgenmsg *nfg;
-	int r;
+	struct lj_nft_query q = {.kind = LJ_NFT_CHAIN, .name = name};
+	int r = lj_nft_lookup((uint8_t)fam, "filter", &q, 1);
 
-	r = lj_nl_open_proto(-1, NETLINK_NETFILTER, &nl);
 	if (r < 0)
 		return r;
-	nlh = lj_nl_msg(nl, (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETCHAIN, 0);
-	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
-	nfg->nfgen_family = (uint8_t)fam;
-	nfg->version = NFNETLINK_V0;
-	if (mnl_attr_put_strz_check(nlh, LJ_NL_REQ_SIZE, NFTA_CHAIN_TABLE, "filter") &&
-	    mnl_attr_put_strz_check(nlh, LJ_NL_REQ_SIZE, NFTA_CHAIN_NAME, name))
-		r = lj_nl_transact(nl, nlh, chain_cb, &c);
-	else
-		r = -EMSGSIZE;
-	lj_nl_close(nl);
-	if (r < 0)
-		return r;
-	if (!c.found)
+	if (!q.found)
 		return -ENOENT;
-	*ret_drop = c.has_policy && c.policy == NF_DROP;
+	*ret_drop = q.has_policy && q.policy == NF_DROP;
 	return 0;
 }
 

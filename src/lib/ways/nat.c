@@ -357,17 +357,35 @@ int lj_way_detect_firewall(int family, char ret[IFNAMSIZ], struct lj_result *res
 	json_t *arr = NULL, *o;
 	char err[256];
 	bool user = false, user_used = false, drop = false;
-	struct lj_nft_query q;
+	uint8_t nfproto = family == AF_INET6 ? NFPROTO_IPV6 : NFPROTO_IPV4;
+	struct lj_nft_query q[] = {
+		{.kind = LJ_NFT_TABLE, .name = "filter"},
+		{.kind = LJ_NFT_CHAIN, .name = "DOCKER-USER"},
+		{.kind = LJ_NFT_CHAIN, .name = "FORWARD"},
+	};
 	size_t i;
 	int r;
 
 	ret[0] = '\0';
-	/* Most hosts have no such table: one nf_tables request says so without loading
-	 * libnftables (a listing costs milliseconds). Anything else: the listing decides. */
-	q = (struct lj_nft_query){.kind = LJ_NFT_TABLE, .name = "filter"};
-	if (lj_nft_lookup(family == AF_INET6 ? NFPROTO_IPV6 : NFPROTO_IPV4, "filter", &q, 1) == 0 &&
-	    !q.found)
-		return 0;
+	/* Without libnftables (a listing costs milliseconds and megabytes): the table, its two
+	 * chains with one nf_tables request each, and one dump of its rules for the jumps to
+	 * DOCKER-USER. When the kernel does not answer, the listing decides (and says why). */
+	if (lj_nft_lookup(nfproto, "filter", q, ARRAY_SIZE(q)) == 0) {
+		if (!q[0].found)
+			return 0;
+		user = q[1].found;
+		drop = q[2].found && q[2].base && q[2].hooknum == NF_INET_FORWARD &&
+		       q[2].has_policy && q[2].policy == NF_DROP;
+		r = user ? lj_nft_jumps_to(nfproto, "filter", "DOCKER-USER") : 0;
+		if (r >= 0) {
+			if (user && r > 0)
+				snprintf(ret, IFNAMSIZ, "DOCKER-USER");
+			else if (drop)
+				snprintf(ret, IFNAMSIZ, "FORWARD");
+			return 0;
+		}
+		user = drop = false;
+	}
 	snprintf(list, sizeof(list), "list table %s filter", table);
 	r = lj_nft_list(list, &arr, err, sizeof(err));
 	if (r == -ENOENT)
