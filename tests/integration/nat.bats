@@ -492,6 +492,42 @@ s.sendto(sys.argv[2].encode(), ("203.0.113.1", 9999))' "$2" "$3"
   [ -z "$(lj list --json | jq -r '.[]')" ]
 }
 
+# The nft input of a --dry-run's plan: its here-documents and its one-line nft commands.
+plan_nft_input() {
+  awk '/<<.EOF.$/ { f = 1; next } /^EOF$/ { f = 0; next } f' <<<"$1"
+  sed -n "s/^nft '\(insert rule .*\)'$/\1/p" <<<"$1"
+}
+
+# lanjoin sends its nf_tables changes as netlink requests of its own (libnftnl), not as nft
+# text: nft must list what they made exactly as what the --dry-run's nft commands make.
+@test "nat: nft lists lanjoin's nf_tables changes exactly as the --dry-run's nft commands" {
+  add_container web
+  docker_firewall
+  local args=(--address $LAN_ADDR/24 --publish tcp/8080:80 --publish udp/5353:53) plan
+  plan=$(nat_attach web "${args[@]}" --dry-run)
+  detach_later web
+  run nat_attach web "${args[@]}"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  # the record's id names the chains and the rules' comment; the dry run has none yet
+  local id norm='s/lj[0-9a-f]{12}/ljID/g; s/lanjoin:[0-9a-f]{12}/lanjoin:ID/g; s/handle [0-9]+/handle H/g'
+  id=$(state_records | jq -r '.[0].id')
+  [[ $id =~ ^[0-9a-f]{12}$ ]]
+  plan_nft_input "$plan" >"$BATS_TEST_TMPDIR/plan.nft"
+  cat "$BATS_TEST_TMPDIR/plan.nft"
+  grep -q "create element ip lanjoin outbound" "$BATS_TEST_TMPDIR/plan.nft"
+  grep -q "insert rule ip filter DOCKER-USER" "$BATS_TEST_TMPDIR/plan.nft"
+  # the same firewall in a namespace of its own, then the dry run's commands
+  unshare -n bash -c 'iptables -N DOCKER-USER && iptables -A FORWARD -j DOCKER-USER &&
+    iptables -P FORWARD DROP && nft -f "$1" &&
+    nft list table ip lanjoin && nft list table ip filter' _ "$BATS_TEST_TMPDIR/plan.nft" |
+    sed -E "$norm" >"$BATS_TEST_TMPDIR/want"
+  { on host nft list table ip lanjoin && on host nft list table ip filter; } |
+    sed -E "$norm" >"$BATS_TEST_TMPDIR/got"
+  diff "$BATS_TEST_TMPDIR/want" "$BATS_TEST_TMPDIR/got"
+  grep -q 'udp dport 5353 dnat to 198.1[89].*:53$' "$BATS_TEST_TMPDIR/got"
+}
+
 @test "nat: --dry-run prints the plan and changes nothing" {
   add_container web
   docker_firewall

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* The nat way's nft command text, step validation and state round trip (no root needed). */
+/*
+ * The nat way's nft command text, its nf_tables requests (built, not sent), step validation and
+ * state round trip (no root needed).
+ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <linux/netfilter.h>
 
 #include "lib/kernel/nft.h"
 #include "lib/core/plan.h"
@@ -151,6 +156,87 @@ static void test_fw_accept(void **state)
 	free(s.text);
 }
 
+/* lj_nft_tx checks what it is given and counts its requests; a bad one fails the commit
+ * before anything is sent (nothing here reaches the kernel). */
+static void test_nft_tx(void **state)
+{
+	const struct lj_nft_hook hook = {"nat", NF_INET_PRE_ROUTING, -110};
+	struct lj_ip a, b, v6;
+	struct lj_nft_tx *tx = NULL;
+	char err[128], longname[] = "abcdefghijklmnopq", comment[200];
+
+	assert_int_equal(lj_parse_ip("198.51.100.7", &a), 0);
+	assert_int_equal(lj_parse_ip("198.18.0.1", &b), 0);
+	assert_int_equal(lj_parse_ip("2001:db8::1", &v6), 0);
+	assert_int_equal(lj_nft_tx_new(NFPROTO_IPV4, &tx), 0);
+	assert_int_equal(lj_nft_tx_commit(tx, false, err, sizeof(err)), 0); /* empty: nothing */
+	assert_int_equal(lj_nft_tx_table(tx, LJ_NFT_ADD, "lanjoin"), 0);
+	assert_int_equal(lj_nft_tx_vmap(tx, LJ_NFT_ADD, "lanjoin", "inbound"), 0);
+	assert_int_equal(lj_nft_tx_chain(tx, LJ_NFT_ADD, "lanjoin", "prerouting", &hook), 0);
+	assert_int_equal(lj_nft_tx_chain(tx, LJ_NFT_CREATE, "lanjoin", "lj1_dnat", NULL), 0);
+	assert_int_equal(
+		lj_nft_tx_rule(tx, false, "lanjoin", "prerouting",
+			       &(struct lj_nft_rule){.action = LJ_NFT_VMAP, .vmap = "inbound"}),
+		0);
+	assert_int_equal(lj_nft_tx_rule(tx, false, "lanjoin", "lj1_dnat",
+					&(struct lj_nft_rule){.l4proto = IPPROTO_TCP,
+							      .dport = 80,
+							      .action = LJ_NFT_DNAT,
+							      .nat = &b,
+							      .nat_port = 8080}),
+			 0);
+	assert_int_equal(lj_nft_tx_jump(tx, LJ_NFT_CREATE, "lanjoin", "inbound", &a, "lj1_dnat"),
+			 0);
+	assert_int_equal(lj_nft_tx_jump(tx, LJ_NFT_DELETE, "lanjoin", "inbound", &a, NULL), 0);
+	assert_int_equal(lj_nft_tx_rule_delete(tx, "lanjoin", "lj1_dnat", 42), 0);
+	assert_int_equal(lj_nft_tx_chain(tx, LJ_NFT_DELETE, "lanjoin", "lj1_dnat", NULL), 0);
+	assert_int_equal(lj_nft_tx_table(tx, LJ_NFT_DELETE, "lanjoin"), 0);
+	assert_int_equal(lj_nft_tx_size(tx), 11);
+
+	/* Each of these is refused, and nothing is added. */
+	assert_int_equal(lj_nft_tx_table(tx, LJ_NFT_ADD, "0bad"), -EINVAL);
+	assert_int_equal(lj_nft_tx_chain(tx, LJ_NFT_ADD, "lanjoin", "a b", NULL), -EINVAL);
+	assert_int_equal(lj_nft_tx_jump(tx, LJ_NFT_CREATE, "lanjoin", "inbound", &v6, "lj1"),
+			 -EINVAL);
+	assert_int_equal(lj_nft_tx_jump(tx, LJ_NFT_CREATE, "lanjoin", "inbound", &a, "x;y"),
+			 -EINVAL);
+	assert_int_equal(lj_nft_tx_rule(tx, true, "filter", "FORWARD",
+					&(struct lj_nft_rule){.iifname = longname}),
+			 -EINVAL);
+	assert_int_equal(
+		lj_nft_tx_rule(tx, true, "filter", "FORWARD", &(struct lj_nft_rule){.saddr = &v6}),
+		-EINVAL);
+	assert_int_equal(
+		lj_nft_tx_rule(tx, true, "filter", "FORWARD", &(struct lj_nft_rule){.dport = 80}),
+		-EINVAL);
+	memset(comment, 'c', sizeof(comment) - 1);
+	comment[sizeof(comment) - 1] = '\0';
+	assert_int_equal(lj_nft_tx_rule(tx, true, "filter", "FORWARD",
+					&(struct lj_nft_rule){.comment = comment}),
+			 -EINVAL);
+	assert_int_equal(lj_nft_tx_size(tx), 11);
+	/* The first refusal fails the commit, before any socket. */
+	assert_int_equal(lj_nft_tx_commit(tx, true, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "cannot build"));
+	lj_nft_tx_free(tx);
+
+	/* IPv6: addresses and interfaces, but no maps or NAT. */
+	assert_int_equal(lj_nft_tx_new(NFPROTO_IPV6, &tx), 0);
+	assert_int_equal(lj_nft_tx_rule(tx, true, "filter", "FORWARD",
+					&(struct lj_nft_rule){.iifname = "veth0",
+							      .saddr = &v6,
+							      .counter = true,
+							      .action = LJ_NFT_ACCEPT,
+							      .comment = "lanjoin:0123456789ab"}),
+			 0);
+	assert_int_equal(lj_nft_tx_rule(tx, false, "filter", "FORWARD",
+					&(struct lj_nft_rule){.action = LJ_NFT_DNAT, .nat = &a}),
+			 -EINVAL);
+	assert_int_equal(lj_nft_tx_size(tx), 1);
+	lj_nft_tx_free(tx);
+	lj_nft_tx_free(NULL);
+}
+
 static void test_nft_names(void **state)
 {
 	assert_true(lj_nft_name_valid("DOCKER-USER"));
@@ -206,7 +292,7 @@ int main(void)
 		cmocka_unit_test(test_nat_all_ports), cmocka_unit_test(test_nat_published),
 		cmocka_unit_test(test_nat_snat_iif),  cmocka_unit_test(test_nat_rejects_bad_steps),
 		cmocka_unit_test(test_fw_accept),     cmocka_unit_test(test_nft_names),
-		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_nft_tx),	      cmocka_unit_test(test_round_trip),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
