@@ -23,9 +23,10 @@
 
 /*
  * libnftables is loaded with dlopen() on first use, as engine.c loads libcurl: linked, it and
- * what it pulls in (libnftnl, libxtables, libgmp) cost every lanjoin process ~0.3 ms of CPU
- * and ~0.4 ms of wall time in the dynamic loader (bench/, issue 11), and only the nat way
- * needs it. Only types and constants come from the header.
+ * what it pulls in (libxtables, libgmp) cost every lanjoin process ~0.3 ms of CPU and ~0.4 ms
+ * of wall time in the dynamic loader (bench/, issue 11), and used, ~2 MiB of memory (its
+ * pages, parser and cache); only `nft -j` listings need it (changes: nft-tx.c, libnftnl).
+ * Only types and constants come from the header.
  */
 static struct {
 	bool loaded;
@@ -34,7 +35,6 @@ static struct {
 	__typeof__(&nft_ctx_buffer_output) buffer_output;
 	__typeof__(&nft_ctx_buffer_error) buffer_error;
 	__typeof__(&nft_ctx_output_set_flags) output_set_flags;
-	__typeof__(&nft_ctx_set_dry_run) set_dry_run;
 	__typeof__(&nft_run_cmd_from_buffer) run_cmd_from_buffer;
 	__typeof__(&nft_ctx_get_output_buffer) get_output_buffer;
 	__typeof__(&nft_ctx_get_error_buffer) get_error_buffer;
@@ -59,14 +59,13 @@ static int nft_load(char *err, size_t errsize)
 	SYM(buffer_output, "nft_ctx_buffer_output");
 	SYM(buffer_error, "nft_ctx_buffer_error");
 	SYM(output_set_flags, "nft_ctx_output_set_flags");
-	SYM(set_dry_run, "nft_ctx_set_dry_run");
 	SYM(run_cmd_from_buffer, "nft_run_cmd_from_buffer");
 	SYM(get_output_buffer, "nft_ctx_get_output_buffer");
 	SYM(get_error_buffer, "nft_ctx_get_error_buffer");
 #undef SYM
 	if (!nf.ctx_new || !nf.ctx_free || !nf.buffer_output || !nf.buffer_error ||
-	    !nf.output_set_flags || !nf.set_dry_run || !nf.run_cmd_from_buffer ||
-	    !nf.get_output_buffer || !nf.get_error_buffer) {
+	    !nf.output_set_flags || !nf.run_cmd_from_buffer || !nf.get_output_buffer ||
+	    !nf.get_error_buffer) {
 		dlclose(h);
 		if (err && errsize)
 			snprintf(err, errsize,
@@ -153,10 +152,11 @@ bool lj_nft_have_net_admin(void)
 	return d[CAP_NET_ADMIN / 32].effective & (1u << (CAP_NET_ADMIN % 32));
 }
 
-static int run(const char *cmds, bool check, bool json, json_t **ret, char *err, size_t errsize)
+int lj_nft_list(const char *cmd, json_t **ret, char *err, size_t errsize)
 {
 	_cleanup_nft_ struct nft_ctx *nft = NULL;
-	unsigned flags = 0;
+	const char *out;
+	json_t *root, *arr;
 	int rc;
 
 	if (!lj_nft_have_net_admin()) {
@@ -172,42 +172,25 @@ static int run(const char *cmds, bool check, bool json, json_t **ret, char *err,
 		return -ENOMEM;
 	if (nf.buffer_output(nft) < 0 || nf.buffer_error(nft) < 0)
 		return -ENOMEM;
-	if (json)
-		flags |= NFT_CTX_OUTPUT_JSON | NFT_CTX_OUTPUT_HANDLE;
-	nf.output_set_flags(nft, flags);
-	nf.set_dry_run(nft, check);
-	rc = nf.run_cmd_from_buffer(nft, cmds);
+	nf.output_set_flags(nft, NFT_CTX_OUTPUT_JSON | NFT_CTX_OUTPUT_HANDLE);
+	rc = nf.run_cmd_from_buffer(nft, cmd);
 	if (rc != 0) {
 		const char *text = nf.get_error_buffer(nft);
 		copy_error(text, err, errsize);
 		return errno_from_text(text);
 	}
-	if (ret) {
-		const char *out = nf.get_output_buffer(nft);
-		json_t *root, *arr;
-
-		root = json_loads(out ? out : "", 0, NULL);
-		arr = json_object_get(root, "nftables");
-		if (!json_is_array(arr)) {
-			json_decref(root);
-			if (err && errsize)
-				snprintf(err, errsize, "nft returned no JSON");
-			return -EBADMSG;
-		}
-		*ret = json_incref(arr);
+	out = nf.get_output_buffer(nft);
+	root = json_loads(out ? out : "", 0, NULL);
+	arr = json_object_get(root, "nftables");
+	if (!json_is_array(arr)) {
 		json_decref(root);
+		if (err && errsize)
+			snprintf(err, errsize, "nft returned no JSON");
+		return -EBADMSG;
 	}
+	*ret = json_incref(arr);
+	json_decref(root);
 	return 0;
-}
-
-int lj_nft_run(const char *cmds, bool check, char *err, size_t errsize)
-{
-	return run(cmds, check, false, NULL, err, errsize);
-}
-
-int lj_nft_list(const char *cmd, json_t **ret, char *err, size_t errsize)
-{
-	return run(cmd, false, true, ret, err, errsize);
 }
 
 static struct nlmsghdr *nft_msg(struct lj_nl *nl, uint16_t type, uint16_t flags, uint8_t family);

@@ -3,8 +3,8 @@
  * The one place that talks to nf_tables. Changes are one nf_tables transaction each (struct
  * lj_nft_tx: a netlink batch built with libnftnl, all or nothing), reads are nf_tables
  * requests (lj_nft_lookup, lj_nft_chains, lj_nft_map_jumps, lj_nft_rules). libnftables (loaded
- * on demand) is left for what needs nft's text or JSON: `nft -j` listings (lj_nft_list, for
- * `lanjoin status` and a few fallbacks) and command text (lj_nft_run). Callers pass validated
+ * on demand) is left for what needs nft's JSON: `nft -j` listings (lj_nft_list, for `lanjoin
+ * status` and the fallbacks when the kernel does not answer a dump). Callers pass validated
  * values only (addresses they parsed, names they checked with lj_nft_name_valid()).
  */
 #pragma once
@@ -17,19 +17,12 @@
 #include "shared/parse.h"
 
 /*
- * Run the nft commands in cmds (one atomic transaction) in the caller's network namespace.
- * With check, the kernel validates the transaction and discards it (`nft -c`): nothing
- * changes. err (errsize bytes, may be NULL) receives nft's first error line on failure.
- * Returns 0, or -errno recovered from nft's message (-EPERM without CAP_NET_ADMIN, -ENOENT
- * for a missing table/chain, -EEXIST, -EOPNOTSUPP when the kernel lacks a feature such as
- * NAT), -EINVAL for a syntax error, -ENOMEM.
- */
-int lj_nft_run(const char *cmds, bool check, char *err, size_t errsize);
-
-/*
  * Run one list command (e.g. "list table ip lanjoin") and return its `nft -j` output,
- * parsed: *ret is the array under "nftables" (new reference, caller decrefs). -ENOENT when
- * the listed object does not exist; other errors as lj_nft_run.
+ * parsed: *ret is the array under "nftables" (new reference, caller decrefs), loading
+ * libnftables on first use. Returns 0, or -errno recovered from nft's message (-EPERM without
+ * CAP_NET_ADMIN, -ENOENT when the listed object does not exist), -EINVAL for a syntax error,
+ * -ENOMEM, -EPROTONOSUPPORT without libnftables; err (errsize bytes, may be NULL) receives
+ * nft's first error line.
  */
 int lj_nft_list(const char *cmd, json_t **ret, char *err, size_t errsize);
 
