@@ -230,7 +230,7 @@ static const char *unreadable_why(int error)
 				 : strerror(-error);
 }
 
-size_t lj_json_unreadable(size_t bad, json_t **ret_json)
+size_t lj_json_unreadable(size_t bad, bool warning, json_t **ret_json)
 {
 	struct lj_state_unreadable *v = NULL;
 	struct lj_state *st = NULL;
@@ -251,8 +251,9 @@ size_t lj_json_unreadable(size_t bad, json_t **ret_json)
 	lj_state_close(st);
 	if (r < 0 || n == 0) {
 		/* gone meanwhile, or the directory cannot be read again: the count says it */
-		lj_err("%zu file%s in %s/attachments could not be read (%s), left alone", bad,
-		       bad == 1 ? "" : "s", lj_state_dir(), unreadable_why(r < 0 ? r : -EBADMSG));
+		lj_err("%s%zu file%s in %s/attachments could not be read (%s), left alone",
+		       warning ? "warning: " : "", bad, bad == 1 ? "" : "s", lj_state_dir(),
+		       unreadable_why(r < 0 ? r : -EBADMSG));
 		return bad;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -272,10 +273,11 @@ size_t lj_json_unreadable(size_t bad, json_t **ret_json)
 			     v[i].error == -EBADMSG ? "" : ")");
 		len = k < 0 ? sizeof(names) : len + (size_t)k;
 	}
-	lj_err("%zu file%s in %s/attachments could not be read (malformed, truncated, a symlink "
+	lj_err("%s%zu file%s in %s/attachments could not be read (malformed, truncated, a symlink "
 	       "or not lanjoin's), left alone: %s%s; if one was an attachment's, undo what it did "
 	       "by hand, then remove it",
-	       n, n == 1 ? "" : "s", lj_state_dir(), names, len >= sizeof(names) - 1 ? "..." : "");
+	       warning ? "warning: " : "", n, n == 1 ? "" : "s", lj_state_dir(), names,
+	       len >= sizeof(names) - 1 ? "..." : "");
 	free(v);
 	return n;
 }

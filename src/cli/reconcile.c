@@ -431,7 +431,7 @@ int cli_reconcile(const char *target, bool json, FILE *log)
 		return r;
 	}
 	/* a record that cannot be read cannot be reconciled: it stays as it is, not ok */
-	if (lj_json_unreadable(res.bad_records, json ? &unreadable : NULL))
+	if (lj_json_unreadable(res.bad_records, false, json ? &unreadable : NULL))
 		run.failed = true;
 	lj_result_done(&res);
 	run.actions = json_array();

@@ -84,7 +84,7 @@ int lj_cmd_status(int argc, char **argv)
 		return code;
 	}
 	/* a record that cannot be read could be any attachment's, TARGET's too: not ok */
-	if (lj_json_unreadable(res.bad_records, &unreadable))
+	if (lj_json_unreadable(res.bad_records, false, &unreadable))
 		all_ok = false;
 	for (size_t i = 0; i < n; i++)
 		if (e[i].kind != LJ_STATUS_OK)
