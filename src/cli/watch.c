@@ -817,35 +817,41 @@ static void retry_fire(struct watch *w)
 	retry_clear(w);
 }
 
-/* The namespace spec's file named when last looked at (*ret), if it was looked at. */
-static bool ns_before(const struct watch *w, const char *spec, struct lj_netns_id *ret)
+static int cmp_seen_ns(const void *a, const void *b)
 {
-	for (size_t i = 0; i < w->n_seen_ns; i++)
-		if (strcmp(w->seen_ns[i].spec, spec) == 0) {
-			*ret = w->seen_ns[i].id;
-			return true;
-		}
-	return false;
+	return strcmp(((const struct seen_ns *)a)->spec, ((const struct seen_ns *)b)->spec);
+}
+
+/* The entry of spec in v[0..n), sorted by spec, or NULL. */
+static const struct seen_ns *find_ns(const struct seen_ns *v, size_t n, const char *spec)
+{
+	const struct seen_ns key = {.spec = (char *)spec};
+
+	return n ? bsearch(&key, v, n, sizeof(*v), cmp_seen_ns) : NULL;
 }
 
 /*
- * One target (recorded: the namespace its record names; NULL for a spec without a record):
- * if it is a netns:NAME or path target, note the namespace its file names now in next
- * (*n entries), and unless seeding, reconcile it when that is not the one seen before (a
- * namespace deleted, or made again under the same name: `ip netns del` and `add`).
+ * One target (recorded: the namespace its record names; NULL for a spec): if it is a
+ * netns:NAME or path target, note the namespace its file names now in next (*n entries, the
+ * first n_sorted of them sorted: the records' targets, whose answer stands for their specs),
+ * and unless seeding, reconcile it when that is not the one seen before (a namespace deleted,
+ * or made again under the same name: `ip netns del` and `add`).
  */
 static void check_ns(struct watch *w, const char *spec, const struct lj_netns_id *recorded,
-		     struct seen_ns *next, size_t *n, bool seed)
+		     struct seen_ns *next, size_t *n, size_t n_sorted, bool seed)
 {
 	struct lj_netns_id now, before = {0, 0};
+	const struct seen_ns *was;
 	char why[LJ_TARGET_SPEC_MAX + 64];
 
-	for (size_t i = 0; i < *n; i++)
-		if (strcmp(next[i].spec, spec) == 0)
-			return; /* a spec of a recorded target: the record's answer stands */
+	if (find_ns(next, n_sorted, spec))
+		return; /* a spec of a recorded target */
 	if (lj_watch_target_ns(spec, &now) < 0)
-		return; /* a container or pid:N: the engines' events say */
-	if (!ns_before(w, spec, &before) && recorded)
+		return; /* a container or a process: the engines' events say */
+	was = find_ns(w->seen_ns, w->n_seen_ns, spec);
+	if (was)
+		before = was->id;
+	else if (recorded)
 		before = *recorded;
 	next[*n].spec = strdup(spec);
 	if (next[*n].spec) {
@@ -865,12 +871,13 @@ static void check_ns(struct watch *w, const char *spec, const struct lj_netns_id
  * The mounts changed (a namespace bound to, or unmounted from, its file): reconcile each
  * netns:NAME or path target, of a record or a persistent spec, whose file names another
  * namespace than before. seed: only note them (at start, after the first reconcile).
+ * O(n log n) in the targets: a mount anywhere on the host brings it here.
  */
 static void check_namespaces(struct watch *w, bool seed)
 {
 	struct seen_ns *next;
 	json_t *specs = NULL, *it;
-	size_t n = 0, i;
+	size_t n = 0, n_sorted, i;
 	int r;
 
 	w->ns_check = false;
@@ -885,16 +892,19 @@ static void check_namespaces(struct watch *w, bool seed)
 		return;
 	}
 	for (i = 0; i < w->n_recs; i++)
-		check_ns(w, w->recs[i].target_spec, &w->recs[i].netns, next, &n, seed);
+		check_ns(w, w->recs[i].target_spec, &w->recs[i].netns, next, &n, 0, seed);
+	qsort(next, n, sizeof(*next), cmp_seen_ns);
+	n_sorted = n;
 	json_array_foreach(specs, i, it)
 	{
 		const char *t =
 			json_string_value(json_object_get(json_object_get(it, "spec"), "target"));
 
 		if (t)
-			check_ns(w, t, NULL, next, &n, seed);
+			check_ns(w, t, NULL, next, &n, n_sorted, seed);
 	}
 	json_decref(specs);
+	qsort(next, n, sizeof(*next), cmp_seen_ns);
 	/* what is no longer a target is forgotten */
 	for (i = 0; i < w->n_seen_ns; i++)
 		free(w->seen_ns[i].spec);

@@ -276,6 +276,7 @@ make_namespaces() {
   cp -p "$BATS_TEST_TMPDIR/record" "$f"
   chown 65534 "$f"
   run lj list
+  [ "$status" -eq 1 ]
   [[ $output == *"1 file in $LANJOIN_STATE_DIR/attachments could not be read"* ]]
   run lj attach bridge "netns:${LAB_PREFIX}hr" --bridge br-em1 --ip 198.51.100.206/24
   [ "$status" -eq 1 ]
@@ -287,8 +288,8 @@ make_namespaces() {
   mv "$f" "$BATS_TEST_TMPDIR/record.live"
   mkfifo "$f"
   run timeout 5 ip netns exec "${LAB_PREFIX}host" "$LANJOIN" list
-  [ "$status" -eq 0 ]
-  [[ $output == *"1 file"*"could not be read"* ]]
+  [ "$status" -eq 1 ] # named, not blocked on
+  [[ $output == *"1 file"*"could not be read"*"$id.json"* ]]
   rm "$f"
   ln -s "$victim" "$f"
   run lj gc

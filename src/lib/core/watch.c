@@ -125,7 +125,9 @@ int lj_watch_target_ns(const char *spec, struct lj_netns_id *ret)
 	r = lj_target_parse(spec, &t);
 	if (r < 0)
 		return r;
-	if (t.kind != LJ_TARGET_NETNS && t.kind != LJ_TARGET_PATH)
+	/* /proc/N/ns/net follows a process, not a mount */
+	if (t.kind != LJ_TARGET_NETNS &&
+	    (t.kind != LJ_TARGET_PATH || strncmp(t.name, "/proc/", 6) == 0))
 		return -EINVAL;
 	/* no cookie: the file's identity is what changes, and it costs no setns() */
 	if (lj_target_open_ns(&t) < 0) {

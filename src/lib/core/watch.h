@@ -43,6 +43,6 @@ int lj_watch_records(struct lj_record **ret, size_t *ret_n);
  * The namespace a netns:NAME or path target spec names now: the identity of the namespace
  * bound to its file into *ret, {0, 0} when there is none (no file, or a file nothing is bound
  * to yet: `ip netns add` creates it before the bind mount). 0, or -EINVAL for a spec of
- * another kind (a container, pid:N) or a malformed one.
+ * another kind (a container, pid:N, a path under /proc: a process's) or a malformed one.
  */
 int lj_watch_target_ns(const char *spec, struct lj_netns_id *ret);
