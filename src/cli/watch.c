@@ -869,8 +869,8 @@ static void check_ns(struct watch *w, const char *spec, const struct lj_netns_id
 
 /*
  * The mounts changed (a namespace bound to, or unmounted from, its file): reconcile each
- * netns:NAME or path target, of a record or a persistent spec, whose file names another
- * namespace than before. seed: only note them (at start, after the first reconcile).
+ * netns:NAME or path target, of a record (not a runtime's) or a persistent spec, whose file
+ * names another namespace than before. seed: only note them (at start, after the first reconcile).
  * O(n log n) in the targets: a mount anywhere on the host brings it here.
  */
 static void check_namespaces(struct watch *w, bool seed)
@@ -891,8 +891,14 @@ static void check_namespaces(struct watch *w, bool seed)
 		json_decref(specs);
 		return;
 	}
-	for (i = 0; i < w->n_recs; i++)
-		check_ns(w, w->recs[i].target_spec, &w->recs[i].netns, next, &n, 0, seed);
+	for (i = 0; i < w->n_recs; i++) {
+		const struct lj_record *rec = &w->recs[i];
+
+		/* CNI's and the Docker driver's: their runtimes make and delete the namespaces */
+		if (json_object_get(rec->info, "cni") || json_object_get(rec->info, "docker"))
+			continue;
+		check_ns(w, rec->target_spec, &rec->netns, next, &n, 0, seed);
+	}
 	qsort(next, n, sizeof(*next), cmp_seen_ns);
 	n_sorted = n;
 	json_array_foreach(specs, i, it)
