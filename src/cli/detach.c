@@ -188,7 +188,7 @@ int lj_cmd_gc(int argc, char **argv)
 		return code;
 	}
 	/* named, and left alone: gc cannot tell whose they were (exit 0: gc did what it can) */
-	lj_json_unreadable(res.bad_records, true, json ? &unreadable : NULL);
+	lj_json_unreadable("attachments", res.bad_records, true, json ? &unreadable : NULL);
 	if (json) {
 		json_t *o = lj_json_removed(LJ_SCHEMA_GC, "removed", &res);
 

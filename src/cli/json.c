@@ -230,7 +230,7 @@ static const char *unreadable_why(int error)
 				 : strerror(-error);
 }
 
-size_t lj_json_unreadable(size_t bad, bool warning, json_t **ret_json)
+size_t lj_json_unreadable(const char *sub, size_t bad, bool warning, json_t **ret_json)
 {
 	struct lj_state_unreadable *v = NULL;
 	struct lj_state *st = NULL;
@@ -245,14 +245,14 @@ size_t lj_json_unreadable(size_t bad, bool warning, json_t **ret_json)
 		json_decref(a);
 	if (!bad)
 		return 0;
-	r = lj_state_open(false, &st);
+	r = lj_state_open_sub(sub, false, &st);
 	if (r == 0)
 		r = lj_state_list_unreadable(st, &v, &n);
 	lj_state_close(st);
 	if (r < 0 || n == 0) {
 		/* gone meanwhile, or the directory cannot be read again: the count says it */
-		lj_err("%s%zu file%s in %s/attachments could not be read (%s), left alone",
-		       warning ? "warning: " : "", bad, bad == 1 ? "" : "s", lj_state_dir(),
+		lj_err("%s%zu file%s in %s/%s could not be read (%s), left alone",
+		       warning ? "warning: " : "", bad, bad == 1 ? "" : "s", lj_state_dir(), sub,
 		       unreadable_why(r < 0 ? r : -EBADMSG));
 		return bad;
 	}
@@ -260,7 +260,7 @@ size_t lj_json_unreadable(size_t bad, bool warning, json_t **ret_json)
 		char path[PATH_MAX];
 		int k;
 
-		snprintf(path, sizeof(path), "%s/attachments/%s", lj_state_dir(), v[i].name);
+		snprintf(path, sizeof(path), "%s/%s/%s", lj_state_dir(), sub, v[i].name);
 		if (ret_json)
 			json_array_append_new(a, json_pack("{s:s, s:s, s:s}", "schema",
 							   LJ_SCHEMA_UNREADABLE, "file", path,
@@ -273,11 +273,12 @@ size_t lj_json_unreadable(size_t bad, bool warning, json_t **ret_json)
 			     v[i].error == -EBADMSG ? "" : ")");
 		len = k < 0 ? sizeof(names) : len + (size_t)k;
 	}
-	lj_err("%s%zu file%s in %s/attachments could not be read (malformed, truncated, a symlink "
-	       "or not lanjoin's), left alone: %s%s; if one was an attachment's, undo what it did "
-	       "by hand, then remove it",
-	       warning ? "warning: " : "", n, n == 1 ? "" : "s", lj_state_dir(), names,
-	       len >= sizeof(names) - 1 ? "..." : "");
+	lj_err("%s%zu file%s in %s/%s could not be read (malformed, truncated, a symlink or not "
+	       "lanjoin's), left alone: %s%s; if one was %s, undo what it did by hand, then remove "
+	       "it",
+	       warning ? "warning: " : "", n, n == 1 ? "" : "s", lj_state_dir(), sub, names,
+	       len >= sizeof(names) - 1 ? "..." : "",
+	       strcmp(sub, "uplinks") == 0 ? "an uplink adoption's" : "an attachment's");
 	free(v);
 	return n;
 }

@@ -172,7 +172,7 @@ int lj_cmd_list(int argc, char **argv)
 
 		json_array_foreach(specs, j, x) json_array_append_new(a, spec_json(x));
 		/* then the records that could not be read: named, not left out in silence */
-		bad = lj_json_unreadable(bad, false, &u);
+		bad = lj_json_unreadable("attachments", bad, false, &u);
 		json_array_extend(a, u);
 		json_decref(u);
 		lj_print_json(a);
@@ -213,7 +213,7 @@ int lj_cmd_list(int argc, char **argv)
 	say_foreign(st, json ? stderr : stdout);
 	lj_state_close(st);
 	if (!json)
-		bad = lj_json_unreadable(bad, false, NULL);
+		bad = lj_json_unreadable("attachments", bad, false, NULL);
 	lj_records_free(recs, n);
 	/* like status: an attachment that cannot be read needs someone's attention */
 	return bad ? LJ_EXIT_FAILED : LJ_EXIT_OK;

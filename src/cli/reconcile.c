@@ -413,7 +413,7 @@ int cli_reconcile(const char *target, bool json, FILE *log)
 	struct lj_status_entry *e = NULL;
 	struct run run = {.log = log};
 	struct lj_result res;
-	json_t *specs = NULL, *unreadable = NULL;
+	json_t *specs = NULL, *unreadable = NULL, *u = NULL;
 	size_t n = 0;
 	int r;
 
@@ -431,8 +431,12 @@ int cli_reconcile(const char *target, bool json, FILE *log)
 		return r;
 	}
 	/* a record that cannot be read cannot be reconciled: it stays as it is, not ok */
-	if (lj_json_unreadable(res.bad_records, false, json ? &unreadable : NULL))
+	if (lj_json_unreadable("attachments", res.bad_records, false, json ? &unreadable : NULL))
 		run.failed = true;
+	if (lj_json_unreadable("uplinks", res.bad_uplinks, false, json ? &u : NULL))
+		run.failed = true;
+	json_array_extend(unreadable, u);
+	json_decref(u);
 	lj_result_done(&res);
 	run.actions = json_array();
 	for (size_t i = 0; i < n; i++)

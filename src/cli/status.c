@@ -69,7 +69,7 @@ int lj_cmd_status(int argc, char **argv)
 	const char *target = NULL;
 	struct lj_result res;
 	bool json = false, all_ok = true, missing = false;
-	json_t *specs, *x, *unreadable = NULL;
+	json_t *specs, *x, *unreadable = NULL, *u = NULL;
 	size_t n = 0, k;
 	int r;
 
@@ -84,8 +84,12 @@ int lj_cmd_status(int argc, char **argv)
 		return code;
 	}
 	/* a record that cannot be read could be any attachment's, TARGET's too: not ok */
-	if (lj_json_unreadable(res.bad_records, false, &unreadable))
+	if (lj_json_unreadable("attachments", res.bad_records, false, &unreadable))
 		all_ok = false;
+	if (lj_json_unreadable("uplinks", res.bad_uplinks, false, &u)) /* adoptions */
+		all_ok = false;
+	json_array_extend(unreadable, u);
+	json_decref(u);
 	for (size_t i = 0; i < n; i++)
 		if (e[i].kind != LJ_STATUS_OK)
 			all_ok = false;

@@ -144,7 +144,7 @@ int lj_print_dry_run_json(const struct lj_result *res, json_t *extra)
 
 void lj_warn_bad_records(const struct lj_result *res)
 {
-	lj_json_unreadable(res->bad_records, true, NULL);
+	lj_json_unreadable("attachments", res->bad_records, true, NULL);
 }
 
 static void on_signal(int signo)

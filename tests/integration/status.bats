@@ -486,8 +486,19 @@ status_is() { [ "$(status_of "$1")" = "$2" ]; }
   [ -e "$bad" ]
   [ "$(status_of cr)" = ok ]
 
-  # once it is dealt with, all is well again
+  # an uplink adoption's record (status checks adoptions too) likewise
   rm -f "$bad"
+  mkdir -p -m 0700 "$LANJOIN_STATE_DIR/uplinks"
+  head -c 100 "$rec" >"$LANJOIN_STATE_DIR/uplinks/0000deadbeef.json"
+  defer rm -f "$LANJOIN_STATE_DIR/uplinks/0000deadbeef.json"
+  run --separate-stderr lj status --json
+  echo "$output / $stderr"
+  [ "$status" -eq 1 ]
+  [ "$(jq -r '.unreadable[0].file' <<<"$output")" = "$LANJOIN_STATE_DIR/uplinks/0000deadbeef.json" ]
+  [[ $stderr == *"1 file in $LANJOIN_STATE_DIR/uplinks could not be read"*"if one was an uplink adoption's"* ]]
+  rm -f "$LANJOIN_STATE_DIR/uplinks/0000deadbeef.json"
+
+  # once it is dealt with, all is well again
   run --separate-stderr lj list
   [ "$status" -eq 0 ]
   [ -z "$stderr" ]
