@@ -194,8 +194,8 @@ static const char *const usage_way[] = {
 
 static const char usage_addressing[] =
 	"ADDRESSING (none: the interface comes up with no address, e.g. to address it later):\n"
-	"            --ip CIDR (repeatable, IPv4/IPv6) [--gateway ADDR]... | --dhcp\n"
-	"            [--dhcp-client NAME] [--dhcp-timeout S]; [--dhcp6] [--slaac]\n"
+	"            --ip CIDR (repeatable, IPv4/IPv6, not link-local) [--gateway ADDR]... |\n"
+	"            --dhcp [--dhcp-client NAME] [--dhcp-timeout S]; [--dhcp6] [--slaac]\n"
 	"            [--no-conflict-check] [--no-default-route]\n"
 	"            --dhcp6: a stateful DHCPv6 address (/128) and DNS servers from dhcpcd -6,\n"
 	"            beside --dhcp or --ip; the IPv6 routes come from router advertisements.\n"
@@ -388,6 +388,11 @@ static int parse_option(int c, const char *v, struct lj_attach_opts *o, struct c
 		if (lj_parse_cidr(v, true, &o->ips[o->n_ips]) < 0) {
 			lj_err("Invalid --ip '%s': expected ADDRESS/PREFIX, e.g. 198.51.100.117/24",
 			       v);
+			return -1;
+		}
+		/* every way alike, and an apply checks it before anything changes */
+		if (lj_ip_link_local(&o->ips[o->n_ips].ip)) {
+			lj_err("Invalid --ip '%s': " LJ_LINK_LOCAL_WHY, v);
 			return -1;
 		}
 		o->n_ips++;

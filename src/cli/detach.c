@@ -149,6 +149,7 @@ int lj_cmd_detach(int argc, char **argv)
 int lj_cmd_gc(int argc, char **argv)
 {
 	struct lj_result res;
+	json_t *unreadable = NULL;
 	size_t removed = 0;
 	bool json = false;
 	int r;
@@ -178,17 +179,22 @@ int lj_cmd_gc(int argc, char **argv)
 		}
 	}
 	r = lj_gc(&res, &removed);
-	lj_warn_bad_records(&res);
 	if (r < 0) {
-		int code = lj_report_failure(&res, r);
+		int code;
+
+		lj_warn_bad_records(&res);
+		code = lj_report_failure(&res, r);
 		lj_result_done(&res);
 		return code;
 	}
+	/* named, and left alone: gc cannot tell whose they were (exit 0: gc did what it can) */
+	lj_json_unreadable("attachments", res.bad_records, true, json ? &unreadable : NULL);
 	if (json) {
 		json_t *o = lj_json_removed(LJ_SCHEMA_GC, "removed", &res);
 
 		/* also counts uplink adoptions and OVS rows gc removed */
 		json_object_set_new(o, "count", json_integer((json_int_t)removed));
+		json_object_set_new(o, "unreadable", unreadable);
 		lj_print_json(o);
 		lj_result_done(&res);
 		return LJ_EXIT_OK;

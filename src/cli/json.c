@@ -5,6 +5,9 @@
  * format (undo plan, namespace cookies, owner) stays private: only the fields listed here are
  * ever printed.
  */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
@@ -218,4 +221,64 @@ json_t *lj_json_uplinks(void)
 	json_array_foreach(a, i, v) json_array_append_new(out, lj_json_uplink(v, NULL));
 	json_decref(a);
 	return out;
+}
+
+/* Why a record file could not be read, for people and for "error". */
+static const char *unreadable_why(int error)
+{
+	return error == -EBADMSG ? "malformed, truncated, a symlink or not lanjoin's"
+				 : strerror(-error);
+}
+
+size_t lj_json_unreadable(const char *sub, size_t bad, bool warning, json_t **ret_json)
+{
+	struct lj_state_unreadable *v = NULL;
+	struct lj_state *st = NULL;
+	char names[600] = "";
+	json_t *a = json_array();
+	size_t n = 0, len = 0;
+	int r;
+
+	if (ret_json)
+		*ret_json = a;
+	else
+		json_decref(a);
+	if (!bad)
+		return 0;
+	r = lj_state_open_sub(sub, false, &st);
+	if (r == 0)
+		r = lj_state_list_unreadable(st, &v, &n);
+	lj_state_close(st);
+	if (r < 0 || n == 0) {
+		/* gone meanwhile, or the directory cannot be read again: the count says it */
+		lj_err("%s%zu file%s in %s/%s could not be read (%s), left alone",
+		       warning ? "warning: " : "", bad, bad == 1 ? "" : "s", lj_state_dir(), sub,
+		       unreadable_why(r < 0 ? r : -EBADMSG));
+		return bad;
+	}
+	for (size_t i = 0; i < n; i++) {
+		char path[PATH_MAX];
+		int k;
+
+		snprintf(path, sizeof(path), "%s/%s/%s", lj_state_dir(), sub, v[i].name);
+		if (ret_json)
+			json_array_append_new(a, json_pack("{s:s, s:s, s:s}", "schema",
+							   LJ_SCHEMA_UNREADABLE, "file", path,
+							   "error", unreadable_why(v[i].error)));
+		if (len >= sizeof(names) - 1)
+			continue;
+		k = snprintf(names + len, sizeof(names) - len, "%s%s%s%s%s", i ? ", " : "",
+			     v[i].name, v[i].error == -EBADMSG ? "" : " (",
+			     v[i].error == -EBADMSG ? "" : strerror(-v[i].error),
+			     v[i].error == -EBADMSG ? "" : ")");
+		len = k < 0 ? sizeof(names) : len + (size_t)k;
+	}
+	lj_err("%s%zu file%s in %s/%s could not be read (malformed, truncated, a symlink or not "
+	       "lanjoin's), left alone: %s%s; if one was %s, undo what it did by hand, then remove "
+	       "it",
+	       warning ? "warning: " : "", n, n == 1 ? "" : "s", lj_state_dir(), sub, names,
+	       len >= sizeof(names) - 1 ? "..." : "",
+	       strcmp(sub, "uplinks") == 0 ? "an uplink adoption's" : "an attachment's");
+	free(v);
+	return n;
 }

@@ -15,6 +15,7 @@
 #define LJ_SCHEMA_CONTAINER "lanjoin/container/v1"
 #define LJ_SCHEMA_STATUS "lanjoin/status/v1"
 #define LJ_SCHEMA_PLAN "lanjoin/plan/v1"
+#define LJ_SCHEMA_UNREADABLE "lanjoin/unreadable/v1"
 
 struct lj_record;
 
@@ -44,6 +45,16 @@ json_t *lj_json_uplink_named(const char *bridge, const char *status);
 
 /* Every adoption (uplink list --json); NULL when the state cannot be read. */
 json_t *lj_json_uplinks(void);
+
+/*
+ * The records of state subdirectory sub ("attachments", "uplinks") that could not be read,
+ * when bad (a count from lj_state_list or res->bad_records) is not 0: one line on stderr
+ * naming them ("warning: " first when warning:
+ * the command goes on as if they were not there, detach and gc), and, unless ret_json is NULL,
+ * *ret_json a new array of {"schema": "lanjoin/unreadable/v1", "file", "error"} (empty when
+ * bad is 0). Returns how many there are (bad, when they cannot be listed again).
+ */
+size_t lj_json_unreadable(const char *sub, size_t bad, bool warning, json_t **ret_json);
 
 /* Is there a stored (--persist) spec for rec's target and ifname? */
 bool lj_json_persistent(const struct lj_record *rec);

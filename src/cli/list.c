@@ -18,7 +18,9 @@ static const char usage[] =
 	"namespace lanjoin ran in); says how many were attached from other namespaces, and "
 	"where.\n"
 	"A persistent spec without an attachment is listed too, as status shows it: waiting\n"
-	"(its target does not run) or missing (it runs: reconcile attaches it).\n";
+	"(its target does not run) or missing (it runs: reconcile attaches it).\n"
+	"Exit status 1 when a record could not be read (named on stderr; with --json also as\n"
+	"lanjoin/unreadable/v1 objects after the attachments), after listing the others.\n";
 
 /* The records, for record_attached. */
 struct list_records {
@@ -166,9 +168,13 @@ int lj_cmd_list(int argc, char **argv)
 	specs = cli_spec_unattached(NULL, record_attached,
 				    &(struct list_records){.recs = recs, .n = n}, &missing);
 	if (json) {
-		json_t *a = lj_json_attachments(recs, n);
+		json_t *a = lj_json_attachments(recs, n), *u = NULL;
 
 		json_array_foreach(specs, j, x) json_array_append_new(a, spec_json(x));
+		/* then the records that could not be read: named, not left out in silence */
+		bad = lj_json_unreadable("attachments", bad, false, &u);
+		json_array_extend(a, u);
+		json_decref(u);
 		lj_print_json(a);
 	} else {
 		printf("%-24s %-8s %-8s %-15s %-16s %s\n", "TARGET", "IFNAME", "WAY", "HOST-SIDE",
@@ -206,10 +212,9 @@ int lj_cmd_list(int argc, char **argv)
 	/* On stdout after the table; with --json on stderr, so that stdout stays one value. */
 	say_foreign(st, json ? stderr : stdout);
 	lj_state_close(st);
-	if (bad)
-		lj_err("%zu file%s in %s/attachments could not be read (malformed or not "
-		       "lanjoin's)",
-		       bad, bad == 1 ? "" : "s", lj_state_dir());
+	if (!json)
+		bad = lj_json_unreadable("attachments", bad, false, NULL);
 	lj_records_free(recs, n);
-	return LJ_EXIT_OK;
+	/* like status: an attachment that cannot be read needs someone's attention */
+	return bad ? LJ_EXIT_FAILED : LJ_EXIT_OK;
 }

@@ -413,7 +413,7 @@ int cli_reconcile(const char *target, bool json, FILE *log)
 	struct lj_status_entry *e = NULL;
 	struct run run = {.log = log};
 	struct lj_result res;
-	json_t *specs = NULL;
+	json_t *specs = NULL, *unreadable = NULL, *u = NULL;
 	size_t n = 0;
 	int r;
 
@@ -424,13 +424,19 @@ int cli_reconcile(const char *target, bool json, FILE *log)
 		return r;
 	}
 	r = lj_status(target, &e, &n, &res);
-	lj_warn_bad_records(&res);
 	if (r < 0) {
 		lj_report_failure(&res, r);
 		lj_result_done(&res);
 		json_decref(specs);
 		return r;
 	}
+	/* a record that cannot be read cannot be reconciled: it stays as it is, not ok */
+	if (lj_json_unreadable("attachments", res.bad_records, false, json ? &unreadable : NULL))
+		run.failed = true;
+	if (lj_json_unreadable("uplinks", res.bad_uplinks, false, json ? &u : NULL))
+		run.failed = true;
+	json_array_extend(unreadable, u);
+	json_decref(u);
 	lj_result_done(&res);
 	run.actions = json_array();
 	for (size_t i = 0; i < n; i++)
@@ -442,8 +448,9 @@ int cli_reconcile(const char *target, bool json, FILE *log)
 	lj_status_free(e, n);
 	json_decref(specs);
 	if (json)
-		lj_print_json(json_pack("{s:s, s:b, s:o}", "schema", LJ_SCHEMA_RECONCILE, "ok",
-					!run.failed, "actions", run.actions));
+		lj_print_json(json_pack("{s:s, s:b, s:o, s:o}", "schema", LJ_SCHEMA_RECONCILE, "ok",
+					!run.failed, "actions", run.actions, "unreadable",
+					unreadable ? unreadable : json_array()));
 	else
 		json_decref(run.actions);
 	return run.failed ? (run.retry ? 2 : 1) : 0;

@@ -16,7 +16,8 @@ static const char usage[] =
 	"runs in a new namespace). Exit status 0 when all are ok (without TARGET, also when\n"
 	"there are none), 1 otherwise (also for a TARGET with no attachment), 2 on bad usage.\n"
 	"A persistent spec without an attachment shows as waiting (its target does not run:\n"
-	"not a failure) or missing (it runs: exit 1; reconcile attaches it).\n";
+	"not a failure) or missing (it runs: exit 1; reconcile attaches it). A record that\n"
+	"could not be read is named (on stderr; --json: \"unreadable\") and is exit 1 too.\n";
 
 /* The status document: {"schema", "ok", "attachments": [...]}. */
 static json_t *status_json(const struct lj_status_entry *e, size_t n, bool all_ok)
@@ -68,7 +69,7 @@ int lj_cmd_status(int argc, char **argv)
 	const char *target = NULL;
 	struct lj_result res;
 	bool json = false, all_ok = true, missing = false;
-	json_t *specs, *x;
+	json_t *specs, *x, *unreadable = NULL, *u = NULL;
 	size_t n = 0, k;
 	int r;
 
@@ -76,13 +77,19 @@ int lj_cmd_status(int argc, char **argv)
 	if (r >= 0)
 		return r;
 	r = lj_status(target, &e, &n, &res);
-	lj_warn_bad_records(&res);
 	if (r < 0) {
 		int code = lj_report_failure(&res, r);
 
 		lj_result_done(&res);
 		return code;
 	}
+	/* a record that cannot be read could be any attachment's, TARGET's too: not ok */
+	if (lj_json_unreadable("attachments", res.bad_records, false, &unreadable))
+		all_ok = false;
+	if (lj_json_unreadable("uplinks", res.bad_uplinks, false, &u)) /* adoptions */
+		all_ok = false;
+	json_array_extend(unreadable, u);
+	json_decref(u);
 	for (size_t i = 0; i < n; i++)
 		if (e[i].kind != LJ_STATUS_OK)
 			all_ok = false;
@@ -100,6 +107,7 @@ int lj_cmd_status(int argc, char **argv)
 	if (json) {
 		json_t *doc = status_json(e, n, all_ok);
 
+		json_object_set(doc, "unreadable", unreadable);
 		json_array_foreach(specs, k, x) json_array_append_new(
 			json_object_get(doc, "attachments"),
 			json_pack("{s:O, s:O, s:O, s:n, s:O, s:s, s:i}", "target",
@@ -131,6 +139,7 @@ int lj_cmd_status(int argc, char **argv)
 		}
 	}
 	json_decref(specs);
+	json_decref(unreadable);
 	lj_status_free(e, n);
 	lj_result_done(&res);
 	return all_ok ? LJ_EXIT_OK : LJ_EXIT_FAILED;

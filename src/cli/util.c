@@ -144,10 +144,7 @@ int lj_print_dry_run_json(const struct lj_result *res, json_t *extra)
 
 void lj_warn_bad_records(const struct lj_result *res)
 {
-	if (res->bad_records)
-		lj_err("warning: %zu file%s in %s/attachments could not be read (malformed, a "
-		       "symlink or not lanjoin's): left alone",
-		       res->bad_records, res->bad_records == 1 ? "" : "s", lj_state_dir());
+	lj_json_unreadable("attachments", res->bad_records, true, NULL);
 }
 
 static void on_signal(int signo)

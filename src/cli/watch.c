@@ -42,7 +42,8 @@ static const char usage[] =
 	"Usage: lanjoin watch [--engine-socket PATH]... [--no-engines]\n"
 	"Keep the attachments true: reconcile them all at start, then reconcile what an event\n"
 	"touches (a container started, died or was removed; a parent, uplink or bridge went\n"
-	"down, came back or was re-created; lanjoin's nft table or the accept rules were flushed)\n"
+	"down, came back or was re-created; lanjoin's nft table or the accept rules were flushed;\n"
+	"a netns:NAME or path target's namespace was deleted or made again under its name)\n"
 	"and announce the addresses again when a link's carrier comes back. Runs until SIGTERM\n"
 	"or SIGINT (exit 0); logs one line per action on stderr. One instance at a time.\n"
 	"  --engine-socket PATH  follow the events of the engine at PATH (repeatable, up to 4);\n"
@@ -82,6 +83,7 @@ enum src {
 	SRC_BACKOFF,
 	SRC_INOTIFY,
 	SRC_RETRY,
+	SRC_MOUNTS,
 };
 
 /* epoll data: the source in the high 32 bits, an fd or stream index in the low 32. */
@@ -95,6 +97,12 @@ struct engine {
 	bool was_connected;
 };
 
+/* The namespace a netns:NAME or path target's file named when last looked at. */
+struct seen_ns {
+	char *spec;
+	struct lj_netns_id id; /* {0, 0}: none */
+};
+
 /* A host link as last seen. */
 struct seen_link {
 	int ifindex;
@@ -105,6 +113,7 @@ struct seen_link {
 
 struct watch {
 	int ep, sig_fd, settle_fd, curl_timer_fd, inotify_fd, retry_fd;
+	int mounts_fd; /* /proc/self/mountinfo: EPOLLPRI when a mount comes or goes */
 	struct lj_monitor *links, *nft;
 	struct lj_engine_events *events;
 	struct engine engines[LJ_ENGINE_EVENTS_MAX_STREAMS];
@@ -112,6 +121,11 @@ struct watch {
 
 	struct seen_link *seen;
 	size_t n_seen, cap_seen;
+
+	/* the namespaces of netns:NAME and path targets (records' and specs'), as last seen */
+	struct seen_ns *seen_ns;
+	size_t n_seen_ns;
+	bool ns_check; /* the mounts changed: look again (in the settle window) */
 
 	/* work gathered in the settle window */
 	bool all;
@@ -803,12 +817,117 @@ static void retry_fire(struct watch *w)
 	retry_clear(w);
 }
 
+static int cmp_seen_ns(const void *a, const void *b)
+{
+	return strcmp(((const struct seen_ns *)a)->spec, ((const struct seen_ns *)b)->spec);
+}
+
+/* The entry of spec in v[0..n), sorted by spec, or NULL. */
+static const struct seen_ns *find_ns(const struct seen_ns *v, size_t n, const char *spec)
+{
+	const struct seen_ns key = {.spec = (char *)spec};
+
+	return n ? bsearch(&key, v, n, sizeof(*v), cmp_seen_ns) : NULL;
+}
+
+/*
+ * One target (recorded: the namespace its record names; NULL for a spec): if it is a
+ * netns:NAME or path target, note the namespace its file names now in next (*n entries, the
+ * first n_sorted of them sorted: the records' targets, whose answer stands for their specs),
+ * and unless seeding, reconcile it when that is not the one seen before (a namespace deleted,
+ * or made again under the same name: `ip netns del` and `add`).
+ */
+static void check_ns(struct watch *w, const char *spec, const struct lj_netns_id *recorded,
+		     struct seen_ns *next, size_t *n, size_t n_sorted, bool seed)
+{
+	struct lj_netns_id now, before = {0, 0};
+	const struct seen_ns *was;
+	char why[LJ_TARGET_SPEC_MAX + 64];
+
+	if (find_ns(next, n_sorted, spec))
+		return; /* a spec of a recorded target */
+	if (lj_watch_target_ns(spec, &now) < 0)
+		return; /* a container or a process: the engines' events say */
+	was = find_ns(w->seen_ns, w->n_seen_ns, spec);
+	if (was)
+		before = was->id;
+	else if (recorded)
+		before = *recorded;
+	next[*n].spec = strdup(spec);
+	if (next[*n].spec) {
+		next[*n].id = now;
+		(*n)++;
+	}
+	if (seed || (now.dev == before.dev && now.ino == before.ino))
+		return;
+	snprintf(why, sizeof(why), "%s: %s", spec,
+		 !now.ino     ? "its namespace is gone"
+		 : before.ino ? "a new namespace under that name"
+			      : "its namespace is there");
+	want_target(w, spec, why);
+}
+
+/*
+ * The mounts changed (a namespace bound to, or unmounted from, its file): reconcile each
+ * netns:NAME or path target, of a record (not a runtime's) or a persistent spec, whose file
+ * names another namespace than before. seed: only note them (at start, after the first reconcile).
+ * O(n log n) in the targets: a mount anywhere on the host brings it here.
+ */
+static void check_namespaces(struct watch *w, bool seed)
+{
+	struct seen_ns *next;
+	json_t *specs = NULL, *it;
+	size_t n = 0, n_sorted, i;
+	int r;
+
+	w->ns_check = false;
+	if (records(w) < 0)
+		return;
+	r = cli_spec_list(&specs);
+	if (r < 0)
+		wlog("cannot read the specs in %s: %s", cli_spec_dir(), cli_spec_strerror(r));
+	next = calloc(w->n_recs + json_array_size(specs) + 1, sizeof(*next));
+	if (!next) {
+		json_decref(specs);
+		return;
+	}
+	for (i = 0; i < w->n_recs; i++) {
+		const struct lj_record *rec = &w->recs[i];
+
+		/* CNI's and the Docker driver's: their runtimes make and delete the namespaces */
+		if (json_object_get(rec->info, "cni") || json_object_get(rec->info, "docker"))
+			continue;
+		check_ns(w, rec->target_spec, &rec->netns, next, &n, 0, seed);
+	}
+	qsort(next, n, sizeof(*next), cmp_seen_ns);
+	n_sorted = n;
+	json_array_foreach(specs, i, it)
+	{
+		const char *t =
+			json_string_value(json_object_get(json_object_get(it, "spec"), "target"));
+
+		if (t)
+			check_ns(w, t, NULL, next, &n, n_sorted, seed);
+	}
+	json_decref(specs);
+	qsort(next, n, sizeof(*next), cmp_seen_ns);
+	/* what is no longer a target is forgotten */
+	for (i = 0; i < w->n_seen_ns; i++)
+		free(w->seen_ns[i].spec);
+	free(w->seen_ns);
+	w->seen_ns = next;
+	w->n_seen_ns = n;
+	drop_records(w); /* the reconcile changes them */
+}
+
 /* Reconcile what the settle window gathered, then announce. */
 static void run_work(struct watch *w)
 {
 	char why[256];
 	int r;
 
+	if (w->ns_check)
+		check_namespaces(w, false); /* before settle_armed is cleared: no second round */
 	w->settle_armed = false;
 	/* An engine that let a request time out is skipped for the rest of a round (one
 	 * timeout per round, not one per record), not for the watch's life: a busy engine
@@ -901,11 +1020,17 @@ static void handle(struct watch *w, const struct epoll_event *ev)
 		drain(w->retry_fd);
 		retry_fire(w);
 		break;
+	case SRC_MOUNTS:
+		/* nothing to read: epoll's poll of mountinfo took the news (fs/proc_namespace.c) */
+		w->ns_check = true;
+		settle(w);
+		break;
 	}
 }
 
 static int setup(struct watch *w)
 {
+	struct epoll_event mounts_ev = {.events = EPOLLPRI, .data.u64 = TAG(SRC_MOUNTS, 0)};
 	sigset_t mask;
 	int r, ifd;
 
@@ -946,6 +1071,13 @@ static int setup(struct watch *w)
 		wlog("cannot read the links: %s", strerror(-r));
 		return r;
 	}
+	/* `ip netns add` binds a namespace to its file after creating it: no inotify event
+	 * says so, the mount table's does (and `ip netns del`'s unmount) */
+	w->mounts_fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+	if (w->mounts_fd < 0 || epoll_ctl(w->ep, EPOLL_CTL_ADD, w->mounts_fd, &mounts_ev) < 0)
+		wlog("cannot follow the mounts (%s): a namespace made again under a name "
+		     "waits for another event",
+		     strerror(errno));
 	if (!w->n_engines)
 		return 0;
 	w->inotify_fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
@@ -981,7 +1113,7 @@ static void teardown(struct watch *w)
 	lj_monitor_close(w->links);
 	lj_monitor_close(w->nft);
 	for (int *fd = (int[]){w->ep, w->sig_fd, w->settle_fd, w->curl_timer_fd, w->inotify_fd,
-			       w->retry_fd, -2};
+			       w->retry_fd, w->mounts_fd, -2};
 	     *fd != -2; fd++)
 		if (*fd >= 0)
 			close(*fd);
@@ -992,6 +1124,9 @@ static void teardown(struct watch *w)
 	retry_clear(w);
 	drop_records(w);
 	free(w->seen);
+	for (size_t i = 0; i < w->n_seen_ns; i++)
+		free(w->seen_ns[i].spec);
+	free(w->seen_ns);
 }
 
 int lj_cmd_watch(int argc, char **argv)
@@ -1001,7 +1136,8 @@ int lj_cmd_watch(int argc, char **argv)
 			  .settle_fd = -1,
 			  .curl_timer_fd = -1,
 			  .inotify_fd = -1,
-			  .retry_fd = -1};
+			  .retry_fd = -1,
+			  .mounts_fd = -1};
 	char *socks[LJ_ENGINE_EVENTS_MAX_STREAMS];
 	char lock_path[PATH_MAX];
 	_cleanup_close_ int lock_fd = -1;
@@ -1080,6 +1216,8 @@ int lj_cmd_watch(int argc, char **argv)
 	start_gc();
 	wlog("start: reconcile all");
 	reconcile(&w, NULL);
+	drop_records(&w);
+	check_namespaces(&w, true);
 	retry_arm(&w);
 	wlog("ready: watching links, nftables and %zu engine%s", w.n_engines,
 	     w.n_engines == 1 ? "" : "s");

@@ -555,6 +555,8 @@ static int parse_ips(const json_t *a, const char *what, struct lj_cni_conf *c,
 		if (!json_is_string(v) || json_string_length(v) > 64 ||
 		    lj_parse_cidr(json_string_value(v), false, &c->rt_ips[c->n_rt_ips]) < 0)
 			return bad(err, "%s[%zu] is not an address (ADDRESS[/PREFIX])", what, i);
+		if (lj_ip_link_local(&c->rt_ips[c->n_rt_ips].ip))
+			return bad(err, "%s[%zu] is " LJ_LINK_LOCAL_WHY, what, i);
 		c->n_rt_ips++;
 	}
 	return 0;

@@ -256,6 +256,11 @@ int lj_parse_publish(const char *s, struct lj_publish *ret)
 	return 0;
 }
 
+bool lj_ip_link_local(const struct lj_ip *ip)
+{
+	return ip->family == AF_INET6 && ip->bytes[0] == 0xfe && (ip->bytes[1] & 0xc0) == 0x80;
+}
+
 const char *lj_ip_unicast_problem(const struct lj_ip *ip, uint8_t prefixlen)
 {
 	if (ip->family == AF_INET) {

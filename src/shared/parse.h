@@ -95,3 +95,12 @@ int lj_parse_publish(const char *s, struct lj_publish *ret);
  * subnet-router anycast address (host bits all zero, prefixes up to /126).
  */
 const char *lj_ip_unicast_problem(const struct lj_ip *ip, uint8_t prefixlen);
+
+/* Whether ip is an IPv6 link-local address (fe80::/10). */
+bool lj_ip_link_local(const struct lj_ip *ip);
+
+/* Why an IPv6 link-local address is refused as a container's --ip (every way, CNI, specs):
+ * the kernel gives every IPv6 link its own, and a second one names no LAN address. */
+#define LJ_LINK_LOCAL_WHY                                                                          \
+	"a link-local address (fe80::/10): the kernel gives every interface its own; give a "      \
+	"global or unique local (fd00::/8) address"

@@ -656,6 +656,33 @@ _em1_forwards() { bridge -n "${LAB_PREFIX}host" -j link show dev em1 | jq -e '.[
   assert_unchanged badrt
 }
 
+@test "addressing: a static IPv6 link-local --ip (fe80::/10) is refused by every way alike, exit 2, also with --dry-run" {
+  add_container ll
+  take_snapshots ll
+  local t="netns:${LAB_PREFIX}ll" w ip
+  # the kernel gives every link its own fe80:: address: a second one names nothing on the LAN
+  local -A opts=([bridge]="--bridge br-em1" [ovs]="--bridge ljllovs0" [macvlan]="--parent em1"
+    [routed]="--parent em1")
+  for w in bridge ovs macvlan routed; do
+    for ip in fe80::5/64 FE80::117/64 febf:1::2/10; do
+      # shellcheck disable=SC2086 # split on purpose
+      run lj attach "$w" "$t" ${opts[$w]} --ip 2001:db8:1::117/64 --ip "$ip"
+      echo "$w $ip -> $status: $output"
+      [ "$status" -eq 2 ]
+      [[ $output == *"Invalid --ip '$ip': a link-local address (fe80::/10): the kernel gives every interface its own"* ]]
+    done
+    # shellcheck disable=SC2086
+    run lj attach "$w" "$t" ${opts[$w]} --ip fe80::5/64 --dry-run
+    [ "$status" -eq 2 ]
+    [[ $output == *"a link-local address (fe80::/10)"* ]]
+  done
+  # the edge of fe80::/10 and a unique local address are not link-local
+  run lj attach bridge "$t" --bridge br-em1 --ip fec0::5/64 --dry-run
+  echo "$output"
+  [ "$status" -eq 0 ]
+  assert_unchanged ll
+}
+
 @test "addressing: --route via an address on none of the container's subnets is onlink and works" {
   add_container onl
   take_snapshots onl

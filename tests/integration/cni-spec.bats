@@ -179,6 +179,30 @@ records() { ls -A "$LANJOIN_STATE_DIR/attachments" 2>/dev/null | wc -l; }
   assert_same_state host "$BATS_TEST_TMPDIR/host.before"
 }
 
+@test "cni: an IPv6 link-local address (runtimeConfig.ips, or from static IPAM) is an invalid configuration (code 7); nothing changes" {
+  add_container llc
+  snapshot host >"$BATS_TEST_TMPDIR/host.before"
+  snapshot llc >"$BATS_TEST_TMPDIR/llc.before"
+  # the runtime's addresses, no IPAM: refused while the configuration is read
+  conf bridge 1.0.0 'del(.ipam) | .capabilities = {ips: true}
+    | .runtimeConfig = {ips: ["2001:db8:1::142/64", "fe80::142/64"]}'
+  run --separate-stderr cni ADD cid-llc "$(ns llc)"
+  echo "status $status, stdout: $output, stderr: $stderr"
+  [ "$status" -eq 1 ]
+  [ "$(jq -r .code <<<"$output")" = 7 ]
+  [[ $(jq -r .details <<<"$output") == *"runtimeConfig.ips[1] is a link-local address (fe80::/10)"* ]]
+  # the static IPAM plugin's result: refused by the attach, as on the command line
+  conf bridge 1.0.0 '.ipam = {type: "static", addresses: [{address: "fe80::143/64"}]}'
+  run --separate-stderr cni ADD cid-llc "$(ns llc)"
+  echo "status $status, stdout: $output, stderr: $stderr"
+  [ "$status" -eq 1 ]
+  [ "$(jq -r .code <<<"$output")" = 7 ]
+  [[ $(jq -r .details <<<"$output") == *"--ip fe80::143/64 is a link-local address (fe80::/10)"* ]]
+  assert_same_state host "$BATS_TEST_TMPDIR/host.before"
+  assert_same_state llc "$BATS_TEST_TMPDIR/llc.before"
+  [ "$(ls -A "$LANJOIN_STATE_DIR/attachments" 2>/dev/null | wc -l)" -eq 0 ]
+}
+
 @test "cni: a second interface on the same network in one container, like the reference bridge plugin" {
   add_container two
   add_container reftwo

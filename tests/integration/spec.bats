@@ -366,6 +366,7 @@ JSON
   echo '{"way": "bridge", "target": "pid:1", "bridge": "x"}' >"$d/pid.json"
   echo '{"way": "teleport", "target": "x"}' >"$d/way.json"
   echo "{$good, \"ip\": [\"198.18.0.5/24\"]}" >"$d/good.json"
+  echo "{$good, \"ip\": [\"2001:db8:5::2/64\", \"fe80::2/64\"]}" >"$d/linklocal.json"
   echo "{$good, \"ip\": [\"198.18.0.6/24\"], \"ifname\": \"eth1\"}" >"$d/dup.json"
   check() { # FILE EXPECTED...
     local f=$1
@@ -380,6 +381,7 @@ JSON
   [[ $output != *"field 'colour': "* ]] # said once, not as the prefix of a field too
   check badip.json "field 'ip'" "Invalid --ip '198.18.0.300/24'"
   check badmtu.json "field 'mtu'" "Invalid --mtu '12'"
+  check linklocal.json "field 'ip'" "Invalid --ip 'fe80::2/64': a link-local address (fe80::/10)"
   check notway.json "field 'parent'" "--parent does not apply to the bridge way"
   check badflag.json "field 'dhcp'" "expected true or false"
   check cmdopt.json "unknown field 'dry-run'"

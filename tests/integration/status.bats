@@ -4,6 +4,8 @@
 
 load helpers
 
+bats_require_minimum_version 1.5.0
+
 # A bridge lanjoin makes itself (the plain lab's em1 stays free for macvlan and nat).
 BR=ljstbr0
 BR_ATTACH=(--bridge "$BR" --create-bridge --ip 198.18.0.2/24 --gateway 198.18.0.1)
@@ -428,4 +430,79 @@ status_is() { [ "$(status_of "$1")" = "$2" ]; }
   [ "$status" -eq 0 ]
   status_ok
   on eng ip rule show from 198.18.9.2 | grep -q "lookup $table"
+}
+
+@test "status, list, reconcile: a record that cannot be read (truncated) is named and is exit 1, after all that can be read; gc leaves it, naming it" {
+  add_container cr
+  run attach_bridge cr
+  [ "$status" -eq 0 ]
+  detach_later cr
+  local dir=$LANJOIN_STATE_DIR/attachments rec bad
+  rec=$(ls "$dir"/*.json)
+  # a record cut short (a full disk, a copy interrupted), under a record's own kind of name
+  bad=$dir/0000deadbeef.json
+  head -c 200 "$rec" >"$bad"
+  defer rm -f "$bad"
+  local name=${bad##*/}
+
+  run --separate-stderr lj list
+  echo "$output / $stderr"
+  [ "$status" -eq 1 ]
+  [[ $output == *"netns:${LAB_PREFIX}cr"*eth1*bridge* ]] # what can be read is listed
+  [[ $stderr == *"1 file in $LANJOIN_STATE_DIR/attachments could not be read"*"left alone: $name;"* ]]
+  run --separate-stderr lj list --json
+  echo "$output / $stderr"
+  [ "$status" -eq 1 ]
+  [ "$(jq -r '[.[] | select(.schema == "lanjoin/attachment/v1") | .target.spec] | join(" ")' <<<"$output")" = "netns:${LAB_PREFIX}cr" ]
+  [ "$(jq -c '[.[] | select(.schema == "lanjoin/unreadable/v1") | .file]' <<<"$output")" = "[\"$bad\"]" ]
+  [ "$(jq -r '.[-1].error' <<<"$output")" = "malformed, truncated, a symlink or not lanjoin's" ]
+
+  run --separate-stderr lj status
+  echo "$output / $stderr"
+  [ "$status" -eq 1 ]
+  [[ $output == *"netns:${LAB_PREFIX}cr"*eth1*bridge*" ok "* ]]
+  [[ $stderr == *"could not be read"*"$name"* ]]
+  run --separate-stderr lj status --json
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [ "$(jq -r .ok <<<"$output")" = false ]
+  [ "$(jq -r '.attachments[0].status' <<<"$output")" = ok ]
+  [ "$(jq -r '.unreadable[0].file' <<<"$output")" = "$bad" ]
+  [ "$(jq -r '.unreadable[0].schema' <<<"$output")" = lanjoin/unreadable/v1 ]
+
+  # reconcile cannot bring it back either: not ok; the readable attachment is left as it is
+  run --separate-stderr lj reconcile --json
+  echo "$output / $stderr"
+  [ "$status" -eq 1 ]
+  [ "$(jq -r .ok <<<"$output")" = false ]
+  [ "$(jq -r '.unreadable[0].file' <<<"$output")" = "$bad" ]
+  [ "$(jq '.actions | length' <<<"$output")" -eq 0 ]
+  # gc cannot tell whose it was: it names it and leaves it (exit 0: it did what it can)
+  run --separate-stderr lj gc --json
+  echo "$output / $stderr"
+  [ "$status" -eq 0 ]
+  [ "$(jq -r '.unreadable[0].file' <<<"$output")" = "$bad" ]
+  [[ $stderr == *"could not be read"*"$name"* ]]
+  [ -e "$bad" ]
+  [ "$(status_of cr)" = ok ]
+
+  # an uplink adoption's record (status checks adoptions too) likewise
+  rm -f "$bad"
+  mkdir -p -m 0700 "$LANJOIN_STATE_DIR/uplinks"
+  head -c 100 "$rec" >"$LANJOIN_STATE_DIR/uplinks/0000deadbeef.json"
+  defer rm -f "$LANJOIN_STATE_DIR/uplinks/0000deadbeef.json"
+  run --separate-stderr lj status --json
+  echo "$output / $stderr"
+  [ "$status" -eq 1 ]
+  [ "$(jq -r '.unreadable[0].file' <<<"$output")" = "$LANJOIN_STATE_DIR/uplinks/0000deadbeef.json" ]
+  [[ $stderr == *"1 file in $LANJOIN_STATE_DIR/uplinks could not be read"*"if one was an uplink adoption's"* ]]
+  rm -f "$LANJOIN_STATE_DIR/uplinks/0000deadbeef.json"
+
+  # once it is dealt with, all is well again
+  run --separate-stderr lj list
+  [ "$status" -eq 0 ]
+  [ -z "$stderr" ]
+  run lj status --json
+  [ "$status" -eq 0 ]
+  [ "$(jq -c .unreadable <<<"$output")" = "[]" ]
 }

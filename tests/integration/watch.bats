@@ -96,6 +96,41 @@ teardown_file() { watch_teardown_file; }
   [ "$(grep -c 'lost something' "$WLOG")" -eq 1 ]
 }
 
+@test "watch: a netns:NAME target deleted and made again under its name -> attached again (same address and MAC), one record, no command" {
+  add_container nr
+  local t="netns:${LAB_PREFIX}nr" mac
+  run lj attach macvlan "$t" --parent em1 --ip 198.51.100.131/24 --persist
+  echo "$output"
+  [ "$status" -eq 0 ]
+  defer lj detach "$t"
+  mac=$(on nr cat /sys/class/net/eth1/address)
+  answers() { [ "$(curl_from peer http://198.51.100.131/hello.html --max-time 1)" = "Hello world" ]; }
+  records() { ls "$LANJOIN_STATE_DIR/attachments" | grep -c '\.json$'; }
+  start_watch --no-engines
+  # deleted (`ip netns del`): no link of the host's goes with a macvlan; the unmount says it
+  lab container del nr
+  wait_until 60 bash -c "! ls '$LANJOIN_STATE_DIR/attachments' | grep -q json"
+  log_has "^$t: its namespace is gone: reconcile $t"
+  # made again (`ip netns add`, then the bind mount): the persistent spec attaches it
+  lab container add nr >/dev/null
+  wait_until 60 answers
+  [ "$(on nr cat /sys/class/net/eth1/address)" = "$mac" ]
+  [ "$(records)" -eq 1 ]
+  log_has "^$t: its namespace is there: reconcile $t"
+  # deleted and made again at once: whether the watch sees both or only the new namespace,
+  # it ends attached as asked, once
+  lab container del nr
+  lab container add nr >/dev/null
+  wait_until 60 answers
+  [ "$(on nr cat /sys/class/net/eth1/address)" = "$mac" ]
+  wait_until 60 lj status "$t"
+  [ "$(records)" -eq 1 ]
+  # one reconcile per namespace change seen (gone, there, or new): none for the mounts of
+  # the attaches themselves or anything else
+  cat "$WLOG"
+  [ "$(grep -c "^$t: .*: reconcile $t" "$WLOG")" -le 4 ]
+}
+
 @test "watch: follows the engine's events; dockerd stopped and started again -> reconnects" {
   require_engine docker
   engine_run docker web --network none

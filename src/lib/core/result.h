@@ -19,6 +19,7 @@ struct lj_result {
 	bool rolled_back;	 /* a step failed and the done steps were undone */
 	size_t undo_failed;	 /* undo steps that failed during rollback/detach */
 	size_t bad_records;	 /* detach, gc: record files that could not be read (left alone) */
+	size_t bad_uplinks;	 /* status: uplink adoption records that could not be read */
 	int interrupted;	 /* attach: the signal (lj_interrupt_raise) that stopped it, or 0 */
 	bool unchanged;		 /* attach: already attached as asked (equal specs): nothing done */
 	char message[1024];	 /* what failed and why; "" on success */

@@ -653,6 +653,18 @@ static int state_dir_stream(struct lj_state *st, DIR **ret)
 	return 0;
 }
 
+/* Whether name is a record's file name, "<id>.json": its id into id. */
+static bool record_file_id(const char *name, char id[LJ_RECORD_ID_LEN])
+{
+	size_t len = strlen(name);
+
+	if (len != LJ_RECORD_ID_LEN - 1 + 5 || strcmp(name + len - 5, ".json") != 0)
+		return false;
+	memcpy(id, name, LJ_RECORD_ID_LEN - 1);
+	id[LJ_RECORD_ID_LEN - 1] = '\0';
+	return true;
+}
+
 /* Load the records whose id starts with prefix ("" = all). */
 static int list(struct lj_state *st, const char *prefix, const struct needles *needles,
 		bool foreign, struct lj_record **ret, size_t *ret_n, size_t *ret_bad)
@@ -669,18 +681,15 @@ static int list(struct lj_state *st, const char *prefix, const struct needles *n
 		return r;
 	while ((de = readdir(d))) {
 		char id[LJ_RECORD_ID_LEN];
-		size_t len = strlen(de->d_name);
 
 		if (de->d_name[0] == '.')
 			continue;
 		if (strncmp(de->d_name, prefix, plen) != 0)
 			continue;
-		if (len != LJ_RECORD_ID_LEN - 1 + 5 || strcmp(de->d_name + len - 5, ".json") != 0) {
+		if (!record_file_id(de->d_name, id)) {
 			bad++;
 			continue;
 		}
-		memcpy(id, de->d_name, LJ_RECORD_ID_LEN - 1);
-		id[LJ_RECORD_ID_LEN - 1] = '\0';
 		if (n == cap) {
 			struct lj_record *nr = realloc(recs, (cap ? cap * 2 : 16) * sizeof(*nr));
 			if (!nr) {
@@ -725,6 +734,53 @@ int lj_state_sweep_tmp(struct lj_state *st)
 	}
 	closedir(d);
 	return removed;
+}
+
+static int cmp_unreadable(const void *a, const void *b)
+{
+	return strcmp(((const struct lj_state_unreadable *)a)->name,
+		      ((const struct lj_state_unreadable *)b)->name);
+}
+
+int lj_state_list_unreadable(struct lj_state *st, struct lj_state_unreadable **ret, size_t *ret_n)
+{
+	struct lj_state_unreadable *v = NULL;
+	struct dirent *de;
+	size_t n = 0;
+	DIR *d;
+	int r;
+
+	r = state_dir_stream(st, &d);
+	if (r < 0)
+		return r;
+	while ((de = readdir(d))) {
+		char id[LJ_RECORD_ID_LEN];
+		struct lj_record rec;
+		void *grown;
+
+		if (de->d_name[0] == '.')
+			continue;
+		r = record_file_id(de->d_name, id) ? load_if(st, id, NULL, false, &rec) : -EBADMSG;
+		if (r == 0)
+			lj_record_free(&rec);
+		if (r == 0 || r == -EXDEV || r == -ENOENT)
+			continue;
+		grown = realloc(v, (n + 1) * sizeof(*v));
+		if (!grown) {
+			closedir(d);
+			free(v);
+			return -ENOMEM;
+		}
+		v = grown;
+		snprintf(v[n].name, sizeof(v[n].name), "%s", de->d_name);
+		v[n++].error = r;
+	}
+	closedir(d);
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_unreadable);
+	*ret = v;
+	*ret_n = n;
+	return 0;
 }
 
 int lj_state_list(struct lj_state *st, struct lj_record **ret, size_t *ret_n, size_t *ret_bad)

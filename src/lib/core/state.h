@@ -128,6 +128,20 @@ int lj_state_remove(struct lj_state *st, const char *id);
  */
 int lj_state_list(struct lj_state *st, struct lj_record **ret, size_t *ret_n, size_t *ret_bad);
 
+/* A file of the state directory that lj_state_list counts as bad: its name and why (-errno;
+ * -EBADMSG: malformed, truncated, a symlink or not lanjoin's). */
+struct lj_state_unreadable {
+	char name[256];
+	int error;
+};
+
+/*
+ * The files lj_state_list counts in *ret_bad, sorted by name (for a front end to name them;
+ * it reads every record again, so call it only when there are some). Free *ret with free().
+ * 0 or -errno.
+ */
+int lj_state_list_unreadable(struct lj_state *st, struct lj_state_unreadable **ret, size_t *ret_n);
+
 /*
  * The opposite of lj_state_list: only the records written from another network namespace than
  * the caller's (for gc, which drops those of namespaces that no longer exist). Free *ret with

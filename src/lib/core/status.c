@@ -514,10 +514,11 @@ static void verify_record(struct lj_status_entry *e, const struct lj_status_ns *
 /*
  * Append the uplink adoptions recorded from this namespace (state subdirectory "uplinks"; with
  * target, only the one of that bridge) to *out (k entries so far): their steps checked against
- * the host's dump like an attachment's (the bridge, its MAC, DEV its port). 0 or -errno.
+ * the host's dump like an attachment's (the bridge, its MAC, DEV its port). *ret_bad: how
+ * many adoption records could not be read. 0 or -errno.
  */
 static int add_uplinks(const char *target, const struct lj_status_ns *host,
-		       struct lj_status_entry **out, size_t *k)
+		       struct lj_status_entry **out, size_t *k, size_t *ret_bad)
 {
 	struct lj_record *recs = NULL;
 	struct lj_state *st = NULL;
@@ -534,6 +535,7 @@ static int add_uplinks(const char *target, const struct lj_status_ns *host,
 	lj_state_close(st);
 	if (r < 0)
 		return r == -ENOENT ? 0 : r;
+	*ret_bad = bad;
 	grown = realloc(*out, (*k + n + 1) * sizeof(**out));
 	if (!grown) {
 		lj_records_free(recs, n);
@@ -672,7 +674,7 @@ int lj_status(const char *target, struct lj_status_entry **ret, size_t *ret_n,
 		verify_record(e, &host, tns);
 	}
 	free(recs);
-	r = add_uplinks(target, &host, &out, &k);
+	r = add_uplinks(target, &host, &out, &k, &res->bad_uplinks);
 	ns_cache_free(&cache);
 	lj_status_ns_free(&host);
 	lj_ctx_close(&hctx);

@@ -155,7 +155,8 @@ struct lj_status_entry {
  * whose TARGET as given at attach time is target), in creation order, then of every uplink
  * adoption recorded from it (target not NULL: the one of bridge target), adoption set. *ret (n in
  * *ret_n) is freed with lj_status_free. Reads only (shared state lock while the records are read).
- * On failure res says why; returns 0 or -errno.
+ * Record files that could not be read are counted in res->bad_records (attachments) and
+ * res->bad_uplinks. On failure res says why; returns 0 or -errno.
  */
 int lj_status(const char *target, struct lj_status_entry **ret, size_t *ret_n,
 	      struct lj_result *res);

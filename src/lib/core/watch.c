@@ -116,3 +116,25 @@ int lj_watch_records(struct lj_record **ret, size_t *ret_n)
 	lj_state_close(st);
 	return r;
 }
+
+int lj_watch_target_ns(const char *spec, struct lj_netns_id *ret)
+{
+	struct lj_target t;
+	int r;
+
+	r = lj_target_parse(spec, &t);
+	if (r < 0)
+		return r;
+	/* /proc/N/ns/net follows a process, not a mount */
+	if (t.kind != LJ_TARGET_NETNS &&
+	    (t.kind != LJ_TARGET_PATH || strncmp(t.name, "/proc/", 6) == 0))
+		return -EINVAL;
+	/* no cookie: the file's identity is what changes, and it costs no setns() */
+	if (lj_target_open_ns(&t) < 0) {
+		*ret = (struct lj_netns_id){0, 0};
+		return 0;
+	}
+	*ret = t.id;
+	lj_target_close(&t);
+	return 0;
+}

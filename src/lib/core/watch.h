@@ -38,3 +38,11 @@ int lj_record_announce(const struct lj_record *rec, char *why, size_t size);
  * lj_records_free. 0 or -errno.
  */
 int lj_watch_records(struct lj_record **ret, size_t *ret_n);
+
+/*
+ * The namespace a netns:NAME or path target spec names now: the identity of the namespace
+ * bound to its file into *ret, {0, 0} when there is none (no file, or a file nothing is bound
+ * to yet: `ip netns add` creates it before the bind mount). 0, or -EINVAL for a spec of
+ * another kind (a container, pid:N, a path under /proc: a process's) or a malformed one.
+ */
+int lj_watch_target_ns(const char *spec, struct lj_netns_id *ret);

@@ -191,7 +191,7 @@ static int check_host_holds(struct lj_ctx *ctx, const struct lj_attach_opts *o,
 	for (size_t i = 0; i < o->n_ips; i++) {
 		const struct lj_ip *ip = &o->ips[i].ip;
 
-		if (ip->family == AF_INET6 && ip->bytes[0] == 0xfe && (ip->bytes[1] & 0xc0) == 0x80)
+		if (lj_ip_link_local(ip))
 			continue;
 		for (size_t k = 0; k < n; k++) {
 			struct lj_link l;
@@ -291,6 +291,8 @@ int lj_attach_add_addressing(struct lj_ctx *ctx, const struct lj_attach_opts *o,
 	for (size_t i = 0; i < o->n_ips; i++) {
 		const struct lj_cidr *c = &o->ips[i];
 		const char *why = lj_ip_unicast_problem(&c->ip, c->prefixlen);
+		if (!why && lj_ip_link_local(&c->ip))
+			why = LJ_LINK_LOCAL_WHY; /* CNI and the library's callers: as the CLI */
 		if (why)
 			return lj_bad_input(res, "--ip %s is %s",
 					    lj_cidr_to_string(c, buf, sizeof(buf)), why);
