@@ -816,8 +816,7 @@ static int list(struct lj_state *st, const char *prefix, const struct needles *n
 	return 0;
 }
 
-/* Drop the index's names whose record is gone (lj_state_sweep_tmp). */
-static void mac_index_prune(struct lj_state *st)
+void lj_state_prune_index(struct lj_state *st)
 {
 	int fd = st->top_fd < 0 ? -1
 				: openat(st->top_fd, MAC_INDEX,
@@ -862,7 +861,6 @@ int lj_state_sweep_tmp(struct lj_state *st)
 			removed++;
 	}
 	closedir(d);
-	mac_index_prune(st);
 	return removed;
 }
 

@@ -143,10 +143,16 @@ int lj_state_list_foreign(struct lj_state *st, struct lj_record **ret, size_t *r
 
 /*
  * Remove temporary files of record writes that never completed (a process killed between
- * write and rename), and the names of the index by MAC whose record is gone. Only with the
- * exclusive lock held. Returns how many files, or -errno.
+ * write and rename). Only with the exclusive lock held. Returns how many, or -errno.
  */
 int lj_state_sweep_tmp(struct lj_state *st);
+
+/*
+ * Drop the names of the index by MAC (lj_state_list_mac) whose record is gone (removed by
+ * other means than lj_state_remove). Reads the whole index: for gc and detach --all. Only
+ * with the exclusive lock held.
+ */
+void lj_state_prune_index(struct lj_state *st);
 
 /*
  * Like lj_state_list, but read only the records named with target_key's id prefix: every
