@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "lib/core/state.h"
+#include "lib/core/state-internal.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -17,15 +18,6 @@
 
 #define RECORD_MAX_SIZE (1 << 20)
 #define RECORD_FORMAT "lanjoin-attachment/1"
-
-struct lj_state {
-	int dir_fd; /* the attachments directory */
-	int top_fd; /* the state directory, for the attachments' index by MAC; else -1 */
-	int lock_fd;
-	bool exclusive;		 /* lock_fd is held exclusively */
-	struct lj_netns_id self; /* the namespace lanjoin runs in */
-	uint64_t self_cookie;	 /* its cookie, 0 if unknown */
-};
 
 const char *lj_state_dir(void)
 {
@@ -267,7 +259,7 @@ void lj_record_id(const char *target_key, const char *ifname, char ret[LJ_RECORD
 				      (64 - 4 * (LJ_RECORD_ID_LEN - 1 - LJ_RECORD_TARGET_LEN))));
 }
 
-static bool valid_id(const char *id)
+bool lj_state_valid_id(const char *id)
 {
 	if (strlen(id) != LJ_RECORD_ID_LEN - 1)
 		return false;
@@ -531,7 +523,7 @@ static int load_if(struct lj_state *st, const char *id, const struct needles *ne
 	ssize_t n;
 	int r;
 
-	if (!valid_id(id))
+	if (!lj_state_valid_id(id))
 		return -EINVAL;
 	snprintf(name, sizeof(name), "%s.json", id);
 	fd = openat(st->dir_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
@@ -560,13 +552,18 @@ static int load_if(struct lj_state *st, const char *id, const struct needles *ne
 	return r;
 }
 
+int lj_state_load_as(struct lj_state *st, const char *id, bool foreign, struct lj_record *ret)
+{
+	return load_if(st, id, NULL, foreign, ret);
+}
+
 int lj_record_parse(const char *buf, size_t size, const char *id, struct lj_record *ret)
 {
 	json_error_t jerr;
 	json_t *o;
 	int r;
 
-	if (!valid_id(id) || size > RECORD_MAX_SIZE)
+	if (!lj_state_valid_id(id) || size > RECORD_MAX_SIZE)
 		return -EBADMSG;
 	o = json_loadb(buf, size, JSON_REJECT_DUPLICATES, &jerr);
 	if (!o)
@@ -574,83 +571,6 @@ int lj_record_parse(const char *buf, size_t size, const char *id, struct lj_reco
 	r = record_from_json(o, id, ret);
 	json_decref(o);
 	return r;
-}
-
-bool lj_record_mac(const struct lj_record *rec, uint8_t ret[LJ_MAC_LEN])
-{
-	const char *m = json_string_value(json_object_get(rec->info, "mac"));
-
-	if (m)
-		return lj_parse_mac(m, ret) == 0;
-	for (size_t i = 0; i < rec->plan.n; i++) {
-		const struct lj_step *s = &rec->plan.steps[i];
-		if (s->has_mac && (s->type == &lj_step_veth || s->type == &lj_step_macvlan)) {
-			memcpy(ret, s->mac, LJ_MAC_LEN);
-			return true;
-		}
-	}
-	return false;
-}
-
-/*
- * The index of the records by MAC: directory MAC_INDEX beside the attachments directory (in
- * the state directory, st->top_fd), one name "<mac>-<id>" (12 hex digits each) per record
- * and the MAC it has (lj_record_mac): a hard link to that record as it was first saved with
- * it (a name, no inode of its own: nothing to allocate where the state is on ext4); removed
- * with the record. It may hold names whose record is gone or has another MAC now (a record
- * removed by other means, a record saved again with another MAC: a lookup checks the record,
- * gc drops them), never lack one: a record is linked before its rename makes it visible, all
- * under the exclusive lock, and the directory exists only once it was built complete
- * (mac_index_build). lanjoin before it did not keep it: a record that such a binary writes
- * while the directory exists is missing from it.
- */
-#define MAC_INDEX "attachments-by-mac"
-#define MAC_INDEX_NEW ".attachments-by-mac.new"
-
-/* The name of record id with mac in index directory dir, as a path from the state dir. */
-static void mac_index_name(const char *dir, const uint8_t mac[LJ_MAC_LEN], const char *id,
-			   char *buf, size_t size)
-{
-	snprintf(buf, size, "%s/%02x%02x%02x%02x%02x%02x-%s", dir, mac[0], mac[1], mac[2], mac[3],
-		 mac[4], mac[5], id);
-}
-
-/* Remove index directory dir (MAC_INDEX or MAC_INDEX_NEW) of st with its names. */
-static void mac_index_remove(struct lj_state *st, const char *dir)
-{
-	int fd = st->top_fd < 0
-			 ? -1
-			 : openat(st->top_fd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	struct dirent *de;
-	DIR *d;
-
-	if (fd < 0)
-		return;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return;
-	}
-	while ((de = readdir(d)))
-		if (de->d_name[0] != '.')
-			unlinkat(fd, de->d_name, 0);
-	closedir(d);
-	unlinkat(st->top_fd, dir, AT_REMOVEDIR);
-}
-
-/* Link file (a record of rec, in st's directory) into the index, if there is one. */
-static void mac_index_add(struct lj_state *st, const struct lj_record *rec, const char *file)
-{
-	uint8_t mac[LJ_MAC_LEN];
-	char name[64];
-
-	if (st->top_fd < 0 || !lj_record_mac(rec, mac))
-		return;
-	mac_index_name(MAC_INDEX, mac, rec->id, name, sizeof(name));
-	/* EEXIST: linked at an earlier save. ENOENT: no index (not built, or not the
-	 * attachments). Anything else: the index cannot be trusted any more. */
-	if (linkat(st->dir_fd, file, st->top_fd, name, 0) < 0 && errno != EEXIST && errno != ENOENT)
-		mac_index_remove(st, MAC_INDEX);
 }
 
 int lj_state_save(struct lj_state *st, const struct lj_record *rec)
@@ -692,7 +612,7 @@ int lj_state_save(struct lj_state *st, const struct lj_record *rec)
 	 * tmpfs (ext4 on these machines), fsync forced a journal commit per save: it doubled the
 	 * wall time of an attach and made it depend on other disk writers (bench/, issue 11).
 	 */
-	mac_index_add(st, rec, tmp);
+	lj_state_mac_add(st, rec, tmp);
 	if (renameat(st->dir_fd, tmp, st->dir_fd, name) < 0) {
 		int r = lj_negerrno();
 		unlinkat(st->dir_fd, tmp, 0);
@@ -701,42 +621,20 @@ int lj_state_save(struct lj_state *st, const struct lj_record *rec)
 	return 0;
 }
 
-/* Before record id goes: its name in the index, if there is one. */
-static void mac_index_forget(struct lj_state *st, const char *id)
-{
-	struct lj_record rec;
-	uint8_t mac[LJ_MAC_LEN];
-	char name[64];
-	int r;
-
-	if (st->top_fd < 0 || faccessat(st->top_fd, MAC_INDEX, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
-		return;
-	r = load_if(st, id, NULL, false, &rec);
-	if (r == -EXDEV)
-		r = load_if(st, id, NULL, true, &rec);
-	if (r < 0)
-		return;
-	if (lj_record_mac(&rec, mac)) {
-		mac_index_name(MAC_INDEX, mac, id, name, sizeof(name));
-		unlinkat(st->top_fd, name, 0);
-	}
-	lj_record_free(&rec);
-}
-
 int lj_state_remove(struct lj_state *st, const char *id)
 {
 	char name[LJ_RECORD_ID_LEN + 8];
 
-	if (!valid_id(id))
+	if (!lj_state_valid_id(id))
 		return -EINVAL;
-	mac_index_forget(st, id);
+	lj_state_mac_forget(st, id);
 	snprintf(name, sizeof(name), "%s.json", id);
 	if (unlinkat(st->dir_fd, name, 0) < 0 && errno != ENOENT)
 		return lj_negerrno();
 	return 0;
 }
 
-static int cmp_created(const void *a, const void *b)
+int lj_record_cmp_created(const void *a, const void *b)
 {
 	const struct lj_record *x = a, *y = b;
 
@@ -746,7 +644,7 @@ static int cmp_created(const void *a, const void *b)
 }
 
 /* A directory stream over the state directory, from its start (closedir it). */
-static int state_dir_stream(struct lj_state *st, DIR **ret)
+int lj_state_dir_stream(struct lj_state *st, DIR **ret)
 {
 	int fd = dup(st->dir_fd);
 
@@ -773,7 +671,7 @@ static int list(struct lj_state *st, const char *prefix, const struct needles *n
 	DIR *d;
 	int r;
 
-	r = state_dir_stream(st, &d);
+	r = lj_state_dir_stream(st, &d);
 	if (r < 0)
 		return r;
 	while ((de = readdir(d))) {
@@ -808,40 +706,12 @@ static int list(struct lj_state *st, const char *prefix, const struct needles *n
 	}
 	closedir(d);
 	if (n)
-		qsort(recs, n, sizeof(*recs), cmp_created);
+		qsort(recs, n, sizeof(*recs), lj_record_cmp_created);
 	*ret = recs;
 	*ret_n = n;
 	if (ret_bad)
 		*ret_bad = bad;
 	return 0;
-}
-
-void lj_state_prune_index(struct lj_state *st)
-{
-	int fd = st->top_fd < 0 ? -1
-				: openat(st->top_fd, MAC_INDEX,
-					 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	struct dirent *de;
-	DIR *d;
-
-	if (fd < 0)
-		return;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return;
-	}
-	while ((de = readdir(d))) {
-		char name[LJ_RECORD_ID_LEN + 8];
-		const char *dash = strchr(de->d_name, '-');
-
-		if (de->d_name[0] == '.' || !dash || !valid_id(dash + 1))
-			continue;
-		snprintf(name, sizeof(name), "%s.json", dash + 1);
-		if (faccessat(st->dir_fd, name, F_OK, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT)
-			unlinkat(fd, de->d_name, 0);
-	}
-	closedir(d);
 }
 
 int lj_state_sweep_tmp(struct lj_state *st)
@@ -850,7 +720,7 @@ int lj_state_sweep_tmp(struct lj_state *st)
 	int r, removed = 0;
 	DIR *d;
 
-	r = state_dir_stream(st, &d);
+	r = lj_state_dir_stream(st, &d);
 	if (r < 0)
 		return r;
 	while ((de = readdir(d))) {
@@ -926,130 +796,6 @@ int lj_state_list_text(struct lj_state *st, const char *const *needles, size_t n
 	return list(st, "", &(struct needles){needles, n, head, lead}, false, ret, ret_n, NULL);
 }
 
-/*
- * Build the index from every record (the first lookup by MAC with the exclusive lock held,
- * where there is none yet): in MAC_INDEX_NEW, renamed to MAC_INDEX once complete.
- */
-static void mac_index_build(struct lj_state *st)
-{
-	struct dirent *de;
-	bool ok = true;
-	DIR *d;
-
-	mac_index_remove(st, MAC_INDEX_NEW); /* a build that was killed */
-	if (st->top_fd < 0 || mkdirat(st->top_fd, MAC_INDEX_NEW, 0700) < 0 ||
-	    state_dir_stream(st, &d) < 0)
-		return;
-	while (ok && (de = readdir(d))) {
-		char id[LJ_RECORD_ID_LEN], name[64];
-		size_t len = strlen(de->d_name);
-		struct lj_record rec;
-		uint8_t mac[LJ_MAC_LEN];
-		int r;
-
-		if (de->d_name[0] == '.' || len != LJ_RECORD_ID_LEN - 1 + 5 ||
-		    strcmp(de->d_name + len - 5, ".json") != 0)
-			continue;
-		memcpy(id, de->d_name, LJ_RECORD_ID_LEN - 1);
-		id[LJ_RECORD_ID_LEN - 1] = '\0';
-		/* Those of lanjoin in other namespaces too: they look up by MAC here too. */
-		r = load_if(st, id, NULL, false, &rec);
-		if (r == -EXDEV)
-			r = load_if(st, id, NULL, true, &rec);
-		if (r < 0)
-			continue; /* unreadable: no lookup reads it either */
-		if (lj_record_mac(&rec, mac)) {
-			mac_index_name(MAC_INDEX_NEW, mac, id, name, sizeof(name));
-			ok = linkat(st->dir_fd, de->d_name, st->top_fd, name, 0) == 0 ||
-			     errno == EEXIST || errno == ENOENT; /* ENOENT: removed meanwhile */
-		}
-		lj_record_free(&rec);
-	}
-	closedir(d);
-	if (!ok || renameat(st->top_fd, MAC_INDEX_NEW, st->top_fd, MAC_INDEX) < 0)
-		mac_index_remove(st, MAC_INDEX_NEW);
-}
-
-int lj_state_list_mac(struct lj_state *st, const uint8_t mac[LJ_MAC_LEN], struct lj_record **ret,
-		      size_t *ret_n)
-{
-	struct lj_record *recs = NULL;
-	char prefix[16], text[LJ_MAC_STRLEN], needle[LJ_MAC_STRLEN + 16];
-	size_t n = 0, cap = 0, k = 0;
-	struct dirent *de;
-	int fd, r;
-	DIR *d;
-
-	fd = st->top_fd < 0 ? (errno = ENOENT, -1)
-			    : openat(st->top_fd, MAC_INDEX,
-				     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 && errno != ENOENT)
-		return lj_negerrno();
-	if (fd < 0) {
-		/* No index yet: the records whose text names the MAC (as info.mac or as their
-		 * link step's "mac"), then the index for the next lookups. */
-		lj_mac_to_string(mac, text, sizeof(text));
-		snprintf(needle, sizeof(needle), "\"mac\": \"%s\"", text);
-		r = lj_state_list_text(st, (const char *const[]){needle}, 1, &recs, &n);
-		if (r < 0)
-			return r;
-		for (size_t i = 0; i < n; i++) {
-			uint8_t m[LJ_MAC_LEN];
-			if (lj_record_mac(&recs[i], m) && memcmp(m, mac, LJ_MAC_LEN) == 0)
-				recs[k++] = recs[i];
-			else
-				lj_record_free(&recs[i]);
-		}
-		if (st->exclusive && st->top_fd >= 0)
-			mac_index_build(st);
-		*ret = recs;
-		*ret_n = k;
-		return 0;
-	}
-	d = fdopendir(fd);
-	if (!d) {
-		r = lj_negerrno();
-		close(fd);
-		return r;
-	}
-	snprintf(prefix, sizeof(prefix), "%02x%02x%02x%02x%02x%02x-", mac[0], mac[1], mac[2],
-		 mac[3], mac[4], mac[5]);
-	while ((de = readdir(d))) {
-		const char *id = de->d_name + strlen(prefix);
-		uint8_t m[LJ_MAC_LEN];
-
-		if (strncmp(de->d_name, prefix, strlen(prefix)) != 0 || !valid_id(id))
-			continue;
-		if (n == cap) {
-			struct lj_record *nr = realloc(recs, (cap ? cap * 2 : 4) * sizeof(*nr));
-			if (!nr) {
-				closedir(d);
-				lj_records_free(recs, n);
-				return -ENOMEM;
-			}
-			recs = nr;
-			cap = cap ? cap * 2 : 4;
-		}
-		r = load_if(st, id, NULL, false, &recs[n]);
-		if (r == 0 && lj_record_mac(&recs[n], m) && memcmp(m, mac, LJ_MAC_LEN) == 0) {
-			n++;
-			continue;
-		}
-		if (r == 0)
-			lj_record_free(&recs[n]);
-		/* A name whose record is gone or has another MAC now: dropped (with the lock
-		 * held exclusively; a shared one leaves it for later). */
-		if ((r == 0 || r == -ENOENT) && st->exclusive)
-			unlinkat(fd, de->d_name, 0);
-	}
-	closedir(d);
-	if (n)
-		qsort(recs, n, sizeof(*recs), cmp_created);
-	*ret = recs;
-	*ret_n = n;
-	return 0;
-}
-
 /* A link's or marker's name: one path component, not "." or "..". */
 static bool entry_name_valid(const char *name, bool dot)
 {
@@ -1063,7 +809,7 @@ int lj_state_link_set(struct lj_state *st, const char *name, const char *id)
 {
 	char tmp[32];
 
-	if (!entry_name_valid(name, false) || !valid_id(id))
+	if (!entry_name_valid(name, false) || !lj_state_valid_id(id))
 		return -EINVAL;
 	/* A new name is one syscall; an existing one is replaced through a temporary name. */
 	if (symlinkat(id, st->dir_fd, name) == 0)
@@ -1096,7 +842,7 @@ int lj_state_link_get(struct lj_state *st, const char *name, char ret[LJ_RECORD_
 	if (n != LJ_RECORD_ID_LEN - 1)
 		return -EBADMSG;
 	buf[n] = '\0';
-	if (!valid_id(buf))
+	if (!lj_state_valid_id(buf))
 		return -EBADMSG;
 	memcpy(ret, buf, LJ_RECORD_ID_LEN);
 	return 0;
