@@ -835,6 +835,26 @@ static void test_neigh(void **state)
 		}
 }
 
+/* A bridge's forwarding entry of a MAC: AF_BRIDGE, the MAC and the bridge, no flags or state
+ * (the kernel refuses an fdb get with any). */
+static void test_neigh_fdb_get(void **state)
+{
+	const struct nlmsghdr *nlh;
+	const struct ndmsg *ndm;
+	struct attrs a;
+
+	BUILD(lj_neigh_fdb_get_msg, 7, mac);
+	nlh = msg(RTM_GETNEIGH, 0);
+	ndm = mnl_nlmsg_get_payload(nlh);
+	assert_int_equal(ndm->ndm_family, AF_BRIDGE);
+	assert_int_equal(ndm->ndm_ifindex, 0);
+	assert_int_equal(ndm->ndm_flags, 0);
+	assert_int_equal(ndm->ndm_state, 0);
+	parse(nlh, sizeof(*ndm), 2, &a);
+	expect_bytes(&a, NDA_LLADDR, mac, LJ_MAC_LEN);
+	expect_u32(&a, NDA_MASTER, 7);
+}
+
 /* Proxy entries: add (created, exclusive, permanent), delete, and a dump of a family. */
 static void test_neigh_proxy(void **state)
 {
@@ -902,6 +922,7 @@ int main(void)
 		cmocka_unit_test(test_rule),
 		cmocka_unit_test(test_neigh),
 		cmocka_unit_test(test_neigh_proxy),
+		cmocka_unit_test(test_neigh_fdb_get),
 		cmocka_unit_test(test_too_large_not_sent),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

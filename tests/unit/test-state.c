@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -260,6 +261,114 @@ static void test_list_info(void **state)
 	lj_state_close(st);
 }
 
+/* How many names index directory attachments-by-mac has; -1 if it does not exist. */
+static int index_names(void)
+{
+	char path[128];
+	struct dirent *de;
+	int n = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "%s/attachments-by-mac", dir);
+	d = opendir(path);
+	if (!d)
+		return -1;
+	while ((de = readdir(d)))
+		n += de->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+/* lj_state_list_mac: the records with a MAC, through the index by MAC once it is built. */
+static void test_list_mac(void **state)
+{
+	static const uint8_t m1[LJ_MAC_LEN] = {2, 0, 0, 0, 0, 1},
+			     m2[LJ_MAC_LEN] = {2, 0, 0, 0, 0, 2},
+			     m3[LJ_MAC_LEN] = {2, 0, 0, 0, 0, 3};
+	struct lj_record a, b, c, d, *recs;
+	struct lj_state *st;
+	uint8_t m[LJ_MAC_LEN];
+	char path[128];
+	size_t n;
+
+	assert_int_equal(lj_state_open(true, &st), 0);
+	make_record(&a, "ns:4:1", "eth1"); /* info.mac */
+	json_object_set_new(a.info, "mac", json_string("02:00:00:00:00:01"));
+	make_record(&b, "ns:4:2", "eth1"); /* the MAC its veth step asks for */
+	memcpy(b.plan.steps[0].mac, m2, LJ_MAC_LEN);
+	b.plan.steps[0].has_mac = true;
+	make_record(&c, "ns:4:3", "eth1"); /* none */
+	assert_true(lj_record_mac(&a, m) && memcmp(m, m1, LJ_MAC_LEN) == 0);
+	assert_true(lj_record_mac(&b, m) && memcmp(m, m2, LJ_MAC_LEN) == 0);
+	assert_false(lj_record_mac(&c, m));
+	assert_int_equal(lj_state_save(st, &a), 0);
+	assert_int_equal(lj_state_save(st, &b), 0);
+	assert_int_equal(lj_state_save(st, &c), 0);
+	assert_int_equal(index_names(), -1); /* none until a lookup builds it */
+
+	/* the first lookup reads the records' text and builds the index */
+	assert_int_equal(lj_state_list_mac(st, m1, &recs, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(recs[0].id, a.id);
+	lj_records_free(recs, n);
+	assert_int_equal(index_names(), 2);
+	assert_int_equal(lj_state_list_mac(st, m2, &recs, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(recs[0].id, b.id);
+	lj_records_free(recs, n);
+
+	/* a record saved now is in it; one with the MAC in another namespace's record too */
+	make_record(&d, "ns:4:4", "eth1");
+	json_object_set_new(d.info, "mac", json_string("02:00:00:00:00:01"));
+	d.created = a.created + 1;
+	assert_int_equal(lj_state_save(st, &d), 0);
+	assert_int_equal(index_names(), 3);
+	assert_int_equal(lj_state_list_mac(st, m1, &recs, &n), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(recs[0].id, a.id); /* oldest first */
+	assert_string_equal(recs[1].id, d.id);
+	lj_records_free(recs, n);
+
+	/* a removed record, or one with another MAC now, is not found; its name goes */
+	assert_int_equal(lj_state_remove(st, a.id), 0);
+	json_object_set_new(d.info, "mac", json_string("02:00:00:00:00:03"));
+	assert_int_equal(lj_state_save(st, &d), 0);
+	assert_int_equal(lj_state_list_mac(st, m1, &recs, &n), 0);
+	assert_int_equal(n, 0);
+	lj_records_free(recs, n);
+	assert_int_equal(index_names(), 2); /* b's, d's new one */
+	assert_int_equal(lj_state_list_mac(st, m3, &recs, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(recs[0].id, d.id);
+	lj_records_free(recs, n);
+
+	/* lj_state_remove takes the name with the record; gc drops the names of records
+	 * removed otherwise */
+	assert_int_equal(lj_state_remove(st, b.id), 0);
+	assert_int_equal(index_names(), 1);
+	assert_int_equal(lj_state_save(st, &b), 0); /* index name back */
+	assert_int_equal(index_names(), 2);
+	snprintf(path, sizeof(path), "%s/attachments/%s.json", dir, b.id);
+	assert_int_equal(unlink(path), 0);
+	lj_state_prune_index(st);
+	assert_int_equal(index_names(), 1);
+	lj_state_close(st);
+
+	/* a shared look finds the same, and changes nothing */
+	assert_int_equal(lj_state_open(false, &st), 0);
+	assert_int_equal(lj_state_list_mac(st, m3, &recs, &n), 0);
+	assert_int_equal(n, 1);
+	lj_records_free(recs, n);
+	assert_int_equal(lj_state_list_mac(st, m2, &recs, &n), 0);
+	assert_int_equal(n, 0);
+	lj_records_free(recs, n);
+	lj_state_close(st);
+	lj_record_free(&a);
+	lj_record_free(&b);
+	lj_record_free(&c);
+	lj_record_free(&d);
+}
+
 /* Links: a name pointing at a record id, replaced atomically; markers; hostile entries. */
 static void test_links(void **state)
 {
@@ -465,6 +574,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sweep_tmp, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_target, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_info, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_list_mac, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unsafe_dir, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cookies, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_links, setup, teardown),

@@ -259,22 +259,6 @@ static void fill_result(struct lj_ctx *ctx, const char *ifname, struct lj_record
 	lj_result_add_record(res, rec);
 }
 
-/* The MAC rec's interface has (info.mac), or failing that the one its plan asked for. */
-static bool record_has_mac(const struct lj_record *rec, const uint8_t mac[LJ_MAC_LEN])
-{
-	const char *m = json_string_value(json_object_get(rec->info, "mac"));
-	uint8_t v[LJ_MAC_LEN];
-
-	if (m)
-		return lj_parse_mac(m, v) == 0 && memcmp(v, mac, LJ_MAC_LEN) == 0;
-	for (size_t i = 0; i < rec->plan.n; i++) {
-		const struct lj_step *s = &rec->plan.steps[i];
-		if (s->has_mac && (s->type == &lj_step_veth || s->type == &lj_step_macvlan))
-			return memcmp(s->mac, mac, LJ_MAC_LEN) == 0;
-	}
-	return false;
-}
-
 /* Keep of recs (n) the records of way whose info.key is value and whose target lives;
  * returns how many, at the start of recs (the others freed). */
 static size_t keep_live(struct lj_record *recs, size_t n, const char *way, const char *key,
@@ -297,13 +281,11 @@ static size_t keep_live(struct lj_record *recs, size_t n, const char *way, const
 }
 
 /*
- * The records (of st, or with st NULL of a shared look: --dry-run holds no lock) whose text
- * has one of the n needles (lj_state_list_text; NULL: the member "key": "value"), kept as
- * keep_live says.
+ * The records (of st, or with st NULL of a shared look: --dry-run holds no lock) with the
+ * member "key": "value", kept as keep_live says.
  */
 static int live_records(struct lj_state *st, const char *way, const char *key, const char *value,
-			const char *const *needles, size_t n_needles, struct lj_record **ret,
-			size_t *ret_n, struct lj_result *res)
+			struct lj_record **ret, size_t *ret_n, struct lj_result *res)
 {
 	struct lj_state *own = NULL;
 	struct lj_record *recs = NULL;
@@ -318,8 +300,7 @@ static int live_records(struct lj_state *st, const char *way, const char *key, c
 				       lj_state_dir(), lj_state_strerror(r));
 		st = own;
 	}
-	r = needles ? lj_state_list_text(st, needles, n_needles, &recs, &n)
-		    : lj_state_list_info(st, key, value, &recs, &n);
+	r = lj_state_list_info(st, key, value, &recs, &n);
 	lj_state_close(own);
 	if (r < 0)
 		return lj_fail(res, r, "Failed to read the state directory: %s", strerror(-r));
@@ -331,29 +312,38 @@ static int live_records(struct lj_state *st, const char *way, const char *key, c
 int lj_attach_live_records(struct lj_state *st, const char *way, const char *key, const char *value,
 			   struct lj_record **ret, size_t *ret_n, struct lj_result *res)
 {
-	return live_records(st, way, key, value, NULL, 0, ret, ret_n, res);
+	return live_records(st, way, key, value, ret, ret_n, res);
 }
 
 int lj_attach_check_mac_users(struct lj_state *st, const char *way, const char *key,
 			      const char *value, const uint8_t mac[LJ_MAC_LEN], const char *what,
 			      struct lj_result *res)
 {
+	struct lj_state *own = NULL;
 	struct lj_record *recs = NULL;
-	char buf[LJ_MAC_STRLEN], needle[LJ_MAC_STRLEN + 16];
+	char buf[LJ_MAC_STRLEN];
 	size_t n = 0;
 	int r;
 
-	/* Only the records that name this MAC are parsed and their targets looked at (a record
-	 * holds it as info.mac or as its link step's "mac", both '"mac": "…"' in its text). */
-	lj_mac_to_string(mac, buf, sizeof(buf));
-	snprintf(needle, sizeof(needle), "\"mac\": \"%s\"", buf);
-	r = live_records(st, way, key, value, (const char *const[]){needle}, 1, &recs, &n, res);
+	if (!st) {
+		/* --dry-run: no lock is held, so a shared one can be taken. */
+		r = lj_state_open(false, &own);
+		if (r < 0)
+			return lj_fail(res, r, "Failed to open the state directory %s: %s",
+				       lj_state_dir(), lj_state_strerror(r));
+		st = own;
+	}
+	/* Only the records with this MAC (the state's index by MAC) are read, and their
+	 * targets looked at. */
+	r = lj_state_list_mac(st, mac, &recs, &n);
+	lj_state_close(own);
 	if (r < 0)
-		return r;
-	for (size_t i = 0; i < n && r == 0; i++)
-		if (record_has_mac(&recs[i], mac))
-			r = lj_bad_input(res, "MAC %s is already used on %s by %s ('%s')", buf,
-					 what, recs[i].target_spec, recs[i].ifname);
+		return lj_fail(res, r, "Failed to read the state directory: %s", strerror(-r));
+	n = keep_live(recs, n, way, key, value);
+	lj_mac_to_string(mac, buf, sizeof(buf));
+	if (n)
+		r = lj_bad_input(res, "MAC %s is already used on %s by %s ('%s')", buf, what,
+				 recs[0].target_spec, recs[0].ifname);
 	lj_records_free(recs, n);
 	return r;
 }

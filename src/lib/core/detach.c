@@ -425,6 +425,8 @@ int lj_undo_load_records(bool exclusive, const char *hint_key, const char *hint_
 			       lj_state_strerror(r));
 	if (exclusive)
 		lj_state_sweep_tmp(st);
+	if (exclusive && !hint_key) /* gc, detach --all: every record is read anyway */
+		lj_state_prune_index(st);
 	/* With a hint, only the records whose text has it are parsed (lj_state_list_info). */
 	if (hint_key && hint_value)
 		r = lj_state_list_info(st, hint_key, hint_value, ret_recs, ret_n);

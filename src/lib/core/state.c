@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "lib/core/state.h"
+#include "lib/core/state-internal.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -17,13 +18,6 @@
 
 #define RECORD_MAX_SIZE (1 << 20)
 #define RECORD_FORMAT "lanjoin-attachment/1"
-
-struct lj_state {
-	int dir_fd; /* the attachments directory */
-	int lock_fd;
-	struct lj_netns_id self; /* the namespace lanjoin runs in */
-	uint64_t self_cookie;	 /* its cookie, 0 if unknown */
-};
 
 const char *lj_state_dir(void)
 {
@@ -188,10 +182,12 @@ int lj_state_open_sub(const char *sub, bool exclusive, struct lj_state **ret)
 	if (!st)
 		return -ENOMEM;
 	st->dir_fd = TAKE_FD(dir);
+	st->top_fd = strcmp(sub, "attachments") == 0 ? TAKE_FD(top) : -1;
 	lj_netns_self_id(&st->self);
 	if (lj_netns_self_cookie(&st->self_cookie) < 0)
 		st->self_cookie = 0;
 	st->lock_fd = TAKE_FD(lock);
+	st->exclusive = exclusive;
 	*ret = st;
 	return 0;
 }
@@ -229,7 +225,9 @@ int lj_state_open_sibling(const struct lj_state *st, const char *sub, struct lj_
 	if (!s)
 		return -ENOMEM;
 	s->dir_fd = TAKE_FD(dir);
+	s->top_fd = strcmp(sub, "attachments") == 0 ? TAKE_FD(top) : -1;
 	s->lock_fd = -1; /* the lock is st's */
+	s->exclusive = st->exclusive;
 	s->self = st->self;
 	s->self_cookie = st->self_cookie;
 	*ret = s;
@@ -241,6 +239,8 @@ void lj_state_close(struct lj_state *st)
 	if (!st)
 		return;
 	close(st->dir_fd);
+	if (st->top_fd >= 0)
+		close(st->top_fd);
 	if (st->lock_fd >= 0)
 		close(st->lock_fd); /* releases the lock */
 	free(st);
@@ -259,7 +259,7 @@ void lj_record_id(const char *target_key, const char *ifname, char ret[LJ_RECORD
 				      (64 - 4 * (LJ_RECORD_ID_LEN - 1 - LJ_RECORD_TARGET_LEN))));
 }
 
-static bool valid_id(const char *id)
+bool lj_state_valid_id(const char *id)
 {
 	if (strlen(id) != LJ_RECORD_ID_LEN - 1)
 		return false;
@@ -523,7 +523,7 @@ static int load_if(struct lj_state *st, const char *id, const struct needles *ne
 	ssize_t n;
 	int r;
 
-	if (!valid_id(id))
+	if (!lj_state_valid_id(id))
 		return -EINVAL;
 	snprintf(name, sizeof(name), "%s.json", id);
 	fd = openat(st->dir_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
@@ -552,13 +552,18 @@ static int load_if(struct lj_state *st, const char *id, const struct needles *ne
 	return r;
 }
 
+int lj_state_load_as(struct lj_state *st, const char *id, bool foreign, struct lj_record *ret)
+{
+	return load_if(st, id, NULL, foreign, ret);
+}
+
 int lj_record_parse(const char *buf, size_t size, const char *id, struct lj_record *ret)
 {
 	json_error_t jerr;
 	json_t *o;
 	int r;
 
-	if (!valid_id(id) || size > RECORD_MAX_SIZE)
+	if (!lj_state_valid_id(id) || size > RECORD_MAX_SIZE)
 		return -EBADMSG;
 	o = json_loadb(buf, size, JSON_REJECT_DUPLICATES, &jerr);
 	if (!o)
@@ -607,6 +612,7 @@ int lj_state_save(struct lj_state *st, const struct lj_record *rec)
 	 * tmpfs (ext4 on these machines), fsync forced a journal commit per save: it doubled the
 	 * wall time of an attach and made it depend on other disk writers (bench/, issue 11).
 	 */
+	lj_state_mac_add(st, rec, tmp);
 	if (renameat(st->dir_fd, tmp, st->dir_fd, name) < 0) {
 		int r = lj_negerrno();
 		unlinkat(st->dir_fd, tmp, 0);
@@ -619,15 +625,16 @@ int lj_state_remove(struct lj_state *st, const char *id)
 {
 	char name[LJ_RECORD_ID_LEN + 8];
 
-	if (!valid_id(id))
+	if (!lj_state_valid_id(id))
 		return -EINVAL;
+	lj_state_mac_forget(st, id);
 	snprintf(name, sizeof(name), "%s.json", id);
 	if (unlinkat(st->dir_fd, name, 0) < 0 && errno != ENOENT)
 		return lj_negerrno();
 	return 0;
 }
 
-static int cmp_created(const void *a, const void *b)
+int lj_record_cmp_created(const void *a, const void *b)
 {
 	const struct lj_record *x = a, *y = b;
 
@@ -637,7 +644,7 @@ static int cmp_created(const void *a, const void *b)
 }
 
 /* A directory stream over the state directory, from its start (closedir it). */
-static int state_dir_stream(struct lj_state *st, DIR **ret)
+int lj_state_dir_stream(struct lj_state *st, DIR **ret)
 {
 	int fd = dup(st->dir_fd);
 
@@ -676,7 +683,7 @@ static int list(struct lj_state *st, const char *prefix, const struct needles *n
 	DIR *d;
 	int r;
 
-	r = state_dir_stream(st, &d);
+	r = lj_state_dir_stream(st, &d);
 	if (r < 0)
 		return r;
 	while ((de = readdir(d))) {
@@ -708,7 +715,7 @@ static int list(struct lj_state *st, const char *prefix, const struct needles *n
 	}
 	closedir(d);
 	if (n)
-		qsort(recs, n, sizeof(*recs), cmp_created);
+		qsort(recs, n, sizeof(*recs), lj_record_cmp_created);
 	*ret = recs;
 	*ret_n = n;
 	if (ret_bad)
@@ -722,7 +729,7 @@ int lj_state_sweep_tmp(struct lj_state *st)
 	int r, removed = 0;
 	DIR *d;
 
-	r = state_dir_stream(st, &d);
+	r = lj_state_dir_stream(st, &d);
 	if (r < 0)
 		return r;
 	while ((de = readdir(d))) {
@@ -858,7 +865,7 @@ int lj_state_link_set(struct lj_state *st, const char *name, const char *id)
 {
 	char tmp[32];
 
-	if (!entry_name_valid(name, false) || !valid_id(id))
+	if (!entry_name_valid(name, false) || !lj_state_valid_id(id))
 		return -EINVAL;
 	/* A new name is one syscall; an existing one is replaced through a temporary name. */
 	if (symlinkat(id, st->dir_fd, name) == 0)
@@ -891,7 +898,7 @@ int lj_state_link_get(struct lj_state *st, const char *name, char ret[LJ_RECORD_
 	if (n != LJ_RECORD_ID_LEN - 1)
 		return -EBADMSG;
 	buf[n] = '\0';
-	if (!valid_id(buf))
+	if (!lj_state_valid_id(buf))
 		return -EBADMSG;
 	memcpy(ret, buf, LJ_RECORD_ID_LEN);
 	return 0;

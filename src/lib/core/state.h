@@ -50,6 +50,12 @@ struct lj_record {
 struct lj_state;
 
 /*
+ * The MAC rec's interface has: info.mac (the address as attach found it), or failing that the
+ * one its plan's veth or macvlan step asked for. false if neither.
+ */
+bool lj_record_mac(const struct lj_record *rec, uint8_t ret[LJ_MAC_LEN]);
+
+/*
  * Open the state directory (created 0700 if missing; refused unless owned by root and not
  * writable by others) and take its lock: exclusive when exclusive is true, else shared.
  * Errors: -errno; -EPERM for an unsafe directory.
@@ -156,6 +162,13 @@ int lj_state_list_foreign(struct lj_state *st, struct lj_record **ret, size_t *r
 int lj_state_sweep_tmp(struct lj_state *st);
 
 /*
+ * Drop the names of the index by MAC (lj_state_list_mac) whose record is gone (removed by
+ * other means than lj_state_remove). Reads the whole index: for gc and detach --all. Only
+ * with the exclusive lock held.
+ */
+void lj_state_prune_index(struct lj_state *st);
+
+/*
  * Like lj_state_list, but read only the records named with target_key's id prefix: every
  * record of that target, and rarely another's (24-bit prefix): callers check the identity.
  * Records written before ids had a target prefix are not found (use lj_state_list).
@@ -204,6 +217,16 @@ int lj_state_mark_get(struct lj_state *st, const char *name);
  */
 int lj_state_list_text(struct lj_state *st, const char *const *needles, size_t n,
 		       struct lj_record **ret, size_t *ret_n);
+
+/*
+ * The records (of lanjoin in this network namespace, as lj_state_list) whose interface has mac
+ * (lj_record_mac), oldest first. Through the state directory's index of the records by MAC:
+ * what it costs does not grow with the number of records. Where there is no index yet, the
+ * records' text is searched, and with the exclusive lock held the index is built from every
+ * record. With the exclusive lock, names of the index that no longer hold are dropped.
+ */
+int lj_state_list_mac(struct lj_state *st, const uint8_t mac[LJ_MAC_LEN], struct lj_record **ret,
+		      size_t *ret_n);
 
 void lj_record_free(struct lj_record *rec);
 void lj_records_free(struct lj_record *recs, size_t n);

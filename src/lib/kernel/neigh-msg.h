@@ -21,3 +21,9 @@ int lj_neigh_msg(void *buf, size_t size, uint16_t type, int ifindex, const struc
  */
 int lj_neigh_proxy_msg(void *buf, size_t size, uint16_t type, int family, int ifindex,
 		       const struct lj_ip *ip);
+
+/*
+ * RTM_GETNEIGH of the forwarding entry of mac (6 bytes, VLAN 0) in the database of the Linux
+ * bridge master (`bridge fdb get MAC br BRIDGE`): family AF_BRIDGE, NDA_LLADDR, NDA_MASTER.
+ */
+int lj_neigh_fdb_get_msg(void *buf, size_t size, int master, const uint8_t *mac);

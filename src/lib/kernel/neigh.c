@@ -2,9 +2,11 @@
 #include "lib/kernel/neigh.h"
 
 #include <errno.h>
+#include <linux/if_ether.h>
 #include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "lib/kernel/neigh-msg.h"
 
@@ -138,4 +140,51 @@ int lj_neigh_proxy_has(struct lj_nl *nl, int ifindex, const struct lj_ip *ip)
 	 * prefers): the dump tells this link's entries apart. */
 	r = lj_neigh_proxy_count(nl, ip->family, ifindex, ip, &has);
 	return r < 0 ? r : has;
+}
+
+int lj_neigh_fdb_get_msg(void *buf, size_t size, int master, const uint8_t *mac)
+{
+	struct nlmsghdr *nlh = lj_nl_msg_start(buf, size, RTM_GETNEIGH, 0, sizeof(struct ndmsg));
+	struct ndmsg *ndm;
+
+	if (!nlh || !mnl_attr_put_check(nlh, size, NDA_LLADDR, ETH_ALEN, mac) ||
+	    !mnl_attr_put_u32_check(nlh, size, NDA_MASTER, (uint32_t)master))
+		return -EMSGSIZE;
+	ndm = mnl_nlmsg_get_payload(nlh);
+	ndm->ndm_family = AF_BRIDGE;
+	return 0;
+}
+
+struct fdb_get {
+	bool local;
+	int ifindex;
+};
+
+static int fdb_get_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct ndmsg *ndm = mnl_nlmsg_get_payload(nlh);
+	struct fdb_get *g = data;
+
+	if (nlh->nlmsg_type != RTM_NEWNEIGH || nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*ndm)))
+		return MNL_CB_OK;
+	/* The bridge reports its own and its ports' addresses as NUD_PERMANENT (br_fdb.c) */
+	if (ndm->ndm_family == AF_BRIDGE && (ndm->ndm_state & NUD_PERMANENT)) {
+		g->local = true;
+		g->ifindex = ndm->ndm_ifindex;
+	}
+	return MNL_CB_OK;
+}
+
+int lj_neigh_fdb_local(struct lj_nl *nl, int master, const uint8_t *mac, int *ret_ifindex)
+{
+	struct fdb_get g = {0};
+	int r = LJ_NL_SEND(nl, fdb_get_cb, &g, lj_neigh_fdb_get_msg, master, mac);
+
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return r;
+	if (g.local && ret_ifindex)
+		*ret_ifindex = g.ifindex;
+	return g.local;
 }

@@ -36,3 +36,12 @@ int lj_neigh_proxy_count(struct lj_nl *nl, int family, int ifindex, const struct
  * -errno. One lookup of that entry where the kernel has it (Linux 5.0), else a dump.
  */
 int lj_neigh_proxy_has(struct lj_nl *nl, int ifindex, const struct lj_ip *ip);
+
+/*
+ * Whether mac is a local address in the forwarding database of bridge master (the address of
+ * the bridge or of one of its ports: the bridge adds one such entry for each, or a permanent
+ * entry a user added): 1 yes (*ret_ifindex, may be NULL, the link whose it is), 0 no (none,
+ * or one the bridge learnt), or -errno (-EOPNOTSUPP, -EINVAL: the kernel has no such lookup,
+ * Linux before 5.0). One request, whatever the number of ports.
+ */
+int lj_neigh_fdb_local(struct lj_nl *nl, int master, const uint8_t *mac, int *ret_ifindex);

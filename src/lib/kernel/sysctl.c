@@ -34,18 +34,28 @@ static int key_path(const char *key, char *path, size_t size)
  * grew with the namespaces on the host). Through a procfs of its own, a lookup meets only this
  * process's own entries. Its cost: making it (~30 us) and, when the process exits, its
  * unmount (~0.1 ms). Reopened in a forked child (another PID), which may have closed it.
+ * A long-running process (lanjoin watch, the Docker plugin) would meet in it every namespace it
+ * ever attached (its first lookup in the thousandth namespace walked a thousand entries): it is
+ * made anew after OWN_PROC_USES opens, so that a lookup meets at most that many entries.
  */
+#define OWN_PROC_USES 16
+
 static int own_proc = -2;
 static pid_t own_proc_pid;
+static unsigned own_proc_uses;
 
 static int proc_fd(void)
 {
 	_cleanup_close_ int fs = -1;
 
-	if (own_proc != -2 && own_proc_pid == getpid())
-		return own_proc;
+	if (own_proc != -2 && own_proc_pid == getpid()) {
+		if (own_proc < 0 || ++own_proc_uses <= OWN_PROC_USES)
+			return own_proc;
+		close(own_proc); /* the entries of the namespaces it saw go with it */
+	}
 	own_proc = -1;
 	own_proc_pid = getpid();
+	own_proc_uses = 1;
 	fs = fsopen("proc", FSOPEN_CLOEXEC);
 	if (fs >= 0 && fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) == 0)
 		own_proc = fsmount(fs, FSMOUNT_CLOEXEC,

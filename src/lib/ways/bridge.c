@@ -6,6 +6,7 @@
 
 #include "lib/core/attach.h"
 #include "lib/kernel/link.h"
+#include "lib/kernel/neigh.h"
 #include "lib/steps/uplink-fw.h"
 #include "lib/steps/rtnl.h"
 #include "lib/ways/uplink.h"
@@ -69,6 +70,14 @@ static int check_mac(struct lj_ctx *ctx, const struct lj_attach_opts *o, const s
 		if (br->has_mac && memcmp(br->mac, o->mac, LJ_MAC_LEN) == 0)
 			return lj_bad_input(res, "MAC %s is the address of bridge '%s' itself", mac,
 					    o->bridge);
+		/*
+		 * The bridge keeps each port's own address as a local entry of its forwarding
+		 * database: one lookup there answers, whatever the number of ports; the ports are
+		 * listed only to name the one that has it (or where the kernel has no lookup).
+		 */
+		r = lj_neigh_fdb_local(ctx->host, br->ifindex, o->mac, NULL);
+		if (r == 0)
+			goto records;
 		r = lj_link_list_ports(ctx->host, br->ifindex, &ports, &n);
 		if (r < 0)
 			return lj_fail(res, r, "Failed to list the ports of bridge '%s': %s",
@@ -91,6 +100,7 @@ static int check_mac(struct lj_ctx *ctx, const struct lj_attach_opts *o, const s
 			return lj_bad_input(res, "MAC %s is the address of uplink '%s'", mac,
 					    o->uplink);
 	}
+records:
 	snprintf(what, sizeof(what), "bridge '%s'", o->bridge);
 	return lj_attach_check_mac_users(ctx->state, "bridge", "bridge", o->bridge, o->mac, what,
 					 res);

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: MIT */
+/* What state.c shares with state-mac.c (the index of the records by MAC): not for others. */
+#pragma once
+
+#include <dirent.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lib/kernel/netns.h"
+
+struct lj_record;
+
+struct lj_state {
+	int dir_fd; /* the attachments directory */
+	int top_fd; /* the state directory, for the attachments' index by MAC; else -1 */
+	int lock_fd;
+	bool exclusive;		 /* lock_fd is held exclusively */
+	struct lj_netns_id self; /* the namespace lanjoin runs in */
+	uint64_t self_cookie;	 /* its cookie, 0 if unknown */
+};
+
+/* Whether id is a record id (12 lowercase hex digits). */
+bool lj_state_valid_id(const char *id);
+
+/* Load record id; with foreign, only one written by lanjoin in another network namespace
+ * (else -EXDEV for those), as lj_state_load does for this namespace's. */
+int lj_state_load_as(struct lj_state *st, const char *id, bool foreign, struct lj_record *ret);
+
+/* A stream of st's directory from its start (closedir it). */
+int lj_state_dir_stream(struct lj_state *st, DIR **ret);
+
+/* qsort order of records: oldest first. */
+int lj_record_cmp_created(const void *a, const void *b);
+
+/* Link file (a record of rec written in st's directory, not yet renamed) into the index by
+ * MAC, if there is one (lj_state_save). */
+void lj_state_mac_add(struct lj_state *st, const struct lj_record *rec, const char *file);
+
+/* Before record id is removed: its name in the index by MAC (lj_state_remove). */
+void lj_state_mac_forget(struct lj_state *st, const char *id);
