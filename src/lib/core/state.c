@@ -757,7 +757,7 @@ int lj_state_list_unreadable(struct lj_state *st, struct lj_state_unreadable **r
 	DIR *d;
 	int r;
 
-	r = state_dir_stream(st, &d);
+	r = lj_state_dir_stream(st, &d);
 	if (r < 0)
 		return r;
 	while ((de = readdir(d))) {
