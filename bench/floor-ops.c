@@ -5,6 +5,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <linux/if_link.h>
+#include <linux/ip.h>
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
 #include <net/if.h>
@@ -101,18 +102,15 @@ int floor_link_up(struct floor_nl *f, const char *name, int no_ipv6)
 	return floor_transact(f, nlh, "set link up");
 }
 
-/* Address cidr and a default route via gw (onlink: without a route to gw) on link idx. */
-static int address_route(struct floor_nl *f, unsigned idx, const char *cidr, const char *gw,
-			 int onlink)
+/* Address cidr on link idx. */
+static int address_only(struct floor_nl *f, unsigned idx, const char *cidr)
 {
 	char a[INET_ADDRSTRLEN];
-	struct in_addr ip, via;
+	struct in_addr ip;
 	struct nlmsghdr *nlh;
 	struct ifaddrmsg *ifa;
-	struct rtmsg *rtm;
 	unsigned plen;
 	const char *slash = strchr(cidr, '/');
-	int r;
 
 	f->what = "address";
 	if (!slash || (size_t)(slash - cidr) >= sizeof(a))
@@ -120,7 +118,7 @@ static int address_route(struct floor_nl *f, unsigned idx, const char *cidr, con
 	memcpy(a, cidr, (size_t)(slash - cidr));
 	a[slash - cidr] = '\0';
 	plen = (unsigned)atoi(slash + 1);
-	if (inet_pton(AF_INET, a, &ip) != 1 || inet_pton(AF_INET, gw, &via) != 1 || plen > 32)
+	if (inet_pton(AF_INET, a, &ip) != 1 || plen > 32)
 		return -EINVAL;
 
 	nlh = floor_msg(f, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, sizeof(*ifa));
@@ -130,10 +128,19 @@ static int address_route(struct floor_nl *f, unsigned idx, const char *cidr, con
 	ifa->ifa_index = idx;
 	mnl_attr_put(nlh, IFA_LOCAL, 4, &ip);
 	mnl_attr_put(nlh, IFA_ADDRESS, 4, &ip);
-	r = floor_transact(f, nlh, "add address");
-	if (r < 0)
-		return r;
+	return floor_transact(f, nlh, "add address");
+}
 
+/* A default route via gw (onlink: without a route to gw) on link idx. */
+static int default_route(struct floor_nl *f, unsigned idx, const char *gw, int onlink)
+{
+	struct in_addr via;
+	struct nlmsghdr *nlh;
+	struct rtmsg *rtm;
+
+	f->what = "default route";
+	if (inet_pton(AF_INET, gw, &via) != 1)
+		return -EINVAL;
 	nlh = floor_msg(f, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, sizeof(*rtm));
 	rtm = mnl_nlmsg_get_payload(nlh);
 	rtm->rtm_family = AF_INET;
@@ -146,6 +153,15 @@ static int address_route(struct floor_nl *f, unsigned idx, const char *cidr, con
 	mnl_attr_put(nlh, RTA_GATEWAY, 4, &via);
 	mnl_attr_put_u32(nlh, RTA_OIF, idx);
 	return floor_transact(f, nlh, "add default route");
+}
+
+/* Address cidr and a default route via gw (onlink: without a route to gw) on link idx. */
+static int address_route(struct floor_nl *f, unsigned idx, const char *cidr, const char *gw,
+			 int onlink)
+{
+	int r = address_only(f, idx, cidr);
+
+	return r < 0 ? r : default_route(f, idx, gw, onlink);
 }
 
 int floor_addressing(struct floor_nl *f, const char *name, const char *cidr, const char *gw,
@@ -178,6 +194,9 @@ struct in_req {
 	const char *ifname, *cidr, *gw;
 	unsigned idx; /* a link's index, kept when it changes namespace */
 	int home;
+	struct floor_nl *host; /* floor_*_announce: the host's socket, */
+	const char *hostif;    /* the veth's host end (NULL: a macvlan) */
+	const uint8_t *mac;    /* and the container end's MAC */
 };
 
 /*
@@ -223,6 +242,67 @@ static int addressing_in(struct floor_nl *host, int nsfd, int home, const char *
 	return in_ns(host, nsfd, do_addressing, &q);
 }
 
+/* RTM_NEWLINK on name setting its IPv4 arp_notify, as net.ipv4.conf.NAME.arp_notify=1. */
+static int arp_notify_on(struct floor_nl *f, const char *name)
+{
+	struct nlmsghdr *nlh = floor_msg(f, RTM_NEWLINK, 0, sizeof(struct ifinfomsg));
+	struct nlattr *af, *in, *conf;
+
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+	af = mnl_attr_nest_start(nlh, IFLA_AF_SPEC);
+	in = mnl_attr_nest_start(nlh, AF_INET);
+	conf = mnl_attr_nest_start(nlh, IFLA_INET_CONF);
+	mnl_attr_put_u32(nlh, IPV4_DEVCONF_ARP_NOTIFY, 1);
+	mnl_attr_nest_end(nlh, conf);
+	mnl_attr_nest_end(nlh, in);
+	mnl_attr_nest_end(nlh, af);
+	return floor_transact(f, nlh, "set arp_notify");
+}
+
+/*
+ * The work of do_addressing and one gratuitous ARP that reaches the LAN, made by the kernel
+ * with the fewest requests. A macvlan: arp_notify and the address before the link comes up
+ * (the kernel announces as it does). Through a veth: the floor's addressing, then arp_notify,
+ * an RTM_GETLINK of the host end (which syncs the pending carrier change: the bridge port
+ * forwards) and the container end's MAC set again (the kernel announces): an announcement as
+ * the link comes up may reach the bridge before its port forwards.
+ */
+static int do_announced_addressing(struct floor_nl *t, const struct in_req *q)
+{
+	struct nlmsghdr *nlh;
+	unsigned idx = 0;
+	int r;
+
+	if (q->hostif) {
+		r = floor_addressing(t, q->ifname, q->cidr, q->gw, 0);
+		if (r == 0)
+			r = arp_notify_on(t, q->ifname);
+		if (r < 0)
+			return r;
+		nlh = floor_msg(q->host, RTM_GETLINK, 0, sizeof(struct ifinfomsg));
+		mnl_attr_put_strz(nlh, IFLA_IFNAME, q->hostif);
+		r = floor_transact(q->host, nlh, "get the host end");
+		if (r < 0) {
+			t->what = q->host->what;
+			return r;
+		}
+		nlh = floor_msg(t, RTM_NEWLINK, 0, sizeof(struct ifinfomsg));
+		mnl_attr_put_strz(nlh, IFLA_IFNAME, q->ifname);
+		mnl_attr_put(nlh, IFLA_ADDRESS, 6, q->mac);
+		return floor_transact(t, nlh, "set the MAC again (announce)");
+	}
+	r = arp_notify_on(t, q->ifname);
+	if (r == 0) {
+		t->what = "find the link";
+		r = ifindex(q->ifname, &idx);
+	}
+	if (r == 0)
+		r = address_only(t, idx, q->cidr);
+	if (r == 0)
+		r = floor_link_up(t, q->ifname, 0);
+	return r < 0 ? r : default_route(t, idx, q->gw, 0);
+}
+
 /* An RTM_NEWLINK request that creates ifname, and the index of link ref (the bridge or the
  * parent) in *ret_ref; NULL with *ret_err if there is no ref. */
 static struct nlmsghdr *create_msg(struct floor_nl *f, const char *ref, const char *ifname,
@@ -239,8 +319,9 @@ static struct nlmsghdr *create_msg(struct floor_nl *f, const char *ref, const ch
 	return nlh;
 }
 
-int floor_veth_pair(struct floor_nl *host, int nsfd, const char *hostif, const char *ifname,
-		    const char *bridge)
+/* floor_veth_pair; mac (may be NULL): the MAC of ifname (LJ_MAC_LEN bytes). */
+static int veth_pair(struct floor_nl *host, int nsfd, const char *hostif, const char *ifname,
+		     const char *bridge, const uint8_t *mac)
 {
 	struct nlattr *li, *data, *peer;
 	struct ifinfomsg *pifi;
@@ -265,6 +346,8 @@ int floor_veth_pair(struct floor_nl *host, int nsfd, const char *hostif, const c
 	pifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*pifi));
 	memset(pifi, 0, sizeof(*pifi));
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, ifname);
+	if (mac)
+		mnl_attr_put(nlh, IFLA_ADDRESS, 6, mac);
 	if (nsfd >= 0)
 		mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)nsfd);
 	mnl_attr_nest_end(nlh, peer);
@@ -272,6 +355,12 @@ int floor_veth_pair(struct floor_nl *host, int nsfd, const char *hostif, const c
 	mnl_attr_nest_end(nlh, li);
 	r = floor_transact(host, nlh, "create veth pair");
 	return r < 0 ? r : floor_link_up(host, hostif, 1);
+}
+
+int floor_veth_pair(struct floor_nl *host, int nsfd, const char *hostif, const char *ifname,
+		    const char *bridge)
+{
+	return veth_pair(host, nsfd, hostif, ifname, bridge, NULL);
 }
 
 int floor_veth(struct floor_nl *host, int nsfd, int home, const char *hostif, const char *ifname,
@@ -311,6 +400,38 @@ int floor_macvlan(struct floor_nl *host, int nsfd, int home, const char *parent,
 	int r = macvlan(host, nsfd, parent, ifname);
 
 	return r < 0 ? r : addressing_in(host, nsfd, home, ifname, cidr, gw);
+}
+
+int floor_veth_announce(struct floor_nl *host, int nsfd, int home, const char *hostif,
+			const char *ifname, const char *bridge, const char *cidr, const char *gw)
+{
+	/* a locally administered MAC of the host end's name (FNV-1a), given at creation: the
+	 * floor knows it without asking */
+	uint8_t mac[6] = {0x02, 0xfa};
+	uint32_t h = 2166136261u;
+	struct in_req q = {.ifname = ifname,
+			   .cidr = cidr,
+			   .gw = gw,
+			   .home = home,
+			   .host = host,
+			   .hostif = hostif,
+			   .mac = mac};
+	int r;
+
+	for (const char *c = hostif; *c; c++)
+		h = (h ^ (uint8_t)*c) * 16777619u;
+	memcpy(mac + 2, &h, 4);
+	r = veth_pair(host, nsfd, hostif, ifname, bridge, mac);
+	return r < 0 ? r : in_ns(host, nsfd, do_announced_addressing, &q);
+}
+
+int floor_macvlan_announce(struct floor_nl *host, int nsfd, int home, const char *parent,
+			   const char *ifname, const char *cidr, const char *gw)
+{
+	struct in_req q = {.ifname = ifname, .cidr = cidr, .gw = gw, .home = home, .host = host};
+	int r = macvlan(host, nsfd, parent, ifname);
+
+	return r < 0 ? r : in_ns(host, nsfd, do_announced_addressing, &q);
 }
 
 int floor_handoff(struct floor_nl *host, const char *bridge, const char *hostif, const char *parent,

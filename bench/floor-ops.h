@@ -57,6 +57,19 @@ int floor_macvlan(struct floor_nl *host, int nsfd, int home, const char *parent,
 		  const char *cidr, const char *gw);
 
 /*
+ * floor_veth and floor_macvlan, plus one gratuitous ARP of cidr that reaches the LAN, made by
+ * the kernel with the fewest requests (lanjoin announces; the plain floor does not): a
+ * macvlan gets arp_notify and its address before it comes up (+1 request); through a veth,
+ * the container end (given a MAC at creation) gets arp_notify once up, then an RTM_GETLINK of
+ * hostif (the bridge port forwards) and its MAC set again (+3 requests). The announcement is
+ * copied to every port of the bridge, or every macvlan of the parent.
+ */
+int floor_veth_announce(struct floor_nl *host, int nsfd, int home, const char *hostif,
+			const char *ifname, const char *bridge, const char *cidr, const char *gw);
+int floor_macvlan_announce(struct floor_nl *host, int nsfd, int home, const char *parent,
+			   const char *ifname, const char *cidr, const char *gw);
+
+/*
  * What a network driver makes for a container engine to move (Docker's Join), here: with
  * bridge, a veth pair hostif/name, hostif a port of bridge, up, IPv6 address generation off;
  * without, the macvlan (mode bridge) name of parent.

@@ -10,6 +10,10 @@
  *       up, IPv6 address generation off; in the namespace: IFNAME up, CIDR, default via GATEWAY
  *   lj-bench-floor macvlan NETNS_PATH PARENT IFNAME CIDR GATEWAY
  *       macvlan (mode bridge) of PARENT created in the namespace as IFNAME; up, CIDR, default
+ *   lj-bench-floor veth-announce ARGS, macvlan-announce ARGS
+ *       the same, and one gratuitous ARP of CIDR that reaches the LAN, made by the kernel
+ *       (arp_notify; through the veth once the bridge port forwards): the floor of the work
+ *       and of the announcement lanjoin makes
  *   lj-bench-floor del LINK                       delete LINK (in our namespace)
  *   lj-bench-floor del-in NETNS_PATH LINK         delete LINK inside the namespace
  *   lj-bench-floor del-group LINK...              delete many links behind one request:
@@ -129,6 +133,14 @@ int main(int argc, char **argv)
 		int nsfd = open_ns(a[0]);
 		nl_open();
 		check(floor_macvlan(&nl, nsfd, -1, a[1], a[2], a[3], a[4]), NULL);
+	} else if (strcmp(cmd, "veth-announce") == 0 && argc == 8) {
+		int nsfd = open_ns(a[0]);
+		nl_open();
+		check(floor_veth_announce(&nl, nsfd, -1, a[1], a[2], a[3], a[4], a[5]), NULL);
+	} else if (strcmp(cmd, "macvlan-announce") == 0 && argc == 7) {
+		int nsfd = open_ns(a[0]);
+		nl_open();
+		check(floor_macvlan_announce(&nl, nsfd, -1, a[1], a[2], a[3], a[4]), NULL);
 	} else if (strcmp(cmd, "del") == 0 && argc == 3) {
 		nl_open();
 		del(a[0]);
@@ -143,6 +155,7 @@ int main(int argc, char **argv)
 		fprintf(stderr,
 			"usage: lj-bench-floor veth NETNS HOSTIF IFNAME BRIDGE CIDR GW\n"
 			"       lj-bench-floor macvlan NETNS PARENT IFNAME CIDR GW\n"
+			"       lj-bench-floor veth-announce|macvlan-announce (the same ARGS)\n"
 			"       lj-bench-floor del LINK | del-in NETNS LINK | del-group LINK...\n"
 			"       lj-bench-floor ovs|ovs-del|nat|nat-del|routed|routed-del ARGS "
 			"(see floor-ways.c)\n");

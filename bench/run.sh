@@ -11,7 +11,8 @@
 #                   --rounds-1 times (default 30) so that it has percentiles too.
 #   --ways LIST     bridge, macvlan, ovs, nat, routed (default: the ways this lanjoin
 #                   implements; ovs only where Open vSwitch is installed)
-#   --methods LIST  floor, lanjoin, lanjoin-default, lanjoin-tmpfs, ip, cni, lanjoin-cni,
+#   --methods LIST  floor, floor-announce, lanjoin, lanjoin-default, lanjoin-tmpfs, ip, cni,
+#                   lanjoin-cni,
 #                   ovs-docker, lanjoin-bridge, floor-inproc, lanjoin-inproc, driver-inproc
 #                   (default: all that are available; each way runs those that apply to
 #                   it). lanjoin runs with --no-conflict-check,
@@ -24,6 +25,10 @@
 #                   stand-in `docker` that answers its `docker inspect`) and lanjoin-bridge
 #                   (lanjoin's bridge attach, interleaved: the ovs target is <= 2x it).
 #                   cni, lanjoin-cni, lanjoin-default: bridge and macvlan ways only.
+#                   floor-announce (bridge and macvlan): the floor plus the one gratuitous
+#                   ARP lanjoin has the kernel make (lj-bench-floor veth-announce,
+#                   macvlan-announce), which the kernel copies to every port of the bridge or
+#                   macvlan of the parent: what the announcement costs, beside the plain floor
 #                   The -inproc methods (bridge and macvlan ways) run in one process
 #                   (build/bench/lj-bench-inproc, bench/inproc.c), after the others, each call timed in that process
 #                   against the in-process floor (floor-inproc: the floor's requests from a
@@ -310,8 +315,9 @@ lanjoin_cni_available() {
 }
 
 if [[ -z $methods ]]; then
-  methods="floor lanjoin lanjoin-default ip"
-  [[ $(stat -f -c %T /run) == tmpfs ]] || methods="floor lanjoin lanjoin-default lanjoin-tmpfs ip"
+  methods="floor floor-announce lanjoin lanjoin-default ip"
+  [[ $(stat -f -c %T /run) == tmpfs ]] ||
+    methods="floor floor-announce lanjoin lanjoin-default lanjoin-tmpfs ip"
   [[ -x $CNI_DIR/bridge && -x $CNI_DIR/macvlan ]] && methods+=" cni"
   lanjoin_cni_available && methods+=" lanjoin-cni"
   way_in ovs && [[ -x /usr/bin/ovs-docker ]] && methods+=" ovs-docker"
@@ -320,7 +326,7 @@ if [[ -z $methods ]]; then
 fi
 for m in $methods; do
   case $m in
-  floor | lanjoin | lanjoin-default | lanjoin-tmpfs | ip) ;;
+  floor | floor-announce | lanjoin | lanjoin-default | lanjoin-tmpfs | ip) ;;
   ovs-docker)
     if [[ ! -x /usr/bin/ovs-docker ]] || ! command -v uuidgen >/dev/null; then
       die "ovs-docker needs openvswitch-common and uuidgen"
@@ -360,7 +366,7 @@ method_applies() { # METHOD [WAY]: WAY none: to any of the run's ways
   fi
   case $1/$2 in
   floor/* | lanjoin/* | lanjoin-tmpfs/* | ip/*) return 0 ;;
-  lanjoin-default/* | cni/* | lanjoin-cni/*) [[ $2 == bridge || $2 == macvlan ]] ;;
+  lanjoin-default/* | cni/* | lanjoin-cni/* | floor-announce/*) [[ $2 == bridge || $2 == macvlan ]] ;;
   ovs-docker/ovs | lanjoin-bridge/ovs) return 0 ;;
   *) return 1 ;;
   esac
@@ -369,10 +375,11 @@ methods_for 1
 
 # Short codes for names: containers ${P}CODE-I, host ends CODE-vI.
 declare -A CODE=([floor]=fl [lanjoin]=lj [ip]=ip [cni]=cn [lanjoin-cni]=lc [lanjoin-tmpfs]=lt
-  [lanjoin-default]=ld [ovs-docker]=od [lanjoin-bridge]=lb)
-# Each method its own /20 of 198.18.0.0/16: 198.18.(16k).0/20, gateway .1.
+  [lanjoin-default]=ld [ovs-docker]=od [lanjoin-bridge]=lb [floor-announce]=fa)
+# Each method its own /20 of 198.18.0.0/16: 198.18.(16k).0/20, gateway .1 (the in-process
+# methods: 198.18.128.0/18).
 declare -A NET=([floor]=0 [lanjoin]=1 [ip]=2 [cni]=3 [lanjoin-cni]=4 [lanjoin-tmpfs]=5
-  [lanjoin-default]=6 [ovs-docker]=7 [lanjoin-bridge]=8)
+  [lanjoin-default]=6 [ovs-docker]=7 [lanjoin-bridge]=8 [floor-announce]=12)
 
 set_addr() { # METHOD I: sets CIDR and GW (no subshell: schedules have thousands of calls)
   local k=${NET[$1]} off=$(($2 + 2))
@@ -673,7 +680,13 @@ call() {
   floor/bridge/attach) echo "$L--$T$FLOOR${T}veth$T/run/netns/$ns$T$hv${T}eth1${T}br-$c$T$cidr$T$gw" ;;
   floor/bridge/detach) echo "$L--$T$FLOOR${T}del$T$hv" ;;
   floor/macvlan/attach) echo "$L--$T$FLOOR${T}macvlan$T/run/netns/$ns${T}mv-$c${T}eth1$T$cidr$T$gw" ;;
-  floor/macvlan/detach) echo "$L--$T$FLOOR${T}del-in$T/run/netns/$ns${T}eth1" ;;
+  floor/macvlan/detach | floor-announce/macvlan/detach)
+    echo "$L--$T$FLOOR${T}del-in$T/run/netns/$ns${T}eth1" ;;
+  floor-announce/bridge/attach)
+    echo "$L--$T$FLOOR${T}veth-announce$T/run/netns/$ns$T$hv${T}eth1${T}br-$c$T$cidr$T$gw" ;;
+  floor-announce/bridge/detach) echo "$L--$T$FLOOR${T}del$T$hv" ;;
+  floor-announce/macvlan/attach)
+    echo "$L--$T$FLOOR${T}macvlan-announce$T/run/netns/$ns${T}mv-$c${T}eth1$T$cidr$T$gw" ;;
   lanjoin/bridge/attach)
     echo "$L$se$T--$T$LJ${T}attach${T}bridge${T}netns:$ns$T--bridge${T}br-$c$T--ip$T$cidr$T--gateway$T$gw$nc" ;;
   lanjoin/macvlan/attach)

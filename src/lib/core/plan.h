@@ -302,9 +302,10 @@ static inline const char *lj_ctx_ip(const struct lj_ctx *ctx, enum lj_where wher
 /* route: added beside routes to the same destination on other links (NLM_F_APPEND), as the
  * CNI reference plugins do */
 #define LJ_STEP_F_APPEND (1u << 3)
-/* announce (IPv4): arp_notify was set on the link before it came up, so the kernel announced
- * the address itself (lj_step_arp_notify); with peer set (the host end of a veth), apply has
- * the kernel announce it again once the host end's bridge port forwards */
+/* announce (IPv4): arp_notify is set on the link (lj_step_arp_notify), so the kernel announces
+ * the address itself: as the link came up, or, with peer set (the host end of a veth; arp_notify
+ * then set after the link came up), when apply sets the link's MAC once the host end's bridge
+ * port forwards */
 #define LJ_STEP_F_KERNEL_ANNOUNCE (1u << 4)
 
 /*

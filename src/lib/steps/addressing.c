@@ -359,15 +359,17 @@ const struct lj_step_type lj_step_arp_notify = {
  *     (settle), an unsolicited NA; u32 = DAD timeout in seconds; mac (has_mac): the link's */
 
 /*
- * The kernel announced the link's IPv4 addresses as the link came up (arp_notify), but that
- * did not get past a bridge: the bridge enables the port of the veth's host end only once it
- * sees the port's carrier, which the kernel reports from a work item run after the request
- * that brought the link up (linkwatch; Linux 6.18). An RTM_GETLINK of the host end runs that
- * pending work for it at once (rtnl_getlink syncs linkwatch since Linux 6.8): the port
- * forwards. Then setting the link's MAC to the one it has is a hardware address change to
- * the kernel, which announces every IPv4 address of the link again. No packet socket, whose
- * close waits for an RCU grace period. A bridge port that does not forward yet (an older
- * kernel, STP) is waited for (wait_port_forwards).
+ * An announcement as the link comes up would not reliably get past a bridge: the bridge
+ * enables the port of the veth's host end only once it sees the port's carrier, which the
+ * kernel reports from a work item run after the request that brought the link up (linkwatch;
+ * Linux 6.18: 2 of 8 such announcements were lost here). So through a veth arp_notify is set
+ * only after the link came up (ways/addressing.c), and this is the one announcement, each
+ * copied to every port of the bridge. An RTM_GETLINK of the host end runs that pending work
+ * for it at once (rtnl_getlink syncs linkwatch since Linux 6.8): the port forwards. Then
+ * setting the link's MAC to the one it has is a hardware address change to the kernel, which
+ * announces every IPv4 address of the link. No packet socket, whose close waits for an RCU
+ * grace period. A bridge port that does not forward yet (an older kernel, STP) is waited for
+ * (wait_port_forwards).
  */
 static int kernel_announce_again(struct lj_ctx *ctx, const struct lj_step *s)
 {

@@ -10,13 +10,14 @@
  *
  * and without it (--no-conflict-check, or no static IPv4 address):
  *
- *   [sysctls]  [arp_notify]  addresses  link up  announcements
+ *   [sysctls]  [arp_notify]  addresses  link up  [arp_notify]  announcements
  *   default routes  routes  [SLAAC wait]  [DHCP client]
  *
  * The probe must see the link up but the address not yet added; the announcements after it
  * are sent from a packet socket. Without it, arp_notify makes the kernel announce each IPv4
- * address as the link comes up (lj_step_arp_notify; through a bridge, the last IPv4
- * announcement step has it do so again). Routes need the link up. Everything here lives on
+ * address as the link comes up (lj_step_arp_notify); through a veth, arp_notify is set after
+ * the link came up and the last IPv4 announcement step has the kernel announce them all once
+ * the bridge port forwards (once, not twice). Routes need the link up. Everything here lives on
  * the container's link, which the way's undo deletes as a whole, so most steps need no undo.
  */
 #include <errno.h>
@@ -224,6 +225,21 @@ static struct lj_step *add_link_up(struct lj_plan *plan, const char *ifname)
 	return s;
 }
 
+/* Have the kernel announce ifname's IPv4 addresses (arp_notify) from when it comes up or its
+ * MAC is set. */
+static struct lj_step *add_arp_notify(struct lj_plan *plan, const char *ifname)
+{
+	struct lj_step *s;
+
+	s = lj_plan_add(plan, &lj_step_arp_notify, LJ_TARGET,
+			"have the kernel announce the IPv4 addresses of '%s' (arp_notify)", ifname);
+	if (!s)
+		return NULL;
+	snprintf(s->link, sizeof(s->link), "%s", ifname);
+	s->skip_undo = true;
+	return s;
+}
+
 /* Whether the container's link ifname is the peer of a veth the plan creates (the bridge and
  * ovs ways; not macvlan): its host end's name into ret (IFNAMSIZ). */
 static bool veth_host_end(const struct lj_plan *plan, const char *ifname, char *ret)
@@ -248,6 +264,8 @@ int lj_attach_add_addressing(struct lj_ctx *ctx, const struct lj_attach_opts *o,
 	struct lj_step *s;
 	bool v6 = o->slaac || o->dhcp6, probe = false;
 	size_t last_v4 = 0; /* 1 + the index of the last IPv4 --ip, when the kernel announces */
+	char host_end[IFNAMSIZ];
+	bool via_veth;
 
 	if (!addrs)
 		return -ENOMEM;
@@ -373,15 +391,14 @@ int lj_attach_add_addressing(struct lj_ctx *ctx, const struct lj_attach_opts *o,
 		probe |= o->ips[i].ip.family == AF_INET && !o->no_conflict_check;
 	for (size_t i = 0; i < o->n_ips && !probe; i++)
 		last_v4 = o->ips[i].ip.family == AF_INET ? i + 1 : last_v4;
-	if (last_v4) {
-		s = lj_plan_add(plan, &lj_step_arp_notify, LJ_TARGET,
-				"have the kernel announce the IPv4 addresses of '%s' (arp_notify)",
-				ifname);
-		if (!s)
-			return -ENOMEM;
-		snprintf(s->link, sizeof(s->link), "%s", ifname);
-		s->skip_undo = true;
-	}
+	/* Through a veth (bridge, ovs), arp_notify is set only once the link is up: the
+	 * announcement as it comes up would race the bridge enabling the host end's port (it
+	 * passed in 6 of 8 attaches here), and the one the announce step has the kernel make once
+	 * the port forwards is the one that counts. Each is copied to every port of the bridge,
+	 * the cost of an attach that grows with the ports (issue 21): one, not two. */
+	via_veth = veth_host_end(plan, ifname, host_end);
+	if (last_v4 && !via_veth && !add_arp_notify(plan, ifname))
+		return -ENOMEM;
 	if (probe && !add_link_up(plan, ifname))
 		return -ENOMEM;
 	for (size_t i = 0; i < o->n_ips && probe; i++) {
@@ -410,6 +427,8 @@ int lj_attach_add_addressing(struct lj_ctx *ctx, const struct lj_attach_opts *o,
 		json_array_append_new(addrs, json_string(buf));
 	}
 	if (!probe && !add_link_up(plan, ifname))
+		return -ENOMEM;
+	if (last_v4 && via_veth && !add_arp_notify(plan, ifname))
 		return -ENOMEM;
 	for (size_t i = 0; i < o->n_ips; i++) {
 		bool v4 = o->ips[i].ip.family == AF_INET;
