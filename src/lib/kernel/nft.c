@@ -301,6 +301,31 @@ static struct nlmsghdr *nft_msg(struct lj_nl *nl, uint16_t type, uint16_t flags,
 	return nlh;
 }
 
+/*
+ * One nf_tables dump of message type (NFT_MSG_GET*) in family, on a socket of its own, with up
+ * to two string attributes (attr 0: none) that make the kernel filter it; cb sees each answer.
+ * Returns 0 or -errno (-EMSGSIZE when a name does not fit).
+ */
+static int nft_dump(uint8_t family, uint16_t type, uint16_t a1, const char *v1, uint16_t a2,
+		    const char *v2, mnl_cb_t cb, void *data)
+{
+	struct lj_nl *nl = NULL;
+	struct nlmsghdr *nlh;
+	int r;
+
+	r = lj_nl_open_proto(-1, NETLINK_NETFILTER, &nl);
+	if (r < 0)
+		return r;
+	nlh = nft_msg(nl, type, NLM_F_DUMP, family);
+	if ((!a1 || mnl_attr_put_strz_check(nlh, LJ_NL_REQ_SIZE, a1, v1)) &&
+	    (!a2 || mnl_attr_put_strz_check(nlh, LJ_NL_REQ_SIZE, a2, v2)))
+		r = lj_nl_transact(nl, nlh, cb, data);
+	else
+		r = -EMSGSIZE;
+	lj_nl_close(nl);
+	return r;
+}
+
 struct chains_ctx {
 	const char *table;
 	void (*cb)(const char *name, void *data);
@@ -344,14 +369,8 @@ int lj_nft_chains(uint8_t family, const char *table, void (*cb)(const char *name
 		  void *data)
 {
 	struct chains_ctx c = {table, cb, data};
-	struct lj_nl *nl = NULL;
-	int r;
+	int r = nft_dump(family, NFT_MSG_GETCHAIN, 0, NULL, 0, NULL, chains_cb, &c);
 
-	r = lj_nl_open_proto(-1, NETLINK_NETFILTER, &nl);
-	if (r < 0)
-		return r;
-	r = lj_nl_transact(nl, nft_msg(nl, NFT_MSG_GETCHAIN, NLM_F_DUMP, family), chains_cb, &c);
-	lj_nl_close(nl);
 	return r == -ENOENT ? 0 : r;
 }
 
@@ -410,20 +429,9 @@ int lj_nft_map_jumps(uint8_t family, const char *table, const char *set,
 		     void *data)
 {
 	struct jumps_ctx c = {cb, data};
-	struct lj_nl *nl = NULL;
-	struct nlmsghdr *nlh;
-	int r;
+	int r = nft_dump(family, NFT_MSG_GETSETELEM, NFTA_SET_ELEM_LIST_TABLE, table,
+			 NFTA_SET_ELEM_LIST_SET, set, jumps_cb, &c);
 
-	r = lj_nl_open_proto(-1, NETLINK_NETFILTER, &nl);
-	if (r < 0)
-		return r;
-	nlh = nft_msg(nl, NFT_MSG_GETSETELEM, NLM_F_DUMP, family);
-	if (mnl_attr_put_strz_check(nlh, LJ_NL_REQ_SIZE, NFTA_SET_ELEM_LIST_TABLE, table) &&
-	    mnl_attr_put_strz_check(nlh, LJ_NL_REQ_SIZE, NFTA_SET_ELEM_LIST_SET, set))
-		r = lj_nl_transact(nl, nlh, jumps_cb, &c);
-	else
-		r = -EMSGSIZE;
-	lj_nl_close(nl);
 	return r == -ENOENT ? 0 : r;
 }
 
@@ -484,23 +492,11 @@ int lj_nft_rules(uint8_t family, const char *table, const char *chain,
 		 void (*cb)(uint64_t handle, const char *comment, void *data), void *data)
 {
 	struct rules_ctx c = {table, chain, cb, data};
-	struct lj_nl *nl = NULL;
-	struct nlmsghdr *nlh;
-	int r;
 
-	r = lj_nl_open_proto(-1, NETLINK_NETFILTER, &nl);
-	if (r < 0)
-		return r;
 	/* The kernel dumps only the rules of this table and chain (and says -ENOENT if either
 	 * is missing); rules_cb checks the names anyway. */
-	nlh = nft_msg(nl, NFT_MSG_GETRULE, NLM_F_DUMP, family);
-	if (mnl_attr_put_strz_check(nlh, LJ_NL_REQ_SIZE, NFTA_RULE_TABLE, table) &&
-	    mnl_attr_put_strz_check(nlh, LJ_NL_REQ_SIZE, NFTA_RULE_CHAIN, chain))
-		r = lj_nl_transact(nl, nlh, rules_cb, &c);
-	else
-		r = -EMSGSIZE;
-	lj_nl_close(nl);
-	return r;
+	return nft_dump(family, NFT_MSG_GETRULE, NFTA_RULE_TABLE, table, NFTA_RULE_CHAIN, chain,
+			rules_cb, &c);
 }
 
 struct jumps_to_ctx {
@@ -551,18 +547,7 @@ static int jumps_to_cb(const struct nlmsghdr *nlh, void *data)
 int lj_nft_jumps_to(uint8_t family, const char *table, const char *target)
 {
 	struct jumps_to_ctx c = {table, target, 0};
-	struct lj_nl *nl = NULL;
-	struct nlmsghdr *nlh;
-	int r;
+	int r = nft_dump(family, NFT_MSG_GETRULE, NFTA_RULE_TABLE, table, 0, NULL, jumps_to_cb, &c);
 
-	r = lj_nl_open_proto(-1, NETLINK_NETFILTER, &nl);
-	if (r < 0)
-		return r;
-	nlh = nft_msg(nl, NFT_MSG_GETRULE, NLM_F_DUMP, family);
-	if (mnl_attr_put_strz_check(nlh, LJ_NL_REQ_SIZE, NFTA_RULE_TABLE, table))
-		r = lj_nl_transact(nl, nlh, jumps_to_cb, &c);
-	else
-		r = -EMSGSIZE;
-	lj_nl_close(nl);
 	return r < 0 ? r : c.n;
 }
