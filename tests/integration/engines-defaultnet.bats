@@ -472,6 +472,21 @@ two_gateways_detach() {
   [[ $output == *"Replaced the default route via 198.51.100.254 dev eth1; detach puts it back"* ]]
   [ "$(ip -n "$ns" -j route show default | jq -r '.[] | "\(.gateway) \(.dev)"')" = "198.51.100.254 eth2" ]
   case $order in
+  fault)
+    # eth1's undo fails after the hand-down (its record is kept, as after a crash there):
+    # both records hold the original route; detach again, then eth2, puts it back
+    LANJOIN_FAULT_UNDO=1 run lj detach "netns:$ns" --ifname eth1
+    echo "$output"
+    [ "$status" -ne 0 ]
+    [ "$(state_records | jq -r '.[].ifname' | sort | xargs)" = "eth1 eth2" ]
+    state_records | jq -e '.[] | select(.ifname == "eth2") | .undo[]
+      | select(.type == "default-route") | .text | fromjson | map(.dev) == ["va"]'
+    run lj detach "netns:$ns" --ifname eth1
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [ "$(ip -n "$ns" -j route show default | jq -r '.[] | "\(.gateway) \(.dev)"')" = "198.51.100.254 eth2" ]
+    run lj detach "netns:$ns" --ifname eth2
+    ;;
   fifo | lifo)
     local first=eth1 second=eth2
     [[ $order == lifo ]] && first=eth2 second=eth1
@@ -511,6 +526,10 @@ two_gateways_detach() {
 @test "two --gateway attachments of one target: detach TARGET and detach --all put the original default route back" {
   two_gateways_detach target
   two_gateways_detach all
+}
+
+@test "two --gateway attachments of one target: eth1's detach failing after the hand-down, detaching again puts the original back" {
+  two_gateways_detach fault
 }
 
 @test "detach warns, naming the route, when the default route it replaced cannot be put back" {
