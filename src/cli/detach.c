@@ -48,6 +48,16 @@ static size_t remove_specs(const char *target, const char *ifname, const struct 
 	return removed;
 }
 
+/* What detach could not put back (e.g. a default route whose link is gone), on stderr. */
+static void warn_notes(const struct lj_result *res)
+{
+	const json_t *v;
+	size_t i;
+
+	json_array_foreach(json_object_get(res->json, "notes"), i, v)
+		fprintf(stderr, "%s\n", json_string_value(v));
+}
+
 int lj_cmd_detach(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -105,6 +115,7 @@ int lj_cmd_detach(int argc, char **argv)
 		r = lj_detach_all(dry_run, &res, &removed);
 		if (res.dry_text)
 			fputs(res.dry_text, stdout);
+		warn_notes(&res);
 		if (r < 0) {
 			int code = lj_report_failure(&res, r);
 			lj_result_done(&res);
@@ -127,6 +138,7 @@ int lj_cmd_detach(int argc, char **argv)
 	r = lj_detach(argv[optind], ifname, dry_run, &res);
 	if (res.dry_text)
 		fputs(res.dry_text, stdout);
+	warn_notes(&res);
 	lj_warn_bad_records(&res);
 	if (r < 0) {
 		int code = lj_report_failure(&res, r);

@@ -441,3 +441,111 @@ doc_line() {
   done
   published_ok
 }
+
+# Two --gateway attachments of one target (bridge way, br-em1), then detach in ORDER (fifo: eth1
+# first, lifo: eth2 first, target: plain `detach TARGET`, all: detach --all): the target's
+# default route is exactly its own again, whatever the order.
+two_gateways_detach() {
+  local order=$1 ns=${LAB_PREFIX}r_$1
+  add_container "r_$1"
+  ns=${LAB_PREFIX}r_$1
+  # an "engine" link of its own with the original default route (the outer end in the lab's
+  # host node, not the root namespace: files run in parallel)
+  ip -n "${LAB_PREFIX}host" link add "ljdr$order" type veth peer name va netns "$ns"
+  defer ip -n "${LAB_PREFIX}host" link del "ljdr$order"
+  ip -n "$ns" link set va up
+  ip -n "$ns" addr add 203.0.113.2/24 dev va
+  ip -n "$ns" route add default via 203.0.113.1 dev va
+  local before
+  before=$(ip -n "$ns" -j route show default)
+  [ "$(jq -r '.[] | "\(.gateway) \(.dev)"' <<<"$before")" = "203.0.113.1 va" ]
+  defer lj detach "netns:$ns"
+  run lj attach bridge "netns:$ns" --bridge br-em1 --ip 198.51.100.135/24 \
+    --gateway 198.51.100.254 --no-conflict-check
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == *"Replaced the default route via 203.0.113.1 dev va; detach puts it back"* ]]
+  run lj attach bridge "netns:$ns" --bridge br-em1 --ifname eth2 --ip 198.51.100.136/24 \
+    --gateway 198.51.100.254 --no-conflict-check
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == *"Replaced the default route via 198.51.100.254 dev eth1; detach puts it back"* ]]
+  [ "$(ip -n "$ns" -j route show default | jq -r '.[] | "\(.gateway) \(.dev)"')" = "198.51.100.254 eth2" ]
+  case $order in
+  fault)
+    # eth1's undo fails after the hand-down (its record is kept, as after a crash there):
+    # both records hold the original route; detach again, then eth2, puts it back
+    LANJOIN_FAULT_UNDO=1 run lj detach "netns:$ns" --ifname eth1
+    echo "$output"
+    [ "$status" -ne 0 ]
+    [ "$(state_records | jq -r '.[].ifname' | sort | xargs)" = "eth1 eth2" ]
+    state_records | jq -e '.[] | select(.ifname == "eth2") | .undo[]
+      | select(.type == "default-route") | .text | fromjson | map(.dev) == ["va"]'
+    run lj detach "netns:$ns" --ifname eth1
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [ "$(ip -n "$ns" -j route show default | jq -r '.[] | "\(.gateway) \(.dev)"')" = "198.51.100.254 eth2" ]
+    run lj detach "netns:$ns" --ifname eth2
+    ;;
+  fifo | lifo)
+    local first=eth1 second=eth2
+    [[ $order == lifo ]] && first=eth2 second=eth1
+    run lj detach "netns:$ns" --ifname "$first"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [[ $output != *Warning* ]]
+    # the latest attachment's route stays while it is attached
+    ip -n "$ns" route show default
+    [ "$(ip -n "$ns" -j route show default | jq -r '.[] | "\(.gateway) \(.dev)"')" = "198.51.100.254 $second" ]
+    if [[ $order == fifo ]]; then
+      # eth2's record now holds what eth1's held: the original route through va
+      state_records | jq -e '.[] | select(.ifname == "eth2") | .undo[]
+        | select(.type == "default-route") | .text | fromjson | map(.dev) == ["va"]'
+    fi
+    run lj detach "netns:$ns" --ifname "$second"
+    ;;
+  target) run lj detach "netns:$ns" ;;
+  all) run lj detach --all ;;
+  esac
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output != *Warning* ]]
+  ip -n "$ns" route
+  [ "$(ip -n "$ns" -j route show default)" = "$before" ]
+  [ "$(ip -n "$ns" route show table all | grep -c default)" -eq 1 ]
+}
+
+@test "two --gateway attachments of one target: detached eth1 first, the original default route comes back" {
+  two_gateways_detach fifo
+}
+
+@test "two --gateway attachments of one target: detached eth2 first, the original default route comes back" {
+  two_gateways_detach lifo
+}
+
+@test "two --gateway attachments of one target: detach TARGET and detach --all put the original default route back" {
+  two_gateways_detach target
+  two_gateways_detach all
+}
+
+@test "two --gateway attachments of one target: eth1's detach failing after the hand-down, detaching again puts the original back" {
+  two_gateways_detach fault
+}
+
+@test "detach warns, naming the route, when the default route it replaced cannot be put back" {
+  add_container r_lost
+  local ns=${LAB_PREFIX}r_lost
+  ip -n "${LAB_PREFIX}host" link add ljdrl type veth peer name va netns "$ns"
+  ip -n "$ns" link set va up
+  ip -n "$ns" addr add 203.0.113.2/24 dev va
+  ip -n "$ns" route add default via 203.0.113.1 dev va
+  defer lj detach "netns:$ns"
+  run lj attach bridge "netns:$ns" --bridge br-em1 --ip 198.51.100.137/24 \
+    --gateway 198.51.100.254 --no-conflict-check
+  [ "$status" -eq 0 ]
+  ip -n "${LAB_PREFIX}host" link del ljdrl
+  run lj detach "netns:$ns"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == *"Warning: netns:$ns (eth1): cannot put back the default route 'default via 203.0.113.1 dev va"*"': its link 'va' is gone"* ]]
+}

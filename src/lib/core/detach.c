@@ -66,9 +66,12 @@ static bool find_netns(const struct lj_record *rec, struct lj_target *t)
 	return true;
 }
 
-static int undo_record(struct lj_state *st, struct lj_record *rec, bool target_alive,
-		       const struct lj_target *t, struct lj_result *res)
+/* Undo recs[i] (its default routes handed down first, see lj_default_route_hand_down). */
+static int undo_record(struct lj_state *st, struct lj_record *recs, size_t n, size_t i,
+		       const bool *undone, bool target_alive, const struct lj_target *t,
+		       struct lj_result *res)
 {
+	struct lj_record *rec = &recs[i];
 	struct lj_ctx ctx;
 	size_t failed = 0;
 	int r;
@@ -76,7 +79,10 @@ static int undo_record(struct lj_state *st, struct lj_record *rec, bool target_a
 	r = lj_ctx_open(&ctx, NULL, target_alive ? t : NULL);
 	if (r < 0)
 		return lj_fail(res, r, "Failed to open netlink sockets: %s", strerror(-r));
-	lj_plan_undo_all(&ctx, &rec->plan, &failed);
+	if (lj_default_route_hand_down(&ctx, st, recs, n, i, undone, res) < 0)
+		failed++;
+	else
+		lj_plan_undo_all(&ctx, &rec->plan, &failed);
 	if (failed) {
 		r = lj_fail(res, -EIO,
 			    "Failed to detach %s ('%s'): %s; the record is kept, run "
@@ -159,7 +165,7 @@ int lj_detach(const char *target, const char *ifname, bool dry_run, struct lj_re
 	struct lj_state *st = NULL;
 	struct lj_target t;
 	size_t n = 0, matched = 0;
-	bool opened;
+	bool opened, *undone = NULL;
 	int r;
 
 	memset(res, 0, sizeof(*res));
@@ -194,6 +200,11 @@ int lj_detach(const char *target, const char *ifname, bool dry_run, struct lj_re
 		lj_fail(res, r, "Failed to read the state directory: %s", strerror(-r));
 		goto out;
 	}
+	undone = calloc(n ? n : 1, sizeof(*undone));
+	if (!undone) {
+		r = lj_fail(res, -ENOMEM, "Out of memory");
+		goto out;
+	}
 	for (size_t i = 0; i < n; i++) {
 		struct lj_record *rec = &recs[i];
 		bool same_ns = opened && same_netns(rec, &t);
@@ -218,7 +229,9 @@ int lj_detach(const char *target, const char *ifname, bool dry_run, struct lj_re
 			lj_target_close(&found);
 			continue;
 		}
-		int u = undo_record(st, rec, same_ns || in_found, same_ns ? &t : &found, res);
+		int u = undo_record(st, recs, n, i, undone, same_ns || in_found,
+				    same_ns ? &t : &found, res);
+		undone[i] = true;
 		lj_target_close(&found);
 		if (u < 0 && r == 0)
 			r = u;
@@ -246,6 +259,7 @@ int lj_detach(const char *target, const char *ifname, bool dry_run, struct lj_re
 			 "%s%s%s is not attached; nothing to do", target, ifname ? " as " : "",
 			 ifname ? ifname : "");
 out:
+	free(undone);
 	lj_undo_netns_index_drop();
 	lj_records_free(recs, n);
 	lj_state_close(st);
@@ -288,9 +302,18 @@ static bool needs_target(const struct lj_plan *p, size_t pos)
  * NULL), the target was opened before (gc, see gc_survey): known->netns_fd (borrowed), or
  * gone when it is -1; nothing is asked again.
  */
+/* What undo_part needs to hand a record's default routes down first (its first part). */
+struct hand_down {
+	struct lj_state *st;
+	struct lj_record *recs;
+	size_t n, i;
+	const bool *undone;
+	struct lj_result *res;
+};
+
 static void undo_part(struct lj_nl *host, struct lj_record *rec, const struct lj_target *known,
-		      struct lj_link_batch *batch, size_t *pos, size_t *failed, char *detail,
-		      size_t detail_size)
+		      const struct hand_down *hd, struct lj_link_batch *batch, size_t *pos,
+		      size_t *failed, char *detail, size_t detail_size)
 {
 	struct lj_target t = {.netns_fd = -1};
 	struct lj_ctx ctx;
@@ -301,7 +324,11 @@ static void undo_part(struct lj_nl *host, struct lj_record *rec, const struct lj
 	r = lj_ctx_open(&ctx, host, alive ? (known ? known : &t) : NULL);
 	if (r == 0) {
 		ctx.batch = batch;
-		lj_plan_undo_from(&ctx, &rec->plan, pos, failed);
+		if (hd && lj_default_route_hand_down(&ctx, hd->st, hd->recs, hd->n, hd->i,
+						     hd->undone, hd->res) < 0)
+			(*failed)++; /* the record is kept, nothing undone */
+		else
+			lj_plan_undo_from(&ctx, &rec->plan, pos, failed);
 		if (ctx.detail[0])
 			snprintf(detail, detail_size, "%s", ctx.detail);
 	} else {
@@ -339,22 +366,32 @@ int lj_undo_bulk(struct lj_state *st, struct lj_record *recs, const char *const 
 	size_t removed = 0;
 	int r = 0;
 
+	bool *undone;
+
 	items = calloc(n ? n : 1, sizeof(*items));
-	if (!items)
+	undone = calloc(n ? n : 1, sizeof(*undone));
+	if (!items || !undone) {
+		free(items);
+		free(undone);
 		return -ENOMEM;
+	}
 	r = lj_nl_open(-1, &host);
 	if (r < 0) {
 		free(items);
+		free(undone);
 		return lj_fail(res, r, "Failed to open a netlink socket: %s", strerror(-r));
 	}
 	for (size_t i = 0; i < n; i++) {
+		struct hand_down hd = {st, recs, n, i, undone, res};
+
 		if (!sel[i])
 			continue;
 		items[i].pos = recs[i].plan.n;
 		items[i].batch_from = batch.n;
-		undo_part(host, &recs[i], known ? &known[i] : NULL, &batch, &items[i].pos,
+		undo_part(host, &recs[i], known ? &known[i] : NULL, &hd, &batch, &items[i].pos,
 			  &items[i].failed, items[i].detail, sizeof(items[i].detail));
 		items[i].batch_to = batch.n;
+		undone[i] = true;
 	}
 	if (batch.n) {
 		/* Test hook: LANJOIN_FAULT_BATCH=1 takes the one-by-one path below. */
@@ -381,7 +418,7 @@ int lj_undo_bulk(struct lj_state *st, struct lj_record *recs, const char *const 
 		if (!sel[i])
 			continue;
 		if (items[i].pos)
-			undo_part(host, rec, known ? &known[i] : NULL, NULL, &items[i].pos,
+			undo_part(host, rec, known ? &known[i] : NULL, NULL, NULL, &items[i].pos,
 				  &items[i].failed, items[i].detail, sizeof(items[i].detail));
 		res->undo_failed += items[i].failed;
 		if (items[i].failed)
@@ -403,6 +440,7 @@ int lj_undo_bulk(struct lj_state *st, struct lj_record *recs, const char *const 
 	lj_nl_close(host);
 	lj_link_batch_free(&batch);
 	free(items);
+	free(undone);
 	*ret_removed = removed;
 	return r;
 }

@@ -46,3 +46,16 @@ bool lj_undo_open_alive(const struct lj_record *rec, struct lj_target *t);
  */
 int lj_undo_bulk(struct lj_state *st, struct lj_record *recs, const char *const *sel, size_t n,
 		 const struct lj_target *known, struct lj_result *res, size_t *ret_removed);
+
+/*
+ * Before recs[i]'s undo (ctx open on its target): the default routes its default-route steps
+ * recorded as "what to put back" pass to the records of the same target whose default-route
+ * step replaced recs[i]'s route (they recorded a route through recs[i]'s link, which goes with
+ * it), each saved under the lock before recs[i]'s undo, so that detaching in any order puts the
+ * first routes back (a crash in between leaves both records holding them: undone once). A route
+ * recs[i] would put back whose link is gone gets a note in res (it cannot be put back).
+ * Records with undone[j] (NULL: none) are left alone. Returns 0 or -errno (a save failed:
+ * recs[i] must not be undone; ctx->detail says why).
+ */
+int lj_default_route_hand_down(struct lj_ctx *ctx, struct lj_state *st, struct lj_record *recs,
+			       size_t n, size_t i, const bool *undone, struct lj_result *res);
