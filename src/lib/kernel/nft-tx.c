@@ -18,6 +18,8 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_nat.h>
 #include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/x_tables.h>
+#include <linux/netfilter/xt_conntrack.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <net/if.h>
 #include <netinet/ip.h>
@@ -380,6 +382,29 @@ static bool match_addr(struct nftnl_rule *r, const struct lj_ip *ip, bool saddr)
 	       add_expr(r, expr_cmp_eq(ip->bytes, len));
 }
 
+/*
+ * -m conntrack --ctstate: the xt match iptables-nft makes (nft_compat), not nft's own ct
+ * expression, so that iptables-nft (and Docker with it) can still list and edit the chain.
+ */
+static bool match_xt_ctstate(struct nftnl_rule *r, uint16_t states)
+{
+	struct xt_conntrack_mtinfo3 *info = calloc(1, XT_ALIGN(sizeof(*info)));
+	struct nftnl_expr *e = nftnl_expr_alloc("match");
+
+	if (!info || !e) {
+		free(info);
+		if (e)
+			nftnl_expr_free(e);
+		return false;
+	}
+	info->match_flags = XT_CONNTRACK_STATE;
+	info->state_mask = states;
+	nftnl_expr_set_str(e, NFTNL_EXPR_MT_NAME, "conntrack");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_MT_REV, 3);
+	nftnl_expr_set(e, NFTNL_EXPR_MT_INFO, info, XT_ALIGN(sizeof(*info))); /* e owns info */
+	return add_expr(r, e);
+}
+
 static bool rule_valid(const struct lj_nft_tx *tx, const struct lj_nft_rule *x)
 {
 	int fam = tx->family == NFPROTO_IPV6 ? AF_INET6 : AF_INET;
@@ -417,6 +442,8 @@ static bool rule_exprs(struct nftnl_rule *r, const struct lj_nft_rule *x)
 		    !add_expr(r, expr_cmp_eq(&port, 2)))
 			return false;
 	}
+	if (x->xt_ctstate && !match_xt_ctstate(r, x->xt_ctstate))
+		return false;
 	if (x->counter && !add_expr(r, nftnl_expr_alloc("counter")))
 		return false;
 	switch (x->action) {

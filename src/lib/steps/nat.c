@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/xt_conntrack.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -778,10 +779,25 @@ static int fw_check(const struct lj_step *s)
 	return 0;
 }
 
+/* The conntrack states of a nat way's inbound rules, in their order: published ports, replies. */
+static const uint16_t fw_nat_states[] = {
+	XT_CONNTRACK_STATE_DNAT,
+	XT_CONNTRACK_STATE_BIT(IP_CT_ESTABLISHED) | XT_CONNTRACK_STATE_BIT(IP_CT_RELATED),
+};
+static const char *const fw_nat_states_text[] = {"DNAT", "RELATED,ESTABLISHED"};
+
+/* The number of rules step s makes. */
+static size_t fw_rules(const struct lj_step *s)
+{
+	return s->flags & LJ_STEP_F_FW_NAT ? 3 : 2;
+}
+
 int lj_fw_accept_text(const struct lj_step *s, char **ret)
 {
 	char c[LJ_IP_STRLEN], in[64] = "", out[64] = "";
 	char *buf = NULL;
+	size_t size = 0;
+	FILE *f;
 
 	if (fw_check(s) < 0)
 		return -EBADMSG;
@@ -790,13 +806,27 @@ int lj_fw_accept_text(const struct lj_step *s, char **ret)
 		snprintf(in, sizeof(in), "iifname \"%s\" ", s->link);
 		snprintf(out, sizeof(out), "oifname \"%s\" ", s->link);
 	}
-	/* The shape iptables-nft itself uses (it shows them as -i/-s ... -m comment -j ACCEPT). */
-	if (asprintf(&buf,
-		     "insert rule %s filter %s %s%s saddr %s counter accept comment \"%s\"\n"
-		     "insert rule %s filter %s %s%s daddr %s counter accept comment \"%s\"\n",
-		     fw_family(s), s->master, in, fw_family(s), c, s->text, fw_family(s), s->master,
-		     out, fw_family(s), c, s->text) < 0)
+	f = open_memstream(&buf, &size);
+	if (!f)
 		return -ENOMEM;
+	/* The shape iptables-nft itself uses (it shows them as -i/-s ... -m comment -j ACCEPT). */
+	fprintf(f, "insert rule %s filter %s %s%s saddr %s counter accept comment \"%s\"\n",
+		fw_family(s), s->master, in, fw_family(s), c, s->text);
+	if (!(s->flags & LJ_STEP_F_FW_NAT))
+		fprintf(f, "insert rule %s filter %s %s%s daddr %s counter accept comment \"%s\"\n",
+			fw_family(s), s->master, out, fw_family(s), c, s->text);
+	else
+		for (size_t i = 0; i < ARRAY_SIZE(fw_nat_states); i++)
+			fprintf(f,
+				"%s -w -I %s%s%s -d %s -m conntrack --ctstate %s -m comment "
+				"--comment %s -j ACCEPT\n",
+				s->via.family == AF_INET6 ? "ip6tables" : "iptables", s->master,
+				s->link[0] ? " -o " : "", s->link, c, fw_nat_states_text[i],
+				s->text);
+	if (fclose(f) != 0) {
+		free(buf);
+		return -ENOMEM;
+	}
 	*ret = buf;
 	return 0;
 }
@@ -805,6 +835,7 @@ int lj_fw_accept_commit(const struct lj_step *s, bool check, char *err, size_t e
 {
 	struct lj_nft_tx *tx = NULL;
 	uint8_t fam = s->via.family == AF_INET6 ? NFPROTO_IPV6 : NFPROTO_IPV4;
+	const char *link = s->link[0] ? s->link : NULL;
 	int r;
 
 	if (fw_check(s) < 0)
@@ -812,19 +843,23 @@ int lj_fw_accept_commit(const struct lj_step *s, bool check, char *err, size_t e
 	r = lj_nft_tx_new(fam, &tx);
 	if (r < 0)
 		return r;
-	/* lj_fw_accept_text's two rules, in its order (each goes to the top of the chain). */
+	/* lj_fw_accept_text's rules, in its order (each goes to the top of the chain). */
 	lj_nft_tx_rule(tx, true, "filter", s->master,
-		       &(struct lj_nft_rule){.iifname = s->link[0] ? s->link : NULL,
+		       &(struct lj_nft_rule){.iifname = link,
 					     .saddr = &s->via,
 					     .counter = true,
 					     .action = LJ_NFT_ACCEPT,
 					     .comment = s->text});
-	lj_nft_tx_rule(tx, true, "filter", s->master,
-		       &(struct lj_nft_rule){.oifname = s->link[0] ? s->link : NULL,
-					     .daddr = &s->via,
-					     .counter = true,
-					     .action = LJ_NFT_ACCEPT,
-					     .comment = s->text});
+	for (size_t i = 0; i < fw_rules(s) - 1; i++)
+		lj_nft_tx_rule(tx, true, "filter", s->master,
+			       &(struct lj_nft_rule){.oifname = link,
+						     .daddr = &s->via,
+						     .xt_ctstate = s->flags & LJ_STEP_F_FW_NAT
+									   ? fw_nat_states[i]
+									   : 0,
+						     .counter = true,
+						     .action = LJ_NFT_ACCEPT,
+						     .comment = s->text});
 	r = lj_nft_tx_commit(tx, check, err, errsize);
 	lj_nft_tx_free(tx);
 	return r;
@@ -888,7 +923,7 @@ static void fw_accept_describe(const struct lj_ctx *ctx, const struct lj_step *s
 	if (lj_fw_accept_text(s, &cmds) < 0)
 		return;
 	for (char *line = strtok(cmds, "\n"); line; line = strtok(NULL, "\n"))
-		fprintf(f, "nft '%s'\n", line);
+		fprintf(f, strncmp(line, "insert ", 7) == 0 ? "nft '%s'\n" : "%s\n", line);
 }
 
 static void fw_accept_describe_undo(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
@@ -930,7 +965,7 @@ static int fw_accept_verify(const struct lj_status_view *v, const struct lj_step
 
 		found += comment && strcmp(comment, s->text) == 0;
 	}
-	if (found >= 2)
+	if (found >= fw_rules(s))
 		return 0;
 	snprintf(why, size, "%s accept rule for %s (comment \"%s\") is missing from chain %s", tool,
 		 lj_ip_to_string(&s->via, c, sizeof(c)), s->text, s->master);
