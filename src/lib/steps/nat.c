@@ -857,6 +857,7 @@ int lj_fw_accept_commit(const struct lj_step *s, bool check, char *err, size_t e
 						     .xt_ctstate = s->flags & LJ_STEP_F_FW_NAT
 									   ? fw_nat_states[i]
 									   : 0,
+						     .xt_comment = s->flags & LJ_STEP_F_FW_NAT,
 						     .counter = true,
 						     .action = LJ_NFT_ACCEPT,
 						     .comment = s->text});
@@ -934,8 +935,61 @@ static void fw_accept_describe_undo(const struct lj_ctx *ctx, const struct lj_st
 		fw_family(s), s->master, fw_family(s), s->master);
 }
 
+/* Whether nft's JSON of a rule's expressions has {"match": {"left": {KEY...}, "right": value}}
+ * (KEY: {"meta": {"key": what}} or {"payload": {"field": what}}). */
+static bool json_rule_matches(json_t *exprs, const char *key, const char *what, const char *value)
+{
+	size_t i;
+	json_t *e;
+
+	json_array_foreach(exprs, i, e)
+	{
+		json_t *m = json_object_get(e, "match");
+		json_t *k = json_object_get(json_object_get(m, "left"), key);
+		const char *w = json_string_value(
+			json_object_get(k, strcmp(key, "meta") == 0 ? "key" : "field"));
+		const char *r = json_string_value(json_object_get(m, "right"));
+
+		if (w && r && strcmp(w, what) == 0 && strcmp(r, value) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Whether nft's JSON of a rule's expressions has iptables' xt match name. */
+static bool json_rule_xt(json_t *exprs, const char *name)
+{
+	size_t i;
+	json_t *e;
+
+	json_array_foreach(exprs, i, e)
+	{
+		const char *n =
+			json_string_value(json_object_get(json_object_get(e, "xt"), "name"));
+		if (n && strcmp(n, name) == 0)
+			return true;
+	}
+	return false;
+}
+
 /*
- * Both accept rules (source and destination, commented s->text) are still in their chain of
+ * One of a nat step's inbound rules, as nft's JSON shows it: iptables' comment match has no
+ * text there, so the rule's matches tell it (oifname, daddr, conntrack and comment).
+ */
+static bool fw_nat_inbound(const struct lj_step *s, json_t *rule)
+{
+	json_t *exprs = json_object_get(rule, "expr");
+	char c[LJ_IP_STRLEN];
+
+	lj_ip_to_string(&s->via, c, sizeof(c));
+	return (s->flags & LJ_STEP_F_FW_NAT) && json_rule_xt(exprs, "conntrack") &&
+	       json_rule_xt(exprs, "comment") &&
+	       (!s->link[0] || json_rule_matches(exprs, "meta", "oifname", s->link)) &&
+	       json_rule_matches(exprs, "payload", "daddr", c);
+}
+
+/*
+ * The accept rules (source and destination, commented s->text) are still in their chain of
  * the iptables-nft table: one listing of the chain per family and status run.
  */
 static int fw_accept_verify(const struct lj_status_view *v, const struct lj_step *s, char *why,
@@ -963,7 +1017,8 @@ static int fw_accept_verify(const struct lj_status_view *v, const struct lj_step
 		const char *comment =
 			json_string_value(json_object_get(json_object_get(o, "rule"), "comment"));
 
-		found += comment && strcmp(comment, s->text) == 0;
+		found += (comment && strcmp(comment, s->text) == 0) ||
+			 (!comment && fw_nat_inbound(s, json_object_get(o, "rule")));
 	}
 	if (found >= fw_rules(s))
 		return 0;
