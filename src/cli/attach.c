@@ -338,6 +338,10 @@ static int parse_option(int c, const char *v, struct lj_attach_opts *o, struct c
 			lj_err("Invalid --host-shim '%s': expected ADDRESS/PREFIX", v);
 			return -1;
 		}
+		if (lj_ip_link_local(&o->host_shim.ip)) {
+			lj_err("Invalid --host-shim '%s': " LJ_LINK_LOCAL_WHY, v);
+			return -1;
+		}
 		return 0;
 	case OPT_ADDRESS:
 		if (lj_parse_cidr(v, true, &o->address) < 0) {

@@ -83,6 +83,10 @@ static int parse(int argc, char **argv, bool add, const char **ret_parent, struc
 		lj_err("Invalid --ip '%s': expected ADDRESS/PREFIX, e.g. 198.51.100.144/24", cidr);
 		return -1;
 	}
+	if (lj_ip_link_local(&ip->ip)) {
+		lj_err("Invalid --ip '%s': " LJ_LINK_LOCAL_WHY, cidr);
+		return -1;
+	}
 	return 0;
 }
 

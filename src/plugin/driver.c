@@ -226,6 +226,8 @@ static json_t *take_options(const json_t *req, json_t *net)
 	s = str(net, "host_shim");
 	if (s && lj_parse_cidr(s, true, &c) < 0)
 		return lj_plugin_error("invalid host_shim '%.64s': expected ADDRESS/PREFIX", s);
+	if (s && lj_ip_link_local(&c.ip))
+		return lj_plugin_error("invalid host_shim '%.64s': " LJ_LINK_LOCAL_WHY, s);
 	return NULL;
 }
 

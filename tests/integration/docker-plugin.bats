@@ -73,6 +73,8 @@ EID=2222222222222222222222222222222222222222222222222222222222222222
   [[ $(head -n1 <<<"$output" | jq -r .Err) == "unknown option 'colour'"* ]]
   run call NetworkDriver.CreateNetwork "{\"NetworkID\":\"$NID\",\"Options\":{\"com.docker.network.generic\":{\"mode\":\"macvlan\",\"parent\":\"em1\",\"host_shim\":\"nope\"}}}"
   [[ $(head -n1 <<<"$output" | jq -r .Err) == "invalid host_shim 'nope'"* ]]
+  run call NetworkDriver.CreateNetwork "{\"NetworkID\":\"$NID\",\"Options\":{\"com.docker.network.generic\":{\"mode\":\"macvlan\",\"parent\":\"em1\",\"host_shim\":\"fe80::1/64\"}}}"
+  [[ $(head -n1 <<<"$output" | jq -r .Err) == "invalid host_shim 'fe80::1/64': a link-local address (fe80::/10)"* ]]
   # the CLI's words for a subnet off the parent's LAN, a shim address in use or the host's own
   gen() { echo "{\"NetworkID\":\"$NID\",\"Options\":{\"com.docker.network.generic\":{$1}},\"IPv4Data\":[{\"Pool\":\"${2:-198.51.100.0/24}\"}]}"; }
   run call NetworkDriver.CreateNetwork "$(gen '"mode":"macvlan","parent":"em1"' 198.18.9.0/24)"

@@ -340,6 +340,38 @@ gc_gone() { # ENGINE LAST-OCTET
   gc_gone podman 123
 }
 
+# Docker's FORWARD DROP is opened for what lanjoin's DNAT let in, on Docker's bridge, not for
+# the container's address: a LAN host routing to Docker's range reaches no unpublished port.
+@test "docker: nat --to docker --publish: a LAN host routing to Docker's range reaches only the published port" {
+  require_engine docker
+  engine_run docker lj-natpub
+  local addr gw
+  addr=$(engine_inspect docker lj-natpub '.NetworkSettings.Networks.bridge.IPAddress')
+  [[ $addr == 198.18.0.* ]]
+  gw=$(on host ip -4 -o addr show dev br-em1 | awk '{ sub("/.*", "", $4); print $4; exit }')
+  run lje docker attach nat lj-natpub --uplink br-em1 --address 198.51.100.132/24 --to docker \
+    --publish tcp/8080:80
+  echo "$output"
+  [ "$status" -eq 0 ]
+  defer env DOCKER_HOST="unix://$(engine_sock docker)" ip netns exec "${LAB_PREFIX}host" "$LANJOIN" detach lj-natpub
+  defer on peer ip route del 198.18.0.0/15 via "$gw"
+  on peer ip route add 198.18.0.0/15 via "$gw"
+  run curl_from peer http://198.51.100.132:8080/hello.html
+  [ "$output" = "Hello world" ]
+  run dk exec lj-natpub /bin/busybox wget -qO- http://203.0.113.1/cgi-bin/ip
+  [ "$output" = "198.51.100.132" ]
+  run curl_from peer "http://$addr/hello.html"
+  echo "the container's port 80 at its Docker address: status $status: $output"
+  [ "$status" -ne 0 ]
+  # the accept rules name Docker's bridge
+  local bridge rules
+  bridge=$(on host ip -4 -o route get "$addr" | sed -E 's/.* dev ([^ ]+).*/\1/')
+  rules=$(on host iptables -S DOCKER-USER | grep lanjoin:)
+  echo "$rules"
+  [ "$(grep -c . <<<"$rules")" -eq 3 ]
+  [ "$(grep -c -- "-[io] $bridge " <<<"$rules")" -eq 3 ]
+}
+
 @test "docker: nat --to docker exposes a container on Docker's bridge at a LAN address (the seed's nat case)" {
   require_engine docker
   engine_run docker lj-natweb

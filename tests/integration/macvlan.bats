@@ -521,6 +521,26 @@ detach_later() { defer ip netns exec "${LAB_PREFIX}host" "$LANJOIN" detach "netn
   assert_same_state host "$BATS_TEST_TMPDIR/host.before"
 }
 
+@test "macvlan: a link-local host shim (fe80::/10) is refused, exit 2, for shim add and --host-shim, also with --dry-run" {
+  add_container ll
+  snapshot host >"$BATS_TEST_TMPDIR/host.before"
+  local why="a link-local address (fe80::/10): the kernel gives every interface its own"
+  run lj shim add em1 --ip fe80::1/64
+  echo "$output"
+  [ "$status" -eq 2 ]
+  [[ $output == *"Invalid --ip 'fe80::1/64': $why"* ]]
+  for dry in "" --dry-run; do
+    # shellcheck disable=SC2086 # an empty $dry is no argument
+    run lj attach macvlan "netns:${LAB_PREFIX}ll" --parent em1 --ip 2001:db8:1::190/64 \
+      --host-shim FE80::2/64 $dry
+    echo "$output"
+    [ "$status" -eq 2 ]
+    [[ $output == *"Invalid --host-shim 'FE80::2/64': $why"* ]]
+  done
+  assert_same_state host "$BATS_TEST_TMPDIR/host.before"
+  [ "$(lj list --json | jq length)" -eq 0 ]
+}
+
 # a namespace of the test's own ($LAB_PREFIX$1) with a process in it: prints the PID
 ns_with_process() {
   ip netns add "$LAB_PREFIX$1"

@@ -368,6 +368,8 @@ JSON
   echo "{$good, \"ip\": [\"198.18.0.5/24\"]}" >"$d/good.json"
   echo "{$good, \"ip\": [\"2001:db8:5::2/64\", \"fe80::2/64\"]}" >"$d/linklocal.json"
   echo "{$good, \"ip\": [\"198.18.0.6/24\"], \"ifname\": \"eth1\"}" >"$d/dup.json"
+  echo '{"way": "macvlan", "target": "'$(target c)'", "parent": "em1", "ip": ["2001:db8:5::3/64"],
+    "host-shim": "fe80::1/64"}' >"$d/llshim.json"
   check() { # FILE EXPECTED...
     local f=$1
     shift
@@ -382,6 +384,7 @@ JSON
   check badip.json "field 'ip'" "Invalid --ip '198.18.0.300/24'"
   check badmtu.json "field 'mtu'" "Invalid --mtu '12'"
   check linklocal.json "field 'ip'" "Invalid --ip 'fe80::2/64': a link-local address (fe80::/10)"
+  check llshim.json "field 'host-shim'" "Invalid --host-shim 'fe80::1/64': a link-local address (fe80::/10)"
   check notway.json "field 'parent'" "--parent does not apply to the bridge way"
   check badflag.json "field 'dhcp'" "expected true or false"
   check cmdopt.json "unknown field 'dry-run'"

@@ -263,6 +263,15 @@ fw_reset() {
   on host nft insert rule ip filter DOCKER-USER iifname "${w[5]}" ip saddr "${w[3]%/32}" \
     counter accept comment "\"${w[9]}\""
   status_ok
+  # an inbound rule (only what the DNAT let in: iptables' conntrack match) missing is drifted too
+  rule=$(on host iptables -S DOCKER-USER | grep -m1 -- '--ctstate DNAT .*lanjoin:' | tr -d '"')
+  echo "$rule"
+  # shellcheck disable=SC2086
+  on host iptables ${rule/#-A /-D }
+  status_names "iptables accept rule for 198.18."
+  # shellcheck disable=SC2086
+  on host iptables ${rule/#-A /-I }
+  status_ok
 }
 
 @test "status: IPv4 forwarding that nat turned on, written back to 0, is drifted" {

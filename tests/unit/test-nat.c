@@ -137,6 +137,22 @@ static void test_fw_accept(void **state)
 	free(text);
 	text = NULL;
 
+	/* the nat way's: in, only what DNAT let in and replies, as iptables-nft's conntrack match
+	 */
+	s.flags = LJ_STEP_F_FW_NAT;
+	assert_int_equal(lj_fw_accept_text(&s, &text), 0);
+	assert_string_equal(
+		text, "insert rule ip filter DOCKER-USER iifname \"ljn0123456789ab\" ip saddr "
+		      "198.18.0.1 counter accept comment \"lanjoin:0123456789ab\"\n"
+		      "iptables -w -I DOCKER-USER -o ljn0123456789ab -d 198.18.0.1 -m conntrack "
+		      "--ctstate DNAT -m comment --comment lanjoin:0123456789ab -j ACCEPT\n"
+		      "iptables -w -I DOCKER-USER -o ljn0123456789ab -d 198.18.0.1 -m conntrack "
+		      "--ctstate RELATED,ESTABLISHED -m comment --comment lanjoin:0123456789ab "
+		      "-j ACCEPT\n");
+	free(text);
+	text = NULL;
+	s.flags = 0;
+
 	/* --to: no link, only the address */
 	s.link[0] = '\0';
 	assert_int_equal(lj_fw_accept_text(&s, &text), 0);

@@ -18,6 +18,9 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_nat.h>
 #include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/x_tables.h>
+#include <linux/netfilter/xt_comment.h>
+#include <linux/netfilter/xt_conntrack.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <net/if.h>
 #include <netinet/ip.h>
@@ -380,6 +383,48 @@ static bool match_addr(struct nftnl_rule *r, const struct lj_ip *ip, bool saddr)
 	       add_expr(r, expr_cmp_eq(ip->bytes, len));
 }
 
+/*
+ * -m conntrack --ctstate: the xt match iptables-nft makes (nft_compat), not nft's own ct
+ * expression, so that iptables-nft (and Docker with it) can still list and edit the chain.
+ */
+static bool match_xt_ctstate(struct nftnl_rule *r, uint16_t states)
+{
+	struct xt_conntrack_mtinfo3 *info = calloc(1, XT_ALIGN(sizeof(*info)));
+	struct nftnl_expr *e = nftnl_expr_alloc("match");
+
+	if (!info || !e) {
+		free(info);
+		if (e)
+			nftnl_expr_free(e);
+		return false;
+	}
+	info->match_flags = XT_CONNTRACK_STATE;
+	info->state_mask = states;
+	nftnl_expr_set_str(e, NFTNL_EXPR_MT_NAME, "conntrack");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_MT_REV, 3);
+	nftnl_expr_set(e, NFTNL_EXPR_MT_INFO, info, XT_ALIGN(sizeof(*info))); /* e owns info */
+	return add_expr(r, e);
+}
+
+/* -m comment --comment: the xt match iptables-nft makes of it (nft lists no text for it). */
+static bool match_xt_comment(struct nftnl_rule *r, const char *comment)
+{
+	struct xt_comment_info *info = calloc(1, XT_ALIGN(sizeof(*info)));
+	struct nftnl_expr *e = nftnl_expr_alloc("match");
+
+	if (!info || !e) {
+		free(info);
+		if (e)
+			nftnl_expr_free(e);
+		return false;
+	}
+	snprintf(info->comment, sizeof(info->comment), "%s", comment);
+	nftnl_expr_set_str(e, NFTNL_EXPR_MT_NAME, "comment");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_MT_REV, 0);
+	nftnl_expr_set(e, NFTNL_EXPR_MT_INFO, info, XT_ALIGN(sizeof(*info))); /* e owns info */
+	return add_expr(r, e);
+}
+
 static bool rule_valid(const struct lj_nft_tx *tx, const struct lj_nft_rule *x)
 {
 	int fam = tx->family == NFPROTO_IPV6 ? AF_INET6 : AF_INET;
@@ -417,6 +462,10 @@ static bool rule_exprs(struct nftnl_rule *r, const struct lj_nft_rule *x)
 		    !add_expr(r, expr_cmp_eq(&port, 2)))
 			return false;
 	}
+	if (x->xt_ctstate && !match_xt_ctstate(r, x->xt_ctstate))
+		return false;
+	if (x->xt_comment && x->comment && !match_xt_comment(r, x->comment))
+		return false;
 	if (x->counter && !add_expr(r, nftnl_expr_alloc("counter")))
 		return false;
 	switch (x->action) {
@@ -487,7 +536,7 @@ int lj_nft_tx_rule(struct lj_nft_tx *tx, bool insert, const char *table, const c
 	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
 	if (!rule_exprs(r, rule))
 		goto nomem;
-	if (rule->comment) {
+	if (rule->comment && !rule->xt_comment) {
 		ud = nftnl_udata_buf_alloc(256);
 		if (!ud || !nftnl_udata_put_strz(ud, NFTNL_UDATA_RULE_COMMENT, rule->comment))
 			goto nomem;

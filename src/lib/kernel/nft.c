@@ -454,6 +454,29 @@ static int comment_cb(const struct nftnl_udata *attr, void *data)
 	return MNL_CB_OK;
 }
 
+/* The text of r's iptables -m comment match (an xt match), or NULL. */
+static const char *xt_comment(struct nftnl_rule *r)
+{
+	struct nftnl_expr_iter *it = nftnl_expr_iter_create(r);
+	const char *ret = NULL;
+
+	for (struct nftnl_expr *e = it ? nftnl_expr_iter_next(it) : NULL; e && !ret;
+	     e = nftnl_expr_iter_next(it)) {
+		const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
+		const char *mt = nftnl_expr_get_str(e, NFTNL_EXPR_MT_NAME);
+		uint32_t len = 0;
+		const char *info;
+
+		if (!name || strcmp(name, "match") != 0 || !mt || strcmp(mt, "comment") != 0)
+			continue;
+		info = nftnl_expr_get(e, NFTNL_EXPR_MT_INFO, &len);
+		if (info && len > 0 && memchr(info, '\0', len))
+			ret = info;
+	}
+	nftnl_expr_iter_destroy(it);
+	return ret;
+}
+
 static int rules_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct rules_ctx *c = data;
@@ -482,6 +505,8 @@ static int rules_cb(const struct nlmsghdr *nlh, void *data)
 		ud = nftnl_rule_get_data(r, NFTNL_RULE_USERDATA, &udlen);
 		if (ud && udlen)
 			nftnl_udata_parse(ud, udlen, comment_cb, &comment);
+		if (!comment)
+			comment = xt_comment(r);
 		c->cb(nftnl_rule_get_u64(r, NFTNL_RULE_HANDLE), comment, c->data);
 	}
 	nftnl_rule_free(r);

@@ -111,7 +111,9 @@ struct lj_nft_hook {
 
 /*
  * A rule, as nft would write it, its parts in this order (each one optional):
- *   iifname "IIF" oifname "OIF" ip[6] saddr S ip[6] daddr D tcp|udp dport P counter
+ *   iifname "IIF" oifname "OIF" ip[6] saddr S ip[6] daddr D tcp|udp dport P
+ *   -m conntrack --ctstate STATES -m comment --comment COMMENT (iptables-nft's xt matches,
+ *   as iptables-nft makes them) counter
  *   then one of: ip daddr|saddr vmap @VMAP, accept, dnat to A[:PORT], snat to A[:PORT]
  *   comment "COMMENT"
  * Addresses are of the transaction's family (vmap and NAT: IPv4 only).
@@ -121,6 +123,8 @@ struct lj_nft_rule {
 	const struct lj_ip *saddr, *daddr;
 	uint8_t l4proto; /* IPPROTO_TCP or IPPROTO_UDP with dport (host order) */
 	uint16_t dport;
+	uint16_t xt_ctstate; /* nonzero: the XT_CONNTRACK_STATE_* bits of -m conntrack --ctstate */
+	bool xt_comment;     /* the comment as iptables' -m comment match, not nft's userdata */
 	bool counter;
 	enum { LJ_NFT_CONTINUE, LJ_NFT_VMAP, LJ_NFT_ACCEPT, LJ_NFT_DNAT, LJ_NFT_SNAT } action;
 	const char *vmap;	 /* LJ_NFT_VMAP: the map, looked up by ... */

@@ -68,7 +68,18 @@ bool lj_nat_iif_valid(const char *s);
  */
 int lj_nat_rules_verify(const struct lj_step *s, char *why, size_t whysize);
 
-/* The nft commands an nft-fw-accept step applies (malloc'd into *ret). -EBADMSG for a bad step. */
+/*
+ * An nft-fw-accept step of the nat way: in, accept only connections lanjoin's DNAT let in
+ * (conntrack state DNAT) and replies to the container's own (RELATED,ESTABLISHED), not every
+ * packet to its private address.
+ */
+#define LJ_STEP_F_FW_NAT (1u << 12)
+
+/*
+ * The commands an nft-fw-accept step applies, one a line (malloc'd into *ret): nft's input
+ * lines, and for LJ_STEP_F_FW_NAT iptables(8) command lines (a conntrack match nft cannot
+ * make as iptables-nft does). -EBADMSG for a bad step.
+ */
 int lj_fw_accept_text(const struct lj_step *s, char **ret);
 
 /* The same as one nf_tables transaction, as lj_nat_rules_commit. */

@@ -195,6 +195,9 @@ int lj_macvlan_check_shim_ip(const char *parent, const struct lj_cidr *shim,
 	const char *why = lj_ip_unicast_problem(&shim->ip, shim->prefixlen);
 	bool in_subnet = false;
 
+	if (!why && lj_ip_link_local(&shim->ip))
+		why = LJ_LINK_LOCAL_WHY; /* spec files, CNI, the driver: as the CLI */
+
 	if (why)
 		return lj_bad_input(res, "Host shim address %s is %s",
 				    lj_cidr_to_string(shim, a, sizeof(a)), why);

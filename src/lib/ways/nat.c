@@ -919,8 +919,11 @@ int lj_attach_nat_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, cons
 		if (!s)
 			return -ENOMEM;
 		snprintf(s->master, sizeof(s->master), "%s", fw_chain);
-		snprintf(s->link, sizeof(s->link), "%s", host_name);
+		/* The container's link, or the host's interface towards --to (Docker's bridge):
+		 * its traffic on another network of Docker's stays Docker's to isolate. */
+		snprintf(s->link, sizeof(s->link), "%s", host_name[0] ? host_name : iif);
 		s->via = dest;
+		s->flags |= LJ_STEP_F_FW_NAT;
 		if (asprintf(&s->text, "lanjoin:%s", rec->id) < 0) {
 			s->text = NULL;
 			return -ENOMEM;
