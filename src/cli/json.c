@@ -190,7 +190,7 @@ json_t *lj_json_uplink_named(const char *bridge, const char *status)
 	json_t *a = NULL, *v, *o = NULL;
 	size_t i;
 
-	if (lj_uplink_list(&a) == 0)
+	if (lj_uplink_list(&a, NULL) == 0)
 		json_array_foreach(
 			a, i,
 			v) if (json_is_string(json_object_get(v, "bridge")) &&
@@ -209,12 +209,12 @@ json_t *lj_json_uplink_named(const char *bridge, const char *status)
 	return o;
 }
 
-json_t *lj_json_uplinks(void)
+json_t *lj_json_uplinks(size_t *ret_bad)
 {
 	json_t *a = NULL, *v, *out = json_array();
 	size_t i;
 
-	if (lj_uplink_list(&a) < 0 || !out) {
+	if (lj_uplink_list(&a, ret_bad) < 0 || !out) {
 		json_decref(out);
 		return NULL;
 	}
@@ -264,18 +264,15 @@ size_t lj_json_unreadable(const char *sub, size_t bad, bool warning, json_t **re
 		if (ret_json)
 			json_array_append_new(a, json_pack("{s:s, s:s, s:s}", "schema",
 							   LJ_SCHEMA_UNREADABLE, "file", path,
-							   "error", unreadable_why(v[i].error)));
+							   "error", v[i].why));
 		if (len >= sizeof(names) - 1)
 			continue;
-		k = snprintf(names + len, sizeof(names) - len, "%s%s%s%s%s", i ? ", " : "",
-			     v[i].name, v[i].error == -EBADMSG ? "" : " (",
-			     v[i].error == -EBADMSG ? "" : strerror(-v[i].error),
-			     v[i].error == -EBADMSG ? "" : ")");
+		k = snprintf(names + len, sizeof(names) - len, "%s%s (%s)", i ? ", " : "",
+			     v[i].name, v[i].why);
 		len = k < 0 ? sizeof(names) : len + (size_t)k;
 	}
-	lj_err("%s%zu file%s in %s/%s could not be read (malformed, truncated, a symlink or not "
-	       "lanjoin's), left alone: %s%s; if one was %s, undo what it did by hand, then remove "
-	       "it",
+	lj_err("%s%zu file%s in %s/%s could not be read, left alone: %s%s; if one was %s, undo "
+	       "what it did by hand, then remove it",
 	       warning ? "warning: " : "", n, n == 1 ? "" : "s", lj_state_dir(), sub, names,
 	       len >= sizeof(names) - 1 ? "..." : "",
 	       strcmp(sub, "uplinks") == 0 ? "an uplink adoption's" : "an attachment's");

@@ -43,8 +43,9 @@ void lj_print_attach_json(const struct lj_result *res);
  * with status "none" (or status) and only "bridge" when nothing is adopted under that name. */
 json_t *lj_json_uplink_named(const char *bridge, const char *status);
 
-/* Every adoption (uplink list --json); NULL when the state cannot be read. */
-json_t *lj_json_uplinks(void);
+/* Every adoption (uplink list --json); NULL when the state cannot be read. *ret_bad counts
+ * the adoption records that could not be read (for lj_json_unreadable). */
+json_t *lj_json_uplinks(size_t *ret_bad);
 
 /*
  * The records of state subdirectory sub ("attachments", "uplinks") that could not be read,

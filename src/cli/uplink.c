@@ -24,6 +24,8 @@ static const char usage[] =
 	"answer through BR within --timeout seconds (default 5), or everything is undone.\n"
 	"release puts it all back on DEV and removes BR (refused while containers are attached,\n"
 	"unless --force).\n"
+	"list names an adoption record that cannot be read on stderr (exit 1; with --json, an\n"
+	"unreadable object after the adoptions).\n"
 	"\n"
 	"Exit status: 0 done; 1 failed and rolled back (nothing changed); 2 bad usage or input.\n";
 
@@ -217,9 +219,9 @@ static int cmd_release(int argc, char **argv)
 
 static int cmd_list(int argc, char **argv)
 {
-	json_t *a = NULL, *v;
+	json_t *a = NULL, *v, *u = NULL;
 	bool json = false;
-	size_t i;
+	size_t i, bad = 0;
 	int r;
 
 	for (int k = 1; k < argc; k++) {
@@ -236,15 +238,19 @@ static int cmd_list(int argc, char **argv)
 	}
 
 	if (json) {
-		a = lj_json_uplinks();
+		a = lj_json_uplinks(&bad);
 		if (!a) {
 			lj_err("Failed to read the state directory %s", lj_state_dir());
 			return LJ_EXIT_FAILED;
 		}
+		/* then the records that could not be read, as list --json: named, and exit 1 */
+		bad = lj_json_unreadable("uplinks", bad, false, &u);
+		json_array_extend(a, u);
+		json_decref(u);
 		lj_print_json(a);
-		return LJ_EXIT_OK;
+		return bad ? LJ_EXIT_FAILED : LJ_EXIT_OK;
 	}
-	r = lj_uplink_list(&a);
+	r = lj_uplink_list(&a, &bad);
 	if (r < 0) {
 		lj_err("Failed to read the state directory %s: %s", lj_state_dir(),
 		       lj_state_strerror(r));
@@ -262,7 +268,8 @@ static int cmd_list(int argc, char **argv)
 		putchar('\n');
 	}
 	json_decref(a);
-	return LJ_EXIT_OK;
+	/* an adoption that cannot be read needs someone's attention: named on stderr, exit 1 */
+	return lj_json_unreadable("uplinks", bad, false, NULL) ? LJ_EXIT_FAILED : LJ_EXIT_OK;
 }
 
 int lj_cmd_uplink(int argc, char **argv)

@@ -695,3 +695,46 @@ plan_nft_input() {
   run curl_from peer http://203.0.113.1/cgi-bin/ip
   [ "$output" = 198.51.100.10 ]
 }
+
+@test "nat: attached again with --publish in another order is as asked; a bad --address or --private is named, not 'differs'" {
+  state_sums() { (cd "$LANJOIN_STATE_DIR" && find . -type f ! -name lock -exec sha256sum {} + | sort); }
+  add_container web
+  detach_later web
+  # the input errors without an attachment ...
+  local bad=("--address 0.0.0.0/0" "--address 127.0.0.1/8"
+    "--address $LAN_ADDR/24 --private 198.18.9.0/7" "--address $LAN_ADDR/24 --private 198.18.9.1/32")
+  local i
+  for i in "${!bad[@]}"; do
+    # shellcheck disable=SC2086 # one test case's words
+    run nat_attach web ${bad[$i]}
+    echo "${bad[$i]} -> $status: $output"
+    [ "$status" -eq 2 ]
+    echo "$output" >"$BATS_TEST_TMPDIR/bad$i"
+  done
+  run nat_attach web --address $LAN_ADDR/24 --publish 80 --publish tcp/9090:8080
+  echo "$output"
+  [ "$status" -eq 0 ]
+  sums=$(state_sums)
+  # repeated options are a set: another order (and spelling) is the same attach
+  run nat_attach web --publish 9090:8080 --address $LAN_ADDR/24 --publish tcp/80
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == *"already attached as 'eth1' as asked"* ]]
+  # the record keeps the order given first
+  [ "$(state_records | jq -c '.[0].spec.publish')" = '["tcp/80:80","tcp/9090:8080"]' ]
+  # one more or one less is a difference
+  run nat_attach web --address $LAN_ADDR/24 --publish 80
+  [ "$status" -eq 2 ]
+  [[ $output == *"otherwise: publish differs;"* ]]
+  [ "$(state_sums)" = "$sums" ]
+  # ... are the same while it is attached (not "already attached ... differs")
+  for i in "${!bad[@]}"; do
+    # shellcheck disable=SC2086
+    run nat_attach web ${bad[$i]}
+    echo "${bad[$i]} -> $status: $output"
+    [ "$status" -eq 2 ]
+    [ "$output" = "$(cat "$BATS_TEST_TMPDIR/bad$i")" ]
+    [[ $output != *"already attached"* ]]
+  done
+  [ "$(state_sums)" = "$sums" ]
+}

@@ -133,7 +133,7 @@ make_namespaces() {
   defer rm -f "$LANJOIN_STATE_DIR/attachments/aaaaaaaaaaaa.json" "$LANJOIN_STATE_DIR/attachments/bbbbbbbbbbbb.json"
   run lj list
   [ "$status" -eq 1 ] # it needs someone's attention (status.bats has the details)
-  [[ $output == *"2 files"*"could not be read"*"aaaaaaaaaaaa.json, bbbbbbbbbbbb.json"* ]]
+  [[ $output == *"2 files"*"could not be read"*"aaaaaaaaaaaa.json (truncated), bbbbbbbbbbbb.json (a symlink)"* ]]
   run lj gc
   [ "$status" -eq 0 ]
   # detach cannot tell whether an unreadable record was this target's: it says so
@@ -277,7 +277,7 @@ make_namespaces() {
   chown 65534 "$f"
   run lj list
   [ "$status" -eq 1 ]
-  [[ $output == *"1 file in $LANJOIN_STATE_DIR/attachments could not be read"* ]]
+  [[ $output == *"1 file in $LANJOIN_STATE_DIR/attachments could not be read"*"$id.json (owned by another user)"* ]]
   run lj attach bridge "netns:${LAB_PREFIX}hr" --bridge br-em1 --ip 198.51.100.206/24
   [ "$status" -eq 1 ]
   [[ $output == *"malformed or not lanjoin's"* ]]
@@ -289,7 +289,7 @@ make_namespaces() {
   mkfifo "$f"
   run timeout 5 ip netns exec "${LAB_PREFIX}host" "$LANJOIN" list
   [ "$status" -eq 1 ] # named, not blocked on
-  [[ $output == *"1 file"*"could not be read"*"$id.json"* ]]
+  [[ $output == *"1 file"*"could not be read"*"$id.json (not a regular file)"* ]]
   rm "$f"
   ln -s "$victim" "$f"
   run lj gc

@@ -272,6 +272,29 @@ state_sums() { (cd "$LANJOIN_STATE_DIR" && find . -type f ! -name lock -exec sha
   [[ $output == *"ip, mtu differ;"* || $output == *"mtu, ip differ;"* ]]
 }
 
+@test "idempotent attach: repeated options (--ip, --route) are sets: another order is as asked" {
+  add_container web
+  detach_later web
+  run lj attach bridge "$(target web)" --bridge "$BR" --create-bridge --ip 198.18.0.2/24 \
+    --ip 2001:db8:5::2/64 --route 198.18.50.0/24@198.18.0.1 --route 198.18.60.0/24@198.18.0.1
+  echo "$output"
+  [ "$status" -eq 0 ]
+  sums=$(state_sums)
+  run lj attach bridge "$(target web)" --bridge "$BR" --ip 2001:db8:5::2/64 --ip 198.18.0.2/24 \
+    --route 198.18.60.0/24@198.18.0.1 --route 198.18.50.0/24@198.18.0.1
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == *"already attached as 'eth1' as asked"* ]]
+  [ "$(state_sums)" = "$sums" ]
+  # the record keeps them as given first
+  [ "$(state_records | jq -r '.[0].spec.ip[0]')" = 198.18.0.2/24 ]
+  # a set with one more is a difference
+  run lj attach bridge "$(target web)" --bridge "$BR" --ip 2001:db8:5::2/64 --ip 198.18.0.2/24 \
+    --ip 198.18.0.3/24 --route 198.18.60.0/24@198.18.0.1 --route 198.18.50.0/24@198.18.0.1
+  [ "$status" -eq 2 ]
+  [[ $output == *"otherwise: ip differs;"* ]]
+}
+
 @test "apply: files and a directory attach what they declare; again is 'already attached'" {
   add_container a
   add_container b

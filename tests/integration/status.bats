@@ -458,13 +458,22 @@ status_is() { [ "$(status_of "$1")" = "$2" ]; }
   echo "$output / $stderr"
   [ "$status" -eq 1 ]
   [[ $output == *"netns:${LAB_PREFIX}cr"*eth1*bridge* ]] # what can be read is listed
-  [[ $stderr == *"1 file in $LANJOIN_STATE_DIR/attachments could not be read"*"left alone: $name;"* ]]
+  [[ $stderr == *"1 file in $LANJOIN_STATE_DIR/attachments could not be read"*"left alone: $name (truncated);"* ]]
   run --separate-stderr lj list --json
   echo "$output / $stderr"
   [ "$status" -eq 1 ]
   [ "$(jq -r '[.[] | select(.schema == "lanjoin/attachment/v1") | .target.spec] | join(" ")' <<<"$output")" = "netns:${LAB_PREFIX}cr" ]
   [ "$(jq -c '[.[] | select(.schema == "lanjoin/unreadable/v1") | .file]' <<<"$output")" = "[\"$bad\"]" ]
-  [ "$(jq -r '.[-1].error' <<<"$output")" = "malformed, truncated, a symlink or not lanjoin's" ]
+  [ "$(jq -r '.[-1].error' <<<"$output")" = truncated ]
+  # what is wrong, in words: a file that is no record's by its name, a record's that is no JSON
+  echo '{}' >"$dir/not-a-record.json"
+  echo 'garbage' >"$dir/0000deadbeee.json"
+  run --separate-stderr lj list
+  echo "$stderr"
+  [ "$status" -eq 1 ]
+  [[ $stderr == *"3 files in $LANJOIN_STATE_DIR/attachments could not be read, left alone: 0000deadbeee.json (malformed JSON), $name (truncated), not-a-record.json (not a record file name);"* ]]
+  [[ $stderr != *"Invalid argument"* ]]
+  rm "$dir/not-a-record.json" "$dir/0000deadbeee.json"
 
   run --separate-stderr lj status
   echo "$output / $stderr"
@@ -505,7 +514,22 @@ status_is() { [ "$(status_of "$1")" = "$2" ]; }
   [ "$status" -eq 1 ]
   [ "$(jq -r '.unreadable[0].file' <<<"$output")" = "$LANJOIN_STATE_DIR/uplinks/0000deadbeef.json" ]
   [[ $stderr == *"1 file in $LANJOIN_STATE_DIR/uplinks could not be read"*"if one was an uplink adoption's"* ]]
+  # uplink list names it too (exit 1), as list does; --json appends it after the adoptions
+  run --separate-stderr lj uplink list
+  echo "$output / $stderr"
+  [ "$status" -eq 1 ]
+  [[ $output == BRIDGE* ]]
+  [[ $stderr == *"1 file in $LANJOIN_STATE_DIR/uplinks could not be read"*"0000deadbeef.json (truncated)"* ]]
+  run --separate-stderr lj uplink list --json
+  echo "$output / $stderr"
+  [ "$status" -eq 1 ]
+  [ "$(jq -r '.[-1].schema' <<<"$output")" = lanjoin/unreadable/v1 ]
+  [ "$(jq -r '.[-1].file' <<<"$output")" = "$LANJOIN_STATE_DIR/uplinks/0000deadbeef.json" ]
+  [ "$(jq -r '.[-1].error' <<<"$output")" = truncated ]
   rm -f "$LANJOIN_STATE_DIR/uplinks/0000deadbeef.json"
+  run --separate-stderr lj uplink list --json
+  [ "$status" -eq 0 ]
+  [ "$output" = "[]" ]
 
   # once it is dealt with, all is well again
   run --separate-stderr lj list

@@ -49,19 +49,59 @@ static const char *tname(const struct lj_target *t)
 	return t->spec;
 }
 
+static int cmp_json_string(const void *a, const void *b)
+{
+	return strcmp(json_string_value(*(json_t *const *)a) ?: "",
+		      json_string_value(*(json_t *const *)b) ?: "");
+}
+
+/*
+ * Sort array a of strings in place (a repeated option's canonical values: a set for the
+ * comparison, whatever order they were given in). 0 or -ENOMEM.
+ */
+static int sort_strings(json_t *a)
+{
+	size_t n = json_array_size(a);
+	json_t **v;
+
+	if (n < 2)
+		return 0;
+	v = calloc(n, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		v[i] = json_incref(json_array_get(a, i));
+	qsort(v, n, sizeof(*v), cmp_json_string);
+	json_array_clear(a);
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, v[i]);
+	free(v);
+	return 0;
+}
+
 /*
  * What of spec s is compared with the spec asked (both canonical): not "persist" (where the
  * spec is kept), "target" (how the namespace was named: the caller compares namespaces),
  * "create-bridge" and the bridge way's "uplink" (how a missing bridge is made; a live
  * attachment's bridge is there); a MAC only when asked names one (else lanjoin derived it);
- * a missing ifname or macvlan mode is the default one. A new reference (NULL: out of memory).
+ * a missing ifname or macvlan mode is the default one; a repeated option ("ip", "publish",
+ * ...: an array) is a set, sorted here (the record keeps the order given). A new reference
+ * (NULL: out of memory).
  */
 static json_t *spec_view(const json_t *s, const json_t *asked)
 {
-	json_t *v = json_deep_copy(s);
+	json_t *v = json_deep_copy(s), *m;
+	const char *k;
 
 	if (!v)
 		return NULL;
+	json_object_foreach(v, k, m)
+	{
+		if (json_is_array(m) && sort_strings(m) < 0) {
+			json_decref(v);
+			return NULL;
+		}
+	}
 	json_object_del(v, "persist");
 	json_object_del(v, "create-bridge");
 	/* a live attachment of the very namespace asked for: a container by its name or its

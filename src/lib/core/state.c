@@ -2,6 +2,7 @@
 #include "lib/core/state.h"
 #include "lib/core/state-internal.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -749,6 +750,49 @@ static int cmp_unreadable(const void *a, const void *b)
 		      ((const struct lj_state_unreadable *)b)->name);
 }
 
+/* Why file name of st is no record that can be read (r: load_if's -errno), in words. */
+static const char *unreadable_why(struct lj_state *st, const char *name, int r)
+{
+	_cleanup_close_ int fd = -1;
+	_cleanup_free_ char *buf = NULL;
+	json_error_t jerr;
+	struct stat s;
+	size_t len;
+	json_t *o;
+
+	if (r == -EINVAL)
+		return "not a record file name";
+	if (r != -EBADMSG)
+		return strerror(-r);
+	if (fstatat(st->dir_fd, name, &s, AT_SYMLINK_NOFOLLOW) < 0)
+		return strerror(errno);
+	if (S_ISLNK(s.st_mode))
+		return "a symlink";
+	if (!S_ISREG(s.st_mode))
+		return "not a regular file";
+	if (s.st_uid != geteuid())
+		return "owned by another user";
+	if (s.st_size == 0)
+		return "empty";
+	if (s.st_size > RECORD_MAX_SIZE)
+		return "too large";
+	fd = openat(st->dir_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	buf = malloc((size_t)s.st_size);
+	if (fd < 0 || !buf || read(fd, buf, (size_t)s.st_size) != s.st_size)
+		return "malformed, truncated, a symlink or not lanjoin's"; /* changed meanwhile */
+	/* without a newline after the cut (a string cut short ends at it, not at the end) */
+	len = (size_t)s.st_size;
+	while (len && isspace((unsigned char)buf[len - 1]))
+		len--;
+	o = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!o)
+		return json_error_code(&jerr) == json_error_premature_end_of_input
+			       ? "truncated"
+			       : "malformed JSON";
+	json_decref(o);
+	return "not a lanjoin record"; /* JSON, but not a record's members */
+}
+
 int lj_state_list_unreadable(struct lj_state *st, struct lj_state_unreadable **ret, size_t *ret_n)
 {
 	struct lj_state_unreadable *v = NULL;
@@ -767,7 +811,7 @@ int lj_state_list_unreadable(struct lj_state *st, struct lj_state_unreadable **r
 
 		if (de->d_name[0] == '.')
 			continue;
-		r = record_file_id(de->d_name, id) ? load_if(st, id, NULL, false, &rec) : -EBADMSG;
+		r = record_file_id(de->d_name, id) ? load_if(st, id, NULL, false, &rec) : -EINVAL;
 		if (r == 0)
 			lj_record_free(&rec);
 		if (r == 0 || r == -EXDEV || r == -ENOENT)
@@ -780,7 +824,8 @@ int lj_state_list_unreadable(struct lj_state *st, struct lj_state_unreadable **r
 		}
 		v = grown;
 		snprintf(v[n].name, sizeof(v[n].name), "%s", de->d_name);
-		v[n++].error = r;
+		v[n].error = r;
+		v[n++].why = unreadable_why(st, de->d_name, r);
 	}
 	closedir(d);
 	if (n)

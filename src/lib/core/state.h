@@ -134,11 +134,14 @@ int lj_state_remove(struct lj_state *st, const char *id);
  */
 int lj_state_list(struct lj_state *st, struct lj_record **ret, size_t *ret_n, size_t *ret_bad);
 
-/* A file of the state directory that lj_state_list counts as bad: its name and why (-errno;
- * -EBADMSG: malformed, truncated, a symlink or not lanjoin's). */
+/* A file of the state directory that lj_state_list counts as bad: its name and why (-errno:
+ * -EINVAL: not a record's file name; -EBADMSG: malformed, truncated, a symlink or not
+ * lanjoin's), and why in words for people ("truncated", "malformed JSON", "a symlink",
+ * "not a record file name", ..., or the system's error text; a static string). */
 struct lj_state_unreadable {
 	char name[256];
 	int error;
+	const char *why;
 };
 
 /*

@@ -565,14 +565,10 @@ static int to_iif(struct lj_ctx *ctx, const struct lj_attach_opts *o, char iif[I
 	return 0;
 }
 
-static int check_address(struct lj_ctx *ctx, const struct lj_attach_opts *o, int uplink,
-			 struct lj_result *res)
+int lj_nat_check_input(const struct lj_attach_opts *o, struct lj_result *res)
 {
-	struct lj_addr_entry *addrs = NULL;
 	char buf[LJ_CIDR_STRLEN];
 	const char *why;
-	size_t n = 0;
-	int r;
 
 	lj_cidr_to_string(&o->address, buf, sizeof(buf));
 	if (o->address.ip.family != AF_INET)
@@ -580,6 +576,25 @@ static int check_address(struct lj_ctx *ctx, const struct lj_attach_opts *o, int
 	why = host_address_problem(&o->address);
 	if (why)
 		return lj_bad_input(res, "--address %s: %s", buf, why);
+	if (o->private_net.ip.family != AF_UNSPEC &&
+	    (o->private_net.ip.family != AF_INET || o->private_net.prefixlen > 31 ||
+	     o->private_net.prefixlen < 8))
+		return lj_bad_input(res, "--private must be an IPv4 network of /8 to /31");
+	return 0;
+}
+
+static int check_address(struct lj_ctx *ctx, const struct lj_attach_opts *o, int uplink,
+			 struct lj_result *res)
+{
+	struct lj_addr_entry *addrs = NULL;
+	char buf[LJ_CIDR_STRLEN];
+	size_t n = 0;
+	int r;
+
+	r = lj_nat_check_input(o, res);
+	if (r < 0)
+		return r;
+	lj_cidr_to_string(&o->address, buf, sizeof(buf));
 	/* On the uplink's LAN, adding no connected route: else the host's own traffic to that
 	 * prefix would go out of the uplink. */
 	r = lj_way_check_on_lan(ctx, uplink, "uplink", o->uplink, "--address", &o->address.ip,

@@ -870,7 +870,7 @@ int lj_uplink_repair_fw(const char *id, struct lj_result *res)
 	return r < 0 ? r : put;
 }
 
-int lj_uplink_list(json_t **ret)
+int lj_uplink_list(json_t **ret, size_t *ret_bad)
 {
 	struct lj_record *recs = NULL;
 	struct lj_state *st = NULL;
@@ -881,7 +881,7 @@ int lj_uplink_list(json_t **ret)
 	r = lj_state_open_sub(UPLINK_SUBDIR, false, &st);
 	if (r < 0)
 		return r;
-	r = lj_state_list(st, &recs, &n, NULL);
+	r = lj_state_list(st, &recs, &n, ret_bad);
 	lj_state_close(st);
 	if (r < 0)
 		return r;

@@ -64,8 +64,9 @@ int lj_uplink_gc(const struct lj_state *st, struct lj_result *res, size_t *ret_r
  */
 int lj_uplink_repair_fw(const char *id, struct lj_result *res);
 
-/* List adopted uplinks as a JSON array (new reference in *ret). */
-int lj_uplink_list(json_t **ret);
+/* List adopted uplinks as a JSON array (new reference in *ret); *ret_bad (may be NULL) counts
+ * the adoption records that could not be read (lj_state_list_unreadable names them). */
+int lj_uplink_list(json_t **ret, size_t *ret_bad);
 
 /*
  * The uplink lanjoin adopted into bridge in this network namespace (an "adopted" record),

@@ -97,7 +97,8 @@ static int check_nat(const struct lj_attach_opts *o, struct lj_result *res)
 		return lj_bad_input(res, "attach nat needs --uplink DEV and --address CIDR");
 	if (o->private_net.ip.family != AF_UNSPEC && (o->to.family != AF_UNSPEC || o->to_engine))
 		return lj_bad_input(res, "--private and --to exclude each other");
-	return 0;
+	/* before any look at a live attachment: a bad --address or --private is named as such */
+	return lj_nat_check_input(o, res);
 }
 
 static const struct lj_step_type *const nat_steps[] = {

@@ -14,6 +14,12 @@ int lj_attach_macvlan_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, 
 int lj_attach_nat_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, const char *ifname,
 			struct lj_plan *plan, struct lj_record *rec, struct lj_result *res);
 
+/*
+ * The nat way's checks of its input alone (no look at the system): --address is a usable
+ * IPv4 host address, --private an IPv4 network of /8 to /31. 0 or -EINVAL (res set).
+ */
+int lj_nat_check_input(const struct lj_attach_opts *o, struct lj_result *res);
+
 int lj_attach_routed_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, const char *ifname,
 			   struct lj_plan *plan, struct lj_record *rec, struct lj_result *res);
 
