@@ -34,6 +34,7 @@
 #include "lib/core/undo.h"
 #include "lib/kernel/route.h"
 #include "lib/kernel/rule.h"
+#include "lib/steps/default-route.h"
 #include "lib/steps/uplink-addr.h"
 
 /* --- helpers ----------------------------------------------------------------------------- */
@@ -44,14 +45,14 @@ static uint32_t prio_of(const struct lj_route_info *r)
 }
 
 /* The kernel's key of a route in a table: same key = NLM_F_REPLACE replaces it. */
-static bool same_key(const struct lj_route_info *a, const struct lj_route_info *b)
+bool lj_defroute_same_key(const struct lj_route_info *a, const struct lj_route_info *b)
 {
 	return a->table == b->table && a->dst_len == b->dst_len && a->tos == b->tos &&
 	       prio_of(a) == prio_of(b) && (!a->dst_len || lj_ip_equal(&a->dst, &b->dst));
 }
 
 /* The main table's default routes of family in nl's namespace. */
-static int dump_defaults(struct lj_nl *nl, int family, struct lj_route_info **ret, size_t *ret_n)
+int lj_defroute_dump(struct lj_nl *nl, int family, struct lj_route_info **ret, size_t *ret_n)
 {
 	struct lj_route_info *v = NULL;
 	size_t n = 0, k = 0;
@@ -80,8 +81,8 @@ static json_t *route_entry(const struct lj_route_info *rt, const char *dev, int 
 	return json_pack("{s:s, s:i, s:o}", "dev", dev, "ifindex", ifindex, "route", o);
 }
 
-static int route_entry_parse(const json_t *e, struct lj_route_info *rt, const char **dev,
-			     int *ifindex)
+int lj_defroute_entry_parse(const json_t *e, struct lj_route_info *rt, const char **dev,
+			    int *ifindex)
 {
 	const json_t *d = json_object_get(e, "dev"), *i = json_object_get(e, "ifindex");
 	char *text;
@@ -103,7 +104,7 @@ static int route_entry_parse(const json_t *e, struct lj_route_info *rt, const ch
 }
 
 /* The recorded routes of a step's text (a JSON array), or NULL if it is not one. */
-static json_t *recorded(const struct lj_step *s)
+json_t *lj_defroute_recorded(const struct lj_step *s)
 {
 	json_t *a = s->text ? json_loads(s->text, JSON_REJECT_DUPLICATES, NULL) : NULL;
 
@@ -115,14 +116,14 @@ static json_t *recorded(const struct lj_step *s)
 }
 
 /* Whether link name in nl still is the one with ifindex (and so the recorded route's). */
-static bool same_link(struct lj_nl *nl, const char *name, int ifindex)
+bool lj_defroute_same_link(struct lj_nl *nl, const char *name, int ifindex)
 {
 	struct lj_link l;
 
 	return nl && lj_link_get(nl, name, &l) == 0 && l.ifindex == ifindex;
 }
 
-static void print_route(const struct lj_route_info *rt, const char *dev, FILE *f)
+void lj_defroute_print(const struct lj_route_info *rt, const char *dev, FILE *f)
 {
 	lj_route_info_print(rt, dev, f);
 }
@@ -139,7 +140,7 @@ static int record_defaults(struct lj_nl *nl, int family, char **ret_text, json_t
 	json_t *a;
 	int r;
 
-	r = dump_defaults(nl, family, &v, &n);
+	r = lj_defroute_dump(nl, family, &v, &n);
 	if (r < 0)
 		return r;
 	a = json_array();
@@ -228,7 +229,7 @@ static int defroute_apply(struct lj_ctx *ctx, struct lj_step *s)
 		struct lj_route_info *cur = NULL;
 		size_t n = 0;
 
-		r = dump_defaults(nl, s->cidr.ip.family, &cur, &n);
+		r = lj_defroute_dump(nl, s->cidr.ip.family, &cur, &n);
 		if (r < 0) {
 			json_decref(list);
 			return lj_ctx_nl_error(ctx, nl, r);
@@ -241,8 +242,8 @@ static int defroute_apply(struct lj_ctx *ctx, struct lj_step *s)
 				struct lj_route_info rec;
 				const char *dev;
 				int idx;
-				if (route_entry_parse(e, &rec, &dev, &idx) == 0 &&
-				    idx == cur[k].oif && same_key(&rec, &cur[k]) &&
+				if (lj_defroute_entry_parse(e, &rec, &dev, &idx) == 0 &&
+				    idx == cur[k].oif && lj_defroute_same_key(&rec, &cur[k]) &&
 				    lj_ip_equal(&rec.gateway, &cur[k].gateway)) {
 					r = lj_route_del_info(nl, &cur[k], cur[k].oif);
 					if (r == -ESRCH)
@@ -261,7 +262,7 @@ static int defroute_undo(struct lj_ctx *ctx, const struct lj_step *s)
 {
 	struct lj_nl *nl = ctx->target;
 	struct lj_route_info *cur = NULL;
-	json_t *list = recorded(s), *e;
+	json_t *list = lj_defroute_recorded(s), *e;
 	int oif, r = 0, first = 0;
 	size_t n = 0, i;
 
@@ -274,7 +275,7 @@ static int defroute_undo(struct lj_ctx *ctx, const struct lj_step *s)
 		json_decref(list);
 		return lj_ctx_nl_error(ctx, nl, oif);
 	}
-	r = dump_defaults(nl, s->cidr.ip.family, &cur, &n);
+	r = lj_defroute_dump(nl, s->cidr.ip.family, &cur, &n);
 	if (r < 0) {
 		json_decref(list);
 		return lj_ctx_nl_error(ctx, nl, r);
@@ -286,15 +287,15 @@ static int defroute_undo(struct lj_ctx *ctx, const struct lj_step *s)
 		int idx;
 		size_t k;
 
-		r = route_entry_parse(e, &rec, &dev, &idx);
+		r = lj_defroute_entry_parse(e, &rec, &dev, &idx);
 		if (r < 0) {
 			first = first ? first : r;
 			continue;
 		}
 		/* Its link is gone (or is another one now): nothing to put it back on. */
-		if (!same_link(nl, dev, idx))
+		if (!lj_defroute_same_link(nl, dev, idx))
 			continue;
-		for (k = 0; k < n && !same_key(&rec, &cur[k]); k++)
+		for (k = 0; k < n && !lj_defroute_same_key(&rec, &cur[k]); k++)
 			;
 		if (k < n && cur[k].oif != oif)
 			continue; /* back already, or someone else's since: left alone */
@@ -313,7 +314,7 @@ static int defroute_undo(struct lj_ctx *ctx, const struct lj_step *s)
 	if (oif > 0) {
 		cur = NULL;
 		n = 0;
-		r = dump_defaults(nl, s->cidr.ip.family, &cur, &n);
+		r = lj_defroute_dump(nl, s->cidr.ip.family, &cur, &n);
 		for (size_t k = 0; r == 0 && k < n; k++)
 			if (cur[k].oif == oif) {
 				int d = lj_route_del_info(nl, &cur[k], oif);
@@ -335,7 +336,7 @@ static void defroute_describe(const struct lj_ctx *ctx, const struct lj_step *s,
 				     .table = RT_TABLE_MAIN,
 				     .has_priority = s->cidr.ip.family == AF_INET6,
 				     .priority = s->cidr.ip.family == AF_INET6 ? 1024 : 0};
-	json_t *list = recorded(s), *e;
+	json_t *list = lj_defroute_recorded(s), *e;
 	char v[LJ_IP_STRLEN];
 	bool replaced = false;
 	size_t i;
@@ -346,23 +347,23 @@ static void defroute_describe(const struct lj_ctx *ctx, const struct lj_step *s,
 		const char *dev;
 		int idx;
 
-		if (route_entry_parse(e, &rec, &dev, &idx) < 0)
+		if (lj_defroute_entry_parse(e, &rec, &dev, &idx) < 0)
 			continue;
 		if (s->via.family == AF_UNSPEC) {
 			fprintf(f, "# the DHCP client's hook replaces: ");
-			print_route(&rec, dev, f);
+			lj_defroute_print(&rec, dev, f);
 			fprintf(f, " (detach puts it back)\n");
 			continue;
 		}
-		if (same_key(&rec, &ours)) {
+		if (lj_defroute_same_key(&rec, &ours)) {
 			fprintf(f, "# replaces: ");
-			print_route(&rec, dev, f);
+			lj_defroute_print(&rec, dev, f);
 			fprintf(f, " (detach puts it back)\n");
 			replaced = true;
 			continue;
 		}
 		fprintf(f, "%s %sroute del ", ip, fam);
-		print_route(&rec, dev, f);
+		lj_defroute_print(&rec, dev, f);
 		fprintf(f, "   # detach puts it back\n");
 	}
 	json_decref(list);
@@ -377,7 +378,7 @@ static void defroute_describe_undo(const struct lj_ctx *ctx, const struct lj_ste
 {
 	const char *ip = lj_ctx_ip(ctx, LJ_TARGET),
 		   *fam = s->cidr.ip.family == AF_INET6 ? "-6 " : "";
-	json_t *list = recorded(s), *e;
+	json_t *list = lj_defroute_recorded(s), *e;
 	size_t i;
 
 	json_array_foreach(list, i, e)
@@ -386,10 +387,10 @@ static void defroute_describe_undo(const struct lj_ctx *ctx, const struct lj_ste
 		const char *dev;
 		int idx;
 
-		if (route_entry_parse(e, &rec, &dev, &idx) < 0)
+		if (lj_defroute_entry_parse(e, &rec, &dev, &idx) < 0)
 			continue;
 		fprintf(f, "%s %sroute replace ", ip, fam);
-		print_route(&rec, dev, f);
+		lj_defroute_print(&rec, dev, f);
 		fputc('\n', f);
 	}
 	json_decref(list);
@@ -429,163 +430,6 @@ const struct lj_step_type lj_step_default_route = {
 	.describe = defroute_describe,
 	.describe_undo = defroute_describe_undo,
 };
-
-/* --- handing the recorded routes down on detach (undo.h) --------------------------------- */
-
-/* Do records a and b attach the same namespace? */
-static bool same_target(const struct lj_record *a, const struct lj_record *b)
-{
-	return a->netns.dev == b->netns.dev && a->netns.ino == b->netns.ino &&
-	       (!a->netns_cookie || !b->netns_cookie || a->netns_cookie == b->netns_cookie);
-}
-
-/*
- * to's recorded routes with each one through link (name, ifindex) replaced by the routes of
- * from (those through to's own link left out, and none twice); NULL if none goes through it.
- */
-static json_t *handed_down(const json_t *to, const char *to_link, const json_t *from,
-			   const char *link, int ifindex)
-{
-	json_t *out = json_array(), *e, *f;
-	bool changed = false;
-	size_t i, k;
-
-	if (!out)
-		return NULL;
-	json_array_foreach(to, i, e)
-	{
-		struct lj_route_info rt;
-		const char *dev;
-		int idx;
-
-		if (route_entry_parse(e, &rt, &dev, &idx) < 0 || idx != ifindex ||
-		    strcmp(dev, link) != 0) {
-			json_array_append(out, e);
-			continue;
-		}
-		changed = true;
-		json_array_foreach(from, k, f)
-		{
-			bool dup = false;
-			size_t m;
-			json_t *g;
-
-			if (route_entry_parse(f, &rt, &dev, &idx) < 0 || strcmp(dev, to_link) == 0)
-				continue;
-			json_array_foreach(out, m, g) dup |= json_equal(g, f);
-			if (!dup)
-				json_array_append(out, f);
-		}
-	}
-	if (!changed) {
-		json_decref(out);
-		return NULL;
-	}
-	return out;
-}
-
-/* Say which of s's recorded routes cannot be put back (their link is gone) while the route of
- * their key is still s's own (oif). */
-static void note_lost(struct lj_ctx *ctx, const struct lj_step *s, const json_t *list, int oif,
-		      const struct lj_record *rec, struct lj_result *res)
-{
-	struct lj_route_info *cur = NULL;
-	size_t n = 0, i;
-	json_t *e;
-
-	if (dump_defaults(ctx->target, s->cidr.ip.family, &cur, &n) < 0)
-		return;
-	json_array_foreach(list, i, e)
-	{
-		struct lj_route_info rec_rt;
-		const char *dev;
-		char *p = NULL;
-		size_t size = 0, k;
-		FILE *f;
-		int idx;
-
-		if (route_entry_parse(e, &rec_rt, &dev, &idx) < 0 ||
-		    same_link(ctx->target, dev, idx))
-			continue;
-		for (k = 0; k < n && !same_key(&rec_rt, &cur[k]); k++)
-			;
-		if (k < n && cur[k].oif != oif)
-			continue; /* someone else's route has the place: nothing lost by us */
-		f = open_memstream(&p, &size);
-		if (!f)
-			continue;
-		print_route(&rec_rt, dev, f);
-		fclose(f);
-		lj_result_note(res,
-			       "Warning: %s (%s): cannot put back the default route '%s': its link "
-			       "'%s' is gone",
-			       rec->target_spec, rec->ifname, p ? p : "", dev);
-		free(p);
-	}
-	free(cur);
-}
-
-int lj_default_route_hand_down(struct lj_ctx *ctx, struct lj_state *st, struct lj_record *recs,
-			       size_t n, size_t i, const bool *undone, struct lj_result *res)
-{
-	struct lj_record *rec = &recs[i];
-
-	if (!ctx->target)
-		return 0;
-	for (size_t a = 0; a < rec->plan.n; a++) {
-		const struct lj_step *s = &rec->plan.steps[a];
-		json_t *list;
-		int oif;
-
-		if (s->type != &lj_step_default_route || s->skip_undo)
-			continue;
-		oif = lj_ctx_ifindex(ctx, LJ_TARGET, s->link);
-		list = recorded(s);
-		if (oif < 0 || !list) {
-			json_decref(list);
-			continue;
-		}
-		for (size_t j = 0; j < n; j++) {
-			struct lj_record *to = &recs[j];
-
-			if (j == i || (undone && undone[j]) || !same_target(rec, to))
-				continue;
-			for (size_t b = 0; b < to->plan.n; b++) {
-				struct lj_step *t = &to->plan.steps[b];
-				json_t *tl, *nl;
-				char *text, *old;
-				int r;
-
-				if (t->type != &lj_step_default_route ||
-				    t->cidr.ip.family != s->cidr.ip.family)
-					continue;
-				tl = recorded(t);
-				nl = tl ? handed_down(tl, t->link, list, s->link, oif) : NULL;
-				json_decref(tl);
-				text = nl ? json_dumps(nl, JSON_COMPACT) : NULL;
-				json_decref(nl);
-				if (!text)
-					continue;
-				old = t->text;
-				t->text = text;
-				r = lj_state_save(st, to);
-				if (r < 0) {
-					t->text = old;
-					free(text);
-					json_decref(list);
-					snprintf(ctx->detail, sizeof(ctx->detail),
-						 "hand the default routes down to '%s': %s",
-						 to->ifname, strerror(-r));
-					return r;
-				}
-				free(old);
-			}
-		}
-		note_lost(ctx, s, list, oif, rec, res);
-		json_decref(list);
-	}
-	return 0;
-}
 
 /* --- source-route: link = the engine's interface in the target, i64 = its ifindex;
  *     cidr.ip.family = family; u32 = table; text = {"priority": P, "from": [ADDR...],
@@ -656,7 +500,7 @@ static int srcroute_apply(struct lj_ctx *ctx, struct lj_step *s)
 	r = srcroute_parse(s, &o, &prio);
 	if (r < 0)
 		return r;
-	if (!same_link(nl, s->link, (int)s->i64)) {
+	if (!lj_defroute_same_link(nl, s->link, (int)s->i64)) {
 		json_decref(o);
 		lj_ctx_detail(ctx, "the target's '%s' changed since the plan was made", s->link);
 		return -ENODEV;
@@ -675,7 +519,7 @@ static int srcroute_apply(struct lj_ctx *ctx, struct lj_step *s)
 		const char *dev;
 		int idx;
 
-		r = route_entry_parse(e, &rt, &dev, &idx);
+		r = lj_defroute_entry_parse(e, &rt, &dev, &idx);
 		if (r < 0)
 			break;
 		rt.table = s->u32;
@@ -727,14 +571,14 @@ static int srcroute_undo(struct lj_ctx *ctx, const struct lj_step *s)
 			first = lj_ctx_nl_error(ctx, nl, r);
 	}
 	/* The routes went with the link if it is gone. */
-	if (same_link(nl, s->link, (int)s->i64))
+	if (lj_defroute_same_link(nl, s->link, (int)s->i64))
 		json_array_foreach(json_object_get(o, "routes"), i, e)
 		{
 			struct lj_route_info rt;
 			const char *dev;
 			int idx;
 
-			r = route_entry_parse(e, &rt, &dev, &idx);
+			r = lj_defroute_entry_parse(e, &rt, &dev, &idx);
 			if (r == 0) {
 				rt.table = s->u32;
 				r = lj_route_del_info(nl, &rt, (int)s->i64);
@@ -766,11 +610,11 @@ static void srcroute_print(const struct lj_ctx *ctx, const struct lj_step *s, bo
 		const char *dev;
 		int idx;
 
-		if (route_entry_parse(e, &rt, &dev, &idx) < 0)
+		if (lj_defroute_entry_parse(e, &rt, &dev, &idx) < 0)
 			continue;
 		rt.table = s->u32;
 		fprintf(f, "%s %sroute %s ", ip, fam, undo ? "del" : "add");
-		print_route(&rt, dev, f);
+		lj_defroute_print(&rt, dev, f);
 		fputc('\n', f);
 	}
 	if (!undo)
@@ -917,7 +761,8 @@ int lj_attach_add_default_route(struct lj_ctx *ctx, struct lj_plan *plan, struct
 		FILE *f;
 		int idx;
 
-		if (route_entry_parse(e, &rt, &dev, &idx) < 0 || !(f = open_memstream(&p, &size)))
+		if (lj_defroute_entry_parse(e, &rt, &dev, &idx) < 0 ||
+		    !(f = open_memstream(&p, &size)))
 			continue;
 		/* Short, for people: "via 198.18.0.1 dev eth0". */
 		if (rt.gateway.family != AF_UNSPEC)
@@ -1041,7 +886,7 @@ int lj_attach_add_source_routes(struct lj_ctx *ctx, struct lj_plan *plan, struct
 	if (!ctx->target)
 		return 0;
 	/* Both families' default routes in one request. */
-	r = dump_defaults(ctx->target, AF_UNSPEC, &v, &n);
+	r = lj_defroute_dump(ctx->target, AF_UNSPEC, &v, &n);
 	if (r < 0)
 		return lj_fail(res, r, "Failed to list the target's routes: %s", strerror(-r));
 	for (size_t f = 0; f < 2 && r == 0; f++)
