@@ -18,15 +18,15 @@ static const char detach_usage[] =
 	"The stored spec of a persistent attachment goes too, unless --keep-spec.\n";
 
 /*
- * Forget the stored specs of what was detached: res's records, and target's (as ifname).
- * Returns how many of target's were removed beyond res's records.
+ * Forget the stored specs of what was detached: res's records (res may be NULL), and
+ * target's (as ifname). Returns how many of target's were removed beyond res's records.
  */
 static size_t remove_specs(const char *target, const char *ifname, const struct lj_result *res)
 {
 	json_t *specs = NULL, *e;
 	size_t i, removed = 0;
 
-	for (size_t k = 0; k < res->n_records; k++) {
+	for (size_t k = 0; res && k < res->n_records; k++) {
 		const struct lj_record *rec = &res->records[k];
 		const char *t = json_string_value(json_object_get(rec->spec, "target"));
 
@@ -72,6 +72,7 @@ int lj_cmd_detach(int argc, char **argv)
 	};
 	const char *ifname = NULL;
 	bool dry_run = false, all = false, json = false, keep_spec = false;
+	size_t spec_removed = 0;
 	struct lj_result res;
 	int c, r;
 
@@ -135,6 +136,10 @@ int lj_cmd_detach(int argc, char **argv)
 		return lj_usage_error(detach_usage, "Missing TARGET (or --all)");
 	if (optind < argc - 1)
 		return lj_usage_error(detach_usage, "Unexpected argument '%s'", argv[optind + 1]);
+	/* The spec goes first: a detach killed part-way must not be attached again from it
+	 * (reconcile and watch finish the detach). The records' own specs go after. */
+	if (!dry_run && !keep_spec)
+		spec_removed = remove_specs(argv[optind], ifname, NULL);
 	r = lj_detach(argv[optind], ifname, dry_run, &res);
 	if (res.dry_text)
 		fputs(res.dry_text, stdout);
@@ -145,7 +150,9 @@ int lj_cmd_detach(int argc, char **argv)
 		lj_result_done(&res);
 		return code;
 	}
-	if (!dry_run && !keep_spec && remove_specs(argv[optind], ifname, &res) && !res.n_records)
+	if (!dry_run && !keep_spec)
+		spec_removed += remove_specs(argv[optind], ifname, &res);
+	if (spec_removed && !res.n_records)
 		/* nothing attached (a persistent container that is gone): its spec was all */
 		snprintf(res.message, sizeof(res.message),
 			 "Removed the stored spec of %s: it will not be attached again",

@@ -200,6 +200,9 @@ int lj_cmd_list(int argc, char **argv)
 				printf(" (settling: attach PID %" PRId64
 				       " waits for its addresses)",
 				       rec->owner_pid);
+			else if (strcmp(rec->status, "detaching") == 0)
+				printf(" (detaching: interrupted, run 'lanjoin detach' or "
+				       "'lanjoin gc')");
 			else if (strcmp(rec->status, "attached") != 0)
 				printf(" (%s: interrupted, run 'lanjoin gc')", rec->status);
 			if (lj_json_persistent(rec))

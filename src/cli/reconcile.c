@@ -155,6 +155,13 @@ static void repair(struct run *run, const struct lj_status_entry *e, json_t *spe
 		return;
 	}
 	r = attach_spec(spec, rec->target_spec, mac, why, sizeof(why));
+	if (r == -ECANCELED) {
+		/* detached while the attach waited (DAD, a lease): the user's word stands, the
+		 * old record is not put back */
+		act(run, rec->target_spec, rec->ifname, status, action, true,
+		    "detached meanwhile: %s", why);
+		return;
+	}
 	if (r < 0) {
 		/* e.g. the MAC still taken by the old macvlan in a namespace the kernel has not
 		 * freed yet (out of lanjoin's reach): a later try may succeed */
@@ -264,6 +271,27 @@ static void one(struct run *run, struct lj_status_entry *e, json_t *specs)
 		json_object_set_new(stored, "seen", json_true());
 	if (e->kind == LJ_STATUS_OK)
 		return;
+	if (strcmp(rec->status, "detaching") == 0) {
+		/* A detach was killed part-way (or its undo failed): what is left is no drift
+		 * to repair but the rest of the detach the user asked for. One still at work
+		 * (it holds the lock) is left to itself. */
+		struct lj_result res;
+		size_t removed = 0;
+		int r;
+
+		if (!lj_record_detach_interrupted(rec))
+			return;
+		r = lj_detach_finish(rec, &res, &removed);
+		if (r < 0)
+			act(run, rec->target_spec, rec->ifname, status, "detach", false,
+			    "finishing an interrupted detach failed: %s",
+			    res.message[0] ? res.message : strerror(-r));
+		else if (removed)
+			act(run, rec->target_spec, rec->ifname, status, "detach", true,
+			    "finished an interrupted detach");
+		lj_result_done(&res);
+		return;
+	}
 	if (plugin) {
 		/*
 		 * The Docker driver's endpoints are Docker's: it makes them, moves them into the

@@ -951,6 +951,10 @@ static void run_work(struct watch *w)
 			const struct lj_record *rec = &w->recs[i];
 			const char *on = NULL;
 
+			/* applying, settling (its addresses may still be tentative) or detaching:
+			 * not an attachment to announce */
+			if (strcmp(rec->status, "attached") != 0)
+				continue;
 			for (size_t k = 0; k < w->n_announce && !on; k++)
 				if (lj_record_uses_link(rec, w->announce[k]))
 					on = w->announce[k];

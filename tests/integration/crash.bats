@@ -344,3 +344,28 @@ uplink_records() { find "$LANJOIN_STATE_DIR/uplinks" -name '*.json' 2>/dev/null 
   ! kill -0 "$sup" 2>/dev/null
   assert_unchanged
 }
+
+@test "crash: a detach killed part-way: status names it; reconcile and gc finish it (not repaired)" {
+  local t="netns:${LAB_PREFIX}kd" pid
+  for how in reconcile gc; do
+    "$LAB" container add kd >/dev/null
+    run lj attach bridge "$t" --bridge br-crk --create-bridge --ip 198.51.100.134/24 --gateway 198.51.100.254
+    echo "$output"
+    [ "$status" -eq 0 ]
+    LANJOIN_STEP_DELAY_MS=500 ip netns exec "${LAB_PREFIX}host" "$LANJOIN" detach "$t" >/dev/null 2>&1 &
+    pid=$!
+    wait_until 30 bash -c "! ip netns exec '${LAB_PREFIX}kd' ip route show default | grep -q ."
+    kill -9 "$pid"
+    wait "$pid" || true
+    run lj status "$t"
+    echo "$output"
+    [[ $output == *"detaching: interrupted, run 'lanjoin detach' or 'lanjoin gc'"* ]]
+    run lj "$how"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [[ $output != *repair* ]]
+    ! ls "$LANJOIN_STATE_DIR/attachments" | grep -q json
+    ! on kd ip link show eth1 2>/dev/null
+    "$LAB" container del kd
+  done
+}

@@ -211,3 +211,33 @@ teardown_file() { watch_teardown_file; }
   [ "$(jq '[.attachments[] | select(.target == "web")] | length' <<<"$output")" -eq 1 ]
   [ "$(curl_from peer http://198.51.100.122/hello.html)" = "Hello world" ]
 }
+
+@test "watch: a detach killed part-way (persistent) ends detached: no link, no record, no spec; not attached again" {
+  add_container dk
+  local t="netns:${LAB_PREFIX}dk" pid
+  run lj attach bridge "$t" --bridge br-wdk --create-bridge --ip 198.51.100.133/24 --gateway 198.51.100.254 --persist
+  echo "$output"
+  [ "$status" -eq 0 ]
+  defer lj detach "$t"
+  specs() { find "$LANJOIN_SPEC_DIR" -name '*.json' | wc -l; }
+  [ "$(specs)" -eq 1 ]
+  start_watch --no-engines
+  LANJOIN_STEP_DELAY_MS=500 ip netns exec "${LAB_PREFIX}host" "$LANJOIN" detach "$t" >/dev/null 2>&1 &
+  pid=$!
+  # killed part-way: after its first undo (the default route), before the link goes
+  wait_until 30 bash -c "! ip netns exec '${LAB_PREFIX}dk' ip route show default | grep -q ."
+  kill -9 "$pid"
+  wait "$pid" || true
+  on dk ip link show eth1
+  # an event on a link it uses makes the watch reconcile it: its bridge down and up again
+  ip netns exec "${LAB_PREFIX}host" ip link set br-wdk down
+  ip netns exec "${LAB_PREFIX}host" ip link set br-wdk up
+  # the watch finishes the detach the user asked for, rather than attaching it again
+  log_has "^$t eth1: detach: finished an interrupted detach"
+  wait_until 60 bash -c "! ls '$LANJOIN_STATE_DIR/attachments' | grep -q json"
+  wait_until 30 bash -c "! ip netns exec '${LAB_PREFIX}dk' ip link show eth1 2>/dev/null"
+  [ "$(specs)" -eq 0 ]
+  ! grep -E "^$t eth1: (repair|attach)" "$WLOG"
+  run lj list
+  [[ $output != *"$t"* ]]
+}

@@ -15,6 +15,7 @@
 
 #include "lib/core/txn.h"
 #include "lib/kernel/link.h"
+#include "lib/kernel/proc.h"
 #include "lib/kernel/netns.h"
 #include "lib/core/way.h"
 
@@ -66,6 +67,27 @@ static bool find_netns(const struct lj_record *rec, struct lj_target *t)
 	return true;
 }
 
+/*
+ * Mark rec "detaching", with this process as its owner, on disk before its first undo step:
+ * if the detach is killed part-way, the half-undone attachment reads as a detach to finish
+ * (reconcile, watch, gc), not as drift to repair.
+ */
+static int mark_detaching(struct lj_state *st, struct lj_record *rec, struct lj_result *res)
+{
+	int r;
+
+	if (strcmp(rec->status, "detaching") == 0 && rec->owner_pid == getpid())
+		return 0;
+	snprintf(rec->status, sizeof(rec->status), "detaching");
+	rec->owner_pid = getpid();
+	if (lj_proc_start_time(getpid(), &rec->owner_start) < 0)
+		rec->owner_start = 0; /* then judged interrupted (never by PID alone) */
+	r = lj_state_save(st, rec);
+	if (r < 0)
+		return lj_fail(res, r, "Failed to write the state record: %s", strerror(-r));
+	return 0;
+}
+
 /* Undo recs[i] (its default routes handed down first, see lj_default_route_hand_down). */
 static int undo_record(struct lj_state *st, struct lj_record *recs, size_t n, size_t i,
 		       const bool *undone, bool target_alive, const struct lj_target *t,
@@ -79,10 +101,18 @@ static int undo_record(struct lj_state *st, struct lj_record *recs, size_t n, si
 	r = lj_ctx_open(&ctx, NULL, target_alive ? t : NULL);
 	if (r < 0)
 		return lj_fail(res, r, "Failed to open netlink sockets: %s", strerror(-r));
-	if (lj_default_route_hand_down(&ctx, st, recs, n, i, undone, res) < 0)
+	/* The routes handed down first (a kill after it leaves both records holding them), then
+	 * the record marked, then its undo. */
+	if (lj_default_route_hand_down(&ctx, st, recs, n, i, undone, res) < 0) {
 		failed++;
-	else
+	} else {
+		r = mark_detaching(st, rec, res);
+		if (r < 0) {
+			lj_ctx_close(&ctx);
+			return r;
+		}
 		lj_plan_undo_all(&ctx, &rec->plan, &failed);
+	}
 	if (failed) {
 		r = lj_fail(res, -EIO,
 			    "Failed to detach %s ('%s'): %s; the record is kept, run "
@@ -615,6 +645,32 @@ int lj_detach_ids(struct lj_state *st, const char *const *ids, size_t n, lj_reco
 	lj_records_free(recs, k);
 	if (ret_removed)
 		*ret_removed = removed;
+	return r;
+}
+
+/* lj_detach_finish: still the interrupted detach's record (same attachment, same owner)? */
+static bool match_interrupted(const struct lj_record *rec, void *data)
+{
+	const struct lj_record *was = data;
+
+	return strcmp(rec->id, was->id) == 0 && rec->created == was->created &&
+	       rec->owner_pid == was->owner_pid && rec->owner_start == was->owner_start &&
+	       lj_record_detach_interrupted(rec);
+}
+
+int lj_detach_finish(const struct lj_record *rec, struct lj_result *res, size_t *ret_removed)
+{
+	const char *id = rec->id;
+	struct lj_state *st;
+	int r;
+
+	memset(res, 0, sizeof(*res));
+	r = lj_state_open(true, &st);
+	if (r < 0)
+		return lj_fail(res, r, "Failed to open the state directory %s: %s", lj_state_dir(),
+			       lj_state_strerror(r));
+	r = lj_detach_ids(st, &id, 1, match_interrupted, (void *)rec, res, ret_removed);
+	lj_state_close(st);
 	return r;
 }
 

@@ -21,7 +21,8 @@ int lj_detach(const char *target, const char *ifname, bool dry_run, struct lj_re
 
 /*
  * Undo every attachment whose namespace is gone, or that a crash left half-done: "applying",
- * or "settling" whose attach process is gone (killed while it waited). Host links
+ * "settling" whose attach process is gone (killed while it waited), or "detaching" whose
+ * detach process is gone (lj_record_detach_interrupted). Host links
  * are deleted together in one request (see lj_detach_all). A pid:N target whose process died
  * is not gone while its namespace lives on (another process in it, a file bound to it): it
  * stays attached until detached. Records written by lanjoin running in a network namespace
@@ -73,6 +74,14 @@ int lj_detach_matching_hint(const char *hint_key, const char *hint_value, lj_rec
  */
 int lj_detach_ids(struct lj_state *st, const char *const *ids, size_t n, lj_record_match_fn match,
 		  void *data, struct lj_result *res, size_t *ret_removed);
+
+/*
+ * Finish the interrupted detach of rec (lj_record_detach_interrupted, read without the lock):
+ * under the lock, undo what is left of it and remove it, if it is still that record (same
+ * attachment, same dead owner; not re-attached or finished meanwhile). 0 (*ret_removed, may be
+ * NULL, says 0 when there was nothing to do) or -errno with res->message.
+ */
+int lj_detach_finish(const struct lj_record *rec, struct lj_result *res, size_t *ret_removed);
 
 /*
  * Undo the record id alone and remove it (its file looked up, no other record read), under

@@ -25,6 +25,9 @@ static bool gc_due(const struct lj_record *rec, bool alive)
 		return true;
 	if (strcmp(rec->status, "settling") == 0)
 		return !lj_record_settling_live(rec);
+	/* A detaching one is the detach's while it runs (it holds the lock anyway). */
+	if (strcmp(rec->status, "detaching") == 0)
+		return lj_record_detach_interrupted(rec);
 	return strcmp(rec->status, "attached") != 0;
 }
 
@@ -141,6 +144,8 @@ static const char *gc_why(const struct lj_record *rec, const struct gc_seen *g)
 		return "an attach was interrupted while applying it";
 	if (strcmp(rec->status, "settling") == 0)
 		return "the attach that waited for its addresses was killed";
+	if (strcmp(rec->status, "detaching") == 0)
+		return "a detach was interrupted: finished";
 	return "an attach did not finish";
 }
 

@@ -345,6 +345,12 @@ bool lj_record_settling_live(const struct lj_record *rec)
 	       lj_proc_alive((pid_t)rec->owner_pid, rec->owner_start);
 }
 
+bool lj_record_detach_interrupted(const struct lj_record *rec)
+{
+	return strcmp(rec->status, "detaching") == 0 &&
+	       !(rec->owner_start && lj_proc_alive((pid_t)rec->owner_pid, rec->owner_start));
+}
+
 static int get_string(const json_t *o, const char *k, char *buf, size_t size, bool required)
 {
 	const json_t *v = json_object_get(o, k);
@@ -420,8 +426,9 @@ static int record_from_json(const json_t *o, const char *id, struct lj_record *r
 		rec.host_netns.ino = (uint64_t)json_integer_value(ino);
 		rec.host_netns_cookie = cookie ? (uint64_t)json_integer_value(cookie) : 0;
 	}
-	/* A word: "applying", "settling", "attached"; uplink records (same format) have their
-	 * own ("adopting", "adopted", ...). Records from before "settling" have no owner. */
+	/* A word: "applying", "settling", "attached", "detaching"; uplink records (same
+	 * format) have their own ("adopting", "adopted", ...). Records from before "settling"
+	 * have no owner. */
 	if (!rec.status[0] ||
 	    strspn(rec.status, "abcdefghijklmnopqrstuvwxyz") != strlen(rec.status))
 		return -EBADMSG;
@@ -436,8 +443,10 @@ static int record_from_json(const json_t *o, const char *id, struct lj_record *r
 		rec.owner_pid = json_integer_value(pid);
 		rec.owner_start = (uint64_t)json_integer_value(start);
 	}
-	if ((strcmp(rec.status, "settling") == 0) != (rec.owner_pid > 0))
-		return -EBADMSG; /* a settling record names its owner; no other one does */
+	/* a settling record names its owner, a detaching one may; no other one does */
+	if (strcmp(rec.status, "detaching") != 0 &&
+	    (strcmp(rec.status, "settling") == 0) != (rec.owner_pid > 0))
+		return -EBADMSG;
 	v = json_object_get(o, "info");
 	if (v && !json_is_object(v))
 		return -EBADMSG;

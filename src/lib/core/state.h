@@ -22,7 +22,9 @@ struct lj_record {
 	char way[16];		    /* "bridge", "macvlan", "ovs", "nat" */
 	char status[16];	    /* "applying" (steps being applied, under the lock: a crash
 				       window), "settling" (applied; attach waits for a DHCP
-				       lease or DAD without the lock) or "attached" */
+				       lease or DAD without the lock), "attached" or
+				       "detaching" (a detach undoes it; left by one that was
+				       killed or whose undo failed) */
 	char ifname[IFNAMSIZ];	    /* inside the target */
 	char host_ifname[IFNAMSIZ]; /* host side link, "" if none */
 	enum lj_target_kind target_kind;
@@ -37,7 +39,8 @@ struct lj_record {
 	struct lj_netns_id host_netns; /* the namespace lanjoin ran in (whose links it changed);
 					  {0,0} in records from before it was recorded */
 	uint64_t host_netns_cookie;    /* its cookie, 0 if not recorded */
-	int64_t owner_pid;	       /* "settling": the attaching process; 0 otherwise */
+	int64_t owner_pid;	       /* "settling": the attaching process; "detaching": the
+					  detaching one; 0 otherwise */
 	uint64_t owner_start;	       /* its start time (clock ticks since boot, /proc/PID/stat
 					  field 22), so that a reused PID is not taken for it */
 	json_t *info;		       /* way-specific facts shown by list (owned object) */
@@ -239,6 +242,14 @@ void lj_records_free(struct lj_record *recs, size_t n);
  * (owner_pid runs and started at owner_start)? False for any other status.
  */
 bool lj_record_settling_live(const struct lj_record *rec);
+
+/*
+ * Is rec an attachment whose detach was interrupted (status "detaching", its owner, the
+ * detaching process, no longer running as the one that started at owner_start)? A detach
+ * holds the state lock throughout, so under the lock any "detaching" record is one; without
+ * it (status, reconcile) a live detach may still be at work.
+ */
+bool lj_record_detach_interrupted(const struct lj_record *rec);
 
 /* The record as JSON (new reference), as list --json shows it. */
 json_t *lj_record_to_json(const struct lj_record *rec);

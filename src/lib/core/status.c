@@ -630,9 +630,19 @@ int lj_status(const char *target, struct lj_status_entry **ret, size_t *ret_n,
 		e->rec = recs[i];
 		if (strcmp(e->rec.status, "attached") != 0) {
 			e->kind = LJ_STATUS_DRIFTED;
-			add_what(e, lj_record_settling_live(&e->rec)
-					    ? "settling: its attach still waits for its addresses"
-					    : "an attach did not finish (run 'lanjoin gc')");
+			if (lj_record_detach_interrupted(&e->rec))
+				add_what(e, "detaching: interrupted, run 'lanjoin detach' or "
+					    "'lanjoin gc'");
+			else if (strcmp(e->rec.status, "detaching") == 0)
+				add_what(e, "detaching: its detach is running");
+			if (strcmp(e->rec.status, "detaching") == 0)
+				continue; /* going: what is left of it is no drift */
+			else
+				add_what(e,
+					 lj_record_settling_live(&e->rec)
+						 ? "settling: its attach still waits for its "
+						   "addresses"
+						 : "an attach did not finish (run 'lanjoin gc')");
 		}
 		if (json_is_string(json_object_get(e->rec.info, "repair_failed"))) {
 			char buf[400];
