@@ -658,28 +658,9 @@ static bool match_interrupted(const struct lj_record *rec, void *data)
 	       lj_record_detach_interrupted(rec);
 }
 
-int lj_detach_finish(const struct lj_record *rec, struct lj_result *res, size_t *ret_removed)
-{
-	const char *id = rec->id;
-	struct lj_state *st;
-	int r;
-
-	memset(res, 0, sizeof(*res));
-	r = lj_state_open(true, &st);
-	if (r < 0)
-		return lj_fail(res, r, "Failed to open the state directory %s: %s", lj_state_dir(),
-			       lj_state_strerror(r));
-	r = lj_detach_ids(st, &id, 1, match_interrupted, (void *)rec, res, ret_removed);
-	lj_state_close(st);
-	return r;
-}
-
-static bool match_id(const struct lj_record *rec, void *data)
-{
-	return strcmp(rec->id, (const char *)data) == 0;
-}
-
-int lj_detach_id(const char *id, struct lj_result *res, size_t *ret_removed)
+/* One record, id, detached under the exclusive lock if match(rec, data) says so. */
+static int detach_one(const char *id, lj_record_match_fn match, void *data, struct lj_result *res,
+		      size_t *ret_removed)
 {
 	struct lj_state *st;
 	int r;
@@ -690,7 +671,22 @@ int lj_detach_id(const char *id, struct lj_result *res, size_t *ret_removed)
 		return lj_fail(res, r, "Failed to open the state directory %s: %s", lj_state_dir(),
 			       lj_state_strerror(r));
 	lj_state_sweep_tmp(st);
-	r = lj_detach_ids(st, &id, 1, match_id, (void *)id, res, ret_removed);
+	r = lj_detach_ids(st, &id, 1, match, data, res, ret_removed);
 	lj_state_close(st);
 	return r;
+}
+
+int lj_detach_finish(const struct lj_record *rec, struct lj_result *res, size_t *ret_removed)
+{
+	return detach_one(rec->id, match_interrupted, (void *)rec, res, ret_removed);
+}
+
+static bool match_id(const struct lj_record *rec, void *data)
+{
+	return strcmp(rec->id, (const char *)data) == 0;
+}
+
+int lj_detach_id(const char *id, struct lj_result *res, size_t *ret_removed)
+{
+	return detach_one(id, match_id, (void *)id, res, ret_removed);
 }

@@ -477,14 +477,16 @@ static const char *xt_comment(struct nftnl_rule *r)
 	return ret;
 }
 
-static int rules_cb(const struct nlmsghdr *nlh, void *data)
+/*
+ * The rule in a dump's answer nlh, parsed (*ret, nftnl_rule_free it), or *ret = NULL for an
+ * answer that is not a rule or that this libnftnl cannot parse (not one of lanjoin's).
+ * Returns MNL_CB_OK, or MNL_CB_ERROR (errno set) for an interrupted dump or no memory.
+ */
+static int dumped_rule(const struct nlmsghdr *nlh, struct nftnl_rule **ret)
 {
-	struct rules_ctx *c = data;
 	struct nftnl_rule *r;
-	const char *table, *chain, *comment = NULL;
-	const void *ud;
-	uint32_t udlen = 0;
 
+	*ret = NULL;
 	if (dump_interrupted(nlh))
 		return MNL_CB_ERROR;
 	if ((nlh->nlmsg_type & 0xff) != NFT_MSG_NEWRULE)
@@ -494,10 +496,24 @@ static int rules_cb(const struct nlmsghdr *nlh, void *data)
 		errno = ENOMEM;
 		return MNL_CB_ERROR;
 	}
-	if (nftnl_rule_nlmsg_parse(nlh, r) < 0) {
+	if (nftnl_rule_nlmsg_parse(nlh, r) < 0)
 		nftnl_rule_free(r);
-		return MNL_CB_OK; /* not one this libnftnl understands: not one of lanjoin's */
-	}
+	else
+		*ret = r;
+	return MNL_CB_OK;
+}
+
+static int rules_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct rules_ctx *c = data;
+	struct nftnl_rule *r;
+	const char *table, *chain, *comment = NULL;
+	const void *ud;
+	uint32_t udlen = 0;
+	int cb = dumped_rule(nlh, &r);
+
+	if (!r)
+		return cb;
 	table = nftnl_rule_get_str(r, NFTNL_RULE_TABLE);
 	chain = nftnl_rule_get_str(r, NFTNL_RULE_CHAIN);
 	if (table && chain && strcmp(table, c->table) == 0 && strcmp(chain, c->chain) == 0 &&
@@ -550,21 +566,13 @@ static int jumps_to_cb(const struct nlmsghdr *nlh, void *data)
 	struct jumps_to_ctx *c = data;
 	struct nftnl_rule *r;
 	const char *table;
+	int cb = dumped_rule(nlh, &r);
 
-	if (dump_interrupted(nlh))
-		return MNL_CB_ERROR;
-	if ((nlh->nlmsg_type & 0xff) != NFT_MSG_NEWRULE)
-		return MNL_CB_OK;
-	r = nftnl_rule_alloc();
-	if (!r) {
-		errno = ENOMEM;
-		return MNL_CB_ERROR;
-	}
-	if (nftnl_rule_nlmsg_parse(nlh, r) == 0) {
-		table = nftnl_rule_get_str(r, NFTNL_RULE_TABLE);
-		if (table && strcmp(table, c->table) == 0)
-			nftnl_expr_foreach(r, jump_expr_cb, c);
-	}
+	if (!r)
+		return cb;
+	table = nftnl_rule_get_str(r, NFTNL_RULE_TABLE);
+	if (table && strcmp(table, c->table) == 0)
+		nftnl_expr_foreach(r, jump_expr_cb, c);
 	nftnl_rule_free(r);
 	return MNL_CB_OK;
 }
