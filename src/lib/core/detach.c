@@ -94,9 +94,12 @@ static int undo_record(struct lj_state *st, struct lj_record *recs, size_t n, si
 		       struct lj_result *res)
 {
 	struct lj_record *rec = &recs[i];
+	char was[sizeof(rec->status)];
 	struct lj_ctx ctx;
 	size_t failed = 0;
 	int r;
+
+	memcpy(was, rec->status, sizeof(was));
 
 	r = lj_ctx_open(&ctx, NULL, target_alive ? t : NULL);
 	if (r < 0)
@@ -120,6 +123,8 @@ static int undo_record(struct lj_state *st, struct lj_record *recs, size_t n, si
 			    rec->target_spec, rec->ifname, ctx.detail);
 	} else {
 		r = lj_state_remove(st, rec->id);
+		/* reported as it was before this detach marked it */
+		memcpy(rec->status, was, sizeof(was));
 		if (r == 0)
 			lj_result_add_record(res, rec);
 	}
