@@ -51,6 +51,7 @@ struct lj_ctx {
 		char name[IFNAMSIZ];
 		int ifindex;
 		bool has_mac; /* mac is what the lookup of ifindex saw */
+		bool bridge;  /* the lookup saw a Linux bridge (lj_ctx_remember_bridge) */
 		uint8_t mac[LJ_MAC_LEN];
 	} ifindex_cache[8]; /* see lj_ctx_ifindex() */
 };
@@ -276,6 +277,17 @@ int lj_ctx_mac(struct lj_ctx *ctx, enum lj_where where, const char *name, uint8_
 
 /* Cache the ifindex of name in where, learnt from a lookup the caller made anyway. */
 void lj_ctx_remember(struct lj_ctx *ctx, enum lj_where where, const char *name, int ifindex);
+
+/*
+ * Cache the ifindex of host link name, which the caller's lookup found to be a Linux bridge
+ * (the plan's builder): its step need not ask again. The kernel gives a deleted link's ifindex
+ * to no other link (until the numbers wrap at 2^31), so a request naming that ifindex either
+ * reaches this bridge or fails.
+ */
+void lj_ctx_remember_bridge(struct lj_ctx *ctx, const char *name, int ifindex);
+
+/* Whether host link name is cached as a Linux bridge (lj_ctx_remember_bridge). */
+bool lj_ctx_known_bridge(struct lj_ctx *ctx, const char *name);
 
 /* Forget the cached ifindex of name (after deleting or renaming it). */
 void lj_ctx_forget(struct lj_ctx *ctx, enum lj_where where, const char *name);

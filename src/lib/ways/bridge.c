@@ -135,6 +135,7 @@ int lj_attach_bridge_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, c
 					    "'%s' exists and is not a Linux bridge (kind '%s')",
 					    o->bridge, br.kind[0] ? br.kind : "none");
 		mtu = br.mtu;
+		lj_ctx_remember_bridge(ctx, o->bridge, br.ifindex); /* its step needs no lookup */
 	} else if (o->uplink[0]) {
 		/* lj_attach adopts the uplink first; a dry run shows that adoption's steps. */
 		if (!o->dry_run)
