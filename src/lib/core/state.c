@@ -583,7 +583,17 @@ int lj_record_parse(const char *buf, size_t size, const char *id, struct lj_reco
 	return r;
 }
 
-int lj_state_save(struct lj_state *st, const struct lj_record *rec)
+/* The name of record id's temporary file (a write in progress, or the spare one). */
+static void tmp_name(const char *id, char *buf, size_t size)
+{
+	snprintf(buf, size, ".%s.tmp", id);
+}
+
+/*
+ * Write rec's text to its temporary file, then swap it in. more: another save of the record
+ * follows soon (lj_state_save_more).
+ */
+static int save(struct lj_state *st, const struct lj_record *rec, bool more)
 {
 	_cleanup_free_ char *text = NULL;
 	_cleanup_close_ int fd = -1;
@@ -600,7 +610,8 @@ int lj_state_save(struct lj_state *st, const struct lj_record *rec)
 		return -ENOMEM;
 	len = strlen(text);
 	snprintf(name, sizeof(name), "%s.json", rec->id);
-	snprintf(tmp, sizeof(tmp), ".%s.tmp", rec->id);
+	tmp_name(rec->id, tmp, sizeof(tmp));
+	/* The spare an earlier save kept, if there is one: no new inode. */
 	fd = openat(st->dir_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return lj_negerrno();
@@ -623,12 +634,50 @@ int lj_state_save(struct lj_state *st, const struct lj_record *rec)
 	 * wall time of an attach and made it depend on other disk writers (bench/, issue 11).
 	 */
 	lj_state_mac_add(st, rec, tmp);
+	/*
+	 * Swapped with the record it replaces (as atomic for readers as a rename): the old text
+	 * stays as the temporary file, the next save's (more) or removed. A rename over the
+	 * record would free the old inode at once, and ext4 (auto_da_alloc) allocates and
+	 * starts writing back the new file's blocks when a rename replaces a file: 0.15-0.6 ms
+	 * per save here (issue 21). No record yet (ENOENT), or a file system without the
+	 * exchange (EINVAL): renamed.
+	 */
+	if (renameat2(st->dir_fd, tmp, st->dir_fd, name, RENAME_EXCHANGE) == 0) {
+		if (!more)
+			unlinkat(st->dir_fd, tmp, 0);
+		return 0;
+	}
+	if (errno != ENOENT && errno != EINVAL && errno != ENOSYS) {
+		int r = lj_negerrno();
+		unlinkat(st->dir_fd, tmp, 0);
+		return r;
+	}
 	if (renameat(st->dir_fd, tmp, st->dir_fd, name) < 0) {
 		int r = lj_negerrno();
 		unlinkat(st->dir_fd, tmp, 0);
 		return r;
 	}
 	return 0;
+}
+
+int lj_state_save(struct lj_state *st, const struct lj_record *rec)
+{
+	return save(st, rec, false);
+}
+
+int lj_state_save_more(struct lj_state *st, const struct lj_record *rec)
+{
+	return save(st, rec, true);
+}
+
+void lj_state_drop_spare(struct lj_state *st, const char *id)
+{
+	char tmp[LJ_RECORD_ID_LEN + 16];
+
+	if (!lj_state_valid_id(id))
+		return;
+	tmp_name(id, tmp, sizeof(tmp));
+	unlinkat(st->dir_fd, tmp, 0);
 }
 
 int lj_state_remove(struct lj_state *st, const char *id)
@@ -638,6 +687,7 @@ int lj_state_remove(struct lj_state *st, const char *id)
 	if (!lj_state_valid_id(id))
 		return -EINVAL;
 	lj_state_mac_forget(st, id);
+	lj_state_drop_spare(st, id);
 	snprintf(name, sizeof(name), "%s.json", id);
 	if (unlinkat(st->dir_fd, name, 0) < 0 && errno != ENOENT)
 		return lj_negerrno();
