@@ -26,6 +26,7 @@ enum lj_where {
 struct lj_state;
 struct lj_plan;
 struct lj_status_view;
+struct lj_route_info;
 
 /* What steps run against. Owned by the caller of the runner. */
 struct lj_ctx {
@@ -46,6 +47,12 @@ struct lj_ctx {
 	 * step whose type has save_after. NULL: nothing is saved. Returns 0 or -errno. */
 	int (*save)(struct lj_ctx *ctx, const struct lj_plan *p);
 	void *save_data; /* for save (borrowed) */
+	/* attach: the target's default routes of the main table, both families, as the plan's
+	 * builder listed them (lj_attach_add_source_routes), for its other checks: not for
+	 * apply, which looks again. Freed by lj_ctx_close; has_defroutes false: not listed. */
+	struct lj_route_info *defroutes;
+	size_t n_defroutes;
+	bool has_defroutes;
 	struct {
 		enum lj_where where;
 		char name[IFNAMSIZ];
