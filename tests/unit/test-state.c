@@ -196,7 +196,7 @@ static ino_t file_ino(const char *name)
 /*
  * A transaction's saves (lj_state_save_more) keep the text they replace as the next save's
  * temporary file, swapped with the record: one inode reused, never a partial record; the
- * last save (lj_state_save) and lj_state_remove drop it.
+ * last save (lj_state_save) and lj_state_remove remove it.
  */
 static void test_save_more(void **state)
 {
@@ -233,9 +233,16 @@ static void test_save_more(void **state)
 	assert_int_equal(back.plan.steps[0].i64, 7);
 	lj_record_free(&back);
 
-	/* A spare left when the record goes: removed with it. */
 	assert_int_equal(lj_state_save_more(st, &rec), 0);
-	assert_true(file_ino(tmp) != 0);
+	assert_int_equal(file_ino(tmp), first); /* kept again: the last one's old text */
+
+	/* A kept file left when the record goes: removed with it. */
+	rec.plan.steps[0].i64 = 0; /* a shorter text into the longer one's file */
+	assert_int_equal(lj_state_save_more(st, &rec), 0);
+	assert_int_equal(file_ino(json), first);
+	assert_int_equal(lj_state_load(st, rec.id, &back), 0);
+	assert_int_equal(back.plan.steps[0].i64, 0);
+	lj_record_free(&back);
 	assert_int_equal(lj_state_remove(st, rec.id), 0);
 	assert_int_equal(file_ino(tmp), 0);
 	assert_int_equal(file_ino(json), 0);
