@@ -99,3 +99,43 @@ load faults-helpers
   on host ip link del br-race
   assert_unchanged
 }
+
+@test "faults: a default route the container gets while lanjoin attaches (its plan saw none) is replaced, and put back by detach" {
+  add_container fd
+  on host ip link add br-dr type bridge
+  defer ip -n "${LAB_PREFIX}host" link del br-dr
+  defer ip -n "${LAB_PREFIX}host" link del vd0
+  on host ip link set br-dr up
+  # a port of its own, so that its carrier does not change when lanjoin's come and go
+  on host ip link add vd0 type veth peer name vd1
+  on host ip link set vd0 master br-dr
+  on host ip link set vd0 up
+  on host ip link set vd1 up
+  take_snapshots fd
+  local args=(attach bridge "netns:${LAB_PREFIX}fd" --bridge br-dr --ip 198.51.100.133/24
+    --gateway 198.51.100.254 --no-conflict-check) n
+  # before the default route's step: the plan found no default route in the container
+  n=$(lj "${args[@]}" --dry-run --json |
+    jq '[.steps[].what] | index("set the IPv4 default route via 198.51.100.254") + 1')
+  [ "$n" -ge 2 ]
+  pause_attach "$n" "${args[@]}"
+  # the container's own link (a veth with both ends inside) and its default route, meanwhile
+  on fd ip link add v0 type veth peer name v1
+  on fd ip link set v1 up
+  on fd ip link set v0 up
+  on fd ip addr add 198.18.5.1/24 dev v0
+  on fd ip route add default via 198.18.5.254 dev v0
+  resume_attach
+  echo "attach -> $status: $output"
+  [ "$status" -eq 0 ]
+  [ "$(on fd ip -4 route show default | wc -l)" -eq 1 ]
+  [[ $(on fd ip -4 route show default) == "default via 198.51.100.254 dev eth1 "* ]]
+  # the record holds the route it replaced: detach puts it back
+  run lj detach "netns:${LAB_PREFIX}fd"
+  echo "detach -> $status: $output"
+  [ "$status" -eq 0 ]
+  [ "$(on fd ip -4 route show default | wc -l)" -eq 1 ]
+  [[ $(on fd ip -4 route show default) == "default via 198.18.5.254 dev v0"* ]]
+  on fd ip link del v0
+  assert_unchanged
+}

@@ -183,6 +183,73 @@ static void test_sweep_tmp(void **state)
 	lj_state_close(st);
 }
 
+/* The inode of file name in the attachments directory, 0 if there is none. */
+static ino_t file_ino(const char *name)
+{
+	char path[256];
+	struct stat sb;
+
+	snprintf(path, sizeof(path), "%s/attachments/%s", dir, name);
+	return stat(path, &sb) == 0 ? sb.st_ino : 0;
+}
+
+/*
+ * A transaction's saves (lj_state_save_more) keep the text they replace as the next save's
+ * temporary file, swapped with the record: one inode reused, never a partial record; the
+ * last save (lj_state_save) and lj_state_remove remove it.
+ */
+static void test_save_more(void **state)
+{
+	char json[32], tmp[32];
+	struct lj_state *st;
+	struct lj_record rec, back;
+	ino_t first, second;
+
+	assert_int_equal(lj_state_open(true, &st), 0);
+	make_record(&rec, "ns:4:11", "eth1");
+	snprintf(json, sizeof(json), "%s.json", rec.id);
+	snprintf(tmp, sizeof(tmp), ".%s.tmp", rec.id);
+	strcpy(rec.status, "applying");
+	assert_int_equal(lj_state_save_more(st, &rec), 0); /* no record yet: renamed */
+	assert_int_equal(file_ino(tmp), 0);
+	first = file_ino(json);
+	assert_true(first != 0);
+
+	rec.plan.steps[0].i64 = 7; /* what a step learnt */
+	assert_int_equal(lj_state_save_more(st, &rec), 0);
+	second = file_ino(json);
+	assert_true(second != first);
+	assert_int_equal(file_ino(tmp), first); /* the old text, kept as the spare */
+	assert_int_equal(lj_state_load(st, rec.id, &back), 0);
+	assert_int_equal(back.plan.steps[0].i64, 7);
+	lj_record_free(&back);
+
+	strcpy(rec.status, "attached");
+	assert_int_equal(lj_state_save(st, &rec), 0);
+	assert_int_equal(file_ino(json), first); /* the spare written again, swapped in */
+	assert_int_equal(file_ino(tmp), 0);	 /* the last save drops the spare */
+	assert_int_equal(lj_state_load(st, rec.id, &back), 0);
+	assert_string_equal(back.status, "attached");
+	assert_int_equal(back.plan.steps[0].i64, 7);
+	lj_record_free(&back);
+
+	assert_int_equal(lj_state_save_more(st, &rec), 0);
+	assert_int_equal(file_ino(tmp), first); /* kept again: the last one's old text */
+
+	/* A kept file left when the record goes: removed with it. */
+	rec.plan.steps[0].i64 = 0; /* a shorter text into the longer one's file */
+	assert_int_equal(lj_state_save_more(st, &rec), 0);
+	assert_int_equal(file_ino(json), first);
+	assert_int_equal(lj_state_load(st, rec.id, &back), 0);
+	assert_int_equal(back.plan.steps[0].i64, 0);
+	lj_record_free(&back);
+	assert_int_equal(lj_state_remove(st, rec.id), 0);
+	assert_int_equal(file_ino(tmp), 0);
+	assert_int_equal(file_ino(json), 0);
+	lj_record_free(&rec);
+	lj_state_close(st);
+}
+
 /* A target's records share an id prefix: lj_state_list_target reads only those. */
 static void test_list_target(void **state)
 {
@@ -572,6 +639,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_settling, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hostile, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sweep_tmp, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_save_more, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_target, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_info, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_mac, setup, teardown),

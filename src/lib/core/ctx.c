@@ -39,6 +39,10 @@ void lj_ctx_close(struct lj_ctx *ctx)
 		lj_nl_close(ctx->host);
 	lj_nl_close(ctx->target);
 	ctx->host = ctx->target = NULL;
+	free(ctx->defroutes);
+	ctx->defroutes = NULL;
+	ctx->n_defroutes = 0;
+	ctx->has_defroutes = false;
 }
 
 int lj_ctx_new(struct lj_nl *host, const struct lj_target *t, struct lj_ctx **ret)

@@ -120,11 +120,30 @@ void lj_ctx_remember(struct lj_ctx *ctx, enum lj_where where, const char *name, 
 
 	if (i < 0 || ifindex <= 0)
 		return;
-	if (ctx->ifindex_cache[i].ifindex != ifindex)
-		ctx->ifindex_cache[i].has_mac = false;
+	/* another link, or a free slot: what was known of it is not known of this one */
+	if (ctx->ifindex_cache[i].ifindex != ifindex || ctx->ifindex_cache[i].where != where ||
+	    strcmp(ctx->ifindex_cache[i].name, name) != 0)
+		ctx->ifindex_cache[i].has_mac = ctx->ifindex_cache[i].bridge = false;
 	ctx->ifindex_cache[i].where = where;
 	snprintf(ctx->ifindex_cache[i].name, IFNAMSIZ, "%s", name);
 	ctx->ifindex_cache[i].ifindex = ifindex;
+}
+
+void lj_ctx_remember_bridge(struct lj_ctx *ctx, const char *name, int ifindex)
+{
+	int i;
+
+	lj_ctx_remember(ctx, LJ_HOST, name, ifindex);
+	i = cache_slot(ctx, LJ_HOST, name);
+	if (i >= 0 && ctx->ifindex_cache[i].ifindex == ifindex)
+		ctx->ifindex_cache[i].bridge = true;
+}
+
+bool lj_ctx_known_bridge(struct lj_ctx *ctx, const char *name)
+{
+	int i = cache_slot(ctx, LJ_HOST, name);
+
+	return i >= 0 && ctx->ifindex_cache[i].ifindex > 0 && ctx->ifindex_cache[i].bridge;
 }
 
 /*

@@ -26,6 +26,7 @@ enum lj_where {
 struct lj_state;
 struct lj_plan;
 struct lj_status_view;
+struct lj_route_info;
 
 /* What steps run against. Owned by the caller of the runner. */
 struct lj_ctx {
@@ -46,11 +47,18 @@ struct lj_ctx {
 	 * step whose type has save_after. NULL: nothing is saved. Returns 0 or -errno. */
 	int (*save)(struct lj_ctx *ctx, const struct lj_plan *p);
 	void *save_data; /* for save (borrowed) */
+	/* attach: the target's default routes of the main table, both families, as the plan's
+	 * builder listed them (lj_attach_add_source_routes), for its other checks: not for
+	 * apply, which looks again. Freed by lj_ctx_close; has_defroutes false: not listed. */
+	struct lj_route_info *defroutes;
+	size_t n_defroutes;
+	bool has_defroutes;
 	struct {
 		enum lj_where where;
 		char name[IFNAMSIZ];
 		int ifindex;
 		bool has_mac; /* mac is what the lookup of ifindex saw */
+		bool bridge;  /* the lookup saw a Linux bridge (lj_ctx_remember_bridge) */
 		uint8_t mac[LJ_MAC_LEN];
 	} ifindex_cache[8]; /* see lj_ctx_ifindex() */
 };
@@ -276,6 +284,17 @@ int lj_ctx_mac(struct lj_ctx *ctx, enum lj_where where, const char *name, uint8_
 
 /* Cache the ifindex of name in where, learnt from a lookup the caller made anyway. */
 void lj_ctx_remember(struct lj_ctx *ctx, enum lj_where where, const char *name, int ifindex);
+
+/*
+ * Cache the ifindex of host link name, which the caller's lookup found to be a Linux bridge
+ * (the plan's builder): its step need not ask again. The kernel gives a deleted link's ifindex
+ * to no other link (until the numbers wrap at 2^31), so a request naming that ifindex either
+ * reaches this bridge or fails.
+ */
+void lj_ctx_remember_bridge(struct lj_ctx *ctx, const char *name, int ifindex);
+
+/* Whether host link name is cached as a Linux bridge (lj_ctx_remember_bridge). */
+bool lj_ctx_known_bridge(struct lj_ctx *ctx, const char *name);
 
 /* Forget the cached ifindex of name (after deleting or renaming it). */
 void lj_ctx_forget(struct lj_ctx *ctx, enum lj_where where, const char *name);

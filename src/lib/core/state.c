@@ -583,67 +583,6 @@ int lj_record_parse(const char *buf, size_t size, const char *id, struct lj_reco
 	return r;
 }
 
-int lj_state_save(struct lj_state *st, const struct lj_record *rec)
-{
-	_cleanup_free_ char *text = NULL;
-	_cleanup_close_ int fd = -1;
-	char name[LJ_RECORD_ID_LEN + 8], tmp[LJ_RECORD_ID_LEN + 16];
-	json_t *o;
-	size_t len, off = 0;
-
-	o = lj_record_to_json(rec);
-	if (!o)
-		return -ENOMEM;
-	text = json_dumps(o, JSON_INDENT(2) | JSON_SORT_KEYS);
-	json_decref(o);
-	if (!text)
-		return -ENOMEM;
-	len = strlen(text);
-	snprintf(name, sizeof(name), "%s.json", rec->id);
-	snprintf(tmp, sizeof(tmp), ".%s.tmp", rec->id);
-	fd = openat(st->dir_fd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return lj_negerrno();
-	while (off < len) {
-		ssize_t n = write(fd, text + off, len - off);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			int r = lj_negerrno();
-			unlinkat(st->dir_fd, tmp, 0);
-			return r;
-		}
-		off += (size_t)n;
-	}
-	/*
-	 * No fsync: the rename alone makes the record atomic for readers and against a crash of
-	 * lanjoin. fsync would only add durability across a power loss, after which the kernel
-	 * state the record describes is gone anyway (gc drops such records). Where /run is not
-	 * tmpfs (ext4 on these machines), fsync forced a journal commit per save: it doubled the
-	 * wall time of an attach and made it depend on other disk writers (bench/, issue 11).
-	 */
-	lj_state_mac_add(st, rec, tmp);
-	if (renameat(st->dir_fd, tmp, st->dir_fd, name) < 0) {
-		int r = lj_negerrno();
-		unlinkat(st->dir_fd, tmp, 0);
-		return r;
-	}
-	return 0;
-}
-
-int lj_state_remove(struct lj_state *st, const char *id)
-{
-	char name[LJ_RECORD_ID_LEN + 8];
-
-	if (!lj_state_valid_id(id))
-		return -EINVAL;
-	lj_state_mac_forget(st, id);
-	snprintf(name, sizeof(name), "%s.json", id);
-	if (unlinkat(st->dir_fd, name, 0) < 0 && errno != ENOENT)
-		return lj_negerrno();
-	return 0;
-}
-
 int lj_record_cmp_created(const void *a, const void *b)
 {
 	const struct lj_record *x = a, *y = b;

@@ -124,6 +124,18 @@ int lj_record_parse(const char *buf, size_t size, const char *id, struct lj_reco
 /* Write rec atomically under its id. */
 int lj_state_save(struct lj_state *st, const struct lj_record *rec);
 
+/*
+ * lj_state_save, when another save of rec follows soon (a transaction's progress): the text
+ * it replaces stays as the record's temporary file (".ID.tmp"), which the next save writes
+ * again instead of making a new file (state-save.c). lj_state_save and lj_state_remove
+ * remove it, as lj_state_drop_spare does; one left by a killed process is swept as any
+ * other (gc).
+ */
+int lj_state_save_more(struct lj_state *st, const struct lj_record *rec);
+
+/* Remove the temporary file lj_state_save_more kept for record id, if there is one. */
+void lj_state_drop_spare(struct lj_state *st, const char *id);
+
 /* Remove record id; -ENOENT is success. */
 int lj_state_remove(struct lj_state *st, const char *id);
 

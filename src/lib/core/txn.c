@@ -10,13 +10,16 @@
 
 #include "lib/kernel/proc.h"
 
-/* Save txn->rec with the first n steps of txn->plan. */
-static int save_with(struct lj_txn *txn, size_t n)
+/*
+ * Save txn->rec with the first n steps of txn->plan. more: the transaction saves it again
+ * (lj_state_save_more: the saves of one attach reuse one temporary file).
+ */
+static int save_with(struct lj_txn *txn, size_t n, bool more)
 {
 	int r;
 
 	txn->rec->plan = (struct lj_plan){.steps = txn->plan->steps, .n = n, .cap = n};
-	r = lj_state_save(txn->st, txn->rec);
+	r = more ? lj_state_save_more(txn->st, txn->rec) : lj_state_save(txn->st, txn->rec);
 	txn->rec->plan = (struct lj_plan){0};
 	return r;
 }
@@ -48,7 +51,7 @@ static int save_progress(struct lj_ctx *ctx, const struct lj_plan *p)
 {
 	struct lj_txn *txn = ctx->save_data;
 
-	return save_with(txn, txn->plan->n);
+	return save_with(txn, txn->plan->n, true);
 }
 
 /* Undo the whole plan after a failure past apply, and forget the record if that worked. */
@@ -61,6 +64,8 @@ static void undo_all(struct lj_txn *txn, struct lj_result *res)
 	txn->ctx->rollback = false;
 	if (!failed)
 		lj_state_remove(txn->st, txn->rec->id);
+	else
+		lj_state_drop_spare(txn->st, txn->rec->id);
 	txn->undo_failed = failed;
 	res->rolled_back = true;
 }
@@ -79,7 +84,7 @@ int lj_txn_apply(struct lj_txn *txn, struct lj_result *res)
 	txn->undo_failed = 0;
 	txn->detail[0] = txn->undo_detail[0] = '\0';
 	/* Record the undo plan before the first change: a crash leaves a record gc can undo. */
-	r = save_with(txn, txn->plan->n);
+	r = save_with(txn, txn->plan->n, true);
 	if (r < 0)
 		return lj_fail(res, r, "Failed to write the state record: %s", strerror(-r));
 
@@ -90,6 +95,7 @@ int lj_txn_apply(struct lj_txn *txn, struct lj_result *res)
 	txn->ctx->save_data = NULL;
 	if (r == 0)
 		return 0;
+	lj_state_drop_spare(txn->st, txn->rec->id);
 	txn->step = txn->from + perr.step;
 	txn->undo_failed = perr.undo_failed;
 	snprintf(txn->detail, sizeof(txn->detail), "%s", txn->ctx->detail);
@@ -100,7 +106,7 @@ int lj_txn_apply(struct lj_txn *txn, struct lj_result *res)
 		if (txn->from == 0)
 			lj_state_remove(txn->st, txn->rec->id);
 		else
-			save_with(txn, txn->from); /* the attachment as it was */
+			save_with(txn, txn->from, false); /* the attachment as it was */
 	}
 	return r;
 }
@@ -130,7 +136,7 @@ int lj_txn_settle(struct lj_txn *txn, struct lj_result *res)
 	r = lj_proc_start_time(getpid(), &rec->owner_start);
 	snprintf(rec->status, sizeof(rec->status), "settling");
 	if (r == 0)
-		r = save_with(txn, txn->plan->n);
+		r = save_with(txn, txn->plan->n, true);
 	if (r < 0) {
 		/* Keep the system consistent with the state: undo everything. */
 		undo_all(txn, res);
@@ -163,6 +169,8 @@ int lj_txn_settle(struct lj_txn *txn, struct lj_result *res)
 			txn->ctx->rollback = false;
 			if (!failed)
 				lj_state_remove(txn->st, rec->id);
+			else
+				lj_state_drop_spare(txn->st, rec->id);
 			txn->undo_failed = failed;
 		}
 		return r;
@@ -190,7 +198,7 @@ int lj_txn_commit(struct lj_txn *txn, const char *status, bool check, struct lj_
 		snprintf(txn->rec->status, sizeof(txn->rec->status), "%s", status);
 		txn->rec->owner_pid = 0;
 		txn->rec->owner_start = 0;
-		r = save_with(txn, plan->n);
+		r = save_with(txn, plan->n, false);
 		if (r == 0)
 			return 0;
 		txn->step = SIZE_MAX;
@@ -223,7 +231,7 @@ int lj_txn_undo_atomic(struct lj_txn *txn, const char *stuck_status, struct lj_r
 	res->undo_failed = redo_failed;
 	if (redo_failed) {
 		snprintf(txn->rec->status, sizeof(txn->rec->status), "%s", stuck_status);
-		save_with(txn, txn->plan->n);
+		save_with(txn, txn->plan->n, false);
 	}
 	return r;
 }

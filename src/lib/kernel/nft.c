@@ -262,7 +262,7 @@ int lj_nft_lookup(uint8_t family, const char *table, struct lj_nft_query *q, siz
 
 		q[i].found = q[i].base = q[i].has_policy = false;
 		q[i].set_flags = q[i].hooknum = q[i].policy = 0;
-		nlh = nft_msg(nl, type[q[i].kind], 0, family);
+		nlh = nft_msg(nl, type[q[i].kind], 0, q[i].family ? q[i].family : family);
 		switch (q[i].kind) {
 		case LJ_NFT_TABLE:
 			ok = mnl_attr_put_strz_check(nlh, LJ_NL_REQ_SIZE, NFTA_TABLE_NAME, table);

@@ -38,6 +38,7 @@ enum lj_nft_kind { LJ_NFT_TABLE, LJ_NFT_CHAIN, LJ_NFT_SET };
 struct lj_nft_query {
 	enum lj_nft_kind kind;
 	const char *name;   /* the object (the table itself for LJ_NFT_TABLE) */
+	uint8_t family;	    /* its table's family; 0: lj_nft_lookup's */
 	bool found;	    /* out */
 	uint32_t set_flags; /* out: a set's NFT_SET_* flags (NFT_SET_MAP for a map) */
 	bool base;	    /* out: a chain is a base chain, on hook hooknum (NF_INET_*) ... */
@@ -48,6 +49,7 @@ struct lj_nft_query {
 
 /*
  * Whether each of the n objects in q exists in table of nfproto family (NFPROTO_IPV4, ...),
+ * (or q[i].family's table of that name, where it is set: both IP families on one socket),
  * in the caller's network namespace, with one nf_tables request each on one netlink socket
  * (no libnftables and no listing: each costs the same however big the table is). A missing
  * object (or table) is q[i].found = false. Returns 0, or -errno from the socket or the kernel

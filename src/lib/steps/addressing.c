@@ -373,20 +373,22 @@ const struct lj_step_type lj_step_arp_notify = {
  */
 static int kernel_announce_again(struct lj_ctx *ctx, const struct lj_step *s)
 {
-	struct lj_link host, l;
-	const uint8_t *mac = s->mac;
+	struct lj_link host;
+	uint8_t mac[LJ_MAC_LEN];
 	int r;
 
 	r = wait_port_forwards(ctx, s->peer, &host);
 	if (r < 0)
 		return r;
-	if (!s->has_mac) {
-		r = lj_link_get(ctx->target, s->link, &l);
+	if (s->has_mac) {
+		memcpy(mac, s->mac, LJ_MAC_LEN);
+	} else {
+		/* as the lookup of its ifindex saw it (the address step's): the record's MAC */
+		r = lj_ctx_mac(ctx, LJ_TARGET, s->link, mac);
+		if (r == -ENODATA)
+			return -EOPNOTSUPP;
 		if (r < 0)
 			return lj_ctx_nl_error(ctx, ctx->target, r);
-		if (!l.has_mac)
-			return -EOPNOTSUPP;
-		mac = l.mac;
 	}
 	return lj_ctx_nl_error(ctx, ctx->target, lj_link_set_mac(ctx->target, s->link, mac));
 }

@@ -132,17 +132,31 @@ void lj_defroute_print(const struct lj_route_info *rt, const char *dev, FILE *f)
  *     (AF_UNSPEC: a DHCP client's hook sets it, the step only records); flags ONLINK;
  *     text = JSON array of the default routes found (and replaced) ------------------------- */
 
-/* The main-table default routes of the family, as a JSON array of entries, for s->text. */
-static int record_defaults(struct lj_nl *nl, int family, char **ret_text, json_t **ret_list)
+/*
+ * The main-table default routes of the family, as a JSON array of entries, for s->text: from
+ * plan->defroutes (the plan builder's list of both families) when it has one (plan may be
+ * NULL: the kernel is asked), one dump less per attach.
+ */
+static int record_defaults_in(struct lj_nl *nl, int family, const struct lj_ctx *plan,
+			      char **ret_text, json_t **ret_list)
 {
 	struct lj_route_info *v = NULL;
 	size_t n = 0;
 	json_t *a;
 	int r;
 
-	r = lj_defroute_dump(nl, family, &v, &n);
-	if (r < 0)
-		return r;
+	if (plan && plan->has_defroutes) {
+		v = malloc((plan->n_defroutes ? plan->n_defroutes : 1) * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		for (size_t i = 0; i < plan->n_defroutes; i++)
+			if (plan->defroutes[i].family == family)
+				v[n++] = plan->defroutes[i];
+	} else {
+		r = lj_defroute_dump(nl, family, &v, &n);
+		if (r < 0)
+			return r;
+	}
 	a = json_array();
 	for (size_t i = 0; a && i < n; i++) {
 		struct lj_link l;
@@ -179,6 +193,11 @@ static int record_defaults(struct lj_nl *nl, int family, char **ret_text, json_t
 	return 0;
 }
 
+static int record_defaults(struct lj_nl *nl, int family, char **ret_text, json_t **ret_list)
+{
+	return record_defaults_in(nl, family, NULL, ret_text, ret_list);
+}
+
 static int defroute_apply(struct lj_ctx *ctx, struct lj_step *s)
 {
 	struct lj_nl *nl = ctx->target;
@@ -190,6 +209,28 @@ static int defroute_apply(struct lj_ctx *ctx, struct lj_step *s)
 
 	if (oif < 0)
 		return lj_ctx_nl_error(ctx, nl, oif);
+	/*
+	 * The plan found no default route of the family: added with NLM_F_EXCL, the kernel
+	 * says whether one of the same key came meanwhile (-EEXIST: looked at, as below). Any
+	 * of another key (metric) that came meanwhile stays beside ours, as one made after the
+	 * attach would. One dump less per attach.
+	 */
+	if (s->via.family != AF_UNSPEC && s->text && strcmp(s->text, "[]") == 0) {
+		struct lj_route rt = {
+			.dst.ip.family = s->cidr.ip.family,
+			.via = s->via,
+			.oif = oif,
+			.onlink = s->flags & LJ_STEP_F_ONLINK,
+		};
+		r = lj_route_add(nl, &rt);
+		if (r == 0)
+			return 0;
+		if (r != -EEXIST) {
+			if (r == -ENETUNREACH)
+				lj_ctx_detail(ctx, "the gateway is not reachable on '%s'", s->link);
+			return lj_ctx_nl_error(ctx, nl, r);
+		}
+	}
 	/* What is there now (the plan's view may be old): this is what undo puts back. */
 	r = record_defaults(nl, s->cidr.ip.family, &text, &list);
 	if (r == -EOPNOTSUPP) {
@@ -735,7 +776,7 @@ int lj_attach_add_default_route(struct lj_ctx *ctx, struct lj_plan *plan, struct
 		s->flags |= LJ_STEP_F_ONLINK;
 	if (!ctx->target)
 		return 0;
-	r = record_defaults(ctx->target, family, &text, &list);
+	r = record_defaults_in(ctx->target, family, ctx, &text, &list);
 	if (r == -EOPNOTSUPP)
 		return lj_bad_input(
 			res,
@@ -885,10 +926,16 @@ int lj_attach_add_source_routes(struct lj_ctx *ctx, struct lj_plan *plan, struct
 
 	if (!ctx->target)
 		return 0;
-	/* Both families' default routes in one request. */
+	/* Both families' default routes in one request; kept for the default route's plan. */
 	r = lj_defroute_dump(ctx->target, AF_UNSPEC, &v, &n);
 	if (r < 0)
 		return lj_fail(res, r, "Failed to list the target's routes: %s", strerror(-r));
+	free(ctx->defroutes);
+	ctx->defroutes = malloc((n ? n : 1) * sizeof(*v));
+	ctx->n_defroutes = n;
+	ctx->has_defroutes = ctx->defroutes != NULL;
+	if (ctx->defroutes)
+		memcpy(ctx->defroutes, v, n * sizeof(*v));
 	for (size_t f = 0; f < 2 && r == 0; f++)
 		for (size_t i = 0; i < n && r == 0; i++) {
 			bool dup = false;

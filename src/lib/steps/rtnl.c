@@ -20,6 +20,10 @@ static int bridge_apply(struct lj_ctx *ctx, struct lj_step *s)
 	struct lj_link l;
 	int r;
 
+	/* The plan's builder found it a moment ago (lj_ctx_remember_bridge): if it was deleted
+	 * since, the veth step's request naming its ifindex fails. */
+	if (!(s->flags & LJ_STEP_F_WILL_CREATE) && lj_ctx_known_bridge(ctx, s->link))
+		return 0;
 	r = lj_link_get(ctx->host, s->link, &l);
 	if (r == 0) {
 		if (strcmp(l.kind, "bridge") != 0) {
@@ -175,6 +179,8 @@ static int veth_apply(struct lj_ctx *ctx, struct lj_step *s)
 	if (r == -EEXIST)
 		lj_ctx_detail(ctx, "a link named '%s' exists on the host or '%s' in the target",
 			      s->link, s->peer);
+	else if (r == -EINVAL && o.master && lj_link_get_by_index(ctx->host, o.master, &l) < 0)
+		lj_ctx_detail(ctx, "bridge '%s' is gone", s->master); /* its ifindex is unknown */
 	if (r < 0)
 		return lj_ctx_nl_error(ctx, ctx->host, r);
 	/* What undo checks before deleting: the name alone may be another link's by then. */

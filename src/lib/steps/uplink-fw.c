@@ -43,36 +43,46 @@ static bool chain_ok(const char *c)
 	return c && (strcmp(c, "DOCKER-USER") == 0 || strcmp(c, "FORWARD") == 0);
 }
 
-/*
- * Look at chain fam filter NAME with one nfnetlink request (libnftables would load its cache
- * for milliseconds, on every bridge attach): -ENOENT if missing; *ret_drop: its policy is drop.
- */
-static int chain_info(uint32_t fam, const char *name, bool *ret_drop)
+void lj_uplink_fw_needs(bool need[2], char chain[2][16])
 {
-	struct lj_nft_query q = {.kind = LJ_NFT_CHAIN, .name = name};
-	int r = lj_nft_lookup((uint8_t)fam, "filter", &q, 1);
+	static const uint8_t fams[2] = {NFPROTO_IPV4_, NFPROTO_IPV6_};
+	static const char *const knobs[2] = {"/proc/sys/net/bridge/bridge-nf-call-iptables",
+					     "/proc/sys/net/bridge/bridge-nf-call-ip6tables"};
+	struct lj_nft_query q[2];
+	size_t n = 0, at[2];
 
-	if (r < 0)
-		return r;
-	if (!q.found)
-		return -ENOENT;
-	*ret_drop = q.has_policy && q.policy == NF_DROP;
-	return 0;
-}
-
-int lj_uplink_fw_needed(uint32_t fam, char chain[16])
-{
-	bool drop = false, dummy;
-	const char *knob = fam == NFPROTO_IPV6_ ? "/proc/sys/net/bridge/bridge-nf-call-ip6tables"
-						: "/proc/sys/net/bridge/bridge-nf-call-iptables";
-
-	if (!read_flag(knob))
-		return 0; /* br_netfilter absent or off: bridged frames skip iptables */
-	if (chain_info(fam, "FORWARD", &drop) < 0 || !drop)
-		return 0;
-	snprintf(chain, 16, "%s",
-		 chain_info(fam, "DOCKER-USER", &dummy) == 0 ? "DOCKER-USER" : "FORWARD");
-	return 1;
+	for (size_t i = 0; i < 2; i++) {
+		need[i] = false;
+		snprintf(chain[i], 16, "FORWARD");
+		at[i] = SIZE_MAX;
+		/* br_netfilter absent or off: bridged frames skip iptables */
+		if (read_flag(knobs[i])) {
+			at[i] = n;
+			q[n++] = (struct lj_nft_query){
+				.kind = LJ_NFT_CHAIN, .name = "FORWARD", .family = fams[i]};
+		}
+	}
+	/* One nf_tables request per chain (libnftables would load its cache for milliseconds,
+	 * on every bridge attach), both families on one socket. */
+	if (!n || lj_nft_lookup(0, "filter", q, n) < 0)
+		return;
+	for (size_t i = 0; i < 2; i++)
+		need[i] = at[i] != SIZE_MAX && q[at[i]].found && q[at[i]].has_policy &&
+			  q[at[i]].policy == NF_DROP;
+	n = 0;
+	for (size_t i = 0; i < 2; i++) {
+		at[i] = SIZE_MAX;
+		if (need[i]) {
+			at[i] = n;
+			q[n++] = (struct lj_nft_query){
+				.kind = LJ_NFT_CHAIN, .name = "DOCKER-USER", .family = fams[i]};
+		}
+	}
+	if (!n || lj_nft_lookup(0, "filter", q, n) < 0)
+		return;
+	for (size_t i = 0; i < 2; i++)
+		if (at[i] != SIZE_MAX && q[at[i]].found)
+			snprintf(chain[i], 16, "DOCKER-USER");
 }
 
 /* The comment that marks our rule: per bridge (adoption), or per port (attach bridge). */

@@ -14,11 +14,12 @@ extern const struct lj_step_type
 				 * peer = the port it is for ("" = BR's) */
 
 /*
- * Does bridged traffic need an accept rule in family fam (NFPROTO_IPV4/IPV6)? 1 when
- * br_netfilter hands bridged frames to iptables and the filter FORWARD policy is drop; then
- * chain is "DOCKER-USER" if that chain exists, else "FORWARD". 0 otherwise.
+ * Does bridged traffic need an accept rule, in IPv4 (need[0]) and in IPv6 (need[1])? True
+ * when br_netfilter hands bridged frames of that family to iptables and the filter FORWARD
+ * policy is drop; then chain[i] is "DOCKER-USER" if that chain exists, else "FORWARD". False
+ * otherwise, and when nf_tables does not answer. Both families are asked on one socket.
  */
-int lj_uplink_fw_needed(uint32_t fam, char chain[16]);
+void lj_uplink_fw_needs(bool need[2], char chain[2][16]);
 
 /* 1 if chain (of family fam's filter table) holds the accept rule of an adoption of br. */
 int lj_uplink_fw_has_rule(uint32_t fam, const char *chain, const char *br);

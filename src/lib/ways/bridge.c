@@ -109,8 +109,9 @@ records:
 int lj_attach_bridge_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, const char *ifname,
 			   struct lj_plan *plan, struct lj_record *rec, struct lj_result *res)
 {
-	char host_name[IFNAMSIZ];
+	char host_name[IFNAMSIZ], chains[2][16];
 	uint32_t mtu = 1500;
+	bool need[2];
 	struct lj_link br;
 	struct lj_step *s;
 	bool create;
@@ -135,6 +136,7 @@ int lj_attach_bridge_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, c
 					    "'%s' exists and is not a Linux bridge (kind '%s')",
 					    o->bridge, br.kind[0] ? br.kind : "none");
 		mtu = br.mtu;
+		lj_ctx_remember_bridge(ctx, o->bridge, br.ifindex); /* its step needs no lookup */
 	} else if (o->uplink[0]) {
 		/* lj_attach adopts the uplink first; a dry run shows that adoption's steps. */
 		if (!o->dry_run)
@@ -200,10 +202,10 @@ int lj_attach_bridge_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, c
 	 * br_netfilter with a FORWARD policy of drop (Docker's) silently drops what is bridged
 	 * to and from this port: accept it, unless an adoption of the bridge already does.
 	 */
-	for (uint32_t fam = 2; fam <= 10; fam += 8) {
-		char chain[16];
-		if (lj_uplink_fw_needed(fam, chain) <= 0 ||
-		    lj_uplink_fw_has_rule(fam, chain, o->bridge) > 0)
+	lj_uplink_fw_needs(need, chains);
+	for (uint32_t i = 0, fam = 2; i < 2; i++, fam += 8) {
+		const char *chain = chains[i];
+		if (!need[i] || lj_uplink_fw_has_rule(fam, chain, o->bridge) > 0)
 			continue;
 		s = lj_plan_add(plan, &lj_step_bridged_accept, LJ_HOST,
 				"accept traffic bridged on '%s' "

@@ -110,8 +110,9 @@ static struct lj_step *add_text_step(struct lj_plan *plan, const struct lj_step_
 static int build(const struct lj_uplink_opts *o, struct lj_ctx *ctx, struct lj_uplink_facts *f,
 		 struct lj_plan *plan, struct lj_result *res)
 {
-	char b[LJ_CIDR_STRLEN], what[128];
+	char b[LJ_CIDR_STRLEN], what[128], chains[2][16];
 	size_t crash_at = lj_test_hook("LANJOIN_FAULT_CRASH");
+	bool need[2] = {false, false};
 	uint8_t mode;
 	struct lj_step *s;
 
@@ -249,9 +250,11 @@ static int build(const struct lj_uplink_opts *o, struct lj_ctx *ctx, struct lj_u
 		}
 	}
 
-	for (uint32_t fam = 2; fam <= 10 && !o->ovs; fam += 8) {
-		char chain[16];
-		if (lj_uplink_fw_needed(fam, chain) <= 0)
+	if (!o->ovs)
+		lj_uplink_fw_needs(need, chains);
+	for (uint32_t i = 0, fam = 2; i < 2 && !o->ovs; i++, fam += 8) {
+		const char *chain = chains[i];
+		if (!need[i])
 			continue;
 		s = lj_plan_add(plan, &lj_step_bridged_accept, LJ_HOST,
 				"accept traffic bridged on '%s' "
