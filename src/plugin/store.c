@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The docker-plugin's own state directory: DIR/networks/ID.json and DIR/endpoints/ID.json, each
- * written whole (a temporary file renamed over it). See driver.c for what they hold.
+ * written whole (a temporary file renamed over it), and DIR/addresses/NID-ADDRESS, an index of
+ * the endpoints by network and address (hard links to their files). See driver.c for what they
+ * hold.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -14,6 +16,7 @@
 #include <unistd.h>
 
 #include "plugin/plugin.h"
+#include "shared/parse.h"
 
 static char state_dir[PATH_MAX - 256]; /* room for /endpoints/ID.json.tmp */
 
@@ -55,6 +58,9 @@ int lj_plugin_state_init(const char *dir)
 	snprintf(sub, sizeof(sub), "%s/leases", state_dir);
 	if (mkdir(sub, 0700) < 0 && errno != EEXIST)
 		return -errno;
+	snprintf(sub, sizeof(sub), "%s/addresses", state_dir);
+	if (mkdir(sub, 0700) < 0 && errno != EEXIST)
+		return -errno;
 	return 0;
 }
 
@@ -65,9 +71,18 @@ static void record_path(const char *kind, const char *id, char *buf, size_t size
 	snprintf(buf, size, "%s/%s/%s.json", state_dir, kind, id);
 }
 
-/* Write j as kind/id.json, atomically (a temporary file renamed over it). */
+/*
+ * Write j as kind/id.json, atomically (a temporary file renamed over it). Networks and leases
+ * are synced before the rename: they must outlive a reboot (a network's adopted uplink or shim
+ * is undone at DeleteNetwork, a lease is released). Endpoints are not: one is written per
+ * CreateEndpoint, and nothing it says outlives a power loss (its link and its attachment
+ * record in /run are gone, and dockerd deletes the endpoints of its old sandboxes when it
+ * starts); a crash of the plugin alone loses nothing written (the page cache stays), and the
+ * rename keeps the file whole. An endpoint file a power loss left empty is treated as gone.
+ */
 int lj_store_save(const char *kind, const char *id, const json_t *j)
 {
+	bool sync = strcmp(kind, "endpoints") != 0;
 	char path[PATH_MAX], tmp[PATH_MAX + 8];
 	int fd, r;
 
@@ -77,7 +92,7 @@ int lj_store_save(const char *kind, const char *id, const json_t *j)
 	if (fd < 0)
 		return -errno;
 	r = json_dumpfd(j, fd, JSON_INDENT(1) | JSON_SORT_KEYS) < 0 ? -EIO : 0;
-	if (r == 0 && (write(fd, "\n", 1) != 1 || fsync(fd) < 0))
+	if (r == 0 && (write(fd, "\n", 1) != 1 || (sync && fsync(fd) < 0)))
 		r = -errno;
 	if (close(fd) < 0 && r == 0)
 		r = -errno;
@@ -184,4 +199,108 @@ int lj_store_each_endpoint(const char *nid, int (*fn)(const char *id, json_t *ep
 	int r = lj_store_each("endpoints", endpoint_of_network, &o);
 
 	return r < 0 ? r : 0;
+}
+
+/* --- the address index: addresses/NID-IP, a hard link to the endpoint file that has IP ------ */
+
+/* The index entry of address (a CIDR as an endpoint keeps it) on network nid. */
+static int addr_path(const char *nid, const char *address, char *buf, size_t size)
+{
+	char ip[LJ_IP_STRLEN];
+	struct lj_cidr c;
+
+	if (!lj_store_id_valid(nid) || !address || lj_parse_cidr(address, true, &c) < 0)
+		return -EINVAL;
+	snprintf(buf, size, "%s/addresses/%s-%s", state_dir, nid,
+		 lj_ip_to_string(&c.ip, ip, sizeof(ip)));
+	return 0;
+}
+
+int lj_store_addr_find(const char *nid, const char *address, char ret_id[LJ_STORE_ID_MAX + 1])
+{
+	char path[PATH_MAX];
+	json_error_t jerr;
+	const char *id;
+	json_t *j;
+	int r;
+
+	r = addr_path(nid, address, path, sizeof(path));
+	if (r < 0)
+		return r;
+	j = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+	if (!j)
+		return access(path, F_OK) < 0 && errno == ENOENT ? -ENOENT : -EBADMSG;
+	id = json_string_value(json_object_get(j, "id"));
+	r = lj_store_id_valid(id) ? 0 : -EBADMSG;
+	if (r == 0)
+		snprintf(ret_id, LJ_STORE_ID_MAX + 1, "%s", id);
+	json_decref(j);
+	return r;
+}
+
+int lj_store_addr_add(const char *nid, const char *address, const char *eid)
+{
+	char path[PATH_MAX], file[PATH_MAX];
+	int r;
+
+	r = addr_path(nid, address, path, sizeof(path));
+	if (r < 0)
+		return r;
+	record_path("endpoints", eid, file, sizeof(file));
+	if (link(file, path) == 0)
+		return 0;
+	if (errno != EEXIST)
+		return -errno;
+	/* One request at a time (server.c): no one links it between these two. */
+	if (unlink(path) < 0 && errno != ENOENT)
+		return -errno;
+	return link(file, path) < 0 ? -errno : 0;
+}
+
+int lj_store_addr_remove(const char *nid, const char *address, const char *eid)
+{
+	char path[PATH_MAX], id[LJ_STORE_ID_MAX + 1];
+	int r;
+
+	r = lj_store_addr_find(nid, address, id);
+	if (r == -ENOENT || r == -EINVAL || (r == 0 && strcmp(id, eid) != 0))
+		return 0;
+	addr_path(nid, address, path, sizeof(path));
+	return unlink(path) < 0 && errno != ENOENT ? -errno : 0;
+}
+
+int lj_store_addr_clear(const char *nid)
+{
+	size_t n = nid ? strlen(nid) : 0;
+	char path[PATH_MAX];
+	struct dirent *d;
+	int fd, r = 0;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "%s/addresses", state_dir);
+	dir = opendir(path);
+	if (!dir)
+		return errno == ENOENT ? 0 : -errno;
+	fd = dirfd(dir);
+	while ((d = readdir(dir)))
+		if (d->d_name[0] != '.' &&
+		    (!nid || (strncmp(d->d_name, nid, n) == 0 && d->d_name[n] == '-')) &&
+		    unlinkat(fd, d->d_name, 0) < 0 && errno != ENOENT)
+			r = -errno;
+	closedir(dir);
+	return r;
+}
+
+bool lj_store_addr_newer(const char *nid, const char *address, const char *eid)
+{
+	char path[PATH_MAX], file[PATH_MAX];
+	struct stat a, b;
+
+	if (addr_path(nid, address, path, sizeof(path)) < 0 || stat(path, &b) < 0)
+		return true;
+	record_path("endpoints", eid, file, sizeof(file));
+	if (stat(file, &a) < 0)
+		return false;
+	return a.st_mtim.tv_sec > b.st_mtim.tv_sec ||
+	       (a.st_mtim.tv_sec == b.st_mtim.tv_sec && a.st_mtim.tv_nsec > b.st_mtim.tv_nsec);
 }
