@@ -84,15 +84,36 @@ int lj_store_save(const char *kind, const char *id, const json_t *j)
 {
 	bool sync = strcmp(kind, "endpoints") != 0;
 	char path[PATH_MAX], tmp[PATH_MAX + 8];
-	int fd, r;
+	size_t len, off = 0;
+	char *text;
+	ssize_t n;
+	int fd, r = 0;
 
+	/* Dumped whole, then written at once (json_dumpfd writes each token with a call). */
+	text = json_dumps(j, JSON_INDENT(1) | JSON_SORT_KEYS);
+	if (!text)
+		return -ENOMEM;
+	len = strlen(text);
+	text[len] = '\n'; /* over the terminator: the length is known */
+	len++;
 	record_path(kind, id, path, sizeof(path));
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
+	if (fd < 0) {
+		free(text);
 		return -errno;
-	r = json_dumpfd(j, fd, JSON_INDENT(1) | JSON_SORT_KEYS) < 0 ? -EIO : 0;
-	if (r == 0 && (write(fd, "\n", 1) != 1 || (sync && fsync(fd) < 0)))
+	}
+	while (r == 0 && off < len) {
+		n = write(fd, text + off, len - off);
+		if (n < 0 && errno != EINTR)
+			r = -errno;
+		else if (n == 0)
+			r = -EIO;
+		else if (n > 0)
+			off += (size_t)n;
+	}
+	free(text);
+	if (r == 0 && sync && fsync(fd) < 0)
 		r = -errno;
 	if (close(fd) < 0 && r == 0)
 		r = -errno;
