@@ -516,6 +516,11 @@ static void forget_endpoints(const char *nid)
 	lj_store_addr_clear(nid); /* and what the index kept of files a power loss emptied */
 }
 
+static int any(const char *id, json_t *j, void *data)
+{
+	return 1;
+}
+
 static json_t *delete_network(const json_t *req)
 {
 	struct lj_result res = {0};
@@ -542,7 +547,11 @@ static json_t *delete_network(const json_t *req)
 	if (err)
 		return err;
 	r = lj_store_remove("networks", id);
-	return r < 0 ? lj_plugin_error("cannot forget network %.12s: %s", id, strerror(-r)) : ok();
+	if (r < 0)
+		return lj_plugin_error("cannot forget network %.12s: %s", id, strerror(-r));
+	if (lj_store_each("networks", any, NULL) == 0)
+		lj_store_spares_clear(); /* the last network: nothing kept */
+	return ok();
 }
 
 /* --- endpoints ----------------------------------------------------------------------- */

@@ -36,8 +36,13 @@ int lj_store_save(const char *kind, const char *id, const json_t *j);
  * (*ret_err -errno, -EBADMSG when it is not a JSON object). */
 json_t *lj_store_load(const char *kind, const char *id, int *ret_err);
 
-/* Remove kind/id.json (gone already is done). Returns 0 or -errno. */
+/* Remove kind/id.json (gone already is done; an endpoint's file may be kept as a spare for
+ * the next one written, see store.c). Returns 0 or -errno. */
 int lj_store_remove(const char *kind, const char *id);
+
+/* Remove the spare files (when no network is left: a plugin with nothing keeps nothing).
+ * Returns 0 or -errno. */
+int lj_store_spares_clear(void);
 
 /*
  * Call fn(id, j, data) for each kind/ID.json that is a JSON object (j borrowed; ID at most
