@@ -72,8 +72,20 @@ rm_quietly() { dk rm -f "$@" >/dev/null 2>&1 || true; } # NAME...: idempotent, f
   run call NetworkDriver.DeleteEndpoint "{\"NetworkID\":\"$nid\",\"EndpointID\":\"$e4\"}"
   [ "$(head -n1 <<<"$output")" = '{}' ]
   [ ! -e "$st/endpoints/$e4.json" ]
+  local ino=$(stat -c %i "$st/endpoints/$e3.json")
   run call NetworkDriver.DeleteEndpoint "{\"NetworkID\":\"$nid\",\"EndpointID\":\"$e3\"}"
   [ "$(head -n1 <<<"$output")" = '{}' ]
+  # its file is kept as a spare, and the next endpoint's file is written into it
+  [ "$(stat -c %i "$st/spare/0")" = "$ino" ]
+  run call NetworkDriver.CreateEndpoint "{\"NetworkID\":\"$nid\",\"EndpointID\":\"$e1\",\"Interface\":{\"Address\":\"198.51.100.148/24\"}}"
+  [ "$(head -n1 <<<"$output" | jq -r .Err)" = null ]
+  [ "$(stat -c %i "$st/endpoints/$e1.json")" = "$ino" ]
+  [ "$(jq -r .address "$st/endpoints/$e1.json")" = 198.51.100.148/24 ]
+  [ ! -e "$st/spare/0" ]
+  run call NetworkDriver.DeleteEndpoint "{\"NetworkID\":\"$nid\",\"EndpointID\":\"$e1\"}"
+  [ "$(head -n1 <<<"$output")" = '{}' ]
+  [ -e "$st/spare/0" ]
+  # the last network deleted: no spare kept (state_empty)
   run call NetworkDriver.DeleteNetwork "{\"NetworkID\":\"$nid\"}"
   no_plugin_links
   state_empty
