@@ -776,6 +776,8 @@ static json_t *create_endpoint(const json_t *req)
 	for (size_t i = 0; r == 0 && i < 2; i++)
 		if (str(ep, addr_keys[i]))
 			r = lj_store_addr_add(nid, str(ep, addr_keys[i]), eid);
+	if (r < 0 && !err) /* not known, so that Docker may ask again */
+		ep_forget(nid, eid, ep);
 	json_decref(ep);
 	if (r < 0) {
 		json_decref(resp);
@@ -788,10 +790,12 @@ static json_t *create_endpoint(const json_t *req)
 static json_t *delete_endpoint(const json_t *req)
 {
 	json_t *err = NULL, *ep;
-	const char *eid = req_id(req, "EndpointID", &err), *nid = req_id(req, "NetworkID", &err);
+	const char *eid = req_id(req, "EndpointID", &err), *nid = NULL;
 	int r;
 
-	if (!eid || !nid)
+	if (eid)
+		nid = req_id(req, "NetworkID", &err);
+	if (!nid)
 		return err;
 	ep = lj_store_load("endpoints", eid, &r);
 	if (!ep && r < 0 && r != -EBADMSG)
