@@ -54,6 +54,30 @@ static const char *str(const json_t *obj, const char *key)
 	return json_string_value(json_object_get(obj, key));
 }
 
+/* The keys of an endpoint's addresses (CIDRs): IPv4, IPv6. */
+static const char *const addr_keys[] = {"address", "address6"};
+
+static int index_one(const char *id, json_t *ep, void *data)
+{
+	const char *nid = str(ep, "network");
+
+	(void)data;
+	for (size_t i = 0; lj_store_id_valid(id) && lj_store_id_valid(nid) && i < 2; i++) {
+		const char *a = str(ep, addr_keys[i]);
+
+		if (a && lj_store_addr_newer(nid, a, id))
+			lj_store_addr_add(nid, a, id);
+	}
+	return 0;
+}
+
+int lj_plugin_index(void)
+{
+	int r = lj_store_addr_clear(NULL);
+
+	return r < 0 ? r : lj_store_each("endpoints", index_one, NULL);
+}
+
 /* --- request fields ------------------------------------------------------------------ */
 
 /* req[key] as a valid ID, or NULL with *err set to the response. */
@@ -464,9 +488,23 @@ out:
 	return err ? err : ok();
 }
 
+/* Forget endpoint id (ep, its file's content, or an empty object) of network nid: its file
+ * and its entries in the address index. 0 or -errno. */
+static int ep_forget(const char *nid, const char *id, const json_t *ep)
+{
+	int r = 0, k;
+
+	for (size_t i = 0; i < 2; i++)
+		if (str(ep, addr_keys[i]) &&
+		    (k = lj_store_addr_remove(nid, str(ep, addr_keys[i]), id)) < 0 && r == 0)
+			r = k;
+	k = lj_store_remove("endpoints", id);
+	return r < 0 ? r : k;
+}
+
 static int forget_one(const char *id, json_t *ep, void *data)
 {
-	lj_store_remove("endpoints", id);
+	ep_forget(data, id, ep);
 	return 0;
 }
 
@@ -474,7 +512,13 @@ static int forget_one(const char *id, json_t *ep, void *data)
  * endpoint, so these are the ones it dropped while the plugin was down. */
 static void forget_endpoints(const char *nid)
 {
-	lj_store_each_endpoint(nid, forget_one, NULL);
+	lj_store_each_endpoint(nid, forget_one, (void *)nid);
+	lj_store_addr_clear(nid); /* and what the index kept of files a power loss emptied */
+}
+
+static int any(const char *id, json_t *j, void *data)
+{
+	return 1;
 }
 
 static json_t *delete_network(const json_t *req)
@@ -503,7 +547,11 @@ static json_t *delete_network(const json_t *req)
 	if (err)
 		return err;
 	r = lj_store_remove("networks", id);
-	return r < 0 ? lj_plugin_error("cannot forget network %.12s: %s", id, strerror(-r)) : ok();
+	if (r < 0)
+		return lj_plugin_error("cannot forget network %.12s: %s", id, strerror(-r));
+	if (lj_store_each("networks", any, NULL) == 0)
+		lj_store_spares_clear(); /* the last network: nothing kept */
+	return ok();
 }
 
 /* --- endpoints ----------------------------------------------------------------------- */
@@ -538,74 +586,13 @@ static json_t *load_pair(const json_t *req, json_t **ret_net, const char **ret_e
 	return ep;
 }
 
-static json_t *create_endpoint(const json_t *req)
-{
-	json_t *err = NULL, *net, *ep, *resp, *iface = json_object_get(req, "Interface"), *old;
-	const char *nid = req_id(req, "NetworkID", &err), *eid, *a4, *a6, *mac;
-	char macs[LJ_MAC_STRLEN], key[256];
-	uint8_t m[LJ_MAC_LEN];
-	struct lj_cidr c;
-	int r;
-
-	if (!nid)
-		return err;
-	eid = req_id(req, "EndpointID", &err);
-	if (!eid)
-		return err;
-	if (iface && !json_is_object(iface) && !json_is_null(iface))
-		return lj_plugin_error("Interface is not an object");
-	a4 = str(iface, "Address");
-	a6 = str(iface, "AddressIPv6");
-	mac = str(iface, "MacAddress");
-	if (a4 && a4[0] && (lj_parse_cidr(a4, true, &c) < 0 || c.ip.family != AF_INET))
-		return lj_plugin_error("invalid IPv4 address '%s'", a4);
-	if (a6 && a6[0] && (lj_parse_cidr(a6, true, &c) < 0 || c.ip.family != AF_INET6))
-		return lj_plugin_error("invalid IPv6 address '%s'", a6);
-	if (mac && mac[0] && lj_parse_mac(mac, m) < 0)
-		return lj_plugin_error("invalid MAC address '%s'", mac);
-	net = lj_store_load("networks", nid, &r);
-	if (!net)
-		return lj_plugin_error("network %.12s is not a lanjoin network I know", nid);
-	json_decref(net);
-	old = lj_store_load("endpoints", eid, &r);
-	if (old || r < 0) {
-		json_decref(old);
-		return lj_plugin_error("endpoint %.12s exists already", eid);
-	}
-	resp = ok();
-	if (!mac || !mac[0]) {
-		/* Stable for the address (as Docker's macvlan driver): a restarted container
-		 * with the same --ip has the same MAC, and the LAN's ARP caches stay right. */
-		snprintf(key, sizeof(key), "docker:%.12s:%s", nid,
-			 a4 && a4[0] ? a4 : (a6 && a6[0] ? a6 : eid));
-		lj_mac_from_name(key, m);
-		lj_mac_to_string(m, macs, sizeof(macs));
-		json_object_set_new(resp, "Interface", json_pack("{ss}", "MacAddress", macs));
-	} else {
-		lj_mac_to_string(m, macs, sizeof(macs));
-	}
-	ep = json_pack("{ss ss ss}", "id", eid, "network", nid, "mac", macs);
-	if (a4 && a4[0])
-		json_object_set_new(ep, "address", json_string(a4));
-	if (a6 && a6[0])
-		json_object_set_new(ep, "address6", json_string(a6));
-	r = ep ? lj_store_save("endpoints", eid, ep) : -ENOMEM;
-	json_decref(ep);
-	if (r < 0) {
-		json_decref(resp);
-		return lj_plugin_error("cannot record endpoint %.12s: %s", eid, strerror(-r));
-	}
-	return resp;
-}
-
 /* The addresses of ep ("address", "address6") as CIDRs, at most two. */
 static size_t ep_addresses(const json_t *ep, struct lj_cidr out[2])
 {
-	const char *keys[] = {"address", "address6"};
 	size_t n = 0;
 
 	for (size_t i = 0; i < 2; i++) {
-		const char *a = str(ep, keys[i]);
+		const char *a = str(ep, addr_keys[i]);
 
 		if (a && lj_parse_cidr(a, true, &out[n]) == 0)
 			n++;
@@ -678,70 +665,152 @@ static int ep_unlink(json_t *ep, const char *eid, json_t **err)
 	return r;
 }
 
-/* What drop_stale looks for: endpoint eid's addresses; *err gets the first failure. */
-struct stale {
-	const char *eid, *address, *address6;
-	json_t **err;
-};
-
-static bool same_address(const json_t *ep, const char *key, const char *a)
+/* Does ep hold the IP of address (a CIDR) as its key's address? */
+static bool holds_ip(const json_t *ep, const char *key, const char *address)
 {
-	return a && str(ep, key) && strcmp(str(ep, key), a) == 0;
-}
+	struct lj_cidr a, b;
 
-static int drop_if_stale(const char *id, json_t *ep, void *data)
-{
-	struct stale *st = data;
-	int r;
-
-	if (strcmp(id, st->eid) == 0 || !(same_address(ep, "address", st->address) ||
-					  same_address(ep, "address6", st->address6)))
-		return 0;
-	r = ep_unlink(ep, id, st->err);
-	return r < 0 ? r : lj_store_remove("endpoints", id);
+	return str(ep, key) && lj_parse_cidr(str(ep, key), true, &a) == 0 &&
+	       lj_parse_cidr(address, true, &b) == 0 && lj_ip_equal(&a.ip, &b.ip);
 }
 
 /*
- * Forget the other endpoints of network nid that hold an address of endpoint eid (ep), and
- * undo their Joins. Docker's IPAM gives an address to one endpoint of a network at a time, so
- * such an endpoint is one Docker dropped without telling the plugin: a dockerd killed -9
- * removes the stale sandboxes of its containers when it starts again, but can fail to delete
- * their endpoints ("key modified"). 0 or -errno (*err set).
+ * Forget the other endpoint of network nid that holds an address of the new endpoint eid (ep),
+ * and undo its Join: the one the address index names. Docker's IPAM gives an address to one
+ * endpoint of a network at a time, so such an endpoint is one Docker dropped without telling
+ * the plugin: a dockerd killed -9 removes the stale sandboxes of its containers when it starts
+ * again, but can fail to delete their endpoints ("key modified"). At CreateEndpoint, when
+ * Docker hands the address on, so that Join reads nothing but its own endpoint. 0 or -errno
+ * (*err set).
  */
 static int drop_stale(const char *nid, const char *eid, const json_t *ep, json_t **err)
 {
-	struct stale st = {eid, str(ep, "address"), str(ep, "address6"), err};
+	char id[LJ_STORE_ID_MAX + 1];
+	json_t *old;
+	int r, e;
+
+	for (size_t i = 0; i < 2; i++) {
+		const char *a = str(ep, addr_keys[i]);
+
+		if (!a || lj_store_addr_find(nid, a, id) < 0 || strcmp(id, eid) == 0)
+			continue; /* none, or an unreadable entry: lj_store_addr_add replaces it */
+		old = lj_store_load("endpoints", id, &e);
+		if (!old && e < 0)
+			old = json_object(); /* a power loss left it empty: its records still go */
+		else if (!old)
+			continue; /* forgotten already; the entry is replaced */
+		else if (strcmp(str(old, "network") ? str(old, "network") : "", nid) != 0 ||
+			 !holds_ip(old, addr_keys[i], a)) {
+			json_decref(old);
+			continue; /* the entry was wrong: replaced, nothing dropped */
+		}
+		r = old ? ep_unlink(old, id, err) : -ENOMEM;
+		if (r == 0)
+			r = ep_forget(nid, id, old);
+		json_decref(old);
+		if (r < 0) {
+			if (!*err)
+				*err = lj_plugin_error("cannot forget stale endpoint %.12s of "
+						       "network %.12s: %s",
+						       id, nid, strerror(-r));
+			return r;
+		}
+	}
+	return 0;
+}
+
+static json_t *create_endpoint(const json_t *req)
+{
+	json_t *err = NULL, *net, *ep, *resp, *iface = json_object_get(req, "Interface"), *old;
+	const char *nid = req_id(req, "NetworkID", &err), *eid, *a4, *a6, *mac;
+	char macs[LJ_MAC_STRLEN], key[256];
+	uint8_t m[LJ_MAC_LEN];
+	struct lj_cidr c;
 	int r;
 
-	if (!st.address && !st.address6)
-		return 0;
-	r = lj_store_each_endpoint(nid, drop_if_stale, &st);
-	if (r < 0 && !*err)
-		*err = lj_plugin_error("cannot forget a stale endpoint of network %.12s: %s", nid,
-				       strerror(-r));
-	return r;
+	if (!nid)
+		return err;
+	eid = req_id(req, "EndpointID", &err);
+	if (!eid)
+		return err;
+	if (iface && !json_is_object(iface) && !json_is_null(iface))
+		return lj_plugin_error("Interface is not an object");
+	a4 = str(iface, "Address");
+	a6 = str(iface, "AddressIPv6");
+	mac = str(iface, "MacAddress");
+	if (a4 && a4[0] && (lj_parse_cidr(a4, true, &c) < 0 || c.ip.family != AF_INET))
+		return lj_plugin_error("invalid IPv4 address '%s'", a4);
+	if (a6 && a6[0] && (lj_parse_cidr(a6, true, &c) < 0 || c.ip.family != AF_INET6))
+		return lj_plugin_error("invalid IPv6 address '%s'", a6);
+	if (mac && mac[0] && lj_parse_mac(mac, m) < 0)
+		return lj_plugin_error("invalid MAC address '%s'", mac);
+	net = lj_store_load("networks", nid, &r);
+	if (!net)
+		return lj_plugin_error("network %.12s is not a lanjoin network I know", nid);
+	json_decref(net);
+	old = lj_store_load("endpoints", eid, &r);
+	if (old || r < 0) {
+		json_decref(old);
+		return lj_plugin_error("endpoint %.12s exists already", eid);
+	}
+	resp = ok();
+	if (!mac || !mac[0]) {
+		/* Stable for the address (as Docker's macvlan driver): a restarted container
+		 * with the same --ip has the same MAC, and the LAN's ARP caches stay right. */
+		snprintf(key, sizeof(key), "docker:%.12s:%s", nid,
+			 a4 && a4[0] ? a4 : (a6 && a6[0] ? a6 : eid));
+		lj_mac_from_name(key, m);
+		lj_mac_to_string(m, macs, sizeof(macs));
+		json_object_set_new(resp, "Interface", json_pack("{ss}", "MacAddress", macs));
+	} else {
+		lj_mac_to_string(m, macs, sizeof(macs));
+	}
+	ep = json_pack("{ss ss ss}", "id", eid, "network", nid, "mac", macs);
+	if (ep && a4 && a4[0])
+		json_object_set_new(ep, "address", json_string(a4));
+	if (ep && a6 && a6[0])
+		json_object_set_new(ep, "address6", json_string(a6));
+	r = ep ? drop_stale(nid, eid, ep, &err) : -ENOMEM;
+	if (r == 0)
+		r = lj_store_save("endpoints", eid, ep);
+	for (size_t i = 0; r == 0 && i < 2; i++)
+		if (str(ep, addr_keys[i]))
+			r = lj_store_addr_add(nid, str(ep, addr_keys[i]), eid);
+	if (r < 0 && !err) /* not known, so that Docker may ask again */
+		ep_forget(nid, eid, ep);
+	json_decref(ep);
+	if (r < 0) {
+		json_decref(resp);
+		return err ? err
+			   : lj_plugin_error("cannot record endpoint %.12s: %s", eid, strerror(-r));
+	}
+	return resp;
 }
 
 static json_t *delete_endpoint(const json_t *req)
 {
 	json_t *err = NULL, *ep;
-	const char *eid = req_id(req, "EndpointID", &err);
+	const char *eid = req_id(req, "EndpointID", &err), *nid = NULL;
 	int r;
 
-	if (!eid || !req_id(req, "NetworkID", &err))
+	if (eid)
+		nid = req_id(req, "NetworkID", &err);
+	if (!nid)
 		return err;
 	ep = lj_store_load("endpoints", eid, &r);
-	if (!ep && r < 0)
+	if (!ep && r < 0 && r != -EBADMSG)
 		return lj_plugin_error("cannot read endpoint %.12s: %s", eid, strerror(-r));
-	if (!ep) /* joined records of an endpoint whose file is gone still go */
+	/* Joined records of an endpoint whose file is gone still go; so do those of one a power
+	 * loss left empty (endpoint files are not synced: lj_store_save). */
+	if (!ep)
 		ep = json_object();
 	r = ep_unlink(ep, eid, &err);
 	if (r < 0) {
 		json_decref(ep);
 		return err;
 	}
+	r = ep_forget(nid, eid, ep);
 	json_decref(ep);
-	r = lj_store_remove("endpoints", eid);
 	return r < 0 ? lj_plugin_error("cannot forget endpoint %.12s: %s", eid, strerror(-r))
 		     : ok();
 }
@@ -792,7 +861,7 @@ static json_t *join(const json_t *req)
 	 * created and renamed) */
 	older = json_object_get(ep, "plan") || json_object_get(ep, "joining");
 	/* Joined before (e.g. a Join retried after a failure): start again from nothing. */
-	if (ep_unlink(ep, eid, &err) < 0 || drop_stale(str(net, "id"), eid, ep, &err) < 0)
+	if (ep_unlink(ep, eid, &err) < 0)
 		goto out;
 	err = lj_plugin_ipam_join(ep, sk, &gw); /* a DHCP lease: its client for the link */
 	if (err)

@@ -36,8 +36,13 @@ int lj_store_save(const char *kind, const char *id, const json_t *j);
  * (*ret_err -errno, -EBADMSG when it is not a JSON object). */
 json_t *lj_store_load(const char *kind, const char *id, int *ret_err);
 
-/* Remove kind/id.json (gone already is done). Returns 0 or -errno. */
+/* Remove kind/id.json (gone already is done; an endpoint's file may be kept as a spare for
+ * the next one written, see store.c). Returns 0 or -errno. */
 int lj_store_remove(const char *kind, const char *id);
+
+/* Remove the spare files (when no network is left: a plugin with nothing keeps nothing).
+ * Returns 0 or -errno. */
+int lj_store_spares_clear(void);
 
 /*
  * Call fn(id, j, data) for each kind/ID.json that is a JSON object (j borrowed; ID at most
@@ -53,6 +58,37 @@ int lj_store_each(const char *kind, int (*fn)(const char *id, json_t *j, void *d
  */
 int lj_store_each_endpoint(const char *nid, int (*fn)(const char *id, json_t *ep, void *data),
 			   void *data);
+
+/*
+ * The address index (addresses/NID-IP): which endpoint of network nid holds address (a CIDR as
+ * an endpoint file keeps it; the index is by its IP). Each entry is a hard link to that
+ * endpoint's file (no inode of its own to allocate). lj_store_addr_find: the endpoint's ID
+ * into ret_id; -ENOENT if none, -EBADMSG if the entry cannot be read, -EINVAL for an invalid
+ * nid or address.
+ */
+int lj_store_addr_find(const char *nid, const char *address, char ret_id[LJ_STORE_ID_MAX + 1]);
+
+/* Make endpoint eid's file (saved before) the entry of address on nid, replacing any. 0 or
+ * -errno. */
+int lj_store_addr_add(const char *nid, const char *address, const char *eid);
+
+/* Remove the entry of address on nid if it is endpoint eid's (or unreadable). 0 or -errno. */
+int lj_store_addr_remove(const char *nid, const char *address, const char *eid);
+
+/* Remove every entry of network nid (NULL: of every network, before lj_plugin_index builds them
+ * again). 0 or -errno. */
+int lj_store_addr_clear(const char *nid);
+
+/* Is endpoint eid's file newer than the one the entry of address on nid names (true when
+ * there is none)? */
+bool lj_store_addr_newer(const char *nid, const char *address, const char *eid);
+
+/*
+ * Build the address index again from the endpoint files (at start: what a killed plugin or
+ * an older one left). Where two endpoints of a network hold one address, the newer file is
+ * indexed (Docker gave it the address last). 0 or -errno.
+ */
+int lj_plugin_index(void);
 
 /*
  * Undo the Joins a killed plugin left unfinished (their attachment records), saying so on

@@ -273,6 +273,11 @@ int lj_cmd_docker_plugin(int argc, char **argv)
 		lj_err("cannot use state directory '%s': %s", dir, strerror(-r));
 		return LJ_EXIT_FAILED;
 	}
+	r = lj_plugin_index();
+	if (r < 0) {
+		lj_err("cannot index the endpoints in '%s': %s", dir, strerror(-r));
+		return LJ_EXIT_FAILED;
+	}
 	lj_plugin_ipam_init();
 	r = lj_plugin_recover();
 	if (r < 0)

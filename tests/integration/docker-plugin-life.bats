@@ -26,8 +26,9 @@ docker_records() { lj list --json | jq '[.[] | select(.info.docker)] | length'; 
 running() { [[ $(engine_inspect docker "$1" .State.Running) == true ]]; }
 rm_quietly() { dk rm -f "$@" >/dev/null 2>&1 || true; } # NAME...: idempotent, for defer
 
-@test "protocol: a Join forgets an endpoint of its network that holds its address (one Docker dropped unsaid)" {
-  local nid=$(printf '8%.0s' {1..64}) e1=$(printf 'a%.0s' {1..64}) e2=$(printf 'b%.0s' {1..64}) l1
+@test "protocol: CreateEndpoint forgets an endpoint of its network that holds its address (one Docker dropped unsaid), through the address index" {
+  local nid=$(printf '8%.0s' {1..64}) e1=$(printf 'a%.0s' {1..64}) e2=$(printf 'b%.0s' {1..64})
+  local e3=$(printf 'c%.0s' {1..64}) e4=$(printf 'd%.0s' {1..64}) l1 l2 st=$LAB_DIR/dplugin/state
   run call NetworkDriver.CreateNetwork "{\"NetworkID\":\"$nid\",\"Options\":{\"com.docker.network.generic\":{\"mode\":\"macvlan\",\"parent\":\"em1\"}},\"IPv4Data\":[{\"Pool\":\"198.51.100.0/24\"}]}"
   [ "$(head -n1 <<<"$output")" = '{}' ]
   defer call NetworkDriver.DeleteNetwork "{\"NetworkID\":\"$nid\"}"
@@ -35,18 +36,56 @@ rm_quietly() { dk rm -f "$@" >/dev/null 2>&1 || true; } # NAME...: idempotent, f
   run call NetworkDriver.Join "{\"NetworkID\":\"$nid\",\"EndpointID\":\"$e1\",\"SandboxKey\":\"/nonexistent\"}"
   l1=$(head -n1 <<<"$output" | jq -r .InterfaceName.SrcName)
   on host ip link show dev "$l1"
+  # the index entry of the address is e1's file (a hard link)
+  [ "$(stat -c %i "$st/addresses/$nid-198.51.100.146")" = "$(stat -c %i "$st/endpoints/$e1.json")" ]
   # a dockerd killed -9 dropped e1 without DeleteEndpoint ("key modified") and gave its address
-  # (and so its MAC) to e2: e2's Join undoes e1's and forgets it
+  # (and so its MAC) to e2: e2's CreateEndpoint undoes e1's Join and forgets it
   run call NetworkDriver.CreateEndpoint "{\"NetworkID\":\"$nid\",\"EndpointID\":\"$e2\",\"Interface\":{\"Address\":\"198.51.100.146/24\"}}"
-  run call NetworkDriver.Join "{\"NetworkID\":\"$nid\",\"EndpointID\":\"$e2\",\"SandboxKey\":\"/nonexistent\"}"
   echo "$output"
   [ "$(head -n1 <<<"$output" | jq -r .Err)" = null ]
   [ -z "$(ep_record "$e1")" ]
-  [ ! -e "$LAB_DIR/dplugin/state/endpoints/$e1.json" ]
+  [ ! -e "$st/endpoints/$e1.json" ]
   ! on host ip link show dev "$l1"
+  [ "$(jq -r .id "$st/addresses/$nid-198.51.100.146")" = "$e2" ]
+  run call NetworkDriver.Join "{\"NetworkID\":\"$nid\",\"EndpointID\":\"$e2\",\"SandboxKey\":\"/nonexistent\"}"
+  echo "$output"
+  [ "$(head -n1 <<<"$output" | jq -r .Err)" = null ]
+  l2=$(head -n1 <<<"$output" | jq -r .InterfaceName.SrcName)
   [ "$(jq -r .status <<<"$(ep_record "$e2")")" = attached ]
-  run call NetworkDriver.DeleteEndpoint "{\"NetworkID\":\"$nid\",\"EndpointID\":\"$e2\"}"
+  # a restarted plugin builds the index again from the endpoint files (one lost here)
+  plugin_stop TERM
+  rm -f "$st/addresses/"*
+  plugin_start
+  [ "$(jq -r .id "$st/addresses/$nid-198.51.100.146")" = "$e2" ]
+  run call NetworkDriver.CreateEndpoint "{\"NetworkID\":\"$nid\",\"EndpointID\":\"$e3\",\"Interface\":{\"Address\":\"198.51.100.146/24\"}}"
+  [ "$(head -n1 <<<"$output" | jq -r .Err)" = null ]
+  [ -z "$(ep_record "$e2")" ]
+  [ ! -e "$st/endpoints/$e2.json" ]
+  ! on host ip link show dev "$l2"
+  # an endpoint file a power loss left empty (endpoint files are not synced): DeleteEndpoint
+  # forgets it (its index entry, the same inode, goes with the network), and an endpoint of
+  # another address is not touched
+  run call NetworkDriver.CreateEndpoint "{\"NetworkID\":\"$nid\",\"EndpointID\":\"$e4\",\"Interface\":{\"Address\":\"198.51.100.147/24\"}}"
+  [ "$(head -n1 <<<"$output" | jq -r .Err)" = null ]
+  [ -e "$st/endpoints/$e3.json" ]
+  : >"$st/endpoints/$e4.json"
+  run call NetworkDriver.DeleteEndpoint "{\"NetworkID\":\"$nid\",\"EndpointID\":\"$e4\"}"
   [ "$(head -n1 <<<"$output")" = '{}' ]
+  [ ! -e "$st/endpoints/$e4.json" ]
+  local ino=$(stat -c %i "$st/endpoints/$e3.json")
+  run call NetworkDriver.DeleteEndpoint "{\"NetworkID\":\"$nid\",\"EndpointID\":\"$e3\"}"
+  [ "$(head -n1 <<<"$output")" = '{}' ]
+  # its file is kept as a spare, and the next endpoint's file is written into it
+  [ "$(stat -c %i "$st/spare/0")" = "$ino" ]
+  run call NetworkDriver.CreateEndpoint "{\"NetworkID\":\"$nid\",\"EndpointID\":\"$e1\",\"Interface\":{\"Address\":\"198.51.100.148/24\"}}"
+  [ "$(head -n1 <<<"$output" | jq -r .Err)" = null ]
+  [ "$(stat -c %i "$st/endpoints/$e1.json")" = "$ino" ]
+  [ "$(jq -r .address "$st/endpoints/$e1.json")" = 198.51.100.148/24 ]
+  [ ! -e "$st/spare/0" ]
+  run call NetworkDriver.DeleteEndpoint "{\"NetworkID\":\"$nid\",\"EndpointID\":\"$e1\"}"
+  [ "$(head -n1 <<<"$output")" = '{}' ]
+  [ -e "$st/spare/0" ]
+  # the last network deleted: no spare kept (state_empty)
   run call NetworkDriver.DeleteNetwork "{\"NetworkID\":\"$nid\"}"
   no_plugin_links
   state_empty

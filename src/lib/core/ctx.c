@@ -19,9 +19,18 @@ int lj_ctx_open(struct lj_ctx *ctx, struct lj_nl *host, const struct lj_target *
 	if (!host)
 		lj_nl_note_self_cookie(ctx->host); /* lj_netns_self_cookie needs no socket now */
 	if (t && t->netns_fd >= 0) {
-		r = lj_nl_open(t->netns_fd, &ctx->target);
-		if (r < 0)
-			return r;
+		uint64_t self;
+
+		/* lanjoin's own namespace (the Docker plugin's handoff): one socket serves both,
+		 * without a second one opened there through setns. */
+		if (t->cookie && lj_netns_self_cookie(&self) == 0 && self == t->cookie) {
+			ctx->target = ctx->host;
+			ctx->target_is_host = true;
+		} else {
+			r = lj_nl_open(t->netns_fd, &ctx->target);
+			if (r < 0)
+				return r;
+		}
 		ctx->target_fd = t->netns_fd;
 		ctx->tgt_copy = *t;
 		ctx->tgt = &ctx->tgt_copy;
@@ -37,8 +46,10 @@ void lj_ctx_close(struct lj_ctx *ctx)
 {
 	if (!ctx->host_borrowed)
 		lj_nl_close(ctx->host);
-	lj_nl_close(ctx->target);
+	if (!ctx->target_is_host)
+		lj_nl_close(ctx->target);
 	ctx->host = ctx->target = NULL;
+	ctx->target_is_host = false;
 	free(ctx->defroutes);
 	ctx->defroutes = NULL;
 	ctx->n_defroutes = 0;

@@ -33,6 +33,7 @@ struct lj_ctx {
 	struct lj_nl *host;	     /* netlink in lanjoin's namespace */
 	bool host_borrowed;	     /* host is the caller's (lj_ctx_close leaves it open) */
 	struct lj_nl *target;	     /* netlink in the target; NULL when the target is gone */
+	bool target_is_host;	     /* the target is lanjoin's own namespace: target == host */
 	int target_fd;		     /* target namespace fd (borrowed); -1 when gone */
 	const struct lj_target *tgt; /* NULL when the target is gone; else &tgt_copy */
 	struct lj_target tgt_copy;   /* copy of the target (its fd is borrowed, not owned) */

@@ -29,9 +29,13 @@ static int open_self(const char *sandbox, struct lj_target *t, struct lj_result 
 
 	if (lj_target_parse(SELF_NETNS, t) < 0)
 		return lj_fail(res, -EINVAL, "cannot name lanjoin's network namespace");
-	r = lj_target_open(t);
+	/* Its cookie is the process's own (remembered), not read through a setns as a
+	 * container's is: a long-running plugin asks twice per Join. */
+	r = lj_target_open_ns(t);
 	if (r < 0)
 		return lj_fail(res, r, "cannot open lanjoin's network namespace: %s", strerror(-r));
+	if (lj_netns_self_cookie(&t->cookie) < 0)
+		t->cookie = 0; /* an old kernel: identity by inode alone */
 	if (sandbox && sandbox[0]) {
 		snprintf(t->spec, sizeof(t->spec), "%s", sandbox);
 		snprintf(t->name, sizeof(t->name), "%s", sandbox);
