@@ -236,3 +236,26 @@ status_of() { lj status --json | jq -r --arg t "$1" '.attachments[] | select(.ta
   [ "$(lj list --json | jq -r '.[] | select(.target.spec == "lj-rweb") | .mac')" = "$mac" ]
   curl_from peer http://198.51.100.155/hello.html | grep -q "Hello world"
 }
+
+@test "reconcile: docker rm -f and a new container of the same name → one run drops the old record and attaches the new one" {
+  require_engine docker
+  engine_run docker lj-rnew --network none
+  export DOCKER_HOST=unix://$(engine_sock docker)
+  detach_later lj-rnew
+  attach_args 156
+  run lj attach bridge lj-rnew "${ATTACH[@]}" --persist
+  echo "$output"
+  [ "$status" -eq 0 ]
+  old=$(dk inspect -f '{{.Id}}' lj-rnew)
+  dk rm -f lj-rnew >/dev/null
+  engine_run docker lj-rnew --network none
+  [ "$(dk inspect -f '{{.Id}}' lj-rnew)" != "$old" ]
+  run lj reconcile
+  echo "$output"
+  [ "$status" -eq 0 ]
+  # one run: the new container has its interface and address, recorded under its own ID
+  [ "$(status_of lj-rnew)" = ok ]
+  lj list --json | jq -e --arg id "$(dk inspect -f '{{.Id}}' lj-rnew)" \
+    '[.[] | select(.target.spec == "lj-rnew")] | length == 1 and .[0].target.container_id == $id'
+  curl_from peer http://198.51.100.156/hello.html | grep -q "Hello world"
+}
