@@ -30,6 +30,7 @@ static const char usage[] =
 	"whose attach fails (its own steps rolled back) keeps the record, drifted, with the\n"
 	"reason. Runs at once repair one at a time (\"already repaired\" if another did).\n"
 	"Drifted only because its uplink, parent or bridge is down: left alone (wait).\n"
+	"Settling (its attach still runs, a live process): left alone (leave).\n"
 	"CNI attachments are only checked. An uplink adoption's accept rules a firewall\n"
 	"reload dropped are put back; the rest of an adoption is only reported.\n"
 	"One line per action. Exit status 0 all ok\n"
@@ -247,6 +248,9 @@ static void repair_locked(struct run *run, const struct lj_status_entry *e, json
 	else if (r > 0 && now->kind == LJ_STATUS_OK)
 		act(run, rec->target_spec, rec->ifname, lj_status_kind_str(e->kind), action, true,
 		    "already repaired (by another run)");
+	else if (r > 0 && now->kind == LJ_STATUS_SETTLING)
+		act(run, rec->target_spec, rec->ifname, lj_status_kind_str(e->kind), action, true,
+		    "attached again meanwhile (its attach still runs): left alone");
 	else if (r > 0)
 		repair(run, now, now->rec.spec ? now->rec.spec : spec, action);
 	else
@@ -271,6 +275,12 @@ static void one(struct run *run, struct lj_status_entry *e, json_t *specs)
 		json_object_set_new(stored, "seen", json_true());
 	if (e->kind == LJ_STATUS_OK)
 		return;
+	if (e->kind == LJ_STATUS_SETTLING) {
+		/* its attach still runs (a live process: PID and start time): what it made is
+		 * its own to finish or roll back; a repair would tear down its link under it */
+		act(run, rec->target_spec, rec->ifname, status, "leave", true, "%s", e->what);
+		return;
+	}
 	if (strcmp(rec->status, "detaching") == 0) {
 		/* A detach was killed part-way (or its undo failed): what is left is no drift
 		 * to repair but the rest of the detach the user asked for. One still at work
@@ -306,13 +316,19 @@ static void one(struct run *run, struct lj_status_entry *e, json_t *specs)
 	}
 	switch (e->kind) {
 	case LJ_STATUS_OK:
+	case LJ_STATUS_SETTLING:
 		return;
 	case LJ_STATUS_TARGET_GONE:
-		if (drop_record(rec, why, sizeof(why)) < 0)
+		if (drop_record(rec, why, sizeof(why)) < 0) {
 			act(run, rec->target_spec, rec->ifname, status, "drop", false, "%s", why);
-		else
-			act(run, rec->target_spec, rec->ifname, status, "drop", true,
-			    "host side removed%s", stored ? "; its persistent spec is kept" : "");
+			return;
+		}
+		act(run, rec->target_spec, rec->ifname, status, "drop", true, "host side removed%s",
+		    stored ? "; its persistent spec is kept" : "");
+		/* the spec is again one without an attachment: if its TARGET runs now (a
+		 * container removed and made again under its name), this run attaches it */
+		if (stored)
+			json_object_del(stored, "seen");
 		return;
 	case LJ_STATUS_DRIFTED:
 	case LJ_STATUS_TARGET_RESTARTED:

@@ -12,9 +12,11 @@
 static const char usage[] =
 	"Usage: lanjoin status [TARGET] [--json] [--engine-socket PATH]\n"
 	"Check each attachment (of TARGET, or all) against the kernel, read only: ok, drifted\n"
-	"(says what differs from the record), target-gone, or target-restarted (the container\n"
-	"runs in a new namespace). Exit status 0 when all are ok (without TARGET, also when\n"
-	"there are none), 1 otherwise (also for a TARGET with no attachment), 2 on bad usage.\n"
+	"(says what differs from the record), target-gone, target-restarted (the container\n"
+	"runs in a new namespace), or settling (its attach still runs, waiting for a DHCP\n"
+	"lease or DAD: not checked). Exit status 0 when all are ok or settling (without\n"
+	"TARGET, also when there are none), 1 otherwise (also for a TARGET with no\n"
+	"attachment), 2 on bad usage.\n"
 	"A persistent spec without an attachment shows as waiting (its target does not run:\n"
 	"not a failure) or missing (it runs: exit 1; reconcile attaches it). A record that\n"
 	"could not be read is named (on stderr; --json: \"unreadable\") and is exit 1 too.\n";
@@ -91,8 +93,8 @@ int lj_cmd_status(int argc, char **argv)
 	json_array_extend(unreadable, u);
 	json_decref(u);
 	for (size_t i = 0; i < n; i++)
-		if (e[i].kind != LJ_STATUS_OK)
-			all_ok = false;
+		if (e[i].kind != LJ_STATUS_OK && e[i].kind != LJ_STATUS_SETTLING)
+			all_ok = false; /* an attach still at work is no failure */
 	specs = cli_spec_unattached(target, entry_attached,
 				    &(struct status_entries){.e = e, .n = n}, &missing);
 	if (missing)

@@ -109,6 +109,8 @@ struct seen_link {
 	char name[IFNAMSIZ];
 	unsigned flags;
 	int master;
+	bool had_carrier; /* its carrier was up once while watched: a carrier that comes up
+			     again is back; a new link's first is not */
 };
 
 struct watch {
@@ -311,11 +313,13 @@ static int seen_set(struct watch *w, const struct lj_link *l)
 			w->cap_seen = cap;
 		}
 		s = &w->seen[w->n_seen++];
+		s->had_carrier = false;
 	}
 	s->ifindex = l->ifindex;
 	snprintf(s->name, sizeof(s->name), "%s", l->name);
 	s->flags = l->flags;
 	s->master = l->master;
+	s->had_carrier |= (l->flags & (IFF_UP | IFF_LOWER_UP)) == (IFF_UP | IFF_LOWER_UP);
 	return 0;
 }
 
@@ -398,12 +402,18 @@ static void link_down(struct watch *w, const char *name)
 		     waiting, waiting == 1 ? "" : "s");
 }
 
-/* A link's carrier came back: announce the attachments on it (and on its bridge). */
+/*
+ * A link's carrier came back: announce the attachments on it, and on its bridge unless it is
+ * an attachment's own host end (a container's link is no way out for its bridge's others).
+ */
 static void carrier_up(struct watch *w, const char *name, int master)
 {
 	const struct seen_link *m = master ? seen_find(w, master) : NULL;
 
 	add_str(w->announce, &w->n_announce, name);
+	for (size_t i = 0; m && records(w) == 0 && i < w->n_recs; i++)
+		if (strcmp(w->recs[i].host_ifname, name) == 0)
+			m = NULL;
 	if (m)
 		add_str(w->announce, &w->n_announce, m->name);
 	settle(w);
@@ -430,7 +440,10 @@ static int on_link(const struct lj_link_event *e, void *data)
 			link_down(w, l->name);
 		else if (!(old->flags & up) && (l->flags & up))
 			link_users(w, l->name, false, "came up");
-		if ((old->flags & carrier) != carrier && (l->flags & carrier) == carrier)
+		/* only a carrier that was up and comes back: a bridge's or a new link's news
+		 * (a port added, a link's first carrier) is no carrier transition */
+		if (old->had_carrier && (old->flags & carrier) != carrier &&
+		    (l->flags & carrier) == carrier)
 			carrier_up(w, l->name, l->master);
 	}
 	return seen_set(w, l);
@@ -924,6 +937,7 @@ static void check_namespaces(struct watch *w, bool seed)
 static void run_work(struct watch *w)
 {
 	char why[256];
+	bool all;
 	int r;
 
 	if (w->ns_check)
@@ -934,7 +948,8 @@ static void run_work(struct watch *w)
 	 * (many containers restarting) answers again later. */
 	lj_engine_forget_hung();
 	lj_arp_reap(); /* the last round's announcements closed their sockets in children */
-	if (w->all) {
+	all = w->all;
+	if (all) {
 		reconcile(w, NULL);
 	} else {
 		for (size_t i = 0; i < w->n_pending; i++)
@@ -973,6 +988,8 @@ static void run_work(struct watch *w)
 		free(w->announce[i]);
 	w->n_announce = 0;
 	drop_records(w);
+	if (all)
+		wlog("reconcile all: done");
 }
 
 static void handle(struct watch *w, const struct epoll_event *ev)

@@ -27,6 +27,18 @@ target() { echo "netns:$LAB_PREFIX$1"; }
 detach_later() { defer lj detach "$1"; }
 # each test its own LAN address (the peer's ARP cache remembers earlier owners)
 attach_args() { ATTACH=(--bridge br-em1 --ip "198.51.100.$1/24" --gateway 198.51.100.254); }
+# docker_persistent NAME N: Docker container NAME (no network of its own) attached to br-em1
+# with 198.51.100.N, --persist; detached when the test ends.
+docker_persistent() {
+  require_engine docker
+  engine_run docker "$1" --network none
+  export DOCKER_HOST=unix://$(engine_sock docker)
+  detach_later "$1"
+  attach_args "$2"
+  run lj attach bridge "$1" "${ATTACH[@]}" --persist
+  echo "$output"
+  [ "$status" -eq 0 ]
+}
 status_of() { lj status --json | jq -r --arg t "$1" '.attachments[] | select(.target == $t) | .status'; }
 
 @test "reconcile: all ok is exit 0 and does nothing; bad usage exits 2" {
@@ -214,14 +226,7 @@ status_of() { lj status --json | jq -r --arg t "$1" '.attachments[] | select(.ta
 }
 
 @test "reconcile: docker restart web → the same address and MAC, a peer reaches it" {
-  require_engine docker
-  engine_run docker lj-rweb --network none
-  export DOCKER_HOST=unix://$(engine_sock docker)
-  detach_later lj-rweb
-  attach_args 155
-  run lj attach bridge lj-rweb "${ATTACH[@]}" --persist
-  echo "$output"
-  [ "$status" -eq 0 ]
+  docker_persistent lj-rweb 155
   mac=$(lj list --json | jq -r '.[] | select(.target.spec == "lj-rweb") | .mac')
   curl_from peer http://198.51.100.155/hello.html | grep -q "Hello world"
   dk restart -t 0 lj-rweb >/dev/null
@@ -235,4 +240,20 @@ status_of() { lj status --json | jq -r --arg t "$1" '.attachments[] | select(.ta
   [ "$(status_of lj-rweb)" = ok ]
   [ "$(lj list --json | jq -r '.[] | select(.target.spec == "lj-rweb") | .mac')" = "$mac" ]
   curl_from peer http://198.51.100.155/hello.html | grep -q "Hello world"
+}
+
+@test "reconcile: docker rm -f and a new container of the same name → one run drops the old record and attaches the new one" {
+  docker_persistent lj-rnew 156
+  old=$(dk inspect -f '{{.Id}}' lj-rnew)
+  dk rm -f lj-rnew >/dev/null
+  engine_run docker lj-rnew --network none
+  [ "$(dk inspect -f '{{.Id}}' lj-rnew)" != "$old" ]
+  run lj reconcile
+  echo "$output"
+  [ "$status" -eq 0 ]
+  # one run: the new container has its interface and address, recorded under its own ID
+  [ "$(status_of lj-rnew)" = ok ]
+  lj list --json | jq -e --arg id "$(dk inspect -f '{{.Id}}' lj-rnew)" \
+    '[.[] | select(.target.spec == "lj-rnew")] | length == 1 and .[0].target.container_id == $id'
+  curl_from peer http://198.51.100.156/hello.html | grep -q "Hello world"
 }

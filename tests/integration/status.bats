@@ -539,3 +539,37 @@ status_is() { [ "$(status_of "$1")" = "$2" ]; }
   [ "$status" -eq 0 ]
   [ "$(jq -c .unreadable <<<"$output")" = "[]" ]
 }
+
+@test "status, reconcile: a routed attachment's parent that is down is waited for (its proxy entries with it), not repaired; up again, it is repaired" {
+  add_container web
+  detach_later web
+  run lj attach routed "netns:${LAB_PREFIX}web" --parent em1 --ip 198.51.100.133/24
+  echo "$output"
+  [ "$status" -eq 0 ]
+  rec=$(ls "$LANJOIN_STATE_DIR"/attachments/*.json)
+  created=$(jq -r .created "$rec")
+  mac=$(on web cat /sys/class/net/eth1/address)
+  defer on host ip route replace default via 198.51.100.254 dev em1
+  defer on host ip link set em1 up
+  # the kernel drops em1's proxy entries with it: the parent is what differs, not them
+  on host ip link set em1 down
+  status_names "link em1 is down on the host (the parent)"
+  run lj status --json
+  [[ $output != *"proxy entry"* ]]
+  run lj reconcile
+  echo "$output"
+  [ "$status" -eq 1 ]
+  # left alone: the same interface and address in the container, the same record
+  [ "$(on web cat /sys/class/net/eth1/address)" = "$mac" ]
+  on web ip -4 addr show dev eth1 | grep -q 198.51.100.133/32
+  [ "$(jq -r .created "$rec")" = "$created" ]
+  [ "$(jq -r .status "$rec")" = attached ]
+  # up again: the proxy entry it lost is put back by one reconcile, the peer reaches it
+  on host ip link set em1 up
+  on host ip route replace default via 198.51.100.254 dev em1
+  run lj reconcile
+  echo "$output"
+  [ "$status" -eq 0 ]
+  status_ok
+  curl_from peer http://198.51.100.133/hello.html | grep -q "Hello world"
+}

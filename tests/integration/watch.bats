@@ -74,7 +74,7 @@ teardown_file() { watch_teardown_file; }
     on host ip link set em1 up
     wait_until 60 bash -c "(( \$(grep -c 'carrier on em1 is back: announced' '$WLOG') >= $i ))"
   done
-  ps --ppid "$WATCH_PID" -o pid=,stat=
+  ps --ppid "$WATCH_PID" -o pid=,stat= || true # none at all is fine too
   # the last round's child may not have been reaped yet
   [ "$(ps --ppid "$WATCH_PID" -o stat= | grep -c '^Z')" -le 1 ]
 }
@@ -240,4 +240,89 @@ teardown_file() { watch_teardown_file; }
   ! grep -E "^$t eth1: (repair|attach)" "$WLOG"
   run lj list
   [[ $output != *"$t"* ]]
+}
+
+# The record of the one attachment, and whose attach it waits in ("" when none).
+one_record() { ls "$LANJOIN_STATE_DIR"/attachments/*.json 2>/dev/null; }
+owner_is() { [ "$(jq -r '.owner.pid // empty' "$(one_record)" 2>/dev/null)" = "$1" ]; }
+
+# start_waiting ATTACH_ARGS...: an attach in the background that waits for a DHCP lease that
+# never comes (no server on br-wq); WAITING_PID is lanjoin's PID, once its record says so.
+start_waiting() {
+  ip netns exec "${LAB_PREFIX}host" "$LANJOIN" attach bridge "netns:${LAB_PREFIX}wq" \
+    --bridge br-wq --dhcp --dhcp-timeout 60 >"$BATS_TEST_TMPDIR/wq.out" 2>&1 3>&- &
+  WAITING_PID=$!
+  defer stop_pid "$WAITING_PID"
+  wait_until 10 owner_is "$WAITING_PID"
+}
+
+stop_pid() { kill -TERM "$1" 2>/dev/null || return 0; wait "$1" 2>/dev/null || true; }
+
+@test "watch: an attach that still waits is left alone, though its link has a killed attach's name; status says settling" {
+  add_container wq
+  on host ip link add br-wq type bridge
+  defer ip -n "${LAB_PREFIX}host" link del br-wq
+  on host ip link set br-wq up
+  start_watch --no-engines
+  # killed while it waits: its record (settling, its owner gone) and its link stay behind
+  start_waiting
+  kill -KILL "$WAITING_PID"
+  wait "$WAITING_PID" || true
+  # a new attach undoes them and makes its link again, under the same (hashed) name
+  start_waiting
+  host_if=$(jq -r .host_ifname "$(one_record)")
+  ifindex=$(on host cat "/sys/class/net/$host_if/ifindex")
+  # whatever the watch made of those link events is done once a later round is
+  kill -HUP "$WATCH_PID"
+  log_has "reconcile all: done"
+  kill -0 "$WAITING_PID"
+  owner_is "$WAITING_PID"
+  [ "$(jq -r .status "$(one_record)")" = settling ]
+  [ "$(on host cat "/sys/class/net/$host_if/ifindex")" = "$ifindex" ]
+  run lj status
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == *"netns:${LAB_PREFIX}wq"*settling*"PID $WAITING_PID"* ]]
+  run lj reconcile
+  echo "$output"
+  [ "$status" -eq 0 ]
+  owner_is "$WAITING_PID"
+  [ "$(on host cat "/sys/class/net/$host_if/ifindex")" = "$ifindex" ]
+  # its own attach ends it: interrupted, it rolls back
+  kill -TERM "$WAITING_PID"
+  rc=0
+  wait "$WAITING_PID" || rc=$?
+  cat "$BATS_TEST_TMPDIR/wq.out"
+  [ "$rc" -eq 1 ]
+  [ -z "$(one_record)" ]
+}
+
+@test "watch: a new attachment on a bridge announces the others on it no more; the uplink's carrier back does" {
+  defer lj uplink release br-em1
+  for i in 1 2 3; do
+    add_container "an$i"
+  done
+  for i in 1 2; do
+    run lj attach bridge "netns:${LAB_PREFIX}an$i" --bridge br-em1 --uplink em1 --ip "198.51.100.14$i/24"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    defer lj detach "netns:${LAB_PREFIX}an$i"
+  done
+  start_watch --no-engines
+  peer_takes_announcements
+  run lj attach bridge "netns:${LAB_PREFIX}an3" --bridge br-em1 --ip 198.51.100.143/24
+  echo "$output"
+  [ "$status" -eq 0 ]
+  defer lj detach "netns:${LAB_PREFIX}an3"
+  kill -HUP "$WATCH_PID"
+  log_has "reconcile all: done"
+  # no carrier came back: the peer heard no announcement of the other two
+  ip -n "${LAB_PREFIX}peer" neigh show dev eth0
+  [ -z "$(ip -n "${LAB_PREFIX}peer" neigh show 198.51.100.141 dev eth0 | grep lladdr)" ]
+  [ -z "$(ip -n "${LAB_PREFIX}peer" neigh show 198.51.100.142 dev eth0 | grep lladdr)" ]
+  # the uplink's carrier back is: every attachment on its bridge is announced
+  on host ip link set em1 down
+  on host ip link set em1 up
+  peer_learned 198.51.100.141 "$(on an1 cat /sys/class/net/eth1/address)"
+  peer_learned 198.51.100.142 "$(on an2 cat /sys/class/net/eth1/address)"
 }

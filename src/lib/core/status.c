@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -271,6 +272,8 @@ const char *lj_status_kind_str(enum lj_status_kind k)
 		return "target-gone";
 	case LJ_STATUS_TARGET_RESTARTED:
 		return "target-restarted";
+	case LJ_STATUS_SETTLING:
+		return "settling";
 	}
 	return "?";
 }
@@ -628,6 +631,18 @@ int lj_status(const char *target, struct lj_status_entry **ret, size_t *ret_n,
 		}
 		e = &out[k++];
 		e->rec = recs[i];
+		if (lj_record_settling_live(&e->rec)) {
+			char buf[128];
+
+			/* its attach is still at work (a DHCP lease, DAD): what it made is its
+			 * own to finish or roll back, no drift */
+			e->kind = LJ_STATUS_SETTLING;
+			snprintf(buf, sizeof(buf),
+				 "its attach (PID %" PRId64 ") still waits for its addresses",
+				 e->rec.owner_pid);
+			add_what(e, buf);
+			continue;
+		}
 		if (strcmp(e->rec.status, "attached") != 0) {
 			e->kind = LJ_STATUS_DRIFTED;
 			if (lj_record_detach_interrupted(&e->rec))
@@ -638,11 +653,7 @@ int lj_status(const char *target, struct lj_status_entry **ret, size_t *ret_n,
 			if (strcmp(e->rec.status, "detaching") == 0)
 				continue; /* going: what is left of it is no drift */
 			else
-				add_what(e,
-					 lj_record_settling_live(&e->rec)
-						 ? "settling: its attach still waits for its "
-						   "addresses"
-						 : "an attach did not finish (run 'lanjoin gc')");
+				add_what(e, "an attach did not finish (run 'lanjoin gc')");
 		}
 		if (json_is_string(json_object_get(e->rec.info, "repair_failed"))) {
 			char buf[400];

@@ -125,6 +125,8 @@ enum lj_status_kind {
 	LJ_STATUS_DRIFTED,
 	LJ_STATUS_TARGET_GONE,
 	LJ_STATUS_TARGET_RESTARTED,
+	LJ_STATUS_SETTLING, /* its attach still runs (a live owner waits for its addresses): not
+			       checked, and left alone by reconcile and watch */
 };
 
 /*
@@ -135,7 +137,7 @@ enum lj_status_kind {
 bool lj_status_gone(const struct lj_status_ns *host, const struct lj_record *rec, char *why,
 		    size_t size);
 
-/* "ok", "drifted", "target-gone", "target-restarted". */
+/* "ok", "drifted", "target-gone", "target-restarted", "settling". */
 const char *lj_status_kind_str(enum lj_status_kind k);
 
 /* One attachment's status. */

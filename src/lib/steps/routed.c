@@ -71,14 +71,20 @@ static void proxy_neigh_describe_undo(const struct lj_ctx *ctx, const struct lj_
 static int proxy_neigh_verify(const struct lj_status_view *v, const struct lj_step *s, char *why,
 			      size_t size)
 {
-	const struct lj_link *l = lj_status_need_link(v, LJ_HOST, s->link, false, why, size);
+	const struct lj_link *l = lj_status_need_link(v, LJ_HOST, s->link, true, why, size);
 	char a[LJ_IP_STRLEN];
 	struct lj_nl *nl = NULL;
 	bool has = false;
 	int r;
 
-	if (!l)
+	/* The kernel drops a link's proxy entries when it goes down (pneigh_ifdown): a parent
+	 * that is down says so (reconcile waits for it), not a missing entry. */
+	if (!l) {
+		size_t len = strlen(why);
+
+		snprintf(why + len, size - len, " (the parent)");
 		return LJ_VERIFY_DRIFTED;
+	}
 	r = lj_nl_open(-1, &nl);
 	if (r < 0)
 		return r;
