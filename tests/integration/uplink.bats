@@ -195,6 +195,7 @@ reaches_all() {
   run lj uplink release br-em1
   [ "$status" -eq 0 ]
   on host ip -j route get 198.18.5.1 | jq -e '.[0].dev == "em1"'
+  on host ip route del 198.18.5.0/24
   on host ip addr del 198.18.6.76/24 dev em1
   assert_host_back "$BEFORE"
 }
