@@ -355,6 +355,14 @@ fcall() { curl -sS --max-time 10 --unix-socket "$dir/fault.sock" -X POST --data-
   run curl_from host http://198.18.5.10/hello.html
   [ "$output" = "Hello world" ]
   [ -n "$(on host ip -o link show master br-dp)" ]
+  # Docker's endpoint: detach --all leaves it (record, link, address) and says so
+  run lj detach --all
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == *"1 endpoint of the Docker plugin left: docker network disconnect removes it"* ]]
+  run curl_from host http://198.18.5.10/hello.html
+  [ "$output" = "Hello world" ]
+  [ "$(lj list --json | jq length)" -eq 1 ]
   plugin_stop KILL
   plugin_start
   dk rm -f bweb

@@ -62,6 +62,26 @@ assert_host_back() {
   assert_same_state host "$1"
 }
 
+# release_fault_each ADOPTED MIN N...: a fault at release's undo step N, for each N (more than
+# MIN of them), keeps the adoption whole: exit 1, and the host as snapshot ADOPTED has it. Then
+# a release without a fault works.
+release_fault_each() {
+  local adopted=$1 min=$2 n
+  shift 2
+  [ "$#" -gt "$min" ]
+  for n in "$@"; do
+    run on host env LANJOIN_FAULT_UNDO="$n" "$LANJOIN" uplink release br-em1
+    echo "undo $n: $output"
+    [ "$status" -eq 1 ]
+    [[ $output == *"nothing was released"* ]]
+    wait_until 5 br_settled
+    # a redone nft rule is the same rule under a new handle
+    diff -u <(grep -v '"handle":' "$adopted") <(snapshot host | grep -v '"handle":')
+  done
+  run lj uplink release br-em1
+  [ "$status" -eq 0 ]
+}
+
 kill_if_alive() { kill "$1" 2>/dev/null || true; }
 del_link() { on host ip link del "$1" 2>/dev/null || true; }
 
@@ -161,6 +181,24 @@ reaches_all() {
   assert_host_back "$BEFORE"
 }
 
+@test "uplink: release refuses (exit 2, nothing changed) a route added on br-em1 that it cannot move back" {
+  run lj uplink adopt br-em1 em1
+  [ "$status" -eq 0 ]
+  wait_until 5 br_settled
+  on host ip route add 198.18.9.0/24 nexthop via 198.51.100.254 dev br-em1 nexthop via 198.51.100.10 dev br-em1
+  local adopted=$BATS_TEST_TMPDIR/adopted
+  snapshot host >"$adopted"
+  run lj uplink release br-em1
+  echo "$output"
+  [ "$status" -eq 2 ]
+  [[ $output == *"Cannot move route '198.18.9.0/24"*"multipath"* ]]
+  assert_same_state host "$adopted"
+  on host ip route del 198.18.9.0/24
+  run lj uplink release br-em1
+  [ "$status" -eq 0 ]
+  assert_host_back "$BEFORE"
+}
+
 @test "uplink: a fault at release steps that move back what was added after adoption keeps the adoption whole" {
   run lj uplink adopt br-em1 em1
   [ "$status" -eq 0 ]
@@ -168,7 +206,7 @@ reaches_all() {
   on host ip addr add 198.18.6.76/24 dev br-em1
   on host ip route add 198.18.5.0/24 via 198.18.6.1 dev br-em1
   wait_until 5 br_settled
-  local adopted=$BATS_TEST_TMPDIR/adopted steps i
+  local adopted=$BATS_TEST_TMPDIR/adopted steps
   snapshot host >"$adopted"
   # Release's plan: the record's, with the three steps it adds for what br-em1 holds now:
   # an addr-copy before enslave, a route-move after link-up, an addr-move after the routes.
@@ -183,17 +221,8 @@ reaches_all() {
     | to_entries[]
     | select((.value.t | IN("sysctl-copy", "probe", "test-crash") | not) and (.value.s | not))
     | .key + 1' "$LANJOIN_STATE_DIR"/uplinks/*.json)
-  [ "$(echo "$steps" | wc -l)" -gt 8 ]
-  for i in $steps; do
-    run on host env LANJOIN_FAULT_UNDO=$i "$LANJOIN" uplink release br-em1
-    echo "undo $i: $output"
-    [ "$status" -eq 1 ]
-    [[ $output == *"nothing was released"* ]]
-    wait_until 5 br_settled
-    diff -u <(grep -v '"handle":' "$adopted") <(snapshot host | grep -v '"handle":')
-  done
-  run lj uplink release br-em1
-  [ "$status" -eq 0 ]
+  # shellcheck disable=SC2086 # one step number a word
+  release_fault_each "$adopted" 8 $steps
   on host ip -j route get 198.18.5.1 | jq -e '.[0].dev == "em1"'
   on host ip route del 198.18.5.0/24
   on host ip addr del 198.18.6.76/24 dev em1
@@ -459,18 +488,8 @@ forward_drop_if_possible() {
   steps=$(jq -r '.undo | to_entries[]
     | select((.value.type | IN("sysctl-copy", "probe", "test-crash") | not) and (.value.skip_undo | not))
     | .key + 1' "$LANJOIN_STATE_DIR"/uplinks/*.json)
-  [ "$(echo "$steps" | wc -l)" -gt 6 ]
-  for n in $steps; do
-    run on host env LANJOIN_FAULT_UNDO=$n "$LANJOIN" uplink release br-em1
-    echo "undo $n: $output"
-    [ "$status" -eq 1 ]
-    [[ $output == *"nothing was released"* ]]
-    wait_until 5 br_settled
-    # a redone nft rule is the same rule under a new handle
-    diff -u <(grep -v '"handle":' "$adopted") <(snapshot host | grep -v '"handle":')
-  done
-  run lj uplink release br-em1
-  [ "$status" -eq 0 ]
+  # shellcheck disable=SC2086 # one step number a word
+  release_fault_each "$adopted" 6 $steps
   assert_host_back "$BEFORE"
 }
 
@@ -732,7 +751,7 @@ ovs_up() {
     | select((.value.type | IN("sysctl-copy", "probe", "test-crash") | not) and (.value.skip_undo | not))
     | .key + 1' "$LANJOIN_STATE_DIR"/uplinks/*.json)
   for n in $steps; do
-    run on host env LANJOIN_FAULT_UNDO=$n "$LANJOIN" uplink release br-em1
+    run on host env LANJOIN_FAULT_UNDO="$n" "$LANJOIN" uplink release br-em1
     echo "undo $n: $output"
     [ "$status" -eq 1 ]
     wait_until 5 br_settled

@@ -39,20 +39,28 @@ static void held_free(struct held *h)
 	free(h->route_claimed);
 }
 
-static int held_get(struct lj_ctx *ctx, int ifindex, struct held *h)
+static int held_get(int ifindex, struct held *h)
 {
 	struct lj_route_info *v = NULL;
+	struct lj_nl *dump = NULL;
 	size_t n = 0, k = 0;
 	int r;
 
-	r = lj_addr_dump_full(ctx->host, AF_UNSPEC, ifindex, &h->addrs, &h->n_addrs);
+	/* strict: the kernel filters by link, multipath routes through it included */
+	r = lj_nl_open(-1, &dump);
+	if (r < 0)
+		return r;
+	lj_nl_set_strict(dump);
+	r = lj_addr_dump_full(dump, AF_UNSPEC, ifindex, &h->addrs, &h->n_addrs);
 	if (r == 0)
-		r = lj_route_dump(ctx->host, AF_UNSPEC, ifindex, &v, &n);
+		r = lj_route_dump(dump, AF_UNSPEC, ifindex, &v, &n);
+	lj_nl_close(dump);
 	if (r < 0)
 		return r;
 	/* The kernel's own routes (prefix, local, broadcast, multicast) follow the addresses. */
 	for (size_t i = 0; i < n; i++)
-		if (v[i].protocol != RTPROT_KERNEL && v[i].oif == ifindex)
+		if (v[i].protocol != RTPROT_KERNEL &&
+		    (v[i].oif == ifindex || (v[i].unsupported && !v[i].oif)))
 			v[k++] = v[i];
 	h->routes = v;
 	h->n_routes = k;
@@ -272,7 +280,7 @@ int lj_uplink_release_current(struct lj_ctx *ctx, const char *bridge, const char
 	ifindex = lj_ctx_ifindex(ctx, LJ_HOST, bridge);
 	if (ifindex < 0)
 		return 0; /* gone: the recorded undo says what is wrong */
-	r = held_get(ctx, ifindex, &h);
+	r = held_get(ifindex, &h);
 	if (r < 0) {
 		lj_fail(res, r, "Failed to list the addresses and routes of '%s': %s", bridge,
 			strerror(-r));
