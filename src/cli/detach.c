@@ -14,7 +14,8 @@ static const char detach_usage[] =
 	"       lanjoin detach --all [--dry-run] [--json]\n"
 	"Undo exactly what attach did (every attachment of TARGET unless\n"
 	"--ifname is given). Safe to repeat; works after the container died.\n"
-	"--all detaches everything, deleting the host-side links together.\n"
+	"--all detaches everything, deleting the host-side links together; endpoints of the\n"
+	"Docker plugin are Docker's (docker network disconnect removes them): left, and counted.\n"
 	"The stored spec of a persistent attachment goes too, unless --keep-spec.\n";
 
 /*

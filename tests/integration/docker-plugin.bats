@@ -355,6 +355,14 @@ fcall() { curl -sS --max-time 10 --unix-socket "$dir/fault.sock" -X POST --data-
   run curl_from host http://198.18.5.10/hello.html
   [ "$output" = "Hello world" ]
   [ -n "$(on host ip -o link show master br-dp)" ]
+  # Docker's endpoint: detach --all leaves it (record, link, address) and says so
+  run lj detach --all
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == *"1 endpoint of the Docker plugin left: docker network disconnect removes it"* ]]
+  run curl_from host http://198.18.5.10/hello.html
+  [ "$output" = "Hello world" ]
+  [ "$(lj list --json | jq length)" -eq 1 ]
   plugin_stop KILL
   plugin_start
   dk rm -f bweb
@@ -576,5 +584,59 @@ status_of() { lj status --json | jq -c --arg l "$1" '.attachments[] | select(.if
   on host ip link show dev "$host" # the stranger stays
   on host ip link del ljxkeep0
   rm -rf "$sbx"
+  state_empty
+}
+
+@test "protocol: detach --all, detach and gc leave a joined endpoint to Docker: its record, its link in the container, its address" {
+  local id=$(printf '8%.0s' {1..64}) link rec
+  add_container dpw >/dev/null
+  run call NetworkDriver.CreateNetwork "{\"NetworkID\":\"$id\",\"Options\":{\"com.docker.network.generic\":{\"mode\":\"macvlan\",\"parent\":\"em1\"}},\"IPv4Data\":[{\"Pool\":\"198.51.100.0/24\",\"Gateway\":\"198.51.100.254/24\"}]}"
+  [ "$(head -n1 <<<"$output")" = '{}' ]
+  defer call NetworkDriver.DeleteNetwork "{\"NetworkID\":\"$id\"}"
+  run call NetworkDriver.CreateEndpoint "{\"NetworkID\":\"$id\",\"EndpointID\":\"$id\",\"Interface\":{\"Address\":\"198.51.100.141/24\"}}"
+  defer call NetworkDriver.DeleteEndpoint "{\"NetworkID\":\"$id\",\"EndpointID\":\"$id\"}"
+  run call NetworkDriver.Join "{\"NetworkID\":\"$id\",\"EndpointID\":\"$id\",\"SandboxKey\":\"/run/netns/${LAB_PREFIX}dpw\"}"
+  link=$(head -n1 <<<"$output" | jq -r .InterfaceName.SrcName)
+  # what Docker does after Join: the link into the sandbox, renamed, its address, up
+  on host ip link set dev "$link" netns "${LAB_PREFIX}dpw"
+  on dpw ip link set dev "$link" name eth0
+  on dpw ip addr add 198.51.100.141/24 dev eth0
+  on dpw ip link set eth0 up
+  ping_from peer 198.51.100.141
+
+  run lj detach --all
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == *"Detached 0 attachments"* ]]
+  [[ $output == *"1 endpoint of the Docker plugin left: docker network disconnect removes it"* ]]
+  rec=$(ep_record "$id")
+  [ "$(jq -r .status <<<"$rec")" = attached ]
+  on dpw ip link show dev eth0
+  ping_from peer 198.51.100.141
+  # by its sandbox, or lanjoin's own namespace (where its record says it was made): refused
+  run lj detach "/run/netns/${LAB_PREFIX}dpw"
+  echo "$output"
+  [ "$status" -eq 2 ]
+  [[ $output == *"Docker plugin"*"docker network disconnect"* ]]
+  run lj detach /proc/self/ns/net
+  echo "$output"
+  [ "$status" -eq 2 ]
+  [ -n "$(ep_record "$id")" ]
+  run lj gc --json
+  [ "$(jq ".removed | length" <<<"$output")" -eq 0 ]
+  [ -n "$(ep_record "$id")" ]
+  ping_from peer 198.51.100.141
+  run lj status --json
+  [ "$(jq -r '.attachments[0].status' <<<"$output")" = ok ]
+
+  # Docker's Leave moves the link back; DeleteEndpoint then removes it and the record
+  on dpw ip link set dev eth0 down
+  on dpw ip link set dev eth0 name "$link"
+  on dpw ip link set dev "$link" netns "${LAB_PREFIX}host"
+  run call NetworkDriver.Leave "{\"NetworkID\":\"$id\",\"EndpointID\":\"$id\"}"
+  run call NetworkDriver.DeleteEndpoint "{\"NetworkID\":\"$id\",\"EndpointID\":\"$id\"}"
+  [ "$(head -n1 <<<"$output")" = '{}' ]
+  ! on host ip link show dev "$link"
+  run call NetworkDriver.DeleteNetwork "{\"NetworkID\":\"$id\"}"
   state_empty
 }

@@ -62,6 +62,26 @@ assert_host_back() {
   assert_same_state host "$1"
 }
 
+# release_fault_each ADOPTED MIN N...: a fault at release's undo step N, for each N (more than
+# MIN of them), keeps the adoption whole: exit 1, and the host as snapshot ADOPTED has it. Then
+# a release without a fault works.
+release_fault_each() {
+  local adopted=$1 min=$2 n
+  shift 2
+  [ "$#" -gt "$min" ]
+  for n in "$@"; do
+    run on host env LANJOIN_FAULT_UNDO="$n" "$LANJOIN" uplink release br-em1
+    echo "undo $n: $output"
+    [ "$status" -eq 1 ]
+    [[ $output == *"nothing was released"* ]]
+    wait_until 5 br_settled
+    # a redone nft rule is the same rule under a new handle
+    diff -u <(grep -v '"handle":' "$adopted") <(snapshot host | grep -v '"handle":')
+  done
+  run lj uplink release br-em1
+  [ "$status" -eq 0 ]
+}
+
 kill_if_alive() { kill "$1" 2>/dev/null || true; }
 del_link() { on host ip link del "$1" 2>/dev/null || true; }
 
@@ -106,6 +126,107 @@ reaches_all() {
   [ "$status" -eq 0 ]
   assert_host_back "$BEFORE"
   reaches_all
+}
+
+@test "uplink: release moves back what br-em1 holds now: addresses and routes added after adoption, a re-added default route; not what was removed" {
+  run lj uplink adopt br-em1 em1
+  [ "$status" -eq 0 ]
+  wait_until 5 br_settled
+  # after adoption: another address, a route through it, the default route as a DHCP client
+  # would put it back (another metric), IPv6 too; the recorded IPv4 default route removed
+  on host ip addr add 198.51.100.77/24 dev br-em1
+  on host ip addr add 198.18.6.76/24 dev br-em1
+  on host ip route add 198.18.5.0/24 via 198.51.100.254 dev br-em1
+  on host ip route add 198.18.7.0/24 dev br-em1 metric 7
+  on host ip route del default via 198.51.100.254 dev br-em1
+  on host ip route add default via 198.51.100.254 dev br-em1 proto dhcp metric 100
+  on host ip -6 addr add 2001:db8:1::77/64 dev br-em1 nodad
+  on host ip -6 route add 2001:db8:5::/64 via 2001:db8:1::fe dev br-em1
+  local br_net
+  br_net=$(net_of br-em1)
+
+  run lj uplink release br-em1 --dry-run
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == *"ip addr add 198.51.100.77/24"*"dev em1"* ]]
+  [[ $output == *"ip route replace 198.18.5.0/24 via 198.51.100.254 dev em1"* ]]
+
+  run lj uplink release br-em1
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == *198.51.100.77/24* ]]
+  [[ $output == *"198.18.5.0/24 via 198.51.100.254"* ]]
+  # the removed default route is named as not put back
+  [[ $output == *"not put back"*"default via 198.51.100.254"* ]]
+  run on host ip link show br-em1
+  [ "$status" -ne 0 ]
+  wait_until 5 em1_settled
+  # em1 holds exactly what br-em1 held
+  diff -u <(echo "$br_net") <(net_of em1)
+  [ "$(on host ip -j route show default | jq -r '.[] | "\(.dev) \(.metric // 0) \(.protocol)"')" = "em1 100 dhcp" ]
+  ping_from peer 198.51.100.77
+  ping_from peer 2001:db8:1::77
+  on host ip -j route get 198.18.5.1 | jq -e '.[0].dev == "em1"'
+  restore_em1_extras() {
+    on host ip addr del 198.51.100.77/24 dev em1
+    on host ip addr del 198.18.6.76/24 dev em1
+    on host ip -6 addr del 2001:db8:1::77/64 dev em1
+    on host ip route del 198.18.5.0/24
+    on host ip route del 198.18.7.0/24
+    on host ip -6 route del 2001:db8:5::/64
+    on host ip route del default
+    on host ip route add default via 198.51.100.254 dev em1
+  }
+  restore_em1_extras
+  assert_host_back "$BEFORE"
+}
+
+@test "uplink: release refuses (exit 2, nothing changed) a route added on br-em1 that it cannot move back" {
+  run lj uplink adopt br-em1 em1
+  [ "$status" -eq 0 ]
+  wait_until 5 br_settled
+  on host ip route add 198.18.9.0/24 nexthop via 198.51.100.254 dev br-em1 nexthop via 198.51.100.10 dev br-em1
+  local adopted=$BATS_TEST_TMPDIR/adopted
+  snapshot host >"$adopted"
+  run lj uplink release br-em1
+  echo "$output"
+  [ "$status" -eq 2 ]
+  [[ $output == *"Cannot move route '198.18.9.0/24"*"multipath"* ]]
+  assert_same_state host "$adopted"
+  on host ip route del 198.18.9.0/24
+  run lj uplink release br-em1
+  [ "$status" -eq 0 ]
+  assert_host_back "$BEFORE"
+}
+
+@test "uplink: a fault at release steps that move back what was added after adoption keeps the adoption whole" {
+  run lj uplink adopt br-em1 em1
+  [ "$status" -eq 0 ]
+  wait_until 5 br_settled
+  on host ip addr add 198.18.6.76/24 dev br-em1
+  on host ip route add 198.18.5.0/24 via 198.18.6.1 dev br-em1
+  wait_until 5 br_settled
+  local adopted=$BATS_TEST_TMPDIR/adopted steps
+  snapshot host >"$adopted"
+  # Release's plan: the record's, with the three steps it adds for what br-em1 holds now:
+  # an addr-copy before enslave, a route-move after link-up, an addr-move after the routes.
+  # Fault at each step that has an undo.
+  steps=$(jq -r '.undo | map({t: .type, s: (.skip_undo // false)})
+    | (map(.t) | index("enslave")) as $e
+    | (.[:$e] + [{t: "addr-copy"}] + .[$e:]) as $p
+    | ($p | map(.t) | index("link-up")) as $l
+    | ($p[:$l + 1] + [{t: "route-move"}] + $p[$l + 1:]) as $p
+    | ($p | map(.t) | rindex("route-move")) as $r
+    | ($p[:$r + 1] + [{t: "addr-move"}] + $p[$r + 1:])
+    | to_entries[]
+    | select((.value.t | IN("sysctl-copy", "probe", "test-crash") | not) and (.value.s | not))
+    | .key + 1' "$LANJOIN_STATE_DIR"/uplinks/*.json)
+  # shellcheck disable=SC2086 # one step number a word
+  release_fault_each "$adopted" 8 $steps
+  on host ip -j route get 198.18.5.1 | jq -e '.[0].dev == "em1"'
+  on host ip route del 198.18.5.0/24
+  on host ip addr del 198.18.6.76/24 dev em1
+  assert_host_back "$BEFORE"
 }
 
 @test "uplink: secondary and labelled addresses, lifetimes, flags, other tables and metrics move exactly" {
@@ -367,18 +488,8 @@ forward_drop_if_possible() {
   steps=$(jq -r '.undo | to_entries[]
     | select((.value.type | IN("sysctl-copy", "probe", "test-crash") | not) and (.value.skip_undo | not))
     | .key + 1' "$LANJOIN_STATE_DIR"/uplinks/*.json)
-  [ "$(echo "$steps" | wc -l)" -gt 6 ]
-  for n in $steps; do
-    run on host env LANJOIN_FAULT_UNDO=$n "$LANJOIN" uplink release br-em1
-    echo "undo $n: $output"
-    [ "$status" -eq 1 ]
-    [[ $output == *"nothing was released"* ]]
-    wait_until 5 br_settled
-    # a redone nft rule is the same rule under a new handle
-    diff -u <(grep -v '"handle":' "$adopted") <(snapshot host | grep -v '"handle":')
-  done
-  run lj uplink release br-em1
-  [ "$status" -eq 0 ]
+  # shellcheck disable=SC2086 # one step number a word
+  release_fault_each "$adopted" 6 $steps
   assert_host_back "$BEFORE"
 }
 
@@ -640,7 +751,7 @@ ovs_up() {
     | select((.value.type | IN("sysctl-copy", "probe", "test-crash") | not) and (.value.skip_undo | not))
     | .key + 1' "$LANJOIN_STATE_DIR"/uplinks/*.json)
   for n in $steps; do
-    run on host env LANJOIN_FAULT_UNDO=$n "$LANJOIN" uplink release br-em1
+    run on host env LANJOIN_FAULT_UNDO="$n" "$LANJOIN" uplink release br-em1
     echo "undo $n: $output"
     [ "$status" -eq 1 ]
     wait_until 5 br_settled

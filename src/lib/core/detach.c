@@ -194,12 +194,33 @@ static bool has_target_record(const struct lj_record *recs, size_t n, const stru
 	return false;
 }
 
+/*
+ * Is rec a link handed to a container engine (handoff.h: a Docker plugin endpoint)? The engine
+ * owns it (docker network disconnect, removing the container): detach leaves it alone, never
+ * dropping its record while the engine keeps the link.
+ */
+static bool handed_to_engine(const struct lj_record *rec)
+{
+	return json_is_true(json_object_get(rec->info, "handoff"));
+}
+
+/* Append to res->message what detach left to the engine: n endpoints (n > 0). */
+static void say_handed_left(struct lj_result *res, size_t n)
+{
+	size_t len = strlen(res->message);
+
+	snprintf(res->message + len, sizeof(res->message) - len,
+		 "%s%zu endpoint%s of the Docker plugin left: docker network disconnect removes "
+		 "%s",
+		 len ? "\n" : "", n, n == 1 ? "" : "s", n == 1 ? "it" : "them");
+}
+
 int lj_detach(const char *target, const char *ifname, bool dry_run, struct lj_result *res)
 {
 	struct lj_record *recs = NULL;
 	struct lj_state *st = NULL;
 	struct lj_target t;
-	size_t n = 0, matched = 0;
+	size_t n = 0, matched = 0, handed = 0;
 	bool opened, *undone = NULL;
 	int r;
 
@@ -251,6 +272,10 @@ int lj_detach(const char *target, const char *ifname, bool dry_run, struct lj_re
 		if (!same_ns && strcmp(rec->target_spec, t.spec) != 0 &&
 		    !(t.container_id[0] && strcmp(rec->container_id, t.container_id) == 0))
 			continue;
+		if (handed_to_engine(rec)) {
+			handed++;
+			continue;
+		}
 		matched++;
 		/* The target by name is gone or another namespace: is its namespace still there? */
 		in_found = !same_ns && find_netns(rec, &found);
@@ -280,7 +305,16 @@ int lj_detach(const char *target, const char *ifname, bool dry_run, struct lj_re
 				lj_way_get(w)->detached(st, rec, res);
 		}
 	}
-	if (!matched && !dry_run && refuse_foreign(st, &t, opened, target, ifname, res) < 0)
+	if (!matched && handed)
+		r = lj_bad_input(res,
+				 "%s%s%s is %s of the Docker plugin: Docker owns %s (docker "
+				 "network disconnect removes %s); nothing was changed",
+				 target, ifname ? " as " : "", ifname ? ifname : "",
+				 handed == 1 ? "an endpoint" : "endpoints",
+				 handed == 1 ? "it" : "them", handed == 1 ? "it" : "them");
+	else if (handed && !dry_run)
+		say_handed_left(res, handed);
+	else if (!matched && !dry_run && refuse_foreign(st, &t, opened, target, ifname, res) < 0)
 		r = -EXDEV;
 	else if (!matched && res->bad_records)
 		r = lj_fail(res, -EBADMSG,
@@ -540,11 +574,20 @@ static bool match_all(const struct lj_record *rec, void *data)
 	return true;
 }
 
+/* detach --all: everything but the links handed to an engine (counted in *data, a size_t). */
+static bool match_not_handed(const struct lj_record *rec, void *data)
+{
+	if (!handed_to_engine(rec))
+		return true;
+	(*(size_t *)data)++;
+	return false;
+}
+
 int lj_detach_all(bool dry_run, struct lj_result *res, size_t *ret_removed)
 {
 	struct lj_record *recs = NULL;
 	struct lj_state *st = NULL;
-	size_t n = 0, removed = 0;
+	size_t n = 0, removed = 0, handed = 0;
 	int r;
 
 	memset(res, 0, sizeof(*res));
@@ -555,7 +598,11 @@ int lj_detach_all(bool dry_run, struct lj_result *res, size_t *ret_removed)
 		for (size_t i = 0; i < n; i++) {
 			struct lj_target t;
 			struct lj_ctx ctx;
-			bool alive = lj_undo_open_alive(&recs[i], &t);
+			bool alive;
+
+			if (!match_not_handed(&recs[i], &handed))
+				continue;
+			alive = lj_undo_open_alive(&recs[i], &t);
 
 			if (lj_ctx_open(&ctx, NULL, alive ? &t : NULL) == 0)
 				lj_result_dry_plan(res, &ctx, &recs[i].plan, true,
@@ -565,7 +612,9 @@ int lj_detach_all(bool dry_run, struct lj_result *res, size_t *ret_removed)
 			lj_target_close(&t);
 		}
 	} else {
-		r = undo_matching(st, recs, n, match_all, NULL, NULL, res, &removed);
+		r = undo_matching(st, recs, n, match_not_handed, &handed, NULL, res, &removed);
+		if (handed)
+			say_handed_left(res, handed);
 		/* what single detaches say after the last attachment of something went (an
 		 * adopted uplink's bridge left without one) */
 		for (size_t i = 0; i < n; i++) {

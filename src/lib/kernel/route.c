@@ -397,6 +397,14 @@ static int route_dump_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
+bool lj_route_info_same_key(const struct lj_route_info *a, const struct lj_route_info *b)
+{
+	return a->family == b->family && a->table == b->table && a->dst_len == b->dst_len &&
+	       (a->dst_len == 0 || lj_ip_equal(&a->dst, &b->dst)) && a->tos == b->tos &&
+	       a->src_len == b->src_len && (a->src_len == 0 || lj_ip_equal(&a->src, &b->src)) &&
+	       a->has_priority == b->has_priority && a->priority == b->priority;
+}
+
 int lj_route_dump(struct lj_nl *nl, int family, int oif, struct lj_route_info **ret, size_t *ret_n)
 {
 	struct route_dump_ctx c = {.family = family, .oif = oif};

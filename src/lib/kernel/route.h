@@ -67,6 +67,10 @@ struct lj_route_info {
  */
 int lj_route_dump(struct lj_nl *nl, int family, int oif, struct lj_route_info **ret, size_t *ret_n);
 
+/* Whether a and b have the same key for the kernel's replace: family, table, destination,
+ * (IPv6) source, TOS, metric. */
+bool lj_route_info_same_key(const struct lj_route_info *a, const struct lj_route_info *b);
+
 /*
  * Add or replace route rt, going out of link oif (rt->oif is ignored), in one NLM_F_REPLACE
  * request: a route with the same table, destination, TOS and metric is switched over

@@ -196,15 +196,6 @@ void lj_uplink_facts_free(struct lj_uplink_facts *f)
 	json_decref(f->warnings);
 }
 
-/* Same key for the kernel's replace: table, destination, (IPv6) source, TOS, metric. */
-static bool route_same_key(const struct lj_route_info *a, const struct lj_route_info *b)
-{
-	return a->family == b->family && a->table == b->table && a->dst_len == b->dst_len &&
-	       (a->dst_len == 0 || lj_ip_equal(&a->dst, &b->dst)) && a->tos == b->tos &&
-	       a->src_len == b->src_len && (a->src_len == 0 || lj_ip_equal(&a->src, &b->src)) &&
-	       a->has_priority == b->has_priority && a->priority == b->priority;
-}
-
 /*
  * A route to move whose key another route (through another link, or a blackhole) shares
  * cannot be switched with one replace: it could hit the other one. Refuse those.
@@ -225,7 +216,7 @@ static int check_route_twins(struct lj_nl *dump, const struct lj_uplink_facts *f
 				FILE *m;
 
 				if (all[j].oif == f->dev.ifindex ||
-				    !route_same_key(&f->routes[i], &all[j]))
+				    !lj_route_info_same_key(&f->routes[i], &all[j]))
 					continue;
 				if (all[j].oif &&
 				    if_indextoname((unsigned)all[j].oif, other) == NULL)

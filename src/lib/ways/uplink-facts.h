@@ -57,3 +57,17 @@ char *lj_uplink_sysctl_text(const char *dev);
 /* The IPv4 label of an address moved from dev to br: "dev" -> "", "dev:x" -> "br:x". 0 or
  * -ENAMETOOLONG. */
 int lj_uplink_move_label(const char *label, const char *dev, const char *br, char ret[IFNAMSIZ]);
+
+/*
+ * Release (uplink-current.c): make plan, the undo plan of a whole adoption of dev into bridge,
+ * give back what bridge holds now, not only what it held at the adoption. Addresses and routes
+ * added on bridge since get the steps adopt would have given them (addr-copy and addr-move,
+ * route-move); recorded ones gone from bridge lose theirs (not IPv6 link-local addresses);
+ * recorded routes move as they are now. moved and dropped (size bytes each) get what was
+ * added, and what is left out, comma-separated ("" if nothing). Returns 0, or -errno with res
+ * saying why (res->bad_input: a route through bridge cannot be moved back); plan is then as it
+ * was.
+ */
+int lj_uplink_release_current(struct lj_ctx *ctx, const char *bridge, const char *dev,
+			      struct lj_plan *plan, char *moved, char *dropped, size_t size,
+			      struct lj_result *res);

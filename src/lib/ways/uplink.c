@@ -550,6 +550,7 @@ int lj_uplink_release(const char *bridge, bool force, bool dry_run, struct lj_re
 	struct lj_ctx *ctx = NULL;
 	struct lj_txn txn;
 	struct lj_link br;
+	char moved[400] = "", dropped[sizeof(moved)] = "";
 	int r;
 
 	memset(res, 0, sizeof(*res));
@@ -618,6 +619,14 @@ int lj_uplink_release(const char *bridge, bool force, bool dry_run, struct lj_re
 		}
 	}
 
+	/* What BR holds now goes back, not only what it held at the adoption. */
+	if (strcmp(rec.status, "adopted") == 0 && adoption_live(ctx, &rec)) {
+		r = lj_uplink_release_current(ctx, bridge, rec.host_ifname, &rec.plan, moved,
+					      dropped, sizeof(moved), res);
+		if (r < 0)
+			goto out;
+	}
+
 	if (dry_run) {
 		lj_result_dry_plan(res, ctx, &rec.plan, true, "release '%s' (uplink '%s')", bridge,
 				   rec.host_ifname);
@@ -641,9 +650,11 @@ int lj_uplink_release(const char *bridge, bool force, bool dry_run, struct lj_re
 		goto out;
 	}
 	snprintf(res->message, sizeof(res->message),
-		 "Released '%s': its addresses and routes are "
-		 "back on '%s'",
-		 bridge, rec.host_ifname);
+		 "Released '%s': its addresses and routes are back on '%s'%s%s%s%s%s%s", bridge,
+		 rec.host_ifname,
+		 moved[0] ? "; with what was added on it since the adoption: " : "", moved,
+		 dropped[0] ? "; not put back (removed from '" : "", dropped[0] ? bridge : "",
+		 dropped[0] ? "' since the adoption): " : "", dropped);
 out:
 	lj_plan_free(&plan);
 	lj_record_free(&rec);
