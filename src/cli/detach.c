@@ -15,7 +15,8 @@ static const char detach_usage[] =
 	"Undo exactly what attach did (every attachment of TARGET unless\n"
 	"--ifname is given). Safe to repeat; works after the container died.\n"
 	"--all detaches everything, deleting the host-side links together.\n"
-	"The stored spec of a persistent attachment goes too, unless --keep-spec.\n";
+	"The stored spec of a persistent attachment goes too, unless --keep-spec,\n"
+	"once the attachment is gone (a failed detach keeps it).\n";
 
 /*
  * Forget the stored specs of target (as ifname, NULL: any) that no record explains (what
