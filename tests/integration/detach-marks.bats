@@ -10,19 +10,9 @@
 load helpers
 load cni-helpers
 
-setup_file() {
-  lab_setup_file --bridge-host
-  LANJOIN_SPEC_DIR=$(mktemp -d /tmp/lanjoin-specs.XXXXXX)
-  export LANJOIN_SPEC_DIR
-}
-teardown_file() {
-  [[ $LANJOIN_SPEC_DIR == /tmp/lanjoin-specs.* ]] && rm -rf "$LANJOIN_SPEC_DIR"
-  lab_teardown_file
-}
-teardown() {
-  lab_teardown
-  rm -f "$LANJOIN_SPEC_DIR"/*.json
-}
+setup_file() { lab_setup_file --bridge-host && spec_dir_setup; }
+teardown_file() { spec_dir_teardown && lab_teardown_file; }
+teardown() { lab_teardown && spec_dir_clear; }
 
 specs() { find "$LANJOIN_SPEC_DIR" -name '*.json' | wc -l; }
 no_records() { [ -z "$(ls -A "$LANJOIN_STATE_DIR/attachments" 2>/dev/null)" ]; }

@@ -121,20 +121,11 @@ static void note_lost(struct lj_ctx *ctx, const struct lj_step *s, const json_t 
 /* --dry-run: say that the routes of list go to to's record. */
 static void describe_hand_down(const json_t *list, const struct lj_record *to, FILE *f)
 {
-	const json_t *e;
-	size_t i;
+	char before[96];
 
-	json_array_foreach(list, i, e)
-	{
-		struct lj_route_info rt;
-		const char *dev;
-		int idx;
-
-		if (lj_defroute_entry_parse(e, &rt, &dev, &idx) < 0)
-			continue;
-		fprintf(f, "\n# hands down to %s (its detach puts it back): ", to->ifname);
-		lj_defroute_print(&rt, dev, f);
-	}
+	snprintf(before, sizeof(before),
+		 "\n# hands down to %s (its detach puts it back): ", to->ifname);
+	lj_defroute_print_each(list, before, "", f);
 }
 
 /*
