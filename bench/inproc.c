@@ -324,7 +324,7 @@ static int lanjoin_attach(struct slot *s)
 static int lanjoin_detach(struct slot *s)
 {
 	struct lj_result res = {0};
-	int r = lj_detach(s->target, NULL, false, &res);
+	int r = lj_detach(s->target, NULL, 0, &res);
 
 	if (r < 0)
 		fail("lj_detach %s: %s", s->target, res.message);

@@ -55,7 +55,7 @@ static void unattach(const struct lj_attach_opts *o)
 {
 	struct lj_result dres;
 
-	if (lj_detach(o->target, o->ifname[0] ? o->ifname : "eth1", false, &dres) < 0)
+	if (lj_detach(o->target, o->ifname[0] ? o->ifname : "eth1", 0, &dres) < 0)
 		lj_err("Rolling back the attachment of %s failed too: %s", o->target, dres.message);
 	lj_result_done(&dres);
 }

@@ -632,7 +632,7 @@ static int replace(const struct lj_attach_opts *o, json_t *old, struct lj_result
 	struct lj_result dres, rres;
 	int r;
 
-	r = lj_detach(o->target, o->ifname[0] ? o->ifname : LJ_DEFAULT_IFNAME, false, &dres);
+	r = lj_detach(o->target, o->ifname[0] ? o->ifname : LJ_DEFAULT_IFNAME, 0, &dres);
 	if (r < 0) {
 		*res = dres;
 		return r;
@@ -682,7 +682,7 @@ static void unattach(const struct lj_attach_opts *o)
 {
 	struct lj_result dres;
 
-	if (lj_detach(o->target, spec_ifname(o), false, &dres) < 0)
+	if (lj_detach(o->target, spec_ifname(o), 0, &dres) < 0)
 		lj_err("Rolling back the attachment failed too: %s", dres.message);
 	else
 		lj_err("The attachment was rolled back");

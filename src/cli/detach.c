@@ -16,24 +16,20 @@ static const char detach_usage[] =
 	"--ifname is given). Safe to repeat; works after the container died.\n"
 	"--all detaches everything, deleting the host-side links together; endpoints of the\n"
 	"Docker plugin are Docker's (docker network disconnect removes them): left, and counted.\n"
-	"The stored spec of a persistent attachment goes too, unless --keep-spec.\n";
+	"The stored spec of a persistent attachment goes too, unless --keep-spec,\n"
+	"once the attachment is gone (a failed detach keeps it).\n";
 
 /*
- * Forget the stored specs of what was detached: res's records (res may be NULL), and
- * target's (as ifname). Returns how many of target's were removed beyond res's records.
+ * Forget the stored specs of target (as ifname, NULL: any) that no record explains (what
+ * lj_detach detached took its own spec along, see LJ_DETACH_DROP_SPEC): a persistent
+ * attachment whose container is gone. Returns how many were removed.
  */
-static size_t remove_specs(const char *target, const char *ifname, const struct lj_result *res)
+static size_t remove_specs(const char *target, const char *ifname)
 {
 	json_t *specs = NULL, *e;
 	size_t i, removed = 0;
 
-	for (size_t k = 0; res && k < res->n_records; k++) {
-		const struct lj_record *rec = &res->records[k];
-		const char *t = json_string_value(json_object_get(rec->spec, "target"));
-
-		cli_spec_remove(t ? t : rec->target_spec, rec->ifname);
-	}
-	if (!target || cli_spec_list(&specs) < 0)
+	if (cli_spec_list(&specs) < 0)
 		return 0;
 	json_array_foreach(specs, i, e)
 	{
@@ -73,6 +69,7 @@ int lj_cmd_detach(int argc, char **argv)
 	};
 	const char *ifname = NULL;
 	bool dry_run = false, all = false, json = false, keep_spec = false;
+	unsigned flags = 0;
 	size_t spec_removed = 0;
 	struct lj_result res;
 	int c, r;
@@ -106,6 +103,7 @@ int lj_cmd_detach(int argc, char **argv)
 			return lj_getopt_error(c, argc, argv, detach_usage);
 		}
 	}
+	flags = (dry_run ? LJ_DETACH_DRY_RUN : 0) | (keep_spec ? 0 : LJ_DETACH_DROP_SPEC);
 	if (all) {
 		size_t removed = 0;
 		if (optind != argc)
@@ -114,7 +112,7 @@ int lj_cmd_detach(int argc, char **argv)
 		if (ifname)
 			return lj_usage_error(detach_usage,
 					      "--all and --ifname exclude each other");
-		r = lj_detach_all(dry_run, &res, &removed);
+		r = lj_detach_all(flags, &res, &removed);
 		if (res.dry_text)
 			fputs(res.dry_text, stdout);
 		warn_notes(&res);
@@ -123,8 +121,6 @@ int lj_cmd_detach(int argc, char **argv)
 			lj_result_done(&res);
 			return code;
 		}
-		if (!dry_run && !keep_spec)
-			remove_specs(NULL, NULL, &res);
 		if (json && !dry_run)
 			lj_print_json(lj_json_removed(LJ_SCHEMA_DETACH, "detached", &res));
 		else if (!dry_run)
@@ -137,11 +133,9 @@ int lj_cmd_detach(int argc, char **argv)
 		return lj_usage_error(detach_usage, "Missing TARGET (or --all)");
 	if (optind < argc - 1)
 		return lj_usage_error(detach_usage, "Unexpected argument '%s'", argv[optind + 1]);
-	/* The spec goes first: a detach killed part-way must not be attached again from it
-	 * (reconcile and watch finish the detach). The records' own specs go after. */
-	if (!dry_run && !keep_spec)
-		spec_removed = remove_specs(argv[optind], ifname, NULL);
-	r = lj_detach(argv[optind], ifname, dry_run, &res);
+	/* Each detached attachment's spec goes with its record (LJ_DETACH_DROP_SPEC): only once
+	 * it is really gone, and a detach killed part-way leaves it to whoever finishes it. */
+	r = lj_detach(argv[optind], ifname, flags, &res);
 	if (res.dry_text)
 		fputs(res.dry_text, stdout);
 	warn_notes(&res);
@@ -152,7 +146,7 @@ int lj_cmd_detach(int argc, char **argv)
 		return code;
 	}
 	if (!dry_run && !keep_spec)
-		spec_removed += remove_specs(argv[optind], ifname, &res);
+		spec_removed = remove_specs(argv[optind], ifname);
 	if (spec_removed && !res.n_records)
 		/* nothing attached (a persistent container that is gone): its spec was all */
 		snprintf(res.message, sizeof(res.message),

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "lib/core/spec-store.h"
 #include "lib/core/state.h"
 #include "lib/core/target.h"
 #include "lib/core/way.h"
@@ -232,9 +233,7 @@ void cli_spec_mac(const char *target, const char *ifname, uint8_t ret[6])
 
 const char *cli_spec_dir(void)
 {
-	const char *d = getenv("LANJOIN_SPEC_DIR");
-
-	return d && *d ? d : LJ_SPEC_DIR_DEFAULT;
+	return lj_spec_dir();
 }
 
 const char *cli_spec_strerror(int r)
@@ -242,15 +241,6 @@ const char *cli_spec_strerror(int r)
 	if (r == -EDESTADDRREQ)
 		return "LANJOIN_SPEC_DIR must be an absolute path";
 	return lj_state_strerror(r);
-}
-
-/* The file name of the spec of target as ifname: 16 hex digits of a hash, ".json". */
-static void spec_name(const char *target, const char *ifname, char ret[32])
-{
-	char key[LJ_TARGET_SPEC_MAX + 32];
-
-	snprintf(key, sizeof(key), "%s/%s", target, ifname);
-	snprintf(ret, 32, "%016" PRIx64 ".json", lj_hash64(key));
 }
 
 /* Target and ifname of a spec (its file's key). */
@@ -275,7 +265,7 @@ int cli_spec_save(const json_t *spec, const uint8_t *mac)
 	_cleanup_free_ char *text = NULL;
 	_cleanup_close_ int dir = -1, fd = -1;
 	const char *target, *ifname;
-	char name[32], tmp[40];
+	char name[LJ_SPEC_NAME_SIZE], tmp[40];
 	size_t len, off = 0;
 	int r;
 
@@ -301,7 +291,7 @@ int cli_spec_save(const json_t *spec, const uint8_t *mac)
 	if (!text)
 		return -ENOMEM;
 	len = strlen(text);
-	spec_name(target, ifname, name);
+	lj_spec_file_name(target, ifname, name);
 	snprintf(tmp, sizeof(tmp), ".%s.tmp", name);
 	fd = openat(dir, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
@@ -329,26 +319,14 @@ int cli_spec_save(const json_t *spec, const uint8_t *mac)
 
 int cli_spec_remove(const char *target, const char *ifname)
 {
-	_cleanup_close_ int dir = -1;
-	char name[32];
-	int r;
-
-	if (access(cli_spec_dir(), F_OK) < 0)
-		return -ENOENT; /* never made: nothing stored (and nothing to create) */
-	r = lj_state_open_dir(cli_spec_dir(), &dir);
-	if (r < 0)
-		return r;
-	spec_name(target, ifname, name);
-	if (unlinkat(dir, name, 0) < 0)
-		return lj_negerrno();
-	return 0;
+	return lj_spec_remove(target, ifname);
 }
 
 bool cli_spec_stored(const char *target, const char *ifname)
 {
-	char name[32], path[4096];
+	char name[LJ_SPEC_NAME_SIZE], path[4096];
 
-	spec_name(target, ifname, name);
+	lj_spec_file_name(target, ifname, name);
 	snprintf(path, sizeof(path), "%s/%s", cli_spec_dir(), name);
 	return access(path, F_OK) == 0;
 }

@@ -13,9 +13,8 @@
 #include <jansson.h>
 #include <stdbool.h>
 
+#include "lib/core/spec-store.h"
 #include "lib/core/spec.h"
-
-#define LJ_SPEC_DIR_DEFAULT "/var/lib/lanjoin/specs"
 
 /* What an attach is asked besides struct lj_attach_opts (the CLI's own options). */
 struct cli_attach_flags {

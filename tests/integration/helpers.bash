@@ -191,6 +191,17 @@ wait_until_every() {
 
 state_records() { jq -s 'sort_by(.created)' "$LANJOIN_STATE_DIR"/attachments/*.json; }
 
+# A spec directory of the file's own for --persist (LANJOIN_SPEC_DIR): spec_dir_setup in
+# setup_file, spec_dir_teardown in teardown_file, spec_dir_clear after each test.
+spec_dir_setup() {
+  LANJOIN_SPEC_DIR=$(mktemp -d /tmp/lanjoin-specs.XXXXXX)
+  export LANJOIN_SPEC_DIR
+}
+spec_dir_teardown() {
+  if [[ ${LANJOIN_SPEC_DIR:-} == /tmp/lanjoin-specs.* ]]; then rm -rf "$LANJOIN_SPEC_DIR"; fi
+}
+spec_dir_clear() { rm -f "$LANJOIN_SPEC_DIR"/*.json; }
+
 _no_tentative() { [[ -z $(ip -n "$LAB_PREFIX$1" -6 addr show tentative) ]]; }
 wait_ipv6_ready() { wait_until 10 _no_tentative "$1"; }
 

@@ -9,18 +9,17 @@ load engine-helpers
 
 setup_file() {
   lab_setup_file --bridge-host
-  LANJOIN_SPEC_DIR=$(mktemp -d /tmp/lanjoin-specs.XXXXXX)
-  export LANJOIN_SPEC_DIR
+  spec_dir_setup
   docker_start || true
 }
 teardown_file() {
   docker_stop || true
-  [[ $LANJOIN_SPEC_DIR == /tmp/lanjoin-specs.* ]] && rm -rf "$LANJOIN_SPEC_DIR"
+  spec_dir_teardown
   lab_teardown_file
 }
 teardown() {
   lab_teardown
-  rm -f "$LANJOIN_SPEC_DIR"/*.json
+  spec_dir_clear
 }
 
 target() { echo "netns:$LAB_PREFIX$1"; }

@@ -9,16 +9,15 @@ ATTACH=(--bridge "$BR" --create-bridge --ip 198.18.0.2/24 --gateway 198.18.0.1)
 
 setup_file() {
   lab_setup_file
-  LANJOIN_SPEC_DIR=$(mktemp -d /tmp/lanjoin-specs.XXXXXX)
-  export LANJOIN_SPEC_DIR
+  spec_dir_setup
 }
 teardown_file() {
-  [[ $LANJOIN_SPEC_DIR == /tmp/lanjoin-specs.* ]] && rm -rf "$LANJOIN_SPEC_DIR"
+  spec_dir_teardown
   lab_teardown_file
 }
 teardown() {
   lab_teardown
-  rm -f "$LANJOIN_SPEC_DIR"/*.json
+  spec_dir_clear
 }
 
 target() { echo "netns:$LAB_PREFIX$1"; }

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/core/spec-store.h"
 #include "lib/core/txn.h"
 #include "lib/kernel/link.h"
 #include "lib/kernel/proc.h"
@@ -70,29 +71,88 @@ static bool find_netns(const struct lj_record *rec, struct lj_target *t)
 /*
  * Mark rec "detaching", with this process as its owner, on disk before its first undo step:
  * if the detach is killed part-way, the half-undone attachment reads as a detach to finish
- * (reconcile, watch, gc), not as drift to repair.
+ * (reconcile, watch, gc), not as drift to repair. The mark says whether the attachment's
+ * stored spec goes too (spec), so that whoever finishes the detach does as it was asked.
+ * 0 or -errno.
  */
-static int mark_detaching(struct lj_state *st, struct lj_record *rec, struct lj_result *res)
+static int mark_detaching(struct lj_state *st, struct lj_record *rec, enum lj_undo_spec spec)
 {
-	int r;
+	bool drop = spec == LJ_UNDO_SPEC_AS_MARKED ? rec->drop_spec : spec == LJ_UNDO_SPEC_DROP;
 
-	if (strcmp(rec->status, "detaching") == 0 && rec->owner_pid == getpid())
+	if (strcmp(rec->status, "detaching") == 0 && rec->owner_pid == getpid() &&
+	    rec->drop_spec == drop)
 		return 0;
 	snprintf(rec->status, sizeof(rec->status), "detaching");
+	rec->drop_spec = drop;
 	rec->owner_pid = getpid();
 	if (lj_proc_start_time(getpid(), &rec->owner_start) < 0)
 		rec->owner_start = 0; /* then judged interrupted (never by PID alone) */
-	r = lj_state_save(st, rec);
-	if (r < 0)
-		return lj_fail(res, r, "Failed to write the state record: %s", strerror(-r));
-	return 0;
+	return lj_state_save(st, rec);
 }
 
-/* Undo recs[i] (its default routes handed down first, see lj_default_route_hand_down). */
+/* What the first part of a record's undo needs: its default routes handed down, its mark. */
+struct hand_down {
+	struct lj_state *st;
+	struct lj_record *recs;
+	size_t n, i;
+	const bool *undone;
+	enum lj_undo_spec spec;
+	struct lj_result *res;
+};
+
+/*
+ * Before recs[i]'s undo (ctx open on its target): its default routes handed down first (a
+ * kill after it leaves both records holding them), then the record marked. 0 to go on with
+ * its undo; else -errno, ctx->detail says why, and nothing of it was undone.
+ */
+static int begin_undo(struct lj_ctx *ctx, const struct hand_down *hd)
+{
+	int r;
+
+	r = lj_default_route_hand_down(ctx, hd->st, hd->recs, hd->n, hd->i, hd->undone, NULL,
+				       hd->res);
+	if (r < 0)
+		return r;
+	r = mark_detaching(hd->st, &hd->recs[hd->i], hd->spec);
+	if (r < 0)
+		lj_ctx_detail(ctx, "write the state record: %s", strerror(-r));
+	return r;
+}
+
+/*
+ * After rec's undo, with failed of its steps failed (detail: why): keep rec, res saying so
+ * (-EIO); or, all undone, remove its stored spec if its mark says so, then rec itself, which
+ * goes to res as it was before the detach (status was). 0 or -errno.
+ */
+static int end_undo(struct lj_state *st, struct lj_record *rec, const char *was, size_t failed,
+		    const char *detail, struct lj_result *res)
+{
+	char why[512];
+	int r = 0;
+
+	res->undo_failed += failed;
+	if (!failed && rec->drop_spec && (r = lj_spec_forget(rec)) < 0)
+		snprintf(why, sizeof(why), "remove its stored spec from %s: %s", lj_spec_dir(),
+			 strerror(-r));
+	if (failed || r < 0)
+		return lj_fail(res, -EIO,
+			       "Failed to detach %s ('%s'): %s; the record is kept, run detach "
+			       "again once the cause is fixed",
+			       rec->target_spec, rec->ifname, failed ? detail : why);
+	r = lj_state_remove(st, rec->id);
+	/* reported as it was before this detach marked it */
+	snprintf(rec->status, sizeof(rec->status), "%s", was);
+	if (r == 0)
+		lj_result_add_record(res, rec);
+	return r;
+}
+
+/* Undo recs[i] (begin_undo, its plan, end_undo). */
 static int undo_record(struct lj_state *st, struct lj_record *recs, size_t n, size_t i,
 		       const bool *undone, bool target_alive, const struct lj_target *t,
-		       struct lj_result *res)
+		       enum lj_undo_spec spec, struct lj_result *res)
 {
+	struct hand_down hd = {st, recs, n, i, undone, spec, res};
 	struct lj_record *rec = &recs[i];
 	char was[sizeof(rec->status)];
 	struct lj_ctx ctx;
@@ -100,37 +160,43 @@ static int undo_record(struct lj_state *st, struct lj_record *recs, size_t n, si
 	int r;
 
 	memcpy(was, rec->status, sizeof(was));
-
 	r = lj_ctx_open(&ctx, NULL, target_alive ? t : NULL);
 	if (r < 0)
 		return lj_fail(res, r, "Failed to open netlink sockets: %s", strerror(-r));
-	/* The routes handed down first (a kill after it leaves both records holding them), then
-	 * the record marked, then its undo. */
-	if (lj_default_route_hand_down(&ctx, st, recs, n, i, undone, res) < 0) {
+	if (begin_undo(&ctx, &hd) < 0)
 		failed++;
-	} else {
-		r = mark_detaching(st, rec, res);
-		if (r < 0) {
-			lj_ctx_close(&ctx);
-			return r;
-		}
+	else
 		lj_plan_undo_all(&ctx, &rec->plan, &failed);
-	}
-	if (failed) {
-		r = lj_fail(res, -EIO,
-			    "Failed to detach %s ('%s'): %s; the record is kept, run "
-			    "detach again once the cause is fixed",
-			    rec->target_spec, rec->ifname, ctx.detail);
-	} else {
-		r = lj_state_remove(st, rec->id);
-		/* reported as it was before this detach marked it */
-		memcpy(rec->status, was, sizeof(was));
-		if (r == 0)
-			lj_result_add_record(res, rec);
-	}
-	res->undo_failed += failed;
+	r = end_undo(st, rec, was, failed, ctx.detail, res);
 	lj_ctx_close(&ctx);
 	return r;
+}
+
+/*
+ * --dry-run: describe recs[i]'s undo as the detach runs it, in the target t (NULL: gone): its
+ * default routes handed down first (in recs alone), then its plan; undone[i] is then set.
+ */
+static void dry_undo(struct lj_record *recs, size_t n, size_t i, bool *undone,
+		     const struct lj_target *t, struct lj_result *res)
+{
+	struct lj_record *rec = &recs[i];
+	char *hand = NULL;
+	size_t size = 0;
+	struct lj_ctx ctx;
+	FILE *f;
+
+	if (lj_ctx_open(&ctx, NULL, t) == 0) {
+		f = open_memstream(&hand, &size);
+		if (f) {
+			lj_default_route_hand_down(&ctx, NULL, recs, n, i, undone, f, res);
+			fclose(f);
+		}
+		lj_result_dry_plan(res, &ctx, &rec->plan, true, "detach %s (%s), way %s%s",
+				   rec->target_spec, rec->ifname, rec->way, hand ? hand : "");
+	}
+	lj_ctx_close(&ctx);
+	free(hand);
+	undone[i] = true;
 }
 
 /*
@@ -215,8 +281,9 @@ static void say_handed_left(struct lj_result *res, size_t n)
 		 len ? "\n" : "", n, n == 1 ? "" : "s", n == 1 ? "it" : "them");
 }
 
-int lj_detach(const char *target, const char *ifname, bool dry_run, struct lj_result *res)
+int lj_detach(const char *target, const char *ifname, unsigned flags, struct lj_result *res)
 {
+	bool dry_run = flags & LJ_DETACH_DRY_RUN;
 	struct lj_record *recs = NULL;
 	struct lj_state *st = NULL;
 	struct lj_target t;
@@ -280,17 +347,13 @@ int lj_detach(const char *target, const char *ifname, bool dry_run, struct lj_re
 		/* The target by name is gone or another namespace: is its namespace still there? */
 		in_found = !same_ns && find_netns(rec, &found);
 		if (dry_run) {
-			struct lj_ctx ctx;
-			if (lj_ctx_open(&ctx, NULL, same_ns ? &t : in_found ? &found : NULL) == 0)
-				lj_result_dry_plan(res, &ctx, &rec->plan, true,
-						   "detach %s (%s), way %s", rec->target_spec,
-						   rec->ifname, rec->way);
-			lj_ctx_close(&ctx);
+			dry_undo(recs, n, i, undone, same_ns ? &t : in_found ? &found : NULL, res);
 			lj_target_close(&found);
 			continue;
 		}
-		int u = undo_record(st, recs, n, i, undone, same_ns || in_found,
-				    same_ns ? &t : &found, res);
+		int u = undo_record(
+			st, recs, n, i, undone, same_ns || in_found, same_ns ? &t : &found,
+			flags & LJ_DETACH_DROP_SPEC ? LJ_UNDO_SPEC_DROP : LJ_UNDO_SPEC_KEEP, res);
 		undone[i] = true;
 		lj_target_close(&found);
 		if (u < 0 && r == 0)
@@ -371,15 +434,6 @@ static bool needs_target(const struct lj_plan *p, size_t pos)
  * NULL), the target was opened before (gc, see gc_survey): known->netns_fd (borrowed), or
  * gone when it is -1; nothing is asked again.
  */
-/* What undo_part needs to hand a record's default routes down first (its first part). */
-struct hand_down {
-	struct lj_state *st;
-	struct lj_record *recs;
-	size_t n, i;
-	const bool *undone;
-	struct lj_result *res;
-};
-
 static void undo_part(struct lj_nl *host, struct lj_record *rec, const struct lj_target *known,
 		      const struct hand_down *hd, struct lj_link_batch *batch, size_t *pos,
 		      size_t *failed, char *detail, size_t detail_size)
@@ -393,8 +447,7 @@ static void undo_part(struct lj_nl *host, struct lj_record *rec, const struct lj
 	r = lj_ctx_open(&ctx, host, alive ? (known ? known : &t) : NULL);
 	if (r == 0) {
 		ctx.batch = batch;
-		if (hd && lj_default_route_hand_down(&ctx, hd->st, hd->recs, hd->n, hd->i,
-						     hd->undone, hd->res) < 0)
+		if (hd && begin_undo(&ctx, hd) < 0)
 			(*failed)++; /* the record is kept, nothing undone */
 		else
 			lj_plan_undo_from(&ctx, &rec->plan, pos, failed);
@@ -416,6 +469,7 @@ struct bulk_item {
 	size_t failed;		     /* undo steps that failed */
 	size_t batch_from, batch_to; /* its links in the batch */
 	char detail[512];
+	char was[sizeof(((struct lj_record *)0)->status)]; /* its status before the undo */
 };
 
 /*
@@ -427,7 +481,8 @@ struct bulk_item {
  * target is opened here) is, per record, its target opened before (see undo_part).
  */
 int lj_undo_bulk(struct lj_state *st, struct lj_record *recs, const char *const *sel, size_t n,
-		 const struct lj_target *known, struct lj_result *res, size_t *ret_removed)
+		 const struct lj_target *known, enum lj_undo_spec spec, struct lj_result *res,
+		 size_t *ret_removed)
 {
 	struct lj_link_batch batch = {0};
 	struct bulk_item *items;
@@ -451,10 +506,11 @@ int lj_undo_bulk(struct lj_state *st, struct lj_record *recs, const char *const 
 		return lj_fail(res, r, "Failed to open a netlink socket: %s", strerror(-r));
 	}
 	for (size_t i = 0; i < n; i++) {
-		struct hand_down hd = {st, recs, n, i, undone, res};
+		struct hand_down hd = {st, recs, n, i, undone, spec, res};
 
 		if (!sel[i])
 			continue;
+		snprintf(items[i].was, sizeof(items[i].was), "%s", recs[i].status);
 		items[i].pos = recs[i].plan.n;
 		items[i].batch_from = batch.n;
 		undo_part(host, &recs[i], known ? &known[i] : NULL, &hd, &batch, &items[i].pos,
@@ -489,21 +545,13 @@ int lj_undo_bulk(struct lj_state *st, struct lj_record *recs, const char *const 
 		if (items[i].pos)
 			undo_part(host, rec, known ? &known[i] : NULL, NULL, NULL, &items[i].pos,
 				  &items[i].failed, items[i].detail, sizeof(items[i].detail));
-		res->undo_failed += items[i].failed;
-		if (items[i].failed)
-			u = lj_fail(res, -EIO,
-				    "Failed to detach %s ('%s'): %s; the record is kept, "
-				    "run detach again once the cause is fixed",
-				    rec->target_spec, rec->ifname, items[i].detail);
-		else
-			u = lj_state_remove(st, rec->id);
+		u = end_undo(st, rec, items[i].was, items[i].failed, items[i].detail, res);
 		if (u == 0 && sel[i] != SEL_QUIET)
 			lj_result_note(res, "Removed attachment %s %s (%s way): %s",
 				       rec->target_spec, rec->ifname, rec->way, sel[i]);
-		if (u == 0) {
+		if (u == 0)
 			removed++;
-			lj_result_add_record(res, rec);
-		} else if (r == 0)
+		else if (r == 0)
 			r = u;
 	}
 	lj_nl_close(host);
@@ -553,8 +601,8 @@ int lj_undo_load_records(bool exclusive, const char *hint_key, const char *hint_
  */
 static int undo_matching(struct lj_state *st, struct lj_record *recs, size_t n,
 			 lj_record_match_fn match, void *data,
-			 const char *(*why)(const struct lj_record *rec), struct lj_result *res,
-			 size_t *ret_removed)
+			 const char *(*why)(const struct lj_record *rec), enum lj_undo_spec spec,
+			 struct lj_result *res, size_t *ret_removed)
 {
 	const char **sel = calloc(n ? n : 1, sizeof(*sel));
 	int r;
@@ -564,7 +612,7 @@ static int undo_matching(struct lj_state *st, struct lj_record *recs, size_t n,
 	for (size_t i = 0; i < n; i++)
 		if (match(&recs[i], data))
 			sel[i] = why ? why(&recs[i]) : SEL_QUIET;
-	r = lj_undo_bulk(st, recs, sel, n, NULL, res, ret_removed);
+	r = lj_undo_bulk(st, recs, sel, n, NULL, spec, res, ret_removed);
 	free((void *)sel);
 	return r;
 }
@@ -583,8 +631,9 @@ static bool match_not_handed(const struct lj_record *rec, void *data)
 	return false;
 }
 
-int lj_detach_all(bool dry_run, struct lj_result *res, size_t *ret_removed)
+int lj_detach_all(unsigned flags, struct lj_result *res, size_t *ret_removed)
 {
+	bool dry_run = flags & LJ_DETACH_DRY_RUN, *undone = NULL;
 	struct lj_record *recs = NULL;
 	struct lj_state *st = NULL;
 	size_t n = 0, removed = 0, handed = 0;
@@ -595,24 +644,26 @@ int lj_detach_all(bool dry_run, struct lj_result *res, size_t *ret_removed)
 	if (r < 0)
 		return r;
 	if (dry_run) {
-		for (size_t i = 0; i < n; i++) {
+		undone = calloc(n ? n : 1, sizeof(*undone));
+		if (!undone)
+			r = lj_fail(res, -ENOMEM, "Out of memory");
+		for (size_t i = 0; undone && i < n; i++) {
 			struct lj_target t;
-			struct lj_ctx ctx;
 			bool alive;
 
 			if (!match_not_handed(&recs[i], &handed))
 				continue;
 			alive = lj_undo_open_alive(&recs[i], &t);
 
-			if (lj_ctx_open(&ctx, NULL, alive ? &t : NULL) == 0)
-				lj_result_dry_plan(res, &ctx, &recs[i].plan, true,
-						   "detach %s (%s), way %s", recs[i].target_spec,
-						   recs[i].ifname, recs[i].way);
-			lj_ctx_close(&ctx);
+			dry_undo(recs, n, i, undone, alive ? &t : NULL, res);
 			lj_target_close(&t);
 		}
+		free(undone);
 	} else {
-		r = undo_matching(st, recs, n, match_not_handed, &handed, NULL, res, &removed);
+		r = undo_matching(st, recs, n, match_not_handed, &handed, NULL,
+				  flags & LJ_DETACH_DROP_SPEC ? LJ_UNDO_SPEC_DROP
+							      : LJ_UNDO_SPEC_KEEP,
+				  res, &removed);
 		if (handed)
 			say_handed_left(res, handed);
 		/* what single detaches say after the last attachment of something went (an
@@ -655,7 +706,7 @@ int lj_detach_matching_hint(const char *hint_key, const char *hint_value, lj_rec
 	r = lj_undo_load_records(true, hint_key, hint_value, &st, &recs, &n, res);
 	if (r < 0)
 		return r;
-	r = undo_matching(st, recs, n, match, data, NULL, res, &removed);
+	r = undo_matching(st, recs, n, match, data, NULL, LJ_UNDO_SPEC_AS_MARKED, res, &removed);
 	lj_undo_netns_index_drop();
 	lj_records_free(recs, n);
 	lj_state_close(st);
@@ -694,7 +745,9 @@ int lj_detach_ids(struct lj_state *st, const char *const *ids, size_t n, lj_reco
 		}
 	}
 	/* Nothing to undo: no netlink socket either (a repeated DEL). */
-	r = k ? undo_matching(st, recs, k, match_all, NULL, NULL, res, &removed) : 0;
+	r = k ? undo_matching(st, recs, k, match_all, NULL, NULL, LJ_UNDO_SPEC_AS_MARKED, res,
+			      &removed)
+	      : 0;
 	lj_undo_netns_index_drop();
 	lj_records_free(recs, k);
 	if (ret_removed)

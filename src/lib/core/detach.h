@@ -11,13 +11,23 @@
 #include "lib/core/result.h"
 #include "lib/core/state.h"
 
+/* lj_detach, lj_detach_all: what is asked (or-ed together; 0: none). */
+enum {
+	LJ_DETACH_DRY_RUN = 1 << 0,   /* change nothing: res->dry_text holds the undo plans */
+	LJ_DETACH_DROP_SPEC = 1 << 1, /* the attachments' stored specs go too (not --keep-spec) */
+};
+
 /*
  * Detach what lanjoin attached to target as ifname (NULL: every attachment of the target).
  * Safe to repeat: nothing attached is success (res->message says so). Works when the target
- * is gone (undoes the host side). With dry_run, nothing changes: res->dry_text holds the undo
- * plans. Returns 0 or -errno with res->message.
+ * is gone (undoes the host side). Each record is marked "detaching" before its undo; with
+ * LJ_DETACH_DROP_SPEC the mark says that its stored spec (--persist) goes too, removed once
+ * its undo is done (here, or by whoever finishes an interrupted detach), and kept when the
+ * undo fails. With LJ_DETACH_DRY_RUN, nothing changes: res->dry_text holds the undo plans as
+ * the detach runs them (default routes handed down first). Returns 0 or -errno with
+ * res->message.
  */
-int lj_detach(const char *target, const char *ifname, bool dry_run, struct lj_result *res);
+int lj_detach(const char *target, const char *ifname, unsigned flags, struct lj_result *res);
 
 /*
  * Undo every attachment whose namespace is gone, or that a crash left half-done: "applying",
@@ -36,11 +46,11 @@ int lj_gc(struct lj_result *res, size_t *ret_removed);
 /*
  * Detach every attachment (lanjoin detach --all). The host-side links of all of them are
  * deleted with one request (a link group), so the kernel's wait after deleting links is paid
- * once rather than once per attachment. With dry_run, hand the undo plans back instead
- * (res->dry_text). Returns 0 or the first -errno (records that could not be undone are kept);
- * *ret_removed (may be NULL) counts the records removed.
+ * once rather than once per attachment. flags as lj_detach's (with LJ_DETACH_DRY_RUN, the
+ * undo plans are handed back in res->dry_text). Returns 0 or the first -errno (records that
+ * could not be undone are kept); *ret_removed (may be NULL) counts the records removed.
  */
-int lj_detach_all(bool dry_run, struct lj_result *res, size_t *ret_removed);
+int lj_detach_all(unsigned flags, struct lj_result *res, size_t *ret_removed);
 
 /* A predicate over state records (for lj_detach_matching); data is the caller's. */
 typedef bool (*lj_record_match_fn)(const struct lj_record *rec, void *data);

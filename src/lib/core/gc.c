@@ -177,7 +177,7 @@ static int gc_undo(struct lj_state *st, struct lj_record *recs, size_t n,
 			sel[i] = gc_why(&recs[i], g);
 		known[i] = g->t; /* borrowed: closed with seen */
 	}
-	r = lj_undo_bulk(st, recs, sel, n, known, res, ret_removed);
+	r = lj_undo_bulk(st, recs, sel, n, known, LJ_UNDO_SPEC_AS_MARKED, res, ret_removed);
 	free(known);
 	free((void *)sel);
 	return r;

@@ -323,6 +323,8 @@ json_t *lj_record_to_json(const struct lj_record *rec)
 		json_object_set_new(w, "start_time", json_integer((json_int_t)rec->owner_start));
 		json_object_set_new(o, "owner", w);
 	}
+	if (rec->drop_spec)
+		json_object_set_new(o, "drop_spec", json_true());
 	if (rec->host_netns.ino) {
 		json_t *h = json_object();
 		json_object_set_new(h, "dev", json_integer((json_int_t)rec->host_netns.dev));
@@ -447,6 +449,10 @@ static int record_from_json(const json_t *o, const char *id, struct lj_record *r
 	if (strcmp(rec.status, "detaching") != 0 &&
 	    (strcmp(rec.status, "settling") == 0) != (rec.owner_pid > 0))
 		return -EBADMSG;
+	v = json_object_get(o, "drop_spec"); /* only a detaching record says so */
+	if (v && (!json_is_boolean(v) || (json_is_true(v) && strcmp(rec.status, "detaching"))))
+		return -EBADMSG;
+	rec.drop_spec = json_is_true(v);
 	v = json_object_get(o, "info");
 	if (v && !json_is_object(v))
 		return -EBADMSG;

@@ -43,6 +43,8 @@ struct lj_record {
 					  detaching one; 0 otherwise */
 	uint64_t owner_start;	       /* its start time (clock ticks since boot, /proc/PID/stat
 					  field 22), so that a reused PID is not taken for it */
+	bool drop_spec;		       /* "detaching": the attachment's stored spec (--persist)
+					  goes too, once its undo is done (lj_spec_forget) */
 	json_t *info;		       /* way-specific facts shown by list (owned object) */
 	json_t *spec;		       /* what the user asked (the attach options by their long
 					  names, see src/cli/spec.h; owned object), or NULL in

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "lib/core/result.h"
 #include "lib/core/state.h"
@@ -39,13 +40,28 @@ int lj_undo_load_records(bool exclusive, const char *hint_key, const char *hint_
 bool lj_undo_open_alive(const struct lj_record *rec, struct lj_target *t);
 
 /*
+ * What the "detaching" mark a detach sets before its first undo says of the attachment's
+ * stored spec (lj_record drop_spec): as a mark already there says (gc, reconcile, CNI and
+ * the Docker driver have no word on it; none: kept), kept (detach --keep-spec), or dropped
+ * once the undo is done (detach).
+ */
+enum lj_undo_spec {
+	LJ_UNDO_SPEC_AS_MARKED,
+	LJ_UNDO_SPEC_KEEP,
+	LJ_UNDO_SPEC_DROP,
+};
+
+/*
  * Undo the records recs[i] with sel[i] set (sel[i]: the reason for its note, "" for none),
- * their host links deleted in one request. Records undone without failure are removed.
- * known (NULL: each target is opened here) is, per record, its target opened before. Returns
- * 0 or the first -errno; *ret_removed counts the removed records.
+ * their host links deleted in one request; each is marked "detaching" (spec: what the mark
+ * says of its stored spec) before its first undo. Records undone without failure are removed
+ * (and their stored spec, when their mark says so). known (NULL: each target is opened here)
+ * is, per record, its target opened before. Returns 0 or the first -errno; *ret_removed
+ * counts the removed records.
  */
 int lj_undo_bulk(struct lj_state *st, struct lj_record *recs, const char *const *sel, size_t n,
-		 const struct lj_target *known, struct lj_result *res, size_t *ret_removed);
+		 const struct lj_target *known, enum lj_undo_spec spec, struct lj_result *res,
+		 size_t *ret_removed);
 
 /*
  * Before recs[i]'s undo (ctx open on its target): the default routes its default-route steps
@@ -54,8 +70,11 @@ int lj_undo_bulk(struct lj_state *st, struct lj_record *recs, const char *const 
  * it), each saved under the lock before recs[i]'s undo, so that detaching in any order puts the
  * first routes back (a crash in between leaves both records holding them: undone once). A route
  * recs[i] would put back whose link is gone gets a note in res (it cannot be put back).
- * Records with undone[j] (NULL: none) are left alone. Returns 0 or -errno (a save failed:
- * recs[i] must not be undone; ctx->detail says why).
+ * Records with undone[j] (NULL: none) are left alone. With dry (--dry-run; st may be NULL),
+ * nothing is saved: the routes are handed down in recs alone and each hand-down is described
+ * on dry, one "\n# ..." line each. Returns 0 or -errno (a save failed: recs[i] must not be
+ * undone; ctx->detail says why).
  */
 int lj_default_route_hand_down(struct lj_ctx *ctx, struct lj_state *st, struct lj_record *recs,
-			       size_t n, size_t i, const bool *undone, struct lj_result *res);
+			       size_t n, size_t i, const bool *undone, FILE *dry,
+			       struct lj_result *res);

@@ -20,7 +20,6 @@
 #include "lib/kernel/route.h"
 #include "lib/kernel/rule.h"
 #include "lib/steps/default-route.h"
-#include "lib/steps/default-route.h"
 #include "lib/steps/uplink-addr.h"
 
 /* --- handing the recorded routes down on detach (undo.h) --------------------------------- */
@@ -119,8 +118,57 @@ static void note_lost(struct lj_ctx *ctx, const struct lj_step *s, const json_t 
 	free(cur);
 }
 
+/* --dry-run: say that the routes of list go to to's record. */
+static void describe_hand_down(const json_t *list, const struct lj_record *to, FILE *f)
+{
+	char before[96];
+
+	snprintf(before, sizeof(before),
+		 "\n# hands down to %s (its detach puts it back): ", to->ifname);
+	lj_defroute_print_each(list, before, "", f);
+}
+
+/*
+ * --dry-run: drop from s's recorded routes (in memory) those whose place the default route of
+ * a later attachment took (it recorded a route of the same key through link, ifindex): s's
+ * undo leaves them alone, that attachment's detach puts them back.
+ */
+static void dry_left_alone(struct lj_step *s, const json_t *later, const char *link, int ifindex)
+{
+	json_t *list = lj_defroute_recorded(s), *out = json_array(), *e, *f;
+	char *text;
+	size_t i, k;
+
+	json_array_foreach(list, i, e)
+	{
+		struct lj_route_info rt, lt;
+		const char *dev, *ldev;
+		bool taken = false;
+		int idx, lidx;
+
+		if (lj_defroute_entry_parse(e, &rt, &dev, &idx) < 0)
+			continue;
+		json_array_foreach(later, k, f)
+		{
+			if (lj_defroute_entry_parse(f, &lt, &ldev, &lidx) == 0 && lidx == ifindex &&
+			    strcmp(ldev, link) == 0 && lj_defroute_same_key(&rt, &lt))
+				taken = true;
+		}
+		if (!taken)
+			json_array_append(out, e);
+	}
+	text = out ? json_dumps(out, JSON_COMPACT) : NULL;
+	if (text) {
+		free(s->text);
+		s->text = text;
+	}
+	json_decref(out);
+	json_decref(list);
+}
+
 int lj_default_route_hand_down(struct lj_ctx *ctx, struct lj_state *st, struct lj_record *recs,
-			       size_t n, size_t i, const bool *undone, struct lj_result *res)
+			       size_t n, size_t i, const bool *undone, FILE *dry,
+			       struct lj_result *res)
 {
 	struct lj_record *rec = &recs[i];
 
@@ -155,13 +203,21 @@ int lj_default_route_hand_down(struct lj_ctx *ctx, struct lj_state *st, struct l
 					continue;
 				tl = lj_defroute_recorded(t);
 				nl = tl ? handed_down(tl, t->link, list, s->link, oif) : NULL;
-				json_decref(tl);
 				text = nl ? json_dumps(nl, JSON_COMPACT) : NULL;
 				json_decref(nl);
+				if (!dry || !text)
+					json_decref(tl);
 				if (!text)
 					continue;
 				old = t->text;
 				t->text = text;
+				if (dry) {
+					describe_hand_down(list, to, dry);
+					dry_left_alone(&rec->plan.steps[a], tl, s->link, oif);
+					json_decref(tl);
+					free(old);
+					continue;
+				}
 				r = lj_state_save(st, to);
 				if (r < 0) {
 					t->text = old;

@@ -128,6 +128,21 @@ void lj_defroute_print(const struct lj_route_info *rt, const char *dev, FILE *f)
 	lj_route_info_print(rt, dev, f);
 }
 
+void lj_defroute_print_each(const json_t *list, const char *before, const char *after, FILE *f)
+{
+	for (size_t i = 0; i < json_array_size(list); i++) {
+		struct lj_route_info rt;
+		const char *dev;
+		int idx;
+
+		if (lj_defroute_entry_parse(json_array_get(list, i), &rt, &dev, &idx) == 0) {
+			fputs(before, f);
+			lj_defroute_print(&rt, dev, f);
+			fputs(after, f);
+		}
+	}
+}
+
 /* --- default-route: link = our link in the target; cidr.ip.family = family; via = gateway
  *     (AF_UNSPEC: a DHCP client's hook sets it, the step only records); flags ONLINK;
  *     text = JSON array of the default routes found (and replaced) ------------------------- */
@@ -419,21 +434,11 @@ static void defroute_describe_undo(const struct lj_ctx *ctx, const struct lj_ste
 {
 	const char *ip = lj_ctx_ip(ctx, LJ_TARGET),
 		   *fam = s->cidr.ip.family == AF_INET6 ? "-6 " : "";
-	json_t *list = lj_defroute_recorded(s), *e;
-	size_t i;
+	json_t *list = lj_defroute_recorded(s);
+	char replace[320];
 
-	json_array_foreach(list, i, e)
-	{
-		struct lj_route_info rec;
-		const char *dev;
-		int idx;
-
-		if (lj_defroute_entry_parse(e, &rec, &dev, &idx) < 0)
-			continue;
-		fprintf(f, "%s %sroute replace ", ip, fam);
-		lj_defroute_print(&rec, dev, f);
-		fputc('\n', f);
-	}
+	snprintf(replace, sizeof(replace), "%s %sroute replace ", ip, fam);
+	lj_defroute_print_each(list, replace, "\n", f);
 	json_decref(list);
 	fprintf(f, "%s %sroute del default dev %s 2>/dev/null || true   # if still there\n", ip,
 		fam, s->link);

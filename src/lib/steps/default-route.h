@@ -34,3 +34,7 @@ bool lj_defroute_same_link(struct lj_nl *nl, const char *name, int ifindex);
 
 /* Print rt as `ip route` words (through dev) to f. */
 void lj_defroute_print(const struct lj_route_info *rt, const char *dev, FILE *f);
+
+/* Print each route of a recorded list (see lj_defroute_recorded) to f, as lj_defroute_print
+ * does, between the texts before and after. Malformed entries are left out. */
+void lj_defroute_print_each(const json_t *list, const char *before, const char *after, FILE *f);
