@@ -12,6 +12,7 @@
 #include "lib/core/way.h"
 #include "shared/macro.h"
 #include "shared/name.h"
+#include "shared/shquote.h"
 
 enum {
 	OPT_BRIDGE = 0x100,
@@ -838,7 +839,7 @@ int lj_cmd_attach(int argc, char **argv)
 			goto out;
 	} else if (o.dry_run) {
 		printf("# lanjoin attach %s %s: %zu steps (nothing is changed)\n",
-		       lj_way_name(o.way), o.target, res.dry_plan.n);
+		       lj_way_name(o.way), LJ_SHC(o.target), res.dry_plan.n);
 		lj_plan_describe(res.dry_ctx, &res.dry_plan, false, stdout);
 	} else if (json) {
 		lj_print_attach_json(&res);

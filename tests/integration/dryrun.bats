@@ -221,3 +221,31 @@ del_web() { lab container del web; }
     --ovsdb "$LAB_OVSDB" --vlan 10 --ip 198.51.100.117/24 --gateway 198.51.100.254 \
     --ip 2001:db8:1::117/64
 }
+
+# A name from the system or the command line is one shell word in the plan, whatever it holds:
+# pasting the plan runs what it shows, never a command hidden in a name.
+@test "dry-run pastes: a namespace and an ifname holding shell code are quoted" {
+  need_lab
+  local ns="${LAB_PREFIX}w'\$(id>&2)" ifname="e\$(id>&2)"
+  local t=$BATS_TEST_TMPDIR
+  ip netns add "$ns"
+  defer ip netns del "$ns"
+  echo dirty >"$BATS_FILE_TMPDIR/lab"
+  lj attach macvlan "netns:$ns" --parent em1 --ip 198.51.100.153/24 --ifname "$ifname" \
+    --dry-run >"$t/plan.sh"
+  cat "$t/plan.sh"
+  on host bash -e "$t/plan.sh" 2>"$t/err"
+  cat "$t/err"
+  ! grep -q uid= "$t/err"
+  ip -n "$ns" -4 addr show dev "$ifname" | grep -q "198.51.100.153/24"
+  # the detach of a real attach, pasted, quotes the namespace too
+  ip -n "$ns" link del "$ifname"
+  lj attach macvlan "netns:$ns" --parent em1 --ip 198.51.100.153/24 >/dev/null
+  lj detach "netns:$ns" --dry-run >"$t/undo.sh"
+  cat "$t/undo.sh"
+  on host bash -e "$t/undo.sh" 2>"$t/err"
+  cat "$t/err"
+  ! grep -q uid= "$t/err"
+  ! ip -n "$ns" link show dev eth1 2>/dev/null
+  lj detach "netns:$ns" >/dev/null
+}

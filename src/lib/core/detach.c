@@ -18,6 +18,7 @@
 #include "lib/kernel/proc.h"
 #include "lib/kernel/netns.h"
 #include "lib/core/way.h"
+#include "shared/shquote.h"
 
 /* Is the open target t the namespace rec was made for (inode, and cookie when both known)? */
 static bool same_netns(const struct lj_record *rec, const struct lj_target *t)
@@ -258,8 +259,8 @@ int lj_detach(const char *target, const char *ifname, bool dry_run, struct lj_re
 			struct lj_ctx ctx;
 			if (lj_ctx_open(&ctx, NULL, same_ns ? &t : in_found ? &found : NULL) == 0)
 				lj_result_dry_plan(res, &ctx, &rec->plan, true,
-						   "detach %s (%s), way %s", rec->target_spec,
-						   rec->ifname, rec->way);
+						   "detach %s (%s), way %s",
+						   LJ_SHC(rec->target_spec), rec->ifname, rec->way);
 			lj_ctx_close(&ctx);
 			lj_target_close(&found);
 			continue;
@@ -558,9 +559,9 @@ int lj_detach_all(bool dry_run, struct lj_result *res, size_t *ret_removed)
 			bool alive = lj_undo_open_alive(&recs[i], &t);
 
 			if (lj_ctx_open(&ctx, NULL, alive ? &t : NULL) == 0)
-				lj_result_dry_plan(res, &ctx, &recs[i].plan, true,
-						   "detach %s (%s), way %s", recs[i].target_spec,
-						   recs[i].ifname, recs[i].way);
+				lj_result_dry_plan(
+					res, &ctx, &recs[i].plan, true, "detach %s (%s), way %s",
+					LJ_SHC(recs[i].target_spec), recs[i].ifname, recs[i].way);
 			lj_ctx_close(&ctx);
 			lj_target_close(&t);
 		}

@@ -36,6 +36,7 @@
 #include "lib/kernel/rule.h"
 #include "lib/steps/default-route.h"
 #include "lib/steps/uplink-addr.h"
+#include "shared/shquote.h"
 
 /* --- helpers ----------------------------------------------------------------------------- */
 
@@ -370,8 +371,8 @@ static void defroute_describe(const struct lj_ctx *ctx, const struct lj_step *s,
 	if (s->via.family == AF_UNSPEC)
 		return;
 	fprintf(f, "%s %sroute %s default via %s dev %s%s proto static\n", ip, fam,
-		replaced ? "replace" : "add", lj_ip_to_string(&s->via, v, sizeof(v)), s->link,
-		(s->flags & LJ_STEP_F_ONLINK) ? " onlink" : "");
+		replaced ? "replace" : "add", lj_ip_to_string(&s->via, v, sizeof(v)),
+		LJ_SHQ(s->link), (s->flags & LJ_STEP_F_ONLINK) ? " onlink" : "");
 }
 
 static void defroute_describe_undo(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
@@ -395,7 +396,7 @@ static void defroute_describe_undo(const struct lj_ctx *ctx, const struct lj_ste
 	}
 	json_decref(list);
 	fprintf(f, "%s %sroute del default dev %s 2>/dev/null || true   # if still there\n", ip,
-		fam, s->link);
+		fam, LJ_SHQ(s->link));
 }
 
 /* The target's default route of the family still leaves by link, via the gateway given. */
@@ -767,7 +768,7 @@ int lj_attach_add_default_route(struct lj_ctx *ctx, struct lj_plan *plan, struct
 		/* Short, for people: "via 198.18.0.1 dev eth0". */
 		if (rt.gateway.family != AF_UNSPEC)
 			fprintf(f, "via %s ", lj_ip_to_string(&rt.gateway, line, sizeof(line)));
-		fprintf(f, "dev %s", dev);
+		fprintf(f, "dev %s", LJ_SHQ(dev));
 		if (prio_of(&rt))
 			fprintf(f, " metric %u", prio_of(&rt));
 		fclose(f);
