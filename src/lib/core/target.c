@@ -201,7 +201,7 @@ bool lj_target_alive(const char *spec, const struct lj_netns_id *id)
 const char *lj_target_exec_prefix(const struct lj_target *t, char *buf, size_t size)
 {
 	if (!t)
-		snprintf(buf, size, "nsenter --net=<target>");
+		snprintf(buf, size, "# the target's namespace is gone, nothing to do there:");
 	else if (t->kind == LJ_TARGET_NETNS)
 		snprintf(buf, size, "ip netns exec %s", LJ_SHQ(t->name));
 	else if (t->kind == LJ_TARGET_PATH)
