@@ -234,7 +234,7 @@ const char *cli_spec_dir(void)
 {
 	const char *d = getenv("LANJOIN_SPEC_DIR");
 
-	return d && *d ? d : LJ_SPEC_DIR_DEFAULT;
+	return d ? d : LJ_SPEC_DIR_DEFAULT; /* empty: refused as not absolute */
 }
 
 const char *cli_spec_strerror(int r)

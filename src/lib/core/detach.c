@@ -493,7 +493,13 @@ int lj_undo_load_records(bool exclusive, const char *hint_key, const char *hint_
 	struct lj_state *st;
 	int r;
 
-	r = lj_state_open(exclusive, &st);
+	r = exclusive ? lj_state_open(true, &st) : lj_state_open_read("attachments", &st);
+	if (r == -ENOENT) { /* read only, and nothing was ever recorded */
+		*ret_st = NULL;
+		*ret_recs = NULL;
+		*ret_n = 0;
+		return 0;
+	}
 	if (r < 0)
 		return lj_fail(res, r, "Failed to open the state directory %s: %s", lj_state_dir(),
 			       lj_state_strerror(r));
