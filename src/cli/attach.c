@@ -568,8 +568,10 @@ int cli_attach_option_is_flag(const char *name)
 {
 	int c = option_find(name);
 
-	if (c < 0 || not_spec(c))
+	if (c < 0)
 		return -ENOENT;
+	if (not_spec(c))
+		return -EPERM; /* an option of the command (--dry-run, --json), not a field */
 	for (size_t i = 0; i < ARRAY_SIZE(options); i++)
 		if (options[i].opt.val == c)
 			return options[i].opt.has_arg == no_argument;

@@ -195,6 +195,13 @@ static bool has_target_record(const struct lj_record *recs, size_t n, const stru
 	return false;
 }
 
+/* A nat --to attachment has no interface of its own in the target: the address it forwards
+ * to (NULL for any other attachment). */
+static const char *nat_to(const struct lj_record *rec)
+{
+	return json_string_value(json_object_get(rec->info, "to"));
+}
+
 int lj_detach(const char *target, const char *ifname, bool dry_run, struct lj_result *res)
 {
 	struct lj_record *recs = NULL;
@@ -274,8 +281,9 @@ int lj_detach(const char *target, const char *ifname, bool dry_run, struct lj_re
 		if (u == 0) {
 			size_t len = strlen(res->message);
 			snprintf(res->message + len, sizeof(res->message) - len,
-				 "%sDetached %s (%s)", len ? "\n" : "", rec->target_spec,
-				 rec->ifname);
+				 "%sDetached %s (%s%s)", len ? "\n" : "", rec->target_spec,
+				 nat_to(rec) ? "nat to " : "",
+				 nat_to(rec) ? nat_to(rec) : rec->ifname);
 			enum lj_way w;
 			if (lj_way_find(rec->way, &w) == 0 && lj_way_get(w)->detached)
 				lj_way_get(w)->detached(st, rec, res);
