@@ -29,6 +29,8 @@ set -uo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cd "$REPO" || exit 2
+# shellcheck source=tests/own-prefix.bash
+. tests/own-prefix.bash
 
 usage() { sed -n '2,/^set /{/^set /d;s/^# \{0,1\}//;p}' "$0"; }
 
@@ -422,20 +424,20 @@ mapfile -t lab_procs < <(grep -alF /run/lanjoin-lab/ /proc/[0-9]*/cmdline 2>/dev
 while read -r kind value; do
   case $kind in
   prefix)
-    # Also catches sub-labs a test builds under "${LAB_PREFIX%-}x-".
+    # Also catches sub-labs a test builds under "${LAB_PREFIX%-}x-"; never another run's lab.
     stem=${value%-}
     while read -r n; do
-      [[ $n == "$stem"* ]] || continue
+      ours "$n" "$value" || continue
       pids=$(ip netns pids "$n" 2>/dev/null | xargs)
       fail "leak: network namespace '$n'${pids:+ with processes $pids}"
     done < <(ip netns list 2>/dev/null | awk '{print $1}')
     for d in /run/lanjoin-lab/"$stem"*; do
-      [[ -e $d ]] || continue
+      [[ -e $d ]] && ours "${d##*/}" "$value" || continue
       fail "leak: lab directory $d; tearing that lab down"
       LAB_PREFIX=${d##*/} lab/lab.sh down || true
     done
     for c in "${lab_procs[@]}"; do
-      if grep -qF "/run/lanjoin-lab/$stem" "$c" 2>/dev/null; then
+      if grep -qE "/run/lanjoin-lab/${stem}[a-z]?-" "$c" 2>/dev/null; then
         c=${c%/cmdline}
         fail "leak: process ${c#/proc/} ($(tr '\0' ' ' 2>/dev/null <"$c/cmdline" | cut -c1-100))"
       fi

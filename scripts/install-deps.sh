@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # scripts/install-deps.sh — install the Debian packages lanjoin needs to build and test.
-# Installs only what is missing (one `apt-get update` first, if anything is). Never leaves the
-# system's Open vSwitch service running: the lab runs its own OVS inside a namespace.
+# Installs only what is missing (one `apt-get update` first, if anything is). When it installs
+# openvswitch-switch itself, it keeps that new service from starting (and disables it): the
+# lab runs its own OVS inside a namespace. An Open vSwitch that was there before is left alone,
+# running or not: the host's own uplink may be in one of its bridges.
 #   scripts/install-deps.sh           install what is missing
 #   scripts/install-deps.sh --list    print the package list (the one place it is kept)
 #   scripts/install-deps.sh --check   exit 1 and name what is missing, install nothing
@@ -42,9 +44,15 @@ system_ovs_running() {
   return 1
 }
 
-stop_system_ovs() {
+# Only for the openvswitch-switch this script has just installed (see the header).
+stop_new_ovs() {
+  if command -v systemctl >/dev/null; then
+    systemctl disable openvswitch-switch >/dev/null 2>&1 || true
+  elif command -v update-rc.d >/dev/null; then
+    update-rc.d openvswitch-switch disable >/dev/null 2>&1 || true
+  fi
   system_ovs_running || return 0
-  echo "install-deps: stopping the system Open vSwitch service (the lab runs its own)"
+  echo "install-deps: stopping the Open vSwitch service it just installed (the lab runs its own)"
   if [[ -x /etc/init.d/openvswitch-switch ]]; then
     /etc/init.d/openvswitch-switch stop || true
   elif command -v service >/dev/null; then
@@ -99,5 +107,9 @@ if ((${#todo[@]} > 0)); then
     rm -f "$policy"
     trap - EXIT
   fi
+  for p in "${todo[@]}"; do
+    if [[ $p == openvswitch-switch ]]; then
+      stop_new_ovs
+    fi
+  done
 fi
-stop_system_ovs

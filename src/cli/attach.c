@@ -12,6 +12,7 @@
 #include "lib/core/way.h"
 #include "shared/macro.h"
 #include "shared/name.h"
+#include "shared/shquote.h"
 
 enum {
 	OPT_BRIDGE = 0x100,
@@ -567,8 +568,10 @@ int cli_attach_option_is_flag(const char *name)
 {
 	int c = option_find(name);
 
-	if (c < 0 || not_spec(c))
+	if (c < 0)
 		return -ENOENT;
+	if (not_spec(c))
+		return -EPERM; /* an option of the command (--dry-run, --json), not a field */
 	for (size_t i = 0; i < ARRAY_SIZE(options); i++)
 		if (options[i].opt.val == c)
 			return options[i].opt.has_arg == no_argument;
@@ -838,7 +841,7 @@ int lj_cmd_attach(int argc, char **argv)
 			goto out;
 	} else if (o.dry_run) {
 		printf("# lanjoin attach %s %s: %zu steps (nothing is changed)\n",
-		       lj_way_name(o.way), o.target, res.dry_plan.n);
+		       lj_way_name(o.way), LJ_SHC(o.target), res.dry_plan.n);
 		lj_plan_describe(res.dry_ctx, &res.dry_plan, false, stdout);
 	} else if (json) {
 		lj_print_attach_json(&res);

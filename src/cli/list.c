@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* lanjoin list [--json] */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -156,9 +157,11 @@ int lj_cmd_list(int argc, char **argv)
 			return lj_usage_error(usage, "Unexpected argument '%s'", argv[i]);
 		}
 	}
-	r = lj_state_open(false, &st);
+	r = lj_state_open_read("attachments", &st);
 	if (r == 0)
 		r = lj_state_list(st, &recs, &n, &bad);
+	else if (r == -ENOENT)
+		r = 0; /* nothing ever recorded: no attachments, and nothing is created */
 	if (r < 0) {
 		lj_state_close(st);
 		lj_err("Failed to read the state directory %s: %s", lj_state_dir(),
@@ -213,7 +216,8 @@ int lj_cmd_list(int argc, char **argv)
 	}
 	json_decref(specs);
 	/* On stdout after the table; with --json on stderr, so that stdout stays one value. */
-	say_foreign(st, json ? stderr : stdout);
+	if (st)
+		say_foreign(st, json ? stderr : stdout);
 	lj_state_close(st);
 	if (!json)
 		bad = lj_json_unreadable("attachments", bad, false, NULL);

@@ -11,6 +11,7 @@
 #include "cli/cli.h"
 #include "cni/cni.h"
 #include "config.h"
+#include "shared/macro.h"
 
 static int cmd_version(int argc, char **argv)
 {
@@ -129,6 +130,9 @@ static void seed_json(void)
 		json_object_seed(seed);
 }
 
+/* Directories lanjoin takes from the environment. */
+static const char *const dir_vars[] = {"LANJOIN_STATE_DIR", "LANJOIN_SPEC_DIR"};
+
 int main(int argc, char **argv)
 {
 	seed_json();
@@ -149,6 +153,16 @@ int main(int argc, char **argv)
 		return cmd_help(argc - 1, argv + 1);
 	if (strcmp(argv[1], "--version") == 0)
 		return cmd_version(argc - 1, argv + 1);
+	/* Set but empty is a mistake (an unset variable in a script), not the default. */
+	for (size_t i = 0; i < ARRAY_SIZE(dir_vars); i++) {
+		const char *v = getenv(dir_vars[i]);
+		if (v && !*v) {
+			lj_err("%s is set but empty: unset it for the default, or give an absolute "
+			       "path",
+			       dir_vars[i]);
+			return LJ_EXIT_USAGE;
+		}
+	}
 	for (size_t i = 0; i < N_COMMANDS; i++) {
 		if (strcmp(argv[1], commands[i].name) != 0)
 			continue;

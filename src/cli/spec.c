@@ -174,6 +174,13 @@ int cli_spec_to_opts(json_t *spec, const char *file, struct lj_attach_opts *o,
 			continue;
 		flag = cli_attach_option_is_flag(k);
 		snprintf(prefix, sizeof(prefix), "%s: field '%s': ", file, k);
+		if (flag == -EPERM) {
+			lj_err_prefix(NULL);
+			lj_err("%s: '%s' is not a spec field: --%s is an option of the command, "
+			       "not part of what a spec attaches",
+			       file, k, k);
+			goto out;
+		}
 		if (flag < 0) {
 			lj_err_prefix(NULL); /* an earlier field's, which says it already */
 			lj_err("%s: unknown field '%s' (a spec's fields are attach's long options)",

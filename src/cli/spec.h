@@ -33,7 +33,8 @@ struct cli_attach_flags {
 int cli_attach_option(const char *name, const char *value, struct lj_attach_opts *o,
 		      struct cli_attach_flags *f, json_t *spec);
 
-/* attach.c: is name a flag (takes no value)? -ENOENT for an unknown option. */
+/* attach.c: is name a flag (takes no value)? -ENOENT for an unknown option, -EPERM for one of
+ * the command that is no spec field (dry-run, json). */
 int cli_attach_option_is_flag(const char *name);
 
 /* attach.c: the checks of a whole set of options (after all are set). 0 or -EINVAL (printed). */

@@ -157,6 +157,29 @@ lanjoin_out() { "$LANJOIN" "$@" 2>&1; }
   [ ! -e relative-state ]
 }
 
+@test "cli: list, status and uplink list create no state directory; with none, nothing is attached" {
+  local d=$BATS_TEST_TMPDIR/none c
+  for c in list "list --json" status "status --json" "uplink list" "uplink list --json"; do
+    # shellcheck disable=SC2086 # c is words
+    run --separate-stderr env LANJOIN_STATE_DIR="$d/state" LANJOIN_SPEC_DIR="$d/specs" \
+      "$LANJOIN" $c
+    echo "lanjoin $c: status $status, stdout: $output, stderr: $stderr"
+    [ "$status" -eq 0 ]
+    [ ! -e "$d" ]
+  done
+}
+
+@test "cli: an empty LANJOIN_STATE_DIR or LANJOIN_SPEC_DIR is refused, not replaced by the default" {
+  usage_error_env() {
+    run --separate-stderr env "$1=" "$LANJOIN" list
+    echo "$1 empty: status $status, stderr: $stderr"
+    [ "$status" -eq 2 ]
+    [[ $stderr == "lanjoin: $1 is set but empty"* ]]
+  }
+  usage_error_env LANJOIN_STATE_DIR
+  usage_error_env LANJOIN_SPEC_DIR
+}
+
 @test "cli: control characters of bad input are printed as \\xNN, never sent to the terminal" {
   run --separate-stderr "$LANJOIN" attach bridge netns:x --bridge b --ip 198.51.100.2/24 \
     --ifname $'e\033[7m'

@@ -221,3 +221,69 @@ del_web() { lab container del web; }
     --ovsdb "$LAB_OVSDB" --vlan 10 --ip 198.51.100.117/24 --gateway 198.51.100.254 \
     --ip 2001:db8:1::117/64
 }
+
+# A name from the system or the command line is one shell word in the plan, whatever it holds:
+# pasting the plan runs what it shows, never a command hidden in a name.
+@test "dry-run pastes: a namespace and an ifname holding shell code are quoted" {
+  need_lab
+  local ns="${LAB_PREFIX}w'\$(id>&2)" ifname="e\$(id>&2)"
+  local t=$BATS_TEST_TMPDIR
+  ip netns add "$ns"
+  defer ip netns del "$ns"
+  echo dirty >"$BATS_FILE_TMPDIR/lab"
+  lj attach macvlan "netns:$ns" --parent em1 --ip 198.51.100.153/24 --ifname "$ifname" \
+    --dry-run >"$t/plan.sh"
+  cat "$t/plan.sh"
+  on host bash -e "$t/plan.sh" 2>"$t/err"
+  cat "$t/err"
+  ! grep -q uid= "$t/err" || false
+  ip -n "$ns" -4 addr show dev "$ifname" | grep -q "198.51.100.153/24"
+  # the detach of a real attach, pasted, quotes the namespace too
+  ip -n "$ns" link del "$ifname"
+  lj attach macvlan "netns:$ns" --parent em1 --ip 198.51.100.153/24 >/dev/null
+  lj detach "netns:$ns" --dry-run >"$t/undo.sh"
+  cat "$t/undo.sh"
+  on host bash -e "$t/undo.sh" 2>"$t/err"
+  cat "$t/err"
+  ! grep -q uid= "$t/err" || false
+  ! ip -n "$ns" link show dev eth1 2>/dev/null || false
+  lj detach "netns:$ns" >/dev/null
+}
+
+# detach --dry-run of a pid target prints commands that run in it (nsenter -t PID -n ip ...),
+# never a bare " route ..." line; and for one whose namespace is gone, comments.
+@test "dry-run pastes: detach of a pid target with an engine's network, and of one whose namespace is gone" {
+  need_lab
+  add_container web
+  engine_net web ljdnpid
+  take_snapshots web
+  local t=$BATS_TEST_TMPDIR p
+  lj attach macvlan "pid:$CONTAINER_PID" --parent em1 --ip 198.51.100.117/24 \
+    --gateway 198.51.100.254 >/dev/null
+  defer ip netns exec "${LAB_PREFIX}host" "$LANJOIN" detach "pid:$CONTAINER_PID"
+  lj detach "pid:$CONTAINER_PID" --dry-run >"$t/undo.sh"
+  cat "$t/undo.sh"
+  ! grep -q '^ ' "$t/undo.sh" || false
+  grep -q "^nsenter -t $CONTAINER_PID -n ip route replace default via 198.18.9.1 dev eth0" "$t/undo.sh"
+  lj detach --all --dry-run | grep -q "^nsenter -t $CONTAINER_PID -n ip link del eth1"
+  on host bash -e "$t/undo.sh"
+  ! on web ip link show eth1 2>/dev/null || false
+  on web ip route show default | grep -q "via 198.18.9.1 dev eth0"
+  lj detach "pid:$CONTAINER_PID" >/dev/null
+  assert_unchanged
+
+  # a process of ours in a namespace of its own, inside the lab's host; then it exits
+  ip netns exec "${LAB_PREFIX}host" unshare -n sleep 600 &
+  p=$!
+  defer sh -c "kill $p 2>/dev/null || true"
+  wait_until 5 test "$(readlink "/proc/$p/ns/net")" != "$(ip netns exec "${LAB_PREFIX}host" readlink /proc/self/ns/net)"
+  lj attach macvlan "pid:$p" --parent em1 --ip 198.51.100.118/24 --no-conflict-check >/dev/null
+  kill "$p"
+  wait "$p" 2>/dev/null || true
+  lj detach "pid:$p" --dry-run >"$t/gone.sh"
+  cat "$t/gone.sh"
+  ! grep -q '^ ' "$t/gone.sh" || false
+  grep -q "^# the target's namespace is gone" "$t/gone.sh"
+  on host bash -e "$t/gone.sh"
+  lj detach "pid:$p" >/dev/null
+}

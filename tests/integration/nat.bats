@@ -403,7 +403,10 @@ s.sendto(sys.argv[2].encode(), ("203.0.113.1", 9999))' "$2" "$3"
   assert_hello peer http://198.51.100.119/hello.html
   assert_outside_sees dk 198.51.100.119
   run lj detach "netns:${LAB_PREFIX}dk"
+  echo "$output"
   [ "$status" -eq 0 ]
+  # no eth1 was made: it says what it detached
+  [[ $output == "Detached netns:${LAB_PREFIX}dk (nat to 198.18.200.2)"* ]]
   assert_same_state host "$BATS_TEST_TMPDIR/host"
   assert_same_state dk "$BATS_TEST_TMPDIR/dk"
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "shared/parse.h"
+#include "shared/shquote.h"
 
 static void test_cidr(void **state)
 {
@@ -174,13 +175,27 @@ static void test_contains(void **state)
 	assert_false(lj_cidr_contains(&c, &ip));
 }
 
+static void test_shell_quote(void **state)
+{
+	char b[16];
+
+	assert_string_equal(LJ_SHQ("eth1"), "eth1");
+	assert_string_equal(LJ_SHQ("/run/netns/a-b_c.d"), "/run/netns/a-b_c.d");
+	assert_string_equal(LJ_SHQ(""), "''");
+	assert_string_equal(LJ_SHQ("w$(id>&2)"), "'w$(id>&2)'");
+	assert_string_equal(LJ_SHQ("it's"), "'it'\\''s'");
+	assert_string_equal(LJ_SHQ("a\nb"), "'a?b'");
+	assert_string_equal(lj_shell_quote("0123456789 abcdef", b, sizeof(b)), "'<too-long>'");
+	assert_string_equal(LJ_SHC("x\n rm -rf /"), "x? rm -rf /");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cidr),	     cmocka_unit_test(test_route),
 		cmocka_unit_test(test_mac),	     cmocka_unit_test(test_ifname),
 		cmocka_unit_test(test_uint_publish), cmocka_unit_test(test_contains),
-		cmocka_unit_test(test_unicast),
+		cmocka_unit_test(test_unicast),	     cmocka_unit_test(test_shell_quote),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,6 +13,8 @@ int lj_ctx_open(struct lj_ctx *ctx, struct lj_nl *host, const struct lj_target *
 	ctx->target_fd = -1;
 	ctx->host = host;
 	ctx->host_borrowed = host != NULL;
+	/* No target (its namespace is gone): what would run there is printed as a comment. */
+	lj_target_ip_prefix(NULL, ctx->target_ip, sizeof(ctx->target_ip));
 	r = host ? 0 : lj_nl_open(-1, &ctx->host);
 	if (r < 0)
 		return r;

@@ -19,6 +19,7 @@
 #include "lib/kernel/proc.h"
 #include "lib/kernel/netns.h"
 #include "lib/core/way.h"
+#include "shared/shquote.h"
 
 /* Is the open target t the namespace rec was made for (inode, and cookie when both known)? */
 static bool same_netns(const struct lj_record *rec, const struct lj_target *t)
@@ -192,7 +193,8 @@ static void dry_undo(struct lj_record *recs, size_t n, size_t i, bool *undone,
 			fclose(f);
 		}
 		lj_result_dry_plan(res, &ctx, &rec->plan, true, "detach %s (%s), way %s%s",
-				   rec->target_spec, rec->ifname, rec->way, hand ? hand : "");
+				   LJ_SHC(rec->target_spec), rec->ifname, rec->way,
+				   hand ? hand : "");
 	}
 	lj_ctx_close(&ctx);
 	free(hand);
@@ -258,6 +260,13 @@ static bool has_target_record(const struct lj_record *recs, size_t n, const stru
 		    (!ifname || strcmp(recs[i].ifname, ifname) == 0))
 			return true;
 	return false;
+}
+
+/* A nat --to attachment has no interface of its own in the target: the address it forwards
+ * to (NULL for any other attachment). */
+static const char *nat_to(const struct lj_record *rec)
+{
+	return json_string_value(json_object_get(rec->info, "to"));
 }
 
 /*
@@ -361,8 +370,9 @@ int lj_detach(const char *target, const char *ifname, unsigned flags, struct lj_
 		if (u == 0) {
 			size_t len = strlen(res->message);
 			snprintf(res->message + len, sizeof(res->message) - len,
-				 "%sDetached %s (%s)", len ? "\n" : "", rec->target_spec,
-				 rec->ifname);
+				 "%sDetached %s (%s%s)", len ? "\n" : "", rec->target_spec,
+				 nat_to(rec) ? "nat to " : "",
+				 nat_to(rec) ? nat_to(rec) : rec->ifname);
 			enum lj_way w;
 			if (lj_way_find(rec->way, &w) == 0 && lj_way_get(w)->detached)
 				lj_way_get(w)->detached(st, rec, res);
@@ -574,7 +584,13 @@ int lj_undo_load_records(bool exclusive, const char *hint_key, const char *hint_
 	struct lj_state *st;
 	int r;
 
-	r = lj_state_open(exclusive, &st);
+	r = exclusive ? lj_state_open(true, &st) : lj_state_open_read("attachments", &st);
+	if (r == -ENOENT) { /* read only, and nothing was ever recorded */
+		*ret_st = NULL;
+		*ret_recs = NULL;
+		*ret_n = 0;
+		return 0;
+	}
 	if (r < 0)
 		return lj_fail(res, r, "Failed to open the state directory %s: %s", lj_state_dir(),
 			       lj_state_strerror(r));

@@ -16,6 +16,7 @@
 #include "lib/kernel/netlink.h"
 #include "lib/core/target.h"
 #include "shared/parse.h"
+#include "shared/shquote.h"
 
 /* Where a step acts: lanjoin's own network namespace or the target's. */
 enum lj_where {
@@ -30,20 +31,20 @@ struct lj_route_info;
 
 /* What steps run against. Owned by the caller of the runner. */
 struct lj_ctx {
-	struct lj_nl *host;	     /* netlink in lanjoin's namespace */
-	bool host_borrowed;	     /* host is the caller's (lj_ctx_close leaves it open) */
-	struct lj_nl *target;	     /* netlink in the target; NULL when the target is gone */
-	bool target_is_host;	     /* the target is lanjoin's own namespace: target == host */
-	int target_fd;		     /* target namespace fd (borrowed); -1 when gone */
-	const struct lj_target *tgt; /* NULL when the target is gone; else &tgt_copy */
-	struct lj_target tgt_copy;   /* copy of the target (its fd is borrowed, not owned) */
-	char target_ip[LJ_TARGET_SPEC_MAX + 32]; /* "ip -n NAME" etc., for describe */
-	char detail[512];			 /* why the last step failed, beyond strerror */
-	bool rollback;				 /* undoing a failed apply (vs. detach/gc) */
-	struct lj_link_batch *batch; /* bulk detach/gc: host links to delete in one request
-					(see LJ_UNDO_DEFERRED); NULL: one by one */
-	struct lj_state *state;	     /* attach: the locked state directory, for builders that
-					look at other attachments (borrowed); NULL otherwise */
+	struct lj_nl *host;		 /* netlink in lanjoin's namespace */
+	bool host_borrowed;		 /* host is the caller's (lj_ctx_close leaves it open) */
+	struct lj_nl *target;		 /* netlink in the target; NULL when the target is gone */
+	bool target_is_host;		 /* the target is lanjoin's own namespace: target == host */
+	int target_fd;			 /* target namespace fd (borrowed); -1 when gone */
+	const struct lj_target *tgt;	 /* NULL when the target is gone; else &tgt_copy */
+	struct lj_target tgt_copy;	 /* copy of the target (its fd is borrowed, not owned) */
+	char target_ip[LJ_SHQ_MAX + 32]; /* "ip -n NAME" etc. (quoted), for describe */
+	char detail[512];		 /* why the last step failed, beyond strerror */
+	bool rollback;			 /* undoing a failed apply (vs. detach/gc) */
+	struct lj_link_batch *batch;	 /* bulk detach/gc: host links to delete in one request
+					    (see LJ_UNDO_DEFERRED); NULL: one by one */
+	struct lj_state *state;		 /* attach: the locked state directory, for builders that
+					    look at other attachments (borrowed); NULL otherwise */
 	/* attach: save the record with p as it is now; called by lj_plan_apply right after a
 	 * step whose type has save_after. NULL: nothing is saved. Returns 0 or -errno. */
 	int (*save)(struct lj_ctx *ctx, const struct lj_plan *p);

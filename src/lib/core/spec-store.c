@@ -15,7 +15,7 @@ const char *lj_spec_dir(void)
 {
 	const char *d = getenv("LANJOIN_SPEC_DIR");
 
-	return d && *d ? d : LJ_SPEC_DIR_DEFAULT;
+	return d ? d : LJ_SPEC_DIR_DEFAULT; /* empty: refused as not absolute */
 }
 
 void lj_spec_file_name(const char *target, const char *ifname, char ret[LJ_SPEC_NAME_SIZE])

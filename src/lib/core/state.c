@@ -24,8 +24,8 @@ const char *lj_state_dir(void)
 {
 	const char *d = getenv("LANJOIN_STATE_DIR");
 
-	/* A relative path is returned as given: opening it fails (see open_state_dir). */
-	return d && *d ? d : LJ_STATE_DIR_DEFAULT;
+	/* A relative or empty path is returned as given: opening it fails (see open_state_dir). */
+	return d ? d : LJ_STATE_DIR_DEFAULT;
 }
 
 static int safe_dir(int fd)
@@ -39,12 +39,13 @@ static int safe_dir(int fd)
 	return 0;
 }
 
-static int open_dir(int at, const char *path, int *ret)
+/* create false: a missing directory is -ENOENT, nothing is made (read-only commands). */
+static int open_dir_in(int at, const char *path, bool create, int *ret)
 {
 	_cleanup_close_ int fd = -1;
 	int r;
 
-	if (mkdirat(at, path, 0700) < 0 && errno != EEXIST)
+	if (create && mkdirat(at, path, 0700) < 0 && errno != EEXIST)
 		return lj_negerrno();
 	fd = openat(at, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
@@ -54,6 +55,11 @@ static int open_dir(int at, const char *path, int *ret)
 		return r;
 	*ret = TAKE_FD(fd);
 	return 0;
+}
+
+static int open_dir(int at, const char *path, int *ret)
+{
+	return open_dir_in(at, path, true, ret);
 }
 
 /*
@@ -87,20 +93,21 @@ static int open_state_dir(int *ret)
 	return lj_state_open_dir(lj_state_dir(), ret);
 }
 
-static int open_dir_path(const char *d, bool parents, int *ret);
+static int open_dir_path(const char *d, bool parents, bool create, int *ret);
 
 int lj_state_open_dir(const char *d, int *ret)
 {
-	return open_dir_path(d, false, ret);
+	return open_dir_path(d, false, true, ret);
 }
 
 int lj_state_make_dir(const char *d, int *ret)
 {
-	return open_dir_path(d, true, ret);
+	return open_dir_path(d, true, true, ret);
 }
 
-/* lj_state_open_dir; parents: create missing directories above d too (0700). */
-static int open_dir_path(const char *d, bool parents, int *ret)
+/* lj_state_open_dir; parents: create missing directories above d too (0700); create false:
+ * create nothing, not even d (-ENOENT if it is missing). */
+static int open_dir_path(const char *d, bool parents, bool create, int *ret)
 {
 	_cleanup_free_ char *copy = NULL;
 	_cleanup_close_ int at = -1;
@@ -137,7 +144,7 @@ static int open_dir_path(const char *d, bool parents, int *ret)
 			last = p;
 			break;
 		}
-		if (parents && mkdirat(at, p, 0700) < 0 && errno != EEXIST)
+		if (parents && create && mkdirat(at, p, 0700) < 0 && errno != EEXIST)
 			return lj_negerrno();
 		fd = openat(at, p, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0)
@@ -151,7 +158,7 @@ static int open_dir_path(const char *d, bool parents, int *ret)
 	}
 	if (!last)
 		return -EPERM; /* "/" itself */
-	return open_dir(at, last, ret);
+	return open_dir_in(at, last, create, ret);
 }
 
 int lj_state_open(bool exclusive, struct lj_state **ret)
@@ -159,7 +166,7 @@ int lj_state_open(bool exclusive, struct lj_state **ret)
 	return lj_state_open_sub("attachments", exclusive, ret);
 }
 
-int lj_state_open_sub(const char *sub, bool exclusive, struct lj_state **ret)
+static int open_sub(const char *sub, bool exclusive, bool create, struct lj_state **ret)
 {
 	_cleanup_close_ int top = -1, dir = -1, lock = -1;
 	struct lj_state *st;
@@ -167,13 +174,14 @@ int lj_state_open_sub(const char *sub, bool exclusive, struct lj_state **ret)
 
 	if (!sub || !*sub || strchr(sub, '/') || sub[0] == '.')
 		return -EINVAL;
-	r = open_state_dir(&top);
+	r = open_dir_path(lj_state_dir(), false, create, &top);
 	if (r < 0)
 		return r;
-	r = open_dir(top, sub, &dir);
+	r = open_dir_in(top, sub, create, &dir);
 	if (r < 0)
 		return r;
-	lock = openat(top, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	lock = openat(top, "lock", (create ? O_RDWR | O_CREAT : O_RDONLY) | O_NOFOLLOW | O_CLOEXEC,
+		      0600);
 	if (lock < 0)
 		return lj_negerrno();
 	while (flock(lock, exclusive ? LOCK_EX : LOCK_SH) < 0)
@@ -191,6 +199,16 @@ int lj_state_open_sub(const char *sub, bool exclusive, struct lj_state **ret)
 	st->exclusive = exclusive;
 	*ret = st;
 	return 0;
+}
+
+int lj_state_open_sub(const char *sub, bool exclusive, struct lj_state **ret)
+{
+	return open_sub(sub, exclusive, true, ret);
+}
+
+int lj_state_open_read(const char *sub, struct lj_state **ret)
+{
+	return open_sub(sub, false, false, ret);
 }
 
 const char *lj_state_strerror(int r)

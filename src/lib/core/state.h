@@ -77,6 +77,13 @@ const char *lj_state_strerror(int r);
 int lj_state_open_sub(const char *sub, bool exclusive, struct lj_state **ret);
 
 /*
+ * lj_state_open_sub with a shared lock for a read-only command (list, status, uplink list):
+ * creates nothing. -ENOENT when the state directory, sub or its lock file does not exist
+ * (nothing was ever recorded: read as no records).
+ */
+int lj_state_open_read(const char *sub, struct lj_state **ret);
+
+/*
  * The records of subdirectory sub, under the lock that st already holds (for a caller that
  * must see both kinds at once, e.g. gc). Free the result with lj_state_close; it releases
  * nothing.

@@ -532,7 +532,7 @@ static int add_uplinks(const char *target, const struct lj_status_ns *host,
 
 	if (stat("/proc/self/ns/net", &me) < 0)
 		return -errno;
-	r = lj_state_open_sub("uplinks", false, &st);
+	r = lj_state_open_read("uplinks", &st);
 	if (r == 0)
 		r = lj_state_list(st, &recs, &n, &bad);
 	lj_state_close(st);

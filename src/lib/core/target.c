@@ -11,6 +11,7 @@
 
 #include "lib/foreign/engine.h"
 #include "shared/macro.h"
+#include "shared/shquote.h"
 #include "shared/name.h"
 #include "shared/parse.h"
 
@@ -197,17 +198,26 @@ bool lj_target_alive(const char *spec, const struct lj_netns_id *id)
 	return alive;
 }
 
+const char *lj_target_exec_prefix(const struct lj_target *t, char *buf, size_t size)
+{
+	if (!t)
+		snprintf(buf, size, "# the target's namespace is gone, nothing to do there:");
+	else if (t->kind == LJ_TARGET_NETNS)
+		snprintf(buf, size, "ip netns exec %s", LJ_SHQ(t->name));
+	else if (t->kind == LJ_TARGET_PATH)
+		snprintf(buf, size, "nsenter --net=%s", LJ_SHQ(t->name));
+	else
+		snprintf(buf, size, "nsenter -t %d -n", (int)t->pid);
+	return buf;
+}
+
 const char *lj_target_ip_prefix(const struct lj_target *t, char *buf, size_t size)
 {
-	switch (t->kind) {
-	case LJ_TARGET_NETNS:
-		snprintf(buf, size, "ip -n %s", t->name);
-		break;
-	case LJ_TARGET_PATH:
-		snprintf(buf, size, "nsenter --net=%s ip", t->name);
-		break;
-	default:
-		snprintf(buf, size, "nsenter -t %d -n ip", (int)t->pid);
+	if (t && t->kind == LJ_TARGET_NETNS)
+		snprintf(buf, size, "ip -n %s", LJ_SHQ(t->name));
+	else {
+		char pre[LJ_SHQ_MAX + 32];
+		snprintf(buf, size, "%s ip", lj_target_exec_prefix(t, pre, sizeof(pre)));
 	}
 	return buf;
 }

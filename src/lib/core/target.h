@@ -91,9 +91,18 @@ bool lj_target_alive(const char *spec, const struct lj_netns_id *id);
 
 /*
  * The shell prefix that runs `ip` inside the target, for --dry-run output:
- * "ip -n NAME", "nsenter -t PID -n ip" or "nsenter --net=PATH ip". Returns buf.
+ * "ip -n NAME", "nsenter -t PID -n ip" or "nsenter --net=PATH ip", names shell-quoted
+ * (shared/shquote.h); t NULL: as lj_target_exec_prefix. Returns buf.
  */
 const char *lj_target_ip_prefix(const struct lj_target *t, char *buf, size_t size);
+
+/*
+ * The shell prefix that runs any command inside the target, for --dry-run output:
+ * "ip netns exec NAME", "nsenter -t PID -n" or "nsenter --net=PATH", names shell-quoted;
+ * t NULL (the target is gone): a comment's start, so that a pasted plan skips the commands
+ * that would run there (a detach undoes nothing in a namespace that is gone). Returns buf.
+ */
+const char *lj_target_exec_prefix(const struct lj_target *t, char *buf, size_t size);
 
 /* Human-readable description of a target kind ("netns", "pid", "path", "container"). */
 const char *lj_target_kind_str(enum lj_target_kind k);

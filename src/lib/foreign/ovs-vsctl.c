@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "lib/foreign/ovs.h"
+#include "shared/shquote.h"
 
 #define CMD_MAX 48
 
@@ -148,22 +149,8 @@ static void build_port_add(struct cmd *c, const char *db, const struct lj_ovs_po
 static void print_cmd(FILE *f, struct cmd *c)
 {
 	for (size_t i = 0; i < c->n; i++) {
-		const char *a = c->argv[i];
-		bool plain = *a && strspn(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-					     "0123456789_@%+=:,./-") == strlen(a);
 		fputs(i ? " " : "", f);
-		if (plain) {
-			fputs(a, f);
-			continue;
-		}
-		fputc('\'', f);
-		for (; *a; a++) {
-			if (*a == '\'')
-				fputs("'\\''", f);
-			else
-				fputc(*a, f);
-		}
-		fputc('\'', f);
+		lj_shell_word(f, c->argv[i]);
 	}
 	fputc('\n', f);
 	cmd_free(c);

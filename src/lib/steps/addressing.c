@@ -29,21 +29,12 @@
 #include "shared/parse.h"
 #include "lib/core/target.h"
 #include "shared/macro.h"
+#include "shared/shquote.h"
 
 /* The shell prefix that runs a command in the target, for describe output. */
 static const char *in_target(const struct lj_ctx *ctx, char *buf, size_t size)
 {
-	const struct lj_target *t = ctx->tgt;
-
-	if (!t)
-		snprintf(buf, size, "nsenter --net=<target>");
-	else if (t->kind == LJ_TARGET_NETNS)
-		snprintf(buf, size, "ip netns exec %s", t->name);
-	else if (t->kind == LJ_TARGET_PATH)
-		snprintf(buf, size, "nsenter --net=%s", t->name);
-	else
-		snprintf(buf, size, "nsenter -t %d -n", (int)t->pid);
-	return buf;
+	return lj_target_exec_prefix(ctx->tgt, buf, size);
 }
 
 /* --- sysctl: text = key (relative to /proc/sys), u32 = value; i64 = old value, created = read */
@@ -96,9 +87,9 @@ static void sysctl_print(const struct lj_ctx *ctx, const struct lj_step *s, cons
 	for (char *p = key; *p; p++)
 		if (*p == '/')
 			*p = '.';
-	char pre[LJ_TARGET_SPEC_MAX + 32];
+	char pre[LJ_SHQ_MAX + 32];
 
-	fprintf(f, "%s sysctl -qw %s=%s\n", in_target(ctx, pre, sizeof(pre)), key, val);
+	fprintf(f, "%s sysctl -qw %s=%s\n", in_target(ctx, pre, sizeof(pre)), LJ_SHQ(key), val);
 }
 
 static void sysctl_describe(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
@@ -182,11 +173,11 @@ static int arp_probe_apply(struct lj_ctx *ctx, struct lj_step *s)
 
 static void arp_probe_describe(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
 {
-	char ip[LJ_IP_STRLEN], pre[LJ_TARGET_SPEC_MAX + 32];
+	char ip[LJ_IP_STRLEN], pre[LJ_SHQ_MAX + 32];
 
 	fprintf(f, "%s%sbusybox arping -q -D -c %d -w 1 -I %s %s   # fail if anyone answers\n",
 		s->where == LJ_TARGET ? in_target(ctx, pre, sizeof(pre)) : "",
-		s->where == LJ_TARGET ? " " : "", LJ_ARP_PROBE_NUM, s->link,
+		s->where == LJ_TARGET ? " " : "", LJ_ARP_PROBE_NUM, LJ_SHQ(s->link),
 		lj_ip_to_string(&s->cidr.ip, ip, sizeof(ip)));
 }
 
@@ -342,10 +333,10 @@ static int arp_notify_apply(struct lj_ctx *ctx, struct lj_step *s)
 
 static void arp_notify_describe(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
 {
-	char pre[LJ_TARGET_SPEC_MAX + 32];
+	char pre[LJ_SHQ_MAX + 32];
 
 	fprintf(f, "%s sysctl -qw net.ipv4.conf.%s.arp_notify=1\n",
-		in_target(ctx, pre, sizeof(pre)), s->link);
+		in_target(ctx, pre, sizeof(pre)), LJ_SHQ(s->link));
 }
 
 const struct lj_step_type lj_step_arp_notify = {
@@ -450,12 +441,12 @@ static bool announce_settles(const struct lj_step *s)
 
 static void announce_describe(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
 {
-	char ip[LJ_IP_STRLEN], pre[LJ_TARGET_SPEC_MAX + 32];
+	char ip[LJ_IP_STRLEN], pre[LJ_SHQ_MAX + 32];
 
 	lj_ip_to_string(&s->cidr.ip, ip, sizeof(ip));
 	if (s->cidr.ip.family == AF_INET)
 		fprintf(f, "%s busybox arping -q -U -c 1 -I %s %s   # gratuitous ARP%s\n",
-			in_target(ctx, pre, sizeof(pre)), s->link, ip,
+			in_target(ctx, pre, sizeof(pre)), LJ_SHQ(s->link), ip,
 			s->flags & LJ_STEP_F_KERNEL_ANNOUNCE
 				? " (lanjoin has the kernel send it: arp_notify)"
 				: "");
@@ -538,7 +529,7 @@ static int slaac_settle(struct lj_ctx *ctx, struct lj_step *s, json_t *info)
 static void slaac_describe(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
 {
 	fprintf(f, "# wait for an IPv6 address from router advertisements on %s (past DAD)\n",
-		s->link);
+		LJ_SHQ(s->link));
 }
 
 const struct lj_step_type lj_step_slaac = {
@@ -757,7 +748,8 @@ static void dhcp_describe(const struct lj_ctx *ctx, const struct lj_step *s, FIL
 	fprintf(f,
 		"# run %s%s on %s in the target, supervised by lanjoin, with lanjoin as its "
 		"script; wait up to %u s for the lease\n",
-		fl[1], s->type == &lj_step_dhcp6 ? " -6" : "", s->link, s->u32 ? s->u32 : 10);
+		fl[1], s->type == &lj_step_dhcp6 ? " -6" : "", LJ_SHQ(s->link),
+		s->u32 ? s->u32 : 10);
 }
 
 static void dhcp_describe_undo(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)

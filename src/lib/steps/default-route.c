@@ -36,6 +36,7 @@
 #include "lib/kernel/rule.h"
 #include "lib/steps/default-route.h"
 #include "lib/steps/uplink-addr.h"
+#include "shared/shquote.h"
 
 /* --- helpers ----------------------------------------------------------------------------- */
 
@@ -426,8 +427,8 @@ static void defroute_describe(const struct lj_ctx *ctx, const struct lj_step *s,
 	if (s->via.family == AF_UNSPEC)
 		return;
 	fprintf(f, "%s %sroute %s default via %s dev %s%s proto static\n", ip, fam,
-		replaced ? "replace" : "add", lj_ip_to_string(&s->via, v, sizeof(v)), s->link,
-		(s->flags & LJ_STEP_F_ONLINK) ? " onlink" : "");
+		replaced ? "replace" : "add", lj_ip_to_string(&s->via, v, sizeof(v)),
+		LJ_SHQ(s->link), (s->flags & LJ_STEP_F_ONLINK) ? " onlink" : "");
 }
 
 static void defroute_describe_undo(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
@@ -435,13 +436,13 @@ static void defroute_describe_undo(const struct lj_ctx *ctx, const struct lj_ste
 	const char *ip = lj_ctx_ip(ctx, LJ_TARGET),
 		   *fam = s->cidr.ip.family == AF_INET6 ? "-6 " : "";
 	json_t *list = lj_defroute_recorded(s);
-	char replace[320];
+	char replace[sizeof(ctx->target_ip) + 32];
 
 	snprintf(replace, sizeof(replace), "%s %sroute replace ", ip, fam);
 	lj_defroute_print_each(list, replace, "\n", f);
 	json_decref(list);
 	fprintf(f, "%s %sroute del default dev %s 2>/dev/null || true   # if still there\n", ip,
-		fam, s->link);
+		fam, LJ_SHQ(s->link));
 }
 
 /* The target's default route of the family still leaves by link, via the gateway given. */
@@ -813,7 +814,7 @@ int lj_attach_add_default_route(struct lj_ctx *ctx, struct lj_plan *plan, struct
 		/* Short, for people: "via 198.18.0.1 dev eth0". */
 		if (rt.gateway.family != AF_UNSPEC)
 			fprintf(f, "via %s ", lj_ip_to_string(&rt.gateway, line, sizeof(line)));
-		fprintf(f, "dev %s", dev);
+		fprintf(f, "dev %s", LJ_SHQ(dev));
 		if (prio_of(&rt))
 			fprintf(f, " metric %u", prio_of(&rt));
 		fclose(f);

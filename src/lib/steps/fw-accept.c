@@ -18,6 +18,7 @@
 #include "lib/core/status.h"
 #include "lib/kernel/nft.h"
 #include "shared/macro.h"
+#include "shared/shquote.h"
 
 /* --- fw-accept: master = chain of table ip filter (iptables-nft), link = host-side link
  *     ("" = any), via = the container's address, text = rule comment ------------------- */
@@ -182,8 +183,15 @@ static void fw_accept_describe(const struct lj_ctx *ctx, const struct lj_step *s
 
 	if (lj_fw_accept_text(s, &cmds) < 0)
 		return;
-	for (char *line = strtok(cmds, "\n"); line; line = strtok(NULL, "\n"))
-		fprintf(f, strncmp(line, "insert ", 7) == 0 ? "nft '%s'\n" : "%s\n", line);
+	for (char *line = strtok(cmds, "\n"); line; line = strtok(NULL, "\n")) {
+		if (strncmp(line, "insert ", 7) != 0) {
+			fprintf(f, "%s\n", line);
+			continue;
+		}
+		fputs("nft ", f);
+		lj_shell_word(f, line);
+		fputc('\n', f);
+	}
 }
 
 static void fw_accept_describe_undo(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)

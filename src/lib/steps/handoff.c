@@ -11,6 +11,7 @@
 #include "lib/core/status.h"
 #include "lib/kernel/link.h"
 #include "lib/steps/macvlan.h"
+#include "shared/shquote.h"
 
 /* --- the handed end back ----------------------------------------------------------------- */
 
@@ -162,21 +163,22 @@ static void hveth_describe(const struct lj_ctx *ctx, const struct lj_step *s, FI
 {
 	char mac[LJ_MAC_STRLEN];
 
-	fprintf(f, "ip link add %s", s->link);
+	fprintf(f, "ip link add %s", LJ_SHQ(s->link));
 	if (s->mtu)
 		fprintf(f, " mtu %u", s->mtu);
-	fprintf(f, " type veth peer name %s", s->peer);
+	fprintf(f, " type veth peer name %s", LJ_SHQ(s->peer));
 	if (s->peer_mtu)
 		fprintf(f, " mtu %u", s->peer_mtu);
 	if (s->has_mac)
 		fprintf(f, " address %s", lj_mac_to_string(s->mac, mac, sizeof(mac)));
 	fputc('\n', f);
-	fprintf(f, "ip link set %s%s%s up\n", s->link, s->master[0] ? " master " : "", s->master);
+	fprintf(f, "ip link set %s%s%s up\n", LJ_SHQ(s->link), s->master[0] ? " master " : "",
+		s->master[0] ? LJ_SHQ(s->master) : "");
 }
 
 static void hveth_describe_undo(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
 {
-	fprintf(f, "ip link del %s\n", s->link);
+	fprintf(f, "ip link del %s\n", LJ_SHQ(s->link));
 }
 
 /* The host end is there, up, the very link made (ifindex), a port of its bridge. The end
@@ -309,7 +311,7 @@ static void hmacvlan_describe(const struct lj_ctx *ctx, const struct lj_step *s,
 {
 	char mac[LJ_MAC_STRLEN];
 
-	fprintf(f, "ip link add link %s name %s", s->master, s->link);
+	fprintf(f, "ip link add link %s name %s", LJ_SHQ(s->master), LJ_SHQ(s->link));
 	if (s->mtu)
 		fprintf(f, " mtu %u", s->mtu);
 	if (s->has_mac)
@@ -319,7 +321,7 @@ static void hmacvlan_describe(const struct lj_ctx *ctx, const struct lj_step *s,
 
 static void hmacvlan_describe_undo(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
 {
-	fprintf(f, "ip link del %s\n", s->link);
+	fprintf(f, "ip link del %s\n", LJ_SHQ(s->link));
 }
 
 /* The parent is there and up; the macvlan itself is in the engine's sandbox (not back in

@@ -17,6 +17,7 @@
 #include "lib/kernel/route.h"
 #include "lib/steps/rtnl.h"
 #include "shared/macro.h"
+#include "shared/shquote.h"
 
 /*
  * --- macvlan: link = the child's name in the target, master = the parent in the host,
@@ -75,13 +76,13 @@ static void macvlan_describe(const struct lj_ctx *ctx, const struct lj_step *s, 
 	const struct lj_target *t = ctx->tgt;
 	char mac[LJ_MAC_STRLEN];
 
-	fprintf(f, "ip link add link %s name %s", s->master, s->link);
+	fprintf(f, "ip link add link %s name %s", LJ_SHQ(s->master), LJ_SHQ(s->link));
 	if (t && t->kind == LJ_TARGET_NETNS)
-		fprintf(f, " netns %s", t->name);
+		fprintf(f, " netns %s", LJ_SHQ(t->name));
 	else if (t && t->pid > 0)
 		fprintf(f, " netns %d", (int)t->pid);
 	else if (t)
-		fprintf(f, " netns %s", t->name);
+		fprintf(f, " netns %s", LJ_SHQ(t->name));
 	if (s->mtu)
 		fprintf(f, " mtu %u", s->mtu);
 	if (s->has_mac)
@@ -91,7 +92,7 @@ static void macvlan_describe(const struct lj_ctx *ctx, const struct lj_step *s, 
 
 static void macvlan_describe_undo(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
 {
-	fprintf(f, "%s link del %s\n", lj_ctx_ip(ctx, LJ_TARGET), s->link);
+	fprintf(f, "%s link del %s\n", lj_ctx_ip(ctx, LJ_TARGET), LJ_SHQ(s->link));
 }
 
 /* The parent is there and up; the macvlan link is in the target with its MAC. */
@@ -284,24 +285,26 @@ static void shim_describe(const struct lj_ctx *ctx, const struct lj_step *s, FIL
 
 	if (!(s->flags & LJ_STEP_F_WILL_CREATE))
 		return;
-	fprintf(f, "ip link add link %s name %s type macvlan mode bridge\n", s->master, s->link);
-	fprintf(f, "ip link set %s alias '%s'\n", s->link,
+	fprintf(f, "ip link add link %s name %s type macvlan mode bridge\n", LJ_SHQ(s->master),
+		LJ_SHQ(s->link));
+	fprintf(f, "ip link set %s alias '%s'\n", LJ_SHQ(s->link),
 		s->u32 ? LJ_SHIM_PINNED_ALIAS : LJ_OWNED_ALIAS);
 	if (s->cidr.ip.family == AF_INET)
-		fprintf(f, "sysctl -qw net.ipv6.conf.%s.disable_ipv6=1\n", s->link);
+		fprintf(f, "sysctl -qw net.ipv6.conf.%s.disable_ipv6=1\n", LJ_SHQ(s->link));
 	else
 		fprintf(f, "sysctl -qw net.ipv6.conf.%s.accept_ra=0 net.ipv6.conf.%s.autoconf=0\n",
-			s->link, s->link);
-	fprintf(f, "ip link set %s up\n", s->link);
+			LJ_SHQ(s->link), LJ_SHQ(s->link));
+	fprintf(f, "ip link set %s up\n", LJ_SHQ(s->link));
 	fprintf(f, "ip addr add %s dev %s%s noprefixroute\n",
-		lj_cidr_to_string(&s->cidr, c, sizeof(c)), s->link,
+		lj_cidr_to_string(&s->cidr, c, sizeof(c)), LJ_SHQ(s->link),
 		s->cidr.ip.family == AF_INET6 ? " nodad" : "");
 }
 
 static void shim_describe_undo(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
 {
-	fprintf(f, "# if lanjoin created host shim %s and no route uses it any more:\n", s->link);
-	fprintf(f, "ip link del %s\n", s->link);
+	fprintf(f, "# if lanjoin created host shim %s and no route uses it any more:\n",
+		LJ_SHQ(s->link));
+	fprintf(f, "ip link del %s\n", LJ_SHQ(s->link));
 }
 
 /* The host shim is there, up, on its parent, and holds its address. */
@@ -382,9 +385,9 @@ static void shim_route_describe(const struct lj_ctx *ctx, const struct lj_step *
 
 	lj_cidr_to_string(&s->cidr, c, sizeof(c));
 	fprintf(f, "ip neigh del %s dev %s 2>/dev/null || true\n",
-		lj_ip_to_string(&s->cidr.ip, a, sizeof(a)), s->link);
+		lj_ip_to_string(&s->cidr.ip, a, sizeof(a)), LJ_SHQ(s->link));
 	fprintf(f, "ip %sroute add %s dev %s proto static\n",
-		s->cidr.ip.family == AF_INET6 ? "-6 " : "", c, s->link);
+		s->cidr.ip.family == AF_INET6 ? "-6 " : "", c, LJ_SHQ(s->link));
 }
 
 static void shim_route_describe_undo(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
@@ -393,9 +396,9 @@ static void shim_route_describe_undo(const struct lj_ctx *ctx, const struct lj_s
 
 	lj_cidr_to_string(&s->cidr, c, sizeof(c));
 	fprintf(f, "ip %sroute del %s dev %s\n", s->cidr.ip.family == AF_INET6 ? "-6 " : "", c,
-		s->link);
+		LJ_SHQ(s->link));
 	fprintf(f, "ip neigh del %s dev %s 2>/dev/null || true\n",
-		lj_ip_to_string(&s->cidr.ip, a, sizeof(a)), s->link);
+		lj_ip_to_string(&s->cidr.ip, a, sizeof(a)), LJ_SHQ(s->link));
 }
 
 /* The host route to the container's address through the shim is there. */

@@ -19,6 +19,7 @@
 #include "lib/kernel/nft.h"
 #include "lib/core/status.h"
 #include "shared/macro.h"
+#include "shared/shquote.h"
 
 /* --- garp: link = uplink, cidr = address; apply only ------------------------------------- */
 
@@ -37,7 +38,7 @@ static void garp_describe(const struct lj_ctx *ctx, const struct lj_step *s, FIL
 	char a[LJ_IP_STRLEN];
 
 	fprintf(f, "%sbusybox arping -q -U -c 1 -I %s %s   # gratuitous ARP\n",
-		s->where == LJ_TARGET ? "# in the target: " : "", s->link,
+		s->where == LJ_TARGET ? "# in the target: " : "", LJ_SHQ(s->link),
 		lj_ip_to_string(&s->cidr.ip, a, sizeof(a)));
 }
 
@@ -726,8 +727,8 @@ static void nat_rules_describe_undo(const struct lj_ctx *ctx, const struct lj_st
 		lj_ip_to_string(&s->cidr.ip, a, sizeof(a)));
 	fprintf(f, "nft delete element ip " NAT_TABLE " outbound '{ %s }'\n",
 		lj_ip_to_string(&s->via, c, sizeof(c)));
-	fprintf(f, "nft delete chain ip " NAT_TABLE " %s_dnat\n", s->link);
-	fprintf(f, "nft delete chain ip " NAT_TABLE " %s_snat\n", s->link);
+	fprintf(f, "nft delete chain ip " NAT_TABLE " %s_dnat\n", LJ_SHQ(s->link));
+	fprintf(f, "nft delete chain ip " NAT_TABLE " %s_snat\n", LJ_SHQ(s->link));
 	fprintf(f, "# or 'nft delete table ip " NAT_TABLE "' when this is the last attachment\n");
 }
 

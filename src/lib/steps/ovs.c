@@ -22,6 +22,7 @@
 #include "lib/foreign/ovs.h"
 #include "lib/kernel/ethtool.h"
 #include "lib/kernel/link.h"
+#include "shared/shquote.h"
 
 /* Open the database a step names (s->text; "" = the default), with the reason in ctx->detail. */
 static int step_ovs_open(struct lj_ctx *ctx, const struct lj_step *s, struct lj_ovs **ret)
@@ -114,7 +115,7 @@ static void ovs_bridge_describe_undo(const struct lj_ctx *ctx, const struct lj_s
 	fprintf(f,
 		"# lanjoin deletes OVS bridge %s here if it made it and no port is left; by\n"
 		"# hand, once that is so:\n",
-		s->link);
+		LJ_SHQ(s->link));
 	m = open_memstream(&text, &len);
 	if (!m)
 		return;
@@ -287,16 +288,16 @@ static void tx_csum_off_describe(const struct lj_ctx *ctx, const struct lj_step 
 	const char *ip = ctx->target_ip;
 	size_t len = strlen(ip);
 
-	fprintf(f, "ethtool -K %s tx off\n", s->link);
+	fprintf(f, "ethtool -K %s tx off\n", LJ_SHQ(s->link));
 	if (!s->peer[0])
 		return;
 	/* "ip -n NAME" → "ip netns exec NAME"; "nsenter ... ip" → "nsenter ..." */
 	if (strncmp(ip, "ip -n ", 6) == 0)
-		fprintf(f, "ip netns exec %s ethtool -K %s tx off\n", ip + 6, s->peer);
+		fprintf(f, "ip netns exec %s ethtool -K %s tx off\n", ip + 6, LJ_SHQ(s->peer));
 	else if (len > 3 && strcmp(ip + len - 3, " ip") == 0)
-		fprintf(f, "%.*s ethtool -K %s tx off\n", (int)(len - 3), ip, s->peer);
+		fprintf(f, "%.*s ethtool -K %s tx off\n", (int)(len - 3), ip, LJ_SHQ(s->peer));
 	else
-		fprintf(f, "# in the target: ethtool -K %s tx off\n", s->peer);
+		fprintf(f, "# in the target: ethtool -K %s tx off\n", LJ_SHQ(s->peer));
 }
 
 const struct lj_step_type lj_step_tx_csum_off = {
@@ -373,7 +374,7 @@ static void obridge_describe(const struct lj_ctx *ctx, const struct lj_step *s, 
 				      (s->flags & LJ_STEP_F_OVS_NETDEV) ? "netdev" : NULL,
 				      s->has_mac ? s->mac : NULL, s->mtu, s->peer);
 	if (s->u32)
-		fprintf(f, "ip link set %s addrgenmode %s\n", s->link,
+		fprintf(f, "ip link set %s addrgenmode %s\n", LJ_SHQ(s->link),
 			s->u32 - 1 == 0 ? "eui64" : "none");
 }
 

@@ -20,6 +20,7 @@
 #include "lib/kernel/neigh.h"
 #include "lib/kernel/sysctl.h"
 #include "shared/macro.h"
+#include "shared/shquote.h"
 
 /* --- proxy-neigh: link = DEV, cidr = address ---------------------------------------------- */
 
@@ -54,7 +55,7 @@ static void proxy_neigh_print(const struct lj_step *s, const char *verb, FILE *f
 	char a[LJ_IP_STRLEN];
 
 	fprintf(f, "ip %sneigh %s proxy %s dev %s\n", s->cidr.ip.family == AF_INET6 ? "-6 " : "",
-		verb, lj_ip_to_string(&s->cidr.ip, a, sizeof(a)), s->link);
+		verb, lj_ip_to_string(&s->cidr.ip, a, sizeof(a)), LJ_SHQ(s->link));
 }
 
 static void proxy_neigh_describe(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
@@ -141,7 +142,7 @@ static void ndp_probe_describe(const struct lj_ctx *ctx, const struct lj_step *s
 	fprintf(f,
 		"# probe the LAN for %s on '%s': neighbour solicitations; fail if anyone "
 		"answers\n",
-		lj_ip_to_string(&s->cidr.ip, ip, sizeof(ip)), s->link);
+		lj_ip_to_string(&s->cidr.ip, ip, sizeof(ip)), LJ_SHQ(s->link));
 }
 
 const struct lj_step_type lj_step_ndp_probe = {
@@ -190,7 +191,7 @@ static void proxy_announce_describe(const struct lj_ctx *ctx, const struct lj_st
 		fprintf(f,
 			"# send an unsolicited neighbour advertisement for %s with the MAC of "
 			"'%s'\n",
-			ip, s->link);
+			ip, LJ_SHQ(s->link));
 }
 
 const struct lj_step_type lj_step_proxy_announce = {
@@ -337,8 +338,8 @@ static void sysctl_print(const struct lj_step *s, const char *val, const char *c
 			if (*p == '/')
 				*p = '.';
 	if (s->i64 >= 0 && strcmp(val, "<old value>") != 0)
-		fprintf(f, "test \"$(sysctl -n %s)\" != %" PRId64 " || ", key, s->i64);
-	fprintf(f, "sysctl -qw %s=%s%s\n", key, val, comment);
+		fprintf(f, "test \"$(sysctl -n %s)\" != %" PRId64 " || ", LJ_SHQ(key), s->i64);
+	fprintf(f, "sysctl -qw %s=%s%s\n", LJ_SHQ(key), val, comment);
 }
 
 static void routed_sysctl_describe(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)

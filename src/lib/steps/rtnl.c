@@ -11,6 +11,7 @@
 #include "lib/core/plan.h"
 #include "lib/core/status.h"
 #include "lib/kernel/route.h"
+#include "shared/shquote.h"
 
 /* --- bridge: link = BR, mtu; ensure it exists; undo deletes it if lanjoin made it and it is empty
  */
@@ -121,12 +122,12 @@ static void bridge_describe(const struct lj_ctx *ctx, const struct lj_step *s, F
 
 	if (!(s->flags & LJ_STEP_F_WILL_CREATE))
 		return;
-	fprintf(f, "ip link add %s", s->link);
+	fprintf(f, "ip link add %s", LJ_SHQ(s->link));
 	if (s->has_mac)
 		fprintf(f, " address %s", lj_mac_to_string(s->mac, mac, sizeof(mac)));
 	if (s->mtu)
 		fprintf(f, " mtu %u", s->mtu);
-	fprintf(f, " type bridge\nip link set %s alias '%s' up\n", s->link, LJ_OWNED_ALIAS);
+	fprintf(f, " type bridge\nip link set %s alias '%s' up\n", LJ_SHQ(s->link), LJ_OWNED_ALIAS);
 }
 
 /* Commented out: pasted, it would delete a bridge that still holds ports (an adopted uplink,
@@ -136,7 +137,7 @@ static void bridge_describe_undo(const struct lj_ctx *ctx, const struct lj_step 
 	fprintf(f,
 		"# lanjoin deletes bridge %s here if it made it and no port is left; by hand,\n"
 		"# once that is so:\n# ip link del %s\n",
-		s->link, s->link);
+		LJ_SHQ(s->link), LJ_SHQ(s->link));
 }
 
 const struct lj_step_type lj_step_bridge = {
@@ -244,16 +245,16 @@ static void veth_describe(const struct lj_ctx *ctx, const struct lj_step *s, FIL
 	char mac[LJ_MAC_STRLEN];
 	const struct lj_target *t = ctx->tgt;
 
-	fprintf(f, "ip link add %s", s->link);
+	fprintf(f, "ip link add %s", LJ_SHQ(s->link));
 	if (s->mtu)
 		fprintf(f, " mtu %u", s->mtu);
-	fprintf(f, " type veth peer name %s", s->peer);
+	fprintf(f, " type veth peer name %s", LJ_SHQ(s->peer));
 	if (t && t->kind == LJ_TARGET_NETNS)
-		fprintf(f, " netns %s", t->name);
+		fprintf(f, " netns %s", LJ_SHQ(t->name));
 	else if (t && t->pid > 0)
 		fprintf(f, " netns %d", (int)t->pid);
 	else if (t)
-		fprintf(f, " netns %s", t->name);
+		fprintf(f, " netns %s", LJ_SHQ(t->name));
 	if (s->peer_mtu)
 		fprintf(f, " mtu %u", s->peer_mtu);
 	if (s->has_mac)
@@ -261,13 +262,14 @@ static void veth_describe(const struct lj_ctx *ctx, const struct lj_step *s, FIL
 	fputc('\n', f);
 	/* iproute2 6.1 sends addrgenmode in the creating request, which the kernel refuses
 	 * (EAFNOSUPPORT): it goes with the "up", as veth_apply does (lj_link_setup). */
-	fprintf(f, "ip link set %s%s%s%s up\n", s->link, s->master[0] ? " master " : "", s->master,
+	fprintf(f, "ip link set %s%s%s%s up\n", LJ_SHQ(s->link), s->master[0] ? " master " : "",
+		s->master[0] ? LJ_SHQ(s->master) : "",
 		!s->mtu || s->mtu >= 1280 ? " addrgenmode none" : "");
 }
 
 static void veth_describe_undo(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
 {
-	fprintf(f, "ip link del %s\n", s->link);
+	fprintf(f, "ip link del %s\n", LJ_SHQ(s->link));
 }
 
 /*
@@ -393,12 +395,12 @@ static int link_up_undo(struct lj_ctx *ctx, const struct lj_step *s)
 
 static void link_up_describe(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
 {
-	fprintf(f, "%s link set %s up\n", lj_ctx_ip(ctx, s->where), s->link);
+	fprintf(f, "%s link set %s up\n", lj_ctx_ip(ctx, s->where), LJ_SHQ(s->link));
 }
 
 static void link_up_describe_undo(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
 {
-	fprintf(f, "%s link set %s down\n", lj_ctx_ip(ctx, s->where), s->link);
+	fprintf(f, "%s link set %s down\n", lj_ctx_ip(ctx, s->where), LJ_SHQ(s->link));
 }
 
 static int link_up_verify(const struct lj_status_view *v, const struct lj_step *s, char *why,
@@ -455,8 +457,8 @@ static void addr_describe(const struct lj_ctx *ctx, const struct lj_step *s, FIL
 	/* lj_addr_add gives an IPv4 address below /31 its broadcast address ("brd +") */
 	fprintf(f, "%s addr add %s%s dev %s%s%s\n", lj_ctx_ip(ctx, s->where),
 		lj_cidr_to_string(&s->cidr, c, sizeof(c)),
-		s->cidr.ip.family == AF_INET && s->cidr.prefixlen < 31 ? " brd +" : "", s->link,
-		(s->u32 & IFA_F_NODAD) ? " nodad" : "",
+		s->cidr.ip.family == AF_INET && s->cidr.prefixlen < 31 ? " brd +" : "",
+		LJ_SHQ(s->link), (s->u32 & IFA_F_NODAD) ? " nodad" : "",
 		(s->u32 & IFA_F_NOPREFIXROUTE) ? " noprefixroute" : "");
 }
 
@@ -465,7 +467,7 @@ static void addr_describe_undo(const struct lj_ctx *ctx, const struct lj_step *s
 	char c[LJ_CIDR_STRLEN];
 
 	fprintf(f, "%s addr del %s dev %s\n", lj_ctx_ip(ctx, s->where),
-		lj_cidr_to_string(&s->cidr, c, sizeof(c)), s->link);
+		lj_cidr_to_string(&s->cidr, c, sizeof(c)), LJ_SHQ(s->link));
 }
 
 static int addr_verify(const struct lj_status_view *v, const struct lj_step *s, char *why,
@@ -554,7 +556,7 @@ static void route_print(const struct lj_ctx *ctx, const struct lj_step *s, const
 		s->cidr.prefixlen ? lj_cidr_to_string(&s->cidr, c, sizeof(c)) : "default");
 	if (s->via.family != AF_UNSPEC)
 		fprintf(f, " via %s", lj_ip_to_string(&s->via, v, sizeof(v)));
-	fprintf(f, " dev %s proto static", s->link); /* as lj_route_add makes it */
+	fprintf(f, " dev %s proto static", LJ_SHQ(s->link)); /* as lj_route_add makes it */
 	if (s->flags & LJ_STEP_F_ONLINK)
 		fprintf(f, " onlink");
 	if (s->u32)

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "shared/macro.h"
+#include "shared/shquote.h"
 
 /* --- JSON text of addresses and routes ---------------------------------------------------- */
 
@@ -338,7 +339,7 @@ void lj_route_info_print(const struct lj_route_info *rt, const char *dev, FILE *
 	}
 	if (rt->gateway.family != AF_UNSPEC)
 		fprintf(f, " via %s", lj_ip_to_string(&rt->gateway, b, sizeof(b)));
-	fprintf(f, " dev %s", dev);
+	fprintf(f, " dev %s", LJ_SHQ(dev));
 	if (rt->table != RT_TABLE_MAIN)
 		fprintf(f, " table %u", rt->table);
 	fprintf(f, " proto %u scope %u", rt->protocol, rt->scope);
@@ -373,9 +374,9 @@ void lj_addr_full_print(const struct lj_addr_full *a, const char *dev, FILE *f)
 		fprintf(f, " peer %s", lj_ip_to_string(&a->peer, b, sizeof(b)));
 	if (a->broadcast.family != AF_UNSPEC)
 		fprintf(f, " broadcast %s", lj_ip_to_string(&a->broadcast, b, sizeof(b)));
-	fprintf(f, " dev %s", dev);
+	fprintf(f, " dev %s", LJ_SHQ(dev));
 	if (a->local.ip.family == AF_INET && a->label[0] && strcmp(a->label, dev) != 0)
-		fprintf(f, " label %s", a->label);
+		fprintf(f, " label %s", LJ_SHQ(a->label));
 	if (a->local.ip.family == AF_INET)
 		fprintf(f, " scope %u", a->scope);
 	if (a->valid_lft != UINT32_MAX)
@@ -431,7 +432,7 @@ static void describe_addr_del(const struct lj_step *s, FILE *f)
 
 	if (lj_addr_full_from_text(s->text, &a) == 0)
 		fprintf(f, "ip addr del %s dev %s\n", lj_cidr_to_string(&a.local, b, sizeof(b)),
-			s->link);
+			LJ_SHQ(s->link));
 }
 
 static int addr_copy_apply(struct lj_ctx *ctx, struct lj_step *s)

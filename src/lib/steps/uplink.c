@@ -19,6 +19,7 @@
 #include "lib/kernel/link.h"
 #include "lib/kernel/probe.h"
 #include "shared/macro.h"
+#include "shared/shquote.h"
 
 /* --- uplink-bridge: link = BR (created down), mac, mtu, u32 = IPv6 gen mode + 1 (0 = kernel's) */
 
@@ -73,14 +74,14 @@ static void ubridge_describe(const struct lj_ctx *ctx, const struct lj_step *s, 
 {
 	char mac[LJ_MAC_STRLEN];
 
-	fprintf(f, "ip link add %s", s->link);
+	fprintf(f, "ip link add %s", LJ_SHQ(s->link));
 	if (s->has_mac)
 		fprintf(f, " address %s", lj_mac_to_string(s->mac, mac, sizeof(mac)));
 	if (s->mtu)
 		fprintf(f, " mtu %u", s->mtu);
-	fprintf(f, " type bridge\nip link set %s alias '%s'\n", s->link, LJ_OWNED_ALIAS);
+	fprintf(f, " type bridge\nip link set %s alias '%s'\n", LJ_SHQ(s->link), LJ_OWNED_ALIAS);
 	if (s->u32)
-		fprintf(f, "ip link set %s addrgenmode %s\n", s->link,
+		fprintf(f, "ip link set %s addrgenmode %s\n", LJ_SHQ(s->link),
 			s->u32 - 1 == 0	  ? "eui64"
 			: s->u32 - 1 == 1 ? "none"
 					  : "stable_secret");
@@ -88,7 +89,7 @@ static void ubridge_describe(const struct lj_ctx *ctx, const struct lj_step *s, 
 
 static void ubridge_describe_undo(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
 {
-	fprintf(f, "ip link del %s\n", s->link);
+	fprintf(f, "ip link del %s\n", LJ_SHQ(s->link));
 }
 
 const struct lj_step_type lj_step_uplink_bridge = {
@@ -182,8 +183,8 @@ static void sysctl_describe(const struct lj_ctx *ctx, const struct lj_step *s, F
 		const char *eq = strchr(p, '='), *nl = strchr(p, '\n');
 		if (!eq || !nl)
 			break;
-		fprintf(f, "sysctl -qw net.%.4s.conf.%s.%.*s=%.*s\n", p, s->link, (int)(eq - p - 5),
-			p + 5, (int)(nl - eq - 1), eq + 1);
+		fprintf(f, "sysctl -qw net.%.4s.conf.%s.%.*s=%.*s\n", p, LJ_SHQ(s->link),
+			(int)(eq - p - 5), p + 5, (int)(nl - eq - 1), eq + 1);
 		p = nl + 1;
 	}
 }
@@ -230,12 +231,12 @@ static int enslave_undo(struct lj_ctx *ctx, const struct lj_step *s)
 
 static void enslave_describe(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
 {
-	fprintf(f, "ip link set %s master %s\n", s->link, s->master);
+	fprintf(f, "ip link set %s master %s\n", LJ_SHQ(s->link), LJ_SHQ(s->master));
 }
 
 static void enslave_describe_undo(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
 {
-	fprintf(f, "ip link set %s nomaster\n", s->link);
+	fprintf(f, "ip link set %s nomaster\n", LJ_SHQ(s->link));
 }
 
 /* DEV is still up and a port of BR. */
@@ -294,12 +295,13 @@ static void probe_describe(const struct lj_ctx *ctx, const struct lj_step *s, FI
 	fprintf(f,
 		"# probe: %s must answer (echo or %s) through %s within %u ms, else all of "
 		"the above is undone\n",
-		b, s->via.family == AF_INET ? "ARP" : "ND", s->link, s->u32);
+		b, s->via.family == AF_INET ? "ARP" : "ND", LJ_SHQ(s->link), s->u32);
 	/* busybox (Debian's busybox-static): iputils' arping and ping are not on a stock system */
 	if (s->via.family == AF_INET)
-		fprintf(f, "busybox arping -q -f -c %u -w %u -I %s %s\n", secs, secs, s->link, b);
+		fprintf(f, "busybox arping -q -f -c %u -w %u -I %s %s\n", secs, secs,
+			LJ_SHQ(s->link), b);
 	else
-		fprintf(f, "busybox ping -q -c 1 -W %u -I %s %s\n", secs, s->link, b);
+		fprintf(f, "busybox ping -q -c 1 -W %u -I %s %s\n", secs, LJ_SHQ(s->link), b);
 }
 
 const struct lj_step_type lj_step_probe = {
@@ -425,7 +427,7 @@ static void sysctl_set_print(const struct lj_step *s, int which, FILE *f)
 	bool bad = false;
 
 	while (sysctl_next(&p, &l, &bad))
-		fprintf(f, "sysctl -qw net.%.4s.conf.%s.%.*s=%.*s\n", l.key, s->link,
+		fprintf(f, "sysctl -qw net.%.4s.conf.%s.%.*s=%.*s\n", l.key, LJ_SHQ(s->link),
 			(int)(l.key_len - 5), l.key + 5, (int)l.val_len[which], l.val[which]);
 }
 

@@ -892,10 +892,11 @@ int lj_uplink_list(json_t **ret, size_t *ret_bad)
 	json_t *a;
 	int r;
 
-	r = lj_state_open_sub(UPLINK_SUBDIR, false, &st);
-	if (r < 0)
-		return r;
-	r = lj_state_list(st, &recs, &n, ret_bad);
+	r = lj_state_open_read(UPLINK_SUBDIR, &st);
+	if (r == 0)
+		r = lj_state_list(st, &recs, &n, ret_bad);
+	else if (r == -ENOENT)
+		r = 0; /* nothing ever recorded */
 	lj_state_close(st);
 	if (r < 0)
 		return r;
