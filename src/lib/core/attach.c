@@ -17,6 +17,7 @@
 #include "lib/core/interrupt.h"
 #include "lib/core/txn.h"
 #include "lib/core/way.h"
+#include "lib/kernel/addr.h"
 #include "lib/kernel/link.h"
 #include "shared/macro.h"
 #include "shared/name.h"
@@ -386,6 +387,134 @@ int lj_attach_check_mac_users(struct lj_state *st, const char *way, const char *
 				 recs[0].target_spec, recs[0].ifname);
 	lj_records_free(recs, n);
 	return r;
+}
+
+bool lj_attach_record_has_ip(const struct lj_record *rec, const struct lj_ip *ip)
+{
+	const json_t *a = json_object_get(rec->info, "addresses"), *v;
+	struct lj_cidr c;
+	size_t i;
+
+	json_array_foreach(a, i, v)
+	{
+		if (json_is_string(v) && lj_parse_cidr(json_string_value(v), true, &c) == 0 &&
+		    lj_ip_equal(&c.ip, ip))
+			return true;
+	}
+	return false;
+}
+
+/* The keys of a record's info that name the link its way reaches the LAN through. */
+static const char *const segment_keys[] = {"parent", "uplink", "bridge"};
+
+/* Does rec reach the LAN through segment (one of segment_keys is it)? */
+static bool record_on_segment(const struct lj_record *rec, const char *segment)
+{
+	for (size_t k = 0; k < ARRAY_SIZE(segment_keys); k++) {
+		const char *v = json_string_value(json_object_get(rec->info, segment_keys[k]));
+
+		if (v && strcmp(v, segment) == 0)
+			return true;
+	}
+	return false;
+}
+
+int lj_attach_check_ip_users(struct lj_state *st, const char *self_id, const char *segment,
+			     const struct lj_ip *ip, const char *opt, struct lj_result *res)
+{
+	_cleanup_free_ char *value = NULL, *n0 = NULL, *n1 = NULL, *n2 = NULL;
+	struct lj_state *own = NULL;
+	struct lj_record *recs = NULL;
+	char buf[LJ_IP_STRLEN], how[IFNAMSIZ + 48];
+	json_t *js;
+	size_t n = 0;
+	int r;
+
+	js = json_string(segment);
+	value = js ? json_dumps(js, JSON_ENCODE_ANY) : NULL;
+	json_decref(js);
+	if (!value || asprintf(&n0, "\"%s\": %s", segment_keys[0], value) < 0 ||
+	    asprintf(&n1, "\"%s\": %s", segment_keys[1], value) < 0 ||
+	    asprintf(&n2, "\"%s\": %s", segment_keys[2], value) < 0)
+		return lj_fail(res, -ENOMEM, "out of memory");
+	if (!st) {
+		/* --dry-run, a front end's early check: no lock is held, so a shared one. */
+		r = lj_state_open(false, &own);
+		if (r < 0)
+			return lj_fail(res, r, "Failed to open the state directory %s: %s",
+				       lj_state_dir(), lj_state_strerror(r));
+		st = own;
+	}
+	/* Only the records that name segment are parsed; only those holding ip looked at. */
+	r = lj_state_list_text(st, (const char *const[]){n0, n1, n2}, 3, &recs, &n);
+	lj_state_close(own);
+	if (r < 0)
+		return lj_fail(res, r, "Failed to read the state directory: %s", strerror(-r));
+	for (size_t i = 0; i < n && r == 0; i++) {
+		const struct lj_record *rec = &recs[i];
+
+		if ((self_id && strcmp(rec->id, self_id) == 0) ||
+		    !record_on_segment(rec, segment) || !lj_attach_record_has_ip(rec, ip) ||
+		    !lj_target_alive(rec->target_spec, &rec->netns))
+			continue;
+		if (strcmp(rec->way, "macvlan") == 0)
+			snprintf(how, sizeof(how), "a macvlan of '%s'", segment);
+		else
+			snprintf(how, sizeof(how), "attached the %s way on '%s'", rec->way,
+				 segment);
+		r = lj_bad_input(res, "%s%s%s is the address of %s ('%s'), %s", opt ? opt : "",
+				 opt && opt[0] ? " " : "", lj_ip_to_string(ip, buf, sizeof(buf)),
+				 rec->target_spec, rec->ifname, how);
+	}
+	lj_records_free(recs, n);
+	return r;
+}
+
+int lj_attach_check_ips_free(struct lj_ctx *ctx, const char *self_id, const char *segment,
+			     const struct lj_cidr *ips, size_t n_ips, struct lj_result *res)
+{
+	struct lj_addr_entry *addrs = NULL;
+	char buf[LJ_IP_STRLEN];
+	size_t n = 0;
+	int r;
+
+	if (n_ips == 0)
+		return 0;
+	if (ctx->host) {
+		r = lj_addr_list(ctx->host, AF_UNSPEC, &addrs, &n);
+		if (r < 0)
+			return lj_fail(res, r, "Failed to list the host's addresses: %s",
+				       strerror(-r));
+	}
+	for (size_t i = 0; i < n_ips; i++) {
+		const struct lj_ip *ip = &ips[i].ip;
+
+		if (lj_ip_link_local(ip)) /* per link */
+			continue;
+		for (size_t k = 0; k < n; k++) {
+			struct lj_link l;
+			char name[IFNAMSIZ] = "?";
+
+			if (!lj_ip_equal(ip, &addrs[k].cidr.ip))
+				continue;
+			if (lj_link_get_by_index(ctx->host, addrs[k].ifindex, &l) == 0)
+				snprintf(name, sizeof(name), "%s", l.name);
+			free(addrs);
+			return lj_bad_input(res,
+					    "%s is the host's own address on '%s': give the "
+					    "container an address of its own",
+					    lj_ip_to_string(ip, buf, sizeof(buf)), name);
+		}
+	}
+	free(addrs);
+	for (size_t i = 0; i < n_ips && segment && segment[0]; i++) {
+		if (lj_ip_link_local(&ips[i].ip))
+			continue;
+		r = lj_attach_check_ip_users(ctx->state, self_id, segment, &ips[i].ip, "", res);
+		if (r < 0)
+			return r;
+	}
+	return 0;
 }
 
 /* What settle step s waits for, for messages: "a DHCP lease on 'eth1'". */

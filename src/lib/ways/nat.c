@@ -583,8 +583,9 @@ int lj_nat_check_input(const struct lj_attach_opts *o, struct lj_result *res)
 	return 0;
 }
 
+/* rec_id: the attachment's own record (a --replace), not counted among the address's users. */
 static int check_address(struct lj_ctx *ctx, const struct lj_attach_opts *o, int uplink,
-			 struct lj_result *res)
+			 const char *rec_id, struct lj_result *res)
 {
 	struct lj_addr_entry *addrs = NULL;
 	char buf[LJ_CIDR_STRLEN];
@@ -599,9 +600,9 @@ static int check_address(struct lj_ctx *ctx, const struct lj_attach_opts *o, int
 	 * prefix would go out of the uplink. */
 	r = lj_way_check_on_lan(ctx, uplink, "uplink", o->uplink, "--address", &o->address.ip,
 				&o->address, res);
-	if (r == 0 && !o->no_conflict_check)
-		r = lj_macvlan_check_ip_free(ctx->state, o->uplink, &o->address.ip, "--address",
-					     res);
+	if (r == 0) /* any way's attachment on it, with or without the probe */
+		r = lj_attach_check_ip_users(ctx->state, rec_id, o->uplink, &o->address.ip,
+					     "--address", res);
 	if (r < 0)
 		return r;
 	r = lj_addr_list(ctx->host, AF_INET, &addrs, &n);
@@ -737,7 +738,7 @@ int lj_attach_nat_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, cons
 					    o->uplink, m.kind, m.name, m.name);
 		/* Other masters (a VRF) leave the address working on the uplink. */
 	}
-	r = check_address(ctx, o, up.ifindex, res);
+	r = check_address(ctx, o, up.ifindex, rec->id, res);
 	if (r < 0)
 		return r;
 	if (to && o->private_net.ip.family != AF_UNSPEC)
