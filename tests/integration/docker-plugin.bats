@@ -600,8 +600,7 @@ status_of() { lj status --json | jq -c --arg l "$1" '.attachments[] | select(.if
   run call NetworkDriver.CreateEndpoint "{\"NetworkID\":\"$id\",\"EndpointID\":\"$eid\",\"Interface\":{\"Address\":\"198.51.100.203/24\"}}"
   echo "$output"
   [[ $(head -n1 <<<"$output" | jq -r .Err) == *"198.51.100.203 is the address of netns:${LAB_PREFIX}other ('eth1'), attached the routed way on 'em1'"* ]]
-  # a free one goes; Join checks again (the address taken in between: the routed attachment
-  # gone and made again for it by the CLI would be refused the other way round)
+  # a free one goes (Join checks again, under the state lock)
   run call NetworkDriver.CreateEndpoint "{\"NetworkID\":\"$id\",\"EndpointID\":\"$eid\",\"Interface\":{\"Address\":\"198.51.100.204/24\"}}"
   [ "$(jq -r .Err <<<"$(head -n1 <<<"$output")")" = null ]
   defer call NetworkDriver.DeleteEndpoint "{\"NetworkID\":\"$id\",\"EndpointID\":\"$eid\"}"
@@ -625,18 +624,18 @@ status_of() { lj status --json | jq -c --arg l "$1" '.attachments[] | select(.if
     dk rm -f "bad${ip##*.}" >/dev/null 2>&1 || true
   done
   dk network rm lanx
-  # a bridge network (the lab's host bridge has em1's address: .76 is the host's on it)
+  # a bridge network: the bridge's own address
   on host ip link add br-dq type bridge
   defer on host ip link del br-dq
-  on host ip addr add 198.51.100.77/32 dev br-dq
+  on host ip addr add 198.18.7.1/24 dev br-dq
   run dk network create -d lanjoin -o mode=bridge -o bridge=br-dq \
-    --subnet 198.51.100.0/24 --gateway 198.51.100.254 lany
+    --subnet 198.18.7.0/24 --gateway 198.18.7.254 lany
   [ "$status" -eq 0 ]
   defer net_rm lany
-  run dk run -d --name bad77 --network lany --ip 198.51.100.77 "$ENGINE_IMAGE" /bin/httpd -f -p 80 -h /www
+  run dk run -d --name bad1 --network lany --ip 198.18.7.1 "$ENGINE_IMAGE" /bin/httpd -f -p 80 -h /www
   echo "$output"
   [ "$status" -ne 0 ]
-  [[ $output == *"198.51.100.77 is the host's own address on 'br-dq'"* ]]
-  dk rm -f bad77 >/dev/null 2>&1 || true
+  [[ $output == *"198.18.7.1 is the host's own address on 'br-dq'"* ]]
+  dk rm -f bad1 >/dev/null 2>&1 || true
   [ -z "$(lj list --json | jq -r '.[] | select(.info.docker) | .id')" ]
 }
