@@ -322,6 +322,26 @@ static size_t keep_live(struct lj_record *recs, size_t n, const char *way, const
 }
 
 /*
+ * *st, or with *st NULL (--dry-run, a front end's early check: no lock is held) the state
+ * directory opened with a shared lock into *st and *own (the caller's to lj_state_close;
+ * NULL otherwise). 0 or -errno (res says why).
+ */
+static int state_or_shared(struct lj_state **st, struct lj_state **own, struct lj_result *res)
+{
+	int r;
+
+	*own = NULL;
+	if (*st)
+		return 0;
+	r = lj_state_open(false, own);
+	if (r < 0)
+		return lj_fail(res, r, "Failed to open the state directory %s: %s", lj_state_dir(),
+			       lj_state_strerror(r));
+	*st = *own;
+	return 0;
+}
+
+/*
  * The records (of st, or with st NULL of a shared look: --dry-run holds no lock) with the
  * member "key": "value", kept as keep_live says.
  */
@@ -333,14 +353,9 @@ static int live_records(struct lj_state *st, const char *way, const char *key, c
 	size_t n = 0;
 	int r;
 
-	if (!st) {
-		/* --dry-run: no lock is held, so a shared one can be taken. */
-		r = lj_state_open(false, &own);
-		if (r < 0)
-			return lj_fail(res, r, "Failed to open the state directory %s: %s",
-				       lj_state_dir(), lj_state_strerror(r));
-		st = own;
-	}
+	r = state_or_shared(&st, &own, res);
+	if (r < 0)
+		return r;
 	r = lj_state_list_info(st, key, value, &recs, &n);
 	lj_state_close(own);
 	if (r < 0)
@@ -366,14 +381,9 @@ int lj_attach_check_mac_users(struct lj_state *st, const char *way, const char *
 	size_t n = 0;
 	int r;
 
-	if (!st) {
-		/* --dry-run: no lock is held, so a shared one can be taken. */
-		r = lj_state_open(false, &own);
-		if (r < 0)
-			return lj_fail(res, r, "Failed to open the state directory %s: %s",
-				       lj_state_dir(), lj_state_strerror(r));
-		st = own;
-	}
+	r = state_or_shared(&st, &own, res);
+	if (r < 0)
+		return r;
 	/* Only the records with this MAC (the state's index by MAC) are read, and their
 	 * targets looked at. */
 	r = lj_state_list_mac(st, mac, &recs, &n);
@@ -437,14 +447,9 @@ int lj_attach_check_ip_users(struct lj_state *st, const char *self_id, const cha
 	    asprintf(&n1, "\"%s\": %s", segment_keys[1], value) < 0 ||
 	    asprintf(&n2, "\"%s\": %s", segment_keys[2], value) < 0)
 		return lj_fail(res, -ENOMEM, "out of memory");
-	if (!st) {
-		/* --dry-run, a front end's early check: no lock is held, so a shared one. */
-		r = lj_state_open(false, &own);
-		if (r < 0)
-			return lj_fail(res, r, "Failed to open the state directory %s: %s",
-				       lj_state_dir(), lj_state_strerror(r));
-		st = own;
-	}
+	r = state_or_shared(&st, &own, res);
+	if (r < 0)
+		return r;
 	/* Only the records that name segment are parsed; only those holding ip looked at. */
 	r = lj_state_list_text(st, (const char *const[]){n0, n1, n2}, 3, &recs, &n);
 	lj_state_close(own);
@@ -470,43 +475,53 @@ int lj_attach_check_ip_users(struct lj_state *st, const char *self_id, const cha
 	return r;
 }
 
+int lj_attach_host_holds(struct lj_ctx *ctx, int family, const struct lj_cidr *ips, size_t n_ips,
+			 size_t *ret_i, char ret_link[IFNAMSIZ])
+{
+	struct lj_addr_entry *addrs = NULL;
+	size_t n = 0;
+	int r;
+
+	r = lj_addr_list(ctx->host, family, &addrs, &n);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n_ips; i++) {
+		if (lj_ip_link_local(&ips[i].ip)) /* per link */
+			continue;
+		for (size_t k = 0; k < n; k++) {
+			struct lj_link l;
+
+			if (!lj_ip_equal(&ips[i].ip, &addrs[k].cidr.ip))
+				continue;
+			snprintf(ret_link, IFNAMSIZ, "?");
+			if (lj_link_get_by_index(ctx->host, addrs[k].ifindex, &l) == 0)
+				snprintf(ret_link, IFNAMSIZ, "%s", l.name);
+			*ret_i = i;
+			free(addrs);
+			return 1;
+		}
+	}
+	free(addrs);
+	return 0;
+}
+
 int lj_attach_check_ips_free(struct lj_ctx *ctx, const char *self_id, const char *segment,
 			     const struct lj_cidr *ips, size_t n_ips, struct lj_result *res)
 {
-	struct lj_addr_entry *addrs = NULL;
-	char buf[LJ_IP_STRLEN];
-	size_t n = 0;
+	char buf[LJ_IP_STRLEN], name[IFNAMSIZ];
+	size_t which;
 	int r;
 
 	if (n_ips == 0)
 		return 0;
-	if (ctx->host) {
-		r = lj_addr_list(ctx->host, AF_UNSPEC, &addrs, &n);
-		if (r < 0)
-			return lj_fail(res, r, "Failed to list the host's addresses: %s",
-				       strerror(-r));
-	}
-	for (size_t i = 0; i < n_ips; i++) {
-		const struct lj_ip *ip = &ips[i].ip;
-
-		if (lj_ip_link_local(ip)) /* per link */
-			continue;
-		for (size_t k = 0; k < n; k++) {
-			struct lj_link l;
-			char name[IFNAMSIZ] = "?";
-
-			if (!lj_ip_equal(ip, &addrs[k].cidr.ip))
-				continue;
-			if (lj_link_get_by_index(ctx->host, addrs[k].ifindex, &l) == 0)
-				snprintf(name, sizeof(name), "%s", l.name);
-			free(addrs);
-			return lj_bad_input(res,
-					    "%s is the host's own address on '%s': give the "
-					    "container an address of its own",
-					    lj_ip_to_string(ip, buf, sizeof(buf)), name);
-		}
-	}
-	free(addrs);
+	r = ctx->host ? lj_attach_host_holds(ctx, AF_UNSPEC, ips, n_ips, &which, name) : 0;
+	if (r < 0)
+		return lj_fail(res, r, "Failed to list the host's addresses: %s", strerror(-r));
+	if (r > 0)
+		return lj_bad_input(res,
+				    "%s is the host's own address on '%s': give the container an "
+				    "address of its own",
+				    lj_ip_to_string(&ips[which].ip, buf, sizeof(buf)), name);
 	for (size_t i = 0; i < n_ips && segment && segment[0]; i++) {
 		if (lj_ip_link_local(&ips[i].ip))
 			continue;

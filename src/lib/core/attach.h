@@ -122,6 +122,15 @@ int lj_attach_check_ip_users(struct lj_state *st, const char *self_id, const cha
 			     const struct lj_ip *ip, const char *opt, struct lj_result *res);
 
 /*
+ * Whether the host holds one of the n_ips addresses ips (of family, or AF_UNSPEC: any) on a
+ * link of ctx->host's namespace, IPv6 link-local ones aside (per link): 1 with the first such
+ * address's index in *ret_i and its link's name in ret_link ("?" if gone meanwhile), 0 if
+ * none, or -errno.
+ */
+int lj_attach_host_holds(struct lj_ctx *ctx, int family, const struct lj_cidr *ips, size_t n_ips,
+			 size_t *ret_i, char ret_link[IFNAMSIZ]);
+
+/*
  * The cheap checks of the addresses a container is given on the LAN, for every way and front
  * end (CLI, CNI, the Docker plugin), with or without the ARP probe: none is the host's own
  * (on any link of ctx->host's namespace; IPv6 link-local addresses are per link and not

@@ -346,16 +346,24 @@ out:
 	return r;
 }
 
+/* A check's context in lanjoin's namespace, res cleared: 0 or -errno (res says why). */
+static int check_ctx(struct lj_ctx *ctx, struct lj_result *res)
+{
+	int r;
+
+	memset(res, 0, sizeof(*res));
+	r = lj_ctx_open(ctx, NULL, NULL);
+	return r < 0 ? lj_fail(res, r, "cannot open rtnetlink: %s", strerror(-r)) : 0;
+}
+
 int lj_handoff_check(const struct lj_handoff_opts *o, struct lj_result *res)
 {
 	struct lj_plan plan = {0};
 	struct lj_ctx ctx = {0};
-	int r;
+	int r = check_ctx(&ctx, res);
 
-	memset(res, 0, sizeof(*res));
-	r = lj_ctx_open(&ctx, NULL, NULL);
 	if (r < 0)
-		return lj_fail(res, r, "cannot open rtnetlink: %s", strerror(-r));
+		return r;
 	r = build(&ctx, o, NULL, &plan, res);
 	lj_plan_free(&plan);
 	lj_ctx_close(&ctx);
@@ -366,12 +374,10 @@ int lj_handoff_check_addresses(const char *segment, const struct lj_cidr *ips, s
 			       struct lj_result *res)
 {
 	struct lj_ctx ctx = {0};
-	int r;
+	int r = check_ctx(&ctx, res);
 
-	memset(res, 0, sizeof(*res));
-	r = lj_ctx_open(&ctx, NULL, NULL);
 	if (r < 0)
-		return lj_fail(res, r, "cannot open rtnetlink: %s", strerror(-r));
+		return r;
 	r = lj_attach_check_ips_free(&ctx, NULL, segment, ips, n, res);
 	lj_ctx_close(&ctx);
 	return r;

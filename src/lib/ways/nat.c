@@ -587,9 +587,8 @@ int lj_nat_check_input(const struct lj_attach_opts *o, struct lj_result *res)
 static int check_address(struct lj_ctx *ctx, const struct lj_attach_opts *o, int uplink,
 			 const char *rec_id, struct lj_result *res)
 {
-	struct lj_addr_entry *addrs = NULL;
-	char buf[LJ_CIDR_STRLEN];
-	size_t n = 0;
+	char buf[LJ_CIDR_STRLEN], name[IFNAMSIZ];
+	size_t which;
 	int r;
 
 	r = lj_nat_check_input(o, res);
@@ -605,22 +604,14 @@ static int check_address(struct lj_ctx *ctx, const struct lj_attach_opts *o, int
 					     "--address", res);
 	if (r < 0)
 		return r;
-	r = lj_addr_list(ctx->host, AF_INET, &addrs, &n);
+	r = lj_attach_host_holds(ctx, AF_INET, &o->address, 1, &which, name);
 	if (r < 0)
 		return lj_fail(res, r, "Failed to list the host's addresses: %s", strerror(-r));
-	for (size_t i = 0; i < n; i++)
-		if (lj_ip_equal(&addrs[i].cidr.ip, &o->address.ip)) {
-			struct lj_link l;
-			char name[IFNAMSIZ] = "?";
-			if (lj_link_get_by_index(ctx->host, addrs[i].ifindex, &l) == 0)
-				snprintf(name, sizeof(name), "%s", l.name);
-			free(addrs);
-			return lj_bad_input(res,
-					    "--address %s is already on the host (link '%s'); "
-					    "lanjoin only claims an address it can remove again",
-					    buf, name);
-		}
-	free(addrs);
+	if (r > 0)
+		return lj_bad_input(res,
+				    "--address %s is already on the host (link '%s'); lanjoin only "
+				    "claims an address it can remove again",
+				    buf, name);
 	return 0;
 }
 
