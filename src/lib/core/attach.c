@@ -435,7 +435,7 @@ int lj_attach_check_ip_users(struct lj_state *st, const char *self_id, const cha
 	_cleanup_free_ char *value = NULL, *n0 = NULL, *n1 = NULL, *n2 = NULL;
 	struct lj_state *own = NULL;
 	struct lj_record *recs = NULL;
-	char buf[LJ_IP_STRLEN], how[IFNAMSIZ + 48];
+	char buf[LJ_IP_STRLEN], how[IFNAMSIZ + 48], dir[PATH_MAX];
 	json_t *js;
 	size_t n = 0;
 	int r;
@@ -447,6 +447,10 @@ int lj_attach_check_ip_users(struct lj_state *st, const char *self_id, const cha
 	    asprintf(&n1, "\"%s\": %s", segment_keys[1], value) < 0 ||
 	    asprintf(&n2, "\"%s\": %s", segment_keys[2], value) < 0)
 		return lj_fail(res, -ENOMEM, "out of memory");
+	/* No state directory, no records (a dry run, an early check, creates none). */
+	snprintf(dir, sizeof(dir), "%s/attachments", lj_state_dir());
+	if (!st && (lj_state_dir()[0] != '/' || access(dir, F_OK) < 0))
+		return 0;
 	r = state_or_shared(&st, &own, res);
 	if (r < 0)
 		return r;
