@@ -116,7 +116,7 @@ bool lj_attach_record_has_ip(const struct lj_record *rec, const struct lj_ip *ip
  * info.bridge, links handed to an engine too): its info.addresses. The record self_id (the
  * attachment being replaced; NULL = none) does not count. opt prefixes the message ("--ip";
  * "" or NULL = none). st: the locked state directory, or NULL (opened shared here). Only the
- * records that name segment are parsed. Returns 0 or -errno (res says why).
+ * records whose text holds ip are parsed. Returns 0 or -errno (res says why).
  */
 int lj_attach_check_ip_users(struct lj_state *st, const char *self_id, const char *segment,
 			     const struct lj_ip *ip, const char *opt, struct lj_result *res);
