@@ -606,7 +606,7 @@ status_of() { lj status --json | jq -c --arg l "$1" '.attachments[] | select(.if
   defer call NetworkDriver.DeleteEndpoint "{\"NetworkID\":\"$id\",\"EndpointID\":\"$eid\"}"
   run lj attach macvlan "netns:${LAB_PREFIX}other" --ifname eth2 --parent em1 --ip 198.51.100.205/24 --no-conflict-check
   [ "$status" -eq 0 ]
-  run lj attach macvlan "netns:${LAB_PREFIX}other" --ifname eth3 --parent em1 --ip 198.51.100.205/24 --no-conflict-check
+  run lj attach macvlan "netns:${LAB_PREFIX}other" --ifname eth3 --parent em1 --ip 198.51.100.205/24
   echo "$output"
   [ "$status" -eq 2 ]
   [[ $output == *"198.51.100.205 is the address of netns:${LAB_PREFIX}other ('eth2'), a macvlan of 'em1'"* ]]

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <linux/rtnetlink.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,7 @@
 #include "lib/core/way.h"
 #include "lib/kernel/addr.h"
 #include "lib/kernel/link.h"
+#include "lib/kernel/route.h"
 #include "shared/macro.h"
 #include "shared/name.h"
 
@@ -503,8 +505,24 @@ int lj_attach_host_holds(struct lj_ctx *ctx, int family, const struct lj_cidr *i
 	return 0;
 }
 
+int lj_attach_host_routes(struct lj_ctx *ctx, const struct lj_ip *ip, char ret_link[IFNAMSIZ])
+{
+	struct lj_route_entry m;
+	struct lj_link l;
+
+	if (lj_route_match(ctx->host, ip, &m) < 0 || m.table != RT_TABLE_MAIN ||
+	    m.type != RTN_UNICAST || m.dst.prefixlen != (ip->family == AF_INET ? 32 : 128) ||
+	    !lj_ip_equal(&m.dst.ip, ip))
+		return 0;
+	snprintf(ret_link, IFNAMSIZ, "?");
+	if (m.oif && lj_link_get_by_index(ctx->host, m.oif, &l) == 0)
+		snprintf(ret_link, IFNAMSIZ, "%s", l.name);
+	return 1;
+}
+
 int lj_attach_check_ips_free(struct lj_ctx *ctx, const char *self_id, const char *segment,
-			     const struct lj_cidr *ips, size_t n_ips, struct lj_result *res)
+			     const struct lj_cidr *ips, size_t n_ips, bool records,
+			     struct lj_result *res)
 {
 	char buf[LJ_IP_STRLEN], name[IFNAMSIZ];
 	size_t which;
@@ -520,13 +538,21 @@ int lj_attach_check_ips_free(struct lj_ctx *ctx, const char *self_id, const char
 				    "%s is the host's own address on '%s': give the container an "
 				    "address of its own",
 				    lj_ip_to_string(&ips[which].ip, buf, sizeof(buf)), name);
-	for (size_t i = 0; i < n_ips && segment && segment[0]; i++) {
+	for (size_t i = 0; i < n_ips && records && segment && segment[0]; i++) {
 		if (lj_ip_link_local(&ips[i].ip))
 			continue;
 		r = lj_attach_check_ip_users(ctx->state, self_id, segment, &ips[i].ip, "", res);
 		if (r < 0)
 			return r;
 	}
+	for (size_t i = 0; i < n_ips && ctx->host; i++)
+		if (!lj_ip_link_local(&ips[i].ip) &&
+		    lj_attach_host_routes(ctx, &ips[i].ip, name) > 0)
+			return lj_bad_input(res,
+					    "%s is routed by the host to '%s' (a host route of "
+					    "its own: a routed attachment's): give the container "
+					    "an address of its own",
+					    lj_ip_to_string(&ips[i].ip, buf, sizeof(buf)), name);
 	return 0;
 }
 

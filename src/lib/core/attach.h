@@ -131,14 +131,25 @@ int lj_attach_host_holds(struct lj_ctx *ctx, int family, const struct lj_cidr *i
 			 size_t *ret_i, char ret_link[IFNAMSIZ]);
 
 /*
- * The cheap checks of the addresses a container is given on the LAN, for every way and front
- * end (CLI, CNI, the Docker plugin), with or without the ARP probe: none is the host's own
- * (on any link of ctx->host's namespace; IPv6 link-local addresses are per link and not
- * looked at), none is held by another attachment on segment (lj_attach_check_ip_users with
- * ctx->state; segment NULL or "": not looked at). Returns 0 or -errno (res says why).
+ * Whether ctx->host's main table routes ip as a host route of its own (/32, /128: a routed
+ * attachment's): 1 with its link's name in ret_link ("?" if gone), 0 if not (or no route).
+ * One route lookup (fib match).
+ */
+int lj_attach_host_routes(struct lj_ctx *ctx, const struct lj_ip *ip, char ret_link[IFNAMSIZ]);
+
+/*
+ * The checks of the addresses a container is given on the LAN, for every way and front end
+ * (CLI, CNI, the Docker plugin), with or without the ARP probe. Always, each a kernel request
+ * whatever the number of attachments: none is the host's own (on any link of ctx->host's
+ * namespace; IPv6 link-local addresses are per link and not looked at), none is routed by
+ * the host as a host route of its own (a routed attachment's). With records: none is held
+ * by another attachment on segment (lj_attach_check_ip_users with ctx->state; segment NULL
+ * or "": not looked at), which reads every record (the CLI and CNI pass it with their
+ * conflict check, the Docker plugin always). Returns 0 or -errno (res says why).
  */
 int lj_attach_check_ips_free(struct lj_ctx *ctx, const char *self_id, const char *segment,
-			     const struct lj_cidr *ips, size_t n_ips, struct lj_result *res);
+			     const struct lj_cidr *ips, size_t n_ips, bool records,
+			     struct lj_result *res);
 
 /*
  * Refuse (lj_bad_input, -EINVAL) a MAC address that a live attachment of the given way

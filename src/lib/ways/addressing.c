@@ -310,12 +310,13 @@ int lj_attach_add_addressing(struct lj_ctx *ctx, const struct lj_attach_opts *o,
 		return bad;
 	for (size_t i = 0; i < o->n_ips; i++)
 		v6 |= o->ips[i].ip.family == AF_INET6;
-	/* With or without the ARP probe (it is off in CNI and the plugin by default, and cannot
-	 * hear the host's own link or, through proxy ARP, a routed attachment): the host's own
-	 * addresses and those of lanjoin's attachments on the same LAN link. */
+	/* With or without the ARP probe (it is off in CNI by default, and cannot hear the host's
+	 * own link or, through proxy ARP, a routed attachment): the host's own addresses and its
+	 * host routes; with the conflict check, those of lanjoin's attachments on the same LAN
+	 * link too (every record read: not for bulk attaches with --no-conflict-check). */
 	bad = lj_attach_check_ips_free(ctx, rec->id,
 				       o->way == LJ_WAY_MACVLAN ? o->parent : o->bridge, o->ips,
-				       o->n_ips, res);
+				       o->n_ips, !o->no_conflict_check, res);
 	if (bad < 0)
 		return bad;
 

@@ -239,7 +239,8 @@ static int build(struct lj_ctx *ctx, const struct lj_handoff_opts *o, const char
 	 * the CLI, neither may be handed out again (no ARP probe here: the engine sets the
 	 * addresses after the link is made). */
 	r = lj_attach_check_ips_free(ctx, self_id, o->way == LJ_WAY_MACVLAN ? o->parent : o->bridge,
-				     o->addresses, o->n_addresses < 2 ? o->n_addresses : 2, res);
+				     o->addresses, o->n_addresses < 2 ? o->n_addresses : 2, true,
+				     res);
 	if (r < 0)
 		return r;
 	if (o->way == LJ_WAY_MACVLAN)
@@ -378,7 +379,7 @@ int lj_handoff_check_addresses(const char *segment, const struct lj_cidr *ips, s
 
 	if (r < 0)
 		return r;
-	r = lj_attach_check_ips_free(&ctx, NULL, segment, ips, n, res);
+	r = lj_attach_check_ips_free(&ctx, NULL, segment, ips, n, true, res);
 	lj_ctx_close(&ctx);
 	return r;
 }

@@ -599,7 +599,7 @@ static int check_address(struct lj_ctx *ctx, const struct lj_attach_opts *o, int
 	 * prefix would go out of the uplink. */
 	r = lj_way_check_on_lan(ctx, uplink, "uplink", o->uplink, "--address", &o->address.ip,
 				&o->address, res);
-	if (r == 0) /* any way's attachment on it, with or without the probe */
+	if (r == 0 && !o->no_conflict_check) /* any way's attachment on it */
 		r = lj_attach_check_ip_users(ctx->state, rec_id, o->uplink, &o->address.ip,
 					     "--address", res);
 	if (r < 0)
@@ -611,6 +611,11 @@ static int check_address(struct lj_ctx *ctx, const struct lj_attach_opts *o, int
 		return lj_bad_input(res,
 				    "--address %s is already on the host (link '%s'); lanjoin only "
 				    "claims an address it can remove again",
+				    buf, name);
+	if (lj_attach_host_routes(ctx, &o->address.ip, name) > 0)
+		return lj_bad_input(res,
+				    "--address %s is routed by the host to '%s' (a host route of "
+				    "its own: a routed attachment's)",
 				    buf, name);
 	return 0;
 }

@@ -96,7 +96,7 @@ static int check_addresses(struct lj_ctx *ctx, const struct lj_attach_opts *o, i
 		 * to that address's real owner. */
 		r = lj_way_check_on_lan(ctx, dev, "parent", o->parent, "--ip", &o->ips[i].ip, NULL,
 					res);
-		if (r == 0) /* any way's attachment on it, with or without the probe */
+		if (r == 0 && !o->no_conflict_check) /* any way's attachment on it */
 			r = lj_attach_check_ip_users(ctx->state, rec_id, o->parent, &o->ips[i].ip,
 						     "--ip", res);
 		if (r < 0)
