@@ -189,7 +189,9 @@ static const char *const usage_way[] = {
 		"                    holds it as /32 or /128, the prefix length is not used\n"
 		"  --no-default-route keep the target's default routes; only --route routes and\n"
 		"                    the addresses go through the host\n"
-		"  --no-conflict-check  do not probe the LAN for the addresses first\n"
+		"  --no-conflict-check  do not probe the LAN (nor read the other attachments' "
+		"records)\n"
+		"                       for the addresses first\n"
 		"The container's next hop is 169.254.0.1 (onlink) and fe80::1 on the host end.\n",
 };
 

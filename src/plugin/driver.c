@@ -719,6 +719,28 @@ static int drop_stale(const char *nid, const char *eid, const json_t *ep, json_t
 	return 0;
 }
 
+/*
+ * Whether endpoint eid (ep) of network net may have its addresses: not the host's own, not
+ * another attachment's on the network's LAN link (lj_attach_check_ips_free; the endpoints of
+ * net that Docker dropped without telling, drop_stale, forgotten first). Docker's IPAM knows
+ * neither. NULL, or the error for Docker.
+ */
+static json_t *ep_check_addresses(const json_t *net, const json_t *ep, const char *eid)
+{
+	struct lj_handoff_opts o;
+	struct lj_result res = {0};
+	json_t *err = NULL;
+
+	ep_opts(net, ep, eid, &o);
+	if (!o.n_addresses || drop_stale(str(net, "id"), eid, ep, &err) < 0)
+		return err;
+	if (lj_handoff_check_addresses(o.way == LJ_WAY_MACVLAN ? o.parent : o.bridge, o.addresses,
+				       o.n_addresses, &res) < 0)
+		err = lj_plugin_error("%s", res.message);
+	lj_result_done(&res);
+	return err;
+}
+
 static json_t *create_endpoint(const json_t *req)
 {
 	json_t *err = NULL, *net, *ep, *resp, *iface = json_object_get(req, "Interface"), *old;
@@ -747,10 +769,10 @@ static json_t *create_endpoint(const json_t *req)
 	net = lj_store_load("networks", nid, &r);
 	if (!net)
 		return lj_plugin_error("network %.12s is not a lanjoin network I know", nid);
-	json_decref(net);
 	old = lj_store_load("endpoints", eid, &r);
 	if (old || r < 0) {
 		json_decref(old);
+		json_decref(net);
 		return lj_plugin_error("endpoint %.12s exists already", eid);
 	}
 	resp = ok();
@@ -770,7 +792,10 @@ static json_t *create_endpoint(const json_t *req)
 		json_object_set_new(ep, "address", json_string(a4));
 	if (ep && a6 && a6[0])
 		json_object_set_new(ep, "address6", json_string(a6));
-	r = ep ? drop_stale(nid, eid, ep, &err) : -ENOMEM;
+	/* refused here, where 'docker run' shows it (Join checks again, under the lock) */
+	err = ep ? ep_check_addresses(net, ep, eid) : NULL;
+	r = !ep ? -ENOMEM : err ? -EADDRINUSE : 0;
+	json_decref(net);
 	if (r == 0)
 		r = lj_store_save("endpoints", eid, ep);
 	for (size_t i = 0; r == 0 && i < 2; i++)

@@ -36,6 +36,7 @@
 
 #include "lib/core/state.h"
 #include "lib/foreign/dhcp.h"
+#include "lib/ways/handoff.h"
 #include "lib/kernel/link.h"
 #include "lib/kernel/netlink.h"
 #include "lib/kernel/netns.h"
@@ -306,6 +307,7 @@ static json_t *lease_address(const struct lj_cidr *pool, const char *macs)
 	char path[PATH_MAX], base[PATH_MAX], why[256] = "", a[LJ_CIDR_STRLEN], id[LJ_IP_STRLEN];
 	uint8_t mac[LJ_MAC_LEN];
 	struct lj_dhcp_lease l;
+	struct lj_result res = {0};
 	json_t *net, *err = NULL, *lease = NULL, *old;
 	int scratch = -1, notify = -1, r;
 	pid_t pid;
@@ -377,6 +379,16 @@ static json_t *lease_address(const struct lj_cidr *pool, const char *macs)
 				      id);
 		goto out;
 	}
+	/* Not the host's own, not another attachment's on the parent (a server that does not
+	 * know them, or a static lease): the endpoint would share it. */
+	r = lj_handoff_check_addresses(str(net, "parent") ? str(net, "parent") : "", &l.addr, 1,
+				       &res);
+	if (r < 0) {
+		err = lj_plugin_error("the DHCP server leased %s: %s", id, res.message);
+		lj_result_done(&res);
+		goto out;
+	}
+	lj_result_done(&res);
 	l.addr.prefixlen = pool->prefixlen; /* Docker's view: the network's subnet */
 	json_object_set_new(lease, "address",
 			    json_string(lj_cidr_to_string(&l.addr, a, sizeof(a))));

@@ -419,3 +419,54 @@ ATTACH=(--bridge br-em1 --ip 198.51.100.117/24 --gateway 198.51.100.254)
   [[ $output == "Usage: lanjoin attach bridge"* ]]
   assert_unchanged nr
 }
+
+@test "bridge: options are checked before the look at a live attachment; a routed attachment's address is refused (exit 2)" {
+  add_container v
+  add_container rt
+  local t="netns:${LAB_PREFIX}v"
+  run lj attach bridge "$t" --bridge br-em1 --ip 198.51.100.184/24 --gateway 198.51.100.255
+  echo "$output"
+  [ "$status" -eq 2 ]
+  [[ $output == *"Gateway 198.51.100.255 is the broadcast address of its subnet (--ip 198.51.100.184/24)"* ]]
+  run lj attach bridge "$t" --bridge br-em1 --ip 198.51.100.184/24
+  [ "$status" -eq 0 ]
+  defer lj detach "$t"
+  run lj attach routed "netns:${LAB_PREFIX}rt" --parent br-em1 --ip 198.51.100.207/24
+  echo "$output"
+  [ "$status" -eq 0 ]
+  defer lj detach "netns:${LAB_PREFIX}rt"
+  add_container w
+  take_snapshots v w
+  bad() { # EXPECTED ARGS...
+    local want=$1
+    shift
+    run lj attach bridge "$t" --bridge br-em1 "$@"
+    echo "lanjoin attach bridge $t $*: $status $output"
+    [ "$status" -eq 2 ]
+    [[ $output == *"$want"* ]]
+    [[ $output != *"use --replace"* ]]
+  }
+  bad "--ip 127.0.0.5/8 is a loopback address" --ip 127.0.0.5/8
+  bad "Gateway 224.0.0.1 is a multicast address" --ip 198.51.100.184/24 --gateway 224.0.0.1
+  bad "Gateway 198.51.100.255 is the broadcast address of its subnet" --ip 198.51.100.184/24 --gateway 198.51.100.255
+  # the routed attachment's address, for another container (also without the probe)
+  # (without the probe the records are not read: the host's route to it says so)
+  for nc in "" --no-conflict-check; do
+    run lj attach bridge "netns:${LAB_PREFIX}w" --bridge br-em1 --ip 198.51.100.207/24 $nc
+    echo "$output"
+    [ "$status" -eq 2 ]
+    if [ -z "$nc" ]; then
+      [[ $output == *"198.51.100.207 is the address of netns:${LAB_PREFIX}rt ('eth1'), attached the routed way on 'br-em1'"* ]]
+    else
+      [[ $output == *"198.51.100.207 is routed by the host to 'ljr"*"' (a host route of its own: a routed attachment's)"* ]]
+    fi
+  done
+  # and the other way round: the bridge attachment's, to the routed way
+  run lj attach routed "netns:${LAB_PREFIX}w" --parent br-em1 --ip 198.51.100.184/24
+  echo "$output"
+  [ "$status" -eq 2 ]
+  # as before (the other attachments' records stay)
+  assert_same_state host "$BATS_TEST_TMPDIR/host.before"
+  assert_same_state v "$BATS_TEST_TMPDIR/v.before"
+  assert_same_state w "$BATS_TEST_TMPDIR/w.before"
+}

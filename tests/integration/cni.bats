@@ -698,3 +698,28 @@ pm_run() { # NAME NETWORK [PODMAN RUN ARGS...] — busybox httpd serving /www on
   ! on host ip link show br-cnin
   assert_same_state host "$BATS_TEST_TMPDIR/host.before"
 }
+
+@test "cni: ADD refuses the host's own address and another attachment's (static IPAM, conflictCheck off): error 7, nothing left" {
+  add_container st
+  add_container rt
+  # another attachment of the LAN: the routed way on the host's bridge (.206)
+  run lj attach routed "netns:${LAB_PREFIX}rt" --parent br-em1 --ip 198.51.100.206/24
+  echo "$output"
+  [ "$status" -eq 0 ]
+  defer lj detach "netns:${LAB_PREFIX}rt"
+  local n a
+  n=$(records)
+  snapshot st >"$BATS_TEST_TMPDIR/st.before"
+  for a in 198.51.100.76 198.51.100.206; do
+    conf 1.0.0 '.ipam = {type: "static", addresses: [{address: "'"$a"'/24", gateway: "198.51.100.254"}]}'
+    run --separate-stderr cni ADD cid-st "$(ns st)"
+    expect_error 7
+    # the host's own; the routed attachment's by the host's route to it (conflictCheck off:
+    # the records are not read)
+    local why
+    why=$(jq -r '.msg + ": " + .details' <<<"$output")
+    [[ $why == *"$a is the host's own"* || $why == *"$a is routed by the host"* ]]
+    [ "$(records)" -eq "$n" ]
+    diff "$BATS_TEST_TMPDIR/st.before" <(snapshot st)
+  done
+}

@@ -639,4 +639,63 @@ status_of() { lj status --json | jq -c --arg l "$1" '.attachments[] | select(.if
   ! on host ip link show dev "$link"
   run call NetworkDriver.DeleteNetwork "{\"NetworkID\":\"$id\"}"
   state_empty
+@test "protocol and docker: an address the host or another lanjoin attachment holds is refused (CreateEndpoint, Join; macvlan and bridge)" {
+  local id eid
+  id=$(printf '7%.0s' {1..64})
+  eid=$(printf '8%.0s' {1..64})
+  add_container other
+  # another attachment of the LAN: the routed way on em1 (.203)
+  run lj attach routed "netns:${LAB_PREFIX}other" --parent em1 --ip 198.51.100.203/24
+  [ "$status" -eq 0 ]
+  defer lj detach "netns:${LAB_PREFIX}other"
+  run call NetworkDriver.CreateNetwork "{\"NetworkID\":\"$id\",\"Options\":{\"com.docker.network.generic\":{\"mode\":\"macvlan\",\"parent\":\"em1\"}}}"
+  [ "$(head -n1 <<<"$output")" = '{}' ]
+  defer call NetworkDriver.DeleteNetwork "{\"NetworkID\":\"$id\"}"
+  # the host's own address (em1 .76): CreateEndpoint refuses it, records nothing
+  run call NetworkDriver.CreateEndpoint "{\"NetworkID\":\"$id\",\"EndpointID\":\"$eid\",\"Interface\":{\"Address\":\"198.51.100.76/24\"}}"
+  echo "$output"
+  [[ $(head -n1 <<<"$output" | jq -r .Err) == *"198.51.100.76 is the host's own address on 'em1'"* ]]
+  [ -z "$(find "$LAB_DIR/dplugin/state/endpoints" -name "$eid*" 2>/dev/null)" ]
+  # the routed attachment's
+  run call NetworkDriver.CreateEndpoint "{\"NetworkID\":\"$id\",\"EndpointID\":\"$eid\",\"Interface\":{\"Address\":\"198.51.100.203/24\"}}"
+  echo "$output"
+  [[ $(head -n1 <<<"$output" | jq -r .Err) == *"198.51.100.203 is the address of netns:${LAB_PREFIX}other ('eth1'), attached the routed way on 'em1'"* ]]
+  # a free one goes (Join checks again, under the state lock)
+  run call NetworkDriver.CreateEndpoint "{\"NetworkID\":\"$id\",\"EndpointID\":\"$eid\",\"Interface\":{\"Address\":\"198.51.100.204/24\"}}"
+  [ "$(jq -r .Err <<<"$(head -n1 <<<"$output")")" = null ]
+  defer call NetworkDriver.DeleteEndpoint "{\"NetworkID\":\"$id\",\"EndpointID\":\"$eid\"}"
+  run lj attach macvlan "netns:${LAB_PREFIX}other" --ifname eth2 --parent em1 --ip 198.51.100.205/24 --no-conflict-check
+  [ "$status" -eq 0 ]
+  run lj attach macvlan "netns:${LAB_PREFIX}other" --ifname eth3 --parent em1 --ip 198.51.100.205/24
+  echo "$output"
+  [ "$status" -eq 2 ]
+  [[ $output == *"198.51.100.205 is the address of netns:${LAB_PREFIX}other ('eth2'), a macvlan of 'em1'"* ]]
+
+  require_engine docker
+  run dk network create -d lanjoin -o mode=macvlan -o parent=em1 \
+    --subnet 198.51.100.0/24 --gateway 198.51.100.254 lanx
+  [ "$status" -eq 0 ]
+  defer net_rm lanx
+  for ip in 198.51.100.76 198.51.100.203 198.51.100.205; do
+    run dk run -d --name "bad${ip##*.}" --network lanx --ip "$ip" "$ENGINE_IMAGE" /bin/httpd -f -p 80 -h /www
+    echo "$output"
+    [ "$status" -ne 0 ]
+    [[ $output == *"$ip is the "* ]]
+    dk rm -f "bad${ip##*.}" >/dev/null 2>&1 || true
+  done
+  dk network rm lanx
+  # a bridge network: the bridge's own address
+  on host ip link add br-dq type bridge
+  defer on host ip link del br-dq
+  on host ip addr add 198.18.7.1/24 dev br-dq
+  run dk network create -d lanjoin -o mode=bridge -o bridge=br-dq \
+    --subnet 198.18.7.0/24 --gateway 198.18.7.254 lany
+  [ "$status" -eq 0 ]
+  defer net_rm lany
+  run dk run -d --name bad1 --network lany --ip 198.18.7.1 "$ENGINE_IMAGE" /bin/httpd -f -p 80 -h /www
+  echo "$output"
+  [ "$status" -ne 0 ]
+  [[ $output == *"198.18.7.1 is the host's own address on 'br-dq'"* ]]
+  dk rm -f bad1 >/dev/null 2>&1 || true
+  [ -z "$(lj list --json | jq -r '.[] | select(.info.docker) | .id')" ]
 }

@@ -620,3 +620,32 @@ kill_quiet() { kill "$1" 2>/dev/null || true; }
   run lj attach macvlan "netns:${LAB_PREFIX}wl" --parent em1 --ip 198.51.100.161/24 --dry-run
   [ "$status" -eq 0 ]
 }
+
+@test "macvlan: options are checked before the look at a live attachment; a gateway that is its subnet's broadcast is refused up front (exit 2)" {
+  add_container v
+  local t="netns:${LAB_PREFIX}v"
+  run lj attach macvlan "$t" --parent em1 --ip 198.51.100.183/24 --gateway 198.51.100.255
+  echo "$output"
+  [ "$status" -eq 2 ]
+  [[ $output == *"Gateway 198.51.100.255 is the broadcast address of its subnet (--ip 198.51.100.183/24)"* ]]
+  run lj attach macvlan "$t" --parent em1 --ip 198.51.100.183/24
+  [ "$status" -eq 0 ]
+  detach_later v
+  take_snapshots v
+  bad() { # EXPECTED ARGS...
+    local want=$1
+    shift
+    run lj attach macvlan "$t" "$@"
+    echo "lanjoin attach macvlan $t $*: $status $output"
+    [ "$status" -eq 2 ]
+    [[ $output == *"$want"* ]]
+    [[ $output != *"use --replace"* ]]
+  }
+  bad "--ip 127.0.0.5/8 is a loopback address" --parent em1 --ip 127.0.0.5/8
+  bad "Gateway 224.0.0.1 is a multicast address" --parent em1 --ip 198.51.100.183/24 --gateway 224.0.0.1
+  bad "Gateway 198.51.100.255 is the broadcast address of its subnet" --parent em1 --ip 198.51.100.183/24 --gateway 198.51.100.255
+  bad "'lo' is not an Ethernet link" --parent lo --ip 198.51.100.183/24
+  # as before (the other attachments' records stay)
+  assert_same_state host "$BATS_TEST_TMPDIR/host.before"
+  assert_same_state v "$BATS_TEST_TMPDIR/v.before"
+}

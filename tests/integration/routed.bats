@@ -377,3 +377,44 @@ neigh_mac() { on "$1" ip -j neigh show "$2" dev eth0 | jq -r '.[0].lladdr // emp
   [ "$status" -eq 0 ]
   assert_unchanged eng
 }
+
+@test "routed: its addresses are refused to the other ways (macvlan, nat), also without the probe, exit 2" {
+  add_container rt
+  add_container mv
+  run lj attach routed "netns:${LAB_PREFIX}rt" --parent em1 --ip 198.51.100.202/24
+  [ "$status" -eq 0 ]
+  defer lj detach "netns:${LAB_PREFIX}rt"
+  take_snapshots mv
+  # the parent's probe gets no answer for it (proxy ARP does not answer RFC 5227 probes):
+  # the records say it
+  # (without the probe the records are not read: the host's route to it says so)
+  for nc in "" --no-conflict-check; do
+    run lj attach macvlan "netns:${LAB_PREFIX}mv" --parent em1 --ip 198.51.100.202/24 $nc
+    echo "$output"
+    [ "$status" -eq 2 ]
+    if [ -z "$nc" ]; then
+      [[ $output == *"198.51.100.202 is the address of netns:${LAB_PREFIX}rt ('eth1'), attached the routed way on 'em1'"* ]]
+    else
+      [[ $output == *"198.51.100.202 is routed by the host to 'ljr"*"' (a host route of its own"* ]]
+    fi
+    run lj attach nat "netns:${LAB_PREFIX}mv" --uplink em1 --address 198.51.100.202/24 $nc
+    echo "$output"
+    [ "$status" -eq 2 ]
+    if [ -z "$nc" ]; then
+      [[ $output == *"--address 198.51.100.202 is the address of netns:${LAB_PREFIX}rt ('eth1'), attached the routed way on 'em1'"* ]]
+    else
+      [[ $output == *"--address 198.51.100.202 is routed by the host to 'ljr"* ]]
+    fi
+  done
+  run lj attach macvlan "netns:${LAB_PREFIX}mv" --parent em1 --ip 198.51.100.202/24 --dry-run
+  [ "$status" -eq 2 ]
+  [[ $output == *"198.51.100.202 is the address of netns:${LAB_PREFIX}rt"* ]]
+  # as before (the other attachments' records stay)
+  assert_same_state host "$BATS_TEST_TMPDIR/host.before"
+  assert_same_state mv "$BATS_TEST_TMPDIR/mv.before"
+  [ "$(lj status --json | jq -r .ok)" = true ]
+  # the routed attachment again with --replace keeps its own address
+  run lj attach routed "netns:${LAB_PREFIX}rt" --parent em1 --ip 198.51.100.202/24 --mtu 1400 --replace
+  echo "$output"
+  [ "$status" -eq 0 ]
+}

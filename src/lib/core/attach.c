@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <linux/rtnetlink.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +18,9 @@
 #include "lib/core/interrupt.h"
 #include "lib/core/txn.h"
 #include "lib/core/way.h"
+#include "lib/kernel/addr.h"
 #include "lib/kernel/link.h"
+#include "lib/kernel/route.h"
 #include "shared/macro.h"
 #include "shared/name.h"
 
@@ -321,6 +324,26 @@ static size_t keep_live(struct lj_record *recs, size_t n, const char *way, const
 }
 
 /*
+ * *st, or with *st NULL (--dry-run, a front end's early check: no lock is held) the state
+ * directory opened with a shared lock into *st and *own (the caller's to lj_state_close;
+ * NULL otherwise). 0 or -errno (res says why).
+ */
+static int state_or_shared(struct lj_state **st, struct lj_state **own, struct lj_result *res)
+{
+	int r;
+
+	*own = NULL;
+	if (*st)
+		return 0;
+	r = lj_state_open(false, own);
+	if (r < 0)
+		return lj_fail(res, r, "Failed to open the state directory %s: %s", lj_state_dir(),
+			       lj_state_strerror(r));
+	*st = *own;
+	return 0;
+}
+
+/*
  * The records (of st, or with st NULL of a shared look: --dry-run holds no lock) with the
  * member "key": "value", kept as keep_live says.
  */
@@ -332,14 +355,9 @@ static int live_records(struct lj_state *st, const char *way, const char *key, c
 	size_t n = 0;
 	int r;
 
-	if (!st) {
-		/* --dry-run: no lock is held, so a shared one can be taken. */
-		r = lj_state_open(false, &own);
-		if (r < 0)
-			return lj_fail(res, r, "Failed to open the state directory %s: %s",
-				       lj_state_dir(), lj_state_strerror(r));
-		st = own;
-	}
+	r = state_or_shared(&st, &own, res);
+	if (r < 0)
+		return r;
 	r = lj_state_list_info(st, key, value, &recs, &n);
 	lj_state_close(own);
 	if (r < 0)
@@ -365,14 +383,9 @@ int lj_attach_check_mac_users(struct lj_state *st, const char *way, const char *
 	size_t n = 0;
 	int r;
 
-	if (!st) {
-		/* --dry-run: no lock is held, so a shared one can be taken. */
-		r = lj_state_open(false, &own);
-		if (r < 0)
-			return lj_fail(res, r, "Failed to open the state directory %s: %s",
-				       lj_state_dir(), lj_state_strerror(r));
-		st = own;
-	}
+	r = state_or_shared(&st, &own, res);
+	if (r < 0)
+		return r;
 	/* Only the records with this MAC (the state's index by MAC) are read, and their
 	 * targets looked at. */
 	r = lj_state_list_mac(st, mac, &recs, &n);
@@ -386,6 +399,161 @@ int lj_attach_check_mac_users(struct lj_state *st, const char *way, const char *
 				 recs[0].target_spec, recs[0].ifname);
 	lj_records_free(recs, n);
 	return r;
+}
+
+bool lj_attach_record_has_ip(const struct lj_record *rec, const struct lj_ip *ip)
+{
+	const json_t *a = json_object_get(rec->info, "addresses"), *v;
+	struct lj_cidr c;
+	size_t i;
+
+	json_array_foreach(a, i, v)
+	{
+		if (json_is_string(v) && lj_parse_cidr(json_string_value(v), true, &c) == 0 &&
+		    lj_ip_equal(&c.ip, ip))
+			return true;
+	}
+	return false;
+}
+
+/* The keys of a record's info that name the link its way reaches the LAN through. */
+static const char *const segment_keys[] = {"parent", "uplink", "bridge"};
+
+/* Does rec reach the LAN through segment (one of segment_keys is it)? */
+static bool record_on_segment(const struct lj_record *rec, const char *segment)
+{
+	for (size_t k = 0; k < ARRAY_SIZE(segment_keys); k++) {
+		const char *v = json_string_value(json_object_get(rec->info, segment_keys[k]));
+
+		if (v && strcmp(v, segment) == 0)
+			return true;
+	}
+	return false;
+}
+
+int lj_attach_check_ip_users(struct lj_state *st, const char *self_id, const char *segment,
+			     const struct lj_ip *ip, const char *opt, struct lj_result *res)
+{
+	struct lj_state *own = NULL;
+	struct lj_record *recs = NULL;
+	char buf[LJ_IP_STRLEN], how[IFNAMSIZ + 48], dir[PATH_MAX], needle[LJ_IP_STRLEN + 2];
+	size_t n = 0;
+	int r;
+
+	/* As info.addresses holds it ("A/N"): the leading quote and the slash bound it. */
+	snprintf(needle, sizeof(needle), "\"%s/", lj_ip_to_string(ip, buf, sizeof(buf)));
+	/* No state directory, no records (a dry run, an early check, creates none). */
+	snprintf(dir, sizeof(dir), "%s/attachments", lj_state_dir());
+	if (!st && (lj_state_dir()[0] != '/' || access(dir, F_OK) < 0))
+		return 0;
+	r = state_or_shared(&st, &own, res);
+	if (r < 0)
+		return r;
+	/* Every record's text is read, but only those that hold ip are parsed (usually none):
+	 * what a bulk attach pays per attach for it grows with the records, not their parsing. */
+	r = lj_state_list_text(st, (const char *const[]){needle}, 1, &recs, &n);
+	lj_state_close(own);
+	if (r < 0)
+		return lj_fail(res, r, "Failed to read the state directory: %s", strerror(-r));
+	for (size_t i = 0; i < n && r == 0; i++) {
+		const struct lj_record *rec = &recs[i];
+
+		if ((self_id && strcmp(rec->id, self_id) == 0) ||
+		    !record_on_segment(rec, segment) || !lj_attach_record_has_ip(rec, ip) ||
+		    !lj_target_alive(rec->target_spec, &rec->netns))
+			continue;
+		if (strcmp(rec->way, "macvlan") == 0)
+			snprintf(how, sizeof(how), "a macvlan of '%s'", segment);
+		else
+			snprintf(how, sizeof(how), "attached the %s way on '%s'", rec->way,
+				 segment);
+		r = lj_bad_input(res, "%s%s%s is the address of %s ('%s'), %s", opt ? opt : "",
+				 opt && opt[0] ? " " : "", lj_ip_to_string(ip, buf, sizeof(buf)),
+				 rec->target_spec, rec->ifname, how);
+	}
+	lj_records_free(recs, n);
+	return r;
+}
+
+int lj_attach_host_holds(struct lj_ctx *ctx, int family, const struct lj_cidr *ips, size_t n_ips,
+			 size_t *ret_i, char ret_link[IFNAMSIZ])
+{
+	struct lj_addr_entry *addrs = NULL;
+	size_t n = 0;
+	int r;
+
+	r = lj_addr_list(ctx->host, family, &addrs, &n);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n_ips; i++) {
+		if (lj_ip_link_local(&ips[i].ip)) /* per link */
+			continue;
+		for (size_t k = 0; k < n; k++) {
+			struct lj_link l;
+
+			if (!lj_ip_equal(&ips[i].ip, &addrs[k].cidr.ip))
+				continue;
+			snprintf(ret_link, IFNAMSIZ, "?");
+			if (lj_link_get_by_index(ctx->host, addrs[k].ifindex, &l) == 0)
+				snprintf(ret_link, IFNAMSIZ, "%s", l.name);
+			*ret_i = i;
+			free(addrs);
+			return 1;
+		}
+	}
+	free(addrs);
+	return 0;
+}
+
+int lj_attach_host_routes(struct lj_ctx *ctx, const struct lj_ip *ip, char ret_link[IFNAMSIZ])
+{
+	struct lj_route_entry m;
+	struct lj_link l;
+
+	if (lj_route_match(ctx->host, ip, &m) < 0 || m.table != RT_TABLE_MAIN ||
+	    m.type != RTN_UNICAST || m.dst.prefixlen != (ip->family == AF_INET ? 32 : 128) ||
+	    !lj_ip_equal(&m.dst.ip, ip))
+		return 0;
+	snprintf(ret_link, IFNAMSIZ, "?");
+	if (m.oif && lj_link_get_by_index(ctx->host, m.oif, &l) == 0)
+		snprintf(ret_link, IFNAMSIZ, "%s", l.name);
+	return 1;
+}
+
+int lj_attach_check_ips_free(struct lj_ctx *ctx, const char *self_id, const char *segment,
+			     const struct lj_cidr *ips, size_t n_ips, bool records,
+			     struct lj_result *res)
+{
+	char buf[LJ_IP_STRLEN], name[IFNAMSIZ];
+	size_t which;
+	int r;
+
+	if (n_ips == 0)
+		return 0;
+	r = ctx->host ? lj_attach_host_holds(ctx, AF_UNSPEC, ips, n_ips, &which, name) : 0;
+	if (r < 0)
+		return lj_fail(res, r, "Failed to list the host's addresses: %s", strerror(-r));
+	if (r > 0)
+		return lj_bad_input(res,
+				    "%s is the host's own address on '%s': give the container an "
+				    "address of its own",
+				    lj_ip_to_string(&ips[which].ip, buf, sizeof(buf)), name);
+	for (size_t i = 0; i < n_ips && records && segment && segment[0]; i++) {
+		if (lj_ip_link_local(&ips[i].ip))
+			continue;
+		r = lj_attach_check_ip_users(ctx->state, self_id, segment, &ips[i].ip, "", res);
+		if (r < 0)
+			return r;
+	}
+	for (size_t i = 0; i < n_ips && ctx->host; i++)
+		if (!lj_ip_link_local(&ips[i].ip) &&
+		    lj_attach_host_routes(ctx, &ips[i].ip, name) > 0)
+			return lj_bad_input(res,
+					    "%s is routed by the host to '%s' (a host route of "
+					    "its own: a routed attachment's): give the container "
+					    "an address of its own",
+					    lj_ip_to_string(&ips[i].ip, buf, sizeof(buf)), name);
+	return 0;
 }
 
 /* What settle step s waits for, for messages: "a DHCP lease on 'eth1'". */

@@ -86,6 +86,15 @@ int lj_attach_add_source_routes(struct lj_ctx *ctx, struct lj_plan *plan, struct
  */
 int lj_attach_add_ipv6_on(struct lj_ctx *ctx, struct lj_plan *plan, const char *ifname);
 
+/*
+ * The static checks of o's ADDRESSING options (bridge, ovs, macvlan), without looking at the
+ * system: each --ip, --gateway and --route a unicast address that fits the others (a gateway
+ * not the broadcast or network address of an --ip's subnet). Run by the ways' static checks,
+ * before any look at a live attachment of the target, and again by lj_attach_add_addressing.
+ * Returns 0, or -EINVAL with lj_bad_input's message.
+ */
+int lj_attach_check_addressing(const struct lj_attach_opts *o, struct lj_result *res);
+
 int lj_attach_add_addressing(struct lj_ctx *ctx, const struct lj_attach_opts *o, const char *ifname,
 			     struct lj_plan *plan, struct lj_record *rec, struct lj_result *res);
 
@@ -96,6 +105,51 @@ int lj_attach_add_addressing(struct lj_ctx *ctx, const struct lj_attach_opts *o,
  */
 int lj_attach_live_records(struct lj_state *st, const char *way, const char *key, const char *value,
 			   struct lj_record **ret, size_t *ret_n, struct lj_result *res);
+
+/* Does the record's info.addresses (every way keeps its LAN addresses there) hold ip? */
+bool lj_attach_record_has_ip(const struct lj_record *rec, const struct lj_ip *ip);
+
+/*
+ * Refuse (lj_bad_input, -EINVAL) an address that a live attachment of any way already holds
+ * on the LAN link segment (the host link a way reaches the LAN through: the macvlan or routed
+ * parent, the nat uplink, the bridge or OVS bridge; its records' info.parent, info.uplink or
+ * info.bridge, links handed to an engine too): its info.addresses. The record self_id (the
+ * attachment being replaced; NULL = none) does not count. opt prefixes the message ("--ip";
+ * "" or NULL = none). st: the locked state directory, or NULL (opened shared here). Only the
+ * records whose text holds ip are parsed. Returns 0 or -errno (res says why).
+ */
+int lj_attach_check_ip_users(struct lj_state *st, const char *self_id, const char *segment,
+			     const struct lj_ip *ip, const char *opt, struct lj_result *res);
+
+/*
+ * Whether the host holds one of the n_ips addresses ips (of family, or AF_UNSPEC: any) on a
+ * link of ctx->host's namespace, IPv6 link-local ones aside (per link): 1 with the first such
+ * address's index in *ret_i and its link's name in ret_link ("?" if gone meanwhile), 0 if
+ * none, or -errno.
+ */
+int lj_attach_host_holds(struct lj_ctx *ctx, int family, const struct lj_cidr *ips, size_t n_ips,
+			 size_t *ret_i, char ret_link[IFNAMSIZ]);
+
+/*
+ * Whether ctx->host's main table routes ip as a host route of its own (/32, /128: a routed
+ * attachment's): 1 with its link's name in ret_link ("?" if gone), 0 if not (or no route).
+ * One route lookup (fib match).
+ */
+int lj_attach_host_routes(struct lj_ctx *ctx, const struct lj_ip *ip, char ret_link[IFNAMSIZ]);
+
+/*
+ * The checks of the addresses a container is given on the LAN, for every way and front end
+ * (CLI, CNI, the Docker plugin), with or without the ARP probe. Always, each a kernel request
+ * whatever the number of attachments: none is the host's own (on any link of ctx->host's
+ * namespace; IPv6 link-local addresses are per link and not looked at), none is routed by
+ * the host as a host route of its own (a routed attachment's). With records: none is held
+ * by another attachment on segment (lj_attach_check_ip_users with ctx->state; segment NULL
+ * or "": not looked at), which reads every record (the CLI and CNI pass it with their
+ * conflict check, the Docker plugin always). Returns 0 or -errno (res says why).
+ */
+int lj_attach_check_ips_free(struct lj_ctx *ctx, const char *self_id, const char *segment,
+			     const struct lj_cidr *ips, size_t n_ips, bool records,
+			     struct lj_result *res);
 
 /*
  * Refuse (lj_bad_input, -EINVAL) a MAC address that a live attachment of the given way

@@ -173,46 +173,6 @@ static int check_route(const struct lj_attach_opts *o, size_t i, struct lj_resul
 	return 0;
 }
 
-/* Refuse an --ip the host holds itself (on any link of lanjoin's namespace): the ARP probe or
- * DAD would only find it while applying (exit 1), or, where the host does not hear the
- * container's link, the two would share one address. IPv6 link-local addresses are per link. */
-static int check_host_holds(struct lj_ctx *ctx, const struct lj_attach_opts *o,
-			    struct lj_result *res)
-{
-	struct lj_addr_entry *addrs = NULL;
-	char buf[LJ_IP_STRLEN];
-	size_t n = 0;
-	int r;
-
-	if (o->n_ips == 0 || !ctx->host)
-		return 0;
-	r = lj_addr_list(ctx->host, AF_UNSPEC, &addrs, &n);
-	if (r < 0)
-		return lj_fail(res, r, "Failed to list the host's addresses: %s", strerror(-r));
-	for (size_t i = 0; i < o->n_ips; i++) {
-		const struct lj_ip *ip = &o->ips[i].ip;
-
-		if (lj_ip_link_local(ip))
-			continue;
-		for (size_t k = 0; k < n; k++) {
-			struct lj_link l;
-			char name[IFNAMSIZ] = "?";
-
-			if (!lj_ip_equal(ip, &addrs[k].cidr.ip))
-				continue;
-			if (lj_link_get_by_index(ctx->host, addrs[k].ifindex, &l) == 0)
-				snprintf(name, sizeof(name), "%s", l.name);
-			free(addrs);
-			return lj_bad_input(res,
-					    "%s is the host's own address on '%s': give the "
-					    "container an address of its own",
-					    lj_ip_to_string(ip, buf, sizeof(buf)), name);
-		}
-	}
-	free(addrs);
-	return 0;
-}
-
 static struct lj_step *add_link_up(struct lj_plan *plan, const char *ifname)
 {
 	struct lj_step *s;
@@ -255,21 +215,9 @@ static bool veth_host_end(const struct lj_plan *plan, const char *ifname, char *
 	return false;
 }
 
-int lj_attach_add_addressing(struct lj_ctx *ctx, const struct lj_attach_opts *o, const char *ifname,
-			     struct lj_plan *plan, struct lj_record *rec, struct lj_result *res)
+int lj_attach_check_addressing(const struct lj_attach_opts *o, struct lj_result *res)
 {
-	unsigned wait_s = o->dhcp_timeout ? o->dhcp_timeout : 10;
 	char buf[LJ_CIDR_STRLEN];
-	json_t *addrs = json_array();
-	struct lj_step *s;
-	bool v6 = o->slaac || o->dhcp6, probe = false;
-	size_t last_v4 = 0; /* 1 + the index of the last IPv4 --ip, when the kernel announces */
-	char host_end[IFNAMSIZ];
-	bool via_veth;
-
-	if (!addrs)
-		return -ENOMEM;
-	json_object_set_new(rec->info, "addresses", addrs);
 
 	for (size_t g = 0; g < o->n_gateways; g++) {
 		bool family_ok = false;
@@ -300,6 +248,18 @@ int lj_attach_add_addressing(struct lj_ctx *ctx, const struct lj_attach_opts *o,
 			if (lj_ip_equal(&o->ips[i].ip, &o->gateways[g]))
 				return lj_bad_input(
 					res, "Gateway %s is the container's own address", buf);
+		/* In an --ip's subnet: not its network or broadcast address (the kernel's refusal
+		 * would come only while applying, exit 1). */
+		for (size_t i = 0; i < o->n_ips; i++) {
+			char ip[LJ_CIDR_STRLEN];
+
+			if (o->ips[i].ip.family != o->gateways[g].family ||
+			    !lj_cidr_contains(&o->ips[i], &o->gateways[g]) ||
+			    !(why = lj_ip_unicast_problem(&o->gateways[g], o->ips[i].prefixlen)))
+				continue;
+			return lj_bad_input(res, "Gateway %s is %s (--ip %s)", buf, why,
+					    lj_cidr_to_string(&o->ips[i], ip, sizeof(ip)));
+		}
 	}
 	for (size_t i = 0; i < o->n_routes; i++) {
 		int r = check_route(o, i, res);
@@ -325,15 +285,40 @@ int lj_attach_add_addressing(struct lj_ctx *ctx, const struct lj_attach_opts *o,
 						    lj_cidr_to_string(c, buf, sizeof(buf)));
 		if (c->ip.family == AF_INET && o->dhcp)
 			return lj_bad_input(res, "--dhcp and an IPv4 --ip exclude each other");
-		v6 |= c->ip.family == AF_INET6;
 	}
-	/* Skipped with --no-conflict-check (bulk attaches), like the ARP probe: a dump of the
-	 * host's addresses per attach. */
-	if (!o->no_conflict_check) {
-		int r = check_host_holds(ctx, o, res);
-		if (r < 0)
-			return r;
-	}
+	return 0;
+}
+
+int lj_attach_add_addressing(struct lj_ctx *ctx, const struct lj_attach_opts *o, const char *ifname,
+			     struct lj_plan *plan, struct lj_record *rec, struct lj_result *res)
+{
+	unsigned wait_s = o->dhcp_timeout ? o->dhcp_timeout : 10;
+	char buf[LJ_CIDR_STRLEN];
+	json_t *addrs = json_array();
+	struct lj_step *s;
+	bool v6 = o->slaac || o->dhcp6, probe = false;
+	size_t last_v4 = 0; /* 1 + the index of the last IPv4 --ip, when the kernel announces */
+	char host_end[IFNAMSIZ];
+	bool via_veth;
+
+	if (!addrs)
+		return -ENOMEM;
+	json_object_set_new(rec->info, "addresses", addrs);
+
+	int bad = lj_attach_check_addressing(o, res);
+	if (bad < 0)
+		return bad;
+	for (size_t i = 0; i < o->n_ips; i++)
+		v6 |= o->ips[i].ip.family == AF_INET6;
+	/* With or without the ARP probe (it is off in CNI by default, and cannot hear the host's
+	 * own link or, through proxy ARP, a routed attachment): the host's own addresses and its
+	 * host routes; with the conflict check, those of lanjoin's attachments on the same LAN
+	 * link too (every record read: not for bulk attaches with --no-conflict-check). */
+	bad = lj_attach_check_ips_free(ctx, rec->id,
+				       o->way == LJ_WAY_MACVLAN ? o->parent : o->bridge, o->ips,
+				       o->n_ips, !o->no_conflict_check, res);
+	if (bad < 0)
+		return bad;
 
 	if (v6 && lj_attach_add_ipv6_on(ctx, plan, ifname) < 0)
 		return -ENOMEM;

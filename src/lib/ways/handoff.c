@@ -228,8 +228,9 @@ out:
 }
 
 /* The plan for o. */
-static int build(struct lj_ctx *ctx, const struct lj_handoff_opts *o, struct lj_plan *plan,
-		 struct lj_result *res)
+/* self_id: the record of the link being made (a Join retried replaces it); NULL = none. */
+static int build(struct lj_ctx *ctx, const struct lj_handoff_opts *o, const char *self_id,
+		 struct lj_plan *plan, struct lj_result *res)
 {
 	struct lj_link l;
 	int r;
@@ -238,6 +239,14 @@ static int build(struct lj_ctx *ctx, const struct lj_handoff_opts *o, struct lj_
 		return lj_bad_input(res, "invalid link name '%s'", o->name);
 	if (lj_link_get(ctx->host, o->name, &l) == 0)
 		return lj_bad_input(res, "a link named '%s' exists already", o->name);
+	/* The engine's IPAM knows neither the host's addresses nor other attachments': as for
+	 * the CLI, neither may be handed out again (no ARP probe here: the engine sets the
+	 * addresses after the link is made). */
+	r = lj_attach_check_ips_free(ctx, self_id, o->way == LJ_WAY_MACVLAN ? o->parent : o->bridge,
+				     o->addresses, o->n_addresses < 2 ? o->n_addresses : 2, true,
+				     res);
+	if (r < 0)
+		return r;
 	if (o->way == LJ_WAY_MACVLAN)
 		return build_macvlan(ctx, o, plan, res);
 	if (o->way != LJ_WAY_BRIDGE && o->way != LJ_WAY_OVS)
@@ -309,7 +318,7 @@ int lj_handoff_attach(const struct lj_handoff_opts *o, struct lj_result *res)
 	if (r < 0)
 		goto out;
 	ctx.state = txn.st;
-	r = build(&ctx, o, &plan, res);
+	r = build(&ctx, o, rec.id, &plan, res);
 	if (r < 0)
 		goto out;
 	r = lj_txn_apply(&txn, res);
@@ -342,18 +351,39 @@ out:
 	return r;
 }
 
+/* A check's context in lanjoin's namespace, res cleared: 0 or -errno (res says why). */
+static int check_ctx(struct lj_ctx *ctx, struct lj_result *res)
+{
+	int r;
+
+	memset(res, 0, sizeof(*res));
+	r = lj_ctx_open(ctx, NULL, NULL);
+	return r < 0 ? lj_fail(res, r, "cannot open rtnetlink: %s", strerror(-r)) : 0;
+}
+
 int lj_handoff_check(const struct lj_handoff_opts *o, struct lj_result *res)
 {
 	struct lj_plan plan = {0};
 	struct lj_ctx ctx = {0};
-	int r;
+	int r = check_ctx(&ctx, res);
 
-	memset(res, 0, sizeof(*res));
-	r = lj_ctx_open(&ctx, NULL, NULL);
 	if (r < 0)
-		return lj_fail(res, r, "cannot open rtnetlink: %s", strerror(-r));
-	r = build(&ctx, o, &plan, res);
+		return r;
+	r = build(&ctx, o, NULL, &plan, res);
 	lj_plan_free(&plan);
+	lj_ctx_close(&ctx);
+	return r;
+}
+
+int lj_handoff_check_addresses(const char *segment, const struct lj_cidr *ips, size_t n,
+			       struct lj_result *res)
+{
+	struct lj_ctx ctx = {0};
+	int r = check_ctx(&ctx, res);
+
+	if (r < 0)
+		return r;
+	r = lj_attach_check_ips_free(&ctx, NULL, segment, ips, n, true, res);
 	lj_ctx_close(&ctx);
 	return r;
 }

@@ -63,6 +63,15 @@ int lj_handoff_attach(const struct lj_handoff_opts *o, struct lj_result *res);
 int lj_handoff_check(const struct lj_handoff_opts *o, struct lj_result *res);
 
 /*
+ * Check, without changing anything, that the n addresses ips may be given to a link on the
+ * LAN link segment (a bridge, OVS bridge or macvlan parent): none is the host's own, none is
+ * held by another attachment on segment (lj_attach_check_ips_free), for a front end whose
+ * engine's IPAM knows neither. Returns 0 or -errno with res->message (res->bad_input).
+ */
+int lj_handoff_check_addresses(const char *segment, const struct lj_cidr *ips, size_t n,
+			       struct lj_result *res);
+
+/*
  * Undo and forget the attachment of the link named name (lj_handoff_opts.name), whatever its
  * status (one a killed run left "applying" too): its host end or the link itself, once the
  * engine moved it back, are judged lanjoin's by the record (ifindex, MAC), never by the name.

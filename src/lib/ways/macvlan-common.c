@@ -29,40 +29,6 @@ static int count_macvlan_cb(const struct lj_link *l, void *data)
 	return 0;
 }
 
-/* Does the record's info.addresses hold ip? */
-static bool record_has_ip(const struct lj_record *rec, const struct lj_ip *ip)
-{
-	const json_t *a = json_object_get(rec->info, "addresses"), *v;
-	struct lj_cidr c;
-	size_t i;
-
-	json_array_foreach(a, i, v) if (json_is_string(v) &&
-					lj_parse_cidr(json_string_value(v), true, &c) == 0 &&
-					lj_ip_equal(&c.ip, ip)) return true;
-	return false;
-}
-
-int lj_macvlan_check_ip_free(struct lj_state *st, const char *parent, const struct lj_ip *ip,
-			     const char *opt, struct lj_result *res)
-{
-	struct lj_record *recs = NULL;
-	char buf[LJ_IP_STRLEN];
-	size_t n = 0;
-	int r;
-
-	r = lj_attach_live_records(st, "macvlan", "parent", parent, &recs, &n, res);
-	if (r < 0)
-		return r;
-	for (size_t i = 0; i < n && r == 0; i++)
-		if (record_has_ip(&recs[i], ip))
-			r = lj_bad_input(res,
-					 "%s %s is the address of %s ('%s'), a macvlan of '%s'",
-					 opt, lj_ip_to_string(ip, buf, sizeof(buf)),
-					 recs[i].target_spec, recs[i].ifname, parent);
-	lj_records_free(recs, n);
-	return r;
-}
-
 int lj_macvlan_check_users(struct lj_ctx *ctx, struct lj_state *st, const char *parent,
 			   const struct lj_link *p, uint32_t mode, const struct lj_cidr *ips,
 			   size_t n_ips, struct lj_result *res)
@@ -105,7 +71,7 @@ int lj_macvlan_check_users(struct lj_ctx *ctx, struct lj_state *st, const char *
 			goto out;
 		}
 		for (size_t k = 0; k < n_ips; k++) {
-			if (!record_has_ip(rec, &ips[k].ip))
+			if (!lj_attach_record_has_ip(rec, &ips[k].ip))
 				continue;
 			r = lj_bad_input(res, "%s is the address of %s ('%s') on '%s'",
 					 lj_ip_to_string(&ips[k].ip, buf, sizeof(buf)),

@@ -37,15 +37,6 @@ int lj_macvlan_check_shim_ip(const char *parent, const struct lj_cidr *shim,
 struct lj_state;
 
 /*
- * Refuse (exit 2) ip when one of lanjoin's macvlan containers on parent holds it: a host
- * address or proxy answer on the parent would take it from that container, and the parent's
- * own probe cannot see its macvlan children. opt names the option for the message. st as
- * below. Returns 0, or -errno with res->message set.
- */
-int lj_macvlan_check_ip_free(struct lj_state *st, const char *parent, const struct lj_ip *ip,
-			     const char *opt, struct lj_result *res);
-
-/*
  * Check that a macvlan in mode (MACVLAN_MODE_*) can join parent p, given the macvlans
  * already on it: host-side ones (a link dump through ctx->host) and lanjoin's containers
  * (the records in st, which may be NULL: then the state is read under a shared lock).

@@ -237,7 +237,8 @@ int lj_attach_macvlan_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, 
 	 * Looking at the parent's other attachments costs a record read and a namespace open
 	 * each. With --no-conflict-check (bulk attaches) it is skipped unless this is passthru:
 	 * a second macvlan on a passthru parent is then refused by the kernel (exit 1, rolled
-	 * back) instead of up front, and a duplicate address is not looked for.
+	 * back) instead of up front. A duplicate address is looked for either way, in every
+	 * way's records (lj_attach_add_addressing: lj_attach_check_ips_free).
 	 */
 	if (!o->no_conflict_check || mode == MACVLAN_MODE_PASSTHRU) {
 		r = lj_macvlan_check_users(ctx, ctx->state, o->parent, &p, mode, o->ips, o->n_ips,

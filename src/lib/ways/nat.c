@@ -583,12 +583,12 @@ int lj_nat_check_input(const struct lj_attach_opts *o, struct lj_result *res)
 	return 0;
 }
 
+/* rec_id: the attachment's own record (a --replace), not counted among the address's users. */
 static int check_address(struct lj_ctx *ctx, const struct lj_attach_opts *o, int uplink,
-			 struct lj_result *res)
+			 const char *rec_id, struct lj_result *res)
 {
-	struct lj_addr_entry *addrs = NULL;
-	char buf[LJ_CIDR_STRLEN];
-	size_t n = 0;
+	char buf[LJ_CIDR_STRLEN], name[IFNAMSIZ];
+	size_t which;
 	int r;
 
 	r = lj_nat_check_input(o, res);
@@ -599,27 +599,24 @@ static int check_address(struct lj_ctx *ctx, const struct lj_attach_opts *o, int
 	 * prefix would go out of the uplink. */
 	r = lj_way_check_on_lan(ctx, uplink, "uplink", o->uplink, "--address", &o->address.ip,
 				&o->address, res);
-	if (r == 0 && !o->no_conflict_check)
-		r = lj_macvlan_check_ip_free(ctx->state, o->uplink, &o->address.ip, "--address",
-					     res);
+	if (r == 0 && !o->no_conflict_check) /* any way's attachment on it */
+		r = lj_attach_check_ip_users(ctx->state, rec_id, o->uplink, &o->address.ip,
+					     "--address", res);
 	if (r < 0)
 		return r;
-	r = lj_addr_list(ctx->host, AF_INET, &addrs, &n);
+	r = lj_attach_host_holds(ctx, AF_INET, &o->address, 1, &which, name);
 	if (r < 0)
 		return lj_fail(res, r, "Failed to list the host's addresses: %s", strerror(-r));
-	for (size_t i = 0; i < n; i++)
-		if (lj_ip_equal(&addrs[i].cidr.ip, &o->address.ip)) {
-			struct lj_link l;
-			char name[IFNAMSIZ] = "?";
-			if (lj_link_get_by_index(ctx->host, addrs[i].ifindex, &l) == 0)
-				snprintf(name, sizeof(name), "%s", l.name);
-			free(addrs);
-			return lj_bad_input(res,
-					    "--address %s is already on the host (link '%s'); "
-					    "lanjoin only claims an address it can remove again",
-					    buf, name);
-		}
-	free(addrs);
+	if (r > 0)
+		return lj_bad_input(res,
+				    "--address %s is already on the host (link '%s'); lanjoin only "
+				    "claims an address it can remove again",
+				    buf, name);
+	if (lj_attach_host_routes(ctx, &o->address.ip, name) > 0)
+		return lj_bad_input(res,
+				    "--address %s is routed by the host to '%s' (a host route of "
+				    "its own: a routed attachment's)",
+				    buf, name);
 	return 0;
 }
 
@@ -737,7 +734,7 @@ int lj_attach_nat_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, cons
 					    o->uplink, m.kind, m.name, m.name);
 		/* Other masters (a VRF) leave the address working on the uplink. */
 	}
-	r = check_address(ctx, o, up.ifindex, res);
+	r = check_address(ctx, o, up.ifindex, rec->id, res);
 	if (r < 0)
 		return r;
 	if (to && o->private_net.ip.family != AF_UNSPEC)

@@ -72,10 +72,11 @@ static const char *link_name(struct lj_ctx *ctx, int ifindex, char buf[IFNAMSIZ]
 
 /*
  * Each address must be new to the host: not its own, not routed to a link as a host route
- * (another routed attachment's, or anyone's), not answered for by proxy on DEV already.
+ * (another routed attachment's, or anyone's), not answered for by proxy on DEV already, not
+ * another attachment's on DEV (any way's, from the records; rec_id, a --replace's own, aside).
  */
 static int check_addresses(struct lj_ctx *ctx, const struct lj_attach_opts *o, int dev,
-			   struct lj_result *res)
+			   const char *rec_id, struct lj_result *res)
 {
 	struct lj_addr_entry *addrs = NULL;
 	char a[LJ_CIDR_STRLEN], name[IFNAMSIZ];
@@ -95,9 +96,9 @@ static int check_addresses(struct lj_ctx *ctx, const struct lj_attach_opts *o, i
 		 * to that address's real owner. */
 		r = lj_way_check_on_lan(ctx, dev, "parent", o->parent, "--ip", &o->ips[i].ip, NULL,
 					res);
-		if (r == 0 && !o->no_conflict_check)
-			r = lj_macvlan_check_ip_free(ctx->state, o->parent, &o->ips[i].ip, "--ip",
-						     res);
+		if (r == 0 && !o->no_conflict_check) /* any way's attachment on it */
+			r = lj_attach_check_ip_users(ctx->state, rec_id, o->parent, &o->ips[i].ip,
+						     "--ip", res);
 		if (r < 0)
 			return r;
 	}
@@ -398,7 +399,7 @@ int lj_attach_routed_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, c
 		return lj_bad_input(res, "MTU %u is above the MTU of parent '%s', %u", o->mtu,
 				    o->parent, dev.mtu);
 	mtu = o->mtu ? o->mtu : dev.mtu;
-	r = check_addresses(ctx, o, dev.ifindex, res);
+	r = check_addresses(ctx, o, dev.ifindex, rec->id, res);
 	if (r < 0)
 		return r;
 	r = lj_rtnl_check_ifname_free(ctx, ifname, res);

@@ -7,8 +7,10 @@
 #include "lib/ways/ways.h"
 
 #include <linux/if_link.h>
+#include <string.h>
 #include <sys/socket.h>
 
+#include "lib/core/attach.h"
 #include "lib/steps/handoff.h"
 #include "lib/steps/nat.h"
 #include "lib/steps/ovs.h"
@@ -33,7 +35,8 @@ static int check_bridge(const struct lj_attach_opts *o, struct lj_result *res)
 {
 	if (!o->bridge[0])
 		return lj_bad_input(res, "attach %s needs --bridge BR", lj_way_name(o->way));
-	return 0;
+	/* before any look at a live attachment: a bad --ip or --gateway is named as such */
+	return lj_attach_check_addressing(o, res);
 }
 
 static const struct lj_step_type *const bridge_steps[] = {
@@ -73,7 +76,11 @@ static int check_macvlan(const struct lj_attach_opts *o, struct lj_result *res)
 {
 	if (!o->parent[0])
 		return lj_bad_input(res, "attach macvlan needs --parent DEV");
-	return 0;
+	/* The loopback link (always 'lo' in a namespace): named as such before a look at a
+	 * live attachment; any other link that is no Ethernet is the builder's to refuse. */
+	if (strcmp(o->parent, "lo") == 0)
+		return lj_bad_input(res, "'lo' is not an Ethernet link: a macvlan needs one");
+	return lj_attach_check_addressing(o, res);
 }
 
 static const struct lj_step_type *const macvlan_steps[] = {
