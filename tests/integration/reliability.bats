@@ -181,9 +181,12 @@ make_namespaces() {
   [ "$(cat "$victim")" = "do not touch" ]
   [ -z "$(on hd ip -o link show eth1 2>/dev/null)" ]
 
-  # a state directory lanjoin creates is 0700 and root's whatever the umask; so is its content
+  # a state directory lanjoin creates (gc does; list, a reader, creates none) is 0700 and
+  # root's whatever the umask; so is its content
   d=$BATS_TEST_TMPDIR/fresh
   (umask 000 && LANJOIN_STATE_DIR=$d lj list >/dev/null)
+  [ ! -e "$d" ]
+  (umask 000 && LANJOIN_STATE_DIR=$d lj gc >/dev/null)
   [ "$(stat -c '%a %u' "$d" "$d/attachments" "$d/lock")" = "700 0
 700 0
 600 0" ]
@@ -220,6 +223,9 @@ make_namespaces() {
     [[ $d == */x/ ]] && mkdir -m 0700 "$t/real/x"
     LANJOIN_STATE_DIR=$d run lj list
     echo "$d: list -> $status: $output"
+    [ "$status" -eq 0 ]
+    LANJOIN_STATE_DIR=$d run lj gc
+    echo "$d: gc -> $status: $output"
     [ "$status" -eq 0 ]
   done
   [ "$(stat -c '%a %u' "$t/tmplike/state")" = "700 0" ]
