@@ -639,6 +639,8 @@ status_of() { lj status --json | jq -c --arg l "$1" '.attachments[] | select(.if
   ! on host ip link show dev "$link"
   run call NetworkDriver.DeleteNetwork "{\"NetworkID\":\"$id\"}"
   state_empty
+}
+
 @test "protocol and docker: an address the host or another lanjoin attachment holds is refused (CreateEndpoint, Join; macvlan and bridge)" {
   local id eid
   id=$(printf '7%.0s' {1..64})

@@ -403,7 +403,7 @@ neigh_mac() { on "$1" ip -j neigh show "$2" dev eth0 | jq -r '.[0].lladdr // emp
     if [ -z "$nc" ]; then
       [[ $output == *"--address 198.51.100.202 is the address of netns:${LAB_PREFIX}rt ('eth1'), attached the routed way on 'em1'"* ]]
     else
-      [[ $output == *"--address 198.51.100.202 is routed by the host to 'ljr"* ]]
+      [[ $output == *"--address 198.51.100.202/24 is routed by the host to 'ljr"* ]]
     fi
   done
   run lj attach macvlan "netns:${LAB_PREFIX}mv" --parent em1 --ip 198.51.100.202/24 --dry-run
