@@ -5,16 +5,21 @@
 
 load faults-helpers
 
+# user_bridge BRIDGE PORT PEER: a bridge of the user's in the host, up, with a veth port of its
+# own (so that its carrier does not change when lanjoin's come and go); removed by the test.
+user_bridge() {
+  on host ip link add "$1" type bridge
+  defer ip -n "${LAB_PREFIX}host" link del "$1"
+  defer ip -n "${LAB_PREFIX}host" link del "$2"
+  on host ip link set "$1" up
+  on host ip link add "$2" type veth peer name "$3"
+  on host ip link set "$2" master "$1"
+  on host ip link set "$2" up
+  on host ip link set "$3" up
+}
+
 @test "faults: attach bridge, static IPv4 + IPv6, gateway, route, on an existing bridge" {
-  on host ip link add br-user type bridge
-  defer ip -n "${LAB_PREFIX}host" link del br-user
-  defer ip -n "${LAB_PREFIX}host" link del vu0
-  on host ip link set br-user up
-  # a port of its own, so that its carrier does not change when lanjoin's come and go
-  on host ip link add vu0 type veth peer name vu1
-  on host ip link set vu0 master br-user
-  on host ip link set vu0 up
-  on host ip link set vu1 up
+  user_bridge br-user vu0 vu1
   add_container fb
   walk_faults "bridge(static-v4v6)" fb bridge --bridge br-user --ip 198.51.100.120/24 \
     --ip 2001:db8:1::120/64 --gateway 198.51.100.254 --route 203.0.113.0/25@198.51.100.254
@@ -102,15 +107,7 @@ load faults-helpers
 
 @test "faults: a default route the container gets while lanjoin attaches (its plan saw none) is replaced, and put back by detach" {
   add_container fd
-  on host ip link add br-dr type bridge
-  defer ip -n "${LAB_PREFIX}host" link del br-dr
-  defer ip -n "${LAB_PREFIX}host" link del vd0
-  on host ip link set br-dr up
-  # a port of its own, so that its carrier does not change when lanjoin's come and go
-  on host ip link add vd0 type veth peer name vd1
-  on host ip link set vd0 master br-dr
-  on host ip link set vd0 up
-  on host ip link set vd1 up
+  user_bridge br-dr vd0 vd1
   take_snapshots fd
   local args=(attach bridge "netns:${LAB_PREFIX}fd" --bridge br-dr --ip 198.51.100.133/24
     --gateway 198.51.100.254 --no-conflict-check) n

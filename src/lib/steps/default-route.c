@@ -225,6 +225,12 @@ static int defroute_apply(struct lj_ctx *ctx, struct lj_step *s)
 
 	if (oif < 0)
 		return lj_ctx_nl_error(ctx, nl, oif);
+	struct lj_route rt = {
+		.dst.ip.family = s->cidr.ip.family,
+		.via = s->via,
+		.oif = oif,
+		.onlink = s->flags & LJ_STEP_F_ONLINK,
+	};
 	/*
 	 * The plan found no default route of the family: added with NLM_F_EXCL, the kernel
 	 * says whether one of the same key came meanwhile (-EEXIST: looked at, as below). Any
@@ -232,12 +238,6 @@ static int defroute_apply(struct lj_ctx *ctx, struct lj_step *s)
 	 * attach would. One dump less per attach.
 	 */
 	if (s->via.family != AF_UNSPEC && s->text && strcmp(s->text, "[]") == 0) {
-		struct lj_route rt = {
-			.dst.ip.family = s->cidr.ip.family,
-			.via = s->via,
-			.oif = oif,
-			.onlink = s->flags & LJ_STEP_F_ONLINK,
-		};
 		r = lj_route_add(nl, &rt);
 		if (r == 0)
 			return 0;
@@ -265,15 +265,7 @@ static int defroute_apply(struct lj_ctx *ctx, struct lj_step *s)
 		json_decref(list);
 		return 0;
 	}
-	{
-		struct lj_route rt = {
-			.dst.ip.family = s->cidr.ip.family,
-			.via = s->via,
-			.oif = oif,
-			.onlink = s->flags & LJ_STEP_F_ONLINK,
-		};
-		r = lj_route_replace(nl, &rt);
-	}
+	r = lj_route_replace(nl, &rt);
 	if (r < 0) {
 		json_decref(list);
 		if (r == -ENETUNREACH)
