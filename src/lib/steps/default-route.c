@@ -932,7 +932,7 @@ int lj_attach_add_source_routes(struct lj_ctx *ctx, struct lj_plan *plan, struct
 	ctx->defroutes = malloc((n ? n : 1) * sizeof(*v));
 	ctx->n_defroutes = n;
 	ctx->has_defroutes = ctx->defroutes != NULL;
-	if (ctx->defroutes)
+	if (ctx->defroutes && n) /* v is NULL when there are none */
 		memcpy(ctx->defroutes, v, n * sizeof(*v));
 	for (size_t f = 0; f < 2 && r == 0; f++)
 		for (size_t i = 0; i < n && r == 0; i++) {
