@@ -38,12 +38,13 @@ br_settled() {
     on host ip -6 route show table local dev br-em1 | grep -q '^multicast ff00::/8'
 }
 
-# Back to the lab's permanent addresses and routes on em1.
+# Back to the lab's permanent addresses and routes on em1 (replace, not add: IPv6 switched
+# back on a moment before may bring an address back while this runs).
 restore_em1() {
   on host ip addr flush dev em1 scope global
-  on host ip addr add 198.51.100.76/24 dev em1
+  on host ip addr replace 198.51.100.76/24 dev em1
   on host ip route replace default via 198.51.100.254 dev em1
-  on host ip -6 addr add 2001:db8:1::76/64 dev em1 nodad
+  on host ip -6 addr replace 2001:db8:1::76/64 dev em1 nodad
   on host ip -6 route replace default via 2001:db8:1::fe dev em1
 }
 
