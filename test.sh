@@ -18,7 +18,9 @@
 #   --jobs N        run up to N integration files at once (default: LJ_JOBS, else the number
 #                   of CPUs plus one, at least 2: the tests mostly wait on daemons, DHCP and
 #                   timers). Each file is one bats process with its own lab; at most
-#                   ceil(N/2) of them are heavy ones (Docker, Podman, valgrind) at a time.
+#                   ceil(N/2) of them are heavy ones (Docker, Podman, valgrind) at a time;
+#                   up to ceil(N/2) light ones (under a third of a CPU in
+#                   tests/integration/durations) run beside the N (with N > 1).
 #                   A file's TAP output is printed in one piece when it ends.
 #   --filter REGEX  run only the integration tests whose name matches (bats -f)
 #   BATS_FILE...    run only these integration test files (default: tests/integration)
@@ -348,21 +350,28 @@ for pass in "${passes[@]}"; do
 done
 ((${#plain_only[@]} == 0)) || say "plain pass only, not run under --sanitize: ${plain_only[*]}"
 # Heavy files start real engines or valgrind: at most ceil(jobs/2) run at once. Longest first,
-# so that the run does not end with one long file alone: the seconds a file took in a full run
-# are in tests/integration/durations ("SECONDS FILE.bats" lines, the plain pass; a file's
-# sanitize pass counts a quarter more; refresh it from the times this script prints when files
-# change a lot); a file not listed there is estimated from its size.
+# so that the run does not end with one long file alone: the wall-clock and CPU seconds a file
+# took in a full run are in tests/integration/durations ("WALL FILE.bats CPU" lines, the plain
+# pass; a file's sanitize pass counts a quarter more; refresh it from the times this script
+# prints when files change a lot); a file not listed there is estimated from its size. Light
+# files (there, CPU * 3 <= WALL: they mostly wait on DHCP, timers, daemons) do not take one of
+# the N --jobs slots: up to ceil(N/2) of them run beside those.
 heavy_max=$(((jobs + 1) / 2))
-declare -A is_heavy=() known_secs=()
+light_max=$(((jobs + 1) / 2))
+declare -A is_heavy=() is_light=() known_secs=() known_cpu=()
 if [[ -f tests/integration/durations ]]; then
-  while read -r secs name; do
-    [[ $secs =~ ^[0-9]+$ ]] && known_secs[$name]=$secs
+  while read -r secs name cpu; do
+    [[ $secs =~ ^[0-9]+$ ]] || continue
+    known_secs[$name]=$secs
+    [[ $cpu =~ ^[0-9]+$ ]] && known_cpu[$name]=$cpu
   done <tests/integration/durations
 fi
 order=()
 for j in "${bats_files[@]}"; do
   f=${j#*:}
   grep -qE '^load engine-helpers|valgrind' "$f" && is_heavy[$j]=1
+  cpu=${known_cpu[$(basename "$f")]:-}
+  [[ -n $cpu ]] && ((jobs > 1 && cpu * 3 <= ${known_secs[$(basename "$f")]})) && is_light[$j]=1
   w=${known_secs[$(basename "$f")]:-$((30 + $(wc -c <"$f") / 70))}
   [[ $j == sanitize:* ]] && w=$((w * 5 / 4))
   order+=("$w $j")
@@ -380,7 +389,7 @@ job_label() {
 int_start=$SECONDS
 say "integration tests: ${#bats_files[@]} files, up to $jobs at once${filter:+ (filter: $filter)}"
 declare -A job_file=() job_start=() file_secs=() file_cpu=() file_running=()
-heavy_running=0
+heavy_running=0 light_running=0
 ndone=0
 # Interrupted: end every running file's bats with all its processes (each is a session of its
 # own), then go on to the leak check, which tears their labs down.
@@ -407,6 +416,7 @@ start_file() { # PASS:FILE
   job_out[$!]=$out
   file_running[$f]=1
   [[ -n ${is_heavy[$j]:-} ]] && heavy_running=$((heavy_running + 1))
+  [[ -n ${is_light[$j]:-} ]] && light_running=$((light_running + 1))
   return 0
 }
 declare -A job_out=()
@@ -422,6 +432,7 @@ finish_file() { # PID RC
     END { printf "%.0f", s }' "$out.cpu" 2>/dev/null)
   unset "job_file[$pid]" "job_start[$pid]" "job_out[$pid]" "file_running[$f]"
   [[ -n ${is_heavy[$j]:-} ]] && heavy_running=$((heavy_running - 1))
+  [[ -n ${is_light[$j]:-} ]] && light_running=$((light_running - 1))
   ndone=$((ndone + 1))
   say "$f${label#"$(basename "$f")"} (${secs}s, exit status $rc; $ndone of ${#bats_files[@]} files done)"
   cat "$out"
@@ -436,12 +447,18 @@ finish_file() { # PID RC
 pending=("${bats_files[@]}")
 while ((${#job_file[@]} > 0)) || { ((${#pending[@]} > 0)) && ((!interrupted)); }; do
   # Start what may start: the first pending file in order that fits.
-  while ((!interrupted && ${#job_file[@]} < jobs && ${#pending[@]} > 0)); do
+  while ((!interrupted && ${#pending[@]} > 0)); do
     pick=-1
     for i in "${!pending[@]}"; do
+      j=${pending[i]}
       # never a file's two passes at once (a file may assume it is alone with its names)
-      [[ -z ${file_running[${pending[i]#*:}]:-} ]] || continue
-      if [[ -z ${is_heavy[${pending[i]}]:-} ]] || ((heavy_running < heavy_max)); then
+      [[ -z ${file_running[${j#*:}]:-} ]] || continue
+      if [[ -n ${is_light[$j]:-} ]]; then
+        ((light_running < light_max)) || continue
+      else
+        ((${#job_file[@]} - light_running < jobs)) || continue
+      fi
+      if [[ -z ${is_heavy[$j]:-} ]] || ((heavy_running < heavy_max)); then
         pick=$i
         break
       fi
