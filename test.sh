@@ -434,7 +434,7 @@ finish_file() { # PID RC
   [[ -n ${is_heavy[$j]:-} ]] && heavy_running=$((heavy_running - 1))
   [[ -n ${is_light[$j]:-} ]] && light_running=$((light_running - 1))
   ndone=$((ndone + 1))
-  say "$f${label#"$(basename "$f")"} (${secs}s, exit status $rc; $ndone of ${#bats_files[@]} files done)"
+  say "$f${label#"$(basename "$f")"} (${secs}s, ${file_cpu[$j]:-?}s CPU, exit status $rc; $ndone of ${#bats_files[@]} files done)"
   cat "$out"
   cat "$out" >>"$LOGDIR/bats.tap"
   before=$failed
