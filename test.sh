@@ -1,19 +1,26 @@
 #!/usr/bin/env bash
 # test.sh — build lanjoin and run the unit and integration tests: `sudo ./test.sh`.
 #
-#   ./test.sh [--sanitize] [--no-unit] [--build-only] [--jobs N] [--filter REGEX]
+#   ./test.sh [--sanitize | --both] [--no-unit] [--build-only] [--jobs N] [--filter REGEX]
 #             [BATS_FILE_OR_DIR...]
 #
 #   --sanitize      build into build-asan with ASan+UBSan and test that binary; the unit suite
 #                   "tree" and the integration files marked "# test.sh: plain pass only" (they
 #                   check documents, the lab or the tree, not lanjoin's memory) run only in the
 #                   plain pass, unless such a file is named on the command line
+#   --both          the plain pass and the --sanitize pass in one run (what CI does): both
+#                   builds, both unit runs, and the integration files of both passes in one
+#                   queue, longest first, so that one pass's files fill the time the other's
+#                   spend waiting (never a file's two passes at once); results are labelled
+#                   "[asan]" for the sanitize pass
 #   --no-unit       skip the unit tests
 #   --build-only    only build (what the same options would test), then stop
 #   --jobs N        run up to N integration files at once (default: LJ_JOBS, else the number
 #                   of CPUs plus one, at least 2: the tests mostly wait on daemons, DHCP and
 #                   timers). Each file is one bats process with its own lab; at most
-#                   ceil(N/2) of them are heavy ones (Docker, Podman, valgrind) at a time.
+#                   ceil(N/2) of them are heavy ones (Docker, Podman, valgrind) at a time;
+#                   up to ceil(N/2) light ones (under a third of a CPU in
+#                   tests/integration/durations) run beside the N (with N > 1).
 #                   A file's TAP output is printed in one piece when it ends.
 #   --filter REGEX  run only the integration tests whose name matches (bats -f)
 #   BATS_FILE...    run only these integration test files (default: tests/integration)
@@ -34,12 +41,13 @@ cd "$REPO" || exit 2
 
 usage() { sed -n '2,/^set /{/^set /d;s/^# \{0,1\}//;p}' "$0"; }
 
-sanitize=0 unit=1 filter='' build_only=0
+sanitize=0 both=0 unit=1 filter='' build_only=0
 jobs=${LJ_JOBS:-}
 files=()
 while (($# > 0)); do
   case $1 in
   --sanitize) sanitize=1 ;;
+  --both) both=1 ;;
   --no-unit) unit=0 ;;
   --build-only) build_only=1 ;;
   --jobs)
@@ -78,6 +86,14 @@ while (($# > 0)); do
   shift
 done
 ((${#files[@]} > 0)) || files=(tests/integration)
+if ((both && sanitize)); then
+  echo "test.sh: --both already includes --sanitize" >&2
+  exit 2
+fi
+if ((both)) && [[ -n ${LJ_BUILD_DIR:-} ]]; then
+  echo "test.sh: LJ_BUILD_DIR names one build directory: not with --both" >&2
+  exit 2
+fi
 if [[ -z $jobs ]]; then
   jobs=$(($(nproc 2>/dev/null || echo 1) + 1))
   ((jobs >= 2)) || jobs=2
@@ -137,46 +153,68 @@ export LJ_TEST_RECORD=$LOGDIR/record
 : >"$LJ_TEST_RECORD"
 
 # --- build ----------------------------------------------------------------------------------------
-if ((sanitize)); then
-  BUILD=${LJ_BUILD_DIR:-build-asan}
-  # shellcheck disable=SC2054 # the comma is meson's
-  setup_opts=(-Db_sanitize=address,undefined -Db_lundef=false)
-  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
-  export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
-  export LANJOIN=$BUILD/lanjoin
-else
-  BUILD=${LJ_BUILD_DIR:-build}
-  setup_opts=()
-  export LANJOIN=${LANJOIN:-$BUILD/lanjoin}
+# A pass is "plain" or "sanitize"; --both runs both. pass_config PASS sets BUILD, setup_opts and
+# the binary under test, PASS_LANJOIN[PASS].
+passes=(plain)
+((sanitize)) && passes=(sanitize)
+((both)) && passes=(plain sanitize)
+SAN_ENV=(ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1)
+declare -A PASS_LANJOIN=() PASS_BUILD=() PASS_BUILT=()
+pass_config() { # PASS
+  if [[ $1 == sanitize ]]; then
+    BUILD=${LJ_BUILD_DIR:-build-asan}
+    # shellcheck disable=SC2054 # the comma is meson's
+    setup_opts=(-Db_sanitize=address,undefined -Db_lundef=false)
+    PASS_LANJOIN[$1]=$BUILD/lanjoin
+  else
+    BUILD=${LJ_BUILD_DIR:-build}
+    setup_opts=()
+    PASS_LANJOIN[$1]=${LANJOIN:-$BUILD/lanjoin}
+  fi
+  [[ ${PASS_LANJOIN[$1]} == /* ]] || PASS_LANJOIN[$1]=$REPO/${PASS_LANJOIN[$1]}
+  PASS_BUILD[$1]=$BUILD
+}
+if ((sanitize)); then # also for the unit tests and whatever a file starts with $LANJOIN
+  export "${SAN_ENV[@]}"
 fi
-[[ $LANJOIN == /* ]] || LANJOIN=$REPO/$LANJOIN
 
-built=0
-if [[ ! -f meson.build ]]; then
-  say "no meson.build yet: skipping the build and the unit tests"
-  unit=0
-else
+for pass in "${passes[@]}"; do
+  pass_config "$pass"
+  PASS_BUILT[$pass]=0
+  if [[ ! -f meson.build ]]; then
+    say "no meson.build yet: skipping the build and the unit tests"
+    unit=0
+    continue
+  fi
   say "build: $BUILD${setup_opts[*]:+ (${setup_opts[*]})}"
   if [[ ! -f $BUILD/build.ninja ]]; then
     meson setup "$BUILD" "${setup_opts[@]}" || fail "build: meson setup $BUILD failed"
   fi
   if [[ -f $BUILD/build.ninja ]]; then
     if ninja -C "$BUILD"; then
-      built=1
+      PASS_BUILT[$pass]=1
     else
       fail "build: ninja -C $BUILD failed"
     fi
   fi
-  ((built)) || unit=0
-fi
+done
 if ((build_only)); then
-  ((failed == 0)) && echo "built: $BUILD" || echo "build failed: $BUILD"
+  for pass in "${passes[@]}"; do
+    if ((PASS_BUILT[$pass])); then
+      echo "built: ${PASS_BUILD[$pass]}"
+    else
+      echo "build failed: ${PASS_BUILD[$pass]}"
+    fi
+  done
   ((failed == 0))
   exit
 fi
-if [[ ! -x $LANJOIN ]]; then
-  say "note: no lanjoin binary at $LANJOIN; tests that need it will fail"
-fi
+for pass in "${passes[@]}"; do
+  if [[ ! -x ${PASS_LANJOIN[$pass]} ]]; then
+    say "note: no lanjoin binary at ${PASS_LANJOIN[$pass]}; tests that need it will fail"
+  fi
+done
+export LANJOIN=${PASS_LANJOIN[${passes[0]}]}
 
 # --- unit tests -----------------------------------------------------------------------------------
 # Counts cmocka cases from each test program's output, in cmocka's default format ("[       OK ]",
@@ -229,11 +267,19 @@ count_unit() {
 }
 
 if ((unit)); then
-  say "unit tests: meson test -C $BUILD"
-  unit_args=()
-  ((sanitize)) && unit_args=(--no-suite tree) # the tree's own rules: the plain pass checks them
-  CMOCKA_MESSAGE_OUTPUT=TAP meson test -C "$BUILD" --print-errorlogs "${unit_args[@]}"
-  count_unit
+  for pass in "${passes[@]}"; do
+    ((PASS_BUILT[$pass])) || continue
+    BUILD=${PASS_BUILD[$pass]}
+    say "unit tests: meson test -C $BUILD"
+    unit_args=()
+    pass_env=()
+    if [[ $pass == sanitize ]]; then
+      unit_args=(--no-suite tree) # the tree's own rules: the plain pass checks them
+      pass_env=("${SAN_ENV[@]}")
+    fi
+    env "${pass_env[@]}" CMOCKA_MESSAGE_OUTPUT=TAP meson test -C "$BUILD" --print-errorlogs "${unit_args[@]}"
+    count_unit
+  done
 fi
 
 # --- integration tests ----------------------------------------------------------------------------
@@ -283,46 +329,67 @@ export BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-300}
 bats_args=(--tap --timing --print-output-on-failure)
 [[ -n $filter ]] && bats_args+=(--filter "$filter")
 
-# The files, each run by a bats process of its own (its own lab, LAB_PREFIX from its PID).
+# The files, each run by a bats process of its own (its own lab, LAB_PREFIX from its PID). A
+# job is "PASS:FILE".
 bats_files=()
 plain_only=()
-for f in "${files[@]}"; do
-  if [[ -d $f ]]; then
-    while IFS= read -r g; do
-      if ((sanitize)) && grep -q '^# test.sh: plain pass only' "$g"; then
-        plain_only+=("$(basename "$g")")
-        continue
-      fi
-      bats_files+=("$g")
-    done < <(find "$f" -maxdepth 1 -name '*.bats' | sort)
-  else
-    bats_files+=("$f")
-  fi
+for pass in "${passes[@]}"; do
+  for f in "${files[@]}"; do
+    if [[ -d $f ]]; then
+      while IFS= read -r g; do
+        if [[ $pass == sanitize ]] && grep -q '^# test.sh: plain pass only' "$g"; then
+          plain_only+=("$(basename "$g")")
+          continue
+        fi
+        bats_files+=("$pass:$g")
+      done < <(find "$f" -maxdepth 1 -name '*.bats' | sort)
+    else
+      bats_files+=("$pass:$f")
+    fi
+  done
 done
 ((${#plain_only[@]} == 0)) || say "plain pass only, not run under --sanitize: ${plain_only[*]}"
 # Heavy files start real engines or valgrind: at most ceil(jobs/2) run at once. Longest first,
-# so that the run does not end with one long file alone: the seconds a file took in a full run
-# are in tests/integration/durations ("SECONDS FILE.bats" lines; refresh it from the times this
-# script prints when files change a lot); a file not listed there is estimated from its size.
+# so that the run does not end with one long file alone: the wall-clock and CPU seconds a file
+# took in a full run are in tests/integration/durations ("WALL FILE.bats CPU" lines, the plain
+# pass; a file's sanitize pass counts a quarter more; refresh it from the times this script
+# prints when files change a lot); a file not listed there is estimated from its size. Light
+# files (there, CPU * 3 <= WALL: they mostly wait on DHCP, timers, daemons) do not take one of
+# the N --jobs slots: up to ceil(N/2) of them run beside those.
 heavy_max=$(((jobs + 1) / 2))
-declare -A is_heavy=() known_secs=()
+light_max=$(((jobs + 1) / 2))
+declare -A is_heavy=() is_light=() known_secs=() known_cpu=()
 if [[ -f tests/integration/durations ]]; then
-  while read -r secs name; do
-    [[ $secs =~ ^[0-9]+$ ]] && known_secs[$name]=$secs
+  while read -r secs name cpu; do
+    [[ $secs =~ ^[0-9]+$ ]] || continue
+    known_secs[$name]=$secs
+    [[ $cpu =~ ^[0-9]+$ ]] && known_cpu[$name]=$cpu
   done <tests/integration/durations
 fi
 order=()
-for f in "${bats_files[@]}"; do
-  grep -qE '^load engine-helpers|valgrind' "$f" && is_heavy[$f]=1
+for j in "${bats_files[@]}"; do
+  f=${j#*:}
+  grep -qE '^load engine-helpers|valgrind' "$f" && is_heavy[$j]=1
+  cpu=${known_cpu[$(basename "$f")]:-}
+  [[ -n $cpu ]] && ((jobs > 1 && cpu * 3 <= ${known_secs[$(basename "$f")]})) && is_light[$j]=1
   w=${known_secs[$(basename "$f")]:-$((30 + $(wc -c <"$f") / 70))}
-  order+=("$w $f")
+  [[ $j == sanitize:* ]] && w=$((w * 5 / 4))
+  order+=("$w $j")
 done
 mapfile -t bats_files < <(printf '%s\n' "${order[@]}" | sort -k1,1nr -k2 | cut -d' ' -f2-)
 
+# job_label PASS:FILE: the file's name, and "[asan]" for the sanitize pass when both run
+job_label() {
+  local l
+  l=$(basename "${1#*:}")
+  ((both)) && [[ $1 == sanitize:* ]] && l+=" [asan]"
+  echo "$l"
+}
+
 int_start=$SECONDS
 say "integration tests: ${#bats_files[@]} files, up to $jobs at once${filter:+ (filter: $filter)}"
-declare -A job_file=() job_start=() file_secs=() file_cpu=()
-heavy_running=0
+declare -A job_file=() job_start=() file_secs=() file_cpu=() file_running=()
+heavy_running=0 light_running=0
 ndone=0
 # Interrupted: end every running file's bats with all its processes (each is a session of its
 # own), then go on to the leak check, which tears their labs down.
@@ -334,47 +401,64 @@ stop_jobs() {
 }
 trap stop_jobs INT TERM
 
-start_file() { # FILE
-  local f=$1 out
+start_file() { # PASS:FILE
+  local j=$1 f=${1#*:} out
   out=$LOGDIR/tap.$(basename "$f" .bats).$RANDOM
-  # bats under a shell that notes the CPU time (user + system) of all it waited for
-  (exec setsid bash -c 'cpu=$1; shift; bats "$@"; rc=$?; times >"$cpu"; exit "$rc"' \
+  # bats, with the pass's binary and sanitizer options, under a shell that notes the CPU time
+  # (user + system) of all it waited for
+  (export LANJOIN=${PASS_LANJOIN[${j%%:*}]}
+    unset ASAN_OPTIONS UBSAN_OPTIONS
+    [[ $j == sanitize:* ]] && export "${SAN_ENV[@]}"
+    exec setsid bash -c 'cpu=$1; shift; bats "$@"; rc=$?; times >"$cpu"; exit "$rc"' \
     bats-cpu "$out.cpu" "${bats_args[@]}" "$f") </dev/null >"$out" 2>&1 &
-  job_file[$!]=$f
+  job_file[$!]=$j
   job_start[$!]=$SECONDS
   job_out[$!]=$out
-  [[ -n ${is_heavy[$f]:-} ]] && heavy_running=$((heavy_running + 1))
+  file_running[$f]=1
+  [[ -n ${is_heavy[$j]:-} ]] && heavy_running=$((heavy_running + 1))
+  [[ -n ${is_light[$j]:-} ]] && light_running=$((light_running + 1))
   return 0
 }
 declare -A job_out=()
 
 finish_file() { # PID RC
-  local pid=$1 rc=$2 f=${job_file[$1]} out=${job_out[$1]} secs before
+  local pid=$1 rc=$2 j=${job_file[$1]} out=${job_out[$1]} secs before label f
+  f=${j#*:}
+  label=$(job_label "$j")
   secs=$((SECONDS - job_start[$1]))
-  file_secs[$f]=$secs
+  file_secs[$j]=$secs
   # `times`: the shell's own, then its children's "0m12.340s 0m3.210s" -> 16
-  file_cpu[$f]=$(awk 'NR == 2 { for (i = 1; i <= 2; i++) { split($i, t, /[ms]/); s += t[1] * 60 + t[2] } }
+  file_cpu[$j]=$(awk 'NR == 2 { for (i = 1; i <= 2; i++) { split($i, t, /[ms]/); s += t[1] * 60 + t[2] } }
     END { printf "%.0f", s }' "$out.cpu" 2>/dev/null)
-  unset "job_file[$pid]" "job_start[$pid]" "job_out[$pid]"
-  [[ -n ${is_heavy[$f]:-} ]] && heavy_running=$((heavy_running - 1))
+  unset "job_file[$pid]" "job_start[$pid]" "job_out[$pid]" "file_running[$f]"
+  [[ -n ${is_heavy[$j]:-} ]] && heavy_running=$((heavy_running - 1))
+  [[ -n ${is_light[$j]:-} ]] && light_running=$((light_running - 1))
   ndone=$((ndone + 1))
-  say "$f (${secs}s, exit status $rc; $ndone of ${#bats_files[@]} files done)"
+  say "$f${label#"$(basename "$f")"} (${secs}s, ${file_cpu[$j]:-?}s CPU, exit status $rc; $ndone of ${#bats_files[@]} files done)"
   cat "$out"
   cat "$out" >>"$LOGDIR/bats.tap"
   before=$failed
-  count_tap "$out" "$(basename "$f")"
+  count_tap "$out" "$label"
   if ((rc != 0 && failed == before)); then
-    fail "$(basename "$f"): bats exited with status $rc without a failing test"
+    fail "$label: bats exited with status $rc without a failing test"
   fi
 }
 
 pending=("${bats_files[@]}")
 while ((${#job_file[@]} > 0)) || { ((${#pending[@]} > 0)) && ((!interrupted)); }; do
   # Start what may start: the first pending file in order that fits.
-  while ((!interrupted && ${#job_file[@]} < jobs && ${#pending[@]} > 0)); do
+  while ((!interrupted && ${#pending[@]} > 0)); do
     pick=-1
     for i in "${!pending[@]}"; do
-      if [[ -z ${is_heavy[${pending[i]}]:-} ]] || ((heavy_running < heavy_max)); then
+      j=${pending[i]}
+      # never a file's two passes at once (a file may assume it is alone with its names)
+      [[ -z ${file_running[${j#*:}]:-} ]] || continue
+      if [[ -n ${is_light[$j]:-} ]]; then
+        ((light_running < light_max)) || continue
+      else
+        ((${#job_file[@]} - light_running < jobs)) || continue
+      fi
+      if [[ -z ${is_heavy[$j]:-} ]] || ((heavy_running < heavy_max)); then
         pick=$i
         break
       fi
@@ -409,7 +493,7 @@ if ((${#file_secs[@]} > 0)); then
   say "integration times (wall clock, ${jobs} at once): $((SECONDS - int_start))s in all;" \
     "CPU (user + system of each file's processes): ${cpu_all}s in all"
   for f in "${!file_secs[@]}"; do
-    printf '%6ss %6ss CPU  %s\n' "${file_secs[$f]}" "${file_cpu[$f]:-?}" "$(basename "$f")"
+    printf '%6ss %6ss CPU  %s\n' "${file_secs[$f]}" "${file_cpu[$f]:-?}" "$(job_label "$f")"
   done | sort -rn
   say "slowest tests"
   sed -nE 's/^(not )?ok [0-9]+ (.*) in ([0-9]+)ms.*/\3 \2/p' "$LOGDIR/bats.tap" 2>/dev/null |

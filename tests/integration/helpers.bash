@@ -222,27 +222,27 @@ snapshot() {
     echo "snapshot: no lab node '$node' ($ns)" >&2
     return 1
   }
-  local -a nse=(nsenter "--net=/run/netns/$ns" --)
-  # A link created just before (by the test, or a daemon like dockerd) may still be doing
-  # IPv6 DAD: let it finish, so that "tentative" is not mistaken for a change.
-  wait_until 3 _no_tentative "$node" 2>/dev/null || true
-  # As few processes as can be (snapshots run thousands of times; each process costs ~15 ms
-  # of CPU, jq ~40): one jq for all the JSON; one `ip -batch` for the addresses, the routes of
-  # both families (a dump without a family has both) and the IPv4 rules; one shell in the
-  # namespace for iptables, ip6tables and the sysctls; one ovs-vsctl for the four OVS views.
-  # shellcheck disable=SC2016 # jq variables
-  jq -n -r -S --slurpfile link <(ip -n "$ns" -j -d link show) \
-    --slurpfile ip <(printf '%s\n' 'addr show' 'route show table all' 'rule show' |
-      ip -n "$ns" -j -batch -) \
-    --slurpfile rule6 <(ip -n "$ns" -j -6 rule show) \
-    --slurpfile nft <("${nse[@]}" nft -j list ruleset) "
-    \"## links\", (\$link[0] // [] | $_JQ_LINK),
-    \"## addresses\", (\$ip[0] // [] | $_JQ_ADDR),
-    \"## routes (IPv4 and IPv6, all tables)\", (\$ip[1] // [] | $_JQ_ROUTE),
-    \"## rules\", (\$ip[2] // []), (\$rule6[0] // []),
-    \"## nftables\", (\$nft[0] // {} | $_JQ_NFT)"
-  # iptables-save's comments (#, one #) carry the time: dropped, as are the counters
-  "${nse[@]}" sh -c 'echo "## iptables"; iptables-save
+  local d=${BATS_TEST_TMPDIR:-${BATS_FILE_TMPDIR:?snapshot runs in a bats test}}/.snap.$BASHPID
+  # As few processes as can be (snapshots run thousands of times; each process costs ~5-15 ms
+  # of CPU, a fork of the test's shell as much, jq ~25): one shell in the namespace (nsenter,
+  # not `ip -n`, which also makes a mount namespace each time) that writes the JSON dumps to
+  # files (one `ip -batch` for the addresses, the routes of both families (a dump without a
+  # family has both) and the IPv4 rules) and prints iptables, ip6tables and the sysctls; one jq
+  # for all the JSON; one ovs-vsctl for the four OVS views.
+  # First, a link created just before (by the test, or a daemon like dockerd) may still be
+  # doing IPv6 DAD: up to 3 s for it to finish, so that "tentative" is not taken for a change.
+  [[ -d $d ]] || mkdir -p "$d" || return
+  nsenter "--net=/run/netns/$ns" -- sh -c 'd=$1
+    i=0
+    while [ "$i" -lt 30 ] && [ -n "$(ip -6 addr show tentative)" ]; do
+      sleep 0.1
+      i=$((i + 1))
+    done
+    ip -j -d link show >"$d/link"
+    printf "%s\n" "addr show" "route show table all" "rule show" | ip -j -batch - >"$d/ip"
+    ip -j -6 rule show >"$d/rule6"
+    nft -j list ruleset >"$d/nft"
+    echo "## iptables"; iptables-save
     echo "## ip6tables"; ip6tables-save
     echo "## proxy neighbours"; ip neigh show proxy | sort
     echo "## sysctl"
@@ -250,7 +250,18 @@ snapshot() {
       ipv4/conf/*/forwarding ipv4/conf/*/proxy_arp ipv4/conf/*/rp_filter \
       ipv4/conf/*/route_localnet ipv4/conf/*/arp_ignore \
       ipv6/conf/*/forwarding ipv6/conf/*/disable_ipv6 ipv6/conf/*/accept_ra \
-      ipv6/conf/*/proxy_ndp ipv4/neigh/*/proxy_delay ipv6/neigh/*/proxy_delay | sort' | sed -e '/^#\([^#]\|$\)/d' -e 's/\[[0-9]*:[0-9]*\]/[]/g'
+      ipv6/conf/*/proxy_ndp ipv4/neigh/*/proxy_delay ipv6/neigh/*/proxy_delay | sort' \
+    sh "$d" >"$d/text" || return
+  # shellcheck disable=SC2016 # jq variables
+  jq -n -r -S --slurpfile link "$d/link" --slurpfile ip "$d/ip" --slurpfile rule6 "$d/rule6" \
+    --slurpfile nft "$d/nft" "
+    \"## links\", (\$link[0] // [] | $_JQ_LINK),
+    \"## addresses\", (\$ip[0] // [] | $_JQ_ADDR),
+    \"## routes (IPv4 and IPv6, all tables)\", (\$ip[1] // [] | $_JQ_ROUTE),
+    \"## rules\", (\$ip[2] // []), (\$rule6[0] // []),
+    \"## nftables\", (\$nft[0] // {} | $_JQ_NFT)"
+  # iptables-save's comments (#, one #) carry the time: dropped, as are the counters
+  sed -e '/^#\([^#]\|$\)/d' -e 's/\[[0-9]*:[0-9]*\]/[]/g' "$d/text"
   if [[ $node == host && -S $LAB_DIR/ovs/db.sock ]]; then
     echo "## ovs"
     # `show` as it is; each table's CSV (from its header line on) sorted
