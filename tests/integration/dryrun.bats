@@ -5,6 +5,7 @@
 # first snapshot), run the printed plan, snapshot again and compare. Names, MACs, ifindexes
 # and nft handles that legitimately differ between two runs are normalised.
 
+bats_require_minimum_version 1.5.0
 load helpers
 
 setup_file() {
@@ -286,4 +287,33 @@ del_web() { lab container del web; }
   grep -q "^# the target's namespace is gone" "$t/gone.sh"
   on host bash -e "$t/gone.sh"
   lj detach "pid:$p" >/dev/null
+}
+
+# Any name the kernel takes for a link works in the real attach as it does in the plan (the
+# sysctl steps name the link in /proc/sys), and the plan's sysctl lines run as printed: a '.'
+# (sysctl(8)'s separator) and a '=' (its assignment) in the name too.
+@test "dry-run pastes: ifnames the kernel takes but sysctl(8) trips over attach for real as planned" {
+  need_lab
+  local ns="${LAB_PREFIX}odd" t=$BATS_TEST_TMPDIR name
+  ip netns add "$ns"
+  defer ip netns del "$ns"
+  echo dirty >"$BATS_FILE_TMPDIR/lab"
+  for name in 'e$(id)' 'a=b' 'x.y' 'a..b'; do
+    lj attach macvlan "netns:$ns" --parent em1 --ip 198.51.100.153/24 \
+      --ip 2001:db8:1::153/64 --ifname "$name" --no-conflict-check
+    ip -n "$ns" -4 addr show dev "$name" | grep -q "198.51.100.153/24"
+    [ "$(ip netns exec "$ns" cat "/proc/sys/net/ipv6/conf/$name/accept_ra")" = 0 ]
+    lj detach "netns:$ns" --ifname "$name" >/dev/null
+    lj attach macvlan "netns:$ns" --parent em1 --ip 198.51.100.153/24 \
+      --ip 2001:db8:1::153/64 --ifname "$name" --no-conflict-check --dry-run >"$t/plan.sh"
+    cat "$t/plan.sh"
+    on host bash -e "$t/plan.sh"
+    [ "$(ip netns exec "$ns" cat "/proc/sys/net/ipv6/conf/$name/accept_ra")" = 0 ]
+    ip -n "$ns" link del "$name"
+  done
+  # one rule on every path: the names it refuses, the CLI refuses with exit 2, saying why
+  run --separate-stderr "$LANJOIN" attach macvlan "netns:$ns" --parent em1 --ifname 'a%d' \
+    --ip 198.51.100.153/24
+  [ "$status" -eq 2 ]
+  [[ $stderr == *"'%' or whitespace"* ]]
 }
