@@ -559,13 +559,15 @@ int lj_uplink_release(const char *bridge, bool force, bool dry_run, struct lj_re
 	r = lj_ctx_new(NULL, NULL, &ctx);
 	if (r < 0)
 		return lj_fail(res, r, "Failed to open netlink sockets: %s", strerror(-r));
-	r = lj_state_open_sub(UPLINK_SUBDIR, !dry_run, &st);
-	if (r < 0) {
+	/* A dry run creates nothing: without a state directory, nothing was adopted. */
+	r = dry_run ? lj_state_open_read(UPLINK_SUBDIR, &st)
+		    : lj_state_open_sub(UPLINK_SUBDIR, true, &st);
+	if (r < 0 && !(r == -ENOENT && dry_run)) {
 		lj_fail(res, r, "Failed to open the state directory %s: %s", lj_state_dir(),
 			lj_state_strerror(r));
 		goto out;
 	}
-	{
+	if (st) {
 		char id[LJ_RECORD_ID_LEN];
 		lj_record_id(UPLINK_KEY, bridge, id);
 		r = lj_state_load(st, id, &rec);
