@@ -158,6 +158,27 @@ del_web() { lab container del web; }
   check_paste -- uplink adopt br-em1 em1
 }
 
+# The accept rule an adoption adds for Docker's firewall names the bridge twice and in its
+# comment: one shell word, the names as nft strings; pasting it runs no code hidden in the name.
+@test "dry-run pastes: uplink adopt behind Docker's firewall, a bridge name holding shell code" {
+  need_lab
+  on host test -e /proc/sys/net/bridge/bridge-nf-call-iptables ||
+    skip "br_netfilter is not available (not built in, and the module cannot be loaded here)"
+  local v4 br='b$(id>&2)'
+  v4=$(on host cat /proc/sys/net/bridge/bridge-nf-call-iptables)
+  defer on host sysctl -qw "net.bridge.bridge-nf-call-iptables=$v4"
+  on host sysctl -qw net.bridge.bridge-nf-call-iptables=1
+  on host iptables -N DOCKER-USER
+  on host iptables -A FORWARD -j DOCKER-USER
+  on host iptables -P FORWARD DROP
+  echo dirty >"$BATS_FILE_TMPDIR/lab"
+  undo() { lj uplink release "$br" >/dev/null; }
+  check_paste -- uplink adopt "$br" em1 2>"$BATS_TEST_TMPDIR/err"
+  cat "$BATS_TEST_TMPDIR/err"
+  ! grep -q uid= "$BATS_TEST_TMPDIR/err" || false
+  on host iptables -S DOCKER-USER | grep -F -- "-i $br -o $br -m comment --comment \"lanjoin: bridged on $br\" -j ACCEPT"
+}
+
 @test "dry-run pastes: bridge, static IPv4 and IPv6 with gateways and a route" {
   need_lab --bridge-host
   add_container web
