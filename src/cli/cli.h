@@ -8,8 +8,9 @@
 
 /* Exit codes (the CLI contract). */
 #define LJ_EXIT_OK 0
-#define LJ_EXIT_FAILED 1 /* failed and rolled back: nothing left behind */
-#define LJ_EXIT_USAGE 2	 /* bad usage or input */
+#define LJ_EXIT_FAILED 1   /* failed and rolled back: nothing left behind */
+#define LJ_EXIT_USAGE 2	   /* bad usage or input */
+#define LJ_EXIT_SETTLING 3 /* status: nothing wrong, but an attach still runs (not ready yet) */
 
 int lj_cmd_attach(int argc, char **argv);
 int lj_cmd_detach(int argc, char **argv);

@@ -573,3 +573,34 @@ status_is() { [ "$(status_of "$1")" = "$2" ]; }
   status_ok
   curl_from peer http://198.51.100.133/hello.html | grep -q "Hello world"
 }
+
+# An attach still waiting (here for a DHCP lease no one gives) is settling: nothing wrong, but
+# not ready; a health check must not read it as ok. Exit 3, said on stderr; --json counts it.
+@test "status: an attachment whose attach still runs (settling) exits 3, not 0, and says so" {
+  add_container sq
+  env --default-signal=INT ip netns exec "${LAB_PREFIX}host" "$LANJOIN" attach bridge \
+    "netns:${LAB_PREFIX}sq" --bridge ljstbrq --create-bridge --dhcp --dhcp-timeout 60 \
+    >"$BATS_TEST_TMPDIR/sq.out" 2>&1 3>&- &
+  local pid=$!
+  defer sh -c "kill -KILL $pid 2>/dev/null || true"
+  settling() { [ "$(status_of sq)" = settling ]; }
+  wait_until 10 settling
+  run --separate-stderr lj status
+  echo "$output"
+  echo "$stderr"
+  [ "$status" -eq 3 ]
+  [[ $output == *"netns:${LAB_PREFIX}sq"*settling* ]]
+  [[ $stderr == *"1 attachment still settling"*"exit status 3"* ]]
+  run --separate-stderr lj status --json
+  [ "$status" -eq 3 ]
+  [ "$(jq -c '[.ok, .settling]' <<<"$output")" = '[true,1]' ]
+  # something worse than settling wins: exit 1
+  run lj status netns:nosuch
+  [ "$status" -eq 1 ]
+  kill -INT "$pid"
+  wait "$pid" || true
+  cat "$BATS_TEST_TMPDIR/sq.out"
+  run lj status
+  [ "$status" -eq 0 ]
+  on host ip link del ljstbrq 2>/dev/null || true
+}
