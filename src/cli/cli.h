@@ -85,6 +85,9 @@ void lj_warn_bad_records(const struct lj_result *res);
 /* Print a JSON value (steals the reference) to stdout, indented. */
 void lj_print_json(json_t *j);
 
+/* A table column's width: w, or the length of s if longer (NULL: w), for "%-*s". */
+int lj_max_width(int w, const char *s);
+
 /*
  * --dry-run --json: print res's plan as {"schema": "lanjoin/plan/v1", "dry_run": true,
  * "steps": [...], "commands": [...]} with the members of extra (taken; the front end's own,

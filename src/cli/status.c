@@ -49,6 +49,13 @@ static json_t *status_json(const struct lj_status_entry *e, size_t n, bool all_o
 	return o;
 }
 
+/* The TARGET column of rec's row: an uplink adoption is the host's ("host"), not the path of
+ * the namespace it was made from. */
+static const char *row_target(const struct lj_record *rec)
+{
+	return strncmp(rec->way, "uplink", 6) == 0 ? "host" : rec->target_spec;
+}
+
 /* The status entries, for entry_attached. */
 struct status_entries {
 	const struct lj_status_entry *e;
@@ -125,18 +132,31 @@ int lj_cmd_status(int argc, char **argv)
 				  "persistent spec, no attachment", "unchecked_steps", 0));
 		lj_print_json(doc);
 	} else {
-		printf("%-24s %-8s %-8s %-16s %s\n", "TARGET", "IFNAME", "WAY", "STATUS", "WHAT");
+		/* columns as wide as their longest entry (a Docker sandbox path as TARGET) */
+		int wt = 24, wi = 8, ww = 8;
+		for (size_t i = 0; i < n; i++) {
+			wt = lj_max_width(wt, row_target(&e[i].rec));
+			wi = lj_max_width(wi, e[i].rec.ifname);
+			ww = lj_max_width(ww, e[i].rec.way);
+		}
+		json_array_foreach(specs, k, x)
+		{
+			wt = lj_max_width(wt, json_string_value(json_object_get(x, "target")));
+			wi = lj_max_width(wi, json_string_value(json_object_get(x, "ifname")));
+		}
+		printf("%-*s %-*s %-*s %-16s %s\n", wt, "TARGET", wi, "IFNAME", ww, "WAY", "STATUS",
+		       "WHAT");
 		for (size_t i = 0; i < n; i++)
-			printf("%-24s %-8s %-8s %-16s %s\n", e[i].rec.target_spec, e[i].rec.ifname,
-			       e[i].rec.way, lj_status_kind_str(e[i].kind),
+			printf("%-*s %-*s %-*s %-16s %s\n", wt, row_target(&e[i].rec), wi,
+			       e[i].rec.ifname, ww, e[i].rec.way, lj_status_kind_str(e[i].kind),
 			       e[i].what[0] ? e[i].what : "-");
 		json_array_foreach(specs, k, x)
 		{
 			bool waiting = strcmp(json_string_value(json_object_get(x, "status")),
 					      "waiting") == 0;
-			printf("%-24s %-8s %-8s %-16s %s\n",
-			       json_string_value(json_object_get(x, "target")),
-			       json_string_value(json_object_get(x, "ifname")), "-",
+			printf("%-*s %-*s %-*s %-16s %s\n", wt,
+			       json_string_value(json_object_get(x, "target")), wi,
+			       json_string_value(json_object_get(x, "ifname")), ww, "-",
 			       json_string_value(json_object_get(x, "status")),
 			       waiting ? "persistent spec; its target does not run (attached when "
 					 "it "
