@@ -298,7 +298,9 @@ del_web() { lab container del web; }
   ip netns exec "${LAB_PREFIX}host" unshare -n sleep 600 &
   p=$!
   defer sh -c "kill $p 2>/dev/null || true"
-  wait_until 5 test "$(readlink "/proc/$p/ns/net")" != "$(ip netns exec "${LAB_PREFIX}host" readlink /proc/self/ns/net)"
+  # (a function: wait_until runs its words again, while "test $(...)" would be expanded once)
+  own_ns() { [ "$(readlink "/proc/$p/ns/net")" != "$(ip netns exec "${LAB_PREFIX}host" readlink /proc/self/ns/net)" ]; }
+  wait_until 5 own_ns
   lj attach macvlan "pid:$p" --parent em1 --ip 198.51.100.118/24 --no-conflict-check >/dev/null
   kill "$p"
   wait "$p" 2>/dev/null || true
