@@ -187,15 +187,19 @@ static int fw_undo(struct lj_ctx *ctx, const struct lj_step *s)
 
 /*
  * The nft command that inserts the step's rule, one shell word after "nft": BR (and the
- * comment that names it) as nft strings, in double quotes. A name holding a '"' cannot be
- * written in nft's syntax (lanjoin itself adds the rule through netlink): a comment says so.
+ * comment that names it) as nft strings, in double quotes. A name holding a '"' (or ending in
+ * '*', a wildcard there) cannot be written in nft's syntax (lanjoin itself adds the rule
+ * through netlink): a comment says so.
  */
 static void fw_describe(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
 {
 	char t[64], cmd[256];
 
 	tag(s->link, s->peer, t, sizeof(t));
-	if (strchr(t, '"') || strchr(t, '\\')) {
+	size_t len = strlen(s->link);
+
+	/* a '"' ends nft's string; a trailing '*' makes it a wildcard ("br*": every br...) */
+	if (strchr(t, '"') || strchr(t, '\\') || (len && s->link[len - 1] == '*')) {
 		fprintf(f,
 			"# nft insert rule %s filter %s iifname BR oifname BR counter accept "
 			"(BR: %s, a name nft's syntax cannot write)\n",
