@@ -289,7 +289,7 @@ static void usage(FILE *f, int way)
 static int copy_ifname(const char *what, const char *v, char ret[IFNAMSIZ])
 {
 	if (!lj_ifname_valid(v)) {
-		lj_err("Invalid %s '%s': 1-15 bytes, no '/', ':' or whitespace", what, v);
+		lj_err("Invalid %s '%s': " LJ_IFNAME_RULE, what, v);
 		return -1;
 	}
 	snprintf(ret, IFNAMSIZ, "%s", v);

@@ -8,8 +8,9 @@
 
 /* Exit codes (the CLI contract). */
 #define LJ_EXIT_OK 0
-#define LJ_EXIT_FAILED 1 /* failed and rolled back: nothing left behind */
-#define LJ_EXIT_USAGE 2	 /* bad usage or input */
+#define LJ_EXIT_FAILED 1   /* failed and rolled back: nothing left behind */
+#define LJ_EXIT_USAGE 2	   /* bad usage or input */
+#define LJ_EXIT_SETTLING 3 /* status: nothing wrong, but an attach still runs (not ready yet) */
 
 int lj_cmd_attach(int argc, char **argv);
 int lj_cmd_detach(int argc, char **argv);
@@ -83,6 +84,9 @@ void lj_warn_bad_records(const struct lj_result *res);
 
 /* Print a JSON value (steals the reference) to stdout, indented. */
 void lj_print_json(json_t *j);
+
+/* A table column's width: w, or the length of s if longer (NULL: w), for "%-*s". */
+int lj_max_width(int w, const char *s);
 
 /*
  * --dry-run --json: print res's plan as {"schema": "lanjoin/plan/v1", "dry_run": true,

@@ -53,6 +53,25 @@ static const char *spec_via(const json_t *s)
 	return via;
 }
 
+/* The addresses spec s asks for: its --ip list, or the nat way's --address (a new array). */
+static json_t *spec_addresses(const json_t *s)
+{
+	const json_t *ip = json_object_get(s, "ip");
+	const char *address = json_string_value(json_object_get(s, "address"));
+
+	if (json_is_array(ip))
+		return json_deep_copy(ip);
+	if (json_is_string(ip))
+		return json_pack("[O]", ip);
+	return address ? json_pack("[s]", address) : json_array();
+}
+
+/* Where record rec attaches through (its bridge, parent or uplink), or NULL. */
+static const char *record_via(const struct lj_record *rec)
+{
+	return spec_via(rec->info);
+}
+
 /*
  * An unattached persistent spec x (cli_spec_unattached) as list --json gives an attachment:
  * status "waiting" or "missing", what the spec asks where a record would say what was done.
@@ -60,7 +79,6 @@ static const char *spec_via(const json_t *s)
 static json_t *spec_json(const json_t *x)
 {
 	const json_t *s = json_object_get(x, "spec");
-	const json_t *ip = json_object_get(s, "ip");
 	const char *via = spec_via(s), *mac = json_string_value(json_object_get(s, "mac"));
 
 	return json_pack("{s:s, s:{s:O, s:n, s:n, s:n, s:n}, s:O, s:O, s:O, s:n, s:o, s:o, s:o, "
@@ -70,25 +88,32 @@ static json_t *spec_json(const json_t *x)
 			 "ifname", json_object_get(x, "ifname"), "way", json_object_get(x, "way"),
 			 "status", json_object_get(x, "status"), "host_ifname", "via",
 			 via ? json_string(via) : json_null(), "mac",
-			 mac ? json_string(mac) : json_null(), "addresses",
-			 json_is_array(ip) ? json_deep_copy(ip) : json_array(), "created", "info",
-			 "spec", s, "persistent", true);
+			 mac ? json_string(mac) : json_null(), "addresses", spec_addresses(s),
+			 "created", "info", "spec", s, "persistent", true);
 }
 
+/* The widths of the table's first five columns (TARGET ... VIA). */
+struct widths {
+	int w[5];
+};
+
 /* An unattached persistent spec x as a row of the table. */
-static void spec_row(const json_t *x)
+static void spec_row(const json_t *x, const struct widths *c)
 {
-	const json_t *s = json_object_get(x, "spec"), *ip = json_object_get(s, "ip"), *a;
+	const json_t *s = json_object_get(x, "spec"), *a;
 	const char *via = spec_via(s), *way = json_string_value(json_object_get(x, "way"));
 	bool waiting = strcmp(json_string_value(json_object_get(x, "status")), "waiting") == 0;
+	json_t *ip = spec_addresses(s);
 	size_t k;
 
-	printf("%-24s %-8s %-8s %-15s %-16s ", json_string_value(json_object_get(x, "target")),
-	       json_string_value(json_object_get(x, "ifname")), way ? way : "-", "-",
-	       via ? via : "-");
+	printf("%-*s %-*s %-*s %-*s %-*s ", c->w[0],
+	       json_string_value(json_object_get(x, "target")), c->w[1],
+	       json_string_value(json_object_get(x, "ifname")), c->w[2], way ? way : "-", c->w[3],
+	       "-", c->w[4], via ? via : "-");
 	json_array_foreach(ip, k, a) printf("%s%s", k ? "," : "", json_string_value(a));
 	if (!json_array_size(ip))
 		printf("-");
+	json_decref(ip);
 	printf(waiting ? " (persistent spec, waiting: its target does not run; attached when "
 			 "it does)\n"
 		       : " (persistent spec, missing: its target runs unattached; reconcile "
@@ -180,20 +205,35 @@ int lj_cmd_list(int argc, char **argv)
 		json_decref(u);
 		lj_print_json(a);
 	} else {
-		printf("%-24s %-8s %-8s %-15s %-16s %s\n", "TARGET", "IFNAME", "WAY", "HOST-SIDE",
-		       "VIA", "ADDRESSES");
+		/* columns as wide as their longest entry (a Docker sandbox path as TARGET) */
+		struct widths c = {{24, 8, 8, 15, 16}};
+		for (size_t i = 0; i < n; i++) {
+			c.w[0] = lj_max_width(c.w[0], recs[i].target_spec);
+			c.w[1] = lj_max_width(c.w[1], recs[i].ifname);
+			c.w[2] = lj_max_width(c.w[2], recs[i].way);
+			c.w[3] = lj_max_width(c.w[3], recs[i].host_ifname);
+			c.w[4] = lj_max_width(c.w[4], record_via(&recs[i]));
+		}
+		json_array_foreach(specs, j, x)
+		{
+			const json_t *s = json_object_get(x, "spec");
+			c.w[0] = lj_max_width(c.w[0],
+					      json_string_value(json_object_get(x, "target")));
+			c.w[1] = lj_max_width(c.w[1],
+					      json_string_value(json_object_get(x, "ifname")));
+			c.w[4] = lj_max_width(c.w[4], spec_via(s));
+		}
+		printf("%-*s %-*s %-*s %-*s %-*s %s\n", c.w[0], "TARGET", c.w[1], "IFNAME", c.w[2],
+		       "WAY", c.w[3], "HOST-SIDE", c.w[4], "VIA", "ADDRESSES");
 		for (size_t i = 0; i < n; i++) {
 			const struct lj_record *rec = &recs[i];
 			json_t *addrs = json_object_get(rec->info, "addresses"), *a;
-			const char *via = json_string_value(json_object_get(rec->info, "bridge"));
+			const char *via = record_via(rec);
 			size_t k;
 
-			if (!via)
-				via = json_string_value(json_object_get(rec->info, "parent"));
-			if (!via)
-				via = json_string_value(json_object_get(rec->info, "uplink"));
-			printf("%-24s %-8s %-8s %-15s %-16s ", rec->target_spec, rec->ifname,
-			       rec->way, rec->host_ifname[0] ? rec->host_ifname : "-",
+			printf("%-*s %-*s %-*s %-*s %-*s ", c.w[0], rec->target_spec, c.w[1],
+			       rec->ifname, c.w[2], rec->way, c.w[3],
+			       rec->host_ifname[0] ? rec->host_ifname : "-", c.w[4],
 			       via ? via : "-");
 			json_array_foreach(addrs, k, a)
 				printf("%s%s", k ? "," : "", json_string_value(a));
@@ -212,7 +252,7 @@ int lj_cmd_list(int argc, char **argv)
 				printf(" (persistent)");
 			putchar('\n');
 		}
-		json_array_foreach(specs, j, x) spec_row(x);
+		json_array_foreach(specs, j, x) spec_row(x, &c);
 	}
 	json_decref(specs);
 	/* On stdout after the table; with --json on stderr, so that stdout stays one value. */

@@ -69,8 +69,7 @@ static int parse(int argc, char **argv, bool add, const char **ret_parent, struc
 	}
 	*ret_parent = argv[optind];
 	if (!lj_ifname_valid(*ret_parent)) {
-		lj_err("Invalid parent name '%s': 1-15 bytes, no '/', ':' or whitespace",
-		       *ret_parent);
+		lj_err("Invalid parent name '%s': " LJ_IFNAME_RULE, *ret_parent);
 		return -1;
 	}
 	if (!add)

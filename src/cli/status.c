@@ -14,15 +14,16 @@ static const char usage[] =
 	"Check each attachment (of TARGET, or all) against the kernel, read only: ok, drifted\n"
 	"(says what differs from the record), target-gone, target-restarted (the container\n"
 	"runs in a new namespace), or settling (its attach still runs, waiting for a DHCP\n"
-	"lease or DAD: not checked). Exit status 0 when all are ok or settling (without\n"
-	"TARGET, also when there are none), 1 otherwise (also for a TARGET with no\n"
+	"lease or DAD: not checked). Exit status 0 when all are ok (without TARGET, also\n"
+	"when there are none), 3 when none is worse than settling but one is (not ready\n"
+	"yet, nothing wrong: ask again), 1 otherwise (also for a TARGET with no\n"
 	"attachment), 2 on bad usage.\n"
 	"A persistent spec without an attachment shows as waiting (its target does not run:\n"
 	"not a failure) or missing (it runs: exit 1; reconcile attaches it). A record that\n"
 	"could not be read is named (on stderr; --json: \"unreadable\") and is exit 1 too.\n";
 
-/* The status document: {"schema", "ok", "attachments": [...]}. */
-static json_t *status_json(const struct lj_status_entry *e, size_t n, bool all_ok)
+/* The status document: {"schema", "ok", "settling", "attachments": [...]}. */
+static json_t *status_json(const struct lj_status_entry *e, size_t n, bool all_ok, size_t settling)
 {
 	json_t *o = json_object(), *a = json_array();
 
@@ -43,8 +44,16 @@ static json_t *status_json(const struct lj_status_entry *e, size_t n, bool all_o
 	}
 	json_object_set_new(o, "schema", json_string(LJ_SCHEMA_STATUS));
 	json_object_set_new(o, "ok", json_boolean(all_ok));
+	json_object_set_new(o, "settling", json_integer((json_int_t)settling));
 	json_object_set_new(o, "attachments", a);
 	return o;
+}
+
+/* The TARGET column of rec's row: an uplink adoption is the host's ("host"), not the path of
+ * the namespace it was made from. */
+static const char *row_target(const struct lj_record *rec)
+{
+	return strncmp(rec->way, "uplink", 6) == 0 ? "host" : rec->target_spec;
 }
 
 /* The status entries, for entry_attached. */
@@ -71,6 +80,7 @@ int lj_cmd_status(int argc, char **argv)
 	const char *target = NULL;
 	struct lj_result res;
 	bool json = false, all_ok = true, missing = false;
+	size_t settling = 0;
 	json_t *specs, *x, *unreadable = NULL, *u = NULL;
 	size_t n = 0, k;
 	int r;
@@ -92,9 +102,12 @@ int lj_cmd_status(int argc, char **argv)
 		all_ok = false;
 	json_array_extend(unreadable, u);
 	json_decref(u);
-	for (size_t i = 0; i < n; i++)
-		if (e[i].kind != LJ_STATUS_OK && e[i].kind != LJ_STATUS_SETTLING)
-			all_ok = false; /* an attach still at work is no failure */
+	for (size_t i = 0; i < n; i++) {
+		if (e[i].kind == LJ_STATUS_SETTLING)
+			settling++; /* an attach still at work: no failure, but not ready */
+		else if (e[i].kind != LJ_STATUS_OK)
+			all_ok = false;
+	}
 	specs = cli_spec_unattached(target, entry_attached,
 				    &(struct status_entries){.e = e, .n = n}, &missing);
 	if (missing)
@@ -107,7 +120,7 @@ int lj_cmd_status(int argc, char **argv)
 			target);
 	}
 	if (json) {
-		json_t *doc = status_json(e, n, all_ok);
+		json_t *doc = status_json(e, n, all_ok, settling);
 
 		json_object_set(doc, "unreadable", unreadable);
 		json_array_foreach(specs, k, x) json_array_append_new(
@@ -119,18 +132,31 @@ int lj_cmd_status(int argc, char **argv)
 				  "persistent spec, no attachment", "unchecked_steps", 0));
 		lj_print_json(doc);
 	} else {
-		printf("%-24s %-8s %-8s %-16s %s\n", "TARGET", "IFNAME", "WAY", "STATUS", "WHAT");
+		/* columns as wide as their longest entry (a Docker sandbox path as TARGET) */
+		int wt = 24, wi = 8, ww = 8;
+		for (size_t i = 0; i < n; i++) {
+			wt = lj_max_width(wt, row_target(&e[i].rec));
+			wi = lj_max_width(wi, e[i].rec.ifname);
+			ww = lj_max_width(ww, e[i].rec.way);
+		}
+		json_array_foreach(specs, k, x)
+		{
+			wt = lj_max_width(wt, json_string_value(json_object_get(x, "target")));
+			wi = lj_max_width(wi, json_string_value(json_object_get(x, "ifname")));
+		}
+		printf("%-*s %-*s %-*s %-16s %s\n", wt, "TARGET", wi, "IFNAME", ww, "WAY", "STATUS",
+		       "WHAT");
 		for (size_t i = 0; i < n; i++)
-			printf("%-24s %-8s %-8s %-16s %s\n", e[i].rec.target_spec, e[i].rec.ifname,
-			       e[i].rec.way, lj_status_kind_str(e[i].kind),
+			printf("%-*s %-*s %-*s %-16s %s\n", wt, row_target(&e[i].rec), wi,
+			       e[i].rec.ifname, ww, e[i].rec.way, lj_status_kind_str(e[i].kind),
 			       e[i].what[0] ? e[i].what : "-");
 		json_array_foreach(specs, k, x)
 		{
 			bool waiting = strcmp(json_string_value(json_object_get(x, "status")),
 					      "waiting") == 0;
-			printf("%-24s %-8s %-8s %-16s %s\n",
-			       json_string_value(json_object_get(x, "target")),
-			       json_string_value(json_object_get(x, "ifname")), "-",
+			printf("%-*s %-*s %-*s %-16s %s\n", wt,
+			       json_string_value(json_object_get(x, "target")), wi,
+			       json_string_value(json_object_get(x, "ifname")), ww, "-",
 			       json_string_value(json_object_get(x, "status")),
 			       waiting ? "persistent spec; its target does not run (attached when "
 					 "it "
@@ -140,9 +166,14 @@ int lj_cmd_status(int argc, char **argv)
 					 "it)");
 		}
 	}
+	if (all_ok && settling && !json)
+		fprintf(stderr,
+			"lanjoin: %zu attachment%s still settling (%s attach runs: a DHCP lease or "
+			"DAD); exit status 3, not ready yet\n",
+			settling, settling == 1 ? "" : "s", settling == 1 ? "its" : "their");
 	json_decref(specs);
 	json_decref(unreadable);
 	lj_status_free(e, n);
 	lj_result_done(&res);
-	return all_ok ? LJ_EXIT_OK : LJ_EXIT_FAILED;
+	return !all_ok ? LJ_EXIT_FAILED : settling ? LJ_EXIT_SETTLING : LJ_EXIT_OK;
 }

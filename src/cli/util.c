@@ -240,3 +240,10 @@ void lj_sd_notify(const char *text)
 	if (notify)
 		(void)notify(0, text);
 }
+
+int lj_max_width(int w, const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	return n > (size_t)w && n < 4096 ? (int)n : w;
+}

@@ -191,9 +191,7 @@ int lj_cni_env_parse(struct lj_cni_env *ret, struct lj_cni_err *err)
 					   env.container_id, CONTAINER_ID_MAX);
 		if (!lj_ifname_valid(env.ifname))
 			return lj_cni_fail(err, LJ_CNI_E_ENV, "invalid CNI_IFNAME",
-					   "'%.32s': 1-15 bytes, not '.' or '..', no '/', ':' or "
-					   "whitespace",
-					   env.ifname);
+					   "'%.32s': " LJ_IFNAME_RULE, env.ifname);
 		if (env.netns[0] && !path_valid(env.netns))
 			return lj_cni_fail(err, LJ_CNI_E_ENV, "invalid CNI_NETNS",
 					   "'%.64s' is not an absolute path of at most %d bytes",
@@ -286,8 +284,7 @@ static int get_ifname(const json_t *o, const char *key, char ret[IFNAMSIZ], stru
 		return r;
 	if (!lj_ifname_valid(s))
 		return -!!bad(err,
-			      "\"%s\": '%s' is not a valid interface name (1-15 bytes, no '/', "
-			      "':' or whitespace)",
+			      "\"%s\": '%s' is not a valid interface name (" LJ_IFNAME_RULE ")",
 			      key, s);
 	snprintf(ret, IFNAMSIZ, "%s", s);
 	return 1;

@@ -60,6 +60,13 @@ int lj_parse_mac(const char *s, uint8_t ret[LJ_MAC_LEN]);
  */
 bool lj_ifname_valid(const char *s);
 
+/* lj_ifname_valid's rule, for printf formats (its '%' is "%%"): every front end says the same. Any
+ * other name the kernel takes works ("e$(id)", "a=b", "em1.5"), in the real attach as in its dry
+ * run. */
+#define LJ_IFNAME_RULE                                                                             \
+	"1-15 printable ASCII bytes, no '/', ':', '%%' or whitespace, not '.', '..', 'all' or "    \
+	"'default'"
+
 /* Parse a decimal unsigned integer within [min, max]. */
 int lj_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *ret);
 

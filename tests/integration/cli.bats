@@ -169,6 +169,20 @@ lanjoin_out() { "$LANJOIN" "$@" 2>&1; }
   done
 }
 
+@test "cli: detach --dry-run and uplink release --dry-run create no state directory either" {
+  local d=$BATS_TEST_TMPDIR c
+  for c in "detach netns:none --dry-run" "detach netns:none --ifname eth1 --dry-run" \
+    "detach --all --dry-run" "uplink release br0 --dry-run" "uplink release br0 --dry-run --json"; do
+    # shellcheck disable=SC2086 # c is words
+    run --separate-stderr env LANJOIN_STATE_DIR="$d/state" LANJOIN_SPEC_DIR="$d/specs" \
+      "$LANJOIN" $c
+    echo "lanjoin $c: status $status, stdout: $output, stderr: $stderr"
+    [ "$status" -eq 0 ]
+    [ ! -e "$d/state" ]
+    [ ! -e "$d/specs" ]
+  done
+}
+
 @test "cli: an empty LANJOIN_STATE_DIR or LANJOIN_SPEC_DIR is refused, not replaced by the default" {
   usage_error_env() {
     run --separate-stderr env "$1=" "$LANJOIN" list

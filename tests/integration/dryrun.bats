@@ -5,6 +5,7 @@
 # first snapshot), run the printed plan, snapshot again and compare. Names, MACs, ifindexes
 # and nft handles that legitimately differ between two runs are normalised.
 
+bats_require_minimum_version 1.5.0
 load helpers
 
 setup_file() {
@@ -157,6 +158,27 @@ del_web() { lab container del web; }
   check_paste -- uplink adopt br-em1 em1
 }
 
+# The accept rule an adoption adds for Docker's firewall names the bridge twice and in its
+# comment: one shell word, the names as nft strings; pasting it runs no code hidden in the name.
+@test "dry-run pastes: uplink adopt behind Docker's firewall, a bridge name holding shell code" {
+  need_lab
+  on host test -e /proc/sys/net/bridge/bridge-nf-call-iptables ||
+    skip "br_netfilter is not available (not built in, and the module cannot be loaded here)"
+  local v4 br='b$(id>&2)'
+  v4=$(on host cat /proc/sys/net/bridge/bridge-nf-call-iptables)
+  defer on host sysctl -qw "net.bridge.bridge-nf-call-iptables=$v4"
+  on host sysctl -qw net.bridge.bridge-nf-call-iptables=1
+  on host iptables -N DOCKER-USER
+  on host iptables -A FORWARD -j DOCKER-USER
+  on host iptables -P FORWARD DROP
+  echo dirty >"$BATS_FILE_TMPDIR/lab"
+  undo() { lj uplink release "$br" >/dev/null; }
+  check_paste -- uplink adopt "$br" em1 2>"$BATS_TEST_TMPDIR/err"
+  cat "$BATS_TEST_TMPDIR/err"
+  ! grep -q uid= "$BATS_TEST_TMPDIR/err" || false
+  on host iptables -S DOCKER-USER | grep -F -- "-i $br -o $br -m comment --comment \"lanjoin: bridged on $br\" -j ACCEPT"
+}
+
 @test "dry-run pastes: bridge, static IPv4 and IPv6 with gateways and a route" {
   need_lab --bridge-host
   add_container web
@@ -276,7 +298,9 @@ del_web() { lab container del web; }
   ip netns exec "${LAB_PREFIX}host" unshare -n sleep 600 &
   p=$!
   defer sh -c "kill $p 2>/dev/null || true"
-  wait_until 5 test "$(readlink "/proc/$p/ns/net")" != "$(ip netns exec "${LAB_PREFIX}host" readlink /proc/self/ns/net)"
+  # (a function: wait_until runs its words again, while "test $(...)" would be expanded once)
+  own_ns() { [ "$(readlink "/proc/$p/ns/net")" != "$(ip netns exec "${LAB_PREFIX}host" readlink /proc/self/ns/net)" ]; }
+  wait_until 5 own_ns
   lj attach macvlan "pid:$p" --parent em1 --ip 198.51.100.118/24 --no-conflict-check >/dev/null
   kill "$p"
   wait "$p" 2>/dev/null || true
@@ -286,4 +310,33 @@ del_web() { lab container del web; }
   grep -q "^# the target's namespace is gone" "$t/gone.sh"
   on host bash -e "$t/gone.sh"
   lj detach "pid:$p" >/dev/null
+}
+
+# Any name the kernel takes for a link works in the real attach as it does in the plan (the
+# sysctl steps name the link in /proc/sys), and the plan's sysctl lines run as printed: a '.'
+# (sysctl(8)'s separator) and a '=' (its assignment) in the name too.
+@test "dry-run pastes: ifnames the kernel takes but sysctl(8) trips over attach for real as planned" {
+  need_lab
+  local ns="${LAB_PREFIX}odd" t=$BATS_TEST_TMPDIR name
+  ip netns add "$ns"
+  defer ip netns del "$ns"
+  echo dirty >"$BATS_FILE_TMPDIR/lab"
+  for name in 'e$(id)' 'a=b' 'x.y' 'a..b'; do
+    lj attach macvlan "netns:$ns" --parent em1 --ip 198.51.100.153/24 \
+      --ip 2001:db8:1::153/64 --ifname "$name" --no-conflict-check
+    ip -n "$ns" -4 addr show dev "$name" | grep -q "198.51.100.153/24"
+    [ "$(ip netns exec "$ns" cat "/proc/sys/net/ipv6/conf/$name/accept_ra")" = 0 ]
+    lj detach "netns:$ns" --ifname "$name" >/dev/null
+    lj attach macvlan "netns:$ns" --parent em1 --ip 198.51.100.153/24 \
+      --ip 2001:db8:1::153/64 --ifname "$name" --no-conflict-check --dry-run >"$t/plan.sh"
+    cat "$t/plan.sh"
+    on host bash -e "$t/plan.sh"
+    [ "$(ip netns exec "$ns" cat "/proc/sys/net/ipv6/conf/$name/accept_ra")" = 0 ]
+    ip -n "$ns" link del "$name"
+  done
+  # one rule on every path: the names it refuses, the CLI refuses with exit 2, saying why
+  run --separate-stderr "$LANJOIN" attach macvlan "netns:$ns" --parent em1 --ifname 'a%d' \
+    --ip 198.51.100.153/24
+  [ "$status" -eq 2 ]
+  [[ $stderr == *"'%' or whitespace"* ]]
 }

@@ -481,3 +481,16 @@ JSON
   run "$LANJOIN" reconcile --help
   [ "$status" -eq 0 ]
 }
+
+# A waiting nat spec asks for --address, not --ip: list shows that address, as it shows a
+# bridge spec's --ip (and as the record will once attached).
+@test "list: a waiting nat spec shows the address it asks for" {
+  echo '{"way": "nat", "target": "'"$(target natghost)"'", "uplink": "em1", "address": "198.51.100.117/24", "persist": true}' \
+    >"$LANJOIN_SPEC_DIR/natghost.json"
+  run lj list
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == *"$(target natghost)"*eth1*nat*em1*"198.51.100.117/24 (persistent spec, waiting"* ]]
+  run lj list --json
+  [ "$(jq -c '.[] | select(.target.spec == "'"$(target natghost)"'") | .addresses' <<<"$output")" = '["198.51.100.117/24"]' ]
+}

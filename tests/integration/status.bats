@@ -573,3 +573,72 @@ status_is() { [ "$(status_of "$1")" = "$2" ]; }
   status_ok
   curl_from peer http://198.51.100.133/hello.html | grep -q "Hello world"
 }
+
+# An attach still waiting (here for a DHCP lease no one gives) is settling: nothing wrong, but
+# not ready; a health check must not read it as ok. Exit 3, said on stderr; --json counts it.
+@test "status: an attachment whose attach still runs (settling) exits 3, not 0, and says so" {
+  add_container sq
+  env --default-signal=INT ip netns exec "${LAB_PREFIX}host" "$LANJOIN" attach bridge \
+    "netns:${LAB_PREFIX}sq" --bridge ljstbrq --create-bridge --dhcp --dhcp-timeout 60 \
+    >"$BATS_TEST_TMPDIR/sq.out" 2>&1 3>&- &
+  local pid=$!
+  defer sh -c "kill -KILL $pid 2>/dev/null || true"
+  settling() { [ "$(status_of sq)" = settling ]; }
+  wait_until 10 settling
+  run --separate-stderr lj status
+  echo "$output"
+  echo "$stderr"
+  [ "$status" -eq 3 ]
+  [[ $output == *"netns:${LAB_PREFIX}sq"*settling* ]]
+  [[ $stderr == *"1 attachment still settling"*"exit status 3"* ]]
+  run --separate-stderr lj status --json
+  [ "$status" -eq 3 ]
+  [ "$(jq -c '[.ok, .settling]' <<<"$output")" = '[true,1]' ]
+  # something worse than settling wins: exit 1
+  run lj status netns:nosuch
+  [ "$status" -eq 1 ]
+  kill -INT "$pid"
+  wait "$pid" || true
+  cat "$BATS_TEST_TMPDIR/sq.out"
+  run lj status
+  [ "$status" -eq 0 ]
+  on host ip link del ljstbrq 2>/dev/null || true
+}
+
+# The header's columns and the rows' columns start at the same place (TARGET as long as a
+# Docker plugin's sandbox path); an uplink adoption's TARGET is the host, not a /proc path;
+# `uplink list` says when the adopted bridge is gone or its device no longer its port.
+@test "status, list, uplink list: long targets keep the columns; an adoption is the host's; a deleted bridge is gone" {
+  local ns="${LAB_PREFIX}sandbox-0123456789abcdef0123456789" col
+  ip netns add "$ns"
+  defer ip netns del "$ns"
+  lj attach bridge "/run/netns/$ns" "${BR_ATTACH[@]}" >/dev/null
+  defer lj detach "/run/netns/$ns"
+  for c in status list; do
+    run lj "$c"
+    echo "$output"
+    col=$(awk 'NR == 1 { print index($0, " IFNAME ") }' <<<"$output")
+    [ "$(awk -v t="/run/netns/$ns" '$1 == t { print index($0, " eth1 ") }' <<<"$output")" = "$col" ]
+  done
+  # an adoption of a device of its own (em1 stays the lab's)
+  on host ip link add ljstdev type veth peer name ljstdev-p
+  defer on host ip link del ljstdev
+  on host ip link set ljstdev up
+  on host ip link set ljstdev-p up
+  lj uplink adopt ljstup1 ljstdev >/dev/null
+  defer lj uplink release ljstup1
+  run lj status
+  echo "$output"
+  [[ $output == *$'\n'"host "*ljstup1*uplink*ok* ]]
+  [[ $output != */proc/self/ns/net* ]]
+  [ "$(lj uplink list --json | jq -r '.[] | select(.bridge == "ljstup1") | .status')" = adopted ]
+  on host ip link set ljstdev nomaster
+  run lj uplink list
+  echo "$output"
+  [[ $output == *ljstup1*ljstdev*drifted* ]]
+  on host ip link del ljstup1
+  run lj uplink list
+  echo "$output"
+  [[ $output == *ljstup1*ljstdev*gone* ]]
+  [ "$(lj uplink list --json | jq -r '.[] | select(.bridge == "ljstup1") | .status')" = gone ]
+}

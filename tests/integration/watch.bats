@@ -281,8 +281,10 @@ stop_pid() { kill -TERM "$1" 2>/dev/null || return 0; wait "$1" 2>/dev/null || t
   [ "$(on host cat "/sys/class/net/$host_if/ifindex")" = "$ifindex" ]
   run lj status
   echo "$output"
-  [ "$status" -eq 0 ]
+  [ "$status" -eq 3 ] # not ready yet, nothing wrong
   [[ $output == *"netns:${LAB_PREFIX}wq"*settling*"PID $WAITING_PID"* ]]
+  [[ $output == *"1 attachment still settling"* ]]
+  [ "$(lj status --json | jq -c '[.ok, .settling]')" = '[true,1]' ]
   run lj reconcile
   echo "$output"
   [ "$status" -eq 0 ]

@@ -307,8 +307,11 @@ int lj_detach(const char *target, const char *ifname, unsigned flags, struct lj_
 		return lj_bad_input(res, "Invalid target '%s'", target);
 	opened = lj_target_open(&t) == 0;
 
-	r = lj_state_open(!dry_run, &st);
-	if (r < 0) {
+	/* A dry run creates nothing: without a state directory, nothing is attached. */
+	r = dry_run ? lj_state_open_read("attachments", &st) : lj_state_open(true, &st);
+	if (r == -ENOENT && dry_run)
+		st = NULL;
+	else if (r < 0) {
 		lj_target_close(&t);
 		return lj_fail(res, r, "Failed to open the state directory %s: %s", lj_state_dir(),
 			       lj_state_strerror(r));
@@ -319,8 +322,8 @@ int lj_detach(const char *target, const char *ifname, unsigned flags, struct lj_
 	 * before ids had a target prefix, a namespace replaced under the same name, or nothing
 	 * attached): look at them all.
 	 */
-	r = opened ? lj_state_list_target(st, t.key, &recs, &n) : -ENOENT;
-	if (r == 0 && !has_target_record(recs, n, &t, ifname)) {
+	r = !st ? 0 : opened ? lj_state_list_target(st, t.key, &recs, &n) : -ENOENT;
+	if (r == 0 && st && !has_target_record(recs, n, &t, ifname)) {
 		lj_records_free(recs, n);
 		recs = NULL;
 		n = 0;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "lib/kernel/sysctl.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -11,14 +12,27 @@
 #include "lib/kernel/netns.h"
 #include "shared/macro.h"
 
+/*
+ * /proc/sys/KEY into path. KEY's parts between '/' are names: not empty, not "." or "..", of
+ * printable characters. A part may be an interface name, which the kernel lets hold any of
+ * them ("e$(id)", "a=b", "em1.5"): not only letters and digits.
+ */
 static int key_path(const char *key, char *path, size_t size)
 {
-	if (!key || !*key || key[0] == '/' || strstr(key, "..") || strlen(key) > 200)
+	if (!key || !*key || strlen(key) > 200)
 		return -EINVAL;
-	for (const char *p = key; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-		      (*p >= '0' && *p <= '9') || strchr("_-./", *p)))
+	for (const char *p = key; *p;) {
+		size_t n = strcspn(p, "/");
+
+		if (n == 0 || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
 			return -EINVAL;
+		for (size_t i = 0; i < n; i++)
+			if (!isgraph((unsigned char)p[i]))
+				return -EINVAL;
+		p += n;
+		if (*p == '/' && !*++p)
+			return -EINVAL; /* a trailing '/' */
+	}
 	snprintf(path, size, "/proc/sys/%s", key);
 	return 0;
 }

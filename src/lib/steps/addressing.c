@@ -25,6 +25,7 @@
 #include "lib/core/plan.h"
 #include "lib/kernel/sysctl.h"
 #include "lib/kernel/proc.h"
+#include "lib/steps/rtnl.h"
 #include "lib/core/status.h"
 #include "shared/parse.h"
 #include "lib/core/target.h"
@@ -81,15 +82,11 @@ static int sysctl_undo(struct lj_ctx *ctx, const struct lj_step *s)
 static void sysctl_print(const struct lj_ctx *ctx, const struct lj_step *s, const char *val,
 			 FILE *f)
 {
-	char key[256];
-
-	snprintf(key, sizeof(key), "%s", s->text ? s->text : "");
-	for (char *p = key; *p; p++)
-		if (*p == '/')
-			*p = '.';
 	char pre[LJ_SHQ_MAX + 32];
 
-	fprintf(f, "%s sysctl -qw %s=%s\n", in_target(ctx, pre, sizeof(pre)), LJ_SHQ(key), val);
+	fprintf(f, "%s ", in_target(ctx, pre, sizeof(pre)));
+	lj_sysctl_describe_write(f, s->text, val);
+	fputc('\n', f);
 }
 
 static void sysctl_describe(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
@@ -333,10 +330,12 @@ static int arp_notify_apply(struct lj_ctx *ctx, struct lj_step *s)
 
 static void arp_notify_describe(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
 {
-	char pre[LJ_SHQ_MAX + 32];
+	char pre[LJ_SHQ_MAX + 32], key[64];
 
-	fprintf(f, "%s sysctl -qw net.ipv4.conf.%s.arp_notify=1\n",
-		in_target(ctx, pre, sizeof(pre)), LJ_SHQ(s->link));
+	snprintf(key, sizeof(key), "net/ipv4/conf/%s/arp_notify", s->link);
+	fprintf(f, "%s ", in_target(ctx, pre, sizeof(pre)));
+	lj_sysctl_describe_write(f, key, "1");
+	fputc('\n', f);
 }
 
 const struct lj_step_type lj_step_arp_notify = {

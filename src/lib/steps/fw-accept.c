@@ -185,7 +185,17 @@ static void fw_accept_describe(const struct lj_ctx *ctx, const struct lj_step *s
 		return;
 	for (char *line = strtok(cmds, "\n"); line; line = strtok(NULL, "\n")) {
 		if (strncmp(line, "insert ", 7) != 0) {
-			fprintf(f, "%s\n", line);
+			/* an iptables command: its words (names, the comment) one shell word each
+			 */
+			const char *sep = "";
+			for (char *w = line, *end; *w; w = end, sep = " ") {
+				end = w + strcspn(w, " ");
+				if (*end)
+					*end++ = '\0';
+				fputs(sep, f);
+				lj_shell_word(f, w);
+			}
+			fputc('\n', f);
 			continue;
 		}
 		fputs("nft ", f);

@@ -19,6 +19,7 @@
 #include "lib/kernel/arp.h"
 #include "lib/kernel/neigh.h"
 #include "lib/kernel/sysctl.h"
+#include "lib/steps/rtnl.h"
 #include "shared/macro.h"
 #include "shared/shquote.h"
 
@@ -327,19 +328,17 @@ static int routed_sysctl_undo(struct lj_ctx *ctx, const struct lj_step *s)
 	return 0;
 }
 
-/* "sysctl -qw a.b.c=V", or with '/' separators when a part holds a '.' (a link "em1.5"). */
+/* The sysctl's command (lj_sysctl_describe_write); once, only if the value is the old one. */
 static void sysctl_print(const struct lj_step *s, const char *val, const char *comment, FILE *f)
 {
-	char key[256];
+	char path[512];
 
-	snprintf(key, sizeof(key), "%s", s->text ? s->text : "");
-	if (!strchr(key, '.'))
-		for (char *p = key; *p; p++)
-			if (*p == '/')
-				*p = '.';
-	if (s->i64 >= 0 && strcmp(val, "<old value>") != 0)
-		fprintf(f, "test \"$(sysctl -n %s)\" != %" PRId64 " || ", LJ_SHQ(key), s->i64);
-	fprintf(f, "sysctl -qw %s=%s%s\n", LJ_SHQ(key), val, comment);
+	if (s->i64 >= 0 && strcmp(val, "<old value>") != 0) {
+		snprintf(path, sizeof(path), "/proc/sys/%s", s->text ? s->text : "");
+		fprintf(f, "test \"$(cat %s)\" != %" PRId64 " || ", LJ_SHQ(path), s->i64);
+	}
+	lj_sysctl_describe_write(f, s->text, val);
+	fprintf(f, "%s\n", comment);
 }
 
 static void routed_sysctl_describe(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)

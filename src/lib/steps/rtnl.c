@@ -603,3 +603,23 @@ const struct lj_step_type lj_step_route = {
 	.describe = route_describe,
 	.describe_undo = route_describe_undo,
 };
+
+void lj_sysctl_describe_write(FILE *f, const char *key, const char *val)
+{
+	char word[512], inner[LJ_SHQ_MAX + 64];
+
+	if (!key)
+		key = "";
+	if (strchr(key, '=')) {
+		snprintf(word, sizeof(word), "/proc/sys/%s", key);
+		snprintf(inner, sizeof(inner), "echo %s >%s", val, LJ_SHQ(word));
+		fprintf(f, "sh -c %s", LJ_SHQ(inner));
+		return;
+	}
+	snprintf(word, sizeof(word), "%s=%s", key, val);
+	if (!strchr(key, '.'))
+		for (char *p = word; *p && *p != '='; p++)
+			if (*p == '/')
+				*p = '.';
+	fprintf(f, "sysctl -qw %s", LJ_SHQ(word));
+}

@@ -24,3 +24,12 @@ int lj_rtnl_check_ifname_free(struct lj_ctx *ctx, const char *ifname, struct lj_
 int lj_rtnl_undo_shared_link(struct lj_ctx *ctx, const struct lj_step *s, const char *kind,
 			     int (*keep)(struct lj_ctx *ctx, const struct lj_step *s,
 					 const struct lj_link *l));
+
+/*
+ * Write to f (no newline) the command that sets the sysctl key ('/'-separated, relative to
+ * /proc/sys, as lj_sysctl_write takes it) to val, for a dry run: "sysctl -qw a.b.c=V", with '/'
+ * separators when a part holds a '.' (a link "em1.5"), one shell word; for a key sysctl(8)
+ * cannot name (a part holding '=', which the kernel allows in a link's name), a "sh -c 'echo V
+ * >/proc/sys/KEY'". Runs where the caller's prefix puts it.
+ */
+void lj_sysctl_describe_write(FILE *f, const char *key, const char *val);

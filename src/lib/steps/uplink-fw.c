@@ -21,6 +21,7 @@
 #include "lib/core/status.h"
 #include "lib/kernel/nft.h"
 #include "shared/macro.h"
+#include "shared/shquote.h"
 
 #define NFPROTO_IPV4_ 2
 #define NFPROTO_IPV6_ 10
@@ -184,15 +185,34 @@ static int fw_undo(struct lj_ctx *ctx, const struct lj_step *s)
 	return r;
 }
 
+/*
+ * The nft command that inserts the step's rule, one shell word after "nft": BR (and the
+ * comment that names it) as nft strings, in double quotes. A name holding a '"' (or ending in
+ * '*', a wildcard there) cannot be written in nft's syntax (lanjoin itself adds the rule
+ * through netlink): a comment says so.
+ */
 static void fw_describe(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
 {
-	char t[64];
+	char t[64], cmd[256];
 
 	tag(s->link, s->peer, t, sizeof(t));
-	fprintf(f,
-		"nft insert rule %s filter %s iifname %s oifname %s counter accept comment "
-		"'\"%s\"'\n",
-		fam_name(s->u32), s->text ? s->text : "?", s->link, s->link, t);
+	size_t len = strlen(s->link);
+
+	/* a '"' ends nft's string; a trailing '*' makes it a wildcard ("br*": every br...) */
+	if (strchr(t, '"') || strchr(t, '\\') || (len && s->link[len - 1] == '*')) {
+		fprintf(f,
+			"# nft insert rule %s filter %s iifname BR oifname BR counter accept "
+			"(BR: %s, a name nft's syntax cannot write)\n",
+			fam_name(s->u32), s->text ? s->text : "?", LJ_SHC(s->link));
+		return;
+	}
+	snprintf(cmd, sizeof(cmd),
+		 "insert rule %s filter %s iifname \"%s\" oifname \"%s\" counter accept comment "
+		 "\"%s\"",
+		 fam_name(s->u32), s->text ? s->text : "?", s->link, s->link, t);
+	fputs("nft ", f);
+	lj_shell_word(f, cmd);
+	fputc('\n', f);
 }
 
 static void fw_describe_undo(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
@@ -201,7 +221,7 @@ static void fw_describe_undo(const struct lj_ctx *ctx, const struct lj_step *s, 
 
 	tag(s->link, s->peer, t, sizeof(t));
 	fprintf(f, "nft delete rule %s filter %s handle H   # H: the rule with comment \"%s\"\n",
-		fam_name(s->u32), s->text ? s->text : "?", t);
+		fam_name(s->u32), s->text ? s->text : "?", LJ_SHC(t));
 }
 
 /* The accept rule (commented with its tag) is still in its chain: one listing per chain. */

@@ -18,6 +18,7 @@
 #include "lib/core/status.h"
 #include "lib/kernel/link.h"
 #include "lib/kernel/probe.h"
+#include "lib/steps/rtnl.h"
 #include "shared/macro.h"
 #include "shared/shquote.h"
 
@@ -175,6 +176,18 @@ static int sysctl_apply(struct lj_ctx *ctx, struct lj_step *s)
 	return 0;
 }
 
+/* "sysctl -qw net.FAM.conf.LINK.LEAF=VAL" (lj_sysctl_describe_write): fam is 4 bytes. */
+static void print_set(FILE *f, const char *fam, const char *link, const char *leaf, int leaf_len,
+		      const char *val, int val_len)
+{
+	char key[256], v[64];
+
+	snprintf(key, sizeof(key), "net/%.4s/conf/%s/%.*s", fam, link ? link : "", leaf_len, leaf);
+	snprintf(v, sizeof(v), "%.*s", val_len, val);
+	lj_sysctl_describe_write(f, key, v);
+	fputc('\n', f);
+}
+
 static void sysctl_describe(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
 {
 	const char *p = s->text;
@@ -183,8 +196,7 @@ static void sysctl_describe(const struct lj_ctx *ctx, const struct lj_step *s, F
 		const char *eq = strchr(p, '='), *nl = strchr(p, '\n');
 		if (!eq || !nl)
 			break;
-		fprintf(f, "sysctl -qw net.%.4s.conf.%s.%.*s=%.*s\n", p, LJ_SHQ(s->link),
-			(int)(eq - p - 5), p + 5, (int)(nl - eq - 1), eq + 1);
+		print_set(f, p, s->link, p + 5, (int)(eq - p - 5), eq + 1, (int)(nl - eq - 1));
 		p = nl + 1;
 	}
 }
@@ -427,8 +439,8 @@ static void sysctl_set_print(const struct lj_step *s, int which, FILE *f)
 	bool bad = false;
 
 	while (sysctl_next(&p, &l, &bad))
-		fprintf(f, "sysctl -qw net.%.4s.conf.%s.%.*s=%.*s\n", l.key, LJ_SHQ(s->link),
-			(int)(l.key_len - 5), l.key + 5, (int)l.val_len[which], l.val[which]);
+		print_set(f, l.key, s->link, l.key + 5, (int)(l.key_len - 5), l.val[which],
+			  (int)l.val_len[which]);
 }
 
 static void sysctl_set_describe(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)

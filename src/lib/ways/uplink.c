@@ -559,13 +559,15 @@ int lj_uplink_release(const char *bridge, bool force, bool dry_run, struct lj_re
 	r = lj_ctx_new(NULL, NULL, &ctx);
 	if (r < 0)
 		return lj_fail(res, r, "Failed to open netlink sockets: %s", strerror(-r));
-	r = lj_state_open_sub(UPLINK_SUBDIR, !dry_run, &st);
-	if (r < 0) {
+	/* A dry run creates nothing: without a state directory, nothing was adopted. */
+	r = dry_run ? lj_state_open_read(UPLINK_SUBDIR, &st)
+		    : lj_state_open_sub(UPLINK_SUBDIR, true, &st);
+	if (r < 0 && !(r == -ENOENT && dry_run)) {
 		lj_fail(res, r, "Failed to open the state directory %s: %s", lj_state_dir(),
 			lj_state_strerror(r));
 		goto out;
 	}
-	{
+	if (st) {
 		char id[LJ_RECORD_ID_LEN];
 		lj_record_id(UPLINK_KEY, bridge, id);
 		r = lj_state_load(st, id, &rec);
@@ -884,8 +886,29 @@ int lj_uplink_repair_fw(const char *id, struct lj_result *res)
 	return r < 0 ? r : put;
 }
 
+/*
+ * What is left of adoption rec (status "adopted", made from this namespace): "adopted" while
+ * the bridge is there and (a Linux bridge) the device still its port; "gone" when the bridge
+ * was deleted (by hand: release or gc would have dropped the record); "drifted" otherwise.
+ */
+static const char *adoption_state(struct lj_ctx *ctx, const struct lj_record *rec)
+{
+	struct lj_link br, dev;
+
+	int r = lj_link_get(ctx->host, rec->ifname, &br);
+
+	if (r == -ENODEV)
+		return "gone";
+	if (r < 0 || strcmp(rec->way, "uplink-ovs") == 0) /* its port is OVSDB's: status checks */
+		return "adopted";
+	if (lj_link_get(ctx->host, rec->host_ifname, &dev) < 0 || dev.master != br.ifindex)
+		return "drifted";
+	return "adopted";
+}
+
 int lj_uplink_list(json_t **ret, size_t *ret_bad)
 {
+	struct lj_ctx *ctx = NULL;
 	struct lj_record *recs = NULL;
 	struct lj_state *st = NULL;
 	size_t n = 0;
@@ -900,17 +923,23 @@ int lj_uplink_list(json_t **ret, size_t *ret_bad)
 	lj_state_close(st);
 	if (r < 0)
 		return r;
+	if (n && lj_ctx_new(NULL, NULL, &ctx) < 0)
+		ctx = NULL; /* without a socket: the records as they are */
 	a = json_array();
 	for (size_t i = 0; i < n; i++) {
 		json_t *o = json_incref(recs[i].info);
+		bool own = own_record(&recs[i]);
 		/* Adopted in a namespace that is gone: the record describes nothing (gc drops it).
 		 */
-		bool stale = !own_record(&recs[i]) &&
-			     !lj_netns_exists(NULL, &recs[i].netns, recs[i].netns_cookie);
+		bool stale = !own && !lj_netns_exists(NULL, &recs[i].netns, recs[i].netns_cookie);
+		const char *status = stale ? "stale" : recs[i].status;
 
-		json_object_set_new(o, "status", json_string(stale ? "stale" : recs[i].status));
+		if (!stale && own && ctx && strcmp(status, "adopted") == 0)
+			status = adoption_state(ctx, &recs[i]);
+		json_object_set_new(o, "status", json_string(status));
 		json_array_append_new(a, o);
 	}
+	lj_ctx_free(ctx);
 	lj_records_free(recs, n);
 	*ret = a;
 	return 0;
