@@ -491,6 +491,15 @@ two_gateways_detach() {
   fifo | lifo)
     local first=eth1 second=eth2
     [[ $order == lifo ]] && first=eth2 second=eth1
+    if [[ $order == fifo ]]; then
+      # --dry-run says what detach does: va's source rule goes to eth2, eth1's own rule goes
+      run lj detach "netns:$ns" --ifname eth1 --dry-run
+      echo "$output"
+      [ "$status" -eq 0 ]
+      [[ $output == *"# hands down to eth2 (its detach removes it): rule from 203.0.113.2 lookup "* ]]
+      [[ $output == *"rule del from 198.51.100.135 lookup "* ]]
+      [[ $output != *"rule del from 203.0.113.2 "* ]]
+    fi
     run lj detach "netns:$ns" --ifname "$first"
     echo "$output"
     [ "$status" -eq 0 ]

@@ -701,12 +701,14 @@ static int rule_fill(void *arg, void **ret, char *why, size_t size)
 	return 0;
 }
 
-/* The table holds routes of the step's family and a rule looks it up (one rule dump per
- * table and family in a status run): replies from link's own addresses still leave by it. */
+/* The link is still there, a rule looks the table up, and the table holds routes of the step's
+ * family (one rule dump per table and family in a status run): replies from link's own
+ * addresses still leave by it. The first of these that fails is named. */
 static int srcroute_verify(const struct lj_status_view *v, const struct lj_step *s, char *why,
 			   size_t size)
 {
 	struct rule_question q = {.family = s->cidr.ip.family, .table = s->u32};
+	const struct lj_link *l;
 	bool routes = false;
 	char key[64];
 	void *found;
@@ -714,13 +716,11 @@ static int srcroute_verify(const struct lj_status_view *v, const struct lj_step 
 
 	if (!v->target)
 		return 0;
-	for (size_t i = 0; i < v->target->n_routes; i++)
-		routes |= v->target->routes[i].table == s->u32 &&
-			  v->target->routes[i].dst.ip.family == q.family;
-	if (!routes) {
+	l = lj_status_link(lj_status_where(v, LJ_TARGET), s->link);
+	if (!l || l->ifindex != (int)s->i64) {
 		snprintf(why, size,
-			 "routing table %u, for replies from the addresses of '%s', is empty",
-			 s->u32, s->link);
+			 "link %s, whose replies routing table %u is for, is gone from the target",
+			 s->link, s->u32);
 		return LJ_VERIFY_DRIFTED;
 	}
 	snprintf(key, sizeof(key), "rules of table %u, family %d", s->u32, q.family);
@@ -731,6 +731,15 @@ static int srcroute_verify(const struct lj_status_view *v, const struct lj_step 
 		snprintf(why, size,
 			 "no routing rule sends replies from the addresses of '%s' to table %u",
 			 s->link, s->u32);
+		return LJ_VERIFY_DRIFTED;
+	}
+	for (size_t i = 0; i < v->target->n_routes; i++)
+		routes |= v->target->routes[i].table == s->u32 &&
+			  v->target->routes[i].dst.ip.family == q.family;
+	if (!routes) {
+		snprintf(why, size,
+			 "routing table %u, for replies from the addresses of '%s', is empty",
+			 s->u32, s->link);
 		return LJ_VERIFY_DRIFTED;
 	}
 	return 0;
