@@ -444,12 +444,38 @@ static int defroute_verify(const struct lj_status_view *v, const struct lj_step 
 	struct lj_cidr any = {.ip.family = s->cidr.ip.family};
 	const struct lj_link *l;
 	char buf[LJ_IP_STRLEN];
+	json_t *list, *e;
+	size_t i;
 
 	if (!v->target)
 		return 0;
 	l = lj_status_need_link(v, LJ_TARGET, s->link, false, why, size);
 	if (!l)
 		return LJ_VERIFY_DRIFTED;
+	/* A route it would put back whose link is gone (or another one now, e.g. the engine
+	 * reconnected the container): detach cannot put it back. */
+	list = lj_defroute_recorded(s);
+	json_array_foreach(list, i, e)
+	{
+		const struct lj_link *d;
+		struct lj_route_info rt;
+		const char *dev;
+		int idx;
+
+		if (lj_defroute_entry_parse(e, &rt, &dev, &idx) < 0)
+			continue;
+		d = lj_status_link(lj_status_where(v, LJ_TARGET), dev);
+		if (!d || d->ifindex != idx) {
+			snprintf(
+				why, size,
+				"the default route it replaced (via '%s') cannot be put back: that "
+				"link is %s",
+				dev, d ? "another one now" : "gone");
+			json_decref(list);
+			return LJ_VERIFY_DRIFTED;
+		}
+	}
+	json_decref(list);
 	if (s->via.family == AF_UNSPEC) /* DHCP: the lease's router, which the client sets */
 		return 0;
 	if (!lj_status_has_route(v->target, &any, &s->via, l->ifindex, 0)) {
