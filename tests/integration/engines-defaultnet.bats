@@ -657,3 +657,29 @@ defaultnet_two() { # FIRST SECOND ORDER
   defaultnet_two macvlan routed fifo
   defaultnet_two macvlan routed lifo
 }
+
+@test "docker: after the engine reconnects a --gateway container (its eth0 replaced), status is not ok and detach warns that the saved route's link is gone" {
+  require_engine docker
+  engine_run docker wrc -p 8080:80
+  local pid
+  pid=$(engine_inspect docker wrc .State.Pid)
+  defer lje docker detach wrc
+  run lje docker attach bridge wrc --bridge br-em1 --ip 198.51.100.133/24 \
+    --gateway 198.51.100.254 --no-conflict-check
+  echo "$output"
+  [ "$status" -eq 0 ]
+  dk network disconnect bridge wrc
+  # Docker's own default route cannot go in beside lanjoin's: it may refuse ("file exists")
+  run dk network connect bridge wrc
+  echo "connect: $status $output"
+  nsenter --net="/proc/$pid/ns/net" ip -br link
+  run lje docker status wrc
+  echo "$output"
+  [ "$status" -ne 0 ]
+  [[ $output == *"the default route it replaced (via 'eth0') cannot be put back"* ]]
+  run lje docker detach wrc
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == *"Warning: wrc (eth1): cannot put back the default route"*"dev eth0"* ]]
+  nsenter --net="/proc/$pid/ns/net" ip route
+}
