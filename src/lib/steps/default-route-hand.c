@@ -2,7 +2,10 @@
 /*
  * Detaching one of two attachments of a target that set its default route: the recorded
  * routes the detached one would put back are handed down to the later one (its record saved
- * first), so any detach order ends with the target's own routes back (default-route.c).
+ * first), so any detach order ends with the target's own routes back (default-route.c). The
+ * source rules go along: the later one keeps the detached one's (replies from the engine's
+ * interface leave by it while a replacing attachment remains), the detached one takes the later
+ * one's rule for its own departing link and removes it in its undo.
  */
 #include <errno.h>
 #include <linux/rtnetlink.h>
