@@ -456,8 +456,9 @@ two_gateways_detach() {
   ip -n "$ns" link set va up
   ip -n "$ns" addr add 203.0.113.2/24 dev va
   ip -n "$ns" route add default via 203.0.113.1 dev va
-  local before
+  local before rules_before
   before=$(ip -n "$ns" -j route show default)
+  rules_before=$(ip -n "$ns" rule)
   [ "$(jq -r '.[] | "\(.gateway) \(.dev)"' <<<"$before")" = "203.0.113.1 va" ]
   defer lj detach "netns:$ns"
   run lj attach bridge "netns:$ns" --bridge br-em1 --ip 198.51.100.135/24 \
@@ -490,6 +491,15 @@ two_gateways_detach() {
   fifo | lifo)
     local first=eth1 second=eth2
     [[ $order == lifo ]] && first=eth2 second=eth1
+    if [[ $order == fifo ]]; then
+      # --dry-run says what detach does: va's source rule goes to eth2, eth1's own rule goes
+      run lj detach "netns:$ns" --ifname eth1 --dry-run
+      echo "$output"
+      [ "$status" -eq 0 ]
+      [[ $output == *"# hands down to eth2 (its detach removes it): rule from 203.0.113.2 lookup "* ]]
+      [[ $output == *"rule del from 198.51.100.135 lookup "* ]]
+      [[ $output != *"rule del from 203.0.113.2 "* ]]
+    fi
     run lj detach "netns:$ns" --ifname "$first"
     echo "$output"
     [ "$status" -eq 0 ]
@@ -497,6 +507,16 @@ two_gateways_detach() {
     # the latest attachment's route stays while it is attached
     ip -n "$ns" route show default
     [ "$(ip -n "$ns" -j route show default | jq -r '.[] | "\(.gateway) \(.dev)"')" = "198.51.100.254 $second" ]
+    # replies from va's address still leave by va (its source rule and table stay while a
+    # replacing attachment remains); the departed one's rule is gone
+    ip -n "$ns" rule
+    src_rule_ok "/run/netns/$ns" 203.0.113.2 va
+    if [[ $order == fifo ]]; then
+      ! ip -n "$ns" rule | grep -q 'from 198.51.100.135 '
+      run lj status "netns:$ns"
+      echo "$output"
+      [ "$status" -eq 0 ]
+    fi
     if [[ $order == fifo ]]; then
       # eth2's record now holds what eth1's held: the original route through va
       state_records | jq -e '.[] | select(.ifname == "eth2") | .undo[]
@@ -513,6 +533,17 @@ two_gateways_detach() {
   ip -n "$ns" route
   [ "$(ip -n "$ns" -j route show default)" = "$before" ]
   [ "$(ip -n "$ns" route show table all | grep -c default)" -eq 1 ]
+  [ "$(ip -n "$ns" rule)" = "$rules_before" ]
+}
+
+# The source rule for ADDR (NS's engine-side address) looks up a table whose default route
+# leaves by DEV, and exactly one rule names ADDR.
+src_rule_ok() { # NETNS-PATH ADDR DEV
+  local t
+  local -a n=(nsenter "--net=$1")
+  [ "$("${n[@]}" ip -j rule | jq "[.[] | select(.src == \"$2\")] | length")" -eq 1 ]
+  t=$("${n[@]}" ip -j rule | jq -r ".[] | select(.src == \"$2\") | .table")
+  [ "$("${n[@]}" ip -j route show table "$t" default | jq -r '.[0].dev')" = "$3" ]
 }
 
 @test "two --gateway attachments of one target: detached eth1 first, the original default route comes back" {
@@ -544,8 +575,111 @@ two_gateways_detach() {
     --gateway 198.51.100.254 --no-conflict-check
   [ "$status" -eq 0 ]
   ip -n "${LAB_PREFIX}host" link del ljdrl
+  # status does not say ok: the route detach would put back has lost its link
+  run lj status "netns:$ns"
+  echo "$output"
+  [ "$status" -ne 0 ]
+  [[ $output == *"the default route it replaced (via 'va') cannot be put back: that link is gone"* ]]
   run lj detach "netns:$ns"
   echo "$output"
   [ "$status" -eq 0 ]
   [[ $output == *"Warning: netns:$ns (eth1): cannot put back the default route 'default via 203.0.113.1 dev va"*"': its link 'va' is gone"* ]]
+}
+
+# A Docker container on the default network (-p 8080:80) with two attachments that each set its
+# default route (FIRST, SECOND: bridge | macvlan | routed, all with the LAN's gateway), then
+# detach in ORDER (fifo: lan1 first, lifo: lan2 first): the published port answers throughout,
+# the source rule for eth0's address stays while an attachment remains, the departed one's rule
+# goes, status is ok in between, and the last detach leaves the container as it was.
+defaultnet_two() { # FIRST SECOND ORDER
+  local first=$1 second=$2 order=$3 name=w2$1$2$3 pid eth0ip i
+  require_engine docker
+  engine_run docker "$name" -p 8080:80
+  pid=$(engine_inspect docker "$name" .State.Pid)
+  eth0ip=$(nsenter --net="/proc/$pid/ns/net" ip -j -4 addr show dev eth0 | jq -r '.[0].addr_info[0].local')
+  published_ok
+  csnap "$pid" >"$BATS_TEST_TMPDIR/c.before"
+  on host sysctl -qw net.bridge.bridge-nf-call-iptables=0
+  defer on host sysctl -qw net.bridge.bridge-nf-call-iptables=1
+  defer lje docker detach "$name"
+  local -a ways=("$first" "$second")
+  # macvlan's parent: em1 is br-em1's port here, so a veth of the host node plugged into it
+  if [[ " ${ways[*]} " == *" macvlan "* ]]; then
+    on host ip link add "ljm$order" type veth peer name "ljm${order}p"
+    defer on host ip link del "ljm$order"
+    on host ip link set "ljm${order}p" master br-em1 up
+    on host ip link set "ljm$order" up
+  fi
+  for i in 1 2; do
+    local -a args=()
+    case ${ways[i - 1]} in
+    bridge) args=(bridge "$name" --bridge br-em1 --gateway 198.51.100.254) ;;
+    macvlan) args=(macvlan "$name" --parent "ljm$order" --gateway 198.51.100.254) ;;
+    routed) args=(routed "$name" --parent br-em1) ;;
+    esac
+    run lje docker attach "${args[@]}" --ip "198.51.100.$((130 + i))/24" --ifname "lan$i" \
+      --no-conflict-check
+    echo "$output"
+    [ "$status" -eq 0 ]
+    published_ok
+  done
+  local gone=lan1 stays=lan2
+  [[ $order == lifo ]] && gone=lan2 stays=lan1
+  run lje docker detach "$name" --ifname "$gone"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output != *Warning* ]]
+  nsenter --net="/proc/$pid/ns/net" ip rule
+  # the published port still answers: replies from eth0's address leave by eth0
+  published_ok
+  src_rule_ok "/proc/$pid/ns/net" "$eth0ip" eth0
+  # no rule is left for the departed attachment's address
+  ! nsenter --net="/proc/$pid/ns/net" ip rule | grep -q "from 198.51.100.13${gone#lan} "
+  run lje docker status "$name"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  run lje docker detach "$name" --ifname "$stays"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output != *Warning* ]]
+  no_records
+  diff -u "$BATS_TEST_TMPDIR/c.before" <(csnap "$pid")
+  published_ok
+  engine_rm docker "$name"
+}
+
+@test "docker: two attachments setting the default route (bridge then macvlan), detached in either order, keep the published port and the rules right" {
+  defaultnet_two bridge macvlan fifo
+  defaultnet_two bridge macvlan lifo
+}
+
+@test "docker: two attachments setting the default route (macvlan then routed), detached in either order, keep the published port and the rules right" {
+  defaultnet_two macvlan routed fifo
+  defaultnet_two macvlan routed lifo
+}
+
+@test "docker: after the engine reconnects a --gateway container (its eth0 replaced), status is not ok and detach warns that the saved route's link is gone" {
+  require_engine docker
+  engine_run docker wrc -p 8080:80
+  local pid
+  pid=$(engine_inspect docker wrc .State.Pid)
+  defer lje docker detach wrc
+  run lje docker attach bridge wrc --bridge br-em1 --ip 198.51.100.133/24 \
+    --gateway 198.51.100.254 --no-conflict-check
+  echo "$output"
+  [ "$status" -eq 0 ]
+  dk network disconnect bridge wrc
+  # Docker's own default route cannot go in beside lanjoin's: it may refuse ("file exists")
+  run dk network connect bridge wrc
+  echo "connect: $status $output"
+  nsenter --net="/proc/$pid/ns/net" ip -br link
+  run lje docker status wrc
+  echo "$output"
+  [ "$status" -ne 0 ]
+  [[ $output == *"the default route it replaced (via 'eth0') cannot be put back"* ]]
+  run lje docker detach wrc
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == *"Warning: wrc (eth1): cannot put back the default route"*"dev eth0"* ]]
+  nsenter --net="/proc/$pid/ns/net" ip route
 }

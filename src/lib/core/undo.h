@@ -68,7 +68,9 @@ int lj_undo_bulk(struct lj_state *st, struct lj_record *recs, const char *const 
  * recorded as "what to put back" pass to the records of the same target whose default-route
  * step replaced recs[i]'s route (they recorded a route through recs[i]'s link, which goes with
  * it), each saved under the lock before recs[i]'s undo, so that detaching in any order puts the
- * first routes back (a crash in between leaves both records holding them: undone once). A route
+ * first routes back (a crash in between leaves both records holding them: undone once); its
+ * source-route steps go to that record too, in exchange for that record's rule for recs[i]'s
+ * link (which goes with recs[i]: recs[i]'s undo removes it). A route
  * recs[i] would put back whose link is gone gets a note in res (it cannot be put back).
  * Records with undone[j] (NULL: none) are left alone. With dry (--dry-run; st may be NULL),
  * nothing is saved: the routes are handed down in recs alone and each hand-down is described

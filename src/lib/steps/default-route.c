@@ -444,12 +444,38 @@ static int defroute_verify(const struct lj_status_view *v, const struct lj_step 
 	struct lj_cidr any = {.ip.family = s->cidr.ip.family};
 	const struct lj_link *l;
 	char buf[LJ_IP_STRLEN];
+	json_t *list, *e;
+	size_t i;
 
 	if (!v->target)
 		return 0;
 	l = lj_status_need_link(v, LJ_TARGET, s->link, false, why, size);
 	if (!l)
 		return LJ_VERIFY_DRIFTED;
+	/* A route it would put back whose link is gone (or another one now, e.g. the engine
+	 * reconnected the container): detach cannot put it back. */
+	list = lj_defroute_recorded(s);
+	json_array_foreach(list, i, e)
+	{
+		const struct lj_link *d;
+		struct lj_route_info rt;
+		const char *dev;
+		int idx;
+
+		if (lj_defroute_entry_parse(e, &rt, &dev, &idx) < 0)
+			continue;
+		d = lj_status_link(lj_status_where(v, LJ_TARGET), dev);
+		if (!d || d->ifindex != idx) {
+			snprintf(
+				why, size,
+				"the default route it replaced (via '%s') cannot be put back: that "
+				"link is %s",
+				dev, d ? "another one now" : "gone");
+			json_decref(list);
+			return LJ_VERIFY_DRIFTED;
+		}
+	}
+	json_decref(list);
 	if (s->via.family == AF_UNSPEC) /* DHCP: the lease's router, which the client sets */
 		return 0;
 	if (!lj_status_has_route(v->target, &any, &s->via, l->ifindex, 0)) {
@@ -701,12 +727,14 @@ static int rule_fill(void *arg, void **ret, char *why, size_t size)
 	return 0;
 }
 
-/* The table holds routes of the step's family and a rule looks it up (one rule dump per
- * table and family in a status run): replies from link's own addresses still leave by it. */
+/* The link is still there, a rule looks the table up, and the table holds routes of the step's
+ * family (one rule dump per table and family in a status run): replies from link's own
+ * addresses still leave by it. The first of these that fails is named. */
 static int srcroute_verify(const struct lj_status_view *v, const struct lj_step *s, char *why,
 			   size_t size)
 {
 	struct rule_question q = {.family = s->cidr.ip.family, .table = s->u32};
+	const struct lj_link *l;
 	bool routes = false;
 	char key[64];
 	void *found;
@@ -714,13 +742,11 @@ static int srcroute_verify(const struct lj_status_view *v, const struct lj_step 
 
 	if (!v->target)
 		return 0;
-	for (size_t i = 0; i < v->target->n_routes; i++)
-		routes |= v->target->routes[i].table == s->u32 &&
-			  v->target->routes[i].dst.ip.family == q.family;
-	if (!routes) {
+	l = lj_status_link(lj_status_where(v, LJ_TARGET), s->link);
+	if (!l || l->ifindex != (int)s->i64) {
 		snprintf(why, size,
-			 "routing table %u, for replies from the addresses of '%s', is empty",
-			 s->u32, s->link);
+			 "link %s, whose replies routing table %u is for, is gone from the target",
+			 s->link, s->u32);
 		return LJ_VERIFY_DRIFTED;
 	}
 	snprintf(key, sizeof(key), "rules of table %u, family %d", s->u32, q.family);
@@ -731,6 +757,15 @@ static int srcroute_verify(const struct lj_status_view *v, const struct lj_step 
 		snprintf(why, size,
 			 "no routing rule sends replies from the addresses of '%s' to table %u",
 			 s->link, s->u32);
+		return LJ_VERIFY_DRIFTED;
+	}
+	for (size_t i = 0; i < v->target->n_routes; i++)
+		routes |= v->target->routes[i].table == s->u32 &&
+			  v->target->routes[i].dst.ip.family == q.family;
+	if (!routes) {
+		snprintf(why, size,
+			 "routing table %u, for replies from the addresses of '%s', is empty",
+			 s->u32, s->link);
 		return LJ_VERIFY_DRIFTED;
 	}
 	return 0;
