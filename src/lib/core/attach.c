@@ -85,7 +85,7 @@ static int sort_strings(json_t *a)
 /*
  * What of spec s is compared with the spec asked (both canonical): not "persist" (where the
  * spec is kept), "target" (how the namespace was named: the caller compares namespaces),
- * "create-bridge" and the bridge way's "uplink" (how a missing bridge is made; a live
+ * "create-bridge", "force" and the bridge way's "uplink" (how a missing bridge is made; a live
  * attachment's bridge is there); a MAC only when asked names one (else lanjoin derived it);
  * a missing ifname or macvlan mode is the default one; a repeated option ("ip", "publish",
  * ...: an array) is a set, sorted here (the record keeps the order given). A new reference
@@ -107,6 +107,7 @@ static json_t *spec_view(const json_t *s, const json_t *asked)
 	}
 	json_object_del(v, "persist");
 	json_object_del(v, "create-bridge");
+	json_object_del(v, "force");
 	/* a live attachment of the very namespace asked for: a container by its name or its
 	 * ID, a netns by name or path, is the same target */
 	json_object_del(v, "target");
