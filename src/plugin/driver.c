@@ -786,10 +786,22 @@ static json_t *create_endpoint(const json_t *req)
 	}
 	resp = ok();
 	if (!mac || !mac[0]) {
-		/* Stable for the address (as Docker's macvlan driver): a restarted container
-		 * with the same --ip has the same MAC, and the LAN's ARP caches stay right. */
-		snprintf(key, sizeof(key), "docker:%.12s:%s", nid,
-			 a4 && a4[0] ? a4 : (a6 && a6[0] ? a6 : eid));
+		/*
+		 * Stable for the address (as Docker's macvlan driver): a restarted container
+		 * with the same --ip has the same MAC, and so has one on a network created
+		 * again (compose down; up), so the LAN's ARP caches stay right. The address
+		 * without its prefix length, and the link the LAN is on (the same address on
+		 * another LAN is another host), not the network's ID.
+		 */
+		const char *a = a4 && a4[0] ? a4 : a6;
+		const char *lan = str(net, str(net, "parent") ? "parent" : "bridge");
+		char ip[LJ_IP_STRLEN];
+
+		if (a && a[0] && lj_parse_cidr(a, true, &c) == 0)
+			snprintf(key, sizeof(key), "docker:%s:%s", lan ? lan : "",
+				 lj_ip_to_string(&c.ip, ip, sizeof(ip)));
+		else
+			snprintf(key, sizeof(key), "docker:%.12s:%s", nid, eid);
 		lj_mac_from_name(key, m);
 		lj_mac_to_string(m, macs, sizeof(macs));
 		json_object_set_new(resp, "Interface", json_pack("{ss}", "MacAddress", macs));
