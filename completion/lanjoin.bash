@@ -13,7 +13,7 @@ _lanjoin_attach_l2='--ip --gateway --no-default-route --dhcp --dhcp6 --dhcp-clie
 	--slaac'
 _lanjoin_attach_bridge='--bridge --uplink --create-bridge'
 _lanjoin_attach_ovs='--bridge --create-bridge --vlan --ovsdb'
-_lanjoin_attach_macvlan='--parent --mode --host-shim'
+_lanjoin_attach_macvlan='--parent --mode --host-shim --force'
 _lanjoin_attach_nat='--uplink --address --publish --private --to'
 _lanjoin_attach_routed='--parent --ip --no-default-route'
 

@@ -47,6 +47,7 @@ enum {
 	OPT_NO_DEFAULT_ROUTE,
 	OPT_PERSIST,
 	OPT_REPLACE,
+	OPT_FORCE,
 };
 
 /* The options, each with the spec option it sets: the way table says which ways take it. */
@@ -62,6 +63,7 @@ static const struct {
 	{{"parent", required_argument, NULL, OPT_PARENT}, LJ_OPT_PARENT},
 	{{"mode", required_argument, NULL, OPT_MODE}, LJ_OPT_MODE},
 	{{"host-shim", required_argument, NULL, OPT_HOST_SHIM}, LJ_OPT_HOST_SHIM},
+	{{"force", no_argument, NULL, OPT_FORCE}, LJ_OPT_MODE},
 	{{"address", required_argument, NULL, OPT_ADDRESS}, LJ_OPT_ADDRESS},
 	{{"publish", required_argument, NULL, OPT_PUBLISH}, LJ_OPT_PUBLISH},
 	{{"private", required_argument, NULL, OPT_PRIVATE}, LJ_OPT_PRIVATE},
@@ -101,7 +103,7 @@ static const char usage_ways[] =
 	"  lanjoin attach ovs     TARGET --bridge BR [--create-bridge] [--vlan TAG] [--ovsdb "
 	"unix:PATH]\n"
 	"                                [ADDRESSING] [COMMON]\n"
-	"  lanjoin attach macvlan TARGET --parent DEV [--mode {modes|}]\n"
+	"  lanjoin attach macvlan TARGET --parent DEV [--mode {modes|} [--force]]\n"
 	"                                [--host-shim CIDR]                      [ADDRESSING] "
 	"[COMMON]\n"
 	"  lanjoin attach nat     TARGET --uplink DEV --address CIDR [--publish "
@@ -141,12 +143,16 @@ static const char *const usage_way[] = {
 		"  --ovsdb unix:PATH the OVS database socket (default $OVS_RUNDIR/db.sock, else\n"
 		"                    /var/run/openvswitch/db.sock)\n",
 	[LJ_WAY_MACVLAN] =
-		"Usage: lanjoin attach macvlan TARGET --parent DEV [--mode {modes|}]\n"
+		"Usage: lanjoin attach macvlan TARGET --parent DEV [--mode {modes|} [--force]]\n"
 		"                              [--host-shim CIDR] [ADDRESSING] [COMMON]\n"
 		"A macvlan child of DEV, created in the target.\n"
 		"\n"
 		"  --parent DEV      the host link the child is made on (the LAN uplink)\n"
 		"  --mode MODE       macvlan mode: {modes,}\n"
+		"  --force           passthru on a DEV that carries the host's addresses (the\n"
+		"                    host's uplink): refused without it, as the host loses the "
+		"LAN\n"
+		"                    until detach\n"
 		"  --host-shim CIDR  also a host-side macvlan on DEV with this address and a host "
 		"route to\n"
 		"                    the container's addresses (a macvlan child cannot reach its "
@@ -308,6 +314,9 @@ static int parse_option(int c, const char *v, struct lj_attach_opts *o, struct c
 		return copy_ifname("uplink name", v, o->uplink);
 	case OPT_CREATE_BRIDGE:
 		o->create_bridge = true;
+		return 0;
+	case OPT_FORCE:
+		o->force = true;
 		return 0;
 	case OPT_PARENT:
 		return copy_ifname("parent name", v, o->parent);

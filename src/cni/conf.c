@@ -327,6 +327,7 @@ static const struct {
 	{"macvlanMode", LJ_OPT_MODE}, {"hostShim", LJ_OPT_HOST_SHIM},
 	{"address", LJ_OPT_ADDRESS},  {"private", LJ_OPT_PRIVATE},
 	{"publish", LJ_OPT_PUBLISH},  {"conflictCheck", LJ_OPT_ADDRESSING},
+	{"force", LJ_OPT_MODE}, /* macvlan: passthru on the host's uplink */
 };
 
 /* The order the messages name the modes (ways) in. */
@@ -424,6 +425,8 @@ static int parse_way(const json_t *root, struct lj_cni_conf *c, struct lj_cni_er
 				   lj_way_modes_text(LJ_WAY_MACVLAN, names, sizeof(names), ", ",
 						     " or "));
 		if ((r = get_cidr(root, "hostShim", &o->host_shim, err)) < 0)
+			return err->code;
+		if (get_bool(root, "force", &o->force, err) < 0)
 			return err->code;
 		break;
 	}

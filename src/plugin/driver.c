@@ -164,9 +164,10 @@ static const struct {
 	{"parent", {"macvlan"}},
 	{"macvlan_mode", {"macvlan"}},
 	{"host_shim", {"macvlan"}},
+	{"force", {"macvlan"}},
 };
 
-#define KNOWN_OPTS "mode, bridge, uplink, vlan, ovsdb, parent, macvlan_mode, host_shim"
+#define KNOWN_OPTS "mode, bridge, uplink, vlan, ovsdb, parent, macvlan_mode, host_shim, force"
 #define MODES "bridge, ovs, macvlan"
 
 /* Is option i for mode? */
@@ -247,6 +248,9 @@ static json_t *take_options(const json_t *req, json_t *net)
 				       s);
 	if (!s)
 		json_object_set_new(net, "macvlan_mode", json_string("bridge"));
+	s = str(net, "force");
+	if (s && strcmp(s, "true") != 0 && strcmp(s, "false") != 0)
+		return lj_plugin_error("invalid force '%.64s': expected true or false", s);
 	s = str(net, "host_shim");
 	if (s && lj_parse_cidr(s, true, &c) < 0)
 		return lj_plugin_error("invalid host_shim '%.64s': expected ADDRESS/PREFIX", s);
@@ -396,6 +400,11 @@ static json_t *net_setup(const char *id, json_t *net)
 	} else if ((err = macvlan_on_switch(nl, str(net, "parent")))) {
 		/* said in the network's terms */
 	} else if (lj_macvlan_check_parent(nl, str(net, "parent"), &l, &res) < 0) {
+		err = lj_plugin_error("%s", res.message);
+	} else if (strcmp(str(net, "macvlan_mode"), "passthru") == 0 &&
+		   lj_macvlan_check_passthru(
+			   nl, str(net, "parent"), &l,
+			   str(net, "force") && strcmp(str(net, "force"), "true") == 0, &res) < 0) {
 		err = lj_plugin_error("%s", res.message);
 	} else if (!(err = check_subnets(nl, net, str(net, "parent"))) && shim) {
 		char name[IFNAMSIZ];
@@ -777,10 +786,22 @@ static json_t *create_endpoint(const json_t *req)
 	}
 	resp = ok();
 	if (!mac || !mac[0]) {
-		/* Stable for the address (as Docker's macvlan driver): a restarted container
-		 * with the same --ip has the same MAC, and the LAN's ARP caches stay right. */
-		snprintf(key, sizeof(key), "docker:%.12s:%s", nid,
-			 a4 && a4[0] ? a4 : (a6 && a6[0] ? a6 : eid));
+		/*
+		 * Stable for the address (as Docker's macvlan driver): a restarted container
+		 * with the same --ip has the same MAC, and so has one on a network created
+		 * again (compose down; up), so the LAN's ARP caches stay right. The address
+		 * without its prefix length, and the link the LAN is on (the same address on
+		 * another LAN is another host), not the network's ID.
+		 */
+		const char *a = a4 && a4[0] ? a4 : a6;
+		const char *lan = str(net, str(net, "parent") ? "parent" : "bridge");
+		char ip[LJ_IP_STRLEN];
+
+		if (a && a[0] && lj_parse_cidr(a, true, &c) == 0)
+			snprintf(key, sizeof(key), "docker:%s:%s", lan ? lan : "",
+				 lj_ip_to_string(&c.ip, ip, sizeof(ip)));
+		else
+			snprintf(key, sizeof(key), "docker:%.12s:%s", nid, eid);
 		lj_mac_from_name(key, m);
 		lj_mac_to_string(m, macs, sizeof(macs));
 		json_object_set_new(resp, "Interface", json_pack("{ss}", "MacAddress", macs));

@@ -85,7 +85,7 @@ static int sort_strings(json_t *a)
 /*
  * What of spec s is compared with the spec asked (both canonical): not "persist" (where the
  * spec is kept), "target" (how the namespace was named: the caller compares namespaces),
- * "create-bridge" and the bridge way's "uplink" (how a missing bridge is made; a live
+ * "create-bridge", "force" and the bridge way's "uplink" (how a missing bridge is made; a live
  * attachment's bridge is there); a MAC only when asked names one (else lanjoin derived it);
  * a missing ifname or macvlan mode is the default one; a repeated option ("ip", "publish",
  * ...: an array) is a set, sorted here (the record keeps the order given). A new reference
@@ -107,6 +107,7 @@ static json_t *spec_view(const json_t *s, const json_t *asked)
 	}
 	json_object_del(v, "persist");
 	json_object_del(v, "create-bridge");
+	json_object_del(v, "force");
 	/* a live attachment of the very namespace asked for: a container by its name or its
 	 * ID, a netns by name or path, is the same target */
 	json_object_del(v, "target");
@@ -505,7 +506,8 @@ int lj_attach_host_holds(struct lj_ctx *ctx, int family, const struct lj_cidr *i
 	return 0;
 }
 
-int lj_attach_host_routes(struct lj_ctx *ctx, const struct lj_ip *ip, char ret_link[IFNAMSIZ])
+int lj_attach_host_routes(struct lj_ctx *ctx, const struct lj_ip *ip, char ret_link[IFNAMSIZ],
+			  char *ret_what, size_t what_size)
 {
 	struct lj_route_entry m;
 	struct lj_link l;
@@ -515,8 +517,19 @@ int lj_attach_host_routes(struct lj_ctx *ctx, const struct lj_ip *ip, char ret_l
 	    !lj_ip_equal(&m.dst.ip, ip))
 		return 0;
 	snprintf(ret_link, IFNAMSIZ, "?");
-	if (m.oif && lj_link_get_by_index(ctx->host, m.oif, &l) == 0)
+	snprintf(ret_what, what_size, "a host route of its own");
+	if (m.oif && lj_link_get_by_index(ctx->host, m.oif, &l) == 0) {
 		snprintf(ret_link, IFNAMSIZ, "%s", l.name);
+		if (strcmp(l.kind, "macvlan") == 0)
+			snprintf(ret_what, what_size,
+				 "a host route through the host shim '%s' to a macvlan container: "
+				 "'lanjoin list' and 'docker network ls' show whose; 'lanjoin gc' "
+				 "drops one whose container is gone",
+				 l.name);
+		else if (strcmp(l.kind, "veth") == 0)
+			snprintf(ret_what, what_size,
+				 "a host route of its own: a routed attachment's");
+	}
 	return 1;
 }
 
@@ -524,7 +537,7 @@ int lj_attach_check_ips_free(struct lj_ctx *ctx, const char *self_id, const char
 			     const struct lj_cidr *ips, size_t n_ips, bool records,
 			     struct lj_result *res)
 {
-	char buf[LJ_IP_STRLEN], name[IFNAMSIZ];
+	char buf[LJ_IP_STRLEN], name[IFNAMSIZ], what[256];
 	size_t which;
 	int r;
 
@@ -547,12 +560,12 @@ int lj_attach_check_ips_free(struct lj_ctx *ctx, const char *self_id, const char
 	}
 	for (size_t i = 0; i < n_ips && ctx->host; i++)
 		if (!lj_ip_link_local(&ips[i].ip) &&
-		    lj_attach_host_routes(ctx, &ips[i].ip, name) > 0)
+		    lj_attach_host_routes(ctx, &ips[i].ip, name, what, sizeof(what)) > 0)
 			return lj_bad_input(res,
-					    "%s is routed by the host to '%s' (a host route of "
-					    "its own: a routed attachment's): give the container "
-					    "an address of its own",
-					    lj_ip_to_string(&ips[i].ip, buf, sizeof(buf)), name);
+					    "%s is routed by the host to '%s' (%s): give the "
+					    "container an address of its own",
+					    lj_ip_to_string(&ips[i].ip, buf, sizeof(buf)), name,
+					    what);
 	return 0;
 }
 

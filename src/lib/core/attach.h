@@ -132,10 +132,12 @@ int lj_attach_host_holds(struct lj_ctx *ctx, int family, const struct lj_cidr *i
 
 /*
  * Whether ctx->host's main table routes ip as a host route of its own (/32, /128: a routed
- * attachment's): 1 with its link's name in ret_link ("?" if gone), 0 if not (or no route).
- * One route lookup (fib match).
+ * attachment's, or a host shim's to a macvlan container): 1 with its link's name in ret_link
+ * ("?" if gone) and what the route is, by its link's kind, in ret_what (what_size bytes), 0
+ * if not (or no route). One route lookup (fib match).
  */
-int lj_attach_host_routes(struct lj_ctx *ctx, const struct lj_ip *ip, char ret_link[IFNAMSIZ]);
+int lj_attach_host_routes(struct lj_ctx *ctx, const struct lj_ip *ip, char ret_link[IFNAMSIZ],
+			  char *ret_what, size_t what_size);
 
 /*
  * The checks of the addresses a container is given on the LAN, for every way and front end

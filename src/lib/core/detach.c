@@ -192,6 +192,7 @@ static void dry_undo(struct lj_record *recs, size_t n, size_t i, bool *undone,
 			lj_default_route_hand_down(&ctx, NULL, recs, n, i, undone, f, res);
 			fclose(f);
 		}
+		ctx.describing = &rec->plan;
 		lj_result_dry_plan(res, &ctx, &rec->plan, true, "detach %s (%s), way %s%s",
 				   LJ_SHC(rec->target_spec), rec->ifname, rec->way,
 				   hand ? hand : "");

@@ -45,6 +45,9 @@ struct lj_ctx {
 					    (see LJ_UNDO_DEFERRED); NULL: one by one */
 	struct lj_state *state;		 /* attach: the locked state directory, for builders that
 					    look at other attachments (borrowed); NULL otherwise */
+	/* detach --dry-run: the plan whose undo is described (borrowed), for a describe_undo
+	 * that must tell this attachment's objects from others'; NULL otherwise */
+	const struct lj_plan *describing;
 	/* attach: save the record with p as it is now; called by lj_plan_apply right after a
 	 * step whose type has save_after. NULL: nothing is saved. Returns 0 or -errno. */
 	int (*save)(struct lj_ctx *ctx, const struct lj_plan *p);

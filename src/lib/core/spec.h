@@ -77,6 +77,8 @@ struct lj_attach_opts {
 	/* macvlan, routed */
 	char parent[IFNAMSIZ];
 	uint32_t macvlan_mode;	  /* MACVLAN_MODE_*, 0 = bridge */
+	bool force;		  /* macvlan: passthru even on a parent that carries the
+				     host's addresses (it cuts the host off the LAN) */
 	struct lj_cidr host_shim; /* family AF_UNSPEC = none */
 
 	/* nat */

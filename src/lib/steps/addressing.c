@@ -101,8 +101,13 @@ static void sysctl_describe_undo(const struct lj_ctx *ctx, const struct lj_step 
 {
 	char val[24];
 
+	if (!s->created) {
+		fprintf(f, "# %s stays: lanjoin did not read its old value\n",
+			s->text ? s->text : "");
+		return;
+	}
 	snprintf(val, sizeof(val), "%" PRId64, s->i64);
-	sysctl_print(ctx, s, s->created ? val : "<old value>", f);
+	sysctl_print(ctx, s, val, f);
 }
 
 /* The value written is still there (read once per target and status run). */

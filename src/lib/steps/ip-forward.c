@@ -11,6 +11,7 @@
 #include "lib/kernel/neigh.h"
 #include "lib/kernel/sysctl.h"
 #include "lib/steps/nat.h"
+#include "lib/steps/routed.h"
 #include "shared/macro.h"
 
 /* --- ip-forward: set net.ipv4.ip_forward to 1 while NAT attachments need it -------------- */
@@ -138,10 +139,26 @@ static void ip_forward_describe(const struct lj_ctx *ctx, const struct lj_step *
 	fprintf(f, "sysctl -w net.ipv4.ip_forward=1  # if 0; lanjoin remembers the old value\n");
 }
 
+/* What ip_forward_undo does now: the value lanjoin found, if it owns the setting and no other
+ * NAT or routed attachment needs forwarding (those of this detach's plan gone). */
 static void ip_forward_describe_undo(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
 {
-	fprintf(f, "sysctl -w net.ipv4.ip_forward=0  # only if lanjoin turned it on and no NAT "
-		   "attachment is left\n");
+	char saved[16];
+	int nat, proxies;
+
+	if (forward_file_read(saved, sizeof(saved)) < 0) {
+		fprintf(f, "# net.ipv4.ip_forward stays: lanjoin did not turn it on\n");
+		return;
+	}
+	nat = lj_nat_users_besides(ctx->describing);
+	proxies = nat == 0 ? lj_routed_proxies_besides(ctx, AF_INET, 0) : 0;
+	if (!ctx->describing || nat != 0 || proxies != 0) {
+		fprintf(f, "# net.ipv4.ip_forward stays: %s\n",
+			nat > 0 || proxies > 0 ? "other attachments need it"
+					       : "cannot tell whether other attachments need it");
+		return;
+	}
+	fprintf(f, "sysctl -qw net.ipv4.ip_forward=%s   # the value lanjoin found\n", saved);
 }
 
 /* NAT needs IPv4 forwarding on, whoever turned it on. */

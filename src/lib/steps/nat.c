@@ -262,6 +262,43 @@ int lj_nat_users(char *err, size_t errsize)
 	return r;
 }
 
+/* Whether chain name is "<base>_snat" of one of p's nft-nat steps (p NULL: none). */
+static bool own_snat(const struct lj_plan *p, const char *name)
+{
+	size_t len;
+
+	for (size_t i = 0; p && i < p->n; i++) {
+		const struct lj_step *s = &p->steps[i];
+
+		if (s->type != &lj_step_nat_rules)
+			continue;
+		len = strlen(s->link);
+		if (strncmp(name, s->link, len) == 0 && strcmp(name + len, "_snat") == 0)
+			return true;
+	}
+	return false;
+}
+
+struct users_besides {
+	const struct lj_plan *p;
+	int users;
+};
+
+static void users_besides_cb(const char *name, void *data)
+{
+	struct users_besides *u = data;
+
+	u->users += attachment_chain(name, "_snat") && !own_snat(u->p, name);
+}
+
+int lj_nat_users_besides(const struct lj_plan *p)
+{
+	struct users_besides u = {p, 0};
+	int r = lj_nft_chains(NFPROTO_IPV4, NAT_TABLE, users_besides_cb, &u);
+
+	return r == -ENOENT ? 0 : r < 0 ? r : u.users;
+}
+
 /* --- nat-rules: link = chain base "lj<id>", cidr = LAN address, via = DNAT target,
  *     text = published ports ("tcp/80:80 udp/53:5353") or NULL for all ---------------- */
 
@@ -719,17 +756,43 @@ static void nat_rules_describe(const struct lj_ctx *ctx, const struct lj_step *s
 		nat_skeleton, cmds);
 }
 
+/*
+ * What nat_rules_undo does now: nothing when the chains are gone, the whole table when this is
+ * the last attachment with rules in it (from the kernel, as the undo looks), else the
+ * attachment's elements and chains.
+ */
 static void nat_rules_describe_undo(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
 {
-	char a[LJ_IP_STRLEN], c[LJ_IP_STRLEN];
+	char a[LJ_IP_STRLEN], c[LJ_IP_STRLEN], dnat[64], snat[64];
+	struct nat_chains ch = {.dnat = dnat, .snat = snat};
+	int r;
 
+	if (!lj_nft_name_valid(s->link) || strlen(s->link) > 40)
+		return;
+	snprintf(dnat, sizeof(dnat), "%s_dnat", s->link);
+	snprintf(snat, sizeof(snat), "%s_snat", s->link);
+	r = lj_nft_chains(NFPROTO_IPV4, NAT_TABLE, nat_chain_cb, &ch);
+	if (r == -ENOENT || (r == 0 && !ch.has_dnat && !ch.has_snat)) {
+		fprintf(f, "# chains %s and %s of table ip " NAT_TABLE " are gone already\n", dnat,
+			snat);
+		return;
+	}
+	if (r == 0 && ch.users <= (ch.has_snat ? 1 : 0)) {
+		fprintf(f, "nft delete table ip " NAT_TABLE
+			   "   # the last attachment with rules in it\n");
+		return;
+	}
+	if (r < 0)
+		fprintf(f,
+			"# the kernel did not list table ip " NAT_TABLE " (%s): as when other "
+			"attachments use it\n",
+			strerror(-r));
 	fprintf(f, "nft delete element ip " NAT_TABLE " inbound '{ %s }'\n",
 		lj_ip_to_string(&s->cidr.ip, a, sizeof(a)));
 	fprintf(f, "nft delete element ip " NAT_TABLE " outbound '{ %s }'\n",
 		lj_ip_to_string(&s->via, c, sizeof(c)));
-	fprintf(f, "nft delete chain ip " NAT_TABLE " %s_dnat\n", LJ_SHQ(s->link));
-	fprintf(f, "nft delete chain ip " NAT_TABLE " %s_snat\n", LJ_SHQ(s->link));
-	fprintf(f, "# or 'nft delete table ip " NAT_TABLE "' when this is the last attachment\n");
+	fprintf(f, "nft delete chain ip " NAT_TABLE " %s\n", dnat);
+	fprintf(f, "nft delete chain ip " NAT_TABLE " %s\n", snat);
 }
 
 /* lanjoin's nft table, its chains and map elements for the attachment (lj_nat_rules_verify). */

@@ -34,6 +34,12 @@ extern const struct lj_step_type lj_step_ip_forward;
  * answer it. Returns the count or -errno (err, errsize bytes, gets nft's message).
  */
 int lj_nat_users(char *err, size_t errsize);
+
+/*
+ * The number of attachments with rules in lanjoin's nat table other than those of p's nft-nat
+ * steps (p NULL: all), from an nf_tables dump of the chains. Returns it or -errno.
+ */
+int lj_nat_users_besides(const struct lj_plan *p);
 extern const struct lj_step_type lj_step_nat_rules;
 extern const struct lj_step_type lj_step_fw_accept;
 

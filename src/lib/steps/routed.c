@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -328,12 +329,13 @@ static int routed_sysctl_undo(struct lj_ctx *ctx, const struct lj_step *s)
 	return 0;
 }
 
-/* The sysctl's command (lj_sysctl_describe_write); once, only if the value is the old one. */
-static void sysctl_print(const struct lj_step *s, const char *val, const char *comment, FILE *f)
+/* The sysctl's command (lj_sysctl_describe_write); an apply's only if the value is the old one. */
+static void sysctl_print(const struct lj_step *s, bool undo, const char *val, const char *comment,
+			 FILE *f)
 {
 	char path[512];
 
-	if (s->i64 >= 0 && strcmp(val, "<old value>") != 0) {
+	if (s->i64 >= 0 && !undo) {
 		snprintf(path, sizeof(path), "/proc/sys/%s", s->text ? s->text : "");
 		fprintf(f, "test \"$(cat %s)\" != %" PRId64 " || ", LJ_SHQ(path), s->i64);
 	}
@@ -346,13 +348,55 @@ static void routed_sysctl_describe(const struct lj_ctx *ctx, const struct lj_ste
 	char val[16];
 
 	snprintf(val, sizeof(val), "%" PRIu32, s->u32);
-	sysctl_print(s, val, "   # lanjoin keeps the old value", f);
+	sysctl_print(s, false, val, "   # lanjoin keeps the old value", f);
 }
 
+int lj_routed_proxies_besides(const struct lj_ctx *ctx, int family, int ifindex)
+{
+	int n = lj_neigh_proxy_count(ctx->host, family, ifindex, NULL, NULL);
+
+	for (size_t i = 0; n > 0 && ctx->describing && i < ctx->describing->n; i++) {
+		const struct lj_step *s = &ctx->describing->steps[i];
+		int at = s->type == &lj_step_proxy_neigh ? (int)if_nametoindex(s->link) : 0;
+		bool has = false;
+
+		if (at == 0 || s->cidr.ip.family != family || (ifindex && at != ifindex))
+			continue;
+		if (lj_neigh_proxy_count(ctx->host, family, at, &s->cidr.ip, &has) >= 0 && has)
+			n--;
+	}
+	return n;
+}
+
+/* What routed_sysctl_undo does now: the value lanjoin keeps, when no other entry needs it. */
 static void routed_sysctl_describe_undo(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
 {
-	sysctl_print(s, "<old value>",
-		     "   # when lanjoin changed it and no proxy entry needs it any more", f);
+	char path[512], val[24];
+	int64_t saved;
+	int ifindex = 0, others;
+
+	if (!owner_file(s->text, path, sizeof(path)))
+		return;
+	if (owner_read(path, &saved) < 0) {
+		fprintf(f, "# %s stays: lanjoin did not change it\n", s->text);
+		return;
+	}
+	if (s->link[0]) {
+		ifindex = (int)if_nametoindex(s->link);
+		if (ifindex == 0) {
+			fprintf(f, "# %s went with its link\n", s->text);
+			return;
+		}
+	}
+	others = lj_routed_proxies_besides(ctx, s->cidr.ip.family, ifindex);
+	if (others != 0) {
+		fprintf(f, "# %s stays: %s\n", s->text,
+			others > 0 ? "other proxy entries need it"
+				   : "the kernel did not list them");
+		return;
+	}
+	snprintf(val, sizeof(val), "%" PRId64, saved);
+	sysctl_print(s, true, val, "   # the value lanjoin found", f);
 }
 
 /* The value is still set (when lanjoin keeps the old one, the attachment relies on it). */

@@ -31,3 +31,9 @@ extern const struct lj_step_type lj_step_routed_sysctl;
  * not restored yet). For status and the builders.
  */
 bool lj_routed_sysctl_owned(const char *key);
+
+/*
+ * The proxy entries of family on link ifindex (0: any) other than those of the plan
+ * ctx->describing's proxy-neigh steps (for a detach's --dry-run). Returns the count or -errno.
+ */
+int lj_routed_proxies_besides(const struct lj_ctx *ctx, int family, int ifindex);

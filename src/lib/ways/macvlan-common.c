@@ -194,6 +194,30 @@ int lj_macvlan_check_shim_ip(const char *parent, const struct lj_cidr *shim,
 	return 0;
 }
 
+int lj_macvlan_check_passthru(struct lj_nl *nl, const char *parent, const struct lj_link *p,
+			      bool force, struct lj_result *res)
+{
+	struct lj_cidr addrs[LJ_MACVLAN_MAX_ADDRS];
+	char buf[LJ_CIDR_STRLEN];
+	size_t n = 0;
+	int r;
+
+	if (force)
+		return 0;
+	r = lj_macvlan_link_addrs(nl, p->ifindex, parent, addrs, &n, res);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n; i++)
+		if (!lj_ip_link_local(&addrs[i].ip))
+			return lj_bad_input(
+				res,
+				"'%s' carries the host's address %s: passthru mode would take "
+				"it from the host and cut the host off the LAN until detach; use "
+				"a parent of its own, or --force (force=true) if that is meant",
+				parent, lj_cidr_to_string(&addrs[i], buf, sizeof(buf)));
+	return 0;
+}
+
 int lj_macvlan_link_addrs(struct lj_nl *nl, int ifindex, const char *name, struct lj_cidr *addrs,
 			  size_t *ret_n, struct lj_result *res)
 {

@@ -49,6 +49,14 @@ int lj_macvlan_check_users(struct lj_ctx *ctx, struct lj_state *st, const char *
 			   size_t n_ips, struct lj_result *res);
 
 /*
+ * Passthru mode on parent p (named parent) takes the parent's traffic from the host: refused
+ * (res->bad_input, -EINVAL) when p carries an address of the host other than a link-local
+ * one (it is the host's uplink), unless force. Returns 0 or -errno with res->message set.
+ */
+int lj_macvlan_check_passthru(struct lj_nl *nl, const char *parent, const struct lj_link *p,
+			      bool force, struct lj_result *res);
+
+/*
  * The addresses of link ifindex (named name, for the message) in nl's namespace, at most
  * LJ_MACVLAN_MAX_ADDRS of them, into addrs; their number in *ret_n. Returns 0, or -errno with
  * res->message set.

@@ -176,6 +176,13 @@ int lj_attach_macvlan_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, 
 		return lj_bad_input(res,
 				    "--host-shim does not go with passthru mode: the shim is a "
 				    "second macvlan, and passthru needs the parent alone");
+	if (o->force && mode != MACVLAN_MODE_PASSTHRU)
+		return lj_bad_input(res, "--force is for passthru mode only");
+	if (mode == MACVLAN_MODE_PASSTHRU) {
+		r = lj_macvlan_check_passthru(ctx->host, o->parent, &p, o->force, res);
+		if (r < 0)
+			return r;
+	}
 
 	r = lj_rtnl_check_ifname_free(ctx, ifname, res);
 	if (r < 0)

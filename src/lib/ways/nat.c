@@ -587,7 +587,7 @@ int lj_nat_check_input(const struct lj_attach_opts *o, struct lj_result *res)
 static int check_address(struct lj_ctx *ctx, const struct lj_attach_opts *o, int uplink,
 			 const char *rec_id, struct lj_result *res)
 {
-	char buf[LJ_CIDR_STRLEN], name[IFNAMSIZ];
+	char buf[LJ_CIDR_STRLEN], name[IFNAMSIZ], what[256];
 	size_t which;
 	int r;
 
@@ -612,11 +612,9 @@ static int check_address(struct lj_ctx *ctx, const struct lj_attach_opts *o, int
 				    "--address %s is already on the host (link '%s'); lanjoin only "
 				    "claims an address it can remove again",
 				    buf, name);
-	if (lj_attach_host_routes(ctx, &o->address.ip, name) > 0)
-		return lj_bad_input(res,
-				    "--address %s is routed by the host to '%s' (a host route of "
-				    "its own: a routed attachment's)",
-				    buf, name);
+	if (lj_attach_host_routes(ctx, &o->address.ip, name, what, sizeof(what)) > 0)
+		return lj_bad_input(res, "--address %s is routed by the host to '%s' (%s)", buf,
+				    name, what);
 	return 0;
 }
 
