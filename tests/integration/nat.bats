@@ -411,39 +411,6 @@ s.sendto(sys.argv[2].encode(), ("203.0.113.1", 9999))' "$2" "$3"
   assert_same_state dk "$BATS_TEST_TMPDIR/dk"
 }
 
-@test "nat: --to ADDR given by hand, the address no longer the target's: status drifted, reconcile reports it (exit 1) and forwards nothing to it" {
-  add_container dk
-  defer on host ip link del dk0
-  on host ip link add dk0 type veth peer name eth0 netns "${LAB_PREFIX}dk"
-  on host ip addr add 198.18.200.1/24 dev dk0
-  on host ip link set dk0 up
-  on dk ip addr add 198.18.200.2/24 dev eth0
-  on dk ip link set eth0 up
-  on dk ip route add default via 198.18.200.1
-  detach_later dk
-  run nat_attach dk --address 198.51.100.119/24 --to 198.18.200.2
-  echo "$output"
-  [ "$status" -eq 0 ]
-  run lj status "netns:${LAB_PREFIX}dk"
-  [ "$status" -eq 0 ]
-  # the address goes (as Docker's goes to another container)
-  on dk ip addr replace 198.18.200.3/24 dev eth0
-  on dk ip addr del 198.18.200.2/24 dev eth0
-  run lj status "netns:${LAB_PREFIX}dk"
-  echo "$output"
-  [ "$status" -eq 1 ]
-  [[ $output == *drifted*"the forward's address 198.18.200.2 (--to) is no longer an address of the target"* ]]
-  run lj reconcile "netns:${LAB_PREFIX}dk"
-  echo "$output"
-  [ "$status" -eq 1 ]
-  [[ $output == *"--to 198.18.200.2 is not an address of"* ]]
-  ! on host nft list table ip lanjoin 2>/dev/null | grep -q "198.18.200.2"
-  run lj status "netns:${LAB_PREFIX}dk"
-  echo "$output"
-  [ "$status" -eq 1 ]
-  [[ $output == *"its repair failed"* ]]
-}
-
 @test "nat: a gratuitous ARP announces the LAN address" {
   add_container web
   defer on peer sysctl -qw net.ipv4.conf.eth0.arp_accept=0
