@@ -41,7 +41,8 @@
 static const char usage[] =
 	"Usage: lanjoin watch [--engine-socket PATH]... [--no-engines]\n"
 	"Keep the attachments true: reconcile them all at start, then reconcile what an event\n"
-	"touches (a container started, died or was removed; a parent, uplink or bridge went\n"
+	"touches (a container started, died, was removed, or connected to or disconnected from\n"
+	"a network: a nat forward to its old address is moved; a parent, uplink or bridge went\n"
 	"down, came back or was re-created; lanjoin's nft table or the accept rules were flushed;\n"
 	"a netns:NAME or path target's namespace was deleted or made again under its name)\n"
 	"and announce the addresses again when a link's carrier comes back. Runs until SIGTERM\n"

@@ -328,3 +328,104 @@ stop_pid() { kill -TERM "$1" 2>/dev/null || return 0; wait "$1" 2>/dev/null || t
   peer_learned 198.51.100.141 "$(on an1 cat /sys/class/net/eth1/address)"
   peer_learned 198.51.100.142 "$(on an2 cat /sys/class/net/eth1/address)"
 }
+
+# --- nat --to a container's Docker address that Docker gives to another container ------------
+
+ljd() { lj "$@" --engine-socket "$(engine_sock docker)"; }
+
+# Container NAME answers /who.html with its name (every container answers /hello.html alike).
+who_is() { dk exec "$1" sh -c "echo $1 >/www/who.html"; }
+who_url=http://198.51.100.119/who.html
+peer_gets() { [[ $(curl_from peer "$who_url") == "$1" ]]; }
+# The host's nat table forwards to ADDR (dnat to ADDR), and to no other container address.
+nat_to_only() {
+  local t
+  t=$(on host nft list table ip lanjoin) || return
+  [[ $t == *"dnat to $1"* ]] && [[ $(grep -o 'dnat to [0-9.]*' <<<"$t" | sort -u) == "dnat to $1" ]]
+}
+
+@test "status: nat with --to from Docker, the container removed and its address given to another: target-gone says the rules still forward there; reconcile removes them" {
+  require_engine docker
+  engine_run docker web
+  run ljd attach nat web --uplink em1 --address 198.51.100.119/24
+  echo "$output"
+  [ "$status" -eq 0 ]
+  defer ljd detach web
+  old=$(engine_inspect docker web .NetworkSettings.Networks.bridge.IPAddress)
+  nat_to_only "$old"
+  engine_rm docker web
+  engine_run docker other
+  [ "$(engine_inspect docker other .NetworkSettings.Networks.bridge.IPAddress)" = "$old" ]
+  who_is other
+  engine_run docker web
+  run ljd status web
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ $output == *target-gone*"its NAT rules still forward 198.51.100.119/24 to $old"* ]]
+  run ljd reconcile web
+  echo "$output"
+  [[ $output == *"drop: host side removed"* ]]
+  # nothing forwards the LAN address to the other container any more
+  ! on host nft list table ip lanjoin 2>/dev/null | grep -q "dnat to $old"
+  ! curl_from peer "$who_url"
+}
+
+@test "watch: nat --persist, --to from Docker: network disconnect, another container takes the address, connect -> forwarded to the container's new address" {
+  require_engine docker
+  engine_run docker web
+  who_is web
+  run ljd attach nat web --uplink em1 --address 198.51.100.119/24 --persist
+  echo "$output"
+  [ "$status" -eq 0 ]
+  defer ljd detach web
+  old=$(engine_inspect docker web .NetworkSettings.Networks.bridge.IPAddress)
+  peer_gets web
+  docker_watch
+  log_has "engine at $(engine_sock docker) connected"
+  dk network disconnect bridge web
+  log_has "network disconnect ${CONTAINER_ID:0:12}"
+  engine_run docker other3
+  [ "$(engine_inspect docker other3 .NetworkSettings.Networks.bridge.IPAddress)" = "$old" ]
+  who_is other3
+  dk network connect bridge web
+  new=$(engine_inspect docker web .NetworkSettings.Networks.bridge.IPAddress)
+  [ -n "$new" ] && [ "$new" != "$old" ]
+  log_has "network connect"
+  wait_for 60 nat_to_only "$new" || {
+    cat "$WLOG"
+    on host nft list table ip lanjoin
+    false
+  }
+  wait_for 30 peer_gets web
+  run ljd status web
+  echo "$output"
+  [ "$status" -eq 0 ]
+}
+
+@test "status: nat with --to from Docker: the address no longer the container's (network disconnect, connect) is drift; reconcile forwards to its new address" {
+  require_engine docker
+  engine_run docker web
+  who_is web
+  run ljd attach nat web --uplink em1 --address 198.51.100.119/24
+  [ "$status" -eq 0 ]
+  defer ljd detach web
+  old=$(engine_inspect docker web .NetworkSettings.Networks.bridge.IPAddress)
+  dk network disconnect bridge web
+  engine_run docker other3
+  who_is other3
+  dk network connect bridge web
+  new=$(engine_inspect docker web .NetworkSettings.Networks.bridge.IPAddress)
+  [ "$new" != "$old" ]
+  run ljd status web
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ $output == *drifted*"the forward's address $old (--to) is no longer an address of the target"* ]]
+  run ljd reconcile web
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == *"repair"* ]]
+  nat_to_only "$new"
+  peer_gets web
+  run ljd status web
+  [ "$status" -eq 0 ]
+}

@@ -515,6 +515,36 @@ static void verify_record(struct lj_status_entry *e, const struct lj_status_ns *
 }
 
 /*
+ * A gone target's nat rules that forward to an address of its own (--to, an engine network's
+ * address): the engine gives that address to the next container, and the rules forward the
+ * LAN address to it until the record is undone. Say so, if the rules are still in place.
+ */
+static void gone_forward(struct lj_status_entry *e, const struct lj_status_ns *host)
+{
+	const char *to = json_string_value(json_object_get(e->rec.info, "to"));
+	const char *addr = json_string_value(json_object_get(e->rec.info, "address"));
+	struct lj_status_view v = {.host = host, .rec = &e->rec};
+
+	if (!to || !addr)
+		return;
+	for (size_t i = 0; i < e->rec.plan.n; i++) {
+		const struct lj_step *s = &e->rec.plan.steps[i];
+		char why[256] = "", buf[512];
+
+		if (s->where != LJ_HOST || !(s->type->nft & LJ_STEP_NFT_OWN) || !s->type->verify ||
+		    s->type->verify(&v, s, why, sizeof(why)) != 0)
+			continue;
+		snprintf(buf, sizeof(buf),
+			 "its NAT rules still forward %s to %s, an address the engine may have "
+			 "given to another container ('lanjoin reconcile' or 'lanjoin gc' removes "
+			 "them)",
+			 addr, to);
+		add_what(e, buf);
+		return;
+	}
+}
+
+/*
  * Append the uplink adoptions recorded from this namespace (state subdirectory "uplinks"; with
  * target, only the one of that bridge) to *out (k entries so far): their steps checked against
  * the host's dump like an attachment's (the bridge, its MAC, DEV its port). *ret_bad: how
@@ -667,11 +697,13 @@ int lj_status(const char *target, struct lj_status_entry **ret, size_t *ret_n,
 		now = target_now(&e->rec, &t); /* one inspect per container, as a rule */
 		if (now == TARGET_STOPPED) {
 			e->kind = LJ_STATUS_TARGET_GONE;
+			gone_forward(e, &host);
 			continue;
 		}
 		if (now != TARGET_SAME && !lj_undo_open_alive(&e->rec, &t)) {
 			e->kind = now == TARGET_OTHER ? LJ_STATUS_TARGET_RESTARTED
 						      : LJ_STATUS_TARGET_GONE;
+			gone_forward(e, &host);
 			continue;
 		}
 		/* The engine may release a restarted container's old namespace a moment after

@@ -795,7 +795,19 @@ static void nat_rules_describe_undo(const struct lj_ctx *ctx, const struct lj_st
 	fprintf(f, "nft delete chain ip " NAT_TABLE " %s\n", snat);
 }
 
-/* lanjoin's nft table, its chains and map elements for the attachment (lj_nat_rules_verify). */
+/* Is ip an address of the target (on any of its links)? */
+static bool target_holds(const struct lj_status_view *v, const struct lj_ip *ip)
+{
+	for (size_t i = 0; i < v->target->n_addrs; i++)
+		if (lj_ip_equal(&v->target->addrs[i].cidr.ip, ip))
+			return true;
+	return false;
+}
+
+/*
+ * lanjoin's nft table, its chains and map elements for the attachment (lj_nat_rules_verify),
+ * and for --to, that the target still holds the address the rules forward to.
+ */
 static int nat_rules_verify(const struct lj_status_view *v, const struct lj_step *s, char *why,
 			    size_t size)
 {
@@ -803,6 +815,22 @@ static int nat_rules_verify(const struct lj_status_view *v, const struct lj_step
 	json_t *objs = NULL;
 	int r;
 
+	/*
+	 * --to: the forward's address must still be the target's. Docker gives a container's
+	 * address to the next one once the container left the network (docker rm, network
+	 * disconnect): the rules would forward the LAN address to that one, and give its
+	 * outbound traffic the LAN address. (A private link's address is its addr step's.)
+	 */
+	if (v->target && v->rec && json_object_get(v->rec->info, "to") &&
+	    !target_holds(v, &s->via)) {
+		char a[LJ_IP_STRLEN];
+
+		snprintf(why, size,
+			 "the forward's address %s (--to) is no longer an address of the target "
+			 "(given to another container?)",
+			 lj_ip_to_string(&s->via, a, sizeof(a)));
+		return LJ_VERIFY_DRIFTED;
+	}
 	/* one listing of the table per status run, shared by every nat attachment */
 	r = lj_status_nft(v->host, "list table ip " NAT_TABLE, &objs, why, size);
 	if (r < 0 && r != -ENOENT)
