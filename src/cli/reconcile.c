@@ -96,6 +96,14 @@ static void keep_record(const struct lj_record *rec, const char *why)
 	lj_state_close(st);
 }
 
+/* watch's session (cli_reconcile_use_session), or NULL. */
+static struct lj_session *session;
+
+void cli_reconcile_use_session(struct lj_session *s)
+{
+	session = s;
+}
+
 /*
  * Attach from spec; mac (may be NULL) unless the spec names one. 0, or -errno with why.
  * Errors of the spec itself are printed by cli_spec_to_opts.
@@ -115,6 +123,7 @@ static int attach_spec(json_t *spec, const char *what, const char *mac, char *wh
 	if (mac && !o.has_mac && lj_parse_mac(mac, o.mac) == 0)
 		o.has_mac = true; /* the same MAC as before: neighbours' caches stay right */
 	o.spec = spec;
+	o.session = session;
 	r = lj_attach(&o, &res);
 	if (r < 0)
 		snprintf(why, size, "%s", res.message[0] ? res.message : strerror(-r));

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "lib/core/interrupt.h"
+#include "lib/core/session.h"
 #include "lib/core/txn.h"
 #include "lib/core/way.h"
 #include "lib/kernel/addr.h"
@@ -525,12 +526,25 @@ int lj_attach_check_ips_free(struct lj_ctx *ctx, const char *self_id, const char
 			     struct lj_result *res)
 {
 	char buf[LJ_IP_STRLEN], name[IFNAMSIZ];
+	int r, family = AF_UNSPEC;
 	size_t which;
-	int r;
 
 	if (n_ips == 0)
 		return 0;
-	r = ctx->host ? lj_attach_host_holds(ctx, AF_UNSPEC, ips, n_ips, &which, name) : 0;
+	/* Only the families of the addresses asked about are dumped (the host's addresses of
+	 * one family: half the dump when all are IPv4; none when all are link-local, which
+	 * lj_attach_host_holds skips). */
+	for (size_t i = 0; i < n_ips; i++) {
+		int f = ips[i].ip.family;
+
+		if (!lj_ip_link_local(&ips[i].ip))
+			family = family == AF_UNSPEC || family == f ? f : -1; /* -1: both */
+	}
+	if (family < 0)
+		family = AF_UNSPEC;
+	else if (family == AF_UNSPEC)
+		n_ips = 0; /* all link-local */
+	r = ctx->host && n_ips ? lj_attach_host_holds(ctx, family, ips, n_ips, &which, name) : 0;
 	if (r < 0)
 		return lj_fail(res, r, "Failed to list the host's addresses: %s", strerror(-r));
 	if (r > 0)
@@ -737,7 +751,7 @@ static int attach_one(const struct lj_attach_opts *o, struct lj_result *res)
 	if (r < 0)
 		return r;
 
-	r = lj_ctx_new(NULL, &t, &ctx);
+	r = lj_ctx_new(lj_session_host(o->session), &t, &ctx);
 	if (r < 0) {
 		lj_fail(res, r, "Failed to open netlink sockets: %s", strerror(-r));
 		goto out;
@@ -745,7 +759,7 @@ static int attach_one(const struct lj_attach_opts *o, struct lj_result *res)
 	t.cookie = ctx->tgt->cookie; /* read from the context's socket in the target */
 	txn.ctx = ctx;
 	if (!o->dry_run) {
-		r = lj_state_open(true, &txn.st);
+		r = lj_session_state_open(o->session, true, &txn.st);
 		if (r < 0) {
 			lj_fail(res, r, "Failed to open the state directory %s: %s", lj_state_dir(),
 				lj_state_strerror(r));

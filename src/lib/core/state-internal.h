@@ -15,6 +15,7 @@ struct lj_state {
 	int top_fd; /* the state directory, for the attachments' index by MAC; else -1 */
 	int lock_fd;
 	bool exclusive;		 /* lock_fd is held exclusively */
+	bool borrowed;		 /* dir_fd and top_fd are a session's (lj_state_open_kept) */
 	struct lj_netns_id self; /* the namespace lanjoin runs in */
 	uint64_t self_cookie;	 /* its cookie, 0 if unknown */
 };

@@ -67,6 +67,28 @@ bool lj_record_mac(const struct lj_record *rec, uint8_t ret[LJ_MAC_LEN]);
  */
 int lj_state_open(bool exclusive, struct lj_state **ret);
 
+/*
+ * The state directory and its attachments directory, opened once and kept (a session's,
+ * core/session.h): top_fd and dir_fd -1 when none is kept; path is the LANJOIN_STATE_DIR they
+ * were opened for.
+ */
+struct lj_state_keep {
+	int top_fd, dir_fd;
+	char *path;
+};
+
+/*
+ * lj_state_open through k: the kept directories when the state directory's path still leads
+ * to them (the same inodes, the attachments directory still linked in it, both still safe as
+ * lj_state_open asks), else opened by path as lj_state_open does and kept in k. The lock is
+ * opened and taken each time. The lj_state borrows k's descriptors (lj_state_close leaves
+ * them). Returns 0 or -errno as lj_state_open.
+ */
+int lj_state_open_kept(struct lj_state_keep *k, bool exclusive, struct lj_state **ret);
+
+/* Close what k keeps (k stays usable: the next lj_state_open_kept opens them again). */
+void lj_state_keep_close(struct lj_state_keep *k);
+
 /* Why lj_state_open failed with r, for messages (-EPERM: the directory is unsafe). */
 const char *lj_state_strerror(int r);
 
