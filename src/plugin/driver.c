@@ -17,7 +17,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "lib/core/session.h"
 #include "lib/kernel/link.h"
 #include "lib/kernel/netlink.h"
 #include "lib/ways/handoff.h"
@@ -30,21 +29,6 @@
 #include "shared/parse.h"
 
 #define GENERIC "com.docker.network.generic"
-
-/*
- * What the driver's calls keep between them (core/session.h): the rtnetlink socket, the state
- * directory. libmicrohttpd answers every call on its one polling thread (server.c), so two
- * calls never use it at once. Made at the first call that needs it; NULL while none could
- * be made (each call then opens its own).
- */
-static struct lj_session *session;
-
-static struct lj_session *driver_session(void)
-{
-	if (!session && lj_session_new(&session) < 0)
-		session = NULL;
-	return session;
-}
 
 int lj_plugin_recover(void)
 {
@@ -627,7 +611,7 @@ static void ep_opts(const json_t *net, const json_t *ep, const char *eid, struct
 {
 	const char *mode = str(net, "mode");
 
-	memset(o, 0, sizeof(*o));
+	*o = (struct lj_handoff_opts){.session = lj_plugin_session()};
 	ep_link_name(eid, o->name);
 	lj_name_hashed("ljh", eid, o->host);
 	if (str(ep, "mac"))
@@ -670,7 +654,7 @@ static int ep_unlink(json_t *ep, const char *eid, json_t **err)
 	r = plan ? lj_handoff_undo(plan, &res) : 0;
 	if (r == 0) {
 		lj_result_done(&res);
-		r = lj_handoff_detach(driver_session(), name, &res);
+		r = lj_handoff_detach(lj_plugin_session(), name, &res);
 	}
 	if (r < 0)
 		*err = lj_plugin_error("%s", res.message);
@@ -917,7 +901,6 @@ static json_t *join(const json_t *req)
 	}
 	o.sandbox = sk;
 	o.info = info;
-	o.session = driver_session();
 	r = lj_handoff_attach(&o, &res);
 	if (r < 0) {
 		err = lj_plugin_error("%s", res.message);
