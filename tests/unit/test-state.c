@@ -328,15 +328,15 @@ static void test_list_info(void **state)
 	lj_state_close(st);
 }
 
-/* How many names index directory attachments-by-mac has; -1 if it does not exist. */
-static int index_names(void)
+/* How many names index directory sub has; -1 if it does not exist. */
+static int index_names_in(const char *sub)
 {
-	char path[128];
+	char path[160];
 	struct dirent *de;
 	int n = 0;
 	DIR *d;
 
-	snprintf(path, sizeof(path), "%s/attachments-by-mac", dir);
+	snprintf(path, sizeof(path), "%s/%s", dir, sub);
 	d = opendir(path);
 	if (!d)
 		return -1;
@@ -344,6 +344,11 @@ static int index_names(void)
 		n += de->d_name[0] != '.';
 	closedir(d);
 	return n;
+}
+
+static int index_names(void)
+{
+	return index_names_in("attachments-by-mac");
 }
 
 /* lj_state_list_mac: the records with a MAC, through the index by MAC once it is built. */
@@ -434,6 +439,64 @@ static void test_list_mac(void **state)
 	lj_record_free(&b);
 	lj_record_free(&c);
 	lj_record_free(&d);
+}
+
+/* lj_state_list_addr: the records holding an address (info.addresses), through the index by
+ * address once it is built; an address added by a later save is found, a dropped one not. */
+static void test_list_addr(void **state)
+{
+	struct lj_record a, b, *recs;
+	struct lj_state *st;
+	struct lj_ip ip1, ip2, ip6;
+	char path[160];
+	size_t n;
+
+	assert_int_equal(lj_parse_ip("198.51.100.17", &ip1), 0);
+	assert_int_equal(lj_parse_ip("198.51.100.1", &ip2), 0); /* a prefix of .17's text */
+	assert_int_equal(lj_parse_ip("2001:db8::17", &ip6), 0);
+	assert_int_equal(lj_state_open(true, &st), 0);
+	make_record(&a, "ns:5:1", "eth1");
+	json_object_set_new(a.info, "addresses",
+			    json_pack("[ss]", "198.51.100.17/24", "2001:db8::17/64"));
+	make_record(&b, "ns:5:2", "eth1");
+	json_object_set_new(b.info, "addresses", json_pack("[s]", "198.51.100.18/24"));
+	assert_int_equal(lj_state_save(st, &a), 0);
+	assert_int_equal(lj_state_save(st, &b), 0);
+	assert_int_equal(index_names_in("attachments-by-address"), -1);
+
+	/* the first lookup reads the records' text and builds the index */
+	assert_int_equal(lj_state_list_addr(st, &ip1, &recs, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(recs[0].id, a.id);
+	lj_records_free(recs, n);
+	assert_int_equal(index_names_in("attachments-by-address"), 3);
+	assert_int_equal(lj_state_list_addr(st, &ip6, &recs, &n), 0);
+	assert_int_equal(n, 1);
+	lj_records_free(recs, n);
+	assert_int_equal(lj_state_list_addr(st, &ip2, &recs, &n), 0);
+	assert_int_equal(n, 0);
+	lj_records_free(recs, n);
+
+	/* an address a later save adds (a DHCP lease) is found; one it drops is not */
+	json_object_set_new(b.info, "addresses", json_pack("[s]", "198.51.100.1/24"));
+	assert_int_equal(lj_state_save(st, &b), 0);
+	assert_int_equal(lj_state_list_addr(st, &ip2, &recs, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(recs[0].id, b.id);
+	lj_records_free(recs, n);
+
+	/* removed with the record; gc drops the names of a record removed otherwise */
+	assert_int_equal(lj_state_remove(st, a.id), 0);
+	assert_int_equal(lj_state_list_addr(st, &ip1, &recs, &n), 0);
+	assert_int_equal(n, 0);
+	lj_records_free(recs, n);
+	snprintf(path, sizeof(path), "%s/attachments/%s.json", dir, b.id);
+	assert_int_equal(unlink(path), 0);
+	lj_state_prune_index(st);
+	assert_int_equal(index_names_in("attachments-by-address"), 0);
+	lj_state_close(st);
+	lj_record_free(&a);
+	lj_record_free(&b);
 }
 
 /* Links: a name pointing at a record id, replaced atomically; markers; hostile entries. */
@@ -643,6 +706,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_list_target, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_info, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_mac, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_list_addr, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unsafe_dir, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cookies, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_links, setup, teardown),

@@ -437,12 +437,10 @@ int lj_attach_check_ip_users(struct lj_state *st, const char *self_id, const cha
 {
 	struct lj_state *own = NULL;
 	struct lj_record *recs = NULL;
-	char buf[LJ_IP_STRLEN], how[IFNAMSIZ + 48], dir[PATH_MAX], needle[LJ_IP_STRLEN + 2];
+	char buf[LJ_IP_STRLEN], how[IFNAMSIZ + 48], dir[PATH_MAX];
 	size_t n = 0;
 	int r;
 
-	/* As info.addresses holds it ("A/N"): the leading quote and the slash bound it. */
-	snprintf(needle, sizeof(needle), "\"%s/", lj_ip_to_string(ip, buf, sizeof(buf)));
 	/* No state directory, no records (a dry run, an early check, creates none). */
 	snprintf(dir, sizeof(dir), "%s/attachments", lj_state_dir());
 	if (!st && (lj_state_dir()[0] != '/' || access(dir, F_OK) < 0))
@@ -450,9 +448,9 @@ int lj_attach_check_ip_users(struct lj_state *st, const char *self_id, const cha
 	r = state_or_shared(&st, &own, res);
 	if (r < 0)
 		return r;
-	/* Every record's text is read, but only those that hold ip are parsed (usually none):
-	 * what a bulk attach pays per attach for it grows with the records, not their parsing. */
-	r = lj_state_list_text(st, (const char *const[]){needle}, 1, &recs, &n);
+	/* Through the index by address: only the records that hold ip are read (usually none),
+	 * what a Join or an attach pays for it does not grow with the records. */
+	r = lj_state_list_addr(st, ip, &recs, &n);
 	lj_state_close(own);
 	if (r < 0)
 		return lj_fail(res, r, "Failed to read the state directory: %s", strerror(-r));

@@ -211,7 +211,8 @@ int lj_state_list_foreign(struct lj_state *st, struct lj_record **ret, size_t *r
 int lj_state_sweep_tmp(struct lj_state *st);
 
 /*
- * Drop the names of the index by MAC (lj_state_list_mac) whose record is gone (removed by
+ * Drop the names of the indexes by MAC and address (lj_state_list_mac, lj_state_list_addr)
+ * whose record is gone (removed by
  * other means than lj_state_remove). Reads the whole index: for gc and detach --all. Only
  * with the exclusive lock held.
  */
@@ -276,6 +277,14 @@ int lj_state_list_text(struct lj_state *st, const char *const *needles, size_t n
  */
 int lj_state_list_mac(struct lj_state *st, const uint8_t mac[LJ_MAC_LEN], struct lj_record **ret,
 		      size_t *ret_n);
+
+/*
+ * The same for the records whose info.addresses hold ip (any prefix length), through the
+ * index of the records by address (attachments-by-address/). Callers still check the rest
+ * (segment, liveness).
+ */
+int lj_state_list_addr(struct lj_state *st, const struct lj_ip *ip, struct lj_record **ret,
+		       size_t *ret_n);
 
 void lj_record_free(struct lj_record *rec);
 void lj_records_free(struct lj_record *recs, size_t n);
