@@ -499,6 +499,53 @@ static void test_list_addr(void **state)
 	lj_record_free(&b);
 }
 
+/* lj_state_open_kept (a session's state directory): kept while the path leads to it; a
+ * directory replaced under the path (or its attachments directory) is opened again, so that
+ * records never go to a directory the path no longer names. */
+static void test_open_kept(void **state)
+{
+	struct lj_state_keep k = {.top_fd = -1, .dir_fd = -1};
+	struct lj_record a, got;
+	struct lj_state *st;
+	char old[96], sub[128];
+	int top;
+
+	make_record(&a, "ns:6:1", "eth1");
+	assert_int_equal(lj_state_open_kept(&k, true, &st), 0);
+	top = k.top_fd;
+	assert_int_equal(lj_state_save(st, &a), 0);
+	lj_state_close(st); /* the kept descriptors stay */
+	assert_int_equal(fcntl(k.top_fd, F_GETFD), FD_CLOEXEC);
+	assert_int_equal(lj_state_open_kept(&k, false, &st), 0);
+	assert_int_equal(k.top_fd, top); /* kept */
+	assert_int_equal(lj_state_load(st, a.id, &got), 0);
+	lj_record_free(&got);
+	lj_state_close(st);
+
+	/* the attachments directory replaced: opened again, the old record is not seen */
+	snprintf(sub, sizeof(sub), "%s/attachments", dir);
+	snprintf(old, sizeof(old), "%s/old", dir);
+	assert_int_equal(rename(sub, old), 0);
+	assert_int_equal(lj_state_open_kept(&k, true, &st), 0);
+	assert_int_equal(lj_state_load(st, a.id, &got), -ENOENT);
+	assert_int_equal(lj_state_save(st, &a), 0);
+	lj_state_close(st);
+	snprintf(sub, sizeof(sub), "%s/attachments/%s.json", dir, a.id);
+	assert_int_equal(access(sub, F_OK), 0);
+
+	/* the state directory itself replaced: the same */
+	snprintf(old, sizeof(old), "%s.old", dir);
+	assert_int_equal(rename(dir, old), 0);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	assert_int_equal(lj_state_open_kept(&k, true, &st), 0);
+	assert_int_equal(lj_state_load(st, a.id, &got), -ENOENT);
+	lj_state_close(st);
+	lj_state_keep_close(&k);
+	snprintf(sub, sizeof(sub), "rm -rf '%s'", old);
+	assert_int_equal(system(sub), 0);
+	lj_record_free(&a);
+}
+
 /* Links: a name pointing at a record id, replaced atomically; markers; hostile entries. */
 static void test_links(void **state)
 {
@@ -707,6 +754,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_list_info, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_mac, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_addr, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_kept, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unsafe_dir, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cookies, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_links, setup, teardown),
