@@ -17,7 +17,9 @@
  *   lanjoin-inproc (li) what `lanjoin watch` does to attach again (cli/reconcile.c,
  *                  attach_spec): lj_attach() with the options its spec gives (the spec kept
  *                  in the record, the MAC given, --no-conflict-check, as the bench's lanjoin
- *                  method); detach: lj_detach(). State: LANJOIN_STATE_DIR.
+ *                  method) and watch's session (core/session.h: the host's socket and
+ *                  the state directory kept); detach: lj_detach(). State:
+ *                  LANJOIN_STATE_DIR.
  *   driver-inproc  (di) a real `lanjoin docker-plugin` (PID --plugin-pid) on --plugin-socket,
  *                  called over HTTP (libcurl, one kept connection) as dockerd calls it:
  *                  CreateEndpoint, Join, ProgramExternalConnectivity; then what dockerd does
@@ -60,6 +62,7 @@
 
 #include "floor-ops.h"
 #include "lib/core/attach.h"
+#include "lib/core/session.h"
 #include "shared/name.h"
 
 /* FLOOR_JOIN: the in-process floor of the driver's share (ops join, leave), with DRIVER. */
@@ -84,6 +87,7 @@ static int home = -1;
 static struct floor_nl host;
 static CURL *curl;
 static char *net_id[N_METHODS];
+static struct lj_session *session; /* watch's (cli/watch.c: one for all its attaches) */
 
 static int64_t now_ns(void)
 {
@@ -302,6 +306,7 @@ static int lanjoin_attach(struct slot *s)
 		return -EINVAL;
 	o.n_ips = o.n_gateways = 1;
 	o.no_conflict_check = true;
+	o.session = session;
 	if (bridge)
 		snprintf(o.bridge, sizeof(o.bridge), "%s", dev);
 	else
@@ -630,7 +635,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "lj-bench-inproc: cannot start: %s\n", strerror(-r));
 		return 1;
 	}
+	if (lj_session_new(&session) < 0)
+		session = NULL;
 	r = run(use, n_use);
+	lj_session_free(session);
 	if (driver) {
 		network_delete(DRIVER);
 		curl_easy_cleanup(curl);

@@ -96,6 +96,14 @@ static void keep_record(const struct lj_record *rec, const char *why)
 	lj_state_close(st);
 }
 
+/* watch's session (cli_reconcile_use_session), or NULL. */
+static struct lj_session *session;
+
+void cli_reconcile_use_session(struct lj_session *s)
+{
+	session = s;
+}
+
 /*
  * Attach from spec; mac (may be NULL) unless the spec names one; to_engine: the nat way's
  * forward to the container's address on its engine networks (as --to docker: a container
@@ -120,6 +128,7 @@ static int attach_spec(json_t *spec, const char *what, const char *mac, bool to_
 	if (to_engine && o.to.family == AF_UNSPEC && o.private_net.ip.family == AF_UNSPEC)
 		o.to_engine = true;
 	o.spec = spec;
+	o.session = session;
 	r = lj_attach(&o, &res);
 	if (r < 0)
 		snprintf(why, size, "%s", res.message[0] ? res.message : strerror(-r));

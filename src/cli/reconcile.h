@@ -22,3 +22,11 @@
  * looked at (printed to stderr).
  */
 int cli_reconcile(const char *target /* NULL = all */, bool json, FILE *log);
+
+struct lj_session;
+
+/*
+ * The session (lib/core/session.h; borrowed, NULL = none) the attaches of later
+ * cli_reconcile calls run with: a long-running caller (watch) keeps one for all of them.
+ */
+void cli_reconcile_use_session(struct lj_session *s);

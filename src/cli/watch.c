@@ -28,6 +28,7 @@
 #include "cli/cli.h"
 #include "cli/reconcile.h"
 #include "cli/spec.h"
+#include "lib/core/session.h"
 #include "lib/core/detach.h"
 #include "lib/core/state.h"
 #include "lib/core/watch.h"
@@ -1165,6 +1166,7 @@ int lj_cmd_watch(int argc, char **argv)
 	_cleanup_close_ int lock_fd = -1;
 	size_t n_socks = 0;
 	bool no_engines = false;
+	struct lj_session *session = NULL;
 	int r, code = LJ_EXIT_FAILED;
 
 	for (size_t i = 0; i < LJ_ENGINE_EVENTS_MAX_STREAMS; i++) {
@@ -1234,6 +1236,11 @@ int lj_cmd_watch(int argc, char **argv)
 		lj_err("Failed to start watching: %s", strerror(-r));
 		goto out;
 	}
+	/* what each attach would open again (the host's rtnetlink socket, the state
+	 * directory): kept for the reconciles' attaches; without it each opens its own */
+	if (lj_session_new(&session) < 0)
+		session = NULL;
+	cli_reconcile_use_session(session);
 	/* after a reboot, this brings back the persistent attachments whose containers run */
 	start_gc();
 	wlog("start: reconcile all");
@@ -1265,6 +1272,8 @@ int lj_cmd_watch(int argc, char **argv)
 	code = LJ_EXIT_OK;
 out:
 	teardown(&w);
+	cli_reconcile_use_session(NULL);
+	lj_session_free(session);
 	if (lock_fd >= 0)
 		unlink(lock_path); /* still holding the lock: see take_lock */
 	return code;

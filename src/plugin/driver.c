@@ -620,7 +620,7 @@ static void ep_opts(const json_t *net, const json_t *ep, const char *eid, struct
 {
 	const char *mode = str(net, "mode");
 
-	memset(o, 0, sizeof(*o));
+	*o = (struct lj_handoff_opts){.session = lj_plugin_session()};
 	ep_link_name(eid, o->name);
 	lj_name_hashed("ljh", eid, o->host);
 	if (str(ep, "mac"))
@@ -663,7 +663,7 @@ static int ep_unlink(json_t *ep, const char *eid, json_t **err)
 	r = plan ? lj_handoff_undo(plan, &res) : 0;
 	if (r == 0) {
 		lj_result_done(&res);
-		r = lj_handoff_detach(name, &res);
+		r = lj_handoff_detach(lj_plugin_session(), name, &res);
 	}
 	if (r < 0)
 		*err = lj_plugin_error("%s", res.message);

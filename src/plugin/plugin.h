@@ -103,6 +103,14 @@ int lj_plugin_recover(void);
  */
 json_t *lj_plugin_call(const char *path, const json_t *req, unsigned *ret_status);
 
+/*
+ * What the calls keep between them (lib/core/session.h): the rtnetlink socket, the state
+ * directory; made at the first use. NULL while none could be made (each call then opens its
+ * own). Only for the calls lj_plugin_call answers: server.c makes them on one thread.
+ */
+struct lj_session;
+struct lj_session *lj_plugin_session(void);
+
 /* A response {"Err": message}. New reference. */
 json_t *lj_plugin_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "lib/core/session.h"
 #include "plugin/plugin.h"
 
 /*
@@ -97,6 +98,17 @@ struct body {
 	size_t len;
 	bool too_big;
 };
+
+/* libmicrohttpd answers every call on its one polling thread (MHD_USE_INTERNAL_POLLING_THREAD
+ * without a thread per connection): two calls never use the session at once. */
+static struct lj_session *session;
+
+struct lj_session *lj_plugin_session(void)
+{
+	if (!session && lj_session_new(&session) < 0)
+		session = NULL;
+	return session;
+}
 
 static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, json_t *resp)
 {

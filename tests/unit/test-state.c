@@ -328,15 +328,15 @@ static void test_list_info(void **state)
 	lj_state_close(st);
 }
 
-/* How many names index directory attachments-by-mac has; -1 if it does not exist. */
-static int index_names(void)
+/* How many names index directory sub has; -1 if it does not exist. */
+static int index_names_in(const char *sub)
 {
-	char path[128];
+	char path[160];
 	struct dirent *de;
 	int n = 0;
 	DIR *d;
 
-	snprintf(path, sizeof(path), "%s/attachments-by-mac", dir);
+	snprintf(path, sizeof(path), "%s/%s", dir, sub);
 	d = opendir(path);
 	if (!d)
 		return -1;
@@ -344,6 +344,11 @@ static int index_names(void)
 		n += de->d_name[0] != '.';
 	closedir(d);
 	return n;
+}
+
+static int index_names(void)
+{
+	return index_names_in("attachments-by-mac");
 }
 
 /* lj_state_list_mac: the records with a MAC, through the index by MAC once it is built. */
@@ -434,6 +439,111 @@ static void test_list_mac(void **state)
 	lj_record_free(&b);
 	lj_record_free(&c);
 	lj_record_free(&d);
+}
+
+/* lj_state_list_addr: the records holding an address (info.addresses), through the index by
+ * address once it is built; an address added by a later save is found, a dropped one not. */
+static void test_list_addr(void **state)
+{
+	struct lj_record a, b, *recs;
+	struct lj_state *st;
+	struct lj_ip ip1, ip2, ip6;
+	char path[160];
+	size_t n;
+
+	assert_int_equal(lj_parse_ip("198.51.100.17", &ip1), 0);
+	assert_int_equal(lj_parse_ip("198.51.100.1", &ip2), 0); /* a prefix of .17's text */
+	assert_int_equal(lj_parse_ip("2001:db8::17", &ip6), 0);
+	assert_int_equal(lj_state_open(true, &st), 0);
+	make_record(&a, "ns:5:1", "eth1");
+	json_object_set_new(a.info, "addresses",
+			    json_pack("[ss]", "198.51.100.17/24", "2001:db8::17/64"));
+	make_record(&b, "ns:5:2", "eth1");
+	json_object_set_new(b.info, "addresses", json_pack("[s]", "198.51.100.18/24"));
+	assert_int_equal(lj_state_save(st, &a), 0);
+	assert_int_equal(lj_state_save(st, &b), 0);
+	assert_int_equal(index_names_in("attachments-by-address"), -1);
+
+	/* the first lookup reads the records' text and builds the index */
+	assert_int_equal(lj_state_list_addr(st, &ip1, &recs, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(recs[0].id, a.id);
+	lj_records_free(recs, n);
+	assert_int_equal(index_names_in("attachments-by-address"), 3);
+	assert_int_equal(lj_state_list_addr(st, &ip6, &recs, &n), 0);
+	assert_int_equal(n, 1);
+	lj_records_free(recs, n);
+	assert_int_equal(lj_state_list_addr(st, &ip2, &recs, &n), 0);
+	assert_int_equal(n, 0);
+	lj_records_free(recs, n);
+
+	/* an address a later save adds (a DHCP lease) is found; one it drops is not */
+	json_object_set_new(b.info, "addresses", json_pack("[s]", "198.51.100.1/24"));
+	assert_int_equal(lj_state_save(st, &b), 0);
+	assert_int_equal(lj_state_list_addr(st, &ip2, &recs, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(recs[0].id, b.id);
+	lj_records_free(recs, n);
+
+	/* removed with the record; gc drops the names of a record removed otherwise */
+	assert_int_equal(lj_state_remove(st, a.id), 0);
+	assert_int_equal(lj_state_list_addr(st, &ip1, &recs, &n), 0);
+	assert_int_equal(n, 0);
+	lj_records_free(recs, n);
+	snprintf(path, sizeof(path), "%s/attachments/%s.json", dir, b.id);
+	assert_int_equal(unlink(path), 0);
+	lj_state_prune_index(st);
+	assert_int_equal(index_names_in("attachments-by-address"), 0);
+	lj_state_close(st);
+	lj_record_free(&a);
+	lj_record_free(&b);
+}
+
+/* lj_state_open_kept (a session's state directory): kept while the path leads to it; a
+ * directory replaced under the path (or its attachments directory) is opened again, so that
+ * records never go to a directory the path no longer names. */
+static void test_open_kept(void **state)
+{
+	struct lj_state_keep k = {.top_fd = -1, .dir_fd = -1};
+	struct lj_record a, got;
+	struct lj_state *st;
+	char old[96], sub[128];
+	int top;
+
+	make_record(&a, "ns:6:1", "eth1");
+	assert_int_equal(lj_state_open_kept(&k, true, &st), 0);
+	top = k.top_fd;
+	assert_int_equal(lj_state_save(st, &a), 0);
+	lj_state_close(st); /* the kept descriptors stay */
+	assert_int_equal(fcntl(k.top_fd, F_GETFD), FD_CLOEXEC);
+	assert_int_equal(lj_state_open_kept(&k, false, &st), 0);
+	assert_int_equal(k.top_fd, top); /* kept */
+	assert_int_equal(lj_state_load(st, a.id, &got), 0);
+	lj_record_free(&got);
+	lj_state_close(st);
+
+	/* the attachments directory replaced: opened again, the old record is not seen */
+	snprintf(sub, sizeof(sub), "%s/attachments", dir);
+	snprintf(old, sizeof(old), "%s/old", dir);
+	assert_int_equal(rename(sub, old), 0);
+	assert_int_equal(lj_state_open_kept(&k, true, &st), 0);
+	assert_int_equal(lj_state_load(st, a.id, &got), -ENOENT);
+	assert_int_equal(lj_state_save(st, &a), 0);
+	lj_state_close(st);
+	snprintf(sub, sizeof(sub), "%s/attachments/%s.json", dir, a.id);
+	assert_int_equal(access(sub, F_OK), 0);
+
+	/* the state directory itself replaced: the same */
+	snprintf(old, sizeof(old), "%s.old", dir);
+	assert_int_equal(rename(dir, old), 0);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	assert_int_equal(lj_state_open_kept(&k, true, &st), 0);
+	assert_int_equal(lj_state_load(st, a.id, &got), -ENOENT);
+	lj_state_close(st);
+	lj_state_keep_close(&k);
+	snprintf(sub, sizeof(sub), "rm -rf '%s'", old);
+	assert_int_equal(system(sub), 0);
+	lj_record_free(&a);
 }
 
 /* Links: a name pointing at a record id, replaced atomically; markers; hostile entries. */
@@ -643,6 +753,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_list_target, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_info, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_mac, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_list_addr, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_kept, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unsafe_dir, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cookies, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_links, setup, teardown),

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "lib/core/interrupt.h"
+#include "lib/core/session.h"
 #include "lib/core/txn.h"
 #include "lib/core/way.h"
 #include "lib/kernel/addr.h"
@@ -437,12 +438,10 @@ int lj_attach_check_ip_users(struct lj_state *st, const char *self_id, const cha
 {
 	struct lj_state *own = NULL;
 	struct lj_record *recs = NULL;
-	char buf[LJ_IP_STRLEN], how[IFNAMSIZ + 48], dir[PATH_MAX], needle[LJ_IP_STRLEN + 2];
+	char buf[LJ_IP_STRLEN], how[IFNAMSIZ + 48], dir[PATH_MAX];
 	size_t n = 0;
 	int r;
 
-	/* As info.addresses holds it ("A/N"): the leading quote and the slash bound it. */
-	snprintf(needle, sizeof(needle), "\"%s/", lj_ip_to_string(ip, buf, sizeof(buf)));
 	/* No state directory, no records (a dry run, an early check, creates none). */
 	snprintf(dir, sizeof(dir), "%s/attachments", lj_state_dir());
 	if (!st && (lj_state_dir()[0] != '/' || access(dir, F_OK) < 0))
@@ -450,9 +449,9 @@ int lj_attach_check_ip_users(struct lj_state *st, const char *self_id, const cha
 	r = state_or_shared(&st, &own, res);
 	if (r < 0)
 		return r;
-	/* Every record's text is read, but only those that hold ip are parsed (usually none):
-	 * what a bulk attach pays per attach for it grows with the records, not their parsing. */
-	r = lj_state_list_text(st, (const char *const[]){needle}, 1, &recs, &n);
+	/* Through the index by address: only the records that hold ip are read (usually none),
+	 * what a Join or an attach pays for it does not grow with the records. */
+	r = lj_state_list_addr(st, ip, &recs, &n);
 	lj_state_close(own);
 	if (r < 0)
 		return lj_fail(res, r, "Failed to read the state directory: %s", strerror(-r));
@@ -538,12 +537,25 @@ int lj_attach_check_ips_free(struct lj_ctx *ctx, const char *self_id, const char
 			     struct lj_result *res)
 {
 	char buf[LJ_IP_STRLEN], name[IFNAMSIZ], what[256];
+	int r, family = AF_UNSPEC;
 	size_t which;
-	int r;
 
 	if (n_ips == 0)
 		return 0;
-	r = ctx->host ? lj_attach_host_holds(ctx, AF_UNSPEC, ips, n_ips, &which, name) : 0;
+	/* Only the families of the addresses asked about are dumped (the host's addresses of
+	 * one family: half the dump when all are IPv4; none when all are link-local, which
+	 * lj_attach_host_holds skips). */
+	for (size_t i = 0; i < n_ips; i++) {
+		int f = ips[i].ip.family;
+
+		if (!lj_ip_link_local(&ips[i].ip))
+			family = family == AF_UNSPEC || family == f ? f : -1; /* -1: both */
+	}
+	if (family < 0)
+		family = AF_UNSPEC;
+	else if (family == AF_UNSPEC)
+		n_ips = 0; /* all link-local */
+	r = ctx->host && n_ips ? lj_attach_host_holds(ctx, family, ips, n_ips, &which, name) : 0;
 	if (r < 0)
 		return lj_fail(res, r, "Failed to list the host's addresses: %s", strerror(-r));
 	if (r > 0)
@@ -750,7 +762,7 @@ static int attach_one(const struct lj_attach_opts *o, struct lj_result *res)
 	if (r < 0)
 		return r;
 
-	r = lj_ctx_new(NULL, &t, &ctx);
+	r = lj_ctx_new(lj_session_host(o->session), &t, &ctx);
 	if (r < 0) {
 		lj_fail(res, r, "Failed to open netlink sockets: %s", strerror(-r));
 		goto out;
@@ -758,7 +770,7 @@ static int attach_one(const struct lj_attach_opts *o, struct lj_result *res)
 	t.cookie = ctx->tgt->cookie; /* read from the context's socket in the target */
 	txn.ctx = ctx;
 	if (!o->dry_run) {
-		r = lj_state_open(true, &txn.st);
+		r = lj_session_state_open(o->session, true, &txn.st);
 		if (r < 0) {
 			lj_fail(res, r, "Failed to open the state directory %s: %s", lj_state_dir(),
 				lj_state_strerror(r));

@@ -32,6 +32,8 @@ enum lj_way {
 struct lj_target;
 
 /* Everything an attach can be asked to do. Strings are borrowed for the call. */
+struct lj_session;
+
 struct lj_attach_opts {
 	enum lj_way way;
 	const char *target;    /* TARGET as given */
@@ -39,6 +41,9 @@ struct lj_attach_opts {
 	/* The target already opened by the caller (borrowed: attach opens a duplicate of its
 	 * fd), or NULL: attach resolves target itself. */
 	const struct lj_target *resolved;
+	/* What a long-running front end keeps across its calls (core/session.h; borrowed), or
+	 * NULL: everything opened for this call alone. */
+	struct lj_session *session;
 
 	/* addressing */
 	struct lj_cidr ips[LJ_MAX_IPS];

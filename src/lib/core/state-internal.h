@@ -15,9 +15,17 @@ struct lj_state {
 	int top_fd; /* the state directory, for the attachments' index by MAC; else -1 */
 	int lock_fd;
 	bool exclusive;		 /* lock_fd is held exclusively */
+	bool borrowed;		 /* dir_fd and top_fd are a session's (lj_state_open_kept) */
 	struct lj_netns_id self; /* the namespace lanjoin runs in */
 	uint64_t self_cookie;	 /* its cookie, 0 if unknown */
 };
+
+/* Is fd a directory lanjoin may keep records in (owned by its user, writable by no one
+ * else)? 0 or -errno (-EPERM). */
+int lj_state_safe_dir(int fd);
+
+/* Open (created 0700 if missing) the directory name in at, checked as lj_state_safe_dir. */
+int lj_state_open_subdir(int at, const char *name, int *ret);
 
 /* Whether id is a record id (12 lowercase hex digits). */
 bool lj_state_valid_id(const char *id);

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* The index of the attachment records by MAC (state.h: lj_state_list_mac). */
+/* The indexes of the attachment records by MAC and by address (state.h: lj_state_list_mac,
+ * lj_state_list_addr). */
 #include <dirent.h>
 #include <errno.h>
+#include <sys/socket.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,30 +34,70 @@ bool lj_record_mac(const struct lj_record *rec, uint8_t ret[LJ_MAC_LEN])
 }
 
 /*
- * The index of the records by MAC: directory MAC_INDEX beside the attachments directory (in
- * the state directory, st->top_fd), one name "<mac>-<id>" (12 hex digits each) per record
- * and the MAC it has (lj_record_mac): a hard link to that record as it was first saved with
- * it (a name, no inode of its own: nothing to allocate where the state is on ext4); removed
- * with the record. It may hold names whose record is gone or has another MAC now (a record
- * removed by other means, a record saved again with another MAC: a lookup checks the record,
- * gc drops them), never lack one: a record is linked before its rename makes it visible, all
- * under the exclusive lock, and the directory exists only once it was built complete
- * (mac_index_build). lanjoin before it did not keep it: a record that such a binary writes
- * while the directory exists is missing from it.
+ * The indexes of the records by MAC and by address: directory MAC_INDEX (ADDR_INDEX) beside
+ * the attachments directory (in the state directory, st->top_fd), one name "<key>-<id>" per
+ * record and key it has (key: its MAC, lj_record_mac, 12 hex digits; each of its LAN
+ * addresses, info.addresses, as 8 or 32 hex digits): a hard link to that record as it was
+ * first saved with it (a name, no inode of its own: nothing to allocate where the state is on
+ * ext4); removed with the record. It may hold names whose record is gone or has another key
+ * now (a record removed by other means, a record saved again with another MAC or address: a
+ * lookup checks the record, gc drops them), never lack one: a record is linked before its
+ * rename makes it visible, all under the exclusive lock, and the directory exists only once
+ * it was built complete (index_build). lanjoin before it did not keep it: a record that such
+ * a binary writes while the directory exists is missing from it.
  */
 #define MAC_INDEX "attachments-by-mac"
-#define MAC_INDEX_NEW ".attachments-by-mac.new"
+#define ADDR_INDEX "attachments-by-address"
+#define KEY_MAX 33 /* an IPv6 address in hex and its NUL */
+#define KEYS_MAX 8
 
-/* The name of record id with mac in index directory dir, as a path from the state dir. */
-static void mac_index_name(const char *dir, const uint8_t mac[LJ_MAC_LEN], const char *id,
-			   char *buf, size_t size)
+struct index_kind {
+	const char *dir, *dir_new;
+	/* rec's keys into keys (at most KEYS_MAX), their number */
+	size_t (*keys)(const struct lj_record *rec, char keys[KEYS_MAX][KEY_MAX]);
+};
+
+static size_t mac_keys(const struct lj_record *rec, char keys[KEYS_MAX][KEY_MAX])
 {
-	snprintf(buf, size, "%s/%02x%02x%02x%02x%02x%02x-%s", dir, mac[0], mac[1], mac[2], mac[3],
-		 mac[4], mac[5], id);
+	uint8_t m[LJ_MAC_LEN];
+
+	if (!lj_record_mac(rec, m))
+		return 0;
+	snprintf(keys[0], KEY_MAX, "%02x%02x%02x%02x%02x%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+	return 1;
 }
 
-/* Remove index directory dir (MAC_INDEX or MAC_INDEX_NEW) of st with its names. */
-static void mac_index_remove(struct lj_state *st, const char *dir)
+static void ip_key(const struct lj_ip *ip, char key[KEY_MAX])
+{
+	const uint8_t *b = ip->bytes;
+	size_t len = ip->family == AF_INET ? 4 : 16;
+
+	for (size_t i = 0; i < len; i++)
+		snprintf(key + 2 * i, 3, "%02x", b[i]);
+}
+
+static size_t addr_keys(const struct lj_record *rec, char keys[KEYS_MAX][KEY_MAX])
+{
+	const json_t *a = json_object_get(rec->info, "addresses"), *v;
+	struct lj_cidr c;
+	size_t i, n = 0;
+
+	json_array_foreach(a, i, v)
+	{
+		if (n < KEYS_MAX && json_is_string(v) &&
+		    lj_parse_cidr(json_string_value(v), true, &c) == 0)
+			ip_key(&c.ip, keys[n++]);
+	}
+	return n;
+}
+
+static const struct index_kind kinds[] = {
+	{MAC_INDEX, "." MAC_INDEX ".new", mac_keys},
+	{ADDR_INDEX, "." ADDR_INDEX ".new", addr_keys},
+};
+
+/* Remove index directory dir of st with its names. */
+static void index_remove(struct lj_state *st, const char *dir)
 {
 	int fd = st->top_fd < 0
 			 ? -1
@@ -78,86 +121,102 @@ static void mac_index_remove(struct lj_state *st, const char *dir)
 
 void lj_state_mac_add(struct lj_state *st, const struct lj_record *rec, const char *file)
 {
-	uint8_t mac[LJ_MAC_LEN];
-	char name[64];
+	char keys[KEYS_MAX][KEY_MAX], name[PATH_MAX];
 
-	if (st->top_fd < 0 || !lj_record_mac(rec, mac))
+	if (st->top_fd < 0)
 		return;
-	mac_index_name(MAC_INDEX, mac, rec->id, name, sizeof(name));
-	/* EEXIST: linked at an earlier save. ENOENT: no index (not built, or not the
-	 * attachments). Anything else: the index cannot be trusted any more. */
-	if (linkat(st->dir_fd, file, st->top_fd, name, 0) < 0 && errno != EEXIST && errno != ENOENT)
-		mac_index_remove(st, MAC_INDEX);
+	for (size_t k = 0; k < ARRAY_SIZE(kinds); k++) {
+		size_t n = kinds[k].keys(rec, keys);
+
+		for (size_t i = 0; i < n; i++) {
+			snprintf(name, sizeof(name), "%s/%s-%s", kinds[k].dir, keys[i], rec->id);
+			/* EEXIST: linked at an earlier save. ENOENT: no index (not built, or not
+			 * the attachments). Anything else: the index cannot be trusted any more. */
+			if (linkat(st->dir_fd, file, st->top_fd, name, 0) < 0 && errno != EEXIST &&
+			    errno != ENOENT) {
+				index_remove(st, kinds[k].dir);
+				break;
+			}
+		}
+	}
 }
 
 void lj_state_mac_forget(struct lj_state *st, const char *id)
 {
+	char keys[KEYS_MAX][KEY_MAX], name[PATH_MAX];
+	bool any = false;
 	struct lj_record rec;
-	uint8_t mac[LJ_MAC_LEN];
-	char name[64];
 	int r;
 
-	if (st->top_fd < 0 || faccessat(st->top_fd, MAC_INDEX, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
+	for (size_t k = 0; k < ARRAY_SIZE(kinds) && st->top_fd >= 0; k++)
+		any |= faccessat(st->top_fd, kinds[k].dir, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+	if (!any)
 		return;
 	r = lj_state_load_as(st, id, false, &rec);
 	if (r == -EXDEV)
 		r = lj_state_load_as(st, id, true, &rec);
 	if (r < 0)
 		return;
-	if (lj_record_mac(&rec, mac)) {
-		mac_index_name(MAC_INDEX, mac, id, name, sizeof(name));
-		unlinkat(st->top_fd, name, 0);
+	for (size_t k = 0; k < ARRAY_SIZE(kinds); k++) {
+		size_t n = kinds[k].keys(&rec, keys);
+
+		for (size_t i = 0; i < n; i++) {
+			snprintf(name, sizeof(name), "%s/%s-%s", kinds[k].dir, keys[i], id);
+			unlinkat(st->top_fd, name, 0);
+		}
 	}
 	lj_record_free(&rec);
 }
 
 void lj_state_prune_index(struct lj_state *st)
 {
-	int fd = st->top_fd < 0 ? -1
-				: openat(st->top_fd, MAC_INDEX,
-					 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	struct dirent *de;
-	DIR *d;
+	for (size_t k = 0; k < ARRAY_SIZE(kinds); k++) {
+		int fd = st->top_fd < 0 ? -1
+					: openat(st->top_fd, kinds[k].dir,
+						 O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		struct dirent *de;
+		DIR *d;
 
-	if (fd < 0)
-		return;
-	d = fdopendir(fd);
-	if (!d) {
-		close(fd);
-		return;
-	}
-	while ((de = readdir(d))) {
-		char name[LJ_RECORD_ID_LEN + 8];
-		const char *dash = strchr(de->d_name, '-');
-
-		if (de->d_name[0] == '.' || !dash || !lj_state_valid_id(dash + 1))
+		if (fd < 0)
 			continue;
-		snprintf(name, sizeof(name), "%s.json", dash + 1);
-		if (faccessat(st->dir_fd, name, F_OK, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT)
-			unlinkat(fd, de->d_name, 0);
+		d = fdopendir(fd);
+		if (!d) {
+			close(fd);
+			continue;
+		}
+		while ((de = readdir(d))) {
+			char name[LJ_RECORD_ID_LEN + 8];
+			const char *dash = strchr(de->d_name, '-');
+
+			if (de->d_name[0] == '.' || !dash || !lj_state_valid_id(dash + 1))
+				continue;
+			snprintf(name, sizeof(name), "%s.json", dash + 1);
+			if (faccessat(st->dir_fd, name, F_OK, AT_SYMLINK_NOFOLLOW) < 0 &&
+			    errno == ENOENT)
+				unlinkat(fd, de->d_name, 0);
+		}
+		closedir(d);
 	}
-	closedir(d);
 }
 
 /*
- * Build the index from every record (the first lookup by MAC with the exclusive lock held,
- * where there is none yet): in MAC_INDEX_NEW, renamed to MAC_INDEX once complete.
+ * Build index kind from every record (the first lookup with the exclusive lock held, where
+ * there is none yet): in its dir_new, renamed to its dir once complete.
  */
-static void mac_index_build(struct lj_state *st)
+static void index_build(struct lj_state *st, const struct index_kind *kind)
 {
 	struct dirent *de;
 	bool ok = true;
 	DIR *d;
 
-	mac_index_remove(st, MAC_INDEX_NEW); /* a build that was killed */
-	if (st->top_fd < 0 || mkdirat(st->top_fd, MAC_INDEX_NEW, 0700) < 0 ||
+	index_remove(st, kind->dir_new); /* a build that was killed */
+	if (st->top_fd < 0 || mkdirat(st->top_fd, kind->dir_new, 0700) < 0 ||
 	    lj_state_dir_stream(st, &d) < 0)
 		return;
 	while (ok && (de = readdir(d))) {
-		char id[LJ_RECORD_ID_LEN], name[64];
-		size_t len = strlen(de->d_name);
+		char id[LJ_RECORD_ID_LEN], name[PATH_MAX], keys[KEYS_MAX][KEY_MAX];
+		size_t len = strlen(de->d_name), n;
 		struct lj_record rec;
-		uint8_t mac[LJ_MAC_LEN];
 		int r;
 
 		if (de->d_name[0] == '.' || len != LJ_RECORD_ID_LEN - 1 + 5 ||
@@ -165,56 +224,68 @@ static void mac_index_build(struct lj_state *st)
 			continue;
 		memcpy(id, de->d_name, LJ_RECORD_ID_LEN - 1);
 		id[LJ_RECORD_ID_LEN - 1] = '\0';
-		/* Those of lanjoin in other namespaces too: they look up by MAC here too. */
+		/* Those of lanjoin in other namespaces too: they look up here too. */
 		r = lj_state_load_as(st, id, false, &rec);
 		if (r == -EXDEV)
 			r = lj_state_load_as(st, id, true, &rec);
 		if (r < 0)
 			continue; /* unreadable: no lookup reads it either */
-		if (lj_record_mac(&rec, mac)) {
-			mac_index_name(MAC_INDEX_NEW, mac, id, name, sizeof(name));
+		n = kind->keys(&rec, keys);
+		for (size_t i = 0; i < n && ok; i++) {
+			snprintf(name, sizeof(name), "%s/%s-%s", kind->dir_new, keys[i], id);
 			ok = linkat(st->dir_fd, de->d_name, st->top_fd, name, 0) == 0 ||
 			     errno == EEXIST || errno == ENOENT; /* ENOENT: removed meanwhile */
 		}
 		lj_record_free(&rec);
 	}
 	closedir(d);
-	if (!ok || renameat(st->top_fd, MAC_INDEX_NEW, st->top_fd, MAC_INDEX) < 0)
-		mac_index_remove(st, MAC_INDEX_NEW);
+	if (!ok || renameat(st->top_fd, kind->dir_new, st->top_fd, kind->dir) < 0)
+		index_remove(st, kind->dir_new);
 }
 
-int lj_state_list_mac(struct lj_state *st, const uint8_t mac[LJ_MAC_LEN], struct lj_record **ret,
-		      size_t *ret_n)
+/* Does rec have key among its keys of kind? */
+static bool has_key(const struct index_kind *kind, const struct lj_record *rec, const char *key)
+{
+	char keys[KEYS_MAX][KEY_MAX];
+	size_t n = kind->keys(rec, keys);
+
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(keys[i], key) == 0)
+			return true;
+	return false;
+}
+
+/* The records with key of kind (see lj_state_list_mac); needle: their text's mark of it, for
+ * the search without an index. */
+static int list_key(struct lj_state *st, const struct index_kind *kind, const char *key,
+		    const char *needle, struct lj_record **ret, size_t *ret_n)
 {
 	struct lj_record *recs = NULL;
-	char prefix[16], text[LJ_MAC_STRLEN], needle[LJ_MAC_STRLEN + 16];
-	size_t n = 0, cap = 0, k = 0;
+	size_t n = 0, cap = 0, k = 0, plen = strlen(key) + 1;
+	char prefix[KEY_MAX + 1];
 	struct dirent *de;
 	int fd, r;
 	DIR *d;
 
 	fd = st->top_fd < 0 ? (errno = ENOENT, -1)
-			    : openat(st->top_fd, MAC_INDEX,
+			    : openat(st->top_fd, kind->dir,
 				     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0 && errno != ENOENT)
 		return lj_negerrno();
 	if (fd < 0) {
-		/* No index yet: the records whose text names the MAC (as info.mac or as their
-		 * link step's "mac"), then the index for the next lookups. */
-		lj_mac_to_string(mac, text, sizeof(text));
-		snprintf(needle, sizeof(needle), "\"mac\": \"%s\"", text);
+		/* No index yet: the records whose text has needle, then the index for the next
+		 * lookups. */
 		r = lj_state_list_text(st, (const char *const[]){needle}, 1, &recs, &n);
 		if (r < 0)
 			return r;
 		for (size_t i = 0; i < n; i++) {
-			uint8_t m[LJ_MAC_LEN];
-			if (lj_record_mac(&recs[i], m) && memcmp(m, mac, LJ_MAC_LEN) == 0)
+			if (has_key(kind, &recs[i], key))
 				recs[k++] = recs[i];
 			else
 				lj_record_free(&recs[i]);
 		}
 		if (st->exclusive && st->top_fd >= 0)
-			mac_index_build(st);
+			index_build(st, kind);
 		*ret = recs;
 		*ret_n = k;
 		return 0;
@@ -225,13 +296,11 @@ int lj_state_list_mac(struct lj_state *st, const uint8_t mac[LJ_MAC_LEN], struct
 		close(fd);
 		return r;
 	}
-	snprintf(prefix, sizeof(prefix), "%02x%02x%02x%02x%02x%02x-", mac[0], mac[1], mac[2],
-		 mac[3], mac[4], mac[5]);
+	snprintf(prefix, sizeof(prefix), "%s-", key);
 	while ((de = readdir(d))) {
-		const char *id = de->d_name + strlen(prefix);
-		uint8_t m[LJ_MAC_LEN];
+		const char *id = de->d_name + plen;
 
-		if (strncmp(de->d_name, prefix, strlen(prefix)) != 0 || !lj_state_valid_id(id))
+		if (strncmp(de->d_name, prefix, plen) != 0 || !lj_state_valid_id(id))
 			continue;
 		if (n == cap) {
 			struct lj_record *nr = realloc(recs, (cap ? cap * 2 : 4) * sizeof(*nr));
@@ -244,13 +313,13 @@ int lj_state_list_mac(struct lj_state *st, const uint8_t mac[LJ_MAC_LEN], struct
 			cap = cap ? cap * 2 : 4;
 		}
 		r = lj_state_load_as(st, id, false, &recs[n]);
-		if (r == 0 && lj_record_mac(&recs[n], m) && memcmp(m, mac, LJ_MAC_LEN) == 0) {
+		if (r == 0 && has_key(kind, &recs[n], key)) {
 			n++;
 			continue;
 		}
 		if (r == 0)
 			lj_record_free(&recs[n]);
-		/* A name whose record is gone or has another MAC now: dropped (with the lock
+		/* A name whose record is gone or has another key now: dropped (with the lock
 		 * held exclusively; a shared one leaves it for later). */
 		if ((r == 0 || r == -ENOENT) && st->exclusive)
 			unlinkat(fd, de->d_name, 0);
@@ -261,4 +330,28 @@ int lj_state_list_mac(struct lj_state *st, const uint8_t mac[LJ_MAC_LEN], struct
 	*ret = recs;
 	*ret_n = n;
 	return 0;
+}
+
+int lj_state_list_mac(struct lj_state *st, const uint8_t mac[LJ_MAC_LEN], struct lj_record **ret,
+		      size_t *ret_n)
+{
+	char text[LJ_MAC_STRLEN], needle[LJ_MAC_STRLEN + 16], key[KEY_MAX];
+
+	/* the MAC as info.mac or as the link step's "mac" holds it */
+	lj_mac_to_string(mac, text, sizeof(text));
+	snprintf(needle, sizeof(needle), "\"mac\": \"%s\"", text);
+	snprintf(key, sizeof(key), "%02x%02x%02x%02x%02x%02x", mac[0], mac[1], mac[2], mac[3],
+		 mac[4], mac[5]);
+	return list_key(st, &kinds[0], key, needle, ret, ret_n);
+}
+
+int lj_state_list_addr(struct lj_state *st, const struct lj_ip *ip, struct lj_record **ret,
+		       size_t *ret_n)
+{
+	char buf[LJ_IP_STRLEN], needle[LJ_IP_STRLEN + 2], key[KEY_MAX];
+
+	/* As info.addresses holds it ("A/N"): the leading quote and the slash bound it. */
+	snprintf(needle, sizeof(needle), "\"%s/", lj_ip_to_string(ip, buf, sizeof(buf)));
+	ip_key(ip, key);
+	return list_key(st, &kinds[1], key, needle, ret, ret_n);
 }

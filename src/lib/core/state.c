@@ -201,6 +201,16 @@ static int open_sub(const char *sub, bool exclusive, bool create, struct lj_stat
 	return 0;
 }
 
+int lj_state_safe_dir(int fd)
+{
+	return safe_dir(fd);
+}
+
+int lj_state_open_subdir(int at, const char *name, int *ret)
+{
+	return open_dir(at, name, ret);
+}
+
 int lj_state_open_sub(const char *sub, bool exclusive, struct lj_state **ret)
 {
 	return open_sub(sub, exclusive, true, ret);
@@ -257,9 +267,11 @@ void lj_state_close(struct lj_state *st)
 {
 	if (!st)
 		return;
-	close(st->dir_fd);
-	if (st->top_fd >= 0)
-		close(st->top_fd);
+	if (!st->borrowed) {
+		close(st->dir_fd);
+		if (st->top_fd >= 0)
+			close(st->top_fd);
+	}
 	if (st->lock_fd >= 0)
 		close(st->lock_fd); /* releases the lock */
 	free(st);

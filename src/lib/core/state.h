@@ -67,6 +67,28 @@ bool lj_record_mac(const struct lj_record *rec, uint8_t ret[LJ_MAC_LEN]);
  */
 int lj_state_open(bool exclusive, struct lj_state **ret);
 
+/*
+ * The state directory and its attachments directory, opened once and kept (a session's,
+ * core/session.h): top_fd and dir_fd -1 when none is kept; path is the LANJOIN_STATE_DIR they
+ * were opened for.
+ */
+struct lj_state_keep {
+	int top_fd, dir_fd;
+	char *path;
+};
+
+/*
+ * lj_state_open through k: the kept directories when the state directory's path still leads
+ * to them (the same inodes, the attachments directory still linked in it, both still safe as
+ * lj_state_open asks), else opened by path as lj_state_open does and kept in k. The lock is
+ * opened and taken each time. The lj_state borrows k's descriptors (lj_state_close leaves
+ * them). Returns 0 or -errno as lj_state_open.
+ */
+int lj_state_open_kept(struct lj_state_keep *k, bool exclusive, struct lj_state **ret);
+
+/* Close what k keeps (k stays usable: the next lj_state_open_kept opens them again). */
+void lj_state_keep_close(struct lj_state_keep *k);
+
 /* Why lj_state_open failed with r, for messages (-EPERM: the directory is unsafe). */
 const char *lj_state_strerror(int r);
 
@@ -189,7 +211,8 @@ int lj_state_list_foreign(struct lj_state *st, struct lj_record **ret, size_t *r
 int lj_state_sweep_tmp(struct lj_state *st);
 
 /*
- * Drop the names of the index by MAC (lj_state_list_mac) whose record is gone (removed by
+ * Drop the names of the indexes by MAC and address (lj_state_list_mac, lj_state_list_addr)
+ * whose record is gone (removed by
  * other means than lj_state_remove). Reads the whole index: for gc and detach --all. Only
  * with the exclusive lock held.
  */
@@ -254,6 +277,14 @@ int lj_state_list_text(struct lj_state *st, const char *const *needles, size_t n
  */
 int lj_state_list_mac(struct lj_state *st, const uint8_t mac[LJ_MAC_LEN], struct lj_record **ret,
 		      size_t *ret_n);
+
+/*
+ * The same for the records whose info.addresses hold ip (any prefix length), through the
+ * index of the records by address (attachments-by-address/). Callers still check the rest
+ * (segment, liveness).
+ */
+int lj_state_list_addr(struct lj_state *st, const struct lj_ip *ip, struct lj_record **ret,
+		       size_t *ret_n);
 
 void lj_record_free(struct lj_record *rec);
 void lj_records_free(struct lj_record *recs, size_t n);

@@ -352,6 +352,13 @@ int lj_nl_netns_cookie(struct lj_nl *nl, uint64_t *ret)
 	return lj_netns_socket_cookie(mnl_socket_get_fd(nl->sock), ret);
 }
 
+void lj_nl_drain(struct lj_nl *nl)
+{
+	while (recv(mnl_socket_get_fd(nl->sock), nl->rx, sizeof(nl->rx), MSG_DONTWAIT) >= 0 ||
+	       errno == EINTR)
+		;
+}
+
 void lj_nl_note_self_cookie(struct lj_nl *nl)
 {
 	lj_netns_self_cookie_from(mnl_socket_get_fd(nl->sock));

@@ -123,6 +123,12 @@ const char *lj_nl_extack(const struct lj_nl *nl);
  */
 int lj_nl_netns_cookie(struct lj_nl *nl, uint64_t *ret);
 
+/*
+ * Drop whatever is waiting unread on nl (the rest of an answer a caller stopped reading), so
+ * that a socket kept across calls starts its next transaction clean. Never blocks.
+ */
+void lj_nl_drain(struct lj_nl *nl);
+
 /* nl lives in this process's own namespace: remember its cookie (lj_netns_self_cookie_from). */
 void lj_nl_note_self_cookie(struct lj_nl *nl);
 

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "lib/core/ctx.h"
+#include "lib/core/session.h"
 #include "lib/core/status.h"
 #include "lib/core/txn.h"
 #include "lib/foreign/ovs.h"
@@ -296,13 +297,13 @@ int lj_handoff_attach(const struct lj_handoff_opts *o, struct lj_result *res)
 	r = open_self(o->sandbox, &t, res);
 	if (r < 0)
 		return r;
-	r = lj_ctx_open(&ctx, NULL, &t);
+	r = lj_ctx_open(&ctx, lj_session_host(o->session), &t);
 	if (r < 0) {
 		lj_fail(res, r, "cannot open rtnetlink: %s", strerror(-r));
 		goto out;
 	}
 	txn.ctx = &ctx;
-	r = lj_state_open(true, &txn.st);
+	r = lj_session_state_open(o->session, true, &txn.st);
 	if (r < 0) {
 		lj_fail(res, r, "Failed to open the state directory %s: %s", lj_state_dir(),
 			lj_state_strerror(r));
@@ -390,10 +391,10 @@ int lj_handoff_check_addresses(const char *segment, const struct lj_cidr *ips, s
 
 /* Load record id into *ret (free with lj_record_free), under a shared lock: 0, -ENOENT or
  * -errno. */
-static int find_id(const char *id, struct lj_record *ret)
+static int find_id(struct lj_session *session, const char *id, struct lj_record *ret)
 {
 	struct lj_state *st = NULL;
-	int r = lj_state_open(false, &st);
+	int r = lj_session_state_open(session, false, &st);
 
 	if (r == 0)
 		r = lj_state_load(st, id, ret);
@@ -401,7 +402,7 @@ static int find_id(const char *id, struct lj_record *ret)
 	return r;
 }
 
-int lj_handoff_detach(const char *name, struct lj_result *res)
+int lj_handoff_detach(struct lj_session *session, const char *name, struct lj_result *res)
 {
 	char id[LJ_RECORD_ID_LEN];
 	struct lj_record rec = {0};
@@ -415,7 +416,7 @@ int lj_handoff_detach(const char *name, struct lj_result *res)
 		return lj_fail(res, r, "cannot open lanjoin's network namespace: %s", strerror(-r));
 	/* Nothing recorded (every first Join asks): one file looked up, not the text of every
 	 * record (the Docker plugin's Join cost grew with the endpoints on the host). */
-	r = find_id(id, &rec);
+	r = find_id(session, id, &rec);
 	if (r == -ENOENT)
 		return 0;
 	if (r == 0)
@@ -470,7 +471,7 @@ int lj_handoff_find(const char *name, struct lj_record *ret)
 	if (!lj_ifname_valid(name))
 		return -EINVAL;
 	r = record_id(name, id);
-	return r < 0 ? r : find_id(id, ret);
+	return r < 0 ? r : find_id(NULL, id, ret);
 }
 
 int lj_handoff_undo(const json_t *plan_json, struct lj_result *res)

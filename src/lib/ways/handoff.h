@@ -43,6 +43,8 @@ struct lj_handoff_opts {
 	size_t n_addresses;
 	json_t *info; /* merged into the record's info (borrowed), e.g. Docker's
 			 {"docker": {network, endpoint}}; NULL = none */
+	/* the front end's session (core/session.h; borrowed), NULL = none */
+	struct lj_session *session;
 };
 
 /*
@@ -75,9 +77,10 @@ int lj_handoff_check_addresses(const char *segment, const struct lj_cidr *ips, s
  * Undo and forget the attachment of the link named name (lj_handoff_opts.name), whatever its
  * status (one a killed run left "applying" too): its host end or the link itself, once the
  * engine moved it back, are judged lanjoin's by the record (ifindex, MAC), never by the name.
- * Nothing recorded is success. Returns 0 or -errno with res->message (the record is kept).
+ * Nothing recorded is success. session: the front end's (core/session.h; borrowed), or NULL.
+ * Returns 0 or -errno with res->message (the record is kept).
  */
-int lj_handoff_detach(const char *name, struct lj_result *res);
+int lj_handoff_detach(struct lj_session *session, const char *name, struct lj_result *res);
 
 /*
  * Undo and forget the attachments of handed links whose record's info has key (a front end's
