@@ -34,9 +34,8 @@ int lj_plugin_recover(void)
 {
 	struct lj_result res = {0};
 	size_t n = 0;
-	int r;
+	int r = lj_handoff_recover("docker", NULL, &res, &n);
 
-	r = lj_handoff_recover("docker", NULL, &res, &n);
 	if (r < 0)
 		fprintf(stderr, "lanjoin: cannot undo the Joins a killed plugin left: %s\n",
 			res.message);
@@ -347,6 +346,14 @@ static json_t *macvlan_on_switch(struct lj_nl *nl, const char *parent)
  * What it is about to make it first records in net (saved as network id), so that a plugin
  * killed midway still undoes it at DeleteNetwork (net_teardown).
  */
+/* Write network id's file; NULL or the error to answer. */
+static json_t *save_net(const char *id, const json_t *net)
+{
+	int r = lj_store_save("networks", id, net);
+
+	return r < 0 ? lj_plugin_error("cannot record network %.12s: %s", id, strerror(-r)) : NULL;
+}
+
 static json_t *net_setup(const char *id, json_t *net)
 {
 	const char *mode = str(net, "mode"), *shim = str(net, "host_shim");
@@ -356,9 +363,8 @@ static json_t *net_setup(const char *id, json_t *net)
 	struct lj_link l;
 	struct lj_cidr c;
 	json_t *err = NULL;
-	int r;
+	int r = lj_nl_open(-1, &nl);
 
-	r = lj_nl_open(-1, &nl);
 	if (r < 0)
 		return lj_plugin_error("cannot open rtnetlink: %s", strerror(-r));
 	if (strcmp(mode, "ovs") == 0) {
@@ -385,12 +391,9 @@ static json_t *net_setup(const char *id, json_t *net)
 			bool adopted = false;
 
 			json_object_set_new(net, "adopted", json_true());
-			r = lj_store_save("networks", id, net);
+			err = save_net(id, net);
 			/* As 'lanjoin uplink adopt': probed, rolled back if the LAN is lost. */
-			if (r < 0)
-				err = lj_plugin_error("cannot record network %.12s: %s", id,
-						      strerror(-r));
-			else if (lj_uplink_adopt_if_missing(bridge, uplink, &res, &adopted) < 0)
+			if (!err && lj_uplink_adopt_if_missing(bridge, uplink, &res, &adopted) < 0)
 				err = lj_plugin_error("%s", res.message);
 			if (!adopted) {
 				json_object_del(net, "adopted");
@@ -418,19 +421,13 @@ static json_t *net_setup(const char *id, json_t *net)
 		 * the network made it. */
 		if (!existed) {
 			json_object_set_new(net, "shim_made", json_true());
-			r = lj_store_save("networks", id, net);
-			if (r < 0)
-				err = lj_plugin_error("cannot record network %.12s: %s", id,
-						      strerror(-r));
+			err = save_net(id, net);
 		}
 		if (!err && lj_shim_add(str(net, "parent"), &c, &res) < 0) {
 			err = lj_plugin_error("%s", res.message);
 		} else if (!err) {
 			json_object_set_new(net, "shim", json_string(name));
-			r = lj_store_save("networks", id, net);
-			if (r < 0)
-				err = lj_plugin_error("cannot record network %.12s: %s", id,
-						      strerror(-r));
+			err = save_net(id, net);
 		}
 	}
 	lj_result_done(&res);
@@ -479,11 +476,9 @@ static json_t *create_network(const json_t *req)
 	if (err)
 		goto out;
 	/* Kept before any change: what setup makes, it says here first (net_setup). */
-	r = lj_store_save("networks", id, net);
-	if (r < 0) {
-		err = lj_plugin_error("cannot record network %.12s: %s", id, strerror(-r));
+	err = save_net(id, net);
+	if (err)
 		goto out;
-	}
 	err = net_setup(id, net);
 	if (err) {
 		undo_err = net_teardown(net);
@@ -754,7 +749,7 @@ static json_t *create_endpoint(const json_t *req)
 {
 	json_t *err = NULL, *net, *ep, *resp, *iface = json_object_get(req, "Interface"), *old;
 	const char *nid = req_id(req, "NetworkID", &err), *eid, *a4, *a6, *mac;
-	char macs[LJ_MAC_STRLEN], key[256];
+	char macs[LJ_MAC_STRLEN];
 	uint8_t m[LJ_MAC_LEN];
 	struct lj_cidr c;
 	int r;
@@ -786,23 +781,7 @@ static json_t *create_endpoint(const json_t *req)
 	}
 	resp = ok();
 	if (!mac || !mac[0]) {
-		/*
-		 * Stable for the address (as Docker's macvlan driver): a restarted container
-		 * with the same --ip has the same MAC, and so has one on a network created
-		 * again (compose down; up), so the LAN's ARP caches stay right. The address
-		 * without its prefix length, and the link the LAN is on (the same address on
-		 * another LAN is another host), not the network's ID.
-		 */
-		const char *a = a4 && a4[0] ? a4 : a6;
-		const char *lan = str(net, str(net, "parent") ? "parent" : "bridge");
-		char ip[LJ_IP_STRLEN];
-
-		if (a && a[0] && lj_parse_cidr(a, true, &c) == 0)
-			snprintf(key, sizeof(key), "docker:%s:%s", lan ? lan : "",
-				 lj_ip_to_string(&c.ip, ip, sizeof(ip)));
-		else
-			snprintf(key, sizeof(key), "docker:%.12s:%s", nid, eid);
-		lj_mac_from_name(key, m);
+		lj_plugin_default_mac(net, nid, eid, a4, a6, m);
 		lj_mac_to_string(m, macs, sizeof(macs));
 		json_object_set_new(resp, "Interface", json_pack("{ss}", "MacAddress", macs));
 	} else {

@@ -10,6 +10,9 @@
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+
+#include "shared/parse.h"
 
 /* The largest request body accepted, in bytes. */
 #define LJ_PLUGIN_MAX_BODY (64 * 1024)
@@ -17,6 +20,12 @@
 /* Where the plugin listens and keeps its state unless told otherwise. */
 #define LJ_PLUGIN_DEFAULT_SOCKET "/run/docker/plugins/lanjoin.sock"
 #define LJ_PLUGIN_DEFAULT_STATE "/var/lib/lanjoin/docker-plugin"
+
+/* endpoint-mac.c: the MAC of an endpoint Docker gives none (6 bytes into mac), from its
+ * address (a4 or else a6, "ADDRESS/PREFIX" or NULL) and the network's parent or bridge;
+ * from the network and endpoint IDs when it has no address. */
+void lj_plugin_default_mac(const json_t *net, const char *nid, const char *eid, const char *a4,
+			   const char *a6, uint8_t mac[LJ_MAC_LEN]);
 
 /* Use dir (created 0700 if missing) for networks and endpoints. Returns 0 or -errno. */
 int lj_plugin_state_init(const char *dir);
