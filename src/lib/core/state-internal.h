@@ -20,6 +20,11 @@ struct lj_state {
 	uint64_t self_cookie;	 /* its cookie, 0 if unknown */
 };
 
+/* A new state (free it as lj_state_close does) holding the lock file of the state directory
+ * top (created with create) shared or exclusively, its dir_fd and top_fd -1 for the caller to
+ * fill. 0 or -errno. */
+int lj_state_new_locked(int top, bool exclusive, bool create, struct lj_state **ret);
+
 /* Is fd a directory lanjoin may keep records in (owned by its user, writable by no one
  * else)? 0 or -errno (-EPERM). */
 int lj_state_safe_dir(int fd);

@@ -4,7 +4,6 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -47,7 +46,6 @@ static bool keep_valid(const struct lj_state_keep *k, const char *d)
 int lj_state_open_kept(struct lj_state_keep *k, bool exclusive, struct lj_state **ret)
 {
 	const char *d = lj_state_dir();
-	_cleanup_close_ int lock = -1;
 	struct lj_state *st;
 	int r;
 
@@ -64,23 +62,12 @@ int lj_state_open_kept(struct lj_state_keep *k, bool exclusive, struct lj_state 
 			return r;
 		}
 	}
-	lock = openat(k->top_fd, "lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (lock < 0)
-		return lj_negerrno();
-	while (flock(lock, exclusive ? LOCK_EX : LOCK_SH) < 0)
-		if (errno != EINTR)
-			return lj_negerrno();
-	st = calloc(1, sizeof(*st));
-	if (!st)
-		return -ENOMEM;
+	r = lj_state_new_locked(k->top_fd, exclusive, true, &st);
+	if (r < 0)
+		return r;
 	st->dir_fd = k->dir_fd;
 	st->top_fd = k->top_fd;
 	st->borrowed = true;
-	lj_netns_self_id(&st->self);
-	if (lj_netns_self_cookie(&st->self_cookie) < 0)
-		st->self_cookie = 0;
-	st->lock_fd = TAKE_FD(lock);
-	st->exclusive = exclusive;
 	*ret = st;
 	return 0;
 }

@@ -168,7 +168,7 @@ int lj_state_open(bool exclusive, struct lj_state **ret)
 
 static int open_sub(const char *sub, bool exclusive, bool create, struct lj_state **ret)
 {
-	_cleanup_close_ int top = -1, dir = -1, lock = -1;
+	_cleanup_close_ int top = -1, dir = -1;
 	struct lj_state *st;
 	int r;
 
@@ -180,6 +180,20 @@ static int open_sub(const char *sub, bool exclusive, bool create, struct lj_stat
 	r = open_dir_in(top, sub, create, &dir);
 	if (r < 0)
 		return r;
+	r = lj_state_new_locked(top, exclusive, create, &st);
+	if (r < 0)
+		return r;
+	st->dir_fd = TAKE_FD(dir);
+	st->top_fd = strcmp(sub, "attachments") == 0 ? TAKE_FD(top) : -1;
+	*ret = st;
+	return 0;
+}
+
+int lj_state_new_locked(int top, bool exclusive, bool create, struct lj_state **ret)
+{
+	_cleanup_close_ int lock = -1;
+	struct lj_state *st;
+
 	lock = openat(top, "lock", (create ? O_RDWR | O_CREAT : O_RDONLY) | O_NOFOLLOW | O_CLOEXEC,
 		      0600);
 	if (lock < 0)
@@ -190,8 +204,7 @@ static int open_sub(const char *sub, bool exclusive, bool create, struct lj_stat
 	st = calloc(1, sizeof(*st));
 	if (!st)
 		return -ENOMEM;
-	st->dir_fd = TAKE_FD(dir);
-	st->top_fd = strcmp(sub, "attachments") == 0 ? TAKE_FD(top) : -1;
+	st->dir_fd = st->top_fd = -1;
 	lj_netns_self_id(&st->self);
 	if (lj_netns_self_cookie(&st->self_cookie) < 0)
 		st->self_cookie = 0;
