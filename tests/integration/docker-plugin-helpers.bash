@@ -53,3 +53,18 @@ kill_quietly() { kill "$1" 2>/dev/null || true; _engine_wait 10 test ! -d "/proc
 no_plugin_links_but_shim() { [[ -z $(on host ip -o link show | grep -E ': lj[dh][0-9a-f]') ]]; }
 no_plugin_links() { [[ -z $(on host ip -o link show | grep -E ': lj[dhs][0-9a-f]') ]]; }
 
+
+# A file's lab, one plugin and one private dockerd that finds it through DOCKER_PLUGIN_DIR
+# (setup_file), and their end (teardown_file).
+plugin_docker_setup_file() {
+  lab_setup_file
+  plugin_start
+  export DOCKER_PLUGIN_DIR=$LAB_DIR/dplugin/plugins
+  docker_start || true
+}
+
+plugin_docker_teardown_file() {
+  docker_stop || true
+  plugin_stop TERM
+  lab_teardown_file
+}

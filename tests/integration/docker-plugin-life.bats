@@ -8,18 +8,8 @@ load helpers
 load engine-helpers
 load docker-plugin-helpers
 
-setup_file() {
-  lab_setup_file
-  plugin_start
-  export DOCKER_PLUGIN_DIR=$LAB_DIR/dplugin/plugins
-  docker_start || true
-}
-
-teardown_file() {
-  docker_stop || true
-  plugin_stop TERM
-  lab_teardown_file
-}
+setup_file() { plugin_docker_setup_file; }
+teardown_file() { plugin_docker_teardown_file; }
 
 # The plugin's lanjoin records of Docker endpoints, as a count.
 docker_records() { lj list --json | jq '[.[] | select(.info.docker)] | length'; }

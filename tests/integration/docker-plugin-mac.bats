@@ -8,18 +8,8 @@ load helpers
 load engine-helpers
 load docker-plugin-helpers
 
-setup_file() {
-  lab_setup_file
-  plugin_start
-  export DOCKER_PLUGIN_DIR=$LAB_DIR/dplugin/plugins
-  docker_start || true
-}
-
-teardown_file() {
-  docker_stop || true
-  plugin_stop TERM
-  lab_teardown_file
-}
+setup_file() { plugin_docker_setup_file; }
+teardown_file() { plugin_docker_teardown_file; }
 
 NID=3333333333333333333333333333333333333333333333333333333333333333
 NID2=4444444444444444444444444444444444444444444444444444444444444444

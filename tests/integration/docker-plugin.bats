@@ -9,18 +9,8 @@ load engine-helpers
 load docker-plugin-helpers
 load watch-helpers
 
-setup_file() {
-  lab_setup_file
-  plugin_start
-  export DOCKER_PLUGIN_DIR=$LAB_DIR/dplugin/plugins
-  docker_start || true
-}
-
-teardown_file() {
-  docker_stop || true
-  plugin_stop TERM
-  lab_teardown_file
-}
+setup_file() { plugin_docker_setup_file; }
+teardown_file() { plugin_docker_teardown_file; }
 
 NID=1111111111111111111111111111111111111111111111111111111111111111
 EID=2222222222222222222222222222222222222222222222222222222222222222
