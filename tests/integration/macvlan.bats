@@ -478,6 +478,8 @@ detach_later() { defer ip netns exec "${LAB_PREFIX}host" "$LANJOIN" detach "netn
   [[ $output == *"port of bridge 'br-x'"*"attach bridge TARGET --bridge br-x"* ]]
   bad --parent lo --ip 198.51.100.117/24
   bad --parent em1 --ip 198.51.100.117/24 --mode passthru
+  [[ $output == *"carries the host's address"*"--force"* ]]
+  bad --parent em1 --ip 198.51.100.117/24 --mode passthru --force
   [[ $output == *"passthru"*"alone"* ]]
   bad --parent em1 --ip 198.51.100.117/24 --mtu 1501
   [[ $output == *"above the MTU of parent 'em1', 1500"* ]]
@@ -503,6 +505,8 @@ detach_later() { defer ip netns exec "${LAB_PREFIX}host" "$LANJOIN" detach "netn
   settle o
   take_snapshots b o
   bad --parent em1 --ip 198.51.100.117/24 --mode passthru
+  [[ $output == *"carries the host's address"*"--force"* ]]
+  bad --parent em1 --ip 198.51.100.117/24 --mode passthru --force
   [[ $output == *"passthru"*"alone"* ]]
 }
 
