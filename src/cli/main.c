@@ -104,7 +104,8 @@ static int cmd_help(int argc, char **argv)
 	       "options.\n"
 	       "Exit status: 0 done; 1 failed and rolled back (nothing left behind), or for\n"
 	       "status, some attachment not ok or a TARGET with no attachment; 2 bad usage or\n"
-	       "input. Every command but pid, ip, version and help needs root (CAP_NET_ADMIN and\n"
+	       "input; 3 (status only) nothing wrong, but an attachment still settling. Every\n"
+	       "command but pid, ip, version and help needs root (CAP_NET_ADMIN and\n"
 	       "CAP_SYS_ADMIN); without it lanjoin says so and exits 2, changing nothing.\n");
 	return LJ_EXIT_OK;
 }
