@@ -195,9 +195,12 @@ del_ns() {
   ip netns del "$name" 2>/dev/null || true
 }
 
+# The names in /run/netns, not `ip netns list`: that opens each entry, and an open of a FIFO
+# someone left there waits for a writer forever (a lab teardown hung so once).
 lab_namespaces() {
-  ip netns list 2>/dev/null | awk '{print $1}' | while read -r n; do
-    [[ $n == "$P"* ]] && echo "$n"
+  local f
+  for f in /run/netns/"$P"*; do
+    [[ -e $f || -L $f ]] && echo "${f##*/}"
   done
   return 0
 }
