@@ -164,9 +164,7 @@ later_expiry() { [ "$(lease_expiry "$1")" -gt "$2" ]; }
 # and nothing may appear in the view or on the host. The state directory is under /run, as the
 # default one is, so that lanjoin's own files lie below the overlay the client gets on /run.
 CLIENT_DIRS=(/var/lib/dhcp /var/lib/dhclient /var/lib/dhcpcd /run/dhcpcd /var/db/dhcpcd)
-own_mntns() { [ "$(readlink "/proc/$1/ns/mnt")" != "$(readlink /proc/self/ns/mnt)" ]; }
-# in_view CMD...: run CMD in the view (VIEW is the PID of the process that holds it)
-in_view() { nsenter -t "$VIEW" -m -- "$@"; }
+# (own_mntns, in_view: helpers.bash)
 make_view() { # missing|present
   local t=$BATS_TEST_TMPDIR/view-$1 d top
   mkdir -p "$t"/var/{u,w} "$t"/run/{u,w} "$t/netns" "$t/state"

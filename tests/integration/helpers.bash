@@ -31,6 +31,9 @@
 #   wait_until SECONDS CMD... poll CMD every 0.1 s until it succeeds; fail after SECONDS
 #   wait_until_every INTERVAL SECONDS CMD...  the same, polling every INTERVAL (whole) seconds:
 #                             for a wait of a minute (each poll costs processes, i.e. CPU)
+#   netns_view NODE...        a mount namespace of the test's whose /run/netns holds only the lab
+#                             nodes NODE...; in_view CMD... runs CMD there: for a test that puts
+#                             what is not a namespace in /run/netns (never the shared one)
 #   skip_if_sanitized         skip (a valgrind test) when LANJOIN is an ASan build
 #   wait_ipv6_ready NODE      wait until NODE has no tentative (DAD-pending) IPv6 address
 #   state_records             the attachment records (lanjoin's private state format, with their
@@ -187,6 +190,47 @@ wait_until_every() {
   done
   echo "timed out after ${secs}s waiting for: $*" >&2
   return 1
+}
+
+# A mount namespace of the test's: own_mntns PID (PID has a mount namespace other than ours),
+# in_view CMD... (run CMD in the view; VIEW is the PID of the process that holds it).
+own_mntns() { [ "$(readlink "/proc/$1/ns/mnt")" != "$(readlink /proc/self/ns/mnt)" ]; }
+in_view() { nsenter -t "$VIEW" -m -- "$@"; }
+_stop_view() {
+  kill -KILL "$1" 2>/dev/null || return 0
+  wait "$1" 2>/dev/null || true # (no "Killed" notice)
+}
+
+# netns_view NODE...: a view (VIEW, in_view) whose /run/netns is a tmpfs of its own holding
+# bind mounts of just the lab nodes NODE...; it ends with the test. What a test puts in that
+# /run/netns (a FIFO, a file: not a namespace) no one else sees: the machine's /run/netns is
+# shared with the other test files and whatever else runs, and `ip netns list` opens every
+# entry there (a FIFO blocks it). The view is a slave of the host's mounts and drops its copy
+# of the host's /run/netns, so it keeps no one else's namespace alive.
+netns_view() {
+  local t n
+  t=$(mktemp -d "$BATS_TEST_TMPDIR/netns-view.XXXXXX")
+  unshare -m --propagation slave sleep 600 3>&- &
+  VIEW=$!
+  defer _stop_view "$VIEW"
+  wait_until 5 own_mntns "$VIEW"
+  for n in "$@"; do
+    [[ -e /run/netns/$LAB_PREFIX$n ]] || {
+      echo "netns_view: no lab node '$n'" >&2
+      return 1
+    }
+  done
+  # shellcheck disable=SC2016 # the script's own variables
+  in_view sh -euc 't=$1 p=$2
+    shift 2
+    mount -t tmpfs -o mode=0755,size=64k lj-netns "$t"
+    for n in "$@"; do
+      : >"$t/$p$n"
+      mount --bind "/run/netns/$p$n" "$t/$p$n"
+    done
+    if mountpoint -q /run/netns; then umount -R -l /run/netns; fi
+    mount --move "$t" /run/netns' sh "$t" "$LAB_PREFIX" "$@"
+  [ "$(in_view findmnt -n -o FSTYPE /run/netns)" = tmpfs ]
 }
 
 state_records() { jq -s 'sort_by(.created)' "$LANJOIN_STATE_DIR"/attachments/*.json; }

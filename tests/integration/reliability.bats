@@ -233,6 +233,9 @@ make_namespaces() {
 
 @test "reliability: a FIFO where a recorded netns path was does not block detach or gc" {
   local cmd fifo=/run/netns/${LAB_PREFIX}hf
+  # the FIFO only in a /run/netns of the test's own: in the machine's, any `ip netns list` (of
+  # another test file, of anyone) would block on it
+  netns_view host
   for cmd in "detach netns:${LAB_PREFIX}hf" gc; do
     add_container hf
     take_snapshots
@@ -240,15 +243,16 @@ make_namespaces() {
     [ "$status" -eq 0 ]
     # the namespace goes; a FIFO takes its name: opening it for reading would wait for a writer
     lab container del hf
-    mkfifo -m 0600 "$fifo"
-    defer rm -f "$fifo"
+    in_view mkfifo -m 0600 "$fifo"
+    defer in_view rm -f "$fifo"
     # shellcheck disable=SC2086
-    run timeout 60 ip netns exec "${LAB_PREFIX}host" "$LANJOIN" $cmd
+    run in_view timeout 60 ip netns exec "${LAB_PREFIX}host" "$LANJOIN" $cmd
     echo "lanjoin $cmd -> $status: $output"
     [ "$status" -eq 0 ]
     [ "$(lj list --json | jq length)" -eq 0 ]
-    [ -p "$fifo" ] # left alone
-    rm -f "$fifo"
+    in_view test -p "$fifo" # left alone
+    [ ! -e "$fifo" ]        # and never in the machine's /run/netns
+    in_view rm -f "$fifo"
     assert_unchanged
   done
 }
