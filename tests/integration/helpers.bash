@@ -253,68 +253,82 @@ wait_ipv6_ready() { wait_until 10 _no_tentative "$1"; }
 # flags, which its timer clears some seconds after STP was on: addressing.bats' STP test).
 _JQ_LINK='map(del(.stats, .stats64)
   | (.. | objects) |= with_entries(select(.key | endswith("_timer") or startswith("topology_change") | not)))'
-_JQ_ADDR='map(del(.stats, .stats64)
-  | .addr_info |= (map(del(.valid_life_time, .preferred_life_time)) | sort_by(tostring)))'
+_JQ_ADDR='map({ifname, addr_info: (.addr_info | map(del(.valid_life_time, .preferred_life_time))
+  | sort_by(tostring))})'
 _JQ_ROUTE='map(del(.expires)) | sort_by(tostring)'
 _JQ_NFT='(.. | objects | select(has("counter")) | .counter | objects) |= (.packets = 0 | .bytes = 0)
   | (.. | objects | select(has("packets") and has("bytes"))) |= (.packets = 0 | .bytes = 0)
   | del(.. | objects | .expires?)'
 
 snapshot() {
-  local node=$1 ns=$LAB_PREFIX$1
+  local node=$1 ns=$LAB_PREFIX$1 ovsdb=''
   [[ -e /run/netns/$ns ]] || {
     echo "snapshot: no lab node '$node' ($ns)" >&2
     return 1
   }
-  local d=${BATS_TEST_TMPDIR:-${BATS_FILE_TMPDIR:?snapshot runs in a bats test}}/.snap.$BASHPID
+  local d=${BATS_TEST_TMPDIR:-${BATS_FILE_TMPDIR:?snapshot runs in a bats test}}/.snap
   # As few processes as can be (snapshots run thousands of times; each process costs ~5-15 ms
   # of CPU, a fork of the test's shell as much, jq ~25): one shell in the namespace (nsenter,
-  # not `ip -n`, which also makes a mount namespace each time) that writes the JSON dumps to
-  # files (one `ip -batch` for the addresses, the routes of both families (a dump without a
-  # family has both) and the IPv4 rules) and prints iptables, ip6tables and the sysctls; one jq
-  # for all the JSON; one ovs-vsctl for the four OVS views.
+  # not `ip -n`, which also makes a mount namespace each time) that writes the dumps to files
+  # named by the caller's PID (snapshots may run side by side): one `ip -d -batch` for the
+  # links, the addresses, the routes of both families (a dump without a family has both), the
+  # IPv4 rules and the proxy neighbours (of each address, only the address: its link's details
+  # are the links'); the IPv6 rules; nft; iptables, ip6tables and the sysctls as text;
+  # the four OVS views (one ovs-vsctl); then one jq that prints it all, normalized.
   # First, a link created just before (by the test, or a daemon like dockerd) may still be
   # doing IPv6 DAD: up to 3 s for it to finish, so that "tentative" is not taken for a change.
   [[ -d $d ]] || mkdir -p "$d" || return
-  nsenter "--net=/run/netns/$ns" -- sh -c 'd=$1
+  d+=/$BASHPID
+  [[ $node == host && -S $LAB_DIR/ovs/db.sock ]] && ovsdb=unix:$LAB_DIR/ovs/db.sock
+  nsenter "--net=/run/netns/$ns" -- sh -c 'd=$1 ovsdb=$2
     i=0
     while [ "$i" -lt 30 ] && [ -n "$(ip -6 addr show tentative)" ]; do
       sleep 0.1
       i=$((i + 1))
     done
-    ip -j -d link show >"$d/link"
-    printf "%s\n" "addr show" "route show table all" "rule show" | ip -j -batch - >"$d/ip"
-    ip -j -6 rule show >"$d/rule6"
-    nft -j list ruleset >"$d/nft"
-    echo "## iptables"; iptables-save
-    echo "## ip6tables"; ip6tables-save
-    echo "## proxy neighbours"; ip neigh show proxy | sort
-    echo "## sysctl"
+    ip -j -d -batch - >"$d.ip" <<END
+link show
+addr show
+route show table all
+rule show
+neigh show proxy
+END
+    ip -j -d -6 rule show >"$d.rule6"
+    nft -j list ruleset >"$d.nft"
+    { echo "## iptables"; iptables-save; echo "## ip6tables"; ip6tables-save; } >"$d.text"
     cd /proc/sys/net && grep -H . ipv4/ip_forward \
       ipv4/conf/*/forwarding ipv4/conf/*/proxy_arp ipv4/conf/*/rp_filter \
       ipv4/conf/*/route_localnet ipv4/conf/*/arp_ignore \
       ipv6/conf/*/forwarding ipv6/conf/*/disable_ipv6 ipv6/conf/*/accept_ra \
-      ipv6/conf/*/proxy_ndp ipv4/neigh/*/proxy_delay ipv6/neigh/*/proxy_delay | sort' \
-    sh "$d" >"$d/text" || return
+      ipv6/conf/*/proxy_ndp ipv4/neigh/*/proxy_delay ipv6/neigh/*/proxy_delay >"$d.sysctl"
+    if [ -n "$ovsdb" ]; then
+      ovs-vsctl "--db=$ovsdb" --timeout=10 -f csv -- show \
+        -- --columns=name,datapath_type,fail_mode,external_ids,other_config list Bridge \
+        -- --columns=name,tag,trunks,vlan_mode,external_ids,other_config list Port \
+        -- --columns=name,type,options,external_ids,mac list Interface >"$d.ovs"
+    else
+      : >"$d.ovs"
+    fi' sh "$d" "$ovsdb" || return
+  # iptables-save's comments (#, one #) carry the time: dropped, as are the counters. OVS:
+  # `show` as it is; each table's CSV (from its header line, "name,...", on) sorted.
   # shellcheck disable=SC2016 # jq variables
-  jq -n -r -S --slurpfile link "$d/link" --slurpfile ip "$d/ip" --slurpfile rule6 "$d/rule6" \
-    --slurpfile nft "$d/nft" "
-    \"## links\", (\$link[0] // [] | $_JQ_LINK),
-    \"## addresses\", (\$ip[0] // [] | $_JQ_ADDR),
-    \"## routes (IPv4 and IPv6, all tables)\", (\$ip[1] // [] | $_JQ_ROUTE),
-    \"## rules\", (\$ip[2] // []), (\$rule6[0] // []),
-    \"## nftables\", (\$nft[0] // {} | $_JQ_NFT)"
-  # iptables-save's comments (#, one #) carry the time: dropped, as are the counters
-  sed -e '/^#\([^#]\|$\)/d' -e 's/\[[0-9]*:[0-9]*\]/[]/g' "$d/text"
-  if [[ $node == host && -S $LAB_DIR/ovs/db.sock ]]; then
-    echo "## ovs"
-    # `show` as it is; each table's CSV (from its header line on) sorted
-    ovs-vsctl "--db=unix:$LAB_DIR/ovs/db.sock" --timeout=10 -f csv -- show \
-      -- --columns=name,datapath_type,fail_mode,external_ids,other_config list Bridge \
-      -- --columns=name,tag,trunks,vlan_mode,external_ids,other_config list Port \
-      -- --columns=name,type,options,external_ids,mac list Interface |
-      awk '/^name,/ { if (!t++) fflush() } !t { print; next } { print t "\t" $0 | "sort | cut -f2-" }'
-  fi
+  jq -n -r -S --slurpfile ip "$d.ip" --slurpfile rule6 "$d.rule6" \
+    --slurpfile nft "$d.nft" --rawfile text "$d.text" --rawfile sysctl "$d.sysctl" \
+    --rawfile ovs "$d.ovs" '
+    def lines: rtrimstr("\n") | if . == "" then [] else split("\n") end;'"
+    \"## links\", (\$ip[0] // [] | $_JQ_LINK),
+    \"## addresses\", (\$ip[1] // [] | $_JQ_ADDR),
+    \"## routes (IPv4 and IPv6, all tables)\", (\$ip[2] // [] | $_JQ_ROUTE),
+    \"## rules\", (\$ip[3] // []), (\$rule6[0] // []),
+    \"## nftables\", (\$nft[0] // {} | $_JQ_NFT),"'
+    ($text | lines[] | select(test("^#([^#]|$)") | not) | gsub("\\[[0-9]*:[0-9]*\\]"; "[]")),
+    "## proxy neighbours", ($ip[4] // [] | sort_by(tostring)),
+    "## sysctl", ($sysctl | lines | sort[]),
+    ($ovs | lines | if length == 0 then empty else
+      (map(startswith("name,")) | index(true) // length) as $t
+      | "## ovs", .[:$t][],
+        (.[$t:] | reduce .[] as $l ([]; if ($l | startswith("name,")) then . + [[$l]]
+          else .[:-1] + [.[-1] + [$l]] end) | .[] | .[0], (.[1:] | sort[])) end)'
 }
 
 assert_same_state() {
