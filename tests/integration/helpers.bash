@@ -367,10 +367,17 @@ assert_unchanged() {
     echo "# left in the state directory: $left" >&2
     return 1
   fi
-  if pgrep -f "dhcp-supervise .*$LANJOIN_STATE_DIR" >&2; then
-    echo "# a DHCP supervisor is still running" >&2
-    return 1
-  fi
+  # a supervisor runs as "lanjoin dhcp-supervise ... STATE_DIR ...": one grep over the command
+  # lines for the word (pgrep -f reads each process's stat and status too), then its arguments
+  local f
+  local -a args
+  for f in $(grep -lzxsF dhcp-supervise /proc/[0-9]*/cmdline); do
+    mapfile -d '' args <"$f" 2>/dev/null || continue
+    if [[ ${args[*]} == *"dhcp-supervise "*"$LANJOIN_STATE_DIR"* ]]; then
+      echo "# a DHCP supervisor is still running: ${f//[^0-9]/} ${args[*]}" >&2
+      return 1
+    fi
+  done
   if [[ -n ${UNCHANGED_CHECK:-} ]]; then
     "$UNCHANGED_CHECK"
   fi
