@@ -94,12 +94,14 @@ walk() {
   [ "$L" -gt 0 ]
 
   # detach, with the undo of step k failing, for every step whose undo acts
-  for k in $(acting_steps); do
+  local steps
+  steps=$(acting_steps)
+  for k in $steps; do
     acts[$k]=1
   done
   [ "${#acts[@]}" -gt 0 ]
   local first=1
-  for k in $(acting_steps); do
+  for k in $steps; do
     if ((!first)); then
       run "${WALK_ATTACH[@]}"
       [ "$status" -eq 0 ]
@@ -236,18 +238,13 @@ resume_attach() {
 
 # --- uplink adopt / release -------------------------------------------------------------------
 
-# em1's IPv6 addresses are usable again after they moved back: not tentative, each with its
-# local route (the kernel finishes an address in a work item, a moment after it was added)
-em1_settled() {
-  local addrs routes
-  [[ -z $(on host ip -6 addr show dev em1 tentative) ]] || return 1
-  addrs=$(on host ip -j -6 addr show dev em1 | jq '[.[0].addr_info[]?] | length')
-  routes=$(on host ip -j -6 route show table local | jq '[.[] | select(.dev == "em1" and .type == "local")] | length')
-  [[ $addrs == "$routes" ]]
-}
+# em1's IPv6 addresses are usable again after they moved back (helpers.bash)
+em1_settled() { ip6_settled host em1; }
+# br-up is up, with no tentative address (one ip and one jq; `link show` last, see ip6_settled)
 br_settled() {
-  [[ $(on host cat /sys/class/net/br-up/operstate) == @(up|unknown) ]] &&
-    [[ -z $(on host ip -6 addr show dev br-up tentative) ]]
+  ip -n "${LAB_PREFIX}host" -6 -j -batch - 2>/dev/null <<<"addr show dev br-up
+link show dev br-up" | jq -se '(.[1][0].operstate | IN("UP", "UNKNOWN"))
+    and ([.[0][]?.addr_info[]? | select(.tentative)] | length == 0)' >/dev/null
 }
 uplink_records() { find "$LANJOIN_STATE_DIR/uplinks" -name '*.json' 2>/dev/null | wc -l; }
 UPLINK_NO_UNDO='["sysctl-copy", "probe", "test-crash"]'

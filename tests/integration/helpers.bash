@@ -36,6 +36,8 @@
 #                             what is not a namespace in /run/netns (never the shared one)
 #   skip_if_sanitized         skip (a valgrind test) when LANJOIN is an ASan build
 #   wait_ipv6_ready NODE      wait until NODE has no tentative (DAD-pending) IPv6 address
+#   ip6_settled NODE DEV      DEV's IPv6 addresses in NODE are usable: none tentative, each with
+#                             its local route (one ip and one jq: for polls)
 #   state_records             the attachment records (lanjoin's private state format, with their
 #                             undo plans: not --json output, see doc/json.md) as one JSON array
 #   take_snapshots [NODE...] / assert_unchanged   snapshot host + nodes, then assert they are
@@ -246,6 +248,16 @@ spec_dir_teardown() {
 }
 spec_dir_clear() { rm -f "$LANJOIN_SPEC_DIR"/*.json; }
 
+# ip6_settled NODE DEV: DEV's IPv6 addresses are usable: not tentative, and each has its local
+# route. The kernel finishes an IPv6 address (even a nodad one) in a work item, a moment after
+# it was added. One ip and one jq (polls run it ten times a second): in an `ip -batch`, `link
+# show` must not come before `addr show` (the addresses are missing then).
+ip6_settled() {
+  ip -n "$LAB_PREFIX$1" -6 -j -batch - 2>/dev/null <<<"addr show dev $2
+route show table local" | jq -se --arg d "$2" '[.[0][]?.addr_info[]?] as $a
+    | ($a | all(.tentative != true))
+      and ($a | length) == ([.[1][]? | select(.dev == $d and .type == "local")] | length)' >/dev/null
+}
 _no_tentative() { [[ -z $(ip -n "$LAB_PREFIX$1" -6 addr show tentative) ]]; }
 wait_ipv6_ready() { wait_until 10 _no_tentative "$1"; }
 

@@ -31,11 +31,14 @@ net_of() {
   done
 }
 
-# True once br-em1 is fully up: carrier, no tentative address, its multicast route present.
+# True once br-em1 is fully up: carrier, no tentative address, its multicast route present
+# (one ip and one jq: polls run it ten times a second; `link show` last, see ip6_settled).
 br_settled() {
-  [[ $(on host cat /sys/class/net/br-em1/operstate) == @(up|unknown) ]] &&
-    [[ -z $(on host ip -6 addr show dev br-em1 tentative) ]] &&
-    on host ip -6 route show table local dev br-em1 | grep -q '^multicast ff00::/8'
+  ip -n "${LAB_PREFIX}host" -6 -j -batch - 2>/dev/null <<<"addr show dev br-em1
+route show table local dev br-em1
+link show dev br-em1" | jq -se '(.[2][0].operstate | IN("UP", "UNKNOWN"))
+    and ([.[0][]?.addr_info[]? | select(.tentative)] | length == 0)
+    and any(.[1][]?; .type == "multicast" and .dst == "ff00::/8")' >/dev/null
 }
 
 # Back to the lab's permanent addresses and routes on em1 (replace, not add: IPv6 switched
@@ -48,15 +51,8 @@ restore_em1() {
   on host ip -6 route replace default via 2001:db8:1::fe dev em1
 }
 
-# em1's IPv6 addresses are usable: not tentative, and each has its local route. The kernel
-# finishes an IPv6 address (even a nodad one) in a work item, a moment after it was added.
-em1_settled() {
-  local addrs routes
-  [[ -z $(on host ip -6 addr show dev em1 tentative) ]] || return 1
-  addrs=$(on host ip -j -6 addr show dev em1 | jq '[.[0].addr_info[]?] | length')
-  routes=$(on host ip -j -6 route show table local | jq '[.[] | select(.dev == "em1" and .type == "local")] | length')
-  [[ $addrs == "$routes" ]]
-}
+# em1's IPv6 addresses are usable (helpers.bash)
+em1_settled() { ip6_settled host em1; }
 
 assert_host_back() {
   wait_until 5 em1_settled || true
