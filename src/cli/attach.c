@@ -228,9 +228,13 @@ static const char usage_common[] =
 	"\n"
 	"Exit status: 0 attached (or already attached as asked: nothing changes); 1 failed and\n"
 	"rolled back (nothing left behind); 2 bad usage or input (also: the target is attached\n"
-	"as ifname otherwise, the fields that differ are named).\n"
+	"as ifname otherwise, the fields that differ are named; a --parent, --uplink or\n"
+	"--bridge that does not exist is named as such first).\n"
 	"SIGINT, SIGTERM or SIGHUP during attach (e.g. while it waits for a DHCP lease) roll it\n"
-	"back the same way (exit status 1).\n";
+	"back the same way (exit status 1).\n"
+	"An --ip (or nat --address) of an attachment whose container or namespace is gone is\n"
+	"free: that dead record is undone and removed first, as 'lanjoin gc' would (said on\n"
+	"stderr); a live attachment's address is refused (exit status 2).\n";
 
 _Static_assert(ARRAY_SIZE(usage_way) == LJ_WAY_COUNT, "every way has its help");
 
@@ -711,7 +715,8 @@ int lj_cmd_attach(int argc, char **argv)
 	struct cli_attach_flags f = {0};
 	struct lj_result res;
 	struct lj_target pt;
-	json_t *spec = NULL, *old = NULL;
+	json_t *spec = NULL, *old = NULL, *note;
+	size_t k;
 	char ways[64];
 	bool json = false;
 	int c, r, code = LJ_EXIT_OK;
@@ -819,6 +824,9 @@ int lj_cmd_attach(int argc, char **argv)
 		lj_err("warning: cannot catch SIGINT/SIGTERM: an interrupted attach may leave a "
 		       "record for 'lanjoin gc'");
 	r = old ? replace(&o, old, &res) : lj_attach(&o, &res);
+	/* what it did first (a dead attachment's record removed), on stderr */
+	json_array_foreach(json_object_get(res.json, "notes"), k, note)
+		fprintf(stderr, "%s\n", json_string_value(note));
 	if (r < 0) {
 		code = lj_report_failure(&res, r);
 		goto out;
