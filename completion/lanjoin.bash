@@ -83,7 +83,7 @@ _lanjoin_options() {
 	"attach nat") echo "$_lanjoin_attach_nat $_lanjoin_attach_every" ;;
 	"attach routed") echo "$_lanjoin_attach_routed $_lanjoin_attach_every" ;;
 	attach*) echo "--help" ;;
-	detach) echo "--ifname --all --keep-spec --dry-run --json --engine-socket --help" ;;
+	detach) echo "--ifname --all --include-cni --keep-spec --dry-run --json --engine-socket --help" ;;
 	list) echo "--json --help" ;;
 	status | reconcile) echo "--json --engine-socket --help" ;;
 	apply) echo "--engine-socket --help" ;;
