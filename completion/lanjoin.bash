@@ -9,7 +9,7 @@
 # (routed takes --ip and --no-default-route of the addressing ones).
 _lanjoin_attach_every='--no-conflict-check --ifname --mac --mac-from --mtu --route --dry-run
 	--json --engine-socket --persist --replace --help'
-_lanjoin_attach_l2='--ip --gateway --no-default-route --dhcp --dhcp6 --dhcp-client --dhcp-timeout
+_lanjoin_attach_l2='--ip --gateway --onlink --no-default-route --dhcp --dhcp6 --dhcp-client --dhcp-timeout
 	--slaac'
 _lanjoin_attach_bridge='--bridge --uplink --create-bridge'
 _lanjoin_attach_ovs='--bridge --create-bridge --vlan --ovsdb'
@@ -83,7 +83,7 @@ _lanjoin_options() {
 	"attach nat") echo "$_lanjoin_attach_nat $_lanjoin_attach_every" ;;
 	"attach routed") echo "$_lanjoin_attach_routed $_lanjoin_attach_every" ;;
 	attach*) echo "--help" ;;
-	detach) echo "--ifname --all --keep-spec --dry-run --json --engine-socket --help" ;;
+	detach) echo "--ifname --all --include-cni --keep-spec --dry-run --json --engine-socket --help" ;;
 	list) echo "--json --help" ;;
 	status | reconcile) echo "--json --engine-socket --help" ;;
 	apply) echo "--engine-socket --help" ;;

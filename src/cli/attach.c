@@ -45,6 +45,7 @@ enum {
 	OPT_MAC_FROM,
 	OPT_CREATE_BRIDGE,
 	OPT_NO_DEFAULT_ROUTE,
+	OPT_ONLINK,
 	OPT_PERSIST,
 	OPT_REPLACE,
 	OPT_FORCE,
@@ -76,6 +77,7 @@ static const struct {
 	{{"dhcp-timeout", required_argument, NULL, OPT_DHCP_TIMEOUT}, LJ_OPT_ADDRESSING},
 	{{"slaac", no_argument, NULL, OPT_SLAAC}, LJ_OPT_ADDRESSING},
 	{{"no-default-route", no_argument, NULL, OPT_NO_DEFAULT_ROUTE}, LJ_OPT_ADDRESSING},
+	{{"onlink", no_argument, NULL, OPT_ONLINK}, LJ_OPT_ADDRESSING},
 	{{"no-conflict-check", no_argument, NULL, OPT_NO_CONFLICT_CHECK}, LJ_OPT_COMMON},
 	{{"ifname", required_argument, NULL, OPT_IFNAME}, LJ_OPT_COMMON},
 	{{"mac", required_argument, NULL, OPT_MAC}, LJ_OPT_COMMON},
@@ -203,7 +205,8 @@ static const char *const usage_way[] = {
 
 static const char usage_addressing[] =
 	"ADDRESSING (none: the interface comes up with no address, e.g. to address it later):\n"
-	"            --ip CIDR (repeatable, IPv4/IPv6, not link-local) [--gateway ADDR]... |\n"
+	"            --ip CIDR (repeatable, IPv4/IPv6, not link-local) [--gateway ADDR]...\n"
+	"            [--onlink] |\n"
 	"            --dhcp [--dhcp-client NAME] [--dhcp-timeout S]; [--dhcp6] [--slaac]\n"
 	"            [--no-conflict-check] [--no-default-route]\n"
 	"            --dhcp6: a stateful DHCPv6 address (/128) and DNS servers from dhcpcd -6,\n"
@@ -211,7 +214,11 @@ static const char usage_addressing[] =
 	"            The gateway (or the lease's router) replaces the target's default route\n"
 	"            (e.g. its engine's); detach puts that back. --no-default-route keeps it\n"
 	"            (no gateway is installed). Replies from the engine-side address keep\n"
-	"            leaving through the engine's interface (published ports keep working).\n";
+	"            leaving through the engine's interface (published ports keep working).\n"
+	"            A --gateway must lie in an --ip's subnet of its family (IPv6 link-local\n"
+	"            ones aside); --onlink takes one outside it as on the link all the same.\n"
+	"            An --ip on none of the subnets of the bridge's or parent's addresses is\n"
+	"            attached with a warning (a LAN the host has no address on is fine).\n";
 
 static const char usage_common[] =
 	"COMMON:     --ifname NAME (in the container, default eth1) --mac MAC | --mac-from NAME\n"
@@ -228,9 +235,13 @@ static const char usage_common[] =
 	"\n"
 	"Exit status: 0 attached (or already attached as asked: nothing changes); 1 failed and\n"
 	"rolled back (nothing left behind); 2 bad usage or input (also: the target is attached\n"
-	"as ifname otherwise, the fields that differ are named).\n"
+	"as ifname otherwise, the fields that differ are named; a link named that does not\n"
+	"exist is named as such first).\n"
 	"SIGINT, SIGTERM or SIGHUP during attach (e.g. while it waits for a DHCP lease) roll it\n"
-	"back the same way (exit status 1).\n";
+	"back the same way (exit status 1).\n"
+	"An address of an attachment whose container or namespace is gone is free: that\n"
+	"dead record is undone and removed first, as 'lanjoin gc' would (said on stderr); a\n"
+	"live attachment's address is refused (exit status 2).\n";
 
 _Static_assert(ARRAY_SIZE(usage_way) == LJ_WAY_COUNT, "every way has its help");
 
@@ -450,6 +461,9 @@ static int parse_option(int c, const char *v, struct lj_attach_opts *o, struct c
 		return 0;
 	case OPT_NO_DEFAULT_ROUTE:
 		o->no_default_route = true;
+		return 0;
+	case OPT_ONLINK:
+		o->onlink = true;
 		return 0;
 	case OPT_SLAAC:
 		o->slaac = true;
@@ -711,7 +725,8 @@ int lj_cmd_attach(int argc, char **argv)
 	struct cli_attach_flags f = {0};
 	struct lj_result res;
 	struct lj_target pt;
-	json_t *spec = NULL, *old = NULL;
+	json_t *spec = NULL, *old = NULL, *note;
+	size_t k;
 	char ways[64];
 	bool json = false;
 	int c, r, code = LJ_EXIT_OK;
@@ -819,6 +834,9 @@ int lj_cmd_attach(int argc, char **argv)
 		lj_err("warning: cannot catch SIGINT/SIGTERM: an interrupted attach may leave a "
 		       "record for 'lanjoin gc'");
 	r = old ? replace(&o, old, &res) : lj_attach(&o, &res);
+	/* what it did first (a dead attachment's record removed), on stderr */
+	json_array_foreach(json_object_get(res.json, "notes"), k, note)
+		fprintf(stderr, "%s\n", json_string_value(note));
 	if (r < 0) {
 		code = lj_report_failure(&res, r);
 		goto out;

@@ -11,11 +11,13 @@
 static const char detach_usage[] =
 	"Usage: lanjoin detach TARGET [--ifname NAME] [--keep-spec] [--dry-run] [--json]\n"
 	"                      [--engine-socket PATH]\n"
-	"       lanjoin detach --all [--dry-run] [--json]\n"
+	"       lanjoin detach --all [--include-cni] [--dry-run] [--json]\n"
 	"Undo exactly what attach did (every attachment of TARGET unless\n"
 	"--ifname is given). Safe to repeat; works after the container died.\n"
 	"--all detaches everything, deleting the host-side links together; endpoints of the\n"
-	"Docker plugin are Docker's (docker network disconnect removes them): left, and counted.\n"
+	"Docker plugin are Docker's (docker network disconnect removes them): left, and counted;\n"
+	"so are a CNI runtime's attachments (its CNI DEL removes them) unless --include-cni\n"
+	"(or 'lanjoin detach TARGET' naming one).\n"
 	"The stored spec of a persistent attachment goes too, unless --keep-spec,\n"
 	"once the attachment is gone (a failed detach keeps it).\n";
 
@@ -64,11 +66,12 @@ int lj_cmd_detach(int argc, char **argv)
 		{"json", no_argument, NULL, 'j'},
 		{"engine-socket", required_argument, NULL, 'S'},
 		{"keep-spec", no_argument, NULL, 'k'},
+		{"include-cni", no_argument, NULL, 'C'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
 	const char *ifname = NULL;
-	bool dry_run = false, all = false, json = false, keep_spec = false;
+	bool dry_run = false, all = false, json = false, keep_spec = false, include_cni = false;
 	unsigned flags = 0;
 	size_t spec_removed = 0;
 	struct lj_result res;
@@ -92,6 +95,9 @@ int lj_cmd_detach(int argc, char **argv)
 		case 'k':
 			keep_spec = true;
 			break;
+		case 'C':
+			include_cni = true;
+			break;
 		case 'S':
 			if (lj_cli_engine_socket(optarg) < 0)
 				return LJ_EXIT_USAGE;
@@ -103,7 +109,12 @@ int lj_cmd_detach(int argc, char **argv)
 			return lj_getopt_error(c, argc, argv, detach_usage);
 		}
 	}
-	flags = (dry_run ? LJ_DETACH_DRY_RUN : 0) | (keep_spec ? 0 : LJ_DETACH_DROP_SPEC);
+	flags = (dry_run ? LJ_DETACH_DRY_RUN : 0) | (keep_spec ? 0 : LJ_DETACH_DROP_SPEC) |
+		(include_cni ? LJ_DETACH_INCLUDE_CNI : 0);
+	if (include_cni && !all)
+		return lj_usage_error(detach_usage,
+				      "--include-cni goes with --all (a TARGET named is detached "
+				      "whoever attached it)");
 	if (all) {
 		size_t removed = 0;
 		if (optind != argc)

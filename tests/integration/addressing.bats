@@ -707,3 +707,62 @@ _em1_forwards() { bridge -n "${LAB_PREFIX}host" -j link show dev em1 | jq -e '.[
   [ "$status" -eq 0 ]
   assert_unchanged onl
 }
+
+@test "addressing: a --gateway outside every --ip's subnet is refused (exit 2) unless --onlink; an --ip off the bridge's subnets is a warning" {
+  add_container offlan
+  take_snapshots offlan
+  local t="netns:${LAB_PREFIX}offlan"
+  # a mistyped prefix length: the gateway is on no subnet of the container (also --dry-run)
+  for dry in "" --dry-run; do
+    run lj attach bridge "$t" --bridge br-em1 --ip 198.51.100.117/32 --gateway 198.51.100.254 $dry
+    echo "$output"
+    [ "$status" -eq 2 ]
+    [[ $output == *"Gateway 198.51.100.254 is outside the subnet of --ip 198.51.100.117/32: give the --ip the LAN's prefix length (e.g. /24), or --onlink"* ]]
+  done
+  run lj attach bridge "$t" --bridge br-em1 --ip 2001:db8:1::117/64 --gateway 2001:db8:2::1
+  [ "$status" -eq 2 ]
+  [[ $output == *"Gateway 2001:db8:2::1 is outside the subnet of --ip 2001:db8:1::117/64"* ]]
+  run lj attach bridge "$t" --bridge br-em1 --ip 198.51.100.117/24 --onlink
+  [ "$status" -eq 2 ]
+  [[ $output == *"--onlink goes with --gateway ADDR"* ]]
+  assert_unchanged offlan
+  # an IPv6 link-local gateway is on every link
+  run lj attach bridge "$t" --bridge br-em1 --ip 2001:db8:1::117/64 --gateway fe80::1 --dry-run
+  echo "$output"
+  [ "$status" -eq 0 ]
+
+  # asked for: the route is onlink, the outside is reached through it
+  run lj attach bridge "$t" --bridge br-em1 --ip 198.51.100.117/32 --gateway 198.51.100.254 --onlink
+  echo "$output"
+  [ "$status" -eq 0 ]
+  defer lj detach "$t"
+  [[ $output != *warning* ]]
+  run on offlan ip -j route show default
+  [ "$(jq -r '.[0].flags | index("onlink") != null' <<<"$output")" = true ]
+  run curl_from offlan http://203.0.113.1/cgi-bin/ip
+  [ "$output" = 198.51.100.117 ]
+  # the same again is as asked (--onlink is part of the spec)
+  run lj attach bridge "$t" --bridge br-em1 --ip 198.51.100.117/32 --gateway 198.51.100.254 --onlink
+  [ "$status" -eq 0 ]
+  [[ $output == *"as asked"* ]]
+  run lj detach "$t"
+  [ "$status" -eq 0 ]
+
+  # an address on none of br-em1's subnets: attached, with a warning (also in --dry-run)
+  for dry in --dry-run ""; do
+    run lj attach bridge "$t" --bridge br-em1 --ip 198.18.50.5/24 $dry
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [[ $output == *"warning: --ip 198.18.50.5/24 is on none of the subnets of bridge 'br-em1' (198.51.100.0/24)"* ]]
+  done
+  run lj detach "$t"
+  [ "$status" -eq 0 ]
+  # a bridge the host has no address on: nothing to compare with, no warning
+  run lj attach bridge "$t" --bridge ljoffbr0 --create-bridge --ip 198.18.50.5/24
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output != *warning* ]]
+  run lj detach "$t"
+  [ "$status" -eq 0 ]
+  assert_unchanged offlan
+}

@@ -128,6 +128,48 @@ setup_file() { lab_setup_file --bridge-host; }
   assert_same_state host "$BATS_TEST_TMPDIR/host.before"
 }
 
+@test "cni: detach --all leaves a CNI runtime's attachments and says so; --include-cni or the TARGET detaches them" {
+  conf 1.0.0
+  add_container keep
+  run --separate-stderr cni ADD cid-keep "$(ns keep)"
+  [ "$status" -eq 0 ]
+  defer ip netns exec "${LAB_PREFIX}host" "$LANJOIN" detach "netns:${LAB_PREFIX}keep"
+  run lj detach --all
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == *"Detached 0 attachments"* ]]
+  [[ $output == *"1 attachment of a CNI runtime left: its runtime removes it (CNI DEL)"* ]]
+  [ "$(records)" -eq 1 ]
+  on keep ip link show eth0
+  run lj detach --all --dry-run
+  [ "$status" -eq 0 ]
+  [[ $output != *eth0* ]]
+  run lj detach --include-cni "netns:${LAB_PREFIX}keep"
+  [ "$status" -eq 2 ]
+  [[ $output == *"--include-cni goes with --all"* ]]
+  [ "$(records)" -eq 1 ]
+
+  run lj detach --all --include-cni
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == *"Detached 1 attachment"* ]]
+  [ "$(records)" -eq 0 ]
+  ! on keep ip link show eth0
+  run --separate-stderr cni DEL cid-keep "$(ns keep)"
+  [ "$status" -eq 0 ]
+
+  # a TARGET named is detached whoever attached it
+  run --separate-stderr cni ADD cid-keep "$(ns keep)"
+  [ "$status" -eq 0 ]
+  run lj detach "netns:${LAB_PREFIX}keep"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "$(records)" -eq 0 ]
+  run --separate-stderr cni DEL cid-keep "$(ns keep)"
+  [ "$status" -eq 0 ]
+  [ -z "$(ipam_ips)" ]
+}
+
 @test "cni: DEL without a record removes the host veth prevResult names only when it is provably this attachment's" {
   conf 1.0.0
   snapshot host >"$BATS_TEST_TMPDIR/host.before"

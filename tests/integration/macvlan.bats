@@ -653,3 +653,24 @@ kill_quiet() { kill "$1" 2>/dev/null || true; }
   assert_same_state host "$BATS_TEST_TMPDIR/host.before"
   assert_same_state v "$BATS_TEST_TMPDIR/v.before"
 }
+
+@test "macvlan: an --ip on none of the parent's subnets is attached with a warning; a --gateway outside the --ip's subnet is refused (exit 2)" {
+  add_container off
+  take_snapshots off
+  run lj attach macvlan "netns:${LAB_PREFIX}off" --parent em1 --ip 198.51.100.117/28 \
+    --gateway 198.51.100.254
+  echo "$output"
+  [ "$status" -eq 2 ]
+  [[ $output == *"Gateway 198.51.100.254 is outside the subnet of --ip 198.51.100.117/28"* ]]
+  assert_unchanged off
+  run lj attach macvlan "netns:${LAB_PREFIX}off" --parent em1 --ip 198.18.50.6/24
+  echo "$output"
+  [ "$status" -eq 0 ]
+  detach_later off
+  [[ $output == *"warning: --ip 198.18.50.6/24 is on none of the subnets of parent 'em1' (198.51.100.0/24"* ]]
+  # on the LAN's subnet: no warning
+  run lj attach macvlan "netns:${LAB_PREFIX}off" --parent em1 --ip 198.51.100.117/24 --ifname eth2
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output != *warning* ]]
+}

@@ -18,6 +18,7 @@
 #include "lib/core/interrupt.h"
 #include "lib/core/session.h"
 #include "lib/core/txn.h"
+#include "lib/core/undo.h"
 #include "lib/core/way.h"
 #include "lib/kernel/addr.h"
 #include "lib/kernel/link.h"
@@ -207,8 +208,20 @@ static int refuse_live(struct lj_ctx *ctx, const struct lj_target *t, const char
 	return 0;
 }
 
+/* Why old, a record under the id of target t's attachment but not live (refuse_live), is
+ * stale, for the note saying that it was removed. */
+static const char *stale_why(const struct lj_record *old, const struct lj_target *t)
+{
+	if (old->netns_cookie && t->cookie && old->netns_cookie != t->cookie)
+		return "its namespace (or container) is gone";
+	if (strcmp(old->status, "attached") != 0)
+		return "an attach of it did not finish";
+	return "its interface is gone";
+}
+
 /* What an attach's existing-record policy needs. */
 struct existing_data {
+	const struct lj_attach_opts *o;
 	const struct lj_target *t;
 	const char *ifname;
 	const json_t *spec;
@@ -233,6 +246,9 @@ static int existing_policy(struct lj_txn *txn, const struct lj_record *old, int 
 				    "%s is already attached as '%s' by lanjoin running in another "
 				    "network namespace; detach it there",
 				    tname(t), d->ifname);
+	r = lj_attach_check_links(ctx, d->o, res);
+	if (r < 0)
+		return r;
 	r = refuse_live(ctx, t, d->ifname, old, d->spec, res);
 	if (r != 0)
 		return r;
@@ -255,6 +271,8 @@ static int existing_policy(struct lj_txn *txn, const struct lj_record *old, int 
 	if (r < 0)
 		return lj_fail(res, r, "Failed to clean up a stale attachment of %s as '%s': %s",
 			       tname(t), d->ifname, ctx->detail);
+	lj_result_note(res, "Removed attachment %s %s (%s way): %s", old->target_spec, old->ifname,
+		       old->way, stale_why(old, t));
 	return LJ_TXN_REPLACE;
 }
 
@@ -262,8 +280,9 @@ static int existing_policy(struct lj_txn *txn, const struct lj_record *old, int 
  * --dry-run: say what the attach would say about a live attachment of the same target and
  * ifname (read-only; the stale cases existing_policy cleans up are left to the real run).
  */
-static int dry_run_existing(struct lj_ctx *ctx, const struct lj_target *t, const char *ifname,
-			    const char *id, const json_t *spec, struct lj_result *res)
+static int dry_run_existing(struct lj_ctx *ctx, const struct lj_attach_opts *o,
+			    const struct lj_target *t, const char *ifname, const char *id,
+			    const json_t *spec, struct lj_result *res)
 {
 	struct lj_state *ro = NULL;
 	struct lj_record old;
@@ -277,7 +296,12 @@ static int dry_run_existing(struct lj_ctx *ctx, const struct lj_target *t, const
 	if (lj_state_open(false, &ro) < 0)
 		return 0; /* the real run reports it */
 	if (lj_state_load(ro, id, &old) == 0) {
-		r = refuse_live(ctx, t, ifname, &old, spec, res);
+		r = lj_attach_check_links(ctx, o, res);
+		if (r == 0)
+			r = refuse_live(ctx, t, ifname, &old, spec, res);
+		if (r == 0)
+			lj_result_note(res, "Would remove attachment %s %s (%s way) first: %s",
+				       old.target_spec, old.ifname, old.way, stale_why(&old, t));
 		lj_record_free(&old);
 	}
 	lj_state_close(ro);
@@ -300,7 +324,14 @@ static void record_mac(struct lj_ctx *ctx, const char *ifname, struct lj_record 
 static void fill_result(struct lj_ctx *ctx, const char *ifname, struct lj_record *rec,
 			struct lj_result *res)
 {
+	json_t *notes = json_incref(json_object_get(res->json, "notes"));
+
+	json_decref(res->json);
 	res->json = lj_record_to_json(rec);
+	/* what was done first (a dead attachment's record removed) */
+	if (notes && json_is_object(res->json))
+		json_object_set(res->json, "notes", notes);
+	json_decref(notes);
 	lj_result_add_record(res, rec);
 }
 
@@ -316,7 +347,7 @@ static size_t keep_live(struct lj_record *recs, size_t n, const char *way, const
 
 		/* The kernel removed the links of a namespace that is gone. */
 		if (strcmp(recs[i].way, way) != 0 || !v || strcmp(v, value) != 0 ||
-		    !lj_target_alive(recs[i].target_spec, &recs[i].netns)) {
+		    !lj_target_alive(recs[i].target_spec, &recs[i].netns, recs[i].netns_cookie)) {
 			lj_record_free(&recs[i]);
 			continue;
 		}
@@ -460,7 +491,7 @@ int lj_attach_check_ip_users(struct lj_state *st, const char *self_id, const cha
 
 		if ((self_id && strcmp(rec->id, self_id) == 0) ||
 		    !record_on_segment(rec, segment) || !lj_attach_record_has_ip(rec, ip) ||
-		    !lj_target_alive(rec->target_spec, &rec->netns))
+		    !lj_target_alive(rec->target_spec, &rec->netns, rec->netns_cookie))
 			continue;
 		if (strcmp(rec->way, "macvlan") == 0)
 			snprintf(how, sizeof(how), "a macvlan of '%s'", segment);
@@ -739,6 +770,36 @@ static int open_target(const struct lj_attach_opts *o, struct lj_target *t, stru
 	return 0;
 }
 
+/*
+ * The records of attachments whose target is gone but that still hold an address o asks for
+ * (its --ip, nat's --address) are garbage in its way (two rows in list, a detach run twice,
+ * the host's leftovers of it): undone and removed first, as gc would, each with a note in res
+ * (lj_undo_stale_holders). --dry-run only notes them (txn->st NULL: a shared look). 0 or
+ * -errno with res set.
+ */
+static int drop_stale_holders(struct lj_txn *txn, const struct lj_attach_opts *o,
+			      struct lj_result *res)
+{
+	struct lj_cidr ips[LJ_MAX_IPS + 1];
+	struct lj_state *st = txn->st, *own = NULL;
+	char dir[PATH_MAX];
+	size_t n = 0, removed;
+	int r;
+
+	for (size_t i = 0; i < o->n_ips && n < LJ_MAX_IPS; i++)
+		ips[n++] = o->ips[i];
+	if (o->address.ip.family != AF_UNSPEC)
+		ips[n++] = o->address;
+	snprintf(dir, sizeof(dir), "%s/attachments", lj_state_dir());
+	if (n == 0 || (!st && (lj_state_dir()[0] != '/' || access(dir, F_OK) < 0)))
+		return 0; /* a dry run creates no state directory */
+	if (!st && lj_state_open(false, &own) < 0)
+		return 0; /* the real run reports it */
+	r = lj_undo_stale_holders(st ? st : own, txn->rec->id, ips, n, !st, res, &removed);
+	lj_state_close(own);
+	return r;
+}
+
 static int attach_one(const struct lj_attach_opts *o, struct lj_result *res)
 {
 	const char *ifname = o->ifname[0] ? o->ifname : LJ_DEFAULT_IFNAME;
@@ -786,15 +847,18 @@ static int attach_one(const struct lj_attach_opts *o, struct lj_result *res)
 		rec.spec = json_deep_copy(o->spec);
 	/* A runtime's attachment (CNI's "owner") is not compared: its runtime keys it. */
 	const json_t *cmp = o->spec && !json_object_get(o->spec, "owner") ? o->spec : NULL;
-	ed = (struct existing_data){.t = &t, .ifname = ifname, .spec = cmp};
+	ed = (struct existing_data){.o = o, .t = &t, .ifname = ifname, .spec = cmp};
 	if (txn.st)
 		r = lj_txn_existing(&txn, "attachments", existing_policy, &ed, res);
 	else
-		r = dry_run_existing(ctx, &t, ifname, rec.id, cmp, res);
+		r = dry_run_existing(ctx, o, &t, ifname, rec.id, cmp, res);
 	if (r == LJ_TXN_KEEP) {
 		r = 0; /* already attached as asked: res->unchanged, res->message */
 		goto out;
 	}
+	if (r < 0)
+		goto out;
+	r = drop_stale_holders(&txn, o, res);
 	if (r < 0)
 		goto out;
 

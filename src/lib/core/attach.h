@@ -163,3 +163,13 @@ int lj_attach_check_ips_free(struct lj_ctx *ctx, const char *self_id, const char
 int lj_attach_check_mac_users(struct lj_state *st, const char *way, const char *key,
 			      const char *value, const uint8_t mac[LJ_MAC_LEN], const char *what,
 			      struct lj_result *res);
+
+/*
+ * The links o names in lanjoin's namespace (a parent, a nat uplink, a Linux bridge that is
+ * not to be created) are there: checked before a record of the same attachment is compared
+ * with o (the attach's policy for an existing record, --dry-run too), so that a misspelt name is
+ * "does not exist", never a spec that "differs". The ways' builders check them again (with more to
+ * say) for a new attachment. 0, or -EINVAL (res says which) or another -errno.
+ */
+int lj_attach_check_links(struct lj_ctx *ctx, const struct lj_attach_opts *o,
+			  struct lj_result *res);

@@ -280,6 +280,24 @@ static bool handed_to_engine(const struct lj_record *rec)
 	return json_is_true(json_object_get(rec->info, "handoff"));
 }
 
+/* Is rec a CNI runtime's attachment (made by a CNI ADD: its runtime removes it with DEL)? */
+static bool cni_runtimes(const struct lj_record *rec)
+{
+	return json_object_get(rec->info, "cni") != NULL;
+}
+
+/* Append to res->message what detach --all left to CNI runtimes: n attachments (n > 0). */
+static void say_cni_left(struct lj_result *res, size_t n)
+{
+	size_t len = strlen(res->message);
+
+	snprintf(res->message + len, sizeof(res->message) - len,
+		 "%s%zu attachment%s of a CNI runtime left: its runtime removes %s (CNI DEL); "
+		 "'lanjoin detach TARGET' or 'detach --all --include-cni' detaches %s too",
+		 len ? "\n" : "", n, n == 1 ? "" : "s", n == 1 ? "it" : "them",
+		 n == 1 ? "it" : "them");
+}
+
 /* Append to res->message what detach left to the engine: n endpoints (n > 0). */
 static void say_handed_left(struct lj_result *res, size_t n)
 {
@@ -642,13 +660,39 @@ static bool match_all(const struct lj_record *rec, void *data)
 	return true;
 }
 
-/* detach --all: everything but the links handed to an engine (counted in *data, a size_t). */
-static bool match_not_handed(const struct lj_record *rec, void *data)
+/* What detach --all leaves to their owners, counted. */
+struct left {
+	bool include_cni; /* LJ_DETACH_INCLUDE_CNI */
+	size_t handed;	  /* the Docker plugin's endpoints */
+	size_t cni;	  /* CNI runtimes' attachments */
+};
+
+/*
+ * detach --all: everything but the links handed to an engine and, unless asked, the CNI
+ * runtimes' attachments (counted in *data, a struct left).
+ */
+static bool match_not_owned(const struct lj_record *rec, void *data)
 {
-	if (!handed_to_engine(rec))
-		return true;
-	(*(size_t *)data)++;
-	return false;
+	struct left *left = data;
+
+	if (handed_to_engine(rec)) {
+		left->handed++;
+		return false;
+	}
+	if (cni_runtimes(rec) && !left->include_cni) {
+		left->cni++;
+		return false;
+	}
+	return true;
+}
+
+/* Append to res->message what detach --all left to their owners. */
+static void say_left(struct lj_result *res, const struct left *left)
+{
+	if (left->handed)
+		say_handed_left(res, left->handed);
+	if (left->cni)
+		say_cni_left(res, left->cni);
 }
 
 int lj_detach_all(unsigned flags, struct lj_result *res, size_t *ret_removed)
@@ -656,7 +700,8 @@ int lj_detach_all(unsigned flags, struct lj_result *res, size_t *ret_removed)
 	bool dry_run = flags & LJ_DETACH_DRY_RUN, *undone = NULL;
 	struct lj_record *recs = NULL;
 	struct lj_state *st = NULL;
-	size_t n = 0, removed = 0, handed = 0;
+	size_t n = 0, removed = 0;
+	struct left left = {.include_cni = flags & LJ_DETACH_INCLUDE_CNI};
 	int r;
 
 	memset(res, 0, sizeof(*res));
@@ -671,7 +716,7 @@ int lj_detach_all(unsigned flags, struct lj_result *res, size_t *ret_removed)
 			struct lj_target t;
 			bool alive;
 
-			if (!match_not_handed(&recs[i], &handed))
+			if (!match_not_owned(&recs[i], &left))
 				continue;
 			alive = lj_undo_open_alive(&recs[i], &t);
 
@@ -680,12 +725,11 @@ int lj_detach_all(unsigned flags, struct lj_result *res, size_t *ret_removed)
 		}
 		free(undone);
 	} else {
-		r = undo_matching(st, recs, n, match_not_handed, &handed, NULL,
+		r = undo_matching(st, recs, n, match_not_owned, &left, NULL,
 				  flags & LJ_DETACH_DROP_SPEC ? LJ_UNDO_SPEC_DROP
 							      : LJ_UNDO_SPEC_KEEP,
 				  res, &removed);
-		if (handed)
-			say_handed_left(res, handed);
+		say_left(res, &left);
 		/* what single detaches say after the last attachment of something went (an
 		 * adopted uplink's bridge left without one) */
 		for (size_t i = 0; i < n; i++) {

@@ -13,8 +13,9 @@
 
 /* lj_detach, lj_detach_all: what is asked (or-ed together; 0: none). */
 enum {
-	LJ_DETACH_DRY_RUN = 1 << 0,   /* change nothing: res->dry_text holds the undo plans */
-	LJ_DETACH_DROP_SPEC = 1 << 1, /* the attachments' stored specs go too (not --keep-spec) */
+	LJ_DETACH_DRY_RUN = 1 << 0,	/* change nothing: res->dry_text holds the undo plans */
+	LJ_DETACH_DROP_SPEC = 1 << 1,	/* the attachments' stored specs go too (not --keep-spec) */
+	LJ_DETACH_INCLUDE_CNI = 1 << 2, /* lj_detach_all: a CNI runtime's attachments too */
 };
 
 /*
@@ -44,7 +45,9 @@ int lj_detach(const char *target, const char *ifname, unsigned flags, struct lj_
 int lj_gc(struct lj_result *res, size_t *ret_removed);
 
 /*
- * Detach every attachment (lanjoin detach --all). The host-side links of all of them are
+ * Detach every attachment (lanjoin detach --all) but the Docker plugin's endpoints (Docker's)
+ * and, without LJ_DETACH_INCLUDE_CNI, a CNI runtime's attachments (its runtime's: CNI DEL),
+ * which are left and counted in res->message. The host-side links of all of them are
  * deleted with one request (a link group), so the kernel's wait after deleting links is paid
  * once rather than once per attachment. flags as lj_detach's (with LJ_DETACH_DRY_RUN, the
  * undo plans are handed back in res->dry_text). Returns 0 or the first -errno (records that

@@ -58,6 +58,8 @@ struct lj_attach_opts {
 	bool dhcp6;		 /* stateful DHCPv6 (dhcpcd -6), independent of dhcp */
 	bool slaac;
 	bool no_default_route; /* keep the target's default routes (no gateway installed) */
+	bool onlink;	       /* a --gateway outside every --ip subnet of its family is on the
+				  link all the same (else refused: a mistyped address or prefix) */
 	bool no_conflict_check;
 	bool routes_append; /* add default and other routes beside equal ones through
 			     * other links (the CNI reference plugins' way) instead of

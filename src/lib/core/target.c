@@ -186,14 +186,15 @@ void lj_target_close(struct lj_target *t)
 	t->netns_fd = -1;
 }
 
-bool lj_target_alive(const char *spec, const struct lj_netns_id *id)
+bool lj_target_alive(const char *spec, const struct lj_netns_id *id, uint64_t cookie)
 {
 	struct lj_target t;
 	bool alive;
 
 	if (lj_target_parse(spec, &t) < 0 || lj_target_open(&t) < 0)
 		return false;
-	alive = t.id.dev == id->dev && t.id.ino == id->ino;
+	alive = t.id.dev == id->dev && t.id.ino == id->ino &&
+		(!cookie || !t.cookie || t.cookie == cookie);
 	lj_target_close(&t);
 	return alive;
 }

@@ -84,10 +84,12 @@ void lj_target_host_ifname(const struct lj_target *t, const char *prefix, const 
 			   char ret[IFNAMSIZ]);
 
 /*
- * True if the namespace the target spec names now is the one with identity id (i.e. the
- * attachment recorded for it is still alive). False when it is gone or was replaced.
+ * True if the namespace the target spec names now is the one with identity id and, when
+ * cookie is not 0 (and the kernel has cookies), that cookie (i.e. the attachment recorded for
+ * it is still alive: the kernel gives a freed inode number out again at once). False when it
+ * is gone or was replaced.
  */
-bool lj_target_alive(const char *spec, const struct lj_netns_id *id);
+bool lj_target_alive(const char *spec, const struct lj_netns_id *id, uint64_t cookie);
 
 /*
  * The shell prefix that runs `ip` inside the target, for --dry-run output:

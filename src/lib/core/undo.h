@@ -80,3 +80,15 @@ int lj_undo_bulk(struct lj_state *st, struct lj_record *recs, const char *const 
 int lj_default_route_hand_down(struct lj_ctx *ctx, struct lj_state *st, struct lj_record *recs,
 			       size_t n, size_t i, const bool *undone, FILE *dry,
 			       struct lj_result *res);
+
+/*
+ * The records of st (locked exclusively; with dry_run, shared is enough) other than self_id
+ * (NULL: none) that hold one of the addresses ips[0..n_ips) but whose target is gone (judged
+ * by its namespace's identity, inode and cookie, never by a name or inode alone): undone and
+ * removed as gc does (lj_undo_bulk: host links deleted, stored specs kept), each with a note
+ * in res naming it. With dry_run, only the notes (what would be removed). A live holder is
+ * left for the ways' address checks to refuse. *ret_removed counts the removed records.
+ * Returns 0 or -errno with res->message (records that could not be undone are kept).
+ */
+int lj_undo_stale_holders(struct lj_state *st, const char *self_id, const struct lj_cidr *ips,
+			  size_t n_ips, bool dry_run, struct lj_result *res, size_t *ret_removed);

@@ -215,9 +215,42 @@ static bool veth_host_end(const struct lj_plan *plan, const char *ifname, char *
 	return false;
 }
 
+/*
+ * Gateway g lies in the subnet of an --ip of its family, or is IPv6 link-local (on every
+ * link), or there is no --ip of its family (SLAAC, DHCPv6 give the subnet): else it is
+ * refused (-EINVAL, res set), a mistyped address or prefix length that the kernel would take
+ * only as onlink, reaching nothing on the LAN (--onlink asks for that).
+ */
+static int check_gateway_on_subnet(const struct lj_attach_opts *o, size_t g, struct lj_result *res)
+{
+	const struct lj_ip *gw = &o->gateways[g];
+	char buf[LJ_IP_STRLEN], list[256] = "", one[LJ_CIDR_STRLEN];
+	size_t len = 0;
+
+	if (gw->family == AF_INET6 && lj_ip_link_local(gw))
+		return 0;
+	for (size_t i = 0; i < o->n_ips; i++) {
+		if (o->ips[i].ip.family != gw->family)
+			continue;
+		if (lj_cidr_contains(&o->ips[i], gw))
+			return 0;
+		len += (size_t)snprintf(list + len, len < sizeof(list) ? sizeof(list) - len : 0,
+					"%s%s", len ? ", " : "",
+					lj_cidr_to_string(&o->ips[i], one, sizeof(one)));
+	}
+	if (!len)
+		return 0;
+	return lj_bad_input(res,
+			    "Gateway %s is outside the subnet of --ip %s: give the --ip the LAN's "
+			    "prefix length (e.g. /24), or --onlink if the gateway is on the link "
+			    "without being in that subnet",
+			    lj_ip_to_string(gw, buf, sizeof(buf)), list);
+}
+
 int lj_attach_check_addressing(const struct lj_attach_opts *o, struct lj_result *res)
 {
 	char buf[LJ_CIDR_STRLEN];
+	int r;
 
 	for (size_t g = 0; g < o->n_gateways; g++) {
 		bool family_ok = false;
@@ -234,6 +267,8 @@ int lj_attach_check_addressing(const struct lj_attach_opts *o, struct lj_result 
 					    "through",
 					    lj_ip_to_string(&o->gateways[g], buf, sizeof(buf)));
 	}
+	if (o->onlink && !o->n_gateways)
+		return lj_bad_input(res, "--onlink goes with --gateway ADDR");
 	if (o->no_default_route && o->n_gateways)
 		return lj_bad_input(res,
 				    "--gateway %s and --no-default-route exclude each other "
@@ -248,6 +283,8 @@ int lj_attach_check_addressing(const struct lj_attach_opts *o, struct lj_result 
 			if (lj_ip_equal(&o->ips[i].ip, &o->gateways[g]))
 				return lj_bad_input(
 					res, "Gateway %s is the container's own address", buf);
+		if (!o->onlink && !o->routes_append && (r = check_gateway_on_subnet(o, g, res)) < 0)
+			return r;
 		/* In an --ip's subnet: not its network or broadcast address (the kernel's refusal
 		 * would come only while applying, exit 1). */
 		for (size_t i = 0; i < o->n_ips; i++) {
@@ -262,7 +299,7 @@ int lj_attach_check_addressing(const struct lj_attach_opts *o, struct lj_result 
 		}
 	}
 	for (size_t i = 0; i < o->n_routes; i++) {
-		int r = check_route(o, i, res);
+		r = check_route(o, i, res);
 		if (r < 0)
 			return r;
 	}

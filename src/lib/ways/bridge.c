@@ -9,6 +9,7 @@
 #include "lib/kernel/neigh.h"
 #include "lib/steps/uplink-fw.h"
 #include "lib/steps/rtnl.h"
+#include "lib/ways/lan-prefix.h"
 #include "lib/ways/uplink.h"
 #include "lib/ways/ways.h"
 #include "shared/name.h"
@@ -115,7 +116,7 @@ int lj_attach_bridge_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, c
 	struct lj_link br;
 	struct lj_step *s;
 	bool create;
-	int r;
+	int r, br_index = 0;
 
 	if (!lj_ifname_valid(o->bridge))
 		return lj_bad_input(res, "Invalid bridge name '%s'", o->bridge);
@@ -136,6 +137,7 @@ int lj_attach_bridge_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, c
 					    "'%s' exists and is not a Linux bridge (kind '%s')",
 					    o->bridge, br.kind[0] ? br.kind : "none");
 		mtu = br.mtu;
+		br_index = br.ifindex;
 		lj_ctx_remember_bridge(ctx, o->bridge, br.ifindex); /* its step needs no lookup */
 	} else if (o->uplink[0]) {
 		/* lj_attach adopts the uplink first; a dry run shows that adoption's steps. */
@@ -221,6 +223,8 @@ int lj_attach_bridge_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, c
 	json_object_set_new(rec->info, "bridge", json_string(o->bridge));
 	if (create)
 		json_object_set_new(rec->info, "bridge_created", json_true());
+	if (br_index && (r = lj_way_warn_off_lan(ctx, br_index, "bridge", o->bridge, o, res)) < 0)
+		return r;
 	return lj_attach_add_addressing(ctx, o, ifname, plan, rec, res);
 }
 

@@ -48,23 +48,20 @@ static void add_prefix(struct lj_cidr *v, size_t *n, const struct lj_cidr *c)
 		v[(*n)++] = net;
 }
 
-int lj_way_check_on_lan(struct lj_ctx *ctx, int ifindex, const char *role, const char *dev,
-			const char *opt, const struct lj_ip *ip, const struct lj_cidr *addr_prefix,
-			struct lj_result *res)
+/*
+ * The on-link prefixes of family of link ifindex (named dev, its role for messages) into
+ * prefixes (*ret_np of them), its addresses into addrs (*ret_naddr). 0 or -errno (res set).
+ */
+static int link_prefixes(struct lj_ctx *ctx, int ifindex, int family, const char *role,
+			 const char *dev, struct lj_cidr addrs[MAX_PREFIXES], size_t *ret_naddr,
+			 struct lj_cidr prefixes[MAX_PREFIXES], size_t *ret_np,
+			 struct lj_result *res)
 {
-	struct lj_cidr addrs[MAX_PREFIXES], prefixes[MAX_PREFIXES];
 	struct lj_route_entry *routes = NULL;
-	char a[LJ_CIDR_STRLEN], list[512] = "", one[LJ_CIDR_STRLEN];
-	const char *fam = ip->family == AF_INET ? "IPv4" : "IPv6";
 	size_t naddr = 0, nroute = 0, np = 0;
-	bool inside = false, secondary = false;
 	int r;
 
-	if (addr_prefix)
-		lj_cidr_to_string(addr_prefix, a, sizeof(a));
-	else
-		lj_ip_to_string(ip, a, sizeof(a));
-	r = lj_addr_list_link(ctx->host, ifindex, ip->family, addrs, MAX_PREFIXES, &naddr);
+	r = lj_addr_list_link(ctx->host, ifindex, family, addrs, MAX_PREFIXES, &naddr);
 	if (r < 0)
 		return lj_fail(res, r, "Failed to list the addresses of %s '%s': %s", role, dev,
 			       strerror(-r));
@@ -72,7 +69,7 @@ int lj_way_check_on_lan(struct lj_ctx *ctx, int ifindex, const char *role, const
 		naddr = MAX_PREFIXES;
 	for (size_t i = 0; i < naddr; i++)
 		add_prefix(prefixes, &np, &addrs[i]);
-	r = lj_route_list_filtered(ctx->host, ip->family, RT_TABLE_MAIN, ifindex, &routes, &nroute);
+	r = lj_route_list_filtered(ctx->host, family, RT_TABLE_MAIN, ifindex, &routes, &nroute);
 	if (r < 0)
 		return lj_fail(res, r, "Failed to list the host's routes: %s", strerror(-r));
 	for (size_t i = 0; i < nroute; i++)
@@ -80,6 +77,68 @@ int lj_way_check_on_lan(struct lj_ctx *ctx, int ifindex, const char *role, const
 		    routes[i].oif == ifindex && routes[i].via.family == AF_UNSPEC)
 			add_prefix(prefixes, &np, &routes[i].dst);
 	free(routes);
+	*ret_naddr = naddr;
+	*ret_np = np;
+	return 0;
+}
+
+int lj_way_warn_off_lan(struct lj_ctx *ctx, int ifindex, const char *role, const char *dev,
+			const struct lj_attach_opts *o, struct lj_result *res)
+{
+	struct lj_cidr addrs[MAX_PREFIXES], prefixes[MAX_PREFIXES];
+	char a[LJ_CIDR_STRLEN], list[512], one[LJ_CIDR_STRLEN];
+	size_t naddr = 0, np = 0;
+	int r, family = AF_UNSPEC;
+
+	for (size_t i = 0; i < o->n_ips; i++) {
+		const struct lj_cidr *c = &o->ips[i];
+		bool inside = false;
+
+		if (lj_ip_link_local(&c->ip))
+			continue;
+		if (c->ip.family != family) { /* one dump per family (usually one) */
+			family = c->ip.family;
+			r = link_prefixes(ctx, ifindex, family, role, dev, addrs, &naddr, prefixes,
+					  &np, res);
+			if (r < 0)
+				return r;
+		}
+		list[0] = '\0';
+		for (size_t k = 0; k < np; k++) {
+			inside |= lj_cidr_contains(&prefixes[k], &c->ip);
+			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s",
+				 k ? ", " : "", lj_cidr_to_string(&prefixes[k], one, sizeof(one)));
+		}
+		/* No subnet there: a LAN the host has no address on, nothing to compare with. */
+		if (np == 0 || inside)
+			continue;
+		lj_result_note(res,
+			       "warning: --ip %s is on none of the subnets of %s '%s' (%s): the "
+			       "LAN's hosts reach it only through a router, if at all (a mistyped "
+			       "address or prefix length?); attached as asked",
+			       lj_cidr_to_string(c, a, sizeof(a)), role, dev, list);
+	}
+	return 0;
+}
+
+int lj_way_check_on_lan(struct lj_ctx *ctx, int ifindex, const char *role, const char *dev,
+			const char *opt, const struct lj_ip *ip, const struct lj_cidr *addr_prefix,
+			struct lj_result *res)
+{
+	struct lj_cidr addrs[MAX_PREFIXES], prefixes[MAX_PREFIXES];
+	char a[LJ_CIDR_STRLEN], list[512] = "", one[LJ_CIDR_STRLEN];
+	const char *fam = ip->family == AF_INET ? "IPv4" : "IPv6";
+	size_t naddr = 0, np = 0;
+	bool inside = false, secondary = false;
+	int r;
+
+	if (addr_prefix)
+		lj_cidr_to_string(addr_prefix, a, sizeof(a));
+	else
+		lj_ip_to_string(ip, a, sizeof(a));
+	r = link_prefixes(ctx, ifindex, ip->family, role, dev, addrs, &naddr, prefixes, &np, res);
+	if (r < 0)
+		return r;
 
 	if (np == 0)
 		return lj_bad_input(res,

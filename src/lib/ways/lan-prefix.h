@@ -10,6 +10,7 @@
 
 #include "lib/core/plan.h"
 #include "lib/core/result.h"
+#include "lib/core/spec.h"
 #include "shared/parse.h"
 
 /*
@@ -22,6 +23,17 @@
  * -EINVAL with res set (exit 2) when refused; another -errno with res set when the kernel could not
  * be asked.
  */
+/*
+ * Warn (a note in res, "warning: ...") about each of o's --ip that lies in none of the
+ * on-link prefixes of its family of link ifindex (named dev, role "bridge" or "parent") in
+ * the host's namespace, as lj_way_check_on_lan finds them: the bridge and macvlan ways put
+ * the container on that LAN itself, so such an address is likely a typo, but allowed (a LAN
+ * with no host address on the link, nothing to compare, is no warning). 0 or -errno (res set)
+ * when the kernel could not be asked.
+ */
+int lj_way_warn_off_lan(struct lj_ctx *ctx, int ifindex, const char *role, const char *dev,
+			const struct lj_attach_opts *o, struct lj_result *res);
+
 int lj_way_check_on_lan(struct lj_ctx *ctx, int ifindex, const char *role, const char *dev,
 			const char *opt, const struct lj_ip *ip, const struct lj_cidr *addr_prefix,
 			struct lj_result *res);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "lib/kernel/addr.h"
+#include "lib/ways/lan-prefix.h"
 #include "lib/ways/macvlan.h"
 #include "lib/ways/ways.h"
 #include "lib/core/state.h"
@@ -270,6 +271,9 @@ int lj_attach_macvlan_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, 
 	json_object_set_new(rec->info, "parent", json_string(o->parent));
 	json_object_set_new(rec->info, "mode", json_string(lj_macvlan_mode_name(mode)));
 
+	r = lj_way_warn_off_lan(ctx, p.ifindex, "parent", o->parent, o, res);
+	if (r < 0)
+		return r;
 	r = lj_attach_add_addressing(ctx, o, ifname, plan, rec, res);
 	if (r < 0)
 		return r;

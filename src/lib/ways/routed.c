@@ -386,7 +386,7 @@ int lj_attach_routed_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, c
 	uint32_t mtu;
 	int r;
 
-	if (o->dhcp || o->dhcp6 || o->slaac || o->n_gateways)
+	if (o->dhcp || o->dhcp6 || o->slaac || o->n_gateways || o->onlink)
 		return lj_bad_input(
 			res, "The routed way takes --ip addresses only: the container's "
 			     "routes go via the host (no --gateway, --dhcp, --dhcp6 or --slaac)");
