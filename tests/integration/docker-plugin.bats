@@ -457,8 +457,6 @@ standin_start() {
   _engine_wait 10 curl -sf --unix-socket "$(SOCK)" -X POST http://plugin/Plugin.Activate
 }
 standin_stop() { kill_quietly "$STANDIN_PID"; rm -rf "$LAB_DIR/dplugin/standin"; }
-# The status entry (JSON) of the record of link $1.
-status_of() { lj status --json | jq -c --arg l "$1" '.attachments[] | select(.ifname == $l)'; }
 
 @test "docker: a plugin killed while its container is removed: status says target-gone, the restarted plugin undoes the record" {
   require_engine docker
