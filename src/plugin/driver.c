@@ -491,6 +491,8 @@ static void ep_opts(const json_t *net, const json_t *ep, const char *eid, struct
 	if (str(ep, "mac"))
 		lj_parse_mac(str(ep, "mac"), o->mac);
 	o->n_addresses = ep_addresses(ep, o->addresses);
+	o->conflict_check =
+		str(net, "conflict_check") && strcmp(str(net, "conflict_check"), "true") == 0;
 	if (strcmp(mode, "bridge") == 0 || strcmp(mode, "ovs") == 0) {
 		o->way = strcmp(mode, "ovs") == 0 ? LJ_WAY_OVS : LJ_WAY_BRIDGE;
 		snprintf(o->bridge, sizeof(o->bridge), "%s", str(net, "bridge"));

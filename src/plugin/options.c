@@ -48,9 +48,12 @@ static const struct {
 	{"macvlan_mode", {"macvlan"}},
 	{"host_shim", {"macvlan"}},
 	{"force", {"macvlan"}},
+	{"conflict_check", {NULL}},
 };
 
-#define KNOWN_OPTS "mode, bridge, uplink, vlan, ovsdb, parent, macvlan_mode, host_shim, force"
+#define KNOWN_OPTS                                                                                 \
+	"mode, bridge, uplink, vlan, ovsdb, parent, macvlan_mode, host_shim, force, "              \
+	"conflict_check"
 #define MODES "bridge, ovs, macvlan"
 
 /* Is option i for mode? */
@@ -101,6 +104,9 @@ json_t *lj_plugin_take_options(const json_t *req, json_t *net)
 			return lj_plugin_error("option %s is not for mode=%s", key, mode);
 		json_object_set(net, key, (json_t *)v);
 	}
+	s = str(net, "conflict_check");
+	if (s && strcmp(s, "true") != 0 && strcmp(s, "false") != 0)
+		return lj_plugin_error("invalid conflict_check '%.64s': expected true or false", s);
 	if (strcmp(mode, "bridge") == 0 || strcmp(mode, "ovs") == 0) {
 		s = str(net, "bridge");
 		if (!s)

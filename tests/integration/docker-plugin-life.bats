@@ -14,7 +14,6 @@ teardown_file() { plugin_docker_teardown_file; }
 # The plugin's lanjoin records of Docker endpoints, as a count.
 docker_records() { lj list --json | jq '[.[] | select(.info.docker)] | length'; }
 running() { [[ $(engine_inspect docker "$1" .State.Running) == true ]]; }
-rm_quietly() { dk rm -f "$@" >/dev/null 2>&1 || true; } # NAME...: idempotent, for defer
 
 @test "protocol: CreateEndpoint forgets an endpoint of its network that holds its address (one Docker dropped unsaid), through the address index" {
   local nid=$(printf '8%.0s' {1..64}) e1=$(printf 'a%.0s' {1..64}) e2=$(printf 'b%.0s' {1..64})

@@ -384,6 +384,47 @@ fcall() { curl -sS --max-time 10 --unix-socket "$dir/fault.sock" -X POST --data-
   [[ $output != *"lanjoin attach"* ]]
 }
 
+@test "docker: conflict_check=true probes the LAN at Join: an address a LAN host holds fails docker run with lanjoin's message; without it the container starts" {
+  require_engine docker
+  local mac nid
+  run dk network create -d lanjoin -o mode=macvlan -o parent=em1 -o conflict_check=maybe lan2
+  [ "$status" -ne 0 ]
+  [[ $output == *"invalid conflict_check 'maybe': expected true or false"* ]]
+  # the LAN peer holds .161 too
+  on peer ip addr add 198.51.100.161/24 dev eth0
+  defer on peer ip addr del 198.51.100.161/24 dev eth0
+  mac=$(on peer cat /sys/class/net/eth0/address)
+  run dk network create -d lanjoin -o mode=macvlan -o parent=em1 -o conflict_check=true \
+    --subnet 198.51.100.0/24 --gateway 198.51.100.254 ccnet
+  [ "$status" -eq 0 ]
+  defer net_rm ccnet
+  defer rm_quietly cc1 cc2 cc3
+  run dk run -d --name cc1 --network ccnet --ip 198.51.100.161 "$ENGINE_IMAGE" /bin/httpd -f -p 80 -h /www
+  echo "$output"
+  [ "$status" -ne 0 ]
+  [[ $output == *"198.51.100.161 is already in use on the LAN by $mac"* ]]
+  [[ $output == *"ARP probe"* ]]
+  [ "$(lj list --json | jq length)" -eq 0 ]
+  no_plugin_links
+  # a free address: probed and joined
+  engine_run docker cc2 --network ccnet --ip 198.51.100.162
+  wait_until 20 curl_from peer http://198.51.100.162/hello.html
+  run curl_from peer http://198.51.100.162/hello.html
+  [ "$output" = "Hello world" ]
+  # without the option (Docker's own macvlan driver's way): no probe, the container starts
+  rm_quietly cc1 cc2
+  dk network rm ccnet >/dev/null
+  run dk network create -d lanjoin -o mode=macvlan -o parent=em1 \
+    --subnet 198.51.100.0/24 --gateway 198.51.100.254 ccnet
+  [ "$status" -eq 0 ]
+  engine_run docker cc1 --network ccnet --ip 198.51.100.161
+  [ "$(engine_inspect docker cc1 .State.Running)" = true ]
+  rm_quietly cc1
+  dk network rm ccnet >/dev/null
+  no_plugin_links
+  state_empty
+}
+
 @test "docker: a bridge network adopts its uplink into the missing bridge and gives it back" {
   require_engine docker
   local before
