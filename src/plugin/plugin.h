@@ -27,6 +27,18 @@
 void lj_plugin_default_mac(const json_t *net, const char *nid, const char *eid, const char *a4,
 			   const char *a6, uint8_t mac[LJ_MAC_LEN]);
 
+/* --- options.c: a network's options ------------------------------------------------- */
+
+/*
+ * Check the generic options of CreateNetwork request req (Options."com.docker.network.generic":
+ * mode and the options of that mode) and put them into net. NULL, or the error response.
+ */
+json_t *lj_plugin_take_options(const json_t *req, json_t *net);
+
+/* The MACVLAN_MODE_* of macvlan_mode s ("bridge", "private", "vepa", "passthru") into *ret.
+ * 0, or -EINVAL for another. */
+int lj_plugin_macvlan_mode(const char *s, uint32_t *ret);
+
 /* Use dir (created 0700 if missing) for networks and endpoints. Returns 0 or -errno. */
 int lj_plugin_state_init(const char *dir);
 

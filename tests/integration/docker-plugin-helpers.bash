@@ -7,7 +7,9 @@
 #   SOCK / call CALL [BODY]   the socket; POST a call to it (body, then the HTTP status)
 #   state_empty      nothing in the plugin's state directory nor in lanjoin's records
 #   ep_record EID    the attachment record (list --json) of Docker endpoint EID
+#   status_of LINK   the status entry (status --json) of the record of link LINK
 #   net_rm NAME      docker network rm, idempotent (for defer)
+#   rm_quietly NAME...   docker rm -f, idempotent (for defer)
 #   kill_quietly PID   SIGTERM and wait until it is gone
 #   no_plugin_links / no_plugin_links_but_shim   no ljd/ljh (and ljs) link in the host namespace
 
@@ -47,6 +49,9 @@ state_empty() {
 }
 # The attachment record of Docker endpoint $1, as list --json shows it ("" if none).
 ep_record() { lj list --json | jq -c --arg e "$1" '.[] | select(.info.docker.endpoint == $e)'; }
+# The status entry (JSON) of the record of link $1.
+status_of() { lj status --json | jq -c --arg l "$1" '.attachments[] | select(.ifname == $l)'; }
+rm_quietly() { dk rm -f "$@" >/dev/null 2>&1 || true; }
 net_rm() { dk network rm "$1" >/dev/null 2>&1 || true; } # idempotent, for defer
 
 kill_quietly() { kill "$1" 2>/dev/null || true; _engine_wait 10 test ! -d "/proc/$1" || true; }

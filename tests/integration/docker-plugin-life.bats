@@ -14,7 +14,6 @@ teardown_file() { plugin_docker_teardown_file; }
 # The plugin's lanjoin records of Docker endpoints, as a count.
 docker_records() { lj list --json | jq '[.[] | select(.info.docker)] | length'; }
 running() { [[ $(engine_inspect docker "$1" .State.Running) == true ]]; }
-rm_quietly() { dk rm -f "$@" >/dev/null 2>&1 || true; } # NAME...: idempotent, for defer
 
 @test "protocol: CreateEndpoint forgets an endpoint of its network that holds its address (one Docker dropped unsaid), through the address index" {
   local nid=$(printf '8%.0s' {1..64}) e1=$(printf 'a%.0s' {1..64}) e2=$(printf 'b%.0s' {1..64})
@@ -163,6 +162,81 @@ rm_quietly() { dk rm -f "$@" >/dev/null 2>&1 || true; } # NAME...: idempotent, f
   [ -z "$(on host ip route show 198.51.100.142)" ]
   no_plugin_links_but_shim
   dk network rm rson
+  no_plugin_links
+  state_empty
+}
+
+@test "dockerd killed -9, live-restore off: the containers' endpoints it drops unsaid are target-gone, gc undoes them, a live one is left" {
+  require_engine docker
+  local nid e1 e2 e3 l1 l2 h2 l3 st
+  docker_live_restore off
+  on host ip link add br-kk type bridge
+  defer on host ip link del br-kk
+  on host ip link set br-kk up
+  run dk network create -d lanjoin -o mode=macvlan -o parent=em1 \
+    --subnet 198.51.100.0/24 --gateway 198.51.100.254 kmv
+  [ "$status" -eq 0 ]
+  defer net_rm kmv
+  run dk network create -d lanjoin -o mode=bridge -o bridge=br-kk \
+    --subnet 198.18.9.0/24 --gateway 198.18.9.1 kbr
+  [ "$status" -eq 0 ]
+  defer net_rm kbr
+  defer rm_quietly k1 k2 k3
+  engine_run docker k1 --network kmv --ip 198.51.100.151 --stop-signal KILL
+  engine_run docker k2 --network kbr --ip 198.18.9.33 --stop-signal KILL
+  nid=$(dk network inspect kmv --format '{{.Id}}')
+  e1=$(engine_inspect docker k1 '.NetworkSettings.Networks.kmv.EndpointID')
+  e2=$(engine_inspect docker k2 '.NetworkSettings.Networks.kbr.EndpointID')
+  l1=$(jq -r .ifname <<<"$(ep_record "$e1")")
+  l2=$(jq -r .ifname <<<"$(ep_record "$e2")")
+  h2=$(jq -r .host_ifname <<<"$(ep_record "$e2")")
+  [ "$(status_of "$l1" | jq -r .status)" = ok ]
+  [ "$(status_of "$l2" | jq -r .status)" = ok ]
+  docker_daemon_stop KILL
+  docker_daemon_start
+  # the new dockerd stopped the containers and dropped their endpoints without a word to the
+  # plugin ("key modified"); the sandbox files stay, no namespace mounted on them
+  wait_until 30 test "$(engine_inspect docker k1 .State.Status)" = exited
+  wait_until 30 test "$(engine_inspect docker k2 .State.Status)" = exited
+  # a container started since (its sandbox file is no namespace here either: dockerd mounts
+  # it in a mount namespace of its own)
+  engine_run docker k3 --network kmv --ip 198.51.100.152
+  e3=$(engine_inspect docker k3 '.NetworkSettings.Networks.kmv.EndpointID')
+  l3=$(jq -r .ifname <<<"$(ep_record "$e3")")
+  wait_until 20 curl_from peer http://198.51.100.152/hello.html
+  st=$(status_of "$l1")
+  echo "$st"
+  [ "$(jq -r .status <<<"$st")" = target-gone ]
+  [[ $(jq -r .what <<<"$st") == *"macvlan (MAC "*") is in no namespace"*"gone with the container's namespace"* ]]
+  st=$(status_of "$l2")
+  echo "$st"
+  [ "$(jq -r .status <<<"$st")" = target-gone ]
+  [[ $(jq -r .what <<<"$st") == *"veth pair"*"is gone"*"gone with the container's namespace"* ]]
+  [ "$(status_of "$l3" | jq -r .status)" = ok ]
+  run lj list --json
+  [ "$(jq -r --arg l "$l1" '.[] | select(.ifname == $l) | .status' <<<"$output")" = attached ]
+  run lj gc --json
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "$(jq ".removed | length" <<<"$output")" -eq 2 ]
+  [ -z "$(ep_record "$e1")" ]
+  [ -z "$(ep_record "$e2")" ]
+  ! on host ip link show dev "$h2"
+  # the live one: untouched
+  [ "$(status_of "$l3" | jq -r .status)" = ok ]
+  run curl_from peer http://198.51.100.152/hello.html
+  [ "$output" = "Hello world" ]
+  [ "$(lj status --json | jq -r .ok)" = true ]
+  # a late Leave and DeleteEndpoint of a gone endpoint still answer
+  run call NetworkDriver.Leave "{\"NetworkID\":\"$nid\",\"EndpointID\":\"$e1\"}"
+  [ "$(tail -n1 <<<"$output")" = 200 ]
+  run call NetworkDriver.DeleteEndpoint "{\"NetworkID\":\"$nid\",\"EndpointID\":\"$e1\"}"
+  [ "$(head -n1 <<<"$output")" = '{}' ]
+  # k1 starts again on its address (a new endpoint) and Docker removes everything as usual
+  dk start k1 >/dev/null
+  wait_until 20 curl_from peer http://198.51.100.151/hello.html
+  dk rm -f k1 k2 k3 >/dev/null
+  dk network rm kmv kbr >/dev/null
   no_plugin_links
   state_empty
 }

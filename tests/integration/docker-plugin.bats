@@ -384,6 +384,87 @@ fcall() { curl -sS --max-time 10 --unix-socket "$dir/fault.sock" -X POST --data-
   [[ $output != *"lanjoin attach"* ]]
 }
 
+@test "protocol: conflict_check=true on a bridge network: Join probes from the bridge, fails for an address a namespace on it holds and leaves nothing" {
+  local id=$(printf '6%.0s' {1..64}) e1=$(printf 'a%.0s' {1..64}) e2=$(printf 'b%.0s' {1..64}) mac
+  add_container ccb >/dev/null
+  on host ip link add br-cp type bridge
+  defer on host ip link del br-cp
+  on host ip addr add 198.18.11.1/24 dev br-cp
+  on host ip link set br-cp up
+  # a namespace on the bridge holds .5
+  on host ip link add vccb type veth peer name eth0 netns "${LAB_PREFIX}ccb"
+  on host ip link set vccb master br-cp up
+  on ccb ip addr add 198.18.11.5/24 dev eth0
+  on ccb ip link set eth0 up
+  mac=$(on ccb cat /sys/class/net/eth0/address)
+  run call NetworkDriver.CreateNetwork "{\"NetworkID\":\"$id\",\"Options\":{\"com.docker.network.generic\":{\"mode\":\"bridge\",\"bridge\":\"br-cp\",\"conflict_check\":\"true\"}},\"IPv4Data\":[{\"Pool\":\"198.18.11.0/24\"}]}"
+  [ "$(head -n1 <<<"$output")" = '{}' ]
+  defer call NetworkDriver.DeleteNetwork "{\"NetworkID\":\"$id\"}"
+  run call NetworkDriver.CreateEndpoint "{\"NetworkID\":\"$id\",\"EndpointID\":\"$e1\",\"Interface\":{\"Address\":\"198.18.11.5/24\"}}"
+  [ "$(head -n1 <<<"$output" | jq -r .Err)" = null ]
+  # the port forwards only after the bridge's forward delay (0 here: at once)
+  wait_until 5 test "$(on host cat /sys/class/net/vccb/brport/state)" = 3
+  run call NetworkDriver.Join "{\"NetworkID\":\"$id\",\"EndpointID\":\"$e1\",\"SandboxKey\":\"/nonexistent\"}"
+  echo "$output"
+  [[ $(head -n1 <<<"$output" | jq -r .Err) == *"198.18.11.5 is already in use on the LAN by $mac"* ]]
+  [ -z "$(ep_record "$e1")" ]
+  no_plugin_links
+  run call NetworkDriver.DeleteEndpoint "{\"NetworkID\":\"$id\",\"EndpointID\":\"$e1\"}"
+  [ "$(head -n1 <<<"$output")" = '{}' ]
+  # a free address: probed, joined
+  run call NetworkDriver.CreateEndpoint "{\"NetworkID\":\"$id\",\"EndpointID\":\"$e2\",\"Interface\":{\"Address\":\"198.18.11.6/24\"}}"
+  run call NetworkDriver.Join "{\"NetworkID\":\"$id\",\"EndpointID\":\"$e2\",\"SandboxKey\":\"/nonexistent\"}"
+  echo "$output"
+  [ "$(head -n1 <<<"$output" | jq -r .Err)" = null ]
+  [ "$(jq -r .status <<<"$(ep_record "$e2")")" = attached ]
+  run call NetworkDriver.DeleteEndpoint "{\"NetworkID\":\"$id\",\"EndpointID\":\"$e2\"}"
+  [ "$(head -n1 <<<"$output")" = '{}' ]
+  run call NetworkDriver.DeleteNetwork "{\"NetworkID\":\"$id\"}"
+  no_plugin_links
+  state_empty
+}
+
+@test "docker: conflict_check=true probes the LAN at Join: an address a LAN host holds fails docker run with lanjoin's message; without it the container starts" {
+  require_engine docker
+  local mac nid
+  run dk network create -d lanjoin -o mode=macvlan -o parent=em1 -o conflict_check=maybe lan2
+  [ "$status" -ne 0 ]
+  [[ $output == *"invalid conflict_check 'maybe': expected true or false"* ]]
+  # the LAN peer holds .161 too
+  on peer ip addr add 198.51.100.161/24 dev eth0
+  defer on peer ip addr del 198.51.100.161/24 dev eth0
+  mac=$(on peer cat /sys/class/net/eth0/address)
+  run dk network create -d lanjoin -o mode=macvlan -o parent=em1 -o conflict_check=true \
+    --subnet 198.51.100.0/24 --gateway 198.51.100.254 ccnet
+  [ "$status" -eq 0 ]
+  defer net_rm ccnet
+  defer rm_quietly cc1 cc2 cc3
+  run dk run -d --name cc1 --network ccnet --ip 198.51.100.161 "$ENGINE_IMAGE" /bin/httpd -f -p 80 -h /www
+  echo "$output"
+  [ "$status" -ne 0 ]
+  [[ $output == *"198.51.100.161 is already in use on the LAN by $mac"* ]]
+  [[ $output == *"ARP probe"* ]]
+  [ "$(lj list --json | jq length)" -eq 0 ]
+  no_plugin_links
+  # a free address: probed and joined
+  engine_run docker cc2 --network ccnet --ip 198.51.100.162
+  wait_until 20 curl_from peer http://198.51.100.162/hello.html
+  run curl_from peer http://198.51.100.162/hello.html
+  [ "$output" = "Hello world" ]
+  # without the option (Docker's own macvlan driver's way): no probe, the container starts
+  rm_quietly cc1 cc2
+  dk network rm ccnet >/dev/null
+  run dk network create -d lanjoin -o mode=macvlan -o parent=em1 \
+    --subnet 198.51.100.0/24 --gateway 198.51.100.254 ccnet
+  [ "$status" -eq 0 ]
+  engine_run docker cc1 --network ccnet --ip 198.51.100.161
+  [ "$(engine_inspect docker cc1 .State.Running)" = true ]
+  rm_quietly cc1
+  dk network rm ccnet >/dev/null
+  no_plugin_links
+  state_empty
+}
+
 @test "docker: a bridge network adopts its uplink into the missing bridge and gives it back" {
   require_engine docker
   local before
@@ -457,8 +538,6 @@ standin_start() {
   _engine_wait 10 curl -sf --unix-socket "$(SOCK)" -X POST http://plugin/Plugin.Activate
 }
 standin_stop() { kill_quietly "$STANDIN_PID"; rm -rf "$LAB_DIR/dplugin/standin"; }
-# The status entry (JSON) of the record of link $1.
-status_of() { lj status --json | jq -c --arg l "$1" '.attachments[] | select(.ifname == $l)'; }
 
 @test "docker: a plugin killed while its container is removed: status says target-gone, the restarted plugin undoes the record" {
   require_engine docker

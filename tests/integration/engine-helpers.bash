@@ -345,8 +345,11 @@ docker_daemon_stop() {
     _engine_wait 60 _engine_none_alive "$ctd" || return 1
   elif [[ $ctd =~ ^[0-9]+$ ]]; then
     # dockerd 20.10 gives its containerd a parent-death signal: let it finish dying, so that
-    # the next dockerd does not take over a containerd on its way out
+    # the next dockerd does not take over a containerd on its way out; and until it is reaped:
+    # dockerd takes a containerd.pid that kill(0) answers (a zombie does) for a running one and
+    # waits for its socket, in vain
     _engine_wait 10 _engine_none_alive "$ctd" || true
+    _engine_wait 10 test ! -e "/proc/$ctd" || true
   fi
 }
 docker_daemon_start() {

@@ -215,6 +215,17 @@ static void test_link_get_dump(void **state)
 			 AF_UNSPEC);
 	parse(nlh, sizeof(struct rtgenmsg), 1, &a);
 	expect_u32(&a, NETNSA_FD, 9);
+
+	assert_int_equal(lj_link_msg_dump_nsids(buf, sizeof(buf)), 0);
+	nlh = msg(RTM_GETNSID, NLM_F_DUMP);
+	parse(nlh, sizeof(struct rtgenmsg), 0, &a);
+
+	BUILD(lj_link_msg_dump_in, 3);
+	nlh = msg(RTM_GETLINK, NLM_F_DUMP);
+	ifi_of(nlh, 0, 0, 0);
+	parse(nlh, sizeof(struct ifinfomsg), 2, &a);
+	expect_u32(&a, IFLA_TARGET_NETNSID, 3);
+	expect_u32(&a, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
 }
 
 static void test_link_add_veth(void **state)

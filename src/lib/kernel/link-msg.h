@@ -22,6 +22,12 @@ int lj_link_msg_get(void *buf, size_t size, const char *name, int ifindex);
 /* RTM_GETLINK dump of every link (master 0) or of the ports of master; no statistics. */
 int lj_link_msg_dump(void *buf, size_t size, int master);
 
+/* RTM_GETNSID dump: the numbers this namespace gives the namespaces it knows. */
+int lj_link_msg_dump_nsids(void *buf, size_t size);
+
+/* RTM_GETLINK dump of every link of the namespace numbered nsid here (IFLA_TARGET_NETNSID). */
+int lj_link_msg_dump_in(void *buf, size_t size, int32_t nsid);
+
 /* RTM_NEWLINK creating the veth pair o (lj_link_add_veth's first request). */
 int lj_link_msg_add_veth(void *buf, size_t size, const struct lj_veth_opts *o);
 

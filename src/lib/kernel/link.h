@@ -204,6 +204,15 @@ int lj_link_foreach_remote_child(struct lj_nl *nl, int home_fd, int parent,
 				 int (*cb)(const struct lj_link *l, void *data), void *data);
 
 /*
+ * Every link of every namespace nl's namespace knows by a number (RTM_GETNSID: e.g. one a
+ * link of it was moved into, which the kernel numbers at the move), read from here with
+ * IFLA_TARGET_NETNSID (Linux 4.20), one dump each, then those of nl's namespace itself (so
+ * a link moved back meanwhile is seen). A namespace gone meanwhile is skipped. *ret (n in
+ * *ret_n) is the caller's to free; NULL with 0. 0 or -errno.
+ */
+int lj_link_peer_links(struct lj_nl *nl, struct lj_link **ret, size_t *ret_n);
+
+/*
  * Whether link name (with ifindex, checked against /sys so that a /sys of another namespace
  * does not answer) is a wireless (Wi-Fi) link: /sys/class/net/NAME/wireless or phy80211.
  * False when /sys does not tell.

@@ -4,8 +4,11 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <linux/magic.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <time.h>
 
 #include "lib/core/status.h"
@@ -38,6 +41,78 @@ static bool sandbox_gone(const struct lj_record *rec)
 		return false;
 	*slash = '\0';
 	return stat(dir, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/*
+ * Is rec's sandbox file there but no network namespace here (nothing of type nsfs mounted on
+ * it)? The engine mounts the namespace on it after the Join and unmounts it when it drops the
+ * sandbox, but it may mount it in a mount namespace of its own (then it never is one here):
+ * a hint, which only the handed link gone from every namespace makes proof.
+ */
+static bool sandbox_unmounted(const struct lj_record *rec)
+{
+	struct statfs sf;
+
+	return rec->target_spec[0] == '/' && statfs(rec->target_spec, &sf) == 0 &&
+	       sf.f_type != NSFS_MAGIC;
+}
+
+/* The links of every namespace lanjoin's knows by a number, its own last (status cache). */
+struct peer_links {
+	struct lj_link *v;
+	size_t n;
+};
+
+static void peer_links_drop(void *data)
+{
+	struct peer_links *p = data;
+
+	free(p->v);
+	free(p);
+}
+
+static int peer_links_fill(void *arg, void **ret, char *why, size_t size)
+{
+	struct peer_links *p = calloc(1, sizeof(*p));
+	struct lj_nl *nl = NULL;
+	int r;
+
+	if (!p)
+		return -ENOMEM;
+	r = lj_nl_open(-1, &nl);
+	if (r == 0)
+		r = lj_link_peer_links(nl, &p->v, &p->n);
+	lj_nl_close(nl);
+	if (r < 0) {
+		snprintf(why, size, "cannot read the links of the other namespaces: %s",
+			 strerror(-r));
+		free(p);
+		return r;
+	}
+	*ret = p;
+	return 0;
+}
+
+/*
+ * Is the macvlan of s (by its MAC) in no namespace lanjoin's knows by a number? The kernel
+ * numbers the namespace a link of this one is moved into (the engine moving the handed link
+ * into its sandbox), and forgets the number when that namespace is gone: a handed macvlan in
+ * none of them went with its sandbox's namespace. False when that cannot be read.
+ */
+static bool macvlan_nowhere(const struct lj_status_view *v, const struct lj_step *s)
+{
+	struct peer_links *p;
+	char why[128];
+
+	if (!s->has_mac ||
+	    lj_status_cached(v->host, "handoff: links of the numbered namespaces", peer_links_fill,
+			     NULL, peer_links_drop, (void **)&p, why, sizeof(why)) < 0)
+		return false;
+	for (size_t i = 0; i < p->n; i++)
+		if (strcmp(p->v[i].kind, "macvlan") == 0 && p->v[i].has_mac &&
+		    memcmp(p->v[i].mac, s->mac, LJ_MAC_LEN) == 0)
+			return false;
+	return true;
 }
 
 /*
@@ -207,6 +282,15 @@ static int hveth_verify(const struct lj_status_view *v, const struct lj_step *s,
 			 (long long)s->i64);
 		return LJ_VERIFY_TARGET_GONE;
 	}
+	/* Both ends gone (a pair dies as one) and the sandbox file no namespace here: the
+	 * namespace died with its container (a dockerd killed -9 drops the endpoint unsaid). */
+	if (attached(v) && s->i64 && !h && sandbox_unmounted(v->rec)) {
+		snprintf(why, size,
+			 "the veth pair (ifindex %lld) is gone and its sandbox file is no network "
+			 "namespace here: gone with the container's namespace",
+			 (long long)s->i64);
+		return LJ_VERIFY_TARGET_GONE;
+	}
 	h = lj_status_need_link(v, LJ_HOST, s->link, true, why, size);
 	if (!h)
 		return LJ_VERIFY_DRIFTED;
@@ -346,6 +430,15 @@ static int hmacvlan_verify(const struct lj_status_view *v, const struct lj_step 
 	}
 	if (!l && attached(v) && sandbox_gone(v->rec)) {
 		snprintf(why, size, "its sandbox is gone, and the macvlan with it");
+		return LJ_VERIFY_TARGET_GONE;
+	}
+	if (!l && attached(v) && sandbox_unmounted(v->rec) && macvlan_nowhere(v, s)) {
+		char mac[LJ_MAC_STRLEN];
+
+		snprintf(why, size,
+			 "the macvlan (MAC %s) is in no namespace and its sandbox file is no "
+			 "network namespace here: gone with the container's namespace",
+			 lj_mac_to_string(s->mac, mac, sizeof(mac)));
 		return LJ_VERIFY_TARGET_GONE;
 	}
 	if (!lj_status_need_link(v, LJ_HOST, s->master, true, why, size)) {

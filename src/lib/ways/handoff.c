@@ -228,6 +228,28 @@ out:
 	return r;
 }
 
+/* An RFC 5227 probe of each IPv4 address of o from the LAN link (bridge or parent), in the
+ * host: its answer is heard there whoever on the LAN holds the address. 0 or -ENOMEM. */
+static int add_probes(const struct lj_handoff_opts *o, struct lj_plan *plan)
+{
+	const char *lan = o->way == LJ_WAY_MACVLAN ? o->parent : o->bridge;
+	char ip[LJ_IP_STRLEN];
+	struct lj_step *s;
+
+	for (size_t i = 0; i < o->n_addresses && i < 2; i++) {
+		if (o->addresses[i].ip.family != AF_INET)
+			continue;
+		s = lj_plan_add(plan, &lj_step_arp_probe, LJ_HOST,
+				"check that %s is free on the LAN (ARP probe on '%s')",
+				lj_ip_to_string(&o->addresses[i].ip, ip, sizeof(ip)), lan);
+		if (!s)
+			return -ENOMEM;
+		snprintf(s->link, sizeof(s->link), "%s", lan);
+		s->cidr = o->addresses[i];
+	}
+	return 0;
+}
+
 /* The plan for o. */
 /* self_id: the record of the link being made (a Join retried replaces it); NULL = none. */
 static int build(struct lj_ctx *ctx, const struct lj_handoff_opts *o, const char *self_id,
@@ -241,13 +263,15 @@ static int build(struct lj_ctx *ctx, const struct lj_handoff_opts *o, const char
 	if (lj_link_get(ctx->host, o->name, &l) == 0)
 		return lj_bad_input(res, "a link named '%s' exists already", o->name);
 	/* The engine's IPAM knows neither the host's addresses nor other attachments': as for
-	 * the CLI, neither may be handed out again (no ARP probe here: the engine sets the
-	 * addresses after the link is made). */
+	 * the CLI, neither may be handed out again. The engine sets the addresses after the link
+	 * is made, so the ARP probe (asked for) is from the LAN link, before. */
 	r = lj_attach_check_ips_free(ctx, self_id, o->way == LJ_WAY_MACVLAN ? o->parent : o->bridge,
 				     o->addresses, o->n_addresses < 2 ? o->n_addresses : 2, true,
 				     res);
 	if (r < 0)
 		return r;
+	if (o->conflict_check && add_probes(o, plan) < 0)
+		return lj_fail(res, -ENOMEM, "out of memory");
 	if (o->way == LJ_WAY_MACVLAN)
 		return build_macvlan(ctx, o, plan, res);
 	if (o->way != LJ_WAY_BRIDGE && o->way != LJ_WAY_OVS)

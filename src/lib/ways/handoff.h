@@ -41,6 +41,9 @@ struct lj_handoff_opts {
 					docker/netns/ID"); NULL or "" = none known */
 	struct lj_cidr addresses[2]; /* the addresses the engine gives the link (for list) */
 	size_t n_addresses;
+	/* probe the LAN (RFC 5227, from the bridge or parent) for each IPv4 address of
+	 * addresses before the link is made: one in use fails the attach */
+	bool conflict_check;
 	json_t *info; /* merged into the record's info (borrowed), e.g. Docker's
 			 {"docker": {network, endpoint}}; NULL = none */
 	/* the front end's session (core/session.h; borrowed), NULL = none */
