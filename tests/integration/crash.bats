@@ -177,33 +177,57 @@ crash_walk() {
   [ "$(records)" -eq 0 ]
 }
 
-# The veth step's record, its host end's name, and the ifindex the record holds for it.
+# The veth step's record: its host end's name, the MAC the record gives it before it is made
+# (link_mac), and the ifindex (i64) recorded with the commit.
 veth_step() { state_records | jq -c '[.[0].undo[] | select(.type == "veth")][0]'; }
-veth_recorded() { # HOSTIF IFINDEX: the record holds that ifindex for the veth
-  [ "$(veth_step | jq -r '.i64 // 0')" = "$2" ]
-}
 
-@test "crash: a veth's host end ifindex is on disk as soon as the veth exists (what gc judges it by)" {
-  add_container cv
-  # a long pause before each step: between the veth and the next step only the veth's own
-  # save can have written its ifindex
+# start_veth_kill NAME ADDR: an attach of container NAME (made here) on a bridge of its own,
+# with a long pause before each step, killed (SIGKILL) once its veth exists: the pause after
+# the veth is where only a save of the veth step itself could have written its ifindex.
+# Sets HOSTIF and HOSTMAC (the record's).
+start_veth_kill() {
+  add_container "$1"
   LANJOIN_STEP_DELAY_MS=1500 ip netns exec "${LAB_PREFIX}host" "$LANJOIN" attach bridge \
-    "netns:${LAB_PREFIX}cv" --bridge br-crv --create-bridge --ip 198.51.100.136/24 \
+    "netns:${LAB_PREFIX}$1" --bridge "br-$1" --create-bridge --ip "$2/24" \
     --gateway 198.51.100.254 --no-conflict-check >/dev/null 2>&1 &
-  local pid=$! hostif idx
+  local pid=$!
   defer sh -c "kill -9 $pid 2>/dev/null; true"
   wait_until 5 has_record
-  hostif=$(veth_step | jq -r .link)
-  [ -n "$hostif" ] && [ "$hostif" != null ]
-  wait_until 10 on host ip link show "$hostif"
-  idx=$(on host cat "/sys/class/net/$hostif/ifindex")
-  wait_until 1 veth_recorded "$hostif" "$idx"
+  HOSTIF=$(veth_step | jq -r .link)
+  HOSTMAC=$(veth_step | jq -r .link_mac)
+  [ -n "$HOSTIF" ] && [ "$HOSTIF" != null ]
+  [[ $HOSTMAC =~ ^[0-9a-f]{2}(:[0-9a-f]{2}){5}$ ]]
+  wait_until 10 on host ip link show "$HOSTIF"
   kill -9 "$pid"
   wait "$pid" || true
+  # the record as before the veth was made: its MAC, no ifindex
+  [ "$(veth_step | jq -r .link_mac)" = "$HOSTMAC" ]
+  [ "$(veth_step | jq -r '.i64 // 0')" = 0 ]
+}
+
+@test "crash: a veth's host end is known by the MAC its record gave it before it was made (what gc judges it by)" {
+  start_veth_kill cv 198.51.100.136
+  # the creating request set it
+  [ "$(on host cat "/sys/class/net/$HOSTIF/address")" = "$HOSTMAC" ]
   run lj gc
   [ "$status" -eq 0 ]
   [ "$(records)" -eq 0 ]
-  ! on host ip link show "$hostif"
+  ! on host ip link show "$HOSTIF"
+}
+
+@test "crash: a link under the veth's name without its recorded MAC is not lanjoin's: gc leaves it" {
+  start_veth_kill cw 198.51.100.137
+  # lanjoin's pair is gone (deleted by someone); another veth takes the host end's name
+  on host ip link del "$HOSTIF"
+  on host ip link add "$HOSTIF" type veth peer name ljcw-other
+  defer sh -c "ip -n ${LAB_PREFIX}host link del $HOSTIF 2>/dev/null; true"
+  [ "$(on host cat "/sys/class/net/$HOSTIF/address")" != "$HOSTMAC" ]
+  run lj gc
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "$(records)" -eq 0 ]
+  on host ip link show "$HOSTIF"
+  on host ip link show ljcw-other
 }
 
 @test "crash: a link left between its creation and its marking is recognised as lanjoin's (bridge, shim)" {

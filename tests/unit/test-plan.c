@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "lib/core/plan.h"
+#include "lib/steps/rtnl.h"
 
 static char journal[256];
 static size_t fail_apply_at = 0; /* 1-based index of a step whose apply fails; 0 = none */
@@ -170,6 +171,8 @@ static void test_json_round_trip(void **state)
 	s->peer_mtu = 1400;
 	s->has_mac = true;
 	memcpy(s->mac, "\x02\x42\xc6\x33\x64\x75", 6);
+	s->has_link_mac = true;
+	memcpy(s->link_mac, "\x06\x00\x5e\x00\x53\x01", 6);
 	s = lj_plan_add(&p, &lj_step_route, LJ_TARGET, "add default route");
 	strcpy(s->link, "eth1");
 	lj_parse_ip("198.51.100.254", &s->via);
@@ -185,6 +188,9 @@ static void test_json_round_trip(void **state)
 	assert_true(json_equal(j, k));
 	assert_int_equal(q.n, 2);
 	assert_ptr_equal(q.steps[0].type, &lj_step_veth);
+	assert_true(q.steps[0].has_link_mac);
+	assert_memory_equal(q.steps[0].link_mac, "\x06\x00\x5e\x00\x53\x01", 6);
+	assert_false(q.steps[1].has_link_mac);
 	assert_int_equal(q.steps[1].where, LJ_TARGET);
 	assert_true(q.steps[1].skip_undo);
 	assert_string_equal(q.steps[1].text, "opaque");
@@ -192,6 +198,30 @@ static void test_json_round_trip(void **state)
 	json_decref(k);
 	lj_plan_free(&p);
 	lj_plan_free(&q);
+}
+
+/* A veth step's MACs, chosen before the record's first save: the user's for the container end
+ * or a random one (flagged), always a random one for the host end; unicast, locally
+ * administered, the two different. */
+static void test_veth_macs(void **state)
+{
+	struct lj_attach_opts o = {.has_mac = true, .mac = {0x02, 0x00, 0x5e, 0x00, 0x53, 0x07}};
+	struct lj_step a = {.type = &lj_step_veth}, b = {.type = &lj_step_veth};
+
+	assert_int_equal(lj_rtnl_veth_macs(&a, &o), 0);
+	assert_true(a.has_mac && a.has_link_mac);
+	assert_memory_equal(a.mac, o.mac, LJ_MAC_LEN);
+	assert_false(a.flags & LJ_STEP_F_MAC_CHOSEN);
+	assert_int_equal(a.link_mac[0] & 0x03, 0x02);
+	assert_memory_not_equal(a.link_mac, a.mac, LJ_MAC_LEN);
+
+	o.has_mac = false;
+	assert_int_equal(lj_rtnl_veth_macs(&b, &o), 0);
+	assert_true(b.has_mac && b.has_link_mac);
+	assert_true(b.flags & LJ_STEP_F_MAC_CHOSEN);
+	assert_int_equal(b.mac[0] & 0x03, 0x02);
+	assert_int_equal(b.link_mac[0] & 0x03, 0x02);
+	assert_memory_not_equal(b.link_mac, b.mac, LJ_MAC_LEN);
 }
 
 static void test_json_rejects(void **state)
@@ -205,6 +235,8 @@ static void test_json_rejects(void **state)
 		"[{\"type\":\"addr\",\"where\":\"host\",\"cidr\":\"300.1.1.1/24\"}]",
 		"[{\"type\":\"veth\",\"where\":\"host\",\"mtu\":-1}]",
 		"[{\"type\":\"veth\",\"where\":\"host\",\"mac\":\"01:00:5e:00:00:01\"}]",
+		"[{\"type\":\"veth\",\"where\":\"host\",\"link_mac\":\"02:00:5e\"}]",
+		"[{\"type\":\"veth\",\"where\":\"host\",\"link_mac\":2}]",
 		"[{\"type\":\"veth\",\"where\":\"host\",\"text\":7}]",
 		"[3]",
 	};
@@ -341,7 +373,7 @@ int main(void)
 		cmocka_unit_test(test_fault_injection), cmocka_unit_test(test_undo_failure),
 		cmocka_unit_test(test_skip_undo),	cmocka_unit_test(test_json_round_trip),
 		cmocka_unit_test(test_json_rejects),	cmocka_unit_test(test_undo_deferred),
-		cmocka_unit_test(test_save_after),
+		cmocka_unit_test(test_veth_macs),	cmocka_unit_test(test_save_after),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -129,6 +129,19 @@ void lj_ctx_remember(struct lj_ctx *ctx, enum lj_where where, const char *name, 
 	ctx->ifindex_cache[i].ifindex = ifindex;
 }
 
+void lj_ctx_remember_mac(struct lj_ctx *ctx, enum lj_where where, const char *name, int ifindex,
+			 const uint8_t *mac)
+{
+	int i;
+
+	lj_ctx_remember(ctx, where, name, ifindex);
+	i = cache_slot(ctx, where, name);
+	if (i < 0 || ifindex <= 0 || ctx->ifindex_cache[i].ifindex != ifindex)
+		return;
+	memcpy(ctx->ifindex_cache[i].mac, mac, LJ_MAC_LEN);
+	ctx->ifindex_cache[i].has_mac = true;
+}
+
 void lj_ctx_remember_bridge(struct lj_ctx *ctx, const char *name, int ifindex)
 {
 	int i;
@@ -633,6 +646,8 @@ json_t *lj_plan_to_json(const struct lj_plan *p)
 			json_object_set_new(o, "peer_mtu", json_integer(s->peer_mtu));
 		if (s->has_mac)
 			put_str(o, "mac", lj_mac_to_string(s->mac, buf, sizeof(buf)));
+		if (s->has_link_mac)
+			put_str(o, "link_mac", lj_mac_to_string(s->link_mac, buf, sizeof(buf)));
 		if (s->u32)
 			json_object_set_new(o, "u32", json_integer(s->u32));
 		if (s->flags)
@@ -710,6 +725,12 @@ static int step_from_json(const json_t *o, struct lj_step *s)
 		if (!json_is_string(v) || lj_parse_mac(json_string_value(v), s->mac) < 0)
 			return -EBADMSG;
 		s->has_mac = true;
+	}
+	v = json_object_get(o, "link_mac");
+	if (v) {
+		if (!json_is_string(v) || lj_parse_mac(json_string_value(v), s->link_mac) < 0)
+			return -EBADMSG;
+		s->has_link_mac = true;
 	}
 	n = 0;
 	if (get_uint(o, "mtu", 0, 65535, &n) < 0)

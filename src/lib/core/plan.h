@@ -150,6 +150,8 @@ struct lj_step {
 	uint32_t mtu, peer_mtu; /* bytes */
 	uint8_t mac[LJ_MAC_LEN];
 	bool has_mac;
+	uint8_t link_mac[LJ_MAC_LEN]; /* type-specific: link's MAC when mac is peer's (veth) */
+	bool has_link_mac;
 	uint32_t u32;	/* type-specific (mode, VLAN tag, route table) */
 	uint32_t flags; /* type-specific flags (LJ_STEP_F_*) */
 	int64_t i64;	/* type-specific (e.g. a helper PID) */
@@ -290,6 +292,11 @@ int lj_ctx_mac(struct lj_ctx *ctx, enum lj_where where, const char *name, uint8_
 /* Cache the ifindex of name in where, learnt from a lookup the caller made anyway. */
 void lj_ctx_remember(struct lj_ctx *ctx, enum lj_where where, const char *name, int ifindex);
 
+/* lj_ctx_remember, and the link's MAC (LJ_MAC_LEN bytes) for lj_ctx_mac: known without a
+ * lookup (set in the request that made the link). */
+void lj_ctx_remember_mac(struct lj_ctx *ctx, enum lj_where where, const char *name, int ifindex,
+			 const uint8_t *mac);
+
 /*
  * Cache the ifindex of host link name, which the caller's lookup found to be a Linux bridge
  * (the plan's builder): its step need not ask again. The kernel gives a deleted link's ifindex
@@ -331,6 +338,9 @@ static inline const char *lj_ctx_ip(const struct lj_ctx *ctx, enum lj_where wher
  * then set after the link came up), when apply sets the link's MAC once the host end's bridge
  * port forwards */
 #define LJ_STEP_F_KERNEL_ANNOUNCE (1u << 4)
+/* veth: lanjoin chose the container end's MAC (mac), the user gave none: status does not hold
+ * the container to it */
+#define LJ_STEP_F_MAC_CHOSEN (1u << 5)
 
 /*
  * Pass r through; if it is an error, put the kernel's extack text of nl's last request (if
@@ -345,7 +355,8 @@ void lj_ctx_detail(struct lj_ctx *ctx, const char *fmt, ...) __attribute__((form
 extern const struct lj_step_type
 	lj_step_bridge; /* link=BR: ensure bridge; undo: delete if ours and empty */
 extern const struct lj_step_type lj_step_veth;	  /* link=host end, peer=container end, master, mtu,
-						     mac;    i64 = host end ifindex (undo checks it) */
+						     mac (container end), link_mac (host end);
+						     i64 = host end ifindex (undo checks it) */
 extern const struct lj_step_type lj_step_link_up; /* link up, in where */
 extern const struct lj_step_type lj_step_addr;	  /* cidr on link, in where; u32 = IFA_F_* flags */
 extern const struct lj_step_type lj_step_route;	  /* cidr via on link, in where; u32 = table */

@@ -221,7 +221,8 @@ int lj_link_msg_add_veth(void *buf, size_t size, const struct lj_veth_opts *o)
 	struct ifinfomsg *pifi;
 
 	if (!nlh || (o->mtu && !mnl_attr_put_u32_check(nlh, size, IFLA_MTU, o->mtu)) ||
-	    (o->master && !mnl_attr_put_u32_check(nlh, size, IFLA_MASTER, (uint32_t)o->master)))
+	    (o->master && !mnl_attr_put_u32_check(nlh, size, IFLA_MASTER, (uint32_t)o->master)) ||
+	    (o->mac && !mnl_attr_put_check(nlh, size, IFLA_ADDRESS, LJ_MAC_LEN, o->mac)))
 		return -EMSGSIZE;
 	data = put_linkinfo(nlh, size, "veth", &linkinfo);
 	peer = data ? mnl_attr_nest_start_check(nlh, size, VETH_INFO_PEER) : NULL;
@@ -245,10 +246,10 @@ int lj_link_msg_add_veth(void *buf, size_t size, const struct lj_veth_opts *o)
 
 struct echo_ctx {
 	const char *name;
-	int ifindex;
+	struct lj_link l; /* ifindex 0 until the echo came */
 };
 
-/* The kernel's echo of a link it created (NLM_F_ECHO): its ifindex. */
+/* The kernel's echo of a link it created (NLM_F_ECHO): the link as it made it. */
 static int echo_cb(const struct nlmsghdr *nlh, void *data)
 {
 	const struct nlattr *tb[IFLA_MAX + 1];
@@ -257,16 +258,16 @@ static int echo_cb(const struct nlmsghdr *nlh, void *data)
 
 	if (nlh->nlmsg_type == RTM_NEWLINK && link_parse(nlh, &l, tb) &&
 	    strcmp(l.name, c->name) == 0)
-		c->ifindex = l.ifindex;
+		c->l = l;
 	return MNL_CB_OK;
 }
 
 int lj_link_add_veth(struct lj_nl *nl, const struct lj_veth_opts *o)
 {
-	return lj_link_add_veth_index(nl, o, NULL);
+	return lj_link_add_veth_echo(nl, o, NULL);
 }
 
-int lj_link_add_veth_index(struct lj_nl *nl, const struct lj_veth_opts *o, int *ret_ifindex)
+int lj_link_add_veth_echo(struct lj_nl *nl, const struct lj_veth_opts *o, struct lj_link *ret)
 {
 	struct echo_ctx echo = {.name = o->name};
 	struct nlmsghdr *nlh = lj_nl_req(nl);
@@ -276,11 +277,11 @@ int lj_link_add_veth_index(struct lj_nl *nl, const struct lj_veth_opts *o, int *
 	if (r < 0)
 		return r;
 	/* The kernel answers with the new host end (Linux 6.3; before, nothing: 0). */
-	if (ret_ifindex)
+	if (ret)
 		nlh->nlmsg_flags |= NLM_F_ECHO;
-	r = lj_nl_transact(nl, nlh, ret_ifindex ? echo_cb : NULL, &echo);
-	if (r == 0 && ret_ifindex)
-		*ret_ifindex = echo.ifindex;
+	r = lj_nl_transact(nl, nlh, ret ? echo_cb : NULL, &echo);
+	if (r == 0 && ret)
+		*ret = echo.l;
 	if (r < 0 || (!o->up && !o->no_ipv6))
 		return r;
 	/*

@@ -56,6 +56,7 @@ struct lj_veth_opts {
 	uint32_t mtu;		 /* host end MTU, 0 = kernel default */
 	uint32_t peer_mtu;	 /* container end MTU, 0 = kernel default */
 	const uint8_t *peer_mac; /* NULL = kernel-generated */
+	const uint8_t *mac;	 /* host end's, NULL = kernel-generated */
 	int master;		 /* ifindex of a bridge for the host end, 0 = none */
 	bool up;		 /* bring the host end up in the same request */
 	bool no_ipv6; /* host end: IPv6 address generation off (a bridge port needs none) */
@@ -68,11 +69,13 @@ struct lj_veth_opts {
 int lj_link_add_veth(struct lj_nl *nl, const struct lj_veth_opts *o);
 
 /*
- * lj_link_add_veth that also says the host end's ifindex in *ret_ifindex, from the kernel's
- * echo of the creation (NLM_F_ECHO, Linux 6.3), so that no lookup is needed; 0 when the
- * kernel does not echo (look it up then). Errors as lj_link_add_veth.
+ * lj_link_add_veth that also says what the kernel made of the host end in *ret, from its echo
+ * of the creation (NLM_F_ECHO, Linux 6.3), so that no lookup is needed: its ifindex, MAC and
+ * (parent) the container end's ifindex in its namespace, which the kernel leaves out when it
+ * equals the host end's own. ret->ifindex 0 when the kernel does not echo (look it up then).
+ * Errors as lj_link_add_veth.
  */
-int lj_link_add_veth_index(struct lj_nl *nl, const struct lj_veth_opts *o, int *ret_ifindex);
+int lj_link_add_veth_echo(struct lj_nl *nl, const struct lj_veth_opts *o, struct lj_link *ret);
 
 /* One RTM_NEWLINK on name: IPv6 address generation off (no_ipv6) and IFF_UP (up). */
 int lj_link_setup(struct lj_nl *nl, const char *name, bool up, bool no_ipv6);

@@ -160,7 +160,7 @@ static int hveth_apply(struct lj_ctx *ctx, struct lj_step *s)
 	int r;
 
 	if (!s->has_mac)
-		return -EINVAL; /* the mark of the pair until its ifindex is recorded */
+		return -EINVAL; /* the mark of the pair until the commit records its ifindex */
 	if (s->master[0]) {
 		r = lj_ctx_ifindex(ctx, LJ_HOST, s->master);
 		if (r < 0) {
@@ -170,12 +170,16 @@ static int hveth_apply(struct lj_ctx *ctx, struct lj_step *s)
 		o.master = r;
 		s->u32 = (uint32_t)r;
 	}
-	r = lj_link_add_veth(ctx->host, &o);
+	r = lj_link_add_veth_echo(ctx->host, &o, &l);
 	if (r == -EEXIST)
 		lj_ctx_detail(ctx, "a link named '%s' or '%s' exists", s->link, s->peer);
 	if (r < 0)
 		return lj_ctx_nl_error(ctx, ctx->host, r);
-	r = lj_link_get(ctx->host, s->link, &l);
+	if (l.ifindex > 0) {
+		s->i64 = l.ifindex;
+		return 0;
+	}
+	r = lj_link_get(ctx->host, s->link, &l); /* a kernel that does not echo (before 6.3) */
 	if (r == 0)
 		s->i64 = l.ifindex;
 	return lj_ctx_nl_error(ctx, ctx->host, r);
@@ -317,7 +321,8 @@ const struct lj_step_type lj_step_handoff_veth = {
 	.undo = hveth_undo,
 	.describe = hveth_describe,
 	.describe_undo = hveth_describe_undo,
-	.save_after = true, /* the ifindex */
+	/* No save after it: its ifindex is recorded with the commit; until then the record's mark
+	 * (the peer's name and MAC, hveth_ours) tells the pair. */
 };
 
 /* --- handoff-macvlan --------------------------------------------------------------------- */

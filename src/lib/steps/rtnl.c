@@ -11,6 +11,7 @@
 #include "lib/core/plan.h"
 #include "lib/core/status.h"
 #include "lib/kernel/route.h"
+#include "shared/name.h"
 #include "shared/shquote.h"
 
 /* --- bridge: link = BR, mtu; ensure it exists; undo deletes it if lanjoin made it and it is empty
@@ -160,12 +161,13 @@ static int veth_apply(struct lj_ctx *ctx, struct lj_step *s)
 		.mtu = s->mtu,
 		.peer_mtu = s->peer_mtu,
 		.peer_mac = s->has_mac ? s->mac : NULL,
+		.mac = s->has_link_mac ? s->link_mac : NULL,
 		.up = true,
 		/* below 1280 bytes the kernel gives a link no IPv6 at all (nor its settings) */
 		.no_ipv6 = !s->mtu || s->mtu >= 1280,
 	};
-	struct lj_link l;
-	int r, ifindex = 0;
+	struct lj_link l, made;
+	int r;
 
 	if (s->master[0]) {
 		r = lj_ctx_ifindex(ctx, LJ_HOST, s->master);
@@ -176,7 +178,7 @@ static int veth_apply(struct lj_ctx *ctx, struct lj_step *s)
 		o.master = r;
 		s->u32 = (uint32_t)r; /* the bridge it joined: check_veth compares */
 	}
-	r = lj_link_add_veth_index(ctx->host, &o, &ifindex);
+	r = lj_link_add_veth_echo(ctx->host, &o, &made);
 	if (r == -EEXIST)
 		lj_ctx_detail(ctx, "a link named '%s' exists on the host or '%s' in the target",
 			      s->link, s->peer);
@@ -184,9 +186,20 @@ static int veth_apply(struct lj_ctx *ctx, struct lj_step *s)
 		lj_ctx_detail(ctx, "bridge '%s' is gone", s->master); /* its ifindex is unknown */
 	if (r < 0)
 		return lj_ctx_nl_error(ctx, ctx->host, r);
-	/* What undo checks before deleting: the name alone may be another link's by then. */
-	if (ifindex > 0) {
-		s->i64 = ifindex;
+	/*
+	 * The container end as made: its ifindex is the host end's IFLA_LINK in the echo, its MAC
+	 * the one given. The steps after it (its address, its announcement, the record's MAC)
+	 * need no lookup of it.
+	 */
+	if (made.ifindex > 0 && made.parent > 0 && s->has_mac && ctx->target)
+		lj_ctx_remember_mac(ctx, LJ_TARGET, s->peer, made.parent, s->mac);
+	/*
+	 * What undo checks before deleting once the attachment is recorded: the name alone may be
+	 * another link's by then. Not saved now: until the commit, undo knows the host end by its
+	 * name and the MAC the record gave it before it was made (veth_ours).
+	 */
+	if (made.ifindex > 0) {
+		s->i64 = made.ifindex;
 		return 0;
 	}
 	r = lj_link_get(ctx->host, s->link, &l);
@@ -198,21 +211,49 @@ static int veth_apply(struct lj_ctx *ctx, struct lj_step *s)
 /*
  * Is the host link named s->link the one s created? By the ifindex apply recorded (the kernel
  * numbers a namespace's links upwards and does not give a number out again until it wraps at
- * 2^31); records made before it was recorded (i64 0) by the name alone.
+ * 2^31); before that is recorded (the record of a run killed before its commit, i64 0), by
+ * the MAC the record gave the host end before the creating request set it (link_mac: random,
+ * 46 bits); records of a lanjoin that recorded neither, by the name alone.
  */
 static int veth_ours(struct lj_ctx *ctx, const struct lj_step *s)
 {
 	struct lj_link l;
 	int r;
 
-	if (!s->i64)
+	if (!s->i64 && !s->has_link_mac)
 		return 1;
 	r = lj_link_get(ctx->host, s->link, &l);
 	if (r == -ENODEV)
 		return 0;
 	if (r < 0)
 		return lj_ctx_nl_error(ctx, ctx->host, r);
-	return l.ifindex == s->i64 && strcmp(l.kind, "veth") == 0;
+	if (strcmp(l.kind, "veth") != 0)
+		return 0;
+	if (s->i64)
+		return l.ifindex == s->i64;
+	return l.has_mac && memcmp(l.mac, s->link_mac, LJ_MAC_LEN) == 0;
+}
+
+int lj_rtnl_veth_macs(struct lj_step *s, const struct lj_attach_opts *o)
+{
+	int r;
+
+	if (o->has_mac) {
+		memcpy(s->mac, o->mac, LJ_MAC_LEN);
+	} else {
+		r = lj_mac_random(s->mac);
+		if (r < 0)
+			return r;
+		s->flags |= LJ_STEP_F_MAC_CHOSEN;
+	}
+	s->has_mac = true;
+	do {
+		r = lj_mac_random(s->link_mac);
+		if (r < 0)
+			return r;
+	} while (memcmp(s->link_mac, s->mac, LJ_MAC_LEN) == 0);
+	s->has_link_mac = true;
+	return 0;
 }
 
 static int veth_undo(struct lj_ctx *ctx, const struct lj_step *s)
@@ -246,6 +287,8 @@ static void veth_describe(const struct lj_ctx *ctx, const struct lj_step *s, FIL
 	const struct lj_target *t = ctx->tgt;
 
 	fprintf(f, "ip link add %s", LJ_SHQ(s->link));
+	if (s->has_link_mac)
+		fprintf(f, " address %s", lj_mac_to_string(s->link_mac, mac, sizeof(mac)));
 	if (s->mtu)
 		fprintf(f, " mtu %u", s->mtu);
 	fprintf(f, " type veth peer name %s", LJ_SHQ(s->peer));
@@ -351,6 +394,8 @@ static int veth_verify(const struct lj_status_view *v, const struct lj_step *s, 
 	p = lj_status_need_link(v, LJ_TARGET, s->peer, false, why, size);
 	if (!p)
 		return LJ_VERIFY_DRIFTED;
+	if (s->flags & LJ_STEP_F_MAC_CHOSEN)
+		return 0; /* not the user's: the container may change it */
 	return lj_status_mac_kept(p, s, LJ_TARGET, why, size);
 }
 
@@ -362,9 +407,8 @@ const struct lj_step_type lj_step_veth = {
 	.undo = veth_undo,
 	.describe = veth_describe,
 	.describe_undo = veth_describe_undo,
-	/* the host end's ifindex, which undo judges the link by: on disk before a later step
-	 * can fail or lanjoin be killed (the name alone may be another link's by then) */
-	.save_after = true,
+	/* No save after it: its ifindex is recorded with the commit; until then the record
+	 * already holds what undo knows the pair by (its name and link_mac, veth_ours). */
 };
 
 /* --- link-up: link in where; undo sets it down again */

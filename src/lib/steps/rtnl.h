@@ -16,6 +16,15 @@
 int lj_rtnl_check_ifname_free(struct lj_ctx *ctx, const char *ifname, struct lj_result *res);
 
 /*
+ * The MACs of veth step s (lj_step_veth), chosen by the plan's builder so that the first save
+ * of the record holds them and the creating request sets them: mac (the container end) is
+ * o's --mac or a random locally administered one (then LJ_STEP_F_MAC_CHOSEN), link_mac (the
+ * host end) a random one. Until the commit records the host end's ifindex, undo knows the
+ * pair by its name and link_mac. Returns 0 or -errno (no randomness).
+ */
+int lj_rtnl_veth_macs(struct lj_step *s, const struct lj_attach_opts *o);
+
+/*
  * Undo of a step that ensured a host link others may share (a bridge, a host shim): delete
  * s->link only if this run created it (on rollback), it is still of kind kind, and keep(ctx,
  * s, l) answers 0 (lanjoin's and unused); keep answers 1 to leave it, or -errno (reported with

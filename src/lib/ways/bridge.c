@@ -195,10 +195,10 @@ int lj_attach_bridge_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, c
 	snprintf(s->master, sizeof(s->master), "%s", o->bridge);
 	s->mtu = mtu;
 	s->peer_mtu = o->mtu ? o->mtu : mtu;
-	if (o->has_mac) {
-		memcpy(s->mac, o->mac, LJ_MAC_LEN);
-		s->has_mac = true;
-	}
+	r = lj_rtnl_veth_macs(s, o);
+	if (r < 0)
+		return lj_fail(res, r, "Failed to choose MAC addresses for '%s': %s", host_name,
+			       strerror(-r));
 
 	/*
 	 * br_netfilter with a FORWARD policy of drop (Docker's) silently drops what is bridged

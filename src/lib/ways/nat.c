@@ -835,10 +835,10 @@ int lj_attach_nat_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, cons
 		snprintf(s->peer, sizeof(s->peer), "%s", ifname);
 		s->mtu = mtu;
 		s->peer_mtu = mtu;
-		if (o->has_mac) {
-			memcpy(s->mac, o->mac, LJ_MAC_LEN);
-			s->has_mac = true;
-		}
+		r = lj_rtnl_veth_macs(s, o);
+		if (r < 0)
+			return lj_fail(res, r, "Failed to choose MAC addresses for '%s': %s",
+				       host_name, strerror(-r));
 		s = lj_plan_add(plan, &lj_step_addr, LJ_HOST, "add address %s to '%s'", h,
 				host_name);
 		if (!s)

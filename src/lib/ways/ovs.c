@@ -218,10 +218,13 @@ int lj_attach_ovs_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, cons
 	snprintf(s->peer, sizeof(s->peer), "%s", ifname);
 	s->mtu = mtu;
 	s->peer_mtu = o->mtu ? o->mtu : mtu;
-	if (o->has_mac) {
-		memcpy(s->mac, o->mac, LJ_MAC_LEN);
-		s->has_mac = true;
+	r = lj_rtnl_veth_macs(s, o);
+	if (r < 0) {
+		r = lj_fail(res, r, "Failed to choose MAC addresses for '%s': %s", host_name,
+			    strerror(-r));
+		goto out;
 	}
+	r = -ENOMEM;
 
 	if (dp == LJ_OVS_DP_NETDEV) {
 		s = lj_plan_add(plan, &lj_step_tx_csum_off, LJ_HOST,

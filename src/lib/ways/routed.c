@@ -451,10 +451,10 @@ int lj_attach_routed_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, c
 	snprintf(s->peer, sizeof(s->peer), "%s", ifname);
 	s->mtu = mtu;
 	s->peer_mtu = mtu;
-	if (o->has_mac) {
-		memcpy(s->mac, o->mac, LJ_MAC_LEN);
-		s->has_mac = true;
-	}
+	r = lj_rtnl_veth_macs(s, o);
+	if (r < 0)
+		return lj_fail(res, r, "Failed to choose MAC addresses for '%s': %s", host_name,
+			       strerror(-r));
 	for (int k = 0; k < 2; k++) {
 		struct lj_cidr c = {.ip = nh[k], .prefixlen = k ? 64 : 32};
 		if (!(k ? v6 : v4))
