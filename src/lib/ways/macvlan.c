@@ -188,9 +188,22 @@ int lj_attach_macvlan_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, 
 	if (r < 0)
 		return r;
 
-	r = lj_macvlan_link_addrs(ctx->host, p.ifindex, o->parent, paddrs, &np, res);
-	if (r < 0)
-		return r;
+	/*
+	 * The parent's own addresses: for the host shim's (its subnet, not one of them) and for
+	 * a link-local container address (per link). A container address the parent holds
+	 * otherwise is refused by the host-address check of every way (lj_attach_add_addressing:
+	 * the same message, from the host's addresses of that family, which it dumps anyway):
+	 * no dump of the parent's for it.
+	 */
+	bool need_paddrs = want_shim;
+
+	for (size_t i = 0; i < o->n_ips; i++)
+		need_paddrs |= lj_ip_link_local(&o->ips[i].ip);
+	if (need_paddrs) {
+		r = lj_macvlan_link_addrs(ctx->host, p.ifindex, o->parent, paddrs, &np, res);
+		if (r < 0)
+			return r;
+	}
 
 	lj_shim_name(o->parent, shim);
 	r = lj_link_get(ctx->host, shim, &l);
