@@ -168,13 +168,18 @@ json_t *lj_store_load(const char *kind, const char *id, int *ret_err)
 	json_error_t jerr;
 	json_t *j;
 
+	int fd;
+
 	record_path(kind, id, path, sizeof(path));
 	*ret_err = 0;
-	if (access(path, F_OK) < 0) {
+	/* one open, not a look first and then stdio's open and fstat: read at every call */
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
 		*ret_err = errno == ENOENT ? 0 : -errno;
 		return NULL;
 	}
-	j = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+	j = json_loadfd(fd, JSON_REJECT_DUPLICATES, &jerr);
+	close(fd);
 	if (!j || !json_is_object(j)) {
 		json_decref(j);
 		*ret_err = -EBADMSG;

@@ -3,8 +3,9 @@
  * Step types of a link handed to a container engine (lib/ways/handoff.h): made in lanjoin's
  * own namespace for the engine to move into its sandbox, rename and address (Docker's network
  * drivers). Both act on the host alone, and neither judges a link its own by its name alone:
- * apply records the ifindex it got (the record is saved right after: save_after), and until
- * then the MAC given in the creating request marks the link.
+ * apply records the ifindex it got, and until that is saved the MAC given in the creating
+ * request marks the link (handoff-veth saves the record right after: save_after; a
+ * handoff-macvlan's MAC is mark enough, so its ifindex is saved with the next save).
  */
 #pragma once
 
