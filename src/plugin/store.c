@@ -168,18 +168,17 @@ json_t *lj_store_load(const char *kind, const char *id, int *ret_err)
 	json_error_t jerr;
 	json_t *j;
 
-	int fd;
+	FILE *f;
 
 	record_path(kind, id, path, sizeof(path));
 	*ret_err = 0;
-	/* one open, not a look first and then stdio's open and fstat: read at every call */
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
+	f = fopen(path, "re"); /* missing: not known (no access() first: read at every call) */
+	if (!f) {
 		*ret_err = errno == ENOENT ? 0 : -errno;
 		return NULL;
 	}
-	j = json_loadfd(fd, JSON_REJECT_DUPLICATES, &jerr);
-	close(fd);
+	j = json_loadf(f, JSON_REJECT_DUPLICATES, &jerr);
+	fclose(f);
 	if (!j || !json_is_object(j)) {
 		json_decref(j);
 		*ret_err = -EBADMSG;
