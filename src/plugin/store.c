@@ -168,13 +168,17 @@ json_t *lj_store_load(const char *kind, const char *id, int *ret_err)
 	json_error_t jerr;
 	json_t *j;
 
+	FILE *f;
+
 	record_path(kind, id, path, sizeof(path));
 	*ret_err = 0;
-	if (access(path, F_OK) < 0) {
+	f = fopen(path, "re"); /* missing: not known (no access() first: read at every call) */
+	if (!f) {
 		*ret_err = errno == ENOENT ? 0 : -errno;
 		return NULL;
 	}
-	j = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+	j = json_loadf(f, JSON_REJECT_DUPLICATES, &jerr);
+	fclose(f);
 	if (!j || !json_is_object(j)) {
 		json_decref(j);
 		*ret_err = -EBADMSG;

@@ -419,6 +419,8 @@ struct child_ctx {
 	int (*cb)(const struct lj_link *l, void *data);
 	void *data;
 	int result;
+	const char *name; /* lj_link_foreach_child_named: the link to find too */
+	struct lj_link *named;
 };
 
 static int child_cb(const struct nlmsghdr *nlh, void *data)
@@ -427,8 +429,12 @@ static int child_cb(const struct nlmsghdr *nlh, void *data)
 	struct child_ctx *c = data;
 	struct lj_link l;
 
-	if (c->result || !link_parse(nlh, &l, tb))
+	if ((c->result && !c->name) || !link_parse(nlh, &l, tb))
 		return MNL_CB_OK; /* stopped: drain the rest of the dump */
+	if (c->name && l.ifindex > 0 && strcmp(l.name, c->name) == 0)
+		*c->named = l;
+	if (c->result)
+		return MNL_CB_OK;
 	/* With IFLA_LINK_NETNSID, IFLA_LINK is an ifindex of another namespace (e.g. the peer
 	 * of a veth end): not a child of ours whatever its number. */
 	if (!tb[IFLA_LINK_NETNSID] && l.ifindex > 0 && l.parent == c->parent &&
@@ -443,6 +449,19 @@ int lj_link_foreach_child(struct lj_nl *nl, int parent,
 	struct child_ctx c = {.parent = parent, .cb = cb, .data = data};
 	int r;
 
+	r = LJ_NL_SEND(nl, child_cb, &c, lj_link_msg_dump, 0);
+	return r < 0 ? r : c.result;
+}
+
+int lj_link_foreach_child_named(struct lj_nl *nl, int parent,
+				int (*cb)(const struct lj_link *l, void *data), void *data,
+				const char *name, struct lj_link *ret_named)
+{
+	struct child_ctx c = {
+		.parent = parent, .cb = cb, .data = data, .name = name, .named = ret_named};
+	int r;
+
+	memset(ret_named, 0, sizeof(*ret_named));
 	r = LJ_NL_SEND(nl, child_cb, &c, lj_link_msg_dump, 0);
 	return r < 0 ? r : c.result;
 }

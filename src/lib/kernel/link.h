@@ -198,6 +198,15 @@ int lj_link_foreach_child(struct lj_nl *nl, int parent,
 			  int (*cb)(const struct lj_link *l, void *data), void *data);
 
 /*
+ * lj_link_foreach_child, and from the same dump the link called name (any link of the
+ * namespace, child or not, seen also after cb stopped the walk) into *ret_named: its ifindex
+ * is 0 if there is none. Returns as lj_link_foreach_child.
+ */
+int lj_link_foreach_child_named(struct lj_nl *nl, int parent,
+				int (*cb)(const struct lj_link *l, void *data), void *data,
+				const char *name, struct lj_link *ret_named);
+
+/*
  * The same for the links of nl's namespace whose IFLA_LINK is parent in another namespace,
  * home (home_fd, borrowed): e.g. a macvlan child of a host link moved into a container. Found
  * by the number nl's namespace gives home (RTM_GETNSID), so an ifindex of a third namespace is

@@ -462,5 +462,7 @@ const struct lj_step_type lj_step_handoff_macvlan = {
 	.undo = hmacvlan_undo,
 	.describe = hmacvlan_describe,
 	.describe_undo = hmacvlan_describe_undo,
-	.save_after = true, /* the ifindex */
+	/* No save for the ifindex alone: until the commit saves it, the mark (a macvlan of the
+	 * parent with s->mac: a parent's macvlans never share a MAC) finds the link, and the
+	 * ifindex is only a hint (the engine's move out and back can renumber it). */
 };

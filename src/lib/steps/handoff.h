@@ -4,8 +4,8 @@
  * own namespace for the engine to move into its sandbox, rename and address (Docker's network
  * drivers). Both act on the host alone, and neither judges a link its own by its name alone:
  * apply records the ifindex it got, and until then the MAC given in the creating request marks
- * the link (handoff-veth: recorded with the commit; handoff-macvlan: saved right after it,
- * save_after).
+ * the link (neither saves the record right after it: the ifindex is saved with the next save,
+ * at the latest the commit).
  */
 #pragma once
 

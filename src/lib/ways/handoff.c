@@ -119,6 +119,7 @@ static int build_macvlan(struct lj_ctx *ctx, const struct lj_handoff_opts *o, st
 	r = lj_macvlan_check_parent(ctx->host, o->parent, &l, res);
 	if (r < 0)
 		return r;
+	lj_ctx_remember(ctx, LJ_HOST, o->parent, l.ifindex); /* the step's parent */
 	s = lj_plan_add(plan, &lj_step_handoff_macvlan, LJ_HOST, "create macvlan %s on %s", o->name,
 			o->parent);
 	if (!s)

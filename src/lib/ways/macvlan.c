@@ -119,29 +119,50 @@ static int find_mac_cb(const struct lj_link *l, void *data)
 }
 
 /*
+ * The host shim's link (ifindex 0: none) and, with --mac, the parent's child that has that
+ * MAC (u->name, "" if none): one dump of lanjoin's namespace gives both, a lookup by name
+ * the shim alone. 0 or -errno (res set).
+ */
+static int host_links(struct lj_ctx *ctx, const struct lj_attach_opts *o, const struct lj_link *p,
+		      const char *shim, struct lj_link *l, struct mac_user *u,
+		      struct lj_result *res)
+{
+	int r;
+
+	if (!o->has_mac) {
+		r = lj_link_get(ctx->host, shim, l);
+		if (r == -ENODEV)
+			l->ifindex = 0;
+		else if (r < 0)
+			return lj_fail(res, r, "Failed to look up '%s': %s", shim, strerror(-r));
+		return 0;
+	}
+	r = lj_link_foreach_child_named(ctx->host, p->ifindex, find_mac_cb, u, shim, l);
+	if (r < 0)
+		return lj_fail(res, r, "Failed to list the links of lanjoin's namespace: %s",
+			       strerror(-r));
+	return 0;
+}
+
+/*
  * Refuse a --mac the kernel would refuse ("Address already in use") without saying whose it
- * is: the parent's own, a macvlan of the parent in the host (a shim), or another attachment's
- * macvlan in its container (from the records; skipped with --no-conflict-check, like the
- * other record checks: the kernel's refusal then says it, rolled back).
+ * is: the parent's own, a macvlan of the parent in the host (a shim: u, from host_links), or
+ * another attachment's macvlan in its container (from the records; skipped with
+ * --no-conflict-check, like the other record checks: the kernel's refusal then says it,
+ * rolled back).
  */
 static int check_mac(struct lj_ctx *ctx, const struct lj_attach_opts *o, const struct lj_link *p,
-		     struct lj_result *res)
+		     const struct mac_user *u, struct lj_result *res)
 {
-	struct mac_user u = {.mac = o->mac};
 	char mac[LJ_MAC_STRLEN], what[IFNAMSIZ + 16];
-	int r;
 
 	lj_mac_to_string(o->mac, mac, sizeof(mac));
 	if (p->has_mac && memcmp(p->mac, o->mac, LJ_MAC_LEN) == 0)
 		return lj_bad_input(res, "MAC %s is the address of parent '%s' itself", mac,
 				    o->parent);
-	r = lj_link_foreach_child(ctx->host, p->ifindex, find_mac_cb, &u);
-	if (r < 0)
-		return lj_fail(res, r, "Failed to list the links of lanjoin's namespace: %s",
-			       strerror(-r));
-	if (r > 0)
+	if (u->name[0])
 		return lj_bad_input(res, "MAC %s is the address of '%s', a macvlan of '%s'", mac,
-				    u.name, o->parent);
+				    u->name, o->parent);
 	if (o->no_conflict_check)
 		return 0;
 	snprintf(what, sizeof(what), "parent '%s'", o->parent);
@@ -156,6 +177,7 @@ int lj_attach_macvlan_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, 
 	uint32_t mode = o->macvlan_mode ? o->macvlan_mode : MACVLAN_MODE_BRIDGE;
 	bool want_shim = o->host_shim.ip.family != AF_UNSPEC, shim_exists = false;
 	char shim[IFNAMSIZ], buf[LJ_CIDR_STRLEN];
+	struct mac_user mac_user = {.mac = o->mac};
 	size_t np = 0, ns = 0;
 	struct lj_link p, l;
 	struct lj_step *s;
@@ -189,13 +211,28 @@ int lj_attach_macvlan_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, 
 	if (r < 0)
 		return r;
 
-	r = lj_macvlan_link_addrs(ctx->host, p.ifindex, o->parent, paddrs, &np, res);
-	if (r < 0)
-		return r;
+	/*
+	 * The parent's own addresses: for the host shim's (its subnet, not one of them) and for
+	 * a link-local container address (per link). A container address the parent holds
+	 * otherwise is refused by the host-address check of every way (lj_attach_add_addressing:
+	 * the same message, from the host's addresses of that family, which it dumps anyway):
+	 * no dump of the parent's for it.
+	 */
+	bool need_paddrs = want_shim;
+
+	for (size_t i = 0; i < o->n_ips; i++)
+		need_paddrs |= lj_ip_link_local(&o->ips[i].ip);
+	if (need_paddrs) {
+		r = lj_macvlan_link_addrs(ctx->host, p.ifindex, o->parent, paddrs, &np, res);
+		if (r < 0)
+			return r;
+	}
 
 	lj_shim_name(o->parent, shim);
-	r = lj_link_get(ctx->host, shim, &l);
-	if (r == 0) {
+	r = host_links(ctx, o, &p, shim, &l, &mac_user, res);
+	if (r < 0)
+		return r;
+	if (l.ifindex > 0) {
 		if (strcmp(l.kind, "macvlan") != 0 || !lj_shim_is_ours(&l) || l.parent != p.ifindex)
 			return lj_bad_input(
 				res,
@@ -207,8 +244,6 @@ int lj_attach_macvlan_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, 
 		r = lj_macvlan_link_addrs(ctx->host, l.ifindex, shim, saddrs, &ns, res);
 		if (r < 0)
 			return r;
-	} else if (r != -ENODEV) {
-		return lj_fail(res, r, "Failed to look up '%s': %s", shim, strerror(-r));
 	}
 
 	r = check_container_ips(o, o->parent, paddrs, np, shim, saddrs, ns, res);
@@ -237,7 +272,7 @@ int lj_attach_macvlan_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, 
 					    "(the host routes to that address through the shim)");
 	}
 	if (o->has_mac) {
-		r = check_mac(ctx, o, &p, res);
+		r = check_mac(ctx, o, &p, &mac_user, res);
 		if (r < 0)
 			return r;
 	}
