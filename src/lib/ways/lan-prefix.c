@@ -82,6 +82,18 @@ static int link_prefixes(struct lj_ctx *ctx, int ifindex, int family, const char
 	return 0;
 }
 
+/*
+ * Whether the kernel's lookup of ip ends in a connected route (no gateway) of a prefix out of
+ * link ifindex: the common case, one lookup instead of the two dumps of link_prefixes.
+ */
+static bool on_link_route(struct lj_ctx *ctx, int ifindex, const struct lj_ip *ip)
+{
+	struct lj_route_entry e;
+
+	return lj_route_match(ctx->host, ip, &e) == 0 && e.type == RTN_UNICAST &&
+	       e.oif == ifindex && e.via.family == AF_UNSPEC && e.dst.prefixlen > 0;
+}
+
 int lj_way_warn_off_lan(struct lj_ctx *ctx, int ifindex, const char *role, const char *dev,
 			const struct lj_attach_opts *o, struct lj_result *res)
 {
@@ -94,7 +106,7 @@ int lj_way_warn_off_lan(struct lj_ctx *ctx, int ifindex, const char *role, const
 		const struct lj_cidr *c = &o->ips[i];
 		bool inside = false;
 
-		if (lj_ip_link_local(&c->ip))
+		if (lj_ip_link_local(&c->ip) || on_link_route(ctx, ifindex, &c->ip))
 			continue;
 		if (c->ip.family != family) { /* one dump per family (usually one) */
 			family = c->ip.family;
