@@ -40,7 +40,7 @@ ATTACH=(--bridge br-em1 --ip 198.51.100.117/24 --gateway 198.51.100.254)
   run lj detach "netns:${LAB_PREFIX}web"
   [ "$status" -eq 0 ]
   assert_unchanged web
-  ! curl_from peer http://198.51.100.117/hello.html
+  ! curl_from peer http://198.51.100.117/hello.html || false
   # detach again: safe, nothing to do
   run lj detach "netns:${LAB_PREFIX}web"
   [ "$status" -eq 0 ]
@@ -140,7 +140,7 @@ ATTACH=(--bridge br-em1 --ip 198.51.100.117/24 --gateway 198.51.100.254)
   on host ip link show br-lj9
   run lj detach "netns:${LAB_PREFIX}f"
   [ "$status" -eq 0 ]
-  ! on host ip link show br-lj9
+  ! on host ip link show br-lj9 || false
   assert_unchanged f
 }
 
@@ -157,7 +157,7 @@ ATTACH=(--bridge br-em1 --ip 198.51.100.117/24 --gateway 198.51.100.254)
   lj detach "netns:${LAB_PREFIX}g1"
   on host ip link show br-lj1          # g2 still uses it
   lj detach "netns:${LAB_PREFIX}g2"
-  ! on host ip link show br-lj1        # last port gone: removed
+  ! on host ip link show br-lj1 || false        # last port gone: removed
 
   on host ip link add br-user type bridge
   defer ip -n "${LAB_PREFIX}host" link del br-user
@@ -191,7 +191,7 @@ ATTACH=(--bridge br-em1 --ip 198.51.100.117/24 --gateway 198.51.100.254)
   run lj detach "netns:${LAB_PREFIX}z"
   [ "$status" -eq 0 ]
   [ "$(lj list --json | jq length)" -eq 0 ]
-  ! on host ip link show "$host_if"
+  ! on host ip link show "$host_if" || false
 
   lab container add y >/dev/null
   defer "$LAB" container del y
@@ -384,7 +384,7 @@ ATTACH=(--bridge br-em1 --ip 198.51.100.117/24 --gateway 198.51.100.254)
   [ "${#lines[@]}" -eq 1 ]
   [[ $output == *"Bridge 'br-eml' does not exist (Linux bridges here: br-em1)"* ]]
   [[ $output == *"--uplink DEV"*"uplink adopt br-eml DEV"*"--create-bridge"* ]]
-  ! on host ip link show br-eml
+  ! on host ip link show br-eml || false
   # a dry run says the same
   run lj attach bridge "netns:${LAB_PREFIX}ms" --bridge br-eml --ip 198.51.100.183/24 --dry-run
   [ "$status" -eq 2 ]

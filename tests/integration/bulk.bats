@@ -47,8 +47,8 @@ attach_four() {
   echo "$output"
   [ "$status" -eq 0 ]
   [ "$output" = "Detached 4 attachments" ]
-  ! on host ip link show br-bulk
-  ! curl_from peer http://198.51.100.181/hello.html
+  ! on host ip link show br-bulk || false
+  ! curl_from peer http://198.51.100.181/hello.html || false
   assert_all_unchanged a b c
   # nothing left: still fine
   run lj detach --all
@@ -104,7 +104,7 @@ attach_four() {
   echo "$output"
   [ "$status" -eq 0 ]
   [[ $output == *"Removed 2 stale attachments"* ]]
-  ! on a ip link show eth1
+  ! on a ip link show eth1 || false
   assert_same_state host "$BATS_TEST_TMPDIR/host.before"
   [ -z "$(ls -A "$LANJOIN_STATE_DIR/attachments")" ]
 }

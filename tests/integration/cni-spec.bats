@@ -151,7 +151,7 @@ records() { ls -A "$LANJOIN_STATE_DIR/attachments" 2>/dev/null | wc -l; }
   [ "$status" -eq 1 ]
   [ "$(jq -r .code <<<"$output")" = 6 ]
   [ "$(records)" -eq 1 ]
-  ! on pr2 ip link show eth0
+  ! on pr2 ip link show eth0 || false
   # DEL tolerates it: a runtime retries a failed DEL forever
   run --separate-stderr cni DEL cid-pr "$(ns pr)" eth0 "$(with_prev "$(jq -c '.ips = "x"' <<<"$result")")"
   [ "$status" -eq 0 ]

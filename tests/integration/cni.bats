@@ -112,7 +112,7 @@ setup_file() { lab_setup_file --bridge-host; }
   [ "$status" -eq 0 ]
   [ "$(records)" -eq 0 ]
   [ -z "$(ipam_ips)" ]
-  ! on host ip link show "$host_if"
+  ! on host ip link show "$host_if" || false
   run --separate-stderr cni DEL cid-gone ""
   [ "$status" -eq 0 ]
 
@@ -124,7 +124,7 @@ setup_file() { lab_setup_file --bridge-host; }
   [ "$status" -eq 0 ]
   [ "$(records)" -eq 0 ]
   [ -z "$(ipam_ips)" ]
-  ! on alive ip link show eth0
+  ! on alive ip link show eth0 || false
   assert_same_state host "$BATS_TEST_TMPDIR/host.before"
 }
 
@@ -154,7 +154,7 @@ setup_file() { lab_setup_file --bridge-host; }
   [ "$status" -eq 0 ]
   [[ $output == *"Detached 1 attachment"* ]]
   [ "$(records)" -eq 0 ]
-  ! on keep ip link show eth0
+  ! on keep ip link show eth0 || false
   run --separate-stderr cni DEL cid-keep "$(ns keep)"
   [ "$status" -eq 0 ]
 
@@ -195,8 +195,8 @@ setup_file() { lab_setup_file --bridge-host; }
   echo "$output $stderr"
   [ "$status" -eq 0 ]
   [[ $stderr == *"removed '$host_if'"* ]]
-  ! on host ip link show "$host_if"
-  ! on lost ip link show eth0
+  ! on host ip link show "$host_if" || false
+  ! on lost ip link show eth0 || false
   on host ip link del ljv000000000000
   [ -z "$(ipam_ips)" ]
   assert_same_state host "$BATS_TEST_TMPDIR/host.before"
@@ -242,7 +242,7 @@ setup_file() { lab_setup_file --bridge-host; }
   run --separate-stderr cni ADD cid-ix "$(ns ix2)"
   expect_error 101
   [[ $output == *"attachment already exists"* ]]
-  ! on ix2 ip link show eth0
+  ! on ix2 ip link show eth0 || false
   [ "$(records)" -eq 1 ]
   [ "$(ipam_ips | wc -l)" -eq 1 ]
   # DEL without a namespace finds it by the key alone, and removes the link
@@ -250,7 +250,7 @@ setup_file() { lab_setup_file --bridge-host; }
   [ "$status" -eq 0 ]
   [ "$(records)" -eq 0 ]
   [ ! -e "$idx/labnet:cid-ix:eth0" ]
-  ! on ix1 ip link show eth0
+  ! on ix1 ip link show eth0 || false
 
   # a state directory an older lanjoin left (records, no index): still found and undone
   run --separate-stderr cni ADD cid-ix "$(ns ix1)"
@@ -263,7 +263,7 @@ setup_file() { lab_setup_file --bridge-host; }
   run --separate-stderr cni DEL cid-ix ""
   [ "$status" -eq 0 ]
   [ "$(records)" -eq 0 ]
-  ! on ix1 ip link show eth0
+  ! on ix1 ip link show eth0 || false
   [ -f "$idx/.ready" ]
   # ... also when a link is missing (that version ran after the index was built): by the namespace
   run --separate-stderr cni ADD cid-ix "$(ns ix1)"
@@ -272,7 +272,7 @@ setup_file() { lab_setup_file --bridge-host; }
   run --separate-stderr cni DEL cid-ix "$(ns ix1)"
   [ "$status" -eq 0 ]
   [ "$(records)" -eq 0 ]
-  ! on ix1 ip link show eth0
+  ! on ix1 ip link show eth0 || false
   # a failed ADD (rolled back) leaves no link
   LANJOIN_FAULT_STEP=1 run --separate-stderr cni ADD cid-ix "$(ns ix1)"
   [ "$status" -eq 1 ]
@@ -347,8 +347,8 @@ setup_file() { lab_setup_file --bridge-host; }
   [ "$status" -eq 0 ]
   [ "$(records)" -eq 2 ]
   [ "$(ipam_ips)" = "$keep_ip" ]
-  ! on g1 ip link show eth0
-  ! on g3 ip link show eth0
+  ! on g1 ip link show eth0 || false
+  ! on g3 ip link show eth0 || false
   run curl_from peer "http://$keep_ip/hello.html"
   [ "$output" = "Hello world" ]
   on o1 ip link show eth0
@@ -698,7 +698,7 @@ pm_run() { # NAME NETWORK [PODMAN RUN ARGS...] — busybox httpd serving /www on
   # podman's CNI result cache (its /var/lib/cni is in $PODMAN_DIR/varlib, see podman_env)
   [ -d "$PODMAN_DIR/varlib/upper/cni/results" ]
   [ ! -e "$PODMAN_DIR/varlib/upper/cni/results/ljnet-$id-eth0" ]
-  ! curl_from peer "http://$ip/hello.html"
+  ! curl_from peer "http://$ip/hello.html" || false
   assert_same_state host "$BATS_TEST_TMPDIR/host.before"
 }
 
@@ -737,7 +737,7 @@ pm_run() { # NAME NETWORK [PODMAN RUN ARGS...] — busybox httpd serving /www on
   [ "$(on host ip -j -d link show br-cnin | jq -r '.[0].linkinfo.info_kind')" = bridge ]
   run --separate-stderr cni DEL cid-cn "$(ns cn)"
   [ "$status" -eq 0 ]
-  ! on host ip link show br-cnin
+  ! on host ip link show br-cnin || false
   assert_same_state host "$BATS_TEST_TMPDIR/host.before"
 }
 

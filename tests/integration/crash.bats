@@ -163,7 +163,7 @@ crash_walk() {
   defer sh -c "kill -9 $pid 2>/dev/null; true"
   wait_until 5 has_record
   kill -STOP "$pid"
-  ! on host ip link show br-crr
+  ! on host ip link show br-crr || false
   local f
   f=$(ls "$LANJOIN_STATE_DIR"/attachments/*.json)
   [ "$(jq -r .status "$f")" = applying ]
@@ -212,7 +212,7 @@ start_veth_kill() {
   run lj gc
   [ "$status" -eq 0 ]
   [ "$(records)" -eq 0 ]
-  ! on host ip link show "$HOSTIF"
+  ! on host ip link show "$HOSTIF" || false
 }
 
 @test "crash: a link under the veth's name without its recorded MAC is not lanjoin's: gc leaves it" {
@@ -246,7 +246,7 @@ start_veth_kill() {
   run lj gc
   echo "$output"
   [ "$status" -eq 0 ]
-  ! on host ip link show br-cl
+  ! on host ip link show br-cl || false
   assert_unchanged
 
   # an unmarked bridge that was there before the attach stays (with a port of its own, so that
@@ -365,7 +365,7 @@ uplink_records() { find "$LANJOIN_STATE_DIR/uplinks" -name '*.json' 2>/dev/null 
   run lj gc
   echo "$output"
   [ "$status" -eq 0 ]
-  ! kill -0 "$sup" 2>/dev/null
+  ! kill -0 "$sup" 2>/dev/null || false
   assert_unchanged
 }
 
@@ -388,8 +388,8 @@ uplink_records() { find "$LANJOIN_STATE_DIR/uplinks" -name '*.json' 2>/dev/null 
     echo "$output"
     [ "$status" -eq 0 ]
     [[ $output != *repair* ]]
-    ! ls "$LANJOIN_STATE_DIR/attachments" | grep -q json
-    ! on kd ip link show eth1 2>/dev/null
+    ! ls "$LANJOIN_STATE_DIR/attachments" | grep -q json || false
+    ! on kd ip link show eth1 2>/dev/null || false
     "$LAB" container del kd
   done
 }

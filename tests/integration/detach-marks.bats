@@ -69,11 +69,11 @@ left_detaching() { # TARGET
   [[ $output == *"finished an interrupted detach"* ]]
   no_records
   [ "$(specs)" -eq 0 ]
-  ! on sf ip link show eth1 2>/dev/null
+  ! on sf ip link show eth1 2>/dev/null || false
   # nothing to attach again from
   run lj reconcile
   echo "$output"
-  ! on sf ip link show eth1 2>/dev/null
+  ! on sf ip link show eth1 2>/dev/null || false
 }
 
 @test "detach --keep-spec: an undo that fails, finished by gc, keeps the spec" {
@@ -130,7 +130,7 @@ left_detaching() { # TARGET
     [ "$(specs)" -eq 0 ]
     run lj reconcile
     echo "$output"
-    ! on "sp$how" ip link show eth1 2>/dev/null
+    ! on "sp$how" ip link show eth1 2>/dev/null || false
   done
 }
 
@@ -151,7 +151,7 @@ left_detaching() { # TARGET
   [[ $output == *"a detach was interrupted: finished"* ]]
   no_records
   [ "$(specs)" -eq 0 ]
-  ! on ba ip link show eth1 2>/dev/null
+  ! on ba ip link show eth1 2>/dev/null || false
 }
 
 @test "gc killed part-way through an attachment an attach left: the record reads as detaching; reconcile finishes it" {
@@ -169,7 +169,7 @@ left_detaching() { # TARGET
   [[ $output == *"finished an interrupted detach"* ]]
   [[ $output != *repair* ]]
   no_records
-  ! on bg ip link show eth1 2>/dev/null
+  ! on bg ip link show eth1 2>/dev/null || false
 }
 
 @test "CNI DEL killed part-way: the record reads as detaching; DEL again finishes it" {
@@ -178,7 +178,7 @@ left_detaching() { # TARGET
   run --separate-stderr cni ADD ctr-bc "$(ns bc)" eth0
   echo "$output $stderr"
   [ "$status" -eq 0 ]
-  ! no_default bc
+  ! no_default bc || false
   LANJOIN_STEP_DELAY_MS=400 ip netns exec "${LAB_PREFIX}host" env CNI_COMMAND=DEL \
     CNI_CONTAINERID=ctr-bc CNI_NETNS="$(ns bc)" CNI_IFNAME=eth0 CNI_PATH="$REF" "$LANJOIN" \
     <"$CONF" >/dev/null 2>&1 &
@@ -192,7 +192,7 @@ left_detaching() { # TARGET
   echo "$output $stderr"
   [ "$status" -eq 0 ]
   no_records
-  ! on bc ip link show eth0 2>/dev/null
+  ! on bc ip link show eth0 2>/dev/null || false
 }
 
 # --- 3. --dry-run of a --gateway attachment whose route a later one replaced -------------------

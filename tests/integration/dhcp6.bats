@@ -172,7 +172,7 @@ host_files() {
   [[ $output == *"duplicate address detection failed"*"2001:db8:1::fe"* ]]
   grep -q "DHCPREPLY(eth0) 2001:db8:1::fe " "$rogue/log"
   # never configured; nothing left
-  ! on bad6 ip -6 addr show | grep -q "2001:db8:1::fe"
+  ! on bad6 ip -6 addr show | grep -q "2001:db8:1::fe" || false
   [ "$(lj list --json | jq length)" -eq 0 ]
   [ -z "$(pgrep -f "dhcp-supervise .*$LANJOIN_STATE_DIR" || true)" ]
 }

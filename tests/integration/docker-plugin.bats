@@ -140,7 +140,7 @@ EID=2222222222222222222222222222222222222222222222222222222222222222
   [ "$(head -n1 <<<"$output")" = '{}' ]
   run call NetworkDriver.DeleteEndpoint "{\"NetworkID\":\"$NID\",\"EndpointID\":\"$EID\"}"
   [ "$(head -n1 <<<"$output")" = '{}' ]
-  ! on host ip link show dev "$link"
+  ! on host ip link show dev "$link" || false
   run call NetworkDriver.DeleteNetwork "{\"NetworkID\":\"$NID\"}"
   [ "$(head -n1 <<<"$output")" = '{}' ]
   state_empty
@@ -485,7 +485,7 @@ fcall() { curl -sS --max-time 10 --unix-socket "$dir/fault.sock" -X POST --data-
   [ "$(ep_record "$(engine_inspect docker uweb '.NetworkSettings.Networks.uplan.EndpointID')" | jq -r .host_ifname)" != "" ]
   dk rm -f uweb
   dk network rm uplan
-  ! on host ip link show dev br-up
+  ! on host ip link show dev br-up || false
   [ "$(on host ip -j addr show dev em1 | jq -c '[.[0].addr_info[] | select(.family == "inet") | .local]')" = "$before" ]
   [ "$(lj uplink list --json | jq length)" -eq 0 ]
   no_plugin_links
@@ -606,8 +606,8 @@ standin_stop() { kill_quietly "$STANDIN_PID"; rm -rf "$LAB_DIR/dplugin/standin";
   echo "$output"
   [ "$(jq ".removed | length" <<<"$output")" -eq 1 ]
   [ -z "$(ep_record "$ep")" ]
-  ! on host ip link show dev "$link"
-  ! on host ip link show dev "$host"
+  ! on host ip link show dev "$link" || false
+  ! on host ip link show dev "$host" || false
   # the live endpoint: untouched
   [ -n "$(ep_record "$live")" ]
   run curl_from host http://198.18.8.33/hello.html
@@ -705,7 +705,7 @@ standin_stop() { kill_quietly "$STANDIN_PID"; rm -rf "$LAB_DIR/dplugin/standin";
   run call NetworkDriver.Leave "{\"NetworkID\":\"$id\",\"EndpointID\":\"$id\"}"
   run call NetworkDriver.DeleteEndpoint "{\"NetworkID\":\"$id\",\"EndpointID\":\"$id\"}"
   [ "$(head -n1 <<<"$output")" = '{}' ]
-  ! on host ip link show dev "$link"
+  ! on host ip link show dev "$link" || false
   run call NetworkDriver.DeleteNetwork "{\"NetworkID\":\"$id\"}"
   state_empty
 }

@@ -338,7 +338,7 @@ doc_line() {
   [[ $output == *"already attached"* ]]
   # the first attachment still works, the second address was never added
   [ "$(curl_from peer http://198.51.100.147/hello.html)" = "Hello world" ]
-  ! on host ip -4 addr show | grep -q 198.51.100.148
+  ! on host ip -4 addr show | grep -q 198.51.100.148 || false
   run lje docker detach lj-dn-nat
   [ "$status" -eq 0 ]
   no_records
@@ -512,7 +512,7 @@ two_gateways_detach() {
     ip -n "$ns" rule
     src_rule_ok "/run/netns/$ns" 203.0.113.2 va
     if [[ $order == fifo ]]; then
-      ! ip -n "$ns" rule | grep -q 'from 198.51.100.135 '
+      ! ip -n "$ns" rule | grep -q 'from 198.51.100.135 ' || false
       run lj status "netns:$ns"
       echo "$output"
       [ "$status" -eq 0 ]
@@ -634,7 +634,7 @@ defaultnet_two() { # FIRST SECOND ORDER
   published_ok
   src_rule_ok "/proc/$pid/ns/net" "$eth0ip" eth0
   # no rule is left for the departed attachment's address
-  ! nsenter --net="/proc/$pid/ns/net" ip rule | grep -q "from 198.51.100.13${gone#lan} "
+  ! nsenter --net="/proc/$pid/ns/net" ip rule | grep -q "from 198.51.100.13${gone#lan} " || false
   run lje docker status "$name"
   echo "$output"
   [ "$status" -eq 0 ]

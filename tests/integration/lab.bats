@@ -122,7 +122,7 @@ EOF
   [ ! -e "/run/lanjoin-lab/$p" ]
   local proc
   for proc in /proc/[0-9]*/cmdline; do
-    ! grep -qF "/run/lanjoin-lab/$p" "$proc" 2>/dev/null
+    ! grep -qF "/run/lanjoin-lab/$p" "$proc" 2>/dev/null || false
   done
   LAB_PREFIX=$p "$LAB" down # idempotent
 }
