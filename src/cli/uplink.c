@@ -25,6 +25,8 @@ static const char usage[] =
 	"release gives DEV what BR holds then (what was added on BR since the adoption too; what\n"
 	"was removed there stays removed) and removes BR (refused while containers are attached,\n"
 	"unless --force).\n"
+	"Both refuse while lanjoin's nat or routed attachments use the link (release even with\n"
+	"--force): detach them first (they are named), then attach them again.\n"
 	"list names an adoption record that cannot be read on stderr (exit 1; with --json, an\n"
 	"unreadable object after the adoptions).\n"
 	"\n"

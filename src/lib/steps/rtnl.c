@@ -135,6 +135,9 @@ static void bridge_describe(const struct lj_ctx *ctx, const struct lj_step *s, F
  * other containers) or that lanjoin did not make; detach checks both first. */
 static void bridge_describe_undo(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
 {
+	/* Made by someone else (an adopted uplink's, the user's): not a word of deleting it. */
+	if (!(s->flags & LJ_STEP_F_WILL_CREATE))
+		return;
 	fprintf(f,
 		"# lanjoin deletes bridge %s here if it made it and no port is left; by hand,\n"
 		"# once that is so:\n# ip link del %s\n",

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "lib/kernel/link.h"
+#include "lib/kernel/neigh.h"
 #include "lib/kernel/netns.h"
 #include "lib/foreign/ovs.h"
 #include "lib/steps/uplink-addr.h"
@@ -396,9 +397,121 @@ static int check_holders(struct lj_ctx *ctx, const char *dev, int ifindex, struc
 	return 0;
 }
 
+struct users {
+	char names[768];
+	size_t len, n;
+};
+
+static void users_add(struct users *u, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void users_add(struct users *u, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (u->len < sizeof(u->names)) {
+		if (u->n)
+			u->len += (size_t)snprintf(u->names + u->len, sizeof(u->names) - u->len,
+						   ", ");
+		va_start(ap, fmt);
+		if (u->len < sizeof(u->names))
+			u->len += (size_t)vsnprintf(u->names + u->len, sizeof(u->names) - u->len,
+						    fmt, ap);
+		va_end(ap);
+	}
+	u->n++;
+}
+
+/* One attachment of rec (way nat or routed) in u: way, target, address(es), its detach. */
+static void users_add_record(struct users *u, const struct lj_record *rec)
+{
+	const json_t *info = rec->info, *v;
+	char addrs[160] = "";
+	size_t len = 0, i;
+
+	if (strcmp(rec->way, "nat") == 0) {
+		snprintf(addrs, sizeof(addrs), "%s",
+			 json_string_value(json_object_get(info, "address"))
+				 ?: "(no address recorded)");
+	} else {
+		json_array_foreach(json_object_get(info, "addresses"), i,
+				   v) if (json_is_string(v) && len < sizeof(addrs)) len +=
+			(size_t)snprintf(addrs + len, sizeof(addrs) - len, "%s%s", len ? " " : "",
+					 json_string_value(v));
+	}
+	users_add(u, "%s %s %s ('lanjoin detach %s%s%s')", rec->way, rec->target_spec, addrs,
+		  rec->target_spec, strcmp(rec->ifname, "eth1") ? " --ifname " : "",
+		  strcmp(rec->ifname, "eth1") ? rec->ifname : "");
+}
+
+int lj_uplink_check_users(struct lj_ctx *ctx, const struct lj_state *held, const char *link,
+			  int ifindex, const char *bridge, const char *dev, struct lj_result *res)
+{
+	static const char *const key[2] = {"uplink", "parent"}, *const way[2] = {"nat", "routed"};
+	bool release = strcmp(link, bridge) == 0;
+	struct lj_state *st = NULL;
+	struct users u = {0};
+	int r, proxies = 0, recorded = 0;
+
+	/* Under the lock the caller holds (the same file: a second flock would wait for it). */
+	r = held ? lj_state_open_sibling(held, "attachments", &st)
+		 : lj_state_open_read("attachments", &st);
+	if (r < 0 && r != -ENOENT)
+		return lj_fail(res, r, "Failed to open the state directory %s: %s", lj_state_dir(),
+			       lj_state_strerror(r));
+	for (int k = 0; st && k < 2; k++) {
+		struct lj_record *recs = NULL;
+		size_t n = 0;
+
+		r = lj_state_list_info(st, key[k], link, &recs, &n);
+		if (r < 0) {
+			lj_state_close(st);
+			return lj_fail(res, r, "Failed to read the state directory: %s",
+				       strerror(-r));
+		}
+		for (size_t i = 0; i < n; i++) {
+			const char *v = json_string_value(json_object_get(recs[i].info, key[k]));
+
+			if (strcmp(recs[i].way, way[k]) != 0 || !v || strcmp(v, link) != 0)
+				continue;
+			users_add_record(&u, &recs[i]);
+			if (k == 1)
+				recorded += (int)json_array_size(
+					json_object_get(recs[i].info, "addresses"));
+		}
+		lj_records_free(recs, n);
+	}
+	lj_state_close(st);
+
+	/* The kernel's: proxy entries (the routed way's, or anyone's) stay on the link. */
+	for (int k = 0; ifindex > 0 && k < 2; k++) {
+		r = lj_neigh_proxy_count(ctx->host, k ? AF_INET6 : AF_INET, ifindex, NULL, NULL);
+		if (r > 0)
+			proxies += r;
+	}
+	if (proxies > recorded)
+		users_add(&u,
+			  "%d proxy neighbour entr%s of no lanjoin attachment ('ip neigh show "
+			  "proxy dev %s')",
+			  proxies - recorded, proxies - recorded == 1 ? "y" : "ies", link);
+	if (!u.n)
+		return 0;
+	return lj_bad_input(
+		res,
+		"'%s' cannot be %s while these use it (its addresses would move to '%s' and its "
+		"proxy entries stay behind: they would stop working): %s%s. %s first, %s, then "
+		"attach them again on '%s' (nat: --uplink %s; routed: --parent %s)",
+		link, release ? "released" : "adopted", release ? dev : bridge, u.names,
+		u.len >= sizeof(u.names) ? "..." : "",
+		proxies <= recorded ? "Detach them"
+		: u.n > 1	    ? "Detach them and remove the proxy entries"
+				    : "Remove the proxy entries",
+		release ? "release" : "adopt", release ? dev : bridge, release ? dev : bridge,
+		release ? dev : bridge);
+}
+
 /* Look at DEV, BR, addresses and routes; every refusal happens here, before any change. */
-int lj_uplink_gather(struct lj_ctx *ctx, struct lj_nl *dump, const struct lj_uplink_opts *o,
-		     struct lj_uplink_facts *f, struct lj_result *res)
+int lj_uplink_gather(struct lj_ctx *ctx, struct lj_nl *dump, const struct lj_state *held,
+		     const struct lj_uplink_opts *o, struct lj_uplink_facts *f,
+		     struct lj_result *res)
 {
 	char b[LJ_CIDR_STRLEN];
 	struct lj_link master;
@@ -436,6 +549,9 @@ int lj_uplink_gather(struct lj_ctx *ctx, struct lj_nl *dump, const struct lj_upl
 				    o->dev, known ? master.name : "it");
 	}
 	r = check_holders(ctx, o->dev, f->dev.ifindex, res);
+	if (r < 0)
+		return r;
+	r = lj_uplink_check_users(ctx, held, o->dev, f->dev.ifindex, o->bridge, o->dev, res);
 	if (r < 0)
 		return r;
 	if (!f->dev.has_mac)

@@ -40,10 +40,25 @@ void lj_uplink_facts_free(struct lj_uplink_facts *f);
 /*
  * Look at o->dev, o->bridge, their addresses and routes (dump: a strict netlink socket for
  * the dumps) into f (f->warnings: a JSON array the caller made). Returns 0, or -errno with
- * res saying why (res->bad_input when the adoption cannot work).
+ * res saying why (res->bad_input when the adoption cannot work). held: as for
+ * lj_uplink_check_users.
  */
-int lj_uplink_gather(struct lj_ctx *ctx, struct lj_nl *dump, const struct lj_uplink_opts *o,
-		     struct lj_uplink_facts *f, struct lj_result *res);
+int lj_uplink_gather(struct lj_ctx *ctx, struct lj_nl *dump, const struct lj_state *held,
+		     const struct lj_uplink_opts *o, struct lj_uplink_facts *f,
+		     struct lj_result *res);
+
+struct lj_state;
+
+/*
+ * Refuse (bad input, res naming each) while lanjoin's nat attachments (--uplink link) or
+ * routed ones (--parent link) use link, or link (ifindex; 0: not looked at) has proxy
+ * neighbour entries beyond the routed records': adopting dev into bridge (link == dev) or
+ * releasing bridge (link == bridge) moves the addresses and leaves the proxy entries behind.
+ * held: a state directory whose lock this process holds (its attachments are read under it),
+ * or NULL (read under a shared lock taken here). Returns 0 or -errno.
+ */
+int lj_uplink_check_users(struct lj_ctx *ctx, const struct lj_state *held, const char *link,
+			  int ifindex, const char *bridge, const char *dev, struct lj_result *res);
 
 /* Add a warning (printf-style) to the JSON array warnings. */
 void lj_uplink_warn(json_t *warnings, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -457,7 +457,7 @@ int lj_uplink_adopt(const struct lj_uplink_opts *o, struct lj_result *res)
 			goto out;
 	}
 
-	r = lj_uplink_gather(ctx, dump, o, &f, res);
+	r = lj_uplink_gather(ctx, dump, txn.st, o, &f, res);
 	if (r < 0)
 		goto out;
 	r = build(o, ctx, &f, &plan, res);
@@ -586,6 +586,12 @@ int lj_uplink_release(const char *bridge, bool force, bool dry_run, struct lj_re
 	r = check_namespace(&rec, res);
 	if (r < 0)
 		goto out;
+	/* Not even with --force: the addresses of nat attachments would outlive them on DEV. */
+	r = lj_uplink_check_users(ctx, st, bridge,
+				  lj_link_get(ctx->host, bridge, &br) == 0 ? br.ifindex : 0, bridge,
+				  rec.host_ifname, res);
+	if (r < 0)
+		goto out;
 
 	if (!force && strcmp(rec.way, "uplink-ovs") == 0) {
 		r = ovs_other_ports(&rec, res);
@@ -711,7 +717,7 @@ int lj_uplink_plan(struct lj_ctx *ctx, const char *bridge, const char *dev, stru
 		return lj_fail(res, r, "Failed to open netlink sockets: %s", strerror(-r));
 	}
 	lj_nl_set_strict(dump);
-	r = lj_uplink_gather(ctx, dump, &o, &f, res);
+	r = lj_uplink_gather(ctx, dump, ctx->state, &o, &f, res);
 	if (r == 0)
 		r = build(&o, ctx, &f, plan, res);
 	if (r == 0)

@@ -1,0 +1,193 @@
+#!/usr/bin/env bats
+# uplink adopt / release beside the ways that use the uplink itself: a nat attachment's address
+# (--uplink) and a routed one's proxy entries (--parent) would move away from, or stay behind
+# on, the link that is adopted or released. Both refuse (exit 2), naming each attachment, as
+# adopt refuses an uplink that macvlan children hold (uplink.bats). The lab is plain: em1 holds
+# 198.51.100.76/24, 2001:db8:1::76/64 and the default routes.
+
+load helpers
+load engine-helpers
+load docker-plugin-helpers
+
+setup_file() {
+  lab_setup_file
+  spec_dir_setup
+}
+teardown_file() {
+  spec_dir_teardown
+  lab_teardown_file
+}
+
+setup() {
+  # Whatever a test does, the uplink goes back (release is a no-op when nothing is adopted).
+  defer lj uplink release br-em1 --force
+  defer spec_dir_clear
+}
+
+del_proxy() { on host ip neigh del proxy "$1" dev em1 2>/dev/null || true; }
+detach_later() { defer lj detach "netns:$LAB_PREFIX$1"; }
+
+# ADOPT/RELEASE's refusal: exit 2, the way, the target, the address, how to detach it.
+assert_refused() { # WAY NAME ADDRESS
+  echo "$output"
+  [ "$status" -eq 2 ]
+  [[ $output == *"cannot be"*"$1 netns:$LAB_PREFIX$2 $3 ('lanjoin detach netns:$LAB_PREFIX$2')"*"Detach them first"* ]]
+}
+
+@test "uplink-ways: adopt refuses (exit 2, nothing changed) an uplink that a nat attachment uses, also --ovs, --dry-run and attach bridge --uplink" {
+  add_container web
+  take_snapshots web
+  run lj attach nat "netns:${LAB_PREFIX}web" --uplink em1 --address 198.51.100.120/24 --persist
+  echo "$output"
+  [ "$status" -eq 0 ]
+  detach_later web
+  local attached=$BATS_TEST_TMPDIR/attached
+  snapshot host >"$attached"
+
+  run lj uplink adopt br-em1 em1
+  assert_refused nat web 198.51.100.120/24
+  [[ $output == *"'em1' cannot be adopted"*"attach them again on 'br-em1' (nat: --uplink br-em1"* ]]
+  run lj uplink adopt br-em1 em1 --dry-run
+  assert_refused nat web 198.51.100.120/24
+  run lj uplink adopt br-ovs em1 --ovs
+  assert_refused nat web 198.51.100.120/24
+  run lj attach bridge "netns:${LAB_PREFIX}web" --ifname eth2 --bridge br-em1 --uplink em1 --ip 198.51.100.121/24
+  assert_refused nat web 198.51.100.120/24
+  run lj attach bridge "netns:${LAB_PREFIX}web" --ifname eth2 --bridge br-em1 --uplink em1 --ip 198.51.100.121/24 --dry-run
+  assert_refused nat web 198.51.100.120/24
+
+  # nothing moved: the nat still works and stays in step with its spec
+  assert_same_state host "$attached"
+  [ "$(lj uplink list --json | jq length)" -eq 0 ]
+  run curl_from peer http://198.51.100.120/hello.html
+  [ "$output" = "Hello world" ]
+  run lj status
+  echo "$output"
+  [ "$status" -eq 0 ]
+
+  # detached first, the adoption works, and its release gives em1 back exactly
+  run lj detach "netns:${LAB_PREFIX}web"
+  [ "$status" -eq 0 ]
+  run lj uplink adopt br-em1 em1
+  echo "$output"
+  [ "$status" -eq 0 ]
+  run lj uplink release br-em1
+  [ "$status" -eq 0 ]
+  wait_until 5 _no_tentative host || true
+  assert_unchanged
+}
+
+@test "uplink-ways: release refuses (exit 2, also --force and --dry-run) a bridge that a nat or routed attachment uses; detached, release leaves nothing" {
+  add_container web
+  add_container rt
+  take_snapshots web rt
+  run lj uplink adopt br-em1 em1
+  [ "$status" -eq 0 ]
+  run lj attach nat "netns:${LAB_PREFIX}web" --uplink br-em1 --address 198.51.100.125/24
+  echo "$output"
+  [ "$status" -eq 0 ]
+  detach_later web
+  local adopted=$BATS_TEST_TMPDIR/adopted
+  snapshot host >"$adopted"
+
+  for opt in "" --force --dry-run; do
+    run lj uplink release br-em1 $opt
+    assert_refused nat web 198.51.100.125/24
+    [[ $output == *"'br-em1' cannot be released"*"(nat: --uplink em1; routed: --parent em1)"* ]]
+  done
+  assert_same_state host "$adopted"
+  run curl_from peer http://198.51.100.125/hello.html
+  [ "$output" = "Hello world" ]
+
+  # a routed attachment on the bridge too: both named
+  run lj attach routed "netns:${LAB_PREFIX}rt" --parent br-em1 --ip 198.51.100.126/24
+  echo "$output"
+  [ "$status" -eq 0 ]
+  detach_later rt
+  run lj uplink release br-em1
+  assert_refused nat web 198.51.100.125/24
+  assert_refused routed rt 198.51.100.126/32
+
+  run lj detach "netns:${LAB_PREFIX}web"
+  [ "$status" -eq 0 ]
+  run lj detach "netns:${LAB_PREFIX}rt"
+  [ "$status" -eq 0 ]
+  run lj uplink release br-em1
+  echo "$output"
+  [ "$status" -eq 0 ]
+  # the nat address did not come back to em1 with the host's
+  run on host ip -o addr show dev em1
+  [[ $output != *198.51.100.125* ]]
+  wait_until 5 _no_tentative host || true
+  assert_unchanged
+}
+
+@test "uplink-ways: adopt refuses (exit 2) an uplink with a routed attachment's proxy entries, or anyone's; the peer still reaches the container" {
+  add_container rx
+  take_snapshots rx
+  run lj attach routed "netns:${LAB_PREFIX}rx" --parent em1 --ip 198.51.100.133/24
+  echo "$output"
+  [ "$status" -eq 0 ]
+  detach_later rx
+  run lj uplink adopt br-em1 em1
+  assert_refused routed rx 198.51.100.133/32
+  [[ $output == *"(nat: --uplink br-em1; routed: --parent br-em1)"* ]]
+  run lj uplink adopt br-em1 em1 --dry-run
+  assert_refused routed rx 198.51.100.133/32
+  [[ $output != *"proxy neighbour entr"* ]] # the record's own entries are not counted twice
+  run on host ip neigh show proxy dev em1
+  [[ $output == *198.51.100.133* ]]
+  run curl_from peer http://198.51.100.133/hello.html
+  [ "$output" = "Hello world" ]
+  run lj detach "netns:${LAB_PREFIX}rx"
+  [ "$status" -eq 0 ]
+
+  # a proxy entry of no lanjoin attachment would stay behind on em1 as well
+  on host ip neigh add proxy 198.51.100.134 dev em1
+  defer del_proxy 198.51.100.134
+  run lj uplink adopt br-em1 em1
+  echo "$output"
+  [ "$status" -eq 2 ]
+  [[ $output == *"1 proxy neighbour entry of no lanjoin attachment ('ip neigh show proxy dev em1'). Remove the proxy entries first"* ]]
+  on host ip neigh del proxy 198.51.100.134 dev em1
+  assert_unchanged
+}
+
+@test "uplink-ways: the Docker plugin's uplink= option gets the same refusal in its Err" {
+  add_container web
+  run lj attach nat "netns:${LAB_PREFIX}web" --uplink em1 --address 198.51.100.120/24
+  [ "$status" -eq 0 ]
+  detach_later web
+  plugin_start
+  defer plugin_stop TERM
+  local nid=3333333333333333333333333333333333333333333333333333333333333333
+  run call NetworkDriver.CreateNetwork "{\"NetworkID\":\"$nid\",\"Options\":{\"com.docker.network.generic\":{\"mode\":\"bridge\",\"bridge\":\"br-em1\",\"uplink\":\"em1\"}},\"IPv4Data\":[{\"Pool\":\"198.51.100.0/24\"}]}"
+  echo "$output"
+  [[ $(head -n1 <<<"$output" | jq -r .Err) == "'em1' cannot be adopted"*"nat netns:${LAB_PREFIX}web 198.51.100.120/24"* ]]
+  [ "$(lj uplink list --json | jq length)" -eq 0 ]
+  on host ip -o addr show dev em1 | grep -q 'inet 198.51.100.120/24'
+}
+
+@test "uplink-ways: detach --dry-run of a bridge attachment on an adopted bridge does not print deleting it; of one that made its bridge it does" {
+  add_container c1
+  run lj uplink adopt br-em1 em1
+  [ "$status" -eq 0 ]
+  run lj attach bridge "netns:${LAB_PREFIX}c1" --bridge br-em1 --ip 198.51.100.140/24
+  [ "$status" -eq 0 ]
+  detach_later c1
+  run lj detach "netns:${LAB_PREFIX}c1" --dry-run
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output != *"ip link del br-em1"* ]]
+  [[ $output != *"deletes bridge"* ]]
+  run lj detach "netns:${LAB_PREFIX}c1"
+  [ "$status" -eq 0 ]
+
+  run lj attach bridge "netns:${LAB_PREFIX}c1" --bridge br-lj9 --create-bridge --ip 198.18.9.2/24
+  echo "$output"
+  [ "$status" -eq 0 ]
+  detach_later c1
+  run lj detach "netns:${LAB_PREFIX}c1" --dry-run
+  echo "$output"
+  [[ $output == *"# ip link del br-lj9"* ]]
+}
