@@ -167,7 +167,6 @@ json_t *lj_store_load(const char *kind, const char *id, int *ret_err)
 	char path[PATH_MAX];
 	json_error_t jerr;
 	json_t *j;
-
 	FILE *f;
 
 	record_path(kind, id, path, sizeof(path));
