@@ -376,7 +376,7 @@ is_settling() { [ "$(record_status)" = settling ]; }
   run lj gc
   echo "$output"
   [ "$status" -eq 0 ]
-  ! kill -0 "$sup" 2>/dev/null || false
+  wait_until 5 pid_gone "$sup"
   wait_until 5 br_x_down
   assert_unchanged
 }

@@ -218,7 +218,7 @@ setup_file() { lab_setup_file --bridge-host; }
   [[ $output == *"hang-ipam did not answer ADD within 1 s"* ]]
   [ -s "$dir/sleep.pids" ]
   while read -r pid; do
-    ! kill -0 "$pid" 2>/dev/null || false
+    wait_until 5 pid_gone "$pid"
   done <"$dir/sleep.pids"
   [ "$(records)" -eq 0 ]
   assert_same_state host "$BATS_TEST_TMPDIR/host.before"

@@ -365,7 +365,7 @@ uplink_records() { find "$LANJOIN_STATE_DIR/uplinks" -name '*.json' 2>/dev/null 
   run lj gc
   echo "$output"
   [ "$status" -eq 0 ]
-  ! kill -0 "$sup" 2>/dev/null || false
+  wait_until 5 pid_gone "$sup"
   assert_unchanged
 }
 

@@ -70,8 +70,6 @@ not_leased() { ! grep -q " $1 " "$LAB_DIR/dnsmasq.leases"; }
 lease_file() { echo "$LAB_DIR/dplugin/state/leases/$1.json"; }
 # The PID of the DHCP client (udhcpc, ...) under supervisor $1.
 client_of() { cat /proc/"$1"/task/*/children 2>/dev/null | tr ' ' '\n' | grep . | head -1; }
-# gone, or a zombie (a killed plugin's client supervisors are reaped by whoever adopted them)
-pid_gone() { ! kill -0 "$1" 2>/dev/null || grep -q '^State:[[:space:]]*Z' /proc/"$1"/status 2>/dev/null; }
 holder_up() { [[ -n $(client_of "$1") ]]; }
 
 create_dhcp_net() { # NAME

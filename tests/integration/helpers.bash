@@ -168,6 +168,9 @@ peer_learned() {
   fi
 }
 
+# pid_gone PID: no such process, or one that has exited and waits for its parent (a zombie:
+# kill -0 still finds it, its exit seen by pidfd already)
+pid_gone() { ! kill -0 "$1" 2>/dev/null || grep -q '^State:[[:space:]]*Z' /proc/"$1"/status 2>/dev/null; }
 wait_until() {
   local secs=$1 i
   shift
