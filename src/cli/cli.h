@@ -100,3 +100,14 @@ int lj_print_dry_run_json(const struct lj_result *res, json_t *extra);
  * $NOTIFY_SOCKET; nothing when it is unset. Best effort: errors are ignored.
  */
 void lj_sd_notify(const char *text);
+
+/*
+ * One instance of a long-running front end (instance.c). lj_instance_lock takes the lock
+ * file path (created 0600, flock): 0 with *ret_fd its fd (the caller's; the file holds our
+ * PID), -EBUSY when another process holds it, or -errno. lj_instance_holder reads the holder's
+ * PID into buf ("" when unknown). lj_instance_unlock removes the file while still holding it,
+ * then closes fd (nothing when fd < 0).
+ */
+int lj_instance_lock(const char *path, int *ret_fd);
+void lj_instance_holder(const char *path, char *buf, size_t size);
+void lj_instance_unlock(const char *path, int fd);
