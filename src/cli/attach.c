@@ -747,8 +747,14 @@ int lj_cmd_attach(int argc, char **argv)
 		usage(stdout, (int)o.way);
 		return LJ_EXIT_OK;
 	}
-	if (argc < 3 || argv[2][0] == '-')
+	if (argc < 3)
 		return lj_usage_error(hint, "Missing TARGET after 'attach %s'", argv[1]);
+	if (argv[2][0] == '-')
+		return lj_usage_error(hint,
+				      "Missing TARGET after 'attach %s': it must come right after "
+				      "the way, before the options (saw the option '%s' there): "
+				      "lanjoin attach %s TARGET [OPTIONS]",
+				      argv[1], LJ_SHC(argv[2]), argv[1]);
 	o.target = argv[2];
 
 	/* The spec: what is asked, each option in canonical form as it is parsed. */
