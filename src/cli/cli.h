@@ -3,6 +3,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "lib/core/attach.h"
 
@@ -100,6 +101,14 @@ int lj_print_dry_run_json(const struct lj_result *res, json_t *extra);
  * $NOTIFY_SOCKET; nothing when it is unset. Best effort: errors are ignored.
  */
 void lj_sd_notify(const char *text);
+
+/*
+ * The records lanjoin made from other network namespaces than this one (list.c): one line to f
+ * saying how many and where ("run 'lanjoin CMD' there"), so that an attachment never seems
+ * lost; nothing when there are none or they cannot be read. Returns how many.
+ */
+struct lj_state;
+size_t cli_say_foreign(struct lj_state *st, const char *cmd, FILE *f);
 
 /*
  * One instance of a long-running front end (instance.c). lj_instance_lock takes the lock
