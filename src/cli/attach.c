@@ -10,6 +10,7 @@
 #include "cli/spec.h"
 #include "lib/core/state.h"
 #include "lib/core/way.h"
+#include "lib/foreign/ovs.h"
 #include "shared/macro.h"
 #include "shared/name.h"
 #include "shared/shquote.h"
@@ -143,7 +144,8 @@ static const char *const usage_way[] = {
 		"                    an uplink); removed again with its last lanjoin port\n"
 		"  --vlan TAG        make the port an access port of VLAN TAG (1-4094)\n"
 		"  --ovsdb unix:PATH the OVS database socket (default $OVS_RUNDIR/db.sock, else\n"
-		"                    /var/run/openvswitch/db.sock)\n",
+		"                    /var/run/openvswitch/db.sock); the one used is kept in\n"
+		"                    the spec, so that watch and reconcile use it too\n",
 	[LJ_WAY_MACVLAN] =
 		"Usage: lanjoin attach macvlan TARGET --parent DEV [--mode {modes|} [--force]]\n"
 		"                              [--host-shim CIDR] [ADDRESSING] [COMMON]\n"
@@ -313,6 +315,15 @@ static int copy_ifname(const char *what, const char *v, char ret[IFNAMSIZ])
 	return 0;
 }
 
+/* Whether s is printable ASCII (spaces allowed): no control or 8-bit bytes. */
+static bool printable(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e)
+			return false;
+	return true;
+}
+
 /* Parse one option into o. Returns 0, or -1 after printing why. */
 static int parse_option(int c, const char *v, struct lj_attach_opts *o, struct cli_attach_flags *f)
 {
@@ -341,8 +352,11 @@ static int parse_option(int c, const char *v, struct lj_attach_opts *o, struct c
 		o->vlan = (uint32_t)n;
 		return 0;
 	case OPT_OVSDB:
-		if (strncmp(v, "unix:", 5) != 0 || v[5] != '/') {
-			lj_err("Invalid --ovsdb '%s': expected unix:/PATH", v);
+		if (strncmp(v, "unix:", 5) != 0 || v[5] != '/' || strlen(v) >= LJ_OVS_DB_MAX ||
+		    !printable(v)) {
+			lj_err("Invalid --ovsdb '%s': expected unix:/PATH (printable, under %d "
+			       "bytes)",
+			       LJ_SHC(v), LJ_OVS_DB_MAX);
 			return -1;
 		}
 		o->ovsdb = v;
@@ -727,7 +741,7 @@ int lj_cmd_attach(int argc, char **argv)
 	struct lj_target pt;
 	json_t *spec = NULL, *old = NULL, *note;
 	size_t k;
-	char ways[64];
+	char ways[64], ovsdb[LJ_OVS_DB_MAX];
 	bool json = false;
 	int c, r, code = LJ_EXIT_OK;
 
@@ -748,8 +762,14 @@ int lj_cmd_attach(int argc, char **argv)
 		usage(stdout, (int)o.way);
 		return LJ_EXIT_OK;
 	}
-	if (argc < 3 || argv[2][0] == '-')
+	if (argc < 3)
 		return lj_usage_error(hint, "Missing TARGET after 'attach %s'", argv[1]);
+	if (argv[2][0] == '-')
+		return lj_usage_error(hint,
+				      "Missing TARGET after 'attach %s': it must come right after "
+				      "the way, before the options (saw the option '%s' there): "
+				      "lanjoin attach %s TARGET [OPTIONS]",
+				      argv[1], LJ_SHC(argv[2]), argv[1]);
 	o.target = argv[2];
 
 	/* The spec: what is asked, each option in canonical form as it is parsed. */
@@ -796,6 +816,17 @@ int lj_cmd_attach(int argc, char **argv)
 		json_decref(spec);
 		return lj_usage_error(hint, "--persist needs a lasting identity: a container, "
 					    "netns:NAME or a netns path, not a PID");
+	}
+	/* The OVS database used ($OVS_RUNDIR's, else the default) is part of what is asked: a
+	 * spec brought back by a watch or reconcile started elsewhere (a systemd unit without
+	 * $OVS_RUNDIR) must reach the same ovsdb-server. */
+	if (o.way == LJ_WAY_OVS && !o.ovsdb) {
+		o.ovsdb = lj_ovs_resolve_db(NULL, ovsdb, sizeof(ovsdb));
+		if (!o.ovsdb || cli_spec_add(spec, "ovsdb", o.ovsdb) < 0) {
+			json_decref(spec);
+			return lj_usage_error(hint, "$OVS_RUNDIR is too long for an OVS database "
+						    "socket path");
+		}
 	}
 	if (o.has_mac) {
 		char mac[LJ_MAC_STRLEN];

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "lib/core/attach.h"
 
@@ -100,3 +101,22 @@ int lj_print_dry_run_json(const struct lj_result *res, json_t *extra);
  * $NOTIFY_SOCKET; nothing when it is unset. Best effort: errors are ignored.
  */
 void lj_sd_notify(const char *text);
+
+/*
+ * The records lanjoin made from other network namespaces than this one (list.c): one line to f
+ * saying how many and where ("run 'lanjoin CMD' there"), so that an attachment never seems
+ * lost; nothing when there are none or they cannot be read. Returns how many.
+ */
+struct lj_state;
+size_t cli_say_foreign(struct lj_state *st, const char *cmd, FILE *f);
+
+/*
+ * One instance of a long-running front end (instance.c). lj_instance_lock takes the lock
+ * file path (created 0600, flock): 0 with *ret_fd its fd (the caller's; the file holds our
+ * PID), -EBUSY when another process holds it, or -errno. lj_instance_holder reads the holder's
+ * PID into buf ("" when unknown). lj_instance_unlock removes the file while still holding it,
+ * then closes fd (nothing when fd < 0).
+ */
+int lj_instance_lock(const char *path, int *ret_fd);
+void lj_instance_holder(const char *path, char *buf, size_t size);
+void lj_instance_unlock(const char *path, int fd);

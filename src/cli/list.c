@@ -120,11 +120,7 @@ static void spec_row(const json_t *x, const struct widths *c)
 			 "attaches it)\n");
 }
 
-/*
- * The records made by lanjoin in other network namespaces: one line saying how many and where
- * (to f), so that an attachment never seems lost. Unreadable places say nothing.
- */
-static void say_foreign(struct lj_state *st, FILE *f)
+size_t cli_say_foreign(struct lj_state *st, const char *cmd, FILE *f)
 {
 	struct lj_netns_index *idx = NULL;
 	struct lj_record *recs = NULL;
@@ -134,9 +130,9 @@ static void say_foreign(struct lj_state *st, FILE *f)
 		goto out;
 	lj_netns_index_new(&idx);
 	fprintf(f,
-		"%zu attachment%s lanjoin made from other network namespaces (run 'lanjoin list' "
+		"%zu attachment%s lanjoin made from other network namespaces (run 'lanjoin %s' "
 		"there):",
-		n, n == 1 ? "" : "s");
+		n, n == 1 ? "" : "s", cmd);
 	for (size_t i = 0; i < n; i++) {
 		char where[256];
 		int fd;
@@ -159,6 +155,7 @@ static void say_foreign(struct lj_state *st, FILE *f)
 out:
 	lj_netns_index_free(idx);
 	lj_records_free(recs, n);
+	return n;
 }
 
 int lj_cmd_list(int argc, char **argv)
@@ -257,7 +254,7 @@ int lj_cmd_list(int argc, char **argv)
 	json_decref(specs);
 	/* On stdout after the table; with --json on stderr, so that stdout stays one value. */
 	if (st)
-		say_foreign(st, json ? stderr : stdout);
+		cli_say_foreign(st, "list", json ? stderr : stdout);
 	lj_state_close(st);
 	if (!json)
 		bad = lj_json_unreadable("attachments", bad, false, NULL);

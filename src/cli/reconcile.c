@@ -155,6 +155,39 @@ static json_t *stored_spec(json_t *specs, const char *target, const char *ifname
 }
 
 /* Repair (undo, attach from the spec) one attachment; on failure keep its record. */
+/*
+ * e's drift as status says it, without the "its repair failed: ..." of an earlier repair
+ * (status.c's text of the record's "repair_failed"): into buf. True if that was there.
+ */
+static bool drift_without_failed_repair(const struct lj_status_entry *e, char *buf, size_t size)
+{
+	const char *why = json_string_value(json_object_get(e->rec.info, "repair_failed"));
+	char failed[400];
+	const char *p;
+	size_t n;
+
+	snprintf(buf, size, "%s", e->what);
+	if (!why)
+		return false;
+	snprintf(failed, sizeof(failed), "its repair failed: %s", why);
+	n = strlen(failed);
+	for (p = buf; (p = strstr(p, failed)); p += n)
+		if ((p == buf || (p >= buf + 2 && p[-2] == ';' && p[-1] == ' ')) &&
+		    (p[n] == '\0' || p[n] == ';'))
+			break;
+	if (!p)
+		return true;
+	/* drop it with one "; " beside it */
+	size_t at = (size_t)(p - buf), len = n;
+
+	if (p[n] == ';')
+		len += 2;
+	else if (at >= 2)
+		at -= 2, len += 2;
+	memmove(buf + at, buf + at + len, strlen(buf + at + len) + 1);
+	return true;
+}
+
 static void repair(struct run *run, const struct lj_status_entry *e, json_t *spec,
 		   const char *action)
 {
@@ -189,8 +222,14 @@ static void repair(struct run *run, const struct lj_status_entry *e, json_t *spe
 		    "failed (the attach rolled back; still drifted): %s", why);
 		return;
 	}
-	act(run, rec->target_spec, rec->ifname, status, action, true, "%s",
-	    e->what[0] ? e->what : "attached again from its spec");
+	{
+		char what[sizeof(e->what)];
+		bool earlier = drift_without_failed_repair(e, what, sizeof(what));
+
+		act(run, rec->target_spec, rec->ifname, status, action, true, "%s%s",
+		    what[0] ? what : "attached again from its spec",
+		    earlier ? " (an earlier repair had failed; this one succeeded)" : "");
+	}
 }
 
 /*

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /* lanjoin status [TARGET] [--json]: is each attachment still what its record says? */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
 #include "cli/json.h"
 #include "cli/spec.h"
+#include "lib/core/state.h"
 #include "lib/core/status.h"
 #include "lib/core/target.h"
 
@@ -20,7 +22,9 @@ static const char usage[] =
 	"attachment), 2 on bad usage.\n"
 	"A persistent spec without an attachment shows as waiting (its target does not run:\n"
 	"not a failure) or missing (it runs: exit 1; reconcile attaches it). A record that\n"
-	"could not be read is named (on stderr; --json: \"unreadable\") and is exit 1 too.\n";
+	"could not be read is named (on stderr; --json: \"unreadable\") and is exit 1 too.\n"
+	"Attachments made from other network namespaces are named, not checked (after the\n"
+	"table; --json: on stderr); when they are all there is, exit 1.\n";
 
 /* The status document: {"schema", "ok", "settling", "attachments": [...]}. */
 static json_t *status_json(const struct lj_status_entry *e, size_t n, bool all_ok, size_t settling)
@@ -80,7 +84,8 @@ int lj_cmd_status(int argc, char **argv)
 	const char *target = NULL;
 	struct lj_result res;
 	bool json = false, all_ok = true, missing = false;
-	size_t settling = 0;
+	size_t settling = 0, elsewhere = 0, note_size = 0;
+	char *note = NULL;
 	json_t *specs, *x, *unreadable = NULL, *u = NULL;
 	size_t n = 0, k;
 	int r;
@@ -111,6 +116,21 @@ int lj_cmd_status(int argc, char **argv)
 	specs = cli_spec_unattached(target, entry_attached,
 				    &(struct status_entries){.e = e, .n = n}, &missing);
 	if (missing)
+		all_ok = false;
+	/* records made from other namespaces are not checked here: say so (as list does), and
+	 * when none is checked here, do not claim all is ok */
+	{
+		struct lj_state *st = NULL;
+
+		FILE *m = open_memstream(&note, &note_size);
+
+		if (m && lj_state_open_read("attachments", &st) == 0)
+			elsewhere = cli_say_foreign(st, "status", m);
+		lj_state_close(st);
+		if (m)
+			fclose(m);
+	}
+	if (elsewhere && n == 0 && json_array_size(specs) == 0)
 		all_ok = false;
 	if (target && n == 0 && json_array_size(specs) == 0) {
 		/* a misspelt TARGET must not read as "all ok" */
@@ -166,6 +186,10 @@ int lj_cmd_status(int argc, char **argv)
 					 "it)");
 		}
 	}
+	/* on stdout after the table; with --json on stderr, so that stdout stays one value */
+	if (note && note[0])
+		fputs(note, json ? stderr : stdout);
+	free(note);
 	if (all_ok && settling && !json)
 		fprintf(stderr,
 			"lanjoin: %zu attachment%s still settling (%s attach runs: a DHCP lease or "

@@ -172,7 +172,7 @@ static void wlog(const char *fmt, ...)
 
 /* --- one instance: a lock file in the state directory ---------------------------------- */
 
-/* Take <state dir>/watch.lock (flock). -EBUSY when another watch holds it. */
+/* Take <state dir>/watch.lock (lj_instance_lock). -EBUSY when another watch holds it. */
 static int take_lock(int *ret_fd, char *path, size_t size)
 {
 	struct lj_state *st = NULL;
@@ -184,27 +184,7 @@ static int take_lock(int *ret_fd, char *path, size_t size)
 		return r;
 	lj_state_close(st);
 	snprintf(path, size, "%s/" LOCK_NAME, lj_state_dir());
-	for (int tries = 0; tries < 8; tries++) {
-		_cleanup_close_ int fd = -1;
-		struct stat a, b;
-		char pid[32];
-
-		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-		if (fd < 0)
-			return lj_negerrno();
-		if (flock(fd, LOCK_EX | LOCK_NB) < 0)
-			return errno == EWOULDBLOCK ? -EBUSY : lj_negerrno();
-		/* the holder before us may have removed the file on its way out */
-		if (fstat(fd, &a) < 0 || stat(path, &b) < 0 || a.st_ino != b.st_ino ||
-		    a.st_dev != b.st_dev)
-			continue;
-		snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
-		if (ftruncate(fd, 0) < 0 || pwrite(fd, pid, strlen(pid), 0) < 0)
-			return lj_negerrno();
-		*ret_fd = TAKE_FD(fd);
-		return 0;
-	}
-	return -EBUSY;
+	return lj_instance_lock(path, ret_fd);
 }
 
 /* --- the work list ------------------------------------------------------------------------- */
@@ -1204,16 +1184,9 @@ int lj_cmd_watch(int argc, char **argv)
 
 	r = take_lock(&lock_fd, lock_path, sizeof(lock_path));
 	if (r == -EBUSY) {
-		char pid[32] = "";
-		int fd = open(lock_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		char pid[32];
 
-		if (fd >= 0) {
-			ssize_t k = read(fd, pid, sizeof(pid) - 1);
-
-			pid[k > 0 ? k : 0] = '\0';
-			pid[strcspn(pid, "\n")] = '\0';
-			close(fd);
-		}
+		lj_instance_holder(lock_path, pid, sizeof(pid));
 		lj_err("Another lanjoin watch is running%s%s%s (lock %s); only one may run",
 		       pid[0] ? " (PID " : "", pid, pid[0] ? ")" : "", lock_path);
 		return LJ_EXIT_FAILED;

@@ -3,6 +3,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <microhttpd.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -17,6 +18,7 @@
 #include "cli/cli.h"
 #include "lib/core/session.h"
 #include "plugin/plugin.h"
+#include "shared/macro.h"
 
 /*
  * libmicrohttpd is loaded with dlopen() when the plugin starts, as engine.c loads libcurl:
@@ -79,7 +81,8 @@ static const char usage[] =
 	"'docker network create --ipam-driver lanjoin'). Each endpoint joined is a lanjoin\n"
 	"attachment ('lanjoin list'); network options and endpoint addresses are kept\n"
 	"in DIR (default " LJ_PLUGIN_DEFAULT_STATE "), so that a restarted\n"
-	"plugin answers for what it made.\n";
+	"plugin answers for what it made. One plugin per socket and per DIR (locks\n"
+	"PATH.lock and DIR/plugin.lock): a second one exits 1 naming the first's PID.\n";
 
 json_t *lj_plugin_error(const char *fmt, ...)
 {
@@ -215,8 +218,26 @@ static int make_parents(const char *path)
 	return 0;
 }
 
-/* A listening unix socket at path (a stale socket file is replaced). Returns the fd or -errno. */
-static int listen_unix(const char *path)
+/* Whether something accepts connections on the unix socket at path (a live server). */
+static bool socket_answers(const struct sockaddr_un *sa)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	bool live;
+
+	if (fd < 0)
+		return false;
+	/* a full backlog (EAGAIN) is a live server too; ECONNREFUSED: nobody listens */
+	live = connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) == 0 || errno == EAGAIN;
+	close(fd);
+	return live;
+}
+
+/*
+ * A listening unix socket at path: a stale socket file (nobody answers on it) is replaced,
+ * one a server answers on is not (-EADDRINUSE). *ret_st: the socket file bound (its device and
+ * inode, for remove_socket). Returns the fd or -errno.
+ */
+static int listen_unix(const char *path, struct stat *ret_st)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	struct stat st;
@@ -225,24 +246,82 @@ static int listen_unix(const char *path)
 	if (strlen(path) >= sizeof(sa.sun_path))
 		return -ENAMETOOLONG;
 	memcpy(sa.sun_path, path, strlen(path) + 1);
-	r = make_parents(path);
-	if (r < 0)
-		return r;
 	if (lstat(path, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode))
 			return -EEXIST;
+		if (socket_answers(&sa))
+			return -EADDRINUSE;
 		unlink(path);
 	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(path, 0600) < 0 ||
-	    listen(fd, 64) < 0) {
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || lstat(path, ret_st) < 0 ||
+	    chmod(path, 0600) < 0 || listen(fd, 64) < 0) {
 		r = -errno;
 		close(fd);
 		return r;
 	}
 	return fd;
+}
+
+/* Remove the socket file at path if it is still the one bound (st): never another's. */
+static void remove_socket(const char *path, const struct stat *bound)
+{
+	struct stat st;
+
+	if (lstat(path, &st) < 0)
+		return;
+	if (st.st_dev != bound->st_dev || st.st_ino != bound->st_ino) {
+		fprintf(stderr,
+			"lanjoin: docker-plugin: '%s' is no longer the socket it bound; left "
+			"there\n",
+			path);
+		return;
+	}
+	unlink(path);
+}
+
+/*
+ * The plugin's two instance locks: one beside the socket (PATH.lock) and one in the state
+ * directory (DIR/plugin.lock), so that a second plugin neither takes the first's socket nor
+ * shares its files. The fds and paths are the caller's. 0, or -1 with the reason logged.
+ */
+static int take_locks(const char *path, const char *dir, int *sock_fd, char *sock_lock,
+		      size_t sock_size, int *dir_fd, char *dir_lock, size_t dir_size)
+{
+	struct {
+		const char *lock, *what, *name, *only;
+		int *fd;
+	} locks[] = {
+		{sock_lock, "on socket", path, "serve a socket", sock_fd},
+		{dir_lock, "with state directory", dir, "use a state directory", dir_fd},
+	};
+	int r;
+
+	if (snprintf(sock_lock, sock_size, "%s.lock", path) >= (int)sock_size ||
+	    snprintf(dir_lock, dir_size, "%s/plugin.lock", dir) >= (int)dir_size) {
+		lj_err("cannot lock '%s': %s", path, strerror(ENAMETOOLONG));
+		return -1;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(locks); i++) {
+		char pid[32];
+
+		r = lj_instance_lock(locks[i].lock, locks[i].fd);
+		if (r == -EBUSY) {
+			lj_instance_holder(locks[i].lock, pid, sizeof(pid));
+			lj_err("Another lanjoin docker-plugin is running%s%s%s %s '%s' (lock %s); "
+			       "only one may %s",
+			       pid[0] ? " (PID " : "", pid, pid[0] ? ")" : "", locks[i].what,
+			       locks[i].name, locks[i].lock, locks[i].only);
+			return -1;
+		}
+		if (r < 0) {
+			lj_err("cannot lock '%s': %s", locks[i].lock, strerror(-r));
+			return -1;
+		}
+	}
+	return 0;
 }
 
 int lj_cmd_docker_plugin(int argc, char **argv)
@@ -254,9 +333,12 @@ int lj_cmd_docker_plugin(int argc, char **argv)
 		{0},
 	};
 	const char *path = LJ_PLUGIN_DEFAULT_SOCKET, *dir = LJ_PLUGIN_DEFAULT_STATE;
+	char sock_lock[PATH_MAX], dir_lock[PATH_MAX];
+	int sock_lock_fd = -1, dir_lock_fd = -1;
 	struct MHD_Daemon *d;
+	struct stat bound;
 	sigset_t set;
-	int c, fd, r, sig;
+	int c, fd, r, sig, code = LJ_EXIT_FAILED;
 
 	optind = 1;
 	opterr = 0;
@@ -281,20 +363,28 @@ int lj_cmd_docker_plugin(int argc, char **argv)
 		return lj_usage_error(usage, "--socket and --state-dir take absolute paths");
 	if (mhd_load() < 0)
 		return LJ_EXIT_FAILED;
+	r = make_parents(path);
+	if (r < 0) {
+		lj_err("cannot listen on '%s': %s", path, strerror(-r));
+		return LJ_EXIT_FAILED;
+	}
 	r = lj_plugin_state_init(dir);
 	if (r < 0) {
 		lj_err("cannot use state directory '%s': %s", dir, strerror(-r));
 		return LJ_EXIT_FAILED;
 	}
+	if (take_locks(path, dir, &sock_lock_fd, sock_lock, sizeof(sock_lock), &dir_lock_fd,
+		       dir_lock, sizeof(dir_lock)) < 0)
+		goto unlock;
 	r = lj_plugin_index();
 	if (r < 0) {
 		lj_err("cannot index the endpoints in '%s': %s", dir, strerror(-r));
-		return LJ_EXIT_FAILED;
+		goto unlock;
 	}
 	lj_plugin_ipam_init();
 	r = lj_plugin_recover();
 	if (r < 0)
-		return LJ_EXIT_FAILED;
+		goto unlock;
 	/* The signals are taken with sigwait below; MHD's thread inherits the mask. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
@@ -302,11 +392,15 @@ int lj_cmd_docker_plugin(int argc, char **argv)
 	sigaddset(&set, SIGHUP);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	fd = listen_unix(path);
+	fd = listen_unix(path, &bound);
 	if (fd < 0) {
 		lj_err("cannot listen on '%s': %s", path,
-		       fd == -EEXIST ? "a file that is not a socket is there" : strerror(-fd));
-		return LJ_EXIT_FAILED;
+		       fd == -EEXIST	   ? "a file that is not a socket is there"
+		       : fd == -EADDRINUSE ? "a server answers on it (not a lanjoin docker-plugin "
+					     "holding its lock: another program, or an older "
+					     "lanjoin?)"
+					   : strerror(-fd));
+		goto unlock;
 	}
 	/* One thread serves every request in turn: the driver's state needs no lock. */
 	d = mhd.start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL,
@@ -318,8 +412,8 @@ int lj_cmd_docker_plugin(int argc, char **argv)
 	if (!d) {
 		lj_err("cannot start the HTTP server on '%s'", path);
 		close(fd);
-		unlink(path);
-		return LJ_EXIT_FAILED;
+		remove_socket(path, &bound);
+		goto unlock;
 	}
 	fprintf(stderr, "lanjoin: docker-plugin listening on %s\n", path);
 	/* the socket listens: dockerd (ordered after this unit) finds the driver */
@@ -330,6 +424,10 @@ int lj_cmd_docker_plugin(int argc, char **argv)
 	lj_sd_notify("STOPPING=1");
 	mhd.stop_daemon(d);
 	close(fd);
-	unlink(path);
-	return LJ_EXIT_OK;
+	remove_socket(path, &bound);
+	code = LJ_EXIT_OK;
+unlock:
+	lj_instance_unlock(sock_lock, sock_lock_fd);
+	lj_instance_unlock(dir_lock, dir_lock_fd);
+	return code;
 }

@@ -2,6 +2,8 @@
 # The bridge way (issue 2): the seed's scenario end to end, exact detach, rollback at every
 # step, and bad input refused without any change.
 
+bats_require_minimum_version 1.5.0
+
 load helpers
 
 setup_file() { lab_setup_file --bridge-host; }
@@ -364,8 +366,21 @@ ATTACH=(--bridge br-em1 --ip 198.51.100.117/24 --gateway 198.51.100.254)
   [ "$status" -eq 0 ]
   [[ $output == *"1 attachment lanjoin made from other network namespaces"* ]]
   [[ $output == *"netns:${LAB_PREFIX}h eth1 (bridge way), from /run/netns/${LAB_PREFIX}host"* ]]
+  # status there says the same, and does not claim all is ok (exit 1: nothing checked)
+  run ip netns exec "${LAB_PREFIX}peer" "$LANJOIN" status
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ $output == *"1 attachment lanjoin made from other network namespaces (run 'lanjoin status' there):"* ]]
+  [[ $output == *"netns:${LAB_PREFIX}h eth1 (bridge way), from /run/netns/${LAB_PREFIX}host"* ]]
+  run --separate-stderr ip netns exec "${LAB_PREFIX}peer" "$LANJOIN" status --json
+  [ "$status" -eq 1 ]
+  [ "$(jq -r .ok <<<"$output")" = false ]
+  [[ $stderr == *"1 attachment lanjoin made from other network namespaces"* ]]
   # and here, nothing of the sort
   run lj list
+  [[ $output != *"other network namespaces"* ]]
+  run lj status
+  [ "$status" -eq 0 ]
   [[ $output != *"other network namespaces"* ]]
   run ip netns exec "${LAB_PREFIX}peer" "$LANJOIN" attach bridge "netns:${LAB_PREFIX}h" --bridge brx --ip 198.51.100.181/24
   [ "$status" -eq 2 ]

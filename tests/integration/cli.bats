@@ -85,6 +85,9 @@ usage_error() {
   usage_error "Unexpected argument 'extra'" shim add em1 extra --ip 198.51.100.144/24
   usage_error "Unexpected argument 'extra';*" attach bridge netns:x extra --bridge br0
   usage_error "Missing TARGET*" attach bridge
+  # the target last: it must come right after the way, and the option seen there is named
+  usage_error "Missing TARGET after 'attach macvlan': it must come right after the way, before the options (saw the option '--parent' there): lanjoin attach macvlan TARGET \[OPTIONS\]*" \
+    attach macvlan --parent em1 --ip 198.51.100.131/24 netns:X
   usage_error "Missing WAY*" attach
   usage_error "Unexpected argument 'extra'*" help list extra
   usage_error "Unexpected argument 'extra'*" help attach bridge extra

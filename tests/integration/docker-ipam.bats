@@ -55,7 +55,7 @@ err_of() { head -n1 <<<"$output" | jq -r .Err; }
 
 # Nothing in the plugin's state (networks, endpoints, leases) nor in lanjoin's records.
 state_empty() {
-  [ -z "$(find "$LAB_DIR/dplugin/state" -type f)" ] &&
+  [ -z "$(find "$LAB_DIR/dplugin/state" -type f ! -name plugin.lock)" ] &&
     [ "$(lj list --json | jq length)" -eq 0 ] &&
     [ -z "$(find "$LANJOIN_STATE_DIR" -name "*.json" -o -path "*/dhcp/*" -type f)" ]
 }

@@ -41,9 +41,10 @@ call() { # CALL [BODY]: POST to the plugin; prints the body, then the HTTP statu
     ${2:+--data-binary "$2"} -w '\n%{http_code}' "http://plugin/$1"
 }
 
-# Nothing in the plugin's state directory (networks/, endpoints/) nor in lanjoin's records.
+# Nothing in the plugin's state directory (networks/, endpoints/; its lock, plugin.lock, held
+# while it runs, aside) nor in lanjoin's records.
 state_empty() {
-  [ -z "$(find "$LAB_DIR/dplugin/state" -type f)" ] &&
+  [ -z "$(find "$LAB_DIR/dplugin/state" -type f ! -name plugin.lock)" ] &&
     [ "$(lj list --json | jq length)" -eq 0 ] &&
     [ -z "$(find "$LANJOIN_STATE_DIR" -name '*.json')" ]
 }

@@ -741,3 +741,24 @@ plan_nft_input() {
   done
   [ "$(state_sums)" = "$sums" ]
 }
+
+@test "nat: beside another way's eth1, a nat attachment is told to take its own --ifname, and stands with it" {
+  add_container mv
+  run lj attach macvlan "netns:${LAB_PREFIX}mv" --parent em1 --ip 198.51.100.133/24
+  echo "$output"
+  [ "$status" -eq 0 ]
+  detach_later mv
+  run nat_attach mv --address 198.51.100.120/24 --to 198.51.100.133
+  echo "$output"
+  [ "$status" -eq 2 ]
+  [[ $output == *"already attached as 'eth1' (way macvlan) otherwise"*"give this one another name with --ifname (e.g. --ifname nat0); or detach it first, or use --replace (which removes it)"* ]]
+  run nat_attach mv --address 198.51.100.120/24 --to 198.51.100.133 --ifname nat0
+  echo "$output"
+  [ "$status" -eq 0 ]
+  defer lj detach "netns:${LAB_PREFIX}mv" --ifname nat0
+  [ "$(lj list --json | jq length)" -eq 2 ]
+  on mv ip -o addr show dev eth1 | grep -q 198.51.100.133/24
+  run lj detach "netns:${LAB_PREFIX}mv" --ifname nat0
+  [ "$status" -eq 0 ]
+  [ "$(lj list --json | jq -r '.[].way')" = macvlan ]
+}

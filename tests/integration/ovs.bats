@@ -404,3 +404,36 @@ planned_port() {
   [[ $output == *"not running"* ]]
   [ ! -e "/run/lanjoin-lab/${LAB_PREFIX%-}x-" ]
 }
+
+@test "ovs: --persist keeps the OVS database used (\$OVS_RUNDIR's): reconcile without \$OVS_RUNDIR repairs through it; a hostile ovsdb in a spec is refused" {
+  export LANJOIN_SPEC_DIR=$BATS_TEST_TMPDIR/specs
+  add_container ps
+  local t="netns:${LAB_PREFIX}ps" spec
+  run env "OVS_RUNDIR=$LAB_DIR/ovs" ip netns exec "${LAB_PREFIX}host" "$LANJOIN" attach ovs "$t" \
+    --bridge br-em1 --ip 198.51.100.121/24 --persist
+  echo "$output"
+  [ "$status" -eq 0 ]
+  detach_later "$t"
+  spec=$(echo "$LANJOIN_SPEC_DIR"/*.json)
+  cat "$spec"
+  [ "$(jq -r .ovsdb "$spec")" = "unix:$LAB_DIR/ovs/db.sock" ]
+  # the container's interface is lost (drift): a reconcile run as a systemd unit would run it
+  # (no $OVS_RUNDIR) repairs it through the database the spec names
+  on ps ip link del eth1
+  run env -u OVS_RUNDIR ip netns exec "${LAB_PREFIX}host" "$LANJOIN" reconcile
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output != *"ovsdb-server is not running"* ]]
+  on ps ip -o addr show dev eth1 | grep -q 198.51.100.121/24
+  [ "$(lanjoin_ports | wc -l)" -eq 1 ]
+  # a spec whose ovsdb is hostile is refused, with the file and field named
+  local bad=$BATS_TEST_TMPDIR/bad.json
+  for db in 'tcp:198.51.100.254:6640' 'unix:relative/db.sock' $'unix:/x\n/db.sock' "unix:/$(printf 'a%.0s' {1..300})"; do
+    jq --arg db "$db" '.ovsdb = $db | .ifname = "eth2"' "$spec" >"$bad"
+    run env -u OVS_RUNDIR ip netns exec "${LAB_PREFIX}host" "$LANJOIN" apply "$bad"
+    echo "$output"
+    [ "$status" -eq 2 ]
+    [[ $output == *"Invalid --ovsdb"*"expected unix:/PATH"* ]]
+  done
+  ! on ps ip link show dev eth2
+}

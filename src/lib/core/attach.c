@@ -190,6 +190,20 @@ static int refuse_live(struct lj_ctx *ctx, const struct lj_target *t, const char
 				 tname(t), ifname, old->way);
 			return LJ_TXN_KEEP;
 		}
+		const char *way = json_string_value(json_object_get(spec, "way"));
+
+		/* another way (a nat attachment that makes no interface beside a macvlan, say):
+		 * both can stand under two names; --replace would remove the old one */
+		if (spec && old->spec && way && strcmp(way, old->way) != 0)
+			return lj_bad_input(
+				res,
+				"%s is already attached as '%s' (way %s) otherwise: %s %s; to keep "
+				"it and attach this one beside it, give this one another name with "
+				"--ifname (e.g. --ifname %s0); or detach it first, or use "
+				"--replace "
+				"(which removes it)",
+				tname(t), ifname, old->way, diff,
+				strchr(diff, ',') ? "differ" : "differs", way);
 		if (spec && old->spec)
 			return lj_bad_input(res,
 					    "%s is already attached as '%s' (way %s) otherwise: "
