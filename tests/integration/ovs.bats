@@ -435,5 +435,5 @@ planned_port() {
     [ "$status" -eq 2 ]
     [[ $output == *"Invalid --ovsdb"*"expected unix:/PATH"* ]]
   done
-  ! on ps ip link show dev eth2
+  ! on ps ip link show dev eth2 || false
 }
