@@ -254,7 +254,9 @@ fcall() { curl -sS --max-time 10 --unix-socket "$dir/fault.sock" -X POST --data-
   defer call NetworkDriver.DeleteNetwork "{\"NetworkID\":\"$id\"}"
   run call NetworkDriver.CreateEndpoint "{\"NetworkID\":\"$id\",\"EndpointID\":\"$id\",\"Interface\":{\"Address\":\"198.18.6.10/24\"}}"
   defer call NetworkDriver.DeleteEndpoint "{\"NetworkID\":\"$id\",\"EndpointID\":\"$id\"}"
-  # a second plugin on the same state, each step 3 s late: killed -9 inside its Join
+  # the plugin again on the same state (one plugin per state directory: the first stops),
+  # each step 3 s late: killed -9 inside its Join
+  plugin_stop TERM
   _engine_spawn "$dir/plugin.log" nsenter "--net=/run/netns/${LAB_PREFIX}host" \
     env "LANJOIN_STATE_DIR=$LANJOIN_STATE_DIR" LANJOIN_STEP_DELAY_MS=3000 "$LANJOIN" docker-plugin \
     --socket "$dir/slow.sock" --state-dir "$LAB_DIR/dplugin/state"
