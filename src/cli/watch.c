@@ -380,8 +380,8 @@ static void link_down(struct watch *w, const char *name)
 		}
 	}
 	if (waiting)
-		wlog("link %s went down: %zu attachment%s on it wait for it to come up", name,
-		     waiting, waiting == 1 ? "" : "s");
+		wlog("link %s went down: %zu attachment%s on it wait%s for it to come up", name,
+		     waiting, waiting == 1 ? "" : "s", waiting == 1 ? "s" : "");
 }
 
 /*

@@ -76,6 +76,7 @@ static const char usage[] =
 	"    (force=true: passthru on a DEV that carries the host's addresses)\n"
 	"  mode=bridge bridge=BR [uplink=DEV]   (uplink: adopt DEV if BR is missing)\n"
 	"  mode=ovs bridge=BR [vlan=TAG] [ovsdb=unix:PATH]\n"
+	"  any mode: [conflict_check=true]   (Join probes the LAN for each IPv4 address)\n"
 	"Addresses are Docker's IPAM's, or leased from the LAN's DHCP server and held by\n"
 	"lanjoin's DHCP client for the container's life (mode=macvlan, with\n"
 	"'docker network create --ipam-driver lanjoin'). Each endpoint joined is a lanjoin\n"

@@ -242,9 +242,10 @@ static int check_gateway_on_subnet(const struct lj_attach_opts *o, size_t g, str
 		return 0;
 	return lj_bad_input(res,
 			    "Gateway %s is outside the subnet of --ip %s: give the --ip the LAN's "
-			    "prefix length (e.g. /24), or --onlink if the gateway is on the link "
+			    "prefix length (e.g. %s), or --onlink if the gateway is on the link "
 			    "without being in that subnet",
-			    lj_ip_to_string(gw, buf, sizeof(buf)), list);
+			    lj_ip_to_string(gw, buf, sizeof(buf)), list,
+			    gw->family == AF_INET ? "/24" : "/64");
 }
 
 int lj_attach_check_addressing(const struct lj_attach_opts *o, struct lj_result *res)
