@@ -358,6 +358,15 @@ static void one(struct run *run, struct lj_status_entry *e, json_t *specs)
 		lj_result_done(&res);
 		return;
 	}
+	if (strcmp(rec->status, "attached") != 0) {
+		/* An attach killed part-way (one at work holds the lock; a live one waiting for
+		 * its addresses is settling, above): its user saw it fail. What it made is gc's
+		 * to undo, not a drift to repair: a repair would finish it. */
+		act(run, rec->target_spec, rec->ifname, status, "leave", false,
+		    "an attach did not finish (status %s): not repaired, 'lanjoin gc' undoes it",
+		    rec->status);
+		return;
+	}
 	if (plugin) {
 		/*
 		 * The Docker driver's endpoints are Docker's: it makes them, moves them into the

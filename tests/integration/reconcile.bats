@@ -149,6 +149,29 @@ status_of() { lj status --json | jq -r --arg t "$1" '.attachments[] | select(.ta
   [ "$(status_of "$(target lk)")" = ok ]
 }
 
+@test "reconcile: an attach killed part-way is left to gc, not finished (exit 1)" {
+  add_container ka
+  detach_later "$(target ka)"
+  attach_args 149
+  run lj attach bridge "$(target ka)" "${ATTACH[@]}"
+  [ "$status" -eq 0 ]
+  # as an attach killed before its commit leaves it (crash.bats kills it for real)
+  local f
+  f=$(ls "$LANJOIN_STATE_DIR"/attachments/*.json)
+  jq '.status = "applying"' "$f" >"$f.new"
+  mv "$f.new" "$f"
+  on ka ip link del eth1
+  run lj reconcile
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ $output == *"leave: an attach did not finish (status applying): not repaired, 'lanjoin gc' undoes it"* ]]
+  ! on ka ip link show eth1 2>/dev/null || false # not made again
+  run lj gc
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "$(lj list --json | jq length)" -eq 0 ]
+}
+
 @test "reconcile: a bridge that is down is waited for, not repaired (exit 1); up again, it is ok" {
   on host ip link add br-w type bridge
   defer ip -n "${LAB_PREFIX}host" link del br-w
