@@ -89,6 +89,11 @@ int lj_undo_stale_holders(struct lj_state *st, const char *self_id, const struct
 		struct lj_target t;
 		const json_t *a = json_object_get(recs[i].info, "addresses");
 
+		/* A Docker endpoint's or a CNI runtime's: theirs to remove (their DEL, the
+		 * plugin's recovery, gc), and a sandbox file may be no namespace here while it
+		 * lives: left, its address refused by the ways' checks as before. */
+		if (json_object_get(recs[i].info, "docker") || json_object_get(recs[i].info, "cni"))
+			continue;
 		/* Its namespace by the record's identity (inode and cookie): a newer namespace
 		 * with the old one's inode number or name is not it. */
 		if (lj_undo_open_alive(&recs[i], &t)) {
