@@ -9,6 +9,7 @@ load engine-helpers
 load docker-plugin-helpers
 
 setup_file() { plugin_docker_setup_file; }
+setup() { no_leftover_networks; }
 teardown_file() { plugin_docker_teardown_file; }
 
 # The plugin's lanjoin records of Docker endpoints, as a count.
@@ -235,8 +236,9 @@ running() { [[ $(engine_inspect docker "$1" .State.Running) == true ]]; }
   # k1 starts again on its address (a new endpoint) and Docker removes everything as usual
   dk start k1 >/dev/null
   wait_until 20 curl_from peer http://198.51.100.151/hello.html
+  # (k1 and k3 removed concurrently from kmv: net_rm_checked)
   dk rm -f k1 k2 k3 >/dev/null
-  dk network rm kmv kbr >/dev/null
+  net_rm_checked kmv kbr
   no_plugin_links
   state_empty
 }
@@ -326,14 +328,12 @@ kill_plugin_while() {
       i=$((i + 1)); [ $i -lt 20 ] || { echo "no answer from $a"; break; }; sleep 0.2; done; done' sh $addrs
   echo "$output"
   [ "$(grep -c '^Hello world$' <<<"$output")" -eq 32 ]
+  # (the client removes them concurrently)
   dk rm -f "${names[@]}" >/dev/null
-  # each container's endpoint goes with it (Leave, DeleteEndpoint); once CI's plain pass found
-  # one still there at once ("has active endpoints"): a bound, and what the plugin said
-  wait_until 30 dk network rm many || {
-    grep -v '^Hello' "$LAB_DIR/dplugin/plugin.log" | tail -60
-    dk network inspect many
-    false
-  }
+  # each container's endpoint went with it (Leave, DeleteEndpoint): none left in Docker nor
+  # lanjoin, then the network goes (past dockerd's endpoint-count drift that concurrent
+  # removals can leave, moby/moby#42119: said on the output)
+  net_rm_checked many
   no_plugin_links
   state_empty
 }
