@@ -9,6 +9,7 @@ load engine-helpers
 load docker-plugin-helpers
 
 setup_file() { plugin_docker_setup_file; }
+setup() { no_leftover_networks; }
 teardown_file() { plugin_docker_teardown_file; }
 
 NID=3333333333333333333333333333333333333333333333333333333333333333

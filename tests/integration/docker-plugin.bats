@@ -10,6 +10,7 @@ load docker-plugin-helpers
 load watch-helpers
 
 setup_file() { plugin_docker_setup_file; }
+setup() { no_leftover_networks; }
 teardown_file() { plugin_docker_teardown_file; }
 
 NID=1111111111111111111111111111111111111111111111111111111111111111
