@@ -75,6 +75,7 @@ plugin_endpoints_gone() {
     [ "$(lj list --json | jq '[.[] | select(.info.docker)] | length')" -eq 0 ] &&
     no_plugin_links_but_shim
 }
+_no_docker_endpoints() { [[ -z $(docker_endpoints "$1" 2>&1) ]]; } # NET (and it exists)
 _endpoints_report() { # NET...: what is left, on stderr
   local n
   for n; do echo "Docker lists on $n: $(docker_endpoints "$n" 2>&1)"; done
@@ -97,7 +98,7 @@ _endpoints_report() { # NET...: what is left, on stderr
 _net_rm_drift() {
   local net=$1 err=$2 log lines
   [[ $err == *"has active endpoints"* ]] || return 1
-  [[ -z $(docker_endpoints "$net" 2>&1) ]] && plugin_endpoints_gone || return 1
+  _no_docker_endpoints "$net" && plugin_endpoints_gone || return 1
   echo "# docker network rm $net: \"$err\" with no endpoint on it in Docker nor lanjoin:" \
     "dockerd's endpoint-count drift (moby/moby#42119); dockerd restarted to correct it" >&3
   log=$(_engine_dir docker)/dockerd.log
@@ -120,7 +121,7 @@ _net_rm_drift() {
 net_rm_checked() {
   local n err
   for n; do
-    wait_until 10 test -z "$(docker_endpoints "$n" 2>&1)" || { _endpoints_report "$@"; return 1; }
+    wait_until 10 _no_docker_endpoints "$n" || { _endpoints_report "$@"; return 1; }
   done
   wait_until 10 plugin_endpoints_gone || { _endpoints_report "$@"; return 1; }
   for n; do
@@ -149,12 +150,13 @@ no_leftover_networks() {
   local n
   [[ -z $(engine_skip_reason docker) ]] || return 0
   for n in $(dk network ls --format '{{.Name}}' --filter driver=lanjoin); do
-    echo "# network $n left by an earlier test ($(docker_endpoints "$n" | wc -l) endpoints): removed" >&3
-    net_rm "$n"
-    ! dk network inspect "$n" >/dev/null 2>&1 || {
-      echo "network $n ($(dk network inspect "$n" --format '{{range .IPAM.Config}}{{.Subnet}} {{end}}')) left by an earlier test cannot be removed" >&2
+    if net_rm "$n" && ! dk network inspect "$n" >/dev/null 2>&1; then
+      echo "# network $n left by an earlier test: removed" >&3
+    else
+      echo "network $n ($(dk network inspect "$n" --format '{{range .IPAM.Config}}{{.Subnet}} {{end}}' 2>&1))" \
+        "left by an earlier test cannot be removed; Docker lists on it: $(docker_endpoints "$n" 2>&1)" >&2
       return 1
-    }
+    fi
   done
 }
 
