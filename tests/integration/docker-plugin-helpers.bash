@@ -13,7 +13,8 @@
 #   net_rm_checked NET...   docker network rm of networks whose containers the test removed,
 #                    after checking that neither Docker nor lanjoin has an endpoint left; see it
 #   docker_endpoints NET   the endpoints Docker lists on NET, one a line ("" if none)
-#   plugin_endpoints_gone   no endpoint file, Docker endpoint record nor ljd/ljh link
+#   plugin_endpoints_gone   no Docker endpoint record nor ljd/ljh link
+#   plugin_endpoint_files   the plugin's endpoint files ("" if none)
 #   no_leftover_networks   (setup) remove a network an earlier test left, said on the output
 #   rm_quietly NAME...   docker rm -f, idempotent (for defer)
 #   kill_quietly PID   SIGTERM and wait until it is gone
@@ -67,13 +68,16 @@ docker_endpoints() {
   dk network inspect "$1" \
     --format '{{range $k, $v := .Containers}}{{$k}} {{$v.Name}} {{$v.IPv4Address}}{{println}}{{end}}'
 }
-# Nothing left of a Docker endpoint on lanjoin's side: no endpoint file (nor address index
-# entry) in the plugin's state, no record of a Docker endpoint, no ljd/ljh link (a network's
-# host shim, ljs, goes with its network).
+# Nothing left of a Docker endpoint on lanjoin's side: no record of a Docker endpoint, no
+# ljd/ljh link (a network's host shim, ljs, goes with its network). (The plugin's file of an
+# endpoint Docker dropped without DeleteEndpoint, a dockerd killed -9, stays until its network
+# is deleted or its address reused: plugin_endpoint_files.)
 plugin_endpoints_gone() {
-  [ -z "$(find "$LAB_DIR/dplugin/state/endpoints" "$LAB_DIR/dplugin/state/addresses" -type f 2>/dev/null)" ] &&
-    [ "$(lj list --json | jq '[.[] | select(.info.docker)] | length')" -eq 0 ] &&
-    no_plugin_links_but_shim
+  [ "$(lj list --json | jq '[.[] | select(.info.docker)] | length')" -eq 0 ] && no_plugin_links_but_shim
+}
+# The plugin's endpoint files and address index entries ("" if none).
+plugin_endpoint_files() {
+  find "$LAB_DIR/dplugin/state/endpoints" "$LAB_DIR/dplugin/state/addresses" -type f 2>/dev/null
 }
 _no_docker_endpoints() { [[ -z $(docker_endpoints "$1" 2>&1) ]]; } # NET (and it exists)
 _endpoints_report() { # NET...: what is left, on stderr
@@ -114,7 +118,7 @@ _net_rm_drift() {
 
 # net_rm_checked NET...: remove the networks NET... once the test removed every container of
 # its own: first Docker lists no endpoint on them and lanjoin has no endpoint of Docker's left
-# (endpoint files, records, ljd/ljh links; up to 10 s), else what is left is printed and it
+# (records, ljd/ljh links; up to 10 s), else what is left is printed and it
 # fails; then `docker network rm`, each network on its own. A refusal while nothing has an
 # endpoint is dockerd's endpoint-count drift (_net_rm_drift): said on the test's output,
 # dockerd restarted, removed again. Any other failure fails.

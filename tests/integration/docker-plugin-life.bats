@@ -331,8 +331,9 @@ kill_plugin_while() {
   # (the client removes them concurrently)
   dk rm -f "${names[@]}" >/dev/null
   # each container's endpoint went with it (Leave, DeleteEndpoint): none left in Docker nor
-  # lanjoin, then the network goes (past dockerd's endpoint-count drift that concurrent
-  # removals can leave, moby/moby#42119: said on the output)
+  # lanjoin (nor a file of the plugin's), then the network goes (past dockerd's endpoint-count
+  # drift that concurrent removals can leave, moby/moby#42119: said on the output)
+  [ -z "$(plugin_endpoint_files)" ]
   net_rm_checked many
   no_plugin_links
   state_empty
