@@ -164,8 +164,9 @@ int lj_cmd_status(int argc, char **argv)
 			wt = lj_max_width(wt, json_string_value(json_object_get(x, "target")));
 			wi = lj_max_width(wi, json_string_value(json_object_get(x, "ifname")));
 		}
-		printf("%-*s %-*s %-*s %-16s %s\n", wt, "TARGET", wi, "IFNAME", ww, "WAY", "STATUS",
-		       "WHAT");
+		if (!target || n || json_array_size(specs)) /* else only the error, on stderr */
+			printf("%-*s %-*s %-*s %-16s %s\n", wt, "TARGET", wi, "IFNAME", ww, "WAY",
+			       "STATUS", "WHAT");
 		for (size_t i = 0; i < n; i++)
 			printf("%-*s %-*s %-*s %-16s %s\n", wt, row_target(&e[i].rec), wi,
 			       e[i].rec.ifname, ww, e[i].rec.way, lj_status_kind_str(e[i].kind),

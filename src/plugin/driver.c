@@ -287,9 +287,13 @@ static json_t *net_setup(const char *id, json_t *net)
 		lj_shim_name(str(net, "parent"), name);
 		existed = lj_link_get(nl, name, &l) == 0;
 		lj_parse_cidr(shim, true, &c);
-		/* Routes to the containers go through it; it goes with the network only if
-		 * the network made it. */
-		if (!existed) {
+		/* Routes to the containers go through it; it goes with the network (or, while
+		 * routes of CLI attachments still use it, goes back to going with the last of
+		 * them) if the network made or pinned it: a shim only CLI attachments held
+		 * ("removed when unused") is pinned by lj_shim_add, and left pinned it would
+		 * outlive them all. One pinned by `lanjoin shim add` or by another network stays
+		 * theirs. */
+		if (!existed || strcmp(l.alias, LJ_OWNED_ALIAS) == 0) {
 			json_object_set_new(net, "shim_made", json_true());
 			err = save_net(id, net);
 		}

@@ -713,6 +713,47 @@ standin_stop() { kill_quietly "$STANDIN_PID"; rm -rf "$LAB_DIR/dplugin/standin";
   state_empty
 }
 
+@test "protocol: a network's host_shim that a CLI attachment made goes with the last of them, whichever goes first (not kept for good)" {
+  local id shim
+  id=$(printf '9%.0s' {1..64})
+  add_container shc
+  shimnet() { echo "{\"NetworkID\":\"$id\",\"Options\":{\"com.docker.network.generic\":{\"mode\":\"macvlan\",\"parent\":\"em1\",\"host_shim\":\"198.51.100.95/24\"}}}"; }
+  shim=$(on host ip -j link show | jq -r '[.[] | select(.ifname | startswith("ljs"))][0].ifname // empty')
+  [ -z "$shim" ]
+  # the CLI attachment first makes the shim ("removed when unused")
+  run lj attach macvlan "netns:${LAB_PREFIX}shc" --parent em1 --ip 198.51.100.206/24 \
+    --host-shim 198.51.100.95/24 --no-conflict-check
+  [ "$status" -eq 0 ]
+  defer lj detach "netns:${LAB_PREFIX}shc"
+  shim=$(lj list --json | jq -r '.[0].info.host_shim')
+  [ "$(on host ip -j link show dev "$shim" | jq -r '.[0].ifalias')" = "lanjoin: created, removed when unused" ]
+  # the network with the same shim, then removed: the shim stays for the attachment, unpinned
+  run call NetworkDriver.CreateNetwork "$(shimnet)"
+  [ "$(head -n1 <<<"$output")" = '{}' ]
+  run call NetworkDriver.DeleteNetwork "{\"NetworkID\":\"$id\"}"
+  [ "$(head -n1 <<<"$output")" = '{}' ]
+  [ "$(on host ip -j link show dev "$shim" | jq -r '.[0].ifalias')" = "lanjoin: created, removed when unused" ]
+  on host ip route show dev "$shim" | grep -q '^198\.51\.100\.206 '
+  # the attachment goes last: the shim with it
+  run lj detach "netns:${LAB_PREFIX}shc"
+  [ "$status" -eq 0 ]
+  ! on host ip link show dev "$shim" || false
+  # the other order: the attachment goes first, the network's removal takes the shim
+  run lj attach macvlan "netns:${LAB_PREFIX}shc" --parent em1 --ip 198.51.100.206/24 \
+    --host-shim 198.51.100.95/24 --no-conflict-check
+  [ "$status" -eq 0 ]
+  run call NetworkDriver.CreateNetwork "$(shimnet)"
+  [ "$(head -n1 <<<"$output")" = '{}' ]
+  defer call NetworkDriver.DeleteNetwork "{\"NetworkID\":\"$id\"}"
+  run lj detach "netns:${LAB_PREFIX}shc"
+  [ "$status" -eq 0 ]
+  on host ip link show dev "$shim" >/dev/null # the network's now
+  run call NetworkDriver.DeleteNetwork "{\"NetworkID\":\"$id\"}"
+  [ "$(head -n1 <<<"$output")" = '{}' ]
+  ! on host ip link show dev "$shim" || false
+  state_empty
+}
+
 @test "protocol and docker: an address the host or another lanjoin attachment holds is refused (CreateEndpoint, Join; macvlan and bridge)" {
   local id eid
   id=$(printf '7%.0s' {1..64})

@@ -35,6 +35,8 @@ status_of() {
   run lj status netns:nosuch
   [ "$status" -eq 1 ]
   [[ $output == *"no attachment of netns:nosuch"* ]]
+  # only the error (on stderr): no table header for nothing
+  [ -z "$(lj status netns:nosuch 2>/dev/null)" ]
 }
 
 @test "status: bad usage exits 2" {
@@ -319,6 +321,8 @@ fw_reset() {
   defer on host ip link set "$BR" up
   on host ip link set "$BR" down
   status_names "link $BR is down on the host"
+  # said once, though two steps find it (the bridge, the veth's master)
+  [ "$(jq -r '.attachments[0].what' <<<"$output" | grep -o 'is down' | wc -l)" -eq 1 ]
   on host ip link set "$BR" up
   status_ok
 }

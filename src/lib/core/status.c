@@ -381,14 +381,20 @@ static int ns_cache_get(struct ns_cache *c, struct lj_nl *host, const struct lj_
 }
 
 /* Append "; text" (or text) to e->what, unless it says text already (several steps of
- * one link find it missing: once is enough). */
+ * one link find it missing: once is enough), also with or without a closing remark in
+ * parentheses ("link br0 is down on the host" and "... (the bridge)" are one fault). */
 static void add_what(struct lj_status_entry *e, const char *text)
 {
 	size_t len = strlen(e->what), n = strlen(text);
+	const char *paren = strstr(text, " (");
+	char core[sizeof(e->what)];
 
-	for (const char *p = e->what; (p = strstr(p, text)); p += n)
+	if (paren && n && text[n - 1] == ')')
+		n = (size_t)(paren - text); /* compare without the remark */
+	snprintf(core, sizeof(core), "%.*s", (int)n, text);
+	for (const char *p = e->what; (p = strstr(p, core)); p += n)
 		if ((p == e->what || (p >= e->what + 2 && p[-2] == ';' && p[-1] == ' ')) &&
-		    (p[n] == '\0' || p[n] == ';'))
+		    (p[n] == '\0' || p[n] == ';' || (p[n] == ' ' && p[n + 1] == '(')))
 			return;
 
 	snprintf(e->what + len, sizeof(e->what) - len, "%s%s", len ? "; " : "", text);
