@@ -111,6 +111,14 @@ struct lj_state;
 size_t cli_say_foreign(struct lj_state *st, const char *cmd, FILE *f);
 
 /*
+ * The names the Docker plugin's endpoints among n records (recs, each stride bytes from the
+ * last, a struct lj_record at its start) have in their containers now ("eth1": Docker renames
+ * the link the plugin made), into ret[i]; "" for other records and for an endpoint in no
+ * container (list.c). The kernel is read only when one is an endpoint.
+ */
+void cli_handoff_ifnames(const void *recs, size_t n, size_t stride, char (*ret)[IFNAMSIZ]);
+
+/*
  * One instance of a long-running front end (instance.c). lj_instance_lock takes the lock
  * file path (created 0600, flock): 0 with *ret_fd its fd (the caller's; the file holds our
  * PID), -EBUSY when another process holds it, or -errno. lj_instance_holder reads the holder's

@@ -17,7 +17,8 @@ static const char detach_usage[] =
 	"--all detaches everything, deleting the host-side links together; endpoints of the\n"
 	"Docker plugin are Docker's (docker network disconnect removes them): left, and counted;\n"
 	"so are a CNI runtime's attachments (its CNI DEL removes them) unless --include-cni\n"
-	"(or 'lanjoin detach TARGET' naming one).\n"
+	"(or 'lanjoin detach TARGET' naming one). A container's plugin endpoints, found by its\n"
+	"name too, are refused (exit 2) naming the 'docker network disconnect' to run.\n"
 	"The stored spec of a persistent attachment goes too, unless --keep-spec,\n"
 	"once the attachment is gone (a failed detach keeps it).\n";
 

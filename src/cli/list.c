@@ -11,7 +11,9 @@
 #include "cli/json.h"
 #include "cli/spec.h"
 #include "lib/core/state.h"
+#include "lib/core/handed.h"
 #include "lib/kernel/netns.h"
+#include "lib/ways/handoff.h"
 
 static const char usage[] =
 	"Usage: lanjoin list [--json]\n"
@@ -120,6 +122,25 @@ static void spec_row(const json_t *x, const struct widths *c)
 			 "attaches it)\n");
 }
 
+void cli_handoff_ifnames(const void *recs, size_t n, size_t stride, char (*ret)[IFNAMSIZ])
+{
+	struct lj_handoff_names names;
+	bool any = false;
+
+	for (size_t i = 0; i < n; i++) {
+		ret[i][0] = '\0';
+		any |= lj_record_handed(
+			(const struct lj_record *)((const char *)recs + i * stride));
+	}
+	if (!any || lj_handoff_names_read(&names) < 0)
+		return;
+	for (size_t i = 0; i < n; i++)
+		lj_handoff_ifname(&names,
+				  (const struct lj_record *)((const char *)recs + i * stride),
+				  ret[i]);
+	lj_handoff_names_free(&names);
+}
+
 size_t cli_say_foreign(struct lj_state *st, const char *cmd, FILE *f)
 {
 	struct lj_netns_index *idx = NULL;
@@ -164,6 +185,7 @@ int lj_cmd_list(int argc, char **argv)
 	struct lj_state *st = NULL;
 	size_t n = 0, bad = 0, j;
 	bool json = false, missing = false;
+	char(*ifnames)[IFNAMSIZ] = NULL;
 	json_t *specs, *x;
 	int r;
 
@@ -192,8 +214,24 @@ int lj_cmd_list(int argc, char **argv)
 	}
 	specs = cli_spec_unattached(NULL, record_attached,
 				    &(struct list_records){.recs = recs, .n = n}, &missing);
+	/* the Docker plugin's endpoints by the name Docker gave them in the container */
+	ifnames = calloc(n ? n : 1, sizeof(*ifnames));
+	if (!ifnames) {
+		lj_err("Out of memory");
+		lj_records_free(recs, n);
+		lj_state_close(st);
+		json_decref(specs);
+		return LJ_EXIT_FAILED;
+	}
+	cli_handoff_ifnames(recs, n, sizeof(*recs), ifnames);
 	if (json) {
 		json_t *a = lj_json_attachments(recs, n), *u = NULL;
+
+		for (size_t i = 0; i < n; i++)
+			if (lj_record_handed(&recs[i]))
+				json_object_set_new(json_array_get(a, i), "container_ifname",
+						    ifnames[i][0] ? json_string(ifnames[i])
+								  : json_null());
 
 		json_array_foreach(specs, j, x) json_array_append_new(a, spec_json(x));
 		/* then the records that could not be read: named, not left out in silence */
@@ -206,7 +244,7 @@ int lj_cmd_list(int argc, char **argv)
 		struct widths c = {{24, 8, 8, 15, 16}};
 		for (size_t i = 0; i < n; i++) {
 			c.w[0] = lj_max_width(c.w[0], recs[i].target_spec);
-			c.w[1] = lj_max_width(c.w[1], recs[i].ifname);
+			c.w[1] = lj_max_width(c.w[1], ifnames[i][0] ? ifnames[i] : recs[i].ifname);
 			c.w[2] = lj_max_width(c.w[2], recs[i].way);
 			c.w[3] = lj_max_width(c.w[3], recs[i].host_ifname);
 			c.w[4] = lj_max_width(c.w[4], record_via(&recs[i]));
@@ -229,7 +267,7 @@ int lj_cmd_list(int argc, char **argv)
 			size_t k;
 
 			printf("%-*s %-*s %-*s %-*s %-*s ", c.w[0], rec->target_spec, c.w[1],
-			       rec->ifname, c.w[2], rec->way, c.w[3],
+			       ifnames[i][0] ? ifnames[i] : rec->ifname, c.w[2], rec->way, c.w[3],
 			       rec->host_ifname[0] ? rec->host_ifname : "-", c.w[4],
 			       via ? via : "-");
 			json_array_foreach(addrs, k, a)
@@ -259,6 +297,7 @@ int lj_cmd_list(int argc, char **argv)
 	if (!json)
 		bad = lj_json_unreadable("attachments", bad, false, NULL);
 	lj_records_free(recs, n);
+	free(ifnames);
 	/* like status: an attachment that cannot be read needs someone's attention */
 	return bad ? LJ_EXIT_FAILED : LJ_EXIT_OK;
 }

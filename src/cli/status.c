@@ -7,6 +7,7 @@
 #include "cli/cli.h"
 #include "cli/json.h"
 #include "cli/spec.h"
+#include "lib/core/handed.h"
 #include "lib/core/state.h"
 #include "lib/core/status.h"
 #include "lib/core/target.h"
@@ -24,10 +25,14 @@ static const char usage[] =
 	"not a failure) or missing (it runs: exit 1; reconcile attaches it). A record that\n"
 	"could not be read is named (on stderr; --json: \"unreadable\") and is exit 1 too.\n"
 	"Attachments made from other network namespaces are named, not checked (after the\n"
-	"table; --json: on stderr); when they are all there is, exit 1.\n";
+	"table; --json: on stderr); when they are all there is, exit 1.\n"
+	"The Docker plugin's endpoints are found by their container's name, ID or PID too;\n"
+	"their IFNAME is the name Docker gave them in the container (--json:\n"
+	"container_ifname).\n";
 
 /* The status document: {"schema", "ok", "settling", "attachments": [...]}. */
-static json_t *status_json(const struct lj_status_entry *e, size_t n, bool all_ok, size_t settling)
+static json_t *status_json(const struct lj_status_entry *e, size_t n, bool all_ok, size_t settling,
+			   char (*ifnames)[IFNAMSIZ])
 {
 	json_t *o = json_object(), *a = json_array();
 
@@ -37,6 +42,9 @@ static json_t *status_json(const struct lj_status_entry *e, size_t n, bool all_o
 
 		json_object_set_new(x, "target", json_string(rec->target_spec));
 		json_object_set_new(x, "ifname", json_string(rec->ifname));
+		if (lj_record_handed(rec)) /* a Docker plugin endpoint: Docker's name for it */
+			json_object_set_new(x, "container_ifname",
+					    ifnames[i][0] ? json_string(ifnames[i]) : json_null());
 		json_object_set_new(x, "way", json_string(rec->way));
 		json_object_set_new(x, "host_ifname",
 				    rec->host_ifname[0] ? json_string(rec->host_ifname)
@@ -81,6 +89,7 @@ static bool entry_attached(const char *t, const char *ifname, void *data)
 int lj_cmd_status(int argc, char **argv)
 {
 	struct lj_status_entry *e = NULL;
+	char(*ifnames)[IFNAMSIZ] = NULL;
 	const char *target = NULL;
 	struct lj_result res;
 	bool json = false, all_ok = true, missing = false;
@@ -100,6 +109,15 @@ int lj_cmd_status(int argc, char **argv)
 		lj_result_done(&res);
 		return code;
 	}
+	ifnames = calloc(n ? n : 1, sizeof(*ifnames));
+	if (!ifnames) {
+		lj_status_free(e, n);
+		lj_result_done(&res);
+		lj_err("Out of memory");
+		return LJ_EXIT_FAILED;
+	}
+	/* the Docker plugin's endpoints by the name Docker gave them in the container */
+	cli_handoff_ifnames(e, n, sizeof(*e), ifnames);
 	/* a record that cannot be read could be any attachment's, TARGET's too: not ok */
 	if (lj_json_unreadable("attachments", res.bad_records, false, &unreadable))
 		all_ok = false;
@@ -140,7 +158,7 @@ int lj_cmd_status(int argc, char **argv)
 			target);
 	}
 	if (json) {
-		json_t *doc = status_json(e, n, all_ok, settling);
+		json_t *doc = status_json(e, n, all_ok, settling, ifnames);
 
 		json_object_set(doc, "unreadable", unreadable);
 		json_array_foreach(specs, k, x) json_array_append_new(
@@ -156,7 +174,7 @@ int lj_cmd_status(int argc, char **argv)
 		int wt = 24, wi = 8, ww = 8;
 		for (size_t i = 0; i < n; i++) {
 			wt = lj_max_width(wt, row_target(&e[i].rec));
-			wi = lj_max_width(wi, e[i].rec.ifname);
+			wi = lj_max_width(wi, ifnames[i][0] ? ifnames[i] : e[i].rec.ifname);
 			ww = lj_max_width(ww, e[i].rec.way);
 		}
 		json_array_foreach(specs, k, x)
@@ -169,8 +187,8 @@ int lj_cmd_status(int argc, char **argv)
 			       "STATUS", "WHAT");
 		for (size_t i = 0; i < n; i++)
 			printf("%-*s %-*s %-*s %-16s %s\n", wt, row_target(&e[i].rec), wi,
-			       e[i].rec.ifname, ww, e[i].rec.way, lj_status_kind_str(e[i].kind),
-			       e[i].what[0] ? e[i].what : "-");
+			       ifnames[i][0] ? ifnames[i] : e[i].rec.ifname, ww, e[i].rec.way,
+			       lj_status_kind_str(e[i].kind), e[i].what[0] ? e[i].what : "-");
 		json_array_foreach(specs, k, x)
 		{
 			bool waiting = strcmp(json_string_value(json_object_get(x, "status")),
@@ -198,6 +216,7 @@ int lj_cmd_status(int argc, char **argv)
 			settling, settling == 1 ? "" : "s", settling == 1 ? "its" : "their");
 	json_decref(specs);
 	json_decref(unreadable);
+	free(ifnames);
 	lj_status_free(e, n);
 	lj_result_done(&res);
 	return !all_ok ? LJ_EXIT_FAILED : settling ? LJ_EXIT_SETTLING : LJ_EXIT_OK;

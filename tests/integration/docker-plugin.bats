@@ -814,3 +814,133 @@ standin_stop() { kill_quietly "$STANDIN_PID"; rm -rf "$LAB_DIR/dplugin/standin";
   dk rm -f bad1 >/dev/null 2>&1 || true
   [ -z "$(lj list --json | jq -r '.[] | select(.info.docker) | .id')" ]
 }
+
+# lanjoin with the lab's dockerd as its engine (status, detach by a container's name)
+ljd() { DOCKER_HOST=unix://$(engine_sock docker) lj "$@"; }
+
+@test "docker: status and detach by the container's name find its plugin endpoints (macvlan, bridge); IFNAME is the name Docker gave it in the container" {
+  require_engine docker
+  local ep link pid
+  on host ip link add br-du type bridge
+  defer on host ip link del br-du
+  on host ip addr add 198.18.6.1/24 dev br-du
+  on host ip link set br-du up
+  run dk network create -d lanjoin -o mode=macvlan -o parent=em1 \
+    --subnet 198.51.100.0/24 --gateway 198.51.100.254 lanu
+  [ "$status" -eq 0 ]
+  defer net_rm lanu
+  run dk network create -d lanjoin -o mode=bridge -o bridge=br-du \
+    --subnet 198.18.6.0/24 --gateway 198.18.6.1 bru
+  [ "$status" -eq 0 ]
+  defer net_rm bru
+  engine_run docker webu --network lanu --ip 198.51.100.135
+  ep=$(engine_inspect docker webu '.NetworkSettings.Networks.lanu.EndpointID')
+  link=$(jq -r .ifname <<<"$(ep_record "$ep")")
+  [[ $link == ljd* ]]
+  # by its name: the endpoint, named as in the container (eth0), ok
+  run ljd status webu
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == *" eth0 "*"macvlan"*" ok "* ]]
+  [[ $output != *"$link"* ]]
+  run ljd status webu --json
+  [ "$(jq -r '.attachments | length' <<<"$output")" -eq 1 ]
+  [ "$(jq -r '.attachments[0].container_ifname' <<<"$output")" = eth0 ]
+  [ "$(jq -r '.attachments[0].ifname' <<<"$output")" = "$link" ]
+  # by its ID and by its PID too; another container's name finds none
+  run ljd status "$CONTAINER_ID"
+  [ "$status" -eq 0 ]
+  [[ $output == *" eth0 "* ]]
+  pid=$(engine_inspect docker webu .State.Pid)
+  run ljd status "pid:$pid"
+  [ "$status" -eq 0 ]
+  [[ $output == *" eth0 "* ]]
+  run ljd status nosuchu
+  [ "$status" -eq 1 ]
+  [[ $output == *"no attachment of nosuchu"* ]]
+  # list: the name in the container; --json keeps the link's own name as ifname
+  run lj list
+  echo "$output"
+  [[ $output == *" eth0 "*"macvlan"* ]]
+  [ "$(lj list --json | jq -r --arg e "$ep" '.[] | select(.info.docker.endpoint == $e) | .container_ifname')" = eth0 ]
+  # a second network, bridge mode (a veth): eth1 in the container, found by the name too
+  run dk network connect --ip 198.18.6.10 bru webu
+  [ "$status" -eq 0 ]
+  run ljd status webu
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == *" eth0 "*"macvlan"*" ok "* ]]
+  [[ $output == *" eth1 "*"bridge"*" ok "* ]]
+  nsenter --net=/proc/$pid/ns/net ip -o link show eth1
+  # detach by the name: Docker's endpoints, refused (exit 2) naming the networks and what to
+  # run; nothing changed
+  run ljd detach webu
+  echo "$output"
+  [ "$status" -eq 2 ]
+  [[ $output == *"webu is on Docker networks "*"'lanu'"*"'bru'"*"docker network disconnect NETWORK webu"* ]]
+  [[ $output != *"not attached"* ]]
+  run dk network disconnect bru webu
+  [ "$status" -eq 0 ]
+  run ljd detach webu
+  echo "$output"
+  [ "$status" -eq 2 ]
+  [[ $output == *"webu is on Docker network 'lanu' through the lanjoin Docker plugin"*"docker network disconnect 'lanu' webu"* ]]
+  [ -n "$(ep_record "$ep")" ]
+  run curl_from peer http://198.51.100.135/hello.html
+  [ "$output" = "Hello world" ]
+  # an attachment of lanjoin's beside it: detach by the name detaches that, leaves the endpoint
+  run ljd attach bridge webu --bridge br-du --ifname eth5 --ip 198.18.6.20/24 --no-conflict-check
+  echo "$output"
+  [ "$status" -eq 0 ]
+  run ljd detach webu
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == *"Detached webu (eth5)"* ]]
+  [[ $output == *"1 endpoint of the Docker plugin left (Docker network 'lanu')"* ]]
+  [ -n "$(ep_record "$ep")" ]
+  dk rm -f webu
+  dk network rm lanu bru
+  no_plugin_links
+  state_empty
+}
+
+@test "docker: attach asking for a live plugin endpoint's address is refused (exit 2, naming the endpoint and network) and leaves its record; also for a container on Docker's default bridge too" {
+  require_engine docker
+  local nid ep ip n
+  add_container othera
+  run dk network create -d lanjoin -o mode=macvlan -o parent=em1 \
+    --subnet 198.51.100.0/24 --gateway 198.51.100.254 lana
+  [ "$status" -eq 0 ]
+  defer net_rm lana
+  nid=$(dk network inspect -f '{{.Id}}' lana)
+  engine_run docker weba --network lana --ip 198.51.100.136
+  # on Docker's default bridge first, then connected to the lanjoin network
+  engine_run docker webb
+  run dk network connect --ip 198.51.100.137 lana webb
+  [ "$status" -eq 0 ]
+  for n in a b; do
+    ip=198.51.100.13$([[ $n == a ]] && echo 6 || echo 7)
+    ep=$(engine_inspect docker "web$n" '.NetworkSettings.Networks.lana.EndpointID')
+    [ "$(jq -r .status <<<"$(ep_record "$ep")")" = attached ]
+    for way in macvlan routed; do
+      run lj attach "$way" "netns:${LAB_PREFIX}othera" --parent em1 --ip "$ip/24"
+      echo "$output"
+      [ "$status" -eq 2 ]
+      [[ $output == *"$ip is the address of Docker endpoint ${ep:0:12} on network ${nid:0:12}"* ]]
+      [[ $output != *"Removed attachment"* ]]
+      [ "$(jq -r .status <<<"$(ep_record "$ep")")" = attached ]
+    done
+    run curl_from peer "http://$ip/hello.html"
+    [ "$output" = "Hello world" ]
+    run ljd status "web$n"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [[ $output == *" ok "* ]]
+  done
+  [ "$(lj list --json | jq length)" -eq 2 ]
+  [ -z "$(on othera ip -o addr show | grep 198.51.100.13)" ]
+  dk rm -f weba webb
+  dk network rm lana
+  no_plugin_links
+  state_empty
+}

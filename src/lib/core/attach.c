@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/core/handed.h"
 #include "lib/core/interrupt.h"
 #include "lib/core/session.h"
 #include "lib/core/txn.h"
@@ -361,7 +362,7 @@ static size_t keep_live(struct lj_record *recs, size_t n, const char *way, const
 
 		/* The kernel removed the links of a namespace that is gone. */
 		if (strcmp(recs[i].way, way) != 0 || !v || strcmp(v, value) != 0 ||
-		    !lj_target_alive(recs[i].target_spec, &recs[i].netns, recs[i].netns_cookie)) {
+		    !lj_record_alive(&recs[i])) {
 			lj_record_free(&recs[i]);
 			continue;
 		}
@@ -426,7 +427,7 @@ int lj_attach_check_mac_users(struct lj_state *st, const char *way, const char *
 {
 	struct lj_state *own = NULL;
 	struct lj_record *recs = NULL;
-	char buf[LJ_MAC_STRLEN];
+	char buf[LJ_MAC_STRLEN], who[LJ_TARGET_SPEC_MAX + 96];
 	size_t n = 0;
 	int r;
 
@@ -442,8 +443,8 @@ int lj_attach_check_mac_users(struct lj_state *st, const char *way, const char *
 	n = keep_live(recs, n, way, key, value);
 	lj_mac_to_string(mac, buf, sizeof(buf));
 	if (n)
-		r = lj_bad_input(res, "MAC %s is already used on %s by %s ('%s')", buf, what,
-				 recs[0].target_spec, recs[0].ifname);
+		r = lj_bad_input(res, "MAC %s is already used on %s by %s", buf, what,
+				 lj_record_who(&recs[0], who, sizeof(who)));
 	lj_records_free(recs, n);
 	return r;
 }
@@ -483,7 +484,7 @@ int lj_attach_check_ip_users(struct lj_state *st, const char *self_id, const cha
 {
 	struct lj_state *own = NULL;
 	struct lj_record *recs = NULL;
-	char buf[LJ_IP_STRLEN], how[IFNAMSIZ + 48], dir[PATH_MAX];
+	char buf[LJ_IP_STRLEN], how[IFNAMSIZ + 48], dir[PATH_MAX], who[LJ_TARGET_SPEC_MAX + 96];
 	size_t n = 0;
 	int r;
 
@@ -505,16 +506,16 @@ int lj_attach_check_ip_users(struct lj_state *st, const char *self_id, const cha
 
 		if ((self_id && strcmp(rec->id, self_id) == 0) ||
 		    !record_on_segment(rec, segment) || !lj_attach_record_has_ip(rec, ip) ||
-		    !lj_target_alive(rec->target_spec, &rec->netns, rec->netns_cookie))
+		    !lj_record_alive(rec))
 			continue;
 		if (strcmp(rec->way, "macvlan") == 0)
 			snprintf(how, sizeof(how), "a macvlan of '%s'", segment);
 		else
 			snprintf(how, sizeof(how), "attached the %s way on '%s'", rec->way,
 				 segment);
-		r = lj_bad_input(res, "%s%s%s is the address of %s ('%s'), %s", opt ? opt : "",
+		r = lj_bad_input(res, "%s%s%s is the address of %s, %s", opt ? opt : "",
 				 opt && opt[0] ? " " : "", lj_ip_to_string(ip, buf, sizeof(buf)),
-				 rec->target_spec, rec->ifname, how);
+				 lj_record_who(rec, who, sizeof(who)), how);
 	}
 	lj_records_free(recs, n);
 	return r;

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lib/core/handed.h"
 #include "lib/core/spec-store.h"
 #include "lib/core/txn.h"
 #include "lib/kernel/link.h"
@@ -277,7 +278,59 @@ static const char *nat_to(const struct lj_record *rec)
  */
 static bool handed_to_engine(const struct lj_record *rec)
 {
-	return json_is_true(json_object_get(rec->info, "handoff"));
+	return lj_record_handed(rec);
+}
+
+/*
+ * The Docker plugin's endpoints of target (a container: its engine is asked which sandbox and
+ * endpoints it has; any other target by its namespace), which are recorded by their sandbox
+ * in lanjoin's own namespace, not by the container: among recs (n) when all records are
+ * there (all), else read from the records made for lanjoin's namespace. Their networks (the
+ * engine's names, else ID prefixes) into nets (size bytes, "'lan', 'lan2'"). Returns how
+ * many; 0 when none or when that cannot be told.
+ */
+static size_t handed_of(struct lj_state *st, const struct lj_record *recs, size_t n, bool all,
+			const char *target, char *nets, size_t size)
+{
+	struct lj_handed_owner *o = calloc(1, sizeof(*o));
+	struct lj_record *own = NULL;
+	struct lj_netns_id self;
+	size_t n_own = 0, count = 0, len = 0;
+	char key[48];
+
+	nets[0] = '\0';
+	if (!o || !st || lj_handed_owner_get(target, o) < 0)
+		goto out;
+	if (!all && lj_netns_self_id(&self) == 0) {
+		snprintf(key, sizeof(key), "ns:%llu:%llu", (unsigned long long)self.dev,
+			 (unsigned long long)self.ino);
+		if (lj_state_list_target(st, key, &own, &n_own) == 0) {
+			recs = own;
+			n = n_own;
+		}
+	} else if (!all) {
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const char *net, *nid;
+
+		if (!lj_handed_owned(o, &recs[i], &net))
+			continue;
+		nid = json_string_value(
+			json_object_get(json_object_get(recs[i].info, "docker"), "network"));
+		if (len + 4 < size)
+			len += (size_t)snprintf(nets + len, size - len, "%s'%.*s'",
+						count ? ", " : "", net ? 128 : 12,
+						net   ? net
+						: nid ? nid
+						      : "?");
+		count++;
+	}
+out:
+	lj_records_free(own, n_own);
+	lj_handed_owner_free(o);
+	free(o);
+	return count;
 }
 
 /* Is rec a CNI runtime's attachment (made by a CNI ADD: its runtime removes it with DEL)? */
@@ -399,6 +452,35 @@ int lj_detach(const char *target, const char *ifname, unsigned flags, struct lj_
 			if (lj_way_find(rec->way, &w) == 0 && lj_way_get(w)->detached)
 				lj_way_get(w)->detached(st, rec, res);
 		}
+	}
+	/* A container's plugin endpoints are recorded by their sandbox, not by the container:
+	 * asked for by its name (or PID, namespace), they are found through its engine or
+	 * namespace, and refused as Docker's (not "not attached"). */
+	if (!handed && !ifname) {
+		char nets[512];
+		size_t k = handed_of(st, recs, n, !matched, target, nets, sizeof(nets));
+
+		if (k && !matched)
+			r = lj_bad_input(
+				res,
+				"%s is on Docker network%s %s through the lanjoin Docker plugin: "
+				"%s Docker's, made and removed by Docker (run 'docker network "
+				"disconnect %s %s'%s, or remove the container); nothing was "
+				"changed",
+				target, k == 1 ? "" : "s", nets,
+				k == 1 ? "that endpoint is" : "those endpoints are",
+				k == 1 ? nets : "NETWORK", target, k == 1 ? "" : " for each");
+		else if (k) {
+			size_t len = strlen(res->message);
+
+			snprintf(res->message + len, sizeof(res->message) - len,
+				 "%s%zu endpoint%s of the Docker plugin left (Docker network%s "
+				 "%s): 'docker network disconnect' removes %s",
+				 len ? "\n" : "", k, k == 1 ? "" : "s", k == 1 ? "" : "s", nets,
+				 k == 1 ? "it" : "them");
+		}
+		if (k && !matched)
+			goto out;
 	}
 	if (!matched && handed)
 		r = lj_bad_input(res,

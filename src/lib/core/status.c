@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "lib/core/ctx.h"
+#include "lib/core/handed.h"
 #include "lib/core/status.h"
 #include "lib/core/undo.h"
 #include "lib/kernel/netns.h"
@@ -421,6 +422,25 @@ static bool target_matches(const struct lj_record *rec, const char *target)
 		      netns_file(target, b, sizeof(b))) == 0;
 }
 
+/*
+ * Is rec a Docker plugin endpoint of target (a container, resolved through its engine, once,
+ * into *owner: its sandbox and endpoints; or a namespace, by identity)? Its record names the
+ * sandbox, not the container the user knows it by.
+ */
+static bool handed_matches(const struct lj_record *rec, const char *target,
+			   struct lj_handed_owner **owner)
+{
+	if (!target || !lj_record_handed(rec))
+		return false;
+	if (!*owner) {
+		*owner = calloc(1, sizeof(**owner));
+		if (!*owner)
+			return false;
+		lj_handed_owner_get(target, *owner); /* on failure: known false, matches none */
+	}
+	return lj_handed_owned(*owner, rec, NULL);
+}
+
 /* What the target of a record is now, as far as it can be told without its recorded
  * namespace: one question to a container's engine at most. */
 enum target_now {
@@ -628,6 +648,7 @@ int lj_status(const char *target, struct lj_status_entry **ret, size_t *ret_n,
 	struct lj_status_entry *out;
 	struct lj_status_ns host = {0};
 	struct ns_cache cache = {0};
+	struct lj_handed_owner *owner = NULL; /* target's, for the Docker plugin's endpoints */
 	struct lj_ctx hctx;
 	size_t n = 0, k = 0;
 	int r;
@@ -661,7 +682,8 @@ int lj_status(const char *target, struct lj_status_entry **ret, size_t *ret_n,
 		const struct lj_status_ns *tns = NULL;
 		enum target_now now;
 
-		if (!target_matches(&recs[i], target)) {
+		if (!target_matches(&recs[i], target) &&
+		    !handed_matches(&recs[i], target, &owner)) {
 			lj_record_free(&recs[i]);
 			continue;
 		}
@@ -733,6 +755,8 @@ int lj_status(const char *target, struct lj_status_entry **ret, size_t *ret_n,
 		verify_record(e, &host, tns);
 	}
 	free(recs);
+	lj_handed_owner_free(owner);
+	free(owner);
 	r = add_uplinks(target, &host, &out, &k, &res->bad_uplinks);
 	ns_cache_free(&cache);
 	lj_status_ns_free(&host);

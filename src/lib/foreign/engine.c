@@ -396,7 +396,7 @@ static bool printable(const char *s)
 static int parse_net(const char *name, json_t *o, struct lj_engine_net *n,
 		     struct lj_engine_err *err)
 {
-	const char *ip4, *ip6, *gw4, *gw6, *mac;
+	const char *ip4, *ip6, *gw4, *gw6, *mac, *nid, *eid;
 	json_int_t len4, len6;
 
 	memset(n, 0, sizeof(*n));
@@ -413,11 +413,20 @@ static int parse_net(const char *name, json_t *o, struct lj_engine_net *n,
 	if (get_str(o, "IPAddress", &ip4) < 0 || get_str(o, "GlobalIPv6Address", &ip6) < 0 ||
 	    get_str(o, "Gateway", &gw4) < 0 || get_str(o, "IPv6Gateway", &gw6) < 0 ||
 	    get_str(o, "MacAddress", &mac) < 0 || get_int(o, "IPPrefixLen", 0, 32, &len4) < 0 ||
-	    get_int(o, "GlobalIPv6PrefixLen", 0, 128, &len6) < 0)
+	    get_int(o, "GlobalIPv6PrefixLen", 0, 128, &len6) < 0 ||
+	    get_str(o, "NetworkID", &nid) < 0 || get_str(o, "EndpointID", &eid) < 0)
 		return fail(err, -EPROTO,
 			    "Malformed answer from the engine: a field of network "
 			    "'%s' has the wrong type or range",
 			    name);
+	if ((*nid && !is_hex_id(nid, 1, LJ_ENGINE_ID_LEN)) ||
+	    (*eid && !is_hex_id(eid, 1, LJ_ENGINE_ID_LEN)))
+		return fail(err, -EPROTO,
+			    "Malformed answer from the engine: network '%s': NetworkID or "
+			    "EndpointID is not an ID (hex digits)",
+			    name);
+	snprintf(n->network_id, sizeof(n->network_id), "%s", nid);
+	snprintf(n->endpoint_id, sizeof(n->endpoint_id), "%s", eid);
 	if (*ip4 && (lj_parse_ip(ip4, &n->ipv4.ip) < 0 || n->ipv4.ip.family != AF_INET))
 		return fail(err, -EPROTO,
 			    "Malformed answer from the engine: network '%s': "
@@ -525,6 +534,14 @@ int lj_engine_parse_inspect(const char *json, size_t size, struct lj_engine_cont
 		fail(err, r, "Malformed answer from the engine: NetworkSettings is not an object");
 		goto out;
 	}
+	if (get_str(ns, "SandboxKey", &key) < 0 || strlen(key) >= sizeof(c->sandbox_key) ||
+	    (*key && (key[0] != '/' || !printable(key)))) {
+		fail(err, r,
+		     "Malformed answer from the engine: NetworkSettings.SandboxKey is not an "
+		     "absolute path");
+		goto out;
+	}
+	snprintf(c->sandbox_key, sizeof(c->sandbox_key), "%s", key);
 	nets = json_object_get(ns, "Networks");
 	if (nets && !json_is_null(nets) && !json_is_object(nets)) {
 		fail(err, r,

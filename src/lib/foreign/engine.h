@@ -55,6 +55,8 @@ struct lj_engine_net {
 	struct lj_ip gateway6; /* AF_UNSPEC when none */
 	uint8_t mac[LJ_MAC_LEN];
 	bool has_mac;
+	char network_id[LJ_ENGINE_ID_LEN + 1];	/* NetworkID (hex), "" when not given */
+	char endpoint_id[LJ_ENGINE_ID_LEN + 1]; /* EndpointID (hex), "" when not connected */
 };
 
 /* What inspecting a container tells. */
@@ -63,8 +65,11 @@ struct lj_engine_container {
 	char name[LJ_ENGINE_NAME_MAX]; /* without Docker's leading '/' */
 	char status[32];	       /* "running", "exited", "created", "paused", ... */
 	bool running;
-	pid_t pid;				       /* 0 when not running */
-	char started_at[64];			       /* State.StartedAt as the engine wrote it */
+	pid_t pid;	     /* 0 when not running */
+	char started_at[64]; /* State.StartedAt as the engine wrote it */
+	/* NetworkSettings.SandboxKey: the path of its network namespace as the engine names it
+	 * (what a network driver's Join is given), "" when none (not running) */
+	char sandbox_key[LJ_ENGINE_NAME_MAX];
 	struct lj_engine_net nets[LJ_ENGINE_MAX_NETS]; /* in the engine's order */
 	size_t n_nets;
 };

@@ -81,10 +81,10 @@ static int links_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-int lj_link_peer_links(struct lj_nl *nl, struct lj_link **ret, size_t *ret_n)
+/* The links of the numbered namespaces into ls, then (own) nl's namespace's. 0 or -errno. */
+static int dump_links(struct lj_nl *nl, bool own, struct links *ls)
 {
 	struct nsids ids = {0};
-	struct links ls = {0};
 	int r;
 
 	r = lj_link_msg_dump_nsids(lj_nl_req(nl), LJ_NL_REQ_SIZE);
@@ -93,19 +93,27 @@ int lj_link_peer_links(struct lj_nl *nl, struct lj_link **ret, size_t *ret_n)
 	if (r == 0)
 		r = ids.error;
 	for (size_t i = 0; r == 0 && i < ids.n; i++) {
-		r = LJ_NL_SEND(nl, links_cb, &ls, lj_link_msg_dump_in, ids.v[i]);
+		r = LJ_NL_SEND(nl, links_cb, ls, lj_link_msg_dump_in, ids.v[i]);
 		/* a namespace gone since the list took its number (and its links with it) */
 		if (r == -EINVAL || r == -ENOENT)
 			r = 0;
 		if (r == 0)
-			r = ls.error;
+			r = ls->error;
 	}
 	free(ids.v);
 	/* last, this namespace's own: a link moved back here meanwhile is seen */
+	if (r == 0 && own)
+		r = LJ_NL_SEND(nl, links_cb, ls, lj_link_msg_dump, 0);
 	if (r == 0)
-		r = LJ_NL_SEND(nl, links_cb, &ls, lj_link_msg_dump, 0);
-	if (r == 0)
-		r = ls.error;
+		r = ls->error;
+	return r;
+}
+
+static int read_links(struct lj_nl *nl, bool own, struct lj_link **ret, size_t *ret_n)
+{
+	struct links ls = {0};
+	int r = dump_links(nl, own, &ls);
+
 	if (r < 0) {
 		free(ls.v);
 		return r;
@@ -113,4 +121,14 @@ int lj_link_peer_links(struct lj_nl *nl, struct lj_link **ret, size_t *ret_n)
 	*ret = ls.v;
 	*ret_n = ls.n;
 	return 0;
+}
+
+int lj_link_peer_links(struct lj_nl *nl, struct lj_link **ret, size_t *ret_n)
+{
+	return read_links(nl, true, ret, ret_n);
+}
+
+int lj_link_other_links(struct lj_nl *nl, struct lj_link **ret, size_t *ret_n)
+{
+	return read_links(nl, false, ret, ret_n);
 }

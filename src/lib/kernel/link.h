@@ -224,6 +224,9 @@ int lj_link_foreach_remote_child(struct lj_nl *nl, int home_fd, int parent,
  */
 int lj_link_peer_links(struct lj_nl *nl, struct lj_link **ret, size_t *ret_n);
 
+/* lj_link_peer_links without those of nl's own namespace: only the numbered ones'. */
+int lj_link_other_links(struct lj_nl *nl, struct lj_link **ret, size_t *ret_n);
+
 /*
  * Whether link name (with ifindex, checked against /sys so that a /sys of another namespace
  * does not answer) is a wireless (Wi-Fi) link: /sys/class/net/NAME/wireless or phy80211.

@@ -466,3 +466,36 @@ const struct lj_step_type lj_step_handoff_macvlan = {
 	 * parent with s->mac: a parent's macvlans never share a MAC) finds the link, and the
 	 * ifindex is only a hint (the engine's move out and back can renumber it). */
 };
+
+bool lj_handoff_ifname_in(const struct lj_record *rec, const struct lj_link *host, size_t n_host,
+			  const struct lj_link *others, size_t n_others, char ret[IFNAMSIZ])
+{
+	for (size_t i = 0; i < rec->plan.n; i++) {
+		const struct lj_step *s = &rec->plan.steps[i];
+		bool veth = s->type == &lj_step_handoff_veth;
+		int parent = 0;
+
+		if ((!veth && s->type != &lj_step_handoff_macvlan) || !s->has_mac)
+			continue;
+		if (veth) {
+			parent = (int)s->i64; /* the peer of the container end: the host end */
+		} else {
+			for (size_t k = 0; k < n_host; k++)
+				if (strcmp(host[k].name, s->master) == 0)
+					parent = host[k].ifindex;
+		}
+		if (parent <= 0)
+			return false;
+		for (size_t k = 0; k < n_others; k++) {
+			const struct lj_link *l = &others[k];
+
+			if (strcmp(l->kind, veth ? "veth" : "macvlan") == 0 && l->has_mac &&
+			    memcmp(l->mac, s->mac, LJ_MAC_LEN) == 0 && l->parent == parent) {
+				snprintf(ret, IFNAMSIZ, "%s", l->name);
+				return true;
+			}
+		}
+		return false;
+	}
+	return false;
+}

@@ -25,3 +25,17 @@ extern const struct lj_step_type lj_step_handoff_veth;
  * Undo deletes it once the engine has moved it back (gone with the sandbox is done too).
  */
 extern const struct lj_step_type lj_step_handoff_macvlan;
+
+struct lj_record;
+struct lj_link;
+
+/*
+ * The name the engine gave rec's handed link in its sandbox (Docker: "eth0", "eth1"...),
+ * found among others, the links of the namespaces lanjoin's knows by a number
+ * (lj_link_other_links), by the record: the veth end with the recorded MAC whose peer is the
+ * recorded host end (its ifindex), or the macvlan with the recorded MAC on the parent (its
+ * ifindex among host, lanjoin's own links). True with ret set; false when rec is no handed
+ * link or it is in none of them (gone, not moved yet).
+ */
+bool lj_handoff_ifname_in(const struct lj_record *rec, const struct lj_link *host, size_t n_host,
+			  const struct lj_link *others, size_t n_others, char ret[IFNAMSIZ]);

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <linux/if_link.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -524,4 +525,41 @@ int lj_handoff_undo(const json_t *plan_json, struct lj_result *res)
 	res->undo_failed = failed;
 	lj_plan_free(&plan);
 	return r;
+}
+
+int lj_handoff_names_read(struct lj_handoff_names *ret)
+{
+	struct lj_nl *nl = NULL;
+	int r;
+
+	memset(ret, 0, sizeof(*ret));
+	r = lj_nl_open(-1, &nl);
+	if (r == 0)
+		r = lj_link_list(nl, &ret->host, &ret->n_host);
+	if (r == 0)
+		r = lj_link_other_links(nl, &ret->others, &ret->n_others);
+	lj_nl_close(nl);
+	if (r < 0)
+		lj_handoff_names_free(ret);
+	return r;
+}
+
+bool lj_handoff_ifname(const struct lj_handoff_names *names, const struct lj_record *rec,
+		       char ret[IFNAMSIZ])
+{
+	char buf[IFNAMSIZ];
+
+	if (!json_is_true(json_object_get(rec->info, "handoff")) ||
+	    !lj_handoff_ifname_in(rec, names->host, names->n_host, names->others, names->n_others,
+				  buf))
+		return false;
+	memcpy(ret, buf, IFNAMSIZ);
+	return true;
+}
+
+void lj_handoff_names_free(struct lj_handoff_names *names)
+{
+	free(names->host);
+	free(names->others);
+	memset(names, 0, sizeof(*names));
 }

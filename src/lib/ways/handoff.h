@@ -109,3 +109,26 @@ int lj_handoff_find(const char *name, struct lj_record *ret);
  * success. Returns 0 or -errno with res->message.
  */
 int lj_handoff_undo(const json_t *plan, struct lj_result *res);
+
+/*
+ * The links a front end reads once to name handed links as their engine renamed them in
+ * their sandboxes (lj_handoff_ifname): lanjoin's own namespace's and those of the namespaces
+ * it knows by a number.
+ */
+struct lj_handoff_names {
+	struct lj_link *host, *others;
+	size_t n_host, n_others;
+};
+
+/* Read *ret (free with lj_handoff_names_free; zeroed on failure). 0 or -errno. */
+int lj_handoff_names_read(struct lj_handoff_names *ret);
+
+/*
+ * The name rec's handed link has in its sandbox now (Docker's "eth0", "eth1"...), into ret.
+ * True if found; false for another attachment or a link in no sandbox (ret untouched).
+ */
+bool lj_handoff_ifname(const struct lj_handoff_names *names, const struct lj_record *rec,
+		       char ret[IFNAMSIZ]);
+
+/* Free what lj_handoff_names_read read (not names itself). */
+void lj_handoff_names_free(struct lj_handoff_names *names);

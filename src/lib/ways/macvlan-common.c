@@ -9,6 +9,7 @@
 #include <linux/if_link.h>
 #include <string.h>
 
+#include "lib/core/handed.h"
 #include "lib/core/state.h"
 #include "lib/kernel/addr.h"
 #include "shared/name.h"
@@ -35,7 +36,7 @@ int lj_macvlan_check_users(struct lj_ctx *ctx, struct lj_state *st, const char *
 {
 	struct host_children hc = {0};
 	struct lj_record *recs = NULL;
-	char buf[LJ_IP_STRLEN];
+	char buf[LJ_IP_STRLEN], who[LJ_TARGET_SPEC_MAX + 96];
 	size_t n = 0;
 	int r;
 
@@ -73,9 +74,9 @@ int lj_macvlan_check_users(struct lj_ctx *ctx, struct lj_state *st, const char *
 		for (size_t k = 0; k < n_ips; k++) {
 			if (!lj_attach_record_has_ip(rec, &ips[k].ip))
 				continue;
-			r = lj_bad_input(res, "%s is the address of %s ('%s') on '%s'",
+			r = lj_bad_input(res, "%s is the address of %s on '%s'",
 					 lj_ip_to_string(&ips[k].ip, buf, sizeof(buf)),
-					 rec->target_spec, rec->ifname, parent);
+					 lj_record_who(rec, who, sizeof(who)), parent);
 			goto out;
 		}
 	}
