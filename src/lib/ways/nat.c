@@ -138,69 +138,6 @@ static int add_routes(struct lj_nl *nl, const char *whose, struct used *u)
 	return r;
 }
 
-/* The most needles that say which records may overlap a network (a /31: 26) */
-#define MAX_NEEDLES 64
-
-/*
- * The texts ("private": NET, "to": ADDR, as records hold them) of every private network and
- * --to address that overlaps network n: the networks of /8 to /31 that hold it or that it
- * holds, and the addresses in it. 0 if there are more than MAX_NEEDLES (then every nat
- * record must be read), else their number; v[i] are malloc'd.
- */
-static size_t overlap_needles(const struct lj_cidr *n, char *v[MAX_NEEDLES])
-{
-	char buf[LJ_CIDR_STRLEN];
-	size_t k = 0, want = 0;
-
-	/* Networks inside n (longer prefixes up to /31) and addresses in it. */
-	for (unsigned len = n->prefixlen + 1; len <= 32; len++)
-		want += (size_t)1 << (len - n->prefixlen);
-	if (n->prefixlen < 8 || want + (n->prefixlen - 7) > MAX_NEEDLES)
-		return 0;
-	for (unsigned len = 8; len <= 32; len++) {
-		uint32_t first = v4(&n->ip) & mask4(len < n->prefixlen ? len : n->prefixlen);
-		uint32_t count = len <= n->prefixlen ? 1 : 1u << (len - n->prefixlen);
-
-		for (uint32_t i = 0; i < count; i++) {
-			struct lj_cidr c = {.ip = ip4(first + (i << (32 - len))), .prefixlen = len};
-			int w;
-
-			if (len == 32)
-				w = asprintf(&v[k], "\"to\": \"%s\"",
-					     lj_ip_to_string(&c.ip, buf, sizeof(buf)));
-			else
-				w = asprintf(&v[k], "\"private\": \"%s\"",
-					     lj_cidr_to_string(&c, buf, sizeof(buf)));
-			if (w < 0) {
-				while (k > 0)
-					free(v[--k]);
-				return 0;
-			}
-			k++;
-		}
-	}
-	return k;
-}
-
-/*
- * The nat records that may overlap network about (NULL: every nat record): only those are
- * parsed (lj_state_list_text); the others' files are read, but parsing is what costs.
- */
-static int list_nat_records(struct lj_state *st, const struct lj_cidr *about,
-			    struct lj_record **recs, size_t *nrec)
-{
-	char *v[MAX_NEEDLES];
-	size_t n = about ? overlap_needles(about, v) : 0;
-	int r;
-
-	if (n == 0)
-		return lj_state_list_info(st, "way", "nat", recs, nrec);
-	r = lj_state_list_text(st, (const char *const *)v, n, recs, nrec);
-	while (n > 0)
-		free(v[--n]);
-	return r;
-}
-
 /*
  * What the private side must avoid: every IPv4 route of the host and of the target (any
  * table, except default routes: the target's own networks, e.g. its engine's) and the private
@@ -233,7 +170,9 @@ static int collect_used(struct lj_ctx *ctx, const struct lj_record *self, bool w
 	 * A dry run holds no lock: a shared one is enough to read. */
 	if (!ctx->state && lj_state_open(false, &own) < 0)
 		return 0;
-	r = list_nat_records(ctx->state ? ctx->state : own, about, &recs, &nrec);
+	/* Only the records whose private network or --to address overlaps about (the index
+	 * by private network): reading every record's file grew with every attachment. */
+	r = lj_state_list_net(ctx->state ? ctx->state : own, about, &recs, &nrec);
 	if (r < 0) {
 		lj_state_close(own);
 		return lj_fail(res, r, "Failed to read the state directory: %s", strerror(-r));
