@@ -83,9 +83,11 @@ static const char *host_address_problem(const struct lj_cidr *c)
 	return NULL;
 }
 
-/* Networks an attachment's private side must not overlap, with where they come from. */
+/* Networks an attachment's private side must not overlap, with where they come from: a route's
+ * (whose: "the host's", "the target's"; described only when hit, as there are many) or what. */
 struct used_net {
 	struct lj_cidr net;
+	const char *whose;
 	char what[96];
 };
 
@@ -94,7 +96,7 @@ struct used {
 	size_t n, cap;
 };
 
-static int used_add(struct used *u, const struct lj_cidr *net, const char *what)
+static int used_add(struct used *u, const struct lj_cidr *net, const char *whose, const char *what)
 {
 	if (u->n == u->cap) {
 		size_t cap = u->cap ? u->cap * 2 : 32;
@@ -105,7 +107,9 @@ static int used_add(struct used *u, const struct lj_cidr *net, const char *what)
 		u->cap = cap;
 	}
 	u->v[u->n].net = *net;
-	snprintf(u->v[u->n].what, sizeof(u->v[u->n].what), "%s", what);
+	u->v[u->n].whose = whose;
+	if (what)
+		snprintf(u->v[u->n].what, sizeof(u->v[u->n].what), "%s", what);
 	u->n++;
 	return 0;
 }
@@ -118,22 +122,29 @@ static const struct used_net *used_find(const struct used *u, const struct lj_ci
 	return NULL;
 }
 
-/* Every IPv4 route of nl's namespace (any table) but default routes, as "WHOSE route to X". */
+/* Where u comes from, for messages: "the host's route to X", "the attachment of T". */
+static const char *used_what(const struct used_net *u, char *buf, size_t size)
+{
+	char net[LJ_CIDR_STRLEN];
+
+	if (!u->whose)
+		return u->what;
+	snprintf(buf, size, "%s route to %s", u->whose,
+		 lj_cidr_to_string(&u->net, net, sizeof(net)));
+	return buf;
+}
+
+/* Every IPv4 route of nl's namespace (any table) but default routes. */
 static int add_routes(struct lj_nl *nl, const char *whose, struct used *u)
 {
 	struct lj_route_entry *routes = NULL;
-	char buf[LJ_CIDR_STRLEN], what[96];
 	size_t n = 0;
 	int r;
 
 	r = lj_route_list(nl, AF_INET, &routes, &n);
-	for (size_t i = 0; i < n && r == 0; i++) {
-		if (routes[i].dst.prefixlen == 0)
-			continue;
-		snprintf(what, sizeof(what), "%s route to %s", whose,
-			 lj_cidr_to_string(&routes[i].dst, buf, sizeof(buf)));
-		r = used_add(u, &routes[i].dst, what);
-	}
+	for (size_t i = 0; i < n && r == 0; i++)
+		if (routes[i].dst.prefixlen != 0)
+			r = used_add(u, &routes[i].dst, whose, NULL);
 	free(routes);
 	return r;
 }
@@ -187,9 +198,9 @@ static int collect_used(struct lj_ctx *ctx, const struct lj_record *self, bool w
 			continue;
 		snprintf(what, sizeof(what), "the attachment of %.64s", recs[i].target_spec);
 		if (priv && lj_parse_cidr(priv, true, &c) == 0 && c.ip.family == AF_INET)
-			r = used_add(u, &c, what);
+			r = used_add(u, &c, NULL, what);
 		if (r == 0 && to && lj_parse_cidr(to, false, &c) == 0 && c.ip.family == AF_INET)
-			r = used_add(u, &c, what);
+			r = used_add(u, &c, NULL, what);
 	}
 	lj_records_free(recs, nrec);
 	lj_state_close(own);
@@ -202,7 +213,7 @@ static int pick_private(struct lj_ctx *ctx, const struct lj_attach_opts *o,
 {
 	struct used u = {0};
 	const struct used_net *hit;
-	char buf[LJ_CIDR_STRLEN];
+	char buf[LJ_CIDR_STRLEN], what[128];
 	int r;
 
 	if (o->private_net.ip.family != AF_UNSPEC) {
@@ -221,7 +232,8 @@ static int pick_private(struct lj_ctx *ctx, const struct lj_attach_opts *o,
 		hit = used_find(&u, &n);
 		if (hit) {
 			r = lj_bad_input(res, "--private %s overlaps %s",
-					 lj_cidr_to_string(&n, buf, sizeof(buf)), hit->what);
+					 lj_cidr_to_string(&n, buf, sizeof(buf)),
+					 used_what(hit, what, sizeof(what)));
 			goto out;
 		}
 		*ret = n;
@@ -260,13 +272,14 @@ static int check_to_unused(struct lj_ctx *ctx, const struct lj_attach_opts *o,
 	struct lj_cidr one = {.ip = o->to, .prefixlen = 32};
 	const struct used_net *hit;
 	struct used u = {0};
-	char buf[LJ_IP_STRLEN];
+	char buf[LJ_IP_STRLEN], what[128];
 	int r;
 
 	r = collect_used(ctx, rec, false, &one, &u, res);
 	if (r == 0 && (hit = used_find(&u, &one)))
 		r = lj_bad_input(res, "--to %s is already used by %s",
-				 lj_ip_to_string(&o->to, buf, sizeof(buf)), hit->what);
+				 lj_ip_to_string(&o->to, buf, sizeof(buf)),
+				 used_what(hit, what, sizeof(what)));
 	free(u.v);
 	return r;
 }
