@@ -250,6 +250,32 @@ static void test_fake_transact(void **state)
 	lj_ovsdb_free(c);
 	fake_stop(pid);
 
+	/* two transactions sent ahead, their replies in the other order: each gets its own */
+	pid = fake_start(&(struct answer){"{\"id\":2,\"result\":[{\"count\":2}],\"error\":null}"
+					  "{\"id\":1,\"result\":[{\"count\":1}],\"error\":null}",
+					  WRITE},
+			 1, END_STALL);
+	assert_int_equal(lj_ovsdb_new(sock, 2000, &c), 0);
+	{
+		struct lj_ovsdb_pending p1, p2;
+		json_t *r1 = NULL, *r2 = NULL;
+
+		assert_int_equal(
+			lj_ovsdb_transact_send(c, "Open_vSwitch", json_pack("[{}]"), 0, &p1), 0);
+		assert_int_equal(
+			lj_ovsdb_transact_send(c, "Open_vSwitch", json_pack("[{}]"), 0, &p2), 0);
+		assert_int_equal(lj_ovsdb_transact_reply(c, &p1, 0, &r1, NULL), 0);
+		assert_int_equal(lj_ovsdb_transact_reply(c, &p2, 0, &r2, NULL), 0);
+		assert_int_equal(
+			json_integer_value(json_object_get(json_array_get(r1, 0), "count")), 1);
+		assert_int_equal(
+			json_integer_value(json_object_get(json_array_get(r2, 0), "count")), 2);
+		json_decref(r1);
+		json_decref(r2);
+	}
+	lj_ovsdb_free(c);
+	fake_stop(pid);
+
 	pid = fake_start(&a[2], 1, END_STALL);
 	assert_int_equal(lj_ovsdb_new(sock, 2000, &c), 0);
 	assert_int_equal(lj_ovsdb_transact(c, "Open_vSwitch", json_pack("[{}]"), 0, NULL, &failed),

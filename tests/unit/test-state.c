@@ -499,6 +499,71 @@ static void test_list_addr(void **state)
 	lj_record_free(&b);
 }
 
+/* lj_state_list_net: the records whose private network (info.private) or --to address
+ * (info.to) overlaps a network, through the index by private network once it is built. */
+static void test_list_net(void **state)
+{
+	struct lj_record a, b, c, *recs;
+	struct lj_cidr n31, n24, far, n8;
+	struct lj_state *st;
+	size_t n;
+
+	assert_int_equal(lj_parse_cidr("198.19.0.2/31", true, &n31), 0);
+	assert_int_equal(lj_parse_cidr("198.19.0.0/24", true, &n24), 0);
+	assert_int_equal(lj_parse_cidr("198.19.7.0/31", true, &far), 0);
+	assert_int_equal(lj_parse_cidr("198.0.0.0/8", true, &n8), 0);
+	assert_int_equal(lj_state_open(true, &st), 0);
+	make_record(&a, "ns:7:1", "eth1");
+	json_object_set_new(a.info, "private", json_string("198.19.0.2/31"));
+	make_record(&b, "ns:7:2", "eth1");
+	json_object_set_new(b.info, "to", json_string("198.19.0.77"));
+	make_record(&c, "ns:7:3", "eth1"); /* neither */
+	json_object_set_new(c.info, "addresses", json_pack("[s]", "198.19.0.2/24"));
+	assert_int_equal(lj_state_save(st, &a), 0);
+	assert_int_equal(lj_state_save(st, &b), 0);
+	assert_int_equal(lj_state_save(st, &c), 0);
+	assert_int_equal(index_names_in("attachments-by-private"), -1);
+
+	/* the first lookup reads the records' text and builds the index */
+	assert_int_equal(lj_state_list_net(st, &n31, &recs, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(recs[0].id, a.id);
+	lj_records_free(recs, n);
+	assert_int_equal(index_names_in("attachments-by-private"), 2);
+	/* through the index: a network holding both, one holding neither, all of them */
+	assert_int_equal(lj_state_list_net(st, &n24, &recs, &n), 0);
+	assert_int_equal(n, 2);
+	lj_records_free(recs, n);
+	assert_int_equal(lj_state_list_net(st, &n8, &recs, &n), 0);
+	assert_int_equal(n, 2);
+	lj_records_free(recs, n);
+	assert_int_equal(lj_state_list_net(st, &far, &recs, &n), 0);
+	assert_int_equal(n, 0);
+	lj_records_free(recs, n);
+	assert_int_equal(lj_state_list_net(st, NULL, &recs, &n), 0);
+	assert_int_equal(n, 2);
+	lj_records_free(recs, n);
+
+	/* a network a later save gives is found, the old one not; removed with the record */
+	json_object_set_new(a.info, "private", json_string("198.19.7.0/31"));
+	assert_int_equal(lj_state_save(st, &a), 0);
+	assert_int_equal(lj_state_list_net(st, &far, &recs, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(recs[0].id, a.id);
+	lj_records_free(recs, n);
+	assert_int_equal(lj_state_list_net(st, &n31, &recs, &n), 0);
+	assert_int_equal(n, 0);
+	lj_records_free(recs, n);
+	assert_int_equal(lj_state_remove(st, b.id), 0);
+	assert_int_equal(lj_state_list_net(st, &n24, &recs, &n), 0);
+	assert_int_equal(n, 0);
+	lj_records_free(recs, n);
+	lj_state_close(st);
+	lj_record_free(&a);
+	lj_record_free(&b);
+	lj_record_free(&c);
+}
+
 /* lj_state_open_kept (a session's state directory): kept while the path leads to it; a
  * directory replaced under the path (or its attachments directory) is opened again, so that
  * records never go to a directory the path no longer names. */
@@ -754,6 +819,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_list_info, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_mac, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_list_addr, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_list_net, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_kept, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unsafe_dir, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cookies, setup, teardown),

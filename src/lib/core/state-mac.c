@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
-/* The indexes of the attachment records by MAC and by address (state.h: lj_state_list_mac,
- * lj_state_list_addr). */
+/* The indexes of the attachment records by MAC, by address and by private network (state.h:
+ * lj_state_list_mac, lj_state_list_addr, lj_state_list_net). */
+#include <arpa/inet.h>
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <sys/socket.h>
@@ -48,6 +50,10 @@ bool lj_record_mac(const struct lj_record *rec, uint8_t ret[LJ_MAC_LEN])
  */
 #define MAC_INDEX "attachments-by-mac"
 #define ADDR_INDEX "attachments-by-address"
+/* The same for the IPv4 networks an attachment keeps off the LAN (the nat way's info.private, a
+ * network, and info.to, an address): key "HHHHHHHHlN", the network's address in hex, 'l' and
+ * its prefix length (no '-': the first '-' of a name ends its key). */
+#define NET_INDEX "attachments-by-private"
 #define KEY_MAX 33 /* an IPv6 address in hex and its NUL */
 #define KEYS_MAX 8
 
@@ -91,9 +97,59 @@ static size_t addr_keys(const struct lj_record *rec, char keys[KEYS_MAX][KEY_MAX
 	return n;
 }
 
+static void net_key(const struct lj_cidr *c, char key[KEY_MAX])
+{
+	ip_key(&c->ip, key);
+	snprintf(key + 8, KEY_MAX - 8, "l%u", c->prefixlen);
+}
+
+static size_t net_keys(const struct lj_record *rec, char keys[KEYS_MAX][KEY_MAX])
+{
+	const char *priv = json_string_value(json_object_get(rec->info, "private"));
+	const char *to = json_string_value(json_object_get(rec->info, "to"));
+	struct lj_cidr c;
+	size_t n = 0;
+
+	if (priv && lj_parse_cidr(priv, true, &c) == 0 && c.ip.family == AF_INET)
+		net_key(&c, keys[n++]);
+	if (to && lj_parse_cidr(to, false, &c) == 0 && c.ip.family == AF_INET)
+		net_key(&c, keys[n++]);
+	return n;
+}
+
+/* The network a key of NET_INDEX names; false if it is no such key. */
+static bool net_of_key(const char *key, size_t len, struct lj_cidr *ret)
+{
+	char hex[9], *end;
+	unsigned long a, plen;
+
+	if (len < 10 || len > 11 || key[8] != 'l' || strspn(key, "0123456789abcdef") != 8)
+		return false;
+	memcpy(hex, key, 8);
+	hex[8] = '\0';
+	a = strtoul(hex, NULL, 16);
+	plen = strtoul(key + 9, &end, 10);
+	if (end != key + len || plen > 32 || !isdigit((unsigned char)key[9]))
+		return false;
+	memset(ret, 0, sizeof(*ret));
+	ret->ip.family = AF_INET;
+	ret->ip.v4.s_addr = htonl((uint32_t)a);
+	ret->prefixlen = (unsigned)plen;
+	return true;
+}
+
+static bool overlap4(const struct lj_cidr *a, const struct lj_cidr *b)
+{
+	unsigned len = a->prefixlen < b->prefixlen ? a->prefixlen : b->prefixlen;
+	uint32_t m = len ? ~0u << (32 - len) : 0;
+
+	return ((ntohl(a->ip.v4.s_addr) ^ ntohl(b->ip.v4.s_addr)) & m) == 0;
+}
+
 static const struct index_kind kinds[] = {
 	{MAC_INDEX, "." MAC_INDEX ".new", mac_keys},
 	{ADDR_INDEX, "." ADDR_INDEX ".new", addr_keys},
+	{NET_INDEX, "." NET_INDEX ".new", net_keys},
 };
 
 /* Remove index directory dir of st with its names. */
@@ -255,14 +311,51 @@ static bool has_key(const struct index_kind *kind, const struct lj_record *rec, 
 	return false;
 }
 
-/* The records with key of kind (see lj_state_list_mac); needle: their text's mark of it, for
- * the search without an index. */
-static int list_key(struct lj_state *st, const struct index_kind *kind, const char *key,
-		    const char *needle, struct lj_record **ret, size_t *ret_n)
+/* The keys a lookup wants: key exactly, or (key NULL, NET_INDEX) those whose network overlaps
+ * net (net NULL: every one). */
+struct key_query {
+	const char *key;
+	const struct lj_cidr *net;
+};
+
+static bool key_wanted(const struct key_query *q, const char *key, size_t len)
+{
+	struct lj_cidr c;
+
+	if (q->key)
+		return strlen(q->key) == len && memcmp(q->key, key, len) == 0;
+	return net_of_key(key, len, &c) && (!q->net || overlap4(&c, q->net));
+}
+
+/* Has rec a key of kind that q wants? */
+static bool rec_wanted(const struct index_kind *kind, const struct lj_record *rec,
+		       const struct key_query *q)
+{
+	char keys[KEYS_MAX][KEY_MAX];
+	size_t n = kind->keys(rec, keys);
+
+	for (size_t i = 0; i < n; i++)
+		if (key_wanted(q, keys[i], strlen(keys[i])))
+			return true;
+	return false;
+}
+
+static bool have_id(const struct lj_record *recs, size_t n, const char *id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(recs[i].id, id) == 0)
+			return true;
+	return false;
+}
+
+/* The records with a key of kind that q wants (see lj_state_list_mac), each once; needles:
+ * their text's marks of such keys, for the search without an index. */
+static int list_key(struct lj_state *st, const struct index_kind *kind, const struct key_query *q,
+		    const char *const *needles, size_t n_needles, struct lj_record **ret,
+		    size_t *ret_n)
 {
 	struct lj_record *recs = NULL;
-	size_t n = 0, cap = 0, k = 0, plen = strlen(key) + 1;
-	char prefix[KEY_MAX + 1];
+	size_t n = 0, cap = 0, k = 0;
 	struct dirent *de;
 	int fd, r;
 	DIR *d;
@@ -273,13 +366,13 @@ static int list_key(struct lj_state *st, const struct index_kind *kind, const ch
 	if (fd < 0 && errno != ENOENT)
 		return lj_negerrno();
 	if (fd < 0) {
-		/* No index yet: the records whose text has needle, then the index for the next
+		/* No index yet: the records whose text has a needle, then the index for the next
 		 * lookups. */
-		r = lj_state_list_text(st, (const char *const[]){needle}, 1, &recs, &n);
+		r = lj_state_list_text(st, needles, n_needles, &recs, &n);
 		if (r < 0)
 			return r;
 		for (size_t i = 0; i < n; i++) {
-			if (has_key(kind, &recs[i], key))
+			if (rec_wanted(kind, &recs[i], q))
 				recs[k++] = recs[i];
 			else
 				lj_record_free(&recs[i]);
@@ -296,12 +389,19 @@ static int list_key(struct lj_state *st, const struct index_kind *kind, const ch
 		close(fd);
 		return r;
 	}
-	snprintf(prefix, sizeof(prefix), "%s-", key);
 	while ((de = readdir(d))) {
-		const char *id = de->d_name + plen;
+		const char *dash = strchr(de->d_name, '-');
+		char key[KEY_MAX];
+		size_t klen;
 
-		if (strncmp(de->d_name, prefix, plen) != 0 || !lj_state_valid_id(id))
+		if (!dash || de->d_name[0] == '.' || !lj_state_valid_id(dash + 1))
 			continue;
+		klen = (size_t)(dash - de->d_name);
+		if (klen >= KEY_MAX || !key_wanted(q, de->d_name, klen) ||
+		    have_id(recs, n, dash + 1))
+			continue;
+		memcpy(key, de->d_name, klen);
+		key[klen] = '\0';
 		if (n == cap) {
 			struct lj_record *nr = realloc(recs, (cap ? cap * 2 : 4) * sizeof(*nr));
 			if (!nr) {
@@ -312,7 +412,7 @@ static int list_key(struct lj_state *st, const struct index_kind *kind, const ch
 			recs = nr;
 			cap = cap ? cap * 2 : 4;
 		}
-		r = lj_state_load_as(st, id, false, &recs[n]);
+		r = lj_state_load_as(st, dash + 1, false, &recs[n]);
 		if (r == 0 && has_key(kind, &recs[n], key)) {
 			n++;
 			continue;
@@ -342,7 +442,8 @@ int lj_state_list_mac(struct lj_state *st, const uint8_t mac[LJ_MAC_LEN], struct
 	snprintf(needle, sizeof(needle), "\"mac\": \"%s\"", text);
 	snprintf(key, sizeof(key), "%02x%02x%02x%02x%02x%02x", mac[0], mac[1], mac[2], mac[3],
 		 mac[4], mac[5]);
-	return list_key(st, &kinds[0], key, needle, ret, ret_n);
+	return list_key(st, &kinds[0], &(struct key_query){.key = key},
+			(const char *const[]){needle}, 1, ret, ret_n);
 }
 
 int lj_state_list_addr(struct lj_state *st, const struct lj_ip *ip, struct lj_record **ret,
@@ -353,5 +454,18 @@ int lj_state_list_addr(struct lj_state *st, const struct lj_ip *ip, struct lj_re
 	/* As info.addresses holds it ("A/N"): the leading quote and the slash bound it. */
 	snprintf(needle, sizeof(needle), "\"%s/", lj_ip_to_string(ip, buf, sizeof(buf)));
 	ip_key(ip, key);
-	return list_key(st, &kinds[1], key, needle, ret, ret_n);
+	return list_key(st, &kinds[1], &(struct key_query){.key = key},
+			(const char *const[]){needle}, 1, ret, ret_n);
+}
+
+int lj_state_list_net(struct lj_state *st, const struct lj_cidr *net, struct lj_record **ret,
+		      size_t *ret_n)
+{
+	/* As records hold them (JSON_INDENT); without an index, every record with either. */
+	static const char *const needles[] = {"\"private\": \"", "\"to\": \""};
+
+	if (net && net->ip.family != AF_INET)
+		net = NULL;
+	return list_key(st, &kinds[2], &(struct key_query){.net = net}, needles,
+			ARRAY_SIZE(needles), ret, ret_n);
 }

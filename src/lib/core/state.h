@@ -211,8 +211,8 @@ int lj_state_list_foreign(struct lj_state *st, struct lj_record **ret, size_t *r
 int lj_state_sweep_tmp(struct lj_state *st);
 
 /*
- * Drop the names of the indexes by MAC and address (lj_state_list_mac, lj_state_list_addr)
- * whose record is gone (removed by
+ * Drop the names of the indexes by MAC, address and private network (lj_state_list_mac,
+ * lj_state_list_addr, lj_state_list_net) whose record is gone (removed by
  * other means than lj_state_remove). Reads the whole index: for gc and detach --all. Only
  * with the exclusive lock held.
  */
@@ -285,6 +285,15 @@ int lj_state_list_mac(struct lj_state *st, const uint8_t mac[LJ_MAC_LEN], struct
  */
 int lj_state_list_addr(struct lj_state *st, const struct lj_ip *ip, struct lj_record **ret,
 		       size_t *ret_n);
+
+/*
+ * The same for the records whose IPv4 info.private (a network) or info.to (an address) overlaps
+ * net (NULL, or not IPv4: every record with either), through the index of the records by
+ * private network (attachments-by-private/): the nat way's overlap checks read those records
+ * only. Callers still check the parsed records (way, self).
+ */
+int lj_state_list_net(struct lj_state *st, const struct lj_cidr *net, struct lj_record **ret,
+		      size_t *ret_n);
 
 void lj_record_free(struct lj_record *rec);
 void lj_records_free(struct lj_record *recs, size_t n);

@@ -128,9 +128,10 @@ static bool name_ok(const char *name)
 
 /*
  * Run ops (stolen; NULL = out of memory) as one transaction, connecting first if needed.
- * On failure o->error says why; *ret_failed (may be NULL) is the failed op's index.
+ * On failure o->error says why; *ret_failed (may be NULL) is the failed op's index. txn_send
+ * only sends it (the next request goes in the same round trip), txn_reply takes its reply.
  */
-static int txn(struct lj_ovs *o, json_t *ops, int timeout_ms, json_t **ret, size_t *ret_failed)
+static int txn_send(struct lj_ovs *o, json_t *ops, int timeout_ms, struct lj_ovsdb_pending *ret)
 {
 	int r;
 
@@ -147,10 +148,29 @@ static int txn(struct lj_ovs *o, json_t *ops, int timeout_ms, json_t **ret, size
 			return r;
 		}
 	}
-	r = lj_ovsdb_transact(o->c, DB_NAME, ops, timeout_ms, ret, ret_failed);
+	r = lj_ovsdb_transact_send(o->c, DB_NAME, ops, timeout_ms, ret);
 	if (r < 0)
 		set_error(o, "%s", lj_ovsdb_error(o->c));
 	return r;
+}
+
+/* The reply to a transaction txn_send sent; as txn. */
+static int txn_reply(struct lj_ovs *o, const struct lj_ovsdb_pending *p, int timeout_ms,
+		     json_t **ret, size_t *ret_failed)
+{
+	int r = lj_ovsdb_transact_reply(o->c, p, timeout_ms, ret, ret_failed);
+
+	if (r < 0)
+		set_error(o, "%s", lj_ovsdb_error(o->c));
+	return r;
+}
+
+static int txn(struct lj_ovs *o, json_t *ops, int timeout_ms, json_t **ret, size_t *ret_failed)
+{
+	struct lj_ovsdb_pending p;
+	int r = txn_send(o, ops, timeout_ms, &p);
+
+	return r < 0 ? r : txn_reply(o, &p, timeout_ms, ret, ret_failed);
 }
 
 /* The rows of select number i of a transaction's result, or NULL if that is no select's. */
@@ -483,25 +503,24 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/*
- * Wait until ovs-vswitchd has set up interface name: a wait operation that the server answers
- * once the row's ofport is set (at most o->timeout_ms), then its ofport and error. Returns 0 for
- * a positive ofport (an OpenFlow port: the switch uses the interface), -ETIMEDOUT, -ENODEV
- * (the row is gone, or there is no such device), -EIO (another error of ovs-vswitchd's).
- */
-static int wait_ofport(struct lj_ovs *o, const char *name)
+/* The transaction that waits until interface name has an ofport (at most o->timeout_ms), then
+ * selects its ofport and error (NULL: out of memory). */
+static json_t *ofport_wait_ops(struct lj_ovs *o, const char *name)
 {
-	json_t *result, *rows, *row, *ofport;
-	const char *err;
-	int r;
+	return json_pack(
+		"[{s:s,s:i,s:s,s:o,s:[s],s:s,s:[{s:o}]},o]", "op", "wait", "timeout", o->timeout_ms,
+		"table", "Interface", "where", where_name(name), "columns", "ofport", "until",
+		"!=", "rows", "ofport", empty_set(),
+		op_select("Interface", where_name(name), json_pack("[s,s]", "ofport", "error")));
+}
 
-	r = txn(o,
-		json_pack("[{s:s,s:i,s:s,s:o,s:[s],s:s,s:[{s:o}]},o]", "op", "wait", "timeout",
-			  o->timeout_ms, "table", "Interface", "where", where_name(name), "columns",
-			  "ofport", "until", "!=", "rows", "ofport", empty_set(),
-			  op_select("Interface", where_name(name),
-				    json_pack("[s,s]", "ofport", "error"))),
-		WAIT_CALL_MS(o), &result, NULL);
+/* What ofport_wait_ops's transaction ended in (r, and its result if r is 0; taken): as
+ * wait_ofport. */
+static int ofport_result(struct lj_ovs *o, const char *name, int r, json_t *result)
+{
+	json_t *rows, *row, *ofport;
+	const char *err;
+
 	if (r == -ETIMEDOUT)
 		set_error(o,
 			  "ovs-vswitchd did not set up interface %s within %g s (is it running?)",
@@ -528,6 +547,20 @@ static int wait_ofport(struct lj_ovs *o, const char *name)
 	r = err && strstr(err, "No such device") ? -ENODEV : -EIO;
 	json_decref(result);
 	return r;
+}
+
+/*
+ * Wait until ovs-vswitchd has set up interface name: a wait operation that the server answers
+ * once the row's ofport is set (at most o->timeout_ms), then its ofport and error. Returns 0 for
+ * a positive ofport (an OpenFlow port: the switch uses the interface), -ETIMEDOUT, -ENODEV
+ * (the row is gone, or there is no such device), -EIO (another error of ovs-vswitchd's).
+ */
+static int wait_ofport(struct lj_ovs *o, const char *name)
+{
+	json_t *result = NULL;
+	int r = txn(o, ofport_wait_ops(o, name), WAIT_CALL_MS(o), &result, NULL);
+
+	return ofport_result(o, name, r, result);
 }
 
 /*
@@ -630,22 +663,27 @@ static int del_row(struct lj_ovs *o, bool bridge, const char *name, bool wait)
 	return r;
 }
 
-/*
- * After a change that created bridge or port name: wait until ovs-vswitchd uses it. If it
- * does not, the row goes again (without waiting), keeping the first error's message.
- */
-static int ready_or_undo(struct lj_ovs *o, bool bridge, const char *name)
+/* After the wait for bridge or port name ended in r: if it failed, the row goes again
+ * (without waiting), keeping the wait's message. */
+static int undo_unless_ready(struct lj_ovs *o, bool bridge, const char *name, int r)
 {
 	char saved[LJ_OVS_ERROR_MAX];
-	int r;
 
-	r = wait_ofport(o, name);
 	if (r == 0)
 		return 0;
 	snprintf(saved, sizeof(saved), "%s", o->error);
 	del_row(o, bridge, name, false);
 	snprintf(o->error, sizeof(o->error), "%s", saved);
 	return r;
+}
+
+/*
+ * After a change that created bridge or port name: wait until ovs-vswitchd uses it. If it
+ * does not, the row goes again (without waiting), keeping the first error's message.
+ */
+static int ready_or_undo(struct lj_ovs *o, bool bridge, const char *name)
+{
+	return undo_unless_ready(o, bridge, name, wait_ofport(o, name));
 }
 
 /* A new OVSDB map with lanjoin-owner=lanjoin. */
@@ -737,8 +775,10 @@ int lj_ovs_bridge_del(struct lj_ovs *o, const char *name)
 int lj_ovs_port_add(struct lj_ovs *o, const struct lj_ovs_port_opts *p)
 {
 	char target[LJ_OVS_VALUE_MAX];
-	json_t *ops, *row, *ids, *old = NULL;
+	json_t *ops, *row, *ids, *old = NULL, *result = NULL;
+	struct lj_ovsdb_pending ins, wait;
 	size_t failed = SIZE_MAX;
+	bool piped;
 	int r;
 
 	if (!name_ok(p->bridge) || !name_ok(p->name) || p->tag > 4094 ||
@@ -784,7 +824,14 @@ int lj_ovs_port_add(struct lj_ovs *o, const struct lj_ovs_port_opts *p)
 					     "table", "Bridge", "where", where_name(p->bridge),
 					     "mutations", "ports", "insert", "set", "named-uuid",
 					     "port"));
-	r = txn(o, ops, 0, NULL, &failed);
+	r = txn_send(o, ops, 0, &ins);
+	/* The wait for the interface's ofport goes in the same round trip: the server runs it
+	 * once the insert is done. */
+	piped = r == 0 && txn_send(o, ofport_wait_ops(o, p->name), WAIT_CALL_MS(o), &wait) == 0;
+	if (r == 0)
+		r = txn_reply(o, &ins, 0, NULL, &failed);
+	if (r < 0 && piped && o->c)
+		lj_ovsdb_drop(o->c); /* the wait's reply is not wanted */
 	if (r == -ETIMEDOUT && failed == 1) {
 		set_error(o, "no bridge named %s", p->bridge);
 		return -ENODEV;
@@ -796,7 +843,10 @@ int lj_ovs_port_add(struct lj_ovs *o, const struct lj_ovs_port_opts *p)
 			  p->name, p->name);
 	if (r < 0)
 		return r;
-	return ready_or_undo(o, false, p->name);
+	if (!piped)
+		return ready_or_undo(o, false, p->name);
+	r = txn_reply(o, &wait, WAIT_CALL_MS(o), &result, NULL);
+	return undo_unless_ready(o, false, p->name, ofport_result(o, p->name, r, result));
 }
 
 int lj_ovs_port_del(struct lj_ovs *o, const char *name)

@@ -21,6 +21,9 @@ struct lj_ovsdb {
 	int timeout_ms;
 	int fd;
 	int64_t next_id;
+	/* a reply that came for a later request than the one waited for (lj_ovsdb_transact_send
+	 * lets two be outstanding), kept for it */
+	json_t *early;
 	char error[LJ_OVSDB_ERROR_MAX];
 	/* bytes read and not yet taken as messages */
 	char *buf;
@@ -60,6 +63,14 @@ static void disconnect(struct lj_ovsdb *c)
 	c->len = c->scan = 0;
 	c->depth = 0;
 	c->in_string = c->escape = false;
+	json_decref(c->early);
+	c->early = NULL;
+}
+
+void lj_ovsdb_drop(struct lj_ovsdb *c)
+{
+	if (c)
+		disconnect(c);
 }
 
 void lj_ovsdb_free(struct lj_ovsdb *c)
@@ -322,11 +333,10 @@ static int answer_echo(struct lj_ovsdb *c, json_t *msg, int64_t deadline)
 	return r;
 }
 
-int lj_ovsdb_call(struct lj_ovsdb *c, const char *method, json_t *params, int timeout_ms,
-		  json_t **ret_result)
+/* Send request method with params (stolen) as request *ret_id, connecting first if needed. */
+static int send_request(struct lj_ovsdb *c, const char *method, json_t *params, int64_t deadline,
+			json_int_t *ret_id)
 {
-	int64_t deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : c->timeout_ms);
-	json_int_t id;
 	json_t *req;
 	int r;
 
@@ -342,21 +352,36 @@ int lj_ovsdb_call(struct lj_ovsdb *c, const char *method, json_t *params, int ti
 			return r;
 		}
 	}
-	id = ++c->next_id;
-	req = json_pack("{s:s,s:o,s:I}", "method", method, "params", params, "id", id);
+	*ret_id = ++c->next_id;
+	req = json_pack("{s:s,s:o,s:I}", "method", method, "params", params, "id", *ret_id);
 	if (!req)
 		return fail(c, -ENOMEM, "cannot encode a request");
 	r = send_json(c, req, deadline);
 	json_decref(req);
-	if (r < 0)
-		return r;
+	return r;
+}
 
+/* Wait for the reply to request id (method, for messages); *ret_result as lj_ovsdb_call's. */
+static int await_reply(struct lj_ovsdb *c, json_int_t id, const char *method, int64_t deadline,
+		       json_t **ret_result)
+{
+	int r = 0;
+
+	c->error[0] = '\0';
+	if (c->fd < 0)
+		return fail(c, -ECONNRESET, "unix:%s: the connection was closed before the reply",
+			    c->path);
 	for (;;) {
 		json_t *msg, *rid, *err, *result;
 
-		r = recv_json(c, deadline, &msg);
-		if (r < 0)
-			return r;
+		if (c->early && json_integer_value(json_object_get(c->early, "id")) == id) {
+			msg = c->early;
+			c->early = NULL;
+		} else {
+			r = recv_json(c, deadline, &msg);
+			if (r < 0)
+				return r;
+		}
 		rid = json_object_get(msg, "id");
 		if (json_is_string(json_object_get(msg, "method"))) {
 			/* A request or notification of the server's. */
@@ -370,8 +395,13 @@ int lj_ovsdb_call(struct lj_ovsdb *c, const char *method, json_t *params, int ti
 			continue;
 		}
 		if (!json_is_integer(rid) || json_integer_value(rid) != id) {
-			json_decref(msg);
-			continue; /* not the reply to this request */
+			/* A later request's, still outstanding: kept for it; else not ours. */
+			if (json_is_integer(rid) && json_integer_value(rid) > id &&
+			    json_integer_value(rid) <= c->next_id && !c->early)
+				c->early = msg;
+			else
+				json_decref(msg);
+			continue;
 		}
 		err = json_object_get(msg, "error");
 		result = json_object_get(msg, "result");
@@ -395,6 +425,24 @@ int lj_ovsdb_call(struct lj_ovsdb *c, const char *method, json_t *params, int ti
 	}
 }
 
+static int64_t deadline_of(const struct lj_ovsdb *c, int timeout_ms)
+{
+	return now_ms() + (timeout_ms > 0 ? timeout_ms : c->timeout_ms);
+}
+
+int lj_ovsdb_call(struct lj_ovsdb *c, const char *method, json_t *params, int timeout_ms,
+		  json_t **ret_result)
+{
+	int64_t deadline = deadline_of(c, timeout_ms);
+	json_int_t id;
+	int r;
+
+	r = send_request(c, method, params, deadline, &id);
+	if (r < 0)
+		return r;
+	return await_reply(c, id, method, deadline, ret_result);
+}
+
 static int map_error(const char *error, const char *details)
 {
 	if (strcmp(error, "constraint violation") == 0)
@@ -410,18 +458,16 @@ static int map_error(const char *error, const char *details)
 	return -EIO;
 }
 
-int lj_ovsdb_transact(struct lj_ovsdb *c, const char *db, json_t *ops, int timeout_ms,
-		      json_t **ret_result, size_t *ret_failed)
+int lj_ovsdb_transact_send(struct lj_ovsdb *c, const char *db, json_t *ops, int timeout_ms,
+			   struct lj_ovsdb_pending *ret)
 {
-	json_t *params, *result = NULL, *v;
-	size_t n_ops, i;
-	int r;
+	json_t *params;
 
 	if (!json_is_array(ops)) {
 		json_decref(ops);
 		return fail(c, -EINVAL, "invalid transaction");
 	}
-	n_ops = json_array_size(ops);
+	ret->n_ops = json_array_size(ops);
 	params = json_pack("[s]", db);
 	if (!params || json_array_extend(params, ops) < 0) {
 		json_decref(params);
@@ -429,10 +475,20 @@ int lj_ovsdb_transact(struct lj_ovsdb *c, const char *db, json_t *ops, int timeo
 		return fail(c, -ENOMEM, "cannot encode a transaction");
 	}
 	json_decref(ops);
-	r = lj_ovsdb_call(c, "transact", params, timeout_ms, &result);
+	return send_request(c, "transact", params, deadline_of(c, timeout_ms), &ret->id);
+}
+
+int lj_ovsdb_transact_reply(struct lj_ovsdb *c, const struct lj_ovsdb_pending *p, int timeout_ms,
+			    json_t **ret_result, size_t *ret_failed)
+{
+	json_t *result = NULL, *v;
+	size_t i;
+	int r;
+
+	r = await_reply(c, p->id, "transact", deadline_of(c, timeout_ms), &result);
 	if (r < 0)
 		return r;
-	if (!json_is_array(result) || json_array_size(result) < n_ops) {
+	if (!json_is_array(result) || json_array_size(result) < p->n_ops) {
 		json_decref(result);
 		disconnect(c);
 		return fail(c, -EBADMSG, "unix:%s: invalid transaction result", c->path);
@@ -456,4 +512,15 @@ int lj_ovsdb_transact(struct lj_ovsdb *c, const char *db, json_t *ops, int timeo
 	else
 		json_decref(result);
 	return 0;
+}
+
+int lj_ovsdb_transact(struct lj_ovsdb *c, const char *db, json_t *ops, int timeout_ms,
+		      json_t **ret_result, size_t *ret_failed)
+{
+	struct lj_ovsdb_pending p;
+	int r = lj_ovsdb_transact_send(c, db, ops, timeout_ms, &p);
+
+	if (r < 0)
+		return r;
+	return lj_ovsdb_transact_reply(c, &p, timeout_ms, ret_result, ret_failed);
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * A small OVSDB client (RFC 7047): JSON-RPC 1.0 over a unix stream socket, one request at a
- * time, every call bounded by a timeout. Messages are jansson values; a reply is read one
+ * time (or a transaction sent ahead of the next, lj_ovsdb_transact_send), every call bounded by
+ * a timeout. Messages are jansson values; a reply is read one
  * complete JSON object at a time by a bracket-counting splitter over a bounded buffer, so a
  * hostile or broken server can cost at most LJ_OVSDB_MSG_MAX bytes and the timeout. Echo
  * requests from the server (its inactivity probe) are answered; notifications are ignored.
@@ -56,3 +57,26 @@ int lj_ovsdb_call(struct lj_ovsdb *c, const char *method, json_t *params, int ti
  */
 int lj_ovsdb_transact(struct lj_ovsdb *c, const char *db, json_t *ops, int timeout_ms,
 		      json_t **ret_result, size_t *ret_failed);
+
+/* A transaction sent and not yet answered (lj_ovsdb_transact_send). */
+struct lj_ovsdb_pending {
+	json_int_t id;
+	size_t n_ops;
+};
+
+/*
+ * Send ops (stolen) as one transaction on db without waiting for the reply, so that the next
+ * request goes in the same round trip (e.g. a wait behind the insert it waits for; the server
+ * runs a session's requests in order). *ret is what lj_ovsdb_transact_reply takes; the
+ * replies are taken in the order sent (at most two outstanding), or all dropped with
+ * lj_ovsdb_drop. timeout_ms bounds the connect and the send. Errors as lj_ovsdb_call's.
+ */
+int lj_ovsdb_transact_send(struct lj_ovsdb *c, const char *db, json_t *ops, int timeout_ms,
+			   struct lj_ovsdb_pending *ret);
+
+/* Wait for the reply of p (at most timeout_ms, 0 = the client's), as lj_ovsdb_transact. */
+int lj_ovsdb_transact_reply(struct lj_ovsdb *c, const struct lj_ovsdb_pending *p, int timeout_ms,
+			    json_t **ret_result, size_t *ret_failed);
+
+/* Close the connection, dropping the replies not taken yet (the next call connects again). */
+void lj_ovsdb_drop(struct lj_ovsdb *c);

@@ -83,9 +83,11 @@ static const char *host_address_problem(const struct lj_cidr *c)
 	return NULL;
 }
 
-/* Networks an attachment's private side must not overlap, with where they come from. */
+/* Networks an attachment's private side must not overlap, with where they come from: a route's
+ * (whose: "the host's", "the target's"; described only when hit, as there are many) or what. */
 struct used_net {
 	struct lj_cidr net;
+	const char *whose;
 	char what[96];
 };
 
@@ -94,7 +96,7 @@ struct used {
 	size_t n, cap;
 };
 
-static int used_add(struct used *u, const struct lj_cidr *net, const char *what)
+static int used_add(struct used *u, const struct lj_cidr *net, const char *whose, const char *what)
 {
 	if (u->n == u->cap) {
 		size_t cap = u->cap ? u->cap * 2 : 32;
@@ -105,7 +107,9 @@ static int used_add(struct used *u, const struct lj_cidr *net, const char *what)
 		u->cap = cap;
 	}
 	u->v[u->n].net = *net;
-	snprintf(u->v[u->n].what, sizeof(u->v[u->n].what), "%s", what);
+	u->v[u->n].whose = whose;
+	if (what)
+		snprintf(u->v[u->n].what, sizeof(u->v[u->n].what), "%s", what);
 	u->n++;
 	return 0;
 }
@@ -118,86 +122,30 @@ static const struct used_net *used_find(const struct used *u, const struct lj_ci
 	return NULL;
 }
 
-/* Every IPv4 route of nl's namespace (any table) but default routes, as "WHOSE route to X". */
+/* Where u comes from, for messages: "the host's route to X", "the attachment of T". */
+static const char *used_what(const struct used_net *u, char *buf, size_t size)
+{
+	char net[LJ_CIDR_STRLEN];
+
+	if (!u->whose)
+		return u->what;
+	snprintf(buf, size, "%s route to %s", u->whose,
+		 lj_cidr_to_string(&u->net, net, sizeof(net)));
+	return buf;
+}
+
+/* Every IPv4 route of nl's namespace (any table) but default routes. */
 static int add_routes(struct lj_nl *nl, const char *whose, struct used *u)
 {
 	struct lj_route_entry *routes = NULL;
-	char buf[LJ_CIDR_STRLEN], what[96];
 	size_t n = 0;
 	int r;
 
 	r = lj_route_list(nl, AF_INET, &routes, &n);
-	for (size_t i = 0; i < n && r == 0; i++) {
-		if (routes[i].dst.prefixlen == 0)
-			continue;
-		snprintf(what, sizeof(what), "%s route to %s", whose,
-			 lj_cidr_to_string(&routes[i].dst, buf, sizeof(buf)));
-		r = used_add(u, &routes[i].dst, what);
-	}
+	for (size_t i = 0; i < n && r == 0; i++)
+		if (routes[i].dst.prefixlen != 0)
+			r = used_add(u, &routes[i].dst, whose, NULL);
 	free(routes);
-	return r;
-}
-
-/* The most needles that say which records may overlap a network (a /31: 26) */
-#define MAX_NEEDLES 64
-
-/*
- * The texts ("private": NET, "to": ADDR, as records hold them) of every private network and
- * --to address that overlaps network n: the networks of /8 to /31 that hold it or that it
- * holds, and the addresses in it. 0 if there are more than MAX_NEEDLES (then every nat
- * record must be read), else their number; v[i] are malloc'd.
- */
-static size_t overlap_needles(const struct lj_cidr *n, char *v[MAX_NEEDLES])
-{
-	char buf[LJ_CIDR_STRLEN];
-	size_t k = 0, want = 0;
-
-	/* Networks inside n (longer prefixes up to /31) and addresses in it. */
-	for (unsigned len = n->prefixlen + 1; len <= 32; len++)
-		want += (size_t)1 << (len - n->prefixlen);
-	if (n->prefixlen < 8 || want + (n->prefixlen - 7) > MAX_NEEDLES)
-		return 0;
-	for (unsigned len = 8; len <= 32; len++) {
-		uint32_t first = v4(&n->ip) & mask4(len < n->prefixlen ? len : n->prefixlen);
-		uint32_t count = len <= n->prefixlen ? 1 : 1u << (len - n->prefixlen);
-
-		for (uint32_t i = 0; i < count; i++) {
-			struct lj_cidr c = {.ip = ip4(first + (i << (32 - len))), .prefixlen = len};
-			int w;
-
-			if (len == 32)
-				w = asprintf(&v[k], "\"to\": \"%s\"",
-					     lj_ip_to_string(&c.ip, buf, sizeof(buf)));
-			else
-				w = asprintf(&v[k], "\"private\": \"%s\"",
-					     lj_cidr_to_string(&c, buf, sizeof(buf)));
-			if (w < 0) {
-				while (k > 0)
-					free(v[--k]);
-				return 0;
-			}
-			k++;
-		}
-	}
-	return k;
-}
-
-/*
- * The nat records that may overlap network about (NULL: every nat record): only those are
- * parsed (lj_state_list_text); the others' files are read, but parsing is what costs.
- */
-static int list_nat_records(struct lj_state *st, const struct lj_cidr *about,
-			    struct lj_record **recs, size_t *nrec)
-{
-	char *v[MAX_NEEDLES];
-	size_t n = about ? overlap_needles(about, v) : 0;
-	int r;
-
-	if (n == 0)
-		return lj_state_list_info(st, "way", "nat", recs, nrec);
-	r = lj_state_list_text(st, (const char *const *)v, n, recs, nrec);
-	while (n > 0)
-		free(v[--n]);
 	return r;
 }
 
@@ -233,7 +181,9 @@ static int collect_used(struct lj_ctx *ctx, const struct lj_record *self, bool w
 	 * A dry run holds no lock: a shared one is enough to read. */
 	if (!ctx->state && lj_state_open(false, &own) < 0)
 		return 0;
-	r = list_nat_records(ctx->state ? ctx->state : own, about, &recs, &nrec);
+	/* Only the records whose private network or --to address overlaps about (the index
+	 * by private network): reading every record's file grew with every attachment. */
+	r = lj_state_list_net(ctx->state ? ctx->state : own, about, &recs, &nrec);
 	if (r < 0) {
 		lj_state_close(own);
 		return lj_fail(res, r, "Failed to read the state directory: %s", strerror(-r));
@@ -248,9 +198,9 @@ static int collect_used(struct lj_ctx *ctx, const struct lj_record *self, bool w
 			continue;
 		snprintf(what, sizeof(what), "the attachment of %.64s", recs[i].target_spec);
 		if (priv && lj_parse_cidr(priv, true, &c) == 0 && c.ip.family == AF_INET)
-			r = used_add(u, &c, what);
+			r = used_add(u, &c, NULL, what);
 		if (r == 0 && to && lj_parse_cidr(to, false, &c) == 0 && c.ip.family == AF_INET)
-			r = used_add(u, &c, what);
+			r = used_add(u, &c, NULL, what);
 	}
 	lj_records_free(recs, nrec);
 	lj_state_close(own);
@@ -263,7 +213,7 @@ static int pick_private(struct lj_ctx *ctx, const struct lj_attach_opts *o,
 {
 	struct used u = {0};
 	const struct used_net *hit;
-	char buf[LJ_CIDR_STRLEN];
+	char buf[LJ_CIDR_STRLEN], what[128];
 	int r;
 
 	if (o->private_net.ip.family != AF_UNSPEC) {
@@ -282,7 +232,8 @@ static int pick_private(struct lj_ctx *ctx, const struct lj_attach_opts *o,
 		hit = used_find(&u, &n);
 		if (hit) {
 			r = lj_bad_input(res, "--private %s overlaps %s",
-					 lj_cidr_to_string(&n, buf, sizeof(buf)), hit->what);
+					 lj_cidr_to_string(&n, buf, sizeof(buf)),
+					 used_what(hit, what, sizeof(what)));
 			goto out;
 		}
 		*ret = n;
@@ -321,13 +272,14 @@ static int check_to_unused(struct lj_ctx *ctx, const struct lj_attach_opts *o,
 	struct lj_cidr one = {.ip = o->to, .prefixlen = 32};
 	const struct used_net *hit;
 	struct used u = {0};
-	char buf[LJ_IP_STRLEN];
+	char buf[LJ_IP_STRLEN], what[128];
 	int r;
 
 	r = collect_used(ctx, rec, false, &one, &u, res);
 	if (r == 0 && (hit = used_find(&u, &one)))
 		r = lj_bad_input(res, "--to %s is already used by %s",
-				 lj_ip_to_string(&o->to, buf, sizeof(buf)), hit->what);
+				 lj_ip_to_string(&o->to, buf, sizeof(buf)),
+				 used_what(hit, what, sizeof(what)));
 	free(u.v);
 	return r;
 }
