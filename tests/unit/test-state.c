@@ -328,8 +328,8 @@ static void test_list_info(void **state)
 	lj_state_close(st);
 }
 
-/* How many names index directory sub has; -1 if it does not exist. */
-static int index_names_in(const char *sub)
+/* How many names flat index directory sub has (no buckets); -1 if it does not exist. */
+static int flat_names_in(const char *sub)
 {
 	char path[160];
 	struct dirent *de;
@@ -346,9 +346,45 @@ static int index_names_in(const char *sub)
 	return n;
 }
 
+/* How many names index directory sub has in its buckets (each a directory named by the last
+ * two hex digits of the names' keys); -1 if it does not exist. */
+static int index_names_in(const char *sub)
+{
+	char path[160], bpath[320];
+	struct dirent *de, *be;
+	int n = 0;
+	DIR *d, *b;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, sub);
+	d = opendir(path);
+	if (!d)
+		return -1;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		assert_int_equal(strlen(de->d_name), 2);
+		snprintf(bpath, sizeof(bpath), "%s/%s", path, de->d_name);
+		b = opendir(bpath);
+		assert_non_null(b);
+		while ((be = readdir(b))) {
+			const char *dash = strchr(be->d_name, '-');
+
+			if (be->d_name[0] == '.')
+				continue;
+			/* in the bucket of its key's last two digits */
+			assert_non_null(dash);
+			assert_memory_equal(dash - 2, de->d_name, 2);
+			n++;
+		}
+		closedir(b);
+	}
+	closedir(d);
+	return n;
+}
+
 static int index_names(void)
 {
-	return index_names_in("attachments-by-mac");
+	return index_names_in("attachments-index-mac");
 }
 
 /* lj_state_list_mac: the records with a MAC, through the index by MAC once it is built. */
@@ -377,6 +413,9 @@ static void test_list_mac(void **state)
 	assert_int_equal(lj_state_save(st, &b), 0);
 	assert_int_equal(lj_state_save(st, &c), 0);
 	assert_int_equal(index_names(), -1); /* none until a lookup builds it */
+	/* the flat index of lanjoin before (names MAC-ID, no buckets): gone with the build */
+	snprintf(path, sizeof(path), "%s/attachments-by-mac", dir);
+	assert_int_equal(mkdir(path, 0700), 0);
 
 	/* the first lookup reads the records' text and builds the index */
 	assert_int_equal(lj_state_list_mac(st, m1, &recs, &n), 0);
@@ -384,6 +423,11 @@ static void test_list_mac(void **state)
 	assert_string_equal(recs[0].id, a.id);
 	lj_records_free(recs, n);
 	assert_int_equal(index_names(), 2);
+	assert_int_equal(access(path, F_OK), -1);
+	/* a MAC no record has: its bucket is not there, nothing read */
+	assert_int_equal(lj_state_list_mac(st, m3, &recs, &n), 0);
+	assert_int_equal(n, 0);
+	lj_records_free(recs, n);
 	assert_int_equal(lj_state_list_mac(st, m2, &recs, &n), 0);
 	assert_int_equal(n, 1);
 	assert_string_equal(recs[0].id, b.id);
@@ -462,14 +506,14 @@ static void test_list_addr(void **state)
 	json_object_set_new(b.info, "addresses", json_pack("[s]", "198.51.100.18/24"));
 	assert_int_equal(lj_state_save(st, &a), 0);
 	assert_int_equal(lj_state_save(st, &b), 0);
-	assert_int_equal(index_names_in("attachments-by-address"), -1);
+	assert_int_equal(index_names_in("attachments-index-address"), -1);
 
 	/* the first lookup reads the records' text and builds the index */
 	assert_int_equal(lj_state_list_addr(st, &ip1, &recs, &n), 0);
 	assert_int_equal(n, 1);
 	assert_string_equal(recs[0].id, a.id);
 	lj_records_free(recs, n);
-	assert_int_equal(index_names_in("attachments-by-address"), 3);
+	assert_int_equal(index_names_in("attachments-index-address"), 3);
 	assert_int_equal(lj_state_list_addr(st, &ip6, &recs, &n), 0);
 	assert_int_equal(n, 1);
 	lj_records_free(recs, n);
@@ -493,7 +537,7 @@ static void test_list_addr(void **state)
 	snprintf(path, sizeof(path), "%s/attachments/%s.json", dir, b.id);
 	assert_int_equal(unlink(path), 0);
 	lj_state_prune_index(st);
-	assert_int_equal(index_names_in("attachments-by-address"), 0);
+	assert_int_equal(index_names_in("attachments-index-address"), 0);
 	lj_state_close(st);
 	lj_record_free(&a);
 	lj_record_free(&b);
@@ -522,14 +566,14 @@ static void test_list_net(void **state)
 	assert_int_equal(lj_state_save(st, &a), 0);
 	assert_int_equal(lj_state_save(st, &b), 0);
 	assert_int_equal(lj_state_save(st, &c), 0);
-	assert_int_equal(index_names_in("attachments-by-private"), -1);
+	assert_int_equal(flat_names_in("attachments-by-private"), -1);
 
 	/* the first lookup reads the records' text and builds the index */
 	assert_int_equal(lj_state_list_net(st, &n31, &recs, &n), 0);
 	assert_int_equal(n, 1);
 	assert_string_equal(recs[0].id, a.id);
 	lj_records_free(recs, n);
-	assert_int_equal(index_names_in("attachments-by-private"), 2);
+	assert_int_equal(flat_names_in("attachments-by-private"), 2);
 	/* through the index: a network holding both, one holding neither, all of them */
 	assert_int_equal(lj_state_list_net(st, &n24, &recs, &n), 0);
 	assert_int_equal(n, 2);

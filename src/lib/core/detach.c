@@ -911,7 +911,13 @@ static bool match_interrupted(const struct lj_record *rec, void *data)
 	       lj_record_detach_interrupted(rec);
 }
 
-/* One record, id, detached under the exclusive lock if match(rec, data) says so. */
+/*
+ * One record, id, detached under the exclusive lock if match(rec, data) says so. Nothing but
+ * that record is read: no sweep of the other records' leftover temporary files (a record's
+ * own goes with it, lj_state_remove; the others' are harmless, the next write of theirs
+ * reuses them, and gc or a detach --all sweeps them), so that the Docker plugin's
+ * DeleteEndpoint does not read the name of every record.
+ */
 static int detach_one(const char *id, lj_record_match_fn match, void *data, struct lj_result *res,
 		      size_t *ret_removed)
 {
@@ -923,7 +929,6 @@ static int detach_one(const char *id, lj_record_match_fn match, void *data, stru
 	if (r < 0)
 		return lj_fail(res, r, "Failed to open the state directory %s: %s", lj_state_dir(),
 			       lj_state_strerror(r));
-	lj_state_sweep_tmp(st);
 	r = lj_detach_ids(st, &id, 1, match, data, res, ret_removed);
 	lj_state_close(st);
 	return r;

@@ -37,28 +37,35 @@ bool lj_record_mac(const struct lj_record *rec, uint8_t ret[LJ_MAC_LEN])
 
 /*
  * The indexes of the records by MAC and by address: directory MAC_INDEX (ADDR_INDEX) beside
- * the attachments directory (in the state directory, st->top_fd), one name "<key>-<id>" per
- * record and key it has (key: its MAC, lj_record_mac, 12 hex digits; each of its LAN
- * addresses, info.addresses, as 8 or 32 hex digits): a hard link to that record as it was
+ * the attachments directory (in the state directory, st->top_fd), in it a bucket directory
+ * per the key's last two hex digits (made when first needed, kept), and in the bucket one
+ * name "<key>-<id>" per record and key it has (key: its MAC, lj_record_mac, 12 hex digits; each of
+ * its LAN addresses, info.addresses, as 8 or 32 hex digits): a hard link to that record as it was
  * first saved with it (a name, no inode of its own: nothing to allocate where the state is on
  * ext4); removed with the record. It may hold names whose record is gone or has another key
  * now (a record removed by other means, a record saved again with another MAC or address: a
  * lookup checks the record, gc drops them), never lack one: a record is linked before its
  * rename makes it visible, all under the exclusive lock, and the directory exists only once
  * it was built complete (index_build). lanjoin before it did not keep it: a record that such
- * a binary writes while the directory exists is missing from it.
+ * a binary writes while the directory exists is missing from it. A lookup reads one bucket,
+ * not every name: what an attach or a Join pays for it does not grow with the records (the
+ * flat directories of lanjoin before, OLD_*, are removed when the index is built).
  */
-#define MAC_INDEX "attachments-by-mac"
-#define ADDR_INDEX "attachments-by-address"
+#define MAC_INDEX "attachments-index-mac"
+#define ADDR_INDEX "attachments-index-address"
+#define OLD_MAC_INDEX "attachments-by-mac"
+#define OLD_ADDR_INDEX "attachments-by-address"
 /* The same for the IPv4 networks an attachment keeps off the LAN (the nat way's info.private, a
  * network, and info.to, an address): key "HHHHHHHHlN", the network's address in hex, 'l' and
- * its prefix length (no '-': the first '-' of a name ends its key). */
+ * its prefix length (no '-': the first '-' of a name ends its key). Flat, without buckets: its
+ * lookups ask for every key that overlaps a network, not for one key. */
 #define NET_INDEX "attachments-by-private"
 #define KEY_MAX 33 /* an IPv6 address in hex and its NUL */
 #define KEYS_MAX 8
 
 struct index_kind {
-	const char *dir, *dir_new;
+	const char *dir, *dir_new, *old; /* old: NULL, or lanjoin before's flat directory */
+	bool flat;			 /* "DIR/KEY-ID", no buckets */
 	/* rec's keys into keys (at most KEYS_MAX), their number */
 	size_t (*keys)(const struct lj_record *rec, char keys[KEYS_MAX][KEY_MAX]);
 };
@@ -147,32 +154,85 @@ static bool overlap4(const struct lj_cidr *a, const struct lj_cidr *b)
 }
 
 static const struct index_kind kinds[] = {
-	{MAC_INDEX, "." MAC_INDEX ".new", mac_keys},
-	{ADDR_INDEX, "." ADDR_INDEX ".new", addr_keys},
-	{NET_INDEX, "." NET_INDEX ".new", net_keys},
+	{MAC_INDEX, "." MAC_INDEX ".new", OLD_MAC_INDEX, false, mac_keys},
+	{ADDR_INDEX, "." ADDR_INDEX ".new", OLD_ADDR_INDEX, false, addr_keys},
+	{NET_INDEX, "." NET_INDEX ".new", NULL, true, net_keys},
 };
 
-/* Remove index directory dir of st with its names. */
-static void index_remove(struct lj_state *st, const char *dir)
+/* The name of key's entry for record id in index directory dir: "DIR/BB/KEY-ID" (BB: the
+ * key's last two hex digits; "DIR/KEY-ID" if flat); with id NULL, its bucket "DIR/BB" (flat:
+ * "DIR"). */
+static void entry_name(const char *dir, bool flat, const char *key, const char *id, char *buf,
+		       size_t size)
 {
-	int fd = st->top_fd < 0
-			 ? -1
-			 : openat(st->top_fd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	struct dirent *de;
-	DIR *d;
+	size_t len = strlen(key);
+	const char *bb = len >= 2 ? key + len - 2 : "00";
 
-	if (fd < 0)
-		return;
-	d = fdopendir(fd);
+	if (flat && id)
+		snprintf(buf, size, "%s/%s-%s", dir, key, id);
+	else if (flat)
+		snprintf(buf, size, "%s", dir);
+	else if (id)
+		snprintf(buf, size, "%s/%s/%s-%s", dir, bb, key, id);
+	else
+		snprintf(buf, size, "%s/%s", dir, bb);
+}
+
+/* Remove the entries of directory fd (its bucket directories, depth levels deep, with
+ * theirs) and close it. */
+static void remove_entries(int fd, int depth)
+{
+	struct dirent *de;
+	DIR *d = fdopendir(fd);
+
 	if (!d) {
 		close(fd);
 		return;
 	}
-	while ((de = readdir(d)))
-		if (de->d_name[0] != '.')
-			unlinkat(fd, de->d_name, 0);
+	while ((de = readdir(d))) {
+		int sub;
+
+		if (de->d_name[0] == '.')
+			continue;
+		if (unlinkat(fd, de->d_name, 0) == 0 || depth == 0)
+			continue;
+		sub = openat(fd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (sub >= 0)
+			remove_entries(sub, depth - 1);
+		unlinkat(fd, de->d_name, AT_REMOVEDIR);
+	}
 	closedir(d);
+}
+
+/* Remove index directory dir (NULL: none) of st with its buckets and names. */
+static void index_remove(struct lj_state *st, const char *dir)
+{
+	int fd = st->top_fd < 0 || !dir
+			 ? -1
+			 : openat(st->top_fd, dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0)
+		return;
+	remove_entries(fd, 1);
 	unlinkat(st->top_fd, dir, AT_REMOVEDIR);
+}
+
+/* Link file (in the attachments directory) as name (entry_name, in dir) of st: its bucket
+ * made if the index exists but the bucket does not yet. 0 or -1 with errno set. */
+static int link_entry(struct lj_state *st, const char *file, const char *dir, bool flat,
+		      const char *key, const char *name)
+{
+	char bucket[PATH_MAX];
+
+	if (linkat(st->dir_fd, file, st->top_fd, name, 0) == 0)
+		return 0;
+	if (errno != ENOENT || flat) /* flat: ENOENT is no index */
+		return -1;
+	entry_name(dir, false, key, NULL, bucket, sizeof(bucket));
+	/* ENOENT: no index (the bucket's parent is missing: not built, or not the attachments) */
+	if (mkdirat(st->top_fd, bucket, 0700) < 0 && errno != EEXIST)
+		return -1;
+	return linkat(st->dir_fd, file, st->top_fd, name, 0);
 }
 
 void lj_state_mac_add(struct lj_state *st, const struct lj_record *rec, const char *file)
@@ -185,11 +245,12 @@ void lj_state_mac_add(struct lj_state *st, const struct lj_record *rec, const ch
 		size_t n = kinds[k].keys(rec, keys);
 
 		for (size_t i = 0; i < n; i++) {
-			snprintf(name, sizeof(name), "%s/%s-%s", kinds[k].dir, keys[i], rec->id);
+			entry_name(kinds[k].dir, kinds[k].flat, keys[i], rec->id, name,
+				   sizeof(name));
 			/* EEXIST: linked at an earlier save. ENOENT: no index (not built, or not
 			 * the attachments). Anything else: the index cannot be trusted any more. */
-			if (linkat(st->dir_fd, file, st->top_fd, name, 0) < 0 && errno != EEXIST &&
-			    errno != ENOENT) {
+			if (link_entry(st, file, kinds[k].dir, kinds[k].flat, keys[i], name) < 0 &&
+			    errno != EEXIST && errno != ENOENT) {
 				index_remove(st, kinds[k].dir);
 				break;
 			}
@@ -217,11 +278,34 @@ void lj_state_mac_forget(struct lj_state *st, const char *id)
 		size_t n = kinds[k].keys(&rec, keys);
 
 		for (size_t i = 0; i < n; i++) {
-			snprintf(name, sizeof(name), "%s/%s-%s", kinds[k].dir, keys[i], id);
+			entry_name(kinds[k].dir, kinds[k].flat, keys[i], id, name, sizeof(name));
 			unlinkat(st->top_fd, name, 0);
 		}
 	}
 	lj_record_free(&rec);
+}
+
+/* Drop the names of bucket fd (closed here) whose record is gone. */
+static void prune_bucket(struct lj_state *st, int fd)
+{
+	struct dirent *de;
+	DIR *d = fdopendir(fd);
+
+	if (!d) {
+		close(fd);
+		return;
+	}
+	while ((de = readdir(d))) {
+		char name[LJ_RECORD_ID_LEN + 8];
+		const char *dash = strchr(de->d_name, '-');
+
+		if (de->d_name[0] == '.' || !dash || !lj_state_valid_id(dash + 1))
+			continue;
+		snprintf(name, sizeof(name), "%s.json", dash + 1);
+		if (faccessat(st->dir_fd, name, F_OK, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT)
+			unlinkat(fd, de->d_name, 0);
+	}
+	closedir(d);
 }
 
 void lj_state_prune_index(struct lj_state *st)
@@ -233,23 +317,26 @@ void lj_state_prune_index(struct lj_state *st)
 		struct dirent *de;
 		DIR *d;
 
+		index_remove(st, kinds[k].old); /* lanjoin before: it is kept no more */
 		if (fd < 0)
 			continue;
+		if (kinds[k].flat) {
+			prune_bucket(st, fd); /* its names are in the directory itself */
+			continue;
+		}
 		d = fdopendir(fd);
 		if (!d) {
 			close(fd);
 			continue;
 		}
 		while ((de = readdir(d))) {
-			char name[LJ_RECORD_ID_LEN + 8];
-			const char *dash = strchr(de->d_name, '-');
+			int b;
 
-			if (de->d_name[0] == '.' || !dash || !lj_state_valid_id(dash + 1))
+			if (de->d_name[0] == '.')
 				continue;
-			snprintf(name, sizeof(name), "%s.json", dash + 1);
-			if (faccessat(st->dir_fd, name, F_OK, AT_SYMLINK_NOFOLLOW) < 0 &&
-			    errno == ENOENT)
-				unlinkat(fd, de->d_name, 0);
+			b = openat(fd, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (b >= 0)
+				prune_bucket(st, b);
 		}
 		closedir(d);
 	}
@@ -266,6 +353,7 @@ static void index_build(struct lj_state *st, const struct index_kind *kind)
 	DIR *d;
 
 	index_remove(st, kind->dir_new); /* a build that was killed */
+	index_remove(st, kind->old);	 /* lanjoin before: it is kept no more */
 	if (st->top_fd < 0 || mkdirat(st->top_fd, kind->dir_new, 0700) < 0 ||
 	    lj_state_dir_stream(st, &d) < 0)
 		return;
@@ -288,8 +376,9 @@ static void index_build(struct lj_state *st, const struct index_kind *kind)
 			continue; /* unreadable: no lookup reads it either */
 		n = kind->keys(&rec, keys);
 		for (size_t i = 0; i < n && ok; i++) {
-			snprintf(name, sizeof(name), "%s/%s-%s", kind->dir_new, keys[i], id);
-			ok = linkat(st->dir_fd, de->d_name, st->top_fd, name, 0) == 0 ||
+			entry_name(kind->dir_new, kind->flat, keys[i], id, name, sizeof(name));
+			ok = link_entry(st, de->d_name, kind->dir_new, kind->flat, keys[i], name) ==
+				     0 ||
 			     errno == EEXIST || errno == ENOENT; /* ENOENT: removed meanwhile */
 		}
 		lj_record_free(&rec);
@@ -356,13 +445,26 @@ static int list_key(struct lj_state *st, const struct index_kind *kind, const st
 {
 	struct lj_record *recs = NULL;
 	size_t n = 0, cap = 0, k = 0;
+	char bucket[PATH_MAX];
 	struct dirent *de;
 	int fd, r;
 	DIR *d;
 
-	fd = st->top_fd < 0 ? (errno = ENOENT, -1)
-			    : openat(st->top_fd, kind->dir,
-				     O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	/* The key's bucket alone (a flat index: all of it); missing, while the index is there: no
+	 * record has the key. */
+	if (kind->flat || !q->key)
+		snprintf(bucket, sizeof(bucket), "%s", kind->dir);
+	else
+		entry_name(kind->dir, false, q->key, NULL, bucket, sizeof(bucket));
+	fd = st->top_fd < 0
+		     ? (errno = ENOENT, -1)
+		     : openat(st->top_fd, bucket, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT && st->top_fd >= 0 &&
+	    faccessat(st->top_fd, kind->dir, F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+		*ret = NULL;
+		*ret_n = 0;
+		return 0;
+	}
 	if (fd < 0 && errno != ENOENT)
 		return lj_negerrno();
 	if (fd < 0) {
