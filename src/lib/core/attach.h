@@ -122,6 +122,14 @@ int lj_attach_check_ip_users(struct lj_state *st, const char *self_id, const cha
 			     const struct lj_ip *ip, const char *opt, struct lj_result *res);
 
 /*
+ * As lj_attach_check_ip_users, on any segment: refuse (-EINVAL, res naming it as that does)
+ * when a live attachment but self_id holds ip, e.g. a nat attachment whose address is on its
+ * uplink, which the host's addresses show as the host's. 0 when none does.
+ */
+int lj_attach_name_ip_user(struct lj_state *st, const char *self_id, const struct lj_ip *ip,
+			   const char *opt, struct lj_result *res);
+
+/*
  * Whether the host holds one of the n_ips addresses ips (of family, or AF_UNSPEC: any) on a
  * link of ctx->host's namespace, IPv6 link-local ones aside (per link): 1 with the first such
  * address's index in *ret_i and its link's name in ret_link ("?" if gone meanwhile), 0 if
