@@ -472,27 +472,14 @@ static bool record_on_segment(const struct lj_record *rec, const char *segment)
 	for (size_t k = 0; k < ARRAY_SIZE(segment_keys); k++) {
 		const char *v = json_string_value(json_object_get(rec->info, segment_keys[k]));
 
-		if (v && strcmp(v, segment) == 0)
+		if (!segment || (v && strcmp(v, segment) == 0)) /* NULL: any */
 			return true;
 	}
 	return false;
 }
 
-/* The segment (segment_keys) rec reaches the LAN through, or "?". */
-static const char *record_segment(const struct lj_record *rec)
-{
-	for (size_t k = 0; k < ARRAY_SIZE(segment_keys); k++) {
-		const char *v = json_string_value(json_object_get(rec->info, segment_keys[k]));
-
-		if (v)
-			return v;
-	}
-	return "?";
-}
-
-/* lj_attach_check_ip_users, on segment (NULL: any). */
-static int check_ip_users(struct lj_state *st, const char *self_id, const char *segment,
-			  const struct lj_ip *ip, const char *opt, struct lj_result *res)
+int lj_attach_check_ip_users(struct lj_state *st, const char *self_id, const char *segment,
+			     const struct lj_ip *ip, const char *opt, struct lj_result *res)
 {
 	struct lj_state *own = NULL;
 	struct lj_record *recs = NULL;
@@ -515,35 +502,24 @@ static int check_ip_users(struct lj_state *st, const char *self_id, const char *
 		return lj_fail(res, r, "Failed to read the state directory: %s", strerror(-r));
 	for (size_t i = 0; i < n && r == 0; i++) {
 		const struct lj_record *rec = &recs[i];
-		const char *seg = segment ? segment : record_segment(rec);
+		const char *seg =
+			segment ?: json_string_value(json_object_get(rec->info, "uplink"));
 
 		if ((self_id && strcmp(rec->id, self_id) == 0) ||
-		    (segment && !record_on_segment(rec, segment)) ||
-		    !lj_attach_record_has_ip(rec, ip) ||
+		    !record_on_segment(rec, segment) || !lj_attach_record_has_ip(rec, ip) ||
 		    !lj_target_alive(rec->target_spec, &rec->netns, rec->netns_cookie))
 			continue;
 		if (strcmp(rec->way, "macvlan") == 0)
-			snprintf(how, sizeof(how), "a macvlan of '%s'", seg);
+			snprintf(how, sizeof(how), "a macvlan of '%s'", seg ?: "?");
 		else
-			snprintf(how, sizeof(how), "attached the %s way on '%s'", rec->way, seg);
+			snprintf(how, sizeof(how), "attached the %s way on '%s'", rec->way,
+				 seg ?: "?");
 		r = lj_bad_input(res, "%s%s%s is the address of %s ('%s'), %s", opt ? opt : "",
 				 opt && opt[0] ? " " : "", lj_ip_to_string(ip, buf, sizeof(buf)),
 				 rec->target_spec, rec->ifname, how);
 	}
 	lj_records_free(recs, n);
 	return r;
-}
-
-int lj_attach_check_ip_users(struct lj_state *st, const char *self_id, const char *segment,
-			     const struct lj_ip *ip, const char *opt, struct lj_result *res)
-{
-	return check_ip_users(st, self_id, segment, ip, opt, res);
-}
-
-int lj_attach_name_ip_user(struct lj_state *st, const char *self_id, const struct lj_ip *ip,
-			   const char *opt, struct lj_result *res)
-{
-	return check_ip_users(st, self_id, NULL, ip, opt, res);
 }
 
 int lj_attach_host_holds(struct lj_ctx *ctx, int family, const struct lj_cidr *ips, size_t n_ips,
@@ -608,7 +584,7 @@ int lj_attach_check_ips_free(struct lj_ctx *ctx, const char *self_id, const char
 			     struct lj_result *res)
 {
 	char buf[LJ_IP_STRLEN], name[IFNAMSIZ], what[256];
-	int r, family = AF_UNSPEC;
+	int r, named, family = AF_UNSPEC;
 	size_t which;
 
 	if (n_ips == 0)
@@ -629,17 +605,14 @@ int lj_attach_check_ips_free(struct lj_ctx *ctx, const char *self_id, const char
 	r = ctx->host && n_ips ? lj_attach_host_holds(ctx, family, ips, n_ips, &which, name) : 0;
 	if (r < 0)
 		return lj_fail(res, r, "Failed to list the host's addresses: %s", strerror(-r));
-	if (r > 0) {
-		/* A nat attachment's address is on its uplink: named, as one an attachment holds
-		 * elsewhere is; else it is the host's own. */
-		r = lj_attach_name_ip_user(ctx->state, self_id, &ips[which].ip, "", res);
-		if (r < 0)
-			return r;
+	if (r > 0 && (named = lj_attach_check_ip_users(ctx->state, self_id, NULL, &ips[which].ip,
+						       "", res)) < 0)
+		return named;
+	if (r > 0) /* not a nat attachment's address on its uplink: the host's own */
 		return lj_bad_input(res,
 				    "%s is the host's own address on '%s': give the container an "
 				    "address of its own",
 				    lj_ip_to_string(&ips[which].ip, buf, sizeof(buf)), name);
-	}
 	for (size_t i = 0; i < n_ips && records && segment && segment[0]; i++) {
 		if (lj_ip_link_local(&ips[i].ip))
 			continue;

@@ -113,21 +113,14 @@ bool lj_attach_record_has_ip(const struct lj_record *rec, const struct lj_ip *ip
  * Refuse (lj_bad_input, -EINVAL) an address that a live attachment of any way already holds
  * on the LAN link segment (the host link a way reaches the LAN through: the macvlan or routed
  * parent, the nat uplink, the bridge or OVS bridge; its records' info.parent, info.uplink or
- * info.bridge, links handed to an engine too): its info.addresses. The record self_id (the
+ * info.bridge, links handed to an engine too; NULL: any, e.g. for an address the host holds,
+ * which a nat attachment puts on its uplink): its info.addresses. The record self_id (the
  * attachment being replaced; NULL = none) does not count. opt prefixes the message ("--ip";
  * "" or NULL = none). st: the locked state directory, or NULL (opened shared here). Only the
  * records whose text holds ip are parsed. Returns 0 or -errno (res says why).
  */
 int lj_attach_check_ip_users(struct lj_state *st, const char *self_id, const char *segment,
 			     const struct lj_ip *ip, const char *opt, struct lj_result *res);
-
-/*
- * As lj_attach_check_ip_users, on any segment: refuse (-EINVAL, res naming it as that does)
- * when a live attachment but self_id holds ip, e.g. a nat attachment whose address is on its
- * uplink, which the host's addresses show as the host's. 0 when none does.
- */
-int lj_attach_name_ip_user(struct lj_state *st, const char *self_id, const struct lj_ip *ip,
-			   const char *opt, struct lj_result *res);
 
 /*
  * Whether the host holds one of the n_ips addresses ips (of family, or AF_UNSPEC: any) on a

@@ -609,7 +609,8 @@ static int check_address(struct lj_ctx *ctx, const struct lj_attach_opts *o, int
 		return lj_fail(res, r, "Failed to list the host's addresses: %s", strerror(-r));
 	if (r > 0) {
 		/* another nat attachment's (on another uplink, or unchecked): named */
-		r = lj_attach_name_ip_user(ctx->state, rec_id, &o->address.ip, "--address", res);
+		r = lj_attach_check_ip_users(ctx->state, rec_id, NULL, &o->address.ip, "--address",
+					     res);
 		if (r < 0)
 			return r;
 		return lj_bad_input(res,

@@ -116,8 +116,8 @@ static int check_addresses(struct lj_ctx *ctx, const struct lj_attach_opts *o, i
 				link_name(ctx, addrs[i].ifindex, name);
 				free(addrs);
 				/* a nat attachment's, on its uplink: named */
-				r = lj_attach_name_ip_user(ctx->state, rec_id, &o->ips[k].ip,
-							   "--ip", res);
+				r = lj_attach_check_ip_users(ctx->state, rec_id, NULL,
+							     &o->ips[k].ip, "--ip", res);
 				if (r < 0)
 					return r;
 				return lj_bad_input(res,
