@@ -122,7 +122,8 @@ void cli_handoff_ifnames(const void *recs, size_t n, size_t stride, char (*ret)[
  * One instance of a long-running front end (instance.c). lj_instance_lock takes the lock
  * file path (created 0600, flock): 0 with *ret_fd its fd (the caller's; the file holds our
  * PID), -EBUSY when another process holds it, or -errno. lj_instance_holder reads the holder's
- * PID into buf ("" when unknown). lj_instance_unlock removes the file while still holding it,
+ * PID into buf: the file's, if that process holds the lock (/proc/locks), else one that does;
+ * "" when unknown. lj_instance_unlock removes the file while still holding it,
  * then closes fd (nothing when fd < 0).
  */
 int lj_instance_lock(const char *path, int *ret_fd);

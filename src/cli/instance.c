@@ -7,12 +7,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "lib/kernel/proc.h"
 #include "shared/macro.h"
 
 int lj_instance_lock(const char *path, int *ret_fd)
@@ -42,20 +44,27 @@ int lj_instance_lock(const char *path, int *ret_fd)
 
 void lj_instance_holder(const char *path, char *buf, size_t size)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	ssize_t k = -1;
+	pid_t pid;
 
 	if (size == 0)
 		return;
-	if (fd >= 0) {
+	if (fd >= 0)
 		k = read(fd, buf, size - 1);
-		close(fd);
-	}
 	buf[k > 0 ? k : 0] = '\0';
 	buf[strcspn(buf, "\n")] = '\0';
-	/* a PID, or nothing */
+	/* A PID, and one that holds the lock now (not a stale file's, nor a reused number):
+	 * else whoever /proc/locks says holds it, or nothing. */
 	if (buf[strspn(buf, "0123456789")] != '\0')
 		buf[0] = '\0';
+	if (fd < 0)
+		return;
+	if (buf[0] && lj_proc_holds_lock(fd, (pid_t)atoi(buf)))
+		return;
+	buf[0] = '\0';
+	if (lj_proc_lock_holders(fd, &pid, 1) > 0)
+		snprintf(buf, size, "%d", (int)pid);
 }
 
 void lj_instance_unlock(const char *path, int fd)

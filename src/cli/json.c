@@ -5,6 +5,7 @@
  * format (undo plan, namespace cookies, owner) stays private: only the fields listed here are
  * ever printed.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -149,7 +150,29 @@ json_t *lj_json_uplink(const json_t *facts, const char *status)
 		json_object_set_new(o, "routes", json_array());
 	if (!json_object_get(o, "probe"))
 		json_object_set_new(o, "probe", json_null());
+	json_object_set_new(o, "link_local", lj_json_link_local(json_object_get(o, "addresses")));
 	return o;
+}
+
+bool lj_json_is_link_local(const char *cidr)
+{
+	char ip[INET6_ADDRSTRLEN];
+	struct in6_addr a;
+
+	if (!cidr || snprintf(ip, sizeof(ip), "%s", cidr) >= (int)sizeof(ip))
+		return false;
+	ip[strcspn(ip, "/")] = '\0';
+	return inet_pton(AF_INET6, ip, &a) == 1 && IN6_IS_ADDR_LINKLOCAL(&a);
+}
+
+json_t *lj_json_link_local(const json_t *addresses)
+{
+	json_t *a = json_array(), *v;
+	size_t i;
+
+	json_array_foreach(addresses, i, v) if (lj_json_is_link_local(json_string_value(v)))
+		json_array_append(a, v);
+	return a;
 }
 
 json_t *lj_json_shim(const json_t *facts)

@@ -32,6 +32,13 @@ json_t *lj_json_removed(const char *schema, const char *key, const struct lj_res
  * status overrides the facts' own (NULL: theirs, else "adopted"). */
 json_t *lj_json_uplink(const json_t *facts, const char *status);
 
+/* Is cidr ("ADDR/LEN") an IPv6 link-local address (fe80::/10)? The kernel makes one on every
+ * link; adopt moves it with the addresses a user configured, and lists mark it. */
+bool lj_json_is_link_local(const char *cidr);
+
+/* The members of the array addresses that are IPv6 link-local (a new array). */
+json_t *lj_json_link_local(const json_t *addresses);
+
 /* A host shim from lj_shim_add/lj_shim_del's res->json facts. */
 json_t *lj_json_shim(const json_t *facts);
 

@@ -11,6 +11,7 @@
 #include "cli/cli.h"
 #include "cni/cni.h"
 #include "config.h"
+#include "lib/core/state.h"
 #include "shared/macro.h"
 
 static int cmd_version(int argc, char **argv)
@@ -132,6 +133,17 @@ static void seed_json(void)
 }
 
 /* Directories lanjoin takes from the environment. */
+/*
+ * The state lock has been waited for a while (lj_state_set_lock_notice): say whom for, once,
+ * on stderr (stdout may be --json). Called from another thread while this one waits in
+ * flock, so nothing else prints meanwhile.
+ */
+static void on_lock_wait(const char *lock, const char *holders)
+{
+	lj_err("waiting for the state lock %s%s%s...", lock, holders[0] ? ", held by " : "",
+	       holders);
+}
+
 static const char *const dir_vars[] = {"LANJOIN_STATE_DIR", "LANJOIN_SPEC_DIR"};
 
 int main(int argc, char **argv)
@@ -170,6 +182,7 @@ int main(int argc, char **argv)
 		if (commands[i].root && !asks_help(argc - 1, argv + 1) &&
 		    lj_require_root(argv[1]) < 0)
 			return LJ_EXIT_USAGE;
+		lj_state_set_lock_notice(on_lock_wait);
 		return commands[i].fn(argc - 1, argv + 1);
 	}
 	lj_err("Unknown command '%s'; see 'lanjoin help'", argv[1]);

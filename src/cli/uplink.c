@@ -267,7 +267,16 @@ static int cmd_list(int argc, char **argv)
 		printf("%-15s %-15s %-10s ", json_string_value(json_object_get(v, "bridge")),
 		       json_string_value(json_object_get(v, "uplink")),
 		       json_string_value(json_object_get(v, "status")));
-		json_array_foreach(addrs, k, x) printf("%s%s", k ? "," : "", json_string_value(x));
+		/* the kernel's IPv6 link-local address moved too: marked, after the others */
+		for (int ll = 0, n = 0; ll < 2; ll++) {
+			json_array_foreach(addrs, k, x)
+			{
+				if (lj_json_is_link_local(json_string_value(x)) != ll)
+					continue;
+				printf("%s%s%s", n++ ? "," : "", json_string_value(x),
+				       ll ? " (link-local)" : "");
+			}
+		}
 		putchar('\n');
 	}
 	json_decref(a);

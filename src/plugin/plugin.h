@@ -42,6 +42,10 @@ int lj_plugin_macvlan_mode(const char *s, uint32_t *ret);
 /* Use dir (created 0700 if missing) for networks and endpoints. Returns 0 or -errno. */
 int lj_plugin_state_init(const char *dir);
 
+/* After a start that failed, in a state directory that start made: remove the subdirectories
+ * lj_plugin_state_init made there, those that are empty (rmdir). */
+void lj_plugin_state_unmake(void);
+
 /* --- store.c: the files of that directory; kind is "networks" or "endpoints" --------- */
 
 /* The longest Docker object ID: 64 hex digits. */

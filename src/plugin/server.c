@@ -203,20 +203,67 @@ static void done(void *cls, struct MHD_Connection *conn, void **con_cls,
 	}
 }
 
-/* Create the missing directories above path, mode 0755 (at boot /run/docker/plugins is not
- * there until dockerd, which starts after the plugin, makes it). Returns 0 or -errno. */
-static int make_parents(const char *path)
-{
-	char buf[sizeof(((struct sockaddr_un *)0)->sun_path)];
+/* The directories a start made, in the order made: a start that fails removes them again
+ * (lj_cmd_docker_plugin), so that a refused second plugin leaves nothing behind. */
+struct made_dirs {
+	char *path[40];
+	size_t n;
+};
 
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (char *p = buf + 1; (p = strchr(p, '/')); p++) {
+/* Note directory path (made by this start) in m; one that does not fit is left made. */
+static void note_made(struct made_dirs *m, const char *path)
+{
+	if (m->n < ARRAY_SIZE(m->path))
+		m->path[m->n] = strdup(path);
+	if (m->n < ARRAY_SIZE(m->path) && m->path[m->n])
+		m->n++;
+}
+
+/*
+ * Create the missing directories above path, mode 0755 (at boot /run/docker/plugins is not
+ * there until dockerd, which starts after the plugin, makes it), and with last path itself,
+ * mode 0700. Each one made is noted in m. Returns 0 or -errno.
+ */
+static int make_dirs(const char *path, bool last, struct made_dirs *m)
+{
+	char buf[PATH_MAX];
+
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+		return -ENAMETOOLONG;
+	for (char *p = buf + 1;; p++) {
+		bool end = !*p;
+
+		if (!end && *p != '/')
+			continue;
+		if (end && !last)
+			break;
 		*p = '\0';
-		if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+		if (mkdir(buf, end ? 0700 : 0755) == 0)
+			note_made(m, buf);
+		else if (errno != EEXIST)
 			return -errno;
+		if (end)
+			break;
 		*p = '/';
 	}
 	return 0;
+}
+
+/* After a failed start: remove what m notes, newest first (only if empty: rmdir), and free. */
+static void unmake_dirs(struct made_dirs *m)
+{
+	while (m->n > 0) {
+		m->n--;
+		rmdir(m->path[m->n]);
+		free(m->path[m->n]);
+	}
+}
+
+/* Forget what m notes (the start succeeded: they are the plugin's now). */
+static void keep_dirs(struct made_dirs *m)
+{
+	while (m->n > 0)
+		free(m->path[--m->n]);
 }
 
 /* Whether something accepts connections on the unix socket at path (a live server). */
@@ -284,43 +331,28 @@ static void remove_socket(const char *path, const struct stat *bound)
 }
 
 /*
- * The plugin's two instance locks: one beside the socket (PATH.lock) and one in the state
- * directory (DIR/plugin.lock), so that a second plugin neither takes the first's socket nor
- * shares its files. The fds and paths are the caller's. 0, or -1 with the reason logged.
+ * One of the plugin's two instance locks: one beside the socket (PATH.lock) and one in the
+ * state directory (DIR/plugin.lock), so that a second plugin neither takes the first's socket
+ * nor shares its files. what and name say which ("on socket", its path), only what only one
+ * may do. *fd: the lock's (the caller's). 0, or -1 with the reason logged.
  */
-static int take_locks(const char *path, const char *dir, int *sock_fd, char *sock_lock,
-		      size_t sock_size, int *dir_fd, char *dir_lock, size_t dir_size)
+static int take_lock(const char *lock, const char *what, const char *name, const char *only,
+		     int *fd)
 {
-	struct {
-		const char *lock, *what, *name, *only;
-		int *fd;
-	} locks[] = {
-		{sock_lock, "on socket", path, "serve a socket", sock_fd},
-		{dir_lock, "with state directory", dir, "use a state directory", dir_fd},
-	};
+	char pid[32];
 	int r;
 
-	if (snprintf(sock_lock, sock_size, "%s.lock", path) >= (int)sock_size ||
-	    snprintf(dir_lock, dir_size, "%s/plugin.lock", dir) >= (int)dir_size) {
-		lj_err("cannot lock '%s': %s", path, strerror(ENAMETOOLONG));
+	r = lj_instance_lock(lock, fd);
+	if (r == -EBUSY) {
+		lj_instance_holder(lock, pid, sizeof(pid));
+		lj_err("Another lanjoin docker-plugin is running%s%s%s %s '%s' (lock %s); only one "
+		       "may %s",
+		       pid[0] ? " (PID " : "", pid, pid[0] ? ")" : "", what, name, lock, only);
 		return -1;
 	}
-	for (size_t i = 0; i < ARRAY_SIZE(locks); i++) {
-		char pid[32];
-
-		r = lj_instance_lock(locks[i].lock, locks[i].fd);
-		if (r == -EBUSY) {
-			lj_instance_holder(locks[i].lock, pid, sizeof(pid));
-			lj_err("Another lanjoin docker-plugin is running%s%s%s %s '%s' (lock %s); "
-			       "only one may %s",
-			       pid[0] ? " (PID " : "", pid, pid[0] ? ")" : "", locks[i].what,
-			       locks[i].name, locks[i].lock, locks[i].only);
-			return -1;
-		}
-		if (r < 0) {
-			lj_err("cannot lock '%s': %s", locks[i].lock, strerror(-r));
-			return -1;
-		}
+	if (r < 0) {
+		lj_err("cannot lock '%s': %s", lock, strerror(-r));
+		return -1;
 	}
 	return 0;
 }
@@ -336,6 +368,9 @@ int lj_cmd_docker_plugin(int argc, char **argv)
 	const char *path = LJ_PLUGIN_DEFAULT_SOCKET, *dir = LJ_PLUGIN_DEFAULT_STATE;
 	char sock_lock[PATH_MAX], dir_lock[PATH_MAX];
 	int sock_lock_fd = -1, dir_lock_fd = -1;
+	struct made_dirs made = {.n = 0};
+	size_t made_before_dir = 0;
+	bool made_dir = false;
 	struct MHD_Daemon *d;
 	struct stat bound;
 	sigset_t set;
@@ -364,19 +399,36 @@ int lj_cmd_docker_plugin(int argc, char **argv)
 		return lj_usage_error(usage, "--socket and --state-dir take absolute paths");
 	if (mhd_load() < 0)
 		return LJ_EXIT_FAILED;
-	r = make_parents(path);
-	if (r < 0) {
-		lj_err("cannot listen on '%s': %s", path, strerror(-r));
+	if (snprintf(sock_lock, sizeof(sock_lock), "%s.lock", path) >= (int)sizeof(sock_lock) ||
+	    snprintf(dir_lock, sizeof(dir_lock), "%s/plugin.lock", dir) >= (int)sizeof(dir_lock)) {
+		lj_err("cannot lock '%s': %s", path, strerror(ENAMETOOLONG));
 		return LJ_EXIT_FAILED;
 	}
+	/* In this order, so that a plugin refused by either lock has made nothing yet that it
+	 * would not remove (the socket's directory and the state directory it is refused for are
+	 * there already: the first plugin's lock is in each). */
+	r = make_dirs(path, false, &made);
+	if (r < 0) {
+		lj_err("cannot listen on '%s': %s", path, strerror(-r));
+		goto unlock;
+	}
+	if (take_lock(sock_lock, "on socket", path, "serve a socket", &sock_lock_fd) < 0)
+		goto unlock;
+	made_before_dir = made.n;
+	r = make_dirs(dir, true, &made);
+	if (r < 0) {
+		lj_err("cannot use state directory '%s': %s", dir, strerror(-r));
+		goto unlock;
+	}
+	made_dir = made.n > made_before_dir; /* dir itself is the last one made */
+	if (take_lock(dir_lock, "with state directory", dir, "use a state directory",
+		      &dir_lock_fd) < 0)
+		goto unlock;
 	r = lj_plugin_state_init(dir);
 	if (r < 0) {
 		lj_err("cannot use state directory '%s': %s", dir, strerror(-r));
-		return LJ_EXIT_FAILED;
-	}
-	if (take_locks(path, dir, &sock_lock_fd, sock_lock, sizeof(sock_lock), &dir_lock_fd,
-		       dir_lock, sizeof(dir_lock)) < 0)
 		goto unlock;
+	}
 	r = lj_plugin_index();
 	if (r < 0) {
 		lj_err("cannot index the endpoints in '%s': %s", dir, strerror(-r));
@@ -430,5 +482,14 @@ int lj_cmd_docker_plugin(int argc, char **argv)
 unlock:
 	lj_instance_unlock(sock_lock, sock_lock_fd);
 	lj_instance_unlock(dir_lock, dir_lock_fd);
+	/* A start that failed leaves no directory it made (a stop keeps them: the state is the
+	 * plugin's across restarts). */
+	if (code == LJ_EXIT_OK) {
+		keep_dirs(&made);
+	} else {
+		if (made_dir)
+			lj_plugin_state_unmake();
+		unmake_dirs(&made);
+	}
 	return code;
 }

@@ -17,6 +17,7 @@
 
 #include "plugin/plugin.h"
 #include "shared/parse.h"
+#include "shared/macro.h"
 
 static char state_dir[PATH_MAX - 256]; /* room for /endpoints/ID.json.tmp */
 
@@ -54,6 +55,9 @@ static int mkdir_p(const char *path)
 	return 0;
 }
 
+/* The subdirectories of the state directory. */
+static const char *const subdirs[] = {"networks", "endpoints", "leases", "addresses", "spare"};
+
 int lj_plugin_state_init(const char *dir)
 {
 	char sub[PATH_MAX];
@@ -64,21 +68,11 @@ int lj_plugin_state_init(const char *dir)
 	r = mkdir_p(dir);
 	if (r < 0)
 		return r;
-	snprintf(sub, sizeof(sub), "%s/networks", state_dir);
-	if (mkdir(sub, 0700) < 0 && errno != EEXIST)
-		return -errno;
-	snprintf(sub, sizeof(sub), "%s/endpoints", state_dir);
-	if (mkdir(sub, 0700) < 0 && errno != EEXIST)
-		return -errno;
-	snprintf(sub, sizeof(sub), "%s/leases", state_dir);
-	if (mkdir(sub, 0700) < 0 && errno != EEXIST)
-		return -errno;
-	snprintf(sub, sizeof(sub), "%s/addresses", state_dir);
-	if (mkdir(sub, 0700) < 0 && errno != EEXIST)
-		return -errno;
-	snprintf(sub, sizeof(sub), "%s/spare", state_dir);
-	if (mkdir(sub, 0700) < 0 && errno != EEXIST)
-		return -errno;
+	for (size_t i = 0; i < ARRAY_SIZE(subdirs); i++) {
+		snprintf(sub, sizeof(sub), "%s/%s", state_dir, subdirs[i]);
+		if (mkdir(sub, 0700) < 0 && errno != EEXIST)
+			return -errno;
+	}
 	spare_mask = 0;
 	for (unsigned n = 0; n < SPARE_MAX; n++) {
 		struct stat st;
@@ -88,6 +82,16 @@ int lj_plugin_state_init(const char *dir)
 			spare_mask |= 1u << n;
 	}
 	return 0;
+}
+
+void lj_plugin_state_unmake(void)
+{
+	char sub[PATH_MAX];
+
+	for (size_t i = 0; i < ARRAY_SIZE(subdirs); i++) {
+		snprintf(sub, sizeof(sub), "%s/%s", state_dir, subdirs[i]);
+		rmdir(sub);
+	}
 }
 
 /* --- records ------------------------------------------------------------------------- */

@@ -306,3 +306,71 @@ kill_quietly() { kill "$@" 2>/dev/null || true; }
   [ "$status" -eq 0 ]
   assert_unchanged
 }
+
+# held_notice LOG: LOG has the notice of a wait for the state lock
+held_notice() { grep -q "waiting for the state lock" "$1"; }
+fifo_open_by() { [ "$(readlink "/proc/$1/fd/1")" = "$2" ]; }
+
+@test "concurrency: a command waiting for the state lock says on stderr which lanjoin holds it, and goes on once it is free" {
+  make_namespaces h 3
+  take_snapshots
+  mkdir -p -m 0700 "$LANJOIN_STATE_DIR/uplinks"
+  # an attach stopped before its first step, under the lock (the hidden LANJOIN_PAUSE_AT hook
+  # of src/lib/core/plan.c: it reads the FIFO until the test closes it)
+  local fifo=$BATS_TEST_TMPDIR/pause holder
+  mkfifo -m 0600 "$fifo"
+  LANJOIN_PAUSE_AT=1 LANJOIN_PAUSE_FIFO=$fifo ip netns exec "${LAB_PREFIX}host" "$LANJOIN" \
+    attach macvlan "netns:${LAB_PREFIX}h1" --parent em1 --ip 198.51.100.147/24 \
+    >"$BATS_TEST_TMPDIR/holder.log" 2>&1 &
+  local attach_pid=$!
+  defer kill_quietly "$attach_pid"
+  defer ip netns exec "${LAB_PREFIX}host" "$LANJOIN" gc
+  sleep infinity >"$fifo" &
+  holder=$!
+  defer kill_quietly "$holder"
+  # its open of the FIFO for writing returns once lanjoin has opened it for reading
+  wait_until 60 fifo_open_by "$holder" "$fifo"
+
+  # every command that reads or changes the state waits, and says for whom, once, on stderr
+  local -a cmds=("list --json" "status --json" "uplink list --json" gc
+    "detach netns:${LAB_PREFIX}h3" "attach macvlan netns:${LAB_PREFIX}h2 --parent em1 --ip 198.51.100.148/24")
+  local -a pids=()
+  local i
+  for i in "${!cmds[@]}"; do
+    # shellcheck disable=SC2086 # the words of one command
+    lj ${cmds[$i]} >"$BATS_TEST_TMPDIR/out.$i" 2>"$BATS_TEST_TMPDIR/err.$i" &
+    pids+=($!)
+    defer kill_quietly $!
+  done
+  for i in "${!cmds[@]}"; do
+    wait_until 60 held_notice "$BATS_TEST_TMPDIR/err.$i" || {
+      echo "no notice from lanjoin ${cmds[$i]}:"
+      cat "$BATS_TEST_TMPDIR/err.$i"
+      return 1
+    }
+    grep -F "held by lanjoin attach macvlan (PID $attach_pid)" "$BATS_TEST_TMPDIR/err.$i"
+    grep -qF "$LANJOIN_STATE_DIR/lock" "$BATS_TEST_TMPDIR/err.$i"
+    # still waiting: nothing on stdout yet
+    [ ! -s "$BATS_TEST_TMPDIR/out.$i" ]
+  done
+
+  # the attach goes on; then each of them, with the notice said once and --json clean
+  kill "$holder"
+  wait "$attach_pid"
+  defer ip netns exec "${LAB_PREFIX}host" "$LANJOIN" detach "netns:${LAB_PREFIX}h1"
+  for i in "${!cmds[@]}"; do
+    local rc=0
+    wait "${pids[$i]}" || rc=$?
+    echo "lanjoin ${cmds[$i]}: exit $rc"
+    cat "$BATS_TEST_TMPDIR/err.$i"
+    [ "$rc" -eq 0 ]
+    [ "$(grep -c "waiting for the state lock" "$BATS_TEST_TMPDIR/err.$i")" -eq 1 ]
+    if [[ ${cmds[$i]} == *--json ]]; then
+      jq -e . "$BATS_TEST_TMPDIR/out.$i" >/dev/null
+    fi
+  done
+  [ "$(lj list --json | jq length)" -eq 2 ]
+  lj detach "netns:${LAB_PREFIX}h2"
+  lj detach "netns:${LAB_PREFIX}h1"
+  assert_unchanged
+}

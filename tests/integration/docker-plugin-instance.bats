@@ -39,6 +39,8 @@ second() { # SOCKET STATE
   [ "$status" -eq 1 ]
   [[ $output == *"Another lanjoin docker-plugin is running (PID $(pid_of first)) on socket '$sock' (lock $sock.lock)"* ]]
   [[ $output != *listening* ]]
+  # refused, it made nothing: not its state directory
+  [ ! -e "$d/state2" ]
   [ -S "$sock" ]
   activate "$sock" | grep -q NetworkDriver
   # another socket, the same state directory
@@ -47,7 +49,15 @@ second() { # SOCKET STATE
   [ "$status" -eq 1 ]
   [[ $output == *"Another lanjoin docker-plugin is running (PID $(pid_of first)) with state directory '$d/state1'"* ]]
   [ ! -e "$d/other.sock" ]
+  [ ! -e "$d/other.sock.lock" ]
   activate "$sock" | grep -q NetworkDriver
+  # ... in directories not there yet: refused, it leaves none of them
+  run second "$d/new/plugins/other.sock" "$d/state1"
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ $output == *"with state directory '$d/state1'"* ]]
+  [ ! -e "$d/new" ]
+  [ "$(ls -A "$d")" = "$(printf '%s\n' plugins state1)" ]
   # the first, stopped, removes its socket and its locks
   stop first
   [ ! -e "$sock" ]
@@ -86,5 +96,12 @@ second() { # SOCKET STATE
   echo "$output"
   [ "$status" -eq 1 ]
   [[ $output == *"cannot listen on '$sock': a server answers on it"* ]]
+  [ "$(stat -c %i "$sock")" = "$ino" ]
+  # a start that fails leaves no directory it made: here a new state directory
+  run second "$sock" "$d/new/state"
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ $output == *"cannot listen on '$sock': a server answers on it"* ]]
+  [ ! -e "$d/new" ]
   [ "$(stat -c %i "$sock")" = "$ino" ]
 }

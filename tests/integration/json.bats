@@ -25,7 +25,7 @@ IS_ATTACHMENT='def str_or_null: type == "string" or type == "null";
 
 IS_UPLINK='type == "object" and .schema == "lanjoin/uplink/v1" and (.bridge | type == "string")
   and (.status | IN("adopted", "adopting", "releasing", "stale", "released", "none"))
-  and (.addresses | type == "array") and (.routes | type == "array")
+  and (.addresses | type == "array") and (.link_local | type == "array") and (.routes | type == "array")
   and (.dhcp | type == "boolean") and (.probe | type == "string" or type == "null")'
 
 IS_SHIM='type == "object" and .schema == "lanjoin/shim/v1" and (.parent | type == "string")

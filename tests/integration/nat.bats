@@ -320,6 +320,38 @@ s.sendto(sys.argv[2].encode(), ("203.0.113.1", 9999))' "$2" "$3"
   assert_outside_sees c2 198.51.100.118
 }
 
+@test "nat: the LAN address of a nat attachment is refused to another attachment, naming it (also --no-conflict-check)" {
+  add_container c1
+  add_container c2
+  detach_later c1
+  run nat_attach c1 --address 198.51.100.117/24
+  echo "$output"
+  [ "$status" -eq 0 ]
+  snapshot host >"$BATS_TEST_TMPDIR/host"
+  local held="198.51.100.117 is the address of netns:${LAB_PREFIX}c1 ('eth1'), attached the nat way on 'em1'"
+  local opt
+  for opt in "" --no-conflict-check; do
+    run lj attach macvlan "netns:${LAB_PREFIX}c2" --parent em1 --ip 198.51.100.117/24 $opt
+    echo "$output"
+    [ "$status" -eq 2 ]
+    [[ $output == *"$held"* ]]
+    [[ $output != *"host's own"* ]]
+    run lj attach routed "netns:${LAB_PREFIX}c2" --parent em1 --ip 198.51.100.117/24 $opt
+    echo "$output"
+    [ "$status" -eq 2 ]
+    [[ $output == *"$held"* ]]
+    run nat_attach c2 --address 198.51.100.117/24 $opt
+    echo "$output"
+    [ "$status" -eq 2 ]
+    [[ $output == *"--address $held"* ]]
+  done
+  assert_same_state host "$BATS_TEST_TMPDIR/host"
+  # the host's own address is still called that
+  run lj attach macvlan "netns:${LAB_PREFIX}c2" --parent em1 --ip 198.51.100.76/24
+  [ "$status" -eq 2 ]
+  [[ $output == *"198.51.100.76 is the host's own address on 'em1'"* ]]
+}
+
 @test "nat: concurrent attaches get distinct private links" {
   local i pids=()
   for i in 1 2 3 4; do

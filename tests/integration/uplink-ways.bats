@@ -27,12 +27,32 @@ setup() {
 del_proxy() { on host ip neigh del proxy "$1" dev em1 2>/dev/null || true; }
 detach_later() { defer lj detach "netns:$LAB_PREFIX$1"; }
 
-# ADOPT/RELEASE's refusal: exit 2, the way, the target, the address, how to detach it.
-assert_refused() { # WAY NAME ADDRESS
+# ADOPT/RELEASE's refusal: exit 2, naming only what applies: the ways in the way, each
+# attachment (way, target, address, how to detach it), what would break, what to do.
+# refusal LINK VERB TO WHY USERS: the whole text; used NAME WAY ADDRESS: one attachment in USERS
+refusal() {
+  local n=them
+  [[ $5 == *"), "* ]] || n=it
+  local ways
+  case $5 in
+  *"nat netns"*"routed netns"*) ways="nat: --uplink $3; routed: --parent $3" ;;
+  *"nat netns"*) ways="nat: --uplink $3" ;;
+  *) ways="routed: --parent $3" ;;
+  esac
+  echo "'$1' cannot be ${2%e}ed while $([[ $n == it ]] && echo "this uses" || echo "these use") it ($4: they would stop working): $5. Detach $n first, $2, then attach $n again on '$3' ($ways)"
+}
+used() { echo "$2 netns:$LAB_PREFIX$1 $3 ('lanjoin detach netns:$LAB_PREFIX$1')"; }
+assert_refused() { # TEXT
   echo "$output"
   [ "$status" -eq 2 ]
-  [[ $output == *"cannot be"*"$1 netns:$LAB_PREFIX$2 $3 ('lanjoin detach netns:$LAB_PREFIX$2')"*"Detach them first"* ]]
+  [[ $output == *"$1"* ]] || {
+    echo "expected: $1"
+    return 1
+  }
 }
+MOVE_EM1="its addresses would move to 'em1'"
+MOVE_BR="its addresses would move to 'br-em1'"
+PROXIES="its proxy entries would stay behind"
 
 @test "uplink-ways: adopt refuses (exit 2, nothing changed) an uplink that a nat attachment uses, also --ovs, --dry-run and attach bridge --uplink" {
   add_container web
@@ -44,17 +64,20 @@ assert_refused() { # WAY NAME ADDRESS
   local attached=$BATS_TEST_TMPDIR/attached
   snapshot host >"$attached"
 
+  local text
+  text=$(refusal em1 adopt br-em1 "$MOVE_BR" "$(used web nat 198.51.100.120/24)")
   run lj uplink adopt br-em1 em1
-  assert_refused nat web 198.51.100.120/24
-  [[ $output == *"'em1' cannot be adopted"*"attach them again on 'br-em1' (nat: --uplink br-em1"* ]]
+  assert_refused "$text"
+  # only what applies: no routed attachment, no proxy entry
+  [[ $output != *proxy* && $output != *routed* && $output != *--parent* ]]
   run lj uplink adopt br-em1 em1 --dry-run
-  assert_refused nat web 198.51.100.120/24
+  assert_refused "$text"
   run lj uplink adopt br-ovs em1 --ovs
-  assert_refused nat web 198.51.100.120/24
+  assert_refused "$(refusal em1 adopt br-ovs "its addresses would move to 'br-ovs'" "$(used web nat 198.51.100.120/24)")"
   run lj attach bridge "netns:${LAB_PREFIX}web" --ifname eth2 --bridge br-em1 --uplink em1 --ip 198.51.100.121/24
-  assert_refused nat web 198.51.100.120/24
+  assert_refused "$text"
   run lj attach bridge "netns:${LAB_PREFIX}web" --ifname eth2 --bridge br-em1 --uplink em1 --ip 198.51.100.121/24 --dry-run
-  assert_refused nat web 198.51.100.120/24
+  assert_refused "$text"
 
   # nothing moved: the nat still works and stays in step with its spec
   assert_same_state host "$attached"
@@ -92,8 +115,7 @@ assert_refused() { # WAY NAME ADDRESS
 
   for opt in "" --force --dry-run; do
     run lj uplink release br-em1 $opt
-    assert_refused nat web 198.51.100.125/24
-    [[ $output == *"'br-em1' cannot be released"*"(nat: --uplink em1; routed: --parent em1)"* ]]
+    assert_refused "$(refusal br-em1 release em1 "$MOVE_EM1" "$(used web nat 198.51.100.125/24)")"
   done
   assert_same_state host "$adopted"
   run curl_from peer http://198.51.100.125/hello.html
@@ -105,8 +127,8 @@ assert_refused() { # WAY NAME ADDRESS
   [ "$status" -eq 0 ]
   detach_later rt
   run lj uplink release br-em1
-  assert_refused nat web 198.51.100.125/24
-  assert_refused routed rt 198.51.100.126/32
+  assert_refused "$(refusal br-em1 release em1 "$MOVE_EM1 and its proxy entries stay behind" \
+    "$(used web nat 198.51.100.125/24), $(used rt routed 198.51.100.126/32)")"
 
   run lj detach "netns:${LAB_PREFIX}web"
   [ "$status" -eq 0 ]
@@ -129,11 +151,13 @@ assert_refused() { # WAY NAME ADDRESS
   echo "$output"
   [ "$status" -eq 0 ]
   detach_later rx
+  local text
+  text=$(refusal em1 adopt br-em1 "$PROXIES" "$(used rx routed 198.51.100.133/32)")
   run lj uplink adopt br-em1 em1
-  assert_refused routed rx 198.51.100.133/32
-  [[ $output == *"(nat: --uplink br-em1; routed: --parent br-em1)"* ]]
+  assert_refused "$text"
+  [[ $output != *"nat"* && $output != *"--uplink"* && $output != *"addresses would move"* ]]
   run lj uplink adopt br-em1 em1 --dry-run
-  assert_refused routed rx 198.51.100.133/32
+  assert_refused "$text"
   [[ $output != *"proxy neighbour entr"* ]] # the record's own entries are not counted twice
   run on host ip neigh show proxy dev em1
   [[ $output == *198.51.100.133* ]]
@@ -148,7 +172,8 @@ assert_refused() { # WAY NAME ADDRESS
   run lj uplink adopt br-em1 em1
   echo "$output"
   [ "$status" -eq 2 ]
-  [[ $output == *"1 proxy neighbour entry of no lanjoin attachment ('ip neigh show proxy dev em1'). Remove the proxy entries first"* ]]
+  [[ $output == *"'em1' cannot be adopted while this uses it ($PROXIES: they would stop working): 1 proxy neighbour entry of no lanjoin attachment ('ip neigh show proxy dev em1'). Remove the proxy entries first, then adopt"* ]]
+  [[ $output != *"attach"*"again"* && $output != *"Detach"* ]]
   on host ip neigh del proxy 198.51.100.134 dev em1
   assert_unchanged
 }

@@ -107,6 +107,11 @@ reaches_all() {
   echo "$output"
   [ "$status" -eq 0 ]
   [ "$(echo "$output" | jq -r .probe)" = 198.51.100.254 ]
+  # the kernel's IPv6 link-local address moved too: marked as such among the addresses
+  local ll
+  ll=$(echo "$output" | jq -r '.link_local[]')
+  [[ $ll == fe80:*/64 ]]
+  echo "$output" | jq -e --arg ll "$ll" '.addresses | index($ll) != null'
   # em1 is a port of br-em1 and has nothing left of its own
   [ "$(on host ip -j link show em1 | jq -r '.[0].master')" = br-em1 ]
   [ "$(on host ip -j addr show dev em1 | jq '.[0].addr_info | length')" -eq 0 ]
@@ -114,9 +119,12 @@ reaches_all() {
   [ "$(on host cat /sys/class/net/br-em1/mtu)" = "$(on host cat /sys/class/net/em1/mtu)" ]
   wait_until 5 br_settled
   diff -u <(echo "$net_before") <(net_of br-em1)
+  on host ip -6 addr show dev br-em1 scope link | grep -qF "inet6 $ll "
   reaches_all
   run lj uplink list
-  [[ $output == *br-em1*em1*adopted* ]]
+  echo "$output"
+  [[ $output == *br-em1*em1*adopted*"198.51.100.76/24,2001:db8:1::76/64,$ll (link-local)" ]]
+  lj uplink list --json | jq -e --arg ll "$ll" '.[0].link_local == [$ll]'
 
   run lj uplink release br-em1
   echo "$output"

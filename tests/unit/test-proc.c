@@ -6,6 +6,11 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -77,11 +82,49 @@ static void test_child_exits(void **state)
 	close(fd);
 }
 
+/* The holders of a lock, from /proc/locks: this process, not a waiter, not another file's. */
+static void test_lock_holders(void **state)
+{
+	char path[] = "/tmp/lj-test-lock-XXXXXX", other[] = "/tmp/lj-test-lock-XXXXXX", buf[128],
+	     want[32];
+	int fd = mkstemp(path), fd2 = mkstemp(other);
+	pid_t pids[4];
+	int n;
+
+	assert_true(fd >= 0 && fd2 >= 0);
+	unlink(path);
+	unlink(other);
+	assert_int_equal(lj_proc_lock_holders(fd, pids, 4), 0);
+	assert_false(lj_proc_holds_lock(fd, getpid()));
+	assert_int_equal(lj_proc_describe_holder(fd, getpid(), buf, sizeof(buf)), -ESRCH);
+	assert_int_equal(flock(fd2, LOCK_EX), 0);
+	assert_int_equal(lj_proc_lock_holders(fd, pids, 4), 0);
+	assert_int_equal(flock(fd, LOCK_SH), 0);
+	n = lj_proc_lock_holders(fd, pids, 4);
+	/* /proc/locks names no process in a PID namespace that cannot see it: nothing to test */
+	if (n == 0)
+		skip();
+	assert_int_equal(n, 1);
+	assert_int_equal(pids[0], getpid());
+	assert_true(lj_proc_holds_lock(fd, getpid()));
+	assert_false(lj_proc_holds_lock(fd, getpid() + 1));
+	/* the same program file as this process: a "lanjoin" to it (with no command words) */
+	assert_int_equal(lj_proc_describe_holder(fd, getpid(), buf, sizeof(buf)), 0);
+	snprintf(want, sizeof(want), " (PID %d)", (int)getpid());
+	assert_non_null(strstr(buf, want));
+	assert_int_equal(strncmp(buf, "lanjoin (PID ", 13), 0);
+	assert_int_equal(lj_proc_describe_holder(fd, getpid(), buf, 4), 0);
+	assert_int_equal(strlen(buf), 3);
+	close(fd);
+	close(fd2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_self),
 		cmocka_unit_test(test_child_exits),
+		cmocka_unit_test(test_lock_holders),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

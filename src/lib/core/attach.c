@@ -323,8 +323,8 @@ static int dry_run_existing(struct lj_ctx *ctx, const struct lj_attach_opts *o,
 	return r;
 }
 
-/* info.mac: the interface's MAC as it is now (what lj_attach_check_mac_users compares),
- * set before the record is saved, so that list shows it too. */
+/* info.mac: the interface's MAC now (lj_attach_check_mac_users compares it), set before the
+ * record is saved, so that list shows it too. */
 static void record_mac(struct lj_ctx *ctx, const char *ifname, struct lj_record *rec)
 {
 	uint8_t m[LJ_MAC_LEN];
@@ -434,8 +434,7 @@ int lj_attach_check_mac_users(struct lj_state *st, const char *way, const char *
 	r = state_or_shared(&st, &own, res);
 	if (r < 0)
 		return r;
-	/* Only the records with this MAC (the state's index by MAC) are read, and their
-	 * targets looked at. */
+	/* Only the records with this MAC (the index by MAC) are read, their targets looked at. */
 	r = lj_state_list_mac(st, mac, &recs, &n);
 	lj_state_close(own);
 	if (r < 0)
@@ -473,7 +472,7 @@ static bool record_on_segment(const struct lj_record *rec, const char *segment)
 	for (size_t k = 0; k < ARRAY_SIZE(segment_keys); k++) {
 		const char *v = json_string_value(json_object_get(rec->info, segment_keys[k]));
 
-		if (v && strcmp(v, segment) == 0)
+		if (!segment || (v && strcmp(v, segment) == 0)) /* NULL: any */
 			return true;
 	}
 	return false;
@@ -503,16 +502,18 @@ int lj_attach_check_ip_users(struct lj_state *st, const char *self_id, const cha
 		return lj_fail(res, r, "Failed to read the state directory: %s", strerror(-r));
 	for (size_t i = 0; i < n && r == 0; i++) {
 		const struct lj_record *rec = &recs[i];
+		const char *seg =
+			segment ?: json_string_value(json_object_get(rec->info, "uplink"));
 
 		if ((self_id && strcmp(rec->id, self_id) == 0) ||
 		    !record_on_segment(rec, segment) || !lj_attach_record_has_ip(rec, ip) ||
 		    !lj_record_alive(rec))
 			continue;
 		if (strcmp(rec->way, "macvlan") == 0)
-			snprintf(how, sizeof(how), "a macvlan of '%s'", segment);
+			snprintf(how, sizeof(how), "a macvlan of '%s'", seg ?: "?");
 		else
 			snprintf(how, sizeof(how), "attached the %s way on '%s'", rec->way,
-				 segment);
+				 seg ?: "?");
 		r = lj_bad_input(res, "%s%s%s is the address of %s, %s", opt ? opt : "",
 				 opt && opt[0] ? " " : "", lj_ip_to_string(ip, buf, sizeof(buf)),
 				 lj_record_who(rec, who, sizeof(who)), how);
@@ -583,7 +584,7 @@ int lj_attach_check_ips_free(struct lj_ctx *ctx, const char *self_id, const char
 			     struct lj_result *res)
 {
 	char buf[LJ_IP_STRLEN], name[IFNAMSIZ], what[256];
-	int r, family = AF_UNSPEC;
+	int r, named, family = AF_UNSPEC;
 	size_t which;
 
 	if (n_ips == 0)
@@ -604,7 +605,10 @@ int lj_attach_check_ips_free(struct lj_ctx *ctx, const char *self_id, const char
 	r = ctx->host && n_ips ? lj_attach_host_holds(ctx, family, ips, n_ips, &which, name) : 0;
 	if (r < 0)
 		return lj_fail(res, r, "Failed to list the host's addresses: %s", strerror(-r));
-	if (r > 0)
+	if (r > 0 && (named = lj_attach_check_ip_users(ctx->state, self_id, NULL, &ips[which].ip,
+						       "", res)) < 0)
+		return named;
+	if (r > 0) /* not a nat attachment's address on its uplink: the host's own */
 		return lj_bad_input(res,
 				    "%s is the host's own address on '%s': give the container an "
 				    "address of its own",

@@ -113,7 +113,8 @@ bool lj_attach_record_has_ip(const struct lj_record *rec, const struct lj_ip *ip
  * Refuse (lj_bad_input, -EINVAL) an address that a live attachment of any way already holds
  * on the LAN link segment (the host link a way reaches the LAN through: the macvlan or routed
  * parent, the nat uplink, the bridge or OVS bridge; its records' info.parent, info.uplink or
- * info.bridge, links handed to an engine too): its info.addresses. The record self_id (the
+ * info.bridge, links handed to an engine too; NULL: any, e.g. for an address the host holds,
+ * which a nat attachment puts on its uplink): its info.addresses. The record self_id (the
  * attachment being replaced; NULL = none) does not count. opt prefixes the message ("--ip";
  * "" or NULL = none). st: the locked state directory, or NULL (opened shared here). Only the
  * records whose text holds ip are parsed. Returns 0 or -errno (res says why).

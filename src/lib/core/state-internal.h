@@ -51,3 +51,8 @@ void lj_state_mac_add(struct lj_state *st, const struct lj_record *rec, const ch
 
 /* Before record id is removed: its name in the index by MAC (lj_state_remove). */
 void lj_state_mac_forget(struct lj_state *st, const char *id);
+
+/* Take the lock file fd's flock (op: LOCK_EX or LOCK_SH), waiting as long as it takes; once the
+ * wait has lasted LJ_STATE_LOCK_NOTICE_MS, the hook of lj_state_set_lock_notice (if any) hears
+ * of it once, from another thread. 0 or -errno. */
+int lj_state_lock_wait(int fd, int op);

@@ -193,14 +193,15 @@ int lj_state_new_locked(int top, bool exclusive, bool create, struct lj_state **
 {
 	_cleanup_close_ int lock = -1;
 	struct lj_state *st;
+	int r;
 
 	lock = openat(top, "lock", (create ? O_RDWR | O_CREAT : O_RDONLY) | O_NOFOLLOW | O_CLOEXEC,
 		      0600);
 	if (lock < 0)
 		return lj_negerrno();
-	while (flock(lock, exclusive ? LOCK_EX : LOCK_SH) < 0)
-		if (errno != EINTR)
-			return lj_negerrno();
+	r = lj_state_lock_wait(lock, exclusive ? LOCK_EX : LOCK_SH);
+	if (r < 0)
+		return r;
 	st = calloc(1, sizeof(*st));
 	if (!st)
 		return -ENOMEM;

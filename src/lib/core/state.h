@@ -89,6 +89,26 @@ int lj_state_open_kept(struct lj_state_keep *k, bool exclusive, struct lj_state 
 /* Close what k keeps (k stays usable: the next lj_state_open_kept opens them again). */
 void lj_state_keep_close(struct lj_state_keep *k);
 
+/*
+ * How a front end hears that a command waits for the state lock (another lanjoin holds it: an
+ * attach waiting for an STP bridge port to forward keeps it up to a minute). Once an
+ * lj_state_open* call has waited LJ_STATE_LOCK_NOTICE_MS, fn(lock, holders) is called once,
+ * from another thread, while the call waits on: lock is the lock file's path, holders names
+ * whoever holds it as lj_state_lock_holders does, or is "" when that cannot be told. One hook
+ * for the process (as interrupt.h's pipe); NULL, the default, waits in silence. fn must be
+ * safe to call from another thread (printing one line to stderr is).
+ */
+#define LJ_STATE_LOCK_NOTICE_MS 1000
+typedef void (*lj_state_lock_notice_fn)(const char *lock, const char *holders);
+void lj_state_set_lock_notice(lj_state_lock_notice_fn fn);
+
+/*
+ * Who holds a lock on the file fd is open on, for a message: "lanjoin attach bridge (PID
+ * 1234)", several separated by ", " (at most three named, then " and N more"), each checked
+ * to hold it (lj_proc_describe_holder); "" when none can be named. Into buf (size bytes).
+ */
+void lj_state_lock_holders(int fd, char *buf, size_t size);
+
 /* Why lj_state_open failed with r, for messages (-EPERM: the directory is unsafe). */
 const char *lj_state_strerror(int r);
 

@@ -56,3 +56,29 @@ int lj_proc_open(pid_t pid, uint64_t start);
  * boot, as lj_proc_start_time; 0: any)? Reaps it if it is a child of ours that exited.
  */
 bool lj_proc_alive(pid_t pid, uint64_t start);
+
+/*
+ * The processes that hold a lock (flock, POSIX; not OFD locks, which name no process) on the
+ * file fd is open on, as /proc/locks lists them (holders, not waiters): up to n PIDs into
+ * pids, as this PID namespace sees them (a holder it does not see is left out). Returns how
+ * many holders there are (more than n: only n stored) or -errno. A file on a stacking file
+ * system (overlayfs) may show another inode there: then none is found.
+ */
+int lj_proc_lock_holders(int fd, pid_t *pids, size_t n);
+
+/*
+ * Does process pid hold a lock on the file fd is open on (lj_proc_lock_holders)?
+ */
+bool lj_proc_holds_lock(int fd, pid_t pid);
+
+/*
+ * Name the process that holds a lock on fd's file as PID pid says, for a message: "lanjoin
+ * attach (PID 1234)" — its program's name (argv[0]'s last component) and, for a lanjoin (the
+ * same program file as this one, or one named lanjoin), its command's words ("uplink adopt";
+ * "(CNI ADD)" for a CNI call) — or its command name ("flock (PID 99)"). Only letters, digits
+ * and ".-_" of what it was started with are used. Checked: pid is pinned (pidfd) before the
+ * lock is looked up and the process described, so a PID reused meanwhile is not named.
+ * Writes a NUL-terminated text into buf (size bytes). -ESRCH when pid holds no such lock (any
+ * more), or -errno.
+ */
+int lj_proc_describe_holder(int fd, pid_t pid, char *buf, size_t size);

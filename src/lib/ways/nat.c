@@ -559,11 +559,17 @@ static int check_address(struct lj_ctx *ctx, const struct lj_attach_opts *o, int
 	r = lj_attach_host_holds(ctx, AF_INET, &o->address, 1, &which, name);
 	if (r < 0)
 		return lj_fail(res, r, "Failed to list the host's addresses: %s", strerror(-r));
-	if (r > 0)
+	if (r > 0) {
+		/* another nat attachment's (on another uplink, or unchecked): named */
+		r = lj_attach_check_ip_users(ctx->state, rec_id, NULL, &o->address.ip, "--address",
+					     res);
+		if (r < 0)
+			return r;
 		return lj_bad_input(res,
 				    "--address %s is already on the host (link '%s'); lanjoin only "
 				    "claims an address it can remove again",
 				    buf, name);
+	}
 	if (lj_attach_host_routes(ctx, &o->address.ip, name, what, sizeof(what)) > 0)
 		return lj_bad_input(res, "--address %s is routed by the host to '%s' (%s)", buf,
 				    name, what);

@@ -115,6 +115,11 @@ static int check_addresses(struct lj_ctx *ctx, const struct lj_attach_opts *o, i
 				lj_ip_to_string(&o->ips[k].ip, a, sizeof(a));
 				link_name(ctx, addrs[i].ifindex, name);
 				free(addrs);
+				/* a nat attachment's, on its uplink: named */
+				r = lj_attach_check_ip_users(ctx->state, rec_id, NULL,
+							     &o->ips[k].ip, "--ip", res);
+				if (r < 0)
+					return r;
 				return lj_bad_input(res,
 						    "--ip %s is an address of the host (link "
 						    "'%s')",

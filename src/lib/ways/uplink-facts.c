@@ -449,7 +449,11 @@ int lj_uplink_check_users(struct lj_ctx *ctx, const struct lj_state *held, const
 	bool release = strcmp(link, bridge) == 0;
 	struct lj_state *st = NULL;
 	struct users u = {0};
-	int r, proxies = 0, recorded = 0;
+	int r, proxies = 0, recorded = 0, n_way[2] = {0, 0};
+	const char *to;
+	char why[160], how[256];
+	size_t n_rec;
+	bool foreign;
 
 	/* Under the lock the caller holds (the same file: a second flock would wait for it). */
 	r = held ? lj_state_open_sibling(held, "attachments", &st)
@@ -473,6 +477,7 @@ int lj_uplink_check_users(struct lj_ctx *ctx, const struct lj_state *held, const
 			if (strcmp(recs[i].way, way[k]) != 0 || !v || strcmp(v, link) != 0)
 				continue;
 			users_add_record(&u, &recs[i]);
+			n_way[k]++;
 			if (k == 1)
 				recorded += (int)json_array_size(
 					json_object_get(recs[i].info, "addresses"));
@@ -494,18 +499,31 @@ int lj_uplink_check_users(struct lj_ctx *ctx, const struct lj_state *held, const
 			  proxies - recorded, proxies - recorded == 1 ? "y" : "ies", link);
 	if (!u.n)
 		return 0;
+	/* Name only what is in the way: the nat attachments' addresses move with the link's, the
+	 * routed ones' proxy entries (and anyone's) stay behind on it. */
+	to = release ? dev : bridge;
+	n_rec = (size_t)(n_way[0] + n_way[1]);
+	foreign = proxies > recorded;
+	if (n_way[0])
+		snprintf(why, sizeof(why), "its addresses would move to '%s'%s", to,
+			 n_way[1] || foreign ? " and its proxy entries stay behind" : "");
+	else
+		snprintf(why, sizeof(why), "its proxy entries would stay behind");
+	if (!n_rec)
+		snprintf(how, sizeof(how), "Remove the proxy entries first, then %s",
+			 release ? "release" : "adopt");
+	else
+		snprintf(how, sizeof(how),
+			 "Detach %s%s first, %s, then attach %s again on '%s' (%s%s%s%s%s)",
+			 n_rec > 1 ? "them" : "it", foreign ? " and remove the proxy entries" : "",
+			 release ? "release" : "adopt", n_rec > 1 ? "them" : "it", to,
+			 n_way[0] ? "nat: --uplink " : "", n_way[0] ? to : "",
+			 n_way[0] && n_way[1] ? "; " : "", n_way[1] ? "routed: --parent " : "",
+			 n_way[1] ? to : "");
 	return lj_bad_input(
-		res,
-		"'%s' cannot be %s while these use it (its addresses would move to '%s' and its "
-		"proxy entries stay behind: they would stop working): %s%s. %s first, %s, then "
-		"attach them again on '%s' (nat: --uplink %s; routed: --parent %s)",
-		link, release ? "released" : "adopted", release ? dev : bridge, u.names,
-		u.len >= sizeof(u.names) ? "..." : "",
-		proxies <= recorded ? "Detach them"
-		: u.n > 1	    ? "Detach them and remove the proxy entries"
-				    : "Remove the proxy entries",
-		release ? "release" : "adopt", release ? dev : bridge, release ? dev : bridge,
-		release ? dev : bridge);
+		res, "'%s' cannot be %s while %s it (%s: they would stop working): %s%s. %s", link,
+		release ? "released" : "adopted", u.n > 1 ? "these use" : "this uses", why, u.names,
+		u.len >= sizeof(u.names) ? "..." : "", how);
 }
 
 /* Look at DEV, BR, addresses and routes; every refusal happens here, before any change. */
