@@ -119,7 +119,7 @@ static void index_remove(struct lj_state *st, const char *dir)
 	unlinkat(st->top_fd, dir, AT_REMOVEDIR);
 }
 
-void lj_state_mac_add(struct lj_state *st, const struct lj_record *rec, const char *file)
+void lj_state_mac_add(struct lj_state *st, const struct lj_record *rec, int fd, const char *file)
 {
 	char keys[KEYS_MAX][KEY_MAX], name[PATH_MAX];
 
@@ -132,8 +132,9 @@ void lj_state_mac_add(struct lj_state *st, const struct lj_record *rec, const ch
 			snprintf(name, sizeof(name), "%s/%s-%s", kinds[k].dir, keys[i], rec->id);
 			/* EEXIST: linked at an earlier save. ENOENT: no index (not built, or not
 			 * the attachments). Anything else: the index cannot be trusted any more. */
-			if (linkat(st->dir_fd, file, st->top_fd, name, 0) < 0 && errno != EEXIST &&
-			    errno != ENOENT) {
+			if (linkat(file ? st->dir_fd : fd, file ? file : "", st->top_fd, name,
+				   file ? 0 : AT_EMPTY_PATH) < 0 &&
+			    errno != EEXIST && errno != ENOENT) {
 				index_remove(st, kinds[k].dir);
 				break;
 			}
