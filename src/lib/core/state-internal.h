@@ -6,7 +6,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "lib/core/state.h"
 #include "lib/kernel/netns.h"
 
 struct lj_record;
@@ -21,7 +20,7 @@ struct lj_state {
 	uint64_t self_cookie;	 /* its cookie, 0 if unknown */
 	/* A record this state knows to exist (it saved or read it last; state-save.c), else "",
 	 * and whether its temporary file is kept (lj_state_save_more). */
-	char known[LJ_RECORD_ID_LEN];
+	char known[13]; /* LJ_RECORD_ID_LEN (state.h; checked in state-save.c) */
 	bool spare;
 };
 
@@ -52,8 +51,9 @@ int lj_record_cmp_created(const void *a, const void *b);
 
 /* Link file (a record of rec written in st's directory, not yet renamed; NULL: the file open
  * as fd, not yet linked, an O_TMPFILE) into the indexes by MAC and by address, if there are
- * some (lj_state_save). */
-void lj_state_mac_add(struct lj_state *st, const struct lj_record *rec, int fd, const char *file);
+ * some (lj_state_save). 0, or -ENOENT if fd may not be linked by its descriptor (linkat
+ * AT_EMPTY_PATH) where an index is there: link it by a name then. */
+int lj_state_mac_add(struct lj_state *st, const struct lj_record *rec, int fd, const char *file);
 
 /* Before record id is removed: its name in the index by MAC (lj_state_remove). */
 void lj_state_mac_forget(struct lj_state *st, const char *id);

@@ -119,27 +119,35 @@ static void index_remove(struct lj_state *st, const char *dir)
 	unlinkat(st->top_fd, dir, AT_REMOVEDIR);
 }
 
-void lj_state_mac_add(struct lj_state *st, const struct lj_record *rec, int fd, const char *file)
+int lj_state_mac_add(struct lj_state *st, const struct lj_record *rec, int fd, const char *file)
 {
 	char keys[KEYS_MAX][KEY_MAX], name[PATH_MAX];
 
 	if (st->top_fd < 0)
-		return;
+		return 0;
 	for (size_t k = 0; k < ARRAY_SIZE(kinds); k++) {
 		size_t n = kinds[k].keys(rec, keys);
 
 		for (size_t i = 0; i < n; i++) {
 			snprintf(name, sizeof(name), "%s/%s-%s", kinds[k].dir, keys[i], rec->id);
 			/* EEXIST: linked at an earlier save. ENOENT: no index (not built, or not
-			 * the attachments). Anything else: the index cannot be trusted any more. */
+			 * the attachments), or by descriptor: not allowed to link it (where the
+			 * index is there). Anything else: the index cannot be trusted any more. */
 			if (linkat(file ? st->dir_fd : fd, file ? file : "", st->top_fd, name,
-				   file ? 0 : AT_EMPTY_PATH) < 0 &&
-			    errno != EEXIST && errno != ENOENT) {
-				index_remove(st, kinds[k].dir);
+				   file ? 0 : AT_EMPTY_PATH) == 0 ||
+			    errno == EEXIST)
+				continue;
+			if (errno == ENOENT) {
+				if (!file && faccessat(st->top_fd, kinds[k].dir, F_OK,
+						       AT_SYMLINK_NOFOLLOW) == 0)
+					return -ENOENT;
 				break;
 			}
+			index_remove(st, kinds[k].dir);
+			break;
 		}
 	}
+	return 0;
 }
 
 void lj_state_mac_forget(struct lj_state *st, const char *id)

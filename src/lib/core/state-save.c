@@ -37,6 +37,8 @@
  * exists from a first one; where it does not know, a first save finds the record (EEXIST).
  */
 
+_Static_assert(sizeof(((struct lj_state *)0)->known) == LJ_RECORD_ID_LEN, "known: a record id");
+
 /* The name of record id's temporary file (a write in progress, or the kept one). */
 static void tmp_name(const char *id, char *buf, size_t size)
 {
@@ -44,10 +46,13 @@ static void tmp_name(const char *id, char *buf, size_t size)
 }
 
 /* May this process link a file by its descriptor (linkat AT_EMPTY_PATH needs
- * CAP_DAC_READ_SEARCH)? Asked once. */
+ * CAP_DAC_READ_SEARCH, in the initial user namespace before Linux 6.10)? Asked once; a link
+ * refused after all (ENOENT) sets it false. */
+static int can_link = -1;
+
 static bool can_link_fd(void)
 {
-	static int can = -1;
+	int can = can_link;
 
 	if (can < 0) {
 		struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
@@ -58,6 +63,7 @@ static bool can_link_fd(void)
 		/* Test hook: as on a file system without O_TMPFILE (the fallback's tests). */
 		if (lj_test_hook("LANJOIN_TEST_NO_TMPFILE"))
 			can = 0;
+		can_link = can;
 	}
 	return can;
 }
@@ -99,10 +105,14 @@ static int save_first(struct lj_state *st, const struct lj_record *rec, const ch
 	r = write_all(fd, text, len);
 	if (r < 0)
 		return r;
-	/* As a rename does: in the indexes before its name makes the record visible. */
-	lj_state_mac_add(st, rec, fd, NULL);
+	/* As a rename does: in the indexes before its name makes the record visible. A link
+	 * refused (ENOENT: the directory is there) is no first save's here. */
+	if (lj_state_mac_add(st, rec, fd, NULL) == -ENOENT)
+		goto refused;
 	if (linkat(fd, "", st->dir_fd, name, AT_EMPTY_PATH) == 0)
 		return 0;
+	if (errno == ENOENT)
+		goto refused;
 	if (errno != EEXIST)
 		return lj_negerrno();
 	/* A record is there: exchanged with it under the temporary name. */
@@ -110,6 +120,9 @@ static int save_first(struct lj_state *st, const struct lj_record *rec, const ch
 		return errno == EEXIST ? -EAGAIN : lj_negerrno();
 	*ret_fd = TAKE_FD(fd);
 	return 1;
+refused:
+	can_link = 0;
+	return -EAGAIN;
 }
 
 /*
