@@ -19,9 +19,10 @@ struct lj_state {
 	struct lj_netns_id self; /* the namespace lanjoin runs in */
 	uint64_t self_cookie;	 /* its cookie, 0 if unknown */
 	/* A record this state knows to exist (it saved or read it last; state-save.c), else "",
-	 * and whether its temporary file is kept (lj_state_save_more). */
+	 * whether its temporary file is kept (lj_state_save_more), and whether there is none
+	 * (this state's save or drop_spare removed it). */
 	char known[13]; /* LJ_RECORD_ID_LEN (state.h; checked in state-save.c) */
-	bool spare;
+	bool spare, tmp_gone;
 };
 
 /* A new state (free it as lj_state_close does) holding the lock file of the state directory

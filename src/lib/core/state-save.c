@@ -150,7 +150,7 @@ static int save(struct lj_state *st, const struct lj_record *rec, bool more)
 	snprintf(name, sizeof(name), "%s.json", rec->id);
 	tmp_name(rec->id, tmp, sizeof(tmp));
 	st->known[0] = '\0';
-	st->spare = false;
+	st->spare = st->tmp_gone = false;
 	r = ours ? -EAGAIN : save_first(st, rec, text, len, name, tmp, &fd);
 	if (r == 0)
 		goto saved;
@@ -194,7 +194,7 @@ static int save(struct lj_state *st, const struct lj_record *rec, bool more)
 	 */
 	if (renameat2(st->dir_fd, tmp, st->dir_fd, name, RENAME_EXCHANGE) == 0) {
 		if (!more)
-			unlinkat(st->dir_fd, tmp, 0);
+			st->tmp_gone = unlinkat(st->dir_fd, tmp, 0) == 0;
 		st->spare = more;
 		goto saved;
 	}
@@ -208,6 +208,7 @@ static int save(struct lj_state *st, const struct lj_record *rec, bool more)
 		unlinkat(st->dir_fd, tmp, 0);
 		return r;
 	}
+	st->tmp_gone = true;
 saved:
 	snprintf(st->known, sizeof(st->known), "%s", rec->id);
 	return 0;
@@ -226,13 +227,18 @@ int lj_state_save_more(struct lj_state *st, const struct lj_record *rec)
 void lj_state_drop_spare(struct lj_state *st, const char *id)
 {
 	char tmp[LJ_RECORD_ID_LEN + 16];
+	bool ours;
 
 	if (!lj_state_valid_id(id))
 		return;
-	if (strcmp(st->known, id) == 0)
-		st->spare = false;
+	ours = strcmp(st->known, id) == 0;
+	if (ours && st->tmp_gone)
+		return;
 	tmp_name(id, tmp, sizeof(tmp));
-	unlinkat(st->dir_fd, tmp, 0);
+	if ((unlinkat(st->dir_fd, tmp, 0) == 0 || errno == ENOENT) && ours) {
+		st->spare = false;
+		st->tmp_gone = true;
+	}
 }
 
 int lj_state_remove(struct lj_state *st, const char *id)

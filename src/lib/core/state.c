@@ -591,7 +591,7 @@ static int load_if(struct lj_state *st, const char *id, const struct needles *ne
 	/* It exists: a save of it is no first save (state-save.c). */
 	if (strcmp(st->known, id) != 0) {
 		snprintf(st->known, sizeof(st->known), "%s", id);
-		st->spare = false;
+		st->spare = st->tmp_gone = false;
 	}
 	if (fstat(fd, &s) < 0)
 		return lj_negerrno();
