@@ -154,18 +154,24 @@ crash_walk() {
   done
 }
 
-@test "crash: records are written before the kernel changes they describe" {
-  # Stop an attach (SIGSTOP) before its first step: the record already holds the whole plan.
-  add_container cr
-  LANJOIN_STEP_DELAY_MS=2000 ip netns exec "${LAB_PREFIX}host" "$LANJOIN" attach bridge \
-    "netns:${LAB_PREFIX}cr" --bridge br-crr --create-bridge --ip 198.51.100.135/24 >/dev/null 2>&1 &
+# record_before_change CONTAINER BRIDGE ADDR [ENV...]: stop an attach (SIGSTOP) before its first
+# step: the record already holds the whole plan, under its own name only (no temporary file
+# left: the first save is one file linked in, or renamed where O_TMPFILE is not used); killed
+# there, gc undoes it.
+record_before_change() {
+  local c=$1 br=$2 addr=$3
+  shift 3
+  add_container "$c"
+  ip netns exec "${LAB_PREFIX}host" env LANJOIN_STEP_DELAY_MS=2000 "$@" "$LANJOIN" attach bridge \
+    "netns:${LAB_PREFIX}$c" --bridge "$br" --create-bridge --ip "$addr/24" >/dev/null 2>&1 &
   local pid=$!
   defer sh -c "kill -9 $pid 2>/dev/null; true"
   wait_until 5 has_record
   kill -STOP "$pid"
-  ! on host ip link show br-crr || false
+  ! on host ip link show "$br" || false
   local f
   f=$(ls "$LANJOIN_STATE_DIR"/attachments/*.json)
+  [ "$(ls -A "$LANJOIN_STATE_DIR/attachments")" = "$(basename "$f")" ]
   [ "$(jq -r .status "$f")" = applying ]
   [ "$(jq '.undo | length' "$f")" -gt 3 ]
   [ "$(jq -r '.undo[0].type' "$f")" = bridge ]
@@ -175,6 +181,24 @@ crash_walk() {
   run lj gc
   [ "$status" -eq 0 ]
   [ "$(records)" -eq 0 ]
+  [ -z "$(ls -A "$LANJOIN_STATE_DIR/attachments")" ]
+}
+
+@test "crash: records are written before the kernel changes they describe" {
+  record_before_change cr br-crr 198.51.100.135
+}
+
+@test "crash: records are written before the kernel changes they describe, without O_TMPFILE" {
+  # LANJOIN_TEST_NO_TMPFILE: as on a file system without O_TMPFILE (or a process that may not
+  # link a file by its descriptor): the first save's file is made under its temporary name
+  record_before_change ct br-crt 198.51.100.138 LANJOIN_TEST_NO_TMPFILE=1
+  LANJOIN_TEST_NO_TMPFILE=1 run lj attach bridge "netns:${LAB_PREFIX}ct" --bridge br-crt \
+    --create-bridge --ip 198.51.100.138/24
+  [ "$status" -eq 0 ]
+  [ "$(ls -A "$LANJOIN_STATE_DIR/attachments" | grep -c .)" -eq 1 ]
+  LANJOIN_TEST_NO_TMPFILE=1 run lj detach "netns:${LAB_PREFIX}ct"
+  [ "$status" -eq 0 ]
+  [ -z "$(ls -A "$LANJOIN_STATE_DIR/attachments")" ]
 }
 
 # The veth step's record: its host end's name, the MAC the record gives it before it is made

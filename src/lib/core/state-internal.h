@@ -18,6 +18,11 @@ struct lj_state {
 	bool borrowed;		 /* dir_fd and top_fd are a session's (lj_state_open_kept) */
 	struct lj_netns_id self; /* the namespace lanjoin runs in */
 	uint64_t self_cookie;	 /* its cookie, 0 if unknown */
+	/* A record this state knows to exist (it saved or read it last; state-save.c), else "",
+	 * whether its temporary file is kept (lj_state_save_more), and whether there is none
+	 * (this state's save or drop_spare removed it). */
+	char known[13]; /* LJ_RECORD_ID_LEN (state.h; checked in state-save.c) */
+	bool spare, tmp_gone;
 };
 
 /* A new state (free it as lj_state_close does) holding the lock file of the state directory
@@ -45,9 +50,11 @@ int lj_state_dir_stream(struct lj_state *st, DIR **ret);
 /* qsort order of records: oldest first. */
 int lj_record_cmp_created(const void *a, const void *b);
 
-/* Link file (a record of rec written in st's directory, not yet renamed) into the index by
- * MAC, if there is one (lj_state_save). */
-void lj_state_mac_add(struct lj_state *st, const struct lj_record *rec, const char *file);
+/* Link file (a record of rec written in st's directory, not yet renamed; NULL: the file open
+ * as fd, not yet linked, an O_TMPFILE) into the indexes by MAC and by address, if there are
+ * some (lj_state_save). 0, or -ENOENT if fd may not be linked by its descriptor (linkat
+ * AT_EMPTY_PATH) where an index is there: link it by a name then. */
+int lj_state_mac_add(struct lj_state *st, const struct lj_record *rec, int fd, const char *file);
 
 /* Before record id is removed: its name in the index by MAC (lj_state_remove). */
 void lj_state_mac_forget(struct lj_state *st, const char *id);

@@ -217,14 +217,18 @@ static void index_remove(struct lj_state *st, const char *dir)
 	unlinkat(st->top_fd, dir, AT_REMOVEDIR);
 }
 
-/* Link file (in the attachments directory) as name (entry_name, in dir) of st: its bucket
- * made if the index exists but the bucket does not yet. 0 or -1 with errno set. */
-static int link_entry(struct lj_state *st, const char *file, const char *dir, bool flat,
+/* Link the record, file in the attachments directory (NULL: the unnamed file fd), as name
+ * (entry_name, in dir) of st: its bucket made if the index exists but the bucket does not yet.
+ * 0 or -1 with errno set (ENOENT: no index, or by descriptor not allowed to link it). */
+static int link_entry(struct lj_state *st, int fd, const char *file, const char *dir, bool flat,
 		      const char *key, const char *name)
 {
+	int from = file ? st->dir_fd : fd, flags = file ? 0 : AT_EMPTY_PATH;
 	char bucket[PATH_MAX];
 
-	if (linkat(st->dir_fd, file, st->top_fd, name, 0) == 0)
+	if (!file)
+		file = "";
+	if (linkat(from, file, st->top_fd, name, flags) == 0)
 		return 0;
 	if (errno != ENOENT || flat) /* flat: ENOENT is no index */
 		return -1;
@@ -232,15 +236,15 @@ static int link_entry(struct lj_state *st, const char *file, const char *dir, bo
 	/* ENOENT: no index (the bucket's parent is missing: not built, or not the attachments) */
 	if (mkdirat(st->top_fd, bucket, 0700) < 0 && errno != EEXIST)
 		return -1;
-	return linkat(st->dir_fd, file, st->top_fd, name, 0);
+	return linkat(from, file, st->top_fd, name, flags);
 }
 
-void lj_state_mac_add(struct lj_state *st, const struct lj_record *rec, const char *file)
+int lj_state_mac_add(struct lj_state *st, const struct lj_record *rec, int fd, const char *file)
 {
 	char keys[KEYS_MAX][KEY_MAX], name[PATH_MAX];
 
 	if (st->top_fd < 0)
-		return;
+		return 0;
 	for (size_t k = 0; k < ARRAY_SIZE(kinds); k++) {
 		size_t n = kinds[k].keys(rec, keys);
 
@@ -248,14 +252,23 @@ void lj_state_mac_add(struct lj_state *st, const struct lj_record *rec, const ch
 			entry_name(kinds[k].dir, kinds[k].flat, keys[i], rec->id, name,
 				   sizeof(name));
 			/* EEXIST: linked at an earlier save. ENOENT: no index (not built, or not
-			 * the attachments). Anything else: the index cannot be trusted any more. */
-			if (link_entry(st, file, kinds[k].dir, kinds[k].flat, keys[i], name) < 0 &&
-			    errno != EEXIST && errno != ENOENT) {
-				index_remove(st, kinds[k].dir);
+			 * the attachments), or by descriptor: not allowed to link it (where the
+			 * index is there). Anything else: the index cannot be trusted any more. */
+			if (link_entry(st, fd, file, kinds[k].dir, kinds[k].flat, keys[i], name) ==
+				    0 ||
+			    errno == EEXIST)
+				continue;
+			if (errno == ENOENT) {
+				if (!file && faccessat(st->top_fd, kinds[k].dir, F_OK,
+						       AT_SYMLINK_NOFOLLOW) == 0)
+					return -ENOENT;
 				break;
 			}
+			index_remove(st, kinds[k].dir);
+			break;
 		}
 	}
+	return 0;
 }
 
 void lj_state_mac_forget(struct lj_state *st, const char *id)
@@ -377,8 +390,8 @@ static void index_build(struct lj_state *st, const struct index_kind *kind)
 		n = kind->keys(&rec, keys);
 		for (size_t i = 0; i < n && ok; i++) {
 			entry_name(kind->dir_new, kind->flat, keys[i], id, name, sizeof(name));
-			ok = link_entry(st, de->d_name, kind->dir_new, kind->flat, keys[i], name) ==
-				     0 ||
+			ok = link_entry(st, -1, de->d_name, kind->dir_new, kind->flat, keys[i],
+					name) == 0 ||
 			     errno == EEXIST || errno == ENOENT; /* ENOENT: removed meanwhile */
 		}
 		lj_record_free(&rec);

@@ -589,6 +589,11 @@ static int load_if(struct lj_state *st, const char *id, const struct needles *ne
 	fd = openat(st->dir_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return errno == ENOENT ? -ENOENT : errno == ELOOP ? -EBADMSG : lj_negerrno();
+	/* It exists: a save of it is no first save (state-save.c). */
+	if (strcmp(st->known, id) != 0) {
+		snprintf(st->known, sizeof(st->known), "%s", id);
+		st->spare = st->tmp_gone = false;
+	}
 	if (fstat(fd, &s) < 0)
 		return lj_negerrno();
 	if (!S_ISREG(s.st_mode) || s.st_size <= 0 || s.st_size > RECORD_MAX_SIZE ||
