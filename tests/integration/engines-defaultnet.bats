@@ -345,6 +345,32 @@ doc_line() {
   assert_same_state host "$BATS_TEST_TMPDIR/host.before"
 }
 
+@test "docker: nat on a container with addresses on two engine networks asks which (--to), makes no interface" {
+  require_engine docker
+  engine_run docker lj-dn-two
+  run dk network create --subnet 198.18.5.0/24 lj-dn-other
+  [ "$status" -eq 0 ]
+  defer dk network rm lj-dn-other
+  dk network connect lj-dn-other lj-dn-two
+  defer dk network disconnect -f lj-dn-other lj-dn-two
+  snapshot host >"$BATS_TEST_TMPDIR/host.before"
+  run lje docker attach nat lj-dn-two --uplink br-em1 --address 198.51.100.149/24
+  echo "$output"
+  [ "$status" -eq 2 ]
+  [[ $output == *"has IPv4 addresses on several networks"*"lj-dn-other"*"--to ADDRESS"* ]]
+  [[ $output != *"choose another --ifname"* ]]
+  no_records
+  assert_same_state host "$BATS_TEST_TMPDIR/host.before"
+  # saying which works
+  run lje docker attach nat lj-dn-two --uplink br-em1 --address 198.51.100.149/24 \
+    --to "$(dk inspect --format '{{(index .NetworkSettings.Networks "lj-dn-other").IPAddress}}' lj-dn-two)"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  run lje docker detach lj-dn-two
+  [ "$status" -eq 0 ]
+  no_records
+}
+
 @test "attach nat --help names --to docker" {
   run lj attach nat --help
   [ "$status" -eq 0 ]

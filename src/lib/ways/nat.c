@@ -647,7 +647,14 @@ int lj_attach_nat_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, cons
 		if (r < 0 && o->to_engine)
 			return lj_bad_input(res, "--to docker: %s",
 					    err.msg[0] ? err.msg : strerror(-r));
-		/* Without --to docker, no single address means: give it a private link. */
+		/* Several: which is the user's to say (a private link of its own would add an
+		 * interface and a default route beside the engine's). */
+		if (r == -ENOTUNIQ)
+			return lj_bad_input(res,
+					    "%s with --to ADDRESS (or --private NET for a link of "
+					    "its own)",
+					    err.msg[0] ? err.msg : strerror(-r));
+		/* Without --to docker, no address at all means: give it a private link. */
 		resolved = *o;
 		if (r < 0)
 			c.ip = o->to;
