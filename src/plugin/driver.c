@@ -320,8 +320,16 @@ static json_t *net_teardown(const json_t *net)
 		err = lj_plugin_error("%s", res.message);
 	lj_result_done(&res);
 	if (!err && json_is_true(json_object_get(net, "adopted")) &&
-	    lj_uplink_release(str(net, "bridge"), false, false, &res) < 0)
-		err = lj_plugin_error("%s", res.message);
+	    lj_uplink_release(str(net, "bridge"), false, false, &res) < 0) {
+		if (res.bad_input) /* still in use (a CLI attachment's port): it stays adopted */
+			fprintf(stderr,
+				"lanjoin: a network removed; bridge '%s' stays adopted: %s. "
+				"'lanjoin uplink release %s' gives the uplink back once nothing "
+				"uses it\n",
+				str(net, "bridge"), res.message, str(net, "bridge"));
+		else
+			err = lj_plugin_error("%s", res.message);
+	}
 	lj_result_done(&res);
 	return err;
 }

@@ -495,6 +495,34 @@ fcall() { curl -sS --max-time 10 --unix-socket "$dir/fault.sock" -X POST --data-
   state_empty
 }
 
+@test "protocol: a bridge network whose adopted bridge a CLI attachment still uses: DeleteNetwork forgets the network, leaves the adoption (said); uplink release gives it back later" {
+  local id before
+  id=$(printf 'b%.0s' {1..64})
+  before=$(on host ip -j addr show dev em1 | jq -c '[.[0].addr_info[] | select(.family == "inet") | .local]')
+  add_container bcli
+  run call NetworkDriver.CreateNetwork "{\"NetworkID\":\"$id\",\"Options\":{\"com.docker.network.generic\":{\"mode\":\"bridge\",\"bridge\":\"br-dn\",\"uplink\":\"em1\"}},\"IPv4Data\":[{\"Pool\":\"198.51.100.0/24\"}]}"
+  [ "$(head -n1 <<<"$output")" = '{}' ]
+  defer lj uplink release br-dn --force
+  [ "$(on host ip -j link show dev em1 | jq -r '.[0].master')" = br-dn ]
+  run lj attach bridge "netns:${LAB_PREFIX}bcli" --bridge br-dn --ip 198.51.100.207/24 --no-conflict-check
+  [ "$status" -eq 0 ]
+  defer lj detach "netns:${LAB_PREFIX}bcli"
+  run call NetworkDriver.DeleteNetwork "{\"NetworkID\":\"$id\"}"
+  [ "$(head -n1 <<<"$output")" = '{}' ]
+  # the network is forgotten (Docker forgets it whatever the answer), the adoption stays for
+  # the attachment, and the plugin's log says so
+  [ -z "$(find "$LAB_DIR/dplugin/state/networks" -name "$id*" 2>/dev/null)" ]
+  [ "$(on host ip -j link show dev em1 | jq -r '.[0].master')" = br-dn ]
+  grep -q "bridge 'br-dn' stays adopted" "$LAB_DIR/dplugin/plugin.log"
+  run lj detach "netns:${LAB_PREFIX}bcli"
+  [ "$status" -eq 0 ]
+  run lj uplink release br-dn
+  [ "$status" -eq 0 ]
+  ! on host ip link show dev br-dn || false
+  [ "$(on host ip -j addr show dev em1 | jq -c '[.[0].addr_info[] | select(.family == "inet") | .local]')" = "$before" ]
+  state_empty
+}
+
 @test "docker: an ovs network; the host reaches the container through the OVS bridge" {
   require_engine docker
   command -v ovs-vsctl >/dev/null || skip "Open vSwitch is not installed"
