@@ -94,6 +94,20 @@ static void test_parse_podman_and_stopped(void **state)
 	assert_false(c.running);
 	assert_int_equal(c.pid, 0);
 	assert_string_equal(c.status, "exited");
+
+	/* on Podman's default network: its NetworkID is the network's name, not a hex ID */
+	assert_int_equal(parse("{\"Id\":\"" ID "\",\"Name\":\"/p2\",\"State\":{\"Status\":"
+			       "\"running\",\"Running\":true,\"Pid\":7,\"StartedAt\":\"2026-11-"
+			       "29T23:29:00Z\"},"
+			       "\"NetworkSettings\":{\"SandboxKey\":\"/run/netns/netns-1\","
+			       "\"Networks\":{\"podman\":{\"NetworkID\":\"podman\",\"EndpointID\":"
+			       "\"\",\"IPAddress\":\"198.18.2.5\",\"IPPrefixLen\":24}}}}",
+			       &c, &err),
+			 0);
+	assert_int_equal(c.n_nets, 1);
+	assert_string_equal(c.nets[0].network_id, "");
+	assert_string_equal(c.nets[0].endpoint_id, "");
+	assert_string_equal(c.sandbox_key, "/run/netns/netns-1");
 }
 
 /* Replace the first occurrence of from in docker_json by to, and parse that. */

@@ -419,14 +419,12 @@ static int parse_net(const char *name, json_t *o, struct lj_engine_net *n,
 			    "Malformed answer from the engine: a field of network "
 			    "'%s' has the wrong type or range",
 			    name);
-	if ((*nid && !is_hex_id(nid, 1, LJ_ENGINE_ID_LEN)) ||
-	    (*eid && !is_hex_id(eid, 1, LJ_ENGINE_ID_LEN)))
-		return fail(err, -EPROTO,
-			    "Malformed answer from the engine: network '%s': NetworkID or "
-			    "EndpointID is not an ID (hex digits)",
-			    name);
-	snprintf(n->network_id, sizeof(n->network_id), "%s", nid);
-	snprintf(n->endpoint_id, sizeof(n->endpoint_id), "%s", eid);
+	/* Docker's are hex IDs (a plugin endpoint is matched by them); Podman's compatible API
+	 * gives the network's name as NetworkID: kept only when they are IDs. */
+	if (is_hex_id(nid, 1, LJ_ENGINE_ID_LEN))
+		snprintf(n->network_id, sizeof(n->network_id), "%s", nid);
+	if (is_hex_id(eid, 1, LJ_ENGINE_ID_LEN))
+		snprintf(n->endpoint_id, sizeof(n->endpoint_id), "%s", eid);
 	if (*ip4 && (lj_parse_ip(ip4, &n->ipv4.ip) < 0 || n->ipv4.ip.family != AF_INET))
 		return fail(err, -EPROTO,
 			    "Malformed answer from the engine: network '%s': "

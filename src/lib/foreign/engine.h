@@ -55,7 +55,7 @@ struct lj_engine_net {
 	struct lj_ip gateway6; /* AF_UNSPEC when none */
 	uint8_t mac[LJ_MAC_LEN];
 	bool has_mac;
-	char network_id[LJ_ENGINE_ID_LEN + 1];	/* NetworkID (hex), "" when not given */
+	char network_id[LJ_ENGINE_ID_LEN + 1];	/* NetworkID (hex), "" when not one */
 	char endpoint_id[LJ_ENGINE_ID_LEN + 1]; /* EndpointID (hex), "" when not connected */
 };
 
