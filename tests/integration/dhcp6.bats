@@ -166,7 +166,7 @@ host_files() {
   wait_until 10 on rogue6 sh -c "ss -Hlun | grep -q ':547 '"
   add_container bad6
   run lj attach bridge "netns:${LAB_PREFIX}bad6" --bridge br-em1 --dhcp6 --mac "$mac" \
-    --dhcp-timeout 4
+    --dhcp-timeout 10
   echo "$output"
   [ "$status" -eq 1 ]
   [[ $output == *"duplicate address detection failed"*"2001:db8:1::fe"* ]]
