@@ -271,6 +271,30 @@ state_sums() { (cd "$LANJOIN_STATE_DIR" && find . -type f ! -name lock -exec sha
   [[ $output == *"ip, mtu differ;"* || $output == *"mtu, ip differ;"* ]]
 }
 
+@test "apply: the spec attach --persist stored (with the MAC the interface got) is as asked while attached" {
+  add_container web
+  detach_later web
+  run lj attach bridge "$(target web)" "${ATTACH[@]}" --persist
+  [ "$status" -eq 0 ]
+  mac=$(on web cat /sys/class/net/eth1/address)
+  [ "$(jq -r .mac "$LANJOIN_SPEC_DIR"/*.json)" = "$mac" ]
+  sums=$(state_sums)
+  run lj apply "$LANJOIN_SPEC_DIR"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == *"as asked"* ]]
+  # the MAC it has, asked for (in capitals): as asked; another one differs
+  run lj attach bridge "$(target web)" "${ATTACH[@]}" --mac "${mac^^}"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == *"as asked"* ]]
+  [ "$(state_sums)" = "$sums" ]
+  run lj attach bridge "$(target web)" "${ATTACH[@]}" --mac 02:00:5e:10:00:99
+  [ "$status" -eq 2 ]
+  [[ $output == *"otherwise: mac differs;"* ]]
+  [ "$(on web cat /sys/class/net/eth1/address)" = "$mac" ]
+}
+
 @test "idempotent attach: repeated options (--ip, --route) are sets: another order is as asked" {
   add_container web
   detach_later web

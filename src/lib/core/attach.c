@@ -177,6 +177,11 @@ static int refuse_live(struct lj_ctx *ctx, const struct lj_target *t, const char
 		char diff[256] = "";
 		json_t *va = spec && old->spec ? spec_view(old->spec, spec) : NULL;
 		json_t *vb = va ? spec_view(spec, spec) : NULL;
+		/* a spec attach --persist stored names the MAC the interface got, which this
+		 * record's spec (asking for none) did not */
+		if (va && !json_object_get(old->spec, "mac") &&
+		    lj_record_mac_is(old, json_string_value(json_object_get(spec, "mac"))))
+			json_object_set(va, "mac", json_object_get(vb, "mac"));
 		bool same = va && vb && json_equal(va, vb);
 
 		if (va && vb && !same)

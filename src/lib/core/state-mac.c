@@ -35,6 +35,14 @@ bool lj_record_mac(const struct lj_record *rec, uint8_t ret[LJ_MAC_LEN])
 	return false;
 }
 
+bool lj_record_mac_is(const struct lj_record *rec, const char *text)
+{
+	uint8_t a[LJ_MAC_LEN], b[LJ_MAC_LEN];
+
+	return text && lj_parse_mac(text, a) == 0 && lj_record_mac(rec, b) &&
+	       memcmp(a, b, LJ_MAC_LEN) == 0;
+}
+
 /*
  * The indexes of the records by MAC and by address: directory MAC_INDEX (ADDR_INDEX) beside
  * the attachments directory (in the state directory, st->top_fd), in it a bucket directory

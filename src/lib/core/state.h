@@ -60,6 +60,9 @@ struct lj_state;
  */
 bool lj_record_mac(const struct lj_record *rec, uint8_t ret[LJ_MAC_LEN]);
 
+/* Whether text (a MAC as "02:00:5e:00:00:01", any case; NULL: false) is rec's (lj_record_mac). */
+bool lj_record_mac_is(const struct lj_record *rec, const char *text);
+
 /*
  * Open the state directory (created 0700 if missing; refused unless owned by root and not
  * writable by others) and take its lock: exclusive when exclusive is true, else shared.
