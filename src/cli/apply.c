@@ -22,7 +22,8 @@ static const char usage[] =
 	"left alone. Each spec is its own change: one that fails is rolled back alone, the\n"
 	"others stay attached (a last line names both). Exit status: 0 all attached, 1 some\n"
 	"failed (or were refused while others were attached), 2 bad input and nothing\n"
-	"changed (a file invalid, or a spec refused, e.g. already attached otherwise).\n";
+	"changed (a file invalid, or a spec refused, e.g. already attached otherwise).\n"
+	"Directories without any *.json file: nothing to do, exit 0.\n";
 
 struct item {
 	char *file;
@@ -140,7 +141,7 @@ int lj_cmd_apply(int argc, char **argv)
 {
 	struct item *items = NULL;
 	size_t n = 0, failed = 0, bad = 0, changed = 0;
-	bool persist = false;
+	bool persist = false, named = false;
 	int code = LJ_EXIT_USAGE, r, k;
 
 	for (int i = 1; i < argc; i++) {
@@ -160,10 +161,16 @@ int lj_cmd_apply(int argc, char **argv)
 		}
 		if (add_path(&items, &n, argv[i]) < 0)
 			goto out;
+		named = true;
 	}
-	if (n == 0) {
+	if (n == 0 && !named) {
 		items_free(items, n);
 		return lj_usage_error(usage, "Missing FILE");
+	}
+	if (n == 0) { /* directories without specs (a boot script's empty spec directory) */
+		printf("Nothing to apply: no *.json file in the directories named\n");
+		items_free(items, n);
+		return LJ_EXIT_OK;
 	}
 	/* every file first: a bad one changes nothing */
 	for (size_t i = 0; i < n; i++) {

@@ -272,6 +272,12 @@ state_sums() { (cd "$LANJOIN_STATE_DIR" && find . -type f ! -name lock -exec sha
 }
 
 @test "apply: the spec attach --persist stored (with the MAC the interface got) is as asked while attached" {
+  # an empty spec directory (a boot script's first run) is nothing to do; no argument is usage
+  run lj apply "$LANJOIN_SPEC_DIR"
+  [ "$status" -eq 0 ]
+  [[ $output == "Nothing to apply"* ]]
+  run lj apply
+  [ "$status" -eq 2 ]
   add_container web
   detach_later web
   run lj attach bridge "$(target web)" "${ATTACH[@]}" --persist
