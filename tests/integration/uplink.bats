@@ -608,6 +608,16 @@ c1_answers() {
   [ -z "$output" ]
   run lj detach "pid:$CONTAINER_PID"
   [ "$status" -eq 0 ]
+  # release's dry run names the rules by their handles now: its nft lines paste (both families)
+  run lj uplink release br-em1 --dry-run
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "$(grep -c '^nft delete rule ip6\? filter FORWARD handle [0-9][0-9]*$' <<<"$output")" -eq 2 ]
+  while read -r -a cmd; do
+    on host "${cmd[@]}"
+  done < <(grep '^nft delete rule' <<<"$output")
+  [ "$(on host iptables-save | grep -c lanjoin)" -eq 0 ]
+  [ "$(on host ip6tables-save | grep -c lanjoin)" -eq 0 ]
   run lj uplink release br-em1
   [ "$status" -eq 0 ]
   assert_host_back "$BEFORE"

@@ -3,9 +3,11 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <arpa/inet.h>
 #include <libmnl/libmnl.h>
 #include <linux/capability.h>
+#include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <libnftnl/expr.h>
@@ -20,6 +22,7 @@
 
 #include "lib/kernel/netlink.h"
 #include "shared/macro.h"
+#include "shared/shquote.h"
 
 /*
  * libnftables is loaded with dlopen() on first use, as engine.c loads libcurl: linked, it and
@@ -142,6 +145,41 @@ static void copy_error(const char *text, char *err, size_t errsize)
  * libnftables prints to stderr when the kernel refuses its socket for lack of rights; ask
  * the kernel first whether this process has CAP_NET_ADMIN at all.
  */
+struct describe_delete {
+	FILE *f;
+	const char *fam, *chain, *comment;
+	size_t n;
+};
+
+static void describe_delete_cb(uint64_t handle, const char *comment, void *data)
+{
+	struct describe_delete *d = data;
+
+	if (!comment || strcmp(comment, d->comment) != 0)
+		return;
+	fprintf(d->f, "nft delete rule %s filter %s handle %" PRIu64 "\n", d->fam, LJ_SHQ(d->chain),
+		handle);
+	d->n++;
+}
+
+void lj_nft_describe_delete(FILE *f, uint8_t family, const char *chain, const char *comment)
+{
+	struct describe_delete d = {f, family == NFPROTO_IPV6 ? "ip6" : "ip", chain, comment, 0};
+	int r = lj_nft_rules(family, "filter", chain, describe_delete_cb, &d);
+
+	if (r == -ENOENT)
+		fprintf(f, "# chain %s of table %s filter is gone, and its rules with it\n",
+			LJ_SHC(chain), d.fam);
+	else if (r < 0)
+		fprintf(f,
+			"# the kernel did not list chain %s of table %s filter (%s): delete "
+			"the rules commented \"%s\" there\n",
+			LJ_SHC(chain), d.fam, strerror(-r), LJ_SHC(comment));
+	else if (d.n == 0)
+		fprintf(f, "# no rule commented \"%s\" is left in chain %s of table %s filter\n",
+			LJ_SHC(comment), LJ_SHC(chain), d.fam);
+}
+
 bool lj_nft_have_net_admin(void)
 {
 	struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};

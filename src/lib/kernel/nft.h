@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "shared/parse.h"
 
@@ -84,6 +85,14 @@ int lj_nft_map_jumps(uint8_t family, const char *table, const char *set,
  */
 int lj_nft_rules(uint8_t family, const char *table, const char *chain,
 		 void (*cb)(uint64_t handle, const char *comment, void *data), void *data);
+
+/*
+ * For a dry run: print to f the nft commands that delete the rules of chain in table "filter"
+ * of family (NFPROTO_IPV4 or NFPROTO_IPV6) that carry comment, by the handles they have now
+ * (one dump, lj_nft_rules), each line pasteable; a comment line instead when the chain is
+ * gone, cannot be listed, or holds no such rule.
+ */
+void lj_nft_describe_delete(FILE *f, uint8_t family, const char *chain, const char *comment);
 
 /* Whether this process has CAP_NET_ADMIN (effective): without, nf_tables refuses it all. */
 bool lj_nft_have_net_admin(void);

@@ -6,7 +6,6 @@
 #include "lib/steps/nat.h"
 
 #include <errno.h>
-#include <inttypes.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/xt_conntrack.h>
@@ -205,44 +204,12 @@ static void fw_accept_describe(const struct lj_ctx *ctx, const struct lj_step *s
 	}
 }
 
-struct fw_print {
-	FILE *f;
-	const struct lj_step *s;
-	size_t n;
-};
-
-static void fw_print_cb(uint64_t handle, const char *comment, void *data)
-{
-	struct fw_print *d = data;
-
-	if (!comment || strcmp(comment, d->s->text) != 0)
-		return;
-	fprintf(d->f, "nft delete rule %s filter %s handle %" PRIu64 "\n", fw_family(d->s),
-		LJ_SHQ(d->s->master), handle);
-	d->n++;
-}
-
 /* What fw_accept_undo does now: delete the rules carrying the comment, by their handles. */
 static void fw_accept_describe_undo(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
 {
-	struct fw_print d = {f, s, 0};
-	int r;
-
-	if (fw_check(s) < 0)
-		return;
-	r = lj_nft_rules(s->via.family == AF_INET6 ? NFPROTO_IPV6 : NFPROTO_IPV4, "filter",
-			 s->master, fw_print_cb, &d);
-	if (r == -ENOENT)
-		fprintf(f, "# chain %s of table %s filter is gone, and its rules with it\n",
-			s->master, fw_family(s));
-	else if (r < 0)
-		fprintf(f,
-			"# the kernel did not list chain %s of table %s filter (%s): delete "
-			"the rules commented \"%s\" there\n",
-			s->master, fw_family(s), strerror(-r), s->text);
-	else if (d.n == 0)
-		fprintf(f, "# no rule commented \"%s\" is left in chain %s of table %s filter\n",
-			s->text, s->master, fw_family(s));
+	if (fw_check(s) == 0)
+		lj_nft_describe_delete(f, s->via.family == AF_INET6 ? NFPROTO_IPV6 : NFPROTO_IPV4,
+				       s->master, s->text);
 }
 
 /* Whether nft's JSON of a rule's expressions has {"match": {"left": {KEY...}, "right": value}}

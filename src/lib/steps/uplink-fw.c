@@ -215,13 +215,15 @@ static void fw_describe(const struct lj_ctx *ctx, const struct lj_step *s, FILE 
 	fputc('\n', f);
 }
 
+/* What fw_undo does now: delete the rules carrying the tag, by their handles. */
 static void fw_describe_undo(const struct lj_ctx *ctx, const struct lj_step *s, FILE *f)
 {
 	char t[64];
 
+	if (!chain_ok(s->text) || (s->u32 != NFPROTO_IPV4_ && s->u32 != NFPROTO_IPV6_))
+		return;
 	tag(s->link, s->peer, t, sizeof(t));
-	fprintf(f, "nft delete rule %s filter %s handle H   # H: the rule with comment \"%s\"\n",
-		fam_name(s->u32), s->text ? s->text : "?", LJ_SHC(t));
+	lj_nft_describe_delete(f, (uint8_t)s->u32, s->text, t);
 }
 
 /* The accept rule (commented with its tag) is still in its chain: one listing per chain. */
