@@ -116,10 +116,14 @@ static void spec_row(const json_t *x, const struct widths *c)
 	if (!json_array_size(ip))
 		printf("-");
 	json_decref(ip);
-	printf(waiting ? " (persistent spec, waiting: its target does not run; attached when "
-			 "it does)\n"
-		       : " (persistent spec, missing: its target runs unattached; reconcile "
-			 "attaches it)\n");
+	if (json_object_get(x, "unknown"))
+		printf(" (persistent spec, waiting: whether its target runs is not known: %s)\n",
+		       json_string_value(json_object_get(x, "unknown")));
+	else
+		printf(waiting ? " (persistent spec, waiting: its target does not run; attached "
+				 "when it does)\n"
+			       : " (persistent spec, missing: its target runs unattached; "
+				 "reconcile attaches it)\n");
 }
 
 void cli_handoff_ifnames(const void *recs, size_t n, size_t stride, char (*ret)[IFNAMSIZ])

@@ -424,21 +424,25 @@ json_t *cli_spec_unattached(const char *target,
 		const char *ifn = json_string_value(json_object_get(s, "ifname"));
 		struct lj_target tg;
 		bool runs = false;
+		int r = -EINVAL;
 
 		if (!ifn)
 			ifn = LJ_DEFAULT_IFNAME;
 		if (!t || (target && strcmp(t, target) != 0) || attached(t, ifn, data))
 			continue;
-		if (lj_target_parse(t, &tg) == 0 && lj_target_open(&tg) == 0) {
+		if (lj_target_parse(t, &tg) == 0 && (r = lj_target_open(&tg)) == 0) {
 			runs = true;
 			lj_target_close(&tg);
 		}
 		if (runs)
 			*missing = true;
-		json_array_append_new(
-			out, json_pack("{s:s, s:s, s:O, s:O, s:s}", "target", t, "ifname", ifn,
-				       "way", json_object_get(s, "way") ?: json_null(), "spec", s,
-				       "status", runs ? "missing" : "waiting"));
+		json_t *row = json_pack("{s:s, s:s, s:O, s:O, s:s}", "target", t, "ifname", ifn,
+					"way", json_object_get(s, "way") ?: json_null(), "spec", s,
+					"status", runs ? "missing" : "waiting");
+		/* the engine did not answer: whether the container runs is not known */
+		if (row && r < 0 && r != -ENOENT && r != -ESRCH && tg.error[0])
+			json_object_set_new(row, "unknown", json_string(tg.error));
+		json_array_append_new(out, row);
 	}
 	json_decref(specs);
 	return out;

@@ -167,7 +167,10 @@ int lj_cmd_status(int argc, char **argv)
 				  json_object_get(x, "target"), "ifname",
 				  json_object_get(x, "ifname"), "way", json_object_get(x, "way"),
 				  "host_ifname", "status", json_object_get(x, "status"), "what",
-				  "persistent spec, no attachment", "unchecked_steps", 0));
+				  json_object_get(x, "unknown")
+					  ? json_string_value(json_object_get(x, "unknown"))
+					  : "persistent spec, no attachment",
+				  "unchecked_steps", 0));
 		lj_print_json(doc);
 	} else {
 		/* columns as wide as their longest entry (a Docker sandbox path as TARGET) */
@@ -193,16 +196,19 @@ int lj_cmd_status(int argc, char **argv)
 		{
 			bool waiting = strcmp(json_string_value(json_object_get(x, "status")),
 					      "waiting") == 0;
-			printf("%-*s %-*s %-*s %-16s %s\n", wt,
+			const char *unknown = json_string_value(json_object_get(x, "unknown"));
+
+			printf("%-*s %-*s %-*s %-16s %s%s\n", wt,
 			       json_string_value(json_object_get(x, "target")), wi,
 			       json_string_value(json_object_get(x, "ifname")), ww, "-",
 			       json_string_value(json_object_get(x, "status")),
-			       waiting ? "persistent spec; its target does not run (attached when "
-					 "it "
-					 "does)"
+			       unknown ? "persistent spec; whether its target runs is not known: "
+			       : waiting
+				       ? "persistent spec; its target does not run (attached when "
+					 "it does)"
 				       : "persistent spec; its target runs unattached (reconcile "
-					 "attaches "
-					 "it)");
+					 "attaches it)",
+			       unknown ? unknown : "");
 		}
 	}
 	/* on stdout after the table; with --json on stderr, so that stdout stays one value */

@@ -486,6 +486,19 @@ JSON
   [[ $output == *"$(target ghost)"*eth1*bridge*"persistent spec, waiting"* ]]
   run lj list --json
   [ "$(jq -r '.[] | select(.target.spec == "'"$(target ghost)"'") | "\(.status) \(.persistent) \(.via)"' <<<"$output")" = "waiting true $BR" ]
+  # a container's spec while its engine cannot be reached: not known, not "does not run"
+  echo '{"way": "bridge", "target": "ljnosuchweb", "bridge": "'$BR'", "persist": true}' \
+    >"$LANJOIN_SPEC_DIR/engine.json"
+  export LANJOIN_ENGINE_SOCKET=$BATS_TEST_TMPDIR/no-engine.sock
+  run lj status ljnosuchweb
+  echo "$output"
+  [[ $output == *ljnosuchweb*waiting*"whether its target runs is not known: Cannot reach"*no-engine.sock* ]]
+  run lj status --json
+  [[ $(jq -r '.attachments[] | select(.target == "ljnosuchweb") | .what' <<<"$output") == "Cannot reach"* ]]
+  run lj list
+  [[ $output == *ljnosuchweb*"whether its target runs is not known: Cannot reach"* ]]
+  unset LANJOIN_ENGINE_SOCKET
+  rm "$LANJOIN_SPEC_DIR/engine.json"
   run lj attach bridge "$(target web)" "${ATTACH[@]}" --persist
   [ "$status" -eq 0 ]
   [ "$(lj list --json | jq length)" -eq 2 ] # web attached, ghost waiting
