@@ -110,7 +110,7 @@ int lj_cmd_shim(int argc, char **argv)
 
 		if (parse(argc - 1, argv + 1, add, &parent, &ip, &json, &code) < 0)
 			return code;
-		r = add ? lj_shim_add(parent, &ip, &res) : lj_shim_del(parent, &res);
+		r = add ? lj_shim_add(parent, &ip, false, &res) : lj_shim_del(parent, false, &res);
 	} else if (argv[1][0] == '-') {
 		return lj_usage_error(usage, "Unknown option '%s' (expected add or del first)",
 				      argv[1]);

@@ -289,15 +289,14 @@ static json_t *net_setup(const char *id, json_t *net)
 		lj_parse_cidr(shim, true, &c);
 		/* Routes to the containers go through it; it goes with the network (or, while
 		 * routes of CLI attachments still use it, goes back to going with the last of
-		 * them) if the network made or pinned it: a shim only CLI attachments held
-		 * ("removed when unused") is pinned by lj_shim_add, and left pinned it would
-		 * outlive them all. One pinned by `lanjoin shim add` or by another network stays
-		 * theirs. */
+		 * them) if the network made it or took it over from CLI attachments ("removed
+		 * when unused"): lj_shim_add marks it the network's, which `lanjoin shim del`
+		 * refuses. One pinned by `lanjoin shim add` or by another network stays theirs. */
 		if (!existed || strcmp(l.alias, LJ_OWNED_ALIAS) == 0) {
 			json_object_set_new(net, "shim_made", json_true());
 			err = save_net(id, net);
 		}
-		if (!err && lj_shim_add(str(net, "parent"), &c, &res) < 0) {
+		if (!err && lj_shim_add(str(net, "parent"), &c, true, &res) < 0) {
 			err = lj_plugin_error("%s", res.message);
 		} else if (!err) {
 			json_object_set_new(net, "shim", json_string(name));
@@ -316,7 +315,7 @@ static json_t *net_teardown(const json_t *net)
 	json_t *err = NULL;
 
 	if (json_is_true(json_object_get(net, "shim_made")) &&
-	    lj_shim_del(str(net, "parent"), &res) < 0)
+	    lj_shim_del(str(net, "parent"), true, &res) < 0)
 		err = lj_plugin_error("%s", res.message);
 	lj_result_done(&res);
 	if (!err && json_is_true(json_object_get(net, "adopted")) &&

@@ -782,6 +782,39 @@ standin_stop() { kill_quietly "$STANDIN_PID"; rm -rf "$LAB_DIR/dplugin/standin";
   state_empty
 }
 
+@test "protocol: the host shim a network made is the network's: shim del refuses it, shim add keeps it after the network" {
+  local id shim
+  id=$(printf '6%.0s' {1..64})
+  shimnet() { echo "{\"NetworkID\":\"$id\",\"Options\":{\"com.docker.network.generic\":{\"mode\":\"macvlan\",\"parent\":\"em1\",\"host_shim\":\"198.51.100.96/24\"}}}"; }
+  run call NetworkDriver.CreateNetwork "$(shimnet)"
+  [ "$(head -n1 <<<"$output")" = '{}' ]
+  defer call NetworkDriver.DeleteNetwork "{\"NetworkID\":\"$id\"}"
+  shim=$(on host ip -j link show | jq -r '[.[] | select(.ifname | startswith("ljs"))][0].ifname // empty')
+  [ -n "$shim" ]
+  run lj shim del em1
+  echo "$output"
+  [ "$status" -eq 2 ]
+  [[ $output == *"belongs to a Docker network"*"docker network rm"* ]]
+  on host ip -4 addr show dev "$shim" | grep -q 198.51.100.96/32
+  # removed with the network
+  run call NetworkDriver.DeleteNetwork "{\"NetworkID\":\"$id\"}"
+  [ "$(head -n1 <<<"$output")" = '{}' ]
+  ! on host ip link show dev "$shim" || false
+  # pinned by shim add while the network stands: kept after it, until shim del
+  run call NetworkDriver.CreateNetwork "$(shimnet)"
+  [ "$(head -n1 <<<"$output")" = '{}' ]
+  run lj shim add em1 --ip 198.51.100.96/24
+  echo "$output"
+  [ "$status" -eq 0 ]
+  run call NetworkDriver.DeleteNetwork "{\"NetworkID\":\"$id\"}"
+  [ "$(head -n1 <<<"$output")" = '{}' ]
+  on host ip link show dev "$shim" >/dev/null
+  run lj shim del em1
+  [ "$status" -eq 0 ]
+  ! on host ip link show dev "$shim" || false
+  state_empty
+}
+
 @test "protocol and docker: an address the host or another lanjoin attachment holds is refused (CreateEndpoint, Join; macvlan and bridge)" {
   local id eid
   id=$(printf '7%.0s' {1..64})

@@ -126,10 +126,10 @@ const struct lj_step_type lj_step_macvlan = {
 
 /*
  * --- shim: link = the shim, master = its parent, cidr = its address (a /32 or /128: no
- * prefix route), u32 = 1 for a pinned shim (`shim add`). Ensures the shim exists with that
- * address. Undo deletes it only if lanjoin made it unpinned and no route leaves through it
- * any more (the routes of the containers using it are host steps undone before this one, in
- * the same or in other records), or if this very run made it and is rolling back.
+ * prefix route), u32 = 1 for a pinned shim (`shim add`), 2 for a Docker network's. Ensures
+ * the shim exists with that address. Undo deletes it only if lanjoin made it unpinned and no route
+ * leaves through it any more (the routes of the containers using it are host steps undone before
+ * this one, in the same or in other records), or if this very run made it and is rolling back.
  */
 
 static int shim_has_addr(struct lj_nl *nl, int ifindex, const struct lj_cidr *c)
@@ -228,7 +228,7 @@ static int shim_apply(struct lj_ctx *ctx, struct lj_step *s)
 	 * routes. An IPv4 shim gets no IPv6 at all; an IPv6 shim keeps its link-local address
 	 * (NDP needs one) but neither accepts RAs nor autoconfigures. Both before it goes up.
 	 */
-	r = lj_link_set_alias(ctx->host, s->link, s->u32 ? LJ_SHIM_PINNED_ALIAS : LJ_OWNED_ALIAS);
+	r = lj_link_set_alias(ctx->host, s->link, lj_shim_alias(s->u32));
 	if (r >= 0 && s->cidr.ip.family == AF_INET)
 		r = shim_sysctl(ctx, s->link, "disable_ipv6", "1");
 	if (r >= 0 && s->cidr.ip.family == AF_INET6)
@@ -287,8 +287,7 @@ static void shim_describe(const struct lj_ctx *ctx, const struct lj_step *s, FIL
 		return;
 	fprintf(f, "ip link add link %s name %s type macvlan mode bridge\n", LJ_SHQ(s->master),
 		LJ_SHQ(s->link));
-	fprintf(f, "ip link set %s alias '%s'\n", LJ_SHQ(s->link),
-		s->u32 ? LJ_SHIM_PINNED_ALIAS : LJ_OWNED_ALIAS);
+	fprintf(f, "ip link set %s alias '%s'\n", LJ_SHQ(s->link), lj_shim_alias(s->u32));
 	if (s->cidr.ip.family == AF_INET)
 		fprintf(f, "sysctl -qw net.ipv6.conf.%s.disable_ipv6=1\n", LJ_SHQ(s->link));
 	else
@@ -451,7 +450,14 @@ void lj_shim_name(const char *parent, char ret[IFNAMSIZ])
 
 bool lj_shim_is_ours(const struct lj_link *l)
 {
-	return strcmp(l->alias, LJ_OWNED_ALIAS) == 0 || strcmp(l->alias, LJ_SHIM_PINNED_ALIAS) == 0;
+	return strcmp(l->alias, LJ_OWNED_ALIAS) == 0 ||
+	       strcmp(l->alias, LJ_SHIM_PINNED_ALIAS) == 0 ||
+	       strcmp(l->alias, LJ_SHIM_NETWORK_ALIAS) == 0;
+}
+
+const char *lj_shim_alias(uint32_t u32)
+{
+	return u32 == 2 ? LJ_SHIM_NETWORK_ALIAS : u32 ? LJ_SHIM_PINNED_ALIAS : LJ_OWNED_ALIAS;
 }
 
 int lj_shim_is_leftover(struct lj_nl *nl, const struct lj_link *l, int parent)

@@ -26,6 +26,15 @@ extern const struct lj_way_choice lj_macvlan_modes[LJ_MACVLAN_N_MODES];
  */
 #define LJ_SHIM_PINNED_ALIAS "lanjoin: host shim, kept until 'lanjoin shim del'"
 
+/*
+ * The alias of a shim a Docker network of lanjoin's plugin made (its host_shim option): the
+ * network's, removed with it; `lanjoin shim del` refuses it.
+ */
+#define LJ_SHIM_NETWORK_ALIAS "lanjoin: host shim of a Docker network, removed with it"
+
+/* The alias a shim step's u32 asks for: 0 LJ_OWNED_ALIAS, 1 pinned, 2 a network's. */
+const char *lj_shim_alias(uint32_t u32);
+
 /* Most addresses looked at on one link. */
 #define LJ_MACVLAN_MAX_ADDRS 64
 

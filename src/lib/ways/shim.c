@@ -22,7 +22,7 @@ static void shim_facts(struct lj_result *res, const char *parent, const char *na
 			      address, "status", status);
 }
 
-int lj_shim_add(const char *parent, const struct lj_cidr *ip, struct lj_result *res)
+int lj_shim_add(const char *parent, const struct lj_cidr *ip, bool network, struct lj_result *res)
 {
 	struct lj_cidr addrs[LJ_MACVLAN_MAX_ADDRS], host_ip;
 	char name[IFNAMSIZ], buf[LJ_CIDR_STRLEN], given[LJ_CIDR_STRLEN];
@@ -99,7 +99,10 @@ int lj_shim_add(const char *parent, const struct lj_cidr *ip, struct lj_result *
 				parent);
 			goto out;
 		}
-		if (strcmp(l.alias, LJ_SHIM_PINNED_ALIAS) == 0) {
+		/* pinned (by shim add or a network) stays so; a network takes over only one
+		 * that CLI attachments made, removed when unused */
+		if (strcmp(l.alias, LJ_OWNED_ALIAS) != 0 &&
+		    (network || strcmp(l.alias, LJ_SHIM_PINNED_ALIAS) == 0)) {
 			snprintf(res->message, sizeof(res->message),
 				 "Host shim %s on %s with %s already exists; nothing to do", name,
 				 parent, buf);
@@ -107,7 +110,7 @@ int lj_shim_add(const char *parent, const struct lj_cidr *ip, struct lj_result *
 			r = 0;
 			goto out;
 		}
-		r = lj_link_set_alias(ctx.host, name, LJ_SHIM_PINNED_ALIAS);
+		r = lj_link_set_alias(ctx.host, name, lj_shim_alias(network ? 2 : 1));
 		if (r < 0) {
 			lj_fail(res, r, "Failed to mark host shim '%s' as kept: %s", name,
 				strerror(-r));
@@ -145,7 +148,7 @@ int lj_shim_add(const char *parent, const struct lj_cidr *ip, struct lj_result *
 	snprintf(s->link, sizeof(s->link), "%s", name);
 	snprintf(s->master, sizeof(s->master), "%s", parent);
 	s->cidr = host_ip;
-	s->u32 = 1; /* pinned */
+	s->u32 = network ? 2 : 1; /* pinned, or the network's */
 	s->flags |= LJ_STEP_F_WILL_CREATE;
 	r = lj_plan_apply(&ctx, &plan, &perr);
 	if (r < 0) {
@@ -168,7 +171,7 @@ out:
 	return r;
 }
 
-int lj_shim_del(const char *parent, struct lj_result *res)
+int lj_shim_del(const char *parent, bool network, struct lj_result *res)
 {
 	char name[IFNAMSIZ];
 	struct lj_state *st = NULL;
@@ -203,6 +206,21 @@ int lj_shim_del(const char *parent, struct lj_result *res)
 	}
 	if (strcmp(l.kind, "macvlan") != 0 || !lj_shim_is_ours(&l)) {
 		r = lj_bad_input(res, "'%s' is not lanjoin's host shim; not touching it", name);
+		goto out;
+	}
+	if (!network && strcmp(l.alias, LJ_SHIM_NETWORK_ALIAS) == 0) {
+		r = lj_bad_input(
+			res,
+			"Host shim %s on %s belongs to a Docker network of lanjoin's "
+			"plugin (its host_shim): it goes with that network ('docker network "
+			"rm'); if that network is gone, 'ip link del %s' removes it",
+			name, parent, name);
+		goto out;
+	}
+	if (network && strcmp(l.alias, LJ_SHIM_PINNED_ALIAS) == 0) {
+		snprintf(res->message, sizeof(res->message),
+			 "Host shim %s on %s is pinned by 'lanjoin shim add'; kept", name, parent);
+		shim_facts(res, parent, name, NULL, "kept");
 		goto out;
 	}
 	r = lj_route_count_dev(ctx.host, l.ifindex);
