@@ -436,6 +436,13 @@ static int parse_option(int c, const char *v, struct lj_attach_opts *o, struct c
 			lj_err("Invalid --ip '%s': " LJ_LINK_LOCAL_WHY, v);
 			return -1;
 		}
+		if (o->ips[o->n_ips].prefixlen == 0) {
+			lj_err("Invalid --ip '%s': a /0 prefix would put every address on the "
+			       "link; "
+			       "give the LAN's prefix, e.g. /24 or /64",
+			       v);
+			return -1;
+		}
 		o->n_ips++;
 		return 0;
 	case OPT_GATEWAY: {

@@ -653,6 +653,13 @@ _em1_forwards() { bridge -n "${LAB_PREFIX}host" -j link show dev em1 | jq -e '.[
   run lj "${b[@]}" --ip 2001:db8:1::/64
   [ "$status" -eq 2 ]
   [[ $output == *"--ip 2001:db8:1::/64 is the subnet-router anycast address of its subnet"* ]]
+  # a /0 prefix: every address on the link (IPv4, IPv6, also in a dry run)
+  for ip in 198.51.100.117/0 2001:db8:1::117/0; do
+    run lj "${b[@]}" --ip "$ip" --dry-run
+    echo "$output"
+    [ "$status" -eq 2 ]
+    [[ $output == *"Invalid --ip '$ip': a /0 prefix would put every address on the link"* ]]
+  done
   assert_unchanged badrt
 }
 
