@@ -652,6 +652,7 @@ int lj_undo_bulk(struct lj_state *st, struct lj_record *recs, const char *const 
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct lj_record *rec = &recs[i];
+		char who[LJ_TARGET_SPEC_MAX + 96];
 		int u = 0;
 
 		if (!sel[i])
@@ -660,7 +661,10 @@ int lj_undo_bulk(struct lj_state *st, struct lj_record *recs, const char *const 
 			undo_part(host, rec, known ? &known[i] : NULL, NULL, NULL, &items[i].pos,
 				  &items[i].failed, items[i].detail, sizeof(items[i].detail));
 		u = end_undo(st, rec, items[i].was, items[i].failed, items[i].detail, res);
-		if (u == 0 && sel[i] != SEL_QUIET)
+		if (u == 0 && sel[i] != SEL_QUIET && lj_record_handed(rec))
+			lj_result_note(res, "Removed attachment of %s (%s way): %s",
+				       lj_record_who(rec, who, sizeof(who)), rec->way, sel[i]);
+		else if (u == 0 && sel[i] != SEL_QUIET)
 			lj_result_note(res, "Removed attachment %s %s (%s way): %s",
 				       rec->target_spec, rec->ifname, rec->way, sel[i]);
 		if (u == 0)

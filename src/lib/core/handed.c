@@ -19,16 +19,6 @@ bool lj_record_handed(const struct lj_record *rec)
 	return json_is_true(json_object_get(rec->info, "handoff"));
 }
 
-bool lj_record_alive(const struct lj_record *rec)
-{
-	struct stat st;
-
-	if (lj_record_handed(rec))
-		return rec->target_spec[0] != '/' || lstat(rec->target_spec, &st) == 0 ||
-		       errno != ENOENT;
-	return lj_target_alive(rec->target_spec, &rec->netns, rec->netns_cookie);
-}
-
 const char *lj_record_who(const struct lj_record *rec, char *buf, size_t size)
 {
 	const json_t *d = json_object_get(rec->info, "docker");
