@@ -102,7 +102,9 @@ EID=2222222222222222222222222222222222222222222222222222222222222222
   state_empty
 }
 
-@test "protocol: a macvlan endpoint's link is made at Join and removed with the endpoint" {
+@test "protocol: a macvlan endpoint's link is made at Join and removed with the endpoint; the plugin's log has a line per call" {
+  local log0
+  log0=$(wc -l <"$LAB_DIR/dplugin/plugin.log")
   run call NetworkDriver.CreateNetwork "{\"NetworkID\":\"$NID\",\"Options\":{\"com.docker.network.generic\":{\"mode\":\"macvlan\",\"parent\":\"em1\"}},\"IPv4Data\":[{\"Pool\":\"198.51.100.0/24\",\"Gateway\":\"198.51.100.254/24\"}]}"
   [ "$(head -n1 <<<"$output")" = '{}' ]
   defer call NetworkDriver.DeleteNetwork "{\"NetworkID\":\"$NID\"}"
@@ -145,6 +147,21 @@ EID=2222222222222222222222222222222222222222222222222222222222222222
   run call NetworkDriver.DeleteNetwork "{\"NetworkID\":\"$NID\"}"
   [ "$(head -n1 <<<"$output")" = '{}' ]
   state_empty
+  # the plugin's log: a line per call that changes something, IDs shortened, its result
+  run call NetworkDriver.Join "{\"NetworkID\":\"$NID\",\"EndpointID\":\"$EID\",\"SandboxKey\":\"/nonexistent\"}"
+  err=$(head -n1 <<<"$output" | jq -r .Err)
+  [ -n "$err" ]
+  log=$(grep -E '^lanjoin: (CreateNetwork|DeleteNetwork|CreateEndpoint|Join|Leave|DeleteEndpoint) ' \
+    <(tail -n +"$((log0 + 1))" "$LAB_DIR/dplugin/plugin.log"))
+  echo "$log"
+  n=${NID:0:12} e=${EID:0:12}
+  [ "$log" = "lanjoin: CreateNetwork network $n: ok
+lanjoin: CreateEndpoint network $n endpoint $e: ok
+lanjoin: Join network $n endpoint $e: ok (link $link)
+lanjoin: Leave network $n endpoint $e: ok
+lanjoin: DeleteEndpoint network $n endpoint $e: ok
+lanjoin: DeleteNetwork network $n: ok
+lanjoin: Join network $n endpoint $e: failed: $err" ]
 }
 
 # fault_plugin N: a second plugin on $dir/fault.sock whose plans fail at step N (0: none).
