@@ -287,6 +287,40 @@ running() { [[ $(engine_inspect docker "$1" .State.Running) == true ]]; }
   state_empty
 }
 
+@test "dockerd killed -9 while a container's namespace outlives it: docker start gets its address (and MAC) back, the old macvlan deleted as its record names it" {
+  require_engine docker
+  local e1 pid keep=$LAB_DIR/keep-k6
+  docker_live_restore off
+  run dk network create -d lanjoin -o mode=macvlan -o parent=em1 \
+    --subnet 198.51.100.0/24 --gateway 198.51.100.254 kmv3
+  [ "$status" -eq 0 ]
+  defer net_rm kmv3
+  defer rm_quietly k6
+  engine_run docker k6 --network kmv3 --ip 198.51.100.156 --stop-signal KILL
+  e1=$(engine_inspect docker k6 '.NetworkSettings.Networks.kmv3.EndpointID')
+  pid=$(engine_inspect docker k6 .State.Pid)
+  # something else holds the container's namespace (a process or mount lanjoin knows nothing
+  # of; or the kernel still tearing it down): its macvlan, with the MAC of the address, lives on
+  touch "$keep"
+  mount --bind "/proc/$pid/ns/net" "$keep"
+  defer rm -f "$keep"
+  defer umount "$keep"
+  docker_daemon_stop KILL
+  docker_daemon_start
+  wait_until 30 test "$(engine_inspect docker k6 .State.Status)" = exited
+  nsenter "--net=$keep" ip -o link show
+  run dk start k6
+  echo "$output"
+  [ "$status" -eq 0 ]
+  wait_until 20 curl_from peer http://198.51.100.156/hello.html
+  # the old one's macvlan is gone from the namespace that outlived it; the new one answers
+  [ -z "$(nsenter "--net=$keep" ip -o link show type macvlan)" ]
+  dk rm -f k6 >/dev/null
+  net_rm_checked kmv3
+  no_plugin_links
+  state_empty
+}
+
 # The host's nftables tables and lanjoin's rules (commented "lanjoin ..."), without counters
 # (Docker's own chains change as it pleases).
 ruleset() {
