@@ -74,3 +74,18 @@ void lj_handed_owner_free(struct lj_handed_owner *o);
  */
 bool lj_handed_owned(const struct lj_handed_owner *o, const struct lj_record *rec,
 		     const char **ret_network);
+
+/*
+ * Read into o the links of namespace netns_fd (borrowed: a container's, opened by the
+ * caller) and lanjoin's own, for lj_handed_named, unless o has them (any other target's are
+ * read by lj_handed_owner_get). 0 or -errno (then o has no links: none is named).
+ */
+int lj_handed_owner_links(struct lj_handed_owner *o, int netns_fd);
+
+/*
+ * Is rec's handed link named ifname in o's namespace (found there by its record as
+ * lj_handed_owned finds it: the recorded MAC on the recorded parent or host end)? False for
+ * any other record and when o has no links.
+ */
+bool lj_handed_named(const struct lj_handed_owner *o, const struct lj_record *rec,
+		     const char *ifname);
