@@ -460,8 +460,10 @@ int lj_detach(const char *target, const char *ifname, unsigned flags, struct lj_
 	}
 	/* A container's plugin endpoints are recorded by their sandbox, not by the container:
 	 * asked for by its name (or PID, namespace), they are found through its engine or
-	 * namespace, and refused as Docker's (not "not attached"). */
-	if (!handed) {
+	 * namespace, and refused as Docker's (not "not attached"); with --ifname, the one of
+	 * that name in the target, looked for only when no attachment of lanjoin's has it (a
+	 * name is one link's). */
+	if (!handed && (!ifname || !matched)) {
 		char nets[512];
 		size_t k = handed_of(st, recs, n, !matched, target, ifname,
 				     opened ? t.netns_fd : -1, nets, sizeof(nets));
