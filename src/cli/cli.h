@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "lib/core/attach.h"
+#include "lib/foreign/engine.h"
 
 /* Exit codes (the CLI contract). */
 #define LJ_EXIT_OK 0
@@ -117,6 +118,15 @@ size_t cli_say_foreign(struct lj_state *st, const char *cmd, FILE *f);
  * container (list.c). The kernel is read only when one is an endpoint.
  */
 void cli_handoff_ifnames(const void *recs, size_t n, size_t stride, char (*ret)[IFNAMSIZ]);
+
+/*
+ * The containers the Docker plugin's endpoints among n records (as above) are Docker's
+ * endpoints of, by name, into ret[i]; "" for other records and when the engine (lanjoin's
+ * engine socket) does not list the endpoint (list.c). The engine is asked once, only when one
+ * is an endpoint; a failure to ask is no error (the record's sandbox is shown instead).
+ */
+void cli_handoff_containers(const void *recs, size_t n, size_t stride,
+			    char (*ret)[LJ_ENGINE_NAME_MAX]);
 
 /*
  * One instance of a long-running front end (instance.c). lj_instance_lock takes the lock

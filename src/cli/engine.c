@@ -11,6 +11,7 @@
 #include "cli/json.h"
 #include "lib/foreign/engine.h"
 #include "lib/kernel/netns.h"
+#include "lib/core/handed.h"
 #include "lib/core/state.h"
 #include "lib/core/target.h"
 #include "shared/macro.h"
@@ -174,12 +175,56 @@ static json_t *net_to_json(const struct lj_engine_net *n)
 }
 
 /*
- * The addresses lanjoin gave container id (its records of this namespace), appended to
- * addrs as {"address", "ifname", "source": "lanjoin", "way", "via"}. Reads the state
- * directory only if it exists (a look-up creates nothing); one it cannot read is said once.
+ * Append to addrs the addresses of the Docker plugin's endpoints of container c among recs (n):
+ * recorded by their sandbox, not by the container (c's SandboxKey and endpoint IDs find them),
+ * named as in the container when their link is found there. {"address", "ifname", "source":
+ * "lanjoin", "way", "via", "on": "container", "network": the engine's name}.
  */
-static void lanjoin_addresses(const char *id, json_t *addrs)
+static void handed_addresses(const struct lj_engine_container *c, const struct lj_record *recs,
+			     size_t n, json_t *addrs)
 {
+	struct lj_handed_owner *o = calloc(1, sizeof(*o));
+	char(*ifnames)[IFNAMSIZ] = calloc(n ? n : 1, sizeof(*ifnames));
+
+	if (!o || !ifnames)
+		goto out;
+	o->known = true;
+	snprintf(o->container, sizeof(o->container), "%s", c->name);
+	snprintf(o->sandbox_key, sizeof(o->sandbox_key), "%s", c->sandbox_key);
+	memcpy(o->nets, c->nets, c->n_nets * sizeof(c->nets[0]));
+	o->n_nets = c->n_nets;
+	cli_handoff_ifnames(recs, n, sizeof(*recs), ifnames);
+	for (size_t i = 0; i < n; i++) {
+		const char *net, *via = json_string_value(json_object_get(recs[i].info, "bridge"));
+		const json_t *a;
+		size_t k;
+
+		if (!lj_handed_owned(o, &recs[i], &net))
+			continue;
+		if (!via)
+			via = json_string_value(json_object_get(recs[i].info, "parent"));
+		json_array_foreach(json_object_get(recs[i].info, "addresses"), k, a)
+			json_array_append_new(
+				addrs,
+				json_pack("{s:O, s:s, s:s, s:s, s:s?, s:s, s:s?}", "address", a,
+					  "ifname", ifnames[i][0] ? ifnames[i] : recs[i].ifname,
+					  "source", "lanjoin", "way", recs[i].way, "via", via, "on",
+					  "container", "network", net));
+	}
+out:
+	free(ifnames);
+	free(o);
+}
+
+/*
+ * The addresses lanjoin gave container c (its records of this namespace, and the Docker
+ * plugin's endpoints of it), appended to addrs as {"address", "ifname", "source": "lanjoin",
+ * "way", "via"}. Reads the state directory only if it exists (a look-up creates nothing); one
+ * it cannot read is said once.
+ */
+static void lanjoin_addresses(const struct lj_engine_container *c, json_t *addrs)
+{
+	const char *id = c->id;
 	struct lj_record *recs = NULL;
 	struct lj_state *st = NULL;
 	char path[4096];
@@ -221,6 +266,7 @@ static void lanjoin_addresses(const char *id, json_t *addrs)
 				  via, "on", on_host ? "host" : "container", "to",
 				  on_host ? to : NULL));
 	}
+	handed_addresses(c, recs, n, addrs);
 	lj_records_free(recs, n);
 }
 
@@ -233,7 +279,9 @@ int lj_cmd_ip(int argc, char **argv)
 		"addresses lanjoin gave it, marked as lanjoin's ('198.51.100.117/24 eth1 (lanjoin\n"
 		"bridge br-em1)'; a nat address is on the host: '198.51.100.117/24 on the host's "
 		"em1\n"
-		"(lanjoin nat to eth1)'). With --json every engine network with its addresses,\n"
+		"(lanjoin nat to eth1)'); a Docker plugin endpoint's with its network\n"
+		"('198.51.100.131/24 eth0 (lanjoin macvlan em1, Docker network 'lan')').\n"
+		"With --json every engine network with its addresses,\n"
 		"gateways and MAC, and \"addresses\": [{\"address\", \"ifname\", \"source\":\n"
 		"\"engine\" or \"lanjoin\", \"way\", \"on\": \"container\" or \"host\", ...}].\n";
 	_cleanup_free_ struct lj_engine_container *c = NULL;
@@ -273,7 +321,7 @@ int lj_cmd_ip(int argc, char **argv)
 							 "ifname", "source", "engine", "way",
 							 "network", nw->name));
 	}
-	lanjoin_addresses(c->id, addrs);
+	lanjoin_addresses(c, addrs);
 	if (json) {
 		json_t *o = json_object(), *nets = json_array();
 		json_object_set_new(o, "schema", json_string(LJ_SCHEMA_CONTAINER));
@@ -311,10 +359,13 @@ int lj_cmd_ip(int argc, char **argv)
 			       to ? to : json_string_value(json_object_get(a, "ifname")));
 			continue;
 		}
-		printf("%s %s (lanjoin %s%s%s)\n", json_string_value(json_object_get(a, "address")),
+		const char *net = json_string_value(json_object_get(a, "network"));
+
+		printf("%s %s (lanjoin %s%s%s%s%s%s)\n",
+		       json_string_value(json_object_get(a, "address")),
 		       json_string_value(json_object_get(a, "ifname")),
-		       json_string_value(json_object_get(a, "way")), via ? " " : "",
-		       via ? via : "");
+		       json_string_value(json_object_get(a, "way")), via ? " " : "", via ? via : "",
+		       net ? ", Docker network '" : "", net ? net : "", net ? "'" : "");
 	}
 	json_decref(addrs);
 	return LJ_EXIT_OK;

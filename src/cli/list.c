@@ -22,6 +22,9 @@ static const char usage[] =
 	"where.\n"
 	"A persistent spec without an attachment is listed too, as status shows it: waiting\n"
 	"(its target does not run) or missing (it runs: reconcile attaches it).\n"
+	"A Docker plugin endpoint's TARGET is its container's name when lanjoin's engine\n"
+	"lists it (--json: container), else Docker's sandbox key; its IFNAME the name in\n"
+	"the container; its HOST-SIDE a macvlan network's host shim.\n"
 	"Exit status 1 when a record could not be read (named on stderr; with --json also as\n"
 	"lanjoin/unreadable/v1 objects after the attachments), after listing the others.\n";
 
@@ -145,6 +148,33 @@ void cli_handoff_ifnames(const void *recs, size_t n, size_t stride, char (*ret)[
 	lj_handoff_names_free(&names);
 }
 
+void cli_handoff_containers(const void *recs, size_t n, size_t stride,
+			    char (*ret)[LJ_ENGINE_NAME_MAX])
+{
+	struct lj_engine_endpoint *eps = NULL;
+	size_t n_eps = 0;
+	bool any = false;
+
+	for (size_t i = 0; i < n; i++) {
+		ret[i][0] = '\0';
+		any |= lj_record_handed(
+			(const struct lj_record *)((const char *)recs + i * stride));
+	}
+	if (!any || lj_engine_list_endpoints(&eps, &n_eps, NULL) < 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		const struct lj_record *rec =
+			(const struct lj_record *)((const char *)recs + i * stride);
+		const char *eid = json_string_value(
+			json_object_get(json_object_get(rec->info, "docker"), "endpoint"));
+
+		for (size_t k = 0; eid && lj_record_handed(rec) && k < n_eps; k++)
+			if (strcmp(eps[k].endpoint_id, eid) == 0)
+				snprintf(ret[i], sizeof(ret[i]), "%s", eps[k].container);
+	}
+	free(eps);
+}
+
 size_t cli_say_foreign(struct lj_state *st, const char *cmd, FILE *f)
 {
 	struct lj_netns_index *idx = NULL;
@@ -183,6 +213,25 @@ out:
 	return n;
 }
 
+/* The TARGET column of rec (i of the list): a Docker plugin endpoint's container when the
+ * engine named it (containers[i]), else the record's target (an endpoint's: its sandbox). */
+static const char *list_target(const struct lj_record *rec, char (*containers)[LJ_ENGINE_NAME_MAX],
+			       size_t i)
+{
+	return containers && containers[i][0] ? containers[i] : rec->target_spec;
+}
+
+/* The HOST-SIDE column of rec: its host link, or a Docker plugin macvlan endpoint's host
+ * shim (the network's, through which the host reaches it), else "-". */
+static const char *host_side(const struct lj_record *rec)
+{
+	const char *shim = json_string_value(json_object_get(rec->info, "host_shim"));
+
+	if (rec->host_ifname[0])
+		return rec->host_ifname;
+	return lj_record_handed(rec) && shim ? shim : "-";
+}
+
 int lj_cmd_list(int argc, char **argv)
 {
 	struct lj_record *recs = NULL;
@@ -190,6 +239,7 @@ int lj_cmd_list(int argc, char **argv)
 	size_t n = 0, bad = 0, j;
 	bool json = false, missing = false;
 	char(*ifnames)[IFNAMSIZ] = NULL;
+	char(*containers)[LJ_ENGINE_NAME_MAX] = NULL;
 	json_t *specs, *x;
 	int r;
 
@@ -228,14 +278,25 @@ int lj_cmd_list(int argc, char **argv)
 		return LJ_EXIT_FAILED;
 	}
 	cli_handoff_ifnames(recs, n, sizeof(*recs), ifnames);
+	/* and by their container's name, when the engine lists them */
+	containers = calloc(n ? n : 1, sizeof(*containers));
+	if (containers)
+		cli_handoff_containers(recs, n, sizeof(*recs), containers);
 	if (json) {
 		json_t *a = lj_json_attachments(recs, n), *u = NULL;
 
 		for (size_t i = 0; i < n; i++)
-			if (lj_record_handed(&recs[i]))
-				json_object_set_new(json_array_get(a, i), "container_ifname",
+			if (lj_record_handed(&recs[i])) {
+				json_t *o = json_array_get(a, i);
+
+				json_object_set_new(o, "container_ifname",
 						    ifnames[i][0] ? json_string(ifnames[i])
 								  : json_null());
+				json_object_set_new(o, "container",
+						    containers && containers[i][0]
+							    ? json_string(containers[i])
+							    : json_null());
+			}
 
 		json_array_foreach(specs, j, x) json_array_append_new(a, spec_json(x));
 		/* then the records that could not be read: named, not left out in silence */
@@ -247,10 +308,10 @@ int lj_cmd_list(int argc, char **argv)
 		/* columns as wide as their longest entry (a Docker sandbox path as TARGET) */
 		struct widths c = {{24, 8, 8, 15, 16}};
 		for (size_t i = 0; i < n; i++) {
-			c.w[0] = lj_max_width(c.w[0], recs[i].target_spec);
+			c.w[0] = lj_max_width(c.w[0], list_target(&recs[i], containers, i));
 			c.w[1] = lj_max_width(c.w[1], ifnames[i][0] ? ifnames[i] : recs[i].ifname);
 			c.w[2] = lj_max_width(c.w[2], recs[i].way);
-			c.w[3] = lj_max_width(c.w[3], recs[i].host_ifname);
+			c.w[3] = lj_max_width(c.w[3], host_side(&recs[i]));
 			c.w[4] = lj_max_width(c.w[4], record_via(&recs[i]));
 		}
 		json_array_foreach(specs, j, x)
@@ -270,10 +331,9 @@ int lj_cmd_list(int argc, char **argv)
 			const char *via = record_via(rec);
 			size_t k;
 
-			printf("%-*s %-*s %-*s %-*s %-*s ", c.w[0], rec->target_spec, c.w[1],
-			       ifnames[i][0] ? ifnames[i] : rec->ifname, c.w[2], rec->way, c.w[3],
-			       rec->host_ifname[0] ? rec->host_ifname : "-", c.w[4],
-			       via ? via : "-");
+			printf("%-*s %-*s %-*s %-*s %-*s ", c.w[0], list_target(rec, containers, i),
+			       c.w[1], ifnames[i][0] ? ifnames[i] : rec->ifname, c.w[2], rec->way,
+			       c.w[3], host_side(rec), c.w[4], via ? via : "-");
 			json_array_foreach(addrs, k, a)
 				printf("%s%s", k ? "," : "", json_string_value(a));
 			if (!json_array_size(addrs))
@@ -302,6 +362,7 @@ int lj_cmd_list(int argc, char **argv)
 		bad = lj_json_unreadable("attachments", bad, false, NULL);
 	lj_records_free(recs, n);
 	free(ifnames);
+	free(containers);
 	/* like status: an attachment that cannot be read needs someone's attention */
 	return bad ? LJ_EXIT_FAILED : LJ_EXIT_OK;
 }

@@ -28,11 +28,12 @@ static const char usage[] =
 	"table; --json: on stderr); when they are all there is, exit 1.\n"
 	"The Docker plugin's endpoints are found by their container's name, ID or PID too;\n"
 	"their IFNAME is the name Docker gave them in the container (--json:\n"
-	"container_ifname).\n";
+	"container_ifname), their TARGET their container's name when the engine lists\n"
+	"them (--json: container), else Docker's sandbox key.\n";
 
 /* The status document: {"schema", "ok", "settling", "attachments": [...]}. */
 static json_t *status_json(const struct lj_status_entry *e, size_t n, bool all_ok, size_t settling,
-			   char (*ifnames)[IFNAMSIZ])
+			   char (*ifnames)[IFNAMSIZ], char (*containers)[LJ_ENGINE_NAME_MAX])
 {
 	json_t *o = json_object(), *a = json_array();
 
@@ -42,9 +43,14 @@ static json_t *status_json(const struct lj_status_entry *e, size_t n, bool all_o
 
 		json_object_set_new(x, "target", json_string(rec->target_spec));
 		json_object_set_new(x, "ifname", json_string(rec->ifname));
-		if (lj_record_handed(rec)) /* a Docker plugin endpoint: Docker's name for it */
+		if (lj_record_handed(rec)) { /* a Docker plugin endpoint: Docker's names */
 			json_object_set_new(x, "container_ifname",
 					    ifnames[i][0] ? json_string(ifnames[i]) : json_null());
+			json_object_set_new(x, "container",
+					    containers && containers[i][0]
+						    ? json_string(containers[i])
+						    : json_null());
+		}
 		json_object_set_new(x, "way", json_string(rec->way));
 		json_object_set_new(x, "host_ifname",
 				    rec->host_ifname[0] ? json_string(rec->host_ifname)
@@ -61,10 +67,14 @@ static json_t *status_json(const struct lj_status_entry *e, size_t n, bool all_o
 	return o;
 }
 
-/* The TARGET column of rec's row: an uplink adoption is the host's ("host"), not the path of
- * the namespace it was made from. */
-static const char *row_target(const struct lj_record *rec)
+/* The TARGET column of rec's row (i of the table): an uplink adoption is the host's ("host"),
+ * not the path of the namespace it was made from; a Docker plugin endpoint is its container's
+ * when the engine named it (containers[i]), else its sandbox's. */
+static const char *row_target(const struct lj_record *rec, char (*containers)[LJ_ENGINE_NAME_MAX],
+			      size_t i)
 {
+	if (containers && containers[i][0])
+		return containers[i];
 	return strncmp(rec->way, "uplink", 6) == 0 ? "host" : rec->target_spec;
 }
 
@@ -90,6 +100,7 @@ int lj_cmd_status(int argc, char **argv)
 {
 	struct lj_status_entry *e = NULL;
 	char(*ifnames)[IFNAMSIZ] = NULL;
+	char(*containers)[LJ_ENGINE_NAME_MAX] = NULL;
 	const char *target = NULL;
 	struct lj_result res;
 	bool json = false, all_ok = true, missing = false;
@@ -118,6 +129,10 @@ int lj_cmd_status(int argc, char **argv)
 	}
 	/* the Docker plugin's endpoints by the name Docker gave them in the container */
 	cli_handoff_ifnames(e, n, sizeof(*e), ifnames);
+	/* and by their container's name, when the engine lists them */
+	containers = calloc(n ? n : 1, sizeof(*containers));
+	if (containers)
+		cli_handoff_containers(e, n, sizeof(*e), containers);
 	/* a record that cannot be read could be any attachment's, TARGET's too: not ok */
 	if (lj_json_unreadable("attachments", res.bad_records, false, &unreadable))
 		all_ok = false;
@@ -158,7 +173,7 @@ int lj_cmd_status(int argc, char **argv)
 			target);
 	}
 	if (json) {
-		json_t *doc = status_json(e, n, all_ok, settling, ifnames);
+		json_t *doc = status_json(e, n, all_ok, settling, ifnames, containers);
 
 		json_object_set(doc, "unreadable", unreadable);
 		json_array_foreach(specs, k, x) json_array_append_new(
@@ -176,7 +191,7 @@ int lj_cmd_status(int argc, char **argv)
 		/* columns as wide as their longest entry (a Docker sandbox path as TARGET) */
 		int wt = 24, wi = 8, ww = 8;
 		for (size_t i = 0; i < n; i++) {
-			wt = lj_max_width(wt, row_target(&e[i].rec));
+			wt = lj_max_width(wt, row_target(&e[i].rec, containers, i));
 			wi = lj_max_width(wi, ifnames[i][0] ? ifnames[i] : e[i].rec.ifname);
 			ww = lj_max_width(ww, e[i].rec.way);
 		}
@@ -189,7 +204,8 @@ int lj_cmd_status(int argc, char **argv)
 			printf("%-*s %-*s %-*s %-16s %s\n", wt, "TARGET", wi, "IFNAME", ww, "WAY",
 			       "STATUS", "WHAT");
 		for (size_t i = 0; i < n; i++)
-			printf("%-*s %-*s %-*s %-16s %s\n", wt, row_target(&e[i].rec), wi,
+			printf("%-*s %-*s %-*s %-16s %s\n", wt,
+			       row_target(&e[i].rec, containers, i), wi,
 			       ifnames[i][0] ? ifnames[i] : e[i].rec.ifname, ww, e[i].rec.way,
 			       lj_status_kind_str(e[i].kind), e[i].what[0] ? e[i].what : "-");
 		json_array_foreach(specs, k, x)
@@ -223,6 +239,7 @@ int lj_cmd_status(int argc, char **argv)
 	json_decref(specs);
 	json_decref(unreadable);
 	free(ifnames);
+	free(containers);
 	lj_status_free(e, n);
 	lj_result_done(&res);
 	return !all_ok ? LJ_EXIT_FAILED : settling ? LJ_EXIT_SETTLING : LJ_EXIT_OK;

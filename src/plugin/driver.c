@@ -842,26 +842,67 @@ static json_t *global_only(const json_t *req)
 			       "are for swarm-scope drivers");
 }
 
+/* The ID under key of req, shortened to 12 digits as Docker shows IDs, into buf ("-" if none,
+ * "?" if it is no ID: a hostile request's text never reaches the log). */
+static const char *log_id(const json_t *req, const char *key, char buf[13])
+{
+	const char *id = json_string_value(json_object_get(req, key));
+
+	snprintf(buf, 13, "%.12s", !id ? "-" : lj_store_id_valid(id) ? id : "?");
+	return buf;
+}
+
+/*
+ * One line on stderr (the plugin's log) for a call that changes something: the call, its
+ * network and endpoint IDs (shortened), and its result, "ok" (a Join's: and the link made) or
+ * "failed: " and the error answered (its control characters as '?'). Docker's own log says
+ * only what it asked.
+ */
+static void log_call(const char *path, const json_t *req, const json_t *resp)
+{
+	const char *err = json_string_value(json_object_get(resp, "Err"));
+	const char *link = json_string_value(
+		json_object_get(json_object_get(resp, "InterfaceName"), "SrcName"));
+	char nid[13], eid[13], msg[512];
+
+	snprintf(msg, sizeof(msg), "%s", err ? err : "");
+	for (char *c = msg; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
+	const char *call = path + strlen("/NetworkDriver.");
+
+	fprintf(stderr, "lanjoin: %s network %s", call, log_id(req, "NetworkID", nid));
+	if (!strstr(call, "Network"))
+		fprintf(stderr, " endpoint %s", log_id(req, "EndpointID", eid));
+	if (err)
+		fprintf(stderr, ": failed: %s\n", msg);
+	else if (link && lj_ifname_valid(link))
+		fprintf(stderr, ": ok (link %s)\n", link);
+	else
+		fprintf(stderr, ": ok\n");
+}
+
 static const struct {
 	const char *path;
 	json_t *(*fn)(const json_t *req);
 	bool needs_body;
+	bool log; /* a line in the log for each (log_call) */
 } calls[] = {
-	{"/Plugin.Activate", activate, false},
-	{"/NetworkDriver.GetCapabilities", capabilities, false},
-	{"/NetworkDriver.CreateNetwork", create_network, true},
-	{"/NetworkDriver.DeleteNetwork", delete_network, true},
-	{"/NetworkDriver.CreateEndpoint", create_endpoint, true},
-	{"/NetworkDriver.DeleteEndpoint", delete_endpoint, true},
-	{"/NetworkDriver.EndpointOperInfo", endpoint_info, true},
-	{"/NetworkDriver.Join", join, true},
-	{"/NetworkDriver.Leave", leave, true},
-	{"/NetworkDriver.DiscoverNew", discover, false},
-	{"/NetworkDriver.DiscoverDelete", discover, false},
-	{"/NetworkDriver.ProgramExternalConnectivity", discover, false},
-	{"/NetworkDriver.RevokeExternalConnectivity", discover, false},
-	{"/NetworkDriver.AllocateNetwork", global_only, false},
-	{"/NetworkDriver.FreeNetwork", global_only, false},
+	{"/Plugin.Activate", activate, false, false},
+	{"/NetworkDriver.GetCapabilities", capabilities, false, false},
+	{"/NetworkDriver.CreateNetwork", create_network, true, true},
+	{"/NetworkDriver.DeleteNetwork", delete_network, true, true},
+	{"/NetworkDriver.CreateEndpoint", create_endpoint, true, true},
+	{"/NetworkDriver.DeleteEndpoint", delete_endpoint, true, true},
+	{"/NetworkDriver.EndpointOperInfo", endpoint_info, true, false},
+	{"/NetworkDriver.Join", join, true, true},
+	{"/NetworkDriver.Leave", leave, true, true},
+	{"/NetworkDriver.DiscoverNew", discover, false, false},
+	{"/NetworkDriver.DiscoverDelete", discover, false, false},
+	{"/NetworkDriver.ProgramExternalConnectivity", discover, false, false},
+	{"/NetworkDriver.RevokeExternalConnectivity", discover, false, false},
+	{"/NetworkDriver.AllocateNetwork", global_only, false, false},
+	{"/NetworkDriver.FreeNetwork", global_only, false, false},
 };
 
 json_t *lj_plugin_call(const char *path, const json_t *req, unsigned *ret_status)
@@ -876,7 +917,11 @@ json_t *lj_plugin_call(const char *path, const json_t *req, unsigned *ret_status
 			*ret_status = 400;
 			return lj_plugin_error("%s needs a JSON object as its body", path + 1);
 		}
-		return calls[i].fn(req);
+		json_t *resp = calls[i].fn(req);
+
+		if (calls[i].log)
+			log_call(path, req, resp);
+		return resp;
 	}
 	*ret_status = 404;
 	return lj_plugin_error("unknown call '%.64s'", path);

@@ -83,7 +83,9 @@ static const char usage[] =
 	"attachment ('lanjoin list'); network options and endpoint addresses are kept\n"
 	"in DIR (default " LJ_PLUGIN_DEFAULT_STATE "), so that a restarted\n"
 	"plugin answers for what it made. One plugin per socket and per DIR (locks\n"
-	"PATH.lock and DIR/plugin.lock): a second one exits 1 naming the first's PID.\n";
+	"PATH.lock and DIR/plugin.lock): a second one exits 1 naming the first's PID.\n"
+	"Its log (stderr) has a line per CreateNetwork, DeleteNetwork, CreateEndpoint,\n"
+	"Join, Leave and DeleteEndpoint: the IDs (12 digits) and ok, or failed: ERROR.\n";
 
 json_t *lj_plugin_error(const char *fmt, ...)
 {

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The engine's inspect answer (JSON from a socket lanjoin does not control): any bytes must be
- * rejected or give a container whose fields are each valid.
+ * The engine's inspect answer and its list of containers (JSON from a socket lanjoin does not
+ * control): any bytes must be rejected or give a container (endpoints) whose fields are each
+ * valid.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -17,6 +18,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct lj_engine_err err;
 	struct lj_cidr a;
 
+	struct lj_engine_endpoint *eps = NULL;
+	size_t n_eps = 0;
+
+	/* the list of containers' endpoints: each entry valid */
+	if (lj_engine_parse_endpoints((const char *)data, size, &eps, &n_eps) == 0) {
+		for (size_t i = 0; i < n_eps; i++)
+			if (strlen(eps[i].endpoint_id) != LJ_ENGINE_ID_LEN ||
+			    !lj_engine_name_valid(eps[i].container))
+				abort();
+		free(eps);
+	}
 	if (lj_engine_parse_inspect((const char *)data, size, &c, &err) != 0)
 		return 0;
 	if (strlen(c.id) != LJ_ENGINE_ID_LEN || !lj_engine_name_valid(c.name) ||

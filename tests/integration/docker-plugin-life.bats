@@ -243,6 +243,84 @@ running() { [[ $(engine_inspect docker "$1" .State.Running) == true ]]; }
   state_empty
 }
 
+@test "dockerd killed -9: the address of an endpoint it dropped unsaid is the CLI's to take (its record undone first), a live endpoint's still refused" {
+  require_engine docker
+  local e4 e5 l4
+  docker_live_restore off
+  add_container othera
+  run dk network create -d lanjoin -o mode=macvlan -o parent=em1 \
+    --subnet 198.51.100.0/24 --gateway 198.51.100.254 kmv2
+  [ "$status" -eq 0 ]
+  defer net_rm kmv2
+  defer rm_quietly k4 k5
+  engine_run docker k4 --network kmv2 --ip 198.51.100.153 --stop-signal KILL
+  e4=$(engine_inspect docker k4 '.NetworkSettings.Networks.kmv2.EndpointID')
+  l4=$(jq -r .ifname <<<"$(ep_record "$e4")")
+  docker_daemon_stop KILL
+  docker_daemon_start
+  wait_until 30 test "$(engine_inspect docker k4 .State.Status)" = exited
+  engine_run docker k5 --network kmv2 --ip 198.51.100.154
+  e5=$(engine_inspect docker k5 '.NetworkSettings.Networks.kmv2.EndpointID')
+  # the dropped endpoint's record is still there (its sandbox file too): only its link is gone
+  [ "$(jq -r .status <<<"$(ep_record "$e4")")" = attached ]
+  [ "$(status_of "$l4" | jq -r .status)" = target-gone ]
+  # the live endpoint's address: refused, naming it
+  run lj attach macvlan "netns:${LAB_PREFIX}othera" --parent em1 --ip 198.51.100.154/24
+  echo "$output"
+  [ "$status" -eq 2 ]
+  [[ $output == *"198.51.100.154 is the address of Docker endpoint ${e5:0:12}"* ]]
+  # the dropped one's: taken, its record undone first (as gc would); the live one left
+  run lj attach macvlan "netns:${LAB_PREFIX}othera" --parent em1 --ip 198.51.100.153/24
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == *"Removed attachment of Docker endpoint ${e4:0:12} "*"(macvlan way): a Docker endpoint whose link is gone with its container's namespace"* ]]
+  [ -z "$(ep_record "$e4")" ]
+  [ "$(jq -r .status <<<"$(ep_record "$e5")")" = attached ]
+  run curl_from peer http://198.51.100.153/hello.html
+  [ "$output" = "Hello world" ]
+  wait_until 20 curl_from peer http://198.51.100.154/hello.html
+  run lj detach "netns:${LAB_PREFIX}othera"
+  [ "$status" -eq 0 ]
+  dk rm -f k4 k5 >/dev/null
+  net_rm_checked kmv2
+  no_plugin_links
+  state_empty
+}
+
+@test "dockerd killed -9 while a container's namespace outlives it: docker start gets its address (and MAC) back, the old macvlan deleted as its record names it" {
+  require_engine docker
+  local e1 pid keep=$LAB_DIR/keep-k6
+  docker_live_restore off
+  run dk network create -d lanjoin -o mode=macvlan -o parent=em1 \
+    --subnet 198.51.100.0/24 --gateway 198.51.100.254 kmv3
+  [ "$status" -eq 0 ]
+  defer net_rm kmv3
+  defer rm_quietly k6
+  engine_run docker k6 --network kmv3 --ip 198.51.100.156 --stop-signal KILL
+  e1=$(engine_inspect docker k6 '.NetworkSettings.Networks.kmv3.EndpointID')
+  pid=$(engine_inspect docker k6 .State.Pid)
+  # something else holds the container's namespace (a process or mount lanjoin knows nothing
+  # of; or the kernel still tearing it down): its macvlan, with the MAC of the address, lives on
+  touch "$keep"
+  mount --bind "/proc/$pid/ns/net" "$keep"
+  defer rm -f "$keep"
+  defer umount "$keep"
+  docker_daemon_stop KILL
+  docker_daemon_start
+  wait_until 30 test "$(engine_inspect docker k6 .State.Status)" = exited
+  nsenter "--net=$keep" ip -o link show
+  run dk start k6
+  echo "$output"
+  [ "$status" -eq 0 ]
+  wait_until 20 curl_from peer http://198.51.100.156/hello.html
+  # the old one's macvlan is gone from the namespace that outlived it; the new one answers
+  [ -z "$(nsenter "--net=$keep" ip -o link show type macvlan)" ]
+  dk rm -f k6 >/dev/null
+  net_rm_checked kmv3
+  no_plugin_links
+  state_empty
+}
+
 # The host's nftables tables and lanjoin's rules (commented "lanjoin ..."), without counters
 # (Docker's own chains change as it pleases).
 ruleset() {

@@ -102,7 +102,9 @@ EID=2222222222222222222222222222222222222222222222222222222222222222
   state_empty
 }
 
-@test "protocol: a macvlan endpoint's link is made at Join and removed with the endpoint" {
+@test "protocol: a macvlan endpoint's link is made at Join and removed with the endpoint; the plugin's log has a line per call" {
+  local log0
+  log0=$(wc -l <"$LAB_DIR/dplugin/plugin.log")
   run call NetworkDriver.CreateNetwork "{\"NetworkID\":\"$NID\",\"Options\":{\"com.docker.network.generic\":{\"mode\":\"macvlan\",\"parent\":\"em1\"}},\"IPv4Data\":[{\"Pool\":\"198.51.100.0/24\",\"Gateway\":\"198.51.100.254/24\"}]}"
   [ "$(head -n1 <<<"$output")" = '{}' ]
   defer call NetworkDriver.DeleteNetwork "{\"NetworkID\":\"$NID\"}"
@@ -145,6 +147,21 @@ EID=2222222222222222222222222222222222222222222222222222222222222222
   run call NetworkDriver.DeleteNetwork "{\"NetworkID\":\"$NID\"}"
   [ "$(head -n1 <<<"$output")" = '{}' ]
   state_empty
+  # the plugin's log: a line per call that changes something, IDs shortened, its result
+  run call NetworkDriver.Join "{\"NetworkID\":\"$NID\",\"EndpointID\":\"$EID\",\"SandboxKey\":\"/nonexistent\"}"
+  err=$(head -n1 <<<"$output" | jq -r .Err)
+  [ -n "$err" ]
+  log=$(grep -E '^lanjoin: (CreateNetwork|DeleteNetwork|CreateEndpoint|Join|Leave|DeleteEndpoint) ' \
+    <(tail -n +"$((log0 + 1))" "$LAB_DIR/dplugin/plugin.log"))
+  echo "$log"
+  n=${NID:0:12} e=${EID:0:12}
+  [ "$log" = "lanjoin: CreateNetwork network $n: ok
+lanjoin: CreateEndpoint network $n endpoint $e: ok
+lanjoin: Join network $n endpoint $e: ok (link $link)
+lanjoin: Leave network $n endpoint $e: ok
+lanjoin: DeleteEndpoint network $n endpoint $e: ok
+lanjoin: DeleteNetwork network $n: ok
+lanjoin: Join network $n endpoint $e: failed: $err" ]
 }
 
 # fault_plugin N: a second plugin on $dir/fault.sock whose plans fail at step N (0: none).
@@ -879,14 +896,14 @@ standin_stop() { kill_quietly "$STANDIN_PID"; rm -rf "$LAB_DIR/dplugin/standin";
 # lanjoin with the lab's dockerd as its engine (status, detach by a container's name)
 ljd() { DOCKER_HOST=unix://$(engine_sock docker) lj "$@"; }
 
-@test "docker: status and detach by the container's name find its plugin endpoints (macvlan, bridge); IFNAME is the name Docker gave it in the container" {
+@test "docker: status, list, ip and detach (also --ifname) by the container's name find its plugin endpoints (macvlan, bridge); IFNAME is the name Docker gave it in the container" {
   require_engine docker
   local ep link pid
   on host ip link add br-du type bridge
   defer on host ip link del br-du
   on host ip addr add 198.18.6.1/24 dev br-du
   on host ip link set br-du up
-  run dk network create -d lanjoin -o mode=macvlan -o parent=em1 \
+  run dk network create -d lanjoin -o mode=macvlan -o parent=em1 -o host_shim=198.51.100.91/24 \
     --subnet 198.51.100.0/24 --gateway 198.51.100.254 lanu
   [ "$status" -eq 0 ]
   defer net_rm lanu
@@ -924,6 +941,26 @@ ljd() { DOCKER_HOST=unix://$(engine_sock docker) lj "$@"; }
   echo "$output"
   [[ $output == *" eth0 "*"macvlan"* ]]
   [ "$(lj list --json | jq -r --arg e "$ep" '.[] | select(.info.docker.endpoint == $e) | .container_ifname')" = eth0 ]
+  # with the engine: the container's name as TARGET (list and status), the network's host
+  # shim as the host side
+  run ljd list
+  echo "$output"
+  [[ $output == *$'\n'"webu "*" eth0 "*" macvlan "*" ljs"*" em1 "*"198.51.100.135/24"* ]]
+  [ "$(ljd list --json | jq -r --arg e "$ep" '.[] | select(.info.docker.endpoint == $e) | .container')" = webu ]
+  run ljd status webu
+  echo "$output"
+  [[ ${lines[1]} == "webu "*" eth0 "*" ok "* ]]
+  [ "$(ljd status --json | jq -r '.attachments[0].container')" = webu ]
+  # ip: the endpoint's address, lanjoin's, named as in the container
+  run ljd ip webu
+  echo "$output"
+  [[ $output == *"198.51.100.135/24 eth0 (lanjoin macvlan em1, Docker network 'lanu')"* ]]
+  # detach --ifname eth0, the endpoint's name in the container: refused as Docker's
+  run ljd detach webu --ifname eth0
+  echo "$output"
+  [ "$status" -eq 2 ]
+  [[ $output == *"webu's eth0 is on Docker network 'lanu' through the lanjoin Docker plugin"*"docker network disconnect 'lanu' webu"* ]]
+  [ -n "$(ep_record "$ep")" ]
   # a second network, bridge mode (a veth): eth1 in the container, found by the name too
   run dk network connect --ip 198.18.6.10 bru webu
   [ "$status" -eq 0 ]

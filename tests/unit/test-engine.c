@@ -520,10 +520,44 @@ static void test_open_container_race(void **state)
 	waitpid(child, &st, 0);
 }
 
+/* GET /containers/json: each container's name and endpoint IDs; an invalid entry skipped. */
+static void test_parse_endpoints(void **state)
+{
+	static const char e1[] = "1111111111111111111111111111111111111111111111111111111111111111";
+	static const char e2[] = "2222222222222222222222222222222222222222222222222222222222222222";
+	struct lj_engine_endpoint *v = NULL;
+	size_t n = 9;
+	char json[1024];
+
+	snprintf(json, sizeof(json),
+		 "[{\"Names\":[\"/web\"],\"NetworkSettings\":{\"Networks\":{"
+		 "\"lan\":{\"EndpointID\":\"%s\"},\"bridge\":{\"EndpointID\":\"%s\"}}}},"
+		 "{\"Names\":[\"/bad name\"],\"NetworkSettings\":{\"Networks\":{"
+		 "\"lan\":{\"EndpointID\":\"%s\"}}}},"
+		 "{\"Names\":[\"/db\"],\"NetworkSettings\":{\"Networks\":{"
+		 "\"lan\":{\"EndpointID\":\"not-hex\"},\"x\":{\"EndpointID\":7}}}},"
+		 "{\"Names\":7},42]",
+		 e1, e2, e1);
+	assert_int_equal(lj_engine_parse_endpoints(json, strlen(json), &v, &n), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(v[0].endpoint_id, e1);
+	assert_string_equal(v[0].container, "web");
+	assert_string_equal(v[1].endpoint_id, e2);
+	assert_string_equal(v[1].container, "web");
+	free(v);
+	assert_int_equal(lj_engine_parse_endpoints("{}", 2, &v, &n), -EPROTO);
+	assert_int_equal(lj_engine_parse_endpoints("[", 1, &v, &n), -EPROTO);
+	v = NULL;
+	assert_int_equal(lj_engine_parse_endpoints("[]", 2, &v, &n), 0);
+	assert_int_equal(n, 0);
+	free(v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_docker),
+		cmocka_unit_test(test_parse_endpoints),
 		cmocka_unit_test(test_parse_podman_and_stopped),
 		cmocka_unit_test(test_parse_hostile),
 		cmocka_unit_test(test_names_and_docker_host),

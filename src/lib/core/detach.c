@@ -285,12 +285,14 @@ static bool handed_to_engine(const struct lj_record *rec)
  * The Docker plugin's endpoints of target (a container: its engine is asked which sandbox and
  * endpoints it has; any other target by its namespace), which are recorded by their sandbox
  * in lanjoin's own namespace, not by the container: among recs (n) when all records are
- * there (all), else read from the records made for lanjoin's namespace. Their networks (the
- * engine's names, else ID prefixes) into nets (size bytes, "'lan', 'lan2'"). Returns how
- * many; 0 when none or when that cannot be told.
+ * there (all), else read from the records made for lanjoin's namespace; with ifname, only the
+ * one named so in the target (netns_fd: its namespace, borrowed; -1 if not open). Their
+ * networks (the engine's names, else ID prefixes) into nets (size bytes, "'lan', 'lan2'").
+ * Returns how many; 0 when none or when that cannot be told.
  */
 static size_t handed_of(struct lj_state *st, const struct lj_record *recs, size_t n, bool all,
-			const char *target, char *nets, size_t size)
+			const char *target, const char *ifname, int netns_fd, char *nets,
+			size_t size)
 {
 	struct lj_handed_owner *o = calloc(1, sizeof(*o));
 	struct lj_record *own = NULL;
@@ -301,6 +303,8 @@ static size_t handed_of(struct lj_state *st, const struct lj_record *recs, size_
 	nets[0] = '\0';
 	if (!o || !st || lj_handed_owner_get(target, o) < 0)
 		goto out;
+	if (ifname && netns_fd >= 0)
+		lj_handed_owner_links(o, netns_fd); /* on failure: no links, none named */
 	if (!all && lj_netns_self_id(&self) == 0) {
 		snprintf(key, sizeof(key), "ns:%llu:%llu", (unsigned long long)self.dev,
 			 (unsigned long long)self.ino);
@@ -314,7 +318,8 @@ static size_t handed_of(struct lj_state *st, const struct lj_record *recs, size_
 	for (size_t i = 0; i < n; i++) {
 		const char *net, *nid;
 
-		if (!lj_handed_owned(o, &recs[i], &net))
+		if (!lj_handed_owned(o, &recs[i], &net) ||
+		    (ifname && !lj_handed_named(o, &recs[i], ifname)))
 			continue;
 		nid = json_string_value(
 			json_object_get(json_object_get(recs[i].info, "docker"), "network"));
@@ -455,19 +460,23 @@ int lj_detach(const char *target, const char *ifname, unsigned flags, struct lj_
 	}
 	/* A container's plugin endpoints are recorded by their sandbox, not by the container:
 	 * asked for by its name (or PID, namespace), they are found through its engine or
-	 * namespace, and refused as Docker's (not "not attached"). */
-	if (!handed && !ifname) {
+	 * namespace, and refused as Docker's (not "not attached"); with --ifname, the one of
+	 * that name in the target, looked for only when no attachment of lanjoin's has it (a
+	 * name is one link's). */
+	if (!handed && (!ifname || !matched)) {
 		char nets[512];
-		size_t k = handed_of(st, recs, n, !matched, target, nets, sizeof(nets));
+		size_t k = handed_of(st, recs, n, !matched, target, ifname,
+				     opened ? t.netns_fd : -1, nets, sizeof(nets));
 
 		if (k && !matched)
 			r = lj_bad_input(
 				res,
-				"%s is on Docker network%s %s through the lanjoin Docker plugin: "
-				"%s Docker's, made and removed by Docker (run 'docker network "
-				"disconnect %s %s'%s, or remove the container); nothing was "
-				"changed",
-				target, k == 1 ? "" : "s", nets,
+				"%s%s%s is on Docker network%s %s through the lanjoin Docker "
+				"plugin: %s Docker's, made and removed by Docker (run 'docker "
+				"network disconnect %s %s'%s, or remove the container); nothing "
+				"was changed",
+				target, ifname ? "'s " : "", ifname ? ifname : "",
+				k == 1 ? "" : "s", nets,
 				k == 1 ? "that endpoint is" : "those endpoints are",
 				k == 1 ? nets : "NETWORK", target, k == 1 ? "" : " for each");
 		else if (k) {
@@ -652,6 +661,7 @@ int lj_undo_bulk(struct lj_state *st, struct lj_record *recs, const char *const 
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct lj_record *rec = &recs[i];
+		char who[LJ_TARGET_SPEC_MAX + 96];
 		int u = 0;
 
 		if (!sel[i])
@@ -660,7 +670,10 @@ int lj_undo_bulk(struct lj_state *st, struct lj_record *recs, const char *const 
 			undo_part(host, rec, known ? &known[i] : NULL, NULL, NULL, &items[i].pos,
 				  &items[i].failed, items[i].detail, sizeof(items[i].detail));
 		u = end_undo(st, rec, items[i].was, items[i].failed, items[i].detail, res);
-		if (u == 0 && sel[i] != SEL_QUIET)
+		if (u == 0 && sel[i] != SEL_QUIET && lj_record_handed(rec))
+			lj_result_note(res, "Removed attachment of %s (%s way): %s",
+				       lj_record_who(rec, who, sizeof(who)), rec->way, sel[i]);
+		else if (u == 0 && sel[i] != SEL_QUIET)
 			lj_result_note(res, "Removed attachment %s %s (%s way): %s",
 				       rec->target_spec, rec->ifname, rec->way, sel[i]);
 		if (u == 0)

@@ -19,16 +19,6 @@ bool lj_record_handed(const struct lj_record *rec)
 	return json_is_true(json_object_get(rec->info, "handoff"));
 }
 
-bool lj_record_alive(const struct lj_record *rec)
-{
-	struct stat st;
-
-	if (lj_record_handed(rec))
-		return rec->target_spec[0] != '/' || lstat(rec->target_spec, &st) == 0 ||
-		       errno != ENOENT;
-	return lj_target_alive(rec->target_spec, &rec->netns, rec->netns_cookie);
-}
-
 const char *lj_record_who(const struct lj_record *rec, char *buf, size_t size)
 {
 	const json_t *d = json_object_get(rec->info, "docker");
@@ -112,10 +102,11 @@ static int host_index(const struct lj_handed_owner *o, const char *name)
 }
 
 /*
- * Does o's namespace hold rec's handed link: a link with its MAC (info.mac) whose lower link
- * is the recorded one in lanjoin's namespace (a macvlan's parent, a veth's host end)?
+ * The link of o's namespace that is rec's handed link: one with its MAC (info.mac) whose lower
+ * link is the recorded one in lanjoin's namespace (a macvlan's parent, a veth's host end);
+ * NULL if none.
  */
-static bool holds_link(const struct lj_handed_owner *o, const struct lj_record *rec)
+static const struct lj_link *held_link(const struct lj_handed_owner *o, const struct lj_record *rec)
 {
 	const char *mac = json_string_value(json_object_get(rec->info, "mac"));
 	const char *parent = json_string_value(json_object_get(rec->info, "parent"));
@@ -123,15 +114,52 @@ static bool holds_link(const struct lj_handed_owner *o, const struct lj_record *
 	uint8_t m[LJ_MAC_LEN];
 
 	if (!mac || lj_parse_mac(mac, m) < 0 || lower <= 0)
-		return false;
+		return NULL;
 	for (size_t i = 0; i < o->n_links; i++) {
 		const struct lj_link *l = &o->links[i];
 
 		if (l->has_mac && memcmp(l->mac, m, LJ_MAC_LEN) == 0 && l->parent == lower &&
 		    strcmp(l->kind, parent ? "macvlan" : "veth") == 0)
-			return true;
+			return l;
 	}
-	return false;
+	return NULL;
+}
+
+static bool holds_link(const struct lj_handed_owner *o, const struct lj_record *rec)
+{
+	return held_link(o, rec) != NULL;
+}
+
+int lj_handed_owner_links(struct lj_handed_owner *o, int netns_fd)
+{
+	struct lj_nl *nl = NULL, *host = NULL;
+	int r;
+
+	if (o->links)
+		return 0;
+	r = lj_nl_open(netns_fd, &nl);
+	if (r == 0)
+		r = lj_nl_open(-1, &host);
+	if (r == 0)
+		r = lj_link_list(nl, &o->links, &o->n_links);
+	if (r == 0)
+		r = lj_link_list(host, &o->host, &o->n_host);
+	if (r < 0) {
+		free(o->links);
+		o->links = NULL;
+		o->n_links = 0;
+	}
+	lj_nl_close(nl);
+	lj_nl_close(host);
+	return r;
+}
+
+bool lj_handed_named(const struct lj_handed_owner *o, const struct lj_record *rec,
+		     const char *ifname)
+{
+	const struct lj_link *l = lj_record_handed(rec) ? held_link(o, rec) : NULL;
+
+	return l && strcmp(l->name, ifname) == 0;
 }
 
 /* The namespace identity of the file at path, if it is one (nsfs) here. */

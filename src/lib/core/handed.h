@@ -19,10 +19,15 @@ bool lj_record_handed(const struct lj_record *rec);
 
 /*
  * Is rec's target alive, for a check that refuses what a live attachment holds (its address,
- * its MAC)? lj_target_alive, but a handed link's record names its sandbox, not the namespace
- * it was made in: live until its sandbox file is gone (the engine mounts it in a mount
- * namespace of its own, or not yet: an empty file proves nothing; gc and the plugin undo a
- * dead endpoint's record).
+ * its MAC)? lj_target_alive; but a handed link's record names its sandbox, not the namespace
+ * it was made in (the engine may mount it in a mount namespace of its own: an empty file
+ * proves nothing), so it is judged by its link, as status and gc judge it: dead when its
+ * sandbox file is gone, or when attached and a step of its record sees its target gone
+ * against a dump of lanjoin's namespace (lj_status_gone: the veth pair by its recorded
+ * ifindex gone, the macvlan by its MAC in no namespace, with the sandbox file no namespace
+ * here; or the link back beside lanjoin, let go). A record made in another namespace than
+ * this process's, or what cannot be read, counts as live. Defined in status.c (the status
+ * module judges; it includes this header).
  */
 bool lj_record_alive(const struct lj_record *rec);
 
@@ -69,3 +74,18 @@ void lj_handed_owner_free(struct lj_handed_owner *o);
  */
 bool lj_handed_owned(const struct lj_handed_owner *o, const struct lj_record *rec,
 		     const char **ret_network);
+
+/*
+ * Read into o the links of namespace netns_fd (borrowed: a container's, opened by the
+ * caller) and lanjoin's own, for lj_handed_named, unless o has them (any other target's are
+ * read by lj_handed_owner_get). 0 or -errno (then o has no links: none is named).
+ */
+int lj_handed_owner_links(struct lj_handed_owner *o, int netns_fd);
+
+/*
+ * Is rec's handed link named ifname in o's namespace (found there by its record as
+ * lj_handed_owned finds it: the recorded MAC on the recorded parent or host end)? False for
+ * any other record and when o has no links.
+ */
+bool lj_handed_named(const struct lj_handed_owner *o, const struct lj_record *rec,
+		     const char *ifname);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "lib/core/attach.h"
+#include "lib/core/handed.h"
 #include "lib/core/undo.h"
 #include "lib/core/way.h"
 #include "lib/kernel/link.h"
@@ -89,21 +90,31 @@ int lj_undo_stale_holders(struct lj_state *st, const char *self_id, const struct
 		struct lj_target t;
 		const json_t *a = json_object_get(recs[i].info, "addresses");
 
-		/* A Docker endpoint's or a CNI runtime's: theirs to remove (their DEL, the
-		 * plugin's recovery, gc), and a sandbox file may be no namespace here while it
-		 * lives: left, its address refused by the ways' checks as before. */
-		if (json_object_get(recs[i].info, "docker") || json_object_get(recs[i].info, "cni"))
+		/* A CNI runtime's: its to remove (its DEL, gc): left, its address refused by the
+		 * ways' checks as before. */
+		if (json_object_get(recs[i].info, "cni"))
 			continue;
-		/* Its namespace by the record's identity (inode and cookie): a newer namespace
-		 * with the old one's inode number or name is not it. */
-		if (lj_undo_open_alive(&recs[i], &t)) {
+		/* A Docker endpoint's: by its link, as status and gc judge it (its sandbox file
+		 * may be no namespace here while it lives); one Docker dropped unsaid (a dockerd
+		 * killed -9) is undone as gc would. */
+		if (lj_record_handed(&recs[i])) {
+			if (lj_record_alive(&recs[i]))
+				continue;
+			snprintf(why[i], sizeof(why[i]),
+				 "a Docker endpoint whose link is gone with its container's "
+				 "namespace, and an attach asks for its address%s",
+				 json_array_size(a) > 1 ? "es" : "");
+		} else if (lj_undo_open_alive(&recs[i], &t)) {
+			/* Its namespace by the record's identity (inode and cookie): a newer
+			 * namespace with the old one's inode number or name is not it. */
 			lj_target_close(&t);
 			continue; /* live: the ways' address checks refuse the address */
+		} else {
+			snprintf(why[i], sizeof(why[i]),
+				 "its namespace (or container) is gone and an attach asks for its "
+				 "address%s",
+				 json_array_size(a) > 1 ? "es" : "");
 		}
-		snprintf(why[i], sizeof(why[i]),
-			 "its namespace (or container) is gone and an attach asks for its "
-			 "address%s",
-			 json_array_size(a) > 1 ? "es" : "");
 		sel[i] = why[i];
 		stale++;
 		if (dry_run)

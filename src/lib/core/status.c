@@ -640,6 +640,36 @@ bool lj_status_gone(const struct lj_status_ns *host, const struct lj_record *rec
 	return false;
 }
 
+bool lj_record_alive(const struct lj_record *rec)
+{
+	struct lj_status_ns host = {0};
+	struct lj_netns_id self;
+	struct lj_nl *nl = NULL;
+	char why[512];
+	struct stat st;
+	bool gone;
+
+	if (!lj_record_handed(rec))
+		return lj_target_alive(rec->target_spec, &rec->netns, rec->netns_cookie);
+	if (rec->target_spec[0] == '/' && lstat(rec->target_spec, &st) < 0 && errno == ENOENT)
+		return false;
+	/* A Join in progress, or a record of another namespace's links: not judged here. */
+	if (strcmp(rec->status, "attached") != 0 || lj_netns_self_id(&self) < 0 ||
+	    (rec->host_netns.ino &&
+	     (rec->host_netns.dev != self.dev || rec->host_netns.ino != self.ino)))
+		return true;
+	if (lj_nl_open(-1, &nl) < 0)
+		return true;
+	if (lj_status_ns_dump(nl, -1, &host) < 0) {
+		lj_nl_close(nl);
+		return true;
+	}
+	gone = lj_status_gone(&host, rec, why, sizeof(why));
+	lj_status_ns_free(&host);
+	lj_nl_close(nl);
+	return !gone;
+}
+
 int lj_status(const char *target, struct lj_status_entry **ret, size_t *ret_n,
 	      struct lj_result *res)
 {

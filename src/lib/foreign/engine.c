@@ -657,6 +657,72 @@ int lj_engine_inspect(const char *name, struct lj_engine_container *ret, struct 
 	return inspect_at(sock, name, ret, err);
 }
 
+int lj_engine_parse_endpoints(const char *json, size_t size, struct lj_engine_endpoint **ret,
+			      size_t *ret_n)
+{
+	json_t *root = json_loadb(json, size, 0, NULL), *c, *net;
+	struct lj_engine_endpoint *v = NULL;
+	size_t n = 0, i;
+	const char *key;
+
+	if (!json_is_array(root)) {
+		json_decref(root);
+		return -EPROTO;
+	}
+	json_array_foreach(root, i, c)
+	{
+		const char *name =
+			json_string_value(json_array_get(json_object_get(c, "Names"), 0));
+		json_t *nets = json_object_get(json_object_get(c, "NetworkSettings"), "Networks");
+
+		if (!name || name[0] != '/' || !lj_engine_name_valid(name + 1))
+			continue;
+		json_object_foreach(nets, key, net)
+		{
+			const char *eid = json_string_value(json_object_get(net, "EndpointID"));
+			struct lj_engine_endpoint *nv;
+
+			if (!eid || !is_hex_id(eid, LJ_ENGINE_ID_LEN, LJ_ENGINE_ID_LEN))
+				continue;
+			nv = realloc(v, (n + 1) * sizeof(*v));
+			if (!nv) {
+				free(v);
+				json_decref(root);
+				return -ENOMEM;
+			}
+			v = nv;
+			snprintf(v[n].endpoint_id, sizeof(v[n].endpoint_id), "%s", eid);
+			snprintf(v[n].container, sizeof(v[n].container), "%s", name + 1);
+			n++;
+		}
+	}
+	json_decref(root);
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+int lj_engine_list_endpoints(struct lj_engine_endpoint **ret, size_t *ret_n,
+			     struct lj_engine_err *err)
+{
+	_cleanup_free_ char *body = NULL;
+	char sock[LJ_ENGINE_SOCKET_MAX];
+	long status;
+	size_t size;
+	int r;
+
+	r = lj_engine_socket(sock, sizeof(sock), err);
+	if (r == 0)
+		r = engine_get(sock, "/containers/json", &status, &body, &size, err);
+	if (r < 0)
+		return r;
+	if (status != 200)
+		return fail(err, -EPROTO, "The engine at %s answered HTTP %ld for the containers",
+			    sock, status);
+	r = lj_engine_parse_endpoints(body, size, ret, ret_n);
+	return r < 0 ? fail(err, r, "Malformed list of containers from the engine at %s", sock) : 0;
+}
+
 /* --- opening the namespace ------------------------------------------------------------------- */
 
 int lj_engine_open_container(const char *name, struct lj_engine_container *ret, int *ret_fd,

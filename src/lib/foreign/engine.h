@@ -146,5 +146,23 @@ int lj_engine_container_address(const char *name, const char *network, int famil
 int lj_engine_pick_address(const struct lj_engine_container *c, const char *network, int family,
 			   struct lj_cidr *ret, struct lj_engine_err *err);
 
+/* One endpoint of a running container, as the engine lists them. */
+struct lj_engine_endpoint {
+	char endpoint_id[LJ_ENGINE_ID_LEN + 1]; /* lowercase hex */
+	char container[LJ_ENGINE_NAME_MAX];	/* its name, without Docker's leading '/' */
+};
+
+/*
+ * Parse the body of GET /containers/json (untrusted input): each container's first name and
+ * the EndpointID of each of its networks into *ret (n in *ret_n; the caller's to free). An
+ * entry whose name or ID is not valid is skipped. 0, or -EPROTO (not an array), -ENOMEM.
+ */
+int lj_engine_parse_endpoints(const char *json, size_t size, struct lj_engine_endpoint **ret,
+			      size_t *ret_n);
+
+/* The endpoints of the engine's running containers (one request), as parsed above. */
+int lj_engine_list_endpoints(struct lj_engine_endpoint **ret, size_t *ret_n,
+			     struct lj_engine_err *err);
+
 /* True if s is a valid container name/ID/prefix as Docker defines them. */
 bool lj_engine_name_valid(const char *s);

@@ -64,6 +64,9 @@ int lj_link_msg_set_mac(void *buf, size_t size, const char *name, const uint8_t 
 /* RTM_DELLINK of the link named name. */
 int lj_link_msg_del(void *buf, size_t size, const char *name);
 
+/* RTM_DELLINK of link ifindex of the namespace nl's knows as nsid (IFLA_TARGET_NETNSID). */
+int lj_link_msg_del_in(void *buf, size_t size, int32_t nsid, int ifindex);
+
 /* RTM_DELLINK of every link in group. */
 int lj_link_msg_del_group(void *buf, size_t size, uint32_t group);
 

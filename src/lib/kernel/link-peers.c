@@ -7,6 +7,7 @@
 #include <linux/net_namespace.h>
 #include <linux/rtnetlink.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "lib/kernel/link-msg.h"
 #include "shared/array.h"
@@ -131,4 +132,57 @@ int lj_link_peer_links(struct lj_nl *nl, struct lj_link **ret, size_t *ret_n)
 int lj_link_other_links(struct lj_nl *nl, struct lj_link **ret, size_t *ret_n)
 {
 	return read_links(nl, false, ret, ret_n);
+}
+
+int lj_link_msg_del_in(void *buf, size_t size, int32_t nsid, int ifindex)
+{
+	struct nlmsghdr *nlh = lj_nl_msg_start(buf, size, RTM_DELLINK, 0, sizeof(struct ifinfomsg));
+	struct ifinfomsg *ifi;
+
+	if (!nlh || !mnl_attr_put_u32_check(nlh, size, IFLA_TARGET_NETNSID, (uint32_t)nsid))
+		return -EMSGSIZE;
+	ifi = mnl_nlmsg_get_payload(nlh);
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = ifindex;
+	return 0;
+}
+
+/* Is l the link want describes (ifindex, kind, MAC, lower link)? */
+static bool same_link(const struct lj_link *l, const struct lj_link *want)
+{
+	return l->ifindex == want->ifindex && strcmp(l->kind, want->kind) == 0 && l->has_mac &&
+	       memcmp(l->mac, want->mac, LJ_MAC_LEN) == 0 && l->parent == want->parent;
+}
+
+int lj_link_del_elsewhere(struct lj_nl *nl, const struct lj_link *want)
+{
+	struct nsids ids = {0};
+	int r, found = 0;
+
+	if (want->ifindex <= 0 || !want->has_mac || want->parent <= 0 || !want->kind[0])
+		return -EINVAL;
+	r = lj_link_msg_dump_nsids(lj_nl_req(nl), LJ_NL_REQ_SIZE);
+	if (r == 0)
+		r = lj_nl_transact(nl, lj_nl_req(nl), nsids_cb, &ids);
+	if (r == 0)
+		r = ids.error;
+	for (size_t i = 0; r == 0 && !found && i < ids.n; i++) {
+		struct links ls = {0};
+
+		r = LJ_NL_SEND(nl, links_cb, &ls, lj_link_msg_dump_in, ids.v[i]);
+		if (r == 0)
+			r = ls.error;
+		for (size_t k = 0; r == 0 && !found && k < ls.n; k++) {
+			if (!same_link(&ls.v[k], want))
+				continue;
+			r = LJ_NL_SEND(nl, NULL, NULL, lj_link_msg_del_in, ids.v[i], want->ifindex);
+			found = r == 0;
+		}
+		free(ls.v);
+		/* a namespace (or the link) gone since the list was read: not there */
+		if (r == -EINVAL || r == -ENOENT || r == -ENODEV)
+			r = 0;
+	}
+	free(ids.v);
+	return r < 0 ? r : found;
 }

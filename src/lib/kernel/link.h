@@ -228,6 +228,15 @@ int lj_link_peer_links(struct lj_nl *nl, struct lj_link **ret, size_t *ret_n);
 int lj_link_other_links(struct lj_nl *nl, struct lj_link **ret, size_t *ret_n);
 
 /*
+ * Delete the link of a namespace nl's knows by a number (not nl's own) that is want exactly:
+ * its ifindex, kind, MAC (has_mac) and lower link (parent, an ifindex of nl's namespace, as
+ * IFLA_LINK names a macvlan's parent from there) all as want says; a link moved out of nl's
+ * namespace keeps its ifindex where that is free. Returns 1 deleted, 0 none such, -EINVAL if
+ * want lacks one of them, other -errno.
+ */
+int lj_link_del_elsewhere(struct lj_nl *nl, const struct lj_link *want);
+
+/*
  * Whether link name (with ifindex, checked against /sys so that a /sys of another namespace
  * does not answer) is a wireless (Wi-Fi) link: /sys/class/net/NAME/wireless or phy80211.
  * False when /sys does not tell.

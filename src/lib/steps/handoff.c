@@ -386,12 +386,39 @@ static int hmacvlan_ours(struct lj_ctx *ctx, const struct lj_step *s)
 	       memcmp(l.mac, s->mac, LJ_MAC_LEN) == 0;
 }
 
+/*
+ * The macvlan s made, still in another namespace (one the kernel numbers from lanjoin's: the
+ * engine moved it there) though its engine dropped it: a namespace something else still holds
+ * (a process, a mount; or the kernel still tearing it down) keeps it up on the parent with
+ * its MAC, and the next endpoint given that address (and so that MAC) cannot come up there
+ * ("address already in use"). Deleted only if it is s's exactly: the recorded ifindex (a link
+ * keeps it when moved into a namespace where it is free), MAC and parent. 0 or -errno.
+ */
+static int hmacvlan_undo_elsewhere(struct lj_ctx *ctx, const struct lj_step *s)
+{
+	struct lj_link want = {.ifindex = (int)s->i64, .has_mac = s->has_mac};
+	int r;
+
+	if (!s->i64 || !s->has_mac)
+		return 0;
+	r = lj_ctx_ifindex(ctx, LJ_HOST, s->master);
+	if (r <= 0)
+		return 0; /* no parent, no macvlan of it */
+	want.parent = r;
+	memcpy(want.mac, s->mac, LJ_MAC_LEN);
+	snprintf(want.kind, sizeof(want.kind), "macvlan");
+	r = lj_link_del_elsewhere(ctx->host, &want);
+	return r < 0 ? lj_ctx_nl_error(ctx, ctx->host, r) : 0;
+}
+
 static int hmacvlan_undo(struct lj_ctx *ctx, const struct lj_step *s)
 {
 	int r = hmacvlan_ours(ctx, s);
 
 	if (r > 0)
 		r = lj_link_del(ctx->host, s->link);
+	else if (r == 0)
+		r = hmacvlan_undo_elsewhere(ctx, s);
 	lj_ctx_forget(ctx, LJ_HOST, s->link);
 	return r == -ENODEV || r > 0 ? 0 : lj_ctx_nl_error(ctx, ctx->host, r);
 }
