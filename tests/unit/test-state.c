@@ -251,6 +251,10 @@ static void test_save_more(void **state)
 }
 
 /* A target's records share an id prefix: lj_state_list_target reads only those. */
+static int index_names_in(const char *sub);
+
+/* lj_state_list_target: a target's records, by name until the index by target is built (by
+ * the first lookup: a state directory of lanjoin before has none), then from its bucket. */
 static void test_list_target(void **state)
 {
 	static const char *const keys[] = {"ns:4:1", "ns:4:1", "ns:4:2", "ns:5:1"};
@@ -274,14 +278,32 @@ static void test_list_target(void **state)
 		assert_int_equal(lj_state_save(st, &rec), 0);
 		lj_record_free(&rec);
 	}
+	assert_int_equal(index_names_in("attachments-index-target"), -1); /* none yet */
+	/* twice: by name (building the index), then through the index */
+	for (int pass = 0; pass < 2; pass++) {
+		assert_int_equal(lj_state_list_target(st, "ns:4:1", &recs, &n), 0);
+		assert_int_equal(n, 2);
+		assert_memory_equal(recs[0].id, a, LJ_RECORD_TARGET_LEN);
+		lj_records_free(recs, n);
+		assert_int_equal(index_names_in("attachments-index-target"), 4);
+		assert_int_equal(lj_state_list_target(st, "ns:5:1", &recs, &n), 0);
+		assert_int_equal(n, 1);
+		lj_records_free(recs, n);
+		assert_int_equal(lj_state_list_target(st, "ns:9:9", &recs, &n), 0);
+		assert_int_equal(n, 0);
+		lj_records_free(recs, n);
+	}
+	/* a record saved and one removed once it is there: in it and gone from it */
+	make_record(&rec, "ns:4:1", "eth3");
+	assert_int_equal(lj_state_save(st, &rec), 0);
+	lj_record_free(&rec);
+	assert_int_equal(index_names_in("attachments-index-target"), 5);
+	assert_int_equal(lj_state_remove(st, a), 0);
+	assert_int_equal(index_names_in("attachments-index-target"), 4);
 	assert_int_equal(lj_state_list_target(st, "ns:4:1", &recs, &n), 0);
 	assert_int_equal(n, 2);
-	lj_records_free(recs, n);
-	assert_int_equal(lj_state_list_target(st, "ns:5:1", &recs, &n), 0);
-	assert_int_equal(n, 1);
-	lj_records_free(recs, n);
-	assert_int_equal(lj_state_list_target(st, "ns:9:9", &recs, &n), 0);
-	assert_int_equal(n, 0);
+	for (size_t i = 0; i < n; i++)
+		assert_string_not_equal(recs[i].id, a);
 	lj_records_free(recs, n);
 	assert_int_equal(lj_state_list(st, &recs, &n, NULL), 0);
 	assert_int_equal(n, 4);

@@ -301,7 +301,7 @@ static size_t handed_of(struct lj_state *st, const struct lj_record *recs, size_
 	char key[48];
 
 	nets[0] = '\0';
-	if (!o || !st || lj_handed_owner_get(target, o) < 0)
+	if (!o || !st)
 		goto out;
 	if (ifname && netns_fd >= 0)
 		lj_handed_owner_links(o, netns_fd); /* on failure: no links, none named */
@@ -315,6 +315,13 @@ static size_t handed_of(struct lj_state *st, const struct lj_record *recs, size_
 	} else if (!all) {
 		goto out;
 	}
+	/* Only a handed record can be one of the owner's (lj_handed_owned): without one, no
+	 * engine to ask and no dump of the target's and the host's links (issue 21: a detach
+	 * paid two link dumps, the host's growing with its links, for nothing). */
+	while (n && !lj_record_handed(&recs[n - 1]))
+		n--;
+	if (n == 0 || lj_handed_owner_get(target, o) < 0)
+		goto out;
 	for (size_t i = 0; i < n; i++) {
 		const char *net, *nid;
 

@@ -59,6 +59,12 @@ int lj_state_mac_add(struct lj_state *st, const struct lj_record *rec, int fd, c
 /* Before record id is removed: its name in the index by MAC (lj_state_remove). */
 void lj_state_mac_forget(struct lj_state *st, const char *id);
 
+/* The records whose id starts with key (LJ_RECORD_TARGET_LEN hex digits: a target's), from
+ * the index by target (state-mac.c), oldest first: 0, or -ENOENT where there is no index yet
+ * (built now if st is held exclusively): list them by name then; another -errno on failure. */
+int lj_state_list_target_index(struct lj_state *st, const char *key, struct lj_record **ret,
+			       size_t *ret_n);
+
 /* Take the lock file fd's flock (op: LOCK_EX or LOCK_SH), waiting as long as it takes; once the
  * wait has lasted LJ_STATE_LOCK_NOTICE_MS, the hook of lj_state_set_lock_notice (if any) hears
  * of it once, from another thread. 0 or -errno. */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* The indexes of the attachment records by MAC, by address and by private network (state.h:
- * lj_state_list_mac, lj_state_list_addr, lj_state_list_net). */
+/* The indexes of the attachment records by MAC, by address, by private network and by target
+ * (state.h: lj_state_list_mac, lj_state_list_addr, lj_state_list_net, lj_state_list_target). */
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <dirent.h>
@@ -68,6 +68,12 @@ bool lj_record_mac_is(const struct lj_record *rec, const char *text)
  * its prefix length (no '-': the first '-' of a name ends its key). Flat, without buckets: its
  * lookups ask for every key that overlaps a network, not for one key. */
 #define NET_INDEX "attachments-by-private"
+/* The same by target (TARGET_INDEX/BB/KEY-ID): key the id's first LJ_RECORD_TARGET_LEN hex
+ * digits, which name the target (lj_record_id), so that a detach by target without --ifname
+ * reads one bucket, not the names of every record (issue 21). Without it (lanjoin before),
+ * lj_state_list_target reads every name once more, and the first lookup with the exclusive
+ * lock held builds it. */
+#define TARGET_INDEX "attachments-index-target"
 #define KEY_MAX 33 /* an IPv6 address in hex and its NUL */
 #define KEYS_MAX 8
 
@@ -132,6 +138,14 @@ static size_t net_keys(const struct lj_record *rec, char keys[KEYS_MAX][KEY_MAX]
 	return n;
 }
 
+static size_t target_keys(const struct lj_record *rec, char keys[KEYS_MAX][KEY_MAX])
+{
+	if (!lj_state_valid_id(rec->id))
+		return 0;
+	snprintf(keys[0], KEY_MAX, "%.*s", LJ_RECORD_TARGET_LEN, rec->id);
+	return 1;
+}
+
 /* The network a key of NET_INDEX names; false if it is no such key. */
 static bool net_of_key(const char *key, size_t len, struct lj_cidr *ret)
 {
@@ -165,6 +179,7 @@ static const struct index_kind kinds[] = {
 	{MAC_INDEX, "." MAC_INDEX ".new", OLD_MAC_INDEX, false, mac_keys},
 	{ADDR_INDEX, "." ADDR_INDEX ".new", OLD_ADDR_INDEX, false, addr_keys},
 	{NET_INDEX, "." NET_INDEX ".new", NULL, true, net_keys},
+	{TARGET_INDEX, "." TARGET_INDEX ".new", NULL, false, target_keys},
 };
 
 /* The name of key's entry for record id in index directory dir: "DIR/BB/KEY-ID" (BB: the
@@ -488,6 +503,13 @@ static int list_key(struct lj_state *st, const struct index_kind *kind, const st
 	}
 	if (fd < 0 && errno != ENOENT)
 		return lj_negerrno();
+	if (fd < 0 && !needles) {
+		/* No index yet, and no needles: the caller lists otherwise (-ENOENT); the index
+		 * for the next lookups. */
+		if (st->exclusive && st->top_fd >= 0)
+			index_build(st, kind);
+		return -ENOENT;
+	}
 	if (fd < 0) {
 		/* No index yet: the records whose text has a needle, then the index for the next
 		 * lookups. */
@@ -591,4 +613,10 @@ int lj_state_list_net(struct lj_state *st, const struct lj_cidr *net, struct lj_
 		net = NULL;
 	return list_key(st, &kinds[2], &(struct key_query){.net = net}, needles,
 			ARRAY_SIZE(needles), ret, ret_n);
+}
+
+int lj_state_list_target_index(struct lj_state *st, const char *key, struct lj_record **ret,
+			       size_t *ret_n)
+{
+	return list_key(st, &kinds[3], &(struct key_query){.key = key}, NULL, 0, ret, ret_n);
 }

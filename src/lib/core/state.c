@@ -853,9 +853,12 @@ int lj_state_list_target(struct lj_state *st, const char *target_key, struct lj_
 {
 	char id[LJ_RECORD_ID_LEN];
 
+	int r;
+
 	lj_record_id(target_key, "", id);
 	id[LJ_RECORD_TARGET_LEN] = '\0';
-	return list(st, id, NULL, false, ret, ret_n, NULL);
+	r = lj_state_list_target_index(st, id, ret, ret_n);
+	return r == -ENOENT ? list(st, id, NULL, false, ret, ret_n, NULL) : r;
 }
 
 int lj_state_list_info(struct lj_state *st, const char *key, const char *value,

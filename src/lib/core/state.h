@@ -244,7 +244,10 @@ void lj_state_prune_index(struct lj_state *st);
 /*
  * Like lj_state_list, but read only the records named with target_key's id prefix: every
  * record of that target, and rarely another's (24-bit prefix): callers check the identity.
- * Records written before ids had a target prefix are not found (use lj_state_list).
+ * Found through the index by target (state-mac.c: one bucket, not every name); where there
+ * is none yet (lanjoin before), by their names, and the index built when st is held
+ * exclusively. Records written before ids had a target prefix are not found (use
+ * lj_state_list).
  */
 int lj_state_list_target(struct lj_state *st, const char *target_key, struct lj_record **ret,
 			 size_t *ret_n);
