@@ -1214,6 +1214,7 @@ int lj_cmd_watch(int argc, char **argv)
 	if (lj_session_new(&session) < 0)
 		session = NULL;
 	cli_reconcile_use_session(session);
+	cli_reconcile_end_with_target(true);
 	/* after a reboot, this brings back the persistent attachments whose containers run */
 	start_gc();
 	wlog("start: reconcile all");
@@ -1246,6 +1247,7 @@ int lj_cmd_watch(int argc, char **argv)
 out:
 	teardown(&w);
 	cli_reconcile_use_session(NULL);
+	cli_reconcile_end_with_target(false);
 	lj_session_free(session);
 	if (lock_fd >= 0)
 		unlink(lock_path); /* still holding the lock: see take_lock */
