@@ -104,6 +104,15 @@ void cli_reconcile_use_session(struct lj_session *s)
 	session = s;
 }
 
+/* watch's rule (cli_reconcile_end_with_target): a non-persistent attachment whose target
+ * restarted is dropped, not attached again */
+static bool end_with_target;
+
+void cli_reconcile_end_with_target(bool on)
+{
+	end_with_target = on;
+}
+
 /*
  * Attach from spec; mac (may be NULL) unless the spec names one; to_engine: the nat way's
  * forward to the container's address on its engine networks (as --to docker: a container
@@ -410,6 +419,18 @@ static void one(struct run *run, struct lj_status_entry *e, json_t *specs)
 		act(run, rec->target_spec, rec->ifname, status, "report", false,
 		    "%s; a CNI attachment: its runtime owns it, not attached again",
 		    e->what[0] ? e->what : status);
+		return;
+	}
+	if (e->kind == LJ_STATUS_TARGET_RESTARTED && end_with_target && !stored) {
+		/* watch saw its target stop (die, or its namespace deleted): whether the engine
+		 * started it again before this run looked (docker restart) or not (docker stop),
+		 * a non-persistent attachment ended with it; --persist is what brings it back */
+		if (drop_record(rec, why, sizeof(why)) < 0)
+			act(run, rec->target_spec, rec->ifname, status, "drop", false, "%s", why);
+		else
+			act(run, rec->target_spec, rec->ifname, status, "drop", true,
+			    "host side removed: its target restarted and it is not persistent "
+			    "(--persist keeps an attachment across restarts)");
 		return;
 	}
 	if (!spec || !json_object_get(spec, "target")) {

@@ -30,3 +30,12 @@ struct lj_session;
  * cli_reconcile calls run with: a long-running caller (watch) keeps one for all of them.
  */
 void cli_reconcile_use_session(struct lj_session *s);
+
+/*
+ * watch's rule for later cli_reconcile calls (on: true): a target-restarted attachment without
+ * a stored persistent spec is dropped like a target-gone one, not attached again. Under watch
+ * a non-persistent attachment ends with its target's run, however the stop and the start
+ * of a restart interleave with the reconciles; plain reconcile (off) attaches it again from
+ * its record.
+ */
+void cli_reconcile_end_with_target(bool on);

@@ -46,8 +46,12 @@ static const char usage[] =
 	"a network: a nat forward to its old address is moved; a parent, uplink or bridge went\n"
 	"down, came back or was re-created; lanjoin's nft table or the accept rules were flushed;\n"
 	"a netns:NAME or path target's namespace was deleted or made again under its name)\n"
-	"and announce the addresses again when a link's carrier comes back. Runs until SIGTERM\n"
-	"or SIGINT (exit 0); logs one line per action on stderr. One instance at a time.\n"
+	"and announce the addresses again when a link's carrier comes back. A non-persistent\n"
+	"attachment ends with its container's run: dropped when the container stops or\n"
+	"restarts (a persistent one comes back). Open vSwitch's database is not followed: an\n"
+	"OVS port deleted by hand waits for 'lanjoin reconcile' or SIGHUP (reconcile all).\n"
+	"Runs until SIGTERM or SIGINT (exit 0); logs one line per action on stderr. One\n"
+	"instance at a time.\n"
 	"  --engine-socket PATH  follow the events of the engine at PATH (repeatable, up to 4);\n"
 	"                        default: the socket other commands use (LANJOIN_ENGINE_SOCKET,\n"
 	"                        DOCKER_HOST or /var/run/docker.sock) and CONTAINER_HOST or\n"
@@ -1214,6 +1218,7 @@ int lj_cmd_watch(int argc, char **argv)
 	if (lj_session_new(&session) < 0)
 		session = NULL;
 	cli_reconcile_use_session(session);
+	cli_reconcile_end_with_target(true);
 	/* after a reboot, this brings back the persistent attachments whose containers run */
 	start_gc();
 	wlog("start: reconcile all");
@@ -1246,6 +1251,7 @@ int lj_cmd_watch(int argc, char **argv)
 out:
 	teardown(&w);
 	cli_reconcile_use_session(NULL);
+	cli_reconcile_end_with_target(false);
 	lj_session_free(session);
 	if (lock_fd >= 0)
 		unlink(lock_path); /* still holding the lock: see take_lock */

@@ -684,8 +684,13 @@ standin_stop() { kill_quietly "$STANDIN_PID"; rm -rf "$LAB_DIR/dplugin/standin";
   [ "$(status_of "$link" | jq -r .status)" = ok ]
   run lj gc --json
   [ "$(jq ".removed | length" <<<"$output")" -eq 0 ]
-  # the sandbox gone (Docker dropped the endpoint) with the container end beside the host end
+  # its sandbox file missing, the container end never up: Docker (runc and its setkey hook)
+  # makes the file after the Join and only then moves the link: a new container, not a gone one
   rm "$sbx/key"
+  [ "$(status_of "$link" | jq -r .status)" = ok ]
+  # the sandbox gone (Docker dropped the endpoint) with the container end beside the host end,
+  # after Docker had it up in the sandbox (the host end had carrier)
+  on host ip link set dev "$link" up
   st=$(status_of "$link")
   echo "$st"
   [ "$(jq -r .status <<<"$st")" = target-gone ]

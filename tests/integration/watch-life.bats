@@ -74,6 +74,60 @@ status_is() { [[ $(status_of "$1") == "$2" ]]; }
   [ "$(jq '[.attachments[] | select(.target == "web")] | length' <<<"$output")" -eq 1 ]
 }
 
+# web_actions: how many actions the watch logged for web's lan0 ("web lan0: drop: ...")
+web_actions() { grep -Ec '^web lan0: ' "$WLOG" || true; }
+more_web_actions() { (($(web_actions) > $1)); }
+detach_web_if_any() { # a deferred cleanup: the watch may have dropped it already
+  lj detach web --ifname lan0 "${SOCK_ARGS[@]}" >/dev/null 2>&1 || true
+}
+
+@test "watch: a non-persistent attachment ends with its container's run: docker restart and docker stop/start drop it, every time" {
+  # The stop and the start of a restart race the watch's reconciles: the one after the die event
+  # saw the container either stopped (dropped) or started again (it was attached again from its
+  # record). A busy watch (here: paused while the container restarts) reads the die and the
+  # start at once and always saw the latter, after `docker stop` and `docker start` too.
+  # Either way the attachment ended with the container's run: without --persist, dropped.
+  require_engine docker
+  engine_run docker web # on Docker's default bridge, as a user's container is
+  defer detach_web_if_any
+  docker_watch
+  log_has "engine at $(engine_sock docker) connected"
+  local i before
+  for i in 1 2 3 4 5 6; do
+    run lj attach macvlan web "${SOCK_ARGS[@]}" --ifname lan0 --parent em1 \
+      --ip "198.51.100.$((200 + i))/24" --mac "02:00:5e:00:52:0$i"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    timeout 10 "$DOCKER_BIN" -H "unix://$(engine_sock docker)" exec web ip link show lan0 >/dev/null
+    before=$(web_actions)
+    ((i % 2)) && kill -STOP "$WATCH_PID"
+    if ((i <= 4)); then
+      dk restart -t 0 web >/dev/null
+    else
+      dk stop -t 0 web >/dev/null
+      dk start web >/dev/null
+    fi
+    kill -CONT "$WATCH_PID"
+    # the watch's action on it (a bound, not a timing), then what it left
+    wait_for 60 more_web_actions "$before" || {
+      cat "$WLOG"
+      false
+    }
+    [ "$(engine_inspect docker web .State.Running)" = true ]
+    run timeout 10 "$DOCKER_BIN" -H "unix://$(engine_sock docker)" exec web ip link show lan0
+    [ "$status" -ne 0 ] || {
+      echo "try $i: web has lan0 again"
+      cat "$WLOG"
+      false
+    }
+    run lj status web "${SOCK_ARGS[@]}"
+    echo "$output"
+    [ "$status" -eq 1 ] # no attachment of web
+    run curl_from peer "http://198.51.100.$((200 + i))/hello.html" --max-time 1
+    [ "$status" -ne 0 ]
+  done
+}
+
 @test "watch: iptables -F DOCKER-USER (Docker's firewall reloaded) -> the nat attachment's accept rule is back, no command" {
   require_engine docker
   engine_run docker fw --network none

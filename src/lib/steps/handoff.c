@@ -116,13 +116,16 @@ static bool macvlan_nowhere(const struct lj_status_view *v, const struct lj_step
 }
 
 /*
- * The handed end, found back in lanjoin's namespace, was let go by the engine: its sandbox is
- * gone, or the Join finished long ago (an engine moves the link at once). A Join in progress
- * (the record not attached yet) never is.
+ * The handed end, found back in lanjoin's namespace without other proof (a veth's host end
+ * that had carrier), was let go by the engine: the Join finished long ago (an engine moves the
+ * link at once). A sandbox file that is missing is no proof: Docker makes it after the Join
+ * (runc makes the namespace, the libnetwork-setkey hook binds it), so that every new
+ * container's link is beside lanjoin's end, its sandbox missing, until it is moved. A Join in
+ * progress (the record not attached yet) never is.
  */
 static bool let_go(const struct lj_record *rec)
 {
-	return sandbox_gone(rec) || (int64_t)time(NULL) - rec->created >= HANDOFF_SETTLED_S;
+	return (int64_t)time(NULL) - rec->created >= HANDOFF_SETTLED_S;
 }
 
 static bool attached(const struct lj_status_view *v)
