@@ -348,6 +348,63 @@ tcp_survives() {
   assert_host_back "$BEFORE"
 }
 
+# the probe of a running adopt asks for 198.51.100.99 on br-em1 (nobody answers it)
+in_nanosleep() { grep -q nanosleep "/proc/$1/wchan"; }
+probing_99() { [ -n "$(on host ip neigh show 198.51.100.99 dev br-em1 2>/dev/null)" ]; }
+
+@test "uplink: SIGINT, SIGTERM or SIGHUP during adopt's probe rolls everything back (exit 1, as attach)" {
+  local sig rc pid out=$BATS_TEST_TMPDIR/adopt.out
+  for sig in INT TERM HUP; do
+    # not ignored (a non-interactive shell's background job ignores SIGINT); env and
+    # ip netns exec exec lanjoin: $! is its PID
+    env --default-signal="$sig" ip netns exec "${LAB_PREFIX}host" "$LANJOIN" uplink adopt \
+      br-em1 em1 --probe 198.51.100.99 --timeout 60 >"$out" 2>&1 3>&- &
+    pid=$!
+    defer kill_if_alive "$pid"
+    wait_until 20 probing_99
+    kill -"$sig" "$pid"
+    rc=0
+    wait "$pid" || rc=$?
+    cat "$out"
+    [ "$rc" -eq 1 ]
+    grep -q "Interrupted (SIG$sig) while adopting 'em1' into 'br-em1', at step [0-9]* of [0-9]*, probe 198.51.100.99 through 'br-em1'; nothing was left behind" "$out"
+    # em1 has its addresses and routes back, br-em1 is gone, nothing is recorded
+    ! on host ip link show br-em1 2>/dev/null || false
+    assert_host_back "$BEFORE"
+    [ -z "$(ls "$LANJOIN_STATE_DIR/uplinks")" ]
+    run lj uplink list --json
+    [ "$status" -eq 0 ]
+    [ "$output" = "[]" ]
+  done
+}
+
+@test "uplink: a signal during release stops it and keeps the adoption whole (exit 1)" {
+  run lj uplink adopt br-em1 em1
+  [ "$status" -eq 0 ]
+  wait_until 5 br_settled
+  local adopted=$BATS_TEST_TMPDIR/adopted rc pid out=$BATS_TEST_TMPDIR/release.out
+  snapshot host >"$adopted"
+  # each undo waits 300 ms (LANJOIN_STEP_DELAY_MS): the signal lands between two of them
+  env --default-signal=TERM LANJOIN_STEP_DELAY_MS=300 ip netns exec "${LAB_PREFIX}host" \
+    "$LANJOIN" uplink release br-em1 >"$out" 2>&1 3>&- &
+  pid=$!
+  defer kill_if_alive "$pid"
+  # in that delay (nanosleep), i.e. past the checks and the lock: the undo has begun
+  wait_until 20 in_nanosleep "$pid"
+  kill -TERM "$pid"
+  rc=0
+  wait "$pid" || rc=$?
+  cat "$out"
+  [ "$rc" -eq 1 ]
+  grep -q "Interrupted (SIGTERM) while releasing 'br-em1', before undoing step [0-9]* (.*)\. The adoption is whole again (nothing was released)" "$out"
+  wait_until 5 br_settled
+  diff -u <(grep -v '"handle":' "$adopted") <(snapshot host | grep -v '"handle":')
+  [ "$(lj uplink list --json | jq -r '.[0].status')" = adopted ]
+  run lj uplink release br-em1
+  [ "$status" -eq 0 ]
+  assert_host_back "$BEFORE"
+}
+
 @test "uplink: bad input is refused with exit 2 and nothing changes" {
   run lj uplink adopt br-em1 nosuch0
   [ "$status" -eq 2 ]

@@ -457,7 +457,13 @@ int lj_plan_undo_atomic(struct lj_ctx *ctx, struct lj_plan *p, size_t *ret_faile
 		if (!undoable(s))
 			continue;
 		lj_plan_test_delay();
-		if (i + 1 == fault) {
+		if (lj_interrupted()) {
+			/* The front end caught SIGINT/SIGTERM/SIGHUP: stop, and redo what was
+			 * undone. */
+			r = -EINTR;
+			lj_ctx_detail(ctx, "interrupted by %s",
+				      lj_interrupt_name(lj_interrupted()));
+		} else if (i + 1 == fault) {
 			r = -EIO;
 			lj_ctx_detail(ctx, "fault injected by LANJOIN_FAULT_UNDO=%zu", fault);
 		} else {

@@ -244,7 +244,8 @@ int lj_plan_undo_from(struct lj_ctx *ctx, const struct lj_plan *p, size_t *pos, 
  * apply again the steps already undone (oldest first), so that what p made is whole again.
  * Returns 0, or the failed undo's -errno with its index in *ret_failed_step; *ret_redo_failed
  * says whether a redo failed too (redo_detail, size bytes, lists which). Honours
- * LANJOIN_FAULT_UNDO and LANJOIN_STEP_DELAY_MS as lj_plan_undo_all does.
+ * LANJOIN_FAULT_UNDO and LANJOIN_STEP_DELAY_MS as lj_plan_undo_all does. A signal the front
+ * end caught (core/interrupt.h) stops it before the next undo as a failure (-EINTR) would.
  */
 int lj_plan_undo_atomic(struct lj_ctx *ctx, struct lj_plan *p, size_t *ret_failed_step,
 			bool *ret_redo_failed, char *redo_detail, size_t redo_size);

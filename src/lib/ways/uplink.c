@@ -39,6 +39,7 @@
 #include "lib/steps/uplink-addr.h"
 #include "lib/steps/uplink-fw.h"
 #include "lib/steps/uplink.h"
+#include "lib/core/interrupt.h"
 #include "lib/core/state.h"
 #include "lib/core/txn.h"
 #include "shared/macro.h"
@@ -487,6 +488,22 @@ int lj_uplink_adopt(const struct lj_uplink_opts *o, struct lj_result *res)
 		if (txn.step == SIZE_MAX)
 			goto out;
 		s = &plan.steps[txn.step];
+		if (r == -EINTR && lj_interrupted()) {
+			/* Ctrl-C, SIGTERM, SIGHUP (a dropped SSH session): rolled back as a failure
+			 */
+			res->interrupted = lj_interrupted();
+			lj_fail(res, r,
+				"Interrupted (%s) while adopting '%s' into '%s', at step %zu of "
+				"%zu, "
+				"%s%s%s%s",
+				lj_interrupt_name(res->interrupted), o->dev, o->bridge,
+				txn.step + 1, plan.n, s->what,
+				txn.undo_failed ? ". Could not undo: " : "", txn.undo_detail,
+				txn.undo_failed ? "; the record is kept: run 'lanjoin uplink "
+						  "release' on the bridge"
+						: "");
+			goto out;
+		}
 		lj_fail(res, r,
 			"Failed to adopt '%s' into '%s', step %zu of %zu, %s: %s%s%s%s%s%s%s",
 			o->dev, o->bridge, txn.step + 1, plan.n, s->what,
@@ -648,6 +665,18 @@ int lj_uplink_release(const char *bridge, bool force, bool dry_run, struct lj_re
 	r = lj_txn_undo_atomic(&txn, "releasing", res);
 	if (r < 0 && txn.step != SIZE_MAX) {
 		const struct lj_step *s = &plan.steps[txn.step];
+		if (r == -EINTR && lj_interrupted()) {
+			res->interrupted = lj_interrupted();
+			lj_fail(res, r,
+				"Interrupted (%s) while releasing '%s', before undoing step "
+				"%zu (%s). %s%s",
+				lj_interrupt_name(res->interrupted), bridge, txn.step + 1, s->what,
+				txn.undo_failed
+					? "Could not restore the adoption either: "
+					: "The adoption is whole again (nothing was released)",
+				txn.undo_detail);
+			goto out;
+		}
 		lj_fail(res, r, "Failed to release '%s', undoing step %zu (%s): %s%s%s%s. %s%s",
 			bridge, txn.step + 1, s->what, strerror(-r), txn.detail[0] ? " (" : "",
 			txn.detail, txn.detail[0] ? ")" : "",
