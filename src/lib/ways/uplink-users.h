@@ -16,9 +16,6 @@
 #define UPLINK_SUBDIR "uplinks"
 #define UPLINK_KEY "uplink"
 
-/* Was rec (an adoption) made in lanjoin's own network namespace? (uplink.c) */
-bool lj_uplink_own_record(const struct lj_record *rec);
-
 /*
  * Record in rec (an adoption record, loaded under st's exclusive lock) that someone relies on
  * it: an explicit adopt (explicit true), else this process (an attach going on with it; claims

@@ -84,3 +84,6 @@ int lj_uplink_list(json_t **ret, size_t *ret_bad);
  * copied to ret_dev; read under the lock st holds (an attachment state). -ENOENT if none.
  */
 int lj_uplink_adopted_dev(const struct lj_state *st, const char *bridge, char ret_dev[IFNAMSIZ]);
+
+/* Was rec (an adoption record) made in lanjoin's own network namespace? */
+bool lj_uplink_own_record(const struct lj_record *rec);
