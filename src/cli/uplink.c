@@ -128,6 +128,11 @@ static int cmd_adopt(int argc, char **argv)
 	snprintf(o.bridge, sizeof(o.bridge), "%s", argv[optind]);
 	snprintf(o.dev, sizeof(o.dev), "%s", argv[optind + 1]);
 
+	/* Ctrl-C, SIGTERM or SIGHUP (a dropped SSH session: what the probe is for) must not leave
+	 * a half-done adoption: roll back instead, as attach does. */
+	if (!o.dry_run && lj_catch_interrupts() < 0)
+		lj_err("warning: cannot catch SIGINT/SIGTERM: an interrupted adopt may leave a "
+		       "record for 'lanjoin gc'");
 	r = lj_uplink_adopt(&o, &res);
 	if (r < 0) {
 		int code = lj_report_failure(&res, r);
@@ -192,6 +197,10 @@ static int cmd_release(int argc, char **argv)
 		return lj_usage_error(usage, "uplink release needs BR");
 	if (json && !dry_run)
 		before = lj_json_uplink_named(bridge, NULL); /* what is given back */
+	/* Interrupted, the release stops and makes the adoption whole again (never half of it). */
+	if (!dry_run && lj_catch_interrupts() < 0)
+		lj_err("warning: cannot catch SIGINT/SIGTERM: an interrupted release may leave a "
+		       "record for 'lanjoin uplink release'");
 	r = lj_uplink_release(bridge, force, dry_run, &res);
 	if (res.dry_text)
 		fputs(res.dry_text, stdout);

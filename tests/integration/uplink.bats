@@ -348,6 +348,63 @@ tcp_survives() {
   assert_host_back "$BEFORE"
 }
 
+# the probe of a running adopt asks for 198.51.100.99 on br-em1 (nobody answers it)
+in_nanosleep() { grep -q nanosleep "/proc/$1/wchan"; }
+probing_99() { [ -n "$(on host ip neigh show 198.51.100.99 dev br-em1 2>/dev/null)" ]; }
+
+@test "uplink: SIGINT, SIGTERM or SIGHUP during adopt's probe rolls everything back (exit 1, as attach)" {
+  local sig rc pid out=$BATS_TEST_TMPDIR/adopt.out
+  for sig in INT TERM HUP; do
+    # not ignored (a non-interactive shell's background job ignores SIGINT); env and
+    # ip netns exec exec lanjoin: $! is its PID
+    env --default-signal="$sig" ip netns exec "${LAB_PREFIX}host" "$LANJOIN" uplink adopt \
+      br-em1 em1 --probe 198.51.100.99 --timeout 60 >"$out" 2>&1 3>&- &
+    pid=$!
+    defer kill_if_alive "$pid"
+    wait_until 20 probing_99
+    kill -"$sig" "$pid"
+    rc=0
+    wait "$pid" || rc=$?
+    cat "$out"
+    [ "$rc" -eq 1 ]
+    grep -q "Interrupted (SIG$sig) while adopting 'em1' into 'br-em1', at step [0-9]* of [0-9]*, probe 198.51.100.99 through 'br-em1'; nothing was left behind" "$out"
+    # em1 has its addresses and routes back, br-em1 is gone, nothing is recorded
+    ! on host ip link show br-em1 2>/dev/null || false
+    assert_host_back "$BEFORE"
+    [ -z "$(ls "$LANJOIN_STATE_DIR/uplinks")" ]
+    run lj uplink list --json
+    [ "$status" -eq 0 ]
+    [ "$output" = "[]" ]
+  done
+}
+
+@test "uplink: a signal during release stops it and keeps the adoption whole (exit 1)" {
+  run lj uplink adopt br-em1 em1
+  [ "$status" -eq 0 ]
+  wait_until 5 br_settled
+  local adopted=$BATS_TEST_TMPDIR/adopted rc pid out=$BATS_TEST_TMPDIR/release.out
+  snapshot host >"$adopted"
+  # each undo waits 300 ms (LANJOIN_STEP_DELAY_MS): the signal lands between two of them
+  env --default-signal=TERM LANJOIN_STEP_DELAY_MS=300 ip netns exec "${LAB_PREFIX}host" \
+    "$LANJOIN" uplink release br-em1 >"$out" 2>&1 3>&- &
+  pid=$!
+  defer kill_if_alive "$pid"
+  # in that delay (nanosleep), i.e. past the checks and the lock: the undo has begun
+  wait_until 20 in_nanosleep "$pid"
+  kill -TERM "$pid"
+  rc=0
+  wait "$pid" || rc=$?
+  cat "$out"
+  [ "$rc" -eq 1 ]
+  grep -q "Interrupted (SIGTERM) while releasing 'br-em1', before undoing step [0-9]* (.*)\. The adoption is whole again (nothing was released)" "$out"
+  wait_until 5 br_settled
+  diff -u <(grep -v '"handle":' "$adopted") <(snapshot host | grep -v '"handle":')
+  [ "$(lj uplink list --json | jq -r '.[0].status')" = adopted ]
+  run lj uplink release br-em1
+  [ "$status" -eq 0 ]
+  assert_host_back "$BEFORE"
+}
+
 @test "uplink: bad input is refused with exit 2 and nothing changes" {
   run lj uplink adopt br-em1 nosuch0
   [ "$status" -eq 2 ]
@@ -694,6 +751,90 @@ c1_answers() {
   run lj attach bridge "pid:$CONTAINER_PID" --bridge br-em1 --uplink em1 --ip 198.51.100.117/24 --dry-run
   [ "$status" -eq 0 ]
   [[ $output == *"ip link set em1 master br-em1"*"master br-em1 addrgenmode none up"* ]]
+  assert_host_back "$BEFORE"
+}
+
+# start_b_paused PID: `attach bridge pid:PID --bridge br-em1 --uplink em1` with an IPv6 address
+# (whose duplicate address detection is waited for without the state lock), stopped there by
+# the hidden LANJOIN_PAUSE_SETTLE hook once it has adopted em1 and attached; B_PID, B_HOLDER
+in_settle_pause() { [ "$(readlink "/proc/$B_HOLDER/fd/1")" = "$BATS_TEST_TMPDIR/pause" ]; }
+start_b_paused() {
+  rm -f "$BATS_TEST_TMPDIR/pause"
+  mkfifo -m 0600 "$BATS_TEST_TMPDIR/pause"
+  LANJOIN_PAUSE_SETTLE=1 LANJOIN_PAUSE_FIFO=$BATS_TEST_TMPDIR/pause \
+    ip netns exec "${LAB_PREFIX}host" "$LANJOIN" attach bridge "pid:$1" --bridge br-em1 \
+    --uplink em1 --ip 2001:db8:1::118/64 >"$BATS_TEST_TMPDIR/b.out" 2>&1 3>&- &
+  B_PID=$!
+  defer kill_if_alive "$B_PID"
+  # the holder's open of the FIFO for writing returns once lanjoin opened it for reading
+  sleep infinity >"$BATS_TEST_TMPDIR/pause" &
+  B_HOLDER=$!
+  defer kill_if_alive "$B_HOLDER"
+  wait_until 60 in_settle_pause
+  [ "$(on host ip -j link show em1 | jq -r '.[0].master')" = br-em1 ]
+}
+# stop B (SIGTERM: it rolls back as a failed attach, then gives back what it adopted, or not)
+fail_b() {
+  kill -TERM "$B_PID"
+  kill "$B_HOLDER"
+  local rc=0
+  wait "$B_PID" || rc=$?
+  cat "$BATS_TEST_TMPDIR/b.out"
+  [ "$rc" -eq 1 ]
+  grep -q "Interrupted (SIGTERM)" "$BATS_TEST_TMPDIR/b.out"
+}
+still_adopted() {
+  [ "$(lj uplink list --json | jq -r '.[] | select(.bridge == "br-em1") | .status')" = adopted ]
+  [ "$(on host ip -j link show em1 | jq -r '.[0].master')" = br-em1 ]
+  ping_from host 198.51.100.254
+}
+
+@test "uplink: a failed attach --uplink gives back its adoption only if nobody else relies on it: another attach, an explicit adopt" {
+  add_container a
+  local a=$CONTAINER_PID
+  add_container b
+  local b=$CONTAINER_PID
+  defer lj detach "pid:$a"
+  peer_forgets_117
+
+  # 1. B adopted em1 and waits; A attaches with --uplink em1 too: it finds the adoption there
+  start_b_paused "$b"
+  run lj attach bridge "pid:$a" --bridge br-em1 --uplink em1 --ip 198.51.100.117/24 --json
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "$(echo "$output" | jq -r '.adopted_uplink // "none"')" = none ]
+  # B fails: the uplink stays adopted, A reaches the LAN
+  fail_b
+  still_adopted
+  grep -q "the uplink adopted for it was not given back: 'br-em1' stays adopted" "$BATS_TEST_TMPDIR/b.out"
+  run curl_from peer http://198.51.100.117/hello.html
+  [ "$output" = "Hello world" ]
+  run lj status
+  echo "$output"
+  [ "$status" -eq 0 ]
+  lj detach "pid:$a"
+  run lj uplink release br-em1
+  [ "$status" -eq 0 ]
+  assert_host_back "$BEFORE"
+
+  # 2. the same with an explicit adopt meanwhile: it says there is nothing to do, and is kept
+  start_b_paused "$b"
+  run lj uplink adopt br-em1 em1
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == *"already holds 'em1'"* ]]
+  fail_b
+  still_adopted
+  grep -q "'lanjoin uplink adopt br-em1 em1' asked for it meanwhile" "$BATS_TEST_TMPDIR/b.out"
+  run lj uplink release br-em1
+  [ "$status" -eq 0 ]
+  assert_host_back "$BEFORE"
+
+  # 3. alone, B gives back what it adopted: nothing is left
+  start_b_paused "$b"
+  fail_b
+  grep -q "nothing was left behind" "$BATS_TEST_TMPDIR/b.out"
+  [ "$(lj uplink list --json)" = "[]" ]
   assert_host_back "$BEFORE"
 }
 

@@ -253,13 +253,27 @@ void lj_plan_test_delay(void)
 	step_delay(lj_test_hook("LANJOIN_STEP_DELAY_MS"));
 }
 
+static void test_pause_fifo(void);
+
 void lj_plan_test_pause(size_t n)
+{
+	if (n && lj_test_hook("LANJOIN_PAUSE_AT") == n)
+		test_pause_fifo();
+}
+
+void lj_plan_test_pause_settle(void)
+{
+	if (lj_test_hook("LANJOIN_PAUSE_SETTLE") == 1)
+		test_pause_fifo();
+}
+
+static void test_pause_fifo(void)
 {
 	const char *fifo = getenv("LANJOIN_PAUSE_FIFO");
 	char buf[64];
 	int fd;
 
-	if (!n || lj_test_hook("LANJOIN_PAUSE_AT") != n || !fifo || !*fifo)
+	if (!fifo || !*fifo)
 		return;
 	/* Blocks until the test opens the FIFO for writing; then wait for it to close it. */
 	fd = open(fifo, O_RDONLY | O_CLOEXEC);
@@ -457,7 +471,13 @@ int lj_plan_undo_atomic(struct lj_ctx *ctx, struct lj_plan *p, size_t *ret_faile
 		if (!undoable(s))
 			continue;
 		lj_plan_test_delay();
-		if (i + 1 == fault) {
+		if (!ctx->finish && lj_interrupted()) {
+			/* The front end caught SIGINT/SIGTERM/SIGHUP: stop, and redo what was
+			 * undone. */
+			r = -EINTR;
+			lj_ctx_detail(ctx, "interrupted by %s",
+				      lj_interrupt_name(lj_interrupted()));
+		} else if (i + 1 == fault) {
 			r = -EIO;
 			lj_ctx_detail(ctx, "fault injected by LANJOIN_FAULT_UNDO=%zu", fault);
 		} else {

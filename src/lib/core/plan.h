@@ -41,6 +41,8 @@ struct lj_ctx {
 	char target_ip[LJ_SHQ_MAX + 32]; /* "ip -n NAME" etc. (quoted), for describe */
 	char detail[512];		 /* why the last step failed, beyond strerror */
 	bool rollback;			 /* undoing a failed apply (vs. detach/gc) */
+	bool finish;			 /* lj_plan_undo_atomic goes on when interrupted (the
+					    give-back of an interrupted attach's adoption) */
 	struct lj_link_batch *batch;	 /* bulk detach/gc: host links to delete in one request
 					    (see LJ_UNDO_DEFERRED); NULL: one by one */
 	struct lj_state *state;		 /* attach: the locked state directory, for builders that
@@ -217,6 +219,12 @@ size_t lj_test_hook(const char *name);
 void lj_plan_test_pause(size_t n);
 
 /*
+ * The same with LANJOIN_PAUSE_SETTLE=1 instead of LANJOIN_PAUSE_AT: lj_txn_settle stops there
+ * once it has dropped the state lock, before its waits (another command can take the lock).
+ */
+void lj_plan_test_pause_settle(void);
+
+/*
  * Run the check callbacks of p's steps, in order (steps in the target are skipped when the
  * target is gone). The first failure's -errno (ctx->detail says what) and its index in
  * *ret_step; 0 when all hold.
@@ -244,7 +252,9 @@ int lj_plan_undo_from(struct lj_ctx *ctx, const struct lj_plan *p, size_t *pos, 
  * apply again the steps already undone (oldest first), so that what p made is whole again.
  * Returns 0, or the failed undo's -errno with its index in *ret_failed_step; *ret_redo_failed
  * says whether a redo failed too (redo_detail, size bytes, lists which). Honours
- * LANJOIN_FAULT_UNDO and LANJOIN_STEP_DELAY_MS as lj_plan_undo_all does.
+ * LANJOIN_FAULT_UNDO and LANJOIN_STEP_DELAY_MS as lj_plan_undo_all does. A signal the front
+ * end caught (core/interrupt.h) stops it before the next undo as a failure (-EINTR) would,
+ * unless ctx->finish.
  */
 int lj_plan_undo_atomic(struct lj_ctx *ctx, struct lj_plan *p, size_t *ret_failed_step,
 			bool *ret_redo_failed, char *redo_detail, size_t redo_size);

@@ -145,6 +145,7 @@ int lj_txn_settle(struct lj_txn *txn, struct lj_result *res)
 
 	lj_state_close(txn->st);
 	txn->st = NULL;
+	lj_plan_test_pause_settle();
 	r = lj_plan_settle(txn->ctx, txn->plan, rec->info, &step);
 	l = lj_state_open(true, &txn->st);
 	if (l < 0)

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/core/interrupt.h"
 #include "lib/kernel/neigh-msg.h"
 #include "shared/macro.h"
 
@@ -170,9 +171,13 @@ int lj_probe(struct lj_nl *nl, int ifindex, const char *ifname, const struct lj_
 
 	for (;;) {
 		int64_t now = now_ms();
-		struct pollfd pfd = {.fd = fd, .events = POLLIN};
+		/* the echo socket, and the front end's interrupt pipe (SIGINT/SIGTERM/SIGHUP) */
+		struct pollfd pfd[2] = {{.fd = fd, .events = POLLIN},
+					{.fd = lj_interrupt_fd(), .events = POLLIN}};
 		int wait;
 
+		if (lj_interrupted())
+			return -EINTR;
 		if (onlink) {
 			uint16_t state;
 			if (lj_neigh_state(nl, ifindex, ip, &state) == 0 &&
@@ -190,11 +195,11 @@ int lj_probe(struct lj_nl *nl, int ifindex, const char *ifname, const struct lj_
 		wait = (int)(deadline - now);
 		if (wait > 20)
 			wait = 20;
-		if (poll(&pfd, 1, wait) > 0)
-			while (pfd.revents & POLLIN) {
+		if (poll(pfd, pfd[1].fd >= 0 ? 2 : 1, wait) > 0)
+			while (pfd[0].revents & POLLIN) {
 				if (echo_recv(fd, ip, id))
 					return 0;
-				if (poll(&pfd, 1, 0) <= 0)
+				if (poll(pfd, 1, 0) <= 0)
 					break;
 			}
 	}

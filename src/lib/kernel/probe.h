@@ -12,7 +12,8 @@
  * ICMP/ICMPv6 echo request every 200 ms (raw socket bound to the link; needs CAP_NET_RAW) and,
  * when onlink, also watch the link's neighbour entry for ip. Success is an echo reply from ip
  * or the neighbour entry turning REACHABLE (an ARP reply / neighbour advertisement, or traffic
- * confirming it). Returns 0 on an answer, -ETIMEDOUT without one, other -errno on failure.
+ * confirming it). Returns 0 on an answer, -ETIMEDOUT without one, -EINTR as soon as the front
+ * end caught SIGINT/SIGTERM/SIGHUP (core/interrupt.h), other -errno on failure.
  */
 int lj_probe(struct lj_nl *nl, int ifindex, const char *ifname, const struct lj_ip *ip, bool onlink,
 	     unsigned timeout_ms);

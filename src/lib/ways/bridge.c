@@ -246,11 +246,17 @@ void lj_attach_bridge_after(const struct lj_attach_opts *o, int r, struct lj_res
 			json_object_set_new(res->json, "adopted_uplink", json_string(o->uplink));
 		return;
 	}
-	if (lj_uplink_release(o->bridge, true, false, &rr) < 0) {
+	/* Only if nobody relies on the adoption by now (decided under the state lock). */
+	r = lj_uplink_give_back(o->bridge, &rr);
+	if (r < 0) {
 		size_t len = strlen(res->message);
 		snprintf(res->message + len, sizeof(res->message) - len,
 			 "; and the uplink adopted for it could not be given back: %s", rr.message);
 		res->undo_failed++;
+	} else if (r > 0) {
+		size_t len = strlen(res->message);
+		snprintf(res->message + len, sizeof(res->message) - len,
+			 "; the uplink adopted for it was not given back: %s", rr.message);
 	}
 	lj_result_done(&rr);
 }

@@ -19,4 +19,5 @@ struct lj_uplink_opts {
 	bool no_probe;	       /* skip the probe (no gateway to ask) */
 	unsigned timeout_ms;   /* probe deadline, 0 = default */
 	bool dry_run;
+	bool for_attach; /* attach --uplink (or a plugin), not `lanjoin uplink adopt` */
 };

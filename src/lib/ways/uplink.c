@@ -16,6 +16,7 @@
  */
 #include "lib/ways/uplink.h"
 #include "lib/ways/uplink-facts.h"
+#include "lib/ways/uplink-users.h"
 
 #include <dirent.h>
 #include <net/if.h>
@@ -39,12 +40,10 @@
 #include "lib/steps/uplink-addr.h"
 #include "lib/steps/uplink-fw.h"
 #include "lib/steps/uplink.h"
+#include "lib/core/interrupt.h"
 #include "lib/core/state.h"
 #include "lib/core/txn.h"
 #include "shared/macro.h"
-
-#define UPLINK_SUBDIR "uplinks"
-#define UPLINK_KEY "uplink"
 
 /* Identity of lanjoin's own network namespace. */
 static int own_netns(struct lj_netns_id *ret)
@@ -60,7 +59,7 @@ static int own_netns(struct lj_netns_id *ret)
  * Was rec (an adoption) made in lanjoin's own network namespace? By inode, and by cookie when
  * both are known: a namespace made after the recorded one died may have its inode number.
  */
-static bool own_record(const struct lj_record *rec)
+bool lj_uplink_own_record(const struct lj_record *rec)
 {
 	struct lj_netns_id me;
 	uint64_t cookie;
@@ -341,7 +340,7 @@ static json_t *adoption_json(const struct lj_uplink_opts *o, const struct lj_upl
 
 static int check_namespace(const struct lj_record *rec, struct lj_result *res)
 {
-	if (!own_record(rec))
+	if (!lj_uplink_own_record(rec))
 		return lj_bad_input(res,
 				    "'%s' was adopted in another network namespace; run lanjoin "
 				    "there",
@@ -388,9 +387,16 @@ static int existing_policy(struct lj_txn *txn, const struct lj_record *old, int 
 		if (strcmp(old->host_ifname, o->dev) != 0)
 			return lj_bad_input(res, "'%s' already holds uplink '%s'", o->bridge,
 					    old->host_ifname);
+		/* Not this command's adoption: it relies on it from now on (a give-back of
+		 * the attach that made it must leave it), decided under this lock. */
+		r = lj_uplink_claim(txn->st, old, !o->for_attach);
+		if (r < 0)
+			return lj_fail(res, r, "Failed to write the state record of '%s': %s",
+				       o->bridge, strerror(-r));
 		snprintf(res->message, sizeof(res->message),
 			 "'%s' already holds '%s' (adopted by lanjoin); nothing to do", o->bridge,
 			 o->dev);
+		res->unchanged = true;
 		return LJ_TXN_KEEP;
 	}
 	/* Interrupted (or overtaken by events): put everything back first. */
@@ -480,6 +486,8 @@ int lj_uplink_adopt(const struct lj_uplink_opts *o, struct lj_result *res)
 
 	json_decref(rec.info);
 	rec.info = adoption_json(o, &f);
+	if (!o->for_attach) /* asked for: never given back by a failed attach */
+		json_object_set_new(rec.info, "explicit", json_true());
 	r = lj_txn_apply(&txn, res);
 	if (r < 0) {
 		const struct lj_step *s;
@@ -487,6 +495,22 @@ int lj_uplink_adopt(const struct lj_uplink_opts *o, struct lj_result *res)
 		if (txn.step == SIZE_MAX)
 			goto out;
 		s = &plan.steps[txn.step];
+		if (r == -EINTR && lj_interrupted()) {
+			/* Ctrl-C, SIGTERM, SIGHUP (a dropped SSH session): rolled back as a failure
+			 */
+			res->interrupted = lj_interrupted();
+			lj_fail(res, r,
+				"Interrupted (%s) while adopting '%s' into '%s', at step %zu of "
+				"%zu, "
+				"%s%s%s%s",
+				lj_interrupt_name(res->interrupted), o->dev, o->bridge,
+				txn.step + 1, plan.n, s->what,
+				txn.undo_failed ? ". Could not undo: " : "", txn.undo_detail,
+				txn.undo_failed ? "; the record is kept: run 'lanjoin uplink "
+						  "release' on the bridge"
+						: "");
+			goto out;
+		}
 		lj_fail(res, r,
 			"Failed to adopt '%s' into '%s', step %zu of %zu, %s: %s%s%s%s%s%s%s",
 			o->dev, o->bridge, txn.step + 1, plan.n, s->what,
@@ -542,7 +566,9 @@ static int ovs_other_ports(const struct lj_record *rec, struct lj_result *res)
 	return 0;
 }
 
-int lj_uplink_release(const char *bridge, bool force, bool dry_run, struct lj_result *res)
+/* lj_uplink_release; with unused_only, lj_uplink_give_back (returns 1 when kept). */
+static int release(const char *bridge, bool force, bool dry_run, bool unused_only,
+		   struct lj_result *res)
 {
 	struct lj_state *st = NULL;
 	struct lj_record rec = {0};
@@ -586,6 +612,22 @@ int lj_uplink_release(const char *bridge, bool force, bool dry_run, struct lj_re
 	r = check_namespace(&rec, res);
 	if (r < 0)
 		goto out;
+	/* Decided under the lock the release then holds: nobody can start relying on it. */
+	if (unused_only) {
+		char why[300];
+
+		r = lj_uplink_in_use(st, &rec, why, sizeof(why));
+		if (r < 0) {
+			lj_fail(res, r, "Failed to read the state directory %s: %s", lj_state_dir(),
+				lj_state_strerror(r));
+			goto out;
+		}
+		if (r > 0) {
+			snprintf(res->message, sizeof(res->message), "'%s' stays adopted: %s",
+				 bridge, why);
+			goto out;
+		}
+	}
 	/* Not even with --force: the addresses of nat attachments would outlive them on DEV. */
 	r = lj_uplink_check_users(ctx, st, bridge,
 				  lj_link_get(ctx->host, bridge, &br) == 0 ? br.ifindex : 0, bridge,
@@ -645,9 +687,22 @@ int lj_uplink_release(const char *bridge, bool force, bool dry_run, struct lj_re
 	plan = rec.plan; /* the transaction lends it to the record for each save */
 	rec.plan = (struct lj_plan){0};
 	txn = (struct lj_txn){.st = st, .ctx = ctx, .rec = &rec, .plan = &plan};
+	ctx->finish = unused_only; /* the rollback of an interrupted attach: not interrupted */
 	r = lj_txn_undo_atomic(&txn, "releasing", res);
 	if (r < 0 && txn.step != SIZE_MAX) {
 		const struct lj_step *s = &plan.steps[txn.step];
+		if (r == -EINTR && lj_interrupted()) {
+			res->interrupted = lj_interrupted();
+			lj_fail(res, r,
+				"Interrupted (%s) while releasing '%s', before undoing step "
+				"%zu (%s). %s%s",
+				lj_interrupt_name(res->interrupted), bridge, txn.step + 1, s->what,
+				txn.undo_failed
+					? "Could not restore the adoption either: "
+					: "The adoption is whole again (nothing was released)",
+				txn.undo_detail);
+			goto out;
+		}
 		lj_fail(res, r, "Failed to release '%s', undoing step %zu (%s): %s%s%s%s. %s%s",
 			bridge, txn.step + 1, s->what, strerror(-r), txn.detail[0] ? " (" : "",
 			txn.detail, txn.detail[0] ? ")" : "",
@@ -671,33 +726,14 @@ out:
 	return r;
 }
 
-int lj_uplink_adopt_if_missing(const char *bridge, const char *dev, struct lj_result *res,
-			       bool *ret_adopted)
+int lj_uplink_release(const char *bridge, bool force, bool dry_run, struct lj_result *res)
 {
-	struct lj_uplink_opts o = {0};
-	struct lj_nl *nl = NULL;
-	struct lj_link l;
-	int r;
+	return release(bridge, force, dry_run, false, res);
+}
 
-	*ret_adopted = false;
-	memset(res, 0, sizeof(*res));
-	if (!lj_ifname_valid(bridge) || !lj_ifname_valid(dev))
-		return lj_bad_input(res, "Invalid bridge or uplink name");
-	r = lj_nl_open(-1, &nl);
-	if (r < 0)
-		return lj_fail(res, r, "Failed to open netlink sockets: %s", strerror(-r));
-	r = lj_link_get(nl, bridge, &l);
-	lj_nl_close(nl);
-	if (r == 0)
-		return 0; /* there already: the uplink option only matters for a new bridge */
-	if (r != -ENODEV)
-		return lj_fail(res, r, "Failed to look up '%s': %s", bridge, strerror(-r));
-	snprintf(o.bridge, sizeof(o.bridge), "%s", bridge);
-	snprintf(o.dev, sizeof(o.dev), "%s", dev);
-	r = lj_uplink_adopt(&o, res);
-	if (r == 0)
-		*ret_adopted = true;
-	return r;
+int lj_uplink_give_back(const char *bridge, struct lj_result *res)
+{
+	return release(bridge, true, false, true, res);
 }
 
 int lj_uplink_plan(struct lj_ctx *ctx, const char *bridge, const char *dev, struct lj_plan *plan,
@@ -749,7 +785,7 @@ int lj_uplink_gc(const struct lj_state *st, struct lj_result *res, size_t *ret_r
 	for (size_t i = 0; i < n; i++) {
 		size_t failed = 0;
 
-		if (!own_record(&recs[i])) {
+		if (!lj_uplink_own_record(&recs[i])) {
 			/* Its namespace is gone, and with it the bridge and the uplink: drop it. */
 			if (lj_netns_exists(NULL, &recs[i].netns, recs[i].netns_cookie) ||
 			    lj_state_remove(ust, recs[i].id) < 0)
@@ -834,7 +870,7 @@ int lj_uplink_adopted_dev(const struct lj_state *st, const char *bridge, char re
 	lj_state_close(ust);
 	if (r < 0)
 		return r == -EXDEV ? -ENOENT : r;
-	if (own_record(&rec) && strcmp(rec.status, "adopted") == 0 &&
+	if (lj_uplink_own_record(&rec) && strcmp(rec.status, "adopted") == 0 &&
 	    strcmp(rec.ifname, bridge) == 0)
 		snprintf(ret_dev, IFNAMSIZ, "%s", rec.host_ifname);
 	else
@@ -858,7 +894,7 @@ int lj_uplink_repair_fw(const char *id, struct lj_result *res)
 	r = lj_state_open_sibling(st, UPLINK_SUBDIR, &ust);
 	if (r == 0)
 		r = lj_state_load(ust, id, &rec);
-	if (r == 0 && (!own_record(&rec) || strcmp(rec.status, "adopted") != 0))
+	if (r == 0 && (!lj_uplink_own_record(&rec) || strcmp(rec.status, "adopted") != 0))
 		r = -ENOENT; /* another namespace's, or not (or no longer) an adoption */
 	if (r == 0)
 		r = lj_ctx_new(NULL, NULL, &ctx);
@@ -934,7 +970,7 @@ int lj_uplink_list(json_t **ret, size_t *ret_bad)
 	a = json_array();
 	for (size_t i = 0; i < n; i++) {
 		json_t *o = json_incref(recs[i].info);
-		bool own = own_record(&recs[i]);
+		bool own = lj_uplink_own_record(&recs[i]);
 		/* Adopted in a namespace that is gone: the record describes nothing (gc drops it).
 		 */
 		bool stale = !own && !lj_netns_exists(NULL, &recs[i].netns, recs[i].netns_cookie);

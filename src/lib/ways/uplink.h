@@ -33,9 +33,20 @@ int lj_uplink_adopt(const struct lj_uplink_opts *o, struct lj_result *res);
 int lj_uplink_release(const char *bridge, bool force, bool dry_run, struct lj_result *res);
 
 /*
+ * For a failed `attach bridge --uplink` that adopted BR itself: give the uplink back as
+ * lj_uplink_release with force does, unless someone else relies on the adoption by then (an
+ * explicit `uplink adopt` of it, another attach that went on with it, an attachment recorded
+ * on BR), decided under the state lock the release holds. Returns 0 (released, or nothing
+ * adopted), 1 (kept: res->message says who relies on it), or -errno as lj_uplink_release.
+ */
+int lj_uplink_give_back(const char *bridge, struct lj_result *res);
+
+/*
  * For `attach bridge --bridge BR --uplink DEV`: if BR does not exist, adopt DEV into it (with
- * the default probe) and set *ret_adopted. Returns 0 or -errno with res filled as by
- * lj_uplink_adopt.
+ * the default probe) and set *ret_adopted, unless another command adopted it meanwhile (then
+ * res->unchanged). If BR exists and is lanjoin's adoption, this process is recorded as
+ * relying on it (lj_uplink_give_back of another attach keeps it). Returns 0 or -errno with
+ * res filled as by lj_uplink_adopt.
  */
 int lj_uplink_adopt_if_missing(const char *bridge, const char *dev, struct lj_result *res,
 			       bool *ret_adopted);
@@ -73,3 +84,6 @@ int lj_uplink_list(json_t **ret, size_t *ret_bad);
  * copied to ret_dev; read under the lock st holds (an attachment state). -ENOENT if none.
  */
 int lj_uplink_adopted_dev(const struct lj_state *st, const char *bridge, char ret_dev[IFNAMSIZ]);
+
+/* Was rec (an adoption record) made in lanjoin's own network namespace? */
+bool lj_uplink_own_record(const struct lj_record *rec);
