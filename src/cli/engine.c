@@ -230,10 +230,10 @@ int lj_cmd_ip(int argc, char **argv)
 		"Usage: lanjoin ip CONTAINER [--json] [--engine-socket PATH]\n"
 		"Print the container's addresses on its engine networks, one per line, then the "
 		"LAN\n"
-		"addresses lanjoin gave it, marked as lanjoin's ('198.51.100.117/24 eth1 (lanjoin\n"
+		"addresses lanjoin gave it, marked as lanjoin's ('198.51.100.117/24 lan0 (lanjoin\n"
 		"bridge br-em1)'; a nat address is on the host: '198.51.100.117/24 on the host's "
 		"em1\n"
-		"(lanjoin nat to eth1)'). With --json every engine network with its addresses,\n"
+		"(lanjoin nat to lan0)'). With --json every engine network with its addresses,\n"
 		"gateways and MAC, and \"addresses\": [{\"address\", \"ifname\", \"source\":\n"
 		"\"engine\" or \"lanjoin\", \"way\", \"on\": \"container\" or \"host\", ...}].\n";
 	_cleanup_free_ struct lj_engine_container *c = NULL;
