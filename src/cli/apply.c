@@ -51,12 +51,13 @@ static void target_key(const char *target, char *ret)
 	snprintf(ret, LJ_TARGET_SPEC_MAX + 8, "spec:%s", target);
 }
 
-/* Roll back the attachment of o just made (its spec could not be stored). */
+/* Roll back the attachment of o just made (its spec could not be stored; o->ifname is set:
+ * cli_spec_to_opts gives it the default). */
 static void unattach(const struct lj_attach_opts *o)
 {
 	struct lj_result dres;
 
-	if (lj_detach(o->target, o->ifname[0] ? o->ifname : "eth1", 0, &dres) < 0)
+	if (lj_detach(o->target, o->ifname, 0, &dres) < 0)
 		lj_err("Rolling back the attachment of %s failed too: %s", o->target, dres.message);
 	lj_result_done(&dres);
 }

@@ -223,7 +223,8 @@ static const char usage_addressing[] =
 	"            attached with a warning (a LAN the host has no address on is fine).\n";
 
 static const char usage_common[] =
-	"COMMON:     --ifname NAME (in the container, default eth1) --mac MAC | --mac-from NAME\n"
+	"COMMON:     --ifname NAME (in the target; default lan0 in a Docker/Podman container,\n"
+	"            eth1 in a netns, pid: or path target) --mac MAC | --mac-from NAME\n"
 	"            (a stable MAC derived from NAME, e.g. for a stable DHCP lease) --mtu N\n"
 	"            --route CIDR[@VIA] (repeatable) --dry-run --json\n"
 	"            --persist (keep the spec in $LANJOIN_SPEC_DIR, default\n"
@@ -745,7 +746,7 @@ int lj_cmd_attach(int argc, char **argv)
 	struct lj_attach_opts o = {0};
 	struct cli_attach_flags f = {0};
 	struct lj_result res;
-	struct lj_target pt;
+	struct lj_target pt = {.netns_fd = -1};
 	json_t *spec = NULL, *old = NULL, *note;
 	size_t k;
 	char ways[64], ovsdb[LJ_OVS_DB_MAX];
@@ -824,6 +825,11 @@ int lj_cmd_attach(int argc, char **argv)
 		return lj_usage_error(hint, "--persist needs a lasting identity: a container, "
 					    "netns:NAME or a netns path, not a PID");
 	}
+	/* no --ifname: lan0 in a container, eth1 elsewhere; the container opened for it is
+	 * handed on (one engine query) */
+	cli_default_ifname(&o, spec, &pt);
+	if (pt.netns_fd >= 0)
+		o.resolved = &pt;
 	/* The OVS database used ($OVS_RUNDIR's, else the default) is part of what is asked: a
 	 * spec brought back by a watch or reconcile started elsewhere (a systemd unit without
 	 * $OVS_RUNDIR) must reach the same ovsdb-server. */
@@ -831,6 +837,7 @@ int lj_cmd_attach(int argc, char **argv)
 		o.ovsdb = lj_ovs_resolve_db(NULL, ovsdb, sizeof(ovsdb));
 		if (!o.ovsdb || cli_spec_add(spec, "ovsdb", o.ovsdb) < 0) {
 			json_decref(spec);
+			lj_target_close(&pt);
 			return lj_usage_error(hint, "$OVS_RUNDIR is too long for an OVS database "
 						    "socket path");
 		}
@@ -857,6 +864,7 @@ int lj_cmd_attach(int argc, char **argv)
 		lj_err("Failed to create the spec directory %s: %s", cli_spec_dir(),
 		       cli_spec_strerror(r));
 		json_decref(spec);
+		lj_target_close(&pt);
 		return LJ_EXIT_FAILED;
 	}
 	if (f.replace && !o.dry_run) {
@@ -957,6 +965,7 @@ int lj_cmd_attach(int argc, char **argv)
 	}
 out:
 	lj_result_done(&res);
+	lj_target_close(&pt);
 	json_decref(old);
 	json_decref(spec);
 	return code;

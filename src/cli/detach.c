@@ -41,7 +41,7 @@ static size_t remove_specs(const char *target, const char *ifname)
 		const char *n = json_string_value(json_object_get(s, "ifname"));
 
 		if (t && strcmp(t, target) == 0 && (!ifname || (n && strcmp(n, ifname) == 0)) &&
-		    cli_spec_remove(t, n ? n : "eth1") == 0)
+		    cli_spec_remove(t, n ? n : LJ_DEFAULT_IFNAME) == 0)
 			removed++;
 	}
 	json_decref(specs);

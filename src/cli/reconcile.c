@@ -157,7 +157,7 @@ static json_t *stored_spec(json_t *specs, const char *target, const char *ifname
 		json_t *s = json_object_get(e, "spec");
 		const char *t = json_string_value(json_object_get(s, "target"));
 		const char *n = json_string_value(json_object_get(s, "ifname"));
-		if (t && strcmp(t, target) == 0 && strcmp(n ? n : "eth1", ifname) == 0)
+		if (t && strcmp(t, target) == 0 && strcmp(n ? n : LJ_DEFAULT_IFNAME, ifname) == 0)
 			return e;
 	}
 	return NULL;
@@ -468,7 +468,7 @@ static void unattached(struct run *run, json_t *specs, const char *target)
 		if (json_object_get(e, "seen") || !t || !spec_for(s, target))
 			continue;
 		if (!n)
-			n = "eth1";
+			n = LJ_DEFAULT_IFNAME;
 		if (lj_target_parse(t, &tg) < 0)
 			continue;
 		int r = lj_target_open(&tg);

@@ -45,8 +45,22 @@ json_t *cli_spec_new(enum lj_way way, const char *target, const char *ifname)
 	json_object_set_new(s, "way", json_string(lj_way_name(way)));
 	if (target)
 		json_object_set_new(s, "target", json_string(target));
-	json_object_set_new(s, "ifname", json_string(ifname && *ifname ? ifname : "eth1"));
+	if (ifname && *ifname)
+		json_object_set_new(s, "ifname", json_string(ifname));
 	return s;
+}
+
+void cli_default_ifname(struct lj_attach_opts *o, json_t *spec, struct lj_target *t)
+{
+	if (o->ifname[0])
+		return;
+	/* a container is looked at for an attachment made as eth1 by an earlier lanjoin */
+	if (t->kind == LJ_TARGET_CONTAINER && lj_target_open_ns(t) < 0)
+		lj_target_close(t); /* lj_attach says why */
+	snprintf(o->ifname, sizeof(o->ifname), "%s",
+		 lj_default_ifname(o->target, t->netns_fd >= 0 ? t : NULL));
+	if (spec)
+		json_object_set_new(spec, "ifname", json_string(o->ifname));
 }
 
 /* The canonical text of value for option name (addresses as printed, MACs lower case). */
@@ -214,6 +228,8 @@ int cli_spec_to_opts(json_t *spec, const char *file, struct lj_attach_opts *o,
 	lj_err_prefix(prefix);
 	if (cli_attach_check(o) < 0)
 		goto out;
+	cli_default_ifname(o, canon, &t);
+	lj_target_close(&t);
 	/* the derived MAC is used but not part of what is asked (cli_spec_save stores it) */
 	if (f->persist && !o->has_mac) {
 		const char *ifn = json_string_value(json_object_get(canon, "ifname"));
@@ -256,7 +272,7 @@ static int spec_key(const json_t *spec, const char **target, const char **ifname
 	*target = json_string_value(json_object_get(spec, "target"));
 	*ifname = json_string_value(json_object_get(spec, "ifname"));
 	if (!*ifname)
-		*ifname = "eth1";
+		*ifname = LJ_DEFAULT_IFNAME; /* a stored spec names it (cli_spec_list) */
 	return *target ? 0 : -EINVAL;
 }
 
@@ -399,6 +415,10 @@ int cli_spec_list(json_t **ret)
 
 		snprintf(path, sizeof(path), "%s/%s", cli_spec_dir(), names[i]->d_name);
 		j = json_load_file(path, JSON_REJECT_DUPLICATES, &err);
+		/* lanjoin stores a spec with its ifname; one without (written by hand) means what
+		 * it meant before engine containers had their own default: eth1 */
+		if (json_is_object(j) && !json_object_get(j, "ifname"))
+			json_object_set_new(j, "ifname", json_string(LJ_DEFAULT_IFNAME));
 		if (j)
 			json_array_append_new(a, json_pack("{s:s, s:o}", "file", path, "spec", j));
 		free(names[i]);
@@ -427,7 +447,7 @@ json_t *cli_spec_unattached(const char *target,
 		int r = -EINVAL;
 
 		if (!ifn)
-			ifn = LJ_DEFAULT_IFNAME;
+			ifn = LJ_DEFAULT_IFNAME; /* not an object: see cli_spec_list */
 		if (!t || (target && strcmp(t, target) != 0) || attached(t, ifn, data))
 			continue;
 		if (lj_target_parse(t, &tg) == 0 && (r = lj_target_open(&tg)) == 0) {

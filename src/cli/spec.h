@@ -40,8 +40,19 @@ int cli_attach_option_is_flag(const char *name);
 /* attach.c: the checks of a whole set of options (after all are set). 0 or -EINVAL (printed). */
 int cli_attach_check(const struct lj_attach_opts *o);
 
-/* A new spec {"way", "target", "ifname"} (target NULL: left out, a PID is no identity). */
+/*
+ * A new spec {"way", "target", "ifname"} (target NULL: left out, a PID is no identity; ifname
+ * NULL or "": left out, cli_default_ifname adds it once the options are parsed).
+ */
 json_t *cli_spec_new(enum lj_way way, const char *target, const char *ifname);
+
+/*
+ * When o asks no ifname (--ifname, the spec's "ifname"): set o->ifname, and spec's "ifname"
+ * (spec may be NULL), to what the attach uses (lj_default_ifname). t: o->target parsed; a
+ * container's is opened (lj_target_open_ns) to look at its records, so the caller closes t
+ * and may hand it on as o->resolved while open (netns_fd >= 0).
+ */
+void cli_default_ifname(struct lj_attach_opts *o, json_t *spec, struct lj_target *t);
 
 /* Add option name with value (NULL: a flag, true) to spec in canonical form. 0 or -ENOMEM. */
 int cli_spec_add(json_t *spec, const char *name, const char *value);

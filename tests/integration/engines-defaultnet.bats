@@ -68,7 +68,7 @@ defaultnet_run() {
   snapshot host >"$BATS_TEST_TMPDIR/host.before"
 
   # Frames bridged through br-em1 must not pass the host's iptables/conntrack (Docker turns
-  # br_netfilter on): it would un-DNAT a reply that wrongly left by eth1 on its way to the peer
+  # br_netfilter on): it would un-DNAT a reply that wrongly left by lan0 on its way to the peer
   # and hide the very fault this checks (as a LAN switch elsewhere would not).
   on host sysctl -qw net.bridge.bridge-nf-call-iptables=0
   defer on host sysctl -qw net.bridge.bridge-nf-call-iptables=1
@@ -84,7 +84,7 @@ defaultnet_run() {
   [ "$status" -eq 0 ]
   defer lje "$e" detach "$name"
   local lanip
-  lanip=$(nsenter --net="/proc/$pid/ns/net" ip -j -4 addr show dev eth1 | jq -r '.[0].addr_info[0].local')
+  lanip=$(nsenter --net="/proc/$pid/ns/net" ip -j -4 addr show dev lan0 | jq -r '.[0].addr_info[0].local')
   [[ $lanip == 198.51.100.* ]]
 
   # during: the published port still answers both, the container answers on its LAN address
@@ -95,7 +95,7 @@ defaultnet_run() {
   case $mode in
   gateway | dhcp)
     # the LAN's gateway replaced the engine's route, and the output said so
-    [ "$via" = "198.51.100.254 eth1" ]
+    [ "$via" = "198.51.100.254 lan0" ]
     [[ $output == *"the default route via 198.18."[02]".1 dev eth0; detach puts it back"* ]]
     # the container leaves through the LAN with its LAN address
     [ "$(engine_cli "$e" exec "$name" /bin/busybox wget -qO- http://203.0.113.1/cgi-bin/ip)" = "$lanip" ]
@@ -162,6 +162,74 @@ defaultnet_run() {
   done
 }
 
+# Without --ifname, lanjoin's interface in an engine container is lan0, a name the engine never
+# picks: it names the interface of each network it connects eth0, eth1, ... (lanjoin's default
+# was eth1, and 'docker network connect' after an attach failed: "file exists").
+connect_after_attach() { # ENGINE
+  local e=$1 name=cn-$1 net=ljsecond pid ip2
+  require_engine "$e"
+  # the network is removed after the container (cleanups run last first)
+  if [[ $e == docker ]]; then
+    dk network create --subnet 198.18.5.0/24 --gateway 198.18.5.1 "$net" >/dev/null
+    defer dk network rm "$net"
+  else
+    podman_network_create "$net" cni-ljsecond 198.18.6.0/24 198.18.6.1
+    defer pm network rm -f "$net"
+  fi
+  engine_run "$e" "$name" -p 8080:80
+  pid=$(engine_inspect "$e" "$name" .State.Pid)
+  on host sysctl -qw net.bridge.bridge-nf-call-iptables=0
+  defer on host sysctl -qw net.bridge.bridge-nf-call-iptables=1
+
+  run lje "$e" attach bridge "$name" --bridge br-em1 --ip 198.51.100.142/24
+  echo "$output"
+  [ "$status" -eq 0 ]
+  defer lje "$e" detach "$name"
+  local attached=$output
+
+  # the engine connects a second network: its interface is eth1, with the network's address
+  run engine_cli "$e" network connect "$net" "$name"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $attached == *"Attached $name as lan0 "* ]]
+  nsenter --net="/proc/$pid/ns/net" ip -o -4 addr show dev lan0 | grep -q ' 198.51.100.142/24 '
+  ip2=$(nsenter --net="/proc/$pid/ns/net" ip -j -4 addr show dev eth1 | jq -r '.[0].addr_info[0].local')
+  [[ $ip2 == 198.18.[56].* ]]
+  # each interface works: the LAN peer through lan0, the host through the second network's
+  # bridge, and the published port through the default network's eth0
+  [ "$(curl_from peer http://198.51.100.142/hello.html)" = "Hello world" ]
+  [ "$(curl_from host "http://$ip2/hello.html")" = "Hello world" ]
+  published_ok
+  run lje "$e" status "$name"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == *" lan0 "*"bridge"*" ok"* ]]
+  if [[ $e == docker ]]; then
+    # the default network, disconnected and connected again, comes back beside lan0 (status
+    # then says the reply rule's eth0 is gone: the engine reconnect test's business)
+    dk network disconnect bridge "$name"
+    run dk network connect bridge "$name"
+    echo "$output"
+    [ "$status" -eq 0 ]
+    [[ $(engine_inspect docker "$name" .NetworkSettings.Networks.bridge.IPAddress) == 198.18.0.* ]]
+  fi
+  [ "$(curl_from peer http://198.51.100.142/hello.html)" = "Hello world" ]
+
+  run lje "$e" detach "$name"
+  [ "$status" -eq 0 ]
+  ! nsenter --net="/proc/$pid/ns/net" ip link show lan0 || false
+  # the engine's own interface stays
+  [ "$(curl_from host "http://$ip2/hello.html")" = "Hello world" ]
+}
+
+@test "docker: attached without --ifname (lan0), the container connects to a second Docker network and the default bridge again, each interface working" {
+  connect_after_attach docker
+}
+
+@test "podman: attached without --ifname (lan0), the container connects to a second Podman network, each interface working" {
+  connect_after_attach podman
+}
+
 @test "docker: --dry-run shows the route it replaces as ip route replace, and the source rule" {
   require_engine docker
   engine_run docker lj-dn-dry -p 8080:80
@@ -170,7 +238,7 @@ defaultnet_run() {
   echo "$output"
   [ "$status" -eq 0 ]
   [[ $output == *"# replaces: default via 198.18.0.1 dev eth0"*"(detach puts it back)"* ]]
-  [[ $output == *"route replace default via 198.51.100.254 dev eth1"* ]]
+  [[ $output == *"route replace default via 198.51.100.254 dev lan0"* ]]
   [[ $output == *"rule add from 198.18.0."*" lookup 1818886144 priority 32700"* ]]
   no_records
 }
@@ -305,7 +373,7 @@ doc_line() {
   # as old lanjoin did it: no default route to replace (it would have failed), plain steps
   nsenter --net="/proc/$pid/ns/net" ip route del default
   csnap "$pid" >"$BATS_TEST_TMPDIR/c.before"
-  run lje docker attach bridge lj-dn-old --bridge br-em1 --ip 198.51.100.146/24
+  run lje docker attach bridge lj-dn-old --bridge br-em1 --ip 198.51.100.146/24 --ifname eth1
   [ "$status" -eq 0 ]
   defer lje docker detach lj-dn-old
   # rewrite the record the way the old code wrote a gateway: a "route" step, skip_undo
@@ -330,7 +398,7 @@ doc_line() {
   echo "$output"
   [ "$status" -eq 0 ]
   defer lje docker detach lj-dn-nat
-  [[ $output != *"as eth1"* ]]
+  [[ $output != *"as lan0"* ]]
   [[ $output == *"no new interface"*"198.18.0."*"198.51.100.147/24"* ]]
   run lje docker attach nat lj-dn-nat --uplink br-em1 --address 198.51.100.148/24 --to docker
   echo "$output"
@@ -706,6 +774,6 @@ defaultnet_two() { # FIRST SECOND ORDER
   run lje docker detach wrc
   echo "$output"
   [ "$status" -eq 0 ]
-  [[ $output == *"Warning: wrc (eth1): cannot put back the default route"*"dev eth0"* ]]
+  [[ $output == *"Warning: wrc (lan0): cannot put back the default route"*"dev eth0"* ]]
   nsenter --net="/proc/$pid/ns/net" ip route
 }

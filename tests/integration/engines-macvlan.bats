@@ -37,7 +37,7 @@ attach_macvlan_by_name() { # ENGINE LAST-OCTET
   [ "$status" -eq 0 ]
   [ "$output" = "Hello world" ]
   # it is a macvlan in the namespace of the engine's PID
-  run nsenter --net="/proc/$pid/ns/net" ip -j -d link show dev eth1
+  run nsenter --net="/proc/$pid/ns/net" ip -j -d link show dev lan0
   [[ $output == *'"info_kind":"macvlan"'* ]]
   run lj list --json
   [ "$(jq -r '.[0].target.container_id' <<<"$output")" = "$CONTAINER_ID" ]
@@ -46,7 +46,7 @@ attach_macvlan_by_name() { # ENGINE LAST-OCTET
   [ "$status" -eq 0 ]
   assert_same_state host "$BATS_TEST_TMPDIR/host.before"
   [ -z "$(ls -A "$LANJOIN_STATE_DIR/attachments" 2>/dev/null)" ]
-  ! nsenter --net="/proc/$pid/ns/net" ip link show eth1 || false
+  ! nsenter --net="/proc/$pid/ns/net" ip link show lan0 || false
 }
 
 @test "docker: a --network none container attached by name (macvlan way) answers the peer" {

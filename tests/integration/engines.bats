@@ -57,13 +57,13 @@ attach_by_name() { # ENGINE LAST-OCTET
   [ "$status" -eq 0 ]
   defer ip netns exec "${LAB_PREFIX}host" "$LANJOIN" detach "$name" \
     --engine-socket "$(engine_sock "$e")"
-  [[ $output == *"Attached $name as eth1"*"198.51.100.$2/24"* ]]
+  [[ $output == *"Attached $name as lan0"*"198.51.100.$2/24"* ]]
 
   run curl_from peer "$URL"
   [ "$status" -eq 0 ]
   [ "$output" = "Hello world" ]
-  # it really is the container: eth1 is in the namespace of the engine's PID
-  run nsenter --net="/proc/$pid/ns/net" ip -j addr show dev eth1
+  # it really is the container: lan0 is in the namespace of the engine's PID
+  run nsenter --net="/proc/$pid/ns/net" ip -j addr show dev lan0
   [[ $output == *"\"local\":\"198.51.100.$2\",\"prefixlen\":24"* ]]
   # the record names the container by its full ID and name
   run lj list --json
@@ -73,17 +73,17 @@ attach_by_name() { # ENGINE LAST-OCTET
   run lje "$e" ip "$name"
   echo "$output"
   [ "$status" -eq 0 ]
-  [ "$output" = "198.51.100.$2/24 eth1 (lanjoin bridge br-em1)" ]
+  [ "$output" = "198.51.100.$2/24 lan0 (lanjoin bridge br-em1)" ]
   run lje "$e" ip "$name" --json
   [ "$(jq -c '.addresses' <<<"$output")" = \
-    '[{"address":"198.51.100.'"$2"'/24","ifname":"eth1","on":"container","source":"lanjoin","via":"br-em1","way":"bridge"}]' ]
+    '[{"address":"198.51.100.'"$2"'/24","ifname":"lan0","on":"container","source":"lanjoin","via":"br-em1","way":"bridge"}]' ]
 
   run lje "$e" detach "$name"
   echo "$output"
   [ "$status" -eq 0 ]
   assert_same_state host "$BATS_TEST_TMPDIR/host.before"
   no_records
-  ! nsenter --net="/proc/$pid/ns/net" ip link show eth1 || false
+  ! nsenter --net="/proc/$pid/ns/net" ip link show lan0 || false
   ! curl_from peer "$URL" || false
 }
 
@@ -93,6 +93,44 @@ attach_by_name() { # ENGINE LAST-OCTET
 
 @test "podman: a --network none container attached by name (bridge way) answers the peer" {
   attach_by_name podman 118
+}
+
+@test "docker: a container attached as eth1 (every target's default before lan0) keeps it: the same attach and an apply without ifname find it" {
+  require_engine docker
+  attach_args 122
+  engine_run docker lj-old --network none
+  # what an earlier lanjoin made without --ifname
+  run lje docker attach bridge lj-old "${ATTACH[@]}" --ifname eth1
+  echo "$output"
+  [ "$status" -eq 0 ]
+  defer ip netns exec "${LAB_PREFIX}host" "$LANJOIN" detach lj-old \
+    --engine-socket "$(engine_sock docker)"
+  run lje docker attach bridge lj-old "${ATTACH[@]}"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == *"already attached as 'eth1' as asked"* ]]
+  cat >"$BATS_TEST_TMPDIR/old.json" <<EOF
+{"way": "bridge", "target": "lj-old", "bridge": "br-em1", "ip": ["198.51.100.122/24"],
+ "gateway": ["198.51.100.254"]}
+EOF
+  run lje docker apply "$BATS_TEST_TMPDIR/old.json"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == *"already attached as 'eth1' as asked"* ]]
+  ! nsenter --net="$(cnetns docker lj-old)" ip link show lan0 || false
+  [ "$(curl_from peer "$URL")" = "Hello world" ]
+  run lje docker detach lj-old
+  [ "$status" -eq 0 ]
+  # once it is gone, the default is lan0
+  run lje docker attach bridge lj-old "${ATTACH[@]}" --dry-run
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == *" peer name lan0 "* ]]
+  run lje docker apply "$BATS_TEST_TMPDIR/old.json"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == *"attached lj-old as lan0 (bridge way)"* ]]
+  [ "$(curl_from peer "$URL")" = "Hello world" ]
 }
 
 @test "docker: attach by unique ID prefix and by full ID; detach by name finds it" {
@@ -111,7 +149,7 @@ attach_by_name() { # ENGINE LAST-OCTET
   run lje docker attach bridge "$CONTAINER_ID" "${ATTACH[@]}"
   echo "$output"
   [ "$status" -eq 0 ]
-  [[ $output == *"already attached as 'eth1' as asked"* ]]
+  [[ $output == *"already attached as 'lan0' as asked"* ]]
   # otherwise, it is refused (exit 2) whatever the name
   run lje docker attach bridge "$CONTAINER_ID" "${ATTACH[@]}" --mtu 1400
   [ "$status" -eq 2 ]
@@ -292,7 +330,7 @@ stopped_refused() { # ENGINE
     [[ $output == *"Rolled back"* ]]
     assert_same_state host "$BATS_TEST_TMPDIR/host.before"
     no_records
-    ! nsenter --net="$(cnetns docker lj-fault)" ip link show eth1 || false
+    ! nsenter --net="$(cnetns docker lj-fault)" ip link show lan0 || false
   done
   [ "$rc" -eq 0 ]
   ((n > 2))

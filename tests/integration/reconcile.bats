@@ -262,7 +262,7 @@ status_of() { lj status --json | jq -r --arg t "$1" '.attachments[] | select(.ta
   run lj reconcile
   echo "$output"
   [ "$status" -eq 0 ]
-  [[ $output == *"lj-rweb eth1: reattach"* ]]
+  [[ $output == *"lj-rweb lan0: reattach"* ]]
   [ "$(status_of lj-rweb)" = ok ]
   [ "$(lj list --json | jq -r '.[] | select(.target.spec == "lj-rweb") | .mac')" = "$mac" ]
   curl_from peer http://198.51.100.155/hello.html | grep -q "Hello world"

@@ -56,8 +56,9 @@ log_has() {
 
 docker_watch() { start_watch --engine-socket "$(engine_sock docker)"; }
 
-# The MAC of IFNAME (default eth1) in Docker container NAME (empty while it does not run).
-dk_mac() { timeout 10 "$DOCKER_BIN" -H "unix://$(engine_sock docker)" exec "$1" cat "/sys/class/net/${2:-eth1}/address" 2>/dev/null; }
+# The MAC of IFNAME (default lan0, lanjoin's default in a container) in Docker container NAME
+# (empty while it does not run).
+dk_mac() { timeout 10 "$DOCKER_BIN" -H "unix://$(engine_sock docker)" exec "$1" cat "/sys/class/net/${2:-lan0}/address" 2>/dev/null; }
 dk_has_mac() { [[ $(dk_mac "$1") == "$2" ]]; }
 
 # wait_for SECS CMD...: CMD succeeds within SECS seconds of wall time (wait_until counts tries,

@@ -13,8 +13,8 @@ teardown_file() { watch_teardown_file; }
 SOCK_ARGS=()
 setup() { SOCK_ARGS=(--engine-socket "$(engine_sock docker)"); }
 
-# dk_addr NAME: the IPv4 address/prefix of eth1 in container NAME
-dk_addr() { timeout 10 "$DOCKER_BIN" -H "unix://$(engine_sock docker)" exec "$1" ip -4 -o addr show dev eth1 2>/dev/null | awk '{print $4}'; }
+# dk_addr NAME: the IPv4 address/prefix of lan0 (lanjoin's) in container NAME
+dk_addr() { timeout 10 "$DOCKER_BIN" -H "unix://$(engine_sock docker)" exec "$1" ip -4 -o addr show dev lan0 2>/dev/null | awk '{print $4}'; }
 
 # status_of TARGET: its status in `status --json` ("" when not listed)
 status_of() { timeout 10 ip netns exec "${LAB_PREFIX}host" "$LANJOIN" status --json "${SOCK_ARGS[@]}" | jq -r --arg t "$1" '[.attachments[] | select(.target == $t) | .status] | join(",")'; }
@@ -43,7 +43,7 @@ status_is() { [[ $(status_of "$1") == "$2" ]]; }
   run lj status web "${SOCK_ARGS[@]}"
   echo "$output"
   [ "$status" -eq 0 ]
-  [[ $output == *web*eth1*waiting* ]]
+  [[ $output == *web*lan0*waiting* ]]
   compgen -G "$LANJOIN_SPEC_DIR/*.json" >/dev/null
   run curl_from peer http://198.51.100.124/hello.html --max-time 1
   [ "$status" -ne 0 ]

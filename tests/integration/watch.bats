@@ -171,7 +171,7 @@ teardown_file() { watch_teardown_file; }
     cat "$WLOG"
     false
   }
-  [ "$(dk exec web ip -4 -o addr show dev eth1 | awk '{print $4}')" = 198.51.100.121/24 ]
+  [ "$(dk exec web ip -4 -o addr show dev lan0 | awk '{print $4}')" = 198.51.100.121/24 ]
   [ "$(curl_from peer http://198.51.100.121/hello.html)" = "Hello world" ]
   run lj status web --engine-socket "$(engine_sock docker)"
   echo "$output"

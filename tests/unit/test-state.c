@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "lib/kernel/proc.h"
+#include "lib/core/attach.h"
 #include "lib/core/state.h"
 
 static char dir[64];
@@ -872,6 +873,41 @@ static void test_settling(void **state)
 	lj_record_free(&rec);
 }
 
+/* The default ifname: lan0 in a container, unless lanjoin holds a record of it as eth1 (made
+ * by a version whose default that was); eth1 for the other targets. */
+static void test_default_ifname(void **state)
+{
+	struct lj_target t = {.kind = LJ_TARGET_CONTAINER, .netns_fd = -1};
+	char path[128];
+	struct lj_state *st;
+	struct lj_record rec;
+
+	strcpy(t.key, "ns:4:4026532291");
+	assert_string_equal(lj_default_ifname("netns:c1", NULL), "eth1");
+	assert_string_equal(lj_default_ifname("pid:42", NULL), "eth1");
+	assert_string_equal(lj_default_ifname("/run/netns/c1", NULL), "eth1");
+	assert_string_equal(lj_default_ifname("web", NULL), "lan0");
+	/* no state directory yet: none is made */
+	assert_string_equal(lj_default_ifname("web", &t), "lan0");
+	snprintf(path, sizeof(path), "%s/attachments", dir);
+	assert_true(access(path, F_OK) < 0);
+	assert_int_equal(lj_state_open(true, &st), 0);
+	make_record(&rec, t.key, "lan0");
+	assert_int_equal(lj_state_save(st, &rec), 0);
+	lj_record_free(&rec);
+	lj_state_close(st); /* it takes the lock shared */
+	assert_string_equal(lj_default_ifname("web", &t), "lan0");
+	assert_int_equal(lj_state_open(true, &st), 0);
+	make_record(&rec, t.key, "eth1");
+	assert_int_equal(lj_state_save(st, &rec), 0);
+	lj_state_close(st);
+	assert_string_equal(lj_default_ifname("web", &t), "eth1");
+	assert_string_equal(lj_default_ifname("web", NULL), "lan0");
+	strcpy(t.key, "ns:4:4026532292"); /* another namespace */
+	assert_string_equal(lj_default_ifname("web", &t), "lan0");
+	lj_record_free(&rec);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -890,6 +926,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unsafe_dir, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cookies, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_links, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_default_ifname, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,8 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/*
- * The attach entry: resolve the target once, refuse what cannot work, build the way's plan and
- * run it through the transaction (txn.h); extend a live attachment with more steps.
- */
+/* The attach entry: resolve the target once, refuse what cannot work, build the way's plan
+ * and run it through the transaction (txn.h); extend a live attachment with more steps. */
 #include "lib/core/attach.h"
 
 #include <errno.h>
@@ -826,7 +824,7 @@ static int drop_stale_holders(struct lj_txn *txn, const struct lj_attach_opts *o
 
 static int attach_one(const struct lj_attach_opts *o, struct lj_result *res)
 {
-	const char *ifname = o->ifname[0] ? o->ifname : LJ_DEFAULT_IFNAME;
+	const char *ifname = o->ifname[0] ? o->ifname : NULL; /* NULL: the default, below */
 	struct lj_plan plan = {0};
 	struct lj_record rec = {0};
 	struct lj_txn txn = {.plan = &plan, .rec = &rec};
@@ -841,11 +839,12 @@ static int attach_one(const struct lj_attach_opts *o, struct lj_result *res)
 	if (!build)
 		return lj_fail(res, -EOPNOTSUPP, "The %s way is not implemented yet",
 			       lj_way_name(o->way));
-	if (!lj_ifname_valid(ifname))
+	if (ifname && !lj_ifname_valid(ifname))
 		return lj_bad_input(res, "Invalid interface name '%s'", ifname);
 	r = open_target(o, &t, res);
 	if (r < 0)
 		return r;
+	ifname = ifname ?: lj_default_ifname(o->target, &t);
 
 	r = lj_ctx_new(lj_session_host(o->session), &t, &ctx);
 	if (r < 0) {

@@ -18,8 +18,28 @@
 #include "lib/core/state.h"
 #include "shared/parse.h"
 
-/* The ifname used when none is given. */
+/*
+ * The ifname used when none is given: LJ_DEFAULT_IFNAME for a netns, pid: or path target (and
+ * what a stored spec or record without one means: every target's default until December 2026);
+ * LJ_DEFAULT_IFNAME_ENGINE for a Docker/Podman container, whose engine names the interfaces
+ * of the networks it connects eth0, eth1, ... (an eth1 of lanjoin's made the next
+ * 'docker network connect' fail, "file exists"); no engine picks "lan0" unless told to.
+ */
 #define LJ_DEFAULT_IFNAME "eth1"
+#define LJ_DEFAULT_IFNAME_ENGINE "lan0"
+
+struct lj_target;
+
+/*
+ * The ifname an attach of target (a TARGET as given) uses when none is asked (a static
+ * string): LJ_DEFAULT_IFNAME_ENGINE for a container, LJ_DEFAULT_IFNAME otherwise — and for a
+ * container that lanjoin holds a record of as LJ_DEFAULT_IFNAME (attached by an earlier
+ * version without --ifname), LJ_DEFAULT_IFNAME still, so that the same attach or apply finds
+ * that attachment as before. t: target opened (lj_target_open or _open_ns), or NULL (then
+ * records are not looked at). Reads the state directory under a shared lock (the caller must
+ * not hold the state lock: it would wait for itself); never creates it.
+ */
+const char *lj_default_ifname(const char *target, const struct lj_target *t);
 
 /*
  * Attach o->target. Returns 0 on success (res->json describes the attachment), or -errno with

@@ -37,7 +37,7 @@ struct lj_session;
 struct lj_attach_opts {
 	enum lj_way way;
 	const char *target;    /* TARGET as given */
-	char ifname[IFNAMSIZ]; /* inside the target; "" = "eth1" */
+	char ifname[IFNAMSIZ]; /* inside the target; "": lj_default_ifname */
 	/* The target already opened by the caller (borrowed: attach opens a duplicate of its
 	 * fd), or NULL: attach resolves target itself. */
 	const struct lj_target *resolved;

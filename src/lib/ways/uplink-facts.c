@@ -23,6 +23,7 @@
 #include "lib/foreign/ovs.h"
 #include "lib/steps/uplink-addr.h"
 #include "lib/steps/uplink.h"
+#include "lib/core/attach.h"
 #include "lib/core/state.h"
 #include "shared/macro.h"
 
@@ -437,9 +438,11 @@ static void users_add_record(struct users *u, const struct lj_record *rec)
 			(size_t)snprintf(addrs + len, sizeof(addrs) - len, "%s%s", len ? " " : "",
 					 json_string_value(v));
 	}
+	/* --ifname unless it is what an attach of the target names by default */
+	bool named = strcmp(rec->ifname, lj_default_ifname(rec->target_spec, NULL)) != 0;
+
 	users_add(u, "%s %s %s ('lanjoin detach %s%s%s')", rec->way, rec->target_spec, addrs,
-		  rec->target_spec, strcmp(rec->ifname, "eth1") ? " --ifname " : "",
-		  strcmp(rec->ifname, "eth1") ? rec->ifname : "");
+		  rec->target_spec, named ? " --ifname " : "", named ? rec->ifname : "");
 }
 
 int lj_uplink_check_users(struct lj_ctx *ctx, const struct lj_state *held, const char *link,
