@@ -53,6 +53,14 @@ static void target_key(const char *target, char *ret)
 	snprintf(ret, LJ_TARGET_SPEC_MAX + 8, "spec:%s", target);
 }
 
+/* The interface name of item's spec (its file's key). */
+static const char *spec_ifname(const struct item *it)
+{
+	const char *n = json_string_value(json_object_get(it->canon, "ifname"));
+
+	return n ? n : LJ_DEFAULT_IFNAME;
+}
+
 /* Roll back the attachment of o just made (its spec could not be stored). */
 static void unattach(const struct lj_attach_opts *o)
 {
@@ -217,8 +225,14 @@ int lj_cmd_apply(int argc, char **argv)
 			else if (k != LJ_EXIT_OK)
 				failed++;
 		} else {
+			/* an attachment already as asked keeps its MAC: the stored spec says it;
+			 * and its line says the spec is now stored, if it was not */
+			bool stored = res.unchanged &&
+				      cli_spec_stored(items[i].o.target, spec_ifname(&items[i]));
+
 			if (items[i].f.persist &&
-			    (r = cli_spec_save(items[i].canon, items[i].o.mac)) < 0) {
+			    (r = cli_spec_save(items[i].canon,
+					       cli_attach_live_mac(&res, items[i].o.mac))) < 0) {
 				lj_err("%s: failed to store its spec in %s: %s", items[i].file,
 				       cli_spec_dir(), cli_spec_strerror(r));
 				if (!res.unchanged)
@@ -229,6 +243,8 @@ int lj_cmd_apply(int argc, char **argv)
 				continue;
 			}
 			changed += !res.unchanged;
+			if (res.unchanged && items[i].f.persist && !stored)
+				cli_attach_say_stored(&res);
 			if (res.unchanged)
 				printf("%s: %s\n", items[i].file, res.message);
 			else

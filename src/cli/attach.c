@@ -704,9 +704,7 @@ static const char *spec_ifname(const struct lj_attach_opts *o)
 	return o->ifname[0] ? o->ifname : LJ_DEFAULT_IFNAME;
 }
 
-/* The MAC to store with a persistent spec: the live interface's (an attachment already as
- * asked keeps its MAC), else mac (the one asked or derived). */
-static const uint8_t *live_mac(const struct lj_result *res, const uint8_t *mac)
+const uint8_t *cli_attach_live_mac(const struct lj_result *res, const uint8_t *mac)
 {
 	static uint8_t v[LJ_MAC_LEN];
 	const char *m;
@@ -717,6 +715,16 @@ static const uint8_t *live_mac(const struct lj_result *res, const uint8_t *mac)
 			return v;
 	}
 	return mac;
+}
+
+void cli_attach_say_stored(struct lj_result *res)
+{
+	static const char nothing[] = ": nothing to do";
+	size_t n = strlen(res->message), k = sizeof(nothing) - 1;
+
+	if (n >= k && strcmp(res->message + n - k, nothing) == 0)
+		res->message[n - k] = '\0';
+	lj_result_append(res, ": its spec is now stored in %s (persistent)", cli_spec_dir());
 }
 
 /* Roll back the attachment just made (its spec could not be stored). */
@@ -875,7 +883,7 @@ int lj_cmd_attach(int argc, char **argv)
 	if (f.persist && !o.dry_run) {
 		bool stored = res.unchanged && cli_spec_stored(o.target, spec_ifname(&o));
 
-		r = cli_spec_save(spec, live_mac(&res, o.mac));
+		r = cli_spec_save(spec, cli_attach_live_mac(&res, o.mac));
 		if (r < 0) {
 			lj_err("Failed to store the spec in %s: %s", cli_spec_dir(),
 			       cli_spec_strerror(r));
@@ -885,8 +893,7 @@ int lj_cmd_attach(int argc, char **argv)
 			goto out;
 		}
 		if (res.unchanged && !stored)
-			lj_result_append(&res, "; its spec is now stored in %s (persistent)",
-					 cli_spec_dir());
+			cli_attach_say_stored(&res);
 	}
 	if (res.unchanged) {
 		if (json)

@@ -336,6 +336,33 @@ JSON
   [[ ${lines[0]} == "lanjoin: $d/c.json: "*"otherwise: ip differs;"* ]]
 }
 
+@test "apply of a persistent spec to an attachment already as asked says it stores the spec, and stores the MAC it has" {
+  add_container a
+  detach_later a
+  run lj attach bridge "$(target a)" "${ATTACH[@]}"
+  [ "$status" -eq 0 ]
+  mac=$(on a cat /sys/class/net/eth1/address)
+  d=$BATS_TEST_TMPDIR/specs
+  mkdir -p "$d"
+  cat >"$d/a.json" <<JSON
+{"way": "bridge", "target": "$(target a)", "bridge": "$BR", "create-bridge": true,
+ "ip": ["198.18.0.2/24"], "gateway": ["198.18.0.1"], "persist": true}
+JSON
+  run lj apply "$d/a.json"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "$output" = "$d/a.json: $(target a) is already attached as 'eth1' as asked (way bridge): its spec is now stored in $LANJOIN_SPEC_DIR (persistent)" ]
+  [ "$(ls "$LANJOIN_SPEC_DIR" | wc -l)" -eq 1 ]
+  [ "$(jq -r .mac "$LANJOIN_SPEC_DIR"/*.json)" = "$mac" ]
+  [ "$(lj list --json | jq -r '.[0].persistent')" = true ]
+  # again: already stored, nothing new to say
+  run lj apply "$d/a.json"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == *"as asked"* && $output != *"now stored"* ]]
+  [ "$(on a cat /sys/class/net/eth1/address)" = "$mac" ]
+}
+
 @test "apply: a spec that fails is rolled back alone; the last line names what stays attached and what not" {
   add_container a
   add_container b
