@@ -182,6 +182,11 @@ int lj_cmd_apply(int argc, char **argv)
 		    cli_spec_to_opts(items[i].spec, items[i].file, &items[i].o, &items[i].f,
 				     &items[i].canon) < 0)
 			goto out;
+		if (cli_attach_idle_option(&items[i].o)) {
+			lj_err("%s: field 'mtu': %s", items[i].file,
+			       cli_attach_idle_option(&items[i].o));
+			goto out;
+		}
 		items[i].o.spec = items[i].canon;
 		target_key(items[i].o.target, items[i].key);
 		for (size_t j = 0; j < i; j++) {

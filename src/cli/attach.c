@@ -180,7 +180,7 @@ static const char *const usage_way[] = {
 		"                    198.18.0.0/15)\n"
 		"  --to ADDR         no private link (no interface is created): translate to ADDR, "
 		"an\n"
-		"                    address the container has already\n"
+		"                    address the container has already (its MTU stays: no --mtu)\n"
 		"  --to docker       the same, to the container's address on its engine's network, "
 		"asked\n"
 		"                    from the engine (also the default for a container with "
@@ -594,6 +594,14 @@ int cli_attach_check(const struct lj_attach_opts *o)
 	return 0;
 }
 
+const char *cli_attach_idle_option(const struct lj_attach_opts *o)
+{
+	if (o->way == LJ_WAY_NAT && o->mtu && (o->to.family != AF_UNSPEC || o->to_engine))
+		return "--mtu does not apply with --to: no interface is made (the target's own "
+		       "interface keeps its MTU)";
+	return NULL;
+}
+
 /* getopt's value of the long option name, or -1. */
 static int option_find(const char *name)
 {
@@ -819,6 +827,10 @@ int lj_cmd_attach(int argc, char **argv)
 	if (cli_attach_check(&o) < 0) {
 		json_decref(spec);
 		return LJ_EXIT_USAGE;
+	}
+	if (cli_attach_idle_option(&o)) {
+		json_decref(spec);
+		return lj_usage_error(hint, "%s", cli_attach_idle_option(&o));
 	}
 	if (f.persist && pid_target) {
 		json_decref(spec);
