@@ -240,7 +240,8 @@ static const char usage_common[] =
 	"as ifname otherwise, the fields that differ are named; a link named that does not\n"
 	"exist is named as such first).\n"
 	"SIGINT, SIGTERM or SIGHUP during attach (e.g. while it waits for a DHCP lease) roll it\n"
-	"back the same way (exit status 1).\n"
+	"back the same way (exit status 1); while it still waits for the state lock, they stop\n"
+	"the wait at once, nothing done (exit status 128 + the signal: 130 for Ctrl-C).\n"
 	"An address of an attachment whose container or namespace is gone is free: that\n"
 	"dead record is undone and removed first, as 'lanjoin gc' would (said on stderr); a\n"
 	"live attachment's address is refused (exit status 2).\n";
@@ -884,12 +885,16 @@ int lj_cmd_attach(int argc, char **argv)
 	if (!o.dry_run && lj_catch_interrupts() < 0)
 		lj_err("warning: cannot catch SIGINT/SIGTERM: an interrupted attach may leave a "
 		       "record for 'lanjoin gc'");
+	else if (!o.dry_run && !old)
+		lj_state_lock_interruptible_once(); /* its first lock: nothing changed yet */
 	r = old ? replace(&o, old, &res) : lj_attach(&o, &res);
 	/* what it did first (a dead attachment's record removed), on stderr */
 	json_array_foreach(json_object_get(res.json, "notes"), k, note)
 		fprintf(stderr, "%s\n", json_string_value(note));
 	if (r < 0) {
 		code = lj_report_failure(&res, r);
+		if (res.lock_interrupted)
+			code = 128 + res.interrupted; /* as if killed by it: nothing was done */
 		goto out;
 	}
 	if (f.persist && !o.dry_run) {

@@ -21,6 +21,8 @@ struct lj_result {
 	size_t bad_records;	 /* detach, gc: record files that could not be read (left alone) */
 	size_t bad_uplinks;	 /* status: uplink adoption records that could not be read */
 	int interrupted;	 /* attach: the signal (lj_interrupt_raise) that stopped it, or 0 */
+	bool lock_interrupted;	 /* attach: that was while it waited for the state lock, before
+				    anything was done (lj_state_lock_interruptible_once) */
 	bool unchanged;		 /* attach: already attached as asked (equal specs): nothing done */
 	char message[1024];	 /* what failed and why; "" on success */
 	json_t *json;		 /* on success: a description (owned; lj_result_done frees) */
