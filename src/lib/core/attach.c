@@ -851,19 +851,8 @@ static int attach_one(const struct lj_attach_opts *o, struct lj_result *res)
 	txn.ctx = ctx;
 	if (!o->dry_run) {
 		r = lj_session_state_open(o->session, true, &txn.st);
-		if (r == -EINTR && lj_interrupted()) {
-			res->interrupted = lj_interrupted();
-			res->lock_interrupted = true;
-			snprintf(res->message, sizeof(res->message),
-				 "Interrupted (%s) while waiting for the state lock %s/lock: "
-				 "nothing "
-				 "was changed",
-				 lj_interrupt_name(res->interrupted), lj_state_dir());
-			goto out;
-		}
 		if (r < 0) {
-			lj_fail(res, r, "Failed to open the state directory %s: %s", lj_state_dir(),
-				lj_state_strerror(r));
+			lj_result_state_failed(res, r); /* also: interrupted, waiting for it */
 			goto out;
 		}
 	}

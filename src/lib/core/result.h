@@ -64,6 +64,14 @@ void lj_result_dry_plan(struct lj_result *res, const struct lj_ctx *ctx, const s
 /* Set res->message (printf-style) and mark the input as bad; returns -EINVAL. */
 int lj_bad_input(struct lj_result *res, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/*
+ * res for a failed lj_state_open (r): "Failed to open the state directory ...", or, when
+ * lj_interrupt_raise stopped its wait for the lock (lj_state_lock_interruptible_once),
+ * interrupted and lock_interrupted set and "Interrupted (SIGINT) while waiting for the state
+ * lock ...: nothing was changed". Returns r.
+ */
+int lj_result_state_failed(struct lj_result *res, int r);
+
 /* Set res->message (printf-style); returns r. */
 int lj_fail(struct lj_result *res, int r, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
