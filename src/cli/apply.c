@@ -17,6 +17,9 @@ static const char usage[] =
 	"Attach what the spec files declare (a directory: its *.json files). A spec is a JSON\n"
 	"object whose members are attach's long options: {\"way\": \"bridge\", \"target\":\n"
 	"\"web\", \"bridge\": \"br-em1\", \"ip\": [\"198.51.100.117/24\"], \"persist\": true}.\n"
+	"Types are strict: a flag true or false, a repeatable option (ip, gateway, route,\n"
+	"publish) an array of strings, a number (mtu, vlan, dhcp-timeout) an integer, any other\n"
+	"member a string.\n"
 	"All files are checked first: a bad one (or two for one target and ifname) changes\n"
 	"nothing (exit 2, naming the file and field). An attachment already made as asked is\n"
 	"left alone. Each spec is its own change: one that fails is rolled back alone, the\n"
@@ -49,6 +52,14 @@ static void target_key(const char *target, char *ret)
 		return;
 	}
 	snprintf(ret, LJ_TARGET_SPEC_MAX + 8, "spec:%s", target);
+}
+
+/* The interface name of item's spec (its file's key; cli_spec_to_opts gives o the default). */
+static const char *spec_ifname(const struct item *it)
+{
+	const char *n = json_string_value(json_object_get(it->canon, "ifname"));
+
+	return n ? n : it->o.ifname;
 }
 
 /* Roll back the attachment of o just made (its spec could not be stored; o->ifname is set:
@@ -179,6 +190,11 @@ int lj_cmd_apply(int argc, char **argv)
 		    cli_spec_to_opts(items[i].spec, items[i].file, &items[i].o, &items[i].f,
 				     &items[i].canon) < 0)
 			goto out;
+		if (cli_attach_idle_option(&items[i].o)) {
+			lj_err("%s: field 'mtu': %s", items[i].file,
+			       cli_attach_idle_option(&items[i].o));
+			goto out;
+		}
 		items[i].o.spec = items[i].canon;
 		target_key(items[i].o.target, items[i].key);
 		for (size_t j = 0; j < i; j++) {
@@ -222,8 +238,14 @@ int lj_cmd_apply(int argc, char **argv)
 			else if (k != LJ_EXIT_OK)
 				failed++;
 		} else {
+			/* an attachment already as asked keeps its MAC: the stored spec says it;
+			 * and its line says the spec is now stored, if it was not */
+			bool stored = res.unchanged &&
+				      cli_spec_stored(items[i].o.target, spec_ifname(&items[i]));
+
 			if (items[i].f.persist &&
-			    (r = cli_spec_save(items[i].canon, items[i].o.mac)) < 0) {
+			    (r = cli_spec_save(items[i].canon,
+					       cli_attach_live_mac(&res, items[i].o.mac))) < 0) {
 				lj_err("%s: failed to store its spec in %s: %s", items[i].file,
 				       cli_spec_dir(), cli_spec_strerror(r));
 				if (!res.unchanged)
@@ -234,6 +256,8 @@ int lj_cmd_apply(int argc, char **argv)
 				continue;
 			}
 			changed += !res.unchanged;
+			if (res.unchanged && items[i].f.persist && !stored)
+				cli_attach_say_stored(&res);
 			if (res.unchanged)
 				printf("%s: %s\n", items[i].file, res.message);
 			else

@@ -180,7 +180,7 @@ static const char *const usage_way[] = {
 		"                    198.18.0.0/15)\n"
 		"  --to ADDR         no private link (no interface is created): translate to ADDR, "
 		"an\n"
-		"                    address the container has already\n"
+		"                    address the container has already (its MTU stays: no --mtu)\n"
 		"  --to docker       the same, to the container's address on its engine's network, "
 		"asked\n"
 		"                    from the engine (also the default for a container with "
@@ -241,7 +241,8 @@ static const char usage_common[] =
 	"as ifname otherwise, the fields that differ are named; a link named that does not\n"
 	"exist is named as such first).\n"
 	"SIGINT, SIGTERM or SIGHUP during attach (e.g. while it waits for a DHCP lease) roll it\n"
-	"back the same way (exit status 1).\n"
+	"back the same way (exit status 1); while it still waits for the state lock, they stop\n"
+	"the wait at once, nothing done (exit status 128 + the signal: 130 for Ctrl-C).\n"
 	"An address of an attachment whose container or namespace is gone is free: that\n"
 	"dead record is undone and removed first, as 'lanjoin gc' would (said on stderr); a\n"
 	"live attachment's address is refused (exit status 2).\n";
@@ -602,6 +603,14 @@ int cli_attach_check(const struct lj_attach_opts *o)
 	return 0;
 }
 
+const char *cli_attach_idle_option(const struct lj_attach_opts *o)
+{
+	if (o->way == LJ_WAY_NAT && o->mtu && (o->to.family != AF_UNSPEC || o->to_engine))
+		return "--mtu does not apply with --to: no interface is made (the target's own "
+		       "interface keeps its MTU)";
+	return NULL;
+}
+
 /* getopt's value of the long option name, or -1. */
 static int option_find(const char *name)
 {
@@ -712,9 +721,7 @@ static const char *spec_ifname(const struct lj_attach_opts *o)
 	return o->ifname[0] ? o->ifname : LJ_DEFAULT_IFNAME;
 }
 
-/* The MAC to store with a persistent spec: the live interface's (an attachment already as
- * asked keeps its MAC), else mac (the one asked or derived). */
-static const uint8_t *live_mac(const struct lj_result *res, const uint8_t *mac)
+const uint8_t *cli_attach_live_mac(const struct lj_result *res, const uint8_t *mac)
 {
 	static uint8_t v[LJ_MAC_LEN];
 	const char *m;
@@ -725,6 +732,16 @@ static const uint8_t *live_mac(const struct lj_result *res, const uint8_t *mac)
 			return v;
 	}
 	return mac;
+}
+
+void cli_attach_say_stored(struct lj_result *res)
+{
+	static const char nothing[] = ": nothing to do";
+	size_t n = strlen(res->message), k = sizeof(nothing) - 1;
+
+	if (n >= k && strcmp(res->message + n - k, nothing) == 0)
+		res->message[n - k] = '\0';
+	lj_result_append(res, ": its spec is now stored in %s (persistent)", cli_spec_dir());
 }
 
 /* Roll back the attachment just made (its spec could not be stored). */
@@ -820,6 +837,10 @@ int lj_cmd_attach(int argc, char **argv)
 		json_decref(spec);
 		return LJ_EXIT_USAGE;
 	}
+	if (cli_attach_idle_option(&o)) {
+		json_decref(spec);
+		return lj_usage_error(hint, "%s", cli_attach_idle_option(&o));
+	}
 	if (f.persist && pid_target) {
 		json_decref(spec);
 		return lj_usage_error(hint, "--persist needs a lasting identity: a container, "
@@ -879,18 +900,22 @@ int lj_cmd_attach(int argc, char **argv)
 	if (!o.dry_run && lj_catch_interrupts() < 0)
 		lj_err("warning: cannot catch SIGINT/SIGTERM: an interrupted attach may leave a "
 		       "record for 'lanjoin gc'");
+	else if (!o.dry_run && !old)
+		lj_state_lock_interruptible_once(); /* its first lock: nothing changed yet */
 	r = old ? replace(&o, old, &res) : lj_attach(&o, &res);
 	/* what it did first (a dead attachment's record removed), on stderr */
 	json_array_foreach(json_object_get(res.json, "notes"), k, note)
 		fprintf(stderr, "%s\n", json_string_value(note));
 	if (r < 0) {
 		code = lj_report_failure(&res, r);
+		if (res.lock_interrupted)
+			code = 128 + res.interrupted; /* as if killed by it: nothing was done */
 		goto out;
 	}
 	if (f.persist && !o.dry_run) {
 		bool stored = res.unchanged && cli_spec_stored(o.target, spec_ifname(&o));
 
-		r = cli_spec_save(spec, live_mac(&res, o.mac));
+		r = cli_spec_save(spec, cli_attach_live_mac(&res, o.mac));
 		if (r < 0) {
 			lj_err("Failed to store the spec in %s: %s", cli_spec_dir(),
 			       cli_spec_strerror(r));
@@ -900,8 +925,7 @@ int lj_cmd_attach(int argc, char **argv)
 			goto out;
 		}
 		if (res.unchanged && !stored)
-			lj_result_append(&res, "; its spec is now stored in %s (persistent)",
-					 cli_spec_dir());
+			cli_attach_say_stored(&res);
 	}
 	if (res.unchanged) {
 		if (json)

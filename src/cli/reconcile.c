@@ -132,6 +132,11 @@ static int attach_spec(json_t *spec, const char *what, const char *mac, bool to_
 		snprintf(why, size, "its spec is not valid (see above)");
 		return -EINVAL;
 	}
+	if (cli_attach_idle_option(&o)) {
+		/* an older lanjoin took it: the spec still attaches, the option ignored */
+		lj_err("warning: %s: %s: ignored", what, cli_attach_idle_option(&o));
+		o.mtu = 0;
+	}
 	if (mac && !o.has_mac && lj_parse_mac(mac, o.mac) == 0)
 		o.has_mac = true; /* the same MAC as before: neighbours' caches stay right */
 	if (to_engine && o.to.family == AF_UNSPEC && o.private_net.ip.family == AF_UNSPEC)

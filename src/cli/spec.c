@@ -123,18 +123,49 @@ int cli_spec_add(json_t *spec, const char *name, const char *value)
 	return json_array_append_new(a, v) < 0 ? -ENOMEM : 0;
 }
 
-/* One member's value as the option's text into buf; NULL (printed) when of a wrong type. */
-static const char *member_text(const char *file, const char *name, const json_t *v, char *buf,
+/* The JSON type of v, as an error names it. */
+static const char *type_name(const json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		return "an object";
+	case JSON_ARRAY:
+		return "an array";
+	case JSON_STRING:
+		return "a string";
+	case JSON_INTEGER:
+		return "an integer";
+	case JSON_REAL:
+		return "a fractional number";
+	case JSON_TRUE:
+	case JSON_FALSE:
+		return "a boolean";
+	default:
+		return "null";
+	}
+}
+
+/*
+ * One value of option name as the option's text into buf (a spec's types are strict: a
+ * number is a JSON integer, any other value a string), or NULL with the error printed (the
+ * error prefix names file and field; what: "" or "member N: " of an array).
+ */
+static const char *member_text(const char *name, const char *what, const json_t *v, char *buf,
 			       size_t size)
 {
+	if (numeric(name)) {
+		if (json_is_integer(v)) {
+			snprintf(buf, size, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+			return buf;
+		}
+		lj_err("%sexpected a number (a JSON integer, e.g. 1400, not \"1400\"), not %s",
+		       what, type_name(v));
+		return NULL;
+	}
 	if (json_is_string(v) && strlen(json_string_value(v)) == json_string_length(v))
 		return json_string_value(v);
-	if (json_is_integer(v) && numeric(name)) {
-		snprintf(buf, size, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-		return buf;
-	}
-	(void)file; /* the error prefix names file and field */
-	lj_err("expected %s", numeric(name) ? "a number" : "a string");
+	lj_err("%sexpected a string, not %s", what,
+	       json_is_string(v) ? "one with a NUL character" : type_name(v));
 	return NULL;
 }
 
@@ -153,19 +184,27 @@ int cli_spec_to_opts(json_t *spec, const char *file, struct lj_attach_opts *o,
 		lj_err("%s: expected a JSON object", file);
 		return -EINVAL;
 	}
-	way = json_string_value(json_object_get(spec, "way"));
+	v = json_object_get(spec, "way");
+	way = json_string_value(v);
 	if (!way || lj_way_find(way, &o->way) < 0) {
 		char ways[64];
 		lj_way_names_text(ways, sizeof(ways), ", ", " or ", NULL, 0);
-		lj_err("%s: field 'way': %s (expected %s)", file,
-		       way ? "unknown way" : "missing or not a string", ways);
+		lj_err("%s: field 'way': %s%s (expected a string: %s)", file,
+		       way ? "unknown way"
+		       : v ? "not a string but "
+			   : "missing",
+		       way || !v ? "" : type_name(v), ways);
 		return -EINVAL;
 	}
-	target = json_string_value(json_object_get(spec, "target"));
+	v = json_object_get(spec, "target");
+	target = json_string_value(v);
 	if (!target || lj_target_parse(target, &t) < 0) {
-		lj_err("%s: field 'target': %s", file,
+		lj_err("%s: field 'target': %s%s", file,
 		       target ? "expected a container name, netns:NAME or a netns path"
-			      : "missing or not a string");
+		       : v    ? "expected a string, not "
+			      : "missing (expected a string: a container name, netns:NAME or a "
+				"netns path)",
+		       target || !v ? "" : type_name(v));
 		return -EINVAL;
 	}
 	if (t.kind == LJ_TARGET_PID) {
@@ -204,23 +243,34 @@ int cli_spec_to_opts(json_t *spec, const char *file, struct lj_attach_opts *o,
 		lj_err_prefix(prefix);
 		if (flag) {
 			if (!json_is_boolean(v)) {
-				lj_err("expected true or false");
+				lj_err("expected true or false, not %s", type_name(v));
 				goto out;
 			}
 			if (json_is_true(v) && cli_attach_option(k, NULL, o, f, canon) < 0)
 				goto out;
 			continue;
 		}
-		if (json_is_array(v) && repeatable(k)) {
+		if (repeatable(k)) {
+			if (!json_is_array(v)) {
+				/* documented as an array: a lone string is no guess either */
+				lj_err("expected an array of strings (a repeatable option: "
+				       "[\"...\"], even for one), not %s",
+				       type_name(v));
+				goto out;
+			}
 			json_array_foreach(v, i, e)
 			{
-				const char *s = member_text(file, k, e, buf, sizeof(buf));
+				char what[32];
+				const char *s;
+
+				snprintf(what, sizeof(what), "member %zu: ", i + 1);
+				s = member_text(k, what, e, buf, sizeof(buf));
 				if (!s || cli_attach_option(k, s, o, f, canon) < 0)
 					goto out;
 			}
 			continue;
 		}
-		const char *s = member_text(file, k, v, buf, sizeof(buf));
+		const char *s = member_text(k, "", v, buf, sizeof(buf));
 		if (!s || cli_attach_option(k, s, o, f, canon) < 0)
 			goto out;
 	}

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 
 #include "lib/core/spec-store.h"
+#include "lib/core/result.h"
 #include "lib/core/spec.h"
 
 /* What an attach is asked besides struct lj_attach_opts (the CLI's own options). */
@@ -39,6 +40,19 @@ int cli_attach_option_is_flag(const char *name);
 
 /* attach.c: the checks of a whole set of options (after all are set). 0 or -EINVAL (printed). */
 int cli_attach_check(const struct lj_attach_opts *o);
+
+/* attach.c: why an option of o means nothing (attach nat --to with --mtu: no interface is
+ * made), or NULL. The command line and apply refuse it (exit 2); a stored spec carrying it
+ * (older lanjoin took it) is attached again with a warning, the option ignored. */
+const char *cli_attach_idle_option(const struct lj_attach_opts *o);
+
+/* attach.c: the MAC to store with a persistent spec: the live interface's when res is an
+ * attachment already as asked (it keeps its MAC), else mac. Points to static storage or mac. */
+const uint8_t *cli_attach_live_mac(const struct lj_result *res, const uint8_t *mac);
+
+/* attach.c: say in res->message (an attachment already as asked) that only its spec was
+ * stored now: "...: nothing to do" becomes "...: its spec is now stored in DIR (persistent)". */
+void cli_attach_say_stored(struct lj_result *res);
 
 /*
  * A new spec {"way", "target", "ifname"} (target NULL: left out, a PID is no identity; ifname

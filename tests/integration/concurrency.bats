@@ -309,6 +309,8 @@ kill_quietly() { kill "$@" 2>/dev/null || true; }
 
 # held_notice LOG: LOG has the notice of a wait for the state lock
 held_notice() { grep -q "waiting for the state lock" "$1"; }
+# pid_exited PID: PID has ended (gone, or a zombie not yet waited for)
+pid_exited() { [ ! -d "/proc/$1" ] || [ "$(awk '{print $3}' "/proc/$1/stat")" = Z ]; }
 fifo_open_by() { [ "$(readlink "/proc/$1/fd/1")" = "$2" ]; }
 
 @test "concurrency: a command waiting for the state lock says on stderr which lanjoin holds it, and goes on once it is free" {
@@ -371,6 +373,55 @@ fifo_open_by() { [ "$(readlink "/proc/$1/fd/1")" = "$2" ]; }
   done
   [ "$(lj list --json | jq length)" -eq 2 ]
   lj detach "netns:${LAB_PREFIX}h2"
+  lj detach "netns:${LAB_PREFIX}h1"
+  assert_unchanged
+}
+
+@test "concurrency: Ctrl-C while attach waits for the state lock stops the wait at once: exit 130, nothing changed" {
+  make_namespaces h 2
+  take_snapshots
+  mkdir -p -m 0700 "$LANJOIN_STATE_DIR/uplinks"
+  # an attach stopped before its first step, under the lock (LANJOIN_PAUSE_AT, as above)
+  local fifo=$BATS_TEST_TMPDIR/pause holder
+  mkfifo -m 0600 "$fifo"
+  LANJOIN_PAUSE_AT=1 LANJOIN_PAUSE_FIFO=$fifo ip netns exec "${LAB_PREFIX}host" "$LANJOIN" \
+    attach macvlan "netns:${LAB_PREFIX}h1" --parent em1 --ip 198.51.100.147/24 \
+    >"$BATS_TEST_TMPDIR/holder.log" 2>&1 &
+  local attach_pid=$!
+  defer kill_quietly "$attach_pid"
+  defer ip netns exec "${LAB_PREFIX}host" "$LANJOIN" gc
+  sleep infinity >"$fifo" &
+  holder=$!
+  defer kill_quietly "$holder"
+  wait_until 60 fifo_open_by "$holder" "$fifo"
+
+  # a second attach waits for it (SIGINT as a terminal's Ctrl-C: not ignored as a background
+  # job's is)
+  env --default-signal=INT ip netns exec "${LAB_PREFIX}host" "$LANJOIN" attach macvlan \
+    "netns:${LAB_PREFIX}h2" --parent em1 --ip 198.51.100.148/24 >"$BATS_TEST_TMPDIR/out" \
+    2>"$BATS_TEST_TMPDIR/err" &
+  local pid=$!
+  defer kill_quietly "$pid"
+  wait_until 60 held_notice "$BATS_TEST_TMPDIR/err"
+  kill -INT "$pid"
+  # it ends while the lock is still held (the first attach still paused)
+  wait_until 20 pid_exited "$pid" || {
+    echo "still waiting after SIGINT:"
+    cat "$BATS_TEST_TMPDIR/err"
+    return 1
+  }
+  local rc=0
+  wait "$pid" || rc=$?
+  cat "$BATS_TEST_TMPDIR/err"
+  [ "$rc" -eq 130 ]
+  grep -q "Interrupted (SIGINT) while waiting for the state lock $LANJOIN_STATE_DIR/lock: nothing was changed" "$BATS_TEST_TMPDIR/err"
+  kill -0 "$holder"
+  ! ip -n "${LAB_PREFIX}h2" link show eth1 2>/dev/null || false
+
+  # the first attach goes on; only its attachment is there
+  kill "$holder"
+  wait "$attach_pid"
+  [ "$(lj list --json | jq -r '.[].target.spec')" = "netns:${LAB_PREFIX}h1" ]
   lj detach "netns:${LAB_PREFIX}h1"
   assert_unchanged
 }

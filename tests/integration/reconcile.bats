@@ -90,6 +90,52 @@ status_of() { lj status --json | jq -r --arg t "$1" '.attachments[] | select(.ta
   [ "$(state_records | jq length)" -eq 1 ]
 }
 
+@test "nat --to with --mtu: refused by attach and apply (exit 2, nothing done); a stored spec carrying it (older lanjoin) is attached again with a warning" {
+  add_container dk
+  # a "docker0": the container's own eth0 on a host link, its default route there
+  defer on host ip link del ljrcdk0
+  on host ip link add ljrcdk0 type veth peer name eth0 netns "${LAB_PREFIX}dk"
+  on host ip addr add 198.18.201.1/24 dev ljrcdk0
+  on host ip link set ljrcdk0 up
+  on dk ip addr add 198.18.201.2/24 dev eth0
+  on dk ip link set eth0 up
+  on dk ip route add default via 198.18.201.1
+  take_snapshots dk
+  NAT=(--uplink br-em1 --address 198.51.100.157/24 --to 198.18.201.2)
+  detach_later "$(target dk)"
+  run lj attach nat "$(target dk)" "${NAT[@]}" --mtu 1400 --persist
+  echo "$output"
+  [ "$status" -eq 2 ]
+  [[ $output == *"--mtu does not apply with --to: no interface is made"* ]]
+  run lj attach nat "$(target dk)" --uplink br-em1 --address 198.51.100.157/24 --to docker --mtu 1400
+  [ "$status" -eq 2 ]
+  [[ $output == *"--mtu does not apply with --to"* ]]
+  echo '{"way": "nat", "target": "'"$(target dk)"'", "uplink": "br-em1",
+    "address": "198.51.100.157/24", "to": "198.18.201.2", "mtu": 1400}' >"$BATS_TEST_TMPDIR/dk.json"
+  run lj apply "$BATS_TEST_TMPDIR/dk.json"
+  echo "$output"
+  [ "$status" -eq 2 ]
+  [[ $output == *"$BATS_TEST_TMPDIR/dk.json: field 'mtu': --mtu does not apply with --to"* ]]
+  [ "$(state_records | jq length)" -eq 0 ]
+  [ "$(ls "$LANJOIN_SPEC_DIR" | wc -l)" -eq 0 ]
+  for n in host dk; do assert_same_state "$n" "$BATS_TEST_TMPDIR/$n.before"; done
+  # a spec stored with it (as an older lanjoin did), its attachment gone (a reboot)
+  run lj attach nat "$(target dk)" "${NAT[@]}" --persist
+  [ "$status" -eq 0 ]
+  f=$(ls "$LANJOIN_SPEC_DIR"/*.json)
+  jq '.mtu = 1400' "$f" >"$f.new" && mv "$f.new" "$f"
+  run lj detach "$(target dk)" --keep-spec
+  [ "$status" -eq 0 ]
+  run lj reconcile
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == *"warning: "*"--mtu does not apply with --to"*": ignored"* ]]
+  [[ $output == *"$(target dk) eth1: attach: from its persistent spec"* ]]
+  [ "$(status_of "$(target dk)")" = ok ]
+  [ "$(on dk cat /sys/class/net/eth0/mtu)" = 1500 ]
+  ping_from peer 198.51.100.157
+}
+
 @test "reconcile: a netns deleted and made again is target-restarted, then back with the same MAC and address" {
   add_container web
   detach_later "$(target web)"

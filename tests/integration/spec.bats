@@ -333,10 +333,10 @@ state_sums() { (cd "$LANJOIN_STATE_DIR" && find . -type f ! -name lock -exec sha
   mkdir -p "$d"
   cat >"$d/a.json" <<JSON
 {"way": "bridge", "target": "$(target a)", "bridge": "$BR", "create-bridge": true,
- "ip": ["198.18.0.11/24"], "gateway": "198.18.0.1", "mtu": 1400, "persist": true}
+ "ip": ["198.18.0.11/24"], "gateway": ["198.18.0.1"], "mtu": 1400, "persist": true}
 JSON
   cat >"$d/b.json" <<JSON
-{"way": "macvlan", "target": "$(target b)", "parent": "em1", "ip": "198.51.100.121/24",
+{"way": "macvlan", "target": "$(target b)", "parent": "em1", "ip": ["198.51.100.121/24"],
  "mode": "bridge"}
 JSON
   run lj apply "$d"
@@ -358,12 +358,39 @@ JSON
   [ "$status" -eq 0 ]
   [[ $output == *"as asked"* ]]
   # already attached otherwise: exit 2 as attach, one line naming the file
-  echo '{"way": "macvlan", "target": "'"$(target b)"'", "parent": "em1", "ip": "198.51.100.122/24"}' >"$d/c.json"
+  echo '{"way": "macvlan", "target": "'"$(target b)"'", "parent": "em1", "ip": ["198.51.100.122/24"]}' >"$d/c.json"
   run lj apply "$d/c.json"
   echo "$output"
   [ "$status" -eq 2 ]
   [ "${#lines[@]}" -eq 1 ]
   [[ ${lines[0]} == "lanjoin: $d/c.json: "*"otherwise: ip differs;"* ]]
+}
+
+@test "apply of a persistent spec to an attachment already as asked says it stores the spec, and stores the MAC it has" {
+  add_container a
+  detach_later a
+  run lj attach bridge "$(target a)" "${ATTACH[@]}"
+  [ "$status" -eq 0 ]
+  mac=$(on a cat /sys/class/net/eth1/address)
+  d=$BATS_TEST_TMPDIR/specs
+  mkdir -p "$d"
+  cat >"$d/a.json" <<JSON
+{"way": "bridge", "target": "$(target a)", "bridge": "$BR", "create-bridge": true,
+ "ip": ["198.18.0.2/24"], "gateway": ["198.18.0.1"], "persist": true}
+JSON
+  run lj apply "$d/a.json"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "$output" = "$d/a.json: $(target a) is already attached as 'eth1' as asked (way bridge): its spec is now stored in $LANJOIN_SPEC_DIR (persistent)" ]
+  [ "$(ls "$LANJOIN_SPEC_DIR" | wc -l)" -eq 1 ]
+  [ "$(jq -r .mac "$LANJOIN_SPEC_DIR"/*.json)" = "$mac" ]
+  [ "$(lj list --json | jq -r '.[0].persistent')" = true ]
+  # again: already stored, nothing new to say
+  run lj apply "$d/a.json"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == *"as asked"* && $output != *"now stored"* ]]
+  [ "$(on a cat /sys/class/net/eth1/address)" = "$mac" ]
 }
 
 @test "apply: a spec that fails is rolled back alone; the last line names what stays attached and what not" {
@@ -378,7 +405,7 @@ JSON
 JSON
   # the peer's address: the LAN probe fails
   cat >"$d/b.json" <<JSON
-{"way": "macvlan", "target": "$(target b)", "parent": "em1", "ip": "198.51.100.10/24"}
+{"way": "macvlan", "target": "$(target b)", "parent": "em1", "ip": ["198.51.100.10/24"]}
 JSON
   run lj apply "$d"
   echo "$output"
@@ -394,7 +421,7 @@ JSON
   run lj detach "$(target a)"
   [ "$status" -eq 0 ]
   cat >"$d/b.json" <<JSON
-{"way": "macvlan", "target": "$(target b)", "parent": "ljnosuch0", "ip": "198.51.100.12/24"}
+{"way": "macvlan", "target": "$(target b)", "parent": "ljnosuch0", "ip": ["198.51.100.12/24"]}
 JSON
   run lj apply "$d"
   echo "$output"
@@ -454,6 +481,50 @@ JSON
   run lj apply "$d/nosuch.json"
   [ "$status" -eq 2 ]
   assert_unchanged
+}
+
+@test "apply: every member's JSON type is checked (a number as a string, a lone string for an array): exit 2 naming file, field and type, nothing applied" {
+  add_container c
+  d=$BATS_TEST_TMPDIR
+  take_snapshots c
+  good='"way": "bridge", "target": "'$(target c)'", "bridge": "'$BR'", "create-bridge": true'
+  check() { # FILE JSON-MEMBERS EXPECTED [ALSO-SAID]
+    echo "{$good, $2}" >"$d/$1"
+    run lj apply "$d/$1"
+    echo "$output"
+    [ "$status" -eq 2 ]
+    [ "${#lines[@]}" -eq 1 ]
+    [[ ${lines[0]} == "lanjoin: $d/$1: $3"* ]]
+    [[ ${lines[0]} == *"${4-}" ]]
+  }
+  check mtu.json '"mtu": "1400"' "field 'mtu': expected a number (a JSON integer, e.g. 1400, not \"1400\"), not a string"
+  check mtureal.json '"mtu": 1400.5' "field 'mtu': expected a number" "not a fractional number"
+  check vlan.json '"vlan": true' "field 'vlan': expected a number" "not a boolean"
+  check dhcpt.json '"dhcp": true, "dhcp-timeout": "30"' "field 'dhcp-timeout': expected a number"
+  check ip.json '"ip": "198.18.0.5/24"' "field 'ip': expected an array of strings" "not a string"
+  check gw.json '"ip": ["198.18.0.5/24"], "gateway": "198.18.0.1"' "field 'gateway': expected an array of strings"
+  check route.json '"route": {"to": "198.18.9.0/24"}' "field 'route': expected an array of strings" "not an object"
+  check member.json '"ip": ["198.18.0.5/24", 7]' "field 'ip': member 2: expected a string, not an integer"
+  check ifname.json '"ifname": 1' "field 'ifname': expected a string, not an integer"
+  check mac.json '"mac": null' "field 'mac': expected a string, not null"
+  check flag.json '"dhcp": "true"' "field 'dhcp': expected true or false, not a string"
+  echo '{"way": 1, "target": "x"}' >"$d/way.json"
+  run lj apply "$d/way.json"
+  [ "$status" -eq 2 ]
+  [[ $output == *"$d/way.json: field 'way': not a string but an integer"* ]]
+  echo '{"way": "bridge", "target": ["x"]}' >"$d/target.json"
+  run lj apply "$d/target.json"
+  [ "$status" -eq 2 ]
+  [[ $output == *"$d/target.json: field 'target': expected a string, not an array"* ]]
+  assert_unchanged
+  [ "$(state_records | jq length)" -eq 0 ]
+  # the same with the right types attaches
+  echo "{$good, \"ip\": [\"198.18.0.5/24\"], \"gateway\": [\"198.18.0.1\"], \"mtu\": 1400}" >"$d/ok.json"
+  defer lj detach "$(target c)"
+  run lj apply "$d/ok.json"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "$(on c cat /sys/class/net/eth1/mtu)" = 1400 ]
 }
 
 @test "status: TARGET /run/netns/NAME matches an attachment made as netns:NAME" {

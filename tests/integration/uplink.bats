@@ -133,6 +133,47 @@ reaches_all() {
   reaches_all
 }
 
+@test "uplink: br-em1 set down and up loses its IPv6 address and default routes: status and list say drifted, naming each with the command that puts it back" {
+  run lj uplink adopt br-em1 em1
+  [ "$status" -eq 0 ]
+  wait_until 5 br_settled
+  run lj status
+  echo "$output"
+  [ "$status" -eq 0 ]
+  on host ip link set br-em1 down
+  on host ip link set br-em1 up
+  ! on host ip -6 addr show dev br-em1 | grep -q 2001:db8:1::76 || false
+  run lj status
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ $output == *br-em1*uplink*drifted* ]]
+  run lj status --json
+  what=$(jq -r '.attachments[] | select(.way == "uplink") | .what' <<<"$output")
+  echo "$what"
+  [[ $what == *"address 2001:db8:1::76/64 is missing on br-em1 (put back by: ip addr add 2001:db8:1::76/64 dev br-em1 nodad)"* ]]
+  [[ $what == *"route default via 198.51.100.254 is missing on br-em1 (put back by: ip route add default via 198.51.100.254 dev br-em1)"* ]]
+  [[ $what == *"route default via 2001:db8:1::fe is missing on br-em1 (put back by: ip -6 route add default via 2001:db8:1::fe dev br-em1 metric 1024)"* ]]
+  # the IPv4 address stays across down and up: not named
+  [[ $what != *198.51.100.76* ]]
+  run lj uplink list
+  echo "$output"
+  [[ ${lines[1]} == *br-em1*em1*drifted* ]]
+  [ "$(lj uplink list --json | jq -r '.[0].status')" = drifted ]
+  # the commands it names put it back: ok again
+  grep -o 'put back by: [^)]*' <<<"$what" | sed 's/^put back by: //' | while read -r cmd; do
+    # shellcheck disable=SC2086 # the command's words
+    on host $cmd
+  done
+  run lj status
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "$(lj uplink list --json | jq -r '.[0].status')" = adopted ]
+  reaches_all
+  run lj uplink release br-em1
+  [ "$status" -eq 0 ]
+  assert_host_back "$BEFORE"
+}
+
 @test "uplink: release moves back what br-em1 holds now: addresses and routes added after adoption, a re-added default route; not what was removed" {
   run lj uplink adopt br-em1 em1
   [ "$status" -eq 0 ]

@@ -856,8 +856,7 @@ static int attach_one(const struct lj_attach_opts *o, struct lj_result *res)
 	if (!o->dry_run) {
 		r = lj_session_state_open(o->session, true, &txn.st);
 		if (r < 0) {
-			lj_fail(res, r, "Failed to open the state directory %s: %s", lj_state_dir(),
-				lj_state_strerror(r));
+			lj_result_state_failed(res, r); /* also: interrupted, waiting for it */
 			goto out;
 		}
 	}

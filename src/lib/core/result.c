@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "lib/core/ctx.h"
+#include "lib/core/interrupt.h"
 
 int lj_bad_input(struct lj_result *res, const char *fmt, ...)
 {
@@ -115,4 +116,17 @@ void lj_result_dry_plan(struct lj_result *res, const struct lj_ctx *ctx, const s
 	}
 	free(res->dry_text);
 	res->dry_text = buf;
+}
+
+int lj_result_state_failed(struct lj_result *res, int r)
+{
+	if (r != -EINTR || !lj_interrupted())
+		return lj_fail(res, r, "Failed to open the state directory %s: %s", lj_state_dir(),
+			       lj_state_strerror(r));
+	res->interrupted = lj_interrupted();
+	res->lock_interrupted = true;
+	snprintf(res->message, sizeof(res->message),
+		 "Interrupted (%s) while waiting for the state lock %s/lock: nothing was changed",
+		 lj_interrupt_name(res->interrupted), lj_state_dir());
+	return r;
 }

@@ -21,6 +21,8 @@ struct lj_result {
 	size_t bad_records;	 /* detach, gc: record files that could not be read (left alone) */
 	size_t bad_uplinks;	 /* status: uplink adoption records that could not be read */
 	int interrupted;	 /* attach: the signal (lj_interrupt_raise) that stopped it, or 0 */
+	bool lock_interrupted;	 /* attach: that was while it waited for the state lock, before
+				    anything was done (lj_state_lock_interruptible_once) */
 	bool unchanged;		 /* attach: already attached as asked (equal specs): nothing done */
 	char message[1024];	 /* what failed and why; "" on success */
 	json_t *json;		 /* on success: a description (owned; lj_result_done frees) */
@@ -61,6 +63,14 @@ void lj_result_dry_plan(struct lj_result *res, const struct lj_ctx *ctx, const s
 
 /* Set res->message (printf-style) and mark the input as bad; returns -EINVAL. */
 int lj_bad_input(struct lj_result *res, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/*
+ * res for a failed lj_state_open (r): "Failed to open the state directory ...", or, when
+ * lj_interrupt_raise stopped its wait for the lock (lj_state_lock_interruptible_once),
+ * interrupted and lock_interrupted set and "Interrupted (SIGINT) while waiting for the state
+ * lock ...: nothing was changed". Returns r.
+ */
+int lj_result_state_failed(struct lj_result *res, int r);
 
 /* Set res->message (printf-style); returns r. */
 int lj_fail(struct lj_result *res, int r, const char *fmt, ...)

@@ -106,6 +106,14 @@ typedef void (*lj_state_lock_notice_fn)(const char *lock, const char *holders);
 void lj_state_set_lock_notice(lj_state_lock_notice_fn fn);
 
 /*
+ * Make the next wait for the state lock (only the next: later ones, e.g. to roll back, wait as
+ * long as it takes) end at once with -EINTR when lj_interrupt_raise is called while the lock
+ * is busy, nothing taken: for a front end's first lock of a command, before anything changed
+ * (interrupt.h's pipe must be set up). Without it, a signal is seen once the lock is had.
+ */
+void lj_state_lock_interruptible_once(void);
+
+/*
  * Who holds a lock on the file fd is open on, for a message: "lanjoin attach bridge (PID
  * 1234)", several separated by ", " (at most three named, then " and N more"), each checked
  * to hold it (lj_proc_describe_holder); "" when none can be named. Into buf (size bytes).

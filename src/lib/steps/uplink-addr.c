@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/core/status.h"
 #include "shared/macro.h"
 #include "shared/shquote.h"
 
@@ -477,8 +478,40 @@ static void addr_copy_describe_undo(const struct lj_ctx *ctx, const struct lj_st
 	describe_addr_del(s, f);
 }
 
+/*
+ * status: the host's address is still on BR. A bridge set down and up again loses its IPv6
+ * addresses (and with them the routes through them), which nothing of lanjoin's puts back:
+ * say which, and the command that does. Not checked: an IPv6 link-local or temporary address
+ * (the kernel makes its own), one with a finite lifetime (a DHCP client's to renew or change).
+ */
+static int addr_copy_verify(const struct lj_status_view *v, const struct lj_step *s, char *why,
+			    size_t size)
+{
+	const struct lj_link *l;
+	struct lj_addr_full a;
+	char b[LJ_CIDR_STRLEN];
+	bool v6;
+
+	if (lj_addr_full_from_text(s->text, &a) < 0)
+		return 0; /* the record's reader refuses a malformed one */
+	v6 = a.local.ip.family == AF_INET6;
+	if (a.valid_lft != UINT32_MAX ||
+	    (v6 && (IN6_IS_ADDR_LINKLOCAL(&a.local.ip.v6) || (a.flags & IFA_F_TEMPORARY))))
+		return 0;
+	l = lj_status_need_link(v, LJ_HOST, s->link, false, why, size);
+	if (!l)
+		return LJ_VERIFY_DRIFTED;
+	if (lj_status_has_addr(v->host, l->ifindex, &a.local))
+		return 0;
+	lj_cidr_to_string(&a.local, b, sizeof(b));
+	snprintf(why, size, "address %s is missing on %s (put back by: ip addr add %s dev %s%s)", b,
+		 s->link, b, s->link, v6 ? " nodad" : "");
+	return LJ_VERIFY_DRIFTED;
+}
+
 const struct lj_step_type lj_step_addr_copy = {
 	.id = "addr-copy",
+	.verify = addr_copy_verify,
 	.apply = addr_copy_apply,
 	.undo = addr_copy_undo,
 	.describe = addr_copy_describe,
@@ -651,8 +684,49 @@ static void route_move_describe_undo(const struct lj_ctx *ctx, const struct lj_s
 	route_move_print(s, s->link, f);
 }
 
+/*
+ * status: the host's route is still through BR (s->master), by its destination, gateway and
+ * table (a bridge set down and up again loses them all). Not checked: a route that expires or
+ * came from a router advertisement or a DHCP client (they come back by themselves).
+ */
+static int route_move_verify(const struct lj_status_view *v, const struct lj_step *s, char *why,
+			     size_t size)
+{
+	struct lj_route_info rt;
+	const struct lj_link *l;
+	struct lj_cidr dst = {0};
+	char d[LJ_CIDR_STRLEN] = "default", g[LJ_IP_STRLEN + 8] = "", t[24] = "", m[24] = "";
+
+	if (lj_route_info_from_text(s->text, &rt) < 0 || rt.expires || rt.protocol == RTPROT_RA ||
+	    rt.protocol == 16 /* RTPROT_DHCP */ || rt.type != RTN_UNICAST)
+		return 0;
+	l = lj_status_need_link(v, LJ_HOST, s->master, false, why, size);
+	if (!l)
+		return LJ_VERIFY_DRIFTED;
+	dst.ip = rt.dst;
+	dst.ip.family = rt.family;
+	dst.prefixlen = rt.dst_len;
+	if (lj_status_has_route(v->host, &dst, &rt.gateway, l->ifindex, rt.table))
+		return 0;
+	if (rt.dst_len)
+		lj_cidr_to_string(&dst, d, sizeof(d));
+	if (rt.gateway.family != AF_UNSPEC) {
+		memcpy(g, " via ", 5);
+		lj_ip_to_string(&rt.gateway, g + 5, sizeof(g) - 5);
+	}
+	if (rt.table != RT_TABLE_MAIN)
+		snprintf(t, sizeof(t), " table %u", rt.table);
+	if (rt.has_priority && rt.priority)
+		snprintf(m, sizeof(m), " metric %u", rt.priority);
+	snprintf(why, size,
+		 "route %s%s%s is missing on %s (put back by: ip%s route add %s%s dev %s%s%s)", d,
+		 g, t, s->master, rt.family == AF_INET6 ? " -6" : "", d, g, s->master, t, m);
+	return LJ_VERIFY_DRIFTED;
+}
+
 const struct lj_step_type lj_step_route_move = {
 	.id = "route-move",
+	.verify = route_move_verify,
 	.apply = route_move_apply,
 	.undo = route_move_undo,
 	.describe = route_move_describe,

@@ -33,6 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/core/status.h"
 #include "lib/kernel/link.h"
 #include "lib/kernel/netns.h"
 #include "lib/foreign/ovs.h"
@@ -930,12 +931,18 @@ int lj_uplink_repair_fw(const char *id, struct lj_result *res)
 
 /*
  * What is left of adoption rec (status "adopted", made from this namespace): "adopted" while
- * the bridge is there and (a Linux bridge) the device still its port; "gone" when the bridge
- * was deleted (by hand: release or gc would have dropped the record); "drifted" otherwise.
+ * the bridge is there, (a Linux bridge) the device still its port and the bridge still holds
+ * the host's addresses and routes (checked as status does, against host, dumped on first use
+ * into *host: a bridge set down and up again loses its IPv6 addresses and its routes); "gone"
+ * when the bridge was deleted (by hand: release or gc would have dropped the record);
+ * "drifted" otherwise (status says what).
  */
-static const char *adoption_state(struct lj_ctx *ctx, const struct lj_record *rec)
+static const char *adoption_state(struct lj_ctx *ctx, const struct lj_record *rec,
+				  struct lj_status_ns *host, int *dumped)
 {
+	struct lj_status_view v = {.host = host, .rec = rec};
 	struct lj_link br, dev;
+	char why[256];
 
 	int r = lj_link_get(ctx->host, rec->ifname, &br);
 
@@ -945,11 +952,22 @@ static const char *adoption_state(struct lj_ctx *ctx, const struct lj_record *re
 		return "adopted";
 	if (lj_link_get(ctx->host, rec->host_ifname, &dev) < 0 || dev.master != br.ifindex)
 		return "drifted";
+	if (*dumped == 0)
+		*dumped = lj_status_ns_dump(ctx->host, -1, host) == 0 ? 1 : -1;
+	for (size_t i = 0; *dumped > 0 && i < rec->plan.n; i++) {
+		const struct lj_step *s = &rec->plan.steps[i];
+
+		if ((s->type == &lj_step_addr_copy || s->type == &lj_step_route_move) &&
+		    s->type->verify(&v, s, why, sizeof(why)) == LJ_VERIFY_DRIFTED)
+			return "drifted";
+	}
 	return "adopted";
 }
 
 int lj_uplink_list(json_t **ret, size_t *ret_bad)
 {
+	struct lj_status_ns host = {0};
+	int dumped = 0; /* host: 1 dumped, -1 failed */
 	struct lj_ctx *ctx = NULL;
 	struct lj_record *recs = NULL;
 	struct lj_state *st = NULL;
@@ -977,10 +995,12 @@ int lj_uplink_list(json_t **ret, size_t *ret_bad)
 		const char *status = stale ? "stale" : recs[i].status;
 
 		if (!stale && own && ctx && strcmp(status, "adopted") == 0)
-			status = adoption_state(ctx, &recs[i]);
+			status = adoption_state(ctx, &recs[i], &host, &dumped);
 		json_object_set_new(o, "status", json_string(status));
 		json_array_append_new(a, o);
 	}
+	if (dumped > 0)
+		lj_status_ns_free(&host);
 	lj_ctx_free(ctx);
 	lj_records_free(recs, n);
 	*ret = a;
