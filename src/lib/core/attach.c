@@ -175,8 +175,7 @@ static int refuse_live(struct lj_ctx *ctx, const struct lj_target *t, const char
 		char diff[256] = "";
 		json_t *va = spec && old->spec ? spec_view(old->spec, spec) : NULL;
 		json_t *vb = va ? spec_view(spec, spec) : NULL;
-		/* a spec attach --persist stored names the MAC the interface got, which this
-		 * record's spec (asking for none) did not */
+		/* a stored spec names the MAC the interface got; this record's asked for none */
 		if (va && !json_object_get(old->spec, "mac") &&
 		    lj_record_mac_is(old, json_string_value(json_object_get(spec, "mac"))))
 			json_object_set(va, "mac", json_object_get(vb, "mac"));
@@ -204,8 +203,7 @@ static int refuse_live(struct lj_ctx *ctx, const struct lj_target *t, const char
 				"%s is already attached as '%s' (way %s) otherwise: %s %s; to keep "
 				"it and attach this one beside it, give this one another name with "
 				"--ifname (e.g. --ifname %s0); or detach it first, or use "
-				"--replace "
-				"(which removes it)",
+				"--replace (which removes it)",
 				tname(t), ifname, old->way, diff,
 				strchr(diff, ',') ? "differ" : "differs", way);
 		if (spec && old->spec)
@@ -215,11 +213,9 @@ static int refuse_live(struct lj_ctx *ctx, const struct lj_target *t, const char
 					    tname(t), ifname, old->way, diff,
 					    strchr(diff, ',') ? "differ" : "differs");
 		if (no_link)
-			return lj_bad_input(res,
-					    "%s is already attached (way nat, --to %s); detach "
-					    "it first",
-					    tname(t),
-					    json_string_value(json_object_get(old->info, "to")));
+			return lj_bad_input(
+				res, "%s is already attached (way nat, --to %s); detach it first",
+				tname(t), json_string_value(json_object_get(old->info, "to")));
 		return lj_bad_input(res, "%s is already attached as '%s' (way %s); detach it first",
 				    tname(t), ifname, old->way);
 	}
@@ -688,8 +684,7 @@ static void apply_failed(const struct lj_txn *txn, const struct lj_target *t, co
 	if (r == -EINTR && lj_interrupted()) {
 		res->interrupted = lj_interrupted();
 		snprintf(res->message, sizeof(res->message),
-			 "Interrupted (%s) while attaching %s (%s way), before step %zu of "
-			 "%zu, "
+			 "Interrupted (%s) while attaching %s (%s way), before step %zu of %zu, "
 			 "%s%s",
 			 lj_interrupt_name(res->interrupted), tname(t), lj_way_name(o->way),
 			 txn->step + 1, txn->plan->n, s->what,
