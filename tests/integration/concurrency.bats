@@ -312,19 +312,17 @@ held_notice() { grep -q "waiting for the state lock" "$1"; }
 # pid_exited PID: PID has ended (gone, or a zombie not yet waited for)
 pid_exited() { [ ! -d "/proc/$1" ] || [ "$(awk '{print $3}' "/proc/$1/stat")" = Z ]; }
 fifo_open_by() { [ "$(readlink "/proc/$1/fd/1")" = "$2" ]; }
-
-@test "concurrency: a command waiting for the state lock says on stderr which lanjoin holds it, and goes on once it is free" {
-  make_namespaces h 3
-  take_snapshots
+# paused_attach_h1: an attach of h1 stopped before its first step, under the state lock (the
+# hidden LANJOIN_PAUSE_AT hook of src/lib/core/plan.c: it reads the FIFO until the test closes
+# it); sets attach_pid (the attach) and holder (the FIFO's writer: kill it to let the attach on)
+paused_attach_h1() {
+  local fifo=$BATS_TEST_TMPDIR/pause
   mkdir -p -m 0700 "$LANJOIN_STATE_DIR/uplinks"
-  # an attach stopped before its first step, under the lock (the hidden LANJOIN_PAUSE_AT hook
-  # of src/lib/core/plan.c: it reads the FIFO until the test closes it)
-  local fifo=$BATS_TEST_TMPDIR/pause holder
   mkfifo -m 0600 "$fifo"
   LANJOIN_PAUSE_AT=1 LANJOIN_PAUSE_FIFO=$fifo ip netns exec "${LAB_PREFIX}host" "$LANJOIN" \
     attach macvlan "netns:${LAB_PREFIX}h1" --parent em1 --ip 198.51.100.147/24 \
     >"$BATS_TEST_TMPDIR/holder.log" 2>&1 &
-  local attach_pid=$!
+  attach_pid=$!
   defer kill_quietly "$attach_pid"
   defer ip netns exec "${LAB_PREFIX}host" "$LANJOIN" gc
   sleep infinity >"$fifo" &
@@ -332,6 +330,13 @@ fifo_open_by() { [ "$(readlink "/proc/$1/fd/1")" = "$2" ]; }
   defer kill_quietly "$holder"
   # its open of the FIFO for writing returns once lanjoin has opened it for reading
   wait_until 60 fifo_open_by "$holder" "$fifo"
+}
+
+@test "concurrency: a command waiting for the state lock says on stderr which lanjoin holds it, and goes on once it is free" {
+  make_namespaces h 3
+  take_snapshots
+  local attach_pid holder
+  paused_attach_h1
 
   # every command that reads or changes the state waits, and says for whom, once, on stderr
   local -a cmds=("list --json" "status --json" "uplink list --json" gc
@@ -380,20 +385,8 @@ fifo_open_by() { [ "$(readlink "/proc/$1/fd/1")" = "$2" ]; }
 @test "concurrency: Ctrl-C while attach waits for the state lock stops the wait at once: exit 130, nothing changed" {
   make_namespaces h 2
   take_snapshots
-  mkdir -p -m 0700 "$LANJOIN_STATE_DIR/uplinks"
-  # an attach stopped before its first step, under the lock (LANJOIN_PAUSE_AT, as above)
-  local fifo=$BATS_TEST_TMPDIR/pause holder
-  mkfifo -m 0600 "$fifo"
-  LANJOIN_PAUSE_AT=1 LANJOIN_PAUSE_FIFO=$fifo ip netns exec "${LAB_PREFIX}host" "$LANJOIN" \
-    attach macvlan "netns:${LAB_PREFIX}h1" --parent em1 --ip 198.51.100.147/24 \
-    >"$BATS_TEST_TMPDIR/holder.log" 2>&1 &
-  local attach_pid=$!
-  defer kill_quietly "$attach_pid"
-  defer ip netns exec "${LAB_PREFIX}host" "$LANJOIN" gc
-  sleep infinity >"$fifo" &
-  holder=$!
-  defer kill_quietly "$holder"
-  wait_until 60 fifo_open_by "$holder" "$fifo"
+  local attach_pid holder
+  paused_attach_h1
 
   # a second attach waits for it (SIGINT as a terminal's Ctrl-C: not ignored as a background
   # job's is)
