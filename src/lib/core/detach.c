@@ -303,8 +303,6 @@ static size_t handed_of(struct lj_state *st, const struct lj_record *recs, size_
 	nets[0] = '\0';
 	if (!o || !st)
 		goto out;
-	if (ifname && netns_fd >= 0)
-		lj_handed_owner_links(o, netns_fd); /* on failure: no links, none named */
 	if (!all && lj_netns_self_id(&self) == 0) {
 		snprintf(key, sizeof(key), "ns:%llu:%llu", (unsigned long long)self.dev,
 			 (unsigned long long)self.ino);
@@ -322,6 +320,9 @@ static size_t handed_of(struct lj_state *st, const struct lj_record *recs, size_
 		n--;
 	if (n == 0 || lj_handed_owner_get(target, o) < 0)
 		goto out;
+	/* after lj_handed_owner_get, which starts o afresh (a netns target's has its links) */
+	if (ifname && netns_fd >= 0)
+		lj_handed_owner_links(o, netns_fd); /* on failure: no links, none named */
 	for (size_t i = 0; i < n; i++) {
 		const char *net, *nid;
 
