@@ -254,8 +254,6 @@ EOF
   assert_same_state host "$BATS_TEST_TMPDIR/host.before"
 }
 
-kill_quietly() { kill "$@" 2>/dev/null || true; }
-
 @test "concurrency: gc waiting for a hung container engine holds up no attach" {
   make_namespaces g 2
   take_snapshots

@@ -40,7 +40,6 @@ kill_part_way() {
   kill -9 "$pid"
   wait "$pid" || true
 }
-kill_quietly() { kill "$@" 2>/dev/null || true; }
 
 # the one record left: interrupted while detaching (status and list say so)
 left_detaching() { # TARGET

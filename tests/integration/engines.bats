@@ -131,6 +131,26 @@ EOF
   [ "$status" -eq 0 ]
   [[ $output == *"attached lj-old as lan0 (bridge way)"* ]]
   [ "$(curl_from peer "$URL")" = "Hello world" ]
+  run lje docker detach lj-old
+  [ "$status" -eq 0 ]
+  # Ctrl-C while that attach waits for the state lock stops it at once, exit 130: the look
+  # for an eth1 record takes no lock (it did, where a signal killed the process unsaid)
+  # shellcheck disable=SC2016 # $1 is sh's
+  sh -c 'exec 9>>"$1" && flock 9 && exec sleep 60' sh "$LANJOIN_STATE_DIR/lock" &
+  local holder=$! pid rc=0
+  defer kill_quietly "$holder"
+  env --default-signal=INT ip netns exec "${LAB_PREFIX}host" "$LANJOIN" attach bridge lj-old \
+    "${ATTACH[@]}" --engine-socket "$(engine_sock docker)" 2>"$BATS_TEST_TMPDIR/err" &
+  pid=$!
+  defer kill_quietly "$pid"
+  wait_until 60 grep -q "waiting for the state lock" "$BATS_TEST_TMPDIR/err"
+  kill -INT "$pid"
+  wait "$pid" || rc=$?
+  cat "$BATS_TEST_TMPDIR/err"
+  [ "$rc" -eq 130 ]
+  grep -q "Interrupted (SIGINT) while waiting for the state lock" "$BATS_TEST_TMPDIR/err"
+  ! nsenter --net="$(cnetns docker lj-old)" ip link show lan0 || false
+  kill "$holder"
 }
 
 @test "docker: attach by unique ID prefix and by full ID; detach by name finds it" {

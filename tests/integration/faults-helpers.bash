@@ -227,7 +227,6 @@ pause_attach() {
 }
 del_link_quietly() { ip -n "${LAB_PREFIX}host" link del "$1" 2>/dev/null || true; }
 fifo_open_by() { [ "$(readlink "/proc/$1/fd/1")" = "$2" ]; }
-kill_quietly() { kill "$@" 2>/dev/null || true; }
 resume_attach() {
   kill "$PAUSE_HOLDER"
   status=0

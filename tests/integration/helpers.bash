@@ -113,6 +113,9 @@ defer() {
 
 lab() { "$LAB" "$@"; }
 
+# kill_quietly PID...: SIGTERM to each, whether or not it still runs (for defer)
+kill_quietly() { kill "$@" 2>/dev/null || true; }
+
 # Skip a valgrind test when the binary under test is an ASan build (./test.sh --sanitize):
 # ASan and valgrind cannot run together; valgrind runs in the plain pass.
 skip_if_sanitized() {

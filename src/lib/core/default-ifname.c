@@ -7,26 +7,20 @@
 #include "lib/core/attach.h"
 #include "lib/core/target.h"
 
-/* Does lanjoin hold a record of the open target t as ifname? */
+/*
+ * Does lanjoin hold a record of the open target t as ifname? Its file's presence says it
+ * (a record file appears whole: linked or renamed in), read without the state lock: the
+ * attach takes the lock later, where a wait for it can be interrupted (Ctrl-C).
+ */
 static bool recorded_as(const struct lj_target *t, const char *ifname)
 {
-	struct lj_state *st = NULL;
-	struct lj_record rec;
-	char dir[PATH_MAX], id[LJ_RECORD_ID_LEN];
-	bool found = false;
+	char path[PATH_MAX], id[LJ_RECORD_ID_LEN];
 
-	snprintf(dir, sizeof(dir), "%s/attachments", lj_state_dir());
-	if (lj_state_dir()[0] != '/' || access(dir, F_OK) < 0)
-		return false; /* no record at all; lj_state_open would create the directory */
-	if (lj_state_open(false, &st) < 0)
-		return false; /* the attach reports it */
+	if (lj_state_dir()[0] != '/')
+		return false;
 	lj_record_id(t->key, ifname, id);
-	if (lj_state_load(st, id, &rec) == 0) {
-		found = true;
-		lj_record_free(&rec);
-	}
-	lj_state_close(st);
-	return found;
+	snprintf(path, sizeof(path), "%s/attachments/%s.json", lj_state_dir(), id);
+	return access(path, F_OK) == 0;
 }
 
 const char *lj_default_ifname(const char *target, const struct lj_target *t)
