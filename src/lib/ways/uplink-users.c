@@ -42,8 +42,11 @@ int lj_uplink_claim(struct lj_state *st, const struct lj_record *rec, bool expli
 			json_array_append(kept, c);
 	}
 	if (json_array_append_new(kept, json_pack("{s:I, s:I}", "pid", (json_int_t)getpid(),
-						  "start", (json_int_t)start)) < 0 ||
-	    json_object_set_new(rec->info, "claims", kept) < 0)
+						  "start", (json_int_t)start)) < 0) {
+		json_decref(kept);
+		return -ENOMEM;
+	}
+	if (json_object_set_new(rec->info, "claims", kept) < 0) /* takes kept, also on failure */
 		return -ENOMEM;
 	return lj_state_save(st, rec);
 }
