@@ -90,6 +90,23 @@ assert_outside_sees() { # NODE ADDRESS
   [ "$status" -eq 0 ]
 }
 
+@test "nat: an empty nat-ip_forward (an older lanjoin killed while writing it) owns nothing: attach and detach work" {
+  add_container web
+  [ "$(on host cat /proc/sys/net/ipv4/ip_forward)" = 0 ]
+  : >"$LANJOIN_STATE_DIR/nat-ip_forward"
+  defer rm -f "$LANJOIN_STATE_DIR/nat-ip_forward"
+  run nat_attach web --address $LAN_ADDR/24
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "$(cat "$LANJOIN_STATE_DIR/nat-ip_forward")" = 0 ]
+  [ "$(on host cat /proc/sys/net/ipv4/ip_forward)" = 1 ]
+  assert_hello peer http://$LAN_ADDR/hello.html
+  run lj detach "netns:${LAB_PREFIX}web"
+  [ "$status" -eq 0 ]
+  [ "$(on host cat /proc/sys/net/ipv4/ip_forward)" = 0 ]
+  [ ! -e "$LANJOIN_STATE_DIR/nat-ip_forward" ]
+}
+
 @test "nat: SNAT wins over an iptables-nft MASQUERADE for the private subnet, before or after" {
   add_container web
   defer fw_reset

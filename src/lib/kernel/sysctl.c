@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -159,18 +160,48 @@ int lj_sysctl_write_in(int netns_fd, const char *key, const char *value)
 	return r;
 }
 
-int lj_sysctl_owner_write(const char *path, const char *val)
+/* Write val and a newline to fd and sync it. 0 or -errno. */
+static int owner_text(int fd, const char *val)
 {
-	_cleanup_close_ int fd = -1;
 	size_t len = strlen(val);
 
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0)
-		return lj_negerrno();
-	if (write(fd, val, len) != (ssize_t)len || write(fd, "\n", 1) != 1 || fsync(fd) < 0) {
-		int r = lj_negerrno();
-		unlink(path);
+	errno = 0; /* a short write sets none */
+	if (write(fd, val, len) != (ssize_t)len || write(fd, "\n", 1) != 1 || fsync(fd) < 0)
+		return errno ? lj_negerrno() : -EIO;
+	return 0;
+}
+
+int lj_sysctl_owner_write(const char *path, const char *val)
+{
+	char dir[PATH_MAX], tmp[PATH_MAX + 32], proc[64];
+	const char *slash = strrchr(path, '/');
+	_cleanup_close_ int fd = -1;
+	int r;
+
+	if (!slash || slash == path || (size_t)(slash - path) >= sizeof(dir))
+		return -EINVAL;
+	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+	/* The file appears whole or not at all (a process killed while writing it must not
+	 * leave an empty one, which would read as malformed for good): written unnamed, then
+	 * linked in, which fails (EEXIST) where the file exists. */
+	fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		r = owner_text(fd, val);
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+		if (r == 0 && linkat(AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW) < 0)
+			r = lj_negerrno();
 		return r;
 	}
-	return 0;
+	if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL)
+		return lj_negerrno();
+	/* no O_TMPFILE on this file system: a named temporary file, linked in the same way */
+	snprintf(tmp, sizeof(tmp), "%s.%d.tmp", path, (int)getpid());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return lj_negerrno();
+	r = owner_text(fd, val);
+	if (r == 0 && link(tmp, path) < 0)
+		r = lj_negerrno();
+	unlink(tmp);
+	return r;
 }

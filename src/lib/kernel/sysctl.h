@@ -28,7 +28,8 @@ int lj_sysctl_write_in(int netns_fd, const char *key, const char *value);
 
 /*
  * Record the value a sysctl had before lanjoin changed it: create the file path (0600, not
- * there before: -EEXIST otherwise; no symlink followed) holding val and a newline, synced.
- * On failure nothing is left. Returns 0 or -errno.
+ * there before: -EEXIST otherwise) holding val and a newline, synced. The file appears whole
+ * (written unnamed, or under a temporary name, then linked in): a process killed meanwhile
+ * leaves none, or a temporary one; on failure nothing is left. Returns 0 or -errno.
  */
 int lj_sysctl_owner_write(const char *path, const char *val);

@@ -40,6 +40,8 @@ static int forward_file_read(char *val, size_t size)
 	n = read(fd, val, size - 1);
 	if (n < 0)
 		return lj_negerrno();
+	if (n == 0) /* an older lanjoin killed before it wrote the value: before it turned */
+		return -ENODATA; /* forwarding on, so it owns nothing (the file is written first) */
 	val[n] = '\0';
 	while (n > 0 && val[n - 1] == '\n')
 		val[--n] = '\0';
@@ -60,7 +62,7 @@ static int forward_file_write(const char *val)
 
 static int ip_forward_apply(struct lj_ctx *ctx, struct lj_step *s)
 {
-	char cur[16], saved[16];
+	char cur[16], saved[16], path[512];
 	int r;
 
 	r = lj_sysctl_read(IP_FORWARD, cur, sizeof(cur));
@@ -71,6 +73,10 @@ static int ip_forward_apply(struct lj_ctx *ctx, struct lj_step *s)
 	if (strcmp(cur, "1") == 0)
 		return 0;
 	r = forward_file_read(saved, sizeof(saved));
+	if (r == -ENODATA) {
+		forward_file(path, sizeof(path));
+		r = unlink(path) < 0 && errno != ENOENT ? lj_negerrno() : -ENOENT;
+	}
 	if (r == -ENOENT) {
 		/* First to need it: remember what it was, then turn it on. */
 		r = forward_file_write(cur);
@@ -85,7 +91,6 @@ static int ip_forward_apply(struct lj_ctx *ctx, struct lj_step *s)
 	}
 	r = lj_sysctl_write(IP_FORWARD, "1");
 	if (r < 0) {
-		char path[512];
 		lj_ctx_detail(ctx, "cannot write /proc/sys/" IP_FORWARD);
 		if (s->created) {
 			forward_file(path, sizeof(path));
@@ -102,6 +107,10 @@ static int ip_forward_undo(struct lj_ctx *ctx, const struct lj_step *s)
 	int r, users;
 
 	r = forward_file_read(saved, sizeof(saved));
+	if (r == -ENODATA) { /* an older lanjoin's, killed before it owned the setting */
+		forward_file(path, sizeof(path));
+		return unlink(path) < 0 && errno != ENOENT ? lj_negerrno() : 0;
+	}
 	if (r == -ENOENT)
 		return 0; /* lanjoin does not own the setting */
 	if (r < 0) {
