@@ -113,6 +113,19 @@ defer() {
 
 lab() { "$LAB" "$@"; }
 
+# docker0_standin CONTAINER LINK NET: a stand-in for Docker's bridge: CONTAINER's eth0 on a host
+# link LINK (removed by the test's deferred cleanup), NET.1 the host's end and the container's
+# default route, NET.2 the container's address (NET: the first three octets, e.g. 198.18.200)
+docker0_standin() {
+  defer on host ip link del "$2"
+  on host ip link add "$2" type veth peer name eth0 netns "${LAB_PREFIX}$1"
+  on host ip addr add "$3.1/24" dev "$2"
+  on host ip link set "$2" up
+  on "$1" ip addr add "$3.2/24" dev eth0
+  on "$1" ip link set eth0 up
+  on "$1" ip route add default via "$3.1"
+}
+
 # kill_quietly PID...: SIGTERM to each, whether or not it still runs (for defer)
 kill_quietly() { kill "$@" 2>/dev/null || true; }
 

@@ -274,13 +274,7 @@ assert_outside_sees() { # NODE ADDRESS
   add_container c2
   add_container dk
   # dk as on a "docker0": its eth0 on a host link, reached with --to
-  defer on host ip link del dk0
-  on host ip link add dk0 type veth peer name eth0 netns "${LAB_PREFIX}dk"
-  on host ip addr add 198.18.200.1/24 dev dk0
-  on host ip link set dk0 up
-  on dk ip addr add 198.18.200.2/24 dev eth0
-  on dk ip link set eth0 up
-  on dk ip route add default via 198.18.200.1
+  docker0_standin dk dk0 198.18.200
   detach_later c1
   run nat_attach c1 --address 198.51.100.117/24
   [ "$status" -eq 0 ]
@@ -424,13 +418,7 @@ s.sendto(sys.argv[2].encode(), ("203.0.113.1", 9999))' "$2" "$3"
 @test "nat: --to forwards to an address the container already has (Docker-bridge style)" {
   add_container dk
   # a "docker0": the container's eth0 on a host link, default route, and Docker's MASQUERADE
-  defer on host ip link del dk0
-  on host ip link add dk0 type veth peer name eth0 netns "${LAB_PREFIX}dk"
-  on host ip addr add 198.18.200.1/24 dev dk0
-  on host ip link set dk0 up
-  on dk ip addr add 198.18.200.2/24 dev eth0
-  on dk ip link set eth0 up
-  on dk ip route add default via 198.18.200.1
+  docker0_standin dk dk0 198.18.200
   defer fw_reset
   on host iptables -t nat -A POSTROUTING -s 198.18.200.0/24 ! -o dk0 -j MASQUERADE
   wait_ipv6_ready host

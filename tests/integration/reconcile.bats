@@ -93,13 +93,7 @@ status_of() { lj status --json | jq -r --arg t "$1" '.attachments[] | select(.ta
 @test "nat --to with --mtu: refused by attach and apply (exit 2, nothing done); a stored spec carrying it (older lanjoin) is attached again with a warning" {
   add_container dk
   # a "docker0": the container's own eth0 on a host link, its default route there
-  defer on host ip link del ljrcdk0
-  on host ip link add ljrcdk0 type veth peer name eth0 netns "${LAB_PREFIX}dk"
-  on host ip addr add 198.18.201.1/24 dev ljrcdk0
-  on host ip link set ljrcdk0 up
-  on dk ip addr add 198.18.201.2/24 dev eth0
-  on dk ip link set eth0 up
-  on dk ip route add default via 198.18.201.1
+  docker0_standin dk ljrcdk0 198.18.201
   take_snapshots dk
   NAT=(--uplink br-em1 --address 198.51.100.157/24 --to 198.18.201.2)
   detach_later "$(target dk)"
