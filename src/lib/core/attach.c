@@ -86,6 +86,14 @@ static int refuse_live(struct lj_ctx *ctx, const struct lj_target *t, const char
 		if (va && !json_object_get(old->spec, "mac") &&
 		    lj_record_mac_is(old, json_string_value(json_object_get(spec, "mac"))))
 			json_object_set(va, "mac", json_object_get(vb, "mac"));
+		/* and the engine network lanjoin took its address from: as asked by --to
+		 * docker:NETWORK naming it */
+		const char *ato = json_string_value(json_object_get(spec, "to"));
+		const char *net = json_string_value(json_object_get(old->info, "to_network"));
+
+		if (va && lj_spec_to_names_network(ato) && net && strcmp(ato + 7, net) == 0 &&
+		    lj_spec_to_unnamed(json_string_value(json_object_get(va, "to"))))
+			json_object_set_new(va, "to", json_string(ato));
 		bool same = va && vb && json_equal(va, vb);
 
 		if (va && vb && !same)

@@ -37,11 +37,24 @@ static int sort_strings(json_t *a)
 	return 0;
 }
 
+/* Does a spec's "to" value to name an engine network ("docker:NETWORK", "podman:...")? */
+bool lj_spec_to_names_network(const char *to)
+{
+	return to && (strncmp(to, "docker:", 7) == 0 || strncmp(to, "podman:", 7) == 0);
+}
+
+/* Is a spec's "to" value to the engine's choice (none, "docker", "podman")? */
+bool lj_spec_to_unnamed(const char *to)
+{
+	return !to || strcmp(to, "docker") == 0 || strcmp(to, "podman") == 0;
+}
+
 /*
  * What of spec s is compared with the spec asked (both canonical): not "persist" (where the
  * spec is kept), "target" (how the namespace was named: the caller compares namespaces),
  * "create-bridge", "force" and the bridge way's "uplink" (how a missing bridge is made; a live
- * attachment's bridge is there); a MAC only when asked names one (else lanjoin derived it);
+ * attachment's bridge is there); a MAC only when asked names one (else lanjoin derived it),
+ * and so the engine network of the nat way's "to" (a stored spec names the one lanjoin took);
  * a missing ifname is default_ifname, a missing macvlan mode the default one; a repeated option
  * ("ip", "publish",
  * ...: an array) is a set, sorted here (the record keeps the order given). A new reference
@@ -71,6 +84,15 @@ json_t *lj_spec_view(const json_t *s, const json_t *asked, const char *default_i
 		json_object_del(v, "uplink");
 	if (!json_object_get(asked, "mac"))
 		json_object_del(v, "mac");
+	const char *ato = json_string_value(json_object_get(asked, "to"));
+
+	if (lj_spec_to_names_network(json_string_value(json_object_get(v, "to"))) &&
+	    lj_spec_to_unnamed(ato)) {
+		if (ato)
+			json_object_set_new(v, "to", json_string(ato));
+		else
+			json_object_del(v, "to");
+	}
 	if (!json_object_get(v, "ifname"))
 		json_object_set_new(v, "ifname", json_string(default_ifname));
 	if (!json_object_get(v, "mode") &&

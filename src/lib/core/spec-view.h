@@ -18,3 +18,9 @@ json_t *lj_spec_view(const json_t *s, const json_t *asked, const char *default_i
 /* The members of spec a and b that differ (either side may lack them), as "ip, gateway",
  * into buf (size bytes). */
 void lj_spec_diff(const json_t *a, const json_t *b, char *buf, size_t size);
+
+/* Does a spec's "to" value to name an engine network ("docker:NETWORK", "podman:...")? */
+bool lj_spec_to_names_network(const char *to);
+
+/* Is a spec's "to" value to the engine's own choice (none, "docker", "podman")? */
+bool lj_spec_to_unnamed(const char *to);
