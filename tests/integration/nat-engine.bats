@@ -4,7 +4,9 @@
 # default bridge, 198.18.0.0/24) and lanjoin's Docker plugin beside it:
 #  - the network the address was taken from is kept (record, persistent spec), so that a
 #    container that joined a second network since is still forwarded to the same one after a
-#    restart, a repair or a reboot (the spec alone), and one that left it is said to have.
+#    restart, a repair or a reboot (the spec alone), and one that left it is said to have;
+#  - a container that also joins a macvlan network on the same LAN (the plugin's) answers LAN
+#    hosts through the macvlan, untranslated: status warns about it.
 
 load helpers
 load engine-helpers
@@ -114,6 +116,7 @@ spec_file() { ls "$LANJOIN_SPEC_DIR"/*.json; }
   [ "$status" -eq 0 ]
   defer ljd detach web
   [[ $output == *"translated to its address $(addr_on lj-other web)"* ]]
+  [[ $output != *warning* ]] # its replies go through the host (via docker0): translated
   nat_to_only "$(addr_on lj-other web)"
   peer_gets web
   [ "$(lj list --json | jq -r '.[] | select(.way == "nat") | .info.to_network')" = lj-other ]
@@ -165,4 +168,49 @@ spec_file() { ls "$LANJOIN_SPEC_DIR"/*.json; }
   nat_to_only "$(addr_on bridge web)"
   peer_gets web
   [ "$(jq -r .to "$(spec_file)")" = docker:bridge ]
+}
+
+@test "nat --to docker, the container also on a lanjoin macvlan network of the same LAN: status warns (replies leave through the macvlan), not drifted; disconnected -> no warning, answers again" {
+  require_engine docker
+  run dk network create -d lanjoin -o mode=macvlan -o parent=em1 \
+    --subnet 198.51.100.0/24 --gateway 198.51.100.254 lan
+  echo "$output"
+  [ "$status" -eq 0 ]
+  defer net_rm lan
+  engine_run docker web
+  who_is web
+  run ljd attach nat web --uplink em1 --address 198.51.100.119/24 --to docker
+  [ "$status" -eq 0 ]
+  defer ljd detach web
+  peer_gets web
+  run ljd status web
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output != *warning* ]]
+  dk network connect --ip 198.51.100.133 lan web # (engine_rm's removal disconnects it)
+  # the replies leave through the macvlan, from the bridge address: the peer gets no answer
+  ! peer_gets web || false
+  run ljd status web
+  echo "$output"
+  [ "$status" -eq 0 ]
+  bridge=$(addr_on bridge web)
+  [[ $output == *"nat"*"ok"*"warning: its replies to the LAN leave the target through eth"*"(its route 198.51.100.0/24), not through eth0 where the forward's address $bridge is"*"docker network disconnect NETWORK web"* ]]
+  run ljd status web --json
+  [ "$status" -eq 0 ]
+  jq -e '.attachments[] | select(.way == "nat") | .status == "ok" and (.warning | test("leave the target through"))' <<<"$output"
+  # attached while it is on that network: attach warns too
+  run ljd detach web
+  [ "$status" -eq 0 ]
+  run ljd attach nat web --uplink em1 --address 198.51.100.119/24 --to docker:bridge
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == *"warning: web answers the LAN through 'eth"*"not through the link of $bridge"*"drop them"* ]]
+  # the LAN peer reaches it at its own LAN address
+  [ "$(curl_from peer http://198.51.100.133/who.html)" = web ]
+  dk network disconnect lan web
+  run ljd status web
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output != *warning* ]]
+  peer_gets web
 }

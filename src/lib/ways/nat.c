@@ -456,14 +456,30 @@ static int check_target_link(struct lj_ctx *ctx, const char *ifname, struct lj_r
 	return 0;
 }
 
+/* Is route rt of the target via one of the host's addresses (back through the host)? */
+static bool via_host(struct lj_ctx *ctx, const struct lj_route_entry *rt)
+{
+	struct lj_addr_entry *addrs = NULL;
+	size_t n = 0;
+	bool found = false;
+
+	if (rt->via.family == AF_UNSPEC || lj_addr_list(ctx->host, rt->via.family, &addrs, &n) < 0)
+		return false;
+	for (size_t i = 0; i < n && !found; i++)
+		found = lj_ip_equal(&addrs[i].cidr.ip, &rt->via);
+	free(addrs);
+	return found;
+}
+
 static int check_to(struct lj_ctx *ctx, const struct lj_attach_opts *o, struct lj_result *res)
 {
 	struct lj_addr_entry *addrs = NULL;
 	struct lj_route_entry rt;
+	struct lj_link out;
 	char buf[LJ_IP_STRLEN];
 	size_t n = 0;
 	bool found = false;
-	int r;
+	int r, toif = 0;
 
 	lj_ip_to_string(&o->to, buf, sizeof(buf));
 	if (o->to.family != AF_INET)
@@ -477,11 +493,25 @@ static int check_to(struct lj_ctx *ctx, const struct lj_attach_opts *o, struct l
 	r = lj_addr_list(ctx->target, AF_INET, &addrs, &n);
 	if (r < 0)
 		return lj_fail(res, r, "Failed to list the target's addresses: %s", strerror(-r));
-	for (size_t i = 0; i < n; i++)
-		found |= lj_ip_equal(&addrs[i].cidr.ip, &o->to);
+	for (size_t i = 0; i < n && !found; i++)
+		if (lj_ip_equal(&addrs[i].cidr.ip, &o->to)) {
+			found = true;
+			toif = addrs[i].ifindex;
+		}
 	free(addrs);
 	if (!found)
 		return lj_bad_input(res, "--to %s is not an address of %s", buf, ctx->tgt->spec);
+	/* The target answers a LAN host through its route to the LAN: through another link and
+	 * not via the host (a macvlan on the same LAN) the replies leave untranslated. It works
+	 * once that link is gone; status warns as long as it is there. */
+	if (lj_route_get(ctx->target, &o->address.ip, &rt) == 0 && rt.oif > 0 && rt.oif != toif &&
+	    !via_host(ctx, &rt) && lj_link_get_by_index(ctx->target, rt.oif, &out) == 0)
+		lj_result_note(res,
+			       "warning: %s answers the LAN through '%s', not through the link of "
+			       "%s: LAN hosts get its replies untranslated and drop them (a "
+			       "macvlan on the same LAN?); reach it at its own LAN address there, "
+			       "or take that link away ('lanjoin status' warns while it is there)",
+			       ctx->tgt->spec, out.name, buf);
 	return 0;
 }
 
