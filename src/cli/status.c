@@ -57,8 +57,8 @@ static json_t *status_json(const struct lj_status_entry *e, size_t n, bool all_o
 							: json_null());
 		json_object_set_new(x, "status", json_string(lj_status_kind_str(e[i].kind)));
 		json_object_set_new(x, "what", e[i].what[0] ? json_string(e[i].what) : json_null());
-		json_object_set_new(x, "warning",
-				    e[i].warning[0] ? json_string(e[i].warning) : json_null());
+		if (e[i].warning[0]) /* only when there is one: the usual entry keeps its keys */
+			json_object_set_new(x, "warning", json_string(e[i].warning));
 		json_object_set_new(x, "unchecked_steps", json_integer((json_int_t)e[i].unchecked));
 		json_array_append_new(a, x);
 	}

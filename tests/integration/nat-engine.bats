@@ -198,6 +198,7 @@ spec_file() { ls "$LANJOIN_SPEC_DIR"/*.json; }
   run ljd status web --json
   [ "$status" -eq 0 ]
   jq -e '.attachments[] | select(.way == "nat") | .status == "ok" and (.warning | test("leave the target through"))' <<<"$output"
+  jq -e '[.attachments[] | select(.way != "nat") | has("warning")] == [false]' <<<"$output"
   # attached while it is on that network: attach warns too
   run ljd detach web
   [ "$status" -eq 0 ]
