@@ -111,7 +111,8 @@ static const char usage_ways[] =
 	"[COMMON]\n"
 	"  lanjoin attach nat     TARGET --uplink DEV --address CIDR [--publish "
 	"[tcp|udp/]PORT[:CPORT]]...\n"
-	"                                [--private CIDR | --to ADDR | --to docker] [COMMON]\n"
+	"                                [--private CIDR | --to ADDR | --to docker[:NETWORK]] "
+	"[COMMON]\n"
 	"  lanjoin attach routed  TARGET --parent DEV --ip CIDR... [--no-default-route] [COMMON]\n";
 
 /* Each way's own synopsis and options (attach WAY --help, help attach WAY). */
@@ -165,7 +166,8 @@ static const char *const usage_way[] = {
 	[LJ_WAY_NAT] =
 		"Usage: lanjoin attach nat TARGET --uplink DEV --address CIDR\n"
 		"                          [--publish [tcp|udp/]PORT[:CPORT]]...\n"
-		"                          [--private CIDR | --to ADDR | --to docker] [COMMON]\n"
+		"                          [--private CIDR | --to ADDR | --to docker[:NETWORK]] "
+		"[COMMON]\n"
 		"The LAN address CIDR on DEV, translated to and from the container (nftables "
 		"DNAT/SNAT).\n"
 		"\n"
@@ -181,11 +183,15 @@ static const char *const usage_way[] = {
 		"  --to ADDR         no private link (no interface is created): translate to ADDR, "
 		"an\n"
 		"                    address the container has already (its MTU stays: no --mtu)\n"
-		"  --to docker       the same, to the container's address on its engine's network, "
-		"asked\n"
-		"                    from the engine (also the default for a container with "
-		"exactly one\n"
-		"                    IPv4 address there)\n",
+		"  --to docker[:NETWORK]\n"
+		"                    the same, to the container's address on engine network "
+		"NETWORK (as\n"
+		"                    'docker network ls' names it; podman: the same), asked from "
+		"the\n"
+		"                    engine; without :NETWORK on its only one (also the default "
+		"for a\n"
+		"                    container with exactly one IPv4 address there); the network "
+		"is kept\n",
 	[LJ_WAY_ROUTED] =
 		"Usage: lanjoin attach routed TARGET --parent DEV --ip CIDR... "
 		"[--no-default-route]\n"
@@ -414,15 +420,7 @@ static int parse_option(int c, const char *v, struct lj_attach_opts *o, struct c
 		}
 		return 0;
 	case OPT_TO:
-		if (strcmp(v, "docker") == 0) {
-			o->to_engine = true;
-			return 0;
-		}
-		if (lj_parse_ip(v, &o->to) < 0) {
-			lj_err("Invalid --to '%s': expected an address or 'docker'", v);
-			return -1;
-		}
-		return 0;
+		return cli_attach_parse_to(v, o);
 	case OPT_IP:
 		if (o->n_ips == LJ_MAX_IPS) {
 			lj_err("Too many --ip (at most %d)", LJ_MAX_IPS);
@@ -721,29 +719,6 @@ static const char *spec_ifname(const struct lj_attach_opts *o)
 	return o->ifname[0] ? o->ifname : LJ_DEFAULT_IFNAME;
 }
 
-const uint8_t *cli_attach_live_mac(const struct lj_result *res, const uint8_t *mac)
-{
-	static uint8_t v[LJ_MAC_LEN];
-	const char *m;
-
-	if (res->unchanged && res->n_records) {
-		m = json_string_value(json_object_get(res->records[0].info, "mac"));
-		if (m && lj_parse_mac(m, v) == 0)
-			return v;
-	}
-	return mac;
-}
-
-void cli_attach_say_stored(struct lj_result *res)
-{
-	static const char nothing[] = ": nothing to do";
-	size_t n = strlen(res->message), k = sizeof(nothing) - 1;
-
-	if (n >= k && strcmp(res->message + n - k, nothing) == 0)
-		res->message[n - k] = '\0';
-	lj_result_append(res, ": its spec is now stored in %s (persistent)", cli_spec_dir());
-}
-
 /* Roll back the attachment just made (its spec could not be stored). */
 static void unattach(const struct lj_attach_opts *o)
 {
@@ -915,7 +890,8 @@ int lj_cmd_attach(int argc, char **argv)
 	if (f.persist && !o.dry_run) {
 		bool stored = res.unchanged && cli_spec_stored(o.target, spec_ifname(&o));
 
-		r = cli_spec_save(spec, cli_attach_live_mac(&res, o.mac));
+		r = cli_spec_save(spec, cli_attach_live_mac(&res, o.mac),
+				  cli_attach_live_network(&res));
 		if (r < 0) {
 			lj_err("Failed to store the spec in %s: %s", cli_spec_dir(),
 			       cli_spec_strerror(r));

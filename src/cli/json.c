@@ -51,6 +51,7 @@ json_t *lj_json_attachment(const struct lj_record *rec)
 		"uplink",
 		"address",
 		"to",
+		"to_network",
 		"private",
 		"host_address",
 		"container_address",

@@ -116,11 +116,12 @@ void cli_reconcile_end_with_target(bool on)
 /*
  * Attach from spec; mac (may be NULL) unless the spec names one; to_engine: the nat way's
  * forward to the container's address on its engine networks (as --to docker: a container
- * that has none now fails, rather than getting a private link instead). 0, or -errno with
- * why. Errors of the spec itself are printed by cli_spec_to_opts.
+ * that has none now fails, rather than getting a private link instead), on network (may be
+ * NULL: its only one) unless the spec names one. 0, or -errno with why. Errors of the spec
+ * itself are printed by cli_spec_to_opts.
  */
-static int attach_spec(json_t *spec, const char *what, const char *mac, bool to_engine, char *why,
-		       size_t size)
+static int attach_spec(json_t *spec, const char *what, const char *mac, bool to_engine,
+		       const char *network, char *why, size_t size)
 {
 	struct lj_attach_opts o;
 	struct cli_attach_flags f;
@@ -139,8 +140,11 @@ static int attach_spec(json_t *spec, const char *what, const char *mac, bool to_
 	}
 	if (mac && !o.has_mac && lj_parse_mac(mac, o.mac) == 0)
 		o.has_mac = true; /* the same MAC as before: neighbours' caches stay right */
-	if (to_engine && o.to.family == AF_UNSPEC && o.private_net.ip.family == AF_UNSPEC)
+	if (to_engine && o.to.family == AF_UNSPEC && o.private_net.ip.family == AF_UNSPEC) {
 		o.to_engine = true;
+		if (!o.to_network)
+			o.to_network = network; /* where it was taken from, not a network since */
+	}
 	o.spec = spec;
 	o.session = session;
 	r = lj_attach(&o, &res);
@@ -219,7 +223,9 @@ static void repair(struct run *run, const struct lj_status_entry *e, json_t *spe
 	/* a nat attachment forwarding to its container's address: to its address now (the old
 	 * one may be another container's), or to none */
 	r = attach_spec(spec, rec->target_spec, mac,
-			json_object_get(rec->info, "to") && rec->container_id[0], why, sizeof(why));
+			json_object_get(rec->info, "to") && rec->container_id[0],
+			json_string_value(json_object_get(rec->info, "to_network")), why,
+			sizeof(why));
 	if (r == -ECANCELED) {
 		/* detached while the attach waited (DAD, a lease): the user's word stands, the
 		 * old record is not put back */
@@ -487,8 +493,8 @@ static void unattached(struct run *run, json_t *specs, const char *target)
 			continue;
 		}
 		lj_target_close(&tg);
-		r = attach_spec(s, json_string_value(json_object_get(e, "file")), NULL, false, why,
-				sizeof(why));
+		r = attach_spec(s, json_string_value(json_object_get(e, "file")), NULL, false, NULL,
+				why, sizeof(why));
 		if (r < 0) {
 			run->retry |= r != -EINVAL; /* as in repair */
 			act(run, t, n, "missing", "attach", false, "failed: %s", why);

@@ -17,6 +17,7 @@
 #include "lib/core/state.h"
 #include "lib/core/target.h"
 #include "lib/core/way.h"
+#include "lib/foreign/engine.h"
 #include "shared/macro.h"
 #include "shared/name.h"
 
@@ -66,7 +67,7 @@ void cli_default_ifname(struct lj_attach_opts *o, json_t *spec, struct lj_target
 /* The canonical text of value for option name (addresses as printed, MACs lower case). */
 static json_t *canonical(const char *name, const char *value)
 {
-	char buf[128];
+	char buf[192];
 	struct lj_cidr c;
 	struct lj_ip ip;
 	struct lj_route_spec rt;
@@ -85,6 +86,12 @@ static json_t *canonical(const char *name, const char *value)
 	if ((strcmp(name, "gateway") == 0 || strcmp(name, "to") == 0) &&
 	    lj_parse_ip(value, &ip) == 0)
 		return json_string(lj_ip_to_string(&ip, buf, sizeof(buf)));
+	/* --to podman[:NETWORK] is --to docker[:NETWORK]: the container's engine either way */
+	if (strcmp(name, "to") == 0 && strncmp(value, "podman", 6) == 0 &&
+	    (value[6] == '\0' || value[6] == ':')) {
+		snprintf(buf, sizeof(buf), "docker%s", value + 6);
+		return json_string(buf);
+	}
 	if (strcmp(name, "mac") == 0 && lj_parse_mac(value, mac) == 0)
 		return json_string(lj_mac_to_string(mac, buf, sizeof(buf)));
 	if (strcmp(name, "route") == 0 && lj_parse_route(value, &rt) == 0) {
@@ -296,6 +303,58 @@ out:
 	return r;
 }
 
+int cli_attach_parse_to(const char *v, struct lj_attach_opts *o)
+{
+	size_t n = strcspn(v, ":");
+
+	/* docker[:NETWORK], podman[:NETWORK]: the container's engine (whichever it is) */
+	if (n == 6 && (strncmp(v, "docker", n) == 0 || strncmp(v, "podman", n) == 0)) {
+		if (v[n] == ':' && !lj_engine_network_name_valid(v + n + 1)) {
+			lj_err("Invalid --to '%s': expected an engine network's name after '%.*s:'",
+			       v, (int)n, v);
+			return -1;
+		}
+		o->to_engine = true;
+		o->to_network = v[n] == ':' ? v + n + 1 : NULL;
+		return 0;
+	}
+	if (lj_parse_ip(v, &o->to) < 0) {
+		lj_err("Invalid --to '%s': expected an address, 'docker' or 'docker:NETWORK'", v);
+		return -1;
+	}
+	return 0;
+}
+
+const char *cli_attach_live_network(const struct lj_result *res)
+{
+	return res->n_records
+		       ? json_string_value(json_object_get(res->records[0].info, "to_network"))
+		       : NULL;
+}
+
+const uint8_t *cli_attach_live_mac(const struct lj_result *res, const uint8_t *mac)
+{
+	static uint8_t v[LJ_MAC_LEN];
+	const char *m;
+
+	if (res->unchanged && res->n_records) {
+		m = json_string_value(json_object_get(res->records[0].info, "mac"));
+		if (m && lj_parse_mac(m, v) == 0)
+			return v;
+	}
+	return mac;
+}
+
+void cli_attach_say_stored(struct lj_result *res)
+{
+	static const char nothing[] = ": nothing to do";
+	size_t n = strlen(res->message), k = sizeof(nothing) - 1;
+
+	if (n >= k && strcmp(res->message + n - k, nothing) == 0)
+		res->message[n - k] = '\0';
+	lj_result_append(res, ": its spec is now stored in %s (persistent)", cli_spec_dir());
+}
+
 void cli_spec_mac(const char *target, const char *ifname, uint8_t ret[6])
 {
 	char key[LJ_TARGET_SPEC_MAX + 32];
@@ -333,34 +392,35 @@ int cli_spec_dir_make(void)
 	return lj_state_make_dir(cli_spec_dir(), &dir);
 }
 
-int cli_spec_save(const json_t *spec, const uint8_t *mac)
+int cli_spec_save(const json_t *spec, const uint8_t *mac, const char *network)
 {
 	_cleanup_free_ char *text = NULL;
 	_cleanup_close_ int dir = -1, fd = -1;
-	const char *target, *ifname;
-	char name[LJ_SPEC_NAME_SIZE], tmp[40];
+	const char *target, *ifname, *to = json_string_value(json_object_get(spec, "to"));
+	char name[LJ_SPEC_NAME_SIZE], tmp[40], m[LJ_MAC_STRLEN], net[LJ_ENGINE_NET_NAME_MAX + 8];
+	json_t *c;
 	size_t len, off = 0;
-	int r;
+	int r = 0;
 
 	if (spec_key(spec, &target, &ifname) < 0)
 		return -EINVAL;
 	r = lj_state_make_dir(cli_spec_dir(), &dir);
 	if (r < 0)
 		return r;
-	if (mac && !json_object_get(spec, "mac")) {
-		char m[LJ_MAC_STRLEN];
-		json_t *c = json_deep_copy(spec);
-
-		if (!c || json_object_set_new(
-				  c, "mac", json_string(lj_mac_to_string(mac, m, sizeof(m)))) < 0) {
-			json_decref(c);
-			return -ENOMEM;
-		}
-		text = json_dumps(c, JSON_INDENT(2) | JSON_SORT_KEYS);
-		json_decref(c);
-	} else {
-		text = json_dumps(spec, JSON_INDENT(2) | JSON_SORT_KEYS);
+	c = json_deep_copy(spec);
+	if (!c)
+		return -ENOMEM;
+	if (mac && !json_object_get(spec, "mac"))
+		r = json_object_set_new(c, "mac", json_string(lj_mac_to_string(mac, m, sizeof(m))));
+	/* the engine network lanjoin took the address from (no --to, or --to docker): a
+	 * restart or a reboot forwards to the address there, not on a network joined since */
+	if (network && (!to || strcmp(to, "docker") == 0 || strcmp(to, "podman") == 0)) {
+		snprintf(net, sizeof(net), "%s:%s", to ? to : "docker", network);
+		r |= json_object_set_new(c, "to", json_string(net));
 	}
+	if (r == 0)
+		text = json_dumps(c, JSON_INDENT(2) | JSON_SORT_KEYS);
+	json_decref(c);
 	if (!text)
 		return -ENOMEM;
 	len = strlen(text);

@@ -46,11 +46,19 @@ int cli_attach_check(const struct lj_attach_opts *o);
  * (older lanjoin took it) is attached again with a warning, the option ignored. */
 const char *cli_attach_idle_option(const struct lj_attach_opts *o);
 
-/* attach.c: the MAC to store with a persistent spec: the live interface's when res is an
+/* spec.c: the MAC to store with a persistent spec: the live interface's when res is an
  * attachment already as asked (it keeps its MAC), else mac. Points to static storage or mac. */
 const uint8_t *cli_attach_live_mac(const struct lj_result *res, const uint8_t *mac);
 
-/* attach.c: say in res->message (an attachment already as asked) that only its spec was
+/* spec.c: the engine network a nat attachment's address was taken from (res's record's), to
+ * store with a persistent spec; NULL if none (borrowed from res). */
+const char *cli_attach_live_network(const struct lj_result *res);
+
+/* spec.c: parse --to v (ADDR, docker, docker:NETWORK, podman[:NETWORK]) into o; o keeps a
+ * pointer into v. 0, or -1 after a printed message. */
+int cli_attach_parse_to(const char *v, struct lj_attach_opts *o);
+
+/* spec.c: say in res->message (an attachment already as asked) that only its spec was
  * stored now: "...: nothing to do" becomes "...: its spec is now stored in DIR (persistent)". */
 void cli_attach_say_stored(struct lj_result *res);
 
@@ -91,9 +99,11 @@ const char *cli_spec_dir(void);
 /*
  * Store spec (of target as ifname) in the spec directory (created with its missing parents),
  * atomically; mac (may be NULL) is stored as its "mac" unless it names one (the MAC
- * lanjoin derived or the live interface has, so that it comes back with it). 0 or -errno.
+ * lanjoin derived or the live interface has, so that it comes back with it); network (may be
+ * NULL: cli_attach_live_network) as its "to", "docker:NETWORK", unless it names an address or
+ * a network. 0 or -errno.
  */
-int cli_spec_save(const json_t *spec, const uint8_t *mac);
+int cli_spec_save(const json_t *spec, const uint8_t *mac, const char *network);
 
 /* Create the spec directory (and its missing parents) if missing, with the state
  * directory's checks: before an attach that must store its spec. 0 or -errno. */

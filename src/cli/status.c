@@ -57,6 +57,8 @@ static json_t *status_json(const struct lj_status_entry *e, size_t n, bool all_o
 							: json_null());
 		json_object_set_new(x, "status", json_string(lj_status_kind_str(e[i].kind)));
 		json_object_set_new(x, "what", e[i].what[0] ? json_string(e[i].what) : json_null());
+		if (e[i].warning[0]) /* only when there is one: the usual entry keeps its keys */
+			json_object_set_new(x, "warning", json_string(e[i].warning));
 		json_object_set_new(x, "unchecked_steps", json_integer((json_int_t)e[i].unchecked));
 		json_array_append_new(a, x);
 	}
@@ -204,10 +206,17 @@ int lj_cmd_status(int argc, char **argv)
 			printf("%-*s %-*s %-*s %-16s %s\n", wt, "TARGET", wi, "IFNAME", ww, "WAY",
 			       "STATUS", "WHAT");
 		for (size_t i = 0; i < n; i++)
-			printf("%-*s %-*s %-*s %-16s %s\n", wt,
+			printf("%-*s %-*s %-*s %-16s %s%s%s\n", wt,
 			       row_target(&e[i].rec, containers, i), wi,
 			       ifnames[i][0] ? ifnames[i] : e[i].rec.ifname, ww, e[i].rec.way,
-			       lj_status_kind_str(e[i].kind), e[i].what[0] ? e[i].what : "-");
+			       lj_status_kind_str(e[i].kind),
+			       e[i].what[0]	 ? e[i].what
+			       : e[i].warning[0] ? ""
+						 : "-",
+			       !e[i].warning[0] ? ""
+			       : e[i].what[0]	? "; warning: "
+						: "warning: ",
+			       e[i].warning);
 		json_array_foreach(specs, k, x)
 		{
 			bool waiting = strcmp(json_string_value(json_object_get(x, "status")),

@@ -292,7 +292,8 @@ static void test_pick_address(void **state)
 	assert_int_equal(lj_engine_pick_address(&c, "bridge", AF_INET6, &a, &err), 0);
 	assert_string_equal(lj_cidr_to_string(&a, buf, sizeof(buf)), "2001:db8:9::2/64");
 	assert_int_equal(lj_engine_pick_address(&c, "none", AF_INET, &a, &err), -EADDRNOTAVAIL);
-	assert_int_equal(lj_engine_pick_address(&c, "nosuch", AF_INET, &a, &err), -EADDRNOTAVAIL);
+	assert_int_equal(lj_engine_pick_address(&c, "nosuch", AF_INET, &a, &err), -ENONET);
+	assert_non_null(strstr(err.msg, "is not on network 'nosuch' (its networks: bridge, none)"));
 	/* two networks with IPv4: ambiguous without a name */
 	c.nets[1].ipv4 = c.nets[0].ipv4;
 	assert_int_equal(lj_engine_pick_address(&c, NULL, AF_INET, &a, &err), -ENOTUNIQ);

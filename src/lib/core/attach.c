@@ -16,6 +16,7 @@
 #include "lib/core/handed.h"
 #include "lib/core/interrupt.h"
 #include "lib/core/session.h"
+#include "lib/core/spec-view.h"
 #include "lib/core/txn.h"
 #include "lib/core/undo.h"
 #include "lib/core/way.h"
@@ -53,101 +54,6 @@ static const char *tname(const struct lj_target *t)
 	return t->spec;
 }
 
-static int cmp_json_string(const void *a, const void *b)
-{
-	return strcmp(json_string_value(*(json_t *const *)a) ?: "",
-		      json_string_value(*(json_t *const *)b) ?: "");
-}
-
-/*
- * Sort array a of strings in place (a repeated option's canonical values: a set for the
- * comparison, whatever order they were given in). 0 or -ENOMEM.
- */
-static int sort_strings(json_t *a)
-{
-	size_t n = json_array_size(a);
-	json_t **v;
-
-	if (n < 2)
-		return 0;
-	v = calloc(n, sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	for (size_t i = 0; i < n; i++)
-		v[i] = json_incref(json_array_get(a, i));
-	qsort(v, n, sizeof(*v), cmp_json_string);
-	json_array_clear(a);
-	for (size_t i = 0; i < n; i++)
-		json_array_append_new(a, v[i]);
-	free(v);
-	return 0;
-}
-
-/*
- * What of spec s is compared with the spec asked (both canonical): not "persist" (where the
- * spec is kept), "target" (how the namespace was named: the caller compares namespaces),
- * "create-bridge", "force" and the bridge way's "uplink" (how a missing bridge is made; a live
- * attachment's bridge is there); a MAC only when asked names one (else lanjoin derived it);
- * a missing ifname or macvlan mode is the default one; a repeated option ("ip", "publish",
- * ...: an array) is a set, sorted here (the record keeps the order given). A new reference
- * (NULL: out of memory).
- */
-static json_t *spec_view(const json_t *s, const json_t *asked)
-{
-	json_t *v = json_deep_copy(s), *m;
-	const char *k;
-
-	if (!v)
-		return NULL;
-	json_object_foreach(v, k, m)
-	{
-		if (json_is_array(m) && sort_strings(m) < 0) {
-			json_decref(v);
-			return NULL;
-		}
-	}
-	json_object_del(v, "persist");
-	json_object_del(v, "create-bridge");
-	json_object_del(v, "force");
-	/* a live attachment of the very namespace asked for: a container by its name or its
-	 * ID, a netns by name or path, is the same target */
-	json_object_del(v, "target");
-	if (strcmp(json_string_value(json_object_get(v, "way")) ?: "", "bridge") == 0)
-		json_object_del(v, "uplink");
-	if (!json_object_get(asked, "mac"))
-		json_object_del(v, "mac");
-	if (!json_object_get(v, "ifname"))
-		json_object_set_new(v, "ifname", json_string(LJ_DEFAULT_IFNAME));
-	if (!json_object_get(v, "mode") &&
-	    json_equal(json_object_get(v, "way"), json_object_get(asked, "way")) &&
-	    strcmp(json_string_value(json_object_get(v, "way")) ?: "", "macvlan") == 0)
-		json_object_set_new(v, "mode", json_string("bridge"));
-	return v;
-}
-
-/* The members of spec a and b that differ (either side may lack them), as "ip, gateway". */
-static void spec_diff(const json_t *a, const json_t *b, char *buf, size_t size)
-{
-	const json_t *side[2] = {a, b};
-	const char *k;
-	json_t *v;
-	size_t len = 0;
-
-	buf[0] = '\0';
-	for (int i = 0; i < 2; i++)
-		json_object_foreach((json_t *)side[i], k, v)
-		{
-			if (i == 1 && json_object_get(a, k))
-				continue; /* seen from a */
-			if (json_equal(v, json_object_get(side[1 - i], k)))
-				continue;
-			len += (size_t)snprintf(buf + len, len < size ? size - len : 0, "%s%s",
-						len ? ", " : "", k);
-			if (len >= size)
-				return;
-		}
-}
-
 /*
  * old is a live attachment of target t as ifname: an attach that still waits for its
  * addresses, or an attached record of this very namespace whose interface is there. Then a
@@ -173,16 +79,25 @@ static int refuse_live(struct lj_ctx *ctx, const struct lj_target *t, const char
 	    (!old->netns_cookie || !t->cookie || old->netns_cookie == t->cookie) &&
 	    (no_link || lj_link_get(ctx->target, ifname, &l) == 0)) {
 		char diff[256] = "";
-		json_t *va = spec && old->spec ? spec_view(old->spec, spec) : NULL;
-		json_t *vb = va ? spec_view(spec, spec) : NULL;
+		json_t *va =
+			spec && old->spec ? lj_spec_view(old->spec, spec, LJ_DEFAULT_IFNAME) : NULL;
+		json_t *vb = va ? lj_spec_view(spec, spec, LJ_DEFAULT_IFNAME) : NULL;
 		/* a stored spec names the MAC the interface got; this record's asked for none */
 		if (va && !json_object_get(old->spec, "mac") &&
 		    lj_record_mac_is(old, json_string_value(json_object_get(spec, "mac"))))
 			json_object_set(va, "mac", json_object_get(vb, "mac"));
+		/* and the engine network lanjoin took its address from: as asked by --to
+		 * docker:NETWORK naming it */
+		const char *ato = json_string_value(json_object_get(spec, "to"));
+		const char *net = json_string_value(json_object_get(old->info, "to_network"));
+
+		if (va && lj_spec_to_names_network(ato) && net && strcmp(ato + 7, net) == 0 &&
+		    lj_spec_to_unnamed(json_string_value(json_object_get(va, "to"))))
+			json_object_set_new(va, "to", json_string(ato));
 		bool same = va && vb && json_equal(va, vb);
 
 		if (va && vb && !same)
-			spec_diff(va, vb, diff, sizeof(diff));
+			lj_spec_diff(va, vb, diff, sizeof(diff));
 		json_decref(va);
 		json_decref(vb);
 		if (same) {

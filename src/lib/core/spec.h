@@ -95,6 +95,8 @@ struct lj_attach_opts {
 	struct lj_cidr private_net; /* AF_UNSPEC = default pool */
 	struct lj_ip to;	    /* AF_UNSPEC = create a private link */
 	bool to_engine;		    /* --to docker: ask the engine */
+	const char *to_network;	    /* --to docker:NETWORK: its address on that engine network
+				       (borrowed); NULL: on its only one */
 
 	/* record */
 	json_t *extra_info; /* merged into the record's info (borrowed), e.g. the CNI

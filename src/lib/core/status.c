@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <linux/rtnetlink.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -571,6 +572,64 @@ static void gone_forward(struct lj_status_entry *e, const struct lj_status_ns *h
 }
 
 /*
+ * A nat attachment with --to: the target answers a LAN host through the route it has to the
+ * LAN (its best route to the LAN address, as to any host of that subnet). On another link
+ * than the one holding the forward's address and not through the host (directly, or via a
+ * router that is not one of the host's addresses), e.g. a macvlan on the same LAN (a lanjoin
+ * Docker network beside Docker's bridge), the replies leave there untranslated (from the
+ * private address, to the LAN host directly) and the LAN host drops them; Docker's -p breaks
+ * alike. (Via the host, through another of its engine networks, conntrack translates them
+ * all the same.) Nothing drifted and a repair changes nothing: a warning, naming the way out.
+ */
+static void nat_reply_path(struct lj_status_entry *e, const struct lj_status_ns *host,
+			   const struct lj_status_ns *tns)
+{
+	const char *to = json_string_value(json_object_get(e->rec.info, "to"));
+	const char *addr = json_string_value(json_object_get(e->rec.info, "address"));
+	const struct lj_route_entry *best = NULL;
+	const struct lj_link *out, *in;
+	char d[LJ_CIDR_STRLEN];
+	struct lj_cidr lan;
+	struct lj_ip ip;
+	int toif = 0;
+
+	if (!tns || strcmp(e->rec.way, "nat") != 0 || !to || !addr || lj_parse_ip(to, &ip) < 0 ||
+	    lj_parse_cidr(addr, true, &lan) < 0)
+		return;
+	for (size_t i = 0; i < tns->n_addrs && !toif; i++)
+		if (lj_ip_equal(&tns->addrs[i].cidr.ip, &ip))
+			toif = tns->addrs[i].ifindex;
+	if (!toif)
+		return; /* drift: the rules' check says so */
+	for (size_t i = 0; i < tns->n_routes; i++) {
+		const struct lj_route_entry *r = &tns->routes[i];
+
+		if (r->table != RT_TABLE_MAIN || r->type != RTN_UNICAST || !r->oif ||
+		    !lj_cidr_contains(&r->dst, &lan.ip))
+			continue;
+		if (!best || r->dst.prefixlen > best->dst.prefixlen)
+			best = r;
+	}
+	if (!best || best->oif == toif)
+		return;
+	for (size_t i = 0; best->via.family != AF_UNSPEC && i < host->n_addrs; i++)
+		if (lj_ip_equal(&host->addrs[i].cidr.ip, &best->via))
+			return; /* back through the host */
+	out = lj_status_link_index(tns, best->oif);
+	in = lj_status_link_index(tns, toif);
+	snprintf(e->warning, sizeof(e->warning),
+		 "its replies to the LAN leave the target through %s (its route %s), not "
+		 "through %s where the forward's address %.46s is: they go out untranslated and "
+		 "LAN hosts drop them (a link on the same LAN, e.g. a macvlan or a lanjoin "
+		 "Docker network; Docker's -p breaks alike): reach it at its own LAN address "
+		 "there, or take that link away (docker network disconnect NETWORK %.128s)",
+		 out ? out->name : "another link",
+		 best->dst.prefixlen ? lj_cidr_to_string(&best->dst, d, sizeof(d)) : "default",
+		 in ? in->name : "the link", to,
+		 e->rec.target_name[0] ? e->rec.target_name : e->rec.target_spec);
+}
+
+/*
  * Append the uplink adoptions recorded from this namespace (state subdirectory "uplinks"; with
  * target, only the one of that bridge) to *out (k entries so far): their steps checked against
  * the host's dump like an attachment's (the bridge, its MAC, DEV its port). *ret_bad: how
@@ -783,6 +842,7 @@ int lj_status(const char *target, struct lj_status_entry **ret, size_t *ret_n,
 			continue;
 		}
 		verify_record(e, &host, tns);
+		nat_reply_path(e, &host, tns);
 	}
 	free(recs);
 	lj_handed_owner_free(owner);

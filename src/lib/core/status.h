@@ -150,6 +150,9 @@ struct lj_status_entry {
 				(its uplink, parent, bridge) are down: nothing to repair until
 				they are up (reconcile waits) */
 	bool adoption; /* an uplink adoption (state subdirectory "uplinks"), not an attachment */
+	char warning[768]; /* "" or what makes it not work though nothing drifted (nothing for
+			      reconcile to repair): a nat --to whose replies to the LAN leave
+			      the target through another link (a macvlan on the same LAN) */
 };
 
 /*

@@ -45,6 +45,11 @@ static int fail(struct lj_engine_err *err, int r, const char *fmt, ...)
 	return r;
 }
 
+bool lj_engine_network_name_valid(const char *s)
+{
+	return lj_engine_name_valid(s) && strlen(s) < LJ_ENGINE_NET_NAME_MAX;
+}
+
 bool lj_engine_name_valid(const char *s)
 {
 	size_t n = 0;
@@ -812,12 +817,24 @@ out:
 /* --- addresses ---------------------------------------------------------------------------------
  */
 
-int lj_engine_pick_address(const struct lj_engine_container *c, const char *network, int family,
-			   struct lj_cidr *ret, struct lj_engine_err *err)
+/* The networks of c as "a, b" into buf (size bytes). */
+static void net_names(const struct lj_engine_container *c, char *buf, size_t size)
 {
-	const struct lj_cidr *found = NULL;
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < c->n_nets && len < size; i++)
+		len += (size_t)snprintf(buf + len, size - len, "%s%s", i ? ", " : "",
+					c->nets[i].name);
+}
+
+/* lj_engine_pick_address, with the index of the network the address is on into *ret_i. */
+static int pick(const struct lj_engine_container *c, const char *network, int family, size_t *ret_i,
+		struct lj_engine_err *err)
+{
 	char names[256] = "";
-	size_t n = 0, len = 0;
+	size_t n = 0, len = 0, at = 0;
+	bool on = false;
 
 	if (family != AF_INET && family != AF_INET6)
 		return -EAFNOSUPPORT;
@@ -825,13 +842,19 @@ int lj_engine_pick_address(const struct lj_engine_container *c, const char *netw
 		const struct lj_cidr *a = family == AF_INET ? &c->nets[i].ipv4 : &c->nets[i].ipv6;
 		if (network && strcmp(network, c->nets[i].name) != 0)
 			continue;
+		on = true;
 		if (a->ip.family != family)
 			continue;
-		found = a;
+		at = i;
 		if (len < sizeof(names))
 			len += (size_t)snprintf(names + len, sizeof(names) - len, "%s%s",
 						n ? ", " : "", c->nets[i].name);
 		n++;
+	}
+	if (network && !on) {
+		net_names(c, names, sizeof(names));
+		return fail(err, -ENONET, "Container '%s' is not on network '%s' (%s%s)", c->name,
+			    network, c->n_nets ? "its networks: " : "it is on no network", names);
 	}
 	if (n == 0)
 		return fail(err, -EADDRNOTAVAIL, "Container '%s' has no %s address on %s%s%s",
@@ -843,14 +866,28 @@ int lj_engine_pick_address(const struct lj_engine_container *c, const char *netw
 			    "Container '%s' has %s addresses on several networks "
 			    "(%s): say which",
 			    c->name, family == AF_INET ? "IPv4" : "IPv6", names);
-	*ret = *found;
+	*ret_i = at;
+	return 0;
+}
+
+int lj_engine_pick_address(const struct lj_engine_container *c, const char *network, int family,
+			   struct lj_cidr *ret, struct lj_engine_err *err)
+{
+	size_t i;
+	int r = pick(c, network, family, &i, err);
+
+	if (r < 0)
+		return r;
+	*ret = family == AF_INET ? c->nets[i].ipv4 : c->nets[i].ipv6;
 	return 0;
 }
 
 int lj_engine_container_address(const char *name, const char *network, int family,
-				struct lj_cidr *ret, struct lj_engine_err *err)
+				struct lj_cidr *ret, char ret_network[LJ_ENGINE_NET_NAME_MAX],
+				struct lj_engine_err *err)
 {
 	struct lj_engine_container *c;
+	size_t i;
 	int r;
 
 	c = calloc(1, sizeof(*c));
@@ -858,7 +895,12 @@ int lj_engine_container_address(const char *name, const char *network, int famil
 		return -ENOMEM;
 	r = lj_engine_inspect(name, c, err);
 	if (r == 0)
-		r = lj_engine_pick_address(c, network, family, ret, err);
+		r = pick(c, network, family, &i, err);
+	if (r == 0) {
+		*ret = family == AF_INET ? c->nets[i].ipv4 : c->nets[i].ipv6;
+		if (ret_network)
+			snprintf(ret_network, LJ_ENGINE_NET_NAME_MAX, "%s", c->nets[i].name);
+	}
 	free(c);
 	return r;
 }

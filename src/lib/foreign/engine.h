@@ -136,13 +136,16 @@ int lj_engine_open_container(const char *name, struct lj_engine_container *ret, 
  * for the nat way's `--to docker`. family is AF_INET or AF_INET6. network NULL means "the
  * only one": the container must have exactly one address of that family over all its
  * networks (else -ENOTUNIQ naming them, or -EADDRNOTAVAIL when it has none). With a network
- * name, the address on that network (-EADDRNOTAVAIL if it has none there). Writes *ret (the
- * address with its prefix length) only on success.
+ * name, the address on that network (-EADDRNOTAVAIL if it has none there, -ENONET if the
+ * container is not on it, the message naming the ones it is on). Writes *ret (the address with its
+ * prefix length) and, when ret_network is not NULL, the name of the network it is on there, only on
+ * success.
  */
 int lj_engine_container_address(const char *name, const char *network, int family,
-				struct lj_cidr *ret, struct lj_engine_err *err);
+				struct lj_cidr *ret, char ret_network[LJ_ENGINE_NET_NAME_MAX],
+				struct lj_engine_err *err);
 
-/* The same, from an already inspected container (no request). */
+/* The same, from an already inspected container (no request), without the network's name. */
 int lj_engine_pick_address(const struct lj_engine_container *c, const char *network, int family,
 			   struct lj_cidr *ret, struct lj_engine_err *err);
 
@@ -166,3 +169,7 @@ int lj_engine_list_endpoints(struct lj_engine_endpoint **ret, size_t *ret_n,
 
 /* True if s is a valid container name/ID/prefix as Docker defines them. */
 bool lj_engine_name_valid(const char *s);
+
+/* True if s can be an engine network's name (a container name's syntax, shorter than
+ * LJ_ENGINE_NET_NAME_MAX bytes). */
+bool lj_engine_network_name_valid(const char *s);

@@ -823,12 +823,20 @@ static int nat_rules_verify(const struct lj_status_view *v, const struct lj_step
 	 */
 	if (v->target && v->rec && json_object_get(v->rec->info, "to") &&
 	    !target_holds(v, &s->via)) {
+		const char *net = json_string_value(json_object_get(v->rec->info, "to_network"));
 		char a[LJ_IP_STRLEN];
 
-		snprintf(why, size,
-			 "the forward's address %s (--to) is no longer an address of the target "
-			 "(given to another container?)",
-			 lj_ip_to_string(&s->via, a, sizeof(a)));
+		if (net)
+			snprintf(why, size,
+				 "the forward's address %s (--to) is no longer an address of the "
+				 "target (its address on engine network '%s': the container "
+				 "left it, or the address went to another container?)",
+				 lj_ip_to_string(&s->via, a, sizeof(a)), net);
+		else
+			snprintf(why, size,
+				 "the forward's address %s (--to) is no longer an address of the "
+				 "target (given to another container?)",
+				 lj_ip_to_string(&s->via, a, sizeof(a)));
 		return LJ_VERIFY_DRIFTED;
 	}
 	/* one listing of the table per status run, shared by every nat attachment */

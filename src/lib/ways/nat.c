@@ -456,14 +456,30 @@ static int check_target_link(struct lj_ctx *ctx, const char *ifname, struct lj_r
 	return 0;
 }
 
+/* Is route rt of the target via one of the host's addresses (back through the host)? */
+static bool via_host(struct lj_ctx *ctx, const struct lj_route_entry *rt)
+{
+	struct lj_addr_entry *addrs = NULL;
+	size_t n = 0;
+	bool found = false;
+
+	if (rt->via.family == AF_UNSPEC || lj_addr_list(ctx->host, rt->via.family, &addrs, &n) < 0)
+		return false;
+	for (size_t i = 0; i < n && !found; i++)
+		found = lj_ip_equal(&addrs[i].cidr.ip, &rt->via);
+	free(addrs);
+	return found;
+}
+
 static int check_to(struct lj_ctx *ctx, const struct lj_attach_opts *o, struct lj_result *res)
 {
 	struct lj_addr_entry *addrs = NULL;
 	struct lj_route_entry rt;
+	struct lj_link out;
 	char buf[LJ_IP_STRLEN];
 	size_t n = 0;
 	bool found = false;
-	int r;
+	int r, toif = 0;
 
 	lj_ip_to_string(&o->to, buf, sizeof(buf));
 	if (o->to.family != AF_INET)
@@ -477,11 +493,25 @@ static int check_to(struct lj_ctx *ctx, const struct lj_attach_opts *o, struct l
 	r = lj_addr_list(ctx->target, AF_INET, &addrs, &n);
 	if (r < 0)
 		return lj_fail(res, r, "Failed to list the target's addresses: %s", strerror(-r));
-	for (size_t i = 0; i < n; i++)
-		found |= lj_ip_equal(&addrs[i].cidr.ip, &o->to);
+	for (size_t i = 0; i < n && !found; i++)
+		if (lj_ip_equal(&addrs[i].cidr.ip, &o->to)) {
+			found = true;
+			toif = addrs[i].ifindex;
+		}
 	free(addrs);
 	if (!found)
 		return lj_bad_input(res, "--to %s is not an address of %s", buf, ctx->tgt->spec);
+	/* The target answers a LAN host through its route to the LAN: through another link and
+	 * not via the host (a macvlan on the same LAN) the replies leave untranslated. It works
+	 * once that link is gone; status warns as long as it is there. */
+	if (lj_route_get(ctx->target, &o->address.ip, &rt) == 0 && rt.oif > 0 && rt.oif != toif &&
+	    !via_host(ctx, &rt) && lj_link_get_by_index(ctx->target, rt.oif, &out) == 0)
+		lj_result_note(res,
+			       "warning: %s answers the LAN through '%s', not through the link of "
+			       "%s: LAN hosts get its replies untranslated and drop them (a "
+			       "macvlan on the same LAN?); reach it at its own LAN address there, "
+			       "or take that link away ('lanjoin status' warns while it is there)",
+			       ctx->tgt->spec, out.name, buf);
 	return 0;
 }
 
@@ -618,7 +648,7 @@ int lj_attach_nat_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, cons
 			struct lj_plan *plan, struct lj_record *rec, struct lj_result *res)
 {
 	char host_name[IFNAMSIZ] = "", fw_chain[IFNAMSIZ], key[128], a[LJ_CIDR_STRLEN];
-	char base[IFNAMSIZ], iif[IFNAMSIZ] = "";
+	char base[IFNAMSIZ], iif[IFNAMSIZ] = "", network[LJ_ENGINE_NET_NAME_MAX] = "";
 	_cleanup_free_ char *publish = NULL;
 	struct lj_cidr priv = {0}, host_addr = {0}, cont_addr = {0};
 	struct lj_ip dest;
@@ -634,7 +664,9 @@ int lj_attach_nat_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, cons
 	    (container && o->to.family == AF_UNSPEC && o->private_net.ip.family == AF_UNSPEC)) {
 		/*
 		 * --to docker, and the default for a container with exactly one IPv4 address on
-		 * its engine networks (e.g. Docker's bridge): DNAT/SNAT to that address.
+		 * its engine networks (e.g. Docker's bridge): DNAT/SNAT to that address. The
+		 * network it is on is recorded: a repair asks for the address there again, not
+		 * on whatever networks the container joined since.
 		 */
 		struct lj_engine_err err = {0};
 		struct lj_cidr c;
@@ -643,21 +675,30 @@ int lj_attach_nat_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, cons
 			return lj_bad_input(res,
 					    "--to docker needs a Docker or Podman container as "
 					    "the target");
-		r = lj_engine_container_address(ctx->tgt->container_id, NULL, AF_INET, &c, &err);
-		if (r < 0 && o->to_engine)
-			return lj_bad_input(res, "--to docker: %s",
-					    err.msg[0] ? err.msg : strerror(-r));
+		r = lj_engine_container_address(ctx->tgt->container_id, o->to_network, AF_INET, &c,
+						network, &err);
+		if (r == -ENONET)
+			return lj_bad_input(res,
+					    "%s: connect it ('docker network connect %s %s'), or "
+					    "name another network with --to docker:NETWORK",
+					    err.msg[0] ? err.msg : strerror(-r), o->to_network,
+					    ctx->tgt->name);
 		/* Several: which is the user's to say (a private link of its own would add an
 		 * interface and a default route beside the engine's). */
 		if (r == -ENOTUNIQ)
 			return lj_bad_input(res,
-					    "%s with --to ADDRESS (or --private NET for a link of "
-					    "its own)",
+					    "%s with --to docker:NETWORK or --to ADDRESS (or "
+					    "--private NET for a link of its own)",
+					    err.msg[0] ? err.msg : strerror(-r));
+		if (r < 0 && o->to_engine)
+			return lj_bad_input(res, "--to docker: %s",
 					    err.msg[0] ? err.msg : strerror(-r));
 		/* Without --to docker, no address at all means: give it a private link. */
 		resolved = *o;
-		if (r < 0)
+		if (r < 0) {
 			c.ip = o->to;
+			network[0] = '\0';
+		}
 		resolved.to = c.ip;
 		resolved.to_engine = false;
 		o = &resolved;
@@ -914,6 +955,8 @@ int lj_attach_nat_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, cons
 	json_object_set_new(rec->info, "addresses", json_pack("[s]", a));
 	if (to) {
 		json_object_set_new(rec->info, "to", json_string(key));
+		if (network[0]) /* the engine network the address was taken from */
+			json_object_set_new(rec->info, "to_network", json_string(network));
 	} else {
 		json_object_set_new(rec->info, "private",
 				    json_string(lj_cidr_to_string(&priv, a, sizeof(a))));
