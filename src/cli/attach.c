@@ -896,6 +896,15 @@ int lj_cmd_attach(int argc, char **argv)
 		}
 	}
 
+	/* --persist of a container that exists but is stopped: its spec is stored and waits */
+	if (f.persist && !o.dry_run && !old && pt.netns_fd < 0 &&
+	    (r = cli_spec_store_waiting(spec, o.mac, f.replace)) != 0) {
+		code = cli_spec_say_waiting(r, "", o.target, spec_ifname(&o), json);
+		lj_target_close(&pt);
+		json_decref(spec);
+		return code;
+	}
+
 	/* Ctrl-C, SIGTERM or SIGHUP must not leave a half-done attachment: roll back instead. */
 	if (!o.dry_run && lj_catch_interrupts() < 0)
 		lj_err("warning: cannot catch SIGINT/SIGTERM: an interrupted attach may leave a "
