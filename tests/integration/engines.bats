@@ -303,6 +303,16 @@ stopped_refused() { # ENGINE
   echo "$output"
   [ "$status" -eq 2 ]
   [[ $output == *"No such container 'lj-nosuch'"*"$(engine_sock docker)"*"No such container: lj-nosuch"* ]]
+  # detach says it too (a misspelt name must not read as 'not attached'; exit 0, as a removed
+  # container's detach repeated); a container without an attachment is 'not attached'
+  run lje docker detach lj-nosuch
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == *"No such container 'lj-nosuch'"*", and no attachment or stored spec names it: nothing to do" ]]
+  engine_run docker lj-notatt --network none
+  run lje docker detach lj-notatt
+  [ "$status" -eq 0 ]
+  [[ $output == *"lj-notatt is not attached; nothing to do"* ]]
 
   # Make two containers whose IDs share a first digit, then use that digit.
   local i first prefix=
