@@ -229,12 +229,9 @@ int lj_cmd_apply(int argc, char **argv)
 		char prefix[4200];
 
 		/* persistent, of a container that exists but is stopped: stored, waiting */
-		if (items[i].f.persist &&
-		    (r = cli_spec_store_waiting(items[i].canon, items[i].o.mac,
-						items[i].f.replace))) {
-			snprintf(prefix, sizeof(prefix), "%s: ", items[i].file);
-			k = cli_spec_say_waiting(r, prefix, items[i].o.target,
-						 spec_ifname(&items[i]), false);
+		snprintf(prefix, sizeof(prefix), "%s: ", items[i].file);
+		if (items[i].f.persist && cli_spec_wait(items[i].canon, items[i].o.mac,
+							items[i].f.replace, prefix, false, &k)) {
 			items[i].attached = k == LJ_EXIT_OK;
 			bad += k == LJ_EXIT_USAGE;
 			failed += k == LJ_EXIT_FAILED;
@@ -245,7 +242,6 @@ int lj_cmd_apply(int argc, char **argv)
 		items[i].attached = r >= 0;
 
 		if (r < 0) {
-			snprintf(prefix, sizeof(prefix), "%s: ", items[i].file);
 			lj_err_prefix(prefix);
 			k = lj_report_failure(&res, r);
 			lj_err_prefix(NULL);

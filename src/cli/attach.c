@@ -762,7 +762,7 @@ int lj_cmd_attach(int argc, char **argv)
 	struct option longopts[sizeof(options) / sizeof(options[0]) + 1];
 	struct lj_attach_opts o = {0};
 	struct cli_attach_flags f = {0};
-	struct lj_result res;
+	struct lj_result res = {0};
 	struct lj_target pt = {.netns_fd = -1};
 	json_t *spec = NULL, *old = NULL, *note;
 	size_t k;
@@ -896,15 +896,10 @@ int lj_cmd_attach(int argc, char **argv)
 		}
 	}
 
-	/* --persist of a container that exists but is stopped: its spec is stored and waits */
+	/* --persist of a container that exists but is stopped: its spec is stored, waiting */
 	if (f.persist && !o.dry_run && !old && pt.netns_fd < 0 &&
-	    (r = cli_spec_store_waiting(spec, o.mac, f.replace)) != 0) {
-		code = cli_spec_say_waiting(r, "", o.target, spec_ifname(&o), json);
-		lj_target_close(&pt);
-		json_decref(spec);
-		return code;
-	}
-
+	    cli_spec_wait(spec, o.mac, f.replace, "", json, &code))
+		goto out;
 	/* Ctrl-C, SIGTERM or SIGHUP must not leave a half-done attachment: roll back instead. */
 	if (!o.dry_run && lj_catch_interrupts() < 0)
 		lj_err("warning: cannot catch SIGINT/SIGTERM: an interrupted attach may leave a "

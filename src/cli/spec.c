@@ -404,7 +404,12 @@ bool cli_spec_stored(const char *target, const char *ifname)
 	return access(path, F_OK) == 0;
 }
 
-int cli_spec_store_waiting(const json_t *spec, const uint8_t *mac, bool replace)
+/*
+ * A persistent spec whose container exists but does not run: store it. 1 when stored; 0 when
+ * the target runs or is no stopped container; -EEXIST when another spec of it is stored and
+ * not replace; else -errno of cli_spec_save.
+ */
+static int store_waiting(const json_t *spec, const uint8_t *mac, bool replace)
 {
 	char name[LJ_SPEC_NAME_SIZE], path[4096];
 	const char *target, *ifname;
@@ -432,8 +437,8 @@ int cli_spec_store_waiting(const json_t *spec, const uint8_t *mac, bool replace)
 	return r < 0 ? r : 1;
 }
 
-int cli_spec_say_waiting(int r, const char *prefix, const char *target, const char *ifname,
-			 bool json)
+/* Say what store_waiting did (r, not 0) for target as ifname; the exit status. */
+static int say_waiting(int r, const char *prefix, const char *target, const char *ifname, bool json)
 {
 	if (r == -EEXIST) {
 		lj_err("%s%s does not run, and another persistent spec of it as '%s' is stored in "
@@ -456,6 +461,18 @@ int cli_spec_say_waiting(int r, const char *prefix, const char *target, const ch
 		       "it runs\n",
 		       prefix, target, cli_spec_dir(), ifname);
 	return LJ_EXIT_OK;
+}
+
+bool cli_spec_wait(const json_t *spec, const uint8_t *mac, bool replace, const char *prefix,
+		   bool json, int *ret_code)
+{
+	const char *target, *ifname;
+	int r = store_waiting(spec, mac, replace);
+
+	if (r == 0 || spec_key(spec, &target, &ifname) < 0)
+		return false;
+	*ret_code = say_waiting(r, prefix, target, ifname, json);
+	return true;
 }
 
 int cli_spec_load(const char *path, json_t **ret)
