@@ -26,7 +26,9 @@ static const char usage[] =
 	"others stay attached (a last line names both). Exit status: 0 all attached, 1 some\n"
 	"failed (or were refused while others were attached), 2 bad input and nothing\n"
 	"changed (a file invalid, or a spec refused, e.g. already attached otherwise).\n"
-	"Directories without any *.json file: nothing to do, exit 0.\n";
+	"Directories without any *.json file: nothing to do, exit 0.\n"
+	"A persistent spec (\"persist\": true) of a container that exists but is stopped is\n"
+	"stored and waits (exit 0): reconcile or watch attaches it when it runs.\n";
 
 struct item {
 	char *file;
@@ -114,7 +116,8 @@ static int add_path(struct item **items, size_t *n, const char *path)
 	}
 	for (int i = 0; i < k; i++) {
 		char p[4096];
-		snprintf(p, sizeof(p), "%s/%s", path, names[i]->d_name);
+		snprintf(p, sizeof(p), "%s%s%s", path, path[strlen(path) - 1] == '/' ? "" : "/",
+			 names[i]->d_name);
 		if (r == 0)
 			r = add_file(items, n, p);
 		free(names[i]);
@@ -223,13 +226,22 @@ int lj_cmd_apply(int argc, char **argv)
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct lj_result res;
+		char prefix[4200];
+
+		/* persistent, of a container that exists but is stopped: stored, waiting */
+		snprintf(prefix, sizeof(prefix), "%s: ", items[i].file);
+		if (items[i].f.persist && cli_spec_wait(items[i].canon, items[i].o.mac,
+							items[i].f.replace, prefix, false, &k)) {
+			items[i].attached = k == LJ_EXIT_OK;
+			bad += k == LJ_EXIT_USAGE;
+			failed += k == LJ_EXIT_FAILED;
+			fflush(stdout);
+			continue;
+		}
 		r = lj_attach(&items[i].o, &res);
 		items[i].attached = r >= 0;
 
 		if (r < 0) {
-			char prefix[4200];
-
-			snprintf(prefix, sizeof(prefix), "%s: ", items[i].file);
 			lj_err_prefix(prefix);
 			k = lj_report_failure(&res, r);
 			lj_err_prefix(NULL);

@@ -737,7 +737,7 @@ int lj_cmd_attach(int argc, char **argv)
 	struct option longopts[sizeof(options) / sizeof(options[0]) + 1];
 	struct lj_attach_opts o = {0};
 	struct cli_attach_flags f = {0};
-	struct lj_result res;
+	struct lj_result res = {0};
 	struct lj_target pt = {.netns_fd = -1};
 	json_t *spec = NULL, *old = NULL, *note;
 	size_t k;
@@ -871,6 +871,10 @@ int lj_cmd_attach(int argc, char **argv)
 		}
 	}
 
+	/* --persist of a container that exists but is stopped: its spec is stored, waiting */
+	if (f.persist && !o.dry_run && !old && pt.netns_fd < 0 &&
+	    cli_spec_wait(spec, o.mac, f.replace, "", json, &code))
+		goto out;
 	/* Ctrl-C, SIGTERM or SIGHUP must not leave a half-done attachment: roll back instead. */
 	if (!o.dry_run && lj_catch_interrupts() < 0)
 		lj_err("warning: cannot catch SIGINT/SIGTERM: an interrupted attach may leave a "

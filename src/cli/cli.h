@@ -112,6 +112,20 @@ struct lj_state;
 size_t cli_say_foreign(struct lj_state *st, const char *cmd, FILE *f);
 
 /*
+ * Did lanjoin attach target as ifname from another network namespace, one that still exists
+ * (list.c)? Then true, and its place (/run/netns/NAME, /proc/PID/ns/net) in where (size
+ * bytes). False also when the records cannot be read.
+ */
+bool cli_attached_elsewhere(const char *target, const char *ifname, char *where, size_t size);
+
+/*
+ * Mark the rows of cli_spec_unattached that an attachment made from another network namespace
+ * has (cli_attached_elsewhere): status "elsewhere", "where" its place; they are not missing
+ * here (reconcile here would attach them a second time). Returns whether one is still missing.
+ */
+bool cli_spec_mark_elsewhere(json_t *specs);
+
+/*
  * The names the Docker plugin's endpoints among n records (recs, each stride bytes from the
  * last, a struct lj_record at its start) have in their containers now ("eth1": Docker renames
  * the link the plugin made), into ret[i]; "" for other records and for an endpoint in no

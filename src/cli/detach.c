@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* lanjoin detach TARGET [--ifname NAME] [--dry-run] | detach --all [--dry-run]; lanjoin gc */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -7,13 +8,16 @@
 #include "cli/cli.h"
 #include "cli/json.h"
 #include "cli/spec.h"
+#include "lib/core/target.h"
 
 static const char detach_usage[] =
 	"Usage: lanjoin detach TARGET [--ifname NAME] [--keep-spec] [--dry-run] [--json]\n"
 	"                      [--engine-socket PATH]\n"
 	"       lanjoin detach --all [--include-cni] [--dry-run] [--json]\n"
 	"Undo exactly what attach did (every attachment of TARGET unless\n"
-	"--ifname is given). Safe to repeat; works after the container died.\n"
+	"--ifname is given). Safe to repeat (exit 0); works after the container died. A\n"
+	"container the engine does not know, with no attachment or stored spec, is said to\n"
+	"be no such container (exit 0 too: a removed container's detach repeated).\n"
 	"--all detaches everything, deleting the host-side links together; endpoints of the\n"
 	"Docker plugin are Docker's (docker network disconnect removes them): left, and counted;\n"
 	"so are a CNI runtime's attachments (its CNI DEL removes them) unless --include-cni\n"
@@ -21,6 +25,25 @@ static const char detach_usage[] =
 	"name too, are refused (exit 2) naming the 'docker network disconnect' to run.\n"
 	"The stored spec of a persistent attachment goes too, unless --keep-spec,\n"
 	"once the attachment is gone (a failed detach keeps it).\n";
+
+/*
+ * When target is a container the engine says does not exist (misspelt, or removed since),
+ * put the engine's words in msg (size bytes), to say instead of "not attached".
+ */
+static void no_such_container(const char *target, char *msg, size_t size)
+{
+	struct lj_target t;
+	int r;
+
+	if (lj_target_parse(target, &t) < 0 || t.kind != LJ_TARGET_CONTAINER)
+		return;
+	r = lj_target_open(&t);
+	if (r == 0)
+		lj_target_close(&t);
+	if (r == -ENOENT && t.error[0])
+		snprintf(msg, size, "%s, and no attachment or stored spec names it: nothing to do",
+			 t.error);
+}
 
 /*
  * Forget the stored specs of target (as ifname, NULL: any) that no record explains (what
@@ -164,6 +187,9 @@ int lj_cmd_detach(int argc, char **argv)
 		snprintf(res.message, sizeof(res.message),
 			 "Removed the stored spec of %s: it will not be attached again",
 			 argv[optind]);
+	/* not "not attached": the name is no container (misspelt, or removed since) */
+	if (!res.n_records && !spec_removed)
+		no_such_container(argv[optind], res.message, sizeof(res.message));
 	if (json && !dry_run)
 		lj_print_json(lj_json_removed(LJ_SCHEMA_DETACH, "detached", &res));
 	else if (res.message[0])

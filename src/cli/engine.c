@@ -270,6 +270,25 @@ static void lanjoin_addresses(const struct lj_engine_container *c, json_t *addrs
 	lj_records_free(recs, n);
 }
 
+/* Is ip (no prefix) on engine network net one of lanjoin's addresses in addrs (a Docker plugin
+ * endpoint's, which the engine lists too)? Then it is printed once, as lanjoin's. */
+static bool handed_address(const json_t *addrs, const char *net, const char *ip)
+{
+	size_t j, len = strlen(ip);
+	const json_t *a;
+
+	json_array_foreach(addrs, j, a)
+	{
+		const char *n = json_string_value(json_object_get(a, "network"));
+		const char *addr = json_string_value(json_object_get(a, "address"));
+
+		if (n && addr && strcmp(n, net) == 0 && strncmp(addr, ip, len) == 0 &&
+		    (addr[len] == '/' || addr[len] == '\0'))
+			return true;
+	}
+	return false;
+}
+
 int lj_cmd_ip(int argc, char **argv)
 {
 	static const char usage[] =
@@ -279,8 +298,8 @@ int lj_cmd_ip(int argc, char **argv)
 		"addresses lanjoin gave it, marked as lanjoin's ('198.51.100.117/24 lan0 (lanjoin\n"
 		"bridge br-em1)'; a nat address is on the host: '198.51.100.117/24 on the host's "
 		"em1\n"
-		"(lanjoin nat to lan0)'); a Docker plugin endpoint's with its network\n"
-		"('198.51.100.131/24 eth0 (lanjoin macvlan em1, Docker network 'lan')').\n"
+		"(lanjoin nat to lan0)'); a Docker plugin endpoint's once, with its network:\n"
+		"198.51.100.131/24 eth0 (lanjoin macvlan em1, Docker network 'lan').\n"
 		"With --json every engine network with its addresses,\n"
 		"gateways and MAC, and \"addresses\": [{\"address\", \"ifname\", \"source\":\n"
 		"\"engine\" or \"lanjoin\", \"way\", \"on\": \"container\" or \"host\", ...}].\n";
@@ -337,10 +356,13 @@ int lj_cmd_ip(int argc, char **argv)
 		return LJ_EXIT_OK;
 	}
 	for (size_t i = 0; i < c->n_nets; i++) {
-		if (c->nets[i].ipv4.ip.family)
-			printf("%s\n", lj_ip_to_string(&c->nets[i].ipv4.ip, buf, sizeof(buf)));
-		if (c->nets[i].ipv6.ip.family)
-			printf("%s\n", lj_ip_to_string(&c->nets[i].ipv6.ip, buf, sizeof(buf)));
+		const struct lj_cidr *v[2] = {&c->nets[i].ipv4, &c->nets[i].ipv6};
+
+		for (int k = 0; k < 2; k++)
+			if (v[k]->ip.family &&
+			    !handed_address(addrs, c->nets[i].name,
+					    lj_ip_to_string(&v[k]->ip, buf, sizeof(buf))))
+				printf("%s\n", buf);
 	}
 	/* The engine's, as docker-ip printed them (bare); then lanjoin's, marked. */
 	json_array_foreach(addrs, j, a)

@@ -21,7 +21,8 @@ static const char usage[] =
 	"namespace lanjoin ran in); says how many were attached from other namespaces, and "
 	"where.\n"
 	"A persistent spec without an attachment is listed too, as status shows it: waiting\n"
-	"(its target does not run) or missing (it runs: reconcile attaches it).\n"
+	"(its target does not run), missing (it runs: reconcile attaches it) or elsewhere\n"
+	"(attached from another network namespace, named: run lanjoin there).\n"
 	"A Docker plugin endpoint's TARGET is its container's name when lanjoin's engine\n"
 	"lists it (--json: container), else Docker's sandbox key; its IFNAME the name in\n"
 	"the container; its HOST-SIDE a macvlan network's host shim.\n"
@@ -79,22 +80,28 @@ static const char *record_via(const struct lj_record *rec)
 
 /*
  * An unattached persistent spec x (cli_spec_unattached) as list --json gives an attachment:
- * status "waiting" or "missing", what the spec asks where a record would say what was done.
+ * status "waiting", "missing" or "elsewhere" (then "where": the namespace's place), what
+ * the spec asks where a record would say what was done.
  */
 static json_t *spec_json(const json_t *x)
 {
 	const json_t *s = json_object_get(x, "spec");
 	const char *via = spec_via(s), *mac = json_string_value(json_object_get(s, "mac"));
 
-	return json_pack("{s:s, s:{s:O, s:n, s:n, s:n, s:n}, s:O, s:O, s:O, s:n, s:o, s:o, s:o, "
-			 "s:n, s:{}, s:O, s:b}",
-			 "schema", LJ_SCHEMA_ATTACHMENT, "target", "spec",
-			 json_object_get(x, "target"), "kind", "name", "pid", "container_id",
-			 "ifname", json_object_get(x, "ifname"), "way", json_object_get(x, "way"),
-			 "status", json_object_get(x, "status"), "host_ifname", "via",
-			 via ? json_string(via) : json_null(), "mac",
-			 mac ? json_string(mac) : json_null(), "addresses", spec_addresses(s),
-			 "created", "info", "spec", s, "persistent", true);
+	json_t *o = json_pack(
+		"{s:s, s:{s:O, s:n, s:n, s:n, s:n}, s:O, s:O, s:O, s:n, s:o, s:o, s:o, "
+		"s:n, s:{}, s:O, s:b}",
+		"schema", LJ_SCHEMA_ATTACHMENT, "target", "spec", json_object_get(x, "target"),
+		"kind", "name", "pid", "container_id", "ifname", json_object_get(x, "ifname"),
+		"way", json_object_get(x, "way"), "status", json_object_get(x, "status"),
+		"host_ifname", "via", via ? json_string(via) : json_null(), "mac",
+		mac ? json_string(mac) : json_null(), "addresses", spec_addresses(s), "created",
+		"info", "spec", s, "persistent", true);
+
+	/* attached from another network namespace: its place */
+	if (o && json_object_get(x, "where"))
+		json_object_set(o, "where", json_object_get(x, "where"));
+	return o;
 }
 
 /* The widths of the table's first five columns (TARGET ... VIA). */
@@ -108,6 +115,7 @@ static void spec_row(const json_t *x, const struct widths *c)
 	const json_t *s = json_object_get(x, "spec"), *a;
 	const char *via = spec_via(s), *way = json_string_value(json_object_get(x, "way"));
 	bool waiting = strcmp(json_string_value(json_object_get(x, "status")), "waiting") == 0;
+	const char *where = json_string_value(json_object_get(x, "where"));
 	json_t *ip = spec_addresses(s);
 	size_t k;
 
@@ -119,7 +127,11 @@ static void spec_row(const json_t *x, const struct widths *c)
 	if (!json_array_size(ip))
 		printf("-");
 	json_decref(ip);
-	if (json_object_get(x, "unknown"))
+	if (where)
+		printf(" (persistent spec, attached from network namespace %s: run 'lanjoin list' "
+		       "there)\n",
+		       where);
+	else if (json_object_get(x, "unknown"))
 		printf(" (persistent spec, waiting: whether its target runs is not known: %s)\n",
 		       json_string_value(json_object_get(x, "unknown")));
 	else
@@ -213,6 +225,61 @@ out:
 	return n;
 }
 
+bool cli_attached_elsewhere(const char *target, const char *ifname, char *where, size_t size)
+{
+	struct lj_netns_index *idx = NULL;
+	struct lj_record *recs = NULL;
+	struct lj_state *st = NULL;
+	size_t n = 0;
+	bool found = false;
+
+	if (lj_state_open_read("attachments", &st) < 0 ||
+	    lj_state_list_foreign(st, &recs, &n) < 0 || n == 0)
+		goto out;
+	lj_netns_index_new(&idx);
+	for (size_t i = 0; i < n && !found && idx; i++) {
+		int fd;
+
+		if (strcmp(recs[i].target_spec, target) != 0 || strcmp(recs[i].ifname, ifname) != 0)
+			continue;
+		if (lj_netns_find(idx, &recs[i].host_netns, recs[i].host_netns_cookie, &fd, where,
+				  size) == 0) {
+			close(fd);
+			found = true;
+		}
+	}
+out:
+	lj_netns_index_free(idx);
+	lj_records_free(recs, n);
+	lj_state_close(st);
+	return found;
+}
+
+bool cli_spec_mark_elsewhere(json_t *specs)
+{
+	bool missing = false;
+	size_t i;
+	json_t *x;
+
+	json_array_foreach(specs, i, x)
+	{
+		const char *status = json_string_value(json_object_get(x, "status"));
+		char where[256];
+
+		if (!status || strcmp(status, "missing") != 0)
+			continue;
+		if (cli_attached_elsewhere(json_string_value(json_object_get(x, "target")),
+					   json_string_value(json_object_get(x, "ifname")), where,
+					   sizeof(where))) {
+			json_object_set_new(x, "status", json_string("elsewhere"));
+			json_object_set_new(x, "where", json_string(where));
+		} else {
+			missing = true;
+		}
+	}
+	return missing;
+}
+
 /* The TARGET column of rec (i of the list): a Docker plugin endpoint's container when the
  * engine named it (containers[i]), else the record's target (an endpoint's: its sandbox). */
 static const char *list_target(const struct lj_record *rec, char (*containers)[LJ_ENGINE_NAME_MAX],
@@ -268,6 +335,7 @@ int lj_cmd_list(int argc, char **argv)
 	}
 	specs = cli_spec_unattached(NULL, record_attached,
 				    &(struct list_records){.recs = recs, .n = n}, &missing);
+	missing = cli_spec_mark_elsewhere(specs);
 	/* the Docker plugin's endpoints by the name Docker gave them in the container */
 	ifnames = calloc(n ? n : 1, sizeof(*ifnames));
 	if (!ifnames) {

@@ -480,6 +480,14 @@ static void unattached(struct run *run, json_t *specs, const char *target)
 			continue;
 		if (!n)
 			n = LJ_DEFAULT_IFNAME;
+		/* attached from another network namespace: attaching it here would be twice */
+		if (cli_attached_elsewhere(t, n, why, sizeof(why))) {
+			act(run, t, n, "elsewhere", "leave", false,
+			    "attached from network namespace %s, not this one: run 'lanjoin "
+			    "reconcile' there",
+			    why);
+			continue;
+		}
 		if (lj_target_parse(t, &tg) < 0)
 			continue;
 		int r = lj_target_open(&tg);

@@ -464,6 +464,77 @@ bool cli_spec_stored(const char *target, const char *ifname)
 	return access(path, F_OK) == 0;
 }
 
+/*
+ * A persistent spec whose container exists but does not run: store it. 1 when stored; 0 when
+ * the target runs or is no stopped container; -EEXIST when another spec of it is stored and
+ * not replace; else -errno of cli_spec_save.
+ */
+static int store_waiting(const json_t *spec, const uint8_t *mac, bool replace)
+{
+	char name[LJ_SPEC_NAME_SIZE], path[4096];
+	const char *target, *ifname;
+	struct lj_target t;
+	json_t *old;
+	int r;
+
+	if (spec_key(spec, &target, &ifname) < 0 || lj_target_parse(target, &t) < 0)
+		return 0;
+	r = lj_target_open(&t);
+	if (r == 0)
+		lj_target_close(&t);
+	if (r != -ESRCH || t.kind != LJ_TARGET_CONTAINER)
+		return 0; /* it runs, or is not there at all: attach says which */
+	lj_spec_file_name(target, ifname, name);
+	snprintf(path, sizeof(path), "%s/%s", cli_spec_dir(), name);
+	old = json_load_file(path, 0, NULL);
+	if (old && !json_object_get(spec, "mac"))
+		json_object_del(old, "mac"); /* the one derived when it was stored */
+	r = old && !replace && !json_equal(old, spec) ? -EEXIST : 0;
+	json_decref(old);
+	if (r < 0)
+		return r;
+	r = cli_spec_save(spec, mac);
+	return r < 0 ? r : 1;
+}
+
+/* Say what store_waiting did (r, not 0) for target as ifname; the exit status. */
+static int say_waiting(int r, const char *prefix, const char *target, const char *ifname, bool json)
+{
+	if (r == -EEXIST) {
+		lj_err("%s%s does not run, and another persistent spec of it as '%s' is stored in "
+		       "%s: replace it to store this one",
+		       prefix, target, ifname, cli_spec_dir());
+		return LJ_EXIT_USAGE;
+	}
+	if (r < 0) {
+		lj_err("%sFailed to store the spec in %s: %s", prefix, cli_spec_dir(),
+		       cli_spec_strerror(r));
+		return LJ_EXIT_FAILED;
+	}
+	if (json)
+		lj_print_json(json_pack("{s:s, s:s, s:s, s:b}", "target", target, "ifname", ifname,
+					"status", "waiting", "persistent", true));
+	else
+		printf("%s%s does not run: its spec is stored in %s (persistent), waiting: "
+		       "'lanjoin reconcile' (or a running 'lanjoin watch') attaches it as '%s' "
+		       "when "
+		       "it runs\n",
+		       prefix, target, cli_spec_dir(), ifname);
+	return LJ_EXIT_OK;
+}
+
+bool cli_spec_wait(const json_t *spec, const uint8_t *mac, bool replace, const char *prefix,
+		   bool json, int *ret_code)
+{
+	const char *target, *ifname;
+	int r = store_waiting(spec, mac, replace);
+
+	if (r == 0 || spec_key(spec, &target, &ifname) < 0)
+		return false;
+	*ret_code = say_waiting(r, prefix, target, ifname, json);
+	return true;
+}
+
 int cli_spec_load(const char *path, json_t **ret)
 {
 	json_error_t err;

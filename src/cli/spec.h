@@ -116,6 +116,18 @@ int cli_spec_remove(const char *target, const char *ifname);
 bool cli_spec_stored(const char *target, const char *ifname);
 
 /*
+ * A persistent spec (canonical, of a container as ifname) whose container exists but does not
+ * run: store it (mac as for cli_spec_save), to be attached when it runs (status and list say
+ * waiting; reconcile and watch attach it), and say so on stdout (json: {"target", "ifname",
+ * "status": "waiting", "persistent": true}), or on stderr why it was not stored (another spec
+ * of it is stored and not replace: exit 2; it could not be stored: exit 1); lines begin with
+ * prefix (e.g. "FILE: "). True, with the exit status in *ret_code, for such a spec; false
+ * when the target runs or is no stopped container (attach it as usual).
+ */
+bool cli_spec_wait(const json_t *spec, const uint8_t *mac, bool replace, const char *prefix,
+		   bool json, int *ret_code);
+
+/*
  * Load a spec file (path): *ret (new reference) or -errno with the reason printed as
  * "lanjoin: FILE: ...".
  */

@@ -22,8 +22,10 @@ static const char usage[] =
 	"yet, nothing wrong: ask again), 1 otherwise (also for a TARGET with no\n"
 	"attachment), 2 on bad usage.\n"
 	"A persistent spec without an attachment shows as waiting (its target does not run:\n"
-	"not a failure) or missing (it runs: exit 1; reconcile attaches it). A record that\n"
-	"could not be read is named (on stderr; --json: \"unreadable\") and is exit 1 too.\n"
+	"not a failure), missing (it runs: exit 1; reconcile attaches it) or elsewhere\n"
+	"(attached from another network namespace, named: not checked, as its record). A\n"
+	"record that could not be read is named (on stderr; --json: \"unreadable\") and is\n"
+	"exit 1 too.\n"
 	"Attachments made from other network namespaces are named, not checked (after the\n"
 	"table; --json: on stderr); when they are all there is, exit 1.\n"
 	"The Docker plugin's endpoints are found by their container's name, ID or PID too;\n"
@@ -106,7 +108,7 @@ int lj_cmd_status(int argc, char **argv)
 	const char *target = NULL;
 	struct lj_result res;
 	bool json = false, all_ok = true, missing = false;
-	size_t settling = 0, elsewhere = 0, note_size = 0;
+	size_t settling = 0, elsewhere = 0, elsewhere_specs = 0, note_size = 0;
 	char *note = NULL;
 	json_t *specs, *x, *unreadable = NULL, *u = NULL;
 	size_t n = 0, k;
@@ -150,6 +152,7 @@ int lj_cmd_status(int argc, char **argv)
 	}
 	specs = cli_spec_unattached(target, entry_attached,
 				    &(struct status_entries){.e = e, .n = n}, &missing);
+	missing = cli_spec_mark_elsewhere(specs);
 	if (missing)
 		all_ok = false;
 	/* records made from other namespaces are not checked here: say so (as list does), and
@@ -165,7 +168,9 @@ int lj_cmd_status(int argc, char **argv)
 		if (m)
 			fclose(m);
 	}
-	if (elsewhere && n == 0 && json_array_size(specs) == 0)
+	json_array_foreach(specs, k, x) if (json_object_get(x, "where")) elsewhere_specs++;
+	/* a spec attached from another namespace is not checked here either */
+	if ((elsewhere || elsewhere_specs) && n == 0 && json_array_size(specs) == elsewhere_specs)
 		all_ok = false;
 	if (target && n == 0 && json_array_size(specs) == 0) {
 		/* a misspelt TARGET must not read as "all ok" */
@@ -178,16 +183,25 @@ int lj_cmd_status(int argc, char **argv)
 		json_t *doc = status_json(e, n, all_ok, settling, ifnames, containers);
 
 		json_object_set(doc, "unreadable", unreadable);
-		json_array_foreach(specs, k, x) json_array_append_new(
-			json_object_get(doc, "attachments"),
-			json_pack("{s:O, s:O, s:O, s:n, s:O, s:s, s:i}", "target",
-				  json_object_get(x, "target"), "ifname",
-				  json_object_get(x, "ifname"), "way", json_object_get(x, "way"),
-				  "host_ifname", "status", json_object_get(x, "status"), "what",
-				  json_object_get(x, "unknown")
-					  ? json_string_value(json_object_get(x, "unknown"))
-					  : "persistent spec, no attachment",
-				  "unchecked_steps", 0));
+		json_array_foreach(specs, k, x)
+		{
+			json_t *row = json_pack(
+				"{s:O, s:O, s:O, s:n, s:O, s:s, s:i}", "target",
+				json_object_get(x, "target"), "ifname",
+				json_object_get(x, "ifname"), "way", json_object_get(x, "way"),
+				"host_ifname", "status", json_object_get(x, "status"), "what",
+				json_object_get(x, "unknown")
+					? json_string_value(json_object_get(x, "unknown"))
+				: json_object_get(x, "where")
+					? "persistent spec, attached from another network namespace"
+					: "persistent spec, no attachment",
+				"unchecked_steps", 0);
+
+			/* attached from another network namespace: its place */
+			if (row && json_object_get(x, "where"))
+				json_object_set(row, "where", json_object_get(x, "where"));
+			json_array_append_new(json_object_get(doc, "attachments"), row);
+		}
 		lj_print_json(doc);
 	} else {
 		/* columns as wide as their longest entry (a Docker sandbox path as TARGET) */
@@ -201,6 +215,7 @@ int lj_cmd_status(int argc, char **argv)
 		{
 			wt = lj_max_width(wt, json_string_value(json_object_get(x, "target")));
 			wi = lj_max_width(wi, json_string_value(json_object_get(x, "ifname")));
+			ww = lj_max_width(ww, json_string_value(json_object_get(x, "way")));
 		}
 		if (!target || n || json_array_size(specs)) /* else only the error, on stderr */
 			printf("%-*s %-*s %-*s %-16s %s\n", wt, "TARGET", wi, "IFNAME", ww, "WAY",
@@ -219,21 +234,27 @@ int lj_cmd_status(int argc, char **argv)
 			       e[i].warning);
 		json_array_foreach(specs, k, x)
 		{
+			const char *where = json_string_value(json_object_get(x, "where"));
+			const char *way = json_string_value(json_object_get(x, "way"));
 			bool waiting = strcmp(json_string_value(json_object_get(x, "status")),
 					      "waiting") == 0;
 			const char *unknown = json_string_value(json_object_get(x, "unknown"));
 
-			printf("%-*s %-*s %-*s %-16s %s%s\n", wt,
+			printf("%-*s %-*s %-*s %-16s %s%s%s\n", wt,
 			       json_string_value(json_object_get(x, "target")), wi,
-			       json_string_value(json_object_get(x, "ifname")), ww, "-",
+			       json_string_value(json_object_get(x, "ifname")), ww, way ? way : "-",
 			       json_string_value(json_object_get(x, "status")),
-			       unknown ? "persistent spec; whether its target runs is not known: "
+			       where	 ? "persistent spec; attached from network namespace "
+			       : unknown ? "persistent spec; whether its target runs is not known: "
 			       : waiting
 				       ? "persistent spec; its target does not run (attached when "
 					 "it does)"
 				       : "persistent spec; its target runs unattached (reconcile "
 					 "attaches it)",
-			       unknown ? unknown : "");
+			       where	 ? where
+			       : unknown ? unknown
+					 : "",
+			       where ? " (run 'lanjoin status' there)" : "");
 		}
 	}
 	/* on stdout after the table; with --json on stderr, so that stdout stays one value */

@@ -257,13 +257,41 @@ stopped_refused() { # ENGINE
   run lje "$e" pid "$name"
   [ "$status" -eq 2 ]
   [[ $output == *"not running"* ]]
+  # persistent: the spec is stored and waits for the container (a boot-time spec directory),
+  # for attach --persist and apply alike; nothing else changes
+  export LANJOIN_SPEC_DIR=$BATS_TEST_TMPDIR/specs
+  run lje "$e" attach bridge "$name" "${ATTACH[@]}" --persist
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == *"$name does not run: its spec is stored in $LANJOIN_SPEC_DIR (persistent), waiting"* ]]
+  [ "$(jq -r .target "$LANJOIN_SPEC_DIR"/*.json)" = "$name" ]
+  run lje "$e" status "$name"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == *"$name"*lan0*bridge*waiting* ]]
+  rm "$LANJOIN_SPEC_DIR"/*.json
+  mkdir "$BATS_TEST_TMPDIR/apply"
+  echo '{"way": "bridge", "target": "'"$name"'", "bridge": "br-em1", "ip": ["198.51.100.120/24"], "persist": true}' \
+    >"$BATS_TEST_TMPDIR/apply/w.json"
+  run lje "$e" apply "$BATS_TEST_TMPDIR/apply/"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == "$BATS_TEST_TMPDIR/apply/w.json: $name does not run: its spec is stored"*waiting* ]]
+  [ "$(jq -r .target "$LANJOIN_SPEC_DIR"/*.json)" = "$name" ]
+  assert_same_state host "$BATS_TEST_TMPDIR/host.before"
+  no_records
+  # without persist, apply still fails as attach does
+  jq 'del(.persist)' "$BATS_TEST_TMPDIR/apply/w.json" >"$BATS_TEST_TMPDIR/w1.json"
+  run lje "$e" apply "$BATS_TEST_TMPDIR/w1.json"
+  [ "$status" -eq 2 ]
+  [[ $output == *"Container '$name' is not running"* ]]
 }
 
-@test "docker: a stopped container is refused with a clear error, nothing changed" {
+@test "docker: a stopped container is refused with a clear error, nothing changed; a persistent spec of it is stored, waiting" {
   stopped_refused docker
 }
 
-@test "podman: a stopped container is refused with a clear error, nothing changed" {
+@test "podman: a stopped container is refused with a clear error, nothing changed; a persistent spec of it is stored, waiting" {
   stopped_refused podman
 }
 
@@ -275,6 +303,16 @@ stopped_refused() { # ENGINE
   echo "$output"
   [ "$status" -eq 2 ]
   [[ $output == *"No such container 'lj-nosuch'"*"$(engine_sock docker)"*"No such container: lj-nosuch"* ]]
+  # detach says it too (a misspelt name must not read as 'not attached'; exit 0, as a removed
+  # container's detach repeated); a container without an attachment is 'not attached'
+  run lje docker detach lj-nosuch
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == *"No such container 'lj-nosuch'"*", and no attachment or stored spec names it: nothing to do" ]]
+  engine_run docker lj-notatt --network none
+  run lje docker detach lj-notatt
+  [ "$status" -eq 0 ]
+  [[ $output == *"lj-notatt is not attached; nothing to do"* ]]
 
   # Make two containers whose IDs share a first digit, then use that digit.
   local i first prefix=

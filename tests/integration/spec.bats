@@ -3,6 +3,7 @@
 # --replace, --persist and the spec directory, lanjoin apply FILE|DIR.
 
 load helpers
+bats_require_minimum_version 1.5.0
 
 BR=ljspbr0
 ATTACH=(--bridge "$BR" --create-bridge --ip 198.18.0.2/24 --gateway 198.18.0.1)
@@ -607,4 +608,35 @@ JSON
   [[ $output == *"$(target natghost)"*eth1*nat*em1*"198.51.100.117/24 (persistent spec, waiting"* ]]
   run lj list --json
   [ "$(jq -c '.[] | select(.target.spec == "'"$(target natghost)"'") | .addresses' <<<"$output")" = '["198.51.100.117/24"]' ]
+}
+
+# A persistent spec attached from another network namespace (a lab's lanjoin, the same state
+# and spec directories) is not "missing" there: list and status name where it is attached, and
+# reconcile there does not attach it a second time.
+@test "status, list, reconcile: a persistent spec attached from another namespace is named there, not missing" {
+  add_container web
+  detach_later web
+  run lj attach bridge "$(target web)" "${ATTACH[@]}" --persist
+  [ "$status" -eq 0 ]
+  run ip netns exec "${LAB_PREFIX}peer" "$LANJOIN" status
+  echo "$output"
+  [ "$status" -eq 1 ] # nothing checked here, as for a foreign record alone
+  [[ $output == *"$(target web)"*eth1*bridge*elsewhere*"attached from network namespace /run/netns/${LAB_PREFIX}host"*"run 'lanjoin status' there"* ]]
+  [[ $output != *missing* && $output != *"reconcile attaches"* ]]
+  run --separate-stderr ip netns exec "${LAB_PREFIX}peer" "$LANJOIN" status --json
+  [ "$(jq -r '.attachments[] | select(.target == "'"$(target web)"'") | "\(.status) \(.where)"' <<<"$output")" = "elsewhere /run/netns/${LAB_PREFIX}host" ]
+  run ip netns exec "${LAB_PREFIX}peer" "$LANJOIN" list
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == *"$(target web)"*eth1*bridge*"persistent spec, attached from network namespace /run/netns/${LAB_PREFIX}host: run 'lanjoin list' there"* ]]
+  [[ $output != *missing* ]]
+  [ "$(ip netns exec "${LAB_PREFIX}peer" "$LANJOIN" list --json 2>/dev/null | jq -r '.[0].status')" = elsewhere ]
+  run ip netns exec "${LAB_PREFIX}peer" "$LANJOIN" reconcile
+  echo "$output"
+  [ "$status" -eq 1 ]
+  [[ $output == *"$(target web) eth1: leave: attached from network namespace /run/netns/${LAB_PREFIX}host"* ]]
+  [ "$(on web ip -o link show | grep -c ': eth1@')" -eq 1 ]
+  ! ip -n "${LAB_PREFIX}peer" link show "$BR" 2>/dev/null || false
+  run lj status
+  [ "$status" -eq 0 ]
 }

@@ -330,6 +330,10 @@ reaches_all() {
   echo "$output"
   [ "$status" -eq 2 ]
   [[ $output == *"detach them first"* ]]
+  # the port is named with its attachment (target and ifname), not only by its host name
+  local port
+  port=$(lj list --json | jq -r '.[0].host_ifname')
+  [[ $output == *"'br-em1' still has 1 other port ($port of pid:$CONTAINER_PID as eth1)"* ]]
   assert_same_state host "$adopted"
   run lj detach "pid:$CONTAINER_PID"
   [ "$status" -eq 0 ]

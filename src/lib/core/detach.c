@@ -480,13 +480,15 @@ int lj_detach(const char *target, const char *ifname, unsigned flags, struct lj_
 			r = lj_bad_input(
 				res,
 				"%s%s%s is on Docker network%s %s through the lanjoin Docker "
-				"plugin: %s Docker's, made and removed by Docker (run 'docker "
-				"network disconnect %s %s'%s, or remove the container); nothing "
+				"plugin: %s Docker's, made and removed by Docker (run: docker "
+				"network disconnect %.*s %s%s; or remove the container); nothing "
 				"was changed",
 				target, ifname ? "'s " : "", ifname ? ifname : "",
 				k == 1 ? "" : "s", nets,
 				k == 1 ? "that endpoint is" : "those endpoints are",
-				k == 1 ? nets : "NETWORK", target, k == 1 ? "" : " for each");
+				/* nets is "'NAME'": the name without its quotes */
+				k == 1 ? (int)strlen(nets) - 2 : 7, k == 1 ? nets + 1 : "NETWORK",
+				target, k == 1 ? "" : ", for each");
 		else if (k) {
 			size_t len = strlen(res->message);
 

@@ -639,8 +639,10 @@ static int release(const char *bridge, bool force, bool dry_run, bool unused_onl
 			goto out;
 	} else if (!force && lj_link_get(ctx->host, bridge, &br) == 0) {
 		struct lj_link *ports = NULL;
-		char names[256] = "";
-		size_t n = 0, others = 0, len = 0;
+		struct lj_state *ast = NULL;
+		struct lj_record *recs = NULL;
+		char names[512] = "";
+		size_t n = 0, others = 0, len = 0, n_recs = 0;
 
 		r = lj_link_list_ports(ctx->host, br.ifindex, &ports, &n);
 		if (r < 0) {
@@ -648,14 +650,28 @@ static int release(const char *bridge, bool force, bool dry_run, bool unused_onl
 				strerror(-r));
 			goto out;
 		}
+		/* a port lanjoin made is named with its attachment (target and ifname) */
+		if (lj_state_open_sibling(st, "attachments", &ast) < 0 ||
+		    lj_state_list(ast, &recs, &n_recs, NULL) < 0)
+			n_recs = 0;
 		for (size_t i = 0; i < n; i++) {
+			const struct lj_record *a = NULL;
+
 			if (strcmp(ports[i].name, rec.host_ifname) == 0)
 				continue;
 			others++;
+			for (size_t k = 0; k < n_recs && !a; k++)
+				if (strcmp(recs[k].host_ifname, ports[i].name) == 0)
+					a = &recs[k];
 			if (len < sizeof(names) - IFNAMSIZ - 8)
-				len += (size_t)snprintf(names + len, sizeof(names) - len, "%s%s",
-							len ? ", " : "", ports[i].name);
+				len += (size_t)snprintf(names + len, sizeof(names) - len,
+							"%s%s%s%.*s%s%s", len ? ", " : "",
+							ports[i].name, a ? " of " : "", a ? 128 : 0,
+							a ? a->target_spec : "", a ? " as " : "",
+							a ? a->ifname : "");
 		}
+		lj_records_free(recs, n_recs);
+		lj_state_close(ast);
 		free(ports);
 		if (others) {
 			r = lj_bad_input(res,
