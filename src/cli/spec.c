@@ -472,7 +472,7 @@ bool cli_spec_stored(const char *target, const char *ifname)
 static int store_waiting(const json_t *spec, const uint8_t *mac, bool replace)
 {
 	char name[LJ_SPEC_NAME_SIZE], path[4096];
-	const char *target, *ifname;
+	const char *target, *ifname, *to;
 	struct lj_target t;
 	json_t *old;
 	int r;
@@ -489,11 +489,14 @@ static int store_waiting(const json_t *spec, const uint8_t *mac, bool replace)
 	old = json_load_file(path, 0, NULL);
 	if (old && !json_object_get(spec, "mac"))
 		json_object_del(old, "mac"); /* the one derived when it was stored */
+	to = old ? json_string_value(json_object_get(old, "to")) : NULL;
+	if (to && !json_object_get(spec, "to") && strncmp(to, "docker:", 7) == 0)
+		json_object_del(old, "to"); /* nat: the engine network derived when stored */
 	r = old && !replace && !json_equal(old, spec) ? -EEXIST : 0;
 	json_decref(old);
 	if (r < 0)
 		return r;
-	r = cli_spec_save(spec, mac);
+	r = cli_spec_save(spec, mac, NULL); /* not running: no engine network to name */
 	return r < 0 ? r : 1;
 }
 
