@@ -423,6 +423,23 @@ static bool target_matches(const struct lj_record *rec, const char *target)
 }
 
 /*
+ * Is rec an attachment of want, the TARGET resolved now: its container by ID (renamed since
+ * the record was made, or named by another ID prefix) or its network namespace (a container
+ * that shares another's, --network container:NAME; a pid: in it), as detach finds it. A link
+ * handed to an engine is recorded in lanjoin's own namespace: not by namespace.
+ */
+static bool resolved_matches(const struct lj_record *rec, const struct lj_target *want)
+{
+	if (want->container_id[0] && strcmp(rec->container_id, want->container_id) == 0)
+		return true;
+	if (rec->netns.dev == rec->host_netns.dev && rec->netns.ino == rec->host_netns.ino)
+		return false;
+	return want->netns_fd >= 0 && rec->netns.dev == want->id.dev &&
+	       rec->netns.ino == want->id.ino &&
+	       (!rec->netns_cookie || !want->cookie || rec->netns_cookie == want->cookie);
+}
+
+/*
  * Is rec a Docker plugin endpoint of target (a container, resolved through its engine, once,
  * into *owner: its sandbox and endpoints; or a namespace, by identity)? Its record names the
  * sandbox, not the container the user knows it by.
@@ -678,7 +695,8 @@ int lj_status(const char *target, struct lj_status_entry **ret, size_t *ret_n,
 	struct lj_status_entry *out;
 	struct lj_status_ns host = {0};
 	struct ns_cache cache = {0};
-	struct lj_handed_owner *owner = NULL; /* target's, for the Docker plugin's endpoints */
+	struct lj_handed_owner *owner = NULL;	  /* target's, for the Docker plugin's endpoints */
+	struct lj_target want = {.netns_fd = -1}; /* target resolved, once */
 	struct lj_ctx hctx;
 	size_t n = 0, k = 0;
 	int r;
@@ -706,13 +724,15 @@ int lj_status(const char *target, struct lj_status_entry **ret, size_t *ret_n,
 			       "Failed to read this namespace's links, addresses and routes: %s",
 			       strerror(-r));
 	}
+	if (n && target && lj_target_parse(target, &want) == 0 && lj_target_open(&want) < 0)
+		lj_target_close(&want); /* gone or stopped: its container ID may still match */
 	for (size_t i = 0; i < n; i++) {
 		struct lj_status_entry *e;
 		struct lj_target t = {.netns_fd = -1};
 		const struct lj_status_ns *tns = NULL;
 		enum target_now now;
 
-		if (!target_matches(&recs[i], target) &&
+		if (!target_matches(&recs[i], target) && !resolved_matches(&recs[i], &want) &&
 		    !handed_matches(&recs[i], target, &owner)) {
 			lj_record_free(&recs[i]);
 			continue;
@@ -785,6 +805,7 @@ int lj_status(const char *target, struct lj_status_entry **ret, size_t *ret_n,
 		verify_record(e, &host, tns);
 	}
 	free(recs);
+	lj_target_close(&want);
 	lj_handed_owner_free(owner);
 	free(owner);
 	r = add_uplinks(target, &host, &out, &k, &res->bad_uplinks);

@@ -1,0 +1,146 @@
+#!/usr/bin/env bats
+# How lanjoin knows a container: by the ID it was attached to, not only by the name it was
+# given. A persistent attachment follows its container through `docker rename` (reconcile,
+# and watch on the engine's rename event): its record and spec take the new name, and after
+# a restart it comes back with the same MAC and address. A container made under the old name
+# is not the renamed one. A container that shares another's network namespace
+# (--network container:NAME) sees that one's attachments in `status`, as `detach` does.
+# Containers on the engine's default bridge network, as a user's are.
+
+load helpers
+load engine-helpers
+load watch-helpers
+
+setup_file() {
+  watch_setup_file
+  podman_start || true
+}
+teardown_file() {
+  podman_stop || true
+  watch_teardown_file
+}
+teardown() {
+  lab_teardown
+  rm -f "$LANJOIN_SPEC_DIR"/*.json
+}
+
+ljx() { # ENGINE ARGS...: lanjoin with ENGINE's socket
+  local e=$1
+  shift
+  lj "$@" --engine-socket "$(engine_sock "$e")"
+}
+
+# has_lan0 ENGINE NAME: container NAME has an interface lan0 (lanjoin's)
+has_lan0() { engine_cli "$1" exec "$2" ip link show lan0 >/dev/null 2>&1; }
+# mac_of ENGINE NAME: lan0's MAC in container NAME
+mac_of() { engine_cli "$1" exec "$2" cat /sys/class/net/lan0/address 2>/dev/null; }
+# the one stored spec's member M
+spec_member() { jq -r ".[\"$1\"]" "$LANJOIN_SPEC_DIR"/*.json; }
+
+# reconciled ENGINE NAME: a reconcile is all ok, and NAME has lan0
+reconciled() { ljx "$1" reconcile && has_lan0 "$1" "$2"; }
+
+# rename_then_restart ENGINE OCTET: attach --persist, rename, restart, reconcile: the
+# attachment follows the container (record, spec, status, list), same MAC and address; a
+# container made under the old name is left alone, then and after the renamed one is gone.
+rename_then_restart() {
+  local e=$1 ip=198.51.100.$2 old=lj-ren-$1 new=lj-ren2-$1 mac id
+  require_engine "$e"
+  engine_run "$e" "$old"
+  id=$CONTAINER_ID
+  defer engine_rm "$e" "$new"
+  run ljx "$e" attach macvlan "$old" --parent em1 --ip "$ip/24" --persist
+  echo "$output"
+  [ "$status" -eq 0 ]
+  defer ljx "$e" detach "$new"
+  defer ljx "$e" detach "$old" # (when a check failed before the rename)
+  mac=$(mac_of "$e" "$old")
+  [ -n "$mac" ]
+  # the spec keeps the container's ID beside its name
+  [ "$(spec_member container-id)" = "$id" ]
+
+  engine_cli "$e" rename "$old" "$new"
+  # before any reconcile, status finds it by the container's new name (its ID) too
+  run ljx "$e" status "$new"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == *"$old "*lan0*macvlan*ok* ]]
+
+  engine_cli "$e" restart -t 0 "$new" >/dev/null
+  [ "$(engine_inspect "$e" "$new" .State.Running)" = true ]
+  run ljx "$e" reconcile
+  echo "$output"
+  [[ $output == *"$old lan0: rename: its container is now named $new"* ]]
+  # the old namespace's macvlan may hold the MAC a moment longer (the kernel frees it): a
+  # reconcile that found it taken says try again (exit 2); a later one attaches it
+  wait_for 30 reconciled "$e" "$new"
+  [ "$(mac_of "$e" "$new")" = "$mac" ]
+  [ "$(curl_from peer "http://$ip/hello.html")" = "Hello world" ]
+  # record, spec, status and list name it as it is named now
+  run ljx "$e" status --json
+  echo "$output"
+  [ "$(jq -c '[.attachments[] | [.target, .status]]' <<<"$output")" = "[[\"$new\",\"ok\"]]" ]
+  lj list --json | jq -e --arg n "$new" --arg id "$id" \
+    'length == 1 and .[0].target.spec == $n and .[0].target.container_id == $id and .[0].persistent'
+  [ "$(ls "$LANJOIN_SPEC_DIR" | wc -l)" -eq 1 ]
+  [ "$(spec_member target)" = "$new" ]
+  [ "$(spec_member container-id)" = "$id" ]
+  run ljx "$e" reconcile
+  [ "$status" -eq 0 ]
+  [ -z "$output" ]
+
+  # a new container under the old name is another container: not attached
+  engine_run "$e" "$old"
+  engine_cli "$e" stop -t 0 "$new" >/dev/null
+  run ljx "$e" reconcile
+  echo "$output"
+  [ "$status" -eq 0 ]
+  ! has_lan0 "$e" "$old" || false
+  run ljx "$e" status "$new"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == *"$new "*lan0*waiting* ]]
+  # the renamed one removed: its spec still names it, not whatever has its old name
+  engine_rm "$e" "$new"
+  run ljx "$e" reconcile
+  echo "$output"
+  ! has_lan0 "$e" "$old" || false
+  [ "$(spec_member target)" = "$new" ]
+}
+
+@test "status: a container sharing another's network namespace (--network container:NAME) shows that one's attachment, as detach finds it" {
+  require_engine docker
+  engine_run docker lj-own
+  # its own server on another port: port 80 is lj-own's in the namespace they share
+  engine_cli docker run -d --name lj-sh2 --network container:lj-own "$ENGINE_IMAGE" \
+    /bin/httpd -f -p 8080 -h /www >/dev/null
+  defer engine_rm docker lj-sh2
+  run ljx docker attach macvlan lj-own --parent em1 --ip 198.51.100.164/24
+  echo "$output"
+  [ "$status" -eq 0 ]
+  defer ljx docker detach lj-own
+
+  run ljx docker status lj-sh2
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == *"lj-own "*lan0*macvlan*ok* ]]
+  run ljx docker status lj-sh2 --json
+  [ "$(jq -c '[.attachments[] | [.target, .status]]' <<<"$output")" = '[["lj-own","ok"]]' ]
+  run ljx docker reconcile lj-sh2
+  echo "$output"
+  [ "$status" -eq 0 ]
+  # by the process too: pid: of a process in that namespace
+  run ljx docker status "pid:$(engine_inspect docker lj-sh2 .State.Pid)"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == *"lj-own "*lan0*macvlan*ok* ]]
+  # detach through it; then status of either has no attachment
+  run ljx docker detach lj-sh2
+  echo "$output"
+  [ "$status" -eq 0 ]
+  run ljx docker status lj-sh2
+  [ "$status" -eq 1 ]
+  run ljx docker status lj-own
+  [ "$status" -eq 1 ]
+}
+
