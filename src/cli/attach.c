@@ -915,7 +915,8 @@ int lj_cmd_attach(int argc, char **argv)
 	if (f.persist && !o.dry_run) {
 		bool stored = res.unchanged && cli_spec_stored(o.target, spec_ifname(&o));
 
-		r = cli_spec_save(spec, cli_attach_live_mac(&res, o.mac));
+		r = cli_spec_save(spec, cli_attach_live_mac(&res, o.mac),
+				  cli_spec_container_id(&res));
 		if (r < 0) {
 			lj_err("Failed to store the spec in %s: %s", cli_spec_dir(),
 			       cli_spec_strerror(r));

@@ -17,6 +17,7 @@
 #include "lib/core/state.h"
 #include "lib/core/target.h"
 #include "lib/core/way.h"
+#include "lib/foreign/engine.h"
 #include "shared/macro.h"
 #include "shared/name.h"
 
@@ -225,6 +226,21 @@ int cli_spec_to_opts(json_t *spec, const char *file, struct lj_attach_opts *o,
 
 		if (strcmp(k, "way") == 0 || strcmp(k, "target") == 0)
 			continue;
+		if (strcmp(k, "container-id") == 0) {
+			/* written by lanjoin beside a container's name: not part of what is
+			 * asked (cli_spec_open_target follows it) */
+			const char *id = json_string_value(v);
+
+			if (t.kind != LJ_TARGET_CONTAINER || !id ||
+			    strlen(id) != LJ_ENGINE_ID_LEN ||
+			    strspn(id, "0123456789abcdef") != LJ_ENGINE_ID_LEN) {
+				lj_err("%s: field 'container-id': expected the 64 hex digits of a "
+				       "container's ID, beside a container target",
+				       file);
+				goto out;
+			}
+			continue;
+		}
 		flag = cli_attach_option_is_flag(k);
 		snprintf(prefix, sizeof(prefix), "%s: field '%s': ", file, k);
 		if (flag == -EPERM) {
@@ -333,7 +349,7 @@ int cli_spec_dir_make(void)
 	return lj_state_make_dir(cli_spec_dir(), &dir);
 }
 
-int cli_spec_save(const json_t *spec, const uint8_t *mac)
+int cli_spec_save(const json_t *spec, const uint8_t *mac, const char *container_id)
 {
 	_cleanup_free_ char *text = NULL;
 	_cleanup_close_ int dir = -1, fd = -1;
@@ -347,19 +363,21 @@ int cli_spec_save(const json_t *spec, const uint8_t *mac)
 	r = lj_state_make_dir(cli_spec_dir(), &dir);
 	if (r < 0)
 		return r;
-	if (mac && !json_object_get(spec, "mac")) {
+	{
 		char m[LJ_MAC_STRLEN];
 		json_t *c = json_deep_copy(spec);
 
-		if (!c || json_object_set_new(
-				  c, "mac", json_string(lj_mac_to_string(mac, m, sizeof(m)))) < 0) {
+		if (!c ||
+		    (mac && !json_object_get(spec, "mac") &&
+		     json_object_set_new(c, "mac",
+					 json_string(lj_mac_to_string(mac, m, sizeof(m)))) < 0) ||
+		    (container_id && *container_id &&
+		     json_object_set_new(c, "container-id", json_string(container_id)) < 0)) {
 			json_decref(c);
 			return -ENOMEM;
 		}
 		text = json_dumps(c, JSON_INDENT(2) | JSON_SORT_KEYS);
 		json_decref(c);
-	} else {
-		text = json_dumps(spec, JSON_INDENT(2) | JSON_SORT_KEYS);
 	}
 	if (!text)
 		return -ENOMEM;
@@ -393,6 +411,88 @@ int cli_spec_save(const json_t *spec, const uint8_t *mac)
 int cli_spec_remove(const char *target, const char *ifname)
 {
 	return lj_spec_remove(target, ifname);
+}
+
+const char *cli_spec_container_id(const struct lj_result *res)
+{
+	return json_string_value(
+		json_object_get(json_object_get(res->json, "target"), "container_id"));
+}
+
+int cli_spec_open_target(const json_t *spec, struct lj_target *ret)
+{
+	const char *t = json_string_value(json_object_get(spec, "target"));
+	const char *id = json_string_value(json_object_get(spec, "container-id"));
+	int r;
+
+	ret->netns_fd = -1;
+	ret->error[0] = '\0';
+	if (!t)
+		return -EINVAL;
+	r = lj_target_parse(t, ret);
+	if (r < 0)
+		return r;
+	if (ret->kind == LJ_TARGET_CONTAINER && id && *id) {
+		r = lj_target_reopen(t, id, 0, ret);
+		if (r != -ENOENT)
+			return r; /* that container (running or not), or no answer */
+		lj_target_close(ret);
+		if (strncmp(id, t, strlen(t)) == 0)
+			return -ENOENT; /* named by its ID: another one with that prefix is not it
+					 */
+		r = lj_target_parse(t, ret); /* gone: the container of that name, if any */
+		if (r < 0)
+			return r;
+	}
+	return lj_target_open(ret);
+}
+
+int cli_spec_retarget(const char *target, const char *ifname, const char *new_target,
+		      const char *container_id)
+{
+	char name[LJ_SPEC_NAME_SIZE], path[4096];
+	json_t *j = NULL, *other = NULL;
+	json_error_t err;
+	int r;
+
+	lj_spec_file_name(target, ifname, name);
+	snprintf(path, sizeof(path), "%s/%s", cli_spec_dir(), name);
+	j = json_load_file(path, JSON_REJECT_DUPLICATES, &err);
+	if (!json_is_object(j)) {
+		json_decref(j);
+		return access(path, F_OK) < 0 ? -ENOENT : -EBADMSG;
+	}
+	if (strcmp(target, new_target) != 0) {
+		/* another spec under the new name (of a container that had it before) is not
+		 * overwritten */
+		lj_spec_file_name(new_target, ifname, name);
+		snprintf(path, sizeof(path), "%s/%s", cli_spec_dir(), name);
+		other = json_load_file(path, 0, &err);
+		if (other || access(path, F_OK) == 0) {
+			const char *id = json_string_value(json_object_get(other, "container-id"));
+			bool ours = id && container_id && strcmp(id, container_id) == 0;
+
+			json_decref(other);
+			if (!ours) {
+				json_decref(j);
+				return -EEXIST;
+			}
+		}
+	}
+	if (json_object_set_new(j, "target", json_string(new_target)) < 0 ||
+	    (container_id &&
+	     json_object_set_new(j, "container-id", json_string(container_id)) < 0)) {
+		json_decref(j);
+		return -ENOMEM;
+	}
+	r = cli_spec_save(j, NULL, NULL);
+	json_decref(j);
+	if (r == 0 && strcmp(target, new_target) != 0) {
+		r = cli_spec_remove(target, ifname);
+		if (r == -ENOENT)
+			r = 0;
+	}
+	return r;
 }
 
 bool cli_spec_stored(const char *target, const char *ifname)
@@ -500,7 +600,7 @@ json_t *cli_spec_unattached(const char *target,
 			ifn = LJ_DEFAULT_IFNAME; /* not an object: see cli_spec_list */
 		if (!t || (target && strcmp(t, target) != 0) || attached(t, ifn, data))
 			continue;
-		if (lj_target_parse(t, &tg) == 0 && (r = lj_target_open(&tg)) == 0) {
+		if ((r = cli_spec_open_target(s, &tg)) == 0) {
 			runs = true;
 			lj_target_close(&tg);
 		}

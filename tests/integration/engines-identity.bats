@@ -108,6 +108,14 @@ rename_then_restart() {
   [ "$(spec_member target)" = "$new" ]
 }
 
+@test "engines: docker rename of a persistent attachment's container, then a restart: reconcile follows it (record, spec, status, list); a new container under the old name is left alone" {
+  rename_then_restart docker 161
+}
+
+@test "engines: podman rename of a persistent attachment's container, then a restart: reconcile follows it" {
+  rename_then_restart podman 162
+}
+
 @test "status: a container sharing another's network namespace (--network container:NAME) shows that one's attachment, as detach finds it" {
   require_engine docker
   engine_run docker lj-own

@@ -476,7 +476,8 @@ enum target_now {
  * after its die event, and a restarted one's old namespace may live on a moment too.
  * On TARGET_SAME, *ret is the target, open (the caller closes it); else ret->netns_fd is -1.
  */
-static enum target_now target_now(const struct lj_record *rec, struct lj_target *ret)
+static enum target_now target_now(const struct lj_record *rec, struct lj_target *ret,
+				  char name[LJ_TARGET_SPEC_MAX])
 {
 	struct lj_target t = {.netns_fd = -1};
 	enum target_now now;
@@ -491,6 +492,8 @@ static enum target_now target_now(const struct lj_record *rec, struct lj_target 
 			return TARGET_UNKNOWN;
 	} else if (rec->target_kind == LJ_TARGET_CONTAINER && rec->container_id[0]) {
 		r = lj_target_reopen(rec->target_spec, rec->container_id, 0, &t);
+		if ((r == 0 || r == -ESRCH) && t.kind == LJ_TARGET_CONTAINER)
+			snprintf(name, LJ_TARGET_SPEC_MAX, "%s", t.name);
 		if (r < 0) {
 			lj_target_close(&t);
 			return r == -ESRCH ? TARGET_STOPPED : TARGET_UNKNOWN;
@@ -772,7 +775,7 @@ int lj_status(const char *target, struct lj_status_entry **ret, size_t *ret_n,
 				 json_string_value(json_object_get(e->rec.info, "repair_failed")));
 			add_what(e, buf);
 		}
-		now = target_now(&e->rec, &t); /* one inspect per container, as a rule */
+		now = target_now(&e->rec, &t, e->container_name); /* one inspect per container */
 		if (now == TARGET_STOPPED) {
 			e->kind = LJ_STATUS_TARGET_GONE;
 			gone_forward(e, &host);

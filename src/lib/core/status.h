@@ -150,6 +150,9 @@ struct lj_status_entry {
 				(its uplink, parent, bridge) are down: nothing to repair until
 				they are up (reconcile waits) */
 	bool adoption; /* an uplink adoption (state subdirectory "uplinks"), not an attachment */
+	/* a container target's name as its engine says now (it may have been renamed since the
+	 * record was made: reconcile follows it); "" when not asked or not known */
+	char container_name[LJ_TARGET_SPEC_MAX];
 };
 
 /*
