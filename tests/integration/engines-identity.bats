@@ -116,6 +116,34 @@ rename_then_restart() {
   rename_then_restart podman 162
 }
 
+@test "watch: docker rename (the engine's rename event) -> the record and spec take the new name; a restart brings it back" {
+  require_engine docker
+  local ip=198.51.100.163 mac
+  engine_run docker lj-wren
+  defer engine_rm docker lj-wren2
+  run ljx docker attach macvlan lj-wren --parent em1 --ip "$ip/24" --persist
+  echo "$output"
+  [ "$status" -eq 0 ]
+  defer ljx docker detach lj-wren2
+  defer ljx docker detach lj-wren
+  mac=$(mac_of docker lj-wren)
+  docker_watch
+  log_has "engine at $(engine_sock docker) connected"
+
+  dk rename lj-wren lj-wren2
+  log_has "^container rename [0-9a-f]{12} \(lj-wren2\): reconcile lj-wren$"
+  log_has "^lj-wren lan0: rename: its container is now named lj-wren2"
+  [ "$(spec_member target)" = lj-wren2 ]
+  lj list --json | jq -e '.[0].target.spec == "lj-wren2"'
+
+  dk restart -t 0 lj-wren2 >/dev/null
+  wait_for 60 dk_has_mac lj-wren2 "$mac" || {
+    cat "$WLOG"
+    false
+  }
+  [ "$(curl_from peer "http://$ip/hello.html")" = "Hello world" ]
+}
+
 @test "status: a container sharing another's network namespace (--network container:NAME) shows that one's attachment, as detach finds it" {
   require_engine docker
   engine_run docker lj-own
