@@ -912,6 +912,8 @@ int lj_cmd_attach(int argc, char **argv)
 			code = 128 + res.interrupted; /* as if killed by it: nothing was done */
 		goto out;
 	}
+	if (!o.dry_run)
+		cli_note_id_prefix(&res); /* "4": a container's ID prefix, as Docker takes it */
 	if (f.persist && !o.dry_run) {
 		bool stored = res.unchanged && cli_spec_stored(o.target, spec_ifname(&o));
 

@@ -21,6 +21,9 @@
 #include "shared/macro.h"
 #include "shared/name.h"
 
+/* the hex digits of a container ID as `docker ps` shows it */
+#define SHORT_ID_LEN 12
+
 #define SPEC_MAX_SIZE (1 << 20)
 
 /* The options given more than once (arrays in a spec). */
@@ -417,6 +420,22 @@ const char *cli_spec_container_id(const struct lj_result *res)
 {
 	return json_string_value(
 		json_object_get(json_object_get(res->json, "target"), "container_id"));
+}
+
+void cli_note_id_prefix(const struct lj_result *res)
+{
+	const json_t *t = json_object_get(res->json, "target");
+	const char *spec = json_string_value(json_object_get(t, "spec"));
+	const char *name = json_string_value(json_object_get(t, "name"));
+	const char *id = cli_spec_container_id(res);
+
+	if (res->unchanged || !spec || !name || !id || strcmp(spec, name) == 0 ||
+	    strlen(spec) >= SHORT_ID_LEN || strncmp(id, spec, strlen(spec)) != 0)
+		return;
+	fprintf(stderr,
+		"lanjoin: note: no container is named '%s': taken as an ID prefix, of container "
+		"%s (%.*s)\n",
+		spec, name, SHORT_ID_LEN, id);
 }
 
 int cli_spec_open_target(const json_t *spec, struct lj_target *ret)

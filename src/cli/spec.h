@@ -50,6 +50,14 @@ const char *cli_attach_idle_option(const struct lj_attach_opts *o);
  * attachment already as asked (it keeps its MAC), else mac. Points to static storage or mac. */
 const uint8_t *cli_attach_live_mac(const struct lj_result *res, const uint8_t *mac);
 
+/*
+ * After an attach: a container TARGET that is no container's name but a short prefix of its
+ * ID (fewer than the 12 digits `docker ps` shows: `attach macvlan 4 ...` takes "4" as Docker
+ * does) gets a note on stderr naming the container it was taken for (not when it was
+ * attached already: res then describes the earlier attach).
+ */
+void cli_note_id_prefix(const struct lj_result *res);
+
 /* The full ID of the container an attach's res is of (its record's), or NULL. */
 const char *cli_spec_container_id(const struct lj_result *res);
 

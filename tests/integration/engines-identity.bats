@@ -180,3 +180,19 @@ rename_then_restart() {
   [ "$status" -eq 1 ]
 }
 
+@test "attach: a TARGET that is no container's name but a short ID prefix (as Docker takes '4') gets a note naming the container" {
+  require_engine docker
+  engine_run docker lj-pre
+  local p=${CONTAINER_ID:0:4}
+  run ljx docker attach macvlan "$p" --parent em1 --ip 198.51.100.165/24
+  echo "$output"
+  [ "$status" -eq 0 ]
+  defer ljx docker detach lj-pre
+  [[ $output == *"note: no container is named '$p': taken as an ID prefix, of container lj-pre (${CONTAINER_ID:0:12})"* ]]
+  has_lan0 docker lj-pre
+  # by its name, or by the 12 digits docker ps shows: no note
+  run ljx docker attach macvlan lj-pre --parent em1 --ip 198.51.100.165/24
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output != *note:* ]]
+}
