@@ -196,3 +196,26 @@ rename_then_restart() {
   [ "$status" -eq 0 ]
   [[ $output != *note:* ]]
 }
+
+@test "detach: by the new name of a stopped, renamed container whose record is gone removes its persistent spec (it keeps the container's ID)" {
+  require_engine docker
+  engine_run docker lj-dren
+  defer engine_rm docker lj-dren2
+  run ljx docker attach macvlan lj-dren --parent em1 --ip 198.51.100.166/24 --persist
+  echo "$output"
+  [ "$status" -eq 0 ]
+  defer ljx docker detach lj-dren
+  dk stop -t 0 lj-dren >/dev/null
+  run ljx docker reconcile
+  echo "$output"
+  [[ $output == *"lj-dren lan0: drop: host side removed; its persistent spec is kept"* ]]
+  dk rename lj-dren lj-dren2
+  run ljx docker detach lj-dren2
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == *"Removed the stored spec of lj-dren2"* ]]
+  [ -z "$(ls "$LANJOIN_SPEC_DIR")" ]
+  run ljx docker status
+  echo "$output"
+  [[ $output != *lj-dren* ]]
+}
