@@ -116,32 +116,43 @@ rename_then_restart() {
   rename_then_restart podman 162
 }
 
-@test "watch: docker rename (the engine's rename event) -> the record and spec take the new name; a restart brings it back" {
-  require_engine docker
-  local ip=198.51.100.163 mac
-  engine_run docker lj-wren
-  defer engine_rm docker lj-wren2
-  run ljx docker attach macvlan lj-wren --parent em1 --ip "$ip/24" --persist
+# watch_rename ENGINE OCTET: a watch follows the engine's rename event (record and spec take
+# the new name at once); the restart that follows brings the attachment back, same MAC.
+watch_rename() {
+  local e=$1 ip=198.51.100.$2 old=lj-wren-$1 new=lj-wren2-$1 mac
+  require_engine "$e"
+  engine_run "$e" "$old"
+  defer engine_rm "$e" "$new"
+  run ljx "$e" attach macvlan "$old" --parent em1 --ip "$ip/24" --persist
   echo "$output"
   [ "$status" -eq 0 ]
-  defer ljx docker detach lj-wren2
-  defer ljx docker detach lj-wren
-  mac=$(mac_of docker lj-wren)
-  docker_watch
-  log_has "engine at $(engine_sock docker) connected"
+  defer ljx "$e" detach "$new"
+  defer ljx "$e" detach "$old"
+  mac=$(mac_of "$e" "$old")
+  start_watch --engine-socket "$(engine_sock "$e")"
+  log_has "engine at $(engine_sock "$e") connected"
 
-  dk rename lj-wren lj-wren2
-  log_has "^container rename [0-9a-f]{12} \(lj-wren2\): reconcile lj-wren$"
-  log_has "^lj-wren lan0: rename: its container is now named lj-wren2"
-  [ "$(spec_member target)" = lj-wren2 ]
-  lj list --json | jq -e '.[0].target.spec == "lj-wren2"'
+  engine_cli "$e" rename "$old" "$new"
+  log_has "^container rename [0-9a-f]{12} \\($new\\): reconcile $old\$"
+  log_has "^$old lan0: rename: its container is now named $new"
+  [ "$(spec_member target)" = "$new" ]
+  lj list --json | jq -e --arg n "$new" '.[0].target.spec == $n'
 
-  dk restart -t 0 lj-wren2 >/dev/null
-  wait_for 60 dk_has_mac lj-wren2 "$mac" || {
+  engine_cli "$e" restart -t 0 "$new" >/dev/null
+  has_mac() { [[ $(mac_of "$e" "$new") == "$mac" ]]; }
+  wait_for 60 has_mac || {
     cat "$WLOG"
     false
   }
   [ "$(curl_from peer "http://$ip/hello.html")" = "Hello world" ]
+}
+
+@test "watch: docker rename (the engine's rename event) -> the record and spec take the new name; a restart brings it back" {
+  watch_rename docker 163
+}
+
+@test "watch: podman rename (its rename event) -> the record and spec take the new name; a restart brings it back" {
+  watch_rename podman 167
 }
 
 @test "status: a container sharing another's network namespace (--network container:NAME) shows that one's attachment, as detach finds it" {
