@@ -4,7 +4,8 @@
 # and watch on the engine's rename event): its record and spec take the new name, and after
 # a restart it comes back with the same MAC and address. A container made under the old name
 # is not the renamed one. A container that shares another's network namespace
-# (--network container:NAME) sees that one's attachments in `status`, as `detach` does.
+# (--network container:NAME) sees that one's attachments in `status`, as `detach` does. An
+# attach by a short ID prefix that is no container's name says which container it took.
 # Containers on the engine's default bridge network, as a user's are.
 
 load helpers
