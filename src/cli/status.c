@@ -22,7 +22,7 @@ static const char usage[] =
 	"yet, nothing wrong: ask again), 1 otherwise (also for a TARGET with no\n"
 	"attachment), 2 on bad usage. TARGET finds attachments as detach does: by the target\n"
 	"given at attach, its container's ID (renamed since) or its network namespace (a\n"
-	"container that shares another's, --network container:NAME, shows that one's).\n"
+	"container that shares another's, network mode container:NAME, shows that one's).\n"
 	"A persistent spec without an attachment shows as waiting (its target does not run:\n"
 	"not a failure) or missing (it runs: exit 1; reconcile attaches it). A record that\n"
 	"could not be read is named (on stderr; --json: \"unreadable\") and is exit 1 too.\n"
