@@ -258,7 +258,8 @@ int lj_cmd_apply(int argc, char **argv)
 			if (items[i].f.persist &&
 			    (r = cli_spec_save(items[i].canon,
 					       cli_attach_live_mac(&res, items[i].o.mac),
-					       cli_attach_live_network(&res))) < 0) {
+					       cli_attach_live_network(&res),
+					       cli_spec_container_id(&res))) < 0) {
 				lj_err("%s: failed to store its spec in %s: %s", items[i].file,
 				       cli_spec_dir(), cli_spec_strerror(r));
 				if (!res.unchanged)

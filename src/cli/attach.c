@@ -891,11 +891,13 @@ int lj_cmd_attach(int argc, char **argv)
 			code = 128 + res.interrupted; /* as if killed by it: nothing was done */
 		goto out;
 	}
+	if (!o.dry_run)
+		cli_note_id_prefix(&res); /* "4": a container's ID prefix, as Docker takes it */
 	if (f.persist && !o.dry_run) {
 		bool stored = res.unchanged && cli_spec_stored(o.target, spec_ifname(&o));
 
 		r = cli_spec_save(spec, cli_attach_live_mac(&res, o.mac),
-				  cli_attach_live_network(&res));
+				  cli_attach_live_network(&res), cli_spec_container_id(&res));
 		if (r < 0) {
 			lj_err("Failed to store the spec in %s: %s", cli_spec_dir(),
 			       cli_spec_strerror(r));

@@ -48,12 +48,15 @@ static void no_such_container(const char *target, char *msg, size_t size)
 /*
  * Forget the stored specs of target (as ifname, NULL: any) that no record explains (what
  * lj_detach detached took its own spec along, see LJ_DETACH_DROP_SPEC): a persistent
- * attachment whose container is gone. Returns how many were removed.
+ * attachment whose container is gone, or one whose container was renamed since (the spec
+ * keeps its ID: target's container, asked once). Returns how many were removed.
  */
 static size_t remove_specs(const char *target, const char *ifname)
 {
 	json_t *specs = NULL, *e;
 	size_t i, removed = 0;
+	struct lj_target tg = {.netns_fd = -1};
+	bool asked = false;
 
 	if (cli_spec_list(&specs) < 0)
 		return 0;
@@ -62,9 +65,23 @@ static size_t remove_specs(const char *target, const char *ifname)
 		const json_t *s = json_object_get(e, "spec");
 		const char *t = json_string_value(json_object_get(s, "target"));
 		const char *n = json_string_value(json_object_get(s, "ifname"));
+		const char *id = json_string_value(json_object_get(s, "container-id"));
 
-		if (t && strcmp(t, target) == 0 && (!ifname || (n && strcmp(n, ifname) == 0)) &&
-		    cli_spec_remove(t, n ? n : LJ_DEFAULT_IFNAME) == 0)
+		if (!t || (ifname && (!n || strcmp(n, ifname) != 0)))
+			continue;
+		if (strcmp(t, target) != 0 && id) {
+			if (!asked && lj_target_parse(target, &tg) == 0 &&
+			    tg.kind == LJ_TARGET_CONTAINER) {
+				lj_target_open(&tg); /* stopped: its ID all the same */
+				lj_target_close(&tg);
+			}
+			asked = true;
+			if (strcmp(tg.container_id, id) != 0)
+				continue;
+		} else if (strcmp(t, target) != 0) {
+			continue;
+		}
+		if (cli_spec_remove(t, n ? n : LJ_DEFAULT_IFNAME) == 0)
 			removed++;
 	}
 	json_decref(specs);

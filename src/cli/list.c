@@ -88,15 +88,16 @@ static json_t *spec_json(const json_t *x)
 	const json_t *s = json_object_get(x, "spec");
 	const char *via = spec_via(s), *mac = json_string_value(json_object_get(s, "mac"));
 
+	const json_t *id = json_object_get(s, "container-id"); /* the container it follows */
 	json_t *o = json_pack(
-		"{s:s, s:{s:O, s:n, s:n, s:n, s:n}, s:O, s:O, s:O, s:n, s:o, s:o, s:o, "
+		"{s:s, s:{s:O, s:n, s:n, s:n, s:O}, s:O, s:O, s:O, s:n, s:o, s:o, s:o, "
 		"s:n, s:{}, s:O, s:b}",
 		"schema", LJ_SCHEMA_ATTACHMENT, "target", "spec", json_object_get(x, "target"),
-		"kind", "name", "pid", "container_id", "ifname", json_object_get(x, "ifname"),
-		"way", json_object_get(x, "way"), "status", json_object_get(x, "status"),
-		"host_ifname", "via", via ? json_string(via) : json_null(), "mac",
-		mac ? json_string(mac) : json_null(), "addresses", spec_addresses(s), "created",
-		"info", "spec", s, "persistent", true);
+		"kind", "name", "pid", "container_id", id ? id : json_null(), "ifname",
+		json_object_get(x, "ifname"), "way", json_object_get(x, "way"), "status",
+		json_object_get(x, "status"), "host_ifname", "via",
+		via ? json_string(via) : json_null(), "mac", mac ? json_string(mac) : json_null(),
+		"addresses", spec_addresses(s), "created", "info", "spec", s, "persistent", true);
 
 	/* attached from another network namespace: its place */
 	if (o && json_object_get(x, "where"))

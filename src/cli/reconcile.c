@@ -26,7 +26,8 @@ static const char usage[] =
 	"repaired (what is left is undone, then attached again from the spec); target-restarted\n"
 	"(same container, new namespace), attached again with the same MAC and addresses;\n"
 	"target-gone, the host side is dropped (a persistent spec is kept). A persistent spec\n"
-	"whose container runs without an attachment (after a reboot) is attached. A repair\n"
+	"whose container runs without an attachment (after a reboot) is attached; a container\n"
+	"renamed since is followed (rename: its record and spec take the new name). A repair\n"
 	"whose attach fails (its own steps rolled back) keeps the record, drifted, with the\n"
 	"reason. Runs at once repair one at a time (\"already repaired\" if another did).\n"
 	"Drifted only because its uplink, parent or bridge is down: left alone (wait).\n"
@@ -121,16 +122,28 @@ void cli_reconcile_end_with_target(bool on)
  * itself are printed by cli_spec_to_opts.
  */
 static int attach_spec(json_t *spec, const char *what, const char *mac, bool to_engine,
-		       const char *network, char *why, size_t size)
+		       const char *network, const struct lj_target *resolved, char *why,
+		       size_t size)
 {
 	struct lj_attach_opts o;
 	struct cli_attach_flags f;
 	struct lj_result res;
-	json_t *canon = NULL;
+	json_t *canon = NULL, *asked = NULL;
 	int r;
 
+	if (json_object_get(spec, "container-id")) {
+		/* the stored file's note of which container it follows: not what is asked */
+		asked = json_deep_copy(spec);
+		if (!asked) {
+			snprintf(why, size, "%s", strerror(ENOMEM));
+			return -ENOMEM;
+		}
+		json_object_del(asked, "container-id");
+		spec = asked;
+	}
 	if (cli_spec_to_opts(spec, what, &o, &f, &canon) < 0) {
 		snprintf(why, size, "its spec is not valid (see above)");
+		json_decref(asked);
 		return -EINVAL;
 	}
 	if (cli_attach_idle_option(&o)) {
@@ -138,8 +151,10 @@ static int attach_spec(json_t *spec, const char *what, const char *mac, bool to_
 		lj_err("warning: %s: %s: ignored", what, cli_attach_idle_option(&o));
 		o.mtu = 0;
 	}
-	if (mac && !o.has_mac && lj_parse_mac(mac, o.mac) == 0)
-		o.has_mac = true; /* the same MAC as before: neighbours' caches stay right */
+	/* the same MAC as before: neighbours' caches stay right (also over the one a persistent
+	 * spec derives from its target's name: a container renamed since keeps its MAC) */
+	if (mac && !json_object_get(spec, "mac") && lj_parse_mac(mac, o.mac) == 0)
+		o.has_mac = true;
 	if (to_engine && o.to.family == AF_UNSPEC && o.private_net.ip.family == AF_UNSPEC) {
 		o.to_engine = true;
 		if (!o.to_network)
@@ -147,11 +162,13 @@ static int attach_spec(json_t *spec, const char *what, const char *mac, bool to_
 	}
 	o.spec = spec;
 	o.session = session;
+	o.resolved = resolved;
 	r = lj_attach(&o, &res);
 	if (r < 0)
 		snprintf(why, size, "%s", res.message[0] ? res.message : strerror(-r));
 	lj_result_done(&res);
 	json_decref(canon);
+	json_decref(asked);
 	return r;
 }
 
@@ -224,7 +241,7 @@ static void repair(struct run *run, const struct lj_status_entry *e, json_t *spe
 	 * one may be another container's), or to none */
 	r = attach_spec(spec, rec->target_spec, mac,
 			json_object_get(rec->info, "to") && rec->container_id[0],
-			json_string_value(json_object_get(rec->info, "to_network")), why,
+			json_string_value(json_object_get(rec->info, "to_network")), NULL, why,
 			sizeof(why));
 	if (r == -ECANCELED) {
 		/* detached while the attach waited (DAD, a lease): the user's word stands, the
@@ -337,11 +354,95 @@ static void repair_locked(struct run *run, const struct lj_status_entry *e, json
 		close(lock);
 }
 
+/* Does target name the container with full ID id by an ID prefix (not by its name)? */
+static bool by_id(const char *target, const char *id)
+{
+	size_t n = strlen(target);
+
+	return n <= strlen(id) && strncmp(id, target, n) == 0;
+}
+
+/*
+ * The container of e was renamed since it was attached (its engine names it e->container_name
+ * now, not as its record does): its record and stored spec follow it, so that list, status
+ * and a restart of it name it as it is named now. Only a container attached by its name (by
+ * an ID prefix it stays so); CNI's and the Docker driver's records are their runtime's.
+ */
+static void follow_rename(struct run *run, struct lj_status_entry *e, json_t *specs)
+{
+	struct lj_record *rec = &e->rec, now;
+	const char *to = e->container_name;
+	struct lj_state *st = NULL;
+	json_t *stored;
+	char old[LJ_TARGET_SPEC_MAX];
+	int lock, r;
+
+	if (rec->target_kind != LJ_TARGET_CONTAINER || !rec->container_id[0] || !to[0] ||
+	    strcmp(rec->target_name, to) == 0 || strcmp(rec->target_spec, rec->target_name) != 0 ||
+	    json_object_get(rec->info, "cni") || json_object_get(rec->info, "docker") ||
+	    strcmp(rec->status, "attached") != 0)
+		return;
+	snprintf(old, sizeof(old), "%s", rec->target_spec);
+	stored = stored_spec(specs, old, rec->ifname);
+	lock = repair_lock();
+	if (lock < 0)
+		return;
+	/* the spec first: a record without its spec would read as not persistent */
+	r = stored ? cli_spec_retarget(old, rec->ifname, to, rec->container_id) : 0;
+	if (r == -ENOENT)
+		r = 0; /* an earlier run renamed it, or it was removed meanwhile */
+	if (r < 0) {
+		act(run, old, rec->ifname, lj_status_kind_str(e->kind), "rename", false,
+		    "its container is now named %s; its spec could not follow: %s", to,
+		    r == -EEXIST ? "another spec is stored under that name" : strerror(-r));
+		close(lock);
+		return;
+	}
+	r = lj_state_open(true, &st);
+	if (r == 0)
+		r = lj_state_load(st, rec->id, &now);
+	if (r == 0) {
+		/* still the record read (not detached and attached again meanwhile) */
+		if (strcmp(now.container_id, rec->container_id) == 0 &&
+		    strcmp(now.target_spec, old) == 0) {
+			snprintf(now.target_spec, sizeof(now.target_spec), "%s", to);
+			snprintf(now.target_name, sizeof(now.target_name), "%s", to);
+			if (json_is_object(now.spec))
+				json_object_set_new(now.spec, "target", json_string(to));
+			r = lj_state_save(st, &now);
+		}
+		lj_record_free(&now);
+	}
+	lj_state_close(st);
+	close(lock);
+	if (r < 0) {
+		act(run, old, rec->ifname, lj_status_kind_str(e->kind), "rename", false,
+		    "its container is now named %s; its record could not follow: %s", to,
+		    strerror(-r));
+		return;
+	}
+	snprintf(rec->target_spec, sizeof(rec->target_spec), "%s", to);
+	snprintf(rec->target_name, sizeof(rec->target_name), "%s", to);
+	if (json_is_object(rec->spec))
+		json_object_set_new(rec->spec, "target", json_string(to));
+	if (stored) {
+		json_object_set_new(json_object_get(stored, "spec"), "target", json_string(to));
+		json_object_set_new(json_object_get(stored, "spec"), "container-id",
+				    json_string(rec->container_id));
+	}
+	act(run, old, rec->ifname, lj_status_kind_str(e->kind), "rename", true,
+	    "its container is now named %s: its record%s follow%s", to,
+	    stored ? " and persistent spec" : "", stored ? "" : "s");
+}
+
 static void one(struct run *run, struct lj_status_entry *e, json_t *specs)
 {
 	const struct lj_record *rec = &e->rec;
 	const char *status = lj_status_kind_str(e->kind);
-	json_t *stored = stored_spec(specs, rec->target_spec, rec->ifname);
+	json_t *stored;
+
+	follow_rename(run, e, specs);
+	stored = stored_spec(specs, rec->target_spec, rec->ifname);
 	json_t *spec = rec->spec ? rec->spec : json_object_get(stored, "spec");
 	bool cni = json_object_get(rec->info, "cni") != NULL;
 	bool plugin = json_object_get(rec->info, "docker") != NULL;
@@ -488,9 +589,31 @@ static void unattached(struct run *run, json_t *specs, const char *target)
 			    why);
 			continue;
 		}
+		/* its container by the ID it was attached to, else by its name */
 		if (lj_target_parse(t, &tg) < 0)
 			continue;
-		int r = lj_target_open(&tg);
+		int r = cli_spec_open_target(s, &tg);
+		if ((r == 0 || r == -ESRCH) && tg.kind == LJ_TARGET_CONTAINER &&
+		    tg.container_id[0] && strcmp(tg.name, t) != 0 && !by_id(t, tg.container_id)) {
+			/* renamed since: its spec follows it (a container that took its old name
+			 * is not it) */
+			int k = cli_spec_retarget(t, n, tg.name, tg.container_id);
+
+			act(run, t, n, r == 0 ? "missing" : "waiting", "rename", k == 0,
+			    "its container is now named %s%s%s", tg.name,
+			    k == 0	   ? ": its persistent spec follows"
+			    : k == -EEXIST ? "; its spec could not follow: another spec is stored "
+					     "under that name"
+					   : "; its spec could not follow: ",
+			    k == 0 || k == -EEXIST ? "" : strerror(-k));
+			if (k < 0) {
+				lj_target_close(&tg);
+				continue;
+			}
+			json_object_set_new(s, "target", json_string(tg.name));
+			snprintf(tg.spec, sizeof(tg.spec), "%s", tg.name);
+			t = json_string_value(json_object_get(s, "target"));
+		}
 		if (r == -ESRCH || r == -ENOENT)
 			continue; /* not running: it is attached when it is */
 		if (r < 0) {
@@ -500,15 +623,21 @@ static void unattached(struct run *run, json_t *specs, const char *target)
 			    tg.error[0] ? tg.error : strerror(-r));
 			continue;
 		}
-		lj_target_close(&tg);
 		r = attach_spec(s, json_string_value(json_object_get(e, "file")), NULL, false, NULL,
-				why, sizeof(why));
+				tg.kind == LJ_TARGET_CONTAINER ? &tg : NULL, why, sizeof(why));
 		if (r < 0) {
 			run->retry |= r != -EINVAL; /* as in repair */
 			act(run, t, n, "missing", "attach", false, "failed: %s", why);
 		} else {
+			const char *id = json_string_value(json_object_get(s, "container-id"));
+
 			act(run, t, n, "missing", "attach", true, "from its persistent spec");
+			/* a container made again under its name (or an older spec without an
+			 * ID): the spec follows this one from now on */
+			if (tg.container_id[0] && (!id || strcmp(id, tg.container_id) != 0))
+				(void)cli_spec_retarget(t, n, t, tg.container_id);
 		}
+		lj_target_close(&tg);
 	}
 }
 

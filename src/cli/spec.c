@@ -21,6 +21,9 @@
 #include "shared/macro.h"
 #include "shared/name.h"
 
+/* the hex digits of a container ID as `docker ps` shows it */
+#define SHORT_ID_LEN 12
+
 #define SPEC_MAX_SIZE (1 << 20)
 
 /* The options given more than once (arrays in a spec). */
@@ -232,6 +235,21 @@ int cli_spec_to_opts(json_t *spec, const char *file, struct lj_attach_opts *o,
 
 		if (strcmp(k, "way") == 0 || strcmp(k, "target") == 0)
 			continue;
+		if (strcmp(k, "container-id") == 0) {
+			/* written by lanjoin beside a container's name: not part of what is
+			 * asked (cli_spec_open_target follows it) */
+			const char *id = json_string_value(v);
+
+			if (t.kind != LJ_TARGET_CONTAINER || !id ||
+			    strlen(id) != LJ_ENGINE_ID_LEN ||
+			    strspn(id, "0123456789abcdef") != LJ_ENGINE_ID_LEN) {
+				lj_err("%s: field 'container-id': expected the 64 hex digits of a "
+				       "container's ID, beside a container target",
+				       file);
+				goto out;
+			}
+			continue;
+		}
 		flag = cli_attach_option_is_flag(k);
 		snprintf(prefix, sizeof(prefix), "%s: field '%s': ", file, k);
 		if (flag == -EPERM) {
@@ -392,7 +410,8 @@ int cli_spec_dir_make(void)
 	return lj_state_make_dir(cli_spec_dir(), &dir);
 }
 
-int cli_spec_save(const json_t *spec, const uint8_t *mac, const char *network)
+int cli_spec_save(const json_t *spec, const uint8_t *mac, const char *network,
+		  const char *container_id)
 {
 	_cleanup_free_ char *text = NULL;
 	_cleanup_close_ int dir = -1, fd = -1;
@@ -418,6 +437,9 @@ int cli_spec_save(const json_t *spec, const uint8_t *mac, const char *network)
 		snprintf(net, sizeof(net), "%s:%s", to ? to : "docker", network);
 		r |= json_object_set_new(c, "to", json_string(net));
 	}
+	/* the container it was attached to: a rename is followed (cli_spec_open_target) */
+	if (container_id && *container_id)
+		r |= json_object_set_new(c, "container-id", json_string(container_id));
 	if (r == 0)
 		text = json_dumps(c, JSON_INDENT(2) | JSON_SORT_KEYS);
 	json_decref(c);
@@ -455,6 +477,104 @@ int cli_spec_remove(const char *target, const char *ifname)
 	return lj_spec_remove(target, ifname);
 }
 
+const char *cli_spec_container_id(const struct lj_result *res)
+{
+	return json_string_value(
+		json_object_get(json_object_get(res->json, "target"), "container_id"));
+}
+
+void cli_note_id_prefix(const struct lj_result *res)
+{
+	const json_t *t = json_object_get(res->json, "target");
+	const char *spec = json_string_value(json_object_get(t, "spec"));
+	const char *name = json_string_value(json_object_get(t, "name"));
+	const char *id = cli_spec_container_id(res);
+
+	if (res->unchanged || !spec || !name || !id || strcmp(spec, name) == 0 ||
+	    strlen(spec) >= SHORT_ID_LEN || strncmp(id, spec, strlen(spec)) != 0)
+		return;
+	fprintf(stderr,
+		"lanjoin: note: no container is named '%s': taken as an ID prefix, of container "
+		"%s (%.*s)\n",
+		spec, name, SHORT_ID_LEN, id);
+}
+
+int cli_spec_open_target(const json_t *spec, struct lj_target *ret)
+{
+	const char *t = json_string_value(json_object_get(spec, "target"));
+	const char *id = json_string_value(json_object_get(spec, "container-id"));
+	int r;
+
+	ret->netns_fd = -1;
+	ret->error[0] = '\0';
+	if (!t)
+		return -EINVAL;
+	r = lj_target_parse(t, ret);
+	if (r < 0)
+		return r;
+	if (ret->kind == LJ_TARGET_CONTAINER && id && *id) {
+		r = lj_target_reopen(t, id, 0, ret);
+		if (r != -ENOENT)
+			return r; /* that container (running or not), or no answer */
+		lj_target_close(ret);
+		if (strncmp(id, t, strlen(t)) == 0)
+			return -ENOENT; /* named by its ID: another one with that prefix is not it
+					 */
+		r = lj_target_parse(t, ret); /* gone: the container of that name, if any */
+		if (r < 0)
+			return r;
+	}
+	return lj_target_open(ret);
+}
+
+int cli_spec_retarget(const char *target, const char *ifname, const char *new_target,
+		      const char *container_id)
+{
+	char name[LJ_SPEC_NAME_SIZE], path[4096];
+	json_t *j = NULL, *other = NULL;
+	json_error_t err;
+	int r;
+
+	lj_spec_file_name(target, ifname, name);
+	snprintf(path, sizeof(path), "%s/%s", cli_spec_dir(), name);
+	j = json_load_file(path, JSON_REJECT_DUPLICATES, &err);
+	if (!json_is_object(j)) {
+		json_decref(j);
+		return access(path, F_OK) < 0 ? -ENOENT : -EBADMSG;
+	}
+	if (strcmp(target, new_target) != 0) {
+		/* another spec under the new name (of a container that had it before) is not
+		 * overwritten */
+		lj_spec_file_name(new_target, ifname, name);
+		snprintf(path, sizeof(path), "%s/%s", cli_spec_dir(), name);
+		other = json_load_file(path, 0, &err);
+		if (other || access(path, F_OK) == 0) {
+			const char *id = json_string_value(json_object_get(other, "container-id"));
+			bool ours = id && container_id && strcmp(id, container_id) == 0;
+
+			json_decref(other);
+			if (!ours) {
+				json_decref(j);
+				return -EEXIST;
+			}
+		}
+	}
+	if (json_object_set_new(j, "target", json_string(new_target)) < 0 ||
+	    (container_id &&
+	     json_object_set_new(j, "container-id", json_string(container_id)) < 0)) {
+		json_decref(j);
+		return -ENOMEM;
+	}
+	r = cli_spec_save(j, NULL, NULL, NULL);
+	json_decref(j);
+	if (r == 0 && strcmp(target, new_target) != 0) {
+		r = cli_spec_remove(target, ifname);
+		if (r == -ENOENT)
+			r = 0;
+	}
+	return r;
+}
+
 bool cli_spec_stored(const char *target, const char *ifname)
 {
 	char name[LJ_SPEC_NAME_SIZE], path[4096];
@@ -489,6 +609,7 @@ static int store_waiting(const json_t *spec, const uint8_t *mac, bool replace)
 	old = json_load_file(path, 0, NULL);
 	if (old && !json_object_get(spec, "mac"))
 		json_object_del(old, "mac"); /* the one derived when it was stored */
+	json_object_del(old, "container-id"); /* which container it follows: not asked */
 	to = old ? json_string_value(json_object_get(old, "to")) : NULL;
 	if (to && !json_object_get(spec, "to") && strncmp(to, "docker:", 7) == 0)
 		json_object_del(old, "to"); /* nat: the engine network derived when stored */
@@ -496,7 +617,7 @@ static int store_waiting(const json_t *spec, const uint8_t *mac, bool replace)
 	json_decref(old);
 	if (r < 0)
 		return r;
-	r = cli_spec_save(spec, mac, NULL); /* not running: no engine network to name */
+	r = cli_spec_save(spec, mac, NULL, t.container_id); /* no engine network: not running */
 	return r < 0 ? r : 1;
 }
 
@@ -634,7 +755,7 @@ json_t *cli_spec_unattached(const char *target,
 			ifn = LJ_DEFAULT_IFNAME; /* not an object: see cli_spec_list */
 		if (!t || (target && strcmp(t, target) != 0) || attached(t, ifn, data))
 			continue;
-		if (lj_target_parse(t, &tg) == 0 && (r = lj_target_open(&tg)) == 0) {
+		if ((r = cli_spec_open_target(s, &tg)) == 0) {
 			runs = true;
 			lj_target_close(&tg);
 		}

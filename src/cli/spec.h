@@ -58,6 +58,17 @@ const char *cli_attach_live_network(const struct lj_result *res);
  * pointer into v. 0, or -1 after a printed message. */
 int cli_attach_parse_to(const char *v, struct lj_attach_opts *o);
 
+/*
+ * After an attach: a container TARGET that is no container's name but a short prefix of its
+ * ID (fewer than the 12 digits `docker ps` shows: `attach macvlan 4 ...` takes "4" as Docker
+ * does) gets a note on stderr naming the container it was taken for (not when it was
+ * attached already: res then describes the earlier attach).
+ */
+void cli_note_id_prefix(const struct lj_result *res);
+
+/* The full ID of the container an attach's res is of (its record's), or NULL. */
+const char *cli_spec_container_id(const struct lj_result *res);
+
 /* spec.c: say in res->message (an attachment already as asked) that only its spec was
  * stored now: "...: nothing to do" becomes "...: its spec is now stored in DIR (persistent)". */
 void cli_attach_say_stored(struct lj_result *res);
@@ -101,9 +112,30 @@ const char *cli_spec_dir(void);
  * atomically; mac (may be NULL) is stored as its "mac" unless it names one (the MAC
  * lanjoin derived or the live interface has, so that it comes back with it); network (may be
  * NULL: cli_attach_live_network) as its "to", "docker:NETWORK", unless it names an address or
- * a network. 0 or -errno.
+ * a network; container_id (NULL or "": none) as its "container-id", the ID of the container
+ * it was attached to, which cli_spec_open_target follows. 0 or -errno.
  */
-int cli_spec_save(const json_t *spec, const uint8_t *mac, const char *network);
+int cli_spec_save(const json_t *spec, const uint8_t *mac, const char *network,
+		  const char *container_id);
+
+/*
+ * Open the target of a stored spec as a persistent attachment follows its container: by its
+ * "container-id" while that container exists, running or not (renamed since: ret->name is
+ * its name now), else by its "target" (a container removed and made again under that name,
+ * or an older spec without an ID; not when the target is a prefix of that ID: another
+ * container with that prefix is not it). ret->spec is the spec's target. Returns lj_target_open's
+ * 0 or -errno (-ESRCH: it exists but does not run); on failure ret->netns_fd is -1.
+ */
+int cli_spec_open_target(const json_t *spec, struct lj_target *ret);
+
+/*
+ * The stored spec of target as ifname is renamed new_target (its container's name now),
+ * with container_id (NULL: kept) as its "container-id": written under its new name, then
+ * the old file removed. -ENOENT: there is none; -EEXIST: another spec is stored under the
+ * new name (left alone, nothing changed); else 0 or -errno.
+ */
+int cli_spec_retarget(const char *target, const char *ifname, const char *new_target,
+		      const char *container_id);
 
 /* Create the spec directory (and its missing parents) if missing, with the state
  * directory's checks: before an attach that must store its spec. 0 or -errno. */

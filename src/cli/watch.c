@@ -566,10 +566,12 @@ static void spec_users(struct watch *w, const struct lj_engine_event *e, const c
 	}
 	json_array_foreach(specs, i, it)
 	{
-		const char *t =
-			json_string_value(json_object_get(json_object_get(it, "spec"), "target"));
+		const json_t *s = json_object_get(it, "spec");
+		const char *t = json_string_value(json_object_get(s, "target"));
+		const char *id = json_string_value(json_object_get(s, "container-id"));
 
-		if (t && spec_names(t, e))
+		/* the container it follows by ID (renamed since), or one of its name */
+		if (t && ((id && strcmp(id, e->id) == 0) || spec_names(t, e)))
 			want_target(w, t, why);
 	}
 	json_decref(specs);

@@ -424,6 +424,23 @@ static bool target_matches(const struct lj_record *rec, const char *target)
 }
 
 /*
+ * Is rec an attachment of want, the TARGET resolved now: its container by ID (renamed since
+ * the record was made, or named by another ID prefix) or its network namespace (a container
+ * that shares another's, --network container:NAME; a pid: in it), as detach finds it. A link
+ * handed to an engine is recorded in lanjoin's own namespace: not by namespace.
+ */
+static bool resolved_matches(const struct lj_record *rec, const struct lj_target *want)
+{
+	if (want->container_id[0] && strcmp(rec->container_id, want->container_id) == 0)
+		return true;
+	if (rec->netns.dev == rec->host_netns.dev && rec->netns.ino == rec->host_netns.ino)
+		return false;
+	return want->netns_fd >= 0 && rec->netns.dev == want->id.dev &&
+	       rec->netns.ino == want->id.ino &&
+	       (!rec->netns_cookie || !want->cookie || rec->netns_cookie == want->cookie);
+}
+
+/*
  * Is rec a Docker plugin endpoint of target (a container, resolved through its engine, once,
  * into *owner: its sandbox and endpoints; or a namespace, by identity)? Its record names the
  * sandbox, not the container the user knows it by.
@@ -460,7 +477,8 @@ enum target_now {
  * after its die event, and a restarted one's old namespace may live on a moment too.
  * On TARGET_SAME, *ret is the target, open (the caller closes it); else ret->netns_fd is -1.
  */
-static enum target_now target_now(const struct lj_record *rec, struct lj_target *ret)
+static enum target_now target_now(const struct lj_record *rec, struct lj_target *ret,
+				  char name[LJ_TARGET_SPEC_MAX])
 {
 	struct lj_target t = {.netns_fd = -1};
 	enum target_now now;
@@ -475,6 +493,8 @@ static enum target_now target_now(const struct lj_record *rec, struct lj_target 
 			return TARGET_UNKNOWN;
 	} else if (rec->target_kind == LJ_TARGET_CONTAINER && rec->container_id[0]) {
 		r = lj_target_reopen(rec->target_spec, rec->container_id, 0, &t);
+		if ((r == 0 || r == -ESRCH) && t.kind == LJ_TARGET_CONTAINER)
+			snprintf(name, LJ_TARGET_SPEC_MAX, "%s", t.name);
 		if (r < 0) {
 			lj_target_close(&t);
 			return r == -ESRCH ? TARGET_STOPPED : TARGET_UNKNOWN;
@@ -737,7 +757,8 @@ int lj_status(const char *target, struct lj_status_entry **ret, size_t *ret_n,
 	struct lj_status_entry *out;
 	struct lj_status_ns host = {0};
 	struct ns_cache cache = {0};
-	struct lj_handed_owner *owner = NULL; /* target's, for the Docker plugin's endpoints */
+	struct lj_handed_owner *owner = NULL;	  /* target's, for the Docker plugin's endpoints */
+	struct lj_target want = {.netns_fd = -1}; /* target resolved, once */
 	struct lj_ctx hctx;
 	size_t n = 0, k = 0;
 	int r;
@@ -765,13 +786,15 @@ int lj_status(const char *target, struct lj_status_entry **ret, size_t *ret_n,
 			       "Failed to read this namespace's links, addresses and routes: %s",
 			       strerror(-r));
 	}
+	if (n && target && lj_target_parse(target, &want) == 0 && lj_target_open(&want) < 0)
+		lj_target_close(&want); /* gone or stopped: its container ID may still match */
 	for (size_t i = 0; i < n; i++) {
 		struct lj_status_entry *e;
 		struct lj_target t = {.netns_fd = -1};
 		const struct lj_status_ns *tns = NULL;
 		enum target_now now;
 
-		if (!target_matches(&recs[i], target) &&
+		if (!target_matches(&recs[i], target) && !resolved_matches(&recs[i], &want) &&
 		    !handed_matches(&recs[i], target, &owner)) {
 			lj_record_free(&recs[i]);
 			continue;
@@ -811,7 +834,7 @@ int lj_status(const char *target, struct lj_status_entry **ret, size_t *ret_n,
 				 json_string_value(json_object_get(e->rec.info, "repair_failed")));
 			add_what(e, buf);
 		}
-		now = target_now(&e->rec, &t); /* one inspect per container, as a rule */
+		now = target_now(&e->rec, &t, e->container_name); /* one inspect per container */
 		if (now == TARGET_STOPPED) {
 			e->kind = LJ_STATUS_TARGET_GONE;
 			gone_forward(e, &host);
@@ -845,6 +868,7 @@ int lj_status(const char *target, struct lj_status_entry **ret, size_t *ret_n,
 		nat_reply_path(e, &host, tns);
 	}
 	free(recs);
+	lj_target_close(&want);
 	lj_handed_owner_free(owner);
 	free(owner);
 	r = add_uplinks(target, &host, &out, &k, &res->bad_uplinks);

@@ -153,14 +153,19 @@ struct lj_status_entry {
 	char warning[768]; /* "" or what makes it not work though nothing drifted (nothing for
 			      reconcile to repair): a nat --to whose replies to the LAN leave
 			      the target through another link (a macvlan on the same LAN) */
+	/* a container target's name as its engine says now (it may have been renamed since the
+	 * record was made: reconcile follows it); "" when not asked or not known */
+	char container_name[LJ_TARGET_SPEC_MAX];
 };
 
 /*
  * The status of every attachment recorded from this namespace (target not NULL: only those
- * whose TARGET as given at attach time is target), in creation order, then of every uplink
- * adoption recorded from it (target not NULL: the one of bridge target), adoption set. *ret (n in
- * *ret_n) is freed with lj_status_free. Reads only (shared state lock while the records are read).
- * Record files that could not be read are counted in res->bad_records (attachments) and
+ * of target: its TARGET as given at attach time or its name then, or, resolved once now, its
+ * container (by ID: one renamed since) or its network namespace (a container that shares
+ * another's, --network container:NAME, has that one's attachments)), in creation order, then of
+ * every uplink adoption recorded from it (target not NULL: the one of bridge target), adoption set.
+ * *ret (n in *ret_n) is freed with lj_status_free. Reads only (shared state lock while the records
+ * are read). Record files that could not be read are counted in res->bad_records (attachments) and
  * res->bad_uplinks. On failure res says why; returns 0 or -errno.
  */
 int lj_status(const char *target, struct lj_status_entry **ret, size_t *ret_n,

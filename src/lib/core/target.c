@@ -66,14 +66,15 @@ static int open_container(struct lj_target *t, int *ret_fd)
 	if (!c)
 		return -ENOMEM;
 	r = lj_engine_open_container(t->name, c, ret_fd, &err);
-	if (r == 0 || r == -ESRCH)
+	if (r == 0 || r == -ESRCH) {
 		snprintf(t->container_id, sizeof(t->container_id), "%s", c->id);
+		snprintf(t->name, sizeof(t->name), "%s", c->name);
+	}
 	if (r < 0) {
 		snprintf(t->error, sizeof(t->error), "%s", err.msg);
 		return r;
 	}
 	t->pid = c->pid;
-	snprintf(t->name, sizeof(t->name), "%s", c->name);
 	return 0;
 }
 

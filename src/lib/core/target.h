@@ -41,7 +41,8 @@ int lj_target_parse(const char *spec, struct lj_target *ret);
 /*
  * Open the namespace of a parsed target and fill pid/id/cookie/key (and container fields: the
  * full ID, and the engine's name in t->name). Errors: -ENOENT/-ESRCH (it does not exist /
- * is not running; a container that exists but is stopped still gets container_id),
+ * is not running; a container that exists but is stopped still gets container_id and its
+ * engine's name in t->name),
  * -EINVAL (not a network namespace), for containers the errors of engine.h with t->error
  * set, other -errno. On failure t->netns_fd stays -1.
  */

@@ -16,13 +16,14 @@
 
 /*
  * filters={"type":["container","network"],"event":["start","die","died","destroy","connect",
- * "disconnect"]}, URL-encoded. Podman 4 matches the filter against its own status names
- * ("died"), then reports Docker's ("die").
+ * "disconnect","rename"]}, URL-encoded. Podman 4 matches the filter against its own status
+ * names ("died"), then reports Docker's ("die"). A rename's event names the container by its
+ * new name.
  */
 #define EVENTS_PATH                                                                                \
 	"/events?filters=%7B%22type%22%3A%5B%22container%22%2C%22network%22%5D%2C%22event%22%3A"   \
 	"%5B%22start%22%2C%22die%22%2C%22died%22%2C%22destroy%22%2C%22connect%22%2C%22disconnect%" \
-	"22%5D%7D"
+	"22%2C%22rename%22%5D%7D"
 
 struct stream {
 	struct lj_engine_events *ev;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Container engine event streams: the Engine API's GET /events (Docker, and Podman's
- * compatible API), filtered to container start/die/destroy and network connect/disconnect,
+ * compatible API), filtered to container start/die/destroy/rename and network
+ * connect/disconnect,
  * read as they come over the engine's unix socket with libcurl's multi interface. The front
  * end owns the event loop: it watches the sockets and the one timer that libcurl asks for
  * (through the ops) and calls back here when they fire. Nothing polls: libcurl asks for no
