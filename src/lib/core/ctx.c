@@ -5,18 +5,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/core/spec.h"
 #include "lib/kernel/addr.h"
 #include "lib/kernel/route.h"
 #include "shared/macro.h"
 
-/* What lj_ctx_route_match and lj_ctx_host_addrs asked (plan.h, ctx->checks). */
+/*
+ * What lj_ctx_route_match and lj_ctx_host_addrs asked (plan.h, ctx->checks). Small (under
+ * glibc's 1 KiB of the per-thread cache: a larger allocation sorts the free lists first): an
+ * attach asks about one or two addresses; a fifth one is asked each time.
+ */
 struct lj_ctx_checks {
 	struct {
 		struct lj_ip ip;
 		int r;
 		struct lj_route_entry e;
-	} match[LJ_MAX_IPS + 1];
+	} match[4];
 	size_t n_match;
 	struct lj_addr_entry *addrs[3]; /* AF_UNSPEC (both), AF_INET, AF_INET6 */
 	size_t n_addrs[3];
