@@ -346,6 +346,29 @@ ATTACH=(--bridge br-em1 --ip 198.51.100.117/24 --gateway 198.51.100.254)
   assert_unchanged m
 }
 
+@test "bridge: a bridge whose MTU is below IPv6's minimum gives it to the container's link, which works without IPv6" {
+  # the link then has no IPv6 (no net/ipv6/conf/eth1): accept_ra, written without a read
+  # first, has nothing to turn off. (The bridge's own MAC and carrier change as its port comes
+  # and goes: the host is compared through what lanjoin made, its links and records.)
+  on host ip link add br-small address 02:00:00:00:0b:02 mtu 576 type bridge
+  defer ip -n "${LAB_PREFIX}host" link del br-small
+  on host ip link set br-small up
+  add_container s
+  snapshot s >"$BATS_TEST_TMPDIR/s.before"
+  run lj attach bridge "netns:${LAB_PREFIX}s" --bridge br-small --ip 198.51.100.183/24
+  echo "$output"
+  [ "$status" -eq 0 ]
+  defer ip netns exec "${LAB_PREFIX}host" "$LANJOIN" detach "netns:${LAB_PREFIX}s"
+  [ "$(on s cat /sys/class/net/eth1/mtu)" = 576 ]
+  ! on s test -e /proc/sys/net/ipv6/conf/eth1 || false
+  run on s ip -j addr show dev eth1
+  [[ $output == *'"local":"198.51.100.183","prefixlen":24'* ]]
+  lj detach "netns:${LAB_PREFIX}s"
+  assert_same_state s "$BATS_TEST_TMPDIR/s.before"
+  [ -z "$(on host ip -o link show | grep ' ljv' || true)" ]
+  [ -z "$(ls -A "$LANJOIN_STATE_DIR/attachments" 2>/dev/null)" ]
+}
+
 @test "bridge: records belong to the namespace lanjoin ran in: gc and detach from another leave them alone" {
   add_container h
   lj attach bridge "netns:${LAB_PREFIX}h" --bridge br-em1 --ip 198.51.100.180/24

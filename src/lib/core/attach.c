@@ -439,11 +439,11 @@ int lj_attach_check_ip_users(struct lj_state *st, const char *self_id, const cha
 int lj_attach_host_holds(struct lj_ctx *ctx, int family, const struct lj_cidr *ips, size_t n_ips,
 			 size_t *ret_i, char ret_link[IFNAMSIZ])
 {
-	struct lj_addr_entry *addrs = NULL;
+	const struct lj_addr_entry *addrs = NULL;
 	size_t n = 0;
 	int r;
 
-	r = lj_addr_list(ctx->host, family, &addrs, &n);
+	r = lj_ctx_host_addrs(ctx, family, &addrs, &n);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < n_ips; i++) {
@@ -458,11 +458,9 @@ int lj_attach_host_holds(struct lj_ctx *ctx, int family, const struct lj_cidr *i
 			if (lj_link_get_by_index(ctx->host, addrs[k].ifindex, &l) == 0)
 				snprintf(ret_link, IFNAMSIZ, "%s", l.name);
 			*ret_i = i;
-			free(addrs);
 			return 1;
 		}
 	}
-	free(addrs);
 	return 0;
 }
 
@@ -472,7 +470,7 @@ int lj_attach_host_routes(struct lj_ctx *ctx, const struct lj_ip *ip, char ret_l
 	struct lj_route_entry m;
 	struct lj_link l;
 
-	if (lj_route_match(ctx->host, ip, &m) < 0 || m.table != RT_TABLE_MAIN ||
+	if (lj_ctx_route_match(ctx, ip, &m) < 0 || m.table != RT_TABLE_MAIN ||
 	    m.type != RTN_UNICAST || m.dst.prefixlen != (ip->family == AF_INET ? 32 : 128) ||
 	    !lj_ip_equal(&m.dst.ip, ip))
 		return 0;

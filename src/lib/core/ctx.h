@@ -25,3 +25,22 @@ int lj_ctx_new(struct lj_nl *host, const struct lj_target *t, struct lj_ctx **re
 
 /* lj_ctx_close and free ctx (NULL: nothing). */
 void lj_ctx_free(struct lj_ctx *ctx);
+
+struct lj_route_entry;
+struct lj_addr_entry;
+
+/*
+ * The host's route to ip (lj_route_match on ctx->host into *ret), asked once per ctx: the
+ * plan's checks that look at it (the off-LAN warning, the host-route check of every way) share
+ * one RTM_GETROUTE. For checks before the change only: what apply changes is not seen. Returns
+ * 0 or lj_route_match's -errno (the same for a second ask).
+ */
+int lj_ctx_route_match(struct lj_ctx *ctx, const struct lj_ip *ip, struct lj_route_entry *ret);
+
+/*
+ * The host's addresses of family (AF_INET, AF_INET6, AF_UNSPEC for both; lj_addr_list on
+ * ctx->host), dumped once per ctx and family for the plan's checks, as lj_ctx_route_match.
+ * *ret is ctx's (valid until lj_ctx_close; NULL when *ret_n is 0). Returns 0 or -errno.
+ */
+int lj_ctx_host_addrs(struct lj_ctx *ctx, int family, const struct lj_addr_entry **ret,
+		      size_t *ret_n);

@@ -28,6 +28,7 @@ struct lj_state;
 struct lj_plan;
 struct lj_status_view;
 struct lj_route_info;
+struct lj_ctx_checks;
 
 /* What steps run against. Owned by the caller of the runner. */
 struct lj_ctx {
@@ -60,6 +61,11 @@ struct lj_ctx {
 	struct lj_route_info *defroutes;
 	size_t n_defroutes;
 	bool has_defroutes;
+	/* attach: what the plan's checks asked the host (routes to an address, the addresses of
+	 * a family), kept so that checks asking the same share one request (ctx.h:
+	 * lj_ctx_route_match, lj_ctx_host_addrs); not for apply. NULL until asked; freed by
+	 * lj_ctx_close. */
+	struct lj_ctx_checks *checks;
 	struct {
 		enum lj_where where;
 		char name[IFNAMSIZ];

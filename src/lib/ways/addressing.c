@@ -367,15 +367,12 @@ int lj_attach_add_addressing(struct lj_ctx *ctx, const struct lj_attach_opts *o,
 	/* Below 1280 bytes the link has no IPv6 at all: nothing to turn off. */
 	if (!o->slaac && !o->dhcp6 && ctx->target_fd >= 0 && !(o->mtu && o->mtu < 1280)) {
 		/* The link is lanjoin's: it gets exactly the addresses asked for, no stray SLAAC
-		 * address or RA default route unless --slaac. */
-		char val[8];
-		if (lj_sysctl_read_in(ctx->target_fd, "net/ipv6/conf/default/accept_ra", val,
-				      sizeof(val)) == 0 &&
-		    strcmp(val, "0") != 0) {
-			if (!(s = add_sysctl(plan, ifname, "accept_ra", 0)))
-				return -ENOMEM;
-			s->skip_undo = true;
-		}
+		 * address or RA default route unless --slaac. Written without reading the
+		 * namespace's default first (a 0 written again changes nothing); a target without
+		 * IPv6 has no such key, and then nothing to turn off (the step's apply). */
+		if (!(s = add_sysctl(plan, ifname, "accept_ra", 0)))
+			return -ENOMEM;
+		s->skip_undo = true;
 	}
 	if (o->slaac || o->dhcp6) {
 		/* accept_ra=2: take router advertisements even if the container forwards. With

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/core/ctx.h"
 #include "lib/kernel/addr.h"
 #include "lib/kernel/route.h"
 
@@ -58,15 +59,19 @@ static int link_prefixes(struct lj_ctx *ctx, int ifindex, int family, const char
 			 struct lj_result *res)
 {
 	struct lj_route_entry *routes = NULL;
-	size_t naddr = 0, nroute = 0, np = 0;
+	const struct lj_addr_entry *all = NULL;
+	size_t naddr = 0, nall = 0, nroute = 0, np = 0;
 	int r;
 
-	r = lj_addr_list_link(ctx->host, ifindex, family, addrs, MAX_PREFIXES, &naddr);
+	/* The host's addresses of the family, as the host-address check asks them (one dump
+	 * for both): the link's are picked here. */
+	r = lj_ctx_host_addrs(ctx, family, &all, &nall);
 	if (r < 0)
 		return lj_fail(res, r, "Failed to list the addresses of %s '%s': %s", role, dev,
 			       strerror(-r));
-	if (naddr > MAX_PREFIXES)
-		naddr = MAX_PREFIXES;
+	for (size_t i = 0; i < nall && naddr < MAX_PREFIXES; i++)
+		if (all[i].ifindex == ifindex && all[i].cidr.ip.family == family)
+			addrs[naddr++] = all[i].cidr;
 	for (size_t i = 0; i < naddr; i++)
 		add_prefix(prefixes, &np, &addrs[i]);
 	r = lj_route_list_filtered(ctx->host, family, RT_TABLE_MAIN, ifindex, &routes, &nroute);
@@ -90,8 +95,8 @@ static bool on_link_route(struct lj_ctx *ctx, int ifindex, const struct lj_ip *i
 {
 	struct lj_route_entry e;
 
-	return lj_route_match(ctx->host, ip, &e) == 0 && e.type == RTN_UNICAST &&
-	       e.oif == ifindex && e.via.family == AF_UNSPEC && e.dst.prefixlen > 0;
+	return lj_ctx_route_match(ctx, ip, &e) == 0 && e.type == RTN_UNICAST && e.oif == ifindex &&
+	       e.via.family == AF_UNSPEC && e.dst.prefixlen > 0;
 }
 
 int lj_way_warn_off_lan(struct lj_ctx *ctx, int ifindex, const char *role, const char *dev,
