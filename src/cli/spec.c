@@ -608,7 +608,7 @@ static int store_waiting(const json_t *spec, const uint8_t *mac, bool replace)
 	snprintf(path, sizeof(path), "%s/%s", cli_spec_dir(), name);
 	old = json_load_file(path, 0, NULL);
 	if (old && !json_object_get(spec, "mac"))
-		json_object_del(old, "mac"); /* the one derived when it was stored */
+		json_object_del(old, "mac");  /* the one derived when it was stored */
 	json_object_del(old, "container-id"); /* which container it follows: not asked */
 	to = old ? json_string_value(json_object_get(old, "to")) : NULL;
 	if (to && !json_object_get(spec, "to") && strncmp(to, "docker:", 7) == 0)
