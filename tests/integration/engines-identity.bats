@@ -4,7 +4,9 @@
 # and watch on the engine's rename event): its record and spec take the new name, and after
 # a restart it comes back with the same MAC and address. A container made under the old name
 # is not the renamed one. A container that shares another's network namespace
-# (--network container:NAME) sees that one's attachments in `status`, as `detach` does. An
+# (--network container:NAME) sees that one's attachments in `status`, but `detach` and
+# `attach` through it refuse to remove or replace them (they are that one's), as Docker
+# refuses to connect such a container to a network. An
 # attach by a short ID prefix that is no container's name says which container it took.
 # Containers on the engine's default bridge network, as a user's are.
 
@@ -156,7 +158,7 @@ watch_rename() {
   watch_rename podman 167
 }
 
-@test "status: a container sharing another's network namespace (--network container:NAME) shows that one's attachment, as detach finds it" {
+@test "a container sharing another's network namespace (--network container:NAME): status shows that one's attachment; detach and attach through it leave it alone" {
   require_engine docker
   engine_run docker lj-own
   # its own server on another port: port 80 is lj-own's in the namespace they share
@@ -182,12 +184,33 @@ watch_rename() {
   echo "$output"
   [ "$status" -eq 0 ]
   [[ $output == *"lj-own "*lan0*macvlan*ok* ]]
-  # detach through it; then status of either has no attachment
+  # lj-own's attachment is not lj-sh2's: detach and attach through lj-sh2 refuse to touch it
+  run ljx docker detach lj-sh2
+  echo "$output"
+  [ "$status" -eq 2 ]
+  [[ $output == *"lj-sh2 shares the network namespace of container lj-own"*"'lan0' there is lj-own's attachment"*"detach lj-own"* ]]
+  run ljx docker detach lj-sh2 --dry-run
+  [ "$status" -eq 2 ]
+  run ljx docker attach macvlan lj-sh2 --parent em1 --ip 198.51.100.166/24
+  echo "$output"
+  [ "$status" -eq 2 ]
+  [[ $output == *"lj-sh2 shares the network namespace of container lj-own"*"--ifname"* ]]
+  has_lan0 docker lj-own
+  run ljx docker status lj-own
+  [ "$status" -eq 0 ]
+  # one of its own beside it, under another name: each detach removes only its own
+  run ljx docker attach macvlan lj-sh2 --ifname lan1 --parent em1 --ip 198.51.100.166/24
+  echo "$output"
+  [ "$status" -eq 0 ]
+  run ljx docker detach lj-own
+  echo "$output"
+  [ "$status" -eq 0 ]
+  ! has_lan0 docker lj-own || false
+  engine_cli docker exec lj-own ip link show lan1 >/dev/null
   run ljx docker detach lj-sh2
   echo "$output"
   [ "$status" -eq 0 ]
-  run ljx docker status lj-sh2
-  [ "$status" -eq 1 ]
+  ! engine_cli docker exec lj-own ip link show lan1 >/dev/null 2>&1 || false
   run ljx docker status lj-own
   [ "$status" -eq 1 ]
 }

@@ -264,6 +264,17 @@ static bool has_target_record(const struct lj_record *recs, size_t n, const stru
 	return false;
 }
 
+/*
+ * rec, found in the namespace of container t, was made for another container (t shares its
+ * network namespace: docker run --network container:OTHER): that one's, not t's.
+ */
+static bool other_container(const struct lj_record *rec, const struct lj_target *t)
+{
+	return t->container_id[0] && rec->container_id[0] &&
+	       strcmp(rec->container_id, t->container_id) != 0 &&
+	       strcmp(rec->target_spec, t->spec) != 0;
+}
+
 /* A nat --to attachment has no interface of its own in the target: the address it forwards
  * to (NULL for any other attachment). */
 static const char *nat_to(const struct lj_record *rec)
@@ -381,7 +392,7 @@ int lj_detach(const char *target, const char *ifname, unsigned flags, struct lj_
 	struct lj_record *recs = NULL;
 	struct lj_state *st = NULL;
 	struct lj_target t;
-	size_t n = 0, matched = 0, handed = 0;
+	size_t n = 0, matched = 0, handed = 0, other = SIZE_MAX;
 	bool opened, *undone = NULL;
 	int r;
 
@@ -436,6 +447,10 @@ int lj_detach(const char *target, const char *ifname, unsigned flags, struct lj_
 		if (!same_ns && strcmp(rec->target_spec, t.spec) != 0 &&
 		    !(t.container_id[0] && strcmp(rec->container_id, t.container_id) == 0))
 			continue;
+		if (same_ns && other_container(rec, &t)) {
+			other = other == SIZE_MAX ? i : other; /* named if nothing else is t's */
+			continue;
+		}
 		if (handed_to_engine(rec)) {
 			handed++;
 			continue;
@@ -471,6 +486,17 @@ int lj_detach(const char *target, const char *ifname, unsigned flags, struct lj_
 	 * namespace, and refused as Docker's (not "not attached"); with --ifname, the one of
 	 * that name in the target, looked for only when no attachment of lanjoin's has it (a
 	 * name is one link's). */
+	if (!matched && !handed && other != SIZE_MAX) {
+		r = lj_bad_input(
+			res,
+			"%s shares the network namespace of container %s (docker run "
+			"--network container:%s): '%s' there is %s's attachment, not %s's; "
+			"detach %s%s%s; nothing was changed",
+			target, recs[other].target_spec, recs[other].target_spec,
+			recs[other].ifname, recs[other].target_spec, target,
+			recs[other].target_spec, ifname ? " --ifname " : "", ifname ? ifname : "");
+		goto out;
+	}
 	if (!handed && (!ifname || !matched)) {
 		char nets[512];
 		size_t k = handed_of(st, recs, n, !matched, target, ifname,
