@@ -281,9 +281,10 @@ static bool handed_address(const json_t *addrs, const char *net, const char *ip)
 	{
 		const char *n = json_string_value(json_object_get(a, "network"));
 		const char *addr = json_string_value(json_object_get(a, "address"));
+		const char *src = json_string_value(json_object_get(a, "source"));
 
-		if (n && addr && strcmp(n, net) == 0 && strncmp(addr, ip, len) == 0 &&
-		    (addr[len] == '/' || addr[len] == '\0'))
+		if (src && strcmp(src, "lanjoin") == 0 && n && addr && strcmp(n, net) == 0 &&
+		    strncmp(addr, ip, len) == 0 && (addr[len] == '/' || addr[len] == '\0'))
 			return true;
 	}
 	return false;
