@@ -115,6 +115,29 @@ neigh_mac() { on "$1" ip -j neigh show "$2" dev eth0 | jq -r '.[0].lladdr // emp
   assert_unchanged web web2
 }
 
+@test "routed: an empty routed-sysctl file (an older lanjoin killed while writing it) owns nothing: attach keeps the old value, detach restores it" {
+  add_container web
+  take_snapshots web
+  local own=$LANJOIN_STATE_DIR/routed-sysctl-net.ipv6.conf.em1.proxy_ndp
+  [ "$(on host sysctl -n net.ipv6.conf.em1.proxy_ndp)" = 0 ]
+  : >"$own"
+  defer rm -f "$own"
+  run lj attach routed "netns:${LAB_PREFIX}web" --parent em1 --ip $A6/64
+  echo "$output"
+  [ "$status" -eq 0 ]
+  detach_later web
+  [ "$(cat "$own")" = 0 ]
+  [ "$(on host sysctl -n net.ipv6.conf.em1.proxy_ndp)" = 1 ]
+  run curl_from peer "http://[$A6]/hello.html"
+  [ "$output" = "Hello world" ]
+  run lj detach "netns:${LAB_PREFIX}web"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "$(on host sysctl -n net.ipv6.conf.em1.proxy_ndp)" = 0 ]
+  [ ! -e "$own" ]
+  assert_unchanged web
+}
+
 @test "routed: a target whose new links start with IPv6 off (Docker's default network) gets IPv6 on its link" {
   add_container v6off
   on v6off sysctl -qw net.ipv6.conf.default.disable_ipv6=1
