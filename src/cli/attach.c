@@ -887,8 +887,6 @@ int lj_cmd_attach(int argc, char **argv)
 		fprintf(stderr, "%s\n", json_string_value(note));
 	if (r < 0) {
 		code = lj_report_failure(&res, r);
-		if (res.lock_interrupted)
-			code = 128 + res.interrupted; /* as if killed by it: nothing was done */
 		goto out;
 	}
 	if (!o.dry_run)

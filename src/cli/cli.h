@@ -78,7 +78,8 @@ int lj_getopt_error(int c, int argc, char **argv, const char *usage);
 int lj_catch_interrupts(void);
 
 /* Print a result's failure and map it to an exit code (an interrupted, rolled-back attach
- * is a failure like any other: 1). */
+ * is a failure like any other: 1; a command stopped while it waited for the state lock,
+ * res->lock_interrupted, nothing done: 128 + the signal, as if killed by it). */
 int lj_report_failure(const struct lj_result *res, int r);
 
 /* Warn on stderr about record files detach or gc could not read (res->bad_records). */

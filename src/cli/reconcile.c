@@ -44,7 +44,33 @@ struct run {
 	bool retry; /* an attach failed for a reason that may pass (not bad input) */
 };
 
-/* One action: a log line "TARGET IFNAME: ACTION: WHAT" and a JSON entry. */
+/*
+ * One action: a log line "TARGET IFNAME: ACTION: WHAT" and a JSON entry. The line names the
+ * target as shown (status's TARGET column: "host" for an uplink adoption), the JSON entry as
+ * recorded (status --json's "target").
+ */
+static void act_v(struct run *run, const char *target, const char *shown, const char *ifname,
+		  const char *status, const char *action, bool ok, const char *fmt, va_list ap)
+	__attribute__((format(printf, 8, 0)));
+
+static void act_v(struct run *run, const char *target, const char *shown, const char *ifname,
+		  const char *status, const char *action, bool ok, const char *fmt, va_list ap)
+{
+	char what[1200];
+
+	vsnprintf(what, sizeof(what), fmt, ap);
+	if (!ok)
+		run->failed = true;
+	if (run->log) {
+		fprintf(run->log, "%s %s: %s%s%s\n", shown, ifname, action, what[0] ? ": " : "",
+			what);
+		fflush(run->log);
+	}
+	json_array_append_new(run->actions, json_pack("{s:s, s:s, s:s, s:s, s:b, s:s}", "target",
+						      target, "ifname", ifname, "status", status,
+						      "action", action, "ok", ok, "what", what));
+}
+
 static void act(struct run *run, const char *target, const char *ifname, const char *status,
 		const char *action, bool ok, const char *fmt, ...)
 	__attribute__((format(printf, 7, 8)));
@@ -52,22 +78,27 @@ static void act(struct run *run, const char *target, const char *ifname, const c
 static void act(struct run *run, const char *target, const char *ifname, const char *status,
 		const char *action, bool ok, const char *fmt, ...)
 {
-	char what[1200];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
+	act_v(run, target, target, ifname, status, action, ok, fmt, ap);
 	va_end(ap);
-	if (!ok)
-		run->failed = true;
-	if (run->log) {
-		fprintf(run->log, "%s %s: %s%s%s\n", target, ifname, action, what[0] ? ": " : "",
-			what);
-		fflush(run->log);
-	}
-	json_array_append_new(run->actions, json_pack("{s:s, s:s, s:s, s:s, s:b, s:s}", "target",
-						      target, "ifname", ifname, "status", status,
-						      "action", action, "ok", ok, "what", what));
+}
+
+/* act for an uplink adoption: the host's, shown as "host" (its record's target is the path
+ * of the namespace it was made in). */
+static void act_host(struct run *run, const struct lj_record *rec, const char *status,
+		     const char *action, bool ok, const char *fmt, ...)
+	__attribute__((format(printf, 6, 7)));
+
+static void act_host(struct run *run, const struct lj_record *rec, const char *status,
+		     const char *action, bool ok, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	act_v(run, rec->target_spec, "host", rec->ifname, status, action, ok, fmt, ap);
+	va_end(ap);
 }
 
 /* Undo what is left of rec (missing objects are no error) and forget it. */
@@ -673,16 +704,15 @@ static void adoption(struct run *run, const struct lj_status_entry *e)
 		return;
 	r = lj_uplink_repair_fw(rec->id, &res);
 	if (r < 0)
-		act(run, rec->target_spec, rec->ifname, status, "repair", false, "%s", res.message);
+		act_host(run, rec, status, "repair", false, "%s", res.message);
 	else if (r > 0 && only_fw_drift(e->what))
-		act(run, rec->target_spec, rec->ifname, status, "repair", true, "%s; put back",
-		    e->what);
+		act_host(run, rec, status, "repair", true, "%s; put back", e->what);
 	else
-		act(run, rec->target_spec, rec->ifname, status, "report", false,
-		    "%s; an uplink adoption: %s", e->what[0] ? e->what : status,
-		    r > 0 ? "its accept rules were put back, the rest is the host's own network "
-			    "(see 'lanjoin uplink')"
-			  : "the host's own network, not repaired (see 'lanjoin uplink')");
+		act_host(run, rec, status, "report", false, "%s; an uplink adoption: %s",
+			 e->what[0] ? e->what : status,
+			 r > 0 ? "its accept rules were put back, the rest is the host's own "
+				 "network (see 'lanjoin uplink')"
+			       : "the host's own network, not repaired (see 'lanjoin uplink')");
 	lj_result_done(&res);
 }
 

@@ -10,6 +10,7 @@
 
 #include "cli/cli.h"
 #include "cli/json.h"
+#include "lib/core/state.h"
 #include "lib/ways/uplink.h"
 
 static const char usage[] =
@@ -30,7 +31,9 @@ static const char usage[] =
 	"list names an adoption record that cannot be read on stderr (exit 1; with --json, an\n"
 	"unreadable object after the adoptions).\n"
 	"\n"
-	"Exit status: 0 done; 1 failed and rolled back (nothing changed); 2 bad usage or input.\n";
+	"Exit status: 0 done; 1 failed and rolled back (nothing changed); 2 bad usage or input;\n"
+	"130 (128 + the signal) when Ctrl-C, SIGTERM or SIGHUP comes while adopt or release\n"
+	"still waits for the state lock (another lanjoin holds it): nothing was done.\n";
 
 static void print_warnings(const json_t *j)
 {
@@ -133,6 +136,8 @@ static int cmd_adopt(int argc, char **argv)
 	if (!o.dry_run && lj_catch_interrupts() < 0)
 		lj_err("warning: cannot catch SIGINT/SIGTERM: an interrupted adopt may leave a "
 		       "record for 'lanjoin gc'");
+	else if (!o.dry_run)
+		lj_state_lock_interruptible_once(); /* its first lock: nothing changed yet */
 	r = lj_uplink_adopt(&o, &res);
 	if (r < 0) {
 		int code = lj_report_failure(&res, r);
@@ -201,6 +206,8 @@ static int cmd_release(int argc, char **argv)
 	if (!dry_run && lj_catch_interrupts() < 0)
 		lj_err("warning: cannot catch SIGINT/SIGTERM: an interrupted release may leave a "
 		       "record for 'lanjoin uplink release'");
+	else if (!dry_run)
+		lj_state_lock_interruptible_once(); /* its first lock: nothing changed yet */
 	r = lj_uplink_release(bridge, force, dry_run, &res);
 	if (res.dry_text)
 		fputs(res.dry_text, stdout);

@@ -107,6 +107,10 @@ int lj_report_failure(const struct lj_result *res, int r)
 		lj_err("%s", msg);
 		return LJ_EXIT_USAGE;
 	}
+	if (res->lock_interrupted) {
+		lj_err("%s", msg);
+		return 128 + res->interrupted; /* as if killed by it: nothing was done */
+	}
 	if (res->interrupted && res->rolled_back && res->undo_failed == 0)
 		lj_err("%s; nothing was left behind.", msg);
 	else if (res->rolled_back && res->undo_failed == 0)

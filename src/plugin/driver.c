@@ -567,8 +567,8 @@ static bool holds_ip(const json_t *ep, const char *key, const char *address)
  * endpoint of a network at a time, so such an endpoint is one Docker dropped without telling
  * the plugin: a dockerd killed -9 removes the stale sandboxes of its containers when it starts
  * again, but can fail to delete their endpoints ("key modified"). At CreateEndpoint, when
- * Docker hands the address on, so that Join reads nothing but its own endpoint. 0 or -errno
- * (*err set).
+ * Docker hands the address on, so that Join reads nothing but its own endpoint; each one
+ * forgotten is a line in the log, before the call's own (log_call). 0 or -errno (*err set).
  */
 static int drop_stale(const char *nid, const char *eid, const json_t *ep, json_t **err)
 {
@@ -595,6 +595,12 @@ static int drop_stale(const char *nid, const char *eid, const json_t *ep, json_t
 		if (r == 0)
 			r = ep_forget(nid, id, old);
 		json_decref(old);
+		if (r == 0)
+			fprintf(stderr,
+				"lanjoin: CreateEndpoint network %.12s endpoint %.12s: endpoint "
+				"%.12s, which held %s, is undone and forgotten (Docker dropped it "
+				"without DeleteEndpoint)\n",
+				nid, eid, id, a);
 		if (r < 0) {
 			if (!*err)
 				*err = lj_plugin_error("cannot forget stale endpoint %.12s of "

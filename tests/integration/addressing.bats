@@ -663,6 +663,54 @@ _em1_forwards() { bridge -n "${LAB_PREFIX}host" -j link show dev em1 | jq -e '.[
   assert_unchanged badrt
 }
 
+# engine_like NODE: NODE gets a link of its own with a default route through it, as an
+# engine's network gives a container (eng0, 198.18.5.2/24, default via 198.18.5.1)
+engine_like() {
+  on "$1" ip link add eng0 type veth peer name eng1
+  on "$1" ip link set eng0 up
+  on "$1" ip link set eng1 up
+  on "$1" ip addr add 198.18.5.2/24 dev eng0
+  on "$1" ip route add default via 198.18.5.1 dev eng0
+}
+
+@test "addressing: --route 0.0.0.0/0 beside the target's own default route (an engine's) is refused up front (exit 2), with --no-default-route or without; where the target has none it works" {
+  add_container eng
+  engine_like eng
+  take_snapshots eng
+  local b=(attach bridge "netns:${LAB_PREFIX}eng" --bridge br-em1 --ip 198.51.100.117/24)
+  local dry
+  for dry in "" --dry-run; do
+    # shellcheck disable=SC2086 # none or one word
+    run lj "${b[@]}" --no-default-route --route 0.0.0.0/0@198.51.100.254 $dry
+    echo "$output"
+    [ "$status" -eq 2 ]
+    [[ $output == *"--route 0.0.0.0/0 and --no-default-route exclude each other here: the target's IPv4 default route (via 198.18.5.1 dev eng0) stays with --no-default-route"*"--gateway ADDR"* ]]
+    # shellcheck disable=SC2086
+    run lj "${b[@]}" --route 0.0.0.0/0@198.51.100.254 $dry
+    echo "$output"
+    [ "$status" -eq 2 ]
+    [[ $output == *"--route 0.0.0.0/0: the target has an IPv4 default route already (via 198.18.5.1 dev eng0)"* ]]
+  done
+  # the other family has no default route there: ::/0 is taken
+  run lj "${b[@]}" --ip 2001:db8:1::117/64 --no-default-route --route ::/0@2001:db8:1::1 --dry-run
+  echo "$output"
+  [ "$status" -eq 0 ]
+  assert_unchanged eng
+
+  # a target without a default route: the same options attach, and the route is there
+  add_container nodef
+  take_snapshots nodef
+  run lj attach bridge "netns:${LAB_PREFIX}nodef" --bridge br-em1 --ip 198.51.100.118/24 \
+    --no-default-route --route 0.0.0.0/0@198.51.100.254
+  echo "$output"
+  [ "$status" -eq 0 ]
+  defer ip netns exec "${LAB_PREFIX}host" "$LANJOIN" detach "netns:${LAB_PREFIX}nodef"
+  [ "$(on nodef ip -j route show default | jq -r '.[0].gateway')" = 198.51.100.254 ]
+  run lj detach "netns:${LAB_PREFIX}nodef"
+  [ "$status" -eq 0 ]
+  assert_unchanged nodef
+}
+
 @test "addressing: a static IPv6 link-local --ip (fe80::/10) is refused by every way alike, exit 2, also with --dry-run" {
   add_container ll
   take_snapshots ll

@@ -416,3 +416,46 @@ paused_attach_h1() {
   lj detach "netns:${LAB_PREFIX}h1"
   assert_unchanged
 }
+
+@test "concurrency: Ctrl-C while uplink adopt, uplink release or attach --uplink waits for the state lock stops the wait at once: exit 130, nothing changed" {
+  make_namespaces h 2
+  take_snapshots
+  local attach_pid holder
+  paused_attach_h1
+
+  # each waits for the paused attach (SIGINT as a terminal's Ctrl-C), and ends at once
+  local -a cmds=("uplink adopt br-lj em1" "uplink release br-lj"
+    "attach bridge netns:${LAB_PREFIX}h2 --bridge br-lj --uplink em1 --ip 198.51.100.148/24")
+  local i
+  for i in "${!cmds[@]}"; do
+    # shellcheck disable=SC2086 # the words of one command
+    env --default-signal=INT ip netns exec "${LAB_PREFIX}host" "$LANJOIN" ${cmds[$i]} \
+      >"$BATS_TEST_TMPDIR/out.$i" 2>"$BATS_TEST_TMPDIR/err.$i" &
+    local pid=$!
+    defer kill_quietly "$pid"
+    wait_until 60 held_notice "$BATS_TEST_TMPDIR/err.$i"
+    kill -INT "$pid"
+    wait_until 20 pid_exited "$pid" || {
+      echo "lanjoin ${cmds[$i]}: still waiting after SIGINT:"
+      cat "$BATS_TEST_TMPDIR/err.$i"
+      return 1
+    }
+    local rc=0
+    wait "$pid" || rc=$?
+    echo "lanjoin ${cmds[$i]}: exit $rc"
+    cat "$BATS_TEST_TMPDIR/err.$i"
+    [ "$rc" -eq 130 ]
+    grep -q "Interrupted (SIGINT) while waiting for the state lock $LANJOIN_STATE_DIR/lock: nothing was changed" "$BATS_TEST_TMPDIR/err.$i"
+    # the lock is still held: the first attach still paused
+    kill -0 "$holder"
+  done
+  ! ip -n "${LAB_PREFIX}host" link show br-lj 2>/dev/null || false
+
+  # the first attach goes on; only its attachment is there, nothing adopted
+  kill "$holder"
+  wait "$attach_pid"
+  [ "$(lj list --json | jq -r '.[].target.spec')" = "netns:${LAB_PREFIX}h1" ]
+  [ "$(lj uplink list --json | jq length)" -eq 0 ]
+  lj detach "netns:${LAB_PREFIX}h1"
+  assert_unchanged
+}

@@ -29,10 +29,13 @@ running() { [[ $(engine_inspect docker "$1" .State.Running) == true ]]; }
   # the index entry of the address is e1's file (a hard link)
   [ "$(stat -c %i "$st/addresses/$nid-198.51.100.146")" = "$(stat -c %i "$st/endpoints/$e1.json")" ]
   # a dockerd killed -9 dropped e1 without DeleteEndpoint ("key modified") and gave its address
-  # (and so its MAC) to e2: e2's CreateEndpoint undoes e1's Join and forgets it
+  # (and so its MAC) to e2: e2's CreateEndpoint undoes e1's Join and forgets it, and says so
+  local log0
+  log0=$(wc -l <"$LAB_DIR/dplugin/plugin.log")
   run call NetworkDriver.CreateEndpoint "{\"NetworkID\":\"$nid\",\"EndpointID\":\"$e2\",\"Interface\":{\"Address\":\"198.51.100.146/24\"}}"
   echo "$output"
   [ "$(head -n1 <<<"$output" | jq -r .Err)" = null ]
+  tail -n +"$((log0 + 1))" "$LAB_DIR/dplugin/plugin.log" | grep -xF "lanjoin: CreateEndpoint network ${nid:0:12} endpoint ${e2:0:12}: endpoint ${e1:0:12}, which held 198.51.100.146/24, is undone and forgotten (Docker dropped it without DeleteEndpoint)"
   [ -z "$(ep_record "$e1")" ]
   [ ! -e "$st/endpoints/$e1.json" ]
   ! on host ip link show dev "$l1" || false

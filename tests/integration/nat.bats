@@ -538,6 +538,7 @@ s.sendto(sys.argv[2].encode(), ("203.0.113.1", 9999))' "$2" "$3"
     "--uplink em1 --address $LAN_ADDR/24 --to 198.51.100.76"
     "--uplink em1 --address $LAN_ADDR/24 --to docker"
     "--uplink em1 --address $LAN_ADDR/24 --ip 198.18.3.3/24"
+    "--uplink em1 --address $LAN_ADDR/24 --route 0.0.0.0/0"
     "--uplink em1"
   )
   local args

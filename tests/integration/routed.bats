@@ -115,6 +115,29 @@ neigh_mac() { on "$1" ip -j neigh show "$2" dev eth0 | jq -r '.[0].lladdr // emp
   assert_unchanged web web2
 }
 
+@test "routed: an empty routed-sysctl file (an older lanjoin killed while writing it) owns nothing: attach keeps the old value, detach restores it" {
+  add_container web
+  take_snapshots web
+  local own=$LANJOIN_STATE_DIR/routed-sysctl-net.ipv6.conf.em1.proxy_ndp
+  [ "$(on host sysctl -n net.ipv6.conf.em1.proxy_ndp)" = 0 ]
+  : >"$own"
+  defer rm -f "$own"
+  run lj attach routed "netns:${LAB_PREFIX}web" --parent em1 --ip $A6/64
+  echo "$output"
+  [ "$status" -eq 0 ]
+  detach_later web
+  [ "$(cat "$own")" = 0 ]
+  [ "$(on host sysctl -n net.ipv6.conf.em1.proxy_ndp)" = 1 ]
+  run curl_from peer "http://[$A6]/hello.html"
+  [ "$output" = "Hello world" ]
+  run lj detach "netns:${LAB_PREFIX}web"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [ "$(on host sysctl -n net.ipv6.conf.em1.proxy_ndp)" = 0 ]
+  [ ! -e "$own" ]
+  assert_unchanged web
+}
+
 @test "routed: a target whose new links start with IPv6 off (Docker's default network) gets IPv6 on its link" {
   add_container v6off
   on v6off sysctl -qw net.ipv6.conf.default.disable_ipv6=1
@@ -374,6 +397,35 @@ neigh_mac() { on "$1" ip -j neigh show "$2" dev eth0 | jq -r '.[0].lladdr // emp
   run curl_from peer "http://$A4/hello.html"
   [ "$output" = "Hello world" ]
   run lj detach "netns:${LAB_PREFIX}eng"
+  [ "$status" -eq 0 ]
+  assert_unchanged eng
+}
+
+@test "routed: --route 0.0.0.0/0 is refused up front (exit 2): beside the way's own default route, or with --no-default-route beside the target's" {
+  add_container eng
+  on eng ip link add eng0 type veth peer name eng1
+  on eng ip link set eng0 up
+  on eng ip link set eng1 up
+  on eng ip addr add 198.18.5.2/24 dev eng0
+  on eng ip route add default via 198.18.5.1 dev eng0
+  take_snapshots eng
+  local t="netns:${LAB_PREFIX}eng"
+  run lj attach routed "$t" --parent em1 --ip $A4/24 --route 0.0.0.0/0
+  echo "$output"
+  [ "$status" -eq 2 ]
+  [[ $output == *"--route 0.0.0.0/0: this attach sets the target's IPv4 default route already"* ]]
+  run lj attach routed "$t" --parent em1 --ip $A4/24 --no-default-route --route 0.0.0.0/0
+  echo "$output"
+  [ "$status" -eq 2 ]
+  [[ $output == *"--route 0.0.0.0/0 and --no-default-route exclude each other here: the target's IPv4 default route (via 198.18.5.1 dev eng0) stays"* ]]
+  # IPv6: the target has no default route of its own, --no-default-route --route ::/0 works
+  run lj attach routed "$t" --parent em1 --ip $A6/64 --no-default-route --route ::/0
+  echo "$output"
+  [ "$status" -eq 0 ]
+  detach_later eng
+  [ "$(on eng ip -j -6 route show default | jq -r '.[0].gateway')" = fe80::1 ]
+  [ "$(on eng ip -j route show default | jq -r '.[0].gateway')" = 198.18.5.1 ]
+  run lj detach "$t"
   [ "$status" -eq 0 ]
   assert_unchanged eng
 }

@@ -703,6 +703,8 @@ c1_answers() {
   echo "$output"
   [ "$status" -eq 0 ]
   [[ $output == *"accept rule for bridge br-em1"*"put back"* ]]
+  # the adoption is the host's, named as status names it (not by a /proc path)
+  [[ $output == "host br-em1: repair: "* ]]
   c1_answers
   [ "$(on host iptables-save | grep -c lanjoin)" -eq 1 ]
   run lj reconcile

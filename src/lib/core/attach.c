@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "lib/core/handed.h"
+#include "lib/core/status.h"
 #include "lib/core/interrupt.h"
 #include "lib/core/session.h"
 #include "lib/core/spec-view.h"

@@ -119,6 +119,19 @@ int lj_attach_add_addressing(struct lj_ctx *ctx, const struct lj_attach_opts *o,
 			     struct lj_plan *plan, struct lj_record *rec, struct lj_result *res);
 
 /*
+ * Before a way adds o's --route steps to plan: a --route to a default (0.0.0.0/0, ::/0) that
+ * the kernel would refuse at that step (EEXIST, so the attach rolls back at its end) is
+ * refused now, exit 2: plan sets that family's default route already (the way's own, via
+ * the host, or a DHCP lease's), or the target has one with the metric it would get (its
+ * engine's, kept by --no-default-route or not replaced). hint: how to replace the target's
+ * own instead, for the message. Not with routes_append (CNI: added beside) nor without the
+ * target's netlink socket. Returns 0, -EINVAL (lj_bad_input) or -errno (res filled).
+ */
+int lj_attach_check_default_routes(struct lj_ctx *ctx, const struct lj_attach_opts *o,
+				   const struct lj_plan *plan, const char *hint,
+				   struct lj_result *res);
+
+/*
  * The records of live attachments of the given way whose info[key] is value (e.g. "parent",
  * "eth0"): into *ret (n in *ret_n; free with lj_records_free). st: the locked state directory,
  * or NULL (dry run: opened shared here). Returns 0 or -errno (res says why).

@@ -18,20 +18,6 @@
 bool lj_record_handed(const struct lj_record *rec);
 
 /*
- * Is rec's target alive, for a check that refuses what a live attachment holds (its address,
- * its MAC)? lj_target_alive; but a handed link's record names its sandbox, not the namespace
- * it was made in (the engine may mount it in a mount namespace of its own: an empty file
- * proves nothing), so it is judged by its link, as status and gc judge it: dead when its
- * sandbox file is gone, or when attached and a step of its record sees its target gone
- * against a dump of lanjoin's namespace (lj_status_gone: the veth pair by its recorded
- * ifindex gone, the macvlan by its MAC in no namespace, with the sandbox file no namespace
- * here; or the link back beside lanjoin, let go). A record made in another namespace than
- * this process's, or what cannot be read, counts as live. Defined in status.c (the status
- * module judges; it includes this header).
- */
-bool lj_record_alive(const struct lj_record *rec);
-
-/*
  * rec as messages name an attachment, into buf (size bytes; returned): "TARGET ('IFNAME')",
  * or for a Docker plugin endpoint "Docker endpoint EID12 on network NID12 (sandbox PATH)"
  * (its target is the sandbox and its ifname the link's name before Docker renamed it: neither

@@ -12,6 +12,7 @@
 
 #include "lib/core/attach.h"
 #include "lib/core/handed.h"
+#include "lib/core/status.h"
 #include "lib/core/undo.h"
 #include "lib/core/way.h"
 #include "lib/kernel/link.h"

@@ -137,6 +137,20 @@ enum lj_status_kind {
 bool lj_status_gone(const struct lj_status_ns *host, const struct lj_record *rec, char *why,
 		    size_t size);
 
+/*
+ * Is rec's target alive, for a check that refuses what a live attachment holds (its address,
+ * its MAC)? lj_target_alive; but a handed link's record (a Docker plugin endpoint,
+ * lj_record_handed) names its sandbox, not the namespace it was made in (the engine may
+ * mount it in a mount namespace of its own: an empty file proves nothing), so it is judged
+ * by its link, as status and gc judge it: dead when its sandbox file is gone, or when
+ * attached and a step of its record sees its target gone against a dump of lanjoin's
+ * namespace (lj_status_gone: the veth pair by its recorded ifindex gone, the macvlan by its
+ * MAC in no namespace, with the sandbox file no namespace here; or the link back beside
+ * lanjoin, let go). A record made in another namespace than this process's, or what cannot
+ * be read, counts as live.
+ */
+bool lj_record_alive(const struct lj_record *rec);
+
 /* "ok", "drifted", "target-gone", "target-restarted", "settling". */
 const char *lj_status_kind_str(enum lj_status_kind k);
 

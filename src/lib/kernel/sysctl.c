@@ -205,3 +205,28 @@ int lj_sysctl_owner_write(const char *path, const char *val)
 	unlink(tmp);
 	return r;
 }
+
+int lj_sysctl_owner_read(const char *path, char *val, size_t size, bool drop_empty)
+{
+	_cleanup_close_ int fd = -1;
+	ssize_t n;
+
+	if (size == 0)
+		return -EINVAL;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return lj_negerrno();
+	n = read(fd, val, size - 1);
+	if (n < 0)
+		return lj_negerrno();
+	if (n == 0) {
+		/* written whole since (lj_sysctl_owner_write): only an older lanjoin's is empty */
+		if (drop_empty && unlink(path) < 0 && errno != ENOENT)
+			return lj_negerrno();
+		return -ENOENT;
+	}
+	val[n] = '\0';
+	while (n > 0 && val[n - 1] == '\n')
+		val[--n] = '\0';
+	return 0;
+}

@@ -7,6 +7,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /*
@@ -33,3 +34,12 @@ int lj_sysctl_write_in(int netns_fd, const char *key, const char *value);
  * leaves none, or a temporary one; on failure nothing is left. Returns 0 or -errno.
  */
 int lj_sysctl_owner_write(const char *path, const char *val);
+
+/*
+ * Read the value an owner file (lj_sysctl_owner_write) keeps into val (size bytes, without
+ * the trailing newline). An empty one, which an older lanjoin killed between creating it and
+ * writing it left, owns nothing (it was written before the sysctl was changed): -ENOENT, as
+ * for no file, and removed first when drop_empty (under the state lock; never in a dry run).
+ * Returns 0, -ENOENT, or -errno of open/read/unlink.
+ */
+int lj_sysctl_owner_read(const char *path, char *val, size_t size, bool drop_empty);

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The ip-forward step of the nat and routed ways: IPv4 forwarding on while they need it. */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -27,24 +26,17 @@ static void forward_file(char *buf, size_t size)
 	snprintf(buf, size, "%s/nat-ip_forward", lj_state_dir());
 }
 
-static int forward_file_read(char *val, size_t size)
+/* The value kept, "0" or "1"; -ENOENT: lanjoin does not own the setting (lj_sysctl_owner_read:
+ * an empty file an older lanjoin left too, removed when drop_empty). */
+static int forward_file_read(char *val, size_t size, bool drop_empty)
 {
 	char path[512];
-	_cleanup_close_ int fd = -1;
-	ssize_t n;
+	int r;
 
 	forward_file(path, sizeof(path));
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return lj_negerrno();
-	n = read(fd, val, size - 1);
-	if (n < 0)
-		return lj_negerrno();
-	if (n == 0) /* an older lanjoin killed before it wrote the value: before it turned */
-		return -ENODATA; /* forwarding on, so it owns nothing (the file is written first) */
-	val[n] = '\0';
-	while (n > 0 && val[n - 1] == '\n')
-		val[--n] = '\0';
+	r = lj_sysctl_owner_read(path, val, size, drop_empty);
+	if (r < 0)
+		return r;
 	if (strcmp(val, "0") != 0 && strcmp(val, "1") != 0)
 		return -EBADMSG;
 	return 0;
@@ -72,11 +64,7 @@ static int ip_forward_apply(struct lj_ctx *ctx, struct lj_step *s)
 	}
 	if (strcmp(cur, "1") == 0)
 		return 0;
-	r = forward_file_read(saved, sizeof(saved));
-	if (r == -ENODATA) {
-		forward_file(path, sizeof(path));
-		r = unlink(path) < 0 && errno != ENOENT ? lj_negerrno() : -ENOENT;
-	}
+	r = forward_file_read(saved, sizeof(saved), true);
 	if (r == -ENOENT) {
 		/* First to need it: remember what it was, then turn it on. */
 		r = forward_file_write(cur);
@@ -106,11 +94,7 @@ static int ip_forward_undo(struct lj_ctx *ctx, const struct lj_step *s)
 	char saved[16], err[256], path[512];
 	int r, users;
 
-	r = forward_file_read(saved, sizeof(saved));
-	if (r == -ENODATA) { /* an older lanjoin's, killed before it owned the setting */
-		forward_file(path, sizeof(path));
-		return unlink(path) < 0 && errno != ENOENT ? lj_negerrno() : 0;
-	}
+	r = forward_file_read(saved, sizeof(saved), true);
 	if (r == -ENOENT)
 		return 0; /* lanjoin does not own the setting */
 	if (r < 0) {
@@ -155,7 +139,7 @@ static void ip_forward_describe_undo(const struct lj_ctx *ctx, const struct lj_s
 	char saved[16];
 	int nat, proxies;
 
-	if (forward_file_read(saved, sizeof(saved)) < 0) {
+	if (forward_file_read(saved, sizeof(saved), false) < 0) {
 		fprintf(f, "# net.ipv4.ip_forward stays: lanjoin did not turn it on\n");
 		return;
 	}

@@ -7,7 +7,6 @@
 #include "lib/steps/routed.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <net/if.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -219,22 +218,17 @@ static bool owner_file(const char *key, char *buf, size_t size)
 	return (size_t)snprintf(buf, size, "%s/routed-sysctl-%s", lj_state_dir(), k) < size;
 }
 
-static int owner_read(const char *path, int64_t *ret)
+/* The value an owner file keeps; -ENOENT: none (an empty one an older lanjoin left counts as
+ * none, and is removed when drop_empty: lj_sysctl_owner_read). */
+static int owner_read(const char *path, bool drop_empty, int64_t *ret)
 {
-	_cleanup_close_ int fd = -1;
 	char val[32];
 	uint64_t n;
-	ssize_t len;
+	int r;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return lj_negerrno();
-	len = read(fd, val, sizeof(val) - 1);
-	if (len < 0)
-		return lj_negerrno();
-	val[len] = '\0';
-	while (len > 0 && val[len - 1] == '\n')
-		val[--len] = '\0';
+	r = lj_sysctl_owner_read(path, val, sizeof(val), drop_empty);
+	if (r < 0)
+		return r;
 	if (lj_parse_uint(val, 0, INT32_MAX, &n) < 0)
 		return -EBADMSG;
 	*ret = (int64_t)n;
@@ -243,9 +237,11 @@ static int owner_read(const char *path, int64_t *ret)
 
 bool lj_routed_sysctl_owned(const char *key)
 {
-	char path[512];
+	char path[512], val[32];
 
-	return owner_file(key, path, sizeof(path)) && access(path, F_OK) == 0;
+	/* a malformed one still marks the setting as lanjoin's, as it did */
+	return owner_file(key, path, sizeof(path)) &&
+	       lj_sysctl_owner_read(path, val, sizeof(val), false) != -ENOENT;
 }
 
 static int routed_sysctl_apply(struct lj_ctx *ctx, struct lj_step *s)
@@ -269,6 +265,8 @@ static int routed_sysctl_apply(struct lj_ctx *ctx, struct lj_step *s)
 		return 0;
 	/* First to change it: remember what it was (a later one finds the value set). */
 	r = lj_sysctl_owner_write(path, cur);
+	if (r == -EEXIST && lj_sysctl_owner_read(path, val, sizeof(val), true) == -ENOENT)
+		r = lj_sysctl_owner_write(path, cur); /* an empty one an older lanjoin left */
 	if (r < 0 && r != -EEXIST) {
 		lj_ctx_detail(ctx, "cannot write %s: %s", path, strerror(-r));
 		return r;
@@ -294,7 +292,7 @@ static int routed_sysctl_undo(struct lj_ctx *ctx, const struct lj_step *s)
 
 	if (!owner_file(s->text, path, sizeof(path)))
 		return -EBADMSG;
-	r = owner_read(path, &saved);
+	r = owner_read(path, true, &saved);
 	if (r == -ENOENT)
 		return 0; /* lanjoin does not own the setting */
 	if (r < 0) {
@@ -377,7 +375,7 @@ static void routed_sysctl_describe_undo(const struct lj_ctx *ctx, const struct l
 
 	if (!owner_file(s->text, path, sizeof(path)))
 		return;
-	if (owner_read(path, &saved) < 0) {
+	if (owner_read(path, false, &saved) < 0) {
 		fprintf(f, "# %s stays: lanjoin did not change it\n", s->text);
 		return;
 	}

@@ -32,6 +32,7 @@
 #include "lib/kernel/link.h"
 #include "lib/core/state.h"
 #include "lib/kernel/sysctl.h"
+#include "lib/steps/default-route.h"
 
 static struct lj_step *add_sysctl(struct lj_plan *plan, const char *ifname, const char *leaf,
 				  uint32_t value)
@@ -170,6 +171,97 @@ static int check_route(const struct lj_attach_opts *o, size_t i, struct lj_resul
 		if (lj_ip_equal(&o->ips[k].ip, &rs->via))
 			return lj_bad_input(res, "Route %s: via %s is the container's own address",
 					    dst, via);
+	return 0;
+}
+
+/* Does plan set a default route of family in the target (a step before the --route ones)? */
+static const struct lj_step *plan_default(const struct lj_plan *plan, int family)
+{
+	for (size_t i = 0; i < plan->n; i++) {
+		const struct lj_step *s = &plan->steps[i];
+
+		if (s->where == LJ_TARGET && s->cidr.ip.family == family &&
+		    (s->type == &lj_step_default_route ||
+		     (s->type == &lj_step_route && s->cidr.prefixlen == 0)))
+			return s;
+	}
+	return NULL;
+}
+
+/* The target's main-table default route of family with the metric a route step's gets (IPv4
+ * 0, IPv6 1024: the kernel's for a route without one), as "via ADDR dev NAME" in buf: 1; 0
+ * when there is none; -errno. */
+static int target_default(struct lj_ctx *ctx, int family, char *buf, size_t size)
+{
+	struct lj_route_info *v = NULL;
+	size_t n = 0;
+	int r, found = 0;
+
+	if (ctx->has_defroutes) {
+		v = ctx->defroutes;
+		n = ctx->n_defroutes;
+	} else if ((r = lj_defroute_dump(ctx->target, family, &v, &n)) < 0) {
+		return r;
+	}
+	for (size_t i = 0; i < n && !found; i++) {
+		uint32_t metric = v[i].has_priority ? v[i].priority : family == AF_INET6 ? 1024 : 0;
+		char via[LJ_IP_STRLEN] = "";
+		struct lj_link l;
+
+		if (v[i].family != family || metric != (family == AF_INET6 ? 1024u : 0u))
+			continue;
+		if (v[i].gateway.family != AF_UNSPEC)
+			lj_ip_to_string(&v[i].gateway, via, sizeof(via));
+		snprintf(buf, size, "%s%s%sdev %s", via[0] ? "via " : "", via, via[0] ? " " : "",
+			 lj_link_get_by_index(ctx->target, v[i].oif, &l) == 0 ? l.name : "?");
+		found = 1;
+	}
+	if (v != ctx->defroutes)
+		free(v);
+	return found;
+}
+
+int lj_attach_check_default_routes(struct lj_ctx *ctx, const struct lj_attach_opts *o,
+				   const struct lj_plan *plan, const char *hint,
+				   struct lj_result *res)
+{
+	char dst[LJ_CIDR_STRLEN], have[LJ_IP_STRLEN + IFNAMSIZ + 16];
+	const struct lj_step *own;
+	int r;
+
+	if (o->routes_append || !ctx->target)
+		return 0;
+	for (size_t i = 0; i < o->n_routes; i++) {
+		const struct lj_route_spec *rs = &o->routes[i];
+		const char *fam = rs->dst.ip.family == AF_INET6 ? "IPv6" : "IPv4";
+
+		if (rs->dst.prefixlen != 0)
+			continue;
+		lj_cidr_to_string(&rs->dst, dst, sizeof(dst));
+		own = plan_default(plan, rs->dst.ip.family);
+		if (own)
+			return lj_bad_input(res,
+					    "--route %s: this attach sets the target's %s default "
+					    "route already (%s); the kernel refuses a second one",
+					    dst, fam, own->what);
+		r = target_default(ctx, rs->dst.ip.family, have, sizeof(have));
+		if (r < 0)
+			return lj_fail(res, r, "Failed to list the target's routes: %s",
+				       strerror(-r));
+		if (r == 0)
+			continue;
+		if (o->no_default_route)
+			return lj_bad_input(res,
+					    "--route %s and --no-default-route exclude each other "
+					    "here: the target's %s default route (%s) stays with "
+					    "--no-default-route, and the kernel refuses a second "
+					    "one%s%s",
+					    dst, fam, have, hint[0] ? "; " : "", hint);
+		return lj_bad_input(res,
+				    "--route %s: the target has an %s default route already (%s), "
+				    "and the kernel refuses a second one%s%s",
+				    dst, fam, have, hint[0] ? "; " : "", hint);
+	}
 	return 0;
 }
 
@@ -506,6 +598,14 @@ int lj_attach_add_addressing(struct lj_ctx *ctx, const struct lj_attach_opts *o,
 				    json_string(buf));
 	}
 
+	char hint[160];
+	snprintf(hint, sizeof(hint), "%s%s, and detach puts it back",
+		 o->no_default_route ? "without --no-default-route, " : "",
+		 o->dhcp ? "the DHCP lease's router replaces an IPv4 one"
+			 : "--gateway ADDR (not --route) replaces it");
+	bad = lj_attach_check_default_routes(ctx, o, plan, hint, res);
+	if (bad < 0)
+		return bad;
 	for (size_t i = 0; i < o->n_routes; i++) {
 		const struct lj_route_spec *rs = &o->routes[i];
 		bool on_subnet = rs->via.family == AF_UNSPEC;

@@ -883,6 +883,10 @@ int lj_attach_nat_build(struct lj_ctx *ctx, const struct lj_attach_opts *o, cons
 			if (r < 0)
 				return r;
 		}
+		/* the way's own default route is set: a --route to a default is refused */
+		r = lj_attach_check_default_routes(ctx, o, plan, "", res);
+		if (r < 0)
+			return r;
 		for (size_t i = 0; i < o->n_routes; i++) {
 			const struct lj_route_spec *rs = &o->routes[i];
 			if (rs->dst.ip.family != AF_INET)

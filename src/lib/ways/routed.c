@@ -357,6 +357,13 @@ static int add_target_side(struct lj_ctx *ctx, const struct lj_attach_opts *o, c
 		if (r < 0)
 			return r;
 	}
+	r = lj_attach_check_default_routes(ctx, o, plan,
+					   "without --no-default-route and that --route, the "
+					   "routed way replaces it with one via the host, and "
+					   "detach puts it back",
+					   res);
+	if (r < 0)
+		return r;
 	for (size_t i = 0; i < o->n_routes; i++) {
 		const struct lj_route_spec *rs = &o->routes[i];
 		int k = rs->dst.ip.family == AF_INET6;

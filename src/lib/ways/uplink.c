@@ -449,8 +449,7 @@ int lj_uplink_adopt(const struct lj_uplink_opts *o, struct lj_result *res)
 	if (!o->dry_run) {
 		r = lj_state_open_sub(UPLINK_SUBDIR, true, &txn.st);
 		if (r < 0) {
-			lj_fail(res, r, "Failed to open the state directory %s: %s", lj_state_dir(),
-				lj_state_strerror(r));
+			lj_result_state_failed(res, r); /* also: interrupted, waiting for it */
 			goto out;
 		}
 		record_init(&rec, o->bridge, o->dev, o->ovs);
@@ -587,8 +586,7 @@ static int release(const char *bridge, bool force, bool dry_run, bool unused_onl
 	r = dry_run ? lj_state_open_read(UPLINK_SUBDIR, &st)
 		    : lj_state_open_sub(UPLINK_SUBDIR, true, &st);
 	if (r < 0 && !(r == -ENOENT && dry_run)) {
-		lj_fail(res, r, "Failed to open the state directory %s: %s", lj_state_dir(),
-			lj_state_strerror(r));
+		lj_result_state_failed(res, r); /* also: interrupted, waiting for it */
 		goto out;
 	}
 	if (st) {
