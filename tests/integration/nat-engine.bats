@@ -24,18 +24,6 @@ teardown_file() {
   [[ ${LANJOIN_SPEC_DIR:-} == /tmp/lanjoin-specs.* ]] && rm -rf "$LANJOIN_SPEC_DIR"
 }
 
-ljd() { lj "$@" --engine-socket "$(engine_sock docker)"; }
-
-# Container NAME answers /who.html with its name.
-who_is() { dk exec "$1" sh -c "echo $1 >/www/who.html"; }
-who_url=http://198.51.100.119/who.html
-peer_gets() { [[ $(curl_from peer "$who_url") == "$1" ]]; }
-# The host's nat table forwards to ADDR (dnat to ADDR), and to no other container address.
-nat_to_only() {
-  local t
-  t=$(on host nft list table ip lanjoin) || return
-  [[ $t == *"dnat to $1"* ]] && [[ $(grep -o 'dnat to [0-9.]*' <<<"$t" | sort -u) == "dnat to $1" ]]
-}
 addr_on() { engine_inspect docker "$2" ".NetworkSettings.Networks[\"$1\"].IPAddress"; } # NET NAME
 # A second engine network for the container (removed after the test).
 other_net() {

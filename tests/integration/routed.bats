@@ -377,7 +377,9 @@ neigh_mac() { on "$1" ip -j neigh show "$2" dev eth0 | jq -r '.[0].lladdr // emp
   assert_unchanged
 }
 
-@test "routed: a target with a default route of its own (an engine's) gets it back on detach; replies from its engine address keep their link" {
+# A container "eng" with an engine's network of its own: eng0 198.18.5.2/24 with the default
+# route via 198.18.5.1 (as Docker's bridge gives), snapshotted for assert_unchanged.
+eng_standin() {
   add_container eng
   on eng ip link add eng0 type veth peer name eng1
   on eng ip link set eng0 up
@@ -385,6 +387,10 @@ neigh_mac() { on "$1" ip -j neigh show "$2" dev eth0 | jq -r '.[0].lladdr // emp
   on eng ip addr add 198.18.5.2/24 dev eng0
   on eng ip route add default via 198.18.5.1 dev eng0
   take_snapshots eng
+}
+
+@test "routed: a target with a default route of its own (an engine's) gets it back on detach; replies from its engine address keep their link" {
+  eng_standin
   run lj attach routed "netns:${LAB_PREFIX}eng" --parent em1 --ip $A4/24
   echo "$output"
   [ "$status" -eq 0 ]
@@ -402,13 +408,7 @@ neigh_mac() { on "$1" ip -j neigh show "$2" dev eth0 | jq -r '.[0].lladdr // emp
 }
 
 @test "routed: --route 0.0.0.0/0 is refused up front (exit 2): beside the way's own default route, or with --no-default-route beside the target's" {
-  add_container eng
-  on eng ip link add eng0 type veth peer name eng1
-  on eng ip link set eng0 up
-  on eng ip link set eng1 up
-  on eng ip addr add 198.18.5.2/24 dev eng0
-  on eng ip route add default via 198.18.5.1 dev eng0
-  take_snapshots eng
+  eng_standin
   local t="netns:${LAB_PREFIX}eng"
   run lj attach routed "$t" --parent em1 --ip $A4/24 --route 0.0.0.0/0
   echo "$output"

@@ -74,3 +74,18 @@ wait_for() {
     sleep 0.2
   done
 }
+
+# --- nat --to a Docker container's address (watch.bats, nat-engine.bats) --------------------
+
+ljd() { lj "$@" --engine-socket "$(engine_sock docker)"; }
+# Container NAME answers /who.html with its name (every container answers /hello.html alike),
+# which the peer gets through the nat address 198.51.100.119.
+who_is() { dk exec "$1" sh -c "echo $1 >/www/who.html"; }
+who_url=http://198.51.100.119/who.html
+peer_gets() { [[ $(curl_from peer "$who_url") == "$1" ]]; }
+# The host's nat table forwards to ADDR (dnat to ADDR), and to no other container address.
+nat_to_only() {
+  local t
+  t=$(on host nft list table ip lanjoin) || return
+  [[ $t == *"dnat to $1"* ]] && [[ $(grep -o 'dnat to [0-9.]*' <<<"$t" | sort -u) == "dnat to $1" ]]
+}

@@ -331,18 +331,6 @@ stop_pid() { kill -TERM "$1" 2>/dev/null || return 0; wait "$1" 2>/dev/null || t
 
 # --- nat --to a container's Docker address that Docker gives to another container ------------
 
-ljd() { lj "$@" --engine-socket "$(engine_sock docker)"; }
-
-# Container NAME answers /who.html with its name (every container answers /hello.html alike).
-who_is() { dk exec "$1" sh -c "echo $1 >/www/who.html"; }
-who_url=http://198.51.100.119/who.html
-peer_gets() { [[ $(curl_from peer "$who_url") == "$1" ]]; }
-# The host's nat table forwards to ADDR (dnat to ADDR), and to no other container address.
-nat_to_only() {
-  local t
-  t=$(on host nft list table ip lanjoin) || return
-  [[ $t == *"dnat to $1"* ]] && [[ $(grep -o 'dnat to [0-9.]*' <<<"$t" | sort -u) == "dnat to $1" ]]
-}
 
 @test "status: nat with --to from Docker, the container removed and its address given to another: target-gone says the rules still forward there; reconcile removes them" {
   require_engine docker
