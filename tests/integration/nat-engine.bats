@@ -43,6 +43,12 @@ spec_file() { ls "$LANJOIN_SPEC_DIR"/*.json; }
   # the network the address came from: in the record and in the stored spec
   [ "$(lj list --json | jq -r '.[] | select(.way == "nat") | .info.to_network')" = bridge ]
   [ "$(jq -r .to "$(spec_file)")" = docker:bridge ]
+  # the stored spec applied again is the attachment as asked (its derived MAC names nothing:
+  # nat --to makes no interface)
+  run ljd apply "$(spec_file)"
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output == *"nothing to do"* ]]
   peer_gets web
   other_net
   dk network connect lj-other web

@@ -87,12 +87,12 @@ static int refuse_live(struct lj_ctx *ctx, const struct lj_target *t, const char
 		    strcmp(old->target_spec, t->spec) != 0)
 			return lj_bad_input(
 				res,
-				"%s shares the network namespace of container %s (docker "
-				"run --network container:%s): '%s' there is %s's "
+				"%s and container %s share one network namespace (one runs "
+				"with --network container:OTHER): '%s' there is %s's "
 				"attachment; give this one another name with --ifname, or "
 				"attach %s",
-				tname(t), old->target_spec, old->target_spec, ifname,
-				old->target_spec, old->target_spec);
+				tname(t), old->target_spec, ifname, old->target_spec,
+				old->target_spec);
 		json_t *va =
 			spec && old->spec ? lj_spec_view(old->spec, spec, LJ_DEFAULT_IFNAME) : NULL;
 		json_t *vb = va ? lj_spec_view(spec, spec, LJ_DEFAULT_IFNAME) : NULL;

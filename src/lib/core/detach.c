@@ -489,12 +489,12 @@ int lj_detach(const char *target, const char *ifname, unsigned flags, struct lj_
 	if (!matched && !handed && other != SIZE_MAX) {
 		r = lj_bad_input(
 			res,
-			"%s shares the network namespace of container %s (docker run "
-			"--network container:%s): '%s' there is %s's attachment, not %s's; "
+			"%s and container %s share one network namespace (one runs with "
+			"--network container:OTHER): '%s' there is %s's attachment, not %s's; "
 			"detach %s%s%s; nothing was changed",
-			target, recs[other].target_spec, recs[other].target_spec,
-			recs[other].ifname, recs[other].target_spec, target,
-			recs[other].target_spec, ifname ? " --ifname " : "", ifname ? ifname : "");
+			target, recs[other].target_spec, recs[other].ifname,
+			recs[other].target_spec, target, recs[other].target_spec,
+			ifname ? " --ifname " : "", ifname ? ifname : "");
 		goto out;
 	}
 	if (!handed && (!ifname || !matched)) {

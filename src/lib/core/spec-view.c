@@ -84,6 +84,10 @@ json_t *lj_spec_view(const json_t *s, const json_t *asked, const char *default_i
 		json_object_del(v, "uplink");
 	if (!json_object_get(asked, "mac"))
 		json_object_del(v, "mac");
+	/* nat --to makes no interface: a MAC (a stored spec's, derived) names nothing */
+	if (strcmp(json_string_value(json_object_get(v, "way")) ?: "", "nat") == 0 &&
+	    json_object_get(v, "to"))
+		json_object_del(v, "mac");
 	const char *ato = json_string_value(json_object_get(asked, "to"));
 
 	if (lj_spec_to_names_network(json_string_value(json_object_get(v, "to"))) &&
