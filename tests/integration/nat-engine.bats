@@ -209,3 +209,21 @@ spec_file() { ls "$LANJOIN_SPEC_DIR"/*.json; }
   [[ $output != *warning* ]]
   peer_gets web
 }
+
+@test "nat --to docker beside a lanjoin attachment of the same container on the LAN: its source route brings the replies back through the host, so no warning, and the peer gets an answer" {
+  require_engine docker
+  engine_run docker web
+  who_is web
+  run ljd attach nat web --uplink em1 --address 198.51.100.119/24 --to docker:bridge
+  [ "$status" -eq 0 ]
+  defer ljd detach web
+  run ljd attach macvlan web --parent em1 --ifname lan1 --ip 198.51.100.140/24 --no-default-route
+  echo "$output"
+  [ "$status" -eq 0 ]
+  # lanjoin keeps replies from the engine address on their own link (rule 32700 and its table)
+  peer_gets web
+  run ljd status web
+  echo "$output"
+  [ "$status" -eq 0 ]
+  [[ $output != *warning* ]]
+}

@@ -632,6 +632,13 @@ static void nat_reply_path(struct lj_status_entry *e, const struct lj_status_ns 
 	}
 	if (!best || best->oif == toif)
 		return;
+	/* a source route of lanjoin's (an attachment beside it that set the default route) sends
+	 * replies from that address back through their own link: they reach the host */
+	for (size_t i = 0; i < tns->n_routes; i++)
+		if (tns->routes[i].table >= LJ_SRC_TABLE_BASE &&
+		    tns->routes[i].table < LJ_SRC_TABLE_END && tns->routes[i].oif == toif &&
+		    lj_cidr_contains(&tns->routes[i].dst, &lan.ip))
+			return;
 	for (size_t i = 0; best->via.family != AF_UNSPEC && i < host->n_addrs; i++)
 		if (lj_ip_equal(&host->addrs[i].cidr.ip, &best->via))
 			return; /* back through the host */

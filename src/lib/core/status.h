@@ -33,6 +33,11 @@ struct lj_status_ns {
 	struct lj_status_caches *caches; /* owned; NULL: nothing is kept, reads are made here */
 };
 
+/* The route tables the source-route steps (steps/default-route.c) pick from: "lj" and up; a
+ * target's replies from its engine address go by such a table (rule priority 32700). */
+#define LJ_SRC_TABLE_BASE 0x6c6a0000u
+#define LJ_SRC_TABLE_END (LJ_SRC_TABLE_BASE + 0x10000u)
+
 /* What a step type's verify compares a step against. */
 struct lj_status_view {
 	const struct lj_status_ns *host;   /* lanjoin's namespace */

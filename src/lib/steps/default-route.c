@@ -853,8 +853,7 @@ int lj_attach_add_default_route(struct lj_ctx *ctx, struct lj_plan *plan, struct
 	return 0;
 }
 
-#define LJ_SRC_TABLE_BASE 0x6c6a0000u /* "lj": the tables source-route steps pick from */
-#define LJ_SRC_RULE_PRIORITY 32700u   /* before the main table's rule (32766) */
+#define LJ_SRC_RULE_PRIORITY 32700u /* before the main table's rule (32766) */
 
 /* One source-route step for the routes through link oif (family) of the main table. */
 static int add_source_route(struct lj_ctx *ctx, struct lj_plan *plan, struct lj_record *rec,
@@ -909,7 +908,7 @@ static int add_source_route(struct lj_ctx *ctx, struct lj_plan *plan, struct lj_
 	}
 	free(v);
 	/* The first free table from *next_table. */
-	for (t = *next_table; t < LJ_SRC_TABLE_BASE + 0x10000u; t++) {
+	for (t = *next_table; t < LJ_SRC_TABLE_END; t++) {
 		r = table_free(nl, t);
 		if (r != 0)
 			break;
