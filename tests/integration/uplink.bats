@@ -126,6 +126,16 @@ reaches_all() {
   [[ $output == *br-em1*em1*adopted*"198.51.100.76/24,2001:db8:1::76/64,$ll (link-local)" ]]
   lj uplink list --json | jq -e --arg ll "$ll" '.[0].link_local == [$ll]'
 
+  # released by its uplink's name by mistake: refused, the bridge named (nothing changed)
+  run lj uplink release em1
+  echo "$output"
+  [ "$status" -eq 2 ]
+  [[ $output == *"'em1' is the uplink lanjoin adopted into bridge 'br-em1'"*"lanjoin uplink release br-em1"* ]]
+  [ "$(on host ip -j link show em1 | jq -r '.[0].master')" = br-em1 ]
+  # a name no link has: nothing to do, said so
+  run lj uplink release br-nosuch
+  [ "$status" -eq 0 ]
+  [[ $output == *"No such device 'br-nosuch'"*"nothing to do"* ]]
   run lj uplink release br-em1
   echo "$output"
   [ "$status" -eq 0 ]

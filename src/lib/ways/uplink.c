@@ -563,6 +563,40 @@ static int ovs_other_ports(const struct lj_record *rec, struct lj_result *res)
 	return 0;
 }
 
+/*
+ * release BRIDGE found no adoption into BRIDGE: say so (0: nothing to do, also when no such
+ * link exists: a release done twice stays a success); when BRIDGE is the uplink of an
+ * adoption (its port), refuse and name the bridge to release instead (-EINVAL).
+ */
+static int not_adopted(struct lj_ctx *ctx, struct lj_state *st, const char *bridge,
+		       struct lj_result *res)
+{
+	struct lj_record *recs = NULL;
+	struct lj_link l;
+	size_t n = 0;
+	int r = 0;
+
+	if (st && lj_state_list(st, &recs, &n, NULL) == 0)
+		for (size_t i = 0; i < n && r == 0; i++)
+			if (strcmp(recs[i].host_ifname, bridge) == 0)
+				r = lj_bad_input(res,
+						 "'%s' is the uplink lanjoin adopted into bridge "
+						 "'%s': release the bridge (lanjoin uplink release "
+						 "%s); nothing was changed",
+						 bridge, recs[i].ifname, recs[i].ifname);
+	lj_records_free(recs, n);
+	if (r < 0)
+		return r;
+	if (lj_link_get(ctx->host, bridge, &l) == -ENODEV)
+		snprintf(res->message, sizeof(res->message),
+			 "No such device '%s', and no uplink adoption names it; nothing to do",
+			 bridge);
+	else
+		snprintf(res->message, sizeof(res->message),
+			 "No uplink was adopted into '%s' by lanjoin; nothing to do", bridge);
+	return 0;
+}
+
 /* lj_uplink_release; with unused_only, lj_uplink_give_back (returns 1 when kept). */
 static int release(const char *bridge, bool force, bool dry_run, bool unused_only,
 		   struct lj_result *res)
@@ -595,9 +629,7 @@ static int release(const char *bridge, bool force, bool dry_run, bool unused_onl
 		r = lj_state_load(st, id, &rec);
 	}
 	if (r == -ENOENT) {
-		snprintf(res->message, sizeof(res->message),
-			 "No uplink was adopted into '%s' by lanjoin; nothing to do", bridge);
-		r = 0;
+		r = not_adopted(ctx, st, bridge, res);
 		goto out;
 	}
 	if (r < 0) {
