@@ -22,8 +22,8 @@
 #include "lib/core/way.h"
 #include "shared/shquote.h"
 
-/* Is the open target t the namespace rec was made for (inode, and cookie when both known)? */
-static bool same_netns(const struct lj_record *rec, const struct lj_target *t)
+/* See undo.h. */
+bool lj_record_in_netns(const struct lj_record *rec, const struct lj_target *t)
 {
 	return t->netns_fd >= 0 && t->id.dev == rec->netns.dev && t->id.ino == rec->netns.ino &&
 	       (!rec->netns_cookie || !t->cookie || rec->netns_cookie == t->cookie);
@@ -223,7 +223,8 @@ static int refuse_foreign(struct lj_state *st, const struct lj_target *t, bool o
 
 		if (ifname && strcmp(rec->ifname, ifname) != 0)
 			continue;
-		if (!(opened && same_netns(rec, t)) && strcmp(rec->target_spec, t->spec) != 0 &&
+		if (!(opened && lj_record_in_netns(rec, t)) &&
+		    strcmp(rec->target_spec, t->spec) != 0 &&
 		    !(t->container_id[0] && strcmp(rec->container_id, t->container_id) == 0))
 			continue;
 		if (!lj_undo_netns_index && lj_netns_index_new(&lj_undo_netns_index) < 0)
@@ -438,7 +439,7 @@ int lj_detach(const char *target, const char *ifname, unsigned flags, struct lj_
 	}
 	for (size_t i = 0; i < n; i++) {
 		struct lj_record *rec = &recs[i];
-		bool same_ns = opened && same_netns(rec, &t);
+		bool same_ns = opened && lj_record_in_netns(rec, &t);
 		struct lj_target found = {.netns_fd = -1};
 		bool in_found;
 
@@ -567,7 +568,7 @@ bool lj_undo_open_alive(const struct lj_record *rec, struct lj_target *t)
 {
 	if (lj_target_reopen(rec->target_spec, rec->container_id, (pid_t)rec->target_pid, t) < 0)
 		t->netns_fd = -1;
-	if (same_netns(rec, t))
+	if (lj_record_in_netns(rec, t))
 		return true;
 	lj_target_close(t);
 	if (find_netns(rec, t))

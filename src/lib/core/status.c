@@ -435,9 +435,7 @@ static bool resolved_matches(const struct lj_record *rec, const struct lj_target
 		return true;
 	if (rec->netns.dev == rec->host_netns.dev && rec->netns.ino == rec->host_netns.ino)
 		return false;
-	return want->netns_fd >= 0 && rec->netns.dev == want->id.dev &&
-	       rec->netns.ino == want->id.ino &&
-	       (!rec->netns_cookie || !want->cookie || rec->netns_cookie == want->cookie);
+	return lj_record_in_netns(rec, want);
 }
 
 /*

@@ -39,6 +39,10 @@ int lj_undo_load_records(bool exclusive, const char *hint_key, const char *hint_
  */
 bool lj_undo_open_alive(const struct lj_record *rec, struct lj_target *t);
 
+/* Is the open target t (netns_fd -1: no) the namespace rec was made for: its inode, and its
+ * cookie when both are known? */
+bool lj_record_in_netns(const struct lj_record *rec, const struct lj_target *t);
+
 /*
  * What the "detaching" mark a detach sets before its first undo says of the attachment's
  * stored spec (lj_record drop_spec): as a mark already there says (gc, reconcile, CNI and
